@@ -1,0 +1,106 @@
+import type { Connection, ExecOptions, ExecResult } from '../connection/types.js';
+
+/** JSON Schema (draft 2020-12) for a module's arguments. Also feeds schemas/playbook.schema.json. */
+export type ArgSchema = Record<string, unknown> & { type: 'object'; properties: Record<string, unknown> };
+
+export type Step =
+  | { kind: 'exec'; argv: string[]; become?: boolean; stdin?: string | Uint8Array; secret?: boolean }
+  | { kind: 'write'; path: string; content: string | Uint8Array; mode?: string; owner?: string; group?: string }
+  | { kind: 'call'; label: string; run(signal: AbortSignal): Promise<unknown> };
+
+/** A before/after pair the runner shows under --diff. Text content gets a unified diff. */
+export interface DiffEntry {
+  path?: string;
+  before?: string | Record<string, unknown>;
+  after?: string | Record<string, unknown>;
+  beforeHeader?: string;
+  afterHeader?: string;
+}
+
+export interface Change {
+  summary: string;
+  diff?: DiffEntry;
+  steps: Step[];
+}
+
+/** What a step produced, in order; an exec that exits non-zero stops the remaining steps of the task. */
+export interface StepOutcome {
+  step: Step;
+  exec?: ExecResult;
+  value?: unknown;
+}
+
+/** The context every module gets: the host's connection with the task's become settings baked in. */
+export interface ModuleContext {
+  hostName: string;
+  /** Absent for controller modules. */
+  conn?: Connection;
+  /** exec on the host with the task's become settings (override per call). */
+  exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
+  check: boolean;
+  diff: boolean;
+  signal: AbortSignal;
+  /** All variables visible to the task on this host (rendered lazily by the runner). */
+  vars: Record<string, unknown>;
+  /** Render a Jinja2 template string with the task's variables (used by `template`). */
+  render(template: string): string;
+  /** Find a controller-side file for `src:` (role files/, templates/, then the playbook's folder). */
+  findFile(rel: string, kind: 'files' | 'templates'): Promise<string>;
+  /** Emit a line at -v level (never shown unless asked; the runner redacts it under no_log). */
+  log(level: number, line: string): void;
+}
+
+/** What a module hands back; becomes the task's registered result (`register:`). */
+export interface ModuleReturn {
+  changed?: boolean;
+  failed?: boolean;
+  skipped?: boolean;
+  msg?: string;
+  /** Variables to set on the host (`set_fact`, `ansible_facts`). */
+  facts?: Record<string, unknown>;
+  /** Extra keys of the registered result: rc, stdout, stat, status, elapsed … */
+  data?: Record<string, unknown>;
+  diff?: DiffEntry[];
+  /** Meta actions for the runner (`meta: flush_handlers`, `end_host`, …). */
+  meta?: 'flush_handlers' | 'end_play' | 'end_host' | 'clear_facts' | 'noop' | 'refresh_inventory' | 'reset_connection';
+}
+
+interface ModuleBase<Args> {
+  /** Canonical short name: 'systemd'. */
+  name: string;
+  /** Other names that select it ('systemd_service', 'ansible.builtin.systemd' is automatic). */
+  aliases?: string[];
+  schema: ArgSchema;
+  /** Key a free-form string argument goes under (`command: ls` → { cmd: 'ls' }). */
+  freeForm?: string;
+  where: 'host' | 'controller';
+  /** Module-specific checks the schema cannot express (mutually exclusive args, …); return an error message. */
+  validate?(args: Args): string | undefined;
+  /** Arguments that never appear in output (passwords, keys). */
+  secretArgs?: string[];
+}
+
+/**
+ * Declarative module: read-only gather (ideally one remote command), then a pure plan. The runner decides what
+ * --check means (plan, do not run steps), what --diff shows, and what changed is (any Change).
+ */
+export interface PlannedModule<Args = Record<string, unknown>, Facts = unknown> extends ModuleBase<Args> {
+  kind: 'planned';
+  gather(args: Args, ctx: ModuleContext): Promise<Facts>;
+  plan(args: Args, facts: Facts): Change[];
+  /** Optional after the steps ran (not in check mode): verify and shape the registered result. */
+  finish?(args: Args, facts: Facts, outcomes: StepOutcome[], ctx: ModuleContext): Promise<ModuleReturn>;
+  /** Return data of the registered result when nothing needed to change (or in check mode). */
+  report?(args: Args, facts: Facts): Record<string, unknown>;
+}
+
+/** Imperative module (command, debug, set_fact, wait_for …): state cannot be read ahead, so it just runs. */
+export interface ActionModule<Args = Record<string, unknown>> extends ModuleBase<Args> {
+  kind: 'action';
+  /** 'skip': in --check the task is reported skipped (like Ansible's command); 'run': it runs anyway (read-only). */
+  inCheckMode: 'skip' | 'run';
+  run(args: Args, ctx: ModuleContext): Promise<ModuleReturn>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the registry holds modules of every Args type
+export type AnyModule = PlannedModule<any, any> | ActionModule<any>;

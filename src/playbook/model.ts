@@ -1,0 +1,77 @@
+import type { SourcePos } from '../errors.js';
+
+/** A `{{ }}`-bearing value stays as written here; the runner renders it per host at run time. */
+export type RawValue = unknown;
+
+export interface TaskDef {
+  /** file:line:col of the task's first key, for errors and --list-tasks. */
+  pos: SourcePos;
+  name?: string;
+  /** Canonical module name (aliases and ansible.builtin.X resolved); absent for block and include tasks. */
+  module?: string;
+  /** Module arguments as written (free-form strings put under `_raw_params`). */
+  args: Record<string, RawValue>;
+  when?: RawValue[];
+  loop?: RawValue;
+  loopVar: string;
+  loopLabel?: string;
+  register?: string;
+  notify: string[];
+  changedWhen?: RawValue[];
+  failedWhen?: RawValue[];
+  ignoreErrors?: RawValue;
+  retries?: RawValue;
+  delay?: RawValue;
+  until?: RawValue[];
+  tags: string[];
+  become?: RawValue;
+  becomeUser?: RawValue;
+  checkMode?: RawValue;
+  delegateTo?: RawValue;
+  runOnce?: RawValue;
+  noLog?: RawValue;
+  vars: Record<string, RawValue>;
+  block?: TaskDef[];
+  rescue?: TaskDef[];
+  always?: TaskDef[];
+  /** `include_tasks` is resolved at run time (its file may be templated); `import_tasks` is expanded at load. */
+  includeTasks?: RawValue;
+  /** Handler topics this handler also listens to (`listen:`). */
+  listen: string[];
+  /** Folder that relative `src` paths of copy/template resolve against (role's files/ and templates/, or the playbook's). */
+  searchDirs: string[];
+  /** Set when the task came from a role; its defaults/vars are in the play's role scope. */
+  role?: string;
+}
+
+export interface PlayDef {
+  pos: SourcePos;
+  name: string;
+  hosts: string;
+  vars: Record<string, RawValue>;
+  /** vars_files already read and parsed (a missing file is a load error). */
+  varsFiles: Record<string, RawValue>[];
+  /** Role defaults, lowest precedence of all play-level variables. */
+  roleDefaults: Record<string, RawValue>;
+  /** Role vars/main.yml, above play vars as in Ansible. */
+  roleVars: Record<string, RawValue>;
+  become?: RawValue;
+  becomeUser?: RawValue;
+  gatherFacts: boolean;
+  serial?: RawValue;
+  maxFailPercentage?: number;
+  anyErrorsFatal: boolean;
+  strategy: 'linear' | 'free';
+  /** pre_tasks, role tasks, tasks, post_tasks in Ansible's order, each tagged with its section. */
+  preTasks: TaskDef[];
+  roleTasks: TaskDef[];
+  tasks: TaskDef[];
+  postTasks: TaskDef[];
+  handlers: TaskDef[];
+  tags: string[];
+}
+
+export interface Playbook {
+  file: string;
+  plays: PlayDef[];
+}

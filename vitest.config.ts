@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
+    // Fleet tests share real hosts; files run one at a time so they never fight over a unit or a rule.
+    fileParallelism: false,
+  },
+});
