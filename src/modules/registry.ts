@@ -1,0 +1,36 @@
+import type { AnyModule } from './types.js';
+
+/**
+ * The explicit list of modules. Add one line per module (keep it sorted); aliases come from each module's
+ * `aliases`, and every name also answers as `ansible.builtin.NAME` (and `community.general.NAME` /
+ * `ansible.posix.NAME` where Ansible keeps it there).
+ */
+const modules: AnyModule[] = [];
+
+const byName = new Map<string, AnyModule>();
+for (const m of modules) {
+  for (const n of [m.name, ...(m.aliases ?? [])]) {
+    byName.set(n, m);
+  }
+}
+
+const collectionPrefixes = ['ansible.builtin.', 'ansible.posix.', 'community.general.', 'vncplay.'];
+
+/** The module a task key selects, or undefined when the key is not a module. */
+export function findModule(key: string): AnyModule | undefined {
+  const direct = byName.get(key);
+  if (direct) return direct;
+  for (const p of collectionPrefixes) {
+    if (key.startsWith(p)) return byName.get(key.slice(p.length));
+  }
+  return undefined;
+}
+
+/** Every name a task may use for a module, for "did you mean" hints and the schema. */
+export function moduleNames(): string[] {
+  return [...byName.keys()];
+}
+
+export function allModules(): readonly AnyModule[] {
+  return modules;
+}
