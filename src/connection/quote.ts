@@ -1,0 +1,34 @@
+import { VncplayError } from '../errors.js';
+
+/**
+ * The ONLY place in vncplay where an argv array becomes a shell string. Every remote command goes through
+ * `joinArgv`, so quoting bugs can live in exactly one file and be tested in one place.
+ */
+
+/** Characters that never need quoting in any POSIX shell word (no globbing, expansion or word splitting). */
+const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/** Raised when an argument cannot be represented in a shell word (NUL bytes end C strings). */
+export class QuoteError extends VncplayError {}
+
+/**
+ * Quote one argument for a POSIX shell (sh, dash, bash, busybox ash).
+ *
+ * Single quotes keep every byte literal — `$`, backticks, `\`, `!`, newlines — except `'` itself, which is
+ * written as `'\''` (close, escaped quote, reopen). Plain words are left bare so logged commands stay readable.
+ */
+export function shellQuote(s: string): string {
+  if (s.includes('\0')) {
+    throw new QuoteError('E_ARGV_NUL', `argument contains a NUL byte: ${JSON.stringify(s.slice(0, 60))}`, {
+      hint: 'command arguments cannot contain NUL bytes; pass binary data through stdin instead',
+    });
+  }
+  if (s === '') return "''";
+  if (SAFE_WORD.test(s)) return s;
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+/** Join an argv array into one shell command line, each element quoted so the shell sees exactly `argv`. */
+export function joinArgv(argv: readonly string[]): string {
+  return argv.map(shellQuote).join(' ');
+}
