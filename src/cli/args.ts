@@ -1,0 +1,153 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from '../errors.js';
+
+export interface CliOptions {
+  playbooks: string[];
+  inventory: string[];
+  limit?: string;
+  forks: number;
+  check: boolean;
+  diff: boolean;
+  tags: string[];
+  skipTags: string[];
+  startAtTask?: string;
+  extraVars: string[];
+  verbosity: number;
+  listHosts: boolean;
+  listTasks: boolean;
+  syntaxCheck: boolean;
+  json: boolean;
+  askBecomePass: boolean;
+  become: boolean;
+  user?: string;
+  privateKey?: string;
+  hostKeyChecking?: 'strict' | 'accept-new' | 'off';
+  metricsFile?: string;
+  retryFailed: boolean;
+  noColor: boolean;
+  help: boolean;
+  version: boolean;
+}
+
+export const usage = `Usage: vncplay PLAYBOOK.yml [PLAYBOOK.yml …] [options]
+
+Runs Ansible-compatible playbooks over SSH, in parallel across an inventory.
+
+Options:
+  -i, --inventory NAME|PATH  inventories/NAME.yml (.yaml, .ini), a path, or 'h1,h2,' (repeatable)
+  -l, --limit PATTERN        only hosts matching PATTERN (a:b union, a:&b intersection, a:!b exclusion)
+  -f, --forks N              hosts worked on at once (default 50)
+  -C, --check                change nothing; report what would change
+  -D, --diff                 show before/after of files and state
+  -t, --tags TAGS            only tasks with these tags (comma-separated, repeatable)
+      --skip-tags TAGS       skip tasks with these tags
+      --start-at-task NAME   start at the task with this name
+  -e, --extra-vars VARS      k=v pairs, JSON/YAML, or @file.yml (repeatable; highest precedence)
+  -b, --become               run tasks with sudo
+  -K, --ask-become-pass      prompt for the sudo password (never printed)
+  -u, --user USER            log in as USER (overrides the inventory's ansible_user)
+      --private-key FILE     SSH private key file
+      --host-key-checking M  strict (default) | accept-new | off
+      --list-hosts           print the hosts each play would run on, then exit
+      --list-tasks           print the tasks each play would run, then exit
+      --syntax-check         validate the playbooks and exit
+      --json                 write an NDJSON event stream to stdout instead of the human view
+      --metrics-file PATH    write Prometheus textfile metrics after the run
+      --retry-failed         run only the hosts that failed last time (PLAYBOOK.retry)
+      --no-color             plain text even on a terminal
+  -v, --verbose              more detail (-vv, -vvv)
+      --version              print the version
+  -h, --help                 this help
+
+Exit codes: 0 ok, 2 a task failed, 3 a host unreachable, 4 invalid playbook/inventory/variables,
+5 bad command line, 130 interrupted.
+`;
+
+export function parseCli(argv: string[]): CliOptions {
+  let parsed: ReturnType<typeof parseWith>;
+  try {
+    parsed = parseWith(argv);
+  } catch (err) {
+    throw new UsageError('E_USAGE', err instanceof Error ? err.message : String(err), {
+      hint: 'run `vncplay --help` for the options',
+    });
+  }
+  const v = parsed.values;
+  const forks = v.forks === undefined ? 50 : Number(v.forks);
+  if (!Number.isInteger(forks) || forks < 1) {
+    throw new UsageError('E_USAGE', `--forks must be a whole number of at least 1, got '${v.forks}'`);
+  }
+  const hkc = v['host-key-checking'];
+  if (hkc !== undefined && !['strict', 'accept-new', 'off'].includes(hkc)) {
+    throw new UsageError('E_USAGE', `--host-key-checking must be strict, accept-new or off, got '${hkc}'`);
+  }
+  const opts: CliOptions = {
+    playbooks: parsed.positionals,
+    inventory: v.inventory ?? [],
+    forks,
+    check: v.check ?? false,
+    diff: v.diff ?? false,
+    tags: splitList(v.tags),
+    skipTags: splitList(v['skip-tags']),
+    extraVars: v['extra-vars'] ?? [],
+    verbosity: (v.verbose ?? []).length,
+    listHosts: v['list-hosts'] ?? false,
+    listTasks: v['list-tasks'] ?? false,
+    syntaxCheck: v['syntax-check'] ?? false,
+    json: v.json ?? false,
+    askBecomePass: v['ask-become-pass'] ?? false,
+    become: v.become ?? false,
+    retryFailed: v['retry-failed'] ?? false,
+    noColor: v['no-color'] ?? false,
+    help: v.help ?? false,
+    version: v.version ?? false,
+  };
+  if (v.limit !== undefined) opts.limit = v.limit;
+  if (v['start-at-task'] !== undefined) opts.startAtTask = v['start-at-task'];
+  if (v.user !== undefined) opts.user = v.user;
+  if (v['private-key'] !== undefined) opts.privateKey = v['private-key'];
+  if (hkc !== undefined) opts.hostKeyChecking = hkc as CliOptions['hostKeyChecking'] & string;
+  if (v['metrics-file'] !== undefined) opts.metricsFile = v['metrics-file'];
+  if (!opts.help && !opts.version && opts.playbooks.length === 0) {
+    throw new UsageError('E_USAGE', 'no playbook given', { hint: 'vncplay playbooks/restart.yml -i demo' });
+  }
+  return opts;
+}
+
+function parseWith(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      inventory: { type: 'string', short: 'i', multiple: true },
+      limit: { type: 'string', short: 'l' },
+      forks: { type: 'string', short: 'f' },
+      check: { type: 'boolean', short: 'C' },
+      diff: { type: 'boolean', short: 'D' },
+      tags: { type: 'string', short: 't', multiple: true },
+      'skip-tags': { type: 'string', multiple: true },
+      'start-at-task': { type: 'string' },
+      'extra-vars': { type: 'string', short: 'e', multiple: true },
+      become: { type: 'boolean', short: 'b' },
+      'ask-become-pass': { type: 'boolean', short: 'K' },
+      user: { type: 'string', short: 'u' },
+      'private-key': { type: 'string' },
+      'host-key-checking': { type: 'string' },
+      'list-hosts': { type: 'boolean' },
+      'list-tasks': { type: 'boolean' },
+      'syntax-check': { type: 'boolean' },
+      json: { type: 'boolean' },
+      'metrics-file': { type: 'string' },
+      'retry-failed': { type: 'boolean' },
+      'no-color': { type: 'boolean' },
+      verbose: { type: 'boolean', short: 'v', multiple: true },
+      version: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+function splitList(values: string[] | undefined): string[] {
+  return (values ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
+}

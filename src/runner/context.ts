@@ -1,0 +1,49 @@
+import type { LimitFunction } from 'p-limit';
+import type { Connection } from '../connection/types.js';
+import type { PlayDef } from '../playbook/model.js';
+import type { RunEvent } from './events.js';
+import type { HostState } from './host-state.js';
+
+/** Options of one run, as the CLI or a library caller gives them. */
+export interface RunSettings {
+  check: boolean;
+  diff: boolean;
+  forks: number;
+  tags: string[];
+  skipTags: string[];
+  startAtTask?: string;
+  extraVars: Record<string, unknown>;
+  verbosity: number;
+}
+
+/** What every part of the runner shares during one run. */
+export interface RunEnv {
+  settings: RunSettings;
+  limit: LimitFunction;
+  hosts: Map<string, HostState>;
+  /** All inventory host names in inventory order, and group membership, for magic variables. */
+  groups: Record<string, string[]>;
+  playbookDir: string;
+  emit(event: RunEvent): void;
+  /** The host's single connection, opened on first use; rejects with a ConnectionError when unreachable. */
+  connectionFor(host: string): Promise<Connection>;
+  localConnection(): Connection;
+  /** Set once the run is interrupted: no new task starts. */
+  interrupted(): boolean;
+  signal: AbortSignal;
+  /** --start-at-task: true until the named task is reached. */
+  skippingToStart: boolean;
+  /** Values that must never appear in any output (become passwords, vault values, no_log results). */
+  redact(value: string): string;
+}
+
+/** Per play-batch state shared by the hosts of the batch. */
+export interface PlayRun {
+  play: PlayDef;
+  /** Hosts of this batch, in inventory order. */
+  batch: string[];
+  /** Hosts of the whole play (ansible_play_hosts_all). */
+  playHosts: string[];
+  /** run_once results, shared by every host of the batch. */
+  runOnce: Map<string, Promise<unknown>>;
+}

@@ -1,0 +1,27 @@
+import type { Connection } from '../connection/types.js';
+import { emptyStats, type HostStats } from './events.js';
+
+/** What the runner knows about one inventory host for the whole run (facts persist across plays, as in Ansible). */
+export class HostState {
+  /** set_fact values and registered results; host-originated, so marked unsafe when stored. */
+  readonly facts: Record<string, unknown> = {};
+  readonly stats: HostStats = emptyStats();
+  /** Handler names/topics notified and not yet run. */
+  readonly notified = new Set<string>();
+  failed = false;
+  unreachable = false;
+  /** `meta: end_host` or `end_play` for this play only. */
+  endedPlay = false;
+  connection?: Promise<Connection>;
+
+  constructor(
+    readonly name: string,
+    /** Inventory variables for this host, group vars merged in Ansible's order, then host vars. */
+    readonly inventoryVars: Record<string, unknown>,
+  ) {}
+
+  /** Still taking part in the run: failed and unreachable hosts are left out of later tasks and plays. */
+  get active(): boolean {
+    return !this.failed && !this.unreachable;
+  }
+}
