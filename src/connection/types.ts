@@ -13,6 +13,8 @@ export interface ExecResult {
   rc: number;
   stdout: string;
   stderr: string;
+  /** Set when the command was killed by a signal (name without SIG, e.g. 'KILL'); rc is then -1. */
+  signal?: string;
 }
 
 /**

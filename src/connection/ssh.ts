@@ -1,0 +1,435 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { finished } from 'node:stream';
+import { Client, utils, type AnyAuthMethod, type ClientChannel, type ConnectConfig, type ParsedKey } from 'ssh2';
+import { ConnectionError } from '../errors.js';
+import { becomeNeeded, becomePasswordMissing, sudoNeedsPassword, wrapBecome } from './become.js';
+import { drive, type ProcessIo } from './exec-driver.js';
+import { defaultKnownHostsStore, expandHome, knownHostsFilesOrDefault, knownKeyTypes, lookupNames, verifyHostKey, type KnownHostsStore } from './known-hosts.js';
+import { joinArgv } from './quote.js';
+import type { Connection, ConnectionSpec, ExecOptions, ExecResult } from './types.js';
+
+/**
+ * SSH through ssh2: ONE TCP connection per host for the whole run; every exec is a session channel on it.
+ * Channels run in parallel up to `maxChannels` (below sshd's MaxSessions default of 10); a channel the server
+ * refuses ("open failed", e.g. a lowered MaxSessions) is retried after a pause instead of failing the task.
+ */
+
+export interface SshConnectOptions {
+  /** Asked (once per key file per process) when a private key is encrypted; the CLI prompts the user. */
+  askPassphrase?: (keyFile: string) => Promise<string>;
+  /** Parallel channels per connection. Default 8. */
+  maxChannels?: number;
+  /** SSH-level keepalive: a dead peer is noticed after about interval × (countMax + 1). Defaults 5000 ms × 3. */
+  keepaliveIntervalMs?: number;
+  keepaliveCountMax?: number;
+  /** How long to keep retrying a refused channel before failing the exec. Default 60 s. */
+  channelRetryMs?: number;
+  knownHosts?: KnownHostsStore;
+  /** -v lines: key learned under accept-new, known_hosts notes, channel retries. Never receives secrets. */
+  log?: (line: string) => void;
+  /** Cancels the connect attempt. */
+  signal?: AbortSignal;
+}
+
+/** ssh2's host key algorithm names for a key type found in known_hosts. */
+function algorithmsForKeyType(type: string): string[] {
+  return type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [type];
+}
+
+const DEFAULT_HOST_KEY_ALGORITHMS = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+];
+
+/**
+ * Ask the server first for the key types we already know for it (as OpenSSH does); otherwise a host known by its
+ * ECDSA key that also offers ED25519 would look "changed" only because of the algorithm order.
+ */
+function hostKeyAlgorithms(known: readonly string[]): string[] {
+  const first = known.flatMap(algorithmsForKeyType).filter((a) => DEFAULT_HOST_KEY_ALGORITHMS.includes(a));
+  return [...new Set([...first, ...DEFAULT_HOST_KEY_ALGORITHMS])];
+}
+
+const parsedKeys = new Map<string, Promise<ParsedKey>>();
+
+/** Read and decrypt a key file once per process, asking for its passphrase at most once. */
+function loadPrivateKey(file: string, opts: SshConnectOptions): Promise<ParsedKey> {
+  const path = expandHome(file);
+  let p = parsedKeys.get(path);
+  if (!p) {
+    p = parsePrivateKey(path, opts);
+    parsedKeys.set(path, p);
+    p.catch(() => parsedKeys.delete(path));
+  }
+  return p;
+}
+
+async function parsePrivateKey(path: string, opts: SshConnectOptions): Promise<ParsedKey> {
+  let data: Buffer;
+  try {
+    data = await readFile(path);
+  } catch (cause) {
+    throw new ConnectionError('E_AUTH', `cannot read private key ${path}: ${(cause as Error).message}`, {
+      hint: 'check ansible_ssh_private_key_file',
+      cause,
+    });
+  }
+  let key = utils.parseKey(data);
+  if (key instanceof Error && /passphrase/i.test(key.message)) {
+    if (!opts.askPassphrase) {
+      throw new ConnectionError('E_AUTH', `private key ${path} is encrypted and no passphrase was given`, {
+        hint: 'load it into ssh-agent (ssh-add) or run interactively so vncplay can ask for the passphrase',
+      });
+    }
+    key = utils.parseKey(data, await opts.askPassphrase(path));
+    if (key instanceof Error) {
+      throw new ConnectionError('E_AUTH', `wrong passphrase for private key ${path}`, { hint: 'try again' });
+    }
+  }
+  if (key instanceof Error) {
+    throw new ConnectionError('E_AUTH', `cannot parse private key ${path}: ${key.message}`, {
+      hint: 'vncplay reads OpenSSH, PEM (PKCS#1/PKCS#8) and PuTTY keys',
+    });
+  }
+  return Array.isArray(key) ? (key[0] as ParsedKey) : key;
+}
+
+/** Keys ssh would try by default when the inventory names none. Encrypted defaults are skipped, not prompted for. */
+function defaultKeyFiles(): string[] {
+  return ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((n) => join(homedir(), '.ssh', n)).filter((f) => existsSync(f));
+}
+
+interface AuthPlan {
+  methods: AnyAuthMethod[];
+  tried: string[];
+}
+
+async function authMethods(spec: ConnectionSpec, opts: SshConnectOptions): Promise<AuthPlan> {
+  const methods: AnyAuthMethod[] = [];
+  const tried: string[] = [];
+  const username = spec.user;
+  if (spec.privateKeyFile) {
+    methods.push({ type: 'publickey', username, key: await loadPrivateKey(spec.privateKeyFile, opts) });
+    tried.push(`publickey ${spec.privateKeyFile}`);
+  }
+  const agent = process.env['SSH_AUTH_SOCK'];
+  if (agent) {
+    methods.push({ type: 'agent', username, agent });
+    tried.push('ssh-agent');
+  }
+  if (!spec.privateKeyFile) {
+    for (const f of defaultKeyFiles()) {
+      const key = await loadPrivateKey(f, {}).catch(() => undefined);
+      if (key) {
+        methods.push({ type: 'publickey', username, key });
+        tried.push(`publickey ${f}`);
+      }
+    }
+  }
+  if (spec.password !== undefined) {
+    methods.push({ type: 'password', username, password: spec.password });
+    tried.push('password');
+  }
+  if (methods.length === 0) {
+    methods.push({ type: 'none', username });
+    tried.push('none (no key, agent or password configured)');
+  }
+  return { methods, tried };
+}
+
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EPIPE', 'EHOSTDOWN', 'ENETDOWN']);
+
+/** Turn what ssh2 reports into one of our stable codes, naming the host. */
+function connectError(spec: ConnectionSpec, err: Error & { level?: string; code?: unknown }, auth: AuthPlan): ConnectionError {
+  const where = `${spec.hostName} (${spec.user}@${spec.address}:${spec.port})`;
+  if (err.level === 'client-authentication') {
+    return new ConnectionError('E_AUTH', `authentication to ${where} failed; tried: ${auth.tried.join(', ')}`, {
+      hint: 'check ansible_user and ansible_ssh_private_key_file, and that the key is in the user\'s authorized_keys',
+      cause: err,
+    });
+  }
+  if (err.level === 'client-timeout' || err.code === 'ETIMEDOUT') {
+    return new ConnectionError('E_TIMEOUT', `timed out connecting to ${where} after ${spec.connectTimeoutMs} ms`, {
+      hint: 'is the host up and port reachable? raise the timeout with ansible_ssh_timeout / --timeout',
+      cause: err,
+    });
+  }
+  const code = typeof err.code === 'string' ? err.code : '';
+  const what = UNREACHABLE_CODES.has(code) ? `${code}: ${err.message}` : err.message;
+  return new ConnectionError('E_UNREACHABLE', `cannot connect to ${where}: ${what}`, {
+    hint: 'check the address/port in the inventory and that sshd runs on the host',
+    cause: err,
+  });
+}
+
+export async function connect(spec: ConnectionSpec, opts: SshConnectOptions = {}): Promise<SshConnection> {
+  const auth = await authMethods(spec, opts);
+  const store = opts.knownHosts ?? defaultKnownHostsStore;
+  const names = lookupNames(spec.hostName, spec.address, spec.port);
+  const known = spec.hostKeyChecking === 'off' ? [] : knownKeyTypes((await store.load(knownHostsFilesOrDefault(spec.knownHostsFiles))).entries, names);
+
+  const client = new Client();
+  let hostKeyError: ConnectionError | undefined;
+
+  // NOT async: ssh2 treats any returned value (a Promise too) as a synchronous verdict. Undefined + verify() later.
+  const hostVerifier = (key: Buffer, verify: (ok: boolean) => void): void => {
+    verifyHostKey({
+      hostName: spec.hostName,
+      address: spec.address,
+      port: spec.port,
+      policy: spec.hostKeyChecking,
+      files: spec.knownHostsFiles,
+      key,
+      store,
+    }).then(
+      (r) => {
+        if (r.learnedIn) opts.log?.(`${spec.hostName}: host key recorded in ${r.learnedIn} (accept-new)`);
+        verify(true);
+      },
+      (e: unknown) => {
+        hostKeyError =
+          e instanceof ConnectionError ? e : new ConnectionError('E_HOSTKEY_UNKNOWN', `cannot check host key of ${spec.hostName}: ${String(e)}`, { cause: e });
+        verify(false);
+      },
+    );
+  };
+
+  const config: ConnectConfig = {
+    host: spec.address,
+    port: spec.port,
+    username: spec.user,
+    readyTimeout: spec.connectTimeoutMs,
+    keepaliveInterval: opts.keepaliveIntervalMs ?? 5000,
+    keepaliveCountMax: opts.keepaliveCountMax ?? 3,
+    hostVerifier,
+    authHandler: auth.methods,
+    algorithms: { serverHostKey: hostKeyAlgorithms(known) as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] },
+    tryKeyboard: false,
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const fail = (e: ConnectionError): void => {
+      if (settled) return;
+      settled = true;
+      opts.signal?.removeEventListener('abort', onAbort);
+      client.end();
+      client.destroy();
+      reject(e);
+    };
+    const onAbort = (): void =>
+      fail(new ConnectionError('E_UNREACHABLE', `connecting to ${spec.hostName} was cancelled`, { cause: opts.signal?.reason }));
+    if (opts.signal?.aborted) return onAbort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    client.once('ready', () => {
+      if (settled) return;
+      settled = true;
+      opts.signal?.removeEventListener('abort', onAbort);
+      resolve();
+    });
+    client.on('error', (err: Error & { level?: string; code?: unknown }) => {
+      fail(hostKeyError ?? connectError(spec, err, auth));
+    });
+    client.once('close', () =>
+      fail(hostKeyError ?? new ConnectionError('E_UNREACHABLE', `${spec.hostName} closed the connection during the handshake`)),
+    );
+    try {
+      client.connect(config);
+    } catch (e) {
+      fail(connectError(spec, e as Error, auth));
+    }
+  });
+  return new SshConnection(spec, client, opts);
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(e: Error): void;
+}
+
+/** Is this channel-open error the server saying "not now" (MaxSessions, resource shortage) rather than "never"? */
+function isChannelRefusal(err: Error & { reason?: unknown }): boolean {
+  return err.reason === 1 || err.reason === 4 || /open failed|Channel open failure/i.test(err.message);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class SshConnection implements Connection {
+  readonly hostName: string;
+  readonly kind = 'ssh' as const;
+  private readonly spec: ConnectionSpec;
+  private readonly client: Client;
+  private readonly opts: SshConnectOptions;
+  private limit: number;
+  private active = 0;
+  private readonly queue: Waiter[] = [];
+  private readonly channels = new Set<ClientChannel>();
+  private lost: ConnectionError | undefined;
+  private closing = false;
+  /** Counters for tests, metrics and -v: channels opened, refusals retried. */
+  readonly stats = { channels: 0, channelRetries: 0 };
+
+  constructor(spec: ConnectionSpec, client: Client, opts: SshConnectOptions) {
+    this.hostName = spec.hostName;
+    this.spec = spec;
+    this.client = client;
+    this.opts = opts;
+    this.limit = Math.max(1, opts.maxChannels ?? 8);
+    client.removeAllListeners('error');
+    client.removeAllListeners('close');
+    client.on('error', (err: Error & { level?: string }) => this.markLost(err));
+    client.on('close', () => this.markLost(new Error('connection closed')));
+  }
+
+  /** Channels currently open (0 when idle: nothing leaks). */
+  get openChannels(): number {
+    return this.channels.size;
+  }
+
+  /** Set once the connection died (keepalive timeout, reset, sshd killed); every later exec fails with it. */
+  get lostError(): ConnectionError | undefined {
+    return this.lost;
+  }
+
+  private markLost(err: Error & { level?: string }): void {
+    if (this.lost) return;
+    const why = err.level === 'client-timeout' ? 'no answer to keepalives' : err.message;
+    this.lost = this.closing
+      ? new ConnectionError('E_UNREACHABLE', `connection to ${this.hostName} was closed`)
+      : new ConnectionError('E_UNREACHABLE', `lost the connection to ${this.hostName}: ${why}`, {
+          hint: 'the host went down or the network dropped; the other hosts go on, a re-run converges',
+          cause: err,
+        });
+    for (const w of this.queue.splice(0)) w.reject(this.lost);
+    for (const ch of this.channels) ch.destroy();
+  }
+
+  private async acquire(): Promise<void> {
+    if (this.lost) throw this.lost;
+    if (this.active < this.limit) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => this.queue.push({ resolve, reject }));
+  }
+
+  private release(): void {
+    const next = this.queue.shift();
+    if (next) next.resolve(); // the slot passes straight to the next waiter
+    else this.active--;
+  }
+
+  /** Open a session channel running `command`, retrying while the server refuses channels. */
+  private async openExec(command: string, signal?: AbortSignal): Promise<ClientChannel> {
+    const deadline = Date.now() + (this.opts.channelRetryMs ?? 60_000);
+    let pause = 50;
+    for (;;) {
+      if (this.lost) throw this.lost;
+      if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('exec aborted');
+      try {
+        return await new Promise<ClientChannel>((resolve, reject) => {
+          this.client.exec(command, (err, ch) => (err ? reject(err) : resolve(ch)));
+        });
+      } catch (e) {
+        if (this.lost) throw this.lost;
+        const err = e as Error & { reason?: unknown };
+        if (!isChannelRefusal(err) || Date.now() > deadline) {
+          throw new ConnectionError('E_CHANNEL', `${this.hostName}: cannot open an SSH channel: ${err.message}`, {
+            hint: 'sshd refused a session channel; check MaxSessions on the host',
+            cause: err,
+          });
+        }
+        this.stats.channelRetries++;
+        // The server's real limit is below ours: run no more channels at once than it just accepted.
+        this.limit = Math.max(1, Math.min(this.limit, this.channels.size));
+        this.opts.log?.(`${this.hostName}: server refused a channel (${err.message}); retrying in ${pause} ms with at most ${this.limit} at once`);
+        await sleep(pause);
+        pause = Math.min(pause * 2, 1000);
+      }
+    }
+  }
+
+  async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const becomeUser = opts.becomeUser ?? this.spec.becomeUser ?? 'root';
+    const useSudo = opts.become === true && becomeNeeded(this.spec.user, becomeUser);
+    const wrapped = useSudo ? wrapBecome(argv, { user: becomeUser, ...(this.spec.becomePassword !== undefined ? { password: this.spec.becomePassword } : {}) }) : { argv: [...argv] };
+    const command = joinArgv(wrapped.argv);
+
+    await this.acquire();
+    try {
+      const ch = await this.openExec(command, opts.signal);
+      this.stats.channels++;
+      this.channels.add(ch);
+      try {
+        const result = await drive(channelIo(ch), {
+          hostName: this.hostName,
+          becomeUser,
+          ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}),
+          ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+          ...(wrapped.handshake ? { handshake: wrapped.handshake } : {}),
+        });
+        // A channel that ended because the whole connection died is not a command result.
+        if (this.lost && result.rc === -1) throw this.lost;
+        if (useSudo && !wrapped.handshake && sudoNeedsPassword(result.rc, result.stderr)) {
+          throw becomePasswordMissing(this.hostName, becomeUser);
+        }
+        return result;
+      } finally {
+        this.channels.delete(ch);
+      }
+    } finally {
+      this.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    await new Promise<void>((resolve) => {
+      if (this.lost) return resolve();
+      this.client.once('close', () => resolve());
+      this.client.end();
+      // A peer that no longer answers never sends its close; do not hang the end of the run on it.
+      setTimeout(() => {
+        this.client.destroy();
+        resolve();
+      }, 2000).unref();
+    });
+  }
+}
+
+/** Adapt an ssh2 exec channel to the driver's process shape. */
+function channelIo(ch: ClientChannel): ProcessIo {
+  let exit: { code: number | null; signal?: string } = { code: null };
+  ch.on('exit', (code: number | null, signal?: string) => {
+    exit = signal ? { code: null, signal } : { code };
+  });
+  // Resolve only when the channel closed AND both output streams were fully read, so no trailing data is lost.
+  const closed = new Promise<void>((resolve) => ch.once('close', () => resolve()));
+  const drained = (r: NodeJS.ReadableStream): Promise<void> =>
+    new Promise((resolve) => finished(r, { writable: false }, () => resolve()));
+  const done = Promise.all([closed, drained(ch), drained(ch.stderr)]).then(() => exit);
+  return {
+    stdin: ch,
+    stdout: ch,
+    stderr: ch.stderr,
+    done,
+    kill: () => {
+      try {
+        ch.signal('KILL');
+      } catch {
+        /* channel already closing */
+      }
+      ch.close();
+    },
+  };
+}

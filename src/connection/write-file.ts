@@ -1,0 +1,161 @@
+import { createHash } from 'node:crypto';
+import { ConnectionError, ModuleError } from '../errors.js';
+import type { Connection, ExecOptions } from './types.js';
+
+/**
+ * Whole-file writes and reads on a host, each in ONE exec over the open connection.
+ *
+ * The scripts are constants; paths, modes and owners travel as positional arguments ("$1"…), never pasted into
+ * the script, and content travels on stdin. So no value can change what the shell runs.
+ */
+
+export interface WriteFileOptions {
+  /** chmod syntax: '0644', '644', 'u=rw,go=r'. Default: the existing file's mode, or 0666 & ~umask for a new file. */
+  mode?: string;
+  /** Default: the existing file's owner/group (when we may set them), else the writing user's. */
+  owner?: string;
+  group?: string;
+  become?: boolean;
+  becomeUser?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Stream stdin to a temp file beside the target, check its size, set owner/mode, fsync, then rename over the
+ * target. A cut connection (short stdin), a full disk or a failing chown removes the temp file and leaves the
+ * old file whole: the target only ever holds the old or the new content. A symlinked target is written through
+ * (its destination is replaced), so /etc files that are links keep being links.
+ */
+export const WRITE_FILE_SCRIPT = `
+dest=$1 mode=$2 owner=$3 group=$4 size=$5
+fail() { printf 'vncplay: %s\\n' "$*" >&2; exit 1; }
+if [ -L "$dest" ]; then dest=$(readlink -f -- "$dest") || fail "cannot resolve link $1"; fi
+case $dest in */*) dir=\${dest%/*}; dir=\${dir:-/} ;; *) dir=. ;; esac
+[ -d "$dir" ] || fail "destination directory $dir does not exist"
+[ ! -d "$dest" ] || fail "$dest is a directory"
+tmp=$(mktemp "$dir/.\${dest##*/}.vncplay-XXXXXX") || fail "cannot create a temporary file in $dir"
+trap 'rm -f -- "$tmp"' EXIT
+trap 'exit 1' HUP INT TERM PIPE
+cat > "$tmp" || fail "writing $tmp failed (disk full?)"
+got=$(wc -c < "$tmp")
+[ "$got" -eq "$size" ] || fail "received $got of $size bytes; $dest left unchanged"
+if [ -e "$dest" ]; then
+  chown --reference="$dest" -- "$tmp" 2>/dev/null || :
+  [ -n "$mode" ] || chmod --reference="$dest" -- "$tmp" || fail "cannot copy the mode of $dest"
+elif [ -z "$mode" ]; then
+  chmod "$(printf '%o' $(( 0666 & ~$(umask) )))" -- "$tmp" || fail "cannot set the default mode"
+fi
+if [ -n "$owner" ]; then chown -- "$owner" "$tmp" || fail "cannot set owner $owner"; fi
+if [ -n "$group" ]; then chgrp -- "$group" "$tmp" || fail "cannot set group $group"; fi
+if [ -n "$mode" ]; then chmod -- "$mode" "$tmp" || fail "cannot set mode $mode"; fi
+sync -- "$tmp" 2>/dev/null || dd if=/dev/null of="$tmp" conv=notrunc,fsync 2>/dev/null || sync
+mv -f -- "$tmp" "$dest" || fail "cannot rename $tmp over $dest"
+sync -- "$dir" 2>/dev/null || :
+`;
+
+function execOpts(opts: { become?: boolean; becomeUser?: string; signal?: AbortSignal }): ExecOptions {
+  const e: ExecOptions = {};
+  if (opts.become !== undefined) e.become = opts.become;
+  if (opts.becomeUser !== undefined) e.becomeUser = opts.becomeUser;
+  if (opts.signal) e.signal = opts.signal;
+  return e;
+}
+
+export async function writeFileAtomic(
+  conn: Connection,
+  path: string,
+  content: string | Uint8Array,
+  opts: WriteFileOptions = {},
+): Promise<void> {
+  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+  const argv = ['sh', '-c', WRITE_FILE_SCRIPT, 'vncplay-write', path, opts.mode ?? '', opts.owner ?? '', opts.group ?? '', String(bytes.length)];
+  const res = await conn.exec(argv, { ...execOpts(opts), stdin: bytes });
+  if (res.rc !== 0) {
+    throw new ModuleError('E_WRITE_FILE', `writing ${path} on ${conn.hostName} failed: ${(res.stderr || res.stdout).trim() || `exit ${res.rc}`}`, {
+      hint: 'the previous content of the file is unchanged',
+    });
+  }
+}
+
+export interface ReadFileOptions {
+  become?: boolean;
+  becomeUser?: string;
+  signal?: AbortSignal;
+  /** Content is returned only up to this size (sha1 always). Default 8 MiB. */
+  maxBytes?: number;
+}
+
+export interface RemoteFile {
+  exists: boolean;
+  /** What the path is, following symlinks (a dangling link reports exists: false, isLink: true). */
+  type?: 'file' | 'directory' | 'other';
+  isLink?: boolean;
+  /** Regular files within maxBytes only. */
+  content?: Buffer;
+  /** Hex SHA-1 of the content (regular files only), as Ansible's stat.checksum. */
+  sha1?: string;
+  /** Four-digit octal, as Ansible shows it: '0644'. */
+  mode?: string;
+  owner?: string;
+  group?: string;
+  size?: number;
+}
+
+/**
+ * stat + sha1 + base64 content in one exec. Output lines: state, then `mode owner group size type`, then sha1,
+ * then the base64 content (or `-` when over the cap).
+ */
+export const READ_FILE_SCRIPT = `
+p=$1 cap=$2
+link=0; [ -L "$p" ] && link=1
+if [ ! -e "$p" ]; then echo "absent $link"; exit 0; fi
+echo "present $link"
+st=$(stat -L -c '%a %U %G %s %F' -- "$p") || exit 3
+echo "$st"
+if [ -f "$p" ]; then
+  sum=$(sha1sum < "$p") || exit 3
+  echo "\${sum%% *}"
+  size=$(stat -L -c %s -- "$p")
+  if [ "$size" -le "$cap" ]; then base64 -w 0 < "$p" || exit 3; echo; else echo -; fi
+fi
+`;
+
+export async function readFileRemote(conn: Connection, path: string, opts: ReadFileOptions = {}): Promise<RemoteFile> {
+  const cap = opts.maxBytes ?? 8 * 1024 * 1024;
+  const res = await conn.exec(['sh', '-c', READ_FILE_SCRIPT, 'vncplay-read', path, String(cap)], execOpts(opts));
+  if (res.rc !== 0) {
+    throw new ModuleError('E_READ_FILE', `reading ${path} on ${conn.hostName} failed: ${res.stderr.trim() || `exit ${res.rc}`}`, {
+      hint: 'is become needed to read it?',
+    });
+  }
+  return parseReadFileOutput(res.stdout, path, conn.hostName);
+}
+
+/** Exported for unit tests: the output format is the contract between the script and this parser. */
+export function parseReadFileOutput(stdout: string, path: string, hostName: string): RemoteFile {
+  const lines = stdout.split('\n');
+  const [state, isLinkFlag] = (lines[0] ?? '').split(' ');
+  const isLink = isLinkFlag === '1';
+  if (state === 'absent') return { exists: false, ...(isLink ? { isLink } : {}) };
+  if (state !== 'present') throw new ConnectionError('E_PROTOCOL', `unexpected answer reading ${path} on ${hostName}: ${stdout.slice(0, 200)}`);
+  const m = /^(\d+) (\S+) (\S+) (\d+) (.+)$/.exec(lines[1] ?? '');
+  if (!m) throw new ConnectionError('E_PROTOCOL', `unexpected stat output for ${path} on ${hostName}: ${lines[1] ?? ''}`);
+  const [, mode, owner, group, size, kind] = m as unknown as [string, string, string, string, string, string];
+  const type = kind.startsWith('regular') ? 'file' : kind === 'directory' ? 'directory' : 'other';
+  const file: RemoteFile = { exists: true, type, mode: mode.padStart(4, '0'), owner, group, size: Number(size) };
+  if (isLink) file.isLink = true;
+  if (type === 'file') {
+    file.sha1 = lines[2] ?? '';
+    const b64 = lines[3] ?? '-';
+    if (b64 !== '-') {
+      file.content = Buffer.from(b64, 'base64');
+      // The sha1 came from the host; a mismatch means the content was cut or mangled on the way.
+      if (createHash('sha1').update(file.content).digest('hex') !== file.sha1) {
+        throw new ConnectionError('E_PROTOCOL', `content of ${path} on ${hostName} changed while reading it, or arrived damaged`, {
+          hint: 'retry the task',
+        });
+      }
+    }
+  }
+  return file;
+}
