@@ -15,6 +15,10 @@ export interface TaskDef {
   loop?: RawValue;
   loopVar: string;
   loopLabel?: string;
+  /** The whole `loop_control` mapping as written (index_var, pause, extended … beside loop_var/label). */
+  loopControl?: Record<string, RawValue>;
+  /** Set for legacy `with_items`, which flattens nested lists one level (loop does not). */
+  loopFlatten?: boolean;
   register?: string;
   notify: string[];
   changedWhen?: RawValue[];
@@ -30,6 +34,8 @@ export interface TaskDef {
   delegateTo?: RawValue;
   runOnce?: RawValue;
   noLog?: RawValue;
+  /** `environment:` for the module's command, as written. */
+  environment?: RawValue;
   vars: Record<string, RawValue>;
   block?: TaskDef[];
   rescue?: TaskDef[];

@@ -1,0 +1,780 @@
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Pair } from 'yaml';
+import { ErrorList, nearest, PlaybookError, type VncplayError } from '../errors.js';
+import { allModules } from '../modules/registry.js';
+import type { AnyModule } from '../modules/types.js';
+import { coerceToSchemaType, parseKeyValue, splitArgs } from './free-form.js';
+import type { PlayDef, Playbook, RawValue, TaskDef } from './model.js';
+import {
+  createModuleLookup,
+  importKeys,
+  importPlaybookKeys,
+  importPlaybookProperties,
+  includeKeys,
+  playKeywordProperties,
+  roleEntryProperties,
+  taskKeywordProperties,
+  type ModuleLookup,
+} from './schema.js';
+import { checkKeywords, checkModuleArgs, describeValue, type KeywordFragment, type SchemaIssue } from './validate.js';
+import { isMap, isScalar, isSeq, keyOf, nodeAtPath, pairsOf, readYamlSource, type YamlSource } from './yaml-source.js';
+
+/**
+ * Playbook loading: YAML (with positions) → validated PlayDef/TaskDef trees. Every problem in every file the
+ * playbook references is collected and thrown once, as an ErrorList of positioned PlaybookErrors; nothing is
+ * half-loaded. import_tasks, import_playbook, roles and vars_files are resolved here; include_tasks is left
+ * for the runner, which calls loadTaskFile at run time.
+ */
+
+export interface LoadOptions {
+  /** `-e` variables: used to resolve `{{ var }}` in vars_files paths. */
+  extraVars?: Record<string, unknown>;
+  /** Modules to accept instead of the registry's (tests, embedding). */
+  modules?: readonly AnyModule[];
+}
+
+export interface TaskFileContext {
+  /** Folder of the playbook (Playbook.file's folder): the second place relative paths are tried. */
+  playbookDir: string;
+  /** File that holds the include_tasks: its folder is tried first. */
+  fromFile?: string;
+  /** The include_tasks task itself (better than fromFile): its file's folder is tried first, its role and searchDirs pass on. */
+  includedFrom?: TaskDef;
+  modules?: readonly AnyModule[];
+}
+
+export async function loadPlaybook(file: string, opts: LoadOptions = {}): Promise<Playbook> {
+  const loader = new Loader(opts.modules, opts.extraVars ?? {});
+  const plays = await loader.playbookFile(path.normalize(file), undefined, new Set());
+  loader.throwIfErrors();
+  return { file, plays };
+}
+
+/** Load a task file (for include_tasks at run time) with the same validation as at load. */
+export async function loadTaskFile(file: string, ctx: TaskFileContext): Promise<TaskDef[]> {
+  const loader = new Loader(ctx.modules, {});
+  const from = ctx.includedFrom;
+  const including = from?.pos.file ?? ctx.fromFile;
+  const bases = [including ? path.dirname(including) : undefined, ctx.playbookDir];
+  const found = await firstExisting(candidatePaths(file, bases));
+  if (!found) {
+    throw new ErrorList([
+      new PlaybookError('E_MISSING_FILE', `task file \`${file}\` not found`, {
+        ...(from ? { pos: from.pos } : {}),
+        hint: `looked in: ${candidatePaths(file, bases).join(', ')}`,
+      }),
+    ]);
+  }
+  const scope = {
+    playbookDir: ctx.playbookDir,
+    searchDirs: from?.searchDirs ?? [ctx.playbookDir],
+    handler: false,
+    ...(from?.role ? { roleName: from.role } : {}),
+  };
+  const tasks = await loader.taskFile(found, scope, new Set());
+  loader.throwIfErrors();
+  return tasks;
+}
+
+// ---------- internals ----------
+
+interface Scope {
+  playbookDir: string;
+  searchDirs: string[];
+  handler: boolean;
+  roleName?: string;
+}
+
+const taskKeywordNames = new Set(Object.keys(taskKeywordProperties()));
+const playKeywordNames = new Set(Object.keys(playKeywordProperties()));
+const importPlaybookNames = new Set(Object.keys(importPlaybookProperties()));
+const roleEntryNames = new Set(Object.keys(roleEntryProperties()));
+const yamlExts = ['.yml', '.yaml'];
+
+/** Keywords an import or a role hands down to each of its tasks when the task does not set them itself. */
+type Inherited = Pick<TaskDef, 'when' | 'tags' | 'vars' | 'become' | 'becomeUser' | 'checkMode' | 'delegateTo' | 'runOnce' | 'noLog' | 'ignoreErrors' | 'environment'>;
+
+class Loader {
+  readonly errors: VncplayError[] = [];
+  readonly lookup: ModuleLookup;
+  private readonly fileOrder = new Map<string, number>();
+
+  constructor(
+    modules: readonly AnyModule[] | undefined,
+    private readonly extraVars: Record<string, unknown>,
+  ) {
+    this.lookup = createModuleLookup(modules ?? allModules());
+  }
+
+  throwIfErrors(): void {
+    if (this.errors.length === 0) return;
+    const order = (f: string | undefined): number => this.fileOrder.get(f ?? '') ?? Number.MAX_SAFE_INTEGER;
+    const sorted = this.errors
+      .map((e, i) => ({ e, i }))
+      .sort(
+        (a, b) =>
+          order(a.e.pos?.file) - order(b.e.pos?.file) ||
+          (a.e.pos?.line ?? 0) - (b.e.pos?.line ?? 0) ||
+          (a.e.pos?.col ?? 0) - (b.e.pos?.col ?? 0) ||
+          a.i - b.i,
+      )
+      .map((x) => x.e);
+    throw new ErrorList(sorted);
+  }
+
+  /** Read a YAML file; its syntax errors are recorded. Undefined when it cannot be walked. */
+  private async read(file: string): Promise<YamlSource | undefined> {
+    if (!this.fileOrder.has(file)) this.fileOrder.set(file, this.fileOrder.size);
+    const { source, errors, usable } = await readYamlSource(file);
+    this.errors.push(...errors);
+    return usable ? source : undefined;
+  }
+
+  private issues(src: YamlSource, base: unknown, issues: SchemaIssue[], fallback?: unknown): void {
+    for (const i of issues) {
+      const at = nodeAtPath(base, i.path);
+      const node = at.found ? (i.onKey ? at.keyNode : at.node) : (fallback ?? at.node);
+      this.errors.push(src.error(i.code, i.message, node, i.hint));
+    }
+  }
+
+  private checkKeywords(src: YamlSource, node: unknown, fragment: KeywordFragment, data: Record<string, unknown>, owner: string): void {
+    this.issues(src, node, checkKeywords(fragment, data, this.lookup, owner));
+  }
+
+  // ----- playbooks -----
+
+  async playbookFile(file: string, via: { src: YamlSource; node: unknown } | undefined, stack: Set<string>): Promise<PlayDef[]> {
+    const abs = path.resolve(file);
+    if (stack.has(abs)) {
+      if (via) this.errors.push(via.src.error('E_IMPORT_CYCLE', `\`${file}\` imports itself (directly or through other playbooks)`, via.node, 'remove the circular import_playbook'));
+      return [];
+    }
+    const src = await this.read(file);
+    if (!src) return [];
+    const root = src.root;
+    if (root === null || (isScalar(root) && root.value === null)) {
+      this.errors.push(src.error('E_PLAYBOOK_SHAPE', 'the playbook is empty: expected a list of plays', 0, 'start with `- hosts: all` and a `tasks:` list'));
+      return [];
+    }
+    if (!isSeq(root)) {
+      this.errors.push(
+        src.error(
+          'E_PLAYBOOK_SHAPE',
+          `a playbook must be a list of plays, got ${isMap(root) ? 'a mapping' : 'a scalar'}`,
+          root,
+          'start each play with a dash: `- hosts: all`',
+        ),
+      );
+      return [];
+    }
+    const inner = new Set(stack).add(abs);
+    const plays: PlayDef[] = [];
+    for (const item of root.items) {
+      const importPair = pairsOf(item).find((p) => (importPlaybookKeys as readonly string[]).includes(keyOf(p)));
+      if (importPair) plays.push(...(await this.importPlaybook(src, item, importPair, inner)));
+      else {
+        const play = await this.play(src, item);
+        if (play) plays.push(play);
+      }
+    }
+    return plays;
+  }
+
+  private async importPlaybook(src: YamlSource, node: unknown, pair: Pair<unknown, unknown>, stack: Set<string>): Promise<PlayDef[]> {
+    const kw = this.keywordPairs(src, node, importPlaybookNames, 'import_playbook entry', () => 'an import_playbook entry takes only name, tags and vars');
+    this.checkKeywords(src, node, 'importPlaybookKeywords', kw.values, 'import_playbook');
+    const target = kw.values[keyOf(pair)];
+    if (typeof target !== 'string') return [];
+    const file = await this.resolveFile(src, pair.value, target, [path.dirname(src.file)], 'playbook');
+    if (!file) return [];
+    const plays = await this.playbookFile(file, { src, node: pair.value }, stack);
+    const tags = toTags(kw.values.tags);
+    const vars = asRecord(kw.values.vars);
+    for (const p of plays) {
+      p.tags = unique([...tags, ...p.tags]);
+      p.vars = { ...vars, ...p.vars };
+    }
+    return plays;
+  }
+
+  /** Split a mapping into known keyword values and report unknown keys (with a nearest-name hint). */
+  private keywordPairs(
+    src: YamlSource,
+    node: unknown,
+    known: Set<string>,
+    what: string,
+    extraHint: (key: string) => string | undefined,
+  ): { values: Record<string, unknown>; pairs: Map<string, Pair<unknown, unknown>> } {
+    const values: Record<string, unknown> = {};
+    const pairs = new Map<string, Pair<unknown, unknown>>();
+    for (const p of pairsOf(node)) {
+      const k = keyOf(p);
+      if (known.has(k)) {
+        values[k] = src.toJS(p.value);
+        pairs.set(k, p);
+        continue;
+      }
+      const near = nearest(k, known);
+      const hint = near ? `did you mean \`${near}\`?` : (extraHint(k) ?? `valid keys: ${[...known].join(', ')}`);
+      this.errors.push(src.error('E_UNKNOWN_KEY', `unknown ${what} key \`${k}\``, p.key, hint));
+    }
+    return { values, pairs };
+  }
+
+  private async play(src: YamlSource, node: unknown): Promise<PlayDef | undefined> {
+    if (!isMap(node)) {
+      this.errors.push(src.error('E_PLAY_SHAPE', `expected a play (a mapping with \`hosts:\`), got ${describeValue(src.toJS(node))}`, node, 'a play looks like `- hosts: all` followed by `tasks:`'));
+      return undefined;
+    }
+    const playbookDir = path.dirname(src.file);
+    const kw = this.keywordPairs(src, node, playKeywordNames, 'play', (k) =>
+      this.lookup.find(k) || taskKeywordNames.has(k) ? `\`${k}\` belongs to a task: put it under \`tasks:\`` : undefined,
+    );
+    const v = kw.values;
+    this.checkKeywords(src, node, 'playKeywords', v, 'play');
+    if (v.hosts === undefined) {
+      this.errors.push(src.error('E_MISSING_HOSTS', 'play has no `hosts`: every play names the hosts it runs on', node, 'add `hosts: all` (or a group or host pattern)'));
+    }
+    const hosts = Array.isArray(v.hosts) ? v.hosts.map(String).join(':') : String(v.hosts ?? '');
+    const play: PlayDef = {
+      pos: src.posOf(node),
+      name: typeof v.name === 'string' ? v.name : hosts,
+      hosts,
+      vars: asRecord(v.vars),
+      varsFiles: [],
+      roleDefaults: {},
+      roleVars: {},
+      gatherFacts: typeof v.gather_facts === 'boolean' ? v.gather_facts : true,
+      anyErrorsFatal: v.any_errors_fatal === true,
+      strategy: v.strategy === 'free' ? 'free' : 'linear',
+      preTasks: [],
+      roleTasks: [],
+      tasks: [],
+      postTasks: [],
+      handlers: [],
+      tags: toTags(v.tags),
+    };
+    if (v.become !== undefined) play.become = v.become;
+    if (v.become_user !== undefined) play.becomeUser = v.become_user;
+    if (v.serial !== undefined) play.serial = v.serial;
+    if (typeof v.max_fail_percentage === 'number') play.maxFailPercentage = v.max_fail_percentage;
+
+    const scope: Scope = { playbookDir, searchDirs: [playbookDir], handler: false };
+    const pairVal = (k: string): unknown => kw.pairs.get(k)?.value;
+    if (v.vars_files !== undefined) play.varsFiles = await this.varsFiles(src, pairVal('vars_files'), play.vars);
+    if (v.roles !== undefined) await this.roles(src, pairVal('roles'), play, playbookDir, []);
+    play.preTasks = await this.taskList(src, pairVal('pre_tasks'), scope, new Set());
+    play.tasks = await this.taskList(src, pairVal('tasks'), scope, new Set());
+    play.postTasks = await this.taskList(src, pairVal('post_tasks'), scope, new Set());
+    play.handlers.push(...(await this.taskList(src, pairVal('handlers'), { ...scope, handler: true }, new Set())));
+    return play;
+  }
+
+  // ----- vars_files -----
+
+  private async varsFiles(src: YamlSource, node: unknown, playVars: Record<string, unknown>): Promise<Record<string, RawValue>[]> {
+    const entries = isSeq(node) ? node.items : [node];
+    const out: Record<string, RawValue>[] = [];
+    const dir = path.dirname(src.file);
+    for (const entry of entries) {
+      // A nested list means "the first of these that exists", as in Ansible.
+      const options = (isSeq(entry) ? entry.items : [entry]).filter((n) => isScalar(n) && typeof n.value === 'string');
+      const names: string[] = [];
+      for (const opt of options) {
+        const raw = String((opt as { value: unknown }).value);
+        const name = this.substitute(raw, playVars);
+        if (name === undefined) {
+          this.errors.push(
+            src.error(
+              'E_VARS_FILE_TEMPLATE',
+              `cannot resolve the vars_files path \`${raw}\` at load time`,
+              opt,
+              'vars_files paths may use plain variables from -e or the play\'s vars (e.g. -e env=prod), not host variables or filters',
+            ),
+          );
+          continue;
+        }
+        names.push(name);
+      }
+      if (names.length === 0 || names.length < options.length) continue;
+      const found = await firstExisting(names.flatMap((n) => candidatePaths(n, [dir])));
+      if (!found) {
+        await this.missing(src, entry, names[0]!, [dir], 'vars file');
+        continue;
+      }
+      const vsrc = await this.read(found);
+      if (!vsrc) continue;
+      const root = vsrc.root;
+      if (root === null || (isScalar(root) && root.value === null)) out.push({});
+      else if (!isMap(root)) this.errors.push(vsrc.error('E_VARS_SHAPE', 'a vars file must be a mapping of variable names to values', root, 'write `name: value` lines'));
+      else out.push(asRecord(vsrc.toJS(root)));
+    }
+    return out;
+  }
+
+  /** `{{ name }}` with a plain variable from -e or play vars; undefined when anything else is templated. */
+  private substitute(raw: string, playVars: Record<string, unknown>): string | undefined {
+    const out = raw.replace(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g, (m, name: string) => {
+      const v = name in this.extraVars ? this.extraVars[name] : playVars[name];
+      return typeof v === 'string' || typeof v === 'number' ? String(v) : m;
+    });
+    return /\{\{|\{%/.test(out) ? undefined : out;
+  }
+
+  // ----- file resolution -----
+
+  private async resolveFile(src: YamlSource, node: unknown, rel: string, bases: string[], what: string): Promise<string | undefined> {
+    if (/\{\{|\{%/.test(rel)) {
+      this.errors.push(src.error('E_STATIC_TEMPLATE', `the ${what} path \`${rel}\` is a template, but imports are resolved before any variable exists`, node, what === 'task file' ? 'use include_tasks, which is resolved at run time' : 'write the path literally'));
+      return undefined;
+    }
+    const found = await firstExisting(candidatePaths(rel, bases));
+    if (!found) await this.missing(src, node, rel, bases, what);
+    return found;
+  }
+
+  private async missing(src: YamlSource, node: unknown, rel: string, bases: string[], what: string): Promise<void> {
+    const tried = candidatePaths(rel, bases);
+    let near: string | undefined;
+    const dir = path.dirname(tried[0]!);
+    try {
+      const siblings = await readdir(dir);
+      near = nearest(path.basename(rel), siblings);
+    } catch {
+      // the folder itself is missing; the list of tried paths says enough
+    }
+    const hint = near ? `did you mean \`${path.join(path.dirname(rel), near)}\`? (looked for ${tried.join(', ')})` : `looked for: ${tried.join(', ')} (paths are relative to the file that names them)`;
+    this.errors.push(src.error('E_MISSING_FILE', `${what} \`${rel}\` not found`, node, hint));
+  }
+
+  // ----- roles -----
+
+  private async roles(src: YamlSource, node: unknown, play: PlayDef, playbookDir: string, chain: string[]): Promise<void> {
+    if (!isSeq(node)) return; // the keyword check already reported a non-list
+    for (const entry of node.items) await this.role(src, entry, play, playbookDir, chain);
+  }
+
+  private async role(src: YamlSource, entry: unknown, play: PlayDef, playbookDir: string, chain: string[]): Promise<void> {
+    let name: unknown;
+    let nameNode: unknown = entry;
+    let keywords: Record<string, unknown> = {};
+    const params: Record<string, unknown> = {};
+    if (isScalar(entry)) name = entry.value;
+    else if (isMap(entry)) {
+      for (const p of pairsOf(entry)) {
+        const k = keyOf(p);
+        if (k === 'role' || (k === 'name' && name === undefined)) {
+          name = src.toJS(p.value);
+          nameNode = p.value;
+        } else if (roleEntryNames.has(k)) keywords[k] = src.toJS(p.value);
+        else params[k] = src.toJS(p.value); // Ansible: any other key is a role parameter
+      }
+      this.checkKeywords(src, entry, 'roleEntry', keywords, 'role');
+    }
+    if (typeof name !== 'string' || name === '') {
+      this.errors.push(src.error('E_ROLE_SHAPE', 'a role entry needs a name: `- myrole` or `- role: myrole`', entry, 'write the role name as a string'));
+      return;
+    }
+    const roleDir = await this.findRole(src, nameNode, name, playbookDir);
+    if (!roleDir) return;
+    if (chain.includes(roleDir)) {
+      this.errors.push(src.error('E_ROLE_CYCLE', `role \`${name}\` depends on itself (${[...chain, roleDir].join(' → ')})`, nameNode, 'remove the circular dependency in meta/main.yml'));
+      return;
+    }
+    const roleName = path.basename(name);
+    const inner = [...chain, roleDir];
+
+    // meta/main.yml dependencies run before the role itself.
+    const meta = await this.roleYaml(roleDir, 'meta');
+    if (meta) {
+      const deps = pairsOf(meta.root).find((p) => keyOf(p) === 'dependencies');
+      if (deps && isSeq(deps.value)) for (const d of deps.value.items) await this.role(meta, d, play, playbookDir, inner);
+    }
+    for (const [sub, target] of [['defaults', play.roleDefaults], ['vars', play.roleVars]] as const) {
+      const s = await this.roleYaml(roleDir, sub);
+      if (!s || s.root === null || (isScalar(s.root) && s.root.value === null)) continue;
+      if (!isMap(s.root)) {
+        this.errors.push(s.error('E_VARS_SHAPE', `role ${sub} must be a mapping of variable names to values`, s.root, 'write `name: value` lines'));
+        continue;
+      }
+      Object.assign(target, asRecord(s.toJS(s.root)));
+    }
+
+    const scope: Scope = {
+      playbookDir,
+      searchDirs: [path.join(roleDir, 'files'), path.join(roleDir, 'templates'), roleDir, playbookDir],
+      handler: false,
+      roleName,
+    };
+    const inherited: Inherited = {
+      when: toConditions(keywords.when),
+      tags: toTags(keywords.tags),
+      vars: { ...asRecord(keywords.vars), ...params },
+      become: keywords.become,
+      becomeUser: keywords.become_user,
+    };
+    const tasksSrc = await this.roleYaml(roleDir, 'tasks');
+    if (tasksSrc) {
+      const tasks = await this.taskList(tasksSrc, tasksSrc.root, scope, new Set([path.resolve(tasksSrc.file)]), 'task file');
+      play.roleTasks.push(...tasks.map((t) => inherit(t, inherited)));
+    }
+    const handlersSrc = await this.roleYaml(roleDir, 'handlers');
+    if (handlersSrc) {
+      const hs = await this.taskList(handlersSrc, handlersSrc.root, { ...scope, handler: true }, new Set([path.resolve(handlersSrc.file)]), 'handler file');
+      play.handlers.push(...hs.map((t) => inherit(t, { vars: inherited.vars })));
+    }
+  }
+
+  private async findRole(src: YamlSource, node: unknown, name: string, playbookDir: string): Promise<string | undefined> {
+    const candidates = name.includes('/')
+      ? [path.join(playbookDir, name), name]
+      : [path.join(playbookDir, 'roles', name), path.join('roles', name)];
+    for (const c of unique(candidates)) if (await isDir(c)) return c;
+    const known: string[] = [];
+    for (const dir of unique([path.join(playbookDir, 'roles'), 'roles'])) {
+      try {
+        known.push(...(await readdir(dir)));
+      } catch {
+        // no roles folder there
+      }
+    }
+    const near = nearest(name, known);
+    this.errors.push(
+      src.error(
+        'E_ROLE_NOT_FOUND',
+        `role \`${name}\` not found`,
+        node,
+        near ? `did you mean \`${near}\`? (looked in ${unique(candidates).join(', ')})` : `looked in: ${unique(candidates).join(', ')}; a role is a folder roles/NAME with tasks/main.yml`,
+      ),
+    );
+    return undefined;
+  }
+
+  private async roleYaml(roleDir: string, sub: string): Promise<YamlSource | undefined> {
+    const found = await firstExisting(yamlExts.map((e) => path.join(roleDir, sub, `main${e}`)));
+    return found ? this.read(found) : undefined;
+  }
+
+  // ----- tasks -----
+
+  async taskFile(file: string, scope: Scope, stack: Set<string>): Promise<TaskDef[]> {
+    const src = await this.read(file);
+    if (!src) return [];
+    return this.taskList(src, src.root, scope, new Set(stack).add(path.resolve(file)), 'task file');
+  }
+
+  private async taskList(src: YamlSource, node: unknown, scope: Scope, stack: Set<string>, what = 'task list'): Promise<TaskDef[]> {
+    if (node === null || node === undefined || (isScalar(node) && node.value === null)) return [];
+    if (!isSeq(node)) {
+      this.errors.push(src.error('E_TASKS_SHAPE', `a ${what} must be a list of tasks, got ${describeValue(src.toJS(node))}`, node, 'start each task with a dash: `- name: …`'));
+      return [];
+    }
+    const out: TaskDef[] = [];
+    for (const item of node.items) out.push(...(await this.task(src, item, scope, stack)));
+    return out;
+  }
+
+  private async task(src: YamlSource, node: unknown, scope: Scope, stack: Set<string>): Promise<TaskDef[]> {
+    if (!isMap(node)) {
+      this.errors.push(src.error('E_TASK_SHAPE', `expected a task (a mapping with one module key), got ${describeValue(src.toJS(node))}`, node, 'a task looks like `- name: …` with a module key such as `command: …` on the next line'));
+      return [];
+    }
+    const values: Record<string, unknown> = {};
+    const pairs = new Map<string, Pair<unknown, unknown>>();
+    const actions: { key: string; pair: Pair<unknown, unknown>; module?: AnyModule }[] = [];
+    const unknown: Pair<unknown, unknown>[] = [];
+    for (const p of pairsOf(node)) {
+      const k = keyOf(p);
+      if (taskKeywordNames.has(k)) {
+        values[k] = src.toJS(p.value);
+        pairs.set(k, p);
+        if (k === 'block' || (includeKeys as readonly string[]).includes(k) || (importKeys as readonly string[]).includes(k)) actions.push({ key: k, pair: p });
+        continue;
+      }
+      const m = this.lookup.find(k);
+      if (m) actions.push({ key: k, pair: p, module: m });
+      else unknown.push(p);
+    }
+    this.reportUnknownTaskKeys(src, node, unknown, actions.length === 0);
+    if (actions.length > 1) {
+      const [first, second] = actions as [(typeof actions)[0], (typeof actions)[0]];
+      this.errors.push(
+        src.error(
+          'E_TWO_MODULES',
+          `a task runs exactly one module, but this one has \`${first.key}\` and \`${second.key}\``,
+          second.pair.key,
+          'split it into two tasks, each with its own `- name:`',
+        ),
+      );
+    }
+    if (actions.length === 0 && unknown.length === 0) {
+      this.errors.push(
+        src.error('E_NO_MODULE', 'task has no module: expected one module key such as `command:` or `debug:`', node, `known modules: ${this.lookup.names().sort().join(', ') || '(none registered)'}`),
+      );
+    }
+    for (const k of ['rescue', 'always']) {
+      if (pairs.has(k) && !pairs.has('block')) this.errors.push(src.error('E_UNKNOWN_KEY', `\`${k}\` belongs to a block, but this task has no \`block\``, pairs.get(k)!.key, 'put the tasks under `block:` and this list beside it'));
+    }
+    if (pairs.has('listen') && !scope.handler) this.errors.push(src.error('E_UNKNOWN_KEY', '`listen` only applies to handlers', pairs.get('listen')!.key, 'move this task under `handlers:`, or remove `listen`'));
+    if (pairs.has('loop') && pairs.has('with_items')) this.errors.push(src.error('E_LOOP_TWICE', 'use either `loop` or `with_items`, not both', pairs.get('with_items')!.key, '`loop` is the current form'));
+    this.checkKeywords(src, node, 'taskKeywords', values, 'task');
+
+    const t = this.baseTask(src, node, values, scope);
+    const action = actions[0];
+    if (!action) return [t];
+    if (action.module) {
+      t.module = action.module.name;
+      t.args = this.moduleArgs(src, action.module, action.pair, pairs.get('args'));
+      return [t];
+    }
+    if (action.key === 'block') {
+      t.block = await this.taskList(src, action.pair.value, scope, stack, 'block');
+      if (pairs.has('rescue')) t.rescue = await this.taskList(src, pairs.get('rescue')!.value, scope, stack, 'rescue list');
+      if (pairs.has('always')) t.always = await this.taskList(src, pairs.get('always')!.value, scope, stack, 'always list');
+      return [t];
+    }
+    const spec = values[action.key];
+    const fileValue = isRecord(spec) ? spec.file : spec;
+    if ((includeKeys as readonly string[]).includes(action.key)) {
+      t.includeTasks = fileValue;
+      t.args = isRecord(spec) ? spec : { file: spec };
+      return [t];
+    }
+    return this.importTasks(src, action.pair, fileValue, t, scope, stack);
+  }
+
+  private reportUnknownTaskKeys(src: YamlSource, node: unknown, unknown: Pair<unknown, unknown>[], noAction: boolean): void {
+    const candidates = [...taskKeywordNames, ...this.lookup.names()];
+    for (const p of unknown) {
+      const k = keyOf(p);
+      const near = nearest(k, candidates);
+      const legacyLoop = /^with_/.test(k) ? 'only `loop` and `with_items` are supported: rewrite as `loop:` with a filter (e.g. dict2items)' : undefined;
+      const asModule = noAction && unknown.length === 1;
+      const message = asModule
+        ? `unknown module \`${k}\`: no module or task keyword has this name`
+        : `unknown task keyword \`${k}\`: not a task keyword or a module`;
+      const hint = near
+        ? `did you mean \`${near}\`?`
+        : (legacyLoop ?? (asModule ? `known modules: ${this.lookup.names().sort().join(', ') || '(none registered)'}` : 'see the task keywords in schemas/playbook.schema.json'));
+      this.errors.push(src.error(asModule ? 'E_UNKNOWN_MODULE' : 'E_UNKNOWN_KEY', message, p.key, hint));
+    }
+    void node;
+  }
+
+  private baseTask(src: YamlSource, node: unknown, v: Record<string, unknown>, scope: Scope): TaskDef {
+    const t: TaskDef = {
+      pos: src.posOf(node),
+      args: {},
+      loopVar: 'item',
+      notify: toStrings(v.notify),
+      tags: toTags(v.tags),
+      vars: asRecord(v.vars),
+      listen: toStrings(v.listen),
+      searchDirs: scope.searchDirs,
+    };
+    if (typeof v.name === 'string') t.name = v.name;
+    if (scope.roleName) t.role = scope.roleName;
+    const set = <K extends keyof TaskDef>(k: K, value: TaskDef[K] | undefined): void => {
+      if (value !== undefined) t[k] = value;
+    };
+    set('when', toConditions(v.when));
+    set('loop', v.loop !== undefined ? v.loop : v.with_items);
+    const lc = asRecord(v.loop_control);
+    if (typeof lc.loop_var === 'string') t.loopVar = lc.loop_var;
+    if (typeof lc.label === 'string') t.loopLabel = lc.label;
+    if (v.loop_control !== undefined) t.loopControl = lc;
+    if (v.with_items !== undefined) t.loopFlatten = true;
+    if (typeof v.register === 'string') t.register = v.register;
+    set('changedWhen', toConditions(v.changed_when));
+    set('failedWhen', toConditions(v.failed_when));
+    set('until', toConditions(v.until));
+    set('ignoreErrors', v.ignore_errors);
+    set('retries', v.retries);
+    set('delay', v.delay);
+    set('become', v.become);
+    set('becomeUser', v.become_user);
+    set('checkMode', v.check_mode);
+    set('delegateTo', v.delegate_to);
+    set('runOnce', v.run_once);
+    set('noLog', v.no_log);
+    set('environment', v.environment);
+    return t;
+  }
+
+  private async importTasks(src: YamlSource, pair: Pair<unknown, unknown>, fileValue: unknown, importer: TaskDef, scope: Scope, stack: Set<string>): Promise<TaskDef[]> {
+    if (typeof fileValue !== 'string') return []; // the keyword check reported it
+    if (importer.loop !== undefined) {
+      this.errors.push(src.error('E_IMPORT_LOOP', '`import_tasks` cannot loop: it is expanded once, at load time', pair.key, 'use `include_tasks` to loop over a task file'));
+    }
+    const valueNode = isMap(pair.value) ? nodeAtPath(pair.value, ['file']).node : pair.value;
+    const file = await this.resolveFile(src, valueNode, fileValue, [path.dirname(src.file), scope.playbookDir], 'task file');
+    if (!file) return [];
+    if (stack.has(path.resolve(file))) {
+      this.errors.push(src.error('E_IMPORT_CYCLE', `\`${fileValue}\` imports itself (directly or through other task files)`, valueNode, 'remove the circular import_tasks'));
+      return [];
+    }
+    const tasks = await this.taskFile(file, scope, stack);
+    return tasks.map((t) => inherit(t, importer));
+  }
+
+  // ----- module arguments -----
+
+  private moduleArgs(src: YamlSource, m: AnyModule, pair: Pair<unknown, unknown>, argsPair: Pair<unknown, unknown> | undefined): Record<string, RawValue> {
+    const value = pair.value;
+    let args: Record<string, unknown> = {};
+    const raw = src.toJS(value);
+    if (raw === null || raw === undefined) args = {};
+    else if (isRecord(raw)) args = raw;
+    else if (typeof raw === 'string') args = this.freeForm(src, m, raw, value);
+    else if ((typeof raw === 'number' || typeof raw === 'boolean') && m.freeForm) args = { [m.freeForm]: src.literal(value) };
+    else {
+      this.errors.push(src.error('E_ARGS_SHAPE', `arguments of \`${m.name}\` must be a mapping${m.freeForm ? ' or a string' : ''}, got ${describeValue(raw)}`, value, `write them as \`${m.name}:\` followed by indented \`name: value\` lines`));
+      return {};
+    }
+    const extra = argsPair ? src.toJS(argsPair.value) : undefined;
+    if (isRecord(extra)) args = { ...extra, ...args };
+
+    const props = m.schema.properties;
+    const skip = new Set<string>();
+    if (typeof args.mode === 'number' && 'mode' in props) {
+      skip.add('mode');
+      const at = this.argNode(value, argsPair, ['mode']) ?? value;
+      this.errors.push(src.error('E_MODE_INTEGER', `\`mode\` must be a quoted string such as "0644", not the number ${src.literal(at) || String(args.mode)}`, at, modeHint(src.literal(at), args.mode)));
+    }
+    const issues = checkModuleArgs(m, args, this.lookup).filter((i) => !skip.has(String(i.path[0])));
+    for (const i of issues) {
+      const at = this.argNode(value, argsPair, i.path, i.onKey);
+      this.errors.push(src.error(i.code, i.message, at ?? pair.key, i.hint));
+    }
+    if (issues.length === 0 && skip.size === 0 && m.validate && !containsTemplate(args)) {
+      // Module checks (mutually exclusive parameters …) only see literal values: templates are checked at run time.
+      const msg = m.validate(args);
+      if (msg) this.errors.push(src.error('E_MODULE_ARGS', `${m.name}: ${msg}`, pair.key, `see the parameters of \`${m.name}\``));
+    }
+    return args;
+  }
+
+  /** The YAML node of an argument, in the module's mapping or in `args:`; undefined when it came from a string. */
+  private argNode(value: unknown, argsPair: Pair<unknown, unknown> | undefined, p: (string | number)[], onKey = false): unknown {
+    for (const base of [value, argsPair?.value]) {
+      if (!isMap(base)) continue;
+      const at = nodeAtPath(base, p);
+      if (at.found) return onKey ? at.keyNode : at.node;
+    }
+    if (isMap(value)) return nodeAtPath(value, p).node;
+    return isScalar(value) ? value : undefined;
+  }
+
+  private freeForm(src: YamlSource, m: AnyModule, text: string, node: unknown): Record<string, unknown> {
+    const props = m.schema.properties;
+    const tokens = splitArgs(text);
+    const args: Record<string, unknown> = {};
+    if (m.freeForm) {
+      // Like Ansible's command: key=value for the module's own options is lifted out; the rest is the command.
+      const rest: string[] = [];
+      for (const tok of tokens) {
+        const kv = parseKeyValue(tok);
+        if (kv && kv[0] !== m.freeForm && kv[0] in props) args[kv[0]] = coerceToSchemaType(kv[1], props[kv[0]]);
+        else rest.push(tok);
+      }
+      if (rest.length === tokens.length) args[m.freeForm] = text.trim();
+      else if (rest.length > 0) args[m.freeForm] = rest.join(' ');
+      return args;
+    }
+    for (const tok of tokens) {
+      const kv = parseKeyValue(tok);
+      if (!kv) {
+        this.errors.push(
+          src.error('E_FREE_FORM', `\`${m.name}\` takes no free-form text, and \`${tok}\` is not a key=value pair`, node, `write the arguments as a mapping under \`${m.name}:\`, e.g. \`${Object.keys(props)[0] ?? 'name'}: …\``),
+        );
+        continue;
+      }
+      args[kv[0]] = coerceToSchemaType(kv[1], props[kv[0]]);
+    }
+    return args;
+  }
+}
+
+// ---------- helpers ----------
+
+function modeHint(literal: string, value: unknown): string {
+  const n = Number(value);
+  const quoted = literal.startsWith('0') ? literal : `0${literal}`;
+  if (/^0[0-7]+$/.test(literal)) {
+    return `YAML 1.1 reads ${literal} as an octal number (decimal ${n}); it only works by luck, and 0o/decimal forms do not. Write mode: "${quoted}"`;
+  }
+  return `YAML reads ${literal} as the decimal number ${n}, which is 0${n.toString(8)} in octal, not the permissions you meant. Write mode: "${quoted}" (or symbolic, e.g. "u=rw,go=r")`;
+}
+
+function inherit(t: TaskDef, from: Partial<Inherited>): TaskDef {
+  const out: TaskDef = { ...t };
+  if (from.when && from.when.length > 0) out.when = [...from.when, ...(t.when ?? [])];
+  if (from.tags && from.tags.length > 0) out.tags = unique([...from.tags, ...t.tags]);
+  if (from.vars && Object.keys(from.vars).length > 0) out.vars = { ...from.vars, ...t.vars };
+  for (const k of ['become', 'becomeUser', 'checkMode', 'delegateTo', 'runOnce', 'noLog', 'ignoreErrors', 'environment'] as const) {
+    if (from[k] !== undefined && out[k] === undefined) out[k] = from[k];
+  }
+  return out;
+}
+
+function candidatePaths(rel: string, bases: (string | undefined)[]): string[] {
+  if (path.isAbsolute(rel)) return [rel];
+  return unique(bases.filter((b): b is string => b !== undefined).map((b) => path.join(b, rel)));
+}
+
+async function firstExisting(paths: string[]): Promise<string | undefined> {
+  for (const p of paths) {
+    try {
+      if ((await stat(p)).isFile()) return p;
+    } catch {
+      // not there; try the next
+    }
+  }
+  return undefined;
+}
+
+async function isDir(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function unique<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function asRecord(v: unknown): Record<string, RawValue> {
+  return isRecord(v) ? v : {};
+}
+
+function toConditions(v: unknown): RawValue[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  return Array.isArray(v) ? v : [v];
+}
+
+function toStrings(v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  return (Array.isArray(v) ? v : [v]).map(String);
+}
+
+/** Tags: a list, or Ansible's comma-separated string form. */
+function toTags(v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  if (typeof v === 'string') return v.split(',').map((s) => s.trim()).filter(Boolean);
+  return (Array.isArray(v) ? v : [v]).map(String);
+}
+
+function containsTemplate(v: unknown): boolean {
+  if (typeof v === 'string') return /\{\{|\{%/.test(v);
+  if (Array.isArray(v)) return v.some(containsTemplate);
+  if (isRecord(v)) return Object.values(v).some(containsTemplate);
+  return false;
+}

@@ -1,0 +1,359 @@
+import { allModules } from '../modules/registry.js';
+import type { AnyModule } from '../modules/types.js';
+
+/**
+ * The playbook JSON Schema (draft 2020-12), built from the module registry so module argument specs and the
+ * schema in schemas/playbook.schema.json cannot drift. The same object feeds the load-time ajv validator
+ * (src/playbook/validate.ts), which compiles fragments of it (`$defs/taskKeywords`, `$defs/args.NAME`) lazily.
+ */
+
+export type Schema = Record<string, unknown>;
+
+export const SCHEMA_ID = 'https://vncplay.dev/schemas/playbook.schema.json';
+
+/** A string that the runner renders at run time: accepted wherever a number, boolean, list or enum is expected. */
+export const TEMPLATE_PATTERN = '\\{\\{|\\{%';
+
+export function templateSchema(): Schema {
+  return {
+    type: 'string',
+    pattern: TEMPLATE_PATTERN,
+    description: 'A Jinja2 template ("{{ var }}"), rendered per host at run time and then checked.',
+  };
+}
+
+export function isTemplateSchema(s: unknown): boolean {
+  return typeof s === 'object' && s !== null && (s as Schema).pattern === TEMPLATE_PATTERN && (s as Schema).type === 'string';
+}
+
+/** Annotations kept on the outer schema when wrapped, so editors still show them on hover. */
+const annotationKeys = ['title', 'description', 'default', 'examples', 'deprecated', 'markdownDescription'];
+
+/** True when a plain string like "{{ x }}" would fail this schema, so a template alternative is needed. */
+function needsTemplateAlternative(s: Schema): boolean {
+  if ('enum' in s || 'const' in s || 'pattern' in s || 'format' in s) return true;
+  const t = s.type;
+  const types = Array.isArray(t) ? t : t === undefined ? [] : [t];
+  return types.length > 0 && !types.includes('string');
+}
+
+/**
+ * Deep copy of a module or keyword schema where every value that expects a number, boolean, list, mapping or
+ * enum also accepts a template string. The runner renders and re-checks the module schema strictly.
+ */
+export function allowTemplates(schema: Schema, opts: { root?: boolean } = {}): Schema {
+  const s: Schema = { ...schema };
+  delete s.$schema;
+  delete s.$id;
+  if (isObject(s.properties)) {
+    s.properties = Object.fromEntries(
+      Object.entries(s.properties).map(([k, v]) => [k, isObject(v) ? allowTemplates(v) : v]),
+    );
+  }
+  if (isObject(s.items)) s.items = allowTemplates(s.items);
+  if (isObject(s.additionalProperties)) s.additionalProperties = allowTemplates(s.additionalProperties);
+  for (const comb of ['anyOf', 'oneOf'] as const) {
+    const list = s[comb];
+    if (Array.isArray(list)) {
+      s[comb] = list.map((x: unknown) => (isObject(x) ? allowTemplates(x) : x));
+      if (!list.some(isTemplateSchema)) (s[comb] as unknown[]).push(templateSchema());
+      return s;
+    }
+  }
+  if (opts.root || !needsTemplateAlternative(s)) return s;
+  const outer: Schema = {};
+  const inner: Schema = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (annotationKeys.includes(k)) outer[k] = v;
+    else inner[k] = v;
+  }
+  outer.anyOf = [inner, templateSchema()];
+  return outer;
+}
+
+function isObject(v: unknown): v is Schema {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+// ---------- keywords ----------
+
+const conditionSchema: Schema = {
+  type: ['string', 'boolean', 'array'],
+  items: { type: ['string', 'boolean'] },
+};
+const boolOrTemplate = (description: string): Schema => allowTemplates({ type: 'boolean', description });
+const stringList = (description: string): Schema => ({
+  type: ['string', 'array'],
+  items: { type: 'string' },
+  description,
+});
+const tagsSchema: Schema = {
+  type: ['string', 'array'],
+  items: { type: ['string', 'number'] },
+  description: 'Tags for --tags/--skip-tags: a list, or a comma-separated string.',
+};
+const varsSchema: Schema = {
+  type: 'object',
+  description: 'Variables for this scope (values may be templates).',
+};
+
+/** Names the loader treats as `include_tasks`/`import_tasks` (with their FQCN forms). */
+export const includeKeys = ['include_tasks', 'ansible.builtin.include_tasks'] as const;
+export const importKeys = ['import_tasks', 'ansible.builtin.import_tasks'] as const;
+export const importPlaybookKeys = ['import_playbook', 'ansible.builtin.import_playbook'] as const;
+
+const taskFileSchema = (description: string): Schema => ({
+  description,
+  type: ['string', 'object'],
+  properties: {
+    file: { type: 'string', description: 'Task file, relative to the including file, then the playbook folder.' },
+    apply: { type: 'object', description: 'Keywords applied to the included tasks (include_tasks only).' },
+  },
+  additionalProperties: false,
+});
+
+/**
+ * Task keywords (everything a task may hold besides its one module key). `block`/`rescue`/`always` are only
+ * `array` here: the loader walks nested tasks itself; the editor schema replaces them with `$ref`s.
+ */
+export function taskKeywordProperties(): Record<string, Schema> {
+  const include = taskFileSchema('Load a task file at run time (its name may be a template).');
+  const imp = taskFileSchema('Insert a task file at load time (static: its name cannot be a template).');
+  return {
+    name: { type: 'string', description: 'Task name, shown in output and used by --start-at-task.' },
+    when: { ...conditionSchema, description: 'Run only when this Jinja2 expression (or all in the list) is true.' },
+    loop: allowTemplates({ type: 'array', description: 'Run the task once per item (`item`, or loop_control.loop_var).' }),
+    with_items: allowTemplates({ type: 'array', description: 'Legacy loop: like `loop`, flattening one level.' }),
+    loop_control: {
+      type: 'object',
+      description: 'Loop options.',
+      properties: {
+        loop_var: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'Name of the loop variable (default item).' },
+        label: { type: 'string', description: 'What output shows for each item.' },
+        index_var: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'Variable holding the 0-based index.' },
+        pause: allowTemplates({ type: 'number', minimum: 0, description: 'Seconds to wait between items.' }),
+        extended: boolOrTemplate('Expose ansible_loop with extended information.'),
+      },
+      additionalProperties: false,
+    },
+    register: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'Save the result in this variable.' },
+    notify: stringList('Handlers (names or listen topics) to notify when this task changed something.'),
+    changed_when: { ...conditionSchema, description: 'Override when the task reports changed.' },
+    failed_when: { ...conditionSchema, description: 'Override when the task reports failed.' },
+    ignore_errors: boolOrTemplate('Continue with the host when this task fails.'),
+    retries: allowTemplates({ type: 'integer', minimum: 0, description: 'Attempts for `until` (default 3).' }),
+    delay: allowTemplates({ type: 'number', minimum: 0, description: 'Seconds between `until` attempts (default 5).' }),
+    until: { ...conditionSchema, description: 'Retry the task until this expression is true.' },
+    tags: tagsSchema,
+    become: boolOrTemplate('Run with privilege escalation (sudo -n).'),
+    become_user: { type: 'string', description: 'User to become (default root).' },
+    check_mode: boolOrTemplate('true: always run in check mode; false: run for real even under --check.'),
+    delegate_to: { type: 'string', description: 'Run on this host instead (localhost: the controller).' },
+    run_once: boolOrTemplate('Run on the first host of the batch only.'),
+    no_log: boolOrTemplate('Hide arguments and results of this task in every output.'),
+    vars: varsSchema,
+    args: { type: 'object', description: 'Module arguments, merged with the ones given on the module key.' },
+    environment: allowTemplates({
+      type: 'object',
+      additionalProperties: { type: ['string', 'number', 'boolean'] },
+      description: 'Environment variables for the module command.',
+    }),
+    listen: stringList('Handlers only: extra topics this handler answers to.'),
+    block: { type: 'array', description: 'Tasks run as a group sharing keywords.' },
+    rescue: { type: 'array', description: 'Tasks run when a task of the block failed.' },
+    always: { type: 'array', description: 'Tasks run after the block whatever happened.' },
+    include_tasks: include,
+    'ansible.builtin.include_tasks': include,
+    import_tasks: imp,
+    'ansible.builtin.import_tasks': imp,
+  };
+}
+
+/** Play keywords; task lists and roles are `array` only here (see taskKeywordProperties). */
+export function playKeywordProperties(): Record<string, Schema> {
+  return {
+    name: { type: 'string', description: 'Play name (default: the hosts pattern).' },
+    hosts: {
+      type: ['string', 'array'],
+      items: { type: 'string' },
+      description: 'Host pattern: names, groups, globs, a:b, a:&b, a:!b.',
+    },
+    vars: varsSchema,
+    vars_files: {
+      type: ['string', 'array'],
+      items: { type: ['string', 'array'], items: { type: 'string' } },
+      description: 'YAML files of variables, relative to the playbook (a nested list: the first that exists).',
+    },
+    become: boolOrTemplate('Privilege escalation for every task of the play.'),
+    become_user: { type: 'string', description: 'User to become (default root).' },
+    gather_facts: {
+      type: 'boolean',
+      description: 'Accepted for compatibility; vncplay gathers facts lazily, when a task uses them.',
+    },
+    serial: {
+      type: ['integer', 'string', 'array'],
+      items: { type: ['integer', 'string'] },
+      description: 'Batch size: a number, a percentage ("30%"), or a list of them.',
+    },
+    max_fail_percentage: { type: 'number', minimum: 0, maximum: 100, description: 'Abort the play above this share of failed hosts in a batch.' },
+    any_errors_fatal: { type: 'boolean', description: 'Any failed host stops the whole play.' },
+    strategy: { enum: ['linear', 'free'], description: 'linear: hosts move task by task together; free: each host runs ahead.' },
+    tags: tagsSchema,
+    roles: { type: 'array', description: 'Roles to run (before `tasks`).' },
+    pre_tasks: { type: 'array', description: 'Tasks run before the roles.' },
+    tasks: { type: 'array', description: 'Tasks of the play.' },
+    post_tasks: { type: 'array', description: 'Tasks run after `tasks`.' },
+    handlers: { type: 'array', description: 'Tasks run once at the end of the play (or on meta: flush_handlers) when notified.' },
+  };
+}
+
+export function importPlaybookProperties(): Record<string, Schema> {
+  const file: Schema = { type: 'string', description: 'Playbook file to insert here, relative to this playbook.' };
+  return {
+    import_playbook: file,
+    'ansible.builtin.import_playbook': file,
+    name: { type: 'string' },
+    tags: tagsSchema,
+    vars: varsSchema,
+  };
+}
+
+/** Keys a role entry (`roles: [{role: x, ...}]`) understands; any other key is a role parameter, as in Ansible. */
+export function roleEntryProperties(): Record<string, Schema> {
+  return {
+    role: { type: 'string', description: 'Role name (roles/NAME beside the playbook) or path.' },
+    name: { type: 'string', description: 'Same as role.' },
+    tags: tagsSchema,
+    when: { ...conditionSchema, description: 'Condition applied to every task of the role.' },
+    vars: varsSchema,
+    become: boolOrTemplate('Privilege escalation for the role tasks.'),
+    become_user: { type: 'string' },
+  };
+}
+
+// ---------- modules ----------
+
+/** Collection prefixes a module name also answers to (kept in step with src/modules/registry.ts). */
+export const collectionPrefixes = ['ansible.builtin.', 'ansible.posix.', 'community.general.', 'vncplay.'] as const;
+
+export interface ModuleLookup {
+  find(key: string): AnyModule | undefined;
+  /** Short names and aliases. */
+  names(): string[];
+  all(): readonly AnyModule[];
+}
+
+/** A lookup over an explicit module list (the registry's, or a test's own). */
+export function createModuleLookup(modules: readonly AnyModule[]): ModuleLookup {
+  const byName = new Map<string, AnyModule>();
+  for (const m of modules) for (const n of [m.name, ...(m.aliases ?? [])]) byName.set(n, m);
+  return {
+    find(key) {
+      const direct = byName.get(key);
+      if (direct) return direct;
+      for (const p of collectionPrefixes) if (key.startsWith(p)) return byName.get(key.slice(p.length));
+      return undefined;
+    },
+    names: () => [...byName.keys()],
+    all: () => modules,
+  };
+}
+
+/** The module's argument schema as the loader checks it: templates allowed, unknown parameters refused. */
+export function moduleArgsSchema(m: AnyModule): Schema {
+  const s = allowTemplates(m.schema, { root: true });
+  if (!('additionalProperties' in s)) s.additionalProperties = false;
+  s.title = `${m.name} arguments`;
+  return s;
+}
+
+function moduleValueSchema(m: AnyModule): Schema {
+  const desc = typeof m.schema.description === 'string' ? m.schema.description : `The ${m.name} module.`;
+  const free = m.freeForm
+    ? `Free-form: the string becomes \`${m.freeForm}\` (key=value pairs for other parameters are extracted).`
+    : 'key=value pairs, as Ansible accepts them (a mapping is clearer).';
+  return {
+    title: m.name,
+    description: desc,
+    anyOf: [{ $ref: `#/$defs/args.${m.name}` }, { type: 'string', description: free }, { type: 'null' }],
+  };
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+// ---------- the whole schema ----------
+
+export function buildPlaybookSchema(modules: readonly AnyModule[] = allModules()): Schema {
+  const sorted = [...modules].sort((a, b) => a.name.localeCompare(b.name));
+  const defs: Record<string, Schema> = {};
+  const moduleProps: Record<string, Schema> = {};
+  const prefixPatterns: Record<string, Schema> = {};
+  const otherPrefixes = collectionPrefixes.filter((p) => p !== 'ansible.builtin.').map(escapeRegex).join('|');
+  for (const m of sorted) {
+    defs[`args.${m.name}`] = moduleArgsSchema(m);
+    defs[`module.${m.name}`] = moduleValueSchema(m);
+    const ref = { $ref: `#/$defs/module.${m.name}` };
+    const names = [m.name, ...(m.aliases ?? [])];
+    for (const n of names) {
+      moduleProps[n] = ref;
+      moduleProps[`ansible.builtin.${n}`] = ref;
+    }
+    prefixPatterns[`^(${otherPrefixes})(${names.map(escapeRegex).join('|')})$`] = ref;
+  }
+
+  const taskRef = { $ref: '#/$defs/taskList' };
+  const taskProps: Record<string, Schema> = { ...taskKeywordProperties() };
+  for (const k of ['block', 'rescue', 'always'] as const) taskProps[k] = { ...taskProps[k], ...taskRef };
+  const playProps: Record<string, Schema> = { ...playKeywordProperties() };
+  for (const k of ['pre_tasks', 'tasks', 'post_tasks', 'handlers'] as const) playProps[k] = { ...playProps[k], ...taskRef };
+  playProps.roles = {
+    ...playProps.roles,
+    items: {
+      anyOf: [
+        { type: 'string', description: 'Role name.' },
+        { type: 'object', properties: roleEntryProperties(), description: 'Role with keywords; other keys are role parameters.' },
+      ],
+    },
+  };
+
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: SCHEMA_ID,
+    title: 'vncplay playbook',
+    description: 'An Ansible-compatible playbook: a list of plays (or import_playbook entries). Generated by scripts/gen-schema.ts.',
+    type: 'array',
+    items: { anyOf: [{ $ref: '#/$defs/play' }, { $ref: '#/$defs/importPlaybook' }] },
+    $defs: {
+      play: {
+        title: 'Play',
+        type: 'object',
+        properties: playProps,
+        required: ['hosts'],
+        additionalProperties: false,
+      },
+      importPlaybook: {
+        title: 'import_playbook',
+        type: 'object',
+        properties: importPlaybookProperties(),
+        additionalProperties: false,
+      },
+      taskList: { type: 'array', items: { $ref: '#/$defs/task' } },
+      task: {
+        title: 'Task',
+        description: 'One module key plus task keywords; or block/rescue/always; or include_tasks/import_tasks.',
+        type: 'object',
+        properties: { ...taskProps, ...moduleProps },
+        patternProperties: prefixPatterns,
+        additionalProperties: false,
+      },
+      // Fragments compiled by the loader (src/playbook/validate.ts): keywords only, nested lists not followed.
+      taskKeywords: { type: 'object', properties: taskKeywordProperties() },
+      playKeywords: { type: 'object', properties: playKeywordProperties() },
+      importPlaybookKeywords: { type: 'object', properties: importPlaybookProperties() },
+      roleEntry: { type: 'object', properties: roleEntryProperties() },
+      ...defs,
+    },
+  };
+}

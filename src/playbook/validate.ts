@@ -1,0 +1,237 @@
+import Ajv2020Module from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import { nearest } from '../errors.js';
+import type { AnyModule } from '../modules/types.js';
+import { buildPlaybookSchema, isTemplateSchema, SCHEMA_ID, type ModuleLookup, type Schema } from './schema.js';
+
+/**
+ * Load-time validation with ajv against fragments of the playbook schema (src/playbook/schema.ts).
+ * The loader walks the YAML itself (for positions, module lookup and nesting) and asks this file to check one
+ * keyword mapping or one module's arguments at a time; ajv errors come back as `SchemaIssue`s with a path into
+ * the checked object, which the loader maps to a YAML node.
+ */
+
+export interface SchemaIssue {
+  /** Path into the checked value (map keys and list indexes). */
+  path: (string | number)[];
+  /** Point at the key of the last path segment (unknown keys) rather than at its value. */
+  onKey: boolean;
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+/** What is being checked, for messages: "unknown parameter `x` for module `file`". */
+export interface CheckSubject {
+  noun: 'parameter' | 'keyword';
+  owner: string;
+}
+
+export type KeywordFragment = 'taskKeywords' | 'playKeywords' | 'importPlaybookKeywords' | 'roleEntry';
+
+interface Compiled {
+  ajv: InstanceType<typeof Ajv2020Module.default>;
+  validators: Map<string, ValidateFunction>;
+}
+
+// One ajv instance per module list, compiled lazily per fragment: a --syntax-check compiles only what it meets.
+const compiledByModules = new WeakMap<readonly AnyModule[], Compiled>();
+
+function compiledFor(lookup: ModuleLookup): Compiled {
+  const mods = lookup.all();
+  let c = compiledByModules.get(mods);
+  if (!c) {
+    const ajv = new Ajv2020Module.default({ allErrors: true, strict: false, verbose: true, allowUnionTypes: true });
+    // Module schemas may use `format`; real format checks would need ajv-formats (slow to import), and the
+    // runner re-checks rendered arguments anyway, so formats are accepted as annotations here.
+    ajv.addFormat('ipv4', true).addFormat('ipv6', true).addFormat('uri', true).addFormat('hostname', true);
+    ajv.addSchema(buildPlaybookSchema(mods));
+    c = { ajv, validators: new Map() };
+    compiledByModules.set(mods, c);
+  }
+  return c;
+}
+
+function validatorFor(lookup: ModuleLookup, def: string): ValidateFunction {
+  const c = compiledFor(lookup);
+  let v = c.validators.get(def);
+  if (!v) {
+    v = c.ajv.getSchema(`${SCHEMA_ID}#/$defs/${def}`);
+    if (!v) throw new Error(`internal: no schema fragment ${def}`);
+    c.validators.set(def, v);
+  }
+  return v;
+}
+
+export function checkKeywords(fragment: KeywordFragment, data: Record<string, unknown>, lookup: ModuleLookup, owner: string): SchemaIssue[] {
+  const v = validatorFor(lookup, fragment);
+  if (v(data)) return [];
+  return explain(v.errors ?? [], { noun: 'keyword', owner });
+}
+
+export function checkModuleArgs(m: AnyModule, args: Record<string, unknown>, lookup: ModuleLookup): SchemaIssue[] {
+  const v = validatorFor(lookup, `args.${m.name}`);
+  if (v(args)) return [];
+  return explain(v.errors ?? [], { noun: 'parameter', owner: m.name });
+}
+
+// ---------- ajv errors → user messages ----------
+
+function parsePointer(p: string): (string | number)[] {
+  if (p === '') return [];
+  return p
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+/**
+ * ajv reports every failed branch of an anyOf. Keep what a person needs: drop the template alternative,
+ * keep the one branch whose type fits the value, or collapse type mismatches into "must be X or Y".
+ */
+function simplify(errors: ErrorObject[]): ErrorObject[] {
+  let out = [...errors];
+  const combos = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
+  // Innermost first, so an outer anyOf sees the already simplified inner one.
+  combos.sort((a, b) => b.schemaPath.length - a.schemaPath.length);
+  for (const combo of combos) {
+    const branches = (combo.parentSchema as Schema | undefined)?.[combo.keyword];
+    if (!Array.isArray(branches)) continue;
+    const prefix = `${combo.schemaPath}/`;
+    const own = out.filter((e) => e.schemaPath.startsWith(prefix));
+    const byBranch = new Map<number, ErrorObject[]>();
+    for (const e of own) {
+      const idx = Number(e.schemaPath.slice(prefix.length).split('/')[0]);
+      if (!byBranch.has(idx)) byBranch.set(idx, []);
+      byBranch.get(idx)!.push(e);
+    }
+    const hasTemplate = branches.some(isTemplateSchema);
+    const candidates = [...byBranch.entries()].filter(([i]) => !isTemplateSchema(branches[i]));
+    const fitting = candidates.find(
+      ([, errs]) => !errs.some((e) => e.keyword === 'type' && e.instancePath === combo.instancePath),
+    );
+    out = out.filter((e) => !own.includes(e) && e !== combo);
+    if (fitting) {
+      out.push(...fitting[1]);
+    } else {
+      const types = candidates.flatMap(([, errs]) =>
+        errs.filter((e) => e.keyword === 'type' && e.instancePath === combo.instancePath).map((e) => String(e.params.type)),
+      );
+      out.push({
+        ...combo,
+        keyword: 'type',
+        params: { type: [...new Set(types.flatMap((t) => t.split(',')))].join(','), template: hasTemplate },
+      });
+    }
+  }
+  return out;
+}
+
+const typeWords: Record<string, string> = {
+  string: 'a string',
+  integer: 'an integer',
+  number: 'a number',
+  boolean: 'a boolean (true/false)',
+  array: 'a list',
+  object: 'a mapping',
+  null: 'empty',
+};
+
+export function describeValue(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing (null)';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 37)}...` : v)}`;
+  if (typeof v === 'number') return `the number ${v}`;
+  if (typeof v === 'boolean') return `the boolean ${v}`;
+  if (Array.isArray(v)) return 'a list';
+  return 'a mapping';
+}
+
+function expectedTypes(t: string, template: boolean): string {
+  const words = t.split(',').map((x) => typeWords[x] ?? x);
+  if (template) words.push('a "{{ template }}" string');
+  if (words.length === 1) return words[0]!;
+  return `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]}`;
+}
+
+function explainOne(e: ErrorObject, subject: CheckSubject): SchemaIssue {
+  const path = parsePointer(e.instancePath);
+  const last = path[path.length - 1];
+  const name = last === undefined ? subject.owner : typeof last === 'number' ? `item ${last} of \`${String(path[path.length - 2] ?? subject.owner)}\`` : `\`${last}\``;
+  const got = describeValue(e.data);
+  switch (e.keyword) {
+    case 'type':
+      return {
+        path,
+        onKey: false,
+        code: 'E_TYPE',
+        message: `${name} must be ${expectedTypes(String(e.params.type), e.params.template === true)}, got ${got}`,
+        hint:
+          typeof e.data === 'string' && /(^|,)(integer|number|boolean)(,|$)/.test(String(e.params.type))
+            ? 'remove the quotes so YAML reads a number or boolean, or use a "{{ template }}"'
+            : `see the ${subject.noun}s of \`${subject.owner}\` in schemas/playbook.schema.json`,
+      };
+    case 'enum': {
+      const allowed = (e.params.allowedValues as unknown[]).map((x) => String(x));
+      const near = typeof e.data === 'string' ? nearest(e.data, allowed) : undefined;
+      return {
+        path,
+        onKey: false,
+        code: 'E_ENUM',
+        message: `${name} must be one of ${allowed.map((a) => `\`${a}\``).join(', ')}, got ${got}`,
+        hint: near ? `did you mean \`${near}\`?` : `use one of: ${allowed.join(', ')}`,
+      };
+    }
+    case 'additionalProperties': {
+      const key = String(e.params.additionalProperty);
+      const props = Object.keys(((e.parentSchema as Schema | undefined)?.properties as Schema | undefined) ?? {});
+      const near = nearest(key, props);
+      const where = path.length === 0 ? `\`${subject.owner}\`` : name;
+      return {
+        path: [...path, key],
+        onKey: true,
+        code: subject.noun === 'parameter' ? 'E_UNKNOWN_PARAM' : 'E_UNKNOWN_KEY',
+        message: `unknown ${subject.noun} \`${key}\` for ${path.length === 0 && subject.noun === 'parameter' ? 'module ' : ''}${where}`,
+        hint: near ? `did you mean \`${near}\`?` : `valid ${subject.noun}s: ${props.sort().join(', ')}`,
+      };
+    }
+    case 'required': {
+      const key = String(e.params.missingProperty);
+      return {
+        path,
+        onKey: false,
+        code: 'E_MISSING_PARAM',
+        message: `missing required ${subject.noun} \`${key}\` for ${path.length === 0 ? `module \`${subject.owner}\`` : name}`,
+        hint: `add \`${key}: …\``,
+      };
+    }
+    case 'pattern':
+      return {
+        path,
+        onKey: false,
+        code: 'E_PATTERN',
+        message: `${name} must match the pattern /${String(e.params.pattern)}/, got ${got}`,
+        hint: 'check the value for typos or stray characters',
+      };
+    default:
+      return {
+        path,
+        onKey: false,
+        code: 'E_SCHEMA',
+        message: `${name} ${e.message ?? 'is invalid'}, got ${got}`,
+        hint: `see the ${subject.noun}s of \`${subject.owner}\` in schemas/playbook.schema.json`,
+      };
+  }
+}
+
+export function explain(errors: ErrorObject[], subject: CheckSubject): SchemaIssue[] {
+  const issues = simplify(errors).map((e) => explainOne(e, subject));
+  // ajv may report the same thing twice through different schema paths; one line per problem is enough.
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const k = `${i.path.join('/')}|${i.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

@@ -1,0 +1,215 @@
+import { readFile } from 'node:fs/promises';
+import {
+  isAlias,
+  isCollection,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  Scalar,
+  visit,
+  type Document,
+  type Node,
+  type Pair,
+  type YAMLMap,
+} from 'yaml';
+import { formatExcerpt, PlaybookError, type SourcePos } from '../errors.js';
+
+/**
+ * One YAML file with positions: every error made from it carries file:line:col and a two-line excerpt.
+ * Parsed as YAML 1.1, as Ansible (PyYAML) does: `yes`/`no` are booleans and `0644` is an octal integer.
+ */
+export class YamlSource {
+  constructor(
+    readonly file: string,
+    readonly text: string,
+    readonly lines: LineCounter,
+    readonly doc: Document.Parsed,
+  ) {}
+
+  get root(): Node | null {
+    return this.doc.contents;
+  }
+
+  posAt(offset: number): SourcePos {
+    const { line, col } = this.lines.linePos(Math.min(offset, this.text.length));
+    return { file: this.file, line, col };
+  }
+
+  posOf(node: unknown): SourcePos {
+    const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
+    return this.posAt(range?.[0] ?? 0);
+  }
+
+  error(code: string, message: string, at: unknown, hint?: string): PlaybookError {
+    const pos = typeof at === 'number' ? this.posAt(at) : this.posOf(at);
+    return new PlaybookError(code, message, {
+      pos,
+      excerpt: formatExcerpt(this.text, pos.line, pos.col),
+      ...(hint ? { hint } : {}),
+    });
+  }
+
+  /** The source text of a node as written (`0644`, not 420). */
+  literal(node: unknown): string {
+    const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
+    return range ? this.text.slice(range[0], range[1]) : '';
+  }
+
+  /** Plain JS value of a node (aliases resolved, merge keys applied). */
+  toJS(node: unknown): unknown {
+    if (node === null || node === undefined) return null;
+    if (isAlias(node)) return this.toJS(node.resolve(this.doc));
+    if (isScalar(node)) return node.value;
+    return (node as Node).toJS(this.doc, { maxAliasCount: 100 });
+  }
+}
+
+/**
+ * Read and parse `file`. Syntax problems come back as positioned errors; `usable` says whether the tree is
+ * sound enough to walk (duplicate keys are reported but do not stop the walk, so later errors still show).
+ */
+export async function readYamlSource(
+  file: string,
+): Promise<{ source: YamlSource; errors: PlaybookError[]; usable: boolean }> {
+  const text = await readFile(file, 'utf8');
+  return parseYamlSource(file, text);
+}
+
+export function parseYamlSource(file: string, text: string): { source: YamlSource; errors: PlaybookError[]; usable: boolean } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    version: '1.1',
+    uniqueKeys: true,
+    prettyErrors: false,
+    merge: true,
+  });
+  const source = new YamlSource(file, text, lines, doc);
+  const errors: PlaybookError[] = [];
+  const tabbed = doc.errors.some((e) => e.code === 'TAB_AS_INDENT');
+  let usable = true;
+  for (const e of doc.errors) {
+    const offset = e.pos[0];
+    if (e.code === 'DUPLICATE_KEY') {
+      const key = (/^[^:\n]*/.exec(text.slice(offset))?.[0] ?? '').trim();
+      errors.push(
+        source.error(
+          'E_DUPLICATE_KEY',
+          `duplicate key \`${key}\`: each key may appear once in a mapping`,
+          offset,
+          'YAML would silently keep only one of the values; remove or rename one of them',
+        ),
+      );
+      continue;
+    }
+    usable = false;
+    if (e.code === 'TAB_AS_INDENT') {
+      errors.push(
+        source.error(
+          'E_YAML_TAB',
+          'tab character used for indentation: YAML indentation must be spaces',
+          offset,
+          'replace the tab with spaces (this file uses spaces elsewhere; 2 per level is usual)',
+        ),
+      );
+      continue;
+    }
+    // A tab usually derails the indentation of what follows; those errors only repeat the first one.
+    if (tabbed && e.code === 'BAD_INDENT') continue;
+    const message = e.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '');
+    const lineText = text.split(/\r?\n/)[source.posAt(offset).line - 1] ?? '';
+    errors.push(
+      source.error(
+        'E_YAML_SYNTAX',
+        `invalid YAML: ${message.charAt(0).toLowerCase()}${message.slice(1)}`,
+        offset,
+        syntaxHint(lineText),
+      ),
+    );
+  }
+  errors.push(...neutraliseCollectionKeys(source));
+  return { source, errors, usable };
+}
+
+function syntaxHint(lineText: string): string {
+  if (/:\s+\{\{/.test(lineText) || /^\s*-\s+\{\{/.test(lineText)) {
+    return 'a value that starts with {{ must be quoted: msg: "{{ var }} …"';
+  }
+  if (/:\s+[^'"\s].*: /.test(lineText)) return 'a value containing ": " must be quoted';
+  return 'check the indentation of this line against the lines above (keys of one mapping start in the same column)';
+}
+
+/**
+ * `msg: {{ x }}` is valid YAML: a flow mapping whose key is another mapping. Ansible users write it by mistake
+ * all the time, so report it as the quoting error it is (and replace the key so toJS never sees a collection key).
+ */
+function neutraliseCollectionKeys(source: YamlSource): PlaybookError[] {
+  const errors: PlaybookError[] = [];
+  visit(source.doc, {
+    Pair(_key, pair: Pair) {
+      if (!isCollection(pair.key)) return;
+      const at = (pair.key as Node).range?.[0] ?? 0;
+      const outerStart = at > 0 && source.text[at - 1] === '{' ? at - 1 : at;
+      const literal = source.literal(pair.key);
+      errors.push(
+        source.error(
+          'E_UNQUOTED_TEMPLATE',
+          'unquoted template: YAML reads `{{ … }}` at the start of a value as a mapping, not a string',
+          outerStart,
+          'quote the whole value: key: "{{ var }}"',
+        ),
+      );
+      pair.key = new Scalar(literal);
+    },
+  });
+  return errors;
+}
+
+// ---------- small node helpers ----------
+
+export function isMapNode(n: unknown): n is YAMLMap<unknown, unknown> {
+  return isMap(n);
+}
+
+export { isMap, isPair, isScalar, isSeq };
+
+/** Key text of a map pair (YAML keys are scalars in playbooks; anything else is stringified). */
+export function keyOf(pair: Pair<unknown, unknown>): string {
+  const k = pair.key;
+  if (isScalar(k)) return String(k.value);
+  return String(k);
+}
+
+/** Pairs of a mapping node, in order. */
+export function pairsOf(node: unknown): Pair<unknown, unknown>[] {
+  return isMap(node) ? (node.items as Pair<unknown, unknown>[]) : [];
+}
+
+/**
+ * Follow `path` (keys and indexes) from `node`. Returns the deepest node reached, the key node of the last
+ * map step, and whether the whole path was found (a value parsed from a key=value string has no node).
+ */
+export function nodeAtPath(
+  node: unknown,
+  path: readonly (string | number)[],
+): { node: unknown; keyNode?: unknown; found: boolean } {
+  let cur: unknown = node;
+  let keyNode: unknown;
+  for (const seg of path) {
+    if (isMap(cur)) {
+      const pair = (cur.items as Pair<unknown, unknown>[]).find((p) => keyOf(p) === String(seg));
+      if (!pair) return { node: cur, found: false };
+      keyNode = pair.key;
+      cur = pair.value ?? pair.key;
+    } else if (isSeq(cur) && typeof seg === 'number' && cur.items[seg] !== undefined) {
+      keyNode = undefined;
+      cur = cur.items[seg];
+    } else {
+      return { node: cur, found: false };
+    }
+  }
+  return { node: cur, keyNode, found: true };
+}
