@@ -1,3 +1,8 @@
+import { copyModule } from './copy.js';
+import { fileModule } from './file.js';
+import { lineinfileModule } from './lineinfile.js';
+import { statModule } from './stat.js';
+import { templateModule } from './template.js';
 import type { AnyModule } from './types.js';
 
 /**
@@ -5,7 +10,13 @@ import type { AnyModule } from './types.js';
  * `aliases`, and every name also answers as `ansible.builtin.NAME` (and `community.general.NAME` /
  * `ansible.posix.NAME` where Ansible keeps it there).
  */
-const modules: AnyModule[] = [];
+const modules: AnyModule[] = [
+  copyModule,
+  fileModule,
+  lineinfileModule,
+  statModule,
+  templateModule,
+];
 
 const byName = new Map<string, AnyModule>();
 for (const m of modules) {

@@ -30,6 +30,12 @@ export interface StepOutcome {
   value?: unknown;
 }
 
+/** Whitespace control of the template module (Jinja2's trim_blocks / lstrip_blocks). */
+export interface RenderOptions {
+  trimBlocks?: boolean;
+  lstripBlocks?: boolean;
+}
+
 /** The context every module gets: the host's connection with the task's become settings baked in. */
 export interface ModuleContext {
   hostName: string;
@@ -42,12 +48,21 @@ export interface ModuleContext {
   signal: AbortSignal;
   /** All variables visible to the task on this host (rendered lazily by the runner). */
   vars: Record<string, unknown>;
-  /** Render a Jinja2 template string with the task's variables (used by `template`). */
-  render(template: string): string;
+  /**
+   * Render a Jinja2 template string with the task's variables (used by `template`). `opts` carries the template
+   * module's whitespace options; a renderer may ignore it when it only supports Ansible's defaults
+   * (trimBlocks true, lstripBlocks false).
+   */
+  render(template: string, opts?: RenderOptions): string;
   /** Find a controller-side file for `src:` (role files/, templates/, then the playbook's folder). */
   findFile(rel: string, kind: 'files' | 'templates'): Promise<string>;
   /** Emit a line at -v level (never shown unless asked; the runner redacts it under no_log). */
   log(level: number, line: string): void;
+  /**
+   * Open a NEW connection to the host (fresh TCP + SSH handshake + `true`), close it, and say whether it worked.
+   * The firewall module calls it after a change to prove it did not lock vncplay out; absent for local hosts.
+   */
+  probeNewConnection?(): Promise<boolean>;
 }
 
 /** What a module hands back; becomes the task's registered result (`register:`). */

@@ -1,0 +1,284 @@
+import { readFile, stat } from 'node:fs/promises';
+import { ModuleError } from '../errors.js';
+import {
+  attrDiff,
+  attributeChange,
+  backupName,
+  backupStep,
+  baseName,
+  bool,
+  boolSchema,
+  checkModeArg,
+  diffText,
+  formatMode,
+  MAX_DIFF_SIZE,
+  modeSchema,
+  parentDir,
+  probePaths,
+  resolveMode,
+  sha1,
+  validateArgv,
+  validateStep,
+  type HostFileFacts,
+  type PathFacts,
+} from './file-common.js';
+import type { Change, DiffEntry, ModuleContext, PlannedModule, Step } from './types.js';
+
+/** ansible.builtin.copy: put content (inline or a controller file) at dest, atomically, compared by sha1. */
+export interface CopyArgs {
+  dest: string;
+  src?: string;
+  content?: string;
+  mode?: string | number;
+  owner?: string;
+  group?: string;
+  backup?: boolean | string;
+  validate?: string;
+  force?: boolean | string;
+  directory_mode?: string | number;
+  follow?: boolean | string;
+  checksum?: string;
+  decrypt?: boolean | string;
+}
+
+/** Parameters copy and template share (template adds its own). */
+export const writeOptionProperties = {
+  dest: { type: 'string', minLength: 1, description: 'Absolute path on the host to write to; a folder (or a path ending in /) receives the file under its own name.' },
+  mode: { ...modeSchema, description: "Permissions as a quoted octal string ('0644') or symbolic ('u=rw,go=r'). Integers are refused." },
+  owner: { type: 'string', minLength: 1, description: 'User name or uid that should own the file.' },
+  group: { type: 'string', minLength: 1, description: 'Group name or gid that should own the file.' },
+  backup: { ...boolSchema, description: 'Keep the old file as DEST.PID.YYYY-mm-dd@HH:MM:SS~ before replacing it; returned as backup_file.' },
+  validate: { type: 'string', minLength: 1, description: "Command run on the new file before it replaces dest; %s is the temp file ('sshd -t -f %s')." },
+  force: { ...boolSchema, description: 'Replace dest when its content differs (default true); false writes only when dest is absent.' },
+  follow: { ...boolSchema, description: 'When dest is a link, write through it to its target (default false: the link is replaced).' },
+} as const;
+
+export const copySchema = {
+  type: 'object',
+  properties: {
+    ...writeOptionProperties,
+    src: { type: 'string', minLength: 1, description: "A file on the controller (looked up in the role's files/, then beside the playbook)." },
+    content: { type: 'string', description: 'Literal content to write instead of src.' },
+    directory_mode: { ...modeSchema, description: 'Mode of folders created for a dest ending in /.' },
+    checksum: { type: 'string', pattern: '^[0-9a-fA-F]{40}$', description: 'Expected SHA1 of the content; the task fails when it differs.' },
+    decrypt: { ...boolSchema, description: 'Accepted for compatibility (vault-encrypted src files are decrypted by the loader).' },
+  },
+  required: ['dest'],
+  additionalProperties: false,
+} as const;
+
+/** What copy and template hand to the shared planner. */
+export interface WriteFacts {
+  host: HostFileFacts;
+  /** The new content, already read/rendered on the controller. */
+  content: Buffer;
+  /** Where it came from, for the diff header (controller path), or undefined for inline content. */
+  source?: string;
+  /** Dest as given, and whether the effective dest is below it (dest was a folder). */
+  destArg: string;
+  /** Probe index of the effective dest (1 when dest was a folder). */
+  destIndex: number;
+  /** A folder to create first (dest ended in / and is absent). */
+  mkdir?: string;
+  wantDiff: boolean;
+}
+
+export interface WriteArgs {
+  dest: string;
+  mode?: string | number | undefined;
+  owner?: string | undefined;
+  group?: string | undefined;
+  backup?: boolean | string | undefined;
+  validate?: string | undefined;
+  force?: boolean | string | undefined;
+  follow?: boolean | string | undefined;
+  directory_mode?: string | number | undefined;
+}
+
+/** Argument checks copy and template share. */
+export function validateWriteArgs(args: WriteArgs): string | undefined {
+  const m = checkModeArg(args.mode) ?? checkModeArg(args.directory_mode, 'directory_mode');
+  if (m) return m;
+  if (args.validate !== undefined) {
+    if (!args.validate.includes('%s')) return `validate must contain %s: ${args.validate}`;
+    try {
+      validateArgv(args.validate, '/tmp/x');
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
+  }
+  if (!args.dest.startsWith('/') && !args.dest.startsWith('~')) return `dest '${args.dest}' must be an absolute path`;
+  return undefined;
+}
+
+/** Read every fact the write needs in one probe: dest, and dest/NAME in case dest turns out to be a folder. */
+export async function gatherWrite(
+  args: WriteArgs,
+  ctx: ModuleContext,
+  content: Buffer,
+  srcName: string | undefined,
+  source: string | undefined,
+): Promise<WriteFacts> {
+  const destArg = args.dest;
+  const endsWithSlash = destArg.endsWith('/') && destArg.length > 1;
+  const inside = srcName !== undefined ? `${destArg.replace(/\/+$/, '')}/${srcName}` : undefined;
+  const trimmed = destArg.replace(/\/+$/, '') || '/';
+  // The parent comes last so plan() can say "Destination directory … does not exist" without another command.
+  const paths = inside ? [trimmed, inside, parentDir(trimmed)] : [trimmed, parentDir(trimmed)];
+  const host = await probePaths(ctx, paths, { contentLimit: ctx.diff ? MAX_DIFF_SIZE : 0, checksum: 'sha1' });
+  const first = host.paths[0]!;
+  const isDir = first.exists && (first.lstat?.type === 'directory' || first.stat?.type === 'directory');
+  const facts: WriteFacts = { host, content, destArg, destIndex: 0, wantDiff: ctx.diff };
+  if (source !== undefined) facts.source = source;
+  if (endsWithSlash || isDir) {
+    if (!inside) throw new ModuleError('E_COPY_DEST', 'can not use content with a dir as dest', { hint: 'give dest the full file name' });
+    facts.destIndex = 1;
+    if (!first.exists) facts.mkdir = paths[0]!;
+  }
+  return facts;
+}
+
+/** The effective destination's facts. */
+export function destFacts(f: WriteFacts): PathFacts {
+  return f.host.paths[f.destIndex]!;
+}
+
+/**
+ * Pure: content in, changes out. A content change is [backup] → [validate on a temp copy] → atomic write with
+ * the final mode/owner (set before the rename by the write step); equal content only fixes attributes.
+ */
+export function planWrite(args: WriteArgs, f: WriteFacts): Change[] {
+  const problem = validateWriteArgs(args);
+  if (problem) throw new ModuleError('E_COPY_ARGS', problem);
+  const d = destFacts(f);
+  const follow = bool(args.follow, false);
+  const linkTarget = follow && d.lstat?.type === 'link' && d.realPath ? d.realPath : undefined;
+  const path = linkTarget ?? d.path;
+  const st = d.exists ? d.stat : undefined; // what a write would replace (a link's target content)
+  if (d.exists && st?.type === 'directory') {
+    throw new ModuleError('E_COPY_DEST', `dest ${d.path} is a directory`, { hint: 'give dest the full file name' });
+  }
+  if (f.mkdir === undefined && d.exists === false) {
+    const dir = parentDir(d.path);
+    const parentIdx = f.host.paths.findIndex((p) => p.path === dir);
+    if (parentIdx >= 0 && !f.host.paths[parentIdx]!.exists) {
+      throw new ModuleError('E_COPY_DEST', `Destination directory ${dir} does not exist`, { hint: 'create it first with file: state=directory' });
+    }
+  }
+  if (d.exists && !bool(args.force, true)) return [];
+  const newSum = sha1(f.content);
+  const sameContent = d.exists && st?.type === 'file' && d.checksum === newSum && !(d.lstat?.type === 'link' && !follow);
+  const umask = f.host.umask;
+  if (sameContent && st) {
+    const a = attributeChange(path, args, st, umask, true);
+    if (a.steps.length === 0) return [];
+    return [{ summary: `set ${a.what.join(', ')} of ${path}`, diff: attrDiff(path, a.before, a.after), steps: a.steps }];
+  }
+  const steps: Step[] = [];
+  if (f.mkdir !== undefined) {
+    steps.push({ kind: 'exec', argv: ['mkdir', '-p', '--', f.mkdir] });
+    if (typeof args.directory_mode === 'string') {
+      const dm = resolveMode(args.directory_mode, 0o777 & ~umask, true, umask);
+      steps.push({ kind: 'exec', argv: ['chmod', '--', formatMode(dm), f.mkdir] });
+    }
+  }
+  if (bool(args.backup, false) && d.exists && st?.type === 'file') steps.push(backupStep(path, backupName(path, f.host.pid, f.host.now)));
+  if (args.validate !== undefined) steps.push(validateStep(path, f.content, args.validate));
+  steps.push(writeStep(path, f.content, args, st && st.type === 'file' ? st : undefined, umask));
+  const change: Change = { summary: `${d.exists ? 'update' : 'create'} ${path} (sha1 ${newSum.slice(0, 12)})`, steps };
+  if (f.wantDiff) change.diff = contentDiff(path, d, f);
+  return [change];
+}
+
+function writeStep(
+  path: string,
+  content: Buffer,
+  args: WriteArgs,
+  existing: { mode: number; uid: number; gid: number } | undefined,
+  umask: number,
+): Step {
+  const base = existing ? existing.mode : 0o666 & ~umask;
+  const mode = typeof args.mode === 'string' ? resolveMode(args.mode, base, false, umask) : base;
+  const step: Step = { kind: 'write', path, content, mode: formatMode(mode) };
+  // Replacing a file keeps its owner unless asked otherwise, as Ansible's atomic_move does.
+  const owner = args.owner ?? (existing ? String(existing.uid) : undefined);
+  const group = args.group ?? (existing ? String(existing.gid) : undefined);
+  if (owner !== undefined) step.owner = owner;
+  if (group !== undefined) step.group = group;
+  return step;
+}
+
+function contentDiff(path: string, d: PathFacts, f: WriteFacts): DiffEntry {
+  const before = d.exists ? diffText(d.content, d.contentTooLarge) : '';
+  return { path, before, after: diffText(f.content), beforeHeader: path, afterHeader: f.source ?? path };
+}
+
+/** The registered result: dest, checksum, size, mode, owner, group, state, and backup_file when one is made. */
+export function writeReport(args: WriteArgs, f: WriteFacts): Record<string, unknown> {
+  const d = destFacts(f);
+  const out: Record<string, unknown> = { dest: d.path, checksum: sha1(f.content), size: f.content.length, state: 'file' };
+  if (f.source !== undefined) out['src'] = f.source;
+  const st = d.stat;
+  const changes = safePlan(args, f);
+  const writes = changes.some((c) => c.steps.some((s) => s.kind === 'write'));
+  if (st && !writes) {
+    out['mode'] = formatMode(st.mode);
+    out['uid'] = st.uid;
+    out['gid'] = st.gid;
+    out['owner'] = st.owner;
+    out['group'] = st.group;
+  }
+  for (const c of changes) {
+    for (const s of c.steps) {
+      if (s.kind === 'write' && s.mode) out['mode'] = s.mode;
+      if (s.kind === 'exec' && s.argv[0] === 'cp' && s.argv[1] === '-p') out['backup_file'] = s.argv[4];
+    }
+  }
+  return out;
+}
+
+function safePlan(args: WriteArgs, f: WriteFacts): Change[] {
+  try {
+    return planWrite(args, f);
+  } catch {
+    return [];
+  }
+}
+
+function validateCopyArgs(args: CopyArgs): string | undefined {
+  if (args.src !== undefined && args.content !== undefined) return 'src and content are mutually exclusive';
+  if (args.src === undefined && args.content === undefined) return 'one of src or content is required';
+  return validateWriteArgs(args);
+}
+
+/** Controller-side source bytes: the file src names (directories are not supported yet). */
+async function readSource(args: CopyArgs, ctx: ModuleContext): Promise<{ content: Buffer; source?: string; name?: string }> {
+  if (args.content !== undefined) return { content: Buffer.from(args.content, 'utf8') };
+  const found = await ctx.findFile(args.src!, 'files');
+  const st = await stat(found);
+  if (st.isDirectory()) {
+    throw new ModuleError('E_COPY_SRC', `src ${args.src!} is a directory; copying folders is not supported by vncplay yet`, {
+      hint: 'copy each file, or use a template/file task per file',
+    });
+  }
+  return { content: await readFile(found), source: found, name: baseName(found) };
+}
+
+export const copyModule: PlannedModule<CopyArgs, WriteFacts> = {
+  kind: 'planned',
+  name: 'copy',
+  schema: copySchema,
+  where: 'host',
+  validate: validateCopyArgs,
+  async gather(args, ctx) {
+    const problem = validateCopyArgs(args);
+    if (problem) throw new ModuleError('E_COPY_ARGS', problem);
+    const src = await readSource(args, ctx);
+    if (args.checksum !== undefined && sha1(src.content) !== args.checksum.toLowerCase()) {
+      throw new ModuleError('E_COPY_CHECKSUM', `copied file does not match the expected checksum ${args.checksum}`);
+    }
+    return gatherWrite(args, ctx, src.content, src.name, src.source);
+  },
+  plan: planWrite,
+  report: writeReport,
+};

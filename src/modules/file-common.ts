@@ -1,0 +1,617 @@
+import { createHash } from 'node:crypto';
+import { ModuleError } from '../errors.js';
+import type { DiffEntry, ModuleContext, Step } from './types.js';
+
+/**
+ * What file, copy, template, lineinfile and stat share: mode parsing (octal strings and Ansible's symbolic
+ * modes), ownership comparison, and the ONE read-only remote command that reads every fact a task needs.
+ */
+
+// ───────────────────────────── modes ─────────────────────────────
+
+const PERM_BITS = 0o7777;
+const S_IRWXU = 0o700;
+const S_IRWXG = 0o070;
+const S_IRWXO = 0o007;
+const EXEC_BITS = 0o111;
+
+/** The schema of a `mode` parameter: a string only; integers are refused with a hint by checkModeArg. */
+export const modeSchema = { type: ['string', 'integer'] } as const;
+
+/** Why an integer mode is refused: YAML reads 644 as decimal, which is not the octal permission people mean. */
+export function integerModeMessage(mode: number): string {
+  return (
+    `mode ${mode} is an integer: YAML reads it as the decimal number ${mode} (octal 0${mode.toString(8)}), ` +
+    `not the octal permission it looks like; quote it as a string, e.g. mode: '0${mode}'`
+  );
+}
+
+/** Refuse a mode that is not a quoted octal or symbolic string; undefined when fine. */
+export function checkModeArg(mode: unknown, param = 'mode'): string | undefined {
+  if (mode === undefined || mode === null) return undefined;
+  if (typeof mode === 'number') return param === 'mode' ? integerModeMessage(mode) : `${param}: ${integerModeMessage(mode)}`;
+  if (typeof mode !== 'string') return `${param} must be a string such as '0644' or 'u=rw,go=r'`;
+  if (isOctalMode(mode)) return undefined;
+  try {
+    applySymbolicMode(0o644, mode, false, 0o022);
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
+function isOctalMode(mode: string): boolean {
+  return /^0?[0-7]{1,4}$/.test(mode) || /^0o[0-7]{1,4}$/.test(mode);
+}
+
+/** The permission bits a mode argument asks for, given the path's current bits (symbolic modes are relative). */
+export function resolveMode(mode: string, current: number, isDir: boolean, umask: number): number {
+  if (isOctalMode(mode)) return parseInt(mode.replace(/^0o/, ''), 8) & PERM_BITS;
+  return applySymbolicMode(current, mode, isDir, umask);
+}
+
+/** `0644`-style four-digit rendering, as Ansible reports modes. */
+export function formatMode(bits: number): string {
+  return (bits & PERM_BITS).toString(8).padStart(4, '0');
+}
+
+/**
+ * Ansible's symbolic mode semantics (module_utils/basic.py _symbolic_mode_to_octal): comma-separated clauses
+ * `[ugoa]*([-+=][rwxXstugo]*)+`; an empty who means `a` but masked by the umask, as chmod does.
+ */
+export function applySymbolicMode(current: number, spec: string, isDir: boolean, umask: number): number {
+  let mode = current & PERM_BITS;
+  for (const clause of spec.split(',')) {
+    const m = /^([ugoa]*)((?:[-+=][rwxXstugo]*)+)$/.exec(clause);
+    if (!m) throw new ModuleError('E_FILE_MODE', `bad symbolic permission for mode: ${clause}`, { hint: symbolicHint });
+    const who = m[1] ?? '';
+    const useUmask = who === '';
+    const users = who === '' || who.includes('a') ? 'ugo' : who;
+    for (const op of (m[2] ?? '').match(/[-+=][rwxXstugo]*/g) ?? []) {
+      const operator = op[0] as '-' | '+' | '=';
+      const perms = op.slice(1);
+      for (const user of users) {
+        const bits = symbolicPermBits(mode, user as 'u' | 'g' | 'o', perms, isDir, useUmask ? umask : 0);
+        mode = applyOperator(mode, user as 'u' | 'g' | 'o', operator, bits);
+      }
+    }
+  }
+  return mode;
+}
+
+const symbolicHint = "symbolic modes look like 'u=rw,g=r,o=' or 'a+x'; octal modes like '0644' (quoted)";
+
+function symbolicPermBits(prev: number, user: 'u' | 'g' | 'o', perms: string, isDir: boolean, umask: number): number {
+  const rev = ~umask & PERM_BITS;
+  const x = isDir || (prev & EXEC_BITS) !== 0;
+  const shift = { u: 6, g: 3, o: 0 }[user];
+  const copyFrom = (src: 'u' | 'g' | 'o'): number => {
+    const bits = (prev >> { u: 6, g: 3, o: 0 }[src]) & 0o7;
+    return bits << shift;
+  };
+  let out = 0;
+  for (const p of perms) {
+    switch (p) {
+      case 'r':
+        out |= (0o4 << shift) & rev;
+        break;
+      case 'w':
+        out |= (0o2 << shift) & rev;
+        break;
+      case 'x':
+        out |= (0o1 << shift) & rev;
+        break;
+      case 'X':
+        if (x) out |= 0o1 << shift;
+        break;
+      case 's':
+        if (user === 'u') out |= 0o4000;
+        if (user === 'g') out |= 0o2000;
+        break;
+      case 't':
+        if (user === 'o') out |= 0o1000;
+        break;
+      case 'u':
+      case 'g':
+      case 'o':
+        out |= copyFrom(p);
+        break;
+    }
+  }
+  return out;
+}
+
+function applyOperator(mode: number, user: 'u' | 'g' | 'o', op: '-' | '+' | '=', bits: number): number {
+  if (op === '+') return mode | bits;
+  if (op === '-') return mode & ~bits;
+  const mask = { u: S_IRWXU | 0o4000, g: S_IRWXG | 0o2000, o: S_IRWXO | 0o1000 }[user];
+  return (mode & ~mask & PERM_BITS) | bits;
+}
+
+// ───────────────────────────── remote facts ─────────────────────────────
+
+export type FileType = 'file' | 'directory' | 'link' | 'fifo' | 'socket' | 'char' | 'block' | 'unknown';
+
+/** What one stat() (or lstat) says about a path. */
+export interface StatFacts {
+  type: FileType;
+  mode: number;
+  uid: number;
+  gid: number;
+  owner: string;
+  group: string;
+  size: number;
+  atime: number;
+  mtime: number;
+  ctime: number;
+  nlink: number;
+  inode: number;
+  dev: number;
+  blocks: number;
+  blockSize: number;
+  /** Major/minor of a device file. */
+  rdevMajor: number;
+  rdevMinor: number;
+}
+
+export interface PathFacts {
+  path: string;
+  exists: boolean;
+  /** lstat: the path itself (a link is a link). */
+  lstat?: StatFacts;
+  /** stat: what a link points to (absent for a dangling link). */
+  stat?: StatFacts;
+  linkTarget?: string;
+  /** realpath of the path (links resolved). */
+  realPath?: string;
+  checksum?: string;
+  /** Raw bytes when asked and the file is a regular file not larger than the limit. */
+  content?: Buffer;
+  /** The file was larger than the content limit (diff skipped). */
+  contentTooLarge?: boolean;
+  readable?: boolean;
+  writeable?: boolean;
+  executable?: boolean;
+  mime?: string;
+  charset?: string;
+  /** `recurse`: every entry below a directory (lstat of each, paths relative). */
+  tree?: Array<{ rel: string; facts: StatFacts }>;
+}
+
+export interface HostFileFacts {
+  umask: number;
+  /** Remote shell pid and epoch seconds, for Ansible-style backup names (`dest.PID.YYYY-mm-dd@HH:MM:SS~`). */
+  pid: number;
+  now: number;
+  paths: PathFacts[];
+}
+
+export type ChecksumAlgorithm = 'sha1' | 'md5' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
+export const checksumAlgorithms: readonly ChecksumAlgorithm[] = ['sha1', 'md5', 'sha224', 'sha256', 'sha384', 'sha512'];
+
+export interface ProbeOptions {
+  /** Read content of regular files up to this many bytes (0 = never, Infinity = always). */
+  contentLimit?: number;
+  checksum?: ChecksumAlgorithm | false;
+  /** Walk directories below each path (for recurse). */
+  tree?: boolean;
+  /** access flags (readable/writeable/executable) and mime type, for stat. */
+  access?: boolean;
+  mime?: boolean;
+}
+
+/** Ansible's diff size limit (max_diff_size): larger files show "diff skipped". */
+export const MAX_DIFF_SIZE = 104448;
+
+/**
+ * The probe run on the host. Paths arrive as positional arguments and are only ever expanded inside double
+ * quotes after `--`, so a path like `$(touch /tmp/pwned)` or `a; b` is a literal name. Output is line based;
+ * anything that could contain a newline (link targets, content) is base64.
+ */
+const PROBE_SCRIPT = String.raw`
+limit=$1; algo=$2; tree=$3; access=$4; mime=$5; shift 5
+fmt='%f %u %g %s %X %Y %Z %h %i %d %b %B %t %T %U %G'
+printf 'G %s %s %s\n' "$(umask)" "$$" "$(date +%s)"
+for p in "$@"; do
+  printf 'P\n'
+  if [ -L "$p" ] || [ -e "$p" ]; then
+    printf 'S '; stat -c "$fmt" -- "$p" || exit 3
+    if [ -e "$p" ]; then printf 'T '; stat -L -c "$fmt" -- "$p"; fi
+    if [ -L "$p" ]; then printf 'L '; readlink -- "$p" | base64 -w0; printf '\n'; fi
+    printf 'R '; readlink -f -- "$p" | base64 -w0; printf '\n'
+    if [ -f "$p" ] && [ -r "$p" ]; then
+      if [ "$algo" != none ]; then printf 'H '; "$algo"sum < "$p" | cut -d' ' -f1; fi
+      size=$(stat -L -c %s -- "$p")
+      if [ "$limit" -lt 0 ] || [ "$size" -le "$limit" ]; then printf 'C '; base64 -w0 < "$p"; printf '\n'
+      elif [ "$limit" -gt 0 ]; then printf 'B\n'; fi
+    fi
+    if [ "$access" = 1 ]; then
+      a=''; [ -r "$p" ] && a=r; [ -w "$p" ] && a="$a"w; [ -x "$p" ] && a="$a"x; printf 'A %s\n' "$a"
+    fi
+    if [ "$mime" = 1 ] && command -v file >/dev/null 2>&1; then printf 'M '; file -Lb --mime -- "$p"; fi
+    if [ "$tree" = 1 ] && [ -d "$p" ] && [ ! -L "$p" ]; then
+      find "$p" -mindepth 1 -print0 | while IFS= read -r -d '' f; do
+        printf 'W '; printf '%s' "$f" | base64 -w0; printf ' '; stat -c "$fmt" -- "$f"
+      done
+    fi
+  fi
+done
+`;
+
+/**
+ * Build the argv of the one read-only command that reads every fact about `paths`. Exported so tests can run
+ * it against a local shell too.
+ */
+export function probeArgv(paths: readonly string[], opts: ProbeOptions = {}): string[] {
+  const limit = opts.contentLimit === undefined || opts.contentLimit === 0 ? 0 : opts.contentLimit === Infinity ? -1 : opts.contentLimit;
+  const algo = opts.checksum === false ? 'none' : (opts.checksum ?? 'sha1');
+  return [
+    'bash', '-c', PROBE_SCRIPT, 'vncplay-probe',
+    String(limit), algo, opts.tree ? '1' : '0', opts.access ? '1' : '0', opts.mime ? '1' : '0',
+    ...paths,
+  ];
+}
+
+/** Run the probe with the task's become settings and parse its output; a failing probe is a task failure. */
+export async function probePaths(ctx: ModuleContext, paths: readonly string[], opts: ProbeOptions = {}): Promise<HostFileFacts> {
+  for (const p of paths) checkPathArg(p);
+  const res = await ctx.exec(probeArgv(paths, opts));
+  if (res.rc !== 0) {
+    throw new ModuleError('E_FILE_PROBE', `could not read the state of ${paths.join(', ')}: ${(res.stderr || res.stdout).trim()}`, {
+      hint: 'the path is read with stat/sha1sum/base64 as the task user (become applies)',
+    });
+  }
+  return parseProbeOutput(res.stdout, paths);
+}
+
+/** Paths must be absolute (as Ansible requires for remote paths) and free of NUL bytes. */
+export function checkPathArg(p: string): void {
+  if (p.includes('\0')) throw new ModuleError('E_FILE_PATH', 'path contains a NUL byte', { hint: 'paths cannot contain NUL' });
+  if (!p.startsWith('/') && !p.startsWith('~')) {
+    throw new ModuleError('E_FILE_PATH', `path '${p}' is not absolute`, { hint: 'give remote paths from the root, e.g. /etc/…' });
+  }
+}
+
+export function parseProbeOutput(stdout: string, paths: readonly string[]): HostFileFacts {
+  const out: HostFileFacts = { umask: 0o022, pid: 0, now: 0, paths: [] };
+  let cur: PathFacts | undefined;
+  for (const line of stdout.split('\n')) {
+    const tag = line.slice(0, 1);
+    const rest = line.slice(2);
+    if (tag === 'G') {
+      const [umask, pid, now] = rest.split(' ');
+      out.umask = parseInt(umask ?? '22', 8);
+      out.pid = Number(pid);
+      out.now = Number(now);
+    } else if (tag === 'P') {
+      const path = paths[out.paths.length];
+      if (path === undefined) throw probeError('more path records than paths');
+      cur = { path, exists: false };
+      out.paths.push(cur);
+    } else if (cur) {
+      readPathLine(cur, tag, rest);
+    }
+  }
+  if (out.paths.length !== paths.length) throw probeError(`expected ${paths.length} path records, got ${out.paths.length}`);
+  return out;
+}
+
+function readPathLine(cur: PathFacts, tag: string, rest: string): void {
+  switch (tag) {
+    case 'S':
+      cur.exists = true;
+      cur.lstat = parseStatLine(rest);
+      break;
+    case 'T':
+      cur.stat = parseStatLine(rest);
+      break;
+    case 'L':
+      cur.linkTarget = Buffer.from(rest, 'base64').toString('utf8');
+      break;
+    case 'R':
+      cur.realPath = Buffer.from(rest, 'base64').toString('utf8');
+      break;
+    case 'H':
+      cur.checksum = rest.trim();
+      break;
+    case 'C':
+      cur.content = Buffer.from(rest, 'base64');
+      break;
+    case 'B':
+      cur.contentTooLarge = true;
+      break;
+    case 'A':
+      cur.readable = rest.includes('r');
+      cur.writeable = rest.includes('w');
+      cur.executable = rest.includes('x');
+      break;
+    case 'M': {
+      const m = /^([^;]+)(?:;\s*charset=(\S+))?/.exec(rest.trim());
+      if (m?.[1]) cur.mime = m[1];
+      if (m?.[2]) cur.charset = m[2];
+      break;
+    }
+    case 'W': {
+      const sp = rest.indexOf(' ');
+      const abs = Buffer.from(rest.slice(0, sp), 'base64').toString('utf8');
+      const rel = abs.startsWith(cur.path) ? abs.slice(cur.path.length).replace(/^\/+/, '') : abs;
+      (cur.tree ??= []).push({ rel, facts: parseStatLine(rest.slice(sp + 1)) });
+      break;
+    }
+  }
+}
+
+function probeError(msg: string): ModuleError {
+  return new ModuleError('E_FILE_PROBE', `unexpected output from the file probe: ${msg}`);
+}
+
+/** One `stat -c '%f %u %g %s %X %Y %Z %h %i %d %b %B %t %T %U %G'` line. */
+export function parseStatLine(line: string): StatFacts {
+  const f = line.trim().split(' ');
+  if (f.length < 16) throw probeError(`short stat line '${line}'`);
+  const raw = parseInt(f[0]!, 16);
+  return {
+    type: fileTypeOf(raw),
+    mode: raw & PERM_BITS,
+    uid: Number(f[1]),
+    gid: Number(f[2]),
+    size: Number(f[3]),
+    atime: Number(f[4]),
+    mtime: Number(f[5]),
+    ctime: Number(f[6]),
+    nlink: Number(f[7]),
+    inode: Number(f[8]),
+    dev: Number(f[9]),
+    blocks: Number(f[10]),
+    blockSize: Number(f[11]),
+    rdevMajor: parseInt(f[12]!, 16),
+    rdevMinor: parseInt(f[13]!, 16),
+    owner: f[14]!,
+    group: f.slice(15).join(' '),
+  };
+}
+
+function fileTypeOf(raw: number): FileType {
+  switch (raw & 0o170000) {
+    case 0o100000:
+      return 'file';
+    case 0o040000:
+      return 'directory';
+    case 0o120000:
+      return 'link';
+    case 0o010000:
+      return 'fifo';
+    case 0o140000:
+      return 'socket';
+    case 0o020000:
+      return 'char';
+    case 0o060000:
+      return 'block';
+    default:
+      return 'unknown';
+  }
+}
+
+// ───────────────────────────── ownership, attributes ─────────────────────────────
+
+/** Does the owner argument (name or numeric id) already hold? */
+export function ownerMatches(want: string | undefined, name: string, id: number): boolean {
+  if (want === undefined) return true;
+  return /^\d+$/.test(want) ? Number(want) === id : want === name;
+}
+
+export interface AttrArgs {
+  mode?: string | number;
+  owner?: string;
+  group?: string;
+}
+
+/** Attribute state for --diff, as Ansible shows it (`path`, `mode`, `owner`, `group`, `state`). */
+export interface AttrState {
+  path: string;
+  state?: string;
+  mode?: string;
+  owner?: string;
+  group?: string;
+}
+
+/**
+ * The exec steps that bring an existing path's mode/owner/group to what args ask, plus the before/after for
+ * --diff. `follow` false acts on a link itself (chown -h; Linux has no lchmod, so mode is left).
+ */
+export function attributeChange(
+  path: string,
+  args: AttrArgs,
+  st: StatFacts,
+  umask: number,
+  follow = true,
+): { steps: Step[]; before: AttrState; after: AttrState; what: string[] } {
+  const steps: Step[] = [];
+  const before: AttrState = { path };
+  const after: AttrState = { path };
+  const what: string[] = [];
+  if (args.owner !== undefined || args.group !== undefined) {
+    const ownerOk = ownerMatches(args.owner, st.owner, st.uid);
+    const groupOk = ownerMatches(args.group, st.group, st.gid);
+    if (!ownerOk) {
+      before.owner = st.owner;
+      after.owner = args.owner!;
+      what.push('owner');
+    }
+    if (!groupOk) {
+      before.group = st.group;
+      after.group = args.group!;
+      what.push('group');
+    }
+    if (!ownerOk || !groupOk) {
+      const spec = `${ownerOk ? '' : args.owner!}${groupOk ? '' : `:${args.group!}`}`;
+      steps.push({ kind: 'exec', argv: ['chown', ...(follow ? [] : ['-h']), '--', spec, path] });
+    }
+  }
+  if (typeof args.mode === 'string' && (follow || st.type !== 'link')) {
+    const want = resolveMode(args.mode, st.mode, st.type === 'directory', umask);
+    if (want !== st.mode) {
+      before.mode = formatMode(st.mode);
+      after.mode = formatMode(want);
+      what.push('mode');
+      steps.push({ kind: 'exec', argv: ['chmod', '--', formatMode(want), path] });
+    }
+  }
+  return { steps, before, after, what };
+}
+
+/** A DiffEntry of attribute dictionaries, Ansible's `(file attributes)` headers. */
+export function attrDiff(path: string, before: AttrState, after: AttrState): DiffEntry {
+  return {
+    path,
+    before: { ...before },
+    after: { ...after },
+    beforeHeader: `${path} (file attributes)`,
+    afterHeader: `${path} (file attributes)`,
+  };
+}
+
+// ───────────────────────────── content, backups, validate ─────────────────────────────
+
+export function sha1(data: string | Uint8Array): string {
+  return createHash('sha1').update(data).digest('hex');
+}
+
+export function checksumOf(data: Uint8Array, algo: ChecksumAlgorithm): string {
+  return createHash(algo).update(data).digest('hex');
+}
+
+/** Text for a diff, or why there is none (binary, too large), as Ansible's dst_binary / dst_larger. */
+export function diffText(content: Uint8Array | undefined, tooLarge = false): string {
+  if (tooLarge) return `diff skipped: file size is greater than ${MAX_DIFF_SIZE}\n`;
+  if (!content) return '';
+  if (content.length > MAX_DIFF_SIZE) return `diff skipped: file size is greater than ${MAX_DIFF_SIZE}\n`;
+  if (content.includes(0)) return 'diff skipped: file appears to be binary\n';
+  return Buffer.from(content).toString('utf8');
+}
+
+/** Ansible's backup name: `dest.PID.YYYY-mm-dd@HH:MM:SS~` (time on the host, UTC here). */
+export function backupName(dest: string, pid: number, epochSeconds: number): string {
+  const d = new Date(epochSeconds * 1000);
+  const p2 = (n: number): string => String(n).padStart(2, '0');
+  const stamp = `${d.getUTCFullYear()}-${p2(d.getUTCMonth() + 1)}-${p2(d.getUTCDate())}@${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}`;
+  return `${dest}.${pid}.${stamp}~`;
+}
+
+/** `cp -p` keeps mode, owner and times of the file being replaced, like Ansible's backup_local. */
+export function backupStep(dest: string, backup: string): Step {
+  return { kind: 'exec', argv: ['cp', '-p', '--', dest, backup] };
+}
+
+/**
+ * Split a `validate` command the way Ansible does (shlex, no shell) and put `tmp` where `%s` is.
+ * Refuses a command without `%s`, as Ansible does.
+ */
+export function validateArgv(validate: string, tmp: string): string[] {
+  if (!validate.includes('%s')) {
+    throw new ModuleError('E_FILE_VALIDATE', `validate must contain %s: ${validate}`, {
+      hint: "write it like 'sshd -t -f %s' or 'visudo -cf %s'",
+    });
+  }
+  return shlexSplit(validate).map((w) => w.replaceAll('%s', tmp));
+}
+
+/** POSIX-mode shlex.split: quotes, backslash escapes, whitespace; no expansion of anything. */
+export function shlexSplit(s: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let inWord = false;
+  let i = 0;
+  while (i < s.length) {
+    const c = s[i]!;
+    if (c === "'") {
+      const end = s.indexOf("'", i + 1);
+      if (end < 0) throw new ModuleError('E_FILE_VALIDATE', `no closing quotation in '${s}'`);
+      cur += s.slice(i + 1, end);
+      inWord = true;
+      i = end + 1;
+    } else if (c === '"') {
+      i++;
+      while (i < s.length && s[i] !== '"') {
+        if (s[i] === '\\' && i + 1 < s.length && '\\"$`\n'.includes(s[i + 1]!)) i++;
+        cur += s[i];
+        i++;
+      }
+      if (i >= s.length) throw new ModuleError('E_FILE_VALIDATE', `no closing quotation in '${s}'`);
+      inWord = true;
+      i++;
+    } else if (c === '\\' && i + 1 < s.length) {
+      cur += s[i + 1];
+      inWord = true;
+      i += 2;
+    } else if (/\s/.test(c)) {
+      if (inWord) out.push(cur);
+      cur = '';
+      inWord = false;
+      i++;
+    } else {
+      cur += c;
+      inWord = true;
+      i++;
+    }
+  }
+  if (inWord) out.push(cur);
+  return out;
+}
+
+/**
+ * The step that checks new content with the user's validator before the atomic write replaces the file:
+ * content goes (via stdin) to a private temp file in the destination's folder, the validator runs on it,
+ * the temp file is removed either way. A failing validator stops the task's remaining steps, so the old
+ * file stays. The temp name is derived from the content, keeping plan() pure.
+ */
+export function validateStep(dest: string, content: Uint8Array, validate: string): Step {
+  const slash = dest.lastIndexOf('/');
+  const dir = slash <= 0 ? '/' : dest.slice(0, slash);
+  const base = dest.slice(slash + 1);
+  const tmp = `${dir === '/' ? '' : dir}/.${base}.${sha1(content).slice(0, 12)}.vncplay-validate`;
+  const script =
+    't=$1; shift; (umask 077; cat > "$t") || exit 125; "$@" >&2; rc=$?; rm -f -- "$t"; ' +
+    '[ $rc -eq 0 ] || echo "failed to validate: rc:$rc" >&2; exit $rc';
+  return { kind: 'exec', argv: ['sh', '-c', script, 'vncplay-validate', tmp, ...validateArgv(validate, tmp)], stdin: content };
+}
+
+/** Parent folder of an absolute path ('/' for top-level names). */
+export function parentDir(p: string): string {
+  const trimmed = p.length > 1 ? p.replace(/\/+$/, '') : p;
+  const i = trimmed.lastIndexOf('/');
+  return i <= 0 ? '/' : trimmed.slice(0, i);
+}
+
+export function baseName(p: string): string {
+  const trimmed = p.length > 1 ? p.replace(/\/+$/, '') : p;
+  return trimmed.slice(trimmed.lastIndexOf('/') + 1);
+}
+
+/** Ansible's boolean coercion for the odd `yes`/`no` strings that survive YAML 1.2 parsing. */
+export function bool(v: unknown, dflt: boolean): boolean {
+  if (v === undefined || v === null) return dflt;
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'string') return ['yes', 'true', 'on', '1', 'y'].includes(v.toLowerCase());
+  return Boolean(v);
+}
+
+/** Schema for Ansible-style booleans (true/false and yes/no strings). */
+export const boolSchema = { anyOf: [{ type: 'boolean' }, { type: 'string', enum: ['yes', 'no', 'true', 'false', 'True', 'False', 'on', 'off'] }] } as const;
+
+/** `path` with Ansible's aliases `dest` and `name` (the schema makes sure exactly one is given). */
+export function pathArg(args: { path?: string | undefined; dest?: string | undefined; name?: string | undefined }): string {
+  const p = args.path ?? args.dest ?? args.name;
+  if (p === undefined) throw new ModuleError('E_ARGS', 'path is required', { hint: 'give path: (or its aliases dest:, name:)' });
+  return p;
+}
+
+/** Path-alias properties for a schema: path, dest, name, exactly one required. */
+export const pathAliasSchema = {
+  properties: {
+    path: { type: 'string', minLength: 1, description: 'Path of the file on the host (aliases dest, name).' },
+    dest: { type: 'string', minLength: 1, description: 'Alias of path.' },
+    name: { type: 'string', minLength: 1, description: 'Alias of path.' },
+  },
+  oneOf: [{ required: ['path'] }, { required: ['dest'] }, { required: ['name'] }],
+} as const;

@@ -1,0 +1,346 @@
+import { ModuleError } from '../errors.js';
+import {
+  attrDiff,
+  attributeChange,
+  bool,
+  boolSchema,
+  checkModeArg,
+  formatMode,
+  modeSchema,
+  parentDir,
+  pathAliasSchema,
+  pathArg,
+  probePaths,
+  resolveMode,
+  type AttrState,
+  type HostFileFacts,
+  type PathFacts,
+  type StatFacts,
+} from './file-common.js';
+import type { Change, PlannedModule, Step } from './types.js';
+
+/** ansible.builtin.file: state of a path (file, directory, link, hard link, touch, absent) and its attributes. */
+export type FileState = 'file' | 'directory' | 'absent' | 'link' | 'hard' | 'touch';
+
+export interface FileArgs {
+  path?: string;
+  dest?: string;
+  name?: string;
+  state?: FileState;
+  src?: string;
+  mode?: string | number;
+  owner?: string;
+  group?: string;
+  recurse?: boolean | string;
+  force?: boolean | string;
+  follow?: boolean | string;
+}
+
+export const fileSchema = {
+  type: 'object',
+  properties: {
+    ...pathAliasSchema.properties,
+    state: {
+      type: 'string',
+      enum: ['file', 'directory', 'absent', 'link', 'hard', 'touch'],
+      description: 'What the path should be. Default: its current state if it exists, directory with recurse, else file.',
+    },
+    src: { type: 'string', minLength: 1, description: 'Target of the link (state=link or hard); relative to the link folder when not absolute.' },
+    mode: { ...modeSchema, description: "Permissions as a quoted octal string ('0644') or symbolic ('u=rw,go=r'). Integers are refused." },
+    owner: { type: 'string', minLength: 1, description: 'User name or uid that should own the path.' },
+    group: { type: 'string', minLength: 1, description: 'Group name or gid that should own the path.' },
+    recurse: { ...boolSchema, description: 'With state=directory, set owner/group/mode on everything below too.' },
+    force: { ...boolSchema, description: 'Create links even when the source is missing or a file is in the way.' },
+    follow: { ...boolSchema, description: 'Act on what a link points to (default true).' },
+  },
+  oneOf: pathAliasSchema.oneOf,
+  additionalProperties: false,
+} as const;
+
+export interface FileFacts {
+  host: HostFileFacts;
+  /** Resolved link source (absolute) when state is link or hard. */
+  src?: string;
+}
+
+/** The state a path is in now, in Ansible's vocabulary. */
+export function currentState(p: PathFacts): FileState | 'absent' {
+  if (!p.exists || !p.lstat) return 'absent';
+  if (p.lstat.type === 'link') return 'link';
+  if (p.lstat.type === 'directory') return 'directory';
+  if (p.lstat.nlink > 1 && p.lstat.type === 'file') return 'hard';
+  return 'file';
+}
+
+function wantedState(args: FileArgs, p: PathFacts): FileState {
+  if (args.state) return args.state;
+  const cur = currentState(p);
+  if (cur !== 'absent') return cur;
+  return bool(args.recurse, false) ? 'directory' : 'file';
+}
+
+/** Link source as Ansible resolves it for existence checks: relative sources are relative to the link's folder. */
+export function resolveLinkSrc(path: string, src: string): string {
+  if (src.startsWith('/')) return src;
+  const dir = parentDir(path);
+  return `${dir === '/' ? '' : dir}/${src}`;
+}
+
+function validateFileArgs(args: FileArgs): string | undefined {
+  const modeProblem = checkModeArg(args.mode);
+  if (modeProblem) return modeProblem;
+  const state = args.state;
+  if ((state === 'link' || state === 'hard') && args.src === undefined) return `src is required for state=${state}`;
+  if (args.src !== undefined && state !== undefined && state !== 'link' && state !== 'hard') {
+    return `src is only used with state=link or state=hard, not state=${state}`;
+  }
+  if (bool(args.recurse, false) && state !== undefined && state !== 'directory') {
+    return 'recurse option requires state to be directory';
+  }
+  return undefined;
+}
+
+export const fileModule: PlannedModule<FileArgs, FileFacts> = {
+  kind: 'planned',
+  name: 'file',
+  schema: fileSchema,
+  where: 'host',
+  validate: validateFileArgs,
+  async gather(args, ctx) {
+    const path = pathArg(args);
+    const paths = [path];
+    let src: string | undefined;
+    if (args.src !== undefined && (args.state === 'link' || args.state === 'hard')) {
+      src = resolveLinkSrc(path, args.src);
+      paths.push(src);
+    }
+    const host = await probePaths(ctx, paths, {
+      checksum: false,
+      tree: bool(args.recurse, false) && (args.state === undefined || args.state === 'directory'),
+    });
+    return src === undefined ? { host } : { host, src };
+  },
+  plan(args, facts) {
+    const problem = validateFileArgs(args);
+    if (problem) throw new ModuleError('E_FILE_ARGS', problem);
+    const p = facts.host.paths[0]!;
+    switch (wantedState(args, p)) {
+      case 'absent':
+        return planAbsent(p);
+      case 'directory':
+        return planDirectory(args, p, facts.host.umask);
+      case 'file':
+        return planFile(args, p, facts.host.umask);
+      case 'touch':
+        return planTouch(args, p, facts.host.umask);
+      case 'link':
+        return planLink(args, p, facts);
+      case 'hard':
+        return planHard(args, p, facts);
+    }
+  },
+  report(args, facts) {
+    const p = facts.host.paths[0]!;
+    const st = p.lstat;
+    const out: Record<string, unknown> = { path: p.path, state: wantedState(args, p) };
+    if (st) {
+      out['mode'] = formatMode(st.mode);
+      out['uid'] = st.uid;
+      out['gid'] = st.gid;
+      out['owner'] = st.owner;
+      out['group'] = st.group;
+      out['size'] = st.size;
+    }
+    return out;
+  },
+};
+
+function stateDiff(path: string, before: string, after: string): Change['diff'] {
+  return { path, before: { path, state: before }, after: { path, state: after } };
+}
+
+function planAbsent(p: PathFacts): Change[] {
+  const cur = currentState(p);
+  if (cur === 'absent') return [];
+  const argv = cur === 'directory' ? ['rm', '-rf', '--', p.path] : ['rm', '-f', '--', p.path];
+  return [{ summary: `remove ${cur} ${p.path}`, diff: stateDiff(p.path, cur, 'absent'), steps: [{ kind: 'exec', argv }] }];
+}
+
+/** Attribute steps as one Change (or none), with Ansible's `(file attributes)` diff. */
+function attrChanges(args: FileArgs, path: string, st: StatFacts, umask: number, follow: boolean): Change[] {
+  const a = attributeChange(path, args, st, umask, follow);
+  if (a.steps.length === 0) return [];
+  return [{ summary: `set ${a.what.join(', ')} of ${path}`, diff: attrDiff(path, a.before, a.after), steps: a.steps }];
+}
+
+/** A fresh path's attributes: its created mode (umask applied) is the base symbolic modes work from. */
+function freshAttrSteps(args: FileArgs, path: string, baseMode: number, isDir: boolean, umask: number): {
+  steps: Step[];
+  after: AttrState;
+} {
+  const steps: Step[] = [];
+  const after: AttrState = { path };
+  if (args.owner !== undefined || args.group !== undefined) {
+    const spec = `${args.owner ?? ''}${args.group !== undefined ? `:${args.group}` : ''}`;
+    steps.push({ kind: 'exec', argv: ['chown', '--', spec, path] });
+    if (args.owner !== undefined) after.owner = args.owner;
+    if (args.group !== undefined) after.group = args.group;
+  }
+  if (typeof args.mode === 'string') {
+    const want = resolveMode(args.mode, baseMode, isDir, umask);
+    after.mode = formatMode(want);
+    if (want !== baseMode) steps.push({ kind: 'exec', argv: ['chmod', '--', formatMode(want), path] });
+  }
+  return { steps, after };
+}
+
+function planDirectory(args: FileArgs, p: PathFacts, umask: number): Change[] {
+  const cur = currentState(p);
+  const follow = bool(args.follow, true);
+  if (cur === 'absent') {
+    const base = 0o777 & ~umask;
+    const fresh = freshAttrSteps(args, p.path, base, true, umask);
+    const steps: Step[] = [{ kind: 'exec', argv: ['mkdir', '-p', '--', p.path] }, ...fresh.steps];
+    return [{ summary: `create directory ${p.path}`, diff: stateDiff(p.path, 'absent', 'directory'), steps }];
+  }
+  const isDirTarget = cur === 'directory' || (cur === 'link' && follow && p.stat?.type === 'directory');
+  if (!isDirTarget) {
+    throw new ModuleError('E_FILE_STATE', `${p.path} already exists as a ${cur === 'hard' ? 'file' : cur}`, {
+      hint: 'remove it first (state: absent) or choose another path',
+    });
+  }
+  const st = cur === 'link' ? p.stat! : p.lstat!;
+  const changes = attrChanges(args, p.path, st, umask, true);
+  if (bool(args.recurse, false)) changes.push(...recurseChanges(args, p, umask));
+  return changes;
+}
+
+/** recurse: when anything below differs, one chown -R / chmod -R brings the whole tree in line. */
+function recurseChanges(args: FileArgs, p: PathFacts, umask: number): Change[] {
+  const tree = p.tree ?? [];
+  const changes: Change[] = [];
+  const ownerOff = tree.filter(
+    (e) =>
+      (args.owner !== undefined && !ownerOk(args.owner, e.facts.owner, e.facts.uid)) ||
+      (args.group !== undefined && !ownerOk(args.group, e.facts.group, e.facts.gid)),
+  );
+  if (ownerOff.length > 0) {
+    const spec = `${args.owner ?? ''}${args.group !== undefined ? `:${args.group}` : ''}`;
+    changes.push({
+      summary: `set owner/group of ${ownerOff.length} path(s) below ${p.path}`,
+      steps: [{ kind: 'exec', argv: ['chown', '-R', '--', spec, p.path] }],
+    });
+  }
+  if (typeof args.mode === 'string') {
+    const mode = args.mode;
+    const modeOff = tree.filter(
+      (e) => e.facts.type !== 'link' && resolveMode(mode, e.facts.mode, e.facts.type === 'directory', umask) !== e.facts.mode,
+    );
+    if (modeOff.length > 0) {
+      const spec = /^[0-7]+$|^0o/.test(mode) ? formatMode(resolveMode(mode, 0, false, umask)) : mode;
+      changes.push({
+        summary: `set mode of ${modeOff.length} path(s) below ${p.path}`,
+        steps: [{ kind: 'exec', argv: ['chmod', '-R', '--', spec, p.path] }],
+      });
+    }
+  }
+  return changes;
+}
+
+function ownerOk(want: string, name: string, id: number): boolean {
+  return /^\d+$/.test(want) ? Number(want) === id : want === name;
+}
+
+function planFile(args: FileArgs, p: PathFacts, umask: number): Change[] {
+  const cur = currentState(p);
+  const follow = bool(args.follow, true);
+  if (cur === 'absent') {
+    throw new ModuleError('E_FILE_ABSENT', `file (${p.path}) is absent, cannot continue`, {
+      hint: "state: file never creates a file; use state: touch, or copy with content: ''",
+    });
+  }
+  if (cur === 'link' && follow) {
+    if (!p.stat) throw new ModuleError('E_FILE_ABSENT', `file (${p.path}) is a dangling link, cannot continue`);
+    if (p.stat.type === 'directory') throw new ModuleError('E_FILE_STATE', `file (${p.path}) is directory, cannot continue`);
+    return attrChanges(args, p.path, p.stat, umask, true);
+  }
+  if (cur === 'directory' || cur === 'link') {
+    throw new ModuleError('E_FILE_STATE', `file (${p.path}) is ${cur}, cannot continue`, {
+      hint: cur === 'directory' ? 'use state: directory for folders' : 'use follow: true to act on the link target',
+    });
+  }
+  return attrChanges(args, p.path, p.lstat!, umask, follow);
+}
+
+/** touch is always a change, as in Ansible (it updates the times). */
+function planTouch(args: FileArgs, p: PathFacts, umask: number): Change[] {
+  const cur = currentState(p);
+  const steps: Step[] = [{ kind: 'exec', argv: ['touch', '--', p.path] }];
+  if (cur === 'absent') {
+    const fresh = freshAttrSteps(args, p.path, 0o666 & ~umask, false, umask);
+    steps.push(...fresh.steps);
+    return [{ summary: `touch ${p.path} (created)`, diff: stateDiff(p.path, 'absent', 'touch'), steps }];
+  }
+  const st = (cur === 'link' && bool(args.follow, true) ? p.stat : p.lstat) ?? p.lstat!;
+  const a = attributeChange(p.path, args, st, umask, bool(args.follow, true));
+  steps.push(...a.steps);
+  return [{ summary: `touch ${p.path}`, diff: stateDiff(p.path, cur, 'touch'), steps }];
+}
+
+function planLink(args: FileArgs, p: PathFacts, facts: FileFacts): Change[] {
+  const src = args.src!;
+  const cur = currentState(p);
+  const force = bool(args.force, false);
+  const srcFacts = facts.host.paths[1];
+  if (cur === 'link' && p.linkTarget === src) {
+    return linkOwnerChanges(args, p, facts.host.umask);
+  }
+  if (!force && srcFacts && !srcFacts.exists) {
+    throw new ModuleError('E_FILE_LINK', `src file does not exist, use "force=yes" if you really want to create the link: ${facts.src ?? src}`);
+  }
+  const steps: Step[] = [];
+  if (cur === 'directory') {
+    if (!force) throw new ModuleError('E_FILE_LINK', `refusing to convert from directory to symlink for ${p.path}`, { hint: 'force: true replaces an empty directory' });
+    // rmdir refuses a non-empty directory, as Ansible does: nobody's data is deleted by a link.
+    steps.push({ kind: 'exec', argv: ['rmdir', '--', p.path] });
+  } else if ((cur === 'file' || cur === 'hard') && !force) {
+    throw new ModuleError('E_FILE_LINK', `refusing to convert from file to symlink for ${p.path}`, { hint: 'force: true replaces the file with the link' });
+  }
+  steps.push({ kind: 'exec', argv: ['ln', '-sfn', '--', src, p.path] });
+  if (args.owner !== undefined || args.group !== undefined) {
+    steps.push({ kind: 'exec', argv: ['chown', '-h', '--', `${args.owner ?? ''}${args.group !== undefined ? `:${args.group}` : ''}`, p.path] });
+  }
+  const before = cur === 'link' ? { path: p.path, state: 'link', src: p.linkTarget ?? '' } : { path: p.path, state: cur };
+  return [
+    {
+      summary: `link ${p.path} -> ${src}`,
+      diff: { path: p.path, before, after: { path: p.path, state: 'link', src } },
+      steps,
+    },
+  ];
+}
+
+function linkOwnerChanges(args: FileArgs, p: PathFacts, umask: number): Change[] {
+  // A link's own owner/group (chown -h); its mode means nothing on Linux.
+  const a = attributeChange(p.path, { ...(args.owner !== undefined ? { owner: args.owner } : {}), ...(args.group !== undefined ? { group: args.group } : {}) }, p.lstat!, umask, false);
+  if (a.steps.length === 0) return [];
+  return [{ summary: `set ${a.what.join(', ')} of link ${p.path}`, diff: attrDiff(p.path, a.before, a.after), steps: a.steps }];
+}
+
+function planHard(args: FileArgs, p: PathFacts, facts: FileFacts): Change[] {
+  const src = facts.src ?? args.src!;
+  const srcFacts = facts.host.paths[1];
+  const cur = currentState(p);
+  if (!srcFacts?.exists) throw new ModuleError('E_FILE_LINK', `src does not exist: ${src}`, { hint: 'a hard link needs an existing source file' });
+  if (cur !== 'absent' && p.lstat && srcFacts.lstat && p.lstat.inode === srcFacts.lstat.inode && p.lstat.dev === srcFacts.lstat.dev) {
+    return attrChanges(args, p.path, p.lstat, facts.host.umask, true);
+  }
+  if (cur === 'directory') throw new ModuleError('E_FILE_LINK', `a directory is in the way of hard link ${p.path}`);
+  if (cur !== 'absent' && !bool(args.force, false)) {
+    throw new ModuleError('E_FILE_LINK', `Cannot link, ${cur} exists at destination ${p.path}`, { hint: 'force: true replaces it' });
+  }
+  const steps: Step[] = [{ kind: 'exec', argv: ['ln', '-f', '--', src, p.path] }];
+  const a = attributeChange(p.path, args, srcFacts.lstat!, facts.host.umask, true);
+  steps.push(...a.steps);
+  return [{ summary: `hard link ${p.path} -> ${src}`, diff: stateDiff(p.path, cur, 'hard'), steps }];
+}

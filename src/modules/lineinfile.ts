@@ -1,0 +1,438 @@
+import { ModuleError } from '../errors.js';
+import {
+  attrDiff,
+  attributeChange,
+  backupName,
+  backupStep,
+  bool,
+  boolSchema,
+  checkModeArg,
+  diffText,
+  formatMode,
+  modeSchema,
+  parentDir,
+  pathArg,
+  probePaths,
+  resolveMode,
+  validateArgv,
+  validateStep,
+  type HostFileFacts,
+} from './file-common.js';
+import type { Change, PlannedModule, Step } from './types.js';
+
+/**
+ * ansible.builtin.lineinfile, with Ansible's own semantics (modules/lineinfile.py present()/absent()) ported
+ * line for line. Lines are handled as byte strings (latin1 strings of the file's raw bytes), as Python's
+ * bytes regexes do, so non-UTF-8 files survive untouched.
+ */
+export interface LineinfileArgs {
+  path?: string;
+  dest?: string;
+  destfile?: string;
+  name?: string;
+  state?: 'present' | 'absent';
+  regexp?: string;
+  regex?: string;
+  search_string?: string;
+  line?: string;
+  value?: string;
+  insertafter?: string;
+  insertbefore?: string;
+  backrefs?: boolean | string;
+  create?: boolean | string;
+  backup?: boolean | string;
+  firstmatch?: boolean | string;
+  validate?: string;
+  mode?: string | number;
+  owner?: string;
+  group?: string;
+}
+
+export const lineinfileSchema = {
+  type: 'object',
+  properties: {
+    path: { type: 'string', minLength: 1, description: 'The file to modify (aliases dest, destfile, name).' },
+    dest: { type: 'string', minLength: 1 },
+    destfile: { type: 'string', minLength: 1 },
+    name: { type: 'string', minLength: 1 },
+    state: { type: 'string', enum: ['present', 'absent'], description: 'Whether the line should be there (default present).' },
+    regexp: { type: 'string', description: 'Python-style regular expression looked for in every line (alias regex).' },
+    regex: { type: 'string' },
+    search_string: { type: 'string', description: 'Literal string looked for in every line.' },
+    line: { type: 'string', description: 'The line to insert or replace (alias value).' },
+    value: { type: 'string' },
+    insertafter: { type: 'string', description: "Regex, 'EOF' (default) or 'BOF': where a new line goes when nothing matched." },
+    insertbefore: { type: 'string', description: "Regex or 'BOF': where a new line goes when nothing matched." },
+    backrefs: { ...boolSchema, description: 'Expand \\1 / \\g<name> from regexp in line; never add a line when regexp does not match.' },
+    create: { ...boolSchema, description: 'Create the file when it is missing (default false: the task fails).' },
+    backup: { ...boolSchema, description: 'Keep the old file as PATH.PID.YYYY-mm-dd@HH:MM:SS~ before changing it.' },
+    firstmatch: { ...boolSchema, description: 'Use the first match of regexp/insertafter/insertbefore instead of the last.' },
+    validate: { type: 'string', minLength: 1, description: 'Command run on the new file before it replaces the old one; %s is the temp file.' },
+    mode: { ...modeSchema, description: "Permissions as a quoted octal string ('0644') or symbolic ('u=rw,go=r'). Integers are refused." },
+    owner: { type: 'string', minLength: 1 },
+    group: { type: 'string', minLength: 1 },
+  },
+  additionalProperties: false,
+} as const;
+
+interface NormArgs {
+  path: string;
+  state: 'present' | 'absent';
+  regexp: string | undefined;
+  searchString: string | undefined;
+  line: string | undefined;
+  insertafter: string | undefined;
+  insertbefore: string | undefined;
+  backrefs: boolean;
+  create: boolean;
+  backup: boolean;
+  firstmatch: boolean;
+  validate: string | undefined;
+}
+
+function normalize(args: LineinfileArgs): NormArgs {
+  return {
+    path: pathArg({ path: args.path ?? args.destfile, dest: args.dest, name: args.name }),
+    state: args.state ?? 'present',
+    regexp: args.regexp ?? args.regex,
+    searchString: args.search_string,
+    line: args.line ?? args.value,
+    insertafter: args.insertafter,
+    insertbefore: args.insertbefore,
+    backrefs: bool(args.backrefs, false),
+    create: bool(args.create, false),
+    backup: bool(args.backup, false),
+    firstmatch: bool(args.firstmatch, false),
+    validate: args.validate,
+  };
+}
+
+function countDefined(...xs: unknown[]): number {
+  return xs.filter((x) => x !== undefined).length;
+}
+
+export function validateLineinfileArgs(args: LineinfileArgs): string | undefined {
+  if (countDefined(args.path, args.dest, args.destfile, args.name) !== 1) return 'exactly one of path (or its aliases dest, destfile, name) is required';
+  if (args.regexp !== undefined && args.regex !== undefined) return 'regexp and regex are the same parameter; give one';
+  if (args.line !== undefined && args.value !== undefined) return 'line and value are the same parameter; give one';
+  const n = normalize(args);
+  if (n.insertafter !== undefined && n.insertbefore !== undefined) return 'parameters are mutually exclusive: insertbefore|insertafter';
+  if (n.regexp !== undefined && n.searchString !== undefined) return 'parameters are mutually exclusive: regexp|search_string';
+  if (args.backrefs !== undefined && bool(args.backrefs, false) && n.searchString !== undefined) return 'parameters are mutually exclusive: backrefs|search_string';
+  if (n.state === 'present') {
+    if (n.backrefs && n.regexp === undefined) return 'regexp is required with backrefs=true';
+    if (n.line === undefined) return 'line is required with state=present';
+  } else if (n.regexp === undefined && n.searchString === undefined && n.line === undefined) {
+    return 'one of line, search_string, or regexp is required with state=absent';
+  }
+  if (n.validate !== undefined && !n.validate.includes('%s')) return `validate must contain %s: ${n.validate}`;
+  for (const [name, re] of [['regexp', n.regexp], ['insertafter', n.insertafter], ['insertbefore', n.insertbefore]] as const) {
+    if (re === undefined || re === 'EOF' || re === 'BOF') continue;
+    try {
+      pyRegex(re);
+    } catch (e) {
+      return `${name} is not a valid regular expression: ${(e as Error).message}`;
+    }
+  }
+  return checkModeArg(args.mode);
+}
+
+// ───────────────────────────── Python regex and bytes helpers ─────────────────────────────
+
+/** UTF-8 text → the latin1 string of its bytes (our stand-in for Python bytes). */
+export function toBin(s: string): string {
+  return Buffer.from(s, 'utf8').toString('latin1');
+}
+
+/** Translate the Python-only regex syntax people write in playbooks into JavaScript's. */
+export function pyRegex(pattern: string): RegExp {
+  let flags = '';
+  let src = pattern.replace(/^\(\?([aiLmsux]+)\)/, (_m, f: string) => {
+    if (f.includes('i')) flags += 'i';
+    if (f.includes('m')) flags += 'm';
+    if (f.includes('s')) flags += 's';
+    return '';
+  });
+  src = src
+    .replace(/\(\?P<([A-Za-z_][A-Za-z0-9_]*)>/g, '(?<$1>')
+    .replace(/\(\?P=([A-Za-z_][A-Za-z0-9_]*)\)/g, '\\k<$1>')
+    .replace(/\\A/g, '^')
+    .replace(/\\Z/g, '$(?![\\s\\S])');
+  return new RegExp(toBin(src), flags);
+}
+
+/** Python's re.search on a line that still has its '\n': `$` also matches before that final newline. */
+function searchLine(re: RegExp, line: string): RegExpExecArray | null {
+  return re.exec(line) ?? (line.endsWith('\n') ? re.exec(line.slice(0, -1)) : null);
+}
+
+/** Python's Match.expand: \1..\99, \g<n>, \g<name>, and the usual escapes; unmatched groups expand to ''. */
+export function expandTemplate(template: string, m: RegExpExecArray): string {
+  const escapes: Record<string, string> = { n: '\n', t: '\t', r: '\r', f: '\f', v: '\v', a: '\x07', b: '\b', '\\': '\\' };
+  let out = '';
+  for (let i = 0; i < template.length; i++) {
+    const c = template[i]!;
+    if (c !== '\\' || i + 1 >= template.length) {
+      out += c;
+      continue;
+    }
+    const next = template[i + 1]!;
+    const g = /^g<([^>]+)>/.exec(template.slice(i + 1));
+    if (g) {
+      const key = g[1]!;
+      const val = /^\d+$/.test(key) ? m[Number(key)] : m.groups?.[key];
+      if (/^\d+$/.test(key) ? Number(key) >= m.length : !(m.groups && key in m.groups)) {
+        throw new ModuleError('E_LINEINFILE_BACKREF', `invalid group reference \\g<${key}> in line`);
+      }
+      out += val ?? '';
+      i += g[0].length;
+    } else if (/\d/.test(next)) {
+      const d = /^\d{1,2}/.exec(template.slice(i + 1))![0];
+      if (Number(d) >= m.length) throw new ModuleError('E_LINEINFILE_BACKREF', `invalid group reference \\${d} in line`);
+      out += m[Number(d)] ?? '';
+      i += d.length;
+    } else if (next in escapes) {
+      out += escapes[next];
+      i += 1;
+    } else {
+      out += `\\${next}`;
+      i += 1;
+    }
+  }
+  return out;
+}
+
+/** Python's bytes.readlines(): split after every '\n', keeping it. */
+export function readLines(content: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  for (let i = 0; i < content.length; i++) {
+    if (content[i] === '\n') {
+      out.push(content.slice(start, i + 1));
+      start = i + 1;
+    }
+  }
+  if (start < content.length) out.push(content.slice(start));
+  return out;
+}
+
+const rstripNl = (s: string): string => s.replace(/[\r\n]+$/, '');
+
+// ───────────────────────────── the edit itself (pure) ─────────────────────────────
+
+export interface LineEdit {
+  lines: string[];
+  changed: boolean;
+  msg: string;
+  /** absent: how many lines were removed. */
+  found?: number;
+}
+
+/** lineinfile present(): returns the new lines (byte strings) and Ansible's msg. */
+export function presentEdit(input: readonly string[], a: NormArgs): LineEdit {
+  const lines = [...input];
+  const line = toBin(a.line ?? '');
+  const sep = '\n';
+  let insertafter = a.insertafter;
+  const insertbefore = a.insertbefore;
+  if (insertafter === undefined && insertbefore === undefined) insertafter = 'EOF';
+  const reM = a.regexp !== undefined ? pyRegex(a.regexp) : undefined;
+  let reIns: RegExp | undefined;
+  if (insertafter !== undefined && insertafter !== 'BOF' && insertafter !== 'EOF') reIns = pyRegex(insertafter);
+  else if (insertbefore !== undefined && insertbefore !== 'BOF') reIns = pyRegex(insertbefore);
+
+  const index = [-1, -1];
+  let match: RegExpExecArray | boolean | null = null;
+  let exactLineMatch = false;
+
+  if (reM) {
+    for (let i = 0; i < lines.length; i++) {
+      const m = searchLine(reM, lines[i]!);
+      if (m) {
+        index[0] = i;
+        match = m;
+        if (a.firstmatch) break;
+      }
+    }
+  }
+  if (a.searchString !== undefined) {
+    const needle = toBin(a.searchString);
+    for (let i = 0; i < lines.length; i++) {
+      if (lines[i]!.includes(needle)) {
+        index[0] = i;
+        match = true;
+        if (a.firstmatch) break;
+      }
+    }
+  }
+  if (!match) {
+    for (let i = 0; i < lines.length; i++) {
+      const cur = lines[i]!;
+      if (line === rstripNl(cur)) {
+        index[0] = i;
+        exactLineMatch = true;
+      } else if (reIns && searchLine(reIns, cur)) {
+        if (insertafter !== undefined) {
+          index[1] = i + 1;
+          if (a.firstmatch) break;
+        }
+        if (insertbefore !== undefined) {
+          index[1] = i;
+          if (a.firstmatch) break;
+        }
+      }
+    }
+  }
+
+  let msg = '';
+  let changed = false;
+  const added = (): void => {
+    msg = 'line added';
+    changed = true;
+  };
+  if (index[0] !== -1) {
+    let newLine = a.backrefs && match && typeof match !== 'boolean' ? expandTemplate(line, match) : line;
+    if (!newLine.endsWith(sep)) newLine += sep;
+    if (a.regexp === undefined && a.searchString === undefined && !match && !exactLineMatch) {
+      // Unreachable in practice (index[0] is only set by a match), kept to mirror Ansible's branches.
+    } else if (lines[index[0]!] !== newLine) {
+      lines[index[0]!] = newLine;
+      msg = 'line replaced';
+      changed = true;
+    }
+  } else if (a.backrefs) {
+    // Without a match the backrefs cannot be filled in, so nothing is written (Ansible does the same).
+  } else if (insertbefore === 'BOF' || insertafter === 'BOF') {
+    lines.unshift(line + sep);
+    added();
+  } else if (insertafter === 'EOF' || index[1] === -1) {
+    if (lines.length > 0 && !/[\n\r]$/.test(lines[lines.length - 1]!)) lines.push(sep);
+    lines.push(line + sep);
+    added();
+  } else if (insertafter !== undefined && index[1] !== -1) {
+    const at = index[1]!;
+    if (lines.length === at) {
+      if (rstripNl(lines[at - 1]!) !== line) {
+        lines.push(line + sep);
+        added();
+      }
+    } else if (line !== rstripNl(lines[at]!)) {
+      lines.splice(at, 0, line + sep);
+      added();
+    }
+  } else {
+    lines.splice(index[1]!, 0, line + sep);
+    added();
+  }
+  return { lines, changed, msg };
+}
+
+/** lineinfile absent(): drop every matching line. */
+export function absentEdit(input: readonly string[], a: NormArgs): LineEdit {
+  const re = a.regexp !== undefined ? pyRegex(a.regexp) : undefined;
+  const needle = a.searchString !== undefined ? toBin(a.searchString) : undefined;
+  const line = toBin(a.line ?? '');
+  let found = 0;
+  const lines = input.filter((cur) => {
+    const hit = re ? searchLine(re, cur) !== null : needle !== undefined ? cur.includes(needle) : line === rstripNl(cur);
+    if (hit) found++;
+    return !hit;
+  });
+  return { lines, changed: found > 0, msg: found > 0 ? `${found} line(s) removed` : '', found };
+}
+
+/** The whole file in (latin1 byte string), the whole file out. Exported for table tests. */
+export function editContent(content: string, args: LineinfileArgs): LineEdit {
+  const a = normalize(args);
+  return a.state === 'present' ? presentEdit(readLines(content), a) : absentEdit(readLines(content), a);
+}
+
+// ───────────────────────────── module ─────────────────────────────
+
+export const lineinfileModule: PlannedModule<LineinfileArgs, HostFileFacts> = {
+  kind: 'planned',
+  name: 'lineinfile',
+  schema: lineinfileSchema,
+  where: 'host',
+  validate: validateLineinfileArgs,
+  async gather(args, ctx) {
+    const problem = validateLineinfileArgs(args);
+    if (problem) throw new ModuleError('E_LINEINFILE_ARGS', problem);
+    const path = normalize(args).path;
+    return probePaths(ctx, [path, parentDir(path)], { contentLimit: Infinity, checksum: 'sha1' });
+  },
+  plan(args, facts) {
+    return planLineinfile(args, facts);
+  },
+  report(args, facts) {
+    const out: Record<string, unknown> = { backup: '' };
+    try {
+      for (const c of planLineinfile(args, facts)) {
+        for (const s of c.steps) if (s.kind === 'exec' && s.argv[0] === 'cp' && s.argv[1] === '-p') out['backup'] = s.argv[4];
+      }
+      const a = normalize(args);
+      const p = facts.paths[0]!;
+      if (a.state === 'absent' && p.content) out['found'] = absentEdit(readLines(p.content.toString('latin1')), a).found;
+    } catch {
+      // plan() reports the failure itself
+    }
+    return out;
+  },
+};
+
+export function planLineinfile(args: LineinfileArgs, facts: HostFileFacts): Change[] {
+  const problem = validateLineinfileArgs(args);
+  if (problem) throw new ModuleError('E_LINEINFILE_ARGS', problem);
+  const a = normalize(args);
+  const p = facts.paths[0]!;
+  const parent = facts.paths[1];
+  if (p.exists && p.stat?.type === 'directory') throw new ModuleError('E_LINEINFILE_DIR', `Path ${a.path} is a directory !`);
+  if (p.exists && p.stat && p.content === undefined) {
+    throw new ModuleError('E_LINEINFILE_READ', `cannot read ${a.path}`, { hint: 'the task user cannot read it; use become: true' });
+  }
+  if (!p.exists) {
+    if (a.state === 'absent') return [];
+    if (!a.create) {
+      throw new ModuleError('E_LINEINFILE_MISSING', `Destination ${a.path} does not exist !`, { hint: 'set create: true to make it' });
+    }
+  }
+  const before = p.content ? p.content.toString('latin1') : '';
+  const edit = a.state === 'present' ? presentEdit(readLines(before), a) : absentEdit(readLines(before), a);
+  const umask = facts.umask;
+  const st = p.exists ? p.stat : undefined;
+  if (!edit.changed) {
+    if (!st) return [];
+    const at = attributeChange(a.path, args, st, umask, true);
+    if (at.steps.length === 0) return [];
+    return [{ summary: 'ownership, perms or SE linux context changed', diff: attrDiff(a.path, at.before, at.after), steps: at.steps }];
+  }
+  const after = Buffer.from(edit.lines.join(''), 'latin1');
+  const steps: Step[] = [];
+  if (!p.exists && parent && !parent.exists) steps.push({ kind: 'exec', argv: ['mkdir', '-p', '--', parentDir(a.path)] });
+  if (a.backup && p.exists) steps.push(backupStep(a.path, backupName(a.path, facts.pid, facts.now)));
+  if (a.validate !== undefined) {
+    validateArgv(a.validate, '/tmp/x');
+    steps.push(validateStep(a.path, after, a.validate));
+  }
+  const base = st ? st.mode : 0o666 & ~umask;
+  const mode = typeof args.mode === 'string' ? resolveMode(args.mode, base, false, umask) : base;
+  const write: Step = { kind: 'write', path: a.path, content: after, mode: formatMode(mode) };
+  const owner = args.owner ?? (st ? String(st.uid) : undefined);
+  const group = args.group ?? (st ? String(st.gid) : undefined);
+  if (owner !== undefined) write.owner = owner;
+  if (group !== undefined) write.group = group;
+  steps.push(write);
+  return [
+    {
+      summary: edit.msg,
+      diff: {
+        path: a.path,
+        before: diffText(p.content),
+        after: diffText(after),
+        beforeHeader: `${a.path} (content)`,
+        afterHeader: `${a.path} (content)`,
+      },
+      steps,
+    },
+  ];
+}

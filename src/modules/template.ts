@@ -1,0 +1,63 @@
+import { readFile } from 'node:fs/promises';
+import { ModuleError } from '../errors.js';
+import { baseName, bool, boolSchema } from './file-common.js';
+import { copySchema, gatherWrite, planWrite, validateWriteArgs, writeOptionProperties, writeReport, type WriteArgs, type WriteFacts } from './copy.js';
+import type { PlannedModule } from './types.js';
+
+/** ansible.builtin.template: render a controller-side Jinja2 file with the task's variables and copy the result. */
+export interface TemplateArgs extends WriteArgs {
+  src: string;
+  newline_sequence?: '\n' | '\r' | '\r\n';
+  trim_blocks?: boolean | string;
+  lstrip_blocks?: boolean | string;
+  output_encoding?: string;
+}
+
+export const templateSchema = {
+  type: 'object',
+  properties: {
+    ...writeOptionProperties,
+    src: { type: 'string', minLength: 1, description: "Template on the controller (role's templates/, then beside the playbook)." },
+    newline_sequence: { type: 'string', enum: ['\n', '\r', '\r\n'], description: 'Line ending of the written file (default \\n).' },
+    trim_blocks: { ...boolSchema, description: 'Remove the first newline after a block tag (default true, as Ansible).' },
+    lstrip_blocks: { ...boolSchema, description: 'Strip spaces and tabs before a block tag (default false).' },
+    output_encoding: { type: 'string', enum: ['utf-8', 'utf8', 'UTF-8'], description: 'Only utf-8 is supported.' },
+    directory_mode: copySchema.properties.directory_mode,
+  },
+  required: ['src', 'dest'],
+  additionalProperties: false,
+} as const;
+
+/** Ansible normalises every line ending of the rendered text to newline_sequence. */
+export function applyNewlineSequence(text: string, seq: '\n' | '\r' | '\r\n' = '\n'): string {
+  const lf = text.replace(/\r\n|\r/g, '\n');
+  return seq === '\n' ? lf : lf.replaceAll('\n', seq);
+}
+
+export const templateModule: PlannedModule<TemplateArgs, WriteFacts> = {
+  kind: 'planned',
+  name: 'template',
+  schema: templateSchema,
+  where: 'host',
+  validate: validateWriteArgs,
+  async gather(args, ctx) {
+    const problem = validateWriteArgs(args);
+    if (problem) throw new ModuleError('E_TEMPLATE_ARGS', problem);
+    const found = await ctx.findFile(args.src, 'templates');
+    let source: string;
+    try {
+      source = await readFile(found, 'utf8');
+    } catch (e) {
+      throw new ModuleError('E_TEMPLATE_SRC', `could not read template ${found}: ${(e as Error).message}`, { cause: e });
+    }
+    // Rendering happens here, on the controller, so plan() stays pure and --check shows the real result.
+    const rendered = ctx.render(source, {
+      trimBlocks: bool(args.trim_blocks, true),
+      lstripBlocks: bool(args.lstrip_blocks, false),
+    });
+    const text = applyNewlineSequence(rendered, args.newline_sequence ?? '\n');
+    return gatherWrite(args, ctx, Buffer.from(text, 'utf8'), baseName(found), found);
+  },
+  plan: planWrite,
+  report: writeReport,
+};

@@ -1,0 +1,73 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { applySymbolicMode, checkModeArg, formatMode, resolveMode, shlexSplit, validateArgv } from '../../src/modules/file-common.js';
+
+describe('mode parsing', () => {
+  const octal: Array<[string, number]> = [
+    ['0644', 0o644],
+    ['644', 0o644],
+    ['0600', 0o600],
+    ['1777', 0o1777],
+    ['04755', 0o4755],
+    ['0o750', 0o750],
+  ];
+  for (const [s, want] of octal) it(`octal ${s}`, () => expect(resolveMode(s, 0o777, false, 0o022)).toBe(want));
+
+  // [current, spec, isDir, umask, expected] — expectations follow Ansible's _symbolic_mode_to_octal.
+  const symbolic: Array<[number, string, boolean, number, number]> = [
+    [0o644, 'u=rw,go=', false, 0o022, 0o600],
+    [0o644, 'u=rwx,g=rx,o=', false, 0o022, 0o750],
+    [0o600, 'go+r', false, 0o022, 0o644],
+    [0o644, 'a-w', false, 0o022, 0o444],
+    [0o644, 'u+x', false, 0o022, 0o744],
+    [0o644, 'a+X', false, 0o022, 0o644], // X needs a directory or an existing x bit
+    [0o744, 'a+X', false, 0o022, 0o755],
+    [0o700, 'go+X', true, 0o022, 0o711],
+    [0o640, 'o=g', false, 0o022, 0o644],
+    [0o755, 'u+s', false, 0o022, 0o4755],
+    [0o777, 'o+t', true, 0o022, 0o1777],
+    [0o600, '+w', false, 0o022, 0o600], // empty who honours the umask: group/other w are masked
+    [0o600, '+r', false, 0o022, 0o644],
+    [0o4755, 'u=rwx', false, 0o022, 0o755], // '=' clears setuid as Ansible does
+    [0o644, 'u=rw,g=r,o=r', false, 0o077, 0o644], // explicit who ignores the umask
+  ];
+  for (const [cur, spec, dir, umask, want] of symbolic) {
+    it(`${formatMode(cur)} ${spec}${dir ? ' (dir)' : ''} → ${formatMode(want)}`, () => {
+      expect(formatMode(applySymbolicMode(cur, spec, dir, umask))).toBe(formatMode(want));
+    });
+  }
+
+  it('agrees with chmod(1) on a sample of symbolic modes', () => {
+    for (const [cur, spec, dir, , want] of symbolic.filter(([, s]) => !s.startsWith('+') && !s.includes('s') && !s.includes('='))) {
+      const res = spawnSync('sh', ['-c', 'f=$(mktemp) && chmod "$1" "$f" && chmod "$2" "$f" && stat -c %a "$f"; rm -f "$f"', 'sh', cur.toString(8), spec]);
+      if (!dir) expect(parseInt(res.stdout.toString().trim(), 8)).toBe(want);
+    }
+  });
+
+  it('refuses an integer mode with an explanation', () => {
+    expect(checkModeArg(644)).toBe(
+      "mode 644 is an integer: YAML reads it as the decimal number 644 (octal 01204), not the octal permission it looks like; quote it as a string, e.g. mode: '0644'",
+    );
+  });
+  it('refuses garbage symbolic modes', () => {
+    expect(checkModeArg('u=rwq')).toMatch(/bad symbolic permission for mode: u=rwq/);
+    expect(checkModeArg('rw-r--r--')).toMatch(/bad symbolic permission/);
+    expect(checkModeArg('0999')).toMatch(/bad symbolic permission/);
+    expect(checkModeArg('0644')).toBeUndefined();
+    expect(checkModeArg('u=rw,go=')).toBeUndefined();
+  });
+});
+
+describe('validate command splitting', () => {
+  it('splits like shlex and substitutes %s', () => {
+    expect(validateArgv('sshd -t -f %s', '/etc/.x.tmp')).toEqual(['sshd', '-t', '-f', '/etc/.x.tmp']);
+    expect(validateArgv(`sh -c 'test -s "$1"' x %s`, '/t')).toEqual(['sh', '-c', 'test -s "$1"', 'x', '/t']);
+    expect(shlexSplit(`a "b c" d\\ e 'f'g`)).toEqual(['a', 'b c', 'd e', 'fg']);
+  });
+  it('keeps shell metacharacters as literal words', () => {
+    expect(validateArgv('visudo -cf %s; touch /tmp/pwned', '/t')).toEqual(['visudo', '-cf', '/t;', 'touch', '/tmp/pwned']);
+  });
+  it('refuses a command without %s', () => {
+    expect(() => validateArgv('visudo -c', '/t')).toThrow(/validate must contain %s/);
+  });
+});

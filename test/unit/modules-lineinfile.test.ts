@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+import type { HostFileFacts, StatFacts } from '../../src/modules/file-common.js';
+import { editContent, lineinfileModule, planLineinfile, validateLineinfileArgs, type LineinfileArgs } from '../../src/modules/lineinfile.js';
+
+/** Content in → content out, with Ansible's msg; each row checked against ansible-core's lineinfile semantics. */
+const table: Array<{ name: string; before: string; args: LineinfileArgs; after: string; msg: string }> = [
+  { name: 'append to empty file', before: '', args: { path: '/f', line: 'a' }, after: 'a\n', msg: 'line added' },
+  { name: 'line already present', before: 'a\nb\n', args: { path: '/f', line: 'b' }, after: 'a\nb\n', msg: '' },
+  { name: 'append adds missing final newline first', before: 'a\nb', args: { path: '/f', line: 'c' }, after: 'a\nb\nc\n', msg: 'line added' },
+  { name: 'regexp replaces the matching line', before: 'a\nb=1\nc\n', args: { path: '/f', regexp: '^b=', line: 'b=2' }, after: 'a\nb=2\nc\n', msg: 'line replaced' },
+  { name: 'regexp: last match wins', before: 'x=1\nx=2\n', args: { path: '/f', regexp: '^x=', line: 'x=3' }, after: 'x=1\nx=3\n', msg: 'line replaced' },
+  { name: 'regexp: firstmatch', before: 'x=1\nx=2\n', args: { path: '/f', regexp: '^x=', line: 'x=3', firstmatch: true }, after: 'x=3\nx=2\n', msg: 'line replaced' },
+  { name: 'regexp no match appends at EOF', before: 'a\n', args: { path: '/f', regexp: '^z=', line: 'z=1' }, after: 'a\nz=1\n', msg: 'line added' },
+  { name: 'regexp no match but exact line exists', before: 'bar\n', args: { path: '/f', regexp: '^foo=', line: 'bar' }, after: 'bar\n', msg: '' },
+  { name: 'regexp $ matches before the newline (Python)', before: 'abx\n', args: { path: '/f', regexp: 'x$', line: 'y' }, after: 'y\n', msg: 'line replaced' },
+  { name: 'insertafter regex', before: 'a\nb\nc\n', args: { path: '/f', line: 'new', insertafter: '^a' }, after: 'a\nnew\nb\nc\n', msg: 'line added' },
+  { name: 'insertafter: last match', before: 'a\nb\na\nc\n', args: { path: '/f', line: 'new', insertafter: '^a' }, after: 'a\nb\na\nnew\nc\n', msg: 'line added' },
+  { name: 'insertafter: firstmatch', before: 'a\nb\na\nc\n', args: { path: '/f', line: 'new', insertafter: '^a', firstmatch: true }, after: 'a\nnew\nb\na\nc\n', msg: 'line added' },
+  { name: 'insertafter: last line', before: 'a\nb\n', args: { path: '/f', line: 'new', insertafter: '^b' }, after: 'a\nb\nnew\n', msg: 'line added' },
+  { name: 'insertafter: no match → EOF', before: 'a\n', args: { path: '/f', line: 'new', insertafter: '^zzz' }, after: 'a\nnew\n', msg: 'line added' },
+  { name: 'insertafter: line already there elsewhere', before: 'new\na\nb\n', args: { path: '/f', line: 'new', insertafter: '^a' }, after: 'new\na\nb\n', msg: '' },
+  { name: 'insertafter BOF', before: 'a\n', args: { path: '/f', line: 'new', insertafter: 'BOF' }, after: 'new\na\n', msg: 'line added' },
+  { name: 'insertbefore regex', before: 'a\nb\nc\n', args: { path: '/f', line: 'new', insertbefore: '^c' }, after: 'a\nb\nnew\nc\n', msg: 'line added' },
+  { name: 'insertbefore first line', before: 'a\nb\n', args: { path: '/f', line: 'new', insertbefore: '^a' }, after: 'new\na\nb\n', msg: 'line added' },
+  { name: 'insertbefore BOF', before: 'a\n', args: { path: '/f', line: 'new', insertbefore: 'BOF' }, after: 'new\na\n', msg: 'line added' },
+  { name: 'insertbefore no match → EOF', before: 'a\n', args: { path: '/f', line: 'new', insertbefore: '^zzz' }, after: 'a\nnew\n', msg: 'line added' },
+  { name: 'backrefs expand \\1', before: 'host=old\n', args: { path: '/f', regexp: '^(host=).*', line: '\\1example', backrefs: true }, after: 'host=example\n', msg: 'line replaced' },
+  { name: 'backrefs \\g<name> with (?P<name>)', before: 'key=0\n', args: { path: '/f', regexp: '^(?P<k>\\w+)=', line: '\\g<k>=1', backrefs: true }, after: 'key=1\n', msg: 'line replaced' },
+  { name: 'backrefs without match changes nothing', before: 'a\n', args: { path: '/f', regexp: '^(host=).*', line: '\\1x', backrefs: true }, after: 'a\n', msg: '' },
+  { name: 'no backrefs: \\1 is literal', before: 'host=old\n', args: { path: '/f', regexp: '^host=', line: 'host=\\1' }, after: 'host=\\1\n', msg: 'line replaced' },
+  { name: 'search_string replaces', before: 'PermitRootLogin yes\nX\n', args: { path: '/f', search_string: 'PermitRootLogin', line: 'PermitRootLogin no' }, after: 'PermitRootLogin no\nX\n', msg: 'line replaced' },
+  { name: 'search_string is literal, not a regex', before: 'a.b\naxb\n', args: { path: '/f', search_string: 'a.b', line: 'Z', firstmatch: true }, after: 'Z\naxb\n', msg: 'line replaced' },
+  { name: 'CRLF line equal ignoring \\r\\n is rewritten with \\n', before: 'a\r\nb\r\n', args: { path: '/f', line: 'b' }, after: 'a\r\nb\n', msg: 'line replaced' },
+  { name: 'non-ASCII line', before: 'grüß=1\n', args: { path: '/f', regexp: '^grüß=', line: 'grüß=2' }, after: 'grüß=2\n', msg: 'line replaced' },
+  { name: 'absent by line removes all copies', before: 'a\nb\nb\n', args: { path: '/f', line: 'b', state: 'absent' }, after: 'a\n', msg: '2 line(s) removed' },
+  { name: 'absent by regexp', before: '#x\ny\n#z\n', args: { path: '/f', regexp: '^#', state: 'absent' }, after: 'y\n', msg: '2 line(s) removed' },
+  { name: 'absent by search_string', before: 'foo bar\nbaz\n', args: { path: '/f', search_string: 'bar', state: 'absent' }, after: 'baz\n', msg: '1 line(s) removed' },
+  { name: 'absent nothing to remove', before: 'a\n', args: { path: '/f', line: 'b', state: 'absent' }, after: 'a\n', msg: '' },
+];
+
+const bin = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
+const unbin = (s: string): string => Buffer.from(s, 'latin1').toString('utf8');
+
+describe('lineinfile content semantics (table)', () => {
+  for (const row of table) {
+    it(row.name, () => {
+      const edit = editContent(bin(row.before), row.args);
+      expect(unbin(edit.lines.join(''))).toBe(row.after);
+      expect(edit.msg).toBe(row.msg);
+      expect(edit.changed).toBe(row.after !== row.before);
+    });
+  }
+
+  it('keeps bytes that are not UTF-8', () => {
+    const raw = Buffer.from([0x61, 0xff, 0xfe, 0x0a]).toString('latin1');
+    const edit = editContent(raw, { path: '/f', line: 'b' });
+    expect(Buffer.from(edit.lines.join(''), 'latin1')).toEqual(Buffer.from([0x61, 0xff, 0xfe, 0x0a, 0x62, 0x0a]));
+  });
+});
+
+describe('lineinfile argument checks', () => {
+  const bad: Array<[LineinfileArgs, RegExp]> = [
+    [{ path: '/f' }, /line is required/],
+    [{ path: '/f', line: 'a', insertafter: 'x', insertbefore: 'y' }, /mutually exclusive: insertbefore\|insertafter/],
+    [{ path: '/f', line: 'a', regexp: 'x', search_string: 'y' }, /mutually exclusive: regexp\|search_string/],
+    [{ path: '/f', line: 'a', backrefs: true }, /regexp is required with backrefs/],
+    [{ path: '/f', state: 'absent' }, /one of line, search_string, or regexp/],
+    [{ path: '/f', line: 'a', regexp: '(' }, /not a valid regular expression/],
+    [{ path: '/f', line: 'a', validate: 'visudo -c' }, /validate must contain %s/],
+    [{ path: '/f', line: 'a', mode: 644 }, /integer.*'0644'/],
+    [{ line: 'a' }, /path/],
+  ];
+  for (const [args, re] of bad) {
+    it(`refuses ${JSON.stringify(args)}`, () => expect(validateLineinfileArgs(args)).toMatch(re));
+  }
+});
+
+function st(over: Partial<StatFacts> = {}): StatFacts {
+  return {
+    type: 'file', mode: 0o644, uid: 0, gid: 0, owner: 'root', group: 'root', size: 4, atime: 0, mtime: 0, ctime: 0,
+    nlink: 1, inode: 1, dev: 1, blocks: 8, blockSize: 4096, rdevMajor: 0, rdevMinor: 0, ...over,
+  };
+}
+
+function facts(content: string | undefined, over: Partial<StatFacts> = {}): HostFileFacts {
+  const exists = content !== undefined;
+  return {
+    umask: 0o022,
+    pid: 4242,
+    now: 1764100000,
+    paths: [
+      exists ? { path: '/etc/x.conf', exists, lstat: st(over), stat: st(over), content: Buffer.from(content), checksum: 'x' } : { path: '/etc/x.conf', exists },
+      { path: '/etc', exists: true, lstat: st({ type: 'directory', mode: 0o755 }), stat: st({ type: 'directory', mode: 0o755 }) },
+    ],
+  };
+}
+
+describe('lineinfile plan()', () => {
+  it('no change: no steps', () => {
+    expect(planLineinfile({ path: '/etc/x.conf', line: 'a' }, facts('a\n'))).toEqual([]);
+  });
+
+  it('a change is backup → validate → atomic write keeping mode and owner', () => {
+    const changes = planLineinfile(
+      { path: '/etc/x.conf', line: 'b', backup: true, validate: 'check -f %s' },
+      facts('a\n', { mode: 0o600, uid: 7, gid: 8 }),
+    );
+    expect(changes).toHaveLength(1);
+    const [backup, validate, write] = changes[0]!.steps;
+    expect(backup).toEqual({ kind: 'exec', argv: ['cp', '-p', '--', '/etc/x.conf', '/etc/x.conf.4242.2025-11-25@19:46:40~'] });
+    expect(validate?.kind).toBe('exec');
+    if (validate?.kind === 'exec') {
+      expect(validate.argv.slice(-3)).toEqual(['check', '-f', validate.argv[4]]);
+      expect(validate.argv[4]).toMatch(/^\/etc\/\.x\.conf\.[0-9a-f]{12}\.vncplay-validate$/);
+      expect(Buffer.from(validate.stdin as Uint8Array).toString()).toBe('a\nb\n');
+    }
+    expect(write).toEqual({ kind: 'write', path: '/etc/x.conf', content: Buffer.from('a\nb\n'), mode: '0600', owner: '7', group: '8' });
+    expect(changes[0]!.summary).toBe('line added');
+    expect(changes[0]!.diff).toMatchObject({ before: 'a\n', after: 'a\nb\n', beforeHeader: '/etc/x.conf (content)' });
+    expect(lineinfileModule.report!({ path: '/etc/x.conf', line: 'b', backup: true }, facts('a\n'))).toEqual({
+      backup: '/etc/x.conf.4242.2025-11-25@19:46:40~',
+    });
+  });
+
+  it('missing file fails unless create; create writes with the umask mode', () => {
+    expect(() => planLineinfile({ path: '/etc/x.conf', line: 'a' }, facts(undefined))).toThrow(/does not exist/);
+    const [c] = planLineinfile({ path: '/etc/x.conf', line: 'a', create: true, mode: 'u=rw,go=' }, facts(undefined));
+    expect(c!.steps).toEqual([{ kind: 'write', path: '/etc/x.conf', content: Buffer.from('a\n'), mode: '0600' }]);
+  });
+
+  it('absent on a missing file is ok', () => {
+    expect(planLineinfile({ path: '/etc/x.conf', line: 'a', state: 'absent' }, facts(undefined))).toEqual([]);
+  });
+
+  it('only attributes differ: chmod, no write', () => {
+    const changes = planLineinfile({ path: '/etc/x.conf', line: 'a', mode: '0600' }, facts('a\n'));
+    expect(changes.map((c) => c.steps)).toEqual([[{ kind: 'exec', argv: ['chmod', '--', '0600', '/etc/x.conf'] }]]);
+  });
+
+  it('a directory is refused', () => {
+    const f = facts('x');
+    f.paths[0] = { path: '/etc/x.conf', exists: true, lstat: st({ type: 'directory' }), stat: st({ type: 'directory' }) };
+    expect(() => planLineinfile({ path: '/etc/x.conf', line: 'a' }, f)).toThrow(/is a directory/);
+  });
+});
