@@ -1,0 +1,340 @@
+import type { ExecResult } from '../connection/types.js';
+import { ModuleError } from '../errors.js';
+import type { ArgSchema, Change, ModuleContext, ModuleReturn, PlannedModule, StepOutcome } from './types.js';
+
+/**
+ * systemd (aliases systemd_service, service): Ansible's ansible.builtin.systemd_service on one unit.
+ * Gather is ONE `systemctl show UNIT` (all properties, returned as `status` like Ansible); plan is pure.
+ * Order as Ansible's code runs it: daemon-reload (during gather, see below), mask/unmask, enable/disable, state.
+ */
+
+export type SystemdState = 'started' | 'stopped' | 'restarted' | 'reloaded';
+export type SystemdScope = 'system' | 'user' | 'global';
+
+export interface SystemdArgs {
+  name?: string;
+  /** Ansible aliases of `name`. */
+  service?: string;
+  unit?: string;
+  state?: SystemdState;
+  enabled?: boolean;
+  masked?: boolean;
+  daemon_reload?: boolean;
+  'daemon-reload'?: boolean;
+  daemon_reexec?: boolean;
+  'daemon-reexec'?: boolean;
+  scope?: SystemdScope;
+  no_block?: boolean;
+  force?: boolean;
+}
+
+export interface SystemdFacts {
+  /** Normalized unit name (`.service` implied), undefined for a name-less daemon-reload task. */
+  unit?: string;
+  /** Every property `systemctl show` printed, as strings. */
+  status: Record<string, string>;
+  /** rc and stderr of the show call, for errors. */
+  showRc: number;
+  showErr: string;
+}
+
+const UNIT_SUFFIXES = [
+  '.service', '.socket', '.device', '.mount', '.automount', '.swap', '.target', '.path', '.timer', '.slice', '.scope',
+];
+
+/** `name` with `.service` implied when it has no unit-type suffix (what systemctl itself does). */
+export function unitName(name: string): string {
+  return UNIT_SUFFIXES.some((s) => name.endsWith(s)) ? name : `${name}.service`;
+}
+
+function argName(args: SystemdArgs): string | undefined {
+  return args.name ?? args.service ?? args.unit;
+}
+
+function wantsDaemonReload(args: SystemdArgs): boolean {
+  return Boolean(args.daemon_reload ?? args['daemon-reload']);
+}
+
+function wantsDaemonReexec(args: SystemdArgs): boolean {
+  return Boolean(args.daemon_reexec ?? args['daemon-reexec']);
+}
+
+/** systemctl's leading flags for the scope and blocking mode. */
+export function systemctlBase(args: SystemdArgs): string[] {
+  const argv = ['systemctl'];
+  const scope = args.scope ?? 'system';
+  if (scope === 'user') argv.push('--user');
+  if (scope === 'global') argv.push('--global');
+  return argv;
+}
+
+/**
+ * `systemctl show` output → properties. Values are one line, except `{ … }` blocks that systemd may wrap over
+ * several lines (Exec* properties); those are joined the way Ansible's parser joins them.
+ */
+export function parseSystemctlShow(out: string): Record<string, string> {
+  const props: Record<string, string> = {};
+  let key: string | undefined;
+  let multi: string[] = [];
+  for (const line of out.split('\n')) {
+    if (key === undefined) {
+      const eq = line.indexOf('=');
+      if (eq <= 0) continue;
+      const k = line.slice(0, eq);
+      const v = line.slice(eq + 1);
+      if (v.trimStart().startsWith('{') && !v.trimEnd().endsWith('}')) {
+        key = k;
+        multi = [v];
+      } else {
+        props[k] = v;
+      }
+    } else {
+      multi.push(line);
+      if (line.trimEnd().endsWith('}')) {
+        props[key] = multi.join('\n').trim();
+        key = undefined;
+        multi = [];
+      }
+    }
+  }
+  if (key !== undefined) props[key] = multi.join('\n').trim();
+  return props;
+}
+
+/** Ansible's is_running_service. */
+export function isRunning(status: Record<string, string>): boolean {
+  return status['ActiveState'] === 'active' || status['ActiveState'] === 'activating';
+}
+
+export function isMasked(status: Record<string, string>): boolean {
+  return status['LoadState'] === 'masked' || (status['UnitFileState'] ?? '').startsWith('masked');
+}
+
+/** UnitFileState values for which `systemctl is-enabled` exits 0 (what Ansible calls enabled). */
+const ENABLED_STATES = new Set(['enabled', 'enabled-runtime', 'alias', 'static', 'indirect', 'generated', 'transient']);
+/** States enable/disable cannot change; asking for enabled:false on them is not a change (Ansible would loop). */
+const FIXED_STATES = new Set(['static', 'generated', 'transient', 'indirect', 'alias']);
+
+export function isEnabled(status: Record<string, string>): boolean {
+  return ENABLED_STATES.has(status['UnitFileState'] ?? '');
+}
+
+/**
+ * One remote command: optional daemon-reload/reexec (not a change in Ansible either, so it runs here and not as a
+ * step; skipped under --check like Ansible), then `systemctl show`. The unit name is a positional parameter of a
+ * constant script, never part of the script text.
+ */
+export function gatherArgv(args: SystemdArgs, unit: string | undefined, check: boolean): string[] {
+  const base = systemctlBase(args);
+  const pre: string[] = [];
+  if (!check && wantsDaemonReload(args)) pre.push('"$@" daemon-reload || exit $?');
+  if (!check && wantsDaemonReexec(args)) pre.push('"$@" daemon-reexec || exit $?');
+  if (unit === undefined) {
+    return ['sh', '-c', [...pre, 'exit 0'].join('\n'), 'sh', ...base];
+  }
+  if (args.scope === 'global') {
+    // --global has no manager to ask; only the unit file state can be read.
+    const script = [...pre, 'u=$1; shift', 's=$("$@" is-enabled -- "$u" 2>/dev/null)', 'echo "Id=$u"', 'echo "UnitFileState=$s"', 'echo "LoadState=loaded"'];
+    return ['sh', '-c', script.join('\n'), 'sh', unit, ...base];
+  }
+  const script = [...pre, 'u=$1; shift', 'exec "$@" show -- "$u"'];
+  return ['sh', '-c', script.join('\n'), 'sh', unit, ...base];
+}
+
+/**
+ * The state step: systemctl ACTION UNIT; when it fails, the same command prints the unit's Result/ActiveState and
+ * the last 20 journal lines on stderr, so the task's failure explains itself even though later steps do not run.
+ */
+export function actionArgv(args: SystemdArgs, action: string, unit: string): string[] {
+  const base = systemctlBase(args);
+  const flags: string[] = [];
+  if (args.no_block && ['start', 'stop', 'restart', 'reload'].includes(action)) flags.push('--no-block');
+  if (args.force && ['enable', 'disable', 'mask'].includes(action)) flags.push('--force');
+  const journal = args.scope === 'user' ? 'journalctl --user-unit "$u"' : 'journalctl -u "$u"';
+  const script = [
+    'u=$1; a=$2; shift 2',
+    '"$@" "$a" -- "$u" && exit 0',
+    'rc=$?',
+    'case $a in start|restart|reload|reload-or-restart) ;; *) exit $rc ;; esac',
+    'echo "unit $u: $("$@" show -p Result -p ActiveState -p SubState --value -- "$u" 2>&1 | tr "\\n" " ")" >&2',
+    `echo "last 20 journal lines:" >&2; ${journal} -n 20 --no-pager >&2 2>&1`,
+    'exit $rc',
+  ];
+  return ['sh', '-c', script.join('\n'), 'sh', unit, action, ...base, ...flags];
+}
+
+function validate(args: SystemdArgs): string | undefined {
+  const names = [args.name, args.service, args.unit].filter((n) => n !== undefined);
+  if (names.length > 1) return 'systemd: name, service and unit are aliases; give only one';
+  const name = argName(args);
+  const reload = wantsDaemonReload(args) || wantsDaemonReexec(args);
+  if (name === undefined) {
+    if (args.state !== undefined || args.enabled !== undefined || args.masked !== undefined) {
+      return 'systemd: name is required with state, enabled or masked';
+    }
+    if (!reload) return 'systemd: one of name, daemon_reload or daemon_reexec is required';
+    return undefined;
+  }
+  if (name === '' || name.includes('\0')) return 'systemd: name must be a non-empty unit name';
+  if (args.scope === 'global' && args.state !== undefined) {
+    return "systemd: scope 'global' manages unit files only; state needs scope system or user";
+  }
+  return undefined;
+}
+
+const schema: ArgSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', description: 'Unit name; `.service` is implied.' },
+    service: { type: 'string', description: 'Alias of name.' },
+    unit: { type: 'string', description: 'Alias of name.' },
+    state: { enum: ['started', 'stopped', 'restarted', 'reloaded'] },
+    enabled: { type: 'boolean' },
+    masked: { type: 'boolean' },
+    daemon_reload: { type: 'boolean', default: false },
+    'daemon-reload': { type: 'boolean' },
+    daemon_reexec: { type: 'boolean', default: false },
+    'daemon-reexec': { type: 'boolean' },
+    scope: { enum: ['system', 'user', 'global'], default: 'system' },
+    no_block: { type: 'boolean', default: false },
+    force: { type: 'boolean' },
+  },
+};
+
+async function gather(args: SystemdArgs, ctx: ModuleContext): Promise<SystemdFacts> {
+  const name = argName(args);
+  const unit = name === undefined ? undefined : unitName(name);
+  const res: ExecResult = await ctx.exec(gatherArgv(args, unit, ctx.check));
+  if (unit === undefined || res.rc !== 0) {
+    if (res.rc !== 0) {
+      throw new ModuleError('E_SYSTEMD_GATHER', `systemctl failed on ${ctx.hostName}: ${(res.stderr || res.stdout).trim()}`, {
+        hint: wantsDaemonReload(args) ? 'daemon-reload failed; check the unit files with systemd-analyze verify' : 'is systemd the service manager of this host?',
+      });
+    }
+    return { status: {}, showRc: res.rc, showErr: res.stderr };
+  }
+  return { unit, status: parseSystemctlShow(res.stdout), showRc: res.rc, showErr: res.stderr };
+}
+
+/** Facts → the changes in Ansible's order. Pure. */
+export function planSystemd(args: SystemdArgs, facts: SystemdFacts): Change[] {
+  const unit = facts.unit;
+  if (unit === undefined) return [];
+  const st = facts.status;
+  if (st['LoadState'] === 'not-found' && !(args.masked === true || args.scope === 'global')) {
+    throw new ModuleError('E_SYSTEMD_NOT_FOUND', `Could not find the requested service ${JSON.stringify(unit)}`, {
+      hint: st['LoadError'] ? `systemd says: ${st['LoadError']}` : 'check the unit name (systemctl list-unit-files)',
+    });
+  }
+  if (st['LoadError'] && st['LoadState'] !== 'masked' && st['LoadState'] !== 'not-found') {
+    throw new ModuleError('E_SYSTEMD_LOAD', `Failed to get the service status '${unit}': ${st['LoadError']}`);
+  }
+  const changes: Change[] = [];
+  const step = (action: string): Change['steps'] => [{ kind: 'exec', argv: actionArgv(args, action, unit) }];
+  if (args.masked !== undefined && isMasked(st) !== args.masked) {
+    const action = args.masked ? 'mask' : 'unmask';
+    changes.push({
+      summary: `${action} ${unit}`,
+      diff: { before: { masked: !args.masked }, after: { masked: args.masked }, beforeHeader: unit, afterHeader: unit },
+      steps: step(action),
+    });
+  }
+  if (args.enabled !== undefined) {
+    const now = isEnabled(st);
+    const fixed = FIXED_STATES.has(st['UnitFileState'] ?? '');
+    // After a mask, enable would fail; after an unmask the unit is disabled (Ansible reads state again there).
+    const effective = args.masked === true ? false : args.masked === false && isMasked(st) ? false : now;
+    if (effective !== args.enabled && !(fixed && !args.enabled)) {
+      const action = args.enabled ? 'enable' : 'disable';
+      changes.push({
+        summary: `${action} ${unit}`,
+        diff: { before: { enabled: effective }, after: { enabled: args.enabled }, beforeHeader: unit, afterHeader: unit },
+        steps: step(action),
+      });
+    }
+  }
+  const action = stateAction(args.state, st);
+  if (action !== undefined) {
+    const running = isRunning(st);
+    changes.push({
+      summary: `${action} ${unit}`,
+      diff: {
+        before: { state: running ? 'started' : 'stopped' },
+        after: { state: args.state === 'stopped' ? 'stopped' : 'started' },
+        beforeHeader: unit,
+        afterHeader: unit,
+      },
+      steps: step(action),
+    });
+  }
+  return changes;
+}
+
+/** Ansible's state logic: restarted/reloaded on a stopped unit start it; they always change. */
+export function stateAction(state: SystemdState | undefined, st: Record<string, string>): string | undefined {
+  switch (state) {
+    case undefined:
+      return undefined;
+    case 'started':
+      return isRunning(st) ? undefined : 'start';
+    case 'stopped':
+      return isRunning(st) || st['ActiveState'] === 'deactivating' ? 'stop' : undefined;
+    case 'restarted':
+      return isRunning(st) ? 'restart' : 'start';
+    case 'reloaded':
+      return isRunning(st) ? 'reload' : 'start';
+  }
+}
+
+function resultData(args: SystemdArgs, facts: SystemdFacts): Record<string, unknown> {
+  const data: Record<string, unknown> = { status: facts.status };
+  if (facts.unit !== undefined) data['name'] = facts.unit;
+  if (args.state !== undefined) data['state'] = args.state === 'stopped' ? 'stopped' : 'started';
+  if (args.enabled !== undefined) data['enabled'] = args.enabled;
+  return data;
+}
+
+/**
+ * After the steps: a unit asked to run must be running (a forking service can die right after `start` returned).
+ * If not, fail with its Result/ActiveState and the last 20 journal lines, in one remote command.
+ */
+async function finish(args: SystemdArgs, facts: SystemdFacts, _o: StepOutcome[], ctx: ModuleContext): Promise<ModuleReturn> {
+  const data = resultData(args, facts);
+  const unit = facts.unit;
+  if (unit === undefined || args.no_block || args.state === undefined || args.state === 'stopped') {
+    return { changed: true, data };
+  }
+  const journal = args.scope === 'user' ? 'journalctl --user-unit "$u"' : 'journalctl -u "$u"';
+  const script = ['u=$1; shift', '"$@" show -p ActiveState -p SubState -p Result -- "$u"', 'echo ---journal---', `${journal} -n 20 --no-pager 2>&1`, 'exit 0'];
+  const res = await ctx.exec(['sh', '-c', script.join('\n'), 'sh', unit, ...systemctlBase(args)]);
+  const [props = '', journalText = ''] = res.stdout.split('---journal---\n');
+  const after = parseSystemctlShow(props);
+  if (isRunning(after) || after['ActiveState'] === 'reloading') return { changed: true, data };
+  return {
+    changed: true,
+    failed: true,
+    msg: unitFailureMessage(unit, after, journalText),
+    data,
+  };
+}
+
+export function unitFailureMessage(unit: string, st: Record<string, string>, journal: string): string {
+  return (
+    `${unit} is not running after the change: ActiveState=${st['ActiveState'] ?? '?'} SubState=${st['SubState'] ?? '?'} ` +
+    `Result=${st['Result'] ?? '?'}\nlast 20 journal lines:\n${journal.trimEnd()}`
+  );
+}
+
+export const systemd: PlannedModule<SystemdArgs, SystemdFacts> = {
+  kind: 'planned',
+  name: 'systemd',
+  aliases: ['systemd_service', 'service'],
+  where: 'host',
+  schema,
+  validate,
+  gather,
+  plan: planSystemd,
+  finish,
+  report: resultData,
+};

@@ -1,0 +1,505 @@
+import { promises as fs } from 'node:fs';
+import net from 'node:net';
+import { ModuleError } from '../errors.js';
+import type { ActionModule, ArgSchema, ModuleContext, ModuleReturn } from './types.js';
+
+/**
+ * wait_for: Ansible's ansible.builtin.wait_for. Never changes anything; returns elapsed and match_groups.
+ *
+ * On a remote host the WHOLE wait is one remote `python3 -c PROBE ARGS_JSON` (a single loop on the host, not one
+ * round trip per attempt): the probe sees the host's own loopback, costs one channel, and its timing is the host's.
+ * Under `delegate_to: localhost` (ctx.conn.kind === 'local') the same loop runs here with node:net and node:fs.
+ */
+
+export type WaitState = 'started' | 'stopped' | 'present' | 'absent' | 'drained';
+
+export interface WaitForArgs {
+  host?: string;
+  port?: number;
+  path?: string;
+  state?: WaitState;
+  search_regex?: string;
+  timeout?: number;
+  delay?: number;
+  sleep?: number;
+  connect_timeout?: number;
+  msg?: string;
+  exclude_hosts?: string[];
+  active_connection_states?: string[];
+}
+
+/** Arguments with Ansible's defaults filled in; what both probe implementations get. */
+export interface WaitSpec {
+  host: string;
+  port: number | null;
+  path: string | null;
+  state: WaitState;
+  search_regex: string | null;
+  timeout: number;
+  delay: number;
+  sleep: number;
+  connect_timeout: number;
+  exclude_hosts: string[];
+  active_connection_states: string[];
+}
+
+/** What one whole wait produced (the remote probe prints exactly this as JSON). */
+export interface WaitOutcome {
+  ok: boolean;
+  elapsed: number;
+  /** What the last attempt saw: 'connection refused', 'connect timed out', 'banner did not match: …'. */
+  last: string;
+  match_groups: (string | null)[];
+  match_groupdict: Record<string, string | null>;
+  error?: string;
+}
+
+export const DEFAULT_ACTIVE_STATES = ['ESTABLISHED', 'FIN_WAIT1', 'FIN_WAIT2', 'SYN_RECV', 'SYN_SENT', 'TIME_WAIT'];
+const TCP_STATES = [
+  'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSE', 'CLOSE_WAIT', 'LAST_ACK',
+  'LISTEN', 'CLOSING',
+];
+
+const schema: ArgSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    path: { type: 'string' },
+    state: { enum: ['started', 'stopped', 'present', 'absent', 'drained'], default: 'started' },
+    search_regex: { type: 'string' },
+    timeout: { type: 'number', minimum: 0, default: 300 },
+    delay: { type: 'number', minimum: 0, default: 0 },
+    sleep: { type: 'number', minimum: 0, default: 1 },
+    connect_timeout: { type: 'number', minimum: 0, default: 5 },
+    msg: { type: 'string' },
+    exclude_hosts: { type: 'array', items: { type: 'string' } },
+    active_connection_states: { type: 'array', items: { enum: TCP_STATES } },
+  },
+};
+
+/** Ansible's own argument checks. */
+export function validateWaitFor(args: WaitForArgs): string | undefined {
+  if (args.port !== undefined && args.path !== undefined) return 'wait_for: port and path parameter can not both be passed';
+  const state = args.state ?? 'started';
+  if (args.path !== undefined && state === 'stopped') {
+    return 'wait_for: state=stopped should only be used for checking a port; use state=absent for a path';
+  }
+  if (args.path !== undefined && state === 'drained') return 'wait_for: state=drained should only be used for checking a port';
+  if (args.exclude_hosts !== undefined && state !== 'drained') return 'wait_for: exclude_hosts should only be with state=drained';
+  if (state === 'drained' && args.port === undefined) return 'wait_for: state=drained needs port';
+  if (args.search_regex !== undefined && (state === 'stopped' || state === 'absent' || state === 'drained')) {
+    return `wait_for: search_regex only applies to state started or present, not ${state}`;
+  }
+  if (args.path !== undefined && (args.path === '' || args.path.includes('\0'))) return 'wait_for: path must be a non-empty path';
+  if ((args.host ?? '').includes('\0')) return 'wait_for: host must not contain NUL bytes';
+  return undefined;
+}
+
+export function waitSpec(args: WaitForArgs): WaitSpec {
+  return {
+    host: args.host ?? '127.0.0.1',
+    port: args.port ?? null,
+    path: args.path ?? null,
+    state: args.state ?? 'started',
+    search_regex: args.search_regex ?? null,
+    timeout: args.timeout ?? 300,
+    delay: args.delay ?? 0,
+    sleep: args.sleep ?? 1,
+    connect_timeout: args.connect_timeout ?? 5,
+    exclude_hosts: args.exclude_hosts ?? [],
+    active_connection_states: args.active_connection_states ?? DEFAULT_ACTIVE_STATES,
+  };
+}
+
+/**
+ * The remote probe: one python3 loop for the whole wait. It takes the spec as JSON in argv[1] (data, never code)
+ * and prints one JSON line. Python's `re` with MULTILINE, like Ansible, so search_regex means what it means there.
+ */
+export const REMOTE_PROBE = String.raw`
+import json, os, re, socket, sys, time
+a = json.loads(sys.argv[1])
+start = time.time()
+end = start + a["timeout"]
+out = {"ok": False, "last": "", "match_groups": [], "match_groupdict": {}}
+try:
+    rx = re.compile(a["search_regex"], re.M) if a["search_regex"] is not None else None
+except re.error as e:
+    print(json.dumps({"error": "search_regex does not compile: %s" % e})); sys.exit(0)
+STATES = ["ESTABLISHED","SYN_SENT","SYN_RECV","FIN_WAIT1","FIN_WAIT2","TIME_WAIT","CLOSE","CLOSE_WAIT","LAST_ACK","LISTEN","CLOSING"]
+def left():
+    return end - time.time()
+def nap():
+    time.sleep(max(0, min(a["sleep"], left())))
+def found(m):
+    out["match_groups"] = list(m.groups()); out["match_groupdict"] = m.groupdict()
+def try_port():
+    try:
+        s = socket.create_connection((a["host"], a["port"]), max(0.1, min(a["connect_timeout"], left())))
+    except ConnectionRefusedError:
+        return "connection refused", False
+    except socket.timeout:
+        return "connect timed out", False
+    except OSError as e:
+        return "connect failed: %s" % (e.strerror or e), False
+    if rx is None:
+        s.close(); return "port open", True
+    data = ""
+    stop = min(end, time.time() + max(a["connect_timeout"], 1))
+    try:
+        while time.time() < stop:
+            s.settimeout(max(0.05, stop - time.time()))
+            try:
+                chunk = s.recv(4096)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            data += chunk.decode("latin-1")
+            m = rx.search(data)
+            if m:
+                found(m); return "matched", True
+    except OSError as e:
+        return "read failed: %s" % (e.strerror or e), False
+    finally:
+        s.close()
+    return ("banner did not match: %r" % data[:200]) if data else "connected, but nothing was sent before the read timed out", False
+def port_closed():
+    try:
+        s = socket.create_connection((a["host"], a["port"]), max(0.1, min(a["connect_timeout"], left())))
+        s.close(); return "port still open", False
+    except OSError:
+        return "port closed", True
+def hexaddr(h):
+    b = bytes.fromhex(h)
+    if len(b) == 4:
+        return socket.inet_ntop(socket.AF_INET, b[::-1])
+    b = b"".join(b[i:i+4][::-1] for i in range(0, 16, 4))
+    ip = socket.inet_ntop(socket.AF_INET6, b)
+    return ip[7:] if ip.startswith("::ffff:") else ip
+def excluded():
+    ips = set()
+    for h in a["exclude_hosts"]:
+        try:
+            for info in socket.getaddrinfo(h, None):
+                ips.add(info[4][0])
+        except OSError:
+            ips.add(h)
+    return ips
+def drained(ex):
+    n = 0
+    for f in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = open(f).read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            p = line.split()
+            lh, lp = p[1].split(":"); rh, rp = p[2].split(":")
+            st = STATES[int(p[3], 16) - 1] if 0 < int(p[3], 16) <= len(STATES) else "?"
+            if int(lp, 16) != a["port"] or st not in a["active_connection_states"]:
+                continue
+            if hexaddr(rh) in ex:
+                continue
+            n += 1
+    return ("%d active connection(s) on port %d" % (n, a["port"])), n == 0
+def path_check(want):
+    p = a["path"]
+    if not want:
+        return ("file still exists", False) if os.path.exists(p) else ("file absent", True)
+    if not os.path.exists(p):
+        return "file does not exist", False
+    if rx is None:
+        return "file exists", True
+    try:
+        with open(p, "r", errors="replace") as fh:
+            m = rx.search(fh.read())
+    except OSError as e:
+        return "cannot read file: %s" % (e.strerror or e), False
+    if m:
+        found(m); return "matched", True
+    return "file exists but search_regex did not match", False
+if a["delay"]:
+    time.sleep(a["delay"])
+st = a["state"]
+ex = excluded() if st == "drained" else set()
+if a["port"] is None and a["path"] is None:
+    time.sleep(max(0, left())); out["ok"] = True; out["last"] = "slept"
+else:
+    while True:
+        if a["path"] is not None:
+            last, ok = path_check(st in ("present", "started"))
+        elif st in ("stopped", "absent"):
+            last, ok = port_closed()
+        elif st == "drained":
+            last, ok = drained(ex)
+        else:
+            last, ok = try_port()
+        out["last"] = last
+        if ok:
+            out["ok"] = True; break
+        if left() <= 0:
+            break
+        nap()
+        if left() <= 0:
+            break
+out["elapsed"] = time.time() - start
+print(json.dumps(out))
+`;
+
+export function remoteProbeArgv(spec: WaitSpec): string[] {
+  return ['python3', '-c', REMOTE_PROBE, JSON.stringify(spec)];
+}
+
+function what(spec: WaitSpec): string {
+  if (spec.path !== null) return spec.path;
+  if (spec.port !== null) return `${spec.host}:${spec.port}`;
+  return `${spec.timeout} seconds`;
+}
+
+/** Ansible's timeout messages, plus what the last attempt saw. */
+export function timeoutMessage(spec: WaitSpec, last: string): string {
+  const target = what(spec);
+  let head: string;
+  if (spec.state === 'drained') head = `Timeout when waiting for ${target} to drain`;
+  else if (spec.state === 'stopped' || spec.state === 'absent') {
+    head = spec.path !== null ? `Timeout when waiting for ${target} to be absent.` : `Timeout when waiting for ${target} to stop.`;
+  } else if (spec.search_regex !== null) head = `Timeout when waiting for search string ${spec.search_regex} in ${target}`;
+  else head = `Timeout when waiting for ${target}`;
+  return last ? `${head} (last seen: ${last})` : head;
+}
+
+/** Python regex → JavaScript RegExp for the controller-side probe (named groups and leading inline flags). */
+export function pythonRegex(src: string): RegExp {
+  let flags = 'm';
+  let body = src;
+  const inline = /^\(\?([aiLmsux]+)\)/.exec(body);
+  if (inline) {
+    body = body.slice(inline[0].length);
+    if (inline[1]!.includes('i')) flags += 'i';
+    if (inline[1]!.includes('s')) flags += 's';
+  }
+  body = body.replace(/\(\?P<([A-Za-z_][A-Za-z0-9_]*)>/g, '(?<$1>').replace(/\(\?P=([A-Za-z_][A-Za-z0-9_]*)\)/g, '\\k<$1>');
+  return new RegExp(body, flags);
+}
+
+function groupsOf(m: RegExpExecArray): Pick<WaitOutcome, 'match_groups' | 'match_groupdict'> {
+  const groupdict: Record<string, string | null> = {};
+  for (const [k, v] of Object.entries(m.groups ?? {})) groupdict[k] = v ?? null;
+  return { match_groups: m.slice(1).map((g) => g ?? null), match_groupdict: groupdict };
+}
+
+const sleepMs = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (ms <= 0 || signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+interface Attempt {
+  last: string;
+  ok: boolean;
+  groups?: Pick<WaitOutcome, 'match_groups' | 'match_groupdict'>;
+}
+
+/** One TCP attempt from the controller: connect, and when a regex is given read until it matches. */
+function tryPortLocal(spec: WaitSpec, rx: RegExp | null, leftMs: number): Promise<Attempt> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host: spec.host, port: spec.port ?? 0 });
+    let data = '';
+    let connected = false;
+    let settled = false;
+    const finish = (a: Attempt): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(a);
+    };
+    const connectMs = Math.max(100, Math.min(spec.connect_timeout * 1000, leftMs));
+    let timer = setTimeout(() => finish({ last: 'connect timed out', ok: false }), connectMs);
+    sock.on('connect', () => {
+      connected = true;
+      if (rx === null) return finish({ last: 'port open', ok: true });
+      clearTimeout(timer);
+      const readMs = Math.max(50, Math.min(Math.max(spec.connect_timeout, 1) * 1000, leftMs));
+      timer = setTimeout(() => finish(noMatch()), readMs);
+    });
+    const noMatch = (): Attempt => ({
+      last: data ? `banner did not match: ${JSON.stringify(data.slice(0, 200))}` : 'connected, but nothing was sent before the read timed out',
+      ok: false,
+    });
+    sock.on('data', (chunk: Buffer) => {
+      data += chunk.toString('latin1');
+      const m = rx?.exec(data);
+      if (m) finish({ last: 'matched', ok: true, groups: groupsOf(m) });
+    });
+    sock.on('end', () => finish(noMatch()));
+    sock.on('error', (e: NodeJS.ErrnoException) => {
+      if (connected) return finish({ last: `read failed: ${e.message}`, ok: false });
+      if (e.code === 'ECONNREFUSED') return finish({ last: 'connection refused', ok: false });
+      finish({ last: `connect failed: ${e.code ?? e.message}`, ok: false });
+    });
+  });
+}
+
+async function portClosedLocal(spec: WaitSpec, leftMs: number): Promise<Attempt> {
+  const a = await tryPortLocal(spec, null, leftMs);
+  return a.ok ? { last: 'port still open', ok: false } : { last: 'port closed', ok: true };
+}
+
+async function pathLocal(spec: WaitSpec, rx: RegExp | null, want: boolean): Promise<Attempt> {
+  const p = spec.path ?? '';
+  let text: string | undefined;
+  try {
+    text = rx === null ? '' : await fs.readFile(p, 'utf8');
+    if (rx === null) await fs.stat(p);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return want ? { last: 'file does not exist', ok: false } : { last: 'file absent', ok: true };
+    if (!want) return { last: 'file still exists', ok: false };
+    return { last: `cannot read file: ${code ?? String(e)}`, ok: false };
+  }
+  if (!want) return { last: 'file still exists', ok: false };
+  if (rx === null) return { last: 'file exists', ok: true };
+  const m = rx.exec(text);
+  return m ? { last: 'matched', ok: true, groups: groupsOf(m) } : { last: 'file exists but search_regex did not match', ok: false };
+}
+
+/** /proc/net/tcp hex address → text (IPv4 little-endian word; IPv6 four little-endian words). */
+export function procHexAddr(h: string): string {
+  const b = Buffer.from(h, 'hex');
+  if (b.length === 4) return [...b].reverse().join('.');
+  const words: string[] = [];
+  for (let i = 0; i < 16; i += 4) {
+    const w = Buffer.from(b.subarray(i, i + 4)).reverse();
+    words.push(w.subarray(0, 2).toString('hex'), w.subarray(2, 4).toString('hex'));
+  }
+  const full = words.map((w) => w.replace(/^0+(?=.)/, '')).join(':');
+  const mapped = /^0:0:0:0:0:ffff:([0-9a-f]+):([0-9a-f]+)$/.exec(full);
+  if (mapped) {
+    const n = (parseInt(mapped[1]!, 16) << 16) | parseInt(mapped[2]!, 16);
+    return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+  }
+  return full;
+}
+
+/** Count active connections to `port` in /proc/net/tcp{,6} text. */
+export function countActive(procText: string, port: number, states: readonly string[], exclude: ReadonlySet<string>): number {
+  let n = 0;
+  for (const line of procText.split('\n')) {
+    const p = line.trim().split(/\s+/);
+    if (p.length < 4 || !p[1]?.includes(':') || p[0] === 'sl') continue;
+    const [, lp = ''] = p[1].split(':');
+    const [rh = '', ] = (p[2] ?? '').split(':');
+    const code = parseInt(p[3] ?? '', 16);
+    const st = TCP_STATES[code - 1];
+    if (parseInt(lp, 16) !== port || st === undefined || !states.includes(st)) continue;
+    if (exclude.has(procHexAddr(rh))) continue;
+    n++;
+  }
+  return n;
+}
+
+async function drainedLocal(spec: WaitSpec): Promise<Attempt> {
+  let text = '';
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    text += await fs.readFile(f, 'utf8').catch(() => '');
+    text += '\n';
+  }
+  const n = countActive(text, spec.port ?? 0, spec.active_connection_states, new Set(spec.exclude_hosts));
+  return { last: `${n} active connection(s) on port ${spec.port}`, ok: n === 0 };
+}
+
+/** The controller-side loop (delegate_to: localhost), same semantics as REMOTE_PROBE. */
+export async function waitLocal(spec: WaitSpec, signal: AbortSignal): Promise<WaitOutcome> {
+  const start = Date.now();
+  const end = start + spec.timeout * 1000;
+  const left = (): number => end - Date.now();
+  let rx: RegExp | null = null;
+  if (spec.search_regex !== null) {
+    try {
+      rx = pythonRegex(spec.search_regex);
+    } catch (e) {
+      return { ok: false, elapsed: 0, last: '', match_groups: [], match_groupdict: {}, error: `search_regex does not compile: ${(e as Error).message}` };
+    }
+  }
+  await sleepMs(spec.delay * 1000, signal);
+  const out: WaitOutcome = { ok: false, elapsed: 0, last: '', match_groups: [], match_groupdict: {} };
+  if (spec.port === null && spec.path === null) {
+    await sleepMs(left(), signal);
+    out.ok = !signal.aborted;
+    out.last = 'slept';
+  } else {
+    for (;;) {
+      let a: Attempt;
+      if (spec.path !== null) a = await pathLocal(spec, rx, spec.state === 'present' || spec.state === 'started');
+      else if (spec.state === 'stopped' || spec.state === 'absent') a = await portClosedLocal(spec, left());
+      else if (spec.state === 'drained') a = await drainedLocal(spec);
+      else a = await tryPortLocal(spec, rx, left());
+      out.last = a.last;
+      if (a.ok) {
+        out.ok = true;
+        if (a.groups) Object.assign(out, a.groups);
+        break;
+      }
+      if (left() <= 0 || signal.aborted) break;
+      await sleepMs(Math.min(spec.sleep * 1000, left()), signal);
+      if (left() <= 0 || signal.aborted) break;
+    }
+  }
+  out.elapsed = (Date.now() - start) / 1000;
+  return out;
+}
+
+async function waitRemote(spec: WaitSpec, ctx: ModuleContext): Promise<WaitOutcome> {
+  const budget = Math.max(spec.timeout, spec.delay) + Math.max(spec.connect_timeout, 1) + 30;
+  const res = await ctx.exec(remoteProbeArgv(spec), { timeoutMs: budget * 1000, signal: ctx.signal });
+  if (res.rc === 127 || /python3: (command )?not found/.test(res.stderr)) {
+    throw new ModuleError('E_WAIT_FOR_NO_PYTHON', `wait_for needs python3 on ${ctx.hostName}`, {
+      hint: 'install python3 on the host, or run the wait from the controller with delegate_to: localhost',
+    });
+  }
+  const line = res.stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line) as WaitOutcome;
+  } catch (e) {
+    throw new ModuleError('E_WAIT_FOR_PROBE', `wait_for probe on ${ctx.hostName} failed (rc ${res.rc}): ${(res.stderr || res.stdout).trim().slice(0, 500)}`, { cause: e });
+  }
+}
+
+async function run(args: WaitForArgs, ctx: ModuleContext): Promise<ModuleReturn> {
+  const spec = waitSpec(args);
+  const local = ctx.conn === undefined || ctx.conn.kind === 'local';
+  const res = local ? await waitLocal(spec, ctx.signal) : await waitRemote(spec, ctx);
+  const data: Record<string, unknown> = {
+    elapsed: Math.floor(res.elapsed ?? 0),
+    elapsed_seconds: res.elapsed ?? 0,
+    match_groups: res.match_groups ?? [],
+    match_groupdict: res.match_groupdict ?? {},
+    state: spec.state,
+    last_seen: res.last,
+  };
+  if (spec.port !== null) data['port'] = spec.port;
+  if (spec.path !== null) data['path'] = spec.path;
+  if (spec.search_regex !== null) data['search_regex'] = spec.search_regex;
+  if (res.error) return { changed: false, failed: true, msg: `wait_for: ${res.error}`, data };
+  if (!res.ok) return { changed: false, failed: true, msg: args.msg ?? timeoutMessage(spec, res.last), data };
+  return { changed: false, data };
+}
+
+export const waitFor: ActionModule<WaitForArgs> = {
+  kind: 'action',
+  name: 'wait_for',
+  where: 'host',
+  inCheckMode: 'run',
+  schema,
+  validate: validateWaitFor,
+  run,
+};
