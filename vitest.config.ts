@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 300_000,
     // Fleet tests share real hosts; files run one at a time so they never fight over a unit or a rule.
     fileParallelism: false,
+    // Brings the real test fleet up (test/fleet/fleet.sh up 3) unless VNCPLAY_FLEET=off or only test/unit runs.
+    globalSetup: ['test/fleet/global-setup.ts'],
   },
 });

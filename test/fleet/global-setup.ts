@@ -1,0 +1,44 @@
+// vitest globalSetup: makes sure the 3-host test fleet is up before any test file runs, and tells the
+// test workers where its files are (VNCPLAY_FLEET_DIR). The fleet is left running afterwards so the next
+// run reuses it in about a second; .ci/run takes it down.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fleetDir, fleetScript } from './fleet.js';
+
+const FLEET_SIZE = 3;
+
+// `vitest run test/unit` (or any run whose filters all point into test/unit) needs no hosts.
+function onlyUnitTestsSelected(argv: readonly string[]): boolean {
+  const runIndex = argv.findIndex((a) => a === 'run' || a === 'watch' || a === 'related');
+  const filters = argv.slice(runIndex >= 0 ? runIndex + 1 : 2).filter((a) => !a.startsWith('-'));
+  return filters.length > 0 && filters.every((f) => f.replace(/^\.\//, '').startsWith('test/unit'));
+}
+
+function runFleetUp(dir: string): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    // stdout/stderr go straight to the terminal: a first-time rootfs build takes minutes and says so.
+    const child = spawn('bash', [fleetScript, 'up', String(FLEET_SIZE)], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, FLEET_DIR: dir },
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolvePromise();
+      else reject(new Error(`\`fleet.sh up ${FLEET_SIZE}\` exited ${code}; set VNCPLAY_FLEET=off to run without the fleet`));
+    });
+  });
+}
+
+export default async function setup(): Promise<void> {
+  const dir = fleetDir();
+  process.env.VNCPLAY_FLEET_DIR = dir;
+  if (process.env.VNCPLAY_FLEET === 'off' || onlyUnitTestsSelected(process.argv)) {
+    process.env.VNCPLAY_FLEET = 'off';
+    return;
+  }
+  if (process.getuid?.() !== 0) {
+    throw new Error('the test fleet needs root (network namespaces, mounts, systemd-nspawn); run as root or set VNCPLAY_FLEET=off');
+  }
+  await runFleetUp(dir);
+  process.env.VNCPLAY_FLEET_INVENTORY = join(dir, 'inventory.yml');
+}
