@@ -627,7 +627,12 @@ class Loader {
     const raw = src.toJS(value);
     if (raw === null || raw === undefined) args = {};
     else if (isRecord(raw)) args = raw;
-    else if (typeof raw === 'string') args = this.freeForm(src, m, raw, value);
+    else if (typeof raw === 'string') {
+      const before = this.errors.length;
+      args = this.freeForm(src, m, raw, value);
+      // Unparsable key=value text: checking what little was parsed would only repeat the same mistake.
+      if (this.errors.length > before) return args;
+    }
     else if ((typeof raw === 'number' || typeof raw === 'boolean') && m.freeForm) args = { [m.freeForm]: src.literal(value) };
     else {
       this.errors.push(src.error('E_ARGS_SHAPE', `arguments of \`${m.name}\` must be a mapping${m.freeForm ? ' or a string' : ''}, got ${describeValue(raw)}`, value, `write them as \`${m.name}:\` followed by indented \`name: value\` lines`));

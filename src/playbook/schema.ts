@@ -357,3 +357,8 @@ export function buildPlaybookSchema(modules: readonly AnyModule[] = allModules()
     },
   };
 }
+
+/** The exact text of schemas/playbook.schema.json (scripts/gen-schema.ts writes it; a test compares it). */
+export function playbookSchemaJson(modules: readonly AnyModule[] = allModules()): string {
+  return `${JSON.stringify(buildPlaybookSchema(modules), null, 2)}\n`;
+}

@@ -154,6 +154,22 @@ function expectedTypes(t: string, template: boolean): string {
   return `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]}`;
 }
 
+function typeHint(expected: string, data: unknown, subject: CheckSubject): string {
+  const types = expected.split(',');
+  if (typeof data === 'string') {
+    const numeric = /^-?\d+(\.\d+)?$/.test(data);
+    const boolish = /^(true|false|yes|no|on|off)$/i.test(data);
+    if ((numeric && (types.includes('integer') || types.includes('number'))) || (boolish && types.includes('boolean'))) {
+      return 'remove the quotes, so YAML reads a number or boolean instead of a string';
+    }
+  }
+  if (types.includes('boolean')) return 'write true or false (YAML also reads yes/no), or a "{{ template }}" that renders to one';
+  if (types.includes('integer') || types.includes('number')) return 'write a number without quotes, or a "{{ template }}" that renders to one';
+  if (types.includes('array')) return 'write a YAML list (one `- item` per line, or [a, b])';
+  if (types.includes('object')) return 'write a mapping (indented `key: value` lines)';
+  return `see the ${subject.noun}s of \`${subject.owner}\` in schemas/playbook.schema.json`;
+}
+
 function explainOne(e: ErrorObject, subject: CheckSubject): SchemaIssue {
   const path = parsePointer(e.instancePath);
   const last = path[path.length - 1];
@@ -166,10 +182,7 @@ function explainOne(e: ErrorObject, subject: CheckSubject): SchemaIssue {
         onKey: false,
         code: 'E_TYPE',
         message: `${name} must be ${expectedTypes(String(e.params.type), e.params.template === true)}, got ${got}`,
-        hint:
-          typeof e.data === 'string' && /(^|,)(integer|number|boolean)(,|$)/.test(String(e.params.type))
-            ? 'remove the quotes so YAML reads a number or boolean, or use a "{{ template }}"'
-            : `see the ${subject.noun}s of \`${subject.owner}\` in schemas/playbook.schema.json`,
+        hint: typeHint(String(e.params.type), e.data, subject),
       };
     case 'enum': {
       const allowed = (e.params.allowedValues as unknown[]).map((x) => String(x));

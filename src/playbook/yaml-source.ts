@@ -89,7 +89,20 @@ export function parseYamlSource(file: string, text: string): { source: YamlSourc
   });
   const source = new YamlSource(file, text, lines, doc);
   const errors: PlaybookError[] = [];
-  const tabbed = doc.errors.some((e) => e.code === 'TAB_AS_INDENT');
+  // The yaml parser only sometimes names a tab as the cause; when a file fails to parse, look for tabs in
+  // indentation ourselves and report those instead of the confusing errors they cause further on.
+  const tabLines = doc.errors.some((e) => e.code !== 'DUPLICATE_KEY') ? tabIndentedLines(text) : [];
+  const firstTabLine = tabLines[0] ?? Infinity;
+  for (const line of tabLines) {
+    const col = (text.split(/\r?\n/)[line - 1] ?? '').indexOf('\t') + 1;
+    errors.push(
+      new PlaybookError('E_YAML_TAB', 'tab character used for indentation: YAML indentation must be spaces', {
+        pos: { file, line, col },
+        excerpt: formatExcerpt(text, line, col),
+        hint: 'replace the tab with spaces (2 per level is usual)',
+      }),
+    );
+  }
   let usable = true;
   for (const e of doc.errors) {
     const offset = e.pos[0];
@@ -106,19 +119,7 @@ export function parseYamlSource(file: string, text: string): { source: YamlSourc
       continue;
     }
     usable = false;
-    if (e.code === 'TAB_AS_INDENT') {
-      errors.push(
-        source.error(
-          'E_YAML_TAB',
-          'tab character used for indentation: YAML indentation must be spaces',
-          offset,
-          'replace the tab with spaces (this file uses spaces elsewhere; 2 per level is usual)',
-        ),
-      );
-      continue;
-    }
-    // A tab usually derails the indentation of what follows; those errors only repeat the first one.
-    if (tabbed && e.code === 'BAD_INDENT') continue;
+    if (e.code === 'TAB_AS_INDENT' || source.posAt(offset).line >= firstTabLine) continue;
     const message = e.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '');
     const lineText = text.split(/\r?\n/)[source.posAt(offset).line - 1] ?? '';
     errors.push(
@@ -132,6 +133,15 @@ export function parseYamlSource(file: string, text: string): { source: YamlSourc
   }
   errors.push(...neutraliseCollectionKeys(source));
   return { source, errors, usable };
+}
+
+/** 1-based numbers of lines whose indentation holds a tab. */
+function tabIndentedLines(text: string): number[] {
+  const out: number[] = [];
+  text.split(/\r?\n/).forEach((l, i) => {
+    if (/^[ ]*\t/.test(l) && l.trim() !== '') out.push(i + 1);
+  });
+  return out;
 }
 
 function syntaxHint(lineText: string): string {
