@@ -1,0 +1,115 @@
+// The test fleet itself: every other integration test trusts these properties of the hosts.
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import {
+  fleetAvailable, fleetDir, fleetHosts, fleetInventory, fleetKey, fleetKnownHosts, fleetReset, fleetScript,
+  hostExec, hostExecOk,
+} from '../fleet/fleet.js';
+
+const execFileAsync = promisify(execFile);
+const CONTROLLER_ADDRESS = '198.18.0.1';
+
+// OpenSSH sends the remote command as one string to the login shell; pass it as such.
+function sshArgs(address: string, command: string): string[] {
+  return ['-i', fleetKey(), '-o', `UserKnownHostsFile=${fleetKnownHosts()}`, '-o', 'StrictHostKeyChecking=yes',
+    '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', '-o', 'LogLevel=ERROR', `vncplay@${address}`, '--', command];
+}
+
+async function ssh(address: string, command: string): Promise<string> {
+  const { stdout } = await execFileAsync('ssh', sshArgs(address, command), { timeout: 30_000 });
+  return stdout;
+}
+
+async function ed25519KeyOf(address: string): Promise<string> {
+  const { stdout } = await execFileAsync('ssh-keyscan', ['-t', 'ed25519', '-T', '5', address], { timeout: 15_000 });
+  const line = stdout.split('\n').find((l) => l.startsWith(`${address} ssh-ed25519 `));
+  if (!line) throw new Error(`no ed25519 key from ${address}: ${stdout}`);
+  return line.split(' ')[2] ?? '';
+}
+
+describe.skipIf(!fleetAvailable())('test fleet', () => {
+  const hosts = fleetAvailable() ? fleetHosts() : [];
+
+  it('has three hosts h1..h3 on 198.18.0.11-13 in inventory.yml and known_hosts', () => {
+    expect(hosts.map((h) => [h.name, h.address])).toEqual([
+      ['h1', '198.18.0.11'], ['h2', '198.18.0.12'], ['h3', '198.18.0.13'],
+    ]);
+    const inventory = readFileSync(fleetInventory(), 'utf8');
+    const knownHosts = readFileSync(fleetKnownHosts(), 'utf8');
+    for (const h of hosts) {
+      expect(inventory).toContain(`ansible_host: ${h.address}`);
+      expect(knownHosts).toMatch(new RegExp(`^${h.address.replace(/\./g, '\\.')} ssh-ed25519 `, 'm'));
+    }
+  });
+
+  it.each([1, 2, 3])('h%i runs systemd as PID 1 and the system is running', async (i) => {
+    expect((await hostExecOk(i, ['cat', '/proc/1/comm'])).trim()).toBe('systemd');
+    expect((await hostExecOk(i, ['hostname'])).trim()).toBe(`h${i}`);
+    const state = await hostExec(i, ['systemctl', 'is-system-running', '--wait']);
+    const failed = await hostExec(i, ['systemctl', '--failed', '--no-legend', '--plain']);
+    expect({ state: state.stdout.trim(), failed: failed.stdout.trim() }).toEqual({ state: 'running', failed: '' });
+  });
+
+  it('each sshd answers with its own host key, the one in known_hosts', async () => {
+    const keys = await Promise.all(hosts.map((h) => ed25519KeyOf(h.address)));
+    expect(new Set(keys).size).toBe(hosts.length);
+    const knownHosts = readFileSync(fleetKnownHosts(), 'utf8');
+    hosts.forEach((h, n) => expect(knownHosts).toContain(`${h.address} ssh-ed25519 ${keys[n]}`));
+  });
+
+  it('the vncplay user logs in with the fleet key and has passwordless sudo', async () => {
+    for (const h of hosts) {
+      const out = await ssh(h.address, 'id -un; sudo -n id -un');
+      expect(out.trim().split('\n')).toEqual(['vncplay', 'root']);
+    }
+  });
+
+  it('hosts reach each other over TCP (h1 -> h2:22, h3 -> h1:22)', async () => {
+    await hostExecOk(1, ['nc', '-z', '-w', '5', '198.18.0.12', '22']);
+    await hostExecOk(3, ['nc', '-z', '-w', '5', '198.18.0.11', '22']);
+  });
+
+  it('hosts reach the controller at 198.18.0.1', async () => {
+    const received = new Promise<string>((resolveReceived) => {
+      const server = createServer((socket) => {
+        let data = '';
+        socket.setEncoding('utf8').on('data', (d: string) => { data += d; });
+        socket.on('end', () => { server.close(); resolveReceived(data.trim()); });
+      });
+      server.listen(0, CONTROLLER_ADDRESS, () => {
+        const { port } = server.address() as AddressInfo;
+        void hostExecOk(2, ['sh', '-c', `echo hello-from-h2 | nc -N -w 5 ${CONTROLLER_ADDRESS} ${port}`]);
+      });
+    });
+    expect(await received).toBe('hello-from-h2');
+  });
+
+  it('optional services are installed but disabled, and firewall tools work inside a host', async () => {
+    const enabled = await hostExec(1, ['systemctl', 'is-enabled', 'supervisor', 'keepalived', 'firewalld', 'ufw', 'nftables']);
+    expect(enabled.stdout.trim().split('\n')).toEqual(['disabled', 'disabled', 'disabled', 'disabled', 'disabled']);
+    await hostExecOk(1, ['nft', 'add', 'table', 'inet', 'vncplay_fleet_probe']);
+    expect(await hostExecOk(1, ['nft', 'list', 'tables'])).toContain('vncplay_fleet_probe');
+    await hostExecOk(1, ['nft', 'delete', 'table', 'inet', 'vncplay_fleet_probe']);
+  });
+
+  it('`up 3` again reuses the running hosts quickly', async () => {
+    const pidsBefore = hosts.map((h) => readFileSync(`/var/lib/vncplay-fleet/${h.name}/nspawn.pid`, 'utf8'));
+    const started = Date.now();
+    await execFileAsync('bash', [fleetScript, 'up', '3'], { env: { ...process.env, FLEET_DIR: fleetDir() } });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(hosts.map((h) => readFileSync(`/var/lib/vncplay-fleet/${h.name}/nspawn.pid`, 'utf8'))).toEqual(pidsBefore);
+  });
+
+  it('reset gives a host a clean root but keeps its address and host key', async () => {
+    const keyBefore = await ed25519KeyOf('198.18.0.13');
+    await hostExecOk(3, ['sh', '-c', 'echo dirty > /etc/vncplay-fleet-marker']);
+    await fleetReset(3);
+    const marker = await hostExec(3, ['test', '-e', '/etc/vncplay-fleet-marker']);
+    expect(marker.code).toBe(1);
+    expect(await ed25519KeyOf('198.18.0.13')).toBe(keyBefore);
+    expect((await ssh('198.18.0.13', 'hostname')).trim()).toBe('h3');
+  });
+});
