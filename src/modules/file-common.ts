@@ -217,8 +217,8 @@ for p in "$@"; do
   if [ -L "$p" ] || [ -e "$p" ]; then
     printf 'S '; stat -c "$fmt" -- "$p" || exit 3
     if [ -e "$p" ]; then printf 'T '; stat -L -c "$fmt" -- "$p"; fi
-    if [ -L "$p" ]; then printf 'L '; readlink -- "$p" | base64 -w0; printf '\n'; fi
-    printf 'R '; readlink -f -- "$p" | base64 -w0; printf '\n'
+    if [ -L "$p" ]; then printf 'L '; readlink -n -- "$p" | base64 -w0; printf '\n'; fi
+    printf 'R '; readlink -n -f -- "$p" | base64 -w0; printf '\n'
     if [ -f "$p" ] && [ -r "$p" ]; then
       if [ "$algo" != none ]; then printf 'H '; "$algo"sum < "$p" | cut -d' ' -f1; fi
       size=$(stat -L -c %s -- "$p")

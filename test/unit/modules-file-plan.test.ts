@@ -1,0 +1,224 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { copyModule, planWrite, writeReport, type WriteFacts } from '../../src/modules/copy.js';
+import { parseProbeOutput, probeArgv, sha1, type HostFileFacts, type PathFacts, type StatFacts } from '../../src/modules/file-common.js';
+import { fileModule, type FileArgs, type FileFacts } from '../../src/modules/file.js';
+import { statModule } from '../../src/modules/stat.js';
+import { applyNewlineSequence } from '../../src/modules/template.js';
+import type { Step } from '../../src/modules/types.js';
+
+function st(over: Partial<StatFacts> = {}): StatFacts {
+  return {
+    type: 'file', mode: 0o644, uid: 0, gid: 0, owner: 'root', group: 'root', size: 3, atime: 0, mtime: 0, ctime: 0,
+    nlink: 1, inode: 10, dev: 1, blocks: 8, blockSize: 4096, rdevMajor: 0, rdevMinor: 0, ...over,
+  };
+}
+const absent = (path: string): PathFacts => ({ path, exists: false });
+const present = (path: string, over: Partial<StatFacts> = {}, extra: Partial<PathFacts> = {}): PathFacts => ({
+  path, exists: true, lstat: st(over), stat: st(over), ...extra,
+});
+const host = (...paths: PathFacts[]): HostFileFacts => ({ umask: 0o022, pid: 99, now: 1764100000, paths });
+const argvs = (steps: Step[]): string[][] => steps.map((s) => (s.kind === 'exec' ? s.argv : [s.kind]));
+
+describe('file plan() (facts in, steps out)', () => {
+  const rows: Array<{ name: string; args: FileArgs; facts: FileFacts; steps: string[][] }> = [
+    { name: 'directory: create with mode', args: { path: '/srv/d', state: 'directory', mode: '0750' }, facts: { host: host(absent('/srv/d')) },
+      steps: [['mkdir', '-p', '--', '/srv/d'], ['chmod', '--', '0750', '/srv/d']] },
+    { name: 'directory: create, default mode needs no chmod', args: { path: '/srv/d', state: 'directory', mode: '0755' }, facts: { host: host(absent('/srv/d')) },
+      steps: [['mkdir', '-p', '--', '/srv/d']] },
+    { name: 'directory: exists, right mode', args: { path: '/srv/d', state: 'directory', mode: '0755' }, facts: { host: host(present('/srv/d', { type: 'directory', mode: 0o755 })) },
+      steps: [] },
+    { name: 'directory: symbolic mode on existing', args: { path: '/srv/d', state: 'directory', mode: 'u=rwx,go=' }, facts: { host: host(present('/srv/d', { type: 'directory', mode: 0o755 })) },
+      steps: [['chmod', '--', '0700', '/srv/d']] },
+    { name: 'directory: owner and group', args: { path: '/srv/d', state: 'directory', owner: 'vnc', group: 'vnc' }, facts: { host: host(present('/srv/d', { type: 'directory', mode: 0o755 })) },
+      steps: [['chown', '--', 'vnc:vnc', '/srv/d']] },
+    { name: 'directory: numeric owner that matches', args: { path: '/srv/d', state: 'directory', owner: '0' }, facts: { host: host(present('/srv/d', { type: 'directory' })) },
+      steps: [] },
+    { name: 'file: mode change', args: { path: '/etc/f', mode: '0600' }, facts: { host: host(present('/etc/f')) },
+      steps: [['chmod', '--', '0600', '/etc/f']] },
+    { name: 'absent: file', args: { path: '/etc/f', state: 'absent' }, facts: { host: host(present('/etc/f')) },
+      steps: [['rm', '-f', '--', '/etc/f']] },
+    { name: 'absent: directory', args: { path: '/srv/d', state: 'absent' }, facts: { host: host(present('/srv/d', { type: 'directory' })) },
+      steps: [['rm', '-rf', '--', '/srv/d']] },
+    { name: 'absent: already gone', args: { path: '/etc/f', state: 'absent' }, facts: { host: host(absent('/etc/f')) }, steps: [] },
+    { name: 'touch: always changes', args: { path: '/etc/f', state: 'touch' }, facts: { host: host(present('/etc/f')) },
+      steps: [['touch', '--', '/etc/f']] },
+    { name: 'touch: new file with mode', args: { path: '/etc/f', state: 'touch', mode: '0600' }, facts: { host: host(absent('/etc/f')) },
+      steps: [['touch', '--', '/etc/f'], ['chmod', '--', '0600', '/etc/f']] },
+    { name: 'link: create', args: { path: '/etc/l', state: 'link', src: '/etc/f' }, facts: { host: host(absent('/etc/l'), present('/etc/f')), src: '/etc/f' },
+      steps: [['ln', '-sfn', '--', '/etc/f', '/etc/l']] },
+    { name: 'link: already right', args: { path: '/etc/l', state: 'link', src: '/etc/f' },
+      facts: { host: host(present('/etc/l', { type: 'link' }, { linkTarget: '/etc/f' }), present('/etc/f')), src: '/etc/f' }, steps: [] },
+    { name: 'link: retarget', args: { path: '/etc/l', state: 'link', src: '/etc/g' },
+      facts: { host: host(present('/etc/l', { type: 'link' }, { linkTarget: '/etc/f' }), present('/etc/g')), src: '/etc/g' },
+      steps: [['ln', '-sfn', '--', '/etc/g', '/etc/l']] },
+    { name: 'link: force over an empty dir', args: { path: '/etc/l', state: 'link', src: '/etc/g', force: true },
+      facts: { host: host(present('/etc/l', { type: 'directory' }), present('/etc/g')), src: '/etc/g' },
+      steps: [['rmdir', '--', '/etc/l'], ['ln', '-sfn', '--', '/etc/g', '/etc/l']] },
+    { name: 'hard: create', args: { path: '/etc/h', state: 'hard', src: '/etc/f' }, facts: { host: host(absent('/etc/h'), present('/etc/f')), src: '/etc/f' },
+      steps: [['ln', '-f', '--', '/etc/f', '/etc/h']] },
+    { name: 'recurse: chmod -R when something below differs', args: { path: '/srv/d', state: 'directory', recurse: true, mode: 'u=rwX,go=rX' },
+      facts: { host: host(present('/srv/d', { type: 'directory', mode: 0o755 }, { tree: [{ rel: 'a', facts: st({ mode: 0o600 }) }] })) },
+      steps: [['chmod', '-R', '--', 'u=rwX,go=rX', '/srv/d']] },
+    { name: 'recurse: nothing differs', args: { path: '/srv/d', state: 'directory', recurse: true, owner: 'root' },
+      facts: { host: host(present('/srv/d', { type: 'directory', mode: 0o755 }, { tree: [{ rel: 'a', facts: st() }] })) }, steps: [] },
+  ];
+  for (const r of rows) {
+    it(r.name, () => expect(argvs(fileModule.plan(r.args, r.facts).flatMap((c) => c.steps))).toEqual(r.steps));
+  }
+
+  const failures: Array<[string, FileArgs, FileFacts, RegExp]> = [
+    ['state=file on a missing path', { path: '/etc/f', state: 'file' }, { host: host(absent('/etc/f')) }, /is absent, cannot continue/],
+    ['directory over a file', { path: '/etc/f', state: 'directory' }, { host: host(present('/etc/f')) }, /already exists as a file/],
+    ['link over a file without force', { path: '/etc/f', state: 'link', src: '/x' }, { host: host(present('/etc/f'), present('/x')), src: '/x' }, /refusing to convert from file to symlink/],
+    ['link to a missing src without force', { path: '/etc/l', state: 'link', src: '/nope' }, { host: host(absent('/etc/l'), absent('/nope')), src: '/nope' }, /src file does not exist/],
+  ];
+  for (const [name, args, facts, re] of failures) it(`fails: ${name}`, () => expect(() => fileModule.plan(args, facts)).toThrow(re));
+
+  it('a directory diff shows the state change', () => {
+    const [c] = fileModule.plan({ path: '/srv/d', state: 'directory' }, { host: host(absent('/srv/d')) });
+    expect(c!.diff).toEqual({ path: '/srv/d', before: { path: '/srv/d', state: 'absent' }, after: { path: '/srv/d', state: 'directory' } });
+  });
+
+  it('validate() refuses integer modes, src without link, recurse without directory', () => {
+    expect(fileModule.validate!({ path: '/x', mode: 644 })).toMatch(/integer/);
+    expect(fileModule.validate!({ path: '/x', state: 'file', src: '/y' })).toMatch(/src is only used/);
+    expect(fileModule.validate!({ path: '/x', state: 'link' })).toMatch(/src is required/);
+    expect(fileModule.validate!({ path: '/x', state: 'file', recurse: true })).toMatch(/recurse option requires state to be directory/);
+  });
+});
+
+describe('copy/template plan()', () => {
+  const content = Buffer.from('new\n');
+  const wf = (dest: PathFacts, over: Partial<WriteFacts> = {}): WriteFacts => ({
+    host: host(dest, present('/etc', { type: 'directory', mode: 0o755 })), content, destArg: dest.path, destIndex: 0, wantDiff: true, ...over,
+  });
+
+  it('new file: one atomic write with umask mode', () => {
+    const changes = planWrite({ dest: '/etc/f' }, wf(absent('/etc/f')));
+    expect(changes.flatMap((c) => c.steps)).toEqual([{ kind: 'write', path: '/etc/f', content, mode: '0644' }]);
+    expect(changes[0]!.diff).toEqual({ path: '/etc/f', before: '', after: 'new\n', beforeHeader: '/etc/f', afterHeader: '/etc/f' });
+  });
+
+  it('same checksum: nothing to do', () => {
+    expect(planWrite({ dest: '/etc/f' }, wf(present('/etc/f', {}, { checksum: sha1(content) })))).toEqual([]);
+  });
+
+  it('same checksum, other mode: chmod only', () => {
+    const steps = planWrite({ dest: '/etc/f', mode: '0600' }, wf(present('/etc/f', {}, { checksum: sha1(content) }))).flatMap((c) => c.steps);
+    expect(argvs(steps)).toEqual([['chmod', '--', '0600', '/etc/f']]);
+  });
+
+  it('changed content keeps owner and mode, backup first, then validate, then write', () => {
+    const dest = present('/etc/f', { mode: 0o640, uid: 5, gid: 6 }, { checksum: 'old', content: Buffer.from('old\n') });
+    const steps = planWrite({ dest: '/etc/f', backup: true, validate: 'sshd -t -f %s' }, wf(dest)).flatMap((c) => c.steps);
+    expect(steps[0]).toEqual({ kind: 'exec', argv: ['cp', '-p', '--', '/etc/f', '/etc/f.99.2025-11-25@19:46:40~'] });
+    expect(steps[1]!.kind === 'exec' && steps[1]!.argv.slice(-4, -1)).toEqual(['sshd', '-t', '-f']);
+    expect(steps[2]).toEqual({ kind: 'write', path: '/etc/f', content, mode: '0640', owner: '5', group: '6' });
+    expect(writeReport({ dest: '/etc/f', backup: true }, wf(dest))).toMatchObject({ backup_file: '/etc/f.99.2025-11-25@19:46:40~', checksum: sha1(content) });
+  });
+
+  it('force: false leaves an existing file alone', () => {
+    expect(planWrite({ dest: '/etc/f', force: false }, wf(present('/etc/f', {}, { checksum: 'old' })))).toEqual([]);
+  });
+
+  it('missing parent folder fails with Ansible\'s message', () => {
+    const f: WriteFacts = { host: host(absent('/nope/f'), absent('/nope')), content, destArg: '/nope/f', destIndex: 0, wantDiff: false };
+    expect(() => planWrite({ dest: '/nope/f' }, f)).toThrow(/Destination directory \/nope does not exist/);
+  });
+
+  it('dest ending in / is created and receives the file under its name', () => {
+    const f: WriteFacts = { host: host(absent('/srv/new'), absent('/srv/new/a.conf'), present('/srv', { type: 'directory' })), content, destArg: '/srv/new/', destIndex: 1, mkdir: '/srv/new', wantDiff: false };
+    expect(argvs(planWrite({ dest: '/srv/new/', directory_mode: '0700' }, f).flatMap((c) => c.steps))).toEqual([
+      ['mkdir', '-p', '--', '/srv/new'], ['chmod', '--', '0700', '/srv/new'], ['write'],
+    ]);
+  });
+
+  it('a symlink dest is replaced unless follow', () => {
+    const link = present('/etc/f', { type: 'link' }, { checksum: sha1(content), realPath: '/etc/real', linkTarget: 'real' });
+    link.stat = st();
+    expect(planWrite({ dest: '/etc/f' }, wf(link)).flatMap((c) => c.steps).map((s) => s.kind === 'write' && s.path)).toEqual(['/etc/f']);
+    expect(planWrite({ dest: '/etc/f', follow: true }, wf(link))).toEqual([]);
+  });
+
+  it('copy validate(): content and src are mutually exclusive; one is required', () => {
+    expect(copyModule.validate!({ dest: '/x', src: 'a', content: 'b' })).toMatch(/mutually exclusive/);
+    expect(copyModule.validate!({ dest: '/x' })).toMatch(/one of src or content/);
+    expect(copyModule.validate!({ dest: '/x', content: 'a', mode: 600 })).toMatch(/integer/);
+    expect(copyModule.validate!({ dest: 'rel/x', content: 'a' })).toMatch(/absolute/);
+  });
+
+  it('template newline_sequence', () => {
+    expect(applyNewlineSequence('a\r\nb\nc\r', '\r\n')).toBe('a\r\nb\r\nc\r\n');
+    expect(applyNewlineSequence('a\r\nb\n', '\n')).toBe('a\nb\n');
+  });
+});
+
+describe('the probe (run with a local bash: paths are literal names)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vncplay-probe-'));
+  const canary = join(dir, 'pwned');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function probe(paths: string[], opts: Parameters<typeof probeArgv>[1] = {}, cwd?: string): HostFileFacts {
+    const [cmd, ...rest] = probeArgv(paths, opts);
+    const res = spawnSync(cmd!, rest, { encoding: 'utf8', cwd });
+    expect(res.status, res.stderr).toBe(0);
+    return parseProbeOutput(res.stdout, paths);
+  }
+
+  it('reads stat, checksum, content, link target and tree', () => {
+    const f = join(dir, 'f.txt');
+    writeFileSync(f, 'hello\n');
+    chmodSync(f, 0o640);
+    symlinkSync('f.txt', join(dir, 'l'));
+    mkdirSync(join(dir, 'sub'));
+    writeFileSync(join(dir, 'sub', 'x'), 'x');
+    const facts = probe([f, join(dir, 'l'), join(dir, 'missing'), join(dir, 'sub')], { contentLimit: Infinity, checksum: 'sha1', tree: true, access: true });
+    const [pf, pl, pm, ps] = facts.paths;
+    expect(pf).toMatchObject({ exists: true, checksum: sha1('hello\n'), readable: true });
+    expect(pf!.lstat).toMatchObject({ type: 'file', mode: 0o640, size: 6 });
+    expect(pf!.content?.toString()).toBe('hello\n');
+    expect(pl).toMatchObject({ exists: true, linkTarget: 'f.txt', realPath: f });
+    expect(pl!.lstat!.type).toBe('link');
+    expect(pl!.stat!.type).toBe('file');
+    expect(pm).toEqual({ path: join(dir, 'missing'), exists: false });
+    expect(ps!.tree?.map((t) => t.rel)).toEqual(['x']);
+    expect(facts.umask).toBe(parseInt(spawnSync('sh', ['-c', 'umask'], { encoding: 'utf8' }).stdout.trim(), 8));
+  });
+
+  it('stat module report from real facts', () => {
+    const f = join(dir, 'f.txt');
+    const facts = probe([f], { checksum: 'sha1', access: true });
+    expect(statModule.report!({ path: f }, facts)).toMatchObject({ stat: { exists: true, isreg: true, mode: '0640', checksum: sha1('hello\n'), pw_name: expect.any(String) } });
+    const none = probe([join(dir, 'nope')], { access: true });
+    expect(statModule.report!({ path: join(dir, 'nope') }, none)).toEqual({ stat: { exists: false } });
+  });
+
+  it('shell metacharacters in paths never run: the canary never appears', () => {
+    // Relative canary: if any of these ran in a shell (cwd = dir), `pwned` would appear in dir.
+    const evil = [
+      `${dir}/a; touch pwned`,
+      `${dir}/$(touch pwned)`,
+      `${dir}/\`touch pwned\``,
+      `${dir}/a'b"c`,
+      `${dir}/new\nline; touch pwned`,
+      `${dir}/-rf`,
+    ];
+    writeFileSync(evil[0]!, 'x'); // exists, so stat/sha1/base64 all run on it too
+    const facts = probe(evil, { contentLimit: Infinity, checksum: 'sha1', access: true, mime: true }, dir);
+    expect(existsSync(canary)).toBe(false);
+    expect(facts.paths.map((p) => p.exists)).toEqual([true, false, false, false, false, false]);
+    expect(facts.paths[0]!.content?.toString()).toBe('x');
+  });
+
+  it('too-large content is flagged, not read', () => {
+    const big = join(dir, 'big');
+    writeFileSync(big, 'y'.repeat(5000));
+    const facts = probe([big], { contentLimit: 1000 });
+    expect(facts.paths[0]!.content).toBeUndefined();
+    expect(facts.paths[0]!.contentTooLarge).toBe(true);
+  });
+});
