@@ -1,0 +1,1241 @@
+import { createHash } from 'node:crypto';
+import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from 'yaml';
+import { shellQuote } from '../connection/quote.js';
+
+/*
+ * Jinja2/Ansible value semantics shared by the template engine, filters and tests.
+ *
+ * nunjucks compiles expressions to plain JavaScript operators, which disagree with Python on exactly the
+ * things playbooks rely on: `[]` and `{}` are falsy in Python, `[1] == [1]` is true, `a + b` concatenates
+ * lists, `True` prints as "True". template.ts makes the compiled code call the helpers below instead.
+ */
+
+// ───────────────────────────── values that are data, and values that are missing ─────────────────────────────
+
+/**
+ * A value that came from a host (registered result, facts, command output) or was already rendered
+ * (set_fact, loop items). It is data: render() and variable resolution never treat strings inside it as
+ * templates, so a host whose stdout says `{{ lookup('pipe', 'rm -rf /') }}` cannot run anything here.
+ */
+export class Unsafe {
+  constructor(readonly value: unknown) {}
+}
+
+/** Wrap a value as data that is never rendered again (idempotent). */
+export function markUnsafe(value: unknown): Unsafe {
+  return value instanceof Unsafe ? value : new Unsafe(value);
+}
+
+export function isUnsafe(value: unknown): value is Unsafe {
+  return value instanceof Unsafe;
+}
+
+/** The value inside an Unsafe wrapper, or the value itself. */
+export function unwrapUnsafe(value: unknown): unknown {
+  return value instanceof Unsafe ? value.value : value;
+}
+
+/**
+ * Ansible's StrictUndefined: looking up a missing variable gives this instead of failing at once, so that
+ * `x | default(1)`, `x is defined` and `x.y | default(1)` work; using it in any other way raises.
+ */
+export class Undefined {
+  constructor(
+    /** The variable (root name) that was missing, or the expression whose attribute was missing. */
+    readonly name: string,
+    /** Set when a defined value lacks an attribute: `result.stdotu` → { attr: 'stdotu', keys of result }. */
+    readonly missingAttr?: { attr: string; candidates: string[] },
+    /** Overrides the message (mandatory('msg'), first of an empty list …). */
+    readonly customMessage?: string,
+  ) {}
+
+  describe(): string {
+    if (this.customMessage) return this.customMessage;
+    if (this.missingAttr) return `'${this.name}' has no attribute '${this.missingAttr.attr}'`;
+    return `undefined variable '${this.name}'`;
+  }
+
+  /** Arithmetic, comparison and string conversion of an undefined value are errors, as in Jinja's StrictUndefined. */
+  [Symbol.toPrimitive](): never {
+    throw new UndefinedAccess(this);
+  }
+}
+
+/** Thrown inside rendering when an Undefined is used; template.ts turns it into a positioned TemplateError. */
+export class UndefinedAccess extends Error {
+  constructor(readonly undef: Undefined) {
+    super(undef.describe());
+  }
+}
+
+/** Any other error of a filter, test or operator; template.ts positions it. */
+export class JinjaRuntimeError extends Error {}
+
+export function isUndefined(v: unknown): v is Undefined {
+  return v instanceof Undefined;
+}
+
+/** Throw if v is undefined; returns v otherwise (for call sites that must not see Undefined). */
+export function defined<T>(v: T): Exclude<T, Undefined> {
+  if (v instanceof Undefined) throw new UndefinedAccess(v);
+  return v as Exclude<T, Undefined>;
+}
+
+/**
+ * A mapping whose values are resolved on access (hostvars['web1'], a host's variables rendered in that host's
+ * scope). memberLookup calls `get`; filters that need all entries call `entries`.
+ */
+export interface LazyMapping {
+  readonly lazyMapping: true;
+  get(key: string): unknown;
+  has(key: string): boolean;
+  keys(): string[];
+}
+
+export function isLazyMapping(v: unknown): v is LazyMapping {
+  return typeof v === 'object' && v !== null && (v as Partial<LazyMapping>).lazyMapping === true;
+}
+
+// ───────────────────────────── Python-like predicates and conversions ─────────────────────────────
+
+export type Mapping = Record<string, unknown>;
+
+/** A dict in Jinja's sense: a plain object (not an array, not null, not a wrapper of ours). */
+export function isMapping(v: unknown): v is Mapping {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  if (v instanceof Undefined || v instanceof Unsafe) return false;
+  return true;
+}
+
+/** Python truthiness: empty string, list and dict are false; an Undefined raises. */
+export function truthy(v: unknown): boolean {
+  if (v instanceof Undefined) throw new UndefinedAccess(v);
+  if (v instanceof Unsafe) return truthy(v.value);
+  if (v === null || v === undefined) return false;
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v !== 0 && !Number.isNaN(v);
+  if (typeof v === 'string') return v.length > 0;
+  if (Array.isArray(v)) return v.length > 0;
+  if (isLazyMapping(v)) return v.keys().length > 0;
+  if (typeof v === 'object') return Object.keys(v).length > 0;
+  return true;
+}
+
+/** Python's type name, for error messages. */
+export function typeName(v: unknown): string {
+  if (v === null || v === undefined) return 'NoneType';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
+  if (typeof v === 'string') return 'str';
+  if (Array.isArray(v)) return 'list';
+  if (v instanceof Undefined) return 'Undefined';
+  if (typeof v === 'function') return 'function';
+  return 'dict';
+}
+
+/** Python repr() of a value, as Jinja prints values nested in lists and dicts. */
+export function pyRepr(v: unknown): string {
+  if (v instanceof Undefined) throw new UndefinedAccess(v);
+  if (v instanceof Unsafe) return pyRepr(v.value);
+  if (typeof v === 'string') return reprString(v);
+  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
+  if (isLazyMapping(v)) return `{${v.keys().map((k) => `${reprString(k)}: ${pyRepr(v.get(k))}`).join(', ')}}`;
+  if (isMapping(v)) {
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${reprString(k)}: ${pyRepr(x)}`)
+      .join(', ')}}`;
+  }
+  return pyStr(v);
+}
+
+function reprString(s: string): string {
+  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
+  let out = '';
+  for (const ch of s) {
+    if (ch === '\\') out += '\\\\';
+    else if (ch === quote) out += `\\${quote}`;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else out += ch;
+  }
+  return quote + out + quote;
+}
+
+/** Python str() of a value: what `{{ x }}` prints inside a larger string. */
+export function pyStr(v: unknown): string {
+  if (v instanceof Undefined) throw new UndefinedAccess(v);
+  if (v instanceof Unsafe) return pyStr(v.value);
+  if (typeof v === 'string') return v;
+  if (v === null || v === undefined) return 'None';
+  if (v === true) return 'True';
+  if (v === false) return 'False';
+  if (typeof v === 'number') return formatNumber(v);
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'object') return pyRepr(v);
+  return String(v);
+}
+
+function formatNumber(n: number): string {
+  if (Number.isNaN(n)) return 'nan';
+  if (n === Infinity) return 'inf';
+  if (n === -Infinity) return '-inf';
+  return String(n);
+}
+
+/** Python ==: deep for lists and dicts, no string/number coercion, True == 1. */
+export function pyEq(a: unknown, b: unknown): boolean {
+  if (a instanceof Undefined) throw new UndefinedAccess(a);
+  if (b instanceof Undefined) throw new UndefinedAccess(b);
+  a = unwrapUnsafe(a);
+  b = unwrapUnsafe(b);
+  if (a === b) return true;
+  if (a === undefined) a = null;
+  if (b === undefined) b = null;
+  if (a === null || b === null) return a === b;
+  if ((typeof a === 'number' || typeof a === 'boolean') && (typeof b === 'number' || typeof b === 'boolean')) {
+    return Number(a) === Number(b);
+  }
+  if (Array.isArray(a) && Array.isArray(b)) {
+    return a.length === b.length && a.every((x, i) => pyEq(x, b[i]));
+  }
+  if (isMapping(a) && isMapping(b) && !isLazyMapping(a) && !isLazyMapping(b)) {
+    const ka = Object.keys(a);
+    if (ka.length !== Object.keys(b).length) return false;
+    return ka.every((k) => Object.hasOwn(b, k) && pyEq(a[k], b[k]));
+  }
+  return false;
+}
+
+/** Python ordering (<, >, …): numbers with numbers, strings with strings, lists element-wise; else TypeError. */
+export function pyCompare(a: unknown, b: unknown, op: string): number {
+  a = unwrapUnsafe(defined(a));
+  b = unwrapUnsafe(defined(b));
+  if ((typeof a === 'number' || typeof a === 'boolean') && (typeof b === 'number' || typeof b === 'boolean')) {
+    return Number(a) - Number(b);
+  }
+  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    for (let i = 0; i < Math.min(a.length, b.length); i++) {
+      if (!pyEq(a[i], b[i])) return pyCompare(a[i], b[i], op);
+    }
+    return a.length - b.length;
+  }
+  throw new JinjaRuntimeError(`'${op}' not supported between instances of '${typeName(a)}' and '${typeName(b)}'`);
+}
+
+/** Python `item in container`. */
+export function pyContains(container: unknown, item: unknown): boolean {
+  container = unwrapUnsafe(defined(container));
+  item = unwrapUnsafe(defined(item));
+  if (typeof container === 'string') {
+    if (typeof item !== 'string') {
+      throw new JinjaRuntimeError(`'in <string>' requires string as left operand, not ${typeName(item)}`);
+    }
+    return container.includes(item);
+  }
+  if (Array.isArray(container)) return container.some((x) => pyEq(x, item));
+  if (isLazyMapping(container)) return typeof item === 'string' && container.has(item);
+  if (isMapping(container)) return typeof item === 'string' && Object.hasOwn(container, item);
+  throw new JinjaRuntimeError(`argument of type '${typeName(container)}' is not iterable`);
+}
+
+function isNumeric(v: unknown): v is number | boolean {
+  return typeof v === 'number' || typeof v === 'boolean';
+}
+
+/** Python binary arithmetic as Jinja does it (`+` concatenates strings and lists, `*` repeats). */
+export function pyArith(op: string, a: unknown, b: unknown): unknown {
+  a = unwrapUnsafe(defined(a));
+  b = unwrapUnsafe(defined(b));
+  if (isNumeric(a) && isNumeric(b)) {
+    const x = Number(a);
+    const y = Number(b);
+    switch (op) {
+      case '+':
+        return x + y;
+      case '-':
+        return x - y;
+      case '*':
+        return x * y;
+      case '/':
+        if (y === 0) throw new JinjaRuntimeError('division by zero');
+        return x / y;
+      case '//':
+        if (y === 0) throw new JinjaRuntimeError('integer division or modulo by zero');
+        return Math.floor(x / y);
+      case '%':
+        if (y === 0) throw new JinjaRuntimeError('integer division or modulo by zero');
+        return ((x % y) + y) % y;
+      case '**':
+        return x ** y;
+    }
+  }
+  if (op === '+' && typeof a === 'string' && typeof b === 'string') return a + b;
+  if (op === '+' && Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
+  if (op === '*' && (typeof a === 'string' || Array.isArray(a)) && typeof b === 'number') return repeat(a, b);
+  if (op === '*' && (typeof b === 'string' || Array.isArray(b)) && typeof a === 'number') return repeat(b, a);
+  if (op === '%' && typeof a === 'string') return percentFormat(a, Array.isArray(b) ? b : [b]);
+  throw new JinjaRuntimeError(
+    `unsupported operand type(s) for ${op}: '${typeName(a)}' and '${typeName(b)}'`,
+  );
+}
+
+function repeat(v: string | unknown[], n: number): string | unknown[] {
+  if (typeof v === 'string') return v.repeat(Math.max(0, n));
+  const out: unknown[] = [];
+  for (let i = 0; i < n; i++) out.push(...v);
+  return out;
+}
+
+/** printf-style `'%s-%d' % (a, b)` and the `format` filter: %s %d %i %f %x %r %% with width/precision. */
+export function percentFormat(fmt: string, args: unknown[]): string {
+  let i = 0;
+  return fmt.replace(/%([-0 +#]*)(\d+)?(?:\.(\d+))?([sdifrxXo%])/g, (_m, flags: string, width?: string, prec?: string, conv?: string) => {
+    if (conv === '%') return '%';
+    const arg = args[i++];
+    let s: string;
+    switch (conv) {
+      case 'd':
+      case 'i':
+        s = String(Math.trunc(Number(defined(arg))));
+        break;
+      case 'f':
+        s = Number(defined(arg)).toFixed(prec === undefined ? 6 : Number(prec));
+        break;
+      case 'x':
+        s = Math.trunc(Number(defined(arg))).toString(16);
+        break;
+      case 'X':
+        s = Math.trunc(Number(defined(arg))).toString(16).toUpperCase();
+        break;
+      case 'o':
+        s = Math.trunc(Number(defined(arg))).toString(8);
+        break;
+      case 'r':
+        s = pyRepr(arg);
+        break;
+      default:
+        s = pyStr(arg);
+        if (prec !== undefined) s = s.slice(0, Number(prec));
+    }
+    const w = width === undefined ? 0 : Number(width);
+    if (s.length < w) {
+      s = flags.includes('-') ? s.padEnd(w) : flags.includes('0') && conv !== 's' ? s.padStart(w, '0') : s.padStart(w);
+    }
+    return s;
+  });
+}
+
+/** Ansible's `bool` filter and the truth of `when: "yes"`. */
+export function toBool(v: unknown): boolean {
+  v = unwrapUnsafe(defined(v));
+  if (typeof v === 'boolean') return v;
+  if (v === null || v === undefined) return false;
+  if (typeof v === 'number') return v === 1;
+  if (typeof v === 'string') return ['yes', 'on', '1', 'true', 'y', 't'].includes(v.trim().toLowerCase());
+  return false;
+}
+
+/** Items of a sequence as a list: lists, strings (characters), dicts (keys), as Python's iter(). */
+export function toList(v: unknown, what = 'value'): unknown[] {
+  v = unwrapUnsafe(defined(v));
+  if (Array.isArray(v)) return v;
+  if (typeof v === 'string') return Array.from(v);
+  if (isLazyMapping(v)) return v.keys();
+  if (isMapping(v)) return Object.keys(v);
+  if (v !== null && typeof v === 'object' && Symbol.iterator in v) return Array.from(v as Iterable<unknown>);
+  throw new JinjaRuntimeError(`${what} of type '${typeName(v)}' is not iterable`);
+}
+
+/** Entries of a mapping (lazy ones resolved). */
+export function mappingEntries(v: unknown, what: string): [string, unknown][] {
+  v = unwrapUnsafe(defined(v));
+  if (isLazyMapping(v)) return v.keys().map((k) => [k, v.get(k)]);
+  if (isMapping(v)) return Object.entries(v);
+  throw new JinjaRuntimeError(`${what} expects a dictionary, got '${typeName(v)}'`);
+}
+
+// ───────────────────────────── attribute access, shared with template.ts ─────────────────────────────
+
+const STRING_METHODS: Record<string, (s: string, ...a: unknown[]) => unknown> = {
+  split: (s, sep, max) => pySplit(s, sep, max),
+  rsplit: (s, sep) => pySplit(s, sep),
+  strip: (s, chars) => pyStrip(s, chars, true, true),
+  lstrip: (s, chars) => pyStrip(s, chars, true, false),
+  rstrip: (s, chars) => pyStrip(s, chars, false, true),
+  startswith: (s, p) => (Array.isArray(p) ? p.some((x) => s.startsWith(pyStr(x))) : s.startsWith(pyStr(p))),
+  endswith: (s, p) => (Array.isArray(p) ? p.some((x) => s.endsWith(pyStr(x))) : s.endsWith(pyStr(p))),
+  lower: (s) => s.toLowerCase(),
+  upper: (s) => s.toUpperCase(),
+  capitalize: (s) => s.charAt(0).toUpperCase() + s.slice(1).toLowerCase(),
+  title: (s) => s.replace(/\w\S*/g, (w) => w.charAt(0).toUpperCase() + w.slice(1).toLowerCase()),
+  replace: (s, a, b) => s.split(pyStr(a)).join(pyStr(b)),
+  find: (s, sub) => s.indexOf(pyStr(sub)),
+  count: (s, sub) => (pyStr(sub) === '' ? s.length + 1 : s.split(pyStr(sub)).length - 1),
+  join: (s, items) => toList(items).map(pyStr).join(s),
+  splitlines: (s) => splitLines(s),
+  isdigit: (s) => /^\d+$/.test(s),
+  isalpha: (s) => /^[A-Za-z]+$/.test(s),
+  format: (s, ...args) => pyStrFormat(s, args),
+  zfill: (s, w) => s.padStart(Number(w), '0'),
+};
+
+const LIST_METHODS: Record<string, (l: unknown[], ...a: unknown[]) => unknown> = {
+  index: (l, x) => {
+    const i = l.findIndex((y) => pyEq(y, x));
+    if (i < 0) throw new JinjaRuntimeError(`${pyRepr(x)} is not in list`);
+    return i;
+  },
+  count: (l, x) => l.filter((y) => pyEq(y, x)).length,
+};
+
+const DICT_METHODS: Record<string, (d: Mapping | LazyMapping, ...a: unknown[]) => unknown> = {
+  keys: (d) => (isLazyMapping(d) ? d.keys() : Object.keys(d)),
+  values: (d) => mappingEntries(d, 'values()').map(([, v]) => v),
+  items: (d) => mappingEntries(d, 'items()'),
+  get: (d, k, dflt = null) => {
+    const key = pyStr(k);
+    if (isLazyMapping(d)) return d.has(key) ? d.get(key) : dflt;
+    return Object.hasOwn(d, key) ? d[key] : dflt;
+  },
+};
+
+/**
+ * `obj.key` / `obj[key]` with Python semantics. Only own properties are visible (no prototype walk: a template
+ * cannot reach `constructor`), negative list indexes count from the end, and str/list/dict methods that
+ * playbooks call (`x.split(',')`, `d.items()`, `s.startswith('a')`) are emulated.
+ */
+export function getAttr(obj: unknown, key: unknown, exprName: string): unknown {
+  if (obj instanceof Undefined) {
+    // Chained access on a missing variable stays undefined so `a.b.c | default(x)` works, as in Ansible.
+    return obj;
+  }
+  obj = unwrapUnsafe(obj);
+  if (Array.isArray(key)) return sliceValue(obj, key, exprName);
+  if (key instanceof Undefined) throw new UndefinedAccess(key);
+  key = unwrapUnsafe(key);
+  if (Array.isArray(obj)) {
+    if (typeof key === 'number' && Number.isInteger(key)) {
+      const i = key < 0 ? obj.length + key : key;
+      if (i >= 0 && i < obj.length) return unwrapUnsafe(obj[i]);
+      return new Undefined(exprName, undefined, `list index ${key} out of range in '${exprName}'`);
+    }
+    const m = typeof key === 'string' ? LIST_METHODS[key] : undefined;
+    if (m) return (...a: unknown[]) => m(obj as unknown[], ...a);
+    return new Undefined(exprName, { attr: pyStr(key), candidates: [] });
+  }
+  if (typeof obj === 'string') {
+    if (typeof key === 'number' && Number.isInteger(key)) {
+      const i = key < 0 ? obj.length + key : key;
+      if (i >= 0 && i < obj.length) return obj[i];
+      return new Undefined(exprName, undefined, `string index ${key} out of range in '${exprName}'`);
+    }
+    const m = typeof key === 'string' ? STRING_METHODS[key] : undefined;
+    if (m) return (...a: unknown[]) => m(obj as string, ...a.map(unwrapUnsafe));
+    return new Undefined(exprName, { attr: pyStr(key), candidates: [] });
+  }
+  if (isLazyMapping(obj)) {
+    const k = pyStr(key);
+    if (obj.has(k)) return unwrapUnsafe(obj.get(k));
+    const m = DICT_METHODS[k];
+    if (m) return (...a: unknown[]) => m(obj as LazyMapping, ...a);
+    return new Undefined(exprName, { attr: k, candidates: obj.keys() });
+  }
+  if (isMapping(obj)) {
+    const k = typeof key === 'string' ? key : pyStr(key);
+    if (Object.hasOwn(obj, k)) {
+      const v = obj[k];
+      // Host data nested in a mapping (hostvars[h].fact) is read as the plain value it wraps.
+      return v === undefined ? null : unwrapUnsafe(v);
+    }
+    const m = DICT_METHODS[k];
+    if (m) return (...a: unknown[]) => m(obj as Mapping, ...a);
+    return new Undefined(exprName, { attr: k, candidates: Object.keys(obj) });
+  }
+  if (obj === null || obj === undefined) {
+    return new Undefined(exprName, { attr: pyStr(key), candidates: [] }, `'None' has no attribute '${pyStr(key)}' (in '${exprName}')`);
+  }
+  return new Undefined(exprName, { attr: pyStr(key), candidates: [] });
+}
+
+function sliceValue(obj: unknown, parts: unknown[], exprName: string): unknown {
+  obj = defined(obj);
+  const [start, stop, step] = parts.map((p) => unwrapUnsafe(defined(p)));
+  if (!(typeof obj === 'string' || Array.isArray(obj))) {
+    throw new JinjaRuntimeError(`'${typeName(obj)}' object is not subscriptable (in '${exprName}')`);
+  }
+  const arr: unknown[] = typeof obj === 'string' ? Array.from(obj) : obj;
+  const st = step === null || step === undefined ? 1 : Number(step);
+  if (st === 0) throw new JinjaRuntimeError('slice step cannot be zero');
+  const n = arr.length;
+  const norm = (v: unknown, dflt: number): number => {
+    if (v === null || v === undefined) return dflt;
+    let x = Number(v);
+    if (x < 0) x += n;
+    return st > 0 ? Math.min(Math.max(x, 0), n) : Math.min(Math.max(x, -1), n - 1);
+  };
+  const out: unknown[] = [];
+  if (st > 0) {
+    for (let i = norm(start, 0); i < norm(stop, n); i += st) out.push(arr[i]);
+  } else {
+    for (let i = norm(start, n - 1); i > norm(stop, -1); i += st) out.push(arr[i]);
+  }
+  return typeof obj === 'string' ? out.join('') : out;
+}
+
+function pySplit(s: string, sep?: unknown, max?: unknown): string[] {
+  const limit = max === undefined || max === null ? -1 : Number(max);
+  if (sep === undefined || sep === null) {
+    const parts = s.trim().split(/\s+/).filter((p) => p !== '');
+    if (limit < 0 || parts.length <= limit + 1) return parts;
+    // Python keeps the remainder of the string (with its inner whitespace) as the last part.
+    const out: string[] = [];
+    let rest = s.replace(/^\s+/, '');
+    for (let i = 0; i < limit; i++) {
+      const m = /\s+/.exec(rest);
+      if (!m) break;
+      out.push(rest.slice(0, m.index));
+      rest = rest.slice(m.index + m[0].length);
+    }
+    out.push(rest);
+    return out;
+  }
+  const d = pyStr(sep);
+  if (d === '') throw new JinjaRuntimeError('empty separator');
+  const parts = s.split(d);
+  if (limit < 0 || parts.length <= limit + 1) return parts;
+  return [...parts.slice(0, limit), parts.slice(limit).join(d)];
+}
+
+function pyStrip(s: string, chars: unknown, left: boolean, right: boolean): string {
+  const set = chars === undefined || chars === null ? null : new Set(Array.from(pyStr(chars)));
+  const strip = (c: string): boolean => (set ? set.has(c) : /\s/.test(c));
+  let a = 0;
+  let b = s.length;
+  if (left) while (a < b && strip(s[a]!)) a++;
+  if (right) while (b > a && strip(s[b - 1]!)) b--;
+  return s.slice(a, b);
+}
+
+function splitLines(s: string): string[] {
+  if (s === '') return [];
+  const lines = s.split(/\r\n|\r|\n/);
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+/** `'{} and {0} {name}'.format(...)`, the common subset. */
+function pyStrFormat(fmt: string, args: unknown[]): string {
+  const last = args[args.length - 1];
+  const kw = isKeywords(last) ? stripKeywords(last) : {};
+  const pos = isKeywords(last) ? args.slice(0, -1) : args;
+  let auto = 0;
+  return fmt.replace(/\{\{|\}\}|\{([^{}]*)\}/g, (m, field?: string) => {
+    if (m === '{{') return '{';
+    if (m === '}}') return '}';
+    const name = (field ?? '').split(':')[0]!;
+    if (name === '') return pyStr(pos[auto++]);
+    if (/^\d+$/.test(name)) return pyStr(pos[Number(name)]);
+    return pyStr(kw[name]);
+  });
+}
+
+// ───────────────────────────── keyword arguments (nunjucks passes them as a tagged last object) ───────────
+
+export function isKeywords(v: unknown): v is Mapping {
+  return isMapping(v) && (v as { __keywords?: unknown }).__keywords === true;
+}
+
+function stripKeywords(v: Mapping): Mapping {
+  const out: Mapping = {};
+  for (const [k, x] of Object.entries(v)) if (k !== '__keywords') out[k] = x;
+  return out;
+}
+
+/** Split nunjucks call arguments into positional arguments and keyword arguments. */
+export function splitArgs(args: unknown[]): { pos: unknown[]; kw: Mapping } {
+  const last = args[args.length - 1];
+  if (isKeywords(last)) return { pos: args.slice(0, -1), kw: stripKeywords(last) };
+  return { pos: args, kw: {} };
+}
+
+// ───────────────────────────── filters ─────────────────────────────
+
+/** What a filter or test may need from the engine: other tests, controller lookups. */
+export interface FilterEnv {
+  test(name: string): TestFn;
+  filter(name: string): FilterFn;
+}
+
+/** value | name(pos…, kw=…). `this`-free so filters are plain functions. */
+export type FilterFn = (value: unknown, pos: unknown[], kw: Mapping, env: FilterEnv) => unknown;
+/** value is name(pos…). */
+export type TestFn = (value: unknown, pos: unknown[], env: FilterEnv) => boolean;
+
+/** Filters that receive an Undefined input on purpose; every other filter raises on it. */
+export const UNDEFINED_SAFE_FILTERS: ReadonlySet<string> = new Set(['default', 'd', 'mandatory']);
+/** Tests that receive an Undefined input on purpose. */
+export const UNDEFINED_SAFE_TESTS: ReadonlySet<string> = new Set(['defined', 'undefined']);
+
+function arg(pos: unknown[], kw: Mapping, i: number, name: string, dflt?: unknown): unknown {
+  if (i < pos.length) return pos[i];
+  if (Object.hasOwn(kw, name)) return kw[name];
+  return dflt;
+}
+
+function str(v: unknown): string {
+  return pyStr(v);
+}
+
+function toInt(v: unknown, dflt: number, base = 10): number {
+  v = unwrapUnsafe(v);
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'number') return Number.isFinite(v) ? Math.trunc(v) : dflt;
+  if (typeof v === 'string') {
+    const s = v.trim().replace(/_/g, '');
+    if (base === 10) {
+      if (/^[-+]?\d+$/.test(s)) return parseInt(s, 10);
+      // Jinja's int filter accepts "3.7" by going through float.
+      if (/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(s)) return Math.trunc(parseFloat(s));
+      return dflt;
+    }
+    const body = s.replace(/^0[xob]/i, '');
+    const n = parseInt(body, base);
+    return Number.isNaN(n) ? dflt : n;
+  }
+  return dflt;
+}
+
+function toFloat(v: unknown, dflt: number): number {
+  v = unwrapUnsafe(v);
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') {
+    const s = v.trim().toLowerCase();
+    if (s === 'inf' || s === '+inf') return Infinity;
+    if (s === '-inf') return -Infinity;
+    if (/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/.test(s)) return parseFloat(s);
+  }
+  return dflt;
+}
+
+/**
+ * Python `re` pattern → JavaScript RegExp. Covers what playbooks use: named groups `(?P<n>…)`, `\A` `\Z`,
+ * leading inline flags `(?i)`/`(?m)`/`(?s)`/`(?x)` (x only strips whitespace), and the ignorecase/multiline args.
+ */
+export function pyRegex(pattern: unknown, opts: { ignorecase?: unknown; multiline?: unknown; global?: boolean } = {}): RegExp {
+  let src = str(pattern);
+  let flags = '';
+  const inline = /^\(\?([aiLmsux]+)\)/.exec(src);
+  if (inline) {
+    src = src.slice(inline[0].length);
+    for (const f of inline[1]!) {
+      if (f === 'i' || f === 'm' || f === 's') flags += f;
+      if (f === 'x') src = src.replace(/\\#/g, '\u0000').replace(/#.*$/gm, '').replace(/\s+/g, '').replace(/\u0000/g, '\\#');
+    }
+  }
+  src = src.replace(/\(\?P<([A-Za-z_]\w*)>/g, '(?<$1>').replace(/\(\?P=([A-Za-z_]\w*)\)/g, '\\k<$1>');
+  src = src.replace(/\\A/g, '^').replace(/\\Z/g, '$');
+  if (truthy(opts.ignorecase ?? false) && !flags.includes('i')) flags += 'i';
+  if (truthy(opts.multiline ?? false) && !flags.includes('m')) flags += 'm';
+  if (opts.global) flags += 'g';
+  try {
+    return new RegExp(src, flags + 'u');
+  } catch {
+    try {
+      return new RegExp(src, flags);
+    } catch (e) {
+      throw new JinjaRuntimeError(`invalid regular expression ${reprString(str(pattern))}: ${(e as Error).message}`);
+    }
+  }
+}
+
+/** Python replacement template (`\1`, `\g<1>`, `\g<name>`) → a function for String.replace. */
+function pyReplacement(repl: string): (m: RegExpExecArray | string[], groups?: Record<string, string>) => string {
+  return (m, groups) =>
+    repl.replace(/\\(?:g<(\w+)>|(\d{1,2})|([\\nt]))/g, (_x, g?: string, n?: string, esc?: string) => {
+      if (esc !== undefined) return esc === 'n' ? '\n' : esc === 't' ? '\t' : '\\';
+      const ref = g ?? n!;
+      if (/^\d+$/.test(ref)) return m[Number(ref)] ?? '';
+      return groups?.[ref] ?? '';
+    });
+}
+
+function regexReplace(value: unknown, pos: unknown[], kw: Mapping): string {
+  const re = pyRegex(arg(pos, kw, 0, 'pattern', ''), {
+    ignorecase: arg(pos, kw, 2, 'ignorecase'),
+    multiline: arg(pos, kw, 3, 'multiline'),
+    global: true,
+  });
+  const repl = pyReplacement(str(arg(pos, kw, 1, 'replacement', '')));
+  let count = toInt(arg(pos, kw, 4, 'count', 0), 0);
+  return str(value).replace(re, (...all: unknown[]) => {
+    if (count < 0) return all[0] as string;
+    const last = all[all.length - 1];
+    const groups = typeof last === 'object' && last !== null ? (last as Record<string, string>) : undefined;
+    const nGroups = all.length - (groups ? 3 : 2);
+    const m = all.slice(0, nGroups) as string[];
+    const out = repl(m, groups);
+    if (count > 0 && --count === 0) count = -1;
+    return out;
+  });
+}
+
+function regexSearch(value: unknown, pos: unknown[], kw: Mapping): unknown {
+  const re = pyRegex(pos[0] ?? kw.pattern, { ignorecase: kw.ignorecase, multiline: kw.multiline });
+  const m = re.exec(str(value));
+  const groupRefs = pos.slice(1).map(str);
+  if (!m) return groupRefs.length > 0 ? [] : null;
+  if (groupRefs.length === 0) return m[0];
+  return groupRefs.map((g) => {
+    const named = /^\\g<(\w+)>$/.exec(g);
+    const num = /^\\(\d+)$/.exec(g);
+    if (named) return /^\d+$/.test(named[1]!) ? (m[Number(named[1])] ?? null) : (m.groups?.[named[1]!] ?? null);
+    if (num) return m[Number(num[1])] ?? null;
+    throw new JinjaRuntimeError(`regex_search: unknown group reference ${reprString(g)} (use '\\\\1' or '\\\\g<name>')`);
+  });
+}
+
+function regexFindall(value: unknown, pos: unknown[], kw: Mapping): unknown[] {
+  const re = pyRegex(arg(pos, kw, 0, 'pattern', ''), {
+    ignorecase: arg(pos, kw, 1, 'ignorecase'),
+    multiline: arg(pos, kw, 2, 'multiline'),
+    global: true,
+  });
+  const out: unknown[] = [];
+  for (const m of str(value).matchAll(re)) {
+    if (m.length === 1) out.push(m[0]);
+    else if (m.length === 2) out.push(m[1] ?? '');
+    else out.push(m.slice(1).map((g) => g ?? ''));
+  }
+  return out;
+}
+
+function attrPath(item: unknown, path: string): unknown {
+  let v: unknown = item;
+  for (const part of path.split('.')) {
+    v = getAttr(v, /^\d+$/.test(part) && Array.isArray(unwrapUnsafe(v)) ? Number(part) : part, path);
+    if (v instanceof Undefined) return v;
+  }
+  return v;
+}
+
+function uniqueList(items: unknown[]): unknown[] {
+  const out: unknown[] = [];
+  for (const x of items) if (!out.some((y) => pyEq(x, y))) out.push(x);
+  return out;
+}
+
+function sortKey(items: unknown[], attribute: unknown, reverse: boolean, caseSensitive: boolean): unknown[] {
+  const key = (x: unknown): unknown => {
+    let v = attribute === undefined || attribute === null ? x : attrPath(x, str(attribute));
+    v = unwrapUnsafe(v);
+    return !caseSensitive && typeof v === 'string' ? v.toLowerCase() : v;
+  };
+  const sorted = [...items].sort((a, b) => pyCompare(key(a), key(b), '<'));
+  return reverse ? sorted.reverse() : sorted;
+}
+
+function combine(dicts: unknown[], recursive: boolean, listMerge: string): Mapping {
+  let out: Mapping = {};
+  for (const d of dicts) {
+    const list = Array.isArray(unwrapUnsafe(d)) ? (unwrapUnsafe(d) as unknown[]) : [d];
+    for (const one of list) out = mergeDicts(out, Object.fromEntries(mappingEntries(one, 'combine')), recursive, listMerge);
+  }
+  return out;
+}
+
+function mergeDicts(a: Mapping, b: Mapping, recursive: boolean, listMerge: string): Mapping {
+  const out: Mapping = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const old = out[k];
+    if (recursive && isMapping(old) && isMapping(v)) out[k] = mergeDicts(old, v, true, listMerge);
+    else if (Array.isArray(old) && Array.isArray(v) && listMerge !== 'replace') {
+      if (listMerge === 'keep') out[k] = old;
+      else if (listMerge === 'append') out[k] = [...old, ...v];
+      else if (listMerge === 'prepend') out[k] = [...v, ...old];
+      else if (listMerge === 'append_rp') out[k] = [...old.filter((x) => !v.some((y) => pyEq(x, y))), ...v];
+      else if (listMerge === 'prepend_rp') out[k] = [...v, ...old.filter((x) => !v.some((y) => pyEq(x, y)))];
+      else throw new JinjaRuntimeError(`combine: unknown list_merge '${listMerge}'`);
+    } else out[k] = v;
+  }
+  return out;
+}
+
+/** Plain JSON-able copy (Unsafe unwrapped, lazy mappings resolved, undefined → null). */
+export function toPlain(v: unknown): unknown {
+  v = unwrapUnsafe(defined(v));
+  if (Array.isArray(v)) return v.map(toPlain);
+  if (isLazyMapping(v)) return Object.fromEntries(v.keys().map((k) => [k, toPlain(v.get(k))]));
+  if (isMapping(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toPlain(x)]));
+  if (v === undefined) return null;
+  return v;
+}
+
+/** Python json.dumps: `", "` and `": "` separators unless indented; non-ASCII kept as is (ensure_ascii=False as Ansible). */
+function pyJson(v: unknown, indent: number | undefined, sortKeys: boolean): string {
+  const plain = toPlain(v);
+  const sorted = sortKeys ? sortDeep(plain) : plain;
+  if (indent !== undefined && indent > 0) return JSON.stringify(sorted, null, indent);
+  return compactJson(sorted);
+}
+
+function compactJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(compactJson).join(', ')}]`;
+  if (isMapping(v)) return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${compactJson(x)}`).join(', ')}}`;
+  return JSON.stringify(v) ?? 'null';
+}
+
+function sortDeep(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortDeep);
+  if (isMapping(v)) {
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, sortDeep(v[k])]),
+    );
+  }
+  return v;
+}
+
+function pyBasename(p: string): string {
+  return p.slice(p.lastIndexOf('/') + 1);
+}
+
+function pyDirname(p: string): string {
+  const i = p.lastIndexOf('/') + 1;
+  let head = p.slice(0, i);
+  if (head && head !== '/'.repeat(head.length)) head = head.replace(/\/+$/, '');
+  return head;
+}
+
+function hashOf(value: unknown, algo: string): string {
+  const map: Record<string, string> = { sha1: 'sha1', md5: 'md5', sha224: 'sha224', sha256: 'sha256', sha384: 'sha384', sha512: 'sha512' };
+  const a = map[algo];
+  if (!a) throw new JinjaRuntimeError(`hash: unsupported algorithm '${algo}' (use one of ${Object.keys(map).join(', ')})`);
+  return createHash(a).update(str(value), 'utf8').digest('hex');
+}
+
+function selectWith(items: unknown[], pos: unknown[], env: FilterEnv, want: boolean, attr?: string): unknown[] {
+  const [testName, ...testArgs] = pos;
+  const pick = (x: unknown): unknown => (attr === undefined ? x : attrPath(x, attr));
+  return items.filter((x) => {
+    const v = pick(x);
+    const ok = testName === undefined ? truthy(v) : env.test(str(testName))(v, testArgs, env);
+    return ok === want;
+  });
+}
+
+function flatten(items: unknown[], levels: number | null, skipNulls: boolean): unknown[] {
+  const out: unknown[] = [];
+  for (const x of items) {
+    const v = unwrapUnsafe(x);
+    if (Array.isArray(v) && (levels === null || levels > 0)) out.push(...flatten(v, levels === null ? null : levels - 1, skipNulls));
+    else if (!(skipNulls && (v === null || v === 'None'))) out.push(v);
+  }
+  return out;
+}
+
+function minMax(value: unknown, kw: Mapping, sign: 1 | -1): unknown {
+  const items = toList(value);
+  if (items.length === 0) return new Undefined('', undefined, `${sign > 0 ? 'max' : 'min'}() of an empty sequence`);
+  const attribute = kw.attribute;
+  const key = (x: unknown): unknown => (attribute === undefined ? x : attrPath(x, str(attribute)));
+  let best = items[0];
+  for (const x of items.slice(1)) if (pyCompare(key(x), key(best), '<') * sign > 0) best = x;
+  return best;
+}
+
+function items2dict(value: unknown, kw: Mapping): Mapping {
+  const kn = str(kw.key_name ?? 'key');
+  const vn = str(kw.value_name ?? 'value');
+  const out: Mapping = {};
+  for (const it of toList(value)) {
+    const k = attrPath(it, kn);
+    out[str(defined(k))] = defined(attrPath(it, vn));
+  }
+  return out;
+}
+
+function versionParts(v: string): (number | string)[] {
+  return v.split(/[.\-+_~]/).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+}
+
+/** LooseVersion-style comparison used by Ansible's `version` test. */
+export function compareVersions(a: string, b: string): number {
+  const pa = versionParts(a);
+  const pb = versionParts(b);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const x = pa[i];
+    const y = pb[i];
+    if (x === undefined) return -1;
+    if (y === undefined) return 1;
+    if (x === y) continue;
+    if (typeof x === 'number' && typeof y === 'number') return x - y;
+    // Numbers sort before strings, as LooseVersion does when comparing mixed parts.
+    if (typeof x === 'number') return 1;
+    if (typeof y === 'number') return -1;
+    return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+function versionTest(value: unknown, pos: unknown[]): boolean {
+  const other = str(defined(pos[0]));
+  const op = str(pos[1] ?? 'eq');
+  const c = compareVersions(str(value), other);
+  switch (op) {
+    case '<':
+    case 'lt':
+      return c < 0;
+    case '<=':
+    case 'le':
+      return c <= 0;
+    case '>':
+    case 'gt':
+      return c > 0;
+    case '>=':
+    case 'ge':
+      return c >= 0;
+    case '==':
+    case '=':
+    case 'eq':
+      return c === 0;
+    case '!=':
+    case '<>':
+    case 'ne':
+      return c !== 0;
+    default:
+      throw new JinjaRuntimeError(`version: invalid operator '${op}'`);
+  }
+}
+
+function resultDict(value: unknown, test: string): Mapping {
+  const v = unwrapUnsafe(value);
+  if (isLazyMapping(v)) return Object.fromEntries(v.keys().map((k) => [k, v.get(k)]));
+  if (!isMapping(v)) throw new JinjaRuntimeError(`the '${test}' test expects a registered task result (a dictionary), got '${typeName(v)}'`);
+  return v;
+}
+
+export const FILTERS: Record<string, FilterFn> = {
+  default: (v, pos, kw) => {
+    const dflt = arg(pos, kw, 0, 'default_value', '');
+    const boolean = truthy(arg(pos, kw, 1, 'boolean', false));
+    if (v instanceof Undefined) return dflt;
+    if (boolean && !truthy(v)) return dflt;
+    return v;
+  },
+  mandatory: (v, pos) => {
+    if (v instanceof Undefined) {
+      throw new UndefinedAccess(new Undefined(v.name, v.missingAttr, pos[0] === undefined ? `mandatory variable '${v.name}' is not defined` : str(pos[0])));
+    }
+    return v;
+  },
+  bool: (v) => toBool(v),
+  int: (v, pos, kw) => toInt(v, toInt(arg(pos, kw, 0, 'default', 0), 0), toInt(arg(pos, kw, 1, 'base', 10), 10)),
+  float: (v, pos, kw) => toFloat(v, toFloat(arg(pos, kw, 0, 'default', 0), 0)),
+  string: (v) => str(v),
+  abs: (v) => Math.abs(Number(unwrapUnsafe(v))),
+  round: (v, pos, kw) => {
+    const prec = toInt(arg(pos, kw, 0, 'precision', 0), 0);
+    const method = str(arg(pos, kw, 1, 'method', 'common'));
+    const f = 10 ** prec;
+    const x = toFloat(v, 0) * f;
+    const r = method === 'ceil' ? Math.ceil(x) : method === 'floor' ? Math.floor(x) : Math.sign(x) * Math.round(Math.abs(x));
+    return r / f;
+  },
+  lower: (v) => str(v).toLowerCase(),
+  upper: (v) => str(v).toUpperCase(),
+  capitalize: (v) => STRING_METHODS.capitalize!(str(v)),
+  title: (v) => STRING_METHODS.title!(str(v)),
+  trim: (v, pos) => pyStrip(str(v), pos[0], true, true),
+  replace: (v, pos) => {
+    const s = str(v);
+    const old = str(pos[0]);
+    const nw = str(pos[1]);
+    const count = pos[2] === undefined ? -1 : toInt(pos[2], -1);
+    if (count < 0) return s.split(old).join(nw);
+    const parts = s.split(old);
+    return parts.slice(0, count + 1).join(nw) + (parts.length > count + 1 ? old + parts.slice(count + 1).join(old) : '');
+  },
+  regex_replace: (v, pos, kw) => regexReplace(v, pos, kw),
+  regex_search: (v, pos, kw) => regexSearch(v, pos, kw),
+  regex_findall: (v, pos, kw) => regexFindall(v, pos, kw),
+  regex_escape: (v) => str(v).replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&'),
+  format: (v, pos) => percentFormat(str(v), pos),
+  join: (v, pos, kw) => {
+    const attribute = arg(pos, kw, 1, 'attribute');
+    const items = toList(v).map((x) => (attribute === undefined ? x : attrPath(x, str(attribute))));
+    return items.map(str).join(str(arg(pos, kw, 0, 'd', '')));
+  },
+  split: (v, pos) => pySplit(str(v), pos[0], pos[1]),
+  splitlines: (v) => splitLines(str(v)),
+  length: (v) => {
+    const x = unwrapUnsafe(defined(v));
+    if (typeof x === 'string' || Array.isArray(x)) return Array.isArray(x) ? x.length : Array.from(x).length;
+    if (isLazyMapping(x)) return x.keys().length;
+    if (isMapping(x)) return Object.keys(x).length;
+    throw new JinjaRuntimeError(`object of type '${typeName(x)}' has no len()`);
+  },
+  first: (v) => {
+    const items = toList(v);
+    return items.length ? items[0] : new Undefined('', undefined, 'first() of an empty sequence');
+  },
+  last: (v) => {
+    const items = toList(v);
+    return items.length ? items[items.length - 1] : new Undefined('', undefined, 'last() of an empty sequence');
+  },
+  min: (v, _pos, kw) => minMax(v, kw, -1),
+  max: (v, _pos, kw) => minMax(v, kw, 1),
+  sum: (v, pos, kw) => {
+    const attribute = arg(pos, kw, 0, 'attribute');
+    let total: unknown = arg(pos, kw, 1, 'start', 0);
+    for (const x of toList(v)) total = pyArith('+', total, attribute === undefined ? x : attrPath(x, str(attribute)));
+    return total;
+  },
+  unique: (v) => uniqueList(toList(v)),
+  union: (v, pos) => uniqueList([...toList(v), ...toList(pos[0])]),
+  difference: (v, pos) => {
+    const other = toList(pos[0]);
+    return uniqueList(toList(v).filter((x) => !other.some((y) => pyEq(x, y))));
+  },
+  intersect: (v, pos) => {
+    const other = toList(pos[0]);
+    return uniqueList(toList(v).filter((x) => other.some((y) => pyEq(x, y))));
+  },
+  symmetric_difference: (v, pos) => {
+    const a = toList(v);
+    const b = toList(pos[0]);
+    return uniqueList([...a.filter((x) => !b.some((y) => pyEq(x, y))), ...b.filter((x) => !a.some((y) => pyEq(x, y)))]);
+  },
+  sort: (v, pos, kw) =>
+    sortKey(toList(v), arg(pos, kw, 2, 'attribute'), truthy(arg(pos, kw, 0, 'reverse', false)), truthy(arg(pos, kw, 1, 'case_sensitive', false))),
+  reverse: (v) => {
+    const x = unwrapUnsafe(defined(v));
+    return typeof x === 'string' ? Array.from(x).reverse().join('') : [...toList(x)].reverse();
+  },
+  flatten: (v, pos, kw) => {
+    const levels = arg(pos, kw, 0, 'levels');
+    return flatten(toList(v), levels === undefined || levels === null ? null : toInt(levels, 0), truthy(kw.skip_nulls ?? true));
+  },
+  zip: (v, pos) => {
+    const lists = [toList(v), ...pos.map((p) => toList(p))];
+    const n = Math.min(...lists.map((l) => l.length));
+    return Array.from({ length: n }, (_, i) => lists.map((l) => l[i]));
+  },
+  product: (v, pos) => {
+    let out: unknown[][] = [[]];
+    for (const l of [toList(v), ...pos.map((p) => toList(p))]) out = out.flatMap((prefix) => l.map((x) => [...prefix, x]));
+    return out;
+  },
+  select: (v, pos, _kw, env) => selectWith(toList(v), pos, env, true),
+  reject: (v, pos, _kw, env) => selectWith(toList(v), pos, env, false),
+  selectattr: (v, pos, _kw, env) => selectWith(toList(v), pos.slice(1), env, true, str(pos[0])),
+  rejectattr: (v, pos, _kw, env) => selectWith(toList(v), pos.slice(1), env, false, str(pos[0])),
+  map: (v, pos, kw, env) => {
+    const items = toList(v);
+    if (kw.attribute !== undefined) {
+      const a = str(kw.attribute);
+      return items.map((x) => {
+        const got = attrPath(x, a);
+        return got instanceof Undefined && Object.hasOwn(kw, 'default') ? kw.default : got;
+      });
+    }
+    if (pos.length === 0) throw new JinjaRuntimeError("map: give a filter name or attribute='…'");
+    const f = env.filter(str(pos[0]));
+    return items.map((x) => f(x, pos.slice(1), kw, env));
+  },
+  extract: (v, pos) => {
+    let out = getAttr(pos[0], v, `extract(${pyRepr(unwrapUnsafe(v))})`);
+    if (pos[1] !== undefined) {
+      const path = Array.isArray(unwrapUnsafe(pos[1])) ? (unwrapUnsafe(pos[1]) as unknown[]) : [pos[1]];
+      for (const k of path) out = getAttr(out, k, `extract(${pyRepr(unwrapUnsafe(v))})`);
+    }
+    return out;
+  },
+  attr: (v, pos) => getAttr(v, pos[0], `attr(${pyRepr(pos[0])})`),
+  list: (v) => [...toList(v)],
+  items: (v) => mappingEntries(v, 'items'),
+  dict2items: (v, pos, kw) => {
+    const kn = str(arg(pos, kw, 0, 'key_name', 'key'));
+    const vn = str(arg(pos, kw, 1, 'value_name', 'value'));
+    return mappingEntries(v, 'dict2items').map(([k, x]) => ({ [kn]: k, [vn]: x }));
+  },
+  items2dict: (v, pos, kw) => items2dict(v, { key_name: arg(pos, kw, 0, 'key_name', 'key'), value_name: arg(pos, kw, 1, 'value_name', 'value') }),
+  dict: (v) => Object.fromEntries(toList(v).map((p) => toList(p) as [string, unknown])),
+  combine: (v, pos, kw) => combine([v, ...pos], truthy(kw.recursive ?? false), str(kw.list_merge ?? 'replace')),
+  dictsort: (v, pos) => {
+    const entries = mappingEntries(v, 'dictsort');
+    const byValue = str(pos[1] ?? 'key') === 'value';
+    return entries.sort((a, b) => pyCompare(byValue ? a[1] : a[0].toLowerCase(), byValue ? b[1] : b[0].toLowerCase(), '<'));
+  },
+  to_json: (v, _pos, kw) => pyJson(v, kw.indent === undefined ? undefined : toInt(kw.indent, 0), truthy(kw.sort_keys ?? false)),
+  tojson: (v, pos) => pyJson(v, pos[0] === undefined ? undefined : toInt(pos[0], 0), true),
+  to_nice_json: (v, pos, kw) => pyJson(v, toInt(arg(pos, kw, 0, 'indent', 4), 4), truthy(kw.sort_keys ?? true)),
+  from_json: (v) => {
+    try {
+      return JSON.parse(str(v)) as unknown;
+    } catch (e) {
+      throw new JinjaRuntimeError(`from_json: ${(e as Error).message}`);
+    }
+  },
+  to_yaml: (v, _pos, kw) => stringifyYaml(toPlain(v), { indent: toInt(kw.indent ?? 2, 2), lineWidth: 0 }),
+  to_nice_yaml: (v, pos, kw) => stringifyYaml(toPlain(v), { indent: toInt(arg(pos, kw, 0, 'indent', 4), 4), lineWidth: 0 }),
+  from_yaml: (v) => {
+    try {
+      return (parseYaml(str(v)) as unknown) ?? null;
+    } catch (e) {
+      throw new JinjaRuntimeError(`from_yaml: ${(e as Error).message}`);
+    }
+  },
+  from_yaml_all: (v) => parseAllDocuments(str(v)).map((d) => d.toJS() as unknown),
+  b64encode: (v) => Buffer.from(str(v), 'utf8').toString('base64'),
+  b64decode: (v) => Buffer.from(str(v), 'base64').toString('utf8'),
+  basename: (v) => pyBasename(str(v)),
+  dirname: (v) => pyDirname(str(v)),
+  splitext: (v) => {
+    const s = str(v);
+    const base = pyBasename(s);
+    const dot = base.lastIndexOf('.');
+    if (dot <= 0 || /^\.+$/.test(base.slice(0, dot + 1))) return [s, ''];
+    const cut = s.length - (base.length - dot);
+    return [s.slice(0, cut), s.slice(cut)];
+  },
+  path_join: (v) => {
+    const parts = Array.isArray(unwrapUnsafe(v)) ? toList(v).map(str) : [str(v)];
+    return parts.reduce((acc, p) => (p.startsWith('/') || acc === '' ? p : acc.endsWith('/') ? acc + p : `${acc}/${p}`), '');
+  },
+  quote: (v) => shellQuote(str(v)),
+  ternary: (v, pos) => {
+    const x = unwrapUnsafe(defined(v));
+    if (x === null && pos.length > 2) return pos[2];
+    return truthy(x) ? pos[0] : pos[1];
+  },
+  hash: (v, pos) => hashOf(v, str(pos[0] ?? 'sha1')),
+  checksum: (v) => hashOf(v, 'sha1'),
+  sha1: (v) => hashOf(v, 'sha1'),
+  md5: (v) => hashOf(v, 'md5'),
+  indent: (v, pos, kw) => {
+    const width = arg(pos, kw, 0, 'width', 4);
+    const pad = typeof width === 'string' ? width : ' '.repeat(toInt(width, 4));
+    const first = truthy(arg(pos, kw, 1, 'first', false));
+    const blank = truthy(arg(pos, kw, 2, 'blank', false));
+    return str(v)
+      .split('\n')
+      .map((l, i) => ((i > 0 || first) && (blank || l.trim() !== '') ? pad + l : l))
+      .join('\n');
+  },
+  type_debug: (v) => {
+    const t = typeName(unwrapUnsafe(v));
+    return t === 'str' ? 'str' : t;
+  },
+  safe: (v) => v,
+  e: (v) => str(v),
+  escape: (v) => str(v).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&#34;').replace(/'/g, '&#39;'),
+  random: () => {
+    throw new JinjaRuntimeError('the random filter is not supported: vncplay runs must be reproducible');
+  },
+};
+FILTERS.d = FILTERS.default!;
+FILTERS.count = FILTERS.length!;
+
+function cmpTest(op: string): TestFn {
+  return (v, pos) => {
+    const other = pos[0];
+    switch (op) {
+      case '==':
+        return pyEq(v, other);
+      case '!=':
+        return !pyEq(v, other);
+      case '<':
+        return pyCompare(v, other, op) < 0;
+      case '<=':
+        return pyCompare(v, other, op) <= 0;
+      case '>':
+        return pyCompare(v, other, op) > 0;
+      default:
+        return pyCompare(v, other, op) >= 0;
+    }
+  };
+}
+
+function isTaskFailed(value: unknown): boolean {
+  const r = resultDict(value, 'failed');
+  return truthy(r.failed ?? false);
+}
+
+export const TESTS: Record<string, TestFn> = {
+  defined: (v) => !(v instanceof Undefined),
+  undefined: (v) => v instanceof Undefined,
+  none: (v) => unwrapUnsafe(v) === null || unwrapUnsafe(v) === undefined,
+  string: (v) => typeof unwrapUnsafe(v) === 'string',
+  number: (v) => typeof unwrapUnsafe(v) === 'number',
+  integer: (v) => Number.isInteger(unwrapUnsafe(v)),
+  float: (v) => typeof unwrapUnsafe(v) === 'number' && !Number.isInteger(unwrapUnsafe(v)),
+  boolean: (v) => typeof unwrapUnsafe(v) === 'boolean',
+  mapping: (v) => isMapping(unwrapUnsafe(v)),
+  iterable: (v) => {
+    const x = unwrapUnsafe(v);
+    return typeof x === 'string' || Array.isArray(x) || isMapping(x);
+  },
+  sequence: (v) => {
+    const x = unwrapUnsafe(v);
+    return typeof x === 'string' || Array.isArray(x) || isMapping(x);
+  },
+  callable: (v) => typeof unwrapUnsafe(v) === 'function',
+  sameas: (v, pos) => unwrapUnsafe(v) === unwrapUnsafe(pos[0]),
+  eq: cmpTest('=='),
+  equalto: cmpTest('=='),
+  '==': cmpTest('=='),
+  ne: cmpTest('!='),
+  '!=': cmpTest('!='),
+  lt: cmpTest('<'),
+  lessthan: cmpTest('<'),
+  '<': cmpTest('<'),
+  le: cmpTest('<='),
+  '<=': cmpTest('<='),
+  gt: cmpTest('>'),
+  greaterthan: cmpTest('>'),
+  '>': cmpTest('>'),
+  ge: cmpTest('>='),
+  '>=': cmpTest('>='),
+  in: (v, pos) => pyContains(pos[0], v),
+  contains: (v, pos) => pyContains(v, pos[0]),
+  odd: (v) => Number(unwrapUnsafe(v)) % 2 !== 0,
+  even: (v) => Number(unwrapUnsafe(v)) % 2 === 0,
+  divisibleby: (v, pos) => Number(unwrapUnsafe(v)) % Number(unwrapUnsafe(pos[0])) === 0,
+  lower: (v) => str(v) === str(v).toLowerCase(),
+  upper: (v) => str(v) === str(v).toUpperCase(),
+  truthy: (v) => truthy(v),
+  falsy: (v) => !truthy(v),
+  true: (v) => unwrapUnsafe(v) === true,
+  false: (v) => unwrapUnsafe(v) === false,
+  match: (v, pos, _env) => {
+    const re = pyRegex(pos[0], { ignorecase: pos[1], multiline: pos[2] });
+    const m = re.exec(str(v));
+    return m !== null && m.index === 0;
+  },
+  search: (v, pos) => pyRegex(pos[0], { ignorecase: pos[1], multiline: pos[2] }).test(str(v)),
+  regex: (v, pos) => {
+    const { pos: p, kw } = splitArgs(pos);
+    const re = pyRegex(p[0], { ignorecase: kw.ignorecase ?? p[1], multiline: kw.multiline ?? p[2] });
+    const m = re.exec(str(v));
+    return str(kw.match_type ?? p[3] ?? 'search') === 'match' ? m !== null && m.index === 0 : m !== null;
+  },
+  version: (v, pos) => versionTest(v, pos),
+  version_compare: (v, pos) => versionTest(v, pos),
+  failed: (v) => isTaskFailed(v),
+  failure: (v) => isTaskFailed(v),
+  success: (v) => !isTaskFailed(v),
+  succeeded: (v) => !isTaskFailed(v),
+  changed: (v) => truthy(resultDict(v, 'changed').changed ?? false),
+  change: (v) => truthy(resultDict(v, 'changed').changed ?? false),
+  skipped: (v) => truthy(resultDict(v, 'skipped').skipped ?? false),
+  skip: (v) => truthy(resultDict(v, 'skipped').skipped ?? false),
+  finished: (v) => truthy(resultDict(v, 'finished').finished ?? true),
+  subset: (v, pos) => toList(v).every((x) => toList(pos[0]).some((y) => pyEq(x, y))),
+  superset: (v, pos) => toList(pos[0]).every((x) => toList(v).some((y) => pyEq(x, y))),
+  any: (v) => toList(v).some(truthy),
+  all: (v) => toList(v).every(truthy),
+};

@@ -1,0 +1,1013 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import nunjucks from 'nunjucks';
+import { TemplateError, formatExcerpt, nearest, type SourcePos } from '../errors.js';
+import {
+  FILTERS,
+  JinjaRuntimeError,
+  TESTS,
+  UNDEFINED_SAFE_FILTERS,
+  UNDEFINED_SAFE_TESTS,
+  Undefined,
+  UndefinedAccess,
+  Unsafe,
+  getAttr,
+  isMapping,
+  pyArith,
+  pyCompare,
+  pyContains,
+  pyEq,
+  pyStr,
+  splitArgs,
+  toList,
+  truthy,
+  unwrapUnsafe,
+  type FilterEnv,
+  type FilterFn,
+  type Mapping,
+  type TestFn,
+} from './filters.js';
+
+export { Unsafe, Undefined, markUnsafe, isUnsafe, unwrapUnsafe } from './filters.js';
+// The runner and modules import conditionals from here; the implementation lives in conditional.ts.
+export { evaluateCondition } from './conditional.js';
+
+/*
+ * Jinja2-compatible rendering on top of nunjucks' lexer and parser.
+ *
+ * nunjucks parses Jinja syntax well but compiles it to JavaScript operators (`[] ` is truthy, `'1' == 1`,
+ * lists add as strings, a missing variable is silently empty). We keep its parser and code generator and
+ * override the node compilers whose semantics differ, so every operator, lookup, filter and test call goes
+ * through the Python-like helpers in filters.ts. The compiled code runs with our own runtime object; the
+ * global nunjucks runtime is never patched, so another nunjucks user in the process is unaffected.
+ */
+
+// ───────────────────────────── nunjucks internals we build on (untyped in @types/nunjucks) ─────────────────────
+
+interface NjNode {
+  typename: string;
+  lineno: number;
+  colno: number;
+  children: NjNode[];
+  value?: unknown;
+  [field: string]: unknown;
+}
+interface NjFrame {
+  lookup(name: string): unknown;
+  set(name: string, value: unknown, resolveUp?: boolean): void;
+}
+interface NjCompilerBase {
+  codebuf: string[];
+  _emit(code: string): void;
+  _emitLine(code: string): void;
+  compile(node: NjNode, frame: NjFrame): void;
+  _compileExpression(node: NjNode, frame: NjFrame): void;
+  _compileAggregate(node: NjNode, frame: NjFrame, start?: string, end?: string): void;
+  _withScopedSyntax(f: () => void): void;
+  _getNodeName(node: NjNode): string;
+  fail(msg: string, lineno?: number, colno?: number): never;
+  getCode(): string;
+}
+interface NjParserBase {
+  tokens: unknown;
+  peeked: unknown;
+  extensions: unknown[];
+  parseAsRoot(): NjNode;
+  peekToken(): NjToken | null;
+  nextToken(): NjToken | null;
+  parseSignature(): NjNode;
+  parseAggregate(): NjNode;
+  fail(msg: string, lineno?: number, colno?: number): never;
+}
+interface NjToken {
+  type: string;
+  value: string;
+  lineno: number;
+  colno: number;
+}
+interface NjNodeClass {
+  new (lineno: number, colno: number, ...fields: unknown[]): NjNode;
+}
+interface NjInternals {
+  compiler: { Compiler: new (name?: string, throwOnUndefined?: boolean) => NjCompilerBase };
+  parser: { Parser: new (tokens: unknown) => NjParserBase };
+  lexer: { lex(src: string, opts: Record<string, unknown>): unknown; TOKEN_INT: string; TOKEN_SYMBOL: string; TOKEN_OPERATOR: string; TOKEN_LEFT_PAREN: string; TOKEN_LEFT_BRACKET: string };
+  nodes: Record<string, NjNodeClass>;
+  runtime: Record<string, unknown> & { Frame: new () => NjFrame };
+  lib: { TemplateError: new (msg: string, lineno?: number, colno?: number) => Error };
+}
+
+const nj = nunjucks as unknown as NjInternals;
+const { nodes: njNodes, lexer: njLexer } = nj;
+const CompilerBase = nj.compiler.Compiler;
+const ParserBase = nj.parser.Parser;
+
+// ───────────────────────────── public surface ─────────────────────────────
+
+/**
+ * Ansible's `omit`: a module argument whose value renders to this string is dropped (render() removes such keys
+ * and list items). A string, so it survives filters like `default(omit)`.
+ */
+export const OMIT = '__omit_place_holder__vncplay_5f1c2e';
+
+/** How a template is rendered: lexer options as Ansible's Templar sets them (trim_blocks on). */
+export interface TemplateOptions {
+  trimBlocks?: boolean;
+  lstripBlocks?: boolean;
+}
+
+/** True when a string would be treated as a template (`{{`, `{%` or `{#`). */
+export function isTemplateString(s: string): boolean {
+  return s.includes('{{') || s.includes('{%') || s.includes('{#');
+}
+
+/** True when any string inside `value` (deep, outside Unsafe) is a template. Cached for objects. */
+export function containsTemplate(value: unknown): boolean {
+  if (typeof value === 'string') return isTemplateString(value);
+  if (typeof value !== 'object' || value === null || value instanceof Unsafe) return false;
+  const cached = templateScan.get(value);
+  if (cached !== undefined) return cached;
+  let found = false;
+  if (Array.isArray(value)) found = value.some(containsTemplate);
+  else if (isPlainObject(value)) found = Object.values(value).some(containsTemplate);
+  templateScan.set(value, found);
+  return found;
+}
+const templateScan = new WeakMap<object, boolean>();
+
+/**
+ * Render every string inside `value` (deep through plain objects and arrays) with Ansible semantics.
+ * A string that is exactly one `{{ expr }}` yields the expression's native value (list, dict, number, bool);
+ * any other template yields a string; strings without template markers are returned untouched. Unsafe values
+ * are unwrapped and never rendered. Object keys and list items that render to `omit` are dropped.
+ * Throws TemplateError (codes E_TEMPLATE_UNDEFINED, E_TEMPLATE_SYNTAX, E_TEMPLATE_CYCLE, E_TEMPLATE_FILTER,
+ * E_TEMPLATE_LOOKUP, E_TEMPLATE_RUNTIME) positioned at `where`.
+ */
+export function render(value: unknown, vars: Record<string, unknown>, where?: SourcePos): unknown {
+  if (typeof value === 'string' && !isTemplateString(value)) return value;
+  const state = newState(vars, where);
+  return withErrors(state, value, () => renderDeep(value, state, true));
+}
+
+/** Render a template (a `template:` file or ctx.render) to text; never native. */
+export function renderText(
+  source: string,
+  vars: Record<string, unknown>,
+  where?: SourcePos,
+  opts: TemplateOptions = {},
+): string {
+  if (!isTemplateString(source)) return source;
+  const state = newState(vars, where);
+  return withErrors(state, source, () => {
+    const compiled = compile(source, 'text', opts);
+    return compiled.kind === 'text' ? runText(compiled, state) : pyStr(checkDefined(runExpr(compiled, state)));
+  });
+}
+
+/**
+ * Evaluate a bare Jinja expression (`result.rc != 0`, `x is defined`) and return its native value.
+ * Used by conditionals and by `loop:`-style values written without braces.
+ */
+export function evaluateExpression(expr: string, vars: Record<string, unknown>, where?: SourcePos): unknown {
+  const state = newState(vars, where);
+  return withErrors(state, expr, () => checkDefined(runExpr(compileExpression(expr), state)));
+}
+
+/** Evaluate a bare expression for its Python truth value (Undefined raises). */
+export function evaluateTruth(expr: string, vars: Record<string, unknown>, where?: SourcePos): boolean {
+  const state = newState(vars, where);
+  return withErrors(state, expr, () => truthy(runExpr(compileExpression(expr), state)));
+}
+
+/**
+ * The value of one variable of `vars`, rendered lazily as a template reference to it would see it
+ * (Unsafe unwrapped, `{{ }}` inside resolved). A missing variable raises E_TEMPLATE_UNDEFINED.
+ */
+export function resolveVariable(vars: Record<string, unknown>, name: string, where?: SourcePos): unknown {
+  const state = newState(vars, where);
+  return withErrors(state, name, () => {
+    const v = resolveVar(state, name);
+    return checkDefined(v === NOT_FOUND ? new Undefined(name) : v);
+  });
+}
+
+/** Throw the positioned syntax error of a template without rendering it (for load-time validation). */
+export function checkTemplateSyntax(value: unknown, where?: SourcePos): void {
+  if (typeof value === 'string') {
+    if (!isTemplateString(value)) return;
+    const state = newState({}, where);
+    withErrors(state, value, () => compile(value, 'value', {}));
+  } else if (Array.isArray(value)) value.forEach((v) => checkTemplateSyntax(v, where));
+  else if (isPlainObject(value)) Object.values(value).forEach((v) => checkTemplateSyntax(v, where));
+}
+
+/** Number of compiled templates held (for tests and metrics). */
+export function templateCacheSize(): number {
+  return cache.size;
+}
+
+// ───────────────────────────── render state and variable resolution ─────────────────────────────
+
+interface RenderState {
+  vars: Record<string, unknown>;
+  where: SourcePos | undefined;
+  /** Variables being resolved right now, outermost first, for the cycle check. */
+  resolving: string[];
+  /** Each variable is rendered at most once per top-level call. */
+  memo: Map<string, unknown>;
+}
+
+function newState(vars: Record<string, unknown>, where: SourcePos | undefined): RenderState {
+  return { vars, where, resolving: [], memo: new Map() };
+}
+
+/** Thrown when variables reference each other in a loop. */
+class CycleError extends Error {
+  constructor(readonly chain: string[]) {
+    super(`recursive loop in variable definitions: ${chain.join(' -> ')}`);
+  }
+}
+
+/** An Undefined met while resolving another variable: `a: "{{ b }}"`, b missing → lookup of a is Undefined. */
+class NestedUndefined extends Undefined {
+  constructor(
+    readonly inner: Undefined,
+    readonly via: string[],
+  ) {
+    super(inner.name, inner.missingAttr, inner.customMessage);
+  }
+  override describe(): string {
+    return `${this.inner.describe()} (while resolving ${this.via.map((v) => `'${v}'`).join(' -> ')})`;
+  }
+}
+
+const NOT_FOUND: unique symbol = Symbol('not found');
+
+function hasVar(vars: Record<string, unknown>, name: string): boolean {
+  if (Object.hasOwn(vars, name)) return true;
+  // Scopes may be layered with prototypes (Object.create); never expose Object.prototype members as variables.
+  return name in vars && !(name in Object.prototype);
+}
+
+/**
+ * Resolve a variable lazily: its raw value is rendered (deep) in the same scope on first use, as Ansible does,
+ * so `a: "{{ b }}-x"` sees b from any layer. Unsafe values are returned as they are.
+ */
+function resolveVar(state: RenderState, name: string): unknown {
+  if (state.memo.has(name)) return state.memo.get(name);
+  if (!hasVar(state.vars, name)) return NOT_FOUND;
+  const at = state.resolving.indexOf(name);
+  if (at >= 0) throw new CycleError([...state.resolving.slice(at), name]);
+  const raw = state.vars[name];
+  let value: unknown;
+  if (raw instanceof Unsafe) value = raw.value;
+  else if (containsTemplate(raw)) {
+    state.resolving.push(name);
+    try {
+      value = renderDeep(raw, state, false);
+    } catch (e) {
+      if (!(e instanceof UndefinedAccess)) throw e;
+      // Keep it lazy: `a | default(1)` must still work when a's definition uses something undefined.
+      value = new NestedUndefined(e.undef, [...state.resolving]);
+    } finally {
+      state.resolving.pop();
+    }
+  } else value = raw;
+  if (value === undefined) value = null;
+  state.memo.set(name, value);
+  return value;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function renderDeep(value: unknown, state: RenderState, dropOmit: boolean): unknown {
+  if (typeof value === 'string') return isTemplateString(value) ? renderOne(value, state) : value;
+  if (value instanceof Unsafe) return value.value;
+  if (Array.isArray(value)) {
+    if (!containsTemplate(value)) return value;
+    const out: unknown[] = [];
+    for (const item of value) {
+      const r = renderDeep(item, state, dropOmit);
+      if (!(dropOmit && r === OMIT)) out.push(r);
+    }
+    return out;
+  }
+  if (isPlainObject(value)) {
+    if (!containsTemplate(value)) return value;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const r = renderDeep(v, state, dropOmit);
+      if (!(dropOmit && r === OMIT)) out[k] = r;
+    }
+    return out;
+  }
+  return value;
+}
+
+function renderOne(source: string, state: RenderState): unknown {
+  const compiled = compile(source, 'value', {});
+  if (compiled.kind === 'text') return runText(compiled, state);
+  return checkDefined(runExpr(compiled, state));
+}
+
+function checkDefined(v: unknown): unknown {
+  if (v instanceof Undefined) throw new UndefinedAccess(v);
+  if (v instanceof Unsafe) return v.value;
+  return v === undefined ? null : v;
+}
+
+// ───────────────────────────── the context compiled code sees ─────────────────────────────
+
+/** `context` in compiled code: variable lookup, top-level `{% set %}`, and the state globals need. */
+class RenderContext {
+  private readonly locals = new Map<string, unknown>();
+  /** nunjucks reads `context.ctx` for includes; we support none, but keep the field. */
+  readonly ctx: Record<string, unknown>;
+  constructor(readonly state: RenderState) {
+    this.ctx = state.vars;
+  }
+  setVariable(name: string, value: unknown): void {
+    this.locals.set(name, value);
+  }
+  addExport(): void {}
+  lookup(name: string): unknown {
+    return this.resolve(name);
+  }
+  resolve(name: string): unknown {
+    if (this.locals.has(name)) return this.locals.get(name);
+    const v = resolveVar(this.state, name);
+    if (v !== NOT_FOUND) return v;
+    const g = GLOBALS[name];
+    if (g) return g;
+    return new Undefined(name);
+  }
+  getVariables(): Record<string, unknown> {
+    return this.state.vars;
+  }
+}
+
+// ───────────────────────────── globals: lookup/query, range, dict ─────────────────────────────
+
+type GlobalFn = (this: RenderContext, ...args: unknown[]) => unknown;
+
+const LOOKUPS: Record<string, (ctx: RenderContext, terms: unknown[], kw: Mapping) => unknown[]> = {
+  env: (_ctx, terms, kw) => terms.map((t) => process.env[pyStr(t)] ?? (kw.default === undefined ? '' : kw.default)),
+  file: (ctx, terms, kw) => terms.map((t) => readLookupFile(ctx, pyStr(t), kw)),
+  vars: (ctx, terms, kw) =>
+    terms.map((t) => {
+      const v = ctx.resolve(pyStr(t));
+      if (v instanceof Undefined && kw.default !== undefined) return kw.default;
+      if (v instanceof Undefined) throw new UndefinedAccess(v);
+      return v;
+    }),
+  items: (_ctx, terms) => terms.flatMap((t) => (Array.isArray(unwrapUnsafe(t)) ? toList(t) : [t])),
+  list: (_ctx, terms) => terms,
+  pipe: () => {
+    throw new LookupError(
+      "lookup('pipe') is refused: vncplay does not run controller commands from templates",
+      "run the command in a task with 'delegate_to: localhost' and 'register:' its output",
+    );
+  },
+};
+
+class LookupError extends Error {
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}
+
+/** lookup('file'): relative paths are searched in the role's files/, the playbook's files/ and folder, then cwd. */
+function readLookupFile(ctx: RenderContext, rel: string, kw: Mapping): string {
+  const dirs: string[] = [];
+  const rolePath = ctx.resolve('role_path');
+  const playbookDir = ctx.resolve('playbook_dir');
+  if (typeof rolePath === 'string') dirs.push(path.join(rolePath, 'files'), rolePath);
+  if (typeof playbookDir === 'string') dirs.push(path.join(playbookDir, 'files'), playbookDir);
+  dirs.push(process.cwd());
+  const candidates = path.isAbsolute(rel) ? [rel] : dirs.map((d) => path.join(d, rel));
+  for (const c of candidates) {
+    if (existsSync(c)) {
+      const text = readFileSync(c, 'utf8');
+      // Ansible's file lookup strips trailing whitespace unless rstrip=False.
+      return kw.rstrip === false ? text : text.replace(/\s+$/, '');
+    }
+  }
+  throw new LookupError(`lookup('file'): could not find '${rel}'`, `searched: ${candidates.join(', ')}`);
+}
+
+function runLookup(ctx: RenderContext, args: unknown[], wantList: boolean): unknown {
+  const { pos, kw } = splitArgs(args);
+  const name = pyStr(pos[0]);
+  const impl = LOOKUPS[name];
+  if (!impl) {
+    const near = nearest(name, Object.keys(LOOKUPS));
+    throw new LookupError(
+      `unsupported lookup plugin '${name}'`,
+      near ? `did you mean '${near}'?` : `supported lookups: ${Object.keys(LOOKUPS).join(', ')}`,
+    );
+  }
+  const values = impl(ctx, pos.slice(1), kw);
+  if (wantList || truthy(kw.wantlist ?? false)) return values;
+  // lookup() joins several results with commas, as Ansible does.
+  return values.length === 1 ? values[0] : values.map(pyStr).join(',');
+}
+
+const GLOBALS: Record<string, GlobalFn> = {
+  lookup(...args) {
+    return runLookup(this, args, false);
+  },
+  query(...args) {
+    return runLookup(this, args, true);
+  },
+  q(...args) {
+    return runLookup(this, args, true);
+  },
+  range(...args) {
+    const n = args.map((a) => Number(unwrapUnsafe(a)));
+    const [start, stop, step] = n.length === 1 ? [0, n[0]!, 1] : [n[0]!, n[1]!, n[2] ?? 1];
+    if (step === 0) throw new JinjaRuntimeError('range() arg 3 must not be zero');
+    const out: number[] = [];
+    for (let i = start; step > 0 ? i < stop : i > stop; i += step) {
+      out.push(i);
+      if (out.length > 100000) throw new JinjaRuntimeError('range() too large (over 100000 items)');
+    }
+    return out;
+  },
+  dict(...args) {
+    const { pos, kw } = splitArgs(args);
+    const out: Mapping = {};
+    for (const p of pos) Object.assign(out, isMapping(unwrapUnsafe(p)) ? unwrapUnsafe(p) : Object.fromEntries(toList(p) as [string, unknown][]));
+    return Object.assign(out, kw);
+  },
+};
+
+// ───────────────────────────── runtime for compiled code ─────────────────────────────
+
+const filterEnv: FilterEnv = {
+  test: (name) => wrapTest(name),
+  filter: (name) => wrapFilter(name),
+};
+
+function unknownName(kind: 'filter' | 'test', name: string, table: Record<string, unknown>): JinjaRuntimeError {
+  const near = nearest(name, Object.keys(table));
+  const err = new JinjaRuntimeError(`no ${kind} named '${name}'${near ? ` (did you mean '${near}'?)` : ''}`);
+  (err as JinjaRuntimeError & { code?: string }).code = 'E_TEMPLATE_FILTER';
+  return err;
+}
+
+function wrapFilter(name: string): FilterFn {
+  const f = FILTERS[name];
+  if (!f) throw unknownName('filter', name, FILTERS);
+  return f;
+}
+
+function wrapTest(name: string): TestFn {
+  const t = TESTS[name];
+  if (!t) throw unknownName('test', name, TESTS);
+  if (UNDEFINED_SAFE_TESTS.has(name)) return t;
+  return (v, pos, env) => {
+    if (v instanceof Undefined) throw new UndefinedAccess(v);
+    return t(v, pos, env);
+  };
+}
+
+function callFilter(name: string, value: unknown, ...rest: unknown[]): unknown {
+  const f = wrapFilter(name);
+  const { pos, kw } = splitArgs(rest);
+  if (!UNDEFINED_SAFE_FILTERS.has(name)) {
+    if (value instanceof Undefined) throw new UndefinedAccess(value);
+  }
+  for (const a of pos) if (a instanceof Undefined) throw new UndefinedAccess(a);
+  for (const a of Object.values(kw)) if (a instanceof Undefined) throw new UndefinedAccess(a);
+  return f(value, pos, kw, filterEnv);
+}
+
+function callTest(name: string, value: unknown, args: unknown[]): boolean {
+  const t = wrapTest(name);
+  for (const a of args) if (a instanceof Undefined) throw new UndefinedAccess(a);
+  return t(value, args, filterEnv);
+}
+
+function compareOp(op: string, a: unknown, b: unknown): boolean {
+  switch (op) {
+    case '==':
+    case '===':
+      return pyEq(a, b);
+    case '!=':
+    case '!==':
+      return !pyEq(a, b);
+    case '<':
+      return pyCompare(a, b, op) < 0;
+    case '<=':
+      return pyCompare(a, b, op) <= 0;
+    case '>':
+      return pyCompare(a, b, op) > 0;
+    case '>=':
+      return pyCompare(a, b, op) >= 0;
+    default:
+      throw new JinjaRuntimeError(`unknown comparison '${op}'`);
+  }
+}
+
+/** Iterating in `{% for %}`: lists as they are, dicts over their keys, strings over characters. */
+function iterate(v: unknown): unknown {
+  if (v instanceof Undefined) throw new UndefinedAccess(v);
+  v = unwrapUnsafe(v);
+  if (v === null || v === undefined || v === false) return v;
+  return toList(v, 'for-loop value');
+}
+
+function callValue(fn: unknown, name: string, context: RenderContext, args: unknown[]): unknown {
+  if (fn instanceof Undefined) {
+    throw new UndefinedAccess(fn.missingAttr ? fn : new Undefined(fn.name, undefined, `'${name}' is undefined or not callable`));
+  }
+  if (typeof fn !== 'function') throw new JinjaRuntimeError(`'${name}' is not callable`);
+  return (fn as (...a: unknown[]) => unknown).apply(context, args);
+}
+
+const jinjaRuntime: Record<string, unknown> = {
+  ...nj.runtime,
+  lookupVar(context: RenderContext, frame: NjFrame, name: string): unknown {
+    const v = frame.lookup(name);
+    return v !== undefined ? v : context.resolve(name);
+  },
+  member: getAttr,
+  callWrap: callValue,
+  filter: callFilter,
+  test: callTest,
+  truthy,
+  and: (a: unknown, b: () => unknown): unknown => (truthy(a) ? b() : a),
+  or: (a: unknown, b: () => unknown): unknown => (truthy(a) ? a : b()),
+  compare: compareOp,
+  contains: pyContains,
+  arith: pyArith,
+  concat: (a: unknown, b: unknown): string => pyStr(a) + pyStr(b),
+  neg: (a: unknown): number => -Number(unwrapUnsafe(checkDefined(a))),
+  pos: (a: unknown): number => Number(unwrapUnsafe(checkDefined(a))),
+  out: (v: unknown): string => pyStr(v),
+  fromIterator: iterate,
+  handleError: (e: unknown): unknown => e,
+};
+
+const jinjaEnv = {
+  opts: { autoescape: false },
+  getFilter: (name: string): never => {
+    throw new JinjaRuntimeError(`internal: direct filter call '${name}'`);
+  },
+  getTest: (name: string): never => {
+    throw new JinjaRuntimeError(`internal: direct test call '${name}'`);
+  },
+};
+
+// ───────────────────────────── the parser and compiler overrides ─────────────────────────────
+
+const LITERAL_SYMBOLS: Record<string, string> = { True: 'true', False: 'false', None: 'null' };
+const UNSUPPORTED_TAGS = ['Include', 'Extends', 'Import', 'FromImport', 'Block', 'Super', 'CallExtension', 'CallExtensionAsync'];
+
+class JinjaParser extends (ParserBase as unknown as new (tokens: unknown) => NjParserBase) {
+  /** Jinja allows `item.0` (index by number after a dot); nunjucks does not. Slices `x[1:]` are added too. */
+  parsePostfix(node: NjNode): NjNode {
+    let tok = this.peekToken();
+    while (tok) {
+      if (tok.type === njLexer.TOKEN_LEFT_PAREN) {
+        node = new njNodes.FunCall!(tok.lineno, tok.colno, node, this.parseSignature());
+      } else if (tok.type === njLexer.TOKEN_LEFT_BRACKET) {
+        const lookup = this.parseSubscript();
+        node = new njNodes.LookupVal!(tok.lineno, tok.colno, node, lookup);
+      } else if (tok.type === njLexer.TOKEN_OPERATOR && tok.value === '.') {
+        this.nextToken();
+        const val = this.nextToken();
+        if (!val) this.fail('expected a name after "."');
+        let key: NjNode;
+        if (val.type === njLexer.TOKEN_SYMBOL) key = new njNodes.Literal!(val.lineno, val.colno, val.value);
+        else if (val.type === njLexer.TOKEN_INT) key = new njNodes.Literal!(val.lineno, val.colno, parseInt(val.value, 10));
+        else this.fail(`expected a name after ".", got ${val.value}`, val.lineno, val.colno);
+        node = new njNodes.LookupVal!(tok.lineno, tok.colno, node, key);
+      } else break;
+      tok = this.peekToken();
+    }
+    return node;
+  }
+
+  /** `[expr]` or a slice `[a:b:c]` (any part may be empty); a slice becomes an Array node of three parts. */
+  parseSubscript(): NjNode {
+    const open = this.nextToken()!;
+    const parts: (NjNode | null)[] = [null];
+    const self = this as unknown as { skip(t: string): boolean; parseExpression(): NjNode };
+    for (;;) {
+      if (self.skip('right-bracket')) break;
+      if (self.skip('colon')) {
+        parts.push(null);
+        if (parts.length > 3) this.fail('too many ":" in slice', open.lineno, open.colno);
+        continue;
+      }
+      if (parts[parts.length - 1] !== null) this.fail('expected "]" or ":" in subscript', open.lineno, open.colno);
+      parts[parts.length - 1] = self.parseExpression();
+    }
+    if (parts.length === 1) {
+      if (!parts[0]) this.fail('empty subscript []', open.lineno, open.colno);
+      return parts[0]!;
+    }
+    const lit = (n: NjNode | null | undefined): NjNode => n ?? new njNodes.Literal!(open.lineno, open.colno, null);
+    return new njNodes.Array!(open.lineno, open.colno, [lit(parts[0]), lit(parts[1]), lit(parts[2])]);
+  }
+}
+
+function nodeName(c: NjCompilerBase, node: NjNode): string {
+  try {
+    return c._getNodeName(node).replace(/\["([^"]*)"\]/g, '.$1');
+  } catch {
+    return '--expression--';
+  }
+}
+
+class JinjaCompiler extends CompilerBase {
+  compileSymbol(node: NjNode, frame: NjFrame): void {
+    const name = String(node.value);
+    const local = frame.lookup(name);
+    if (local) this._emit(String(local));
+    else if (LITERAL_SYMBOLS[name]) this._emit(LITERAL_SYMBOLS[name]);
+    else this._emit(`runtime.lookupVar(context, frame, ${JSON.stringify(name)})`);
+  }
+
+  compileLookupVal(node: NjNode, frame: NjFrame): void {
+    this._emit('runtime.member((');
+    this._compileExpression(node.target as NjNode, frame);
+    this._emit('),');
+    this._compileExpression(node.val as NjNode, frame);
+    this._emit(`, ${JSON.stringify(nodeName(this, node.target as NjNode))})`);
+  }
+
+  compileFilter(node: NjNode, frame: NjFrame): void {
+    const name = String((node.name as NjNode).value);
+    if (!FILTERS[name]) {
+      const near = nearest(name, Object.keys(FILTERS));
+      this.fail(`no filter named '${name}'${near ? ` (did you mean '${near}'?)` : ''}`, node.lineno, node.colno);
+    }
+    this._emit(`runtime.filter(${JSON.stringify(name)}, `);
+    this._compileAggregate(node.args as NjNode, frame);
+    this._emit(')');
+  }
+
+  compileIs(node: NjNode, frame: NjFrame): void {
+    const right = node.right as NjNode;
+    const callee = right.name as NjNode | undefined;
+    const raw = callee ? callee.value : right.value;
+    const name = raw === null ? 'none' : String(raw);
+    if (!TESTS[name]) {
+      const near = nearest(name, Object.keys(TESTS));
+      this.fail(`no test named '${name}'${near ? ` (did you mean '${near}'?)` : ''}`, node.lineno, node.colno);
+    }
+    this._emit(`runtime.test(${JSON.stringify(name)}, `);
+    this.compile(node.left as NjNode, frame);
+    this._emit(', ');
+    if (right.args) this._compileAggregate(right.args as NjNode, frame, '[', ']');
+    else this._emit('[]');
+    this._emit(')');
+  }
+
+  compileIn(node: NjNode, frame: NjFrame): void {
+    this._emit('runtime.contains(');
+    this.compile(node.right as NjNode, frame);
+    this._emit(',');
+    this.compile(node.left as NjNode, frame);
+    this._emit(')');
+  }
+
+  compileCompare(node: NjNode, frame: NjFrame): void {
+    const ops = node.ops as NjNode[];
+    // Python chains: a < b < c means (a < b) and (b < c).
+    let left = node.expr as NjNode;
+    this._emit('(');
+    ops.forEach((op, i) => {
+      if (i > 0) this._emit(' && ');
+      this._emit(`runtime.compare(${JSON.stringify(op.type)}, `);
+      this.compile(left, frame);
+      this._emit(', ');
+      this.compile(op.expr as NjNode, frame);
+      this._emit(')');
+      left = op.expr as NjNode;
+    });
+    this._emit(')');
+  }
+
+  compileOr(node: NjNode, frame: NjFrame): void {
+    this.emitLazyBinary('or', node, frame);
+  }
+  compileAnd(node: NjNode, frame: NjFrame): void {
+    this.emitLazyBinary('and', node, frame);
+  }
+  private emitLazyBinary(fn: string, node: NjNode, frame: NjFrame): void {
+    this._emit(`runtime.${fn}(`);
+    this.compile(node.left as NjNode, frame);
+    this._emit(', () => (');
+    this.compile(node.right as NjNode, frame);
+    this._emit('))');
+  }
+
+  compileNot(node: NjNode, frame: NjFrame): void {
+    this._emit('!runtime.truthy(');
+    this.compile(node.target as NjNode, frame);
+    this._emit(')');
+  }
+
+  compileInlineIf(node: NjNode, frame: NjFrame): void {
+    this._emit('(runtime.truthy(');
+    this.compile(node.cond as NjNode, frame);
+    this._emit(') ? (');
+    this.compile(node.body as NjNode, frame);
+    this._emit(') : (');
+    if (node.else_) this.compile(node.else_ as NjNode, frame);
+    else this._emit('""');
+    this._emit('))');
+  }
+
+  compileIf(node: NjNode, frame: NjFrame): void {
+    this._emit('if(runtime.truthy(');
+    this._compileExpression(node.cond as NjNode, frame);
+    this._emitLine(')) {');
+    this._withScopedSyntax(() => this.compile(node.body as NjNode, frame));
+    if (node.else_) {
+      this._emitLine('}\nelse {');
+      this._withScopedSyntax(() => this.compile(node.else_ as NjNode, frame));
+    }
+    this._emitLine('}');
+  }
+
+  compileGroup(node: NjNode, frame: NjFrame): void {
+    // `(a, b)` is a tuple in Jinja, not JavaScript's comma operator.
+    if (node.children.length === 1) this._compileAggregate(node, frame, '(', ')');
+    else this._compileAggregate(node, frame, '[', ']');
+  }
+
+  private arith(op: string, node: NjNode, frame: NjFrame): void {
+    this._emit(`runtime.arith(${JSON.stringify(op)}, `);
+    this.compile(node.left as NjNode, frame);
+    this._emit(', ');
+    this.compile(node.right as NjNode, frame);
+    this._emit(')');
+  }
+  compileAdd(node: NjNode, frame: NjFrame): void {
+    this.arith('+', node, frame);
+  }
+  compileSub(node: NjNode, frame: NjFrame): void {
+    this.arith('-', node, frame);
+  }
+  compileMul(node: NjNode, frame: NjFrame): void {
+    this.arith('*', node, frame);
+  }
+  compileDiv(node: NjNode, frame: NjFrame): void {
+    this.arith('/', node, frame);
+  }
+  compileFloorDiv(node: NjNode, frame: NjFrame): void {
+    this.arith('//', node, frame);
+  }
+  compileMod(node: NjNode, frame: NjFrame): void {
+    this.arith('%', node, frame);
+  }
+  compilePow(node: NjNode, frame: NjFrame): void {
+    this.arith('**', node, frame);
+  }
+  compileConcat(node: NjNode, frame: NjFrame): void {
+    this._emit('runtime.concat(');
+    this.compile(node.left as NjNode, frame);
+    this._emit(', ');
+    this.compile(node.right as NjNode, frame);
+    this._emit(')');
+  }
+  compileNeg(node: NjNode, frame: NjFrame): void {
+    this._emit('runtime.neg(');
+    this.compile(node.target as NjNode, frame);
+    this._emit(')');
+  }
+  compilePos(node: NjNode, frame: NjFrame): void {
+    this._emit('runtime.pos(');
+    this.compile(node.target as NjNode, frame);
+    this._emit(')');
+  }
+
+  compileOutput(node: NjNode, frame: NjFrame): void {
+    const self = this as unknown as NjCompilerBase & { buffer: string; compileLiteral(n: NjNode): void };
+    for (const child of node.children) {
+      if (child.typename === 'TemplateData') {
+        if (child.value) {
+          this._emit(`${self.buffer} += `);
+          self.compileLiteral(child);
+          this._emitLine(';');
+        }
+      } else {
+        this._emit(`${self.buffer} += runtime.out(`);
+        this.compile(child, frame);
+        this._emitLine(');');
+      }
+    }
+  }
+}
+
+// Template features that need a loader (include, extends, import) are refused with a clear message.
+for (const tag of UNSUPPORTED_TAGS) {
+  (JinjaCompiler.prototype as unknown as Record<string, unknown>)[`compile${tag}`] = function (this: NjCompilerBase, node: NjNode): never {
+    this.fail(`'{% ${tag.toLowerCase()} %}' is not supported in vncplay templates`, node.lineno, node.colno);
+  };
+}
+
+// ───────────────────────────── compile and run, with a cache ─────────────────────────────
+
+type RootFn = (env: unknown, context: RenderContext, frame: NjFrame, runtime: unknown, cb: (err: unknown, out?: string) => void) => void;
+type ExprFn = (env: unknown, context: RenderContext, frame: NjFrame, runtime: unknown) => unknown;
+
+type Compiled = { kind: 'text'; root: RootFn; source: string } | { kind: 'expr'; fn: ExprFn; source: string };
+
+class SyntaxFailure extends Error {
+  constructor(
+    message: string,
+    readonly line: number | undefined,
+    readonly col: number | undefined,
+    readonly source: string,
+  ) {
+    super(message);
+  }
+}
+
+const cache = new Map<string, Compiled>();
+/** Bounded so a run that renders many distinct strings cannot grow memory without limit. */
+const CACHE_LIMIT = 20000;
+
+function lexOptions(opts: TemplateOptions): Record<string, unknown> {
+  return { trimBlocks: opts.trimBlocks ?? true, lstripBlocks: opts.lstripBlocks ?? false };
+}
+
+function parse(source: string, opts: TemplateOptions): NjNode {
+  try {
+    const p = new JinjaParser(njLexer.lex(source, lexOptions(opts)));
+    p.extensions = [];
+    return p.parseAsRoot();
+  } catch (e) {
+    throw toSyntaxFailure(e, source);
+  }
+}
+
+function toSyntaxFailure(e: unknown, source: string): SyntaxFailure {
+  const err = e as { message?: string; lineno?: number; colno?: number };
+  const msg = String(err.message ?? e).replace(/^\(unknown path\)\s*(\[Line \d+, Column \d+\])?\s*/, '').trim();
+  return new SyntaxFailure(msg, err.lineno, err.colno, source);
+}
+
+/** The single expression of a `{{ expr }}` template, or undefined when the template is anything more. */
+function singleExpression(root: NjNode): NjNode | undefined {
+  if (root.children.length !== 1) return undefined;
+  const out = root.children[0]!;
+  if (out.typename !== 'Output' || out.children.length !== 1) return undefined;
+  const expr = out.children[0]!;
+  return expr.typename === 'TemplateData' ? undefined : expr;
+}
+
+function compile(source: string, mode: 'value' | 'text', opts: TemplateOptions): Compiled {
+  const key = `${mode}${opts.trimBlocks === false ? 'T' : ''}${opts.lstripBlocks ? 'L' : ''}\u0000${source}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const root = parse(source, opts);
+  const expr = mode === 'value' ? singleExpression(root) : undefined;
+  const compiled = expr ? compileExprNode(expr, source) : compileRoot(root, source);
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(key, compiled);
+  return compiled;
+}
+
+function compileExpression(expr: string): Compiled {
+  // A bare expression is the same as `{{ expr }}` in value mode; `{{ }}` inside it is a user mistake we report.
+  return compile(`{{ ${expr} }}`, 'value', {});
+}
+
+function compileExprNode(node: NjNode, source: string): Compiled {
+  const c = new JinjaCompiler();
+  const frame = new nj.runtime.Frame();
+  try {
+    c._emit('var lineno = 0; var colno = 0; return (');
+    c.compile(node, frame);
+    c._emit(');');
+    const fn = new Function('env', 'context', 'frame', 'runtime', c.getCode()) as ExprFn;
+    return { kind: 'expr', fn, source };
+  } catch (e) {
+    throw toSyntaxFailure(e, source);
+  }
+}
+
+function compileRoot(root: NjNode, source: string): Compiled {
+  const c = new JinjaCompiler() as unknown as NjCompilerBase & { compileRoot(node: NjNode, frame: null): void };
+  try {
+    c.compileRoot(root, null);
+    const props = new Function(c.getCode())() as { root: RootFn };
+    return { kind: 'text', root: props.root, source };
+  } catch (e) {
+    throw toSyntaxFailure(e, source);
+  }
+}
+
+function runExpr(compiled: Compiled, state: RenderState): unknown {
+  if (compiled.kind !== 'expr') throw new Error('internal: expected an expression');
+  return compiled.fn(jinjaEnv, new RenderContext(state), new nj.runtime.Frame(), jinjaRuntime);
+}
+
+function runText(compiled: Compiled, state: RenderState): string {
+  if (compiled.kind !== 'text') throw new Error('internal: expected a text template');
+  let result = '';
+  let failure: unknown;
+  compiled.root(jinjaEnv, new RenderContext(state), new nj.runtime.Frame(), jinjaRuntime, (err, out) => {
+    if (err) failure = err;
+    else result = out ?? '';
+  });
+  if (failure !== undefined) throw failure;
+  return result;
+}
+
+// ───────────────────────────── errors: everything becomes a positioned TemplateError ─────────────────────────────
+
+function whereText(where: SourcePos | undefined, source: unknown): string {
+  if (where) return `${where.file}:${where.line}:${where.col}`;
+  const s = typeof source === 'string' ? source : JSON.stringify(source);
+  return `template ${JSON.stringify(s.length > 80 ? `${s.slice(0, 77)}...` : s)}`;
+}
+
+function knownNames(vars: Record<string, unknown>): string[] {
+  const names: string[] = [];
+  for (const k in vars) names.push(k);
+  return names;
+}
+
+/** Top-level renders nest through hostvars views; a bound stops a loop that spans hosts. */
+let nesting = 0;
+const MAX_NESTING = 64;
+
+function withErrors<T>(state: RenderState, source: unknown, f: () => T): T {
+  if (nesting >= MAX_NESTING) {
+    throw new TemplateError('E_TEMPLATE_CYCLE', `templates nest more than ${MAX_NESTING} levels deep in ${whereText(state.where, source)}`, {
+      ...(state.where ? { pos: state.where } : {}),
+      hint: 'a variable probably refers to itself through hostvars',
+    });
+  }
+  nesting++;
+  try {
+    return f();
+  } catch (e) {
+    throw toTemplateError(e, state, source);
+  } finally {
+    nesting--;
+  }
+}
+
+function toTemplateError(e: unknown, state: RenderState, source: unknown): TemplateError {
+  if (e instanceof TemplateError) return e;
+  const where = state.where;
+  const at = whereText(where, source);
+  const base = where ? { pos: where } : {};
+  if (e instanceof UndefinedAccess) {
+    const u = e.undef;
+    const inner = u instanceof NestedUndefined ? u.inner : u;
+    let hint: string | undefined;
+    if (inner.missingAttr) {
+      const near = nearest(inner.missingAttr.attr, inner.missingAttr.candidates);
+      hint = near
+        ? `did you mean '${near}'?`
+        : inner.missingAttr.candidates.length
+          ? `it has: ${inner.missingAttr.candidates.slice(0, 12).join(', ')}`
+          : undefined;
+    } else if (!inner.customMessage) {
+      const near = nearest(inner.name, [...knownNames(state.vars), ...Object.keys(GLOBALS)]);
+      hint = near
+        ? `did you mean '${near}'?`
+        : `define '${inner.name}' (vars, inventory, -e) or give a fallback: {{ ${inner.name} | default(...) }}`;
+    }
+    return new TemplateError('E_TEMPLATE_UNDEFINED', `${u.describe()} in ${at}`, { ...base, ...(hint ? { hint } : {}), cause: e });
+  }
+  if (e instanceof CycleError) {
+    return new TemplateError('E_TEMPLATE_CYCLE', `${e.message} in ${at}`, {
+      ...base,
+      hint: 'a variable cannot be defined in terms of itself; break the loop with a literal value',
+      cause: e,
+    });
+  }
+  if (e instanceof SyntaxFailure) {
+    const line = e.line ?? 1;
+    const col = e.col ?? 1;
+    const isFilter = /^no (filter|test) named/.test(e.message);
+    return new TemplateError(
+      isFilter ? 'E_TEMPLATE_FILTER' : 'E_TEMPLATE_SYNTAX',
+      `${isFilter ? '' : 'template syntax error: '}${e.message} (template line ${line}, column ${col}) in ${at}`,
+      { ...base, excerpt: formatExcerpt(e.source, line, col), cause: e },
+    );
+  }
+  if (e instanceof LookupError) {
+    return new TemplateError('E_TEMPLATE_LOOKUP', `${e.message} in ${at}`, { ...base, hint: e.hint, cause: e });
+  }
+  const code = (e as { code?: unknown }).code === 'E_TEMPLATE_FILTER' ? 'E_TEMPLATE_FILTER' : 'E_TEMPLATE_RUNTIME';
+  const msg = e instanceof Error ? e.message : String(e);
+  return new TemplateError(code, `error while rendering: ${msg} in ${at}`, { ...base, cause: e });
+}

@@ -1,0 +1,299 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { PlaybookError, UsageError, formatExcerpt } from '../errors.js';
+import { Unsafe, isMapping, markUnsafe, type LazyMapping } from './filters.js';
+import { OMIT, resolveVariable } from './template.js';
+
+/** Variables as written (values may hold `{{ }}`; they are rendered lazily when used). */
+export type VarsMap = Record<string, unknown>;
+
+/** One inventory group's variables; groups are applied by depth (all = 0), then priority, then name. */
+export interface GroupVarsLayer {
+  group: string;
+  /** Distance from `all` in the group tree: all = 0, its children 1, theirs 2 … */
+  depth: number;
+  /** `ansible_group_priority` (default 1): higher wins among groups of the same depth. */
+  priority?: number;
+  vars: VarsMap;
+}
+
+/**
+ * Every source of a host's variables, each in its own field, so precedence is decided in one place
+ * (buildHostScope) and not by whoever spreads objects last. Lowest precedence first, as in Ansible:
+ */
+export interface VarLayers {
+  /** roles/X/defaults/main.yml, in role order (later roles win). */
+  roleDefaults?: VarsMap[];
+  /** Inventory group vars, incl. group_vars/ folders; sorted here by depth, priority, name. */
+  groupVars?: GroupVarsLayer[];
+  /** Inventory host vars, incl. host_vars/ folders. */
+  hostVars?: VarsMap;
+  /** Gathered facts (ansible_facts and their ansible_* names): host data, never rendered. */
+  gatheredFacts?: VarsMap;
+  /** The play's `vars:`. */
+  playVars?: VarsMap;
+  /** The play's `vars_files:`, in order. */
+  varsFiles?: VarsMap[];
+  /** roles/X/vars/main.yml. */
+  roleVars?: VarsMap[];
+  /** `vars:` of enclosing blocks, outermost first. */
+  blockVars?: VarsMap[];
+  /** The task's `vars:`. */
+  taskVars?: VarsMap;
+  /** include_vars results and include_tasks/import parameters. */
+  includeVars?: VarsMap;
+  /** set_fact and register results: already rendered or host data, so never rendered again. */
+  hostFacts?: VarsMap;
+  /** `-e` extra vars: always win over everything but the magic variables. */
+  extraVars?: VarsMap;
+  /** Magic variables vncplay defines itself; they cannot be overridden. */
+  magic?: MagicVars;
+}
+
+export interface MagicVars {
+  inventoryHostname: string;
+  /** Group name → member host names, including `all` (and `ungrouped`). */
+  groups: Record<string, string[]>;
+  /** Defaults to the groups (other than all/ungrouped) that list this host, sorted. */
+  groupNames?: string[];
+  /** Usually makeHostvars(); any mapping of host name → variables works. */
+  hostvars?: LazyMapping | Record<string, unknown>;
+  checkMode?: boolean;
+  diffMode?: boolean;
+  playHosts?: string[];
+  playBatch?: string[];
+  playName?: string;
+  playbookDir?: string;
+  rolePath?: string;
+  roleName?: string;
+}
+
+/** Groups in the order Ansible applies their vars: depth, then ansible_group_priority, then name. */
+export function sortGroupLayers(layers: readonly GroupVarsLayer[]): GroupVarsLayer[] {
+  return [...layers].sort(
+    (a, b) => a.depth - b.depth || (a.priority ?? 1) - (b.priority ?? 1) || (a.group < b.group ? -1 : a.group > b.group ? 1 : 0),
+  );
+}
+
+/** Values that must not be rendered again are wrapped once, key by key. */
+export function markUnsafeEach(vars: VarsMap): VarsMap {
+  const out: VarsMap = {};
+  for (const [k, v] of Object.entries(vars)) out[k] = markUnsafe(v);
+  return out;
+}
+
+/**
+ * The variables visible to one host for one task, merged in Ansible's precedence order (later layers replace
+ * earlier ones key by key; dicts are replaced, not merged, as with Ansible's default hash_behaviour).
+ * Values stay raw: render() resolves `{{ }}` in them lazily, in this same scope, with a cycle check.
+ */
+export function buildHostScope(layers: VarLayers): Record<string, unknown> {
+  const scope: Record<string, unknown> = {};
+  const put = (vars: VarsMap | undefined, unsafe = false): void => {
+    if (!vars) return;
+    for (const k of Object.keys(vars)) scope[k] = unsafe ? markUnsafe(vars[k]) : vars[k];
+  };
+  for (const v of layers.roleDefaults ?? []) put(v);
+  for (const g of sortGroupLayers(layers.groupVars ?? [])) put(g.vars);
+  put(layers.hostVars);
+  put(layers.gatheredFacts, true);
+  put(layers.playVars);
+  for (const v of layers.varsFiles ?? []) put(v);
+  for (const v of layers.roleVars ?? []) put(v);
+  for (const v of layers.blockVars ?? []) put(v);
+  put(layers.taskVars);
+  put(layers.includeVars);
+  put(layers.hostFacts, true);
+  put(layers.extraVars);
+  if (layers.magic) Object.assign(scope, magicVariables(layers.magic));
+  return scope;
+}
+
+/** The magic variables (inventory_hostname, groups, hostvars, omit …) for one host. */
+export function magicVariables(m: MagicVars): Record<string, unknown> {
+  const groupNames =
+    m.groupNames ??
+    Object.entries(m.groups)
+      .filter(([g, hosts]) => g !== 'all' && g !== 'ungrouped' && hosts.includes(m.inventoryHostname))
+      .map(([g]) => g)
+      .sort();
+  const out: Record<string, unknown> = {
+    inventory_hostname: m.inventoryHostname,
+    inventory_hostname_short: m.inventoryHostname.split('.')[0],
+    groups: new Unsafe(m.groups),
+    group_names: new Unsafe(groupNames),
+    ansible_check_mode: m.checkMode ?? false,
+    ansible_diff_mode: m.diffMode ?? false,
+    omit: OMIT,
+  };
+  if (m.hostvars) out.hostvars = new Unsafe(m.hostvars);
+  if (m.playHosts) {
+    out.ansible_play_hosts = new Unsafe(m.playHosts);
+    out.play_hosts = out.ansible_play_hosts;
+  }
+  if (m.playBatch) out.ansible_play_batch = new Unsafe(m.playBatch);
+  if (m.playName !== undefined) out.ansible_play_name = m.playName;
+  if (m.playbookDir !== undefined) out.playbook_dir = m.playbookDir;
+  if (m.rolePath !== undefined) out.role_path = m.rolePath;
+  if (m.roleName !== undefined) out.role_name = m.roleName;
+  return out;
+}
+
+/**
+ * `hostvars`: host name → that host's variables, each rendered lazily in THAT host's scope (as Ansible does),
+ * so `hostvars['web1'].vnc_port` sees web1's group vars. `scopeOf` returns undefined for unknown hosts.
+ */
+export function makeHostvars(
+  hosts: () => readonly string[],
+  scopeOf: (host: string) => Record<string, unknown> | undefined,
+): LazyMapping {
+  const views = new Map<string, LazyMapping>();
+  return {
+    lazyMapping: true,
+    keys: () => [...hosts()],
+    has: (h) => hosts().includes(h),
+    get: (h) => {
+      const cached = views.get(h);
+      if (cached) return cached;
+      const scope = scopeOf(h);
+      if (!scope) return undefined;
+      const view = scopeView(scope);
+      views.set(h, view);
+      return view;
+    },
+  };
+}
+
+/** A host's scope seen as a mapping whose values are resolved (rendered) on access. */
+export function scopeView(scope: Record<string, unknown>): LazyMapping {
+  return {
+    lazyMapping: true,
+    keys: () => Object.keys(scope),
+    has: (k) => Object.hasOwn(scope, k),
+    get: (k) => resolveVariable(scope, k),
+  };
+}
+
+// ───────────────────────────── -e / --extra-vars ─────────────────────────────
+
+/**
+ * Parse `-e` arguments in order (later ones win): `k=v k2="a b"` (values are strings), inline JSON/YAML
+ * `{"k": 1}`, and `@file.yml` / `@file.json` (relative to cwd). A missing or unreadable file and malformed
+ * pairs are UsageErrors (exit 5); a file whose content is not a mapping is a PlaybookError with its position.
+ */
+export async function parseExtraVars(args: readonly string[], cwd: string): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const raw of args) Object.assign(out, await parseOneExtraVar(raw, cwd));
+  return out;
+}
+
+async function parseOneExtraVar(raw: string, cwd: string): Promise<Record<string, unknown>> {
+  const arg = raw.trim();
+  if (arg === '') return {};
+  if (arg.startsWith('@')) return readExtraVarsFile(arg.slice(1), cwd);
+  if (arg.startsWith('{') || arg.startsWith('[')) return parseInlineDoc(arg);
+  return parseKeyValues(arg);
+}
+
+async function readExtraVarsFile(rel: string, cwd: string): Promise<Record<string, unknown>> {
+  if (rel === '') throw new UsageError('E_EXTRA_VARS', "'-e @' needs a file name", { hint: 'write -e @vars.yml' });
+  const file = path.resolve(cwd, rel);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      'E_EXTRA_VARS_FILE',
+      code === 'ENOENT' ? `extra vars file not found: ${rel}` : `cannot read extra vars file ${rel}: ${(e as Error).message}`,
+      { hint: `looked for ${file}`, cause: e },
+    );
+  }
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  const err = doc.errors[0];
+  if (err) {
+    const at = lc.linePos(err.pos[0]);
+    throw new PlaybookError('E_EXTRA_VARS_FILE', `invalid YAML in extra vars file: ${err.message.split('\n')[0]}`, {
+      pos: { file: rel, line: at.line, col: at.col },
+      excerpt: formatExcerpt(text, at.line, at.col),
+    });
+  }
+  const value = doc.toJS() as unknown;
+  if (value === null || value === undefined) return {};
+  if (!isMapping(value)) {
+    throw new PlaybookError('E_EXTRA_VARS_FILE', `extra vars file must hold a mapping of names to values, not ${describe(value)}`, {
+      pos: { file: rel, line: 1, col: 1 },
+      hint: 'write it as `name: value` lines',
+    });
+  }
+  return value;
+}
+
+function parseInlineDoc(arg: string): Record<string, unknown> {
+  const doc = parseDocument(arg, { prettyErrors: false });
+  const err = doc.errors[0];
+  if (err) {
+    throw new UsageError('E_EXTRA_VARS', `invalid JSON/YAML in -e ${JSON.stringify(arg)}: ${err.message.split('\n')[0]}`, {
+      hint: `quote it for the shell: -e '{"name": "value"}'`,
+    });
+  }
+  const value = doc.toJS() as unknown;
+  if (!isMapping(value)) {
+    throw new UsageError('E_EXTRA_VARS', `-e ${JSON.stringify(arg)} must be a mapping, not ${describe(value)}`, {
+      hint: `write -e '{"name": "value"}' or -e name=value`,
+    });
+  }
+  return value;
+}
+
+/** `k=v k2='a b' k3="c \"d\""`: shell-like words, each `name=value`; values are strings. */
+function parseKeyValues(arg: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const word of splitWords(arg)) {
+    const eq = word.indexOf('=');
+    const key = eq > 0 ? word.slice(0, eq) : '';
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+      throw new UsageError('E_EXTRA_VARS', `-e expects name=value pairs, got ${JSON.stringify(word)}`, {
+        hint: 'names are letters, digits and _ (not starting with a digit); use -e @file.yml for complex values',
+      });
+    }
+    out[key] = word.slice(eq + 1);
+  }
+  return out;
+}
+
+function splitWords(s: string): string[] {
+  const words: string[] = [];
+  let cur = '';
+  let inWord = false;
+  let quote: '"' | "'" | null = null;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]!;
+    if (quote) {
+      if (ch === quote) quote = null;
+      else if (ch === '\\' && quote === '"' && (s[i + 1] === '"' || s[i + 1] === '\\')) cur += s[++i];
+      else cur += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      inWord = true;
+    } else if (/\s/.test(ch)) {
+      if (inWord) words.push(cur);
+      cur = '';
+      inWord = false;
+    } else {
+      cur += ch;
+      inWord = true;
+    }
+  }
+  if (quote) throw new UsageError('E_EXTRA_VARS', `unterminated ${quote} quote in -e ${JSON.stringify(s)}`);
+  if (inWord) words.push(cur);
+  return words;
+}
+
+function describe(v: unknown): string {
+  if (Array.isArray(v)) return 'a list';
+  if (v === null) return 'null';
+  return `a ${typeof v}`;
+}
