@@ -5,12 +5,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Server, utils, type Connection as ServerConnection } from 'ssh2';
+import ssh2, { type Connection as ServerConnection } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fingerprintSha256, KnownHostsStore } from '../../src/connection/known-hosts.js';
 import { connect } from '../../src/connection/ssh.js';
 import type { ConnectionSpec } from '../../src/connection/types.js';
 
+const { Server, utils } = ssh2;
+type Server = InstanceType<typeof Server>;
 const dir = mkdtempSync(join(tmpdir(), 'vp-hostkey-'));
 
 function publicBlob(pub: string): Buffer {
