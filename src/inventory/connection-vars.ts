@@ -1,0 +1,166 @@
+import os from 'node:os';
+import path from 'node:path';
+import { InventoryError } from '../errors.js';
+import type { ConnectionSpec } from '../connection/types.js';
+import type { Inventory } from './model.js';
+
+/**
+ * Connection parameters of one host from its (already rendered) variables. Each setting is looked up under
+ * Ansible's names, first match wins: `ansible_X`, Ansible's old `ansible_ssh_X` alias, then the bare name the
+ * issue allows (`host`, `port`, `user`, …). Bare names are the weakest, because plays often use them for other
+ * things (a VNC `port`).
+ */
+
+export const CONNECTION_VARS = {
+  connection: ['ansible_connection', 'connection'],
+  address: ['ansible_host', 'ansible_ssh_host', 'host'],
+  port: ['ansible_port', 'ansible_ssh_port', 'port'],
+  user: ['ansible_user', 'ansible_ssh_user', 'user', 'remote_user'],
+  privateKeyFile: ['ansible_ssh_private_key_file', 'ansible_private_key_file', 'private_key_file', 'ssh_private_key_file'],
+  // No bare `password`: playbooks use that name for VNC passwords, which must never reach SSH.
+  password: ['ansible_password', 'ansible_ssh_pass', 'ansible_ssh_password'],
+  become: ['ansible_become', 'become'],
+  becomeUser: ['ansible_become_user', 'become_user'],
+  becomePassword: ['ansible_become_password', 'ansible_become_pass', 'ansible_sudo_pass', 'become_password', 'become_pass'],
+  hostKeyChecking: ['ansible_host_key_checking', 'ansible_ssh_host_key_checking', 'host_key_checking'],
+  knownHostsFiles: ['ansible_ssh_known_hosts_file', 'ansible_known_hosts_file', 'known_hosts_file'],
+  connectTimeout: ['ansible_ssh_timeout', 'ansible_timeout'],
+} as const;
+
+/** Values used when no variable sets them (the CLI may pass its flags here). */
+export interface ConnectionDefaults {
+  user?: string;
+  port?: number;
+  privateKeyFile?: string;
+  hostKeyChecking?: ConnectionSpec['hostKeyChecking'];
+  knownHostsFiles?: string[];
+  connectTimeoutMs?: number;
+}
+
+export function connectionSpec(
+  inv: Inventory,
+  host: string,
+  vars: Record<string, unknown>,
+  defaults: ConnectionDefaults = {},
+): ConnectionSpec {
+  const pick = (names: readonly string[]): { name: string; value: unknown } | undefined => {
+    for (const n of names) if (vars[n] !== undefined && vars[n] !== null) return { name: n, value: vars[n] };
+    return undefined;
+  };
+  const implicit = inv.hosts.get(host)?.implicit === true;
+
+  const conn = pick(CONNECTION_VARS.connection);
+  const connection = conn ? connectionKind(host, conn.name, conn.value) : implicit ? 'local' : 'ssh';
+
+  const addr = pick(CONNECTION_VARS.address);
+  const address = addr === undefined ? host : String(addr.value).trim();
+  if (address === '') {
+    throw bad(host, addr?.name ?? 'ansible_host', 'is empty', 'set it to a DNS name or IP address, or remove it to use the host name');
+  }
+
+  const portVar = pick(CONNECTION_VARS.port);
+  const port = portVar ? portNumber(host, portVar.name, portVar.value) : (defaults.port ?? 22);
+
+  const userVar = pick(CONNECTION_VARS.user);
+  const user = userVar ? String(userVar.value) : (defaults.user ?? currentUser());
+
+  const becomeVar = pick(CONNECTION_VARS.become);
+  const become = becomeVar ? boolean(host, becomeVar.name, becomeVar.value) : false;
+
+  const becomeUserVar = pick(CONNECTION_VARS.becomeUser);
+  const hkcVar = pick(CONNECTION_VARS.hostKeyChecking);
+  const khVar = pick(CONNECTION_VARS.knownHostsFiles);
+  const toVar = pick(CONNECTION_VARS.connectTimeout);
+
+  const spec: ConnectionSpec = {
+    hostName: host,
+    connection,
+    address,
+    port,
+    user,
+    become,
+    becomeUser: becomeUserVar ? String(becomeUserVar.value) : 'root',
+    hostKeyChecking: hkcVar ? hostKeyPolicy(host, hkcVar.name, hkcVar.value) : (defaults.hostKeyChecking ?? 'strict'),
+    knownHostsFiles: khVar ? knownHosts(host, khVar.name, khVar.value) : (defaults.knownHostsFiles ?? [expandHome('~/.ssh/known_hosts')]),
+    connectTimeoutMs: toVar ? seconds(host, toVar.name, toVar.value) * 1000 : (defaults.connectTimeoutMs ?? 10_000),
+  };
+  const key = pick(CONNECTION_VARS.privateKeyFile);
+  if (key) spec.privateKeyFile = expandHome(String(key.value));
+  else if (defaults.privateKeyFile) spec.privateKeyFile = expandHome(defaults.privateKeyFile);
+  const pw = pick(CONNECTION_VARS.password);
+  if (pw) spec.password = String(pw.value);
+  const bpw = pick(CONNECTION_VARS.becomePassword);
+  if (bpw) spec.becomePassword = String(bpw.value);
+  return spec;
+}
+
+function bad(host: string, name: string, what: string, hint: string): InventoryError {
+  return new InventoryError('E_INV_CONNECTION_VAR', `host '${host}': ${name} ${what}`, { hint });
+}
+
+function connectionKind(host: string, name: string, v: unknown): 'ssh' | 'local' {
+  const s = String(v).trim().toLowerCase();
+  if (s === 'local') return 'local';
+  if (s === 'ssh' || s === 'smart' || s === 'paramiko' || s === 'paramiko_ssh' || s === 'ansible.builtin.ssh') return 'ssh';
+  if (s === 'ansible.builtin.local') return 'local';
+  throw bad(host, name, `'${String(v)}' is not a supported connection`, 'use ssh or local');
+}
+
+function portNumber(host: string, name: string, v: unknown): number {
+  const n = typeof v === 'number' ? v : /^\s*\d+\s*$/.test(String(v)) ? Number(v) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > 65535) {
+    throw bad(host, name, `'${String(v)}' is not a TCP port`, 'use a number from 1 to 65535');
+  }
+  return n;
+}
+
+const TRUE_WORDS = ['true', 'yes', 'on', 'y', '1', 't'];
+const FALSE_WORDS = ['false', 'no', 'off', 'n', '0', 'f', ''];
+
+/** Ansible's boolean(): real booleans, 1/0, and yes/no/true/false/on/off in any case. */
+export function boolean(host: string, name: string, v: unknown): boolean {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number' && (v === 0 || v === 1)) return v === 1;
+  const s = String(v).trim().toLowerCase();
+  if (TRUE_WORDS.includes(s)) return true;
+  if (FALSE_WORDS.includes(s)) return false;
+  throw bad(host, name, `'${String(v)}' is not a boolean`, 'use true or false');
+}
+
+function hostKeyPolicy(host: string, name: string, v: unknown): ConnectionSpec['hostKeyChecking'] {
+  const s = typeof v === 'string' ? v.trim().toLowerCase() : v;
+  if (s === 'strict' || s === 'accept-new' || s === 'off') return s;
+  if (s === 'accept_new') return 'accept-new';
+  try {
+    return boolean(host, name, v) ? 'strict' : 'off';
+  } catch {
+    throw bad(host, name, `'${String(v)}' is not a host key policy`, 'use strict, accept-new or off (true means strict, false off)');
+  }
+}
+
+function knownHosts(host: string, name: string, v: unknown): string[] {
+  const list = Array.isArray(v) ? v : String(v).split(/[,\s]+/);
+  const files = list.map((x) => String(x).trim()).filter((x) => x !== '');
+  if (files.length === 0) throw bad(host, name, 'names no file', 'give the path of an OpenSSH known_hosts file');
+  return files.map(expandHome);
+}
+
+function seconds(host: string, name: string, v: unknown): number {
+  const n = typeof v === 'number' ? v : Number(String(v).trim());
+  if (!Number.isFinite(n) || n <= 0) throw bad(host, name, `'${String(v)}' is not a number of seconds`, 'use a positive number, e.g. 10');
+  return n;
+}
+
+export function expandHome(p: string): string {
+  if (p === '~') return os.homedir();
+  if (p.startsWith('~/')) return path.join(os.homedir(), p.slice(2));
+  return p;
+}
+
+function currentUser(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return process.env['USER'] ?? 'root';
+  }
+}

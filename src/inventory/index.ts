@@ -1,0 +1,200 @@
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { ErrorList, InventoryError, nearest, type VncplayError } from '../errors.js';
+import { parseIniInventory } from './ini.js';
+import { FileDiagnostics, InventoryBuilder, type Inventory } from './model.js';
+import { splitHostPort } from './host-range.js';
+import { loadVarsBeside, type VarsLoadOptions } from './vars.js';
+import { parseYamlInventory } from './yaml.js';
+
+export type { Inventory, InventoryGroup, InventoryHost, Vars } from './model.js';
+export { sortGroups } from './model.js';
+export { connectionSpec, CONNECTION_VARS, expandHome, type ConnectionDefaults } from './connection-vars.js';
+export { groupHosts, implicitLocalhost, matchHosts, selectHosts, splitPattern, type HostSelection, type SelectOptions } from './patterns.js';
+export {
+  findVarsFiles,
+  hostVarLayers,
+  inventoryVars,
+  magicVars,
+  readVarsDir,
+  readVarsFile,
+  type GroupVarLayer,
+  type HostVarLayers,
+  type VarsLoadOptions,
+} from './vars.js';
+export { parsePythonLiteral, iniValue } from './python-literal.js';
+export { expandHostRange, splitHostPort } from './host-range.js';
+
+export interface LoadInventoryOptions {
+  /** Decrypt vault-encrypted group_vars/host_vars files. */
+  decrypt?: VarsLoadOptions['decrypt'];
+}
+
+export type InventoryFormat = 'yaml' | 'ini';
+
+/** What an `-i` value named. */
+export type InventorySource =
+  | { kind: 'list'; hosts: string[] }
+  | { kind: 'file'; path: string; format: InventoryFormat }
+  | { kind: 'dir'; path: string };
+
+const YAML_EXTS = ['.yml', '.yaml', '.json'];
+/** Files a directory inventory skips, as Ansible's INVENTORY_IGNORE_EXTS (minus .ini, which we do read). */
+const IGNORED_EXTS = ['.orig', '.cfg', '.retry', '.pyc', '.pyo', '.swp', '.bak', '.rpm', '.md', '.txt', '.rst'];
+const IGNORED_NAMES = ['group_vars', 'host_vars', 'vars_plugins'];
+
+/**
+ * Load one or more inventory sources (`-i` values) into one Inventory, with group_vars/ and host_vars/ beside
+ * each. A source is: `a,b,` (comma-separated host list, like Ansible), a path to a file or directory, or a
+ * NAME found as inventories/NAME.yml|.yaml|.ini|.json|NAME (file or directory) under `cwd`.
+ * Every error of every file is collected: one is thrown as is, several as an ErrorList.
+ */
+export async function loadInventory(spec: string | readonly string[], cwd: string, opts: LoadInventoryOptions = {}): Promise<Inventory> {
+  const specs = typeof spec === 'string' ? [spec] : [...spec];
+  const b = new InventoryBuilder();
+  const errors: VncplayError[] = [];
+  const display = (f: string): string => displayPath(cwd, f);
+  const varsDirs: string[] = [];
+  for (const s of specs) {
+    let src: InventorySource;
+    try {
+      src = await resolveInventorySource(s, cwd);
+    } catch (e) {
+      if (e instanceof InventoryError) {
+        errors.push(e);
+        continue;
+      }
+      throw e;
+    }
+    if (src.kind === 'list') {
+      addHostList(b, src.hosts);
+      b.sources.push('host list');
+    } else if (src.kind === 'file') {
+      await parseFileInto(b, src.path, src.format, display, errors);
+      b.sources.push(src.path);
+      varsDirs.push(path.dirname(src.path));
+    } else {
+      await parseDirInto(b, src.path, display, errors);
+      b.sources.push(src.path);
+      varsDirs.push(src.path);
+    }
+  }
+  const inv = b.finish();
+  for (const dir of varsDirs) await loadVarsBeside(inv, dir, errors, { display, ...(opts.decrypt ? { decrypt: opts.decrypt } : {}) });
+  throwIfAny(errors);
+  return inv;
+}
+
+/** Parse inventory text directly (no group_vars); for tests and tools. Throws like loadInventory. */
+export function parseInventory(text: string, format: InventoryFormat, file = `<inventory>.${format === 'yaml' ? 'yml' : 'ini'}`): Inventory {
+  const b = new InventoryBuilder();
+  const diag = new FileDiagnostics(file, text);
+  if (format === 'yaml') parseYamlInventory(text, b, diag, file);
+  else parseIniInventory(text, b, diag, file);
+  b.sources.push(file);
+  const inv = b.finish();
+  throwIfAny(diag.errors);
+  return inv;
+}
+
+function throwIfAny(errors: VncplayError[]): void {
+  if (errors.length === 1) throw errors[0]!;
+  if (errors.length > 1) throw new ErrorList(errors);
+}
+
+/** Decide what an `-i` value names; InventoryError E_INV_NOT_FOUND when nothing matches. */
+export async function resolveInventorySource(spec: string, cwd: string): Promise<InventorySource> {
+  const direct = path.resolve(cwd, spec);
+  const st = await statOrNull(direct);
+  if (!st && spec.includes(',')) {
+    return { kind: 'list', hosts: spec.split(',').map((h) => h.trim()).filter((h) => h !== '') };
+  }
+  if (st) return st.isDirectory() ? { kind: 'dir', path: direct } : { kind: 'file', path: direct, format: formatOf(direct) };
+  const tried: string[] = [];
+  if (!spec.includes('/') && !spec.includes(path.sep)) {
+    const base = path.join(cwd, 'inventories', spec);
+    for (const ext of ['.yml', '.yaml', '.ini', '.json', '']) {
+      const p = base + ext;
+      tried.push(displayPath(cwd, p));
+      const s = await statOrNull(p);
+      if (s?.isDirectory()) return { kind: 'dir', path: p };
+      if (s) return { kind: 'file', path: p, format: formatOf(p) };
+    }
+  }
+  const known = await listNamedInventories(cwd);
+  const guess = nearest(spec, known);
+  const hint = [
+    guess ? `did you mean '${guess}'?` : '',
+    known.length ? `inventories/ has: ${known.join(', ')}` : 'create inventories/NAME.yml, or pass a path',
+    spec.includes(',') ? '' : "a single host is written 'host,' (with the comma)",
+  ]
+    .filter((x) => x)
+    .join('; ');
+  throw new InventoryError(
+    'E_INV_NOT_FOUND',
+    `inventory '${spec}' not found (looked for ${[displayPath(cwd, direct), ...tried].join(', ')})`,
+    { hint },
+  );
+}
+
+async function listNamedInventories(cwd: string): Promise<string[]> {
+  try {
+    const names = (await fsp.readdir(path.join(cwd, 'inventories'))).filter((n) => !n.startsWith('.') && !IGNORED_NAMES.includes(n));
+    return [...new Set(names.map((n) => n.replace(/\.(ya?ml|ini|json)$/, '')))].sort();
+  } catch {
+    return [];
+  }
+}
+
+function formatOf(file: string): InventoryFormat {
+  return YAML_EXTS.includes(path.extname(file).toLowerCase()) ? 'yaml' : 'ini';
+}
+
+/** Ansible's host_list plugin: `h1,h2:2222,` become ungrouped hosts (ports allowed, no ranges). */
+function addHostList(b: InventoryBuilder, entries: string[]): void {
+  for (const e of entries) {
+    const { pattern, port } = splitHostPort(e);
+    b.addHost(pattern, 'ungrouped');
+    if (port !== undefined) b.setHostVar(pattern, 'ansible_port', port);
+  }
+}
+
+async function parseFileInto(
+  b: InventoryBuilder,
+  file: string,
+  format: InventoryFormat,
+  display: (f: string) => string,
+  errors: VncplayError[],
+): Promise<void> {
+  const text = await fsp.readFile(file, 'utf8');
+  const diag = new FileDiagnostics(display(file), text);
+  if (format === 'yaml') parseYamlInventory(text, b, diag, file);
+  else parseIniInventory(text, b, diag, file);
+  errors.push(...diag.errors);
+}
+
+/** A directory inventory: every file in sorted order, subdirectories too, except vars folders and ignored files. */
+async function parseDirInto(b: InventoryBuilder, dir: string, display: (f: string) => string, errors: VncplayError[]): Promise<void> {
+  for (const entry of (await fsp.readdir(dir)).sort()) {
+    if (entry.startsWith('.') || entry.endsWith('~') || IGNORED_NAMES.includes(entry)) continue;
+    if (IGNORED_EXTS.includes(path.extname(entry).toLowerCase())) continue;
+    const full = path.join(dir, entry);
+    const st = await statOrNull(full);
+    if (!st) continue;
+    if (st.isDirectory()) await parseDirInto(b, full, display, errors);
+    else await parseFileInto(b, full, formatOf(full), display, errors);
+  }
+}
+
+function displayPath(cwd: string, file: string): string {
+  const rel = path.relative(cwd, file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+}
+
+async function statOrNull(p: string): Promise<import('node:fs').Stats | null> {
+  try {
+    return await fsp.stat(p);
+  } catch {
+    return null;
+  }
+}

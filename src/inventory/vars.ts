@@ -1,0 +1,231 @@
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { isMap, isScalar } from 'yaml';
+import { InventoryError, formatExcerpt, type VncplayError } from '../errors.js';
+import { sortGroups, type Inventory, type Vars } from './model.js';
+import { groupHosts } from './patterns.js';
+import { parseAnsibleYaml } from './yaml-options.js';
+
+/**
+ * group_vars/ and host_vars/ beside an inventory, and the order group variables apply in.
+ *
+ * Ansible's precedence for inventory variables (lowest first), which hostVarLayers reproduces:
+ *   1. inventory-file group vars: `all`, then the host's other groups sorted by (depth, priority, name)
+ *   2. group_vars/all
+ *   3. group_vars/<group> for the host's other groups, same order
+ *   4. inventory-file host vars, then host_vars/<host> (both are in InventoryHost.vars, in that order)
+ * Playbook-adjacent group_vars/host_vars (beside the playbook) slot in after 2 and after 3 and after 4 in Ansible;
+ * readVarsDir() serves them too.
+ */
+
+export interface GroupVarLayer {
+  group: string;
+  /** 'inventory' = vars written in the inventory file; 'group_vars' = group_vars/ files beside it. */
+  source: 'inventory' | 'group_vars';
+  vars: Vars;
+}
+
+export interface HostVarLayers {
+  /** Lowest precedence first; merge in order, later layers win (top-level keys replace, as Ansible's default). */
+  groupVars: GroupVarLayer[];
+  hostVars: Vars;
+}
+
+/** The variable layers that apply to `host`, in Ansible's precedence order. Empty layers are left out. */
+export function hostVarLayers(inv: Inventory, host: string): HostVarLayers {
+  const h = inv.hosts.get(host);
+  const names = h && h.groups.length > 0 ? h.groups : ['all'];
+  const groups = sortGroups(names.map((n) => inv.groups.get(n)).filter((g) => g !== undefined));
+  // `all` applies to every host, even the implicit localhost that belongs to no group.
+  const all = inv.groups.get('all');
+  if (all && !groups.includes(all)) groups.unshift(all);
+  const groupVars: GroupVarLayer[] = [];
+  for (const source of ['inventory', 'group_vars'] as const) {
+    for (const g of groups) {
+      const vars = source === 'inventory' ? g.vars : g.fileVars;
+      if (Object.keys(vars).length > 0) groupVars.push({ group: g.name, source, vars });
+    }
+  }
+  return { groupVars, hostVars: h ? h.vars : {} };
+}
+
+/** All inventory variables of a host merged in precedence order (what `hostvars[host]` starts from). */
+export function inventoryVars(inv: Inventory, host: string): Vars {
+  const layers = hostVarLayers(inv, host);
+  const out: Vars = {};
+  for (const l of layers.groupVars) Object.assign(out, l.vars);
+  return Object.assign(out, layers.hostVars);
+}
+
+/** Ansible's inventory magic variables for a host. */
+export function magicVars(inv: Inventory, host: string): Vars {
+  const h = inv.hosts.get(host);
+  const groups: Record<string, string[]> = {};
+  for (const g of inv.groups.keys()) groups[g] = groupHosts(inv, g);
+  const out: Vars = {
+    inventory_hostname: host,
+    inventory_hostname_short: host.split('.')[0] ?? host,
+    group_names: (h?.groups ?? []).filter((g) => g !== 'all').sort(),
+    groups,
+  };
+  if (h?.source) {
+    out['inventory_file'] = h.source;
+    out['inventory_dir'] = path.dirname(h.source);
+  }
+  return out;
+}
+
+export interface VarsLoadOptions {
+  /** Decrypt an `$ANSIBLE_VAULT;…` file's text; without it such a file is an error. */
+  decrypt?: (text: string, file: string) => Promise<string>;
+  /** How file paths are shown in errors (default: as given). */
+  display?: (file: string) => string;
+}
+
+const VARS_EXTS = ['', '.yml', '.yaml', '.json'];
+
+/**
+ * Read `<dir>/<name>`, `<name>.yml`, `<name>.yaml` or `<name>.json` (the first that exists wins, as Ansible),
+ * a folder being read recursively in sorted order. Returns the merged vars and the files used; missing → {}.
+ */
+export async function readVarsDir(
+  dir: string,
+  name: string,
+  errors: VncplayError[],
+  opts: VarsLoadOptions = {},
+): Promise<{ vars: Vars; files: string[] }> {
+  const files = await findVarsFiles(dir, name);
+  const vars: Vars = {};
+  for (const f of files) Object.assign(vars, await readVarsFile(f, errors, opts));
+  return { vars, files };
+}
+
+export async function findVarsFiles(dir: string, name: string): Promise<string[]> {
+  for (const ext of VARS_EXTS) {
+    const p = path.join(dir, name + ext);
+    const st = await statOrNull(p);
+    if (!st) continue;
+    if (st.isDirectory()) return listVarsFolder(p);
+    return [p];
+  }
+  return [];
+}
+
+async function listVarsFolder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of (await fsp.readdir(dir)).sort()) {
+    if (entry.startsWith('.') || entry.endsWith('~')) continue;
+    const full = path.join(dir, entry);
+    const ext = path.extname(entry);
+    const st = await statOrNull(full);
+    if (!st) continue;
+    if (st.isDirectory()) {
+      if (!ext) out.push(...(await listVarsFolder(full)));
+    } else if (VARS_EXTS.includes(ext)) out.push(full);
+  }
+  return out;
+}
+
+/** One vars file: YAML (or JSON) mapping; empty is {}; vault-encrypted needs opts.decrypt. */
+export async function readVarsFile(file: string, errors: VncplayError[], opts: VarsLoadOptions = {}): Promise<Vars> {
+  const shown = opts.display ? opts.display(file) : file;
+  let text = await fsp.readFile(file, 'utf8');
+  if (text.startsWith('$ANSIBLE_VAULT;')) {
+    if (!opts.decrypt) {
+      errors.push(
+        new InventoryError('E_INV_VAULT', `${shown} is vault-encrypted and no vault password was given`, {
+          pos: { file: shown, line: 1, col: 1 },
+          hint: 'pass --vault-password-file or --ask-vault-pass',
+        }),
+      );
+      return {};
+    }
+    text = await opts.decrypt(text, file);
+  }
+  const { doc, lines } = parseAnsibleYaml(text);
+  for (const e of doc.errors) {
+    const at = e.linePos?.[0] ?? { line: 1, col: 1 };
+    errors.push(
+      new InventoryError('E_INV_YAML_SYNTAX', `YAML syntax: ${e.message.split('\n')[0]}`, {
+        pos: { file: shown, line: at.line, col: at.col },
+        excerpt: formatExcerpt(text, at.line, at.col),
+        hint: 'fix the YAML syntax; check indentation and quotes',
+      }),
+    );
+  }
+  if (doc.errors.length > 0) return {};
+  const root = doc.contents;
+  if (root === null || (isScalar(root) && (root.value === null || root.value === ''))) return {};
+  if (!isMap(root)) {
+    const at = lines.linePos(root.range?.[0] ?? 0);
+    const line = Math.max(1, at.line);
+    errors.push(
+      new InventoryError('E_INV_VARS_FILE', `${shown} must hold a mapping of variable names to values`, {
+        pos: { file: shown, line, col: at.col },
+        excerpt: formatExcerpt(text, line, at.col),
+        hint: 'write `name: value` lines at the top level (no leading `- `)',
+      }),
+    );
+    return {};
+  }
+  return doc.toJS() as Vars;
+}
+
+/**
+ * Load `<baseDir>/group_vars` and `<baseDir>/host_vars` into the inventory: group fileVars and host vars
+ * (host_vars files override inline host vars). Entries that match no group or host become warnings.
+ */
+export async function loadVarsBeside(inv: Inventory, baseDir: string, errors: VncplayError[], opts: VarsLoadOptions = {}): Promise<void> {
+  const show = opts.display ?? ((f: string) => f);
+  const gdir = path.join(baseDir, 'group_vars');
+  if (await isDir(gdir)) {
+    const used = new Set<string>();
+    for (const g of inv.groups.values()) {
+      const { vars, files } = await readVarsDir(gdir, g.name, errors, opts);
+      files.forEach((f) => used.add(topEntry(gdir, f)));
+      Object.assign(g.fileVars, vars);
+    }
+    await warnUnused(inv, gdir, used, 'group', show);
+  }
+  const hdir = path.join(baseDir, 'host_vars');
+  if (await isDir(hdir)) {
+    const used = new Set<string>();
+    for (const h of inv.hosts.values()) {
+      if (h.implicit) continue;
+      const { vars, files } = await readVarsDir(hdir, h.name, errors, opts);
+      files.forEach((f) => used.add(topEntry(hdir, f)));
+      Object.assign(h.vars, vars);
+    }
+    await warnUnused(inv, hdir, used, 'host', show);
+  }
+}
+
+function topEntry(dir: string, file: string): string {
+  return path.relative(dir, file).split(path.sep)[0]!;
+}
+
+async function warnUnused(inv: Inventory, dir: string, used: Set<string>, kind: 'group' | 'host', show: (f: string) => string): Promise<void> {
+  for (const entry of (await fsp.readdir(dir)).sort()) {
+    if (used.has(entry) || entry.startsWith('.') || entry.endsWith('~')) continue;
+    const ext = path.extname(entry);
+    const name = VARS_EXTS.includes(ext) ? entry.slice(0, entry.length - ext.length) : entry;
+    const exists = kind === 'group' ? inv.groups.has(name) : inv.hosts.has(name);
+    inv.warnings.push(
+      exists
+        ? `${show(path.join(dir, entry))} is ignored: another file for ${kind} '${name}' was found first (no extension, .yml, .yaml, .json)`
+        : `${show(path.join(dir, entry))} is ignored: there is no ${kind} named '${name}' in the inventory`,
+    );
+  }
+}
+
+async function statOrNull(p: string): Promise<import('node:fs').Stats | null> {
+  try {
+    return await fsp.stat(p);
+  } catch {
+    return null;
+  }
+}
+
+async function isDir(p: string): Promise<boolean> {
+  return (await statOrNull(p))?.isDirectory() ?? false;
+}
