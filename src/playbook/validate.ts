@@ -2,7 +2,7 @@ import Ajv2020Module from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { nearest } from '../errors.js';
 import type { AnyModule } from '../modules/types.js';
-import { buildPlaybookSchema, isTemplateSchema, SCHEMA_ID, type ModuleLookup, type Schema } from './schema.js';
+import { buildPlaybookSchema, isTemplateSchema, type ModuleLookup, type Schema } from './schema.js';
 
 /**
  * Load-time validation with ajv against fragments of the playbook schema (src/playbook/schema.ts).
@@ -31,22 +31,33 @@ export type KeywordFragment = 'taskKeywords' | 'playKeywords' | 'importPlaybookK
 
 interface Compiled {
   ajv: InstanceType<typeof Ajv2020Module.default>;
+  defs: Record<string, Schema>;
   validators: Map<string, ValidateFunction>;
 }
 
-// One ajv instance per module list, compiled lazily per fragment: a --syntax-check compiles only what it meets.
+// One ajv instance per module list; each fragment is compiled on first use only. Fragments are self-contained
+// (no $ref), so they compile on their own: compiling through the root schema would build every module's
+// validator (~200 ms) when a --syntax-check needs only the few modules a playbook uses.
 const compiledByModules = new WeakMap<readonly AnyModule[], Compiled>();
 
 function compiledFor(lookup: ModuleLookup): Compiled {
   const mods = lookup.all();
   let c = compiledByModules.get(mods);
   if (!c) {
-    const ajv = new Ajv2020Module.default({ allErrors: true, strict: false, verbose: true, allowUnionTypes: true });
+    const ajv = new Ajv2020Module.default({
+      allErrors: true,
+      strict: false,
+      verbose: true,
+      allowUnionTypes: true,
+      // The schema is ours and tested (test/unit/playbook-schema.test.ts); checking it against the
+      // meta-schema on every run costs ~60 ms.
+      validateSchema: false,
+    });
     // Module schemas may use `format`; real format checks would need ajv-formats (slow to import), and the
     // runner re-checks rendered arguments anyway, so formats are accepted as annotations here.
-    ajv.addFormat('ipv4', true).addFormat('ipv6', true).addFormat('uri', true).addFormat('hostname', true);
-    ajv.addSchema(buildPlaybookSchema(mods));
-    c = { ajv, validators: new Map() };
+    for (const f of ['ipv4', 'ipv6', 'uri', 'hostname', 'cidr', 'regex']) ajv.addFormat(f, true);
+    const defs = buildPlaybookSchema(mods).$defs as Record<string, Schema>;
+    c = { ajv, defs, validators: new Map() };
     compiledByModules.set(mods, c);
   }
   return c;
@@ -56,8 +67,9 @@ function validatorFor(lookup: ModuleLookup, def: string): ValidateFunction {
   const c = compiledFor(lookup);
   let v = c.validators.get(def);
   if (!v) {
-    v = c.ajv.getSchema(`${SCHEMA_ID}#/$defs/${def}`);
-    if (!v) throw new Error(`internal: no schema fragment ${def}`);
+    const fragment = c.defs[def];
+    if (!fragment) throw new Error(`internal: no schema fragment ${def}`);
+    v = c.ajv.compile(fragment);
     c.validators.set(def, v);
   }
   return v;

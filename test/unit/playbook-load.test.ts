@@ -1,0 +1,287 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ErrorList } from '../../src/errors.js';
+import { loadPlaybook, loadTaskFile } from '../../src/playbook/load.js';
+import type { TaskDef } from '../../src/playbook/model.js';
+import { testModules } from '../fixtures/playbooks/modules.js';
+
+const good = 'test/fixtures/playbooks/good';
+const opts = { modules: testModules };
+
+/** A task tree reduced to what a reader checks: where it came from, module, args, nesting. */
+function shape(t: TaskDef): Record<string, unknown> {
+  const out: Record<string, unknown> = { at: `${path.relative(good, t.pos.file)}:${t.pos.line}` };
+  if (t.module) out.module = t.module;
+  if (t.includeTasks !== undefined) out.include = t.includeTasks;
+  for (const k of ['block', 'rescue', 'always'] as const) if (t[k]) out[k] = t[k]!.map(shape);
+  return out;
+}
+
+function tmpPlaybook(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vncplay-pb-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  return dir;
+}
+
+async function errorsOf(p: Promise<unknown>): Promise<string[]> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof ErrorList) return e.errors.map((x) => `${x.code} ${x.pos?.line}:${x.pos?.col}`);
+    throw e;
+  }
+  return [];
+}
+
+describe('loadPlaybook: good/site.yml', async () => {
+  const pb = await loadPlaybook(`${good}/site.yml`, opts);
+  const [base, vnc] = pb.plays;
+
+  it('expands import_playbook in order, applying its tags and vars', () => {
+    expect(pb.plays).toHaveLength(2);
+    expect(base!.pos.file).toBe(`${good}/base.yml`);
+    expect(base!.tags).toEqual(['base']);
+    expect(base!.vars).toEqual({ from_import: true });
+    expect(base!.gatherFacts).toBe(false);
+    expect(base!.tasks.map(shape)).toEqual([{ at: 'base.yml:4', module: 'ping' }]);
+  });
+
+  it('fills every play field', () => {
+    expect(vnc).toMatchObject({
+      pos: { file: `${good}/site.yml`, line: 8, col: 3 },
+      name: 'VNC servers',
+      hosts: 'vnc:&linux',
+      become: true, // YAML 1.1: yes is a boolean, as in Ansible
+      gatherFacts: false,
+      serial: [1, '50%'],
+      maxFailPercentage: 25,
+      anyErrorsFatal: false,
+      strategy: 'free',
+      vars: { display: 1, env: 'prod' },
+      tags: [],
+    });
+  });
+
+  it('reads vars_files: plain, templated from play vars, first-found list', () => {
+    expect(vnc!.varsFiles).toEqual([{ user: 'vnc' }, { geometry: '1920x1080' }, { fallback: true }]);
+  });
+
+  it('loads roles with dependencies, defaults, vars, handlers, params, tags and when', () => {
+    expect(vnc!.roleDefaults).toEqual({ geometry: '1024x768', vnc_port: 5901 });
+    expect(vnc!.roleVars).toEqual({ vnc_unit: 'vncserver@.service' });
+    expect(vnc!.roleTasks.map(shape)).toEqual([
+      { at: 'roles/common/tasks/main.yml:1', module: 'ping' },
+      { at: 'roles/vnc/tasks/main.yml:1', module: 'template' },
+      { at: 'roles/vnc/tasks/service.yml:1', module: 'systemd' },
+    ]);
+    const [common, config, enable] = vnc!.roleTasks;
+    expect(common!.role).toBe('common');
+    expect(config).toMatchObject({
+      role: 'vnc',
+      tags: ['vnc'],
+      when: ['manage_vnc | default(true)'],
+      vars: { geometry: '1280x800' },
+      notify: ['restart vnc'],
+      args: { src: 'config.j2', dest: '/etc/vnc.conf' },
+    });
+    expect(config!.searchDirs).toEqual([
+      `${good}/roles/vnc/files`,
+      `${good}/roles/vnc/templates`,
+      `${good}/roles/vnc`,
+      good,
+    ]);
+    expect(enable).toMatchObject({ role: 'vnc', args: { name: 'vncserver@:1', enabled: true } });
+    expect(vnc!.handlers.map((h) => [h.name, h.role, h.listen])).toEqual([
+      ['restart vnc', 'vnc', []],
+      ['reload', undefined, ['reload units']],
+    ]);
+  });
+
+  it('builds blocks with rescue/always and expands import_tasks inside them with the import keywords', () => {
+    expect(vnc!.preTasks.map(shape)).toEqual([{ at: 'site.yml:28', module: 'command' }]);
+    expect(vnc!.preTasks[0]).toMatchObject({ args: { cmd: 'df -h /' }, changedWhen: [false] });
+    const block = vnc!.tasks[0]!;
+    expect(shape(block)).toEqual({
+      at: 'site.yml:32',
+      block: [
+        { at: 'site.yml:34', module: 'systemd' },
+        { at: 'tasks/locks.yml:1', module: 'file' },
+        { at: 'tasks/locks.yml:5', module: 'file' },
+      ],
+      rescue: [{ at: 'site.yml:42', module: 'debug' }],
+      always: [{ at: 'site.yml:44', module: 'meta' }],
+    });
+    expect(block).toMatchObject({ name: 'stop and restart', when: ['restart | bool'], becomeUser: 'root' });
+    expect(block.module).toBeUndefined();
+    expect(block.block![0]!.args).toEqual({ name: 'vncserver@:{{ display }}', state: 'stopped' });
+    expect(block.block![1]).toMatchObject({ tags: ['locks'], when: ['clear_locks'] });
+    expect(block.block![2]).toMatchObject({ tags: ['locks', 'socket'], when: ['clear_locks'] });
+    expect(block.rescue![0]!.args).toEqual({ msg: 'stop failed' });
+    expect(block.always![0]!.args).toEqual({ action: 'flush_handlers' });
+  });
+
+  it('keeps include_tasks for the runner, in both forms', () => {
+    expect(vnc!.tasks[1]).toMatchObject({ includeTasks: 'tasks/locks.yml', loop: [1, 2], args: { file: 'tasks/locks.yml' } });
+    expect(vnc!.tasks[2]).toMatchObject({ includeTasks: 'tasks/locks.yml' });
+    expect(vnc!.tasks[1]!.module).toBeUndefined();
+  });
+
+  it('maps every task keyword', () => {
+    const t = vnc!.tasks[3]!;
+    expect(t).toEqual({
+      pos: { file: `${good}/site.yml`, line: 51, col: 7 },
+      name: 'loop with control',
+      module: 'debug',
+      args: { msg: '{{ d }}' },
+      loop: '{{ displays }}',
+      loopVar: 'd',
+      loopLabel: 'display {{ d }}',
+      loopControl: { loop_var: 'd', label: 'display {{ d }}' },
+      register: 'out',
+      notify: ['restart vnc', 'reload'],
+      failedWhen: ['out.rc != 0', 'not ignore'],
+      retries: 3,
+      delay: 2,
+      until: ['out is success'],
+      ignoreErrors: '{{ lenient }}',
+      tags: ['a', 'b'],
+      checkMode: false,
+      delegateTo: 'localhost',
+      runOnce: true,
+      noLog: true,
+      environment: { LANG: 'C' },
+      vars: { local: 1 },
+      listen: [],
+      searchDirs: [good],
+    });
+  });
+
+  it('parses key=value strings with types from the module schema, with_items, and args:', () => {
+    expect(vnc!.tasks[4]).toMatchObject({
+      module: 'file',
+      args: { path: '/tmp/{{ item }}', state: 'touch', mode: '0644' },
+      loop: ['a', 'b'],
+      loopFlatten: true,
+    });
+    expect(vnc!.tasks[5]).toMatchObject({ module: 'command', args: { cmd: 'ls -l', chdir: '/tmp' } });
+    expect(vnc!.postTasks[0]).toMatchObject({ module: 'wait_for', args: { port: 5901, timeout: 10 } });
+    expect(vnc!.handlers[1]!.args).toEqual({ daemon_reload: true });
+  });
+});
+
+describe('loadPlaybook: details', () => {
+  it('accepts templates wherever a number, boolean, list or enum is expected', async () => {
+    const dir = tmpPlaybook({
+      'p.yml': [
+        '- hosts: all',
+        '  tasks:',
+        '    - wait_for: {port: "{{ p }}", timeout: "{{ t | int }}"}',
+        '      retries: "{{ n }}"',
+        '      loop: "{{ items }}"',
+        '      become: "{{ b }}"',
+        '    - systemd: {name: x, state: "{{ wanted }}", enabled: "{{ e }}"}',
+        '',
+      ].join('\n'),
+    });
+    const pb = await loadPlaybook(path.join(dir, 'p.yml'), opts);
+    expect(pb.plays[0]!.tasks[1]!.args).toEqual({ name: 'x', state: '{{ wanted }}', enabled: '{{ e }}' });
+  });
+
+  it('resolves vars_files templates from extra vars before play vars', async () => {
+    const dir = tmpPlaybook({
+      'p.yml': '- hosts: all\n  vars: {env: dev}\n  vars_files: ["{{ env }}.yml"]\n  tasks: []\n',
+      'dev.yml': 'which: dev\n',
+      'prod.yml': 'which: prod\n',
+    });
+    expect((await loadPlaybook(path.join(dir, 'p.yml'), opts)).plays[0]!.varsFiles).toEqual([{ which: 'dev' }]);
+    const pb = await loadPlaybook(path.join(dir, 'p.yml'), { ...opts, extraVars: { env: 'prod' } });
+    expect(pb.plays[0]!.varsFiles).toEqual([{ which: 'prod' }]);
+  });
+
+  it('treats `command:` free-form text verbatim unless it holds the module\'s own key=value options', async () => {
+    const dir = tmpPlaybook({
+      'p.yml': [
+        '- hosts: all',
+        '  tasks:',
+        `    - shell: echo "a  b" | grep -c 'a  b' > /tmp/x=1`,
+        '    - command: creates=/tmp/done chdir=/srv make install PREFIX=/usr',
+        '    - debug: msg="hello {{ name | default(\'you\') }}" verbosity=1',
+        '',
+      ].join('\n'),
+    });
+    const [a, b, c] = (await loadPlaybook(path.join(dir, 'p.yml'), opts)).plays[0]!.tasks;
+    expect(a!.args).toEqual({ cmd: `echo "a  b" | grep -c 'a  b' > /tmp/x=1` });
+    expect(b!.args).toEqual({ creates: '/tmp/done', chdir: '/srv', cmd: 'make install PREFIX=/usr' });
+    expect(c!.args).toEqual({ msg: "hello {{ name | default('you') }}", verbosity: 1 });
+  });
+
+  it('reports an import cycle instead of looping', async () => {
+    const dir = tmpPlaybook({
+      'p.yml': '- hosts: all\n  tasks:\n    - import_tasks: a.yml\n',
+      'a.yml': '- import_tasks: b.yml\n',
+      'b.yml': '- import_tasks: a.yml\n',
+      'q.yml': '- import_playbook: q.yml\n',
+    });
+    expect(await errorsOf(loadPlaybook(path.join(dir, 'p.yml'), opts))).toEqual(['E_IMPORT_CYCLE 1:17']);
+    expect(await errorsOf(loadPlaybook(path.join(dir, 'q.yml'), opts))).toEqual(['E_IMPORT_CYCLE 1:20']);
+  });
+
+  it('refuses a templated import_tasks, rescue without block, listen outside handlers, loop with with_items', async () => {
+    const dir = tmpPlaybook({
+      'p.yml': [
+        '- hosts: all',
+        '  tasks:',
+        '    - import_tasks: "{{ f }}.yml"',
+        '    - ping:',
+        '      rescue: []',
+        '      listen: x',
+        '    - ping:',
+        '      loop: [1]',
+        '      with_items: [2]',
+        '',
+      ].join('\n'),
+    });
+    expect(await errorsOf(loadPlaybook(path.join(dir, 'p.yml'), opts))).toEqual([
+      'E_STATIC_TEMPLATE 3:21',
+      'E_UNKNOWN_KEY 5:7',
+      'E_UNKNOWN_KEY 6:7',
+      'E_LOOP_TWICE 9:7',
+    ]);
+  });
+
+  it('keeps loading after a duplicate key so later errors show too', async () => {
+    const dir = tmpPlaybook({ 'p.yml': '- hosts: all\n  hosts: web\n  tasks:\n    - pnig:\n' });
+    expect(await errorsOf(loadPlaybook(path.join(dir, 'p.yml'), opts))).toEqual(['E_DUPLICATE_KEY 2:3', 'E_UNKNOWN_MODULE 4:7']);
+  });
+
+  it('accepts FQCN module names from every collection prefix', async () => {
+    const dir = tmpPlaybook({
+      'p.yml': '- hosts: all\n  tasks:\n    - ansible.builtin.command: ls\n    - ansible.posix.systemd_service: {name: x}\n',
+    });
+    const t = (await loadPlaybook(path.join(dir, 'p.yml'), opts)).plays[0]!.tasks;
+    expect(t.map((x) => x.module)).toEqual(['command', 'systemd']);
+  });
+});
+
+describe('loadTaskFile (include_tasks at run time)', () => {
+  it('loads relative to the including file, then the playbook folder, with the same validation', async () => {
+    const tasks = await loadTaskFile('tasks/locks.yml', { playbookDir: good, fromFile: `${good}/site.yml`, modules: testModules });
+    expect(tasks.map((t) => [t.module, t.args.state])).toEqual([['file', 'absent'], ['file', 'absent']]);
+    expect(tasks[1]!.tags).toEqual(['socket']);
+  });
+
+  it('passes the role and searchDirs of the including task on', async () => {
+    const pb = await loadPlaybook(`${good}/site.yml`, opts);
+    const from = pb.plays[1]!.roleTasks[1]!;
+    const tasks = await loadTaskFile('service.yml', { playbookDir: good, includedFrom: from, modules: testModules });
+    expect(tasks[0]).toMatchObject({ role: 'vnc', searchDirs: from.searchDirs, module: 'systemd' });
+  });
+
+  it('fails with positioned errors', async () => {
+    const bad = 'test/fixtures/playbooks/bad';
+    expect(await errorsOf(loadTaskFile('tasks/broken.yml', { playbookDir: bad, modules: testModules }))).toEqual(['E_TYPE 6:14']);
+    expect(await errorsOf(loadTaskFile('nope.yml', { playbookDir: bad, modules: testModules }))).toEqual(['E_MISSING_FILE undefined:undefined']);
+  });
+});

@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import Ajv2020Module from 'ajv/dist/2020.js';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { allModules } from '../../src/modules/registry.js';
+import { allowTemplates, buildPlaybookSchema, playbookSchemaJson } from '../../src/playbook/schema.js';
+import { testModules } from '../fixtures/playbooks/modules.js';
+
+function editorValidator(): (data: unknown) => boolean {
+  const ajv = new Ajv2020Module.default({ allErrors: true, strict: false });
+  return ajv.compile(buildPlaybookSchema(testModules));
+}
+
+const yaml11 = (file: string): unknown => parse(readFileSync(file, 'utf8'), { version: '1.1' });
+
+describe('schemas/playbook.schema.json', () => {
+  it('is up to date with the module registry (run `npm run gen:schema` after adding a module)', () => {
+    expect(readFileSync('schemas/playbook.schema.json', 'utf8')).toBe(playbookSchemaJson(allModules()));
+  });
+
+  it('is draft 2020-12 with an $id, and every registered module appears with its FQCN', () => {
+    const s = JSON.parse(readFileSync('schemas/playbook.schema.json', 'utf8')) as Record<string, unknown>;
+    expect(s.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
+    expect(s.$id).toMatch(/^https:\/\//);
+    const taskProps = ((s.$defs as Record<string, { properties: Record<string, unknown> }>).task).properties;
+    for (const m of allModules()) {
+      expect(taskProps[m.name]).toBeDefined();
+      expect(taskProps[`ansible.builtin.${m.name}`]).toBeDefined();
+    }
+  });
+});
+
+describe('the editor schema (what yaml-language-server sees)', () => {
+  const validate = editorValidator();
+
+  it('accepts the good playbooks and task files', () => {
+    for (const f of ['site.yml', 'base.yml']) {
+      expect(validate(yaml11(`test/fixtures/playbooks/good/${f}`)), f).toBe(true);
+    }
+  });
+
+  it('rejects typos, unknown modules and wrong types that the loader also rejects', () => {
+    for (const f of ['unknown-module', 'misspelled-param', 'bad-enum', 'wrong-type', 'unknown-play-key', 'missing-hosts']) {
+      expect(validate(yaml11(`test/fixtures/playbooks/bad/${f}.yml`)), f).toBe(false);
+    }
+  });
+
+  it('completes module names: short, alias and ansible.builtin forms, and other collections by pattern', () => {
+    const play = (task: Record<string, unknown>): unknown => [{ hosts: 'all', tasks: [task] }];
+    expect(validate(play({ service: { name: 'x' } }))).toBe(true);
+    expect(validate(play({ 'ansible.builtin.systemd_service': { name: 'x' } }))).toBe(true);
+    expect(validate(play({ 'community.general.systemd': { name: 'x' } }))).toBe(true);
+    expect(validate(play({ 'community.general.servce': { name: 'x' } }))).toBe(false);
+  });
+});
+
+describe('allowTemplates', () => {
+  const ajv = new Ajv2020Module.default({ strict: false });
+  const table: [string, Record<string, unknown>, unknown, boolean][] = [
+    ['integer', { type: 'integer' }, 5, true],
+    ['integer rejects word', { type: 'integer' }, 'five', false],
+    ['integer takes template', { type: 'integer' }, '{{ n }}', true],
+    ['integer takes block tag', { type: 'integer' }, '{% if a %}1{% endif %}', true],
+    ['boolean takes template', { type: 'boolean' }, '{{ b }}', true],
+    ['enum rejects other string', { enum: ['a', 'b'] }, 'c', false],
+    ['enum takes template', { enum: ['a', 'b'] }, '{{ s }}', true],
+    ['list takes template', { type: 'array', items: { type: 'integer' } }, '{{ l }}', true],
+    ['list items take template', { type: 'array', items: { type: 'integer' } }, [1, '{{ x }}'], true],
+    ['list items reject word', { type: 'array', items: { type: 'integer' } }, [1, 'x'], false],
+    ['anyOf gains a template branch', { anyOf: [{ type: 'integer' }, { type: 'null' }] }, '{{ x }}', true],
+    ['plain string stays plain', { type: 'string' }, 'x', true],
+  ];
+  for (const [name, schema, value, ok] of table) {
+    it(name, () => {
+      expect(ajv.validate(allowTemplates(schema), value)).toBe(ok);
+    });
+  }
+
+  it('keeps descriptions on the outside for editor hovers', () => {
+    expect(allowTemplates({ type: 'integer', description: 'd' })).toMatchObject({ description: 'd', anyOf: [{ type: 'integer' }, {}] });
+  });
+});
