@@ -19,10 +19,14 @@ describe('schemas/playbook.schema.json', () => {
   });
 
   it('is draft 2020-12 with an $id, and every registered module appears with its FQCN', () => {
-    const s = JSON.parse(readFileSync('schemas/playbook.schema.json', 'utf8')) as Record<string, unknown>;
+    const s = JSON.parse(readFileSync('schemas/playbook.schema.json', 'utf8')) as {
+      $schema: string;
+      $id: string;
+      $defs: { task: { properties: Record<string, unknown> } };
+    };
     expect(s.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
     expect(s.$id).toMatch(/^https:\/\//);
-    const taskProps = ((s.$defs as Record<string, { properties: Record<string, unknown> }>).task).properties;
+    const taskProps = s.$defs.task.properties;
     for (const m of allModules()) {
       expect(taskProps[m.name]).toBeDefined();
       expect(taskProps[`ansible.builtin.${m.name}`]).toBeDefined();
