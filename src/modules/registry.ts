@@ -1,4 +1,12 @@
+import { assertModule } from './assert.js';
+import { commandModule, shellModule } from './command.js';
 import { copyModule } from './copy.js';
+import { debugModule } from './debug.js';
+import { failModule } from './fail.js';
+import { metaModule } from './meta.js';
+import { pingModule } from './ping.js';
+import { securityGroup } from './security-group/index.js';
+import { setFactModule } from './set-fact.js';
 import { fileModule } from './file.js';
 import { lineinfileModule } from './lineinfile.js';
 import { statModule } from './stat.js';
@@ -11,9 +19,18 @@ import type { AnyModule } from './types.js';
  * `ansible.posix.NAME` where Ansible keeps it there).
  */
 const modules: AnyModule[] = [
+  assertModule,
+  commandModule,
   copyModule,
+  debugModule,
+  failModule,
   fileModule,
   lineinfileModule,
+  metaModule,
+  pingModule,
+  securityGroup,
+  setFactModule,
+  shellModule,
   statModule,
   templateModule,
 ];

@@ -1,5 +1,6 @@
 import type { LimitFunction } from 'p-limit';
 import type { Connection } from '../connection/types.js';
+import type { LazyMapping } from '../playbook/filters.js';
 import type { PlayDef } from '../playbook/model.js';
 import type { RunEvent } from './events.js';
 import type { HostState } from './host-state.js';
@@ -23,6 +24,8 @@ export interface RunEnv {
   hosts: Map<string, HostState>;
   /** All inventory host names in inventory order, and group membership, for magic variables. */
   groups: Record<string, string[]>;
+  /** `hostvars`: every host's variables, rendered lazily in that host's own scope. */
+  hostvars: LazyMapping;
   playbookDir: string;
   emit(event: RunEvent): void;
   /** The host's single connection, opened on first use; rejects with a ConnectionError when unreachable. */

@@ -1,0 +1,181 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ErrorList, ExitCode, UsageError, VncplayError } from '../errors.js';
+import { parseCli, usage, type CliOptions } from './args.js';
+import { promptHidden } from './prompt.js';
+
+/** The vncplay command. Returns the exit code; never throws for a user's mistake. */
+export async function main(argv: string[]): Promise<number> {
+  let opts: CliOptions;
+  try {
+    opts = parseCli(argv);
+  } catch (err) {
+    return reportError(err);
+  }
+  if (opts.help) {
+    process.stdout.write(usage);
+    return ExitCode.ok;
+  }
+  if (opts.version) {
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`vncplay ${pkg.version}\n`);
+    return ExitCode.ok;
+  }
+  try {
+    return await runCommand(opts);
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+async function runCommand(opts: CliOptions): Promise<number> {
+  // Loaded here, not at the top: --help and bad flags should not pay for the playbook machinery.
+  const { loadPlaybook } = await import('../playbook/load.js');
+  const { parseExtraVars } = await import('../playbook/vars.js');
+  const cwd = process.cwd();
+  const extraVars = await parseExtraVars(opts.extraVars, cwd);
+  const playbooks = [];
+  const errors: VncplayError[] = [];
+  for (const file of opts.playbooks) {
+    try {
+      playbooks.push(await loadPlaybook(file, { extraVars }));
+    } catch (err) {
+      if (err instanceof ErrorList) errors.push(...err.errors);
+      else if (err instanceof VncplayError) errors.push(err);
+      else throw err;
+    }
+  }
+  if (errors.length) throw new ErrorList(errors);
+  if (opts.syntaxCheck) {
+    for (const pb of playbooks) process.stdout.write(`\nplaybook: ${pb.file}\n`);
+    return ExitCode.ok;
+  }
+
+  const { loadInventory, selectHosts } = await import('../inventory/index.js');
+  const inventory = await loadInventory(opts.inventory.length ? opts.inventory : ['localhost,'], cwd);
+  applyCliConnectionOverrides(inventory, opts);
+
+  let limit = opts.limit;
+  if (opts.retryFailed) {
+    const retryFile = retryPath(opts.playbooks[0]!);
+    limit = `@${retryFile}${limit ? `:&${limit}` : ''}`;
+  }
+
+  if (opts.listHosts || opts.listTasks) {
+    const { render } = await import('../playbook/template.js');
+    const limited = limit ? new Set(selectHosts(inventory, limit)) : undefined;
+    for (const pb of playbooks) {
+      process.stdout.write(`\nplaybook: ${pb.file}\n`);
+      for (const play of pb.plays) {
+        const hosts = selectHosts(inventory, String(render(play.hosts, extraVars))).filter((h) => !limited || limited.has(h));
+        process.stdout.write(`\n  play #${pb.plays.indexOf(play) + 1} (${play.hosts}): ${play.name}\tTAGS: [${play.tags.join(', ')}]\n`);
+        if (opts.listHosts) {
+          process.stdout.write(`    pattern: ['${play.hosts}']\n    hosts (${hosts.length}):\n`);
+          for (const h of hosts) process.stdout.write(`      ${h}\n`);
+        }
+        if (opts.listTasks) {
+          const { listTasks } = await import('./list-tasks.js');
+          process.stdout.write(listTasks(play, opts.tags, opts.skipTags));
+        }
+      }
+    }
+    return ExitCode.ok;
+  }
+
+  const becomePassword = opts.askBecomePass ? await promptHidden('BECOME password: ') : undefined;
+  const { runPlaybook } = await import('../runner/run.js');
+  const reporter = await makeReporter(opts);
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts++;
+    if (interrupts > 1) process.exit(ExitCode.interrupted);
+    process.stderr.write('\n[vncplay] interrupted: finishing running steps, starting no new task (Ctrl-C again to quit now)\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  let exitCode: number = ExitCode.ok;
+  try {
+    for (const playbook of playbooks) {
+      const result = await runPlaybook({
+        playbook,
+        inventory,
+        ...(limit !== undefined ? { limit } : {}),
+        forks: opts.forks,
+        check: opts.check,
+        diff: opts.diff,
+        tags: opts.tags,
+        skipTags: opts.skipTags,
+        ...(opts.startAtTask !== undefined ? { startAtTask: opts.startAtTask } : {}),
+        extraVars,
+        verbosity: opts.verbosity,
+        ...(becomePassword !== undefined ? { becomePassword } : {}),
+        ...(opts.hostKeyChecking ? { hostKeyChecking: opts.hostKeyChecking } : {}),
+        askPassphrase: (file: string) => promptHidden(`Enter passphrase for key '${file}': `),
+        onEvent: reporter.onEvent,
+        signal: abort.signal,
+      });
+      await writeRetryFile(playbook.file, result.failedHosts);
+      if (opts.metricsFile) {
+        const { writeMetricsFile } = await import('../output/metrics.js');
+        await writeMetricsFile(opts.metricsFile, playbook.file, result);
+      }
+      exitCode = Math.max(exitCode, result.exitCode);
+      if (result.interrupted || result.exitCode !== ExitCode.ok) break;
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    await reporter.done();
+  }
+  return exitCode;
+}
+
+function applyCliConnectionOverrides(
+  inventory: { hosts: Map<string, { vars: Record<string, unknown> }> },
+  opts: CliOptions,
+): void {
+  for (const host of inventory.hosts.values()) {
+    if (opts.user) host.vars['ansible_user'] = opts.user;
+    if (opts.privateKey) host.vars['ansible_ssh_private_key_file'] = opts.privateKey;
+    if (opts.become) host.vars['ansible_become'] = true;
+  }
+}
+
+async function makeReporter(opts: CliOptions): Promise<{ onEvent: (e: import('../runner/events.js').RunEvent) => void; done(): Promise<void> }> {
+  const write = (t: string): void => {
+    process.stdout.write(t);
+  };
+  if (opts.json) {
+    const { jsonReporter } = await import('../output/json.js');
+    return { onEvent: jsonReporter(write), done: async () => undefined };
+  }
+  const tty = process.stdout.isTTY === true && !opts.noColor && opts.verbosity === 0 && !process.env['CI'];
+  if (tty) {
+    const { liveReporter } = await import('../output/live.js');
+    return liveReporter(write);
+  }
+  const { plainReporter } = await import('../output/plain.js');
+  const color = process.stdout.isTTY === true && !opts.noColor && !process.env['NO_COLOR'];
+  return { onEvent: plainReporter({ write, verbosity: opts.verbosity, color }), done: async () => undefined };
+}
+
+/** `PLAYBOOK.retry` beside the playbook, as Ansible writes it: the hosts that failed, one per line. */
+export function retryPath(playbookFile: string): string {
+  const parsed = path.parse(playbookFile);
+  return path.join(parsed.dir, `${parsed.name}.retry`);
+}
+
+async function writeRetryFile(playbookFile: string, failedHosts: string[]): Promise<void> {
+  if (failedHosts.length === 0) return;
+  await writeFile(retryPath(playbookFile), failedHosts.join('\n') + '\n');
+}
+
+function reportError(err: unknown): number {
+  if (err instanceof VncplayError) {
+    process.stderr.write(err.format() + '\n');
+    if (err instanceof UsageError) return ExitCode.usage;
+    return ExitCode.invalidInput;
+  }
+  process.stderr.write(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return 70;
+}

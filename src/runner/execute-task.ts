@@ -1,0 +1,322 @@
+import path from 'node:path';
+import { access } from 'node:fs/promises';
+import { ConnectionError, VncplayError } from '../errors.js';
+import type { Connection } from '../connection/types.js';
+import { findModule } from '../modules/registry.js';
+import type { DiffEntry } from '../modules/types.js';
+import type { TaskDef } from '../playbook/model.js';
+import { evaluateCondition, markUnsafe, render } from '../playbook/template.js';
+import type { RunEnv, PlayRun } from './context.js';
+import { now, type TaskRef, type TaskStatus } from './events.js';
+import type { HostState } from './host-state.js';
+import { invokeModule, type InvokeResult } from './invoke-module.js';
+
+/** The outcome of one task on one host, as the strategy needs it. */
+export interface TaskOutcome {
+  status: TaskStatus;
+  result: Record<string, unknown>;
+  meta?: InvokeResult['meta'];
+  /** A run_once result taken from the host that ran it: not counted again in this host's recap. */
+  shared?: boolean;
+}
+
+const NO_LOG_RESULT = { censored: "the output has been hidden due to the fact that 'no_log: true' was specified for this result" };
+
+export function taskRef(task: TaskDef, handler = false): TaskRef {
+  const ref: TaskRef = {
+    id: `${task.pos.file}:${task.pos.line}:${task.pos.col}`,
+    name: displayName(task),
+    path: `${task.pos.file}:${task.pos.line}:${task.pos.col}`,
+    handler,
+  };
+  if (task.module) ref.module = task.module;
+  return ref;
+}
+
+export function displayName(task: TaskDef): string {
+  const base = task.name ?? task.module ?? 'block';
+  return task.role && !base.startsWith(`${task.role} :`) ? `${task.role} : ${base}` : base;
+}
+
+/**
+ * Runs one task on one host: when, loop, become, delegate_to, retries/until, changed_when/failed_when,
+ * ignore_errors, register and notify, with a task_start and a task_result event.
+ */
+export async function executeTask(
+  env: RunEnv,
+  run: PlayRun,
+  hs: HostState,
+  task: TaskDef,
+  vars: Record<string, unknown>,
+  handler: boolean,
+): Promise<TaskOutcome> {
+  const ref = taskRef(task, handler);
+  const started = Date.now();
+  env.emit({ type: 'task_start', time: now(), host: hs.name, task: ref });
+  let outcome: TaskOutcome;
+  try {
+    outcome = await executeWithLoop(env, run, hs, task, vars);
+  } catch (err) {
+    outcome = outcomeFromError(err);
+  }
+  const noLog = truthy(task.noLog, vars, task);
+  if (task.register && outcome.status !== 'unreachable') {
+    hs.facts[task.register] = markUnsafe(noLog ? { ...pickStatus(outcome.result), ...NO_LOG_RESULT } : outcome.result);
+  }
+  if (outcome.status === 'changed') for (const n of task.notify) hs.notified.add(String(render(n, vars, task.pos)));
+  const shown = noLog ? { ...pickStatus(outcome.result), ...NO_LOG_RESULT } : outcome.result;
+  const event: Parameters<RunEnv['emit']>[0] = {
+    type: 'task_result',
+    time: now(),
+    host: hs.name,
+    task: ref,
+    status: outcome.status,
+    changed: outcome.result['changed'] === true,
+    failed: outcome.status === 'failed' || outcome.status === 'unreachable',
+    result: shown,
+    durationMs: Date.now() - started,
+  };
+  const msg = shown['msg'];
+  if (typeof msg === 'string') event.msg = msg;
+  const diff = shown['diff'];
+  if (env.settings.diff && !noLog && Array.isArray(diff) && diff.length) event.diff = diff as DiffEntry[];
+  if (typeof shown['attempts'] === 'number') event.attempts = shown['attempts'];
+  env.emit(event);
+  return outcome;
+}
+
+function pickStatus(r: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of ['changed', 'failed', 'skipped', 'unreachable']) if (k in r) out[k] = r[k];
+  return out;
+}
+
+async function executeWithLoop(
+  env: RunEnv,
+  run: PlayRun,
+  hs: HostState,
+  task: TaskDef,
+  vars: Record<string, unknown>,
+): Promise<TaskOutcome> {
+  if (task.loop === undefined) {
+    if (!conditionsHold(task.when, vars, task)) return skipped('Conditional result was False');
+    return executeOnce(env, run, hs, task, vars);
+  }
+  const items = render(task.loop, vars, task.pos);
+  if (!Array.isArray(items)) {
+    return failed(`Invalid data passed to 'loop', it requires a list, got this instead: ${JSON.stringify(items)}`);
+  }
+  const results: Record<string, unknown>[] = [];
+  let anyChanged = false;
+  let anyFailed = false;
+  let allSkipped = true;
+  for (const [index, item] of items.entries()) {
+    if (env.interrupted()) break;
+    const itemVars = {
+      ...vars,
+      [task.loopVar]: item,
+      ansible_loop_var: task.loopVar,
+      ansible_loop: { index: index + 1, index0: index, first: index === 0, last: index === items.length - 1, length: items.length },
+    };
+    const label = task.loopLabel !== undefined ? render(task.loopLabel, itemVars, task.pos) : item;
+    if (!conditionsHold(task.when, itemVars, task)) {
+      results.push({ skipped: true, changed: false, item, ansible_loop_var: task.loopVar, _label: label });
+      continue;
+    }
+    allSkipped = false;
+    const one = await executeOnce(env, run, hs, task, itemVars);
+    if (one.status === 'unreachable') return one;
+    results.push({ ...one.result, item, ansible_loop_var: task.loopVar, _label: label });
+    anyChanged ||= one.result['changed'] === true;
+    anyFailed ||= one.status === 'failed';
+  }
+  if (allSkipped) return { status: 'skipped', result: { changed: false, skipped: true, results, msg: 'All items skipped' } };
+  const result: Record<string, unknown> = { changed: anyChanged, results, msg: anyFailed ? 'One or more items failed' : 'All items completed' };
+  if (anyFailed) {
+    result['failed'] = true;
+    return { status: truthy(task.ignoreErrors, vars, task) ? 'ignored' : 'failed', result };
+  }
+  return { status: anyChanged ? 'changed' : 'ok', result };
+}
+
+/** One module call (one loop item), with retries/until, changed_when and failed_when applied. */
+async function executeOnce(
+  env: RunEnv,
+  run: PlayRun,
+  hs: HostState,
+  task: TaskDef,
+  vars: Record<string, unknown>,
+): Promise<TaskOutcome> {
+  const mod = task.module ? findModule(task.module) : undefined;
+  if (!mod) return failed(`unknown module '${task.module ?? ''}'`);
+  const retries = task.until ? Number(render(task.retries ?? 3, vars, task.pos)) : 0;
+  const delayS = Number(render(task.delay ?? 5, vars, task.pos));
+  let attempts = 0;
+  for (;;) {
+    attempts++;
+    const outcome = await callModule(env, hs, task, mod.where === 'controller', vars);
+    if (outcome.status === 'unreachable') return outcome;
+    const judged = judge(task, outcome, vars);
+    if (!task.until) return judged;
+    judged.result['attempts'] = attempts;
+    const withResult = task.register ? { ...vars, [task.register]: markUnsafe(judged.result) } : vars;
+    if (judged.status !== 'failed' && conditionsHold(task.until, withResult, task)) return judged;
+    if (attempts > retries || env.interrupted()) {
+      judged.result['failed'] = true;
+      judged.result['msg'] ??= 'Retries exceeded';
+      if (judged.status !== 'failed') judged.result['msg'] = `Retries exceeded (${attempts} attempts)`;
+      return { ...judged, status: truthy(task.ignoreErrors, vars, task) ? 'ignored' : 'failed' };
+    }
+    env.emit({ type: 'verbose', time: now(), level: 0, host: hs.name, message: `FAILED - RETRYING: ${displayName(task)} (${retries - attempts + 1} retries left).` });
+    await sleep(delayS * 1000, env.signal);
+  }
+}
+
+/** changed_when, failed_when and ignore_errors turn a module's answer into the task's status. */
+function judge(task: TaskDef, outcome: TaskOutcome, vars: Record<string, unknown>): TaskOutcome {
+  const result = outcome.result;
+  const scope = task.register ? { ...vars, [task.register]: markUnsafe(result) } : { ...vars };
+  if (outcome.status !== 'skipped') {
+    if (task.changedWhen) result['changed'] = conditionsHold(task.changedWhen, withResultVars(scope, result), task);
+    if (task.failedWhen) result['failed'] = anyCondition(task.failedWhen, withResultVars(scope, result), task);
+  }
+  const failedNow = result['failed'] === true;
+  if (failedNow) return { ...outcome, status: truthy(task.ignoreErrors, vars, task) ? 'ignored' : 'failed' };
+  if (outcome.status === 'skipped') return outcome;
+  return { ...outcome, status: result['changed'] === true ? 'changed' : 'ok' };
+}
+
+/** In changed_when/failed_when Ansible also lets the result's own keys (rc, stdout) be used bare. */
+function withResultVars(scope: Record<string, unknown>, result: Record<string, unknown>): Record<string, unknown> {
+  return { ...markUnsafe(result), ...scope };
+}
+
+async function callModule(
+  env: RunEnv,
+  hs: HostState,
+  task: TaskDef,
+  onController: boolean,
+  vars: Record<string, unknown>,
+): Promise<TaskOutcome> {
+  const mod = findModule(task.module!)!;
+  const delegate = task.delegateTo !== undefined ? String(render(task.delegateTo, vars, task.pos)) : undefined;
+  let conn: Connection | undefined;
+  if (!onController) {
+    if (delegate !== undefined && delegate !== hs.name) {
+      if (delegate !== 'localhost' && delegate !== '127.0.0.1') {
+        return failed(`delegate_to: only localhost is supported (got '${delegate}')`);
+      }
+      conn = env.localConnection();
+    } else {
+      try {
+        conn = await env.connectionFor(hs.name);
+      } catch (err) {
+        return unreachable(err);
+      }
+    }
+  }
+  const args = renderArgs(task, vars, mod.freeForm);
+  const become = truthy(task.become ?? vars['ansible_become'], vars, task);
+  const becomeUser = task.becomeUser ?? vars['ansible_become_user'];
+  const check = task.checkMode !== undefined ? truthy(task.checkMode, vars, task) : env.settings.check;
+  try {
+    const res = await invokeModule(mod, args, {
+      hostName: hs.name,
+      ...(conn ? { conn } : {}),
+      check,
+      diff: env.settings.diff,
+      become,
+      ...(becomeUser !== undefined ? { becomeUser: String(render(becomeUser, vars, task.pos)) } : {}),
+      signal: env.signal,
+      vars,
+      render: (t) => String(render(t, vars, task.pos)),
+      findFile: (rel, kind) => findControllerFile(rel, kind, task, env.playbookDir),
+      log: (level, line) => env.emit({ type: 'verbose', time: now(), level, host: hs.name, message: env.redact(line) }),
+    });
+    if (res.facts) Object.assign(hs.facts, markUnsafe(res.facts));
+    const result: Record<string, unknown> = { ...res.data, changed: res.changed };
+    if (res.failed) result['failed'] = true;
+    if (res.skipped) result['skipped'] = true;
+    if (res.msg !== undefined) result['msg'] = res.msg;
+    if (res.diff.length) result['diff'] = res.diff;
+    if (check) result['check_mode'] = true;
+    const status: TaskStatus = res.failed ? 'failed' : res.skipped ? 'skipped' : res.changed ? 'changed' : 'ok';
+    const outcome: TaskOutcome = { status, result };
+    if (res.meta) outcome.meta = res.meta;
+    return outcome;
+  } catch (err) {
+    if (err instanceof ConnectionError) return unreachable(err);
+    return outcomeFromError(err);
+  }
+}
+
+/** Module arguments rendered per host; a value that renders to `omit` drops the argument, as in Ansible. */
+function renderArgs(task: TaskDef, vars: Record<string, unknown>, freeForm: string | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(task.args)) {
+    const key = k === '_raw_params' && freeForm ? freeForm : k;
+    const value = render(v, vars, task.pos);
+    if (value === vars['omit'] && vars['omit'] !== undefined) continue;
+    out[key] = value;
+  }
+  return out;
+}
+
+async function findControllerFile(rel: string, kind: 'files' | 'templates', task: TaskDef, playbookDir: string): Promise<string> {
+  if (path.isAbsolute(rel)) return rel;
+  const dirs = [...task.searchDirs.flatMap((d) => [path.join(d, kind), d]), path.join(playbookDir, kind), playbookDir];
+  for (const d of dirs) {
+    const candidate = path.join(d, rel);
+    try {
+      await access(candidate);
+      return candidate;
+    } catch {
+      // try the next folder
+    }
+  }
+  throw new VncplayError('E_FILE_NOT_FOUND', `could not find '${rel}' in: ${[...new Set(dirs)].join(', ')}`, {
+    pos: task.pos,
+    hint: `put it under ${kind}/ beside the playbook or the role`,
+  });
+}
+
+export function conditionsHold(conds: unknown[] | undefined, vars: Record<string, unknown>, task: TaskDef): boolean {
+  if (!conds) return true;
+  return conds.every((c) => evaluateCondition(c, vars, task.pos));
+}
+
+function anyCondition(conds: unknown[], vars: Record<string, unknown>, task: TaskDef): boolean {
+  return conds.some((c) => evaluateCondition(c, vars, task.pos));
+}
+
+export function truthy(value: unknown, vars: Record<string, unknown>, task: TaskDef): boolean {
+  if (value === undefined || value === null) return false;
+  return evaluateCondition(value, vars, task.pos);
+}
+
+function skipped(msg: string): TaskOutcome {
+  return { status: 'skipped', result: { changed: false, skipped: true, skip_reason: msg } };
+}
+
+function failed(msg: string): TaskOutcome {
+  return { status: 'failed', result: { changed: false, failed: true, msg } };
+}
+
+function unreachable(err: unknown): TaskOutcome {
+  const msg = err instanceof VncplayError ? err.format() : String(err);
+  return { status: 'unreachable', result: { changed: false, unreachable: true, msg } };
+}
+
+function outcomeFromError(err: unknown): TaskOutcome {
+  if (err instanceof ConnectionError) return unreachable(err);
+  if (err instanceof VncplayError) return failed(err.format());
+  return failed(err instanceof Error ? err.message : String(err));
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+  });
+}

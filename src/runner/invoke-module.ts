@@ -1,0 +1,175 @@
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Connection, ExecOptions, ExecResult } from '../connection/types.js';
+import { writeFileAtomic } from '../connection/write-file.js';
+import { ModuleError, VncplayError } from '../errors.js';
+import type { AnyModule, Change, DiffEntry, ModuleContext, ModuleReturn, StepOutcome } from '../modules/types.js';
+
+/** How one module call should run on one host. */
+export interface InvokeSettings {
+  hostName: string;
+  conn?: Connection;
+  check: boolean;
+  diff: boolean;
+  become: boolean;
+  becomeUser?: string;
+  signal: AbortSignal;
+  vars: Record<string, unknown>;
+  render(template: string): string;
+  findFile(rel: string, kind: 'files' | 'templates'): Promise<string>;
+  log(level: number, line: string): void;
+}
+
+export interface InvokeResult {
+  changed: boolean;
+  failed: boolean;
+  skipped: boolean;
+  msg?: string;
+  facts?: Record<string, unknown>;
+  data: Record<string, unknown>;
+  diff: DiffEntry[];
+  meta?: ModuleReturn['meta'];
+}
+
+const validators = new WeakMap<AnyModule, ValidateFunction>();
+let ajv: Ajv2020 | undefined;
+
+/** Strict check of rendered arguments against the module's own schema (the playbook schema allowed templates). */
+export function checkArgs(mod: AnyModule, args: Record<string, unknown>): string | undefined {
+  let validate = validators.get(mod);
+  if (!validate) {
+    ajv ??= new Ajv2020({ allErrors: true, strict: false, coerceTypes: false });
+    validate = ajv.compile(mod.schema);
+    validators.set(mod, validate);
+  }
+  if (!validate(args)) {
+    const errs = (validate.errors ?? []).map((e) => {
+      const where = e.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : 'arguments';
+      if (e.keyword === 'additionalProperties') {
+        return `unsupported parameter '${String(e.params['additionalProperty'])}'`;
+      }
+      return `${where} ${e.message ?? 'is invalid'}`;
+    });
+    return `${mod.name}: ${errs.join('; ')}`;
+  }
+  return mod.validate?.(args);
+}
+
+export async function invokeModule(
+  mod: AnyModule,
+  args: Record<string, unknown>,
+  s: InvokeSettings,
+): Promise<InvokeResult> {
+  const problem = checkArgs(mod, args);
+  if (problem) return failure(problem);
+  const ctx = moduleContext(s);
+  if (mod.kind === 'action') {
+    if (s.check && mod.inCheckMode === 'skip') {
+      return { changed: false, failed: false, skipped: true, msg: 'skipped in check mode', data: {}, diff: [] };
+    }
+    return fromReturn(await mod.run(args, ctx));
+  }
+  const facts: unknown = await mod.gather(args, ctx);
+  const changes = mod.plan(args, facts);
+  const diff = changes.flatMap((c) => (c.diff ? [c.diff] : []));
+  const report = mod.report?.(args, facts) ?? {};
+  if (changes.length === 0 || s.check) {
+    return { changed: changes.length > 0, failed: false, skipped: false, data: report, diff, ...summaryMsg(changes) };
+  }
+  const outcomes: StepOutcome[] = [];
+  const stepFailure = await runSteps(changes, ctx, s, outcomes);
+  if (stepFailure) return { ...failure(stepFailure.msg), changed: outcomes.length > 0, data: stepFailure.data, diff };
+  if (mod.finish) {
+    const ret = fromReturn(await mod.finish(args, facts, outcomes, ctx));
+    return { ...ret, changed: ret.changed || changes.length > 0, diff: ret.diff.length ? ret.diff : diff };
+  }
+  return { changed: true, failed: false, skipped: false, data: report, diff, ...summaryMsg(changes) };
+}
+
+function summaryMsg(changes: Change[]): { msg?: string } {
+  return changes.length ? { msg: changes.map((c) => c.summary).join('; ') } : {};
+}
+
+async function runSteps(
+  changes: Change[],
+  ctx: ModuleContext,
+  s: InvokeSettings,
+  outcomes: StepOutcome[],
+): Promise<{ msg: string; data: Record<string, unknown> } | undefined> {
+  for (const change of changes) {
+    for (const step of change.steps) {
+      if (s.signal.aborted && outcomes.length === 0) throw new VncplayError('E_INTERRUPTED', 'interrupted');
+      switch (step.kind) {
+        case 'exec': {
+          const opts: ExecOptions = { signal: s.signal };
+          if (step.become !== undefined) opts.become = step.become;
+          if (step.stdin !== undefined) opts.stdin = step.stdin;
+          const res = await ctx.exec(step.argv, opts);
+          outcomes.push({ step, exec: res });
+          if (res.rc !== 0) {
+            const shown = step.secret ? '(command hidden)' : step.argv.join(' ');
+            return {
+              msg: `${change.summary}: '${shown}' exited ${res.rc}: ${(res.stderr || res.stdout).trim()}`,
+              data: { rc: res.rc, stdout: res.stdout, stderr: res.stderr },
+            };
+          }
+          break;
+        }
+        case 'write': {
+          if (!s.conn) throw new ModuleError('E_NO_CONNECTION', 'a write step needs a host connection');
+          const opts: { mode?: string; owner?: string; group?: string; become?: boolean } = { become: s.become };
+          if (step.mode !== undefined) opts.mode = step.mode;
+          if (step.owner !== undefined) opts.owner = step.owner;
+          if (step.group !== undefined) opts.group = step.group;
+          await writeFileAtomic(s.conn, step.path, step.content, opts);
+          outcomes.push({ step });
+          break;
+        }
+        case 'call': {
+          outcomes.push({ step, value: await step.run(s.signal) });
+          break;
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
+function moduleContext(s: InvokeSettings): ModuleContext {
+  const exec = (argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> => {
+    if (!s.conn) throw new ModuleError('E_NO_CONNECTION', `module needs a host connection on ${s.hostName}`);
+    const merged: ExecOptions = { signal: s.signal, become: s.become, ...opts };
+    if (merged.become && merged.becomeUser === undefined && s.becomeUser !== undefined) merged.becomeUser = s.becomeUser;
+    return s.conn.exec(argv, merged);
+  };
+  const ctx: ModuleContext = {
+    hostName: s.hostName,
+    exec,
+    check: s.check,
+    diff: s.diff,
+    signal: s.signal,
+    vars: s.vars,
+    render: s.render,
+    findFile: s.findFile,
+    log: s.log,
+  };
+  if (s.conn) ctx.conn = s.conn;
+  return ctx;
+}
+
+function fromReturn(r: ModuleReturn): InvokeResult {
+  const out: InvokeResult = {
+    changed: r.changed ?? false,
+    failed: r.failed ?? false,
+    skipped: r.skipped ?? false,
+    data: r.data ?? {},
+    diff: r.diff ?? [],
+  };
+  if (r.msg !== undefined) out.msg = r.msg;
+  if (r.facts) out.facts = r.facts;
+  if (r.meta) out.meta = r.meta;
+  return out;
+}
+
+function failure(msg: string): InvokeResult {
+  return { changed: false, failed: true, skipped: false, msg, data: {}, diff: [] };
+}

@@ -1,0 +1,305 @@
+import type { PlayDef, TaskDef } from '../playbook/model.js';
+import { loadTaskFile } from '../playbook/load.js';
+import { render } from '../playbook/template.js';
+import { buildHostScope, type MagicVars } from '../playbook/vars.js';
+import type { PlayRun, RunEnv } from './context.js';
+import { conditionsHold, executeTask, type TaskOutcome } from './execute-task.js';
+import { now } from './events.js';
+import type { HostState } from './host-state.js';
+import { FreeGate, Rounds, type Gate } from './rounds.js';
+import { tagsSelected } from './tags.js';
+
+/** Keywords a block hands down to the tasks inside it. */
+interface Inherited {
+  when: unknown[];
+  tags: string[];
+  vars: Record<string, unknown>;
+  become?: unknown;
+  becomeUser?: unknown;
+  ignoreErrors?: unknown;
+  noLog?: unknown;
+  checkMode?: unknown;
+  delegateTo?: unknown;
+  runOnce?: unknown;
+}
+
+type Flow = 'ok' | 'failed' | 'stop';
+
+/** How a batch ended: `abort` stops the whole playbook (any_errors_fatal, max_fail_percentage). */
+export type BatchEnd = 'done' | 'abort';
+
+/**
+ * Runs one batch of a play: pre_tasks, roles, tasks, post_tasks, with handler flushes after each section,
+ * one walk per host, kept in lockstep by the linear strategy or free-running under the free strategy.
+ */
+export async function runBatch(env: RunEnv, run: PlayRun, shouldAbort: (failedInBatch: Set<string>) => boolean): Promise<BatchEnd> {
+  const play = run.play;
+  const failedInBatch = new Set<string>();
+  let aborted = false;
+  const check = (): boolean => {
+    if (env.interrupted()) return false;
+    if (shouldAbort(failedInBatch)) {
+      aborted = true;
+      return false;
+    }
+    return true;
+  };
+  const gate: Gate = play.strategy === 'free' ? new FreeGate(check) : new Rounds(run.batch, check);
+  await Promise.all(
+    run.batch.map(async (name) => {
+      const hs = env.hosts.get(name)!;
+      try {
+        await walkHost(env, run, hs, gate, failedInBatch);
+      } finally {
+        gate.leave(name);
+      }
+    }),
+  );
+  return aborted ? 'abort' : 'done';
+}
+
+async function walkHost(env: RunEnv, run: PlayRun, hs: HostState, gate: Gate, failedInBatch: Set<string>): Promise<void> {
+  const play = run.play;
+  const walker = new HostWalker(env, run, hs, gate, failedInBatch);
+  const root: Inherited = { when: [], tags: play.tags, vars: {} };
+  const sections: TaskDef[][] = [play.preTasks, [...play.roleTasks, ...play.tasks], play.postTasks];
+  for (const section of sections) {
+    const flow = await walker.runList(section, root);
+    if (flow === 'failed') {
+      hs.failed = true;
+      return;
+    }
+    if (flow === 'stop' || hs.endedPlay) return;
+    if ((await walker.flushHandlers()) !== 'ok') return;
+  }
+}
+
+class HostWalker {
+  constructor(
+    private readonly env: RunEnv,
+    private readonly run: PlayRun,
+    private readonly hs: HostState,
+    private readonly gate: Gate,
+    private readonly failedInBatch: Set<string>,
+  ) {}
+
+  async runList(tasks: readonly TaskDef[], inh: Inherited): Promise<Flow> {
+    for (const task of tasks) {
+      const flow = await this.runOne(task, inh);
+      if (flow !== 'ok') return flow;
+      if (this.hs.endedPlay) return 'stop';
+    }
+    return 'ok';
+  }
+
+  private async runOne(task: TaskDef, inh: Inherited): Promise<Flow> {
+    if (task.block) return this.runBlock(task, inh);
+    if (task.includeTasks !== undefined) return this.runInclude(task, inh);
+    return this.runLeaf(effectiveTask(task, inh), false);
+  }
+
+  private async runBlock(block: TaskDef, parent: Inherited): Promise<Flow> {
+    const inh = inherit(parent, block);
+    let flow = await this.runList(block.block ?? [], inh);
+    if (flow === 'failed' && block.rescue) {
+      this.hs.stats.failed = Math.max(0, this.hs.stats.failed - 1);
+      this.hs.stats.rescued++;
+      this.failedInBatch.delete(this.hs.name);
+      flow = await this.runList(block.rescue, inh);
+    }
+    if (block.always && flow !== 'stop') {
+      const always = await this.runList(block.always, inh);
+      if (always !== 'ok') return always;
+    }
+    return flow;
+  }
+
+  private async runInclude(task: TaskDef, parent: Inherited): Promise<Flow> {
+    const eff = effectiveTask(task, parent);
+    const vars = this.varsFor(eff);
+    if (!conditionsHold(eff.when, vars, eff)) return 'ok';
+    const file = String(render(task.includeTasks, vars, task.pos));
+    const loaded = await loadTaskFile(file, { fromFile: task.pos.file, playbookDir: this.env.playbookDir });
+    return this.runList(loaded, inherit(parent, { ...task, when: [] } as TaskDef));
+  }
+
+  /** A single task (or handler) on this host, through the gate and the fork limit. */
+  private async runLeaf(task: TaskDef, handler: boolean): Promise<Flow> {
+    const env = this.env;
+    if (!tagsSelected(task.tags, env.settings.tags, env.settings.skipTags)) return 'ok';
+    if (env.skippingToStart) {
+      if (task.name === env.settings.startAtTask) env.skippingToStart = false;
+      else return 'ok';
+    }
+    if (!(await this.gate.arrive(this.hs.name))) return 'stop';
+    const vars = this.varsFor(task);
+    const outcome = await this.runShared(task, vars, handler);
+    this.count(outcome);
+    if (outcome.status === 'unreachable') {
+      this.hs.unreachable = true;
+      this.failedInBatch.add(this.hs.name);
+      return 'stop';
+    }
+    if (outcome.status === 'failed') {
+      this.failedInBatch.add(this.hs.name);
+      return 'failed';
+    }
+    return this.applyMeta(outcome);
+  }
+
+  /** run_once: the first host of the batch runs it; the others take its result. */
+  private async runShared(task: TaskDef, vars: Record<string, unknown>, handler: boolean): Promise<TaskOutcome> {
+    const runOnce = task.runOnce !== undefined && Boolean(render(task.runOnce, vars, task.pos));
+    const exec = (): Promise<TaskOutcome> =>
+      this.env.limit(() => executeTask(this.env, this.run, this.hs, task, vars, handler));
+    if (!runOnce) return exec();
+    const key = task.pos.file + ':' + task.pos.line + ':' + task.pos.col;
+    let shared = this.run.runOnce.get(key) as Promise<TaskOutcome> | undefined;
+    if (!shared) {
+      shared = exec();
+      this.run.runOnce.set(key, shared);
+      return shared;
+    }
+    const outcome = await shared;
+    if (task.register) this.hs.facts[task.register] = outcome.result;
+    return { ...outcome, status: outcome.status === 'unreachable' ? 'ok' : outcome.status, shared: true };
+  }
+
+  private count(outcome: TaskOutcome): void {
+    if (outcome.shared) return;
+    const s = this.hs.stats;
+    switch (outcome.status) {
+      case 'ok':
+        s.ok++;
+        break;
+      case 'changed':
+        s.ok++;
+        s.changed++;
+        break;
+      case 'skipped':
+        s.skipped++;
+        break;
+      case 'failed':
+        s.failed++;
+        break;
+      case 'ignored':
+        s.ok++;
+        s.ignored++;
+        if (outcome.result['changed'] === true) s.changed++;
+        break;
+      case 'unreachable':
+        s.unreachable++;
+        break;
+      case 'rescued':
+        s.rescued++;
+        break;
+    }
+  }
+
+  private async applyMeta(outcome: TaskOutcome): Promise<Flow> {
+    switch (outcome.meta) {
+      case 'flush_handlers':
+        return this.flushHandlers();
+      case 'end_host':
+        this.hs.endedPlay = true;
+        return 'stop';
+      case 'end_play':
+        for (const h of this.run.batch) this.env.hosts.get(h)!.endedPlay = true;
+        return 'stop';
+      case 'clear_facts':
+        for (const k of Object.keys(this.hs.facts)) delete this.hs.facts[k];
+        return 'ok';
+      default:
+        return 'ok';
+    }
+  }
+
+  /** Runs, in the order they are written, the handlers notified on this host (by name or `listen` topic). */
+  async flushHandlers(): Promise<Flow> {
+    for (const h of this.run.play.handlers) {
+      const names = [h.name ?? '', ...h.listen].filter(Boolean);
+      if (!names.some((n) => this.hs.notified.has(n))) continue;
+      for (const n of names) this.hs.notified.delete(n);
+      const flow = await this.runLeaf(h, true);
+      if (flow === 'failed') {
+        this.hs.failed = true;
+        return 'failed';
+      }
+      if (flow === 'stop') return 'stop';
+    }
+    return 'ok';
+  }
+
+  private varsFor(task: TaskDef): Record<string, unknown> {
+    return taskVars(this.env, this.run, this.hs, task);
+  }
+}
+
+function inherit(parent: Inherited, block: TaskDef): Inherited {
+  const inh: Inherited = {
+    when: [...parent.when, ...(block.when ?? [])],
+    tags: [...new Set([...parent.tags, ...block.tags])],
+    vars: { ...parent.vars, ...block.vars },
+  };
+  const keys = ['become', 'becomeUser', 'ignoreErrors', 'noLog', 'checkMode', 'delegateTo', 'runOnce'] as const;
+  for (const k of keys) {
+    const v = block[k] ?? parent[k];
+    if (v !== undefined) inh[k] = v;
+  }
+  return inh;
+}
+
+/** The task with its enclosing blocks' keywords applied (a task's own setting wins). */
+function effectiveTask(task: TaskDef, inh: Inherited): TaskDef {
+  const eff: TaskDef = {
+    ...task,
+    when: [...inh.when, ...(task.when ?? [])],
+    tags: [...new Set([...inh.tags, ...task.tags])],
+    vars: { ...inh.vars, ...task.vars },
+  };
+  const keys = ['become', 'becomeUser', 'ignoreErrors', 'noLog', 'checkMode', 'delegateTo', 'runOnce'] as const;
+  for (const k of keys) if (eff[k] === undefined && inh[k] !== undefined) eff[k] = inh[k];
+  if (eff.when?.length === 0) delete eff.when;
+  return eff;
+}
+
+/**
+ * Variables visible to a task on a host, in Ansible's precedence (decided in one place: buildHostScope):
+ * role defaults, inventory, play vars, vars_files, role vars, block and task vars, set_fact/registered, extra vars.
+ */
+export function taskVars(env: RunEnv, run: PlayRun, hs: HostState, task: TaskDef): Record<string, unknown> {
+  const play: PlayDef = run.play;
+  const hostVars = { ...hs.inventoryVars };
+  // Connection variables beat play keywords in Ansible, so the play's become only fills a gap.
+  if (play.become !== undefined && hostVars['ansible_become'] === undefined) hostVars['ansible_become'] = play.become;
+  if (play.becomeUser !== undefined && hostVars['ansible_become_user'] === undefined) hostVars['ansible_become_user'] = play.becomeUser;
+  const magic: MagicVars = {
+    inventoryHostname: hs.name,
+    groups: env.groups,
+    hostvars: env.hostvars,
+    checkMode: env.settings.check,
+    diffMode: env.settings.diff,
+    playHosts: run.playHosts.filter((h) => env.hosts.get(h)?.active),
+    playBatch: run.batch.filter((h) => env.hosts.get(h)?.active),
+    playName: play.name,
+    playbookDir: env.playbookDir,
+  };
+  const scope = buildHostScope({
+    roleDefaults: [play.roleDefaults],
+    hostVars,
+    playVars: play.vars,
+    varsFiles: play.varsFiles,
+    roleVars: [play.roleVars],
+    taskVars: task.vars,
+    hostFacts: hs.facts,
+    extraVars: env.settings.extraVars,
+    magic,
+  });
+  scope['ansible_verbosity'] = env.settings.verbosity;
+  scope['ansible_play_hosts_all'] = run.playHosts;
+  return scope;
+}
+
+export function playStartEvent(run: PlayRun, batchIndex: number, batches: number): Parameters<RunEnv['emit']>[0] {
+  return { type: 'play_start', time: now(), name: run.play.name, hosts: run.batch, batch: batchIndex + 1, batches };
+}

@@ -1,0 +1,208 @@
+import path from 'node:path';
+import type { Connection } from '../connection/types.js';
+import { connect, type SshConnectOptions } from '../connection/ssh.js';
+import { LocalConnection } from '../connection/local.js';
+import { ExitCode } from '../errors.js';
+import { connectionSpec, hostVarLayers, selectHosts, type Inventory } from '../inventory/index.js';
+import type { Playbook } from '../playbook/model.js';
+import { render } from '../playbook/template.js';
+import { buildHostScope, makeHostvars } from '../playbook/vars.js';
+import { serialBatches, exceedsMaxFail } from './batches.js';
+import type { PlayRun, RunEnv, RunSettings } from './context.js';
+import { now, type HostStats, type RunEvent, type RunEventListener } from './events.js';
+import { HostState } from './host-state.js';
+import { createForkLimit } from './limit.js';
+import { playStartEvent, runBatch } from './play.js';
+
+export interface RunOptions extends Partial<RunSettings> {
+  playbook: Playbook;
+  inventory: Inventory;
+  /** --limit pattern, applied on top of each play's `hosts`. */
+  limit?: string;
+  onEvent?: RunEventListener;
+  /** Aborting it interrupts the run: no new task starts, running steps finish, the recap is still emitted. */
+  signal?: AbortSignal;
+  becomePassword?: string;
+  hostKeyChecking?: 'strict' | 'accept-new' | 'off';
+  /** Asked for a key's passphrase when a private key file is encrypted. */
+  askPassphrase?: SshConnectOptions['askPassphrase'];
+  /** Strings to scrub from every event (vault values, passwords). */
+  secrets?: string[];
+}
+
+export interface RunResult {
+  exitCode: number;
+  stats: Record<string, HostStats>;
+  interrupted: boolean;
+  durationMs: number;
+  /** Hosts that failed or were unreachable (for --retry-failed). */
+  failedHosts: string[];
+}
+
+const defaultSettings: RunSettings = {
+  check: false,
+  diff: false,
+  forks: 50,
+  tags: [],
+  skipTags: [],
+  extraVars: {},
+  verbosity: 0,
+};
+
+export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
+  const started = Date.now();
+  const settings: RunSettings = { ...defaultSettings, ...definedOnly(opts) };
+  const inv = opts.inventory;
+  const listeners = opts.onEvent ? [opts.onEvent] : [];
+  const secrets = (opts.secrets ?? []).concat(opts.becomePassword ? [opts.becomePassword] : []).filter((s) => s.length >= 3);
+  const redact = (text: string): string => secrets.reduce((t, s) => t.split(s).join('********'), text);
+  const emit = (event: RunEvent): void => {
+    const safe = secrets.length ? (JSON.parse(redact(JSON.stringify(event))) as RunEvent) : event;
+    for (const l of listeners) l(safe);
+  };
+  const abort = new AbortController();
+  opts.signal?.addEventListener('abort', () => abort.abort(), { once: true });
+
+  const hosts = new Map<string, HostState>();
+  for (const name of inv.hosts.keys()) hosts.set(name, new HostState(name, inventoryVarsOf(inv, name)));
+  const groups: Record<string, string[]> = {};
+  for (const [g, group] of inv.groups) groups[g] = allHostsOf(inv, g);
+  groups['all'] ??= [...inv.hosts.keys()];
+
+  let local: LocalConnection | undefined;
+  const env: RunEnv = {
+    settings,
+    limit: createForkLimit(settings.forks),
+    hosts,
+    groups,
+    hostvars: makeHostvars(
+      () => [...hosts.keys()],
+      (name) => {
+        const h = hosts.get(name);
+        if (!h) return undefined;
+        return buildHostScope({
+          hostVars: h.inventoryVars,
+          hostFacts: h.facts,
+          extraVars: settings.extraVars,
+          magic: { inventoryHostname: name, groups },
+        });
+      },
+    ),
+    playbookDir: path.dirname(path.resolve(opts.playbook.file)),
+    emit,
+    connectionFor: (name) => {
+      const hs = hosts.get(name)!;
+      hs.connection ??= openConnection(inv, hs, settings, opts);
+      return hs.connection;
+    },
+    localConnection: () => (local ??= new LocalConnection(localSpec())),
+    interrupted: () => abort.signal.aborted,
+    signal: abort.signal,
+    skippingToStart: settings.startAtTask !== undefined,
+    redact,
+  };
+
+  emit({ type: 'run_start', time: now(), playbook: opts.playbook.file, check: settings.check, diff: settings.diff, forks: settings.forks });
+  const limited = opts.limit ? new Set(selectHosts(inv, opts.limit)) : undefined;
+  try {
+    for (const play of opts.playbook.plays) {
+      if (abort.signal.aborted) break;
+      const pattern = String(render(play.hosts, settings.extraVars, play.pos));
+      const playHosts = selectHosts(inv, pattern).filter((h) => (!limited || limited.has(h)) && hosts.get(h)?.active);
+      for (const h of playHosts) ensureHost(hosts, h, inv);
+      if (playHosts.length === 0) {
+        emit({ type: 'warning', time: now(), message: `play '${play.name}': no hosts matched '${pattern}', skipping` });
+        continue;
+      }
+      const serial = play.serial === undefined ? undefined : render(play.serial, settings.extraVars, play.pos);
+      const batches = serialBatches(playHosts, serial);
+      let abortPlaybook = false;
+      for (const [i, batch] of batches.entries()) {
+        const active = batch.filter((h) => hosts.get(h)!.active);
+        if (active.length === 0 || abort.signal.aborted) continue;
+        for (const h of active) hosts.get(h)!.endedPlay = false;
+        const run: PlayRun = { play, batch: active, playHosts, runOnce: new Map() };
+        emit(playStartEvent(run, i, batches.length));
+        const end = await runBatch(env, run, (failed) =>
+          (play.anyErrorsFatal && failed.size > 0) ||
+          exceedsMaxFail(failed.size, active.length, play.maxFailPercentage) ||
+          // Ansible stops a play when every host of the batch has failed.
+          failed.size === active.length,
+        );
+        if (end === 'abort' && (play.anyErrorsFatal || play.maxFailPercentage !== undefined)) {
+          for (const h of active) if (hosts.get(h)!.active) hosts.get(h)!.failed ||= play.anyErrorsFatal;
+          abortPlaybook = true;
+          break;
+        }
+      }
+      emit({ type: 'play_end', time: now(), name: play.name });
+      if (abortPlaybook) break;
+    }
+  } finally {
+    await Promise.allSettled([...hosts.values()].map(async (hs) => (hs.connection ? (await hs.connection).close() : undefined)));
+    await local?.close();
+  }
+
+  const stats: Record<string, HostStats> = {};
+  for (const [name, hs] of hosts) {
+    const s = hs.stats;
+    if (s.ok + s.changed + s.failed + s.skipped + s.unreachable + s.rescued + s.ignored > 0) stats[name] = { ...s };
+  }
+  emit({ type: 'recap', time: now(), hosts: stats });
+  const interrupted = abort.signal.aborted;
+  const failedHosts = [...hosts.values()].filter((h) => h.failed || h.unreachable).map((h) => h.name);
+  const exitCode = interrupted
+    ? ExitCode.interrupted
+    : [...hosts.values()].some((h) => h.unreachable)
+      ? ExitCode.unreachable
+      : failedHosts.length > 0
+        ? ExitCode.taskFailed
+        : ExitCode.ok;
+  const durationMs = Date.now() - started;
+  emit({ type: 'run_end', time: now(), exitCode, durationMs, interrupted });
+  return { exitCode, stats, interrupted, durationMs, failedHosts };
+}
+
+function definedOnly(opts: RunOptions): Partial<RunSettings> {
+  const out: Partial<RunSettings> = {};
+  for (const k of Object.keys(defaultSettings) as (keyof RunSettings)[]) {
+    if (opts[k] !== undefined) (out as Record<string, unknown>)[k] = opts[k];
+  }
+  if (opts.startAtTask !== undefined) out.startAtTask = opts.startAtTask;
+  return out;
+}
+
+/** Group vars in Ansible's order (all, then parents before children), then host vars. */
+function inventoryVarsOf(inv: Inventory, host: string): Record<string, unknown> {
+  const layers = hostVarLayers(inv, host);
+  const vars: Record<string, unknown> = {};
+  for (const g of layers.groupVars) Object.assign(vars, g.vars);
+  return Object.assign(vars, layers.hostVars);
+}
+
+function allHostsOf(inv: Inventory, group: string): string[] {
+  return selectHosts(inv, group);
+}
+
+/** Implicit localhost (and any host a pattern produced that the map does not have yet). */
+function ensureHost(hosts: Map<string, HostState>, name: string, inv: Inventory): void {
+  if (!hosts.has(name)) {
+    const vars = inv.hosts.has(name) ? inventoryVarsOf(inv, name) : { ansible_connection: 'local' };
+    hosts.set(name, new HostState(name, vars));
+  }
+}
+
+function localSpec(): ConstructorParameters<typeof LocalConnection>[0] {
+  return { hostName: 'localhost' };
+}
+
+async function openConnection(inv: Inventory, hs: HostState, settings: RunSettings, opts: RunOptions): Promise<Connection> {
+  const rendered = render({ ...hs.inventoryVars, ...settings.extraVars, inventory_hostname: hs.name }, { ...hs.inventoryVars, ...settings.extraVars, inventory_hostname: hs.name }) as Record<string, unknown>;
+  const spec = connectionSpec(inv, hs.name, rendered);
+  if (opts.hostKeyChecking) spec.hostKeyChecking = opts.hostKeyChecking;
+  if (opts.becomePassword !== undefined) spec.becomePassword = opts.becomePassword;
+  if (spec.connection === 'local') return new LocalConnection({ hostName: hs.name });
+  const connectOpts: SshConnectOptions = {};
+  if (opts.askPassphrase) connectOpts.askPassphrase = opts.askPassphrase;
+  return connect(spec, connectOpts);
+}
