@@ -1,0 +1,210 @@
+import type { Change, ModuleContext, ModuleReturn, PlannedModule, StepOutcome } from '../types.js';
+import { normaliseRuleArg } from './normalize.js';
+import { groupLabel, planChanges, rulesText, type StepRuntime } from './plan.js';
+import { environmentSecrets } from './retry.js';
+import { securityGroupSchema } from './schema.js';
+import type { AdapterOptions, Provider, SecurityGroupAdapter, SecurityGroupArgs, SecurityGroupFacts } from './types.js';
+
+/**
+ * security_group: one idempotent module for AWS, Aliyun and Tencent Cloud security groups, run on the controller.
+ *
+ * Once per group per run: reads are cached per (provider, region, endpoint, group) and shared by every host that
+ * gathers while the cache is fresh; identical steps planned from the same read run once (later callers get the
+ * first call's promise). The cache is dropped when the last step of a plan has run or any step failed, and after
+ * FACTS_TTL_MS, so a later task (or a later run in the same process) reads the group again.
+ */
+
+/** Endpoint overrides, for private endpoints and for the wire-level fakes in test/cloud/. */
+export const ENDPOINT_ENV: Record<Provider, string> = {
+  aws: 'VNCPLAY_AWS_ENDPOINT',
+  aliyun: 'VNCPLAY_ALIYUN_ENDPOINT',
+  tencent: 'VNCPLAY_TENCENT_ENDPOINT',
+};
+
+const FACTS_TTL_MS = 30_000;
+
+interface FactsEntry {
+  at: number;
+  generation: number;
+  facts: Promise<SecurityGroupFacts>;
+}
+
+const factsCache = new Map<string, FactsEntry>();
+const callCache = new Map<string, Promise<unknown>>();
+const adapters = new Map<string, Promise<SecurityGroupAdapter>>();
+let generations = 0;
+
+/** Forget every cached read, step result and SDK client (tests; a long-lived process between runs). */
+export function resetSecurityGroupMemo(): void {
+  factsCache.clear();
+  callCache.clear();
+  adapters.clear();
+}
+
+function endpointFor(provider: Provider, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env[ENDPOINT_ENV[provider]] || undefined;
+}
+
+function secretsOf(args: SecurityGroupArgs): string[] {
+  return [...environmentSecrets(), ...[args.secret_key, args.session_token].filter((s): s is string => !!s)];
+}
+
+/** Adapter cache key: never contains a secret (the access key id is not one). */
+function adapterKey(args: SecurityGroupArgs): string {
+  return [args.provider, args.region, endpointFor(args.provider) ?? '', args.access_key ?? ''].join('|');
+}
+
+function groupKey(args: SecurityGroupArgs): string {
+  const ref = args.group_id ? `id:${args.group_id}` : `name:${args.name ?? ''}|vpc:${args.vpc_id ?? ''}`;
+  return `${adapterKey(args)}|${ref}`;
+}
+
+async function loadAdapter(args: SecurityGroupArgs): Promise<SecurityGroupAdapter> {
+  const opts: AdapterOptions = { region: args.region };
+  const endpoint = endpointFor(args.provider);
+  if (endpoint) opts.endpoint = endpoint;
+  if (args.access_key && args.secret_key) {
+    opts.credentials = { accessKey: args.access_key, secretKey: args.secret_key };
+    if (args.session_token) opts.credentials.sessionToken = args.session_token;
+  }
+  const secrets = secretsOf(args);
+  // Each SDK is imported only when its provider is used.
+  switch (args.provider) {
+    case 'aws':
+      return (await import('./aws.js')).createAwsAdapter(opts, secrets);
+    case 'aliyun':
+      return (await import('./aliyun.js')).createAliyunAdapter(opts, secrets);
+    case 'tencent':
+      return (await import('./tencent.js')).createTencentAdapter(opts, secrets);
+  }
+}
+
+function adapterFor(args: SecurityGroupArgs): Promise<SecurityGroupAdapter> {
+  const key = adapterKey(args);
+  let a = adapters.get(key);
+  if (!a) {
+    a = loadAdapter(args);
+    a.catch(() => adapters.delete(key));
+    adapters.set(key, a);
+  }
+  return a;
+}
+
+async function readFacts(args: SecurityGroupArgs, key: string, generation: number, signal: AbortSignal): Promise<SecurityGroupFacts> {
+  const adapter = await adapterFor(args);
+  const ref: { groupId?: string; name?: string; vpcId?: string } = {};
+  if (args.group_id) ref.groupId = args.group_id;
+  if (args.name) ref.name = args.name;
+  if (args.vpc_id) ref.vpcId = args.vpc_id;
+  const group = await adapter.find(ref, signal);
+  const spec = { name: args.name ?? '', description: args.description ?? '', ...(args.vpc_id ? { vpcId: args.vpc_id } : {}) };
+  const facts: SecurityGroupFacts = {
+    provider: args.provider,
+    region: args.region,
+    initialRules: adapter.initialRules(spec),
+    generation,
+    memoKey: key,
+  };
+  if (group) facts.group = group;
+  if (adapter.revokeFirst) facts.revokeFirst = true;
+  return facts;
+}
+
+export function gatherSecurityGroup(args: SecurityGroupArgs, ctx: Pick<ModuleContext, 'signal'>): Promise<SecurityGroupFacts> {
+  const key = groupKey(args);
+  const hit = factsCache.get(key);
+  if (hit && Date.now() - hit.at < FACTS_TTL_MS) return hit.facts;
+  const generation = ++generations;
+  const facts = readFacts(args, key, generation, ctx.signal);
+  const entry: FactsEntry = { at: Date.now(), generation, facts };
+  factsCache.set(key, entry);
+  facts.catch(() => {
+    if (factsCache.get(key) === entry) factsCache.delete(key);
+  });
+  return facts;
+}
+
+function stepRuntime(args: SecurityGroupArgs, facts: SecurityGroupFacts): StepRuntime {
+  return {
+    adapter: () => adapterFor(args),
+    once<T>(signature: string, fn: () => Promise<T>): Promise<T> {
+      const k = `${facts.memoKey}#${facts.generation}#${signature}`;
+      let p = callCache.get(k) as Promise<T> | undefined;
+      if (!p) {
+        p = fn();
+        callCache.set(k, p);
+        // A failed call may be retried by a later task or run; only successes are shared.
+        p.catch(() => callCache.delete(k));
+      }
+      return p;
+    },
+    invalidate() {
+      const e = factsCache.get(facts.memoKey);
+      if (e && e.generation === facts.generation) factsCache.delete(facts.memoKey);
+    },
+  };
+}
+
+export function planSecurityGroup(args: SecurityGroupArgs, facts: SecurityGroupFacts): Change[] {
+  return planChanges(args, facts, stepRuntime(args, facts));
+}
+
+function validateArgs(args: SecurityGroupArgs): string | undefined {
+  if (!args.group_id && !args.name) return 'security_group: give group_id or name';
+  if ((args.access_key === undefined) !== (args.secret_key === undefined)) {
+    return 'security_group: access_key and secret_key go together';
+  }
+  const problems: string[] = [];
+  for (const [field, list] of [
+    ['rules', args.rules],
+    ['rules_egress', args.rules_egress],
+  ] as const) {
+    (list ?? []).forEach((r, i) => {
+      const n = normaliseRuleArg(r, args.provider, `${field}[${i}]`);
+      if ('error' in n) problems.push(n.error);
+    });
+  }
+  return problems.length ? `security_group: ${problems.join('; ')}` : undefined;
+}
+
+function reportOf(args: SecurityGroupArgs, facts: SecurityGroupFacts): Record<string, unknown> {
+  const g = facts.group;
+  return {
+    provider: args.provider,
+    region: args.region,
+    group_id: g?.id ?? null,
+    group_name: g?.name ?? args.name ?? null,
+    exists: g !== undefined,
+    ingress: g ? rulesText(g.ingress, 'ingress').trimEnd().split('\n').filter(Boolean) : [],
+    egress: g ? rulesText(g.egress, 'egress').trimEnd().split('\n').filter(Boolean) : [],
+  };
+}
+
+async function finishSecurityGroup(
+  args: SecurityGroupArgs,
+  facts: SecurityGroupFacts,
+  outcomes: StepOutcome[],
+): Promise<ModuleReturn> {
+  const created = outcomes.find((o) => o.step.kind === 'call' && o.step.label.startsWith('create ') && typeof o.value === 'string');
+  const data = reportOf(args, facts);
+  if (created) data['group_id'] = created.value;
+  if ((args.state ?? 'present') === 'absent') data['exists'] = false;
+  else data['exists'] = true;
+  return { changed: outcomes.length > 0, data, msg: `${groupLabel(args, facts)} converged` };
+}
+
+export const securityGroup: PlannedModule<SecurityGroupArgs, SecurityGroupFacts> = {
+  kind: 'planned',
+  name: 'security_group',
+  aliases: ['ec2_security_group', 'ec2_group'],
+  where: 'controller',
+  schema: securityGroupSchema,
+  secretArgs: ['secret_key', 'session_token'],
+  validate: validateArgs,
+  gather: (args, ctx) => gatherSecurityGroup(args, ctx),
+  plan: planSecurityGroup,
+  finish: (args, facts, outcomes) => finishSecurityGroup(args, facts, outcomes),
+  report: reportOf,
+};
+
+export default securityGroup;

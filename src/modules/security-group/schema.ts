@@ -1,0 +1,44 @@
+import type { ArgSchema } from '../types.js';
+
+/** One ingress/egress rule; exactly-one-source and per-provider limits are checked in validate(). */
+const ruleSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['proto'],
+  properties: {
+    proto: { type: 'string', description: 'tcp, udp, icmp or all (also -1, 6, 17, 1, TCP, ALL)' },
+    ports: {
+      type: ['string', 'integer'],
+      description: '"5901", "5900-5999", "5900/5999", "ALL"; omitted = all ports',
+    },
+    cidr: { type: 'string', description: 'IPv4 (or IPv6) source/destination range' },
+    cidr_ipv6: { type: 'string' },
+    group_id: { type: 'string', description: 'another security group as the peer' },
+    description: { type: 'string' },
+    policy: { enum: ['accept', 'drop'], description: 'Aliyun and Tencent only; AWS rules always accept' },
+    priority: { type: 'integer', minimum: 1, maximum: 100, description: 'Aliyun only, default 1' },
+  },
+} as const;
+
+export const securityGroupSchema: ArgSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  type: 'object',
+  additionalProperties: false,
+  required: ['provider', 'region'],
+  properties: {
+    provider: { enum: ['aws', 'aliyun', 'tencent'] },
+    region: { type: 'string', minLength: 1 },
+    group_id: { type: 'string', minLength: 1 },
+    name: { type: 'string', minLength: 1 },
+    vpc_id: { type: 'string' },
+    description: { type: 'string' },
+    state: { enum: ['present', 'absent'], default: 'present' },
+    rules: { type: 'array', items: ruleSchema, description: 'ingress rules; omitted = ingress left as it is' },
+    rules_egress: { type: 'array', items: ruleSchema, description: 'egress rules; omitted = egress left as it is' },
+    purge_rules: { type: 'boolean', default: true },
+    purge_rules_egress: { type: 'boolean', default: true },
+    access_key: { type: 'string', description: 'normally from the provider\'s standard credential places' },
+    secret_key: { type: 'string' },
+    session_token: { type: 'string' },
+  },
+};
