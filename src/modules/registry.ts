@@ -9,6 +9,7 @@ import { securityGroup } from './security-group/index.js';
 import { setFactModule } from './set-fact.js';
 import { fileModule } from './file.js';
 import { lineinfileModule } from './lineinfile.js';
+import { securityGroup } from './security-group/index.js';
 import { statModule } from './stat.js';
 import { templateModule } from './template.js';
 import type { AnyModule } from './types.js';
@@ -28,6 +29,7 @@ const modules: AnyModule[] = [
   lineinfileModule,
   metaModule,
   pingModule,
+  securityGroup,
   securityGroup,
   setFactModule,
   shellModule,

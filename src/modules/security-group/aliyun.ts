@@ -16,9 +16,22 @@ import type { AdapterOptions, Direction, GroupState, NormRule, SecurityGroupAdap
 type EcsClient = import('@alicloud/ecs20140526').default;
 type EcsClientClass = typeof import('@alicloud/ecs20140526').default;
 type CredentialClass = typeof import('@alicloud/credentials').default;
-type Permission = NonNullable<
-  NonNullable<import('@alicloud/ecs20140526').DescribeSecurityGroupAttributeResponseBody['permissions']>['permission']
->[number];
+/** The fields of a DescribeSecurityGroupAttribute permission we read (the SDK model has more). */
+interface Permission {
+  direction?: string;
+  ipProtocol?: string;
+  portRange?: string;
+  sourceCidrIp?: string;
+  ipv6SourceCidrIp?: string;
+  sourceGroupId?: string;
+  destCidrIp?: string;
+  ipv6DestCidrIp?: string;
+  destGroupId?: string;
+  policy?: string;
+  priority?: string;
+  description?: string;
+  securityGroupRuleId?: string;
+}
 
 /** Aliyun answers a duplicate authorize with success (documented); these codes mean "already gone" on revoke. */
 const NOT_FOUND = new Set(['InvalidParam.SecurityGroupRuleId', 'InvalidSecurityGroupId.NotFound', 'InvalidSecurityGroup.NotFound']);
