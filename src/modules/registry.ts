@@ -3,16 +3,19 @@ import { commandModule, shellModule } from './command.js';
 import { copyModule } from './copy.js';
 import { debugModule } from './debug.js';
 import { failModule } from './fail.js';
+import { firewall } from './firewall/index.js';
 import { metaModule } from './meta.js';
 import { pingModule } from './ping.js';
 import { securityGroup } from './security-group/index.js';
 import { setFactModule } from './set-fact.js';
 import { fileModule } from './file.js';
 import { lineinfileModule } from './lineinfile.js';
-import { securityGroup } from './security-group/index.js';
 import { statModule } from './stat.js';
+import { supervisorctl } from './supervisor.js';
+import { systemd } from './systemd.js';
 import { templateModule } from './template.js';
 import type { AnyModule } from './types.js';
+import { waitFor } from './wait-for.js';
 
 /**
  * The explicit list of modules. Add one line per module (keep it sorted); aliases come from each module's
@@ -26,15 +29,18 @@ const modules: AnyModule[] = [
   debugModule,
   failModule,
   fileModule,
+  firewall,
   lineinfileModule,
   metaModule,
   pingModule,
   securityGroup,
-  securityGroup,
   setFactModule,
   shellModule,
   statModule,
+  supervisorctl,
+  systemd,
   templateModule,
+  waitFor,
 ];
 
 const byName = new Map<string, AnyModule>();

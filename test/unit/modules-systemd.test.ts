@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { actionArgv, gatherArgv, isEnabled, parseSystemctlShow, planSystemd, systemd, unitName, type SystemdArgs, type SystemdFacts } from '../../src/modules/systemd.js';
+import type { Change } from '../../src/modules/types.js';
+
+const facts = (status: Record<string, string>, unit = 'tigervncserver@:1.service'): SystemdFacts => ({ unit, status, showRc: 0, showErr: '' });
+const running = { LoadState: 'loaded', ActiveState: 'active', SubState: 'running', UnitFileState: 'enabled' };
+const stopped = { LoadState: 'loaded', ActiveState: 'inactive', SubState: 'dead', UnitFileState: 'disabled' };
+const failed = { LoadState: 'loaded', ActiveState: 'failed', SubState: 'failed', UnitFileState: 'disabled', Result: 'exit-code' };
+const masked = { LoadState: 'masked', ActiveState: 'inactive', SubState: 'dead', UnitFileState: 'masked' };
+
+/** The systemctl verbs the plan's steps run, in order (argv: sh -c SCRIPT sh UNIT ACTION systemctl …). */
+const actions = (changes: Change[]): string[] =>
+  changes.flatMap((c) => c.steps.map((s) => (s.kind === 'exec' ? `${s.argv[5]}` : s.kind)));
+
+describe('systemd plan (facts in, actions out)', () => {
+  const table: Array<[string, SystemdArgs, Record<string, string>, string[]]> = [
+    ['started on stopped starts', { name: 'x', state: 'started' }, stopped, ['start']],
+    ['started on running is ok', { name: 'x', state: 'started' }, running, []],
+    ['started on failed starts', { name: 'x', state: 'started' }, failed, ['start']],
+    ['stopped on running stops', { name: 'x', state: 'stopped' }, running, ['stop']],
+    ['stopped on stopped is ok', { name: 'x', state: 'stopped' }, stopped, []],
+    ['stopped on deactivating stops', { name: 'x', state: 'stopped' }, { ...running, ActiveState: 'deactivating' }, ['stop']],
+    ['restarted on running restarts (always changed)', { name: 'x', state: 'restarted' }, running, ['restart']],
+    ['restarted on stopped starts', { name: 'x', state: 'restarted' }, stopped, ['start']],
+    ['reloaded on running reloads', { name: 'x', state: 'reloaded' }, running, ['reload']],
+    ['reloaded on stopped starts', { name: 'x', state: 'reloaded' }, stopped, ['start']],
+    ['enabled on disabled enables', { name: 'x', enabled: true }, stopped, ['enable']],
+    ['enabled on enabled is ok', { name: 'x', enabled: true }, running, []],
+    ['disabled on enabled disables', { name: 'x', enabled: false }, running, ['disable']],
+    ['disable on static is no change', { name: 'x', enabled: false }, { ...stopped, UnitFileState: 'static' }, []],
+    ['enable on static is ok', { name: 'x', enabled: true }, { ...stopped, UnitFileState: 'static' }, []],
+    ['mask on running', { name: 'x', masked: true }, running, ['mask']],
+    ['unmask on masked', { name: 'x', masked: false }, masked, ['unmask']],
+    ['masked on masked is ok', { name: 'x', masked: true }, masked, []],
+    ['Ansible order: unmask, enable, start', { name: 'x', masked: false, enabled: true, state: 'started' }, masked, ['unmask', 'enable', 'start']],
+    ['Ansible order: disable then stop', { name: 'x', enabled: false, state: 'stopped' }, running, ['disable', 'stop']],
+  ];
+  it.each(table)('%s', (_t, args, status, want) => {
+    expect(actions(planSystemd(args, facts(status)))).toEqual(want);
+  });
+
+  it('a unit that does not exist fails with Ansible\'s message', () => {
+    expect(() => planSystemd({ name: 'nope', state: 'started' }, facts({ LoadState: 'not-found', ActiveState: 'inactive' }, 'nope.service'))).toThrow(
+      /Could not find the requested service "nope.service"/,
+    );
+  });
+
+  it('a name-less daemon_reload plans nothing (the reload runs in gather, not a change, as in Ansible)', () => {
+    expect(planSystemd({ daemon_reload: true }, { status: {}, showRc: 0, showErr: '' })).toEqual([]);
+    expect(gatherArgv({ daemon_reload: true }, undefined, false)[2]).toContain('daemon-reload');
+    // --check never reloads
+    expect(gatherArgv({ daemon_reload: true }, undefined, true)[2]).not.toContain('daemon-reload');
+  });
+
+  it('diffs say before/after state', () => {
+    const [c] = planSystemd({ name: 'x', state: 'started' }, facts(stopped));
+    expect(c?.diff).toMatchObject({ before: { state: 'stopped' }, after: { state: 'started' } });
+  });
+});
+
+describe('systemd names and argv', () => {
+  it.each([
+    ['sshd', 'sshd.service'],
+    ['tigervncserver@:1', 'tigervncserver@:1.service'],
+    ['tigervncserver@:1.service', 'tigervncserver@:1.service'],
+    ['foo.timer', 'foo.timer'],
+    ['multi-user.target', 'multi-user.target'],
+  ])('%s → %s', (n, u) => expect(unitName(n)).toBe(u));
+
+  const evil = ['; touch /tmp/pwned', '$(touch /tmp/pwned)', "x' ; touch /tmp/pwned ; '", 'a\ntouch /tmp/pwned', '`touch /tmp/pwned`'];
+  it.each(evil)('unit name %j stays one literal argv element, never script text', (name) => {
+    const unit = unitName(name);
+    for (const argv of [gatherArgv({ name }, unit, false), actionArgv({ name }, 'start', unit)]) {
+      expect(argv.slice(0, 2)).toEqual(['sh', '-c']);
+      expect(argv[2]).not.toContain('pwned');
+      expect(argv.filter((a) => a === unit)).toHaveLength(1);
+    }
+  });
+
+  it('scope user adds --user, no_block adds --no-block, force adds --force to enable', () => {
+    expect(actionArgv({ name: 'x', scope: 'user', no_block: true }, 'start', 'x.service').slice(4)).toEqual(['x.service', 'start', 'systemctl', '--user', '--no-block']);
+    expect(actionArgv({ name: 'x', force: true }, 'enable', 'x.service').slice(-1)).toEqual(['--force']);
+  });
+
+  it('validate: aliases exclusive, name needed for state', () => {
+    const v = systemd.validate!;
+    expect(v({ name: 'a', service: 'b' })).toMatch(/aliases/);
+    expect(v({ state: 'started' })).toMatch(/name is required/);
+    expect(v({})).toMatch(/required/);
+    expect(v({ name: 'x', scope: 'global', state: 'started' })).toMatch(/global/);
+    expect(v({ unit: 'x', state: 'started' })).toBeUndefined();
+  });
+});
+
+describe('parseSystemctlShow', () => {
+  it('reads KEY=VALUE and joins multi-line { } values', () => {
+    const p = parseSystemctlShow('Id=x.service\nExecStart={ path=/bin/true ; argv[]=/bin/true\n ; status=0/0 }\nActiveState=active\nEmpty=\n');
+    expect(p).toEqual({ Id: 'x.service', ExecStart: '{ path=/bin/true ; argv[]=/bin/true\n ; status=0/0 }', ActiveState: 'active', Empty: '' });
+  });
+  it('is-enabled semantics', () => {
+    expect(isEnabled({ UnitFileState: 'enabled' })).toBe(true);
+    expect(isEnabled({ UnitFileState: 'indirect' })).toBe(true);
+    expect(isEnabled({ UnitFileState: 'disabled' })).toBe(false);
+    expect(isEnabled({ UnitFileState: 'masked' })).toBe(false);
+  });
+});
