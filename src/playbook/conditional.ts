@@ -3,7 +3,7 @@ import { Unsafe, truthy } from './filters.js';
 import { evaluateTruth, isTemplateString, render } from './template.js';
 
 /** Strings Ansible reads as booleans when they stand alone as a condition (`when: "yes"`). */
-const BOOL_WORDS: Record<string, boolean> = {
+const BOOL_WORDS: Record<string, boolean> = Object.assign(Object.create(null) as Record<string, boolean>, {
   yes: true,
   true: true,
   on: true,
@@ -12,7 +12,7 @@ const BOOL_WORDS: Record<string, boolean> = {
   false: false,
   off: false,
   n: false,
-};
+});
 
 /**
  * Evaluate a `when` / `changed_when` / `failed_when` / `until` condition with Ansible semantics:

@@ -401,6 +401,11 @@ const DICT_METHODS: Record<string, (d: Mapping | LazyMapping, ...a: unknown[]) =
   },
 };
 
+/** A method from one of the tables above; never an Object.prototype member (`constructor`, `__proto__`). */
+function ownMethod<F>(table: Record<string, F>, key: string): F | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 /**
  * `obj.key` / `obj[key]` with Python semantics. Only own properties are visible (no prototype walk: a template
  * cannot reach `constructor`), negative list indexes count from the end, and str/list/dict methods that
@@ -421,7 +426,7 @@ export function getAttr(obj: unknown, key: unknown, exprName: string): unknown {
       if (i >= 0 && i < obj.length) return unwrapUnsafe(obj[i]);
       return new Undefined(exprName, undefined, `list index ${key} out of range in '${exprName}'`);
     }
-    const m = typeof key === 'string' ? LIST_METHODS[key] : undefined;
+    const m = typeof key === 'string' ? ownMethod(LIST_METHODS, key) : undefined;
     if (m) return (...a: unknown[]) => m(obj as unknown[], ...a);
     return new Undefined(exprName, { attr: pyStr(key), candidates: [] });
   }
@@ -431,14 +436,14 @@ export function getAttr(obj: unknown, key: unknown, exprName: string): unknown {
       if (i >= 0 && i < obj.length) return obj[i];
       return new Undefined(exprName, undefined, `string index ${key} out of range in '${exprName}'`);
     }
-    const m = typeof key === 'string' ? STRING_METHODS[key] : undefined;
+    const m = typeof key === 'string' ? ownMethod(STRING_METHODS, key) : undefined;
     if (m) return (...a: unknown[]) => m(obj as string, ...a.map(unwrapUnsafe));
     return new Undefined(exprName, { attr: pyStr(key), candidates: [] });
   }
   if (isLazyMapping(obj)) {
     const k = pyStr(key);
     if (obj.has(k)) return unwrapUnsafe(obj.get(k));
-    const m = DICT_METHODS[k];
+    const m = ownMethod(DICT_METHODS, k);
     if (m) return (...a: unknown[]) => m(obj as LazyMapping, ...a);
     return new Undefined(exprName, { attr: k, candidates: obj.keys() });
   }
@@ -449,7 +454,7 @@ export function getAttr(obj: unknown, key: unknown, exprName: string): unknown {
       // Host data nested in a mapping (hostvars[h].fact) is read as the plain value it wraps.
       return v === undefined ? null : unwrapUnsafe(v);
     }
-    const m = DICT_METHODS[k];
+    const m = ownMethod(DICT_METHODS, k);
     if (m) return (...a: unknown[]) => m(obj as Mapping, ...a);
     return new Undefined(exprName, { attr: k, candidates: Object.keys(obj) });
   }

@@ -123,17 +123,26 @@ export function isTemplateString(s: string): boolean {
 
 /** True when any string inside `value` (deep, outside Unsafe) is a template. Cached for objects. */
 export function containsTemplate(value: unknown): boolean {
-  if (typeof value === 'string') return isTemplateString(value);
-  if (typeof value !== 'object' || value === null || value instanceof Unsafe) return false;
-  const cached = templateScan.get(value);
-  if (cached !== undefined) return cached;
-  let found = false;
-  if (Array.isArray(value)) found = value.some(containsTemplate);
-  else if (isPlainObject(value)) found = Object.values(value).some(containsTemplate);
-  templateScan.set(value, found);
-  return found;
+  return (scan(value) & HAS_TEMPLATE) !== 0;
 }
-const templateScan = new WeakMap<object, boolean>();
+
+const HAS_TEMPLATE = 1;
+const HAS_UNSAFE = 2;
+/** What a value holds (templates, Unsafe wrappers), cached per object: vars are read far more than written. */
+const scanCache = new WeakMap<object, number>();
+
+function scan(value: unknown): number {
+  if (typeof value === 'string') return isTemplateString(value) ? HAS_TEMPLATE : 0;
+  if (typeof value !== 'object' || value === null) return 0;
+  if (value instanceof Unsafe) return HAS_UNSAFE;
+  const cached = scanCache.get(value);
+  if (cached !== undefined) return cached;
+  let flags = 0;
+  if (Array.isArray(value)) for (const v of value) flags |= scan(v);
+  else if (isPlainObject(value)) for (const k in value) flags |= scan(value[k]);
+  scanCache.set(value, flags);
+  return flags;
+}
 
 /**
  * Render every string inside `value` (deep through plain objects and arrays) with Ansible semantics.
@@ -261,14 +270,14 @@ function resolveVar(state: RenderState, name: string): unknown {
   const raw = state.vars[name];
   let value: unknown;
   if (raw instanceof Unsafe) value = raw.value;
-  else if (containsTemplate(raw)) {
+  else if (scan(raw) !== 0) {
     state.resolving.push(name);
     try {
       value = renderDeep(raw, state, false);
     } catch (e) {
       if (!(e instanceof UndefinedAccess)) throw e;
       // Keep it lazy: `a | default(1)` must still work when a's definition uses something undefined.
-      value = new NestedUndefined(e.undef, [...state.resolving]);
+      value = e.undef instanceof NestedUndefined ? e.undef : new NestedUndefined(e.undef, [...state.resolving]);
     } finally {
       state.resolving.pop();
     }
@@ -288,7 +297,7 @@ function renderDeep(value: unknown, state: RenderState, dropOmit: boolean): unkn
   if (typeof value === 'string') return isTemplateString(value) ? renderOne(value, state) : value;
   if (value instanceof Unsafe) return value.value;
   if (Array.isArray(value)) {
-    if (!containsTemplate(value)) return value;
+    if (scan(value) === 0) return value;
     const out: unknown[] = [];
     for (const item of value) {
       const r = renderDeep(item, state, dropOmit);
@@ -297,7 +306,7 @@ function renderDeep(value: unknown, state: RenderState, dropOmit: boolean): unkn
     return out;
   }
   if (isPlainObject(value)) {
-    if (!containsTemplate(value)) return value;
+    if (scan(value) === 0) return value;
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
       const r = renderDeep(v, state, dropOmit);
@@ -341,8 +350,7 @@ class RenderContext {
     if (this.locals.has(name)) return this.locals.get(name);
     const v = resolveVar(this.state, name);
     if (v !== NOT_FOUND) return v;
-    const g = GLOBALS[name];
-    if (g) return g;
+    if (Object.hasOwn(GLOBALS, name)) return GLOBALS[name];
     return new Undefined(name);
   }
   getVariables(): Record<string, unknown> {
@@ -405,7 +413,7 @@ function readLookupFile(ctx: RenderContext, rel: string, kw: Mapping): string {
 function runLookup(ctx: RenderContext, args: unknown[], wantList: boolean): unknown {
   const { pos, kw } = splitArgs(args);
   const name = pyStr(pos[0]);
-  const impl = LOOKUPS[name];
+  const impl = Object.hasOwn(LOOKUPS, name) ? LOOKUPS[name] : undefined;
   if (!impl) {
     const near = nearest(name, Object.keys(LOOKUPS));
     throw new LookupError(
@@ -463,13 +471,13 @@ function unknownName(kind: 'filter' | 'test', name: string, table: Record<string
 }
 
 function wrapFilter(name: string): FilterFn {
-  const f = FILTERS[name];
+  const f = Object.hasOwn(FILTERS, name) ? FILTERS[name] : undefined;
   if (!f) throw unknownName('filter', name, FILTERS);
   return f;
 }
 
 function wrapTest(name: string): TestFn {
-  const t = TESTS[name];
+  const t = Object.hasOwn(TESTS, name) ? TESTS[name] : undefined;
   if (!t) throw unknownName('test', name, TESTS);
   if (UNDEFINED_SAFE_TESTS.has(name)) return t;
   return (v, pos, env) => {
@@ -535,7 +543,8 @@ function callValue(fn: unknown, name: string, context: RenderContext, args: unkn
 const jinjaRuntime: Record<string, unknown> = {
   ...nj.runtime,
   lookupVar(context: RenderContext, frame: NjFrame, name: string): unknown {
-    const v = frame.lookup(name);
+    // nunjucks frames are plain objects: never let `constructor` & co. resolve through their prototype.
+    const v = name in Object.prototype ? undefined : frame.lookup(name);
     return v !== undefined ? v : context.resolve(name);
   },
   member: getAttr,
@@ -631,9 +640,9 @@ function nodeName(c: NjCompilerBase, node: NjNode): string {
 class JinjaCompiler extends CompilerBase {
   compileSymbol(node: NjNode, frame: NjFrame): void {
     const name = String(node.value);
-    const local = frame.lookup(name);
-    if (local) this._emit(String(local));
-    else if (LITERAL_SYMBOLS[name]) this._emit(LITERAL_SYMBOLS[name]);
+    const local = name in Object.prototype ? undefined : frame.lookup(name);
+    if (typeof local === 'string') this._emit(local);
+    else if (Object.hasOwn(LITERAL_SYMBOLS, name)) this._emit(LITERAL_SYMBOLS[name]!);
     else this._emit(`runtime.lookupVar(context, frame, ${JSON.stringify(name)})`);
   }
 
@@ -647,7 +656,7 @@ class JinjaCompiler extends CompilerBase {
 
   compileFilter(node: NjNode, frame: NjFrame): void {
     const name = String((node.name as NjNode).value);
-    if (!FILTERS[name]) {
+    if (!Object.hasOwn(FILTERS, name)) {
       const near = nearest(name, Object.keys(FILTERS));
       this.fail(`no filter named '${name}'${near ? ` (did you mean '${near}'?)` : ''}`, node.lineno, node.colno);
     }
@@ -661,7 +670,7 @@ class JinjaCompiler extends CompilerBase {
     const callee = right.name as NjNode | undefined;
     const raw = callee ? callee.value : right.value;
     const name = raw === null ? 'none' : String(raw);
-    if (!TESTS[name]) {
+    if (!Object.hasOwn(TESTS, name)) {
       const near = nearest(name, Object.keys(TESTS));
       this.fail(`no test named '${name}'${near ? ` (did you mean '${near}'?)` : ''}`, node.lineno, node.colno);
     }
@@ -856,7 +865,10 @@ function parse(source: string, opts: TemplateOptions): NjNode {
 
 function toSyntaxFailure(e: unknown, source: string): SyntaxFailure {
   const err = e as { message?: string; lineno?: number; colno?: number };
-  const msg = String(err.message ?? e).replace(/^\(unknown path\)\s*(\[Line \d+, Column \d+\])?\s*/, '').trim();
+  const msg = String(err.message ?? e)
+    .replace(/^\(unknown path\)\s*(\[Line \d+, Column \d+\])?\s*/, '')
+    .replace(/^parse\w*: /, '')
+    .trim();
   return new SyntaxFailure(msg, err.lineno, err.colno, source);
 }
 
