@@ -13,6 +13,7 @@ import {
   importPlaybookProperties,
   includeKeys,
   playKeywordProperties,
+  roleKeys,
   roleEntryProperties,
   taskKeywordProperties,
   type ModuleLookup,
@@ -84,12 +85,42 @@ interface Scope {
   searchDirs: string[];
   handler: boolean;
   roleName?: string;
+  /** Where import_role puts role defaults/vars/handlers (the play's, or a stand-in for include_tasks files). */
+  sink?: RoleSink;
+}
+
+/** The play-level places a role fills besides its tasks. */
+interface RoleSink {
+  defaults: Record<string, RawValue>;
+  vars: Record<string, RawValue>;
+  handlers: TaskDef[];
+  /** Roles already added (dir + parameters), for Ansible's run-once-per-play rule. */
+  seen: Set<string>;
+}
+
+/** Alternative role files of import_role (tasks_from …). */
+interface RoleFiles {
+  tasks?: string;
+  handlers?: string;
+  defaults?: string;
+  vars?: string;
+}
+
+const sinks = new WeakMap<PlayDef, RoleSink>();
+function playSink(play: PlayDef): RoleSink {
+  let s = sinks.get(play);
+  if (!s) {
+    s = { defaults: play.roleDefaults, vars: play.roleVars, handlers: play.handlers, seen: new Set() };
+    sinks.set(play, s);
+  }
+  return s;
 }
 
 const taskKeywordNames = new Set(Object.keys(taskKeywordProperties()));
 const playKeywordNames = new Set(Object.keys(playKeywordProperties()));
 const importPlaybookNames = new Set(Object.keys(importPlaybookProperties()));
 const roleEntryNames = new Set(Object.keys(roleEntryProperties()));
+const actionKeywords = new Set<string>([...includeKeys, ...importKeys, ...roleKeys]);
 const yamlExts = ['.yml', '.yaml'];
 
 /** Keywords an import or a role hands down to each of its tasks when the task does not set them itself. */
@@ -261,7 +292,7 @@ class Loader {
     if (v.serial !== undefined) play.serial = v.serial;
     if (typeof v.max_fail_percentage === 'number') play.maxFailPercentage = v.max_fail_percentage;
 
-    const scope: Scope = { playbookDir, searchDirs: [playbookDir], handler: false };
+    const scope: Scope = { playbookDir, searchDirs: [playbookDir], handler: false, sink: playSink(play) };
     const pairVal = (k: string): unknown => kw.pairs.get(k)?.value;
     if (v.vars_files !== undefined) play.varsFiles = await this.varsFiles(src, pairVal('vars_files'), play.vars);
     if (v.roles !== undefined) await this.roles(src, pairVal('roles'), play, playbookDir, []);
@@ -359,7 +390,7 @@ class Loader {
   private async role(src: YamlSource, entry: unknown, play: PlayDef, playbookDir: string, chain: string[]): Promise<void> {
     let name: unknown;
     let nameNode: unknown = entry;
-    let keywords: Record<string, unknown> = {};
+    const keywords: Record<string, unknown> = {};
     const params: Record<string, unknown> = {};
     if (isScalar(entry)) name = entry.value;
     else if (isMap(entry)) {
@@ -377,23 +408,63 @@ class Loader {
       this.errors.push(src.error('E_ROLE_SHAPE', 'a role entry needs a name: `- myrole` or `- role: myrole`', entry, 'write the role name as a string'));
       return;
     }
-    const roleDir = await this.findRole(src, nameNode, name, playbookDir);
-    if (!roleDir) return;
-    if (chain.includes(roleDir)) {
-      this.errors.push(src.error('E_ROLE_CYCLE', `role \`${name}\` depends on itself (${[...chain, roleDir].join(' → ')})`, nameNode, 'remove the circular dependency in meta/main.yml'));
-      return;
-    }
-    const roleName = path.basename(name);
-    const inner = [...chain, roleDir];
+    const inherited: Inherited = {
+      when: toConditions(keywords.when),
+      tags: toTags(keywords.tags),
+      vars: { ...asRecord(keywords.vars), ...params },
+      become: keywords.become,
+      becomeUser: keywords.become_user,
+    };
+    const sink = playSink(play);
+    const tasks = await this.roleBody(src, nameNode, name, { playbookDir, chain, sink, inherited, dedupe: true });
+    play.roleTasks.push(...tasks);
+  }
 
-    // meta/main.yml dependencies run before the role itself.
-    const meta = await this.roleYaml(roleDir, 'meta');
-    if (meta) {
-      const deps = pairsOf(meta.root).find((p) => keyOf(p) === 'dependencies');
-      if (deps && isSeq(deps.value)) for (const d of deps.value.items) await this.role(meta, d, play, playbookDir, inner);
+  /**
+   * A role's tasks (after its meta dependencies'), with its defaults, vars and handlers put into `sink`.
+   * `dedupe`: like Ansible's `roles:`, a role with the same parameters runs once per play.
+   */
+  private async roleBody(
+    src: YamlSource,
+    nameNode: unknown,
+    name: string,
+    o: { playbookDir: string; chain: string[]; sink: RoleSink; inherited: Inherited; dedupe: boolean; files?: RoleFiles },
+  ): Promise<TaskDef[]> {
+    const roleDir = await this.findRole(src, nameNode, name, o.playbookDir);
+    if (!roleDir) return [];
+    if (o.chain.includes(roleDir)) {
+      this.errors.push(src.error('E_ROLE_CYCLE', `role \`${name}\` depends on itself (${[...o.chain, roleDir].join(' → ')})`, nameNode, 'remove the circular dependency in meta/main.yml'));
+      return [];
     }
-    for (const [sub, target] of [['defaults', play.roleDefaults], ['vars', play.roleVars]] as const) {
-      const s = await this.roleYaml(roleDir, sub);
+    const identity = `${path.resolve(roleDir)}|${JSON.stringify(o.inherited.vars ?? {})}`;
+    if (o.dedupe && o.sink.seen.has(identity)) return [];
+    o.sink.seen.add(identity);
+    const roleName = path.basename(name);
+    const files = o.files ?? {};
+    const out: TaskDef[] = [];
+
+    // meta/main.yml dependencies run before the role itself, with the role's tags and conditions.
+    const meta = await this.roleYaml(roleDir, 'meta', 'main');
+    const deps = meta ? pairsOf(meta.root).find((p) => keyOf(p) === 'dependencies') : undefined;
+    if (meta && deps && isSeq(deps.value)) {
+      for (const d of deps.value.items) {
+        const depName = isScalar(d) ? d.value : src.toJS(nodeAtPath(d, ['role']).node ?? nodeAtPath(d, ['name']).node);
+        const depParams = isMap(d) ? asRecord(meta.toJS(d)) : {};
+        delete depParams.role;
+        delete depParams.name;
+        if (typeof depName !== 'string') continue;
+        const depTasks = await this.roleBody(meta, isMap(d) ? nodeAtPath(d, ['role']).node : d, depName, {
+          ...o,
+          chain: [...o.chain, roleDir],
+          inherited: { ...o.inherited, vars: depParams },
+          dedupe: true,
+          files: {},
+        });
+        out.push(...depTasks.map((t) => inherit(t, { when: o.inherited.when, tags: o.inherited.tags })));
+      }
+    }
+    for (const [sub, target] of [['defaults', o.sink.defaults], ['vars', o.sink.vars]] as const) {
+      const s = await this.roleYaml(roleDir, sub, files[sub] ?? 'main');
       if (!s || s.root === null || (isScalar(s.root) && s.root.value === null)) continue;
       if (!isMap(s.root)) {
         this.errors.push(s.error('E_VARS_SHAPE', `role ${sub} must be a mapping of variable names to values`, s.root, 'write `name: value` lines'));
@@ -403,28 +474,23 @@ class Loader {
     }
 
     const scope: Scope = {
-      playbookDir,
-      searchDirs: [path.join(roleDir, 'files'), path.join(roleDir, 'templates'), roleDir, playbookDir],
+      playbookDir: o.playbookDir,
+      searchDirs: [path.join(roleDir, 'files'), path.join(roleDir, 'templates'), roleDir, o.playbookDir],
       handler: false,
       roleName,
+      sink: o.sink,
     };
-    const inherited: Inherited = {
-      when: toConditions(keywords.when),
-      tags: toTags(keywords.tags),
-      vars: { ...asRecord(keywords.vars), ...params },
-      become: keywords.become,
-      becomeUser: keywords.become_user,
-    };
-    const tasksSrc = await this.roleYaml(roleDir, 'tasks');
+    const tasksSrc = await this.roleYaml(roleDir, 'tasks', files.tasks ?? 'main', nameNode, src);
     if (tasksSrc) {
       const tasks = await this.taskList(tasksSrc, tasksSrc.root, scope, new Set([path.resolve(tasksSrc.file)]), 'task file');
-      play.roleTasks.push(...tasks.map((t) => inherit(t, inherited)));
+      out.push(...tasks.map((t) => inherit(t, o.inherited)));
     }
-    const handlersSrc = await this.roleYaml(roleDir, 'handlers');
+    const handlersSrc = await this.roleYaml(roleDir, 'handlers', files.handlers ?? 'main');
     if (handlersSrc) {
       const hs = await this.taskList(handlersSrc, handlersSrc.root, { ...scope, handler: true }, new Set([path.resolve(handlersSrc.file)]), 'handler file');
-      play.handlers.push(...hs.map((t) => inherit(t, { vars: inherited.vars })));
+      o.sink.handlers.push(...hs.map((t) => inherit(t, { vars: o.inherited.vars })));
     }
+    return out;
   }
 
   private async findRole(src: YamlSource, node: unknown, name: string, playbookDir: string): Promise<string | undefined> {
@@ -452,8 +518,13 @@ class Loader {
     return undefined;
   }
 
-  private async roleYaml(roleDir: string, sub: string): Promise<YamlSource | undefined> {
-    const found = await firstExisting(yamlExts.map((e) => path.join(roleDir, sub, `main${e}`)));
+  /** roles/X/SUB/NAME.yml (or .yaml); a file named explicitly (tasks_from …) must exist. */
+  private async roleYaml(roleDir: string, sub: string, name: string, node?: unknown, src?: YamlSource): Promise<YamlSource | undefined> {
+    const tries = yamlExts.map((e) => path.join(roleDir, sub, name.endsWith(e) ? name : `${name}${e}`));
+    const found = await firstExisting(tries);
+    if (!found && name !== 'main' && src) {
+      this.errors.push(src.error('E_MISSING_FILE', `role file \`${sub}/${name}\` not found in ${roleDir}`, node, `looked for: ${tries.join(', ')}`));
+    }
     return found ? this.read(found) : undefined;
   }
 
@@ -490,7 +561,7 @@ class Loader {
       if (taskKeywordNames.has(k)) {
         values[k] = src.toJS(p.value);
         pairs.set(k, p);
-        if (k === 'block' || (includeKeys as readonly string[]).includes(k) || (importKeys as readonly string[]).includes(k)) actions.push({ key: k, pair: p });
+        if (k === 'block' || actionKeywords.has(k)) actions.push({ key: k, pair: p });
         continue;
       }
       const m = this.lookup.find(k);
@@ -536,6 +607,7 @@ class Loader {
       return [t];
     }
     const spec = values[action.key];
+    if ((roleKeys as readonly string[]).includes(action.key)) return this.importRole(src, action.pair, spec, t, scope);
     const fileValue = isRecord(spec) ? spec.file : spec;
     if ((includeKeys as readonly string[]).includes(action.key)) {
       t.includeTasks = fileValue;
@@ -617,6 +689,37 @@ class Loader {
     }
     const tasks = await this.taskFile(file, scope, stack);
     return tasks.map((t) => inherit(t, importer));
+  }
+
+  /**
+   * import_role and include_role, both expanded at load (include_role's dynamic features — a templated name,
+   * loops — are refused with a hint). Keywords of the importing task apply to every role task.
+   */
+  private async importRole(src: YamlSource, pair: Pair<unknown, unknown>, spec: unknown, importer: TaskDef, scope: Scope): Promise<TaskDef[]> {
+    if (!isRecord(spec) || typeof spec.name !== 'string') return []; // the keyword check reported it
+    const nameNode = nodeAtPath(pair.value, ['name']).node;
+    if (/\{\{|\{%/.test(spec.name)) {
+      this.errors.push(src.error('E_STATIC_TEMPLATE', `the role name \`${spec.name}\` is a template, but roles are loaded before any variable exists`, nameNode, 'name the role literally'));
+      return [];
+    }
+    if (importer.loop !== undefined) {
+      this.errors.push(src.error('E_IMPORT_LOOP', `\`${keyOf(pair)}\` cannot loop here: roles are expanded once, at load time`, pair.key, 'put the loop on the tasks inside the role'));
+    }
+    const own: RoleSink = { defaults: {}, vars: {}, handlers: [], seen: new Set() };
+    const sink = scope.sink ?? own;
+    const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+    const files: RoleFiles = {};
+    for (const k of ['tasks', 'handlers', 'defaults', 'vars'] as const) {
+      const f = str(spec[`${k}_from`]);
+      if (f) files[k] = f;
+    }
+    const tasks = await this.roleBody(src, nameNode, spec.name, { playbookDir: scope.playbookDir, chain: [], sink, inherited: importer, dedupe: false, files });
+    if (scope.sink) return tasks;
+    // Loaded through include_tasks at run time: no play to hold the role's variables, so each task gets them.
+    if (own.handlers.length > 0) {
+      this.errors.push(src.error('E_ROLE_HANDLERS', `role \`${spec.name}\` has handlers, which a task file loaded at run time cannot add`, pair.key, 'import the role from the play (roles:, or import_role in the play\'s own tasks)'));
+    }
+    return tasks.map((t) => ({ ...t, vars: { ...own.defaults, ...own.vars, ...t.vars } }));
   }
 
   // ----- module arguments -----

@@ -100,6 +100,7 @@ const varsSchema: Schema = {
 /** Names the loader treats as `include_tasks`/`import_tasks` (with their FQCN forms). */
 export const includeKeys = ['include_tasks', 'ansible.builtin.include_tasks'] as const;
 export const importKeys = ['import_tasks', 'ansible.builtin.import_tasks'] as const;
+export const roleKeys = ['import_role', 'ansible.builtin.import_role', 'include_role', 'ansible.builtin.include_role'] as const;
 export const importPlaybookKeys = ['import_playbook', 'ansible.builtin.import_playbook'] as const;
 
 const taskFileSchema = (description: string): Schema => ({
@@ -109,6 +110,23 @@ const taskFileSchema = (description: string): Schema => ({
     file: { type: 'string', description: 'Task file, relative to the including file, then the playbook folder.' },
     apply: { type: 'object', description: 'Keywords applied to the included tasks (include_tasks only).' },
   },
+  additionalProperties: false,
+});
+
+const roleImportSchema = (description: string): Schema => ({
+  description,
+  type: 'object',
+  properties: {
+    name: { type: 'string', description: 'Role name (roles/NAME beside the playbook) or path.' },
+    tasks_from: { type: 'string', description: 'File of tasks/ to run instead of main.yml.' },
+    vars_from: { type: 'string', description: 'File of vars/ to load instead of main.yml.' },
+    defaults_from: { type: 'string', description: 'File of defaults/ to load instead of main.yml.' },
+    handlers_from: { type: 'string', description: 'File of handlers/ to load instead of main.yml.' },
+    public: { type: 'boolean', description: 'Accepted; role variables are always play-wide in vncplay.' },
+    allow_duplicates: { type: 'boolean', description: 'Accepted; an imported role always runs.' },
+    apply: { type: 'object', description: 'Accepted for include_role; keywords of this task already apply to every role task.' },
+  },
+  required: ['name'],
   additionalProperties: false,
 });
 
@@ -166,6 +184,10 @@ export function taskKeywordProperties(): Record<string, Schema> {
     'ansible.builtin.include_tasks': include,
     import_tasks: imp,
     'ansible.builtin.import_tasks': imp,
+    import_role: roleImportSchema('Insert a role\'s tasks here (loaded at load time).'),
+    'ansible.builtin.import_role': roleImportSchema('Insert a role\'s tasks here (loaded at load time).'),
+    include_role: roleImportSchema('Like import_role: vncplay expands it at load time (no loops, literal name).'),
+    'ansible.builtin.include_role': roleImportSchema('Like import_role: vncplay expands it at load time (no loops, literal name).'),
   };
 }
 

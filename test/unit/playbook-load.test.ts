@@ -285,3 +285,45 @@ describe('loadTaskFile (include_tasks at run time)', () => {
     expect(await errorsOf(loadTaskFile('nope.yml', { playbookDir: bad, modules: testModules }))).toEqual(['E_MISSING_FILE undefined:undefined']);
   });
 });
+
+describe('roles: import_role, include_role, dedupe', () => {
+  it('runs a role once per play, expands import_role/include_role with their keywords', async () => {
+    const pb = await loadPlaybook(`${good}/role-imports.yml`, opts);
+    const play = pb.plays[0]!;
+    // common (listed), then vnc's dependency common again is deduplicated, vnc, and the second vnc skipped.
+    expect(play.roleTasks.map(shape)).toEqual([
+      { at: 'roles/common/tasks/main.yml:1', module: 'ping' },
+      { at: 'roles/vnc/tasks/main.yml:1', module: 'template' },
+      { at: 'roles/vnc/tasks/service.yml:1', module: 'systemd' },
+    ]);
+    expect(play.tasks.map(shape)).toEqual([
+      { at: 'roles/vnc/tasks/restart.yml:1', module: 'systemd' },
+      { at: 'roles/common/tasks/main.yml:1', module: 'ping' },
+    ]);
+    expect(play.tasks[0]).toMatchObject({ role: 'vnc', tags: ['restart'], when: ['do_restart'], args: { state: 'restarted' } });
+    expect(play.tasks[1]).toMatchObject({ role: 'common', vars: { x: 1 } });
+    expect(play.handlers.map((h) => h.name)).toEqual(['restart vnc', 'restart vnc']);
+    expect(play.roleDefaults).toEqual({ geometry: '1024x768', vnc_port: 5901 });
+  });
+
+  it('refuses a templated role name, a looped import_role and a missing tasks_from', async () => {
+    const dir = tmpPlaybook({
+      'p.yml': [
+        '- hosts: all',
+        '  tasks:',
+        '    - import_role: {name: "{{ r }}"}',
+        '    - include_role: {name: x}',
+        '      loop: [1]',
+        '    - import_role: {name: nope, tasks_form: x}',
+        '',
+      ].join('\n'),
+    });
+    expect(await errorsOf(loadPlaybook(path.join(dir, 'p.yml'), opts))).toEqual([
+      'E_STATIC_TEMPLATE 3:27',
+      'E_IMPORT_LOOP 4:7',
+      'E_ROLE_NOT_FOUND 4:28',
+      'E_ROLE_NOT_FOUND 6:27',
+      'E_UNKNOWN_KEY 6:33',
+    ]);
+  });
+});
