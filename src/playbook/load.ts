@@ -475,7 +475,8 @@ class Loader {
 
     const scope: Scope = {
       playbookDir: o.playbookDir,
-      searchDirs: [path.join(roleDir, 'files'), path.join(roleDir, 'templates'), roleDir, o.playbookDir],
+      // Base folders, most specific first: the runner's findFile tries DIR/files|templates/REL, then DIR/REL.
+      searchDirs: [roleDir, o.playbookDir],
       handler: false,
       roleName,
       sink: o.sink,

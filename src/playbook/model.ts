@@ -44,7 +44,10 @@ export interface TaskDef {
   includeTasks?: RawValue;
   /** Handler topics this handler also listens to (`listen:`). */
   listen: string[];
-  /** Folder that relative `src` paths of copy/template resolve against (role's files/ and templates/, or the playbook's). */
+  /**
+   * Base folders that relative `src` paths of copy/template resolve against, most specific first: [roleDir,
+   * playbookDir] for role tasks, [playbookDir] otherwise. Each DIR is tried as DIR/files|templates/REL, then DIR/REL.
+   */
   searchDirs: string[];
   /** Set when the task came from a role; its defaults/vars are in the play's role scope. */
   role?: string;

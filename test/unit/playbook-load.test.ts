@@ -86,12 +86,7 @@ describe('loadPlaybook: good/site.yml', async () => {
       notify: ['restart vnc'],
       args: { src: 'config.j2', dest: '/etc/vnc.conf' },
     });
-    expect(config!.searchDirs).toEqual([
-      `${good}/roles/vnc/files`,
-      `${good}/roles/vnc/templates`,
-      `${good}/roles/vnc`,
-      good,
-    ]);
+    expect(config!.searchDirs).toEqual([`${good}/roles/vnc`, good]);
     expect(enable).toMatchObject({ role: 'vnc', args: { name: 'vncserver@:1', enabled: true } });
     expect(vnc!.handlers.map((h) => [h.name, h.role, h.listen])).toEqual([
       ['restart vnc', 'vnc', []],
