@@ -50,7 +50,7 @@ export const writeOptionProperties = {
   backup: { ...boolSchema, description: 'Keep the old file as DEST.PID.YYYY-mm-dd@HH:MM:SS~ before replacing it; returned as backup_file.' },
   validate: { type: 'string', minLength: 1, description: "Command run on the new file before it replaces dest; %s is the temp file ('sshd -t -f %s')." },
   force: { ...boolSchema, description: 'Replace dest when its content differs (default true); false writes only when dest is absent.' },
-  follow: { ...boolSchema, description: 'When dest is a link, write through it to its target (default false: the link is replaced).' },
+  follow: { ...boolSchema, description: 'Accepted for compatibility: a symlinked dest is always written through to its target (the link stays).' },
 } as const;
 
 export const copySchema = {
@@ -167,7 +167,9 @@ export function planWrite(args: WriteArgs, f: WriteFacts): Change[] {
   }
   if (d.exists && !bool(args.force, true)) return [];
   const newSum = sha1(f.content);
-  const sameContent = d.exists && st?.type === 'file' && d.checksum === newSum && !(d.lstat?.type === 'link' && !follow);
+  // The atomic write (connection/write-file.ts) writes THROUGH a symlinked dest, so /etc files that are links stay
+  // links; content is therefore compared through the link whatever `follow` says (Ansible would replace the link).
+  const sameContent = d.exists && st?.type === 'file' && d.checksum === newSum;
   const umask = f.host.umask;
   if (sameContent && st) {
     const a = attributeChange(path, args, st, umask, true);

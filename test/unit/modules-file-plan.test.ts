@@ -137,11 +137,13 @@ describe('copy/template plan()', () => {
     ]);
   });
 
-  it('a symlink dest is replaced unless follow', () => {
+  it('a symlink dest is compared (and written) through the link', () => {
     const link = present('/etc/f', { type: 'link' }, { checksum: sha1(content), realPath: '/etc/real', linkTarget: 'real' });
     link.stat = st();
-    expect(planWrite({ dest: '/etc/f' }, wf(link)).flatMap((c) => c.steps).map((s) => s.kind === 'write' && s.path)).toEqual(['/etc/f']);
+    expect(planWrite({ dest: '/etc/f' }, wf(link))).toEqual([]);
     expect(planWrite({ dest: '/etc/f', follow: true }, wf(link))).toEqual([]);
+    link.checksum = 'other';
+    expect(planWrite({ dest: '/etc/f' }, wf(link)).flatMap((c) => c.steps).map((s) => s.kind === 'write' && s.path)).toEqual(['/etc/f']);
   });
 
   it('copy validate(): content and src are mutually exclusive; one is required', () => {
