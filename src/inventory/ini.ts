@@ -30,7 +30,9 @@ export function parseIniInventory(text: string, b: InventoryBuilder, diag: FileD
   let group = 'ungrouped';
   let kind: SectionKind | 'skip' = 'hosts';
 
+  let yamlSeen = false;
   lines.forEach((raw, idx) => {
+    if (yamlSeen) return;
     const lineNo = idx + 1;
     const indent = raw.length - raw.trimStart().length;
     const line = raw.trim();
@@ -83,6 +85,12 @@ export function parseIniInventory(text: string, b: InventoryBuilder, diag: FileD
     }
 
     if (kind === 'skip') return;
+    if (line === '---' || line.startsWith('--- ')) {
+      // A YAML document marker: everything after would only produce noise.
+      diag.error('E_INV_INI_LINE', `'---' in an INI inventory`, lineNo, col, 'this looks like YAML: name the file .yml');
+      yamlSeen = true;
+      return;
+    }
     if (kind === 'hosts') parseHostLine(raw, lineNo, group, b, diag, source);
     else if (kind === 'vars') parseVarLine(line, lineNo, col, group, b, diag);
     else {
@@ -107,6 +115,7 @@ export function parseIniInventory(text: string, b: InventoryBuilder, diag: FileD
     }
   });
 
+  if (yamlSeen) return;
   for (const [name, p] of pending) {
     const hint = undefinedGroupHint(name, declared);
     if (p.kind === 'vars') {
@@ -182,10 +191,6 @@ function parseHostLine(raw: string, lineNo: number, group: string, b: InventoryB
         ? 'variables need a section: put them under [all:vars] or after a host name on its line'
         : `group variables go in a [${group}:vars] section; host variables follow the host name on its line`,
     );
-    return;
-  }
-  if (first.text.trim() === '---') {
-    diag.error('E_INV_INI_LINE', `'---' in an INI inventory`, lineNo, hostCol, 'this looks like YAML: name the file .yml');
     return;
   }
   const { pattern, port } = splitHostPort(first.text);

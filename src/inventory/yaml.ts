@@ -44,20 +44,22 @@ export function parseYamlInventory(text: string, b: InventoryBuilder, diag: File
     );
     return;
   }
+  const plugin = root.items.find((p) => isScalar(p.key) && p.key.value === 'plugin');
+  if (plugin) {
+    // The rest of such a file is plugin options, not groups: one error says it all.
+    const at = posOf(ctx, plugin.key as Node);
+    diag.error(
+      'E_INV_PLUGIN',
+      'this is an inventory plugin configuration (`plugin:`), not a YAML inventory',
+      at.line,
+      at.col,
+      'inventory plugins (cloud, dynamic inventories) are not supported; list hosts in a YAML or INI inventory',
+    );
+    return;
+  }
   for (const pair of uniquePairs(ctx, root)) {
     const name = keyName(ctx, pair, 'group');
     if (name === undefined) continue;
-    if (name === 'plugin') {
-      const at = posOf(ctx, pair.key as Node);
-      diag.error(
-        'E_INV_PLUGIN',
-        'this is an inventory plugin configuration (`plugin:`), not a YAML inventory',
-        at.line,
-        at.col,
-        'inventory plugins (cloud, dynamic inventories) are not supported; list hosts in a YAML or INI inventory',
-      );
-      continue;
-    }
     parseGroup(ctx, name, pair);
   }
 }

@@ -1,0 +1,308 @@
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ErrorList, InventoryError, VncplayError } from '../../src/errors.js';
+import {
+  connectionSpec,
+  hostVarLayers,
+  inventoryVars,
+  loadInventory,
+  magicVars,
+  parseInventory,
+  selectHosts,
+  type Inventory,
+} from '../../src/inventory/index.js';
+
+const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/inventories');
+
+async function loadErrors(spec: string | string[], cwd = FIXTURES, opts = {}): Promise<VncplayError[]> {
+  try {
+    await loadInventory(spec, cwd, opts);
+  } catch (e) {
+    if (e instanceof ErrorList) return e.errors;
+    if (e instanceof VncplayError) return [e];
+    throw e;
+  }
+  throw new Error('expected loadInventory to fail');
+}
+
+describe('a realistic YAML inventory with group_vars/ and host_vars/', () => {
+  let inv: Inventory;
+  it('loads', async () => {
+    inv = await loadInventory('realistic/hosts.yml', FIXTURES);
+    expect([...inv.hosts.keys()]).toEqual([
+      'vnc01.prod.example.com',
+      'vnc02.prod.example.com',
+      'vnc03.prod.example.com',
+      'vnc-legacy.prod.example.com',
+      'vnc-a.prod.example.com',
+      'vnc-b.prod.example.com',
+      'vnc01.staging.example.com',
+      'jump.example.com',
+    ]);
+    expect(inv.sources).toEqual([path.join(FIXTURES, 'realistic/hosts.yml')]);
+  });
+
+  it('orders group var layers as Ansible: inventory-file vars, then group_vars files, each all → deeper', () => {
+    const layers = hostVarLayers(inv, 'vnc-a.prod.example.com');
+    expect(layers.groupVars.map((l) => `${l.source}:${l.group}`)).toEqual([
+      'inventory:all',
+      'inventory:prod',
+      'inventory:vnc_failover',
+      'group_vars:all',
+      'group_vars:prod',
+      'group_vars:vnc_primary',
+    ]);
+    expect(layers.groupVars[4]!.vars).toEqual({
+      ansible_ssh_private_key_file: '~/.ssh/prod_ed25519',
+      ansible_host_key_checking: 'strict',
+      vnc_security_types: 'X509Vnc,TLSVnc',
+      tier: 'prod-file',
+    });
+    // host_vars/NAME/ (a folder of files) overrides the inline host var.
+    expect(layers.hostVars).toEqual({ ansible_host: '192.0.2.10', vrrp_priority: 200, ansible_become_password: 's3cret' });
+  });
+
+  it.each<[string, string, unknown]>([
+    ['vnc-a.prod.example.com', 'tier', 'prod-file'],
+    ['vnc-a.prod.example.com', 'vnc_displays', [1]],
+    ['vnc-a.prod.example.com', 'vrrp_vip', '192.0.2.100'],
+    ['vnc01.prod.example.com', 'vnc_displays', [1, 2, 3]],
+    ['vnc02.prod.example.com', 'vnc_displays', [1, 2]],
+    ['vnc02.prod.example.com', 'vnc_geometry', '2560x1440'],
+    ['vnc02.prod.example.com', 'vnc_depth', 24],
+    ['vnc01.staging.example.com', 'tier', 'all-file'],
+    ['vnc01.staging.example.com', 'env', 'staging'],
+    // The surprising Ansible rule: group_vars/all.yml beats a var written inline on a child group.
+    ['vnc01.staging.example.com', 'dns_servers', ['192.0.2.53', '192.0.2.54']],
+    ['jump.example.com', 'ntp_server', 'ntp.example.com'],
+    ['jump.example.com', 'ansible_user', 'vncplay'],
+  ])('%s: %s', (host, name, value) => {
+    expect(inventoryVars(inv, host)[name]).toEqual(value);
+  });
+
+  it('warns about group_vars files that match no group, and skips hidden files', () => {
+    expect(inv.warnings).toEqual([
+      "realistic/group_vars/retired_group.yml is ignored: there is no group named 'retired_group' in the inventory",
+    ]);
+  });
+
+  it('gives connection specs from the merged variables', () => {
+    const a = connectionSpec(inv, 'vnc-a.prod.example.com', inventoryVars(inv, 'vnc-a.prod.example.com'));
+    expect(a).toEqual({
+      hostName: 'vnc-a.prod.example.com',
+      connection: 'ssh',
+      address: '192.0.2.10',
+      port: 22,
+      user: 'vncplay',
+      privateKeyFile: path.join(os.homedir(), '.ssh/prod_ed25519'),
+      become: false,
+      becomeUser: 'root',
+      becomePassword: 's3cret',
+      hostKeyChecking: 'strict',
+      knownHostsFiles: [path.join(os.homedir(), '.ssh/known_hosts')],
+      connectTimeoutMs: 10_000,
+    });
+    expect(connectionSpec(inv, 'vnc-legacy.prod.example.com', inventoryVars(inv, 'vnc-legacy.prod.example.com'))).toMatchObject({
+      address: '192.0.2.50',
+      port: 2222,
+    });
+    expect(connectionSpec(inv, 'vnc01.prod.example.com', inventoryVars(inv, 'vnc01.prod.example.com')).port).toBe(2201);
+    expect(connectionSpec(inv, 'jump.example.com', inventoryVars(inv, 'jump.example.com')).address).toBe('jump.example.com');
+  });
+
+  it('gives the magic variables', () => {
+    const m = magicVars(inv, 'vnc-a.prod.example.com');
+    expect(m['group_names']).toEqual(['prod', 'vnc_failover', 'vnc_primary']);
+    expect(m['inventory_hostname_short']).toBe('vnc-a');
+    expect(m['inventory_file']).toBe(path.join(FIXTURES, 'realistic/hosts.yml'));
+    expect((m['groups'] as Record<string, string[]>)['vnc_failover']).toEqual(['vnc-a.prod.example.com', 'vnc-b.prod.example.com']);
+    expect(selectHosts(inv, 'prod:!vnc_failover:&vnc0*')).toEqual([
+      'vnc01.prod.example.com',
+      'vnc02.prod.example.com',
+      'vnc03.prod.example.com',
+    ]);
+  });
+});
+
+describe('an INI inventory file without extension, with group_vars/ and host_vars/', () => {
+  it('loads hosts, quoting, group_vars files without extension and host_vars', async () => {
+    const inv = await loadInventory(path.join(FIXTURES, 'ini/hosts'), '/nonexistent-cwd');
+    expect(inventoryVars(inv, 'bastion.example.com')).toEqual({ ansible_user: 'admin' });
+    expect(inventoryVars(inv, 'vnc-lab.example.com')).toEqual({
+      ansible_user: 'vncplay',
+      vnc_geometry: '1280x1024',
+      vnc_depth: 24,
+      vnc_localhost: true,
+      greeting: 'hello, world',
+      dc_name: 'fra1',
+      ansible_port: 2222,
+      ansible_host: '198.51.100.7',
+      vnc_password_file: '/home/vnc user/.vnc/passwd',
+      vnc_display: 1,
+    });
+    expect(inventoryVars(inv, 'vnc-a.example.com')['vrrp_state']).toBe('MASTER');
+    expect(inventoryVars(inv, 'vnc-b.example.com')['vrrp_state']).toBe('BACKUP');
+    expect(selectHosts(inv, 'datacenter')).toEqual([
+      'vnc01.example.com',
+      'vnc02.example.com',
+      'vnc-lab.example.com',
+      'vnc-a.example.com',
+      'vnc-b.example.com',
+    ]);
+    // Outside cwd, positions keep the absolute path.
+    expect(inv.hosts.get('vnc-lab.example.com')!.pos).toEqual({ file: path.join(FIXTURES, 'ini/hosts'), line: 6, col: 1 });
+  });
+});
+
+describe('a directory of inventory files', () => {
+  it('reads every file (sorted, subfolders too), skips .md and vars folders, and merges groups', async () => {
+    const inv = await loadInventory('dir-inventory', FIXTURES);
+    expect([...inv.hosts.keys()]).toEqual(['web1', 'web2', 'db1']);
+    expect(inv.groups.get('prod')!.children).toEqual(['db', 'web']);
+    expect(inv.groups.get('web')!.parents).toEqual(['prod']);
+    expect(inventoryVars(inv, 'web1')).toEqual({ env: 'prod' });
+  });
+});
+
+describe('-i NAME and other sources', () => {
+  const cwd = path.join(FIXTURES, 'inventories');
+  it.each<[string, string[]]>([
+    ['staging', ['s1']],
+    ['demo', ['d1']],
+    ['lab', ['lab1']],
+  ])('-i %s finds inventories/NAME.*', async (name, hosts) => {
+    const inv = await loadInventory(name, cwd);
+    expect([...inv.hosts.keys()]).toEqual(hosts);
+  });
+
+  it('applies group_vars/ beside inventories/NAME.ini', async () => {
+    const inv = await loadInventory('staging', cwd);
+    expect(inventoryVars(inv, 's1')).toEqual({ from_group_vars: true });
+  });
+
+  it('merges several sources', async () => {
+    const inv = await loadInventory(['staging', 'demo', 'x1,x2:2200,'], cwd);
+    expect([...inv.hosts.keys()]).toEqual(['s1', 'd1', 'x1', 'x2']);
+    expect(inv.hosts.get('x2')!.vars).toEqual({ ansible_port: 2200 });
+    expect(inv.hosts.get('x1')!.groups).toEqual(['all', 'ungrouped']);
+  });
+
+  it("takes a comma-separated host list like Ansible ('host,')", async () => {
+    const inv = await loadInventory('localhost,', '/nonexistent');
+    expect([...inv.hosts.keys()]).toEqual(['localhost']);
+    // A declared localhost is an ordinary (ssh) host unless it says otherwise, as in Ansible.
+    expect(connectionSpec(inv, 'localhost', inventoryVars(inv, 'localhost')).connection).toBe('ssh');
+  });
+
+  it('says what it looked for and suggests the nearest name', async () => {
+    const [e] = await loadErrors('stagin', cwd);
+    expect(e!.code).toBe('E_INV_NOT_FOUND');
+    expect(e!.message).toBe(
+      "inventory 'stagin' not found (looked for stagin, inventories/stagin.yml, inventories/stagin.yaml, inventories/stagin.ini, inventories/stagin.json, inventories/stagin)",
+    );
+    expect(e!.hint).toBe("did you mean 'staging'?; inventories/ has: demo, lab, staging; a single host is written 'host,' (with the comma)");
+  });
+});
+
+describe('load errors', () => {
+  it('reports a group_vars file that is not a mapping with its position', async () => {
+    const errs = await loadErrors('broken/hosts.yml');
+    expect(errs).toHaveLength(1);
+    expect(errs[0]!.code).toBe('E_INV_VARS_FILE');
+    expect(errs[0]!.message).toBe('broken/group_vars/web.yml must hold a mapping of variable names to values');
+    expect(errs[0]!.pos).toEqual({ file: 'broken/group_vars/web.yml', line: 1, col: 1 });
+  });
+
+  it('refuses a vault-encrypted vars file without a password, and decrypts it with one', async () => {
+    const errs = await loadErrors('vault/hosts.ini');
+    expect(errs.map((e) => e.code)).toEqual(['E_INV_VAULT']);
+    const inv = await loadInventory('vault/hosts.ini', FIXTURES, {
+      decrypt: async (text: string) => (text.startsWith('$ANSIBLE_VAULT;1.1;AES256') ? 'secret_var: opened\n' : ''),
+    });
+    expect(inventoryVars(inv, 'w1')).toEqual({ secret_var: 'opened' });
+  });
+
+  it('collects errors from several sources at once', async () => {
+    const errs = await loadErrors(['broken/hosts.yml', 'nope-not-here', 'vault/hosts.ini']);
+    expect(errs.map((e) => e.code)).toEqual(['E_INV_NOT_FOUND', 'E_INV_VARS_FILE', 'E_INV_VAULT']);
+    expect(errs.every((e) => e instanceof InventoryError)).toBe(true);
+  });
+});
+
+describe('connectionSpec', () => {
+  const inv = parseInventory('h\nlocalhost\n', 'ini');
+  const spec = (vars: Record<string, unknown>): ReturnType<typeof connectionSpec> => connectionSpec(inv, 'h', vars);
+
+  it('uses defaults: the host name, port 22, the current user, strict keys, 10 s', () => {
+    expect(spec({})).toEqual({
+      hostName: 'h',
+      connection: 'ssh',
+      address: 'h',
+      port: 22,
+      user: os.userInfo().username,
+      become: false,
+      becomeUser: 'root',
+      hostKeyChecking: 'strict',
+      knownHostsFiles: [path.join(os.homedir(), '.ssh/known_hosts')],
+      connectTimeoutMs: 10_000,
+    });
+  });
+
+  it.each<[string, Record<string, unknown>, Partial<ReturnType<typeof connectionSpec>>]>([
+    ['ansible_ names', { ansible_host: '192.0.2.9', ansible_port: 2200, ansible_user: 'ops' }, { address: '192.0.2.9', port: 2200, user: 'ops' }],
+    ['old ansible_ssh_ aliases', { ansible_ssh_host: 'a', ansible_ssh_port: '2201', ansible_ssh_user: 'u' }, { address: 'a', port: 2201, user: 'u' }],
+    ['bare names', { host: 'b', port: '2202', user: 'v', connection: 'local' }, { address: 'b', port: 2202, user: 'v', connection: 'local' }],
+    ['ansible_ wins over bare', { ansible_host: 'x', host: 'y', ansible_user: 'a', user: 'b' }, { address: 'x', user: 'a' }],
+    ['become as a string', { ansible_become: 'yes', ansible_become_user: 'vnc' }, { become: true, becomeUser: 'vnc' }],
+    ['become password alias', { ansible_become_pass: 'pw' }, { becomePassword: 'pw' }],
+    ['ssh password', { ansible_password: 'pw', ansible_ssh_private_key_file: '/k' }, { password: 'pw', privateKeyFile: '/k' }],
+    ['host key checking true', { ansible_host_key_checking: true }, { hostKeyChecking: 'strict' }],
+    ['host key checking false', { host_key_checking: 'False' }, { hostKeyChecking: 'off' }],
+    ['host key checking accept-new', { ansible_host_key_checking: 'accept-new' }, { hostKeyChecking: 'accept-new' }],
+    ['known hosts files', { ansible_ssh_known_hosts_file: '/a/kh /b/kh' }, { knownHostsFiles: ['/a/kh', '/b/kh'] }],
+    ['known hosts list', { ansible_ssh_known_hosts_file: ['~/kh'] }, { knownHostsFiles: [path.join(os.homedir(), 'kh')] }],
+    ['timeout', { ansible_ssh_timeout: 3 }, { connectTimeoutMs: 3000 }],
+    ['smart is ssh', { ansible_connection: 'smart' }, { connection: 'ssh' }],
+  ])('%s', (_n, vars, want) => {
+    expect(spec(vars)).toMatchObject(want);
+  });
+
+  it('ignores a bare `password` (a VNC password must never become the SSH password)', () => {
+    expect(spec({ password: 'vncpass' }).password).toBeUndefined();
+  });
+
+  it('takes CLI defaults when no variable says otherwise', () => {
+    expect(connectionSpec(inv, 'h', {}, { user: 'cli', port: 2222, hostKeyChecking: 'off' })).toMatchObject({ user: 'cli', port: 2222, hostKeyChecking: 'off' });
+    expect(connectionSpec(inv, 'h', { ansible_user: 'inv' }, { user: 'cli' }).user).toBe('inv');
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['an empty address', { ansible_host: '' }, "host 'h': ansible_host is empty"],
+    ['a bad port', { ansible_port: 'ssh' }, "host 'h': ansible_port 'ssh' is not a TCP port"],
+    ['a port out of range', { port: 70000 }, "host 'h': port '70000' is not a TCP port"],
+    ['an unknown connection', { ansible_connection: 'winrm' }, "host 'h': ansible_connection 'winrm' is not a supported connection"],
+    ['a bad become', { ansible_become: 'maybe' }, "host 'h': ansible_become 'maybe' is not a boolean"],
+    ['a bad key policy', { ansible_host_key_checking: 'sometimes' }, "host 'h': ansible_host_key_checking 'sometimes' is not a host key policy"],
+    ['a bad timeout', { ansible_timeout: 'soon' }, "host 'h': ansible_timeout 'soon' is not a number of seconds"],
+  ])('refuses %s', (_n, vars, message) => {
+    let err: unknown;
+    try {
+      spec(vars);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InventoryError);
+    expect((err as InventoryError).code).toBe('E_INV_CONNECTION_VAR');
+    expect((err as InventoryError).message).toBe(message);
+    expect((err as InventoryError).hint).toBeTruthy();
+  });
+
+  it('makes the implicit localhost local, with `all` vars applying to it', () => {
+    const i = parseInventory('[all:vars]\nntp=x\n[web]\nw1\n', 'ini');
+    expect(selectHosts(i, 'localhost')).toEqual(['localhost']);
+    expect(connectionSpec(i, 'localhost', inventoryVars(i, 'localhost')).connection).toBe('local');
+    expect(inventoryVars(i, 'localhost')).toEqual({ ntp: 'x', ansible_connection: 'local', ansible_host: '127.0.0.1' });
+  });
+});
