@@ -306,3 +306,22 @@ describe('connectionSpec', () => {
     expect(inventoryVars(i, 'localhost')).toEqual({ ntp: 'x', ansible_connection: 'local', ansible_host: '127.0.0.1' });
   });
 });
+
+describe('the shipped example inventories/prod.example.yml', () => {
+  const repo = path.resolve(FIXTURES, '../../..');
+  it('loads with -i prod.example, cleanly, with its group_vars folder and host_vars', async () => {
+    const inv = await loadInventory('prod.example', repo);
+    expect(inv.warnings).toEqual([]);
+    expect(selectHosts(inv, 'vnc_servers')).toEqual([
+      'vnc01.prod.example.com',
+      'vnc02.prod.example.com',
+      'vnc03.prod.example.com',
+      'vnc04.prod.example.com',
+      'vnc-legacy.prod.example.com',
+    ]);
+    expect(inventoryVars(inv, 'vnc-a.prod.example.com')).toMatchObject({ vrrp_priority: 150, vrrp_vip: '192.0.2.100', vnc_user: 'vnc' });
+    expect(inventoryVars(inv, 'vnc-b.prod.example.com')['vrrp_priority']).toBe(100);
+    const legacy = connectionSpec(inv, 'vnc-legacy.prod.example.com', inventoryVars(inv, 'vnc-legacy.prod.example.com'));
+    expect(legacy).toMatchObject({ address: '192.0.2.50', port: 2222, user: 'vncplay', become: true, hostKeyChecking: 'strict' });
+  });
+});
