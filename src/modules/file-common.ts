@@ -208,12 +208,19 @@ export const MAX_DIFF_SIZE = 104448;
  * quotes after `--`, so a path like `$(touch /tmp/pwned)` or `a; b` is a literal name. Output is line based;
  * anything that could contain a newline (link targets, content) is base64.
  */
+/** `${D}{…}` writes a shell parameter expansion inside the String.raw template. */
+const D = '$';
 const PROBE_SCRIPT = String.raw`
 limit=$1; algo=$2; tree=$3; access=$4; mime=$5; shift 5
 fmt='%f %u %g %s %X %Y %Z %h %i %d %b %B %t %T %U %G'
 printf 'G %s %s %s\n' "$(umask)" "$$" "$(date +%s)"
 for p in "$@"; do
   printf 'P\n'
+  case $p in
+    '~'|'~/'*) p="$HOME${D}{p#\~}"; printf 'X '; printf '%s' "$p" | base64 -w0; printf '\n' ;;
+    '~'*) u=${D}{p%%/*}; u=${D}{u#\~}; h=$(getent passwd -- "$u" | cut -d: -f6)
+      if [ -n "$h" ]; then p="$h${D}{p#\~"$u"}"; printf 'X '; printf '%s' "$p" | base64 -w0; printf '\n'; fi ;;
+  esac
   if [ -L "$p" ] || [ -e "$p" ]; then
     printf 'S '; stat -c "$fmt" -- "$p" || exit 3
     if [ -e "$p" ]; then printf 'T '; stat -L -c "$fmt" -- "$p"; fi
@@ -298,6 +305,10 @@ export function parseProbeOutput(stdout: string, paths: readonly string[]): Host
 
 function readPathLine(cur: PathFacts, tag: string, rest: string): void {
   switch (tag) {
+    case 'X':
+      // `~` / `~user` expanded on the host (the task user's home, become applied), as Ansible does.
+      cur.path = Buffer.from(rest, 'base64').toString('utf8');
+      break;
     case 'S':
       cur.exists = true;
       cur.lstat = parseStatLine(rest);

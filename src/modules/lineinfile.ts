@@ -383,8 +383,9 @@ export const lineinfileModule: PlannedModule<LineinfileArgs, HostFileFacts> = {
 export function planLineinfile(args: LineinfileArgs, facts: HostFileFacts): Change[] {
   const problem = validateLineinfileArgs(args);
   if (problem) throw new ModuleError('E_LINEINFILE_ARGS', problem);
-  const a = normalize(args);
   const p = facts.paths[0]!;
+  // The probe expands `~`, so the gathered path is the one to act on.
+  const a = { ...normalize(args), path: p.path };
   const parent = facts.paths[1];
   if (p.exists && p.stat?.type === 'directory') throw new ModuleError('E_LINEINFILE_DIR', `Path ${a.path} is a directory !`);
   if (p.exists && p.stat && p.content === undefined) {

@@ -216,6 +216,13 @@ describe('the probe (run with a local bash: paths are literal names)', () => {
     expect(facts.paths[0]!.content?.toString()).toBe('x');
   });
 
+  it('expands ~ and ~user on the host, as Ansible does', () => {
+    const [cmd, ...rest] = probeArgv(['~/f.txt', '~root', '~no-such-user-x/y']);
+    const res = spawnSync(cmd!, rest, { encoding: 'utf8', env: { ...process.env, HOME: dir } });
+    const facts = parseProbeOutput(res.stdout, ['~/f.txt', '~root', '~no-such-user-x/y']);
+    expect(facts.paths.map((p) => [p.path, p.exists])).toEqual([[join(dir, 'f.txt'), true], ['/root', true], ['~no-such-user-x/y', false]]);
+  });
+
   it('too-large content is flagged, not read', () => {
     const big = join(dir, 'big');
     writeFileSync(big, 'y'.repeat(5000));
