@@ -56,7 +56,9 @@ export function allowTemplates(schema: Schema, opts: { root?: boolean } = {}): S
     const list = s[comb];
     if (Array.isArray(list)) {
       s[comb] = list.map((x: unknown) => (isObject(x) ? allowTemplates(x) : x));
-      if (!list.some(isTemplateSchema)) (s[comb] as unknown[]).push(templateSchema());
+      // At the root (a module's argument object) a combinator says which parameters go together; a
+      // template alternative only makes sense for values.
+      if (!opts.root && !list.some(isTemplateSchema)) (s[comb] as unknown[]).push(templateSchema());
       return s;
     }
   }

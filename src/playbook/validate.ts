@@ -123,7 +123,16 @@ function simplify(errors: ErrorObject[]): ErrorObject[] {
     const fitting = candidates.find(
       ([, errs]) => !errs.some((e) => e.keyword === 'type' && e.instancePath === combo.instancePath),
     );
+    // No branch errors: a oneOf matched more than once (mutually exclusive parameters); explainOne words it.
+    if (own.length === 0) continue;
     out = out.filter((e) => !own.includes(e) && e !== combo);
+    const onlyRequired = candidates.every(([, errs]) => errs.every((e) => e.keyword === 'required' && e.instancePath === combo.instancePath));
+    if (onlyRequired && candidates.length > 1) {
+      // Alternatives such as path/dest/name: one missing parameter, with its aliases named.
+      const names = candidates.flatMap(([, errs]) => errs.map((e) => String(e.params.missingProperty)));
+      out.push({ ...errors.find((e) => own.includes(e))!, params: { missingProperty: names[0], alternatives: names.slice(1) } });
+      continue;
+    }
     if (fitting) {
       out.push(...fitting[1]);
     } else {
@@ -222,12 +231,34 @@ function explainOne(e: ErrorObject, subject: CheckSubject): SchemaIssue {
     }
     case 'required': {
       const key = String(e.params.missingProperty);
+      const alternatives = (e.params.alternatives as string[] | undefined) ?? [];
       return {
         path,
         onKey: false,
         code: 'E_MISSING_PARAM',
         message: `missing required ${subject.noun} \`${key}\` for ${path.length === 0 ? `module \`${subject.owner}\`` : name}`,
-        hint: `add \`${key}: …\``,
+        hint: alternatives.length > 0 ? `add \`${key}: …\` (or one of its alternatives ${alternatives.map((a) => `\`${a}\``).join(', ')})` : `add \`${key}: …\``,
+      };
+    }
+    case 'oneOf':
+    case 'anyOf': {
+      const branches = ((e.parentSchema as Schema | undefined)?.[e.keyword] ?? []) as Schema[];
+      const keys = branches.flatMap((b) => (Array.isArray(b.required) ? (b.required as string[]) : []));
+      if (keys.length > 0) {
+        return {
+          path,
+          onKey: false,
+          code: 'E_EXCLUSIVE_PARAMS',
+          message: `${path.length === 0 ? `\`${subject.owner}\`` : name} takes exactly one of ${keys.map((k) => `\`${k}\``).join(', ')}`,
+          hint: 'they are aliases or alternatives: keep one',
+        };
+      }
+      return {
+        path,
+        onKey: false,
+        code: 'E_SCHEMA',
+        message: `${name} matches none or several of its allowed forms, got ${got}`,
+        hint: `see the ${subject.noun}s of \`${subject.owner}\` in schemas/playbook.schema.json`,
       };
     }
     case 'pattern':

@@ -84,3 +84,17 @@ describe('allowTemplates', () => {
     expect(allowTemplates({ type: 'integer', description: 'd' })).toMatchObject({ description: 'd', anyOf: [{ type: 'integer' }, {}] });
   });
 });
+
+describe('registered modules', () => {
+  it('every module argument schema compiles for the loader, and accepts templates for its parameters', async () => {
+    const { checkModuleArgs } = await import('../../src/playbook/validate.js');
+    const { createModuleLookup } = await import('../../src/playbook/schema.js');
+    const lookup = createModuleLookup(allModules());
+    for (const m of allModules()) {
+      // Every parameter as a template: only `required` or module-level rules may complain, never a type.
+      const args = Object.fromEntries(Object.keys(m.schema.properties).map((k) => [k, '{{ v }}']));
+      const issues = checkModuleArgs(m, args, lookup);
+      expect(issues.filter((i) => ['E_TYPE', 'E_ENUM', 'E_PATTERN'].includes(i.code)), m.name).toEqual([]);
+    }
+  });
+});
