@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { TemplateError } from '../../src/errors.js';
+import { evaluateCondition } from '../../src/playbook/conditional.js';
+import { evaluateCondition as fromTemplate, markUnsafe } from '../../src/playbook/template.js';
+
+const vars: Record<string, unknown> = {
+  result: markUnsafe({ rc: 1, stdout: 'active', changed: false, failed: true, stdout_lines: ['active'] }),
+  ok: markUnsafe({ rc: 0, stdout: '', changed: true, failed: false }),
+  flag: true,
+  off: false,
+  count: 3,
+  zero: 0,
+  word_false: 'false',
+  empty: [],
+  item: 'h2',
+  groups: { vnc: ['h1', 'h2'], all: ['h1', 'h2', 'h3'] },
+  inventory_hostname: 'h1',
+  enabled: '{{ count > 2 }}',
+};
+
+/** [condition as written in YAML (already parsed), expected] */
+const cases: [unknown, boolean][] = [
+  [true, true],
+  [false, false],
+  [null, true],
+  ['', true],
+  [1, true],
+  [0, false],
+  ['yes', true],
+  ['no', false],
+  ['True', true],
+  ['false', false],
+  ['on', true],
+  ['OFF', false],
+  ['result.rc != 0', true],
+  ['result.rc == 0', false],
+  ['ok.rc == 0 and ok.stdout == ""', true],
+  ["'active' in result.stdout", true],
+  ["result.stdout_lines | length > 0", true],
+  ['x is defined', false],
+  ['x is not defined', true],
+  ['flag is defined and flag', true],
+  ['not flag', false],
+  ['not off', true],
+  ['not empty', true],
+  ['empty', false],
+  ["item in groups['vnc']", true],
+  ["inventory_hostname not in groups['vnc']", false],
+  ["'h3' in groups.vnc", false],
+  ['result is failed', true],
+  ['result is success', false],
+  ['ok is changed', true],
+  ['ok is not changed', false],
+  ['count > 2 and count < 5', true],
+  ['count is divisibleby(3)', true],
+  ["(x | default(5)) > 4", true],
+  ["x | default(false) | bool", false],
+  ["word_false | bool", false],
+  ['word_false', true],
+  ['enabled', true],
+  ['"{{ flag }}"', true],
+  ['{{ off }}', false],
+  ['{{ word_false }}', false],
+  ['{{ zero }}', false],
+  [['flag', 'count == 3'], true],
+  [['flag', 'count == 4'], false],
+  [[], true],
+  [markUnsafe('false'), false],
+];
+
+describe('evaluateCondition', () => {
+  it.each(cases)('%j → %s', (cond, expected) => {
+    expect(evaluateCondition(cond, vars)).toBe(expected);
+  });
+
+  it('is also exported from template.ts (where the runner imports it)', () => {
+    expect(fromTemplate).toBe(evaluateCondition);
+  });
+
+  it('an undefined variable in a condition is an error naming it and the position', () => {
+    const at = { file: 'play.yml', line: 4, col: 13 };
+    for (const cond of ['missing', 'not missing', 'missing == 1', 'flag and missing', ['flag', 'missing.rc != 0']]) {
+      let err: unknown;
+      try {
+        evaluateCondition(cond, vars, at);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, JSON.stringify(cond)).toBeInstanceOf(TemplateError);
+      expect((err as TemplateError).message).toBe("undefined variable 'missing' in play.yml:4:13");
+      expect((err as TemplateError).pos).toEqual(at);
+    }
+  });
+
+  it('short-circuits like Python: the right side of a false `and` is not evaluated', () => {
+    expect(evaluateCondition('off and missing', vars)).toBe(false);
+    expect(evaluateCondition('flag or missing', vars)).toBe(true);
+    expect(evaluateCondition('missing is defined and missing.rc == 0', vars)).toBe(false);
+  });
+
+  it('a rendered result is judged as data, never evaluated again as an expression', () => {
+    const scope = { ...vars, out: markUnsafe("lookup('pipe', 'touch /tmp/vncplay-cond-probe')") };
+    expect(evaluateCondition('{{ out }}', scope)).toBe(true);
+  });
+});
