@@ -6,6 +6,11 @@ import { promptHidden } from './prompt.js';
 
 /** The vncplay command. Returns the exit code; never throws for a user's mistake. */
 export async function main(argv: string[]): Promise<number> {
+  // `vncplay … | head` closes our stdout early: that is the reader's choice, not an error worth a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   let opts: CliOptions;
   try {
     opts = parseCli(argv);
@@ -52,7 +57,7 @@ async function runCommand(opts: CliOptions): Promise<number> {
   }
 
   const { loadInventory, selectHosts } = await import('../inventory/index.js');
-  const inventory = await loadInventory(opts.inventory.length ? opts.inventory : ['localhost,'], cwd);
+  const inventory = await loadInventory(opts.inventory, cwd);
   applyCliConnectionOverrides(inventory, opts);
 
   let limit = opts.limit;

@@ -233,7 +233,8 @@ async function callModule(
       findFile: (rel, kind) => findControllerFile(rel, kind, task, env.playbookDir),
       log: (level, line) => env.emit({ type: 'verbose', time: now(), level, host: hs.name, message: env.redact(line) }),
     });
-    if (res.facts) Object.assign(hs.facts, markUnsafe(res.facts));
+    // Stored raw: buildHostScope marks host facts unsafe, so they are never rendered again.
+    if (res.facts) Object.assign(hs.facts, res.facts);
     const result: Record<string, unknown> = { ...res.data, changed: res.changed };
     if (res.failed) result['failed'] = true;
     if (res.skipped) result['skipped'] = true;

@@ -108,8 +108,9 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
     for (const play of opts.playbook.plays) {
       if (abort.signal.aborted) break;
       const pattern = String(render(play.hosts, settings.extraVars, play.pos));
-      const playHosts = selectHosts(inv, pattern).filter((h) => (!limited || limited.has(h)) && hosts.get(h)?.active);
-      for (const h of playHosts) ensureHost(hosts, h, inv);
+      const matched = selectHosts(inv, pattern).filter((h) => !limited || limited.has(h));
+      for (const h of matched) ensureHost(hosts, h, inv);
+      const playHosts = matched.filter((h) => hosts.get(h)!.active);
       if (playHosts.length === 0) {
         emit({ type: 'warning', time: now(), message: `play '${play.name}': no hosts matched '${pattern}', skipping` });
         continue;

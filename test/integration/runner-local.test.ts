@@ -1,0 +1,329 @@
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { localInventory, playYaml } from './runner-helpers.js';
+
+describe('runner semantics on local hosts', () => {
+  it('loops with register, per-item when, and aggregates results', async () => {
+    const r = await playYaml(`
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: echo
+      command: echo {{ item }}
+      loop: [a, b, c]
+      when: item != 'b'
+      register: out
+      changed_when: false
+    - name: show
+      debug:
+        msg: "{{ out.results | map(attribute='stdout', default='-') | list }}"
+`);
+    expect(r.exitCode).toBe(0);
+    const loop = r.results('echo')[0]!;
+    expect(loop.status).toBe('ok');
+    const items = loop.result!['results'] as Record<string, unknown>[];
+    expect(items.map((i) => i['skipped'] === true)).toEqual([false, true, false]);
+    // A skipped item has no stdout, so map() takes the default for it.
+    expect(r.results('show')[0]!.result!['msg']).toEqual(['a', '-', 'c']);
+    expect(r.stats['l1']).toMatchObject({ ok: 2, changed: 0, failed: 0 });
+  });
+
+  it('block/rescue/always counts rescued, not failed, and runs always', async () => {
+    const r = await playYaml(`
+- hosts: all
+  gather_facts: false
+  tasks:
+    - block:
+        - name: boom
+          command: /bin/false
+        - name: never
+          debug: msg=unreachable
+      rescue:
+        - name: recover
+          debug: msg=rescued
+      always:
+        - name: finally
+          debug: msg=always
+`);
+    expect(r.exitCode).toBe(0);
+    expect(r.results('never')).toHaveLength(0);
+    expect(r.results('recover')).toHaveLength(1);
+    expect(r.results('finally')).toHaveLength(1);
+    expect(r.stats['l1']).toMatchObject({ failed: 0, rescued: 1 });
+  });
+
+  it('runs a notified handler once at the end, only when the notifier changed, also by listen topic', async () => {
+    const r = await playYaml(`
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: change
+      command: "true"
+      notify: [h1, topic]
+    - name: change again
+      command: "true"
+      notify: h1
+    - name: no change
+      command: "true"
+      changed_when: false
+      notify: h2
+    - name: last task
+      debug: msg=last
+  handlers:
+    - name: h1
+      debug: msg=h1
+    - name: h2
+      debug: msg=h2
+    - name: h3
+      debug: msg=h3
+      listen: topic
+`);
+    expect(r.exitCode).toBe(0);
+    const names = r.events.filter((e) => e.type === 'task_result').map((e) => (e as { task: { name: string } }).task.name);
+    expect(names).toEqual(['change', 'change again', 'no change', 'last task', 'h1', 'h3']);
+  });
+
+  it('retries until the condition holds, and fails with the attempt count when it never does', async () => {
+    const r = await playYaml(`
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: count
+      shell: n=$(cat {{ playbook_dir }}/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > {{ playbook_dir }}/n; echo $n
+      register: c
+      until: c.stdout | int >= 3
+      retries: 5
+      delay: 0
+    - name: never
+      command: "false"
+      register: x
+      until: x.rc == 0
+      retries: 2
+      delay: 0
+`);
+    expect(r.results('count')[0]!.result!['attempts']).toBe(3);
+    const never = r.results('never')[0]!;
+    expect(never.status).toBe('failed');
+    expect(never.result!['attempts']).toBe(3);
+    expect(r.exitCode).toBe(2);
+  });
+
+  it('applies changed_when, failed_when and ignore_errors', async () => {
+    const r = await playYaml(`
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: grep
+      command: grep -c nothing-here /etc/hostname
+      register: g
+      failed_when: g.rc > 1
+      changed_when: false
+    - name: fails but ignored
+      command: "false"
+      ignore_errors: true
+    - name: still runs
+      debug: msg=ok
+`);
+    expect(r.results('grep')[0]!.status).toBe('ok');
+    expect(r.results('fails but ignored')[0]!.status).toBe('ignored');
+    expect(r.results('still runs')).toHaveLength(1);
+    // As ansible-playbook counts it: an ignored failure is ok + ignored, and command's changed=true still counts.
+    expect(r.stats['l1']).toMatchObject({ ok: 3, changed: 1, failed: 0, ignored: 1 });
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('skips command in --check, keeps debug, and changes no file', async () => {
+    const r = await playYaml(
+      `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: write
+      copy:
+        dest: "{{ playbook_dir }}/out.txt"
+        content: hi
+    - name: cmd
+      command: touch {{ playbook_dir }}/touched
+`,
+      { check: true },
+    );
+    expect(r.results('write')[0]!.status).toBe('changed');
+    expect(r.results('cmd')[0]!.status).toBe('skipped');
+    await expect(stat(path.join(r.dir, 'out.txt'))).rejects.toThrow();
+    await expect(stat(path.join(r.dir, 'touched'))).rejects.toThrow();
+  });
+
+  it('extra vars beat set_fact, set_fact beats play vars', async () => {
+    const r = await playYaml(
+      `
+- hosts: all
+  gather_facts: false
+  vars:
+    a: play
+    b: play
+  tasks:
+    - set_fact:
+        a: fact
+        b: fact
+    - name: show
+      debug:
+        msg: "{{ a }}-{{ b }}"
+`,
+      { extraVars: { b: 'extra' } },
+    );
+    expect(r.results('show')[0]!.result!['msg']).toBe('fact-extra');
+  });
+
+  it('never renders template text that came from a host', async () => {
+    const r = await playYaml(`
+- hosts: all
+  gather_facts: false
+  vars:
+    secret: s3cr3t
+  tasks:
+    - name: emit
+      command: echo "{{ '{{' }} secret {{ '}}' }}"
+      register: out
+      changed_when: false
+    - name: show
+      debug:
+        msg: "{{ out.stdout }}"
+`);
+    expect(r.results('show')[0]!.result!['msg']).toBe('{{ secret }}');
+  });
+
+  it('tags, skip-tags and start-at-task select tasks', async () => {
+    const yaml = `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - { name: one, debug: { msg: "1" }, tags: [a] }
+    - { name: two, debug: { msg: "2" }, tags: [b] }
+    - { name: three, debug: { msg: "3" }, tags: [always] }
+    - { name: four, debug: { msg: "4" }, tags: [never, c] }
+`;
+    const names = (r: Awaited<ReturnType<typeof playYaml>>) =>
+      r.events.filter((e) => e.type === 'task_result').map((e) => (e as { task: { name: string } }).task.name);
+    expect(names(await playYaml(yaml))).toEqual(['one', 'two', 'three']);
+    expect(names(await playYaml(yaml, { tags: ['b'] }))).toEqual(['two', 'three']);
+    expect(names(await playYaml(yaml, { tags: ['c'] }))).toEqual(['three', 'four']);
+    expect(names(await playYaml(yaml, { skipTags: ['a', 'always'] }))).toEqual(['two']);
+    expect(names(await playYaml(yaml, { startAtTask: 'two' }))).toEqual(['two', 'three']);
+  });
+
+  it('serial batches with max_fail_percentage stop the play after a failing batch', async () => {
+    const r = await playYaml(
+      `
+- hosts: all
+  gather_facts: false
+  serial: 2
+  max_fail_percentage: 0
+  tasks:
+    - name: maybe fail
+      fail: msg=bad
+      when: inventory_hostname == 'l2'
+    - name: after
+      debug: msg=after
+`,
+      { inventory: localInventory(['l1', 'l2', 'l3', 'l4']) },
+    );
+    const batches = r.events.filter((e) => e.type === 'play_start').map((e) => (e as { hosts: string[] }).hosts);
+    expect(batches).toEqual([['l1', 'l2']]);
+    expect(r.results('after')).toHaveLength(0);
+    expect(r.exitCode).toBe(2);
+  });
+
+  it('one failing host leaves the play; the others go on (linear)', async () => {
+    const r = await playYaml(
+      `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: maybe fail
+      fail: msg=bad
+      when: inventory_hostname == 'l2'
+    - name: after
+      debug: msg=after
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: second play
+      debug: msg=x
+`,
+      { inventory: localInventory(['l1', 'l2', 'l3']) },
+    );
+    expect(r.results('after').map((e) => e.host).sort()).toEqual(['l1', 'l3']);
+    expect(r.results('second play').map((e) => e.host).sort()).toEqual(['l1', 'l3']);
+    expect(r.failedHosts).toEqual(['l2']);
+    expect(r.exitCode).toBe(2);
+  });
+
+  it('run_once runs on the first host and shares its registered result', async () => {
+    const r = await playYaml(
+      `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: once
+      command: echo {{ inventory_hostname }}
+      register: first
+      run_once: true
+    - name: show
+      debug:
+        msg: "{{ first.stdout }}"
+`,
+      { inventory: localInventory(['l1', 'l2', 'l3']) },
+    );
+    expect(r.results('once').map((e) => e.host)).toEqual(['l1']);
+    expect(r.results('show').map((e) => e.result!['msg'])).toEqual(['l1', 'l1', 'l1']);
+  });
+
+  it('free strategy lets a fast host finish before a slow one', async () => {
+    const r = await playYaml(
+      `
+- hosts: all
+  gather_facts: false
+  strategy: free
+  tasks:
+    - name: nap
+      command: sleep {{ 1 if inventory_hostname == 'l1' else 0 }}
+    - name: done
+      debug: msg=done
+`,
+      { inventory: localInventory(['l1', 'l2']) },
+    );
+    const order = r.events.filter((e) => e.type === 'task_result').map((e) => `${(e as { task: { name: string } }).task.name}@${(e as { host: string }).host}`);
+    expect(order.indexOf('done@l2')).toBeLessThan(order.indexOf('nap@l1'));
+  });
+
+  it('an undefined variable fails the task with its name and position', async () => {
+    const r = await playYaml(`
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: bad
+      debug:
+        msg: "{{ vnc_prot }}"
+`);
+    const bad = r.results('bad')[0]!;
+    expect(bad.status).toBe('failed');
+    expect(bad.msg).toMatch(/vnc_prot/);
+    expect(bad.msg).toMatch(/play\.yml:\d+:\d+/);
+  });
+
+  it('include_tasks loads its file at run time with the loop variable', async () => {
+    const r = await playYaml(
+      `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: inc
+      include_tasks: inner.yml
+`,
+      { files: { 'inner.yml': '- name: inner\n  copy:\n    dest: "{{ playbook_dir }}/inner.txt"\n    content: x\n' } },
+    );
+    expect(r.exitCode).toBe(0);
+    expect(await readFile(path.join(r.dir, 'inner.txt'), 'utf8')).toBe('x');
+  });
+});
