@@ -157,7 +157,21 @@ class Loader {
   /** Read a YAML file; its syntax errors are recorded. Undefined when it cannot be walked. */
   private async read(file: string): Promise<YamlSource | undefined> {
     if (!this.fileOrder.has(file)) this.fileOrder.set(file, this.fileOrder.size);
-    const { source, errors, usable } = await readYamlSource(file);
+    let parsed: Awaited<ReturnType<typeof readYamlSource>>;
+    try {
+      parsed = await readYamlSource(file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const missing = code === 'ENOENT';
+      this.errors.push(
+        new PlaybookError(missing ? 'E_MISSING_FILE' : 'E_READ', missing ? `\`${file}\` not found` : `cannot read \`${file}\` (${code ?? String(err)})`, {
+          hint: missing ? `check the path (relative to ${process.cwd()})` : 'check that it is a readable file',
+          cause: err,
+        }),
+      );
+      return undefined;
+    }
+    const { source, errors, usable } = parsed;
     this.errors.push(...errors);
     return usable ? source : undefined;
   }

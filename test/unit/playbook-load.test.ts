@@ -322,3 +322,10 @@ describe('roles: import_role, include_role, dedupe', () => {
     ]);
   });
 });
+
+describe('unreadable playbooks', () => {
+  it('a missing or unreadable playbook is a PlaybookError, not a raw ENOENT', async () => {
+    expect(await errorsOf(loadPlaybook('test/fixtures/playbooks/nope.yml', opts))).toEqual(['E_MISSING_FILE undefined:undefined']);
+    expect(await errorsOf(loadPlaybook('test/fixtures/playbooks/good', opts))).toEqual(['E_READ undefined:undefined']);
+  });
+});
