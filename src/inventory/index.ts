@@ -39,8 +39,8 @@ export type InventorySource =
   | { kind: 'dir'; path: string };
 
 const YAML_EXTS = ['.yml', '.yaml', '.json'];
-/** Files a directory inventory skips, as Ansible's INVENTORY_IGNORE_EXTS (minus .ini, which we do read). */
-const IGNORED_EXTS = ['.orig', '.cfg', '.retry', '.pyc', '.pyo', '.swp', '.bak', '.rpm', '.md', '.txt', '.rst'];
+/** Files a directory inventory skips: Ansible's INVENTORY_IGNORE_EXTS (yes, .ini too: Ansible skips it there). */
+const IGNORED_EXTS = ['.orig', '.ini', '.cfg', '.retry', '.pyc', '.pyo', '.swp', '.bak', '.rpm', '.md', '.txt', '.rst'];
 const IGNORED_NAMES = ['group_vars', 'host_vars', 'vars_plugins'];
 
 /**
@@ -173,12 +173,17 @@ async function parseFileInto(
   errors.push(...diag.errors);
 }
 
-/** A directory inventory: every file in sorted order, subdirectories too, except vars folders and ignored files. */
+/** A directory inventory: every file in sorted order, subdirectories too, except vars folders and ignored files (as Ansible). */
 async function parseDirInto(b: InventoryBuilder, dir: string, display: (f: string) => string, errors: VncplayError[]): Promise<void> {
   for (const entry of (await fsp.readdir(dir)).sort()) {
     if (entry.startsWith('.') || entry.endsWith('~') || IGNORED_NAMES.includes(entry)) continue;
-    if (IGNORED_EXTS.includes(path.extname(entry).toLowerCase())) continue;
     const full = path.join(dir, entry);
+    const ext = path.extname(entry).toLowerCase();
+    if (IGNORED_EXTS.includes(ext)) {
+      // The one skip that surprises people; say so, since Ansible would silently leave these hosts out too.
+      if (ext === '.ini') b.warnings.push(`${display(full)} is skipped: inside an inventory directory Ansible ignores .ini files; drop the extension to include it`);
+      continue;
+    }
     const st = await statOrNull(full);
     if (!st) continue;
     if (st.isDirectory()) await parseDirInto(b, full, display, errors);

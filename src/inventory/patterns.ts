@@ -14,7 +14,7 @@ import type { Inventory, InventoryHost } from './model.js';
  *   form) is a subscript only when `term` names something, else it is read as a glob character class;
  * - `@path` reads one pattern per line from a file (e.g. a .retry file), relative to `cwd`;
  * - `localhost`/`127.0.0.1`/`::1` not in the inventory match Ansible's implicit localhost (connection local).
- * Hosts come out as Ansible orders them: each term's hosts in inventory order, terms in the order written.
+ * Hosts come out as Ansible orders them: each term's hosts in group order (see groupHosts), terms in the order written.
  */
 
 export interface SelectOptions {
@@ -206,15 +206,36 @@ function globToRegex(glob: string): string {
 }
 
 /**
- * Hosts of a group and of all its descendant groups, in inventory (declaration) order. Ansible lists a group's
- * own hosts before its children's and orders deeper levels by hash, so for nested groups its order is not
- * stable anyway; declaration order is stable and what an operator reading the file expects.
- * `all` never includes the implicit localhost.
+ * Hosts of a group and of all its descendant groups in Ansible's order: breadth first, the group's own hosts,
+ * then its children's in the order they were added, then their children's, each host once. (Ansible visits
+ * grandchildren in hash order; here they keep declaration order, so the result is stable.) For `all` this puts
+ * hosts of shallow groups first, exactly as `ansible all --list-hosts` does. `all` excludes the implicit localhost.
  */
 export function groupHosts(inv: Inventory, group: string): string[] {
-  if (!inv.groups.has(group)) return [];
+  const start = inv.groups.get(group);
+  if (!start) return [];
   const out: string[] = [];
-  for (const h of inv.hosts.values()) if (!h.implicit && h.groups.includes(group)) out.push(h.name);
+  const seenHosts = new Set<string>();
+  const seenGroups = new Set<string>([group]);
+  let level = [start];
+  while (level.length > 0) {
+    const next: typeof level = [];
+    for (const g of level) {
+      for (const h of g.hosts) {
+        if (seenHosts.has(h)) continue;
+        seenHosts.add(h);
+        if (!inv.hosts.get(h)?.implicit) out.push(h);
+      }
+      for (const c of g.children) {
+        const cg = inv.groups.get(c);
+        if (cg && !seenGroups.has(c)) {
+          seenGroups.add(c);
+          next.push(cg);
+        }
+      }
+    }
+    level = next;
+  }
   return out;
 }
 

@@ -157,8 +157,11 @@ describe('an INI inventory file without extension, with group_vars/ and host_var
 });
 
 describe('a directory of inventory files', () => {
-  it('reads every file (sorted, subfolders too), skips .md and vars folders, and merges groups', async () => {
+  it('reads every file (sorted, subfolders too), skips .md, .ini and vars folders as Ansible, and merges groups', async () => {
     const inv = await loadInventory('dir-inventory', FIXTURES);
+    expect(inv.warnings).toEqual([
+      'dir-inventory/99-old.ini is skipped: inside an inventory directory Ansible ignores .ini files; drop the extension to include it',
+    ]);
     expect([...inv.hosts.keys()]).toEqual(['web1', 'web2', 'db1']);
     expect(inv.groups.get('prod')!.children).toEqual(['db', 'web']);
     expect(inv.groups.get('web')!.parents).toEqual(['prod']);

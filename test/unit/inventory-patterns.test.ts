@@ -48,8 +48,9 @@ describe('splitPattern (Ansible split_host_pattern)', () => {
 
 describe('selectHosts', () => {
   it.each<[string, string[]]>([
-    ['all', ['bastion', 'web1', 'web2', 'web3', 'db1', 'db2', 'h1', 'h2', 'h10', 'stage1']],
-    ['*', ['bastion', 'web1', 'web2', 'web3', 'db1', 'db2', 'h1', 'h2', 'h10', 'stage1']],
+    // Breadth first, as `ansible all --list-hosts`: hosts of top-level groups before those of prod's children.
+    ['all', ['bastion', 'h1', 'h2', 'h10', 'web3', 'stage1', 'web1', 'web2', 'db1', 'db2']],
+    ['*', ['bastion', 'h1', 'h2', 'h10', 'web3', 'stage1', 'web1', 'web2', 'db1', 'db2']],
     ['staging', ['web3', 'stage1']],
     ['web', ['web1', 'web2', 'web3']],
     ['web1', ['web1']],
@@ -65,6 +66,7 @@ describe('selectHosts', () => {
     ['!prod', ['bastion', 'h1', 'h2', 'h10', 'stage1']],
     ['web*', ['web1', 'web2', 'web3']],
     ['*1', ['web1', 'db1', 'h1', 'stage1']],
+    ['all:&*1', ['h1', 'stage1', 'web1', 'db1']],
     ['db?', ['db1', 'db2']],
     ['web[!1]', ['web2', 'web3']],
     // A digits-only bracket is a subscript in Ansible, never a character class: h[12] is host #12 of `h`.
@@ -151,10 +153,10 @@ describe('implicit localhost', () => {
 });
 
 describe('groupHosts', () => {
-  it('lists the hosts of a group and of its descendants in inventory order', () => {
+  it('lists own hosts first, then the children\'s, then the grandchildren\'s (breadth first, as Ansible)', () => {
     const i = parseInventory('[gc]\ng1\n[p]\nz1\n[p:children]\nc\n[c]\nc1\n[c:children]\ngc\n', 'ini');
-    expect(groupHosts(i, 'p')).toEqual(['g1', 'z1', 'c1']);
-    expect(groupHosts(i, 'c')).toEqual(['g1', 'c1']);
+    expect(groupHosts(i, 'p')).toEqual(['z1', 'c1', 'g1']);
+    expect(groupHosts(i, 'c')).toEqual(['c1', 'g1']);
     expect(groupHosts(i, 'nope')).toEqual([]);
   });
 });
