@@ -42,6 +42,8 @@ export function abortError(signal: AbortSignal): Error {
   return e;
 }
 
+const KILL_GRACE_MS = 2000;
+
 export async function drive(io: ProcessIo, opts: DriveOptions): Promise<ExecResult> {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -60,7 +62,7 @@ export async function drive(io: ProcessIo, opts: DriveOptions): Promise<ExecResu
   if (opts.handshake) {
     finishHandshake = watchHandshake(io, opts.handshake, out, err, writeInput, () => {
       becomeFailure = becomePasswordWrong(opts.hostName, opts.becomeUser ?? 'root');
-      io.kill();
+      stop();
     });
   } else {
     io.stdout.on('data', (b: Buffer) => out.push(b));
@@ -68,23 +70,34 @@ export async function drive(io: ProcessIo, opts: DriveOptions): Promise<ExecResu
     writeInput();
   }
 
+  // After a kill, wait at most KILL_GRACE_MS for the process to end: a command that cannot be signalled (sudo to
+  // another user over ssh) must not hold the caller; its channel stays counted until it really closes.
+  let stopped: (() => void) | undefined;
+  const gaveUp = new Promise<ProcessEnd>((resolve) => {
+    stopped = () => setTimeout(() => resolve({ code: null, note: 'vncplay: the command did not stop when told to; left behind' }), KILL_GRACE_MS).unref();
+  });
+  const stop = (): void => {
+    io.kill();
+    stopped?.();
+    stopped = undefined;
+  };
   const timer =
     opts.timeoutMs !== undefined && opts.timeoutMs > 0
       ? setTimeout(() => {
           timedOut = true;
-          io.kill();
+          stop();
         }, opts.timeoutMs)
       : undefined;
   const onAbort = (): void => {
     aborted = true;
-    io.kill();
+    stop();
   };
   if (opts.signal?.aborted) onAbort();
   else opts.signal?.addEventListener('abort', onAbort, { once: true });
 
   let ended: ProcessEnd;
   try {
-    ended = await io.done;
+    ended = await Promise.race([io.done, gaveUp]);
   } finally {
     if (timer) clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onAbort);

@@ -358,7 +358,13 @@ export class SshConnection implements Connection {
         return await new Promise<{ ch: ClientChannel; io: ProcessIo }>((resolve, reject) => {
           // Listeners must be attached inside the callback: exit-status and close can arrive in the same
           // socket read as the exec confirmation and would be emitted before an awaiting caller resumes.
-          this.client.exec(command, (err, ch) => (err ? reject(err) : resolve({ ch, io: channelIo(ch) })));
+          this.client.exec(command, (err, ch) => {
+            if (err) return reject(err);
+            // Counted until the channel really closes, even if the caller gave up on it earlier.
+            this.channels.add(ch);
+            ch.once('close', () => this.channels.delete(ch));
+            resolve({ ch, io: channelIo(ch) });
+          });
         });
       } catch (e) {
         if (this.lost) throw this.lost;
@@ -387,29 +393,24 @@ export class SshConnection implements Connection {
 
     await this.acquire();
     try {
-      const { ch, io } = await this.openExec(command, opts.signal);
+      const { io } = await this.openExec(command, opts.signal);
       this.stats.channels++;
-      this.channels.add(ch);
-      try {
-        const result = await drive(io, {
-          hostName: this.hostName,
-          becomeUser,
-          ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}),
-          ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-          ...(opts.signal ? { signal: opts.signal } : {}),
-          ...(wrapped.handshake ? { handshake: wrapped.handshake } : {}),
-        });
-        // A channel that ended because the whole connection died is not a command result. sshd closes the
-        // channels a moment before the TCP connection, so give the connection's end a moment to arrive.
-        if (result.rc === -1 && !result.signal && !opts.timeoutMs) await this.settleLost(200);
-        if (this.lost && result.rc === -1) throw this.lost;
-        if (useSudo && !wrapped.handshake && sudoNeedsPassword(result.rc, result.stderr)) {
-          throw becomePasswordMissing(this.hostName, becomeUser);
-        }
-        return result;
-      } finally {
-        this.channels.delete(ch);
+      const result = await drive(io, {
+        hostName: this.hostName,
+        becomeUser,
+        ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}),
+        ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(wrapped.handshake ? { handshake: wrapped.handshake } : {}),
+      });
+      // A channel that ended because the whole connection died is not a command result. sshd closes the
+      // channels a moment before the TCP connection, so give the connection's end a moment to arrive.
+      if (result.rc === -1 && !result.signal && !opts.timeoutMs) await this.settleLost(200);
+      if (this.lost && result.rc === -1) throw this.lost;
+      if (useSudo && !wrapped.handshake && sudoNeedsPassword(result.rc, result.stderr)) {
+        throw becomePasswordMissing(this.hostName, becomeUser);
       }
+      return result;
     } finally {
       this.release();
     }
@@ -452,12 +453,28 @@ function channelIo(ch: ClientChannel): ProcessIo {
     stderr: ch.stderr,
     done,
     kill: () => {
-      try {
-        ch.signal('KILL');
-      } catch {
-        /* channel already closing */
-      }
+      sendSignal(ch, 'KILL');
       ch.close();
     },
   };
+}
+
+/**
+ * ssh2's `channel.signal()` silently does nothing once stdin was ended (it checks `writable`), and every exec
+ * ends stdin at once; so send the request through the protocol object while the channel is still open.
+ * OpenSSH (≥ 7.9) then killpg()s the session as the login user; a command running through sudo as another
+ * user cannot be signalled that way and is only cut off (see the grace period in exec-driver.ts).
+ */
+function sendSignal(ch: ClientChannel, name: string): void {
+  const internal = ch as unknown as {
+    outgoing?: { id?: number; state?: string };
+    _client?: { _protocol?: { signal?: (id: number, signal: string) => void } };
+  };
+  const id = internal.outgoing?.id;
+  if (id === undefined || internal.outgoing?.state === 'closed') return;
+  try {
+    internal._client?._protocol?.signal?.(id, name);
+  } catch {
+    /* the connection is already going away */
+  }
 }
