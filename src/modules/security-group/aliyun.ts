@@ -105,7 +105,7 @@ export async function createAliyunAdapter(opts: AdapterOptions, secrets: readonl
     return s;
   }
 
-  return {
+  const adapter: SecurityGroupAdapter = {
     provider: 'aliyun',
     async find(ref, signal) {
       if (ref.groupId) return readGroup(ref.groupId, signal);
@@ -137,14 +137,17 @@ export async function createAliyunAdapter(opts: AdapterOptions, secrets: readonl
     },
     async authorize(groupId, direction, rules, signal) {
       if (rules.length === 0) return;
+      // ECS answers a duplicate with success; should one ever fail the batch, the rest go in one by one.
       if (direction === 'ingress') {
         const permissions = rules.map((r) => new ecs.AuthorizeSecurityGroupRequestPermissions(ingressPermission(r)));
         const req = new ecs.AuthorizeSecurityGroupRequest({ regionId: region, securityGroupId: groupId, permissions });
-        await call('AuthorizeSecurityGroup', () => client.authorizeSecurityGroup(req), signal);
+        const r = await call('AuthorizeSecurityGroup', () => client.authorizeSecurityGroup(req), signal);
+        if (!r.ok && rules.length > 1) for (const one of rules) await adapter.authorize(groupId, direction, [one], signal);
       } else {
         const permissions = rules.map((r) => new ecs.AuthorizeSecurityGroupEgressRequestPermissions(egressPermission(r)));
         const req = new ecs.AuthorizeSecurityGroupEgressRequest({ regionId: region, securityGroupId: groupId, permissions });
-        await call('AuthorizeSecurityGroupEgress', () => client.authorizeSecurityGroupEgress(req), signal);
+        const r = await call('AuthorizeSecurityGroupEgress', () => client.authorizeSecurityGroupEgress(req), signal);
+        if (!r.ok && rules.length > 1) for (const one of rules) await adapter.authorize(groupId, direction, [one], signal);
       }
     },
     async revoke(groupId, direction, rules, signal) {
@@ -167,6 +170,7 @@ export async function createAliyunAdapter(opts: AdapterOptions, secrets: readonl
       return { ingress: [], egress: [] };
     },
   };
+  return adapter;
 }
 
 const WIRE_PROTO: Record<NormRule['proto'], string> = { tcp: 'TCP', udp: 'UDP', icmp: 'ICMP', icmpv6: 'ICMPv6', all: 'ALL' };
