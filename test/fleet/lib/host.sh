@@ -22,7 +22,9 @@ setup_host_network() {
   ip netns add "$ns"
   ip link add "$veth_br" type veth peer name "$veth_in"
   ip link set "$veth_in" netns "$ns"
-  ip -n "$ns" link set "$veth_in" name eth0
+  # A fixed MAC per address: after a reset, neighbours' ARP caches (REACHABLE for up to 45 s) stay right,
+  # otherwise connections to the rebuilt host hang until those entries expire.
+  ip -n "$ns" link set "$veth_in" name eth0 address "$(printf '02:76:70:12:00:%02x' "$i")"
   ip -n "$ns" addr add "$(host_addr "$i")/24" dev eth0
   ip -n "$ns" link set lo up
   ip -n "$ns" link set eth0 up
@@ -104,6 +106,9 @@ quiet_host_units() {
   rm -f "$root/etc/systemd/system/dbus-org.fedoraproject.FirewallD1.service"
   mkdir -p "$root/etc/systemd/system-preset"
   printf 'disable %s\n' "${off[@]}" >"$root/etc/systemd/system-preset/00-vncplay-fleet.preset"
+  # A unit a test left hanging must not hold `down` for Debian's default 90 s.
+  mkdir -p "$root/etc/systemd/system.conf.d"
+  printf '[Manager]\nDefaultTimeoutStopSec=10s\n' >"$root/etc/systemd/system.conf.d/vncplay-fleet.conf"
   mkdir -p "$root/etc/systemd/journald.conf.d"
   printf '[Journal]\nStorage=volatile\nRuntimeMaxUse=16M\n' >"$root/etc/systemd/journald.conf.d/vncplay-fleet.conf"
 }
@@ -128,12 +133,12 @@ stop_host() {
   pid=$(cat "$dir/nspawn.pid" 2>/dev/null || true)
   if pid_is_nspawn "$pid"; then
     kill -TERM "$pid" 2>/dev/null || true
-    for ((n = 0; n < 100; n++)); do
+    for ((n = 0; n < 200; n++)); do
       pid_is_nspawn "$pid" || break
       sleep 0.1
     done
     if pid_is_nspawn "$pid"; then
-      log "$(host_name "$i"): nspawn $pid ignored SIGTERM for 10 s, sending SIGKILL"
+      log "$(host_name "$i"): nspawn $pid still running 20 s after SIGTERM, sending SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
       sleep 0.2
     fi
