@@ -30,9 +30,14 @@ export function isUnsafe(value: unknown): value is Unsafe {
   return value instanceof Unsafe;
 }
 
-/** The value inside an Unsafe wrapper, or the value itself. */
+/**
+ * The value inside an Unsafe wrapper, or the value itself. String objects (nunjucks' SafeString from a macro
+ * call) become plain strings here, so every filter sees a primitive.
+ */
 export function unwrapUnsafe(value: unknown): unknown {
-  return value instanceof Unsafe ? value.value : value;
+  if (value instanceof Unsafe) return value.value;
+  if (value instanceof String) return value.toString();
+  return value;
 }
 
 /**
@@ -103,14 +108,14 @@ export type Mapping = Record<string, unknown>;
 /** A dict in Jinja's sense: a plain object (not an array, not null, not a wrapper of ours). */
 export function isMapping(v: unknown): v is Mapping {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  if (v instanceof Undefined || v instanceof Unsafe) return false;
+  if (v instanceof Undefined || v instanceof Unsafe || v instanceof String) return false;
   return true;
 }
 
 /** Python truthiness: empty string, list and dict are false; an Undefined raises. */
 export function truthy(v: unknown): boolean {
   if (v instanceof Undefined) throw new UndefinedAccess(v);
-  if (v instanceof Unsafe) return truthy(v.value);
+  if (v instanceof Unsafe || v instanceof String) return truthy(unwrapUnsafe(v));
   if (v === null || v === undefined) return false;
   if (typeof v === 'boolean') return v;
   if (typeof v === 'number') return v !== 0 && !Number.isNaN(v);
@@ -124,6 +129,7 @@ export function truthy(v: unknown): boolean {
 /** Python's type name, for error messages. */
 export function typeName(v: unknown): string {
   if (v === null || v === undefined) return 'NoneType';
+  if (v instanceof String) return 'str';
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
   if (typeof v === 'string') return 'str';
@@ -136,7 +142,7 @@ export function typeName(v: unknown): string {
 /** Python repr() of a value, as Jinja prints values nested in lists and dicts. */
 export function pyRepr(v: unknown): string {
   if (v instanceof Undefined) throw new UndefinedAccess(v);
-  if (v instanceof Unsafe) return pyRepr(v.value);
+  if (v instanceof Unsafe || v instanceof String) return pyRepr(unwrapUnsafe(v));
   if (typeof v === 'string') return reprString(v);
   if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
   if (isLazyMapping(v)) return `{${v.keys().map((k) => `${reprString(k)}: ${pyRepr(v.get(k))}`).join(', ')}}`;
@@ -165,7 +171,7 @@ function reprString(s: string): string {
 /** Python str() of a value: what `{{ x }}` prints inside a larger string. */
 export function pyStr(v: unknown): string {
   if (v instanceof Undefined) throw new UndefinedAccess(v);
-  if (v instanceof Unsafe) return pyStr(v.value);
+  if (v instanceof Unsafe || v instanceof String) return pyStr(unwrapUnsafe(v));
   if (typeof v === 'string') return v;
   if (v === null || v === undefined) return 'None';
   if (v === true) return 'True';

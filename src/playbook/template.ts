@@ -325,7 +325,7 @@ function renderOne(source: string, state: RenderState): unknown {
 
 function checkDefined(v: unknown): unknown {
   if (v instanceof Undefined) throw new UndefinedAccess(v);
-  if (v instanceof Unsafe) return v.value;
+  if (v instanceof Unsafe || v instanceof String) return unwrapUnsafe(v);
   return v === undefined ? null : v;
 }
 
@@ -562,6 +562,16 @@ const jinjaRuntime: Record<string, unknown> = {
   pos: (a: unknown): number => Number(unwrapUnsafe(checkDefined(a))),
   out: (v: unknown): string => pyStr(v),
   fromIterator: iterate,
+  loopFilter(items: unknown, cond: (f: NjFrame) => unknown, names: string[], frame: NjFrame & { push(): NjFrame }): unknown {
+    const list = iterate(items);
+    if (!Array.isArray(list)) return list;
+    return list.filter((item) => {
+      const f = frame.push();
+      if (names.length === 1) f.set(names[0]!, item);
+      else names.forEach((n, i) => f.set(n, getAttr(item, i, n)));
+      return truthy(cond(f));
+    });
+  },
   handleError: (e: unknown): unknown => e,
 };
 
@@ -748,6 +758,35 @@ class JinjaCompiler extends CompilerBase {
       this._withScopedSyntax(() => this.compile(node.else_ as NjNode, frame));
     }
     this._emitLine('}');
+  }
+
+  /**
+   * Jinja's loop filter `{% for x in items if cond %}`: nunjucks parses the `if` as an inline-if without else.
+   * Filter the items first (binding the loop variables for `cond`), so loop.index/length/last and `{% else %}`
+   * count only the kept items, as in Jinja.
+   */
+  compileFor(node: NjNode, frame: NjFrame): void {
+    const arr = node.arr as NjNode;
+    if (arr.typename === 'InlineIf' && !arr.else_) {
+      const target = node.name as NjNode;
+      const names = target.typename === 'Array' ? target.children.map((c) => String(c.value)) : [String(target.value)];
+      node.arr = { typename: 'LoopFilter', lineno: arr.lineno, colno: arr.colno, children: [], iter: arr.body, cond: arr.cond, names };
+    }
+    (CompilerBase.prototype as unknown as { compileFor(n: NjNode, f: NjFrame): void }).compileFor.call(this, node, frame);
+  }
+
+  compileLoopFilter(node: NjNode, frame: NjFrame): void {
+    this._emit('runtime.loopFilter(');
+    this.compile(node.iter as NjNode, frame);
+    // The parameter named `frame` shadows the outer one, so `cond` looks the loop variables up in the pushed frame.
+    this._emit(', function(frame) { return (');
+    this.compile(node.cond as NjNode, frame);
+    this._emit(`); }, ${JSON.stringify(node.names)}, frame)`);
+  }
+
+  assertType(node: NjNode, ...types: unknown[]): void {
+    if (node.typename === 'LoopFilter') return;
+    (CompilerBase.prototype as unknown as { assertType(n: NjNode, ...t: unknown[]): void }).assertType.call(this, node, ...types);
   }
 
   compileGroup(node: NjNode, frame: NjFrame): void {

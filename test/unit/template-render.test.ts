@@ -112,6 +112,11 @@ const stringCases: [string, string][] = [
   ['{% set n = port + 1 %}{{ n }}', '5902'],
   ['{% raw %}{{ not rendered }}{% endraw %}', '{{ not rendered }}'],
   ['{%- if flag -%}  trimmed  {%- endif -%}', 'trimmed'],
+  ['{% for w in words if w != "a" %}{{ loop.index }}{{ w }}/{{ loop.length }} {% endfor %}', '1b/2 2c/2 '],
+  ['{% for w in words if w == "z" %}{{ w }}{% else %}none{% endfor %}', 'none'],
+  ['{% for k, v in dict.items() if v is number %}{{ k }}={{ v }}{% endfor %}', 'a=1'],
+  ['{% macro port_line(n) %}port={{ n }}{% endmacro %}{{ port_line(port) }} {{ port_line(1) | upper }}', 'port=5901 PORT=1'],
+  ['{% filter upper %}{{ name }}{% endfilter %}', 'VNC'],
 ];
 
 describe('render: native values for a single {{ expr }}', () => {
