@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Pair } from 'yaml';
-import { ErrorList, nearest, PlaybookError, type VncplayError } from '../errors.js';
+import { ErrorList, nearest, PlaybookError, VncplayError as VncplayErrorClass, type VncplayError } from '../errors.js';
 import { allModules } from '../modules/registry.js';
 import type { AnyModule } from '../modules/types.js';
 import { coerceToSchemaType, parseKeyValue, splitArgs } from './free-form.js';
@@ -121,6 +121,12 @@ const playKeywordNames = new Set(Object.keys(playKeywordProperties()));
 const importPlaybookNames = new Set(Object.keys(importPlaybookProperties()));
 const roleEntryNames = new Set(Object.keys(roleEntryProperties()));
 const actionKeywords = new Set<string>([...includeKeys, ...importKeys, ...roleKeys]);
+// Bare Jinja2 expressions, evaluated by the runner's conditional code; not `{{ }}` templates to syntax-check here.
+// block/rescue/always hold tasks, checked one by one.
+const conditionKeywords = new Set(['when', 'changed_when', 'failed_when', 'until', 'block', 'rescue', 'always']);
+
+type TemplateModule = typeof import('./template.js');
+let templateModule: Promise<TemplateModule> | undefined;
 const yamlExts = ['.yml', '.yaml'];
 
 /** Keywords an import or a role hands down to each of its tasks when the task does not set them itself. */
@@ -606,6 +612,7 @@ class Loader {
     if (pairs.has('listen') && !scope.handler) this.errors.push(src.error('E_UNKNOWN_KEY', '`listen` only applies to handlers', pairs.get('listen')!.key, 'move this task under `handlers:`, or remove `listen`'));
     if (pairs.has('loop') && pairs.has('with_items')) this.errors.push(src.error('E_LOOP_TWICE', 'use either `loop` or `with_items`, not both', pairs.get('with_items')!.key, '`loop` is the current form'));
     this.checkKeywords(src, node, 'taskKeywords', values, 'task');
+    await this.checkTemplates(src, node, values, conditionKeywords);
 
     const t = this.baseTask(src, node, values, scope);
     const action = actions[0];
@@ -613,6 +620,7 @@ class Loader {
     if (action.module) {
       t.module = action.module.name;
       t.args = this.moduleArgs(src, action.module, action.pair, pairs.get('args'));
+      await this.checkTemplates(src, action.pair.value, t.args, new Set(), action.pair.value);
       return [t];
     }
     if (action.key === 'block') {
@@ -737,6 +745,26 @@ class Loader {
     return tasks.map((t) => ({ ...t, vars: { ...own.defaults, ...own.vars, ...t.vars } }));
   }
 
+  /**
+   * Syntax of every `{{ }}`/`{% %}` string (unclosed braces, unknown filters) is checked now, so a typo in a
+   * template fails before any host is touched. The template engine loads only when a template is present.
+   */
+  private async checkTemplates(src: YamlSource, base: unknown, values: Record<string, unknown>, skip: Set<string>, fallback?: unknown): Promise<void> {
+    for (const [k, v] of Object.entries(values)) {
+      if (skip.has(k) || !containsTemplate(v)) continue;
+      templateModule ??= import('./template.js');
+      const { checkTemplateSyntax } = await templateModule;
+      try {
+        checkTemplateSyntax(v);
+      } catch (err) {
+        if (!(err instanceof VncplayErrorClass)) throw err;
+        const at = nodeAtPath(base, [k]);
+        const message = err.message.replace(/ in \S+:\d+:\d+$/, '');
+        this.errors.push(src.error(err.code, `\`${k}\`: ${message}`, at.found ? at.node : (fallback ?? base), err.hint ?? templateHint(err.code)));
+      }
+    }
+  }
+
   // ----- module arguments -----
 
   private moduleArgs(src: YamlSource, m: AnyModule, pair: Pair<unknown, unknown>, argsPair: Pair<unknown, unknown> | undefined): Record<string, RawValue> {
@@ -821,6 +849,12 @@ class Loader {
 }
 
 // ---------- helpers ----------
+
+function templateHint(code: string): string {
+  if (/FILTER/.test(code)) return 'check the filter name for a typo; only filters vncplay implements can be used';
+  if (/TEST/.test(code)) return 'check the test name (after `is`) for a typo';
+  return 'fix the template: every {{ needs }} and every {% if %}/{% for %} its {% end… %}';
+}
 
 function modeHint(literal: string, value: unknown): string {
   const n = Number(value);
