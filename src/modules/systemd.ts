@@ -306,8 +306,17 @@ async function finish(args: SystemdArgs, facts: SystemdFacts, _o: StepOutcome[],
     return { changed: true, data };
   }
   const journal = args.scope === 'user' ? 'journalctl --user-unit "$u"' : 'journalctl -u "$u"';
-  const script = ['u=$1; shift', '"$@" show -p ActiveState -p SubState -p Result -- "$u"', 'echo ---journal---', `${journal} -n 20 --no-pager 2>&1`, 'exit 0'];
-  const res = await ctx.exec(['sh', '-c', script.join('\n'), 'sh', unit, ...systemctlBase(args)]);
+  // A forking service (tigervncserver) reports "started" and may die a moment later: look after SETTLE_S.
+  const script = [
+    'u=$1; s=$2; shift 2',
+    'sleep "$s"',
+    '"$@" show -p ActiveState -p SubState -p Result -- "$u"',
+    'echo ---journal---',
+    `${journal} -n 20 --no-pager 2>&1`,
+    'exit 0',
+  ];
+  const settle = args.state === 'reloaded' ? '0' : String(SETTLE_S);
+  const res = await ctx.exec(['sh', '-c', script.join('\n'), 'sh', unit, settle, ...systemctlBase(args)]);
   const [props = '', journalText = ''] = res.stdout.split('---journal---\n');
   const after = parseSystemctlShow(props);
   if (isRunning(after) || after['ActiveState'] === 'reloading') return { changed: true, data };
@@ -318,6 +327,9 @@ async function finish(args: SystemdArgs, facts: SystemdFacts, _o: StepOutcome[],
     data,
   };
 }
+
+/** Seconds to wait before checking that a started unit is still running. */
+export const SETTLE_S = 2;
 
 export function unitFailureMessage(unit: string, st: Record<string, string>, journal: string): string {
   return (
