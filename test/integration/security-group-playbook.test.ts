@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENDPOINT_ENV, resetSecurityGroupMemo } from '../../src/modules/security-group/index.js';
+import { setRetryPolicy, type RetryPolicy } from '../../src/modules/security-group/retry.js';
+import { startFakeEc2, type FakeEc2 } from '../cloud/fake-ec2.js';
+import { startFakeEcs, type FakeEcs } from '../cloud/fake-ecs.js';
+import { startFakeTencentVpc, type FakeTencentVpc } from '../cloud/fake-vpc-tencent.js';
+import { playYaml } from './runner-helpers.js';
+
+/**
+ * End to end through runPlaybook: one task shape, looped over the three providers, on `hosts: localhost` and on
+ * three hosts at once; the fakes count what reached the "cloud".
+ */
+
+const CREDS = {
+  aws: { id: 'AKIAE2ETEST00000001', secret: 'e2e-aws-SECRET-5b1f0c9a', idVar: 'AWS_ACCESS_KEY_ID', secretVar: 'AWS_SECRET_ACCESS_KEY' },
+  aliyun: { id: 'LTAIe2eTest0000001', secret: 'e2e-aliyun-SECRET-33aa07', idVar: 'ALIBABA_CLOUD_ACCESS_KEY_ID', secretVar: 'ALIBABA_CLOUD_ACCESS_KEY_SECRET' },
+  tencent: { id: 'AKIDe2eTest0000001', secret: 'e2e-tencent-SECRET-d0e1f2', idVar: 'TENCENTCLOUD_SECRET_ID', secretVar: 'TENCENTCLOUD_SECRET_KEY' },
+} as const;
+
+const savedEnv = { ...process.env };
+let savedPolicy: RetryPolicy;
+let fakes: { aws: FakeEc2; aliyun: FakeEcs; tencent: FakeTencentVpc };
+
+beforeAll(async () => {
+  fakes = {
+    aws: await startFakeEc2({ [CREDS.aws.id]: CREDS.aws.secret }),
+    aliyun: await startFakeEcs({ [CREDS.aliyun.id]: CREDS.aliyun.secret }),
+    tencent: await startFakeTencentVpc({ [CREDS.tencent.id]: CREDS.tencent.secret }),
+  };
+  for (const p of ['aws', 'aliyun', 'tencent'] as const) {
+    process.env[CREDS[p].idVar] = CREDS[p].id;
+    process.env[CREDS[p].secretVar] = CREDS[p].secret;
+    process.env[ENDPOINT_ENV[p]] = fakes[p].endpoint;
+  }
+  process.env['AWS_EC2_METADATA_DISABLED'] = 'true';
+  process.env['AWS_CONFIG_FILE'] = '/nonexistent/vncplay-test';
+  process.env['AWS_SHARED_CREDENTIALS_FILE'] = '/nonexistent/vncplay-test';
+  savedPolicy = setRetryPolicy({ baseDelayMs: 10, maxDelayMs: 100 });
+});
+
+afterAll(async () => {
+  setRetryPolicy(savedPolicy);
+  process.env = savedEnv;
+  await Promise.all(Object.values(fakes).map((f) => f.close()));
+});
+
+const playbook = (hosts: string, extra = '') => `
+- hosts: ${hosts}
+  gather_facts: false
+  tasks:
+    - name: restrict VNC to the office
+      security_group:
+        provider: "{{ item.provider }}"
+        region: "{{ item.region }}"
+        name: vnc-e2e
+        description: VNC from the office only
+        rules:
+          - { proto: tcp, ports: "5900-5999", cidr: 198.51.100.0/24, description: office }
+        rules_egress:
+          - { proto: all, cidr: 0.0.0.0/0 }
+      loop:
+        - { provider: aws, region: eu-central-1 }
+        - { provider: aliyun, region: cn-hangzhou }
+        - { provider: tencent, region: ap-guangzhou }
+      loop_control:
+        label: "{{ item.provider }}"
+${extra}`;
+
+const mutating = () => Object.values(fakes).reduce((n, f) => n + f.mutatingCalls().length, 0);
+
+describe('security_group through runPlaybook', () => {
+  it('converges all three providers with one task shape, then reports changed=0', async () => {
+    resetSecurityGroupMemo();
+    const first = await playYaml(playbook('localhost'), { inventory: 'localhost ansible_connection=local\n', diff: true });
+    expect(first.exitCode, JSON.stringify(first.results('restrict VNC to the office'))).toBe(0);
+    expect(first.stats['localhost']).toMatchObject({ changed: 1, failed: 0 });
+    const items = first.results('restrict VNC to the office')[0]!.result!['results'] as Record<string, unknown>[];
+    expect(items.map((i) => i['changed'])).toEqual([true, true, true]);
+    expect(fakes.aws.groups.size + fakes.aliyun.groups.size + fakes.tencent.groups.size).toBe(3);
+
+    resetSecurityGroupMemo();
+    const before = mutating();
+    const second = await playYaml(playbook('localhost'), { inventory: 'localhost ansible_connection=local\n' });
+    expect(second.exitCode).toBe(0);
+    expect(second.stats['localhost']).toMatchObject({ changed: 0, ok: 1 });
+    expect(mutating()).toBe(before);
+
+    const all = JSON.stringify([first.events, second.events]);
+    for (const c of Object.values(CREDS)) expect(all).not.toContain(c.secret);
+  });
+
+  it('--check --diff shows the rule to remove and calls nothing that mutates', async () => {
+    const g = [...fakes.aws.groups.values()][0]!;
+    g.ingress.push({ proto: 'tcp', from: 22, to: 22, cidr: '0.0.0.0/0' });
+    resetSecurityGroupMemo();
+    const before = mutating();
+    const r = await playYaml(playbook('localhost'), { inventory: 'localhost ansible_connection=local\n', check: true, diff: true });
+    expect(r.exitCode).toBe(0);
+    expect(mutating()).toBe(before);
+    const diffs = JSON.stringify(r.events.filter((e) => e.type === 'task_result'));
+    expect(diffs).toContain('tcp 22 from 0.0.0.0/0');
+    expect(r.stats['localhost']).toMatchObject({ changed: 1 });
+  });
+
+  it('makes each mutating call once when three hosts run the task', async () => {
+    resetSecurityGroupMemo();
+    const before = fakes.aws.mutatingCalls().length;
+    const r = await playYaml(playbook('all'), { inventory: 'h1 ansible_connection=local\nh2 ansible_connection=local\nh3 ansible_connection=local\n' });
+    expect(r.exitCode).toBe(0);
+    // Only the sneaked-in SSH rule on AWS needed removing: one revoke, whatever the host count.
+    expect(fakes.aws.mutatingCalls().slice(before).map((c) => c.action)).toEqual(['RevokeSecurityGroupIngress']);
+  });
+});
