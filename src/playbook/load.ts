@@ -120,10 +120,10 @@ const taskKeywordNames = new Set(Object.keys(taskKeywordProperties()));
 const playKeywordNames = new Set(Object.keys(playKeywordProperties()));
 const importPlaybookNames = new Set(Object.keys(importPlaybookProperties()));
 const roleEntryNames = new Set(Object.keys(roleEntryProperties()));
-const actionKeywords = new Set<string>([...includeKeys, ...importKeys, ...roleKeys]);
+const actionKeywords = new Set<string>([...includeKeys, ...importKeys, ...roleKeys, 'action', 'local_action']);
 // Bare Jinja2 expressions, evaluated by the runner's conditional code; not `{{ }}` templates to syntax-check here.
 // block/rescue/always hold tasks, checked one by one.
-const conditionKeywords = new Set(['when', 'changed_when', 'failed_when', 'until', 'block', 'rescue', 'always']);
+const conditionKeywords = new Set(['when', 'changed_when', 'failed_when', 'until', 'block', 'rescue', 'always', 'action', 'local_action']);
 
 type TemplateModule = typeof import('./template.js');
 let templateModule: Promise<TemplateModule> | undefined;
@@ -617,6 +617,9 @@ class Loader {
     const t = this.baseTask(src, node, values, scope);
     const action = actions[0];
     if (!action) return [t];
+    if (action.key === 'action' || action.key === 'local_action') {
+      return this.oldStyleAction(src, action.pair, values[action.key], t, pairs.get('args'));
+    }
     if (action.module) {
       t.module = action.module.name;
       t.args = this.moduleArgs(src, action.module, action.pair, pairs.get('args'));
@@ -714,6 +717,36 @@ class Loader {
     return tasks.map((t) => inherit(t, importer));
   }
 
+  /** Ansible's older `action: module args` / `local_action:` forms (string, or a mapping with `module:`). */
+  private async oldStyleAction(src: YamlSource, pair: Pair<unknown, unknown>, spec: unknown, t: TaskDef, argsPair: Pair<unknown, unknown> | undefined): Promise<TaskDef[]> {
+    let name: unknown;
+    let raw: unknown;
+    if (typeof spec === 'string') {
+      const m = /^\s*(\S+)\s*([\s\S]*)$/.exec(spec);
+      name = m?.[1];
+      raw = m?.[2] ? m[2] : null;
+    } else if (isRecord(spec)) {
+      const { module, ...rest } = spec;
+      name = module;
+      raw = rest;
+    }
+    if (typeof name !== 'string') {
+      this.errors.push(src.error('E_ARGS_SHAPE', `\`${keyOf(pair)}\` needs a module: \`${keyOf(pair)}: MODULE args\` or a mapping with \`module:\``, pair.value ?? pair.key, 'e.g. `local_action: command ls`'));
+      return [];
+    }
+    const m = this.lookup.find(name);
+    if (!m) {
+      const near = nearest(name, this.lookup.names());
+      this.errors.push(src.error('E_UNKNOWN_MODULE', `unknown module \`${name}\``, pair.value, near ? `did you mean \`${near}\`?` : `known modules: ${this.lookup.names().sort().join(', ')}`));
+      return [];
+    }
+    t.module = m.name;
+    t.args = this.moduleArgs(src, m, pair, argsPair, { raw });
+    await this.checkTemplates(src, pair.value, t.args, new Set(), pair.value);
+    if (keyOf(pair) === 'local_action' && t.delegateTo === undefined) t.delegateTo = 'localhost';
+    return [t];
+  }
+
   /**
    * import_role and include_role, both expanded at load (include_role's dynamic features — a templated name,
    * loops — are refused with a hint). Keywords of the importing task apply to every role task.
@@ -767,10 +800,16 @@ class Loader {
 
   // ----- module arguments -----
 
-  private moduleArgs(src: YamlSource, m: AnyModule, pair: Pair<unknown, unknown>, argsPair: Pair<unknown, unknown> | undefined): Record<string, RawValue> {
+  private moduleArgs(
+    src: YamlSource,
+    m: AnyModule,
+    pair: Pair<unknown, unknown>,
+    argsPair: Pair<unknown, unknown> | undefined,
+    rawOverride?: { raw: unknown },
+  ): Record<string, RawValue> {
     const value = pair.value;
     let args: Record<string, unknown> = {};
-    const raw = src.toJS(value);
+    const raw = rawOverride ? rawOverride.raw : src.toJS(value);
     if (raw === null || raw === undefined) args = {};
     else if (isRecord(raw)) args = raw;
     else if (typeof raw === 'string') {

@@ -186,6 +186,16 @@ export function taskKeywordProperties(): Record<string, Schema> {
     'ansible.builtin.include_tasks': include,
     import_tasks: imp,
     'ansible.builtin.import_tasks': imp,
+    action: {
+      type: ['string', 'object'],
+      properties: { module: { type: 'string' } },
+      description: 'Older form: `action: MODULE args` (or a mapping with `module:`).',
+    },
+    local_action: {
+      type: ['string', 'object'],
+      properties: { module: { type: 'string' } },
+      description: 'Older form of `action` with `delegate_to: localhost`.',
+    },
     import_role: roleImportSchema('Insert a role\'s tasks here (loaded at load time).'),
     'ansible.builtin.import_role': roleImportSchema('Insert a role\'s tasks here (loaded at load time).'),
     include_role: roleImportSchema('Like import_role: vncplay expands it at load time (no loops, literal name).'),

@@ -329,3 +329,26 @@ describe('unreadable playbooks', () => {
     expect(await errorsOf(loadPlaybook('test/fixtures/playbooks/good', opts))).toEqual(['E_READ undefined:undefined']);
   });
 });
+
+describe('older task forms', () => {
+  it('action: and local_action: select the module, as string or mapping', async () => {
+    const dir = tmpPlaybook({
+      'p.yml': [
+        '- hosts: all',
+        '  tasks:',
+        '    - action: command ls -l chdir=/tmp',
+        '    - local_action: {module: file, path: /tmp/x, state: touch}',
+        '    - local_action: ping',
+        '    - action: servce name=x',
+        '',
+      ].join('\n'),
+    });
+    expect(await errorsOf(loadPlaybook(path.join(dir, 'p.yml'), opts))).toEqual(['E_UNKNOWN_MODULE 6:15']);
+    writeFileSync(path.join(dir, 'q.yml'), '- hosts: all\n  tasks:\n    - action: command ls -l chdir=/tmp\n    - local_action: {module: file, path: /tmp/x, state: touch}\n    - local_action: ping\n');
+    const [a, b, c] = (await loadPlaybook(path.join(dir, 'q.yml'), opts)).plays[0]!.tasks;
+    expect(a).toMatchObject({ module: 'command', args: { cmd: 'ls -l', chdir: '/tmp' } });
+    expect(a!.delegateTo).toBeUndefined();
+    expect(b).toMatchObject({ module: 'file', args: { path: '/tmp/x', state: 'touch' }, delegateTo: 'localhost' });
+    expect(c).toMatchObject({ module: 'ping', args: {}, delegateTo: 'localhost' });
+  });
+});
