@@ -647,6 +647,10 @@ class Loader {
     const candidates = [...taskKeywordNames, ...this.lookup.names()];
     for (const p of unknown) {
       const k = keyOf(p);
+      if (playKeywordNames.has(k)) {
+        this.errors.push(src.error('E_UNKNOWN_KEY', `\`${k}\` is a play keyword, but this is a task`, p.key, 'a task file (import_tasks, roles/*/tasks) holds tasks only; a playbook is brought in with `- import_playbook: file.yml` at the top level'));
+        continue;
+      }
       const near = nearest(k, candidates);
       const legacyLoop = /^with_/.test(k) ? 'only `loop` and `with_items` are supported: rewrite as `loop:` with a filter (e.g. dict2items)' : undefined;
       const asModule = noAction && unknown.length === 1;
