@@ -62,6 +62,9 @@ function hostKeyAlgorithms(known: readonly string[]): string[] {
   return [...new Set([...first, ...DEFAULT_HOST_KEY_ALGORITHMS])];
 }
 
+/** known_hosts notes (skipped lines) are shown once per process, not once per host. */
+const shownNotes = new Set<string>();
+
 const parsedKeys = new Map<string, Promise<ParsedKey>>();
 
 /** Read and decrypt a key file once per process, asking for its passphrase at most once. */
@@ -178,7 +181,16 @@ export async function connect(spec: ConnectionSpec, opts: SshConnectOptions = {}
   const auth = await authMethods(spec, opts);
   const store = opts.knownHosts ?? defaultKnownHostsStore;
   const names = lookupNames(spec.hostName, spec.address, spec.port);
-  const known = spec.hostKeyChecking === 'off' ? [] : knownKeyTypes((await store.load(knownHostsFilesOrDefault(spec.knownHostsFiles))).entries, names);
+  let known: string[] = [];
+  if (spec.hostKeyChecking !== 'off') {
+    const parsed = await store.load(knownHostsFilesOrDefault(spec.knownHostsFiles));
+    known = knownKeyTypes(parsed.entries, names);
+    for (const note of parsed.notes) {
+      if (shownNotes.has(note)) continue;
+      shownNotes.add(note);
+      opts.log?.(note);
+    }
+  }
 
   const client = new Client();
   let hostKeyError: ConnectionError | undefined;
