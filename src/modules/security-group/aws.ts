@@ -1,7 +1,7 @@
 import type { EC2Client, IpPermission, SecurityGroup } from '@aws-sdk/client-ec2';
 import { ModuleError } from '../../errors.js';
 import { parseProto, peerFrom, portsFromNumbers, protoHasPorts } from './normalize.js';
-import { type CloudFailure, errField, isTransient, withRetry } from './retry.js';
+import { CloudApiError, type CloudFailure, errField, isTransient, withRetry } from './retry.js';
 import type {
   AdapterOptions,
   Direction,
@@ -53,7 +53,7 @@ export async function createAwsAdapter(opts: AdapterOptions, secrets: readonly s
 
   const must = async <T>(label: string, fn: () => Promise<T>, signal: AbortSignal): Promise<T> => {
     const r = await call(label, fn, signal);
-    if (!r.ok) throw new ModuleError('E_CLOUD_API', `aws ec2 ${label}: ${r.failure.code}: ${r.failure.message}`);
+    if (!r.ok) throw new CloudApiError('aws', `ec2 ${label}`, r.failure, 1, secrets);
     return r.value;
   };
 

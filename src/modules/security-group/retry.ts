@@ -88,7 +88,7 @@ function codeFor(f: CloudFailure): string {
 }
 
 function isAuthCode(code: string): boolean {
-  return /^(AuthFailure|UnauthorizedOperation|InvalidClientTokenId|SignatureDoesNotMatch|IncompleteSignature|InvalidAccessKeyId|Forbidden|InvalidSecretId|MissingAuthenticationToken|InvalidCredentials)/.test(
+  return /^(AuthFailure|UnauthorizedOperation|InvalidClientTokenId|SignatureDoesNotMatch|IncompleteSignature|InvalidAccessKeyId|Forbidden|InvalidSecretId|MissingAuthenticationToken|InvalidCredentials|CredentialsProviderError|NoCredentials)/.test(
     code,
   );
 }

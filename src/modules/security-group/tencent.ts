@@ -21,7 +21,10 @@ const NOT_FOUND = new Set(['ResourceNotFound', 'InvalidSecurityGroupID.NotFound'
 export function classifyTencentError(err: unknown): CloudFailure {
   const message = errField(err, 'message') ?? String(err);
   // Transport failures arrive without a code; name them after the socket error so they are retried.
-  const code = errField(err, 'code') ?? /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|socket hang up/.exec(message)?.[0] ?? 'Unknown';
+  const code =
+    errField(err, 'code') ??
+    /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|socket hang up/.exec(message)?.[0] ??
+    (message.startsWith('no Tencent Cloud credentials') ? 'NoCredentials' : 'Unknown');
   const f: CloudFailure = { kind: 'fatal', code, message };
   const rid = errField(err, 'requestId');
   if (rid) f.requestId = rid;
@@ -50,7 +53,10 @@ async function defaultCredential(): Promise<{ getCredential(): Promise<TcCredent
           // try the next place, as the SDK's DefaultCredentialProvider does
         }
       }
-      return { secretId: '', secretKey: '' };
+      // Signing with empty keys would only earn an AuthFailure from the API; say what is missing instead.
+      throw Object.assign(new Error('no Tencent Cloud credentials found in TENCENTCLOUD_SECRET_ID/KEY, ~/.tencentcloud/credentials or a CVM role'), {
+        code: 'NoCredentials',
+      });
     },
   };
 }
