@@ -24,6 +24,9 @@ import {
 } from './file-common.js';
 import type { Change, DiffEntry, ModuleContext, PlannedModule, Step } from './types.js';
 
+/** remote_src content travels host → controller → host; keep it to config-sized files. */
+const REMOTE_SRC_LIMIT = 16 * 1048576;
+
 /** ansible.builtin.copy: put content (inline or a controller file) at dest, atomically, compared by sha1. */
 export interface CopyArgs {
   dest: string;
@@ -39,6 +42,7 @@ export interface CopyArgs {
   follow?: boolean | string;
   checksum?: string;
   decrypt?: boolean | string;
+  remote_src?: boolean | string;
 }
 
 /** Parameters copy and template share (template adds its own). */
@@ -62,6 +66,7 @@ export const copySchema = {
     directory_mode: { ...modeSchema, description: 'Mode of folders created for a dest ending in /.' },
     checksum: { type: 'string', pattern: '^[0-9a-fA-F]{40}$', description: 'Expected SHA1 of the content; the task fails when it differs.' },
     decrypt: { ...boolSchema, description: 'Accepted for compatibility (vault-encrypted src files are decrypted by the loader).' },
+    remote_src: { ...boolSchema, description: `src is a file on the host, not the controller (read in the same probe; up to ${REMOTE_SRC_LIMIT / 1048576} MiB).` },
   },
   required: ['dest'],
   additionalProperties: false,
@@ -253,9 +258,10 @@ function validateCopyArgs(args: CopyArgs): string | undefined {
   return validateWriteArgs(args);
 }
 
-/** Controller-side source bytes: the file src names (directories are not supported yet). */
+/** Source bytes: inline content, the controller file src names, or (remote_src) a file on the host. */
 async function readSource(args: CopyArgs, ctx: ModuleContext): Promise<{ content: Buffer; source?: string; name?: string }> {
   if (args.content !== undefined) return { content: Buffer.from(args.content, 'utf8') };
+  if (bool(args.remote_src, false)) return readRemoteSource(args.src!, ctx);
   const found = await ctx.findFile(args.src!, 'files');
   const st = await stat(found);
   if (st.isDirectory()) {
@@ -264,6 +270,18 @@ async function readSource(args: CopyArgs, ctx: ModuleContext): Promise<{ content
     });
   }
   return { content: await readFile(found), source: found, name: baseName(found) };
+}
+
+async function readRemoteSource(src: string, ctx: ModuleContext): Promise<{ content: Buffer; source: string; name: string }> {
+  const facts = await probePaths(ctx, [src], { contentLimit: REMOTE_SRC_LIMIT, checksum: false });
+  const p = facts.paths[0]!;
+  if (!p.exists) throw new ModuleError('E_COPY_SRC', `Source ${src} not found on the host`, { hint: 'remote_src: true reads src on the target host' });
+  if (p.stat?.type === 'directory') {
+    throw new ModuleError('E_COPY_SRC', `src ${src} is a directory; copying folders is not supported by vncplay yet`);
+  }
+  if (p.contentTooLarge) throw new ModuleError('E_COPY_SRC', `Source ${src} is larger than ${REMOTE_SRC_LIMIT} bytes`, { hint: 'use a command task (cp) for large files' });
+  if (!p.content) throw new ModuleError('E_COPY_SRC', `Source ${src} is not readable`, { hint: 'become: true may be needed' });
+  return { content: p.content, source: p.path, name: baseName(p.path) };
 }
 
 export const copyModule: PlannedModule<CopyArgs, WriteFacts> = {

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { hostname, userInfo } from 'node:os';
 import { ModuleError } from '../errors.js';
 import { baseName, bool, boolSchema } from './file-common.js';
 import { copySchema, gatherWrite, planWrite, validateWriteArgs, writeOptionProperties, writeReport, type WriteArgs, type WriteFacts } from './copy.js';
@@ -34,6 +35,22 @@ export function applyNewlineSequence(text: string, seq: '\n' | '\r' | '\r\n' = '
   return seq === '\n' ? lf : lf.replaceAll('\n', seq);
 }
 
+/**
+ * The variables Ansible's template action adds for every template: ansible_managed (its default text unless the
+ * play sets it), template_path/fullpath/host/uid/destpath/run_date.
+ */
+export function templateVars(found: string, dest: string, vars: Record<string, unknown>): Record<string, unknown> {
+  return {
+    ansible_managed: vars['ansible_managed'] ?? 'Ansible managed',
+    template_path: found,
+    template_fullpath: found,
+    template_destpath: dest,
+    template_host: hostname(),
+    template_uid: userInfo().username,
+    template_run_date: new Date().toISOString(),
+  };
+}
+
 export const templateModule: PlannedModule<TemplateArgs, WriteFacts> = {
   kind: 'planned',
   name: 'template',
@@ -54,6 +71,7 @@ export const templateModule: PlannedModule<TemplateArgs, WriteFacts> = {
     const rendered = ctx.render(source, {
       trimBlocks: bool(args.trim_blocks, true),
       lstripBlocks: bool(args.lstrip_blocks, false),
+      extraVars: templateVars(found, args.dest, ctx.vars),
     });
     const text = applyNewlineSequence(rendered, args.newline_sequence ?? '\n');
     return gatherWrite(args, ctx, Buffer.from(text, 'utf8'), baseName(found), found);

@@ -34,6 +34,8 @@ export interface StepOutcome {
 export interface RenderOptions {
   trimBlocks?: boolean;
   lstripBlocks?: boolean;
+  /** Extra variables over the task's (template adds ansible_managed, template_path, template_host …). */
+  extraVars?: Record<string, unknown>;
 }
 
 /** The context every module gets: the host's connection with the task's become settings baked in. */

@@ -52,7 +52,7 @@ describe.skipIf(!fleetAvailable())('file modules on a fleet host', () => {
       become: true,
       signal: new AbortController().signal,
       vars,
-      render: (t: string, o?: RenderOptions) => renderText(t, vars, undefined, o),
+      render: (t: string, o?: RenderOptions) => renderText(t, { ...vars, ...o?.extraVars }, undefined, o),
       findFile: async (rel) => join(local, rel),
       log: () => {},
     });
@@ -98,6 +98,17 @@ describe.skipIf(!fleetAvailable())('file modules on a fleet host', () => {
     expect((await run(copyModule, { src: 'xstartup', dest, backup: true, owner: 'vncplay', mode: '0755' })).changed).toBe(false);
   });
 
+  it('copy remote_src: copies a file that is on the host; idempotent', async () => {
+    const src = `${dir}/remote-src.txt`;
+    await hostExecOk(H, ['sh', '-c', 'printf "from the host\\n" > "$1"', 'sh', src]);
+    const dest = `${dir}/remote-dest.txt`;
+    const r = await run(copyModule, { src, dest, remote_src: true, mode: '0600' });
+    expect([r.failed, r.changed]).toEqual([false, true]);
+    expect(await hostExecOk(H, ['cat', dest])).toBe('from the host\n');
+    expect((await run(copyModule, { src, dest, remote_src: true, mode: '0600' })).changed).toBe(false);
+    await expect(run(copyModule, { src: `${dir}/none`, dest, remote_src: true })).rejects.toThrow(/not found on the host/);
+  });
+
   it('copy validate: a failing validator (real sshd -t) leaves the old file and fails with its output', async () => {
     const dest = `${dir}/sshd_config`;
     await hostExecOk(H, ['cp', '/etc/ssh/sshd_config', dest]);
@@ -114,11 +125,11 @@ describe.skipIf(!fleetAvailable())('file modules on a fleet host', () => {
   });
 
   it('template: renders with the play variables, trim_blocks on; idempotent', async () => {
-    writeFileSync(join(local, 'vncserver.users.j2'), '{% for u in users %}\n:{{ loop.index }}={{ u }}\n{% endfor %}\n# {{ geometry }}\n');
+    writeFileSync(join(local, 'vncserver.users.j2'), '# {{ ansible_managed }}\n{% for u in users %}\n:{{ loop.index }}={{ u }}\n{% endfor %}\n# {{ geometry }}\n');
     const dest = `${dir}/vncserver.users`;
     const first = await run(templateModule, { src: 'vncserver.users.j2', dest, mode: '0644' });
     expect([first.failed, first.msg ?? '', first.changed]).toEqual([false, expect.any(String), true]);
-    expect(await hostExecOk(H, ['cat', dest])).toBe(':1=alice\n:2=bob\n# 1920x1080\n');
+    expect(await hostExecOk(H, ['cat', dest])).toBe('# Ansible managed\n:1=alice\n:2=bob\n# 1920x1080\n');
     expect((await run(templateModule, { src: 'vncserver.users.j2', dest, mode: '0644' })).changed).toBe(false);
   });
 
