@@ -46,7 +46,8 @@ function onClient(client: ServerConnection): void {
   client.on('authentication', (ctx) => {
     authAttempts.push(ctx.method);
     if (ctx.method === 'publickey' && allowed.some((b) => b.equals(ctx.key.data))) return ctx.accept();
-    ctx.reject(['publickey']);
+    if (ctx.method === 'password' && ctx.username === 'pwuser' && ctx.password === 'open sesame') return ctx.accept();
+    ctx.reject(['publickey', 'password']);
   });
   client.on('ready', () => {
     client.on('session', (accept) => {
@@ -185,6 +186,13 @@ describe('authentication and reachability errors', () => {
     expect(err).toMatchObject({ code: 'E_AUTH' });
     expect((err as Error).message).toContain(`publickey ${wrongKeyFile}`);
     expect((err as Error).message).toContain('lo1');
+  });
+
+  it('password authentication when the inventory sets one (and no key)', async () => {
+    authAttempts = [];
+    const conn = await connect(spec({ knownHostsFiles: [kh()], user: 'pwuser', password: 'open sesame', privateKeyFile: undefined }));
+    await conn.close();
+    expect(authAttempts).toContain('password');
   });
 
   it('a closed port gives E_UNREACHABLE', async () => {

@@ -1,6 +1,7 @@
 // SshConnection against real fleet hosts (OpenSSH sshd, real sudo): argv quoting, stdin, become with and without a
 // password, parallel channels on one TCP connection, refused channels (MaxSessions), host keys, keepalive on a
 // frozen peer, and atomic file writes that survive interruption and a full disk.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createServer, Socket, type AddressInfo, type Server as NetServer } from 'node:net';
@@ -280,6 +281,39 @@ describe.skipIf(!fleetAvailable())('host keys on fleet hosts', () => {
   });
 });
 
+describe.skipIf(!fleetAvailable())('authentication and teardown on fleet hosts', () => {
+  it('authenticates through ssh-agent (SSH_AUTH_SOCK) when no key file is set', async () => {
+    const h = fleetHosts()[0]!;
+    const sock = join(dir, 'agent.sock');
+    const out = execFileSync('ssh-agent', ['-a', sock, '-s'], { encoding: 'utf8' });
+    const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(out)?.[1]);
+    const saved = process.env['SSH_AUTH_SOCK'];
+    try {
+      execFileSync('ssh-add', [fleetKey()], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+      process.env['SSH_AUTH_SOCK'] = sock;
+      const c = await connect(specFor(h, { privateKeyFile: undefined }));
+      expect((await c.exec(['id', '-un'])).stdout).toBe('vncplay\n');
+      await c.close();
+    } finally {
+      if (saved === undefined) delete process.env['SSH_AUTH_SOCK'];
+      else process.env['SSH_AUTH_SOCK'] = saved;
+      if (pid > 0) process.kill(pid);
+    }
+  });
+
+  it('close() leaves no TCP connection behind', async () => {
+    const h = fleetHosts()[0]!;
+    const before = tcpConnectionsTo(h.address, 22);
+    const c = await connect(specFor(h));
+    await Promise.all(Array.from({ length: 20 }, () => c.exec(['true'])));
+    expect(tcpConnectionsTo(h.address, 22)).toBe(before + 1);
+    await c.close();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(tcpConnectionsTo(h.address, 22)).toBe(before);
+    await expect(c.exec(['true'])).rejects.toMatchObject({ code: 'E_UNREACHABLE' });
+  });
+});
+
 describe.skipIf(!fleetAvailable())('limits and faults', () => {
   it('queues and retries when sshd refuses channels (MaxSessions 2 on a second sshd)', async () => {
     const h = fleetHosts()[2] ?? fleetHosts()[0]!;
@@ -338,6 +372,20 @@ describe.skipIf(!fleetAvailable())('limits and faults', () => {
       await expect(c.exec(['true'])).rejects.toMatchObject({ code: 'E_UNREACHABLE' });
       console.log(`[connection] frozen peer noticed after ${noticed} ms: ${(err as Error).message}`);
       await c.close();
+
+      // A connection that is cut (RST, sshd killed) fails running execs at once, not after keepalives.
+      frozen = false;
+      const c2 = await connect(specFor(h, { address: '127.0.0.1', port, hostKeyChecking: 'off' }));
+      const running2 = c2.exec(['sleep', '120']).then(
+        () => 'finished',
+        (e: unknown) => e,
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      const t1 = Date.now();
+      for (const s of pairs) s.resetAndDestroy();
+      expect(await running2).toMatchObject({ code: 'E_UNREACHABLE' });
+      expect(Date.now() - t1).toBeLessThan(2000);
+      await c2.close();
     } finally {
       for (const s of pairs) s.destroy();
       relay.close();
