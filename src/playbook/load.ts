@@ -136,6 +136,8 @@ class Loader {
   readonly errors: VncplayError[] = [];
   readonly lookup: ModuleLookup;
   private readonly fileOrder = new Map<string, number>();
+  /** include_tasks files already checked at load (a file included from several places is checked once). */
+  private readonly checkedIncludes = new Set<string>();
 
   constructor(
     modules: readonly AnyModule[] | undefined,
@@ -157,7 +159,9 @@ class Loader {
           a.i - b.i,
       )
       .map((x) => x.e);
-    throw new ErrorList(sorted);
+    // A file imported from two places would report its errors twice; once is enough.
+    const seen = new Set<string>();
+    throw new ErrorList(sorted.filter((e) => !seen.has(e.format()) && seen.add(e.format())));
   }
 
   /** Read a YAML file; its syntax errors are recorded. Undefined when it cannot be walked. */
@@ -638,6 +642,16 @@ class Loader {
     if ((includeKeys as readonly string[]).includes(action.key)) {
       t.includeTasks = fileValue;
       t.args = isRecord(spec) ? spec : { file: spec };
+      if (typeof fileValue === 'string' && !/\{\{|\{%/.test(fileValue)) {
+        // A literal include is loaded at run time, but checked now: nothing runs until every file is valid.
+        const valueNode = isMap(action.pair.value) ? nodeAtPath(action.pair.value, ['file']).node : action.pair.value;
+        const file = await this.resolveFile(src, valueNode, fileValue, [path.dirname(src.file), scope.playbookDir], 'task file');
+        const key = file && `${path.resolve(file)}|${scope.roleName ?? ''}`;
+        if (file && key && !stack.has(path.resolve(file)) && !this.checkedIncludes.has(key)) {
+          this.checkedIncludes.add(key);
+          await this.taskFile(file, { ...scope }, stack);
+        }
+      }
       return [t];
     }
     return this.importTasks(src, action.pair, fileValue, t, scope, stack);

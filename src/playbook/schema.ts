@@ -55,10 +55,20 @@ export function allowTemplates(schema: Schema, opts: { root?: boolean } = {}): S
   for (const comb of ['anyOf', 'oneOf'] as const) {
     const list = s[comb];
     if (Array.isArray(list)) {
-      s[comb] = list.map((x: unknown) => (isObject(x) ? allowTemplates(x) : x));
+      // Branches are not wrapped one by one: the single template branch added below covers them all.
+      const branches = list.map((x: unknown) => (isObject(x) ? allowTemplates(x, { root: true }) : x));
+      s[comb] = branches;
       // At the root (a module's argument object) a combinator says which parameters go together; a
-      // template alternative only makes sense for values.
-      if (!opts.root && !list.some(isTemplateSchema)) (s[comb] as unknown[]).push(templateSchema());
+      // template alternative only makes sense for values, and only when no branch takes any string already.
+      const takesAnyString = branches.some((b) => isObject(b) && !needsTemplateAlternative(b) && (b.type === 'string' || (Array.isArray(b.type) && b.type.includes('string'))));
+      if (!opts.root && !takesAnyString && !list.some(isTemplateSchema)) {
+        branches.push(templateSchema());
+        // A template may also match another branch; "exactly one" must not turn that into an error.
+        if (comb === 'oneOf') {
+          delete s.oneOf;
+          s.anyOf = branches;
+        }
+      }
       return s;
     }
   }
