@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from 'yaml';
+import { Document, isScalar, parse as parseYaml, parseAllDocuments, visit } from 'yaml';
 import { shellQuote } from '../connection/quote.js';
 
 /*
@@ -810,6 +810,25 @@ function sortDeep(v: unknown): unknown {
   return v;
 }
 
+/**
+ * PyYAML's dump as Ansible calls it: keys sorted; `to_yaml` (default_flow_style=None) writes collections that
+ * hold only scalars in flow style (`{a: 1, b: [x, y]}`), `to_nice_yaml` writes block style throughout.
+ */
+function dumpYaml(v: unknown, indent: number, flowLeaves: boolean, sortKeys: boolean): string {
+  const doc = new Document(toPlain(v), { sortMapEntries: sortKeys });
+  if (flowLeaves) {
+    visit(doc, {
+      Map(_k, node) {
+        if (node.items.every((p) => isScalar(p.value) || p.value === null)) node.flow = true;
+      },
+      Seq(_k, node) {
+        if (node.items.every((i) => isScalar(i) || i === null)) node.flow = true;
+      },
+    });
+  }
+  return doc.toString({ indent, lineWidth: 0, flowCollectionPadding: false, indentSeq: false });
+}
+
 function pyBasename(p: string): string {
   return p.slice(p.lastIndexOf('/') + 1);
 }
@@ -1091,8 +1110,8 @@ export const FILTERS: Record<string, FilterFn> = {
       throw new JinjaRuntimeError(`from_json: ${(e as Error).message}`);
     }
   },
-  to_yaml: (v, _pos, kw) => stringifyYaml(toPlain(v), { indent: toInt(kw.indent ?? 2, 2), lineWidth: 0 }),
-  to_nice_yaml: (v, pos, kw) => stringifyYaml(toPlain(v), { indent: toInt(arg(pos, kw, 0, 'indent', 4), 4), lineWidth: 0 }),
+  to_yaml: (v, _pos, kw) => dumpYaml(v, toInt(kw.indent ?? 2, 2), true, truthy(kw.sort_keys ?? true)),
+  to_nice_yaml: (v, pos, kw) => dumpYaml(v, toInt(arg(pos, kw, 0, 'indent', 4), 4), false, truthy(kw.sort_keys ?? true)),
   from_yaml: (v) => {
     try {
       return (parseYaml(str(v)) as unknown) ?? null;

@@ -560,7 +560,8 @@ const jinjaRuntime: Record<string, unknown> = {
   concat: (a: unknown, b: unknown): string => pyStr(a) + pyStr(b),
   neg: (a: unknown): number => -Number(unwrapUnsafe(checkDefined(a))),
   pos: (a: unknown): number => Number(unwrapUnsafe(checkDefined(a))),
-  out: (v: unknown): string => pyStr(v),
+  // Ansible's finalize: None prints as an empty string in text (but as None inside a printed list or dict).
+  out: (v: unknown): string => (v === null || v === undefined ? '' : pyStr(v)),
   fromIterator: iterate,
   loopFilter(items: unknown, cond: (f: NjFrame) => unknown, names: string[], frame: NjFrame & { push(): NjFrame }): unknown {
     const list = iterate(items);
@@ -892,9 +893,63 @@ function lexOptions(opts: TemplateOptions): Record<string, unknown> {
   return { trimBlocks: opts.trimBlocks ?? true, lstripBlocks: opts.lstripBlocks ?? false };
 }
 
-function parse(source: string, opts: TemplateOptions): NjNode {
+/**
+ * String literals the way Jinja (Python) reads them: \n \t \r \\ \' \" \a \b \f \v, octal, \xhh, \uXXXX;
+ * an unknown escape such as `\d` keeps its backslash (nunjucks would drop it and turn `'\d+'` into `'d+'`).
+ * With `rawInVariables` — playbook values, as Ansible's `_escape_backslashes` does — literals inside `{{ }}`
+ * keep every backslash, so `regex_replace('(\w+)', '\1')` works as written in YAML.
+ */
+interface NjTokenizer {
+  current(): string;
+  forward(): void;
+  isFinished(): boolean;
+  nextToken(): NjToken | null;
+  _parseString(delimiter: string): string;
+}
+
+const SIMPLE_ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', f: '\f', v: '\v', '\\': '\\', "'": "'", '"': '"', '\n': '' };
+
+function pyUnescape(raw: string): string {
+  return raw.replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3}|[\s\S])/g, (m, e: string) => {
+    if (Object.hasOwn(SIMPLE_ESCAPES, e)) return SIMPLE_ESCAPES[e]!;
+    if (/^[0-7]+$/.test(e)) return String.fromCodePoint(parseInt(e, 8));
+    if (/^[xuU]/.test(e) && e.length > 1) return String.fromCodePoint(parseInt(e.slice(1), 16));
+    return m;
+  });
+}
+
+function makeTokenizer(source: string, opts: TemplateOptions, rawInVariables: boolean): unknown {
+  const tok = njLexer.lex(source, lexOptions(opts)) as NjTokenizer;
+  let inVariable = false;
+  const next = tok.nextToken.bind(tok);
+  tok.nextToken = () => {
+    const t = next();
+    if (t?.type === 'variable-start') inVariable = true;
+    else if (t?.type === 'variable-end') inVariable = false;
+    return t;
+  };
+  tok._parseString = (delimiter: string): string => {
+    tok.forward();
+    let raw = '';
+    while (!tok.isFinished() && tok.current() !== delimiter) {
+      const c = tok.current();
+      raw += c;
+      tok.forward();
+      // An escaped character never ends the literal, whatever the mode.
+      if (c === '\\' && !tok.isFinished()) {
+        raw += tok.current();
+        tok.forward();
+      }
+    }
+    tok.forward();
+    return rawInVariables && inVariable ? raw : pyUnescape(raw);
+  };
+  return tok;
+}
+
+function parse(source: string, opts: TemplateOptions, rawInVariables: boolean): NjNode {
   try {
-    const p = new JinjaParser(njLexer.lex(source, lexOptions(opts)));
+    const p = new JinjaParser(makeTokenizer(source, opts, rawInVariables));
     p.extensions = [];
     return p.parseAsRoot();
   } catch (e) {
@@ -920,12 +975,18 @@ function singleExpression(root: NjNode): NjNode | undefined {
   return expr.typename === 'TemplateData' ? undefined : expr;
 }
 
-function compile(source: string, mode: 'value' | 'text', opts: TemplateOptions): Compiled {
+/**
+ * value: a playbook value (native result for one `{{ expr }}`, backslashes literal inside `{{ }}` as Ansible);
+ * cond: a bare expression (when:), Jinja escapes; text: a template file, Jinja escapes, always a string.
+ */
+type CompileMode = 'value' | 'cond' | 'text';
+
+function compile(source: string, mode: CompileMode, opts: TemplateOptions): Compiled {
   const key = `${mode}${opts.trimBlocks === false ? 'T' : ''}${opts.lstripBlocks ? 'L' : ''}\u0000${source}`;
   const hit = cache.get(key);
   if (hit) return hit;
-  const root = parse(source, opts);
-  const expr = mode === 'value' ? singleExpression(root) : undefined;
+  const root = parse(source, opts, mode === 'value');
+  const expr = mode === 'text' ? undefined : singleExpression(root);
   const compiled = expr ? compileExprNode(expr, source) : compileRoot(root, source);
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(key, compiled);
@@ -934,7 +995,7 @@ function compile(source: string, mode: 'value' | 'text', opts: TemplateOptions):
 
 function compileExpression(expr: string): Compiled {
   // A bare expression is the same as `{{ expr }}` in value mode; `{{ }}` inside it is a user mistake we report.
-  return compile(`{{ ${expr} }}`, 'value', {});
+  return compile(`{{ ${expr} }}`, 'cond', {});
 }
 
 function compileExprNode(node: NjNode, source: string): Compiled {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OMIT, containsTemplate, markUnsafe, render, renderText, templateCacheSize } from '../../src/playbook/template.js';
+import { OMIT, containsTemplate, evaluateCondition, markUnsafe, render, renderText, templateCacheSize } from '../../src/playbook/template.js';
 
 const vars: Record<string, unknown> = {
   name: 'vnc',
@@ -96,7 +96,8 @@ const stringCases: [string, string][] = [
   ['{{ port }} ', '5901 '],
   ['x{{ flag }}', 'xTrue'],
   ['x{{ off }}', 'xFalse'],
-  ['x{{ nothing }}', 'xNone'],
+  ['x{{ nothing }}', 'x'],
+  ['x{{ [nothing] }}', 'x[None]'],
   ['x{{ words }}', "x['b', 'a', 'c']"],
   ['x{{ dict }}', "x{'a': 1, 'b': [1, 2], 'c': {'d': 'deep'}}"],
   ['x{{ ratio }}', 'x2.5'],
@@ -210,5 +211,25 @@ describe('render: host data is never rendered again (Unsafe)', () => {
     expect(render('{{ result.rc == 0 }}', scope)).toBe(true);
     expect(render('{{ result.stdout_lines | length }}', scope)).toBe(2);
     expect(render('{{ result is success }}', scope)).toBe(true);
+  });
+});
+
+describe('backslashes in string literals', () => {
+  it('in playbook values, literals inside {{ }} keep backslashes as written (Ansible escape_backslashes)', () => {
+    expect(render(String.raw`{{ 'ab' | regex_replace('(\w)(\w)', '\2\1') }}`, {})).toBe('ba');
+    expect(render(String.raw`{{ 'port=5901' | regex_search('port=(\d+)', '\1') }}`, {})).toEqual(['5901']);
+    expect(render(String.raw`{{ 'a\nb' }}`, {})).toBe(String.raw`a\nb`);
+    expect(render(String.raw`{{ 'C:\temp' }}`, {})).toBe(String.raw`C:\temp`);
+    expect(render(String.raw`{{ 'it\'s' }}`, {})).toBe(String.raw`it\'s`);
+  });
+
+  it('in template files and conditions, literals follow Jinja/Python escapes; unknown escapes keep the backslash', () => {
+    expect(renderText(String.raw`{{ 'a\nb' }}`, {})).toBe('a\nb');
+    expect(renderText(String.raw`{{ 'tab\there' }}`, {})).toBe('tab\there');
+    expect(renderText(String.raw`{{ 'x\d' }}`, {})).toBe(String.raw`x\d`);
+    expect(renderText(String.raw`{{ 'back\\slash' }}`, {})).toBe(String.raw`back\slash`);
+    expect(renderText(String.raw`{{ '\x41\u00e9\101' }}`, {})).toBe('A\u00e9A');
+    expect(evaluateCondition(String.raw`s is match('\d+$')`, { s: '123' })).toBe(true);
+    expect(evaluateCondition(String.raw`s is match('\d+$')`, { s: 'abc' })).toBe(false);
   });
 });
