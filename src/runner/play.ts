@@ -1,6 +1,6 @@
 import type { PlayDef, TaskDef } from '../playbook/model.js';
 import { loadTaskFile } from '../playbook/load.js';
-import { render } from '../playbook/template.js';
+import { markUnsafe, render } from '../playbook/template.js';
 import { buildHostScope, type MagicVars } from '../playbook/vars.js';
 import type { PlayRun, RunEnv } from './context.js';
 import { conditionsHold, executeTask, type TaskOutcome } from './execute-task.js';
@@ -75,6 +75,9 @@ async function walkHost(env: RunEnv, run: PlayRun, hs: HostState, gate: Gate, fa
 }
 
 class HostWalker {
+  /** The task that failed last, for `ansible_failed_task` / `ansible_failed_result` in a rescue. */
+  private lastFailure?: { task: TaskDef; result: Record<string, unknown> };
+
   constructor(
     private readonly env: RunEnv,
     private readonly run: PlayRun,
@@ -105,7 +108,7 @@ class HostWalker {
       this.hs.stats.failed = Math.max(0, this.hs.stats.failed - 1);
       this.hs.stats.rescued++;
       this.failedInBatch.delete(this.hs.name);
-      flow = await this.runList(block.rescue, inh);
+      flow = await this.runList(block.rescue, { ...inh, vars: { ...inh.vars, ...this.failureVars() } });
     }
     if (block.always && flow !== 'stop') {
       const always = await this.runList(block.always, inh);
@@ -142,6 +145,7 @@ class HostWalker {
     }
     if (outcome.status === 'failed') {
       this.failedInBatch.add(this.hs.name);
+      this.lastFailure = { task, result: outcome.result };
       return 'failed';
     }
     return this.applyMeta(outcome);
@@ -228,6 +232,16 @@ class HostWalker {
       if (flow === 'stop') return 'stop';
     }
     return 'ok';
+  }
+
+  /** What a rescue section sees of the failure, as in Ansible; host data, so never rendered again. */
+  private failureVars(): Record<string, unknown> {
+    if (!this.lastFailure) return {};
+    const { task, result } = this.lastFailure;
+    return {
+      ansible_failed_task: markUnsafe({ name: task.name ?? task.module ?? '', action: task.module ?? '' }),
+      ansible_failed_result: markUnsafe(result),
+    };
   }
 
   private varsFor(task: TaskDef): Record<string, unknown> {

@@ -327,3 +327,21 @@ describe('runner semantics on local hosts', () => {
     expect(await readFile(path.join(r.dir, 'inner.txt'), 'utf8')).toBe('x');
   });
 });
+
+describe('rescue sees the failure', () => {
+  it('sets ansible_failed_task and ansible_failed_result, unrendered', async () => {
+    const r = await playYaml(`
+- hosts: all
+  gather_facts: false
+  tasks:
+    - block:
+        - name: boom
+          shell: echo '{{ "{{" }} 7*7 {{ "}}" }}'; exit 3
+      rescue:
+        - name: report
+          debug:
+            msg: "{{ ansible_failed_task.name }} rc={{ ansible_failed_result.rc }} out={{ ansible_failed_result.stdout }}"
+`);
+    expect(r.results('report')[0]!.result!['msg']).toBe('boom rc=3 out={{ 7*7 }}');
+  });
+});
