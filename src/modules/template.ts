@@ -51,6 +51,18 @@ export function templateVars(found: string, dest: string, vars: Record<string, u
   };
 }
 
+/**
+ * Define the template_* variables inside the template itself (`{% set %}` on the first line, no newline added),
+ * so they exist whether or not the renderer honours RenderOptions.extraVars. Play variables win, as in Ansible.
+ */
+export function withTemplateVars(source: string, extra: Record<string, unknown>, vars: Record<string, unknown>): string {
+  const sets = Object.entries(extra)
+    .filter(([k, v]) => !(k in vars) && typeof v === 'string')
+    .map(([k, v]) => `{% set ${k} = ${JSON.stringify(v)} %}`)
+    .join('');
+  return sets + source;
+}
+
 export const templateModule: PlannedModule<TemplateArgs, WriteFacts> = {
   kind: 'planned',
   name: 'template',
@@ -68,10 +80,11 @@ export const templateModule: PlannedModule<TemplateArgs, WriteFacts> = {
       throw new ModuleError('E_TEMPLATE_SRC', `could not read template ${found}: ${(e as Error).message}`, { cause: e });
     }
     // Rendering happens here, on the controller, so plan() stays pure and --check shows the real result.
-    const rendered = ctx.render(source, {
+    const extraVars = templateVars(found, args.dest, ctx.vars);
+    const rendered = ctx.render(withTemplateVars(source, extraVars, ctx.vars), {
       trimBlocks: bool(args.trim_blocks, true),
       lstripBlocks: bool(args.lstrip_blocks, false),
-      extraVars: templateVars(found, args.dest, ctx.vars),
+      extraVars,
     });
     const text = applyNewlineSequence(rendered, args.newline_sequence ?? '\n');
     return gatherWrite(args, ctx, Buffer.from(text, 'utf8'), baseName(found), found);

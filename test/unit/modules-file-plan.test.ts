@@ -7,7 +7,7 @@ import { copyModule, planWrite, writeReport, type WriteFacts } from '../../src/m
 import { parseProbeOutput, probeArgv, sha1, type HostFileFacts, type PathFacts, type StatFacts } from '../../src/modules/file-common.js';
 import { fileModule, type FileArgs, type FileFacts } from '../../src/modules/file.js';
 import { statModule } from '../../src/modules/stat.js';
-import { applyNewlineSequence } from '../../src/modules/template.js';
+import { applyNewlineSequence, templateVars, withTemplateVars } from '../../src/modules/template.js';
 import type { Step } from '../../src/modules/types.js';
 
 function st(over: Partial<StatFacts> = {}): StatFacts {
@@ -151,6 +151,13 @@ describe('copy/template plan()', () => {
     expect(copyModule.validate!({ dest: '/x' })).toMatch(/one of src or content/);
     expect(copyModule.validate!({ dest: '/x', content: 'a', mode: 600 })).toMatch(/integer/);
     expect(copyModule.validate!({ dest: 'rel/x', content: 'a' })).toMatch(/absolute/);
+  });
+
+  it('template variables: defined in the template unless the play sets them', () => {
+    const extra = templateVars('/pb/templates/a.j2', '/etc/a', { ansible_managed: 'Managed by ops' });
+    expect(extra).toMatchObject({ ansible_managed: 'Managed by ops', template_path: '/pb/templates/a.j2', template_destpath: '/etc/a' });
+    const src = withTemplateVars('x', { template_path: '/p/"q".j2', ansible_managed: 'A' }, { ansible_managed: 'A' });
+    expect(src).toBe('{% set template_path = "/p/\\"q\\".j2" %}x');
   });
 
   it('template newline_sequence', () => {
