@@ -112,11 +112,13 @@ export class InventoryBuilder {
 
   setGroupVar(group: string, key: string, value: unknown): void {
     const g = this.addGroup(group);
-    g.vars[key] = value;
+    // As Ansible's Group.set_variable: the priority is a property of the group, not a variable.
     if (key === 'ansible_group_priority') {
       const n = Number(value);
       if (Number.isFinite(n)) g.priority = Math.trunc(n);
+      return;
     }
+    g.vars[key] = value;
   }
 
   setHostVar(host: string, key: string, value: unknown): void {

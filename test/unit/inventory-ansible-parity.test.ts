@@ -109,6 +109,12 @@ const CASES: Case[] = [
   { name: 'directory inventory', source: path.join(FIXTURES, 'dir-inventory'), patterns: ['all', 'prod', 'web:db'] },
   { name: 'shipped prod example', source: path.join(REPO, 'inventories/prod.example.yml'), patterns: ['all', 'vnc_servers[0:1]', 'prod:!vnc-legacy*'] },
   {
+    name: 'edge cases: nested YAML, priorities, letter/step ranges, host:port, IPv6',
+    source: path.join(FIXTURES, 'edge/nested.yml'),
+    patterns: ['all', 'b', 'a', 'c', 'c[1:3]', '~n\\d', 'h1:&a', 'all:!c', 'db-*', '10.0.0.1', '2001:db8::1'],
+  },
+  { name: 'edge cases: INI values and quoting', source: path.join(FIXTURES, 'edge/values.ini'), patterns: ['all', 'g2', 'g2[0]', 'g1:!h1'] },
+  {
     name: 'pattern table',
     source: path.join(TMP, 'patterns.ini'),
     patterns: ['all', '*', 'db:web', 'prod:&staging', '&staging:prod', '!prod', 'web*', '*1', 'db?', 'web[!1]', '~h\\d+', 'web[-1]', 'prod[3:4]', 'web[1:]', 'h[12]', 'all:&*1', 'nosuch:web2'],

@@ -259,5 +259,8 @@ ansible_user=vncplay
   it('uses ansible_group_priority for equal-depth groups', () => {
     const i4 = parseInventory('[b]\nh\n[a]\nh\n[b:vars]\nansible_group_priority=0\n', 'ini');
     expect(i4.hosts.get('h')!.groups).toEqual(['all', 'b', 'a']);
+    // A group property, not a variable (Ansible's Group.set_variable).
+    expect(i4.groups.get('b')!.vars).toEqual({});
+    expect(i4.groups.get('b')!.priority).toBe(0);
   });
 });
