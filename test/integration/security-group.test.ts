@@ -283,6 +283,14 @@ describe.each(['aws', 'aliyun', 'tencent'] as const)('security_group on %s (wire
     expect(fake().mutatingCalls().length).toBe(before);
   });
 
+  it('a group_id that does not exist is an error (not a create), and already absent under state: absent', async () => {
+    const before = fake().mutatingCalls().length;
+    const err = await newRun(args({ name: undefined, group_id: 'sg-0000dead' })).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'E_SG_NOT_FOUND' });
+    expect((await newRun(args({ name: undefined, group_id: 'sg-0000dead', state: 'absent' }))).changes).toEqual([]);
+    expect(fake().mutatingCalls().length).toBe(before);
+  });
+
   it('runs once per group when many hosts run the task in one run', async () => {
     resetSecurityGroupMemo();
     const before = fake().calls.length;

@@ -1,3 +1,4 @@
+import { ModuleError } from '../../errors.js';
 import type { Change, ModuleContext, ModuleReturn, PlannedModule, StepOutcome } from '../types.js';
 import { normaliseRuleArg } from './normalize.js';
 import { groupLabel, planChanges, rulesText, type StepRuntime } from './plan.js';
@@ -97,6 +98,12 @@ async function readFacts(args: SecurityGroupArgs, key: string, generation: numbe
   if (args.name) ref.name = args.name;
   if (args.vpc_id) ref.vpcId = args.vpc_id;
   const group = await adapter.find(ref, signal);
+  if (!group && args.group_id && (args.state ?? 'present') === 'present') {
+    // An id names one existing group; creating a new one would not give it that id.
+    throw new ModuleError('E_SG_NOT_FOUND', `${args.provider} security group ${args.group_id} not found in ${args.region}`, {
+      hint: 'check group_id and region, or use name (and vpc_id) to have the group created',
+    });
+  }
   const spec = { name: args.name ?? '', description: args.description ?? '', ...(args.vpc_id ? { vpcId: args.vpc_id } : {}) };
   const facts: SecurityGroupFacts = {
     provider: args.provider,
