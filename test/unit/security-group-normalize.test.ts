@@ -135,6 +135,9 @@ describe('provider shapes read back to the same rule', () => {
       },
       { IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] },
       { IpProtocol: 'tcp', FromPort: 0, ToPort: 65535, IpRanges: [{ CidrIp: '10.9.0.0/16' }] },
+      { IpProtocol: 'icmp', FromPort: 8, ToPort: -1, IpRanges: [{ CidrIp: '10.0.0.0/8' }] },
+      { IpProtocol: 'icmp', FromPort: -1, ToPort: -1, IpRanges: [{ CidrIp: '10.0.0.0/8' }] },
+      { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, PrefixListIds: [{ PrefixListId: 'pl-1' }] },
     ]);
     expect(rules.map((r) => formatRule(r, 'ingress'))).toEqual([
       'tcp 5900-5999 from 10.0.0.0/8 accept',
@@ -143,6 +146,7 @@ describe('provider shapes read back to the same rule', () => {
       'tcp 5900-5999 from group:sg-bastion accept',
       'all all from 0.0.0.0/0 accept',
       'tcp all from 10.9.0.0/16 accept',
+      'icmp all from 10.0.0.0/8 accept',
     ]);
   });
 

@@ -166,6 +166,8 @@ export function fromPermissions(perms: IpPermission[]): NormRule[] {
   for (const p of perms) {
     const proto = parseProto(p.IpProtocol ?? '');
     if (!proto) continue;
+    // ICMP limited to one type/code is not something rules can express: leave it alone rather than misread it.
+    if ((proto === 'icmp' || proto === 'icmpv6') && p.FromPort !== undefined && p.FromPort !== -1) continue;
     const ports = portsFromNumbers(proto, p.FromPort, p.ToPort);
     const base = { proto, from: ports?.from ?? null, to: ports?.to ?? null, policy: 'accept' as const, priority: null };
     const push = (peer: NormRule['peer'] | undefined, description: string | undefined) => {
