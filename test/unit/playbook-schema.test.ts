@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import Ajv2020Module from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -95,6 +95,26 @@ describe('registered modules', () => {
       const args = Object.fromEntries(Object.keys(m.schema.properties).map((k) => [k, '{{ v }}']));
       const issues = checkModuleArgs(m, args, lookup);
       expect(issues.filter((i) => ['E_TYPE', 'E_ENUM', 'E_PATTERN'].includes(i.code)), m.name).toEqual([]);
+    }
+  });
+});
+
+describe('shipped playbooks (playbooks/*.yml)', () => {
+  const files = existsSync('playbooks') ? readdirSync('playbooks').filter((f) => /\.ya?ml$/.test(f)) : [];
+
+  it.skipIf(files.length === 0)('validate against schemas/playbook.schema.json, as an editor sees them', () => {
+    const ajv = new Ajv2020Module.default({ allErrors: true, strict: false });
+    const validate = ajv.compile(JSON.parse(readFileSync('schemas/playbook.schema.json', 'utf8')) as Record<string, unknown>);
+    for (const f of files) expect(validate(yaml11(`playbooks/${f}`)), `${f}: ${JSON.stringify(validate.errors?.slice(0, 3))}`).toBe(true);
+  });
+
+  it.skipIf(files.length === 0)('load without errors with the registered modules', async () => {
+    const { loadPlaybook } = await import('../../src/playbook/load.js');
+    for (const f of files) {
+      const pb = await loadPlaybook(`playbooks/${f}`).catch((e: { format?: () => string }) => {
+        throw new Error(e.format ? e.format() : String(e));
+      });
+      expect(pb.plays.length, f).toBeGreaterThan(0);
     }
   });
 });
