@@ -1,6 +1,6 @@
-import type { SourcePos } from '../errors.js';
+import { TemplateError, type SourcePos } from '../errors.js';
 import { Unsafe, truthy } from './filters.js';
-import { evaluateTruth, isTemplateString, render } from './template.js';
+import { evaluateTruth, isTemplateString, renderTracked } from './template.js';
 
 /** Strings Ansible reads as booleans when they stand alone as a condition (`when: "yes"`). */
 const BOOL_WORDS: Record<string, boolean> = Object.assign(Object.create(null) as Record<string, boolean>, {
@@ -20,7 +20,8 @@ const BOOL_WORDS: Record<string, boolean> = Object.assign(Object.create(null) as
  * - booleans are themselves, numbers are true when non-zero, null and '' are true (Ansible: no condition);
  * - "yes"/"no"/"true"/"false"/"on"/"off" (any case) are booleans;
  * - any other string is a bare Jinja expression (`result.rc != 0`, `x is defined`, `item in groups['vnc']`);
- *   a string holding `{{ }}` is rendered and its result judged as a value ("false" → false, '' → false).
+ *   a string holding `{{ }}` is rendered first; a string result is evaluated again as an expression unless it
+ *   was built from host data (refused, E_TEMPLATE_UNSAFE_CONDITION).
  * An undefined variable raises a TemplateError naming it and `where`.
  */
 export function evaluateCondition(expr: unknown, vars: Record<string, unknown>, where?: SourcePos): boolean {
@@ -31,11 +32,32 @@ export function evaluateCondition(expr: unknown, vars: Record<string, unknown>, 
   if (text === '') return true;
   const word = BOOL_WORDS[text.toLowerCase()];
   if (word !== undefined) return word;
-  if (isTemplateString(text)) {
-    // The rendered result is judged as data, never evaluated as an expression again: it may hold host output.
-    return judgeValue(render(text, vars, where), false);
-  }
+  if (isTemplateString(text)) return evaluateTemplatedCondition(text, vars, where);
   return evaluateTruth(text, vars, where);
+}
+
+/**
+ * `when: "{{ x }} == 1"` (deprecated in Ansible, still common): rendered, then a string result is evaluated as an
+ * expression, as ansible-core does. If the text was built from host data it is refused instead: evaluating a
+ * host's output as an expression would let that host run lookups on the controller.
+ */
+function evaluateTemplatedCondition(text: string, vars: Record<string, unknown>, where: SourcePos | undefined): boolean {
+  const { value, unsafeRead } = renderTracked(text, vars, where);
+  if (typeof value !== 'string') return judgeValue(value, false);
+  const word = BOOL_WORDS[value.trim().toLowerCase()];
+  if (word !== undefined) return word;
+  if (value.trim() === '') return false;
+  if (unsafeRead) {
+    throw new TemplateError(
+      'E_TEMPLATE_UNSAFE_CONDITION',
+      `condition ${JSON.stringify(text)} renders host data into an expression, which is not evaluated${where ? ` in ${where.file}:${where.line}:${where.col}` : ''}`,
+      {
+        ...(where ? { pos: where } : {}),
+        hint: `write the condition without {{ }}, e.g. when: ${text.replace(/\{\{\s*|\s*\}\}/g, '')}`,
+      },
+    );
+  }
+  return evaluateTruth(value, vars, where);
 }
 
 /** Truth of a value that is already data (not an expression). */

@@ -158,6 +158,16 @@ export function render(value: unknown, vars: Record<string, unknown>, where?: So
   return withErrors(state, value, () => renderDeep(value, state, true));
 }
 
+/**
+ * render() that also says whether host data (Unsafe values) was read while rendering. Conditionals use it to
+ * decide whether a rendered string may be evaluated again as an expression (Ansible's legacy `when: "{{ x }} == 1"`).
+ */
+export function renderTracked(value: unknown, vars: Record<string, unknown>, where?: SourcePos): { value: unknown; unsafeRead: boolean } {
+  const state = newState(vars, where);
+  const out = withErrors(state, value, () => renderDeep(value, state, true));
+  return { value: out, unsafeRead: state.unsafeRead };
+}
+
 /** Render a template (a `template:` file or ctx.render) to text; never native. */
 export function renderText(
   source: string,
@@ -218,6 +228,8 @@ export function templateCacheSize(): number {
 // ───────────────────────────── render state and variable resolution ─────────────────────────────
 
 interface RenderState {
+  /** Set once any host data (an Unsafe value) was read: conditionals refuse to evaluate such text again. */
+  unsafeRead: boolean;
   vars: Record<string, unknown>;
   where: SourcePos | undefined;
   /** Variables being resolved right now, outermost first, for the cycle check. */
@@ -227,7 +239,7 @@ interface RenderState {
 }
 
 function newState(vars: Record<string, unknown>, where: SourcePos | undefined): RenderState {
-  return { vars, where, resolving: [], memo: new Map() };
+  return { vars, where, resolving: [], memo: new Map(), unsafeRead: false };
 }
 
 /** Thrown when variables reference each other in a loop. */
@@ -269,8 +281,10 @@ function resolveVar(state: RenderState, name: string): unknown {
   if (at >= 0) throw new CycleError([...state.resolving.slice(at), name]);
   const raw = state.vars[name];
   let value: unknown;
+  const flags = scan(raw);
+  if (flags & HAS_UNSAFE) state.unsafeRead = true;
   if (raw instanceof Unsafe) value = raw.value;
-  else if (scan(raw) !== 0) {
+  else if (flags !== 0) {
     state.resolving.push(name);
     try {
       value = renderDeep(raw, state, false);

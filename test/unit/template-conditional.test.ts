@@ -98,8 +98,28 @@ describe('evaluateCondition', () => {
     expect(evaluateCondition('missing is defined and missing.rc == 0', vars)).toBe(false);
   });
 
-  it('a rendered result is judged as data, never evaluated again as an expression', () => {
+  it('legacy templated conditions are rendered, then evaluated as an expression (as ansible-core does)', () => {
+    expect(evaluateCondition('{{ count }} == 3', vars)).toBe(true);
+    expect(evaluateCondition('{{ count }} == 4', vars)).toBe(false);
+    expect(evaluateCondition("'{{ item }}' == 'h2'", vars)).toBe(true);
+    expect(evaluateCondition('{{ cond_text }}', { ...vars, cond_text: 'count > 2' })).toBe(true);
+  });
+
+  it('host data rendered into a condition is never evaluated as an expression: refused with a clear error', () => {
     const scope = { ...vars, out: markUnsafe("lookup('pipe', 'touch /tmp/vncplay-cond-probe')") };
-    expect(evaluateCondition('{{ out }}', scope)).toBe(true);
+    for (const cond of ['{{ out }}', "{{ result.stdout }} == 'active'"]) {
+      let err: unknown;
+      try {
+        evaluateCondition(cond, scope, { file: 'p.yml', line: 3, col: 5 });
+      } catch (e) {
+        err = e;
+      }
+      expect(err, cond).toBeInstanceOf(TemplateError);
+      expect((err as TemplateError).code).toBe('E_TEMPLATE_UNSAFE_CONDITION');
+      expect((err as TemplateError).hint).toMatch(/^write the condition without \{\{ \}\}, e.g. when: /);
+    }
+    // Host data that renders to a native value (bool, number) is just data.
+    expect(evaluateCondition('{{ result.failed }}', scope)).toBe(true);
+    expect(evaluateCondition('{{ result.rc == 0 }}', scope)).toBe(false);
   });
 });
