@@ -180,6 +180,9 @@ export class InventoryBuilder {
         ungrouped.hosts.push(h.name);
       }
     }
+    for (const name of this.hosts.keys()) {
+      if (this.groups.has(name)) this.warnings.push(`Found both group and host with same name: ${name}`);
+    }
     this.computeDepths();
     const finalDirect = this.directGroups();
     for (const h of this.hosts.values()) {

@@ -4,7 +4,7 @@ import { isMap, isScalar } from 'yaml';
 import { InventoryError, formatExcerpt, type VncplayError } from '../errors.js';
 import { sortGroups, type Inventory, type Vars } from './model.js';
 import { groupHosts } from './patterns.js';
-import { parseAnsibleYaml } from './yaml-options.js';
+import { parseAnsibleYaml, yamlProblems } from './yaml-options.js';
 
 /**
  * group_vars/ and host_vars/ beside an inventory, and the order group variables apply in.
@@ -142,18 +142,19 @@ export async function readVarsFile(file: string, errors: VncplayError[], opts: V
     }
     text = await opts.decrypt(text, file);
   }
-  const { doc, lines } = parseAnsibleYaml(text);
-  for (const e of doc.errors) {
-    const at = e.linePos?.[0] ?? { line: 1, col: 1 };
+  const parsed = parseAnsibleYaml(text);
+  const { doc, lines } = parsed;
+  const { problems, fatal } = yamlProblems(parsed, text);
+  for (const p of problems) {
     errors.push(
-      new InventoryError('E_INV_YAML_SYNTAX', `YAML syntax: ${e.message.split('\n')[0]}`, {
-        pos: { file: shown, line: at.line, col: at.col },
-        excerpt: formatExcerpt(text, at.line, at.col),
-        hint: 'fix the YAML syntax; check indentation and quotes',
+      new InventoryError(p.code, p.message, {
+        pos: { file: shown, line: p.line, col: p.col },
+        excerpt: formatExcerpt(text, p.line, p.col),
+        hint: p.hint,
       }),
     );
   }
-  if (doc.errors.length > 0) return {};
+  if (fatal) return {};
   const root = doc.contents;
   if (root === null || (isScalar(root) && (root.value === null || root.value === ''))) return {};
   if (!isMap(root)) {

@@ -1,10 +1,12 @@
 import { LineCounter, parseDocument, type Document, type DocumentOptions, type ParseOptions, type SchemaOptions, type Tags } from 'yaml';
 
 /**
- * Ansible reads YAML with PyYAML: YAML 1.1 scalars (`yes`/`no`/`on`/`off` are booleans, `0755` is octal),
- * merge keys, duplicate keys allowed (last one wins). The `yaml` package's 1.1 schema also treats `y`/`n` as
- * booleans, which PyYAML does not, so the boolean tags are replaced with PyYAML's set.
+ * Ansible reads YAML with PyYAML: YAML 1.1 scalars (`yes`/`no`/`on`/`off` are booleans, `0755` is octal) and
+ * merge keys. PyYAML lets a duplicate key through (last wins, with a warning); like the playbook loader, vncplay
+ * reports it as an error, since one of the two values is silently lost. The `yaml` package's 1.1 schema also
+ * treats `y`/`n` as booleans, which PyYAML does not, so the boolean tags are replaced with PyYAML's set.
  */
+
 const PYYAML_TRUE = /^(?:[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/;
 const PYYAML_FALSE = /^(?:[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/;
 
@@ -30,7 +32,7 @@ function ansibleTags(tags: Tags): Tags {
 export const ANSIBLE_YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
   version: '1.1',
   merge: true,
-  uniqueKeys: false,
+  uniqueKeys: true,
   prettyErrors: false,
   customTags: ansibleTags,
 };
@@ -44,4 +46,47 @@ export function parseAnsibleYaml(text: string): ParsedYaml {
   const lines = new LineCounter();
   const doc = parseDocument(text, { ...ANSIBLE_YAML_OPTIONS, lineCounter: lines });
   return { doc, lines };
+}
+
+export interface YamlProblem {
+  code: string;
+  message: string;
+  line: number;
+  col: number;
+  hint: string;
+}
+
+/**
+ * The parse errors of a document as inventory errors. `fatal` is false when only duplicate keys were found:
+ * the tree is still sound (the last value is kept), so the caller walks it and reports later problems too.
+ */
+export function yamlProblems(parsed: ParsedYaml, text: string): { problems: YamlProblem[]; fatal: boolean } {
+  const problems: YamlProblem[] = [];
+  let fatal = false;
+  const tabLine = text.split(/\r?\n/).findIndex((l) => /^ *\t/.test(l)) + 1;
+  for (const e of parsed.doc.errors) {
+    const at = parsed.lines.linePos(e.pos[0]);
+    const pos = at.line === 0 ? { line: 1, col: e.pos[0] + 1 } : at;
+    if (e.code === 'DUPLICATE_KEY') {
+      const key = (/^[^:\n]*/.exec(text.slice(e.pos[0]))?.[0] ?? '').trim();
+      problems.push({
+        code: 'E_INV_DUPLICATE_KEY',
+        message: `duplicate key '${key}': each key may appear once in a mapping`,
+        ...pos,
+        hint: 'only one of the values would be kept; remove or merge one of them',
+      });
+      continue;
+    }
+    fatal = true;
+    problems.push({
+      code: 'E_INV_YAML_SYNTAX',
+      message: `YAML syntax: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+      ...pos,
+      hint:
+        tabLine > 0
+          ? `line ${tabLine} is indented with a tab: YAML indentation must be spaces`
+          : 'fix the YAML syntax; check indentation and quotes',
+    });
+  }
+  return { problems, fatal };
 }

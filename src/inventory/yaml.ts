@@ -2,7 +2,7 @@ import { isAlias, isMap, isNode, isScalar, isSeq, type Document, type Node, type
 import { nearest } from '../errors.js';
 import { expandHostRange, hasRange, HostRangeError, splitHostPort } from './host-range.js';
 import type { FileDiagnostics, InventoryBuilder, Vars } from './model.js';
-import { parseAnsibleYaml } from './yaml-options.js';
+import { parseAnsibleYaml, yamlProblems } from './yaml-options.js';
 
 /**
  * Ansible's YAML inventory: a mapping of group names, each group `{hosts, children, vars}` (or empty);
@@ -21,12 +21,11 @@ interface Ctx {
 }
 
 export function parseYamlInventory(text: string, b: InventoryBuilder, diag: FileDiagnostics, source: string): void {
-  const { doc, lines } = parseAnsibleYaml(text);
-  for (const e of doc.errors) {
-    const at = e.linePos?.[0] ?? { line: 1, col: 1 };
-    diag.error('E_INV_YAML_SYNTAX', `YAML syntax: ${firstLine(e.message)}`, at.line, at.col, 'fix the YAML syntax; check indentation and quotes');
-  }
-  if (doc.errors.length > 0) return;
+  const parsed = parseAnsibleYaml(text);
+  const { doc, lines } = parsed;
+  const { problems, fatal } = yamlProblems(parsed, text);
+  for (const p of problems) diag.error(p.code, p.message, p.line, p.col, p.hint);
+  if (fatal) return;
   const ctx: Ctx = { b, diag, lines, source, doc };
   const root = doc.contents;
   if (root === null || (isScalar(root) && (root.value === null || root.value === ''))) {
@@ -191,17 +190,11 @@ function parseHost(ctx: Ctx, group: string, pair: Pair): void {
   }
 }
 
-/** Pairs of a mapping; for a key given twice only the last counts (PyYAML's rule), with a warning. */
-function uniquePairs(ctx: Ctx, map: YAMLMap): Pair[] {
+/** Pairs of a mapping; for a key given twice (already reported as an error) only the last counts, as PyYAML. */
+function uniquePairs(_ctx: Ctx, map: YAMLMap): Pair[] {
   const last = new Map<string, number>();
   map.items.forEach((p, i) => last.set(keyText(p), i));
-  return map.items.filter((p, i) => {
-    const k = keyText(p);
-    if (last.get(k) === i) return true;
-    const at = posOf(ctx, p.key as Node);
-    ctx.b.warnings.push(`${ctx.diag.file}:${at.line}:${at.col}: duplicate key '${k}', only the last one is used`);
-    return false;
-  });
+  return map.items.filter((p, i) => last.get(keyText(p)) === i);
 }
 
 function keyText(p: Pair): string {
@@ -264,8 +257,4 @@ function describe(node: Node): string {
     return v === null ? 'nothing' : typeof v === 'string' ? `the string '${v}'` : `the ${typeof v} ${String(v)}`;
   }
   return 'something else';
-}
-
-function firstLine(s: string): string {
-  return s.split('\n')[0] ?? s;
 }

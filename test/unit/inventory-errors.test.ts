@@ -35,7 +35,8 @@ describe('YAML inventory errors', () => {
     ['an empty host name', 'web:\n  hosts:\n    "":\n', 'E_INV_EMPTY_HOST', 'empty host name', 3, 5, undefined],
     ['a bad range', 'web:\n  hosts:\n    w[3:1]:\n', 'E_INV_RANGE', "bad host range in 'w[3:1]': host range must have begin <= end, got '[3:1]'", 3, 5, undefined],
     ['a plugin config', 'plugin: aws_ec2\nregions: [eu-west-1]\n', 'E_INV_PLUGIN', 'this is an inventory plugin configuration (`plugin:`), not a YAML inventory', 1, 1, /not supported/],
-    ['a YAML syntax error', 'web:\n  hosts: [w1\n', 'E_INV_YAML_SYNTAX', '', 0, 0, /YAML syntax/],
+    ['a YAML syntax error', 'web:\n  hosts: [w1\n', 'E_INV_YAML_SYNTAX', 'YAML syntax: Flow sequence in block collection must be sufficiently indented and end with a ]', 3, 1, /fix the YAML syntax/],
+    ['a tab in indentation', 'web:\n\thosts:\n', 'E_INV_YAML_SYNTAX', 'YAML syntax: Tabs are not allowed as indentation', 2, 1, /line 2 is indented with a tab/],
   ])('%s', (_name, text, code, message, line, col, hint) => {
     const e = one(text, 'yaml');
     expect(e.code).toBe(code);
@@ -43,6 +44,14 @@ describe('YAML inventory errors', () => {
     if (line) expect(e.pos).toEqual({ file: '<inventory>.yml', line, col });
     if (hint) expect(e.hint ?? '').toMatch(hint);
     expect(e.format()).toContain('^');
+  });
+
+  it('reports a duplicate key (PyYAML would keep the last silently) and still checks the rest', () => {
+    const errs = errorsOf('web:\n  hosts:\n    h1: {p: 1}\n    h1: {p: 2}\n  hostz:\n', 'yaml');
+    expect(errs.map((e) => [e.code, e.message, e.pos?.line, e.pos?.col])).toEqual([
+      ['E_INV_DUPLICATE_KEY', "duplicate key 'h1': each key may appear once in a mapping", 4, 5],
+      ['E_INV_UNKNOWN_KEY', "unknown key 'hostz' in group 'web'; a group has only hosts, children and vars", 5, 3],
+    ]);
   });
 
   it('names a cycle in children', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expandHostRange, iniValue, parseInventory, parsePythonLiteral, splitHostPort } from '../../src/inventory/index.js';
+import { expandHostRange, iniValue, parseInventory, parsePythonLiteral, selectHosts, splitHostPort } from '../../src/inventory/index.js';
 import { shellSplit } from '../../src/inventory/ini.js';
 
 describe('Python literal values (INI inline vars)', () => {
@@ -172,15 +172,15 @@ ungrouped:
     expect(two.groups.get('a')!.parents).toEqual(['b']);
   });
 
-  it('accepts empty groups, aliases and duplicate keys (last wins, with a warning)', () => {
+  it('accepts empty groups, aliases and merge keys', () => {
     const inv2 = parseInventory(
-      'all:\n  vars: &v {a: 1}\n  children:\n    empty:\n    g:\n      vars: *v\n      hosts:\n        h1: {p: 1}\n        h1: {p: 2}\n',
+      'all:\n  vars: &v {a: 1}\n  children:\n    empty:\n    g:\n      vars: *v\n      hosts:\n        h1: {<<: *v, p: 2}\n',
       'yaml',
     );
     expect(inv2.groups.has('empty')).toBe(true);
     expect(inv2.groups.get('g')!.vars).toEqual({ a: 1 });
-    expect(inv2.hosts.get('h1')!.vars).toEqual({ p: 2 });
-    expect(inv2.warnings).toEqual(["<inventory>.yml:8:9: duplicate key 'h1', only the last one is used"]);
+    expect(inv2.hosts.get('h1')!.vars).toEqual({ a: 1, p: 2 });
+    expect(inv2.warnings).toEqual([]);
   });
 
   it('warns about an empty file and gives an empty inventory', () => {
@@ -254,6 +254,12 @@ ansible_user=vncplay
     const i3 = parseInventory('[g:vars]\nx=1\n[parent:children]\ng\n[g]\n', 'ini');
     expect(i3.groups.get('g')!.vars).toEqual({ x: 1 });
     expect(i3.groups.get('g')!.parents).toEqual(['parent']);
+  });
+
+  it('warns, as Ansible, when a host and a group share a name (the bare name then selects the host only)', () => {
+    const i5 = parseInventory('[web]\nweb\nw2\n', 'ini');
+    expect(i5.warnings).toEqual(['Found both group and host with same name: web']);
+    expect(selectHosts(i5, 'web')).toEqual(['web']);
   });
 
   it('uses ansible_group_priority for equal-depth groups', () => {
