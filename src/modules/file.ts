@@ -34,6 +34,8 @@ export interface FileArgs {
   recurse?: boolean | string;
   force?: boolean | string;
   follow?: boolean | string;
+  access_time?: string;
+  modification_time?: string;
 }
 
 export const fileSchema = {
@@ -52,6 +54,8 @@ export const fileSchema = {
     recurse: { ...boolSchema, description: 'With state=directory, set owner/group/mode on everything below too.' },
     force: { ...boolSchema, description: 'Create links even when the source is missing or a file is in the way.' },
     follow: { ...boolSchema, description: 'Act on what a link points to (default true).' },
+    access_time: { type: 'string', enum: ['now', 'preserve'], description: "state=touch: 'preserve' keeps the access time (then touch is idempotent); default now." },
+    modification_time: { type: 'string', enum: ['now', 'preserve'], description: "state=touch: 'preserve' keeps the modification time; default now." },
   },
   oneOf: pathAliasSchema.oneOf,
   additionalProperties: false,
@@ -77,6 +81,16 @@ function wantedState(args: FileArgs, p: PathFacts): FileState {
   const cur = currentState(p);
   if (cur !== 'absent') return cur;
   return bool(args.recurse, false) ? 'directory' : 'file';
+}
+
+/** Parent folders of a path, nearest first, without '/' ('/a/b/c' → ['/a/b', '/a']). */
+export function ancestors(path: string): string[] {
+  const out: string[] = [];
+  for (let d = parentDir(path); d !== '/' && d !== '.' && !out.includes(d); d = parentDir(d)) {
+    if (d === '~' || !d.includes('/')) break;
+    out.push(d);
+  }
+  return out;
 }
 
 /** Link source as Ansible resolves it for existence checks: relative sources are relative to the link's folder. */
@@ -114,6 +128,10 @@ export const fileModule: PlannedModule<FileArgs, FileFacts> = {
       src = resolveLinkSrc(path, args.src);
       paths.push(src);
     }
+    if (src === undefined && (args.state === 'directory' || (args.state === undefined && bool(args.recurse, false)))) {
+      // Folders mkdir -p would create get the mode/owner too, as in Ansible: read which ancestors exist.
+      paths.push(...ancestors(path));
+    }
     const host = await probePaths(ctx, paths, {
       checksum: false,
       tree: bool(args.recurse, false) && (args.state === undefined || args.state === 'directory'),
@@ -128,7 +146,7 @@ export const fileModule: PlannedModule<FileArgs, FileFacts> = {
       case 'absent':
         return planAbsent(p);
       case 'directory':
-        return planDirectory(args, p, facts.host.umask);
+        return planDirectory(args, p, facts.host.umask, facts.host.paths.slice(1));
       case 'file':
         return planFile(args, p, facts.host.umask);
       case 'touch':
@@ -162,6 +180,9 @@ function stateDiff(path: string, before: string, after: string): Change['diff'] 
 function planAbsent(p: PathFacts): Change[] {
   const cur = currentState(p);
   if (cur === 'absent') return [];
+  if (p.path.replace(/\/+$/, '') === '' || (cur === 'directory' && p.realPath === '/')) {
+    throw new ModuleError('E_FILE_ABSENT_ROOT', `refusing to remove ${p.path}: it is the root folder`);
+  }
   const argv = cur === 'directory' ? ['rm', '-rf', '--', p.path] : ['rm', '-f', '--', p.path];
   return [{ summary: `remove ${cur} ${p.path}`, diff: stateDiff(p.path, cur, 'absent'), steps: [{ kind: 'exec', argv }] }];
 }
@@ -194,13 +215,15 @@ function freshAttrSteps(args: FileArgs, path: string, baseMode: number, isDir: b
   return { steps, after };
 }
 
-function planDirectory(args: FileArgs, p: PathFacts, umask: number): Change[] {
+function planDirectory(args: FileArgs, p: PathFacts, umask: number, parents: readonly PathFacts[] = []): Change[] {
   const cur = currentState(p);
   const follow = bool(args.follow, true);
   if (cur === 'absent') {
     const base = 0o777 & ~umask;
-    const fresh = freshAttrSteps(args, p.path, base, true, umask);
-    const steps: Step[] = [{ kind: 'exec', argv: ['mkdir', '-p', '--', p.path] }, ...fresh.steps];
+    // Every folder mkdir -p creates gets the same mode/owner, top-down, as Ansible's ensure_directory does.
+    const created = [...parents.filter((a) => !a.exists).map((a) => a.path).reverse(), p.path];
+    const steps: Step[] = [{ kind: 'exec', argv: ['mkdir', '-p', '--', p.path] }];
+    for (const dir of created) steps.push(...freshAttrSteps(args, dir, base, true, umask).steps);
     return [{ summary: `create directory ${p.path}`, diff: stateDiff(p.path, 'absent', 'directory'), steps }];
   }
   const isDirTarget = cur === 'directory' || (cur === 'link' && follow && p.stat?.type === 'directory');
@@ -275,7 +298,15 @@ function planFile(args: FileArgs, p: PathFacts, umask: number): Change[] {
 /** touch is always a change, as in Ansible (it updates the times). */
 function planTouch(args: FileArgs, p: PathFacts, umask: number): Change[] {
   const cur = currentState(p);
-  const steps: Step[] = [{ kind: 'exec', argv: ['touch', '--', p.path] }];
+  const keepA = args.access_time === 'preserve';
+  const keepM = args.modification_time === 'preserve';
+  if (cur !== 'absent' && keepA && keepM) {
+    // Both times preserved: nothing to touch, so only attributes can change (Ansible is then idempotent too).
+    const st = (cur === 'link' && bool(args.follow, true) ? p.stat : p.lstat) ?? p.lstat!;
+    return attrChanges(args, p.path, st, umask, bool(args.follow, true));
+  }
+  const only = keepA ? ['-m'] : keepM ? ['-a'] : [];
+  const steps: Step[] = [{ kind: 'exec', argv: ['touch', ...only, '--', p.path] }];
   if (cur === 'absent') {
     const fresh = freshAttrSteps(args, p.path, 0o666 & ~umask, false, umask);
     steps.push(...fresh.steps);

@@ -169,9 +169,15 @@ describe.skipIf(!fleetAvailable())('file modules on a fleet host', () => {
     expect((await run(fileModule, { path: l, state: 'link', src: '.vnc/passwd' })).changed).toBe(true);
     expect((await hostExecOk(H, ['readlink', l])).trim()).toBe('.vnc/passwd');
     expect((await run(fileModule, { path: l, state: 'link', src: '.vnc/passwd' })).changed).toBe(false);
+    // mkdir -p made vnc/ too and gave it the same mode; loosen both so recurse has something to fix.
+    expect((await hostExecOk(H, ['stat', '-c', '%a', `${dir}/vnc`])).trim()).toBe('700');
+    await hostExecOk(H, ['chmod', '0755', `${dir}/vnc`, d]);
     expect((await run(fileModule, { path: `${dir}/vnc`, state: 'directory', recurse: true, mode: 'u=rwX,go=' })).changed).toBe(true);
     expect((await hostExecOk(H, ['stat', '-c', '%a', `${dir}/vnc`, d, f])).split('\n').slice(0, 3)).toEqual(['700', '700', '600']);
     expect((await run(fileModule, { path: `${dir}/vnc`, state: 'directory', recurse: true, mode: 'u=rwX,go=' })).changed).toBe(false);
+    const deep = `${dir}/vnc/p1/p2`;
+    expect((await run(fileModule, { path: deep, state: 'directory', mode: '0711' })).changed).toBe(true);
+    expect((await hostExecOk(H, ['stat', '-c', '%a', `${dir}/vnc/p1`, deep])).split('\n').slice(0, 2)).toEqual(['711', '711']);
     const abs = await run(fileModule, { path: `${dir}/vnc`, state: 'absent' }, { diff: true });
     expect(renderDiffs(abs.diff)).toContain('-    "state": "directory"\n+    "state": "absent"\n');
     expect(await hostState(`${dir}/vnc`)).toBe('absent\n');

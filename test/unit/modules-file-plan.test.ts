@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { copyModule, planWrite, writeReport, type WriteFacts } from '../../src/modules/copy.js';
 import { parseProbeOutput, probeArgv, sha1, type HostFileFacts, type PathFacts, type StatFacts } from '../../src/modules/file-common.js';
-import { fileModule, type FileArgs, type FileFacts } from '../../src/modules/file.js';
+import { ancestors, fileModule, type FileArgs, type FileFacts } from '../../src/modules/file.js';
 import { statModule } from '../../src/modules/stat.js';
 import { applyNewlineSequence, templateVars, withTemplateVars } from '../../src/modules/template.js';
 import type { Step } from '../../src/modules/types.js';
@@ -29,6 +29,14 @@ describe('file plan() (facts in, steps out)', () => {
       steps: [['mkdir', '-p', '--', '/srv/d'], ['chmod', '--', '0750', '/srv/d']] },
     { name: 'directory: create, default mode needs no chmod', args: { path: '/srv/d', state: 'directory', mode: '0755' }, facts: { host: host(absent('/srv/d')) },
       steps: [['mkdir', '-p', '--', '/srv/d']] },
+    { name: 'directory: created parents get the mode too, top-down', args: { path: '/srv/a/b/c', state: 'directory', mode: '0700', owner: 'vnc' },
+      facts: { host: host(absent('/srv/a/b/c'), absent('/srv/a/b'), absent('/srv/a'), present('/srv', { type: 'directory' })) },
+      steps: [['mkdir', '-p', '--', '/srv/a/b/c'], ['chown', '--', 'vnc', '/srv/a'], ['chmod', '--', '0700', '/srv/a'],
+        ['chown', '--', 'vnc', '/srv/a/b'], ['chmod', '--', '0700', '/srv/a/b'], ['chown', '--', 'vnc', '/srv/a/b/c'], ['chmod', '--', '0700', '/srv/a/b/c']] },
+    { name: 'touch: both times preserved is idempotent', args: { path: '/etc/f', state: 'touch', access_time: 'preserve', modification_time: 'preserve' },
+      facts: { host: host(present('/etc/f')) }, steps: [] },
+    { name: 'touch: keep atime only', args: { path: '/etc/f', state: 'touch', access_time: 'preserve' }, facts: { host: host(present('/etc/f')) },
+      steps: [['touch', '-m', '--', '/etc/f']] },
     { name: 'directory: exists, right mode', args: { path: '/srv/d', state: 'directory', mode: '0755' }, facts: { host: host(present('/srv/d', { type: 'directory', mode: 0o755 })) },
       steps: [] },
     { name: 'directory: symbolic mode on existing', args: { path: '/srv/d', state: 'directory', mode: 'u=rwx,go=' }, facts: { host: host(present('/srv/d', { type: 'directory', mode: 0o755 })) },
@@ -43,6 +51,8 @@ describe('file plan() (facts in, steps out)', () => {
       steps: [['rm', '-f', '--', '/etc/f']] },
     { name: 'absent: directory', args: { path: '/srv/d', state: 'absent' }, facts: { host: host(present('/srv/d', { type: 'directory' })) },
       steps: [['rm', '-rf', '--', '/srv/d']] },
+    { name: 'absent: a link to / removes only the link', args: { path: '/tmp/r', state: 'absent' }, facts: { host: host(present('/tmp/r', { type: 'link' }, { realPath: '/' })) },
+      steps: [['rm', '-f', '--', '/tmp/r']] },
     { name: 'absent: already gone', args: { path: '/etc/f', state: 'absent' }, facts: { host: host(absent('/etc/f')) }, steps: [] },
     { name: 'touch: always changes', args: { path: '/etc/f', state: 'touch' }, facts: { host: host(present('/etc/f')) },
       steps: [['touch', '--', '/etc/f']] },
@@ -74,9 +84,17 @@ describe('file plan() (facts in, steps out)', () => {
     ['state=file on a missing path', { path: '/etc/f', state: 'file' }, { host: host(absent('/etc/f')) }, /is absent, cannot continue/],
     ['directory over a file', { path: '/etc/f', state: 'directory' }, { host: host(present('/etc/f')) }, /already exists as a file/],
     ['link over a file without force', { path: '/etc/f', state: 'link', src: '/x' }, { host: host(present('/etc/f'), present('/x')), src: '/x' }, /refusing to convert from file to symlink/],
+    ['absent on /', { path: '/', state: 'absent' }, { host: host(present('/', { type: 'directory' })) }, /refusing to remove \/: it is the root folder/],
+    ['absent on /tmp/.. (the root by another name)', { path: '/tmp/..', state: 'absent' }, { host: host(present('/tmp/..', { type: 'directory' }, { realPath: '/' })) }, /root folder/],
     ['link to a missing src without force', { path: '/etc/l', state: 'link', src: '/nope' }, { host: host(absent('/etc/l'), absent('/nope')), src: '/nope' }, /src file does not exist/],
   ];
   for (const [name, args, facts, re] of failures) it(`fails: ${name}`, () => expect(() => fileModule.plan(args, facts)).toThrow(re));
+
+  it('ancestors', () => {
+    expect(ancestors('/a/b/c')).toEqual(['/a/b', '/a']);
+    expect(ancestors('/a')).toEqual([]);
+    expect(ancestors('~/x/y')).toEqual(['~/x']);
+  });
 
   it('a directory diff shows the state change', () => {
     const [c] = fileModule.plan({ path: '/srv/d', state: 'directory' }, { host: host(absent('/srv/d')) });
