@@ -630,6 +630,40 @@ class JinjaParser extends (ParserBase as unknown as new (tokens: unknown) => NjP
     return node;
   }
 
+  /**
+   * Python precedence for arithmetic: nunjucks nests `+` over `-` and `*` over `/`, `//`, `%`, which makes
+   * `3 * 5 // 2` come out as 3 * (5 // 2). Here each level is one left-associative loop, as in Jinja.
+   */
+  parseAdd(): NjNode {
+    const self = this as unknown as { skipValue(type: string, v: string): boolean; parseMul(): NjNode };
+    let node = self.parseMul();
+    for (;;) {
+      if (self.skipValue(njLexer.TOKEN_OPERATOR, '+')) node = new njNodes.Add!(node.lineno, node.colno, node, self.parseMul());
+      else if (self.skipValue(njLexer.TOKEN_OPERATOR, '-')) node = new njNodes.Sub!(node.lineno, node.colno, node, self.parseMul());
+      else return node;
+    }
+  }
+
+  parseMul(): NjNode {
+    const self = this as unknown as { skipValue(type: string, v: string): boolean; parsePow(): NjNode };
+    const ops: [string, string][] = [
+      ['*', 'Mul'],
+      ['//', 'FloorDiv'],
+      ['/', 'Div'],
+      ['%', 'Mod'],
+    ];
+    let node = self.parsePow();
+    outer: for (;;) {
+      for (const [op, cls] of ops) {
+        if (self.skipValue(njLexer.TOKEN_OPERATOR, op)) {
+          node = new njNodes[cls]!(node.lineno, node.colno, node, self.parsePow());
+          continue outer;
+        }
+      }
+      return node;
+    }
+  }
+
   /** `[expr]` or a slice `[a:b:c]` (any part may be empty); a slice becomes an Array node of three parts. */
   parseSubscript(): NjNode {
     const open = this.nextToken()!;
