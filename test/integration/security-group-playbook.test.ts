@@ -47,6 +47,8 @@ afterAll(async () => {
 const playbook = (hosts: string, extra = '') => `
 - hosts: ${hosts}
   gather_facts: false
+  vars:
+    vnc_allowed_cidrs: [198.51.100.0/24, 203.0.113.7]
   tasks:
     - name: restrict VNC to the office
       security_group:
@@ -55,7 +57,7 @@ const playbook = (hosts: string, extra = '') => `
         name: vnc-e2e
         description: VNC from the office only
         rules:
-          - { proto: tcp, ports: "5900-5999", cidr: 198.51.100.0/24, description: office }
+          - { proto: tcp, ports: "5900-5999", cidr: "{{ vnc_allowed_cidrs }}", description: office }
         rules_egress:
           - { proto: all, cidr: 0.0.0.0/0 }
       loop:
@@ -77,6 +79,10 @@ describe('security_group through runPlaybook', () => {
     const items = first.results('restrict VNC to the office')[0]!.result!['results'] as Record<string, unknown>[];
     expect(items.map((i) => i['changed'])).toEqual([true, true, true]);
     expect(fakes.aws.groups.size + fakes.aliyun.groups.size + fakes.tencent.groups.size).toBe(3);
+    // The list of ranges became one rule per range on every provider.
+    expect([...fakes.aws.groups.values()][0]!.ingress.map((r) => r.cidr)).toEqual(['198.51.100.0/24', '203.0.113.7/32']);
+    expect([...fakes.aliyun.groups.values()][0]!.permissions.filter((p) => p.Direction === 'ingress')).toHaveLength(2);
+    expect([...fakes.tencent.groups.values()][0]!.ingress.map((p) => p.CidrBlock)).toEqual(['198.51.100.0/24', '203.0.113.7/32']);
 
     resetSecurityGroupMemo();
     const before = mutating();

@@ -5,6 +5,7 @@ import {
   formatRule,
   normCidr4,
   normCidr6,
+  expandRuleArg,
   normaliseRuleArg,
   parsePorts,
   parseProto,
@@ -74,6 +75,20 @@ describe('CIDR normalisation', () => {
     ['fe80:0:0:1::/48', 'fe80::/48'],
   ])('v6 %s → %s', (raw, want) => {
     expect(normCidr6(raw)).toBe(want);
+  });
+});
+
+describe('rule lists', () => {
+  it('expands list-valued peers and ports into one rule each (Ansible cidr_ip lists)', () => {
+    const out = expandRuleArg({ proto: 'tcp', ports: [5901, '5905-5906'], cidr: ['10.0.0.0/8', '192.0.2.1'], description: 'd' });
+    expect(out).toEqual([
+      { proto: 'tcp', description: 'd', cidr: '10.0.0.0/8', ports: 5901 },
+      { proto: 'tcp', description: 'd', cidr: '10.0.0.0/8', ports: '5905-5906' },
+      { proto: 'tcp', description: 'd', cidr: '192.0.2.1', ports: 5901 },
+      { proto: 'tcp', description: 'd', cidr: '192.0.2.1', ports: '5905-5906' },
+    ]);
+    expect(expandRuleArg({ proto: 'tcp', cidr: [] })).toEqual([]);
+    expect(expandRuleArg({ proto: 'icmp', group_id: 'sg-1' })).toEqual([{ proto: 'icmp', group_id: 'sg-1' }]);
   });
 });
 

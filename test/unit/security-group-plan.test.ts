@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { securityGroup } from '../../src/modules/security-group/index.js';
 import { normaliseRuleArg } from '../../src/modules/security-group/normalize.js';
-import type { NormRule, RuleArg, SecurityGroupArgs, SecurityGroupFacts } from '../../src/modules/security-group/types.js';
+import type { NormRule, ScalarRuleArg as RuleArg, SecurityGroupArgs, SecurityGroupFacts } from '../../src/modules/security-group/types.js';
 import type { Change } from '../../src/modules/types.js';
 
 /** Facts in, Changes out: the plan is data, so no cloud and no fake server here. */

@@ -1,6 +1,6 @@
 import { ModuleError } from '../../errors.js';
 import type { Change, ModuleContext, ModuleReturn, PlannedModule, StepOutcome } from '../types.js';
-import { normaliseRuleArg } from './normalize.js';
+import { expandRuleArg, normaliseRuleArg } from './normalize.js';
 import { groupLabel, planChanges, rulesText, type StepRuntime } from './plan.js';
 import { environmentSecrets } from './retry.js';
 import { securityGroupSchema } from './schema.js';
@@ -167,11 +167,13 @@ function validateArgs(args: SecurityGroupArgs): string | undefined {
     ['rules_egress', args.rules_egress],
   ] as const) {
     (list ?? []).forEach((r, i) => {
-      const n = normaliseRuleArg(r, args.provider, `${field}[${i}]`);
-      if ('error' in n) problems.push(n.error);
+      for (const one of expandRuleArg(r)) {
+        const n = normaliseRuleArg(one, args.provider, `${field}[${i}]`);
+        if ('error' in n) problems.push(n.error);
+      }
     });
   }
-  return problems.length ? `security_group: ${problems.join('; ')}` : undefined;
+  return problems.length ? `security_group: ${[...new Set(problems)].join('; ')}` : undefined;
 }
 
 function reportOf(args: SecurityGroupArgs, facts: SecurityGroupFacts): Record<string, unknown> {

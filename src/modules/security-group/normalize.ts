@@ -1,5 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import type { Direction, NormRule, Peer, Policy, Proto, Provider, RuleArg } from './types.js';
+import type { Direction, NormRule, Peer, Policy, Proto, Provider, RuleArg, ScalarRuleArg } from './types.js';
 
 /**
  * Normalisation: every provider spelling of a rule (and every way a user may write one) becomes one NormRule,
@@ -137,9 +137,34 @@ export function parsePolicy(raw: string | undefined): Policy {
   return raw !== undefined && /^(drop|deny)$/i.test(raw.trim()) ? 'drop' : 'accept';
 }
 
-/** Turn one user rule into a NormRule, or explain what is wrong with it. */
+/** A rule whose peers or ports are lists becomes one rule per (peer, ports) pair; an empty list gives none. */
+export function expandRuleArg(arg: RuleArg): ScalarRuleArg[] {
+  const asList = <T>(v: T | T[] | undefined): Array<T | undefined> => (v === undefined ? [undefined] : Array.isArray(v) ? v : [v]);
+  const out: ScalarRuleArg[] = [];
+  for (const cidr of asList(arg.cidr)) {
+    for (const cidr6 of asList(arg.cidr_ipv6)) {
+      for (const group of asList(arg.group_id)) {
+        for (const ports of asList(arg.ports)) {
+          const r: ScalarRuleArg = { ...arg } as ScalarRuleArg;
+          delete r.cidr;
+          delete r.cidr_ipv6;
+          delete r.group_id;
+          delete r.ports;
+          if (cidr !== undefined) r.cidr = cidr;
+          if (cidr6 !== undefined) r.cidr_ipv6 = cidr6;
+          if (group !== undefined) r.group_id = group;
+          if (ports !== undefined) r.ports = ports;
+          out.push(r);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Turn one (expanded) user rule into a NormRule, or explain what is wrong with it. */
 export function normaliseRuleArg(
-  arg: RuleArg,
+  arg: ScalarRuleArg,
   provider: Provider,
   where: string,
 ): { rule: NormRule } | { error: string } {

@@ -1,5 +1,5 @@
 import type { Change, Step } from '../types.js';
-import { formatRule, normaliseRuleArg, ruleKey } from './normalize.js';
+import { expandRuleArg, formatRule, normaliseRuleArg, ruleKey } from './normalize.js';
 import type { CreateSpec, Direction, GroupState, NormRule, SecurityGroupAdapter, SecurityGroupArgs, SecurityGroupFacts } from './types.js';
 
 /**
@@ -21,9 +21,11 @@ export function desiredRules(args: SecurityGroupArgs, direction: Direction): Nor
   const field = direction === 'ingress' ? 'rules' : 'rules_egress';
   const seen = new Map<string, NormRule>();
   list.forEach((arg, i) => {
-    const r = normaliseRuleArg(arg, args.provider, `${field}[${i}]`);
-    if ('error' in r) throw new Error(r.error);
-    if (!seen.has(ruleKey(r.rule))) seen.set(ruleKey(r.rule), r.rule);
+    for (const one of expandRuleArg(arg)) {
+      const r = normaliseRuleArg(one, args.provider, `${field}[${i}]`);
+      if ('error' in r) throw new Error(r.error);
+      if (!seen.has(ruleKey(r.rule))) seen.set(ruleKey(r.rule), r.rule);
+    }
   });
   return [...seen.values()];
 }

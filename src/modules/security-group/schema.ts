@@ -1,5 +1,7 @@
 import type { ArgSchema } from '../types.js';
 
+const stringList = { type: 'array', items: { type: 'string' } } as const;
+
 /** One ingress/egress rule; exactly-one-source and per-provider limits are checked in validate(). */
 const ruleSchema = {
   type: 'object',
@@ -8,12 +10,12 @@ const ruleSchema = {
   properties: {
     proto: { type: 'string', description: 'tcp, udp, icmp or all (also -1, 6, 17, 1, TCP, ALL)' },
     ports: {
-      type: ['string', 'integer'],
-      description: '"5901", "5900-5999", "5900/5999", "ALL"; omitted = all ports',
+      anyOf: [{ type: ['string', 'integer'] }, { type: 'array', items: { type: ['string', 'integer'] } }],
+      description: '"5901", "5900-5999", "5900/5999", "ALL" or a list of them; omitted = all ports',
     },
-    cidr: { type: 'string', description: 'IPv4 (or IPv6) source/destination range' },
-    cidr_ipv6: { type: 'string' },
-    group_id: { type: 'string', description: 'another security group as the peer' },
+    cidr: { anyOf: [{ type: 'string' }, stringList], description: 'IPv4 (or IPv6) range, or a list: one rule each' },
+    cidr_ipv6: { anyOf: [{ type: 'string' }, stringList] },
+    group_id: { anyOf: [{ type: 'string' }, stringList], description: 'another security group as the peer' },
     description: { type: 'string' },
     policy: { enum: ['accept', 'drop'], description: 'Aliyun and Tencent only; AWS rules always accept' },
     priority: { type: 'integer', minimum: 1, maximum: 100, description: 'Aliyun only, default 1' },

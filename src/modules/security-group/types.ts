@@ -5,16 +5,27 @@ export type Direction = 'ingress' | 'egress';
 export type Proto = 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'all';
 export type Policy = 'accept' | 'drop';
 
-/** One rule as the user writes it in `rules` / `rules_egress`. */
+/**
+ * One rule as the user writes it in `rules` / `rules_egress`. `cidr`, `cidr_ipv6`, `group_id` and `ports` may be
+ * lists (as in Ansible's cidr_ip), so `cidr: "{{ vnc_allowed_cidrs }}"` is one rule per range.
+ */
 export interface RuleArg {
   proto: string;
+  ports?: string | number | Array<string | number>;
+  cidr?: string | string[];
+  cidr_ipv6?: string | string[];
+  group_id?: string | string[];
+  description?: string;
+  policy?: 'accept' | 'drop';
+  priority?: number;
+}
+
+/** A RuleArg with every list expanded: one peer, one port range. */
+export interface ScalarRuleArg extends Omit<RuleArg, 'ports' | 'cidr' | 'cidr_ipv6' | 'group_id'> {
   ports?: string | number;
   cidr?: string;
   cidr_ipv6?: string;
   group_id?: string;
-  description?: string;
-  policy?: 'accept' | 'drop';
-  priority?: number;
 }
 
 export interface SecurityGroupArgs {
