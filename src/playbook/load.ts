@@ -96,6 +96,8 @@ interface RoleSink {
   handlers: TaskDef[];
   /** Roles already added (dir + parameters), for Ansible's run-once-per-play rule. */
   seen: Set<string>;
+  /** Every literal `notify:` name with its node, checked against the play's handlers once they are all known. */
+  notifies: { src: YamlSource; node: unknown; name: string }[];
 }
 
 /** Alternative role files of import_role (tasks_from …). */
@@ -110,7 +112,7 @@ const sinks = new WeakMap<PlayDef, RoleSink>();
 function playSink(play: PlayDef): RoleSink {
   let s = sinks.get(play);
   if (!s) {
-    s = { defaults: play.roleDefaults, vars: play.roleVars, handlers: play.handlers, seen: new Set() };
+    s = { defaults: play.roleDefaults, vars: play.roleVars, handlers: play.handlers, seen: new Set(), notifies: [] };
     sinks.set(play, s);
   }
   return s;
@@ -261,6 +263,7 @@ class Loader {
     known: Set<string>,
     what: string,
     extraHint: (key: string) => string | undefined,
+    unsupported: Record<string, string> = {},
   ): { values: Record<string, unknown>; pairs: Map<string, Pair<unknown, unknown>> } {
     const values: Record<string, unknown> = {};
     const pairs = new Map<string, Pair<unknown, unknown>>();
@@ -269,6 +272,10 @@ class Loader {
       if (known.has(k)) {
         values[k] = src.toJS(p.value);
         pairs.set(k, p);
+        continue;
+      }
+      if (unsupported[k]) {
+        this.errors.push(src.error('E_UNSUPPORTED_KEY', `\`${k}\` is an Ansible ${what} keyword that vncplay does not support`, p.key, unsupported[k]));
         continue;
       }
       const near = nearest(k, known);
@@ -286,6 +293,7 @@ class Loader {
     const playbookDir = path.dirname(src.file);
     const kw = this.keywordPairs(src, node, playKeywordNames, 'play', (k) =>
       this.lookup.find(k) || taskKeywordNames.has(k) ? `\`${k}\` belongs to a task: put it under \`tasks:\`` : undefined,
+      unsupportedPlayKeys,
     );
     const v = kw.values;
     this.checkKeywords(src, node, 'playKeywords', v, 'play');
@@ -324,7 +332,40 @@ class Loader {
     play.tasks = await this.taskList(src, pairVal('tasks'), scope, new Set());
     play.postTasks = await this.taskList(src, pairVal('post_tasks'), scope, new Set());
     play.handlers.push(...(await this.taskList(src, pairVal('handlers'), { ...scope, handler: true }, new Set())));
+    this.checkNotifies(playSink(play), play.handlers);
+    // Play-level task keywords apply to every task that does not set its own, as in Ansible.
+    const playLevel: Partial<Inherited> = {
+      environment: v.environment,
+      noLog: v.no_log,
+      checkMode: v.check_mode,
+      ignoreErrors: v.ignore_errors,
+    };
+    for (const k of ['preTasks', 'roleTasks', 'tasks', 'postTasks', 'handlers'] as const) {
+      play[k] = play[k].map((t) => inherit(t, playLevel));
+    }
     return play;
+  }
+
+  /** A notify naming no handler (nor listen topic) of the play fails at load, with the nearest name. */
+  private checkNotifies(sink: RoleSink, handlers: TaskDef[]): void {
+    const known = new Set<string>();
+    for (const h of handlers) {
+      for (const n of [h.name, ...h.listen]) {
+        if (n === undefined) continue;
+        known.add(n);
+        if (h.role) known.add(`${h.role} : ${n}`);
+      }
+    }
+    for (const ref of sink.notifies) {
+      if (known.has(ref.name) || /\{\{|\{%/.test(ref.name)) continue;
+      const near = nearest(ref.name, known);
+      const hint = near
+        ? `did you mean \`${near}\`?`
+        : known.size > 0
+          ? `handlers of this play: ${[...known].filter((n) => !n.includes(' : ')).join(', ')}`
+          : 'this play has no handlers: add them under `handlers:` (or in a role\'s handlers/main.yml)';
+      this.errors.push(ref.src.error('E_UNKNOWN_HANDLER', `\`notify\` names \`${ref.name}\`, but no handler of this play has that name or listens to it`, ref.node, hint));
+    }
   }
 
   // ----- vars_files -----
@@ -619,6 +660,11 @@ class Loader {
     await this.checkTemplates(src, node, values, conditionKeywords);
 
     const t = this.baseTask(src, node, values, scope);
+    const notifyPair = pairs.get('notify');
+    if (scope.sink && notifyPair) {
+      const items = isSeq(notifyPair.value) ? notifyPair.value.items : [notifyPair.value];
+      t.notify.forEach((name, i) => scope.sink!.notifies.push({ src, node: items[i] ?? notifyPair.value, name }));
+    }
     const action = actions[0];
     if (!action) return [t];
     if (action.key === 'action' || action.key === 'local_action') {
@@ -663,6 +709,11 @@ class Loader {
       const k = keyOf(p);
       if (playKeywordNames.has(k)) {
         this.errors.push(src.error('E_UNKNOWN_KEY', `\`${k}\` is a play keyword, but this is a task`, p.key, 'a task file (import_tasks, roles/*/tasks) holds tasks only; a playbook is brought in with `- import_playbook: file.yml` at the top level'));
+        continue;
+      }
+      const unsupported = unsupportedTaskKeys[k];
+      if (unsupported) {
+        this.errors.push(src.error('E_UNSUPPORTED_KEY', `\`${k}\` is an Ansible task keyword that vncplay does not support`, p.key, unsupported));
         continue;
       }
       const near = nearest(k, candidates);
@@ -779,7 +830,7 @@ class Loader {
     if (importer.loop !== undefined) {
       this.errors.push(src.error('E_IMPORT_LOOP', `\`${keyOf(pair)}\` cannot loop here: roles are expanded once, at load time`, pair.key, 'put the loop on the tasks inside the role'));
     }
-    const own: RoleSink = { defaults: {}, vars: {}, handlers: [], seen: new Set() };
+    const own: RoleSink = { defaults: {}, vars: {}, handlers: [], seen: new Set(), notifies: [] };
     const sink = scope.sink ?? own;
     const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
     const files: RoleFiles = {};
@@ -906,6 +957,41 @@ class Loader {
 }
 
 // ---------- helpers ----------
+
+const connectionHint = 'connection settings come from the inventory: ansible_user, ansible_port, ansible_connection (host or group vars)';
+/** Ansible keywords that are real but not implemented: a precise message beats "unknown keyword". */
+const unsupportedTaskKeys: Record<string, string> = {
+  async: 'tasks run in the foreground; use the module\'s own timeout, or start a unit and `wait_for` it',
+  poll: 'tasks run in the foreground; use the module\'s own timeout, or start a unit and `wait_for` it',
+  throttle: 'limit concurrency with --forks or the play\'s `serial`',
+  remote_user: connectionHint,
+  connection: connectionHint,
+  port: connectionHint,
+  timeout: 'use the module\'s own timeout parameter where it has one',
+  diff: 'use --diff on the command line',
+  any_errors_fatal: 'set `any_errors_fatal` on the play',
+  debugger: 'remove it',
+  collections: 'remove it: modules are looked up by short name or ansible.builtin.NAME',
+  module_defaults: 'give the parameters on each task',
+};
+const unsupportedPlayKeys: Record<string, string> = {
+  remote_user: connectionHint,
+  connection: connectionHint,
+  port: connectionHint,
+  vars_prompt: 'pass the values with -e name=value (or -e @file.yml)',
+  collections: 'remove it: modules are looked up by short name or ansible.builtin.NAME',
+  module_defaults: 'give the parameters on each task',
+  order: 'hosts run in inventory order',
+  force_handlers: 'remove it: handlers of hosts that failed do not run',
+  ignore_unreachable: 'remove it: an unreachable host leaves the play (exit code 3)',
+  throttle: 'limit concurrency with --forks or `serial`',
+  timeout: 'use the module\'s own timeout parameter where it has one',
+  gather_subset: 'remove it: facts are gathered lazily, when a task uses them',
+  gather_timeout: 'remove it: facts are gathered lazily, when a task uses them',
+  fact_path: 'remove it: facts are gathered lazily, when a task uses them',
+  debugger: 'remove it',
+  diff: 'use --diff on the command line',
+};
 
 function templateHint(code: string): string {
   if (/FILTER/.test(code)) return 'check the filter name for a typo; only filters vncplay implements can be used';

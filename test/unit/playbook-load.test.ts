@@ -352,3 +352,30 @@ describe('older task forms', () => {
     expect(c).toMatchObject({ module: 'ping', args: {}, delegateTo: 'localhost' });
   });
 });
+
+describe('play-level task keywords', () => {
+  it('environment, no_log, check_mode and ignore_errors on the play reach every task that does not set its own', async () => {
+    const dir = tmpPlaybook({
+      'p.yml': [
+        '- hosts: all',
+        '  environment: {LANG: C}',
+        '  no_log: true',
+        '  check_mode: "{{ dry }}"',
+        '  pre_tasks: [{ping: }]',
+        '  tasks:',
+        '    - ping:',
+        '      no_log: false',
+        '      environment: {A: "1"}',
+        '  handlers:',
+        '    - name: h',
+        '      ping:',
+        '',
+      ].join('\n'),
+    });
+    const play = (await loadPlaybook(path.join(dir, 'p.yml'), opts)).plays[0]!;
+    expect(play.preTasks[0]).toMatchObject({ environment: { LANG: 'C' }, noLog: true, checkMode: '{{ dry }}' });
+    expect(play.tasks[0]).toMatchObject({ environment: { A: '1' }, noLog: false, checkMode: '{{ dry }}' });
+    expect(play.handlers[0]).toMatchObject({ noLog: true });
+    expect(play.tasks[0]!.ignoreErrors).toBeUndefined();
+  });
+});
