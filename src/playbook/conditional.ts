@@ -1,6 +1,6 @@
 import { TemplateError, type SourcePos } from '../errors.js';
 import { Unsafe, truthy } from './filters.js';
-import { evaluateTruth, isTemplateString, renderTracked } from './template.js';
+import { checkExpressionSyntax, checkTemplateSyntax, evaluateTruth, isTemplateString, renderTracked } from './template.js';
 
 /** Strings Ansible reads as booleans when they stand alone as a condition (`when: "yes"`). */
 const BOOL_WORDS: Record<string, boolean> = Object.assign(Object.create(null) as Record<string, boolean>, {
@@ -69,4 +69,21 @@ function judgeValue(value: unknown, nullIs = true): boolean {
     if (word !== undefined) return word;
   }
   return truthy(value);
+}
+
+/**
+ * Check a condition's syntax at load time (unknown filters/tests, unbalanced brackets) without variables, so a
+ * typo in `when:` fails before any host is touched. Lists are checked item by item.
+ */
+export function checkConditionSyntax(expr: unknown, where?: SourcePos): void {
+  if (expr instanceof Unsafe) return;
+  if (Array.isArray(expr)) {
+    for (const e of expr) checkConditionSyntax(e, where);
+    return;
+  }
+  if (typeof expr !== 'string') return;
+  const text = expr.trim();
+  if (text === '' || BOOL_WORDS[text.toLowerCase()] !== undefined) return;
+  if (isTemplateString(text)) checkTemplateSyntax(text, where);
+  else checkExpressionSyntax(text, where);
 }

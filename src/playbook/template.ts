@@ -220,6 +220,12 @@ export function checkTemplateSyntax(value: unknown, where?: SourcePos): void {
   else if (isPlainObject(value)) Object.values(value).forEach((v) => checkTemplateSyntax(v, where));
 }
 
+/** Throw the positioned syntax error of a bare expression (`when: result.rc != 0`) without evaluating it. */
+export function checkExpressionSyntax(expr: string, where?: SourcePos): void {
+  const state = newState({}, where);
+  withErrors(state, expr, () => compileExpression(expr));
+}
+
 /** Number of compiled templates held (for tests and metrics). */
 export function templateCacheSize(): number {
   return cache.size;

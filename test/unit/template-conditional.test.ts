@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TemplateError } from '../../src/errors.js';
-import { evaluateCondition } from '../../src/playbook/conditional.js';
+import { checkConditionSyntax, evaluateCondition } from '../../src/playbook/conditional.js';
 import { evaluateCondition as fromTemplate, markUnsafe } from '../../src/playbook/template.js';
 
 const vars: Record<string, unknown> = {
@@ -121,5 +121,29 @@ describe('evaluateCondition', () => {
     // Host data that renders to a native value (bool, number) is just data.
     expect(evaluateCondition('{{ result.failed }}', scope)).toBe(true);
     expect(evaluateCondition('{{ result.rc == 0 }}', scope)).toBe(false);
+  });
+});
+
+describe('checkConditionSyntax (load time, no variables needed)', () => {
+  it.each([['result.rc != 0'], ['x is defined and x'], [['a', 'b | bool']], ['yes'], [true], ['{{ a }} == 1'], ["item in groups['vnc']"]])('%j is fine', (cond) => {
+    expect(() => checkConditionSyntax(cond)).not.toThrow();
+  });
+
+  it.each([
+    ['result.rc !=', 'E_TEMPLATE_SYNTAX'],
+    ['x is definde', 'E_TEMPLATE_FILTER'],
+    ['x | boool', 'E_TEMPLATE_FILTER'],
+    ["groups['vnc'", 'E_TEMPLATE_SYNTAX'],
+    [['ok', 'x |'], 'E_TEMPLATE_SYNTAX'],
+  ] as [unknown, string][])('%j → %s', (cond, code) => {
+    let err: unknown;
+    try {
+      checkConditionSyntax(cond, { file: 'p.yml', line: 2, col: 11 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(TemplateError);
+    expect((err as TemplateError).code).toBe(code);
+    expect((err as TemplateError).pos).toEqual({ file: 'p.yml', line: 2, col: 11 });
   });
 });
