@@ -274,6 +274,18 @@ describe.each(['aws', 'aliyun', 'tencent'] as const)('security_group on %s (wire
     }
   });
 
+  it('explicit access_key/secret_key arguments are used instead of the environment', async () => {
+    const right = process.env[SECRETS[provider].secretVar]!;
+    process.env[SECRETS[provider].secretVar] = 'not-the-secret';
+    try {
+      const r = await newRun(args({ access_key: SECRETS[provider].id, secret_key: right }), true);
+      expect(r.facts.group?.id).toBe(groupId);
+      expect(JSON.stringify(r)).not.toContain(right);
+    } finally {
+      process.env[SECRETS[provider].secretVar] = right;
+    }
+  });
+
   it('state: absent deletes the group, and a second absent run is a no-op', async () => {
     const r = await newRun(args({ state: 'absent' }));
     expect(r.changes.map((c) => c.summary)).toEqual([expect.stringMatching(/^delete /)]);

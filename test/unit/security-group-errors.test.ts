@@ -16,6 +16,7 @@ describe('error classification', () => {
   it.each<[string, CloudFailure['kind'], CloudFailure]>([
     ['aws throttle', 'retry', classifyAwsError(aws('RequestLimitExceeded', 503))],
     ['aws 500', 'retry', classifyAwsError(aws('InternalError', 500))],
+    ['aws socket timeout', 'retry', classifyAwsError(Object.assign(new Error('socket timed out'), { name: 'TimeoutError' }))],
     ['aws duplicate', 'duplicate', classifyAwsError(aws('InvalidPermission.Duplicate', 400))],
     ['aws revoke missing', 'not-found', classifyAwsError(aws('InvalidPermission.NotFound', 400))],
     ['aws auth', 'fatal', classifyAwsError(aws('AuthFailure', 401))],

@@ -36,7 +36,12 @@ export async function createAwsAdapter(opts: AdapterOptions, secrets: readonly s
   // The SDK prints a multi-line Node-version notice to stderr on first use; it would land in every run's output.
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
   const sdk: Ec2Module = await import('@aws-sdk/client-ec2');
-  const config: ConstructorParameters<typeof sdk.EC2Client>[0] = { region: opts.region, maxAttempts: 1 };
+  const config: ConstructorParameters<typeof sdk.EC2Client>[0] = {
+    region: opts.region,
+    maxAttempts: 1,
+    // The SDK waits forever by default; a hung endpoint must fail (and be retried) like the other providers do.
+    requestHandler: { requestTimeout: 30_000, connectionTimeout: 10_000 },
+  };
   if (opts.endpoint) config.endpoint = opts.endpoint.includes('://') ? opts.endpoint : `https://${opts.endpoint}`;
   if (opts.credentials) {
     const c: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } = {

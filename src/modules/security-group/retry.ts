@@ -59,7 +59,7 @@ export function isTransient(code: string, httpStatus?: number): boolean {
   if (THROTTLE_CODES.has(code)) return true;
   if (code.startsWith('RequestLimitExceeded.') || code.startsWith('Throttling.')) return true;
   if (httpStatus !== undefined && httpStatus >= 500 && httpStatus <= 599) return true;
-  return /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|socket hang up)$/.test(code);
+  return /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|socket hang up|TimeoutError|RequestTimeout|RequestTimeoutException)$/.test(code);
 }
 
 /** A cloud API call that failed for good; carries the provider's code and request id, never a secret. */
