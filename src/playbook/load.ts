@@ -326,6 +326,7 @@ class Loader {
 
     const scope: Scope = { playbookDir, searchDirs: [playbookDir], handler: false, sink: playSink(play) };
     const pairVal = (k: string): unknown => kw.pairs.get(k)?.value;
+    await this.checkTemplates(src, pairVal('vars'), play.vars, new Set(), pairVal('vars'));
     if (v.vars_files !== undefined) play.varsFiles = await this.varsFiles(src, pairVal('vars_files'), play.vars);
     if (v.roles !== undefined) await this.roles(src, pairVal('roles'), play, playbookDir, []);
     play.preTasks = await this.taskList(src, pairVal('pre_tasks'), scope, new Set());
@@ -405,7 +406,11 @@ class Loader {
       const root = vsrc.root;
       if (root === null || (isScalar(root) && root.value === null)) out.push({});
       else if (!isMap(root)) this.errors.push(vsrc.error('E_VARS_SHAPE', 'a vars file must be a mapping of variable names to values', root, 'write `name: value` lines'));
-      else out.push(asRecord(vsrc.toJS(root)));
+      else {
+        const data = asRecord(vsrc.toJS(root));
+        await this.checkTemplates(vsrc, root, data, new Set(), root);
+        out.push(data);
+      }
     }
     return out;
   }
@@ -535,7 +540,9 @@ class Loader {
         this.errors.push(s.error('E_VARS_SHAPE', `role ${sub} must be a mapping of variable names to values`, s.root, 'write `name: value` lines'));
         continue;
       }
-      Object.assign(target, asRecord(s.toJS(s.root)));
+      const data = asRecord(s.toJS(s.root));
+      await this.checkTemplates(s, s.root, data, new Set(), s.root);
+      Object.assign(target, data);
     }
 
     const scope: Scope = {
