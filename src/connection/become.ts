@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ConnectionError } from '../errors.js';
+import { ConnectionError, VncplayError } from '../errors.js';
 
 /**
  * Privilege escalation through sudo. Without a password: `sudo -n` (never waits for a prompt). With one:
@@ -67,4 +67,13 @@ export function becomePasswordWrong(hostName: string, user: string): ConnectionE
 /** Does this become request need sudo at all? Not when we already are the target user. */
 export function becomeNeeded(loginUser: string, becomeUser: string): boolean {
   return loginUser !== (becomeUser || 'root');
+}
+
+/** An empty argv would make sshd start an interactive login shell; refuse it loudly instead. */
+export function assertArgv(argv: readonly string[]): void {
+  if (argv.length === 0 || argv[0] === '') {
+    throw new VncplayError('E_ARGV_EMPTY', 'internal error: a module asked to run an empty command', {
+      hint: 'this is a bug in the module; please report it',
+    });
+  }
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { userInfo } from 'node:os';
-import { becomeNeeded, becomePasswordMissing, sudoNeedsPassword, wrapBecome } from './become.js';
+import { assertArgv, becomeNeeded, becomePasswordMissing, sudoNeedsPassword, wrapBecome } from './become.js';
 import { drive, type ProcessIo } from './exec-driver.js';
 import type { Connection, ExecOptions, ExecResult } from './types.js';
 
@@ -28,6 +28,7 @@ export class LocalConnection implements Connection {
   }
 
   async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    assertArgv(argv);
     const becomeUser = opts.becomeUser ?? this.opts.becomeUser ?? 'root';
     // Already root (or already the target user): run directly; root needs no sudo, and sudo may not even be installed.
     const useSudo = opts.become === true && becomeNeeded(this.loginUser, becomeUser);

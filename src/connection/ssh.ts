@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { finished } from 'node:stream';
 import ssh2, { type AnyAuthMethod, type ClientChannel, type ConnectConfig, type ParsedKey } from 'ssh2';
 import { ConnectionError } from '../errors.js';
-import { becomeNeeded, becomePasswordMissing, sudoNeedsPassword, wrapBecome } from './become.js';
+import { assertArgv, becomeNeeded, becomePasswordMissing, sudoNeedsPassword, wrapBecome } from './become.js';
 import { drive, type ProcessIo } from './exec-driver.js';
 import { defaultKnownHostsStore, expandHome, knownHostsFilesOrDefault, knownKeyTypes, lookupNames, verifyHostKey, type KnownHostsStore } from './known-hosts.js';
 import { joinArgv } from './quote.js';
@@ -398,6 +398,7 @@ export class SshConnection implements Connection {
   }
 
   async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    assertArgv(argv);
     const becomeUser = opts.becomeUser ?? this.spec.becomeUser ?? 'root';
     const useSudo = opts.become === true && becomeNeeded(this.spec.user, becomeUser);
     const wrapped = useSudo ? wrapBecome(argv, { user: becomeUser, ...(this.spec.becomePassword !== undefined ? { password: this.spec.becomePassword } : {}) }) : { argv: [...argv] };

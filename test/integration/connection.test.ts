@@ -319,7 +319,8 @@ describe.skipIf(!fleetAvailable())('limits and faults', () => {
     const h = fleetHosts()[2] ?? fleetHosts()[0]!;
     const port = 2222;
     const pidFile = '/run/vp-conn-sshd.pid';
-    await hostExecOk(h.name, ['/usr/sbin/sshd', '-p', String(port), '-o', 'MaxSessions=2', '-o', `PidFile=${pidFile}`]);
+    // /run/sshd vanishes while another test has ssh.service stopped; our own sshd needs it either way.
+    await hostExecOk(h.name, ['sh', '-c', `install -d -m 755 /run/sshd && exec /usr/sbin/sshd -p ${port} -o MaxSessions=2 -o PidFile=${pidFile}`]);
     try {
       const c = await connect(specFor(h, { port, hostKeyChecking: 'off' }), { maxChannels: 8 });
       try {
