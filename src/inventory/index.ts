@@ -4,7 +4,7 @@ import { ErrorList, InventoryError, nearest, type VncplayError } from '../errors
 import { parseIniInventory } from './ini.js';
 import { FileDiagnostics, InventoryBuilder, type Inventory } from './model.js';
 import { splitHostPort } from './host-range.js';
-import { loadVarsBeside, type VarsLoadOptions } from './vars.js';
+import { hostVarLayers, loadVarsBeside, type VarsLoadOptions } from './vars.js';
 import { parseYamlInventory } from './yaml.js';
 
 export type { Inventory, InventoryGroup, InventoryHost, Vars } from './model.js';
@@ -13,6 +13,7 @@ export { connectionSpec, CONNECTION_VARS, expandHome, type ConnectionDefaults } 
 export { groupHosts, implicitLocalhost, matchHosts, selectHosts, splitPattern, type HostSelection, type SelectOptions } from './patterns.js';
 export {
   findVarsFiles,
+  groupsDict,
   hostVarLayers,
   inventoryVars,
   magicVars,
@@ -81,8 +82,37 @@ export async function loadInventory(spec: string | readonly string[], cwd: strin
   }
   const inv = b.finish();
   for (const dir of varsDirs) await loadVarsBeside(inv, dir, errors, { display, ...(opts.decrypt ? { decrypt: opts.decrypt } : {}) });
+  errors.push(...emptyAddressErrors(inv));
   throwIfAny(errors);
   return inv;
+}
+
+/**
+ * A host whose ansible_host is written but empty has no address at all (a missing ansible_host is fine: the
+ * name is the address). Caught here, with the host's position, rather than when connecting.
+ */
+function emptyAddressErrors(inv: Inventory): InventoryError[] {
+  const out: InventoryError[] = [];
+  for (const h of inv.hosts.values()) {
+    if (h.implicit) continue;
+    const layers = hostVarLayers(inv, h.name);
+    const all = [...layers.groupVars.map((l) => ({ where: `${l.source === 'inventory' ? 'the inventory vars' : 'group_vars'} of group '${l.group}'`, vars: l.vars })), { where: 'its host vars', vars: layers.hostVars }];
+    let found: { where: string; name: string; value: unknown } | undefined;
+    for (const l of all) {
+      for (const name of ['ansible_host', 'ansible_ssh_host']) {
+        if (name in l.vars) found = { where: l.where, name, value: l.vars[name] };
+      }
+    }
+    if (found && (found.value === null || (typeof found.value === 'string' && found.value.trim() === ''))) {
+      out.push(
+        new InventoryError('E_INV_EMPTY_ADDRESS', `host '${h.name}' has an empty ${found.name} (set in ${found.where})`, {
+          ...(h.pos ? { pos: h.pos } : {}),
+          hint: `give ${found.name} a DNS name or IP address, or remove it to connect to '${h.name}' by name`,
+        }),
+      );
+    }
+  }
+  return out;
 }
 
 /** Parse inventory text directly (no group_vars); for tests and tools. Throws like loadInventory. */
@@ -93,7 +123,7 @@ export function parseInventory(text: string, format: InventoryFormat, file = `<i
   else parseIniInventory(text, b, diag, file);
   b.sources.push(file);
   const inv = b.finish();
-  throwIfAny(diag.errors);
+  throwIfAny([...diag.errors, ...(diag.errors.length === 0 ? emptyAddressErrors(inv) : [])]);
   return inv;
 }
 
@@ -166,7 +196,7 @@ async function parseFileInto(
   display: (f: string) => string,
   errors: VncplayError[],
 ): Promise<void> {
-  const text = await fsp.readFile(file, 'utf8');
+  const text = (await fsp.readFile(file, 'utf8')).replace(/^\uFEFF/, '');
   const diag = new FileDiagnostics(display(file), text);
   if (format === 'yaml') parseYamlInventory(text, b, diag, file);
   else parseIniInventory(text, b, diag, file);

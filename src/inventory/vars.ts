@@ -57,11 +57,24 @@ export function inventoryVars(inv: Inventory, host: string): Vars {
   return Object.assign(out, layers.hostVars);
 }
 
-/** Ansible's inventory magic variables for a host. */
-export function magicVars(inv: Inventory, host: string): Vars {
-  const h = inv.hosts.get(host);
+const groupsDictCache = new WeakMap<Inventory, { key: string; groups: Record<string, string[]> }>();
+
+/** Ansible's `groups` magic variable: every group with all its hosts (descendants included), computed once. */
+export function groupsDict(inv: Inventory): Record<string, string[]> {
+  // Hosts and groups are only ever added (the implicit localhost), so the sizes tell whether it is stale.
+  const key = `${inv.hosts.size}/${inv.groups.size}`;
+  const hit = groupsDictCache.get(inv);
+  if (hit && hit.key === key) return hit.groups;
   const groups: Record<string, string[]> = {};
   for (const g of inv.groups.keys()) groups[g] = groupHosts(inv, g);
+  groupsDictCache.set(inv, { key, groups });
+  return groups;
+}
+
+/** Ansible's inventory magic variables for a host (`groups` is shared between hosts: do not mutate it). */
+export function magicVars(inv: Inventory, host: string): Vars {
+  const h = inv.hosts.get(host);
+  const groups = groupsDict(inv);
   const out: Vars = {
     inventory_hostname: host,
     inventory_hostname_short: host.split('.')[0] ?? host,

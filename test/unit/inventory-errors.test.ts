@@ -88,6 +88,25 @@ describe('YAML inventory errors', () => {
   });
 });
 
+describe('a host with an empty address', () => {
+  it.each<[string, string, 'yaml' | 'ini', string, number, number]>([
+    ['empty ansible_host on the host', 'web:\n  hosts:\n    w1:\n      ansible_host: ""\n', 'yaml', "host 'w1' has an empty ansible_host (set in its host vars)", 3, 5],
+    ['null ansible_host on the host', 'web:\n  hosts:\n    w1:\n      ansible_host:\n', 'yaml', "host 'w1' has an empty ansible_host (set in its host vars)", 3, 5],
+    ['empty ansible_host from a group', '[web]\nw1\n[web:vars]\nansible_host=\n', 'ini', "host 'w1' has an empty ansible_host (set in the inventory vars of group 'web')", 2, 1],
+  ])('%s', (_n, text, format, message, line, col) => {
+    const e = one(text, format);
+    expect(e.code).toBe('E_INV_EMPTY_ADDRESS');
+    expect(e.message).toBe(message);
+    expect(e.pos).toMatchObject({ line, col });
+    expect(e.hint).toMatch(/DNS name or IP address/);
+  });
+
+  it('is fine without ansible_host (the name is the address) and when a host overrides an empty group value', () => {
+    expect(() => parseInventory('[web]\nw1\nw2 ansible_host=192.0.2.1\n[web:vars]\n', 'ini')).not.toThrow();
+    expect(() => parseInventory('[web]\nw1 ansible_host=192.0.2.1\n[web:vars]\nansible_host=\n', 'ini')).not.toThrow();
+  });
+});
+
 describe('INI inventory errors', () => {
   it.each<[string, string, string, string, number, number, RegExp | undefined]>([
     ['unknown section type', '[web:var]\nx=1\n', 'E_INV_INI_SECTION', "section [web:var] has unknown type 'var'", 1, 6, /did you mean \[web:vars\]\?/],
