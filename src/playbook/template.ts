@@ -392,8 +392,21 @@ const LOOKUPS: Record<string, (ctx: RenderContext, terms: unknown[], kw: Mapping
       if (v instanceof Undefined) throw new UndefinedAccess(v);
       return v;
     }),
+  first_found: (ctx, terms, kw) => firstFound(ctx, terms, kw),
+  template: (ctx, terms) =>
+    terms.map((t) => {
+      const file = findControllerFile(ctx, pyStr(t), 'templates');
+      if (!file) throw new LookupError(`lookup('template'): could not find '${pyStr(t)}'`, `searched: ${searchDirs(ctx, 'templates').join(', ')}`);
+      return renderText(readFileSync(file, 'utf8'), ctx.state.vars, ctx.state.where);
+    }),
   items: (_ctx, terms) => terms.flatMap((t) => (Array.isArray(unwrapUnsafe(t)) ? toList(t) : [t])),
   list: (_ctx, terms) => terms,
+  password: () => {
+    throw new LookupError(
+      "lookup('password') is not supported: it writes secrets to controller files as a side effect of templating",
+      'generate the secret once and keep it in a vars file (ansible-vault) or pass it with -e @secrets.yml',
+    );
+  },
   pipe: () => {
     throw new LookupError(
       "lookup('pipe') is refused: vncplay does not run controller commands from templates",
@@ -411,23 +424,63 @@ class LookupError extends Error {
   }
 }
 
-/** lookup('file'): relative paths are searched in the role's files/, the playbook's files/ and folder, then cwd. */
-function readLookupFile(ctx: RenderContext, rel: string, kw: Mapping): string {
+/** Where controller-side lookups search a relative path: the role's SUBDIR/ and folder, the playbook's, then cwd. */
+function searchDirs(ctx: RenderContext, subdir: 'files' | 'templates' | 'vars'): string[] {
   const dirs: string[] = [];
   const rolePath = ctx.resolve('role_path');
   const playbookDir = ctx.resolve('playbook_dir');
-  if (typeof rolePath === 'string') dirs.push(path.join(rolePath, 'files'), rolePath);
-  if (typeof playbookDir === 'string') dirs.push(path.join(playbookDir, 'files'), playbookDir);
+  if (typeof rolePath === 'string') dirs.push(path.join(rolePath, subdir), rolePath);
+  if (typeof playbookDir === 'string') dirs.push(path.join(playbookDir, subdir), playbookDir);
   dirs.push(process.cwd());
+  return dirs;
+}
+
+function findControllerFile(ctx: RenderContext, rel: string, subdir: 'files' | 'templates' | 'vars', dirs = searchDirs(ctx, subdir)): string | undefined {
   const candidates = path.isAbsolute(rel) ? [rel] : dirs.map((d) => path.join(d, rel));
-  for (const c of candidates) {
-    if (existsSync(c)) {
-      const text = readFileSync(c, 'utf8');
-      // Ansible's file lookup strips trailing whitespace unless rstrip=False.
-      return kw.rstrip === false ? text : text.replace(/\s+$/, '');
+  return candidates.find((c) => existsSync(c));
+}
+
+/** lookup('file'): relative paths are searched in the role's files/, the playbook's files/ and folder, then cwd. */
+function readLookupFile(ctx: RenderContext, rel: string, kw: Mapping): string {
+  const file = findControllerFile(ctx, rel, 'files');
+  if (!file) throw new LookupError(`lookup('file'): could not find '${rel}'`, `searched: ${searchDirs(ctx, 'files').join(', ')}`);
+  const text = readFileSync(file, 'utf8');
+  // Ansible's file lookup strips trailing whitespace unless rstrip=False.
+  return kw.rstrip === false ? text : text.replace(/\s+$/, '');
+}
+
+/**
+ * lookup('first_found', ['a.yml', 'b.yml']) or lookup('first_found', {files: [...], paths: [...]}): the first
+ * file that exists, as an absolute path. With paths, each file is tried in each path; otherwise in the usual
+ * search folders. None found: an error, or [] / '' with skip=True.
+ */
+function firstFound(ctx: RenderContext, terms: unknown[], kw: Mapping): unknown[] {
+  const files: string[] = [];
+  const paths: string[] = [];
+  let skip = truthy(kw.skip ?? false);
+  const addAll = (into: string[], v: unknown): void => {
+    for (const x of Array.isArray(unwrapUnsafe(v)) ? toList(v) : [v]) {
+      // Ansible splits comma/semicolon-separated strings in files: and paths:.
+      into.push(...pyStr(x).split(/[,;]/).map((p) => p.trim()).filter((p) => p !== ''));
     }
+  };
+  if (kw.files !== undefined) addAll(files, kw.files);
+  if (kw.paths !== undefined) addAll(paths, kw.paths);
+  for (const t of terms) {
+    const term = unwrapUnsafe(t);
+    if (isMapping(term)) {
+      if (term.files !== undefined) addAll(files, term.files);
+      if (term.paths !== undefined) addAll(paths, term.paths);
+      if (term.skip !== undefined) skip = truthy(term.skip);
+    } else addAll(files, term);
   }
-  throw new LookupError(`lookup('file'): could not find '${rel}'`, `searched: ${candidates.join(', ')}`);
+  const dirs = paths.length > 0 ? paths.map((p) => (path.isAbsolute(p) ? p : path.resolve(p))) : searchDirs(ctx, 'files');
+  for (const f of files) {
+    const found = findControllerFile(ctx, f, 'files', dirs);
+    if (found) return [found];
+  }
+  if (skip) return [];
+  throw new LookupError(`lookup('first_found'): none of ${files.map((f) => `'${f}'`).join(', ')} was found`, `searched: ${dirs.join(', ')}`);
 }
 
 function runLookup(ctx: RenderContext, args: unknown[], wantList: boolean): unknown {
@@ -443,7 +496,7 @@ function runLookup(ctx: RenderContext, args: unknown[], wantList: boolean): unkn
   }
   const values = impl(ctx, pos.slice(1), kw);
   if (wantList || truthy(kw.wantlist ?? false)) return values;
-  // lookup() joins several results with commas, as Ansible does.
+  // lookup() joins several results with commas, as Ansible does (and gives '' for none).
   return values.length === 1 ? values[0] : values.map(pyStr).join(',');
 }
 

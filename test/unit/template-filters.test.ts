@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -244,6 +244,28 @@ describe('lookup()', () => {
     expect(render("{{ lookup('file', 'key.pub') }}", { playbook_dir: dir })).toBe('ssh-ed25519 AAAA test');
     expect(render("{{ lookup('file', '" + join(dir, 'key.pub') + "') }}", {})).toBe('ssh-ed25519 AAAA test');
     expect(() => render("{{ lookup('file', 'nope.txt') }}", { playbook_dir: dir })).toThrow(/could not find 'nope.txt'/);
+  });
+
+  it("lookup('first_found') returns the first existing file (list, or files/paths as a role's include_vars uses it)", () => {
+    const role = mkdtempSync(join(tmpdir(), 'vncplay-role-'));
+    mkdirSync(join(role, 'vars'));
+    writeFileSync(join(role, 'vars', 'Debian.yml'), 'x: 1\n');
+    const params = { files: ['Kali GNU/Linux.yml', 'Ubuntu.yml', 'Debian.yml'], paths: [join(role, 'vars')] };
+    expect(render("{{ lookup('first_found', params) }}", { params, role_path: role })).toBe(join(role, 'vars', 'Debian.yml'));
+    expect(render("{{ lookup('first_found', ['nope.yml', 'Debian.yml'], paths=[role_path ~ '/vars']) }}", { role_path: role })).toBe(join(role, 'vars', 'Debian.yml'));
+    expect(render("{{ query('first_found', ['nope.yml'], skip=true) }}", { role_path: role })).toEqual([]);
+    expect(() => render("{{ lookup('first_found', ['nope.yml']) }}", { role_path: role })).toThrow(/none of 'nope.yml' was found/);
+  });
+
+  it("lookup('template') renders a controller template with the current variables", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vncplay-lookup-tpl-'));
+    mkdirSync(join(dir, 'templates'));
+    writeFileSync(join(dir, 'templates', 'motd.j2'), '{% for u in users %}{{ u }}\n{% endfor %}');
+    expect(render("{{ lookup('template', 'motd.j2') }}", { playbook_dir: dir, users: ['a', 'b'] })).toBe('a\nb\n');
+  });
+
+  it("lookup('password') is refused: it would write secrets on the controller", () => {
+    expect(() => render("{{ lookup('password', '/dev/null length=16') }}", {})).toThrow(/lookup\('password'\) is not supported/);
   });
 
   it("lookup('pipe') is refused with a clear error and runs nothing", () => {
