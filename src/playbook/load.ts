@@ -129,6 +129,8 @@ const conditionKeywords = new Set(['when', 'changed_when', 'failed_when', 'until
 
 type TemplateModule = typeof import('./template.js');
 let templateModule: Promise<TemplateModule> | undefined;
+let conditionalModule: Promise<typeof import('./conditional.js')> | undefined;
+const conditionKeys = ['when', 'changed_when', 'failed_when', 'until'] as const;
 const yamlExts = ['.yml', '.yaml'];
 
 /** Keywords an import or a role hands down to each of its tasks when the task does not set them itself. */
@@ -665,6 +667,7 @@ class Loader {
     if (pairs.has('loop') && pairs.has('with_items')) this.errors.push(src.error('E_LOOP_TWICE', 'use either `loop` or `with_items`, not both', pairs.get('with_items')!.key, '`loop` is the current form'));
     this.checkKeywords(src, node, 'taskKeywords', values, 'task');
     await this.checkTemplates(src, node, values, conditionKeywords);
+    await this.checkConditions(src, node, values);
 
     const t = this.baseTask(src, node, values, scope);
     const notifyPair = pairs.get('notify');
@@ -871,6 +874,27 @@ class Loader {
         const message = err.message.replace(/ in \S+:\d+:\d+$/, '');
         this.errors.push(src.error(err.code, `\`${k}\`: ${message}`, at.found ? at.node : (fallback ?? base), err.hint ?? templateHint(err.code)));
       }
+    }
+  }
+
+  /** when/changed_when/failed_when/until: bare Jinja2 expressions, each list item checked at its own line. */
+  private async checkConditions(src: YamlSource, taskNode: unknown, values: Record<string, unknown>): Promise<void> {
+    for (const k of conditionKeys) {
+      const v = values[k];
+      if (v === undefined || v === null) continue;
+      conditionalModule ??= import('./conditional.js');
+      const { checkConditionSyntax } = await conditionalModule;
+      const items = Array.isArray(v) ? v : [v];
+      items.forEach((expr, i) => {
+        try {
+          checkConditionSyntax(expr);
+        } catch (err) {
+          if (!(err instanceof VncplayErrorClass)) throw err;
+          const at = nodeAtPath(taskNode, Array.isArray(v) ? [k, i] : [k]);
+          const message = err.message.replace(/ in \S+:\d+:\d+$/, '');
+          this.errors.push(src.error(err.code, `\`${k}\`: ${message}`, at.node, err.hint ?? 'a condition is a Jinja2 expression without {{ }}, e.g. `when: result.rc == 0 and x is defined`'));
+        }
+      });
     }
   }
 
