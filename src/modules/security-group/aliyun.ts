@@ -109,7 +109,8 @@ export async function createAliyunAdapter(opts: AdapterOptions, secrets: readonl
     provider: 'aliyun',
     async find(ref, signal) {
       if (ref.groupId) return readGroup(ref.groupId, signal);
-      const req = new ecs.DescribeSecurityGroupsRequest({ regionId: region, securityGroupName: ref.name });
+      // One page of up to 100: the name filter may also match other groups, which are dropped below.
+      const req = new ecs.DescribeSecurityGroupsRequest({ regionId: region, securityGroupName: ref.name, maxResults: 100 });
       if (ref.vpcId) req.vpcId = ref.vpcId;
       const r = await call('DescribeSecurityGroups', () => client.describeSecurityGroups(req), signal);
       if (!r.ok) return undefined;
