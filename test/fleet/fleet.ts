@@ -108,14 +108,19 @@ export function hostExec(host: number | string, argv: readonly string[], opts: H
   const args = ['-t', String(init), '-m', '-u', '-i', '-n', '-p', '-C', '-r', '-w', '--',
     'env', '-i', `PATH=${CONTAINER_PATH}`, 'HOME=/root', 'LANG=C.UTF-8', ...argv];
   return new Promise((resolvePromise, reject) => {
-    const child = spawn('nsenter', args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 60_000 });
+    const stdin = opts.stdin === undefined ? 'ignore' : 'pipe';
+    const child = spawn('nsenter', args, { stdio: [stdin, 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 60_000 });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
     child.on('error', reject);
     child.on('close', (code, signal) => resolvePromise({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
-    child.stdin.end(opts.stdin ?? '');
+    if (child.stdin) {
+      // A command that exits without reading its input must not turn into an EPIPE crash.
+      child.stdin.on('error', () => {});
+      child.stdin.end(opts.stdin);
+    }
   });
 }
 
