@@ -213,7 +213,7 @@ const D = '$';
 const PROBE_SCRIPT = String.raw`
 limit=$1; algo=$2; tree=$3; access=$4; mime=$5; shift 5
 fmt='%f %u %g %s %X %Y %Z %h %i %d %b %B %t %T %U %G'
-printf 'G %s %s %s\n' "$(umask)" "$$" "$(date +%s)"
+printf 'G %s %s ' "$$" "${D}{EPOCHSECONDS:-0}"; umask
 for p in "$@"; do
   printf 'P\n'
   case $p in
@@ -221,26 +221,28 @@ for p in "$@"; do
     '~'*) u=${D}{p%%/*}; u=${D}{u#\~}; h=$(getent passwd -- "$u" | cut -d: -f6)
       if [ -n "$h" ]; then p="$h${D}{p#\~"$u"}"; printf 'X '; printf '%s' "$p" | base64 -w0; printf '\n'; fi ;;
   esac
-  if [ -L "$p" ] || [ -e "$p" ]; then
-    printf 'S '; stat -c "$fmt" -- "$p" || exit 3
-    if [ -e "$p" ]; then printf 'T '; stat -L -c "$fmt" -- "$p"; fi
-    if [ -L "$p" ]; then printf 'L '; readlink -n -- "$p" | base64 -w0; printf '\n'; fi
+  [ -L "$p" ] || [ -e "$p" ] || continue
+  st=$(stat -c "$fmt" -- "$p") || exit 3
+  printf 'S %s\n' "$st"
+  if [ -L "$p" ]; then
+    if [ -e "$p" ]; then st=$(stat -L -c "$fmt" -- "$p"); printf 'T %s\n' "$st"; fi
+    printf 'L '; readlink -n -- "$p" | base64 -w0; printf '\n'
     printf 'R '; readlink -n -f -- "$p" | base64 -w0; printf '\n'
-    if [ -f "$p" ] && [ -r "$p" ]; then
-      if [ "$algo" != none ]; then printf 'H '; "$algo"sum < "$p" | cut -d' ' -f1; fi
-      size=$(stat -L -c %s -- "$p")
-      if [ "$limit" -lt 0 ] || [ "$size" -le "$limit" ]; then printf 'C '; base64 -w0 < "$p"; printf '\n'
-      elif [ "$limit" -gt 0 ]; then printf 'B\n'; fi
-    fi
-    if [ "$access" = 1 ]; then
-      a=''; [ -r "$p" ] && a=r; [ -w "$p" ] && a="$a"w; [ -x "$p" ] && a="$a"x; printf 'A %s\n' "$a"
-    fi
-    if [ "$mime" = 1 ] && command -v file >/dev/null 2>&1; then printf 'M '; file -Lb --mime -- "$p"; fi
-    if [ "$tree" = 1 ] && [ -d "$p" ] && [ ! -L "$p" ]; then
-      find "$p" -mindepth 1 -print0 | while IFS= read -r -d '' f; do
-        printf 'W '; printf '%s' "$f" | base64 -w0; printf ' '; stat -c "$fmt" -- "$f"
-      done
-    fi
+  fi
+  if [ -f "$p" ] && [ -r "$p" ]; then
+    if [ "$algo" != none ]; then h=$("$algo"sum < "$p"); printf 'H %s\n' "${D}{h%% *}"; fi
+    read -r _ _ _ size _ <<EOS
+$st
+EOS
+    if [ "$limit" -lt 0 ] || [ "$size" -le "$limit" ]; then printf 'C '; base64 -w0 < "$p"; printf '\n'
+    elif [ "$limit" -gt 0 ]; then printf 'B\n'; fi
+  fi
+  if [ "$access" = 1 ]; then
+    a=''; [ -r "$p" ] && a=r; [ -w "$p" ] && a="$a"w; [ -x "$p" ] && a="$a"x; printf 'A %s\n' "$a"
+  fi
+  if [ "$mime" = 1 ] && command -v file >/dev/null 2>&1; then printf 'M '; file -Lb --mime -- "$p"; fi
+  if [ "$tree" = 1 ] && [ -d "$p" ] && [ ! -L "$p" ]; then
+    printf 'W '; find "$p" -mindepth 1 -printf '%m %U %G %u %g %y %P\0' | base64 -w0; printf '\n'
   fi
 done
 `;
@@ -286,10 +288,10 @@ export function parseProbeOutput(stdout: string, paths: readonly string[]): Host
     const tag = line.slice(0, 1);
     const rest = line.slice(2);
     if (tag === 'G') {
-      const [umask, pid, now] = rest.split(' ');
+      const [pid, now, umask] = rest.split(' ');
       out.umask = parseInt(umask ?? '22', 8);
       out.pid = Number(pid);
-      out.now = Number(now);
+      out.now = Number(now) || Math.floor(Date.now() / 1000);
     } else if (tag === 'P') {
       const path = paths[out.paths.length];
       if (path === undefined) throw probeError('more path records than paths');
@@ -300,6 +302,8 @@ export function parseProbeOutput(stdout: string, paths: readonly string[]): Host
     }
   }
   if (out.paths.length !== paths.length) throw probeError(`expected ${paths.length} path records, got ${out.paths.length}`);
+  // The probe only stats a link's target separately; for anything else stat and lstat are the same.
+  for (const p of out.paths) if (p.lstat && p.lstat.type !== 'link') p.stat = p.lstat;
   return out;
 }
 
@@ -342,14 +346,29 @@ function readPathLine(cur: PathFacts, tag: string, rest: string): void {
       if (m?.[2]) cur.charset = m[2];
       break;
     }
-    case 'W': {
-      const sp = rest.indexOf(' ');
-      const abs = Buffer.from(rest.slice(0, sp), 'base64').toString('utf8');
-      const rel = abs.startsWith(cur.path) ? abs.slice(cur.path.length).replace(/^\/+/, '') : abs;
-      (cur.tree ??= []).push({ rel, facts: parseStatLine(rest.slice(sp + 1)) });
+    case 'W':
+      cur.tree = parseTree(Buffer.from(rest, 'base64').toString('utf8'));
       break;
-    }
   }
+}
+
+const findTypes: Record<string, FileType> = { f: 'file', d: 'directory', l: 'link', p: 'fifo', s: 'socket', c: 'char', b: 'block' };
+
+/** `find -printf '%m %U %G %u %g %y %P\0'` records: enough of each entry for recurse (type, mode, owner). */
+export function parseTree(text: string): Array<{ rel: string; facts: StatFacts }> {
+  const out: Array<{ rel: string; facts: StatFacts }> = [];
+  for (const rec of text.split('\0')) {
+    const m = /^([0-7]+) (\d+) (\d+) (\S+) (\S+) (\w) ([\s\S]*)$/.exec(rec);
+    if (!m) continue;
+    out.push({
+      rel: m[7]!,
+      facts: {
+        type: findTypes[m[6]!] ?? 'unknown', mode: parseInt(m[1]!, 8), uid: Number(m[2]), gid: Number(m[3]), owner: m[4]!, group: m[5]!,
+        size: 0, atime: 0, mtime: 0, ctime: 0, nlink: 1, inode: 0, dev: 0, blocks: 0, blockSize: 0, rdevMajor: 0, rdevMinor: 0,
+      },
+    });
+  }
+  return out;
 }
 
 function probeError(msg: string): ModuleError {

@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import { ModuleError } from '../errors.js';
 import {
   attrDiff,
@@ -180,7 +181,7 @@ function stateDiff(path: string, before: string, after: string): Change['diff'] 
 function planAbsent(p: PathFacts): Change[] {
   const cur = currentState(p);
   if (cur === 'absent') return [];
-  if (p.path.replace(/\/+$/, '') === '' || (cur === 'directory' && p.realPath === '/')) {
+  if (posix.normalize(p.path).replace(/\/+$/, '') === '') {
     throw new ModuleError('E_FILE_ABSENT_ROOT', `refusing to remove ${p.path}: it is the root folder`);
   }
   const argv = cur === 'directory' ? ['rm', '-rf', '--', p.path] : ['rm', '-f', '--', p.path];
