@@ -4,6 +4,7 @@ export interface ExecOptions {
   becomeUser?: string;
   /** Bytes written to the command's stdin, then stdin is closed. */
   stdin?: string | Uint8Array;
+  /** Aborting stops the command (channel closed / process killed) and rejects the exec with the signal's reason. */
   signal?: AbortSignal;
   /** Fail the exec (rc -1, stderr says so) when it runs longer than this. */
   timeoutMs?: number;
