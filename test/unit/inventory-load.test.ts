@@ -315,12 +315,14 @@ describe('the shipped example inventories/prod.example.yml', () => {
   it('loads with -i prod.example, cleanly, with its group_vars folder and host_vars', async () => {
     const inv = await loadInventory('prod.example', repo);
     expect(inv.warnings).toEqual([]);
-    expect(selectHosts(inv, 'vnc_servers')).toEqual([
+    expect(selectHosts(inv, 'vnc')).toEqual([
       'vnc01.prod.example.com',
       'vnc02.prod.example.com',
       'vnc03.prod.example.com',
       'vnc04.prod.example.com',
       'vnc-legacy.prod.example.com',
+      'vnc-a.prod.example.com',
+      'vnc-b.prod.example.com',
     ]);
     expect(inventoryVars(inv, 'vnc-a.prod.example.com')).toMatchObject({ vrrp_priority: 150, vrrp_vip: '192.0.2.100', vnc_user: 'vnc' });
     expect(inventoryVars(inv, 'vnc-b.prod.example.com')['vrrp_priority']).toBe(100);
