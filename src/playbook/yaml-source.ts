@@ -16,10 +16,12 @@ import {
   type YAMLMap,
 } from 'yaml';
 import { formatExcerpt, PlaybookError, type SourcePos } from '../errors.js';
+import { ANSIBLE_YAML_OPTIONS } from '../inventory/yaml-options.js';
 
 /**
  * One YAML file with positions: every error made from it carries file:line:col and a two-line excerpt.
- * Parsed as YAML 1.1, as Ansible (PyYAML) does: `yes`/`no` are booleans and `0644` is an octal integer.
+ * Parsed as YAML 1.1, as Ansible (PyYAML) does: `yes`/`no` are booleans (`y`/`n` are not) and `0644` is an
+ * octal integer.
  */
 export class YamlSource {
   constructor(
@@ -80,13 +82,8 @@ export async function readYamlSource(
 
 export function parseYamlSource(file: string, text: string): { source: YamlSource; errors: PlaybookError[]; usable: boolean } {
   const lines = new LineCounter();
-  const doc = parseDocument(text, {
-    lineCounter: lines,
-    version: '1.1',
-    uniqueKeys: true,
-    prettyErrors: false,
-    merge: true,
-  });
+  // The same PyYAML-compatible reading as inventories (YAML 1.1 booleans without y/n, !unsafe, !vault refused).
+  const doc = parseDocument(text, { ...ANSIBLE_YAML_OPTIONS, lineCounter: lines });
   const source = new YamlSource(file, text, lines, doc);
   const errors: PlaybookError[] = [];
   // The yaml parser only sometimes names a tab as the cause; when a file fails to parse, look for tabs in
