@@ -184,6 +184,33 @@ describe.skipIf(!fleetAvailable())('file modules on a fleet host', () => {
     expect((await run(fileModule, { path: `${dir}/vnc`, state: 'absent' })).changed).toBe(false);
   });
 
+  it('--check reports the change for every module and leaves the host exactly as it was', async () => {
+    const base = `${dir}/check`;
+    await hostExecOk(H, ['sh', '-c', 'mkdir -p "$1/d/sub" && printf "a=1\\n" > "$1/f" && chmod 0644 "$1/f" && ln -sfn f "$1/l"', 'sh', base]);
+    writeFileSync(join(local, 'check.j2'), 'a={{ vnc_port }}\n');
+    const snapshot = async (): Promise<string> =>
+      hostExecOk(H, ['sh', '-c', 'cd "$1" && find . -printf "%p %y %m %u %g %s %l\\n" | sort && sha1sum f', 'sh', base]);
+    const before = await snapshot();
+    const cases: Array<[AnyModule, Record<string, unknown>]> = [
+      [fileModule, { path: `${base}/d`, state: 'absent' }],
+      [fileModule, { path: `${base}/d`, state: 'directory', mode: '0700', recurse: true }],
+      [fileModule, { path: `${base}/new`, state: 'directory' }],
+      [fileModule, { path: `${base}/f`, state: 'touch' }],
+      [fileModule, { path: `${base}/l`, state: 'link', src: 'd' }],
+      [fileModule, { path: `${base}/f`, owner: 'vncplay' }],
+      [copyModule, { dest: `${base}/f`, content: 'a=2\n', backup: true }],
+      [copyModule, { dest: `${base}/g`, content: 'new\n' }],
+      [templateModule, { src: 'check.j2', dest: `${base}/f` }],
+      [lineinfileModule, { path: `${base}/f`, line: 'b=2', backup: true }],
+      [lineinfileModule, { path: `${base}/created`, line: 'x', create: true }],
+    ];
+    for (const [mod, args] of cases) {
+      const r = await run(mod, args, { check: true, diff: true });
+      expect([r.failed, r.changed], `${mod.name} ${JSON.stringify(args)}: ${r.msg ?? ''}`).toEqual([false, true]);
+    }
+    expect(await snapshot()).toBe(before);
+  });
+
   it('stat: exists, mode, owner, checksum; a missing path is exists=false; never changed', async () => {
     await hostExecOk(H, ['sh', '-c', 'printf hi > "$1"; chmod 0604 "$1"', 'sh', `${dir}/s`]);
     const r = await run(statModule, { path: `${dir}/s` });
