@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Document, isScalar, parse as parseYaml, parseAllDocuments, visit } from 'yaml';
 import { shellQuote } from '../connection/quote.js';
 
@@ -840,6 +840,101 @@ function pyDirname(p: string): string {
   return head;
 }
 
+const CRYPT_ALPHABET = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** Byte order of the final encoding in Drepper's SHA-crypt, for 64-byte (SHA-512) and 32-byte (SHA-256) digests. */
+const SHA512_ORDER = [
+  [0, 21, 42], [22, 43, 1], [44, 2, 23], [3, 24, 45], [25, 46, 4], [47, 5, 26], [6, 27, 48], [28, 49, 7], [50, 8, 29],
+  [9, 30, 51], [31, 52, 10], [53, 11, 32], [12, 33, 54], [34, 55, 13], [56, 14, 35], [15, 36, 57], [37, 58, 16],
+  [59, 17, 38], [18, 39, 60], [40, 61, 19], [62, 20, 41],
+];
+const SHA256_ORDER = [[0, 10, 20], [21, 1, 11], [12, 22, 2], [3, 13, 23], [24, 4, 14], [15, 25, 5], [6, 16, 26], [27, 7, 17], [18, 28, 8], [9, 19, 29]];
+
+function b64From24(b2: number, b1: number, b0: number, n: number): string {
+  let w = (b2 << 16) | (b1 << 8) | b0;
+  let out = '';
+  for (let i = 0; i < n; i++) {
+    out += CRYPT_ALPHABET[w & 0x3f];
+    w >>>= 6;
+  }
+  return out;
+}
+
+function repeatTo(block: Buffer, length: number): Buffer {
+  const out = Buffer.alloc(length);
+  for (let i = 0; i < length; i += block.length) block.copy(out, i, 0, Math.min(block.length, length - i));
+  return out;
+}
+
+/** glibc's SHA-crypt (`$6$` / `$5$`), as Python's crypt.crypt and Ansible's password_hash produce it. */
+export function shaCrypt(password: string, salt: string, algo: 'sha512' | 'sha256', rounds?: number): string {
+  const H = (...parts: Buffer[]): Buffer => {
+    const h = createHash(algo);
+    for (const p of parts) h.update(p);
+    return h.digest();
+  };
+  const P = Buffer.from(password, 'utf8');
+  const S = Buffer.from(salt.slice(0, 16), 'utf8');
+  const n = rounds === undefined ? 5000 : Math.min(999_999_999, Math.max(1000, rounds));
+  const B = H(P, S, P);
+  const aParts: Buffer[] = [P, S, repeatTo(B, P.length)];
+  for (let len = P.length; len > 0; len >>= 1) aParts.push(len & 1 ? B : P);
+  const A = H(...aParts);
+  const DP = H(...Array.from({ length: P.length }, () => P));
+  const Pseq = repeatTo(DP, P.length);
+  const DS = H(...Array.from({ length: 16 + A[0]! }, () => S));
+  const Sseq = repeatTo(DS, S.length);
+  let C = A;
+  for (let i = 0; i < n; i++) {
+    const parts: Buffer[] = [i & 1 ? Pseq : C];
+    if (i % 3) parts.push(Sseq);
+    if (i % 7) parts.push(Pseq);
+    parts.push(i & 1 ? C : Pseq);
+    C = H(...parts);
+  }
+  let enc = '';
+  if (algo === 'sha512') {
+    for (const [a, b, c] of SHA512_ORDER) enc += b64From24(C[a!]!, C[b!]!, C[c!]!, 4);
+    enc += b64From24(0, 0, C[63]!, 2);
+  } else {
+    for (const [a, b, c] of SHA256_ORDER) enc += b64From24(C[a!]!, C[b!]!, C[c!]!, 4);
+    enc += b64From24(0, C[31]!, C[30]!, 3);
+  }
+  const id = algo === 'sha512' ? '6' : '5';
+  return `$${id}$${rounds === undefined ? '' : `rounds=${n}$`}${S.toString('utf8')}$${enc}`;
+}
+
+/**
+ * Rounds Ansible uses when none are given (passlib's defaults; ansible-core prefers passlib when installed, as
+ * Debian's package does), so the same password and salt give byte-identical hashes and the `user` module stays
+ * idempotent across both tools.
+ */
+const DEFAULT_ROUNDS = { sha512: 656000, sha256: 535000 } as const;
+/** Hashing at 656000 rounds takes seconds: the same password, salt and rounds are hashed once per process. */
+const passwordHashCache = new Map<string, string>();
+
+/** Ansible's password_hash('sha512'|'sha256', salt?, rounds=?): a random 16-character salt when none is given. */
+function passwordHash(value: unknown, pos: unknown[], kw: Mapping): string {
+  const scheme = str(arg(pos, kw, 0, 'hashtype', 'sha512'));
+  const algo = scheme === 'sha512' || scheme === 'sha512_crypt' ? 'sha512' : scheme === 'sha256' || scheme === 'sha256_crypt' ? 'sha256' : undefined;
+  if (!algo) throw new JinjaRuntimeError(`password_hash: unsupported hash type '${scheme}' (use sha512 or sha256)`);
+  const saltArg = arg(pos, kw, 1, 'salt');
+  const salt =
+    saltArg === undefined || saltArg === null
+      ? Array.from(randomBytes(16), (b) => CRYPT_ALPHABET[b & 0x3f]).join('')
+      : str(saltArg);
+  if (!/^[./0-9A-Za-z]*$/.test(salt)) throw new JinjaRuntimeError('password_hash: the salt may only use the characters ./0-9A-Za-z');
+  const roundsArg = arg(pos, kw, 3, 'rounds');
+  const rounds = roundsArg === undefined || roundsArg === null ? DEFAULT_ROUNDS[algo] : toInt(roundsArg, DEFAULT_ROUNDS[algo]);
+  const key = `${algo}\u0000${rounds}\u0000${salt}\u0000${str(value)}`;
+  let out = passwordHashCache.get(key);
+  if (out === undefined) {
+    out = shaCrypt(str(value), salt, algo, rounds);
+    passwordHashCache.set(key, out);
+  }
+  return out;
+}
+
 function hashOf(value: unknown, algo: string): string {
   const map: Record<string, string> = { sha1: 'sha1', md5: 'md5', sha224: 'sha224', sha256: 'sha256', sha384: 'sha384', sha512: 'sha512' };
   const a = map[algo];
@@ -1146,6 +1241,7 @@ export const FILTERS: Record<string, FilterFn> = {
   checksum: (v) => hashOf(v, 'sha1'),
   sha1: (v) => hashOf(v, 'sha1'),
   md5: (v) => hashOf(v, 'md5'),
+  password_hash: (v, pos, kw) => passwordHash(v, pos, kw),
   indent: (v, pos, kw) => {
     const width = arg(pos, kw, 0, 'width', 4);
     const pad = typeof width === 'string' ? width : ' '.repeat(toInt(width, 4));

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TemplateError } from '../../src/errors.js';
+import { shaCrypt } from '../../src/playbook/filters.js';
 import { render } from '../../src/playbook/template.js';
 
 const vars: Record<string, unknown> = {
@@ -288,5 +289,36 @@ describe('lookup()', () => {
     } catch (e) {
       expect((e as TemplateError).hint).toBe("did you mean 'env'?");
     }
+  });
+});
+
+describe('password_hash (SHA-crypt as glibc/passlib write it)', () => {
+  // Golden values from Python's crypt.crypt (glibc) on this project's Debian 12 machines.
+  it.each([
+    ['secret', 'mysalt', 'sha512', undefined, '$6$mysalt$UX6P1VKOf6dr0s2pg4pLNvIUB6hLXvP6M5f/Yj9hJgMPdAJ4oArvk5YUD9/XWtk1JOpVwt/JTsczMJr8sFVML1'],
+    ['secret', 'mysalt', 'sha256', undefined, '$5$mysalt$I2SNajjJ3Gc5gIR/tkrLOGngF8wqv59buJCqxh.o9s8'],
+    [
+      'a much longer password with spaces 1234567890',
+      'saltsaltsaltsalt',
+      'sha512',
+      10000,
+      '$6$rounds=10000$saltsaltsaltsalt$/gtn.ZsJXyiswn97r7W4ZA26OO0ZSptK2XVdQvlglp6xb1plCg07M7mYIwjFRkpCpWvh4XI4Ubr2ZPMKAsHXf1',
+    ],
+    ['', 'x', 'sha512', undefined, '$6$x$QSmr1Bx2g4O6BzKvdkgOcyU6H91X6I/XBv5pSalMhSPkwdH6Beo3F455xZJg0v//bxVK5F4OE5k1.0xuR26MK0'],
+  ] as [string, string, 'sha512' | 'sha256', number | undefined, string][])('shaCrypt(%j, %j, %s, %s)', (pw, salt, algo, rounds, expected) => {
+    expect(shaCrypt(pw, salt, algo, rounds)).toBe(expected);
+  });
+
+  it('the filter matches ansible-core 2.14 (passlib rounds) for a given salt', () => {
+    // ansible -m debug -a "msg={{ 'secret' | password_hash('sha512', 'mysalt', rounds=10000) }}"
+    expect(render("{{ 'secret' | password_hash('sha512', 'mysalt', rounds=10000) }}", {})).toBe(
+      '$6$rounds=10000$mysalt$9XTP7570fxVN/uTspSrH6kRPdR4KKGzGz7.TmJjDYGrKSwZuavW/3YaLur8JX6WP75Czcxa.megIO0lKreY0R.',
+    );
+  });
+
+  it('without a salt, a random one is used (16 crypt characters)', () => {
+    const h = render("{{ 'secret' | password_hash('sha512', rounds=1000) }}", {}) as string;
+    expect(h).toMatch(/^\$6\$rounds=1000\$[./0-9A-Za-z]{16}\$[./0-9A-Za-z]{86}$/);
+    expect(() => render("{{ 'x' | password_hash('md4') }}", {})).toThrow(/unsupported hash type 'md4'/);
   });
 });
