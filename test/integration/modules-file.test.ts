@@ -189,7 +189,7 @@ describe.skipIf(!fleetAvailable())('file modules on a fleet host', () => {
     await hostExecOk(H, ['sh', '-c', 'mkdir -p "$1/d/sub" && printf "a=1\\n" > "$1/f" && chmod 0644 "$1/f" && ln -sfn f "$1/l"', 'sh', base]);
     writeFileSync(join(local, 'check.j2'), 'a={{ vnc_port }}\n');
     const snapshot = async (): Promise<string> =>
-      hostExecOk(H, ['sh', '-c', 'cd "$1" && find . -printf "%p %y %m %u %g %s %l\\n" | sort && sha1sum f', 'sh', base]);
+      hostExecOk(H, ['sh', '-c', 'cd "$1" && find . -printf "%p %y %m %u %g %s %T@ %l\\n" | sort && sha1sum f', 'sh', base]);
     const before = await snapshot();
     const cases: Array<[AnyModule, Record<string, unknown>]> = [
       [fileModule, { path: `${base}/d`, state: 'absent' }],
