@@ -142,25 +142,20 @@ export function magicVariables(m: MagicVars): Record<string, unknown> {
 
 /**
  * `hostvars`: host name → that host's variables, each rendered lazily in THAT host's scope (as Ansible does),
- * so `hostvars['web1'].vnc_port` sees web1's group vars. `scopeOf` returns undefined for unknown hosts.
+ * so `hostvars['web1'].vnc_port` sees web1's group vars. `scopeOf` is asked on every access (facts registered
+ * since the last access are visible); it returns undefined for unknown hosts.
  */
 export function makeHostvars(
   hosts: () => readonly string[],
   scopeOf: (host: string) => Record<string, unknown> | undefined,
 ): LazyMapping {
-  const views = new Map<string, LazyMapping>();
   return {
     lazyMapping: true,
     keys: () => [...hosts()],
     has: (h) => hosts().includes(h),
     get: (h) => {
-      const cached = views.get(h);
-      if (cached) return cached;
       const scope = scopeOf(h);
-      if (!scope) return undefined;
-      const view = scopeView(scope);
-      views.set(h, view);
-      return view;
+      return scope ? scopeView(scope) : undefined;
     },
   };
 }

@@ -149,6 +149,18 @@ describe('magic variables', () => {
     expect(render("{{ hostvars['h3'] is defined }}", h1)).toBe(false);
     expect(render("{{ hostvars['h2'].nope | default('d') }}", h1)).toBe('d');
   });
+
+  it('hostvars sees facts set after its first use (the scope is asked again on each access)', () => {
+    const facts: Record<string, Record<string, unknown>> = { h1: {}, h2: {} };
+    const hostvars = makeHostvars(
+      () => ['h1', 'h2'],
+      (h) => (facts[h] ? buildHostScope({ hostFacts: facts[h], magic: { inventoryHostname: h, groups: { all: ['h1', 'h2'] } } }) : undefined),
+    );
+    const scope = { hostvars: markUnsafe(hostvars) };
+    expect(render("{{ hostvars['h2'].token | default('none yet') }}", scope)).toBe('none yet');
+    facts.h2!.token = 'abc';
+    expect(render("{{ hostvars['h2'].token }}", scope)).toBe('abc');
+  });
 });
 
 describe('parseExtraVars', () => {
