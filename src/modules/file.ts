@@ -80,6 +80,8 @@ export function currentState(p: PathFacts): FileState | 'absent' {
 function wantedState(args: FileArgs, p: PathFacts): FileState {
   if (args.state) return args.state;
   const cur = currentState(p);
+  // Without src an existing link or multiply-linked file only gets its attributes set (as Ansible ends up doing).
+  if ((cur === 'hard' || cur === 'link') && args.src === undefined) return 'file';
   if (cur !== 'absent') return cur;
   return bool(args.recurse, false) ? 'directory' : 'file';
 }
