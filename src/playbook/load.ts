@@ -1,7 +1,7 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Pair } from 'yaml';
-import { ErrorList, nearest, PlaybookError, VncplayError as VncplayErrorClass, type VncplayError } from '../errors.js';
+import { ErrorList, formatExcerpt, nearest, PlaybookError, VncplayError as VncplayErrorClass, type VncplayError } from '../errors.js';
 import { allModules } from '../modules/registry.js';
 import type { AnyModule } from '../modules/types.js';
 import { coerceToSchemaType, parseKeyValue, splitArgs } from './free-form.js';
@@ -60,9 +60,12 @@ export async function loadTaskFile(file: string, ctx: TaskFileContext): Promise<
   const bases = [including ? path.dirname(including) : undefined, ctx.playbookDir];
   const found = await firstExisting(candidatePaths(file, bases));
   if (!found) {
+    const where = from?.pos;
+    const excerpt = where ? await readFile(where.file, 'utf8').then((t) => formatExcerpt(t, where.line, where.col), () => undefined) : undefined;
     throw new ErrorList([
       new PlaybookError('E_MISSING_FILE', `task file \`${file}\` not found`, {
-        ...(from ? { pos: from.pos } : {}),
+        ...(where ? { pos: where } : {}),
+        ...(excerpt ? { excerpt } : {}),
         hint: `looked in: ${candidatePaths(file, bases).join(', ')}`,
       }),
     ]);
@@ -123,9 +126,10 @@ const playKeywordNames = new Set(Object.keys(playKeywordProperties()));
 const importPlaybookNames = new Set(Object.keys(importPlaybookProperties()));
 const roleEntryNames = new Set(Object.keys(roleEntryProperties()));
 const actionKeywords = new Set<string>([...includeKeys, ...importKeys, ...roleKeys, 'action', 'local_action']);
-// Bare Jinja2 expressions, evaluated by the runner's conditional code; not `{{ }}` templates to syntax-check here.
-// block/rescue/always hold tasks, checked one by one.
-const conditionKeywords = new Set(['when', 'changed_when', 'failed_when', 'until', 'block', 'rescue', 'always', 'action', 'local_action']);
+// Keywords whose values are not checked as `{{ }}` templates with the others: conditions are bare expressions
+// (checkConditions), block/rescue/always hold tasks checked one by one, and module arguments (args, action,
+// local_action) are checked with the module's other arguments.
+const notPlainTemplateKeywords = new Set(['when', 'changed_when', 'failed_when', 'until', 'block', 'rescue', 'always', 'args', 'action', 'local_action']);
 
 type TemplateModule = typeof import('./template.js');
 let templateModule: Promise<TemplateModule> | undefined;
@@ -666,7 +670,7 @@ class Loader {
     if (pairs.has('listen') && !scope.handler) this.errors.push(src.error('E_UNKNOWN_KEY', '`listen` only applies to handlers', pairs.get('listen')!.key, 'move this task under `handlers:`, or remove `listen`'));
     if (pairs.has('loop') && pairs.has('with_items')) this.errors.push(src.error('E_LOOP_TWICE', 'use either `loop` or `with_items`, not both', pairs.get('with_items')!.key, '`loop` is the current form'));
     this.checkKeywords(src, node, 'taskKeywords', values, 'task');
-    await this.checkTemplates(src, node, values, conditionKeywords);
+    await this.checkTemplates(src, node, values, notPlainTemplateKeywords);
     await this.checkConditions(src, node, values);
 
     const t = this.baseTask(src, node, values, scope);
