@@ -1,12 +1,25 @@
 # Controller-side files: key, inventories (YAML + INI), known_hosts, fleet.json for the test helpers.
 # shellcheck shell=bash
 
+# One controller key per machine: a second FLEET_DIR (say, a CI clone) gets a copy of the key the running
+# hosts already trust instead of a new key that would force every host to be rebuilt.
 ensure_controller_key() {
-  mkdir -p "$FLEET_DIR"
+  local shared=$FLEET_STATE_DIR/controller_id_ed25519
+  mkdir -p "$FLEET_DIR" "$FLEET_STATE_DIR"
   chmod 0700 "$FLEET_DIR"
+  chmod 0755 "$FLEET_STATE_DIR"  # the light fleet's user reads authorized_keys below it
   if [[ ! -f $FLEET_DIR/id_ed25519 || ! -f $FLEET_DIR/id_ed25519.pub ]]; then
     rm -f "$FLEET_DIR/id_ed25519" "$FLEET_DIR/id_ed25519.pub"
-    ssh-keygen -q -t ed25519 -N '' -C vncplay-fleet-controller -f "$FLEET_DIR/id_ed25519"
+    if [[ -f $shared && -f $shared.pub ]]; then
+      install -m 0600 "$shared" "$FLEET_DIR/id_ed25519"
+      install -m 0644 "$shared.pub" "$FLEET_DIR/id_ed25519.pub"
+    else
+      ssh-keygen -q -t ed25519 -N '' -C vncplay-fleet-controller -f "$FLEET_DIR/id_ed25519"
+    fi
+  fi
+  if ! cmp -s "$FLEET_DIR/id_ed25519.pub" "$shared.pub"; then
+    install -m 0600 "$FLEET_DIR/id_ed25519" "$shared"
+    install -m 0644 "$FLEET_DIR/id_ed25519.pub" "$shared.pub"
   fi
 }
 
