@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { InventoryError } from '../errors.js';
 import type { ConnectionSpec } from '../connection/types.js';
+import { shellSplit } from './ini.js';
 import type { Inventory } from './model.js';
 
 /**
@@ -25,6 +26,8 @@ export const CONNECTION_VARS = {
   hostKeyChecking: ['ansible_host_key_checking', 'ansible_ssh_host_key_checking', 'host_key_checking'],
   knownHostsFiles: ['ansible_ssh_known_hosts_file', 'ansible_known_hosts_file', 'known_hosts_file'],
   connectTimeout: ['ansible_ssh_timeout', 'ansible_timeout'],
+  /** OpenSSH options Ansible passes to ssh; their -o UserKnownHostsFile/StrictHostKeyChecking/Port/User/… count. */
+  sshArgs: ['ansible_ssh_args', 'ansible_ssh_common_args', 'ansible_ssh_extra_args'],
 } as const;
 
 /** Values used when no variable sets them (the CLI may pass its flags here). */
@@ -37,6 +40,10 @@ export interface ConnectionDefaults {
   connectTimeoutMs?: number;
 }
 
+/**
+ * The ConnectionSpec of `host` from its merged, rendered variables (see inventoryVars and the caller's
+ * precedence). Throws InventoryError E_INV_CONNECTION_VAR for a value that cannot be used.
+ */
 export function connectionSpec(
   inv: Inventory,
   host: string,
@@ -48,8 +55,19 @@ export function connectionSpec(
     return undefined;
   };
   const implicit = inv.hosts.get(host)?.implicit === true;
+  // Inventories written for Ansible often carry ssh settings as OpenSSH options; explicit variables still win,
+  // as in Ansible, where they come first on ssh's command line and ssh keeps the first value of an option.
+  const ssh = sshOptions(CONNECTION_VARS.sshArgs.map((n) => vars[n]).filter((v) => v !== undefined && v !== null));
 
   const conn = pick(CONNECTION_VARS.connection);
+  if (ssh.proxy && (!conn || connectionKind(host, conn.name, conn.value) === 'ssh')) {
+    throw bad(
+      host,
+      'ansible_ssh_*_args',
+      `asks for '${ssh.proxy}', which vncplay does not support`,
+      'reach the host directly (or through a VPN/tunnel you set up beforehand); vncplay will not silently bypass a jump host',
+    );
+  }
   const connection = conn ? connectionKind(host, conn.name, conn.value) : implicit ? 'local' : 'ssh';
 
   const addr = pick(CONNECTION_VARS.address);
@@ -59,10 +77,14 @@ export function connectionSpec(
   }
 
   const portVar = pick(CONNECTION_VARS.port);
-  const port = portVar ? portNumber(host, portVar.name, portVar.value) : (defaults.port ?? 22);
+  const port = portVar
+    ? portNumber(host, portVar.name, portVar.value)
+    : ssh.port !== undefined
+      ? portNumber(host, 'Port in ansible_ssh_*_args', ssh.port)
+      : (defaults.port ?? 22);
 
   const userVar = pick(CONNECTION_VARS.user);
-  const user = userVar ? String(userVar.value) : (defaults.user ?? currentUser());
+  const user = userVar ? String(userVar.value) : (ssh.user ?? defaults.user ?? currentUser());
 
   const becomeVar = pick(CONNECTION_VARS.become);
   const become = becomeVar ? boolean(host, becomeVar.name, becomeVar.value) : false;
@@ -80,18 +102,97 @@ export function connectionSpec(
     user,
     become,
     becomeUser: becomeUserVar ? String(becomeUserVar.value) : 'root',
-    hostKeyChecking: hkcVar ? hostKeyPolicy(host, hkcVar.name, hkcVar.value) : (defaults.hostKeyChecking ?? 'strict'),
-    knownHostsFiles: khVar ? knownHosts(host, khVar.name, khVar.value) : (defaults.knownHostsFiles ?? [expandHome('~/.ssh/known_hosts')]),
-    connectTimeoutMs: toVar ? seconds(host, toVar.name, toVar.value) * 1000 : (defaults.connectTimeoutMs ?? 10_000),
+    hostKeyChecking: hkcVar
+      ? hostKeyPolicy(host, hkcVar.name, hkcVar.value)
+      : ssh.strictHostKeyChecking !== undefined
+        ? sshStrictPolicy(host, ssh.strictHostKeyChecking)
+        : (defaults.hostKeyChecking ?? 'strict'),
+    knownHostsFiles: khVar
+      ? knownHosts(host, khVar.name, khVar.value)
+      : ssh.userKnownHostsFile !== undefined
+        ? knownHosts(host, 'UserKnownHostsFile in ansible_ssh_*_args', ssh.userKnownHostsFile)
+        : (defaults.knownHostsFiles ?? [expandHome('~/.ssh/known_hosts')]),
+    connectTimeoutMs: toVar
+      ? seconds(host, toVar.name, toVar.value) * 1000
+      : ssh.connectTimeout !== undefined
+        ? seconds(host, 'ConnectTimeout in ansible_ssh_*_args', ssh.connectTimeout) * 1000
+        : (defaults.connectTimeoutMs ?? 10_000),
   };
   const key = pick(CONNECTION_VARS.privateKeyFile);
   if (key) spec.privateKeyFile = expandHome(String(key.value));
+  else if (ssh.identityFile) spec.privateKeyFile = expandHome(ssh.identityFile);
   else if (defaults.privateKeyFile) spec.privateKeyFile = expandHome(defaults.privateKeyFile);
   const pw = pick(CONNECTION_VARS.password);
   if (pw) spec.password = String(pw.value);
   const bpw = pick(CONNECTION_VARS.becomePassword);
   if (bpw) spec.becomePassword = String(bpw.value);
   return spec;
+}
+
+/** The OpenSSH options vncplay honours from ansible_ssh_*_args (others are ignored: ssh2 is not OpenSSH). */
+export interface SshOptions {
+  port?: string;
+  user?: string;
+  identityFile?: string;
+  userKnownHostsFile?: string;
+  strictHostKeyChecking?: string;
+  connectTimeout?: string;
+  /** A ProxyJump/ProxyCommand/-J that vncplay cannot follow (connecting directly instead would be wrong). */
+  proxy?: string;
+}
+
+const SSH_OPTION_NAMES: Record<string, keyof SshOptions> = {
+  port: 'port',
+  user: 'user',
+  identityfile: 'identityFile',
+  userknownhostsfile: 'userKnownHostsFile',
+  stricthostkeychecking: 'strictHostKeyChecking',
+  connecttimeout: 'connectTimeout',
+};
+
+/**
+ * Read `-o Key=Value` / `-oKey=Value` / `-o "Key Value"`, `-p PORT`, `-l USER`, `-i FILE` from ssh argument
+ * strings, split like a shell line (Ansible uses shlex). The first value of an option wins, as in OpenSSH.
+ */
+export function sshOptions(argStrings: readonly unknown[]): SshOptions {
+  const out: SshOptions = {};
+  const set = (k: keyof SshOptions, v: string): void => {
+    if (out[k] === undefined && v !== '') out[k] = v;
+  };
+  for (const raw of argStrings) {
+    let tokens: string[];
+    try {
+      tokens = shellSplit(String(raw)).map((t) => t.text);
+    } catch {
+      continue;
+    }
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i]!;
+      const flag = /^-([oplJi])(.*)$/.exec(t);
+      if (!flag) continue;
+      const value = flag[2] !== '' ? flag[2]! : (tokens[++i] ?? '');
+      if (flag[1] === 'J') set('proxy', `ProxyJump ${value}`);
+      else if (flag[1] === 'p') set('port', value);
+      else if (flag[1] === 'l') set('user', value);
+      else if (flag[1] === 'i') set('identityFile', value);
+      else if (flag[1] === 'o') {
+        const m = /^\s*([A-Za-z]+)\s*(?:=|\s)\s*(.*?)\s*$/.exec(value);
+        const key = m?.[1]!.toLowerCase() ?? '';
+        const name = SSH_OPTION_NAMES[key];
+        if (m && name) set(name, m[2]!);
+        else if (m && (key === 'proxyjump' || key === 'proxycommand') && m[2]!.toLowerCase() !== 'none') set('proxy', `${m[1]} ${m[2]}`);
+      }
+    }
+  }
+  return out;
+}
+
+function sshStrictPolicy(host: string, v: string): ConnectionSpec['hostKeyChecking'] {
+  const s = v.trim().toLowerCase();
+  if (s === 'yes' || s === 'ask') return 'strict';
+  if (s === 'accept-new') return 'accept-new';
+  if (s === 'no' || s === 'off') return 'off';
+  throw bad(host, 'StrictHostKeyChecking in ansible_ssh_*_args', `'${v}' is not an OpenSSH value`, 'use yes, accept-new or no');
 }
 
 function bad(host: string, name: string, what: string, hint: string): InventoryError {

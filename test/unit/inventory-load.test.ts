@@ -272,6 +272,30 @@ describe('connectionSpec', () => {
     expect(spec(vars)).toMatchObject(want);
   });
 
+  it.each<[string, Record<string, unknown>, Partial<ReturnType<typeof connectionSpec>>]>([
+    [
+      'the fleet inventory form',
+      { ansible_ssh_common_args: '-o UserKnownHostsFile=/f/known_hosts -o StrictHostKeyChecking=yes' },
+      { knownHostsFiles: ['/f/known_hosts'], hostKeyChecking: 'strict' },
+    ],
+    ['-o "Key Value", -p, -l, -i', { ansible_ssh_extra_args: '-o "StrictHostKeyChecking accept-new" -p 2022 -l ops -i ~/k' }, { hostKeyChecking: 'accept-new', port: 2022, user: 'ops', privateKeyFile: path.join(os.homedir(), 'k') }],
+    ['-oKey=value, case-insensitive names', { ansible_ssh_common_args: '-oPort=2200 -ostricthostkeychecking=no -oConnectTimeout=4' }, { port: 2200, hostKeyChecking: 'off', connectTimeoutMs: 4000 }],
+    ['several files in UserKnownHostsFile', { ansible_ssh_common_args: "-o 'UserKnownHostsFile=/a /b'" }, { knownHostsFiles: ['/a', '/b'] }],
+    ['the first value of an option wins, as in OpenSSH', { ansible_ssh_common_args: '-o Port=1111', ansible_ssh_extra_args: '-o Port=2222' }, { port: 1111 }],
+    ['explicit variables beat ssh args', { ansible_port: 22, ansible_host_key_checking: false, ansible_ssh_common_args: '-o Port=2200 -o StrictHostKeyChecking=yes' }, { port: 22, hostKeyChecking: 'off' }],
+    ['ProxyJump none is fine', { ansible_ssh_common_args: '-o ProxyJump=none -o ServerAliveInterval=5' }, { port: 22 }],
+  ])('OpenSSH options in ansible_ssh_*_args: %s', (_n, vars, want) => {
+    expect(spec(vars)).toMatchObject(want);
+  });
+
+  it('refuses a jump host it cannot follow rather than connecting directly', () => {
+    expect(() => spec({ ansible_ssh_common_args: '-o ProxyJump=bastion.example.com' })).toThrow(
+      "host 'h': ansible_ssh_*_args asks for 'ProxyJump bastion.example.com', which vncplay does not support",
+    );
+    expect(() => spec({ ansible_ssh_common_args: '-J bastion' })).toThrow(/ProxyJump bastion/);
+    expect(spec({ ansible_ssh_common_args: '-J bastion', ansible_connection: 'local' }).connection).toBe('local');
+  });
+
   it('ignores a bare `password` (a VNC password must never become the SSH password)', () => {
     expect(spec({ password: 'vncpass' }).password).toBeUndefined();
   });
