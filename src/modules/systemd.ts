@@ -26,7 +26,17 @@ export interface SystemdArgs {
   scope?: SystemdScope;
   no_block?: boolean;
   force?: boolean;
+  /** Ansible's `service` parameters that systemd does not use: accepted and ignored with a note, as Ansible does. */
+  pattern?: string;
+  runlevel?: string;
+  sleep?: number;
+  arguments?: string;
+  args?: string;
+  use?: string;
 }
+
+/** What Ansible's service action drops (with a warning) when it hands a task to systemd. */
+export const IGNORED_SERVICE_PARAMS = ['pattern', 'runlevel', 'sleep', 'arguments', 'args'] as const;
 
 export interface SystemdFacts {
   /** Normalized unit name (`.service` implied), undefined for a name-less daemon-reload task. */
@@ -126,7 +136,7 @@ export function isEnabled(status: Record<string, string>): boolean {
  */
 export function gatherArgv(args: SystemdArgs, unit: string | undefined, check: boolean): string[] {
   const base = systemctlBase(args);
-  const pre: string[] = [];
+  const pre: string[] = [USER_ENV];
   if (!check && wantsDaemonReload(args)) pre.push('"$@" daemon-reload || exit $?');
   if (!check && wantsDaemonReexec(args)) pre.push('"$@" daemon-reexec || exit $?');
   if (unit === undefined) {
@@ -134,12 +144,15 @@ export function gatherArgv(args: SystemdArgs, unit: string | undefined, check: b
   }
   if (args.scope === 'global') {
     // --global has no manager to ask; only the unit file state can be read.
-    const script = [...pre, 'u=$1; shift', 's=$("$@" is-enabled -- "$u" 2>/dev/null)', 'echo "Id=$u"', 'echo "UnitFileState=$s"', 'echo "LoadState=loaded"'];
+    const script = ['u=$1; shift', ...pre, 's=$("$@" is-enabled -- "$u" 2>/dev/null)', 'echo "Id=$u"', 'echo "UnitFileState=$s"', 'echo "LoadState=loaded"'];
     return ['sh', '-c', script.join('\n'), 'sh', unit, ...base];
   }
-  const script = [...pre, 'u=$1; shift', 'exec "$@" show -- "$u"'];
+  const script = ['u=$1; shift', ...pre, 'exec "$@" show -- "$u"'];
   return ['sh', '-c', script.join('\n'), 'sh', unit, ...base];
 }
+
+/** `systemctl --user` needs the user's runtime dir; a non-PAM SSH session may not set it (Ansible sets it too). */
+const USER_ENV = '[ -n "${XDG_RUNTIME_DIR:-}" ] || { XDG_RUNTIME_DIR=/run/user/$(id -u); export XDG_RUNTIME_DIR; }';
 
 /**
  * The state step: systemctl ACTION UNIT; when it fails, the same command prints the unit's Result/ActiveState and
@@ -153,6 +166,7 @@ export function actionArgv(args: SystemdArgs, action: string, unit: string): str
   const journal = args.scope === 'user' ? 'journalctl --user-unit "$u"' : 'journalctl -u "$u"';
   const script = [
     'u=$1; a=$2; shift 2',
+    USER_ENV,
     '"$@" "$a" -- "$u" && exit 0',
     'rc=$?',
     'case $a in start|restart|reload|reload-or-restart) ;; *) exit $rc ;; esac',
@@ -199,10 +213,19 @@ const schema: ArgSchema = {
     scope: { enum: ['system', 'user', 'global'], default: 'system' },
     no_block: { type: 'boolean', default: false },
     force: { type: 'boolean' },
+    pattern: { type: 'string', description: 'service module only; ignored for systemd (as Ansible does).' },
+    runlevel: { type: 'string', description: 'service module only; ignored for systemd.' },
+    sleep: { type: 'integer', description: 'service module only; ignored for systemd.' },
+    arguments: { type: 'string', description: 'service module only; ignored for systemd.' },
+    args: { type: 'string', description: 'service module only; ignored for systemd.' },
+    use: { enum: ['auto', 'systemd'], description: "service module: vncplay's service is always systemd." },
   },
 };
 
 async function gather(args: SystemdArgs, ctx: ModuleContext): Promise<SystemdFacts> {
+  for (const p of IGNORED_SERVICE_PARAMS) {
+    if (args[p] !== undefined) ctx.log(1, `Ignoring "${p}" as it is not used in "systemd"`);
+  }
   const name = argName(args);
   const unit = name === undefined ? undefined : unitName(name);
   const res: ExecResult = await ctx.exec(gatherArgv(args, unit, ctx.check));
@@ -309,6 +332,7 @@ async function finish(args: SystemdArgs, facts: SystemdFacts, _o: StepOutcome[],
   // A forking service (tigervncserver) reports "started" and may die a moment later: look after SETTLE_S.
   const script = [
     'u=$1; s=$2; shift 2',
+    USER_ENV,
     'sleep "$s"',
     '"$@" show -p ActiveState -p SubState -p Result -- "$u"',
     'echo ---journal---',

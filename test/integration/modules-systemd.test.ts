@@ -139,6 +139,41 @@ describe.skipIf(!fleetAvailable())('systemd + wait_for on h1 (real tigervncserve
     expect(wrong.msg).toMatch(/banner did not match: .*SSH-2\.0-OpenSSH/);
   });
 
+  it('daemon_reload picks up an edited unit file before the restart (NeedDaemonReload cleared)', async () => {
+    const unit = (cmd: string): string => `[Service]\nExecStart=/bin/sh -c '${cmd}'\n`;
+    await hostExecOk(1, ['sh', '-c', 'cat > /etc/systemd/system/vncplay-reload-test.service && systemctl daemon-reload'], { stdin: unit('exec sleep 1000') });
+    expect((await run(systemd, { name: 'vncplay-reload-test', state: 'started', daemon_reload: true })).changed).toBe(true);
+    await hostExecOk(1, ['sh', '-c', 'cat > /etc/systemd/system/vncplay-reload-test.service'], { stdin: unit('exec sleep 2000') });
+    expect((await hostExecOk(1, ['systemctl', 'show', '-p', 'NeedDaemonReload', '--value', 'vncplay-reload-test'])).trim()).toBe('yes');
+    const r = await run(systemd, { name: 'vncplay-reload-test', state: 'restarted', daemon_reload: true });
+    expect([r.changed, r.failed]).toEqual([true, false]);
+    expect((await hostExecOk(1, ['systemctl', 'show', '-p', 'NeedDaemonReload', '--value', 'vncplay-reload-test'])).trim()).toBe('no');
+    expect(await hostExecOk(1, ['systemctl', 'show', '-p', 'ExecStart', '--value', 'vncplay-reload-test'])).toContain('sleep 2000');
+    // a name-less daemon_reload is not a change (as in Ansible)
+    expect((await run(systemd, { daemon_reload: true })).changed).toBe(false);
+    await hostExecOk(1, ['sh', '-c', 'systemctl stop vncplay-reload-test; rm -f /etc/systemd/system/vncplay-reload-test.service; systemctl daemon-reload']);
+  });
+
+  it('scope: user manages a unit of the login user\'s own manager (become: false, linger on)', async () => {
+    await hostExecOk(1, ['sh', '-c', [
+      'loginctl enable-linger vncplay',
+      'install -d -o vncplay -g vncplay /home/vncplay/.config /home/vncplay/.config/systemd /home/vncplay/.config/systemd/user',
+      "printf '[Service]\\nExecStart=/bin/sleep 1000\\n' > /home/vncplay/.config/systemd/user/vncplay-user-test.service",
+      'chown vncplay:vncplay /home/vncplay/.config/systemd/user/vncplay-user-test.service',
+      'for i in $(seq 50); do [ -S /run/user/1000/systemd/private ] && break; sleep 0.2; done',
+    ].join('\n')]);
+    const asUser = (args: Record<string, unknown>): Promise<InvokeResult> =>
+      invokeModule(systemd, { ...args, scope: 'user' }, {
+        hostName: 'h1', conn, check: false, diff: false, become: false, signal: new AbortController().signal,
+        vars: {}, render: (t) => t, findFile: (rel) => Promise.resolve(rel), log: () => undefined,
+      });
+    const first = await asUser({ name: 'vncplay-user-test', state: 'started', daemon_reload: true });
+    expect([first.changed, first.failed, first.msg]).toEqual([true, false, undefined]);
+    expect((await asUser({ name: 'vncplay-user-test', state: 'started' })).changed).toBe(false);
+    expect((await asUser({ name: 'vncplay-user-test', state: 'stopped' })).changed).toBe(true);
+    await hostExec(1, ['sh', '-c', 'loginctl disable-linger vncplay; rm -f /home/vncplay/.config/systemd/user/vncplay-user-test.service']);
+  });
+
   it.each(['; touch /tmp/pwned', '$(touch /tmp/pwned)', "x'; touch /tmp/pwned; '", 'a\ntouch /tmp/pwned', '`touch /tmp/pwned`'])(
     'unit name %j fails cleanly and runs nothing',
     async (name) => {

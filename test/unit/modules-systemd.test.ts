@@ -52,6 +52,17 @@ describe('systemd plan (facts in, actions out)', () => {
     expect(gatherArgv({ daemon_reload: true }, undefined, true)[2]).not.toContain('daemon-reload');
   });
 
+  it('daemon_reload with a name: the unit is shifted off before systemctl runs (the reload gets no stray argument)', () => {
+    const script = gatherArgv({ name: 'x', daemon_reload: true }, 'x.service', false)[2]!;
+    expect(script.indexOf('u=$1; shift')).toBeLessThan(script.indexOf('daemon-reload'));
+    expect(script).toContain('XDG_RUNTIME_DIR');
+  });
+
+  it("accepts the service module's extra parameters and plans the same", () => {
+    expect(systemd.schema.properties).toHaveProperty('sleep');
+    expect(actions(planSystemd({ name: 'x', state: 'started', pattern: 'Xvnc', sleep: 2, use: 'auto' }, facts(stopped)))).toEqual(['start']);
+  });
+
   it('diffs say before/after state', () => {
     const [c] = planSystemd({ name: 'x', state: 'started' }, facts(stopped));
     expect(c?.diff).toMatchObject({ before: { state: 'stopped' }, after: { state: 'started' } });
