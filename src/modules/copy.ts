@@ -48,7 +48,7 @@ export interface CopyArgs {
 /** Parameters copy and template share (template adds its own). */
 export const writeOptionProperties = {
   dest: { type: 'string', minLength: 1, description: 'Absolute path on the host to write to; a folder (or a path ending in /) receives the file under its own name.' },
-  mode: { ...modeSchema, description: "Permissions as a quoted octal string ('0644') or symbolic ('u=rw,go=r'). Integers are refused." },
+  mode: { ...modeSchema, description: "Permissions as a quoted octal string ('0644'), symbolic ('u=rw,go=r') or 'preserve' (the source's). Integers are refused." },
   owner: { type: 'string', minLength: 1, description: 'User name or uid that should own the file.' },
   group: { type: 'string', minLength: 1, description: 'Group name or gid that should own the file.' },
   backup: { ...boolSchema, description: 'Keep the old file as DEST.PID.YYYY-mm-dd@HH:MM:SS~ before replacing it; returned as backup_file.' },
@@ -86,6 +86,8 @@ export interface WriteFacts {
   /** A folder to create first (dest ended in / and is absent). */
   mkdir?: string;
   wantDiff: boolean;
+  /** Permission bits of the source, for `mode: preserve`. */
+  srcMode?: number;
 }
 
 export interface WriteArgs {
@@ -102,7 +104,7 @@ export interface WriteArgs {
 
 /** Argument checks copy and template share. */
 export function validateWriteArgs(args: WriteArgs): string | undefined {
-  const m = checkModeArg(args.mode) ?? checkModeArg(args.directory_mode, 'directory_mode');
+  const m = (args.mode === 'preserve' ? undefined : checkModeArg(args.mode)) ?? checkModeArg(args.directory_mode, 'directory_mode');
   if (m) return m;
   if (args.validate !== undefined) {
     if (!args.validate.includes('%s')) return `validate must contain %s: ${args.validate}`;
@@ -123,6 +125,7 @@ export async function gatherWrite(
   content: Buffer,
   srcName: string | undefined,
   source: string | undefined,
+  srcMode?: number,
 ): Promise<WriteFacts> {
   const destArg = args.dest;
   const endsWithSlash = destArg.endsWith('/') && destArg.length > 1;
@@ -135,6 +138,7 @@ export async function gatherWrite(
   const isDir = first.exists && (first.lstat?.type === 'directory' || first.stat?.type === 'directory');
   const facts: WriteFacts = { host, content, destArg, destIndex: 0, wantDiff: ctx.diff };
   if (source !== undefined) facts.source = source;
+  if (srcMode !== undefined) facts.srcMode = srcMode;
   if (endsWithSlash || isDir) {
     if (!inside) throw new ModuleError('E_COPY_DEST', 'can not use content with a dir as dest', { hint: 'give dest the full file name' });
     facts.destIndex = 1;
@@ -152,9 +156,10 @@ export function destFacts(f: WriteFacts): PathFacts {
  * Pure: content in, changes out. A content change is [backup] → [validate on a temp copy] → atomic write with
  * the final mode/owner (set before the rename by the write step); equal content only fixes attributes.
  */
-export function planWrite(args: WriteArgs, f: WriteFacts): Change[] {
-  const problem = validateWriteArgs(args);
+export function planWrite(given: WriteArgs, f: WriteFacts): Change[] {
+  const problem = validateWriteArgs(given);
   if (problem) throw new ModuleError('E_COPY_ARGS', problem);
+  const args = withPreservedMode(given, f);
   const d = destFacts(f);
   const follow = bool(args.follow, false);
   const linkTarget = follow && d.lstat?.type === 'link' && d.realPath ? d.realPath : undefined;
@@ -195,6 +200,13 @@ export function planWrite(args: WriteArgs, f: WriteFacts): Change[] {
   const change: Change = { summary: `${d.exists ? 'update' : 'create'} ${path} (sha1 ${newSum.slice(0, 12)})`, steps };
   if (f.wantDiff) change.diff = contentDiff(path, d, f);
   return [change];
+}
+
+/** `mode: preserve` means the source's own permission bits. */
+function withPreservedMode(args: WriteArgs, f: WriteFacts): WriteArgs {
+  if (args.mode !== 'preserve') return args;
+  if (f.srcMode === undefined) throw new ModuleError('E_COPY_ARGS', 'mode: preserve needs src (inline content has no mode)');
+  return { ...args, mode: formatMode(f.srcMode) };
 }
 
 function writeStep(
@@ -259,7 +271,7 @@ function validateCopyArgs(args: CopyArgs): string | undefined {
 }
 
 /** Source bytes: inline content, the controller file src names, or (remote_src) a file on the host. */
-async function readSource(args: CopyArgs, ctx: ModuleContext): Promise<{ content: Buffer; source?: string; name?: string }> {
+async function readSource(args: CopyArgs, ctx: ModuleContext): Promise<{ content: Buffer; source?: string; name?: string; mode?: number }> {
   if (args.content !== undefined) return { content: Buffer.from(args.content, 'utf8') };
   if (bool(args.remote_src, false)) return readRemoteSource(args.src!, ctx);
   const found = await ctx.findFile(args.src!, 'files');
@@ -269,10 +281,10 @@ async function readSource(args: CopyArgs, ctx: ModuleContext): Promise<{ content
       hint: 'copy each file, or use a template/file task per file',
     });
   }
-  return { content: await readFile(found), source: found, name: baseName(found) };
+  return { content: await readFile(found), source: found, name: baseName(found), mode: st.mode & 0o7777 };
 }
 
-async function readRemoteSource(src: string, ctx: ModuleContext): Promise<{ content: Buffer; source: string; name: string }> {
+async function readRemoteSource(src: string, ctx: ModuleContext): Promise<{ content: Buffer; source: string; name: string; mode?: number }> {
   const facts = await probePaths(ctx, [src], { contentLimit: REMOTE_SRC_LIMIT, checksum: false });
   const p = facts.paths[0]!;
   if (!p.exists) throw new ModuleError('E_COPY_SRC', `Source ${src} not found on the host`, { hint: 'remote_src: true reads src on the target host' });
@@ -281,7 +293,7 @@ async function readRemoteSource(src: string, ctx: ModuleContext): Promise<{ cont
   }
   if (p.contentTooLarge) throw new ModuleError('E_COPY_SRC', `Source ${src} is larger than ${REMOTE_SRC_LIMIT} bytes`, { hint: 'use a command task (cp) for large files' });
   if (!p.content) throw new ModuleError('E_COPY_SRC', `Source ${src} is not readable`, { hint: 'become: true may be needed' });
-  return { content: p.content, source: p.path, name: baseName(p.path) };
+  return { content: p.content, source: p.path, name: baseName(p.path), ...(p.stat ? { mode: p.stat.mode } : {}) };
 }
 
 export const copyModule: PlannedModule<CopyArgs, WriteFacts> = {
@@ -297,7 +309,7 @@ export const copyModule: PlannedModule<CopyArgs, WriteFacts> = {
     if (args.checksum !== undefined && sha1(src.content) !== args.checksum.toLowerCase()) {
       throw new ModuleError('E_COPY_CHECKSUM', `copied file does not match the expected checksum ${args.checksum}`);
     }
-    return gatherWrite(args, ctx, src.content, src.name, src.source);
+    return gatherWrite(args, ctx, src.content, src.name, src.source, src.mode);
   },
   plan: planWrite,
   report: writeReport,

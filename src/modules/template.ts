@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { ModuleError } from '../errors.js';
 import { baseName, bool, boolSchema } from './file-common.js';
@@ -87,7 +87,8 @@ export const templateModule: PlannedModule<TemplateArgs, WriteFacts> = {
       extraVars,
     });
     const text = applyNewlineSequence(rendered, args.newline_sequence ?? '\n');
-    return gatherWrite(args, ctx, Buffer.from(text, 'utf8'), baseName(found), found);
+    const srcMode = args.mode === 'preserve' ? (await stat(found)).mode & 0o7777 : undefined;
+    return gatherWrite(args, ctx, Buffer.from(text, 'utf8'), baseName(found), found, srcMode);
   },
   plan: planWrite,
   report: writeReport,

@@ -144,6 +144,12 @@ describe('copy/template plan()', () => {
     expect(writeReport({ dest: '/etc/f', backup: true }, wf(dest))).toMatchObject({ backup_file: '/etc/f.99.2025-11-25@19:46:40~', checksum: sha1(content) });
   });
 
+  it('mode: preserve takes the source mode; refused for inline content', () => {
+    const steps = planWrite({ dest: '/etc/f', mode: 'preserve' }, wf(absent('/etc/f'), { srcMode: 0o750 })).flatMap((c) => c.steps);
+    expect(steps).toEqual([{ kind: 'write', path: '/etc/f', content, mode: '0750' }]);
+    expect(() => planWrite({ dest: '/etc/f', mode: 'preserve' }, wf(absent('/etc/f')))).toThrow(/preserve needs src/);
+  });
+
   it('force: false leaves an existing file alone', () => {
     expect(planWrite({ dest: '/etc/f', force: false }, wf(present('/etc/f', {}, { checksum: 'old' })))).toEqual([]);
   });
