@@ -35,7 +35,7 @@ export { evaluateCondition } from './conditional.js';
 /*
  * Jinja2-compatible rendering on top of nunjucks' lexer and parser.
  *
- * nunjucks parses Jinja syntax well but compiles it to JavaScript operators (`[] ` is truthy, `'1' == 1`,
+ * nunjucks parses Jinja syntax well but compiles it to JavaScript operators (`[]` is truthy, `'1' == 1`,
  * lists add as strings, a missing variable is silently empty). We keep its parser and code generator and
  * override the node compilers whose semantics differ, so every operator, lookup, filter and test call goes
  * through the Python-like helpers in filters.ts. The compiled code runs with our own runtime object; the

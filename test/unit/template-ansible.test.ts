@@ -217,3 +217,82 @@ describe.skipIf(!ansibleAvailable())('same results as ansible-core (Debian ansib
     if ('ok' in expected) expect(evaluateCondition(cond, vars)).toBe(expected.ok === 'True' || expected.ok === true);
   });
 });
+
+/** Idioms from real VNC roles and playbooks (user lists, distro maps, facts, registered output). */
+const roleVars: Record<string, unknown> = {
+  vnc_users: [{ name: 'alice', display: 1, geometry: '1920x1080' }, { name: 'bob', display: 2 }],
+  vnc_base_port: 5900, ansible_distribution: 'Debian', ansible_distribution_major_version: '12',
+  pkgs: { Debian: ['tigervnc-standalone-server'], RedHat: ['tigervnc-server'] },
+  interfaces: { eth0: { ipv4: { address: '198.18.0.11' } }, lo: { ipv4: { address: '127.0.0.1' } } },
+  out: { stdout: 'Active: active (running)\nMain PID: 123', stdout_lines: ['Active: active (running)', 'Main PID: 123'], rc: 0 },
+  csv: 'a, b ,c', num: '0755', mixed: [1, 'a', null, [2, 3]], text: 'line1\nline2\n', nested: [[1, [2]], [3]], maybe: null, inventory_hostname: 'web1.example.com',
+  servers: { h1: { port: 1 }, h2: { port: 2 } },
+};
+
+const roleTemplates = [
+  "{{ vnc_users | map(attribute='name') | join(' ') }}",
+  "{{ vnc_users | map(attribute='display') | map('int') | map('string') | list }}",
+  "{% for u in vnc_users %}:{{ u.display }}={{ u.name }}\n{% endfor %}",
+  "{{ vnc_users | selectattr('geometry', 'defined') | list | length }}",
+  "{{ vnc_base_port + vnc_users[0].display }}",
+  "{{ pkgs[ansible_distribution] | default([]) }}",
+  "{{ pkgs.get(ansible_distribution, []) }}",
+  "{{ ansible_distribution_major_version | int >= 11 }}",
+  "{{ ansible_distribution in ['Debian', 'Ubuntu'] }}",
+  "{{ interfaces | dict2items | map(attribute='value.ipv4.address') | list }}",
+  "{{ out.stdout is search('active \\\\(running\\\\)') }}",
+  "{{ out.stdout_lines | select('match', 'Main PID') | first }}",
+  "{{ csv.split(',') | map('trim') | list }}",
+  "{{ num | int(base=8) }}",
+  "{{ mixed | select('string') | list }}",
+  "{{ mixed | reject('none') | list }}",
+  "{{ text.splitlines() }}",
+  "{{ text | trim }}",
+  "{{ nested | flatten }}",
+  "{{ maybe | default('dflt', true) }}",
+  "{{ maybe is none }}",
+  "{{ inventory_hostname.split('.')[0] }}",
+  "{{ inventory_hostname | regex_replace('\\\\..*$', '') }}",
+  "{{ servers | dict2items | map(attribute='key') | list }}",
+  "{{ servers | dict2items | selectattr('value.port', 'gt', 1) | map(attribute='key') | list }}",
+  "{{ servers.values() | map(attribute='port') | sum }}",
+  "{{ servers | length }}",
+  "{{ 'x' * 3 ~ '!' }}",
+  "{{ [1, 2, 3] | max - [1, 2, 3] | min }}",
+  "{{ (vnc_users | first).name | upper }}",
+  "{{ vnc_users | sort(attribute='name', reverse=true) | map(attribute='name') | list }}",
+  "{{ range(5900, 5903) | list }}",
+  "{{ '%05d' | format(42) }}",
+  "{{ 'abc' | length > 2 and 'b' in 'abc' }}",
+  "{{ [] | first | default('none') }}",
+  "{{ {'a': 1} | combine({'b': 2}) | dict2items | items2dict }}",
+  "{{ vnc_users | map(attribute='name') | map('regex_replace', '^', 'user-') | list }}",
+  "{{ [3, 1, 2] | sort | reverse | list }}",
+  "{{ lookup('env', 'NONEXISTENT_VAR_XYZ') | default('d', true) }}",
+  "{{ '' if maybe is none else maybe }}",
+  "{{ [1, 2] | zip(['a', 'b']) | list }}",
+  "{{ '/a/b/' | basename }}",
+  "{{ ' x ' | trim | length }}",
+  "{{ 10 / 4 }}",
+  "{{ 10 // 4 }}",
+  "{{ -7 // 2 }}",
+  "{{ -7 % 3 }}",
+  "{{ 2 ** -1 }}",
+  "{{ 'Hello' | lower | replace('l', 'L') }}",
+  "{{ 'a' < 'b' }}",
+  "{{ [1, 2] < [1, 3] }}",
+  "{{ 1 if true }}",
+  "{{ mixed | length }}",
+];
+
+describe.skipIf(!ansibleAvailable())('same results as ansible-core for common role idioms', () => {
+  const theirs = ansibleTemplate(roleVars, roleTemplates);
+  it.each(roleTemplates.map((t, i) => [t, i] as const))('%s', (tpl, i) => {
+    const expected = theirs[i]!;
+    expect('ok' in expected, `ansible failed on ${tpl}`).toBe(true);
+    if ('ok' in expected) {
+      const mine = render(tpl, roleVars);
+      expect(sameAsAnsible(mine, expected.ok), `ansible: ${JSON.stringify(expected.ok)}\nvncplay: ${JSON.stringify(mine)}`).toBe(true);
+    }
+  });
+});
