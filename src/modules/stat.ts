@@ -20,6 +20,8 @@ export interface StatArgs {
   follow?: boolean | string;
   get_checksum?: boolean | string;
   checksum_algorithm?: ChecksumAlgorithm;
+  checksum?: ChecksumAlgorithm;
+  checksum_algo?: ChecksumAlgorithm;
   get_mime?: boolean | string;
   get_attributes?: boolean | string;
 }
@@ -32,7 +34,9 @@ export const statSchema = {
     name: { type: 'string', minLength: 1 },
     follow: { ...boolSchema, description: 'Whether to follow symlinks (default false).' },
     get_checksum: { ...boolSchema, description: 'Whether to return a checksum of the file (default true).' },
-    checksum_algorithm: { type: 'string', enum: [...checksumAlgorithms], description: 'Algorithm for the checksum (default sha1).' },
+    checksum_algorithm: { type: 'string', enum: [...checksumAlgorithms], description: 'Algorithm for the checksum (default sha1; aliases checksum, checksum_algo).' },
+    checksum: { type: 'string', enum: [...checksumAlgorithms] },
+    checksum_algo: { type: 'string', enum: [...checksumAlgorithms] },
     get_mime: { ...boolSchema, description: 'Return mimetype and charset via file(1) when installed (default true).' },
     get_attributes: { ...boolSchema, description: 'Accepted for compatibility; attributes are not read.' },
   },
@@ -99,6 +103,10 @@ export function statResult(p: PathFacts, follow: boolean, algo: ChecksumAlgorith
   return out;
 }
 
+function algorithm(args: StatArgs): ChecksumAlgorithm {
+  return args.checksum_algorithm ?? args.checksum ?? args.checksum_algo ?? 'sha1';
+}
+
 export const statModule: PlannedModule<StatArgs, HostFileFacts> = {
   kind: 'planned',
   name: 'stat',
@@ -107,7 +115,7 @@ export const statModule: PlannedModule<StatArgs, HostFileFacts> = {
   async gather(args, ctx) {
     const getChecksum = bool(args.get_checksum, true);
     return probePaths(ctx, [pathArg(args)], {
-      checksum: getChecksum ? (args.checksum_algorithm ?? 'sha1') : false,
+      checksum: getChecksum ? (algorithm(args)) : false,
       access: true,
       mime: bool(args.get_mime, true),
     });
@@ -118,7 +126,7 @@ export const statModule: PlannedModule<StatArgs, HostFileFacts> = {
   report(args, facts) {
     const p = facts.paths[0]!;
     return {
-      stat: statResult(p, bool(args.follow, false), args.checksum_algorithm ?? 'sha1', bool(args.get_checksum, true)),
+      stat: statResult(p, bool(args.follow, false), algorithm(args), bool(args.get_checksum, true)),
     };
   },
 };

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -231,6 +232,10 @@ describe('the probe (run with a local bash: paths are literal names)', () => {
     const f = join(dir, 'f.txt');
     const facts = probe([f], { checksum: 'sha1', access: true });
     expect(statModule.report!({ path: f }, facts)).toMatchObject({ stat: { exists: true, isreg: true, mode: '0640', checksum: sha1('hello\n'), pw_name: expect.any(String) } });
+    const sha256 = probe([f], { checksum: 'sha256' });
+    expect(statModule.report!({ path: f, checksum_algo: 'sha256' }, sha256)).toMatchObject({
+      stat: { checksum: createHash('sha256').update('hello\n').digest('hex'), checksum_algorithm: 'sha256' },
+    });
     const none = probe([join(dir, 'nope')], { access: true });
     expect(statModule.report!({ path: join(dir, 'nope') }, none)).toEqual({ stat: { exists: false } });
   });
