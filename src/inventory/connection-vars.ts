@@ -88,6 +88,10 @@ export function connectionSpec(
 
   const becomeVar = pick(CONNECTION_VARS.become);
   const become = becomeVar ? boolean(host, becomeVar.name, becomeVar.value) : false;
+  const method = pick(['ansible_become_method', 'become_method']);
+  if (method && !['sudo', 'ansible.builtin.sudo'].includes(String(method.value).trim())) {
+    throw bad(host, method.name, `'${String(method.value)}' is not supported`, 'vncplay becomes another user with sudo only; set it to sudo or remove it');
+  }
 
   const becomeUserVar = pick(CONNECTION_VARS.becomeUser);
   const hkcVar = pick(CONNECTION_VARS.hostKeyChecking);
