@@ -489,13 +489,14 @@ function report(args: FirewallArgs, facts: FirewallFacts): Record<string, unknow
 async function finish(args: FirewallArgs, facts: FirewallFacts, _o: StepOutcome[], ctx: ModuleContext): Promise<ModuleReturn> {
   const t = transition(args, facts);
   const data = report(args, facts);
-  if (!t.runtime || facts.ssh === undefined) return { changed: true, data };
+  const msg = planFirewall({ ...args, allow_lockout: true }, facts).map((c) => c.summary).join('; ');
+  if (!t.runtime || facts.ssh === undefined) return { changed: true, data, msg };
   const probe = await freshConnectionWorks(ctx);
   data['verified_by'] = probe.how;
   if (probe.ok) {
-    if (!t.armed) return { changed: true, data };
+    if (!t.armed) return { changed: true, data, msg };
     const res = await ctx.exec(['sh', '-c', CANCEL_SCRIPT, 'sh', t.id]);
-    if (res.rc === 0) return { changed: true, data };
+    if (res.rc === 0) return { changed: true, data, msg };
     return {
       changed: true,
       failed: true,
