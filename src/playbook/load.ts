@@ -688,6 +688,7 @@ class Loader {
       t.module = action.module.name;
       t.args = this.moduleArgs(src, action.module, action.pair, pairs.get('args'));
       await this.checkTemplates(src, action.pair.value, t.args, new Set(), action.pair.value);
+      await this.checkControllerFile(src, action.module, t, action.pair, scope);
       return [t];
     }
     if (action.key === 'block') {
@@ -902,6 +903,49 @@ class Loader {
     }
   }
 
+  /**
+   * copy/template `src` names a file on the controller: a literal path that exists nowhere the runner will look
+   * is an error now, and a template file's own syntax is checked (errors point into the .j2 file).
+   */
+  private async checkControllerFile(src: YamlSource, m: AnyModule, t: TaskDef, pair: Pair<unknown, unknown>, scope: Scope): Promise<void> {
+    const kind = controllerFileKind[m.name];
+    const rel = t.args.src;
+    if (!kind || typeof rel !== 'string' || rel === '' || /\{\{|\{%/.test(rel)) return;
+    if (kind === 'files' && t.args.remote_src !== undefined && t.args.remote_src !== false && t.args.remote_src !== 'no' && t.args.remote_src !== 'false') return;
+    const dirs = controllerSearchPaths(rel, kind, t.searchDirs, scope.playbookDir);
+    const node = this.argNode(pair.value, undefined, ['src']) ?? pair.key;
+    let found: string | undefined;
+    for (const d of dirs) {
+      if ((await isDir(d)) || (await firstExisting([d]))) {
+        found = d;
+        break;
+      }
+    }
+    if (!found) {
+      this.errors.push(src.error('E_MISSING_FILE', `${m.name} src \`${rel}\` not found on the controller`, node, `looked for: ${dirs.join(', ')}`));
+      return;
+    }
+    if (kind !== 'templates' || (await isDir(found))) return;
+    const text = await readFile(found, 'utf8').catch(() => undefined);
+    if (text === undefined || !/\{\{|\{%|\{#/.test(text)) return;
+    templateModule ??= import('./template.js');
+    const { checkTemplateSyntax } = await templateModule;
+    try {
+      checkTemplateSyntax(text);
+    } catch (err) {
+      if (!(err instanceof VncplayErrorClass)) throw err;
+      // Point into the template file itself when the engine says where.
+      const at = /template line (\d+), column (\d+)/.exec(err.message);
+      const pos = at ? { file: found, line: Number(at[1]), col: Number(at[2]) } : undefined;
+      const message = err.message.replace(/ in template "[\s\S]*"$/, '').replace(/ in \S+:\d+:\d+$/, '');
+      this.errors.push(
+        pos
+          ? new PlaybookError(err.code, `template ${found}: ${message}`, { pos, excerpt: formatExcerpt(text, pos.line, pos.col), hint: err.hint ?? templateHint(err.code) })
+          : src.error(err.code, `template ${found}: ${message}`, node, err.hint ?? templateHint(err.code)),
+      );
+    }
+  }
+
   // ----- module arguments -----
 
   private moduleArgs(
@@ -992,6 +1036,16 @@ class Loader {
 }
 
 // ---------- helpers ----------
+
+/** Modules whose `src` is a controller file, and the role subfolder it lives in. */
+const controllerFileKind: Record<string, 'files' | 'templates'> = { copy: 'files', template: 'templates' };
+
+/** Where the runner looks for a controller file (src/runner: DIR/KIND/REL, DIR/REL per search dir, then the playbook's). */
+function controllerSearchPaths(rel: string, kind: 'files' | 'templates', searchDirs: string[], playbookDir: string): string[] {
+  if (path.isAbsolute(rel)) return [rel];
+  const dirs = [...searchDirs.flatMap((d) => [path.join(d, kind), d]), path.join(playbookDir, kind), playbookDir];
+  return unique(dirs.map((d) => path.join(d, rel)));
+}
 
 const connectionHint = 'connection settings come from the inventory: ansible_user, ansible_port, ansible_connection (host or group vars)';
 /** Ansible keywords that are real but not implemented: a precise message beats "unknown keyword". */
