@@ -6,6 +6,7 @@
 #   fleet.sh down         stop and remove everything the fleet made (keeps the rootfs cache and the key)
 #   fleet.sh status       one line per host
 #   fleet.sh reset I      reboot host I from a clean upper layer (same ssh host keys)
+#   fleet.sh stop I       power host I off (unreachable) until the next `up` or `reset I`
 #   fleet.sh exec I -- CMD...   run CMD inside host I as root, bypassing ssh
 #   fleet.sh up-light N   N light hosts (netns + sshd only) at 198.19.x.y for scale benchmarks
 #   fleet.sh down-light   remove the light hosts
@@ -26,7 +27,7 @@ source "$FLEET_SH_DIR/lib/outputs.sh"
 # shellcheck source=lib/light.sh
 source "$FLEET_SH_DIR/lib/light.sh"
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 # Serializes fleet changes: two test runs calling `up` at once must not build the same host twice.
 take_fleet_lock() {
@@ -138,6 +139,17 @@ cmd_reset() {
   log "h$i reset in $(( $(now_ms) - start )) ms"
 }
 
+# Powers host I off (its address stops answering) but leaves it in the inventory; `up` or `reset` revives it.
+cmd_stop() {
+  local i=${1:-}
+  [[ $i =~ ^[0-9]+$ && $i -ge 1 ]] || die "stop: which host? (fleet.sh stop 2)"
+  require_root
+  take_fleet_lock
+  [[ -d $(host_dir "$i") ]] || die "stop: h$i is not part of the fleet"
+  stop_host "$i"
+  log "h$i stopped"
+}
+
 cmd_exec() {
   local i=${1:-} pid init
   [[ $i =~ ^[0-9]+$ ]] || die "exec: which host? (fleet.sh exec 1 -- systemctl is-system-running)"
@@ -159,6 +171,7 @@ main() {
     down) cmd_down ;;
     status) cmd_status ;;
     reset) cmd_reset "$@" ;;
+    stop) cmd_stop "$@" ;;
     exec) cmd_exec "$@" ;;
     up-light) require_root; take_fleet_lock; ensure_controller_key; light_up "$@" ;;
     down-light) require_root; take_fleet_lock; light_down ;;

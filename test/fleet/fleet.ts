@@ -86,6 +86,7 @@ function findHost(host: number | string): FleetHost & { pidFile: string } {
 
 // nspawn's only child is the container's PID 1; its namespaces are the host's namespaces.
 function containerInitPid(host: FleetHost & { pidFile: string }): number {
+  if (!existsSync(host.pidFile)) throw new Error(`${host.name} is not running (no ${host.pidFile})`);
   const nspawnPid = readFileSync(host.pidFile, 'utf8').trim();
   const taskDir = `/proc/${nspawnPid}/task`;
   if (!existsSync(taskDir)) throw new Error(`${host.name} is not running (nspawn pid ${nspawnPid} is gone)`);
@@ -103,7 +104,7 @@ const CONTAINER_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:
  * its PID 1 with nsenter: no ssh, no vncplay, so it works even when a test has broken sshd.
  * Never throws for a non-zero exit; see hostExecOk.
  */
-export function hostExec(host: number | string, argv: readonly string[], opts: HostExecOptions = {}): Promise<HostExecResult> {
+export async function hostExec(host: number | string, argv: readonly string[], opts: HostExecOptions = {}): Promise<HostExecResult> {
   const init = containerInitPid(findHost(host));
   const args = ['-t', String(init), '-m', '-u', '-i', '-n', '-p', '-C', '-r', '-w', '--',
     'env', '-i', `PATH=${CONTAINER_PATH}`, 'HOME=/root', 'LANG=C.UTF-8', ...argv];
@@ -140,5 +141,13 @@ export async function fleetReset(host: number | string): Promise<void> {
   await execFileAsync('bash', [fleetScript, 'reset', String(findHost(host).index)], {
     env: { ...process.env, FLEET_DIR: fleetDir() },
     timeout: 180_000,
+  });
+}
+
+/** Powers one host off so it is unreachable (for "host down" tests); fleetReset or the next `up` revives it. */
+export async function fleetStop(host: number | string): Promise<void> {
+  await execFileAsync('bash', [fleetScript, 'stop', String(findHost(host).index)], {
+    env: { ...process.env, FLEET_DIR: fleetDir() },
+    timeout: 60_000,
   });
 }

@@ -5,7 +5,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
-  fleetAvailable, fleetDir, fleetHosts, fleetInventory, fleetKey, fleetKnownHosts, fleetReset, fleetScript,
+  fleetAvailable, fleetDir, fleetHosts, fleetInventory, fleetKey, fleetKnownHosts, fleetReset, fleetScript, fleetStop,
   hostExec, hostExecOk,
 } from '../fleet/fleet.js';
 
@@ -119,6 +119,14 @@ describe.skipIf(!fleetAvailable())('test fleet', () => {
     const marker = await hostExec(3, ['test', '-e', '/etc/vncplay-fleet-marker']);
     expect(marker.code).toBe(1);
     expect(await ed25519KeyOf('198.18.0.13')).toBe(keyBefore);
+    expect((await ssh('198.18.0.13', 'hostname')).trim()).toBe('h3');
+  });
+
+  it('stop makes a host unreachable and reset brings it back', async () => {
+    await fleetStop(3);
+    await expect(ed25519KeyOf('198.18.0.13')).rejects.toThrow();
+    await expect(hostExec(3, ['true'])).rejects.toThrow(/not running/);
+    await fleetReset(3);
     expect((await ssh('198.18.0.13', 'hostname')).trim()).toBe('h3');
   });
 
