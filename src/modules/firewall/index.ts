@@ -220,7 +220,12 @@ export function sections(out: string): Map<string, string> {
 export function factsFromGather(out: string, ssh: SshEndpoint | undefined): FirewallFacts {
   const s = sections(out);
   const err = s.get('error');
-  if (err !== undefined) throw new ModuleError('E_FIREWALL_GATHER', `firewall: ${err.trim()}`);
+  if (err !== undefined) {
+    const perm = /not permitted|permission denied|must be root/i.test(err);
+    throw new ModuleError('E_FIREWALL_GATHER', `firewall: ${err.trim()}`, {
+      hint: perm ? 'the firewall module needs root with CAP_NET_ADMIN on the host: set become: true (containers must grant CAP_NET_ADMIN)' : 'check that the chosen backend is installed and running',
+    });
+  }
   const backend = (s.get('backend') ?? '').trim() as Backend;
   if (!BACKENDS.includes(backend)) throw new ModuleError('E_FIREWALL_GATHER', `firewall: could not detect a backend (${out.slice(0, 200)})`);
   const facts: FirewallFacts = { backend };
