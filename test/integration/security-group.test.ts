@@ -348,3 +348,29 @@ describe('secrets', () => {
     expect(shapes[1]).toEqual(shapes[2]);
   });
 });
+
+describe('tencent: deletes by PolicyIndex are guarded by the policy set Version', () => {
+  it('refuses to delete when the group changed after the read, and converges on the next run', async () => {
+    const tc = fakes.tencent;
+    const g = tc.addGroup({
+      name: 'vnc-race',
+      version: 5,
+      ingress: [tc.policy({ Protocol: 'TCP', Port: '5901', CidrBlock: '10.0.0.0/8' }), tc.policy({ Protocol: 'TCP', Port: '22', CidrBlock: '0.0.0.0/0' })],
+    });
+    const args: SecurityGroupArgs = { provider: 'tencent', region: 'ap-guangzhou', name: 'vnc-race', rules: [{ proto: 'tcp', ports: 5901, cidr: '10.0.0.0/8' }] };
+    // Someone inserts a rule at the top between our read and our delete of index 1: index 1 is now the 5901 rule.
+    const err = await newRun(args, false, () => {
+      g.ingress.unshift(tc.policy({ Protocol: 'UDP', Port: '53', CidrBlock: '10.9.9.9/32' }));
+      g.version++;
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CloudApiError);
+    expect((err as CloudApiError).providerCode).toBe('UnsupportedOperation.VersionMismatch');
+    expect((err as CloudApiError).hint).toMatch(/run again/);
+    expect(g.ingress.map((p) => p.Port)).toEqual(['53', '5901', '22']);
+    // A fresh read sees the new state and converges (the unlisted rules go, the listed one stays).
+    const r = await newRun(args);
+    expect(r.changes.map((c) => c.summary)).toEqual([expect.stringMatching(/^ingress: remove 2 rule\(s\)/)]);
+    expect(g.ingress.map((p) => p.Port)).toEqual(['5901']);
+    expect((await newRun(args)).changes).toEqual([]);
+  });
+});

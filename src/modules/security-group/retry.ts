@@ -102,6 +102,7 @@ function hintFor(provider: Provider, f: CloudFailure): string {
     };
     return `check the ${provider} credentials (${where[provider]}) and their permissions`;
   }
+  if (f.code.endsWith('VersionMismatch')) return 'the security group was changed by someone else meanwhile; run again';
   if (f.kind === 'retry') return 'the provider kept throttling or failing; try again later or with fewer parallel runs';
   return 'the provider rejected the request; the request id identifies it to their support';
 }

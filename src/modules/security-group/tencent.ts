@@ -7,8 +7,8 @@ import type { AdapterOptions, Direction, GroupState, NormRule, SecurityGroupAdap
 /**
  * Tencent Cloud VPC adapter (API 3.0, version 2017-03-12, TC3-HMAC-SHA256 via the official SDK).
  * Calls: DescribeSecurityGroups (by name or id), DescribeSecurityGroupPolicies, CreateSecurityGroup,
- * DeleteSecurityGroup, CreateSecurityGroupPolicies, DeleteSecurityGroupPolicies (by PolicyIndex, one direction per
- * request, as the API requires). Credentials: TENCENTCLOUD_SECRET_ID/KEY(/SESSION_TOKEN), ~/.tencentcloud/credentials,
+ * DeleteSecurityGroup, CreateSecurityGroupPolicies, DeleteSecurityGroupPolicies (by PolicyIndex guarded by the policy
+ * set Version, one direction per request, as the API requires). Credentials: TENCENTCLOUD_SECRET_ID/KEY(/SESSION_TOKEN), ~/.tencentcloud/credentials,
  * then the CVM role. Endpoint override: VNCPLAY_TENCENT_ENDPOINT (host:port, or http://host:port).
  */
 
@@ -79,15 +79,28 @@ export async function createTencentAdapter(opts: AdapterOptions, secrets: readon
   const call = <T>(label: string, fn: () => Promise<T>, signal: AbortSignal) =>
     withRetry(fn, { provider: 'tencent', label: `vpc ${label}`, classify: classifyTencentError, signal, secrets });
 
+  // The policy set's Version as last read, advanced by one for each change we make (the API's rule). Deletes are by
+  // PolicyIndex, so they carry it: if someone else changed the group since our read, the API refuses
+  // (UnsupportedOperation.VersionMismatch) instead of deleting whatever rule now sits at that index.
+  const versions = new Map<string, number>();
+  const bump = (id: string) => {
+    const v = versions.get(id);
+    if (v !== undefined) versions.set(id, v + 1);
+  };
+
   async function readPolicies(id: string, name: string, description: string, signal: AbortSignal): Promise<GroupState | undefined> {
     const r = await call('DescribeSecurityGroupPolicies', () => client.DescribeSecurityGroupPolicies({ SecurityGroupId: id }), signal);
     if (!r.ok) return undefined;
     const set = r.value.SecurityGroupPolicySet;
+    const version = Number(set?.Version);
+    if (set?.Version !== undefined && Number.isInteger(version)) versions.set(id, version);
+    else versions.delete(id);
     return { id, name, description, ingress: fromPolicies(set?.Ingress ?? []), egress: fromPolicies(set?.Egress ?? []) };
   }
 
-  async function policySet(direction: Direction, policies: Policy[]) {
-    return direction === 'ingress' ? { Ingress: policies } : { Egress: policies };
+  function policySet(direction: Direction, policies: Policy[], version?: number) {
+    const set = direction === 'ingress' ? { Ingress: policies } : { Egress: policies };
+    return version === undefined ? set : { ...set, Version: String(version) };
   }
 
   return {
@@ -126,10 +139,12 @@ export async function createTencentAdapter(opts: AdapterOptions, secrets: readon
       const send = async (rs: NormRule[]) =>
         call(
           'CreateSecurityGroupPolicies',
-          async () =>
-            client.CreateSecurityGroupPolicies({ SecurityGroupId: groupId, SecurityGroupPolicySet: await policySet(direction, rs.map(toPolicy)) }),
+          () => client.CreateSecurityGroupPolicies({ SecurityGroupId: groupId, SecurityGroupPolicySet: policySet(direction, rs.map(toPolicy)) }),
           signal,
-        );
+        ).then((r) => {
+          if (r.ok) bump(groupId);
+          return r;
+        });
       const r = await send(rules);
       if (r.ok || r.failure.kind !== 'duplicate' || rules.length === 1) return;
       // A duplicate fails the whole batch: add one by one so the rest still get in.
@@ -138,11 +153,17 @@ export async function createTencentAdapter(opts: AdapterOptions, secrets: readon
     async revoke(groupId, direction, rules, signal) {
       const indexes = rules.flatMap((r) => (r.handle === undefined ? [] : [{ PolicyIndex: Number(r.handle) }]));
       if (indexes.length === 0) return;
-      await call(
-        'DeleteSecurityGroupPolicies',
-        async () => client.DeleteSecurityGroupPolicies({ SecurityGroupId: groupId, SecurityGroupPolicySet: await policySet(direction, indexes) }),
-        signal,
-      );
+      try {
+        const r = await call(
+          'DeleteSecurityGroupPolicies',
+          () => client.DeleteSecurityGroupPolicies({ SecurityGroupId: groupId, SecurityGroupPolicySet: policySet(direction, indexes, versions.get(groupId)) }),
+          signal,
+        );
+        if (r.ok) bump(groupId);
+      } catch (err) {
+        versions.delete(groupId);
+        throw err;
+      }
     },
     initialRules() {
       return { ingress: [], egress: [] };
