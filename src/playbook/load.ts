@@ -70,15 +70,24 @@ export async function loadTaskFile(file: string, ctx: TaskFileContext): Promise<
       }),
     ]);
   }
+  // Without the including task, a file inside roles/NAME/tasks/ still belongs to that role (files/, templates/).
+  const role: { name: string; dir?: string } | undefined = from?.role ? { name: from.role } : roleOfFile(ctx.fromFile);
   const scope = {
     playbookDir: ctx.playbookDir,
-    searchDirs: from?.searchDirs ?? [ctx.playbookDir],
+    searchDirs: from?.searchDirs ?? (role?.dir ? [role.dir, ctx.playbookDir] : [ctx.playbookDir]),
     handler: false,
-    ...(from?.role ? { roleName: from.role } : {}),
+    ...(role ? { roleName: role.name } : {}),
   };
   const tasks = await loader.taskFile(found, scope, new Set());
   loader.throwIfErrors();
   return tasks;
+}
+
+/** `…/roles/NAME/tasks/x.yml` → the role NAME and its folder. */
+function roleOfFile(file: string | undefined): { name: string; dir: string } | undefined {
+  if (!file) return undefined;
+  const m = /^(.*[\\/])?roles[\\/]([^\\/]+)[\\/](tasks|handlers)[\\/]/.exec(file);
+  return m ? { name: m[2]!, dir: path.join(m[1] ?? '', 'roles', m[2]!) } : undefined;
 }
 
 // ---------- internals ----------

@@ -379,3 +379,10 @@ describe('play-level task keywords', () => {
     expect(play.tasks[0]!.ignoreErrors).toBeUndefined();
   });
 });
+
+describe('loadTaskFile from a role file without the including task', () => {
+  it('infers the role and its searchDirs from roles/NAME/tasks/', async () => {
+    const tasks = await loadTaskFile('service.yml', { playbookDir: good, fromFile: `${good}/roles/vnc/tasks/main.yml`, modules: testModules });
+    expect(tasks[0]).toMatchObject({ role: 'vnc', searchDirs: [`${good}/roles/vnc`, good], module: 'systemd' });
+  });
+});
