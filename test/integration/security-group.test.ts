@@ -374,3 +374,17 @@ describe('tencent: deletes by PolicyIndex are guarded by the policy set Version'
     expect((await newRun(args)).changes).toEqual([]);
   });
 });
+
+describe('aws: a group created by someone else between read and create is adopted', () => {
+  it('turns InvalidGroup.Duplicate into "use that group" and puts the rules on it', async () => {
+    const args: SecurityGroupArgs = { provider: 'aws', region: 'eu-central-1', name: 'vnc-adopt', vpc_id: 'vpc-vnc', rules: [{ proto: 'tcp', ports: 5901, cidr: '10.0.0.0/8' }] };
+    let theirs = '';
+    const r = await newRun(args, false, () => {
+      theirs = fakes.aws.addGroup({ name: 'vnc-adopt', vpcId: 'vpc-vnc' }).id;
+    });
+    expect(r.data['group_id']).toBe(theirs);
+    expect(fakes.aws.calls.filter((c) => c.action === 'CreateSecurityGroup').at(-1)!.errorCode).toBe('InvalidGroup.Duplicate');
+    expect(fakes.aws.groups.get(theirs)!.ingress).toEqual([{ proto: 'tcp', from: 5901, to: 5901, cidr: '10.0.0.0/8' }]);
+    expect((await newRun(args)).changes).toEqual([]);
+  });
+});

@@ -118,11 +118,18 @@ export async function createAwsAdapter(opts: AdapterOptions, secrets: readonly s
         Description: spec.description,
       };
       if (spec.vpcId) input.VpcId = spec.vpcId;
-      const out = await must(
-        'CreateSecurityGroup',
-        () => client.send(new sdk.CreateSecurityGroupCommand(input), { abortSignal: signal }),
-        signal,
-      );
+      let out: { GroupId?: string };
+      try {
+        out = await must('CreateSecurityGroup', () => client.send(new sdk.CreateSecurityGroupCommand(input), { abortSignal: signal }), signal);
+      } catch (err) {
+        // Created by someone else (or a parallel run) since our read: adopt it, as a second run would.
+        if (!(err instanceof CloudApiError) || err.providerCode !== 'InvalidGroup.Duplicate') throw err;
+        const ref: GroupRef = { name: spec.name };
+        if (spec.vpcId) ref.vpcId = spec.vpcId;
+        const existing = (await describe(ref, signal))[0];
+        if (!existing?.GroupId) throw err;
+        return existing.GroupId;
+      }
       if (!out.GroupId) throw new ModuleError('E_CLOUD_API', 'aws ec2 CreateSecurityGroup returned no GroupId');
       return out.GroupId;
     },
