@@ -979,7 +979,8 @@ for (const tag of UNSUPPORTED_TAGS) {
 type RootFn = (env: unknown, context: RenderContext, frame: NjFrame, runtime: unknown, cb: (err: unknown, out?: string) => void) => void;
 type ExprFn = (env: unknown, context: RenderContext, frame: NjFrame, runtime: unknown) => unknown;
 
-type Compiled = { kind: 'text'; root: RootFn; source: string } | { kind: 'expr'; fn: ExprFn; source: string };
+/** `newlines`: how many newlines end the source; the output gets at least as many back (Ansible's rule). */
+type Compiled = { kind: 'text'; root: RootFn; source: string; newlines: number } | { kind: 'expr'; fn: ExprFn; source: string };
 
 class SyntaxFailure extends Error {
   constructor(
@@ -1026,13 +1027,22 @@ function pyUnescape(raw: string): string {
 }
 
 function makeTokenizer(source: string, opts: TemplateOptions, rawInVariables: boolean): unknown {
-  const tok = njLexer.lex(source, lexOptions(opts)) as NjTokenizer;
+  const lexOpts = lexOptions(opts);
+  const tok = njLexer.lex(source, lexOpts) as NjTokenizer;
   let inVariable = false;
   const next = tok.nextToken.bind(tok);
   tok.nextToken = () => {
     const t = next();
     if (t?.type === 'variable-start') inVariable = true;
     else if (t?.type === 'variable-end') inVariable = false;
+    else if (t?.type === 'comment' && lexOpts.trimBlocks) {
+      // Jinja's trim_blocks also removes the newline after a comment; nunjucks only does it for block tags.
+      if (tok.current() === '\n') tok.forward();
+      else if (tok.current() === '\r') {
+        tok.forward();
+        if (tok.current() === '\n') tok.forward();
+      }
+    }
     return t;
   };
   tok._parseString = (delimiter: string): string => {
@@ -1092,9 +1102,13 @@ function compile(source: string, mode: CompileMode, opts: TemplateOptions): Comp
   const key = `${mode}${opts.trimBlocks === false ? 'T' : ''}${opts.lstripBlocks ? 'L' : ''}\u0000${source}`;
   const hit = cache.get(key);
   if (hit) return hit;
-  const root = parse(source, opts, mode === 'value');
-  const expr = mode === 'text' ? undefined : singleExpression(root);
-  const compiled = expr ? compileExprNode(expr, source) : compileRoot(root, source);
+  // Jinja (keep_trailing_newline=False) drops one newline at the end of the source; Ansible then pads the output
+  // back to the source's count of trailing newlines (preserve_trailing_newlines), which we do in runText.
+  const newlines = trailingNewlines(source);
+  const body = newlines > 0 ? source.replace(/\r?\n$/, '') : source;
+  const root = parse(body, opts, mode === 'value');
+  const expr = mode === 'text' || newlines > 0 ? undefined : singleExpression(root);
+  const compiled = expr ? compileExprNode(expr, source) : compileRoot(root, source, newlines);
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(key, compiled);
   return compiled;
@@ -1119,12 +1133,18 @@ function compileExprNode(node: NjNode, source: string): Compiled {
   }
 }
 
-function compileRoot(root: NjNode, source: string): Compiled {
+function trailingNewlines(s: string): number {
+  let n = 0;
+  for (let i = s.length - 1; i >= 0 && s[i] === '\n'; i--) n++;
+  return n;
+}
+
+function compileRoot(root: NjNode, source: string, newlines: number): Compiled {
   const c = new JinjaCompiler() as unknown as NjCompilerBase & { compileRoot(node: NjNode, frame: null): void };
   try {
     c.compileRoot(root, null);
     const props = new Function(c.getCode())() as { root: RootFn };
-    return { kind: 'text', root: props.root, source };
+    return { kind: 'text', root: props.root, source, newlines };
   } catch (e) {
     throw toSyntaxFailure(e, source);
   }
@@ -1144,7 +1164,8 @@ function runText(compiled: Compiled, state: RenderState): string {
     else result = out ?? '';
   });
   if (failure !== undefined) throw failure;
-  return result;
+  const missing = compiled.newlines - trailingNewlines(result);
+  return missing > 0 ? result + '\n'.repeat(missing) : result;
 }
 
 // ───────────────────────────── errors: everything becomes a positioned TemplateError ─────────────────────────────

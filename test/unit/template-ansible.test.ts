@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { evaluateCondition, render } from '../../src/playbook/template.js';
+import { evaluateCondition, render, renderText } from '../../src/playbook/template.js';
 import { pyRepr } from '../../src/playbook/filters.js';
 
 /*
@@ -39,8 +39,10 @@ function ansibleAvailable(): boolean {
   }
 }
 
-function ansibleTemplate(vars: Record<string, unknown>, templates: string[]): ({ ok: unknown } | { err: string })[] {
-  const out = execFileSync(PY, ['-c', SCRIPT], { input: JSON.stringify({ vars, templates }), encoding: 'utf8', maxBuffer: 1 << 24 });
+function ansibleTemplate(vars: Record<string, unknown>, templates: string[], file = false): ({ ok: unknown } | { err: string })[] {
+  // file: as the template module renders a .j2 file (escape_backslashes=False, trailing newlines preserved).
+  const script = file ? SCRIPT.replace('t.template(tpl)', 't.do_template(tpl, preserve_trailing_newlines=True, escape_backslashes=False)') : SCRIPT;
+  const out = execFileSync(PY, ['-c', script], { input: JSON.stringify({ vars, templates }), encoding: 'utf8', maxBuffer: 1 << 24 });
   return JSON.parse(out) as ({ ok: unknown } | { err: string })[];
 }
 
@@ -294,5 +296,33 @@ describe.skipIf(!ansibleAvailable())('same results as ansible-core for common ro
       const mine = render(tpl, roleVars);
       expect(sameAsAnsible(mine, expected.ok), `ansible: ${JSON.stringify(expected.ok)}\nvncplay: ${JSON.stringify(mine)}`).toBe(true);
     }
+  });
+});
+
+/** Template files (the `template` module): whitespace control, trim_blocks, comments, trailing newlines, escapes. */
+const fileVars: Record<string, unknown> = { users: [{ name: 'alice', display: 1 }, { name: 'bob', display: 2 }], geometry: '1920x1080', flag: true, nothing: null, opts: { depth: 24, localhost: 'no' } };
+
+const fileTemplates = [
+  "# managed\n{% for u in users %}\n:{{ u.display }}={{ u.name }}\n{% endfor %}\n",
+  "{% if flag %}\nyes\n{% else %}\nno\n{% endif %}\nend\n",
+  "  {% if flag %}\n  indented\n  {% endif %}\n",
+  "geometry={{ geometry }}\n{% for k, v in opts.items() %}\n{{ k }}={{ v }}\n{% endfor %}",
+  "{{ nothing }}|{{ flag }}|{{ users | length }}\n",
+  "{{ 'a\\tb' }}|{{ 'c\\\\d' }}|{{ 'x\\d' }}\n",
+  "{%- for u in users -%}\n{{ u.name }}\n{%- endfor %}\n",
+  "{# comment #}\nline\n{# another #}\n",
+  "{% set total = users | length %}\ntotal={{ total }}\n",
+  "{% for u in users if u.display > 1 %}{{ loop.index }}:{{ u.name }}{% endfor %}\n",
+  "{{ users | map(attribute='name') | join(',') }}\n\n\n",
+  "{% raw %}{{ literal }}{% endraw %}\n",
+  "{{ opts }}\n{{ users[0] }}\n",
+];
+
+describe.skipIf(!ansibleAvailable())('template files render byte-for-byte as ansible-core renders them', () => {
+  const theirs = ansibleTemplate(fileVars, fileTemplates, true);
+  it.each(fileTemplates.map((t, i) => [t, i] as const))('%j', (tpl, i) => {
+    const expected = theirs[i]!;
+    expect('ok' in expected, `ansible failed on ${tpl}`).toBe(true);
+    if ('ok' in expected) expect(renderText(tpl, fileVars)).toBe(expected.ok);
   });
 });
