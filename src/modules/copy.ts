@@ -195,9 +195,10 @@ export function planWrite(given: WriteArgs, f: WriteFacts): Change[] {
     }
   }
   if (bool(args.backup, false) && d.exists && st?.type === 'file') steps.push(backupStep(path, backupName(path, f.host.pid, f.host.now)));
-  if (args.validate !== undefined) steps.push(validateStep(path, f.content, args.validate));
+  if (args.validate !== undefined) steps.push(validateStep(path, f.content, args.validate, `${f.host.pid}.${f.host.now}`));
   steps.push(writeStep(path, f.content, args, st && st.type === 'file' ? st : undefined, umask));
-  const change: Change = { summary: `${d.exists ? 'update' : 'create'} ${path} (sha1 ${newSum.slice(0, 12)})`, steps };
+  // No hash of the content in the summary: even a short one lets a short secret (a VNC password) be brute-forced.
+  const change: Change = { summary: `${d.exists ? 'update' : 'create'} ${path}`, steps };
   if (f.wantDiff) change.diff = contentDiff(path, d, f);
   return [change];
 }

@@ -593,13 +593,15 @@ export function shlexSplit(s: string): string[] {
  * The step that checks new content with the user's validator before the atomic write replaces the file:
  * content goes (via stdin) to a private temp file in the destination's folder, the validator runs on it,
  * the temp file is removed either way. A failing validator stops the task's remaining steps, so the old
- * file stays. The temp name is derived from the content, keeping plan() pure.
+ * file stays. The temp name comes from the gathered facts, keeping plan() pure.
  */
-export function validateStep(dest: string, content: Uint8Array, validate: string): Step {
+export function validateStep(dest: string, content: Uint8Array, validate: string, token: string): Step {
   const slash = dest.lastIndexOf('/');
   const dir = slash <= 0 ? '/' : dest.slice(0, slash);
   const base = dest.slice(slash + 1);
-  const tmp = `${dir === '/' ? '' : dir}/.${base}.${sha1(content).slice(0, 12)}.vncplay-validate`;
+  // `token` comes from the gathered facts (probe pid and time): unique enough, and never derived from the content,
+  // whose hash would show up in logs and errors.
+  const tmp = `${dir === '/' ? '' : dir}/.${base}.${token}.vncplay-validate`;
   const script =
     't=$1; shift; (umask 077; cat > "$t") || exit 125; "$@" >&2; rc=$?; rm -f -- "$t"; ' +
     '[ $rc -eq 0 ] || echo "failed to validate: rc:$rc" >&2; exit $rc';

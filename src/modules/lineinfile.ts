@@ -413,7 +413,7 @@ export function planLineinfile(args: LineinfileArgs, facts: HostFileFacts): Chan
   if (a.backup && p.exists) steps.push(backupStep(a.path, backupName(a.path, facts.pid, facts.now)));
   if (a.validate !== undefined) {
     validateArgv(a.validate, '/tmp/x');
-    steps.push(validateStep(a.path, after, a.validate));
+    steps.push(validateStep(a.path, after, a.validate, `${facts.pid}.${facts.now}`));
   }
   const base = st ? st.mode : 0o666 & ~umask;
   const mode = typeof args.mode === 'string' ? resolveMode(args.mode, base, false, umask) : base;

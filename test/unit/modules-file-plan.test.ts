@@ -190,6 +190,16 @@ describe('copy/template plan()', () => {
     expect(src).toBe('{% set template_path = "/p/\\"q\\".j2" %}x');
   });
 
+  it('secrets: content and its hash never reach summaries or command lines (only the diff and the write step)', () => {
+    const secret = Buffer.from('vnc-canary-s3cret\n');
+    const visible = (changes: ReturnType<typeof planWrite>): string =>
+      JSON.stringify(changes.map((c) => ({ summary: c.summary, argv: c.steps.map((st2) => (st2.kind === 'exec' ? st2.argv : st2.kind)) })));
+    const f: WriteFacts = { ...wf(present('/etc/f', {}, { checksum: 'old' })), content: secret };
+    const out = visible(planWrite({ dest: '/etc/f', backup: true, validate: 'check %s' }, f));
+    expect(out).not.toContain('canary');
+    expect(out).not.toContain(sha1(secret).slice(0, 8));
+  });
+
   it('template newline_sequence', () => {
     expect(applyNewlineSequence('a\r\nb\nc\r', '\r\n')).toBe('a\r\nb\r\nc\r\n');
     expect(applyNewlineSequence('a\r\nb\n', '\n')).toBe('a\nb\n');
