@@ -116,4 +116,23 @@ describe('security_group through runPlaybook', () => {
     // Only the sneaked-in SSH rule on AWS needed removing: one revoke, whatever the host count.
     expect(fakes.aws.mutatingCalls().slice(before).map((c) => c.action)).toEqual(['RevokeSecurityGroupIngress']);
   });
+
+  it('an auth failure fails the task with the request id, and the secret is nowhere in the event stream', async () => {
+    const right = process.env['ALIBABA_CLOUD_ACCESS_KEY_SECRET']!;
+    process.env['ALIBABA_CLOUD_ACCESS_KEY_SECRET'] = 'e2e-wrong-SECRET-value-4242';
+    try {
+      resetSecurityGroupMemo();
+      const r = await playYaml(playbook('localhost'), { inventory: 'localhost ansible_connection=local\n' });
+      expect(r.exitCode).toBe(2);
+      const res = r.results('restrict VNC to the office')[0]!;
+      expect(res.failed).toBe(true);
+      const rid = fakes.aliyun.calls.at(-1)!.requestId;
+      const all = JSON.stringify(r.events);
+      expect(all).toContain(rid);
+      expect(all).toContain('SignatureDoesNotMatch');
+      for (const s of ['e2e-wrong-SECRET-value-4242', right]) expect(all).not.toContain(s);
+    } finally {
+      process.env['ALIBABA_CLOUD_ACCESS_KEY_SECRET'] = right;
+    }
+  });
 });
