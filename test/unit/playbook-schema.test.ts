@@ -3,7 +3,7 @@ import Ajv2020Module from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { allModules } from '../../src/modules/registry.js';
-import { allowTemplates, buildPlaybookSchema, playbookSchemaJson } from '../../src/playbook/schema.js';
+import { allowTemplates, buildPlaybookSchema, playbookSchemaJson, SCHEMA_ID, taskFileSchemaJson } from '../../src/playbook/schema.js';
 import { testModules } from '../fixtures/playbooks/modules.js';
 
 function editorValidator(): (data: unknown) => boolean {
@@ -16,6 +16,19 @@ const yaml11 = (file: string): unknown => parse(readFileSync(file, 'utf8'), { ve
 describe('schemas/playbook.schema.json', () => {
   it('is up to date with the module registry (run `npm run gen:schema` after adding a module)', () => {
     expect(readFileSync('schemas/playbook.schema.json', 'utf8')).toBe(playbookSchemaJson(allModules()));
+  });
+
+  it('schemas/tasks.schema.json is current and validates task files through playbook.schema.json', () => {
+    const text = readFileSync('schemas/tasks.schema.json', 'utf8');
+    expect(text).toBe(taskFileSchemaJson());
+    const ajv = new Ajv2020Module.default({ allErrors: true, strict: false });
+    ajv.addSchema(buildPlaybookSchema(testModules));
+    // Resolved relative to where the file sits beside playbook.schema.json, as an editor does.
+    const validate = ajv.compile({ ...(JSON.parse(text) as Record<string, unknown>), $id: SCHEMA_ID.replace('playbook', 'tasks') });
+    expect(validate(yaml11('test/fixtures/playbooks/good/tasks/locks.yml'))).toBe(true);
+    expect(validate(yaml11('test/fixtures/playbooks/good/roles/vnc/tasks/main.yml'))).toBe(true);
+    expect(validate(yaml11('test/fixtures/playbooks/bad/tasks/broken.yml'))).toBe(false);
+    expect(validate(yaml11('test/fixtures/playbooks/good/base.yml'))).toBe(false);
   });
 
   it('is draft 2020-12 with an $id, and every registered module appears with its FQCN', () => {
