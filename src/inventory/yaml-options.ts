@@ -9,14 +9,32 @@ import { LineCounter, parseDocument, type Document, type DocumentOptions, type P
 
 const PYYAML_TRUE = /^(?:[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/;
 const PYYAML_FALSE = /^(?:[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/;
+/** PyYAML's decimal int: no leading zero, so `08` stays a string (`0[0-7]+` is octal, as in both). */
+const PYYAML_DECIMAL = /^[-+]?(?:0|[1-9][0-9_]*)$/;
+/** PyYAML's floats need a dot, and an exponent needs its sign: `1.5e3` and `1e3` stay strings. */
+const PYYAML_FLOAT = /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*|\.[0-9_]+)$/;
+const PYYAML_FLOAT_EXP = /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*|\.[0-9_]+)[eE][-+][0-9]+$/;
 
+/**
+ * The `yaml` package's YAML 1.1 scalars adjusted to what PyYAML resolves (checked against ansible-inventory):
+ * its booleans, ints and floats, and no timestamps (a date stays the string written, which is also how it
+ * prints in an Ansible template).
+ */
 function ansibleTags(tags: Tags): Tags {
-  const out: Tags = tags.map((t) => {
-    if (typeof t === 'object' && 'tag' in t && t.tag === 'tag:yaml.org,2002:bool' && 'test' in t && t.test) {
-      return { ...t, test: t.test.test('yes') ? PYYAML_TRUE : PYYAML_FALSE };
+  const out: Tags = [];
+  for (const t of tags) {
+    if (typeof t !== 'object' || !('tag' in t) || !('test' in t) || !t.test) {
+      out.push(t);
+      continue;
     }
-    return t;
-  });
+    const format = 'format' in t ? t.format : undefined;
+    if (t.tag === 'tag:yaml.org,2002:timestamp') continue;
+    if (t.tag === 'tag:yaml.org,2002:bool') out.push({ ...t, test: t.test.test('yes') ? PYYAML_TRUE : PYYAML_FALSE });
+    else if (t.tag === 'tag:yaml.org,2002:int' && format === undefined && t.test.test('12')) out.push({ ...t, test: PYYAML_DECIMAL });
+    else if (t.tag === 'tag:yaml.org,2002:float' && format === 'EXP') out.push({ ...t, test: PYYAML_FLOAT_EXP });
+    else if (t.tag === 'tag:yaml.org,2002:float' && format === undefined && t.test.test('1.5')) out.push({ ...t, test: PYYAML_FLOAT });
+    else out.push(t);
+  }
   // `!unsafe` marks a string Ansible must not template; we keep the string (rendering is the caller's concern).
   out.push({ tag: '!unsafe', resolve: (s: string) => s });
   out.push({

@@ -113,6 +113,7 @@ const CASES: Case[] = [
     source: path.join(FIXTURES, 'edge/nested.yml'),
     patterns: ['all', 'b', 'a', 'c', 'c[1:3]', '~n\\d', 'h1:&a', 'all:!c', 'db-*', '10.0.0.1', '2001:db8::1'],
   },
+  { name: 'edge cases: YAML 1.1 scalars as PyYAML reads them', source: path.join(FIXTURES, 'edge/scalars.yml'), patterns: ['all'] },
   { name: 'edge cases: INI values and quoting', source: path.join(FIXTURES, 'edge/values.ini'), patterns: ['all', 'g2', 'g2[0]', 'g1:!h1'] },
   {
     name: 'pattern table',

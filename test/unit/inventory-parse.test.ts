@@ -137,6 +137,22 @@ ungrouped:
 
   it('reads YAML 1.1 scalars as Ansible (PyYAML) does', () => {
     expect(inv.groups.get('all')!.vars).toEqual({ answer: 42, enabled: true, mode: 493, short: 'n' });
+    const s = parseInventory(
+      'all:\n  vars:\n    on_: on\n    oct: 010\n    dec08: 08\n    hex: 0x1F\n    sexa: 1:30\n    exp: 1.5e3\n    exps: 1.5e+3\n    lead: .5\n    date: 2001-12-14\n    nul: ~\n',
+      'yaml',
+    );
+    expect(s.groups.get('all')!.vars).toEqual({
+      on_: true,
+      oct: 8,
+      dec08: '08',
+      hex: 31,
+      sexa: 90,
+      exp: '1.5e3',
+      exps: 1500,
+      lead: 0.5,
+      date: '2001-12-14',
+      nul: null,
+    });
   });
 
   it('builds the group tree with parents, children and depths', () => {
