@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -30,7 +30,9 @@ await createAwsAdapter({ region: 'eu-west-1' }, []);
 console.log(JSON.stringify({ onImport, afterAws: loaded() }));
 `,
     );
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script], { cwd: root, timeout: 60_000 });
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script], { cwd: root, timeout: 60_000 }).finally(() =>
+      rm(dir, { recursive: true, force: true }),
+    );
     const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as { onImport: string[]; afterAws: string[] };
     expect(r.onImport).toEqual([]);
     expect(r.afterAws).toContain('@aws-sdk/client-ec2');
