@@ -192,8 +192,47 @@ export async function connect(spec: ConnectionSpec, opts: SshConnectOptions = {}
     }
   }
 
+  const algorithms = { serverHostKey: hostKeyAlgorithms(known) as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] };
+  // sshd drops connections beyond MaxStartups before saying a word; that is "busy", not "down": retry a few times.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const client = await attemptConnect(spec, opts, auth, store, algorithms);
+      return new SshConnection(spec, client, opts);
+    } catch (e) {
+      if (!(e instanceof DroppedBeforeHandshake) || attempt >= CONNECT_ATTEMPTS || opts.signal?.aborted) {
+        throw e instanceof DroppedBeforeHandshake ? e.error : e;
+      }
+      const pause = 100 * 2 ** (attempt - 1) * (0.5 + Math.random());
+      opts.log?.(`${spec.hostName}: connection dropped before the SSH handshake (sshd MaxStartups?); retry ${attempt} in ${pause.toFixed(0)} ms`);
+      await sleep(pause);
+    }
+  }
+}
+
+const CONNECT_ATTEMPTS = 6;
+
+/** A connection the server closed before it was ready, without saying why: typical of sshd's MaxStartups. Retryable. */
+class DroppedBeforeHandshake extends Error {
+  constructor(readonly error: ConnectionError) {
+    super(error.message);
+  }
+}
+
+const DROP_CODES = new Set(['ECONNRESET', 'EPIPE']);
+
+function attemptConnect(
+  spec: ConnectionSpec,
+  opts: SshConnectOptions,
+  auth: AuthPlan,
+  store: KnownHostsStore,
+  algorithms: ConnectConfig['algorithms'],
+): Promise<Client> {
   const client = new Client();
   let hostKeyError: ConnectionError | undefined;
+  let handshakeDone = false;
+  client.once('handshake', () => {
+    handshakeDone = true;
+  });
 
   // NOT async: ssh2 treats any returned value (a Promise too) as a synchronous verdict. Undefined + verify() later.
   const hostVerifier = (key: Buffer, verify: (ok: boolean) => void): void => {
@@ -227,19 +266,19 @@ export async function connect(spec: ConnectionSpec, opts: SshConnectOptions = {}
     keepaliveCountMax: opts.keepaliveCountMax ?? 3,
     hostVerifier,
     authHandler: auth.methods,
-    algorithms: { serverHostKey: hostKeyAlgorithms(known) as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] },
     tryKeyboard: false,
+    ...(algorithms ? { algorithms } : {}),
   };
 
-  await new Promise<void>((resolve, reject) => {
+  return new Promise<Client>((resolve, reject) => {
     let settled = false;
-    const fail = (e: ConnectionError): void => {
+    const fail = (e: ConnectionError, dropped = false): void => {
       if (settled) return;
       settled = true;
       opts.signal?.removeEventListener('abort', onAbort);
       client.end();
       client.destroy();
-      reject(e);
+      reject(dropped && !hostKeyError ? new DroppedBeforeHandshake(e) : e);
     };
     const onAbort = (): void =>
       fail(new ConnectionError('E_UNREACHABLE', `connecting to ${spec.hostName} was cancelled`, { cause: opts.signal?.reason }));
@@ -247,17 +286,22 @@ export async function connect(spec: ConnectionSpec, opts: SshConnectOptions = {}
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     client.once('ready', () => {
       if (settled) return;
-      // Without this every small exec waits on Nagle + delayed ACK: measured 50 ms → 7 ms per sequential exec.
+      // Without this every small exec waits on Nagle + delayed ACK: measured 50 ms → 3 ms per sequential exec.
       client.setNoDelay(true);
       settled = true;
       opts.signal?.removeEventListener('abort', onAbort);
-      resolve();
+      resolve(client);
     });
     client.on('error', (err: Error & { level?: string; code?: unknown }) => {
-      fail(hostKeyError ?? connectError(spec, err, auth));
+      const dropped =
+        !handshakeDone &&
+        ((typeof err.code === 'string' && DROP_CODES.has(err.code)) || /Connection lost before handshake/i.test(err.message));
+      fail(hostKeyError ?? connectError(spec, err, auth), dropped);
     });
+    // A bare close before 'ready' (no error, no disconnect message) is sshd shedding load, before or just after
+    // key exchange (seen with MaxStartups 1): retryable like a drop. Auth failures arrive as errors first.
     client.once('close', () =>
-      fail(hostKeyError ?? new ConnectionError('E_UNREACHABLE', `${spec.hostName} closed the connection during the handshake`)),
+      fail(hostKeyError ?? new ConnectionError('E_UNREACHABLE', `${spec.hostName} closed the connection during the handshake`), true),
     );
     try {
       client.connect(config);
@@ -265,8 +309,8 @@ export async function connect(spec: ConnectionSpec, opts: SshConnectOptions = {}
       fail(connectError(spec, e as Error, auth));
     }
   });
-  return new SshConnection(spec, client, opts);
 }
+
 
 interface Waiter {
   resolve(): void;

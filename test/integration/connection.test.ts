@@ -315,13 +315,36 @@ describe.skipIf(!fleetAvailable())('authentication and teardown on fleet hosts',
 });
 
 describe.skipIf(!fleetAvailable())('limits and faults', () => {
-  it('queues and retries when sshd refuses channels (MaxSessions 2 on a second sshd)', async () => {
-    const h = fleetHosts()[2] ?? fleetHosts()[0]!;
+  describe('a second sshd with MaxSessions 2 and MaxStartups 1', () => {
     const port = 2222;
     const pidFile = '/run/vp-conn-sshd.pid';
-    // /run/sshd vanishes while another test has ssh.service stopped; our own sshd needs it either way.
-    await hostExecOk(h.name, ['sh', '-c', `install -d -m 755 /run/sshd && exec /usr/sbin/sshd -p ${port} -o MaxSessions=2 -o PidFile=${pidFile}`]);
-    try {
+    let h: FleetHost;
+    beforeAll(async () => {
+      h = fleetHosts()[2] ?? fleetHosts()[0]!;
+      // Its own config file: the fleet's sshd_config.d sets MaxStartups, and for that option the file beats -o.
+      const config = [
+        `Port ${port}`,
+        'HostKey /etc/ssh/ssh_host_ed25519_key',
+        'HostKey /etc/ssh/ssh_host_ecdsa_key',
+        'HostKey /etc/ssh/ssh_host_rsa_key',
+        'UsePAM yes',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'UseDNS no',
+        'MaxSessions 2',
+        'MaxStartups 1',
+        `PidFile ${pidFile}`,
+        '',
+      ].join('\n');
+      await hostExecOk(h.name, ['sh', '-c', 'cat > /run/vp-conn-sshd_config'], { stdin: config });
+      // /run/sshd vanishes while another test has ssh.service stopped; our own sshd needs it either way.
+      await hostExecOk(h.name, ['sh', '-c', 'install -d -m 755 /run/sshd && exec /usr/sbin/sshd -f /run/vp-conn-sshd_config']);
+    });
+    afterAll(async () => {
+      await hostExec(h.name, ['sh', '-c', `kill "$(cat ${pidFile})"; rm -f ${pidFile} /run/vp-conn-sshd_config`]);
+    });
+
+    it('queues and retries when sshd refuses channels', async () => {
       const c = await connect(specFor(h, { port, hostKeyChecking: 'off' }), { maxChannels: 8 });
       try {
         const all = await Promise.all(Array.from({ length: 12 }, (_, i) => c.exec(['sh', '-c', `sleep 0.2; echo ${i}`])));
@@ -332,9 +355,22 @@ describe.skipIf(!fleetAvailable())('limits and faults', () => {
       } finally {
         await c.close();
       }
-    } finally {
-      await hostExec(h.name, ['sh', '-c', `kill "$(cat ${pidFile})"; rm -f ${pidFile}`]);
-    }
+    });
+
+    it('retries connections that sshd drops beyond MaxStartups', async () => {
+      const logs: string[] = [];
+      const conns = await Promise.all(
+        Array.from({ length: 6 }, () => connect(specFor(h, { port, hostKeyChecking: 'off' }), { log: (l) => logs.push(l) })),
+      );
+      try {
+        const out = await Promise.all(conns.map((c) => c.exec(['echo', 'ok'])));
+        expect(out.map((r) => r.stdout)).toEqual(Array(6).fill('ok\n'));
+        expect(logs.some((l) => l.includes('dropped before the SSH handshake'))).toBe(true);
+        console.log(`[connection] MaxStartups=1: 6 simultaneous connects ok after ${logs.length} dropped attempt(s)`);
+      } finally {
+        await Promise.all(conns.map((c) => c.close()));
+      }
+    });
   });
 
   it('notices a frozen peer through keepalive in bounded time (defaults 5 s × 3)', async () => {
