@@ -114,7 +114,7 @@ describe.skipIf(!fleetAvailable())('firewall on h1, proven from h2 and h3', () =
     viaNsenter = h1 !== ssh1;
     await hostExecOk(1, ['sh', '-c', [
       'nft delete table inet vncplay 2>/dev/null; nft delete table inet othertool 2>/dev/null',
-      'iptables -D INPUT -j VNCPLAY 2>/dev/null; iptables -F VNCPLAY 2>/dev/null; iptables -X VNCPLAY 2>/dev/null',
+      'for t in iptables ip6tables; do $t -D INPUT -j VNCPLAY 2>/dev/null; $t -F VNCPLAY 2>/dev/null; $t -X VNCPLAY 2>/dev/null; done',
       'rm -f /etc/nftables.d/vncplay.nft; sed -i "\\|/etc/nftables.d/vncplay.nft|d" /etc/nftables.conf',
       // a rule of "another tool" that must survive everything vncplay does
       'nft add table inet othertool; nft add chain inet othertool input "{ type filter hook input priority 10; policy accept; }"',
@@ -125,7 +125,7 @@ describe.skipIf(!fleetAvailable())('firewall on h1, proven from h2 and h3', () =
     for (let i = 0; i < 50 && !(await probeFrom(2)).ok; i++) await new Promise((r) => setTimeout(r, 200));
   });
   afterAll(async () => {
-    await hostExec(1, ['sh', '-c', 'systemctl stop vncplay-fwtest-listener; nft delete table inet vncplay; nft delete table inet othertool; iptables -D INPUT -j VNCPLAY; iptables -F VNCPLAY; iptables -X VNCPLAY; rm -f /etc/nftables.d/vncplay.nft; sed -i "\\|/etc/nftables.d/vncplay.nft|d" /etc/nftables.conf']);
+    await hostExec(1, ['sh', '-c', 'systemctl stop vncplay-fwtest-listener; nft delete table inet vncplay; nft delete table inet othertool; for t in iptables ip6tables; do $t -D INPUT -j VNCPLAY; $t -F VNCPLAY; $t -X VNCPLAY; done; rm -f /etc/nftables.d/vncplay.nft; sed -i "\\|/etc/nftables.d/vncplay.nft|d" /etc/nftables.conf']);
     await ssh1?.close();
   });
 
@@ -146,6 +146,12 @@ describe.skipIf(!fleetAvailable())('firewall on h1, proven from h2 and h3', () =
       expect(d.data['verified_by']).toMatch(/connection/);
       expect(await probeFrom(2)).toEqual({ ok: true, last: 'matched' });
       expect(await probeFrom(3)).toEqual({ ok: false, last: 'connect timed out' });
+      if (backend === 'iptables') {
+        // the any-source drop guards IPv6 too; the IPv4-only accept stays out of ip6tables
+        const v6 = await hostExecOk(1, ['ip6tables-save', '-t', 'filter']);
+        expect(v6).toContain('-A VNCPLAY -p tcp -m tcp --dport 5901 -m comment --comment "vncplay/1 tcp 5901 any drop" -j DROP');
+        expect(v6).not.toContain(addr(2));
+      }
     });
 
     it('second run changes nothing', async () => {

@@ -218,7 +218,7 @@ describe('iptables', () => {
   });
   it('renders what it parses (idempotent), accept as RETURN', () => {
     const rules = parseIptablesSave(save).entries.map((e) => e.rule!);
-    expect(rules.map(iptablesRuleLine)).toEqual(save.split('\n').filter((l) => l.startsWith('-A VNCPLAY')));
+    expect(rules.map((r) => iptablesRuleLine(r))).toEqual(save.split('\n').filter((l) => l.startsWith('-A VNCPLAY')));
     const facts: FirewallFacts = { backend: 'iptables', ipt: parseIptablesSave(save), persisted: null };
     expect(planFirewall({ port: 5901, action: 'drop' }, facts)).toEqual([]);
     expect(planFirewall({ port: 5901, source: '198.18.0.12', action: 'accept' }, facts)).toEqual([]);
@@ -229,10 +229,29 @@ describe('iptables', () => {
     expect(input).toContain('-I INPUT 1 -j VNCPLAY');
     expect(iptablesRestoreInput([rule()], true)).not.toContain('-I INPUT');
   });
-  it('IPv6 sources are refused on iptables; persistent needs rules.v4', () => {
+  it('IPv6 sources need ip6tables; persistent needs rules.v4', () => {
     const facts: FirewallFacts = { backend: 'iptables', ipt: { chain: false, jump: false, entries: [] }, persisted: null };
-    expect(() => planFirewall({ port: 5901, source: '2001:db8::1' }, facts)).toThrow(/IPv4 only/);
+    expect(() => planFirewall({ port: 5901, source: '2001:db8::1' }, facts)).toThrow(/needs ip6tables/);
     expect(() => planFirewall({ port: 5901, persistent: true }, facts)).toThrow(/rules.v4/);
+  });
+
+  it('with ip6tables: any-source rules go to both families, v6 sources only to ip6tables; idempotent per family', () => {
+    const empty = (): { chain: boolean; jump: boolean; entries: [] } => ({ chain: false, jump: false, entries: [] });
+    const facts: FirewallFacts = { backend: 'iptables', ipt: empty(), ip6t: empty(), persisted: null, persisted6: null };
+    const [any] = planFirewall({ port: 5901, action: 'reject', proto: 'udp' }, facts);
+    const stdin = (i: number): string => String((any!.steps[i] as { stdin?: string }).stdin);
+    expect(any!.steps.map((st) => (st.kind === 'exec' ? st.argv[0] : ''))).toEqual(['iptables-restore', 'ip6tables-restore']);
+    expect(stdin(0)).toContain('--reject-with icmp-port-unreachable');
+    expect(stdin(1)).toContain('--reject-with icmp6-port-unreachable');
+    const [v6] = planFirewall({ port: 5901, source: '2001:db8::/32' }, facts);
+    expect(String((v6!.steps[0] as { stdin?: string }).stdin)).not.toContain('2001:db8');
+    expect(String((v6!.steps[1] as { stdin?: string }).stdin)).toContain('-s 2001:db8::/32');
+    // drift: the any-rule exists in iptables but not in ip6tables → a change that re-states both
+    const r = rulesFromArgs({ port: 5901, action: 'drop' })[0]!;
+    const only4: FirewallFacts = { ...facts, ipt: { chain: true, jump: true, entries: [{ tag: ruleTag(r), rule: r }] } };
+    expect(planFirewall({ port: 5901, action: 'drop' }, only4)).toHaveLength(1);
+    const both: FirewallFacts = { ...only4, ip6t: { chain: true, jump: true, entries: [{ tag: ruleTag(r), rule: r }] } };
+    expect(planFirewall({ port: 5901, action: 'drop' }, both)).toEqual([]);
   });
 });
 

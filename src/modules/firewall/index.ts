@@ -2,7 +2,16 @@ import { createHash } from 'node:crypto';
 import { ModuleError } from '../../errors.js';
 import type { ArgSchema, Change, ModuleContext, ModuleReturn, PlannedModule, Step, StepOutcome } from '../types.js';
 import { firewallCmd, hasRule, parseRichRules } from './firewalld.js';
-import { IPT_PERSIST_FILE, iptablesRestoreInput, iptablesRuleLine, parseIptablesSave, vncplayLines, type IptState } from './iptables.js';
+import {
+  IP6T_PERSIST_FILE,
+  IPT_PERSIST_FILE,
+  forFamily,
+  iptablesRestoreInput,
+  iptablesRuleLine,
+  parseIptablesSave,
+  vncplayLines,
+  type IptState,
+} from './iptables.js';
 import {
   NFT_INCLUDE_LINE,
   NFT_MAIN_CONF,
@@ -14,7 +23,7 @@ import {
   type NftState,
   type TaggedEntry,
 } from './nftables.js';
-import { COMMENT_RE, parseCidr, parsePort, ruleKey, ruleTag, verdict, type Cidr, type FwAction, type FwRule, type Proto } from './rule.js';
+import { COMMENT_RE, parseCidr, parsePort, ruleKey, ruleTag, sortRules, verdict, type Cidr, type FwAction, type FwRule, type Proto } from './rule.js';
 import { parseUfwAdded, ufwAdd, ufwDelete } from './ufw.js';
 
 /**
@@ -50,6 +59,10 @@ export interface FirewallFacts {
   ssh?: SshEndpoint;
   nft?: NftState;
   ipt?: IptState;
+  /** ip6tables' view; undefined when the host has no ip6tables-save. */
+  ip6t?: IptState;
+  /** iptables: /etc/iptables/rules.v6 text, null when it does not exist. */
+  persisted6?: string | null;
   firewalld?: { runtime: FwRule[]; permanent: FwRule[] };
   ufw?: TaggedEntry[];
   /** Current persistent file text (nftables: our include file; iptables: rules.v4); null when it does not exist. */
@@ -185,7 +198,12 @@ iptables)
   have iptables-save || { echo "@@error iptables is not installed"; exit 0; }
   out=$(iptables-save -t filter 2>&1) || { echo "@@error iptables-save: $out"; exit 0; }
   echo "@@ipt"; printf '%s\n' "$out"
-  if [ -f /etc/iptables/rules.v4 ]; then echo "@@persist"; cat /etc/iptables/rules.v4; fi ;;
+  if have ip6tables-save; then
+    out=$(ip6tables-save -t filter 2>&1) || { echo "@@error ip6tables-save: $out"; exit 0; }
+    echo "@@ip6t"; printf '%s\n' "$out"
+  fi
+  if [ -f /etc/iptables/rules.v4 ]; then echo "@@persist"; cat /etc/iptables/rules.v4; fi
+  if [ -f /etc/iptables/rules.v6 ]; then echo "@@persist6"; cat /etc/iptables/rules.v6; fi ;;
 firewalld)
   have firewall-cmd || { echo "@@error firewall-cmd is not installed"; exit 0; }
   echo "@@fwd-runtime"; firewall-cmd --list-rich-rules 2>&1
@@ -237,7 +255,10 @@ export function factsFromGather(out: string, ssh: SshEndpoint | undefined): Fire
     facts.persisted = persist === undefined ? null : persist;
   } else if (backend === 'iptables') {
     facts.ipt = parseIptablesSave(s.get('ipt') ?? '');
+    if (s.has('ip6t')) facts.ip6t = parseIptablesSave(s.get('ip6t') ?? '');
     facts.persisted = persist === undefined ? null : persist;
+    const persist6 = s.get('persist6');
+    facts.persisted6 = persist6 === undefined ? null : persist6;
   } else if (backend === 'firewalld') {
     facts.firewalld = { runtime: parseRichRules(s.get('fwd-runtime') ?? ''), permanent: parseRichRules(s.get('fwd-permanent') ?? '') };
   } else {
@@ -304,8 +325,10 @@ export function rollbackScript(facts: FirewallFacts, before: readonly FwRule[], 
     lines.push("nft -f - <<'VNCPLAY_EOF'", nft.trimEnd(), 'VNCPLAY_EOF');
     if (persistChanges) lines.push(b64restore(NFT_PERSIST_FILE, facts.persisted, '# vncplay: no persistent rules\n'));
   } else {
-    lines.push("iptables-restore --noflush <<'VNCPLAY_EOF'", iptablesRestoreInput(before, true).trimEnd(), 'VNCPLAY_EOF');
+    lines.push("iptables-restore --noflush <<'VNCPLAY_EOF'", iptablesRestoreInput(before, true, 4).trimEnd(), 'VNCPLAY_EOF');
+    if (facts.ip6t) lines.push("ip6tables-restore --noflush <<'VNCPLAY_EOF'", iptablesRestoreInput(before, true, 6).trimEnd(), 'VNCPLAY_EOF');
     if (persistChanges && facts.persisted != null) lines.push(b64restore(IPT_PERSIST_FILE, facts.persisted, ''));
+    if (persistChanges && facts.persisted6 != null) lines.push(b64restore(IP6T_PERSIST_FILE, facts.persisted6, ''));
   }
   lines.push('rm -f "$0"', '');
   return lines.join('\n');
@@ -315,8 +338,18 @@ function currentRules(facts: FirewallFacts): FwRule[] {
   switch (facts.backend) {
     case 'nftables':
       return (facts.nft?.entries ?? []).flatMap((e) => (e.rule ? [e.rule] : []));
-    case 'iptables':
-      return (facts.ipt?.entries ?? []).flatMap((e) => (e.rule ? [e.rule] : []));
+    case 'iptables': {
+      // One list over both families: a rule for any source sits in both tables under the same tag.
+      const seen = new Set<string>();
+      const all: FwRule[] = [];
+      for (const e of [...(facts.ipt?.entries ?? []), ...(facts.ip6t?.entries ?? [])]) {
+        if (e.rule && !seen.has(e.tag)) {
+          seen.add(e.tag);
+          all.push(e.rule);
+        }
+      }
+      return sortRules(all);
+    }
     case 'firewalld':
       return facts.firewalld?.runtime ?? [];
     case 'ufw':
@@ -345,11 +378,16 @@ export function transition(args: FirewallArgs, facts: FirewallFacts): Transition
   const after = applyTask(before, wanted, state);
   let runtime: boolean;
   let persist = false;
-  if (facts.backend === 'nftables' || facts.backend === 'iptables') {
+  if (facts.backend === 'nftables') {
     runtime = !sameTags(before, after);
+    if (args.persistent) persist = facts.persisted !== nftPersistFile(after) || !facts.nftInclude;
+  } else if (facts.backend === 'iptables') {
+    const tableRules = (st: IptState | undefined): FwRule[] => (st?.entries ?? []).flatMap((e) => (e.rule ? [e.rule] : []));
+    runtime = !sameTags(tableRules(facts.ipt), forFamily(after, 4)) || (facts.ip6t !== undefined && !sameTags(tableRules(facts.ip6t), forFamily(after, 6)));
     if (args.persistent) {
-      if (facts.backend === 'nftables') persist = facts.persisted !== nftPersistFile(after) || !facts.nftInclude;
-      else persist = facts.persisted == null || vncplayLines(facts.persisted).join('\n') !== after.map(iptablesRuleLine).join('\n');
+      const saved = (text: string | null | undefined, fam: 4 | 6): boolean =>
+        text != null && vncplayLines(text).join('\n') === forFamily(after, fam).map((r) => iptablesRuleLine(r, fam)).join('\n');
+      persist = !saved(facts.persisted, 4) || (facts.persisted6 != null && !saved(facts.persisted6, 6));
     }
   } else if (facts.backend === 'firewalld') {
     // Rich rules carry no comment: only the match and the action count.
@@ -368,13 +406,10 @@ export function transition(args: FirewallArgs, facts: FirewallFacts): Transition
 /** Facts → changes. Pure: every command is an argv array, every script a constant with data as arguments or stdin. */
 export function planFirewall(args: FirewallArgs, facts: FirewallFacts): Change[] {
   const wanted = rulesFromArgs(args);
-  if (facts.backend === 'iptables') {
-    const v6 = wanted.find((r) => r.source?.family === 6);
-    if (v6) {
-      throw new ModuleError('E_FIREWALL_IPV6', 'firewall: the iptables backend manages IPv4 only; an IPv6 source needs backend nftables', {
-        hint: 'use backend: nftables (or auto on a host with nft)',
-      });
-    }
+  if (facts.backend === 'iptables' && !facts.ip6t && wanted.some((r) => r.source?.family === 6)) {
+    throw new ModuleError('E_FIREWALL_IPV6', 'firewall: an IPv6 source needs ip6tables, which this host does not have', {
+      hint: 'install ip6tables (package iptables) or use backend: nftables',
+    });
   }
   const t = transition(args, facts);
   const state = args.state ?? 'present';
@@ -394,11 +429,11 @@ export function planFirewall(args: FirewallArgs, facts: FirewallFacts): Change[]
             stdin: rollbackScript(facts, t.before, t.persist),
           });
         }
-        steps.push(
-          facts.backend === 'nftables'
-            ? { kind: 'exec', argv: ['nft', '-f', '-'], stdin: nftApplyScript(t.after) }
-            : { kind: 'exec', argv: ['iptables-restore', '--noflush'], stdin: iptablesRestoreInput(t.after, facts.ipt?.jump ?? false) },
-        );
+        if (facts.backend === 'nftables') steps.push({ kind: 'exec', argv: ['nft', '-f', '-'], stdin: nftApplyScript(t.after) });
+        else {
+          steps.push({ kind: 'exec', argv: ['iptables-restore', '--noflush'], stdin: iptablesRestoreInput(t.after, facts.ipt?.jump ?? false, 4) });
+          if (facts.ip6t) steps.push({ kind: 'exec', argv: ['ip6tables-restore', '--noflush'], stdin: iptablesRestoreInput(t.after, facts.ip6t.jump, 6) });
+        }
         changes.push({ summary: `${state === 'present' ? 'add' : 'remove'} ${summaryRules}`, diff: diffOf(t.before, t.after, header), steps });
       }
       if (t.persist) changes.push(persistChange(facts, t.after));
@@ -460,11 +495,17 @@ function persistChange(facts: FirewallFacts, after: readonly FwRule[]): Change {
       hint: 'install iptables-persistent (netfilter-persistent) on the host, or use the nftables backend',
     });
   }
-  const script = `iptables-save > ${IPT_PERSIST_FILE}.vncplay-tmp && mv -f ${IPT_PERSIST_FILE}.vncplay-tmp ${IPT_PERSIST_FILE}`;
+  const save = (cmd: string, file: string): string => `${cmd} > ${file}.vncplay-tmp && mv -f ${file}.vncplay-tmp ${file}`;
+  const steps: Step[] = [{ kind: 'exec', argv: ['sh', '-c', save('iptables-save', IPT_PERSIST_FILE)] }];
+  if (facts.persisted6 != null) steps.push({ kind: 'exec', argv: ['sh', '-c', save('ip6tables-save', IP6T_PERSIST_FILE)] });
   return {
-    summary: `persist the running iptables rules in ${IPT_PERSIST_FILE}`,
-    diff: { path: IPT_PERSIST_FILE, before: vncplayLines(facts.persisted).join('\n') + '\n', after: after.map(iptablesRuleLine).join('\n') + '\n' },
-    steps: [{ kind: 'exec', argv: ['sh', '-c', script] }],
+    summary: `persist the running iptables rules in ${IPT_PERSIST_FILE}${facts.persisted6 != null ? ` and ${IP6T_PERSIST_FILE}` : ''}`,
+    diff: {
+      path: IPT_PERSIST_FILE,
+      before: vncplayLines(facts.persisted).join('\n') + '\n',
+      after: forFamily(after, 4).map((r) => iptablesRuleLine(r, 4)).join('\n') + '\n',
+    },
+    steps,
   };
 }
 

@@ -2,7 +2,9 @@ import { cidrText, parseTag, ruleTag, type FwRule } from './rule.js';
 import type { TaggedEntry } from './nftables.js';
 
 /**
- * iptables backend (IPv4): vncplay owns chain VNCPLAY in the filter table, jumped to from the top of INPUT.
+ * iptables backend: vncplay owns chain VNCPLAY in the filter table of iptables (IPv4) and ip6tables (IPv6), jumped
+ * to from the top of INPUT. A rule with an IPv4 source goes to iptables, an IPv6 source to ip6tables, and a rule for
+ * any source to both (otherwise "drop 5901" would leave VNC open over IPv6).
  * Accept is `-j RETURN` (it exempts the packet from vncplay's drops but lets INPUT's own rules decide, the same
  * meaning as the nftables backend); drop/reject are final. A change re-states the chain in one
  * `iptables-restore --noflush` (atomic per table), checked beforehand with `iptables-save`.
@@ -10,6 +12,12 @@ import type { TaggedEntry } from './nftables.js';
 
 export const IPT_CHAIN = 'VNCPLAY';
 export const IPT_PERSIST_FILE = '/etc/iptables/rules.v4';
+export const IP6T_PERSIST_FILE = '/etc/iptables/rules.v6';
+
+/** The rules one family's table holds. */
+export function forFamily(rules: readonly FwRule[], family: 4 | 6): FwRule[] {
+  return rules.filter((r) => r.source === null || r.source.family === family);
+}
 
 export interface IptState {
   chain: boolean;
@@ -48,20 +56,21 @@ export function vncplayLines(text: string): string[] {
   return text.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(`-A ${IPT_CHAIN} `));
 }
 
-export function iptablesRuleLine(r: FwRule): string {
+export function iptablesRuleLine(r: FwRule, family: 4 | 6 = 4): string {
   const parts = [`-A ${IPT_CHAIN}`];
   if (r.source) parts.push(`-s ${cidrText(r.source)}`);
   parts.push(`-p ${r.proto} -m ${r.proto} --dport ${r.portFrom === r.portTo ? r.portFrom : `${r.portFrom}:${r.portTo}`}`);
   parts.push(`-m comment --comment "${ruleTag(r)}"`);
   if (r.action === 'accept') parts.push('-j RETURN');
   else if (r.action === 'drop') parts.push('-j DROP');
-  else parts.push(r.proto === 'tcp' ? '-j REJECT --reject-with tcp-reset' : '-j REJECT --reject-with icmp-port-unreachable');
+  else if (r.proto === 'tcp') parts.push('-j REJECT --reject-with tcp-reset');
+  else parts.push(family === 4 ? '-j REJECT --reject-with icmp-port-unreachable' : '-j REJECT --reject-with icmp6-port-unreachable');
   return parts.join(' ');
 }
 
 /** iptables-restore --noflush input that re-states VNCPLAY (and adds the INPUT jump when missing). */
-export function iptablesRestoreInput(rules: readonly FwRule[], haveJump: boolean): string {
-  const lines = ['*filter', `:${IPT_CHAIN} - [0:0]`, `-F ${IPT_CHAIN}`, ...rules.map(iptablesRuleLine)];
+export function iptablesRestoreInput(rules: readonly FwRule[], haveJump: boolean, family: 4 | 6 = 4): string {
+  const lines = ['*filter', `:${IPT_CHAIN} - [0:0]`, `-F ${IPT_CHAIN}`, ...forFamily(rules, family).map((r) => iptablesRuleLine(r, family))];
   if (!haveJump) lines.push(`-I INPUT 1 -j ${IPT_CHAIN}`);
   lines.push('COMMIT', '');
   return lines.join('\n');
