@@ -55,6 +55,8 @@ function compiledFor(lookup: ModuleLookup): Compiled {
       // ajv's code optimiser costs about a third of compile time (measured: ~140 → ~95 ms CPU for ten
       // fragments); the validated objects are a few keys each, so the unoptimised code is just as fast here.
       code: { optimize: false },
+      // Never print to the user's terminal from a validator (unknown formats and the like are ignored quietly).
+      logger: false,
     });
     // Module schemas may use `format`; real format checks would need ajv-formats (slow to import), and the
     // runner re-checks rendered arguments anyway, so formats are accepted as annotations here.
