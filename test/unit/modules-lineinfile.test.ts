@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { HostFileFacts, StatFacts } from '../../src/modules/file-common.js';
 import { editContent, lineinfileModule, planLineinfile, validateLineinfileArgs, type LineinfileArgs } from '../../src/modules/lineinfile.js';
@@ -141,5 +145,43 @@ describe('lineinfile plan()', () => {
     const f = facts('x');
     f.paths[0] = { path: '/etc/x.conf', exists: true, lstat: st({ type: 'directory' }), stat: st({ type: 'directory' }) };
     expect(() => planLineinfile({ path: '/etc/x.conf', line: 'a' }, f)).toThrow(/is a directory/);
+  });
+});
+
+const HAVE_ANSIBLE = spawnSync('ansible-playbook', ['--version'], { stdio: 'ignore' }).status === 0;
+
+/**
+ * The same table run through the real ansible.builtin.lineinfile (Debian's ansible-core, local connection, temp
+ * files only): vncplay's content out and msg must equal Ansible's for every row.
+ */
+describe.skipIf(!HAVE_ANSIBLE)('lineinfile parity with ansible-core', () => {
+  it('every table row gives the same content and msg as Ansible', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vncplay-lineinfile-parity-'));
+    const tasks = table.map((row, i) => {
+      writeFileSync(join(dir, `f${i}`), row.before);
+      return { name: `row ${i}`, 'ansible.builtin.lineinfile': { ...row.args, path: join(dir, `f${i}`) }, ignore_errors: true };
+    });
+    // JSON is YAML: no quoting surprises for backslashes and regexps. `{% raw %}` is not needed: no row has `{{`.
+    writeFileSync(join(dir, 'pb.yml'), JSON.stringify([{ hosts: 'localhost', gather_facts: false, tasks }]));
+    const res = spawnSync('ansible-playbook', ['-i', 'localhost,', '-c', 'local', join(dir, 'pb.yml')], {
+      encoding: 'utf8',
+      cwd: dir,
+      timeout: 120_000,
+      env: { ...process.env, ANSIBLE_CONFIG: join(dir, 'none.cfg'), ANSIBLE_STDOUT_CALLBACK: 'json', ANSIBLE_LOCALHOST_WARNING: 'False', ANSIBLE_NOCOLOR: '1' },
+    });
+    expect(res.status, res.stderr).toBe(0);
+    const out = JSON.parse(res.stdout) as { plays: Array<{ tasks: Array<{ hosts: Record<string, { msg?: string; changed?: boolean }> }> }> };
+    const results = out.plays[0]!.tasks.map((t) => t.hosts['localhost']!);
+    expect(results).toHaveLength(table.length);
+    table.forEach((row, i) => {
+      const ansibleContent = readFileSync(join(dir, `f${i}`), 'utf8');
+      const ours = editContent(bin(row.before), row.args);
+      expect({ row: row.name, content: unbin(ours.lines.join('')), msg: ours.msg, changed: ours.changed }).toEqual({
+        row: row.name,
+        content: ansibleContent,
+        msg: results[i]!.msg ?? '',
+        changed: results[i]!.changed ?? false,
+      });
+    });
   });
 });
