@@ -346,7 +346,21 @@ function renderOne(source: string, state: RenderState): unknown {
 function checkDefined(v: unknown): unknown {
   if (v instanceof Undefined) throw new UndefinedAccess(v);
   if (v instanceof Unsafe || v instanceof String) return unwrapUnsafe(v);
+  if (typeof v === 'object' && v !== null) assertNoUndefinedInside(v, 0);
   return v === undefined ? null : v;
+}
+
+/**
+ * A list or dict built in the template (`[a, b]`, `{'k': x}`) must not smuggle an Undefined out of render().
+ * Objects that came from variables were scanned already (scanCache) and cannot hold one, so only new ones are walked.
+ */
+function assertNoUndefinedInside(v: object, depth: number): void {
+  if (depth > 32 || scanCache.has(v) || v instanceof Unsafe) return;
+  const items = Array.isArray(v) ? v : isPlainObject(v) ? Object.values(v) : [];
+  for (const x of items) {
+    if (x instanceof Undefined) throw new UndefinedAccess(x);
+    if (typeof x === 'object' && x !== null) assertNoUndefinedInside(x, depth + 1);
+  }
 }
 
 // ───────────────────────────── the context compiled code sees ─────────────────────────────

@@ -40,6 +40,8 @@ const cases: [string, string, string, string | undefined][] = [
   ['{{ missing == 1 }}', 'E_TEMPLATE_UNDEFINED', "undefined variable 'missing' in playbooks/restart.yml:12:7", undefined],
   ['{{ missing is string }}', 'E_TEMPLATE_UNDEFINED', "undefined variable 'missing' in playbooks/restart.yml:12:7", undefined],
   ['{{ 1 in missing }}', 'E_TEMPLATE_UNDEFINED', "undefined variable 'missing' in playbooks/restart.yml:12:7", undefined],
+  ["{{ {'port': missing} }}", 'E_TEMPLATE_UNDEFINED', "undefined variable 'missing' in playbooks/restart.yml:12:7", undefined],
+  ['{{ [1, [missing]] }}', 'E_TEMPLATE_UNDEFINED', "undefined variable 'missing' in playbooks/restart.yml:12:7", undefined],
   ['{{ users[3] }}', 'E_TEMPLATE_UNDEFINED', "list index 3 out of range in 'users' in playbooks/restart.yml:12:7", undefined],
   ["{{ missing | mandatory('set vnc_geometry in group_vars') }}", 'E_TEMPLATE_UNDEFINED', 'set vnc_geometry in group_vars in playbooks/restart.yml:12:7', undefined],
   ['{{ missing | mandatory }}', 'E_TEMPLATE_UNDEFINED', "mandatory variable 'missing' is not defined in playbooks/restart.yml:12:7", undefined],
