@@ -160,13 +160,17 @@ export function makeHostvars(
   };
 }
 
-/** A host's scope seen as a mapping whose values are resolved (rendered) on access. */
+/**
+ * A host's scope seen as a mapping whose values are resolved (rendered) on access. `hostvars` itself is left
+ * out, as in Ansible, so `hostvars[h] | to_json` does not recurse through every host forever.
+ */
 export function scopeView(scope: Record<string, unknown>): LazyMapping {
+  const visible = (k: string): boolean => k !== 'hostvars' && Object.hasOwn(scope, k);
   return {
     lazyMapping: true,
-    keys: () => Object.keys(scope),
-    has: (k) => Object.hasOwn(scope, k),
-    get: (k) => resolveVariable(scope, k),
+    keys: () => Object.keys(scope).filter(visible),
+    has: visible,
+    get: (k) => (visible(k) ? resolveVariable(scope, k) : undefined),
   };
 }
 

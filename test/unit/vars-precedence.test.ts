@@ -148,6 +148,9 @@ describe('magic variables', () => {
     expect(render("{{ 'h2' in hostvars }}", h1)).toBe(true);
     expect(render("{{ hostvars['h3'] is defined }}", h1)).toBe(false);
     expect(render("{{ hostvars['h2'].nope | default('d') }}", h1)).toBe('d');
+    const dumped = JSON.parse(render("{{ hostvars['h2'] | to_json }}", h1) as string) as Record<string, unknown>;
+    expect(dumped.vnc_port).toBe(5902);
+    expect(dumped.hostvars).toBeUndefined();
   });
 
   it('hostvars sees facts set after its first use (the scope is asked again on each access)', () => {
