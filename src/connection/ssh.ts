@@ -177,6 +177,11 @@ function connectError(spec: ConnectionSpec, err: Error & { level?: string; code?
   });
 }
 
+/**
+ * Open the host's one SSH connection. The host key is judged (known_hosts policy) during key exchange, before any
+ * credential is sent. Rejects with a ConnectionError: E_HOSTKEY_UNKNOWN, E_HOSTKEY_CHANGED, E_AUTH, E_TIMEOUT or
+ * E_UNREACHABLE, each naming the host and carrying a hint.
+ */
 export async function connect(spec: ConnectionSpec, opts: SshConnectOptions = {}): Promise<SshConnection> {
   const auth = await authMethods(spec, opts);
   const store = opts.knownHosts ?? defaultKnownHostsStore;
