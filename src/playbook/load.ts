@@ -922,7 +922,7 @@ class Loader {
     if (!kind || typeof rel !== 'string' || rel === '' || /\{\{|\{%/.test(rel)) return;
     if (kind === 'files' && t.args.remote_src !== undefined && t.args.remote_src !== false && t.args.remote_src !== 'no' && t.args.remote_src !== 'false') return;
     const dirs = controllerSearchPaths(rel, kind, t.searchDirs, scope.playbookDir);
-    const node = this.argNode(pair.value, undefined, ['src']) ?? pair.key;
+    const node = this.argNode(pair.value, undefined, ['src'], false, src) ?? pair.key;
     let found: string | undefined;
     for (const d of dirs) {
       if ((await isDir(d)) || (await firstExisting([d]))) {
@@ -992,7 +992,7 @@ class Loader {
     }
     const issues = checkModuleArgs(m, args, this.lookup).filter((i) => !skip.has(String(i.path[0])));
     for (const i of issues) {
-      const at = this.argNode(value, argsPair, i.path, i.onKey);
+      const at = this.argNode(value, argsPair, i.path, i.onKey, src);
       this.errors.push(src.error(i.code, i.message, at ?? pair.key, i.hint));
     }
     if (issues.length === 0 && skip.size === 0 && m.validate && !containsTemplate(args)) {
@@ -1004,14 +1004,22 @@ class Loader {
   }
 
   /** The YAML node of an argument, in the module's mapping or in `args:`; undefined when it came from a string. */
-  private argNode(value: unknown, argsPair: Pair<unknown, unknown> | undefined, p: (string | number)[], onKey = false): unknown {
+  private argNode(value: unknown, argsPair: Pair<unknown, unknown> | undefined, p: (string | number)[], onKey = false, src?: YamlSource): unknown {
     for (const base of [value, argsPair?.value]) {
       if (!isMap(base)) continue;
       const at = nodeAtPath(base, p);
       if (at.found) return onKey ? at.keyNode : at.node;
     }
     if (isMap(value)) return nodeAtPath(value, p).node;
-    return isScalar(value) ? value : undefined;
+    if (!isScalar(value)) return undefined;
+    // key=value text: point at `key=` (or just after it) inside the string, when it is written there plainly.
+    const key = p[0];
+    const start = value.range?.[0];
+    if (src && typeof key === 'string' && start !== undefined) {
+      const m = new RegExp(`(^|\\s)${key.replace(/\W/g, '')}=`).exec(src.literal(value));
+      if (m) return start + m.index + m[1]!.length + (onKey ? 0 : key.length + 1);
+    }
+    return value;
   }
 
   private freeForm(src: YamlSource, m: AnyModule, text: string, node: unknown): Record<string, unknown> {
