@@ -17,9 +17,11 @@ autorestart=false
 startsecs=1
 stopsignal=TERM
 `;
+const HTTP = '[inet_http_server]\nport=127.0.0.1:9001\nusername=vncadmin\npassword=s3cret-pw\n';
 const SETUP = String.raw`
 set -e
-systemctl start supervisor
+printf '${HTTP}' > /etc/supervisor/conf.d/vncplay-http.conf
+systemctl restart supervisor
 # status exits 4 while supervisord's socket is not up yet
 for i in $(seq 50); do rc=0; supervisorctl status >/dev/null 2>&1 || rc=$?; [ $rc -ne 4 ] && break; sleep 0.2; done
 supervisorctl stop vncplay-vnc2 >/dev/null 2>&1 || true
@@ -46,7 +48,7 @@ describe.skipIf(!fleetAvailable())('supervisorctl on h2 (Debian supervisor, real
     });
   });
   afterAll(async () => {
-    await hostExec(HOST, ['sh', '-c', 'supervisorctl stop vncplay-vnc2; supervisorctl remove vncplay-vnc2; rm -f /etc/supervisor/conf.d/vncplay-vnc2.conf; systemctl stop supervisor']);
+    await hostExec(HOST, ['sh', '-c', 'supervisorctl stop vncplay-vnc2; supervisorctl remove vncplay-vnc2; rm -f /etc/supervisor/conf.d/vncplay-vnc2.conf /etc/supervisor/conf.d/vncplay-http.conf; systemctl stop supervisor']);
     await conn?.close();
   });
 
@@ -83,6 +85,17 @@ describe.skipIf(!fleetAvailable())('supervisorctl on h2 (Debian supervisor, real
     expect((await run(supervisorctl, { name: 'vncplay-vnc2', state: 'stopped' })).changed).toBe(true);
     expect(await status()).toMatch(/STOPPED/);
     expect((await run(supervisorctl, { name: 'vncplay-vnc2', state: 'stopped' })).changed).toBe(false);
+  });
+
+  it('server_url + username/password reach supervisord over HTTP; a wrong password fails without showing it', async () => {
+    const http = { server_url: 'http://127.0.0.1:9001', username: 'vncadmin', password: 's3cret-pw' };
+    expect((await run(supervisorctl, { name: 'vncplay-vnc2', state: 'started', ...http })).changed).toBe(true);
+    expect((await run(supervisorctl, { name: 'vncplay-vnc2', state: 'started', ...http })).changed).toBe(false);
+    expect((await run(supervisorctl, { name: 'vncplay-vnc2', state: 'stopped', ...http })).changed).toBe(true);
+    const err = await run(supervisorctl, { name: 'vncplay-vnc2', state: 'started', ...http, password: 'wrong-pw' }).catch((e: Error & { code?: string }) => e);
+    expect(err).toMatchObject({ code: 'E_SUPERVISOR_UNREACHABLE' });
+    expect(String((err as Error).message)).not.toContain('wrong-pw');
+    expect(supervisorctl.secretArgs).toContain('password');
   });
 
   it('unknown programs and metacharacter names fail cleanly; nothing runs', async () => {

@@ -139,6 +139,18 @@ describe.skipIf(!fleetAvailable())('systemd + wait_for on h1 (real tigervncserve
     expect(wrong.msg).toMatch(/banner did not match: .*SSH-2\.0-OpenSSH/);
   });
 
+  it('masked: mask once (a masked unit cannot start), unmask once', async () => {
+    expect((await run(systemd, { name: UNIT, masked: true })).changed).toBe(true);
+    expect((await run(systemd, { name: UNIT, masked: true })).changed).toBe(false);
+    expect((await hostExec(1, ['systemctl', 'is-enabled', UNIT])).stdout.trim()).toBe('masked');
+    const start = await run(systemd, { name: UNIT, state: 'started' });
+    expect(start.failed).toBe(true);
+    expect(start.msg).toMatch(/masked/);
+    expect((await run(systemd, { name: UNIT, masked: false })).changed).toBe(true);
+    expect((await run(systemd, { name: UNIT, masked: false })).changed).toBe(false);
+    expect((await hostExec(1, ['systemctl', 'is-enabled', UNIT])).stdout.trim()).toBe('disabled');
+  });
+
   it('daemon_reload picks up an edited unit file before the restart (NeedDaemonReload cleared)', async () => {
     const unit = (cmd: string): string => `[Service]\nExecStart=/bin/sh -c '${cmd}'\n`;
     await hostExecOk(1, ['sh', '-c', 'cat > /etc/systemd/system/vncplay-reload-test.service && systemctl daemon-reload'], { stdin: unit('exec sleep 1000') });
