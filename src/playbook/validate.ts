@@ -47,7 +47,8 @@ function compiledFor(lookup: ModuleLookup): Compiled {
     const ajv = new Ajv2020Module.default({
       allErrors: true,
       strict: false,
-      verbose: true,
+      // Not `verbose`: it makes compiling slower; withContext() finds the same schema and data afterwards.
+      verbose: false,
       allowUnionTypes: true,
       // The schema is ours and tested (test/unit/playbook-schema.test.ts); checking it against the
       // meta-schema on every run costs ~60 ms.
@@ -83,13 +84,31 @@ function validatorFor(lookup: ModuleLookup, def: string): ValidateFunction {
 export function checkKeywords(fragment: KeywordFragment, data: Record<string, unknown>, lookup: ModuleLookup, owner: string): SchemaIssue[] {
   const v = validatorFor(lookup, fragment);
   if (v(data)) return [];
-  return explain(v.errors ?? [], { noun: 'keyword', owner });
+  return explain(withContext(v.errors ?? [], v.schema, data), { noun: 'keyword', owner });
 }
 
 export function checkModuleArgs(m: AnyModule, args: Record<string, unknown>, lookup: ModuleLookup): SchemaIssue[] {
   const v = validatorFor(lookup, `args.${m.name}`);
   if (v(args)) return [];
-  return explain(v.errors ?? [], { noun: 'parameter', owner: m.name });
+  return explain(withContext(v.errors ?? [], v.schema, args), { noun: 'parameter', owner: m.name });
+}
+
+/** What ajv's `verbose` would add: the failing value and the schema object holding the failed keyword. */
+function withContext(errors: ErrorObject[], schema: unknown, data: unknown): ErrorObject[] {
+  return errors.map((e) => ({
+    ...e,
+    data: follow(data, parsePointer(e.instancePath)),
+    parentSchema: follow(schema, parsePointer(e.schemaPath.replace(/^#/, '')).slice(0, -1)) as ErrorObject['parentSchema'],
+  }));
+}
+
+function follow(root: unknown, path: (string | number)[]): unknown {
+  let cur = root;
+  for (const seg of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[String(seg)];
+  }
+  return cur;
 }
 
 // ---------- ajv errors → user messages ----------
