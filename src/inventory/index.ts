@@ -16,6 +16,7 @@ export {
   groupsDict,
   hostVarLayers,
   inventoryVars,
+  loadPlaybookVars,
   magicVars,
   readVarsDir,
   readVarsFile,

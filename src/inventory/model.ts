@@ -7,6 +7,8 @@ export interface InventoryHost {
   name: string;
   /** Own host vars: inline inventory vars, then host_vars/ files on top (Ansible's order). */
   vars: Vars;
+  /** host_vars/ beside the current playbook (loadPlaybookVars); above `vars`. */
+  playbookVars?: Vars;
   /** Every group the host belongs to, ancestors included, `all` first, in variable-precedence order. */
   groups: string[];
   /** Where the host was first declared. */
@@ -23,6 +25,8 @@ export interface InventoryGroup {
   vars: Vars;
   /** Group vars from group_vars/NAME(.yml|/) beside the inventory; above every inventory-file group var. */
   fileVars: Vars;
+  /** Group vars from group_vars/ beside the current playbook (loadPlaybookVars); just above fileVars. */
+  playbookVars?: Vars;
   /** Direct child groups, in declaration order. */
   children: string[];
   /** Direct member hosts, in declaration order (see groupHosts() for descendants too). */

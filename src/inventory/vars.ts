@@ -1,33 +1,40 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { isMap, isScalar } from 'yaml';
-import { InventoryError, formatExcerpt, type VncplayError } from '../errors.js';
-import { sortGroups, type Inventory, type Vars } from './model.js';
+import { ErrorList, InventoryError, formatExcerpt, type VncplayError } from '../errors.js';
+import { sortGroups, type Inventory, type InventoryGroup, type Vars } from './model.js';
 import { groupHosts } from './patterns.js';
 import { parseAnsibleYaml, yamlProblems } from './yaml-options.js';
 
 /**
- * group_vars/ and host_vars/ beside an inventory, and the order group variables apply in.
+ * group_vars/ and host_vars/ beside an inventory (and beside a playbook), and the order they apply in.
  *
  * Ansible's precedence for inventory variables (lowest first), which hostVarLayers reproduces:
  *   1. inventory-file group vars: `all`, then the host's other groups sorted by (depth, priority, name)
- *   2. group_vars/all
- *   3. group_vars/<group> for the host's other groups, same order
- *   4. inventory-file host vars, then host_vars/<host> (both are in InventoryHost.vars, in that order)
- * Playbook-adjacent group_vars/host_vars (beside the playbook) slot in after 2 and after 3 and after 4 in Ansible;
- * readVarsDir() serves them too.
+ *   2. group_vars/all beside the inventory, then group_vars/all beside the playbook
+ *   3. group_vars/<group> beside the inventory for the host's other groups (same order), then beside the playbook
+ *   4. inventory-file host vars, host_vars/<host> beside the inventory (both in InventoryHost.vars), then beside
+ *      the playbook
+ * So a group_vars/all.yml file beats a var written inline on any group in the inventory file.
  */
 
 export interface GroupVarLayer {
   group: string;
-  /** 'inventory' = vars written in the inventory file; 'group_vars' = group_vars/ files beside it. */
-  source: 'inventory' | 'group_vars';
+  /**
+   * 'inventory' = vars written in the inventory file; 'group_vars' = group_vars/ beside the inventory;
+   * 'playbook_group_vars' = group_vars/ beside the playbook.
+   */
+  source: 'inventory' | 'group_vars' | 'playbook_group_vars';
   vars: Vars;
 }
 
 export interface HostVarLayers {
-  /** Lowest precedence first; merge in order, later layers win (top-level keys replace, as Ansible's default). */
+  /**
+   * Lowest precedence first, already in Ansible's order: merge in this order (later wins, top-level keys
+   * replace). Do not re-sort by group depth: that would undo the inventory-file/group_vars split.
+   */
   groupVars: GroupVarLayer[];
+  /** Inline host vars, then host_vars/ beside the inventory, then beside the playbook. */
   hostVars: Vars;
 }
 
@@ -40,13 +47,20 @@ export function hostVarLayers(inv: Inventory, host: string): HostVarLayers {
   const all = inv.groups.get('all');
   if (all && !groups.includes(all)) groups.unshift(all);
   const groupVars: GroupVarLayer[] = [];
-  for (const source of ['inventory', 'group_vars'] as const) {
-    for (const g of groups) {
-      const vars = source === 'inventory' ? g.vars : g.fileVars;
-      if (Object.keys(vars).length > 0) groupVars.push({ group: g.name, source, vars });
-    }
+  const push = (g: InventoryGroup, source: GroupVarLayer['source'], vars: Vars | undefined): void => {
+    if (vars && Object.keys(vars).length > 0) groupVars.push({ group: g.name, source, vars });
+  };
+  for (const g of groups) push(g, 'inventory', g.vars);
+  const [first, ...rest] = groups;
+  if (first?.name === 'all') {
+    push(first, 'group_vars', first.fileVars);
+    push(first, 'playbook_group_vars', first.playbookVars);
   }
-  return { groupVars, hostVars: h ? h.vars : {} };
+  const others = first?.name === 'all' ? rest : groups;
+  for (const g of others) push(g, 'group_vars', g.fileVars);
+  for (const g of others) push(g, 'playbook_group_vars', g.playbookVars);
+  const hostVars = h ? (h.playbookVars ? { ...h.vars, ...h.playbookVars } : h.vars) : {};
+  return { groupVars, hostVars };
 }
 
 /** All inventory variables of a host merged in precedence order (what `hostvars[host]` starts from). */
@@ -212,6 +226,34 @@ export async function loadVarsBeside(inv: Inventory, baseDir: string, errors: Vn
     }
     await warnUnused(inv, hdir, used, 'host', show);
   }
+}
+
+/**
+ * Load group_vars/ and host_vars/ beside a playbook (Ansible's playbook-dir vars), replacing those of a previous
+ * playbook. Entries that match nothing are not warned about here: playbook folders often serve several inventories.
+ * Throws like loadInventory (one InventoryError, or an ErrorList).
+ */
+export async function loadPlaybookVars(inv: Inventory, playbookDir: string, opts: VarsLoadOptions = {}): Promise<void> {
+  const errors: VncplayError[] = [];
+  for (const g of inv.groups.values()) delete g.playbookVars;
+  for (const h of inv.hosts.values()) delete h.playbookVars;
+  const gdir = path.join(playbookDir, 'group_vars');
+  if (await isDir(gdir)) {
+    for (const g of inv.groups.values()) {
+      const { vars, files } = await readVarsDir(gdir, g.name, errors, opts);
+      if (files.length > 0) g.playbookVars = vars;
+    }
+  }
+  const hdir = path.join(playbookDir, 'host_vars');
+  if (await isDir(hdir)) {
+    for (const h of inv.hosts.values()) {
+      if (h.implicit) continue;
+      const { vars, files } = await readVarsDir(hdir, h.name, errors, opts);
+      if (files.length > 0) h.playbookVars = vars;
+    }
+  }
+  if (errors.length === 1) throw errors[0]!;
+  if (errors.length > 1) throw new ErrorList(errors);
 }
 
 function topEntry(dir: string, file: string): string {

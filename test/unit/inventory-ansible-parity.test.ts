@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { inventoryVars, loadInventory, selectHosts, type Inventory } from '../../src/inventory/index.js';
+import { inventoryVars, loadInventory, loadPlaybookVars, selectHosts, type Inventory } from '../../src/inventory/index.js';
 
 /**
  * Parity with real Ansible, when ansible-core is installed (Debian's ansible-core 2.14 here): the same hosts,
@@ -33,8 +33,9 @@ interface AnsibleList {
 }
 
 /** Every host with its vars from `ansible-inventory --list` (hosts without vars are only listed in groups). */
-function ansibleHostVars(source: string): Record<string, Record<string, unknown>> {
-  const out = execFileSync('ansible-inventory', ['-i', source, '--list'], { env: ENV, encoding: 'utf8', cwd: TMP });
+function ansibleHostVars(source: string, playbookDir?: string): Record<string, Record<string, unknown>> {
+  const args = ['-i', source, '--list', ...(playbookDir ? ['--playbook-dir', playbookDir] : [])];
+  const out = execFileSync('ansible-inventory', args, { env: ENV, encoding: 'utf8', cwd: TMP });
   const list = JSON.parse(out) as AnsibleList;
   const result: Record<string, Record<string, unknown>> = {};
   for (const [name, g] of Object.entries(list)) {
@@ -76,6 +77,8 @@ interface Case {
   source: string;
   patterns: string[];
   limit?: string;
+  /** group_vars/ and host_vars/ beside this playbook folder apply too. */
+  playbookDir?: string;
 }
 
 const PATTERN_INI = `bastion
@@ -116,6 +119,12 @@ const CASES: Case[] = [
   { name: 'edge cases: YAML 1.1 scalars as PyYAML reads them', source: path.join(FIXTURES, 'edge/scalars.yml'), patterns: ['all'] },
   { name: 'edge cases: INI values and quoting', source: path.join(FIXTURES, 'edge/values.ini'), patterns: ['all', 'g2', 'g2[0]', 'g1:!h1'] },
   {
+    name: 'group_vars/host_vars beside the playbook',
+    source: path.join(FIXTURES, 'playbook-dir/inventory/hosts.yml'),
+    playbookDir: path.join(FIXTURES, 'playbook-dir'),
+    patterns: ['all'],
+  },
+  {
     name: 'pattern table',
     source: path.join(TMP, 'patterns.ini'),
     patterns: ['all', '*', 'db:web', 'prod:&staging', '&staging:prod', '!prod', 'web*', '*1', 'db?', 'web[!1]', '~h\\d+', 'web[-1]', 'prod[3:4]', 'web[1:]', 'h[12]', 'all:&*1', 'nosuch:web2'],
@@ -124,17 +133,21 @@ const CASES: Case[] = [
 ];
 writeFileSync(path.join(TMP, 'patterns.ini'), PATTERN_INI);
 
+// Each case spawns Ansible 2–3 times (1–2 s each, mostly Python start-up): about 40 s in all on a 2-core machine.
 describe.skipIf(!HAVE_ANSIBLE)('parity with ansible-core', () => {
   const loaded = new Map<string, Inventory>();
   const load = async (c: Case): Promise<Inventory> => {
     let inv = loaded.get(c.source);
-    if (!inv) loaded.set(c.source, (inv = await loadInventory(c.source, TMP)));
+    if (!inv) {
+      loaded.set(c.source, (inv = await loadInventory(c.source, TMP)));
+      if (c.playbookDir) await loadPlaybookVars(inv, c.playbookDir);
+    }
     return inv;
   };
 
   it.each(CASES)('$name: same hosts and merged inventory vars', async (c) => {
     const inv = await load(c);
-    const theirs = ansibleHostVars(c.source);
+    const theirs = ansibleHostVars(c.source, c.playbookDir);
     expect([...inv.hosts.keys()].sort()).toEqual(Object.keys(theirs).sort());
     for (const [host, vars] of Object.entries(theirs)) {
       expect(sorted(inventoryVars(inv, host)), host).toBe(sorted(vars));

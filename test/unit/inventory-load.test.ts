@@ -8,6 +8,7 @@ import {
   hostVarLayers,
   inventoryVars,
   loadInventory,
+  loadPlaybookVars,
   magicVars,
   parseInventory,
   selectHosts,
@@ -166,6 +167,40 @@ describe('a directory of inventory files', () => {
     expect(inv.groups.get('prod')!.children).toEqual(['db', 'web']);
     expect(inv.groups.get('web')!.parents).toEqual(['prod']);
     expect(inventoryVars(inv, 'web1')).toEqual({ env: 'prod' });
+  });
+});
+
+describe('group_vars/ and host_vars/ beside the playbook', () => {
+  it('slot in above the same layer beside the inventory, as in Ansible', async () => {
+    const inv = await loadInventory('playbook-dir/inventory/hosts.yml', FIXTURES);
+    expect(inventoryVars(inv, 'web1')['layer_all']).toBe('inventory');
+    await loadPlaybookVars(inv, path.join(FIXTURES, 'playbook-dir'));
+    expect(hostVarLayers(inv, 'web1').groupVars.map((l) => `${l.source}:${l.group}`)).toEqual([
+      'inventory:all',
+      'inventory:prod',
+      'group_vars:all',
+      'playbook_group_vars:all',
+      'group_vars:prod',
+      'playbook_group_vars:prod',
+    ]);
+    expect(inventoryVars(inv, 'web1')).toEqual({
+      who: 'inventory-group_vars-all',
+      inline_prod_vs_playbook_all: 'from-playbook-group_vars-all',
+      layer_all: 'playbook',
+      layer_prod: 'playbook',
+      who_host: 'inventory-host_vars',
+      layer_host: 'playbook',
+    });
+  });
+
+  it('replaces the vars of a previous playbook folder', async () => {
+    const inv = await loadInventory('playbook-dir/inventory/hosts.yml', FIXTURES);
+    await loadPlaybookVars(inv, path.join(FIXTURES, 'playbook-dir'));
+    await loadPlaybookVars(inv, path.join(FIXTURES, 'realistic'));
+    expect(inventoryVars(inv, 'web1')['layer_all']).toBe('inventory');
+    // realistic/group_vars/{all.yml,prod/} apply now instead.
+    expect(inventoryVars(inv, 'web1')['dns_servers']).toEqual(['192.0.2.53', '192.0.2.54']);
+    expect(inventoryVars(inv, 'web1')['tier']).toBe('prod-file');
   });
 });
 
