@@ -114,6 +114,8 @@ export const OMIT = '__omit_place_holder__vncplay_5f1c2e';
 export interface TemplateOptions {
   trimBlocks?: boolean;
   lstripBlocks?: boolean;
+  /** The template file's path: errors then point at file:line:col inside it (and name `where` as the user). */
+  file?: string;
 }
 
 /** True when a string would be treated as a template (`{{`, `{%` or `{#`). */
@@ -177,6 +179,7 @@ export function renderText(
 ): string {
   if (!isTemplateString(source)) return source;
   const state = newState(vars, where);
+  if (opts.file !== undefined) state.templateFile = opts.file;
   return withErrors(state, source, () => {
     const compiled = compile(source, 'text', opts);
     return compiled.kind === 'text' ? runText(compiled, state) : pyStr(checkDefined(runExpr(compiled, state)));
@@ -234,6 +237,8 @@ export function templateCacheSize(): number {
 // ───────────────────────────── render state and variable resolution ─────────────────────────────
 
 interface RenderState {
+  /** Path of the template file being rendered (renderText with opts.file), for error positions. */
+  templateFile?: string;
   /** Set once any host data (an Unsafe value) was read: conditionals refuse to evaluate such text again. */
   unsafeRead: boolean;
   vars: Record<string, unknown>;
@@ -660,7 +665,13 @@ const jinjaRuntime: Record<string, unknown> = {
       return truthy(cond(f));
     });
   },
-  handleError: (e: unknown): unknown => e,
+  // The root function's catch: remember where in the template it failed (0-based in nunjucks nodes).
+  handleError: (e: unknown, lineno: number, colno: number): unknown => {
+    if (typeof e === 'object' && e !== null && !('templatePos' in e)) {
+      (e as { templatePos?: TemplatePos }).templatePos = { line: lineno + 1, col: colno + 1 };
+    }
+    return e;
+  },
 };
 
 const jinjaEnv = {
@@ -870,7 +881,13 @@ class JinjaCompiler extends CompilerBase {
     this._emit('))');
   }
 
+  /** Keep `lineno`/`colno` current so a runtime error can say where in a template file it happened. */
+  private emitPosition(node: NjNode): void {
+    this._emitLine(`lineno = ${node.lineno}; colno = ${node.colno};`);
+  }
+
   compileIf(node: NjNode, frame: NjFrame): void {
+    this.emitPosition(node);
     this._emit('if(runtime.truthy(');
     this._compileExpression(node.cond as NjNode, frame);
     this._emitLine(')) {');
@@ -888,6 +905,7 @@ class JinjaCompiler extends CompilerBase {
    * count only the kept items, as in Jinja.
    */
   compileFor(node: NjNode, frame: NjFrame): void {
+    this.emitPosition(node);
     const arr = node.arr as NjNode;
     if (arr.typename === 'InlineIf' && !arr.else_) {
       const target = node.name as NjNode;
@@ -973,6 +991,7 @@ class JinjaCompiler extends CompilerBase {
           this._emitLine(';');
         }
       } else {
+        this.emitPosition(child);
         this._emit(`${self.buffer} += runtime.out(`);
         this.compile(child, frame);
         this._emitLine(');');
@@ -995,6 +1014,13 @@ type ExprFn = (env: unknown, context: RenderContext, frame: NjFrame, runtime: un
 
 /** `newlines`: how many newlines end the source; the output gets at least as many back (Ansible's rule). */
 type Compiled = { kind: 'text'; root: RootFn; source: string; newlines: number } | { kind: 'expr'; fn: ExprFn; source: string };
+
+/** Where in a template a runtime error happened (1-based), and in which template source. */
+interface TemplatePos {
+  line: number;
+  col: number;
+  source?: string;
+}
 
 class SyntaxFailure extends Error {
   constructor(
@@ -1177,7 +1203,12 @@ function runText(compiled: Compiled, state: RenderState): string {
     if (err) failure = err;
     else result = out ?? '';
   });
-  if (failure !== undefined) throw failure;
+  if (failure !== undefined) {
+    // Tag the position with this template, so an error from a nested variable's template is not placed in ours.
+    const pos = (failure as { templatePos?: TemplatePos }).templatePos;
+    if (pos && pos.source === undefined) pos.source = compiled.source;
+    throw failure;
+  }
   const missing = compiled.newlines - trailingNewlines(result);
   return missing > 0 ? result + '\n'.repeat(missing) : result;
 }
@@ -1217,11 +1248,34 @@ function withErrors<T>(state: RenderState, source: unknown, f: () => T): T {
   }
 }
 
+/**
+ * Where to report an error: inside the template file when it is known (`templates/vnc.j2:12:5, used by
+ * play.yml:8:7`), else at `where` (the task), with the template's own line in the message when it has several.
+ */
+function errorPlace(
+  state: RenderState,
+  source: unknown,
+  tpl: { line: number; col: number } | undefined,
+): { at: string; base: { pos?: SourcePos; excerpt?: string } } {
+  const where = state.where;
+  if (tpl && typeof source === 'string') {
+    const excerpt = formatExcerpt(source, tpl.line, tpl.col);
+    if (state.templateFile !== undefined) {
+      const pos = { file: state.templateFile, line: tpl.line, col: tpl.col };
+      const used = where ? ` (template used at ${where.file}:${where.line}:${where.col})` : '';
+      return { at: `${pos.file}:${pos.line}:${pos.col}${used}`, base: { pos, excerpt } };
+    }
+    if (source.includes('\n')) {
+      return { at: `template line ${tpl.line} in ${whereText(where, source)}`, base: { ...(where ? { pos: where } : {}), excerpt } };
+    }
+  }
+  return { at: whereText(where, source), base: where ? { pos: where } : {} };
+}
+
 function toTemplateError(e: unknown, state: RenderState, source: unknown): TemplateError {
   if (e instanceof TemplateError) return e;
-  const where = state.where;
-  const at = whereText(where, source);
-  const base = where ? { pos: where } : {};
+  const tplPos = (e as { templatePos?: TemplatePos } | null)?.templatePos;
+  const { at, base } = errorPlace(state, source, tplPos && tplPos.source === source ? tplPos : undefined);
   if (e instanceof UndefinedAccess) {
     const u = e.undef;
     const inner = u instanceof NestedUndefined ? u.inner : u;
@@ -1234,7 +1288,8 @@ function toTemplateError(e: unknown, state: RenderState, source: unknown): Templ
           ? `it has: ${inner.missingAttr.candidates.slice(0, 12).join(', ')}`
           : undefined;
     } else if (!inner.customMessage) {
-      const near = nearest(inner.name, [...knownNames(state.vars), ...Object.keys(GLOBALS)]);
+      // One- and two-letter names are near everything; a suggestion there would be noise.
+      const near = inner.name.length < 3 ? undefined : nearest(inner.name, [...knownNames(state.vars), ...Object.keys(GLOBALS)]);
       hint = near
         ? `did you mean '${near}'?`
         : `define '${inner.name}' (vars, inventory, -e) or give a fallback: {{ ${inner.name} | default(...) }}`;
@@ -1252,11 +1307,18 @@ function toTemplateError(e: unknown, state: RenderState, source: unknown): Templ
     const line = e.line ?? 1;
     const col = e.col ?? 1;
     const isFilter = /^no (filter|test) named/.test(e.message);
-    return new TemplateError(
-      isFilter ? 'E_TEMPLATE_FILTER' : 'E_TEMPLATE_SYNTAX',
-      `${isFilter ? '' : 'template syntax error: '}${e.message} (template line ${line}, column ${col}) in ${at}`,
-      { ...base, excerpt: formatExcerpt(e.source, line, col), cause: e },
-    );
+    const code = isFilter ? 'E_TEMPLATE_FILTER' : 'E_TEMPLATE_SYNTAX';
+    const text = `${isFilter ? '' : 'template syntax error: '}${e.message}`;
+    if (state.templateFile !== undefined && e.source === source) {
+      const place = errorPlace(state, source, { line, col });
+      return new TemplateError(code, `${text} in ${place.at}`, { ...place.base, cause: e });
+    }
+    const where = state.where;
+    return new TemplateError(code, `${text} (template line ${line}, column ${col}) in ${whereText(where, source)}`, {
+      ...(where ? { pos: where } : {}),
+      excerpt: formatExcerpt(e.source, line, col),
+      cause: e,
+    });
   }
   if (e instanceof LookupError) {
     return new TemplateError('E_TEMPLATE_LOOKUP', `${e.message} in ${at}`, { ...base, hint: e.hint, cause: e });

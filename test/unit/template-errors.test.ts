@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TemplateError, type SourcePos } from '../../src/errors.js';
-import { checkTemplateSyntax, markUnsafe, render, resolveVariable } from '../../src/playbook/template.js';
+import { checkTemplateSyntax, markUnsafe, render, renderText, resolveVariable } from '../../src/playbook/template.js';
 
 const at: SourcePos = { file: 'playbooks/restart.yml', line: 12, col: 7 };
 
@@ -120,5 +120,40 @@ describe('lazy variables: references between layers, cycles', () => {
     expect(errorOf(() => render('{{ toString }}', {})).code).toBe('E_TEMPLATE_UNDEFINED');
     expect(errorOf(() => render("{{ ''.constructor }}", {})).code).toBe('E_TEMPLATE_UNDEFINED');
     expect(errorOf(() => render('{{ users.constructor }}', { users: [] })).code).toBe('E_TEMPLATE_UNDEFINED');
+  });
+});
+
+describe('errors inside template files point into the file', () => {
+  const tpl = '# vnc users\n{% for u in users %}\n:{{ u.display }}={{ u.nmae }}\n{% endfor %}\n';
+  const vars = { users: [{ name: 'alice', display: 1 }] };
+
+  it('with opts.file: file:line:col inside the template, the task as the user, excerpt and hint', () => {
+    const err = errorOf(() => renderText(tpl, vars, at, { file: 'roles/vnc/templates/vncserver.users.j2' }));
+    expect(err.code).toBe('E_TEMPLATE_UNDEFINED');
+    expect(err.pos).toEqual({ file: 'roles/vnc/templates/vncserver.users.j2', line: 3, col: 22 });
+    expect(err.message).toBe(
+      "'u' has no attribute 'nmae' in roles/vnc/templates/vncserver.users.j2:3:22 (template used at playbooks/restart.yml:12:7)",
+    );
+    expect(err.excerpt).toBe('2 | {% for u in users %}\n3 | :{{ u.display }}={{ u.nmae }}\n  |                      ^');
+    expect(err.hint).toBe('it has: name, display');
+  });
+
+  it('without opts.file: positioned at the task, the template line in the message', () => {
+    const err = errorOf(() => renderText(tpl, vars, at));
+    expect(err.pos).toEqual(at);
+    expect(err.message).toBe("'u' has no attribute 'nmae' in template line 3 in playbooks/restart.yml:12:7");
+  });
+
+  it('syntax errors and conditions in a file are placed the same way', () => {
+    const syntax = errorOf(() => renderText('ok\n{{ a | nofilter }}\n', { a: 1 }, at, { file: 't.j2' }));
+    expect(syntax.pos).toEqual({ file: 't.j2', line: 2, col: 8 });
+    expect(syntax.message).toBe("no filter named 'nofilter' in t.j2:2:8 (template used at playbooks/restart.yml:12:7)");
+    const cond = errorOf(() => renderText('ok\n{% if nope %}x{% endif %}\n', {}, at, { file: 't.j2' }));
+    expect(cond.pos).toEqual({ file: 't.j2', line: 2, col: 4 });
+  });
+
+  it('an error in a variable used by the template is placed where the template uses it', () => {
+    const err = errorOf(() => renderText('ok\n{{ lazy }}\n', { lazy: 'x {{ inner_missing }}' }, at, { file: 't.j2' }));
+    expect(err.message).toBe("undefined variable 'inner_missing' (while resolving 'lazy') in t.j2:2:4 (template used at playbooks/restart.yml:12:7)");
   });
 });
