@@ -135,6 +135,9 @@ function throwIfAny(errors: VncplayError[]): void {
 
 /** Decide what an `-i` value names; InventoryError E_INV_NOT_FOUND when nothing matches. */
 export async function resolveInventorySource(spec: string, cwd: string): Promise<InventorySource> {
+  if (spec.trim() === '') {
+    throw new InventoryError('E_INV_NOT_FOUND', 'empty inventory name', { hint: 'pass -i NAME (inventories/NAME.yml), a path, or a host list like host1,host2,' });
+  }
   const direct = path.resolve(cwd, spec);
   const st = await statOrNull(direct);
   if (!st && spec.includes(',')) {

@@ -8,7 +8,8 @@ import type { Inventory, InventoryHost } from './model.js';
  * - terms split on `,` (or, when there is no comma, on `:` outside `[...]`, so IPv6 addresses and ranges survive);
  * - plain terms are unions in the order written, then `&term` intersections, then `!term` exclusions
  *   (only `&`/`!` terms means `all` first);
- * - a term is an exact host name, or matches groups and hosts by glob (`web*`, `db?`, `h[12]`) or regex (`~web\d+`);
+ * - a term is an exact host name, or matches groups and hosts by glob (`web*`, `db?`, `db[a-c]`, `h[!1]`) or regex
+ *   (`~web\d+`, anchored at the start only, as re.match); digits alone in brackets are a subscript, never a glob;
  *   a group contributes its hosts and its descendants' hosts;
  * - `term[i]`, `term[i:j]` (inclusive), `term[i:]` pick from the term's hosts; `term[i-j]` (Ansible's removed
  *   form) is a subscript only when `term` names something, else it is read as a glob character class;
