@@ -1,15 +1,16 @@
 // firewall on real fleet hosts: on h1 allow 5901 only from h2, then prove it with TCP connects from h2 and h3
 // (nftables and iptables backends), plus idempotence, --check, persistence, lockout refusal and the host-side rollback.
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { joinArgv } from '../../src/connection/quote.js';
 import { connect } from '../../src/connection/ssh.js';
 import type { Connection, ExecOptions, ExecResult } from '../../src/connection/types.js';
-import { ARM_SCRIPT, firewall, rollbackScript, rulesFromArgs, type FirewallFacts } from '../../src/modules/firewall/index.js';
+import { ARM_SCRIPT, firewall, rollbackScript, rulesFromArgs, type FirewallArgs, type FirewallFacts } from '../../src/modules/firewall/index.js';
 import { nftApplyScript } from '../../src/modules/firewall/nftables.js';
-import type { AnyModule } from '../../src/modules/types.js';
+import type { AnyModule, Change, ModuleContext, ModuleReturn, StepOutcome } from '../../src/modules/types.js';
 import { remoteProbeArgv, waitSpec } from '../../src/modules/wait-for.js';
 import { invokeModule, type InvokeResult } from '../../src/runner/invoke-module.js';
 import { fleetAvailable, fleetDir, fleetHosts, fleetKey, fleetKnownHosts, hostExec, hostExecOk } from '../fleet/fleet.js';
@@ -249,5 +250,102 @@ describe.skipIf(!fleetAvailable())('firewall on h1, proven from h2 and h3', () =
   it('reports how root commands reached h1', () => {
     // Not an assertion about vncplay: documents in the test log whether CAP_NET_ADMIN was available over SSH.
     console.log(viaNsenter ? 'firewall test: root commands via nsenter (fleet sshd sessions lack CAP_NET_ADMIN)' : 'firewall test: all commands over SSH');
+  });
+});
+
+/**
+ * The lockout path end to end, on a second sshd of h1 (port 2222) so that no other test's SSH to h1 is ever blocked:
+ * with allow_lockout the rule that drops the controller's SSH goes in, the fresh-connection probe (a real new SSH
+ * connection, as the runner's ctx.probeNewConnection would make) fails, and finish() rolls the change back.
+ * A small driver runs gather → plan → steps → finish because the runner does not offer probeNewConnection yet.
+ */
+describe.skipIf(!fleetAvailable())('firewall lockout safety on h1 (private sshd on 2222)', () => {
+  const PORT = 2222;
+  let knownHosts = '';
+  let conn: Connection;
+  let root: Connection;
+  const h1addr = fleetAvailable() ? fleetHosts()[0]!.address : '';
+  const connect2222 = (timeoutMs = 10_000): Promise<Connection> =>
+    connect({
+      hostName: 'h1', connection: 'ssh', address: h1addr, port: PORT, user: 'vncplay', privateKeyFile: fleetKey(),
+      become: true, becomeUser: 'root', hostKeyChecking: 'strict', knownHostsFiles: [knownHosts], connectTimeoutMs: timeoutMs,
+    });
+  const freshConnectionWorks = async (): Promise<boolean> => {
+    try {
+      const c = await connect2222(4000);
+      const r = await c.exec(['true'], { become: false, timeoutMs: 4000 });
+      await c.close();
+      return r.rc === 0;
+    } catch {
+      return false;
+    }
+  };
+  const ctxFor = (c: Connection, probe: boolean): ModuleContext => {
+    const ctx: ModuleContext = {
+      hostName: 'h1', conn: c, check: false, diff: false, signal: new AbortController().signal, vars: {},
+      exec: (argv, opts = {}) => c.exec(argv, { become: true, ...opts }),
+      render: (t) => t, findFile: (rel) => Promise.resolve(rel), log: () => undefined,
+    };
+    if (probe) ctx.probeNewConnection = freshConnectionWorks;
+    return ctx;
+  };
+  /** gather → plan → exec steps → finish, as invokeModule does, with a ctx that has probeNewConnection. */
+  const drive = async (args: FirewallArgs, ctx: ModuleContext): Promise<{ changes: Change[]; ret: ModuleReturn }> => {
+    const facts = await firewall.gather(args, ctx);
+    const changes = firewall.plan(args, facts);
+    const outcomes: StepOutcome[] = [];
+    for (const step of changes.flatMap((c) => c.steps)) {
+      if (step.kind !== 'exec') throw new Error(`unexpected step ${step.kind}`);
+      const res = await ctx.exec(step.argv, step.stdin !== undefined ? { stdin: step.stdin } : {});
+      outcomes.push({ step, exec: res });
+      if (res.rc !== 0) throw new Error(`step ${step.argv.join(' ')} failed: ${res.stderr}`);
+    }
+    return { changes, ret: changes.length ? await firewall.finish!(args, facts, outcomes, ctx) : {} };
+  };
+  const ourRules = async (): Promise<string> => (await hostExec(1, ['nft', 'list', 'table', 'inet', 'vncplay'])).stdout;
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vncplay-fw-'));
+    knownHosts = join(dir, 'known_hosts');
+    const lines = readFileSync(fleetKnownHosts(), 'utf8').split('\n').filter((l) => l.startsWith(`${h1addr} `));
+    writeFileSync(knownHosts, lines.map((l) => l.replace(`${h1addr} `, `[${h1addr}]:${PORT} `)).join('\n') + '\n');
+    await hostExecOk(1, ['sh', '-c', [
+      'nft delete table inet vncplay 2>/dev/null',
+      'systemctl stop vncplay-fwtest-sshd 2>/dev/null; systemctl reset-failed vncplay-fwtest-sshd 2>/dev/null',
+      `systemd-run --unit=vncplay-fwtest-sshd /usr/sbin/sshd -D -p ${PORT}`,
+      `for i in $(seq 50); do ss -Hltn "sport = :${PORT}" | grep -q . && break; sleep 0.1; done`,
+    ].join('\n')]);
+    conn = await connect2222();
+    root = await rootConnection(conn);
+  });
+  afterAll(async () => {
+    await conn?.close();
+    await hostExec(1, ['sh', '-c', 'systemctl stop vncplay-fwtest-sshd; nft delete table inet vncplay; systemctl stop "vncplay-fw-rollback-*.timer"']);
+  });
+
+  it(`the controller's SSH connection is seen on port ${PORT}; a rule against it is refused`, async () => {
+    await expect(drive({ port: PORT, action: 'drop', backend: 'nftables' }, ctxFor(root, true))).rejects.toMatchObject({
+      code: 'E_FIREWALL_LOCKOUT',
+      message: expect.stringContaining(`to port ${PORT}`),
+    });
+    expect(await ourRules()).not.toContain(`dport ${PORT}`);
+  });
+
+  it('a harmless change is verified by a fresh connection and its armed rollback is cancelled', async () => {
+    const { ret } = await drive({ port: 5999, action: 'drop', backend: 'nftables' }, ctxFor(root, true));
+    expect([ret.failed, (ret.data ?? {})['verified_by']]).toEqual([undefined, 'a fresh SSH connection']);
+    expect((await hostExec(1, ['sh', '-c', 'systemctl list-units --all "vncplay-fw-rollback-*" --no-legend; ls /run/vncplay 2>/dev/null'])).stdout.trim()).toBe('');
+    await drive({ port: 5999, action: 'drop', backend: 'nftables', state: 'absent' }, ctxFor(root, true));
+  });
+
+  it('with allow_lockout the change goes in, the fresh connection fails, and it is rolled back', async () => {
+    const args: FirewallArgs = { port: PORT, action: 'drop', source: '198.18.0.1', allow_lockout: true, backend: 'nftables' };
+    const { changes, ret } = await drive(args, ctxFor(root, true));
+    expect(changes[0]!.steps.map((s) => (s.kind === 'exec' ? s.argv[0] : ''))).toEqual(['sh', 'nft']);
+    expect(ret.failed).toBe(true);
+    expect(ret.msg).toMatch(/after the change a fresh SSH connection to h1 failed; rolled back now/);
+    expect(await ourRules()).not.toContain(`dport ${PORT}`);
+    expect(await freshConnectionWorks()).toBe(true);
+    expect((await hostExec(1, ['sh', '-c', 'systemctl list-units --all "vncplay-fw-rollback-*" --no-legend | grep -v dead; ls /run/vncplay 2>/dev/null'])).stdout.trim()).toBe('');
   });
 });

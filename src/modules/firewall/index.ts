@@ -550,10 +550,14 @@ async function finish(args: FirewallArgs, facts: FirewallFacts, _o: StepOutcome[
       msg: `firewall: the change works but cancelling its armed rollback failed (${res.stderr.trim()}); the host will undo it within ${args.rollback_timeout ?? DEFAULT_ROLLBACK_S}s`,
     };
   }
-  let undone = 'the host undoes it by itself';
+  let undone = t.armed ? `the host undoes it by itself within ${args.rollback_timeout ?? DEFAULT_ROLLBACK_S}s (armed rollback)` : 'nothing was armed to undo it';
   if (t.armed) {
     const r = await ctx.exec(['sh', `${ROLLBACK_DIR}/fw-rollback-${t.id}.sh`], { timeoutMs: 15_000 }).catch(() => undefined);
-    if (r?.rc === 0) undone = 'rolled back now';
+    if (r?.rc === 0) {
+      undone = 'rolled back now';
+      // The armed timer has nothing left to do; stop it so it does not fire on a later change.
+      await ctx.exec(['sh', '-c', CANCEL_SCRIPT, 'sh', t.id], { timeoutMs: 15_000 }).catch(() => undefined);
+    }
   } else if (facts.backend === 'firewalld' || facts.backend === 'ufw') {
     undone = (await undoCommands(args, facts, ctx)) ? 'rolled back now' : 'rollback FAILED: fix the host by hand';
   }
@@ -561,7 +565,7 @@ async function finish(args: FirewallArgs, facts: FirewallFacts, _o: StepOutcome[
     changed: true,
     failed: true,
     data,
-    msg: `firewall: after the change ${probe.how} to ${ctx.hostName} failed; ${undone}${t.armed ? ` (armed rollback fires within ${args.rollback_timeout ?? DEFAULT_ROLLBACK_S}s)` : ''}`,
+    msg: `firewall: after the change ${probe.how} to ${ctx.hostName} failed; ${undone}`,
   };
 }
 
