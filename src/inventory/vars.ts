@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { isMap, isScalar } from 'yaml';
-import { ErrorList, InventoryError, formatExcerpt, type VncplayError } from '../errors.js';
+import { ErrorList, InventoryError, formatExcerpt, nearest, type VncplayError } from '../errors.js';
 import { sortGroups, type Inventory, type InventoryGroup, type Vars } from './model.js';
 import { groupHosts } from './patterns.js';
 import { parseAnsibleYaml, yamlProblems } from './yaml-options.js';
@@ -201,7 +201,7 @@ export async function readVarsFile(file: string, errors: VncplayError[], opts: V
 
 /**
  * Load `<baseDir>/group_vars` and `<baseDir>/host_vars` into the inventory: group fileVars and host vars
- * (host_vars files override inline host vars). Entries that match no group or host become warnings.
+ * (host_vars files override inline host vars). Near-miss file names become warnings (see warnUnused).
  */
 export async function loadVarsBeside(inv: Inventory, baseDir: string, errors: VncplayError[], opts: VarsLoadOptions = {}): Promise<void> {
   const show = opts.display ?? ((f: string) => f);
@@ -260,17 +260,23 @@ function topEntry(dir: string, file: string): string {
   return path.relative(dir, file).split(path.sep)[0]!;
 }
 
+/**
+ * A vars file that matches nothing is normal when several inventories share a folder (Ansible says nothing), but
+ * one whose name is a near miss of a real group or host is almost always a typo: warn about those, and about a
+ * file shadowed by another one for the same name.
+ */
 async function warnUnused(inv: Inventory, dir: string, used: Set<string>, kind: 'group' | 'host', show: (f: string) => string): Promise<void> {
+  const names = kind === 'group' ? [...inv.groups.keys()] : [...inv.hosts.values()].filter((h) => !h.implicit).map((h) => h.name);
   for (const entry of (await fsp.readdir(dir)).sort()) {
     if (used.has(entry) || entry.startsWith('.') || entry.endsWith('~')) continue;
     const ext = path.extname(entry);
     const name = VARS_EXTS.includes(ext) ? entry.slice(0, entry.length - ext.length) : entry;
-    const exists = kind === 'group' ? inv.groups.has(name) : inv.hosts.has(name);
-    inv.warnings.push(
-      exists
-        ? `${show(path.join(dir, entry))} is ignored: another file for ${kind} '${name}' was found first (no extension, .yml, .yaml, .json)`
-        : `${show(path.join(dir, entry))} is ignored: there is no ${kind} named '${name}' in the inventory`,
-    );
+    if (names.includes(name)) {
+      inv.warnings.push(`${show(path.join(dir, entry))} is ignored: another file for ${kind} '${name}' was found first (no extension, .yml, .yaml, .json)`);
+      continue;
+    }
+    const guess = nearest(name, names);
+    if (guess) inv.warnings.push(`${show(path.join(dir, entry))} matches no ${kind}: did you mean '${guess}'?`);
   }
 }
 
