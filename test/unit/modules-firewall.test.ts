@@ -16,6 +16,7 @@ import { nftApplyScript, nftRuleText, parseNftJson } from '../../src/modules/fir
 import { parseRichRule, richRule } from '../../src/modules/firewall/firewalld.js';
 import { cidrContains, parseCidr, parsePort, parseTag, ruleTag, verdict, type FwRule } from '../../src/modules/firewall/rule.js';
 import { parseUfwAdded, ufwAdd } from '../../src/modules/firewall/ufw.js';
+import { renderDiffs } from '../../src/output/diff.js';
 
 const rule = (over: Partial<FwRule> = {}): FwRule => ({ proto: 'tcp', portFrom: 5901, portTo: 5901, source: null, action: 'drop', ...over });
 const nftFacts = (rules: FwRule[], extra: Partial<FirewallFacts> = {}): FirewallFacts => ({
@@ -294,5 +295,23 @@ describe('nothing from the arguments is executed', () => {
     // the rollback script is shell: run it through sh -n (parse only) to prove it is well-formed
     const before = rulesFromArgs({ port: 5901, comment: 'a (b) c' });
     execFileSync('sh', ['-n', '-c', rollbackScript(nftFacts(before), before, true)]);
+  });
+});
+
+describe('--diff (golden)', () => {
+  it('adding an accept in front of an existing drop', () => {
+    const cur = rulesFromArgs({ port: 5901, action: 'drop' });
+    const changes = planFirewall({ port: 5901, source: '198.18.0.12', action: 'accept', comment: 'h2' }, nftFacts(cur));
+    expect(renderDiffs(changes.flatMap((c) => (c.diff ? [c.diff] : [])))).toBe(
+      [
+        '--- before: nftables table inet vncplay',
+        '+++ after: nftables table inet vncplay',
+        '@@ -1 +1,2 @@',
+        '+vncplay/1 tcp 5901 198.18.0.12/32 accept # h2',
+        ' vncplay/1 tcp 5901 any drop',
+        '',
+        '',
+      ].join('\n'),
+    );
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { actionArgv, gatherArgv, isEnabled, parseSystemctlShow, planSystemd, systemd, unitName, type SystemdArgs, type SystemdFacts } from '../../src/modules/systemd.js';
 import type { Change } from '../../src/modules/types.js';
+import { renderDiffs } from '../../src/output/diff.js';
 
 const facts = (status: Record<string, string>, unit = 'tigervncserver@:1.service'): SystemdFacts => ({ unit, status, showRc: 0, showErr: '' });
 const running = { LoadState: 'loaded', ActiveState: 'active', SubState: 'running', UnitFileState: 'enabled' };
@@ -113,5 +114,32 @@ describe('parseSystemctlShow', () => {
     expect(isEnabled({ UnitFileState: 'indirect' })).toBe(true);
     expect(isEnabled({ UnitFileState: 'disabled' })).toBe(false);
     expect(isEnabled({ UnitFileState: 'masked' })).toBe(false);
+  });
+});
+
+describe('--diff (golden)', () => {
+  it('enable + start a stopped template instance', () => {
+    const changes = planSystemd({ name: 'tigervncserver@:1', state: 'started', enabled: true }, facts(stopped));
+    expect(renderDiffs(changes.flatMap((c) => (c.diff ? [c.diff] : [])))).toBe(
+      [
+        '--- before: tigervncserver@:1.service',
+        '+++ after: tigervncserver@:1.service',
+        '@@ -1,3 +1,3 @@',
+        ' {',
+        '-    "enabled": false',
+        '+    "enabled": true',
+        ' }',
+        '',
+        '--- before: tigervncserver@:1.service',
+        '+++ after: tigervncserver@:1.service',
+        '@@ -1,3 +1,3 @@',
+        ' {',
+        '-    "state": "stopped"',
+        '+    "state": "started"',
+        ' }',
+        '',
+        '',
+      ].join('\n'),
+    );
   });
 });

@@ -358,7 +358,8 @@ function currentRules(facts: FirewallFacts): FwRule[] {
 }
 
 function diffOf(before: readonly FwRule[], after: readonly FwRule[], header: string): Change['diff'] {
-  return { before: tagsOf(before).join('\n') + '\n', after: tagsOf(after).join('\n') + '\n', beforeHeader: `${header} (before)`, afterHeader: `${header} (after)` };
+  const text = (rules: readonly FwRule[]): string => (rules.length ? tagsOf(rules).join('\n') + '\n' : '');
+  return { before: text(before), after: text(after), beforeHeader: header, afterHeader: header };
 }
 
 /** What plan() and finish() both derive from facts: the transition and whether it is armed. */
@@ -416,7 +417,12 @@ export function planFirewall(args: FirewallArgs, facts: FirewallFacts): Change[]
   if (t.runtime) checkLockout(args, facts, t.before, t.after);
   const changes: Change[] = [];
   const summaryRules = wanted.map(ruleTag).join(', ');
-  const header = `firewall ${facts.backend}`;
+  const header = {
+    nftables: 'nftables table inet vncplay',
+    iptables: 'iptables chain VNCPLAY',
+    firewalld: 'firewalld rich rules',
+    ufw: 'ufw rules',
+  }[facts.backend];
   switch (facts.backend) {
     case 'nftables':
     case 'iptables': {
