@@ -588,6 +588,10 @@ export type TestFn = (value: unknown, pos: unknown[], env: FilterEnv) => boolean
 export const UNDEFINED_SAFE_FILTERS: ReadonlySet<string> = new Set(['default', 'd', 'mandatory']);
 /** Tests that receive an Undefined input on purpose. */
 export const UNDEFINED_SAFE_TESTS: ReadonlySet<string> = new Set(['defined', 'undefined']);
+/** Type tests that are simply false for an Undefined (as in Jinja/Ansible: `missing is none` → false). */
+export const UNDEFINED_FALSE_TESTS: ReadonlySet<string> = new Set([
+  'none', 'string', 'number', 'integer', 'float', 'boolean', 'mapping', 'sameas', 'callable', 'true', 'false',
+]);
 
 function arg(pos: unknown[], kw: Mapping, i: number, name: string, dflt?: unknown): unknown {
   if (i < pos.length) return pos[i];

@@ -6,6 +6,7 @@ import {
   FILTERS,
   JinjaRuntimeError,
   TESTS,
+  UNDEFINED_FALSE_TESTS,
   UNDEFINED_SAFE_FILTERS,
   UNDEFINED_SAFE_TESTS,
   Undefined,
@@ -572,8 +573,12 @@ function wrapTest(name: string): TestFn {
   const t = Object.hasOwn(TESTS, name) ? TESTS[name] : undefined;
   if (!t) throw unknownName('test', name, TESTS);
   if (UNDEFINED_SAFE_TESTS.has(name)) return t;
+  const falseOnUndefined = UNDEFINED_FALSE_TESTS.has(name);
   return (v, pos, env) => {
-    if (v instanceof Undefined) throw new UndefinedAccess(v);
+    if (v instanceof Undefined) {
+      if (falseOnUndefined) return false;
+      throw new UndefinedAccess(v);
+    }
     return t(v, pos, env);
   };
 }

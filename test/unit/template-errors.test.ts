@@ -38,7 +38,7 @@ const cases: [string, string, string, string | undefined][] = [
   ['{% if missing %}x{% endif %}', 'E_TEMPLATE_UNDEFINED', "undefined variable 'missing' in playbooks/restart.yml:12:7", undefined],
   ['{% for x in missing %}{% endfor %}', 'E_TEMPLATE_UNDEFINED', "undefined variable 'missing' in playbooks/restart.yml:12:7", undefined],
   ['{{ missing == 1 }}', 'E_TEMPLATE_UNDEFINED', "undefined variable 'missing' in playbooks/restart.yml:12:7", undefined],
-  ['{{ missing is string }}', 'E_TEMPLATE_UNDEFINED', "undefined variable 'missing' in playbooks/restart.yml:12:7", undefined],
+  ['{{ missing is iterable }}', 'E_TEMPLATE_UNDEFINED', "undefined variable 'missing' in playbooks/restart.yml:12:7", undefined],
   ['{{ 1 in missing }}', 'E_TEMPLATE_UNDEFINED', "undefined variable 'missing' in playbooks/restart.yml:12:7", undefined],
   ["{{ {'port': missing} }}", 'E_TEMPLATE_UNDEFINED', "undefined variable 'missing' in playbooks/restart.yml:12:7", undefined],
   ['{{ [1, [missing]] }}', 'E_TEMPLATE_UNDEFINED', "undefined variable 'missing' in playbooks/restart.yml:12:7", undefined],
