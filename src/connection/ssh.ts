@@ -7,7 +7,7 @@ import ssh2, { type AnyAuthMethod, type ClientChannel, type ConnectConfig, type 
 import { ConnectionError } from '../errors.js';
 import { assertArgv, becomeNeeded, becomePasswordMissing, sudoNeedsPassword, wrapBecome } from './become.js';
 import { drive, type ProcessIo } from './exec-driver.js';
-import { defaultKnownHostsStore, expandHome, knownHostsFilesOrDefault, knownKeyTypes, lookupNames, verifyHostKey, type KnownHostsStore } from './known-hosts.js';
+import { defaultKnownHostsStore, expandHome, keyTypesOfMatched, knownHostsFilesOrDefault, lookupNames, verifyHostKey, type KnownHostsStore } from './known-hosts.js';
 import { joinArgv } from './quote.js';
 import type { Connection, ConnectionSpec, ExecOptions, ExecResult } from './types.js';
 
@@ -188,8 +188,8 @@ export async function connect(spec: ConnectionSpec, opts: SshConnectOptions = {}
   const names = lookupNames(spec.hostName, spec.address, spec.port);
   let known: string[] = [];
   if (spec.hostKeyChecking !== 'off') {
-    const parsed = await store.load(knownHostsFilesOrDefault(spec.knownHostsFiles));
-    known = knownKeyTypes(parsed.entries, names);
+    const parsed = await store.forHostFirst(knownHostsFilesOrDefault(spec.knownHostsFiles), names);
+    known = keyTypesOfMatched(parsed.entries);
     for (const note of parsed.notes) {
       if (shownNotes.has(note)) continue;
       shownNotes.add(note);

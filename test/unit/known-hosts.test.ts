@@ -219,6 +219,15 @@ describe('verifyHostKey policies', () => {
     expect(r.verdict).toBe('unchecked');
   });
 
+  it('the address ssh connects to decides when it is listed; the inventory name is only a fallback', async () => {
+    const file = join(dir, 'addr-first');
+    writeFileSync(file, `[198.18.0.11]:2222 ${ed.type} ${ed.b64}\n[web1]:2222 ${ed2.type} ${ed2.b64}\n`);
+    const err = await verifyHostKey({ ...base, policy: 'strict', files: [file], key: ed2.blob, store: new KnownHostsStore() }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: 'E_HOSTKEY_CHANGED' });
+  });
+
   it('finds the key under the inventory name too', async () => {
     const file = join(dir, 'by-name');
     writeFileSync(file, `[web1]:2222 ${ed.type} ${ed.b64}\n`);
