@@ -288,6 +288,8 @@ export function pyArith(op: string, a: unknown, b: unknown): unknown {
 }
 
 function repeat(v: string | unknown[], n: number): string | unknown[] {
+  // A typo like `'-' * 10000000000` must fail clearly instead of exhausting the controller's memory.
+  if (v.length * n > 10_000_000) throw new JinjaRuntimeError(`result of * would have ${v.length * n} items (limit 10000000)`);
   if (typeof v === 'string') return v.repeat(Math.max(0, n));
   const out: unknown[] = [];
   for (let i = 0; i < n; i++) out.push(...v);

@@ -52,6 +52,8 @@ const cases: [string, string, string, string | undefined][] = [
   ["{% include 'x.j2' %}", 'E_TEMPLATE_SYNTAX', "template syntax error: '{% include %}' is not supported in vncplay templates (template line 1, column 4) in playbooks/restart.yml:12:7", undefined],
   ["{{ vnc_user + 1 }}", 'E_TEMPLATE_RUNTIME', "error while rendering: unsupported operand type(s) for +: 'str' and 'int' in playbooks/restart.yml:12:7", undefined],
   ["{{ vnc_user < 1 }}", 'E_TEMPLATE_RUNTIME', "error while rendering: '<' not supported between instances of 'str' and 'int' in playbooks/restart.yml:12:7", undefined],
+  ["{{ '-' * 100000000 }}", 'E_TEMPLATE_RUNTIME', 'error while rendering: result of * would have 100000000 items (limit 10000000)', undefined],
+  ['{{ range(1000000) }}', 'E_TEMPLATE_RUNTIME', 'error while rendering: range() too large (over 100000 items)', undefined],
   ["{{ 'x' | from_json }}", 'E_TEMPLATE_RUNTIME', 'error while rendering: from_json: Unexpected token', undefined],
 ];
 
