@@ -228,9 +228,15 @@ function writeStep(
   return step;
 }
 
+/** As Ansible prints it: `--- before: DEST` (bare `--- before` for a new file), `+++ after: SOURCE`. */
 function contentDiff(path: string, d: PathFacts, f: WriteFacts): DiffEntry {
-  const before = d.exists ? diffText(d.content, d.contentTooLarge) : '';
-  return { path, before, after: diffText(f.content), beforeHeader: path, afterHeader: f.source ?? path };
+  const entry: DiffEntry = { before: '', after: diffText(f.content), afterHeader: f.source ?? path };
+  if (d.exists) {
+    entry.path = path;
+    entry.before = diffText(d.content, d.contentTooLarge);
+    entry.beforeHeader = path;
+  }
+  return entry;
 }
 
 /** The registered result: dest, checksum, size, mode, owner, group, state, and backup_file when one is made. */

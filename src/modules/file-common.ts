@@ -490,8 +490,12 @@ export function attributeChange(
   return { steps, before, after, what };
 }
 
-/** A DiffEntry of attribute dictionaries, Ansible's `(file attributes)` headers. */
-export function attrDiff(path: string, before: AttrState, after: AttrState): DiffEntry {
+/**
+ * A DiffEntry of attribute dictionaries. As in Ansible, lineinfile labels it `PATH (file attributes)`; file, copy
+ * and template print bare `--- before` / `+++ after` (the dictionaries carry the path).
+ */
+export function attrDiff(path: string, before: AttrState, after: AttrState, labelled = false): DiffEntry {
+  if (!labelled) return { before: { ...before }, after: { ...after } };
   return {
     path,
     before: { ...before },

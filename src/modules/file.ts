@@ -176,8 +176,9 @@ export const fileModule: PlannedModule<FileArgs, FileFacts> = {
   },
 };
 
+/** Ansible's file diff: bare headers, `{path, state}` dictionaries. */
 function stateDiff(path: string, before: string, after: string): Change['diff'] {
-  return { path, before: { path, state: before }, after: { path, state: after } };
+  return { before: { path, state: before }, after: { path, state: after } };
 }
 
 function planAbsent(p: PathFacts): Change[] {
@@ -344,11 +345,20 @@ function planLink(args: FileArgs, p: PathFacts, facts: FileFacts): Change[] {
   if (args.owner !== undefined || args.group !== undefined) {
     steps.push({ kind: 'exec', argv: ['chown', '-h', '--', `${args.owner ?? ''}${args.group !== undefined ? `:${args.group}` : ''}`, p.path] });
   }
-  const before = cur === 'link' ? { path: p.path, state: 'link', src: p.linkTarget ?? '' } : { path: p.path, state: cur };
+  // Ansible's initial_diff + ensure_symlink: state only when it changes, src only when a link is retargeted.
+  const before: Record<string, unknown> = { path: p.path };
+  const after: Record<string, unknown> = { path: p.path };
+  if (cur === 'link') {
+    before['src'] = p.linkTarget ?? '';
+    after['src'] = src;
+  } else {
+    before['state'] = cur;
+    after['state'] = 'link';
+  }
   return [
     {
       summary: `link ${p.path} -> ${src}`,
-      diff: { path: p.path, before, after: { path: p.path, state: 'link', src } },
+      diff: { before, after },
       steps,
     },
   ];

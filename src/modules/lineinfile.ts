@@ -405,7 +405,7 @@ export function planLineinfile(args: LineinfileArgs, facts: HostFileFacts): Chan
     if (!st) return [];
     const at = attributeChange(a.path, args, st, umask, true);
     if (at.steps.length === 0) return [];
-    return [{ summary: 'ownership, perms or SE linux context changed', diff: attrDiff(a.path, at.before, at.after), steps: at.steps }];
+    return [{ summary: 'ownership, perms or SE linux context changed', diff: attrDiff(a.path, at.before, at.after, true), steps: at.steps }];
   }
   const after = Buffer.from(edit.lines.join(''), 'latin1');
   const steps: Step[] = [];
