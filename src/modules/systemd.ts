@@ -343,13 +343,22 @@ async function finish(args: SystemdArgs, facts: SystemdFacts, _o: StepOutcome[],
   const res = await ctx.exec(['sh', '-c', script.join('\n'), 'sh', unit, settle, ...systemctlBase(args)]);
   const [props = '', journalText = ''] = res.stdout.split('---journal---\n');
   const after = parseSystemctlShow(props);
-  if (isRunning(after) || after['ActiveState'] === 'reloading') return { changed: true, data };
+  if (startedFine(facts.status, after)) return { changed: true, data };
   return {
     changed: true,
     failed: true,
     msg: unitFailureMessage(unit, after, journalText),
     data,
   };
+}
+
+/**
+ * Did the unit come up? Running (or reloading) is fine; so is a oneshot that finished successfully. Anything else —
+ * failed, or a forking/simple service that is already gone again — is a failed start.
+ */
+export function startedFine(before: Record<string, string>, after: Record<string, string>): boolean {
+  if (isRunning(after) || after['ActiveState'] === 'reloading') return true;
+  return before['Type'] === 'oneshot' && after['Result'] === 'success' && after['ActiveState'] !== 'failed';
 }
 
 /** Seconds to wait before checking that a started unit is still running. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actionArgv, gatherArgv, isEnabled, parseSystemctlShow, planSystemd, systemd, unitName, type SystemdArgs, type SystemdFacts } from '../../src/modules/systemd.js';
+import { actionArgv, gatherArgv, startedFine, isEnabled, parseSystemctlShow, planSystemd, systemd, unitName, type SystemdArgs, type SystemdFacts } from '../../src/modules/systemd.js';
 import type { Change } from '../../src/modules/types.js';
 import { renderDiffs } from '../../src/output/diff.js';
 
@@ -142,4 +142,14 @@ describe('--diff (golden)', () => {
       ].join('\n'),
     );
   });
+});
+
+describe('startedFine (finish verification)', () => {
+  it.each<[string, Record<string, string>, Record<string, string>, boolean]>([
+    ['running', { Type: 'forking' }, { ActiveState: 'active', Result: 'success' }, true],
+    ['forking service gone again (Xvnc session exited early)', { Type: 'forking' }, { ActiveState: 'inactive', Result: 'success' }, false],
+    ['failed', { Type: 'simple' }, { ActiveState: 'failed', Result: 'exit-code' }, false],
+    ['oneshot done', { Type: 'oneshot' }, { ActiveState: 'inactive', Result: 'success' }, true],
+    ['oneshot failed', { Type: 'oneshot' }, { ActiveState: 'failed', Result: 'exit-code' }, false],
+  ])('%s', (_t, before, after, want) => expect(startedFine(before, after)).toBe(want));
 });
