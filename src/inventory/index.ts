@@ -173,7 +173,9 @@ export async function resolveInventorySource(spec: string, cwd: string): Promise
 
 async function listNamedInventories(cwd: string): Promise<string[]> {
   try {
-    const names = (await fsp.readdir(path.join(cwd, 'inventories'))).filter((n) => !n.startsWith('.') && !IGNORED_NAMES.includes(n));
+    const names = (await fsp.readdir(path.join(cwd, 'inventories'))).filter(
+      (n) => !n.startsWith('.') && !IGNORED_NAMES.includes(n) && (n.endsWith('.ini') || !IGNORED_EXTS.includes(path.extname(n).toLowerCase())),
+    );
     return [...new Set(names.map((n) => n.replace(/\.(ya?ml|ini|json)$/, '')))].sort();
   } catch {
     return [];

@@ -69,6 +69,7 @@ describe('selectHosts', () => {
     ['all:&*1', ['h1', 'stage1', 'web1', 'db1']],
     ['db?', ['db1', 'db2']],
     ['web[!1]', ['web2', 'web3']],
+    ['d[a-c]?', ['db1', 'db2']],
     // A digits-only bracket is a subscript in Ansible, never a character class: h[12] is host #12 of `h`.
     ['h[12]', []],
     ['h[!1]*', ['h2']],
