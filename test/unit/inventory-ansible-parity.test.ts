@@ -127,7 +127,7 @@ const CASES: Case[] = [
   {
     name: 'pattern table',
     source: path.join(TMP, 'patterns.ini'),
-    patterns: ['all', '*', 'db:web', 'prod:&staging', '&staging:prod', '!prod', 'web*', '*1', 'db?', 'web[!1]', '~h\\d+', 'web[-1]', 'prod[3:4]', 'web[1:]', 'h[12]', 'all:&*1', 'nosuch:web2'],
+    patterns: ['all', '*', 'db:web', 'prod:&staging', '&staging:prod', '!prod', 'web*', '*1', 'db?', 'web[!1]', 'd[a-c]?', '~h\\d+', 'web[-1]', 'prod[3:4]', 'web[1:]', 'h[12]', 'all:&*1', 'nosuch:web2'],
     limit: '!db1',
   },
 ];
