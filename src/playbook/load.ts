@@ -211,8 +211,8 @@ class Loader {
     }
   }
 
-  private checkKeywords(src: YamlSource, node: unknown, fragment: KeywordFragment, data: Record<string, unknown>, owner: string): void {
-    this.issues(src, node, checkKeywords(fragment, data, this.lookup, owner));
+  private async checkKeywords(src: YamlSource, node: unknown, fragment: KeywordFragment, data: Record<string, unknown>, owner: string): Promise<void> {
+    this.issues(src, node, await checkKeywords(fragment, data, this.lookup, owner));
   }
 
   // ----- playbooks -----
@@ -256,7 +256,7 @@ class Loader {
 
   private async importPlaybook(src: YamlSource, node: unknown, pair: Pair<unknown, unknown>, stack: Set<string>): Promise<PlayDef[]> {
     const kw = this.keywordPairs(src, node, importPlaybookNames, 'import_playbook entry', () => 'an import_playbook entry takes only name, tags and vars');
-    this.checkKeywords(src, node, 'importPlaybookKeywords', kw.values, 'import_playbook');
+    await this.checkKeywords(src, node, 'importPlaybookKeywords', kw.values, 'import_playbook');
     const target = kw.values[keyOf(pair)];
     if (typeof target !== 'string') return [];
     const file = await this.resolveFile(src, pair.value, target, [path.dirname(src.file)], 'playbook');
@@ -311,7 +311,7 @@ class Loader {
       unsupportedPlayKeys,
     );
     const v = kw.values;
-    this.checkKeywords(src, node, 'playKeywords', v, 'play');
+    await this.checkKeywords(src, node, 'playKeywords', v, 'play');
     if (v.hosts === undefined) {
       this.errors.push(src.error('E_MISSING_HOSTS', 'play has no `hosts`: every play names the hosts it runs on', node, 'add `hosts: all` (or a group or host pattern)'));
     }
@@ -487,7 +487,7 @@ class Loader {
         } else if (roleEntryNames.has(k)) keywords[k] = src.toJS(p.value);
         else params[k] = src.toJS(p.value); // Ansible: any other key is a role parameter
       }
-      this.checkKeywords(src, entry, 'roleEntry', keywords, 'role');
+      await this.checkKeywords(src, entry, 'roleEntry', keywords, 'role');
     }
     if (typeof name !== 'string' || name === '') {
       this.errors.push(src.error('E_ROLE_SHAPE', 'a role entry needs a name: `- myrole` or `- role: myrole`', entry, 'write the role name as a string'));
@@ -678,7 +678,7 @@ class Loader {
     }
     if (pairs.has('listen') && !scope.handler) this.errors.push(src.error('E_UNKNOWN_KEY', '`listen` only applies to handlers', pairs.get('listen')!.key, 'move this task under `handlers:`, or remove `listen`'));
     if (pairs.has('loop') && pairs.has('with_items')) this.errors.push(src.error('E_LOOP_TWICE', 'use either `loop` or `with_items`, not both', pairs.get('with_items')!.key, '`loop` is the current form'));
-    this.checkKeywords(src, node, 'taskKeywords', values, 'task');
+    await this.checkKeywords(src, node, 'taskKeywords', values, 'task');
     await this.checkTemplates(src, node, values, notPlainTemplateKeywords);
     await this.checkConditions(src, node, values);
 
@@ -695,7 +695,7 @@ class Loader {
     }
     if (action.module) {
       t.module = action.module.name;
-      t.args = this.moduleArgs(src, action.module, action.pair, pairs.get('args'));
+      t.args = await this.moduleArgs(src, action.module, action.pair, pairs.get('args'));
       await this.checkTemplates(src, action.pair.value, t.args, new Set(), action.pair.value);
       await this.checkControllerFile(src, action.module, t, action.pair, scope);
       return [t];
@@ -834,7 +834,7 @@ class Loader {
       return [];
     }
     t.module = m.name;
-    t.args = this.moduleArgs(src, m, pair, argsPair, { raw });
+    t.args = await this.moduleArgs(src, m, pair, argsPair, { raw });
     await this.checkTemplates(src, pair.value, t.args, new Set(), pair.value);
     if (keyOf(pair) === 'local_action' && t.delegateTo === undefined) t.delegateTo = 'localhost';
     return [t];
@@ -957,13 +957,13 @@ class Loader {
 
   // ----- module arguments -----
 
-  private moduleArgs(
+  private async moduleArgs(
     src: YamlSource,
     m: AnyModule,
     pair: Pair<unknown, unknown>,
     argsPair: Pair<unknown, unknown> | undefined,
     rawOverride?: { raw: unknown },
-  ): Record<string, RawValue> {
+  ): Promise<Record<string, RawValue>> {
     const value = pair.value;
     let args: Record<string, unknown> = {};
     const raw = rawOverride ? rawOverride.raw : src.toJS(value);
@@ -990,7 +990,7 @@ class Loader {
       const at = this.argNode(value, argsPair, ['mode']) ?? value;
       this.errors.push(src.error('E_MODE_INTEGER', `\`mode\` must be a quoted string such as "0644", not the number ${src.literal(at) || String(args.mode)}`, at, modeHint(src.literal(at), args.mode)));
     }
-    const issues = checkModuleArgs(m, args, this.lookup).filter((i) => !skip.has(String(i.path[0])));
+    const issues = (await checkModuleArgs(m, args, this.lookup)).filter((i) => !skip.has(String(i.path[0])));
     for (const i of issues) {
       const at = this.argNode(value, argsPair, i.path, i.onKey, src);
       this.errors.push(src.error(i.code, i.message, at ?? pair.key, i.hint));

@@ -428,3 +428,35 @@ export function taskFileSchemaJson(): string {
   };
   return `${JSON.stringify(schema, null, 2)}\n`;
 }
+
+/** Keys that only inform people (editors show them); validation ignores them, so the loader drops them. */
+const annotationOnly = new Set(['title', 'description', 'default', 'examples', 'deprecated', 'markdownDescription']);
+
+function stripAnnotations(s: unknown): unknown {
+  if (Array.isArray(s)) return s.map(stripAnnotations);
+  if (!isObject(s)) return s;
+  const out: Schema = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (annotationOnly.has(k)) continue;
+    // Inside these maps the keys are names (a parameter may well be called `description`), not keywords.
+    out[k] = (k === 'properties' || k === 'patternProperties' || k === '$defs') && isObject(v)
+      ? Object.fromEntries(Object.entries(v).map(([name, sub]) => [name, stripAnnotations(sub)]))
+      : stripAnnotations(v);
+  }
+  return out;
+}
+
+/**
+ * The fragments the loader validates with (src/playbook/validate.ts): keyword sets and each module's
+ * arguments, without annotations. Cut from buildPlaybookSchema, so they cannot disagree with the editor schema.
+ */
+export function loaderFragments(modules: readonly AnyModule[] = allModules()): Record<string, Schema> {
+  const defs = buildPlaybookSchema(modules).$defs as Record<string, Schema>;
+  const out: Record<string, Schema> = {};
+  for (const [k, v] of Object.entries(defs)) {
+    if (k.startsWith('args.') || ['taskKeywords', 'playKeywords', 'importPlaybookKeywords', 'roleEntry'].includes(k)) {
+      out[k] = stripAnnotations(v) as Schema;
+    }
+  }
+  return out;
+}

@@ -1,8 +1,9 @@
-import Ajv2020Module from 'ajv/dist/2020.js';
-import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import { createHash } from 'node:crypto';
+import type { ErrorObject } from 'ajv/dist/2020.js';
+import type Ajv2020 from 'ajv/dist/2020.js';
 import { nearest } from '../errors.js';
 import type { AnyModule } from '../modules/types.js';
-import { buildPlaybookSchema, isTemplateSchema, type ModuleLookup, type Schema } from './schema.js';
+import { isTemplateSchema, loaderFragments, type ModuleLookup, type Schema } from './schema.js';
 
 /**
  * Load-time validation with ajv against fragments of the playbook schema (src/playbook/schema.ts).
@@ -29,68 +30,122 @@ export interface CheckSubject {
 
 export type KeywordFragment = 'taskKeywords' | 'playKeywords' | 'importPlaybookKeywords' | 'roleEntry';
 
-interface Compiled {
-  ajv: InstanceType<typeof Ajv2020Module.default>;
-  defs: Record<string, Schema>;
-  validators: Map<string, ValidateFunction>;
+type Validator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+type AjvInstance = InstanceType<typeof Ajv2020.default>;
+
+/**
+ * ajv options shared by the run-time compiler and scripts/gen-schema.ts (precompiled validators must behave
+ * exactly like compiled ones).
+ */
+export const ajvOptions = {
+  allErrors: true,
+  strict: false,
+  // Not `verbose`: it makes compiling slower; withContext() finds the same schema and data afterwards.
+  verbose: false,
+  allowUnionTypes: true,
+  // The schema is ours and tested (test/unit/playbook-schema.test.ts); checking it against the meta-schema
+  // on every run costs ~60 ms.
+  validateSchema: false,
+  // ajv's code optimiser costs about a third of compile time (measured: ~140 → ~95 ms CPU for ten fragments);
+  // the validated objects are a few keys each, so the unoptimised code is just as fast here.
+  code: { optimize: false },
+  // String lengths in UTF-16 units: needs no ajv runtime helper, so precompiled code is self-contained.
+  unicode: false,
+  // Never print to the user's terminal from a validator (unknown formats and the like are ignored quietly).
+  logger: false as const,
+};
+
+/**
+ * Module schemas may use `format`; real format checks would need ajv-formats (slow to import), and the runner
+ * re-checks rendered arguments anyway, so formats are accepted as annotations here.
+ */
+export function addLenientFormats(ajv: AjvInstance): void {
+  for (const f of ['ipv4', 'ipv6', 'uri', 'hostname', 'cidr', 'regex', 'date-time', 'email']) ajv.addFormat(f, true);
 }
 
-// One ajv instance per module list; each fragment is compiled on first use only. Fragments are self-contained
-// (no $ref), so they compile on their own: compiling through the root schema would build every module's
-// validator (~200 ms) when a --syntax-check needs only the few modules a playbook uses.
+/** Identity of a fragment: a precompiled validator is used only for exactly the fragment it was made from. */
+export function fragmentHash(fragment: Schema): string {
+  return createHash('sha1').update(JSON.stringify(fragment)).digest('hex');
+}
+
+interface Compiled {
+  fragments: Record<string, Schema>;
+  validators: Map<string, Validator>;
+  origins: Map<string, 'precompiled' | 'compiled'>;
+  ajv?: Promise<AjvInstance>;
+}
+
+// Per module list, each fragment gets its validator on first use only: a --syntax-check needs the keyword
+// fragments and the few modules a playbook uses. Fragments are self-contained (no $ref), so each compiles
+// alone; compiling through the root schema would build every module's validator (~200 ms).
 const compiledByModules = new WeakMap<readonly AnyModule[], Compiled>();
 
 function compiledFor(lookup: ModuleLookup): Compiled {
   const mods = lookup.all();
   let c = compiledByModules.get(mods);
   if (!c) {
-    const ajv = new Ajv2020Module.default({
-      allErrors: true,
-      strict: false,
-      // Not `verbose`: it makes compiling slower; withContext() finds the same schema and data afterwards.
-      verbose: false,
-      allowUnionTypes: true,
-      // The schema is ours and tested (test/unit/playbook-schema.test.ts); checking it against the
-      // meta-schema on every run costs ~60 ms.
-      validateSchema: false,
-      // ajv's code optimiser costs about a third of compile time (measured: ~140 → ~95 ms CPU for ten
-      // fragments); the validated objects are a few keys each, so the unoptimised code is just as fast here.
-      code: { optimize: false },
-      // Never print to the user's terminal from a validator (unknown formats and the like are ignored quietly).
-      logger: false,
-    });
-    // Module schemas may use `format`; real format checks would need ajv-formats (slow to import), and the
-    // runner re-checks rendered arguments anyway, so formats are accepted as annotations here.
-    for (const f of ['ipv4', 'ipv6', 'uri', 'hostname', 'cidr', 'regex']) ajv.addFormat(f, true);
-    const defs = buildPlaybookSchema(mods).$defs as Record<string, Schema>;
-    c = { ajv, defs, validators: new Map() };
+    c = { fragments: loaderFragments(mods), validators: new Map(), origins: new Map() };
     compiledByModules.set(mods, c);
   }
   return c;
 }
 
-function validatorFor(lookup: ModuleLookup, def: string): ValidateFunction {
+/** Generated next to the schema by scripts/gen-schema.ts; the same relative path from src/ and from dist/. */
+const precompiledDir = new URL('../../schemas/validators/', import.meta.url);
+
+/**
+ * A precompiled validator (ajv standalone code in schemas/validators/) when one exists for exactly this
+ * fragment: this skips importing ajv and compiling (~150 ms of a --syntax-check). A module whose schema changed
+ * since `npm run gen:schema` simply falls back to compiling.
+ */
+async function precompiled(def: string, fragment: Schema): Promise<Validator | undefined> {
+  try {
+    const mod = (await import(new URL(`${def}.mjs`, precompiledDir).href)) as { hash?: unknown; validate?: unknown };
+    if (mod.hash === fragmentHash(fragment) && typeof mod.validate === 'function') return mod.validate as Validator;
+  } catch {
+    // not generated (or not shipped): compile instead
+  }
+  return undefined;
+}
+
+async function compiled(c: Compiled, fragment: Schema): Promise<Validator> {
+  c.ajv ??= import('ajv/dist/2020.js').then(({ default: mod }) => {
+    const ajv = new mod.default(ajvOptions);
+    addLenientFormats(ajv);
+    return ajv;
+  });
+  return (await c.ajv).compile(fragment) as Validator;
+}
+
+async function validatorFor(lookup: ModuleLookup, def: string): Promise<{ validate: Validator; fragment: Schema }> {
   const c = compiledFor(lookup);
+  const fragment = c.fragments[def];
+  if (!fragment) throw new Error(`internal: no schema fragment ${def}`);
   let v = c.validators.get(def);
   if (!v) {
-    const fragment = c.defs[def];
-    if (!fragment) throw new Error(`internal: no schema fragment ${def}`);
-    v = c.ajv.compile(fragment);
+    const pre = await precompiled(def, fragment);
+    c.origins.set(def, pre ? 'precompiled' : 'compiled');
+    v = pre ?? (await compiled(c, fragment));
     c.validators.set(def, v);
   }
-  return v;
+  return { validate: v, fragment };
 }
 
-export function checkKeywords(fragment: KeywordFragment, data: Record<string, unknown>, lookup: ModuleLookup, owner: string): SchemaIssue[] {
-  const v = validatorFor(lookup, fragment);
-  if (v(data)) return [];
-  return explain(withContext(v.errors ?? [], v.schema, data), { noun: 'keyword', owner });
+/** Which validators were precompiled or compiled so far (for tests and the speed benchmark). */
+export function validatorOrigins(lookup: ModuleLookup): ReadonlyMap<string, 'precompiled' | 'compiled'> {
+  return compiledFor(lookup).origins;
 }
 
-export function checkModuleArgs(m: AnyModule, args: Record<string, unknown>, lookup: ModuleLookup): SchemaIssue[] {
-  const v = validatorFor(lookup, `args.${m.name}`);
-  if (v(args)) return [];
-  return explain(withContext(v.errors ?? [], v.schema, args), { noun: 'parameter', owner: m.name });
+export async function checkKeywords(fragment: KeywordFragment, data: Record<string, unknown>, lookup: ModuleLookup, owner: string): Promise<SchemaIssue[]> {
+  const v = await validatorFor(lookup, fragment);
+  if (v.validate(data)) return [];
+  return explain(withContext(v.validate.errors ?? [], v.fragment, data), { noun: 'keyword', owner });
+}
+
+export async function checkModuleArgs(m: AnyModule, args: Record<string, unknown>, lookup: ModuleLookup): Promise<SchemaIssue[]> {
+  const v = await validatorFor(lookup, `args.${m.name}`);
+  if (v.validate(args)) return [];
+  return explain(withContext(v.validate.errors ?? [], v.fragment, args), { noun: 'parameter', owner: m.name });
 }
 
 /** What ajv's `verbose` would add: the failing value and the schema object holding the failed keyword. */

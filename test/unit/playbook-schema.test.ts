@@ -98,6 +98,39 @@ describe('allowTemplates', () => {
   });
 });
 
+describe('precompiled validators (schemas/validators/*.mjs)', () => {
+  it('are current: npm run gen:schema after changing a module schema', async () => {
+    const { precompiledValidators } = await import('../../src/playbook/precompile.js');
+    const files = await precompiledValidators(allModules());
+    expect(readdirSync('schemas/validators').filter((f) => f.endsWith('.mjs')).sort()).toEqual([...files.keys()].sort());
+    for (const [name, code] of files) expect(readFileSync(`schemas/validators/${name}`, 'utf8') === code, name).toBe(true);
+  });
+
+  it('answer exactly as freshly compiled ones, errors included', async () => {
+    const { ajvOptions, addLenientFormats } = await import('../../src/playbook/validate.js');
+    const { loaderFragments } = await import('../../src/playbook/schema.js');
+    const ajv = new Ajv2020Module.default(ajvOptions);
+    addLenientFormats(ajv);
+    for (const [name, fragment] of Object.entries(loaderFragments(allModules()))) {
+      const pre = (await import(`../../schemas/validators/${name}.mjs`)) as { validate: ((d: unknown) => boolean) & { errors?: unknown } };
+      const fresh = ajv.compile(fragment);
+      const props = Object.keys((fragment.properties as Record<string, unknown> | undefined) ?? {});
+      const samples: unknown[] = [
+        {},
+        { bogus: 1 },
+        Object.fromEntries(props.map((p) => [p, '{{ v }}'])),
+        Object.fromEntries(props.map((p) => [p, 12345])),
+        Object.fromEntries(props.map((p) => [p, 'x'])),
+        Object.fromEntries(props.map((p) => [p, [true, { a: 1 }]])),
+      ];
+      for (const sample of samples) {
+        expect(pre.validate(sample), `${name} ${JSON.stringify(sample)}`).toBe(fresh(sample));
+        expect(pre.validate.errors ?? null).toEqual(fresh.errors ?? null);
+      }
+    }
+  });
+});
+
 describe('registered modules', () => {
   it('every module argument schema compiles for the loader, and accepts templates for its parameters', async () => {
     const { checkModuleArgs } = await import('../../src/playbook/validate.js');
@@ -106,9 +139,12 @@ describe('registered modules', () => {
     for (const m of allModules()) {
       // Every parameter as a template: only `required` or module-level rules may complain, never a type.
       const args = Object.fromEntries(Object.keys(m.schema.properties).map((k) => [k, '{{ v }}']));
-      const issues = checkModuleArgs(m, args, lookup);
+      const issues = await checkModuleArgs(m, args, lookup);
       expect(issues.filter((i) => ['E_TYPE', 'E_ENUM', 'E_PATTERN'].includes(i.code)), m.name).toEqual([]);
     }
+    // The registry's validators come precompiled (no ajv import, no compile at load).
+    const { validatorOrigins } = await import('../../src/playbook/validate.js');
+    expect([...validatorOrigins(lookup).values()].every((o) => o === 'precompiled')).toBe(true);
   });
 });
 
