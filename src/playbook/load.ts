@@ -338,6 +338,7 @@ class Loader {
     if (v.become_user !== undefined) play.becomeUser = v.become_user;
     if (v.serial !== undefined) play.serial = v.serial;
     if (typeof v.max_fail_percentage === 'number') play.maxFailPercentage = v.max_fail_percentage;
+    else if (typeof v.max_fail_percentage === 'string') play.maxFailPercentageTemplate = v.max_fail_percentage;
 
     const scope: Scope = { playbookDir, searchDirs: [playbookDir], handler: false, sink: playSink(play) };
     const pairVal = (k: string): unknown => kw.pairs.get(k)?.value;

@@ -69,6 +69,8 @@ export interface PlayDef {
   gatherFacts: boolean;
   serial?: RawValue;
   maxFailPercentage?: number;
+  /** max_fail_percentage written as a template ("{{ x }}"): rendered by the runner, like serial. */
+  maxFailPercentageTemplate?: string;
   anyErrorsFatal: boolean;
   strategy: 'linear' | 'free';
   /** pre_tasks, role tasks, tasks, post_tasks in Ansible's order, each tagged with its section. */

@@ -239,7 +239,7 @@ export function playKeywordProperties(): Record<string, Schema> {
       items: { type: ['integer', 'string'] },
       description: 'Batch size: a number, a percentage ("30%"), or a list of them.',
     },
-    max_fail_percentage: { type: 'number', minimum: 0, maximum: 100, description: 'Abort the play above this share of failed hosts in a batch.' },
+    max_fail_percentage: allowTemplates({ type: 'number', minimum: 0, maximum: 100, description: 'Abort the play above this share of failed hosts in a batch.' }),
     any_errors_fatal: { type: 'boolean', description: 'Any failed host stops the whole play.' },
     strategy: { enum: ['linear', 'free'], description: 'linear: hosts move task by task together; free: each host runs ahead.' },
     tags: tagsSchema,

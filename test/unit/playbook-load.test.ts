@@ -184,6 +184,13 @@ describe('loadPlaybook: details', () => {
     expect(pb.plays[0]!.tasks[1]!.args).toEqual({ name: 'x', state: '{{ wanted }}', enabled: '{{ e }}' });
   });
 
+  it('keeps a templated max_fail_percentage for the runner', async () => {
+    const dir = tmpPlaybook({ 'p.yml': '- hosts: all\n  max_fail_percentage: "{{ mfp | default(0) }}"\n  tasks: []\n' });
+    const play = (await loadPlaybook(path.join(dir, 'p.yml'), opts)).plays[0]!;
+    expect(play.maxFailPercentage).toBeUndefined();
+    expect(play.maxFailPercentageTemplate).toBe('{{ mfp | default(0) }}');
+  });
+
   it('resolves vars_files templates from extra vars before play vars', async () => {
     const dir = tmpPlaybook({
       'p.yml': '- hosts: all\n  vars: {env: dev}\n  vars_files: ["{{ env }}.yml"]\n  tasks: []\n',
