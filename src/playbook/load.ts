@@ -1029,14 +1029,20 @@ class Loader {
     const args: Record<string, unknown> = {};
     if (m.freeForm) {
       // Like Ansible's command: key=value for the module's own options is lifted out; the rest is the command.
-      const rest: string[] = [];
+      // The lifted pairs are cut out of the text itself, so the command keeps its own spacing and newlines.
+      let rest = text;
+      let cursor = 0;
       for (const tok of tokens) {
+        const at = rest.indexOf(tok, cursor);
         const kv = parseKeyValue(tok);
-        if (kv && kv[0] !== m.freeForm && kv[0] in props) args[kv[0]] = coerceToSchemaType(kv[1], props[kv[0]]);
-        else rest.push(tok);
+        if (kv && kv[0] !== m.freeForm && kv[0] in props && at >= 0) {
+          args[kv[0]] = coerceToSchemaType(kv[1], props[kv[0]]);
+          const end = at + tok.length + (/[ \t]/.test(rest[at + tok.length] ?? '') ? 1 : 0);
+          rest = rest.slice(0, at) + rest.slice(end);
+          cursor = at;
+        } else if (at >= 0) cursor = at + tok.length;
       }
-      if (rest.length === tokens.length) args[m.freeForm] = text.trim();
-      else if (rest.length > 0) args[m.freeForm] = rest.join(' ');
+      if (rest.trim() !== '') args[m.freeForm] = rest.trim();
       return args;
     }
     for (const tok of tokens) {

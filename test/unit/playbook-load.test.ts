@@ -210,13 +210,18 @@ describe('loadPlaybook: details', () => {
         `    - shell: echo "a  b" | grep -c 'a  b' > /tmp/x=1`,
         '    - command: creates=/tmp/done chdir=/srv make install PREFIX=/usr',
         '    - debug: msg="hello {{ name | default(\'you\') }}" verbosity=1',
+        '    - shell: |',
+        '        cd /srv',
+        '        make  install   chdir=/tmp',
+        '        echo done',
         '',
       ].join('\n'),
     });
-    const [a, b, c] = (await loadPlaybook(path.join(dir, 'p.yml'), opts)).plays[0]!.tasks;
+    const [a, b, c, d] = (await loadPlaybook(path.join(dir, 'p.yml'), opts)).plays[0]!.tasks;
     expect(a!.args).toEqual({ cmd: `echo "a  b" | grep -c 'a  b' > /tmp/x=1` });
     expect(b!.args).toEqual({ creates: '/tmp/done', chdir: '/srv', cmd: 'make install PREFIX=/usr' });
     expect(c!.args).toEqual({ msg: "hello {{ name | default('you') }}", verbosity: 1 });
+    expect(d!.args).toEqual({ chdir: '/tmp', cmd: 'cd /srv\nmake  install   \necho done' });
   });
 
   it('reports an import cycle instead of looping', async () => {
