@@ -505,7 +505,7 @@ function firstFound(ctx: RenderContext, terms: unknown[], kw: Mapping): unknown[
 
 function runLookup(ctx: RenderContext, args: unknown[], wantList: boolean): unknown {
   const { pos, kw } = splitArgs(args);
-  const name = pyStr(pos[0]);
+  const name = shortPluginName(pyStr(pos[0]));
   const impl = Object.hasOwn(LOOKUPS, name) ? LOOKUPS[name] : undefined;
   if (!impl) {
     const near = nearest(name, Object.keys(LOOKUPS));
@@ -563,13 +563,15 @@ function unknownName(kind: 'filter' | 'test', name: string, table: Record<string
   return err;
 }
 
-function wrapFilter(name: string): FilterFn {
+function wrapFilter(fullName: string): FilterFn {
+  const name = shortPluginName(fullName);
   const f = Object.hasOwn(FILTERS, name) ? FILTERS[name] : undefined;
   if (!f) throw unknownName('filter', name, FILTERS);
   return f;
 }
 
-function wrapTest(name: string): TestFn {
+function wrapTest(fullName: string): TestFn {
+  const name = shortPluginName(fullName);
   const t = Object.hasOwn(TESTS, name) ? TESTS[name] : undefined;
   if (!t) throw unknownName('test', name, TESTS);
   if (UNDEFINED_SAFE_TESTS.has(name)) return t;
@@ -777,6 +779,24 @@ class JinjaParser extends (ParserBase as unknown as new (tokens: unknown) => NjP
   }
 }
 
+/** `ansible.builtin.to_json` and `to_json` are the same plugin; other collections' plugins are not ours. */
+function shortPluginName(name: string): string {
+  return name.startsWith('ansible.builtin.') ? name.slice('ansible.builtin.'.length) : name;
+}
+
+/** The name in `x is NAME` / `x is NAME(args)`: a symbol, a literal (none/true/false) or a dotted FQCN. */
+function testName(node: NjNode): string | undefined {
+  if (node.typename === 'Symbol') return shortPluginName(String(node.value));
+  if (node.typename === 'Literal') return node.value === null ? 'none' : String(node.value);
+  if (node.typename === 'LookupVal') {
+    const head = testName(node.target as NjNode);
+    const key = node.val as NjNode;
+    if (head === undefined || key.typename !== 'Literal' || typeof key.value !== 'string') return undefined;
+    return shortPluginName(`${head}.${key.value}`);
+  }
+  return undefined;
+}
+
 function nodeName(c: NjCompilerBase, node: NjNode): string {
   try {
     return c._getNodeName(node).replace(/\["([^"]*)"\]/g, '.$1');
@@ -803,7 +823,7 @@ class JinjaCompiler extends CompilerBase {
   }
 
   compileFilter(node: NjNode, frame: NjFrame): void {
-    const name = String((node.name as NjNode).value);
+    const name = shortPluginName(String((node.name as NjNode).value));
     if (!Object.hasOwn(FILTERS, name)) {
       const near = nearest(name, Object.keys(FILTERS));
       this.fail(`no filter named '${name}'${near ? ` (did you mean '${near}'?)` : ''}`, node.lineno, node.colno);
@@ -815,9 +835,9 @@ class JinjaCompiler extends CompilerBase {
 
   compileIs(node: NjNode, frame: NjFrame): void {
     const right = node.right as NjNode;
-    const callee = right.name as NjNode | undefined;
-    const raw = callee ? callee.value : right.value;
-    const name = raw === null ? 'none' : String(raw);
+    const callee = right.typename === 'FunCall' ? (right.name as NjNode) : right;
+    const name = testName(callee);
+    if (name === undefined) this.fail('expected a test name after "is"', node.lineno, node.colno);
     if (!Object.hasOwn(TESTS, name)) {
       const near = nearest(name, Object.keys(TESTS));
       this.fail(`no test named '${name}'${near ? ` (did you mean '${near}'?)` : ''}`, node.lineno, node.colno);

@@ -47,6 +47,8 @@ const cases: [string, string, string, string | undefined][] = [
   ['{{ missing | mandatory }}', 'E_TEMPLATE_UNDEFINED', "mandatory variable 'missing' is not defined in playbooks/restart.yml:12:7", undefined],
   ['{{ vnc_port | uppr }}', 'E_TEMPLATE_FILTER', "no filter named 'uppr' (did you mean 'upper'?) (template line 1, column 15) in playbooks/restart.yml:12:7", undefined],
   ['{{ vnc_port is definde }}', 'E_TEMPLATE_FILTER', "no test named 'definde' (did you mean 'defined'?) (template line 1, column 4) in playbooks/restart.yml:12:7", undefined],
+  ['{{ vnc_port is community.general.foo }}', 'E_TEMPLATE_FILTER', "no test named 'community.general.foo' (template line 1, column 4) in playbooks/restart.yml:12:7", undefined],
+  ['{{ vnc_port | community.general.json_query("x") }}', 'E_TEMPLATE_FILTER', "no filter named 'community.general.json_query' (template line 1, column 15) in playbooks/restart.yml:12:7", undefined],
   ['{{ vnc_port ', 'E_TEMPLATE_SYNTAX', 'template syntax error: expected variable end (template line 1, column 1) in playbooks/restart.yml:12:7', undefined],
   ['{% if vnc_port %}x', 'E_TEMPLATE_SYNTAX', 'template syntax error: expected elif, else, or endif, got end of file (template line 1, column 1) in playbooks/restart.yml:12:7', undefined],
   ["{% include 'x.j2' %}", 'E_TEMPLATE_SYNTAX', "template syntax error: '{% include %}' is not supported in vncplay templates (template line 1, column 4) in playbooks/restart.yml:12:7", undefined],

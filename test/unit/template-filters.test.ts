@@ -155,6 +155,12 @@ const filterCases: [string, unknown][] = [
   ["{{ {'z': {'c': [1, 2], 'b': 'x'}, 'a': [{'k': 1}, 2]} | to_yaml }}", 'a:\n- {k: 1}\n- 2\nz:\n  b: x\n  c: [1, 2]\n'],
   ["{{ {'z': {'c': [1, 2]}, 'a': 1} | to_nice_yaml(indent=2) }}", 'a: 1\nz:\n  c:\n  - 1\n  - 2\n'],
   ['{{ yaml_text | from_yaml }}', { a: 1, b: ['x', 'y'] }],
+  // FQCN names of builtin plugins
+  ['{{ d | ansible.builtin.to_json }}', '{"b": 2, "a": 1}'],
+  ["{{ strs | map('ansible.builtin.upper') | list }}", ['B', 'A', 'C']],
+  ["{{ strs | select('ansible.builtin.match', '[a-z]') | list }}", ['b', 'c']],
+  ["{{ s is ansible.builtin.search('World') }}", true],
+  ["{{ s is ansible.builtin.match('World') }}", false],
   // ternary
   ["{{ true | ternary('on', 'off') }}", 'on'],
   ["{{ (list | length > 9) | ternary('on', 'off') }}", 'off'],
