@@ -56,9 +56,8 @@ async function runCommand(opts: CliOptions): Promise<number> {
     return ExitCode.ok;
   }
 
-  const { loadInventory, selectHosts } = await import('../inventory/index.js');
+  const { loadInventory, loadPlaybookVars, selectHosts } = await import('../inventory/index.js');
   const inventory = await loadInventory(opts.inventory, cwd);
-  applyCliConnectionOverrides(inventory, opts);
 
   let limit = opts.limit;
   if (opts.retryFailed) {
@@ -102,6 +101,8 @@ async function runCommand(opts: CliOptions): Promise<number> {
   let exitCode: number = ExitCode.ok;
   try {
     for (const playbook of playbooks) {
+      // group_vars/ and host_vars/ beside the playbook, at Ansible's precedence.
+      await loadPlaybookVars(inventory, path.dirname(path.resolve(playbook.file)));
       const result = await runPlaybook({
         playbook,
         inventory,
@@ -113,6 +114,11 @@ async function runCommand(opts: CliOptions): Promise<number> {
         skipTags: opts.skipTags,
         ...(opts.startAtTask !== undefined ? { startAtTask: opts.startAtTask } : {}),
         extraVars,
+        ...(opts.become ? { become: true } : {}),
+        connectionDefaults: {
+          ...(opts.user !== undefined ? { user: opts.user } : {}),
+          ...(opts.privateKey !== undefined ? { privateKeyFile: opts.privateKey } : {}),
+        },
         verbosity: opts.verbosity,
         ...(becomePassword !== undefined ? { becomePassword } : {}),
         ...(opts.hostKeyChecking ? { hostKeyChecking: opts.hostKeyChecking } : {}),
@@ -133,17 +139,6 @@ async function runCommand(opts: CliOptions): Promise<number> {
     await reporter.done();
   }
   return exitCode;
-}
-
-function applyCliConnectionOverrides(
-  inventory: { hosts: Map<string, { vars: Record<string, unknown> }> },
-  opts: CliOptions,
-): void {
-  for (const host of inventory.hosts.values()) {
-    if (opts.user) host.vars['ansible_user'] = opts.user;
-    if (opts.privateKey) host.vars['ansible_ssh_private_key_file'] = opts.privateKey;
-    if (opts.become) host.vars['ansible_become'] = true;
-  }
 }
 
 async function makeReporter(opts: CliOptions): Promise<{ onEvent: (e: import('../runner/events.js').RunEvent) => void; done(): Promise<void> }> {

@@ -15,6 +15,8 @@ export interface RunSettings {
   startAtTask?: string;
   extraVars: Record<string, unknown>;
   verbosity: number;
+  /** -b: become where neither the play nor the inventory says otherwise. */
+  become: boolean;
 }
 
 /** What every part of the runner shares during one run. */

@@ -287,6 +287,7 @@ export function taskVars(env: RunEnv, run: PlayRun, hs: HostState, task: TaskDef
   // Connection variables beat play keywords in Ansible, so the play's become only fills a gap.
   if (play.become !== undefined && hostVars['ansible_become'] === undefined) hostVars['ansible_become'] = play.become;
   if (play.becomeUser !== undefined && hostVars['ansible_become_user'] === undefined) hostVars['ansible_become_user'] = play.becomeUser;
+  if (hostVars['ansible_become'] === undefined && env.settings.become) hostVars['ansible_become'] = true;
   const magic: MagicVars = {
     inventoryHostname: hs.name,
     groups: env.groups,

@@ -3,7 +3,7 @@ import type { Connection } from '../connection/types.js';
 import { connect, type SshConnectOptions } from '../connection/ssh.js';
 import { LocalConnection } from '../connection/local.js';
 import { ExitCode } from '../errors.js';
-import { connectionSpec, hostVarLayers, selectHosts, type Inventory } from '../inventory/index.js';
+import { connectionSpec, groupsDict, inventoryVars, selectHosts, type ConnectionDefaults, type Inventory } from '../inventory/index.js';
 import type { Playbook } from '../playbook/model.js';
 import { render } from '../playbook/template.js';
 import { buildHostScope, makeHostvars } from '../playbook/vars.js';
@@ -28,6 +28,8 @@ export interface RunOptions extends Partial<RunSettings> {
   askPassphrase?: SshConnectOptions['askPassphrase'];
   /** Strings to scrub from every event (vault values, passwords). */
   secrets?: string[];
+  /** -u / --private-key: used where the inventory does not say (inventory variables win, as in Ansible). */
+  connectionDefaults?: ConnectionDefaults;
 }
 
 export interface RunResult {
@@ -47,6 +49,7 @@ const defaultSettings: RunSettings = {
   skipTags: [],
   extraVars: {},
   verbosity: 0,
+  become: false,
 };
 
 export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
@@ -64,10 +67,8 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
   opts.signal?.addEventListener('abort', () => abort.abort(), { once: true });
 
   const hosts = new Map<string, HostState>();
-  for (const name of inv.hosts.keys()) hosts.set(name, new HostState(name, inventoryVarsOf(inv, name)));
-  const groups: Record<string, string[]> = {};
-  for (const [g, group] of inv.groups) groups[g] = allHostsOf(inv, g);
-  groups['all'] ??= [...inv.hosts.keys()];
+  for (const name of inv.hosts.keys()) hosts.set(name, new HostState(name, inventoryVars(inv, name)));
+  const groups = groupsDict(inv);
 
   let local: LocalConnection | undefined;
   const env: RunEnv = {
@@ -173,22 +174,10 @@ function definedOnly(opts: RunOptions): Partial<RunSettings> {
   return out;
 }
 
-/** Group vars in Ansible's order (all, then parents before children), then host vars. */
-function inventoryVarsOf(inv: Inventory, host: string): Record<string, unknown> {
-  const layers = hostVarLayers(inv, host);
-  const vars: Record<string, unknown> = {};
-  for (const g of layers.groupVars) Object.assign(vars, g.vars);
-  return Object.assign(vars, layers.hostVars);
-}
-
-function allHostsOf(inv: Inventory, group: string): string[] {
-  return selectHosts(inv, group);
-}
-
 /** Implicit localhost (and any host a pattern produced that the map does not have yet). */
 function ensureHost(hosts: Map<string, HostState>, name: string, inv: Inventory): void {
   if (!hosts.has(name)) {
-    const vars = inv.hosts.has(name) ? inventoryVarsOf(inv, name) : { ansible_connection: 'local' };
+    const vars = inv.hosts.has(name) ? inventoryVars(inv, name) : { ansible_connection: 'local' };
     hosts.set(name, new HostState(name, vars));
   }
 }
@@ -199,7 +188,7 @@ function localSpec(): ConstructorParameters<typeof LocalConnection>[0] {
 
 async function openConnection(inv: Inventory, hs: HostState, settings: RunSettings, opts: RunOptions): Promise<Connection> {
   const rendered = render({ ...hs.inventoryVars, ...settings.extraVars, inventory_hostname: hs.name }, { ...hs.inventoryVars, ...settings.extraVars, inventory_hostname: hs.name }) as Record<string, unknown>;
-  const spec = connectionSpec(inv, hs.name, rendered);
+  const spec = connectionSpec(inv, hs.name, rendered, opts.connectionDefaults);
   if (opts.hostKeyChecking) spec.hostKeyChecking = opts.hostKeyChecking;
   if (opts.becomePassword !== undefined) spec.becomePassword = opts.becomePassword;
   if (spec.connection === 'local') return new LocalConnection({ hostName: hs.name });
