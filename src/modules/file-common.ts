@@ -212,7 +212,7 @@ export const MAX_DIFF_SIZE = 104448;
 const D = '$';
 const PROBE_SCRIPT = String.raw`
 limit=$1; algo=$2; tree=$3; access=$4; mime=$5; shift 5
-fmt='%f %u %g %s %X %Y %Z %h %i %d %b %B %t %T %U %G'
+fmt='%f %u %g %s %.9X %.9Y %.9Z %h %i %d %b %o %t %T %U %G'
 printf 'G %s %s ' "$$" "${D}{EPOCHSECONDS:-0}"; umask
 for p in "$@"; do
   printf 'P\n'
@@ -240,7 +240,7 @@ EOS
   if [ "$access" = 1 ]; then
     a=''; [ -r "$p" ] && a=r; [ -w "$p" ] && a="$a"w; [ -x "$p" ] && a="$a"x; printf 'A %s\n' "$a"
   fi
-  if [ "$mime" = 1 ] && command -v file >/dev/null 2>&1; then printf 'M '; file -Lb --mime -- "$p"; fi
+  if [ "$mime" = 1 ] && command -v file >/dev/null 2>&1; then printf 'M '; file -b --mime -- "$p"; fi
   if [ "$tree" = 1 ] && [ -d "$p" ] && [ ! -L "$p" ]; then
     printf 'W '; find "$p" -mindepth 1 -printf '%m %U %G %u %g %y %P\0' | base64 -w0; printf '\n'
   fi
@@ -375,7 +375,7 @@ function probeError(msg: string): ModuleError {
   return new ModuleError('E_FILE_PROBE', `unexpected output from the file probe: ${msg}`);
 }
 
-/** One `stat -c '%f %u %g %s %X %Y %Z %h %i %d %b %B %t %T %U %G'` line. */
+/** One `stat -c '%f %u %g %s %.9X %.9Y %.9Z %h %i %d %b %o %t %T %U %G'` line (%o: st_blksize, as Ansible's block_size). */
 export function parseStatLine(line: string): StatFacts {
   const f = line.trim().split(' ');
   if (f.length < 16) throw probeError(`short stat line '${line}'`);

@@ -45,7 +45,7 @@ export const statSchema = {
 } as const;
 
 /** The `stat` dict of Ansible's stat module, from the probe's facts. */
-export function statResult(p: PathFacts, follow: boolean, algo: ChecksumAlgorithm, getChecksum: boolean): Record<string, unknown> {
+export function statResult(p: PathFacts, follow: boolean, algo: ChecksumAlgorithm, getChecksum: boolean, getMime = true): Record<string, unknown> {
   if (!p.exists) return { exists: false };
   const st: StatFacts | undefined = follow ? p.stat : p.lstat;
   if (!st) return { exists: false }; // a dangling link followed
@@ -95,10 +95,11 @@ export function statResult(p: PathFacts, follow: boolean, algo: ChecksumAlgorith
     out['lnk_source'] = p.realPath ?? p.linkTarget;
   }
   if (getChecksum && st.type === 'file' && p.checksum) out['checksum'] = p.checksum;
-  if (algo !== 'sha1' && out['checksum'] !== undefined) out['checksum_algorithm'] = algo;
-  if (p.mime) {
-    out['mimetype'] = p.mime;
-    out['charset'] = p.charset ?? 'unknown';
+  if (getMime) {
+    // Ansible splits file(1)'s "type; charset=…"; anything else (no file(1), a dangling link) is 'unknown'.
+    const known = p.mime !== undefined && p.charset !== undefined;
+    out['mimetype'] = known ? p.mime : 'unknown';
+    out['charset'] = known ? p.charset : 'unknown';
   }
   return out;
 }
@@ -126,7 +127,7 @@ export const statModule: PlannedModule<StatArgs, HostFileFacts> = {
   report(args, facts) {
     const p = facts.paths[0]!;
     return {
-      stat: statResult(p, bool(args.follow, false), algorithm(args), bool(args.get_checksum, true)),
+      stat: statResult(p, bool(args.follow, false), algorithm(args), bool(args.get_checksum, true), bool(args.get_mime, true)),
     };
   },
 };
