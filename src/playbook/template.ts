@@ -722,6 +722,44 @@ class JinjaParser extends (ParserBase as unknown as new (tokens: unknown) => NjP
   }
 
   /**
+   * `x is [not] NAME`, `NAME(args)`, Jinja's one-argument form `x is divisibleby 3` / `x is sameas false`, and
+   * dotted FQCN names (`ansible.builtin.match(...)`). nunjucks parsed the name as a general expression.
+   */
+  parseIs(): NjNode {
+    const self = this as unknown as NjParserBase & {
+      parseCompare(): NjNode;
+      parsePrimary(noPostfix?: boolean): NjNode;
+      skipSymbol(v: string): boolean;
+      skipValue(type: string, v: string): boolean;
+    };
+    const node = self.parseCompare();
+    if (!self.skipSymbol('is')) return node;
+    const negate = self.skipSymbol('not');
+    const tok = this.nextToken();
+    let name: NjNode;
+    if (tok?.type === 'symbol') {
+      let text = tok.value;
+      while (self.skipValue(njLexer.TOKEN_OPERATOR, '.')) {
+        const part = this.nextToken();
+        if (part?.type !== 'symbol') this.fail('expected a name after "." in a test name', tok.lineno, tok.colno);
+        text += `.${part.value}`;
+      }
+      name = new njNodes.Symbol!(tok.lineno, tok.colno, text);
+    } else if (tok?.type === 'none') name = new njNodes.Literal!(tok.lineno, tok.colno, null);
+    else if (tok?.type === 'boolean') name = new njNodes.Literal!(tok.lineno, tok.colno, tok.value === 'true');
+    else this.fail('expected a test name after "is"', tok?.lineno, tok?.colno);
+    let right: NjNode = name;
+    const next = this.peekToken();
+    if (next?.type === njLexer.TOKEN_LEFT_PAREN) right = new njNodes.FunCall!(next.lineno, next.colno, name, this.parseSignature());
+    else if (next && startsTestArgument(next)) {
+      const argNode = self.parsePrimary();
+      right = new njNodes.FunCall!(next.lineno, next.colno, name, new njNodes.NodeList!(next.lineno, next.colno, [argNode]));
+    }
+    const is = new njNodes.Is!(node.lineno, node.colno, node, right);
+    return negate ? new njNodes.Not!(node.lineno, node.colno, is) : is;
+  }
+
+  /**
    * Python precedence for arithmetic: nunjucks nests `+` over `-` and `*` over `/`, `//`, `%`, which makes
    * `3 * 5 // 2` come out as 3 * (5 // 2). Here each level is one left-associative loop, as in Jinja.
    */
@@ -795,6 +833,12 @@ function testName(node: NjNode): string | undefined {
     return shortPluginName(`${head}.${key.value}`);
   }
   return undefined;
+}
+
+/** Jinja's rule for `x is test ARG` without parentheses: a literal, a name (not a keyword) or a bracket opens ARG. */
+function startsTestArgument(tok: NjToken): boolean {
+  if (['string', 'int', 'float', 'none', 'boolean', 'left-bracket', 'left-curly'].includes(tok.type)) return true;
+  return tok.type === 'symbol' && !['and', 'or', 'else', 'if', 'not', 'in', 'is'].includes(tok.value);
 }
 
 function nodeName(c: NjCompilerBase, node: NjNode): string {

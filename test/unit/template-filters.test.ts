@@ -214,6 +214,13 @@ const testCases: [string, boolean][] = [
   ['3 is ne(3)', false],
   ["s is not match('x')", true],
   ['[1] is subset([1, 2])', true],
+  ['9 is divisibleby 3', true],
+  ['3 is eq 3', true],
+  ['none is sameas none', true],
+  ['s is not sameas none', true],
+  ["s is match 'Hello' and true", true],
+  ['s is string and 1 is number', true],
+  ['(s is string) if true else false', true],
 ];
 
 describe('filters', () => {
