@@ -120,6 +120,8 @@ describe.skipIf(!fleetAvailable())('firewall on h1, proven from h2 and h3', () =
       // a rule of "another tool" that must survive everything vncplay does
       'nft add table inet othertool; nft add chain inet othertool input "{ type filter hook input priority 10; policy accept; }"',
       'nft add rule inet othertool input tcp dport 6000 counter accept',
+      // 5901 must be free for the test listener (another file may have left Xvnc :1 running)
+      'systemctl stop tigervncserver@:1 2>/dev/null',
       'systemctl stop vncplay-fwtest-listener 2>/dev/null; systemctl reset-failed vncplay-fwtest-listener 2>/dev/null; true',
     ].join('\n')]);
     await hostExecOk(1, ['systemd-run', '--unit=vncplay-fwtest-listener', 'python3', '-c', LISTENER]);
