@@ -1,0 +1,83 @@
+// ok/changed parity with real ansible-core (Debian's 2.14): one sequence of file/copy/template/lineinfile tasks,
+// run twice, by ansible-playbook on one temp tree and by vncplay (invokeModule over a LocalConnection) on another.
+// Every task must report the same changed flag, and the two trees must end up identical (types, modes, link
+// targets, content). Skipped without ansible-playbook.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LocalConnection } from '../../src/connection/local.js';
+import { findModule } from '../../src/modules/registry.js';
+import type { RenderOptions } from '../../src/modules/types.js';
+import { renderText } from '../../src/playbook/template.js';
+import { invokeModule } from '../../src/runner/invoke-module.js';
+
+const HAVE_ANSIBLE = spawnSync('ansible-playbook', ['--version'], { stdio: 'ignore' }).status === 0;
+
+/** The task sequence, for a tree rooted at `r`; `tpl` is the folder holding templates. */
+function sequence(r: string, tpl: string): Array<[string, Record<string, unknown>]> {
+  return [
+    ['file', { path: `${r}/d`, state: 'directory', mode: '0750' }],
+    ['file', { path: `${r}/d/sub/deeper`, state: 'directory', mode: 'u=rwx,g=rx,o=' }],
+    ['copy', { dest: `${r}/d/conf`, content: 'geometry=1280x800\nport=5900\n', mode: '0640' }],
+    ['lineinfile', { path: `${r}/d/conf`, regexp: '^port=', line: 'port=5901' }],
+    ['lineinfile', { path: `${r}/d/conf`, line: 'localhost', insertbefore: 'BOF' }],
+    ['lineinfile', { path: `${r}/d/other`, line: 'x=1', create: true, mode: '0600' }],
+    ['template', { src: `${tpl}/vnc.j2`, dest: `${r}/d/vnc.conf`, mode: 'u=rw,go=r' }],
+    ['copy', { dest: `${r}/d/plain`, content: 'a\n' }],
+    ['file', { path: `${r}/d/plain`, mode: 'go-r' }],
+    ['file', { path: `${r}/d/current`, state: 'link', src: 'conf' }],
+    ['file', { path: `${r}/d/stamp`, state: 'touch', mode: '0600' }],
+    ['file', { path: `${r}/d/sub/deeper`, state: 'absent' }],
+    ['file', { path: `${r}/d/sub`, state: 'directory', recurse: true, mode: 'u=rwX,g=rX,o=' }],
+    ['lineinfile', { path: `${r}/d/other`, regexp: '^x=', state: 'absent' }],
+  ];
+}
+
+function tree(root: string): string {
+  const r = spawnSync('sh', ['-c', 'cd "$1" && find . -printf "%p %y %m %l\\n" | sort && find . -type f -exec sha1sum {} + | sort', 'sh', root], { encoding: 'utf8' });
+  return r.stdout;
+}
+
+describe.skipIf(!HAVE_ANSIBLE)('ok/changed parity with ansible-core', () => {
+  it('the same sequence, run twice, reports the same changed flags and leaves the same tree', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'vncplay-seq-parity-'));
+    const tpl = join(base, 'templates');
+    mkdirSync(tpl);
+    writeFileSync(join(tpl, 'vnc.j2'), '{% for d in [1, 2] %}\n:{{ d }}=user{{ d }}\n{% endfor %}\n');
+    const theirsRoot = join(base, 'ansible');
+    const oursRoot = join(base, 'vncplay');
+    mkdirSync(theirsRoot);
+    mkdirSync(oursRoot);
+
+    const tasks = sequence(theirsRoot, tpl).map(([m, a], i) => ({ name: `t${i}`, [m]: a }));
+    const play = { hosts: 'localhost', gather_facts: false, tasks };
+    writeFileSync(join(base, 'pb.yml'), JSON.stringify([play, play]));
+    const res = spawnSync('ansible-playbook', ['-i', 'localhost,', '-c', 'local', join(base, 'pb.yml')], {
+      encoding: 'utf8',
+      timeout: 180_000,
+      env: { ...process.env, ANSIBLE_CONFIG: join(base, 'none.cfg'), ANSIBLE_STDOUT_CALLBACK: 'json', ANSIBLE_LOCALHOST_WARNING: 'False', ANSIBLE_NOCOLOR: '1' },
+    });
+    expect(res.status, res.stderr).toBe(0);
+    const out = JSON.parse(res.stdout) as { plays: Array<{ tasks: Array<{ hosts: Record<string, { changed?: boolean; failed?: boolean }> }> }> };
+    const theirs = out.plays.map((p) => p.tasks.map((t) => Boolean(t.hosts['localhost']!.changed)));
+
+    const conn = new LocalConnection({ hostName: 'localhost' });
+    const ours: boolean[][] = [];
+    for (let run = 0; run < 2; run++) {
+      const flags: boolean[] = [];
+      for (const [name, args] of sequence(oursRoot, tpl)) {
+        const r = await invokeModule(findModule(name)!, args, {
+          hostName: 'localhost', conn, check: false, diff: false, become: false, signal: new AbortController().signal, vars: {},
+          render: (t: string, o?: RenderOptions) => renderText(t, {}, undefined, o), findFile: async (rel) => rel, log: () => {},
+        });
+        expect(r.failed, `${name} ${JSON.stringify(args)}: ${r.msg ?? ''}`).toBe(false);
+        flags.push(r.changed);
+      }
+      ours.push(flags);
+    }
+    expect(ours).toEqual(theirs);
+    expect(tree(oursRoot)).toBe(tree(theirsRoot));
+  });
+});
