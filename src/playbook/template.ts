@@ -662,6 +662,15 @@ const jinjaRuntime: Record<string, unknown> = {
   // Ansible's finalize: None prints as an empty string in text (but as None inside a printed list or dict).
   out: (v: unknown): string => (v === null || v === undefined ? '' : pyStr(v)),
   fromIterator: iterate,
+  makeDict(pairs: [unknown, unknown][]): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of pairs) {
+      const key = unwrapUnsafe(checkDefined(k));
+      // Keys become strings (JSON objects); `__proto__` must stay an ordinary key, not a prototype switch.
+      Object.defineProperty(out, typeof key === 'string' ? key : pyStr(key), { value: v, enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  },
   loopFilter(items: unknown, cond: (f: NjFrame) => unknown, names: string[], frame: NjFrame & { push(): NjFrame }): unknown {
     const list = iterate(items);
     if (!Array.isArray(list)) return list;
@@ -791,6 +800,46 @@ class JinjaParser extends (ParserBase as unknown as new (tokens: unknown) => NjP
       }
       return node;
     }
+  }
+
+  /**
+   * `(…)`, `[…]` and `{…}` literals. Unlike nunjucks: a dict key may be any expression (`{name ~ '_x': 1}`),
+   * trailing commas are allowed, and the closing bracket must match the opening one.
+   */
+  override parseAggregate(): NjNode {
+    const self = this as unknown as { skip(t: string): boolean; parseExpression(): NjNode };
+    const open = this.nextToken();
+    const kinds: Record<string, [string, string]> = {
+      'left-paren': ['Group', 'right-paren'],
+      'left-bracket': ['Array', 'right-bracket'],
+      'left-curly': ['Dict', 'right-curly'],
+    };
+    const kind = open ? kinds[open.type] : undefined;
+    if (!open || !kind) return null as unknown as NjNode;
+    const [cls, close] = kind;
+    const node = new njNodes[cls]!(open.lineno, open.colno) as NjNode & { addChild(n: NjNode): void };
+    const closing = { 'right-paren': ')', 'right-bracket': ']', 'right-curly': '}' }[close]!;
+    for (;;) {
+      const t = this.peekToken();
+      if (!t) this.fail(`expected '${closing}' before the end of the template`, open.lineno, open.colno);
+      if (t.type === close) {
+        this.nextToken();
+        break;
+      }
+      if (node.children.length > 0) {
+        if (!self.skip('comma')) this.fail(`expected ',' or '${closing}', got ${t.value}`, t.lineno, t.colno);
+        if (this.peekToken()?.type === close) {
+          this.nextToken();
+          break;
+        }
+      }
+      if (cls === 'Dict') {
+        const key = self.parseExpression();
+        if (!self.skip('colon')) this.fail("expected ':' after a dict key", key.lineno, key.colno);
+        node.addChild(new njNodes.Pair!(key.lineno, key.colno, key, self.parseExpression()));
+      } else node.addChild(self.parseExpression());
+    }
+    return node;
   }
 
   /** `[expr]` or a slice `[a:b:c]` (any part may be empty); a slice becomes an Array node of three parts. */
@@ -996,6 +1045,30 @@ class JinjaCompiler extends CompilerBase {
   assertType(node: NjNode, ...types: unknown[]): void {
     if (node.typename === 'LoopFilter') return;
     (CompilerBase.prototype as unknown as { assertType(n: NjNode, ...t: unknown[]): void }).assertType.call(this, node, ...types);
+  }
+
+  /**
+   * `{key: value}` evaluates its keys as Jinja does (`combine({item.key: item.value})`, `{name: 1}` uses name's
+   * value); nunjucks took a bare name as a string and refused any other key expression.
+   */
+  compileDict(node: NjNode, frame: NjFrame): void {
+    this._emit('runtime.makeDict([');
+    node.children.forEach((pair, i) => {
+      if (i > 0) this._emit(',');
+      this._emit('[');
+      this._compileExpression(pair.key as NjNode, frame);
+      this._emit(',');
+      this._compileExpression(pair.value as NjNode, frame);
+      this._emit(']');
+    });
+    this._emit('])');
+  }
+
+  /** Keyword arguments (`map(attribute='x')`) keep literal names: nunjucks' own dict compilation. */
+  compileKeywordArgs(node: NjNode, frame: NjFrame): void {
+    this._emit('runtime.makeKeywordArgs(');
+    (CompilerBase.prototype as unknown as { compileDict(n: NjNode, f: NjFrame): void }).compileDict.call(this, node, frame);
+    this._emit(')');
   }
 
   compileGroup(node: NjNode, frame: NjFrame): void {
