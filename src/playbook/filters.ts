@@ -1196,6 +1196,27 @@ export const FILTERS: Record<string, FilterFn> = {
   items2dict: (v, pos, kw) => items2dict(v, { key_name: arg(pos, kw, 0, 'key_name', 'key'), value_name: arg(pos, kw, 1, 'value_name', 'value') }),
   dict: (v) => Object.fromEntries(toList(v).map((p) => toList(p) as [string, unknown])),
   combine: (v, pos, kw) => combine([v, ...pos], truthy(kw.recursive ?? false), str(kw.list_merge ?? 'replace')),
+  groupby: (v, pos, kw) => {
+    const attribute = str(arg(pos, kw, 0, 'attribute'));
+    const groups: [unknown, unknown[]][] = [];
+    for (const item of sortKey(toList(v), attribute, false, true)) {
+      const key = attrPath(item, attribute);
+      const last = groups[groups.length - 1];
+      if (last && pyEq(last[0], key)) last[1].push(item);
+      else groups.push([key, [item]]);
+    }
+    return groups;
+  },
+  batch: (v, pos) => {
+    const n = toInt(pos[0], 1);
+    if (n < 1) throw new JinjaRuntimeError('batch: size must be at least 1');
+    const items = toList(v);
+    const out: unknown[][] = [];
+    for (let i = 0; i < items.length; i += n) out.push(items.slice(i, i + n));
+    const last = out[out.length - 1];
+    if (pos.length > 1 && last) while (last.length < n) last.push(pos[1]);
+    return out;
+  },
   dictsort: (v, pos) => {
     const entries = mappingEntries(v, 'dictsort');
     const byValue = str(pos[1] ?? 'key') === 'value';

@@ -14,6 +14,7 @@ import {
   Unsafe,
   getAttr,
   isMapping,
+  mappingEntries as mappingEntriesOf,
   pyArith,
   pyCompare,
   pyContains,
@@ -520,7 +521,18 @@ function runLookup(ctx: RenderContext, args: unknown[], wantList: boolean): unkn
   return values.length === 1 ? values[0] : values.map(pyStr).join(',');
 }
 
+/** Objects made by namespace(): the only ones `{% set ns.x = … %}` may change (as in Jinja). */
+const namespaces = new WeakSet<object>();
+
 const GLOBALS: Record<string, GlobalFn> = {
+  namespace(...args) {
+    const { pos, kw } = splitArgs(args);
+    const ns: Mapping = {};
+    for (const p of pos) Object.assign(ns, Object.fromEntries(mappingEntriesOf(p, 'namespace()')));
+    Object.assign(ns, kw);
+    namespaces.add(ns);
+    return ns;
+  },
   lookup(...args) {
     return runLookup(this, args, false);
   },
@@ -662,6 +674,12 @@ const jinjaRuntime: Record<string, unknown> = {
   // Ansible's finalize: None prints as an empty string in text (but as None inside a printed list or dict).
   out: (v: unknown): string => (v === null || v === undefined ? '' : pyStr(v)),
   fromIterator: iterate,
+  setAttr(target: unknown, key: unknown, value: unknown): void {
+    if (!(typeof target === 'object' && target !== null && namespaces.has(target))) {
+      throw new JinjaRuntimeError(`cannot assign attribute on ${target instanceof Undefined ? 'an undefined value' : "a non-namespace object (use namespace())"}`);
+    }
+    (target as Record<string, unknown>)[pyStr(key)] = value;
+  },
   makeDict(pairs: [unknown, unknown][]): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const [k, v] of pairs) {
@@ -1062,6 +1080,25 @@ class JinjaCompiler extends CompilerBase {
       this._emit(']');
     });
     this._emit('])');
+  }
+
+  /** `{% set ns.attr = value %}` assigns into a Jinja namespace(); plain names go to nunjucks' own set. */
+  compileSet(node: NjNode, frame: NjFrame): void {
+    const targets = node.targets as NjNode[];
+    const attr = targets.find((t) => t.typename === 'LookupVal');
+    if (attr) {
+      if (targets.length !== 1 || !node.value) this.fail('set with an attribute target takes one target and a value', node.lineno, node.colno);
+      this._emit('runtime.setAttr(');
+      this._compileExpression(attr.target as NjNode, frame);
+      this._emit(', ');
+      this._compileExpression(attr.val as NjNode, frame);
+      this._emit(', ');
+      this._compileExpression(node.value as NjNode, frame);
+      this._emitLine(');');
+      return;
+    }
+    if (targets.some((t) => t.typename !== 'Symbol')) this.fail('set can only assign to names', node.lineno, node.colno);
+    (CompilerBase.prototype as unknown as { compileSet(n: NjNode, f: NjFrame): void }).compileSet.call(this, node, frame);
   }
 
   /** Keyword arguments (`map(attribute='x')`) keep literal names: nunjucks' own dict compilation. */

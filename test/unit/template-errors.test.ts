@@ -51,6 +51,7 @@ const cases: [string, string, string, string | undefined][] = [
   ['{{ vnc_port | community.general.json_query("x") }}', 'E_TEMPLATE_FILTER', "no filter named 'community.general.json_query' (template line 1, column 15) in playbooks/restart.yml:12:7", undefined],
   ['{{ [1, 2 }}', 'E_TEMPLATE_SYNTAX', "template syntax error: expected ',' or ']', got }} (template line 1, column 10) in playbooks/restart.yml:12:7", undefined],
   ["{{ {'a' 1} }}", 'E_TEMPLATE_SYNTAX', "template syntax error: expected ':' after a dict key (template line 1, column 5) in playbooks/restart.yml:12:7", undefined],
+  ["{% set d = {'a': 1} %}{% set d.a = 2 %}", 'E_TEMPLATE_RUNTIME', 'error while rendering: cannot assign attribute on a non-namespace object (use namespace())', undefined],
   ['{{ vnc_port ', 'E_TEMPLATE_SYNTAX', 'template syntax error: expected variable end (template line 1, column 1) in playbooks/restart.yml:12:7', undefined],
   ['{% if vnc_port %}x', 'E_TEMPLATE_SYNTAX', 'template syntax error: expected elif, else, or endif, got end of file (template line 1, column 1) in playbooks/restart.yml:12:7', undefined],
   ["{% include 'x.j2' %}", 'E_TEMPLATE_SYNTAX', "template syntax error: '{% include %}' is not supported in vncplay templates (template line 1, column 4) in playbooks/restart.yml:12:7", undefined],

@@ -135,6 +135,10 @@ const stringCases: [string, string][] = [
   ['{% for k, v in dict.items() if v is number %}{{ k }}={{ v }}{% endfor %}', 'a=1'],
   ['{% macro port_line(n) %}port={{ n }}{% endmacro %}{{ port_line(port) }} {{ port_line(1) | upper }}', 'port=5901 PORT=1'],
   ['{% filter upper %}{{ name }}{% endfilter %}', 'VNC'],
+  ['{% set ns = namespace(found=false) %}{% for w in words %}{% if w == "a" %}{% set ns.found = true %}{% endif %}{% endfor %}{{ ns.found }}', 'True'],
+  ['{% set ns = namespace(n=0) %}{% for x in list %}{% set ns.n = ns.n + x %}{% endfor %}{{ ns.n }}', '6'],
+  ["{% for uid, group in users | groupby('uid') %}{{ uid }}:{{ group | map(attribute='name') | join(',') }} {% endfor %}", '1000:alice 1001:bob '],
+  ['{% for row in [1, 2, 3, 4, 5] | batch(2, 0) %}{{ row }}{% endfor %}', '[1, 2][3, 4][5, 0]'],
 ];
 
 describe('render: native values for a single {{ expr }}', () => {
