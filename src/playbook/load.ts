@@ -876,18 +876,25 @@ class Loader {
    * Syntax of every `{{ }}`/`{% %}` string (unclosed braces, unknown filters) is checked now, so a typo in a
    * template fails before any host is touched. The template engine loads only when a template is present.
    */
-  private async checkTemplates(src: YamlSource, base: unknown, values: Record<string, unknown>, skip: Set<string>, fallback?: unknown): Promise<void> {
+  private async checkTemplates(src: YamlSource, base: unknown, values: Record<string, unknown>, skip: Set<string>, fallback?: unknown, label = ''): Promise<void> {
     for (const [k, v] of Object.entries(values)) {
       if (skip.has(k) || !containsTemplate(v)) continue;
+      const at = nodeAtPath(base, [k]);
+      // Into mappings and lists written in this file, so the error lands on the very value (vars: {a: …}).
+      if (at.found && (isMap(at.node) || isSeq(at.node)) && typeof v === 'object' && v !== null) {
+        const entries = Array.isArray(v) ? Object.fromEntries(v.map((x, i) => [String(i), x])) : (v as Record<string, unknown>);
+        await this.checkTemplates(src, at.node, entries, new Set(), at.node, `${label}${k}${Array.isArray(v) ? '' : '.'}`);
+        continue;
+      }
       templateModule ??= import('./template.js');
       const { checkTemplateSyntax } = await templateModule;
       try {
         checkTemplateSyntax(v);
       } catch (err) {
         if (!(err instanceof VncplayErrorClass)) throw err;
-        const at = nodeAtPath(base, [k]);
         const message = err.message.replace(/ in \S+:\d+:\d+$/, '');
-        this.errors.push(src.error(err.code, `\`${k}\`: ${message}`, at.found ? at.node : (fallback ?? base), err.hint ?? templateHint(err.code)));
+        const name = /^\d+$/.test(k) && label ? `\`${label}[${k}]\`` : `\`${label}${k}\``;
+        this.errors.push(src.error(err.code, `${name}: ${message}`, at.found ? at.node : (fallback ?? base), err.hint ?? templateHint(err.code)));
       }
     }
   }

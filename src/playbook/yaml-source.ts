@@ -211,9 +211,9 @@ export function nodeAtPath(
       if (!pair) return { node: cur, found: false };
       keyNode = pair.key;
       cur = pair.value ?? pair.key;
-    } else if (isSeq(cur) && typeof seg === 'number' && cur.items[seg] !== undefined) {
+    } else if (isSeq(cur) && /^\d+$/.test(String(seg)) && cur.items[Number(seg)] !== undefined) {
       keyNode = undefined;
-      cur = cur.items[seg];
+      cur = cur.items[Number(seg)];
     } else {
       return { node: cur, found: false };
     }
