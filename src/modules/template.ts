@@ -8,7 +8,7 @@ import type { PlannedModule } from './types.js';
 /** ansible.builtin.template: render a controller-side Jinja2 file with the task's variables and copy the result. */
 export interface TemplateArgs extends WriteArgs {
   src: string;
-  newline_sequence?: '\n' | '\r' | '\r\n';
+  newline_sequence?: string;
   trim_blocks?: boolean | string;
   lstrip_blocks?: boolean | string;
   output_encoding?: string;
@@ -19,7 +19,11 @@ export const templateSchema = {
   properties: {
     ...writeOptionProperties,
     src: { type: 'string', minLength: 1, description: "Template on the controller (role's templates/, then beside the playbook)." },
-    newline_sequence: { type: 'string', enum: ['\n', '\r', '\r\n'], description: 'Line ending of the written file (default \\n).' },
+    newline_sequence: {
+      type: 'string',
+      enum: ['\\n', '\\r', '\\r\\n', '\n', '\r', '\r\n'],
+      description: "Line ending of the written file: '\\n' (default), '\\r' or '\\r\\n' (written with single quotes, as in Ansible).",
+    },
     trim_blocks: { ...boolSchema, description: 'Remove the first newline after a block tag (default true, as Ansible).' },
     lstrip_blocks: { ...boolSchema, description: 'Strip spaces and tabs before a block tag (default false).' },
     output_encoding: { type: 'string', enum: ['utf-8', 'utf8', 'UTF-8'], description: 'Only utf-8 is supported.' },
@@ -29,8 +33,9 @@ export const templateSchema = {
   additionalProperties: false,
 } as const;
 
-/** Ansible normalises every line ending of the rendered text to newline_sequence. */
-export function applyNewlineSequence(text: string, seq: '\n' | '\r' | '\r\n' = '\n'): string {
+/** Ansible normalises every line ending of the rendered text to newline_sequence ('\\r\\n' or a real CR LF). */
+export function applyNewlineSequence(text: string, sequence = '\n'): string {
+  const seq = sequence.replaceAll('\\n', '\n').replaceAll('\\r', '\r');
   const lf = text.replace(/\r\n|\r/g, '\n');
   return seq === '\n' ? lf : lf.replaceAll('\n', seq);
 }

@@ -203,6 +203,7 @@ describe('copy/template plan()', () => {
   it('template newline_sequence', () => {
     expect(applyNewlineSequence('a\r\nb\nc\r', '\r\n')).toBe('a\r\nb\r\nc\r\n');
     expect(applyNewlineSequence('a\r\nb\n', '\n')).toBe('a\nb\n');
+    expect(applyNewlineSequence('a\nb\n', '\\r\\n')).toBe('a\r\nb\r\n'); // YAML 'single-quoted' form, as Ansible docs write it
   });
 });
 
