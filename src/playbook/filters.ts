@@ -1049,6 +1049,48 @@ function resultDict(value: unknown, test: string): Mapping {
   return v;
 }
 
+/** C strftime for the common directives (%Y %m %d %H %M %S %y %j %a %A %b %B %p %I %f %s %z %Z %%). */
+export function strftime(fmt: string, date: Date, utc: boolean): string {
+  const get = {
+    Y: utc ? date.getUTCFullYear() : date.getFullYear(),
+    m: (utc ? date.getUTCMonth() : date.getMonth()) + 1,
+    d: utc ? date.getUTCDate() : date.getDate(),
+    H: utc ? date.getUTCHours() : date.getHours(),
+    M: utc ? date.getUTCMinutes() : date.getMinutes(),
+    S: utc ? date.getUTCSeconds() : date.getSeconds(),
+    w: utc ? date.getUTCDay() : date.getDay(),
+  };
+  const days = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+  const months = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+  const p2 = (n: number): string => String(n).padStart(2, '0');
+  const offsetMin = utc ? 0 : -date.getTimezoneOffset();
+  const startOfYear = utc ? Date.UTC(get.Y, 0, 1) : new Date(get.Y, 0, 1).getTime();
+  return fmt.replace(/%([a-zA-Z%])/g, (m, c: string) => {
+    switch (c) {
+      case 'Y': return String(get.Y);
+      case 'y': return p2(get.Y % 100);
+      case 'm': return p2(get.m);
+      case 'd': return p2(get.d);
+      case 'H': return p2(get.H);
+      case 'I': return p2(get.H % 12 === 0 ? 12 : get.H % 12);
+      case 'p': return get.H < 12 ? 'AM' : 'PM';
+      case 'M': return p2(get.M);
+      case 'S': return p2(get.S);
+      case 'f': return String(date.getMilliseconds() * 1000).padStart(6, '0');
+      case 'j': return String(Math.floor((date.getTime() - startOfYear) / 86_400_000) + 1).padStart(3, '0');
+      case 'a': return days[get.w]!.slice(0, 3);
+      case 'A': return days[get.w]!;
+      case 'b': return months[get.m - 1]!.slice(0, 3);
+      case 'B': return months[get.m - 1]!;
+      case 's': return String(Math.floor(date.getTime() / 1000));
+      case 'z': return `${offsetMin >= 0 ? '+' : '-'}${p2(Math.floor(Math.abs(offsetMin) / 60))}${p2(Math.abs(offsetMin) % 60)}`;
+      case 'Z': return utc ? 'UTC' : '';
+      case '%': return '%';
+      default: return m;
+    }
+  });
+}
+
 export const FILTERS: Record<string, FilterFn> = {
   default: (v, pos, kw) => {
     const dflt = arg(pos, kw, 0, 'default_value', '');
@@ -1282,6 +1324,12 @@ export const FILTERS: Record<string, FilterFn> = {
   type_debug: (v) => {
     const t = typeName(unwrapUnsafe(v));
     return t === 'str' ? 'str' : t;
+  },
+  // `'%Y-%m-%d' | strftime(epoch?, utc=false)`, as Ansible's filter (the format is the input).
+  strftime: (v, pos, kw) => {
+    const second = arg(pos, kw, 0, 'second');
+    const date = second === undefined || second === null ? new Date() : new Date(toFloat(second, 0) * 1000);
+    return strftime(str(v), date, truthy(arg(pos, kw, 1, 'utc', false)));
   },
   safe: (v) => v,
   e: (v) => str(v),

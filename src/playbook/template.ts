@@ -21,6 +21,7 @@ import {
   pyEq,
   pyStr,
   splitArgs,
+  strftime,
   toList,
   truthy,
   unwrapUnsafe,
@@ -525,6 +526,13 @@ function runLookup(ctx: RenderContext, args: unknown[], wantList: boolean): unkn
 const namespaces = new WeakSet<object>();
 
 const GLOBALS: Record<string, GlobalFn> = {
+  /** Ansible's now(utc=False, fmt=None): Python's str(datetime) without fmt. */
+  now(...args) {
+    const { pos, kw } = splitArgs(args);
+    const utc = truthy(kw.utc ?? pos[0] ?? false);
+    const fmt = kw.fmt ?? pos[1];
+    return strftime(fmt === undefined || fmt === null ? '%Y-%m-%d %H:%M:%S.%f' : pyStr(fmt), new Date(), utc);
+  },
   namespace(...args) {
     const { pos, kw } = splitArgs(args);
     const ns: Mapping = {};

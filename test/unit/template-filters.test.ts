@@ -161,6 +161,9 @@ const filterCases: [string, unknown][] = [
   ["{{ strs | select('ansible.builtin.match', '[a-z]') | list }}", ['b', 'c']],
   ["{{ s is ansible.builtin.search('World') }}", true],
   ["{{ s is ansible.builtin.match('World') }}", false],
+  // time
+  ["{{ '%Y-%m-%d %H:%M:%S %j %a %b %s' | strftime(1700000000, utc=true) }}", '2023-11-14 22:13:20 318 Tue Nov 1700000000'],
+  ["{{ '%y/%I%p/%%' | strftime(0, true) }}", '70/12AM/%'],
   // ternary
   ["{{ true | ternary('on', 'off') }}", 'on'],
   ["{{ (list | length > 9) | ternary('on', 'off') }}", 'off'],
@@ -333,5 +336,13 @@ describe('password_hash (SHA-crypt as glibc/passlib write it)', () => {
     const h = render("{{ 'secret' | password_hash('sha512', rounds=1000) }}", {}) as string;
     expect(h).toMatch(/^\$6\$rounds=1000\$[./0-9A-Za-z]{16}\$[./0-9A-Za-z]{86}$/);
     expect(() => render("{{ 'x' | password_hash('md4') }}", {})).toThrow(/unsupported hash type 'md4'/);
+  });
+});
+
+describe('now()', () => {
+  it('formats the current time like Python (str(datetime) by default, fmt= when given)', () => {
+    expect(render('{{ now() }}', {})).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$/);
+    const year = String(new Date().getUTCFullYear());
+    expect(render("{{ now(utc=true, fmt='%Y') }}", {})).toBe(year);
   });
 });
