@@ -1,4 +1,5 @@
 import { ModuleError } from '../errors.js';
+import { bool, boolSchema } from './file-common.js';
 import type { ArgSchema, Change, ModuleContext, ModuleReturn, PlannedModule, Step, StepOutcome } from './types.js';
 
 /**
@@ -45,7 +46,7 @@ const schema: ArgSchema = {
     username: { type: 'string' },
     password: { type: 'string' },
     signal: { type: 'string' },
-    stop_before_removing: { type: 'boolean', default: false },
+    stop_before_removing: boolSchema,
     supervisorctl_path: { type: 'string' },
   },
 };
@@ -184,16 +185,21 @@ async function finish(args: SupervisorArgs, _facts: SupervisorFacts, outcomes: S
   return { changed: true, data };
 }
 
+/** "yes"/"no" strings (templates, key=value) → booleans. */
+function norm(args: SupervisorArgs): SupervisorArgs {
+  return args.stop_before_removing === undefined ? args : { ...args, stop_before_removing: bool(args.stop_before_removing, false) };
+}
+
 export const supervisorctl: PlannedModule<SupervisorArgs, SupervisorFacts> = {
   kind: 'planned',
   name: 'supervisorctl',
   aliases: ['supervisor'],
   where: 'host',
   schema,
-  validate: validateSupervisor,
+  validate: (a) => validateSupervisor(norm(a)),
   secretArgs: ['password'],
-  gather,
-  plan: planSupervisor,
-  finish,
+  gather: (a, ctx) => gather(norm(a), ctx),
+  plan: (a, f) => planSupervisor(norm(a), f),
+  finish: (a, f, o, ctx) => finish(norm(a), f, o, ctx),
   report: (args) => ({ name: args.name, state: args.state }),
 };

@@ -1,4 +1,5 @@
 import type { ExecResult } from '../connection/types.js';
+import { bool, boolSchema } from './file-common.js';
 import { ModuleError } from '../errors.js';
 import type { ArgSchema, Change, ModuleContext, ModuleReturn, PlannedModule, StepOutcome } from './types.js';
 
@@ -204,18 +205,18 @@ const schema: ArgSchema = {
     service: { type: 'string', description: 'Alias of name.' },
     unit: { type: 'string', description: 'Alias of name.' },
     state: { enum: ['started', 'stopped', 'restarted', 'reloaded'] },
-    enabled: { type: 'boolean' },
-    masked: { type: 'boolean' },
-    daemon_reload: { type: 'boolean', default: false },
-    'daemon-reload': { type: 'boolean' },
-    daemon_reexec: { type: 'boolean', default: false },
-    'daemon-reexec': { type: 'boolean' },
+    enabled: boolSchema,
+    masked: boolSchema,
+    daemon_reload: boolSchema,
+    'daemon-reload': boolSchema,
+    daemon_reexec: boolSchema,
+    'daemon-reexec': boolSchema,
     scope: { enum: ['system', 'user', 'global'], default: 'system' },
-    no_block: { type: 'boolean', default: false },
-    force: { type: 'boolean' },
+    no_block: boolSchema,
+    force: boolSchema,
     pattern: { type: 'string', description: 'service module only; ignored for systemd (as Ansible does).' },
     runlevel: { type: 'string', description: 'service module only; ignored for systemd.' },
-    sleep: { type: 'integer', description: 'service module only; ignored for systemd.' },
+    sleep: { anyOf: [{ type: 'integer' }, { type: 'string' }], description: 'service module only; ignored for systemd.' },
     arguments: { type: 'string', description: 'service module only; ignored for systemd.' },
     args: { type: 'string', description: 'service module only; ignored for systemd.' },
     use: { enum: ['auto', 'systemd'], description: "service module: vncplay's service is always systemd." },
@@ -371,15 +372,24 @@ export function unitFailureMessage(unit: string, st: Record<string, string>, jou
   );
 }
 
+const BOOL_ARGS = ['enabled', 'masked', 'daemon_reload', 'daemon-reload', 'daemon_reexec', 'daemon-reexec', 'no_block', 'force'] as const;
+
+/** Ansible's loose booleans ("yes", "false" from templates or key=value) become real ones before any logic sees them. */
+export function normalizeSystemdArgs(args: SystemdArgs): SystemdArgs {
+  const out: SystemdArgs = { ...args };
+  for (const k of BOOL_ARGS) if (out[k] !== undefined) out[k] = bool(out[k], false);
+  return out;
+}
+
 export const systemd: PlannedModule<SystemdArgs, SystemdFacts> = {
   kind: 'planned',
   name: 'systemd',
   aliases: ['systemd_service', 'service'],
   where: 'host',
   schema,
-  validate,
-  gather,
-  plan: planSystemd,
-  finish,
-  report: resultData,
+  validate: (a) => validate(normalizeSystemdArgs(a)),
+  gather: (a, ctx) => gather(normalizeSystemdArgs(a), ctx),
+  plan: (a, f) => planSystemd(normalizeSystemdArgs(a), f),
+  finish: (a, f, o, ctx) => finish(normalizeSystemdArgs(a), f, o, ctx),
+  report: (a, f) => resultData(normalizeSystemdArgs(a), f),
 };

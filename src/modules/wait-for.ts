@@ -60,19 +60,33 @@ const TCP_STATES = [
   'LISTEN', 'CLOSING',
 ];
 
+/** A number, or the numeric string a template or key=value gives (Ansible converts those too). */
+function looseNumber(num: Record<string, unknown>): Record<string, unknown> {
+  return { anyOf: [num, { type: 'string', pattern: '^\\s*[0-9]+(\\.[0-9]+)?\\s*$' }] };
+}
+
+const NUMERIC_ARGS = ['port', 'timeout', 'delay', 'sleep', 'connect_timeout'] as const;
+
+/** Numeric strings → numbers, before validation and the wait. */
+export function normalizeWaitForArgs(args: WaitForArgs): WaitForArgs {
+  const out: WaitForArgs = { ...args };
+  for (const k of NUMERIC_ARGS) if (typeof out[k] === 'string') out[k] = Number(out[k]);
+  return out;
+}
+
 const schema: ArgSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
     host: { type: 'string', default: '127.0.0.1' },
-    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    port: looseNumber({ type: 'integer', minimum: 1, maximum: 65535 }),
     path: { type: 'string' },
     state: { enum: ['started', 'stopped', 'present', 'absent', 'drained'], default: 'started' },
     search_regex: { type: 'string' },
-    timeout: { type: 'number', minimum: 0, default: 300 },
-    delay: { type: 'number', minimum: 0, default: 0 },
-    sleep: { type: 'number', minimum: 0, default: 1 },
-    connect_timeout: { type: 'number', minimum: 0, default: 5 },
+    timeout: { ...looseNumber({ type: 'number', minimum: 0 }), default: 300 },
+    delay: { ...looseNumber({ type: 'number', minimum: 0 }), default: 0 },
+    sleep: { ...looseNumber({ type: 'number', minimum: 0 }), default: 1 },
+    connect_timeout: { ...looseNumber({ type: 'number', minimum: 0 }), default: 5 },
     msg: { type: 'string' },
     exclude_hosts: { type: 'array', items: { type: 'string' } },
     active_connection_states: { type: 'array', items: { enum: TCP_STATES } },
@@ -81,6 +95,7 @@ const schema: ArgSchema = {
 
 /** Ansible's own argument checks. */
 export function validateWaitFor(args: WaitForArgs): string | undefined {
+  if (args.port !== undefined && (!Number.isInteger(args.port) || args.port < 1 || args.port > 65535)) return 'wait_for: port must be 1-65535';
   if (args.port !== undefined && args.path !== undefined) return 'wait_for: port and path parameter can not both be passed';
   const state = args.state ?? 'started';
   if (args.path !== undefined && state === 'stopped') {
@@ -500,6 +515,6 @@ export const waitFor: ActionModule<WaitForArgs> = {
   where: 'host',
   inCheckMode: 'run',
   schema,
-  validate: validateWaitFor,
-  run,
+  validate: (a) => validateWaitFor(normalizeWaitForArgs(a)),
+  run: (a, ctx) => run(normalizeWaitForArgs(a), ctx),
 };

@@ -315,3 +315,14 @@ describe('--diff (golden)', () => {
     );
   });
 });
+
+describe('loose Ansible types', () => {
+  it('persistent: "yes" and rollback_timeout: "60" are accepted', async () => {
+    const { checkArgs } = await import('../../src/runner/invoke-module.js');
+    const { firewall } = await import('../../src/modules/firewall/index.js');
+    expect(checkArgs(firewall, { port: 5901, persistent: 'yes', rollback_timeout: '60' })).toBeUndefined();
+    expect(checkArgs(firewall, { port: 5901, rollback_timeout: '2' })).toMatch(/rollback_timeout/);
+    const changes = firewall.plan({ port: 5901, persistent: 'yes' as unknown as boolean }, nftFacts([]));
+    expect(changes.map((c) => c.summary)).toEqual([expect.stringMatching(/^add/), expect.stringMatching(/^persist/)]);
+  });
+});

@@ -153,3 +153,13 @@ describe('startedFine (finish verification)', () => {
     ['oneshot failed', { Type: 'oneshot' }, { ActiveState: 'failed', Result: 'exit-code' }, false],
   ])('%s', (_t, before, after, want) => expect(startedFine(before, after)).toBe(want));
 });
+
+describe('loose Ansible booleans', () => {
+  it('"yes"/"no" strings pass the schema and act as booleans', async () => {
+    const { checkArgs } = await import('../../src/runner/invoke-module.js');
+    expect(checkArgs(systemd, { name: 'x', enabled: 'yes', daemon_reload: 'no' })).toBeUndefined();
+    expect(checkArgs(systemd, { name: 'x', enabled: 'maybe' })).toBeDefined();
+    expect(actions(systemd.plan({ name: 'x', enabled: 'yes' as unknown as boolean }, facts(stopped)))).toEqual(['enable']);
+    expect(actions(systemd.plan({ name: 'x', enabled: 'no' as unknown as boolean }, facts(running)))).toEqual(['disable']);
+  });
+});

@@ -159,3 +159,15 @@ describe('wait_for pieces', () => {
     expect(bad).toMatchObject({ changed: false, failed: true, msg: 'VNC did not come up', data: { last_seen: 'connection refused' } });
   });
 });
+
+describe('loose Ansible types (templates and key=value give strings)', () => {
+  it('numeric strings pass the schema and become numbers; other strings do not', async () => {
+    const { checkArgs } = await import('../../src/runner/invoke-module.js');
+    expect(checkArgs(waitFor, { port: '5901', timeout: '30', delay: '0.5' })).toBeUndefined();
+    expect(checkArgs(waitFor, { port: 'vnc' })).toMatch(/port/);
+    expect(checkArgs(waitFor, { port: '70000' })).toMatch(/port must be 1-65535/);
+    const ctx = { hostName: 'localhost', signal: new AbortController().signal, conn: { kind: 'local' } } as unknown as ModuleContext;
+    const r = await waitFor.run({ port: String(bannerPort) as unknown as number, timeout: '5' as unknown as number }, ctx);
+    expect(r).toMatchObject({ changed: false, data: { port: bannerPort } });
+  });
+});

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ModuleError } from '../../errors.js';
+import { bool, boolSchema } from '../file-common.js';
 import type { ArgSchema, Change, ModuleContext, ModuleReturn, PlannedModule, Step, StepOutcome } from '../types.js';
 import { firewallCmd, hasRule, parseRichRules } from './firewalld.js';
 import {
@@ -88,10 +89,10 @@ const schema: ArgSchema = {
     action: { enum: ['accept', 'drop', 'reject'], default: 'accept' },
     state: { enum: ['present', 'absent'], default: 'present' },
     comment: { type: 'string', maxLength: 64 },
-    persistent: { type: 'boolean', default: false },
+    persistent: boolSchema,
     backend: { enum: ['auto', ...BACKENDS], default: 'auto' },
-    allow_lockout: { type: 'boolean', default: false },
-    rollback_timeout: { type: 'integer', minimum: 5, maximum: 3600, default: DEFAULT_ROLLBACK_S },
+    allow_lockout: boolSchema,
+    rollback_timeout: { anyOf: [{ type: 'integer', minimum: 5, maximum: 3600 }, { type: 'string', pattern: '^[0-9]+$' }], default: DEFAULT_ROLLBACK_S },
   },
 };
 
@@ -101,6 +102,8 @@ function sources(args: FirewallArgs): string[] | null {
 }
 
 export function validateFirewall(args: FirewallArgs): string | undefined {
+  const rt = args.rollback_timeout;
+  if (rt !== undefined && (!Number.isInteger(rt) || rt < 5 || rt > 3600)) return 'firewall: rollback_timeout must be 5-3600 seconds';
   if (!parsePort(args.port)) return `firewall: port must be a port 1-65535 or a range like "5900-5999", got ${JSON.stringify(args.port)}`;
   for (const s of sources(args) ?? []) {
     if (!parseCidr(s)) return `firewall: source must be an IP address or CIDR, got ${JSON.stringify(s)}`;
@@ -592,14 +595,23 @@ async function undoCommands(args: FirewallArgs, facts: FirewallFacts, ctx: Modul
   }
 }
 
+/** Ansible's loose values ("yes", "30" from templates or key=value) → real booleans and numbers. */
+export function normalizeFirewallArgs(args: FirewallArgs): FirewallArgs {
+  const out: FirewallArgs = { ...args };
+  if (out.persistent !== undefined) out.persistent = bool(out.persistent, false);
+  if (out.allow_lockout !== undefined) out.allow_lockout = bool(out.allow_lockout, false);
+  if (typeof out.rollback_timeout === 'string') out.rollback_timeout = Number(out.rollback_timeout);
+  return out;
+}
+
 export const firewall: PlannedModule<FirewallArgs, FirewallFacts> = {
   kind: 'planned',
   name: 'firewall',
   where: 'host',
   schema,
-  validate: validateFirewall,
-  gather,
-  plan: planFirewall,
-  finish,
-  report,
+  validate: (a) => validateFirewall(normalizeFirewallArgs(a)),
+  gather: (a, ctx) => gather(normalizeFirewallArgs(a), ctx),
+  plan: (a, f) => planFirewall(normalizeFirewallArgs(a), f),
+  finish: (a, f, o, ctx) => finish(normalizeFirewallArgs(a), f, o, ctx),
+  report: (a, f) => report(normalizeFirewallArgs(a), f),
 };
