@@ -255,18 +255,22 @@ class Loader {
   }
 
   private async importPlaybook(src: YamlSource, node: unknown, pair: Pair<unknown, unknown>, stack: Set<string>): Promise<PlayDef[]> {
-    const kw = this.keywordPairs(src, node, importPlaybookNames, 'import_playbook entry', () => 'an import_playbook entry takes only name, tags and vars');
+    const kw = this.keywordPairs(src, node, importPlaybookNames, 'import_playbook entry', () => 'an import_playbook entry takes only name, tags, vars and when');
     await this.checkKeywords(src, node, 'importPlaybookKeywords', kw.values, 'import_playbook');
     const target = kw.values[keyOf(pair)];
     if (typeof target !== 'string') return [];
     const file = await this.resolveFile(src, pair.value, target, [path.dirname(src.file)], 'playbook');
     if (!file) return [];
     const plays = await this.playbookFile(file, { src, node: pair.value }, stack);
+    await this.checkConditions(src, node, kw.values);
     const tags = toTags(kw.values.tags);
     const vars = asRecord(kw.values.vars);
+    const when = toConditions(kw.values.when);
     for (const p of plays) {
       p.tags = unique([...tags, ...p.tags]);
       p.vars = { ...vars, ...p.vars };
+      // As in Ansible, the condition goes onto every task of the imported plays (handlers run only when notified).
+      if (when) for (const k of ['preTasks', 'roleTasks', 'tasks', 'postTasks'] as const) p[k] = p[k].map((t) => inherit(t, { when }));
     }
     return plays;
   }

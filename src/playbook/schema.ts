@@ -267,6 +267,7 @@ export function importPlaybookProperties(): Record<string, Schema> {
     name: { type: 'string' },
     tags: tagsSchema,
     vars: varsSchema,
+    when: { ...conditionSchema, description: 'Condition applied to every task of the imported plays.' },
   };
 }
 

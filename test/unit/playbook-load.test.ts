@@ -184,6 +184,15 @@ describe('loadPlaybook: details', () => {
     expect(pb.plays[0]!.tasks[1]!.args).toEqual({ name: 'x', state: '{{ wanted }}', enabled: '{{ e }}' });
   });
 
+  it('applies when: of an import_playbook entry to every task of the imported plays', async () => {
+    const dir = tmpPlaybook({
+      'p.yml': '- import_playbook: q.yml\n  when: enabled\n',
+      'q.yml': '- hosts: all\n  tasks:\n    - ping:\n      when: other\n',
+    });
+    const play = (await loadPlaybook(path.join(dir, 'p.yml'), opts)).plays[0]!;
+    expect(play.tasks[0]!.when).toEqual(['enabled', 'other']);
+  });
+
   it('keeps a templated max_fail_percentage for the runner', async () => {
     const dir = tmpPlaybook({ 'p.yml': '- hosts: all\n  max_fail_percentage: "{{ mfp | default(0) }}"\n  tasks: []\n' });
     const play = (await loadPlaybook(path.join(dir, 'p.yml'), opts)).plays[0]!;
