@@ -1321,10 +1321,7 @@ export const FILTERS: Record<string, FilterFn> = {
       .map((l, i) => ((i > 0 || first) && (blank || l.trim() !== '') ? pad + l : l))
       .join('\n');
   },
-  type_debug: (v) => {
-    const t = typeName(unwrapUnsafe(v));
-    return t === 'str' ? 'str' : t;
-  },
+  type_debug: (v) => typeName(unwrapUnsafe(v)),
   // `'%Y-%m-%d' | strftime(epoch?, utc=false)`, as Ansible's filter (the format is the input).
   strftime: (v, pos, kw) => {
     const second = arg(pos, kw, 0, 'second');
@@ -1332,7 +1329,6 @@ export const FILTERS: Record<string, FilterFn> = {
     return strftime(str(v), date, truthy(arg(pos, kw, 1, 'utc', false)));
   },
   safe: (v) => v,
-  e: (v) => str(v),
   escape: (v) => str(v).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&#34;').replace(/'/g, '&#39;'),
   random: () => {
     throw new JinjaRuntimeError('the random filter is not supported: vncplay runs must be reproducible');
@@ -1340,6 +1336,7 @@ export const FILTERS: Record<string, FilterFn> = {
 };
 FILTERS.d = FILTERS.default!;
 FILTERS.count = FILTERS.length!;
+FILTERS.e = FILTERS.escape!;
 
 function cmpTest(op: string): TestFn {
   return (v, pos) => {
