@@ -167,6 +167,24 @@ describe.skipIf(!fleetAvailable())('SshConnection on fleet hosts', () => {
       }
     });
 
+    it('shell sessions: sudo with a password once per session; a wrong one still gives E_BECOME_PASSWORD', async () => {
+      const c = await connect(specFor(h, { user: 'vpsudo', becomePassword: password }), { shellSession: true });
+      try {
+        for (let i = 0; i < 3; i++) {
+          expect(await c.exec(['sh', '-c', 'id -un; cat'], { become: true, stdin: `n${i}\n` })).toEqual({ rc: 0, stdout: `root\nn${i}\n`, stderr: '' });
+        }
+        expect(c.stats.sessionExecs).toBe(3);
+      } finally {
+        await c.close();
+      }
+      const bad = await connect(specFor(h, { user: 'vpsudo', becomePassword: 'wrong-one' }), { shellSession: true });
+      try {
+        await expect(bad.exec(['id'], { become: true })).rejects.toMatchObject({ code: 'E_BECOME_PASSWORD' });
+      } finally {
+        await bad.close();
+      }
+    });
+
     it('with a wrong password: E_BECOME_PASSWORD, and the wrong password is not echoed', async () => {
       const c = await connect(specFor(h, { user: 'vpsudo', becomePassword: 'not-the-password' }));
       try {
@@ -241,6 +259,81 @@ describe.skipIf(!fleetAvailable())('SshConnection on fleet hosts', () => {
       expect(err).toMatchObject({ code: 'E_READ_FILE' });
       expect((await readFileRemote(conn, '/etc/shadow', { become: true })).exists).toBe(true);
     });
+  });
+});
+
+describe.skipIf(!fleetAvailable())('shell sessions (opt-in): one long-lived sudo sh per become user', () => {
+  let h: FleetHost;
+  let conn: SshConnection;
+  beforeAll(async () => {
+    h = fleetHosts()[1] ?? fleetHosts()[0]!;
+    conn = await connect(specFor(h), { shellSession: true });
+  });
+  afterAll(async () => {
+    await conn?.close();
+  });
+
+  it('runs argv, stdin, exit codes and become users exactly like channels do', async () => {
+    const b = { become: true } as const;
+    const nasty = ['', ' ', "'", '"', '\\', '$HOME', '$(touch /tmp/vp-pwned2)', '`id`', 'a;b|c&d', '\n', 'é日🎉'];
+    const r = await conn.exec(['printf', '%s\\0', ...nasty], b);
+    expect(r.stdout.split('\0').slice(0, -1)).toEqual(nasty);
+    const bin = new Uint8Array(randomBytes(100_000));
+    const sum = await conn.exec(['sha256sum'], { ...b, stdin: bin });
+    expect(sum.stdout.split(' ')[0]).toBe((await import('node:crypto')).createHash('sha256').update(bin).digest('hex'));
+    expect(await conn.exec(['sh', '-c', 'echo out; echo err >&2; exit 7'], b)).toEqual({ rc: 7, stdout: 'out\n', stderr: 'err\n' });
+    expect((await conn.exec(['id', '-un'], b)).stdout).toBe('root\n');
+    expect((await conn.exec(['id', '-un'], { become: true, becomeUser: 'nobody' })).stdout).toBe('nobody\n');
+    expect((await conn.exec(['vp-no-such-command'], b)).rc).toBe(127);
+    expect((await conn.exec(['id', '-un'])).stdout).toBe('vncplay\n'); // without become: a plain channel
+    expect(conn.stats.sessionExecs).toBe(6);
+  });
+
+  it('keeps commands apart: exit, cd and variables do not leak', async () => {
+    const b = { become: true } as const;
+    const start = (await conn.exec(['pwd'], b)).stdout;
+    await conn.exec(['sh', '-c', 'cd /; exit 0'], b);
+    // `exit` in the command line itself ends only the subshell, not the session
+    const before = conn.stats.sessionExecs;
+    expect((await conn.exec(['exit', '3'], b)).rc).toBe(3);
+    expect((await conn.exec(['pwd'], b)).stdout).toBe(start);
+    expect(conn.stats.sessionExecs).toBe(before + 2);
+  });
+
+  it('parallel execs fall back to channels while the session is busy', async () => {
+    const all = await Promise.all(Array.from({ length: 20 }, (_, i) => conn.exec(['echo', String(i)], { become: true })));
+    expect(all.map((r) => r.stdout)).toEqual(Array.from({ length: 20 }, (_, i) => `${i}\n`));
+  });
+
+  it('an abort stops the session; the next exec gets a fresh one', async () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 300);
+    await expect(conn.exec(['sleep', '30'], { become: true, signal: ac.signal })).rejects.toThrow();
+    const before = conn.stats.sessionExecs;
+    expect((await conn.exec(['echo', 'again'], { become: true })).stdout).toBe('again\n');
+    expect(conn.stats.sessionExecs).toBe(before + 1);
+  });
+
+  it('is faster than a channel + sudo per command', async () => {
+    const plain = await connect(specFor(h));
+    try {
+      const time = async (c: SshConnection, become: boolean): Promise<number> => {
+        const t = performance.now();
+        for (let i = 0; i < 30; i++) await c.exec(['true'], { become });
+        return (performance.now() - t) / 30;
+      };
+      await time(conn, true); // warm both
+      const chUser = await time(plain, false);
+      const chRoot = await time(plain, true);
+      const seRoot = await time(conn, true);
+      console.log(
+        `[connection] per exec on ${h.name}: channel ${chUser.toFixed(1)} ms; with become: channel ${chRoot.toFixed(1)} ms, ` +
+          `shell session ${seRoot.toFixed(1)} ms`,
+      );
+      expect(seRoot).toBeLessThan(chRoot);
+    } finally {
+      await plain.close();
+    }
   });
 });
 
