@@ -61,6 +61,17 @@ describe.skipIf(!fleetAvailable())('wait_for on h2', () => {
     expect(r.data['elapsed']).toBeGreaterThanOrEqual(2);
   });
 
+  it('metacharacters in host, path and search_regex stay data: the canary never appears', async () => {
+    await hostExec(HOST, ['rm', '-f', '/tmp/pwned']);
+    const evil = ['$(touch /tmp/pwned)', '`touch /tmp/pwned`', "'; touch /tmp/pwned; '", '"; touch /tmp/pwned; "', 'x\ntouch /tmp/pwned'];
+    for (const e of evil) {
+      expect((await run({ host: e, port: 22, timeout: 0.5, sleep: 0.2 })).failed).toBe(true);
+      expect((await run({ path: `/tmp/${e}`, timeout: 0.3, sleep: 0.1 })).failed).toBe(true);
+      expect((await run({ port: 22, search_regex: e, timeout: 0.5, connect_timeout: 0.3 })).failed).toBe(true);
+    }
+    expect((await hostExec(HOST, ['test', '-e', '/tmp/pwned'])).code).not.toBe(0);
+  });
+
   it('an invalid python regex fails with a clear message', async () => {
     const r = await run({ port: 22, search_regex: '(unclosed', timeout: 2 });
     expect([r.failed, r.msg]).toEqual([true, expect.stringMatching(/^wait_for: search_regex does not compile/)]);
