@@ -447,17 +447,28 @@ function stripAnnotations(s: unknown): unknown {
   return out;
 }
 
+const keywordFragments: Record<string, () => Record<string, Schema>> = {
+  taskKeywords: taskKeywordProperties,
+  playKeywords: playKeywordProperties,
+  importPlaybookKeywords: importPlaybookProperties,
+  roleEntry: roleEntryProperties,
+};
+
 /**
- * The fragments the loader validates with (src/playbook/validate.ts): keyword sets and each module's
- * arguments, without annotations. Cut from buildPlaybookSchema, so they cannot disagree with the editor schema.
+ * One fragment the loader validates with (src/playbook/validate.ts), without annotations: a keyword set, or
+ * `args.NAME` for a module. Built from the same functions as buildPlaybookSchema's `$defs` (a test checks they
+ * are equal), but alone: a --syntax-check should not build every module's schema to check three of them.
  */
+export function loaderFragment(modules: readonly AnyModule[], name: string): Schema | undefined {
+  const keywords = keywordFragments[name];
+  if (keywords) return stripAnnotations({ type: 'object', properties: keywords() }) as Schema;
+  if (!name.startsWith('args.')) return undefined;
+  const m = modules.find((x) => x.name === name.slice('args.'.length));
+  return m ? (stripAnnotations(moduleArgsSchema(m)) as Schema) : undefined;
+}
+
+/** Every loader fragment by name (precompilation and tests). */
 export function loaderFragments(modules: readonly AnyModule[] = allModules()): Record<string, Schema> {
-  const defs = buildPlaybookSchema(modules).$defs as Record<string, Schema>;
-  const out: Record<string, Schema> = {};
-  for (const [k, v] of Object.entries(defs)) {
-    if (k.startsWith('args.') || ['taskKeywords', 'playKeywords', 'importPlaybookKeywords', 'roleEntry'].includes(k)) {
-      out[k] = stripAnnotations(v) as Schema;
-    }
-  }
-  return out;
+  const names = [...Object.keys(keywordFragments), ...modules.map((m) => `args.${m.name}`)];
+  return Object.fromEntries(names.map((n) => [n, loaderFragment(modules, n)!]));
 }

@@ -3,7 +3,7 @@ import type { ErrorObject } from 'ajv/dist/2020.js';
 import type Ajv2020 from 'ajv/dist/2020.js';
 import { nearest } from '../errors.js';
 import type { AnyModule } from '../modules/types.js';
-import { isTemplateSchema, loaderFragments, type ModuleLookup, type Schema } from './schema.js';
+import { isTemplateSchema, loaderFragment, type ModuleLookup, type Schema } from './schema.js';
 
 /**
  * Load-time validation with ajv against fragments of the playbook schema (src/playbook/schema.ts).
@@ -69,7 +69,8 @@ export function fragmentHash(fragment: Schema): string {
 }
 
 interface Compiled {
-  fragments: Record<string, Schema>;
+  modules: readonly AnyModule[];
+  fragments: Map<string, Schema | undefined>;
   validators: Map<string, Validator>;
   origins: Map<string, 'precompiled' | 'compiled'>;
   ajv?: Promise<AjvInstance>;
@@ -84,7 +85,7 @@ function compiledFor(lookup: ModuleLookup): Compiled {
   const mods = lookup.all();
   let c = compiledByModules.get(mods);
   if (!c) {
-    c = { fragments: loaderFragments(mods), validators: new Map(), origins: new Map() };
+    c = { modules: mods, fragments: new Map(), validators: new Map(), origins: new Map() };
     compiledByModules.set(mods, c);
   }
   return c;
@@ -119,7 +120,8 @@ async function compiled(c: Compiled, fragment: Schema): Promise<Validator> {
 
 async function validatorFor(lookup: ModuleLookup, def: string): Promise<{ validate: Validator; fragment: Schema }> {
   const c = compiledFor(lookup);
-  const fragment = c.fragments[def];
+  if (!c.fragments.has(def)) c.fragments.set(def, loaderFragment(c.modules, def));
+  const fragment = c.fragments.get(def);
   if (!fragment) throw new Error(`internal: no schema fragment ${def}`);
   let v = c.validators.get(def);
   if (!v) {

@@ -98,6 +98,24 @@ describe('allowTemplates', () => {
   });
 });
 
+describe('loader fragments', () => {
+  it('are the editor schema\'s $defs without annotations', async () => {
+    const { loaderFragments } = await import('../../src/playbook/schema.js');
+    const defs = buildPlaybookSchema(testModules).$defs as Record<string, unknown>;
+    const strip = (x: unknown): unknown =>
+      Array.isArray(x)
+        ? x.map(strip)
+        : x && typeof x === 'object'
+          ? Object.fromEntries(
+              Object.entries(x)
+                .filter(([k]) => !['title', 'description', 'default', 'examples'].includes(k))
+                .map(([k, v]) => [k, k === 'properties' && v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([a, b]) => [a, strip(b)])) : strip(v)]),
+            )
+          : x;
+    for (const [name, fragment] of Object.entries(loaderFragments(testModules))) expect(fragment, name).toEqual(strip(defs[name]));
+  });
+});
+
 describe('precompiled validators (schemas/validators/*.mjs)', () => {
   it('are current: npm run gen:schema after changing a module schema', async () => {
     const { precompiledValidators } = await import('../../src/playbook/precompile.js');
