@@ -232,6 +232,20 @@ describe.skipIf(!fleetAvailable())('firewall on h1, proven from h2 and h3', () =
     expect(await hostExecOk(1, ['ufw', 'show', 'added'])).toContain('(None)');
   });
 
+  it('metacharacters in port, source and comment are refused before anything reaches the host', async () => {
+    await hostExec(1, ['rm', '-f', '/tmp/pwned']);
+    for (const args of [
+      { port: '5901; touch /tmp/pwned' },
+      { port: 5901, source: '$(touch /tmp/pwned)' },
+      { port: 5901, comment: '"; touch /tmp/pwned; "' },
+      { port: 5901, comment: 'x\nadd rule inet vncplay input accept' },
+    ]) {
+      const r = await run(firewall, args, h1);
+      expect([r.failed, r.changed]).toEqual([true, false]);
+    }
+    expect((await hostExec(1, ['test', '-e', '/tmp/pwned'])).code).not.toBe(0);
+  });
+
   it('iptables persistent without /etc/iptables/rules.v4 fails with a hint', async () => {
     await expect(run(firewall, { port: 5901, backend: 'iptables', persistent: true }, h1)).rejects.toMatchObject({ code: 'E_FIREWALL_NO_PERSIST' });
   });
