@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Document, isScalar, parse as parseYaml, parseAllDocuments, visit } from 'yaml';
+import { ANSIBLE_YAML_OPTIONS } from '../inventory/yaml-options.js';
 import { shellQuote } from '../connection/quote.js';
 
 /*
@@ -1278,12 +1279,17 @@ export const FILTERS: Record<string, FilterFn> = {
   to_nice_yaml: (v, pos, kw) => dumpYaml(v, toInt(arg(pos, kw, 0, 'indent', 4), 4), false, truthy(kw.sort_keys ?? true)),
   from_yaml: (v) => {
     try {
-      return (parseYaml(str(v)) as unknown) ?? null;
+      // PyYAML's reading, as Ansible's from_yaml: `yes` is true, `0755` octal.
+      return (parseYaml(str(v), ANSIBLE_YAML_OPTIONS) as unknown) ?? null;
     } catch (e) {
       throw new JinjaRuntimeError(`from_yaml: ${(e as Error).message}`);
     }
   },
-  from_yaml_all: (v) => parseAllDocuments(str(v)).map((d) => d.toJS() as unknown),
+  from_yaml_all: (v) => {
+    const docs = parseAllDocuments(str(v), ANSIBLE_YAML_OPTIONS);
+    if (!Array.isArray(docs)) throw new JinjaRuntimeError('from_yaml_all: not a YAML stream');
+    return docs.map((d) => d.toJS() as unknown);
+  },
   b64encode: (v) => Buffer.from(str(v), 'utf8').toString('base64'),
   b64decode: (v) => Buffer.from(str(v), 'base64').toString('utf8'),
   basename: (v) => pyBasename(str(v)),

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { PlaybookError, UsageError, formatExcerpt } from '../errors.js';
+import { ANSIBLE_YAML_OPTIONS } from '../inventory/yaml-options.js';
 import { Unsafe, isMapping, markUnsafe, type LazyMapping } from './filters.js';
 import { OMIT, resolveVariable } from './template.js';
 
@@ -210,7 +211,8 @@ async function readExtraVarsFile(rel: string, cwd: string): Promise<Record<strin
     );
   }
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  // Read as Ansible (PyYAML) reads it: `yes` is a boolean, `0755` an octal number.
+  const doc = parseDocument(text, { ...ANSIBLE_YAML_OPTIONS, lineCounter: lc });
   const err = doc.errors[0];
   if (err) {
     const at = lc.linePos(err.pos[0]);
@@ -231,7 +233,7 @@ async function readExtraVarsFile(rel: string, cwd: string): Promise<Record<strin
 }
 
 function parseInlineDoc(arg: string): Record<string, unknown> {
-  const doc = parseDocument(arg, { prettyErrors: false });
+  const doc = parseDocument(arg, ANSIBLE_YAML_OPTIONS);
   const err = doc.errors[0];
   if (err) {
     throw new UsageError('E_EXTRA_VARS', `invalid JSON/YAML in -e ${JSON.stringify(arg)}: ${err.message.split('\n')[0]}`, {

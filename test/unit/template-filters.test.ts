@@ -28,6 +28,8 @@ const vars: Record<string, unknown> = {
   empty: '',
   padded: '  x \n',
   yaml_text: 'a: 1\nb: [x, y]\n',
+  yaml_bools: 'a: yes\nb: off\ny: y\nmode: 0644\n',
+  yaml_stream: 'a: 1\n---\nb: 2\n',
   path: '/etc/vnc/config.d/',
   file: '/etc/tigervnc/vncserver.users',
   ver: '1.12.0',
@@ -155,6 +157,8 @@ const filterCases: [string, unknown][] = [
   ["{{ {'z': {'c': [1, 2], 'b': 'x'}, 'a': [{'k': 1}, 2]} | to_yaml }}", 'a:\n- {k: 1}\n- 2\nz:\n  b: x\n  c: [1, 2]\n'],
   ["{{ {'z': {'c': [1, 2]}, 'a': 1} | to_nice_yaml(indent=2) }}", 'a: 1\nz:\n  c:\n  - 1\n  - 2\n'],
   ['{{ yaml_text | from_yaml }}', { a: 1, b: ['x', 'y'] }],
+  ['{{ yaml_bools | from_yaml }}', { a: true, b: false, y: 'y', mode: 0o644 }],
+  ['{{ yaml_stream | from_yaml_all }}', [{ a: 1 }, { b: 2 }]],
   // FQCN names of builtin plugins
   ['{{ d | ansible.builtin.to_json }}', '{"b": 2, "a": 1}'],
   ["{{ strs | map('ansible.builtin.upper') | list }}", ['B', 'A', 'C']],

@@ -179,7 +179,7 @@ describe('parseExtraVars', () => {
     [["msg='it''s'"], { msg: 'its' }],
     [['path=/a=b'], { path: '/a=b' }],
     [['{"k": 1, "l": [1, 2]}'], { k: 1, l: [1, 2] }],
-    [['{k: yes}'], { k: 'yes' }],
+    [['{k: yes, mode: 0755, s: "yes"}'], { k: true, mode: 0o755, s: 'yes' }],
     [['@vars.yml'], { vnc_port: 5901, users: ['alice', 'bob'] }],
     [['@vars.json'], { vnc_port: 5902, nested: { a: true } }],
     [['@vars.yml', 'vnc_port=1'], { vnc_port: '1', users: ['alice', 'bob'] }],
