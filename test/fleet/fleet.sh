@@ -94,6 +94,7 @@ cmd_up() {
     for_each_parallel wait_for_sshd "${todo[@]}" || die "some hosts did not boot"
   fi
   write_fleet_outputs "$n"
+  prune_unused_rootfs "$ROOTFS"
   log "fleet of $n hosts up in $(( ($(now_ms) - start) )) ms; inventory: $FLEET_DIR/inventory.yml"
 }
 

@@ -144,4 +144,24 @@ describe.skipIf(!fleetAvailable())('test fleet', () => {
     expect(await hostExecOk(3, ['nft', 'list', 'tables'])).toContain('vncplay_fleet_probe');
     await hostExecOk(3, ['nft', 'delete', 'table', 'inet', 'vncplay_fleet_probe']);
   });
+
+  it('a fresh host runs a real TigerVNC server under systemd that stays up', async () => {
+    // Display :9 so this never meets the displays other tests use; h3 is reset afterwards.
+    try {
+      await hostExecOk(3, ['sh', '-c', [
+        'echo :9=vncplay >> /etc/tigervnc/vncserver.users',
+        'install -d -o vncplay -g vncplay -m 0700 /home/vncplay/.vnc',
+        'echo fleet-pw | vncpasswd -f > /home/vncplay/.vnc/passwd',
+        'chown vncplay:vncplay /home/vncplay/.vnc/passwd && chmod 0600 /home/vncplay/.vnc/passwd',
+        'systemctl start tigervncserver@:9',
+      ].join(' && ')]);
+      // The session survives its first seconds (it exits at once without a window manager and fonts).
+      await new Promise((r) => setTimeout(r, 4_000));
+      expect((await hostExec(3, ['systemctl', 'is-active', 'tigervncserver@:9'])).stdout.trim()).toBe('active');
+      const banner = await hostExecOk(3, ['sh', '-c', 'nc -w 3 127.0.0.1 5909 </dev/null | head -c 12']);
+      expect(banner).toBe('RFB 003.008\n');
+    } finally {
+      await fleetReset(3);
+    }
+  });
 });

@@ -69,3 +69,15 @@ customize_rootfs() {
   chroot "$root" apt-get clean >/dev/null
   rm -rf "$root"/var/lib/apt/lists/*_Packages "$root"/var/cache/apt/*.bin
 }
+
+# Old rootfs builds (from an earlier packages.txt) that no host's overlay still uses: 500+ MB each.
+prune_unused_rootfs() {
+  local keep=$1 d used
+  used=$(cat "$FLEET_STATE_DIR"/h*/rootfs 2>/dev/null || true)
+  for d in "$FLEET_CACHE_DIR"/rootfs-*; do
+    [[ -d $d && $d != *.tmp.* && $d != "$keep" ]] || continue
+    grep -qxF "$d" <<<"$used" && continue
+    log "removing unused rootfs $(basename "$d")"
+    rm -rf --one-file-system "$d" "$d.log"
+  done
+}
