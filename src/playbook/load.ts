@@ -377,6 +377,8 @@ class Loader {
         if (h.role) known.add(`${h.role} : ${n}`);
       }
     }
+    // A templated handler name (`restart {{ svc }}`) could answer to anything: then nothing can be ruled out here.
+    if ([...known].some((n) => /\{\{|\{%/.test(n))) return;
     for (const ref of sink.notifies) {
       if (known.has(ref.name) || /\{\{|\{%/.test(ref.name)) continue;
       const near = nearest(ref.name, known);

@@ -193,6 +193,13 @@ describe('loadPlaybook: details', () => {
     expect(play.tasks[0]!.when).toEqual(['enabled', 'other']);
   });
 
+  it('does not rule out a notify when a handler name is a template', async () => {
+    const dir = tmpPlaybook({
+      'p.yml': '- hosts: all\n  vars: {svc: vnc}\n  tasks:\n    - ping:\n      notify: restart vnc\n  handlers:\n    - name: "restart {{ svc }}"\n      ping:\n',
+    });
+    expect((await loadPlaybook(path.join(dir, 'p.yml'), opts)).plays[0]!.handlers).toHaveLength(1);
+  });
+
   it('keeps a templated max_fail_percentage for the runner', async () => {
     const dir = tmpPlaybook({ 'p.yml': '- hosts: all\n  max_fail_percentage: "{{ mfp | default(0) }}"\n  tasks: []\n' });
     const play = (await loadPlaybook(path.join(dir, 'p.yml'), opts)).plays[0]!;
