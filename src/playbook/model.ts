@@ -9,7 +9,7 @@ export interface TaskDef {
   name?: string;
   /** Canonical module name (aliases and ansible.builtin.X resolved); absent for block and include tasks. */
   module?: string;
-  /** Module arguments as written (free-form strings put under `_raw_params`). */
+  /** Module arguments as written: a free-form string goes under the module's `freeForm` key (command: ls → {cmd: "ls"}), key=value strings are split. */
   args: Record<string, RawValue>;
   when?: RawValue[];
   loop?: RawValue;
