@@ -63,7 +63,7 @@ function resultLine(
 ): string {
   const host = e.delegatedTo ? `${e.host} -> ${e.delegatedTo}` : e.host;
   const item = e.label !== undefined ? ` => (item=${e.label})` : '';
-  const details = verbosity >= 1 && e.result ? ` => ${JSON.stringify(e.result)}` : '';
+  const details = verbosity >= 1 && e.result && e.task.module !== 'debug' ? ` => ${JSON.stringify(e.result)}` : '';
   switch (e.status) {
     case 'ok':
       return paint(32, `ok: [${host}]${item}${msgOf(e)}${details}`);

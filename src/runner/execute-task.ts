@@ -246,7 +246,6 @@ async function callModule(
     if (res.meta) outcome.meta = res.meta;
     return outcome;
   } catch (err) {
-    if (err instanceof ConnectionError) return unreachable(err);
     return outcomeFromError(err);
   }
 }
@@ -308,8 +307,11 @@ function unreachable(err: unknown): TaskOutcome {
   return { status: 'unreachable', result: { changed: false, unreachable: true, msg } };
 }
 
+/** sudo refusing for want of a password is the task's failure (exit 2), as in Ansible, not an unreachable host. */
+const TASK_LEVEL_CONNECTION_ERRORS = new Set(['E_BECOME_PASSWORD']);
+
 function outcomeFromError(err: unknown): TaskOutcome {
-  if (err instanceof ConnectionError) return unreachable(err);
+  if (err instanceof ConnectionError && !TASK_LEVEL_CONNECTION_ERRORS.has(err.code)) return unreachable(err);
   if (err instanceof VncplayError) return failed(err.format());
   return failed(err instanceof Error ? err.message : String(err));
 }

@@ -116,7 +116,8 @@ async function runSteps(
         }
         case 'write': {
           if (!s.conn) throw new ModuleError('E_NO_CONNECTION', 'a write step needs a host connection');
-          const opts: { mode?: string; owner?: string; group?: string; become?: boolean } = { become: s.become };
+          const opts: Parameters<typeof writeFileAtomic>[3] = { become: s.become, signal: s.signal };
+          if (s.becomeUser !== undefined) opts.becomeUser = s.becomeUser;
           if (step.mode !== undefined) opts.mode = step.mode;
           if (step.owner !== undefined) opts.owner = step.owner;
           if (step.group !== undefined) opts.group = step.group;

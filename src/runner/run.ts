@@ -93,7 +93,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
     emit,
     connectionFor: (name) => {
       const hs = hosts.get(name)!;
-      hs.connection ??= openConnection(inv, hs, settings, opts);
+      hs.connection ??= openConnection(inv, hs, settings, opts, emit);
       return hs.connection;
     },
     localConnection: () => (local ??= new LocalConnection(localSpec())),
@@ -186,13 +186,21 @@ function localSpec(): ConstructorParameters<typeof LocalConnection>[0] {
   return { hostName: 'localhost' };
 }
 
-async function openConnection(inv: Inventory, hs: HostState, settings: RunSettings, opts: RunOptions): Promise<Connection> {
+async function openConnection(
+  inv: Inventory,
+  hs: HostState,
+  settings: RunSettings,
+  opts: RunOptions,
+  emit: (e: RunEvent) => void,
+): Promise<Connection> {
   const rendered = render({ ...hs.inventoryVars, ...settings.extraVars, inventory_hostname: hs.name }, { ...hs.inventoryVars, ...settings.extraVars, inventory_hostname: hs.name }) as Record<string, unknown>;
   const spec = connectionSpec(inv, hs.name, rendered, opts.connectionDefaults);
   if (opts.hostKeyChecking) spec.hostKeyChecking = opts.hostKeyChecking;
   if (opts.becomePassword !== undefined) spec.becomePassword = opts.becomePassword;
   if (spec.connection === 'local') return new LocalConnection({ hostName: hs.name });
-  const connectOpts: SshConnectOptions = {};
+  const connectOpts: SshConnectOptions = {
+    log: (line) => emit({ type: 'verbose', time: now(), level: 3, host: hs.name, message: line }),
+  };
   if (opts.askPassphrase) connectOpts.askPassphrase = opts.askPassphrase;
   return connect(spec, connectOpts);
 }
