@@ -124,7 +124,7 @@ export function parseYamlSource(file: string, text: string): { source: YamlSourc
         'E_YAML_SYNTAX',
         `invalid YAML: ${message.charAt(0).toLowerCase()}${message.slice(1)}`,
         offset,
-        syntaxHint(lineText),
+        syntaxHint(lineText, message),
       ),
     );
   }
@@ -141,7 +141,10 @@ function tabIndentedLines(text: string): number[] {
   return out;
 }
 
-function syntaxHint(lineText: string): string {
+function syntaxHint(lineText: string, message = ''): string {
+  if (/flow (sequence|map|collection)/i.test(message) && /end with/.test(message)) {
+    return 'a [ … ] list or { … } mapping was opened and not closed: add the closing bracket (or quote the value)';
+  }
   if (/:\s+\{\{/.test(lineText) || /^\s*-\s+\{\{/.test(lineText)) {
     return 'a value that starts with {{ must be quoted: msg: "{{ var }} …"';
   }
