@@ -1,4 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ModuleError } from '../errors.js';
 import {
   attrDiff,
@@ -283,11 +284,7 @@ async function readSource(args: CopyArgs, ctx: ModuleContext): Promise<{ content
   if (bool(args.remote_src, false)) return readRemoteSource(args.src!, ctx);
   const found = await ctx.findFile(args.src!, 'files');
   const st = await stat(found);
-  if (st.isDirectory()) {
-    throw new ModuleError('E_COPY_SRC', `src ${args.src!} is a directory; copying folders is not supported by vncplay yet`, {
-      hint: 'copy each file, or use a template/file task per file',
-    });
-  }
+  if (st.isDirectory()) throw new ModuleError('E_COPY_SRC', `src ${args.src!} is a directory`); // handled by gatherTree
   return { content: await readFile(found), source: found, name: baseName(found), mode: st.mode & 0o7777 };
 }
 
@@ -303,7 +300,106 @@ async function readRemoteSource(src: string, ctx: ModuleContext): Promise<{ cont
   return { content: p.content, source: p.path, name: baseName(p.path), ...(p.stat ? { mode: p.stat.mode } : {}) };
 }
 
-export const copyModule: PlannedModule<CopyArgs, WriteFacts> = {
+// ───────────────────────────── src is a folder ─────────────────────────────
+
+/** A folder copy: every file and folder below src, with the facts of where each one goes. */
+export interface TreeFacts {
+  tree: true;
+  host: HostFileFacts;
+  /** Destination folders, parents first; `facts` index into host.paths. */
+  dirs: Array<{ path: string; index: number }>;
+  files: Array<{ path: string; index: number; parentIndex: number; content: Buffer; source: string; mode: number }>;
+  wantDiff: boolean;
+}
+
+export type CopyFacts = WriteFacts | TreeFacts;
+
+const isTree = (f: CopyFacts): f is TreeFacts => 'tree' in f;
+
+/** Walk a controller folder (following links, as local_follow does by default): folders first, then files. */
+async function walk(root: string, rel = ''): Promise<{ dirs: string[]; files: string[] }> {
+  const out = { dirs: [] as string[], files: [] as string[] };
+  const entries = (await readdir(join(root, rel), { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+  for (const e of entries) {
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    const st = await stat(join(root, r));
+    if (st.isDirectory()) {
+      out.dirs.push(r);
+      const sub = await walk(root, r);
+      out.dirs.push(...sub.dirs);
+      out.files.push(...sub.files);
+    } else if (st.isFile()) {
+      out.files.push(r);
+    }
+  }
+  return out;
+}
+
+/**
+ * Ansible's folder copy: `src: dir/` copies what is inside dir into dest, `src: dir` copies dir itself (dest/dir).
+ * One probe reads every destination path.
+ */
+async function gatherTree(args: CopyArgs, ctx: ModuleContext, found: string): Promise<TreeFacts> {
+  const dest = args.dest.replace(/\/+$/, '') || '/';
+  const base = args.src!.endsWith('/') ? dest : `${dest === '/' ? '' : dest}/${baseName(found)}`;
+  const { dirs, files } = await walk(found);
+  const at = (rel: string): string => (rel ? `${base === '/' ? '' : base}/${rel}` : base);
+  // dest itself comes last in the probe; when src names the folder (no trailing /) it is a parent to create too.
+  const paths = [base, ...dirs.map(at), ...files.map(at), dest];
+  const host = await probePaths(ctx, paths, { contentLimit: ctx.diff ? MAX_DIFF_SIZE : 0, checksum: 'sha1' });
+  const dirIndex = (rel: string): number => (rel === '' ? 0 : 1 + dirs.indexOf(rel));
+  const out: TreeFacts = {
+    tree: true,
+    host,
+    dirs: [
+      ...(base !== dest ? [{ path: dest, index: paths.length - 1 }] : []),
+      { path: base, index: 0 },
+      ...dirs.map((d, i) => ({ path: at(d), index: i + 1 })),
+    ],
+    files: [],
+    wantDiff: ctx.diff,
+  };
+  for (const [i, rel] of files.entries()) {
+    const source = join(found, rel);
+    const slash = rel.lastIndexOf('/');
+    out.files.push({
+      path: at(rel), index: 1 + dirs.length + i, parentIndex: dirIndex(slash < 0 ? '' : rel.slice(0, slash)),
+      content: await readFile(source), source, mode: (await stat(source)).mode & 0o7777,
+    });
+  }
+  return out;
+}
+
+/** Missing folders are made (directory_mode applied), then each file is planned as a single-file copy. */
+export function planTree(args: CopyArgs, f: TreeFacts): Change[] {
+  const problem = validateWriteArgs(args);
+  if (problem) throw new ModuleError('E_COPY_ARGS', problem);
+  const changes: Change[] = [];
+  const umask = f.host.umask;
+  for (const d of f.dirs) {
+    const p = f.host.paths[d.index]!;
+    if (p.exists && p.stat?.type !== 'directory') throw new ModuleError('E_COPY_DEST', `${d.path} exists and is not a directory`);
+    if (p.exists) continue;
+    const steps: Step[] = [{ kind: 'exec', argv: ['mkdir', '-p', '--', d.path] }];
+    if (typeof args.directory_mode === 'string') {
+      steps.push({ kind: 'exec', argv: ['chmod', '--', formatMode(resolveMode(args.directory_mode, 0o777 & ~umask, true, umask)), d.path] });
+    }
+    changes.push({ summary: `create directory ${d.path}`, diff: { before: { path: d.path, state: 'absent' }, after: { path: d.path, state: 'directory' } }, steps });
+  }
+  for (const file of f.files) {
+    const parent = f.host.paths[file.parentIndex]!;
+    // A folder made earlier in this task counts as there: its file needs no "Destination directory" error.
+    const parentFacts: PathFacts = parent.exists ? parent : { path: parent.path, exists: true };
+    const single: WriteFacts = {
+      host: { ...f.host, paths: [f.host.paths[file.index]!, parentFacts] },
+      content: file.content, source: file.source, destArg: file.path, destIndex: 0, wantDiff: f.wantDiff, srcMode: file.mode,
+    };
+    changes.push(...planWrite(args, single));
+  }
+  return changes;
+}
+
+export const copyModule: PlannedModule<CopyArgs, CopyFacts> = {
   kind: 'planned',
   name: 'copy',
   schema: copySchema,
@@ -312,12 +408,16 @@ export const copyModule: PlannedModule<CopyArgs, WriteFacts> = {
   async gather(args, ctx) {
     const problem = validateCopyArgs(args);
     if (problem) throw new ModuleError('E_COPY_ARGS', problem);
+    if (args.src !== undefined && !bool(args.remote_src, false)) {
+      const found = await ctx.findFile(args.src, 'files');
+      if ((await stat(found)).isDirectory()) return gatherTree(args, ctx, found);
+    }
     const src = await readSource(args, ctx);
     if (args.checksum !== undefined && sha1(src.content) !== args.checksum.toLowerCase()) {
       throw new ModuleError('E_COPY_CHECKSUM', `copied file does not match the expected checksum ${args.checksum}`);
     }
     return gatherWrite(args, ctx, src.content, src.name, src.source, src.mode);
   },
-  plan: planWrite,
-  report: writeReport,
+  plan: (args, f) => (isTree(f) ? planTree(args, f) : planWrite(args, f)),
+  report: (args, f) => (isTree(f) ? { dest: args.dest, state: 'directory', files: f.files.length } : writeReport(args, f)),
 };

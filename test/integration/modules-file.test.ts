@@ -1,7 +1,7 @@
 // file, copy, template, lineinfile and stat against a real fleet host (h1), through the runner's own
 // invokeModule (gather → plan → steps, --check, --diff) over a real ssh2 connection with sudo.
 // Host state is checked with hostExec (nsenter), never through vncplay itself.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,6 +108,21 @@ describe.skipIf(!fleetAvailable())('file modules on a fleet host', () => {
     expect(await hostExecOk(H, ['cat', dest])).toBe('from the host\n');
     expect((await run(copyModule, { src, dest, remote_src: true, mode: '0600' })).changed).toBe(false);
     await expect(run(copyModule, { src: `${dir}/none`, dest, remote_src: true })).rejects.toThrow(/not found on the host/);
+  });
+
+  it('copy with a folder as src: dir copies the folder, dir/ its content; idempotent; directory_mode', async () => {
+    mkdirSync(join(local, 'vncdir', 'sub'), { recursive: true });
+    writeFileSync(join(local, 'vncdir', 'a.conf'), 'a\n');
+    writeFileSync(join(local, 'vncdir', 'sub', 'b.conf'), 'b\n');
+    const r = await run(copyModule, { src: 'vncdir', dest: `${dir}/tree`, mode: '0640', directory_mode: '0750' });
+    expect([r.failed, r.changed], r.msg).toEqual([false, true]);
+    expect(await hostExecOk(H, ['sh', '-c', 'cd "$1" && find . -printf "%p %y %m\\n" | sort', 'sh', `${dir}/tree`])).toBe(
+      ['. d 750', './vncdir d 750', './vncdir/a.conf f 640', './vncdir/sub d 750', './vncdir/sub/b.conf f 640', ''].join('\n'),
+    );
+    expect((await run(copyModule, { src: 'vncdir', dest: `${dir}/tree`, mode: '0640', directory_mode: '0750' })).changed).toBe(false);
+    const flat = await run(copyModule, { src: 'vncdir/', dest: `${dir}/flat` });
+    expect([flat.failed, flat.changed], flat.msg).toEqual([false, true]);
+    expect(await hostExecOk(H, ['cat', `${dir}/flat/a.conf`, `${dir}/flat/sub/b.conf`])).toBe('a\nb\n');
   });
 
   it('copy validate: a failing validator (real sshd -t) leaves the old file and fails with its output', async () => {

@@ -32,6 +32,8 @@ function sequence(r: string, tpl: string): Array<[string, Record<string, unknown
     ['file', { path: `${r}/d/sub/deeper`, state: 'absent' }],
     ['file', { path: `${r}/d/sub`, state: 'directory', recurse: true, mode: 'u=rwX,g=rX,o=' }],
     ['lineinfile', { path: `${r}/d/other`, regexp: '^x=', state: 'absent' }],
+    ['copy', { src: `${tpl}/tree`, dest: `${r}/t1`, mode: '0640', directory_mode: '0750' }],
+    ['copy', { src: `${tpl}/tree/`, dest: `${r}/t2/` }],
   ];
 }
 
@@ -46,6 +48,9 @@ describe.skipIf(!HAVE_ANSIBLE)('ok/changed parity with ansible-core', () => {
     const tpl = join(base, 'templates');
     mkdirSync(tpl);
     writeFileSync(join(tpl, 'vnc.j2'), '{% for d in [1, 2] %}\n:{{ d }}=user{{ d }}\n{% endfor %}\n');
+    mkdirSync(join(tpl, 'tree', 'sub'), { recursive: true });
+    writeFileSync(join(tpl, 'tree', 'a.conf'), 'a\n');
+    writeFileSync(join(tpl, 'tree', 'sub', 'b.conf'), 'b\n');
     const theirsRoot = join(base, 'ansible');
     const oursRoot = join(base, 'vncplay');
     mkdirSync(theirsRoot);
