@@ -62,7 +62,11 @@ export const copySchema = {
   type: 'object',
   properties: {
     ...writeOptionProperties,
-    src: { type: 'string', minLength: 1, description: "A file on the controller (looked up in the role's files/, then beside the playbook)." },
+    src: {
+      type: 'string',
+      minLength: 1,
+      description: "A file or folder on the controller (role's files/, then beside the playbook); 'dir/' copies the folder's content. With remote_src, a file on the host.",
+    },
     content: { type: 'string', description: 'Literal content to write instead of src.' },
     directory_mode: { ...modeSchema, description: 'Mode of folders created for a dest ending in /.' },
     checksum: { type: 'string', pattern: '^[0-9a-fA-F]{40}$', description: 'Expected SHA1 of the content; the task fails when it differs.' },
