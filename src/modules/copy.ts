@@ -233,8 +233,13 @@ function writeStep(
   return step;
 }
 
-/** As Ansible prints it: `--- before: DEST` (bare `--- before` for a new file), `+++ after: SOURCE`. */
+/**
+ * As Ansible prints it: `--- before: DEST` (bare `--- before` for a new file), `+++ after: SOURCE`; binary or
+ * large content gives Ansible's "diff skipped: …" lines instead.
+ */
 function contentDiff(path: string, d: PathFacts, f: WriteFacts): DiffEntry {
+  const skipped = diffSkipped(d, f.content);
+  if (skipped.length) return { path, skipped };
   const entry: DiffEntry = { before: '', after: diffText(f.content), afterHeader: f.source ?? path };
   if (d.exists) {
     entry.path = path;
@@ -242,6 +247,16 @@ function contentDiff(path: string, d: PathFacts, f: WriteFacts): DiffEntry {
     entry.beforeHeader = path;
   }
   return entry;
+}
+
+/** Ansible's dst_binary / src_binary / dst_larger / src_larger, in its order. */
+export function diffSkipped(d: PathFacts, content: Buffer): string[] {
+  const out: string[] = [];
+  if (d.content?.includes(0)) out.push('diff skipped: destination file appears to be binary');
+  if (content.includes(0)) out.push('diff skipped: source file appears to be binary');
+  if (d.contentTooLarge || (d.content && d.content.length > MAX_DIFF_SIZE)) out.push(`diff skipped: destination file size is greater than ${MAX_DIFF_SIZE}`);
+  if (content.length > MAX_DIFF_SIZE) out.push(`diff skipped: source file size is greater than ${MAX_DIFF_SIZE}`);
+  return out;
 }
 
 /** The registered result: dest, checksum, size, mode, owner, group, state, and backup_file when one is made. */

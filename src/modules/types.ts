@@ -15,6 +15,8 @@ export interface DiffEntry {
   after?: string | Record<string, unknown>;
   beforeHeader?: string;
   afterHeader?: string;
+  /** Why no text diff is shown ("diff skipped: destination file appears to be binary"), printed instead of it. */
+  skipped?: string[];
 }
 
 export interface Change {
@@ -36,6 +38,8 @@ export interface RenderOptions {
   lstripBlocks?: boolean;
   /** Extra variables over the task's (template adds ansible_managed, template_path, template_host …). */
   extraVars?: Record<string, unknown>;
+  /** The template file's path, so errors point at file:line:col inside it. */
+  file?: string;
 }
 
 /** The context every module gets: the host's connection with the task's become settings baked in. */

@@ -173,6 +173,12 @@ function sortKeys(v: unknown): unknown {
 
 /** Render one DiffEntry as Ansible's diff callback does; '' when before and after are the same. */
 export function renderDiff(entry: DiffEntry, context = 3): string {
+  const notes = (entry.skipped ?? []).map((s) => `${s}\n`).join('');
+  if (entry.before === undefined && entry.after === undefined) return notes;
+  return notes + renderBeforeAfter(entry, context);
+}
+
+function renderBeforeAfter(entry: DiffEntry, context: number): string {
   const before = serializeDiffValue(entry.before);
   const after = serializeDiffValue(entry.after);
   const bh = entry.beforeHeader ?? entry.path;
@@ -184,11 +190,13 @@ export function renderDiff(entry: DiffEntry, context = 3): string {
   });
 }
 
-/** All of a task's diffs, in order, separated by a blank line as Ansible prints them. */
+/** All of a task's diffs, in order, as Ansible prints them: notes, then each text diff followed by a blank line. */
 export function renderDiffs(entries: readonly DiffEntry[], context = 3): string {
   return entries
-    .map((e) => renderDiff(e, context))
-    .filter((s) => s !== '')
-    .map((s) => `${s}\n`)
+    .map((e) => {
+      const notes = (e.skipped ?? []).map((s) => `${s}\n`).join('');
+      const text = e.before === undefined && e.after === undefined ? '' : renderBeforeAfter(e, context);
+      return notes + (text ? `${text}\n` : '');
+    })
     .join('');
 }

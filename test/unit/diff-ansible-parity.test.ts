@@ -29,6 +29,7 @@ describe.skipIf(!HAVE_ANSIBLE)('--diff parity with ansible-core', () => {
     writeFileSync(join(dir, 'sshd'), 'Port 22\n#PermitRootLogin yes\nX11Forwarding yes\n');
     writeFileSync(join(dir, 'vnc.j2'), 'geometry={{ 1900 + 20 }}x1080\n');
     symlinkSync('conf', join(dir, 'link'));
+    writeFileSync(join(dir, 'bin'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2]));
 
     const cases: Array<[AnyModule, Record<string, unknown>]> = [
       [copyModule, { dest: join(dir, 'conf'), content: lines(30, { 2: 'TWO', 25: 'TWENTY-FIVE' }) }],
@@ -42,6 +43,8 @@ describe.skipIf(!HAVE_ANSIBLE)('--diff parity with ansible-core', () => {
       [lineinfileModule, { path: join(dir, 'sshd'), regexp: '^#?PermitRootLogin', line: 'PermitRootLogin no' }],
       [lineinfileModule, { path: join(dir, 'sshd'), line: 'AllowUsers vnc', insertafter: '^Port' }],
       [templateModule, { src: join(dir, 'vnc.j2'), dest: join(dir, 'vnc.conf') }],
+      [copyModule, { dest: join(dir, 'bin'), content: 'text now\n' }],
+      [copyModule, { dest: join(dir, 'big'), content: 'z'.repeat(200_000) }],
     ];
 
     const pb = [{ hosts: 'localhost', gather_facts: false, tasks: cases.map(([m, a], i) => ({ name: `case ${i}`, [m.name]: a })) }];

@@ -43,6 +43,12 @@ describe('unified diff (golden)', () => {
     );
   });
 
+  it('skipped notes print as Ansible prints them, without the blank line of a text diff', () => {
+    expect(renderDiffs([{ path: '/b', skipped: ['diff skipped: destination file appears to be binary'] }, { before: 'a\n', after: 'b\n' }])).toBe(
+      'diff skipped: destination file appears to be binary\n--- before\n+++ after\n@@ -1 +1 @@\n-a\n+b\n\n',
+    );
+  });
+
   it('renderDiffs separates entries with a blank line and skips empty ones', () => {
     const out = renderDiffs([{ before: 'a\n', after: 'b\n' }, { before: 'same\n', after: 'same\n' }, { before: '', after: 'c\n' }]);
     expect(out.split('--- before').length - 1).toBe(2);
