@@ -511,10 +511,6 @@ export function sha1(data: string | Uint8Array): string {
   return createHash('sha1').update(data).digest('hex');
 }
 
-export function checksumOf(data: Uint8Array, algo: ChecksumAlgorithm): string {
-  return createHash(algo).update(data).digest('hex');
-}
-
 /** Text for a diff, or why there is none (binary, too large), as Ansible's dst_binary / dst_larger. */
 export function diffText(content: Uint8Array | undefined, tooLarge = false): string {
   if (tooLarge) return `diff skipped: file size is greater than ${MAX_DIFF_SIZE}\n`;

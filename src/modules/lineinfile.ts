@@ -243,7 +243,6 @@ export function presentEdit(input: readonly string[], a: NormArgs): LineEdit {
 
   const index = [-1, -1];
   let match: RegExpExecArray | boolean | null = null;
-  let exactLineMatch = false;
 
   if (reM) {
     for (let i = 0; i < lines.length; i++) {
@@ -270,7 +269,6 @@ export function presentEdit(input: readonly string[], a: NormArgs): LineEdit {
       const cur = lines[i]!;
       if (line === rstripNl(cur)) {
         index[0] = i;
-        exactLineMatch = true;
       } else if (reIns && searchLine(reIns, cur)) {
         if (insertafter !== undefined) {
           index[1] = i + 1;
@@ -293,9 +291,9 @@ export function presentEdit(input: readonly string[], a: NormArgs): LineEdit {
   if (index[0] !== -1) {
     let newLine = a.backrefs && match && typeof match !== 'boolean' ? expandTemplate(line, match) : line;
     if (!newLine.endsWith(sep)) newLine += sep;
-    if (a.regexp === undefined && a.searchString === undefined && !match && !exactLineMatch) {
-      // Unreachable in practice (index[0] is only set by a match), kept to mirror Ansible's branches.
-    } else if (lines[index[0]!] !== newLine) {
+    // (Ansible has an insert branch here for "no regexp, no match, no exact line"; index[0] is only ever set by a
+    // match or an exact line, so it cannot run and is left out.)
+    if (lines[index[0]!] !== newLine) {
       lines[index[0]!] = newLine;
       msg = 'line replaced';
       changed = true;
