@@ -90,6 +90,7 @@ export const templateModule: PlannedModule<TemplateArgs, WriteFacts> = {
       trimBlocks: bool(args.trim_blocks, true),
       lstripBlocks: bool(args.lstrip_blocks, false),
       extraVars,
+      file: found,
     });
     const text = applyNewlineSequence(rendered, args.newline_sequence ?? '\n');
     const srcMode = args.mode === 'preserve' ? (await stat(found)).mode & 0o7777 : undefined;

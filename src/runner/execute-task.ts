@@ -5,7 +5,8 @@ import type { Connection } from '../connection/types.js';
 import { findModule } from '../modules/registry.js';
 import type { DiffEntry } from '../modules/types.js';
 import type { TaskDef } from '../playbook/model.js';
-import { evaluateCondition, markUnsafe, render } from '../playbook/template.js';
+import { evaluateCondition, markUnsafe, render, renderText } from '../playbook/template.js';
+import { markUnsafeEach } from '../playbook/vars.js';
 import type { RunEnv, PlayRun } from './context.js';
 import { now, type TaskRef, type TaskStatus } from './events.js';
 import type { HostState } from './host-state.js';
@@ -114,7 +115,8 @@ async function executeWithLoop(
     if (env.interrupted()) break;
     const itemVars = {
       ...vars,
-      [task.loopVar]: item,
+      // Loop items are rendered already (or came from a host): never rendered again.
+      [task.loopVar]: markUnsafe(item),
       ansible_loop_var: task.loopVar,
       ansible_loop: { index: index + 1, index0: index, first: index === 0, last: index === items.length - 1, length: items.length },
     };
@@ -188,7 +190,7 @@ function judge(task: TaskDef, outcome: TaskOutcome, vars: Record<string, unknown
 
 /** In changed_when/failed_when Ansible also lets the result's own keys (rc, stdout) be used bare. */
 function withResultVars(scope: Record<string, unknown>, result: Record<string, unknown>): Record<string, unknown> {
-  return { ...markUnsafe(result), ...scope };
+  return { ...markUnsafeEach(result), ...scope };
 }
 
 async function callModule(
@@ -229,7 +231,12 @@ async function callModule(
       ...(becomeUser !== undefined ? { becomeUser: String(render(becomeUser, vars, task.pos)) } : {}),
       signal: env.signal,
       vars,
-      render: (t) => String(render(t, vars, task.pos)),
+      render: (t, o = {}) =>
+        renderText(t, o.extraVars ? { ...vars, ...o.extraVars } : vars, task.pos, {
+          ...(o.trimBlocks !== undefined ? { trimBlocks: o.trimBlocks } : {}),
+          ...(o.lstripBlocks !== undefined ? { lstripBlocks: o.lstripBlocks } : {}),
+          ...(o.file !== undefined ? { file: o.file } : {}),
+        }),
       findFile: (rel, kind) => findControllerFile(rel, kind, task, env.playbookDir),
       log: (level, line) => env.emit({ type: 'verbose', time: now(), level, host: hs.name, message: env.redact(line) }),
     });

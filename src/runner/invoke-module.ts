@@ -2,7 +2,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { Connection, ExecOptions, ExecResult } from '../connection/types.js';
 import { writeFileAtomic } from '../connection/write-file.js';
 import { ModuleError, VncplayError } from '../errors.js';
-import type { AnyModule, Change, DiffEntry, ModuleContext, ModuleReturn, StepOutcome } from '../modules/types.js';
+import type { AnyModule, Change, DiffEntry, ModuleContext, ModuleReturn, RenderOptions, StepOutcome } from '../modules/types.js';
 
 /** How one module call should run on one host. */
 export interface InvokeSettings {
@@ -14,7 +14,7 @@ export interface InvokeSettings {
   becomeUser?: string;
   signal: AbortSignal;
   vars: Record<string, unknown>;
-  render(template: string): string;
+  render(template: string, opts?: RenderOptions): string;
   findFile(rel: string, kind: 'files' | 'templates'): Promise<string>;
   log(level: number, line: string): void;
 }

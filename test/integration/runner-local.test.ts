@@ -345,3 +345,35 @@ describe('rescue sees the failure', () => {
     expect(r.results('report')[0]!.result!['msg']).toBe('boom rc=3 out={{ 7*7 }}');
   });
 });
+
+describe('host data stays data', () => {
+  it('a loop over command output never renders the items', async () => {
+    const r = await playYaml(`
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: emit
+      shell: printf '%s\\n' '{{ "{{" }} 7*7 {{ "}}" }}' plain
+      register: out
+      changed_when: false
+    - name: each
+      debug:
+        msg: "item {{ item }}"
+      loop: "{{ out.stdout_lines }}"
+`);
+    const items = r.results('each')[0]!.result!['results'] as Record<string, unknown>[];
+    expect(items.map((i) => i['msg'])).toEqual(['item {{ 7*7 }}', 'item plain']);
+  });
+
+  it('changed_when sees the result keys without a stray variable', async () => {
+    const r = await playYaml(`
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: probe
+      command: echo hi
+      changed_when: value is defined or rc != 0
+`);
+    expect(r.results('probe')[0]!.status).toBe('ok');
+  });
+});
