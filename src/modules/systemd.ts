@@ -156,26 +156,30 @@ export function gatherArgv(args: SystemdArgs, unit: string | undefined, check: b
 const USER_ENV = '[ -n "${XDG_RUNTIME_DIR:-}" ] || { XDG_RUNTIME_DIR=/run/user/$(id -u); export XDG_RUNTIME_DIR; }';
 
 /**
- * The state step: systemctl ACTION UNIT; when it fails, the same command prints the unit's Result/ActiveState and
- * the last 20 journal lines on stderr, so the task's failure explains itself even though later steps do not run.
+ * One step's argv. enable/disable/mask/unmask/stop are plain `systemctl ACTION -- UNIT`. start/restart/reload are
+ * wrapped so that, when they fail, the same command prints the unit's ActiveState/Result and its last 20 journal
+ * lines: the runner stops at a failed step, and the task's failure must explain itself. The unit name is always a
+ * positional argument, never script text. scope=user also needs XDG_RUNTIME_DIR, so it always takes the wrapper.
  */
 export function actionArgv(args: SystemdArgs, action: string, unit: string): string[] {
   const base = systemctlBase(args);
   const flags: string[] = [];
   if (args.no_block && ['start', 'stop', 'restart', 'reload'].includes(action)) flags.push('--no-block');
   if (args.force && ['enable', 'disable', 'mask'].includes(action)) flags.push('--force');
+  const diagnose = ['start', 'restart', 'reload'].includes(action);
+  if (!diagnose && args.scope !== 'user') return [...base, ...flags, action, '--', unit];
   const journal = args.scope === 'user' ? 'journalctl --user-unit "$u"' : 'journalctl -u "$u"';
-  const script = [
-    'u=$1; a=$2; shift 2',
-    USER_ENV,
-    '"$@" "$a" -- "$u" && exit 0',
-    'rc=$?',
-    'case $a in start|restart|reload|reload-or-restart) ;; *) exit $rc ;; esac',
-    'echo "unit $u: $("$@" show -p Result -p ActiveState -p SubState --value -- "$u" 2>&1 | tr "\\n" " ")" >&2',
-    `echo "last 20 journal lines:" >&2; ${journal} -n 20 --no-pager >&2 2>&1`,
-    'exit $rc',
-  ];
-  return ['sh', '-c', script.join('\n'), 'sh', unit, action, ...base, ...flags];
+  const lines = ['u=$1 a=$2; shift 2'];
+  if (args.scope === 'user') lines.push(USER_ENV);
+  if (!diagnose) lines.push('exec "$@" "$a" -- "$u"');
+  else {
+    lines.push(
+      '"$@" "$a" -- "$u" && exit 0; r=$?',
+      `{ echo "$("$@" show -p ActiveState -p SubState -p Result -- "$u" | tr '\\n' ' ')"; echo "last 20 journal lines:"; ${journal} -n 20 --no-pager; } >&2`,
+      'exit $r',
+    );
+  }
+  return ['sh', '-c', lines.join('\n'), 'sh', unit, action, ...base, ...flags];
 }
 
 function validate(args: SystemdArgs): string | undefined {

@@ -131,6 +131,18 @@ describe.skipIf(!fleetAvailable())('systemd + wait_for on h1 (real tigervncserve
     await hostExecOk(1, ['sh', '-c', 'printf "#!/bin/sh\\nexec sleep infinity\\n" > /home/vncplay/.vnc/xstartup']);
   });
 
+  it('a unit whose start job fails: the failed step itself carries Result and the journal tail', async () => {
+    await hostExecOk(1, ['sh', '-c', 'cat > /etc/systemd/system/vncplay-fail-test.service && systemctl daemon-reload'], {
+      stdin: "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo vncplay-boom; exit 3'\n",
+    });
+    const r = await run(systemd, { name: 'vncplay-fail-test', state: 'started' });
+    expect(r.failed).toBe(true);
+    expect(r.msg).toMatch(/ActiveState=failed/);
+    expect(r.msg).toMatch(/Result=exit-code/);
+    expect(r.msg).toMatch(/last 20 journal lines:[\s\S]*vncplay-boom/);
+    await hostExecOk(1, ['sh', '-c', 'rm -f /etc/systemd/system/vncplay-fail-test.service; systemctl daemon-reload; systemctl reset-failed vncplay-fail-test 2>/dev/null; true']);
+  });
+
   it('wait_for times out saying what it saw (refused; wrong banner)', async () => {
     const refused = await run(waitFor, { port: 5999, timeout: 2, sleep: 0.5 });
     expect(refused.failed).toBe(true);

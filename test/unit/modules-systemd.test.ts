@@ -9,9 +9,9 @@ const stopped = { LoadState: 'loaded', ActiveState: 'inactive', SubState: 'dead'
 const failed = { LoadState: 'loaded', ActiveState: 'failed', SubState: 'failed', UnitFileState: 'disabled', Result: 'exit-code' };
 const masked = { LoadState: 'masked', ActiveState: 'inactive', SubState: 'dead', UnitFileState: 'masked' };
 
-/** The systemctl verbs the plan's steps run, in order (argv: sh -c SCRIPT sh UNIT ACTION systemctl …). */
-const actions = (changes: Change[]): string[] =>
-  changes.flatMap((c) => c.steps.map((s) => (s.kind === 'exec' ? `${s.argv[5]}` : s.kind)));
+/** The systemctl verbs the plan's steps run, in order (sh -c SCRIPT sh UNIT ACTION systemctl … | systemctl ACTION -- UNIT). */
+const actionOf = (argv: readonly string[]): string => (argv[0] === 'sh' ? argv[5]! : argv[argv.indexOf('--') - 1]!);
+const actions = (changes: Change[]): string[] => changes.flatMap((c) => c.steps.map((s) => (s.kind === 'exec' ? actionOf(s.argv) : s.kind)));
 
 describe('systemd plan (facts in, actions out)', () => {
   const table: Array<[string, SystemdArgs, Record<string, string>, string[]]> = [
@@ -87,11 +87,13 @@ describe('systemd names and argv', () => {
       expect(argv[2]).not.toContain('pwned');
       expect(argv.filter((a) => a === unit)).toHaveLength(1);
     }
+    expect(actionArgv({ name }, 'enable', unit)).toEqual(['systemctl', 'enable', '--', unit]);
   });
 
   it('scope user adds --user, no_block adds --no-block, force adds --force to enable', () => {
     expect(actionArgv({ name: 'x', scope: 'user', no_block: true }, 'start', 'x.service').slice(4)).toEqual(['x.service', 'start', 'systemctl', '--user', '--no-block']);
-    expect(actionArgv({ name: 'x', force: true }, 'enable', 'x.service').slice(-1)).toEqual(['--force']);
+    expect(actionArgv({ name: 'x', force: true }, 'enable', 'x.service')).toEqual(['systemctl', '--force', 'enable', '--', 'x.service']);
+    expect(actionArgv({ name: 'x', scope: 'user' }, 'enable', 'x.service')[2]).toContain('XDG_RUNTIME_DIR');
   });
 
   it('validate: aliases exclusive, name needed for state', () => {
