@@ -97,7 +97,7 @@ describe.skipIf(!fleetAvailable())('firewall on h1, proven from h2 and h3', () =
     const spec = waitSpec({ host: addr(1), port: 5901, search_regex: '^RFB', timeout: 2, connect_timeout: 1.5, sleep: 0.5 });
     // Other test files may be rebooting h2/h3 (fleetReset) at the same moment: wait for the host to come back.
     let r: ExecResult = { rc: -1, stdout: '', stderr: '' };
-    for (let attempt = 0; attempt < 40; attempt++) {
+    for (let attempt = 0; attempt < 20; attempt++) {
       r = await nsenterExec(`h${i}`, joinArgv(remoteProbeArgv(spec))).catch((e: Error) => ({ rc: -1, stdout: '', stderr: e.message }));
       if (r.rc === 0 && r.stdout.trim()) break;
       await new Promise((res) => setTimeout(res, 1000));
