@@ -117,6 +117,7 @@ quiet_host_units() {
 boot_host() {
   local i=$1 dir ns pid
   dir=$(host_dir "$i"); ns=$(host_netns "$i")
+  [[ -s $dir/console.log ]] && mv -f "$dir/console.log" "$dir/console.prev.log"
   : >"$dir/console.log"
   setsid systemd-nspawn --boot --register=no --keep-unit --private-users=no \
     --network-namespace-path="/run/netns/$ns" -D "$dir/root" -M "$(host_name "$i")" \
@@ -126,12 +127,34 @@ boot_host() {
   echo "$pid" >"$dir/nspawn.pid"
 }
 
+# Processes a test started with nsenter (hostExec, `fleet.sh exec`) live in the container's PID namespace but
+# have a parent outside it; systemd's final kill does not get rid of them and poweroff then hangs for 20 s.
+kill_entered_processes() {
+  local nspawn_pid=$1 init ns glob p ppid
+  init=$(container_init_pid "$nspawn_pid") || return 0
+  ns=$(readlink "/proc/$init/ns/pid") || return 0
+  # ns looks like "pid:[4026532301]"; -lname takes a glob, so the brackets are escaped.
+  glob=${ns//[/\\[}
+  glob=${glob//]/\\]}
+  for p in $(find /proc -mindepth 3 -maxdepth 3 -path '/proc/[0-9]*/ns/pid' -lname "$glob" 2>/dev/null); do
+    p=${p%/ns/pid}
+    p=${p#/proc/}
+    [[ $p == "$init" ]] && continue
+    ppid=$(awk '/^PPid:/ {print $2}' "/proc/$p/status" 2>/dev/null) || continue
+    [[ -n $ppid && $ppid != 0 && $(readlink "/proc/$ppid/ns/pid" 2>/dev/null) != "$ns" ]] || continue
+    kill -KILL "$p" 2>/dev/null || true
+  done
+}
+
 # Stops the container by its recorded pid: SIGTERM makes nspawn ask systemd for a clean poweroff.
 stop_host() {
   local i=$1 dir pid n
   dir=$(host_dir "$i")
   pid=$(cat "$dir/nspawn.pid" 2>/dev/null || true)
   if pid_is_nspawn "$pid"; then
+    local t0
+    t0=$(now_ms)
+    kill_entered_processes "$pid"
     kill -TERM "$pid" 2>/dev/null || true
     for ((n = 0; n < 200; n++)); do
       pid_is_nspawn "$pid" || break
@@ -141,6 +164,10 @@ stop_host() {
       log "$(host_name "$i"): nspawn $pid still running 20 s after SIGTERM, sending SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
       sleep 0.2
+    fi
+    # A slow poweroff is nearly always a unit a test left behind; say which host, the console shows the unit.
+    if (( $(now_ms) - t0 > 5000 )); then
+      log "$(host_name "$i"): poweroff took $(( ($(now_ms) - t0) / 1000 )) s (its console: $dir/console.log, console.prev.log after a reset)"
     fi
   fi
   rm -f "$dir/nspawn.pid"
