@@ -115,7 +115,12 @@ describe.skipIf(!fleetAvailable())('test fleet', () => {
   it('reset gives a host a clean root but keeps its address and host key', async () => {
     const keyBefore = await ed25519KeyOf('198.18.0.13');
     await hostExecOk(3, ['sh', '-c', 'echo dirty > /etc/vncplay-fleet-marker']);
+    // A command still running inside the host (entered with nsenter) must not hold the poweroff up.
+    const lingering = hostExec(3, ['sleep', '600']);
+    const started = Date.now();
     await fleetReset(3);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect((await lingering).code).not.toBe(0);
     const marker = await hostExec(3, ['test', '-e', '/etc/vncplay-fleet-marker']);
     expect(marker.code).toBe(1);
     expect(await ed25519KeyOf('198.18.0.13')).toBe(keyBefore);
