@@ -173,12 +173,13 @@ export function planWrite(given: WriteArgs, f: WriteFacts): Change[] {
   if (d.exists && st?.type === 'directory') {
     throw new ModuleError('E_COPY_DEST', `dest ${d.path} is a directory`, { hint: 'give dest the full file name' });
   }
+  // A missing folder fails when the steps run, not in plan(): under --check Ansible reports the copy as a change
+  // (an earlier task of the same run may be the one that creates the folder).
+  let missingParent: string | undefined;
   if (f.mkdir === undefined && d.exists === false) {
     const dir = parentDir(d.path);
-    const parentIdx = f.host.paths.findIndex((p) => p.path === dir);
-    if (parentIdx >= 0 && !f.host.paths[parentIdx]!.exists) {
-      throw new ModuleError('E_COPY_DEST', `Destination directory ${dir} does not exist`, { hint: 'create it first with file: state=directory' });
-    }
+    const parent = f.host.paths.find((p) => p.path === dir);
+    if (parent && !parent.exists) missingParent = dir;
   }
   if (d.exists && !bool(args.force, true)) return [];
   const newSum = sha1(f.content);
@@ -191,7 +192,7 @@ export function planWrite(given: WriteArgs, f: WriteFacts): Change[] {
     if (a.steps.length === 0) return [];
     return [{ summary: `set ${a.what.join(', ')} of ${path}`, diff: attrDiff(path, a.before, a.after), steps: a.steps }];
   }
-  const steps: Step[] = [];
+  const steps: Step[] = missingParent === undefined ? [] : [parentCheckStep(missingParent)];
   if (f.mkdir !== undefined) {
     steps.push({ kind: 'exec', argv: ['mkdir', '-p', '--', f.mkdir] });
     if (typeof args.directory_mode === 'string') {
@@ -206,6 +207,14 @@ export function planWrite(given: WriteArgs, f: WriteFacts): Change[] {
   const change: Change = { summary: `${d.exists ? 'update' : 'create'} ${path}`, steps };
   if (f.wantDiff) change.diff = contentDiff(path, d, f);
   return [change];
+}
+
+/** Fails with Ansible's message when the destination folder is still missing when the steps run. */
+function parentCheckStep(dir: string): Step {
+  return {
+    kind: 'exec',
+    argv: ['sh', '-c', '[ -d "$1" ] || { echo "Destination directory $1 does not exist" >&2; exit 1; }', 'vncplay-copy', dir],
+  };
 }
 
 /** `mode: preserve` means the source's own permission bits. */

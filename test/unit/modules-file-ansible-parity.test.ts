@@ -54,47 +54,77 @@ function tree(root: string): string {
   return r.stdout;
 }
 
-describe.skipIf(!HAVE_ANSIBLE)('ok/changed parity with ansible-core', () => {
-  it('the same sequence, run twice, reports the same changed flags and leaves the same tree', async () => {
-    const base = mkdtempSync(join(tmpdir(), 'vncplay-seq-parity-'));
-    const tpl = join(base, 'templates');
-    mkdirSync(tpl);
-    writeFileSync(join(tpl, 'vnc.j2'), '{% for d in [1, 2] %}\n:{{ d }}=user{{ d }}\n{% endfor %}\n');
-    mkdirSync(join(tpl, 'tree', 'sub'), { recursive: true });
-    writeFileSync(join(tpl, 'tree', 'a.conf'), 'a\n');
-    writeFileSync(join(tpl, 'tree', 'sub', 'b.conf'), 'b\n');
-    const theirsRoot = join(base, 'ansible');
-    const oursRoot = join(base, 'vncplay');
-    mkdirSync(theirsRoot);
-    mkdirSync(oursRoot);
+interface Setup {
+  base: string;
+  tpl: string;
+  theirsRoot: string;
+  oursRoot: string;
+}
 
-    const tasks = sequence(theirsRoot, tpl).map(([m, a], i) => ({ name: `t${i}`, [m]: a, ignore_errors: true }));
-    const play = { hosts: 'localhost', gather_facts: false, tasks };
-    writeFileSync(join(base, 'pb.yml'), JSON.stringify([play, play]));
-    const res = spawnSync('ansible-playbook', ['-i', 'localhost,', '-c', 'local', join(base, 'pb.yml')], {
-      encoding: 'utf8',
-      timeout: 180_000,
-      env: { ...process.env, ANSIBLE_CONFIG: join(base, 'none.cfg'), ANSIBLE_STDOUT_CALLBACK: 'json', ANSIBLE_LOCALHOST_WARNING: 'False', ANSIBLE_NOCOLOR: '1' },
-    });
-    expect(res.status, res.stderr).toBe(0);
-    const out = JSON.parse(res.stdout) as { plays: Array<{ tasks: Array<{ hosts: Record<string, { changed?: boolean; failed?: boolean }> }> }> };
-    const theirs = out.plays.map((p) => p.tasks.map((t) => flag(Boolean(t.hosts['localhost']!.changed), Boolean(t.hosts['localhost']!.failed))));
+function setup(): Setup {
+  const base = mkdtempSync(join(tmpdir(), 'vncplay-seq-parity-'));
+  const tpl = join(base, 'templates');
+  mkdirSync(tpl);
+  writeFileSync(join(tpl, 'vnc.j2'), '{% for d in [1, 2] %}\n:{{ d }}=user{{ d }}\n{% endfor %}\n');
+  mkdirSync(join(tpl, 'tree', 'sub'), { recursive: true });
+  writeFileSync(join(tpl, 'tree', 'a.conf'), 'a\n');
+  writeFileSync(join(tpl, 'tree', 'sub', 'b.conf'), 'b\n');
+  const theirsRoot = join(base, 'ansible');
+  const oursRoot = join(base, 'vncplay');
+  mkdirSync(theirsRoot);
+  mkdirSync(oursRoot);
+  return { base, tpl, theirsRoot, oursRoot };
+}
 
-    const conn = new LocalConnection({ hostName: 'localhost' });
-    const ours: string[][] = [];
-    for (let run = 0; run < 2; run++) {
-      const flags: string[] = [];
-      for (const [name, args] of sequence(oursRoot, tpl)) {
-        // A module error thrown by gather/plan is a failed task (the runner's execute-task catches it the same way).
-        const r = await invokeModule(findModule(name)!, args, {
-          hostName: 'localhost', conn, check: false, diff: false, become: false, signal: new AbortController().signal, vars: {},
-          render: (t: string, o?: RenderOptions) => renderText(t, {}, undefined, o), findFile: async (rel) => rel, log: () => {},
-        }).catch(() => ({ changed: false, failed: true }));
-        flags.push(flag(r.changed, r.failed));
-      }
-      ours.push(flags);
+/** ok/changed/failed of every task, `runs` times over, by ansible-playbook. */
+function ansibleFlags(s: Setup, runs: number, check: boolean): string[][] {
+  const tasks = sequence(s.theirsRoot, s.tpl).map(([m, a], i) => ({ name: `t${i}`, [m]: a, ignore_errors: true }));
+  const play = { hosts: 'localhost', gather_facts: false, tasks };
+  writeFileSync(join(s.base, 'pb.yml'), JSON.stringify(Array.from({ length: runs }, () => play)));
+  const res = spawnSync('ansible-playbook', ['-i', 'localhost,', '-c', 'local', ...(check ? ['--check'] : []), join(s.base, 'pb.yml')], {
+    encoding: 'utf8',
+    timeout: 180_000,
+    env: { ...process.env, ANSIBLE_CONFIG: join(s.base, 'none.cfg'), ANSIBLE_STDOUT_CALLBACK: 'json', ANSIBLE_LOCALHOST_WARNING: 'False', ANSIBLE_NOCOLOR: '1' },
+  });
+  expect(res.status, res.stderr).toBe(0);
+  const out = JSON.parse(res.stdout) as { plays: Array<{ tasks: Array<{ hosts: Record<string, { changed?: boolean; failed?: boolean }> }> }> };
+  return out.plays.map((p) => p.tasks.map((t) => flag(Boolean(t.hosts['localhost']!.changed), Boolean(t.hosts['localhost']!.failed))));
+}
+
+/** The same, by vncplay's modules through the runner's invokeModule over a LocalConnection. */
+async function vncplayFlags(s: Setup, runs: number, check: boolean): Promise<string[][]> {
+  const conn = new LocalConnection({ hostName: 'localhost' });
+  const all: string[][] = [];
+  for (let run = 0; run < runs; run++) {
+    const flags: string[] = [];
+    for (const [name, args] of sequence(s.oursRoot, s.tpl)) {
+      // A module error thrown by gather/plan is a failed task (the runner's execute-task catches it the same way).
+      const r = await invokeModule(findModule(name)!, args, {
+        hostName: 'localhost', conn, check, diff: false, become: false, signal: new AbortController().signal, vars: {},
+        render: (t: string, o?: RenderOptions) => renderText(t, {}, undefined, o), findFile: async (rel) => rel, log: () => {},
+      }).catch(() => ({ changed: false, failed: true }));
+      flags.push(flag(r.changed, r.failed));
     }
-    expect(ours).toEqual(theirs);
-    expect(tree(oursRoot)).toBe(tree(theirsRoot));
+    all.push(flags);
+  }
+  return all;
+}
+
+describe.skipIf(!HAVE_ANSIBLE)('ok/changed parity with ansible-core', () => {
+  it('the same sequence, run twice, reports the same flags and leaves the same tree', async () => {
+    const s = setup();
+    const theirs = ansibleFlags(s, 2, false);
+    expect(await vncplayFlags(s, 2, false)).toEqual(theirs);
+    expect(tree(s.oursRoot)).toBe(tree(s.theirsRoot));
+  });
+
+  it('--check on an empty tree: the same flags, and nothing is created', async () => {
+    const s = setup();
+    const theirs = ansibleFlags(s, 1, true);
+    const ours = await vncplayFlags(s, 1, true);
+    const names = sequence('', '').map(([m, a]) => `${m} ${JSON.stringify(a)}`);
+    expect(ours[0]!.map((f, i) => `${names[i]}: ${f}`)).toEqual(theirs[0]!.map((f, i) => `${names[i]}: ${f}`));
+    expect(tree(s.oursRoot)).toBe('. d 755 \n');
+    expect(tree(s.theirsRoot)).toBe(tree(s.oursRoot));
   });
 });

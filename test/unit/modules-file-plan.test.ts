@@ -155,9 +155,12 @@ describe('copy/template plan()', () => {
     expect(planWrite({ dest: '/etc/f', force: false }, wf(present('/etc/f', {}, { checksum: 'old' })))).toEqual([]);
   });
 
-  it('missing parent folder fails with Ansible\'s message', () => {
+  it('missing parent folder: a first step fails with Ansible\'s message (under --check it is just a change)', () => {
     const f: WriteFacts = { host: host(absent('/nope/f'), absent('/nope')), content, destArg: '/nope/f', destIndex: 0, wantDiff: false };
-    expect(() => planWrite({ dest: '/nope/f' }, f)).toThrow(/Destination directory \/nope does not exist/);
+    const [first, second] = planWrite({ dest: '/nope/f' }, f).flatMap((c) => c.steps);
+    expect(first?.kind === 'exec' && first.argv.join(' ')).toMatch(/Destination directory \$1 does not exist.* \/nope$/);
+    expect(second?.kind).toBe('write');
+    if (first?.kind === 'exec') expect(spawnSync(first.argv[0]!, first.argv.slice(1), { encoding: 'utf8' }).stderr).toBe('Destination directory /nope does not exist\n');
   });
 
   it('dest ending in / is created and receives the file under its name', () => {
