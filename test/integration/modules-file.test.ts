@@ -269,11 +269,18 @@ describe.skipIf(!fleetAvailable())('file modules on a fleet host', () => {
     const dest = `${dir}/big.bin`;
     await hostExecOk(H, ['sh', '-c', 'printf old-content > "$1"', 'sh', dest]);
     const before = await hostState(dest);
+    const partial = (): Promise<number> =>
+      hostExec(H, ['sh', '-c', 'stat -c %s "$1"/.big.bin.vncplay-* 2>/dev/null | head -1', 'sh', dir]).then((r) => Number(r.stdout.trim() || 0));
+    // Abort once the temp file on the host holds part of the content: proof that the stream was cut mid-way.
     const ac = new AbortController();
-    const big = Buffer.alloc(64 * 1024 * 1024, 0x61);
-    const p = writeFileAtomic(conn, dest, big, { become: true, signal: ac.signal });
-    setTimeout(() => ac.abort(), 300);
+    const p = writeFileAtomic(conn, dest, Buffer.alloc(256 * 1024 * 1024, 0x61), { become: true, signal: ac.signal });
+    let seen = 0;
+    let settled = false;
+    void p.then(() => (settled = true), () => (settled = true));
+    while (!settled && seen === 0) seen = await partial();
+    ac.abort();
     await expect(p).rejects.toThrow();
+    expect(seen).toBeGreaterThan(0);
     expect(await hostState(dest)).toBe(before);
     // The temp file is removed by the write script's trap; give sshd a moment to deliver the hangup.
     await new Promise((r) => setTimeout(r, 1000));
