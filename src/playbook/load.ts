@@ -7,6 +7,7 @@ import type { AnyModule } from '../modules/types.js';
 import { coerceToSchemaType, parseKeyValue, splitArgs } from './free-form.js';
 import type { PlayDef, Playbook, RawValue, TaskDef } from './model.js';
 import {
+  collectionPrefixes,
   createModuleLookup,
   importKeys,
   importPlaybookKeys,
@@ -747,7 +748,10 @@ class Loader {
         this.errors.push(src.error('E_UNSUPPORTED_KEY', `\`${k}\` is an Ansible task keyword that vncplay does not support`, p.key, unsupported));
         continue;
       }
-      const near = nearest(k, candidates);
+      // `ansible.builtin.servce`: compare the short name, suggest with the prefix the user wrote.
+      const prefix = collectionPrefixes.find((cp) => k.startsWith(cp)) ?? '';
+      const shortNear = nearest(k.slice(prefix.length), prefix ? this.lookup.names() : candidates);
+      const near = shortNear === undefined ? undefined : `${prefix}${shortNear}`;
       const legacyLoop = /^with_/.test(k) ? 'only `loop` and `with_items` are supported: rewrite as `loop:` with a filter (e.g. dict2items)' : undefined;
       const asModule = noAction && unknown.length === 1;
       const message = asModule
