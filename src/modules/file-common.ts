@@ -15,7 +15,11 @@ const S_IRWXG = 0o070;
 const S_IRWXO = 0o007;
 const EXEC_BITS = 0o111;
 
-/** The schema of a `mode` parameter: a string only; integers are refused with a hint by checkModeArg. */
+/**
+ * The schema of a `mode` parameter. Integers pass the schema on purpose so that checkModeArg (module validate())
+ * can refuse them with an explanation instead of ajv's bare "must be string"; the playbook loader refuses them
+ * earlier still, with a position.
+ */
 export const modeSchema = { type: ['string', 'integer'] } as const;
 
 /** Why an integer mode is refused: YAML reads 644 as decimal, which is not the octal permission people mean. */
