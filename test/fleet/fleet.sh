@@ -45,12 +45,14 @@ existing_host_indices() {
   } | sort -nu
 }
 
-# Reusable means: running, reachable, and built from the current rootfs and controller key.
+# Reusable means: running, reachable, and built from the current rootfs, nspawn options and controller key.
 host_is_reusable() {
   local i=$1 rootfs=$2 dir
   dir=$(host_dir "$i")
   host_is_healthy "$i" &&
     [[ $(cat "$dir/rootfs" 2>/dev/null) == "$rootfs" ]] &&
+    [[ $(cat "$dir/nspawn.args" 2>/dev/null) == "$(nspawn_args "$i")" ]] &&
+    [[ $(cat "$dir/format" 2>/dev/null) == "$HOST_FORMAT" ]] &&
     cmp -s "$FLEET_DIR/id_ed25519.pub" "$dir/root/home/$LOGIN_USER/.ssh/authorized_keys"
 }
 
@@ -69,6 +71,7 @@ rebuild_host() {
   clean_host "$i"
   create_host "$i" "$ROOTFS"
   echo "$ROOTFS" >"$(host_dir "$i")/rootfs"
+  echo "$HOST_FORMAT" >"$(host_dir "$i")/format"
 }
 
 cmd_up() {

@@ -81,6 +81,14 @@ describe.skipIf(!fleetAvailable())('test fleet', () => {
     }
   });
 
+  it('root in a host (through ssh + sudo, as vncplay runs) may change netfilter and links: CAP_NET_ADMIN', async () => {
+    const out = await ssh('198.18.0.12', [
+      'sudo -n nft add table inet vncplay_fleet_cap', 'sudo -n nft delete table inet vncplay_fleet_cap',
+      'sudo -n iptables -S INPUT', 'sudo -n ip link add vpcapa type veth peer name vpcapb', 'sudo -n ip link del vpcapa',
+      'echo cap-ok'].join(' && '));
+    expect(out.trim().split('\n').pop()).toBe('cap-ok');
+  });
+
   it('hosts reach each other over TCP (h1 -> h2:22, h3 -> h1:22)', async () => {
     await hostExecOk(1, ['nc', '-z', '-w', '5', '198.18.0.12', '22']);
     await hostExecOk(3, ['nc', '-z', '-w', '5', '198.18.0.11', '22']);

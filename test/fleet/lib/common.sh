@@ -15,6 +15,8 @@ FLEET_MIRROR=${FLEET_MIRROR:-http://deb.debian.org/debian}
 FLEET_SUITE=bookworm
 # Bump when the rootfs build steps change in a way the package list does not show.
 ROOTFS_FORMAT=1
+# Bump when personalize_host_root changes, so `up` rebuilds running hosts instead of reusing them.
+HOST_FORMAT=2
 
 BRIDGE=vpbr0
 BRIDGE_ADDR=198.18.0.1

@@ -109,22 +109,36 @@ quiet_host_units() {
   # A unit a test left hanging must not hold `down` for Debian's default 90 s.
   mkdir -p "$root/etc/systemd/system.conf.d"
   printf '[Manager]\nDefaultTimeoutStopSec=10s\n' >"$root/etc/systemd/system.conf.d/vncplay-fleet.conf"
+  # The per-user manager (started by pam_systemd for ssh and VNC sessions) waits up to 2 min on stop by default.
+  mkdir -p "$root/etc/systemd/system/user@.service.d" "$root/etc/systemd/user.conf.d"
+  printf '[Service]\nTimeoutStopSec=5s\n' >"$root/etc/systemd/system/user@.service.d/vncplay-fleet.conf"
+  printf '[Manager]\nDefaultTimeoutStopSec=5s\n' >"$root/etc/systemd/user.conf.d/vncplay-fleet.conf"
   mkdir -p "$root/etc/systemd/journald.conf.d"
   printf '[Journal]\nStorage=volatile\nRuntimeMaxUse=16M\n' >"$root/etc/systemd/journald.conf.d/vncplay-fleet.conf"
 }
 
+# systemd-nspawn's options for host i. nspawn keeps CAP_NET_ADMIN only with its own --private-network, not
+# with --network-namespace-path, and without it nft/iptables/ip/keepalived/firewalld fail inside the host.
+nspawn_args() {
+  local i=$1 dir
+  dir=$(host_dir "$i")
+  printf '%s\n' --boot --register=no --keep-unit --private-users=no \
+    "--network-namespace-path=/run/netns/$(host_netns "$i")" -D "$dir/root" -M "$(host_name "$i")" \
+    --capability=CAP_NET_ADMIN --console=read-only --link-journal=no --resolv-conf=off --timezone=off
+}
+
 # Starts the container in the background (own session, so Ctrl-C or the caller exiting does not stop it).
 boot_host() {
-  local i=$1 dir ns pid
-  dir=$(host_dir "$i"); ns=$(host_netns "$i")
+  local i=$1 dir pid
+  local -a args
+  dir=$(host_dir "$i")
+  mapfile -t args < <(nspawn_args "$i")
   [[ -s $dir/console.log ]] && mv -f "$dir/console.log" "$dir/console.prev.log"
   : >"$dir/console.log"
-  setsid systemd-nspawn --boot --register=no --keep-unit --private-users=no \
-    --network-namespace-path="/run/netns/$ns" -D "$dir/root" -M "$(host_name "$i")" \
-    --console=read-only --link-journal=no --resolv-conf=off --timezone=off \
-    </dev/null >>"$dir/console.log" 2>&1 8>&- 9>&- &
+  setsid systemd-nspawn "${args[@]}" </dev/null >>"$dir/console.log" 2>&1 8>&- 9>&- &
   pid=$!
   echo "$pid" >"$dir/nspawn.pid"
+  printf '%s\n' "${args[@]}" >"$dir/nspawn.args"
 }
 
 # Processes a test started with nsenter (hostExec, `fleet.sh exec`) live in the container's PID namespace but
