@@ -1,10 +1,11 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Pair } from 'yaml';
-import { ErrorList, formatExcerpt, nearest, PlaybookError, VncplayError as VncplayErrorClass, type VncplayError } from '../errors.js';
+import { ErrorList, formatExcerpt, PlaybookError, VncplayError as VncplayErrorClass, type VncplayError } from '../errors.js';
 import { allModules } from '../modules/registry.js';
 import type { AnyModule } from '../modules/types.js';
 import { coerceToSchemaType, parseKeyValue, splitArgs } from './free-form.js';
+import { suggest } from './suggest.js';
 import type { PlayDef, Playbook, RawValue, TaskDef } from './model.js';
 import {
   collectionPrefixes,
@@ -298,7 +299,7 @@ class Loader {
         this.errors.push(src.error('E_UNSUPPORTED_KEY', `\`${k}\` is an Ansible ${what} keyword that vncplay does not support`, p.key, unsupported[k]));
         continue;
       }
-      const near = nearest(k, known);
+      const near = suggest(k, known);
       const hint = near ? `did you mean \`${near}\`?` : (extraHint(k) ?? `valid keys: ${[...known].join(', ')}`);
       this.errors.push(src.error('E_UNKNOWN_KEY', `unknown ${what} key \`${k}\``, p.key, hint));
     }
@@ -382,7 +383,7 @@ class Loader {
     if ([...known].some((n) => /\{\{|\{%/.test(n))) return;
     for (const ref of sink.notifies) {
       if (known.has(ref.name) || /\{\{|\{%/.test(ref.name)) continue;
-      const near = nearest(ref.name, known);
+      const near = suggest(ref.name, known);
       const hint = near
         ? `did you mean \`${near}\`?`
         : known.size > 0
@@ -465,7 +466,7 @@ class Loader {
     const dir = path.dirname(tried[0]!);
     try {
       const siblings = await readdir(dir);
-      near = nearest(path.basename(rel), siblings);
+      near = suggest(path.basename(rel), siblings);
     } catch {
       // the folder itself is missing; the list of tried paths says enough
     }
@@ -602,7 +603,7 @@ class Loader {
         // no roles folder there
       }
     }
-    const near = nearest(name, known);
+    const near = suggest(name, known);
     this.errors.push(
       src.error(
         'E_ROLE_NOT_FOUND',
@@ -750,7 +751,7 @@ class Loader {
       }
       // `ansible.builtin.servce`: compare the short name, suggest with the prefix the user wrote.
       const prefix = collectionPrefixes.find((cp) => k.startsWith(cp)) ?? '';
-      const shortNear = nearest(k.slice(prefix.length), prefix ? this.lookup.names() : candidates);
+      const shortNear = suggest(k.slice(prefix.length), prefix ? this.lookup.names() : candidates);
       const near = shortNear === undefined ? undefined : `${prefix}${shortNear}`;
       const legacyLoop = /^with_/.test(k) ? 'only `loop` and `with_items` are supported: rewrite as `loop:` with a filter (e.g. dict2items)' : undefined;
       const asModule = noAction && unknown.length === 1;
@@ -840,7 +841,7 @@ class Loader {
     }
     const m = this.lookup.find(name);
     if (!m) {
-      const near = nearest(name, this.lookup.names());
+      const near = suggest(name, this.lookup.names());
       this.errors.push(src.error('E_UNKNOWN_MODULE', `unknown module \`${name}\``, pair.value, near ? `did you mean \`${near}\`?` : `known modules: ${this.lookup.names().sort().join(', ')}`));
       return [];
     }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { ErrorObject } from 'ajv/dist/2020.js';
 import type Ajv2020 from 'ajv/dist/2020.js';
-import { nearest } from '../errors.js';
 import type { AnyModule } from '../modules/types.js';
+import { suggest } from './suggest.js';
 import { isTemplateSchema, loaderFragment, type ModuleLookup, type Schema } from './schema.js';
 
 /**
@@ -288,7 +288,7 @@ function explainOne(e: ErrorObject, subject: CheckSubject): SchemaIssue {
       };
     case 'enum': {
       const allowed = (e.params.allowedValues as unknown[]).map((x) => String(x));
-      const near = typeof e.data === 'string' ? nearest(e.data, allowed) : undefined;
+      const near = typeof e.data === 'string' ? suggest(e.data, allowed) : undefined;
       return {
         path,
         onKey: false,
@@ -300,7 +300,7 @@ function explainOne(e: ErrorObject, subject: CheckSubject): SchemaIssue {
     case 'additionalProperties': {
       const key = String(e.params.additionalProperty);
       const props = Object.keys(((e.parentSchema as Schema | undefined)?.properties as Schema | undefined) ?? {});
-      const near = nearest(key, props);
+      const near = suggest(key, props);
       const where = path.length === 0 ? `\`${subject.owner}\`` : name;
       return {
         path: [...path, key],
