@@ -8,7 +8,7 @@ import { fleetDir, fleetScript } from './fleet.js';
 const FLEET_SIZE = 3;
 
 // `vitest run test/unit` (or any run whose filters all point into test/unit) needs no hosts.
-function onlyUnitTestsSelected(argv: readonly string[]): boolean {
+export function onlyUnitTestsSelected(argv: readonly string[]): boolean {
   const runIndex = argv.findIndex((a) => a === 'run' || a === 'watch' || a === 'related');
   const filters = argv.slice(runIndex >= 0 ? runIndex + 1 : 2).filter((a) => !a.startsWith('-'));
   return filters.length > 0 && filters.every((f) => f.replace(/^\.\//, '').startsWith('test/unit'));
