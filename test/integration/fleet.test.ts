@@ -67,6 +67,12 @@ describe.skipIf(!fleetAvailable())('test fleet', () => {
     expect(await failedVendorUnits(i)).toEqual([]);
   });
 
+  it('hosts have distinct machine ids (the rootfs ships none)', async () => {
+    const ids = await Promise.all(hosts.map(async (h) => (await hostExecOk(h.index, ['cat', '/etc/machine-id'])).trim()));
+    ids.forEach((id) => expect(id).toMatch(/^[0-9a-f]{32}$/));
+    expect(new Set(ids).size).toBe(hosts.length);
+  });
+
   it('each sshd answers with its own host key, the one in known_hosts', async () => {
     const keys = await Promise.all(hosts.map((h) => ed25519KeyOf(h.address)));
     expect(new Set(keys).size).toBe(hosts.length);
