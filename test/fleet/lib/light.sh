@@ -45,12 +45,21 @@ Subsystem sftp /usr/lib/openssh/sftp-server
 CONF
 }
 
-# Key + config for one light host (run in parallel by xargs).
+# Host keys outlive down-light: regenerating 500 of them is the slowest step, and a stable key per address
+# keeps known_hosts_light valid across runs.
+LIGHT_KEYS_DIR=$FLEET_STATE_DIR/light-keys
+
+# Key + config for one light host (run in parallel by light_parallel).
 light_prepare_one() {
-  local j=$1 dir
+  local j=$1 dir key
   dir=$LIGHT_DIR/$(light_name "$j")
+  key=$LIGHT_KEYS_DIR/$(light_name "$j")_ed25519
   mkdir -p "$dir"
-  ssh-keygen -q -t ed25519 -N '' -C "root@$(light_name "$j")" -f "$dir/ssh_host_ed25519_key"
+  if [[ ! -f $key || ! -f $key.pub ]]; then
+    ssh-keygen -q -t ed25519 -N '' -C "root@$(light_name "$j")" -f "$key" <<<y >/dev/null
+  fi
+  install -m 0600 "$key" "$dir/ssh_host_ed25519_key"
+  install -m 0644 "$key.pub" "$dir/ssh_host_ed25519_key.pub"
   light_sshd_config "$j" "$dir" >"$dir/sshd_config"
 }
 
@@ -127,7 +136,7 @@ light_up() {
   else
     light_down
     ensure_light_user
-    mkdir -p "$LIGHT_DIR" /run/sshd
+    mkdir -p "$LIGHT_DIR" "$LIGHT_KEYS_DIR" /run/sshd
     chmod 0755 "$LIGHT_DIR"
     install -m 0644 "$FLEET_DIR/id_ed25519.pub" "$LIGHT_DIR/authorized_keys"
     light_parallel light_prepare_one "$n" 4 || die "up-light: could not generate host keys"
