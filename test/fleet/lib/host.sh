@@ -216,8 +216,11 @@ clean_host() {
 }
 
 remove_host() {
+  local propagate=/run/systemd/nspawn/propagate/$(host_name "$1")
   clean_host "$1"
   rm -rf --one-file-system "$(host_dir "$1")"
+  # nspawn leaves its mount-propagation directory behind ("we can't allow that" in the console log).
+  if [[ -d $propagate ]] && ! mountpoint -q "$propagate"; then rm -rf --one-file-system "$propagate"; fi
 }
 
 # Creates and boots host i; does not wait for sshd.
