@@ -98,7 +98,7 @@ cmd_up() {
   fi
   write_fleet_outputs "$n"
   prune_unused_rootfs "$ROOTFS"
-  log "fleet of $n hosts up in $(( ($(now_ms) - start) )) ms; inventory: $FLEET_DIR/inventory.yml"
+  log "fleet of $n hosts up in $(( $(now_ms) - start )) ms; inventory: $FLEET_DIR/inventory.yml"
 }
 
 cmd_down() {

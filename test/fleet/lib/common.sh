@@ -1,5 +1,5 @@
 # Shared settings and helpers for fleet.sh. Sourced, not executed.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # the settings below are used by the files that source this one
 
 FLEET_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 FLEET_SRC_DIR=$(dirname "$FLEET_LIB_DIR")

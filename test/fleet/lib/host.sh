@@ -216,7 +216,8 @@ clean_host() {
 }
 
 remove_host() {
-  local propagate=/run/systemd/nspawn/propagate/$(host_name "$1")
+  local propagate
+  propagate=/run/systemd/nspawn/propagate/$(host_name "$1")
   clean_host "$1"
   rm -rf --one-file-system "$(host_dir "$1")"
   # nspawn leaves its mount-propagation directory behind ("we can't allow that" in the console log).

@@ -161,7 +161,7 @@ light_stop_sshd() {
 }
 
 light_down() {
-  local f ns
+  local f
   for f in "$LIGHT_DIR"/l*/sshd.pid; do
     [[ -e $f ]] && light_stop_sshd "$f"
   done
