@@ -69,6 +69,8 @@ export interface ModuleContext {
    * The firewall module calls it after a change to prove it did not lock vncplay out; absent for local hosts.
    */
   probeNewConnection?(): Promise<boolean>;
+  /** Emit a `drill` RunEvent (failover drills: phase name, timings); absent outside a run. */
+  drill?(phase: string, data: Record<string, unknown>): void;
 }
 
 /** What a module hands back; becomes the task's registered result (`register:`). */

@@ -17,6 +17,7 @@ export interface InvokeSettings {
   render(template: string, opts?: RenderOptions): string;
   findFile(rel: string, kind: 'files' | 'templates'): Promise<string>;
   log(level: number, line: string): void;
+  drill?(phase: string, data: Record<string, unknown>): void;
 }
 
 export interface InvokeResult {
@@ -154,6 +155,7 @@ function moduleContext(s: InvokeSettings): ModuleContext {
     log: s.log,
   };
   if (s.conn) ctx.conn = s.conn;
+  if (s.drill) ctx.drill = s.drill;
   return ctx;
 }
 

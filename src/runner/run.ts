@@ -39,6 +39,8 @@ export interface RunResult {
   durationMs: number;
   /** Hosts that failed or were unreachable (for --retry-failed). */
   failedHosts: string[];
+  /** RTO of a failover drill in the run (the last `drill` event carrying `rto_s`), for --metrics-file. */
+  drillRtoSeconds?: number;
 }
 
 const defaultSettings: RunSettings = {
@@ -59,7 +61,9 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
   const listeners = opts.onEvent ? [opts.onEvent] : [];
   const secrets = (opts.secrets ?? []).concat(opts.becomePassword ? [opts.becomePassword] : []).filter((s) => s.length >= 3);
   const redact = (text: string): string => secrets.reduce((t, s) => t.split(s).join('********'), text);
+  let drillRtoSeconds: number | undefined;
   const emit = (event: RunEvent): void => {
+    if (event.type === 'drill' && typeof event.data['rto_s'] === 'number') drillRtoSeconds = event.data['rto_s'];
     const safe = secrets.length ? (JSON.parse(redact(JSON.stringify(event))) as RunEvent) : event;
     for (const l of listeners) l(safe);
   };
@@ -162,7 +166,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
         : ExitCode.ok;
   const durationMs = Date.now() - started;
   emit({ type: 'run_end', time: now(), exitCode, durationMs, interrupted });
-  return { exitCode, stats, interrupted, durationMs, failedHosts };
+  return { exitCode, stats, interrupted, durationMs, failedHosts, ...(drillRtoSeconds !== undefined ? { drillRtoSeconds } : {}) };
 }
 
 function definedOnly(opts: RunOptions): Partial<RunSettings> {
