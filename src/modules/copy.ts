@@ -10,6 +10,7 @@ import {
   bool,
   boolSchema,
   checkModeArg,
+  checkPrincipals,
   diffText,
   formatMode,
   MAX_DIFF_SIZE,
@@ -138,7 +139,7 @@ export async function gatherWrite(
   const trimmed = destArg.replace(/\/+$/, '') || '/';
   // The parent comes last so plan() can say "Destination directory … does not exist" without another command.
   const paths = inside ? [trimmed, inside, parentDir(trimmed)] : [trimmed, parentDir(trimmed)];
-  const host = await probePaths(ctx, paths, { contentLimit: ctx.diff ? MAX_DIFF_SIZE : 0, checksum: 'sha1' });
+  const host = await probePaths(ctx, paths, { contentLimit: ctx.diff ? MAX_DIFF_SIZE : 0, checksum: 'sha1', users: [args.owner], groups: [args.group] });
   const first = host.paths[0]!;
   const isDir = first.exists && (first.lstat?.type === 'directory' || first.stat?.type === 'directory');
   const facts: WriteFacts = { host, content, destArg, destIndex: 0, wantDiff: ctx.diff };
@@ -188,6 +189,9 @@ export function planWrite(given: WriteArgs, f: WriteFacts): Change[] {
   const sameContent = d.exists && st?.type === 'file' && d.checksum === newSum;
   const umask = f.host.umask;
   if (sameContent && st) {
+    // Only here can the lookup fail at plan time: Ansible's --check reports a content change without looking the
+    // owner up, and a real run fails at the write step (the owner is set before the rename, so nothing is replaced).
+    checkPrincipals(args, f.host);
     const a = attributeChange(path, args, st, umask, true);
     if (a.steps.length === 0) return [];
     return [{ summary: `set ${a.what.join(', ')} of ${path}`, diff: attrDiff(path, a.before, a.after), steps: a.steps }];
@@ -374,7 +378,7 @@ async function gatherTree(args: CopyArgs, ctx: ModuleContext, found: string): Pr
   const at = (rel: string): string => (rel ? `${base === '/' ? '' : base}/${rel}` : base);
   // dest itself comes last in the probe; when src names the folder (no trailing /) it is a parent to create too.
   const paths = [base, ...dirs.map(at), ...files.map(at), dest];
-  const host = await probePaths(ctx, paths, { contentLimit: ctx.diff ? MAX_DIFF_SIZE : 0, checksum: 'sha1' });
+  const host = await probePaths(ctx, paths, { contentLimit: ctx.diff ? MAX_DIFF_SIZE : 0, checksum: 'sha1', users: [args.owner], groups: [args.group] });
   const dirIndex = (rel: string): number => (rel === '' ? 0 : 1 + dirs.indexOf(rel));
   const out: TreeFacts = {
     tree: true,

@@ -188,6 +188,9 @@ export interface HostFileFacts {
   pid: number;
   now: number;
   paths: PathFacts[];
+  /** Whether each owner/group name asked for exists on the host (so --check catches a typo, as Ansible does). */
+  users?: Record<string, boolean>;
+  groups?: Record<string, boolean>;
 }
 
 export type ChecksumAlgorithm = 'sha1' | 'md5' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
@@ -199,6 +202,9 @@ export interface ProbeOptions {
   checksum?: ChecksumAlgorithm | false;
   /** Walk directories below each path (for recurse). */
   tree?: boolean;
+  /** Owner and group names to look up (getent) on the host. */
+  users?: ReadonlyArray<string | undefined>;
+  groups?: ReadonlyArray<string | undefined>;
   /** access flags (readable/writeable/executable) and mime type, for stat. */
   access?: boolean;
   mime?: boolean;
@@ -215,9 +221,11 @@ export const MAX_DIFF_SIZE = 104448;
 /** `${D}{…}` writes a shell parameter expansion inside the String.raw template. */
 const D = '$';
 const PROBE_SCRIPT = String.raw`
-limit=$1; algo=$2; tree=$3; access=$4; mime=$5; shift 5
+limit=$1; algo=$2; tree=$3; access=$4; mime=$5; nu=$6; ng=$7; shift 7
 fmt='%f %u %g %s %.9X %.9Y %.9Z %h %i %d %b %o %t %T %U %G'
 printf 'G %s %s ' "$$" "${D}{EPOCHSECONDS:-0}"; umask
+while [ "$nu" -gt 0 ]; do getent passwd -- "$1" >/dev/null && printf 'U 1 ' || printf 'U 0 '; printf '%s' "$1" | base64 -w0; printf '\n'; shift; nu=$((nu - 1)); done
+while [ "$ng" -gt 0 ]; do getent group -- "$1" >/dev/null && printf 'N 1 ' || printf 'N 0 '; printf '%s' "$1" | base64 -w0; printf '\n'; shift; ng=$((ng - 1)); done
 for p in "$@"; do
   printf 'P\n'
   case $p in
@@ -258,11 +266,19 @@ done
 export function probeArgv(paths: readonly string[], opts: ProbeOptions = {}): string[] {
   const limit = opts.contentLimit === undefined || opts.contentLimit === 0 ? 0 : opts.contentLimit === Infinity ? -1 : opts.contentLimit;
   const algo = opts.checksum === false ? 'none' : (opts.checksum ?? 'sha1');
+  const users = namesToCheck(opts.users);
+  const groups = namesToCheck(opts.groups);
   return [
     'bash', '-c', PROBE_SCRIPT, 'vncplay-probe',
     String(limit), algo, opts.tree ? '1' : '0', opts.access ? '1' : '0', opts.mime ? '1' : '0',
+    String(users.length), String(groups.length), ...users, ...groups,
     ...paths,
   ];
+}
+
+/** Numeric ids need no lookup (chown takes any number), names do. */
+function namesToCheck(names: ReadonlyArray<string | undefined> | undefined): string[] {
+  return [...new Set((names ?? []).filter((n): n is string => n !== undefined && !/^\d+$/.test(n)))];
 }
 
 /** Run the probe with the task's become settings and parse its output; a failing probe is a task failure. */
@@ -296,6 +312,10 @@ export function parseProbeOutput(stdout: string, paths: readonly string[]): Host
       out.umask = parseInt(umask ?? '22', 8);
       out.pid = Number(pid);
       out.now = Number(now) || Math.floor(Date.now() / 1000);
+    } else if (tag === 'U' || tag === 'N') {
+      const [found, b64] = rest.split(' ');
+      const table = tag === 'U' ? (out.users ??= {}) : (out.groups ??= {});
+      table[Buffer.from(b64 ?? '', 'base64').toString('utf8')] = found === '1';
     } else if (tag === 'P') {
       const path = paths[out.paths.length];
       if (path === undefined) throw probeError('more path records than paths');
@@ -507,6 +527,16 @@ export function attrDiff(path: string, before: AttrState, after: AttrState, labe
     beforeHeader: `${path} (file attributes)`,
     afterHeader: `${path} (file attributes)`,
   };
+}
+
+/** Ansible's messages for an owner or group the host does not know (found by the probe, so --check fails too). */
+export function checkPrincipals(args: { owner?: string | undefined; group?: string | undefined }, facts: HostFileFacts): void {
+  if (args.owner !== undefined && facts.users?.[args.owner] === false) {
+    throw new ModuleError('E_FILE_OWNER', `chown failed: failed to look up user ${args.owner}`, { hint: 'create the user first, or give a numeric uid' });
+  }
+  if (args.group !== undefined && facts.groups?.[args.group] === false) {
+    throw new ModuleError('E_FILE_GROUP', `chgrp failed: failed to look up group ${args.group}`, { hint: 'create the group first, or give a numeric gid' });
+  }
 }
 
 // ───────────────────────────── content, backups, validate ─────────────────────────────

@@ -4,6 +4,7 @@ import {
   attrDiff,
   attributeChange,
   bool,
+  checkPrincipals,
   boolSchema,
   checkModeArg,
   formatMode,
@@ -137,6 +138,8 @@ export const fileModule: PlannedModule<FileArgs, FileFacts> = {
     }
     const host = await probePaths(ctx, paths, {
       checksum: false,
+      users: [args.owner],
+      groups: [args.group],
       tree: bool(args.recurse, false) && (args.state === undefined || args.state === 'directory'),
     });
     return src === undefined ? { host } : { host, src };
@@ -145,7 +148,11 @@ export const fileModule: PlannedModule<FileArgs, FileFacts> = {
     const problem = validateFileArgs(args);
     if (problem) throw new ModuleError('E_FILE_ARGS', problem);
     const p = facts.host.paths[0]!;
-    switch (wantedState(args, p)) {
+    const state = wantedState(args, p);
+    // As Ansible: an existing path's owner/group are looked up even under --check; a path still to be created is
+    // only a change under --check, and a real run fails at the chown step after creating it.
+    if (state !== 'absent' && p.exists) checkPrincipals(args, facts.host);
+    switch (state) {
       case 'absent':
         return planAbsent(p);
       case 'directory':

@@ -7,6 +7,7 @@ import {
   bool,
   boolSchema,
   checkModeArg,
+  checkPrincipals,
   diffText,
   formatMode,
   modeSchema,
@@ -357,7 +358,7 @@ export const lineinfileModule: PlannedModule<LineinfileArgs, HostFileFacts> = {
     const problem = validateLineinfileArgs(args);
     if (problem) throw new ModuleError('E_LINEINFILE_ARGS', problem);
     const path = normalize(args).path;
-    return probePaths(ctx, [path, parentDir(path)], { contentLimit: Infinity, checksum: 'sha1' });
+    return probePaths(ctx, [path, parentDir(path)], { contentLimit: Infinity, checksum: 'sha1', users: [args.owner], groups: [args.group] });
   },
   plan(args, facts) {
     return planLineinfile(args, facts);
@@ -395,6 +396,9 @@ export function planLineinfile(args: LineinfileArgs, facts: HostFileFacts): Chan
       throw new ModuleError('E_LINEINFILE_MISSING', `Destination ${a.path} does not exist !`, { hint: 'set create: true to make it' });
     }
   }
+  // An existing file's attributes are checked as Ansible does (also under --check); a file still to be created
+  // fails at the write step instead, before anything is written (Ansible writes it, then fails on chown).
+  if (p.exists) checkPrincipals(args, facts);
   const before = p.content ? p.content.toString('latin1') : '';
   const edit = a.state === 'present' ? presentEdit(readLines(before), a) : absentEdit(readLines(before), a);
   const umask = facts.umask;

@@ -42,6 +42,9 @@ function sequence(r: string, tpl: string): Array<[string, Record<string, unknown
     ['file', { path: `${r}/d/conf`, state: 'link', src: 'vnc.conf' }],
     ['lineinfile', { path: `${r}/d/nofile`, line: 'x' }],
     ['copy', { dest: `${r}/d`, content: 'x' }],
+    ['file', { path: `${r}/d`, state: 'directory', owner: 'no-such-user-vp' }],
+    ['file', { path: `${r}/d/conf`, group: 'no-such-group-vp' }],
+    ['lineinfile', { path: `${r}/d/conf`, line: 'localhost', owner: 'no-such-user-vp' }],
   ];
 }
 

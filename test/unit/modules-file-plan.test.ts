@@ -278,6 +278,15 @@ describe('the probe (run with a local bash: paths are literal names)', () => {
     expect(facts.paths.map((p) => [p.path, p.exists])).toEqual([[join(dir, 'f.txt'), true], ['/root', true], ['~no-such-user-x/y', false]]);
   });
 
+  it('looks owner and group names up (numeric ids need no lookup), for the plan to refuse unknown ones', () => {
+    const facts = probe([dir], { users: ['root', 'no-such-user-vp', '1234', undefined], groups: ['root', 'no-such-group-vp'] });
+    expect(facts.users).toEqual({ root: true, 'no-such-user-vp': false });
+    expect(facts.groups).toEqual({ root: true, 'no-such-group-vp': false });
+    expect(() => fileModule.plan({ path: dir, owner: 'no-such-user-vp' }, { host: facts })).toThrow('chown failed: failed to look up user no-such-user-vp');
+    expect(() => fileModule.plan({ path: dir, group: 'no-such-group-vp' }, { host: facts })).toThrow('chgrp failed: failed to look up group no-such-group-vp');
+    expect(fileModule.plan({ path: dir, owner: 'root', group: 'root' }, { host: facts }).length).toBeGreaterThanOrEqual(0);
+  });
+
   it('too-large content is flagged, not read', () => {
     const big = join(dir, 'big');
     writeFileSync(big, 'y'.repeat(5000));
