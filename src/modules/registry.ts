@@ -2,6 +2,7 @@ import { assertModule } from './assert.js';
 import { commandModule, shellModule } from './command.js';
 import { copyModule } from './copy.js';
 import { debugModule } from './debug.js';
+import { drillEventModule, drillProbeModule } from '../drill/modules.js';
 import { failModule } from './fail.js';
 import { firewall } from './firewall/index.js';
 import { metaModule } from './meta.js';
@@ -27,6 +28,8 @@ const modules: AnyModule[] = [
   commandModule,
   copyModule,
   debugModule,
+  drillEventModule,
+  drillProbeModule,
   failModule,
   fileModule,
   firewall,
