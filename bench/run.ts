@@ -1,0 +1,404 @@
+/**
+ * `npm run bench`: vncplay against ansible-playbook and the ssh2 floor on a light fleet, side by side, alternating;
+ * then vncplay's scaling curve and the --syntax-check time. Writes RESULTS.md and results.json (bench/ by default).
+ *
+ *   npm run bench -- [--runs 5] [--ansible-runs 5] [--hosts 20] [--forks 20] [--curve 10,50,200]
+ *                    [--curve-runs 3] [--no-ansible] [--quick] [--keep-fleet] [--out DIR]
+ * --quick = 1 run, 3 hosts, curve 3, no ansible: a smoke run well under a minute.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { BENCH_ROOT, PLAYBOOK, TASK_COUNT } from './workload.js';
+
+const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.dirname(BENCH_DIR);
+const WORK = path.join(BENCH_DIR, '.work');
+const FLEET_DIR = path.join(REPO, '.fleet');
+const FLEET_SH = path.join(REPO, 'test/fleet/fleet.sh');
+
+interface Options {
+  runs: number;
+  ansibleRuns: number;
+  hosts: number;
+  forks: number;
+  curve: number[];
+  curveRuns: number;
+  ansible: boolean;
+  keepFleet: boolean;
+  out: string;
+}
+
+function options(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      runs: { type: 'string' },
+      'ansible-runs': { type: 'string' },
+      hosts: { type: 'string' },
+      forks: { type: 'string' },
+      curve: { type: 'string' },
+      'curve-runs': { type: 'string' },
+      'no-ansible': { type: 'boolean' },
+      quick: { type: 'boolean' },
+      'keep-fleet': { type: 'boolean' },
+      out: { type: 'string' },
+    },
+  });
+  const quick = values.quick ?? false;
+  const int = (v: string | undefined, d: number): number => {
+    const n = v === undefined ? d : Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`expected a whole number ≥ 1, got '${v}'`);
+    return n;
+  };
+  const runs = int(values.runs, quick ? 1 : 5);
+  return {
+    runs,
+    ansibleRuns: int(values['ansible-runs'], runs),
+    hosts: int(values.hosts, quick ? 3 : 20),
+    forks: int(values.forks, 20),
+    curve: (values.curve ?? (quick ? '3' : '10,50,200')).split(',').filter(Boolean).map((s) => int(s, 0)),
+    curveRuns: int(values['curve-runs'], quick ? 1 : 3),
+    ansible: !(values['no-ansible'] ?? quick),
+    keepFleet: values['keep-fleet'] ?? false,
+    out: path.resolve(values.out ?? BENCH_DIR),
+  };
+}
+
+/** One measured process: wall time from here, CPU and peak RSS from GNU time (the process and its children). */
+interface Sample {
+  wallS: number;
+  userS: number;
+  sysS: number;
+  maxRssMb: number;
+  rc: number;
+  changed: number | undefined;
+}
+
+const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
+
+function measure(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Sample & { stdout: string; stderr: string }> {
+  const timeFile = path.join(WORK, 'time.txt');
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn('/usr/bin/time', ['-f', '%U %S %M', '-o', timeFile, ...argv], {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const wallS = Number(process.hrtime.bigint() - started) / 1e9;
+      const [u, s, m] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+      resolve({ wallS, userS: u ?? NaN, sysS: s ?? NaN, maxRssMb: (m ?? NaN) / 1024, rc: code ?? -1, changed: totalChanged(stdout), stdout, stderr });
+    });
+  });
+}
+
+/** Sum of changed= over the PLAY RECAP lines (vncplay and ansible print the same recap). */
+function totalChanged(stdout: string): number | undefined {
+  const counts = [...stdout.matchAll(/ changed=(\d+) /g)].map((m) => Number(m[1]));
+  return counts.length ? counts.reduce((a, b) => a + b, 0) : undefined;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+interface LightHost {
+  name: string;
+  address: string;
+}
+
+function fleetUp(n: number): LightHost[] {
+  log(`bringing up ${n} light hosts`);
+  execFileSync('bash', [FLEET_SH, 'up-light', String(n)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const inv = readFileSync(path.join(FLEET_DIR, 'inventory-light.yml'), 'utf8');
+  return [...inv.matchAll(/^\s+(l\d+): \{ansible_host: ([\d.]+)\}$/gm)].map((m) => ({ name: m[1]!, address: m[2]! }));
+}
+
+/** An inventory of the first n light hosts, readable by vncplay and ansible-playbook alike. */
+function writeInventory(hosts: LightHost[]): string {
+  const file = path.join(WORK, `inventory-${hosts.length}.yml`);
+  const kh = path.join(FLEET_DIR, 'known_hosts_light');
+  const lines = [
+    'all:',
+    '  hosts:',
+    ...hosts.map((h) => `    ${h.name}: {ansible_host: ${h.address}}`),
+    '  vars:',
+    '    ansible_user: vncplay',
+    `    ansible_ssh_private_key_file: ${path.join(FLEET_DIR, 'id_ed25519')}`,
+    '    ansible_python_interpreter: /usr/bin/python3',
+    `    ansible_ssh_common_args: "-o UserKnownHostsFile=${kh} -o StrictHostKeyChecking=yes"`,
+  ];
+  writeFileSync(file, lines.join('\n') + '\n');
+  const floorFile = path.join(WORK, `floor-hosts-${hosts.length}.json`);
+  writeFileSync(floorFile, JSON.stringify({ user: 'vncplay', keyFile: path.join(FLEET_DIR, 'id_ed25519'), knownHostsFile: kh, hosts }));
+  return file;
+}
+
+/** Build vncplay and the floor from this checkout, so the benchmark measures the source, not a stale dist/. */
+function build(): void {
+  log('building vncplay and the floor script');
+  const tsc = path.join(REPO, 'node_modules/.bin/tsc');
+  execFileSync(tsc, ['-p', 'tsconfig.build.json', '--outDir', path.join(WORK, 'dist')], { cwd: REPO, stdio: 'inherit' });
+  execFileSync(tsc, ['-p', 'bench/tsconfig.json'], { cwd: REPO, stdio: 'inherit' });
+  writeFileSync(
+    path.join(WORK, 'vncplay.mjs'),
+    "import { main } from './dist/cli/main.js';\n" +
+      'main(process.argv.slice(2)).then((c) => { process.exitCode = c; }, (e) => { console.error(e); process.exitCode = 70; });\n',
+  );
+  writeFileSync(path.join(WORK, 'bench.yml'), PLAYBOOK);
+}
+
+type Tool = 'vncplay' | 'ansible' | 'floor';
+
+function commandFor(tool: Tool, inventory: string, hostCount: number, forks: number): string[] {
+  const pb = path.join(WORK, 'bench.yml');
+  switch (tool) {
+    case 'vncplay':
+      return [process.execPath, path.join(WORK, 'vncplay.mjs'), pb, '-i', inventory, '-f', String(forks), '--no-color'];
+    case 'ansible':
+      return ['ansible-playbook', pb, '-i', inventory, '-f', String(forks)];
+    case 'floor':
+      return [process.execPath, path.join(WORK, 'bin/floor.js'), '--hosts', path.join(WORK, `floor-hosts-${hostCount}.json`), '--forks', String(forks)];
+  }
+}
+
+/** Light hosts share this machine's filesystem: a first run starts from no files at all. */
+function cleanTargets(): void {
+  rmSync(BENCH_ROOT, { recursive: true, force: true });
+}
+
+interface Pair {
+  first: Sample;
+  rerun: Sample;
+}
+
+async function runPair(tool: Tool, inventory: string, hostCount: number, forks: number): Promise<Pair> {
+  cleanTargets();
+  const argv = commandFor(tool, inventory, hostCount, forks);
+  // No ControlPersist master may outlive a run: each ansible run starts cold, as the others do.
+  const env = tool === 'ansible' ? { ANSIBLE_SSH_CONTROL_PATH_DIR: path.join(WORK, `cp-${process.hrtime.bigint()}`) } : {};
+  const first = await measure(argv, WORK, env);
+  const rerun = await measure(argv, WORK, env);
+  for (const [what, s] of [['first run', first], ['re-run', rerun]] as const) {
+    if (s.rc !== 0) throw new Error(`${tool} ${what} exited ${s.rc}:\n${s.stdout.slice(-2000)}\n${s.stderr.slice(-2000)}`);
+  }
+  if (tool !== 'floor' && rerun.changed !== 0) throw new Error(`${tool} re-run is not idempotent: changed=${rerun.changed}`);
+  log(`${tool.padEnd(7)} first ${first.wallS.toFixed(2)} s, re-run ${rerun.wallS.toFixed(2)} s (cpu ${(first.userS + first.sysS).toFixed(2)} s, rss ${first.maxRssMb.toFixed(0)} MB)`);
+  const strip = ({ stdout: _o, stderr: _e, ...s }: Sample & { stdout?: string; stderr?: string }): Sample => s;
+  return { first: strip(first), rerun: strip(rerun) };
+}
+
+interface Summary {
+  runs: number;
+  firstWallS: number;
+  rerunWallS: number;
+  firstCpuS: number;
+  rerunCpuS: number;
+  maxRssMb: number;
+  samples: Pair[];
+}
+
+function summarize(pairs: Pair[]): Summary {
+  return {
+    runs: pairs.length,
+    firstWallS: median(pairs.map((p) => p.first.wallS)),
+    rerunWallS: median(pairs.map((p) => p.rerun.wallS)),
+    firstCpuS: median(pairs.map((p) => p.first.userS + p.first.sysS)),
+    rerunCpuS: median(pairs.map((p) => p.rerun.userS + p.rerun.sysS)),
+    maxRssMb: Math.max(...pairs.map((p) => Math.max(p.first.maxRssMb, p.rerun.maxRssMb))),
+    samples: pairs,
+  };
+}
+
+async function sideBySide(opts: Options, inventory: string): Promise<Partial<Record<Tool, Summary>>> {
+  const tools: Tool[] = opts.ansible ? ['vncplay', 'ansible', 'floor'] : ['vncplay', 'floor'];
+  const pairs: Record<Tool, Pair[]> = { vncplay: [], ansible: [], floor: [] };
+  for (let i = 0; i < opts.runs; i++) {
+    log(`side by side, round ${i + 1}/${opts.runs}`);
+    for (const tool of tools) {
+      if (tool === 'ansible' && i >= opts.ansibleRuns) continue;
+      pairs[tool].push(await runPair(tool, inventory, opts.hosts, opts.forks));
+    }
+  }
+  const out: Partial<Record<Tool, Summary>> = {};
+  for (const tool of tools) out[tool] = summarize(pairs[tool]);
+  return out;
+}
+
+interface CurvePoint {
+  hosts: number;
+  forks: number;
+  firstWallS: number;
+  rerunWallS: number;
+  firstCpuS: number;
+  maxRssMb: number;
+  floorFirstWallS: number;
+}
+
+async function curve(opts: Options, all: LightHost[]): Promise<CurvePoint[]> {
+  const points: CurvePoint[] = [];
+  for (const n of opts.curve) {
+    const inventory = writeInventory(all.slice(0, n));
+    const forks = Math.min(n, 50);
+    const v: Pair[] = [];
+    const f: Pair[] = [];
+    for (let i = 0; i < opts.curveRuns; i++) {
+      v.push(await runPair('vncplay', inventory, n, forks));
+      f.push(await runPair('floor', inventory, n, forks));
+    }
+    const s = summarize(v);
+    points.push({ hosts: n, forks, firstWallS: s.firstWallS, rerunWallS: s.rerunWallS, firstCpuS: s.firstCpuS, maxRssMb: s.maxRssMb, floorFirstWallS: summarize(f).firstWallS });
+  }
+  return points;
+}
+
+async function syntaxCheck(runs: number): Promise<{ wallS: number; cpuS: number }> {
+  const playbooks = execFileSync('bash', ['-c', 'ls playbooks/*.yml'], { cwd: REPO, encoding: 'utf8' }).trim().split('\n');
+  const samples: Sample[] = [];
+  for (let i = 0; i < Math.max(runs, 3); i++) {
+    const s = await measure([process.execPath, path.join(WORK, 'vncplay.mjs'), '--syntax-check', ...playbooks], REPO);
+    if (s.rc !== 0) throw new Error(`--syntax-check exited ${s.rc}: ${s.stderr}`);
+    samples.push(s);
+  }
+  return { wallS: median(samples.map((s) => s.wallS)), cpuS: median(samples.map((s) => s.userS + s.sysS)) };
+}
+
+function versions(): Record<string, string> {
+  const first = (cmd: string): string => {
+    try {
+      return execFileSync('bash', ['-c', cmd], { encoding: 'utf8' }).trim().split('\n')[0] ?? '';
+    } catch {
+      return 'unknown';
+    }
+  };
+  const pkg = (name: string): string => (JSON.parse(readFileSync(path.join(REPO, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  return {
+    node: process.version,
+    ansible: first('ansible-playbook --version 2>/dev/null | head -1'),
+    openssh: first('ssh -V 2>&1'),
+    ssh2: pkg('ssh2'),
+    vncplay: first(`git -C ${REPO} rev-parse --short HEAD`),
+  };
+}
+
+function machine(): Record<string, string | number> {
+  return {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    kernel: os.release(),
+    os: readFileSync('/etc/os-release', 'utf8').match(/^PRETTY_NAME="(.*)"$/m)?.[1] ?? 'linux',
+  };
+}
+
+const f2 = (x: number): string => x.toFixed(2);
+
+function markdown(r: Results): string {
+  const t = r.tools;
+  const lines = [
+    '# vncplay benchmark',
+    '',
+    `Generated by \`npm run bench\` (bench/run.ts) on ${r.date}. Machine: ${r.machine['cpu']}, ${r.machine['cores']} cores, ${r.machine['memGiB']} GiB, ${r.machine['os']}.`,
+    `Versions: node ${r.versions['node']}, ${r.versions['ansible']}, ${r.versions['openssh']}, ssh2 ${r.versions['ssh2']}, vncplay ${r.versions['vncplay']}.`,
+    `Load average at start / end: ${r.loadStart.map(f2).join(' ')} / ${r.loadEnd.map(f2).join(' ')} (the machine is shared: compare the ratios, measured side by side, not the seconds).`,
+    '',
+    `## Side by side: ${r.options.hosts} light hosts (netns + sshd), ${TASK_COUNT}-task playbook, forks ${r.options.forks}, facts off`,
+    '',
+    'Medians of alternating runs (vncplay, ansible-playbook, floor in turn; every first run starts from no files).',
+    '',
+    '| tool | runs | first run (s) | re-run (s) | CPU first (s) | peak RSS (MB) |',
+    '|---|---|---|---|---|---|',
+    ...(['vncplay', 'ansible', 'floor'] as const)
+      .filter((k) => t[k])
+      .map((k) => `| ${k === 'ansible' ? 'ansible-playbook' : k === 'floor' ? 'floor (ssh2, 1 command per task)' : 'vncplay'} | ${t[k]!.runs} | ${f2(t[k]!.firstWallS)} | ${f2(t[k]!.rerunWallS)} | ${f2(t[k]!.firstCpuS)} | ${t[k]!.maxRssMb.toFixed(0)} |`),
+    '',
+    '| ratio | first run | re-run | target |',
+    '|---|---|---|---|',
+    ...(r.ratios.ansibleOverVncplay ? [`| ansible-playbook / vncplay (speed-up) | ${r.ratios.ansibleOverVncplay.first.toFixed(1)}× | ${r.ratios.ansibleOverVncplay.rerun.toFixed(1)}× | ≥ 50× |`] : []),
+    `| vncplay / floor | ${f2(r.ratios.vncplayOverFloor.first)} | ${f2(r.ratios.vncplayOverFloor.rerun)} | ≤ 1.5 |`,
+    '',
+    '## Scaling (vncplay; floor for reference)',
+    '',
+    '| hosts | forks | first run (s) | re-run (s) | CPU first (s) | peak RSS (MB) | floor first (s) | s per host |',
+    '|---|---|---|---|---|---|---|---|',
+    ...r.curve.map((p) => `| ${p.hosts} | ${p.forks} | ${f2(p.firstWallS)} | ${f2(p.rerunWallS)} | ${f2(p.firstCpuS)} | ${p.maxRssMb.toFixed(0)} | ${f2(p.floorFirstWallS)} | ${(p.firstWallS / p.hosts).toFixed(3)} |`),
+    '',
+    `## --syntax-check playbooks/*.yml`,
+    '',
+    `median wall ${f2(r.syntaxCheck.wallS)} s, CPU ${f2(r.syntaxCheck.cpuS)} s (target < 0.5 s wall).`,
+    '',
+  ];
+  return lines.join('\n');
+}
+
+interface Results {
+  date: string;
+  machine: Record<string, string | number>;
+  versions: Record<string, string>;
+  options: Options;
+  loadStart: number[];
+  loadEnd: number[];
+  tools: Partial<Record<Tool, Summary>>;
+  ratios: { ansibleOverVncplay?: { first: number; rerun: number }; vncplayOverFloor: { first: number; rerun: number } };
+  curve: CurvePoint[];
+  syntaxCheck: { wallS: number; cpuS: number };
+}
+
+async function main(): Promise<void> {
+  const opts = options(process.argv.slice(2));
+  mkdirSync(WORK, { recursive: true });
+  mkdirSync(opts.out, { recursive: true });
+  build();
+  const loadStart = os.loadavg();
+  const maxHosts = Math.max(opts.hosts, ...opts.curve);
+  try {
+    const all = fleetUp(maxHosts);
+    if (all.length < maxHosts) throw new Error(`fleet.sh up-light ${maxHosts} gave ${all.length} hosts`);
+    const tools = await sideBySide(opts, writeInventory(all.slice(0, opts.hosts)));
+    const v = tools.vncplay!;
+    const fl = tools.floor!;
+    const points = await curve(opts, all);
+    const results: Results = {
+      date: new Date().toISOString(),
+      machine: machine(),
+      versions: versions(),
+      options: opts,
+      loadStart,
+      loadEnd: os.loadavg(),
+      tools,
+      ratios: {
+        ...(tools.ansible ? { ansibleOverVncplay: { first: tools.ansible.firstWallS / v.firstWallS, rerun: tools.ansible.rerunWallS / v.rerunWallS } } : {}),
+        vncplayOverFloor: { first: v.firstWallS / fl.firstWallS, rerun: v.rerunWallS / fl.rerunWallS },
+      },
+      curve: points,
+      syntaxCheck: await syntaxCheck(opts.runs),
+    };
+    writeFileSync(path.join(opts.out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+    writeFileSync(path.join(opts.out, 'RESULTS.md'), markdown(results));
+    log(`wrote ${path.join(opts.out, 'RESULTS.md')}`);
+    process.stdout.write(markdown(results));
+  } finally {
+    cleanTargets();
+    if (!opts.keepFleet) {
+      log('taking the light fleet down (--keep-fleet keeps it)');
+      execFileSync('bash', [FLEET_SH, 'down-light'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    }
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+});
