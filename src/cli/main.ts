@@ -11,6 +11,15 @@ export async function main(argv: string[]): Promise<number> {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw err;
   });
+  // Subcommands (`vncplay drill report …`, `vncplay schedule drill …`) have their own options.
+  if (argv[0] === 'drill' || argv[0] === 'schedule') {
+    try {
+      if (argv[0] === 'drill') return await (await import('./drill.js')).drillCommand(argv.slice(1));
+      return await (await import('./schedule.js')).scheduleCommand(argv.slice(1));
+    } catch (err) {
+      return reportError(err);
+    }
+  }
   let opts: CliOptions;
   try {
     opts = parseCli(argv);
