@@ -18,6 +18,10 @@ export interface CliOptions {
   syntaxCheck: boolean;
   json: boolean;
   askBecomePass: boolean;
+  /** --vault-password-file, --vault-id, --ask-vault-pass: passwords for vault-encrypted files and !vault values. */
+  vaultPasswordFiles: string[];
+  vaultIds: string[];
+  askVaultPass: boolean;
   become: boolean;
   user?: string;
   privateKey?: string;
@@ -45,6 +49,9 @@ Options:
   -e, --extra-vars VARS      k=v pairs, JSON/YAML, or @file.yml (repeatable; highest precedence)
   -b, --become               run tasks with sudo
   -K, --ask-become-pass      prompt for the sudo password (never printed)
+      --vault-password-file F  vault password file, or a script printing it (repeatable)
+      --vault-id LABEL@SRC   labelled vault password; SRC is a file, a script or 'prompt' (repeatable)
+  -J, --ask-vault-pass       prompt for the vault password (never printed)
   -u, --user USER            log in as USER (overrides the inventory's ansible_user)
       --private-key FILE     SSH private key file
       --host-key-checking M  strict (default) | accept-new | off
@@ -58,6 +65,8 @@ Options:
   -v, --verbose              more detail (-vv, -vvv)
       --version              print the version
   -h, --help                 this help
+
+Vault files: vncplay vault encrypt|decrypt|view|create|edit|rekey|encrypt_string … (see vncplay vault --help)
 
 Exit codes: 0 ok, 2 a task failed, 3 a host unreachable, 4 invalid playbook/inventory/variables,
 5 bad command line, 130 interrupted.
@@ -96,6 +105,9 @@ export function parseCli(argv: string[]): CliOptions {
     syntaxCheck: v['syntax-check'] ?? false,
     json: v.json ?? false,
     askBecomePass: v['ask-become-pass'] ?? false,
+    vaultPasswordFiles: v['vault-password-file'] ?? [],
+    vaultIds: v['vault-id'] ?? [],
+    askVaultPass: v['ask-vault-pass'] ?? false,
     become: v.become ?? false,
     retryFailed: v['retry-failed'] ?? false,
     noColor: v['no-color'] ?? false,
@@ -131,6 +143,9 @@ function parseWith(argv: string[]) {
       'extra-vars': { type: 'string', short: 'e', multiple: true },
       become: { type: 'boolean', short: 'b' },
       'ask-become-pass': { type: 'boolean', short: 'K' },
+      'vault-password-file': { type: 'string', multiple: true },
+      'vault-id': { type: 'string', multiple: true },
+      'ask-vault-pass': { type: 'boolean', short: 'J' },
       user: { type: 'string', short: 'u' },
       'private-key': { type: 'string' },
       'host-key-checking': { type: 'string' },

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { ErrorList, ExitCode, UsageError, VncplayError } from '../errors.js';
 import { parseCli, usage, type CliOptions } from './args.js';
 import { promptHidden } from './prompt.js';
+import { environmentSecrets } from '../modules/security-group/retry.js';
+import { redactSecrets } from '../vault/session.js';
 
 /** The vncplay command. Returns the exit code; never throws for a user's mistake. */
 export async function main(argv: string[]): Promise<number> {
@@ -11,6 +13,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw err;
   });
+  if (argv[0] === 'vault') {
+    const { vaultMain } = await import('./vault.js');
+    return vaultMain(argv.slice(1));
+  }
   // Subcommands (`vncplay drill report …`, `vncplay schedule drill …`) have their own options.
   if (argv[0] === 'drill' || argv[0] === 'schedule') {
     try {
@@ -47,6 +53,11 @@ async function runCommand(opts: CliOptions): Promise<number> {
   const { loadPlaybook } = await import('../playbook/load.js');
   const { parseExtraVars } = await import('../playbook/vars.js');
   const cwd = process.cwd();
+  // Vault passwords first: -e @file, playbooks, vars files and inventories may all hold vault data.
+  const vault = await import('../vault/index.js');
+  vault.setVaultSecrets(
+    await vault.resolveVaultSecrets({ vaultIds: opts.vaultIds, passwordFiles: opts.vaultPasswordFiles, askVaultPass: opts.askVaultPass, prompt: promptHidden, cwd }),
+  );
   const extraVars = await parseExtraVars(opts.extraVars, cwd);
   const playbooks = [];
   const errors: VncplayError[] = [];
@@ -66,7 +77,8 @@ async function runCommand(opts: CliOptions): Promise<number> {
   }
 
   const { loadInventory, loadPlaybookVars, selectHosts } = await import('../inventory/index.js');
-  const inventory = await loadInventory(opts.inventory, cwd);
+  const decrypt = async (text: string, file: string): Promise<string> => vault.decryptVarsText(text, path.relative(cwd, file) || file);
+  const inventory = await loadInventory(opts.inventory, cwd, { decrypt });
 
   let limit = opts.limit;
   if (opts.retryFailed) {
@@ -111,7 +123,7 @@ async function runCommand(opts: CliOptions): Promise<number> {
   try {
     for (const playbook of playbooks) {
       // group_vars/ and host_vars/ beside the playbook, at Ansible's precedence.
-      await loadPlaybookVars(inventory, path.dirname(path.resolve(playbook.file)));
+      await loadPlaybookVars(inventory, path.dirname(path.resolve(playbook.file)), { decrypt });
       const result = await runPlaybook({
         playbook,
         inventory,
@@ -130,6 +142,8 @@ async function runCommand(opts: CliOptions): Promise<number> {
         },
         verbosity: opts.verbosity,
         ...(becomePassword !== undefined ? { becomePassword } : {}),
+        // Read now, not before the loop: group_vars beside each playbook may have revealed more.
+        secrets: [...vault.revealedSecrets(), ...environmentSecrets()],
         ...(opts.hostKeyChecking ? { hostKeyChecking: opts.hostKeyChecking } : {}),
         askPassphrase: (file: string) => promptHidden(`Enter passphrase for key '${file}': `),
         onEvent: reporter.onEvent,
@@ -181,7 +195,8 @@ async function writeRetryFile(playbookFile: string, failedHosts: string[]): Prom
 
 function reportError(err: unknown): number {
   if (err instanceof VncplayError) {
-    process.stderr.write(err.format() + '\n');
+    // Errors are printed outside the runner's redacting emitter: a template error may quote a vault value.
+    process.stderr.write(redactSecrets(err.format(), environmentSecrets()) + '\n');
     if (err instanceof UsageError) return ExitCode.usage;
     return ExitCode.invalidInput;
   }

@@ -1,4 +1,9 @@
 import { LineCounter, parseDocument, type Document, type DocumentOptions, type ParseOptions, type SchemaOptions, type Tags } from 'yaml';
+import { VaultError } from '../errors.js';
+import { decryptInlineValue } from '../vault/session.js';
+
+/** Starts the message of a YAML error that is really a vault error (wrong or missing password, damaged value). */
+export const VAULT_ERROR_PREFIX = 'vault: ';
 
 /**
  * Ansible reads YAML with PyYAML: YAML 1.1 scalars (`yes`/`no`/`on`/`off` are booleans, `0755` is octal) and
@@ -37,11 +42,18 @@ function ansibleTags(tags: Tags): Tags {
   }
   // `!unsafe` marks a string Ansible must not template; we keep the string (rendering is the caller's concern).
   out.push({ tag: '!unsafe', resolve: (s: string) => s });
+  // `!vault |` values are decrypted as they are read, with the passwords given on the command line
+  // (src/vault/session.ts); each one becomes a run secret. A wrong or missing password is a positioned error.
   out.push({
     tag: '!vault',
-    resolve: (_s: string, onError: (msg: string) => void) => {
-      onError('inline !vault values are not supported; use a vault-encrypted vars file');
-      return '';
+    resolve: (s: string, onError: (msg: string) => void) => {
+      try {
+        return decryptInlineValue(s);
+      } catch (err) {
+        if (!(err instanceof VaultError)) throw err;
+        onError(`${VAULT_ERROR_PREFIX}${err.message}`);
+        return '';
+      }
     },
   });
   return out;
@@ -96,6 +108,10 @@ export function yamlProblems(parsed: ParsedYaml, text: string): { problems: Yaml
       continue;
     }
     fatal = true;
+    if (e.message.startsWith(VAULT_ERROR_PREFIX)) {
+      problems.push({ code: 'E_INV_VAULT', message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''), ...pos, hint: 'check --vault-password-file / --vault-id / --ask-vault-pass' });
+      continue;
+    }
     problems.push({
       code: 'E_INV_YAML_SYNTAX',
       message: `YAML syntax: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,

@@ -1,7 +1,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Pair } from 'yaml';
-import { ErrorList, formatExcerpt, PlaybookError, VncplayError as VncplayErrorClass, type VncplayError } from '../errors.js';
+import { ErrorList, formatExcerpt, PlaybookError, VaultError, VncplayError as VncplayErrorClass, type VncplayError } from '../errors.js';
+import { decryptFileText, recordSecret } from '../vault/session.js';
 import { allModules } from '../modules/registry.js';
 import type { AnyModule } from '../modules/types.js';
 import { coerceToSchemaType, parseKeyValue, splitArgs } from './free-form.js';
@@ -21,7 +22,7 @@ import {
   type ModuleLookup,
 } from './schema.js';
 import { checkKeywords, checkModuleArgs, describeValue, type KeywordFragment, type SchemaIssue } from './validate.js';
-import { isMap, isScalar, isSeq, keyOf, nodeAtPath, pairsOf, readYamlSource, type YamlSource } from './yaml-source.js';
+import { isMap, isScalar, isSeq, keyOf, nodeAtPath, pairsOf, parseYamlSource, type readYamlSource, type YamlSource } from './yaml-source.js';
 
 /**
  * Playbook loading: YAML (with positions) → validated PlayDef/TaskDef trees. Every problem in every file the
@@ -157,6 +158,8 @@ class Loader {
   private readonly fileOrder = new Map<string, number>();
   /** include_tasks files already checked at load (a file included from several places is checked once). */
   private readonly checkedIncludes = new Set<string>();
+  /** Files that were vault-encrypted: values read from their vars are run secrets. */
+  private readonly encryptedFiles = new Set<string>();
 
   constructor(
     modules: readonly AnyModule[] | undefined,
@@ -188,8 +191,20 @@ class Loader {
     if (!this.fileOrder.has(file)) this.fileOrder.set(file, this.fileOrder.size);
     let parsed: Awaited<ReturnType<typeof readYamlSource>>;
     try {
-      parsed = await readYamlSource(file);
+      const raw = await readFile(file, 'utf8');
+      // A vault-encrypted file (playbook, tasks, vars) is decrypted with the command line's passwords.
+      const { text, encrypted } = decryptFileText(raw, file);
+      parsed = parseYamlSource(file, text);
+      if (encrypted) {
+        this.encryptedFiles.add(file);
+        // Excerpts of a decrypted file would print its plaintext: keep only position, message and hint.
+        parsed.errors = parsed.errors.map((e) => new PlaybookError(e.code, e.message, { ...(e.pos ? { pos: e.pos } : {}), ...(e.hint ? { hint: e.hint } : {}) }));
+      }
     } catch (err) {
+      if (err instanceof VaultError) {
+        this.errors.push(err);
+        return undefined;
+      }
       const code = (err as NodeJS.ErrnoException).code;
       const missing = code === 'ENOENT';
       this.errors.push(
@@ -432,6 +447,7 @@ class Loader {
       else if (!isMap(root)) this.errors.push(vsrc.error('E_VARS_SHAPE', 'a vars file must be a mapping of variable names to values', root, 'write `name: value` lines'));
       else {
         const data = asRecord(vsrc.toJS(root));
+        if (this.encryptedFiles.has(found)) recordSecret(data);
         await this.checkTemplates(vsrc, root, data, new Set(), root);
         out.push(data);
       }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
+import { decryptVarsText } from '../vault/vars-file.js';
 import { PlaybookError, UsageError, formatExcerpt } from '../errors.js';
 import { ANSIBLE_YAML_OPTIONS } from '../inventory/yaml-options.js';
 import { Unsafe, isMapping, markUnsafe, type LazyMapping } from './filters.js';
@@ -210,6 +211,8 @@ async function readExtraVarsFile(rel: string, cwd: string): Promise<Record<strin
       { hint: `looked for ${file}`, cause: e },
     );
   }
+  // A vault-encrypted file is decrypted with the command line's passwords; its values become run secrets.
+  text = decryptVarsText(text, rel);
   const lc = new LineCounter();
   // Read as Ansible (PyYAML) reads it: `yes` is a boolean, `0755` an octal number.
   const doc = parseDocument(text, { ...ANSIBLE_YAML_OPTIONS, lineCounter: lc });

@@ -16,7 +16,7 @@ import {
   type YAMLMap,
 } from 'yaml';
 import { formatExcerpt, PlaybookError, type SourcePos } from '../errors.js';
-import { ANSIBLE_YAML_OPTIONS } from '../inventory/yaml-options.js';
+import { ANSIBLE_YAML_OPTIONS, VAULT_ERROR_PREFIX } from '../inventory/yaml-options.js';
 
 /**
  * One YAML file with positions: every error made from it carries file:line:col and a two-line excerpt.
@@ -116,6 +116,11 @@ export function parseYamlSource(file: string, text: string): { source: YamlSourc
       continue;
     }
     usable = false;
+    if (e.message.startsWith(VAULT_ERROR_PREFIX)) {
+      const message = e.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '');
+      errors.push(source.error('E_VAULT', message, offset, 'check --vault-password-file / --vault-id / --ask-vault-pass'));
+      continue;
+    }
     if (e.code === 'TAB_AS_INDENT' || source.posAt(offset).line >= firstTabLine) continue;
     const message = e.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '');
     const lineText = text.split(/\r?\n/)[source.posAt(offset).line - 1] ?? '';

@@ -59,12 +59,25 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
   const settings: RunSettings = { ...defaultSettings, ...definedOnly(opts) };
   const inv = opts.inventory;
   const listeners = opts.onEvent ? [opts.onEvent] : [];
-  const secrets = (opts.secrets ?? []).concat(opts.becomePassword ? [opts.becomePassword] : []).filter((s) => s.length >= 3);
-  const redact = (text: string): string => secrets.reduce((t, s) => t.split(s).join('********'), text);
+  // Longest first, so a secret that contains another is hidden whole.
+  const secrets = [...new Set((opts.secrets ?? []).concat(opts.becomePassword ? [opts.becomePassword] : []))]
+    .filter((s) => s.length >= 3)
+    .sort((a, b) => b.length - a.length);
+  const redact = (text: string): string => secrets.reduce((t, s) => (t.includes(s) ? t.split(s).join('********') : t), text);
+  // Redact the strings of the event, not its JSON text: a secret with a quote, backslash or newline is
+  // escaped in JSON (and would slip through), and a secret equal to a key would break the event's shape.
+  const redactDeep = (v: unknown): unknown =>
+    typeof v === 'string'
+      ? redact(v)
+      : Array.isArray(v)
+        ? v.map(redactDeep)
+        : v !== null && typeof v === 'object'
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redactDeep(x)]))
+          : v;
   let drillRtoSeconds: number | undefined;
   const emit = (event: RunEvent): void => {
     if (event.type === 'drill' && typeof event.data['rto_s'] === 'number') drillRtoSeconds = event.data['rto_s'];
-    const safe = secrets.length ? (JSON.parse(redact(JSON.stringify(event))) as RunEvent) : event;
+    const safe = secrets.length ? (redactDeep(JSON.parse(JSON.stringify(event))) as RunEvent) : event;
     for (const l of listeners) l(safe);
   };
   const abort = new AbortController();
@@ -129,14 +142,16 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
         for (const h of active) hosts.get(h)!.endedPlay = false;
         const run: PlayRun = { play, batch: active, playHosts, runOnce: new Map() };
         emit(playStartEvent(run, i, batches.length));
-        const end = await runBatch(env, run, (failed) =>
-          (play.anyErrorsFatal && failed.size > 0) ||
-          exceedsMaxFail(failed.size, active.length, play.maxFailPercentage) ||
-          // Ansible stops a play when every host of the batch has failed.
-          failed.size === active.length,
-        );
-        if (end === 'abort' && (play.anyErrorsFatal || play.maxFailPercentage !== undefined)) {
-          for (const h of active) if (hosts.get(h)!.active) hosts.get(h)!.failed ||= play.anyErrorsFatal;
+        const breaksPlay = (failed: number): boolean =>
+          (play.anyErrorsFatal && failed > 0) ||
+          exceedsMaxFail(failed, active.length, play.maxFailPercentage) ||
+          // Ansible also ends the playbook when every host of a batch has failed.
+          failed === active.length;
+        await runBatch(env, run, (failed) => breaksPlay(failed.size));
+        // Checked again once the batch is over: a failure in its last task ends the rollout too.
+        const failedNow = active.filter((h) => !hosts.get(h)!.active).length;
+        if (breaksPlay(failedNow)) {
+          if (play.anyErrorsFatal) for (const h of active) hosts.get(h)!.failed = true;
           abortPlaybook = true;
           break;
         }
