@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -49,7 +48,9 @@ export async function scheduleCommand(argv: readonly string[]): Promise<number> 
     ...(budget !== undefined ? ['--rto-budget', String(budget)] : []),
   ];
   // The timer runs from / with no shell: every path the playbook run needs must be absolute.
-  const inv = existsSync(inventory) ? path.resolve(inventory) : inventory;
+  // An inline host list ('h2,h3,') stays as it is; anything else is a path, made absolute even if it does not exist
+  // yet (the timer's working directory is the playbook's folder, not this one).
+  const inv = inventory.includes(',') ? inventory : path.resolve(inventory);
   const extra = [...(a.values.get('-e') ?? []), ...(a.values.get('--extra-vars') ?? [])].flatMap((e) => ['-e', e.startsWith('@') ? `@${path.resolve(e.slice(1))}` : e]);
   const metrics = lastValue(a, '--metrics-file');
   const sched: DrillSchedule = {

@@ -149,6 +149,20 @@ const PHASE_NOTES: Record<string, string> = {
   failback: 'single MASTER again (the primary)',
 };
 
+/** What the phase means, with the facts the event carried (controller events name no meaningful host). */
+function phaseNote(p: DrillPhase): string {
+  const d = p.data;
+  const base = PHASE_NOTES[p.phase] ?? '';
+  const extra: string[] = [];
+  if (p.phase === 't0' && str(d['fault'])) extra.push(`${str(d['fault'])!} on ${str(d['primary']) ?? '?'}`);
+  if (p.phase === 'refused') extra.push(`healthy: ${JSON.stringify(d['healthy'] ?? [])}, MASTER: ${JSON.stringify(d['masters'] ?? [])}`);
+  if (p.phase.endsWith('_answered') && typeof d['attempts'] === 'number') extra.push(`${String(d['attempts'])} probes, ${String(d['failures'] ?? 0)} failed`);
+  if (p.phase.endsWith('_timeout') && str(d['last'])) extra.push(`last: ${str(d['last'])!}`);
+  if (p.phase === 'standby_master' && str(d['host'])) extra.push(str(d['host'])!);
+  if (p.phase === 'failback' && Array.isArray(d['masters'])) extra.push(`MASTER: ${d['masters'].map(String).join(', ')}`);
+  return [base, ...extra].filter(Boolean).join('; ');
+}
+
 export function renderMarkdown(s: DrillSummary): string {
   const verdict = s.passed ? 'PASSED' : 'FAILED';
   const out: string[] = [`# Failover drill: ${verdict}`, ''];
@@ -171,10 +185,10 @@ export function renderMarkdown(s: DrillSummary): string {
     for (const r of s.reasons) out.push(`- ${mdCell(r)}`);
     out.push('');
   }
-  out.push('## Phases', '', '| Phase | Time (UTC) | t − t0 (s) | Host | Note |', '|---|---|---|---|---|');
+  out.push('## Phases', '', '| Phase | Time (UTC) | t − t0 (s) | Note |', '|---|---|---|---|');
   for (const p of s.phases) {
     const since = p.sinceT0S !== undefined ? p.sinceT0S.toFixed(3) : '';
-    out.push(`| ${mdCell(p.phase)} | ${p.time} | ${since} | ${mdCell(p.host ?? '')} | ${mdCell(PHASE_NOTES[p.phase] ?? '')} |`);
+    out.push(`| ${mdCell(p.phase)} | ${p.time} | ${since} | ${mdCell(phaseNote(p))} |`);
   }
   out.push('');
   if (s.failedTasks.length) {
@@ -238,7 +252,7 @@ export function junitCases(s: DrillSummary): JunitCase[] {
 export function renderJunit(s: DrillSummary): string {
   const cases = junitCases(s);
   const failures = cases.filter((c) => c.failure !== undefined).length;
-  const total = cases.reduce((t, c) => t + c.timeS, 0);
+  const total = s.durationS ?? cases.reduce((t, c) => t + c.timeS, 0);
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="vncplay failover drill" tests="${cases.length}" failures="${failures}" time="${total.toFixed(3)}">`,
