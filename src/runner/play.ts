@@ -25,25 +25,15 @@ interface Inherited {
 
 type Flow = 'ok' | 'failed' | 'stop';
 
-/** How a batch ended: `abort` stops the whole playbook (any_errors_fatal, max_fail_percentage). */
-export type BatchEnd = 'done' | 'abort';
-
 /**
  * Runs one batch of a play: pre_tasks, roles, tasks, post_tasks, with handler flushes after each section,
  * one walk per host, kept in lockstep by the linear strategy or free-running under the free strategy.
  */
-export async function runBatch(env: RunEnv, run: PlayRun, shouldAbort: (failedInBatch: Set<string>) => boolean): Promise<BatchEnd> {
+export async function runBatch(env: RunEnv, run: PlayRun, shouldAbort: (failedInBatch: Set<string>) => boolean): Promise<void> {
   const play = run.play;
   const failedInBatch = new Set<string>();
-  let aborted = false;
-  const check = (): boolean => {
-    if (env.interrupted()) return false;
-    if (shouldAbort(failedInBatch)) {
-      aborted = true;
-      return false;
-    }
-    return true;
-  };
+  // Before each round (linear) or task (free): stop everyone once the play must end.
+  const check = (): boolean => !env.interrupted() && !shouldAbort(failedInBatch);
   const gate: Gate = play.strategy === 'free' ? new FreeGate(check) : new Rounds(run.batch, check);
   await Promise.all(
     run.batch.map(async (name) => {
@@ -55,7 +45,6 @@ export async function runBatch(env: RunEnv, run: PlayRun, shouldAbort: (failedIn
       }
     }),
   );
-  return aborted ? 'abort' : 'done';
 }
 
 async function walkHost(env: RunEnv, run: PlayRun, hs: HostState, gate: Gate, failedInBatch: Set<string>): Promise<void> {

@@ -12,7 +12,7 @@ export interface CliRun {
   stderr: string;
   /** Parsed NDJSON events when the run used --json. */
   events: RunEvent[];
-  recap: Record<string, { ok: number; changed: number; unreachable: number; failed: number; skipped: number }>;
+  recap: Record<string, { ok: number; changed: number; unreachable: number; failed: number; skipped: number; rescued: number; ignored: number }>;
 }
 
 /** Runs the built CLI (`npm run build` is part of `npm test`'s setup) and parses its output. */
@@ -50,8 +50,9 @@ export function parseRecap(stdout: string, events: RunEvent[]): CliRun['recap'] 
   if (ev && ev.type === 'recap') return ev.hosts;
   const out: CliRun['recap'] = {};
   const block = stdout.split('PLAY RECAP').pop() ?? '';
-  for (const m of block.matchAll(/^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)/gm)) {
-    out[m[1]!] = { ok: +m[2]!, changed: +m[3]!, unreachable: +m[4]!, failed: +m[5]!, skipped: +m[6]! };
+  const line = /^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)\s+rescued=(\d+)\s+ignored=(\d+)/gm;
+  for (const m of block.matchAll(line)) {
+    out[m[1]!] = { ok: +m[2]!, changed: +m[3]!, unreachable: +m[4]!, failed: +m[5]!, skipped: +m[6]!, rescued: +m[7]!, ignored: +m[8]! };
   }
   return out;
 }

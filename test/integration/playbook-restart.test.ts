@@ -1,0 +1,111 @@
+import { connect as tcpConnect } from 'node:net';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fleetAvailable, fleetHosts, fleetKey, fleetKnownHosts, hostExec, hostExecOk } from '../fleet/fleet.js';
+import { vncplay } from './cli-helpers.js';
+
+/** Reads the first bytes a VNC server sends: the RFB version banner, from the controller. */
+function rfbBanner(address: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const sock = tcpConnect({ host: address, port, timeout: 3000 });
+    let got = '';
+    sock.on('data', (d) => {
+      got += d.toString('latin1');
+      if (got.length >= 12) sock.destroy();
+    });
+    sock.on('close', () => resolve(got));
+    sock.on('timeout', () => sock.destroy());
+    sock.on('error', () => resolve(''));
+  });
+}
+
+const xvncPid = async (host: number): Promise<string> =>
+  (await hostExec(host, ['pgrep', '-f', '^(/usr/bin/)?X(tiger)?vnc :1( |$)'])).stdout.trim();
+
+describe.skipIf(!fleetAvailable())('playbooks/restart.yml on the fleet', () => {
+  let inventory: string;
+
+  beforeAll(async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'vncplay-restart-'));
+    inventory = path.join(dir, 'inventory.yml');
+    const hosts = fleetHosts()
+      .map((h) => `            ${h.name}:\n              ansible_host: ${h.address}`)
+      .join('\n');
+    await writeFile(
+      inventory,
+      `all:
+  vars:
+    ansible_user: vncplay
+    ansible_become: true
+    ansible_ssh_private_key_file: ${fleetKey()}
+    ansible_ssh_known_hosts_file: ${fleetKnownHosts()}
+    vnc_password: restart1
+  children:
+    vnc:
+      hosts:
+${hosts.replace(/^ {4}/gm, '')}
+`,
+    );
+    for (const h of [1, 2, 3]) {
+      // Each host starts from a known session script and config, whatever earlier tests left.
+      await hostExec(h, ['sh', '-c', 'systemctl stop tigervncserver@:1; rm -f /home/vncplay/.vnc/tigervnc.conf']);
+    }
+    const setup = await vncplay(['playbooks/vnc-setup.yml', '-i', inventory]);
+    expect(setup.code, setup.stdout).toBe(0);
+    const again = await vncplay(['playbooks/vnc-setup.yml', '-i', inventory]);
+    for (const h of ['h1', 'h2', 'h3']) expect(again.recap[h]).toMatchObject({ changed: 0, failed: 0 });
+  });
+
+  it('restarts every host with a new Xvnc whose banner answers', async () => {
+    const before = await Promise.all([1, 2, 3].map(xvncPid));
+    expect(before.every((p) => p !== '')).toBe(true);
+    const r = await vncplay(['playbooks/restart.yml', '-i', inventory]);
+    expect(r.code, r.stdout).toBe(0);
+    const after = await Promise.all([1, 2, 3].map(xvncPid));
+    for (const [i, pid] of after.entries()) {
+      expect(pid).not.toBe('');
+      expect(pid).not.toBe(before[i]);
+    }
+    for (const h of fleetHosts()) expect(await rfbBanner(h.address, 5901)).toMatch(/^RFB 003\.00[38]\n/);
+    // Rolling: 25% of 3 hosts is one host per batch.
+    expect(r.stdout.match(/^PLAY \[Restart VNC servers\] \(batch \d\/3\)/gm)).toHaveLength(3);
+  });
+
+  it('brings back a stopped server and a crashed one whose stale X lock is left behind', async () => {
+    await hostExecOk(2, ['systemctl', 'stop', 'tigervncserver@:1']);
+    // A crash that takes the session wrapper down too (OOM killer, power loss of a VM with a persistent /tmp):
+    // Xvnc is killed hard and its lock file and socket stay behind, naming a process that no longer exists.
+    await hostExecOk(3, ['pkill', '-KILL', '-f', '^(/usr/bin/)?X(tiger)?vnc :1( |$)']);
+    await hostExecOk(3, ['sh', '-c', 'sleep 1; printf "%10d\\n" 999999 > /tmp/.X1-lock; python3 -c "import socket; socket.socket(socket.AF_UNIX).bind(\'/tmp/.X11-unix/X1\')"']);
+    expect((await hostExec(3, ['test', '-S', '/tmp/.X11-unix/X1'])).code).toBe(0);
+    expect(await rfbBanner(fleetHosts()[1]!.address, 5901)).toBe('');
+    const r = await vncplay(['playbooks/restart.yml', '-i', inventory, '--json']);
+    expect(r.code, r.stdout).toBe(0);
+    const cleared = r.events.find(
+      (e) => e.type === 'task_result' && e.host === 'h3' && e.task.name === 'Clear the stale X lock of a display no Xvnc serves',
+    );
+    expect(cleared?.type === 'task_result' && cleared.status).toBe('changed');
+    const lockOf = async (): Promise<string> => (await hostExec(3, ['cat', '/tmp/.X1-lock'])).stdout.trim();
+    expect(await lockOf()).not.toBe('999999');
+    for (const h of fleetHosts()) expect(await rfbBanner(h.address, 5901)).toMatch(/^RFB 003\.00[38]\n/);
+  });
+
+  it('a host whose server will not start fails with its journal tail and stops the rollout', async () => {
+    // Display :1 no longer mapped to a user: tigervncsession-start refuses to start the session.
+    await hostExecOk(1, ['sed', '-i', '/^:1=/d', '/etc/tigervnc/vncserver.users']);
+    try {
+      const r = await vncplay(['playbooks/restart.yml', '-i', inventory, '-e', 'vnc_serial=1', '-e', 'vnc_wait_timeout=5']);
+      expect(r.code, r.stdout).toBe(2);
+      expect(r.recap['h1']).toMatchObject({ failed: 1, rescued: 1 });
+      expect(r.recap['h2']).toBeUndefined();
+      expect(r.recap['h3']).toBeUndefined();
+      expect(r.stdout).toMatch(/TASK \[Show the journal tail\]/);
+      expect(r.stdout).toMatch(/tigervnc/);
+      expect(r.stdout).toMatch(/VNC restart failed on h1/);
+    } finally {
+      await vncplay(['playbooks/vnc-setup.yml', '-i', inventory, '-l', 'h1']);
+    }
+  });
+});
