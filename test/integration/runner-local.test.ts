@@ -377,3 +377,44 @@ describe('host data stays data', () => {
     expect(r.results('probe')[0]!.status).toBe('ok');
   });
 });
+
+describe('rolling batches', () => {
+  it('a failure in the last task of a batch still stops the next batches (max_fail_percentage 0)', async () => {
+    const r = await playYaml(
+      `
+- hosts: all
+  gather_facts: false
+  serial: 1
+  max_fail_percentage: 0
+  tasks:
+    - name: first
+      debug: msg=one
+    - name: last
+      fail: msg=bad
+      when: inventory_hostname == 'l1'
+`,
+      { inventory: localInventory(['l1', 'l2', 'l3']) },
+    );
+    expect(r.results('first').map((e) => e.host)).toEqual(['l1']);
+    expect(r.exitCode).toBe(2);
+  });
+
+  it('without max_fail_percentage the other batches go on unless a whole batch failed (as ansible-playbook)', async () => {
+    const yaml = (serial: number) => `
+- hosts: all
+  gather_facts: false
+  serial: ${serial}
+  tasks:
+    - name: last
+      fail: msg=bad
+      when: inventory_hostname == 'l1'
+    - name: after
+      debug: msg=ok
+`;
+    const inventory = localInventory(['l1', 'l2', 'l3']);
+    const pairs = await playYaml(yaml(2), { inventory });
+    expect(pairs.results('after').map((e) => e.host)).toEqual(['l2', 'l3']);
+    const singles = await playYaml(yaml(1), { inventory });
+    expect(singles.results('after')).toHaveLength(0);
+  });
+});
