@@ -139,7 +139,9 @@ export async function gatherWrite(
   const trimmed = destArg.replace(/\/+$/, '') || '/';
   // The parent comes last so plan() can say "Destination directory … does not exist" without another command.
   const paths = inside ? [trimmed, inside, parentDir(trimmed)] : [trimmed, parentDir(trimmed)];
-  const host = await probePaths(ctx, paths, { contentLimit: ctx.diff ? MAX_DIFF_SIZE : 0, checksum: 'sha1', users: [args.owner], groups: [args.group] });
+  const host = await probePaths(ctx, paths, {
+    contentLimit: ctx.diff ? MAX_DIFF_SIZE : 0, checksum: 'sha1', users: [args.owner], groups: [args.group], clock: bool(args.backup, false),
+  });
   const first = host.paths[0]!;
   const isDir = first.exists && (first.lstat?.type === 'directory' || first.stat?.type === 'directory');
   const facts: WriteFacts = { host, content, destArg, destIndex: 0, wantDiff: ctx.diff };
@@ -378,7 +380,9 @@ async function gatherTree(args: CopyArgs, ctx: ModuleContext, found: string): Pr
   const at = (rel: string): string => (rel ? `${base === '/' ? '' : base}/${rel}` : base);
   // dest itself comes last in the probe; when src names the folder (no trailing /) it is a parent to create too.
   const paths = [base, ...dirs.map(at), ...files.map(at), dest];
-  const host = await probePaths(ctx, paths, { contentLimit: ctx.diff ? MAX_DIFF_SIZE : 0, checksum: 'sha1', users: [args.owner], groups: [args.group] });
+  const host = await probePaths(ctx, paths, {
+    contentLimit: ctx.diff ? MAX_DIFF_SIZE : 0, checksum: 'sha1', users: [args.owner], groups: [args.group], clock: bool(args.backup, false),
+  });
   const dirIndex = (rel: string): number => (rel === '' ? 0 : 1 + dirs.indexOf(rel));
   const out: TreeFacts = {
     tree: true,

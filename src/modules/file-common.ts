@@ -202,6 +202,8 @@ export interface ProbeOptions {
   checksum?: ChecksumAlgorithm | false;
   /** Walk directories below each path (for recurse). */
   tree?: boolean;
+  /** Read the host's clock (one `date` more): only backups need it, for their Ansible-style names. */
+  clock?: boolean;
   /** Owner and group names to look up (getent) on the host. */
   users?: ReadonlyArray<string | undefined>;
   groups?: ReadonlyArray<string | undefined>;
@@ -221,9 +223,10 @@ export const MAX_DIFF_SIZE = 104448;
 /** `${D}{…}` writes a shell parameter expansion inside the String.raw template. */
 const D = '$';
 const PROBE_SCRIPT = String.raw`
-limit=$1; algo=$2; tree=$3; access=$4; mime=$5; nu=$6; ng=$7; shift 7
+limit=$1; algo=$2; tree=$3; access=$4; mime=$5; clock=$6; nu=$7; ng=$8; shift 8
 fmt='%f %u %g %s %.9X %.9Y %.9Z %h %i %d %b %o %t %T %U %G'
-printf 'G %s %s ' "$$" "${D}{EPOCHSECONDS:-0}"; umask
+now=0; [ "$clock" = 1 ] && now=$(date +%s)
+printf 'G %s %s ' "$$" "$now"; umask
 while [ "$nu" -gt 0 ]; do getent passwd -- "$1" >/dev/null && printf 'U 1 ' || printf 'U 0 '; printf '%s' "$1" | base64 -w0; printf '\n'; shift; nu=$((nu - 1)); done
 while [ "$ng" -gt 0 ]; do getent group -- "$1" >/dev/null && printf 'N 1 ' || printf 'N 0 '; printf '%s' "$1" | base64 -w0; printf '\n'; shift; ng=$((ng - 1)); done
 for p in "$@"; do
@@ -269,8 +272,8 @@ export function probeArgv(paths: readonly string[], opts: ProbeOptions = {}): st
   const users = namesToCheck(opts.users);
   const groups = namesToCheck(opts.groups);
   return [
-    'bash', '-c', PROBE_SCRIPT, 'vncplay-probe',
-    String(limit), algo, opts.tree ? '1' : '0', opts.access ? '1' : '0', opts.mime ? '1' : '0',
+    'sh', '-c', PROBE_SCRIPT, 'vncplay-probe',
+    String(limit), algo, opts.tree ? '1' : '0', opts.access ? '1' : '0', opts.mime ? '1' : '0', opts.clock ? '1' : '0',
     String(users.length), String(groups.length), ...users, ...groups,
     ...paths,
   ];

@@ -358,7 +358,9 @@ export const lineinfileModule: PlannedModule<LineinfileArgs, HostFileFacts> = {
     const problem = validateLineinfileArgs(args);
     if (problem) throw new ModuleError('E_LINEINFILE_ARGS', problem);
     const path = normalize(args).path;
-    return probePaths(ctx, [path, parentDir(path)], { contentLimit: Infinity, checksum: 'sha1', users: [args.owner], groups: [args.group] });
+    return probePaths(ctx, [path, parentDir(path)], {
+      contentLimit: Infinity, checksum: 'sha1', users: [args.owner], groups: [args.group], clock: bool(args.backup, false),
+    });
   },
   plan(args, facts) {
     return planLineinfile(args, facts);
