@@ -1,11 +1,14 @@
 /**
  * Writes schemas/playbook.schema.json (from the module registry), schemas/tasks.schema.json and the
- * precompiled loader validators in schemas/validators/ (`npm run gen:schema`). `--check` only compares and exits 1
+ * precompiled loader validators in schemas/validators/ and the runner's in schemas/runtime-validators/
+ * (`npm run gen:schema`). `--check` only compares and exits 1
  * when a file is out of date (the unit tests do the same).
  */
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { precompiledValidators } from '../src/playbook/precompile.js';
+import { allModules } from '../src/modules/registry.js';
+import { runtimeValidatorSources } from '../src/runner/arg-validators.js';
 import { playbookSchemaJson, taskFileSchemaJson } from '../src/playbook/schema.js';
 
 const outputs: [string, () => string][] = [
@@ -17,6 +20,9 @@ async function main(): Promise<void> {
   const validatorsDir = '../schemas/validators/';
   const validators = await precompiledValidators();
   for (const [name, code] of validators) outputs.push([`${validatorsDir}${name}`, () => code]);
+  // The runner's checks of rendered module arguments (src/runner/arg-validators.ts), precompiled the same way.
+  await mkdir(fileURLToPath(new URL('../schemas/runtime-validators/', import.meta.url)), { recursive: true });
+  for (const [name, code] of await runtimeValidatorSources(allModules())) outputs.push([`../schemas/runtime-validators/${name}`, () => code]);
   const dir = fileURLToPath(new URL(validatorsDir, import.meta.url));
   const stale = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.mjs') && !validators.has(f));
   if (process.argv.includes('--check') && stale.length > 0) {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { ErrorObject } from 'ajv/dist/2020.js';
 import type { AnyModule } from '../modules/types.js';
 
@@ -30,11 +31,15 @@ export function runtimeValidatorFile(mod: Pick<AnyModule, 'name'>): string {
 const runtimeDir = new URL('../../schemas/runtime-validators/', import.meta.url);
 
 type AjvInstance = InstanceType<typeof import('ajv/dist/2020.js').Ajv2020>;
-let ajv: Promise<AjvInstance> | undefined;
+let ajv: AjvInstance | undefined;
 
-async function compile(mod: AnyModule): Promise<ArgValidator> {
-  ajv ??= import('ajv/dist/2020.js').then(({ Ajv2020 }) => new Ajv2020(runtimeAjvOptions));
-  return (await ajv).compile(mod.schema) as ArgValidator;
+/** ajv is CommonJS: required on first need only, so a run whose validators are all precompiled never loads it. */
+function compile(mod: AnyModule): ArgValidator {
+  if (!ajv) {
+    const { Ajv2020 } = createRequire(import.meta.url)('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+    ajv = new Ajv2020(runtimeAjvOptions);
+  }
+  return ajv.compile(mod.schema) as ArgValidator;
 }
 
 async function precompiled(mod: AnyModule): Promise<ArgValidator | undefined> {
@@ -47,34 +52,69 @@ async function precompiled(mod: AnyModule): Promise<ArgValidator | undefined> {
   return undefined;
 }
 
-const validators = new WeakMap<AnyModule, Promise<ArgValidator>>();
-/** Which validators were precompiled or compiled (for the test that the shipped files are used). */
+const ready = new WeakMap<AnyModule, ArgValidator>();
+const loading = new WeakMap<AnyModule, Promise<void>>();
+/** Where each module's validator came from (for the test that the shipped files are current and used). */
 export const validatorOrigins = new Map<string, 'precompiled' | 'compiled'>();
 
-/** The module's rendered-argument validator, loaded (or compiled) once per process. */
-export function argValidator(mod: AnyModule): Promise<ArgValidator> {
-  let v = validators.get(mod);
-  if (!v) {
-    v = precompiled(mod).then((pre) => {
-      validatorOrigins.set(mod.name, pre ? 'precompiled' : 'compiled');
-      return pre ?? compile(mod);
+/** Loads the module's precompiled validator once per process (a no-op when there is none: argValidator compiles). */
+export function loadArgValidator(mod: AnyModule): Promise<void> {
+  if (ready.has(mod)) return Promise.resolve();
+  let p = loading.get(mod);
+  if (!p) {
+    p = precompiled(mod).then((v) => {
+      if (v && !ready.has(mod)) {
+        ready.set(mod, v);
+        validatorOrigins.set(mod.name, 'precompiled');
+      }
     });
-    validators.set(mod, v);
+    loading.set(mod, p);
+  }
+  return p;
+}
+
+/** The module's rendered-argument validator: the precompiled one if loaded, else compiled now (once). */
+export function argValidator(mod: AnyModule): ArgValidator {
+  let v = ready.get(mod);
+  if (!v) {
+    v = compile(mod);
+    ready.set(mod, v);
+    validatorOrigins.set(mod.name, 'compiled');
   }
   return v;
 }
 
+/** minLength/maxLength count code points through this ajv helper; inlined so the .mjs needs no ajv at all. */
+const UCS2LENGTH_REQUIRE = /require\("ajv\/dist\/runtime\/ucs2length"\)\.default/g;
+// A copy of ajv/dist/runtime/ucs2length.js (MIT): the length of a string in Unicode code points.
+const UCS2LENGTH_INLINE = `(function ucs2length(str) {
+  const len = str.length;
+  let length = 0;
+  let pos = 0;
+  let value;
+  while (pos < len) {
+    length++;
+    value = str.charCodeAt(pos++);
+    if (value >= 0xd800 && value <= 0xdbff && pos < len) {
+      value = str.charCodeAt(pos);
+      if ((value & 0xfc00) === 0xdc00) pos++;
+    }
+  }
+  return length;
+})`;
+
 /**
  * Standalone sources for every module's rendered-argument check, keyed by file name (for scripts/gen-schema.ts
  * and the test that keeps schemas/runtime-validators/ current). A schema whose code would need an ajv runtime
- * helper (`require(…)`, e.g. unicode string lengths) is left out and compiled at run time instead.
+ * helper (`require(…)`) is left out and compiled at run time instead
+ * (ucs2length, the one helper the module schemas need, is inlined).
  */
 export async function runtimeValidatorSources(modules: readonly AnyModule[]): Promise<Map<string, string>> {
   const [{ Ajv2020 }, { default: standalone }] = await Promise.all([import('ajv/dist/2020.js'), import('ajv/dist/standalone/index.js')]);
   const files = new Map<string, string>();
   for (const mod of [...modules].sort((a, b) => a.name.localeCompare(b.name))) {
     const one = new Ajv2020({ ...runtimeAjvOptions, code: { source: true, esm: true } });
-    const source = standalone.default(one, one.compile(mod.schema));
+    const source = standalone.default(one, one.compile(mod.schema)).replace(UCS2LENGTH_REQUIRE, UCS2LENGTH_INLINE);
     if (/\brequire\(/.test(source)) continue;
     files.set(
       runtimeValidatorFile(mod),

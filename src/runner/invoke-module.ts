@@ -1,7 +1,7 @@
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { Connection, ExecOptions, ExecResult } from '../connection/types.js';
 import { writeFileAtomic } from '../connection/write-file.js';
 import { ModuleError, VncplayError } from '../errors.js';
+import { argValidator, loadArgValidator } from './arg-validators.js';
 import type { AnyModule, Change, DiffEntry, ModuleContext, ModuleReturn, RenderOptions, StepOutcome } from '../modules/types.js';
 
 /** How one module call should run on one host. */
@@ -31,17 +31,12 @@ export interface InvokeResult {
   meta?: ModuleReturn['meta'];
 }
 
-const validators = new WeakMap<AnyModule, ValidateFunction>();
-let ajv: Ajv2020 | undefined;
-
-/** Strict check of rendered arguments against the module's own schema (the playbook schema allowed templates). */
+/**
+ * Strict check of rendered arguments against the module's own schema (the playbook schema allowed templates).
+ * Synchronous for callers that cannot wait; invokeModule loads the precompiled validator first (arg-validators.ts).
+ */
 export function checkArgs(mod: AnyModule, args: Record<string, unknown>): string | undefined {
-  let validate = validators.get(mod);
-  if (!validate) {
-    ajv ??= new Ajv2020({ allErrors: true, strict: false, coerceTypes: false });
-    validate = ajv.compile(mod.schema);
-    validators.set(mod, validate);
-  }
+  const validate = argValidator(mod);
   if (!validate(args)) {
     const errs = (validate.errors ?? []).map((e) => {
       const where = e.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : 'arguments';
@@ -60,6 +55,7 @@ export async function invokeModule(
   args: Record<string, unknown>,
   s: InvokeSettings,
 ): Promise<InvokeResult> {
+  await loadArgValidator(mod);
   const problem = checkArgs(mod, args);
   if (problem) return failure(problem);
   const ctx = moduleContext(s);

@@ -1,0 +1,49 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { allModules, findModule } from '../../src/modules/registry.js';
+import { argValidator, loadArgValidator, runtimeAjvOptions, runtimeValidatorSources, validatorOrigins } from '../../src/runner/arg-validators.js';
+import { checkArgs } from '../../src/runner/invoke-module.js';
+
+describe('precompiled rendered-argument validators (schemas/runtime-validators/*.mjs)', () => {
+  it('are current: npm run gen:schema writes exactly these files', async () => {
+    const files = await runtimeValidatorSources(allModules());
+    expect(files.size).toBe(allModules().length);
+    expect(readdirSync('schemas/runtime-validators').filter((f) => f.endsWith('.mjs')).sort()).toEqual([...files.keys()].sort());
+    for (const [name, code] of files) expect(readFileSync(`schemas/runtime-validators/${name}`, 'utf8') === code, name).toBe(true);
+  });
+
+  // Each row: module, rendered args, valid? The precompiled code must agree with a fresh ajv compile, errors included.
+  const rows: [string, Record<string, unknown>, boolean][] = [
+    ['copy', { dest: '/tmp/x', content: 'a\n', mode: '0644' }, true],
+    ['copy', { dest: '/tmp/x', content: 'a', bogus: 1 }, false],
+    ['copy', { content: 'no dest' }, false],
+    ['file', { path: '/tmp/d', state: 'directory', mode: '0755' }, true],
+    ['file', { path: '/tmp/d', state: 'sideways' }, false],
+    ['file', { path: '' }, false],
+    ['file', { path: '😀' }, true],
+    ['lineinfile', { path: '/etc/x', line: 'PORT=1', regexp: '^PORT=', create: true }, true],
+    ['lineinfile', { path: '/etc/x', line: 7 }, false],
+    ['stat', { path: '/tmp/x' }, true],
+    ['stat', { path: ['/tmp/x'] }, false],
+    ['wait_for', { path: '/tmp/x', timeout: 10 }, true],
+    ['wait_for', { port: 'vnc' }, false],
+    ['command', { cmd: 'cat /tmp/x' }, true],
+  ];
+  it.each(rows)('%s %j → valid=%s, same verdict and errors as ajv', async (name, args, valid) => {
+    const mod = findModule(name)!;
+    await loadArgValidator(mod);
+    const pre = argValidator(mod);
+    const fresh = new Ajv2020(runtimeAjvOptions).compile(mod.schema);
+    expect(pre(args)).toBe(valid);
+    expect(fresh(args)).toBe(valid);
+    expect(pre.errors ?? null).toEqual(fresh.errors ?? null);
+    expect(validatorOrigins.get(name)).toBe('precompiled');
+  });
+
+  it('checkArgs reports through the precompiled validator', async () => {
+    const copy = findModule('copy')!;
+    await loadArgValidator(copy);
+    expect(checkArgs(copy, { dest: '/tmp/x', content: 'a', bogus: 1 })).toMatch(/unsupported parameter 'bogus'/);
+  });
+});
