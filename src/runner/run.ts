@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import type { Connection } from '../connection/types.js';
 import { connect, type SshConnectOptions } from '../connection/ssh.js';
@@ -81,6 +82,9 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
     for (const l of listeners) l(safe);
   };
   const abort = new AbortController();
+  // Every running exec (forks × channels) listens on this one signal: more than Node's default 10 is normal,
+  // and the MaxListenersExceededWarning it printed on stderr at forks ≥ 11 was noise, not a leak.
+  setMaxListeners(0, abort.signal);
   opts.signal?.addEventListener('abort', () => abort.abort(), { once: true });
 
   const hosts = new Map<string, HostState>();
