@@ -4,10 +4,10 @@
  *
  *   npm run bench -- [--runs 5] [--ansible-runs 5] [--hosts 20] [--forks 20] [--curve 10,50,200]
  *                    [--curve-runs 3] [--no-ansible] [--quick] [--keep-fleet] [--out DIR]
- * --quick = 1 run, 3 hosts, curve 3, no ansible: a smoke run well under a minute.
+ * --quick = 1 run, 3 hosts, no curve, no ansible: a smoke run well under a minute.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +17,8 @@ import { BENCH_ROOT, PLAYBOOK, TASK_COUNT } from './workload.js';
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(BENCH_DIR);
 const WORK = path.join(BENCH_DIR, '.work');
-const FLEET_DIR = path.join(REPO, '.fleet');
+// The same override fleet.sh and test/fleet/fleet.ts honour.
+const FLEET_DIR = process.env['FLEET_DIR'] ?? path.join(REPO, '.fleet');
 const FLEET_SH = path.join(REPO, 'test/fleet/fleet.sh');
 
 interface Options {
@@ -60,7 +61,7 @@ function options(argv: string[]): Options {
     ansibleRuns: int(values['ansible-runs'], runs),
     hosts: int(values.hosts, quick ? 3 : 20),
     forks: int(values.forks, 20),
-    curve: (values.curve ?? (quick ? '3' : '10,50,200')).split(',').filter(Boolean).map((s) => int(s, 0)),
+    curve: (values.curve ?? (quick ? '' : '10,50,200')).split(',').filter(Boolean).map((s) => int(s, 0)),
     curveRuns: int(values['curve-runs'], quick ? 1 : 3),
     ansible: !(values['no-ansible'] ?? quick),
     keepFleet: values['keep-fleet'] ?? false,
@@ -152,6 +153,10 @@ function build(): void {
   const tsc = path.join(REPO, 'node_modules/.bin/tsc');
   execFileSync(tsc, ['-p', 'tsconfig.build.json', '--outDir', path.join(WORK, 'dist')], { cwd: REPO, stdio: 'inherit' });
   execFileSync(tsc, ['-p', 'bench/tsconfig.json'], { cwd: REPO, stdio: 'inherit' });
+  // dist/ finds the precompiled validators and package.json at ../../ (as bin/vncplay.js + dist/ does in the repo).
+  for (const name of ['schemas', 'package.json']) {
+    if (!existsSync(path.join(WORK, name))) symlinkSync(path.join(REPO, name), path.join(WORK, name));
+  }
   writeFileSync(
     path.join(WORK, 'vncplay.mjs'),
     "import { main } from './dist/cli/main.js';\n" +
@@ -331,6 +336,7 @@ function markdown(r: Results): string {
     '',
     '## Scaling (vncplay; floor for reference)',
     '',
+    ...(r.curve.length ? [] : ['(not measured in this run: --curve)']),
     '| hosts | forks | first run (s) | re-run (s) | CPU first (s) | peak RSS (MB) | floor first (s) | s per host |',
     '|---|---|---|---|---|---|---|---|',
     ...r.curve.map((p) => `| ${p.hosts} | ${p.forks} | ${f2(p.firstWallS)} | ${f2(p.rerunWallS)} | ${f2(p.firstCpuS)} | ${p.maxRssMb.toFixed(0)} | ${f2(p.floorFirstWallS)} | ${(p.firstWallS / p.hosts).toFixed(3)} |`),
