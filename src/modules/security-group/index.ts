@@ -205,7 +205,8 @@ async function finishSecurityGroup(
 export const securityGroup: PlannedModule<SecurityGroupArgs, SecurityGroupFacts> = {
   kind: 'planned',
   name: 'security_group',
-  aliases: ['ec2_security_group', 'ec2_group'],
+  // No ec2_group/ec2_security_group aliases: their Ansible parameters (cidr_ip, from_port …) differ from ours, and a
+  // playbook written for Ansible's module would be misread rather than refused.
   where: 'controller',
   schema: securityGroupSchema,
   secretArgs: ['secret_key', 'session_token'],
