@@ -107,6 +107,26 @@ describe.skipIf(!fleetAvailable() || fleetHosts().length < 3)('failover drill on
     expect([await holdsVip('h2'), await holdsVip('h3')]).toEqual([true, false]);
   });
 
+  it('`vncplay drill run` (what the scheduled service runs) logs the run, writes the report, returns the verdict', async () => {
+    const logDir = path.join(dir, 'runs');
+    const out = path.join(dir, 'reports');
+    const args = (fault: string, ...extra: string[]): string[] => ['drill', 'run', '--log-dir', logDir, '--out', out, '--rto-budget', String(BUDGET_S), '--',
+      'playbooks/failover-drill.yml', '-i', fleetInventory(), '-e', 'drill_hosts=h2,h3', '-e', `drill_fault=${fault}`, '-e', 'vnc_password=drill123', ...extra];
+    const ok = await vncplay(args('stop_vnc'), { timeoutMs: 115_000 });
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    const m = /drill log: (\S+drill-(\d{8}T\d{6}Z)\.ndjson) \(playbook exit 0\)/.exec(ok.stdout);
+    expect(m, ok.stdout).not.toBeNull();
+    expect(ok.stdout).toMatch(/drill PASSED: stop_vnc, RTO \d+\.\d{3} s \(budget 10 s\)/);
+    expect(await readFile(path.join(out, m![2]!, 'report.md'), 'utf8')).toMatch(/^# Failover drill: PASSED/);
+    expect((await readFile(m![1]!, 'utf8')).split('\n')[0]).toMatch(/^\{"type":"run_start"/);
+    // A drill that cannot start: the playbook's exit code (2) is the result, and the report says why.
+    await new Promise((r) => setTimeout(r, 1100)); // a new second, so a new run folder
+    const bad = await vncplay(args('unplug_everything', '-e', 'drill_configure=false'), { timeoutMs: 115_000 });
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toContain('drill FAILED');
+    expect(bad.stdout).toContain('the drill never reached t0');
+  });
+
   it('refuses to start when both hosts claim MASTER: no fault, exit non-zero, the report fails', async () => {
     // Split brain by hand: the standby also carries the VIP.
     await hostExec('h3', ['ip', 'addr', 'add', `${VIP}/24`, 'dev', 'eth0']);
