@@ -61,6 +61,7 @@ export const writeOptionProperties = {
 
 export const copySchema = {
   type: 'object',
+  description: 'Write a file on the host from inline content or a controller file, atomically, with mode/owner, backup and validate.',
   properties: {
     ...writeOptionProperties,
     src: {

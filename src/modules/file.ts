@@ -42,6 +42,7 @@ export interface FileArgs {
 
 export const fileSchema = {
   type: 'object',
+  description: 'Make a path a file, directory, symlink, hard link or nothing, with mode/owner/group; touch it.',
   properties: {
     ...pathAliasSchema.properties,
     state: {

@@ -51,6 +51,7 @@ export interface LineinfileArgs {
 
 export const lineinfileSchema = {
   type: 'object',
+  description: 'Make sure one line is in a file (or is not), replacing the line a regexp matches, as Ansible does.',
   properties: {
     path: { type: 'string', minLength: 1, description: 'The file to modify (aliases dest, destfile, name).' },
     dest: { type: 'string', minLength: 1 },

@@ -28,6 +28,7 @@ export interface StatArgs {
 
 export const statSchema = {
   type: 'object',
+  description: "Read a path's facts (exists, type, mode, owner, size, checksum) into the registered result; never changes anything.",
   properties: {
     path: { type: 'string', minLength: 1, description: 'The full path of the file/object to get the facts of (aliases dest, name).' },
     dest: { type: 'string', minLength: 1 },

@@ -16,6 +16,7 @@ export interface TemplateArgs extends WriteArgs {
 
 export const templateSchema = {
   type: 'object',
+  description: 'Render a Jinja2 template file from the controller with the play variables and write it on the host like copy.',
   properties: {
     ...writeOptionProperties,
     src: { type: 'string', minLength: 1, description: "Template on the controller (role's templates/, then beside the playbook)." },

@@ -25,6 +25,7 @@ const ruleSchema = {
 export const securityGroupSchema: ArgSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   type: 'object',
+  description: 'Converge an AWS, Aliyun or Tencent Cloud security group and its rules (runs on the controller, once per group).',
   additionalProperties: false,
   required: ['provider', 'region'],
   properties: {
