@@ -20,6 +20,7 @@ export const drillEventModule: ActionModule<DrillEventArgs> = {
   inCheckMode: 'run',
   schema: {
     type: 'object',
+    description: 'Stamp a failover-drill phase with the controller clock: a `drill` event in the --json stream, t_ms in the result.',
     additionalProperties: false,
     required: ['phase'],
     properties: {
@@ -71,18 +72,19 @@ export const drillProbeModule: ActionModule<DrillProbeArgs> = {
   inCheckMode: 'run',
   schema: {
     type: 'object',
+    description: "Probe host:port's RFB banner from the controller every `interval` s until it answers; with `since`, the result's rto_s is the answer time minus since.",
     additionalProperties: false,
     required: ['host'],
     properties: {
       host: { type: 'string', minLength: 1, description: 'Address to probe from the controller (the VIP).' },
-      port: loose({ type: 'integer', minimum: 1, maximum: 65535 }),
-      interval: loose({ type: 'number', minimum: 0.01 }),
-      timeout: loose({ type: 'number', minimum: 0 }),
-      connect_timeout: loose({ type: 'number', minimum: 0.01 }),
-      search_regex: { type: 'string' },
-      since: loose({ type: 'number', minimum: 0 }),
-      phase: { type: 'string', minLength: 1 },
-      rto_budget: loose({ type: 'number', minimum: 0 }),
+      port: { ...loose({ type: 'integer', minimum: 1, maximum: 65535 }), default: 5901, description: 'TCP port (5900 + display).' },
+      interval: { ...loose({ type: 'number', minimum: 0.01 }), default: 0.1, description: 'Seconds between attempt starts; attempts overlap, so a hung connect does not slow the cadence.' },
+      timeout: { ...loose({ type: 'number', minimum: 0 }), default: 60, description: 'Seconds to wait for an answer before the task fails.' },
+      connect_timeout: { ...loose({ type: 'number', minimum: 0.01 }), default: 1, description: "One attempt's connect + banner deadline, seconds." },
+      search_regex: { type: 'string', description: 'The first line must match this (default: an RFB version banner).' },
+      since: { ...loose({ type: 'number', minimum: 0 }), description: 'Epoch milliseconds of t0 (a drill_event result t_ms); adds rto_s to the result.' },
+      phase: { type: 'string', minLength: 1, default: 'answered', description: "Phase name of the emitted drill event ('_timeout' appended when nothing answered)." },
+      rto_budget: { ...loose({ type: 'number', minimum: 0 }), description: 'Seconds rto_s may take; a slower answer fails the task.' },
     },
   } satisfies ArgSchema,
   validate(args: DrillProbeArgs): string | undefined {
