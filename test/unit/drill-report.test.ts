@@ -112,3 +112,30 @@ describe('report files', () => {
     await expect(writeDrillReport(path.join(dir, 'missing.ndjson'), dir)).rejects.toMatchObject({ code: 'E_DRILL_LOG' });
   });
 });
+
+describe('vncplay drill (exit codes through main)', () => {
+  it('0 passed, 1 failed/over budget, 4 unreadable log, 5 bad command line', async () => {
+    const { main } = await import('../../src/cli/main.js');
+    const dir = await mkdtemp(path.join(tmpdir(), 'vncplay-drill-cli-'));
+    const log = path.join(dir, 'run.ndjson');
+    await writeFile(log, run({ rto: 2 }).map((e) => JSON.stringify(e)).join('\n') + '\n');
+    const quiet = <T>(fn: () => Promise<T>): Promise<T> => {
+      const out = process.stdout.write.bind(process.stdout);
+      const err = process.stderr.write.bind(process.stderr);
+      process.stdout.write = (() => true) as typeof process.stdout.write;
+      process.stderr.write = (() => true) as typeof process.stderr.write;
+      return fn().finally(() => {
+        process.stdout.write = out;
+        process.stderr.write = err;
+      });
+    };
+    expect(await quiet(() => main(['drill', 'report', log]))).toBe(0);
+    expect(await readFile(path.join(dir, 'report.md'), 'utf8')).toMatch(/PASSED/);
+    expect(await quiet(() => main(['drill', 'report', log, '--out', path.join(dir, 'strict'), '--rto-budget', '1.5']))).toBe(1);
+    expect(await quiet(() => main(['drill', 'report', path.join(dir, 'missing.ndjson')]))).toBe(4);
+    expect(await quiet(() => main(['drill', 'report']))).toBe(5);
+    expect(await quiet(() => main(['drill', 'report', log, '--rto-budget', 'soon']))).toBe(5);
+    expect(await quiet(() => main(['drill', 'explode']))).toBe(5);
+    expect(await quiet(() => main(['schedule', 'drill', '--playbook', 'x.yml']))).toBe(5);
+  });
+});

@@ -81,10 +81,11 @@ describe('unit files and cron line', () => {
     const code = await scheduleCommand([
       'drill', '--on-calendar', 'Sun 03:00', '--playbook', 'playbooks/failover-drill.yml', '-i', 'test/fixtures/inventories/ini/hosts.ini',
       '-e', 'drill_fault=stop_vnc', '--unit-dir', dir, '--name', 'vp-drill-test', '--rto-budget', '5', '--log-dir', path.join(dir, 'log'),
+      '--report-dir', path.join(dir, 'reports'), '--metrics-file', path.join(dir, 'drill.prom'),
     ]);
     expect(code).toBe(0);
     const svc = await readFile(path.join(dir, 'vp-drill-test.service'), 'utf8');
-    expect(svc).toMatch(/ExecStart=\S+node\S* \S+\/bin\/vncplay\.js drill run --log-dir \S+\/log --out \/var\/lib\/vncplay\/drill --rto-budget 5 -- \S+\/playbooks\/failover-drill\.yml -i \S+\/test\/fixtures\/inventories\/ini\/hosts\.ini -e drill_fault=stop_vnc/);
+    expect(svc).toMatch(/ExecStart=\S+node\S* \S+\/bin\/vncplay\.js drill run --log-dir \S+\/log --out \S+\/reports --rto-budget 5 -- \S+\/playbooks\/failover-drill\.yml -i \S+\/test\/fixtures\/inventories\/ini\/hosts\.ini -e drill_fault=stop_vnc --metrics-file \S+\/drill\.prom\n/);
     // verify checks syntax, that ExecStart's binary exists and is executable, and the timer's Unit=.
     const r = await promisify(execFile)('systemd-analyze', ['verify', path.join(dir, 'vp-drill-test.timer'), path.join(dir, 'vp-drill-test.service')], { env: { ...process.env, SYSTEMD_LOG_LEVEL: 'warning' } })
       .then(({ stderr }) => ({ code: 0, stderr }))
