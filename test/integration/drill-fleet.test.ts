@@ -92,6 +92,9 @@ describe.skipIf(!fleetAvailable() || fleetHosts().length < 3)('failover drill on
     expect(rto).toBeLessThan(BUDGET_S);
     expect(phase(r, 'failback')!.data['masters']).toEqual(['h2']);
     expect(await active('h2', 'tigervncserver@:1')).toBe('active');
+    // The pair was configured by the first run: this run's play 1 changed nothing; only the fault and its undoing did.
+    const changed = r.events.flatMap((e) => (e.type === 'task_result' && e.changed ? [`${e.host}: ${e.task.name}`] : []));
+    expect(changed).toEqual(['h2: Fault | stop the VNC server on the primary', 'h2: Restore | start the VNC server on the primary']);
     expect([await holdsVip('h2'), await holdsVip('h3')]).toEqual([true, false]);
   });
 
@@ -104,6 +107,14 @@ describe.skipIf(!fleetAvailable() || fleetHosts().length < 3)('failover drill on
     expect(rto).toBeLessThan(BUDGET_S);
     expect((await hostExec('h2', ['ip', '-br', 'link', 'show', 'eth0'])).stdout).toMatch(/\bUP\b/);
     expect((await hostExec('h2', ['systemctl', 'is-active', 'vncplay-drill-link-up.timer'])).stdout.trim()).not.toBe('active');
+    expect([await holdsVip('h2'), await holdsVip('h3')]).toEqual([true, false]);
+  });
+
+  it('--check runs the pre-checks only: no fault, no t0, keepalived still MASTER on the primary', async () => {
+    const r = await drill('stop_keepalived', ['--check'], 'check-mode');
+    expect(r.code, r.stdout.slice(-2000)).toBe(0);
+    expect(drillEvents(r).map((e) => e.phase)).toEqual(['health', 'health']);
+    expect(await active('h2', 'keepalived')).toBe('active');
     expect([await holdsVip('h2'), await holdsVip('h3')]).toEqual([true, false]);
   });
 
