@@ -36,6 +36,8 @@ export interface SupervisorFacts {
 
 const schema: ArgSchema = {
   type: 'object',
+  description:
+    'Manage a program under supervisord (present, started, stopped, restarted, absent) through supervisorctl.',
   additionalProperties: false,
   required: ['name', 'state'],
   properties: {

@@ -203,6 +203,8 @@ function validate(args: SystemdArgs): string | undefined {
 
 const schema: ArgSchema = {
   type: 'object',
+  description:
+    'Start, stop, restart or reload a systemd unit, enable/disable or mask it, daemon-reload; a unit that fails to start fails the task with its journal tail.',
   additionalProperties: false,
   properties: {
     name: { type: 'string', description: 'Unit name; `.service` is implied.' },

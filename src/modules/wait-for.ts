@@ -76,6 +76,8 @@ export function normalizeWaitForArgs(args: WaitForArgs): WaitForArgs {
 
 const schema: ArgSchema = {
   type: 'object',
+  description:
+    'Wait for a port to open or close (optionally until its banner matches search_regex, e.g. RFB), for a file or text in it, or for connections to drain. Never changes anything.',
   additionalProperties: false,
   properties: {
     host: { type: 'string', default: '127.0.0.1' },

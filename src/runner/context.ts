@@ -33,6 +33,8 @@ export interface RunEnv {
   /** The host's single connection, opened on first use; rejects with a ConnectionError when unreachable. */
   connectionFor(host: string): Promise<Connection>;
   localConnection(): Connection;
+  /** A second, fresh connection to the host (new TCP + SSH handshake, `true`, closed): does the host still let us in? */
+  probeNewConnection(host: string): Promise<boolean>;
   /** Set once the run is interrupted: no new task starts. */
   interrupted(): boolean;
   signal: AbortSignal;

