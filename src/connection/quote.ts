@@ -32,3 +32,19 @@ export function shellQuote(s: string): string {
 export function joinArgv(argv: readonly string[]): string {
   return argv.map(shellQuote).join(' ');
 }
+
+/**
+ * A shell line as ONE line of bash source: an ANSI-C quoted word (`$'…'`) holding exactly `line`'s bytes.
+ * The line session (line-session.ts) reads commands line by line, so newlines must not appear raw; only `\`,
+ * `'`, and control characters are escaped, other bytes (UTF-8 included) pass through unchanged.
+ */
+export function ansiCQuote(line: string): string {
+  if (line.includes('\0')) {
+    throw new QuoteError('E_ARGV_NUL', `command contains a NUL byte: ${JSON.stringify(line.slice(0, 60))}`, {
+      hint: 'command arguments cannot contain NUL bytes; pass binary data through stdin instead',
+    });
+  }
+  // eslint-disable-next-line no-control-regex
+  const escaped = line.replace(/[\\'\x01-\x1f\x7f]/g, (c) => (c === '\\' || c === "'" ? `\\${c}` : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+  return `$'${escaped}'`;
+}

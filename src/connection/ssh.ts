@@ -9,6 +9,7 @@ import { assertArgv, becomeNeeded, becomePasswordMissing, sudoNeedsPassword, wra
 import { abortError, drive, type ProcessIo } from './exec-driver.js';
 import { defaultKnownHostsStore, expandHome, keyTypesOfMatched, knownHostsFilesOrDefault, lookupNames, verifyHostKey, type KnownHostsStore } from './known-hosts.js';
 import { joinArgv } from './quote.js';
+import { LINE_SESSION_DRIVER, LineSession } from './line-session.js';
 import { SESSION_DRIVER, ShellSession } from './shell-session.js';
 import type { Connection, ConnectionSpec, ExecOptions, ExecResult } from './types.js';
 
@@ -43,6 +44,13 @@ export interface SshConnectOptions {
    * loaded fleet host). Execs with timeoutMs, or while that shell is busy, still get their own channel. Default false.
    */
   shellSession?: boolean;
+  /**
+   * Run plain (non-become) execs without stdin or timeout through one long-lived bash per connection
+   * (line-session.ts: one fork per command instead of a new sshd session). Falls back to a channel per command
+   * when the host has no bash or the session is busy. Opt-in (default false; the runner turns it on): a command
+   * killed by a signal reports bash's rc 128+N instead of `signal`, and the session keeps one channel open.
+   */
+  lineSession?: boolean;
 }
 
 /** ssh2's host key algorithm names for a key type found in known_hosts. */
@@ -352,7 +360,9 @@ export class SshConnection implements Connection {
   private readonly sessions = new Map<string, Promise<ShellSession | undefined>>();
   private readonly liveSessions = new Map<string, ShellSession>();
   /** Counters for tests, metrics and -v: channels opened, refusals retried, execs run in a shell session. */
-  readonly stats = { channels: 0, channelRetries: 0, sessionExecs: 0 };
+  readonly stats = { channels: 0, channelRetries: 0, sessionExecs: 0, lineExecs: 0 };
+  /** The plain-exec line session, started on first use; undefined once it failed to start (not retried). */
+  private line: Promise<LineSession | undefined> | undefined;
 
   constructor(spec: ConnectionSpec, client: Client, opts: SshConnectOptions) {
     this.hostName = spec.hostName;
@@ -469,6 +479,10 @@ export class SshConnection implements Connection {
       if (session?.usable) return this.execInSession(key, session, argv, opts);
     }
     const command = joinArgv(wrapped.argv);
+    if (!useSudo && this.opts.lineSession === true && opts.timeoutMs === undefined && !hasStdin(opts.stdin) && !this.lost) {
+      const session = await this.lineSessionFor();
+      if (session?.usable) return this.execInLine(session, command, opts);
+    }
 
     await this.acquire();
     try {
@@ -542,6 +556,61 @@ export class SshConnection implements Connection {
     }
   }
 
+  private lineSessionFor(): Promise<LineSession | undefined> {
+    this.line ??= this.startLineSession();
+    return this.line;
+  }
+
+  private async startLineSession(): Promise<LineSession | undefined> {
+    await this.acquire(); // the session holds one channel slot for its whole life
+    let released = false;
+    const releaseOnce = (): void => {
+      if (!released) {
+        released = true;
+        this.release();
+      }
+    };
+    try {
+      const { ch } = await this.openExec(joinArgv(['bash', '-c', LINE_SESSION_DRIVER]));
+      const session = new LineSession(ch);
+      ch.once('close', () => {
+        releaseOnce();
+        // One that ran and then closed (killed by an abort, protocol error) is replaced on next use.
+        if (session.wasReady && this.line) this.line = undefined;
+      });
+      const timer = setTimeout(() => session.kill(), this.spec.connectTimeoutMs);
+      try {
+        await session.waitReady();
+      } finally {
+        clearTimeout(timer);
+      }
+      return session;
+    } catch {
+      releaseOnce();
+      this.opts.log?.(`${this.hostName}: line session (bash) did not start; using one channel per command`);
+      return undefined;
+    }
+  }
+
+  private async execInLine(session: LineSession, command: string, opts: ExecOptions): Promise<ExecResult> {
+    const signal = opts.signal;
+    if (signal?.aborted) throw abortError(signal);
+    const onAbort = (): void => session.kill();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.stats.lineExecs++;
+    try {
+      return await session.run(command);
+    } catch (e) {
+      this.line = undefined;
+      if (signal?.aborted) throw abortError(signal);
+      await this.settleLost(200);
+      if (this.lost) throw this.lost;
+      return { rc: -1, stdout: '', stderr: `vncplay: ${(e as Error).message} while the command ran\n` };
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
   private forgetSession(key: string, session: ShellSession): void {
     if (this.liveSessions.get(key) !== session) return;
     this.liveSessions.delete(key);
@@ -582,6 +651,10 @@ export class SshConnection implements Connection {
       }, 2000).unref();
     });
   }
+}
+
+function hasStdin(stdin: ExecOptions['stdin']): boolean {
+  return stdin !== undefined && stdin.length > 0;
 }
 
 /** Adapt an ssh2 exec channel to the driver's process shape. */

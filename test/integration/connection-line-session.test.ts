@@ -1,0 +1,90 @@
+// The line session (src/connection/line-session.ts): plain execs through one long-lived bash per connection,
+// against a real fleet host. Results must be exactly what a channel per command gives.
+import { createHash, randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type SshConnection } from '../../src/connection/ssh.js';
+import type { ConnectionSpec } from '../../src/connection/types.js';
+import { fleetAvailable, fleetHosts, fleetKey, fleetKnownHosts, type FleetHost } from '../fleet/fleet.js';
+
+function specFor(h: FleetHost): ConnectionSpec {
+  return {
+    hostName: h.name,
+    connection: 'ssh',
+    address: h.address,
+    port: 22,
+    user: 'vncplay',
+    privateKeyFile: fleetKey(),
+    become: false,
+    becomeUser: 'root',
+    hostKeyChecking: 'strict',
+    knownHostsFiles: [fleetKnownHosts()],
+    connectTimeoutMs: 10_000,
+  };
+}
+
+describe.skipIf(!fleetAvailable())('line session (plain execs on one bash)', () => {
+  let line: SshConnection;
+  let chan: SshConnection;
+  beforeAll(async () => {
+    const h = fleetHosts()[0]!;
+    line = await connect(specFor(h), { lineSession: true });
+    chan = await connect(specFor(h));
+  });
+  afterAll(async () => {
+    await line?.close();
+    await chan?.close();
+  });
+
+  // Each row runs on both connections; the line session must give the very same ExecResult.
+  const nasty = ['', ' ', "'", '"', '\\', '$HOME', '$(touch /tmp/vp-pwned-line)', '`id`', 'a;b|c&d', '\n', '\r\n', '\t\x01\x7f', 'é日🎉', "$'x'"];
+  const rows: [string, string[]][] = [
+    ['nasty arguments arrive verbatim', ['printf', '%s\\0', ...nasty]],
+    ['stdout and stderr apart, exit code', ['sh', '-c', 'echo out; echo err >&2; exit 7']],
+    ['output without a trailing newline', ['printf', 'no newline']],
+    ['stderr without a trailing newline', ['sh', '-c', 'printf oops >&2; exit 1']],
+    ['missing command', ['vp-no-such-command']],
+    ['stdin is empty, not the session', ['sh', '-c', 'cat; echo rc=$?']],
+    ['large output (1 MiB of base64)', ['sh', '-c', 'head -c 786432 /dev/zero | base64 -w0']],
+    ['the session variables are not visible', ['sh', '-c', 'echo "${VP_NONCE-unset} ${VP_LINE-unset}"; set | grep -c "^VP_NONCE=" || true']],
+    ['working directory and user', ['sh', '-c', 'pwd; id -un']],
+  ];
+  it.each(rows)('%s', async (_what, argv) => {
+    const viaLine = await line.exec(argv);
+    const viaChannel = await chan.exec(argv);
+    expect(viaLine).toEqual(viaChannel);
+  });
+
+  it('runs plain execs in the session, keeps commands apart (exit, cd, variables)', async () => {
+    const before = line.stats.lineExecs;
+    const start = (await line.exec(['pwd'])).stdout;
+    await line.exec(['sh', '-c', 'cd /; exit 0']);
+    expect((await line.exec(['bash', '-c', 'cd /tmp; X=1; export Y=2; exit 3'])).rc).toBe(3);
+    expect((await line.exec(['pwd'])).stdout).toBe(start);
+    expect((await line.exec(['sh', '-c', 'echo "${X-}${Y-}"'])).stdout).toBe('\n');
+    expect(line.stats.lineExecs - before).toBe(5);
+  });
+
+  it('execs with stdin, a timeout, or while the session is busy take their own channel', async () => {
+    const before = { line: line.stats.lineExecs, channels: line.stats.channels };
+    const bin = new Uint8Array(randomBytes(50_000));
+    const sum = await line.exec(['sha256sum'], { stdin: bin });
+    expect(sum.stdout.split(' ')[0]).toBe(createHash('sha256').update(bin).digest('hex'));
+    expect((await line.exec(['true'], { timeoutMs: 5000 })).rc).toBe(0);
+    const parallel = await Promise.all([1, 2, 3].map((i) => line.exec(['sh', '-c', `sleep 0.2; echo ${i}`])));
+    expect(parallel.map((r) => r.stdout)).toEqual(['1\n', '2\n', '3\n']);
+    expect(line.stats.lineExecs - before.line).toBe(1);
+    expect(line.stats.channels - before.channels).toBe(4);
+  });
+
+  it('an aborted exec stops its command; the next exec gets a fresh session', async () => {
+    const ac = new AbortController();
+    const t0 = Date.now();
+    const p = line.exec(['sleep', '30'], { signal: ac.signal });
+    setTimeout(() => ac.abort(new Error('stop')), 300);
+    await expect(p).rejects.toThrow();
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    const before = line.stats.lineExecs;
+    expect(await line.exec(['echo', 'again'])).toEqual({ rc: 0, stdout: 'again\n', stderr: '' });
+    expect(line.stats.lineExecs - before).toBe(1);
+  });
+});
