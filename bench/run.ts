@@ -345,6 +345,20 @@ function markdown(r: Results): string {
     '',
     `median wall ${f2(r.syntaxCheck.wallS)} s, CPU ${f2(r.syntaxCheck.cpuS)} s (target < 0.5 s wall).`,
     '',
+    '## How it is measured',
+    '',
+    '- Light hosts (`test/fleet/fleet.sh up-light N`) are a network namespace + one sshd each, on THIS machine: every',
+    '  remote command (sshd session, shell, stat, python3 …) competes with the controller for the same 2 cores, so',
+    '  host-side work counts fully in the wall time, unlike on a real fleet.',
+    '- Wall time is measured by bench/run.ts around the process; CPU (user+sys, children included) and peak RSS by',
+    '  GNU time. vncplay runs as `node vncplay.mjs` built from this checkout (bench/.work/dist), plain output.',
+    '- ansible-playbook runs with its defaults (ssh ControlPersist 60 s, no pipelining), a fresh control-path',
+    '  folder per first-run/re-run pair, so its re-run reuses the masters its first run opened, as a user would see.',
+    '- The floor (bench/floor.ts) opens one ssh2 connection per host (host key checked) and sends the 10 task',
+    '  commands one by one (bench/workload.ts), no state probing: it does not know whether anything changed.',
+    '- First runs start from no files (the folder of every host is removed before); re-runs change nothing',
+    '  (checked: changed=0, else the benchmark fails).',
+    '',
   ];
   return lines.join('\n');
 }
