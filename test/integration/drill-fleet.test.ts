@@ -110,6 +110,18 @@ describe.skipIf(!fleetAvailable() || fleetHosts().length < 3)('failover drill on
     expect([await holdsVip('h2'), await holdsVip('h3')]).toEqual([true, false]);
   });
 
+  it('tuned VRRP (version 3, 0.2 s adverts and track interval) fails over on link_down well under the v2 floor', async () => {
+    const h2 = fleetHosts().find((h) => h.name === 'h2')!;
+    const r = await drill('link_down', ['-e', `drill_netns=${h2.netns}`, '-e', 'drill_vrrp_version=3', '-e', 'drill_advert_int=0.2', '-e', 'drill_check_interval=0.2'], 'link_down-v3');
+    expect(r.code, r.stderr + r.stdout.slice(-3000)).toBe(0);
+    expect((await hostExec('h2', ['cat', '/etc/keepalived/keepalived.conf'])).stdout).toMatch(/vrrp_version 3[\s\S]*advert_int 0\.2/);
+    const rto = phase(r, 'standby_answered')!.data['rto_s'] as number;
+    rtos['link_down_vrrp3_0.2s'] = rto;
+    // VRRPv2 with 1 s adverts cannot declare the master dead before ~3 s (3 adverts + skew).
+    expect(rto).toBeLessThan(2.5);
+    expect([await holdsVip('h2'), await holdsVip('h3')]).toEqual([true, false]);
+  });
+
   it('--check runs the pre-checks only: no fault, no t0, keepalived still MASTER on the primary', async () => {
     const r = await drill('stop_keepalived', ['--check'], 'check-mode');
     expect(r.code, r.stdout.slice(-2000)).toBe(0);
