@@ -101,13 +101,18 @@ export function summarizeDrill(events: readonly RunEvent[], opts: { rtoBudgetS?:
   const runStart = events.find((e): e is Extract<RunEvent, { type: 'run_start' }> => e.type === 'run_start');
   const runEnd = events.find((e): e is Extract<RunEvent, { type: 'run_end' }> => e.type === 'run_end');
   const failedTasks: FailedTask[] = events.flatMap((e) =>
-    e.type === 'task_result' && e.status === 'failed' ? [{ host: e.host, task: e.task.name, msg: e.msg ?? '' }] : [],
+    e.type === 'task_result' && (e.status === 'failed' || e.status === 'unreachable')
+      ? [{ host: e.host, task: e.task.name, msg: `${e.status === 'unreachable' ? 'UNREACHABLE: ' : ''}${e.msg ?? ''}` }]
+      : [],
   );
   const refused = drill.some((e) => e.phase === 'refused');
 
   const reasons: string[] = [];
   if (refused) reasons.push('the pre-checks refused to start the drill');
-  else if (!t0) reasons.push('the drill never reached t0');
+  else if (!t0) {
+    const down = [...new Set(events.flatMap((e) => (e.type === 'task_result' && e.status === 'unreachable' ? [e.host] : [])))];
+    reasons.push(down.length ? `the drill never reached t0: unreachable ${down.join(', ')}` : 'the drill never reached t0');
+  }
   if (t0 && rtoS === undefined) reasons.push('the standby never answered on the VIP');
   if (rtoS !== undefined && rtoS > budgetS) reasons.push(`RTO ${rtoS} s exceeds the budget of ${budgetS} s`);
   if (t0 && !drill.some((e) => e.phase === 'failback')) reasons.push('failback to the primary was not confirmed');

@@ -48,6 +48,16 @@ describe('summarizeDrill', () => {
     { name: 'the standby never answered', events: run({ rto: null, exit: 2 }), passed: false, reasons: [/never answered/, /exited 2/] },
     { name: 'no failback', events: run({ failback: false, exit: 2 }), passed: false, reasons: [/failback/, /exited 2/] },
     { name: 'refused by the pre-checks', events: run({ refused: true, exit: 2 }), passed: false, reasons: [/refused/, /exited 2/] },
+    {
+      name: 'a host unreachable during the pre-checks',
+      events: [
+        ...run({ exit: 3 }).filter((e) => e.type === 'run_start'),
+        { type: 'task_result', time: iso(T0), host: 'h3', task: { id: '2', name: 'Pre-check | units', path: 'x:2:1', handler: false }, status: 'unreachable', changed: false, failed: true, msg: 'lost the connection to h3', durationMs: 1 },
+        ...run({ exit: 3 }).filter((e) => e.type === 'run_end'),
+      ],
+      passed: false,
+      reasons: [/never reached t0: unreachable h3/, /exited 3/],
+    },
     { name: 'truncated log (no run_end)', events: run().filter((e) => e.type !== 'run_end'), passed: false, reasons: [/no run_end/] },
   ];
   for (const c of cases) {
@@ -74,6 +84,8 @@ describe('summarizeDrill', () => {
 
 describe('report files', () => {
   it('markdown names the verdict, the RTO against the budget, the phases and why it failed', () => {
+    const down = summarizeDrill([run()[0]!, { type: 'task_result', time: iso(T0), host: 'h3', task: { id: '2', name: 'Pre-check | units', path: 'x:2:1', handler: false }, status: 'unreachable', changed: false, failed: true, msg: 'lost the connection', durationMs: 1 }]);
+    expect(renderMarkdown(down)).toContain('## Failed tasks\n\n- h3: Pre-check \\| units: UNREACHABLE: lost the connection');
     const md = renderMarkdown(summarizeDrill(run({ rto: 12.5, exit: 2 })));
     expect(md).toMatch(/^# Failover drill: FAILED/);
     expect(md).toContain('- **RTO:** 12.500 s');
