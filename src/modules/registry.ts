@@ -9,6 +9,7 @@ import { metaModule } from './meta.js';
 import { pingModule } from './ping.js';
 import { securityGroup } from './security-group/index.js';
 import { setFactModule } from './set-fact.js';
+import { setupModule } from './setup.js';
 import { fileModule } from './file.js';
 import { lineinfileModule } from './lineinfile.js';
 import { statModule } from './stat.js';
@@ -38,6 +39,7 @@ const modules: AnyModule[] = [
   pingModule,
   securityGroup,
   setFactModule,
+  setupModule,
   shellModule,
   statModule,
   supervisorctl,

@@ -51,7 +51,12 @@ async function walkHost(env: RunEnv, run: PlayRun, hs: HostState, gate: Gate, fa
   const play = run.play;
   const walker = new HostWalker(env, run, hs, gate, failedInBatch);
   const root: Inherited = { when: [], tags: play.tags, vars: {} };
-  const sections: TaskDef[][] = [play.preTasks, [...play.roleTasks, ...play.tasks], play.postTasks];
+  const sections: TaskDef[][] = [
+    // Ansible's implicit first task: facts, one cheap command, counted as ok like ansible-playbook counts it.
+    [...(play.gatherFacts ? [gatheringFactsTask(play)] : []), ...play.preTasks],
+    [...play.roleTasks, ...play.tasks],
+    play.postTasks,
+  ];
   for (const section of sections) {
     const flow = await walker.runList(section, root);
     if (flow === 'failed') {
@@ -236,6 +241,21 @@ class HostWalker {
   private varsFor(task: TaskDef): Record<string, unknown> {
     return taskVars(this.env, this.run, this.hs, task);
   }
+}
+
+function gatheringFactsTask(play: PlayDef): TaskDef {
+  return {
+    pos: play.pos,
+    name: 'Gathering Facts',
+    module: 'setup',
+    args: {},
+    loopVar: 'item',
+    notify: [],
+    tags: ['always'],
+    vars: {},
+    listen: [],
+    searchDirs: [],
+  };
 }
 
 function inherit(parent: Inherited, block: TaskDef): Inherited {

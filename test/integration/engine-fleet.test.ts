@@ -142,3 +142,27 @@ run('engine on the real fleet', () => {
     expect(log.stdout).not.toMatch(/Accepted publickey|Failed publickey|Postponed publickey/);
   });
 });
+
+run('facts on the real fleet', () => {
+  it('gathers facts first (counted like ansible-playbook) with the values Ansible reports', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'vncplay-facts-'));
+    const pb = path.join(dir, 'facts.yml');
+    await writeFile(
+      pb,
+      `- hosts: fleet
+  tasks:
+    - name: show
+      debug:
+        msg: "{{ ansible_hostname }}|{{ ansible_distribution }}|{{ ansible_distribution_version }}|{{ ansible_distribution_major_version }}|{{ ansible_distribution_release }}|{{ ansible_os_family }}|{{ ansible_system }}|{{ ansible_kernel }}|{{ ansible_architecture }}|{{ ansible_default_ipv4.address }}|{{ ansible_service_mgr }}|{{ ansible_facts.processor_vcpus }}"
+`,
+    );
+    const ours = await vncplay([pb, '-i', fleetInventory(), '-e', `ansible_ssh_known_hosts_file=${fleetKnownHosts()}`]);
+    const theirs = await ansiblePlaybook([pb, '-i', fleetInventory()]);
+    expect(theirs.code, theirs.stdout).toBe(0);
+    expect(ours.code, ours.stdout).toBe(0);
+    expect(ours.recap).toEqual(theirs.recap);
+    const msgs = (out: string): string[] => [...out.matchAll(/"msg": "([^"]*)"/g)].map((m) => m[1]!).sort();
+    expect(msgs(ours.stdout)).toHaveLength(3);
+    expect(msgs(ours.stdout)).toEqual(msgs(theirs.stdout));
+  });
+});

@@ -1,0 +1,125 @@
+import type { ActionModule, ArgSchema } from './types.js';
+
+export interface SetupArgs {
+  gather_subset?: string[] | string;
+  filter?: string[] | string;
+  gather_timeout?: number;
+}
+
+const schema: ArgSchema = {
+  type: 'object',
+  description:
+    "Gather the host's facts (hostname, distribution, kernel, addresses, memory, service manager) in one command; the play does this first unless gather_facts is false.",
+  properties: {
+    gather_subset: {
+      anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+      description: 'Accepted for compatibility: the one cheap command gathers the same facts for every subset.',
+    },
+    filter: {
+      anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+      description: 'Only keep facts whose name matches one of these shell-style patterns (ansible_distribution*).',
+    },
+    gather_timeout: { type: 'integer', minimum: 1, default: 10, description: 'Seconds the command may take.' },
+  },
+  additionalProperties: false,
+};
+
+/** One read-only POSIX sh script; every value is printed as `key=value` on its own line. */
+const FACTS_SCRIPT = String.raw`
+say() { printf '%s=%s\n' "$1" "$2"; }
+say hostname "$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)"
+say fqdn "$(hostname -f 2>/dev/null || hostname)"
+say system "$(uname -s)"
+say kernel "$(uname -r)"
+say machine "$(uname -m)"
+if [ -r /etc/os-release ]; then . /etc/os-release; fi
+say os_id "$ID"; say os_like "$ID_LIKE"; say os_version "$VERSION_ID"; say os_codename "$VERSION_CODENAME"
+say os_pretty "$PRETTY_NAME"
+say vcpus "$(nproc 2>/dev/null || echo 1)"
+say memtotal_kb "$(awk '/^MemTotal:/ {print $2}' /proc/meminfo 2>/dev/null)"
+say user_id "$(id -un)"
+say service_mgr "$( [ -d /run/systemd/system ] && echo systemd || echo "$(ps -p 1 -o comm= 2>/dev/null)")"
+say python "$(command -v python3 || command -v python || true)"
+route=$(ip -4 route show default 2>/dev/null | head -n 1)
+say default_gateway "$(printf '%s' "$route" | awk '{for (i = 1; i < NF; i++) if ($i == "via") print $(i+1)}')"
+say default_interface "$(printf '%s' "$route" | awk '{for (i = 1; i < NF; i++) if ($i == "dev") print $(i+1)}')"
+ip -4 -o addr show scope global 2>/dev/null | awk '{split($4, a, "/"); print "ipv4=" $2 " " a[1] " " a[2]}'
+`;
+
+/** Ansible's distribution names for os-release IDs it capitalises differently. */
+const DISTRIBUTION_NAMES: Record<string, string> = { debian: 'Debian', ubuntu: 'Ubuntu', rhel: 'RedHat', centos: 'CentOS', fedora: 'Fedora', rocky: 'Rocky', almalinux: 'AlmaLinux', alpine: 'Alpine', arch: 'Archlinux', opensuse: 'openSUSE', sles: 'SLES' };
+const OS_FAMILIES: Record<string, string> = { debian: 'Debian', ubuntu: 'Debian', rhel: 'RedHat', centos: 'RedHat', fedora: 'RedHat', rocky: 'RedHat', almalinux: 'RedHat', alpine: 'Alpine', arch: 'Archlinux', sles: 'Suse', opensuse: 'Suse' };
+
+/** The facts (without the ansible_ prefix, as in `ansible_facts`) from the script's output. */
+export function parseFacts(stdout: string): Record<string, unknown> {
+  const kv = new Map<string, string>();
+  const ipv4: { interface: string; address: string; prefix: string }[] = [];
+  for (const line of stdout.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq <= 0) continue;
+    const key = line.slice(0, eq);
+    const value = line.slice(eq + 1);
+    if (key === 'ipv4') {
+      const [iface, address, prefix] = value.split(' ');
+      if (iface && address) ipv4.push({ interface: iface, address, prefix: prefix ?? '' });
+    } else kv.set(key, value);
+  }
+  const get = (k: string): string => kv.get(k) ?? '';
+  const osId = get('os_id');
+  const like = get('os_like').split(' ')[0] ?? '';
+  const version = get('os_version');
+  const defaultIface = get('default_interface');
+  const defaultAddr = ipv4.find((a) => a.interface === defaultIface) ?? ipv4[0];
+  const memKb = Number(get('memtotal_kb')) || 0;
+  const facts: Record<string, unknown> = {
+    hostname: get('hostname').split('.')[0],
+    nodename: get('hostname'),
+    fqdn: get('fqdn'),
+    system: get('system'),
+    kernel: get('kernel'),
+    machine: get('machine'),
+    architecture: get('machine'),
+    distribution: DISTRIBUTION_NAMES[osId] ?? (osId ? osId.charAt(0).toUpperCase() + osId.slice(1) : 'NA'),
+    distribution_version: version || 'NA',
+    distribution_major_version: version ? version.split('.')[0] : 'NA',
+    distribution_release: get('os_codename') || 'NA',
+    os_family: OS_FAMILIES[osId] ?? OS_FAMILIES[like] ?? (osId || 'NA'),
+    processor_vcpus: Number(get('vcpus')) || 1,
+    processor_nproc: Number(get('vcpus')) || 1,
+    memtotal_mb: Math.floor(memKb / 1024),
+    user_id: get('user_id'),
+    service_mgr: get('service_mgr'),
+    all_ipv4_addresses: ipv4.map((a) => a.address),
+    default_ipv4: defaultAddr
+      ? { address: defaultAddr.address, interface: defaultAddr.interface, prefix: defaultAddr.prefix, gateway: get('default_gateway') }
+      : {},
+  };
+  if (get('python')) facts['python'] = { executable: get('python') };
+  return facts;
+}
+
+function globToRegExp(glob: string): RegExp {
+  return new RegExp(`^${glob.replace(/[.+^${}()|\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`);
+}
+
+export const setupModule: ActionModule<SetupArgs> = {
+  kind: 'action',
+  name: 'setup',
+  aliases: ['gather_facts'],
+  schema,
+  where: 'host',
+  inCheckMode: 'run',
+  async run(args, ctx) {
+    const res = await ctx.exec(['sh', '-c', FACTS_SCRIPT], { timeoutMs: (args.gather_timeout ?? 10) * 1000 });
+    if (res.rc !== 0) return { failed: true, msg: `gathering facts failed (rc ${res.rc}): ${res.stderr.trim()}` };
+    const facts = parseFacts(res.stdout);
+    const filters = args.filter === undefined ? [] : (Array.isArray(args.filter) ? args.filter : [args.filter]).map(globToRegExp);
+    const prefixed: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(facts)) {
+      if (filters.length && !filters.some((f) => f.test(`ansible_${k}`))) continue;
+      prefixed[`ansible_${k}`] = v;
+    }
+    const kept = Object.fromEntries(Object.entries(prefixed).map(([k, v]) => [k.slice('ansible_'.length), v]));
+    return { changed: false, facts: { ...prefixed, ansible_facts: kept }, data: { ansible_facts: kept } };
+  },
+};
