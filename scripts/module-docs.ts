@@ -27,7 +27,7 @@ export function renderModuleDocs(modules: readonly AnyModule[] = allModules()): 
 
 /** A schema's type in a word or two: enums list their values, unions join their members. */
 function typeOf(p: Schema): string {
-  if (Array.isArray(p['enum'])) return (p['enum'] as unknown[]).map((v) => `\`${String(v)}\``).join(' \\| ');
+  if (Array.isArray(p['enum'])) return (p['enum'] as unknown[]).map(enumValue).join(' \\| ');
   const union = (p['anyOf'] ?? p['oneOf']) as Schema[] | undefined;
   if (union) {
     const members = union.map(typeOf);
@@ -38,6 +38,12 @@ function typeOf(p: Schema): string {
   if (Array.isArray(t)) return t.map((x) => short(String(x), p)).join(' or ');
   if (typeof t === 'string') return short(t, p);
   return 'any';
+}
+
+/** Plain words as they are; anything with control characters or spaces in its JSON spelling ("\\r\\n"). */
+function enumValue(v: unknown): string {
+  const text = typeof v === 'string' && /^[\w.@:/+-]+$/.test(v) ? v : JSON.stringify(v);
+  return `\`${text}\``;
 }
 
 function short(t: string, p: Schema): string {
