@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { dirname, join, resolve } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+const { dirname, join, resolve } = path;
 import { fileURLToPath } from 'node:url';
 import type { RunEvent } from '../../src/runner/events.js';
 
@@ -55,4 +57,28 @@ export function parseRecap(stdout: string, events: RunEvent[]): CliRun['recap'] 
     out[m[1]!] = { ok: +m[2]!, changed: +m[3]!, unreachable: +m[4]!, failed: +m[5]!, skipped: +m[6]!, rescued: +m[7]!, ignored: +m[8]! };
   }
   return out;
+}
+
+/**
+ * Writes a YAML inventory with the given fleet hosts in group `vnc`, connection variables for the fleet's login
+ * user, and extra group variables (JSON is valid YAML, so values go in as JSON). Returns its path.
+ */
+export async function writeVncInventory(
+  dir: string,
+  hosts: readonly { name: string; address: string }[],
+  vars: Record<string, unknown>,
+  fleet: { key: string; knownHosts: string },
+): Promise<string> {
+  const file = path.join(dir, 'inventory.yml');
+  const allVars = {
+    ansible_user: 'vncplay',
+    ansible_become: true,
+    ansible_ssh_private_key_file: fleet.key,
+    ansible_ssh_known_hosts_file: fleet.knownHosts,
+    ...vars,
+  };
+  const varLines = Object.entries(allVars).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`);
+  const hostLines = hosts.map((h) => `        ${h.name}:\n          ansible_host: ${h.address}`);
+  await writeFile(file, ['all:', '  vars:', ...varLines, '  children:', '    vnc:', '      hosts:', ...hostLines, ''].join('\n'));
+  return file;
 }

@@ -7,7 +7,7 @@ import { startFakeEc2, type FakeEc2 } from '../cloud/fake-ec2.js';
 import { startFakeEcs, type FakeEcs } from '../cloud/fake-ecs.js';
 import { startFakeTencentVpc, type FakeTencentVpc } from '../cloud/fake-vpc-tencent.js';
 import { fleetAvailable, fleetHosts, fleetKey, fleetKnownHosts, fleetReset, hostExec, hostExecOk } from '../fleet/fleet.js';
-import { vncplay } from './cli-helpers.js';
+import { vncplay, writeVncInventory } from './cli-helpers.js';
 
 /** From inside fleet host `from`, try to read the RFB banner of `to`:5901; '' when refused or dropped. */
 async function bannerFrom(from: number, toAddress: string): Promise<string> {
@@ -34,23 +34,11 @@ describe.skipIf(!fleetAvailable())('playbooks/harden.yml on the fleet', () => {
 
   beforeAll(async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'vncplay-harden-'));
-    inventory = path.join(dir, 'inventory.yml');
-    await writeFile(
-      inventory,
-      `all:
-  vars:
-    ansible_user: vncplay
-    ansible_become: true
-    ansible_ssh_private_key_file: ${fleetKey()}
-    ansible_ssh_known_hosts_file: ${fleetKnownHosts()}
-    vnc_password: harden-long-password
-    vnc_allowed_cidrs: ["${h2!.address}/32"]
-  children:
-    vnc:
-      hosts:
-        h1:
-          ansible_host: ${h1!.address}
-`,
+    inventory = await writeVncInventory(
+      dir,
+      [h1!],
+      { vnc_password: 'harden-long-password', vnc_allowed_cidrs: [`${h2!.address}/32`] },
+      { key: fleetKey(), knownHosts: fleetKnownHosts() },
     );
     const setup = await vncplay(['playbooks/vnc-setup.yml', '-i', inventory]);
     expect(setup.code, setup.stdout).toBe(0);

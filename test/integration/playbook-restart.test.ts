@@ -1,10 +1,10 @@
 import { connect as tcpConnect } from 'node:net';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fleetAvailable, fleetHosts, fleetKey, fleetKnownHosts, hostExec, hostExecOk } from '../fleet/fleet.js';
-import { vncplay } from './cli-helpers.js';
+import { vncplay, writeVncInventory } from './cli-helpers.js';
 
 /** Reads the first bytes a VNC server sends: the RFB version banner, from the controller. */
 function rfbBanner(address: string, port: number): Promise<string> {
@@ -29,25 +29,7 @@ describe.skipIf(!fleetAvailable())('playbooks/restart.yml on the fleet', () => {
 
   beforeAll(async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'vncplay-restart-'));
-    inventory = path.join(dir, 'inventory.yml');
-    const hosts = fleetHosts()
-      .map((h) => `            ${h.name}:\n              ansible_host: ${h.address}`)
-      .join('\n');
-    await writeFile(
-      inventory,
-      `all:
-  vars:
-    ansible_user: vncplay
-    ansible_become: true
-    ansible_ssh_private_key_file: ${fleetKey()}
-    ansible_ssh_known_hosts_file: ${fleetKnownHosts()}
-    vnc_password: restart1
-  children:
-    vnc:
-      hosts:
-${hosts.replace(/^ {4}/gm, '')}
-`,
-    );
+    inventory = await writeVncInventory(dir, fleetHosts(), { vnc_password: 'restart1' }, { key: fleetKey(), knownHosts: fleetKnownHosts() });
     for (const h of [1, 2, 3]) {
       // Each host starts from a known session script and config, whatever earlier tests left.
       await hostExec(h, ['sh', '-c', 'systemctl stop tigervncserver@:1; rm -f /home/vncplay/.vnc/tigervnc.conf']);
