@@ -42,6 +42,8 @@ export interface RunEnv {
   skippingToStart: boolean;
   /** Values that must never appear in any output (become passwords, vault values, no_log results). */
   redact(value: string): string;
+  /** Hide `value` from every later event too (a module's secretArgs, a connection password). */
+  addSecret?(value: string): void;
 }
 
 /** Per play-batch state shared by the hosts of the batch. */

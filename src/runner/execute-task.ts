@@ -218,6 +218,10 @@ async function callModule(
     }
   }
   const args = renderArgs(task, vars, mod.freeForm);
+  // A module's secret arguments (supervisor's password, a cloud secret_key) are redacted like vault values.
+  for (const name of mod.secretArgs ?? []) if (typeof args[name] === 'string') env.addSecret?.(args[name]);
+  // no_log also silences what the module logs at -v…-vvvv: it may quote the values the task hides.
+  const noLog = truthy(task.noLog, vars, task);
   const become = truthy(task.become ?? vars['ansible_become'], vars, task);
   const becomeUser = task.becomeUser ?? vars['ansible_become_user'];
   const check = task.checkMode !== undefined ? truthy(task.checkMode, vars, task) : env.settings.check;
@@ -238,7 +242,7 @@ async function callModule(
           ...(o.file !== undefined ? { file: o.file } : {}),
         }),
       findFile: (rel, kind) => findControllerFile(rel, kind, task, env.playbookDir),
-      log: (level, line) => env.emit({ type: 'verbose', time: now(), level, host: hs.name, message: env.redact(line) }),
+      log: (level, line) => env.emit({ type: 'verbose', time: now(), level, host: hs.name, message: noLog ? '(output hidden: no_log)' : env.redact(line) }),
       drill: (phase, data) => env.emit({ type: 'drill', time: now(), host: hs.name, phase, data }),
       ...(conn?.kind === 'ssh' ? { probeNewConnection: () => env.probeNewConnection(hs.name) } : {}),
     });

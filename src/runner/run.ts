@@ -64,6 +64,12 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
   const secrets = [...new Set((opts.secrets ?? []).concat(opts.becomePassword ? [opts.becomePassword] : []))]
     .filter((s) => s.length >= 3)
     .sort((a, b) => b.length - a.length);
+  /** Secrets met during the run (module secretArgs, connection passwords): hidden from then on. */
+  const addSecret = (value: string): void => {
+    if (value.length < 3 || secrets.includes(value)) return;
+    secrets.push(value);
+    secrets.sort((a, b) => b.length - a.length);
+  };
   const redact = (text: string): string => secrets.reduce((t, s) => (t.includes(s) ? t.split(s).join('********') : t), text);
   // Redact the strings of the event, not its JSON text: a secret with a quote, backslash or newline is
   // escaped in JSON (and would slip through), and a secret equal to a key would break the event's shape.
@@ -114,7 +120,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
     emit,
     connectionFor: (name) => {
       const hs = hosts.get(name)!;
-      hs.connection ??= openConnection(inv, hs, settings, opts, emit);
+      hs.connection ??= openConnection(inv, hs, settings, opts, emit, addSecret);
       return hs.connection;
     },
     localConnection: () => (local ??= new LocalConnection(localSpec())),
@@ -137,6 +143,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
     signal: abort.signal,
     skippingToStart: settings.startAtTask !== undefined,
     redact,
+    addSecret,
   };
 
   emit({ type: 'run_start', time: now(), playbook: opts.playbook.file, check: settings.check, diff: settings.diff, forks: settings.forks });
@@ -239,8 +246,11 @@ async function openConnection(
   settings: RunSettings,
   opts: RunOptions,
   emit: (e: RunEvent) => void,
+  addSecret: (value: string) => void,
 ): Promise<Connection> {
   const spec = connectionSpecOf(inv, hs, settings, opts);
+  // Passwords from inventory variables (ansible_password, ansible_become_password) are secrets too.
+  for (const p of [spec.becomePassword, spec.password]) if (typeof p === 'string') addSecret(p);
   if (spec.connection === 'local') return new LocalConnection({ hostName: hs.name });
   const connectOpts: SshConnectOptions = {
     log: (line) => emit({ type: 'verbose', time: now(), level: 3, host: hs.name, message: line }),
