@@ -1,21 +1,46 @@
+/**
+ * What a piped stdin sent beyond the line already answered: `printf 'vault\nbecome\n' | vncplay -J -K` gives
+ * both lines in one chunk, and the second prompt must find its line here (it would wait forever otherwise).
+ */
+let pipedRest = '';
+let pipedEnded = false;
+
 /** Reads a line from the terminal without echoing it (become and vault passwords, key passphrases). */
 export async function promptHidden(question: string): Promise<string> {
   const stdin = process.stdin;
   if (!stdin.isTTY) {
     // Not a terminal: read one line from stdin (scripts pipe the password in).
     return new Promise((resolve) => {
-      let buf = '';
+      let buf = pipedRest;
+      const takeLine = (): boolean => {
+        const nl = buf.indexOf('\n');
+        if (nl < 0) return false;
+        pipedRest = buf.slice(nl + 1);
+        resolve(buf.slice(0, nl).replace(/\r$/, ''));
+        return true;
+      };
+      if (takeLine()) return;
+      if (pipedEnded) {
+        pipedRest = '';
+        resolve(buf.replace(/\r?\n$/, ''));
+        return;
+      }
       const onData = (chunk: Buffer): void => {
         buf += chunk.toString('utf8');
-        const nl = buf.indexOf('\n');
-        if (nl >= 0) {
+        if (takeLine()) {
           stdin.off('data', onData);
+          stdin.off('end', onEnd);
           stdin.pause();
-          resolve(buf.slice(0, nl).replace(/\r$/, ''));
         }
       };
+      const onEnd = (): void => {
+        pipedEnded = true;
+        stdin.off('data', onData);
+        pipedRest = '';
+        resolve(buf.replace(/\r?\n$/, ''));
+      };
       stdin.on('data', onData);
-      stdin.once('end', () => resolve(buf.replace(/\r?\n$/, '')));
+      stdin.once('end', onEnd);
     });
   }
   process.stderr.write(question);

@@ -110,6 +110,19 @@ describe('secrets never reach any output', () => {
     });
   }
 
+  it('--ask-vault-pass and -K both read from one piped stdin (vault line first, as prompted)', async () => {
+    rmSync(outFile, { force: true });
+    const r = await vncplay(['play.yml', '-i', 'local.yml', '--ask-vault-pass', '-K', '-vvv', '--json'], {
+      cwd: dir,
+      env,
+      stdin: `${PASSWORD}\n${CANARIES.become}\n`,
+      timeoutMs: 60_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(outFile, 'utf8')).toContain(CANARIES.inline);
+    expect(leaks(r.stdout + r.stderr)).toEqual([]);
+  });
+
   it('a wrong vault password stops before any host, with file:line:col and exit 4, and prints no secret', async () => {
     writeFileSync(path.join(dir, 'wrong'), 'not the password\n');
     const r = await vncplay(['play.yml', '-i', 'local.yml', '--vault-password-file', 'wrong', '--json'], { cwd: dir, env });
