@@ -200,6 +200,6 @@ function reportError(err: unknown): number {
     if (err instanceof UsageError) return ExitCode.usage;
     return ExitCode.invalidInput;
   }
-  process.stderr.write(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(redactSecrets(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, environmentSecrets()) + '\n');
   return 70;
 }

@@ -84,7 +84,8 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
   let drillRtoSeconds: number | undefined;
   const emit = (event: RunEvent): void => {
     if (event.type === 'drill' && typeof event.data['rto_s'] === 'number') drillRtoSeconds = event.data['rto_s'];
-    const safe = secrets.length ? (redactDeep(JSON.parse(JSON.stringify(event))) as RunEvent) : event;
+    // `time` is ours and never secret: a short numeric secret (a vaulted PIN) must not garble timestamps.
+    const safe = secrets.length ? ({ ...(redactDeep(JSON.parse(JSON.stringify(event))) as RunEvent), time: event.time } as RunEvent) : event;
     for (const l of listeners) l(safe);
   };
   const abort = new AbortController();
