@@ -581,6 +581,7 @@ class Loader {
         continue;
       }
       const data = asRecord(s.toJS(s.root));
+      if (this.encryptedFiles.has(s.file)) recordSecret(data);
       await this.checkTemplates(s, s.root, data, new Set(), s.root);
       Object.assign(target, data);
     }

@@ -56,6 +56,19 @@ describe('vault values at load', () => {
     expect(revealedSecrets()).not.toContain('debug');
   });
 
+  it("a role's vault-encrypted vars/main.yml: decrypted, its values secrets", async () => {
+    setVaultSecrets([secret]);
+    const dir = tmp({ 'r.yml': '- hosts: all\n  gather_facts: false\n  roles: [r1]\n' });
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(path.join(dir, 'roles/r1/tasks'), { recursive: true });
+    mkdirSync(path.join(dir, 'roles/r1/vars'), { recursive: true });
+    writeFileSync(path.join(dir, 'roles/r1/tasks/main.yml'), '- debug: msg="{{ role_pw }}"\n');
+    writeFileSync(path.join(dir, 'roles/r1/vars/main.yml'), encryptVault('role_pw: role-value-8\n', secret));
+    const pb = await loadPlaybook(path.join(dir, 'r.yml'));
+    expect(pb.plays[0]!.roleVars['role_pw']).toBe('role-value-8');
+    expect(revealedSecrets()).toEqual(['role-value-8']);
+  });
+
   it('wrong or missing password: positioned E_VAULT errors, nothing loaded', async () => {
     const dir = tmp(files());
     setVaultSecrets([{ id: 'default', password: Buffer.from('wrong') }]);
