@@ -1,6 +1,8 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { ErrorList, InventoryError, nearest, type VncplayError } from '../errors.js';
+import { ErrorList, InventoryError, nearest, VaultError, type VncplayError } from '../errors.js';
+import { decryptFileText } from '../vault/session.js';
+import { isVaultText } from '../vault/format.js';
 import { parseIniInventory } from './ini.js';
 import { FileDiagnostics, InventoryBuilder, type Inventory } from './model.js';
 import { splitHostPort } from './host-range.js';
@@ -72,11 +74,11 @@ export async function loadInventory(spec: string | readonly string[], cwd: strin
       addHostList(b, src.hosts);
       b.sources.push('host list');
     } else if (src.kind === 'file') {
-      await parseFileInto(b, src.path, src.format, display, errors);
+      await parseFileInto(b, src.path, src.format, display, errors, opts.decrypt);
       b.sources.push(src.path);
       varsDirs.push(path.dirname(src.path));
     } else {
-      await parseDirInto(b, src.path, display, errors);
+      await parseDirInto(b, src.path, display, errors, opts.decrypt);
       b.sources.push(src.path);
       varsDirs.push(src.path);
     }
@@ -201,8 +203,24 @@ async function parseFileInto(
   format: InventoryFormat,
   display: (f: string) => string,
   errors: VncplayError[],
+  decrypt?: VarsLoadOptions['decrypt'],
 ): Promise<void> {
-  const text = (await fsp.readFile(file, 'utf8')).replace(/^\uFEFF/, '');
+  let text = (await fsp.readFile(file, 'utf8')).replace(/^\uFEFF/, '');
+  if (isVaultText(text)) {
+    // A vault-encrypted inventory file. Its plaintext is not made a run secret wholesale (host and group
+    // names would vanish from the output); its connection passwords are, when the runner uses them.
+    if (!decrypt) {
+      errors.push(new InventoryError('E_INV_VAULT', `${display(file)} is vault-encrypted and no vault password was given`, { pos: { file: display(file), line: 1, col: 1 }, hint: 'pass --vault-password-file or --ask-vault-pass' }));
+      return;
+    }
+    try {
+      text = decryptFileText(text, display(file)).text;
+    } catch (err) {
+      if (!(err instanceof VaultError)) throw err;
+      errors.push(err);
+      return;
+    }
+  }
   const diag = new FileDiagnostics(display(file), text);
   if (format === 'yaml') parseYamlInventory(text, b, diag, file);
   else parseIniInventory(text, b, diag, file);
@@ -210,7 +228,7 @@ async function parseFileInto(
 }
 
 /** A directory inventory: every file in sorted order, subdirectories too, except vars folders and ignored files (as Ansible). */
-async function parseDirInto(b: InventoryBuilder, dir: string, display: (f: string) => string, errors: VncplayError[]): Promise<void> {
+async function parseDirInto(b: InventoryBuilder, dir: string, display: (f: string) => string, errors: VncplayError[], decrypt?: VarsLoadOptions['decrypt']): Promise<void> {
   for (const entry of (await fsp.readdir(dir)).sort()) {
     if (entry.startsWith('.') || entry.endsWith('~') || IGNORED_NAMES.includes(entry)) continue;
     const full = path.join(dir, entry);
@@ -222,8 +240,8 @@ async function parseDirInto(b: InventoryBuilder, dir: string, display: (f: strin
     }
     const st = await statOrNull(full);
     if (!st) continue;
-    if (st.isDirectory()) await parseDirInto(b, full, display, errors);
-    else await parseFileInto(b, full, formatOf(full), display, errors);
+    if (st.isDirectory()) await parseDirInto(b, full, display, errors, decrypt);
+    else await parseFileInto(b, full, formatOf(full), display, errors, decrypt);
   }
 }
 

@@ -115,4 +115,19 @@ describe('vault values at load', () => {
     expect(errs[0]!.code).toBe('E_INV_VAULT');
     expect(errs[0]!.pos?.line).toBe(4);
   });
+
+  it('a vault-encrypted inventory file (YAML and INI) loads; its host names stay visible', async () => {
+    setVaultSecrets([secret]);
+    const dir = tmp({
+      'inv.yml': encryptVault('all:\n  hosts:\n    web1:\n      ansible_host: 198.18.0.11\n', secret),
+      'inv.ini': encryptVault('[db]\ndb1 ansible_host=198.18.0.12\n', secret),
+    });
+    const decrypt = async (t: string, f: string): Promise<string> => decryptVarsText(t, f);
+    const inv = await loadInventory([path.join(dir, 'inv.yml'), path.join(dir, 'inv.ini')], dir, { decrypt });
+    expect([...inv.hosts.keys()].sort()).toEqual(['db1', 'web1']);
+    expect(revealedSecrets()).toEqual([]);
+    setVaultSecrets([{ id: 'default', password: Buffer.from('wrong') }]);
+    const errs = await errorsOf(loadInventory(path.join(dir, 'inv.yml'), dir, { decrypt }));
+    expect(errs.map((e) => [e.code, e.pos?.line])).toEqual([['E_VAULT_PASSWORD', 1]]);
+  });
 });
