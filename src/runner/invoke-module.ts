@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Connection, ExecOptions, ExecResult } from '../connection/types.js';
 import { writeFileAtomic } from '../connection/write-file.js';
 import { ModuleError, VncplayError } from '../errors.js';
@@ -99,7 +100,7 @@ async function runSteps(
       if (s.signal.aborted && outcomes.length === 0) throw new VncplayError('E_INTERRUPTED', 'interrupted');
       switch (step.kind) {
         case 'exec': {
-          const opts: ExecOptions = { signal: s.signal };
+          const opts: ExecOptions = {};
           if (step.become !== undefined) opts.become = step.become;
           if (step.stdin !== undefined) opts.stdin = step.stdin;
           const res = await ctx.exec(step.argv, opts);
@@ -115,7 +116,7 @@ async function runSteps(
         }
         case 'write': {
           if (!s.conn) throw new ModuleError('E_NO_CONNECTION', 'a write step needs a host connection');
-          const opts: Parameters<typeof writeFileAtomic>[3] = { become: s.become, signal: s.signal };
+          const opts: Parameters<typeof writeFileAtomic>[3] = { become: s.become };
           if (s.becomeUser !== undefined) opts.becomeUser = s.becomeUser;
           if (step.mode !== undefined) opts.mode = step.mode;
           if (step.owner !== undefined) opts.owner = step.owner;
@@ -125,7 +126,7 @@ async function runSteps(
           break;
         }
         case 'call': {
-          outcomes.push({ step, value: await step.run(s.signal) });
+          outcomes.push({ step, value: await step.run(UNTIL_DONE) });
           break;
         }
       }
@@ -134,10 +135,20 @@ async function runSteps(
   return undefined;
 }
 
+/**
+ * The first Ctrl-C (s.signal) means "start nothing new": a change whose first step has begun runs all its steps and
+ * finish() to the end, and a host command already running is not killed (killing a step midway is how a firewall
+ * ends up applied but reported failed, or a restart half done). A second Ctrl-C exits the process at once.
+ * Steps and host commands therefore get no abort signal; controller-side calls get this one, which never fires.
+ */
+const UNTIL_DONE: AbortSignal = new AbortController().signal;
+setMaxListeners(0, UNTIL_DONE);
+
 function moduleContext(s: InvokeSettings): ModuleContext {
   const exec = (argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> => {
     if (!s.conn) throw new ModuleError('E_NO_CONNECTION', `module needs a host connection on ${s.hostName}`);
-    const merged: ExecOptions = { signal: s.signal, become: s.become, ...opts };
+    // No default signal: see UNTIL_DONE. A module that waits (wait_for) passes ctx.signal itself to stop early.
+    const merged: ExecOptions = { become: s.become, ...opts };
     if (merged.become && merged.becomeUser === undefined && s.becomeUser !== undefined) merged.becomeUser = s.becomeUser;
     return s.conn.exec(argv, merged);
   };
