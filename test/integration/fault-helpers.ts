@@ -18,13 +18,16 @@ export interface LiveRun {
   events: StampedEvent[];
   /** Resolves with the first event (already seen or still to come) that matches. */
   waitFor(match: (e: RunEvent) => boolean, timeoutMs?: number): Promise<StampedEvent>;
+  /** Resolves once stdout so far matches (for runs without --json). */
+  waitForOutput(re: RegExp, timeoutMs?: number): Promise<void>;
   /** Resolves when the process has exited; `exitedAt` is Date.now() at that moment. */
   done: Promise<CliRun & { exitedAt: number; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs the built CLI with --json, parsing each NDJSON line as it arrives. */
-export function vncplayLive(args: string[], opts: { timeoutMs?: number } = {}): LiveRun {
-  const child = spawn('node', [join(repoRoot, 'bin/vncplay.js'), ...args, '--json'], { cwd: repoRoot });
+/** Runs the built CLI (with --json unless json: false), parsing each NDJSON line as it arrives. */
+export function vncplayLive(args: string[], opts: { timeoutMs?: number; json?: boolean } = {}): LiveRun {
+  const argv = [join(repoRoot, 'bin/vncplay.js'), ...args, ...(opts.json === false ? [] : ['--json'])];
+  const child = spawn('node', argv, { cwd: repoRoot });
   const events: StampedEvent[] = [];
   const waiters: Array<{ match: (e: RunEvent) => boolean; resolve: (s: StampedEvent) => void }> = [];
   let stdout = '';
@@ -68,7 +71,14 @@ export function vncplayLive(args: string[], opts: { timeoutMs?: number } = {}): 
       void done.then(() => { clearTimeout(t); reject(new Error(`run exited before the event; stderr: ${stderr}\nstdout: ${stdout.slice(-2000)}`)); });
     });
   };
-  return { child, events, waitFor, done };
+  const waitForOutput = async (re: RegExp, timeoutMs = 60_000): Promise<void> => {
+    const until = Date.now() + timeoutMs;
+    while (!re.test(stdout)) {
+      if (child.exitCode !== null || Date.now() > until) throw new Error(`output never matched ${re}; stdout: ${stdout.slice(-2000)}`);
+      await sleep(50);
+    }
+  };
+  return { child, events, waitFor, waitForOutput, done };
 }
 
 /** A task_start (or task_result) of the task named `name` on `host`. */
@@ -78,8 +88,8 @@ export const taskResult = (host: string, name?: string) => (e: RunEvent): boolea
   e.type === 'task_result' && e.host === host && (name === undefined || e.task.name === name);
 
 /** A copy of the fleet inventory in `dir` (the test's own file, so tests can add hosts or vars to it). */
-export async function writeInventory(dir: string, transform: (yaml: string) => string = (y) => y): Promise<string> {
-  const inv = join(dir, 'inventory.yml');
+export async function writeInventory(dir: string, transform: (yaml: string) => string = (y) => y, name = 'inventory.yml'): Promise<string> {
+  const inv = join(dir, name);
   await writeFile(inv, transform(await readFile(fleetInventory(), 'utf8')));
   return inv;
 }
