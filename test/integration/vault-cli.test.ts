@@ -109,6 +109,27 @@ describe.skipIf(!hasAnsible)('vncplay vault and ansible-vault', () => {
     expect(readFileSync(at('f.yml'), 'utf8')).toBe(before);
   });
 
+  it('create, encrypt_string --stdin-name, rekey --new-vault-id, and a LABEL@prompt password read from stdin', async () => {
+    writeFileSync(at('writer.sh'), `#!/bin/sh\necho 'created: yes' > "$1"\n`);
+    chmodSync(at('writer.sh'), 0o755);
+    const c = await vault(['create', '--vault-id', 'ops@pass', 'new.yml'], { env: { EDITOR: at('writer.sh') } });
+    expect(c.code, c.stderr).toBe(0);
+    expect(av(['view', '--vault-id', 'ops@pass', 'new.yml'])).toBe('created: yes\n');
+    expect((await vault(['create', '--vault-id', 'ops@pass', 'new.yml'], { env: { EDITOR: at('writer.sh') } })).code).toBe(5);
+
+    const s = await vault(['encrypt_string', '--vault-password-file', 'pass', '--stdin-name', 'from_stdin'], { stdin: 'piped value' });
+    expect(s.stdout.startsWith('from_stdin: !vault |\n')).toBe(true);
+    const body = s.stdout.split('\n').slice(1).map((l) => l.trim()).join('\n');
+    expect(av(['decrypt', '--vault-password-file', 'pass', '--output', '-', '-'], body)).toBe('piped value');
+
+    const r = await vault(['rekey', '--vault-id', 'ops@pass', '--new-vault-id', 'ops2@pass2', 'new.yml']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(at('new.yml'), 'utf8').split('\n')[0]).toBe('$ANSIBLE_VAULT;1.2;AES256;ops2');
+    const p = await vault(['view', '--vault-id', 'ops2@prompt', 'new.yml'], { stdin: 'second password\n' });
+    expect(p.code, p.stderr).toBe(0);
+    expect(p.stdout).toBe('created: yes\n');
+  });
+
   it('exit codes: wrong password 4, damaged file 4, not encrypted 4, bad command line 5', async () => {
     writeFileSync(at('g.yml'), PLAIN);
     av(['encrypt', '--vault-password-file', 'pass', 'g.yml']);
