@@ -13,6 +13,8 @@ import { sleep, taskResult, taskStart, vncplayLive, writeInventory } from './fau
 
 const run = fleetAvailable() ? describe : describe.skip;
 
+const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
+
 const startedAfter = (events: RunEvent[], t: number): RunEvent[] =>
   events.filter((e) => e.type === 'task_start' && Date.parse(e.time) > t);
 
@@ -152,40 +154,74 @@ run('interrupting a run on the fleet', () => {
   }, 180_000);
 
   it('a large file write killed midway leaves the old or the new file, never a truncated one', async () => {
-    const dest = `/srv/vp-big-${Date.now()}/blob`;
+    const folder = `/srv/vp-big-${Date.now()}`;
+    const dest = `${folder}/blob`;
     const small = path.join(dir, 'small.bin');
     const big = path.join(dir, 'big.bin');
     const oldContent = 'old content\n';
     await writeFile(small, oldContent);
-    const bigContent = randomBytes(48 * 1024 * 1024);
+    const bigContent = randomBytes(96 * 1024 * 1024);
     await writeFile(big, bigContent);
-    const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
-    const oldSha = sha(oldContent);
-    const newSha = sha(bigContent);
+    const oldSha = sha256(oldContent);
+    const newSha = sha256(bigContent);
     const pb = path.join(dir, 'copy.yml');
     const copyPlaybook = (src: string): string =>
-      `- hosts: h3\n  gather_facts: false\n  tasks:\n    - name: put\n      copy:\n        src: ${src}\n        dest: ${dest}\n        mode: "0644"\n`;
+      `- hosts: h3\n  gather_facts: false\n  tasks:\n    - file: { path: ${folder}, state: directory }\n    - name: put\n      copy: { src: ${src}, dest: ${dest}, mode: "0644" }\n`;
+    /** Bytes in vncplay's temp file beside the target, 0 when there is none yet. */
+    const tempBytes = async (): Promise<number> => {
+      const r = await hostExec('h3', ['sh', '-c', `cat ${folder}/.blob.vncplay-* 2>/dev/null | wc -c`]);
+      return Number(r.stdout.trim() || 0);
+    };
     const outcomes: string[] = [];
-    for (const [signal, delay] of [['SIGKILL', 300], ['SIGKILL', 900], ['SIGINT', 500]] as const) {
-      // The old file first.
-      await writeFile(pb, `- hosts: h3\n  gather_facts: false\n  tasks:\n    - file: { path: ${path.posix.dirname(dest)}, state: directory }\n    - copy: { src: ${small}, dest: ${dest}, mode: "0644" }\n`);
+    // 'temp': the moment the temp file holds data (the write is on the wire); a number: ms after the task started.
+    for (const [signal, when] of [['SIGKILL', 'temp'], ['SIGKILL', 'temp'], ['SIGINT', 'temp'], ['SIGKILL', 300]] as const) {
+      await writeFile(pb, copyPlaybook(small));
       const prep = await vncplay([pb, ...common()]);
       expect(prep.code, prep.stdout + prep.stderr).toBe(0);
       await writeFile(pb, copyPlaybook(big));
       const live = vncplayLive([pb, ...common()]);
       await live.waitFor(taskStart('h3', 'put'));
-      await sleep(delay);
+      let seenBytes = 0;
+      if (when === 'temp') {
+        while (live.child.exitCode === null && (seenBytes = await tempBytes()) === 0) await sleep(10);
+      } else await sleep(when);
       live.child.kill(signal);
       const r = await live.done;
-      await sleep(500);
+      await sleep(1000);
       const got = (await hostExecOk('h3', ['sha256sum', dest])).split(' ')[0];
       const which = got === oldSha ? 'old' : got === newSha ? 'new' : 'TRUNCATED';
-      const leftovers = (await hostExec('h3', ['sh', '-c', `ls -A ${path.posix.dirname(dest)} | grep -c vncplay- || true`])).stdout.trim();
-      outcomes.push(`${signal}@${delay}ms: exit ${r.code ?? r.signal}, ${which}, temp files left ${leftovers}`);
+      const leftovers = (await hostExec('h3', ['sh', '-c', `ls -A ${folder} | grep -c vncplay- || true`])).stdout.trim();
+      outcomes.push(`${signal}@${when}${seenBytes ? ` (temp had ${seenBytes} B)` : ''}: exit ${r.code}, ${which}, temp files left ${leftovers}`);
       expect(which, outcomes.at(-1)).not.toBe('TRUNCATED');
+      // Ctrl-C lets the running write finish: the new file, whole.
+      if (signal === 'SIGINT' && seenBytes > 0) expect(which, outcomes.at(-1)).toBe('new');
+      if (signal === 'SIGKILL' && seenBytes > 0) expect(which, outcomes.at(-1)).toBe('old');
     }
     measured['interrupted copies'] = outcomes;
+    // At least one kill really landed while the data was on the wire.
+    expect(outcomes.some((o) => o.includes('temp had'))).toBe(true);
   }, 240_000);
+
+  it('a write that fills the disk fails and leaves the old file (small tmpfs on h3)', async () => {
+    const folder = `/srv/vp-full-${Date.now()}`;
+    await hostExecOk('h3', ['mkdir', '-p', folder]);
+    await hostExecOk('h3', ['mount', '-t', 'tmpfs', '-o', 'size=1m', 'vp-full', folder]);
+    try {
+      await hostExecOk('h3', ['sh', '-c', `printf 'old\n' > ${folder}/blob`]);
+      const big = path.join(dir, 'two-megs.bin');
+      await writeFile(big, randomBytes(2 * 1024 * 1024));
+      const pb = path.join(dir, 'full.yml');
+      await writeFile(pb, `- hosts: h3\n  gather_facts: false\n  tasks:\n    - name: put\n      copy: { src: ${big}, dest: ${folder}/blob }\n`);
+      const r = await vncplay([pb, ...common()]);
+      expect(r.code, r.stdout).toBe(2);
+      expect(r.recap['h3']).toMatchObject({ failed: 1 });
+      expect(r.stdout).toMatch(/disk full|No space/i);
+      expect(await hostExecOk('h3', ['cat', `${folder}/blob`])).toBe('old\n');
+      expect((await hostExecOk('h3', ['ls', '-A', folder])).trim()).toBe('blob');
+    } finally {
+      await hostExec('h3', ['umount', folder]);
+    }
+  }, 120_000);
 
   it('--retry-failed reruns only the hosts that failed; --limit @file.retry does the same', async () => {
     const pb = path.join(dir, 'flaky.yml');
