@@ -34,6 +34,8 @@ export interface CliOptions {
 }
 
 export const usage = `Usage: vncplay PLAYBOOK.yml [PLAYBOOK.yml …] [options]
+       vncplay vault encrypt|decrypt|view|edit|create|rekey|encrypt_string …
+       vncplay drill run|report …        vncplay schedule drill …
 
 Runs Ansible-compatible playbooks over SSH, in parallel across an inventory.
 
