@@ -4,6 +4,7 @@ import type { Connection, ConnectionSpec } from '../connection/types.js';
 import { connect, type SshConnectOptions } from '../connection/ssh.js';
 import { LocalConnection } from '../connection/local.js';
 import { ExitCode } from '../errors.js';
+import { onSecretRevealed } from '../vault/session.js';
 import { connectionSpec, groupsDict, inventoryVars, selectHosts, type ConnectionDefaults, type Inventory } from '../inventory/index.js';
 import type { Playbook } from '../playbook/model.js';
 import { render } from '../playbook/template.js';
@@ -70,6 +71,8 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
     secrets.push(value);
     secrets.sort((a, b) => b.length - a.length);
   };
+  // Vault values decrypted during the run (an include_tasks file with !vault values) are secrets at once.
+  const stopListening = onSecretRevealed(addSecret);
   const redact = (text: string): string => secrets.reduce((t, s) => (t.includes(s) ? t.split(s).join('********') : t), text);
   // Redact the strings of the event, not its JSON text: a secret with a quote, backslash or newline is
   // escaped in JSON (and would slip through), and a secret equal to a key would break the event's shape.
@@ -187,6 +190,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
       if (abortPlaybook) break;
     }
   } finally {
+    stopListening();
     await Promise.allSettled([...hosts.values()].map(async (hs) => (hs.connection ? (await hs.connection).close() : undefined)));
     await local?.close();
   }

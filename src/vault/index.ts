@@ -4,6 +4,7 @@ export { parseVaultId, resolveVaultSecrets, type VaultIdSpec, type VaultPassword
 export {
   decryptFileText,
   decryptInlineValue,
+  onSecretRevealed,
   recordSecret,
   redactSecrets,
   resetVaultSession,

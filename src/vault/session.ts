@@ -13,6 +13,21 @@ const revealed = new Set<string>();
 /** Inline values by ciphertext: a document may be parsed more than once, and each PBKDF2 costs milliseconds. */
 const inlineCache = new Map<string, string>();
 
+/** Runs that want to hear of values revealed while they run (a task file loaded by include_tasks). */
+const listeners = new Set<(value: string) => void>();
+
+/** Call `listener` with every value revealed from now on; returns the unsubscribe function. */
+export function onSecretRevealed(listener: (value: string) => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+function reveal(value: string): void {
+  if (revealed.has(value)) return;
+  revealed.add(value);
+  for (const l of listeners) l(value);
+}
+
 export function setVaultSecrets(list: readonly VaultSecret[]): void {
   secrets = [...list];
   inlineCache.clear();
@@ -25,9 +40,9 @@ export function vaultSecrets(): readonly VaultSecret[] {
 /** Remember `value` (and every string inside it) as a secret no output may show. */
 export function recordSecret(value: unknown): void {
   if (typeof value === 'string') {
-    if (value.trim() !== '') revealed.add(value);
+    if (value.trim() !== '') reveal(value);
     // A multi-line secret (a key, a certificate) may be printed line by line: each line is secret too.
-    if (value.includes('\n')) for (const line of value.split(/\r?\n/)) if (line.trim().length >= 4) revealed.add(line.trim());
+    if (value.includes('\n')) for (const line of value.split(/\r?\n/)) if (line.trim().length >= 4) reveal(line.trim());
   } else if (typeof value === 'number' || typeof value === 'bigint') {
     recordSecret(String(value));
   } else if (Array.isArray(value)) {

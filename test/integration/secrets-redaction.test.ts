@@ -123,6 +123,18 @@ describe('secrets never reach any output', () => {
     expect(leaks(r.stdout + r.stderr)).toEqual([]);
   });
 
+  // A templated path: the file is first read during the run, after the run's secret list was made.
+  it('a !vault value in a task file loaded by include_tasks during the run is redacted too', async () => {
+    const value = 'included-canary-4R7u';
+    const enc = encryptVault(value, { id: 'default', password: Buffer.from(PASSWORD) }).trimEnd().split('\n').map((l) => `          ${l}`).join('\n');
+    writeFileSync(path.join(dir, 'inc-tasks.yml'), `- command: echo {{ inc_secret }}\n  vars:\n    inc_secret: !vault |\n${enc}\n`);
+    writeFileSync(path.join(dir, 'inc.yml'), '- hosts: all\n  gather_facts: false\n  tasks:\n    - include_tasks: "{{ inc_file }}"\n  vars:\n    inc_file: inc-tasks.yml\n');
+    const r = await vncplay(['inc.yml', '-i', 'local.yml', '--vault-password-file', 'pass', '-vvv', '--json'], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('"stdout":"********"');
+    expect(r.stdout).not.toContain(value);
+  });
+
   it('a wrong vault password stops before any host, with file:line:col and exit 4, and prints no secret', async () => {
     writeFileSync(path.join(dir, 'wrong'), 'not the password\n');
     const r = await vncplay(['play.yml', '-i', 'local.yml', '--vault-password-file', 'wrong', '--json'], { cwd: dir, env });
