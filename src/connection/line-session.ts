@@ -14,7 +14,8 @@ import type { ExecResult } from './types.js';
  *                      (quote.ts: ansiCQuote), so a command is always exactly one line.
  *   host → controller: the command's stdout, then "<nonce> <rc>\n"; its stderr, then "<nonce>\n" on stderr.
  * The nonce is 128 random bits sent over the encrypted channel and unset before the command runs, so no output
- * can forge the end of a result. Commands get /dev/null as stdin (execs with stdin take their own channel) and
+ * can forge the end of a result. Commands get /dev/null as stdin (a small stdin is piped in by the command line
+ * itself, quote.ts pipeLiteral; a large one or one with a NUL byte takes its own channel) and
  * run in a subshell: `exit`, `cd` and variables do not leak into the next one.
  * Differences from a channel, by design: a command killed by a signal reports bash's 128+N as rc; a background
  * process still writing after the command ended would write into the next result (execs with timeoutMs, as the

@@ -48,3 +48,21 @@ export function ansiCQuote(line: string): string {
   const escaped = line.replace(/[\\'\x01-\x1f\x7f]/g, (c) => (c === '\\' || c === "'" ? `\\${c}` : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
   return `$'${escaped}'`;
 }
+
+/**
+ * `line` fed `data` on its stdin, as one line of bash: `printf '%s' $'…' | line`. Every byte outside printable
+ * ASCII (and `\`, `'`) is written as \xHH, so any content without a NUL byte (bash strings cannot hold one)
+ * arrives byte for byte. For the line session's small stdins (line-session.ts); big or NUL-bearing data takes a channel.
+ */
+export function pipeLiteral(data: Uint8Array, line: string): string {
+  if (data.includes(0)) {
+    throw new QuoteError('E_ARGV_NUL', 'stdin with a NUL byte cannot be written into a command line', {
+      hint: 'send such data on a channel\'s stdin instead',
+    });
+  }
+  let escaped = '';
+  for (const b of data) {
+    escaped += b >= 0x20 && b < 0x7f ? (b === 0x5c || b === 0x27 ? `\\${String.fromCharCode(b)}` : String.fromCharCode(b)) : `\\x${b.toString(16).padStart(2, '0')}`;
+  }
+  return `printf '%s' $'${escaped}' | ${line}`;
+}

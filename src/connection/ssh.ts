@@ -8,7 +8,7 @@ import { ConnectionError } from '../errors.js';
 import { assertArgv, becomeNeeded, becomePasswordMissing, sudoNeedsPassword, wrapBecome } from './become.js';
 import { abortError, drive, type ProcessIo } from './exec-driver.js';
 import { defaultKnownHostsStore, expandHome, keyTypesOfMatched, knownHostsFilesOrDefault, lookupNames, verifyHostKey, type KnownHostsStore } from './known-hosts.js';
-import { joinArgv } from './quote.js';
+import { joinArgv, pipeLiteral } from './quote.js';
 import { LINE_SESSION_DRIVER, LineSession } from './line-session.js';
 import { SESSION_DRIVER, ShellSession } from './shell-session.js';
 import type { Connection, ConnectionSpec, ExecOptions, ExecResult } from './types.js';
@@ -479,7 +479,7 @@ export class SshConnection implements Connection {
       if (session?.usable) return this.execInSession(key, session, argv, opts);
     }
     const command = joinArgv(wrapped.argv);
-    if (!useSudo && this.opts.lineSession === true && opts.timeoutMs === undefined && !hasStdin(opts.stdin) && !this.lost) {
+    if (!useSudo && this.opts.lineSession === true && opts.timeoutMs === undefined && stdinFitsLine(opts.stdin) && !this.lost) {
       const session = await this.lineSessionFor();
       if (session?.usable) return this.execInLine(session, command, opts);
     }
@@ -599,7 +599,8 @@ export class SshConnection implements Connection {
     signal?.addEventListener('abort', onAbort, { once: true });
     this.stats.lineExecs++;
     try {
-      return await session.run(command);
+      const stdin = stdinBytes(opts.stdin);
+      return await session.run(stdin.length > 0 ? pipeLiteral(stdin, command) : command);
     } catch (e) {
       this.line = undefined;
       if (signal?.aborted) throw abortError(signal);
@@ -653,8 +654,18 @@ export class SshConnection implements Connection {
   }
 }
 
-function hasStdin(stdin: ExecOptions['stdin']): boolean {
-  return stdin !== undefined && stdin.length > 0;
+/** Small stdins (atomic writes of config files) ride in the line session's command line, up to this size. */
+const LINE_STDIN_MAX = 32 * 1024;
+
+function stdinBytes(stdin: ExecOptions['stdin']): Uint8Array {
+  return stdin === undefined ? new Uint8Array(0) : typeof stdin === 'string' ? Buffer.from(stdin, 'utf8') : stdin;
+}
+
+/** Can this stdin go through the line session (quote.ts pipeLiteral)? Not when large or holding a NUL byte. */
+function stdinFitsLine(stdin: ExecOptions['stdin']): boolean {
+  if (stdin === undefined || stdin.length === 0) return true;
+  const bytes = stdinBytes(stdin);
+  return bytes.length <= LINE_STDIN_MAX && !bytes.includes(0);
 }
 
 /** Adapt an ssh2 exec channel to the driver's process shape. */

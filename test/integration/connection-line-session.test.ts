@@ -54,6 +54,24 @@ describe.skipIf(!fleetAvailable())('line session (plain execs on one bash)', () 
     expect(viaLine).toEqual(viaChannel);
   });
 
+  // Small stdins are piped in by the command line (quote.ts pipeLiteral): byte for byte, as a channel sends them.
+  const noNul = new Uint8Array(4096).map((_, i) => (i % 255) + 1);
+  const stdins: [string, string | Uint8Array][] = [
+    ['text with quotes and backslashes', "a'b\\c\"d $x `y`\n"],
+    ['UTF-8 and control characters', 'é日🎉\r\n\t\x01\x7f no final newline'],
+    ['every byte value but NUL', noNul],
+    ['32 KiB of text', 'x'.repeat(32 * 1024)],
+  ];
+  it.each(stdins)('stdin through the session: %s', async (_what, stdin) => {
+    const before = line.stats.lineExecs;
+    const viaLine = await line.exec(['sh', '-c', 'wc -c; cat | sha256sum'], { stdin });
+    expect(line.stats.lineExecs - before).toBe(1);
+    const bytes = typeof stdin === 'string' ? Buffer.from(stdin) : Buffer.from(stdin);
+    const viaChannel = await chan.exec(['sh', '-c', 'wc -c; cat | sha256sum'], { stdin });
+    expect(viaLine).toEqual(viaChannel);
+    expect((await line.exec(['sha256sum'], { stdin })).stdout.split(' ')[0]).toBe(createHash('sha256').update(bytes).digest('hex'));
+  });
+
   it('runs plain execs in the session, keeps commands apart (exit, cd, variables)', async () => {
     const before = line.stats.lineExecs;
     const start = (await line.exec(['pwd'])).stdout;
@@ -64,7 +82,7 @@ describe.skipIf(!fleetAvailable())('line session (plain execs on one bash)', () 
     expect(line.stats.lineExecs - before).toBe(5);
   });
 
-  it('execs with stdin, a timeout, or while the session is busy take their own channel', async () => {
+  it('execs with a large or NUL-bearing stdin, a timeout, or while the session is busy take their own channel', async () => {
     const before = { line: line.stats.lineExecs, channels: line.stats.channels };
     const bin = new Uint8Array(randomBytes(50_000));
     const sum = await line.exec(['sha256sum'], { stdin: bin });
