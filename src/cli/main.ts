@@ -172,7 +172,9 @@ async function makeReporter(opts: CliOptions): Promise<{ onEvent: (e: import('..
     const { jsonReporter } = await import('../output/json.js');
     return { onEvent: jsonReporter(write), done: async () => undefined };
   }
-  const tty = process.stdout.isTTY === true && !opts.noColor && opts.verbosity === 0 && !process.env['CI'];
+  // A terminal that reports no width (e.g. `script` without a size) gets plain lines: listr2 would wrap every character.
+  const tty =
+    process.stdout.isTTY === true && (process.stdout.columns ?? 0) > 0 && !opts.noColor && opts.verbosity === 0 && !process.env['CI'];
   if (tty) {
     const { liveReporter } = await import('../output/live.js');
     return liveReporter(write);

@@ -62,7 +62,8 @@ export async function executeTask(
   }
   const noLog = truthy(task.noLog, vars, task);
   if (task.register && outcome.status !== 'unreachable') {
-    hs.facts[task.register] = markUnsafe(noLog ? { ...pickStatus(outcome.result), ...NO_LOG_RESULT } : outcome.result);
+    // As in Ansible, no_log hides the result from output only: later tasks still see what the task returned.
+    hs.facts[task.register] = markUnsafe(outcome.result);
   }
   if (outcome.status === 'changed') for (const n of task.notify) hs.notified.add(String(render(n, vars, task.pos)));
   const shown = noLog ? { ...pickStatus(outcome.result), ...NO_LOG_RESULT } : outcome.result;
@@ -130,7 +131,8 @@ async function executeWithLoop(
     if (one.status === 'unreachable') return one;
     results.push({ ...one.result, item, ansible_loop_var: task.loopVar, _label: label });
     anyChanged ||= one.result['changed'] === true;
-    anyFailed ||= one.status === 'failed';
+    // An item that failed under ignore_errors is still a failed item of the loop.
+    anyFailed ||= one.status === 'failed' || one.status === 'ignored';
   }
   if (allSkipped) return { status: 'skipped', result: { changed: false, skipped: true, results, msg: 'All items skipped' } };
   const result: Record<string, unknown> = { changed: anyChanged, results, msg: anyFailed ? 'One or more items failed' : 'All items completed' };

@@ -418,3 +418,37 @@ describe('rolling batches', () => {
     expect(singles.results('after')).toHaveLength(0);
   });
 });
+
+describe('ignore_errors and no_log with loops and register', () => {
+  it('a loop item that fails under ignore_errors makes the task ignored, not ok', async () => {
+    const r = await playYaml(`
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: items
+      command: test {{ item }} = a
+      loop: [a, b]
+      ignore_errors: true
+`);
+    expect(r.results('items')[0]!.status).toBe('ignored');
+    expect(r.stats['l1']).toMatchObject({ ignored: 1, failed: 0 });
+  });
+
+  it('no_log hides the result from output but registers the real one', async () => {
+    const r = await playYaml(`
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: hidden
+      command: echo token-42
+      register: out
+      no_log: true
+      changed_when: false
+    - name: uses it
+      debug:
+        msg: "{{ out.stdout }}"
+`);
+    expect(JSON.stringify(r.results('hidden'))).not.toContain('token-42');
+    expect(r.results('uses it')[0]!.result!['msg']).toBe('token-42');
+  });
+});
