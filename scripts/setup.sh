@@ -15,7 +15,7 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 # firewall tools the modules drive, and ansible-core for the comparison benchmark.
 APT_PACKAGES=(
   systemd-container debootstrap openssh-client openssh-server iproute2 nftables iptables
-  util-linux procps ansible-core python3 ca-certificates
+  util-linux procps ansible-core python3 ca-certificates tmux
 )
 
 missing_apt_packages() {
