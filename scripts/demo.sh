@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run demo`: everything a new user needs to see vncplay work, on this one machine, as root:
 # installs what is missing, starts a local 3-host fleet (network namespaces + systemd-nspawn, real sshd, systemd and
-# TigerVNC), provisions a VNC session on each host, then runs the shipped rolling restart against them.
+# TigerVNC), provisions a VNC session on each host, runs the shipped rolling restart against them, then a failover
+# drill on the keepalived pair h2+h3 with its report.
 # The fleet stays up afterwards for your own runs (`npx vncplay playbooks/restart.yml -i demo`); `npm run fleet -- down` removes it.
 set -euo pipefail
 
@@ -18,3 +19,8 @@ step "provisioning TigerVNC sessions (playbooks/vnc-setup.yml)"
 node bin/vncplay.js playbooks/vnc-setup.yml -i demo
 step "rolling restart of every VNC server (playbooks/restart.yml)"
 node bin/vncplay.js playbooks/restart.yml -i demo "$@"
+step "failover drill: keepalived VRRP pair h2+h3 behind 198.18.0.100, VNC stopped on the primary, RTO measured"
+mkdir -p .demo
+node bin/vncplay.js playbooks/failover-drill.yml -i demo -e drill_fault=stop_vnc --json > .demo/drill.ndjson || true
+node bin/vncplay.js drill report .demo/drill.ndjson --out .demo/drill-report
+cat .demo/drill-report/report.md
