@@ -57,8 +57,8 @@ run('faults on the fleet (h3 is the victim)', () => {
     console.log('[faults] time to detect (ms):', JSON.stringify(measured));
   }, 180_000);
 
-  async function newPlaybook(name: string): Promise<{ pb: string; root: string }> {
-    const root = `/srv/vp-faults-${name}-${Date.now()}`;
+  async function newPlaybook(name: string, base = '/srv'): Promise<{ pb: string; root: string }> {
+    const root = `${base}/vp-faults-${name}-${Date.now()}`;
     const pb = path.join(dir, `${name}.yml`);
     await writeFile(pb, faultPlaybook(root));
     return { pb, root };
@@ -79,19 +79,19 @@ run('faults on the fleet (h3 is the victim)', () => {
   }
 
   /** Once h3 is back: a re-run finishes it (exit 0), and the run after that changes nothing anywhere. */
-  async function expectConverges(pb: string, root: string): Promise<void> {
-    const again = await vncplay([pb, ...common(), '-e', 'nap=0']);
+  async function expectConverges(pb: string, root: string, extra: string[] = []): Promise<void> {
+    const again = await vncplay([pb, ...common(), ...extra, '-e', 'nap=0']);
     expect(again.code, again.stdout + again.stderr).toBe(0);
     for (const h of ['h1', 'h2']) expect(again.recap[h]).toMatchObject({ changed: 0, failed: 0, unreachable: 0 });
     expect(await hostExecOk(FAULTY, ['cat', `${root}/app.conf`])).toBe(`host=${FAULTY}\n`);
-    const third = await vncplay([pb, ...common(), '-e', 'nap=0']);
+    const third = await vncplay([pb, ...common(), ...extra, '-e', 'nap=0']);
     expect(third.code).toBe(0);
     for (const h of HOSTS) expect(third.recap[h]).toMatchObject({ changed: 0, failed: 0, unreachable: 0 });
   }
 
   /** Starts the run, waits until h3 is one second into `long`, injects the fault, returns the detection time. */
-  async function faultDuringLong(pb: string, inject: () => Promise<void>): Promise<{ live: LiveRun; detectMs: number }> {
-    const live = vncplayLive([pb, ...common()], { timeoutMs: 170_000 });
+  async function faultDuringLong(pb: string, inject: () => Promise<void>, extra: string[] = []): Promise<{ live: LiveRun; detectMs: number }> {
+    const live = vncplayLive([pb, ...common(), ...extra], { timeoutMs: 170_000 });
     await live.waitFor(taskStart(FAULTY, 'long'), 90_000);
     await sleep(1000);
     await inject();
@@ -100,6 +100,22 @@ run('faults on the fleet (h3 is the victim)', () => {
     expect(seen.event.type === 'task_result' && seen.event.status).toBe('unreachable');
     return { live, detectMs: seen.at - t0 };
   }
+
+  const killSshd = async (): Promise<void> => {
+    // Every sshd inside h3 (listener and the session processes), by pid, with SIGKILL: no goodbye on the wire.
+    const pids = (await hostExecOk(FAULTY, ['pgrep', '-x', 'sshd'])).trim().split(/\s+/);
+    expect(pids.length).toBeGreaterThan(1);
+    await hostExec(FAULTY, ['kill', '-KILL', ...pids]);
+  };
+  // Inside h3's netns only: every packet in and out is dropped, so no FIN or RST ever reaches the controller.
+  const freeze = async (): Promise<void> => {
+    await hostExecOk(FAULTY, ['nft', '-f', '-'], {
+      stdin: 'table inet vpfreeze {\n chain in { type filter hook input priority -300; policy drop; }\n chain out { type filter hook output priority -300; policy drop; }\n}\n',
+    });
+  };
+  const thaw = async (): Promise<void> => {
+    await hostExecOk(FAULTY, ['nft', 'delete', 'table', 'inet', 'vpfreeze']);
+  };
 
   it('a host down at start: unreachable, the others finish, exit 3; converges once it is back', async () => {
     const { pb, root } = await newPlaybook('down');
@@ -131,12 +147,7 @@ run('faults on the fleet (h3 is the victim)', () => {
 
   it('sshd killed mid-task: unreachable, exit 3; converges once sshd is back', async () => {
     const { pb, root } = await newPlaybook('sshd');
-    const { live, detectMs } = await faultDuringLong(pb, async () => {
-      // Every sshd inside h3 (listener and the session processes), by pid, with SIGKILL: no goodbye on the wire.
-      const pids = (await hostExecOk(FAULTY, ['pgrep', '-x', 'sshd'])).trim().split(/\s+/);
-      expect(pids.length).toBeGreaterThan(1);
-      await hostExec(FAULTY, ['kill', '-KILL', ...pids]);
-    });
+    const { live, detectMs } = await faultDuringLong(pb, killSshd);
     measured['sshd killed'] = detectMs;
     expect(detectMs).toBeLessThan(30_000);
     await expectFaultOutcome(live, root);
@@ -146,17 +157,52 @@ run('faults on the fleet (h3 is the victim)', () => {
 
   it('a host that stops answering without closing TCP: keepalive notices in bounded time, exit 3; converges', async () => {
     const { pb, root } = await newPlaybook('freeze');
-    const { live, detectMs } = await faultDuringLong(pb, async () => {
-      // Inside h3's netns only: every packet in and out is dropped, so no FIN or RST ever reaches the controller.
-      await hostExecOk(FAULTY, ['nft', '-f', '-'], {
-        stdin: 'table inet vpfreeze {\n chain in { type filter hook input priority -300; policy drop; }\n chain out { type filter hook output priority -300; policy drop; }\n}\n',
-      });
-    });
+    const { live, detectMs } = await faultDuringLong(pb, freeze);
     measured['frozen (no FIN/RST)'] = detectMs;
     // keepalive 5 s × 3: about 15-20 s; 30 s is the promise.
     expect(detectMs).toBeLessThan(30_000);
     await expectFaultOutcome(live, root);
-    await hostExecOk(FAULTY, ['nft', 'delete', 'table', 'inet', 'vpfreeze']);
+    await thaw();
     await expectConverges(pb, root);
+  }, 300_000);
+
+  it('a host that drops every packet from the start: unreachable after the connect timeout, exit 3', async () => {
+    const { pb, root } = await newPlaybook('dark');
+    await freeze();
+    try {
+      const t0 = Date.now();
+      const live = vncplayLive([pb, ...common(), '-e', 'nap=1', '-e', 'ansible_ssh_timeout=3'], { timeoutMs: 170_000 });
+      const seen = await live.waitFor(taskResult(FAULTY), 120_000);
+      measured['dark from the start (connect timeout 3 s)'] = seen.at - t0;
+      expect(seen.event.type === 'task_result' && seen.event.status).toBe('unreachable');
+      expect(seen.at - t0).toBeLessThan(20_000);
+      await expectFaultOutcome(live, root);
+    } finally {
+      await thaw();
+    }
+    await expectConverges(pb, root);
+  }, 300_000);
+
+  // Without become, plain commands go through the connection's long-lived line session (run.ts lineSession):
+  // the same faults must be noticed on that path too.
+  const noBecome = ['-e', 'ansible_become=false'];
+  it('without become (line session): sshd killed mid-task → unreachable, exit 3; converges', async () => {
+    const { pb, root } = await newPlaybook('ls-sshd', '/tmp');
+    const { live, detectMs } = await faultDuringLong(pb, killSshd, noBecome);
+    measured['sshd killed, line session'] = detectMs;
+    expect(detectMs).toBeLessThan(30_000);
+    await expectFaultOutcome(live, root);
+    await hostExecOk(FAULTY, ['systemctl', 'restart', 'ssh']);
+    await expectConverges(pb, root, noBecome);
+  }, 300_000);
+
+  it('without become (line session): frozen peer → unreachable within the keepalive bound, exit 3; converges', async () => {
+    const { pb, root } = await newPlaybook('ls-freeze', '/tmp');
+    const { live, detectMs } = await faultDuringLong(pb, freeze, noBecome);
+    measured['frozen, line session'] = detectMs;
+    expect(detectMs).toBeLessThan(30_000);
+    await expectFaultOutcome(live, root);
+    await thaw();
+    await expectConverges(pb, root, noBecome);
   }, 300_000);
 });
