@@ -88,6 +88,20 @@ run('interrupting a run on the fleet', () => {
     expect(r.stdout).not.toMatch(/TASK \[after\]/);
   }, 120_000);
 
+  it('Ctrl-C during a rolling run (serial: 1): the batch in flight ends, no later batch starts', async () => {
+    const pb = path.join(dir, 'rolling.yml');
+    await writeFile(pb, `- hosts: fleet\n  serial: 1\n  gather_facts: false\n  tasks:\n    - name: long\n      command: sleep 2\n      changed_when: false\n`);
+    const live = vncplayLive([pb, ...common()]);
+    const first = await live.waitFor((e) => e.type === 'task_start' && e.task.name === 'long');
+    await sleep(500);
+    live.child.kill('SIGINT');
+    const r = await live.done;
+    expect(r.code).toBe(130);
+    expect(r.events.filter((e) => e.type === 'play_start')).toHaveLength(1);
+    const started = r.events.filter((e) => e.type === 'task_start').map((e) => (e as { host: string }).host);
+    expect(started).toEqual([first.event.type === 'task_start' ? first.event.host : '?']);
+  }, 120_000);
+
   it('a second Ctrl-C exits at once', async () => {
     const pb = path.join(dir, 'sigint2.yml');
     await writeFile(pb, sleepPlaybook(`/srv/vp-int2-${Date.now()}`, 20));
