@@ -183,6 +183,25 @@ run('faults on the fleet (h3 is the victim)', () => {
     await expectConverges(pb, root);
   }, 300_000);
 
+  it('sshd that accepts TCP but never speaks (SIGSTOP): unreachable after the connect timeout, exit 3; converges', async () => {
+    const { pb, root } = await newPlaybook('mute');
+    // Only the listener (sshd's oldest process): the kernel still completes the TCP handshake, no banner comes.
+    const listener = (await hostExecOk(FAULTY, ['pgrep', '-o', '-x', 'sshd'])).trim();
+    await hostExecOk(FAULTY, ['kill', '-STOP', listener]);
+    try {
+      const t0 = Date.now();
+      const live = vncplayLive([pb, ...common(), '-e', 'nap=1', '-e', 'ansible_ssh_timeout=3'], { timeoutMs: 170_000 });
+      const seen = await live.waitFor(taskResult(FAULTY), 120_000);
+      measured['sshd mute from the start (connect timeout 3 s)'] = seen.at - t0;
+      expect(seen.event.type === 'task_result' && seen.event.status).toBe('unreachable');
+      expect(seen.at - t0).toBeLessThan(20_000);
+      await expectFaultOutcome(live, root);
+    } finally {
+      await hostExec(FAULTY, ['kill', '-CONT', listener]);
+    }
+    await expectConverges(pb, root);
+  }, 300_000);
+
   // Without become, plain commands go through the connection's long-lived line session (run.ts lineSession):
   // the same faults must be noticed on that path too.
   const noBecome = ['-e', 'ansible_become=false'];
