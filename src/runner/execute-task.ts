@@ -326,6 +326,8 @@ function unreachable(err: unknown): TaskOutcome {
 const TASK_LEVEL_CONNECTION_ERRORS = new Set(['E_BECOME_PASSWORD']);
 
 function outcomeFromError(err: unknown): TaskOutcome {
+  // Ctrl-C arrived after the host's state was read but before any step ran: nothing changed, nothing failed.
+  if (err instanceof VncplayError && err.code === 'E_INTERRUPTED') return skipped('interrupted before any change was made');
   if (err instanceof ConnectionError && !TASK_LEVEL_CONNECTION_ERRORS.has(err.code)) return unreachable(err);
   if (err instanceof VncplayError) return failed(err.format());
   return failed(err instanceof Error ? err.message : String(err));
