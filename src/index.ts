@@ -13,3 +13,8 @@ export {
   resetVaultSession,
   type VaultSecret,
 } from './vault/index.js';
+export { loadPlaybook, loadTaskFile } from './playbook/load.js';
+export { buildPlaybookSchema } from './playbook/schema.js';
+export { loadInventory, parseInventory, selectHosts } from './inventory/index.js';
+export { runPlaybook, type RunOptions, type RunResult } from './runner/run.js';
+export type { RunEvent, HostStats, TaskStatus } from './runner/events.js';

@@ -104,10 +104,12 @@ async function executeWithLoop(
     if (!conditionsHold(task.when, vars, task)) return skipped('Conditional result was False');
     return executeOnce(env, run, hs, task, vars);
   }
-  const items = render(task.loop, vars, task.pos);
-  if (!Array.isArray(items)) {
-    return failed(`Invalid data passed to 'loop', it requires a list, got this instead: ${JSON.stringify(items)}`);
+  const rendered = render(task.loop, vars, task.pos);
+  if (!Array.isArray(rendered)) {
+    return failed(`Invalid data passed to 'loop', it requires a list, got this instead: ${JSON.stringify(rendered)}`);
   }
+  // with_items flattens nested lists one level; loop does not.
+  const items: unknown[] = task.loopFlatten ? rendered.flatMap((x: unknown) => (Array.isArray(x) ? x : [x])) : rendered;
   const results: Record<string, unknown>[] = [];
   let anyChanged = false;
   let anyFailed = false;
@@ -227,6 +229,7 @@ async function callModule(
   const become = truthy(task.become ?? vars['ansible_become'], vars, task);
   const becomeUser = task.becomeUser ?? vars['ansible_become_user'];
   const check = task.checkMode !== undefined ? truthy(task.checkMode, vars, task) : env.settings.check;
+  const environment = task.environment === undefined ? undefined : renderEnvironment(task, vars);
   try {
     const res = await invokeModule(mod, args, {
       hostName: hs.name,
@@ -236,6 +239,7 @@ async function callModule(
       become,
       ...(becomeUser !== undefined ? { becomeUser: String(render(becomeUser, vars, task.pos)) } : {}),
       signal: env.signal,
+      ...(environment ? { environment } : {}),
       vars,
       render: (t, o = {}) =>
         renderText(t, o.extraVars ? { ...vars, ...o.extraVars } : vars, task.pos, {
@@ -263,6 +267,22 @@ async function callModule(
   } catch (err) {
     return outcomeFromError(err);
   }
+}
+
+/** `environment:` as NAME=value pairs for the module's commands (names checked: they become argv of env(1)). */
+function renderEnvironment(task: TaskDef, vars: Record<string, unknown>): Record<string, string> {
+  const value = render(task.environment, vars, task.pos);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new VncplayError('E_ENVIRONMENT', `environment must be a mapping of variable names to values`, { pos: task.pos });
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
+      throw new VncplayError('E_ENVIRONMENT', `environment: '${k}' is not a valid variable name`, { pos: task.pos });
+    }
+    out[k] = String(v);
+  }
+  return out;
 }
 
 /** Module arguments rendered per host; a value that renders to `omit` drops the argument, as in Ansible. */

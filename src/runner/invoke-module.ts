@@ -21,6 +21,8 @@ export interface InvokeSettings {
   drill?(phase: string, data: Record<string, unknown>): void;
   /** Opens a fresh connection to the host and says whether it worked (firewall lockout check). */
   probeNewConnection?(): Promise<boolean>;
+  /** Task `environment:`: every host command of the module runs under env(1) with these variables. */
+  environment?: Record<string, string>;
 }
 
 export interface InvokeResult {
@@ -150,7 +152,8 @@ function moduleContext(s: InvokeSettings): ModuleContext {
     // No default signal: see UNTIL_DONE. A module that waits (wait_for) passes ctx.signal itself to stop early.
     const merged: ExecOptions = { become: s.become, ...opts };
     if (merged.become && merged.becomeUser === undefined && s.becomeUser !== undefined) merged.becomeUser = s.becomeUser;
-    return s.conn.exec(argv, merged);
+    const env = s.environment ? Object.entries(s.environment).map(([k, v]) => `${k}=${v}`) : [];
+    return s.conn.exec(env.length ? ['env', ...env, ...argv] : argv, merged);
   };
   const ctx: ModuleContext = {
     hostName: s.hostName,

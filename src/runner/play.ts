@@ -116,7 +116,7 @@ class HostWalker {
     const vars = this.varsFor(eff);
     if (!conditionsHold(eff.when, vars, eff)) return 'ok';
     const file = String(render(task.includeTasks, vars, task.pos));
-    const loaded = await loadTaskFile(file, { fromFile: task.pos.file, playbookDir: this.env.playbookDir });
+    const loaded = await loadTaskFile(file, { includedFrom: task, playbookDir: this.env.playbookDir });
     return this.runList(loaded, inherit(parent, { ...task, when: [] } as TaskDef));
   }
 

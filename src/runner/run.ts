@@ -165,6 +165,10 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
       }
       const serial = play.serial === undefined ? undefined : render(play.serial, settings.extraVars, play.pos);
       const batches = serialBatches(playHosts, serial);
+      const maxFail =
+        play.maxFailPercentageTemplate !== undefined
+          ? Number(render(play.maxFailPercentageTemplate, settings.extraVars, play.pos))
+          : play.maxFailPercentage;
       let abortPlaybook = false;
       for (const [i, batch] of batches.entries()) {
         const active = batch.filter((h) => hosts.get(h)!.active);
@@ -174,7 +178,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
         emit(playStartEvent(run, i, batches.length));
         const breaksPlay = (failed: number): boolean =>
           (play.anyErrorsFatal && failed > 0) ||
-          exceedsMaxFail(failed, active.length, play.maxFailPercentage) ||
+          exceedsMaxFail(failed, active.length, maxFail) ||
           // Ansible also ends the playbook when every host of a batch has failed.
           failed === active.length;
         await runBatch(env, run, (failed) => breaksPlay(failed.size));

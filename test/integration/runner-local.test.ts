@@ -452,3 +452,68 @@ describe('ignore_errors and no_log with loops and register', () => {
     expect(r.results('uses it')[0]!.result!['msg']).toBe('token-42');
   });
 });
+
+describe('task keywords', () => {
+  it('with_items flattens one level, loop does not', async () => {
+    const r = await playYaml(`
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: legacy
+      debug: msg="{{ item }}"
+      with_items: [[a, b], c]
+    - name: modern
+      debug: msg="{{ item }}"
+      loop: [[a, b], c]
+`);
+    const msgs = (name: string) => (r.results(name)[0]!.result!['results'] as Record<string, unknown>[]).map((i) => i['msg']);
+    expect(msgs('legacy')).toEqual(['a', 'b', 'c']);
+    expect(msgs('modern')).toEqual([['a', 'b'], 'c']);
+  });
+
+  it('environment reaches the module command, and a bad name is refused', async () => {
+    const r = await playYaml(`
+- hosts: all
+  gather_facts: false
+  vars:
+    greeting: "hello; rm -rf /tmp/never"
+  tasks:
+    - name: env
+      shell: printf '%s' "$GREETING"
+      environment:
+        GREETING: "{{ greeting }}"
+      register: out
+      changed_when: false
+    - name: bad
+      command: "true"
+      environment:
+        "A B": x
+      ignore_errors: true
+`);
+    expect(r.results('env')[0]!.result!['stdout']).toBe('hello; rm -rf /tmp/never');
+    expect(r.results('bad')[0]!.msg).toMatch(/not a valid variable name/);
+  });
+
+  it('a templated max_fail_percentage is rendered', async () => {
+    const yaml = `
+- hosts: all
+  gather_facts: false
+  serial: 2
+  max_fail_percentage: "{{ tolerance }}"
+  tasks:
+    - name: maybe fail
+      fail: msg=bad
+      when: inventory_hostname == 'l1'
+    - name: after
+      debug: msg=ok
+`;
+    const inventory = localInventory(['l1', 'l2', 'l3', 'l4']);
+    // 1 of 2 failed is 50%: not more than a tolerance of 50, so the rollout goes on.
+    const lenient = await playYaml(yaml, { inventory, extraVars: { tolerance: 50 } });
+    expect(lenient.results('after').map((e) => e.host)).toEqual(['l2', 'l3', 'l4']);
+    // With 0 the batch stops after the failing task, as ansible-playbook does, and no other batch starts.
+    const strict = await playYaml(yaml, { inventory, extraVars: { tolerance: 0 } });
+    expect(strict.results('after')).toHaveLength(0);
+    expect(strict.events.filter((e) => e.type === 'play_start')).toHaveLength(1);
+  });
+});
