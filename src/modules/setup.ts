@@ -69,7 +69,8 @@ export function parseFacts(stdout: string): Record<string, unknown> {
   const like = get('os_like').split(' ')[0] ?? '';
   const version = get('os_version');
   const defaultIface = get('default_interface');
-  const defaultAddr = ipv4.find((a) => a.interface === defaultIface) ?? ipv4[0];
+  // As Ansible: no default route, no default_ipv4 (a host cut off from its gateway says so).
+  const defaultAddr = defaultIface ? ipv4.find((a) => a.interface === defaultIface) : undefined;
   const memKb = Number(get('memtotal_kb')) || 0;
   const facts: Record<string, unknown> = {
     hostname: get('hostname').split('.')[0],

@@ -106,6 +106,8 @@ describe.skipIf(!fleetAvailable() || fleetHosts().length < 3)('failover drill on
     rtos['link_down'] = rto;
     expect(rto).toBeLessThan(BUDGET_S);
     expect((await hostExec('h2', ['ip', '-br', 'link', 'show', 'eth0'])).stdout).toMatch(/\bUP\b/);
+    // The link's routes went with it; the default route is back too (the host can reach its gateway's side).
+    expect((await hostExec('h2', ['ip', '-4', 'route', 'show', 'default'])).stdout).toMatch(/^default via 198\.18\.0\.1 dev eth0/);
     expect((await hostExec('h2', ['systemctl', 'is-active', 'vncplay-drill-link-up.timer'])).stdout.trim()).not.toBe('active');
     expect([await holdsVip('h2'), await holdsVip('h3')]).toEqual([true, false]);
   });

@@ -40,7 +40,8 @@ describe('setup facts', () => {
     });
   });
 
-  it('says NA for what the host does not tell', () => {
+  it('says NA for what the host does not tell, and has no default_ipv4 without a default route', () => {
     expect(parseFacts('system=Linux\n')).toMatchObject({ distribution: 'NA', distribution_version: 'NA', os_family: 'NA', default_ipv4: {} });
+    expect(parseFacts('ipv4=eth0 192.0.2.5 24\n')['default_ipv4']).toEqual({});
   });
 });
