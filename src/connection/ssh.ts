@@ -213,23 +213,26 @@ export async function connect(spec: ConnectionSpec, opts: SshConnectOptions = {}
   }
 
   const algorithms = { serverHostKey: hostKeyAlgorithms(known) as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] };
-  // sshd drops connections beyond MaxStartups before saying a word; that is "busy", not "down": retry a few times.
+  // sshd drops connections beyond MaxStartups before saying a word; that is "busy", not "down": keep retrying
+  // within a time budget (many inventory hosts behind one sshd queue up here), with jittered, capped backoff.
+  const retryUntil = Date.now() + DROPPED_RETRY_BUDGET_MS;
   for (let attempt = 1; ; attempt++) {
     try {
       const client = await attemptConnect(spec, opts, auth, store, algorithms);
       return new SshConnection(spec, client, opts);
     } catch (e) {
-      if (!(e instanceof DroppedBeforeHandshake) || attempt >= CONNECT_ATTEMPTS || opts.signal?.aborted) {
+      if (!(e instanceof DroppedBeforeHandshake) || Date.now() >= retryUntil || opts.signal?.aborted) {
         throw e instanceof DroppedBeforeHandshake ? e.error : e;
       }
-      const pause = 100 * 2 ** (attempt - 1) * (0.5 + Math.random());
+      const pause = Math.min(2000, 100 * 2 ** (attempt - 1)) * (0.5 + Math.random());
       opts.log?.(`${spec.hostName}: connection dropped before the SSH handshake (sshd MaxStartups?); retry ${attempt} in ${pause.toFixed(0)} ms`);
       await sleep(pause);
     }
   }
 }
 
-const CONNECT_ATTEMPTS = 6;
+/** How long connections that sshd drops before its banner (MaxStartups) are retried. */
+const DROPPED_RETRY_BUDGET_MS = 60_000;
 
 /** A connection the server closed before it was ready, without saying why: typical of sshd's MaxStartups. Retryable. */
 class DroppedBeforeHandshake extends Error {
