@@ -258,14 +258,16 @@ function gatheringFactsTask(play: PlayDef): TaskDef {
   };
 }
 
+/** Block keywords a task inherits unless it sets them itself. */
+const INHERITED_KEYWORDS = ['become', 'becomeUser', 'ignoreErrors', 'noLog', 'checkMode', 'delegateTo', 'runOnce'] as const;
+
 function inherit(parent: Inherited, block: TaskDef): Inherited {
   const inh: Inherited = {
     when: [...parent.when, ...(block.when ?? [])],
     tags: [...new Set([...parent.tags, ...block.tags])],
     vars: { ...parent.vars, ...block.vars },
   };
-  const keys = ['become', 'becomeUser', 'ignoreErrors', 'noLog', 'checkMode', 'delegateTo', 'runOnce'] as const;
-  for (const k of keys) {
+  for (const k of INHERITED_KEYWORDS) {
     const v = block[k] ?? parent[k];
     if (v !== undefined) inh[k] = v;
   }
@@ -280,8 +282,7 @@ function effectiveTask(task: TaskDef, inh: Inherited): TaskDef {
     tags: [...new Set([...inh.tags, ...task.tags])],
     vars: { ...inh.vars, ...task.vars },
   };
-  const keys = ['become', 'becomeUser', 'ignoreErrors', 'noLog', 'checkMode', 'delegateTo', 'runOnce'] as const;
-  for (const k of keys) if (eff[k] === undefined && inh[k] !== undefined) eff[k] = inh[k];
+  for (const k of INHERITED_KEYWORDS) if (eff[k] === undefined && inh[k] !== undefined) eff[k] = inh[k];
   if (eff.when?.length === 0) delete eff.when;
   return eff;
 }
