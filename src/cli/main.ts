@@ -145,7 +145,8 @@ async function runCommand(opts: CliOptions): Promise<number> {
         // Read now, not before the loop: group_vars beside each playbook may have revealed more.
         secrets: [...vault.revealedSecrets(), ...environmentSecrets()],
         ...(opts.hostKeyChecking ? { hostKeyChecking: opts.hostKeyChecking } : {}),
-        askPassphrase: (file: string) => promptHidden(`Enter passphrase for key '${file}': `),
+        // Only on a terminal, as ssh (which reads /dev/tty, never stdin): a piped stdin may never send a line.
+        ...(process.stdin.isTTY ? { askPassphrase: (file: string) => promptHidden(`Enter passphrase for key '${file}': `) } : {}),
         onEvent: reporter.onEvent,
         signal: abort.signal,
       });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -108,10 +109,16 @@ async function parsePrivateKey(path: string, opts: SshConnectOptions): Promise<P
   if (key instanceof Error && /passphrase/i.test(key.message)) {
     if (!opts.askPassphrase) {
       throw new ConnectionError('E_AUTH', `private key ${path} is encrypted and no passphrase was given`, {
-        hint: 'load it into ssh-agent (ssh-add) or run interactively so vncplay can ask for the passphrase',
+        hint: 'load it into ssh-agent (ssh-add) and leave ansible_ssh_private_key_file unset, or run vncplay on a terminal so it can ask for the passphrase',
       });
     }
-    key = utils.parseKey(data, await opts.askPassphrase(path));
+    const passphrase = await opts.askPassphrase(path);
+    if (passphrase === '') {
+      throw new ConnectionError('E_AUTH', `private key ${path} is encrypted and no passphrase was given`, {
+        hint: 'type the passphrase when asked, or load the key into ssh-agent (ssh-add) and leave ansible_ssh_private_key_file unset',
+      });
+    }
+    key = utils.parseKey(data, passphrase);
     if (key instanceof Error) {
       throw new ConnectionError('E_AUTH', `wrong passphrase for private key ${path}`, { hint: 'try again' });
     }
@@ -129,6 +136,13 @@ function defaultKeyFiles(): string[] {
   return ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((n) => join(homedir(), '.ssh', n)).filter((f) => existsSync(f));
 }
 
+/** As `ssh-keygen -l` prints it (`ED25519 SHA256:…`), so the refused key can be found in authorized_keys. */
+function keyFingerprint(key: ParsedKey): string {
+  const digest = createHash('sha256').update(key.getPublicSSH()).digest('base64').replace(/=+$/, '');
+  const type = key.type.replace(/^ssh-/, '').replace(/^ecdsa-sha2-nistp\d+$/, 'ECDSA').toUpperCase();
+  return `${type} SHA256:${digest}`;
+}
+
 interface AuthPlan {
   methods: AnyAuthMethod[];
   tried: string[];
@@ -139,8 +153,9 @@ async function authMethods(spec: ConnectionSpec, opts: SshConnectOptions): Promi
   const tried: string[] = [];
   const username = spec.user;
   if (spec.privateKeyFile) {
-    methods.push({ type: 'publickey', username, key: await loadPrivateKey(spec.privateKeyFile, opts) });
-    tried.push(`publickey ${spec.privateKeyFile}`);
+    const key = await loadPrivateKey(spec.privateKeyFile, opts);
+    methods.push({ type: 'publickey', username, key });
+    tried.push(`publickey ${spec.privateKeyFile} (${keyFingerprint(key)})`);
   }
   const agent = process.env['SSH_AUTH_SOCK'];
   if (agent) {
@@ -152,7 +167,7 @@ async function authMethods(spec: ConnectionSpec, opts: SshConnectOptions): Promi
       const key = await loadPrivateKey(f, {}).catch(() => undefined);
       if (key) {
         methods.push({ type: 'publickey', username, key });
-        tried.push(`publickey ${f}`);
+        tried.push(`publickey ${f} (${keyFingerprint(key)})`);
       }
     }
   }
@@ -173,8 +188,9 @@ const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH'
 function connectError(spec: ConnectionSpec, err: Error & { level?: string; code?: unknown }, auth: AuthPlan): ConnectionError {
   const where = `${spec.hostName} (${spec.user}@${spec.address}:${spec.port})`;
   if (err.level === 'client-authentication') {
-    return new ConnectionError('E_AUTH', `authentication to ${where} failed; tried: ${auth.tried.join(', ')}`, {
-      hint: 'check ansible_user and ansible_ssh_private_key_file, and that the key is in the user\'s authorized_keys',
+    // sshd answers a user that does not exist exactly like a refused key (on purpose), so name both suspects.
+    return new ConnectionError('E_AUTH', `${where}: the server refused user '${spec.user}' with every method tried: ${auth.tried.join(', ')}`, {
+      hint: `check ansible_user ('${spec.user}' must exist on the host), ansible_ssh_private_key_file, and that the public key is in ~${spec.user}/.ssh/authorized_keys there`,
       cause: err,
     });
   }
@@ -366,6 +382,8 @@ export class SshConnection implements Connection {
   readonly stats = { channels: 0, channelRetries: 0, sessionExecs: 0, lineExecs: 0 };
   /** The plain-exec line session, started on first use; undefined once it failed to start (not retried). */
   private line: Promise<LineSession | undefined> | undefined;
+  /** The line session once ready, while its channel is open. */
+  private liveLine: LineSession | undefined;
 
   constructor(spec: ConnectionSpec, client: Client, opts: SshConnectOptions) {
     this.hostName = spec.hostName;
@@ -418,7 +436,7 @@ export class SshConnection implements Connection {
 
   private async acquire(): Promise<void> {
     if (this.lost) throw this.lost;
-    if (this.active < this.limit) {
+    if (this.active < this.limit && this.queue.length === 0) {
       this.active++;
       return;
     }
@@ -426,13 +444,44 @@ export class SshConnection implements Connection {
   }
 
   private release(): void {
-    const next = this.queue.shift();
-    if (next) next.resolve(); // the slot passes straight to the next waiter
-    else this.active--;
+    this.active--;
+    // Not a straight hand-over: after a refusal lowered the limit, more slots may be out than the server allows.
+    while (this.active < this.limit && this.queue.length > 0) {
+      this.active++;
+      this.queue.shift()?.resolve();
+    }
+  }
+
+  /**
+   * A kept-open session (line session, become shell) must leave at least one channel for the execs that need
+   * their own (become without shellSession, timeouts, large stdins): with sshd's MaxSessions 1 there is none.
+   */
+  private sessionsAllowed(): boolean {
+    return this.limit >= 2;
+  }
+
+  /** Close kept-open sessions that are idle, so their channels can serve execs; true if one was closed. */
+  private retireIdleSessions(): boolean {
+    let closed = false;
+    const line = this.liveLine;
+    if (line?.usable) {
+      this.liveLine = undefined;
+      this.line = Promise.resolve(undefined);
+      line.kill();
+      closed = true;
+    }
+    for (const [key, session] of this.liveSessions) {
+      if (!session.usable) continue;
+      this.forgetSession(key, session);
+      this.sessions.set(key, Promise.resolve(undefined));
+      session.kill();
+      closed = true;
+    }
+    return closed;
   }
 
   /** Open a session channel running `command`, retrying while the server refuses channels. */
-  private async openExec(command: string, signal?: AbortSignal): Promise<{ ch: ClientChannel; io: ProcessIo }> {
+  private async openExec(command: string, signal?: AbortSignal, retry = true): Promise<{ ch: ClientChannel; io: ProcessIo }> {
     const deadline = Date.now() + (this.opts.channelRetryMs ?? 60_000);
     let pause = 50;
     for (;;) {
@@ -453,16 +502,20 @@ export class SshConnection implements Connection {
       } catch (e) {
         if (this.lost) throw this.lost;
         const err = e as Error & { reason?: unknown };
-        if (!isChannelRefusal(err) || Date.now() > deadline) {
+        const refused = isChannelRefusal(err);
+        // The server's real limit is below ours: run no more channels at once than it just accepted.
+        if (refused) this.limit = Math.max(1, Math.min(this.limit, this.channels.size));
+        if (!refused || !retry || Date.now() > deadline) {
           throw new ConnectionError('E_CHANNEL', `${this.hostName}: cannot open an SSH channel: ${err.message}`, {
             hint: 'sshd refused a session channel; check MaxSessions on the host',
             cause: err,
           });
         }
         this.stats.channelRetries++;
-        // The server's real limit is below ours: run no more channels at once than it just accepted.
-        this.limit = Math.max(1, Math.min(this.limit, this.channels.size));
-        this.opts.log?.(`${this.hostName}: server refused a channel (${err.message}); retrying in ${pause} ms with at most ${this.limit} at once`);
+        // An idle kept-open session would otherwise hold the only channel sshd allows (MaxSessions 1) for the
+        // whole retry budget: close it, and run commands on channels of their own from now on.
+        const made = !this.sessionsAllowed() && this.retireIdleSessions() ? '; closed the idle kept-open session to make room' : '';
+        this.opts.log?.(`${this.hostName}: server refused a channel (${err.message}); retrying in ${pause} ms with at most ${this.limit} at once${made}`);
         await sleep(pause);
         pause = Math.min(pause * 2, 1000);
       }
@@ -514,6 +567,10 @@ export class SshConnection implements Connection {
 
   /** The shell session for a become user, started on first use; undefined when it cannot start. */
   private shellSessionFor(key: string, useSudo: boolean): Promise<ShellSession | undefined> {
+    if (!this.sessionsAllowed()) {
+      this.retireIdleSessions();
+      return Promise.resolve(undefined);
+    }
     let p = this.sessions.get(key);
     if (!p) {
       p = this.startShellSession(key, useSudo);
@@ -536,7 +593,7 @@ export class SshConnection implements Connection {
       }
     };
     try {
-      const { ch } = await this.openExec(joinArgv(wrapped.argv));
+      const { ch } = await this.openExec(joinArgv(wrapped.argv), undefined, false);
       const session = new ShellSession(ch, wrapped.handshake);
       ch.once('close', () => {
         releaseOnce();
@@ -560,6 +617,10 @@ export class SshConnection implements Connection {
   }
 
   private lineSessionFor(): Promise<LineSession | undefined> {
+    if (!this.sessionsAllowed()) {
+      this.retireIdleSessions();
+      return Promise.resolve(undefined);
+    }
     this.line ??= this.startLineSession();
     return this.line;
   }
@@ -574,12 +635,14 @@ export class SshConnection implements Connection {
       }
     };
     try {
-      const { ch } = await this.openExec(joinArgv(['bash', '-c', LINE_SESSION_DRIVER]));
+      // Not retried when refused: the session is only a speed-up, and a refusal means channels are scarce.
+      const { ch } = await this.openExec(joinArgv(['bash', '-c', LINE_SESSION_DRIVER]), undefined, false);
       const session = new LineSession(ch);
       ch.once('close', () => {
         releaseOnce();
+        if (this.liveLine === session) this.liveLine = undefined;
         // One that ran and then closed (killed by an abort, protocol error) is replaced on next use.
-        if (session.wasReady && this.line) this.line = undefined;
+        if (session.wasReady && this.line && this.sessionsAllowed()) this.line = undefined;
       });
       const timer = setTimeout(() => session.kill(), this.spec.connectTimeoutMs);
       try {
@@ -587,6 +650,7 @@ export class SshConnection implements Connection {
       } finally {
         clearTimeout(timer);
       }
+      this.liveLine = session;
       return session;
     } catch {
       releaseOnce();
