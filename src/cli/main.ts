@@ -5,6 +5,8 @@ import { parseCli, usage, type CliOptions } from './args.js';
 import { promptHidden } from './prompt.js';
 import { environmentSecrets } from '../modules/security-group/retry.js';
 import { redactSecrets } from '../vault/session.js';
+import type { Inventory } from '../inventory/index.js';
+import type { Playbook } from '../playbook/model.js';
 
 /** The vncplay command. Returns the exit code; never throws for a user's mistake. */
 export async function main(argv: string[]): Promise<number> {
@@ -71,13 +73,18 @@ async function runCommand(opts: CliOptions): Promise<number> {
     }
   }
   if (errors.length) throw new ErrorList(errors);
+
+  const { loadInventory, loadPlaybookVars, selectHosts } = await import('../inventory/index.js');
+  const decrypt = async (text: string, file: string): Promise<string> => vault.decryptVarsText(text, path.relative(cwd, file) || file);
   if (opts.syntaxCheck) {
+    // With -i, variables are checked against that inventory; without, the real run's inventory is unknown, so
+    // only what -e alone must define (a play's hosts, serial) is checked.
+    const inventory = opts.inventory.length > 0 ? await loadInventory(opts.inventory, cwd, { decrypt }) : undefined;
+    await checkUndefinedVariables(playbooks, extraVars, inventory, decrypt);
     for (const pb of playbooks) process.stdout.write(`\nplaybook: ${pb.file}\n`);
     return ExitCode.ok;
   }
 
-  const { loadInventory, loadPlaybookVars, selectHosts } = await import('../inventory/index.js');
-  const decrypt = async (text: string, file: string): Promise<string> => vault.decryptVarsText(text, path.relative(cwd, file) || file);
   const inventory = await loadInventory(opts.inventory, cwd, { decrypt });
 
   let limit = opts.limit;
@@ -106,6 +113,9 @@ async function runCommand(opts: CliOptions): Promise<number> {
     }
     return ExitCode.ok;
   }
+
+  // Every playbook's undefined variables, before a password prompt and before any host is contacted (exit 4).
+  await checkUndefinedVariables(playbooks, extraVars, inventory, decrypt);
 
   const becomePassword = opts.askBecomePass ? await promptHidden('BECOME password: ') : undefined;
   const { runPlaybook } = await import('../runner/run.js');
@@ -163,6 +173,26 @@ async function runCommand(opts: CliOptions): Promise<number> {
     await reporter.done();
   }
   return exitCode;
+}
+
+/**
+ * Undefined variables of every playbook (src/playbook/undefined-vars.ts), all reported at once. group_vars/ and
+ * host_vars/ beside each playbook are loaded into the inventory first (the run loads them again per playbook).
+ */
+async function checkUndefinedVariables(
+  playbooks: readonly Playbook[],
+  extraVars: Record<string, unknown>,
+  inventory: Inventory | undefined,
+  decrypt: (text: string, file: string) => Promise<string>,
+): Promise<void> {
+  const { findUndefinedVariables } = await import('../playbook/undefined-vars.js');
+  const { loadPlaybookVars } = await import('../inventory/index.js');
+  const errors: VncplayError[] = [];
+  for (const pb of playbooks) {
+    if (inventory) await loadPlaybookVars(inventory, path.dirname(path.resolve(pb.file)), { decrypt });
+    errors.push(...(await findUndefinedVariables(pb, { extraVars, ...(inventory ? { inventory } : {}) })));
+  }
+  if (errors.length) throw new ErrorList(errors);
 }
 
 async function makeReporter(opts: CliOptions): Promise<{ onEvent: (e: import('../runner/events.js').RunEvent) => void; done(): Promise<void> }> {

@@ -232,6 +232,23 @@ export function checkExpressionSyntax(expr: string, where?: SourcePos): void {
   withErrors(state, expr, () => compileExpression(expr));
 }
 
+/** A node of a parsed template (nunjucks' tree after our parser's changes), for static analysis. */
+export type TemplateNode = NjNode;
+
+/**
+ * The parse tree of a playbook value (`{{ }}` text) or of a bare expression (`when:`), as render() would compile
+ * it; for static checks that must read templates without evaluating them (undefined-vars.ts). Throws on a syntax
+ * error (the loader reports those with positions).
+ */
+export function parseTemplateTree(source: string, kind: 'value' | 'expression'): TemplateNode {
+  return kind === 'value' ? parse(source, {}, true) : parse(`{{ ${source} }}`, {}, false);
+}
+
+/** Names every template can use without defining them (lookup, query, range, dict, namespace …). */
+export function templateGlobalNames(): string[] {
+  return [...Object.keys(GLOBALS), ...Object.keys(LITERAL_SYMBOLS)];
+}
+
 /** Number of compiled templates held (for tests and metrics). */
 export function templateCacheSize(): number {
   return cache.size;

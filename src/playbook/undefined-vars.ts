@@ -1,0 +1,709 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { isMap, isScalar, isSeq, visit, type Node, type Pair, type YAMLMap } from 'yaml';
+import { formatExcerpt, nearest, PlaybookError, type SourcePos, type VncplayError } from '../errors.js';
+import type { Inventory } from '../inventory/model.js';
+import { UNDEFINED_FALSE_TESTS, UNDEFINED_SAFE_FILTERS, UNDEFINED_SAFE_TESTS } from './filters.js';
+import { loadTaskFile } from './load.js';
+import type { PlayDef, Playbook, RawValue, TaskDef } from './model.js';
+import { isTemplateString, parseTemplateTree, templateGlobalNames, type TemplateNode } from './template.js';
+import { magicVariables } from './vars.js';
+import { keyOf, nodeAtPath, parseYamlSource, type YamlSource } from './yaml-source.js';
+
+/*
+ * Undefined variables, found before any host is contacted (issue 7, "bad input").
+ *
+ * A template that reads a variable nobody defines fails at run time, on every host, after connections were made.
+ * This pass reads every template of a playbook statically (nunjucks' parse tree, the same parser render() uses)
+ * and reports a root name that no source can define: not -e, not the inventory (any host or group), not play /
+ * vars_files / role / block / task vars, not a register or set_fact anywhere in the playbook, not a loop variable,
+ * fact, magic variable or template global.
+ *
+ * A false positive would block a valid playbook, which is worse than the run-time error it replaces, so the pass
+ * only flags what is read UNCONDITIONALLY:
+ * - inside a template: not in the right operand of and/or, not in an if/else branch, for body or macro body, and
+ *   not when the same template guards the name (`is defined`, `is undefined`, `| default`, `| d`, `| mandatory`);
+ * - in a task: only its first `when` is always evaluated. A task that has any `when` (its own or a block's) may be
+ *   skipped, and then its arguments are never rendered (`command: ip netns exec {{ drill_netns }}` under
+ *   `when: fault == 'link_down'` is valid), so only its `loop` (rendered before `when`) and first `when` are checked;
+ * - play/block/task `vars:` are rendered lazily: a var's own template is checked only when an unconditional read
+ *   reaches it (an unused var with an undefined reference is valid in Ansible too);
+ * - `name:` is never rendered as a template by the runner, `notify:` only after a change, changed_when and
+ *   failed_when may use the result's own keys bare (`rc`, `stdout`): none of them is checked;
+ * - an include_tasks with a templated path may load any file, which may set any fact: the playbook is not checked.
+ * Without an inventory (`--syntax-check` with no -i) any name could come from the inventory the real run uses,
+ * so only what the runner renders with -e alone (a play's hosts, serial, max_fail_percentage) is checked.
+ */
+
+/** What the known names come from, besides the playbook itself. */
+export interface UndefinedCheckOptions {
+  /** `-e` variables. */
+  extraVars: Record<string, unknown>;
+  /**
+   * The inventory the run will use, with group_vars/host_vars beside the playbook already loaded
+   * (loadPlaybookVars). Undefined: no inventory is known (syntax-check without -i), see the file comment.
+   */
+  inventory?: Inventory;
+}
+
+/** Names a template reads, split by whether they are read whenever the template is rendered. */
+export interface TemplateReads {
+  /** Root names read whenever the template renders (minus names bound or guarded in it), in order, unique. */
+  unconditional: string[];
+  /** Root names read only on some paths (and/or, if, for, macro bodies). */
+  conditional: string[];
+  /** Names the template guards (`is defined`, `| default` …): guarded for the whole task when in its `when`. */
+  guarded: string[];
+}
+
+/**
+ * The root variable names a template reads (`foo.bar[0]` → foo), from the parse tree. Names the template binds
+ * itself ({% set %}, {% for %}, macro arguments) are not reads. Undefined when the text does not parse (the loader
+ * reports syntax errors with positions).
+ */
+export function templateReads(source: string, kind: 'value' | 'expression'): TemplateReads | undefined {
+  let root: TemplateNode;
+  try {
+    root = parseTemplateTree(source, kind);
+  } catch {
+    return undefined;
+  }
+  const w = new ReadWalker();
+  w.walk(root, false);
+  const guarded = new Set([...w.guarded]);
+  const keep = (names: Iterable<string>): string[] => [...new Set(names)].filter((n) => !w.bound.has(n) && !guarded.has(n));
+  const unconditional = keep(w.reads.filter((r) => !r.conditional).map((r) => r.name));
+  const conditional = keep(w.reads.filter((r) => r.conditional).map((r) => r.name)).filter((n) => !unconditional.includes(n));
+  return { unconditional, conditional, guarded: [...guarded] };
+}
+
+/** Reads of a condition (`when:` item): a bare expression, or text with `{{ }}` (Ansible's legacy form). */
+export function conditionReads(expr: unknown): TemplateReads | undefined {
+  if (typeof expr !== 'string') return undefined;
+  const text = expr.trim();
+  if (text === '' || BOOL_WORDS.has(text.toLowerCase())) return undefined;
+  return templateReads(text, isTemplateString(text) ? 'value' : 'expression');
+}
+
+const BOOL_WORDS = new Set(['yes', 'no', 'true', 'false', 'on', 'off', 'y', 'n']);
+
+interface Read {
+  name: string;
+  conditional: boolean;
+}
+
+/** Walks a nunjucks tree collecting variable reads, bound names and guards. */
+class ReadWalker {
+  readonly reads: Read[] = [];
+  readonly bound = new Set<string>();
+  readonly guarded = new Set<string>();
+
+  walk(node: unknown, conditional: boolean): void {
+    if (!isNode(node)) return;
+    switch (node.typename) {
+      case 'Symbol':
+        this.reads.push({ name: String(node.value), conditional });
+        return;
+      case 'Literal':
+      case 'TemplateData':
+        return;
+      case 'And':
+      case 'Or':
+        this.walk(node.left, conditional);
+        this.walk(node.right, true);
+        return;
+      case 'If':
+      case 'InlineIf':
+        this.walk(node.cond, conditional);
+        this.walk(node.body, true);
+        this.walk(node.else_, true);
+        return;
+      case 'For':
+      case 'AsyncEach':
+      case 'AsyncAll':
+        this.bindTargets(node.name);
+        // Jinja's `loop` object exists inside every for body.
+        this.bound.add('loop');
+        this.walk(node.arr, conditional);
+        this.walk(node.body, true);
+        this.walk(node.else_, true);
+        return;
+      case 'Macro':
+      case 'Caller':
+        this.bindTargets(node.name);
+        this.bindSignature(node.args);
+        for (const n of ['caller', 'varargs', 'kwargs']) this.bound.add(n);
+        this.walk(node.body, true);
+        return;
+      case 'Set':
+        for (const t of childList(node.targets)) {
+          if (t.typename === 'Symbol') this.bound.add(String(t.value));
+          else this.walk(t, conditional);
+        }
+        this.walk(node.value, conditional);
+        this.walk(node.body, conditional);
+        return;
+      case 'Filter':
+        this.walkFilter(node, conditional);
+        return;
+      case 'Is':
+        this.walkIs(node, conditional);
+        return;
+      case 'KeywordArgs':
+        // `f(name=value)`: the names are literal keyword names, only the values are read.
+        for (const pair of childList(node.children)) this.walk(pair.value, conditional);
+        return;
+      default:
+        this.walkFields(node, conditional);
+    }
+  }
+
+  private walkFields(node: TemplateNode, conditional: boolean): void {
+    const fields = (node as unknown as { fields?: string[] }).fields ?? [];
+    for (const f of fields) {
+      const v = node[f];
+      if (Array.isArray(v)) for (const c of v) this.walk(c, conditional);
+      else this.walk(v, conditional);
+    }
+  }
+
+  /** `x | default(y)`: x (and every name inside it) is guarded; the other arguments are read. */
+  private walkFilter(node: TemplateNode, conditional: boolean): void {
+    const name = String((node.name as TemplateNode | undefined)?.value ?? '').replace(/^ansible\.builtin\./, '');
+    const [input, ...rest] = childList((node.args as TemplateNode | undefined)?.children);
+    if (UNDEFINED_SAFE_FILTERS.has(name)) this.guardAll(input);
+    else this.walk(input, conditional);
+    for (const a of rest) this.walk(a, conditional);
+  }
+
+  /**
+   * `x is defined` guards x for the whole template; `x is none` (and the other type tests) is simply false for an
+   * undefined x, so it reads nothing but guards nothing either. The test's name is never a variable.
+   */
+  private walkIs(node: TemplateNode, conditional: boolean): void {
+    const right = node.right as TemplateNode | undefined;
+    const callee = right?.typename === 'FunCall' ? (right.name as TemplateNode) : right;
+    const test = testName(callee);
+    if (test !== undefined && UNDEFINED_SAFE_TESTS.has(test)) this.guardAll(node.left);
+    else if (test !== undefined && UNDEFINED_FALSE_TESTS.has(test) && isPlainReference(node.left)) {
+      // No read: the test is false for an undefined value.
+    } else this.walk(node.left, conditional);
+    if (right?.typename === 'FunCall') this.walk(right.args, conditional);
+  }
+
+  private guardAll(node: unknown): void {
+    const inner = new ReadWalker();
+    inner.walk(node, false);
+    for (const r of inner.reads) this.guarded.add(r.name);
+    for (const g of inner.guarded) this.guarded.add(g);
+  }
+
+  private bindTargets(node: unknown): void {
+    if (!isNode(node)) return;
+    if (node.typename === 'Symbol') this.bound.add(String(node.value));
+    else for (const c of childList(node.children)) this.bindTargets(c);
+  }
+
+  /** Macro arguments: plain names and `name=default` pairs (defaults are read only when the macro is called). */
+  private bindSignature(node: unknown): void {
+    if (!isNode(node)) return;
+    for (const c of childList(node.children)) {
+      if (c.typename === 'Symbol') this.bound.add(String(c.value));
+      else if (c.typename === 'KeywordArgs') {
+        for (const pair of childList(c.children)) {
+          this.bindTargets(pair.key);
+          this.walk(pair.value, true);
+        }
+      }
+    }
+  }
+}
+
+function isNode(v: unknown): v is TemplateNode {
+  return typeof v === 'object' && v !== null && typeof (v as { typename?: unknown }).typename === 'string';
+}
+
+function childList(v: unknown): TemplateNode[] {
+  return Array.isArray(v) ? v.filter(isNode) : [];
+}
+
+/** A name or a chain of lookups on one (`x`, `x.y`, `x['y']`). */
+function isPlainReference(node: unknown): boolean {
+  if (!isNode(node)) return false;
+  if (node.typename === 'Symbol') return true;
+  return node.typename === 'LookupVal' && isPlainReference(node.target);
+}
+
+function testName(node: TemplateNode | undefined): string | undefined {
+  if (!node) return undefined;
+  if (node.typename === 'Symbol') return String(node.value).replace(/^ansible\.builtin\./, '');
+  if (node.typename === 'Literal') return node.value === null ? 'none' : String(node.value);
+  return undefined;
+}
+
+// ───────────────────────────── names that can be defined ─────────────────────────────
+
+/**
+ * Magic variables Ansible defines that the runner may not (yet): allowed, so a playbook written for Ansible is not
+ * refused here (if the runner lacks one, the run-time error still names it).
+ */
+const ANSIBLE_MAGIC = [
+  'hostvars', 'groups', 'group_names', 'inventory_hostname', 'inventory_hostname_short', 'inventory_dir', 'inventory_file',
+  'play_hosts', 'playbook_dir', 'role_name', 'role_names', 'role_path', 'omit', 'vars', 'environment', 'item', 'loop',
+];
+
+/** Names defined by the runner for every task: magic variables (taken from vars.ts), template globals, literals. */
+function runnerNames(): string[] {
+  const magic = magicVariables({
+    inventoryHostname: 'h',
+    groups: {},
+    groupNames: [],
+    hostvars: {},
+    checkMode: false,
+    diffMode: false,
+    playHosts: [],
+    playBatch: [],
+    playName: '',
+    playbookDir: '',
+    rolePath: '',
+    roleName: '',
+  });
+  return [...Object.keys(magic), ...templateGlobalNames(), ...ANSIBLE_MAGIC];
+}
+
+/** Facts (ansible_facts, ansible_eth0 …), connection variables and loop/rescue variables: any `ansible_*`. */
+function isAnsibleName(name: string): boolean {
+  return name.startsWith('ansible_');
+}
+
+function inventoryNames(inv: Inventory): Set<string> {
+  const names = new Set<string>();
+  const add = (vars: Record<string, unknown> | undefined): void => {
+    for (const k of Object.keys(vars ?? {})) names.add(k);
+  };
+  for (const h of inv.hosts.values()) {
+    add(h.vars);
+    add(h.playbookVars);
+  }
+  for (const g of inv.groups.values()) {
+    add(g.vars);
+    add(g.fileVars);
+    add(g.playbookVars);
+  }
+  return names;
+}
+
+// ───────────────────────────── the pass ─────────────────────────────
+
+/** One task list with what its tasks see from their enclosing blocks. */
+interface TaskScope {
+  /** Names of enclosing block (and include) vars. */
+  vars: Map<string, VarDef>;
+  /** A condition of an enclosing block may skip these tasks. */
+  conditional: boolean;
+  /** Names guarded by an enclosing block's `when`. */
+  guarded: Set<string>;
+}
+
+/** A playbook-level definition of a var whose value is a template, with where that value is written. */
+interface VarDef {
+  value: RawValue;
+  /** The YAML node of the value (undefined when it cannot be located: the var is then not followed). */
+  at?: { src: YamlSource; node: unknown };
+  label: string;
+}
+
+/** A template to check, and where it is written. */
+interface Site {
+  text: string;
+  kind: 'value' | 'expression';
+  pos: SourcePos;
+  excerptSource?: string;
+  label: string;
+  /** For a var's value: where the template that reads the var is (the first such place). */
+  usedAt?: SourcePos;
+}
+
+/**
+ * Every undefined variable of `playbook`, as positioned PlaybookErrors (E_TEMPLATE_UNDEFINED): an empty list
+ * when there is none. Reads the playbook's YAML files again for positions; include_tasks files with a literal
+ * path are loaded and checked too.
+ */
+export async function findUndefinedVariables(playbook: Playbook, opts: UndefinedCheckOptions): Promise<VncplayError[]> {
+  const checker = new Checker(playbook, opts);
+  await checker.run();
+  const fileOrder = new Map<string, number>();
+  for (const e of checker.errors) if (e.pos && !fileOrder.has(e.pos.file)) fileOrder.set(e.pos.file, fileOrder.size);
+  // Files in the order first met (the playbook first), then by position, as the loader reports its errors.
+  return checker.errors.sort(
+    (a, b) =>
+      (fileOrder.get(a.pos?.file ?? '') ?? 0) - (fileOrder.get(b.pos?.file ?? '') ?? 0) ||
+      (a.pos?.line ?? 0) - (b.pos?.line ?? 0) ||
+      (a.pos?.col ?? 0) - (b.pos?.col ?? 0),
+  );
+}
+
+class Checker {
+  readonly errors: VncplayError[] = [];
+  private readonly seen = new Set<string>();
+  private readonly sources = new Map<string, Promise<YamlSource | undefined>>();
+  private readonly includes = new Map<string, TaskDef[] | undefined>();
+  private readonly base = new Set<string>(runnerNames());
+  /** register and set_fact names of the whole playbook (facts outlive their play), and loop_var/index_var names. */
+  private readonly facts = new Set<string>();
+  private opaque = false;
+
+  constructor(
+    private readonly playbook: Playbook,
+    private readonly opts: UndefinedCheckOptions,
+  ) {
+    for (const k of Object.keys(opts.extraVars)) this.base.add(k);
+    if (opts.inventory) for (const k of inventoryNames(opts.inventory)) this.base.add(k);
+  }
+
+  async run(): Promise<void> {
+    for (const play of this.playbook.plays) await this.collectDefinitions(play);
+    for (const play of this.playbook.plays) await this.checkPlayKeywords(play);
+    // Without an inventory any name may come from it; with an opaque include any fact may be set.
+    if (!this.opts.inventory || this.opaque) return;
+    for (const play of this.playbook.plays) await this.checkPlay(play);
+  }
+
+  // ----- definitions -----
+
+  private async collectDefinitions(play: PlayDef): Promise<void> {
+    for (const list of [play.preTasks, play.roleTasks, play.tasks, play.postTasks, play.handlers]) await this.collectFrom(list, play);
+  }
+
+  private async collectFrom(tasks: readonly TaskDef[], play: PlayDef): Promise<void> {
+    for (const t of tasks) {
+      if (t.register) this.facts.add(t.register);
+      if (t.module === 'set_fact') for (const k of Object.keys(t.args)) this.facts.add(k);
+      for (const g of this.authorGuards(t)) this.facts.add(g);
+      this.facts.add(t.loopVar);
+      const indexVar = t.loopControl?.['index_var'];
+      if (typeof indexVar === 'string') this.facts.add(indexVar);
+      for (const sub of [t.block, t.rescue, t.always]) if (sub) await this.collectFrom(sub, play);
+      if (t.includeTasks !== undefined) {
+        const loaded = await this.includedTasks(t, play);
+        if (loaded) await this.collectFrom(loaded, play);
+        else this.opaque = true;
+      }
+    }
+  }
+
+  /**
+   * Names a playbook checks itself: `assert: that: x is defined` or `fail:`/`meta: end_play` under
+   * `when: x is not defined`. The author's own message (exit 2) is the better error for those, so they count as
+   * defined everywhere in the playbook.
+   */
+  private authorGuards(t: TaskDef): string[] {
+    const conditions = t.module === 'assert' ? asList(t.args['that']) : t.module === 'fail' || t.module === 'meta' ? (t.when ?? []) : [];
+    return conditions.flatMap((c) => conditionReads(c)?.guarded ?? []);
+  }
+
+  /** The tasks of an include_tasks with a literal path (undefined when templated: any file may be loaded). */
+  private async includedTasks(t: TaskDef, _play: PlayDef): Promise<TaskDef[] | undefined> {
+    if (typeof t.includeTasks !== 'string' || isTemplateString(t.includeTasks)) return undefined;
+    const key = `${t.pos.file}:${t.pos.line}:${t.pos.col}`;
+    if (this.includes.has(key)) return this.includes.get(key) ?? [];
+    this.includes.set(key, undefined);
+    let tasks: TaskDef[] | undefined;
+    try {
+      tasks = await loadTaskFile(t.includeTasks, { includedFrom: t, playbookDir: playbookDirOf(this.playbook) });
+    } catch {
+      // A broken or missing file is the loader's (or the run's) error to report; its contents are unknown here.
+      tasks = undefined;
+    }
+    this.includes.set(key, tasks);
+    return tasks;
+  }
+
+  // ----- play keywords rendered with -e only -----
+
+  private async checkPlayKeywords(play: PlayDef): Promise<void> {
+    // The runner renders these with -e alone (and the template globals): no inventory, play or magic variables.
+    const globals = new Set(templateGlobalNames());
+    const known = (n: string): boolean => Object.hasOwn(this.opts.extraVars, n) || globals.has(n) || isAnsibleName(n);
+    const src = await this.source(play.pos.file);
+    const playNode = src ? nodeAt(src, play.pos) : undefined;
+    const sites: [string, unknown][] = [
+      ['hosts', play.hosts],
+      ['serial', play.serial],
+      ['max_fail_percentage', play.maxFailPercentageTemplate],
+    ];
+    for (const [key, value] of sites) {
+      if (typeof value !== 'string' || !isTemplateString(value)) continue;
+      const reads = templateReads(value, 'value');
+      if (!reads) continue;
+      const node = src && playNode ? findScalar(playNode, value, [key]) : undefined;
+      const site: Site = { text: value, kind: 'value', pos: node && src ? src.posOf(node) : play.pos, ...(src ? { excerptSource: src.text } : {}), label: key };
+      for (const name of reads.unconditional) {
+        if (known(name)) continue;
+        const hint = `a play's \`${key}\` is rendered with -e variables only: pass -e ${name}=… or give a fallback: {{ ${name} | default(...) }}`;
+        this.report(name, site, Object.keys(this.opts.extraVars), hint);
+      }
+    }
+  }
+
+  // ----- plays and tasks -----
+
+  private async checkPlay(play: PlayDef): Promise<void> {
+    const src = await this.source(play.pos.file);
+    const playNode = src ? nodeAt(src, play.pos) : undefined;
+    const playVars = new Map<string, VarDef>();
+    const layer = (vars: Record<string, RawValue>, label: string, locate: boolean): void => {
+      for (const [k, v] of Object.entries(vars)) {
+        const at = locate && src && playNode ? nodeAtPath(playNode, ['vars', k]) : undefined;
+        playVars.set(k, { value: v, ...(at?.found && src ? { at: { src, node: at.node } } : {}), label: `${label}.${k}` });
+      }
+    };
+    // Precedence, lowest first: role defaults, play vars, vars_files, role vars (only play vars have positions).
+    layer(play.roleDefaults, 'role defaults', false);
+    layer(play.vars, 'vars', true);
+    for (const vf of play.varsFiles) layer(vf, 'vars_files', false);
+    layer(play.roleVars, 'role vars', false);
+    const root: TaskScope = { vars: playVars, conditional: false, guarded: new Set() };
+    for (const list of [play.preTasks, play.roleTasks, play.tasks, play.postTasks, play.handlers]) await this.checkTasks(list, root, play);
+  }
+
+  private async checkTasks(tasks: readonly TaskDef[], scope: TaskScope, play: PlayDef): Promise<void> {
+    for (const t of tasks) await this.checkTask(t, scope, play);
+  }
+
+  private async checkTask(t: TaskDef, scope: TaskScope, play: PlayDef): Promise<void> {
+    const src = await this.source(t.pos.file);
+    const node = src ? nodeAt(src, t.pos) : undefined;
+    const vars = new Map(scope.vars);
+    for (const [k, v] of Object.entries(t.vars)) {
+      const at = src && node ? nodeAtPath(node, ['vars', k]) : undefined;
+      vars.set(k, { value: v, ...(at?.found && src ? { at: { src, node: at.node } } : {}), label: `vars.${k}` });
+    }
+    const guarded = new Set(scope.guarded);
+    const when = t.when ?? [];
+    const conditions = when.map((w) => conditionReads(w));
+    for (const c of conditions) for (const g of c?.guarded ?? []) guarded.add(g);
+    if (t.module === 'assert') for (const c of asList(t.args['that']).map((x) => conditionReads(x))) for (const g of c?.guarded ?? []) guarded.add(g);
+    const local = new Set<string>([t.loopVar]);
+    const indexVar = t.loopControl?.['index_var'];
+    if (typeof indexVar === 'string') local.add(indexVar);
+    const ctx: CheckContext = { vars, guarded, local, src, node, task: t };
+
+    if (scope.conditional) return this.descend(t, { vars, conditional: true, guarded }, play);
+    // The loop is rendered before `when`; only the first `when` item is always evaluated (a list is an AND).
+    if (t.loop !== undefined) this.checkValue(t.loop, 'loop', ctx);
+    if (when.length > 0) {
+      this.checkCondition(when[0], 'when', ctx);
+      return this.descend(t, { vars, conditional: true, guarded }, play);
+    }
+    if (t.includeTasks !== undefined) this.checkValue(t.includeTasks, 'include_tasks', ctx);
+    if (t.module !== undefined) this.checkArgs(t, ctx);
+    if (t.loopLabel !== undefined) this.checkValue(t.loopLabel, 'loop_control.label', ctx);
+    if (t.until?.length) this.checkCondition(t.until[0], 'until', ctx);
+    if (t.environment !== undefined) this.checkValue(t.environment, 'environment', ctx);
+    if (t.delegateTo !== undefined) this.checkValue(t.delegateTo, 'delegate_to', ctx);
+    if (t.becomeUser !== undefined) this.checkValue(t.becomeUser, 'become_user', ctx);
+    return this.descend(t, { vars, conditional: false, guarded }, play);
+  }
+
+  /** Into a block's tasks (rescue/always too) or an include's file, with the block's vars and conditions. */
+  private async descend(t: TaskDef, scope: TaskScope, play: PlayDef): Promise<void> {
+    for (const sub of [t.block, t.rescue, t.always]) if (sub) await this.checkTasks(sub, scope, play);
+    if (t.includeTasks !== undefined) {
+      const loaded = await this.includedTasks(t, play);
+      if (loaded) await this.checkTasks(loaded, scope, play);
+    }
+  }
+
+  private checkArgs(t: TaskDef, ctx: CheckContext): void {
+    for (const [k, v] of Object.entries(t.args)) {
+      if (t.module === 'assert' && k === 'that') {
+        asList(v).forEach((x) => this.checkCondition(x, 'that', ctx));
+        continue;
+      }
+      this.checkValue(v, k, ctx);
+    }
+  }
+
+  private checkValue(value: unknown, label: string, ctx: CheckContext): void {
+    forEachTemplate(value, label, (text, where) => this.checkSite(text, 'value', where, ctx));
+  }
+
+  private checkCondition(expr: unknown, label: string, ctx: CheckContext): void {
+    if (typeof expr !== 'string') return;
+    const text = expr.trim();
+    if (text === '' || BOOL_WORDS.has(text.toLowerCase())) return;
+    this.checkSite(expr, isTemplateString(text) ? 'value' : 'expression', label, ctx);
+  }
+
+  private checkSite(text: string, kind: 'value' | 'expression', label: string, ctx: CheckContext): void {
+    const reads = kind === 'value' ? templateReads(text, 'value') : templateReads(text.trim(), 'expression');
+    if (!reads) return;
+    const scalar = ctx.src && ctx.node ? findScalar(ctx.node, text) : undefined;
+    const site: Site = {
+      text,
+      kind,
+      pos: scalar && ctx.src ? ctx.src.posOf(scalar) : ctx.task.pos,
+      ...(ctx.src ? { excerptSource: ctx.src.text } : {}),
+      label,
+    };
+    this.checkReads(reads.unconditional, site, ctx, new Set());
+  }
+
+  /** Each read name must be defined; a play/block/task var that is a template is followed into its value. */
+  private checkReads(names: readonly string[], site: Site, ctx: CheckContext, following: Set<string>): void {
+    for (const name of names) {
+      if (ctx.guarded.has(name)) continue;
+      const def = ctx.vars.get(name);
+      if (def) {
+        if (!this.overridden(name, ctx) && !following.has(name)) this.followVar(name, def, ctx, following, site.usedAt ?? site.pos);
+        continue;
+      }
+      if (this.base.has(name) || this.facts.has(name) || ctx.local.has(name) || isAnsibleName(name)) continue;
+      this.report(name, site, this.candidates(ctx));
+    }
+  }
+
+  /** A var written in the playbook whose value is replaced by a higher layer (-e, a fact) on some host. */
+  private overridden(name: string, _ctx: CheckContext): boolean {
+    return Object.hasOwn(this.opts.extraVars, name) || this.facts.has(name);
+  }
+
+  private followVar(name: string, def: VarDef, ctx: CheckContext, following: Set<string>, usedAt: SourcePos): void {
+    if (!def.at) return;
+    const { src, node } = def.at;
+    const next = new Set(following).add(name);
+    forEachTemplate(def.value, def.label, (text, label) => {
+      const reads = templateReads(text, 'value');
+      if (!reads) return;
+      const scalar = findScalar(node, text) ?? node;
+      const site: Site = { text, kind: 'value', pos: src.posOf(scalar), excerptSource: src.text, label, usedAt: usedAt };
+      this.checkReads(reads.unconditional, site, { ...ctx, local: new Set(ctx.local) }, next);
+    });
+  }
+
+  private candidates(ctx: CheckContext): string[] {
+    return [...this.base, ...this.facts, ...ctx.vars.keys(), ...ctx.local];
+  }
+
+  private report(name: string, site: Site, candidates: readonly string[], fallbackHint?: string): void {
+    const key = `${site.pos.file}:${site.pos.line}:${site.pos.col}:${name}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    // One- and two-letter names are near everything; a suggestion there would be noise (as template.ts does).
+    const near = name.length < 3 ? undefined : nearest(name, candidates.filter((c) => c !== name));
+    const hint = near
+      ? `did you mean '${near}'?`
+      : (fallbackHint ?? `define '${name}' in vars, group_vars, host_vars or -e, or guard it: {{ ${name} | default(...) }} / when: ${name} is defined`);
+    this.errors.push(
+      new PlaybookError('E_TEMPLATE_UNDEFINED', `\`${site.label}\`: undefined variable '${name}'${site.usedAt ? ` (the var is used at ${posText(site.usedAt)})` : ''}`, {
+        pos: site.pos,
+        ...(site.excerptSource !== undefined ? { excerpt: formatExcerpt(site.excerptSource, site.pos.line, site.pos.col) } : {}),
+        hint,
+      }),
+    );
+  }
+
+  private source(file: string): Promise<YamlSource | undefined> {
+    let p = this.sources.get(file);
+    if (!p) {
+      p = readFile(file, 'utf8').then(
+        (text) => parseYamlSource(file, text).source,
+        () => undefined,
+      );
+      this.sources.set(file, p);
+    }
+    return p;
+  }
+}
+
+interface CheckContext {
+  vars: Map<string, VarDef>;
+  guarded: Set<string>;
+  /** The task's loop_var and index_var. */
+  local: Set<string>;
+  src: YamlSource | undefined;
+  /** The task's YAML mapping. */
+  node: unknown;
+  task: TaskDef;
+}
+
+function posText(p: SourcePos): string {
+  return `${p.file}:${p.line}:${p.col}`;
+}
+
+function asList(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : v === undefined ? [] : [v];
+}
+
+/** As the runner computes it (RunEnv.playbookDir): include_tasks paths are tried there. */
+function playbookDirOf(pb: Playbook): string {
+  return path.dirname(path.resolve(pb.file));
+}
+
+/** Every template string inside `value` (deep), with a label naming where it sits (`env.PATH`, `argv[1]`). */
+function forEachTemplate(value: unknown, label: string, f: (text: string, label: string) => void): void {
+  if (typeof value === 'string') {
+    if (isTemplateString(value)) f(value, label);
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => forEachTemplate(v, `${label}[${i}]`, f));
+  } else if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const [k, v] of Object.entries(value)) forEachTemplate(v, `${label}.${k}`, f);
+  }
+}
+
+// ───────────────────────────── positions ─────────────────────────────
+
+/** The YAML mapping that starts at `pos` (a task's or play's first key, as the loader records it). */
+function nodeAt(src: YamlSource, pos: SourcePos): YAMLMap | undefined {
+  const start = src.lines.lineStarts[pos.line - 1];
+  if (start === undefined) return undefined;
+  const offset = start + pos.col - 1;
+  let found: YAMLMap | undefined;
+  visit(src.doc, {
+    Map(_k, map) {
+      if (found) return visit.BREAK;
+      const first = (map.items[0] as Pair<Node, unknown> | undefined)?.key;
+      if (map.range?.[0] === offset || first?.range?.[0] === offset) {
+        found = map;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
+/** Keys never searched for a task's templates: other tasks (block/rescue/always) and the unrendered `name`. */
+const NESTED_TASK_KEYS = new Set(['block', 'rescue', 'always', 'name']);
+
+/**
+ * The scalar under `root` that holds `text` (exactly, else as a part: `msg="{{ x }}"` in a free-form line),
+ * optionally under the key path `under`. Undefined when it is not written there (inherited from an import).
+ */
+function findScalar(root: unknown, text: string, under: readonly string[] = []): Node | undefined {
+  const start = under.length ? nodeAtPath(root, under) : { node: root, found: true };
+  if (!start.found) return undefined;
+  let partial: Node | undefined;
+  const search = (n: unknown): Node | undefined => {
+    if (isScalar(n)) {
+      if (n.value === text) return n;
+      if (partial === undefined && typeof n.value === 'string' && n.value.includes(text.trim())) partial = n;
+      return undefined;
+    }
+    if (isMap(n)) {
+      for (const pair of n.items as Pair<unknown, unknown>[]) {
+        if (n === root && NESTED_TASK_KEYS.has(keyOf(pair))) continue;
+        const hit = search(pair.value);
+        if (hit) return hit;
+      }
+    } else if (isSeq(n)) {
+      for (const item of n.items) {
+        const hit = search(item);
+        if (hit) return hit;
+      }
+    }
+    return undefined;
+  };
+  return search(start.node) ?? partial;
+}
