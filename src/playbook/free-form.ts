@@ -1,3 +1,5 @@
+import { Unsafe } from './filters.js';
+
 /**
  * Ansible's string form of module arguments: `file: path=/x state=touch`, `command: chdir=/tmp ls -l`.
  * Splitting follows Ansible's split_args: whitespace separates, but not inside quotes or `{{ }}`/`{% %}`.
@@ -57,16 +59,199 @@ function unquote(v: string): string {
   return v;
 }
 
-/** key=value strings carry no types; give them the type the parameter's schema asks for, as Ansible does. */
-export function coerceToSchemaType(value: string, propSchema: unknown): unknown {
-  const t = (propSchema as { type?: unknown } | undefined)?.type;
-  const types = Array.isArray(t) ? t : [t];
-  if (types.includes('string') || value.includes('{{')) return value;
-  if (types.includes('boolean')) {
-    const v = value.toLowerCase();
-    if (['yes', 'true', 'on', '1'].includes(v)) return true;
-    if (['no', 'false', 'off', '0'].includes(v)) return false;
+// ───────────────────────────── Ansible's argument_spec type conversion ─────────────────────────────
+
+/*
+ * AnsibleModule converts each argument to its declared type before checking it
+ * (ansible/module_utils/common/validation.py check_type_*): `port: "22"` is 22, `force: "yes"` is true, a
+ * comma-separated string is a list. Templated values render to strings, so this matters most at run time;
+ * key=value text has no types at all. One function does it for all three (load time, key=value, run time).
+ * What does not convert is left as it was, so the schema check reports the value the user wrote.
+ */
+
+/** convert_bool.BOOLEANS_TRUE / BOOLEANS_FALSE (strings compared lower-cased and trimmed; ints 1 and 0). */
+const BOOL_TRUE = new Set(['y', 'yes', 'on', '1', 'true', 't']);
+const BOOL_FALSE = new Set(['n', 'no', 'off', '0', 'false', 'f']);
+/** Python int(): optional sign, digits with single underscores between them, surrounding whitespace. */
+const PY_INT = /^[-+]?\d+(?:_\d+)*$/;
+/** Python float() of a finite decimal: `1.5`, `.5`, `5.`, `1e3`, `1_000.5` (inf/nan would fail the schema anyway). */
+const PY_FLOAT = /^[-+]?(?:\d+(?:_\d+)*(?:\.(?:\d+(?:_\d+)*)?)?|\.\d+(?:_\d+)*)(?:[eE][-+]?\d+)?$/;
+/** A string the runner will still render: left for the run-time check. */
+const TEMPLATE = /\{\{|\{%/;
+
+export interface CoerceOptions {
+  /**
+   * True for values after templating (run time): a `{{` in them is literal text (from `!unsafe`) and converts
+   * like any other string. False (the default) at load time, where a template string is kept for the runner.
+   */
+  rendered?: boolean;
+}
+
+/** Marks "no conversion": undefined and null are real argument values. */
+const NO = Symbol('no conversion');
+type Converted = unknown | typeof NO;
+
+/** Python's str() of a scalar: booleans print as True/False. */
+function pyStr(v: number | boolean): string {
+  return typeof v === 'boolean' ? (v ? 'True' : 'False') : String(v);
+}
+
+/** check_type_int: ints pass, strings go through int(); floats (even 1.0, as "1.0") and booleans are refused. */
+function toInteger(v: unknown): Converted {
+  if (typeof v === 'number') return Number.isInteger(v) ? v : NO;
+  if (typeof v !== 'string') return NO;
+  const t = v.trim();
+  if (!PY_INT.test(t)) return NO;
+  const n = Number(t.replace(/_/g, ''));
+  return Number.isSafeInteger(n) ? n : NO;
+}
+
+/** check_type_float: numbers pass, strings go through float(). */
+function toNumber(v: unknown): Converted {
+  if (typeof v === 'number') return v;
+  if (typeof v !== 'string') return NO;
+  const t = v.trim();
+  if (!PY_FLOAT.test(t)) return NO;
+  const n = Number(t.replace(/_/g, ''));
+  return Number.isFinite(n) ? n : NO;
+}
+
+/** check_type_bool → convert_bool.boolean(strict=True). */
+function toBoolean(v: unknown): Converted {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v === 1 ? true : v === 0 ? false : NO;
+  if (typeof v !== 'string') return NO;
+  const t = v.trim().toLowerCase();
+  return BOOL_TRUE.has(t) ? true : BOOL_FALSE.has(t) ? false : NO;
+}
+
+/** check_type_str with conversion allowed, for scalars (a list or mapping in a string parameter is a mistake). */
+function toStringValue(v: unknown): Converted {
+  if (typeof v === 'string') return v;
+  return typeof v === 'number' || typeof v === 'boolean' ? pyStr(v) : NO;
+}
+
+/** check_type_list: a string is split on every comma (no trimming, as Ansible); a number is a one-item list. */
+function toList(v: unknown): Converted {
+  if (Array.isArray(v)) return v;
+  if (typeof v === 'string') return v.split(',');
+  return typeof v === 'number' || typeof v === 'boolean' ? [pyStr(v)] : NO;
+}
+
+const converters: Record<string, (v: unknown) => Converted> = {
+  integer: toInteger,
+  number: toNumber,
+  boolean: toBoolean,
+  string: toStringValue,
+  array: toList,
+};
+
+type SchemaObject = Record<string, unknown>;
+
+function isSchemaObject(s: unknown): s is SchemaObject {
+  return typeof s === 'object' && s !== null && !Array.isArray(s);
+}
+
+function typesOf(schema: SchemaObject): string[] {
+  const t = schema.type;
+  return Array.isArray(t) ? t.map(String) : typeof t === 'string' ? [t] : [];
+}
+
+function jsonType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return typeof v === 'object' ? 'object' : typeof v;
+}
+
+/** The value already has one of the schema's types (and is one of its enum values, when it has some). */
+function fits(v: unknown, schema: SchemaObject): boolean {
+  const types = typesOf(schema);
+  const t = jsonType(v);
+  if (types.length > 0 && !types.includes(t) && !(t === 'integer' && types.includes('number'))) return false;
+  if (Array.isArray(schema.enum) && !schema.enum.includes(v)) return false;
+  if ('const' in schema && schema.const !== v) return false;
+  return true;
+}
+
+function alternatives(schema: SchemaObject): SchemaObject[] | undefined {
+  const list = Array.isArray(schema.anyOf) ? schema.anyOf : Array.isArray(schema.oneOf) ? schema.oneOf : undefined;
+  return list?.filter(isSchemaObject);
+}
+
+/** Convert `v` to what `schema` wants, or NO. A value that already fits is only walked into (lists, mappings). */
+function coerceTo(v: unknown, schema: SchemaObject, opts: CoerceOptions): Converted {
+  const branches = alternatives(schema);
+  if (branches && typesOf(schema).length === 0) {
+    const fitting = branches.find((b) => fits(v, b));
+    if (fitting) return inside(v, fitting, opts);
+    for (const b of branches) {
+      const c = coerceTo(v, b, opts);
+      if (c !== NO) return c;
+    }
+    return NO;
   }
-  if ((types.includes('integer') || types.includes('number')) && /^-?\d+(\.\d+)?$/.test(value)) return Number(value);
-  return value;
+  if (fits(v, schema)) return inside(v, schema, opts);
+  const types = typesOf(schema);
+  // `{enum: [tcp, udp]}` without a type: Ansible's choices compare strings, so a number may match as text.
+  const tries = types.length > 0 ? types : Array.isArray(schema.enum) && schema.enum.some((e) => typeof e === 'string') ? ['string'] : [];
+  for (const t of tries) {
+    const c = converters[t]?.(v) ?? NO;
+    if (c !== NO && fits(c, schema)) return inside(c, schema, opts);
+  }
+  return NO;
+}
+
+/** Items of a list and properties of a mapping convert too (Ansible's `elements` and suboptions). */
+function inside(v: unknown, schema: SchemaObject, opts: CoerceOptions): unknown {
+  if (Array.isArray(v) && isSchemaObject(schema.items)) {
+    const items = schema.items;
+    const out = v.map((x) => coerceToSchemaType(x, items, opts));
+    return out.some((x, i) => x !== v[i]) ? out : v;
+  }
+  if (isSchemaObject(v) && !(v instanceof Unsafe) && (isSchemaObject(schema.properties) || isSchemaObject(schema.additionalProperties))) {
+    const out = coerceArgs(v, schema, opts);
+    return out === v ? v : out;
+  }
+  return v;
+}
+
+/** Strings that came from `!unsafe` stay unsafe after conversion (a split list: each item). */
+function rewrapUnsafe(v: unknown): unknown {
+  if (typeof v === 'string') return new Unsafe(v);
+  return Array.isArray(v) ? v.map(rewrapUnsafe) : v;
+}
+
+/**
+ * `value` converted to the type `propSchema` asks for, following Ansible's rules; unchanged when it already
+ * fits, when it cannot be converted (the schema check then refuses it), or when it is a template still to be
+ * rendered (load time). An `!unsafe` value converts by its text and stays unsafe when it remains text.
+ */
+export function coerceToSchemaType(value: unknown, propSchema: unknown, opts: CoerceOptions = {}): unknown {
+  if (!isSchemaObject(propSchema)) return value;
+  if (value instanceof Unsafe) {
+    const inner = value.value;
+    const c = coerceToSchemaType(inner, propSchema, { ...opts, rendered: true });
+    return c === inner ? value : rewrapUnsafe(c);
+  }
+  if (!opts.rendered && typeof value === 'string' && TEMPLATE.test(value)) return value;
+  const c = coerceTo(value, propSchema, opts);
+  return c === NO ? value : c;
+}
+
+/**
+ * Every argument of `args` converted by its property schema (unknown names are left for the schema check).
+ * Returns `args` itself when nothing changed, else a copy.
+ */
+export function coerceArgs(args: Record<string, unknown>, schema: unknown, opts: CoerceOptions = {}): Record<string, unknown> {
+  if (!isSchemaObject(schema)) return args;
+  const props = isSchemaObject(schema.properties) ? schema.properties : {};
+  const rest = schema.additionalProperties;
+  let out: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(args)) {
+    const prop = Object.hasOwn(props, k) ? props[k] : rest;
+    const c = coerceToSchemaType(v, prop, opts);
+    if (c !== v) (out ??= { ...args })[k] = c;
+  }
+  return out ?? args;
 }

@@ -6,6 +6,7 @@ import { decryptFileText, recordSecret } from '../vault/session.js';
 import { allModules } from '../modules/registry.js';
 import type { AnyModule } from '../modules/types.js';
 import { coerceToSchemaType, parseKeyValue, splitArgs } from './free-form.js';
+import { Unsafe } from './filters.js';
 import { suggest } from './suggest.js';
 import type { PlayDef, Playbook, RawValue, TaskDef } from './model.js';
 import {
@@ -306,7 +307,7 @@ class Loader {
     for (const p of pairsOf(node)) {
       const k = keyOf(p);
       if (known.has(k)) {
-        values[k] = src.toJS(p.value);
+        values[k] = src.keywordJS(p.value);
         pairs.set(k, p);
         continue;
       }
@@ -509,7 +510,7 @@ class Loader {
         if (k === 'role' || (k === 'name' && name === undefined)) {
           name = src.toJS(p.value);
           nameNode = p.value;
-        } else if (roleEntryNames.has(k)) keywords[k] = src.toJS(p.value);
+        } else if (roleEntryNames.has(k)) keywords[k] = src.keywordJS(p.value);
         else params[k] = src.toJS(p.value); // Ansible: any other key is a role parameter
       }
       await this.checkKeywords(src, entry, 'roleEntry', keywords, 'role');
@@ -673,7 +674,7 @@ class Loader {
     for (const p of pairsOf(node)) {
       const k = keyOf(p);
       if (taskKeywordNames.has(k)) {
-        values[k] = src.toJS(p.value);
+        values[k] = src.keywordJS(p.value);
         pairs.set(k, p);
         if (k === 'block' || actionKeywords.has(k)) actions.push({ key: k, pair: p });
         continue;
@@ -1004,6 +1005,10 @@ class Loader {
     let args: Record<string, unknown> = {};
     const raw = rawOverride ? rawOverride.raw : src.toJS(value);
     if (raw === null || raw === undefined) args = {};
+    else if (raw instanceof Unsafe && typeof raw.value === 'string') {
+      // `command: !unsafe 'echo {{ x }}'`: key=value options are still lifted out; every string stays unsafe.
+      args = Object.fromEntries(Object.entries(this.freeForm(src, m, raw.value, value)).map(([k, v]) => [k, typeof v === 'string' ? new Unsafe(v) : v]));
+    }
     else if (isRecord(raw)) args = raw;
     else if (typeof raw === 'string') {
       const before = this.errors.length;

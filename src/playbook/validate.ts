@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import type { ErrorObject } from 'ajv/dist/2020.js';
 import type Ajv2020 from 'ajv/dist/2020.js';
 import type { AnyModule } from '../modules/types.js';
+import { Unsafe } from './filters.js';
+import { coerceArgs } from './free-form.js';
 import { suggest } from './suggest.js';
 import { isTemplateSchema, loaderFragment, type ModuleLookup, type Schema } from './schema.js';
 
@@ -140,14 +142,40 @@ export function validatorOrigins(lookup: ModuleLookup): ReadonlyMap<string, 'pre
 
 export async function checkKeywords(fragment: KeywordFragment, data: Record<string, unknown>, lookup: ModuleLookup, owner: string): Promise<SchemaIssue[]> {
   const v = await validatorFor(lookup, fragment);
-  if (v.validate(data)) return [];
-  return explain(withContext(v.validate.errors ?? [], v.fragment, data), { noun: 'keyword', owner });
+  const plain = withoutUnsafe(data);
+  if (v.validate(plain)) return [];
+  return explain(withContext(v.validate.errors ?? [], v.fragment, plain), { noun: 'keyword', owner });
 }
 
+/**
+ * Checks a module's arguments as written. First they are converted in place the way AnsibleModule converts
+ * them (`port: "22"` → 22, `force: "yes"` → true, "a,b" → a list; src/playbook/free-form.ts), so the task keeps
+ * the converted values; template strings are left for the run-time check.
+ */
 export async function checkModuleArgs(m: AnyModule, args: Record<string, unknown>, lookup: ModuleLookup): Promise<SchemaIssue[]> {
+  Object.assign(args, coerceArgs(args, m.schema));
   const v = await validatorFor(lookup, `args.${m.name}`);
-  if (v.validate(args)) return [];
-  return explain(withContext(v.validate.errors ?? [], v.fragment, args), { noun: 'parameter', owner: m.name });
+  const plain = withoutUnsafe(args);
+  if (v.validate(plain)) return [];
+  return explain(withContext(v.validate.errors ?? [], v.fragment, plain), { noun: 'parameter', owner: m.name });
+}
+
+/** `!unsafe` values are checked by their text (a copy only where one is inside). */
+function withoutUnsafe<T>(v: T): T {
+  if (v instanceof Unsafe) return v.value as T;
+  if (Array.isArray(v)) {
+    const out = v.map(withoutUnsafe);
+    return (out.some((x, i) => x !== v[i]) ? out : v) as T;
+  }
+  if (typeof v === 'object' && v !== null) {
+    let out: Record<string, unknown> | undefined;
+    for (const [k, x] of Object.entries(v)) {
+      const y = withoutUnsafe(x);
+      if (y !== x) (out ??= { ...(v as Record<string, unknown>) })[k] = y;
+    }
+    return (out ?? v) as T;
+  }
+  return v;
 }
 
 /** What ajv's `verbose` would add: the failing value and the schema object holding the failed keyword. */
@@ -258,12 +286,10 @@ function expectedTypes(t: string, template: boolean): string {
 
 function typeHint(expected: string, data: unknown, subject: CheckSubject): string {
   const types = expected.split(',');
-  if (typeof data === 'string') {
-    const numeric = /^-?\d+(\.\d+)?$/.test(data);
-    const boolish = /^(true|false|yes|no|on|off)$/i.test(data);
-    if ((numeric && (types.includes('integer') || types.includes('number'))) || (boolish && types.includes('boolean'))) {
-      return 'remove the quotes, so YAML reads a number or boolean instead of a string';
-    }
+  // Strings that convert were converted (coerceArgs); a decimal fraction is what an integer refuses, as in Ansible.
+  const fraction = typeof data === 'number' ? !Number.isInteger(data) : typeof data === 'string' && /^\s*[-+]?(\d*\.\d+|\d+\.\d*)\s*$/.test(data);
+  if (fraction && types.includes('integer') && !types.includes('number')) {
+    return 'a whole number is needed here: Ansible converts "22" but not "1.5" or "1.0"';
   }
   if (types.includes('boolean')) return 'write true or false (YAML also reads yes/no), or a "{{ template }}" that renders to one';
   if (types.includes('integer') || types.includes('number')) return 'write a number without quotes, or a "{{ template }}" that renders to one';

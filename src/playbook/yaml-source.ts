@@ -13,10 +13,12 @@ import {
   type Document,
   type Node,
   type Pair,
+  type Tags,
   type YAMLMap,
 } from 'yaml';
 import { formatExcerpt, PlaybookError, type SourcePos } from '../errors.js';
 import { ANSIBLE_YAML_OPTIONS, VAULT_ERROR_PREFIX } from '../inventory/yaml-options.js';
+import { Unsafe } from './filters.js';
 
 /**
  * One YAML file with positions: every error made from it carries file:line:col and a two-line excerpt.
@@ -60,12 +62,25 @@ export class YamlSource {
     return range ? this.text.slice(range[0], range[1]) : '';
   }
 
-  /** Plain JS value of a node (aliases resolved, merge keys applied). */
+  /**
+   * Plain JS value of a node (aliases resolved, merge keys applied). `!unsafe` strings stay Unsafe wrappers
+   * wherever they are: they are data for the runner, which never renders them.
+   */
   toJS(node: unknown): unknown {
     if (node === null || node === undefined) return null;
     if (isAlias(node)) return this.toJS(node.resolve(this.doc));
     if (isScalar(node)) return node.value;
     return (node as Node).toJS(this.doc, { maxAliasCount: 100 });
+  }
+
+  /**
+   * A keyword's value (`name`, `when`, `tags`, `vars` …): like toJS, but a keyword written `!unsafe 'text'`
+   * itself is just its text (keywords are checked and read as strings). Unsafe values inside a keyword's
+   * mapping or list (`vars: {a: !unsafe …}`, `loop: [!unsafe …]`) keep their wrapper.
+   */
+  keywordJS(node: unknown): unknown {
+    const v = this.toJS(node);
+    return v instanceof Unsafe ? v.value : v;
   }
 }
 
@@ -80,10 +95,24 @@ export async function readYamlSource(
   return parseYamlSource(file, text);
 }
 
+/**
+ * `!unsafe 'text'` in a playbook, task file or vars file: the string is data, never a template, as in Ansible.
+ * It is read as an Unsafe wrapper, which render() unwraps without rendering and which stays literal when it
+ * reaches another variable (`bar: "{{ foo }}"` gives foo's text as is). The shared inventory options read it
+ * as a plain string; here the tag keeps its meaning all the way to the module.
+ */
+function playbookTags(tags: Tags): Tags {
+  const base = ANSIBLE_YAML_OPTIONS.customTags;
+  const shared = typeof base === 'function' ? base(tags) : [...tags, ...(base ?? [])];
+  return [...shared.filter((t) => !(typeof t === 'object' && 'tag' in t && t.tag === '!unsafe')), { tag: '!unsafe', resolve: (s: string) => new Unsafe(s) }];
+}
+
+export const PLAYBOOK_YAML_OPTIONS: typeof ANSIBLE_YAML_OPTIONS = { ...ANSIBLE_YAML_OPTIONS, customTags: playbookTags };
+
 export function parseYamlSource(file: string, text: string): { source: YamlSource; errors: PlaybookError[]; usable: boolean } {
   const lines = new LineCounter();
-  // The same PyYAML-compatible reading as inventories (YAML 1.1 booleans without y/n, !unsafe, !vault refused).
-  const doc = parseDocument(text, { ...ANSIBLE_YAML_OPTIONS, lineCounter: lines });
+  // The same PyYAML-compatible reading as inventories (YAML 1.1 booleans without y/n, !vault decrypted), plus !unsafe.
+  const doc = parseDocument(text, { ...PLAYBOOK_YAML_OPTIONS, lineCounter: lines });
   const source = new YamlSource(file, text, lines, doc);
   const errors: PlaybookError[] = [];
   // The yaml parser only sometimes names a tab as the cause; when a file fails to parse, look for tabs in

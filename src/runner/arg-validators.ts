@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { ErrorObject } from 'ajv/dist/2020.js';
 import type { AnyModule } from '../modules/types.js';
+import { coerceArgs } from '../playbook/free-form.js';
 
 /**
  * Validators for a module's RENDERED arguments (the strict module schema, no template alternatives).
@@ -81,7 +82,34 @@ export function argValidator(mod: AnyModule): ArgValidator {
     ready.set(mod, v);
     validatorOrigins.set(mod.name, 'compiled');
   }
-  return v;
+  return coercing(mod, v);
+}
+
+const coercingValidators = new WeakMap<ArgValidator, ArgValidator>();
+
+/**
+ * Like ajv's `coerceTypes`, but with Ansible's rules (AnsibleModule's argument_spec types, see coerceArgs):
+ * the rendered arguments are converted IN PLACE before the check, so `port: "{{ port }}"` rendering to "22"
+ * reaches the module as 22, and "yes" for a boolean as true. The caller's object is the one it passes on to
+ * the module (invoke-module.ts); nested lists and mappings are copied, never changed, as they may be variables.
+ */
+function coercing(mod: AnyModule, validate: ArgValidator): ArgValidator {
+  let wrapped = coercingValidators.get(validate);
+  if (!wrapped) {
+    const check = (data: unknown): boolean => {
+      if (typeof data === 'object' && data !== null && !Array.isArray(data)) {
+        const args = data as Record<string, unknown>;
+        Object.assign(args, coerceArgs(args, mod.schema, { rendered: true }));
+      }
+      const ok = validate(data);
+      check.errors = validate.errors ?? null;
+      return ok;
+    };
+    check.errors = null as ErrorObject[] | null;
+    wrapped = check;
+    coercingValidators.set(validate, wrapped);
+  }
+  return wrapped;
 }
 
 /** minLength/maxLength count code points through this ajv helper; inlined so the .mjs needs no ajv at all. */

@@ -23,7 +23,8 @@ describe('precompiled rendered-argument validators (schemas/runtime-validators/*
     ['file', { path: '' }, false],
     ['file', { path: '😀' }, true],
     ['lineinfile', { path: '/etc/x', line: 'PORT=1', regexp: '^PORT=', create: true }, true],
-    ['lineinfile', { path: '/etc/x', line: 7 }, false],
+    // A number for a string parameter is converted to "7" first (Ansible's check_type_str); a list is not.
+    ['lineinfile', { path: '/etc/x', line: ['7'] }, false],
     ['stat', { path: '/tmp/x' }, true],
     ['stat', { path: ['/tmp/x'] }, false],
     ['wait_for', { path: '/tmp/x', timeout: 10 }, true],
