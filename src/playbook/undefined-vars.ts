@@ -332,9 +332,9 @@ interface Site {
 export async function findUndefinedVariables(playbook: Playbook, opts: UndefinedCheckOptions): Promise<VncplayError[]> {
   const checker = new Checker(playbook, opts);
   await checker.run();
-  const fileOrder = new Map<string, number>();
+  const fileOrder = new Map<string, number>([[path.normalize(playbook.file), 0]]);
   for (const e of checker.errors) if (e.pos && !fileOrder.has(e.pos.file)) fileOrder.set(e.pos.file, fileOrder.size);
-  // Files in the order first met (the playbook first), then by position, as the loader reports its errors.
+  // The playbook first, other files in the order met, then by position, as the loader reports its errors.
   return checker.errors.sort(
     (a, b) =>
       (fileOrder.get(a.pos?.file ?? '') ?? 0) - (fileOrder.get(b.pos?.file ?? '') ?? 0) ||
