@@ -1,6 +1,9 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ModuleError } from '../errors.js';
+import { ModuleError, VaultError } from '../errors.js';
+import { decryptVault } from '../vault/crypto.js';
+import { isVaultText, VAULT_HEADER } from '../vault/format.js';
+import { recordSecret, vaultSecrets } from '../vault/session.js';
 import {
   attrDiff,
   attributeChange,
@@ -72,7 +75,7 @@ export const copySchema = {
     content: { type: 'string', description: 'Literal content to write instead of src.' },
     directory_mode: { ...modeSchema, description: 'Mode of folders created for a dest ending in /.' },
     checksum: { type: 'string', pattern: '^[0-9a-fA-F]{40}$', description: 'Expected SHA1 of the content; the task fails when it differs.' },
-    decrypt: { ...boolSchema, description: 'Accepted for compatibility (vault-encrypted src files are decrypted by the loader).' },
+    decrypt: { ...boolSchema, description: 'Decrypt a vault-encrypted src file (with the run\'s vault passwords) before copying it (default true); false copies the vault text as it is.' },
     remote_src: { ...boolSchema, description: `src is a file on the host, not the controller (read in the same probe; up to ${REMOTE_SRC_LIMIT / 1048576} MiB).` },
   },
   required: ['dest'],
@@ -320,7 +323,30 @@ async function readSource(args: CopyArgs, ctx: ModuleContext): Promise<{ content
   const found = await ctx.findFile(args.src!, 'files');
   const st = await stat(found);
   if (st.isDirectory()) throw new ModuleError('E_COPY_SRC', `src ${args.src!} is a directory`); // handled by gatherTree
-  return { content: await readFile(found), source: found, name: baseName(found), mode: st.mode & 0o7777 };
+  return { content: decryptSource(await readFile(found), found, args), source: found, name: baseName(found), mode: st.mode & 0o7777 };
+}
+
+/**
+ * Ansible's `decrypt` (default true): a controller file that is vault-encrypted (ansible-vault encrypt) is
+ * copied as its plaintext, decrypted with the run's vault passwords; its content then counts as a secret, so no
+ * output (diff, -v logs) shows it. `decrypt: false` copies the vault text as it is.
+ */
+export function decryptSource(content: Buffer, file: string, args: Pick<CopyArgs, 'decrypt'>): Buffer {
+  if (!bool(args.decrypt, true) || !isVaultText(content.subarray(0, VAULT_HEADER.length + 1).toString('latin1'))) return content;
+  if (vaultSecrets().length === 0) {
+    throw new ModuleError('E_VAULT_NO_PASSWORD', `src ${file} is vault-encrypted and no vault password was given: run with --ask-vault-pass / --vault-password-file (or --vault-id)`, {
+      hint: 'decrypt: false copies the encrypted text as it is',
+    });
+  }
+  let plain: Buffer;
+  try {
+    plain = decryptVault(content.toString('utf8'), vaultSecrets()).plaintext;
+  } catch (err) {
+    if (!(err instanceof VaultError)) throw err;
+    throw new ModuleError(err.code, `src ${file}: ${err.message}`, { ...(err.hint ? { hint: err.hint } : {}), cause: err });
+  }
+  recordSecret(plain.toString('utf8'));
+  return plain;
 }
 
 async function readRemoteSource(src: string, ctx: ModuleContext): Promise<{ content: Buffer; source: string; name: string; mode?: number }> {
@@ -401,7 +427,7 @@ async function gatherTree(args: CopyArgs, ctx: ModuleContext, found: string): Pr
     const slash = rel.lastIndexOf('/');
     out.files.push({
       path: at(rel), index: 1 + dirs.length + i, parentIndex: dirIndex(slash < 0 ? '' : rel.slice(0, slash)),
-      content: await readFile(source), source, mode: (await stat(source)).mode & 0o7777,
+      content: decryptSource(await readFile(source), source, args), source, mode: (await stat(source)).mode & 0o7777,
     });
   }
   return out;

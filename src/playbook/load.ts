@@ -1,8 +1,10 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Pair } from 'yaml';
 import { ErrorList, formatExcerpt, PlaybookError, VaultError, VncplayError as VncplayErrorClass, type VncplayError } from '../errors.js';
 import { decryptFileText, recordSecret } from '../vault/session.js';
+import { isVaultText, VAULT_HEADER } from '../vault/format.js';
+import { decryptSource, type CopyArgs } from '../modules/copy.js';
 import { allModules } from '../modules/registry.js';
 import type { AnyModule } from '../modules/types.js';
 import { coerceToSchemaType, parseKeyValue, splitArgs } from './free-form.js';
@@ -971,6 +973,7 @@ class Loader {
       this.errors.push(src.error('E_MISSING_FILE', `${m.name} src \`${rel}\` not found on the controller`, node, `looked for: ${dirs.join(', ')}`));
       return;
     }
+    if (kind === 'files' && !(await isDir(found))) await this.checkVaultSource(src, t, found, node);
     if (kind !== 'templates' || (await isDir(found))) return;
     const text = await readFile(found, 'utf8').catch(() => undefined);
     if (text === undefined || !/\{\{|\{%|\{#/.test(text)) return;
@@ -989,6 +992,20 @@ class Loader {
           ? new PlaybookError(err.code, `template ${found}: ${message}`, { pos, excerpt: formatExcerpt(text, pos.line, pos.col), hint: err.hint ?? templateHint(err.code) })
           : src.error(err.code, `template ${found}: ${message}`, node, err.hint ?? templateHint(err.code)),
       );
+    }
+  }
+
+  /**
+   * A vault-encrypted copy src (decrypt defaults to true) must open with the command line's vault passwords: no
+   * password, or a wrong one, is an error now (exit 4) rather than a failed task on every host.
+   */
+  private async checkVaultSource(src: YamlSource, t: TaskDef, found: string, node: unknown): Promise<void> {
+    if (containsTemplate(t.args.decrypt) || !(await startsWithVaultHeader(found))) return;
+    try {
+      decryptSource(await readFile(found), found, { decrypt: t.args.decrypt as CopyArgs['decrypt'] });
+    } catch (err) {
+      if (!(err instanceof VncplayErrorClass)) throw err;
+      this.errors.push(src.error(err.code, `copy ${err.message}`, node, err.hint ?? 'check --vault-password-file / --vault-id / --ask-vault-pass'));
     }
   }
 
@@ -1229,6 +1246,19 @@ function toTags(v: unknown): string[] {
   if (v === undefined || v === null) return [];
   if (typeof v === 'string') return v.split(',').map((s) => s.trim()).filter(Boolean);
   return (Array.isArray(v) ? v : [v]).map(String);
+}
+
+/** Reads only the first bytes: copy sources may be large, and only vault files need a closer look. */
+async function startsWithVaultHeader(file: string): Promise<boolean> {
+  const fh = await open(file, 'r').catch(() => undefined);
+  if (!fh) return false;
+  try {
+    const head = Buffer.alloc(VAULT_HEADER.length + 1);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    return isVaultText(head.subarray(0, bytesRead).toString('latin1'));
+  } finally {
+    await fh.close();
+  }
 }
 
 function containsTemplate(v: unknown): boolean {
