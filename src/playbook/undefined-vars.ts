@@ -545,7 +545,8 @@ class Checker {
       kind,
       pos: scalar && ctx.src ? ctx.src.posOf(scalar) : ctx.task.pos,
       ...(ctx.src ? { excerptSource: ctx.src.text } : {}),
-      label,
+      // Not written in the task itself: a `when` handed down by import_tasks/import_role, reported at the task.
+      label: scalar || label !== 'when' ? label : 'when (inherited from an import)',
     };
     this.checkReads(reads.unconditional, site, ctx, new Set());
   }
@@ -608,7 +609,8 @@ class Checker {
     let p = this.sources.get(file);
     if (!p) {
       p = readFile(file, 'utf8').then(
-        (text) => parseYamlSource(file, text).source,
+        // A vault-encrypted file gives no positions: decrypting it here could print its plaintext in an excerpt.
+        (text) => (/^\s*\$ANSIBLE_VAULT;/.test(text) ? undefined : parseYamlSource(file, text).source),
         () => undefined,
       );
       this.sources.set(file, p);
