@@ -24,8 +24,14 @@ import type { ExecResult } from './types.js';
  */
 // One line on purpose: bash numbers a failing command's line from the driver's first line, so "bash: line 1:
 // x: command not found" reads exactly as it does through a channel (`bash -c 'x'`).
+// The second line the controller sends defines the session functions (see sessionScript) in the session's own
+// shell, once; every command's subshell inherits them.
 export const LINE_SESSION_DRIVER = [
   'IFS= read -r VP_NONCE || exit 1',
+  'IFS= read -r VP_LINE || exit 1',
+  'eval "VP_DEFS=$VP_LINE"',
+  'eval "$VP_DEFS" || exit 1',
+  'unset VP_DEFS',
   "printf 'VP-LINE-READY\\n'",
   'while IFS= read -r VP_LINE; do eval "VP_CMD=$VP_LINE"',
   '( unset VP_NONCE VP_LINE; eval "$VP_CMD" ) </dev/null',
@@ -34,6 +40,34 @@ export const LINE_SESSION_DRIVER = [
   "printf '%s\\n' \"$VP_NONCE\" >&2",
   'done',
 ].join('; ');
+
+/*
+ * Session functions: a module's constant `sh -c SCRIPT NAME ARGS…` (the file probe, the atomic write) becomes the
+ * call `vp_NAME ARGS…` of a bash function defined once per session. Per call that saves sending, quoting and
+ * parsing the script and one exec of sh; the arguments stay positional, so nothing about quoting changes.
+ * Only scripts registered here are rewritten: each must mean the same under bash as under sh (no $0, and
+ * `${BASHPID:-$$}` where a per-call pid matters) — the file module tests run them both ways.
+ */
+const sessionScripts = new Map<string, string>();
+
+/** Register `body` (a constant script run as `sh -c body …`) as the session function vp_<name>; returns body. */
+export function sessionScript(name: string, body: string): string {
+  if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`session script name '${name}' is not a plain identifier`);
+  sessionScripts.set(body, `vp_${name}`);
+  return body;
+}
+
+/** The definitions of every registered session function, as one shell line for the driver. */
+export function sessionDefinitions(): string {
+  return [...sessionScripts].map(([body, fn]) => `${fn}() {\n${body}\n}`).join('\n') || ':';
+}
+
+/** `['sh', '-c', REGISTERED, name, ...args]` → the argv of the function call; undefined for anything else. */
+export function sessionCall(argv: readonly string[]): string[] | undefined {
+  if (argv.length < 3 || argv[0] !== 'sh' || argv[1] !== '-c') return undefined;
+  const fn = sessionScripts.get(argv[2]!);
+  return fn === undefined ? undefined : [fn, ...argv.slice(4)];
+}
 
 const READY = Buffer.from('VP-LINE-READY\n');
 
@@ -63,7 +97,7 @@ export class LineSession {
     ch.stderr.on('data', (d: Buffer) => this.onStderr(d));
     ch.on('error', () => undefined);
     ch.once('close', () => this.fail(new Error('the line session closed')));
-    ch.write(`${this.nonce}\n`);
+    ch.write(`${this.nonce}\n${ansiCQuote(sessionDefinitions())}\n`);
   }
 
   waitReady(): Promise<void> {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { sessionScript } from '../connection/line-session.js';
 import { ModuleError } from '../errors.js';
 import type { DiffEntry, ModuleContext, Step } from './types.js';
 
@@ -222,11 +223,11 @@ export const MAX_DIFF_SIZE = 104448;
  */
 /** `${D}{…}` writes a shell parameter expansion inside the String.raw template. */
 const D = '$';
-const PROBE_SCRIPT = String.raw`
+const PROBE_SCRIPT = sessionScript('probe', String.raw`
 limit=$1; algo=$2; tree=$3; access=$4; mime=$5; clock=$6; nu=$7; ng=$8; shift 8
 fmt='%f %u %g %s %.9X %.9Y %.9Z %h %i %d %b %o %t %T %U %G'
 now=0; [ "$clock" = 1 ] && now=$(date +%s)
-printf 'G %s %s ' "$$" "$now"; umask
+printf 'G %s %s ' "${D}{BASHPID:-$$}" "$now"; umask
 while [ "$nu" -gt 0 ]; do getent passwd -- "$1" >/dev/null && printf 'U 1 ' || printf 'U 0 '; printf '%s' "$1" | base64 -w0; printf '\n'; shift; nu=$((nu - 1)); done
 while [ "$ng" -gt 0 ]; do getent group -- "$1" >/dev/null && printf 'N 1 ' || printf 'N 0 '; printf '%s' "$1" | base64 -w0; printf '\n'; shift; ng=$((ng - 1)); done
 for p in "$@"; do
@@ -245,12 +246,14 @@ for p in "$@"; do
     printf 'R '; readlink -n -f -- "$p" | base64 -w0; printf '\n'
   fi
   if [ -f "$p" ] && [ -r "$p" ]; then
-    if [ "$algo" != none ]; then h=$("$algo"sum < "$p"); printf 'H %s\n' "${D}{h%% *}"; fi
     read -r _ _ _ size _ <<EOS
 $st
 EOS
     if [ "$limit" -lt 0 ] || [ "$size" -le "$limit" ]; then printf 'C '; base64 -w0 < "$p"; printf '\n'
-    elif [ "$limit" -gt 0 ]; then printf 'B\n'; fi
+    else
+      if [ "$algo" != none ]; then h=$("$algo"sum < "$p"); printf 'H %s\n' "${D}{h%% *}"; fi
+      if [ "$limit" -gt 0 ]; then printf 'B\n'; fi
+    fi
   fi
   if [ "$access" = 1 ]; then
     a=''; [ -r "$p" ] && a=r; [ -w "$p" ] && a="$a"w; [ -x "$p" ] && a="$a"x; printf 'A %s\n' "$a"
@@ -260,7 +263,7 @@ EOS
     printf 'W '; find "$p" -mindepth 1 -printf '%m %U %G %u %g %y %P\0' | base64 -w0; printf '\n'
   fi
 done
-`;
+`);
 
 /**
  * Build the argv of the one read-only command that reads every fact about `paths`. Exported so tests can run
@@ -293,7 +296,7 @@ export async function probePaths(ctx: ModuleContext, paths: readonly string[], o
       hint: 'the path is read with stat/sha1sum/base64 as the task user (become applies)',
     });
   }
-  return parseProbeOutput(res.stdout, paths);
+  return parseProbeOutput(res.stdout, paths, opts.checksum === false ? undefined : (opts.checksum ?? 'sha1'));
 }
 
 /** Paths must be absolute (as Ansible requires for remote paths) and free of NUL bytes. */
@@ -304,7 +307,11 @@ export function checkPathArg(p: string): void {
   }
 }
 
-export function parseProbeOutput(stdout: string, paths: readonly string[]): HostFileFacts {
+/**
+ * `checksum`: the algorithm the probe was asked for. The probe hashes only files whose content it does not send
+ * (one exec fewer per file); for the others the checksum is taken here, from the very bytes that were read.
+ */
+export function parseProbeOutput(stdout: string, paths: readonly string[], checksum?: ChecksumAlgorithm): HostFileFacts {
   const out: HostFileFacts = { umask: 0o022, pid: 0, now: 0, paths: [] };
   let cur: PathFacts | undefined;
   for (const line of stdout.split('\n')) {
@@ -330,7 +337,12 @@ export function parseProbeOutput(stdout: string, paths: readonly string[]): Host
   }
   if (out.paths.length !== paths.length) throw probeError(`expected ${paths.length} path records, got ${out.paths.length}`);
   // The probe only stats a link's target separately; for anything else stat and lstat are the same.
-  for (const p of out.paths) if (p.lstat && p.lstat.type !== 'link') p.stat = p.lstat;
+  for (const p of out.paths) {
+    if (p.lstat && p.lstat.type !== 'link') p.stat = p.lstat;
+    if (checksum !== undefined && p.checksum === undefined && p.content !== undefined) {
+      p.checksum = createHash(checksum).update(p.content).digest('hex');
+    }
+  }
   return out;
 }
 

@@ -7,7 +7,7 @@ import type { ActionModule, ArgSchema, ModuleContext, ModuleReturn } from './typ
  * wait_for: Ansible's ansible.builtin.wait_for. Never changes anything; returns elapsed and match_groups.
  *
  * On a remote host the WHOLE wait is one remote `python3 -c PROBE ARGS_JSON` (a single loop on the host, not one
- * round trip per attempt): the probe sees the host's own loopback, costs one channel, and its timing is the host's.
+ * round trip per attempt; a path wait that is already satisfied is answered by one `test -e` first): the probe sees the host's own loopback, costs one channel, and its timing is the host's.
  * Under `delegate_to: localhost` (ctx.conn.kind === 'local') the same loop runs here with node:net and node:fs.
  */
 
@@ -475,7 +475,25 @@ export async function waitLocal(spec: WaitSpec, signal: AbortSignal): Promise<Wa
   return out;
 }
 
+/**
+ * A path wait without delay or search_regex is usually over before it starts (the file is already there, or
+ * already gone): one `test -e` (a shell builtin, no process on the host) answers that. Only when the answer is
+ * "not yet" does the python3 loop start. Same test as the loop's os.path.exists (stat, following links).
+ */
+async function pathAlreadyThere(spec: WaitSpec, ctx: ModuleContext): Promise<WaitOutcome | undefined> {
+  if (spec.path === null || spec.search_regex !== null || spec.delay > 0 || spec.path.startsWith('~')) return undefined;
+  const started = Date.now();
+  const res = await ctx.exec(['test', '-e', spec.path], { signal: ctx.signal });
+  if (res.rc !== 0 && res.rc !== 1) return undefined;
+  const want = spec.state === 'present' || spec.state === 'started';
+  const exists = res.rc === 0;
+  if (exists !== want) return undefined;
+  return { ok: true, elapsed: (Date.now() - started) / 1000, last: want ? 'file exists' : 'file absent', match_groups: [], match_groupdict: {} };
+}
+
 async function waitRemote(spec: WaitSpec, ctx: ModuleContext): Promise<WaitOutcome> {
+  const done = await pathAlreadyThere(spec, ctx);
+  if (done) return done;
   const budget = Math.max(spec.timeout, spec.delay) + Math.max(spec.connect_timeout, 1) + 30;
   const res = await ctx.exec(remoteProbeArgv(spec), { timeoutMs: budget * 1000, signal: ctx.signal });
   if (res.rc === 127 || /python3: (command )?not found/.test(res.stderr)) {
