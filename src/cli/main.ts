@@ -80,7 +80,7 @@ async function runCommand(opts: CliOptions): Promise<number> {
     // With -i, variables are checked against that inventory; without, the real run's inventory is unknown, so
     // only what -e alone must define (a play's hosts, serial) is checked.
     const inventory = opts.inventory.length > 0 ? await loadInventory(opts.inventory, cwd, { decrypt }) : undefined;
-    await checkUndefinedVariables(playbooks, extraVars, inventory, decrypt);
+    await checkUndefinedVariables(playbooks, extraVars, inventory, decrypt, opts);
     for (const pb of playbooks) process.stdout.write(`\nplaybook: ${pb.file}\n`);
     return ExitCode.ok;
   }
@@ -115,7 +115,7 @@ async function runCommand(opts: CliOptions): Promise<number> {
   }
 
   // Every playbook's undefined variables, before a password prompt and before any host is contacted (exit 4).
-  await checkUndefinedVariables(playbooks, extraVars, inventory, decrypt);
+  await checkUndefinedVariables(playbooks, extraVars, inventory, decrypt, opts);
 
   const becomePassword = opts.askBecomePass ? await promptHidden('BECOME password: ') : undefined;
   const { runPlaybook } = await import('../runner/run.js');
@@ -184,13 +184,23 @@ async function checkUndefinedVariables(
   extraVars: Record<string, unknown>,
   inventory: Inventory | undefined,
   decrypt: (text: string, file: string) => Promise<string>,
+  opts: CliOptions,
 ): Promise<void> {
   const { findUndefinedVariables } = await import('../playbook/undefined-vars.js');
   const { loadPlaybookVars } = await import('../inventory/index.js');
+  const { tagsSelected } = await import('../runner/tags.js');
   const errors: VncplayError[] = [];
   for (const pb of playbooks) {
     if (inventory) await loadPlaybookVars(inventory, path.dirname(path.resolve(pb.file)), { decrypt });
-    errors.push(...(await findUndefinedVariables(pb, { extraVars, ...(inventory ? { inventory } : {}) })));
+    errors.push(
+      ...(await findUndefinedVariables(pb, {
+        extraVars,
+        ...(inventory ? { inventory } : {}),
+        // Tasks that --tags/--skip-tags/--start-at-task leave out never render their templates.
+        taskSelected: (tags) => tagsSelected(tags, opts.tags, opts.skipTags),
+        ...(opts.startAtTask !== undefined ? { startAtTask: opts.startAtTask } : {}),
+      })),
+    );
   }
   if (errors.length) throw new ErrorList(errors);
 }

@@ -44,6 +44,13 @@ export interface UndefinedCheckOptions {
    * (loadPlaybookVars). Undefined: no inventory is known (syntax-check without -i), see the file comment.
    */
   inventory?: Inventory;
+  /**
+   * Whether a task with these (effective) tags runs under --tags/--skip-tags (the runner's tagsSelected). Tasks
+   * that do not run are not checked: by default that is only tasks tagged `never`.
+   */
+  taskSelected?: (tags: readonly string[]) => boolean;
+  /** --start-at-task: the tasks before it do not run, so they are not checked. */
+  startAtTask?: string;
 }
 
 /** Names a template reads, split by whether they are read whenever the template is rendered. */
@@ -303,6 +310,8 @@ interface TaskScope {
   conditional: boolean;
   /** Names guarded by an enclosing block's `when`. */
   guarded: Set<string>;
+  /** Tags handed down by the play and enclosing blocks/includes. */
+  tags: readonly string[];
 }
 
 /** A playbook-level definition of a var whose value is a template, with where that value is written. */
@@ -352,6 +361,8 @@ class Checker {
   /** register and set_fact names of the whole playbook (facts outlive their play), and loop_var/index_var names. */
   private readonly facts = new Set<string>();
   private opaque = false;
+  /** Set while --start-at-task's task has not been met (tasks before it do not run). */
+  private skippingToStart: boolean;
 
   constructor(
     private readonly playbook: Playbook,
@@ -359,6 +370,7 @@ class Checker {
   ) {
     for (const k of Object.keys(opts.extraVars)) this.base.add(k);
     if (opts.inventory) for (const k of inventoryNames(opts.inventory)) this.base.add(k);
+    this.skippingToStart = opts.startAtTask !== undefined;
   }
 
   async run(): Promise<void> {
@@ -463,8 +475,10 @@ class Checker {
     layer(play.vars, 'vars', true);
     for (const vf of play.varsFiles) layer(vf, 'vars_files', false);
     layer(play.roleVars, 'role vars', false);
-    const root: TaskScope = { vars: playVars, conditional: false, guarded: new Set() };
-    for (const list of [play.preTasks, play.roleTasks, play.tasks, play.postTasks, play.handlers]) await this.checkTasks(list, root, play);
+    const root: TaskScope = { vars: playVars, conditional: false, guarded: new Set(), tags: play.tags };
+    for (const list of [play.preTasks, play.roleTasks, play.tasks, play.postTasks]) await this.checkTasks(list, root, play);
+    // The runner selects handlers by their own tags only.
+    await this.checkTasks(play.handlers, { ...root, tags: [] }, play);
   }
 
   private async checkTasks(tasks: readonly TaskDef[], scope: TaskScope, play: PlayDef): Promise<void> {
@@ -488,13 +502,15 @@ class Checker {
     const indexVar = t.loopControl?.['index_var'];
     if (typeof indexVar === 'string') local.add(indexVar);
     const ctx: CheckContext = { vars, guarded, local, src, node, task: t };
+    const tags = [...new Set([...scope.tags, ...t.tags])];
+    if (!t.block && t.includeTasks === undefined && !this.runs(t, tags)) return;
 
-    if (scope.conditional) return this.descend(t, { vars, conditional: true, guarded }, play);
+    if (scope.conditional) return this.descend(t, { vars, conditional: true, guarded, tags }, play);
     // The loop is rendered before `when`; only the first `when` item is always evaluated (a list is an AND).
     if (t.loop !== undefined) this.checkValue(t.loop, 'loop', ctx);
     if (when.length > 0) {
       this.checkCondition(when[0], 'when', ctx);
-      return this.descend(t, { vars, conditional: true, guarded }, play);
+      return this.descend(t, { vars, conditional: true, guarded, tags }, play);
     }
     if (t.includeTasks !== undefined) this.checkValue(t.includeTasks, 'include_tasks', ctx);
     if (t.module !== undefined) this.checkArgs(t, ctx);
@@ -503,7 +519,18 @@ class Checker {
     if (t.environment !== undefined) this.checkValue(t.environment, 'environment', ctx);
     if (t.delegateTo !== undefined) this.checkValue(t.delegateTo, 'delegate_to', ctx);
     if (t.becomeUser !== undefined) this.checkValue(t.becomeUser, 'become_user', ctx);
-    return this.descend(t, { vars, conditional: false, guarded }, play);
+    return this.descend(t, { vars, conditional: false, guarded, tags }, play);
+  }
+
+  /** Whether a task (not a block or include) runs at all: its tags are selected and --start-at-task is past. */
+  private runs(t: TaskDef, tags: readonly string[]): boolean {
+    if (this.opts.taskSelected && !this.opts.taskSelected(tags)) return false;
+    if (!this.opts.taskSelected && tags.includes('never') && !tags.includes('always')) return false;
+    if (this.skippingToStart) {
+      if (t.name !== this.opts.startAtTask) return false;
+      this.skippingToStart = false;
+    }
+    return true;
   }
 
   /** Into a block's tasks (rescue/always too) or an include's file, with the block's vars and conditions. */

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadInventory, loadPlaybookVars, parseInventory, type Inventory } from '../../src/inventory/index.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { conditionReads, findUndefinedVariables, templateReads } from '../../src/playbook/undefined-vars.js';
+import { tagsSelected } from '../../src/runner/tags.js';
 
 describe('templateReads: root names a template reads', () => {
   it.each<[string, string[], string[], string[]]>([
@@ -138,6 +139,41 @@ describe('findUndefinedVariables', () => {
       ].join('\n'),
     );
     expect(await undefinedNames(pb)).toEqual(['in_block', 'in_rescue', 'in_handler', 'inc_missing']);
+  });
+
+  it('tasks that do not run are not checked: tagged never, left out by --tags/--skip-tags, before --start-at-task', async () => {
+    const pb = path.join(tmp, 'tags.yml');
+    writeFileSync(
+      pb,
+      [
+        '- hosts: all',
+        '  tasks:',
+        '    - debug: msg="{{ only_for_debugging }}"',
+        '      tags: [never, debug]',
+        '    - name: first',
+        '      debug: msg="{{ first_missing }}"',
+        '      tags: [setup]',
+        '    - name: second',
+        '      debug: msg="{{ second_missing }}"',
+        '      tags: [restart]',
+        '',
+      ].join('\n'),
+    );
+    const names = async (o: { tags?: string[]; skip?: string[]; start?: string }): Promise<string[]> => {
+      const errors = await findUndefinedVariables(await loadPlaybook(pb), {
+        extraVars: {},
+        inventory: await loadInventory([], process.cwd()),
+        taskSelected: (tags) => tagsSelected(tags, o.tags ?? [], o.skip ?? []),
+        ...(o.start ? { startAtTask: o.start } : {}),
+      });
+      return errors.map((e) => /'([^']+)'$/.exec(e.message)?.[1] ?? e.message);
+    };
+    expect(await undefinedNames(pb)).toEqual(['first_missing', 'second_missing']);
+    expect(await names({})).toEqual(['first_missing', 'second_missing']);
+    expect(await names({ tags: ['restart'] })).toEqual(['second_missing']);
+    expect(await names({ tags: ['debug'] })).toEqual(['only_for_debugging']);
+    expect(await names({ skip: ['setup'] })).toEqual(['second_missing']);
+    expect(await names({ start: 'second' })).toEqual(['second_missing']);
   });
 
   it('errors carry the position of the template, an excerpt and a hint', async () => {
