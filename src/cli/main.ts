@@ -6,7 +6,7 @@ import { promptHidden } from './prompt.js';
 import { environmentSecrets } from '../modules/security-group/retry.js';
 import { redactSecrets } from '../vault/session.js';
 import type { Inventory } from '../inventory/index.js';
-import type { Playbook } from '../playbook/model.js';
+import type { PlayDef, Playbook } from '../playbook/model.js';
 
 /** The vncplay command. Returns the exit code; never throws for a user's mistake. */
 export async function main(argv: string[]): Promise<number> {
@@ -80,7 +80,7 @@ async function runCommand(opts: CliOptions): Promise<number> {
     // With -i, variables are checked against that inventory; without, the real run's inventory is unknown, so
     // only what -e alone must define (a play's hosts, serial) is checked.
     const inventory = opts.inventory.length > 0 ? await loadInventory(opts.inventory, cwd, { decrypt }) : undefined;
-    await checkUndefinedVariables(playbooks, extraVars, inventory, decrypt, opts);
+    await checkUndefinedVariables(playbooks, extraVars, inventory, decrypt, opts, opts.limit);
     for (const pb of playbooks) process.stdout.write(`\nplaybook: ${pb.file}\n`);
     return ExitCode.ok;
   }
@@ -115,7 +115,7 @@ async function runCommand(opts: CliOptions): Promise<number> {
   }
 
   // Every playbook's undefined variables, before a password prompt and before any host is contacted (exit 4).
-  await checkUndefinedVariables(playbooks, extraVars, inventory, decrypt, opts);
+  await checkUndefinedVariables(playbooks, extraVars, inventory, decrypt, opts, limit);
 
   const becomePassword = opts.askBecomePass ? await promptHidden('BECOME password: ') : undefined;
   const { runPlaybook } = await import('../runner/run.js');
@@ -185,10 +185,23 @@ async function checkUndefinedVariables(
   inventory: Inventory | undefined,
   decrypt: (text: string, file: string) => Promise<string>,
   opts: CliOptions,
+  limit: string | undefined,
 ): Promise<void> {
   const { findUndefinedVariables } = await import('../playbook/undefined-vars.js');
-  const { loadPlaybookVars } = await import('../inventory/index.js');
+  const { loadPlaybookVars, selectHosts } = await import('../inventory/index.js');
   const { tagsSelected } = await import('../runner/tags.js');
+  const { render } = await import('../playbook/template.js');
+  // A play that matches no host (after --limit) renders none of its templates. A pattern or limit that cannot be
+  // resolved fails the run on its own; its play's tasks are then not checked.
+  const playSelected = (play: PlayDef): boolean => {
+    if (!inventory) return true;
+    try {
+      const limited = limit ? new Set(selectHosts(inventory, limit)) : undefined;
+      return selectHosts(inventory, String(render(play.hosts, extraVars))).some((h) => !limited || limited.has(h));
+    } catch {
+      return false;
+    }
+  };
   const errors: VncplayError[] = [];
   for (const pb of playbooks) {
     if (inventory) await loadPlaybookVars(inventory, path.dirname(path.resolve(pb.file)), { decrypt });
@@ -199,6 +212,7 @@ async function checkUndefinedVariables(
         // Tasks that --tags/--skip-tags/--start-at-task leave out never render their templates.
         taskSelected: (tags) => tagsSelected(tags, opts.tags, opts.skipTags),
         ...(opts.startAtTask !== undefined ? { startAtTask: opts.startAtTask } : {}),
+        playSelected,
       })),
     );
   }

@@ -51,6 +51,8 @@ export interface UndefinedCheckOptions {
   taskSelected?: (tags: readonly string[]) => boolean;
   /** --start-at-task: the tasks before it do not run, so they are not checked. */
   startAtTask?: string;
+  /** Whether a play has any host to run on (its pattern and --limit); a play without hosts renders nothing. */
+  playSelected?: (play: PlayDef) => boolean;
 }
 
 /** Names a template reads, split by whether they are read whenever the template is rendered. */
@@ -378,7 +380,9 @@ class Checker {
     for (const play of this.playbook.plays) await this.checkPlayKeywords(play);
     // Without an inventory any name may come from it; with an opaque include any fact may be set.
     if (!this.opts.inventory || this.opaque) return;
-    for (const play of this.playbook.plays) await this.checkPlay(play);
+    for (const play of this.playbook.plays) {
+      if (!this.opts.playSelected || this.opts.playSelected(play)) await this.checkPlay(play);
+    }
   }
 
   // ----- definitions -----

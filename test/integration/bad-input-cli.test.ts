@@ -135,6 +135,19 @@ describe('bad input through the CLI: exit 4, file:line:col, no host contacted', 
     expect(ok.code, ok.stderr).toBe(0);
   });
 
+  it('a play that matches no host (its pattern, or --limit) renders nothing: its names are not checked', async () => {
+    const pb = path.join(tmp, 'elsewhere.yml');
+    writeFileSync(pb, '- hosts: db\n  gather_facts: false\n  tasks:\n    - debug: msg="{{ db_only_var }}"\n');
+    const none = await vncplay(['--syntax-check', '-i', inventory, pb]);
+    expect(none.code, none.stderr).toBe(0);
+    writeFileSync(pb, '- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: msg="{{ db_only_var }}"\n');
+    const limited = await vncplay(['--syntax-check', '-i', inventory, '-l', 'nomatch', pb]);
+    expect(limited.code, limited.stderr).toBe(0);
+    const all = await vncplay(['--syntax-check', '-i', inventory, pb]);
+    expect(all.code).toBe(4);
+    expect(all.stderr).toContain("elsewhere.yml:4:14: error[E_TEMPLATE_UNDEFINED]: `msg`: undefined variable 'db_only_var'");
+  });
+
   it('-e defines what the playbook lacks: the same case then runs (and reaches the host)', async () => {
     const before = contacts;
     const r = await vncplay([path.join(badDir, 'undefined-var-args.yml'), '-i', inventory, '-e', 'geometry=800x600 vnc_dispaly=1'], { timeoutMs: 60_000 });
