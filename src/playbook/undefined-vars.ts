@@ -71,6 +71,19 @@ export interface TemplateReads {
  * reports syntax errors with positions).
  */
 export function templateReads(source: string, kind: 'value' | 'expression'): TemplateReads | undefined {
+  const key = `${kind}\u0000${source}`;
+  if (readsCache.has(key)) return readsCache.get(key);
+  const reads = parseReads(source, kind);
+  // Bounded like template.ts' cache: one process checks a few playbooks, but a library user may check many.
+  if (readsCache.size >= 5000) readsCache.clear();
+  readsCache.set(key, reads);
+  return reads;
+}
+
+/** The same strings recur (`{{ session_user }}` on every task): each is parsed once. Results are not mutated. */
+const readsCache = new Map<string, TemplateReads | undefined>();
+
+function parseReads(source: string, kind: 'value' | 'expression'): TemplateReads | undefined {
   let root: TemplateNode;
   try {
     root = parseTemplateTree(source, kind);
@@ -316,37 +329,48 @@ interface TaskScope {
   tags: readonly string[];
 }
 
-/** A playbook-level definition of a var whose value is a template, with where that value is written. */
+/** A play/block/task var as written, followed into its value when an unconditional read reaches it. */
 interface VarDef {
   value: RawValue;
-  /** The YAML node of the value (undefined when it cannot be located: the var is then not followed). */
-  at?: { src: YamlSource; node: unknown };
   label: string;
+  /** The task or play that declares it (its value is looked up under `vars.NAME` there); undefined: not followed. */
+  anchor?: SourcePos;
 }
 
-/** A template to check, and where it is written. */
+/**
+ * A template to check and where it is written, found lazily: the YAML is read again for positions only when
+ * there is an error to report, so a clean playbook costs no second parse.
+ */
 interface Site {
   text: string;
-  kind: 'value' | 'expression';
-  pos: SourcePos;
-  excerptSource?: string;
   label: string;
-  /** For a var's value: where the template that reads the var is (the first such place). */
-  usedAt?: SourcePos;
+  /** The task or play that holds the template (the loader's position of its first key). */
+  anchor: SourcePos;
+  /** Key path under the anchor's mapping where the template is written, when known (`['vars', 'port']`). */
+  under?: readonly string[];
+  /** For a var's value: the template that reads the var (where to point when the value is not found). */
+  readBy?: Site;
+}
+
+interface Pending {
+  name: string;
+  site: Site;
+  candidates: readonly string[];
+  hint?: string;
 }
 
 /**
  * Every undefined variable of `playbook`, as positioned PlaybookErrors (E_TEMPLATE_UNDEFINED): an empty list
- * when there is none. Reads the playbook's YAML files again for positions; include_tasks files with a literal
- * path are loaded and checked too.
+ * when there is none. include_tasks files with a literal path are loaded and checked too.
  */
 export async function findUndefinedVariables(playbook: Playbook, opts: UndefinedCheckOptions): Promise<VncplayError[]> {
   const checker = new Checker(playbook, opts);
   await checker.run();
+  const errors = await checker.errors();
   const fileOrder = new Map<string, number>([[path.normalize(playbook.file), 0]]);
-  for (const e of checker.errors) if (e.pos && !fileOrder.has(e.pos.file)) fileOrder.set(e.pos.file, fileOrder.size);
+  for (const e of errors) if (e.pos && !fileOrder.has(e.pos.file)) fileOrder.set(e.pos.file, fileOrder.size);
   // The playbook first, other files in the order met, then by position, as the loader reports its errors.
-  return checker.errors.sort(
+  return errors.sort(
     (a, b) =>
       (fileOrder.get(a.pos?.file ?? '') ?? 0) - (fileOrder.get(b.pos?.file ?? '') ?? 0) ||
       (a.pos?.line ?? 0) - (b.pos?.line ?? 0) ||
@@ -355,8 +379,7 @@ export async function findUndefinedVariables(playbook: Playbook, opts: Undefined
 }
 
 class Checker {
-  readonly errors: VncplayError[] = [];
-  private readonly seen = new Set<string>();
+  private readonly pending: Pending[] = [];
   private readonly sources = new Map<string, Promise<YamlSource | undefined>>();
   private readonly includes = new Map<string, TaskDef[] | undefined>();
   private readonly base = new Set<string>(runnerNames());
@@ -377,7 +400,7 @@ class Checker {
 
   async run(): Promise<void> {
     for (const play of this.playbook.plays) await this.collectDefinitions(play);
-    for (const play of this.playbook.plays) await this.checkPlayKeywords(play);
+    for (const play of this.playbook.plays) this.checkPlayKeywords(play);
     // Without an inventory any name may come from it; with an opaque include any fact may be set.
     if (!this.opts.inventory || this.opaque) return;
     for (const play of this.playbook.plays) {
@@ -388,10 +411,10 @@ class Checker {
   // ----- definitions -----
 
   private async collectDefinitions(play: PlayDef): Promise<void> {
-    for (const list of [play.preTasks, play.roleTasks, play.tasks, play.postTasks, play.handlers]) await this.collectFrom(list, play);
+    for (const list of [play.preTasks, play.roleTasks, play.tasks, play.postTasks, play.handlers]) await this.collectFrom(list);
   }
 
-  private async collectFrom(tasks: readonly TaskDef[], play: PlayDef): Promise<void> {
+  private async collectFrom(tasks: readonly TaskDef[]): Promise<void> {
     for (const t of tasks) {
       if (t.register) this.facts.add(t.register);
       if (t.module === 'set_fact') for (const k of Object.keys(t.args)) this.facts.add(k);
@@ -399,10 +422,10 @@ class Checker {
       this.facts.add(t.loopVar);
       const indexVar = t.loopControl?.['index_var'];
       if (typeof indexVar === 'string') this.facts.add(indexVar);
-      for (const sub of [t.block, t.rescue, t.always]) if (sub) await this.collectFrom(sub, play);
+      for (const sub of [t.block, t.rescue, t.always]) if (sub) await this.collectFrom(sub);
       if (t.includeTasks !== undefined) {
-        const loaded = await this.includedTasks(t, play);
-        if (loaded) await this.collectFrom(loaded, play);
+        const loaded = await this.includedTasks(t);
+        if (loaded) await this.collectFrom(loaded);
         else this.opaque = true;
       }
     }
@@ -419,9 +442,9 @@ class Checker {
   }
 
   /** The tasks of an include_tasks with a literal path (undefined when templated: any file may be loaded). */
-  private async includedTasks(t: TaskDef, _play: PlayDef): Promise<TaskDef[] | undefined> {
+  private async includedTasks(t: TaskDef): Promise<TaskDef[] | undefined> {
     if (typeof t.includeTasks !== 'string' || isTemplateString(t.includeTasks)) return undefined;
-    const key = `${t.pos.file}:${t.pos.line}:${t.pos.col}`;
+    const key = posText(t.pos);
     if (this.includes.has(key)) return this.includes.get(key) ?? [];
     this.includes.set(key, undefined);
     let tasks: TaskDef[] | undefined;
@@ -437,12 +460,10 @@ class Checker {
 
   // ----- play keywords rendered with -e only -----
 
-  private async checkPlayKeywords(play: PlayDef): Promise<void> {
+  private checkPlayKeywords(play: PlayDef): void {
     // The runner renders these with -e alone (and the template globals): no inventory, play or magic variables.
     const globals = new Set(templateGlobalNames());
     const known = (n: string): boolean => Object.hasOwn(this.opts.extraVars, n) || globals.has(n) || isAnsibleName(n);
-    const src = await this.source(play.pos.file);
-    const playNode = src ? nodeAt(src, play.pos) : undefined;
     const sites: [string, unknown][] = [
       ['hosts', play.hosts],
       ['serial', play.serial],
@@ -452,12 +473,11 @@ class Checker {
       if (typeof value !== 'string' || !isTemplateString(value)) continue;
       const reads = templateReads(value, 'value');
       if (!reads) continue;
-      const node = src && playNode ? findScalar(playNode, value, [key]) : undefined;
-      const site: Site = { text: value, kind: 'value', pos: node && src ? src.posOf(node) : play.pos, ...(src ? { excerptSource: src.text } : {}), label: key };
+      const site: Site = { text: value, label: key, anchor: play.pos, under: [key] };
       for (const name of reads.unconditional) {
         if (known(name)) continue;
         const hint = `a play's \`${key}\` is rendered with -e variables only: pass -e ${name}=… or give a fallback: {{ ${name} | default(...) }}`;
-        this.report(name, site, Object.keys(this.opts.extraVars), hint);
+        this.pending.push({ name, site, candidates: Object.keys(this.opts.extraVars), hint });
       }
     }
   }
@@ -465,56 +485,46 @@ class Checker {
   // ----- plays and tasks -----
 
   private async checkPlay(play: PlayDef): Promise<void> {
-    const src = await this.source(play.pos.file);
-    const playNode = src ? nodeAt(src, play.pos) : undefined;
     const playVars = new Map<string, VarDef>();
-    const layer = (vars: Record<string, RawValue>, label: string, locate: boolean): void => {
-      for (const [k, v] of Object.entries(vars)) {
-        const at = locate && src && playNode ? nodeAtPath(playNode, ['vars', k]) : undefined;
-        playVars.set(k, { value: v, ...(at?.found && src ? { at: { src, node: at.node } } : {}), label: `${label}.${k}` });
-      }
+    const layer = (vars: Record<string, RawValue>, label: string, anchor?: SourcePos): void => {
+      for (const [k, v] of Object.entries(vars)) playVars.set(k, { value: v, label: `${label}.${k}`, ...(anchor ? { anchor } : {}) });
     };
-    // Precedence, lowest first: role defaults, play vars, vars_files, role vars (only play vars have positions).
-    layer(play.roleDefaults, 'role defaults', false);
-    layer(play.vars, 'vars', true);
-    for (const vf of play.varsFiles) layer(vf, 'vars_files', false);
-    layer(play.roleVars, 'role vars', false);
+    // Precedence, lowest first: role defaults, play vars, vars_files, role vars. Only play vars are followed into
+    // their values: the others' files are not known here (and role defaults lose to any inventory value).
+    layer(play.roleDefaults, 'role defaults');
+    layer(play.vars, 'vars', play.pos);
+    for (const vf of play.varsFiles) layer(vf, 'vars_files');
+    layer(play.roleVars, 'role vars');
     const root: TaskScope = { vars: playVars, conditional: false, guarded: new Set(), tags: play.tags };
-    for (const list of [play.preTasks, play.roleTasks, play.tasks, play.postTasks]) await this.checkTasks(list, root, play);
+    for (const list of [play.preTasks, play.roleTasks, play.tasks, play.postTasks]) await this.checkTasks(list, root);
     // The runner selects handlers by their own tags only.
-    await this.checkTasks(play.handlers, { ...root, tags: [] }, play);
+    await this.checkTasks(play.handlers, { ...root, tags: [] });
   }
 
-  private async checkTasks(tasks: readonly TaskDef[], scope: TaskScope, play: PlayDef): Promise<void> {
-    for (const t of tasks) await this.checkTask(t, scope, play);
+  private async checkTasks(tasks: readonly TaskDef[], scope: TaskScope): Promise<void> {
+    for (const t of tasks) await this.checkTask(t, scope);
   }
 
-  private async checkTask(t: TaskDef, scope: TaskScope, play: PlayDef): Promise<void> {
-    const src = await this.source(t.pos.file);
-    const node = src ? nodeAt(src, t.pos) : undefined;
+  private async checkTask(t: TaskDef, scope: TaskScope): Promise<void> {
     const vars = new Map(scope.vars);
-    for (const [k, v] of Object.entries(t.vars)) {
-      const at = src && node ? nodeAtPath(node, ['vars', k]) : undefined;
-      vars.set(k, { value: v, ...(at?.found && src ? { at: { src, node: at.node } } : {}), label: `vars.${k}` });
-    }
+    for (const [k, v] of Object.entries(t.vars)) vars.set(k, { value: v, label: `vars.${k}`, anchor: t.pos });
     const guarded = new Set(scope.guarded);
     const when = t.when ?? [];
-    const conditions = when.map((w) => conditionReads(w));
-    for (const c of conditions) for (const g of c?.guarded ?? []) guarded.add(g);
-    if (t.module === 'assert') for (const c of asList(t.args['that']).map((x) => conditionReads(x))) for (const g of c?.guarded ?? []) guarded.add(g);
+    for (const c of when) for (const g of conditionReads(c)?.guarded ?? []) guarded.add(g);
+    if (t.module === 'assert') for (const c of asList(t.args['that'])) for (const g of conditionReads(c)?.guarded ?? []) guarded.add(g);
     const local = new Set<string>([t.loopVar]);
     const indexVar = t.loopControl?.['index_var'];
     if (typeof indexVar === 'string') local.add(indexVar);
-    const ctx: CheckContext = { vars, guarded, local, src, node, task: t };
+    const ctx: CheckContext = { vars, guarded, local, task: t };
     const tags = [...new Set([...scope.tags, ...t.tags])];
     if (!t.block && t.includeTasks === undefined && !this.runs(t, tags)) return;
 
-    if (scope.conditional) return this.descend(t, { vars, conditional: true, guarded, tags }, play);
+    if (scope.conditional) return this.descend(t, { vars, conditional: true, guarded, tags });
     // The loop is rendered before `when`; only the first `when` item is always evaluated (a list is an AND).
     if (t.loop !== undefined) this.checkValue(t.loop, 'loop', ctx);
     if (when.length > 0) {
       this.checkCondition(when[0], 'when', ctx);
-      return this.descend(t, { vars, conditional: true, guarded, tags }, play);
+      return this.descend(t, { vars, conditional: true, guarded, tags });
     }
     if (t.includeTasks !== undefined) this.checkValue(t.includeTasks, 'include_tasks', ctx);
     if (t.module !== undefined) this.checkArgs(t, ctx);
@@ -523,7 +533,7 @@ class Checker {
     if (t.environment !== undefined) this.checkValue(t.environment, 'environment', ctx);
     if (t.delegateTo !== undefined) this.checkValue(t.delegateTo, 'delegate_to', ctx);
     if (t.becomeUser !== undefined) this.checkValue(t.becomeUser, 'become_user', ctx);
-    return this.descend(t, { vars, conditional: false, guarded, tags }, play);
+    return this.descend(t, { vars, conditional: false, guarded, tags });
   }
 
   /** Whether a task (not a block or include) runs at all: its tags are selected and --start-at-task is past. */
@@ -538,11 +548,11 @@ class Checker {
   }
 
   /** Into a block's tasks (rescue/always too) or an include's file, with the block's vars and conditions. */
-  private async descend(t: TaskDef, scope: TaskScope, play: PlayDef): Promise<void> {
-    for (const sub of [t.block, t.rescue, t.always]) if (sub) await this.checkTasks(sub, scope, play);
+  private async descend(t: TaskDef, scope: TaskScope): Promise<void> {
+    for (const sub of [t.block, t.rescue, t.always]) if (sub) await this.checkTasks(sub, scope);
     if (t.includeTasks !== undefined) {
-      const loaded = await this.includedTasks(t, play);
-      if (loaded) await this.checkTasks(loaded, scope, play);
+      const loaded = await this.includedTasks(t);
+      if (loaded) await this.checkTasks(loaded, scope);
     }
   }
 
@@ -570,16 +580,7 @@ class Checker {
   private checkSite(text: string, kind: 'value' | 'expression', label: string, ctx: CheckContext): void {
     const reads = kind === 'value' ? templateReads(text, 'value') : templateReads(text.trim(), 'expression');
     if (!reads) return;
-    const scalar = ctx.src && ctx.node ? findScalar(ctx.node, text) : undefined;
-    const site: Site = {
-      text,
-      kind,
-      pos: scalar && ctx.src ? ctx.src.posOf(scalar) : ctx.task.pos,
-      ...(ctx.src ? { excerptSource: ctx.src.text } : {}),
-      // Not written in the task itself: a `when` handed down by import_tasks/import_role, reported at the task.
-      label: scalar || label !== 'when' ? label : 'when (inherited from an import)',
-    };
-    this.checkReads(reads.unconditional, site, ctx, new Set());
+    this.checkReads(reads.unconditional, { text, label, anchor: ctx.task.pos }, ctx, new Set());
   }
 
   /** Each read name must be defined; a play/block/task var that is a template is followed into its value. */
@@ -588,52 +589,69 @@ class Checker {
       if (ctx.guarded.has(name)) continue;
       const def = ctx.vars.get(name);
       if (def) {
-        if (!this.overridden(name, ctx) && !following.has(name)) this.followVar(name, def, ctx, following, site.usedAt ?? site.pos);
+        // -e and facts (register, set_fact) replace the var's value on the hosts where they are set.
+        const overridden = Object.hasOwn(this.opts.extraVars, name) || this.facts.has(name);
+        if (!overridden && !following.has(name)) this.followVar(name, def, site, ctx, following);
         continue;
       }
       if (this.base.has(name) || this.facts.has(name) || ctx.local.has(name) || isAnsibleName(name)) continue;
-      this.report(name, site, this.candidates(ctx));
+      this.pending.push({ name, site, candidates: [...this.base, ...this.facts, ...ctx.vars.keys(), ...ctx.local] });
     }
   }
 
-  /** A var written in the playbook whose value is replaced by a higher layer (-e, a fact) on some host. */
-  private overridden(name: string, _ctx: CheckContext): boolean {
-    return Object.hasOwn(this.opts.extraVars, name) || this.facts.has(name);
-  }
-
-  private followVar(name: string, def: VarDef, ctx: CheckContext, following: Set<string>, usedAt: SourcePos): void {
-    if (!def.at) return;
-    const { src, node } = def.at;
+  /** A var's value is rendered in the reading task's scope, when it is read. */
+  private followVar(name: string, def: VarDef, readBy: Site, ctx: CheckContext, following: Set<string>): void {
+    const anchor = def.anchor;
+    if (!anchor) return;
     const next = new Set(following).add(name);
     forEachTemplate(def.value, def.label, (text, label) => {
       const reads = templateReads(text, 'value');
-      if (!reads) return;
-      const scalar = findScalar(node, text) ?? node;
-      const site: Site = { text, kind: 'value', pos: src.posOf(scalar), excerptSource: src.text, label, usedAt: usedAt };
-      this.checkReads(reads.unconditional, site, { ...ctx, local: new Set(ctx.local) }, next);
+      if (reads) this.checkReads(reads.unconditional, { text, label, anchor, under: ['vars', name], readBy }, ctx, next);
     });
   }
 
-  private candidates(ctx: CheckContext): string[] {
-    return [...this.base, ...this.facts, ...ctx.vars.keys(), ...ctx.local];
+  // ----- reporting: positions are looked up only now -----
+
+  async errors(): Promise<VncplayError[]> {
+    const out: VncplayError[] = [];
+    const seen = new Set<string>();
+    for (const p of this.pending) {
+      const at = await this.locate(p.site);
+      const key = `${posText(at.pos)}:${p.name}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      // One- and two-letter names are near everything; a suggestion there would be noise (as template.ts does).
+      const near = p.name.length < 3 ? undefined : nearest(p.name, p.candidates.filter((c) => c !== p.name));
+      const hint = near
+        ? `did you mean '${near}'?`
+        : (p.hint ?? `define '${p.name}' in vars, group_vars, host_vars or -e, or guard it: {{ ${p.name} | default(...) }} / when: ${p.name} is defined`);
+      const usedAt = p.site.readBy ? ` (the var is used at ${posText((await this.locate(p.site.readBy)).pos)})` : '';
+      out.push(
+        new PlaybookError('E_TEMPLATE_UNDEFINED', `\`${at.label}\`: undefined variable '${p.name}'${usedAt}`, {
+          pos: at.pos,
+          ...(at.excerpt !== undefined ? { excerpt: at.excerpt } : {}),
+          hint,
+        }),
+      );
+    }
+    return out;
   }
 
-  private report(name: string, site: Site, candidates: readonly string[], fallbackHint?: string): void {
-    const key = `${site.pos.file}:${site.pos.line}:${site.pos.col}:${name}`;
-    if (this.seen.has(key)) return;
-    this.seen.add(key);
-    // One- and two-letter names are near everything; a suggestion there would be noise (as template.ts does).
-    const near = name.length < 3 ? undefined : nearest(name, candidates.filter((c) => c !== name));
-    const hint = near
-      ? `did you mean '${near}'?`
-      : (fallbackHint ?? `define '${name}' in vars, group_vars, host_vars or -e, or guard it: {{ ${name} | default(...) }} / when: ${name} is defined`);
-    this.errors.push(
-      new PlaybookError('E_TEMPLATE_UNDEFINED', `\`${site.label}\`: undefined variable '${name}'${site.usedAt ? ` (the var is used at ${posText(site.usedAt)})` : ''}`, {
-        pos: site.pos,
-        ...(site.excerptSource !== undefined ? { excerpt: formatExcerpt(site.excerptSource, site.pos.line, site.pos.col) } : {}),
-        hint,
-      }),
-    );
+  /** Where a site's template is written: the scalar that holds it, else the task (or the template that reads it). */
+  private async locate(site: Site): Promise<{ pos: SourcePos; excerpt?: string; label: string }> {
+    const src = await this.source(site.anchor.file);
+    const root = src ? nodeAt(src, site.anchor) : undefined;
+    const scalar = root ? findScalar(root, site.text, site.under ?? []) : undefined;
+    if (scalar && src) {
+      const pos = src.posOf(scalar);
+      return { pos, excerpt: formatExcerpt(src.text, pos.line, pos.col), label: site.label };
+    }
+    // A var handed down by a role or import is not written in the task: point at the template that reads it.
+    if (site.readBy) return { ...(await this.locate(site.readBy)), label: `${site.label} (from a role or import)` };
+    // Not written in the task itself: a `when` handed down by import_tasks/import_role, reported at the task.
+    const label = site.label === 'when' ? 'when (inherited from an import)' : site.label;
+    const pos = site.anchor;
+    return { pos, ...(src ? { excerpt: formatExcerpt(src.text, pos.line, pos.col) } : {}), label };
   }
 
   private source(file: string): Promise<YamlSource | undefined> {
@@ -655,9 +673,6 @@ interface CheckContext {
   guarded: Set<string>;
   /** The task's loop_var and index_var. */
   local: Set<string>;
-  src: YamlSource | undefined;
-  /** The task's YAML mapping. */
-  node: unknown;
   task: TaskDef;
 }
 
@@ -687,24 +702,25 @@ function forEachTemplate(value: unknown, label: string, f: (text: string, label:
 
 // ───────────────────────────── positions ─────────────────────────────
 
+/** Per file: each mapping by the offset it starts at and the offset of its first key (built once, by one walk). */
+const mapsByOffset = new WeakMap<YamlSource, Map<number, YAMLMap>>();
+
 /** The YAML mapping that starts at `pos` (a task's or play's first key, as the loader records it). */
 function nodeAt(src: YamlSource, pos: SourcePos): YAMLMap | undefined {
   const start = src.lines.lineStarts[pos.line - 1];
   if (start === undefined) return undefined;
-  const offset = start + pos.col - 1;
-  let found: YAMLMap | undefined;
-  visit(src.doc, {
-    Map(_k, map) {
-      if (found) return visit.BREAK;
-      const first = (map.items[0] as Pair<Node, unknown> | undefined)?.key;
-      if (map.range?.[0] === offset || first?.range?.[0] === offset) {
-        found = map;
-        return visit.BREAK;
-      }
-      return undefined;
-    },
-  });
-  return found;
+  let maps = mapsByOffset.get(src);
+  if (!maps) {
+    const index = new Map<number, YAMLMap>();
+    visit(src.doc, {
+      Map(_k, map) {
+        const first = (map.items[0] as Pair<Node, unknown> | undefined)?.key;
+        for (const at of [map.range?.[0], first?.range?.[0]]) if (at !== undefined && !index.has(at)) index.set(at, map);
+      },
+    });
+    mapsByOffset.set(src, (maps = index));
+  }
+  return maps.get(start + pos.col - 1);
 }
 
 /** Keys never searched for a task's templates: other tasks (block/rescue/always) and the unrendered `name`. */
