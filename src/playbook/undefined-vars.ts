@@ -30,7 +30,12 @@ import { keyOf, nodeAtPath, parseYamlSource, type YamlSource } from './yaml-sour
  *   reaches it (an unused var with an undefined reference is valid in Ansible too);
  * - `name:` is never rendered as a template by the runner, `notify:` only after a change, changed_when and
  *   failed_when may use the result's own keys bare (`rc`, `stdout`): none of them is checked;
- * - an include_tasks with a templated path may load any file, which may set any fact: the playbook is not checked.
+ * - tasks that do not run are not checked: tagged `never` or left out by --tags/--skip-tags, before
+ *   --start-at-task, or in a play that matches no host (its pattern, --limit);
+ * - an include_tasks with a templated path may load any file, which may set any fact: no task of the playbook is
+ *   checked (a literal path is loaded and checked like the including task's block);
+ * - a name the playbook asserts itself (`assert: that: x is defined`, `fail` when `x is not defined`) is left to
+ *   the playbook's own message.
  * Without an inventory (`--syntax-check` with no -i) any name could come from the inventory the real run uses,
  * so only what the runner renders with -e alone (a play's hosts, serial, max_fail_percentage) is checked.
  */
