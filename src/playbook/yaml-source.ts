@@ -15,6 +15,7 @@ import {
   type Pair,
   type Tags,
   type YAMLMap,
+  type YAMLSeq,
 } from 'yaml';
 import { formatExcerpt, PlaybookError, type SourcePos } from '../errors.js';
 import { ANSIBLE_YAML_OPTIONS, VAULT_ERROR_PREFIX } from '../inventory/yaml-options.js';
@@ -104,7 +105,24 @@ export async function readYamlSource(
 function playbookTags(tags: Tags): Tags {
   const base = ANSIBLE_YAML_OPTIONS.customTags;
   const shared = typeof base === 'function' ? base(tags) : [...tags, ...(base ?? [])];
-  return [...shared.filter((t) => !(typeof t === 'object' && 'tag' in t && t.tag === '!unsafe')), { tag: '!unsafe', resolve: (s: string) => new Unsafe(s) }];
+  return [
+    ...shared.filter((t) => !(typeof t === 'object' && 'tag' in t && t.tag === '!unsafe')),
+    // `!unsafe 5` is the string "5" (PyYAML constructs the scalar as text).
+    { tag: '!unsafe', resolve: (s: string) => new Unsafe(s) },
+    // `!unsafe [a, '{{ b }}']` and `!unsafe {k: v}`: every string inside is unsafe, as Ansible wraps them deep.
+    { tag: '!unsafe', collection: 'seq', resolve: markStringsUnsafe },
+    { tag: '!unsafe', collection: 'map', resolve: markStringsUnsafe },
+  ];
+}
+
+/** Wraps every string value (not the keys) inside a collection node, in place. */
+function markStringsUnsafe(node: YAMLMap.Parsed | YAMLSeq.Parsed): YAMLMap.Parsed | YAMLSeq.Parsed {
+  visit(node, {
+    Scalar(key, scalar) {
+      if (key !== 'key' && typeof scalar.value === 'string') scalar.value = new Unsafe(scalar.value);
+    },
+  });
+  return node;
 }
 
 export const PLAYBOOK_YAML_OPTIONS: typeof ANSIBLE_YAML_OPTIONS = { ...ANSIBLE_YAML_OPTIONS, customTags: playbookTags };

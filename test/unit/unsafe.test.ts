@@ -27,6 +27,17 @@ describe('!unsafe in playbook YAML', () => {
     expect(source.keywordJS(first)).toBe('{{ x }}');
   });
 
+  it('on a list or mapping, every string inside is unsafe (keys stay plain); !unsafe 5 is the string "5"', () => {
+    const { source, errors } = parseYamlSource('x.yml', "a: !unsafe ['{{ x }}', [b]]\nc: !unsafe { '{{ k }}': '{{ y }}', n: 1 }\ne: !unsafe 5\n");
+    expect(errors).toEqual([]);
+    expect(source.doc.warnings).toEqual([]);
+    expect(source.toJS(source.root)).toEqual({
+      a: [new Unsafe('{{ x }}'), [new Unsafe('b')]],
+      c: { '{{ k }}': new Unsafe('{{ y }}'), n: 1 },
+      e: new Unsafe('5'),
+    });
+  });
+
   it('a value that is not valid Jinja2 loads (it is never compiled), in vars, vars files, args and free-form text', async () => {
     const pb = await loadPlaybook(
       playbook(
