@@ -230,15 +230,38 @@ now=0; [ "$clock" = 1 ] && now=$(date +%s)
 printf 'G %s %s ' "${D}{BASHPID:-$$}" "$now"; umask
 while [ "$nu" -gt 0 ]; do getent passwd -- "$1" >/dev/null && printf 'U 1 ' || printf 'U 0 '; printf '%s' "$1" | base64 -w0; printf '\n'; shift; nu=$((nu - 1)); done
 while [ "$ng" -gt 0 ]; do getent group -- "$1" >/dev/null && printf 'N 1 ' || printf 'N 0 '; printf '%s' "$1" | base64 -w0; printf '\n'; shift; ng=$((ng - 1)); done
+# One stat for every plain path that exists (a probe usually asks for a path and its parents). The first line
+# of $stats holds one flag per path (1 exists, 0 does not, ~ expanded later and stat'ed alone), then one stat
+# line per existing path. If a path vanishes before the stat, stat fails and every path is stat'ed alone.
+nl='
+'
+existing() {
+  n=$#; flags=
+  while [ "$n" -gt 0 ]; do
+    q=$1; shift; n=$((n - 1))
+    case $q in
+      '~'*) flags="$flags~" ;;
+      *) if [ -L "$q" ] || [ -e "$q" ]; then flags="${D}{flags}1"; set -- "$@" "$q"; else flags="${D}{flags}0"; fi ;;
+    esac
+  done
+  printf '%s\n' "$flags"
+  [ $# -eq 0 ] || stat -c "$fmt" -- "$@"
+}
+stats=$(existing "$@" 2>/dev/null) || stats=-
+flags=${D}{stats%%"$nl"*}; lines=${D}{stats#"$flags"}; lines=${D}{lines#"$nl"}
 for p in "$@"; do
   printf 'P\n'
+  f=; if [ "$stats" != - ]; then f=${D}{flags%"${D}{flags#?}"}; flags=${D}{flags#?}; fi
   case $p in
     '~'|'~/'*) p="$HOME${D}{p#\~}"; printf 'X '; printf '%s' "$p" | base64 -w0; printf '\n' ;;
     '~'*) u=${D}{p%%/*}; u=${D}{u#\~}; h=$(getent passwd -- "$u" | cut -d: -f6)
       if [ -n "$h" ]; then p="$h${D}{p#\~"$u"}"; printf 'X '; printf '%s' "$p" | base64 -w0; printf '\n'; fi ;;
   esac
-  [ -L "$p" ] || [ -e "$p" ] || continue
-  st=$(stat -c "$fmt" -- "$p") || exit 3
+  case $f in
+    0) continue ;;
+    1) st=${D}{lines%%"$nl"*}; lines=${D}{lines#"$st"}; lines=${D}{lines#"$nl"} ;;
+    *) [ -L "$p" ] || [ -e "$p" ] || continue; st=$(stat -c "$fmt" -- "$p") || exit 3 ;;
+  esac
   printf 'S %s\n' "$st"
   if [ -L "$p" ]; then
     if [ -e "$p" ]; then st=$(stat -L -c "$fmt" -- "$p"); printf 'T %s\n' "$st"; fi
@@ -249,7 +272,21 @@ for p in "$@"; do
     read -r _ _ _ size _ <<EOS
 $st
 EOS
-    if [ "$limit" -lt 0 ] || [ "$size" -le "$limit" ]; then printf 'C '; base64 -w0 < "$p"; printf '\n'
+    want=0; if [ "$limit" -lt 0 ] || [ "$size" -le "$limit" ]; then want=1; fi
+    # bash reads a small file itself (no process); printf %q keeps every byte but NUL, which read drops: then
+    # the length differs and base64/sha1sum do it. Q is content asked for, K content only to hash here.
+    got=0
+    if [ -n "${D}{BASH_VERSION-}" ] && [ "$size" -le 65536 ] && { [ "$want" = 1 ] || [ "$algo" != none ]; }; then
+      vp_lc=${D}{LC_ALL-}; LC_ALL=C; c=
+      [ "$size" -eq 0 ] || IFS= read -r -d '' -N "$size" c < "$p" || :
+      if [ "${D}{#c}" -eq "$size" ]; then
+        got=1; if [ "$want" = 1 ]; then printf 'Q %q\n' "$c"; else printf 'K %q\n' "$c"; fi
+      fi
+      LC_ALL=$vp_lc; c=
+    fi
+    if [ "$got" = 1 ]; then
+      if [ "$want" = 0 ] && [ "$limit" -gt 0 ]; then printf 'B\n'; fi
+    elif [ "$want" = 1 ]; then printf 'C '; base64 -w0 < "$p"; printf '\n'
     else
       if [ "$algo" != none ]; then h=$("$algo"sum < "$p"); printf 'H %s\n' "${D}{h%% *}"; fi
       if [ "$limit" -gt 0 ]; then printf 'B\n'; fi
@@ -314,6 +351,7 @@ export function checkPathArg(p: string): void {
 export function parseProbeOutput(stdout: string, paths: readonly string[], checksum?: ChecksumAlgorithm): HostFileFacts {
   const out: HostFileFacts = { umask: 0o022, pid: 0, now: 0, paths: [] };
   let cur: PathFacts | undefined;
+  const hashOnly = new Map<PathFacts, Buffer>();
   for (const line of stdout.split('\n')) {
     const tag = line.slice(0, 1);
     const rest = line.slice(2);
@@ -332,21 +370,22 @@ export function parseProbeOutput(stdout: string, paths: readonly string[], check
       cur = { path, exists: false };
       out.paths.push(cur);
     } else if (cur) {
-      readPathLine(cur, tag, rest);
+      readPathLine(cur, tag, rest, hashOnly);
     }
   }
   if (out.paths.length !== paths.length) throw probeError(`expected ${paths.length} path records, got ${out.paths.length}`);
   // The probe only stats a link's target separately; for anything else stat and lstat are the same.
   for (const p of out.paths) {
     if (p.lstat && p.lstat.type !== 'link') p.stat = p.lstat;
-    if (checksum !== undefined && p.checksum === undefined && p.content !== undefined) {
-      p.checksum = createHash(checksum).update(p.content).digest('hex');
+    const bytes = p.content ?? hashOnly.get(p);
+    if (checksum !== undefined && p.checksum === undefined && bytes !== undefined) {
+      p.checksum = createHash(checksum).update(bytes).digest('hex');
     }
   }
   return out;
 }
 
-function readPathLine(cur: PathFacts, tag: string, rest: string): void {
+function readPathLine(cur: PathFacts, tag: string, rest: string, hashOnly: Map<PathFacts, Buffer>): void {
   switch (tag) {
     case 'X':
       // `~` / `~user` expanded on the host (the task user's home, become applied), as Ansible does.
@@ -371,6 +410,12 @@ function readPathLine(cur: PathFacts, tag: string, rest: string): void {
     case 'C':
       cur.content = Buffer.from(rest, 'base64');
       break;
+    case 'Q':
+      cur.content = decodeShellWord(rest);
+      break;
+    case 'K':
+      hashOnly.set(cur, decodeShellWord(rest));
+      break;
     case 'B':
       cur.contentTooLarge = true;
       break;
@@ -389,6 +434,53 @@ function readPathLine(cur: PathFacts, tag: string, rest: string): void {
       cur.tree = parseTree(Buffer.from(rest, 'base64').toString('utf8'));
       break;
   }
+}
+
+const SHELL_ESCAPES: Record<string, number> = { a: 7, b: 8, e: 27, E: 27, f: 12, n: 10, r: 13, t: 9, v: 11 };
+
+/**
+ * The bytes of one word as bash's `printf %q` writes it under LC_ALL=C: bare characters, `\X`, `'…'` and
+ * `$'…'` (with \n, \ooo, \xHH … escapes) in any sequence. Exported for the tests.
+ */
+export function decodeShellWord(word: string): Buffer {
+  const out: number[] = [];
+  const src = Buffer.from(word, 'latin1');
+  let i = 0;
+  const at = (k: number): string => String.fromCharCode(src[k] ?? 0);
+  while (i < src.length) {
+    const c = at(i);
+    if (c === '$' && at(i + 1) === "'") {
+      i += 2;
+      while (i < src.length && at(i) !== "'") {
+        if (at(i) !== '\\') {
+          out.push(src[i++]!);
+          continue;
+        }
+        const e = at(i + 1);
+        i += 2;
+        if (e in SHELL_ESCAPES) out.push(SHELL_ESCAPES[e]!);
+        else if (/[0-7]/.test(e)) {
+          let n = e;
+          while (n.length < 3 && /[0-7]/.test(at(i))) n += at(i++);
+          out.push(parseInt(n, 8) & 0xff);
+        } else if (e === 'x' && /[0-9a-fA-F]/.test(at(i))) {
+          let n = at(i++);
+          if (/[0-9a-fA-F]/.test(at(i))) n += at(i++);
+          out.push(parseInt(n, 16));
+        } else if (e === 'c') out.push(src[i++]! & 0x1f);
+        else out.push(e.charCodeAt(0));
+      }
+      i++;
+    } else if (c === "'") {
+      i++;
+      while (i < src.length && at(i) !== "'") out.push(src[i++]!);
+      i++;
+    } else if (c === '\\') {
+      out.push(src[i + 1]!);
+      i += 2;
+    } else out.push(src[i++]!);
+  }
+  return Buffer.from(out);
 }
 
 const findTypes: Record<string, FileType> = { f: 'file', d: 'directory', l: 'link', p: 'fifo', s: 'socket', c: 'char', b: 'block' };

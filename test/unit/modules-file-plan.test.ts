@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { copyModule, planWrite, writeReport, type WriteFacts } from '../../src/modules/copy.js';
 import { sessionCall, sessionDefinitions } from '../../src/connection/line-session.js';
-import { parseProbeOutput, probeArgv, sha1, type HostFileFacts, type PathFacts, type StatFacts } from '../../src/modules/file-common.js';
+import { decodeShellWord, parseProbeOutput, probeArgv, sha1, type HostFileFacts, type PathFacts, type StatFacts } from '../../src/modules/file-common.js';
 import { ancestors, fileModule, type FileArgs, type FileFacts } from '../../src/modules/file.js';
 import { statModule } from '../../src/modules/stat.js';
 import { applyNewlineSequence, templateVars, withTemplateVars } from '../../src/modules/template.js';
@@ -305,5 +305,41 @@ describe('the probe (run with a local bash: paths are literal names)', () => {
     const facts = probe([big], { contentLimit: 1000 });
     expect(facts.paths[0]!.content).toBeUndefined();
     expect(facts.paths[0]!.contentTooLarge).toBe(true);
+  });
+
+  it('content and checksums are byte-exact whichever way the file is read (bash builtin, base64, sha1sum)', () => {
+    const every = Buffer.from(Array.from({ length: 255 }, (_, i) => i + 1));
+    const cases: [string, Buffer][] = [
+      ['every-byte', every],
+      ['with-nul', Buffer.concat([every, Buffer.from([0, 0x41, 0])])],
+      ['empty', Buffer.alloc(0)],
+      ['no-final-newline', Buffer.from("a 'quoted' $x\\ `y`")],
+      ['large', Buffer.alloc(70_000, 'z')],
+    ];
+    for (const [name, bytes] of cases) writeFileSync(join(dir, name), bytes);
+    const paths = cases.map(([name]) => join(dir, name));
+    const withContent = probe(paths, { contentLimit: Infinity, checksum: 'sha1' });
+    const hashOnly = probe(paths, { contentLimit: 0, checksum: 'sha256' });
+    cases.forEach(([name, bytes], i) => {
+      expect(withContent.paths[i]!.content?.equals(bytes), name).toBe(true);
+      expect(withContent.paths[i]!.checksum, name).toBe(createHash('sha1').update(bytes).digest('hex'));
+      // A limit of 0 still brings an empty file's (empty) content, as before.
+      if (bytes.length > 0) expect(hashOnly.paths[i]!.content, name).toBeUndefined();
+      expect(hashOnly.paths[i]!.checksum, name).toBe(createHash('sha256').update(bytes).digest('hex'));
+    });
+  });
+});
+
+describe('decodeShellWord (bash printf %q under LC_ALL=C)', () => {
+  it('gives back exactly the bytes bash quoted', () => {
+    const samples = [
+      '', 'plain', 'has space', "it's", '~home', 'a=b#c', '$HOME `x` "q" \\',
+      String.fromCharCode(...Array.from({ length: 255 }, (_, i) => i + 1)),
+      ...Array.from({ length: 20 }, (_, k) => String.fromCharCode(...randomBytes(64).map((b) => b || 1 + k))),
+    ];
+    const input = Buffer.concat(samples.map((s) => Buffer.concat([Buffer.from(s, 'latin1'), Buffer.from([0])])));
+    const quoted = spawnSync('bash', ['-c', `LC_ALL=C; while IFS= read -r -d '' a; do printf '%q\\n' "$a"; done`], { input, encoding: 'latin1' });
+    const lines = quoted.stdout.split('\n').slice(0, samples.length);
+    lines.forEach((line, i) => expect(decodeShellWord(line).toString('latin1')).toBe(samples[i]));
   });
 });
