@@ -240,7 +240,8 @@ describe.skipIf(!fleetAvailable())('file modules on a fleet host', () => {
       [fileModule, { path: `${dir}/m`, state: 'dir' }, /state must be equal to one of the allowed values/],
       [fileModule, { path: `${dir}/m`, colour: 'blue' }, /unsupported parameter 'colour'/],
       [copyModule, { dest: `${dir}/m`, content: 'a', src: 'b' }, /mutually exclusive/],
-      [copyModule, { dest: `${dir}/m`, content: 42 }, /content must be string/],
+      // A number converts to text as in Ansible (content: 42 writes "42"); a mapping does not.
+      [copyModule, { dest: `${dir}/m`, content: { a: 1 } }, /content must be string/],
       [lineinfileModule, { path: `${dir}/m`, line: 'a', insertafter: 'x', insertbefore: 'y' }, /mutually exclusive/],
     ];
     for (const [mod, args, re] of cases) {
