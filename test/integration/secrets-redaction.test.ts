@@ -147,13 +147,18 @@ describe('secrets never reach any output', () => {
     expect(none.stderr).toContain('no vault password was given');
   });
 
-  it('a template error quoting a vault value is printed redacted', async () => {
+  // Both ways a template can fail: an undefined name is refused before the run (exit 4), a bad attribute of a
+  // defined one fails the task while it runs (exit 2); the message quotes the template next to the secret.
+  it.each([
+    ['before the run', '{{ file_canary }} {{ missing_var }}', 4],
+    ['while it runs', '{{ file_canary }} {{ file_canary.no_such.attribute }}', 2],
+  ])('a template error quoting a vault value is printed redacted (%s)', async (_when, msg, code) => {
     writeFileSync(
       path.join(dir, 'bad.yml'),
-      `- hosts: all\n  gather_facts: false\n  vars_files: [secrets.yml]\n  tasks:\n    - debug:\n        msg: "{{ file_canary }} {{ missing_var }}"\n`,
+      `- hosts: all\n  gather_facts: false\n  vars_files: [secrets.yml]\n  tasks:\n    - debug:\n        msg: "${msg}"\n`,
     );
     const r = await vncplay(['bad.yml', '-i', 'local.yml', '--vault-password-file', 'pass', '-vvv'], { cwd: dir, env });
-    expect(r.code).not.toBe(0);
+    expect(r.code, r.stdout + r.stderr).toBe(code);
     expect(leaks(r.stdout + r.stderr)).toEqual([]);
   });
 
