@@ -379,11 +379,13 @@ export class SshConnection implements Connection {
   private readonly sessions = new Map<string, Promise<ShellSession | undefined>>();
   private readonly liveSessions = new Map<string, ShellSession>();
   /** Counters for tests, metrics and -v: channels opened, refusals retried, execs run in a shell session. */
-  readonly stats = { channels: 0, channelRetries: 0, sessionExecs: 0, lineExecs: 0 };
+  readonly stats = { channels: 0, channelRetries: 0, sessionExecs: 0, lineExecs: 0, sessionsRetired: 0 };
   /** The plain-exec line session, started on first use; undefined once it failed to start (not retried). */
   private line: Promise<LineSession | undefined> | undefined;
   /** The line session once ready, while its channel is open. */
   private liveLine: LineSession | undefined;
+  /** Which start `line` belongs to: a retired session's late close must not drop its successor. */
+  private lineGeneration = 0;
 
   constructor(spec: ConnectionSpec, client: Client, opts: SshConnectOptions) {
     this.hostName = spec.hostName;
@@ -440,7 +442,11 @@ export class SshConnection implements Connection {
       this.active++;
       return;
     }
-    await new Promise<void>((resolve, reject) => this.queue.push({ resolve, reject }));
+    const slot = new Promise<void>((resolve, reject) => this.queue.push({ resolve, reject }));
+    // Idle kept-open sessions hold their slots until closed: with a waiter, give them back (else, with the
+    // limit lowered to what the sessions hold, the waiter would wait forever).
+    this.retireIdleSessions();
+    await slot;
   }
 
   private release(): void {
@@ -460,24 +466,35 @@ export class SshConnection implements Connection {
     return this.limit >= 2;
   }
 
-  /** Close kept-open sessions that are idle, so their channels can serve execs; true if one was closed. */
+  /**
+   * Close kept-open sessions that are idle, so their channels can serve execs; true if one was closed.
+   * They start again on next use while sessionsAllowed().
+   */
   private retireIdleSessions(): boolean {
     let closed = false;
     const line = this.liveLine;
     if (line?.usable) {
       this.liveLine = undefined;
-      this.line = Promise.resolve(undefined);
+      this.line = undefined;
       line.kill();
       closed = true;
     }
     for (const [key, session] of this.liveSessions) {
       if (!session.usable) continue;
       this.forgetSession(key, session);
-      this.sessions.set(key, Promise.resolve(undefined));
       session.kill();
       closed = true;
     }
+    if (closed) {
+      this.stats.sessionsRetired++;
+      this.opts.log?.(`${this.hostName}: closed an idle kept-open session to free its channel (at most ${this.limit} channels at once)`);
+    }
     return closed;
+  }
+
+  /** A session that just finished a command gives its slot back if an exec is waiting for one. */
+  private afterSessionCommand(): void {
+    if (this.queue.length > 0) this.retireIdleSessions();
   }
 
   /** Open a session channel running `command`, retrying while the server refuses channels. */
@@ -512,10 +529,10 @@ export class SshConnection implements Connection {
           });
         }
         this.stats.channelRetries++;
-        // An idle kept-open session would otherwise hold the only channel sshd allows (MaxSessions 1) for the
-        // whole retry budget: close it, and run commands on channels of their own from now on.
-        const made = !this.sessionsAllowed() && this.retireIdleSessions() ? '; closed the idle kept-open session to make room' : '';
-        this.opts.log?.(`${this.hostName}: server refused a channel (${err.message}); retrying in ${pause} ms with at most ${this.limit} at once${made}`);
+        // An idle kept-open session would otherwise hold a channel sshd will not give (MaxSessions 1: the only
+        // one) for the whole retry budget: close it; below 2 channels, commands get channels of their own from now on.
+        this.opts.log?.(`${this.hostName}: server refused a channel (${err.message}); retrying in ${pause} ms with at most ${this.limit} at once`);
+        this.retireIdleSessions();
         await sleep(pause);
         pause = Math.min(pause * 2, 1000);
       }
@@ -627,6 +644,7 @@ export class SshConnection implements Connection {
   }
 
   private async startLineSession(): Promise<LineSession | undefined> {
+    const generation = ++this.lineGeneration;
     await this.acquire(); // the session holds one channel slot for its whole life
     let released = false;
     const releaseOnce = (): void => {
@@ -643,7 +661,7 @@ export class SshConnection implements Connection {
         releaseOnce();
         if (this.liveLine === session) this.liveLine = undefined;
         // One that ran and then closed (killed by an abort, protocol error) is replaced on next use.
-        if (session.wasReady && this.line && this.sessionsAllowed()) this.line = undefined;
+        if (session.wasReady && generation === this.lineGeneration) this.line = undefined;
       });
       const timer = setTimeout(() => session.kill(), this.spec.connectTimeoutMs);
       try {
@@ -653,8 +671,11 @@ export class SshConnection implements Connection {
       }
       this.liveLine = session;
       return session;
-    } catch {
+    } catch (e) {
       releaseOnce();
+      // Refused for want of a channel: try again on a later command (lineSessionFor skips it while sessions
+      // are not allowed). Anything else (no bash) is final.
+      if (e instanceof ConnectionError && e.code === 'E_CHANNEL' && generation === this.lineGeneration) this.line = undefined;
       this.opts.log?.(`${this.hostName}: line session (bash) did not start; using one channel per command`);
       return undefined;
     }
@@ -677,6 +698,7 @@ export class SshConnection implements Connection {
       return { rc: -1, stdout: '', stderr: `vncplay: ${(e as Error).message} while the command ran\n` };
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      this.afterSessionCommand();
     }
   }
 
@@ -703,6 +725,7 @@ export class SshConnection implements Connection {
       return { rc: -1, stdout: '', stderr: `vncplay: ${(e as Error).message} while the command ran\n` };
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      this.afterSessionCommand();
     }
   }
 

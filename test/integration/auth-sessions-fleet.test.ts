@@ -233,10 +233,18 @@ describe.skipIf(!fleetAvailable())('authentication failures on the fleet: wrong 
 /** Drop-ins are read in order and sshd keeps the first value: 00- wins over the fleet's own vncplay-fleet.conf. */
 const MAX_SESSIONS_DROPIN = '/etc/ssh/sshd_config.d/00-vp-maxsessions.conf';
 
+/** How many times sshd has (re)started listening: a reload re-execs it, and connects are refused meanwhile. */
+async function sshdListens(host: string): Promise<number> {
+  const log = await hostExecOk(host, ['journalctl', '-u', 'ssh', '-o', 'cat', '--no-pager']);
+  return log.split('\n').filter((l) => l === 'Server listening on 0.0.0.0 port 22.').length;
+}
+
 async function setMaxSessions(host: string, n: number | undefined): Promise<void> {
   if (n === undefined) await hostExecOk(host, ['rm', '-f', MAX_SESSIONS_DROPIN]);
   else await hostExecOk(host, ['sh', '-c', `printf 'MaxSessions %d\\n' "$1" > ${MAX_SESSIONS_DROPIN}`, 'sh', String(n)]);
+  const listens = await sshdListens(host);
   await hostExecOk(host, ['systemctl', 'reload', 'ssh']);
+  expect(await until(async () => (await sshdListens(host)) > listens, 10_000), 'sshd listens again after the reload').toBe(true);
   const effective = await hostExecOk(host, ['sshd', '-T']);
   expect(effective).toMatch(new RegExp(`^maxsessions ${n ?? 100}$`, 'm'));
 }
@@ -271,10 +279,17 @@ describe.skipIf(!fleetAvailable())('sshd MaxSessions 1 with the line session', (
     await hostExec(HOST, ['rm', '-rf', root, '/etc/vp-maxsessions-root.conf']);
   });
 
-  it('connection: plain, become, large-stdin and timed execs, one after another and all at once; no channel left', async () => {
-    await setMaxSessions(HOST, 1);
+  // MaxSessions 2 with both kept-open sessions (line + become shell) is the same trap one channel up.
+  const cases: [number, boolean][] = [
+    [1, false],
+    [1, true],
+    [2, false],
+    [2, true],
+  ];
+  it.each(cases)('connection, MaxSessions %i, become shell session %s: plain, become, large-stdin and timed execs, in turn and at once; no channel left', async (maxSessions, shellSession) => {
+    await setMaxSessions(HOST, maxSessions);
     const log: string[] = [];
-    const conn: SshConnection = await connect(specFor(h), { lineSession: true, log: (l) => log.push(l) });
+    const conn: SshConnection = await connect(specFor(h), { lineSession: true, shellSession, log: (l) => log.push(l) });
     try {
       expect(await ourSshConnections(h.address)).toBe(1); // the check below can see a connection
       const started = Date.now();
@@ -282,28 +297,32 @@ describe.skipIf(!fleetAvailable())('sshd MaxSessions 1 with the line session', (
       expect(conn.stats.lineExecs).toBe(1); // the line session holds the host's only channel now
       expect(await conn.exec(['id', '-u'], { become: true })).toMatchObject({ rc: 0, stdout: '0\n' });
       const afterBecome = Date.now() - started;
-      expect(log.some((l) => l.includes('closed the idle kept-open session'))).toBe(true);
       expect(await conn.exec(['hostname'])).toMatchObject({ rc: 0, stdout: `${HOST}\n` });
-      expect(conn.stats.lineExecs).toBe(1); // from now on a channel per command
+      if (maxSessions === 1) {
+        expect(log.some((l) => l.includes('closed an idle kept-open session'))).toBe(true);
+        expect(conn.stats.lineExecs).toBe(1); // from now on a channel per command
+      }
       const big = 'x'.repeat(100 * 1024) + '\n'; // over the line session's stdin limit: its own channel anyway
       await conn.exec(['mkdir', '-p', root]);
       await writeFileAtomic(conn, `${root}/big`, big);
       expect(await conn.exec(['sleep', '0.2'], { timeoutMs: 5000 })).toMatchObject({ rc: 0 });
 
       const burst = Date.now();
-      const results = await Promise.all(
-        Array.from({ length: 8 }, (_, i) => conn.exec(['sh', '-c', `echo ${i}; id -u`], i % 2 === 0 ? { become: true } : {})),
-      );
+      const kinds = [{ become: true }, { timeoutMs: 5000 }, {}];
+      const results = await Promise.all(Array.from({ length: 9 }, (_, i) => conn.exec(['sh', '-c', `echo ${i}; id -u`], kinds[i % 3])));
       const burstMs = Date.now() - burst;
-      results.forEach((r, i) => expect(r, String(i)).toMatchObject({ rc: 0, stdout: `${i}\n${i % 2 === 0 ? 0 : 1000}\n` }));
+      results.forEach((r, i) => expect(r, String(i)).toMatchObject({ rc: 0, stdout: `${i}\n${i % 3 === 0 ? 0 : 1000}\n` }));
       const total = Date.now() - started;
       console.log(
-        `[maxsessions] connection: first become exec ${afterBecome} ms, burst of 8 ${burstMs} ms, all ${total} ms; ` +
-          `${conn.stats.channels} channels, ${conn.stats.channelRetries} refusals retried`,
+        `[maxsessions] connection, MaxSessions ${maxSessions}, shell session ${shellSession}: first become exec ${afterBecome} ms, ` +
+          `burst of 9 ${burstMs} ms, all ${total} ms; stats ${JSON.stringify(conn.stats)}`,
       );
       expect(total).toBeLessThan(15_000);
+      expect(conn.stats.sessionsRetired).toBeGreaterThan(0);
       expect(await hostExecOk(HOST, ['wc', '-c', `${root}/big`])).toBe(`${big.length} ${root}/big\n`);
-      expect(await until(() => conn.openChannels === 0, 2000)).toBe(true);
+      // Idle again: only a kept-open session may still hold a channel, never an exec's.
+      const kept = (): number => conn.openChannels;
+      expect(await until(() => kept() <= (maxSessions === 1 ? 0 : 2), 2000), `open channels: ${kept()}`).toBe(true);
     } finally {
       await conn.close();
     }
@@ -393,7 +412,7 @@ describe.skipIf(!fleetAvailable())('sshd MaxSessions 1 with the line session', (
     expect(limited.result.exitCode, JSON.stringify(limited.result.stats) + limited.notes.join('\n')).toBe(0);
     expect(limited.result.stats[HOST]).toEqual(baseline.result.stats[HOST]);
     expect(limited.result.stats[HOST]).toMatchObject({ ok: 10, changed: 5, failed: 0, unreachable: 0 });
-    expect(limited.notes.some((n) => n.includes('closed the idle kept-open session'))).toBe(true);
+    expect(limited.notes.some((n) => n.includes('closed an idle kept-open session'))).toBe(true);
     // Far from the 60 s channel retry budget it used to wait out (then E_CHANNEL, host unreachable).
     expect(limited.ms).toBeLessThan(15_000);
     expect(await hostExecOk(HOST, ['cat', `${root}/app.conf`, `${root}/small`, '/etc/vp-maxsessions-root.conf'])).toBe(`host=${HOST}\nsmall\nroot\n`);
