@@ -95,6 +95,9 @@ function loadPrivateKey(file: string, opts: SshConnectOptions): Promise<ParsedKe
   return p;
 }
 
+/** An encrypted key file whose passphrase nobody gave: fatal, unless ssh-agent may hold the key (see authMethods). */
+class EncryptedKeyError extends ConnectionError {}
+
 async function parsePrivateKey(path: string, opts: SshConnectOptions): Promise<ParsedKey> {
   let data: Buffer;
   try {
@@ -108,13 +111,13 @@ async function parsePrivateKey(path: string, opts: SshConnectOptions): Promise<P
   let key = utils.parseKey(data);
   if (key instanceof Error && /passphrase/i.test(key.message)) {
     if (!opts.askPassphrase) {
-      throw new ConnectionError('E_AUTH', `private key ${path} is encrypted and no passphrase was given`, {
+      throw new EncryptedKeyError('E_AUTH', `private key ${path} is encrypted and no passphrase was given`, {
         hint: 'load it into ssh-agent (ssh-add) and leave ansible_ssh_private_key_file unset, or run vncplay on a terminal so it can ask for the passphrase',
       });
     }
     const passphrase = await opts.askPassphrase(path);
     if (passphrase === '') {
-      throw new ConnectionError('E_AUTH', `private key ${path} is encrypted and no passphrase was given`, {
+      throw new EncryptedKeyError('E_AUTH', `private key ${path} is encrypted and no passphrase was given`, {
         hint: 'type the passphrase when asked, or load the key into ssh-agent (ssh-add) and leave ansible_ssh_private_key_file unset',
       });
     }
@@ -152,12 +155,21 @@ async function authMethods(spec: ConnectionSpec, opts: SshConnectOptions): Promi
   const methods: AnyAuthMethod[] = [];
   const tried: string[] = [];
   const username = spec.user;
-  if (spec.privateKeyFile) {
-    const key = await loadPrivateKey(spec.privateKeyFile, opts);
-    methods.push({ type: 'publickey', username, key });
-    tried.push(`publickey ${spec.privateKeyFile} (${keyFingerprint(key)})`);
-  }
   const agent = process.env['SSH_AUTH_SOCK'];
+  if (spec.privateKeyFile) {
+    // As ssh does: the agent may hold the key already unlocked, so without a passphrase the file is skipped
+    // (and named in the E_AUTH message if the agent cannot log in either), not fatal.
+    const key = await loadPrivateKey(spec.privateKeyFile, opts).catch((e: unknown) => {
+      if (agent && e instanceof EncryptedKeyError) return undefined;
+      throw e;
+    });
+    if (key) {
+      methods.push({ type: 'publickey', username, key });
+      tried.push(`publickey ${spec.privateKeyFile} (${keyFingerprint(key)})`);
+    } else {
+      tried.push(`publickey ${spec.privateKeyFile} (skipped: encrypted, no passphrase given)`);
+    }
+  }
   if (agent) {
     methods.push({ type: 'agent', username, agent });
     tried.push('ssh-agent');

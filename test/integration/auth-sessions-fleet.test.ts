@@ -4,7 +4,7 @@
 // hold the only channel that become commands, large writes and timed probes need.
 import { execFile, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -64,10 +64,10 @@ function fatalMessage(stdout: string, host: string): string {
 }
 
 /** The CLI with a stdin that stays open and never sends a line (a cron job, a CI step holding a pipe). */
-function vncplayOpenStdin(args: string[], timeoutMs: number): Promise<CliRun & { ms: number }> {
+function vncplayOpenStdin(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<CliRun & { ms: number }> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn('node', [path.join(repoRoot, 'bin/vncplay.js'), ...args], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('node', [path.join(repoRoot, 'bin/vncplay.js'), ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -83,6 +83,24 @@ function vncplayOpenStdin(args: string[], timeoutMs: number): Promise<CliRun & {
 }
 
 const yamlString = (v: string): string => JSON.stringify(v);
+
+/** A private ssh-agent for the test (never the user's): its socket and pid. */
+async function startAgent(dir: string): Promise<{ sock: string; pid: number }> {
+  const sock = path.join(dir, 'agent.sock');
+  const { stdout } = await execFileAsync('ssh-agent', ['-s', '-a', sock]);
+  const pid = /SSH_AGENT_PID=(\d+)/.exec(stdout)?.[1];
+  if (!pid) throw new Error(`ssh-agent said: ${stdout}`);
+  return { sock, pid: Number(pid) };
+}
+
+/** ssh-add an encrypted key, its passphrase given through SSH_ASKPASS (no terminal here). */
+async function agentAdd(dir: string, sock: string, keyFile: string, passphrase: string): Promise<void> {
+  const askpass = path.join(dir, 'askpass.sh');
+  await writeFile(askpass, '#!/bin/sh\nprintf "%s\\n" "$VP_TEST_PASSPHRASE"\n', { mode: 0o700 });
+  await execFileAsync('ssh-add', [keyFile], {
+    env: { ...process.env, SSH_AUTH_SOCK: sock, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', VP_TEST_PASSPHRASE: passphrase },
+  });
+}
 
 describe.skipIf(!fleetAvailable())('authentication failures on the fleet: wrong user, wrong key, encrypted key', () => {
   let dir: string;
@@ -214,8 +232,9 @@ describe.skipIf(!fleetAvailable())('authentication failures on the fleet: wrong 
 
   it('a passphrase-protected key and no terminal: clear E_AUTH for that host at once, stdin closed or held open', async () => {
     const inventory = await inventoryWith(lockedKey, 'inventory-locked.yml');
-    const closed = await vncplay([playbook, '-i', inventory, '--limit', 'h2,h3']);
-    const open = await vncplayOpenStdin([playbook, '-i', inventory, '--limit', 'h2,h3'], 60_000);
+    const noAgent = { SSH_AUTH_SOCK: '' };
+    const closed = await vncplay([playbook, '-i', inventory, '--limit', 'h2,h3'], { env: noAgent });
+    const open = await vncplayOpenStdin([playbook, '-i', inventory, '--limit', 'h2,h3'], noAgent);
     console.log(`[auth] encrypted key, stdin held open: ${open.ms} ms`);
     expect(open.ms).toBeLessThan(AUTH_BOUND_MS);
     for (const [how, r] of [['stdin closed', closed], ['stdin held open', open]] as const) {
@@ -226,6 +245,34 @@ describe.skipIf(!fleetAvailable())('authentication failures on the fleet: wrong 
       expect(msg, how).toContain('ssh-agent');
       expect(r.recap['h2'], how).toMatchObject({ ok: 0, unreachable: 1 });
       expect(r.recap['h3'], how).toMatchObject({ ok: 2, unreachable: 0, failed: 0 });
+    }
+  }, 120_000);
+
+  it('an encrypted key file with ssh-agent: the agent logs in as ssh would; if it cannot, E_AUTH names the skipped file', async () => {
+    // The fleet's own key, passphrase-protected: the file alone cannot be opened here, the agent has it unlocked.
+    const lockedFleetKey = path.join(dir, 'fleet_locked');
+    await copyFile(fleetKey(), lockedFleetKey);
+    await chmod(lockedFleetKey, 0o600);
+    await execFileAsync('ssh-keygen', ['-q', '-p', '-f', lockedFleetKey, '-P', '', '-N', 'agent only']);
+    const agent = await startAgent(dir);
+    try {
+      await agentAdd(dir, agent.sock, lockedFleetKey, 'agent only');
+      const withAgent = { SSH_AUTH_SOCK: agent.sock };
+      const good = await vncplayOpenStdin([playbook, '-i', await inventoryWith(lockedFleetKey, 'inventory-agent.yml'), '--limit', 'h2'], withAgent);
+      expect(good.code, good.stdout + good.stderr).toBe(0);
+      expect(good.recap['h2']).toMatchObject({ ok: 2, unreachable: 0, failed: 0 });
+
+      // The unauthorized encrypted key and an empty agent: the file skipped, the agent refused, both named.
+      await execFileAsync('ssh-add', ['-D'], { env: { ...process.env, ...withAgent } });
+      const bad = await vncplayOpenStdin([playbook, '-i', await inventoryWith(lockedKey, 'inventory-agent-bad.yml'), '--limit', 'h2'], withAgent);
+      console.log(`[auth] encrypted key + agent that cannot log in: ${bad.ms} ms`);
+      expect(bad.code, bad.stdout + bad.stderr).toBe(3);
+      expect(bad.ms).toBeLessThan(AUTH_BOUND_MS);
+      const msg = fatalMessage(bad.stdout, 'h2');
+      expect(msg).toContain('error[E_AUTH]');
+      expect(msg).toContain(`publickey ${lockedKey} (skipped: encrypted, no passphrase given), ssh-agent`);
+    } finally {
+      process.kill(agent.pid);
     }
   }, 120_000);
 });
