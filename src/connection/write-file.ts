@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { ConnectionError, ModuleError } from '../errors.js';
 import { sessionScript } from './line-session.js';
 import type { Connection, ExecOptions } from './types.js';
@@ -22,22 +22,36 @@ export interface WriteFileOptions {
 }
 
 /**
- * Stream stdin to a temp file beside the target (fsynced as it is written: dd conv=fsync; its byte count is the
- * size check), set owner/mode, then rename over the target. A cut connection (short stdin), a full disk or a failing chown removes
- * the temp file and leaves the old file whole: the target only ever holds the old or the new content, also after
- * a power cut (the data is on disk before the rename). The folder is not fsynced after the rename: that would only
- * make the rename itself durable (after a crash the old file may come back, never a half one) and cost a second
- * disk flush per write (5-7 ms measured on the fleet's disk). A symlinked target is written through
- * (its destination is replaced), so /etc files that are links keep being links.
+ * Create a temp file beside the target (exclusively: noclobber and a random name; born with its final
+ * permissions when umask can express them), stream stdin into it (fsynced as it is written: dd conv=fsync; its
+ * byte count is the size check), set owner/mode, then rename over the target: two processes (dd, mv) for a plain
+ * file. A cut connection (short stdin), a full disk or a failing chown removes the temp file and leaves the old
+ * file whole: the target only ever holds the old or the new content, also after a power cut (the data is on disk
+ * before the rename). The folder is not fsynced after the rename: that would only make the rename itself durable
+ * (after a crash the old file may come back, never a half one) and cost a second disk flush per write (5-7 ms
+ * measured on the fleet's disk). A symlinked target is written through (its destination is replaced), so /etc
+ * files that are links keep being links.
  */
 export const WRITE_FILE_SCRIPT = sessionScript('write', `
-dest=$1 mode=$2 owner=$3 group=$4 size=$5
+dest=$1 mode=$2 owner=$3 group=$4 size=$5 token=$6
 fail() { printf 'vncplay: %s\\n' "$*" >&2; exit 1; }
 if [ -L "$dest" ]; then dest=$(readlink -f -- "$dest") || fail "cannot resolve link $1"; fi
 case $dest in */*) dir=\${dest%/*}; dir=\${dir:-/} ;; *) dir=. ;; esac
 [ -d "$dir" ] || fail "destination directory $dir does not exist"
 [ ! -d "$dest" ] || fail "$dest is a directory"
-tmp=$(mktemp "$dir/.\${dest##*/}.vncplay-XXXXXX") || fail "cannot create a temporary file in $dir"
+case $token in ''|*[!0-9a-f]*) fail "bad temporary name" ;; esac
+tmp="$dir/.\${dest##*/}.vncplay-$token"
+chmod_later=1
+case $mode in
+  [26][0246][0246]|0[26][0246][0246])
+    m=\${mode#0}; d2=\${m#?}; d2=\${d2%?}
+    umask "$((7 - \${m%??}))$((7 - d2))$((7 - \${m#??}))"; chmod_later=0 ;;
+  '') if [ -e "$dest" ]; then umask 077; else chmod_later=0; fi ;;
+  *) umask 077 ;;
+esac
+set -C
+true > "$tmp" || fail "cannot create a temporary file in $dir"
+set +C
 trap 'rm -f -- "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM PIPE
 nl='
@@ -49,12 +63,10 @@ case $got in ''|*[!0-9]*) got=$(wc -c < "$tmp") ;; esac
 if [ -e "$dest" ]; then
   { [ -O "$dest" ] && [ -G "$dest" ]; } || chown --reference="$dest" -- "$tmp" 2>/dev/null || :
   [ -n "$mode" ] || chmod --reference="$dest" -- "$tmp" || fail "cannot copy the mode of $dest"
-elif [ -z "$mode" ]; then
-  chmod "$(printf '%o' $(( 0666 & ~$(umask) )))" -- "$tmp" || fail "cannot set the default mode"
 fi
 if [ -n "$owner" ]; then chown -- "$owner" "$tmp" || fail "cannot set owner $owner"; fi
 if [ -n "$group" ]; then chgrp -- "$group" "$tmp" || fail "cannot set group $group"; fi
-if [ -n "$mode" ]; then chmod -- "$mode" "$tmp" || fail "cannot set mode $mode"; fi
+if [ -n "$mode" ] && [ "$chmod_later" = 1 ]; then chmod -- "$mode" "$tmp" || fail "cannot set mode $mode"; fi
 mv -f -- "$tmp" "$dest" || fail "cannot rename $tmp over $dest"
 `);
 
@@ -73,7 +85,9 @@ export async function writeFileAtomic(
   opts: WriteFileOptions = {},
 ): Promise<void> {
   const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-  const argv = ['sh', '-c', WRITE_FILE_SCRIPT, 'vncplay-write', path, opts.mode ?? '', opts.owner ?? '', opts.group ?? '', String(bytes.length)];
+  // The temp file's name carries 96 random bits from here (no mktemp process): nobody can create it first.
+  const token = randomBytes(12).toString('hex');
+  const argv = ['sh', '-c', WRITE_FILE_SCRIPT, 'vncplay-write', path, opts.mode ?? '', opts.owner ?? '', opts.group ?? '', String(bytes.length), token];
   const res = await conn.exec(argv, { ...execOpts(opts), stdin: bytes });
   if (res.rc !== 0) {
     throw new ModuleError('E_WRITE_FILE', `writing ${path} on ${conn.hostName} failed: ${(res.stderr || res.stdout).trim() || `exit ${res.rc}`}`, {
