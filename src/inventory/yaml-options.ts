@@ -1,5 +1,6 @@
 import { LineCounter, parseDocument, type Document, type DocumentOptions, type ParseOptions, type SchemaOptions, type Tags } from 'yaml';
 import { VaultError } from '../errors.js';
+import { UNSAFE_TAGS } from '../playbook/unsafe.js';
 import { decryptInlineValue } from '../vault/session.js';
 
 /** Starts the message of a YAML error that is really a vault error (wrong or missing password, damaged value). */
@@ -25,7 +26,7 @@ const PYYAML_FLOAT_EXP = /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*|\.[0-9_]+)[eE][-+][0-9]
  * its booleans, ints and floats, and no timestamps (a date stays the string written, which is also how it
  * prints in an Ansible template).
  */
-function ansibleTags(tags: Tags): Tags {
+function ansibleTags(tags: Tags, unsafe: 'wrapper' | 'text'): Tags {
   const out: Tags = [];
   for (const t of tags) {
     if (typeof t !== 'object' || !('tag' in t) || !('test' in t) || !t.test) {
@@ -40,8 +41,10 @@ function ansibleTags(tags: Tags): Tags {
     else if (t.tag === 'tag:yaml.org,2002:float' && format === undefined && t.test.test('1.5')) out.push({ ...t, test: PYYAML_FLOAT });
     else out.push(t);
   }
-  // `!unsafe` marks a string Ansible must not template; we keep the string (rendering is the caller's concern).
-  out.push({ tag: '!unsafe', resolve: (s: string) => s });
+  // `!unsafe` marks a string Ansible must not template: an Unsafe wrapper that the runner never renders
+  // (src/playbook/unsafe.ts), in inventories, group_vars/host_vars, -e @file and playbooks alike.
+  if (unsafe === 'wrapper') out.push(...UNSAFE_TAGS);
+  else out.push({ tag: '!unsafe', resolve: (s: string) => s });
   // `!vault |` values are decrypted as they are read, with the passwords given on the command line
   // (src/vault/session.ts); each one becomes a run secret. A wrong or missing password is a positioned error.
   out.push({
@@ -59,12 +62,22 @@ function ansibleTags(tags: Tags): Tags {
   return out;
 }
 
+/** How Ansible data files are read (inventories, vars files, -e @file, playbooks): `!unsafe` gives Unsafe wrappers. */
 export const ANSIBLE_YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
   version: '1.1',
   merge: true,
   uniqueKeys: true,
   prettyErrors: false,
-  customTags: ansibleTags,
+  customTags: (tags) => ansibleTags(tags, 'wrapper'),
+};
+
+/**
+ * The same reading with `!unsafe` as its plain string: for text that is already data and never rendered again
+ * (from_yaml's result), where an Unsafe wrapper nested in a mapping would reach a module as an object.
+ */
+export const PLAIN_YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
+  ...ANSIBLE_YAML_OPTIONS,
+  customTags: (tags) => ansibleTags(tags, 'text'),
 };
 
 export interface ParsedYaml {

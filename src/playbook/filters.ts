@@ -1,7 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Document, isScalar, parse as parseYaml, parseAllDocuments, visit } from 'yaml';
-import { ANSIBLE_YAML_OPTIONS } from '../inventory/yaml-options.js';
+import { PLAIN_YAML_OPTIONS } from '../inventory/yaml-options.js';
 import { shellQuote } from '../connection/quote.js';
+import { Unsafe } from './unsafe.js';
+
+export { Unsafe };
 
 /*
  * Jinja2/Ansible value semantics shared by the template engine, filters and tests.
@@ -13,14 +16,7 @@ import { shellQuote } from '../connection/quote.js';
 
 // ───────────────────────────── values that are data, and values that are missing ─────────────────────────────
 
-/**
- * A value that came from a host (registered result, facts, command output) or was already rendered
- * (set_fact, loop items). It is data: render() and variable resolution never treat strings inside it as
- * templates, so a host whose stdout says `{{ lookup('pipe', 'rm -rf /') }}` cannot run anything here.
- */
-export class Unsafe {
-  constructor(readonly value: unknown) {}
-}
+// Unsafe (host data, rendered values, `!unsafe` text) lives in unsafe.ts, which the YAML options import too.
 
 /** Wrap a value as data that is never rendered again (idempotent). */
 export function markUnsafe(value: unknown): Unsafe {
@@ -1280,13 +1276,13 @@ export const FILTERS: Record<string, FilterFn> = {
   from_yaml: (v) => {
     try {
       // PyYAML's reading, as Ansible's from_yaml: `yes` is true, `0755` octal.
-      return (parseYaml(str(v), ANSIBLE_YAML_OPTIONS) as unknown) ?? null;
+      return (parseYaml(str(v), PLAIN_YAML_OPTIONS) as unknown) ?? null;
     } catch (e) {
       throw new JinjaRuntimeError(`from_yaml: ${(e as Error).message}`);
     }
   },
   from_yaml_all: (v) => {
-    const docs = parseAllDocuments(str(v), ANSIBLE_YAML_OPTIONS);
+    const docs = parseAllDocuments(str(v), PLAIN_YAML_OPTIONS);
     if (!Array.isArray(docs)) throw new JinjaRuntimeError('from_yaml_all: not a YAML stream');
     return docs.map((d) => d.toJS() as unknown);
   },

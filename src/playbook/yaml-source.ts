@@ -13,13 +13,11 @@ import {
   type Document,
   type Node,
   type Pair,
-  type Tags,
   type YAMLMap,
-  type YAMLSeq,
 } from 'yaml';
 import { formatExcerpt, PlaybookError, type SourcePos } from '../errors.js';
 import { ANSIBLE_YAML_OPTIONS, VAULT_ERROR_PREFIX } from '../inventory/yaml-options.js';
-import { Unsafe } from './filters.js';
+import { Unsafe } from './unsafe.js';
 
 /**
  * One YAML file with positions: every error made from it carries file:line:col and a two-line excerpt.
@@ -98,38 +96,14 @@ export async function readYamlSource(
 
 /**
  * `!unsafe 'text'` in a playbook, task file or vars file: the string is data, never a template, as in Ansible.
- * It is read as an Unsafe wrapper, which render() unwraps without rendering and which stays literal when it
- * reaches another variable (`bar: "{{ foo }}"` gives foo's text as is). The shared inventory options read it
- * as a plain string; here the tag keeps its meaning all the way to the module.
+ * The shared Ansible reading (inventory/yaml-options.ts) gives the Unsafe wrapper (src/playbook/unsafe.ts), the
+ * same as in inventories, group_vars/host_vars and -e @file.
  */
-function playbookTags(tags: Tags): Tags {
-  const base = ANSIBLE_YAML_OPTIONS.customTags;
-  const shared = typeof base === 'function' ? base(tags) : [...tags, ...(base ?? [])];
-  return [
-    ...shared.filter((t) => !(typeof t === 'object' && 'tag' in t && t.tag === '!unsafe')),
-    // `!unsafe 5` is the string "5" (PyYAML constructs the scalar as text).
-    { tag: '!unsafe', resolve: (s: string) => new Unsafe(s) },
-    // `!unsafe [a, '{{ b }}']` and `!unsafe {k: v}`: every string inside is unsafe, as Ansible wraps them deep.
-    { tag: '!unsafe', collection: 'seq', resolve: markStringsUnsafe },
-    { tag: '!unsafe', collection: 'map', resolve: markStringsUnsafe },
-  ];
-}
-
-/** Wraps every string value (not the keys) inside a collection node, in place. */
-function markStringsUnsafe(node: YAMLMap.Parsed | YAMLSeq.Parsed): YAMLMap.Parsed | YAMLSeq.Parsed {
-  visit(node, {
-    Scalar(key, scalar) {
-      if (key !== 'key' && typeof scalar.value === 'string') scalar.value = new Unsafe(scalar.value);
-    },
-  });
-  return node;
-}
-
-export const PLAYBOOK_YAML_OPTIONS: typeof ANSIBLE_YAML_OPTIONS = { ...ANSIBLE_YAML_OPTIONS, customTags: playbookTags };
+export const PLAYBOOK_YAML_OPTIONS: typeof ANSIBLE_YAML_OPTIONS = ANSIBLE_YAML_OPTIONS;
 
 export function parseYamlSource(file: string, text: string): { source: YamlSource; errors: PlaybookError[]; usable: boolean } {
   const lines = new LineCounter();
-  // The same PyYAML-compatible reading as inventories (YAML 1.1 booleans without y/n, !vault decrypted), plus !unsafe.
+  // The same PyYAML-compatible reading as inventories (YAML 1.1 booleans without y/n, !vault decrypted, !unsafe).
   const doc = parseDocument(text, { ...PLAYBOOK_YAML_OPTIONS, lineCounter: lines });
   const source = new YamlSource(file, text, lines, doc);
   const errors: PlaybookError[] = [];
