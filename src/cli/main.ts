@@ -6,7 +6,7 @@ import { promptHidden } from './prompt.js';
 import { environmentSecrets } from '../modules/security-group/retry.js';
 import { redactSecrets } from '../vault/session.js';
 import type { Inventory } from '../inventory/index.js';
-import type { PlayDef, Playbook } from '../playbook/model.js';
+import type { Playbook } from '../playbook/model.js';
 
 /** The vncplay command. Returns the exit code; never throws for a user's mistake. */
 export async function main(argv: string[]): Promise<number> {
@@ -80,7 +80,7 @@ async function runCommand(opts: CliOptions): Promise<number> {
     // With -i, variables are checked against that inventory; without, the real run's inventory is unknown, so
     // only what -e alone must define (a play's hosts, serial) is checked.
     const inventory = opts.inventory.length > 0 ? await loadInventory(opts.inventory, cwd, { decrypt }) : undefined;
-    await checkUndefinedVariables(playbooks, extraVars, inventory, decrypt, opts, opts.limit);
+    await checkBeforeRun(playbooks, extraVars, inventory, decrypt, opts, opts.limit);
     for (const pb of playbooks) process.stdout.write(`\nplaybook: ${pb.file}\n`);
     return ExitCode.ok;
   }
@@ -114,8 +114,9 @@ async function runCommand(opts: CliOptions): Promise<number> {
     return ExitCode.ok;
   }
 
-  // Every playbook's undefined variables, before a password prompt and before any host is contacted (exit 4).
-  await checkUndefinedVariables(playbooks, extraVars, inventory, decrypt, opts, limit);
+  // Every playbook's unknown hosts names and undefined variables, before a password prompt and before any host is
+  // contacted (exit 4).
+  await checkBeforeRun(playbooks, extraVars, inventory, decrypt, opts, limit);
 
   const becomePassword = opts.askBecomePass ? await promptHidden('BECOME password: ') : undefined;
   const { runPlaybook } = await import('../runner/run.js');
@@ -137,6 +138,8 @@ async function runCommand(opts: CliOptions): Promise<number> {
       const result = await runPlaybook({
         playbook,
         inventory,
+        // Checked above, for every playbook at once.
+        preflight: false,
         ...(limit !== undefined ? { limit } : {}),
         forks: opts.forks,
         check: opts.check,
@@ -176,10 +179,11 @@ async function runCommand(opts: CliOptions): Promise<number> {
 }
 
 /**
- * Undefined variables of every playbook (src/playbook/undefined-vars.ts), all reported at once. group_vars/ and
- * host_vars/ beside each playbook are loaded into the inventory first (the run loads them again per playbook).
+ * The pre-flight checks of every playbook (src/runner/preflight.ts: hosts patterns naming unknown groups or hosts,
+ * undefined variables), all reported at once. group_vars/ and host_vars/ beside each playbook are loaded into the
+ * inventory first (the run loads them again per playbook).
  */
-async function checkUndefinedVariables(
+async function checkBeforeRun(
   playbooks: readonly Playbook[],
   extraVars: Record<string, unknown>,
   inventory: Inventory | undefined,
@@ -187,32 +191,19 @@ async function checkUndefinedVariables(
   opts: CliOptions,
   limit: string | undefined,
 ): Promise<void> {
-  const { findUndefinedVariables } = await import('../playbook/undefined-vars.js');
-  const { loadPlaybookVars, selectHosts } = await import('../inventory/index.js');
-  const { tagsSelected } = await import('../runner/tags.js');
-  const { render } = await import('../playbook/template.js');
-  // A play that matches no host (after --limit) renders none of its templates. A pattern or limit that cannot be
-  // resolved fails the run on its own; its play's tasks are then not checked.
-  const playSelected = (play: PlayDef): boolean => {
-    if (!inventory) return true;
-    try {
-      const limited = limit ? new Set(selectHosts(inventory, limit)) : undefined;
-      return selectHosts(inventory, String(render(play.hosts, extraVars))).some((h) => !limited || limited.has(h));
-    } catch {
-      return false;
-    }
-  };
+  const { preflightErrors } = await import('../runner/preflight.js');
+  const { loadPlaybookVars } = await import('../inventory/index.js');
   const errors: VncplayError[] = [];
   for (const pb of playbooks) {
     if (inventory) await loadPlaybookVars(inventory, path.dirname(path.resolve(pb.file)), { decrypt });
     errors.push(
-      ...(await findUndefinedVariables(pb, {
+      ...(await preflightErrors(pb, {
         extraVars,
         ...(inventory ? { inventory } : {}),
-        // Tasks that --tags/--skip-tags/--start-at-task leave out never render their templates.
-        taskSelected: (tags) => tagsSelected(tags, opts.tags, opts.skipTags),
+        ...(limit !== undefined ? { limit } : {}),
+        tags: opts.tags,
+        skipTags: opts.skipTags,
         ...(opts.startAtTask !== undefined ? { startAtTask: opts.startAtTask } : {}),
-        playSelected,
       })),
     );
   }

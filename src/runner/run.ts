@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Connection, ConnectionSpec } from '../connection/types.js';
 import { connect, type SshConnectOptions } from '../connection/ssh.js';
 import { LocalConnection } from '../connection/local.js';
-import { ExitCode } from '../errors.js';
+import { ErrorList, ExitCode } from '../errors.js';
 import { onSecretRevealed } from '../vault/session.js';
 import { connectionSpec, groupsDict, inventoryVars, selectHosts, type ConnectionDefaults, type Inventory } from '../inventory/index.js';
 import type { Playbook } from '../playbook/model.js';
@@ -15,6 +15,7 @@ import { now, type HostStats, type RunEvent, type RunEventListener } from './eve
 import { HostState } from './host-state.js';
 import { createForkLimit } from './limit.js';
 import { playStartEvent, runBatch } from './play.js';
+import { preflightErrors } from './preflight.js';
 
 export interface RunOptions extends Partial<RunSettings> {
   playbook: Playbook;
@@ -32,6 +33,12 @@ export interface RunOptions extends Partial<RunSettings> {
   secrets?: string[];
   /** -u / --private-key: used where the inventory does not say (inventory variables win, as in Ansible). */
   connectionDefaults?: ConnectionDefaults;
+  /**
+   * Run the pre-flight checks first (src/runner/preflight.ts: hosts naming unknown groups or hosts, undefined
+   * variables), as the CLI does. Default true: a bad playbook then throws an ErrorList of positioned errors (the
+   * CLI's exit 4) before any event is emitted or any host contacted. false when the caller checked already.
+   */
+  preflight?: boolean;
 }
 
 export interface RunResult {
@@ -60,6 +67,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
   const started = Date.now();
   const settings: RunSettings = { ...defaultSettings, ...definedOnly(opts) };
   const inv = opts.inventory;
+  if (opts.preflight !== false) await refuseBadInput(opts, settings);
   const listeners = opts.onEvent ? [opts.onEvent] : [];
   // Longest first, so a secret that contains another is hidden whole.
   const secrets = [...new Set((opts.secrets ?? []).concat(opts.becomePassword ? [opts.becomePassword] : []))]
@@ -217,6 +225,19 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
   const durationMs = Date.now() - started;
   emit({ type: 'run_end', time: now(), exitCode, durationMs, interrupted });
   return { exitCode, stats, interrupted, durationMs, failedHosts, ...(drillRtoSeconds !== undefined ? { drillRtoSeconds } : {}) };
+}
+
+/** The CLI's exit-4 checks, for library callers: throws an ErrorList before anything runs. */
+async function refuseBadInput(opts: RunOptions, settings: RunSettings): Promise<void> {
+  const errors = await preflightErrors(opts.playbook, {
+    extraVars: settings.extraVars,
+    inventory: opts.inventory,
+    ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+    tags: settings.tags,
+    skipTags: settings.skipTags,
+    ...(settings.startAtTask !== undefined ? { startAtTask: settings.startAtTask } : {}),
+  });
+  if (errors.length > 0) throw new ErrorList(errors);
 }
 
 function definedOnly(opts: RunOptions): Partial<RunSettings> {

@@ -305,7 +305,10 @@ describe('runner semantics on local hosts', () => {
     - name: bad
       debug:
         msg: "{{ vnc_prot }}"
-`);
+`,
+      // The run-time error itself: runPlaybook's pre-flight check would refuse the playbook before it runs.
+      { preflight: false },
+    );
     const bad = r.results('bad')[0]!;
     expect(bad.status).toBe('failed');
     expect(bad.msg).toMatch(/vnc_prot/);

@@ -2,15 +2,15 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ErrorList, PlaybookError } from '../../src/errors.js';
-import { loadInventory } from '../../src/inventory/index.js';
+import { parseInventory } from '../../src/inventory/index.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import type { Playbook } from '../../src/playbook/model.js';
-import { findUndefinedVariables } from '../../src/playbook/undefined-vars.js';
+import { preflightErrors } from '../../src/runner/preflight.js';
 import { testModules } from '../fixtures/playbooks/modules.js';
 
 /**
  * Golden messages: every test/fixtures/playbooks/bad/NAME.yml must fail to load (or, once loaded, fail the
- * undefined-variables check against an empty inventory) with exactly the text in NAME.expected.txt
+ * pre-flight checks: unknown hosts names, undefined variables) with exactly the text in NAME.expected.txt
  * (file:line:col, code, message, excerpt with caret, hint). UPDATE_GOLDEN=1 rewrites them.
  */
 const dir = 'test/fixtures/playbooks/bad';
@@ -27,9 +27,11 @@ async function failure(file: string): Promise<ErrorList> {
     if (e instanceof ErrorList) return e;
     throw e;
   }
-  // A playbook that loads may still read variables nobody defines: the CLI's next check (no -e, empty inventory).
-  const undefinedVars = await findUndefinedVariables(playbook, { extraVars: {}, inventory: await loadInventory([], process.cwd()) });
-  if (undefinedVars.length > 0) return new ErrorList(undefinedVars);
+  // A playbook that loads may still name hosts the inventory lacks or read variables nobody defines: the CLI's next
+  // checks (no -e; the inventory of test/integration/bad-input-cli.test.ts: group vnc with host target, no vars).
+  const inventory = parseInventory('vnc:\n  hosts:\n    target:\n', 'yaml');
+  const refused = await preflightErrors(playbook, { extraVars: {}, inventory });
+  if (refused.length > 0) return new ErrorList(refused);
   throw new Error(`${file} loaded without error`);
 }
 
