@@ -7,6 +7,7 @@ import { Unsafe } from '../../src/playbook/unsafe.js';
 import { Unsafe as UnsafeFromFilters } from '../../src/playbook/filters.js';
 import { render } from '../../src/playbook/template.js';
 import { parseExtraVars } from '../../src/playbook/vars.js';
+import { recordVarsSecrets, resetVaultSession, revealedSecrets } from '../../src/vault/index.js';
 
 /**
  * `!unsafe` where people put passwords: YAML inventories, group_vars/host_vars and `-e @file.yml` read it as the
@@ -103,6 +104,13 @@ describe('!unsafe in inventories, group_vars/host_vars and -e @file', () => {
     expect(spec.password).toBe(PW);
     expect(spec.becomePassword).toBe('b{{p');
     expect(spec.become).toBe(true);
+  });
+
+  it('a vault-encrypted vars file: !unsafe values inside become run secrets like any other value', () => {
+    resetVaultSession();
+    recordVarsSecrets(`vnc_password: !unsafe '${PW}'\nlist: !unsafe ['s3cr{{t']\n`);
+    expect(revealedSecrets()).toEqual(expect.arrayContaining([PW, 's3cr{{t']));
+    resetVaultSession();
   });
 
   it('INI inventories have no tags: a value is read as before (text after !unsafe is just text)', () => {
