@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ClientChannel } from 'ssh2';
-import { ansiCQuote } from './quote.js';
+import { ansiCQuote, joinArgv } from './quote.js';
 import type { ExecResult } from './types.js';
 
 /**
@@ -57,15 +57,23 @@ export function sessionScript(name: string, body: string): string {
   return body;
 }
 
-/** The definitions of every registered session function, as one shell line for the driver. */
-export function sessionDefinitions(): string {
-  return [...sessionScripts].map(([body, fn]) => `${fn}() {\n${body}\n}`).join('\n') || ':';
+/** The definitions of the given session functions (body → name), as one shell line for the driver. */
+function definitionsLine(functions: ReadonlyMap<string, string>): string {
+  return [...functions].map(([body, fn]) => `${fn}() {\n${body}\n}`).join('\n') || ':';
 }
 
-/** `['sh', '-c', REGISTERED, name, ...args]` → the argv of the function call; undefined for anything else. */
-export function sessionCall(argv: readonly string[]): string[] | undefined {
+/** Every session function registered so far, as the driver's definitions line (the tests define them the same way). */
+export function sessionDefinitions(): string {
+  return definitionsLine(sessionScripts);
+}
+
+/**
+ * `['sh', '-c', REGISTERED, name, ...args]` → the argv of the function call; undefined for anything else.
+ * `functions` is what a session defined: a module loaded after the session started is not rewritten there.
+ */
+export function sessionCall(argv: readonly string[], functions: ReadonlyMap<string, string> = sessionScripts): string[] | undefined {
   if (argv.length < 3 || argv[0] !== 'sh' || argv[1] !== '-c') return undefined;
-  const fn = sessionScripts.get(argv[2]!);
+  const fn = functions.get(argv[2]!);
   return fn === undefined ? undefined : [fn, ...argv.slice(4)];
 }
 
@@ -89,6 +97,8 @@ export class LineSession {
   private dead = false;
   private pending: Pending | undefined;
   private readyWaiter: { resolve(): void; reject(e: Error): void } | undefined;
+  /** The session functions defined in this session's shell (those registered when it started). */
+  private readonly functions = new Map(sessionScripts);
 
   constructor(private readonly ch: ClientChannel) {
     this.outMark = Buffer.from(`${this.nonce} `);
@@ -97,7 +107,13 @@ export class LineSession {
     ch.stderr.on('data', (d: Buffer) => this.onStderr(d));
     ch.on('error', () => undefined);
     ch.once('close', () => this.fail(new Error('the line session closed')));
-    ch.write(`${this.nonce}\n${ansiCQuote(sessionDefinitions())}\n`);
+    ch.write(`${this.nonce}\n${ansiCQuote(definitionsLine(this.functions))}\n`);
+  }
+
+  /** The shell line for argv in this session: a call of a function it defined, else `fallback`. */
+  commandFor(argv: readonly string[], fallback: string): string {
+    const call = sessionCall(argv, this.functions);
+    return call ? joinArgv(call) : fallback;
   }
 
   waitReady(): Promise<void> {

@@ -10,7 +10,7 @@ import { assertArgv, becomeNeeded, becomePasswordMissing, sudoNeedsPassword, wra
 import { abortError, drive, type ProcessIo } from './exec-driver.js';
 import { defaultKnownHostsStore, expandHome, keyTypesOfMatched, knownHostsFilesOrDefault, lookupNames, verifyHostKey, type KnownHostsStore } from './known-hosts.js';
 import { joinArgv, pipeLiteral } from './quote.js';
-import { LINE_SESSION_DRIVER, LineSession, sessionCall } from './line-session.js';
+import { LINE_SESSION_DRIVER, LineSession } from './line-session.js';
 import { SESSION_DRIVER, ShellSession } from './shell-session.js';
 import type { Connection, ConnectionSpec, ExecOptions, ExecResult } from './types.js';
 
@@ -566,8 +566,7 @@ export class SshConnection implements Connection {
     const command = joinArgv(wrapped.argv);
     if (!useSudo && this.opts.lineSession === true && opts.timeoutMs === undefined && stdinFitsLine(opts.stdin) && !this.lost) {
       const session = await this.lineSessionFor();
-      const call = sessionCall(argv);
-      if (session?.usable) return this.execInLine(session, call ? joinArgv(call) : command, opts);
+      if (session?.usable) return this.execInLine(session, session.commandFor(argv, command), opts);
     }
 
     await this.acquire();
