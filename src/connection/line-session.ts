@@ -140,6 +140,11 @@ export class LineSession {
     });
   }
 
+  /** End the session's input: the driver's loop ends and its shell exits (sudo with it) before the disconnect. */
+  end(): void {
+    this.ch.end();
+  }
+
   /** Stop the session now (abort): the running command is cut off like a closed exec channel. */
   kill(): void {
     this.fail(new Error('the line session was stopped'));

@@ -392,12 +392,8 @@ export class SshConnection implements Connection {
   private readonly liveSessions = new Map<string, ShellSession>();
   /** Counters for tests, metrics and -v: channels opened, refusals retried, execs run in a shell session. */
   readonly stats = { channels: 0, channelRetries: 0, sessionExecs: 0, lineExecs: 0, sessionsRetired: 0 };
-  /** The plain-exec line session, started on first use; undefined once it failed to start (not retried). */
-  private line: Promise<LineSession | undefined> | undefined;
-  /** The line session once ready, while its channel is open. */
-  private liveLine: LineSession | undefined;
-  /** Which start `line` belongs to: a retired session's late close must not drop its successor. */
-  private lineGeneration = 0;
+  /** Line sessions by the user they run as: '' is the login user, else a become user reached by `sudo -n`. */
+  private readonly lines = new Map<string, LineSlot>();
 
   constructor(spec: ConnectionSpec, client: Client, opts: SshConnectOptions) {
     this.hostName = spec.hostName;
@@ -484,10 +480,11 @@ export class SshConnection implements Connection {
    */
   private retireIdleSessions(): boolean {
     let closed = false;
-    const line = this.liveLine;
-    if (line?.usable) {
-      this.liveLine = undefined;
-      this.line = undefined;
+    for (const slot of this.lines.values()) {
+      const line = slot.live;
+      if (!line?.usable) continue;
+      slot.live = undefined;
+      slot.start = undefined;
       line.kill();
       closed = true;
     }
@@ -564,9 +561,13 @@ export class SshConnection implements Connection {
       if (session?.usable) return this.execInSession(key, session, argv, opts);
     }
     const command = joinArgv(wrapped.argv);
-    if (!useSudo && this.opts.lineSession === true && opts.timeoutMs === undefined && stdinFitsLine(opts.stdin) && !this.lost) {
-      const session = await this.lineSessionFor();
-      if (session?.usable) return this.execInLine(session, session.commandFor(argv, command), opts);
+    // Become without a password rides a line session started through `sudo -n` (one sudo per host and user, not
+    // one per command); with a password, or if that sudo fails, each command takes a channel and its own sudo.
+    const lineUser = useSudo ? becomeUser : '';
+    const lineOk = !useSudo || this.spec.becomePassword === undefined;
+    if (lineOk && this.opts.lineSession === true && opts.timeoutMs === undefined && stdinFitsLine(opts.stdin) && !this.lost) {
+      const session = await this.lineSessionFor(lineUser);
+      if (session?.usable) return this.execInLine(lineUser, session, session.commandFor(argv, joinArgv(argv)), opts);
     }
 
     await this.acquire();
@@ -645,17 +646,22 @@ export class SshConnection implements Connection {
     }
   }
 
-  private lineSessionFor(): Promise<LineSession | undefined> {
+  private lineSessionFor(user: string): Promise<LineSession | undefined> {
     if (!this.sessionsAllowed()) {
       this.retireIdleSessions();
       return Promise.resolve(undefined);
     }
-    this.line ??= this.startLineSession();
-    return this.line;
+    let slot = this.lines.get(user);
+    if (!slot) {
+      slot = { generation: 0 };
+      this.lines.set(user, slot);
+    }
+    slot.start ??= this.startLineSession(user, slot);
+    return slot.start;
   }
 
-  private async startLineSession(): Promise<LineSession | undefined> {
-    const generation = ++this.lineGeneration;
+  private async startLineSession(user: string, slot: LineSlot): Promise<LineSession | undefined> {
+    const generation = ++slot.generation;
     await this.acquire(); // the session holds one channel slot for its whole life
     let released = false;
     const releaseOnce = (): void => {
@@ -664,15 +670,16 @@ export class SshConnection implements Connection {
         this.release();
       }
     };
+    const driver = ['bash', '-c', LINE_SESSION_DRIVER];
     try {
       // Not retried when refused: the session is only a speed-up, and a refusal means channels are scarce.
-      const { ch } = await this.openExec(joinArgv(['bash', '-c', LINE_SESSION_DRIVER]), undefined, false);
+      const { ch } = await this.openExec(joinArgv(user ? wrapBecome(driver, { user }).argv : driver), undefined, false);
       const session = new LineSession(ch);
       ch.once('close', () => {
         releaseOnce();
-        if (this.liveLine === session) this.liveLine = undefined;
+        if (slot.live === session) slot.live = undefined;
         // One that ran and then closed (killed by an abort, protocol error) is replaced on next use.
-        if (session.wasReady && generation === this.lineGeneration) this.line = undefined;
+        if (session.wasReady && generation === slot.generation) slot.start = undefined;
       });
       const timer = setTimeout(() => session.kill(), this.spec.connectTimeoutMs);
       try {
@@ -680,19 +687,19 @@ export class SshConnection implements Connection {
       } finally {
         clearTimeout(timer);
       }
-      this.liveLine = session;
+      slot.live = session;
       return session;
     } catch (e) {
       releaseOnce();
       // Refused for want of a channel: try again on a later command (lineSessionFor skips it while sessions
-      // are not allowed). Anything else (no bash) is final.
-      if (e instanceof ConnectionError && e.code === 'E_CHANNEL' && generation === this.lineGeneration) this.line = undefined;
-      this.opts.log?.(`${this.hostName}: line session (bash) did not start; using one channel per command`);
+      // are not allowed). Anything else (no bash, sudo wants a password) is final.
+      if (e instanceof ConnectionError && e.code === 'E_CHANNEL' && generation === slot.generation) slot.start = undefined;
+      this.opts.log?.(`${this.hostName}: line session (bash${user ? ` via sudo -n as ${user}` : ''}) did not start; using one channel per command`);
       return undefined;
     }
   }
 
-  private async execInLine(session: LineSession, command: string, opts: ExecOptions): Promise<ExecResult> {
+  private async execInLine(user: string, session: LineSession, command: string, opts: ExecOptions): Promise<ExecResult> {
     const signal = opts.signal;
     if (signal?.aborted) throw abortError(signal);
     const onAbort = (): void => session.kill();
@@ -702,7 +709,9 @@ export class SshConnection implements Connection {
       const stdin = stdinBytes(opts.stdin);
       return await session.run(stdin.length > 0 ? pipeLiteral(stdin, command) : command);
     } catch (e) {
-      this.line = undefined;
+      // The session broke: start a new one on next use (unless a successor already runs).
+      const slot = this.lines.get(user);
+      if (slot && (slot.live === undefined || slot.live === session)) slot.start = undefined;
       if (signal?.aborted) throw abortError(signal);
       await this.settleLost(200);
       if (this.lost) throw this.lost;
@@ -743,6 +752,9 @@ export class SshConnection implements Connection {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    // A line session under sudo holds sshd's session open after a bare disconnect (measured: the server's close
+    // then came only after our 2 s cut-off); ending its input first lets its shell exit at once.
+    for (const slot of this.lines.values()) slot.live?.end();
     await new Promise<void>((resolve) => {
       if (this.lost) return resolve();
       this.client.once('close', () => resolve());
@@ -754,6 +766,14 @@ export class SshConnection implements Connection {
       }, 2000).unref();
     });
   }
+}
+
+/** One user's line session on a connection: its start (undefined: start on next use) and the session once ready. */
+interface LineSlot {
+  start?: Promise<LineSession | undefined>;
+  live?: LineSession;
+  /** Which start `start` belongs to: a retired session's late close must not drop its successor. */
+  generation: number;
 }
 
 /** Small stdins (atomic writes of config files) ride in the line session's command line, up to this size. */

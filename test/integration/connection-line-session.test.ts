@@ -54,6 +54,27 @@ describe.skipIf(!fleetAvailable())('line session (plain execs on one bash)', () 
     expect(viaLine).toEqual(viaChannel);
   });
 
+  // Become without a password: one `sudo -n bash` line session per become user instead of a channel + sudo each.
+  // Except a missing command: sudo itself reports that (rc 1) on a channel, the session's bash says 127, as without become.
+  it.each(rows.filter(([what]) => what !== 'missing command'))('under become: %s', async (_what, argv) => {
+    const before = { line: line.stats.lineExecs, channels: line.stats.channels };
+    const viaLine = await line.exec(argv, { become: true });
+    const viaChannel = await chan.exec(argv, { become: true });
+    expect(viaLine).toEqual(viaChannel);
+    expect(line.stats.lineExecs - before.line).toBe(1);
+  });
+
+  it('become sessions are per user, run as that user, and keep commands apart', async () => {
+    const asRoot = await line.exec(['sh', '-c', 'id -un; echo "$HOME"; cd /tmp; X=1'], { become: true });
+    expect(asRoot).toEqual({ rc: 0, stdout: 'root\n/root\n', stderr: '' });
+    const asNobody = await line.exec(['id', '-un'], { become: true, becomeUser: 'nobody' });
+    expect(asNobody.stdout).toBe('nobody\n');
+    const missing = await line.exec(['vp-no-such-command'], { become: true });
+    expect([missing.rc, missing.stderr]).toEqual([127, expect.stringContaining('vp-no-such-command: command not found')]);
+    const plain = await line.exec(['sh', '-c', 'id -un; pwd; echo "${X-unset}"']);
+    expect(plain.stdout).toBe('vncplay\n/home/vncplay\nunset\n');
+  });
+
   // Small stdins are piped in by the command line (quote.ts pipeLiteral): byte for byte, as a channel sends them.
   const noNul = new Uint8Array(4096).map((_, i) => (i % 255) + 1);
   const stdins: [string, string | Uint8Array][] = [
