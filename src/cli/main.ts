@@ -93,6 +93,15 @@ async function runCommand(opts: CliOptions): Promise<number> {
     limit = `@${retryFile}${limit ? `:&${limit}` : ''}`;
   }
 
+  // As ansible-playbook: a --limit that leaves no host is an error, not a run that quietly skips every play.
+  if (opts.limit !== undefined && selectHosts(inventory, opts.limit).length === 0) {
+    const { unknownPatternNames, unknownNameHint } = await import('../playbook/unknown-patterns.js');
+    const unknown = unknownPatternNames(inventory, opts.limit);
+    throw new UsageError('E_LIMIT_NO_HOSTS', `--limit '${opts.limit}' matches no host of the inventory`, {
+      hint: unknown.length > 0 ? `'${unknown[0]}' is not in the inventory: ${unknownNameHint(unknown[0]!, inventory)}` : 'the pattern selects nothing: check it with --list-hosts',
+    });
+  }
+
   if (opts.listHosts || opts.listTasks) {
     const { render } = await import('../playbook/template.js');
     const limited = limit ? new Set(selectHosts(inventory, limit)) : undefined;

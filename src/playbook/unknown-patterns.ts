@@ -83,7 +83,7 @@ function unknownNameError(src: YamlSource | undefined, play: PlayDef, pattern: s
   return new PlaybookError('E_UNKNOWN_PATTERN', `hosts: '${name}'${from} is neither a group nor a host of the inventory`, {
     pos,
     ...(src ? { excerpt: formatExcerpt(src.text, pos.line, pos.col) } : {}),
-    hint: hintFor(name, inv) + (templated ? templateHint(play.hosts) : ''),
+    hint: unknownNameHint(name, inv) + (templated ? templateHint(play.hosts) : ''),
   });
 }
 
@@ -95,7 +95,7 @@ function templateHint(hosts: string): string {
 }
 
 /** "did you mean 'vnc_servers'?", else the inventory's groups (Ansible would skip the play, doing nothing). */
-function hintFor(name: string, inv: Inventory): string {
+export function unknownNameHint(name: string, inv: Inventory): string {
   const groups = [...inv.groups.keys()].filter((g) => g !== 'all' && g !== 'ungrouped');
   const hosts = [...inv.hosts.values()].filter((h) => !h.implicit).map((h) => h.name);
   const guess = nearest(name, [...groups, ...hosts]);

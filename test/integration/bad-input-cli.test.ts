@@ -158,6 +158,17 @@ describe('bad input through the CLI: exit 4, file:line:col, no host contacted', 
     expect(all.stderr).toContain("elsewhere.yml:4:14: error[E_TEMPLATE_UNDEFINED]: `msg`: undefined variable 'db_only_var'");
   });
 
+  it('a run whose --limit matches no host is refused, as ansible-playbook does (exit 5), with a did-you-mean', async () => {
+    const before = contacts;
+    const pb = path.join(tmp, 'limited.yml');
+    writeFileSync(pb, '- hosts: all\n  gather_facts: false\n  tasks:\n    - ping:\n');
+    const r = await vncplay([pb, '-i', inventory, '-l', 'targte']);
+    expect(r.code, r.stderr).toBe(5);
+    expect(r.stderr).toContain("--limit 'targte' matches no host of the inventory");
+    expect(r.stderr).toContain("did you mean 'target'?");
+    expect(contacts - before).toBe(0);
+  });
+
   it('-e defines what the playbook lacks: the same case then runs (and reaches the host)', async () => {
     const before = contacts;
     const r = await vncplay([path.join(badDir, 'undefined-var-args.yml'), '-i', inventory, '-e', 'geometry=800x600 vnc_dispaly=1'], { timeoutMs: 60_000 });
