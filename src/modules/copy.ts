@@ -144,6 +144,7 @@ export async function gatherWrite(
   // The parent comes last so plan() can say "Destination directory … does not exist" without another command.
   const paths = inside ? [trimmed, inside, parentDir(trimmed)] : [trimmed, parentDir(trimmed)];
   const host = await probePaths(ctx, paths, {
+    existenceOnlyFrom: paths.length - 1,
     contentLimit: ctx.diff ? MAX_DIFF_SIZE : 0, checksum: 'sha1', users: [args.owner], groups: [args.group], clock: bool(args.backup, false),
   });
   const first = host.paths[0]!;

@@ -208,6 +208,12 @@ export interface ProbeOptions {
   /** Owner and group names to look up (getent) on the host. */
   users?: ReadonlyArray<string | undefined>;
   groups?: ReadonlyArray<string | undefined>;
+  /**
+   * Paths from this index on are only checked for existence (no stat: `exists` is all that is set), for parents
+   * whose existence is all a plan needs. A `~` path, or a probe that fell back to one stat per path, still gets
+   * everything.
+   */
+  existenceOnlyFrom?: number;
   /** access flags (readable/writeable/executable) and mime type, for stat. */
   access?: boolean;
   mime?: boolean;
@@ -224,15 +230,16 @@ export const MAX_DIFF_SIZE = 104448;
 /** `${D}{…}` writes a shell parameter expansion inside the String.raw template. */
 const D = '$';
 const PROBE_SCRIPT = sessionScript('probe', String.raw`
-limit=$1; algo=$2; tree=$3; access=$4; mime=$5; clock=$6; nu=$7; ng=$8; shift 8
+limit=$1; algo=$2; tree=$3; access=$4; mime=$5; clock=$6; nu=$7; ng=$8; light=$9; shift 9
 fmt='%f %u %g %s %.9X %.9Y %.9Z %h %i %d %b %o %t %T %U %G'
 now=0; [ "$clock" = 1 ] && now=$(date +%s)
 printf 'G %s %s ' "${D}{BASHPID:-$$}" "$now"; umask
 while [ "$nu" -gt 0 ]; do getent passwd -- "$1" >/dev/null && printf 'U 1 ' || printf 'U 0 '; printf '%s' "$1" | base64 -w0; printf '\n'; shift; nu=$((nu - 1)); done
 while [ "$ng" -gt 0 ]; do getent group -- "$1" >/dev/null && printf 'N 1 ' || printf 'N 0 '; printf '%s' "$1" | base64 -w0; printf '\n'; shift; ng=$((ng - 1)); done
 # One stat for every plain path that exists (a probe usually asks for a path and its parents). The first line
-# of $stats holds one flag per path (1 exists, 0 does not, ~ expanded later and stat'ed alone), then one stat
-# line per existing path. If a path vanishes before the stat, stat fails and every path is stat'ed alone.
+# of $stats holds one flag per path (1 exists, 0 does not, ~ expanded later and stat'ed alone, e exists and only
+# that was asked: the last $light paths, parents whose existence is all a plan needs), then one stat line per
+# path flagged 1. If a path vanishes before the stat, stat fails and every path is stat'ed alone.
 nl='
 '
 existing() {
@@ -241,7 +248,9 @@ existing() {
     q=$1; shift; n=$((n - 1))
     case $q in
       '~'*) flags="$flags~" ;;
-      *) if [ -L "$q" ] || [ -e "$q" ]; then flags="${D}{flags}1"; set -- "$@" "$q"; else flags="${D}{flags}0"; fi ;;
+      *) if ! { [ -L "$q" ] || [ -e "$q" ]; }; then flags="${D}{flags}0"
+         elif [ "$n" -lt "$light" ]; then flags="${D}{flags}e"
+         else flags="${D}{flags}1"; set -- "$@" "$q"; fi ;;
     esac
   done
   printf '%s\n' "$flags"
@@ -259,6 +268,7 @@ for p in "$@"; do
   esac
   case $f in
     0) continue ;;
+    e) printf 'E\n'; continue ;;
     1) st=${D}{lines%%"$nl"*}; lines=${D}{lines#"$st"}; lines=${D}{lines#"$nl"} ;;
     *) [ -L "$p" ] || [ -e "$p" ] || continue; st=$(stat -c "$fmt" -- "$p") || exit 3 ;;
   esac
@@ -314,7 +324,9 @@ export function probeArgv(paths: readonly string[], opts: ProbeOptions = {}): st
   return [
     'sh', '-c', PROBE_SCRIPT, 'vncplay-probe',
     String(limit), algo, opts.tree ? '1' : '0', opts.access ? '1' : '0', opts.mime ? '1' : '0', opts.clock ? '1' : '0',
-    String(users.length), String(groups.length), ...users, ...groups,
+    String(users.length), String(groups.length),
+    String(opts.existenceOnlyFrom === undefined ? 0 : Math.max(0, paths.length - opts.existenceOnlyFrom)),
+    ...users, ...groups,
     ...paths,
   ];
 }
@@ -394,6 +406,9 @@ function readPathLine(cur: PathFacts, tag: string, rest: string, hashOnly: Map<P
     case 'S':
       cur.exists = true;
       cur.lstat = parseStatLine(rest);
+      break;
+    case 'E':
+      cur.exists = true;
       break;
     case 'T':
       cur.stat = parseStatLine(rest);

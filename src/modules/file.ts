@@ -138,6 +138,8 @@ export const fileModule: PlannedModule<FileArgs, FileFacts> = {
       paths.push(...ancestors(path));
     }
     const host = await probePaths(ctx, paths, {
+      // Ancestors (state: directory) are only checked for existence; a link's src needs its full facts.
+      ...(src === undefined ? { existenceOnlyFrom: 1 } : {}),
       checksum: false,
       users: [args.owner],
       groups: [args.group],

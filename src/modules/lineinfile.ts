@@ -359,7 +359,9 @@ export const lineinfileModule: PlannedModule<LineinfileArgs, HostFileFacts> = {
     const problem = validateLineinfileArgs(args);
     if (problem) throw new ModuleError('E_LINEINFILE_ARGS', problem);
     const path = normalize(args).path;
+    // The parent is only checked for existence (create: true makes it with mkdir -p).
     return probePaths(ctx, [path, parentDir(path)], {
+      existenceOnlyFrom: 1,
       contentLimit: Infinity, checksum: 'sha1', users: [args.owner], groups: [args.group], clock: bool(args.backup, false),
     });
   },

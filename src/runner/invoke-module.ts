@@ -1,9 +1,11 @@
 import { setMaxListeners } from 'node:events';
 import type { Connection, ExecOptions, ExecResult } from '../connection/types.js';
+import { sessionScript } from '../connection/line-session.js';
+import { joinArgv } from '../connection/quote.js';
 import { writeFileAtomic } from '../connection/write-file.js';
 import { ModuleError, VncplayError } from '../errors.js';
 import { argValidator, loadArgValidator } from './arg-validators.js';
-import type { AnyModule, Change, DiffEntry, ModuleContext, ModuleReturn, RenderOptions, StepOutcome } from '../modules/types.js';
+import type { AnyModule, Change, DiffEntry, ModuleContext, ModuleReturn, RenderOptions, Step, StepOutcome } from '../modules/types.js';
 
 /** How one module call should run on one host. */
 export interface InvokeSettings {
@@ -78,7 +80,8 @@ export async function invokeModule(
     return { changed: changes.length > 0, failed: false, skipped: false, data: report, diff, ...summaryMsg(changes) };
   }
   const outcomes: StepOutcome[] = [];
-  const stepFailure = await runSteps(changes, ctx, s, outcomes);
+  // Without finish() nothing reads a step's own output, so a change's consecutive commands may share one exec.
+  const stepFailure = await runSteps(changes, ctx, s, outcomes, mod.finish === undefined);
   if (stepFailure) return { ...failure(stepFailure.msg), changed: outcomes.length > 0, data: stepFailure.data, diff };
   if (mod.finish) {
     const ret = fromReturn(await mod.finish(args, facts, outcomes, ctx));
@@ -96,22 +99,30 @@ async function runSteps(
   ctx: ModuleContext,
   s: InvokeSettings,
   outcomes: StepOutcome[],
+  batch: boolean,
 ): Promise<{ msg: string; data: Record<string, unknown> } | undefined> {
   for (const change of changes) {
-    for (const step of change.steps) {
+    const groups = batch ? batchedSteps(change.steps) : change.steps.map((step) => [step]);
+    for (const group of groups) {
       if (s.signal.aborted && outcomes.length === 0) throw new VncplayError('E_INTERRUPTED', 'interrupted');
+      const step = group[0]!;
       switch (step.kind) {
         case 'exec': {
+          const execs = group as ExecStep[];
           const opts: ExecOptions = {};
           if (step.become !== undefined) opts.become = step.become;
           if (step.stdin !== undefined) opts.stdin = step.stdin;
-          const res = await ctx.exec(step.argv, opts);
-          outcomes.push({ step, exec: res });
-          if (res.rc !== 0) {
+          const res: ExecResult & { failedStep?: ExecStep } = execs.length === 1 ? await ctx.exec(step.argv, opts) : await execBatch(ctx, execs, opts);
+          const failed = execs.length === 1 ? (res.rc === 0 ? undefined : step) : res.failedStep;
+          for (const e of execs) {
+            outcomes.push({ step: e, exec: res });
+            if (e === failed) break;
+          }
+          if (failed) {
             // The message names the change, not the argv: a module's helper script is noise to the reader.
             return {
               msg: `${change.summary}: exited ${res.rc}: ${(res.stderr || res.stdout).trim()}`,
-              data: { rc: res.rc, stdout: res.stdout, stderr: res.stderr, ...(step.secret ? {} : { cmd: step.argv }) },
+              data: { rc: res.rc, stdout: res.stdout, stderr: res.stderr, ...(failed.secret ? {} : { cmd: failed.argv }) },
             };
           }
           break;
@@ -135,6 +146,43 @@ async function runSteps(
     }
   }
   return undefined;
+}
+
+type ExecStep = Extract<Step, { kind: 'exec' }>;
+
+/** Consecutive plain commands of one change (no stdin, no secret, the same become) form one group. */
+export function batchedSteps(steps: readonly Step[]): Step[][] {
+  const groups: Step[][] = [];
+  const batchable = (st: Step): st is ExecStep => st.kind === 'exec' && st.stdin === undefined && !st.secret;
+  for (const step of steps) {
+    const last = groups.at(-1);
+    const prev = last?.[0];
+    if (last && prev && batchable(prev) && batchable(step) && prev.become === step.become) last.push(step);
+    else groups.push([step]);
+  }
+  return groups;
+}
+
+/**
+ * Several commands in one exec (one round trip, one shell): each runs in turn, the first failure stops the rest
+ * and names itself on stderr's last line. Each command is a joinArgv line, so eval runs exactly its argv.
+ */
+const STEPS_SCRIPT = sessionScript(
+  'steps',
+  `i=0
+for c in "$@"; do
+  i=$((i + 1))
+  eval "$c" || { rc=$?; printf 'vncplay-step %d\\n' "$i" >&2; exit "$rc"; }
+done`,
+);
+
+export async function execBatch(ctx: ModuleContext, steps: ExecStep[], opts: ExecOptions): Promise<ExecResult & { failedStep?: ExecStep }> {
+  const res = await ctx.exec(['sh', '-c', STEPS_SCRIPT, 'vncplay-steps', ...steps.map((st) => joinArgv(st.argv))], opts);
+  if (res.rc === 0) return res;
+  // The failing command's own stderr, without the marker; a result without one (the shell died) blames the last.
+  const marker = /vncplay-step (\d+)\n$/.exec(res.stderr);
+  const failedStep = (marker ? steps[Number(marker[1]) - 1] : undefined) ?? steps[steps.length - 1]!;
+  return { ...res, stderr: marker ? res.stderr.slice(0, marker.index) : res.stderr, failedStep };
 }
 
 /**

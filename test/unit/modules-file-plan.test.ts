@@ -299,6 +299,18 @@ describe('the probe (run with a local bash: paths are literal names)', () => {
     expect(fileModule.plan({ path: dir, owner: 'root', group: 'root' }, { host: facts }).length).toBeGreaterThanOrEqual(0);
   });
 
+  it('paths asked for existence only (parents) get no stat: exists is all that is set', () => {
+    const f = join(dir, 'only.txt');
+    writeFileSync(f, 'x');
+    const facts = probe([f, dir, join(dir, 'gone', 'deeper'), '~'], { existenceOnlyFrom: 1 });
+    const [pf, pd, pm, ph] = facts.paths;
+    expect(pf!.lstat?.type).toBe('file');
+    expect(pd).toEqual({ path: dir, exists: true });
+    expect(pm).toEqual({ path: join(dir, 'gone', 'deeper'), exists: false });
+    // A ~ path is expanded and stat'ed whole, existence-only or not.
+    expect(ph!.lstat?.type).toBe('directory');
+  });
+
   it('too-large content is flagged, not read', () => {
     const big = join(dir, 'big');
     writeFileSync(big, 'y'.repeat(5000));
