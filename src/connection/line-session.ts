@@ -7,7 +7,8 @@ import type { ExecResult } from './types.js';
  * A long-lived bash on one SSH channel that runs stdin-less commands one after another with ONE fork each
  * (the subshell), instead of a new sshd session + login shell per command. Measured on the light fleet (20 hosts
  * × 10 probe commands, alternating): 1.22 → 0.94 s wall, controller CPU 0.35 → 0.27 s; one host: ~30 → ~6 ms
- * per command. shell-session.ts (used for become) frames with byte counts and costs ~5 forks per command.
+ * per command. Become users get a session of their own through `sudo -n` (ssh.ts); shell-session.ts (opt-in, for
+ * a become password) frames with byte counts and costs ~5 forks per command.
  *
  * Wire format:
  *   controller → host: first line a random nonce; then one line per command, the shell line as `$'…'`

@@ -46,10 +46,11 @@ export interface SshConnectOptions {
    */
   shellSession?: boolean;
   /**
-   * Run plain (non-become) execs without stdin or timeout through one long-lived bash per connection
-   * (line-session.ts: one fork per command instead of a new sshd session). Falls back to a channel per command
-   * when the host has no bash or the session is busy. Opt-in (default false; the runner turns it on): a command
-   * killed by a signal reports bash's rc 128+N instead of `signal`, and the session keeps one channel open.
+   * Run execs without a timeout and with at most a small stdin through one long-lived bash per connection and
+   * user (line-session.ts: one fork per command instead of a new sshd session; become users through one
+   * `sudo -n bash` each, unless a become password is set). Falls back to a channel per command when the host has
+   * no bash, sudo wants a password or the session is busy. Opt-in (default false; the runner turns it on): a
+   * command killed by a signal reports bash's rc 128+N instead of `signal`, and each session keeps a channel open.
    */
   lineSession?: boolean;
 }
