@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -152,11 +152,25 @@ interface AuthPlan {
   tried: string[];
 }
 
+/**
+ * SSH_AUTH_SOCK when it names a socket that exists. A stale one (left behind in a tmux or screen session after
+ * its agent went away) is ignored, as ssh ignores it: ssh2 would otherwise end the whole connection on it.
+ */
+function agentSocket(): string | undefined {
+  const sock = process.env['SSH_AUTH_SOCK'];
+  if (!sock) return undefined;
+  try {
+    return statSync(sock).isSocket() ? sock : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function authMethods(spec: ConnectionSpec, opts: SshConnectOptions): Promise<AuthPlan> {
   const methods: AnyAuthMethod[] = [];
   const tried: string[] = [];
   const username = spec.user;
-  const agent = process.env['SSH_AUTH_SOCK'];
+  const agent = agentSocket();
   if (spec.privateKeyFile) {
     // As ssh does: the agent may hold the key already unlocked, so without a passphrase the file is skipped
     // (and named in the E_AUTH message if the agent cannot log in either), not fatal.

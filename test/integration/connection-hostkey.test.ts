@@ -163,9 +163,33 @@ describe('authentication and reachability errors', () => {
   const kh = (): string => knownHostsWith('auth', [['ssh-ed25519', hostEd.public]]);
 
   it('an encrypted key without a passphrase callback fails clearly, before connecting', async () => {
-    const err = await connect(spec({ knownHostsFiles: [kh()], privateKeyFile: encryptedKeyFile })).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'E_AUTH' });
-    expect((err as Error).message).toContain(`${encryptedKeyFile} is encrypted`);
+    // With an ssh-agent the file is skipped instead (the agent may hold the key): test the no-agent case.
+    const agent = process.env['SSH_AUTH_SOCK'];
+    delete process.env['SSH_AUTH_SOCK'];
+    try {
+      const err = await connect(spec({ knownHostsFiles: [kh()], privateKeyFile: encryptedKeyFile })).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'E_AUTH' });
+      expect((err as Error).message).toContain(`${encryptedKeyFile} is encrypted`);
+    } finally {
+      if (agent !== undefined) process.env['SSH_AUTH_SOCK'] = agent;
+    }
+  });
+
+  it('a stale SSH_AUTH_SOCK (its agent gone) is ignored, as ssh ignores it: keys still log in, a refusal is E_AUTH', async () => {
+    const agent = process.env['SSH_AUTH_SOCK'];
+    process.env['SSH_AUTH_SOCK'] = '/tmp/vncplay-no-such-agent.sock';
+    try {
+      const conn = await connect(spec({ knownHostsFiles: [kh()] }));
+      expect((await conn.exec(['true'])).rc).toBe(0);
+      await conn.close();
+      // After a refused key ssh2 would go on to the agent and end the connection on the missing socket (E_UNREACHABLE).
+      const err = await connect(spec({ knownHostsFiles: [kh()], privateKeyFile: wrongKeyFile })).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'E_AUTH' });
+      expect((err as Error).message).not.toContain('ssh-agent');
+    } finally {
+      if (agent === undefined) delete process.env['SSH_AUTH_SOCK'];
+      else process.env['SSH_AUTH_SOCK'] = agent;
+    }
   });
 
   it('an encrypted key is opened with the passphrase the callback gives', async () => {
