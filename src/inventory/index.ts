@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { ErrorList, InventoryError, nearest, VaultError, type VncplayError } from '../errors.js';
+import { Unsafe } from '../playbook/unsafe.js';
 import { decryptFileText } from '../vault/session.js';
 import { isVaultText } from '../vault/format.js';
 import { parseIniInventory } from './ini.js';
@@ -106,7 +107,9 @@ function emptyAddressErrors(inv: Inventory): InventoryError[] {
         if (name in l.vars) found = { where: l.where, name, value: l.vars[name] };
       }
     }
-    if (found && (found.value === null || (typeof found.value === 'string' && found.value.trim() === ''))) {
+    // `!unsafe ''` is still an empty address.
+    const address = found?.value instanceof Unsafe ? found.value.value : found?.value;
+    if (found && (address === null || (typeof address === 'string' && address.trim() === ''))) {
       out.push(
         new InventoryError('E_INV_EMPTY_ADDRESS', `host '${h.name}' has an empty ${found.name} (set in ${found.where})`, {
           ...(h.pos ? { pos: h.pos } : {}),

@@ -1,4 +1,5 @@
 import { InventoryError, formatExcerpt, type SourcePos } from '../errors.js';
+import { Unsafe } from '../playbook/unsafe.js';
 
 /** Variables as written in the inventory (not rendered: values may hold `{{ }}`). */
 export type Vars = Record<string, unknown>;
@@ -118,7 +119,7 @@ export class InventoryBuilder {
     const g = this.addGroup(group);
     // As Ansible's Group.set_variable: the priority is a property of the group, not a variable.
     if (key === 'ansible_group_priority') {
-      const n = Number(value);
+      const n = Number(value instanceof Unsafe ? value.value : value);
       if (Number.isFinite(n)) g.priority = Math.trunc(n);
       return;
     }

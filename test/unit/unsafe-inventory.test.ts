@@ -117,4 +117,12 @@ describe('!unsafe in inventories, group_vars/host_vars and -e @file', () => {
     const inv = parseInventory("[vnc]\nh1 pw='!unsafe x'\n", 'ini');
     expect(inventoryVars(inv, 'h1')['pw']).toBe('!unsafe x');
   });
+
+  it('an !unsafe empty address is still refused, and an !unsafe group priority still counts', async () => {
+    const empty = tree({ 'hosts.yml': "all:\n  hosts:\n    h1:\n      ansible_host: !unsafe ''\n" });
+    await expect(loadInventory(path.join(empty, 'hosts.yml'), empty)).rejects.toThrow(/host 'h1' has an empty ansible_host/);
+    const prio = tree({ 'hosts.yml': 'all:\n  children:\n    a:\n      vars: {ansible_group_priority: !unsafe 5}\n      hosts: {h1: {}}\n' });
+    const inv = await loadInventory(path.join(prio, 'hosts.yml'), prio);
+    expect(inv.groups.get('a')?.priority).toBe(5);
+  });
 });
