@@ -5,6 +5,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { ConnectionSpec } from '../../src/connection/types.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -75,6 +76,24 @@ function readFleetFile(): FleetFile {
 
 export function fleetHosts(): FleetHost[] {
   return readFleetFile().hosts.map(({ index, name, address, netns }) => ({ index, name, address, netns }));
+}
+
+/** How the controller reaches a fleet host over SSH: the `vncplay` user, the fleet key, strict host keys. */
+export function fleetConnectionSpec(h: Pick<FleetHost, 'name' | 'address'>, over: Partial<ConnectionSpec> = {}): ConnectionSpec {
+  return {
+    hostName: h.name,
+    connection: 'ssh',
+    address: h.address,
+    port: 22,
+    user: 'vncplay',
+    privateKeyFile: fleetKey(),
+    become: false,
+    becomeUser: 'root',
+    hostKeyChecking: 'strict',
+    knownHostsFiles: [fleetKnownHosts()],
+    connectTimeoutMs: 10_000,
+    ...over,
+  };
 }
 
 function findHost(host: number | string): FleetHost & { pidFile: string } {

@@ -16,30 +16,13 @@ import { ConnectionError } from '../../src/errors.js';
 import { loadInventory } from '../../src/inventory/index.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { runPlaybook } from '../../src/runner/run.js';
-import { fleetAvailable, fleetHosts, fleetKey, fleetKnownHosts, hostExec, hostExecOk, type FleetHost } from '../fleet/fleet.js';
+import { fleetAvailable, fleetConnectionSpec, fleetHosts, fleetKey, fleetKnownHosts, hostExec, hostExecOk, type FleetHost } from '../fleet/fleet.js';
 import { ansiblePlaybook, parseRecap, repoRoot, vncplay, writeVncInventory, type CliRun } from './cli-helpers.js';
 
 const execFileAsync = promisify(execFile);
 const NO_SUCH_USER = 'vp-nosuchuser';
 /** Generous: a refused login is answered in well under a second; the dropped-handshake budget is 60 s. */
 const AUTH_BOUND_MS = 15_000;
-
-function specFor(h: FleetHost, over: Partial<ConnectionSpec> = {}): ConnectionSpec {
-  return {
-    hostName: h.name,
-    connection: 'ssh',
-    address: h.address,
-    port: 22,
-    user: 'vncplay',
-    privateKeyFile: fleetKey(),
-    become: false,
-    becomeUser: 'root',
-    hostKeyChecking: 'strict',
-    knownHostsFiles: [fleetKnownHosts()],
-    connectTimeoutMs: 10_000,
-    ...over,
-  };
-}
 
 /** A fresh ed25519 key pair made by ssh-keygen (as an operator would); returns the private key's path. */
 async function newKey(dir: string, name: string, passphrase = ''): Promise<string> {
@@ -214,7 +197,7 @@ describe.skipIf(!fleetAvailable())('authentication failures on the fleet: wrong 
     for (const [what, over] of cases) {
       const log: string[] = [];
       const started = Date.now();
-      const err = await connect(specFor(hosts[1]!, over), { log: (l) => log.push(l) }).then(
+      const err = await connect(fleetConnectionSpec(hosts[1]!, over), { log: (l) => log.push(l) }).then(
         async (c) => {
           await c.close();
           return undefined;
@@ -336,7 +319,7 @@ describe.skipIf(!fleetAvailable())('sshd MaxSessions 1 with the line session', (
   it.each(cases)('connection, MaxSessions %i, become shell session %s: plain, become, large-stdin and timed execs, in turn and at once; no channel left', async (maxSessions, shellSession) => {
     await setMaxSessions(HOST, maxSessions);
     const log: string[] = [];
-    const conn: SshConnection = await connect(specFor(h), { lineSession: true, shellSession, log: (l) => log.push(l) });
+    const conn: SshConnection = await connect(fleetConnectionSpec(h), { lineSession: true, shellSession, log: (l) => log.push(l) });
     try {
       expect(await ourSshConnections(h.address)).toBe(1); // the check below can see a connection
       const started = Date.now();

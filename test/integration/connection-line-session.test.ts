@@ -3,32 +3,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type SshConnection } from '../../src/connection/ssh.js';
-import type { ConnectionSpec } from '../../src/connection/types.js';
-import { fleetAvailable, fleetHosts, fleetKey, fleetKnownHosts, type FleetHost } from '../fleet/fleet.js';
-
-function specFor(h: FleetHost): ConnectionSpec {
-  return {
-    hostName: h.name,
-    connection: 'ssh',
-    address: h.address,
-    port: 22,
-    user: 'vncplay',
-    privateKeyFile: fleetKey(),
-    become: false,
-    becomeUser: 'root',
-    hostKeyChecking: 'strict',
-    knownHostsFiles: [fleetKnownHosts()],
-    connectTimeoutMs: 10_000,
-  };
-}
+import { fleetAvailable, fleetConnectionSpec, fleetHosts } from '../fleet/fleet.js';
 
 describe.skipIf(!fleetAvailable())('line session (plain execs on one bash)', () => {
   let line: SshConnection;
   let chan: SshConnection;
   beforeAll(async () => {
     const h = fleetHosts()[0]!;
-    line = await connect(specFor(h), { lineSession: true });
-    chan = await connect(specFor(h));
+    line = await connect(fleetConnectionSpec(h), { lineSession: true });
+    chan = await connect(fleetConnectionSpec(h));
   });
   afterAll(async () => {
     await line?.close();

@@ -10,28 +10,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KnownHostsStore, parseKnownHosts } from '../../src/connection/known-hosts.js';
 import { connect, type SshConnection } from '../../src/connection/ssh.js';
-import type { ConnectionSpec } from '../../src/connection/types.js';
 import { readFileRemote, writeFileAtomic } from '../../src/connection/write-file.js';
-import { fleetAvailable, fleetHosts, fleetKey, fleetKnownHosts, hostExec, hostExecOk, type FleetHost } from '../fleet/fleet.js';
+import { fleetAvailable, fleetConnectionSpec, fleetHosts, fleetKey, fleetKnownHosts, hostExec, hostExecOk, type FleetHost } from '../fleet/fleet.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vp-conn-'));
-
-function specFor(h: FleetHost, over: Partial<ConnectionSpec> = {}): ConnectionSpec {
-  return {
-    hostName: h.name,
-    connection: 'ssh',
-    address: h.address,
-    port: 22,
-    user: 'vncplay',
-    privateKeyFile: fleetKey(),
-    become: false,
-    becomeUser: 'root',
-    hostKeyChecking: 'strict',
-    knownHostsFiles: [fleetKnownHosts()],
-    connectTimeoutMs: 10_000,
-    ...over,
-  };
-}
 
 /** TCP connections this process holds to addr:port, from /proc (our socket inodes ∩ /proc/net/tcp). */
 function tcpConnectionsTo(addr: string, port: number): number {
@@ -58,7 +40,7 @@ describe.skipIf(!fleetAvailable())('SshConnection on fleet hosts', () => {
 
   beforeAll(async () => {
     h = fleetHosts()[1] ?? fleetHosts()[0]!;
-    conn = await connect(specFor(h));
+    conn = await connect(fleetConnectionSpec(h));
   });
   afterAll(async () => {
     await conn?.close();
@@ -140,7 +122,7 @@ describe.skipIf(!fleetAvailable())('SshConnection on fleet hosts', () => {
     });
 
     it('without a password: a clear E_BECOME_PASSWORD error', async () => {
-      const c = await connect(specFor(h, { user: 'vpsudo' }));
+      const c = await connect(fleetConnectionSpec(h, { user: 'vpsudo' }));
       try {
         const err = await c.exec(['id', '-un'], { become: true }).catch((e: unknown) => e);
         expect(err).toMatchObject({ code: 'E_BECOME_PASSWORD' });
@@ -152,7 +134,7 @@ describe.skipIf(!fleetAvailable())('SshConnection on fleet hosts', () => {
     });
 
     it('with the password: works, stdin reaches the command, the password appears nowhere', async () => {
-      const c = await connect(specFor(h, { user: 'vpsudo', becomePassword: password }));
+      const c = await connect(fleetConnectionSpec(h, { user: 'vpsudo', becomePassword: password }));
       try {
         const r = await c.exec(['sh', '-c', 'id -un; cat'], { become: true, stdin: 'payload\n' });
         expect(r).toEqual({ rc: 0, stdout: 'root\npayload\n', stderr: '' });
@@ -168,7 +150,7 @@ describe.skipIf(!fleetAvailable())('SshConnection on fleet hosts', () => {
     });
 
     it('shell sessions: sudo with a password once per session; a wrong one still gives E_BECOME_PASSWORD', async () => {
-      const c = await connect(specFor(h, { user: 'vpsudo', becomePassword: password }), { shellSession: true });
+      const c = await connect(fleetConnectionSpec(h, { user: 'vpsudo', becomePassword: password }), { shellSession: true });
       try {
         for (let i = 0; i < 3; i++) {
           expect(await c.exec(['sh', '-c', 'id -un; cat'], { become: true, stdin: `n${i}\n` })).toEqual({ rc: 0, stdout: `root\nn${i}\n`, stderr: '' });
@@ -177,7 +159,7 @@ describe.skipIf(!fleetAvailable())('SshConnection on fleet hosts', () => {
       } finally {
         await c.close();
       }
-      const bad = await connect(specFor(h, { user: 'vpsudo', becomePassword: 'wrong-one' }), { shellSession: true });
+      const bad = await connect(fleetConnectionSpec(h, { user: 'vpsudo', becomePassword: 'wrong-one' }), { shellSession: true });
       try {
         await expect(bad.exec(['id'], { become: true })).rejects.toMatchObject({ code: 'E_BECOME_PASSWORD' });
       } finally {
@@ -186,7 +168,7 @@ describe.skipIf(!fleetAvailable())('SshConnection on fleet hosts', () => {
     });
 
     it('with a wrong password: E_BECOME_PASSWORD, and the wrong password is not echoed', async () => {
-      const c = await connect(specFor(h, { user: 'vpsudo', becomePassword: 'not-the-password' }));
+      const c = await connect(fleetConnectionSpec(h, { user: 'vpsudo', becomePassword: 'not-the-password' }));
       try {
         const t0 = Date.now();
         const err = await c.exec(['id', '-un'], { become: true }).catch((e: unknown) => e);
@@ -267,7 +249,7 @@ describe.skipIf(!fleetAvailable())('shell sessions (opt-in): one long-lived sudo
   let conn: SshConnection;
   beforeAll(async () => {
     h = fleetHosts()[1] ?? fleetHosts()[0]!;
-    conn = await connect(specFor(h), { shellSession: true });
+    conn = await connect(fleetConnectionSpec(h), { shellSession: true });
   });
   afterAll(async () => {
     await conn?.close();
@@ -315,7 +297,7 @@ describe.skipIf(!fleetAvailable())('shell sessions (opt-in): one long-lived sudo
   });
 
   it('is faster than a channel + sudo per command', async () => {
-    const plain = await connect(specFor(h));
+    const plain = await connect(fleetConnectionSpec(h));
     try {
       const time = async (c: SshConnection, become: boolean): Promise<number> => {
         const t = performance.now();
@@ -342,7 +324,7 @@ describe.skipIf(!fleetAvailable())('host keys on fleet hosts', () => {
     const h = fleetHosts()[0]!;
     const empty = join(dir, 'empty_known_hosts');
     writeFileSync(empty, '');
-    const err = await connect(specFor(h, { knownHostsFiles: [empty] }), { knownHosts: new KnownHostsStore() }).catch((e: unknown) => e);
+    const err = await connect(fleetConnectionSpec(h, { knownHostsFiles: [empty] }), { knownHosts: new KnownHostsStore() }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'E_HOSTKEY_UNKNOWN' });
     expect((err as Error).message).toMatch(/SHA256:[A-Za-z0-9+/]{43}/);
   });
@@ -355,7 +337,7 @@ describe.skipIf(!fleetAvailable())('host keys on fleet hosts', () => {
       .map((l) => l.replace(b.address, a.address));
     const file = join(dir, 'swapped_known_hosts');
     writeFileSync(file, `${lines.join('\n')}\n`);
-    const err = await connect(specFor(a, { knownHostsFiles: [file], hostKeyChecking: 'accept-new' }), {
+    const err = await connect(fleetConnectionSpec(a, { knownHostsFiles: [file], hostKeyChecking: 'accept-new' }), {
       knownHosts: new KnownHostsStore(),
     }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'E_HOSTKEY_CHANGED' });
@@ -365,7 +347,7 @@ describe.skipIf(!fleetAvailable())('host keys on fleet hosts', () => {
   it('accept-new: records the key the host really has', async () => {
     const h = fleetHosts()[0]!;
     const file = join(dir, 'learned_known_hosts');
-    const c = await connect(specFor(h, { knownHostsFiles: [file], hostKeyChecking: 'accept-new' }), { knownHosts: new KnownHostsStore() });
+    const c = await connect(fleetConnectionSpec(h, { knownHostsFiles: [file], hostKeyChecking: 'accept-new' }), { knownHosts: new KnownHostsStore() });
     await c.close();
     const learned = parseKnownHosts(readFileSync(file, 'utf8'), file).entries;
     expect(learned).toHaveLength(1);
@@ -384,7 +366,7 @@ describe.skipIf(!fleetAvailable())('authentication and teardown on fleet hosts',
     try {
       execFileSync('ssh-add', [fleetKey()], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
       process.env['SSH_AUTH_SOCK'] = sock;
-      const c = await connect(specFor(h, { privateKeyFile: undefined }));
+      const c = await connect(fleetConnectionSpec(h, { privateKeyFile: undefined }));
       expect((await c.exec(['id', '-un'])).stdout).toBe('vncplay\n');
       await c.close();
     } finally {
@@ -397,7 +379,7 @@ describe.skipIf(!fleetAvailable())('authentication and teardown on fleet hosts',
   it('close() leaves no TCP connection behind', async () => {
     const h = fleetHosts()[0]!;
     const before = tcpConnectionsTo(h.address, 22);
-    const c = await connect(specFor(h));
+    const c = await connect(fleetConnectionSpec(h));
     await Promise.all(Array.from({ length: 20 }, () => c.exec(['true'])));
     expect(tcpConnectionsTo(h.address, 22)).toBe(before + 1);
     await c.close();
@@ -438,7 +420,7 @@ describe.skipIf(!fleetAvailable())('limits and faults', () => {
     });
 
     it('queues and retries when sshd refuses channels', async () => {
-      const c = await connect(specFor(h, { port, hostKeyChecking: 'off' }), { maxChannels: 8 });
+      const c = await connect(fleetConnectionSpec(h, { port, hostKeyChecking: 'off' }), { maxChannels: 8 });
       try {
         const all = await Promise.all(Array.from({ length: 12 }, (_, i) => c.exec(['sh', '-c', `sleep 0.2; echo ${i}`])));
         expect(all.map((r) => r.rc)).toEqual(Array(12).fill(0));
@@ -453,7 +435,7 @@ describe.skipIf(!fleetAvailable())('limits and faults', () => {
     it('retries connections that sshd drops beyond MaxStartups', async () => {
       const logs: string[] = [];
       const conns = await Promise.all(
-        Array.from({ length: 6 }, () => connect(specFor(h, { port, hostKeyChecking: 'off' }), { log: (l) => logs.push(l) })),
+        Array.from({ length: 6 }, () => connect(fleetConnectionSpec(h, { port, hostKeyChecking: 'off' }), { log: (l) => logs.push(l) })),
       );
       try {
         const out = await Promise.all(conns.map((c) => c.exec(['echo', 'ok'])));
@@ -485,7 +467,7 @@ describe.skipIf(!fleetAvailable())('limits and faults', () => {
     await new Promise<void>((r) => relay.listen(0, '127.0.0.1', () => r()));
     const port = (relay.address() as AddressInfo).port;
     try {
-      const c = await connect(specFor(h, { address: '127.0.0.1', port, hostKeyChecking: 'off' }));
+      const c = await connect(fleetConnectionSpec(h, { address: '127.0.0.1', port, hostKeyChecking: 'off' }));
       expect((await c.exec(['echo', 'alive'])).stdout).toBe('alive\n');
       const running = c.exec(['sleep', '120']).then(
         () => 'finished',
@@ -505,7 +487,7 @@ describe.skipIf(!fleetAvailable())('limits and faults', () => {
 
       // A connection that is cut (RST, sshd killed) fails running execs at once, not after keepalives.
       frozen = false;
-      const c2 = await connect(specFor(h, { address: '127.0.0.1', port, hostKeyChecking: 'off' }));
+      const c2 = await connect(fleetConnectionSpec(h, { address: '127.0.0.1', port, hostKeyChecking: 'off' }));
       const running2 = c2.exec(['sleep', '120']).then(
         () => 'finished',
         (e: unknown) => e,

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../../src/connection/ssh.js';
-import type { Connection, ConnectionSpec } from '../../src/connection/types.js';
+import type { Connection } from '../../src/connection/types.js';
 import { writeFileAtomic } from '../../src/connection/write-file.js';
 import { copyModule } from '../../src/modules/copy.js';
 import { sha1 } from '../../src/modules/file-common.js';
@@ -18,7 +18,7 @@ import type { AnyModule, RenderOptions } from '../../src/modules/types.js';
 import { renderDiffs } from '../../src/output/diff.js';
 import { renderText } from '../../src/playbook/template.js';
 import { invokeModule, type InvokeResult } from '../../src/runner/invoke-module.js';
-import { fleetAvailable, fleetHosts, fleetKey, fleetKnownHosts, hostExec, hostExecOk } from '../fleet/fleet.js';
+import { fleetAvailable, fleetConnectionSpec, fleetHosts, hostExec, hostExecOk } from '../fleet/fleet.js';
 
 const H = 1;
 const local = mkdtempSync(join(tmpdir(), 'vp-files-'));
@@ -30,11 +30,7 @@ describe.skipIf(!fleetAvailable())('file modules on a fleet host', () => {
 
   beforeAll(async () => {
     const h = fleetHosts()[H - 1]!;
-    const spec: ConnectionSpec = {
-      hostName: h.name, connection: 'ssh', address: h.address, port: 22, user: 'vncplay', privateKeyFile: fleetKey(),
-      become: true, becomeUser: 'root', hostKeyChecking: 'strict', knownHostsFiles: [fleetKnownHosts()], connectTimeoutMs: 10_000,
-    };
-    conn = await connect(spec);
+    conn = await connect(fleetConnectionSpec(h, { become: true }));
     await hostExecOk(H, ['rm', '-rf', dir, '/tmp/pwned']);
     await hostExecOk(H, ['mkdir', '-p', dir]);
   });

@@ -8,17 +8,14 @@ import { firewall } from '../../src/modules/firewall/index.js';
 import type { AnyModule } from '../../src/modules/types.js';
 import { waitFor } from '../../src/modules/wait-for.js';
 import { invokeModule, type InvokeResult } from '../../src/runner/invoke-module.js';
-import { fleetAvailable, fleetHosts, fleetKey, fleetKnownHosts, hostExec, hostExecOk } from '../fleet/fleet.js';
+import { fleetAvailable, fleetConnectionSpec, fleetHosts, hostExec, hostExecOk } from '../fleet/fleet.js';
 
 const HOST = 3;
 const LISTENER = 'import socket\ns=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("0.0.0.0", 5901)); s.listen(16)\nwhile True:\n    c,_=s.accept(); c.sendall(b"RFB 003.008\\n"); c.close()\n';
 
 const sshTo = (i: number): Promise<Connection> => {
   const h = fleetHosts()[i - 1]!;
-  return connect({
-    hostName: h.name, connection: 'ssh', address: h.address, port: 22, user: 'vncplay', privateKeyFile: fleetKey(),
-    become: true, becomeUser: 'root', hostKeyChecking: 'strict', knownHostsFiles: [fleetKnownHosts()], connectTimeoutMs: 10_000,
-  });
+  return connect(fleetConnectionSpec(h, { become: true }));
 };
 
 describe.skipIf(!fleetAvailable())('firewall backend firewalld on h3 (zone trusted)', () => {

@@ -13,14 +13,11 @@ import { nftApplyScript } from '../../src/modules/firewall/nftables.js';
 import type { AnyModule, Change, ModuleContext, ModuleReturn, StepOutcome } from '../../src/modules/types.js';
 import { remoteProbeArgv, waitSpec } from '../../src/modules/wait-for.js';
 import { invokeModule, type InvokeResult } from '../../src/runner/invoke-module.js';
-import { fleetAvailable, fleetDir, fleetHosts, fleetKey, fleetKnownHosts, hostExec, hostExecOk } from '../fleet/fleet.js';
+import { fleetAvailable, fleetConnectionSpec, fleetDir, fleetHosts, fleetKey, fleetKnownHosts, hostExec, hostExecOk } from '../fleet/fleet.js';
 
 const sshTo = (i: number): Promise<Connection> => {
   const h = fleetHosts()[i - 1]!;
-  return connect({
-    hostName: h.name, connection: 'ssh', address: h.address, port: 22, user: 'vncplay', privateKeyFile: fleetKey(),
-    become: true, becomeUser: 'root', hostKeyChecking: 'strict', knownHostsFiles: [fleetKnownHosts()], connectTimeoutMs: 10_000,
-  });
+  return connect(fleetConnectionSpec(h, { become: true }));
 };
 
 /**

@@ -8,7 +8,7 @@ import { systemd } from '../../src/modules/systemd.js';
 import type { AnyModule } from '../../src/modules/types.js';
 import { waitFor } from '../../src/modules/wait-for.js';
 import { invokeModule, type InvokeResult } from '../../src/runner/invoke-module.js';
-import { fleetAvailable, fleetHosts, fleetKey, fleetKnownHosts, hostExec, hostExecOk } from '../fleet/fleet.js';
+import { fleetAvailable, fleetConnectionSpec, fleetHosts, hostExec, hostExecOk } from '../fleet/fleet.js';
 
 const UNIT = 'tigervncserver@:1';
 const RFB = '^RFB 003\\.00[38]';
@@ -55,10 +55,7 @@ describe.skipIf(!fleetAvailable())('systemd + wait_for on h1 (real tigervncserve
 
   beforeAll(async () => {
     await hostExecOk(1, ['sh', '-c', SETUP], { stdin: vncPasswd('secret12').toString('base64') });
-    conn = await connect({
-      hostName: 'h1', connection: 'ssh', address: h1.address, port: 22, user: 'vncplay', privateKeyFile: fleetKey(),
-      become: true, becomeUser: 'root', hostKeyChecking: 'strict', knownHostsFiles: [fleetKnownHosts()], connectTimeoutMs: 10_000,
-    });
+    conn = await connect(fleetConnectionSpec(h1, { become: true }));
   });
   afterAll(async () => {
     await hostExec(1, ['sh', '-c', 'systemctl stop tigervncserver@:1; systemctl disable tigervncserver@:1; printf "#!/bin/sh\\nexec sleep infinity\\n" > /home/vncplay/.vnc/xstartup']);
