@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadInventory } from '../../src/inventory/index.js';
@@ -7,6 +6,7 @@ import { loadPlaybook } from '../../src/playbook/load.js';
 import { parseExtraVars } from '../../src/playbook/vars.js';
 import type { RunEvent } from '../../src/runner/events.js';
 import { runPlaybook } from '../../src/runner/run.js';
+import { tempTree } from '../temp-tree.js';
 
 /**
  * `!unsafe` values from a YAML inventory, group_vars/host_vars and -e @file reach modules literally on a real
@@ -17,14 +17,7 @@ import { runPlaybook } from '../../src/runner/run.js';
 
 const PW = 'a{%b{{c';
 
-function tree(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'vncplay-unsafe-run-'));
-  for (const [rel, body] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-    writeFileSync(path.join(dir, rel), body);
-  }
-  return dir;
-}
+const tree = (files: Record<string, string>): string => tempTree(files, 'vncplay-unsafe-run-');
 
 describe('!unsafe from the inventory side, on a local connection', () => {
   it('reaches debug and copy literally, through a play var and hostvars, and connection vars still work', async () => {

@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ErrorList } from '../../src/errors.js';
 import { loadPlaybook, loadTaskFile } from '../../src/playbook/load.js';
 import type { TaskDef } from '../../src/playbook/model.js';
 import { testModules } from '../fixtures/playbooks/modules.js';
+import { tempTree } from '../temp-tree.js';
 
 const good = 'test/fixtures/playbooks/good';
 const opts = { modules: testModules };
@@ -19,11 +19,7 @@ function shape(t: TaskDef): Record<string, unknown> {
   return out;
 }
 
-function tmpPlaybook(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'vncplay-pb-'));
-  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
-  return dir;
-}
+const tmpPlaybook = (files: Record<string, string>): string => tempTree(files, 'vncplay-pb-');
 
 async function errorsOf(p: Promise<unknown>): Promise<string[]> {
   try {

@@ -1,5 +1,3 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { connectionSpec, inventoryVars, loadInventory, parseInventory } from '../../src/inventory/index.js';
@@ -8,6 +6,7 @@ import { Unsafe as UnsafeFromFilters } from '../../src/playbook/filters.js';
 import { render } from '../../src/playbook/template.js';
 import { parseExtraVars } from '../../src/playbook/vars.js';
 import { recordVarsSecrets, resetVaultSession, revealedSecrets } from '../../src/vault/index.js';
+import { tempTree } from '../temp-tree.js';
 
 /**
  * `!unsafe` where people put passwords: YAML inventories, group_vars/host_vars and `-e @file.yml` read it as the
@@ -17,14 +16,7 @@ import { recordVarsSecrets, resetVaultSession, revealedSecrets } from '../../src
 
 const PW = 'a{%b{{c';
 
-function tree(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'vncplay-unsafe-inv-'));
-  for (const [rel, body] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-    writeFileSync(path.join(dir, rel), body);
-  }
-  return dir;
-}
+const tree = (files: Record<string, string>): string => tempTree(files, 'vncplay-unsafe-inv-');
 
 describe('!unsafe in inventories, group_vars/host_vars and -e @file', () => {
   it('is one class: filters.ts re-exports the Unsafe of unsafe.ts', () => {

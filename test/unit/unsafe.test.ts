@@ -1,5 +1,3 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ErrorList } from '../../src/errors.js';
@@ -7,15 +5,12 @@ import { Unsafe } from '../../src/playbook/filters.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { render } from '../../src/playbook/template.js';
 import { parseYamlSource } from '../../src/playbook/yaml-source.js';
+import { tempTree } from '../temp-tree.js';
 
 /** `!unsafe` (Ansible's AnsibleUnsafeText): a string that is data, never rendered as a template. */
 
 function playbook(text: string, files: Record<string, string> = {}): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'vncplay-unsafe-'));
-  for (const [rel, body] of Object.entries(files)) writeFileSync(path.join(dir, rel), body);
-  const file = path.join(dir, 'play.yml');
-  writeFileSync(file, text);
-  return file;
+  return path.join(tempTree({ ...files, 'play.yml': text }, 'vncplay-unsafe-'), 'play.yml');
 }
 
 describe('!unsafe in playbook YAML', () => {

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorList, VncplayError } from '../../src/errors.js';
@@ -7,16 +6,13 @@ import { loadInventory } from '../../src/inventory/index.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { parseExtraVars } from '../../src/playbook/vars.js';
 import { decryptVarsText, encryptVault, resetVaultSession, revealedSecrets, setVaultSecrets } from '../../src/vault/index.js';
+import { tempTree } from '../temp-tree.js';
 
 const secret = { id: 'default', password: Buffer.from('load-pass') };
 const inline = (value: string, indent: number): string =>
   `!vault |\n${encryptVault(value, secret).trimEnd().split('\n').map((l) => `${' '.repeat(indent)}${l}`).join('\n')}`;
 
-function tmp(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'vncplay-vault-load-'));
-  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
-  return dir;
-}
+const tmp = (files: Record<string, string>): string => tempTree(files, 'vncplay-vault-load-');
 
 async function errorsOf(p: Promise<unknown>): Promise<VncplayError[]> {
   try {
