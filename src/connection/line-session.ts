@@ -111,10 +111,9 @@ export class LineSession {
     ch.write(`${this.nonce}\n${ansiCQuote(definitionsLine(this.functions))}\n`);
   }
 
-  /** The shell line for argv in this session: a call of a function it defined, else `fallback`. */
-  commandFor(argv: readonly string[], fallback: string): string {
-    const call = sessionCall(argv, this.functions);
-    return call ? joinArgv(call) : fallback;
+  /** The shell line for argv in this session: a call of a function it defined, else argv itself. */
+  commandFor(argv: readonly string[]): string {
+    return joinArgv(sessionCall(argv, this.functions) ?? argv);
   }
 
   waitReady(): Promise<void> {

@@ -567,7 +567,6 @@ export class SshConnection implements Connection {
     assertArgv(argv);
     const becomeUser = opts.becomeUser ?? this.spec.becomeUser ?? 'root';
     const useSudo = opts.become === true && becomeNeeded(this.spec.user, becomeUser);
-    const wrapped = useSudo ? wrapBecome(argv, { user: becomeUser, ...(this.spec.becomePassword !== undefined ? { password: this.spec.becomePassword } : {}) }) : { argv: [...argv] };
     // Only become execs use the session: there it halves the cost (no sudo + PAM per command); without become a
     // session measured no faster than a fresh channel (its framing costs as many forks as sshd's session setup).
     if (this.opts.shellSession && useSudo && opts.timeoutMs === undefined && !this.lost) {
@@ -575,15 +574,18 @@ export class SshConnection implements Connection {
       const session = await this.shellSessionFor(key, useSudo);
       if (session?.usable) return this.execInSession(key, session, argv, opts);
     }
-    const command = joinArgv(wrapped.argv);
     // Become without a password rides a line session started through `sudo -n` (one sudo per host and user, not
     // one per command); with a password, or if that sudo fails, each command takes a channel and its own sudo.
     const lineUser = useSudo ? becomeUser : '';
     const lineOk = !useSudo || this.spec.becomePassword === undefined;
     if (lineOk && this.opts.lineSession === true && opts.timeoutMs === undefined && stdinFitsLine(opts.stdin) && !this.lost) {
       const session = await this.lineSessionFor(lineUser);
-      if (session?.usable) return this.execInLine(lineUser, session, session.commandFor(argv, joinArgv(argv)), opts);
+      if (session?.usable) return this.execInLine(lineUser, session, session.commandFor(argv), opts);
     }
+
+    // A channel of its own: the command line is built only here (the line session sends its own, shorter one).
+    const wrapped = useSudo ? wrapBecome(argv, { user: becomeUser, ...(this.spec.becomePassword !== undefined ? { password: this.spec.becomePassword } : {}) }) : { argv: [...argv] };
+    const command = joinArgv(wrapped.argv);
 
     await this.acquire();
     try {

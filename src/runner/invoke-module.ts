@@ -112,8 +112,7 @@ async function runSteps(
           const opts: ExecOptions = {};
           if (step.become !== undefined) opts.become = step.become;
           if (step.stdin !== undefined) opts.stdin = step.stdin;
-          const res: ExecResult & { failedStep?: ExecStep } = execs.length === 1 ? await ctx.exec(step.argv, opts) : await execBatch(ctx, execs, opts);
-          const failed = execs.length === 1 ? (res.rc === 0 ? undefined : step) : res.failedStep;
+          const { failedStep: failed, ...res } = await execGroup(ctx, execs, opts);
           for (const e of execs) {
             outcomes.push({ step: e, exec: res });
             if (e === failed) break;
@@ -175,6 +174,13 @@ for c in "$@"; do
   eval "$c" || { rc=$?; printf 'vncplay-step %d\\n' "$i" >&2; exit "$rc"; }
 done`,
 );
+
+/** One command as it is; several in one exec (execBatch). `failedStep`: the step that failed, if one did. */
+async function execGroup(ctx: ModuleContext, steps: ExecStep[], opts: ExecOptions): Promise<ExecResult & { failedStep?: ExecStep }> {
+  if (steps.length > 1) return execBatch(ctx, steps, opts);
+  const res = await ctx.exec(steps[0]!.argv, opts);
+  return res.rc === 0 ? res : { ...res, failedStep: steps[0]! };
+}
 
 export async function execBatch(ctx: ModuleContext, steps: ExecStep[], opts: ExecOptions): Promise<ExecResult & { failedStep?: ExecStep }> {
   const res = await ctx.exec(['sh', '-c', STEPS_SCRIPT, 'vncplay-steps', ...steps.map((st) => joinArgv(st.argv))], opts);
