@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what vncplay's build and tests need on a Debian 12 machine, idempotently:
 # Debian packages (as root), node_modules (npm ci, only when they do not match package-lock.json)
-# and dist/ (npm run build, only when src/ changed since the last build).
+# and dist/ with the CLI bundle (npm run build, only when src/ changed since the last build).
 # Silent and well under 2 s when everything is already in place, because `npm test` runs it first.
 set -euo pipefail
 
@@ -93,10 +93,12 @@ install_node_modules() {
   npm ci --no-audit --no-fund --loglevel=error >&2
 }
 
-# Rebuild dist/ when any source or build setting is newer than the last successful build.
+# Rebuild dist/ (tsc output, then the CLI bundle bin/vncplay.js runs) when any source or build setting is newer
+# than the last successful build, or when tsc alone wrote dist/ after the bundle (or without one).
 build_if_stale() {
   local stamp=dist/.vncplay-build-stamp
-  if [[ -f $stamp ]] && [[ -z $(find src tsconfig.json tsconfig.build.json package-lock.json -newer "$stamp" -print -quit 2>/dev/null) ]]; then
+  if [[ -f $stamp && -f dist/bundle/main.js && ! dist/cli/main.js -nt dist/bundle/main.js ]] &&
+    [[ -z $(find src tsconfig.json tsconfig.build.json package-lock.json scripts/bundle.mjs -newer "$stamp" -print -quit 2>/dev/null) ]]; then
     return 0
   fi
   say "building dist/"
