@@ -8,7 +8,7 @@
  * --render = write RESULTS.md again from the results.json in --out (no measuring).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,8 @@ import { BENCH_ROOT, PLAYBOOK, TASK_COUNT } from './workload.js';
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(BENCH_DIR);
 const WORK = path.join(BENCH_DIR, '.work');
+// A copy of bin/vncplay.js next to the benchmark's own dist/: it starts the CLI bundle as the shipped command does.
+const VNCPLAY_BIN = path.join(WORK, 'bin', 'vncplay.js');
 // The same override fleet.sh and test/fleet/fleet.ts honour.
 const FLEET_DIR = process.env['FLEET_DIR'] ?? path.join(REPO, '.fleet');
 const FLEET_SH = path.join(REPO, 'test/fleet/fleet.sh');
@@ -157,16 +159,15 @@ function build(): void {
   log('building vncplay and the floor script');
   const tsc = path.join(REPO, 'node_modules/.bin/tsc');
   execFileSync(tsc, ['-p', 'tsconfig.build.json', '--outDir', path.join(WORK, 'dist')], { cwd: REPO, stdio: 'inherit' });
+  // The CLI ships as the bundle of that output (npm run build does the same for dist/), so that is what is measured.
+  execFileSync(process.execPath, [path.join(REPO, 'scripts/bundle.mjs'), '--dist', path.join(WORK, 'dist')], { cwd: REPO, stdio: 'inherit' });
   execFileSync(tsc, ['-p', 'bench/tsconfig.json'], { cwd: REPO, stdio: 'inherit' });
-  // dist/ finds the precompiled validators and package.json at ../../ (as bin/vncplay.js + dist/ does in the repo).
+  // dist/bundle/ finds the precompiled validators and package.json at ../../ (as it does in the repo).
   for (const name of ['schemas', 'package.json']) {
     if (!existsSync(path.join(WORK, name))) symlinkSync(path.join(REPO, name), path.join(WORK, name));
   }
-  writeFileSync(
-    path.join(WORK, 'vncplay.mjs'),
-    "import { main } from './dist/cli/main.js';\n" +
-      'main(process.argv.slice(2)).then((c) => { process.exitCode = c; }, (e) => { console.error(e); process.exitCode = 70; });\n',
-  );
+  mkdirSync(path.dirname(VNCPLAY_BIN), { recursive: true });
+  copyFileSync(path.join(REPO, 'bin/vncplay.js'), VNCPLAY_BIN);
   writeFileSync(path.join(WORK, 'bench.yml'), PLAYBOOK);
 }
 
@@ -176,7 +177,7 @@ function commandFor(tool: Tool, inventory: string, hostCount: number, forks: num
   const pb = path.join(WORK, 'bench.yml');
   switch (tool) {
     case 'vncplay':
-      return [process.execPath, path.join(WORK, 'vncplay.mjs'), pb, '-i', inventory, '-f', String(forks), '--no-color'];
+      return [process.execPath, VNCPLAY_BIN, pb, '-i', inventory, '-f', String(forks), '--no-color'];
     case 'ansible':
       return ['ansible-playbook', pb, '-i', inventory, '-f', String(forks)];
     case 'floor':
@@ -278,7 +279,7 @@ async function syntaxCheck(runs: number): Promise<{ wallS: number; cpuS: number 
   const playbooks = execFileSync('bash', ['-c', 'ls playbooks/*.yml'], { cwd: REPO, encoding: 'utf8' }).trim().split('\n');
   const samples: Sample[] = [];
   for (let i = 0; i < Math.max(runs, 3); i++) {
-    const s = await measure([process.execPath, path.join(WORK, 'vncplay.mjs'), '--syntax-check', ...playbooks], REPO);
+    const s = await measure([process.execPath, VNCPLAY_BIN, '--syntax-check', ...playbooks], REPO);
     if (s.rc !== 0) throw new Error(`--syntax-check exited ${s.rc}: ${s.stderr}`);
     samples.push(s);
   }
@@ -377,7 +378,7 @@ function markdown(r: Results): string {
     '  remote command (sshd session, shell, stat, python3 …) competes with the controller for the same 2 cores, so',
     '  host-side work counts fully in the wall time, unlike on a real fleet.',
     '- Wall time is measured by bench/run.ts around the process; CPU (user+sys, children included) and peak RSS by',
-    '  GNU time. vncplay runs as `node vncplay.mjs` built from this checkout (bench/.work/dist), plain output.',
+    '  GNU time. vncplay runs as `node bin/vncplay.js` (the CLI bundle) built from this checkout in bench/.work/, plain output.',
     '- ansible-playbook runs with its defaults (ssh ControlPersist 60 s, no pipelining), a fresh control-path',
     '  folder per first-run/re-run pair, so its re-run reuses the masters its first run opened, as a user would see.',
     '- The floor (bench/floor.ts) opens one ssh2 connection per host (host key checked) and sends the 10 task',
