@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ClientChannel } from 'ssh2';
-import { ansiCQuote, joinArgv } from './quote.js';
+import { ansiCWord, asciiShellCode, joinArgvAscii, pipeLiteral } from './quote.js';
 import type { ExecResult } from './types.js';
 
 /**
@@ -11,13 +11,15 @@ import type { ExecResult } from './types.js';
  * a become password) frames with byte counts and costs ~5 forks per command.
  *
  * Wire format:
- *   controller → host: first line a random nonce; then one line per command, the shell line as `$'…'`
- *                      (quote.ts: ansiCQuote), so a command is always exactly one line.
+ *   controller → host: first line a random nonce; then one frame per command: a header line `s<n>` (run in a
+ *                      subshell) or `f<n>` (a session function that runs in the session's own shell, see
+ *                      sessionScript), then n bytes of bash code, ASCII only (quote.ts joinArgvAscii), which bash
+ *                      reads with ONE `read -N` (a line read from a pipe costs one syscall per byte).
  *   host → controller: the command's stdout, then "<nonce> <rc>\n"; its stderr, then "<nonce>\n" on stderr.
  * The nonce is 128 random bits sent over the encrypted channel and unset before the command runs, so no output
  * can forge the end of a result. Commands get /dev/null as stdin (a small stdin is piped in by the command line
- * itself, quote.ts pipeLiteral; a large one or one with a NUL byte takes its own channel) and
- * run in a subshell: `exit`, `cd` and variables do not leak into the next one.
+ * itself, quote.ts pipeLiteral, or handed to a session function as its last argument; a large one or one with a
+ * NUL byte takes its own channel) and run in a subshell: `exit`, `cd` and variables do not leak into the next one.
  * Differences from a channel, by design: a command killed by a signal reports bash's 128+N as rc; a background
  * process still writing after the command ended would write into the next result (execs with timeoutMs, as the
  * runner's long-running ones, never come here), and the session holds one channel open. Hence opt-in
@@ -25,17 +27,17 @@ import type { ExecResult } from './types.js';
  */
 // One line on purpose: bash numbers a failing command's line from the driver's first line, so "bash: line 1:
 // x: command not found" reads exactly as it does through a channel (`bash -c 'x'`).
-// The second line the controller sends defines the session functions (see sessionScript) in the session's own
-// shell, once; every command's subshell inherits them.
+// The first frame defines the session functions in the session's own shell, once; every command inherits them.
+// VP_UMASK is the session's umask, which the functions that run in the session's shell restore.
 export const LINE_SESSION_DRIVER = [
   'IFS= read -r VP_NONCE || exit 1',
-  'IFS= read -r VP_LINE || exit 1',
-  'eval "VP_DEFS=$VP_LINE"',
-  'eval "$VP_DEFS" || exit 1',
-  'unset VP_DEFS',
+  'IFS= read -r VP_H && IFS= read -r -N "${VP_H#?}" VP_LINE || exit 1',
+  'eval "$VP_LINE" || exit 1',
+  'VP_UMASK=$(umask)',
   "printf 'VP-LINE-READY\\n'",
-  'while IFS= read -r VP_LINE; do eval "VP_CMD=$VP_LINE"',
-  '( unset VP_NONCE VP_LINE; eval "$VP_CMD" ) </dev/null',
+  'while IFS= read -r VP_H && IFS= read -r -N "${VP_H#?}" VP_LINE; do case $VP_H in ' +
+    'f*) { eval "$VP_LINE"; } </dev/null ;; ' +
+    '*) ( unset VP_NONCE VP_H VP_UMASK; eval "unset VP_LINE; $VP_LINE" ) </dev/null ;; esac',
   'VP_RC=$?',
   "printf '%s %d\\n' \"$VP_NONCE\" \"$VP_RC\"",
   "printf '%s\\n' \"$VP_NONCE\" >&2",
@@ -43,39 +45,88 @@ export const LINE_SESSION_DRIVER = [
 ].join('; ');
 
 /*
- * Session functions: a module's constant `sh -c SCRIPT NAME ARGS…` (the file probe, the atomic write) becomes the
- * call `vp_NAME ARGS…` of a bash function defined once per session. Per call that saves sending, quoting and
- * parsing the script and one exec of sh; the arguments stay positional, so nothing about quoting changes.
- * Only scripts registered here are rewritten: each must mean the same under bash as under sh (no $0, and
- * `${BASHPID:-$$}` where a per-call pid matters) — the file module tests run them both ways.
+ * Session functions: a module's constant script (the file probe, the atomic write) is the body of a shell
+ * function vp_NAME. Run on a channel it is `sh -c 'vp_NAME() { BODY }; vp_NAME "$@"' NAME ARGS…`; in a line
+ * session the function is defined once and a call sends only `vp_NAME ARGS…`: no script to quote, send and
+ * parse, and no exec of sh. Bodies must mean the same under bash as under sh (no $0, and `${BASHPID:-$$}` where a
+ * per-call pid matters) — the file module tests run them both ways.
+ * A function may also run in the session's own shell (`inShell`), which saves the subshell's fork: then its body
+ * must leave that shell as it found it — only `local` variables, `return` (never exit, trap, cd or set -e), umask
+ * restored to $VP_UMASK and `set +C` when it changed them.
  */
-const sessionScripts = new Map<string, string>();
+export interface SessionScriptOptions {
+  /** Run in the session's own shell for these arguments (no subshell). */
+  inShell?: (args: readonly string[]) => boolean;
+  /** In a session, a stdin is passed as one more, last argument instead of through a pipe (which forks twice). */
+  stdinAsArgument?: boolean;
+}
 
-/** Register `body` (a constant script run as `sh -c body …`) as the session function vp_<name>; returns body. */
-export function sessionScript(name: string, body: string): string {
+interface SessionFunction {
+  name: string;
+  body: string;
+  options: SessionScriptOptions;
+}
+
+/** Every registered function, by the channel script that runs it. */
+const sessionScripts = new Map<string, SessionFunction>();
+
+/** Register `body` as the session function vp_<name>; returns the script that runs it as `sh -c SCRIPT NAME ARGS…`. */
+export function sessionScript(name: string, body: string, options: SessionScriptOptions = {}): string {
   if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`session script name '${name}' is not a plain identifier`);
-  sessionScripts.set(body, `vp_${name}`);
-  return body;
+  const fn = `vp_${name}`;
+  const script = `${fn}() {\n${body}\n}\n${fn} "$@"`;
+  sessionScripts.set(script, { name: fn, body, options });
+  return script;
 }
 
-/** The definitions of the given session functions (body → name), as one shell line for the driver. */
-function definitionsLine(functions: ReadonlyMap<string, string>): string {
-  return [...functions].map(([body, fn]) => `${fn}() {\n${body}\n}`).join('\n') || ':';
+/** The definitions of the given session functions, as shell code for the driver. */
+function definitions(functions: ReadonlyMap<string, SessionFunction>): string {
+  return [...functions.values()].map((f) => `${f.name}() {\n${f.body}\n}`).join('\n') || ':';
 }
 
-/** Every session function registered so far, as the driver's definitions line (the tests define them the same way). */
+/** Every session function registered so far, as the driver defines them (the tests define them the same way). */
 export function sessionDefinitions(): string {
-  return definitionsLine(sessionScripts);
+  return definitions(sessionScripts);
+}
+
+function lookup(argv: readonly string[], functions: ReadonlyMap<string, SessionFunction>): SessionFunction | undefined {
+  return argv.length >= 3 && argv[0] === 'sh' && argv[1] === '-c' ? functions.get(argv[2]!) : undefined;
 }
 
 /**
  * `['sh', '-c', REGISTERED, name, ...args]` → the argv of the function call; undefined for anything else.
  * `functions` is what a session defined: a module loaded after the session started is not rewritten there.
  */
-export function sessionCall(argv: readonly string[], functions: ReadonlyMap<string, string> = sessionScripts): string[] | undefined {
-  if (argv.length < 3 || argv[0] !== 'sh' || argv[1] !== '-c') return undefined;
-  const fn = functions.get(argv[2]!);
-  return fn === undefined ? undefined : [fn, ...argv.slice(4)];
+export function sessionCall(argv: readonly string[], functions: ReadonlyMap<string, SessionFunction> = sessionScripts): string[] | undefined {
+  const fn = lookup(argv, functions);
+  return fn === undefined ? undefined : [fn.name, ...argv.slice(4)];
+}
+
+/** What the session runs for argv with stdin: ASCII bash code, and whether it runs in the session's own shell. */
+export interface SessionCommand {
+  code: string;
+  inShell: boolean;
+}
+
+export function sessionCommand(
+  argv: readonly string[],
+  stdin: Uint8Array,
+  functions: ReadonlyMap<string, SessionFunction> = sessionScripts,
+): SessionCommand {
+  const fn = lookup(argv, functions);
+  if (fn === undefined) return { code: stdin.length > 0 ? pipeLiteral(stdin, joinArgvAscii(argv)) : joinArgvAscii(argv), inShell: false };
+  const args = argv.slice(4);
+  const call = joinArgvAscii([fn.name, ...args]);
+  const inShell = fn.options.inShell?.(args) ?? false;
+  // A function that takes stdin as its last argument always gets one (`$''` for none), so it knows which it got.
+  if (fn.options.stdinAsArgument) return { code: `${call} ${ansiCWord(stdin)}`, inShell };
+  if (stdin.length === 0) return { code: call, inShell };
+  return { code: pipeLiteral(stdin, call), inShell: false };
+}
+
+/** One frame of the wire format: header line, then the code (ASCII, so its length is its byte count). */
+export function frame(cmd: SessionCommand): string {
+  return `${cmd.inShell ? 'f' : 's'}${cmd.code.length}\n${cmd.code}`;
 }
 
 const READY = Buffer.from('VP-LINE-READY\n');
@@ -99,7 +150,7 @@ export class LineSession {
   private pending: Pending | undefined;
   private readyWaiter: { resolve(): void; reject(e: Error): void } | undefined;
   /** The session functions defined in this session's shell (those registered when it started). */
-  private readonly functions = new Map(sessionScripts);
+  private readonly functions: ReadonlyMap<string, SessionFunction> = new Map(sessionScripts);
 
   constructor(private readonly ch: ClientChannel) {
     this.outMark = Buffer.from(`${this.nonce} `);
@@ -108,12 +159,7 @@ export class LineSession {
     ch.stderr.on('data', (d: Buffer) => this.onStderr(d));
     ch.on('error', () => undefined);
     ch.once('close', () => this.fail(new Error('the line session closed')));
-    ch.write(`${this.nonce}\n${ansiCQuote(definitionsLine(this.functions))}\n`);
-  }
-
-  /** The shell line for argv in this session: a call of a function it defined, else argv itself. */
-  commandFor(argv: readonly string[]): string {
-    return joinArgv(sessionCall(argv, this.functions) ?? argv);
+    ch.write(`${this.nonce}\n${frame({ code: asciiShellCode(definitions(this.functions)), inShell: true })}`);
   }
 
   waitReady(): Promise<void> {
@@ -130,13 +176,13 @@ export class LineSession {
     return this.ready && !this.dead && this.pending === undefined;
   }
 
-  /** Run one shell command line (already quoted by joinArgv). Rejects only if the session itself broke. */
-  run(script: string): Promise<ExecResult> {
+  /** Run argv (a call of a function this session defined, else argv itself). Rejects only if the session broke. */
+  run(argv: readonly string[], stdin: Uint8Array = new Uint8Array(0)): Promise<ExecResult> {
     if (!this.usable) return Promise.reject(new Error('the line session is busy or closed'));
-    const line = ansiCQuote(script);
+    const data = frame(sessionCommand(argv, stdin, this.functions));
     return new Promise<ExecResult>((resolve, reject) => {
       this.pending = { resolve, reject, out: Buffer.alloc(0), err: Buffer.alloc(0), errDone: false };
-      this.ch.write(`${line}\n`);
+      this.ch.write(data);
     });
   }
 

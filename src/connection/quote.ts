@@ -34,19 +34,37 @@ export function joinArgv(argv: readonly string[]): string {
 }
 
 /**
- * A shell line as ONE line of bash source: an ANSI-C quoted word (`$'…'`) holding exactly `line`'s bytes.
- * The line session (line-session.ts) reads commands line by line, so newlines must not appear raw; only `\`,
- * `'`, and control characters are escaped, other bytes (UTF-8 included) pass through unchanged.
+ * `bytes` as ONE ANSI-C quoted bash word (`$'…'`) of printable ASCII only: every byte outside printable ASCII, and
+ * `\` and `'`, is written as \xHH, so any bytes without a NUL (bash strings cannot hold one) arrive as they were.
  */
-export function ansiCQuote(line: string): string {
-  if (line.includes('\0')) {
-    throw new QuoteError('E_ARGV_NUL', `command contains a NUL byte: ${JSON.stringify(line.slice(0, 60))}`, {
-      hint: 'command arguments cannot contain NUL bytes; pass binary data through stdin instead',
+export function ansiCWord(bytes: Uint8Array): string {
+  if (bytes.includes(0)) {
+    throw new QuoteError('E_ARGV_NUL', 'data with a NUL byte cannot be written into a command line', {
+      hint: 'send such data on a channel\'s stdin instead',
     });
   }
-  // eslint-disable-next-line no-control-regex
-  const escaped = line.replace(/[\\'\x01-\x1f\x7f]/g, (c) => (c === '\\' || c === "'" ? `\\${c}` : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+  let escaped = '';
+  for (const b of bytes) {
+    escaped += b >= 0x20 && b < 0x7f ? (b === 0x5c || b === 0x27 ? `\\${String.fromCharCode(b)}` : String.fromCharCode(b)) : `\\x${b.toString(16).padStart(2, '0')}`;
+  }
   return `$'${escaped}'`;
+}
+
+// eslint-disable-next-line no-control-regex
+const NOT_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * `argv` as one bash command line of ASCII only (line-session.ts counts its frames in bytes, read by bash in
+ * characters): words as joinArgv quotes them, except a word with non-ASCII characters, which becomes an ANSI-C
+ * word of its UTF-8 bytes. Bash only (`$'…'`).
+ */
+export function joinArgvAscii(argv: readonly string[]): string {
+  return argv.map((a) => (NOT_ASCII.test(a) ? ansiCWord(Buffer.from(a, 'utf8')) : shellQuote(a))).join(' ');
+}
+
+/** Shell code (a bash script) as ASCII only: itself when it is, else `eval` of it as one ANSI-C word. */
+export function asciiShellCode(code: string): string {
+  return NOT_ASCII.test(code) ? `eval ${ansiCWord(Buffer.from(code, 'utf8'))}` : code;
 }
 
 /**
@@ -55,14 +73,5 @@ export function ansiCQuote(line: string): string {
  * arrives byte for byte. For the line session's small stdins (line-session.ts); big or NUL-bearing data takes a channel.
  */
 export function pipeLiteral(data: Uint8Array, line: string): string {
-  if (data.includes(0)) {
-    throw new QuoteError('E_ARGV_NUL', 'stdin with a NUL byte cannot be written into a command line', {
-      hint: 'send such data on a channel\'s stdin instead',
-    });
-  }
-  let escaped = '';
-  for (const b of data) {
-    escaped += b >= 0x20 && b < 0x7f ? (b === 0x5c || b === 0x27 ? `\\${String.fromCharCode(b)}` : String.fromCharCode(b)) : `\\x${b.toString(16).padStart(2, '0')}`;
-  }
-  return `printf '%s' $'${escaped}' | ${line}`;
+  return `printf '%s' ${ansiCWord(data)} | ${line}`;
 }

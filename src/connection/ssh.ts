@@ -9,7 +9,7 @@ import { ConnectionError } from '../errors.js';
 import { assertArgv, becomeNeeded, becomePasswordMissing, sudoNeedsPassword, wrapBecome } from './become.js';
 import { abortError, drive, type ProcessIo } from './exec-driver.js';
 import { defaultKnownHostsStore, expandHome, keyTypesOfMatched, knownHostsFilesOrDefault, lookupNames, verifyHostKey, type KnownHostsStore } from './known-hosts.js';
-import { joinArgv, pipeLiteral } from './quote.js';
+import { joinArgv } from './quote.js';
 import { LINE_SESSION_DRIVER, LineSession } from './line-session.js';
 import { SESSION_DRIVER, ShellSession } from './shell-session.js';
 import type { Connection, ConnectionSpec, ExecOptions, ExecResult } from './types.js';
@@ -580,7 +580,7 @@ export class SshConnection implements Connection {
     const lineOk = !useSudo || this.spec.becomePassword === undefined;
     if (lineOk && this.opts.lineSession === true && opts.timeoutMs === undefined && stdinFitsLine(opts.stdin) && !this.lost) {
       const session = await this.lineSessionFor(lineUser);
-      if (session?.usable) return this.execInLine(lineUser, session, session.commandFor(argv), opts);
+      if (session?.usable) return this.execInLine(lineUser, session, argv, opts);
     }
 
     // A channel of its own: the command line is built only here (the line session sends its own, shorter one).
@@ -716,15 +716,14 @@ export class SshConnection implements Connection {
     }
   }
 
-  private async execInLine(user: string, session: LineSession, command: string, opts: ExecOptions): Promise<ExecResult> {
+  private async execInLine(user: string, session: LineSession, argv: readonly string[], opts: ExecOptions): Promise<ExecResult> {
     const signal = opts.signal;
     if (signal?.aborted) throw abortError(signal);
     const onAbort = (): void => session.kill();
     signal?.addEventListener('abort', onAbort, { once: true });
     this.stats.lineExecs++;
     try {
-      const stdin = stdinBytes(opts.stdin);
-      return await session.run(stdin.length > 0 ? pipeLiteral(stdin, command) : command);
+      return await session.run(argv, stdinBytes(opts.stdin));
     } catch (e) {
       // The session broke: start a new one on next use (unless a successor already runs).
       const slot = this.lines.get(user);
@@ -800,7 +799,7 @@ function stdinBytes(stdin: ExecOptions['stdin']): Uint8Array {
   return stdin === undefined ? new Uint8Array(0) : typeof stdin === 'string' ? Buffer.from(stdin, 'utf8') : stdin;
 }
 
-/** Can this stdin go through the line session (quote.ts pipeLiteral)? Not when large or holding a NUL byte. */
+/** Can this stdin go through the line session (in the command line: line-session.ts)? Not when large or holding a NUL byte. */
 function stdinFitsLine(stdin: ExecOptions['stdin']): boolean {
   if (stdin === undefined || stdin.length === 0) return true;
   const bytes = stdinBytes(stdin);

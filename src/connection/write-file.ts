@@ -23,52 +23,71 @@ export interface WriteFileOptions {
 
 /**
  * Create a temp file beside the target (exclusively: noclobber and a random name; born with its final
- * permissions when umask can express them), stream stdin into it (fsynced as it is written: dd conv=fsync; its
- * byte count is the size check), set owner/mode, then rename over the target: two processes (dd, mv) for a plain
- * file. A cut connection (short stdin), a full disk or a failing chown removes the temp file and leaves the old
- * file whole: the target only ever holds the old or the new content, also after a power cut (the data is on disk
- * before the rename). The folder is not fsynced after the rename: that would only make the rename itself durable
- * (after a crash the old file may come back, never a half one) and cost a second disk flush per write (5-7 ms
- * measured on the fleet's disk). A symlinked target is written through (its destination is replaced), so /etc
- * files that are links keep being links.
+ * permissions when umask can express them), fill it, fsync it, set owner/mode, then rename over the target.
+ * On a channel the content is stdin, streamed by `dd conv=fsync`, whose byte count is the size check (a cut
+ * connection gives a short stdin); in a line session it is the last argument (the whole command arrived, or none
+ * of it ran), written by printf (a builtin) and fsynced by dd: two processes (dd, mv) for a plain file either way.
+ * A full disk or a failing chown removes the temp file and leaves the old file whole: the target only ever holds
+ * the old or the new content, also after a power cut (the data is on disk before the rename). The folder is not
+ * fsynced after the rename: that would only make the rename itself durable (after a crash the old file may come
+ * back, never a half one) and cost a second disk flush per write (5-7 ms measured on the fleet's disk). A
+ * symlinked target is written through (its destination is replaced), so /etc files that are links keep being links.
+ * It runs in the line session's own shell (no subshell), so it keeps to `local`, `return` and restores umask.
  */
-export const WRITE_FILE_SCRIPT = sessionScript('write', `
-dest=$1 mode=$2 owner=$3 group=$4 size=$5 token=$6
-fail() { printf 'vncplay: %s\\n' "$*" >&2; exit 1; }
-if [ -L "$dest" ]; then dest=$(readlink -f -- "$dest") || fail "cannot resolve link $1"; fi
+export const WRITE_FILE_SCRIPT = sessionScript(
+  'write',
+  `
+local dest="$1" mode="$2" owner="$3" group="$4" size="$5" token="$6" dir= tmp= m= d2= report= got= err= late=1 rc=0 nl='
+'
+if [ -L "$dest" ]; then dest=$(readlink -f -- "$dest") || { printf 'vncplay: cannot resolve link %s\\n' "$1" >&2; return 1; }; fi
 case $dest in */*) dir=\${dest%/*}; dir=\${dir:-/} ;; *) dir=. ;; esac
-[ -d "$dir" ] || fail "destination directory $dir does not exist"
-[ ! -d "$dest" ] || fail "$dest is a directory"
-case $token in ''|*[!0-9a-f]*) fail "bad temporary name" ;; esac
+[ -d "$dir" ] || { printf 'vncplay: destination directory %s does not exist\\n' "$dir" >&2; return 1; }
+[ ! -d "$dest" ] || { printf 'vncplay: %s is a directory\\n' "$dest" >&2; return 1; }
+case $token in ''|*[!0-9a-f]*) printf 'vncplay: bad temporary name\\n' >&2; return 1 ;; esac
 tmp="$dir/.\${dest##*/}.vncplay-$token"
-chmod_later=1
 case $mode in
   [26][0246][0246]|0[26][0246][0246])
     m=\${mode#0}; d2=\${m#?}; d2=\${d2%?}
-    umask "$((7 - \${m%??}))$((7 - d2))$((7 - \${m#??}))"; chmod_later=0 ;;
-  '') if [ -e "$dest" ]; then umask 077; else chmod_later=0; fi ;;
+    umask "$((7 - \${m%??}))$((7 - d2))$((7 - \${m#??}))"; late=0 ;;
+  '') if [ -e "$dest" ]; then umask 077; else late=0; fi ;;
   *) umask 077 ;;
 esac
 set -C
-true > "$tmp" || fail "cannot create a temporary file in $dir"
+true > "$tmp" || rc=1
 set +C
-trap 'rm -f -- "$tmp"' EXIT
-trap 'exit 1' HUP INT TERM PIPE
-nl='
-'
-report=$(LC_ALL=C dd of="$tmp" bs=65536 conv=fsync 2>&1) || { err=\${report##*dd: }; fail "writing $tmp failed (disk full?): \${err%%"$nl"*}"; }
-got=\${report##*records out}; got=\${got#?}; got=\${got%% *}
-case $got in ''|*[!0-9]*) got=$(wc -c < "$tmp") ;; esac
-[ "$got" -eq "$size" ] || fail "received $got of $size bytes; $dest left unchanged"
+[ -z "\${VP_UMASK-}" ] || umask "$VP_UMASK"
+[ "$rc" = 0 ] || { printf 'vncplay: cannot create a temporary file in %s\\n' "$dir" >&2; return 1; }
+if [ $# -ge 7 ]; then
+  printf '%s' "$7" > "$tmp" || rc=1
+  [ "$rc" = 0 ] && report=$(LC_ALL=C dd if=/dev/null of="$tmp" conv=notrunc,fsync 2>&1) || rc=1
+else
+  vp_write_tmp=$tmp
+  trap 'rm -f -- "$vp_write_tmp"' EXIT
+  trap 'exit 1' HUP INT TERM PIPE
+  report=$(LC_ALL=C dd of="$tmp" bs=65536 conv=fsync 2>&1) || rc=1
+  got=\${report##*records out}; got=\${got#?}; got=\${got%% *}
+  case $got in ''|*[!0-9]*) got=$(wc -c < "$tmp") ;; esac
+  if [ "$rc" = 0 ] && [ "$got" -ne "$size" ]; then
+    rm -f -- "$tmp"; printf 'vncplay: received %s of %s bytes; %s left unchanged\\n' "$got" "$size" "$dest" >&2; return 1
+  fi
+fi
+if [ "$rc" != 0 ]; then
+  err=\${report##*dd: }; rm -f -- "$tmp"
+  printf 'vncplay: writing %s failed (disk full?): %s\\n' "$tmp" "\${err%%"$nl"*}" >&2; return 1
+fi
 if [ -e "$dest" ]; then
   { [ -O "$dest" ] && [ -G "$dest" ]; } || chown --reference="$dest" -- "$tmp" 2>/dev/null || :
-  [ -n "$mode" ] || chmod --reference="$dest" -- "$tmp" || fail "cannot copy the mode of $dest"
+  [ -n "$mode" ] || chmod --reference="$dest" -- "$tmp" || err="cannot copy the mode of $dest"
 fi
-if [ -n "$owner" ]; then chown -- "$owner" "$tmp" || fail "cannot set owner $owner"; fi
-if [ -n "$group" ]; then chgrp -- "$group" "$tmp" || fail "cannot set group $group"; fi
-if [ -n "$mode" ] && [ "$chmod_later" = 1 ]; then chmod -- "$mode" "$tmp" || fail "cannot set mode $mode"; fi
-mv -f -- "$tmp" "$dest" || fail "cannot rename $tmp over $dest"
-`);
+if [ -z "$err" ] && [ -n "$owner" ]; then chown -- "$owner" "$tmp" || err="cannot set owner $owner"; fi
+if [ -z "$err" ] && [ -n "$group" ]; then chgrp -- "$group" "$tmp" || err="cannot set group $group"; fi
+if [ -z "$err" ] && [ -n "$mode" ] && [ "$late" = 1 ]; then chmod -- "$mode" "$tmp" || err="cannot set mode $mode"; fi
+[ -n "$err" ] || mv -f -- "$tmp" "$dest" || err="cannot rename $tmp over $dest"
+[ -z "$err" ] || { rm -f -- "$tmp"; printf 'vncplay: %s\\n' "$err" >&2; return 1; }
+[ $# -ge 7 ] || trap - EXIT
+`,
+  { inShell: () => true, stdinAsArgument: true },
+);
 
 function execOpts(opts: { become?: boolean; becomeUser?: string; signal?: AbortSignal }): ExecOptions {
   const e: ExecOptions = {};

@@ -229,38 +229,37 @@ export const MAX_DIFF_SIZE = 104448;
  */
 /** `${D}{…}` writes a shell parameter expansion inside the String.raw template. */
 const D = '$';
-const PROBE_SCRIPT = sessionScript('probe', String.raw`
-limit=$1; algo=$2; tree=$3; access=$4; mime=$5; clock=$6; nu=$7; ng=$8; light=$9; shift 9
-fmt='%f %u %g %s %.9X %.9Y %.9Z %h %i %d %b %o %t %T %U %G'
-now=0; [ "$clock" = 1 ] && now=$(date +%s)
+const PROBE_SCRIPT = sessionScript(
+  'probe',
+  String.raw`
+local limit="$1" algo="$2" tree="$3" access="$4" mime="$5" clock="$6" nu="$7" ng="$8" light="$9" now=0 flags= stats= f= p= q= u= h= st= size= want= got= c= a= n=0 i=0 LC_ALL=C nl='
+'
+local fmt='%f %u %g %s %.9X %.9Y %.9Z %h %i %d %b %o %t %T %U %G'
+shift 9
+[ "$clock" = 1 ] && now=$(date +%s)
 printf 'G %s %s ' "${D}{BASHPID:-$$}" "$now"; umask
 while [ "$nu" -gt 0 ]; do getent passwd -- "$1" >/dev/null && printf 'U 1 ' || printf 'U 0 '; printf '%s' "$1" | base64 -w0; printf '\n'; shift; nu=$((nu - 1)); done
 while [ "$ng" -gt 0 ]; do getent group -- "$1" >/dev/null && printf 'N 1 ' || printf 'N 0 '; printf '%s' "$1" | base64 -w0; printf '\n'; shift; ng=$((ng - 1)); done
-# One stat for every plain path that exists (a probe usually asks for a path and its parents). The first line
-# of $stats holds one flag per path (1 exists, 0 does not, ~ expanded later and stat'ed alone, e exists and only
-# that was asked: the last $light paths, parents whose existence is all a plan needs), then one stat line per
-# path flagged 1. If a path vanishes before the stat, stat fails and every path is stat'ed alone.
-nl='
-'
-existing() {
-  n=$#; flags=
-  while [ "$n" -gt 0 ]; do
-    q=$1; shift; n=$((n - 1))
-    case $q in
-      '~'*) flags="$flags~" ;;
-      *) if ! { [ -L "$q" ] || [ -e "$q" ]; }; then flags="${D}{flags}0"
-         elif [ "$n" -lt "$light" ]; then flags="${D}{flags}e"
-         else flags="${D}{flags}1"; set -- "$@" "$q"; fi ;;
-    esac
-  done
-  printf '%s\n' "$flags"
-  [ $# -eq 0 ] || stat -c "$fmt" -- "$@"
-}
-stats=$(existing "$@" 2>/dev/null) || stats=-
-flags=${D}{stats%%"$nl"*}; lines=${D}{stats#"$flags"}; lines=${D}{lines#"$nl"}
+# One flag per path: 1 exists, 0 does not, ~ expanded later and stat'ed alone, e exists and only that was asked
+# (the last $light paths: parents whose existence is all a plan needs). Every path flagged 1 gets its line from
+# ONE stat; if a path vanishes before it, stat fails and every path is stat'ed alone.
+n=$#
+for q in "$@"; do
+  i=$((i + 1))
+  case $q in
+    '~'*) flags="$flags~" ;;
+    *) if ! { [ -L "$q" ] || [ -e "$q" ]; }; then flags="${D}{flags}0"
+       elif [ $((n - i)) -lt "$light" ]; then flags="${D}{flags}e"
+       else flags="${D}{flags}1"; fi ;;
+  esac
+done
+case $flags in
+  *1*) stats=$(f=$flags; for q in "$@"; do [ "${D}{f%"${D}{f#?}"}" = 1 ] && set -- "$@" "$q"; f=${D}{f#?}; shift; done
+               exec stat -c "$fmt" -- "$@" 2>/dev/null) || { stats=; flags=; } ;;
+esac
 for p in "$@"; do
   printf 'P\n'
-  f=; if [ "$stats" != - ]; then f=${D}{flags%"${D}{flags#?}"}; flags=${D}{flags#?}; fi
+  f=${D}{flags%"${D}{flags#?}"}; flags=${D}{flags#?}
   case $p in
     '~'|'~/'*) p="$HOME${D}{p#\~}"; printf 'X '; printf '%s' "$p" | base64 -w0; printf '\n' ;;
     '~'*) u=${D}{p%%/*}; u=${D}{u#\~}; h=$(getent passwd -- "$u" | cut -d: -f6)
@@ -269,8 +268,8 @@ for p in "$@"; do
   case $f in
     0) continue ;;
     e) printf 'E\n'; continue ;;
-    1) st=${D}{lines%%"$nl"*}; lines=${D}{lines#"$st"}; lines=${D}{lines#"$nl"} ;;
-    *) [ -L "$p" ] || [ -e "$p" ] || continue; st=$(stat -c "$fmt" -- "$p") || exit 3 ;;
+    1) st=${D}{stats%%"$nl"*}; stats=${D}{stats#"$st"}; stats=${D}{stats#"$nl"} ;;
+    *) [ -L "$p" ] || [ -e "$p" ] || continue; st=$(stat -c "$fmt" -- "$p") || return 3 ;;
   esac
   printf 'S %s\n' "$st"
   if [ -L "$p" ]; then
@@ -279,20 +278,18 @@ for p in "$@"; do
     printf 'R '; readlink -n -f -- "$p" | base64 -w0; printf '\n'
   fi
   if [ -f "$p" ] && [ -r "$p" ]; then
-    read -r _ _ _ size _ <<EOS
-$st
-EOS
+    size=${D}{st#* * * }; size=${D}{size%% *}
     want=0; if [ "$limit" -lt 0 ] || [ "$size" -le "$limit" ]; then want=1; fi
     # bash reads a small file itself (no process); printf %q keeps every byte but NUL, which read drops: then
     # the length differs and base64/sha1sum do it. Q is content asked for, K content only to hash here.
     got=0
     if [ -n "${D}{BASH_VERSION-}" ] && [ "$size" -le 65536 ] && { [ "$want" = 1 ] || [ "$algo" != none ]; }; then
-      vp_lc=${D}{LC_ALL-}; LC_ALL=C; c=
+      c=
       [ "$size" -eq 0 ] || IFS= read -r -d '' -N "$size" c < "$p" || :
       if [ "${D}{#c}" -eq "$size" ]; then
         got=1; if [ "$want" = 1 ]; then printf 'Q %q\n' "$c"; else printf 'K %q\n' "$c"; fi
       fi
-      LC_ALL=$vp_lc; c=
+      c=
     fi
     if [ "$got" = 1 ]; then
       if [ "$want" = 0 ] && [ "$limit" -gt 0 ]; then printf 'B\n'; fi
@@ -310,7 +307,10 @@ EOS
     printf 'W '; find "$p" -mindepth 1 -printf '%m %U %G %u %g %y %P\0' | base64 -w0; printf '\n'
   fi
 done
-`);
+`,
+  // In the session's own shell, except when a backup name needs this call's own pid (clock = 1).
+  { inShell: (args) => args[5] !== '1' },
+);
 
 /**
  * Build the argv of the one read-only command that reads every fact about `paths`. Exported so tests can run

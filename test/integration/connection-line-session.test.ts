@@ -3,7 +3,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type SshConnection } from '../../src/connection/ssh.js';
-import { fleetAvailable, fleetConnectionSpec, fleetHosts } from '../fleet/fleet.js';
+import { writeFileAtomic } from '../../src/connection/write-file.js';
+import { fleetAvailable, fleetConnectionSpec, fleetHosts, hostExec, hostExecOk } from '../fleet/fleet.js';
 
 describe.skipIf(!fleetAvailable())('line session (plain execs on one bash)', () => {
   let line: SshConnection;
@@ -96,6 +97,29 @@ describe.skipIf(!fleetAvailable())('line session (plain execs on one bash)', () 
     expect(parallel.map((r) => r.stdout)).toEqual(['1\n', '2\n', '3\n']);
     expect(line.stats.lineExecs - before.line).toBe(1);
     expect(line.stats.channels - before.channels).toBe(4);
+  });
+
+  // The atomic write runs in the session's own shell with the content as its last argument (write-file.ts):
+  // printf (a builtin) fills the temp file, so a full disk must surface from printf, not from dd's count.
+  it('an atomic write through the session: one exec; a full disk fails it and keeps the old file', async () => {
+    const h = fleetHosts()[0]!;
+    const mnt = `/mnt/vp-line-small-${randomBytes(3).toString('hex')}`;
+    await hostExecOk(h.name, ['sh', '-c', `mkdir -p ${mnt} && mount -t tmpfs -o size=16k tmpfs ${mnt}`]);
+    try {
+      const before = line.stats.lineExecs;
+      await writeFileAtomic(line, `${mnt}/f`, 'small old\n', { become: true, mode: '0640' });
+      expect(line.stats.lineExecs - before).toBe(1);
+      expect(await hostExecOk(h.name, ['stat', '-c', '%a %U %s', `${mnt}/f`])).toBe('640 root 10\n');
+      const err = await writeFileAtomic(line, `${mnt}/f`, 'y'.repeat(30 * 1024), { become: true }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'E_WRITE_FILE', message: expect.stringMatching(/No space left on device/) });
+      expect(line.stats.lineExecs - before).toBe(2);
+      expect(await hostExecOk(h.name, ['cat', `${mnt}/f`])).toBe('small old\n');
+      expect(await hostExecOk(h.name, ['ls', '-A', mnt])).toBe('f\n');
+      // The session shell is still fine and its umask untouched.
+      expect((await line.exec(['sh', '-c', 'umask'], { become: true })).stdout).toBe((await chan.exec(['sh', '-c', 'umask'], { become: true })).stdout);
+    } finally {
+      await hostExec(h.name, ['sh', '-c', `umount ${mnt} && rmdir ${mnt}`]);
+    }
   });
 
   it('an aborted exec stops its command; the next exec gets a fresh session', async () => {

@@ -1,11 +1,18 @@
 import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
-import { LINE_SESSION_DRIVER, sessionCall, sessionDefinitions, sessionScript } from '../../src/connection/line-session.js';
-import { ansiCQuote, joinArgv } from '../../src/connection/quote.js';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { sessionCall, sessionCommand, sessionScript } from '../../src/connection/line-session.js';
 import { WRITE_FILE_SCRIPT } from '../../src/connection/write-file.js';
+import { probeArgv } from '../../src/modules/file-common.js';
+import { runThroughDriver } from '../line-driver.js';
 
 describe('line session functions', () => {
   const script = sessionScript('test_echo', 'printf "%s|" "$@"');
+  const setsInShell = sessionScript('test_set_in_shell', 'vp_test_global=in-shell', { inShell: () => true });
+  const setsInSubshell = sessionScript('test_set_in_subshell', 'vp_test_other=subshell');
+  const takesStdin = sessionScript('test_stdin', 'if [ $# -ge 2 ]; then printf "arg[%s]" "$2"; else printf "in[%s]" "$(cat)"; fi', { stdinAsArgument: true });
 
   it('rewrites a registered `sh -c SCRIPT NAME ARGS…` into the function call, arguments untouched', () => {
     expect(sessionCall(['sh', '-c', script, 'name', 'a b', "c'd"])).toEqual(['vp_test_echo', 'a b', "c'd"]);
@@ -19,12 +26,91 @@ describe('line session functions', () => {
   });
 
   it('the driver defines them once; a call behaves like sh -c', () => {
-    const call = joinArgv(sessionCall(['sh', '-c', script, 'name', 'a b', "c'd"])!);
-    const input = `NONCE\n${ansiCQuote(sessionDefinitions())}\n${ansiCQuote(call)}\n`;
-    const viaDriver = spawnSync('bash', ['-c', LINE_SESSION_DRIVER], { input, encoding: 'utf8' });
+    const [viaDriver] = runThroughDriver([{ argv: ['sh', '-c', script, 'name', 'a b', "c'd"] }]);
     const viaSh = spawnSync('sh', ['-c', script, 'name', 'a b', "c'd"], { encoding: 'utf8' });
-    expect(viaDriver.stderr).toBe('NONCE\n');
-    expect(viaDriver.stdout).toBe(`VP-LINE-READY\n${viaSh.stdout}NONCE 0\n`);
     expect(viaSh.stdout).toBe("a b|c'd|");
+    expect(viaDriver).toEqual({ rc: 0, stdout: viaSh.stdout, stderr: '' });
+  });
+
+  it('an inShell function runs in the session shell; others and plain commands run in a subshell', () => {
+    const [, , inSession] = runThroughDriver([
+      { argv: ['sh', '-c', setsInShell, 'n'] },
+      { argv: ['sh', '-c', setsInSubshell, 'n'] },
+      { argv: ['sh', '-c', sessionScript('test_show', 'echo "${vp_test_global-unset} ${vp_test_other-unset}"'), 'n'] },
+    ]);
+    expect(inSession!.stdout).toBe('in-shell unset\n');
+    expect(sessionCommand(['sh', '-c', setsInShell, 'n'], new Uint8Array(0)).inShell).toBe(true);
+    expect(sessionCommand(['sh', '-c', script, 'n'], new Uint8Array(0)).inShell).toBe(false);
+  });
+
+  it('stdinAsArgument: the session passes stdin as the last argument (empty too); a channel pipes it', () => {
+    const [some, none] = runThroughDriver([
+      { argv: ['sh', '-c', takesStdin, 'n', 'a'], stdin: "x'y\nz" },
+      { argv: ['sh', '-c', takesStdin, 'n', 'a'], stdin: '' },
+    ]);
+    expect(some!.stdout).toBe("arg[x'y\nz]");
+    expect(none!.stdout).toBe('arg[]');
+    expect(spawnSync('sh', ['-c', takesStdin, 'n', 'a'], { input: 'piped', encoding: 'utf8' }).stdout).toBe('in[piped]');
+  });
+
+  // Frames are counted in bytes and read with `read -N`, which counts characters: under a UTF-8 locale every
+  // non-ASCII byte must therefore travel escaped. Arguments, piped stdin and stdin as an argument, byte for byte.
+  it.each(['C.UTF-8', 'C'])('non-ASCII arguments and stdin arrive byte for byte under LC_ALL=%s', (locale) => {
+    const env = { ...process.env, LC_ALL: locale };
+    const nasty = ['é日🎉', "$'x'", '\n', '\\', "'", '\x01\x7f', 'a\u00a0b'];
+    const [args, piped, asArg] = runThroughDriver(
+      [
+        { argv: ['sh', '-c', 'printf "%s\\0" "$@" | od -An -tx1', 'n', ...nasty] },
+        { argv: ['od', '-An', '-tx1'], stdin: 'é日🎉\r\n' },
+        { argv: ['sh', '-c', takesStdin, 'n', 'a'], stdin: 'é日🎉' },
+      ],
+      { env },
+    );
+    const od = (b: Buffer): string => spawnSync('od', ['-An', '-tx1'], { input: b, encoding: 'utf8' }).stdout;
+    expect(args!.stdout).toBe(od(Buffer.concat(nasty.map((a) => Buffer.from(`${a}\0`)))));
+    expect(piped!.stdout).toBe(od(Buffer.from('é日🎉\r\n')));
+    expect(asArg!.stdout).toBe('arg[é日🎉]');
+  });
+});
+
+describe('the file functions that run in the session shell leave it as they found it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vncplay-inshell-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // Everything a function could leak into the session: umask, shell options (C = noclobber), traps, functions,
+  // and variables (names and values), but the driver's own and bash's ever-changing ones.
+  const state = {
+    argv: ['sh', '-c', sessionScript('test_state', String.raw`umask; echo "$-"; trap -p; declare -F; declare -p | grep -Ev '^declare -[-a-zA-Z]+ (VP_|BASH|_=|FUNCNAME|PIPESTATUS|RANDOM|SRANDOM|SECONDS|LINENO|EPOCH|COLUMNS|LINES)'`), 'n'],
+  };
+  const write = (dest: string, content: string, mode = ''): { argv: string[]; stdin: string } => ({
+    argv: ['sh', '-c', WRITE_FILE_SCRIPT, 'vncplay-write', dest, mode, '', '', String(Buffer.byteLength(content)), 'abc123'],
+    stdin: content,
+  });
+
+  it('probe and write, succeeding and failing', () => {
+    writeFileSync(join(dir, 'old'), 'old\n');
+    const steps = [
+      state,
+      write(join(dir, 'new'), 'new é\n', '0640'),
+      write(join(dir, 'old'), 'replaced\n'),
+      write(join(dir, 'no-such-dir', 'x'), 'x'),
+      write(dir, 'a folder'),
+      write(join(dir, 'empty'), ''),
+      { argv: probeArgv([join(dir, 'new'), join(dir, 'missing'), dir], { contentLimit: Infinity, access: true, mime: true }) },
+      { argv: probeArgv([join(dir, 'old'), join(dir, 'missing', 'deeper')], { existenceOnlyFrom: 1 }) },
+      state,
+    ];
+    expect(steps.slice(1, -1).every((s) => sessionCommand(s.argv, new Uint8Array(0)).inShell)).toBe(true);
+    const results = runThroughDriver(steps, { env: { ...process.env, LC_ALL: 'C.UTF-8' } });
+    expect(results.map((r) => r.rc)).toEqual([0, 0, 0, 1, 1, 0, 0, 0, 0]);
+    expect(results[3]!.stderr).toContain('destination directory');
+    expect(results[4]!.stderr).toContain('is a directory');
+    expect(results.at(-1)).toEqual(results[0]);
+    expect(readFileSync(join(dir, 'new'), 'utf8')).toBe('new é\n');
+    expect(statSync(join(dir, 'new')).mode & 0o777).toBe(0o640);
+    expect(readFileSync(join(dir, 'old'), 'utf8')).toBe('replaced\n');
+    expect(readFileSync(join(dir, 'empty'), 'utf8')).toBe('');
+    // No temp file is left behind, also by the failed writes.
+    expect(readdirSync(dir).sort()).toEqual(['empty', 'new', 'old']);
+    expect(results[6]!.stdout).toContain('Q ');
   });
 });

@@ -5,12 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { copyModule, planWrite, writeReport, type WriteFacts } from '../../src/modules/copy.js';
-import { sessionCall, sessionDefinitions } from '../../src/connection/line-session.js';
+import { sessionCall } from '../../src/connection/line-session.js';
 import { decodeShellWord, parseProbeOutput, probeArgv, sha1, type HostFileFacts, type PathFacts, type StatFacts } from '../../src/modules/file-common.js';
 import { ancestors, fileModule, type FileArgs, type FileFacts } from '../../src/modules/file.js';
 import { statModule } from '../../src/modules/stat.js';
 import { applyNewlineSequence, templateVars, withTemplateVars } from '../../src/modules/template.js';
 import type { Step } from '../../src/modules/types.js';
+import { runThroughDriver } from '../line-driver.js';
 
 function st(over: Partial<StatFacts> = {}): StatFacts {
   return {
@@ -222,15 +223,14 @@ describe('the probe (run with a local bash: paths are literal names)', () => {
     const algo = opts.checksum === false ? undefined : (opts.checksum ?? 'sha1');
     const viaSh = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', cwd });
     expect(viaSh.status, viaSh.stderr).toBe(0);
-    const call = sessionCall(argv);
-    expect(call, 'the probe is a session function').toBeDefined();
-    const viaSession = spawnSync('bash', ['-c', `eval "$1"; shift; ( "$@" ) </dev/null`, 'bash', sessionDefinitions(), ...call!], { encoding: 'utf8', cwd });
-    expect(viaSession.status, viaSession.stderr).toBe(0);
+    expect(sessionCall(argv), 'the probe is a session function').toBeDefined();
+    const [viaSession] = runThroughDriver([{ argv }], { cwd });
+    expect(viaSession!.rc, viaSession!.stderr).toBe(0);
     const facts = parseProbeOutput(viaSh.stdout, paths, algo);
     // The first run read the files, so atimes may differ; every other fact must not.
     const withoutAtimes = (f: HostFileFacts): unknown =>
       JSON.parse(JSON.stringify({ ...f, pid: 0 }, (k, v: unknown) => (k === 'atime' ? undefined : v)));
-    expect(withoutAtimes(parseProbeOutput(viaSession.stdout, paths, algo))).toEqual(withoutAtimes(facts));
+    expect(withoutAtimes(parseProbeOutput(viaSession!.stdout, paths, algo))).toEqual(withoutAtimes(facts));
     return facts;
   }
 
