@@ -16,7 +16,7 @@ export interface DriverCommand {
 export function runThroughDriver(commands: readonly DriverCommand[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ExecResult[] {
   const nonce = `vpdriver${randomBytes(8).toString('hex')}`;
   const frames = commands.map((c) => frame(sessionCommand(c.argv, typeof c.stdin === 'string' ? Buffer.from(c.stdin) : (c.stdin ?? new Uint8Array(0)))));
-  const input = `${nonce}\n${frame({ code: asciiShellCode(sessionDefinitions()), inShell: true })}${frames.join('')}`;
+  const input = `${nonce}\n${frame({ code: asciiShellCode(sessionDefinitions()), kind: 'in-shell' })}${frames.join('')}`;
   const run = spawnSync('bash', ['-c', LINE_SESSION_DRIVER], { input, encoding: 'utf8', cwd: opts.cwd, env: opts.env ?? process.env });
   const ready = 'VP-LINE-READY\n';
   if (!run.stdout.startsWith(ready)) throw new Error(`the driver did not start: ${run.stderr}`);

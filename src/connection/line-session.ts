@@ -11,10 +11,12 @@ import type { ExecResult } from './types.js';
  * a become password) frames with byte counts and costs ~5 forks per command.
  *
  * Wire format:
- *   controller → host: first line a random nonce; then one frame per command: a header line `s<n>` (run in a
- *                      subshell) or `f<n>` (a session function that runs in the session's own shell, see
- *                      sessionScript), then n bytes of bash code, ASCII only (quote.ts joinArgvAscii), which bash
- *                      reads with ONE `read -N` (a line read from a pipe costs one syscall per byte).
+ *   controller → host: first line a random nonce; then one frame per command: a header line `<kind><n>`, then
+ *                      n bytes of bash code, ASCII only (quote.ts joinArgvAscii), which bash reads with ONE
+ *                      `read -N` (a line read from a pipe costs one syscall per byte). Kinds: `a` the code is
+ *                      `set -- ARGV` and a subshell runs "$@" (bash execs a simple last command in place: one
+ *                      fork per command); `s` a subshell evals the code (a pipe feeding stdin); `f` a session
+ *                      function that runs in the session's own shell (see sessionScript).
  *   host → controller: the command's stdout, then "<nonce> <rc>\n"; its stderr, then "<nonce>\n" on stderr.
  * The nonce is 128 random bits sent over the encrypted channel and unset before the command runs, so no output
  * can forge the end of a result. Commands get /dev/null as stdin (a small stdin is piped in by the command line
@@ -37,6 +39,7 @@ export const LINE_SESSION_DRIVER = [
   "printf 'VP-LINE-READY\\n'",
   'while IFS= read -r VP_H && IFS= read -r -N "${VP_H#?}" VP_LINE; do case $VP_H in ' +
     'f*) { eval "$VP_LINE"; } </dev/null ;; ' +
+    'a*) ( eval "$VP_LINE"; unset VP_NONCE VP_H VP_UMASK VP_LINE; "$@" ) </dev/null ;; ' +
     '*) ( unset VP_NONCE VP_H VP_UMASK; eval "unset VP_LINE; $VP_LINE" ) </dev/null ;; esac',
   'VP_RC=$?',
   "printf '%s %d\\n' \"$VP_NONCE\" \"$VP_RC\"",
@@ -102,10 +105,13 @@ export function sessionCall(argv: readonly string[], functions: ReadonlyMap<stri
   return fn === undefined ? undefined : [fn.name, ...argv.slice(4)];
 }
 
-/** What the session runs for argv with stdin: ASCII bash code, and whether it runs in the session's own shell. */
+/** How the session runs a command: in its own shell, as argv in a subshell, or as code evaluated in a subshell. */
+export type SessionCommandKind = 'in-shell' | 'argv' | 'eval';
+
+/** What the session runs for argv with stdin: ASCII bash code, and how. */
 export interface SessionCommand {
   code: string;
-  inShell: boolean;
+  kind: SessionCommandKind;
 }
 
 export function sessionCommand(
@@ -114,19 +120,18 @@ export function sessionCommand(
   functions: ReadonlyMap<string, SessionFunction> = sessionScripts,
 ): SessionCommand {
   const fn = lookup(argv, functions);
-  if (fn === undefined) return { code: stdin.length > 0 ? pipeLiteral(stdin, joinArgvAscii(argv)) : joinArgvAscii(argv), inShell: false };
-  const args = argv.slice(4);
-  const call = joinArgvAscii([fn.name, ...args]);
-  const inShell = fn.options.inShell?.(args) ?? false;
+  let code = joinArgvAscii(fn === undefined ? argv : [fn.name, ...argv.slice(4)]);
   // A function that takes stdin as its last argument always gets one (`$''` for none), so it knows which it got.
-  if (fn.options.stdinAsArgument) return { code: `${call} ${ansiCWord(stdin)}`, inShell };
-  if (stdin.length === 0) return { code: call, inShell };
-  return { code: pipeLiteral(stdin, call), inShell: false };
+  if (fn?.options.stdinAsArgument) code = `${code} ${ansiCWord(stdin)}`;
+  else if (stdin.length > 0) return { code: pipeLiteral(stdin, code), kind: 'eval' };
+  return fn?.options.inShell?.(argv.slice(4)) ? { code, kind: 'in-shell' } : { code: `set -- ${code}`, kind: 'argv' };
 }
+
+const FRAME_HEADER: Record<SessionCommandKind, string> = { 'in-shell': 'f', argv: 'a', eval: 's' };
 
 /** One frame of the wire format: header line, then the code (ASCII, so its length is its byte count). */
 export function frame(cmd: SessionCommand): string {
-  return `${cmd.inShell ? 'f' : 's'}${cmd.code.length}\n${cmd.code}`;
+  return `${FRAME_HEADER[cmd.kind]}${cmd.code.length}\n${cmd.code}`;
 }
 
 const READY = Buffer.from('VP-LINE-READY\n');
@@ -159,7 +164,7 @@ export class LineSession {
     ch.stderr.on('data', (d: Buffer) => this.onStderr(d));
     ch.on('error', () => undefined);
     ch.once('close', () => this.fail(new Error('the line session closed')));
-    ch.write(`${this.nonce}\n${frame({ code: asciiShellCode(definitions(this.functions)), inShell: true })}`);
+    ch.write(`${this.nonce}\n${frame({ code: asciiShellCode(definitions(this.functions)), kind: 'in-shell' })}`);
   }
 
   waitReady(): Promise<void> {

@@ -39,8 +39,8 @@ describe('line session functions', () => {
       { argv: ['sh', '-c', sessionScript('test_show', 'echo "${vp_test_global-unset} ${vp_test_other-unset}"'), 'n'] },
     ]);
     expect(inSession!.stdout).toBe('in-shell unset\n');
-    expect(sessionCommand(['sh', '-c', setsInShell, 'n'], new Uint8Array(0)).inShell).toBe(true);
-    expect(sessionCommand(['sh', '-c', script, 'n'], new Uint8Array(0)).inShell).toBe(false);
+    expect(sessionCommand(['sh', '-c', setsInShell, 'n'], new Uint8Array(0)).kind).toBe('in-shell');
+    expect(sessionCommand(['sh', '-c', script, 'n'], new Uint8Array(0)).kind).toBe('argv');
   });
 
   it('stdinAsArgument: the session passes stdin as the last argument (empty too); a channel pipes it', () => {
@@ -99,7 +99,7 @@ describe('the file functions that run in the session shell leave it as they foun
       { argv: probeArgv([join(dir, 'old'), join(dir, 'missing', 'deeper')], { existenceOnlyFrom: 1 }) },
       state,
     ];
-    expect(steps.slice(1, -1).every((s) => sessionCommand(s.argv, new Uint8Array(0)).inShell)).toBe(true);
+    expect(steps.slice(1, -1).every((s) => sessionCommand(s.argv, new Uint8Array(0)).kind === 'in-shell')).toBe(true);
     const results = runThroughDriver(steps, { env: { ...process.env, LC_ALL: 'C.UTF-8' } });
     expect(results.map((r) => r.rc)).toEqual([0, 0, 0, 1, 1, 0, 0, 0, 0]);
     expect(results[3]!.stderr).toContain('destination directory');
