@@ -236,8 +236,15 @@ function planDirectory(args: FileArgs, p: PathFacts, umask: number, parents: rea
     const base = 0o777 & ~umask;
     // Every folder mkdir -p creates gets the same mode/owner, top-down, as Ansible's ensure_directory does.
     const created = [...parents.filter((a) => !a.exists).map((a) => a.path).reverse(), p.path];
-    const steps: Step[] = [{ kind: 'exec', argv: ['mkdir', '-p', '--', p.path] }];
-    for (const dir of created) steps.push(...freshAttrSteps(args, dir, base, true, umask).steps);
+    let steps: Step[];
+    if (created.length === 1 && args.owner === undefined && args.group === undefined && typeof args.mode === 'string') {
+      // One new folder with only a mode to set: mkdir -m gives it that mode at birth (one process, not two).
+      const want = resolveMode(args.mode, base, true, umask);
+      steps = [{ kind: 'exec', argv: ['mkdir', '-p', ...(want === base ? [] : ['-m', formatMode(want)]), '--', p.path] }];
+    } else {
+      steps = [{ kind: 'exec', argv: ['mkdir', '-p', '--', p.path] }];
+      for (const dir of created) steps.push(...freshAttrSteps(args, dir, base, true, umask).steps);
+    }
     return [{ summary: `create directory ${p.path}`, diff: stateDiff(p.path, 'absent', 'directory'), steps }];
   }
   const isDirTarget = cur === 'directory' || (cur === 'link' && follow && p.stat?.type === 'directory');

@@ -189,6 +189,13 @@ describe.skipIf(!fleetAvailable())('file modules on a fleet host', () => {
     const deep = `${dir}/vnc/p1/p2`;
     expect((await run(fileModule, { path: deep, state: 'directory', mode: '0711' })).changed).toBe(true);
     expect((await hostExecOk(H, ['stat', '-c', '%a', `${dir}/vnc/p1`, deep])).split('\n').slice(0, 2)).toEqual(['711', '711']);
+    // One new folder with only a mode (mkdir -m), a symbolic one and a setgid one too; the second run changes nothing.
+    for (const [mode, want] of [['0750', '750'], ['u=rwx,g=rx,o=', '750'], ['2770', '2770']] as const) {
+      const one = `${dir}/vnc/m-${want}-${mode.length}`;
+      expect((await run(fileModule, { path: one, state: 'directory', mode })).changed).toBe(true);
+      expect((await hostExecOk(H, ['stat', '-c', '%a', one])).trim()).toBe(want);
+      expect((await run(fileModule, { path: one, state: 'directory', mode })).changed).toBe(false);
+    }
     const abs = await run(fileModule, { path: `${dir}/vnc`, state: 'absent' }, { diff: true });
     expect(renderDiffs(abs.diff)).toContain('-    "state": "directory"\n+    "state": "absent"\n');
     expect(await hostState(`${dir}/vnc`)).toBe('absent\n');

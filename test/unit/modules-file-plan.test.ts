@@ -29,7 +29,7 @@ const argvs = (steps: Step[]): string[][] => steps.map((s) => (s.kind === 'exec'
 describe('file plan() (facts in, steps out)', () => {
   const rows: Array<{ name: string; args: FileArgs; facts: FileFacts; steps: string[][] }> = [
     { name: 'directory: create with mode', args: { path: '/srv/d', state: 'directory', mode: '0750' }, facts: { host: host(absent('/srv/d')) },
-      steps: [['mkdir', '-p', '--', '/srv/d'], ['chmod', '--', '0750', '/srv/d']] },
+      steps: [['mkdir', '-p', '-m', '0750', '--', '/srv/d']] },
     { name: 'directory: create, default mode needs no chmod', args: { path: '/srv/d', state: 'directory', mode: '0755' }, facts: { host: host(absent('/srv/d')) },
       steps: [['mkdir', '-p', '--', '/srv/d']] },
     { name: 'directory: created parents get the mode too, top-down', args: { path: '/srv/a/b/c', state: 'directory', mode: '0700', owner: 'vnc' },
