@@ -273,9 +273,15 @@ for p in "$@"; do
   esac
   printf 'S %s\n' "$st"
   if [ -L "$p" ]; then
+    size=${D}{st#* * * }; size=${D}{size%% *}
     if [ -e "$p" ]; then st=$(stat -L -c "$fmt" -- "$p"); printf 'T %s\n' "$st"; fi
-    printf 'L '; readlink -n -- "$p" | base64 -w0; printf '\n'
-    printf 'R '; readlink -n -f -- "$p" | base64 -w0; printf '\n'
+    # bash prints the target with %q (no base64 process); a link's size is its target's length, which tells
+    # whether $(…) dropped trailing newlines of the target (then base64 does it). The real path keeps a sentinel.
+    c=; [ -z "${D}{BASH_VERSION-}" ] || c=$(readlink -n -- "$p")
+    if [ -n "$c" ] && [ "${D}{#c}" -eq "$size" ]; then printf 'l %q\n' "$c"; else printf 'L '; readlink -n -- "$p" | base64 -w0; printf '\n'; fi
+    if [ -n "${D}{BASH_VERSION-}" ]; then c=$(readlink -n -f -- "$p"; printf /); printf 'r %q\n' "${D}{c%/}"
+    else printf 'R '; readlink -n -f -- "$p" | base64 -w0; printf '\n'; fi
+    c=
   fi
   if [ -f "$p" ] && [ -r "$p" ]; then
     size=${D}{st#* * * }; size=${D}{size%% *}
@@ -418,6 +424,12 @@ function readPathLine(cur: PathFacts, tag: string, rest: string, hashOnly: Map<P
       break;
     case 'R':
       cur.realPath = Buffer.from(rest, 'base64').toString('utf8');
+      break;
+    case 'l':
+      cur.linkTarget = decodeShellWord(rest).toString('utf8');
+      break;
+    case 'r':
+      cur.realPath = decodeShellWord(rest).toString('utf8');
       break;
     case 'H':
       cur.checksum = rest.trim();

@@ -254,6 +254,19 @@ describe('the probe (run with a local bash: paths are literal names)', () => {
     expect(facts.umask).toBe(parseInt(spawnSync('sh', ['-c', 'umask'], { encoding: 'utf8' }).stdout.trim(), 8));
   });
 
+  // The session prints link targets with %q, checked against the link's size (a target may end in a newline,
+  // which $(…) drops: then base64 does it); sh always uses base64. Both must read the same (probe() compares).
+  it('link targets and real paths of any bytes, trailing newlines too', () => {
+    const targets = ['é日 x', "a'b\"c", 'trail\n', 'dir/\n\n', '$(touch pwned)'];
+    for (const [i, t] of targets.entries()) symlinkSync(t, join(dir, `link${i}`));
+    writeFileSync(join(dir, 'trail\n'), 'x');
+    const facts = probe(targets.map((_, i) => join(dir, `link${i}`)));
+    expect(facts.paths.map((p) => p.linkTarget)).toEqual(targets);
+    expect(facts.paths[2]!.realPath).toBe(join(dir, 'trail\n'));
+    expect(facts.paths[0]!.realPath).toBe(join(dir, 'é日 x'));
+    expect(existsSync(join(dir, 'pwned'))).toBe(false);
+  });
+
   it('stat module report from real facts', () => {
     const f = join(dir, 'f.txt');
     const facts = probe([f], { checksum: 'sha1', access: true });
