@@ -21,8 +21,8 @@ import { build } from 'esbuild';
 export const EXTERNAL = ['ssh2', 'cpu-features', '@aws-sdk/*', '@alicloud/*', 'tencentcloud-sdk-nodejs', 'tencentcloud-sdk-nodejs/*'];
 
 /**
- * CommonJS packages bundled in (nunjucks and its dependencies) call require() for node built-ins; an ESM bundle has no require,
- * so the bundle makes one for them.
+ * CommonJS packages bundled in (nunjucks and its dependencies) call require() for node built-ins; an ESM bundle
+ * has no require, so the bundle makes one for them.
  */
 const REQUIRE_BANNER = "import { createRequire as __vncplayCreateRequire } from 'node:module'; const require = __vncplayCreateRequire(import.meta.url);";
 
