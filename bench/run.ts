@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { HostCpu, lightSshdPids } from './host-cpu.js';
 import { BENCH_ROOT, PLAYBOOK, TASK_COUNT } from './workload.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -84,13 +85,19 @@ interface Sample {
   maxRssMb: number;
   rc: number;
   changed: number | undefined;
+  /** CPU the light hosts used during the run (their sshd cgroup), when it can be measured. */
+  hostCpuS?: number;
 }
+
+/** The light hosts' CPU counter (bench/host-cpu.ts), opened once the fleet is up. */
+let hostCpu: HostCpu | undefined;
 
 const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
 
 function measure(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Sample & { stdout: string; stderr: string }> {
   const timeFile = path.join(WORK, 'time.txt');
   return new Promise((resolve, reject) => {
+    const hostCpuAtStart = hostCpu?.usageMs();
     const started = process.hrtime.bigint();
     const child = spawn('/usr/bin/time', ['-f', '%U %S %M', '-o', timeFile, ...argv], {
       cwd,
@@ -105,7 +112,10 @@ function measure(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Prom
     child.on('close', (code) => {
       const wallS = Number(process.hrtime.bigint() - started) / 1e9;
       const [u, s, m] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-      resolve({ wallS, userS: u ?? NaN, sysS: s ?? NaN, maxRssMb: (m ?? NaN) / 1024, rc: code ?? -1, changed: totalChanged(stdout), stdout, stderr });
+      const sample = { wallS, userS: u ?? NaN, sysS: s ?? NaN, maxRssMb: (m ?? NaN) / 1024, rc: code ?? -1, changed: totalChanged(stdout), stdout, stderr };
+      if (hostCpuAtStart === undefined) return resolve(sample);
+      // The hosts' sessions end a moment after the client: count their teardown with the run that caused it.
+      setTimeout(() => resolve({ ...sample, hostCpuS: (hostCpu!.usageMs() - hostCpuAtStart) / 1000 }), 150);
     });
   });
 }
@@ -217,6 +227,9 @@ interface Summary {
   rerunWallS: number;
   firstCpuS: number;
   rerunCpuS: number;
+  /** Medians of the light hosts' CPU (undefined when it could not be measured). */
+  firstHostCpuS?: number;
+  rerunHostCpuS?: number;
   maxRssMb: number;
   samples: Pair[];
 }
@@ -228,6 +241,9 @@ function summarize(pairs: Pair[]): Summary {
     rerunWallS: median(pairs.map((p) => p.rerun.wallS)),
     firstCpuS: median(pairs.map((p) => p.first.userS + p.first.sysS)),
     rerunCpuS: median(pairs.map((p) => p.rerun.userS + p.rerun.sysS)),
+    ...(pairs.every((p) => p.first.hostCpuS !== undefined && p.rerun.hostCpuS !== undefined)
+      ? { firstHostCpuS: median(pairs.map((p) => p.first.hostCpuS!)), rerunHostCpuS: median(pairs.map((p) => p.rerun.hostCpuS!)) }
+      : {}),
     maxRssMb: Math.max(...pairs.map((p) => Math.max(p.first.maxRssMb, p.rerun.maxRssMb))),
     samples: pairs,
   };
@@ -329,11 +345,19 @@ function markdown(r: Results): string {
     '',
     'Medians of alternating runs (vncplay, ansible-playbook, floor in turn; every first run starts from no files).',
     '',
-    '| tool | runs | first run (s) | re-run (s) | CPU first (s) | peak RSS (MB) |',
-    '|---|---|---|---|---|---|',
+    '| tool | runs | first run (s) | re-run (s) | controller CPU first / re-run (s) | hosts\' CPU first / re-run (s) | peak RSS (MB) |',
+    '|---|---|---|---|---|---|---|',
     ...(['vncplay', 'ansible', 'floor'] as const)
       .filter((k) => t[k])
-      .map((k) => `| ${k === 'ansible' ? 'ansible-playbook' : k === 'floor' ? 'floor (ssh2, 1 command per task)' : 'vncplay'} | ${t[k]!.runs} | ${f2(t[k]!.firstWallS)} | ${f2(t[k]!.rerunWallS)} | ${f2(t[k]!.firstCpuS)} | ${t[k]!.maxRssMb.toFixed(0)} |`),
+      .map((k) => {
+        const x = t[k]!;
+        const hosts = x.firstHostCpuS !== undefined && x.rerunHostCpuS !== undefined ? `${f2(x.firstHostCpuS)} / ${f2(x.rerunHostCpuS)}` : '(not measured)';
+        const name = k === 'ansible' ? 'ansible-playbook' : k === 'floor' ? 'floor (ssh2, 1 command per task)' : 'vncplay';
+        return `| ${name} | ${x.runs} | ${f2(x.firstWallS)} | ${f2(x.rerunWallS)} | ${f2(x.firstCpuS)} / ${f2(x.rerunCpuS)} | ${hosts} | ${x.maxRssMb.toFixed(0)} |`;
+      }),
+    '',
+    "The hosts' CPU is every light host's sshd and all it starts (sessions, shells, commands), from a cpuacct cgroup:",
+    'on this machine the hosts and the controller share the same 2 cores, so both halves make the wall time.',
     '',
     '| ratio | first run | re-run | target |',
     '|---|---|---|---|',
@@ -423,6 +447,8 @@ async function main(): Promise<void> {
   try {
     const all = fleetUp(maxHosts);
     if (all.length < maxHosts) throw new Error(`fleet.sh up-light ${maxHosts} gave ${all.length} hosts`);
+    hostCpu = HostCpu.open(lightSshdPids());
+    log(hostCpu ? 'host CPU: measured through a cpuacct cgroup of the light sshds' : 'host CPU: not measurable here (no cgroup access)');
     const tools = await sideBySide(opts, writeInventory(all.slice(0, opts.hosts)));
     const v = tools.vncplay!;
     const fl = tools.floor!;
@@ -452,6 +478,7 @@ async function main(): Promise<void> {
     log(`wrote ${path.join(opts.out, 'RESULTS.md')}`);
     process.stdout.write(markdown(results));
   } finally {
+    hostCpu?.close();
     cleanTargets();
     if (!opts.keepFleet) {
       log('taking the light fleet down (--keep-fleet keeps it)');
