@@ -387,7 +387,7 @@ function markdown(r: Results): string {
         ]
       : []),
     '- The run is CPU-bound: the hosts share the controller\'s 2 cores (see the two CPU columns). On the hosts vncplay now',
-    '  spends about what the floor does (less on a re-run): one long-lived bash per host reads each command with one',
+    '  spends about what the floor does: one long-lived bash per host reads each command with one',
     '  `read -N`; the file probe and the atomic write are functions that run in that bash without a fork; a plain',
     '  command is one fork + exec. What is left is what the work needs: one `stat` for existing paths, `dd` (fsync) +',
     '  `mv` per write, `file --mime` for the stat module (as Ansible does).',

@@ -43,12 +43,15 @@ export function ansiCWord(bytes: Uint8Array): string {
       hint: 'send such data on a channel\'s stdin instead',
     });
   }
-  let escaped = '';
-  for (const b of bytes) {
-    escaped += b >= 0x20 && b < 0x7f ? (b === 0x5c || b === 0x27 ? `\\${String.fromCharCode(b)}` : String.fromCharCode(b)) : `\\x${b.toString(16).padStart(2, '0')}`;
-  }
-  return `$'${escaped}'`;
+  const parts = new Array<string>(bytes.length);
+  for (let i = 0; i < bytes.length; i++) parts[i] = ANSI_C_BYTE[bytes[i]!]!;
+  return `$'${parts.join('')}'`;
 }
+
+/** Each byte as it is written inside `$'…'` (a table: a 32 KiB file is escaped on every write). */
+const ANSI_C_BYTE: readonly string[] = Array.from({ length: 256 }, (_, b) =>
+  b >= 0x20 && b < 0x7f ? (b === 0x5c || b === 0x27 ? `\\${String.fromCharCode(b)}` : String.fromCharCode(b)) : `\\x${b.toString(16).padStart(2, '0')}`,
+);
 
 // eslint-disable-next-line no-control-regex
 const NOT_ASCII = /[^\x00-\x7f]/;

@@ -276,7 +276,7 @@ for p in "$@"; do
     size=${D}{st#* * * }; size=${D}{size%% *}
     if [ -e "$p" ]; then st=$(stat -L -c "$fmt" -- "$p"); printf 'T %s\n' "$st"; fi
     # bash prints the target with %q (no base64 process); a link's size is its target's length, which tells
-    # whether $(…) dropped trailing newlines of the target (then base64 does it). The real path keeps a sentinel.
+    # whether $(...) dropped trailing newlines of the target (then base64 does it). The real path keeps a sentinel.
     c=; [ -z "${D}{BASH_VERSION-}" ] || c=$(readlink -n -- "$p")
     if [ -n "$c" ] && [ "${D}{#c}" -eq "$size" ]; then printf 'l %q\n' "$c"; else printf 'L '; readlink -n -- "$p" | base64 -w0; printf '\n'; fi
     if [ -n "${D}{BASH_VERSION-}" ]; then c=$(readlink -n -f -- "$p"; printf /); printf 'r %q\n' "${D}{c%/}"

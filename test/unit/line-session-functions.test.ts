@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sessionCall, sessionCommand, sessionScript } from '../../src/connection/line-session.js';
+import { sessionCall, sessionCommand, sessionDefinitions, sessionScript } from '../../src/connection/line-session.js';
+import { ansiCWord, asciiShellCode } from '../../src/connection/quote.js';
 import { WRITE_FILE_SCRIPT } from '../../src/connection/write-file.js';
 import { probeArgv } from '../../src/modules/file-common.js';
 import { runThroughDriver } from '../line-driver.js';
@@ -13,6 +14,20 @@ describe('line session functions', () => {
   const setsInShell = sessionScript('test_set_in_shell', 'vp_test_global=in-shell', { inShell: () => true });
   const setsInSubshell = sessionScript('test_set_in_subshell', 'vp_test_other=subshell');
   const takesStdin = sessionScript('test_stdin', 'if [ $# -ge 2 ]; then printf "arg[%s]" "$2"; else printf "in[%s]" "$(cat)"; fi', { stdinAsArgument: true });
+
+  // Non-ASCII text in a body makes the session send all definitions as one escaped $'…' word, 4× longer.
+  it('the registered function bodies are ASCII, so the definitions travel as they are', () => {
+    expect(asciiShellCode(sessionDefinitions())).toBe(sessionDefinitions());
+  });
+
+  it('ansiCWord: every byte but NUL comes back from bash as it was', () => {
+    const bytes = Uint8Array.from({ length: 255 * 2 }, (_, i) => (i % 255) + 1);
+    const word = ansiCWord(bytes);
+    expect(word).toMatch(/^\$'[\x20-\x7e]*'$/);
+    const back = spawnSync('bash', ['-c', `printf '%s' ${word}`]);
+    expect(Buffer.compare(back.stdout, Buffer.from(bytes))).toBe(0);
+    expect(() => ansiCWord(Uint8Array.of(0x41, 0))).toThrow(/NUL/);
+  });
 
   it('rewrites a registered `sh -c SCRIPT NAME ARGS…` into the function call, arguments untouched', () => {
     expect(sessionCall(['sh', '-c', script, 'name', 'a b', "c'd"])).toEqual(['vp_test_echo', 'a b', "c'd"]);
