@@ -217,6 +217,11 @@ export interface ProbeOptions {
   /** access flags (readable/writeable/executable) and mime type, for stat. */
   access?: boolean;
   mime?: boolean;
+  /**
+   * For links, read only the target (readlink): no stat of what it points to, no real path, no content. For plans
+   * that act on the link itself (file state=link): two processes fewer per existing link.
+   */
+  linkTargetOnly?: boolean;
 }
 
 /** Ansible's diff size limit (max_diff_size): larger files show "diff skipped". */
@@ -232,10 +237,10 @@ const D = '$';
 const PROBE_SCRIPT = sessionScript(
   'probe',
   String.raw`
-local limit="$1" algo="$2" tree="$3" access="$4" mime="$5" clock="$6" nu="$7" ng="$8" light="$9" now=0 flags= stats= f= p= q= u= h= st= size= want= got= c= a= n=0 i=0 LC_ALL=C nl='
+local limit="$1" algo="$2" tree="$3" access="$4" mime="$5" clock="$6" nu="$7" ng="$8" light="$9" links="${D}{10}" now=0 flags= stats= f= p= q= u= h= st= size= want= got= c= a= n=0 i=0 LC_ALL=C nl='
 '
 local fmt='%f %u %g %s %.9X %.9Y %.9Z %h %i %d %b %o %t %T %U %G'
-shift 9
+shift 10
 [ "$clock" = 1 ] && now=$(date +%s)
 printf 'G %s %s ' "${D}{BASHPID:-$$}" "$now"; umask
 while [ "$nu" -gt 0 ]; do getent passwd -- "$1" >/dev/null && printf 'U 1 ' || printf 'U 0 '; printf '%s' "$1" | base64 -w0; printf '\n'; shift; nu=$((nu - 1)); done
@@ -274,16 +279,18 @@ for p in "$@"; do
   printf 'S %s\n' "$st"
   if [ -L "$p" ]; then
     size=${D}{st#* * * }; size=${D}{size%% *}
-    if [ -e "$p" ]; then st=$(stat -L -c "$fmt" -- "$p"); printf 'T %s\n' "$st"; fi
+    if [ "$links" = full ] && [ -e "$p" ]; then st=$(stat -L -c "$fmt" -- "$p"); printf 'T %s\n' "$st"; fi
     # bash prints the target with %q (no base64 process); a link's size is its target's length, which tells
     # whether $(...) dropped trailing newlines of the target (then base64 does it). The real path keeps a sentinel.
     c=; [ -z "${D}{BASH_VERSION-}" ] || c=$(readlink -n -- "$p")
     if [ -n "$c" ] && [ "${D}{#c}" -eq "$size" ]; then printf 'l %q\n' "$c"; else printf 'L '; readlink -n -- "$p" | base64 -w0; printf '\n'; fi
-    if [ -n "${D}{BASH_VERSION-}" ]; then c=$(readlink -n -f -- "$p"; printf /); printf 'r %q\n' "${D}{c%/}"
+    if [ "$links" != full ]; then :
+    elif [ -n "${D}{BASH_VERSION-}" ]; then c=$(readlink -n -f -- "$p"; printf /); printf 'r %q\n' "${D}{c%/}"
     else printf 'R '; readlink -n -f -- "$p" | base64 -w0; printf '\n'; fi
     c=
   fi
-  if [ -f "$p" ] && [ -r "$p" ]; then
+  # A link whose target was not stat'ed has no size to read its content by.
+  if [ -f "$p" ] && [ -r "$p" ] && { [ "$links" = full ] || [ ! -L "$p" ]; }; then
     size=${D}{st#* * * }; size=${D}{size%% *}
     want=0; if [ "$limit" -lt 0 ] || [ "$size" -le "$limit" ]; then want=1; fi
     # bash reads a small file itself (no process); printf %q keeps every byte but NUL, which read drops: then
@@ -332,6 +339,7 @@ export function probeArgv(paths: readonly string[], opts: ProbeOptions = {}): st
     String(limit), algo, opts.tree ? '1' : '0', opts.access ? '1' : '0', opts.mime ? '1' : '0', opts.clock ? '1' : '0',
     String(users.length), String(groups.length),
     String(opts.existenceOnlyFrom === undefined ? 0 : Math.max(0, paths.length - opts.existenceOnlyFrom)),
+    opts.linkTargetOnly ? 'target' : 'full',
     ...users, ...groups,
     ...paths,
   ];

@@ -140,6 +140,8 @@ export const fileModule: PlannedModule<FileArgs, FileFacts> = {
     const host = await probePaths(ctx, paths, {
       // Ancestors (state: directory) are only checked for existence; a link's src needs its full facts.
       ...(src === undefined ? { existenceOnlyFrom: 1 } : {}),
+      // A symlink plan reads the existing link's target and its own attributes (lstat), nothing behind it.
+      ...(args.state === 'link' ? { linkTargetOnly: true } : {}),
       checksum: false,
       users: [args.owner],
       groups: [args.group],

@@ -267,6 +267,16 @@ describe('the probe (run with a local bash: paths are literal names)', () => {
     expect(existsSync(join(dir, 'pwned'))).toBe(false);
   });
 
+  it('linkTargetOnly: a link gets its target and own attributes, nothing behind it', () => {
+    writeFileSync(join(dir, 'behind'), 'x');
+    symlinkSync('behind', join(dir, 'lonly'));
+    const [full, only] = [probe([join(dir, 'lonly')], { contentLimit: Infinity }), probe([join(dir, 'lonly')], { contentLimit: Infinity, linkTargetOnly: true })];
+    expect(full.paths[0]).toMatchObject({ linkTarget: 'behind', realPath: join(dir, 'behind'), stat: { type: 'file' } });
+    expect(full.paths[0]!.content?.toString()).toBe('x');
+    expect(only.paths[0]).toMatchObject({ exists: true, linkTarget: 'behind', lstat: { type: 'link' } });
+    expect([only.paths[0]!.stat, only.paths[0]!.realPath, only.paths[0]!.content]).toEqual([undefined, undefined, undefined]);
+  });
+
   it('stat module report from real facts', () => {
     const f = join(dir, 'f.txt');
     const facts = probe([f], { checksum: 'sha1', access: true });
