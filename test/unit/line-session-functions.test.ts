@@ -7,6 +7,8 @@ import { sessionCall, sessionCommand, sessionDefinitions, sessionScript } from '
 import { ansiCWord, asciiShellCode } from '../../src/connection/quote.js';
 import { WRITE_FILE_SCRIPT } from '../../src/connection/write-file.js';
 import { probeArgv } from '../../src/modules/file-common.js';
+// Registers its session function (vp_steps) too, so the ASCII check below sees every one vncplay defines.
+import '../../src/runner/invoke-module.js';
 import { runThroughDriver } from '../line-driver.js';
 
 describe('line session functions', () => {
