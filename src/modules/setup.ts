@@ -25,7 +25,7 @@ const schema: ArgSchema = {
 };
 
 /** One read-only POSIX sh script; every value is printed as `key=value` on its own line. */
-const FACTS_SCRIPT = String.raw`
+export const FACTS_SCRIPT = String.raw`
 say() { printf '%s=%s\n' "$1" "$2"; }
 say hostname "$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)"
 say fqdn "$(hostname -f 2>/dev/null || hostname)"
@@ -35,7 +35,10 @@ say machine "$(uname -m)"
 if [ -r /etc/os-release ]; then . /etc/os-release; fi
 say os_id "$ID"; say os_like "$ID_LIKE"; say os_version "$VERSION_ID"; say os_codename "$VERSION_CODENAME"
 say os_pretty "$PRETTY_NAME"
-say vcpus "$(nproc 2>/dev/null || echo 1)"
+# As Ansible: processor_vcpus counts the processors /proc/cpuinfo lists, processor_nproc the ones this process may
+# run on (nproc follows CPU affinity: a container or taskset can make it smaller).
+say vcpus "$(awk '/^processor/ {n++} END {print n + 0}' /proc/cpuinfo 2>/dev/null)"
+say nproc "$(nproc 2>/dev/null || echo 1)"
 say memtotal_kb "$(awk '/^MemTotal:/ {print $2}' /proc/meminfo 2>/dev/null)"
 say user_id "$(id -un)"
 say service_mgr "$( [ -d /run/systemd/system ] && echo systemd || echo "$(ps -p 1 -o comm= 2>/dev/null)")"
@@ -85,8 +88,8 @@ export function parseFacts(stdout: string): Record<string, unknown> {
     distribution_major_version: version ? version.split('.')[0] : 'NA',
     distribution_release: get('os_codename') || 'NA',
     os_family: OS_FAMILIES[osId] ?? OS_FAMILIES[like] ?? (osId || 'NA'),
-    processor_vcpus: Number(get('vcpus')) || 1,
-    processor_nproc: Number(get('vcpus')) || 1,
+    processor_vcpus: Number(get('vcpus')) || Number(get('nproc')) || 1,
+    processor_nproc: Number(get('nproc')) || 1,
     memtotal_mb: Math.floor(memKb / 1024),
     user_id: get('user_id'),
     service_mgr: get('service_mgr'),

@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseFacts } from '../../src/modules/setup.js';
+import { FACTS_SCRIPT, parseFacts } from '../../src/modules/setup.js';
 
 describe('setup facts', () => {
   it('maps os-release, uname and ip output to Ansible fact names', () => {
@@ -38,6 +40,15 @@ describe('setup facts', () => {
       all_ipv4_addresses: ['192.0.2.5', '10.0.0.7'],
       default_ipv4: { address: '10.0.0.7', interface: 'eth1', prefix: '16', gateway: '10.0.0.1' },
     });
+  });
+
+  // Found when a CI run's fleet inherited a one-CPU affinity: Ansible still said processor_vcpus 2 (from
+  // /proc/cpuinfo), vncplay said 1 (from nproc). processor_nproc is the affinity-aware one.
+  it('processor_vcpus counts /proc/cpuinfo, processor_nproc follows CPU affinity (run here under taskset -c 0)', () => {
+    const run = spawnSync('taskset', ['-c', '0', 'sh', '-c', FACTS_SCRIPT], { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    const listed = readFileSync('/proc/cpuinfo', 'utf8').split('\n').filter((l) => l.startsWith('processor')).length;
+    expect(parseFacts(run.stdout)).toMatchObject({ processor_vcpus: listed, processor_nproc: 1 });
   });
 
   it('says NA for what the host does not tell, and has no default_ipv4 without a default route', () => {
