@@ -407,7 +407,7 @@ function markdown(r: Results): string {
     '## How it is measured',
     '',
     '- Only the hosts a measurement uses are up (the fleet is made anew for the side-by-side runs and for each curve',
-    '  point): with 500 idle light hosts up, 20-host runs took ~8% longer here, vncplay and the floor alike.',
+    '  point): with 500 idle light hosts up, 20-host runs took ~15% longer here and varied more, for both alike.',
     '- Light hosts (`test/fleet/fleet.sh up-light N`) are a network namespace + one sshd each, on THIS machine: every',
     '  remote command (sshd session, shell, stat, python3 …) competes with the controller for the same 2 cores, so',
     '  host-side work counts fully in the wall time, unlike on a real fleet.',
@@ -455,7 +455,7 @@ async function main(): Promise<void> {
   const loadStart = os.loadavg();
   try {
     // Only the hosts a run uses are up: with 500 idle light hosts (netns + sshd each) up, the 20-host runs took
-    // ~8% longer here (3 runs each, vncplay and the floor alike).
+    // ~15% longer here and varied more (3 runs each, vncplay and the floor alike).
     const few = fleetUp(opts.hosts, { fresh: true });
     hostCpu = HostCpu.open(lightSshdPids());
     log(hostCpu ? 'host CPU: measured through a cpuacct cgroup of the light sshds' : 'host CPU: not measurable here (no cgroup access)');
