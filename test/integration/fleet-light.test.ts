@@ -1,6 +1,6 @@
 // The light fleet (netns + sshd only) that the scale benchmarks use. Runs only when no light fleet is up,
 // so it never tears down a benchmark's hosts.
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,6 +16,7 @@ async function fleetSh(...args: string[]): Promise<void> {
 
 describe.skipIf(!fleetAvailable() || lightInUse)('light fleet', () => {
   it('up-light 3 gives three sshds on 198.19.0.11-13 with their own keys; down-light removes them', async () => {
+    let leftover: ChildProcess | undefined;
     await fleetSh('up-light', '3');
     try {
       const knownHosts = join(fleetDir(), 'known_hosts_light');
@@ -29,10 +30,20 @@ describe.skipIf(!fleetAvailable() || lightInUse)('light fleet', () => {
         expect(stdout).toContain('vncplay');
         expect(stdout).toContain(`inet ${address}/16`);
       }
+      // A session left open (here a plain process in the host's namespace, as an sshd session whose client vanished).
+      leftover = spawn('ip', ['netns', 'exec', 'vl-2', 'sleep', '600'], { stdio: 'ignore' });
+      await new Promise((r) => setTimeout(r, 300));
     } finally {
       await fleetSh('down-light');
     }
     expect(existsSync('/var/lib/vncplay-fleet/light/l1')).toBe(false);
     expect(existsSync('/run/netns/vl-1')).toBe(false);
+    // down-light ended it too: nothing keeps running in a namespace that no longer exists.
+    const exit = await new Promise<string | null>((resolve) => {
+      if (leftover!.exitCode !== null || leftover!.signalCode !== null) return resolve(leftover!.signalCode);
+      leftover!.once('exit', (_code, signal) => resolve(signal));
+      setTimeout(() => resolve('still running'), 5000);
+    });
+    expect(exit).toBe('SIGKILL');
   });
 });

@@ -161,9 +161,15 @@ light_stop_sshd() {
 }
 
 light_down() {
-  local f
+  local f ns
   for f in "$LIGHT_DIR"/l*/sshd.pid; do
     [[ -e $f ]] && light_stop_sshd "$f"
+  done
+  # Sessions whose client went away without closing (a ControlPersist master of a run that was cut off, say) would
+  # wait forever once their namespace is gone: end whatever still runs inside a light host's namespace.
+  for ns in /run/netns/vl-*; do
+    [[ -e $ns ]] || continue
+    ip netns pids "${ns##*/}" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
   done
   # Bridge-side veths first: a deleted namespace frees its devices asynchronously, and a quick
   # `up-light` after `down-light` would otherwise find vpl<j>b still there.
