@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { LINE_SESSION_DRIVER, frame, sessionCommand, sessionDefinitions } from '../src/connection/line-session.js';
-import { asciiShellCode } from '../src/connection/quote.js';
+import { LINE_SESSION_DRIVER, frame, sessionCommand, sessionOpening } from '../src/connection/line-session.js';
 import type { ExecResult } from '../src/connection/types.js';
 
 export interface DriverCommand {
@@ -16,7 +15,7 @@ export interface DriverCommand {
 export function runThroughDriver(commands: readonly DriverCommand[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ExecResult[] {
   const nonce = `vpdriver${randomBytes(8).toString('hex')}`;
   const frames = commands.map((c) => frame(sessionCommand(c.argv, typeof c.stdin === 'string' ? Buffer.from(c.stdin) : (c.stdin ?? new Uint8Array(0)))));
-  const input = `${nonce}\n${frame({ code: asciiShellCode(sessionDefinitions()), kind: 'in-shell' })}${frames.join('')}`;
+  const input = `${sessionOpening(nonce)}${frames.join('')}`;
   const run = spawnSync('bash', ['-c', LINE_SESSION_DRIVER], { input, encoding: 'utf8', cwd: opts.cwd, env: opts.env ?? process.env });
   const ready = 'VP-LINE-READY\n';
   if (!run.stdout.startsWith(ready)) throw new Error(`the driver did not start: ${run.stderr}`);

@@ -134,6 +134,11 @@ export function frame(cmd: SessionCommand): string {
   return `${FRAME_HEADER[cmd.kind]}${cmd.code.length}\n${cmd.code}`;
 }
 
+/** What a session is sent first: the nonce line, then the frame that defines the session functions. */
+export function sessionOpening(nonce: string, functions: ReadonlyMap<string, SessionFunction> = sessionScripts): string {
+  return `${nonce}\n${frame({ code: asciiShellCode(definitions(functions)), kind: 'in-shell' })}`;
+}
+
 const READY = Buffer.from('VP-LINE-READY\n');
 
 interface Pending {
@@ -164,7 +169,7 @@ export class LineSession {
     ch.stderr.on('data', (d: Buffer) => this.onStderr(d));
     ch.on('error', () => undefined);
     ch.once('close', () => this.fail(new Error('the line session closed')));
-    ch.write(`${this.nonce}\n${frame({ code: asciiShellCode(definitions(this.functions)), kind: 'in-shell' })}`);
+    ch.write(sessionOpening(this.nonce, this.functions));
   }
 
   waitReady(): Promise<void> {
