@@ -102,7 +102,7 @@ describe('findUnknownHostPatterns: positioned errors with a hint', () => {
       expect(await findUnknownHostPatterns(pb, prod, {}), `${f} with prod.example`).toEqual([]);
       // Ansible would skip the play silently; a typo'd group is refused where the play names it.
       const errors = await findUnknownHostPatterns(pb, prod, { drill_hosts: 'vnc_failovre' });
-      expect(errors.map((e) => e.pos?.line), f).toEqual(f === 'failover-drill' ? [39, 182] : []);
+      expect(errors.map((e) => e.pos?.line), f).toEqual(f === 'failover-drill' ? [39, 186] : []);
     }
   });
 
