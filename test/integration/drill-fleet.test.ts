@@ -98,6 +98,22 @@ describe.skipIf(!fleetAvailable() || fleetHosts().length < 3)('failover drill on
     expect([await holdsVip('h2'), await holdsVip('h3')]).toEqual([true, false]);
   });
 
+  // The play restarts a VNC server for the new listen setting only when it was already running before the play
+  // (a server the play starts reads the setting itself; restarting it right after its start raced systemd's cgroup
+  // cleanup). Here the primary runs with localhost=yes, so the drill must restart it, or the VIP would not answer.
+  it('a VNC server already running with localhost=yes is restarted and then answers on every address', async () => {
+    const conf = '~vncplay/.vnc/tigervnc.conf';
+    await hostExec('h2', ['sh', '-c', `sed -i 's/^\\$localhost = "no";/$localhost = "yes";/' ${conf} && systemctl restart tigervncserver@:1`]);
+    const listening = async (): Promise<string> => (await hostExec('h2', ['ss', '-Hltn', 'sport = :5901'])).stdout;
+    await expect.poll(listening, { timeout: 5000 }).toMatch(/127\.0\.0\.1:5901/);
+    const r = await drill('stop_keepalived', [], 'relisten');
+    expect(r.code, r.stderr + r.stdout.slice(-3000)).toBe(0);
+    const changed = r.events.flatMap((e) => (e.type === 'task_result' && e.changed ? [`${e.host}: ${e.task.name}`] : []));
+    expect(changed).toContain('h2: VNC | a server started with localhost=yes listens again on every address');
+    expect(await listening()).toMatch(/0\.0\.0\.0:5901/);
+    expect([await holdsVip('h2'), await holdsVip('h3')]).toEqual([true, false]);
+  });
+
   it('fails over on link_down (cut from the controller into the primary netns) and the link comes back', async () => {
     const h2 = fleetHosts().find((h) => h.name === 'h2')!;
     const r = await drill('link_down', ['-e', `drill_netns=${h2.netns}`]);
