@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encryptVault } from '../../src/vault/index.js';
 import { repoRoot, vncplay } from './cli-helpers.js';
+import { requireProgram } from '../tools.js';
 
 /**
  * Canary secrets planted everywhere a secret can come from (an inline !vault value made by ansible-vault, a
@@ -24,16 +25,16 @@ const CANARIES = {
   cloud: 'cloud-canary-Z5q',
 };
 const PASSWORD = 'canary vault pass';
-const ANSIBLE_VAULT = '/usr/bin/ansible-vault';
 const fleetInventory = path.join(repoRoot, '.fleet/inventory.yml');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'vncplay-canary-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function inlineVault(value: string): string {
-  // Made by ansible-vault itself when it is installed: the interop case the issue asks for.
-  const text = existsSync(ANSIBLE_VAULT)
-    ? execFileSync(ANSIBLE_VAULT, ['encrypt_string', '--vault-password-file', path.join(dir, 'pass'), value], { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] })
-    : `!vault |\n${encryptVault(value, { id: 'default', password: Buffer.from(PASSWORD) }).split('\n').map((l) => `          ${l}`).join('\n')}`;
+  // Made by ansible-vault itself: the interop case the issue asks for.
+  const text = execFileSync(requireProgram('ansible-vault'), ['encrypt_string', '--vault-password-file', path.join(dir, 'pass'), value], {
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   return text.trim().split('\n').map((l, i) => (i === 0 ? l : `      ${l}`)).join('\n');
 }
 

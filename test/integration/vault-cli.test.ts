@@ -4,10 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { vncplay } from './cli-helpers.js';
+import { requireProgram } from '../tools.js';
 
 /** `vncplay vault …` against Debian's ansible-vault: each side opens what the other wrote. */
-const ANSIBLE_VAULT = '/usr/bin/ansible-vault';
-const hasAnsible = existsSync(ANSIBLE_VAULT);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'vncplay-vault-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const at = (f: string): string => path.join(dir, f);
@@ -16,10 +15,10 @@ writeFileSync(at('pass2'), 'second password\n');
 const PLAIN = 'vnc_password: "s3cret ✓"\nports: [5901, 5902]\n';
 
 const av = (args: string[], input?: string): string =>
-  execFileSync(ANSIBLE_VAULT, args, { cwd: dir, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], ...(input !== undefined ? { input } : {}) });
+  execFileSync(requireProgram('ansible-vault'), args, { cwd: dir, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], ...(input !== undefined ? { input } : {}) });
 const vault = (args: string[], opts: { stdin?: string; env?: NodeJS.ProcessEnv } = {}) => vncplay(['vault', ...args], { cwd: dir, ...opts });
 
-describe.skipIf(!hasAnsible)('vncplay vault and ansible-vault', () => {
+describe('vncplay vault and ansible-vault', () => {
   it('encrypt in place → ansible-vault view; decrypt in place restores the bytes', async () => {
     writeFileSync(at('a.yml'), PLAIN);
     const enc = await vault(['encrypt', '--vault-password-file', 'pass', 'a.yml']);

@@ -5,16 +5,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { inventoryVars, loadInventory, loadPlaybookVars, selectHosts, type Inventory } from '../../src/inventory/index.js';
+import { requireProgram } from '../tools.js';
 
 /**
  * Parity with real Ansible, when ansible-core is installed (Debian's ansible-core 2.14 here): the same hosts,
  * the same merged inventory variables per host (group_vars/host_vars precedence included), and the same host
- * lists, in the same order, for play patterns. Skipped where Ansible is not installed, or with VNCPLAY_PARITY=off.
+ * lists, in the same order, for play patterns.
  */
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/inventories');
 const REPO = path.resolve(FIXTURES, '../../..');
-const HAVE_ANSIBLE = spawnSync('ansible-playbook', ['--version'], { stdio: 'ignore' }).status === 0;
 
 const TMP = mkdtempSync(path.join(os.tmpdir(), 'vncplay-parity-'));
 const ENV = {
@@ -35,7 +35,7 @@ interface AnsibleList {
 /** Every host with its vars from `ansible-inventory --list` (hosts without vars are only listed in groups). */
 function ansibleHostVars(source: string, playbookDir?: string): Record<string, Record<string, unknown>> {
   const args = ['-i', source, '--list', ...(playbookDir ? ['--playbook-dir', playbookDir] : [])];
-  const out = execFileSync('ansible-inventory', args, { env: ENV, encoding: 'utf8', cwd: TMP });
+  const out = execFileSync(requireProgram('ansible-inventory'), args, { env: ENV, encoding: 'utf8', cwd: TMP });
   const list = JSON.parse(out) as AnsibleList;
   const result: Record<string, Record<string, unknown>> = {};
   for (const [name, g] of Object.entries(list)) {
@@ -60,7 +60,7 @@ function ansiblePlayHosts(source: string, patterns: string[], limit?: string): s
     `- hosts: ${JSON.stringify(p)}\n  gather_facts: false\n  tasks:\n    - debug: {msg: "{{ ansible_play_hosts_all }}"}\n      run_once: true\n`;
   writeFileSync(book, patterns.map(play).join(''));
   const args = ['-i', source, book, ...(limit ? ['--limit', limit] : [])];
-  const out = execFileSync('ansible-playbook', args, { env: { ...ENV, ANSIBLE_STDOUT_CALLBACK: 'json' }, encoding: 'utf8', cwd: TMP });
+  const out = execFileSync(requireProgram('ansible-playbook'), args, { env: { ...ENV, ANSIBLE_STDOUT_CALLBACK: 'json' }, encoding: 'utf8', cwd: TMP });
   const run = JSON.parse(out) as { plays: { tasks: { hosts: Record<string, { msg: string[] }> }[] }[] };
   return run.plays.map((p) => {
     const first = p.tasks[0];
@@ -134,7 +134,7 @@ const CASES: Case[] = [
 writeFileSync(path.join(TMP, 'patterns.ini'), PATTERN_INI);
 
 // Each case spawns Ansible 2–3 times (1–2 s each, mostly Python start-up): about 40 s in all on a 2-core machine.
-describe.skipIf(!HAVE_ANSIBLE || process.env['VNCPLAY_PARITY'] === 'off')('parity with ansible-core', () => {
+describe('parity with ansible-core', () => {
   const loaded = new Map<string, Inventory>();
   const load = async (c: Case): Promise<Inventory> => {
     let inv = loaded.get(c.source);

@@ -1,14 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VaultError } from '../../src/errors.js';
 import { decryptVault, encryptVault, formatEnvelope, isVaultText, parseEnvelope, parseVaultId, type VaultSecret } from '../../src/vault/index.js';
+import { requireProgram } from '../tools.js';
 
 const pw = (password: string, id = 'default'): VaultSecret => ({ id, password: Buffer.from(password) });
-const ANSIBLE_VAULT = '/usr/bin/ansible-vault';
-const hasAnsible = existsSync(ANSIBLE_VAULT);
 
 /** Made once by ansible-vault 2.14 (`ansible-vault encrypt_string --vault-password-file p 'inline-s3cret'`, password pw1). */
 const ANSIBLE_INLINE = `$ANSIBLE_VAULT;1.1;AES256
@@ -91,12 +90,12 @@ describe('vault format', () => {
   });
 });
 
-describe.skipIf(!hasAnsible)('interop with ansible-vault (Debian ansible-core)', () => {
+describe('interop with ansible-vault (Debian ansible-core)', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vncplay-vault-unit-'));
   const pwFile = path.join(dir, 'pw');
   writeFileSync(pwFile, 'correct horse\n');
   const av = (args: string[], input?: string): string =>
-    execFileSync(ANSIBLE_VAULT, args, { cwd: dir, encoding: 'utf8', ...(input !== undefined ? { input } : {}), stdio: ['pipe', 'pipe', 'pipe'] });
+    execFileSync(requireProgram('ansible-vault'), args, { cwd: dir, encoding: 'utf8', ...(input !== undefined ? { input } : {}), stdio: ['pipe', 'pipe', 'pipe'] });
 
   it('opens files ansible-vault made (1.1, and 1.2 with an id)', () => {
     const plain = path.join(dir, 'plain.yml');
