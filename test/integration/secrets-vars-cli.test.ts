@@ -57,6 +57,9 @@ describe('secret-bearing variables are secrets from the run start', () => {
         msg: "{{ hostvars['other'].ansible_ssh_pass }} {{ hostvars['other'].ansible_ssh_password }}"
     - debug: var=ansible_become_pass
     - debug: var=become_pass
+    - name: a secret as a mapping key
+      debug:
+        msg: "{{ {ansible_password: 'is the key'} }}"
 `,
   );
 
@@ -66,10 +69,11 @@ describe('secret-bearing variables are secrets from the run start', () => {
       const args = ['play.yml', '-i', 'inv.yml', '-e', `ansible_become_pass=${CANARIES.extra}`, '-vvv', '--metrics-file', metrics];
       const r = await vncplay(mode === '--json' ? [...args, '--json'] : args, { cwd: dir, env: { NO_COLOR: '1' } });
       expect(r.code, r.stdout + r.stderr).toBe(0);
-      expect(r.recap['local1']).toMatchObject({ ok: 6, failed: 0 });
+      expect(r.recap['local1']).toMatchObject({ ok: 7, failed: 0 });
       // The variables were printed, as marks.
       expect(r.stdout).toMatch(/"ansible_password": ?"\*\*\*\*\*\*\*\*"/);
       expect(r.stdout).toMatch(/"msg": ?"\*\*\*\*\*\*\*\* \*\*\*\*\*\*\*\*"/);
+      expect(r.stdout).toMatch(/"\*\*\*\*\*\*\*\*": ?"is the key"/);
       expect(leaks(r.stdout + r.stderr + readFileSync(metrics, 'utf8'))).toEqual([]);
     });
   }
