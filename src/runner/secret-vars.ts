@@ -1,10 +1,7 @@
-import { CONNECTION_VARS, inventoryVars, type Inventory } from '../inventory/index.js';
+import { inventoryVars, SECRET_VARIABLE_NAMES, type Inventory } from '../inventory/index.js';
 import type { Playbook } from '../playbook/model.js';
-import { render } from '../playbook/template.js';
+import { render, resolveVariable } from '../playbook/template.js';
 import { Unsafe } from '../playbook/unsafe.js';
-
-/** Variables that hold a password by their name alone: SSH and become passwords under all of Ansible's names. */
-export const SECRET_VARIABLE_NAMES: readonly string[] = [...CONNECTION_VARS.password, ...CONNECTION_VARS.becomePassword];
 
 /**
  * Every value a secret-bearing variable has anywhere the run can see it (each host's inventory variables, the
@@ -55,4 +52,21 @@ function renderedOrUndefined(value: unknown, scope: Record<string, unknown>): un
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The values the password variables have in one task's scope (task and block vars, set_fact, include vars: what
+ * the run start could not see), for the runner to hide before the task's first event.
+ */
+export function secretVariableValuesInScope(vars: Record<string, unknown>): string[] {
+  const found: string[] = [];
+  for (const name of SECRET_VARIABLE_NAMES) {
+    if (vars[name] === undefined) continue;
+    try {
+      found.push(...secretStrings(resolveVariable(vars, name)));
+    } catch {
+      // Not renderable here (an undefined name inside it): the task that uses it fails and says so.
+    }
+  }
+  return found;
 }

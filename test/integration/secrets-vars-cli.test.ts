@@ -20,6 +20,8 @@ const CANARIES = {
   extra: 'extra-canary-E1x',
   playVar: 'play-canary-V1x',
   numeric: '90817263',
+  taskVar: 'taskvar-canary-R1x',
+  setFact: 'setfact-canary-S1x',
 };
 
 function leaks(text: string): string[] {
@@ -60,6 +62,14 @@ describe('secret-bearing variables are secrets from the run start', () => {
     - name: a secret as a mapping key
       debug:
         msg: "{{ {ansible_password: 'is the key'} }}"
+    - name: a task var
+      debug: var=ansible_ssh_password
+      vars:
+        ansible_ssh_password: ${CANARIES.taskVar}
+    - name: a password set as a fact, shown by set_fact itself and then by debug
+      set_fact:
+        ansible_become_password: ${CANARIES.setFact}
+    - debug: var=ansible_become_password
 `,
   );
 
@@ -69,7 +79,7 @@ describe('secret-bearing variables are secrets from the run start', () => {
       const args = ['play.yml', '-i', 'inv.yml', '-e', `ansible_become_pass=${CANARIES.extra}`, '-vvv', '--metrics-file', metrics];
       const r = await vncplay(mode === '--json' ? [...args, '--json'] : args, { cwd: dir, env: { NO_COLOR: '1' } });
       expect(r.code, r.stdout + r.stderr).toBe(0);
-      expect(r.recap['local1']).toMatchObject({ ok: 7, failed: 0 });
+      expect(r.recap['local1']).toMatchObject({ ok: 10, failed: 0 });
       // The variables were printed, as marks.
       expect(r.stdout).toMatch(/"ansible_password": ?"\*\*\*\*\*\*\*\*"/);
       expect(r.stdout).toMatch(/"msg": ?"\*\*\*\*\*\*\*\* \*\*\*\*\*\*\*\*"/);
