@@ -153,26 +153,31 @@ function searchFrom(a: Int32Array, b: Int32Array, editLimit: number, budget: { s
   const n = a.length;
   const m = b.length;
   const saved: Int32Array[] = [];
-  let row: Int32Array = new Int32Array(0);
+  const width = Math.min(editLimit, n + m) + 1;
+  // The last row and the one being computed; only the saved ones are kept.
+  let prev = new Int32Array(width);
+  let row = new Int32Array(width);
   let end: { d: number; x: number; y: number } | undefined;
   for (let d = 0; d <= n + m && d <= editLimit; d++) {
-    const next = nextRow(a, b, row, d, budget);
-    if (d % ROWS_PER_SEGMENT === 0) saved.push(next.row);
-    if (next.done) {
+    const done = nextRow(a, b, prev, d, row, budget);
+    if (d % ROWS_PER_SEGMENT === 0) saved.push(row.slice(0, d + 1));
+    if (done) {
       end = { d, x: n, y: m };
       break;
     }
-    row = next.row;
+    [prev, row] = [row, prev];
   }
-  end ??= furthestPoint(row, editLimit, n, m);
+  end ??= furthestPoint(prev, editLimit, n, m);
   return walkBack(a, b, saved, end, budget);
 }
 
-/** Row d from row d-1 (empty for d = 0); `done` when a path reached the end of both (the row is then partial). */
-function nextRow(a: Int32Array, b: Int32Array, prev: Int32Array, d: number, budget: { steps: number }): { row: Int32Array; done: boolean } {
+/**
+ * Row d into `row` from row d-1 in `prev` (unread for d = 0); true when a path reached the end of both (the row
+ * is then partial).
+ */
+function nextRow(a: Int32Array, b: Int32Array, prev: Int32Array, d: number, row: Int32Array, budget: { steps: number }): boolean {
   const n = a.length;
   const m = b.length;
-  const row = new Int32Array(d + 1);
   let steps = d + 1;
   for (let i = 0; i <= d; i++) {
     // Diagonal k = 2i - d; prev[i] is diagonal k+1 (a step down: an added line), prev[i-1] is k-1 (a removed one).
@@ -190,11 +195,11 @@ function nextRow(a: Int32Array, b: Int32Array, prev: Int32Array, d: number, budg
     row[i] = x;
     if (x >= n && y >= m) {
       budget.steps -= steps;
-      return { row, done: true };
+      return true;
     }
   }
   budget.steps -= steps;
-  return { row, done: false };
+  return false;
 }
 
 /**
@@ -227,6 +232,8 @@ function walkBack(a: Int32Array, b: Int32Array, saved: readonly Int32Array[], en
   let { x, y } = end;
   let rows: Int32Array[] = [];
   let rowsFrom = -1;
+  // The rows of one segment at a time, in the same buffers.
+  const buffers = Array.from({ length: Math.min(ROWS_PER_SEGMENT, end.d + 1) }, () => new Int32Array(end.d + 1));
   for (let d = end.d; d >= 0 && (x > 0 || y > 0); d--) {
     let prevX = 0;
     let prevY = 0;
@@ -234,7 +241,7 @@ function walkBack(a: Int32Array, b: Int32Array, saved: readonly Int32Array[], en
       const want = d - 1;
       const segment = Math.floor(want / ROWS_PER_SEGMENT) * ROWS_PER_SEGMENT;
       if (segment !== rowsFrom) {
-        rows = segmentRows(a, b, saved[segment / ROWS_PER_SEGMENT]!, segment, Math.min(segment + ROWS_PER_SEGMENT - 1, want), budget);
+        rows = segmentRows(a, b, saved[segment / ROWS_PER_SEGMENT]!, segment, Math.min(segment + ROWS_PER_SEGMENT - 1, want), buffers, budget);
         rowsFrom = segment;
       }
       const prev = rows[want - segment]!;
@@ -260,10 +267,14 @@ function walkBack(a: Int32Array, b: Int32Array, saved: readonly Int32Array[], en
   return kinds.reverse();
 }
 
-/** Rows from..to of the search, row `from` being `first`. */
-function segmentRows(a: Int32Array, b: Int32Array, first: Int32Array, from: number, to: number, budget: { steps: number }): Int32Array[] {
+/** Rows from..to of the search, row `from` being `first`, the others computed into `buffers`. */
+function segmentRows(a: Int32Array, b: Int32Array, first: Int32Array, from: number, to: number, buffers: Int32Array[], budget: { steps: number }): Int32Array[] {
   const rows = [first];
-  for (let d = from + 1; d <= to; d++) rows.push(nextRow(a, b, rows[rows.length - 1]!, d, budget).row);
+  for (let d = from + 1; d <= to; d++) {
+    const row = buffers[d - from]!;
+    nextRow(a, b, rows[rows.length - 1]!, d, row, budget);
+    rows.push(row);
+  }
   return rows;
 }
 
