@@ -36,7 +36,7 @@ describe('secret-bearing variables are secrets from the run start', () => {
     local1:
       ansible_connection: local
       ansible_password: ${CANARIES.connection}
-      ansible_become_password: ${CANARIES.become}
+      ansible_become_pass: ${CANARIES.become}
       ansible_sudo_pass: ${CANARIES.numeric}
     other:
       ansible_host: 198.18.0.250
@@ -53,11 +53,11 @@ describe('secret-bearing variables are secrets from the run start', () => {
     become_pass: ${CANARIES.playVar}
   tasks:
     - debug: var=ansible_password
-    - debug: var=ansible_become_password
+    - debug: var=ansible_become_pass
     - debug: var=ansible_sudo_pass
     - debug:
         msg: "{{ hostvars['other'].ansible_ssh_pass }} {{ hostvars['other'].ansible_ssh_password }}"
-    - debug: var=ansible_become_pass
+    - debug: var=ansible_become_password
     - debug: var=become_pass
     - name: a secret as a mapping key
       debug:
@@ -68,15 +68,15 @@ describe('secret-bearing variables are secrets from the run start', () => {
         ansible_ssh_password: ${CANARIES.taskVar}
     - name: a password set as a fact, shown by set_fact itself and then by debug
       set_fact:
-        ansible_become_password: ${CANARIES.setFact}
-    - debug: var=ansible_become_password
+        become_password: ${CANARIES.setFact}
+    - debug: var=become_password
 `,
   );
 
   for (const mode of ['--json', 'plain'] as const) {
     it(`inventory, hostvars of another host, -e and play vars, ${mode} and --metrics-file: zero canaries`, async () => {
       const metrics = path.join(dir, `metrics-${mode}.prom`);
-      const args = ['play.yml', '-i', 'inv.yml', '-e', `ansible_become_pass=${CANARIES.extra}`, '-vvv', '--metrics-file', metrics];
+      const args = ['play.yml', '-i', 'inv.yml', '-e', `ansible_become_password=${CANARIES.extra}`, '-vvv', '--metrics-file', metrics];
       const r = await vncplay(mode === '--json' ? [...args, '--json'] : args, { cwd: dir, env: { NO_COLOR: '1' } });
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(r.recap['local1']).toMatchObject({ ok: 10, failed: 0 });
