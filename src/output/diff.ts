@@ -18,9 +18,10 @@ type Op = { kind: ' ' | '-' | '+'; line: string };
 
 export interface DiffLimits {
   /**
-   * Most edits one search explores (its work grows with their square, its memory with their power 1.5). A file
-   * that needs more is diffed in steps: the shortest path to the furthest point the search reached, then a new
-   * search from there, as GNU diff settles for a less minimal diff when the optimal one is too expensive.
+   * Most edits one search explores (its work grows with their square; it keeps 2 × 64 rows of as many numbers, 2 MB
+   * at 4096). A file that needs more is diffed in steps: the shortest path to the furthest point the search
+   * reached, then a new search from there, as GNU diff settles for a less minimal diff when the optimal one is too
+   * expensive.
    */
   editsPerSearch: number;
   /** Comparison steps all the searches of one file may take; past it, the rest is shown removed and added whole. */
@@ -60,9 +61,12 @@ export function diffLines(a: readonly string[], b: readonly string[], limits: Di
   let x = pre;
   let y = pre;
   for (const kind of editKinds(idsA, idsB, limits, { steps: limits.steps })) {
-    if (kind === SAME) ops.push({ kind: ' ', line: a[x++]! }), y++;
-    else if (kind === REMOVED) ops.push({ kind: '-', line: a[x++]! });
-    else ops.push({ kind: '+', line: b[y++]! });
+    if (kind === ADDED) {
+      ops.push({ kind: '+', line: b[y++]! });
+      continue;
+    }
+    ops.push({ kind: kind === SAME ? ' ' : '-', line: a[x++]! });
+    if (kind === SAME) y++;
   }
   for (const line of a.slice(a.length - suf)) ops.push({ kind: ' ', line });
   return ops;
@@ -108,10 +112,10 @@ function withUnmatched(a: Int32Array, b: Int32Array, keptKinds: readonly EditKin
   let x = 0;
   let y = 0;
   const unmatchedA = (): void => {
-    while (x < a.length && !inB.has(a[x]!)) kinds.push(REMOVED), x++;
+    for (; x < a.length && !inB.has(a[x]!); x++) kinds.push(REMOVED);
   };
   const unmatchedB = (): void => {
-    while (y < b.length && !inA.has(b[y]!)) kinds.push(ADDED), y++;
+    for (; y < b.length && !inA.has(b[y]!); y++) kinds.push(ADDED);
   };
   for (const kind of keptKinds) {
     if (kind !== ADDED) unmatchedA();
