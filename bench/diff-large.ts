@@ -1,11 +1,12 @@
 /**
  * `node --import tsx bench/diff-large.ts [--runs 3] [--no-write]`: the --diff line diff on large files, before and
  * after issue 13 (M4), side by side in one run, with Python's difflib (what ansible-playbook's --diff uses) for
- * reference. Each measurement is its own process, so its peak RSS is its own; runs alternate between the tools.
- * Prints a Markdown table and writes it into bench/RESULTS.md between its markers (--no-write: print only).
+ * reference; then `--check --diff` end to end, the CLI of this checkout (`npm run build` first) against
+ * ansible-playbook. Each measurement is its own process, so its peak RSS is its own; runs alternate between the
+ * tools. Prints Markdown and writes it into bench/RESULTS.md between its markers (--no-write: print only).
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,7 @@ import { splitLinesKeepEnds, diffLines } from '../src/output/diff.js';
 import { quadraticDiffLines } from './diff-quadratic.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
+const VNCPLAY_BIN = path.join(path.dirname(BENCH_DIR), 'bin', 'vncplay.js');
 const RESULTS = path.join(BENCH_DIR, 'RESULTS.md');
 export const DIFF_SECTION_START = '<!-- bench/diff-large.ts: start -->';
 export const DIFF_SECTION_END = '<!-- bench/diff-large.ts: end -->';
@@ -91,6 +93,47 @@ function idleRssMb(): { node: number; python: number } {
   return { node: node.peakRssMb, python };
 }
 
+interface EndToEnd {
+  tool: string;
+  wallS: number[];
+  peakRssMb: number[];
+  /** The diff's @@/-/+ lines, to check both tools printed the same hunks. */
+  hunks: string;
+}
+
+/**
+ * `--check --diff` of a copy that would change every line of an 8000-line file of short lines (48 KB, under
+ * Ansible's 104448-byte diff limit), timed with GNU time: the whole process, start-up included.
+ */
+function endToEnd(runs: number): EndToEnd[] {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vncplay-diff-bench-'));
+  try {
+    writeFileSync(path.join(dir, 'dest.txt'), Array.from({ length: 8000 }, (_, i) => `a${i}\n`).join(''));
+    writeFileSync(path.join(dir, 'new.txt'), Array.from({ length: 8000 }, (_, i) => `b${i}\n`).join(''));
+    writeFileSync(path.join(dir, 'play.yml'), `- hosts: localhost\n  gather_facts: false\n  tasks:\n    - copy: {src: new.txt, dest: ${path.join(dir, 'dest.txt')}}\n`);
+    writeFileSync(path.join(dir, 'local.yml'), 'all:\n  hosts:\n    localhost:\n      ansible_connection: local\n');
+    const tools: Array<[string, string[]]> = [
+      ['vncplay --check --diff', [process.execPath, VNCPLAY_BIN, 'play.yml', '-i', 'local.yml', '--check', '--diff']],
+      ['ansible-playbook --check --diff', ['ansible-playbook', 'play.yml', '-i', 'localhost,', '-c', 'local', '--check', '--diff']],
+    ];
+    const out: EndToEnd[] = tools.map(([tool]) => ({ tool, wallS: [], peakRssMb: [], hunks: '' }));
+    for (let r = 0; r < runs; r++) {
+      for (const [i, [, argv]] of tools.entries()) {
+        const res = spawnSync('/usr/bin/time', ['-f', '%e %M', ...argv], { cwd: dir, encoding: 'utf8', env: { ...process.env, ANSIBLE_NOCOLOR: '1', NO_COLOR: '1' } });
+        if (res.status !== 0) throw new Error(`${argv.join(' ')} exited ${res.status}: ${res.stderr}`);
+        const [wall, rssKb] = res.stderr.trim().split('\n').pop()!.split(' ').map(Number);
+        out[i]!.wallS.push(wall!);
+        out[i]!.peakRssMb.push(rssKb! / 1024);
+        out[i]!.hunks = res.stdout.split('\n').filter((l) => /^(@@|[-+][ab])/.test(l)).join('\n');
+        process.stderr.write(`end to end · ${out[i]!.tool} · run ${r + 1}: ${wall} s, ${(rssKb! / 1024).toFixed(0)} MB\n`);
+      }
+    }
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((x, y) => x - y);
   const mid = Math.floor(s.length / 2);
@@ -128,6 +171,8 @@ function main(): void {
       rows.push(`| ${c.name} | ${TOOL_NAMES[tool]} | ${runs} | ${(median(ms) / 1000).toFixed(2)} | ${median(rss).toFixed(0)} | ${got[tool][0]!.edits} |`);
     }
   }
+  const e2e = endToEnd(runs);
+  const sameHunks = e2e[0]!.hunks !== '' && e2e[0]!.hunks === e2e[1]!.hunks;
   const section = [
     DIFF_SECTION_START,
     '## --diff of large files (bench/diff-large.ts)',
@@ -145,6 +190,13 @@ function main(): void {
     'before the search (as GNU diff does). Reversed: every line is in both texts; the script needs ~8000 edits, so the',
     'new diff searches in steps of 4096 edits, each continuing from the furthest point of the last (a correct diff, not',
     'always the shortest; here as short as the old). Scattered changes: the shortest diff, the same script as before.',
+    '',
+    'End to end, the whole process (GNU time), a copy that would change every line of an 8000-line file of short lines',
+    `(48 KB, under Ansible's 104448-byte diff limit), medians of ${runs} alternating runs; the hunks printed are ${sameHunks ? 'the same' : 'NOT the same'}:`,
+    '',
+    '| command | runs | median wall (s) | peak RSS (MB) |',
+    '|---|---|---|---|',
+    ...e2e.map((t) => `| ${t.tool} | ${runs} | ${median(t.wallS).toFixed(2)} | ${median(t.peakRssMb).toFixed(0)} |`),
     DIFF_SECTION_END,
   ].join('\n');
   process.stdout.write(`${section}\n`);
