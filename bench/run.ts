@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { HostCpu, lightSshdPids } from './host-cpu.js';
 import { BENCH_ROOT, PLAYBOOK, TASK_COUNT } from './workload.js';
+import { DIFF_SECTION_END, DIFF_SECTION_START, withDiffSection } from './diff-large.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(BENCH_DIR);
@@ -442,11 +443,19 @@ interface Results {
   syntaxCheck: { wallS: number; cpuS: number };
 }
 
+/** The new report, with the section bench/diff-large.ts wrote into the old one (it measures something else). */
+function keepDiffSection(file: string, report: string): string {
+  const old = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const start = old.indexOf(DIFF_SECTION_START);
+  const end = old.indexOf(DIFF_SECTION_END);
+  return start >= 0 && end > start ? withDiffSection(report, old.slice(start, end + DIFF_SECTION_END.length)) : report;
+}
+
 async function main(): Promise<void> {
   const opts = options(process.argv.slice(2));
   if (opts.render) {
     const results = JSON.parse(readFileSync(path.join(opts.out, 'results.json'), 'utf8')) as Results;
-    writeFileSync(path.join(opts.out, 'RESULTS.md'), markdown(results));
+    writeFileSync(path.join(opts.out, 'RESULTS.md'), keepDiffSection(path.join(opts.out, 'RESULTS.md'), markdown(results)));
     return;
   }
   mkdirSync(WORK, { recursive: true });
@@ -486,7 +495,7 @@ async function main(): Promise<void> {
       syntaxCheck: await syntaxCheck(opts.runs),
     };
     writeFileSync(path.join(opts.out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
-    writeFileSync(path.join(opts.out, 'RESULTS.md'), markdown(results));
+    writeFileSync(path.join(opts.out, 'RESULTS.md'), keepDiffSection(path.join(opts.out, 'RESULTS.md'), markdown(results)));
     log(`wrote ${path.join(opts.out, 'RESULTS.md')}`);
     process.stdout.write(markdown(results));
   } finally {

@@ -30,6 +30,9 @@ export const CONNECTION_VARS = {
   sshArgs: ['ansible_ssh_args', 'ansible_ssh_common_args', 'ansible_ssh_extra_args'],
 } as const;
 
+/** Variables that hold a password by their name alone: SSH and become passwords under all of Ansible's names. */
+export const SECRET_VARIABLE_NAMES: readonly string[] = [...CONNECTION_VARS.password, ...CONNECTION_VARS.becomePassword];
+
 /** Values used when no variable sets them (the CLI may pass its flags here). */
 export interface ConnectionDefaults {
   user?: string;

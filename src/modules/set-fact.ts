@@ -1,3 +1,4 @@
+import { SECRET_VARIABLE_NAMES } from '../inventory/connection-vars.js';
 import type { ActionModule, ArgSchema } from './types.js';
 
 export type SetFactArgs = Record<string, unknown> & { cacheable?: boolean };
@@ -16,6 +17,8 @@ export const setFactModule: ActionModule<SetFactArgs> = {
   schema,
   where: 'controller',
   inCheckMode: 'run',
+  // A password set as a fact is a secret from this task's own result on.
+  secretArgs: [...SECRET_VARIABLE_NAMES],
   validate(args) {
     const bad = Object.keys(args).find((k) => k !== 'cacheable' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k));
     return bad ? `set_fact: '${bad}' is not a valid variable name` : undefined;

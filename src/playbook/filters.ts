@@ -788,6 +788,17 @@ export function toPlain(v: unknown): unknown {
 }
 
 /** Python json.dumps: `", "` and `": "` separators unless indented; non-ASCII kept as is (ensure_ascii=False as Ansible). */
+/**
+ * JSON.parse's message without the piece of the text it quotes (`Unexpected token 's', "{"pw": secr"... is not
+ * valid JSON`): the text may be a secret, and a 10-character piece of one is not recognised by redaction. Messages
+ * that give a position instead of text are kept.
+ */
+function jsonErrorWithoutText(message: string): string {
+  if (/^Unexpected token /.test(message)) return 'Unexpected token in JSON (text not shown)';
+  if (/ is not valid JSON$/.test(message)) return 'not valid JSON (text not shown)';
+  return message;
+}
+
 function pyJson(v: unknown, indent: number | undefined, sortKeys: boolean): string {
   const plain = toPlain(v);
   const sorted = sortKeys ? sortDeep(plain) : plain;
@@ -1268,7 +1279,7 @@ export const FILTERS: Record<string, FilterFn> = {
     try {
       return JSON.parse(str(v)) as unknown;
     } catch (e) {
-      throw new JinjaRuntimeError(`from_json: ${(e as Error).message}`);
+      throw new JinjaRuntimeError(`from_json: ${jsonErrorWithoutText((e as Error).message)}`);
     }
   },
   to_yaml: (v, _pos, kw) => dumpYaml(v, toInt(kw.indent ?? 2, 2), true, truthy(kw.sort_keys ?? true)),

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import nunjucks from 'nunjucks';
-import { TemplateError, formatExcerpt, nearest, type SourcePos } from '../errors.js';
+import { TemplateError, VaultError, formatExcerpt, nearest, type SourcePos } from '../errors.js';
+import { decryptFileText, recordSecret } from '../vault/session.js';
 import {
   FILTERS,
   JinjaRuntimeError,
@@ -436,7 +437,10 @@ const LOOKUPS: Record<string, (ctx: RenderContext, terms: unknown[], kw: Mapping
     terms.map((t) => {
       const file = findControllerFile(ctx, pyStr(t), 'templates');
       if (!file) throw new LookupError(`lookup('template'): could not find '${pyStr(t)}'`, `searched: ${searchDirs(ctx, 'templates').join(', ')}`);
-      return renderText(readFileSync(file, 'utf8'), ctx.state.vars, ctx.state.where);
+      const { text, encrypted } = readControllerText(file, 'template');
+      const rendered = renderText(text, ctx.state.vars, ctx.state.where);
+      if (encrypted) recordSecret(rendered);
+      return rendered;
     }),
   items: (_ctx, terms) => terms.flatMap((t) => (Array.isArray(unwrapUnsafe(t)) ? toList(t) : [t])),
   list: (_ctx, terms) => terms,
@@ -483,9 +487,24 @@ function findControllerFile(ctx: RenderContext, rel: string, subdir: 'files' | '
 function readLookupFile(ctx: RenderContext, rel: string, kw: Mapping): string {
   const file = findControllerFile(ctx, rel, 'files');
   if (!file) throw new LookupError(`lookup('file'): could not find '${rel}'`, `searched: ${searchDirs(ctx, 'files').join(', ')}`);
-  const text = readFileSync(file, 'utf8');
+  const { text, encrypted } = readControllerText(file, 'file');
   // Ansible's file lookup strips trailing whitespace unless rstrip=False.
-  return kw.rstrip === false ? text : text.replace(/\s+$/, '');
+  const value = kw.rstrip === false ? text : text.replace(/\s+$/, '');
+  if (encrypted) recordSecret(value);
+  return value;
+}
+
+/**
+ * A controller file's text for a lookup; a vault-encrypted one is decrypted with the run's vault passwords, as
+ * Ansible's file and template lookups do (the caller records what it returns as a secret).
+ */
+function readControllerText(file: string, lookup: 'file' | 'template'): { text: string; encrypted: boolean } {
+  try {
+    return decryptFileText(readFileSync(file, 'utf8'), file);
+  } catch (e) {
+    if (!(e instanceof VaultError)) throw e;
+    throw new LookupError(`lookup('${lookup}'): ${e.message}`, e.hint ?? 'pass --vault-password-file, --vault-id or --ask-vault-pass');
+  }
 }
 
 /**

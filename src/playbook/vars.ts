@@ -185,16 +185,16 @@ export function scopeView(scope: Record<string, unknown>): LazyMapping {
  */
 export async function parseExtraVars(args: readonly string[], cwd: string): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
-  for (const raw of args) Object.assign(out, await parseOneExtraVar(raw, cwd));
+  for (const [i, raw] of args.entries()) Object.assign(out, await parseOneExtraVar(raw, cwd, i + 1));
   return out;
 }
 
-async function parseOneExtraVar(raw: string, cwd: string): Promise<Record<string, unknown>> {
+async function parseOneExtraVar(raw: string, cwd: string, ordinal: number): Promise<Record<string, unknown>> {
   const arg = raw.trim();
   if (arg === '') return {};
   if (arg.startsWith('@')) return readExtraVarsFile(arg.slice(1), cwd);
-  if (arg.startsWith('{') || arg.startsWith('[')) return parseInlineDoc(arg);
-  return parseKeyValues(arg);
+  if (arg.startsWith('{') || arg.startsWith('[')) return parseInlineDoc(arg, ordinal);
+  return parseKeyValues(arg, ordinal);
 }
 
 async function readExtraVarsFile(rel: string, cwd: string): Promise<Record<string, unknown>> {
@@ -235,17 +235,24 @@ async function readExtraVarsFile(rel: string, cwd: string): Promise<Record<strin
   return value;
 }
 
-function parseInlineDoc(arg: string): Record<string, unknown> {
-  const doc = parseDocument(arg, ANSIBLE_YAML_OPTIONS);
+/**
+ * An inline -e document. Its errors name the -e by its place on the command line and the line and column in it,
+ * without quoting it: it may hold a password (-e '{"ansible_password": …}').
+ */
+function parseInlineDoc(arg: string, ordinal: number): Record<string, unknown> {
+  const lc = new LineCounter();
+  const doc = parseDocument(arg, { ...ANSIBLE_YAML_OPTIONS, lineCounter: lc });
   const err = doc.errors[0];
   if (err) {
-    throw new UsageError('E_EXTRA_VARS', `invalid JSON/YAML in -e ${JSON.stringify(arg)}: ${err.message.split('\n')[0]}`, {
+    const at = lc.linePos(err.pos[0]);
+    const reason = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new UsageError('E_EXTRA_VARS', `invalid JSON/YAML in -e #${ordinal} at line ${at.line}, column ${at.col}: ${reason}`, {
       hint: `quote it for the shell: -e '{"name": "value"}'`,
     });
   }
   const value = doc.toJS() as unknown;
   if (!isMapping(value)) {
-    throw new UsageError('E_EXTRA_VARS', `-e ${JSON.stringify(arg)} must be a mapping, not ${describe(value)}`, {
+    throw new UsageError('E_EXTRA_VARS', `-e #${ordinal} must be a mapping, not ${describe(value)}`, {
       hint: `write -e '{"name": "value"}' or -e name=value`,
     });
   }
@@ -253,13 +260,15 @@ function parseInlineDoc(arg: string): Record<string, unknown> {
 }
 
 /** `k=v k2='a b' k3="c \"d\""`: shell-like words, each `name=value`; values are strings. */
-function parseKeyValues(arg: string): Record<string, unknown> {
+function parseKeyValues(arg: string, ordinal: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const word of splitWords(arg)) {
+  for (const word of splitWords(arg, ordinal)) {
     const eq = word.indexOf('=');
     const key = eq > 0 ? word.slice(0, eq) : '';
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
-      throw new UsageError('E_EXTRA_VARS', `-e expects name=value pairs, got ${JSON.stringify(word)}`, {
+      // The value is not quoted back: it may be a password.
+      const shown = eq >= 0 ? `${word.slice(0, eq)}=…` : word;
+      throw new UsageError('E_EXTRA_VARS', `-e expects name=value pairs, got ${JSON.stringify(shown)}`, {
         hint: 'names are letters, digits and _ (not starting with a digit); use -e @file.yml for complex values',
       });
     }
@@ -268,7 +277,8 @@ function parseKeyValues(arg: string): Record<string, unknown> {
   return out;
 }
 
-function splitWords(s: string): string[] {
+function splitWords(s: string, ordinal: number): string[] {
+  let quoteAt = 0;
   const words: string[] = [];
   let cur = '';
   let inWord = false;
@@ -281,6 +291,7 @@ function splitWords(s: string): string[] {
       else cur += ch;
     } else if (ch === '"' || ch === "'") {
       quote = ch;
+      quoteAt = i;
       inWord = true;
     } else if (/\s/.test(ch)) {
       if (inWord) words.push(cur);
@@ -291,7 +302,7 @@ function splitWords(s: string): string[] {
       inWord = true;
     }
   }
-  if (quote) throw new UsageError('E_EXTRA_VARS', `unterminated ${quote} quote in -e ${JSON.stringify(s)}`);
+  if (quote) throw new UsageError('E_EXTRA_VARS', `unterminated ${quote} quote in -e #${ordinal} (opened at column ${quoteAt + 1})`);
   if (inWord) words.push(cur);
   return words;
 }

@@ -7,6 +7,7 @@ import type { DiffEntry } from '../modules/types.js';
 import type { TaskDef } from '../playbook/model.js';
 import { evaluateCondition, markUnsafe, render, renderText } from '../playbook/template.js';
 import { markUnsafeEach } from '../playbook/vars.js';
+import { secretVariableValuesInScope } from './secret-vars.js';
 import type { RunEnv, PlayRun } from './context.js';
 import { now, type TaskRef, type TaskStatus } from './events.js';
 import type { HostState } from './host-state.js';
@@ -53,6 +54,7 @@ export async function executeTask(
 ): Promise<TaskOutcome> {
   const ref = taskRef(task, handler);
   const started = Date.now();
+  for (const value of secretVariableValuesInScope(vars)) env.addSecret?.(value);
   env.emit({ type: 'task_start', time: now(), host: hs.name, task: ref });
   let outcome: TaskOutcome;
   try {

@@ -16,6 +16,8 @@ import { HostState } from './host-state.js';
 import { createForkLimit } from './limit.js';
 import { playStartEvent, runBatch } from './play.js';
 import { preflightErrors } from './preflight.js';
+import { SecretRedactor } from './redact.js';
+import { secretVariableValues } from './secret-vars.js';
 
 export interface RunOptions extends Partial<RunSettings> {
   playbook: Playbook;
@@ -69,34 +71,17 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
   const inv = opts.inventory;
   if (opts.preflight !== false) await refuseBadInput(opts, settings);
   const listeners = opts.onEvent ? [opts.onEvent] : [];
-  // Longest first, so a secret that contains another is hidden whole.
-  const secrets = [...new Set((opts.secrets ?? []).concat(opts.becomePassword ? [opts.becomePassword] : []))]
-    .filter((s) => s.length >= 3)
-    .sort((a, b) => b.length - a.length);
+  const redactor = new SecretRedactor([...(opts.secrets ?? []), ...(opts.becomePassword ? [opts.becomePassword] : [])]);
   /** Secrets met during the run (module secretArgs, connection passwords): hidden from then on. */
-  const addSecret = (value: string): void => {
-    if (value.length < 3 || secrets.includes(value)) return;
-    secrets.push(value);
-    secrets.sort((a, b) => b.length - a.length);
-  };
+  const addSecret = (value: string): void => redactor.add(value);
+  for (const value of secretVariableValues(inv, opts.playbook, settings.extraVars)) addSecret(value);
   // Vault values decrypted during the run (an include_tasks file with !vault values) are secrets at once.
   const stopListening = onSecretRevealed(addSecret);
-  const redact = (text: string): string => secrets.reduce((t, s) => (t.includes(s) ? t.split(s).join('********') : t), text);
-  // Redact the strings of the event, not its JSON text: a secret with a quote, backslash or newline is
-  // escaped in JSON (and would slip through), and a secret equal to a key would break the event's shape.
-  const redactDeep = (v: unknown): unknown =>
-    typeof v === 'string'
-      ? redact(v)
-      : Array.isArray(v)
-        ? v.map(redactDeep)
-        : v !== null && typeof v === 'object'
-          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redactDeep(x)]))
-          : v;
+  const redact = (text: string): string => redactor.text(text);
   let drillRtoSeconds: number | undefined;
   const emit = (event: RunEvent): void => {
     if (event.type === 'drill' && typeof event.data['rto_s'] === 'number') drillRtoSeconds = event.data['rto_s'];
-    // `time` is ours and never secret: a short numeric secret (a vaulted PIN) must not garble timestamps.
-    const safe = secrets.length ? ({ ...(redactDeep(JSON.parse(JSON.stringify(event))) as RunEvent), time: event.time } as RunEvent) : event;
+    const safe = redactor.event(event);
     for (const l of listeners) l(safe);
   };
   const abort = new AbortController();

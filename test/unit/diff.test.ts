@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { diffLines, renderDiff, renderDiffs, splitLinesKeepEnds, unifiedDiff } from '../../src/output/diff.js';
+import { quadraticDiffLines } from '../../bench/diff-quadratic.js';
+import { DIFF_LIMITS, diffLines, renderDiff, renderDiffs, splitLinesKeepEnds, unifiedDiff } from '../../src/output/diff.js';
 
 describe('unified diff (golden)', () => {
   it('one changed line with 3 lines of context, Ansible headers', () => {
@@ -78,5 +79,89 @@ describe('Myers line diff', () => {
   it('splits lines keeping their ends', () => {
     expect(splitLinesKeepEnds('a\nb')).toEqual(['a\n', 'b']);
     expect(splitLinesKeepEnds('')).toEqual([]);
+  });
+});
+
+/** A small deterministic generator (mulberry32), so a failing case can be run again. */
+function random(seed: number): () => number {
+  let t = seed >>> 0;
+  return () => {
+    t = (t + 0x6d2b79f5) >>> 0;
+    let r = Math.imul(t ^ (t >>> 15), 1 | t);
+    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
+    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function rebuilds(a: readonly string[], b: readonly string[], ops: ReturnType<typeof diffLines>): void {
+  expect(ops.filter((o) => o.kind !== '+').map((o) => o.line)).toEqual(a);
+  expect(ops.filter((o) => o.kind !== '-').map((o) => o.line)).toEqual(b);
+}
+
+describe('bounded-memory line diff', () => {
+  // Small alphabets make many equally short scripts: the choice among them must stay the one made before.
+  it('gives the same edit script as the full-memory Myers search, on 1500 random pairs up to ~400 edits apart', () => {
+    const next = random(13);
+    for (let n = 0; n < 1500; n++) {
+      const alphabet = 2 + Math.floor(next() * 6);
+      const line = (): string => `l${Math.floor(next() * alphabet)}\n`;
+      const sizeA = Math.floor(next() * (n % 15 === 0 ? 400 : 40));
+      const a = Array.from({ length: sizeA }, line);
+      // Half of the pairs are edits of a (scattered changes), half unrelated texts.
+      const b = next() < 0.5 ? a.flatMap((l) => (next() < 0.15 ? (next() < 0.5 ? [] : [line(), line()]) : [l])) : Array.from({ length: Math.floor(next() * 300) }, line);
+      expect(diffLines(a, b), `pair ${n}`).toEqual(quadraticDiffLines(a, b));
+    }
+  });
+
+  it('diffs 8000 changed lines in bounded memory and time, correctly though not minimally (the edit limit)', () => {
+    const a = Array.from({ length: 8000 }, (_, i) => `key_${i} = value_${i}\n`);
+    const b = Array.from({ length: 8000 }, (_, i) => `key_${i} = other_${i}\n`);
+    const rssBefore = process.memoryUsage().rss;
+    const started = performance.now();
+    const ops = diffLines(a, b);
+    const seconds = (performance.now() - started) / 1000;
+    const grownMb = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
+    rebuilds(a, b, ops);
+    // The full-memory search took 9 s and 2 GB for this (issue 13, M4).
+    expect(grownMb).toBeLessThan(200);
+    // Under 1 s on an idle core; the bound leaves room for a machine shared by several test runs.
+    expect(seconds).toBeLessThan(10);
+    expect(ops.filter((o) => o.kind !== ' ')).toHaveLength(16000);
+  }, 30_000);
+
+  it('past the edit limit still rebuilds both sides and keeps the unchanged lines it can find', () => {
+    const next = random(7);
+    const a = Array.from({ length: 12000 }, (_, i) => `line ${i}\n`);
+    // Every third line changed, some removed, some added: far more edits than one search explores.
+    const b = a.flatMap((l, i) => (i % 3 === 0 ? [`changed ${i}\n`] : next() < 0.1 ? [] : next() < 0.1 ? [l, `new ${i}\n`] : [l]));
+    const ops = diffLines(a, b);
+    rebuilds(a, b, ops);
+    const edits = ops.filter((o) => o.kind !== ' ').length;
+    expect(edits).toBeGreaterThan(DIFF_LIMITS.editsPerSearch);
+    // Far from removing and adding everything (24 000 edits): the unchanged lines are kept.
+    expect(edits).toBeLessThan(12000);
+  }, 30_000);
+
+  it('with small limits, every script still rebuilds both sides (searches in steps, then the rest whole)', () => {
+    const next = random(21);
+    for (let n = 0; n < 500; n++) {
+      // 40 kinds of line: many are found in one text only, and are set aside before the search.
+      const kindsOfLine = n % 2 ? 4 : 40;
+      const line = (): string => `l${Math.floor(next() * kindsOfLine)}\n`;
+      const a = Array.from({ length: Math.floor(next() * 60) }, line);
+      const b = next() < 0.5 ? a.flatMap((l) => (next() < 0.3 ? [line()] : [l])) : Array.from({ length: Math.floor(next() * 60) }, line);
+      rebuilds(a, b, diffLines(a, b, { editsPerSearch: 1 + (n % 7), steps: n % 3 === 0 ? 40 : 1e9 }));
+    }
+  });
+
+  it('past the work budget, the rest of the file is removed and added whole', () => {
+    // The same lines in the opposite order: every line is in both texts, none is set aside.
+    const a = Array.from({ length: 100 }, (_, i) => `a${i}\n`);
+    const b = [...a].reverse();
+    const ops = diffLines(a, b, { editsPerSearch: 10, steps: 30 });
+    rebuilds(a, b, ops);
+    // The first search (10 edits) spends the budget; from where it stopped, all of a's rest, then all of b's.
+    expect(ops.map((o) => o.kind).join('')).toMatch(/^[ +-]{1,20}-{80,}\+{80,}$/);
+    expect(diffLines(a, b).filter((o) => o.kind === ' ')).toHaveLength(1);
   });
 });
