@@ -1,27 +1,27 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { requireProgram } from '../tools.js';
 import { ansiblePlaybook, vncplay } from './cli-helpers.js';
 
 /**
  * lookup('file') and lookup('template') of a vault-encrypted controller file (made by ansible-vault), on a
  * local play: both tools write the decrypted text to a file; vncplay never prints it.
  */
-const HAVE_ANSIBLE = spawnSync('ansible-playbook', ['--version'], { stdio: 'ignore' }).status === 0;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'vncplay-lookup-vault-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const SECRET = 'lookup-canary-L4k9';
 const TEMPLATED = 'tpl-canary-M2';
 
-describe.skipIf(!HAVE_ANSIBLE)('lookup of a vault-encrypted file', () => {
+describe('lookup of a vault-encrypted file', () => {
   writeFileSync(path.join(dir, 'pass'), 'lookup vault pass\n');
   writeFileSync(path.join(dir, 'wrong'), 'not it\n');
   writeFileSync(path.join(dir, 'secret.txt'), `${SECRET}\n`);
   writeFileSync(path.join(dir, 'secret.j2'), `{{ prefix }}-${TEMPLATED}\n`);
-  execFileSync('ansible-vault', ['encrypt', '--vault-password-file', 'pass', 'secret.txt', 'secret.j2'], { cwd: dir, stdio: 'pipe' });
+  execFileSync(requireProgram('ansible-vault'), ['encrypt', '--vault-password-file', 'pass', 'secret.txt', 'secret.j2'], { cwd: dir, stdio: 'pipe' });
   writeFileSync(path.join(dir, 'local.yml'), 'all:\n  hosts:\n    localhost:\n      ansible_connection: local\n');
   const play = (tool: string): string => `- hosts: localhost
   gather_facts: false

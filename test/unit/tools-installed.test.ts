@@ -115,6 +115,15 @@ describe('external programs of the tests and the benchmark', () => {
     expect(unknown).toEqual([]);
   });
 
+  it('no test probes whether a program is installed (to skip without it): it asks requireProgram instead', () => {
+    const self = fileURLToPath(import.meta.url);
+    const probes = /(?:spawnSync|execFileSync)\([^)]*\[\s*'--version'\s*\]|existsSync\(\s*['"`]\/usr\/s?bin\//;
+    const offenders = sourceFiles(path.join(REPO, 'test'))
+      .filter((file) => file !== self && probes.test(readFileSync(file, 'utf8')))
+      .map((file) => path.relative(REPO, file));
+    expect(offenders).toEqual([]);
+  });
+
   it('requireProgram names the package to install when a program is missing', () => {
     expect(findProgram('vncplay-no-such-program')).toBeUndefined();
     expect(() => requireProgram('vncplay-no-such-program' as TestProgram)).toThrow(/is not installed.*scripts\/setup\.sh/);
