@@ -10,9 +10,13 @@ const FLEET_SIZE = 3;
 // `vitest run test/unit` (or any run whose filters all point into test/unit) needs no hosts.
 export function onlyUnitTestsSelected(argv: readonly string[]): boolean {
   const runIndex = argv.findIndex((a) => a === 'run' || a === 'watch' || a === 'related');
-  const filters = argv.slice(runIndex >= 0 ? runIndex + 1 : 2).filter((a) => !a.startsWith('-'));
+  const words = argv.slice(runIndex >= 0 ? runIndex + 1 : 2);
+  // `-t NAME` and other options given as two words: their value is not a file filter.
+  const filters = words.filter((a, i) => !a.startsWith('-') && !OPTIONS_WITH_A_VALUE.has(words[i - 1] ?? ''));
   return filters.length > 0 && filters.every((f) => f.replace(/^\.\//, '').startsWith('test/unit'));
 }
+
+const OPTIONS_WITH_A_VALUE = new Set(['-t', '--testNamePattern', '--reporter', '--config', '-c', '--root', '-r', '--dir', '--project', '--exclude', '--outputFile', '--pool', '--shard', '--mode']);
 
 function runFleetUp(dir: string): Promise<void> {
   return new Promise((resolvePromise, reject) => {

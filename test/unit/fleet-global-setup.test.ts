@@ -15,6 +15,9 @@ describe('onlyUnitTestsSelected', () => {
     [['run', 'test/unit', 'test/integration'], false],
     [['run', 'inventory'], false],
     [['run', '--reporter=verbose'], false],
+    [['run', 'test/unit/diff.test.ts', '-t', '8000 changed'], true],
+    [['run', '-t', 'fleet', 'test/unit/diff.test.ts'], true],
+    [['run', '-t', 'test/unit'], false],
   ])('%j → %s', (args, expected) => {
     expect(onlyUnitTestsSelected([...vitest, ...args])).toBe(expected);
   });
