@@ -2,79 +2,124 @@ import { Listr, type ListrTaskWrapper } from 'listr2';
 import type { RunEvent } from '../runner/events.js';
 import { formatRecap } from './recap.js';
 
-type HostRow = {
-  task?: ListrTaskWrapper<unknown, never, never>;
-  lastTitle: string;
-  failure?: string;
-  finish?: () => void;
-};
+type RowWrapper = ListrTaskWrapper<unknown, never, never>;
+
+/**
+ * One host's row in one batch. What it shows and how it ends are decided by the run's events alone: listr2 starts
+ * a row's task only once the batches before it have finished drawing, which may be after this batch is over, and
+ * then it just draws the state the row has reached.
+ */
+class HostRow {
+  private title: string;
+  private failure: string | undefined;
+  private wrapper: RowWrapper | undefined;
+  private markEnded: () => void = () => undefined;
+  private readonly ended = new Promise<void>((resolve) => {
+    this.markEnded = resolve;
+  });
+
+  constructor(readonly host: string) {
+    this.title = host;
+  }
+
+  show(title: string): void {
+    this.title = title;
+    if (this.wrapper) this.wrapper.title = title;
+  }
+
+  fail(reason: string): void {
+    this.failure = reason;
+    this.show(`${this.host}: ${reason}`);
+  }
+
+  /** The batch is over for this host; safe to call more than once. */
+  end(): void {
+    this.markEnded();
+  }
+
+  /** listr2's task for this row: settles ✔ or ✖ once the batch is over, however late listr2 calls it. */
+  async draw(wrapper: RowWrapper): Promise<void> {
+    this.wrapper = wrapper;
+    wrapper.title = this.title;
+    await this.ended;
+    // listr2 shows a failed row's error in place of its title: the error names the host too.
+    if (this.failure !== undefined) throw new Error(`${this.host}: ${this.failure}`);
+  }
+}
 
 export interface LiveReporter {
   onEvent(e: RunEvent): void;
-  /** Resolves once the view has drawn its last frame and the recap. */
+  /** Resolves once the view has drawn its last frame and the recap; never waits on a row the run did not end. */
   done(): Promise<void>;
 }
 
-/** The TTY view: during each play one row per host with the task it is on, then Ansible's recap. */
+/** The TTY view: during each play (each serial batch) one row per host with the task it is on, then Ansible's recap. */
 export function liveReporter(write: (text: string) => void): LiveReporter {
-  const rows = new Map<string, HostRow>();
-  let rendering: Promise<unknown> = Promise.resolve();
-
-  const startPlay = (name: string, hosts: string[]): void => {
-    rows.clear();
-    const list = new Listr(
-      hosts.map((host) => ({
-        title: host,
-        task: (_ctx: unknown, task: ListrTaskWrapper<unknown, never, never>) =>
-          new Promise<void>((resolve, reject) => {
-            const row: HostRow = rows.get(host) ?? { lastTitle: host };
-            row.task = task;
-            row.finish = () => (row.failure ? reject(new Error(row.failure)) : resolve());
-            rows.set(host, row);
-          }),
-      })),
-      { concurrent: true, exitOnError: false },
+  let batchRows = new Map<string, HostRow>();
+  // Batches are drawn one after another: listr2 takes over stdout while a list runs, so every header and the recap
+  // is written from this queue, between lists.
+  let drawing: Promise<void> = Promise.resolve();
+  const queue = (step: () => void | Promise<unknown>): void => {
+    drawing = drawing.then(step).then(
+      () => undefined,
+      () => undefined,
     );
-    write(`PLAY [${name}]\n`);
-    rendering = rendering.then(() => list.run().catch(() => undefined));
   };
 
-  const endPlay = (): void => {
-    for (const row of rows.values()) row.finish?.();
+  const endBatch = (): void => {
+    for (const row of batchRows.values()) row.end();
+    batchRows = new Map();
+  };
+
+  const startBatch = (e: Extract<RunEvent, { type: 'play_start' }>): void => {
+    endBatch();
+    const rows = new Map(e.hosts.map((host) => [host, new HostRow(host)]));
+    batchRows = rows;
+    const list = new Listr(
+      [...rows.values()].map((row) => ({ title: row.host, task: (_ctx: unknown, wrapper: RowWrapper) => row.draw(wrapper) })),
+      // listr2's own SIGINT listener would exit 127 at once; the CLI's handler finishes the run and prints the recap.
+      { concurrent: true, exitOnError: false, registerSignalListeners: false },
+    );
+    const header = `PLAY [${e.name}]${e.batches > 1 ? ` (batch ${e.batch}/${e.batches})` : ''}\n`;
+    queue(async () => {
+      write(header);
+      await list.run();
+    });
   };
 
   return {
     onEvent(e) {
       switch (e.type) {
         case 'play_start':
-          startPlay(e.name, e.hosts);
+          startBatch(e);
           break;
-        case 'task_start': {
-          const row = rows.get(e.host);
-          if (row?.task) row.task.title = `${e.host}: ${e.task.name}`;
+        case 'task_start':
+          batchRows.get(e.host)?.show(`${e.host}: ${e.task.name}`);
           break;
-        }
         case 'task_result': {
-          const row = rows.get(e.host);
-          if (!row?.task) break;
-          if (e.status === 'failed' || e.status === 'unreachable') {
-            row.failure = `${e.task.name}: ${e.msg ?? e.status}`;
-            row.task.title = `${e.host}: ${row.failure}`;
-          } else {
-            row.task.title = `${e.host}: ${e.task.name} (${e.status})`;
-          }
+          const row = batchRows.get(e.host);
+          if (e.status === 'failed' || e.status === 'unreachable') row?.fail(`${e.task.name}: ${e.msg ?? e.status}`);
+          else row?.show(`${e.host}: ${e.task.name} (${e.status})`);
           break;
         }
         case 'play_end':
-          endPlay();
+          endBatch();
           break;
         case 'recap':
-          rendering = rendering.then(() => write('\n' + formatRecap(e.hosts, true)));
+          endBatch();
+          queue(() => write('\n' + formatRecap(e.hosts, true)));
+          break;
+        case 'run_end':
+          if (e.interrupted) queue(() => write('interrupted: no new tasks were started after Ctrl-C\n'));
           break;
         default:
           break;
       }
     },
-    done: () => rendering.then(() => undefined),
+    done: () => {
+      // A run that threw mid-play sent no play_end: its rows end here, so the view can finish drawing.
+      endBatch();
+      return drawing;
+    },
   };
 }
