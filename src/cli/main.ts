@@ -136,6 +136,7 @@ async function runCommand(opts: CliOptions): Promise<number> {
     interrupts++;
     if (interrupts > 1) process.exit(ExitCode.interrupted);
     process.stderr.write('\n[vncplay] interrupted: finishing running steps, starting no new task (Ctrl-C again to quit now)\n');
+    reporter.interrupting?.();
     abort.abort();
   };
   process.on('SIGINT', onSigint);
@@ -219,7 +220,7 @@ async function checkBeforeRun(
   if (errors.length) throw new ErrorList(errors);
 }
 
-async function makeReporter(opts: CliOptions): Promise<{ onEvent: (e: import('../runner/events.js').RunEvent) => void; done(): Promise<void> }> {
+async function makeReporter(opts: CliOptions): Promise<{ onEvent: (e: import('../runner/events.js').RunEvent) => void; interrupting?(): void; done(): Promise<void> }> {
   const write = (t: string): void => {
     process.stdout.write(t);
   };

@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { Listr, type ListrTaskWrapper } from 'listr2';
 import type { RunEvent } from '../runner/events.js';
 import { formatRecap } from './recap.js';
@@ -12,6 +13,7 @@ type RowWrapper = ListrTaskWrapper<unknown, never, never>;
 class HostRow {
   private title: string;
   private failure: string | undefined;
+  private finishing = false;
   private wrapper: RowWrapper | undefined;
   private markEnded: () => void = () => undefined;
   private readonly ended = new Promise<void>((resolve) => {
@@ -24,12 +26,18 @@ class HostRow {
 
   show(title: string): void {
     this.title = title;
-    if (this.wrapper) this.wrapper.title = title;
+    this.refresh();
   }
 
   fail(reason: string): void {
     this.failure = reason;
     this.show(`${this.host}: ${reason}`);
+  }
+
+  /** After the first Ctrl-C: the host finishes the step it is on and starts no other. */
+  interrupt(): void {
+    this.finishing = true;
+    this.refresh();
   }
 
   /** The batch is over for this host; safe to call more than once. */
@@ -40,15 +48,26 @@ class HostRow {
   /** listr2's task for this row: settles ✔ or ✖ once the batch is over, however late listr2 calls it. */
   async draw(wrapper: RowWrapper): Promise<void> {
     this.wrapper = wrapper;
-    wrapper.title = this.title;
+    this.refresh();
     await this.ended;
+    this.finishing = false;
+    this.refresh();
     // listr2 shows a failed row's error in place of its title: the error names the host too.
     if (this.failure !== undefined) throw new Error(`${this.host}: ${this.failure}`);
   }
+
+  private refresh(): void {
+    if (!this.wrapper) return;
+    this.wrapper.title = this.finishing && this.failure === undefined ? `${this.title} ${FINISHING_NOTE}` : this.title;
+  }
 }
+
+const FINISHING_NOTE = '- interrupted: finishing this step (Ctrl-C again to quit now)';
 
 export interface LiveReporter {
   onEvent(e: RunEvent): void;
+  /** The first Ctrl-C: the rows say their hosts are finishing their step (the CLI's own notice waits for the view). */
+  interrupting(): void;
   /** Resolves once the view has drawn its last frame and the recap; never waits on a row the run did not end. */
   done(): Promise<void>;
 }
@@ -65,6 +84,14 @@ export function liveReporter(write: (text: string) => void): LiveReporter {
       () => undefined,
     );
   };
+
+  // listr2 hides the cursor while a list is drawn and shows it at the list's end; a process that exits during a
+  // list (a second Ctrl-C) would leave the user's terminal without one. Written past listr2's hold on stdout.
+  let listDrawn = false;
+  const showCursorOnExit = (): void => {
+    if (listDrawn) writeSync(process.stdout.fd, '\x1b[?25h');
+  };
+  process.on('exit', showCursorOnExit);
 
   const endBatch = (): void => {
     for (const row of batchRows.values()) row.end();
@@ -83,11 +110,19 @@ export function liveReporter(write: (text: string) => void): LiveReporter {
     const header = `PLAY [${e.name}]${e.batches > 1 ? ` (batch ${e.batch}/${e.batches})` : ''}\n`;
     queue(async () => {
       write(header);
-      await list.run();
+      listDrawn = true;
+      try {
+        await list.run();
+      } finally {
+        listDrawn = false;
+      }
     });
   };
 
   return {
+    interrupting() {
+      for (const row of batchRows.values()) row.interrupt();
+    },
     onEvent(e) {
       switch (e.type) {
         case 'play_start':
@@ -119,7 +154,9 @@ export function liveReporter(write: (text: string) => void): LiveReporter {
     done: () => {
       // A run that threw mid-play sent no play_end: its rows end here, so the view can finish drawing.
       endBatch();
-      return drawing;
+      return drawing.then(() => {
+        process.off('exit', showCursorOnExit);
+      });
     },
   };
 }

@@ -153,25 +153,54 @@ describe('live view on a terminal', () => {
     expect(screen).toMatch(/^beta\s+: ok=3\s+changed=2/m);
   });
 
-  it('prints the recap and exits 130 on Ctrl-C', async () => {
+  it('on Ctrl-C says on each running row that it finishes its step, then prints the recap and exits 130', async () => {
     const pb = await playbook(
       'interrupted.yml',
-      `- hosts: alpha
+      `- hosts: all
   gather_facts: false
   tasks:
+    # In its own session: the terminal's Ctrl-C does not reach it, so the step runs on after it.
     - name: long step
-      command: sleep 5
+      command: setsid -w sleep 2
     - name: never started
       command: "true"
 `,
     );
     const session = await terminal.start([pb, '-i', localInventory]);
-    await terminal.waitFor(session, /alpha: long step/, RUN_LIMIT_MS);
+    await terminal.waitFor(session, /beta: long step/, RUN_LIMIT_MS);
+    await new Promise((r) => setTimeout(r, 300));
     await terminal.sendKeys(session, 'C-c');
+    const during = await terminal.waitFor(session, /beta: long step - interrupted: finishing this step \(Ctrl-C again to quit now\)/, 1500);
+    expect(during).toMatch(/alpha: long step - interrupted: finishing this step/);
     const { exitCode, screen } = await terminal.waitForExit(session, RUN_LIMIT_MS);
     expect(exitCode, screen).toBe(130);
-    expect(screen).toMatch(/PLAY RECAP[^]*^alpha\s+: ok=/m);
+    expect(screen).toMatch(/✔ alpha: long step \(changed\)\n/);
+    expect(screen).toMatch(/PLAY RECAP[^]*^alpha\s+: ok=1\s+changed=1/m);
     expect(screen).toMatch(/interrupted: no new tasks were started after Ctrl-C/);
     expect(screen).not.toMatch(/never started/);
+  });
+
+  it('exits 130 at once on a second Ctrl-C and gives the terminal its cursor back', async () => {
+    const pb = await playbook(
+      'interrupted-twice.yml',
+      `- hosts: alpha
+  gather_facts: false
+  tasks:
+    # In its own session: the terminal's Ctrl-C does not reach it, so the step is still running at the second one.
+    - name: long step
+      command: setsid -w sleep 10
+`,
+    );
+    const session = await terminal.start([pb, '-i', localInventory]);
+    await terminal.waitFor(session, /alpha: long step/, RUN_LIMIT_MS);
+    await new Promise((r) => setTimeout(r, 500));
+    await terminal.sendKeys(session, 'C-c');
+    await terminal.waitFor(session, /finishing this step/, 1500);
+    await terminal.sendKeys(session, 'C-c');
+    // Well before the step would end.
+    const { exitCode, screen } = await terminal.waitForExit(session, 5000);
+    expect(exitCode, screen).toBe(130);
+    expect(screen).not.toMatch(/PLAY RECAP/);
+    expect(await terminal.cursorVisible(session)).toBe(true);
   });
 });

@@ -36,7 +36,8 @@ export class TmuxTerminal {
     // CI=true (as CI sets it) asks for plain output on purpose; these tests are about the terminal view.
     const cli = ['env', '-u', 'CI', 'node', 'bin/vncplay.js', ...args].map(shellWord).join(' ');
     // The pane stays open after the CLI ends so the screen can still be read.
-    const script = `${cli}; echo EXIT=$?; exec sleep 600`;
+    // EXIT= on a line of its own, also after the terminal's echo of a ^C.
+    const script = `${cli}; code=$?; printf '\\nEXIT=%s\\n' "$code"; exec sleep 600`;
     await this.tmux(['new-session', '-d', '-s', session, '-x', '120', '-y', '40', '-c', repoRoot, 'bash', '-c', script]);
     return session;
   }
@@ -65,6 +66,11 @@ export class TmuxTerminal {
   async waitForExit(session: string, timeoutMs: number): Promise<TerminalRun> {
     const screen = await this.waitFor(session, /^EXIT=\d+$/m, timeoutMs);
     return { exitCode: Number(/^EXIT=(\d+)$/m.exec(screen)![1]), screen };
+  }
+
+  /** Whether the pane shows its cursor (programs hide it with `ESC [?25l` while they draw). */
+  async cursorVisible(session: string): Promise<boolean> {
+    return (await this.tmux(['display-message', '-p', '-t', session, '#{cursor_flag}'])).stdout.trim() === '1';
   }
 
   async sendKeys(session: string, keys: string): Promise<void> {
