@@ -16,7 +16,7 @@ class HostRow {
   private finishing = false;
   private wrapper: RowWrapper | undefined;
   private markEnded: () => void = () => undefined;
-  private readonly ended = new Promise<void>((resolve) => {
+  readonly ended = new Promise<void>((resolve) => {
     this.markEnded = resolve;
   });
 
@@ -64,10 +64,45 @@ class HostRow {
 
 const FINISHING_NOTE = '- interrupted: finishing this step (Ctrl-C again to quit now)';
 
+/**
+ * The line below the rows for a question the run waits on (a key's passphrase). listr2 holds stdout and stderr while
+ * a list is drawn: a question written there would appear only after the list, and the view would look hung.
+ */
+class QuestionLine {
+  private question = '';
+  private wrapper: RowWrapper | undefined;
+
+  show(question: string): void {
+    this.question = question;
+    this.refresh();
+  }
+
+  /** listr2's task for the line in one batch's list; an empty title draws no line. */
+  async draw(wrapper: RowWrapper, batchOver: Promise<unknown>): Promise<void> {
+    this.wrapper = wrapper;
+    this.refresh();
+    await batchOver;
+    if (this.wrapper === wrapper) this.wrapper = undefined;
+    wrapper.title = '';
+  }
+
+  private refresh(): void {
+    if (this.wrapper) this.wrapper.title = this.question;
+  }
+}
+
+/** Where the CLI shows a question it reads from the terminal without echo (src/cli/prompt.ts). */
+export interface QuestionDisplay {
+  show(question: string): void;
+  answered(): void;
+}
+
 export interface LiveReporter {
   onEvent(e: RunEvent): void;
   /** The first Ctrl-C: the rows say their hosts are finishing their step (the CLI's own notice waits for the view). */
   interrupting(): void;
+  /** Questions asked while the view is drawn go on a line below the rows. */
+  questions: QuestionDisplay;
   /** Resolves once the view has drawn its last frame and the recap; never waits on a row the run did not end. */
   done(): Promise<void>;
 }
@@ -75,6 +110,7 @@ export interface LiveReporter {
 /** The TTY view: during each play (each serial batch) one row per host with the task it is on, then Ansible's recap. */
 export function liveReporter(write: (text: string) => void): LiveReporter {
   let batchRows = new Map<string, HostRow>();
+  const questionLine = new QuestionLine();
   // Batches are drawn one after another: listr2 takes over stdout while a list runs, so every header and the recap
   // is written from this queue, between lists.
   let drawing: Promise<void> = Promise.resolve();
@@ -102,8 +138,12 @@ export function liveReporter(write: (text: string) => void): LiveReporter {
     endBatch();
     const rows = new Map(e.hosts.map((host) => [host, new HostRow(host)]));
     batchRows = rows;
+    const batchOver = Promise.all([...rows.values()].map((row) => row.ended));
     const list = new Listr(
-      [...rows.values()].map((row) => ({ title: row.host, task: (_ctx: unknown, wrapper: RowWrapper) => row.draw(wrapper) })),
+      [
+        ...[...rows.values()].map((row) => ({ title: row.host, task: (_ctx: unknown, wrapper: RowWrapper) => row.draw(wrapper) })),
+        { title: '', task: (_ctx: unknown, wrapper: RowWrapper) => questionLine.draw(wrapper, batchOver) },
+      ],
       // listr2's own SIGINT listener would exit 127 at once; the CLI's handler finishes the run and prints the recap.
       { concurrent: true, exitOnError: false, registerSignalListeners: false },
     );
@@ -120,6 +160,10 @@ export function liveReporter(write: (text: string) => void): LiveReporter {
   };
 
   return {
+    questions: {
+      show: (question) => questionLine.show(question),
+      answered: () => questionLine.show(''),
+    },
     interrupting() {
       for (const row of batchRows.values()) row.interrupt();
     },

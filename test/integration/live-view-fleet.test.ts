@@ -1,6 +1,8 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { copyFile, chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fleetAvailable, fleetHosts, fleetKey, fleetKnownHosts } from '../fleet/fleet.js';
 import { writeVncInventory } from './cli-helpers.js';
@@ -37,5 +39,29 @@ describe.skipIf(!fleetAvailable())('live view on a terminal, on the fleet', () =
     for (const host of ['h1', 'h2', 'h3']) {
       expect(screen).toMatch(new RegExp(`^${host}\\s+: ok=2\\s+changed=1\\s+unreachable=0\\s+failed=0`, 'm'));
     }
+  });
+
+  it('asks for the passphrase of an encrypted key on a line below the rows, and goes on once it is typed', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'vncplay-live-fleet-'));
+    // The fleet's own key, encrypted: the host accepts it once the passphrase has opened it.
+    const key = path.join(dir, 'encrypted_key');
+    await copyFile(fleetKey(), key);
+    await chmod(key, 0o600);
+    await promisify(execFile)('ssh-keygen', ['-p', '-q', '-P', '', '-N', 'open sesame', '-f', key]);
+    const h1 = fleetHosts().find((h) => h.name === 'h1')!;
+    const inventory = await writeVncInventory(dir, [h1], {}, { key, knownHosts: fleetKnownHosts() });
+    const pb = path.join(dir, 'one-step.yml');
+    await writeFile(pb, '- hosts: vnc\n  gather_facts: false\n  tasks:\n    - name: one step\n      command: "true"\n');
+
+    const session = await terminal.start([pb, '-i', inventory]);
+    const asking = await terminal.waitFor(session, /Enter passphrase for key '[^']*encrypted_key': *$/m, 15_000);
+    expect(asking).toMatch(/h1: one step\n.*Enter passphrase/);
+    await terminal.sendKeys(session, 'open sesame');
+    await terminal.sendKeys(session, 'Enter');
+    const { exitCode, screen } = await terminal.waitForExit(session, 15_000);
+    expect(exitCode, screen).toBe(0);
+    // The question line is gone from the last frame (the blank line is the recap's own).
+    expect(screen).toMatch(/✔ h1: one step \(changed\)\n\nPLAY RECAP/);
+    expect(screen).not.toMatch(/Enter passphrase[^]*PLAY RECAP/);
   });
 });
