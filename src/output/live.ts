@@ -184,6 +184,11 @@ export function liveReporter(write: (text: string) => void): LiveReporter {
         case 'play_end':
           endBatch();
           break;
+        case 'warning': {
+          const line = `[WARNING]: ${e.host ? `${e.host}: ` : ''}${e.message}\n`;
+          queue(() => write(`\x1b[35m${line}\x1b[0m`));
+          break;
+        }
         case 'recap':
           endBatch();
           queue(() => write('\n' + formatRecap(e.hosts, true)));

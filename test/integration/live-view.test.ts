@@ -121,6 +121,36 @@ describe('live view on a terminal', () => {
     expect(screen).toMatch(/^ghost\s+: ok=0\s+changed=0\s+unreachable=1\s+failed=0/m);
   });
 
+  it('prints a warning between the lists, where it happened in the run', async () => {
+    const inventory = path.join(dir, 'with-empty-group.ini');
+    await writeFile(inventory, 'alpha ansible_connection=local\n[empty]\n');
+    const pb = await playbook(
+      'warning.yml',
+      `- name: first
+  hosts: alpha
+  gather_facts: false
+  tasks:
+    - debug:
+        msg: one
+- name: nobody
+  hosts: empty
+  gather_facts: false
+  tasks:
+    - debug:
+        msg: never
+- name: last
+  hosts: alpha
+  gather_facts: false
+  tasks:
+    - debug:
+        msg: two
+`,
+    );
+    const { exitCode, screen } = await terminal.runToEnd([pb, '-i', inventory], RUN_LIMIT_MS);
+    expect(exitCode, screen).toBe(0);
+    expect(screen).toMatch(/PLAY \[first\]\n.*\n\[WARNING\]: play 'nobody': no hosts matched 'empty', skipping\nPLAY \[last\]/);
+  });
+
   it('draws every play of a run whose fast first play is followed by slower ones', async () => {
     const pb = await playbook(
       'plays.yml',
