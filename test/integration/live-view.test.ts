@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,17 @@ import { TmuxTerminal } from './terminal-helpers.js';
 
 // Runs that end in well under a second; a view that does not end within this is hung.
 const RUN_LIMIT_MS = 15_000;
+
+/** Waits until every file exists (a step's command made it); throws after `timeoutMs`. */
+async function waitForFiles(files: readonly string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await Promise.all(files.map((f) => access(f).then(() => true, () => false)));
+    if (found.every(Boolean)) return;
+    if (Date.now() > deadline) throw new Error(`not all of ${files.join(', ')} exist after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 /** The live view needs a terminal: tmux gives the CLI a real one (120×40) and lets the test read the screen. */
 describe('live view on a terminal', () => {
@@ -189,18 +200,17 @@ describe('live view on a terminal', () => {
       `- hosts: all
   gather_facts: false
   tasks:
-    # In its own session: the terminal's Ctrl-C does not reach it, so the step runs on after it.
+    # Says it has started, then sleeps in its own session: the terminal's Ctrl-C does not reach it.
     - name: long step
-      command: setsid -w sleep 2
+      command: sh -c 'touch "$0" && exec setsid -w sleep 4' ${dir}/interrupted-started-{{ inventory_hostname }}
     - name: never started
       command: "true"
 `,
     );
     const session = await terminal.start([pb, '-i', localInventory]);
-    await terminal.waitFor(session, /beta: long step/, RUN_LIMIT_MS);
-    await new Promise((r) => setTimeout(r, 300));
+    await waitForFiles([`${dir}/interrupted-started-alpha`, `${dir}/interrupted-started-beta`], RUN_LIMIT_MS);
     await terminal.sendKeys(session, 'C-c');
-    const during = await terminal.waitFor(session, /beta: long step - interrupted: finishing this step \(Ctrl-C again to quit now\)/, 1500);
+    const during = await terminal.waitFor(session, /beta: long step - interrupted: finishing this step \(Ctrl-C again to quit now\)/, 3000);
     expect(during).toMatch(/alpha: long step - interrupted: finishing this step/);
     const { exitCode, screen } = await terminal.waitForExit(session, RUN_LIMIT_MS);
     expect(exitCode, screen).toBe(130);
@@ -216,16 +226,15 @@ describe('live view on a terminal', () => {
       `- hosts: alpha
   gather_facts: false
   tasks:
-    # In its own session: the terminal's Ctrl-C does not reach it, so the step is still running at the second one.
+    # Its own session keeps it from the terminal's Ctrl-C: it is still running at the second one.
     - name: long step
-      command: setsid -w sleep 10
+      command: sh -c 'touch "$0" && exec setsid -w sleep 10' ${dir}/twice-started
 `,
     );
     const session = await terminal.start([pb, '-i', localInventory]);
-    await terminal.waitFor(session, /alpha: long step/, RUN_LIMIT_MS);
-    await new Promise((r) => setTimeout(r, 500));
+    await waitForFiles([`${dir}/twice-started`], RUN_LIMIT_MS);
     await terminal.sendKeys(session, 'C-c');
-    await terminal.waitFor(session, /finishing this step/, 1500);
+    await terminal.waitFor(session, /finishing this step/, 3000);
     await terminal.sendKeys(session, 'C-c');
     // Well before the step would end.
     const { exitCode, screen } = await terminal.waitForExit(session, 5000);
