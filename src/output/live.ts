@@ -5,6 +5,8 @@ import { formatRecap } from './recap.js';
 
 type RowWrapper = ListrTaskWrapper<unknown, never, never>;
 
+const FINISHING_NOTE = '- interrupted: finishing this step (Ctrl-C again to quit now)';
+
 /**
  * One host's row in one batch. What it shows and how it ends are decided by the run's events alone: listr2 starts
  * a row's task only once the batches before it have finished drawing, which may be after this batch is over, and
@@ -61,8 +63,6 @@ class HostRow {
     this.wrapper.title = this.finishing && this.failure === undefined ? `${this.title} ${FINISHING_NOTE}` : this.title;
   }
 }
-
-const FINISHING_NOTE = '- interrupted: finishing this step (Ctrl-C again to quit now)';
 
 /**
  * The line below the rows for a question the run waits on (a key's passphrase). listr2 holds stdout and stderr while
