@@ -1,19 +1,26 @@
 import { execFile } from 'node:child_process';
-import { copyFile, chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleetAvailable, fleetHosts, fleetKey, fleetKnownHosts } from '../fleet/fleet.js';
 import { writeVncInventory } from './cli-helpers.js';
 import { TmuxTerminal } from './terminal-helpers.js';
 
 describe.skipIf(!fleetAvailable())('live view on a terminal, on the fleet', () => {
   const terminal = new TmuxTerminal(`vncplay-live-fleet-${process.pid}`);
-  afterAll(() => terminal.close());
+  let dir = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'vncplay-live-fleet-'));
+  });
+  // The folder holds an encrypted copy of the fleet's key.
+  afterAll(async () => {
+    await terminal.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
 
   it('draws each serial batch with its host and ends with the recap', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'vncplay-live-fleet-'));
     const inventory = await writeVncInventory(dir, fleetHosts(), {}, { key: fleetKey(), knownHosts: fleetKnownHosts() });
     const pb = path.join(dir, 'serial.yml');
     await writeFile(
@@ -42,7 +49,6 @@ describe.skipIf(!fleetAvailable())('live view on a terminal, on the fleet', () =
   });
 
   it('asks for the passphrase of an encrypted key on a line below the rows, and goes on once it is typed', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'vncplay-live-fleet-'));
     // The fleet's own key, encrypted: the host accepts it once the passphrase has opened it.
     const key = path.join(dir, 'encrypted_key');
     await copyFile(fleetKey(), key);

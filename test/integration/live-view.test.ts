@@ -1,4 +1,4 @@
-import { access, mkdtemp, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,7 +29,10 @@ describe('live view on a terminal', () => {
     localInventory = path.join(dir, 'local.ini');
     await writeFile(localInventory, 'alpha ansible_connection=local\nbeta ansible_connection=local\n');
   });
-  afterAll(() => terminal.close());
+  afterAll(async () => {
+    await terminal.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
 
   const playbook = async (name: string, yaml: string): Promise<string> => {
     const file = path.join(dir, name);
