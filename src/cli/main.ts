@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ErrorList, ExitCode, UsageError, VncplayError } from '../errors.js';
 import { parseCli, usage, type CliOptions } from './args.js';
 import { promptHidden } from './prompt.js';
+import type { QuestionDisplay } from '../output/live.js';
 import { environmentSecrets } from '../modules/security-group/retry.js';
 import { redactSecrets } from '../vault/session.js';
 import type { Inventory } from '../inventory/index.js';
@@ -136,6 +137,7 @@ async function runCommand(opts: CliOptions): Promise<number> {
     interrupts++;
     if (interrupts > 1) process.exit(ExitCode.interrupted);
     process.stderr.write('\n[vncplay] interrupted: finishing running steps, starting no new task (Ctrl-C again to quit now)\n');
+    reporter.interrupting?.();
     abort.abort();
   };
   process.on('SIGINT', onSigint);
@@ -168,7 +170,7 @@ async function runCommand(opts: CliOptions): Promise<number> {
         secrets: [...vault.revealedSecrets(), ...environmentSecrets()],
         ...(opts.hostKeyChecking ? { hostKeyChecking: opts.hostKeyChecking } : {}),
         // Only on a terminal, as ssh (which reads /dev/tty, never stdin): a piped stdin may never send a line.
-        ...(process.stdin.isTTY ? { askPassphrase: (file: string) => promptHidden(`Enter passphrase for key '${file}': `) } : {}),
+        ...(process.stdin.isTTY ? { askPassphrase: (file: string) => promptHidden(`Enter passphrase for key '${file}': `, reporter.questions) } : {}),
         onEvent: reporter.onEvent,
         signal: abort.signal,
       });
@@ -219,7 +221,7 @@ async function checkBeforeRun(
   if (errors.length) throw new ErrorList(errors);
 }
 
-async function makeReporter(opts: CliOptions): Promise<{ onEvent: (e: import('../runner/events.js').RunEvent) => void; done(): Promise<void> }> {
+async function makeReporter(opts: CliOptions): Promise<{ onEvent: (e: import('../runner/events.js').RunEvent) => void; interrupting?(): void; questions?: QuestionDisplay; done(): Promise<void> }> {
   const write = (t: string): void => {
     process.stdout.write(t);
   };

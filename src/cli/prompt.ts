@@ -1,3 +1,5 @@
+import type { QuestionDisplay } from '../output/live.js';
+
 /**
  * What a piped stdin sent beyond the line already answered: `printf 'vault\nbecome\n' | vncplay -J -K` gives
  * both lines in one chunk, and the second prompt must find its line here (it would wait forever otherwise).
@@ -5,8 +7,14 @@
 let pipedRest = '';
 let pipedEnded = false;
 
+// The question goes to stderr, or to the live view's question line while the view is drawn.
+const onStderr: QuestionDisplay = {
+  show: (question) => process.stderr.write(question),
+  answered: () => process.stderr.write('\n'),
+};
+
 /** Reads a line from the terminal without echoing it (become and vault passwords, key passphrases). */
-export async function promptHidden(question: string): Promise<string> {
+export async function promptHidden(question: string, display: QuestionDisplay = onStderr): Promise<string> {
   const stdin = process.stdin;
   if (!stdin.isTTY) {
     // Not a terminal: read one line from stdin (scripts pipe the password in).
@@ -43,7 +51,7 @@ export async function promptHidden(question: string): Promise<string> {
       stdin.once('end', onEnd);
     });
   }
-  process.stderr.write(question);
+  display.show(question);
   stdin.setRawMode(true);
   stdin.resume();
   return new Promise((resolve, reject) => {
@@ -68,7 +76,7 @@ export async function promptHidden(question: string): Promise<string> {
       stdin.off('data', onData);
       stdin.setRawMode(false);
       stdin.pause();
-      process.stderr.write('\n');
+      display.answered();
     };
     stdin.on('data', onData);
   });
