@@ -60,9 +60,32 @@ export class LocalConnection implements Connection {
   }
 }
 
+/** Local commands still running: a second Ctrl-C exits vncplay at once and must not leave them behind. */
+const liveGroups = new Set<number>();
+let killGroupsOnExit = false;
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is gone already
+  }
+}
+
 function spawnIo(argv: readonly string[]): ProcessIo {
   const [file, ...args] = argv;
-  const child = spawn(file ?? 'true', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  // A process group of its own: the terminal's Ctrl-C goes to vncplay's foreground group, and the command must
+  // finish its step as an SSH host's would (vncplay decides what an interrupt stops, not the terminal).
+  const child = spawn(file ?? 'true', args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const pid = child.pid;
+  if (pid !== undefined) {
+    liveGroups.add(pid);
+    child.once('close', () => liveGroups.delete(pid));
+    if (!killGroupsOnExit) {
+      killGroupsOnExit = true;
+      process.once('exit', () => liveGroups.forEach((group) => signalGroup(group, 'SIGTERM')));
+    }
+  }
   const done = new Promise<{ code: number | null; signal?: string; note?: string }>((resolve) => {
     let failed = false;
     // A spawn failure (ENOENT, EACCES) looks like the shell's "not found" (127) so local and ssh agree.
@@ -83,10 +106,10 @@ function spawnIo(argv: readonly string[]): ProcessIo {
     stderr: child.stderr,
     done,
     kill: () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
+      if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+      signalGroup(pid, 'SIGTERM');
       setTimeout(() => {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        if (child.exitCode === null && child.signalCode === null) signalGroup(pid, 'SIGKILL');
       }, 3000).unref();
     },
   };

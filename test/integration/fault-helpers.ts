@@ -24,10 +24,14 @@ export interface LiveRun {
   done: Promise<CliRun & { exitedAt: number; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs the built CLI (with --json unless json: false), parsing each NDJSON line as it arrives. */
-export function vncplayLive(args: string[], opts: { timeoutMs?: number; json?: boolean } = {}): LiveRun {
+/**
+ * Runs the built CLI (with --json unless json: false), parsing each NDJSON line as it arrives. `ownProcessGroup`
+ * makes the CLI lead a process group of its own, as a shell's foreground job is, so that a test can signal the
+ * whole group the way a terminal's Ctrl-C does (`process.kill(-child.pid, 'SIGINT')`).
+ */
+export function vncplayLive(args: string[], opts: { timeoutMs?: number; json?: boolean; ownProcessGroup?: boolean } = {}): LiveRun {
   const argv = [join(repoRoot, 'bin/vncplay.js'), ...args, ...(opts.json === false ? [] : ['--json'])];
-  const child = spawn('node', argv, { cwd: repoRoot });
+  const child = spawn('node', argv, { cwd: repoRoot, detached: opts.ownProcessGroup === true });
   const events: StampedEvent[] = [];
   const waiters: Array<{ match: (e: RunEvent) => boolean; resolve: (s: StampedEvent) => void }> = [];
   let stdout = '';
