@@ -27,6 +27,8 @@ import type { ExecResult } from './types.js';
  * runner's long-running ones, never come here), and the session holds one channel open. Hence opt-in
  * (SshConnectOptions.lineSession); the runner turns it on.
  */
+const SIGNAL_NUMBERS = { HUP: 1, INT: 2, TERM: 15 } as const;
+
 // One line on purpose: bash numbers a failing command's line from the driver's first line, so "bash: line 1:
 // x: command not found" reads exactly as it does through a channel (`bash -c 'x'`).
 // The first frame defines the session functions in the session's own shell, once; every command inherits them.
@@ -36,6 +38,11 @@ export const LINE_SESSION_DRIVER = [
   'IFS= read -r VP_H && IFS= read -r -N "${VP_H#?}" VP_LINE || exit 1',
   'eval "$VP_LINE" || exit 1',
   'VP_UMASK=$(umask)',
+  // A write running in this shell names its temp file in VP_WRITE_TMP: a signal that ends the session mid-write
+  // removes it (a channel's write has its own trap). Subshells start without these traps.
+  ...(['HUP', 'INT', 'TERM'] as const).map(
+    (sig) => `trap '[ -z "\${VP_WRITE_TMP-}" ] || rm -f -- "$VP_WRITE_TMP"; exit ${128 + SIGNAL_NUMBERS[sig]}' ${sig}`,
+  ),
   "printf 'VP-LINE-READY\\n'",
   'while IFS= read -r VP_H && IFS= read -r -N "${VP_H#?}" VP_LINE; do case $VP_H in ' +
     'f*) { eval "$VP_LINE"; } </dev/null ;; ' +

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { sessionScript } from '../connection/line-session.js';
 import { ModuleError } from '../errors.js';
 import type { DiffEntry, ModuleContext, Step } from './types.js';
@@ -188,6 +188,12 @@ export interface HostFileFacts {
   /** Remote shell pid and epoch seconds, for Ansible-style backup names (`dest.PID.YYYY-mm-dd@HH:MM:SS~`). */
   pid: number;
   now: number;
+  /**
+   * 96 random bits (hex) drawn on the controller when the facts were read, for the names of temporary files the
+   * plan creates on the host (validate): nobody can guess one and plant a link there first. Drawn with the facts so
+   * that plan() stays pure.
+   */
+  tempToken: string;
   paths: PathFacts[];
   /** Whether each owner/group name asked for exists on the host (so --check catches a typo, as Ansible does). */
   users?: Record<string, boolean>;
@@ -375,7 +381,7 @@ export function checkPathArg(p: string): void {
  * (one exec fewer per file); for the others the checksum is taken here, from the very bytes that were read.
  */
 export function parseProbeOutput(stdout: string, paths: readonly string[], checksum?: ChecksumAlgorithm): HostFileFacts {
-  const out: HostFileFacts = { umask: 0o022, pid: 0, now: 0, paths: [] };
+  const out: HostFileFacts = { umask: 0o022, pid: 0, now: 0, tempToken: randomBytes(12).toString('hex'), paths: [] };
   let cur: PathFacts | undefined;
   const hashOnly = new Map<PathFacts, Buffer>();
   for (const line of stdout.split('\n')) {
@@ -769,18 +775,22 @@ export function shlexSplit(s: string): string[] {
  * The step that checks new content with the user's validator before the atomic write replaces the file:
  * content goes (via stdin) to a private temp file in the destination's folder, the validator runs on it,
  * the temp file is removed either way. A failing validator stops the task's remaining steps, so the old
- * file stays. The temp name comes from the gathered facts, keeping plan() pure.
+ * file stays. The temp file is created as the main write creates its own: a random name (`token`, from the
+ * gathered facts: HostFileFacts.tempToken, so plan() stays pure; never derived from the content, whose hash would
+ * show up in logs) and an exclusive creation (noclobber: O_EXCL, which also refuses a link planted at the name),
+ * filled through that same open.
  */
 export function validateStep(dest: string, content: Uint8Array, validate: string, token: string): Step {
+  if (!/^[0-9a-f]{16,}$/.test(token)) throw new Error(`validateStep: '${token}' is not a random temporary-name token`);
   const slash = dest.lastIndexOf('/');
   const dir = slash <= 0 ? '/' : dest.slice(0, slash);
   const base = dest.slice(slash + 1);
-  // `token` comes from the gathered facts (probe pid and time): unique enough, and never derived from the content,
-  // whose hash would show up in logs and errors.
   const tmp = `${dir === '/' ? '' : dir}/.${base}.${token}.vncplay-validate`;
+  // `made` tells a failed creation (the name exists: what is there is not ours to remove) from a failed fill.
   const script =
-    't=$1; shift; (umask 077; cat > "$t") || exit 125; "$@" >&2; rc=$?; rm -f -- "$t"; ' +
-    '[ $rc -eq 0 ] || echo "failed to validate: rc:$rc" >&2; exit $rc';
+    't=$1; shift; made=0; u=$(umask); umask 077; set -C; ' +
+    '{ made=1; cat; } > "$t" || { [ "$made" = 0 ] || rm -f -- "$t"; echo "vncplay: cannot write the temporary file $t" >&2; exit 125; }; ' +
+    'set +C; umask "$u"; "$@" >&2; rc=$?; rm -f -- "$t"; [ $rc -eq 0 ] || echo "failed to validate: rc:$rc" >&2; exit $rc';
   return { kind: 'exec', argv: ['sh', '-c', script, 'vncplay-validate', tmp, ...validateArgv(validate, tmp)], stdin: content };
 }
 

@@ -23,7 +23,7 @@ const absent = (path: string): PathFacts => ({ path, exists: false });
 const present = (path: string, over: Partial<StatFacts> = {}, extra: Partial<PathFacts> = {}): PathFacts => ({
   path, exists: true, lstat: st(over), stat: st(over), ...extra,
 });
-const host = (...paths: PathFacts[]): HostFileFacts => ({ umask: 0o022, pid: 99, now: 1764100000, paths });
+const host = (...paths: PathFacts[]): HostFileFacts => ({ umask: 0o022, pid: 99, now: 1764100000, tempToken: 'a1b2c3d4e5f6a7b8c9d0e1f2', paths });
 const argvs = (steps: Step[]): string[][] => steps.map((s) => (s.kind === 'exec' ? s.argv : [s.kind]));
 
 describe('file plan() (facts in, steps out)', () => {
@@ -172,13 +172,19 @@ describe('copy/template plan()', () => {
     ]);
   });
 
-  it('a symlink dest is compared (and written) through the link', () => {
+  it('a symlink dest: follow (default false) replaces the link with a new file; follow: true writes its target', () => {
     const link = present('/etc/f', { type: 'link' }, { checksum: sha1(content), realPath: '/etc/real', linkTarget: 'real' });
-    link.stat = st();
-    expect(planWrite({ dest: '/etc/f' }, wf(link))).toEqual([]);
-    expect(planWrite({ dest: '/etc/f', follow: true }, wf(link))).toEqual([]);
+    link.stat = st({ mode: 0o600, uid: 5, gid: 6 });
+    const writes = (args: Parameters<typeof planWrite>[0], f: PathFacts): Step[] => planWrite(args, wf(f)).flatMap((c) => c.steps);
+    // As Ansible's copy: a link is a change even when its target holds the same content; nothing of the target
+    // (mode, owner) is taken: the new file is born as any new file, and there is nothing to back up.
+    expect(writes({ dest: '/etc/f', backup: true }, link)).toEqual([{ kind: 'write', path: '/etc/f', content, mode: '0644' }]);
+    expect(writes({ dest: '/etc/f', follow: true }, link)).toEqual([]);
     link.checksum = 'other';
-    expect(planWrite({ dest: '/etc/f' }, wf(link)).flatMap((c) => c.steps).map((s) => s.kind === 'write' && s.path)).toEqual(['/etc/f']);
+    expect(writes({ dest: '/etc/f', follow: true }, link)).toEqual([{ kind: 'write', path: '/etc/real', content, mode: '0600', owner: '5', group: '6' }]);
+    // A dangling link has nothing to follow: it is replaced, as Ansible does.
+    const dangling: PathFacts = { path: '/etc/f', exists: true, lstat: st({ type: 'link' }), linkTarget: 'gone', realPath: '/etc/gone' };
+    expect(writes({ dest: '/etc/f', follow: true }, dangling)).toEqual([{ kind: 'write', path: '/etc/f', content, mode: '0644' }]);
   });
 
   it('copy validate(): content and src are mutually exclusive; one is required', () => {
@@ -229,7 +235,7 @@ describe('the probe (run with a local bash: paths are literal names)', () => {
     const facts = parseProbeOutput(viaSh.stdout, paths, algo);
     // The first run read the files, so atimes may differ; every other fact must not.
     const withoutAtimes = (f: HostFileFacts): unknown =>
-      JSON.parse(JSON.stringify({ ...f, pid: 0 }, (k, v: unknown) => (k === 'atime' ? undefined : v)));
+      JSON.parse(JSON.stringify({ ...f, pid: 0, tempToken: '' }, (k, v: unknown) => (k === 'atime' ? undefined : v)));
     expect(withoutAtimes(parseProbeOutput(viaSession!.stdout, paths, algo))).toEqual(withoutAtimes(facts));
     return facts;
   }

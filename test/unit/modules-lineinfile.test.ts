@@ -103,6 +103,7 @@ function facts(content: string | undefined, over: Partial<StatFacts> = {}): Host
     umask: 0o022,
     pid: 4242,
     now: 1764100000,
+    tempToken: '0123456789abcdef01234567',
     paths: [
       exists ? { path: '/etc/x.conf', exists, lstat: st(over), stat: st(over), content: Buffer.from(content), checksum: 'x' } : { path: '/etc/x.conf', exists },
       { path: '/etc', exists: true, lstat: st({ type: 'directory', mode: 0o755 }), stat: st({ type: 'directory', mode: 0o755 }) },
@@ -113,6 +114,13 @@ function facts(content: string | undefined, over: Partial<StatFacts> = {}): Host
 describe('lineinfile plan()', () => {
   it('no change: no steps', () => {
     expect(planLineinfile({ path: '/etc/x.conf', line: 'a' }, facts('a\n'))).toEqual([]);
+  });
+
+  it('a symlinked path: the edit goes to the link\'s target (Ansible writes realpath(path); lineinfile has no follow)', () => {
+    const f = facts('a\n', { mode: 0o600, uid: 7, gid: 8 });
+    f.paths[0] = { ...f.paths[0]!, lstat: { ...f.paths[0]!.lstat!, type: 'link' }, linkTarget: 'real.conf', realPath: '/etc/real.conf' };
+    const steps = planLineinfile({ path: '/etc/x.conf', line: 'b', validate: 'check -f %s' }, f)[0]!.steps;
+    expect(steps.map((s) => (s.kind === 'write' ? s.path : s.kind === 'exec' ? s.argv[4] : s.kind))).toEqual(['/etc/.real.conf.0123456789abcdef01234567.vncplay-validate', '/etc/real.conf']);
   });
 
   it('a change is backup → validate → atomic write keeping mode and owner', () => {
@@ -126,7 +134,7 @@ describe('lineinfile plan()', () => {
     expect(validate?.kind).toBe('exec');
     if (validate?.kind === 'exec') {
       expect(validate.argv.slice(-3)).toEqual(['check', '-f', validate.argv[4]]);
-      expect(validate.argv[4]).toBe('/etc/.x.conf.4242.1764100000.vncplay-validate');
+      expect(validate.argv[4]).toBe('/etc/.x.conf.0123456789abcdef01234567.vncplay-validate');
       expect(Buffer.from(validate.stdin as Uint8Array).toString()).toBe('a\nb\n');
     }
     expect(write).toEqual({ kind: 'write', path: '/etc/x.conf', content: Buffer.from('a\nb\n'), mode: '0600', owner: '7', group: '8' });

@@ -1,0 +1,112 @@
+// The atomic write and the validate step against planted symlinks, run by a local sh (as on a channel) and by the
+// line session's driver in a local bash (as in a session); the fleet test (test/integration/file-links-fleet)
+// does the same through SSH with a link owned by another user.
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LINE_SESSION_DRIVER, frame, sessionCommand, sessionOpening } from '../../src/connection/line-session.js';
+import { WRITE_FILE_SCRIPT } from '../../src/connection/write-file.js';
+import { validateStep } from '../../src/modules/file-common.js';
+import { runThroughDriver } from '../line-driver.js';
+
+const root = mkdtempSync(join(tmpdir(), 'vncplay-write-safety-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+let n = 0;
+/** A fresh folder holding `secret` (0600, "secret\n") and `app.conf`, a link to it, as a local user could plant. */
+function plantedLink(): { dir: string; link: string; secret: string } {
+  const dir = join(root, `case${++n}`);
+  spawnSync('mkdir', [dir]);
+  const secret = join(dir, 'secret');
+  writeFileSync(secret, 'secret\n', { mode: 0o600 });
+  const link = join(dir, 'app.conf');
+  symlinkSync(secret, link);
+  return { dir, link, secret };
+}
+
+function writeArgv(dest: string, content: string, mode: string): string[] {
+  return ['sh', '-c', WRITE_FILE_SCRIPT, 'vncplay-write', dest, mode, '', '', String(Buffer.byteLength(content)), 'feedc0de0123456789abcdef'];
+}
+
+describe('the atomic write never follows a link at dest', () => {
+  it.each(['channel (sh, content on stdin)', 'line session (content as an argument)'])('%s: the link becomes a regular file, its target is untouched', (way) => {
+    const { dir, link, secret } = plantedLink();
+    const argv = writeArgv(link, 'new content\n', '0640');
+    const res = way.startsWith('channel')
+      ? spawnSync(argv[0]!, argv.slice(1), { input: 'new content\n', encoding: 'utf8' })
+      : { status: runThroughDriver([{ argv, stdin: 'new content\n' }])[0]!.rc, stderr: '' };
+    expect(res.status, res.stderr).toBe(0);
+    expect(lstatSync(link).isFile()).toBe(true);
+    expect(lstatSync(link).mode & 0o777).toBe(0o640);
+    expect(readFileSync(link, 'utf8')).toBe('new content\n');
+    expect(readFileSync(secret, 'utf8')).toBe('secret\n');
+    expect(lstatSync(secret).mode & 0o777).toBe(0o600);
+    expect(readdirSync(dir).sort()).toEqual(['app.conf', 'secret']);
+  });
+
+  it('without a mode, a replaced link gives the new file nothing of its target (a new file\'s mode)', () => {
+    const { link } = plantedLink();
+    const argv = writeArgv(link, 'x', '');
+    const res = spawnSync(argv[0]!, argv.slice(1), { input: 'x', encoding: 'utf8' });
+    expect(res.status, res.stderr).toBe(0);
+    expect(lstatSync(link).mode & 0o777).toBe(0o666 & ~process.umask());
+  });
+});
+
+describe('validate: its temp file is random and created exclusively', () => {
+  const run = (step: ReturnType<typeof validateStep>): ReturnType<typeof spawnSync> => {
+    if (step.kind !== 'exec') throw new Error('validate is an exec step');
+    return spawnSync(step.argv[0]!, step.argv.slice(1), { input: step.stdin, encoding: 'utf8' });
+  };
+
+  it('a link planted at the temp name is refused: nothing is written through it, the link is left as it is', () => {
+    const { dir, secret } = plantedLink();
+    const token = '00112233445566778899aabb';
+    const step = validateStep(join(dir, 'sshd_config'), Buffer.from('Port 22\n'), 'cat %s', token);
+    const tmp = join(dir, `.sshd_config.${token}.vncplay-validate`);
+    symlinkSync(secret, tmp);
+    const res = run(step);
+    expect(res.status).toBe(125);
+    expect(String(res.stderr)).toContain('cannot write the temporary file');
+    expect(readFileSync(secret, 'utf8')).toBe('secret\n');
+    expect(lstatSync(tmp).isSymbolicLink()).toBe(true);
+  });
+
+  it('the validator reads a private (0600) temp file, removed afterwards; the name carries the token', () => {
+    const dir = mkdtempSync(join(root, 'v-'));
+    const step = validateStep(join(dir, 'f'), Buffer.from('data\n'), 'stat -c %a %s', '0123456789abcdef01234567');
+    expect(step.kind === 'exec' && step.argv[4]).toBe(join(dir, '.f.0123456789abcdef01234567.vncplay-validate'));
+    const res = run(step);
+    expect(res.status, String(res.stderr)).toBe(0);
+    expect(String(res.stderr)).toBe('600\n');
+    expect(readdirSync(dir)).toEqual([]);
+    expect(() => validateStep('/etc/f', Buffer.from(''), 'cat %s', '4242.1764100000')).toThrow(/random/);
+  });
+});
+
+describe('a line session ended by a signal in the middle of a write', () => {
+  // `dd` (which fsyncs the temp file) is replaced on PATH by one that signals the session's shell first: the
+  // signal then arrives at a known point, while the temp file exists.
+  it.each(['TERM', 'HUP', 'INT'])('SIG%s: the session removes the temp file before it exits', async (signal) => {
+    const dir = mkdtempSync(join(root, 'kill-'));
+    const bin = join(dir, 'bin');
+    spawnSync('mkdir', [bin]);
+    const pidFile = join(bin, 'session.pid');
+    writeFileSync(join(bin, 'dd'), `#!/bin/sh\nkill -${signal} "$(cat '${pidFile}')"\nexec /bin/dd "$@"\n`);
+    chmodSync(join(bin, 'dd'), 0o755);
+    const dest = join(dir, 'vnc.conf');
+    const session = spawn('bash', ['-c', LINE_SESSION_DRIVER], { env: { ...process.env, PATH: `${bin}:${process.env['PATH']}` } });
+    writeFileSync(pidFile, String(session.pid));
+    const ended = new Promise<number | null>((resolve) => session.once('exit', (code, sig) => resolve(code ?? (sig ? -1 : null))));
+    session.stdout.resume();
+    session.stderr.resume();
+    session.stdin.write(sessionOpening('vptestnonce'));
+    session.stdin.write(frame(sessionCommand(writeArgv(dest, 'content\n', '0644'), Buffer.from('content\n'))));
+    const code = await ended;
+    expect(code).toBe(128 + { HUP: 1, INT: 2, TERM: 15 }[signal]!);
+    expect(existsSync(dest)).toBe(false);
+    expect(readdirSync(dir).sort()).toEqual(['bin']);
+  });
+});
