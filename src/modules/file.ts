@@ -137,9 +137,12 @@ export const fileModule: PlannedModule<FileArgs, FileFacts> = {
       // Folders mkdir -p would create get the mode/owner too, as in Ansible: read which ancestors exist.
       paths.push(...ancestors(path));
     }
+    // `LINK/` resolves to the folder LINK points to: whether the name without the slash is a link is read too.
+    const withoutSlash = args.state === 'absent' ? slashlessName(path) : undefined;
+    if (withoutSlash !== undefined) paths.push(withoutSlash);
     const host = await probePaths(ctx, paths, {
       // Ancestors (state: directory) are only checked for existence; a link's src needs its full facts.
-      ...(src === undefined ? { existenceOnlyFrom: 1 } : {}),
+      ...(src === undefined && withoutSlash === undefined ? { existenceOnlyFrom: 1 } : {}),
       // A symlink plan reads the existing link's target and its own attributes (lstat), nothing behind it.
       ...(args.state === 'link' ? { linkTargetOnly: true } : {}),
       checksum: false,
@@ -159,7 +162,7 @@ export const fileModule: PlannedModule<FileArgs, FileFacts> = {
     if (state !== 'absent' && p.exists) checkPrincipals(args, facts.host);
     switch (state) {
       case 'absent':
-        return planAbsent(p);
+        return planAbsent(p, facts.host.paths[1]);
       case 'directory':
         return planDirectory(args, p, facts.host.umask, facts.host.paths.slice(1));
       case 'file':
@@ -193,8 +196,22 @@ function stateDiff(path: string, before: string, after: string): Change['diff'] 
   return { before: { path, state: before }, after: { path, state: after } };
 }
 
-function planAbsent(p: PathFacts): Change[] {
+/** `/srv/link/` → `/srv/link`; undefined for a path without a trailing slash (or `/` itself). */
+function slashlessName(path: string): string | undefined {
+  return /[^/]\/+$/.test(path) ? path.replace(/\/+$/, '') : undefined;
+}
+
+/**
+ * `withoutSlash`: the facts of the path without its trailing slash, when it has one. `rm -rf LINK/` (and Ansible's
+ * rmtree) would empty the folder the link points to and then fail on the link: refused before anything is removed.
+ */
+function planAbsent(p: PathFacts, withoutSlash?: PathFacts): Change[] {
   const cur = currentState(p);
+  if (withoutSlash?.lstat?.type === 'link' && slashlessName(p.path) === withoutSlash.path) {
+    throw new ModuleError('E_FILE_ABSENT_LINK', `refusing to remove ${p.path}: ${withoutSlash.path} is a link, and with the trailing / this would empty the folder it points to`, {
+      hint: `give path: ${withoutSlash.path} to remove the link itself, or the folder's own path to remove the folder`,
+    });
+  }
   if (cur === 'absent') return [];
   if (posix.normalize(p.path).replace(/\/+$/, '') === '') {
     throw new ModuleError('E_FILE_ABSENT_ROOT', `refusing to remove ${p.path}: it is the root folder`);

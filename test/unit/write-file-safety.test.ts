@@ -8,7 +8,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LINE_SESSION_DRIVER, frame, sessionCommand, sessionOpening } from '../../src/connection/line-session.js';
 import { WRITE_FILE_SCRIPT } from '../../src/connection/write-file.js';
+import { LocalConnection } from '../../src/connection/local.js';
 import { validateStep } from '../../src/modules/file-common.js';
+import { fileModule } from '../../src/modules/file.js';
+import { invokeModule } from '../../src/runner/invoke-module.js';
 import { runThroughDriver } from '../line-driver.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vncplay-write-safety-'));
@@ -108,5 +111,30 @@ describe('a line session ended by a signal in the middle of a write', () => {
     expect(code).toBe(128 + { HUP: 1, INT: 2, TERM: 15 }[signal]!);
     expect(existsSync(dest)).toBe(false);
     expect(readdirSync(dir).sort()).toEqual(['bin']);
+  });
+});
+
+describe('file state=absent and a link', () => {
+  const conn = new LocalConnection({ hostName: 'localhost' });
+  const absent = (path: string): ReturnType<typeof invokeModule> =>
+    invokeModule(fileModule, { path, state: 'absent' }, {
+      hostName: 'localhost', conn, check: false, diff: false, become: false, signal: new AbortController().signal, vars: {},
+      render: (t: string) => t, findFile: async (rel) => rel, log: () => {},
+    });
+
+  // rm -rf LINK/ (and Ansible's rmtree, which then fails with ENOTDIR) empties the folder the link points to.
+  it('path LINK/ is refused before anything is removed; path LINK removes the link only', async () => {
+    const dir = mkdtempSync(join(root, 'absent-'));
+    spawnSync('mkdir', [join(dir, 'data')]);
+    writeFileSync(join(dir, 'data', 'keep'), 'keep\n');
+    symlinkSync(join(dir, 'data'), join(dir, 'link'));
+    await expect(absent(`${join(dir, 'link')}/`)).rejects.toMatchObject({ code: 'E_FILE_ABSENT_LINK' });
+    expect(readdirSync(join(dir, 'data'))).toEqual(['keep']);
+    expect((await absent(join(dir, 'link'))).changed).toBe(true);
+    expect(readdirSync(dir)).toEqual(['data']);
+    expect(readdirSync(join(dir, 'data'))).toEqual(['keep']);
+    // A real folder given with a trailing slash is removed as before.
+    expect((await absent(`${join(dir, 'data')}/`)).changed).toBe(true);
+    expect(readdirSync(dir)).toEqual([]);
   });
 });
