@@ -677,6 +677,23 @@ export function attrDiff(path: string, before: AttrState, after: AttrState, labe
   };
 }
 
+/**
+ * For a symlink that a task follows without having asked to (lineinfile always edits a link's target, as Ansible's
+ * does; file's `follow` defaults to true): it is followed only when root owns it, or whoever owns what it points to.
+ * Anyone else's link would let them choose which file a root task edits or chowns (issue 13 H1: a link planted in a
+ * shared folder, pointing at a root-only file). Ansible follows such links; an explicit `follow: true` still does.
+ */
+export function refuseForeignLink(p: PathFacts, ask: string): void {
+  if (p.lstat?.type !== 'link' || p.lstat.uid === 0 || (p.stat !== undefined && p.stat.uid === p.lstat.uid)) return;
+  const target = p.realPath ?? p.linkTarget ?? '?';
+  const targetOwner = p.stat ? `owned by ${p.stat.owner}` : 'which does not exist';
+  throw new ModuleError(
+    'E_FILE_FOREIGN_LINK',
+    `${p.path} is a symlink owned by ${p.lstat.owner}, pointing to ${target} (${targetOwner}): following it would let ${p.lstat.owner} choose the file this task changes`,
+    { hint: `give the file's own path (${target}); ${ask}` },
+  );
+}
+
 /** Ansible's messages for an owner or group the host does not know (found by the probe, so --check fails too). */
 export function checkPrincipals(args: { owner?: string | undefined; group?: string | undefined }, facts: HostFileFacts): void {
   if (args.owner !== undefined && facts.users?.[args.owner] === false) {

@@ -13,6 +13,7 @@ import {
   pathAliasSchema,
   pathArg,
   probePaths,
+  refuseForeignLink,
   resolveMode,
   type AttrState,
   type HostFileFacts,
@@ -160,6 +161,11 @@ export const fileModule: PlannedModule<FileArgs, FileFacts> = {
     // As Ansible: an existing path's owner/group are looked up even under --check; a path still to be created is
     // only a change under --check, and a real run fails at the chown step after creating it.
     if (state !== 'absent' && p.exists) checkPrincipals(args, facts.host);
+    // Attributes set through a link by follow's default (true), not by an explicit follow: true.
+    const setsAttributes = args.mode !== undefined || args.owner !== undefined || args.group !== undefined;
+    if (args.follow === undefined && setsAttributes && (state === 'file' || state === 'directory' || state === 'touch')) {
+      refuseForeignLink(p, 'or say follow: true to act on what the link points to');
+    }
     switch (state) {
       case 'absent':
         return planAbsent(p, facts.host.paths[1]);

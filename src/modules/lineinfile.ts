@@ -14,6 +14,7 @@ import {
   parentDir,
   pathArg,
   probePaths,
+  refuseForeignLink,
   resolveMode,
   validateArgv,
   validateStep,
@@ -391,6 +392,7 @@ export function planLineinfile(args: LineinfileArgs, facts: HostFileFacts): Chan
   // The probe expands `~`, so the gathered path is the one to act on.
   const a = { ...normalize(args), path: p.path };
   const parent = facts.paths[1];
+  refuseForeignLink(p, 'a link owned by root or by its target\'s owner is followed');
   if (p.exists && p.stat?.type === 'directory') throw new ModuleError('E_LINEINFILE_DIR', `Path ${a.path} is a directory !`);
   if (p.exists && p.stat && p.content === undefined) {
     throw new ModuleError('E_LINEINFILE_READ', `cannot read ${a.path}`, { hint: 'the task user cannot read it; use become: true' });

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type SshConnection } from '../../src/connection/ssh.js';
 import { copyModule } from '../../src/modules/copy.js';
+import { fileModule } from '../../src/modules/file.js';
+import { lineinfileModule } from '../../src/modules/lineinfile.js';
 import { templateModule } from '../../src/modules/template.js';
 import type { AnyModule, RenderOptions } from '../../src/modules/types.js';
 import { renderText } from '../../src/playbook/template.js';
@@ -76,6 +78,19 @@ describe.skipIf(!fleetAvailable())('a root write next to a link planted by anoth
     if (way === 'line') expect(conn.stats.lineExecs).toBeGreaterThan(before.line);
     else expect(conn.stats.channels).toBeGreaterThan(before.channels);
     expect((await hostExecOk(H, ['ls', '-A', shared])).split('\n').filter((f) => f.includes('vncplay'))).toEqual([]);
+  });
+
+  // Ansible's lineinfile edits a link's target and file's follow defaults to true: another user's link is refused.
+  const refused: Array<[string, AnyModule, (link: string) => Record<string, unknown>]> = [
+    ['lineinfile', lineinfileModule, (link) => ({ path: link, line: 'ssh-ed25519 AAAA mallory' })],
+    ['file owner=', fileModule, (link) => ({ path: link, owner: 'vpmallory' })],
+    ['file state=file mode=', fileModule, (link) => ({ path: link, state: 'file', mode: '0666' })],
+  ];
+  it.each(refused)('%s through vpmallory\'s link fails with E_FILE_FOREIGN_LINK and changes nothing', async (what, mod, args) => {
+    const link = await plant(`refused-${refused.findIndex((c) => c[0] === what)}`);
+    await expect(run(mod, args(link))).rejects.toMatchObject({ code: 'E_FILE_FOREIGN_LINK' });
+    await secretUntouched();
+    expect(await hostExecOk(H, ['stat', '-c', '%F %U', link])).toBe('symbolic link vpmallory\n');
   });
 
   it('follow: true writes the target of a link the task means (a root-owned link), and the link stays', async () => {

@@ -53,6 +53,9 @@ describe('file plan() (facts in, steps out)', () => {
     { name: 'no state: a link gets its target\'s attributes set', args: { path: '/etc/l', mode: '0600' },
       facts: { host: host({ ...present('/etc/l', { type: 'link' }, { linkTarget: 'f' }), stat: st() }) },
       steps: [['chmod', '--', '0600', '/etc/l']] },
+    { name: 'no state, follow: true said: another user\'s link is followed', args: { path: '/srv/l', owner: 'bob', follow: true },
+      facts: { host: host({ ...present('/srv/l', { type: 'link', uid: 1001, owner: 'mallory' }, { linkTarget: '/root/f' }), stat: st() }) },
+      steps: [['chown', '--', 'bob', '/srv/l']] },
     { name: 'file: mode change', args: { path: '/etc/f', mode: '0600' }, facts: { host: host(present('/etc/f')) },
       steps: [['chmod', '--', '0600', '/etc/f']] },
     { name: 'absent: file', args: { path: '/etc/f', state: 'absent' }, facts: { host: host(present('/etc/f')) },
@@ -107,6 +110,15 @@ describe('file plan() (facts in, steps out)', () => {
   it('a directory diff shows the state change', () => {
     const [c] = fileModule.plan({ path: '/srv/d', state: 'directory' }, { host: host(absent('/srv/d')) });
     expect(c!.diff).toEqual({ before: { path: '/srv/d', state: 'absent' }, after: { path: '/srv/d', state: 'directory' } });
+  });
+
+  it('attributes through another user\'s link, by follow\'s default: refused (E_FILE_FOREIGN_LINK); root\'s link is followed', () => {
+    const foreign = { ...present('/srv/l', { type: 'link', uid: 1001, owner: 'mallory' }, { linkTarget: '/root/f', realPath: '/root/f' }), stat: st() };
+    for (const args of [{ path: '/srv/l', owner: 'mallory' }, { path: '/srv/l', state: 'file' as const, mode: '0666' }, { path: '/srv/l', state: 'touch' as const, group: 'staff' }]) {
+      expect(() => fileModule.plan(args, { host: host(foreign) })).toThrow(expect.objectContaining({ code: 'E_FILE_FOREIGN_LINK' }));
+    }
+    const roots = { ...present('/srv/l', { type: 'link' }, { linkTarget: '/root/f', realPath: '/root/f' }), stat: st() };
+    expect(argvs(fileModule.plan({ path: '/srv/l', owner: 'mallory' }, { host: host(roots) }).flatMap((c) => c.steps))).toEqual([['chown', '--', 'mallory', '/srv/l']]);
   });
 
   it('validate() refuses integer modes, src without link, recurse without directory', () => {

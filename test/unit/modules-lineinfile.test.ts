@@ -123,6 +123,15 @@ describe('lineinfile plan()', () => {
     expect(steps.map((s) => (s.kind === 'write' ? s.path : s.kind === 'exec' ? s.argv[4] : s.kind))).toEqual(['/etc/.real.conf.0123456789abcdef01234567.vncplay-validate', '/etc/real.conf']);
   });
 
+  it('a link owned by another user than root and its target\'s owner is not followed (E_FILE_FOREIGN_LINK)', () => {
+    const f = facts('a\n', { uid: 0, owner: 'root' });
+    f.paths[0] = { ...f.paths[0]!, lstat: { ...f.paths[0]!.lstat!, type: 'link', uid: 1001, owner: 'mallory' }, realPath: '/root/secret' };
+    expect(() => planLineinfile({ path: '/etc/x.conf', line: 'b' }, f)).toThrow(/symlink owned by mallory, pointing to \/root\/secret \(owned by root\)/);
+    // Owned by its target's owner: followed, as Ansible does.
+    f.paths[0]!.stat = { ...f.paths[0]!.stat!, uid: 1001, owner: 'mallory' };
+    expect(planLineinfile({ path: '/etc/x.conf', line: 'b' }, f)[0]!.steps.at(-1)).toMatchObject({ kind: 'write', path: '/root/secret' });
+  });
+
   it('a change is backup → validate → atomic write keeping mode and owner', () => {
     const changes = planLineinfile(
       { path: '/etc/x.conf', line: 'b', backup: true, validate: 'check -f %s' },
