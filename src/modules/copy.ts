@@ -218,7 +218,9 @@ export function planWrite(given: WriteArgs, f: WriteFacts): Change[] {
   steps.push(writeStep(path, f.content, args, st && st.type === 'file' ? st : undefined, umask));
   // No hash of the content in the summary: even a short one lets a short secret (a VNC password) be brute-forced.
   const change: Change = { summary: `${d.exists ? 'update' : 'create'} ${path}`, steps };
-  if (f.wantDiff) change.diff = contentDiff(path, d, f);
+  // A replaced link's target is not what changes (it stays as it is): the diff shows a new file, and never the
+  // content of whatever the link points to (Ansible's diff reads it through the link).
+  if (f.wantDiff) change.diff = contentDiff(path, replacesLink ? { path: d.path, exists: false } : d, f);
   return [change];
 }
 

@@ -194,6 +194,9 @@ describe('copy/template plan()', () => {
     expect(writes({ dest: '/etc/f', follow: true }, link)).toEqual([]);
     link.checksum = 'other';
     expect(writes({ dest: '/etc/f', follow: true }, link)).toEqual([{ kind: 'write', path: '/etc/real', content, mode: '0600', owner: '5', group: '6' }]);
+    // --diff shows a new file: not the content of the file the link points to, which does not change.
+    const withDiff = planWrite({ dest: '/etc/f' }, { ...wf({ ...link, content: Buffer.from('root secret\n') }), wantDiff: true });
+    expect(withDiff[0]!.diff).toEqual({ before: '', after: content.toString(), afterHeader: '/etc/f' });
     // A dangling link has nothing to follow: it is replaced, as Ansible does.
     const dangling: PathFacts = { path: '/etc/f', exists: true, lstat: st({ type: 'link' }), linkTarget: 'gone', realPath: '/etc/gone' };
     expect(writes({ dest: '/etc/f', follow: true }, dangling)).toEqual([{ kind: 'write', path: '/etc/f', content, mode: '0644' }]);
