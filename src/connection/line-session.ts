@@ -3,6 +3,9 @@ import type { ClientChannel } from 'ssh2';
 import { ansiCWord, asciiShellCode, joinArgvAscii, pipeLiteral } from './quote.js';
 import type { ExecResult } from './types.js';
 
+/** The signals a session's shell traps (to remove a write's temp file), with their numbers for the exit status. */
+const SIGNAL_NUMBERS = { HUP: 1, INT: 2, TERM: 15 } as const;
+
 /**
  * A long-lived bash on one SSH channel that runs stdin-less commands one after another with ONE fork each
  * (the subshell), instead of a new sshd session + login shell per command. Measured on the light fleet (20 hosts
@@ -27,8 +30,6 @@ import type { ExecResult } from './types.js';
  * runner's long-running ones, never come here), and the session holds one channel open. Hence opt-in
  * (SshConnectOptions.lineSession); the runner turns it on.
  */
-const SIGNAL_NUMBERS = { HUP: 1, INT: 2, TERM: 15 } as const;
-
 // One line on purpose: bash numbers a failing command's line from the driver's first line, so "bash: line 1:
 // x: command not found" reads exactly as it does through a channel (`bash -c 'x'`).
 // The first frame defines the session functions in the session's own shell, once; every command inherits them.
