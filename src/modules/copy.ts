@@ -8,6 +8,7 @@ import {
   attrDiff,
   attributeChange,
   backupName,
+  backupPathOf,
   backupStep,
   baseName,
   bool,
@@ -301,7 +302,8 @@ export function writeReport(args: WriteArgs, f: WriteFacts): Record<string, unkn
   for (const c of changes) {
     for (const s of c.steps) {
       if (s.kind === 'write' && s.mode) out['mode'] = s.mode;
-      if (s.kind === 'exec' && s.argv[0] === 'cp' && s.argv[1] === '-p') out['backup_file'] = s.argv[4];
+      const backup = backupPathOf(s);
+      if (backup !== undefined) out['backup_file'] = backup;
     }
   }
   return out;

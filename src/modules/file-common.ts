@@ -727,9 +727,21 @@ export function backupName(dest: string, pid: number, epochSeconds: number): str
   return `${dest}.${pid}.${stamp}~`;
 }
 
-/** `cp -p` keeps mode, owner and times of the file being replaced, like Ansible's backup_local. */
+const BACKUP_ARGV = ['cp', '-p', '--remove-destination', '--'] as const;
+
+/**
+ * `cp -p` keeps mode, owner and times of the file being replaced, like Ansible's backup_local. The backup's name
+ * can be guessed (pid and time); --remove-destination makes cp unlink whatever is there and create the backup
+ * with O_EXCL, so a symlink planted at that name is replaced, never written through.
+ */
 export function backupStep(dest: string, backup: string): Step {
-  return { kind: 'exec', argv: ['cp', '-p', '--', dest, backup] };
+  return { kind: 'exec', argv: [...BACKUP_ARGV, dest, backup] };
+}
+
+/** The backup file a step of backupStep() makes (for the registered result), else undefined. */
+export function backupPathOf(step: Step): string | undefined {
+  if (step.kind !== 'exec' || !BACKUP_ARGV.every((word, i) => step.argv[i] === word)) return undefined;
+  return step.argv[BACKUP_ARGV.length + 1];
 }
 
 /**

@@ -3,6 +3,7 @@ import {
   attrDiff,
   attributeChange,
   backupName,
+  backupPathOf,
   backupStep,
   bool,
   boolSchema,
@@ -373,7 +374,7 @@ export const lineinfileModule: PlannedModule<LineinfileArgs, HostFileFacts> = {
     const out: Record<string, unknown> = { backup: '' };
     try {
       for (const c of planLineinfile(args, facts)) {
-        for (const s of c.steps) if (s.kind === 'exec' && s.argv[0] === 'cp' && s.argv[1] === '-p') out['backup'] = s.argv[4];
+        for (const s of c.steps) out['backup'] = backupPathOf(s) ?? out['backup'];
       }
       const a = normalize(args);
       const p = facts.paths[0]!;

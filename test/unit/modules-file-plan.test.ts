@@ -153,7 +153,7 @@ describe('copy/template plan()', () => {
   it('changed content keeps owner and mode, backup first, then validate, then write', () => {
     const dest = present('/etc/f', { mode: 0o640, uid: 5, gid: 6 }, { checksum: 'old', content: Buffer.from('old\n') });
     const steps = planWrite({ dest: '/etc/f', backup: true, validate: 'sshd -t -f %s' }, wf(dest)).flatMap((c) => c.steps);
-    expect(steps[0]).toEqual({ kind: 'exec', argv: ['cp', '-p', '--', '/etc/f', '/etc/f.99.2025-11-25@19:46:40~'] });
+    expect(steps[0]).toEqual({ kind: 'exec', argv: ['cp', '-p', '--remove-destination', '--', '/etc/f', '/etc/f.99.2025-11-25@19:46:40~'] });
     expect(steps[1]!.kind === 'exec' && steps[1]!.argv.slice(-4, -1)).toEqual(['sshd', '-t', '-f']);
     expect(steps[2]).toEqual({ kind: 'write', path: '/etc/f', content, mode: '0640', owner: '5', group: '6' });
     expect(writeReport({ dest: '/etc/f', backup: true }, wf(dest))).toMatchObject({ backup_file: '/etc/f.99.2025-11-25@19:46:40~', checksum: sha1(content) });

@@ -139,7 +139,7 @@ describe('lineinfile plan()', () => {
     );
     expect(changes).toHaveLength(1);
     const [backup, validate, write] = changes[0]!.steps;
-    expect(backup).toEqual({ kind: 'exec', argv: ['cp', '-p', '--', '/etc/x.conf', '/etc/x.conf.4242.2025-11-25@19:46:40~'] });
+    expect(backup).toEqual({ kind: 'exec', argv: ['cp', '-p', '--remove-destination', '--', '/etc/x.conf', '/etc/x.conf.4242.2025-11-25@19:46:40~'] });
     expect(validate?.kind).toBe('exec');
     if (validate?.kind === 'exec') {
       expect(validate.argv.slice(-3)).toEqual(['check', '-f', validate.argv[4]]);

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LINE_SESSION_DRIVER, frame, sessionCommand, sessionOpening } from '../../src/connection/line-session.js';
 import { WRITE_FILE_SCRIPT } from '../../src/connection/write-file.js';
 import { LocalConnection } from '../../src/connection/local.js';
-import { validateStep } from '../../src/modules/file-common.js';
+import { backupStep, validateStep } from '../../src/modules/file-common.js';
 import { fileModule } from '../../src/modules/file.js';
 import { invokeModule } from '../../src/runner/invoke-module.js';
 import { runThroughDriver } from '../line-driver.js';
@@ -86,6 +86,24 @@ describe('validate: its temp file is random and created exclusively', () => {
     expect(String(res.stderr)).toBe('600\n');
     expect(readdirSync(dir)).toEqual([]);
     expect(() => validateStep('/etc/f', Buffer.from(''), 'cat %s', '4242.1764100000')).toThrow(/random/);
+  });
+});
+
+describe('backup: its guessable name (PID and time) cannot redirect it', () => {
+  it('a link planted at the backup name is replaced by the backup; the file it pointed to is untouched', () => {
+    const { dir, secret } = plantedLink();
+    const dest = join(dir, 'vnc.conf');
+    writeFileSync(dest, 'old config\n', { mode: 0o640 });
+    const backup = `${dest}.4242.2026-12-07@06:00:00~`;
+    symlinkSync(secret, backup);
+    const step = backupStep(dest, backup);
+    if (step.kind !== 'exec') throw new Error('backup is an exec step');
+    const res = spawnSync(step.argv[0]!, step.argv.slice(1), { encoding: 'utf8' });
+    expect(res.status, res.stderr).toBe(0);
+    expect(readFileSync(secret, 'utf8')).toBe('secret\n');
+    expect(lstatSync(backup).isFile()).toBe(true);
+    expect(readFileSync(backup, 'utf8')).toBe('old config\n');
+    expect(lstatSync(backup).mode & 0o777).toBe(0o640);
   });
 });
 
