@@ -1,4 +1,5 @@
 import { access, mkdir } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { replaceFile } from '../output/replace-file.js';
@@ -25,7 +26,8 @@ export function withRetryFilesEnvironment(given: RetryFilesOptions, env: NodeJS.
   const enabled = env['ANSIBLE_RETRY_FILES_ENABLED'];
   if (out.enabled === undefined && enabled !== undefined && enabled !== '') out.enabled = toBool(enabled);
   const savePath = env['ANSIBLE_RETRY_FILES_SAVE_PATH'];
-  if (out.savePath === undefined && savePath) out.savePath = savePath;
+  // A `path` setting in Ansible: `~` is the user's home.
+  if (out.savePath === undefined && savePath) out.savePath = savePath.replace(/^~(?=\/|$)/, homedir());
   return out;
 }
 
