@@ -351,8 +351,16 @@ function planTouch(args: FileArgs, p: PathFacts, umask: number): Change[] {
     const st = (cur === 'link' && bool(args.follow, true) ? p.stat : p.lstat) ?? p.lstat!;
     return attrChanges(args, p.path, st, umask, bool(args.follow, true));
   }
+  // touch would create the missing file a dangling link points to (another user's link could name /etc/nologin);
+  // Ansible fails there too (its utime() finds no file), and creates nothing.
+  if (cur === 'link' && !p.stat) {
+    throw new ModuleError('E_FILE_TOUCH', `Error while updating modification or access time: ${p.path} is a link to ${p.realPath ?? p.linkTarget ?? '?'}, which does not exist`, {
+      hint: 'touch creates a missing path, never the missing file a link points to: create that file first, or remove the link',
+    });
+  }
   const only = keepA ? ['-m'] : keepM ? ['-a'] : [];
-  const steps: Step[] = [{ kind: 'exec', argv: ['touch', ...only, '--', p.path] }];
+  // -c for a link: if it dangles by the time the step runs, nothing is created behind it.
+  const steps: Step[] = [{ kind: 'exec', argv: ['touch', ...only, ...(cur === 'link' ? ['-c'] : []), '--', p.path] }];
   if (cur === 'absent') {
     const fresh = freshAttrSteps(args, p.path, 0o666 & ~umask, false, umask);
     steps.push(...fresh.steps);

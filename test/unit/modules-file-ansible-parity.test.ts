@@ -3,7 +3,7 @@
 // Every task must report the same changed flag, and the two trees must end up identical (types, modes, link
 // targets, content). Skipped without ansible-playbook.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -66,6 +66,8 @@ function linkSequence(r: string, tpl: string): Array<[string, Record<string, unk
     ['lineinfile', { path: `${r}/lk/l4`, line: 'added by lineinfile' }],
     ['file', { path: `${r}/lk/l5`, state: 'link', src: 'nowhere', force: true }],
     ['copy', { dest: `${r}/lk/l5`, content: 'x\n', follow: true }],
+    ['file', { path: `${r}/lk/l6`, state: 'link', src: 'nothing-yet', force: true }],
+    ['file', { path: `${r}/lk/l6`, state: 'touch' }],
   ];
 }
 
@@ -149,8 +151,10 @@ describe.skipIf(!HAVE_ANSIBLE)('ok/changed parity with ansible-core', () => {
     expect(tree(s.oursRoot)).toBe(tree(s.theirsRoot));
     // What the sequence is about, so that a change on both sides cannot pass unnoticed.
     expect(tree(s.oursRoot).split('\n').filter((l) => l.startsWith('./lk/l'))).toEqual([
-      './lk/l1 f 644 ', './lk/l2 l 777 target', './lk/l3 f 644 ', './lk/l4 l 777 target', './lk/l5 f 644 ',
+      './lk/l1 f 644 ', './lk/l2 l 777 target', './lk/l3 f 644 ', './lk/l4 l 777 target', './lk/l5 f 644 ', './lk/l6 l 777 nothing-yet',
     ]);
+    // touch through a dangling link fails on both sides and creates nothing behind it.
+    expect(existsSync(join(s.oursRoot, 'lk', 'nothing-yet'))).toBe(false);
   }, 180_000);
 
   it('--check on an empty tree: the same flags, and nothing is created', async () => {
