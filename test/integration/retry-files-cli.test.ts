@@ -6,7 +6,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeMetricsFile } from '../../src/output/metrics.js';
 import { emptyStats } from '../../src/runner/events.js';
-import { vncplay } from './cli-helpers.js';
+import { spawnSync } from 'node:child_process';
+import { ansiblePlaybook, vncplay } from './cli-helpers.js';
 
 /** A folder with a local inventory and `site.yml`, whose one task fails; `victim` stands for a file worth protecting. */
 function project(): { dir: string; victim: string } {
@@ -20,6 +21,7 @@ function project(): { dir: string; victim: string } {
 
 // Retry files are off by default in the environment the tests run in, whatever the caller's shell says.
 const env = { ANSIBLE_RETRY_FILES_ENABLED: '', ANSIBLE_RETRY_FILES_SAVE_PATH: '' };
+const HAVE_ANSIBLE = spawnSync('ansible-playbook', ['--version'], { stdio: 'ignore' }).status === 0;
 
 describe('retry files', () => {
   it('are not written unless asked (Ansible >= 2.8); --retry-files and ANSIBLE_RETRY_FILES_ENABLED ask', async () => {
@@ -36,6 +38,17 @@ describe('retry files', () => {
     const viaEnv = await vncplay(['site.yml', '-i', 'local.yml'], { cwd: dir, env: { ANSIBLE_RETRY_FILES_ENABLED: 'True', ANSIBLE_RETRY_FILES_SAVE_PATH: saved } });
     expect(viaEnv.code).toBe(2);
     expect(readFileSync(path.join(saved, 'site.retry'), 'utf8')).toBe('localhost\n');
+  });
+
+  it.skipIf(!HAVE_ANSIBLE)('ansible-playbook writes none by default either, and the same file when enabled', async () => {
+    const theirs = project();
+    const ours = project();
+    const cfg = { ANSIBLE_CONFIG: path.join(theirs.dir, 'none.cfg'), ANSIBLE_LOCALHOST_WARNING: 'False' };
+    expect((await ansiblePlaybook(['site.yml', '-i', 'local.yml'], { cwd: theirs.dir, env: { ...cfg, ANSIBLE_RETRY_FILES_ENABLED: '' } })).code).toBe(2);
+    expect(existsSync(path.join(theirs.dir, 'site.retry'))).toBe(false);
+    expect((await ansiblePlaybook(['site.yml', '-i', 'local.yml'], { cwd: theirs.dir, env: { ...cfg, ANSIBLE_RETRY_FILES_ENABLED: 'true' } })).code).toBe(2);
+    expect((await vncplay(['site.yml', '-i', 'local.yml'], { cwd: ours.dir, env: { ANSIBLE_RETRY_FILES_ENABLED: 'true' } })).code).toBe(2);
+    expect(readFileSync(path.join(ours.dir, 'site.retry'), 'utf8')).toBe(readFileSync(path.join(theirs.dir, 'site.retry'), 'utf8'));
   });
 
   it('a symlink planted at PLAYBOOK.retry is replaced, never written through', async () => {
