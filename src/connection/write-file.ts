@@ -56,7 +56,8 @@ case $mode in
   '') if [ "$old" = 1 ]; then umask 077; else late=0; fi ;;
   *) umask 077 ;;
 esac
-# Created and (in a session) filled through ONE exclusive open: noclobber is O_EXCL, which also refuses a link.
+# Created and (in a session) filled through ONE open under noclobber: an existing file (or a link to one) is
+# refused, a missing name is opened O_EXCL; with the random name nobody can have put anything there.
 # \`made\` tells a name that was taken (not ours to remove) from a failed fill. dd never creates the file (nocreat): a
 # dd still running after a signal removed the temp file cannot bring it back.
 set -C

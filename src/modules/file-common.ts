@@ -806,8 +806,8 @@ export function shlexSplit(s: string): string[] {
  * the temp file is removed either way. A failing validator stops the task's remaining steps, so the old
  * file stays. The temp file is created as the main write creates its own: a random name (`token`, from the
  * gathered facts: HostFileFacts.tempToken, so plan() stays pure; never derived from the content, whose hash would
- * show up in logs) and an exclusive creation (noclobber: O_EXCL, which also refuses a link planted at the name),
- * filled through that same open.
+ * show up in logs) and a creation under noclobber (an existing file, or a link to one, is refused; a missing name is
+ * opened O_EXCL), filled through that same open.
  */
 export function validateStep(dest: string, content: Uint8Array, validate: string, token: string): Step {
   if (!/^[0-9a-f]{16,}$/.test(token)) throw new Error(`validateStep: '${token}' is not a random temporary-name token`);
