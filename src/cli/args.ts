@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
+import type { RetryFilesOptions } from './retry-files.js';
 
 export interface CliOptions {
   playbooks: string[];
@@ -28,6 +29,12 @@ export interface CliOptions {
   hostKeyChecking?: 'strict' | 'accept-new' | 'off';
   metricsFile?: string;
   retryFailed: boolean;
+  /**
+   * Whether and where PLAYBOOK.retry is written (off by default, as in Ansible ≥ 2.8). The command line sets
+   * `enabled` (--retry-files); runCommand fills what is still undefined from the environment; an ansible.cfg
+   * reader fills what is left ([defaults] retry_files_enabled, retry_files_save_path) before the run.
+   */
+  retryFiles: RetryFilesOptions;
   noColor: boolean;
   help: boolean;
   version: boolean;
@@ -62,6 +69,7 @@ Options:
       --syntax-check         validate the playbooks and exit
       --json                 write an NDJSON event stream to stdout instead of the human view
       --metrics-file PATH    write Prometheus textfile metrics after the run
+      --retry-files          write the hosts that failed to PLAYBOOK.retry (also ANSIBLE_RETRY_FILES_ENABLED=true)
       --retry-failed         run only the hosts that failed last time (PLAYBOOK.retry)
       --no-color             plain text even on a terminal
   -v, --verbose              more detail (-vv, -vvv)
@@ -112,6 +120,7 @@ export function parseCli(argv: string[]): CliOptions {
     askVaultPass: v['ask-vault-pass'] ?? false,
     become: v.become ?? false,
     retryFailed: v['retry-failed'] ?? false,
+    retryFiles: v['retry-files'] ? { enabled: true } : {},
     noColor: v['no-color'] ?? false,
     help: v.help ?? false,
     version: v.version ?? false,
@@ -157,6 +166,7 @@ function parseWith(argv: string[]) {
       json: { type: 'boolean' },
       'metrics-file': { type: 'string' },
       'retry-failed': { type: 'boolean' },
+      'retry-files': { type: 'boolean' },
       'no-color': { type: 'boolean' },
       verbose: { type: 'boolean', short: 'v', multiple: true },
       version: { type: 'boolean' },

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorList, ExitCode, UsageError, VncplayError } from '../errors.js';
 import { parseCli, usage, type CliOptions } from './args.js';
@@ -88,9 +88,11 @@ async function runCommand(opts: CliOptions): Promise<number> {
 
   const inventory = await loadInventory(opts.inventory, cwd, { decrypt });
 
+  const { checkRetryFileExists, withRetryFilesEnvironment, writeRetryFile } = await import('./retry-files.js');
+  const retryFiles = withRetryFilesEnvironment(opts.retryFiles, process.env);
   let limit = opts.limit;
   if (opts.retryFailed) {
-    const retryFile = retryPath(opts.playbooks[0]!);
+    const retryFile = await checkRetryFileExists(opts.playbooks[0]!, retryFiles);
     limit = `@${retryFile}${limit ? `:&${limit}` : ''}`;
   }
 
@@ -174,7 +176,8 @@ async function runCommand(opts: CliOptions): Promise<number> {
         onEvent: reporter.onEvent,
         signal: abort.signal,
       });
-      await writeRetryFile(playbook.file, result.failedHosts);
+      const retryWarning = await writeRetryFile(playbook.file, result.failedHosts, retryFiles);
+      if (retryWarning !== undefined) process.stderr.write(`[WARNING]: ${retryWarning}\n`);
       if (opts.metricsFile) {
         const { writeMetricsFile } = await import('../output/metrics.js');
         await writeMetricsFile(opts.metricsFile, playbook.file, result);
@@ -239,17 +242,6 @@ async function makeReporter(opts: CliOptions): Promise<{ onEvent: (e: import('..
   const { plainReporter } = await import('../output/plain.js');
   const color = process.stdout.isTTY === true && !opts.noColor && !process.env['NO_COLOR'];
   return { onEvent: plainReporter({ write, verbosity: opts.verbosity, color }), done: async () => undefined };
-}
-
-/** `PLAYBOOK.retry` beside the playbook, as Ansible writes it: the hosts that failed, one per line. */
-export function retryPath(playbookFile: string): string {
-  const parsed = path.parse(playbookFile);
-  return path.join(parsed.dir, `${parsed.name}.retry`);
-}
-
-async function writeRetryFile(playbookFile: string, failedHosts: string[]): Promise<void> {
-  if (failedHosts.length === 0) return;
-  await writeFile(retryPath(playbookFile), failedHosts.join('\n') + '\n');
 }
 
 function reportError(err: unknown): number {

@@ -3,6 +3,9 @@ import type { ClientChannel } from 'ssh2';
 import { ansiCWord, asciiShellCode, joinArgvAscii, pipeLiteral } from './quote.js';
 import type { ExecResult } from './types.js';
 
+/** The signals a session's shell traps (to remove a write's temp file), with their numbers for the exit status. */
+const SIGNAL_NUMBERS = { HUP: 1, INT: 2, TERM: 15 } as const;
+
 /**
  * A long-lived bash on one SSH channel that runs stdin-less commands one after another with ONE fork each
  * (the subshell), instead of a new sshd session + login shell per command. Measured on the light fleet (20 hosts
@@ -36,6 +39,11 @@ export const LINE_SESSION_DRIVER = [
   'IFS= read -r VP_H && IFS= read -r -N "${VP_H#?}" VP_LINE || exit 1',
   'eval "$VP_LINE" || exit 1',
   'VP_UMASK=$(umask)',
+  // A write running in this shell names its temp file in VP_WRITE_TMP: a signal that ends the session mid-write
+  // removes it (a channel's write has its own trap). Subshells start without these traps.
+  ...(['HUP', 'INT', 'TERM'] as const).map(
+    (sig) => `trap '[ -z "\${VP_WRITE_TMP-}" ] || rm -f -- "$VP_WRITE_TMP"; exit ${128 + SIGNAL_NUMBERS[sig]}' ${sig}`,
+  ),
   "printf 'VP-LINE-READY\\n'",
   'while IFS= read -r VP_H && IFS= read -r -N "${VP_H#?}" VP_LINE; do case $VP_H in ' +
     'f*) { eval "$VP_LINE"; } </dev/null ;; ' +

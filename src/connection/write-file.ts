@@ -30,41 +30,49 @@ export interface WriteFileOptions {
  * A full disk or a failing chown removes the temp file and leaves the old file whole: the target only ever holds
  * the old or the new content, also after a power cut (the data is on disk before the rename). The folder is not
  * fsynced after the rename: that would only make the rename itself durable (after a crash the old file may come
- * back, never a half one) and cost a second disk flush per write (5-7 ms measured on the fleet's disk). A
- * symlinked target is written through (its destination is replaced), so /etc files that are links keep being links.
+ * back, never a half one) and cost a second disk flush per write (5-7 ms measured on the fleet's disk).
+ * A symlink at `path` is never followed: the rename replaces the link itself with the new regular file (mode and
+ * owner of a new file, nothing taken from whatever the link points to), as Ansible's copy does with its default
+ * `follow: no`. A module that is asked to follow a link passes the link's target as `path` itself. Following here
+ * would let anyone who can plant a link beside a file that a root task writes redirect that write anywhere.
  * It runs in the line session's own shell (no subshell), so it keeps to `local`, `return` and restores umask.
  */
 export const WRITE_FILE_SCRIPT = sessionScript(
   'write',
   `
-local dest="$1" mode="$2" owner="$3" group="$4" size="$5" token="$6" dir= tmp= m= d2= report= got= err= late=1 rc=0 nl='
+local dest="$1" mode="$2" owner="$3" group="$4" size="$5" token="$6" dir= tmp= m= d2= report= got= err= late=1 rc=0 old=0 made=0 nl='
 '
-if [ -L "$dest" ]; then dest=$(readlink -f -- "$dest") || { printf 'vncplay: cannot resolve link %s\\n' "$1" >&2; return 1; }; fi
 case $dest in */*) dir=\${dest%/*}; dir=\${dir:-/} ;; *) dir=. ;; esac
 [ -d "$dir" ] || { printf 'vncplay: destination directory %s does not exist\\n' "$dir" >&2; return 1; }
 [ ! -d "$dest" ] || { printf 'vncplay: %s is a directory\\n' "$dest" >&2; return 1; }
 case $token in ''|*[!0-9a-f]*) printf 'vncplay: bad temporary name\\n' >&2; return 1 ;; esac
 tmp="$dir/.\${dest##*/}.vncplay-$token"
+# Only a regular file (not a link) lends its mode and owner to the new one.
+[ -L "$dest" ] || [ ! -e "$dest" ] || old=1
 case $mode in
   [26][0246][0246]|0[26][0246][0246])
     m=\${mode#0}; d2=\${m#?}; d2=\${d2%?}
     umask "$((7 - \${m%??}))$((7 - d2))$((7 - \${m#??}))"; late=0 ;;
-  '') if [ -e "$dest" ]; then umask 077; else late=0; fi ;;
+  '') if [ "$old" = 1 ]; then umask 077; else late=0; fi ;;
   *) umask 077 ;;
 esac
+# Created and (in a session) filled through ONE open under noclobber: an existing file (or a link to one) is
+# refused, a missing name is opened O_EXCL; with the random name nobody can have put anything there.
+# \`made\` tells a name that was taken (not ours to remove) from a failed fill. dd never creates the file (nocreat): a
+# dd still running after a signal removed the temp file cannot bring it back.
 set -C
-true > "$tmp" || rc=1
+if [ $# -ge 7 ]; then { made=1; VP_WRITE_TMP=$tmp; printf '%s' "$7"; } > "$tmp" || rc=1
+else { made=1; } > "$tmp" || rc=1; fi
 set +C
 [ -z "\${VP_UMASK-}" ] || umask "$VP_UMASK"
-[ "$rc" = 0 ] || { printf 'vncplay: cannot create a temporary file in %s\\n' "$dir" >&2; return 1; }
+[ "$made" = 1 ] || { printf 'vncplay: cannot create a temporary file in %s\\n' "$dir" >&2; return 1; }
 if [ $# -ge 7 ]; then
-  printf '%s' "$7" > "$tmp" || rc=1
-  [ "$rc" = 0 ] && report=$(LC_ALL=C dd if=/dev/null of="$tmp" conv=notrunc,fsync 2>&1) || rc=1
+  [ "$rc" = 0 ] && report=$(LC_ALL=C dd if=/dev/null of="$tmp" conv=notrunc,nocreat,fsync 2>&1) || rc=1
 else
   vp_write_tmp=$tmp
   trap 'rm -f -- "$vp_write_tmp"' EXIT
   trap 'exit 1' HUP INT TERM PIPE
-  report=$(LC_ALL=C dd of="$tmp" bs=65536 conv=fsync 2>&1) || rc=1
+  report=$(LC_ALL=C dd of="$tmp" bs=65536 conv=nocreat,fsync 2>&1) || rc=1
   got=\${report##*records out}; got=\${got#?}; got=\${got%% *}
   case $got in ''|*[!0-9]*) got=$(wc -c < "$tmp") ;; esac
   if [ "$rc" = 0 ] && [ "$got" -ne "$size" ]; then
@@ -72,17 +80,19 @@ else
   fi
 fi
 if [ "$rc" != 0 ]; then
-  err=\${report##*dd: }; rm -f -- "$tmp"
+  err=\${report##*dd: }; rm -f -- "$tmp"; VP_WRITE_TMP=
   printf 'vncplay: writing %s failed (disk full?): %s\\n' "$tmp" "\${err%%"$nl"*}" >&2; return 1
 fi
-if [ -e "$dest" ]; then
-  { [ -O "$dest" ] && [ -G "$dest" ]; } || chown --reference="$dest" -- "$tmp" 2>/dev/null || :
+if [ "$old" = 1 ]; then
+  { [ -O "$dest" ] && [ -G "$dest" ]; } || chown -h --reference="$dest" -- "$tmp" 2>/dev/null || :
   [ -n "$mode" ] || chmod --reference="$dest" -- "$tmp" || err="cannot copy the mode of $dest"
 fi
-if [ -z "$err" ] && [ -n "$owner" ]; then chown -- "$owner" "$tmp" || err="cannot set owner $owner"; fi
-if [ -z "$err" ] && [ -n "$group" ]; then chgrp -- "$group" "$tmp" || err="cannot set group $group"; fi
+if [ -z "$err" ] && [ -n "$owner" ]; then chown -h -- "$owner" "$tmp" || err="cannot set owner $owner"; fi
+if [ -z "$err" ] && [ -n "$group" ]; then chgrp -h -- "$group" "$tmp" || err="cannot set group $group"; fi
 if [ -z "$err" ] && [ -n "$mode" ] && [ "$late" = 1 ]; then chmod -- "$mode" "$tmp" || err="cannot set mode $mode"; fi
-[ -n "$err" ] || mv -f -- "$tmp" "$dest" || err="cannot rename $tmp over $dest"
+# -T: a link to a folder that appeared at dest meanwhile is replaced, not entered.
+[ -n "$err" ] || mv -fT -- "$tmp" "$dest" || err="cannot rename $tmp over $dest"
+VP_WRITE_TMP=
 [ -z "$err" ] || { rm -f -- "$tmp"; printf 'vncplay: %s\\n' "$err" >&2; return 1; }
 [ $# -ge 7 ] || trap - EXIT
 `,

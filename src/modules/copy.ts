@@ -8,6 +8,7 @@ import {
   attrDiff,
   attributeChange,
   backupName,
+  backupPathOf,
   backupStep,
   baseName,
   bool,
@@ -59,7 +60,7 @@ export const writeOptionProperties = {
   backup: { ...boolSchema, description: 'Keep the old file as DEST.PID.YYYY-mm-dd@HH:MM:SS~ before replacing it; returned as backup_file.' },
   validate: { type: 'string', minLength: 1, description: "Command run on the new file before it replaces dest; %s is the temp file ('sshd -t -f %s')." },
   force: { ...boolSchema, description: 'Replace dest when its content differs (default true); false writes only when dest is absent.' },
-  follow: { ...boolSchema, description: 'Accepted for compatibility: a symlinked dest is always written through to its target (the link stays).' },
+  follow: { ...boolSchema, description: "When dest is a symlink: true writes the file it points to (the link stays); false (default) replaces the link itself with a regular file, as Ansible does." },
 } as const;
 
 export const copySchema = {
@@ -174,11 +175,15 @@ export function planWrite(given: WriteArgs, f: WriteFacts): Change[] {
   if (problem) throw new ModuleError('E_COPY_ARGS', problem);
   const args = withPreservedMode(given, f);
   const d = destFacts(f);
-  const follow = bool(args.follow, false);
-  const linkTarget = follow && d.lstat?.type === 'link' && d.realPath ? d.realPath : undefined;
+  const isLink = d.lstat?.type === 'link';
+  // follow: true writes what an existing link points to; false (Ansible's default) replaces the link itself, and
+  // nothing of its target (content, mode, owner) counts: the link is always a change, as Ansible's islink() test.
+  // A dangling link is replaced either way, as in Ansible (its exists() is false, so it never resolves the link).
+  const linkTarget = bool(args.follow, false) && isLink && d.stat && d.realPath ? d.realPath : undefined;
   const path = linkTarget ?? d.path;
-  const st = d.exists ? d.stat : undefined; // what a write would replace (a link's target content)
-  if (d.exists && st?.type === 'directory') {
+  const replacesLink = isLink && linkTarget === undefined;
+  const st = d.exists && !replacesLink ? d.stat : undefined; // what a write replaces: a file, or a followed link's target
+  if (d.exists && d.stat?.type === 'directory') {
     throw new ModuleError('E_COPY_DEST', `dest ${d.path} is a directory`, { hint: 'give dest the full file name' });
   }
   // A missing folder fails when the steps run, not in plan(): under --check Ansible reports the copy as a change
@@ -191,9 +196,7 @@ export function planWrite(given: WriteArgs, f: WriteFacts): Change[] {
   }
   if (d.exists && !bool(args.force, true)) return [];
   const newSum = sha1(f.content);
-  // The atomic write (connection/write-file.ts) writes THROUGH a symlinked dest, so /etc files that are links stay
-  // links; content is therefore compared through the link whatever `follow` says (Ansible would replace the link).
-  const sameContent = d.exists && st?.type === 'file' && d.checksum === newSum;
+  const sameContent = st?.type === 'file' && d.checksum === newSum;
   const umask = f.host.umask;
   if (sameContent && st) {
     // Only here can the lookup fail at plan time: Ansible's --check reports a content change without looking the
@@ -211,12 +214,14 @@ export function planWrite(given: WriteArgs, f: WriteFacts): Change[] {
       steps.push({ kind: 'exec', argv: ['chmod', '--', formatMode(dm), f.mkdir] });
     }
   }
-  if (bool(args.backup, false) && d.exists && st?.type === 'file') steps.push(backupStep(path, backupName(path, f.host.pid, f.host.now)));
-  if (args.validate !== undefined) steps.push(validateStep(path, f.content, args.validate, `${f.host.pid}.${f.host.now}`));
+  if (bool(args.backup, false) && st?.type === 'file') steps.push(backupStep(path, backupName(path, f.host.pid, f.host.now)));
+  if (args.validate !== undefined) steps.push(validateStep(path, f.content, args.validate, f.host.tempToken));
   steps.push(writeStep(path, f.content, args, st && st.type === 'file' ? st : undefined, umask));
   // No hash of the content in the summary: even a short one lets a short secret (a VNC password) be brute-forced.
   const change: Change = { summary: `${d.exists ? 'update' : 'create'} ${path}`, steps };
-  if (f.wantDiff) change.diff = contentDiff(path, d, f);
+  // A replaced link's target is not what changes (it stays as it is): the diff shows a new file, and never the
+  // content of whatever the link points to (Ansible's diff reads it through the link).
+  if (f.wantDiff) change.diff = contentDiff(path, replacesLink ? { path: d.path, exists: false } : d, f);
   return [change];
 }
 
@@ -297,7 +302,8 @@ export function writeReport(args: WriteArgs, f: WriteFacts): Record<string, unkn
   for (const c of changes) {
     for (const s of c.steps) {
       if (s.kind === 'write' && s.mode) out['mode'] = s.mode;
-      if (s.kind === 'exec' && s.argv[0] === 'cp' && s.argv[1] === '-p') out['backup_file'] = s.argv[4];
+      const backup = backupPathOf(s);
+      if (backup !== undefined) out['backup_file'] = backup;
     }
   }
   return out;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { sessionScript } from '../connection/line-session.js';
 import { ModuleError } from '../errors.js';
 import type { DiffEntry, ModuleContext, Step } from './types.js';
@@ -188,6 +188,12 @@ export interface HostFileFacts {
   /** Remote shell pid and epoch seconds, for Ansible-style backup names (`dest.PID.YYYY-mm-dd@HH:MM:SS~`). */
   pid: number;
   now: number;
+  /**
+   * 96 random bits (hex) drawn on the controller when the facts were read, for the names of temporary files the
+   * plan creates on the host (validate): nobody can guess one and plant a link there first. Drawn with the facts so
+   * that plan() stays pure.
+   */
+  tempToken: string;
   paths: PathFacts[];
   /** Whether each owner/group name asked for exists on the host (so --check catches a typo, as Ansible does). */
   users?: Record<string, boolean>;
@@ -375,7 +381,7 @@ export function checkPathArg(p: string): void {
  * (one exec fewer per file); for the others the checksum is taken here, from the very bytes that were read.
  */
 export function parseProbeOutput(stdout: string, paths: readonly string[], checksum?: ChecksumAlgorithm): HostFileFacts {
-  const out: HostFileFacts = { umask: 0o022, pid: 0, now: 0, paths: [] };
+  const out: HostFileFacts = { umask: 0o022, pid: 0, now: 0, tempToken: randomBytes(12).toString('hex'), paths: [] };
   let cur: PathFacts | undefined;
   const hashOnly = new Map<PathFacts, Buffer>();
   for (const line of stdout.split('\n')) {
@@ -671,6 +677,23 @@ export function attrDiff(path: string, before: AttrState, after: AttrState, labe
   };
 }
 
+/**
+ * For a symlink that a task follows without having asked to (lineinfile always edits a link's target, as Ansible's
+ * does; file's `follow` defaults to true): it is followed only when root owns it, or whoever owns what it points to.
+ * Anyone else's link would let them choose which file a root task edits or chowns (issue 13 H1: a link planted in a
+ * shared folder, pointing at a root-only file). Ansible follows such links; an explicit `follow: true` still does.
+ */
+export function refuseForeignLink(p: PathFacts, ask: string): void {
+  if (p.lstat?.type !== 'link' || p.lstat.uid === 0 || (p.stat !== undefined && p.stat.uid === p.lstat.uid)) return;
+  const target = p.realPath ?? p.linkTarget ?? '?';
+  const targetOwner = p.stat ? `owned by ${p.stat.owner}` : 'which does not exist';
+  throw new ModuleError(
+    'E_FILE_FOREIGN_LINK',
+    `${p.path} is a symlink owned by ${p.lstat.owner}, pointing to ${target} (${targetOwner}): following it would let ${p.lstat.owner} choose the file this task changes`,
+    { hint: `give the file's own path (${target}); ${ask}` },
+  );
+}
+
 /** Ansible's messages for an owner or group the host does not know (found by the probe, so --check fails too). */
 export function checkPrincipals(args: { owner?: string | undefined; group?: string | undefined }, facts: HostFileFacts): void {
   if (args.owner !== undefined && facts.users?.[args.owner] === false) {
@@ -704,9 +727,21 @@ export function backupName(dest: string, pid: number, epochSeconds: number): str
   return `${dest}.${pid}.${stamp}~`;
 }
 
-/** `cp -p` keeps mode, owner and times of the file being replaced, like Ansible's backup_local. */
+const BACKUP_ARGV = ['cp', '-p', '--remove-destination', '--'] as const;
+
+/**
+ * `cp -p` keeps mode, owner and times of the file being replaced, like Ansible's backup_local. The backup's name
+ * can be guessed (pid and time); --remove-destination makes cp unlink whatever is there and create the backup
+ * with O_EXCL, so a symlink planted at that name is replaced, never written through.
+ */
 export function backupStep(dest: string, backup: string): Step {
-  return { kind: 'exec', argv: ['cp', '-p', '--', dest, backup] };
+  return { kind: 'exec', argv: [...BACKUP_ARGV, dest, backup] };
+}
+
+/** The backup file a step of backupStep() makes (for the registered result), else undefined. */
+export function backupPathOf(step: Step): string | undefined {
+  if (step.kind !== 'exec' || !BACKUP_ARGV.every((word, i) => step.argv[i] === word)) return undefined;
+  return step.argv[BACKUP_ARGV.length + 1];
 }
 
 /**
@@ -769,18 +804,22 @@ export function shlexSplit(s: string): string[] {
  * The step that checks new content with the user's validator before the atomic write replaces the file:
  * content goes (via stdin) to a private temp file in the destination's folder, the validator runs on it,
  * the temp file is removed either way. A failing validator stops the task's remaining steps, so the old
- * file stays. The temp name comes from the gathered facts, keeping plan() pure.
+ * file stays. The temp file is created as the main write creates its own: a random name (`token`, from the
+ * gathered facts: HostFileFacts.tempToken, so plan() stays pure; never derived from the content, whose hash would
+ * show up in logs) and a creation under noclobber (an existing file, or a link to one, is refused; a missing name is
+ * opened O_EXCL), filled through that same open.
  */
 export function validateStep(dest: string, content: Uint8Array, validate: string, token: string): Step {
+  if (!/^[0-9a-f]{16,}$/.test(token)) throw new Error(`validateStep: '${token}' is not a random temporary-name token`);
   const slash = dest.lastIndexOf('/');
   const dir = slash <= 0 ? '/' : dest.slice(0, slash);
   const base = dest.slice(slash + 1);
-  // `token` comes from the gathered facts (probe pid and time): unique enough, and never derived from the content,
-  // whose hash would show up in logs and errors.
   const tmp = `${dir === '/' ? '' : dir}/.${base}.${token}.vncplay-validate`;
+  // `made` tells a failed creation (the name exists: what is there is not ours to remove) from a failed fill.
   const script =
-    't=$1; shift; (umask 077; cat > "$t") || exit 125; "$@" >&2; rc=$?; rm -f -- "$t"; ' +
-    '[ $rc -eq 0 ] || echo "failed to validate: rc:$rc" >&2; exit $rc';
+    't=$1; shift; made=0; u=$(umask); umask 077; set -C; ' +
+    '{ made=1; cat; } > "$t" || { [ "$made" = 0 ] || rm -f -- "$t"; echo "vncplay: cannot write the temporary file $t" >&2; exit 125; }; ' +
+    'set +C; umask "$u"; "$@" >&2; rc=$?; rm -f -- "$t"; [ $rc -eq 0 ] || echo "failed to validate: rc:$rc" >&2; exit $rc';
   return { kind: 'exec', argv: ['sh', '-c', script, 'vncplay-validate', tmp, ...validateArgv(validate, tmp)], stdin: content };
 }
 

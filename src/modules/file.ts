@@ -13,6 +13,7 @@ import {
   pathAliasSchema,
   pathArg,
   probePaths,
+  refuseForeignLink,
   resolveMode,
   type AttrState,
   type HostFileFacts,
@@ -137,9 +138,12 @@ export const fileModule: PlannedModule<FileArgs, FileFacts> = {
       // Folders mkdir -p would create get the mode/owner too, as in Ansible: read which ancestors exist.
       paths.push(...ancestors(path));
     }
+    // `LINK/` resolves to the folder LINK points to: whether the name without the slash is a link is read too.
+    const withoutSlash = args.state === 'absent' ? slashlessName(path) : undefined;
+    if (withoutSlash !== undefined) paths.push(withoutSlash);
     const host = await probePaths(ctx, paths, {
       // Ancestors (state: directory) are only checked for existence; a link's src needs its full facts.
-      ...(src === undefined ? { existenceOnlyFrom: 1 } : {}),
+      ...(src === undefined && withoutSlash === undefined ? { existenceOnlyFrom: 1 } : {}),
       // A symlink plan reads the existing link's target and its own attributes (lstat), nothing behind it.
       ...(args.state === 'link' ? { linkTargetOnly: true } : {}),
       checksum: false,
@@ -157,9 +161,14 @@ export const fileModule: PlannedModule<FileArgs, FileFacts> = {
     // As Ansible: an existing path's owner/group are looked up even under --check; a path still to be created is
     // only a change under --check, and a real run fails at the chown step after creating it.
     if (state !== 'absent' && p.exists) checkPrincipals(args, facts.host);
+    // Attributes set through a link by follow's default (true), not by an explicit follow: true.
+    const setsAttributes = args.mode !== undefined || args.owner !== undefined || args.group !== undefined;
+    if (args.follow === undefined && setsAttributes && (state === 'file' || state === 'directory' || state === 'touch')) {
+      refuseForeignLink(p, 'or say follow: true to act on what the link points to');
+    }
     switch (state) {
       case 'absent':
-        return planAbsent(p);
+        return planAbsent(p, facts.host.paths[1]);
       case 'directory':
         return planDirectory(args, p, facts.host.umask, facts.host.paths.slice(1));
       case 'file':
@@ -193,8 +202,22 @@ function stateDiff(path: string, before: string, after: string): Change['diff'] 
   return { before: { path, state: before }, after: { path, state: after } };
 }
 
-function planAbsent(p: PathFacts): Change[] {
+/** `/srv/link/` → `/srv/link`; undefined for a path without a trailing slash (or `/` itself). */
+function slashlessName(path: string): string | undefined {
+  return /[^/]\/+$/.test(path) ? path.replace(/\/+$/, '') : undefined;
+}
+
+/**
+ * `withoutSlash`: the facts of the path without its trailing slash, when it has one. `rm -rf LINK/` (and Ansible's
+ * rmtree) would empty the folder the link points to and then fail on the link: refused before anything is removed.
+ */
+function planAbsent(p: PathFacts, withoutSlash?: PathFacts): Change[] {
   const cur = currentState(p);
+  if (withoutSlash?.lstat?.type === 'link' && slashlessName(p.path) === withoutSlash.path) {
+    throw new ModuleError('E_FILE_ABSENT_LINK', `refusing to remove ${p.path}: ${withoutSlash.path} is a link, and with the trailing / this would empty the folder it points to`, {
+      hint: `give path: ${withoutSlash.path} to remove the link itself, or the folder's own path to remove the folder`,
+    });
+  }
   if (cur === 'absent') return [];
   if (posix.normalize(p.path).replace(/\/+$/, '') === '') {
     throw new ModuleError('E_FILE_ABSENT_ROOT', `refusing to remove ${p.path}: it is the root folder`);
@@ -328,8 +351,16 @@ function planTouch(args: FileArgs, p: PathFacts, umask: number): Change[] {
     const st = (cur === 'link' && bool(args.follow, true) ? p.stat : p.lstat) ?? p.lstat!;
     return attrChanges(args, p.path, st, umask, bool(args.follow, true));
   }
+  // touch would create the missing file a dangling link points to (another user's link could name /etc/nologin);
+  // Ansible fails there too (its utime() finds no file), and creates nothing.
+  if (cur === 'link' && !p.stat) {
+    throw new ModuleError('E_FILE_TOUCH', `Error while updating modification or access time: ${p.path} is a link to ${p.realPath ?? p.linkTarget ?? '?'}, which does not exist`, {
+      hint: 'touch creates a missing path, never the missing file a link points to: create that file first, or remove the link',
+    });
+  }
   const only = keepA ? ['-m'] : keepM ? ['-a'] : [];
-  const steps: Step[] = [{ kind: 'exec', argv: ['touch', ...only, '--', p.path] }];
+  // -c for a link: if it dangles by the time the step runs, nothing is created behind it.
+  const steps: Step[] = [{ kind: 'exec', argv: ['touch', ...only, ...(cur === 'link' ? ['-c'] : []), '--', p.path] }];
   if (cur === 'absent') {
     const fresh = freshAttrSteps(args, p.path, 0o666 & ~umask, false, umask);
     steps.push(...fresh.steps);

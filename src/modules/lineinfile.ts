@@ -3,6 +3,7 @@ import {
   attrDiff,
   attributeChange,
   backupName,
+  backupPathOf,
   backupStep,
   bool,
   boolSchema,
@@ -14,6 +15,7 @@ import {
   parentDir,
   pathArg,
   probePaths,
+  refuseForeignLink,
   resolveMode,
   validateArgv,
   validateStep,
@@ -372,7 +374,7 @@ export const lineinfileModule: PlannedModule<LineinfileArgs, HostFileFacts> = {
     const out: Record<string, unknown> = { backup: '' };
     try {
       for (const c of planLineinfile(args, facts)) {
-        for (const s of c.steps) if (s.kind === 'exec' && s.argv[0] === 'cp' && s.argv[1] === '-p') out['backup'] = s.argv[4];
+        for (const s of c.steps) out['backup'] = backupPathOf(s) ?? out['backup'];
       }
       const a = normalize(args);
       const p = facts.paths[0]!;
@@ -391,6 +393,7 @@ export function planLineinfile(args: LineinfileArgs, facts: HostFileFacts): Chan
   // The probe expands `~`, so the gathered path is the one to act on.
   const a = { ...normalize(args), path: p.path };
   const parent = facts.paths[1];
+  refuseForeignLink(p, 'a link owned by root or by its target\'s owner is followed');
   if (p.exists && p.stat?.type === 'directory') throw new ModuleError('E_LINEINFILE_DIR', `Path ${a.path} is a directory !`);
   if (p.exists && p.stat && p.content === undefined) {
     throw new ModuleError('E_LINEINFILE_READ', `cannot read ${a.path}`, { hint: 'the task user cannot read it; use become: true' });
@@ -415,16 +418,19 @@ export function planLineinfile(args: LineinfileArgs, facts: HostFileFacts): Chan
     return [{ summary: 'ownership, perms or SE linux context changed', diff: attrDiff(a.path, at.before, at.after, true), steps: at.steps }];
   }
   const after = Buffer.from(edit.lines.join(''), 'latin1');
+  // Ansible's lineinfile has no `follow`: it always writes os.path.realpath(path), so a link keeps being a link and
+  // its target gets the edit. The write step itself never follows a link, so the target is named here.
+  const target = p.lstat?.type === 'link' && p.realPath ? p.realPath : a.path;
   const steps: Step[] = [];
   if (!p.exists && parent && !parent.exists) steps.push({ kind: 'exec', argv: ['mkdir', '-p', '--', parentDir(a.path)] });
   if (a.backup && p.exists) steps.push(backupStep(a.path, backupName(a.path, facts.pid, facts.now)));
   if (a.validate !== undefined) {
     validateArgv(a.validate, '/tmp/x');
-    steps.push(validateStep(a.path, after, a.validate, `${facts.pid}.${facts.now}`));
+    steps.push(validateStep(target, after, a.validate, facts.tempToken));
   }
   const base = st ? st.mode : 0o666 & ~umask;
   const mode = typeof args.mode === 'string' ? resolveMode(args.mode, base, false, umask) : base;
-  const write: Step = { kind: 'write', path: a.path, content: after, mode: formatMode(mode) };
+  const write: Step = { kind: 'write', path: target, content: after, mode: formatMode(mode) };
   const owner = args.owner ?? (st ? String(st.uid) : undefined);
   const group = args.group ?? (st ? String(st.gid) : undefined);
   if (owner !== undefined) write.owner = owner;

@@ -1,5 +1,5 @@
-import { rename, writeFile } from 'node:fs/promises';
 import type { HostStats } from '../runner/events.js';
+import { replaceFile } from './replace-file.js';
 
 export interface MetricsInput {
   exitCode: number;
@@ -11,7 +11,7 @@ export interface MetricsInput {
 
 /**
  * Prometheus textfile-collector format for node_exporter. Written to a temp file and renamed, so the collector
- * never reads half a file.
+ * never reads half a file; the temp name is random and never followed if it is a link (replace-file.ts).
  */
 export function formatMetrics(playbook: string, run: MetricsInput, nowSeconds = Date.now() / 1000): string {
   const pb = escapeLabel(playbook);
@@ -52,9 +52,7 @@ export function formatMetrics(playbook: string, run: MetricsInput, nowSeconds = 
 }
 
 export async function writeMetricsFile(file: string, playbook: string, run: MetricsInput): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, formatMetrics(playbook, run));
-  await rename(tmp, file);
+  await replaceFile(file, formatMetrics(playbook, run));
 }
 
 function escapeLabel(v: string): string {

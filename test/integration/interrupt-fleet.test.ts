@@ -251,7 +251,7 @@ run('interrupting a run on the fleet', () => {
       command: "true"
 `);
     const retryFile = path.join(dir, 'flaky.retry');
-    const first = await vncplay([pb, ...common(), '--json']);
+    const first = await vncplay([pb, ...common(), '--json', '--retry-files']);
     expect(first.code).toBe(2);
     expect(first.recap['h3']).toMatchObject({ failed: 1 });
     expect(await readFile(retryFile, 'utf8')).toBe('h3\n');
@@ -272,7 +272,7 @@ run('interrupting a run on the fleet', () => {
       y.replace('        h3:', '        ghost:\n          ansible_host: 198.18.0.99\n          ansible_ssh_timeout: 2\n          ansible_user: vncplay\n        h3:'),
       'with-ghost.yml',
     );
-    const withGhost = await vncplay([pb, '-i', ghostInv, '-e', `ansible_ssh_known_hosts_file=${fleetKnownHosts()}`, '-e', 'fixed=true']);
+    const withGhost = await vncplay([pb, '-i', ghostInv, '-e', `ansible_ssh_known_hosts_file=${fleetKnownHosts()}`, '-e', 'fixed=true'], { env: { ANSIBLE_RETRY_FILES_ENABLED: 'yes' } });
     expect(withGhost.code).toBe(3);
     expect(await readFile(retryFile, 'utf8')).toBe('ghost\n');
     expect(existsSync(retryFile)).toBe(true);

@@ -3,7 +3,7 @@
 // Every task must report the same changed flag, and the two trees must end up identical (types, modes, link
 // targets, content). Skipped without ansible-playbook.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -48,6 +48,29 @@ function sequence(r: string, tpl: string): Array<[string, Record<string, unknown
   ];
 }
 
+/**
+ * Symlinks at the destination: copy/template replace the link unless follow: true (then its target is written);
+ * lineinfile always edits the target; a dangling link is replaced even with follow: true.
+ */
+function linkSequence(r: string, tpl: string): Array<[string, Record<string, unknown>]> {
+  return [
+    ['file', { path: `${r}/lk`, state: 'directory' }],
+    ['copy', { dest: `${r}/lk/target`, content: 'target\n', mode: '0600' }],
+    ['file', { path: `${r}/lk/l1`, state: 'link', src: 'target' }],
+    ['copy', { dest: `${r}/lk/l1`, content: 'target\n' }],
+    ['file', { path: `${r}/lk/l2`, state: 'link', src: 'target' }],
+    ['copy', { dest: `${r}/lk/l2`, content: 'via l2\n', follow: true }],
+    ['file', { path: `${r}/lk/l3`, state: 'link', src: 'target', force: true }],
+    ['template', { src: `${tpl}/vnc.j2`, dest: `${r}/lk/l3` }],
+    ['file', { path: `${r}/lk/l4`, state: 'link', src: 'target' }],
+    ['lineinfile', { path: `${r}/lk/l4`, line: 'added by lineinfile' }],
+    ['file', { path: `${r}/lk/l5`, state: 'link', src: 'nowhere', force: true }],
+    ['copy', { dest: `${r}/lk/l5`, content: 'x\n', follow: true }],
+    ['file', { path: `${r}/lk/l6`, state: 'link', src: 'nothing-yet', force: true }],
+    ['file', { path: `${r}/lk/l6`, state: 'touch' }],
+  ];
+}
+
 function flag(changed: boolean, failed: boolean): string {
   return failed ? 'failed' : changed ? 'changed' : 'ok';
 }
@@ -80,8 +103,8 @@ function setup(): Setup {
 }
 
 /** ok/changed/failed of every task, `runs` times over, by ansible-playbook. */
-function ansibleFlags(s: Setup, runs: number, check: boolean): string[][] {
-  const tasks = sequence(s.theirsRoot, s.tpl).map(([m, a], i) => ({ name: `t${i}`, [m]: a, ignore_errors: true }));
+function ansibleFlags(s: Setup, runs: number, check: boolean, tasksFor = sequence): string[][] {
+  const tasks = tasksFor(s.theirsRoot, s.tpl).map(([m, a], i) => ({ name: `t${i}`, [m]: a, ignore_errors: true }));
   const play = { hosts: 'localhost', gather_facts: false, tasks };
   writeFileSync(join(s.base, 'pb.yml'), JSON.stringify(Array.from({ length: runs }, () => play)));
   const res = spawnSync(requireProgram('ansible-playbook'), ['-i', 'localhost,', '-c', 'local', ...(check ? ['--check'] : []), join(s.base, 'pb.yml')], {
@@ -95,12 +118,12 @@ function ansibleFlags(s: Setup, runs: number, check: boolean): string[][] {
 }
 
 /** The same, by vncplay's modules through the runner's invokeModule over a LocalConnection. */
-async function vncplayFlags(s: Setup, runs: number, check: boolean): Promise<string[][]> {
+async function vncplayFlags(s: Setup, runs: number, check: boolean, tasksFor = sequence): Promise<string[][]> {
   const conn = new LocalConnection({ hostName: 'localhost' });
   const all: string[][] = [];
   for (let run = 0; run < runs; run++) {
     const flags: string[] = [];
-    for (const [name, args] of sequence(s.oursRoot, s.tpl)) {
+    for (const [name, args] of tasksFor(s.oursRoot, s.tpl)) {
       // A module error thrown by gather/plan is a failed task (the runner's execute-task catches it the same way).
       const r = await invokeModule(findModule(name)!, args, {
         hostName: 'localhost', conn, check, diff: false, become: false, signal: new AbortController().signal, vars: {},
@@ -120,6 +143,19 @@ describe('ok/changed parity with ansible-core', () => {
     expect(await vncplayFlags(s, 2, false)).toEqual(theirs);
     expect(tree(s.oursRoot)).toBe(tree(s.theirsRoot));
   });
+
+  it('symlinks at the destination: the same flags, and the same links, files and link targets', async () => {
+    const s = setup();
+    const theirs = ansibleFlags(s, 2, false, linkSequence);
+    expect(await vncplayFlags(s, 2, false, linkSequence)).toEqual(theirs);
+    expect(tree(s.oursRoot)).toBe(tree(s.theirsRoot));
+    // What the sequence is about, so that a change on both sides cannot pass unnoticed.
+    expect(tree(s.oursRoot).split('\n').filter((l) => l.startsWith('./lk/l'))).toEqual([
+      './lk/l1 f 644 ', './lk/l2 l 777 target', './lk/l3 f 644 ', './lk/l4 l 777 target', './lk/l5 f 644 ', './lk/l6 l 777 nothing-yet',
+    ]);
+    // touch through a dangling link fails on both sides and creates nothing behind it.
+    expect(existsSync(join(s.oursRoot, 'lk', 'nothing-yet'))).toBe(false);
+  }, 180_000);
 
   it('--check on an empty tree: the same flags, and nothing is created', async () => {
     const s = setup();

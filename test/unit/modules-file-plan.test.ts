@@ -23,7 +23,7 @@ const absent = (path: string): PathFacts => ({ path, exists: false });
 const present = (path: string, over: Partial<StatFacts> = {}, extra: Partial<PathFacts> = {}): PathFacts => ({
   path, exists: true, lstat: st(over), stat: st(over), ...extra,
 });
-const host = (...paths: PathFacts[]): HostFileFacts => ({ umask: 0o022, pid: 99, now: 1764100000, paths });
+const host = (...paths: PathFacts[]): HostFileFacts => ({ umask: 0o022, pid: 99, now: 1764100000, tempToken: 'a1b2c3d4e5f6a7b8c9d0e1f2', paths });
 const argvs = (steps: Step[]): string[][] => steps.map((s) => (s.kind === 'exec' ? s.argv : [s.kind]));
 
 describe('file plan() (facts in, steps out)', () => {
@@ -53,6 +53,9 @@ describe('file plan() (facts in, steps out)', () => {
     { name: 'no state: a link gets its target\'s attributes set', args: { path: '/etc/l', mode: '0600' },
       facts: { host: host({ ...present('/etc/l', { type: 'link' }, { linkTarget: 'f' }), stat: st() }) },
       steps: [['chmod', '--', '0600', '/etc/l']] },
+    { name: 'no state, follow: true said: another user\'s link is followed', args: { path: '/srv/l', owner: 'bob', follow: true },
+      facts: { host: host({ ...present('/srv/l', { type: 'link', uid: 1001, owner: 'mallory' }, { linkTarget: '/root/f' }), stat: st() }) },
+      steps: [['chown', '--', 'bob', '/srv/l']] },
     { name: 'file: mode change', args: { path: '/etc/f', mode: '0600' }, facts: { host: host(present('/etc/f')) },
       steps: [['chmod', '--', '0600', '/etc/f']] },
     { name: 'absent: file', args: { path: '/etc/f', state: 'absent' }, facts: { host: host(present('/etc/f')) },
@@ -109,6 +112,15 @@ describe('file plan() (facts in, steps out)', () => {
     expect(c!.diff).toEqual({ before: { path: '/srv/d', state: 'absent' }, after: { path: '/srv/d', state: 'directory' } });
   });
 
+  it('attributes through another user\'s link, by follow\'s default: refused (E_FILE_FOREIGN_LINK); root\'s link is followed', () => {
+    const foreign = { ...present('/srv/l', { type: 'link', uid: 1001, owner: 'mallory' }, { linkTarget: '/root/f', realPath: '/root/f' }), stat: st() };
+    for (const args of [{ path: '/srv/l', owner: 'mallory' }, { path: '/srv/l', state: 'file' as const, mode: '0666' }, { path: '/srv/l', state: 'touch' as const, group: 'staff' }]) {
+      expect(() => fileModule.plan(args, { host: host(foreign) })).toThrow(expect.objectContaining({ code: 'E_FILE_FOREIGN_LINK' }));
+    }
+    const roots = { ...present('/srv/l', { type: 'link' }, { linkTarget: '/root/f', realPath: '/root/f' }), stat: st() };
+    expect(argvs(fileModule.plan({ path: '/srv/l', owner: 'mallory' }, { host: host(roots) }).flatMap((c) => c.steps))).toEqual([['chown', '--', 'mallory', '/srv/l']]);
+  });
+
   it('validate() refuses integer modes, src without link, recurse without directory', () => {
     expect(fileModule.validate!({ path: '/x', mode: 644 })).toMatch(/integer/);
     expect(fileModule.validate!({ path: '/x', state: 'file', src: '/y' })).toMatch(/src is only used/);
@@ -141,7 +153,7 @@ describe('copy/template plan()', () => {
   it('changed content keeps owner and mode, backup first, then validate, then write', () => {
     const dest = present('/etc/f', { mode: 0o640, uid: 5, gid: 6 }, { checksum: 'old', content: Buffer.from('old\n') });
     const steps = planWrite({ dest: '/etc/f', backup: true, validate: 'sshd -t -f %s' }, wf(dest)).flatMap((c) => c.steps);
-    expect(steps[0]).toEqual({ kind: 'exec', argv: ['cp', '-p', '--', '/etc/f', '/etc/f.99.2025-11-25@19:46:40~'] });
+    expect(steps[0]).toEqual({ kind: 'exec', argv: ['cp', '-p', '--remove-destination', '--', '/etc/f', '/etc/f.99.2025-11-25@19:46:40~'] });
     expect(steps[1]!.kind === 'exec' && steps[1]!.argv.slice(-4, -1)).toEqual(['sshd', '-t', '-f']);
     expect(steps[2]).toEqual({ kind: 'write', path: '/etc/f', content, mode: '0640', owner: '5', group: '6' });
     expect(writeReport({ dest: '/etc/f', backup: true }, wf(dest))).toMatchObject({ backup_file: '/etc/f.99.2025-11-25@19:46:40~', checksum: sha1(content) });
@@ -172,13 +184,22 @@ describe('copy/template plan()', () => {
     ]);
   });
 
-  it('a symlink dest is compared (and written) through the link', () => {
+  it('a symlink dest: follow (default false) replaces the link with a new file; follow: true writes its target', () => {
     const link = present('/etc/f', { type: 'link' }, { checksum: sha1(content), realPath: '/etc/real', linkTarget: 'real' });
-    link.stat = st();
-    expect(planWrite({ dest: '/etc/f' }, wf(link))).toEqual([]);
-    expect(planWrite({ dest: '/etc/f', follow: true }, wf(link))).toEqual([]);
+    link.stat = st({ mode: 0o600, uid: 5, gid: 6 });
+    const writes = (args: Parameters<typeof planWrite>[0], f: PathFacts): Step[] => planWrite(args, wf(f)).flatMap((c) => c.steps);
+    // As Ansible's copy: a link is a change even when its target holds the same content; nothing of the target
+    // (mode, owner) is taken: the new file is born as any new file, and there is nothing to back up.
+    expect(writes({ dest: '/etc/f', backup: true }, link)).toEqual([{ kind: 'write', path: '/etc/f', content, mode: '0644' }]);
+    expect(writes({ dest: '/etc/f', follow: true }, link)).toEqual([]);
     link.checksum = 'other';
-    expect(planWrite({ dest: '/etc/f' }, wf(link)).flatMap((c) => c.steps).map((s) => s.kind === 'write' && s.path)).toEqual(['/etc/f']);
+    expect(writes({ dest: '/etc/f', follow: true }, link)).toEqual([{ kind: 'write', path: '/etc/real', content, mode: '0600', owner: '5', group: '6' }]);
+    // --diff shows a new file: not the content of the file the link points to, which does not change.
+    const withDiff = planWrite({ dest: '/etc/f' }, { ...wf({ ...link, content: Buffer.from('root secret\n') }), wantDiff: true });
+    expect(withDiff[0]!.diff).toEqual({ before: '', after: content.toString(), afterHeader: '/etc/f' });
+    // A dangling link has nothing to follow: it is replaced, as Ansible does.
+    const dangling: PathFacts = { path: '/etc/f', exists: true, lstat: st({ type: 'link' }), linkTarget: 'gone', realPath: '/etc/gone' };
+    expect(writes({ dest: '/etc/f', follow: true }, dangling)).toEqual([{ kind: 'write', path: '/etc/f', content, mode: '0644' }]);
   });
 
   it('copy validate(): content and src are mutually exclusive; one is required', () => {
@@ -229,7 +250,7 @@ describe('the probe (run with a local bash: paths are literal names)', () => {
     const facts = parseProbeOutput(viaSh.stdout, paths, algo);
     // The first run read the files, so atimes may differ; every other fact must not.
     const withoutAtimes = (f: HostFileFacts): unknown =>
-      JSON.parse(JSON.stringify({ ...f, pid: 0 }, (k, v: unknown) => (k === 'atime' ? undefined : v)));
+      JSON.parse(JSON.stringify({ ...f, pid: 0, tempToken: '' }, (k, v: unknown) => (k === 'atime' ? undefined : v)));
     expect(withoutAtimes(parseProbeOutput(viaSession!.stdout, paths, algo))).toEqual(withoutAtimes(facts));
     return facts;
   }

@@ -104,6 +104,7 @@ function facts(content: string | undefined, over: Partial<StatFacts> = {}): Host
     umask: 0o022,
     pid: 4242,
     now: 1764100000,
+    tempToken: '0123456789abcdef01234567',
     paths: [
       exists ? { path: '/etc/x.conf', exists, lstat: st(over), stat: st(over), content: Buffer.from(content), checksum: 'x' } : { path: '/etc/x.conf', exists },
       { path: '/etc', exists: true, lstat: st({ type: 'directory', mode: 0o755 }), stat: st({ type: 'directory', mode: 0o755 }) },
@@ -116,6 +117,22 @@ describe('lineinfile plan()', () => {
     expect(planLineinfile({ path: '/etc/x.conf', line: 'a' }, facts('a\n'))).toEqual([]);
   });
 
+  it('a symlinked path: the edit goes to the link\'s target (Ansible writes realpath(path); lineinfile has no follow)', () => {
+    const f = facts('a\n', { mode: 0o600, uid: 7, gid: 8 });
+    f.paths[0] = { ...f.paths[0]!, lstat: { ...f.paths[0]!.lstat!, type: 'link' }, linkTarget: 'real.conf', realPath: '/etc/real.conf' };
+    const steps = planLineinfile({ path: '/etc/x.conf', line: 'b', validate: 'check -f %s' }, f)[0]!.steps;
+    expect(steps.map((s) => (s.kind === 'write' ? s.path : s.kind === 'exec' ? s.argv[4] : s.kind))).toEqual(['/etc/.real.conf.0123456789abcdef01234567.vncplay-validate', '/etc/real.conf']);
+  });
+
+  it('a link owned by another user than root and its target\'s owner is not followed (E_FILE_FOREIGN_LINK)', () => {
+    const f = facts('a\n', { uid: 0, owner: 'root' });
+    f.paths[0] = { ...f.paths[0]!, lstat: { ...f.paths[0]!.lstat!, type: 'link', uid: 1001, owner: 'mallory' }, realPath: '/root/secret' };
+    expect(() => planLineinfile({ path: '/etc/x.conf', line: 'b' }, f)).toThrow(/symlink owned by mallory, pointing to \/root\/secret \(owned by root\)/);
+    // Owned by its target's owner: followed, as Ansible does.
+    f.paths[0]!.stat = { ...f.paths[0]!.stat!, uid: 1001, owner: 'mallory' };
+    expect(planLineinfile({ path: '/etc/x.conf', line: 'b' }, f)[0]!.steps.at(-1)).toMatchObject({ kind: 'write', path: '/root/secret' });
+  });
+
   it('a change is backup → validate → atomic write keeping mode and owner', () => {
     const changes = planLineinfile(
       { path: '/etc/x.conf', line: 'b', backup: true, validate: 'check -f %s' },
@@ -123,11 +140,11 @@ describe('lineinfile plan()', () => {
     );
     expect(changes).toHaveLength(1);
     const [backup, validate, write] = changes[0]!.steps;
-    expect(backup).toEqual({ kind: 'exec', argv: ['cp', '-p', '--', '/etc/x.conf', '/etc/x.conf.4242.2025-11-25@19:46:40~'] });
+    expect(backup).toEqual({ kind: 'exec', argv: ['cp', '-p', '--remove-destination', '--', '/etc/x.conf', '/etc/x.conf.4242.2025-11-25@19:46:40~'] });
     expect(validate?.kind).toBe('exec');
     if (validate?.kind === 'exec') {
       expect(validate.argv.slice(-3)).toEqual(['check', '-f', validate.argv[4]]);
-      expect(validate.argv[4]).toBe('/etc/.x.conf.4242.1764100000.vncplay-validate');
+      expect(validate.argv[4]).toBe('/etc/.x.conf.0123456789abcdef01234567.vncplay-validate');
       expect(Buffer.from(validate.stdin as Uint8Array).toString()).toBe('a\nb\n');
     }
     expect(write).toEqual({ kind: 'write', path: '/etc/x.conf', content: Buffer.from('a\nb\n'), mode: '0600', owner: '7', group: '8' });
