@@ -5,6 +5,7 @@ import { joinArgv } from '../connection/quote.js';
 import { writeFileAtomic } from '../connection/write-file.js';
 import { ModuleError, VncplayError } from '../errors.js';
 import { argValidator, loadArgValidator } from './arg-validators.js';
+import { issuesText, parseArgs } from '../modules/spec/parse.js';
 import type { AnyModule, Change, DiffEntry, ModuleContext, ModuleReturn, RenderOptions, Step, StepOutcome } from '../modules/types.js';
 
 /** How one module call should run on one host. */
@@ -43,6 +44,24 @@ export interface InvokeResult {
  * Synchronous for callers that cannot wait; invokeModule loads the precompiled validator first (arg-validators.ts).
  */
 export function checkArgs(mod: AnyModule, args: Record<string, unknown>): string | undefined {
+  const parsed = argsForHooks(mod, args);
+  return 'problem' in parsed ? parsed.problem : undefined;
+}
+
+/**
+ * The arguments the module's hooks get: for a module with a spec, parsed by it (converted, aliases resolved,
+ * defaults filled in); otherwise the rendered arguments after the schema check (converted in place).
+ */
+export function argsForHooks(mod: AnyModule, args: Record<string, unknown>): { args: Record<string, unknown> } | { problem: string } {
+  if (mod.spec) {
+    const parsed = parseArgs(mod.spec, args, { owner: mod.name, rendered: true });
+    return parsed.issues.length > 0 ? { problem: issuesText(mod.name, parsed.issues) } : { args: parsed.args };
+  }
+  const problem = schemaProblem(mod, args);
+  return problem === undefined ? { args } : { problem };
+}
+
+function schemaProblem(mod: AnyModule, args: Record<string, unknown>): string | undefined {
   const validate = argValidator(mod);
   if (!validate(args)) {
     const errs = (validate.errors ?? []).map((e) => {
@@ -59,12 +78,13 @@ export function checkArgs(mod: AnyModule, args: Record<string, unknown>): string
 
 export async function invokeModule(
   mod: AnyModule,
-  args: Record<string, unknown>,
+  rendered: Record<string, unknown>,
   s: InvokeSettings,
 ): Promise<InvokeResult> {
-  await loadArgValidator(mod);
-  const problem = checkArgs(mod, args);
-  if (problem) return failure(problem);
+  if (!mod.spec) await loadArgValidator(mod);
+  const parsed = argsForHooks(mod, rendered);
+  if ('problem' in parsed) return failure(parsed.problem);
+  const args = parsed.args;
   const ctx = moduleContext(s);
   if (mod.kind === 'action') {
     if (s.check && mod.inCheckMode === 'skip') {
