@@ -1,5 +1,5 @@
 import type { ArgSchema } from '../types.js';
-import type { ModuleSpec, Options, ParamSpec, ParamType } from './types.js';
+import type { ModuleSpec, ParamSpec, ParamType } from './types.js';
 
 /**
  * The JSON Schema (draft 2020-12) of a spec, for editors and schemas/playbook.schema.json: it accepts what the
@@ -15,32 +15,26 @@ export function specSchema(spec: ModuleSpec): ArgSchema {
   }
   const schema: ArgSchema = { type: 'object', description: spec.description, properties, additionalProperties: false };
   if (spec.extra) schema.patternProperties = { [spec.extra.pattern]: { description: spec.extra.description } };
+  // Every rule names parameters that may be written under an alias: "given" means under any of its names.
+  const given = (name: string): Record<string, unknown> => {
+    const names = [name, ...(spec.options[name]?.aliases ?? [])];
+    return names.length === 1 ? { required: names } : { anyOf: names.map((n) => ({ required: [n] })) };
+  };
   const all: Record<string, unknown>[] = [];
-  // A required parameter may be given under any of its names: one branch per name (the loader's explanation
-  // of such an anyOf names the alternatives).
-  for (const [name, p] of Object.entries(spec.options)) {
-    if (!p.required) continue;
-    if (p.aliases?.length) all.push({ anyOf: namesOf(spec.options, [name]).map((n) => ({ required: [n] })) });
-    else ((schema.required ??= []) as string[]).push(name);
-  }
-  for (const group of spec.required_one_of ?? []) all.push({ anyOf: namesOf(spec.options, group).map((n) => ({ required: [n] })) });
+  for (const [name, p] of Object.entries(spec.options)) if (p.required) all.push(given(name));
+  for (const group of spec.required_one_of ?? []) all.push({ anyOf: group.map(given) });
   for (const group of spec.mutually_exclusive ?? []) {
-    for (const [i, a] of group.entries()) for (const b of group.slice(i + 1)) all.push({ not: { required: [a, b] } });
+    for (const [i, a] of group.entries()) for (const b of group.slice(i + 1)) all.push({ not: { allOf: [given(a), given(b)] } });
   }
-  const dependent: Record<string, string[]> = {};
-  for (const group of spec.required_together ?? []) for (const n of group) (dependent[n] ??= []).push(...group.filter((m) => m !== n));
-  for (const [n, needs] of Object.entries(spec.required_by ?? {})) (dependent[n] ??= []).push(...needs);
-  if (Object.keys(dependent).length > 0) schema.dependentRequired = dependent;
+  for (const group of spec.required_together ?? []) for (const n of group) all.push({ if: given(n), then: { allOf: group.map(given) } });
+  for (const [n, needs] of Object.entries(spec.required_by ?? {})) all.push({ if: given(n), then: { allOf: needs.map(given) } });
   for (const [param, value, then, anyOf] of spec.required_if ?? []) {
-    const need = anyOf ? { anyOf: then.map((n) => ({ required: [n] })) } : { required: [...then] };
-    all.push({ if: { properties: { [param]: { const: value } }, required: [param] }, then: need });
+    const names = [param, ...(spec.options[param]?.aliases ?? [])];
+    const when = { anyOf: names.map((n) => ({ properties: { [n]: { const: value } }, required: [n] })) };
+    all.push({ if: when, then: anyOf ? { anyOf: then.map(given) } : { allOf: then.map(given) } });
   }
   if (all.length > 0) schema.allOf = all;
   return schema;
-}
-
-function namesOf(options: Options, names: readonly string[]): string[] {
-  return names.flatMap((n) => [n, ...(options[n]?.aliases ?? [])]);
 }
 
 /** Ansible's boolean spellings, any case, as one pattern (the truth table itself is convert.ts's toBoolean). */
