@@ -9,7 +9,9 @@ const spec = defineSpec({
   options: {
     // raw, not list: Ansible's assert never splits a condition on its commas (`x in [1, 2]`).
     that: { type: 'raw', required: true, description: 'A condition or a list of conditions (bare Jinja2 expressions, as in `when`).' },
-    fail_msg: { type: 'str', aliases: ['msg'], default: 'Assertion failed', description: 'Message when a condition is false.' },
+    fail_msg: { type: 'str', description: 'Message when a condition is false (default "Assertion failed").' },
+    // Not an alias: Ansible's assert takes both and fail_msg wins.
+    msg: { type: 'str', description: 'Older name of fail_msg; fail_msg wins when both are given.' },
     success_msg: { type: 'str', default: 'All assertions passed', description: 'Message when every condition holds.' },
     quiet: { type: 'bool', default: false, description: 'Accepted for compatibility.' },
   },
@@ -27,7 +29,7 @@ export const assertModule = actionModule(spec, {
   async run(args, ctx) {
     for (const cond of Array.isArray(args.that) ? args.that : [args.that]) {
       if (!evaluateCondition(cond, ctx.vars)) {
-        return { failed: true, msg: args.fail_msg, data: { assertion: cond, evaluated_to: false } };
+        return { failed: true, msg: args.fail_msg ?? args.msg ?? 'Assertion failed', data: { assertion: cond, evaluated_to: false } };
       }
     }
     return { changed: false, msg: args.success_msg };

@@ -6,7 +6,7 @@ const spec = defineSpec({
   options: { cacheable: { type: 'bool', default: false, description: 'Accepted for compatibility; there is no fact cache.' } },
   extra: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$', patternText: 'a valid variable name', description: 'Every other key is a variable to set.' },
   check(args) {
-    return Object.keys(args).length > 1 ? undefined : { param: 'cacheable', message: 'set_fact needs at least one variable to set' };
+    return Object.keys(args).length > 1 ? undefined : { param: 'cacheable', message: 'nothing to set: give at least one variable' };
   },
 });
 
