@@ -114,6 +114,41 @@ export function describeValue(v: unknown): string {
 
 const quote = (names: readonly string[]): string => names.map((n) => `\`${n}\``).join(', ');
 
+/** Each pattern compiled once per process (the runner parses every task's arguments on every host). */
+const patterns = new Map<string, RegExp>();
+function matches(pattern: string, text: string): boolean {
+  let rx = patterns.get(pattern);
+  if (!rx) patterns.set(pattern, (rx = new RegExp(pattern, 'u')));
+  return rx.test(text);
+}
+
+/** What parsing needs from an options object, worked out once per object (not per task and host). */
+interface Shape {
+  /** Every name a parameter answers to → its canonical name. */
+  byName: Map<string, string>;
+  required: string[];
+  defaults: [string, unknown][];
+}
+const shapes = new WeakMap<Options, Shape>();
+function shapeOf(options: Options): Shape {
+  let shape = shapes.get(options);
+  if (!shape) {
+    shape = { byName: new Map(), required: [], defaults: [] };
+    for (const [name, p] of Object.entries(options)) {
+      for (const n of [name, ...(p.aliases ?? [])]) shape.byName.set(n, name);
+      if (p.required) shape.required.push(name);
+      if (p.default !== undefined) shape.defaults.push([name, p.default]);
+    }
+    shapes.set(options, shape);
+  }
+  return shape;
+}
+
+/** A default the module may keep or change without touching the spec's own value. */
+function copyOf(value: unknown): unknown {
+  return typeof value === 'object' && value !== null ? structuredClone(value) : value;
+}
+
 class Parser {
   readonly issues: SpecIssue[] = [];
   /** A template string was met (load time): module checks wait for the rendered values. */
@@ -129,8 +164,8 @@ class Parser {
 
   /** `input` checked against `options` (the module's, or a dict parameter's); `converted` gets the converted values. */
   options(options: Options, input: Record<string, unknown>, path: (string | number)[], converted: Record<string, unknown>, spec?: ModuleSpec): Record<string, unknown> {
-    const byName = new Map<string, string>();
-    for (const [name, p] of Object.entries(options)) for (const n of [name, ...(p.aliases ?? [])]) byName.set(n, name);
+    const shape = shapeOf(options);
+    const byName = shape.byName;
     const out: Record<string, unknown> = {};
     const given = new Map<string, string>();
     /** Parameters whose value is a template still to render: present, but their value unknown. */
@@ -167,18 +202,16 @@ class Parser {
       const nested = options[name]!.type === 'dict' || options[name]!.elements === 'dict';
       if (!(raw instanceof Unsafe) && value !== raw && !nested) converted[key] = value;
     }
-    this.required(options, given, path);
+    for (const name of shape.required) if (!given.has(name)) this.missing(name, options[name]!, path);
     if (spec) this.rules(spec, out, given, templated, path);
-    for (const [name, p] of Object.entries(options)) {
-      if (out[name] === undefined && !templated.has(name) && p.default !== undefined) out[name] = structuredClone(p.default);
-    }
+    for (const [name, value] of shape.defaults) if (out[name] === undefined && !templated.has(name)) out[name] = copyOf(value);
     return out;
   }
 
   private unknownOrExtra(key: string, raw: unknown, path: (string | number)[], options: Options, out: Record<string, unknown>, spec?: ModuleSpec): void {
     const extra = spec?.extra;
     if (extra) {
-      if (new RegExp(extra.pattern, 'u').test(key)) out[key] = this.opts.rendered ? unwrapUnsafe(raw) : raw;
+      if (matches(extra.pattern, key)) out[key] = this.opts.rendered ? unwrapUnsafe(raw) : raw;
       else this.issues.push({ path: [...path, key], onKey: true, code: 'E_MODULE_ARGS', message: `\`${key}\` is not ${extra.patternText}`, hint: extra.description });
       return;
     }
@@ -230,8 +263,7 @@ class Parser {
 
   /** choices, min/max, pattern; true when the value passes. */
   private constraints(p: ParamSpec, v: unknown, path: (string | number)[]): boolean {
-    const last = path[path.length - 1];
-    const name = typeof last === 'number' ? `item ${last} of \`${pathText(path.slice(0, -1))}\`` : `\`${pathText(path)}\``;
+    const name = (): string => valueName(path);
     if (p.choices && !p.choices.includes(v as string | number)) {
       const allowed = p.choices.map(String);
       const near = typeof v === 'string' ? suggest(v, allowed) : undefined;
@@ -239,22 +271,22 @@ class Parser {
         path,
         onKey: false,
         code: 'E_ENUM',
-        message: `${name} must be one of ${quote(allowed)}, got ${describeValue(v)}`,
+        message: `${name()} must be one of ${quote(allowed)}, got ${describeValue(v)}`,
         hint: near ? `did you mean \`${near}\`?` : `use one of: ${allowed.join(', ')}`,
       });
       return false;
     }
     if (typeof v === 'number' && ((p.min !== undefined && v < p.min) || (p.max !== undefined && v > p.max))) {
       const range = p.max === undefined ? `at least ${p.min}` : p.min === undefined ? `at most ${p.max}` : `${p.min}-${p.max}`;
-      this.issues.push({ path, onKey: false, code: 'E_RANGE', message: `${name} must be ${range}, got ${describeValue(v)}`, hint: 'write a number in that range' });
+      this.issues.push({ path, onKey: false, code: 'E_RANGE', message: `${name()} must be ${range}, got ${describeValue(v)}`, hint: 'write a number in that range' });
       return false;
     }
-    if (p.pattern !== undefined && typeof v === 'string' && !new RegExp(p.pattern, 'u').test(v)) {
+    if (p.pattern !== undefined && typeof v === 'string' && !matches(p.pattern, v)) {
       this.issues.push({
         path,
         onKey: false,
         code: 'E_PATTERN',
-        message: `${name} must be ${p.patternText ?? `a string matching /${p.pattern}/`}, got ${describeValue(v)}`,
+        message: `${name()} must be ${p.patternText ?? `a string matching /${p.pattern}/`}, got ${describeValue(v)}`,
         hint: 'check the value for typos or stray characters',
       });
       return false;
@@ -263,8 +295,7 @@ class Parser {
   }
 
   private typeIssue(type: ParamType, v: unknown, path: (string | number)[]): void {
-    const last = path[path.length - 1];
-    const name = typeof last === 'number' ? `item ${last} of \`${pathText(path.slice(0, -1))}\`` : `\`${pathText(path)}\``;
+    const name = valueName(path);
     const orTemplate = this.opts.rendered ? '' : ' or a "{{ template }}" string';
     const fraction = type === 'int' && (typeof v === 'number' || (typeof v === 'string' && /^\s*[-+]?(\d*\.\d+|\d+\.\d*)\s*$/.test(v)));
     this.issues.push({
@@ -276,18 +307,15 @@ class Parser {
     });
   }
 
-  private required(options: Options, given: Map<string, string>, path: (string | number)[]): void {
-    for (const [name, p] of Object.entries(options)) {
-      if (!p.required || given.has(name)) continue;
-      const aliases = p.aliases ?? [];
-      this.issues.push({
-        path,
-        onKey: false,
-        code: 'E_MISSING_PARAM',
-        message: `missing required parameter \`${name}\` for ${path.length === 0 ? `module \`${this.opts.owner}\`` : `\`${pathText(path)}\``}`,
-        hint: aliases.length > 0 ? `add \`${name}: …\` (or one of its aliases ${quote(aliases)})` : `add \`${name}: …\``,
-      });
-    }
+  private missing(name: string, p: ParamSpec, path: (string | number)[]): void {
+    const aliases = p.aliases ?? [];
+    this.issues.push({
+      path,
+      onKey: false,
+      code: 'E_MISSING_PARAM',
+      message: `missing required parameter \`${name}\` for ${path.length === 0 ? `module \`${this.opts.owner}\`` : `\`${pathText(path)}\``}`,
+      hint: aliases.length > 0 ? `add \`${name}: …\` (or one of its aliases ${quote(aliases)})` : `add \`${name}: …\``,
+    });
   }
 
   /**
@@ -361,6 +389,12 @@ class Parser {
 }
 
 const PENDING: unique symbol = Symbol('template still to render');
+
+/** How a message names a value: `` `port` ``, `` `rules[0].cidr` ``, `` item 1 of `hosts` ``. */
+function valueName(path: readonly (string | number)[]): string {
+  const last = path[path.length - 1];
+  return typeof last === 'number' ? `item ${last} of \`${pathText(path.slice(0, -1))}\`` : `\`${pathText(path)}\``;
+}
 
 /** `rules[0].cidr` for a path. */
 function pathText(path: readonly (string | number)[]): string {
