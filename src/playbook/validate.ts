@@ -8,6 +8,9 @@ import { coerceArgs } from './free-form.js';
 import { suggest } from './suggest.js';
 import { isTemplateSchema, loaderFragment, type ModuleLookup, type Schema } from './schema.js';
 
+/** How messages describe a value ("the string \"x\""); one wording for the spec's and the schema's errors. */
+export { describeValue };
+
 /**
  * Load-time validation with ajv against fragments of the playbook schema (src/playbook/schema.ts).
  * The loader walks the YAML itself (for positions, module lookup and nesting) and asks this file to check one
@@ -264,8 +267,6 @@ function simplify(errors: ErrorObject[]): ErrorObject[] {
   }
   return out;
 }
-
-export { describeValue };
 
 const typeWords: Record<string, string> = {
   string: 'a string',

@@ -40,8 +40,8 @@ export interface InvokeResult {
 }
 
 /**
- * Strict check of rendered arguments against the module's own schema (the playbook schema allowed templates).
- * Synchronous for callers that cannot wait; invokeModule loads the precompiled validator first (arg-validators.ts).
+ * What is wrong with the rendered arguments (the playbook allowed templates), or undefined. Synchronous for callers
+ * that cannot wait; for a module without a spec, invokeModule loads the precompiled validator first (arg-validators.ts).
  */
 export function checkArgs(mod: AnyModule, args: Record<string, unknown>): string | undefined {
   const parsed = argsForHooks(mod, args);
@@ -61,6 +61,7 @@ export function argsForHooks(mod: AnyModule, args: Record<string, unknown>): { a
   return problem === undefined ? { args } : { problem };
 }
 
+/** The older contract: the module's JSON Schema (strict, converting in place), then its own `validate`. */
 function schemaProblem(mod: AnyModule, args: Record<string, unknown>): string | undefined {
   const validate = argValidator(mod);
   if (!validate(args)) {

@@ -50,14 +50,11 @@ export function parseArgs<O extends Options>(spec: ModuleSpec<O>, input: Record<
     const problem = spec.check(args as ArgsOf<O>);
     if (problem) {
       const key = p.writtenName(problem.param);
-      p.issues.push({ path: key === undefined ? [] : [key], onKey: false, code: 'E_MODULE_ARGS', message: problem.message, ...hintOf(problem.hint) });
+      const hint = problem.hint ?? `see the parameters of \`${opts.owner}\` in the README's module reference`;
+      p.issues.push({ path: key === undefined ? [] : [key], onKey: false, code: 'E_MODULE_ARGS', message: problem.message, hint });
     }
   }
   return { args: args as ArgsOf<O>, issues: p.issues, converted };
-}
-
-function hintOf(hint: string | undefined): { hint?: string } {
-  return hint === undefined ? {} : { hint };
 }
 
 const TYPE_WORDS: Record<ParamType, string> = {
