@@ -1,12 +1,10 @@
 import { actionModule } from './spec/define.js';
-import { defineSpec, type ArgsOf } from './spec/types.js';
+import { defineSpec } from './spec/types.js';
 
 const spec = defineSpec({
   description: 'Check that the host answers over its connection and can run a command.',
   options: { data: { type: 'str', default: 'pong', description: 'What to answer; "crash" makes the module fail.' } },
 });
-
-export type PingArgs = ArgsOf<typeof spec.options>;
 
 export const pingModule = actionModule(spec, {
   kind: 'action',

@@ -8,7 +8,7 @@ import {
   type StatFacts,
 } from './file-common.js';
 import { plannedModule } from './spec/define.js';
-import { defineSpec, type ArgsOf } from './spec/types.js';
+import { defineSpec } from './spec/types.js';
 
 /** ansible.builtin.stat: reads a path's facts; never changes anything. */
 const spec = defineSpec({
@@ -22,8 +22,6 @@ const spec = defineSpec({
     get_attributes: { type: 'bool', default: true, ignored: true, description: 'Accepted for compatibility; attributes are not read.' },
   },
 });
-
-export type StatArgs = ArgsOf<typeof spec.options>;
 
 /** The `stat` dict of Ansible's stat module, from the probe's facts. */
 export function statResult(p: PathFacts, follow: boolean, algo: ChecksumAlgorithm, getChecksum: boolean, getMime = true): Record<string, unknown> {

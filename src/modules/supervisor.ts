@@ -33,7 +33,6 @@ const spec = defineSpec({
 });
 
 export type SupervisorArgs = ArgsOf<typeof spec.options>;
-export type SupervisorState = SupervisorArgs['state'];
 
 export interface SupervisorProcess {
   name: string;
