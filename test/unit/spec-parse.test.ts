@@ -13,6 +13,7 @@ import { defineSpec, type ArgsOf, type ModuleSpec, type Options } from '../../sr
 import { waitFor } from '../../src/modules/wait-for.js';
 import { allModules } from '../../src/modules/registry.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
+import { buildPlaybookSchema } from '../../src/playbook/schema.js';
 import { requireProgram } from '../tools.js';
 
 /**
@@ -322,5 +323,17 @@ describe('the JSON Schema from a spec says what the parser says (literal values)
     // check() rules are the parser's alone (wait_for's state/path combinations): only the declared ones count here.
     const declared = parsed.issues.filter((i) => i.code !== 'E_MODULE_ARGS');
     expect(ajv.validate(specSchema(spec), args), JSON.stringify(declared)).toBe(declared.length === 0);
+  });
+});
+
+describe('the editor schema (schemas/playbook.schema.json) of a module on a spec', () => {
+  it('accepts a "{{ template }}" for every parameter and alias, as the loader does', () => {
+    const defs = buildPlaybookSchema().$defs as Record<string, { properties: Record<string, object> }>;
+    const ajv = new Ajv2020({ strict: false, allowUnionTypes: true });
+    for (const m of allModules().filter((x) => x.spec !== undefined)) {
+      for (const [param, schema] of Object.entries(defs[`args.${m.name}`]!.properties)) {
+        expect(ajv.validate(schema, '{{ v }}'), `${m.name}.${param}`).toBe(true);
+      }
+    }
   });
 });
