@@ -11,7 +11,8 @@ import type { ArgsOf, ModuleSpec, Options, ParamSpec, ParamType } from './types.
  *
  * Order and meaning follow Ansible's ArgumentSpecValidator.validate, except where vncplay is stricter:
  * a parameter given under two of its names is an error (Ansible warns and takes the alias), a boolean is not a
- * number, and `null` means "not given" (so the default applies).
+ * number, a list or mapping is not a string, and `null` means "not given" (so the default applies). A `path` is
+ * not `~`-expanded here: the controller does not know the remote user's home (the module or the host does it).
  */
 
 /** One problem, with the path of the offending value inside the arguments (the loader maps it to a YAML node). */
