@@ -21,16 +21,20 @@ async function main(): Promise<void> {
   const validators = await precompiledValidators();
   for (const [name, code] of validators) outputs.push([`${validatorsDir}${name}`, () => code]);
   // The runner's checks of rendered module arguments (src/runner/arg-validators.ts), precompiled the same way.
-  await mkdir(fileURLToPath(new URL('../schemas/runtime-validators/', import.meta.url)), { recursive: true });
-  for (const [name, code] of await runtimeValidatorSources(allModules())) outputs.push([`../schemas/runtime-validators/${name}`, () => code]);
-  const dir = fileURLToPath(new URL(validatorsDir, import.meta.url));
-  const stale = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.mjs') && !validators.has(f));
-  if (process.argv.includes('--check') && stale.length > 0) {
-    process.stderr.write(`stale precompiled validators: ${stale.join(', ')}: run npm run gen:schema\n`);
-    process.exitCode = 1;
-  } else if (!process.argv.includes('--check')) {
-    await mkdir(dir, { recursive: true });
-    for (const f of stale) await rm(`${dir}${f}`);
+  const runtimeDir = '../schemas/runtime-validators/';
+  const runtime = await runtimeValidatorSources(allModules());
+  for (const [name, code] of runtime) outputs.push([`${runtimeDir}${name}`, () => code]);
+  // A module that moved to a spec has no validator any more: its old file goes.
+  for (const [rel, current] of [[validatorsDir, validators], [runtimeDir, runtime]] as const) {
+    const dir = fileURLToPath(new URL(rel, import.meta.url));
+    const stale = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.mjs') && !current.has(f));
+    if (process.argv.includes('--check') && stale.length > 0) {
+      process.stderr.write(`stale precompiled validators in ${rel}: ${stale.join(', ')}: run npm run gen:schema\n`);
+      process.exitCode = 1;
+    } else if (!process.argv.includes('--check')) {
+      await mkdir(dir, { recursive: true });
+      for (const f of stale) await rm(`${dir}${f}`);
+    }
   }
   for (const [rel, generate] of outputs) {
     const target = fileURLToPath(new URL(rel, import.meta.url));

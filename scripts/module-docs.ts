@@ -1,4 +1,5 @@
 import { allModules } from '../src/modules/registry.js';
+import type { ModuleSpec, ParamSpec } from '../src/modules/spec/types.js';
 import type { AnyModule } from '../src/modules/types.js';
 
 /** The README's module reference, generated from each module's own argument schema so the two cannot drift. */
@@ -13,6 +14,10 @@ export function renderModuleDocs(modules: readonly AnyModule[] = allModules()): 
     const aliases = m.aliases?.length ? ` (also ${m.aliases.map((a) => `\`${a}\``).join(', ')})` : '';
     const where = m.where === 'controller' ? ' Runs on the controller.' : '';
     parts.push(`### ${m.name}${aliases}\n\n${String(m.schema['description'] ?? '').trim()}${where}\n`);
+    if (m.spec) {
+      parts.push(specTable(m.spec, m.freeForm));
+      continue;
+    }
     const required = new Set((m.schema['required'] as string[] | undefined) ?? []);
     const rows = Object.entries(m.schema.properties as Record<string, Schema>).map(([name, p]) => {
       const free = m.freeForm === name ? ' (free form)' : '';
@@ -23,6 +28,26 @@ export function renderModuleDocs(modules: readonly AnyModule[] = allModules()): 
     parts.push(['| parameter | type | default | meaning |', '| --- | --- | --- | --- |', ...rows].join('\n') + '\n');
   }
   return parts.join('\n');
+}
+
+/** A module's parameters from its spec: canonical names, their aliases and the type words of Ansible's docs. */
+function specTable(spec: ModuleSpec, freeForm: string | undefined): string {
+  const rows = Object.entries(spec.options).map(([name, p]) => {
+    const free = freeForm === name ? ' (free form)' : '';
+    const req = p.required ? ' **required**' : '';
+    const def = p.default === undefined ? '' : `\`${JSON.stringify(p.default)}\``;
+    const also = p.aliases?.length ? ` Aliases: ${p.aliases.map((a) => `\`${a}\``).join(', ')}.` : '';
+    return `| \`${name}\`${free}${req} | ${specType(p)} | ${def} | ${cell(`${p.description ?? ''}${also}`.trim())} |`;
+  });
+  if (spec.extra) rows.push(`| *any other name* | any |  | ${cell(spec.extra.description)} |`);
+  return ['| parameter | type | default | meaning |', '| --- | --- | --- | --- |', ...rows].join('\n') + '\n';
+}
+
+function specType(p: ParamSpec): string {
+  const choices = p.choices ? p.choices.map(enumValue).join(' \\| ') : undefined;
+  if (p.type === 'list') return `list of ${choices ?? (p.elements === undefined ? 'any' : p.elements === 'raw' ? 'any' : p.elements)}`;
+  if (choices) return choices;
+  return p.type === 'raw' ? 'any' : p.type;
 }
 
 /** A schema's type in a word or two: enums list their values, unions join their members. */

@@ -1,48 +1,37 @@
 import { evaluateCondition } from '../playbook/template.js';
-import type { ActionModule, ArgSchema } from './types.js';
+import { actionModule } from './spec/define.js';
+import { defineSpec } from './spec/types.js';
 
-export interface AssertArgs {
-  that: string | boolean | (string | boolean)[];
-  fail_msg?: string;
-  msg?: string;
-  success_msg?: string;
-  quiet?: boolean;
-}
+const isCondition = (c: unknown): boolean => typeof c === 'string' || typeof c === 'boolean';
 
-const schema: ArgSchema = {
-  type: 'object',
+const spec = defineSpec({
   description: 'Fail unless every condition holds.',
-  properties: {
-    that: {
-      description: 'A condition or a list of conditions (bare Jinja2 expressions, as in `when`).',
-      anyOf: [{ type: 'string' }, { type: 'boolean' }, { type: 'array', items: { type: ['string', 'boolean'] } }],
-    },
-    fail_msg: { type: 'string', description: 'Message when a condition is false.' },
-    msg: { type: 'string', description: 'Alias of fail_msg.' },
-    success_msg: { type: 'string', description: 'Message when every condition holds.' },
-    quiet: { type: 'boolean' },
+  options: {
+    // raw, not list: Ansible's assert never splits a condition on its commas (`x in [1, 2]`).
+    that: { type: 'raw', required: true, description: 'A condition or a list of conditions (bare Jinja2 expressions, as in `when`).' },
+    fail_msg: { type: 'str', description: 'Message when a condition is false (default "Assertion failed").' },
+    // Not an alias: Ansible's assert takes both and fail_msg wins.
+    msg: { type: 'str', description: 'Older name of fail_msg; fail_msg wins when both are given.' },
+    success_msg: { type: 'str', default: 'All assertions passed', description: 'Message when every condition holds.' },
+    quiet: { type: 'bool', default: false, description: 'Accepted for compatibility.' },
   },
-  required: ['that'],
-  additionalProperties: false,
-};
+  check(args) {
+    const ok = Array.isArray(args.that) ? args.that.every(isCondition) : isCondition(args.that);
+    return ok ? undefined : { param: 'that', message: '`that` must be a condition or a list of conditions (strings or booleans)' };
+  },
+});
 
-export const assertModule: ActionModule<AssertArgs> = {
+export const assertModule = actionModule(spec, {
   kind: 'action',
   name: 'assert',
-  schema,
   where: 'controller',
   inCheckMode: 'run',
   async run(args, ctx) {
-    const conditions = Array.isArray(args.that) ? args.that : [args.that];
-    for (const cond of conditions) {
+    for (const cond of Array.isArray(args.that) ? args.that : [args.that]) {
       if (!evaluateCondition(cond, ctx.vars)) {
-        return {
-          failed: true,
-          msg: args.fail_msg ?? args.msg ?? 'Assertion failed',
-          data: { assertion: cond, evaluated_to: false },
-        };
+        return { failed: true, msg: args.fail_msg ?? args.msg ?? 'Assertion failed', data: { assertion: cond, evaluated_to: false } };
       }
     }
-    return { changed: false, msg: args.success_msg ?? 'All assertions passed' };
+    return { changed: false, msg: args.success_msg };
   },
-};
+});

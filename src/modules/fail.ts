@@ -1,23 +1,17 @@
-import type { ActionModule, ArgSchema } from './types.js';
+import { actionModule } from './spec/define.js';
+import { defineSpec } from './spec/types.js';
 
-export interface FailArgs {
-  msg?: string;
-}
-
-const schema: ArgSchema = {
-  type: 'object',
+const spec = defineSpec({
   description: 'Fail the host with a message.',
-  properties: { msg: { type: 'string', description: 'Why the host fails.' } },
-  additionalProperties: false,
-};
+  options: { msg: { type: 'str', default: 'Failed as requested from task', description: 'Why the host fails.' } },
+});
 
-export const failModule: ActionModule<FailArgs> = {
+export const failModule = actionModule(spec, {
   kind: 'action',
   name: 'fail',
-  schema,
   where: 'controller',
   inCheckMode: 'run',
   async run(args) {
-    return { failed: true, msg: args.msg ?? 'Failed as requested from task' };
+    return { failed: true, msg: args.msg };
   },
-};
+});

@@ -1,29 +1,22 @@
-import type { ActionModule, ArgSchema } from './types.js';
+import { actionModule } from './spec/define.js';
+import { defineSpec } from './spec/types.js';
 
-export interface PingArgs {
-  data?: string;
-}
-
-const schema: ArgSchema = {
-  type: 'object',
+const spec = defineSpec({
   description: 'Check that the host answers over its connection and can run a command.',
-  properties: { data: { type: 'string', default: 'pong', description: 'What to answer; "crash" makes the module fail.' } },
-  additionalProperties: false,
-};
+  options: { data: { type: 'str', default: 'pong', description: 'What to answer; "crash" makes the module fail.' } },
+});
 
-export const pingModule: ActionModule<PingArgs> = {
+export const pingModule = actionModule(spec, {
   kind: 'action',
   name: 'ping',
-  schema,
   where: 'host',
   inCheckMode: 'run',
   async run(args, ctx) {
-    const data = args.data ?? 'pong';
-    if (data === 'crash') return { failed: true, msg: 'boom' };
-    const res = await ctx.exec(['printf', '%s', data]);
-    if (res.rc !== 0 || res.stdout !== data) {
+    if (args.data === 'crash') return { failed: true, msg: 'boom' };
+    const res = await ctx.exec(['printf', '%s', args.data]);
+    if (res.rc !== 0 || res.stdout !== args.data) {
       return { failed: true, msg: `ping: the host did not echo back (rc ${res.rc}): ${res.stderr.trim()}` };
     }
-    return { changed: false, data: { ping: data } };
+    return { changed: false, data: { ping: args.data } };
   },
-};
+});

@@ -1,28 +1,24 @@
-import type { ActionModule, ArgSchema } from './types.js';
+import { actionModule } from './spec/define.js';
+import { defineSpec } from './spec/types.js';
 
-export interface SetupArgs {
-  gather_subset?: string[] | string;
-  filter?: string[] | string;
-  gather_timeout?: number;
-}
-
-const schema: ArgSchema = {
-  type: 'object',
+const spec = defineSpec({
   description:
     "Gather the host's facts (hostname, distribution, kernel, addresses, memory, service manager) in one command; the play does this first unless gather_facts is false.",
-  properties: {
+  options: {
     gather_subset: {
-      anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+      type: 'list',
+      elements: 'str',
       description: 'Accepted for compatibility: the one cheap command gathers the same facts for every subset.',
     },
     filter: {
-      anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+      type: 'list',
+      elements: 'str',
+      default: [],
       description: 'Only keep facts whose name matches one of these shell-style patterns (ansible_distribution*).',
     },
-    gather_timeout: { type: 'integer', minimum: 1, default: 10, description: 'Seconds the command may take.' },
+    gather_timeout: { type: 'int', min: 1, default: 10, description: 'Seconds the command may take.' },
   },
-  additionalProperties: false,
-};
+});
 
 /** One read-only POSIX sh script; every value is printed as `key=value` on its own line. */
 export const FACTS_SCRIPT = String.raw`
@@ -106,18 +102,17 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${glob.replace(/[.+^${}()|\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`);
 }
 
-export const setupModule: ActionModule<SetupArgs> = {
+export const setupModule = actionModule(spec, {
   kind: 'action',
   name: 'setup',
   aliases: ['gather_facts'],
-  schema,
   where: 'host',
   inCheckMode: 'run',
   async run(args, ctx) {
-    const res = await ctx.exec(['sh', '-c', FACTS_SCRIPT], { timeoutMs: (args.gather_timeout ?? 10) * 1000 });
+    const res = await ctx.exec(['sh', '-c', FACTS_SCRIPT], { timeoutMs: args.gather_timeout * 1000 });
     if (res.rc !== 0) return { failed: true, msg: `gathering facts failed (rc ${res.rc}): ${res.stderr.trim()}` };
     const facts = parseFacts(res.stdout);
-    const filters = args.filter === undefined ? [] : (Array.isArray(args.filter) ? args.filter : [args.filter]).map(globToRegExp);
+    const filters = args.filter.map(globToRegExp);
     const prefixed: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(facts)) {
       if (filters.length && !filters.some((f) => f.test(`ansible_${k}`))) continue;
@@ -126,4 +121,4 @@ export const setupModule: ActionModule<SetupArgs> = {
     const kept = Object.fromEntries(Object.entries(prefixed).map(([k, v]) => [k.slice('ansible_'.length), v]));
     return { changed: false, facts: { ...prefixed, ansible_facts: kept }, data: { ansible_facts: kept } };
   },
-};
+});

@@ -1,49 +1,27 @@
 import {
-  bool,
-  boolSchema,
   checksumAlgorithms,
   formatMode,
-  pathArg,
   probePaths,
   type ChecksumAlgorithm,
   type HostFileFacts,
   type PathFacts,
   type StatFacts,
 } from './file-common.js';
-import type { PlannedModule } from './types.js';
+import { plannedModule } from './spec/define.js';
+import { defineSpec } from './spec/types.js';
 
 /** ansible.builtin.stat: reads a path's facts; never changes anything. */
-export interface StatArgs {
-  path?: string;
-  dest?: string;
-  name?: string;
-  follow?: boolean | string;
-  get_checksum?: boolean | string;
-  checksum_algorithm?: ChecksumAlgorithm;
-  checksum?: ChecksumAlgorithm;
-  checksum_algo?: ChecksumAlgorithm;
-  get_mime?: boolean | string;
-  get_attributes?: boolean | string;
-}
-
-export const statSchema = {
-  type: 'object',
+const spec = defineSpec({
   description: "Read a path's facts (exists, type, mode, owner, size, checksum) into the registered result; never changes anything.",
-  properties: {
-    path: { type: 'string', minLength: 1, description: 'The full path of the file/object to get the facts of (aliases dest, name).' },
-    dest: { type: 'string', minLength: 1 },
-    name: { type: 'string', minLength: 1 },
-    follow: { ...boolSchema, description: 'Whether to follow symlinks (default false).' },
-    get_checksum: { ...boolSchema, description: 'Whether to return a checksum of the file (default true).' },
-    checksum_algorithm: { type: 'string', enum: [...checksumAlgorithms], description: 'Algorithm for the checksum (default sha1; aliases checksum, checksum_algo).' },
-    checksum: { type: 'string', enum: [...checksumAlgorithms] },
-    checksum_algo: { type: 'string', enum: [...checksumAlgorithms] },
-    get_mime: { ...boolSchema, description: 'Return mimetype and charset via file(1) when installed (default true).' },
-    get_attributes: { ...boolSchema, description: 'Accepted for compatibility; attributes are not read.' },
+  options: {
+    path: { type: 'path', required: true, aliases: ['dest', 'name'], pattern: '\\S', patternText: 'a non-empty path', description: 'The full path of the file/object to get the facts of.' },
+    follow: { type: 'bool', default: false, description: 'Whether to follow symlinks.' },
+    get_checksum: { type: 'bool', default: true, description: 'Whether to return a checksum of the file.' },
+    checksum_algorithm: { type: 'str', choices: checksumAlgorithms, default: 'sha1', aliases: ['checksum', 'checksum_algo'], description: 'Algorithm for the checksum.' },
+    get_mime: { type: 'bool', default: true, description: 'Return mimetype and charset via file(1) when installed.' },
+    get_attributes: { type: 'bool', default: true, ignored: true, description: 'Accepted for compatibility; attributes are not read.' },
   },
-  oneOf: [{ required: ['path'] }, { required: ['dest'] }, { required: ['name'] }],
-  additionalProperties: false,
-} as const;
+});
 
 /** The `stat` dict of Ansible's stat module, from the probe's facts. */
 export function statResult(p: PathFacts, follow: boolean, algo: ChecksumAlgorithm, getChecksum: boolean, getMime = true): Record<string, unknown> {
@@ -105,30 +83,17 @@ export function statResult(p: PathFacts, follow: boolean, algo: ChecksumAlgorith
   return out;
 }
 
-function algorithm(args: StatArgs): ChecksumAlgorithm {
-  return args.checksum_algorithm ?? args.checksum ?? args.checksum_algo ?? 'sha1';
-}
-
-export const statModule: PlannedModule<StatArgs, HostFileFacts> = {
+export const statModule = plannedModule(spec, {
   kind: 'planned',
   name: 'stat',
-  schema: statSchema,
   where: 'host',
-  async gather(args, ctx) {
-    const getChecksum = bool(args.get_checksum, true);
-    return probePaths(ctx, [pathArg(args)], {
-      checksum: getChecksum ? (algorithm(args)) : false,
-      access: true,
-      mime: bool(args.get_mime, true),
-    });
+  async gather(args, ctx): Promise<HostFileFacts> {
+    return probePaths(ctx, [args.path], { checksum: args.get_checksum ? args.checksum_algorithm : false, access: true, mime: args.get_mime });
   },
   plan() {
     return [];
   },
   report(args, facts) {
-    const p = facts.paths[0]!;
-    return {
-      stat: statResult(p, bool(args.follow, false), algorithm(args), bool(args.get_checksum, true), bool(args.get_mime, true)),
-    };
+    return { stat: statResult(facts.paths[0]!, args.follow, args.checksum_algorithm, args.get_checksum, args.get_mime) };
   },
-};
+});

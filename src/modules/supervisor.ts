@@ -1,6 +1,7 @@
 import { ModuleError } from '../errors.js';
-import { bool, boolSchema } from './file-common.js';
-import type { ArgSchema, Change, ModuleContext, ModuleReturn, PlannedModule, Step, StepOutcome } from './types.js';
+import { plannedModule } from './spec/define.js';
+import { defineSpec, type ArgsOf } from './spec/types.js';
+import type { Change, ModuleContext, ModuleReturn, Step, StepOutcome } from './types.js';
 
 /**
  * supervisorctl (alias supervisor): community.general.supervisorctl. Gather is ONE `supervisorctl status`; the plan
@@ -8,19 +9,30 @@ import type { ArgSchema, Change, ModuleContext, ModuleReturn, PlannedModule, Ste
  * on processes not already there; restarted always acts, after `update`; signalled signals RUNNING processes).
  */
 
-export type SupervisorState = 'present' | 'started' | 'stopped' | 'restarted' | 'absent' | 'signalled';
+const spec = defineSpec({
+  description: 'Manage a program under supervisord (present, started, stopped, restarted, absent) through supervisorctl.',
+  options: {
+    name: {
+      type: 'str',
+      required: true,
+      // Never an option to supervisorctl, never two words.
+      pattern: '^[^\\s\\0-][^\\s\\0]*$',
+      patternText: "a program name without whitespace, not starting with '-'",
+      description: "Program name; a trailing ':' means the whole group; 'all' matches every process.",
+    },
+    state: { type: 'str', required: true, choices: ['present', 'started', 'stopped', 'restarted', 'absent', 'signalled'], description: 'What the program should be.' },
+    config: { type: 'path', description: 'The supervisorctl configuration file.' },
+    server_url: { type: 'str', description: 'URL on which supervisord server is listening.' },
+    username: { type: 'str', description: 'Username to use for authentication.' },
+    password: { type: 'str', no_log: true, description: 'Password to use for authentication.' },
+    signal: { type: 'str', pattern: '^[A-Za-z0-9]+$', patternText: 'a signal name or number like HUP or 15', description: 'The signal to send when state is signalled.' },
+    stop_before_removing: { type: 'bool', default: false, description: 'Stop the program before removing it (state absent).' },
+    supervisorctl_path: { type: 'path', description: 'Path to the supervisorctl program.' },
+  },
+  required_if: [['state', 'signalled', ['signal']]],
+});
 
-export interface SupervisorArgs {
-  name: string;
-  state: SupervisorState;
-  config?: string;
-  server_url?: string;
-  username?: string;
-  password?: string;
-  signal?: string;
-  stop_before_removing?: boolean;
-  supervisorctl_path?: string;
-}
+export type SupervisorArgs = ArgsOf<typeof spec.options>;
 
 export interface SupervisorProcess {
   name: string;
@@ -32,33 +44,6 @@ export interface SupervisorFacts {
   processes: SupervisorProcess[];
   /** Set when supervisorctl could not talk to supervisord at all (then nothing can be planned). */
   unreachable?: string;
-}
-
-const schema: ArgSchema = {
-  type: 'object',
-  description:
-    'Manage a program under supervisord (present, started, stopped, restarted, absent) through supervisorctl.',
-  additionalProperties: false,
-  required: ['name', 'state'],
-  properties: {
-    name: { type: 'string', minLength: 1, description: "Program name; a trailing ':' means the whole group; 'all' matches every process." },
-    state: { enum: ['present', 'started', 'stopped', 'restarted', 'absent', 'signalled'] },
-    config: { type: 'string' },
-    server_url: { type: 'string' },
-    username: { type: 'string' },
-    password: { type: 'string' },
-    signal: { type: 'string' },
-    stop_before_removing: boolSchema,
-    supervisorctl_path: { type: 'string' },
-  },
-};
-
-export function validateSupervisor(args: SupervisorArgs): string | undefined {
-  if (args.state === 'signalled' && !args.signal) return 'supervisorctl: signal is required when state is signalled';
-  if (args.signal !== undefined && !/^[A-Za-z0-9]+$/.test(args.signal)) return 'supervisorctl: signal must be a signal name or number like HUP or 15';
-  if (/[\s\0]/.test(args.name)) return 'supervisorctl: name must not contain whitespace';
-  if (args.name.startsWith('-')) return "supervisorctl: name must not start with '-'";
-  return undefined;
 }
 
 /** supervisorctl and its connection options; `secret` when a password is on the command line. */
@@ -187,21 +172,13 @@ async function finish(args: SupervisorArgs, _facts: SupervisorFacts, outcomes: S
   return { changed: true, data };
 }
 
-/** "yes"/"no" strings (templates, key=value) → booleans. */
-function norm(args: SupervisorArgs): SupervisorArgs {
-  return args.stop_before_removing === undefined ? args : { ...args, stop_before_removing: bool(args.stop_before_removing, false) };
-}
-
-export const supervisorctl: PlannedModule<SupervisorArgs, SupervisorFacts> = {
+export const supervisorctl = plannedModule(spec, {
   kind: 'planned',
   name: 'supervisorctl',
   aliases: ['supervisor'],
   where: 'host',
-  schema,
-  validate: (a) => validateSupervisor(norm(a)),
-  secretArgs: ['password'],
-  gather: (a, ctx) => gather(norm(a), ctx),
-  plan: (a, f) => planSupervisor(norm(a), f),
-  finish: (a, f, o, ctx) => finish(norm(a), f, o, ctx),
+  gather,
+  plan: planSupervisor,
+  finish,
   report: (args) => ({ name: args.name, state: args.state }),
-};
+});

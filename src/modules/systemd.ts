@@ -1,7 +1,8 @@
 import type { ExecResult } from '../connection/types.js';
-import { bool, boolSchema } from './file-common.js';
 import { ModuleError } from '../errors.js';
-import type { ArgSchema, Change, ModuleContext, ModuleReturn, PlannedModule, StepOutcome } from './types.js';
+import { plannedModule } from './spec/define.js';
+import { defineSpec, type ArgsOf } from './spec/types.js';
+import type { Change, ModuleContext, ModuleReturn, StepOutcome } from './types.js';
 
 /**
  * systemd (aliases systemd_service, service): Ansible's ansible.builtin.systemd_service on one unit.
@@ -9,35 +10,43 @@ import type { ArgSchema, Change, ModuleContext, ModuleReturn, PlannedModule, Ste
  * Order as Ansible's code runs it: daemon-reload (during gather, see below), mask/unmask, enable/disable, state.
  */
 
-export type SystemdState = 'started' | 'stopped' | 'restarted' | 'reloaded';
-export type SystemdScope = 'system' | 'user' | 'global';
+/** Ansible's `service` parameters that systemd does not use: accepted and ignored with a note, as Ansible does. */
+const ignored = (description: string) => ({ ignored: true, description: `service module only; ignored for systemd (as Ansible does). ${description}`.trim() }) as const;
 
-export interface SystemdArgs {
-  name?: string;
-  /** Ansible aliases of `name`. */
-  service?: string;
-  unit?: string;
-  state?: SystemdState;
-  enabled?: boolean;
-  masked?: boolean;
-  daemon_reload?: boolean;
-  'daemon-reload'?: boolean;
-  daemon_reexec?: boolean;
-  'daemon-reexec'?: boolean;
-  scope?: SystemdScope;
-  no_block?: boolean;
-  force?: boolean;
-  /** Ansible's `service` parameters that systemd does not use: accepted and ignored with a note, as Ansible does. */
-  pattern?: string;
-  runlevel?: string;
-  sleep?: number;
-  arguments?: string;
-  args?: string;
-  use?: string;
-}
+const spec = defineSpec({
+  description:
+    'Start, stop, restart or reload a systemd unit, enable/disable or mask it, daemon-reload; a unit that fails to start fails the task with its journal tail.',
+  options: {
+    name: { type: 'str', aliases: ['service', 'unit'], pattern: '^[^\\0]+$', patternText: 'a non-empty unit name', description: 'Unit name; `.service` is implied.' },
+    state: { type: 'str', choices: ['started', 'stopped', 'restarted', 'reloaded'], description: 'started/stopped act only when needed; restarted and reloaded always act (a stopped unit is started).' },
+    enabled: { type: 'bool', description: 'Whether the unit starts on boot.' },
+    masked: { type: 'bool', description: 'Whether the unit is masked (cannot be started at all).' },
+    daemon_reload: { type: 'bool', default: false, aliases: ['daemon-reload'], description: 'Run daemon-reload before anything else (not a change, as in Ansible).' },
+    daemon_reexec: { type: 'bool', default: false, aliases: ['daemon-reexec'], description: 'Run daemon-reexec before anything else.' },
+    scope: { type: 'str', choices: ['system', 'user', 'global'], default: 'system', description: "Which manager: the system's, the remote user's (--user), or every user's unit files (--global)." },
+    no_block: { type: 'bool', default: false, description: 'Do not wait for start/stop/restart/reload to finish (--no-block).' },
+    force: { type: 'bool', default: false, description: 'Overwrite existing symlinks on enable/disable/mask (--force).' },
+    pattern: { type: 'str', ...ignored('') },
+    runlevel: { type: 'str', ...ignored('') },
+    sleep: { type: 'int', ...ignored('') },
+    arguments: { type: 'str', aliases: ['args'], ...ignored('') },
+    use: { type: 'str', choices: ['auto', 'systemd'], description: "service module: vncplay's service is always systemd." },
+  },
+  required_one_of: [['name', 'daemon_reload', 'daemon_reexec']],
+  required_by: { state: ['name'], enabled: ['name'], masked: ['name'] },
+  check(args) {
+    if (args.scope === 'global' && args.state !== undefined) {
+      return { param: 'state', message: "scope 'global' manages unit files only; state needs scope system or user", hint: 'remove state, or use scope: system' };
+    }
+    return undefined;
+  },
+});
 
-/** What Ansible's service action drops (with a warning) when it hands a task to systemd. */
-export const IGNORED_SERVICE_PARAMS = ['pattern', 'runlevel', 'sleep', 'arguments', 'args'] as const;
+export type SystemdArgs = ArgsOf<typeof spec.options>;
+export type SystemdState = NonNullable<SystemdArgs['state']>;
+
+/** The parameters the module ignores (each given one is noted at -v). */
+const IGNORED_PARAMS = Object.entries(spec.options).flatMap(([name, p]) => ('ignored' in p ? [name as keyof SystemdArgs] : []));
 
 export interface SystemdFacts {
   /** Normalized unit name (`.service` implied), undefined for a name-less daemon-reload task. */
@@ -58,22 +67,10 @@ export function unitName(name: string): string {
   return UNIT_SUFFIXES.some((s) => name.endsWith(s)) ? name : `${name}.service`;
 }
 
-function argName(args: SystemdArgs): string | undefined {
-  return args.name ?? args.service ?? args.unit;
-}
-
-function wantsDaemonReload(args: SystemdArgs): boolean {
-  return Boolean(args.daemon_reload ?? args['daemon-reload']);
-}
-
-function wantsDaemonReexec(args: SystemdArgs): boolean {
-  return Boolean(args.daemon_reexec ?? args['daemon-reexec']);
-}
-
 /** systemctl's leading flags for the scope and blocking mode. */
 export function systemctlBase(args: SystemdArgs): string[] {
   const argv = ['systemctl'];
-  const scope = args.scope ?? 'system';
+  const scope = args.scope;
   if (scope === 'user') argv.push('--user');
   if (scope === 'global') argv.push('--global');
   return argv;
@@ -138,8 +135,8 @@ export function isEnabled(status: Record<string, string>): boolean {
 export function gatherArgv(args: SystemdArgs, unit: string | undefined, check: boolean): string[] {
   const base = systemctlBase(args);
   const pre: string[] = [USER_ENV];
-  if (!check && wantsDaemonReload(args)) pre.push('"$@" daemon-reload || exit $?');
-  if (!check && wantsDaemonReexec(args)) pre.push('"$@" daemon-reexec || exit $?');
+  if (!check && args.daemon_reload) pre.push('"$@" daemon-reload || exit $?');
+  if (!check && args.daemon_reexec) pre.push('"$@" daemon-reexec || exit $?');
   if (unit === undefined) {
     return ['sh', '-c', [...pre, 'exit 0'].join('\n'), 'sh', ...base];
   }
@@ -182,64 +179,16 @@ export function actionArgv(args: SystemdArgs, action: string, unit: string): str
   return ['sh', '-c', lines.join('\n'), 'sh', unit, action, ...base, ...flags];
 }
 
-function validate(args: SystemdArgs): string | undefined {
-  const names = [args.name, args.service, args.unit].filter((n) => n !== undefined);
-  if (names.length > 1) return 'systemd: name, service and unit are aliases; give only one';
-  const name = argName(args);
-  const reload = wantsDaemonReload(args) || wantsDaemonReexec(args);
-  if (name === undefined) {
-    if (args.state !== undefined || args.enabled !== undefined || args.masked !== undefined) {
-      return 'systemd: name is required with state, enabled or masked';
-    }
-    if (!reload) return 'systemd: one of name, daemon_reload or daemon_reexec is required';
-    return undefined;
-  }
-  if (name === '' || name.includes('\0')) return 'systemd: name must be a non-empty unit name';
-  if (args.scope === 'global' && args.state !== undefined) {
-    return "systemd: scope 'global' manages unit files only; state needs scope system or user";
-  }
-  return undefined;
-}
-
-const schema: ArgSchema = {
-  type: 'object',
-  description:
-    'Start, stop, restart or reload a systemd unit, enable/disable or mask it, daemon-reload; a unit that fails to start fails the task with its journal tail.',
-  additionalProperties: false,
-  properties: {
-    name: { type: 'string', description: 'Unit name; `.service` is implied.' },
-    service: { type: 'string', description: 'Alias of name.' },
-    unit: { type: 'string', description: 'Alias of name.' },
-    state: { enum: ['started', 'stopped', 'restarted', 'reloaded'] },
-    enabled: boolSchema,
-    masked: boolSchema,
-    daemon_reload: boolSchema,
-    'daemon-reload': boolSchema,
-    daemon_reexec: boolSchema,
-    'daemon-reexec': boolSchema,
-    scope: { enum: ['system', 'user', 'global'], default: 'system' },
-    no_block: boolSchema,
-    force: boolSchema,
-    pattern: { type: 'string', description: 'service module only; ignored for systemd (as Ansible does).' },
-    runlevel: { type: 'string', description: 'service module only; ignored for systemd.' },
-    sleep: { anyOf: [{ type: 'integer' }, { type: 'string' }], description: 'service module only; ignored for systemd.' },
-    arguments: { type: 'string', description: 'service module only; ignored for systemd.' },
-    args: { type: 'string', description: 'service module only; ignored for systemd.' },
-    use: { enum: ['auto', 'systemd'], description: "service module: vncplay's service is always systemd." },
-  },
-};
-
 async function gather(args: SystemdArgs, ctx: ModuleContext): Promise<SystemdFacts> {
-  for (const p of IGNORED_SERVICE_PARAMS) {
+  for (const p of IGNORED_PARAMS) {
     if (args[p] !== undefined) ctx.log(1, `Ignoring "${p}" as it is not used in "systemd"`);
   }
-  const name = argName(args);
-  const unit = name === undefined ? undefined : unitName(name);
+  const unit = args.name === undefined ? undefined : unitName(args.name);
   const res: ExecResult = await ctx.exec(gatherArgv(args, unit, ctx.check));
   if (unit === undefined || res.rc !== 0) {
     if (res.rc !== 0) {
       throw new ModuleError('E_SYSTEMD_GATHER', `systemctl failed on ${ctx.hostName}: ${(res.stderr || res.stdout).trim()}`, {
-        hint: wantsDaemonReload(args) ? 'daemon-reload failed; check the unit files with systemd-analyze verify' : 'is systemd the service manager of this host?',
+        hint: args.daemon_reload ? 'daemon-reload failed; check the unit files with systemd-analyze verify' : 'is systemd the service manager of this host?',
       });
     }
     return { status: {}, showRc: res.rc, showErr: res.stderr };
@@ -378,24 +327,13 @@ export function unitFailureMessage(unit: string, st: Record<string, string>, jou
   );
 }
 
-const BOOL_ARGS = ['enabled', 'masked', 'daemon_reload', 'daemon-reload', 'daemon_reexec', 'daemon-reexec', 'no_block', 'force'] as const;
-
-/** Ansible's loose booleans ("yes", "false" from templates or key=value) become real ones before any logic sees them. */
-export function normalizeSystemdArgs(args: SystemdArgs): SystemdArgs {
-  const out: SystemdArgs = { ...args };
-  for (const k of BOOL_ARGS) if (out[k] !== undefined) out[k] = bool(out[k], false);
-  return out;
-}
-
-export const systemd: PlannedModule<SystemdArgs, SystemdFacts> = {
+export const systemd = plannedModule(spec, {
   kind: 'planned',
   name: 'systemd',
   aliases: ['systemd_service', 'service'],
   where: 'host',
-  schema,
-  validate: (a) => validate(normalizeSystemdArgs(a)),
-  gather: (a, ctx) => gather(normalizeSystemdArgs(a), ctx),
-  plan: (a, f) => planSystemd(normalizeSystemdArgs(a), f),
-  finish: (a, f, o, ctx) => finish(normalizeSystemdArgs(a), f, o, ctx),
-  report: (a, f) => resultData(normalizeSystemdArgs(a), f),
-};
+  gather,
+  plan: planSystemd,
+  finish,
+  report: resultData,
+});

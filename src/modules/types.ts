@@ -1,4 +1,5 @@
 import type { Connection, ExecOptions, ExecResult } from '../connection/types.js';
+import type { ModuleSpec } from './spec/types.js';
 
 /** JSON Schema (draft 2020-12) for a module's arguments. Also feeds schemas/playbook.schema.json. */
 export type ArgSchema = Record<string, unknown> & { type: 'object'; properties: Record<string, unknown> };
@@ -93,7 +94,14 @@ interface ModuleBase<Args> {
   name: string;
   /** Other names that select it ('systemd_service', 'ansible.builtin.systemd' is automatic). */
   aliases?: string[];
+  /** For editors, the README and key=value conversion; generated from `spec` when the module has one. */
   schema: ArgSchema;
+  /**
+   * Contract v2 (src/modules/spec/, docs/ARCHITECTURE.md): the declarative argument spec. The loader and the
+   * runner parse the arguments with it, and the hooks receive the parsed, typed arguments; such a module has no
+   * `validate`. Declared through actionModule()/plannedModule() (src/modules/spec/define.ts).
+   */
+  spec?: ModuleSpec;
   /** Key a free-form string argument goes under (`command: ls` → { cmd: 'ls' }). */
   freeForm?: string;
   where: 'host' | 'controller';

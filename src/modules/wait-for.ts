@@ -1,7 +1,9 @@
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import { ModuleError } from '../errors.js';
-import type { ActionModule, ArgSchema, ModuleContext, ModuleReturn } from './types.js';
+import { actionModule } from './spec/define.js';
+import { defineSpec, type ArgsOf } from './spec/types.js';
+import type { ModuleContext, ModuleReturn } from './types.js';
 
 /**
  * wait_for: Ansible's ansible.builtin.wait_for. Never changes anything; returns elapsed and match_groups.
@@ -10,23 +12,6 @@ import type { ActionModule, ArgSchema, ModuleContext, ModuleReturn } from './typ
  * round trip per attempt; a path wait that is already satisfied is answered by one `test -e` first): the probe sees the host's own loopback, costs one channel, and its timing is the host's.
  * Under `delegate_to: localhost` (ctx.conn.kind === 'local') the same loop runs here with node:net and node:fs.
  */
-
-export type WaitState = 'started' | 'stopped' | 'present' | 'absent' | 'drained';
-
-export interface WaitForArgs {
-  host?: string;
-  port?: number;
-  path?: string;
-  state?: WaitState;
-  search_regex?: string;
-  timeout?: number;
-  delay?: number;
-  sleep?: number;
-  connect_timeout?: number;
-  msg?: string;
-  exclude_hosts?: string[];
-  active_connection_states?: string[];
-}
 
 /** Arguments with Ansible's defaults filled in; what both probe implementations get. */
 export interface WaitSpec {
@@ -54,79 +39,65 @@ export interface WaitOutcome {
   error?: string;
 }
 
-export const DEFAULT_ACTIVE_STATES = ['ESTABLISHED', 'FIN_WAIT1', 'FIN_WAIT2', 'SYN_RECV', 'SYN_SENT', 'TIME_WAIT'];
-const TCP_STATES = [
+export const DEFAULT_ACTIVE_STATES: string[] = ['ESTABLISHED', 'FIN_WAIT1', 'FIN_WAIT2', 'SYN_RECV', 'SYN_SENT', 'TIME_WAIT'];
+const TCP_STATES: readonly string[] = [
   'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSE', 'CLOSE_WAIT', 'LAST_ACK',
   'LISTEN', 'CLOSING',
 ];
 
-/** A number, or the numeric string a template or key=value gives (Ansible converts those too). */
-function looseNumber(num: Record<string, unknown>): Record<string, unknown> {
-  return { anyOf: [num, { type: 'string', pattern: '^\\s*[0-9]+(\\.[0-9]+)?\\s*$' }] };
-}
+const seconds = (dflt: number, description: string) => ({ type: 'float', min: 0, default: dflt, description }) as const;
 
-const NUMERIC_ARGS = ['port', 'timeout', 'delay', 'sleep', 'connect_timeout'] as const;
-
-/** Numeric strings → numbers, before validation and the wait. */
-export function normalizeWaitForArgs(args: WaitForArgs): WaitForArgs {
-  const out: WaitForArgs = { ...args };
-  for (const k of NUMERIC_ARGS) if (typeof out[k] === 'string') out[k] = Number(out[k]);
-  return out;
-}
-
-const schema: ArgSchema = {
-  type: 'object',
+const argumentSpec = defineSpec({
   description:
     'Wait for a port to open or close (optionally until its banner matches search_regex, e.g. RFB), for a file or text in it, or for connections to drain. Never changes anything.',
-  additionalProperties: false,
-  properties: {
-    host: { type: 'string', default: '127.0.0.1' },
-    port: looseNumber({ type: 'integer', minimum: 1, maximum: 65535 }),
-    path: { type: 'string' },
-    state: { enum: ['started', 'stopped', 'present', 'absent', 'drained'], default: 'started' },
-    search_regex: { type: 'string' },
-    timeout: { ...looseNumber({ type: 'number', minimum: 0 }), default: 300 },
-    delay: { ...looseNumber({ type: 'number', minimum: 0 }), default: 0 },
-    sleep: { ...looseNumber({ type: 'number', minimum: 0 }), default: 1 },
-    connect_timeout: { ...looseNumber({ type: 'number', minimum: 0 }), default: 5 },
-    msg: { type: 'string' },
-    exclude_hosts: { type: 'array', items: { type: 'string' } },
-    active_connection_states: { type: 'array', items: { enum: TCP_STATES } },
+  options: {
+    host: { type: 'str', default: '127.0.0.1', pattern: '^[^\\0]*$', patternText: 'a host name or address without NUL bytes', description: 'Host (as the target host sees it) to check the port of.' },
+    port: { type: 'int', min: 1, max: 65535, description: 'TCP port to wait for.' },
+    path: { type: 'path', pattern: '^[^\\0]+$', patternText: 'a non-empty path', description: 'File to wait for (present, absent, or containing search_regex).' },
+    state: { type: 'str', choices: ['started', 'stopped', 'present', 'absent', 'drained'], default: 'started', description: 'started/present: open or there; stopped/absent: closed or gone; drained: no active connections.' },
+    search_regex: { type: 'str', description: "Python regular expression the port's banner or the file must match." },
+    // Seconds as numbers with a fraction (sleep: 0.5): Ansible's are ints, vncplay takes both.
+    timeout: seconds(300, 'Seconds to wait in all.'),
+    delay: seconds(0, 'Seconds to wait before the first check.'),
+    sleep: seconds(1, 'Seconds between checks.'),
+    connect_timeout: seconds(5, 'Seconds one connection attempt may take.'),
+    msg: { type: 'str', description: 'Message on failure instead of the timeout message.' },
+    exclude_hosts: { type: 'list', elements: 'str', description: 'With state=drained: connections from these hosts do not count.' },
+    active_connection_states: { type: 'list', elements: 'str', choices: TCP_STATES, default: DEFAULT_ACTIVE_STATES, description: 'With state=drained: the TCP states that count as active.' },
   },
-};
+  mutually_exclusive: [['port', 'path']],
+  /** Ansible's checks of arguments that go together; each names the parameter the error points at. */
+  check(args) {
+    if (args.path !== undefined && args.state === 'stopped') {
+      return { param: 'state', message: 'state=stopped should only be used for checking a port; use state=absent for a path' };
+    }
+    if (args.path !== undefined && args.state === 'drained') return { param: 'state', message: 'state=drained should only be used for checking a port' };
+    if (args.exclude_hosts !== undefined && args.state !== 'drained') return { param: 'exclude_hosts', message: 'exclude_hosts should only be with state=drained' };
+    if (args.state === 'drained' && args.port === undefined) return { param: 'state', message: 'state=drained needs port' };
+    if (args.search_regex !== undefined && (args.state === 'stopped' || args.state === 'absent' || args.state === 'drained')) {
+      return { param: 'search_regex', message: `search_regex only applies to state started or present, not ${args.state}` };
+    }
+    return undefined;
+  },
+});
 
-/** Ansible's own argument checks. */
-export function validateWaitFor(args: WaitForArgs): string | undefined {
-  if (args.port !== undefined && (!Number.isInteger(args.port) || args.port < 1 || args.port > 65535)) return 'wait_for: port must be 1-65535';
-  if (args.port !== undefined && args.path !== undefined) return 'wait_for: port and path parameter can not both be passed';
-  const state = args.state ?? 'started';
-  if (args.path !== undefined && state === 'stopped') {
-    return 'wait_for: state=stopped should only be used for checking a port; use state=absent for a path';
-  }
-  if (args.path !== undefined && state === 'drained') return 'wait_for: state=drained should only be used for checking a port';
-  if (args.exclude_hosts !== undefined && state !== 'drained') return 'wait_for: exclude_hosts should only be with state=drained';
-  if (state === 'drained' && args.port === undefined) return 'wait_for: state=drained needs port';
-  if (args.search_regex !== undefined && (state === 'stopped' || state === 'absent' || state === 'drained')) {
-    return `wait_for: search_regex only applies to state started or present, not ${state}`;
-  }
-  if (args.path !== undefined && (args.path === '' || args.path.includes('\0'))) return 'wait_for: path must be a non-empty path';
-  if ((args.host ?? '').includes('\0')) return 'wait_for: host must not contain NUL bytes';
-  return undefined;
-}
+export type WaitForArgs = ArgsOf<typeof argumentSpec.options>;
+export type WaitState = WaitForArgs['state'];
 
+/** What the probes read: the parsed arguments, with null for what was not given (the remote probe is python). */
 export function waitSpec(args: WaitForArgs): WaitSpec {
   return {
-    host: args.host ?? '127.0.0.1',
+    host: args.host,
     port: args.port ?? null,
     path: args.path ?? null,
-    state: args.state ?? 'started',
+    state: args.state,
     search_regex: args.search_regex ?? null,
-    timeout: args.timeout ?? 300,
-    delay: args.delay ?? 0,
-    sleep: args.sleep ?? 1,
-    connect_timeout: args.connect_timeout ?? 5,
+    timeout: args.timeout,
+    delay: args.delay,
+    sleep: args.sleep,
+    connect_timeout: args.connect_timeout,
     exclude_hosts: args.exclude_hosts ?? [],
-    active_connection_states: args.active_connection_states ?? DEFAULT_ACTIVE_STATES,
+    active_connection_states: args.active_connection_states,
   };
 }
 
@@ -529,12 +500,10 @@ async function run(args: WaitForArgs, ctx: ModuleContext): Promise<ModuleReturn>
   return { changed: false, data };
 }
 
-export const waitFor: ActionModule<WaitForArgs> = {
+export const waitFor = actionModule(argumentSpec, {
   kind: 'action',
   name: 'wait_for',
   where: 'host',
   inCheckMode: 'run',
-  schema,
-  validate: (a) => validateWaitFor(normalizeWaitForArgs(a)),
-  run: (a, ctx) => run(normalizeWaitForArgs(a), ctx),
-};
+  run,
+});

@@ -1,3 +1,4 @@
+import { isTemplateText, NO, toBoolean, toInteger, toList, toNumber, toStringValue } from '../modules/spec/convert.js';
 import { Unsafe } from './filters.js';
 
 /**
@@ -65,19 +66,10 @@ function unquote(v: string): string {
  * AnsibleModule converts each argument to its declared type before checking it
  * (ansible/module_utils/common/validation.py check_type_*): `port: "22"` is 22, `force: "yes"` is true, a
  * comma-separated string is a list. Templated values render to strings, so this matters most at run time;
- * key=value text has no types at all. One function does it for all three (load time, key=value, run time).
+ * key=value text has no types at all. One function does it for all three (load time, key=value, run time), by the
+ * JSON Schema of a module not yet on the declarative spec; the conversions themselves are src/modules/spec/convert.ts.
  * What does not convert is left as it was, so the schema check reports the value the user wrote.
  */
-
-/** convert_bool.BOOLEANS_TRUE / BOOLEANS_FALSE (strings compared lower-cased and trimmed; ints 1 and 0). */
-const BOOL_TRUE = new Set(['y', 'yes', 'on', '1', 'true', 't']);
-const BOOL_FALSE = new Set(['n', 'no', 'off', '0', 'false', 'f']);
-/** Python int(): optional sign, digits with single underscores between them, surrounding whitespace. */
-const PY_INT = /^[-+]?\d+(?:_\d+)*$/;
-/** Python float() of a finite decimal: `1.5`, `.5`, `5.`, `1e3`, `1_000.5` (inf/nan would fail the schema anyway). */
-const PY_FLOAT = /^[-+]?(?:\d+(?:_\d+)*(?:\.(?:\d+(?:_\d+)*)?)?|\.\d+(?:_\d+)*)(?:[eE][-+]?\d+)?$/;
-/** A string the runner will still render: left for the run-time check. */
-const TEMPLATE = /\{\{|\{%/;
 
 export interface CoerceOptions {
   /**
@@ -87,58 +79,7 @@ export interface CoerceOptions {
   rendered?: boolean;
 }
 
-/** Marks "no conversion": undefined and null are real argument values. */
-const NO = Symbol('no conversion');
-type Converted = unknown | typeof NO;
-
-/** Python's str() of a scalar: booleans print as True/False. */
-function pyStr(v: number | boolean): string {
-  return typeof v === 'boolean' ? (v ? 'True' : 'False') : String(v);
-}
-
-/** check_type_int: ints pass, strings go through int(); floats (even 1.0, as "1.0") and booleans are refused. */
-function toInteger(v: unknown): Converted {
-  if (typeof v === 'number') return Number.isInteger(v) ? v : NO;
-  if (typeof v !== 'string') return NO;
-  const t = v.trim();
-  if (!PY_INT.test(t)) return NO;
-  const n = Number(t.replace(/_/g, ''));
-  return Number.isSafeInteger(n) ? n : NO;
-}
-
-/** check_type_float: numbers pass, strings go through float(). */
-function toNumber(v: unknown): Converted {
-  if (typeof v === 'number') return v;
-  if (typeof v !== 'string') return NO;
-  const t = v.trim();
-  if (!PY_FLOAT.test(t)) return NO;
-  const n = Number(t.replace(/_/g, ''));
-  return Number.isFinite(n) ? n : NO;
-}
-
-/** check_type_bool → convert_bool.boolean(strict=True). */
-function toBoolean(v: unknown): Converted {
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'number') return v === 1 ? true : v === 0 ? false : NO;
-  if (typeof v !== 'string') return NO;
-  const t = v.trim().toLowerCase();
-  return BOOL_TRUE.has(t) ? true : BOOL_FALSE.has(t) ? false : NO;
-}
-
-/** check_type_str with conversion allowed, for scalars (a list or mapping in a string parameter is a mistake). */
-function toStringValue(v: unknown): Converted {
-  if (typeof v === 'string') return v;
-  return typeof v === 'number' || typeof v === 'boolean' ? pyStr(v) : NO;
-}
-
-/** check_type_list: a string is split on every comma (no trimming, as Ansible); a number is a one-item list. */
-function toList(v: unknown): Converted {
-  if (Array.isArray(v)) return v;
-  if (typeof v === 'string') return v.split(',');
-  return typeof v === 'number' || typeof v === 'boolean' ? [pyStr(v)] : NO;
-}
-
-const converters: Record<string, (v: unknown) => Converted> = {
+const converters: Record<string, (v: unknown) => unknown> = {
   integer: toInteger,
   number: toNumber,
   boolean: toBoolean,
@@ -180,7 +121,7 @@ function alternatives(schema: SchemaObject): SchemaObject[] | undefined {
 }
 
 /** Convert `v` to what `schema` wants, or NO. A value that already fits is only walked into (lists, mappings). */
-function coerceTo(v: unknown, schema: SchemaObject, opts: CoerceOptions): Converted {
+function coerceTo(v: unknown, schema: SchemaObject, opts: CoerceOptions): unknown {
   const branches = alternatives(schema);
   if (branches && typesOf(schema).length === 0) {
     const fitting = branches.find((b) => fits(v, b));
@@ -234,7 +175,7 @@ export function coerceToSchemaType(value: unknown, propSchema: unknown, opts: Co
     const c = coerceToSchemaType(inner, propSchema, { ...opts, rendered: true });
     return c === inner ? value : rewrapUnsafe(c);
   }
-  if (!opts.rendered && typeof value === 'string' && TEMPLATE.test(value)) return value;
+  if (!opts.rendered && isTemplateText(value)) return value;
   const c = coerceTo(value, propSchema, opts);
   return c === NO ? value : c;
 }

@@ -15,7 +15,9 @@ export async function precompiledValidators(modules: readonly AnyModule[] = allM
     import('ajv/dist/standalone/index.js'),
   ]);
   const files = new Map<string, string>();
-  for (const [name, fragment] of Object.entries(loaderFragments(modules)).sort(([a], [b]) => a.localeCompare(b))) {
+  // A module with a spec is checked by the spec itself (src/modules/spec/parse.ts), not by ajv.
+  const schemaModules = modules.filter((m) => m.spec === undefined);
+  for (const [name, fragment] of Object.entries(loaderFragments(schemaModules)).sort(([a], [b]) => a.localeCompare(b))) {
     // One ajv per fragment: standalone output then holds that fragment's code only.
     const ajv = new ajvModule.default({ ...ajvOptions, code: { ...ajvOptions.code, source: true, esm: true } });
     addLenientFormats(ajv);

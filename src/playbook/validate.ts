@@ -1,11 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { ErrorObject } from 'ajv/dist/2020.js';
 import type Ajv2020 from 'ajv/dist/2020.js';
+import { describeValue, parseArgs } from '../modules/spec/parse.js';
 import type { AnyModule } from '../modules/types.js';
 import { Unsafe } from './filters.js';
 import { coerceArgs } from './free-form.js';
 import { suggest } from './suggest.js';
 import { isTemplateSchema, loaderFragment, type ModuleLookup, type Schema } from './schema.js';
+
+/** How messages describe a value ("the string \"x\""); one wording for the spec's and the schema's errors. */
+export { describeValue };
 
 /**
  * Load-time validation with ajv against fragments of the playbook schema (src/playbook/schema.ts).
@@ -153,6 +157,12 @@ export async function checkKeywords(fragment: KeywordFragment, data: Record<stri
  * the converted values; template strings are left for the run-time check.
  */
 export async function checkModuleArgs(m: AnyModule, args: Record<string, unknown>, lookup: ModuleLookup): Promise<SchemaIssue[]> {
+  if (m.spec) {
+    // Contract v2: the module's own spec checks (src/modules/spec/parse.ts), with positions down to the value.
+    const parsed = parseArgs(m.spec, args, { owner: m.name, rendered: false });
+    Object.assign(args, parsed.converted);
+    return parsed.issues;
+  }
   Object.assign(args, coerceArgs(args, m.schema));
   const v = await validatorFor(lookup, `args.${m.name}`);
   const plain = withoutUnsafe(args);
@@ -267,15 +277,6 @@ const typeWords: Record<string, string> = {
   object: 'a mapping',
   null: 'empty',
 };
-
-export function describeValue(v: unknown): string {
-  if (v === null || v === undefined) return 'nothing (null)';
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 37)}...` : v)}`;
-  if (typeof v === 'number') return `the number ${v}`;
-  if (typeof v === 'boolean') return `the boolean ${v}`;
-  if (Array.isArray(v)) return 'a list';
-  return 'a mapping';
-}
 
 function expectedTypes(t: string, template: boolean): string {
   const words = t.split(',').map((x) => typeWords[x] ?? x);

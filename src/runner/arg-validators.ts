@@ -140,7 +140,8 @@ const UCS2LENGTH_INLINE = `(function ucs2length(str) {
 export async function runtimeValidatorSources(modules: readonly AnyModule[]): Promise<Map<string, string>> {
   const [{ Ajv2020 }, { default: standalone }] = await Promise.all([import('ajv/dist/2020.js'), import('ajv/dist/standalone/index.js')]);
   const files = new Map<string, string>();
-  for (const mod of [...modules].sort((a, b) => a.name.localeCompare(b.name))) {
+  // A module with a spec is checked by the spec itself (src/modules/spec/parse.ts), not by ajv.
+  for (const mod of modules.filter((m) => m.spec === undefined).sort((a, b) => a.name.localeCompare(b.name))) {
     const one = new Ajv2020({ ...runtimeAjvOptions, code: { source: true, esm: true } });
     const source = standalone.default(one, one.compile(mod.schema)).replace(UCS2LENGTH_REQUIRE, UCS2LENGTH_INLINE);
     if (/\brequire\(/.test(source)) continue;

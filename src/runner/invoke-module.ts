@@ -5,6 +5,7 @@ import { joinArgv } from '../connection/quote.js';
 import { writeFileAtomic } from '../connection/write-file.js';
 import { ModuleError, VncplayError } from '../errors.js';
 import { argValidator, loadArgValidator } from './arg-validators.js';
+import { issuesText, parseArgs } from '../modules/spec/parse.js';
 import type { AnyModule, Change, DiffEntry, ModuleContext, ModuleReturn, RenderOptions, Step, StepOutcome } from '../modules/types.js';
 
 /** How one module call should run on one host. */
@@ -39,10 +40,29 @@ export interface InvokeResult {
 }
 
 /**
- * Strict check of rendered arguments against the module's own schema (the playbook schema allowed templates).
- * Synchronous for callers that cannot wait; invokeModule loads the precompiled validator first (arg-validators.ts).
+ * What is wrong with the rendered arguments (the playbook allowed templates), or undefined. Synchronous for callers
+ * that cannot wait; for a module without a spec, invokeModule loads the precompiled validator first (arg-validators.ts).
  */
 export function checkArgs(mod: AnyModule, args: Record<string, unknown>): string | undefined {
+  const parsed = argsForHooks(mod, args);
+  return 'problem' in parsed ? parsed.problem : undefined;
+}
+
+/**
+ * The arguments the module's hooks get: for a module with a spec, parsed by it (converted, aliases resolved,
+ * defaults filled in); otherwise the rendered arguments after the schema check (converted in place).
+ */
+export function argsForHooks(mod: AnyModule, args: Record<string, unknown>): { args: Record<string, unknown> } | { problem: string } {
+  if (mod.spec) {
+    const parsed = parseArgs(mod.spec, args, { owner: mod.name, rendered: true });
+    return parsed.issues.length > 0 ? { problem: issuesText(mod.name, parsed.issues) } : { args: parsed.args };
+  }
+  const problem = schemaProblem(mod, args);
+  return problem === undefined ? { args } : { problem };
+}
+
+/** The older contract: the module's JSON Schema (strict, converting in place), then its own `validate`. */
+function schemaProblem(mod: AnyModule, args: Record<string, unknown>): string | undefined {
   const validate = argValidator(mod);
   if (!validate(args)) {
     const errs = (validate.errors ?? []).map((e) => {
@@ -59,12 +79,13 @@ export function checkArgs(mod: AnyModule, args: Record<string, unknown>): string
 
 export async function invokeModule(
   mod: AnyModule,
-  args: Record<string, unknown>,
+  rendered: Record<string, unknown>,
   s: InvokeSettings,
 ): Promise<InvokeResult> {
-  await loadArgValidator(mod);
-  const problem = checkArgs(mod, args);
-  if (problem) return failure(problem);
+  if (!mod.spec) await loadArgValidator(mod);
+  const parsed = argsForHooks(mod, rendered);
+  if ('problem' in parsed) return failure(parsed.problem);
+  const args = parsed.args;
   const ctx = moduleContext(s);
   if (mod.kind === 'action') {
     if (s.check && mod.inCheckMode === 'skip') {

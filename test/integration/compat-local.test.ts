@@ -42,7 +42,7 @@ describe('templated module arguments are converted to the parameter type, as Ans
     expect(r.exitCode).toBe(2);
     const bad = r.results('bad')[0]!;
     expect(bad.status).toBe('failed');
-    expect(String(bad.result!['msg'])).toMatch(/verbosity must be integer/);
+    expect(bad.result!['msg']).toBe('debug: `verbosity` must be an integer, got the string "1.5"');
   });
 });
 

@@ -11,7 +11,8 @@ import type { Connection, ExecOptions, ExecResult } from '../../src/connection/t
 import { ARM_SCRIPT, firewall, rollbackScript, rulesFromArgs, type FirewallArgs, type FirewallFacts } from '../../src/modules/firewall/index.js';
 import { nftApplyScript } from '../../src/modules/firewall/nftables.js';
 import type { AnyModule, Change, ModuleContext, ModuleReturn, StepOutcome } from '../../src/modules/types.js';
-import { remoteProbeArgv, waitSpec } from '../../src/modules/wait-for.js';
+import { remoteProbeArgv, waitFor, waitSpec } from '../../src/modules/wait-for.js';
+import { parsedArgs } from '../module-args.js';
 import { invokeModule, type InvokeResult } from '../../src/runner/invoke-module.js';
 import { fleetAvailable, fleetConnectionSpec, fleetDir, fleetHosts, fleetKey, fleetKnownHosts, hostExec, hostExecOk } from '../fleet/fleet.js';
 
@@ -91,7 +92,7 @@ describe.skipIf(!fleetAvailable())('firewall on h1, proven from h2 and h3', () =
    * namespace, its address) through nsenter, so other tests restarting sshd on h2/h3 cannot disturb this one.
    */
   const probeFrom = async (i: 2 | 3): Promise<{ ok: boolean; last: string }> => {
-    const spec = waitSpec({ host: addr(1), port: 5901, search_regex: '^RFB', timeout: 2, connect_timeout: 1.5, sleep: 0.5 });
+    const spec = waitSpec(parsedArgs(waitFor, { host: addr(1), port: 5901, search_regex: '^RFB', timeout: 2, connect_timeout: 1.5, sleep: 0.5 }));
     // Other test files may be rebooting h2/h3 (fleetReset) at the same moment: wait for the host to come back.
     let r: ExecResult = { rc: -1, stdout: '', stderr: '' };
     for (let attempt = 0; attempt < 20; attempt++) {

@@ -8,7 +8,7 @@ import { Unsafe } from '../../src/playbook/filters.js';
 import { coerceArgs, coerceToSchemaType } from '../../src/playbook/free-form.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { loadArgValidator } from '../../src/runner/arg-validators.js';
-import { checkArgs } from '../../src/runner/invoke-module.js';
+import { argsForHooks, checkArgs } from '../../src/runner/invoke-module.js';
 
 /**
  * Module arguments convert as AnsibleModule converts them (module_utils/common/validation.py check_type_int,
@@ -138,13 +138,12 @@ describe('coerceToSchemaType: Ansible argument_spec type conversion', () => {
   });
 });
 
-describe('rendered arguments are converted before the run-time check (arg-validators.ts)', () => {
+describe('rendered arguments are converted before the module sees them', () => {
   it('"2" for an integer, "no" for a boolean, "a,b" for a list reach the module converted', async () => {
+    // A module with a spec (debug): the parsed arguments are what its hooks get.
     const debug = findModule('debug')!;
-    await loadArgValidator(debug);
-    const args: Record<string, unknown> = { msg: 'hi', verbosity: '2' };
-    expect(checkArgs(debug, args)).toBeUndefined();
-    expect(args.verbosity).toBe(2);
+    expect(argsForHooks(debug, { msg: 'hi', verbosity: '2' })).toEqual({ args: { msg: 'hi', verbosity: 2 } });
+    // A module still on its JSON Schema (command): converted in place before the schema check (arg-validators.ts).
     const command = findModule('command')!;
     await loadArgValidator(command);
     const cargs: Record<string, unknown> = { argv: 'echo,{{ x }}', strip_empty_ends: 'no' };
@@ -152,11 +151,10 @@ describe('rendered arguments are converted before the run-time check (arg-valida
     expect(cargs).toEqual({ argv: ['echo', '{{ x }}'], strip_empty_ends: false });
   });
 
-  it('values that do not convert are still refused', async () => {
+  it('values that do not convert are still refused', () => {
     const debug = findModule('debug')!;
-    await loadArgValidator(debug);
-    expect(checkArgs(debug, { msg: 'hi', verbosity: '1.5' })).toMatch(/verbosity must be integer/);
-    expect(checkArgs(debug, { msg: 'hi', verbosity: 'abc' })).toMatch(/verbosity must be integer/);
+    expect(checkArgs(debug, { msg: 'hi', verbosity: '1.5' })).toBe('debug: `verbosity` must be an integer, got the string "1.5"');
+    expect(checkArgs(debug, { msg: 'hi', verbosity: 'abc' })).toBe('debug: `verbosity` must be an integer, got the string "abc"');
   });
 });
 

@@ -9,6 +9,7 @@ import { sessionCall } from '../../src/connection/line-session.js';
 import { decodeShellWord, parseProbeOutput, probeArgv, sha1, type HostFileFacts, type PathFacts, type StatFacts } from '../../src/modules/file-common.js';
 import { ancestors, fileModule, type FileArgs, type FileFacts } from '../../src/modules/file.js';
 import { statModule } from '../../src/modules/stat.js';
+import { parsedArgs } from '../module-args.js';
 import { applyNewlineSequence, templateVars, withTemplateVars } from '../../src/modules/template.js';
 import type { Step } from '../../src/modules/types.js';
 import { runThroughDriver } from '../line-driver.js';
@@ -301,13 +302,13 @@ describe('the probe (run with a local bash: paths are literal names)', () => {
   it('stat module report from real facts', () => {
     const f = join(dir, 'f.txt');
     const facts = probe([f], { checksum: 'sha1', access: true });
-    expect(statModule.report!({ path: f }, facts)).toMatchObject({ stat: { exists: true, isreg: true, mode: '0640', checksum: sha1('hello\n'), pw_name: expect.any(String) } });
+    expect(statModule.report!(parsedArgs(statModule, { path: f }), facts)).toMatchObject({ stat: { exists: true, isreg: true, mode: '0640', checksum: sha1('hello\n'), pw_name: expect.any(String) } });
     const sha256 = probe([f], { checksum: 'sha256' });
-    expect(statModule.report!({ path: f, checksum_algo: 'sha256' }, sha256)).toMatchObject({
+    expect(statModule.report!(parsedArgs(statModule, { path: f, checksum_algo: 'sha256' }), sha256)).toMatchObject({
       stat: { checksum: createHash('sha256').update('hello\n').digest('hex') },
     });
     const none = probe([join(dir, 'nope')], { access: true });
-    expect(statModule.report!({ path: join(dir, 'nope') }, none)).toEqual({ stat: { exists: false } });
+    expect(statModule.report!(parsedArgs(statModule, { path: join(dir, 'nope') }), none)).toEqual({ stat: { exists: false } });
   });
 
   it('shell metacharacters in paths never run: the canary never appears', () => {

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalConnection } from '../../src/connection/local.js';
-import { statModule, type StatArgs } from '../../src/modules/stat.js';
+import { statModule } from '../../src/modules/stat.js';
+import { parsedArgs } from '../module-args.js';
 import type { ModuleContext } from '../../src/modules/types.js';
 import { requireProgram } from '../tools.js';
 
@@ -19,7 +20,7 @@ describe('stat parity with ansible-core', () => {
     mkdirSync(join(dir, 'd'));
     symlinkSync('f', join(dir, 'l'));
     symlinkSync('nowhere', join(dir, 'dangling'));
-    const cases: StatArgs[] = [
+    const cases: Record<string, unknown>[] = [
       { path: join(dir, 'f') },
       { path: join(dir, 'f'), checksum_algorithm: 'sha256' },
       { path: join(dir, 'd') },
@@ -48,7 +49,8 @@ describe('stat parity with ansible-core', () => {
       signal: new AbortController().signal, vars: {}, render: (t) => t, findFile: async (r) => r, log: () => {},
     } satisfies ModuleContext;
     for (const [i, args] of cases.entries()) {
-      const ours = statModule.report!(args, await statModule.gather(args, ctx))['stat'] as Record<string, unknown>;
+      const parsed = parsedArgs(statModule, args);
+      const ours = statModule.report!(parsed, await statModule.gather(parsed, ctx))['stat'] as Record<string, unknown>;
       const ansible = theirs[i]!;
       const comparable = Object.fromEntries(
         Object.keys(ours).map((k) => [k, ['atime', 'mtime', 'ctime'].includes(k) ? expect.closeTo(ours[k] as number, 5) : ansible[k]]),

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { baseArgv, factsFromStatus, matchProcesses, parseStatus, planSupervisor, validateSupervisor, type SupervisorArgs } from '../../src/modules/supervisor.js';
+import { baseArgv, factsFromStatus, matchProcesses, parseStatus, planSupervisor, supervisorctl } from '../../src/modules/supervisor.js';
+import { checkArgs } from '../../src/runner/invoke-module.js';
+import { parsedArgs } from '../module-args.js';
 import type { Change } from '../../src/modules/types.js';
 
 const STATUS = [
@@ -19,7 +21,7 @@ describe('supervisorctl status parsing', () => {
   it('no status line and rc 4 means supervisord is not reachable', () => {
     const f = factsFromStatus(4, 'unix:///var/run/supervisor.sock no such file\n', '');
     expect(f.unreachable).toMatch(/no such file/);
-    expect(() => planSupervisor({ name: 'vnc1', state: 'started' }, f)).toThrow(/cannot reach supervisord/);
+    expect(() => planSupervisor(parsedArgs(supervisorctl, { name: 'vnc1', state: 'started' }), f)).toThrow(/cannot reach supervisord/);
   });
   it('groups and all', () => {
     expect(matchProcesses('web:', facts.processes).map((p) => p.name)).toEqual(['web:web_00', 'web:web_01']);
@@ -29,7 +31,7 @@ describe('supervisorctl status parsing', () => {
 });
 
 describe('supervisorctl plan', () => {
-  const table: Array<[string, SupervisorArgs, string[][]]> = [
+  const table: Array<[string, Record<string, unknown>, string[][]]> = [
     ['started on running: ok', { name: 'vnc1', state: 'started' }, []],
     ['started on stopped: start', { name: 'vnc2', state: 'started' }, [['supervisorctl', 'start', 'vnc2']]],
     ['stopped on running: stop', { name: 'vnc1', state: 'stopped' }, [['supervisorctl', 'stop', 'vnc1']]],
@@ -43,27 +45,27 @@ describe('supervisorctl plan', () => {
     ['absent + stop_before_removing', { name: 'vnc1', state: 'absent', stop_before_removing: true }, [['supervisorctl', 'stop', 'vnc1'], ['supervisorctl', 'reread'], ['supervisorctl', 'remove', 'vnc1']]],
     ['signalled: running only', { name: 'web:', state: 'signalled', signal: 'HUP' }, [['supervisorctl', 'signal', 'HUP', 'web:web_00']]],
   ];
-  it.each(table)('%s', (_t, args, want) => expect(argvs(planSupervisor(args, facts))).toEqual(want));
+  it.each(table)('%s', (_t, args, want) => expect(argvs(planSupervisor(parsedArgs(supervisorctl, args), facts))).toEqual(want));
 
   it('started on an unknown program fails like Ansible', () => {
-    expect(() => planSupervisor({ name: 'nope', state: 'started' }, facts)).toThrow(/no such process/);
+    expect(() => planSupervisor(parsedArgs(supervisorctl, { name: 'nope', state: 'started' }), facts)).toThrow(/no such process/);
   });
 
   it('connection options and a secret password', () => {
-    const b = baseArgv({ name: 'x', state: 'started', config: '/etc/s.conf', server_url: 'http://127.0.0.1:9001', username: 'u', password: 'hunter2' });
+    const b = baseArgv(parsedArgs(supervisorctl, { name: 'x', state: 'started', config: '/etc/s.conf', server_url: 'http://127.0.0.1:9001', username: 'u', password: 'hunter2' }));
     expect(b).toEqual({ argv: ['supervisorctl', '-c', '/etc/s.conf', '-s', 'http://127.0.0.1:9001', '-u', 'u', '-p', 'hunter2'], secret: true });
-    const [c] = planSupervisor({ name: 'vnc2', state: 'started', password: 'hunter2' }, facts);
+    const [c] = planSupervisor(parsedArgs(supervisorctl, { name: 'vnc2', state: 'started', password: 'hunter2' }), facts);
     expect(c!.steps[0]).toMatchObject({ kind: 'exec', secret: true });
   });
 
-  it.each<[SupervisorArgs, RegExp | undefined]>([
-    [{ name: 'vnc1', state: 'signalled' }, /signal is required/],
-    [{ name: 'vnc1', state: 'signalled', signal: 'HUP; touch /tmp/pwned' }, /signal must be/],
-    [{ name: '; touch /tmp/pwned', state: 'started' }, /whitespace/],
-    [{ name: '--help', state: 'started' }, /must not start/],
+  it.each<[Record<string, unknown>, RegExp | undefined]>([
+    [{ name: 'vnc1', state: 'signalled' }, /`state` is "signalled", so `signal` is required/],
+    [{ name: 'vnc1', state: 'signalled', signal: 'HUP; touch /tmp/pwned' }, /`signal` must be a signal name or number/],
+    [{ name: '; touch /tmp/pwned', state: 'started' }, /without whitespace/],
+    [{ name: '--help', state: 'started' }, /not starting with '-'/],
     [{ name: '$(touch$IFS/tmp/pwned)', state: 'started' }, undefined],
-  ])('validate %j', (args, want) => {
-    const got = validateSupervisor(args);
+  ])('the spec refuses %j', (args, want) => {
+    const got = checkArgs(supervisorctl, args);
     if (want) expect(got).toMatch(want);
     else expect(got).toBeUndefined();
   });
@@ -71,6 +73,6 @@ describe('supervisorctl plan', () => {
   it('a metacharacter name is one literal argv element', () => {
     const name = '$(touch$IFS/tmp/pwned)';
     const f = factsFromStatus(0, `${name} STOPPED Nov 25\n`, '');
-    expect(argvs(planSupervisor({ name, state: 'started' }, f))).toEqual([['supervisorctl', 'start', name]]);
+    expect(argvs(planSupervisor(parsedArgs(supervisorctl, { name, state: 'started' }), f))).toEqual([['supervisorctl', 'start', name]]);
   });
 });

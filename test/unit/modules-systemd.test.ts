@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { actionArgv, gatherArgv, startedFine, isEnabled, parseSystemctlShow, planSystemd, systemd, unitName, type SystemdArgs, type SystemdFacts } from '../../src/modules/systemd.js';
+import { actionArgv, gatherArgv, startedFine, isEnabled, parseSystemctlShow, planSystemd, systemd, unitName, type SystemdFacts } from '../../src/modules/systemd.js';
+import { checkArgs } from '../../src/runner/invoke-module.js';
+import { parsedArgs } from '../module-args.js';
 import type { Change } from '../../src/modules/types.js';
 import { renderDiffs } from '../../src/output/diff.js';
 
 const facts = (status: Record<string, string>, unit = 'tigervncserver@:1.service'): SystemdFacts => ({ unit, status, showRc: 0, showErr: '' });
+/** Arguments as a task writes them, parsed as the runner parses them. */
+const a = (raw: Record<string, unknown>): ReturnType<typeof parsedArgs<typeof systemd>> => parsedArgs(systemd, raw);
 const running = { LoadState: 'loaded', ActiveState: 'active', SubState: 'running', UnitFileState: 'enabled' };
 const stopped = { LoadState: 'loaded', ActiveState: 'inactive', SubState: 'dead', UnitFileState: 'disabled' };
 const failed = { LoadState: 'loaded', ActiveState: 'failed', SubState: 'failed', UnitFileState: 'disabled', Result: 'exit-code' };
@@ -14,7 +18,7 @@ const actionOf = (argv: readonly string[]): string => (argv[0] === 'sh' ? argv[5
 const actions = (changes: Change[]): string[] => changes.flatMap((c) => c.steps.map((s) => (s.kind === 'exec' ? actionOf(s.argv) : s.kind)));
 
 describe('systemd plan (facts in, actions out)', () => {
-  const table: Array<[string, SystemdArgs, Record<string, string>, string[]]> = [
+  const table: Array<[string, Record<string, unknown>, Record<string, string>, string[]]> = [
     ['started on stopped starts', { name: 'x', state: 'started' }, stopped, ['start']],
     ['started on running is ok', { name: 'x', state: 'started' }, running, []],
     ['started on failed starts', { name: 'x', state: 'started' }, failed, ['start']],
@@ -37,35 +41,35 @@ describe('systemd plan (facts in, actions out)', () => {
     ['Ansible order: disable then stop', { name: 'x', enabled: false, state: 'stopped' }, running, ['disable', 'stop']],
   ];
   it.each(table)('%s', (_t, args, status, want) => {
-    expect(actions(planSystemd(args, facts(status)))).toEqual(want);
+    expect(actions(planSystemd(a(args), facts(status)))).toEqual(want);
   });
 
   it('a unit that does not exist fails with Ansible\'s message', () => {
-    expect(() => planSystemd({ name: 'nope', state: 'started' }, facts({ LoadState: 'not-found', ActiveState: 'inactive' }, 'nope.service'))).toThrow(
+    expect(() => planSystemd(a({ name: 'nope', state: 'started' }), facts({ LoadState: 'not-found', ActiveState: 'inactive' }, 'nope.service'))).toThrow(
       /Could not find the requested service "nope.service"/,
     );
   });
 
   it('a name-less daemon_reload plans nothing (the reload runs in gather, not a change, as in Ansible)', () => {
-    expect(planSystemd({ daemon_reload: true }, { status: {}, showRc: 0, showErr: '' })).toEqual([]);
-    expect(gatherArgv({ daemon_reload: true }, undefined, false)[2]).toContain('daemon-reload');
+    expect(planSystemd(a({ daemon_reload: true }), { status: {}, showRc: 0, showErr: '' })).toEqual([]);
+    expect(gatherArgv(a({ daemon_reload: true }), undefined, false)[2]).toContain('daemon-reload');
     // --check never reloads
-    expect(gatherArgv({ daemon_reload: true }, undefined, true)[2]).not.toContain('daemon-reload');
+    expect(gatherArgv(a({ daemon_reload: true }), undefined, true)[2]).not.toContain('daemon-reload');
   });
 
   it('daemon_reload with a name: the unit is shifted off before systemctl runs (the reload gets no stray argument)', () => {
-    const script = gatherArgv({ name: 'x', daemon_reload: true }, 'x.service', false)[2]!;
+    const script = gatherArgv(a({ name: 'x', daemon_reload: true }), 'x.service', false)[2]!;
     expect(script.indexOf('u=$1; shift')).toBeLessThan(script.indexOf('daemon-reload'));
     expect(script).toContain('XDG_RUNTIME_DIR');
   });
 
   it("accepts the service module's extra parameters and plans the same", () => {
     expect(systemd.schema.properties).toHaveProperty('sleep');
-    expect(actions(planSystemd({ name: 'x', state: 'started', pattern: 'Xvnc', sleep: 2, use: 'auto' }, facts(stopped)))).toEqual(['start']);
+    expect(actions(planSystemd(a({ name: 'x', state: 'started', pattern: 'Xvnc', sleep: 2, use: 'auto' }), facts(stopped)))).toEqual(['start']);
   });
 
   it('diffs say before/after state', () => {
-    const [c] = planSystemd({ name: 'x', state: 'started' }, facts(stopped));
+    const [c] = planSystemd(a({ name: 'x', state: 'started' }), facts(stopped));
     expect(c?.diff).toMatchObject({ before: { state: 'stopped' }, after: { state: 'started' } });
   });
 });
@@ -82,27 +86,27 @@ describe('systemd names and argv', () => {
   const evil = ['; touch /tmp/pwned', '$(touch /tmp/pwned)', "x' ; touch /tmp/pwned ; '", 'a\ntouch /tmp/pwned', '`touch /tmp/pwned`'];
   it.each(evil)('unit name %j stays one literal argv element, never script text', (name) => {
     const unit = unitName(name);
-    for (const argv of [gatherArgv({ name }, unit, false), actionArgv({ name }, 'start', unit)]) {
+    for (const argv of [gatherArgv(a({ name }), unit, false), actionArgv(a({ name }), 'start', unit)]) {
       expect(argv.slice(0, 2)).toEqual(['sh', '-c']);
       expect(argv[2]).not.toContain('pwned');
       expect(argv.filter((a) => a === unit)).toHaveLength(1);
     }
-    expect(actionArgv({ name }, 'enable', unit)).toEqual(['systemctl', 'enable', '--', unit]);
+    expect(actionArgv(a({ name }), 'enable', unit)).toEqual(['systemctl', 'enable', '--', unit]);
   });
 
   it('scope user adds --user, no_block adds --no-block, force adds --force to enable', () => {
-    expect(actionArgv({ name: 'x', scope: 'user', no_block: true }, 'start', 'x.service').slice(4)).toEqual(['x.service', 'start', 'systemctl', '--user', '--no-block']);
-    expect(actionArgv({ name: 'x', force: true }, 'enable', 'x.service')).toEqual(['systemctl', '--force', 'enable', '--', 'x.service']);
-    expect(actionArgv({ name: 'x', scope: 'user' }, 'enable', 'x.service')[2]).toContain('XDG_RUNTIME_DIR');
+    expect(actionArgv(a({ name: 'x', scope: 'user', no_block: true }), 'start', 'x.service').slice(4)).toEqual(['x.service', 'start', 'systemctl', '--user', '--no-block']);
+    expect(actionArgv(a({ name: 'x', force: true }), 'enable', 'x.service')).toEqual(['systemctl', '--force', 'enable', '--', 'x.service']);
+    expect(actionArgv(a({ name: 'x', scope: 'user' }), 'enable', 'x.service')[2]).toContain('XDG_RUNTIME_DIR');
   });
 
-  it('validate: aliases exclusive, name needed for state', () => {
-    const v = systemd.validate!;
-    expect(v({ name: 'a', service: 'b' })).toMatch(/aliases/);
-    expect(v({ state: 'started' })).toMatch(/name is required/);
-    expect(v({})).toMatch(/required/);
-    expect(v({ name: 'x', scope: 'global', state: 'started' })).toMatch(/global/);
-    expect(v({ unit: 'x', state: 'started' })).toBeUndefined();
+  it('the spec: one name per parameter, name needed for state, scope global has no state', () => {
+    expect(checkArgs(systemd, { name: 'a', service: 'b' })).toMatch(/`service` and `name` are names of the same parameter `name`/);
+    expect(checkArgs(systemd, { state: 'started' })).toMatch(/`state` needs `name`/);
+    expect(checkArgs(systemd, {})).toMatch(/one of `name`, `daemon_reload`, `daemon_reexec` is required/);
+    expect(checkArgs(systemd, { name: 'x', scope: 'global', state: 'started' })).toMatch(/global/);
+    expect(checkArgs(systemd, { unit: 'x', state: 'started' })).toBeUndefined();
+    expect(checkArgs(systemd, { name: '' })).toMatch(/`name` must be a non-empty unit name/);
   });
 });
 
@@ -121,7 +125,7 @@ describe('parseSystemctlShow', () => {
 
 describe('--diff (golden)', () => {
   it('enable + start a stopped template instance', () => {
-    const changes = planSystemd({ name: 'tigervncserver@:1', state: 'started', enabled: true }, facts(stopped));
+    const changes = planSystemd(a({ name: 'tigervncserver@:1', state: 'started', enabled: true }), facts(stopped));
     expect(renderDiffs(changes.flatMap((c) => (c.diff ? [c.diff] : [])))).toBe(
       [
         '--- before: tigervncserver@:1.service',
@@ -157,11 +161,11 @@ describe('startedFine (finish verification)', () => {
 });
 
 describe('loose Ansible booleans', () => {
-  it('"yes"/"no" strings pass the schema and act as booleans', async () => {
-    const { checkArgs } = await import('../../src/runner/invoke-module.js');
+  it('"yes"/"no" strings are parsed to booleans before the module sees them', () => {
     expect(checkArgs(systemd, { name: 'x', enabled: 'yes', daemon_reload: 'no' })).toBeUndefined();
-    expect(checkArgs(systemd, { name: 'x', enabled: 'maybe' })).toBeDefined();
-    expect(actions(systemd.plan({ name: 'x', enabled: 'yes' as unknown as boolean }, facts(stopped)))).toEqual(['enable']);
-    expect(actions(systemd.plan({ name: 'x', enabled: 'no' as unknown as boolean }, facts(running)))).toEqual(['disable']);
+    expect(checkArgs(systemd, { name: 'x', enabled: 'maybe' })).toMatch(/`enabled` must be a boolean/);
+    expect(a({ name: 'x', enabled: 'yes', 'daemon-reload': 'on' })).toMatchObject({ enabled: true, daemon_reload: true });
+    expect(actions(systemd.plan(a({ name: 'x', enabled: 'yes' }), facts(stopped)))).toEqual(['enable']);
+    expect(actions(systemd.plan(a({ name: 'x', enabled: 'no' }), facts(running)))).toEqual(['disable']);
   });
 });

@@ -9,19 +9,23 @@ import {
   pythonRegex,
   remoteProbeArgv,
   timeoutMessage,
-  validateWaitFor,
   waitFor,
   waitLocal,
   waitSpec,
-  type WaitForArgs,
   type WaitOutcome,
 } from '../../src/modules/wait-for.js';
 import type { ModuleContext } from '../../src/modules/types.js';
+import { checkArgs } from '../../src/runner/invoke-module.js';
+import { parsedArgs } from '../module-args.js';
+
+/** Arguments as a task writes them. */
+type Written = Record<string, unknown>;
+const spec = (a: Written): ReturnType<typeof waitSpec> => waitSpec(parsedArgs(waitFor, a));
 
 /** Runs the remote probe exactly as a host would get it: argv joined by quote.ts, run by sh. */
-function runProbe(args: WaitForArgs): Promise<WaitOutcome> {
+function runProbe(args: Written): Promise<WaitOutcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', joinArgv(remoteProbeArgv(waitSpec(args)))]);
+    const child = spawn('sh', ['-c', joinArgv(remoteProbeArgv(spec(args)))]);
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
@@ -58,7 +62,7 @@ const RFB = '^RFB 003\\.00[38]';
 
 describe.each([
   ['remote python3 probe', runProbe],
-  ['controller node probe', (a: WaitForArgs) => waitLocal(waitSpec(a), new AbortController().signal)],
+  ['controller node probe', (a: Written) => waitLocal(spec(a), new AbortController().signal)],
 ])('%s on loopback', (_name, probe) => {
   it('reads the RFB banner and returns match groups', async () => {
     const r = await probe({ port: bannerPort, search_regex: '^RFB (\\d+)\\.(?P<minor>\\d+)', timeout: 5 });
@@ -110,26 +114,26 @@ describe.each([
 });
 
 describe('wait_for pieces', () => {
-  it.each<[WaitForArgs, RegExp | undefined]>([
-    [{ port: 1, path: '/x' }, /can not both/],
+  it.each<[Written, RegExp | undefined]>([
+    [{ port: 1, path: '/x' }, /`path` cannot be given with `port`/],
     [{ path: '/x', state: 'stopped' }, /state=absent/],
     [{ path: '/x', state: 'drained' }, /drained/],
     [{ port: 1, exclude_hosts: ['a'] }, /exclude_hosts/],
     [{ port: 1, state: 'stopped', search_regex: 'x' }, /search_regex/],
     [{ port: 1, state: 'drained', exclude_hosts: ['10.0.0.1'] }, undefined],
     [{ port: 5901, search_regex: RFB }, undefined],
-  ])('validate %j', (a, want) => {
-    const got = validateWaitFor(a);
+  ])('the spec and its check: %j', (a, want) => {
+    const got = checkArgs(waitFor, a);
     if (want) expect(got).toMatch(want);
     else expect(got).toBeUndefined();
   });
 
   it('timeout messages follow Ansible and add what was last seen', () => {
-    expect(timeoutMessage(waitSpec({ port: 5901, host: '127.0.0.1' }), 'connection refused')).toBe(
+    expect(timeoutMessage(spec({ port: 5901, host: '127.0.0.1' }), 'connection refused')).toBe(
       'Timeout when waiting for 127.0.0.1:5901 (last seen: connection refused)',
     );
-    expect(timeoutMessage(waitSpec({ port: 5901, search_regex: RFB }), 'x')).toMatch(/^Timeout when waiting for search string \^RFB/);
-    expect(timeoutMessage(waitSpec({ path: '/x', state: 'absent' }), '')).toBe('Timeout when waiting for /x to be absent.');
+    expect(timeoutMessage(spec({ port: 5901, search_regex: RFB }), 'x')).toMatch(/^Timeout when waiting for search string \^RFB/);
+    expect(timeoutMessage(spec({ path: '/x', state: 'absent' }), '')).toBe('Timeout when waiting for /x to be absent.');
   });
 
   it('python regex syntax for the controller probe', () => {
@@ -153,21 +157,20 @@ describe('wait_for pieces', () => {
 
   it('the module never reports changed and returns elapsed + match_groups (controller side)', async () => {
     const ctx = { hostName: 'localhost', signal: new AbortController().signal, conn: { kind: 'local' } } as unknown as ModuleContext;
-    const ok = await waitFor.run({ port: bannerPort, search_regex: '^RFB (003)' }, ctx);
+    const ok = await waitFor.run(parsedArgs(waitFor, { port: bannerPort, search_regex: '^RFB (003)' }), ctx);
     expect(ok).toMatchObject({ changed: false, data: { elapsed: 0, match_groups: ['003'], port: bannerPort } });
-    const bad = await waitFor.run({ port: closedPort, timeout: 1, sleep: 0.2, msg: 'VNC did not come up' }, ctx);
+    const bad = await waitFor.run(parsedArgs(waitFor, { port: closedPort, timeout: 1, sleep: 0.2, msg: 'VNC did not come up' }), ctx);
     expect(bad).toMatchObject({ changed: false, failed: true, msg: 'VNC did not come up', data: { last_seen: 'connection refused' } });
   });
 });
 
 describe('loose Ansible types (templates and key=value give strings)', () => {
-  it('numeric strings pass the schema and become numbers; other strings do not', async () => {
-    const { checkArgs } = await import('../../src/runner/invoke-module.js');
+  it('numeric strings are parsed to numbers before the module sees them; other strings are refused', async () => {
     expect(checkArgs(waitFor, { port: '5901', timeout: '30', delay: '0.5' })).toBeUndefined();
-    expect(checkArgs(waitFor, { port: 'vnc' })).toMatch(/port/);
-    expect(checkArgs(waitFor, { port: '70000' })).toMatch(/port must be 1-65535/);
+    expect(checkArgs(waitFor, { port: 'vnc' })).toMatch(/`port` must be an integer, got the string "vnc"/);
+    expect(checkArgs(waitFor, { port: '70000' })).toMatch(/`port` must be 1-65535, got the number 70000/);
     const ctx = { hostName: 'localhost', signal: new AbortController().signal, conn: { kind: 'local' } } as unknown as ModuleContext;
-    const r = await waitFor.run({ port: String(bannerPort) as unknown as number, timeout: '5' as unknown as number }, ctx);
+    const r = await waitFor.run(parsedArgs(waitFor, { port: String(bannerPort), timeout: '5' }), ctx);
     expect(r).toMatchObject({ changed: false, data: { port: bannerPort } });
   });
 });

@@ -129,7 +129,8 @@ describe('precompiled validators (schemas/validators/*.mjs)', () => {
     const { loaderFragments } = await import('../../src/playbook/schema.js');
     const ajv = new Ajv2020Module.default(ajvOptions);
     addLenientFormats(ajv);
-    for (const [name, fragment] of Object.entries(loaderFragments(allModules()))) {
+    // Modules with a spec have no ajv validator: the spec checks their arguments (src/modules/spec/parse.ts).
+    for (const [name, fragment] of Object.entries(loaderFragments(allModules().filter((m) => m.spec === undefined)))) {
       const pre = (await import(`../../schemas/validators/${name}.mjs`)) as { validate: ((d: unknown) => boolean) & { errors?: unknown } };
       const fresh = ajv.compile(fragment);
       const props = Object.keys((fragment.properties as Record<string, unknown> | undefined) ?? {});

@@ -8,7 +8,8 @@ import { checkArgs } from '../../src/runner/invoke-module.js';
 describe('precompiled rendered-argument validators (schemas/runtime-validators/*.mjs)', () => {
   it('are current: npm run gen:schema writes exactly these files', async () => {
     const files = await runtimeValidatorSources(allModules());
-    expect(files.size).toBe(allModules().length);
+    // Modules with a spec are checked by the spec (src/modules/spec/parse.ts), not by ajv.
+    expect([...files.keys()].sort()).toEqual(allModules().filter((m) => m.spec === undefined).map((m) => `${m.name}.mjs`).sort());
     expect(readdirSync('schemas/runtime-validators').filter((f) => f.endsWith('.mjs')).sort()).toEqual([...files.keys()].sort());
     for (const [name, code] of files) expect(readFileSync(`schemas/runtime-validators/${name}`, 'utf8') === code, name).toBe(true);
   });
@@ -25,10 +26,8 @@ describe('precompiled rendered-argument validators (schemas/runtime-validators/*
     ['lineinfile', { path: '/etc/x', line: 'PORT=1', regexp: '^PORT=', create: true }, true],
     // A number for a string parameter is converted to "7" first (Ansible's check_type_str); a list is not.
     ['lineinfile', { path: '/etc/x', line: ['7'] }, false],
-    ['stat', { path: '/tmp/x' }, true],
-    ['stat', { path: ['/tmp/x'] }, false],
-    ['wait_for', { path: '/tmp/x', timeout: 10 }, true],
-    ['wait_for', { port: 'vnc' }, false],
+    ['template', { src: 'a.j2', dest: '/tmp/x' }, true],
+    ['template', { src: ['a.j2'], dest: '/tmp/x' }, false],
     ['command', { cmd: 'cat /tmp/x' }, true],
   ];
   it.each(rows)('%s %j → valid=%s, same verdict and errors as ajv', async (name, args, valid) => {
