@@ -10,7 +10,7 @@ import type { AnyModule } from '../modules/types.js';
 import { coerceToSchemaType, parseKeyValue, splitArgs } from './free-form.js';
 import { Unsafe } from './filters.js';
 import { suggest } from './suggest.js';
-import type { PlayDef, Playbook, RawValue, TaskDef } from './model.js';
+import { inheritKeywords, type InheritedKeywords, type PlayDef, type Playbook, type RawValue, type TaskDef } from './model.js';
 import {
   collectionPrefixes,
   createModuleLookup,
@@ -153,7 +153,7 @@ const conditionKeys = ['when', 'changed_when', 'failed_when', 'until'] as const;
 const yamlExts = ['.yml', '.yaml'];
 
 /** Keywords an import or a role hands down to each of its tasks when the task does not set them itself. */
-type Inherited = Pick<TaskDef, 'when' | 'tags' | 'vars' | 'become' | 'becomeUser' | 'checkMode' | 'delegateTo' | 'runOnce' | 'noLog' | 'ignoreErrors' | 'environment'>;
+type Inherited = Pick<TaskDef, 'when' | 'tags' | 'vars'> & InheritedKeywords;
 
 class Loader {
   readonly errors: VncplayError[] = [];
@@ -376,7 +376,7 @@ class Loader {
     this.checkNotifies(playSink(play), play.handlers);
     // Play-level task keywords apply to every task that does not set its own, as in Ansible.
     const playLevel: Partial<Inherited> = {
-      environment: v.environment,
+      ...(v.environment !== undefined ? { environment: [v.environment] } : {}),
       noLog: v.no_log,
       checkMode: v.check_mode,
       ignoreErrors: v.ignore_errors,
@@ -822,7 +822,7 @@ class Loader {
     set('delegateTo', v.delegate_to);
     set('runOnce', v.run_once);
     set('noLog', v.no_log);
-    set('environment', v.environment);
+    if (v.environment !== undefined) t.environment = [v.environment];
     return t;
   }
 
@@ -1185,13 +1185,10 @@ function modeHint(literal: string, value: unknown): string {
 }
 
 function inherit(t: TaskDef, from: Partial<Inherited>): TaskDef {
-  const out: TaskDef = { ...t };
+  const out = inheritKeywords(t, from);
   if (from.when && from.when.length > 0) out.when = [...from.when, ...(t.when ?? [])];
   if (from.tags && from.tags.length > 0) out.tags = unique([...from.tags, ...t.tags]);
   if (from.vars && Object.keys(from.vars).length > 0) out.vars = { ...from.vars, ...t.vars };
-  for (const k of ['become', 'becomeUser', 'checkMode', 'delegateTo', 'runOnce', 'noLog', 'ignoreErrors', 'environment'] as const) {
-    if (from[k] !== undefined && out[k] === undefined) out[k] = from[k];
-  }
   return out;
 }
 

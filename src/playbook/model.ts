@@ -34,8 +34,11 @@ export interface TaskDef {
   delegateTo?: RawValue;
   runOnce?: RawValue;
   noLog?: RawValue;
-  /** `environment:` for the module's command, as written. */
-  environment?: RawValue;
+  /**
+   * `environment:` for the module's commands, as written, outermost first (play, blocks, imports, the task's own):
+   * Ansible merges the layers, the innermost winning for each variable.
+   */
+  environment?: RawValue[];
   vars: Record<string, RawValue>;
   block?: TaskDef[];
   rescue?: TaskDef[];
@@ -85,4 +88,29 @@ export interface PlayDef {
 export interface Playbook {
   file: string;
   plays: PlayDef[];
+}
+
+/**
+ * Keywords a task takes from its play, blocks, role or import when it does not set them itself. The one list the
+ * loader (plays, roles, imports) and the runner (blocks, include_tasks) both apply, through inheritKeywords.
+ */
+export const INHERITED_KEYWORDS = ['become', 'becomeUser', 'checkMode', 'delegateTo', 'runOnce', 'noLog', 'ignoreErrors'] as const satisfies readonly (keyof TaskDef)[];
+
+/** What a parent (play, block, role entry, importing task) hands down besides when/tags/vars. */
+export type InheritedKeywords = Partial<Pick<TaskDef, (typeof INHERITED_KEYWORDS)[number] | 'environment'>>;
+
+/** `child` with the keywords it does not set taken from `parent`, and the parent's environment layers before its own. */
+export function inheritKeywords<T extends InheritedKeywords>(child: T, parent: InheritedKeywords): T {
+  const out: T = { ...child };
+  for (const k of INHERITED_KEYWORDS) if (out[k] === undefined && parent[k] !== undefined) out[k] = parent[k];
+  if (parent.environment?.length) out.environment = [...parent.environment, ...(child.environment ?? [])];
+  return out;
+}
+
+/** The keywords of `task` that its children inherit (a block's, or an include_tasks task's). */
+export function inheritableKeywords(task: TaskDef): InheritedKeywords {
+  const out: InheritedKeywords = {};
+  for (const k of INHERITED_KEYWORDS) if (task[k] !== undefined) out[k] = task[k];
+  if (task.environment !== undefined) out.environment = task.environment;
+  return out;
 }

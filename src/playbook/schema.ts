@@ -246,7 +246,7 @@ export function playKeywordProperties(): Record<string, Schema> {
     environment: allowTemplates({
       type: 'object',
       additionalProperties: { type: ['string', 'number', 'boolean'] },
-      description: 'Environment variables for every task of the play (a task\'s own environment wins).',
+      description: 'Environment variables for every task of the play (merged with a block\'s or task\'s own: theirs win per variable).',
     }),
     no_log: boolOrTemplate('Hide arguments and results of every task of the play.'),
     check_mode: boolOrTemplate('Check mode for every task of the play (a task\'s own check_mode wins).'),

@@ -229,7 +229,7 @@ async function callModule(
   const become = truthy(task.become ?? vars['ansible_become'], vars, task);
   const becomeUser = task.becomeUser ?? vars['ansible_become_user'];
   const check = task.checkMode !== undefined ? truthy(task.checkMode, vars, task) : env.settings.check;
-  const environment = task.environment === undefined ? undefined : renderEnvironment(task, vars);
+  const environment = task.environment === undefined ? undefined : renderEnvironment(task.environment, task, vars);
   try {
     const res = await invokeModule(mod, args, {
       hostName: hs.name,
@@ -269,18 +269,23 @@ async function callModule(
   }
 }
 
-/** `environment:` as NAME=value pairs for the module's commands (names checked: they become argv of env(1)). */
-function renderEnvironment(task: TaskDef, vars: Record<string, unknown>): Record<string, string> {
-  const value = render(task.environment, vars, task.pos);
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new VncplayError('E_ENVIRONMENT', `environment must be a mapping of variable names to values`, { pos: task.pos });
-  }
+/**
+ * `environment:` as NAME=value pairs for the module's commands (names checked: they become argv of env(1)). The
+ * layers (play, blocks, task) merge as in Ansible: the innermost wins for each variable.
+ */
+function renderEnvironment(layers: readonly unknown[], task: TaskDef, vars: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
-      throw new VncplayError('E_ENVIRONMENT', `environment: '${k}' is not a valid variable name`, { pos: task.pos });
+  for (const layer of layers) {
+    const value = render(layer, vars, task.pos);
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw new VncplayError('E_ENVIRONMENT', `environment must be a mapping of variable names to values`, { pos: task.pos });
     }
-    out[k] = String(v);
+    for (const [k, v] of Object.entries(value)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
+        throw new VncplayError('E_ENVIRONMENT', `environment: '${k}' is not a valid variable name`, { pos: task.pos });
+      }
+      out[k] = String(v);
+    }
   }
   return out;
 }

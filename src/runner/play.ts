@@ -1,4 +1,4 @@
-import type { PlayDef, TaskDef } from '../playbook/model.js';
+import { inheritableKeywords, inheritKeywords, type InheritedKeywords, type PlayDef, type TaskDef } from '../playbook/model.js';
 import { loadTaskFile } from '../playbook/load.js';
 import { markUnsafe, render } from '../playbook/template.js';
 import { buildHostScope, type MagicVars } from '../playbook/vars.js';
@@ -10,17 +10,10 @@ import { FreeGate, Rounds, type Gate } from './rounds.js';
 import { tagsSelected } from './tags.js';
 
 /** Keywords a block hands down to the tasks inside it. */
-interface Inherited {
+interface Inherited extends InheritedKeywords {
   when: unknown[];
   tags: string[];
   vars: Record<string, unknown>;
-  become?: unknown;
-  becomeUser?: unknown;
-  ignoreErrors?: unknown;
-  noLog?: unknown;
-  checkMode?: unknown;
-  delegateTo?: unknown;
-  runOnce?: unknown;
 }
 
 type Flow = 'ok' | 'failed' | 'stop';
@@ -258,20 +251,14 @@ function gatheringFactsTask(play: PlayDef): TaskDef {
   };
 }
 
-/** Block keywords a task inherits unless it sets them itself. */
-const INHERITED_KEYWORDS = ['become', 'becomeUser', 'ignoreErrors', 'noLog', 'checkMode', 'delegateTo', 'runOnce'] as const;
-
+/** What a block (or include_tasks) hands down: its own keywords, then what its parents handed it. */
 function inherit(parent: Inherited, block: TaskDef): Inherited {
-  const inh: Inherited = {
+  return {
+    ...inheritKeywords(inheritableKeywords(block), parent),
     when: [...parent.when, ...(block.when ?? [])],
     tags: [...new Set([...parent.tags, ...block.tags])],
     vars: { ...parent.vars, ...block.vars },
   };
-  for (const k of INHERITED_KEYWORDS) {
-    const v = block[k] ?? parent[k];
-    if (v !== undefined) inh[k] = v;
-  }
-  return inh;
 }
 
 /** The task with its enclosing blocks' keywords applied (a task's own setting wins). */
@@ -282,9 +269,8 @@ function effectiveTask(task: TaskDef, inh: Inherited): TaskDef {
     tags: [...new Set([...inh.tags, ...task.tags])],
     vars: { ...inh.vars, ...task.vars },
   };
-  for (const k of INHERITED_KEYWORDS) if (eff[k] === undefined && inh[k] !== undefined) eff[k] = inh[k];
   if (eff.when?.length === 0) delete eff.when;
-  return eff;
+  return inheritKeywords(eff, inh);
 }
 
 /**

@@ -497,6 +497,36 @@ describe('task keywords', () => {
     expect(r.results('bad')[0]!.msg).toMatch(/not a valid variable name/);
   });
 
+  it('play and block environment reach a task inside the block, merged per variable as Ansible merges them', async () => {
+    // ansible-playbook 2.14 prints "block task task" for this play: play < block < task, each variable on its own.
+    const r = await playYaml(`
+- hosts: all
+  gather_facts: false
+  environment: { A: play, B: play, D: play }
+  tasks:
+    - block:
+        - name: inner
+          shell: printf '%s ' "$A" "$B" "$C" "$D"
+          environment: { C: task, B: task }
+          changed_when: false
+        - block:
+            - name: nested
+              shell: printf '%s ' "$A" "$D"
+              changed_when: false
+          environment: "{{ nested_env }}"
+      environment: { A: block }
+      vars:
+        nested_env: { D: nested }
+    - name: outside
+      shell: printf '%s ' "$A" "$B"
+      changed_when: false
+`);
+    expect(r.exitCode).toBe(0);
+    expect(r.results('inner')[0]!.result!['stdout']).toBe('block task task play ');
+    expect(r.results('nested')[0]!.result!['stdout']).toBe('block nested ');
+    expect(r.results('outside')[0]!.result!['stdout']).toBe('play play ');
+  });
+
   it('a templated max_fail_percentage is rendered', async () => {
     const yaml = `
 - hosts: all

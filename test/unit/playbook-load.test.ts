@@ -142,7 +142,7 @@ describe('loadPlaybook: good/site.yml', async () => {
       delegateTo: 'localhost',
       runOnce: true,
       noLog: true,
-      environment: { LANG: 'C' },
+      environment: [{ LANG: 'C' }],
       vars: { local: 1 },
       listen: [],
       searchDirs: [good],
@@ -397,8 +397,9 @@ describe('play-level task keywords', () => {
       ].join('\n'),
     });
     const play = (await loadPlaybook(path.join(dir, 'p.yml'), opts)).plays[0]!;
-    expect(play.preTasks[0]).toMatchObject({ environment: { LANG: 'C' }, noLog: true, checkMode: '{{ dry }}' });
-    expect(play.tasks[0]).toMatchObject({ environment: { A: '1' }, noLog: false, checkMode: '{{ dry }}' });
+    expect(play.preTasks[0]).toMatchObject({ environment: [{ LANG: 'C' }], noLog: true, checkMode: '{{ dry }}' });
+    // Ansible merges environment layers (the task's own wins per variable) rather than replacing the play's.
+    expect(play.tasks[0]).toMatchObject({ environment: [{ LANG: 'C' }, { A: '1' }], noLog: false, checkMode: '{{ dry }}' });
     expect(play.handlers[0]).toMatchObject({ noLog: true });
     expect(play.tasks[0]!.ignoreErrors).toBeUndefined();
   });
