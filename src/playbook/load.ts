@@ -1042,6 +1042,12 @@ class Loader {
     if (isRecord(extra)) args = { ...extra, ...args };
 
     const props = m.schema.properties;
+    // YAML 1.1 (PyYAML, so Ansible) reads `mode: 0644` as the octal number 420: exactly the bits its author wrote,
+    // so it becomes the string "0644" here. A decimal `mode: 644` is refused below (Ansible would set 01204).
+    for (const k of ['mode', 'directory_mode']) {
+      const n = args[k];
+      if (typeof n === 'number' && k in props && isBitPatternLiteral(src.literal(this.argNode(value, argsPair, [k])))) args[k] = `0${n.toString(8)}`;
+    }
     const skip = new Set<string>();
     if (typeof args.mode === 'number' && 'mode' in props) {
       skip.add('mode');
@@ -1175,12 +1181,14 @@ function templateHint(code: string): string {
   return 'fix the template: every {{ needs }} and every {% if %}/{% for %} its {% end… %}';
 }
 
+/** An integer written in octal (YAML 1.1's `0644`), hex or binary: the bits themselves, never a decimal number. */
+function isBitPatternLiteral(literal: string): boolean {
+  return /^0(?:[0-7_]+|x[0-9a-fA-F_]+|b[01_]+)$/.test(literal);
+}
+
 function modeHint(literal: string, value: unknown): string {
   const n = Number(value);
   const quoted = literal.startsWith('0') ? literal : `0${literal}`;
-  if (/^0[0-7]+$/.test(literal)) {
-    return `YAML 1.1 reads ${literal} as an octal number (decimal ${n}); it only works by luck, and 0o/decimal forms do not. Write mode: "${quoted}"`;
-  }
   return `YAML reads ${literal} as the decimal number ${n}, which is 0${n.toString(8)} in octal, not the permissions you meant. Write mode: "${quoted}" (or symbolic, e.g. "u=rw,go=r")`;
 }
 
