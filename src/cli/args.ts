@@ -5,7 +5,8 @@ export interface CliOptions {
   playbooks: string[];
   inventory: string[];
   limit?: string;
-  forks: number;
+  /** -f; undefined when not given (then ansible.cfg's forks, else 50). */
+  forks?: number;
   check: boolean;
   diff: boolean;
   tags: string[];
@@ -42,7 +43,7 @@ Runs Ansible-compatible playbooks over SSH, in parallel across an inventory.
 Options:
   -i, --inventory NAME|PATH  inventories/NAME.yml (.yaml, .ini), a path, or 'h1,h2,' (repeatable)
   -l, --limit PATTERN        only hosts matching PATTERN (a:b union, a:&b intersection, a:!b exclusion)
-  -f, --forks N              hosts worked on at once (default 50)
+  -f, --forks N              hosts worked on at once (default: ansible.cfg's forks, else 50)
   -C, --check                change nothing; report what would change
   -D, --diff                 show before/after of files and state
   -t, --tags TAGS            only tasks with these tags (comma-separated, repeatable)
@@ -84,8 +85,8 @@ export function parseCli(argv: string[]): CliOptions {
     });
   }
   const v = parsed.values;
-  const forks = v.forks === undefined ? 50 : Number(v.forks);
-  if (!Number.isInteger(forks) || forks < 1) {
+  const forks = v.forks === undefined ? undefined : Number(v.forks);
+  if (forks !== undefined && (!Number.isInteger(forks) || forks < 1)) {
     throw new UsageError('E_USAGE', `--forks must be a whole number of at least 1, got '${v.forks}'`);
   }
   const hkc = v['host-key-checking'];
@@ -95,7 +96,6 @@ export function parseCli(argv: string[]): CliOptions {
   const opts: CliOptions = {
     playbooks: parsed.positionals,
     inventory: v.inventory ?? [],
-    forks,
     check: v.check ?? false,
     diff: v.diff ?? false,
     tags: splitList(v.tags),
@@ -116,6 +116,7 @@ export function parseCli(argv: string[]): CliOptions {
     help: v.help ?? false,
     version: v.version ?? false,
   };
+  if (forks !== undefined) opts.forks = forks;
   if (v.limit !== undefined) opts.limit = v.limit;
   if (v['start-at-task'] !== undefined) opts.startAtTask = v['start-at-task'];
   if (v.user !== undefined) opts.user = v.user;

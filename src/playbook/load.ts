@@ -39,6 +39,8 @@ export interface LoadOptions {
   extraVars?: Record<string, unknown>;
   /** Modules to accept instead of the registry's (tests, embedding). */
   modules?: readonly AnyModule[];
+  /** ansible.cfg's roles_path: folders searched for roles after the playbook's roles/. */
+  rolesPath?: readonly string[];
 }
 
 export interface TaskFileContext {
@@ -52,7 +54,7 @@ export interface TaskFileContext {
 }
 
 export async function loadPlaybook(file: string, opts: LoadOptions = {}): Promise<Playbook> {
-  const loader = new Loader(opts.modules, opts.extraVars ?? {});
+  const loader = new Loader(opts.modules, opts.extraVars ?? {}, opts.rolesPath ?? []);
   const plays = await loader.playbookFile(path.normalize(file), undefined, new Set());
   loader.throwIfErrors();
   return { file, plays };
@@ -167,6 +169,7 @@ class Loader {
   constructor(
     modules: readonly AnyModule[] | undefined,
     private readonly extraVars: Record<string, unknown>,
+    private readonly rolesPath: readonly string[] = [],
   ) {
     this.lookup = createModuleLookup(modules ?? allModules());
   }
@@ -348,7 +351,6 @@ class Loader {
       varsFiles: [],
       roleDefaults: {},
       roleVars: {},
-      gatherFacts: typeof v.gather_facts === 'boolean' ? v.gather_facts : true,
       anyErrorsFatal: v.any_errors_fatal === true,
       strategy: v.strategy === 'free' ? 'free' : 'linear',
       preTasks: [],
@@ -358,6 +360,7 @@ class Loader {
       handlers: [],
       tags: toTags(v.tags),
     };
+    if (typeof v.gather_facts === 'boolean') play.gatherFacts = v.gather_facts;
     if (v.become !== undefined) play.become = v.become;
     if (v.become_user !== undefined) play.becomeUser = v.become_user;
     if (v.serial !== undefined) play.serial = v.serial;
@@ -611,12 +614,13 @@ class Loader {
   }
 
   private async findRole(src: YamlSource, node: unknown, name: string, playbookDir: string): Promise<string | undefined> {
-    const candidates = name.includes('/')
-      ? [path.join(playbookDir, name), name]
-      : [path.join(playbookDir, 'roles', name), path.join('roles', name)];
+    // Ansible's search (RoleDefinition._load_role_path): roles/ beside the playbook, roles_path, the playbook's own
+    // folder, then the name as a path; vncplay also keeps ./roles (the current folder) last.
+    const searchDirs = [path.join(playbookDir, 'roles'), ...this.rolesPath, playbookDir];
+    const candidates = [...searchDirs.map((d) => path.join(d, name)), name, path.join('roles', name)];
     for (const c of unique(candidates)) if (await isDir(c)) return c;
     const known: string[] = [];
-    for (const dir of unique([path.join(playbookDir, 'roles'), 'roles'])) {
+    for (const dir of unique([path.join(playbookDir, 'roles'), ...this.rolesPath, 'roles'])) {
       try {
         known.push(...(await readdir(dir)));
       } catch {

@@ -56,6 +56,9 @@ export interface TaskDef {
   role?: string;
 }
 
+/** ansible.cfg's `gathering`: when a play gathers facts (Ansible's DEFAULT_GATHERING). */
+export type Gathering = 'implicit' | 'explicit' | 'smart';
+
 export interface PlayDef {
   pos: SourcePos;
   name: string;
@@ -69,7 +72,8 @@ export interface PlayDef {
   roleVars: Record<string, RawValue>;
   become?: RawValue;
   becomeUser?: RawValue;
-  gatherFacts: boolean;
+  /** `gather_facts` as written; unset, the `gathering` setting decides (RunSettings.gathering). */
+  gatherFacts?: boolean;
   serial?: RawValue;
   maxFailPercentage?: number;
   /** max_fail_percentage written as a template ("{{ x }}"): rendered by the runner, like serial. */

@@ -1,7 +1,7 @@
 import type { LimitFunction } from 'p-limit';
 import type { Connection } from '../connection/types.js';
 import type { LazyMapping } from '../playbook/filters.js';
-import type { PlayDef } from '../playbook/model.js';
+import type { Gathering, PlayDef } from '../playbook/model.js';
 import type { RunEvent } from './events.js';
 import type { HostState } from './host-state.js';
 
@@ -17,6 +17,10 @@ export interface RunSettings {
   verbosity: number;
   /** -b: become where neither the play nor the inventory says otherwise. */
   become: boolean;
+  /** ansible.cfg's become_user: the user to become where neither the play nor the inventory says (default root). */
+  becomeUser?: string;
+  /** ansible.cfg's gathering: implicit (facts unless gather_facts: false), explicit (only when true), smart (once per host per run). */
+  gathering: Gathering;
 }
 
 /** What every part of the runner shares during one run. */

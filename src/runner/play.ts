@@ -1,4 +1,4 @@
-import { inheritableKeywords, inheritKeywords, type InheritedKeywords, type PlayDef, type TaskDef } from '../playbook/model.js';
+import { inheritableKeywords, inheritKeywords, type Gathering, type InheritedKeywords, type PlayDef, type TaskDef } from '../playbook/model.js';
 import { loadTaskFile } from '../playbook/load.js';
 import { markUnsafe, render } from '../playbook/template.js';
 import { buildHostScope, type MagicVars } from '../playbook/vars.js';
@@ -46,7 +46,7 @@ async function walkHost(env: RunEnv, run: PlayRun, hs: HostState, gate: Gate, fa
   const root: Inherited = { when: [], tags: play.tags, vars: {} };
   const sections: TaskDef[][] = [
     // Ansible's implicit first task: facts, one cheap command, counted as ok like ansible-playbook counts it.
-    [...(play.gatherFacts ? [gatheringFactsTask(play)] : []), ...play.preTasks],
+    [...(gathersFacts(play, env.settings.gathering, hs) ? [gatheringFactsTask(play)] : []), ...play.preTasks],
     [...play.roleTasks, ...play.tasks],
     play.postTasks,
   ];
@@ -236,6 +236,19 @@ class HostWalker {
   }
 }
 
+/** Ansible's rule (PlayIterator): whether this host starts the play by gathering facts. */
+function gathersFacts(play: PlayDef, gathering: Gathering, hs: HostState): boolean {
+  switch (gathering) {
+    case 'explicit':
+      return play.gatherFacts === true;
+    case 'smart':
+      // Facts from an earlier play of the run (not cleared by meta: clear_facts) are enough.
+      return play.gatherFacts !== false && hs.facts['ansible_facts'] === undefined;
+    case 'implicit':
+      return play.gatherFacts !== false;
+  }
+}
+
 function gatheringFactsTask(play: PlayDef): TaskDef {
   return {
     pos: play.pos,
@@ -284,6 +297,7 @@ export function taskVars(env: RunEnv, run: PlayRun, hs: HostState, task: TaskDef
   if (play.become !== undefined && hostVars['ansible_become'] === undefined) hostVars['ansible_become'] = play.become;
   if (play.becomeUser !== undefined && hostVars['ansible_become_user'] === undefined) hostVars['ansible_become_user'] = play.becomeUser;
   if (hostVars['ansible_become'] === undefined && env.settings.become) hostVars['ansible_become'] = true;
+  if (hostVars['ansible_become_user'] === undefined && env.settings.becomeUser !== undefined) hostVars['ansible_become_user'] = env.settings.becomeUser;
   const magic: MagicVars = {
     inventoryHostname: hs.name,
     groups: env.groups,

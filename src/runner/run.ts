@@ -61,6 +61,7 @@ const defaultSettings: RunSettings = {
   extraVars: {},
   verbosity: 0,
   become: false,
+  gathering: 'implicit',
 };
 
 export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
@@ -246,6 +247,7 @@ function definedOnly(opts: RunOptions): Partial<RunSettings> {
     if (opts[k] !== undefined) (out as Record<string, unknown>)[k] = opts[k];
   }
   if (opts.startAtTask !== undefined) out.startAtTask = opts.startAtTask;
+  if (opts.becomeUser !== undefined) out.becomeUser = opts.becomeUser;
   return out;
 }
 

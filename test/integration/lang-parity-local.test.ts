@@ -52,3 +52,63 @@ describe.skipIf(!HAVE_ANSIBLE)('YAML 1.1 modes, as ansible-playbook reads them',
     expect(modes['vncplay']).toEqual(modes['ansible']);
   });
 });
+
+describe.skipIf(!HAVE_ANSIBLE)('ansible.cfg, read by both tools', () => {
+  /**
+   * The cfg lives in conf/ (named by ANSIBLE_CONFIG, relative to the current folder), the playbook in plays/: the
+   * inventory and roles_path are found relative to the cfg's folder, as Ansible resolves them.
+   */
+  async function cfgProject(gathering: string): Promise<string> {
+    const dir = await project({
+      'conf/ansible.cfg': `[defaults]\ninventory = inv/hosts.ini\nroles_path = shared-roles\nforks = 3\ngathering = ${gathering}\n`,
+      'conf/inv/hosts.ini':
+        '[web]\nlocalhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n' +
+        '[db]\ndb1 ansible_host=127.0.0.1 ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n',
+      'conf/shared-roles/common/tasks/main.yml': '- name: from the shared role\n  debug: { msg: shared }\n',
+      'plays/site.yml': `
+- name: one
+  hosts: all
+  roles: [common]
+  tasks:
+    - name: task
+      command: "true"
+      changed_when: false
+- name: two
+  hosts: web
+  tasks:
+    - debug: { msg: hi }
+- name: three
+  hosts: web
+  gather_facts: true
+  tasks:
+    - debug: { msg: again }
+`,
+    });
+    // mkdtemp made it 0700; a world-writable or private folder makes no difference here, ANSIBLE_CONFIG names the file.
+    return dir;
+  }
+  const env = { ANSIBLE_CONFIG: 'conf/ansible.cfg' };
+
+  it('--list-hosts and --list-tasks: inventory and roles_path from the cfg, relative to its folder', async () => {
+    const dir = await cfgProject('implicit');
+    const args = ['plays/site.yml', '--list-hosts', '--list-tasks'];
+    const theirs = await ansiblePlaybook(args, { cwd: dir, env });
+    const ours = await vncplay(args, { cwd: dir, env });
+    expect(theirs.code, theirs.stderr).toBe(0);
+    expect(ours.code, ours.stderr).toBe(0);
+    expect(ours.stdout).toContain('common : from the shared role');
+    expect(ours.stdout).toContain('db1');
+    expect(ours.stdout.trim()).toBe(theirs.stdout.trim());
+  });
+
+  for (const gathering of ['explicit', 'smart', 'implicit']) {
+    it(`gathering = ${gathering}: the same recap, and forks from the cfg`, async () => {
+      const dir = await cfgProject(gathering);
+      const theirs = await ansiblePlaybook(['plays/site.yml'], { cwd: dir, env });
+      const ours = await vncplay(['plays/site.yml', '--json'], { cwd: dir, env });
+      expect(ours.code, ours.stderr).toBe(0);
+      expect(ours.recap).toEqual(theirs.recap);
+      expect(ours.events.find((e) => e.type === 'run_start')).toMatchObject({ forks: 3 });
+    });
+  }
+});
