@@ -109,11 +109,12 @@ async function runCommand(opts: CliOptions): Promise<number> {
 
   if (opts.listHosts || opts.listTasks) {
     const { render } = await import('../playbook/template.js');
+    const { orderHosts } = await import('../runner/batches.js');
     const limited = limit ? new Set(selectHosts(inventory, limit)) : undefined;
     for (const pb of playbooks) {
       process.stdout.write(`\nplaybook: ${pb.file}\n`);
       for (const play of pb.plays) {
-        const hosts = selectHosts(inventory, String(render(play.hosts, extraVars))).filter((h) => !limited || limited.has(h));
+        const hosts = orderHosts(selectHosts(inventory, String(render(play.hosts, extraVars))).filter((h) => !limited || limited.has(h)), play.order);
         process.stdout.write(`\n  play #${pb.plays.indexOf(play) + 1} (${play.hosts}): ${play.name}\tTAGS: [${play.tags.join(', ')}]\n`);
         if (opts.listHosts) {
           process.stdout.write(`    pattern: ['${play.hosts}']\n    hosts (${hosts.length}):\n`);
@@ -158,6 +159,7 @@ async function runCommand(opts: CliOptions): Promise<number> {
         forks: settings.forks,
         gathering: settings.gathering,
         ...(settings.becomeUser !== undefined ? { becomeUser: settings.becomeUser } : {}),
+        ...(settings.becomeMethod !== undefined ? { becomeMethod: settings.becomeMethod } : {}),
         check: opts.check,
         diff: opts.diff,
         tags: opts.tags,

@@ -33,6 +33,8 @@ export const CONNECTION_VARS = {
 /** Values used when no variable sets them (the CLI may pass its flags here). */
 export interface ConnectionDefaults {
   user?: string;
+  /** The `connection` keyword: used where no ansible_connection variable says (the implicit localhost has one). */
+  connection?: ConnectionSpec['connection'];
   port?: number;
   privateKeyFile?: string;
   hostKeyChecking?: ConnectionSpec['hostKeyChecking'];
@@ -68,7 +70,7 @@ export function connectionSpec(
       'reach the host directly (or through a VPN/tunnel you set up beforehand); vncplay will not silently bypass a jump host',
     );
   }
-  const connection = conn ? connectionKind(host, conn.name, conn.value) : implicit ? 'local' : 'ssh';
+  const connection = conn ? connectionKind(host, conn.name, conn.value) : implicit ? 'local' : (defaults.connection ?? 'ssh');
 
   const addr = pick(CONNECTION_VARS.address);
   const address = addr === undefined ? host : String(addr.value).trim();

@@ -10,7 +10,7 @@ import type { AnyModule } from '../modules/types.js';
 import { coerceToSchemaType, parseKeyValue, splitArgs } from './free-form.js';
 import { Unsafe } from './filters.js';
 import { suggest } from './suggest.js';
-import { inheritKeywords, type InheritedKeywords, type PlayDef, type Playbook, type RawValue, type TaskDef } from './model.js';
+import { inheritKeywords, type HostOrder, type InheritedKeywords, type PlayDef, type Playbook, type RawValue, type TaskDef } from './model.js';
 import {
   collectionPrefixes,
   createModuleLookup,
@@ -353,6 +353,8 @@ class Loader {
       roleVars: {},
       anyErrorsFatal: v.any_errors_fatal === true,
       strategy: v.strategy === 'free' ? 'free' : 'linear',
+      order: isHostOrder(v.order) ? v.order : 'inventory',
+      taskKeywords: {},
       preTasks: [],
       roleTasks: [],
       tasks: [],
@@ -378,8 +380,11 @@ class Loader {
     play.handlers.push(...(await this.taskList(src, pairVal('handlers'), { ...scope, handler: true }, new Set())));
     this.checkNotifies(playSink(play), play.handlers);
     // Play-level task keywords apply to every task that does not set its own, as in Ansible.
-    const playLevel: Partial<Inherited> = {
+    const playLevel: InheritedKeywords = {
       ...(v.environment !== undefined ? { environment: [v.environment] } : {}),
+      remoteUser: v.remote_user,
+      connection: v.connection,
+      becomeMethod: v.become_method,
       noLog: v.no_log,
       checkMode: v.check_mode,
       ignoreErrors: v.ignore_errors,
@@ -387,6 +392,7 @@ class Loader {
     for (const k of ['preTasks', 'roleTasks', 'tasks', 'postTasks', 'handlers'] as const) {
       play[k] = play[k].map((t) => inherit(t, playLevel));
     }
+    play.taskKeywords = playLevel;
     return play;
   }
 
@@ -822,6 +828,9 @@ class Loader {
     set('delay', v.delay);
     set('become', v.become);
     set('becomeUser', v.become_user);
+    set('becomeMethod', v.become_method);
+    set('remoteUser', v.remote_user);
+    set('connection', v.connection);
     set('checkMode', v.check_mode);
     set('delegateTo', v.delegate_to);
     set('runOnce', v.run_once);
@@ -1144,14 +1153,12 @@ function controllerSearchPaths(rel: string, kind: 'files' | 'templates', searchD
   return unique(dirs.map((d) => path.join(d, rel)));
 }
 
-const connectionHint = 'connection settings come from the inventory: ansible_user, ansible_port, ansible_connection (host or group vars)';
+const connectionHint = 'the port comes from the inventory: ansible_port (host or group vars)';
 /** Ansible keywords that are real but not implemented: a precise message beats "unknown keyword". */
 const unsupportedTaskKeys: Record<string, string> = {
   async: 'tasks run in the foreground; use the module\'s own timeout, or start a unit and `wait_for` it',
   poll: 'tasks run in the foreground; use the module\'s own timeout, or start a unit and `wait_for` it',
   throttle: 'limit concurrency with --forks or the play\'s `serial`',
-  remote_user: connectionHint,
-  connection: connectionHint,
   port: connectionHint,
   timeout: 'use the module\'s own timeout parameter where it has one',
   diff: 'use --diff on the command line',
@@ -1161,13 +1168,10 @@ const unsupportedTaskKeys: Record<string, string> = {
   module_defaults: 'give the parameters on each task',
 };
 const unsupportedPlayKeys: Record<string, string> = {
-  remote_user: connectionHint,
-  connection: connectionHint,
   port: connectionHint,
   vars_prompt: 'pass the values with -e name=value (or -e @file.yml)',
   collections: 'remove it: modules are looked up by short name or ansible.builtin.NAME',
   module_defaults: 'give the parameters on each task',
-  order: 'hosts run in inventory order',
   force_handlers: 'remove it: handlers of hosts that failed do not run',
   ignore_unreachable: 'remove it: an unreachable host leaves the play (exit code 3)',
   throttle: 'limit concurrency with --forks or `serial`',
@@ -1230,6 +1234,10 @@ async function isDir(p: string): Promise<boolean> {
 
 function unique<T>(xs: T[]): T[] {
   return [...new Set(xs)];
+}
+
+function isHostOrder(v: unknown): v is HostOrder {
+  return v === 'inventory' || v === 'reverse_inventory' || v === 'sorted' || v === 'reverse_sorted' || v === 'shuffle';
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

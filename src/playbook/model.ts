@@ -30,6 +30,11 @@ export interface TaskDef {
   tags: string[];
   become?: RawValue;
   becomeUser?: RawValue;
+  becomeMethod?: RawValue;
+  /** `remote_user`: the login user where the host's variables set none. */
+  remoteUser?: RawValue;
+  /** `connection`: ssh or local where the host's variables set none. */
+  connection?: RawValue;
   checkMode?: RawValue;
   delegateTo?: RawValue;
   runOnce?: RawValue;
@@ -56,6 +61,8 @@ export interface TaskDef {
   role?: string;
 }
 
+export type HostOrder = 'inventory' | 'reverse_inventory' | 'sorted' | 'reverse_sorted' | 'shuffle';
+
 /** ansible.cfg's `gathering`: when a play gathers facts (Ansible's DEFAULT_GATHERING). */
 export type Gathering = 'implicit' | 'explicit' | 'smart';
 
@@ -72,6 +79,10 @@ export interface PlayDef {
   roleVars: Record<string, RawValue>;
   become?: RawValue;
   becomeUser?: RawValue;
+  /** `order`: how the play's hosts are ordered before batching. */
+  order: HostOrder;
+  /** Task keywords set on the play (remote_user, environment, no_log …): its tasks, and its fact gathering, inherit them. */
+  taskKeywords: InheritedKeywords;
   /** `gather_facts` as written; unset, the `gathering` setting decides (RunSettings.gathering). */
   gatherFacts?: boolean;
   serial?: RawValue;
@@ -98,7 +109,18 @@ export interface Playbook {
  * Keywords a task takes from its play, blocks, role or import when it does not set them itself. The one list the
  * loader (plays, roles, imports) and the runner (blocks, include_tasks) both apply, through inheritKeywords.
  */
-export const INHERITED_KEYWORDS = ['become', 'becomeUser', 'checkMode', 'delegateTo', 'runOnce', 'noLog', 'ignoreErrors'] as const satisfies readonly (keyof TaskDef)[];
+export const INHERITED_KEYWORDS = [
+  'become',
+  'becomeUser',
+  'becomeMethod',
+  'remoteUser',
+  'connection',
+  'checkMode',
+  'delegateTo',
+  'runOnce',
+  'noLog',
+  'ignoreErrors',
+] as const satisfies readonly (keyof TaskDef)[];
 
 /** What a parent (play, block, role entry, importing task) hands down besides when/tags/vars. */
 export type InheritedKeywords = Partial<Pick<TaskDef, (typeof INHERITED_KEYWORDS)[number] | 'environment'>>;

@@ -538,6 +538,8 @@ class Checker {
     if (t.environment !== undefined) this.checkValue(t.environment, 'environment', ctx);
     if (t.delegateTo !== undefined) this.checkValue(t.delegateTo, 'delegate_to', ctx);
     if (t.becomeUser !== undefined) this.checkValue(t.becomeUser, 'become_user', ctx);
+    if (t.remoteUser !== undefined) this.checkValue(t.remoteUser, 'remote_user', ctx);
+    if (t.connection !== undefined) this.checkValue(t.connection, 'connection', ctx);
     return this.descend(t, { vars, conditional: false, guarded, tags });
   }
 

@@ -7,7 +7,7 @@ import type { DiffEntry } from '../modules/types.js';
 import type { TaskDef } from '../playbook/model.js';
 import { evaluateCondition, markUnsafe, render, renderText } from '../playbook/template.js';
 import { markUnsafeEach } from '../playbook/vars.js';
-import type { RunEnv, PlayRun } from './context.js';
+import type { ConnectionKeywords, RunEnv, PlayRun } from './context.js';
 import { now, type TaskRef, type TaskStatus } from './events.js';
 import type { HostState } from './host-state.js';
 import { invokeModule, type InvokeResult } from './invoke-module.js';
@@ -206,6 +206,12 @@ async function callModule(
 ): Promise<TaskOutcome> {
   const mod = findModule(task.module!)!;
   const delegate = task.delegateTo !== undefined ? String(render(task.delegateTo, vars, task.pos)) : undefined;
+  let keywords: ConnectionKeywords;
+  try {
+    keywords = connectionKeywords(task, vars);
+  } catch (err) {
+    return outcomeFromError(err);
+  }
   let conn: Connection | undefined;
   if (!onController) {
     if (delegate !== undefined && delegate !== hs.name) {
@@ -215,7 +221,7 @@ async function callModule(
       conn = env.localConnection();
     } else {
       try {
-        conn = await env.connectionFor(hs.name);
+        conn = await env.connectionFor(hs.name, keywords);
       } catch (err) {
         return unreachable(err);
       }
@@ -228,6 +234,11 @@ async function callModule(
   const noLog = truthy(task.noLog, vars, task);
   const become = truthy(task.become ?? vars['ansible_become'], vars, task);
   const becomeUser = task.becomeUser ?? vars['ansible_become_user'];
+  const becomeMethod = task.becomeMethod ?? vars['ansible_become_method'] ?? env.settings.becomeMethod;
+  if (become && becomeMethod !== undefined) {
+    const method = String(render(becomeMethod, vars, task.pos)).trim();
+    if (method !== 'sudo' && method !== 'ansible.builtin.sudo') return failed(`become_method '${method}' is not supported: vncplay becomes other users with sudo`);
+  }
   const check = task.checkMode !== undefined ? truthy(task.checkMode, vars, task) : env.settings.check;
   const environment = task.environment === undefined ? undefined : renderEnvironment(task.environment, task, vars);
   try {
@@ -250,7 +261,7 @@ async function callModule(
       findFile: (rel, kind) => findControllerFile(rel, kind, task, env.playbookDir),
       log: (level, line) => env.emit({ type: 'verbose', time: now(), level, host: hs.name, message: noLog ? '(output hidden: no_log)' : env.redact(line) }),
       drill: (phase, data) => env.emit({ type: 'drill', time: now(), host: hs.name, phase, data }),
-      ...(conn?.kind === 'ssh' ? { probeNewConnection: () => env.probeNewConnection(hs.name) } : {}),
+      ...(conn?.kind === 'ssh' ? { probeNewConnection: () => env.probeNewConnection(hs.name, keywords) } : {}),
     });
     // Stored raw: buildHostScope marks host facts unsafe, so they are never rendered again.
     if (res.facts) Object.assign(hs.facts, res.facts);
@@ -332,6 +343,19 @@ function anyCondition(conds: unknown[], vars: Record<string, unknown>, task: Tas
 export function truthy(value: unknown, vars: Record<string, unknown>, task: TaskDef): boolean {
   if (value === undefined || value === null) return false;
   return evaluateCondition(value, vars, task.pos);
+}
+
+/** remote_user and connection of the task (inherited from its blocks and play), rendered for this host. */
+function connectionKeywords(task: TaskDef, vars: Record<string, unknown>): ConnectionKeywords {
+  const out: ConnectionKeywords = {};
+  if (task.remoteUser !== undefined) out.user = String(render(task.remoteUser, vars, task.pos));
+  if (task.connection !== undefined) {
+    const kind = String(render(task.connection, vars, task.pos)).trim().replace(/^ansible\.builtin\./, '');
+    if (kind === 'local') out.connection = 'local';
+    else if (kind === 'ssh' || kind === 'smart') out.connection = 'ssh';
+    else throw new VncplayError('E_CONNECTION_KEYWORD', `connection '${kind}' is not supported`, { pos: task.pos, hint: 'use ssh or local' });
+  }
+  return out;
 }
 
 function skipped(msg: string): TaskOutcome {

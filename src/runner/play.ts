@@ -249,8 +249,9 @@ function gathersFacts(play: PlayDef, gathering: Gathering, hs: HostState): boole
   }
 }
 
+/** Ansible's implicit setup task: a task of the play, so it takes the play's keywords (remote_user, connection …). */
 function gatheringFactsTask(play: PlayDef): TaskDef {
-  return {
+  return inheritKeywords<TaskDef>({
     pos: play.pos,
     name: 'Gathering Facts',
     module: 'setup',
@@ -261,7 +262,7 @@ function gatheringFactsTask(play: PlayDef): TaskDef {
     vars: {},
     listen: [],
     searchDirs: [],
-  };
+  }, play.taskKeywords);
 }
 
 /** What a block (or include_tasks) hands down: its own keywords, then what its parents handed it. */
