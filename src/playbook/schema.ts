@@ -165,7 +165,10 @@ export function taskKeywordProperties(): Record<string, Schema> {
     name: { type: 'string', description: 'Task name, shown in output and used by --start-at-task.' },
     when: { ...conditionSchema, description: 'Run only when this Jinja2 expression (or all in the list) is true.' },
     loop: allowTemplates({ type: 'array', description: 'Run the task once per item (`item`, or loop_control.loop_var).' }),
-    with_items: allowTemplates({ type: 'array', description: 'Legacy loop: like `loop`, flattening one level.' }),
+    with_items: {
+      type: ['array', 'string', 'number', 'boolean'],
+      description: 'Legacy loop: like `loop`, flattening one level; a single value is a one-item list (a bare `var` is its name, as in Ansible 2.14).',
+    },
     loop_control: {
       type: 'object',
       description: 'Loop options.',

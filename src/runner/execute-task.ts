@@ -104,7 +104,17 @@ async function executeWithLoop(
     if (!conditionsHold(task.when, vars, task)) return skipped('Conditional result was False');
     return executeOnce(env, run, hs, task, vars);
   }
-  const rendered = render(task.loop, vars, task.pos);
+  if (task.loopFlatten && isBareVariableName(task.loop, vars)) {
+    env.emit({
+      type: 'warning',
+      time: now(),
+      host: hs.name,
+      message: `${task.pos.file}:${task.pos.line}:${task.pos.col}: with_items: ${task.loop} loops once over the text '${task.loop}', as Ansible 2.14 does; write with_items: "{{ ${task.loop} }}" to loop over the variable`,
+    });
+  }
+  const value = render(task.loop, vars, task.pos);
+  // with_items makes a list of a single value (Ansible's listify_lookup_plugin_terms); loop requires a list.
+  const rendered = task.loopFlatten && !Array.isArray(value) ? [value] : value;
   if (!Array.isArray(rendered)) {
     return failed(`Invalid data passed to 'loop', it requires a list, got this instead: ${JSON.stringify(rendered)}`);
   }
@@ -356,6 +366,11 @@ function connectionKeywords(task: TaskDef, vars: Record<string, unknown>): Conne
     else throw new VncplayError('E_CONNECTION_KEYWORD', `connection '${kind}' is not supported`, { pos: task.pos, hint: 'use ssh or local' });
   }
   return out;
+}
+
+/** `with_items: name` written bare, naming a variable: Ansible 1.x expanded it, Ansible 2.x loops over the text. */
+function isBareVariableName(loop: unknown, vars: Record<string, unknown>): loop is string {
+  return typeof loop === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(loop) && loop in vars;
 }
 
 function skipped(msg: string): TaskOutcome {
