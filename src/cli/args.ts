@@ -55,7 +55,7 @@ Options:
       --vault-password-file F  vault password file, or a script printing it (repeatable)
       --vault-id LABEL@SRC   labelled vault password; SRC is a file, a script or 'prompt' (repeatable)
   -J, --ask-vault-pass       prompt for the vault password (never printed)
-  -u, --user USER            log in as USER (overrides the inventory's ansible_user)
+  -u, --user USER            log in as USER where the inventory (ansible_user) and remote_user say nothing
       --private-key FILE     SSH private key file
       --host-key-checking M  strict (default) | accept-new | off
       --list-hosts           print the hosts each play would run on, then exit
@@ -68,6 +68,8 @@ Options:
   -v, --verbose              more detail (-vv, -vvv)
       --version              print the version
   -h, --help                 this help
+
+Options not given here come from ANSIBLE_* variables and ansible.cfg, as for ansible-playbook (see the README).
 
 Vault files: vncplay vault encrypt|decrypt|view|create|edit|rekey|encrypt_string … (see vncplay vault --help)
 
