@@ -113,6 +113,31 @@ describe.skipIf(!fleetAvailable() || !HAVE_ANSIBLE)('ansible.cfg and connection 
     }
   });
 
+  it('become and become_user from [privilege_escalation], and ANSIBLE_BECOME_USER over them', async () => {
+    await writeFile(
+      path.join(dir, 'become.yml'),
+      `- hosts: h1
+  gather_facts: false
+  tasks:
+    - name: who
+      command: id -un
+      register: who
+      changed_when: false
+      failed_when: who.stdout != expected
+`,
+    );
+    // pipelining lets ansible-playbook become an unprivileged user without ACLs on its temp files; vncplay ignores it.
+    const config = await cfg('remote_user = vncplay\n[privilege_escalation]\nbecome = True\nbecome_user = daemon\n[connection]\npipelining = True\n');
+    for (const [env, expected] of [
+      [{ ANSIBLE_CONFIG: config }, 'daemon'],
+      [{ ANSIBLE_CONFIG: config, ANSIBLE_BECOME_USER: 'root' }, 'root'],
+    ] as const) {
+      const { ours, theirs } = await both(['become.yml', '-e', `expected=${expected}`], env);
+      expect(ours.code, ours.stdout + ours.stderr).toBe(0);
+      expect(ours.recap).toEqual(theirs.recap);
+    }
+  });
+
   it('keywords: play, block and task remote_user/connection against ansible.cfg, -u and the host\'s ansible_user', async () => {
     const { ours, theirs } = await both(['keywords.yml', '-u', NOBODY, '-e', `controller=${os.hostname()}`], {
       ANSIBLE_CONFIG: await cfg(`remote_user = ${NOBODY}\n`),

@@ -106,6 +106,37 @@ describe.skipIf(!HAVE_ANSIBLE)('ansible.cfg, read by both tools', () => {
     expect(hostSetsSorted(ours.stdout)).toBe(hostSetsSorted(theirs.stdout));
   });
 
+  it('vault_password_file, relative to the cfg, opens a vault-encrypted vars file for both tools', async () => {
+    const dir = await project({
+      'conf/ansible.cfg': '[defaults]\nvault_password_file = pw.txt\n',
+      'conf/pw.txt': 'correct horse\n',
+      'secret.yml': 'secret: battery staple\n',
+      'vault.yml': `
+- hosts: localhost
+  gather_facts: false
+  vars_files: [secret.yml]
+  tasks:
+    - assert: { that: "secret == 'battery staple'" }
+`,
+    });
+    const enc = spawnSync('ansible-vault', ['encrypt', '--vault-password-file', 'conf/pw.txt', 'secret.yml'], { cwd: dir, encoding: 'utf8' });
+    expect(enc.status, enc.stderr).toBe(0);
+    const theirs = await ansiblePlaybook(['-i', 'inv.ini', 'vault.yml'], { cwd: dir, env });
+    const ours = await vncplay(['-i', 'inv.ini', 'vault.yml'], { cwd: dir, env });
+    expect(ours.code, ours.stdout + ours.stderr).toBe(0);
+    expect(ours.recap).toEqual(theirs.recap);
+  });
+
+  it('a broken ansible.cfg stops both tools with exit 5; vncplay names file:line:col', async () => {
+    for (const cfg of ['[defaults]\nforks = 3\nforks = 4\n', '[defaults]\nforks = many\n']) {
+      const dir = await project({ 'conf/ansible.cfg': cfg, 'p.yml': '- hosts: localhost\n  tasks: []\n' });
+      const theirs = await ansiblePlaybook(['-i', 'inv.ini', 'p.yml'], { cwd: dir, env });
+      const ours = await vncplay(['-i', 'inv.ini', 'p.yml'], { cwd: dir, env });
+      expect([ours.code, theirs.code]).toEqual([5, 5]);
+      expect(ours.stderr).toMatch(/conf\/ansible\.cfg:3:1: error\[E_CONFIG_SYNTAX\]|conf\/ansible\.cfg:2:1: error\[E_CONFIG_VALUE\]/);
+    }
+  });
+
   for (const gathering of ['explicit', 'smart', 'implicit']) {
     it(`gathering = ${gathering}: the same recap, and forks from the cfg`, async () => {
       const dir = await cfgProject(gathering);
