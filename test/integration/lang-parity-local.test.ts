@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -55,6 +55,32 @@ describe.skipIf(!HAVE_ANSIBLE)('YAML 1.1 modes, as ansible-playbook reads them',
     }
     expect(modes['vncplay']).toEqual(['644', '755', '1777', '640', '600']);
     expect(modes['vncplay']).toEqual(modes['ansible']);
+  });
+});
+
+describe.skipIf(!HAVE_ANSIBLE)('YAML 1.1 scalars in playbooks, as ansible-playbook reads them', () => {
+  it('yes/no/on/off (any case) are booleans, y/n and 08 stay strings, 0644 is octal: the same JSON from both tools', async () => {
+    const dir = await project({
+      'scalars.yml': `
+- hosts: localhost
+  gather_facts: no
+  vars:
+    v: [yes, No, ON, off, True, y, n, 0644, 08, 1_000, 1.5, ~]
+  tasks:
+    - copy: { dest: "{{ root }}/v.json", content: "{{ v | to_json }}" }
+      when: yes
+`,
+    });
+    const written: Record<string, unknown> = {};
+    for (const [tool, run] of [['ansible', ansiblePlaybook], ['vncplay', vncplay]] as const) {
+      const root = path.join(dir, tool);
+      await mkdir(root);
+      const r = await run(['-i', 'inv.ini', 'scalars.yml', '-e', `root=${root}`], { cwd: dir });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      written[tool] = JSON.parse(await readFile(path.join(root, 'v.json'), 'utf8'));
+    }
+    expect(written['vncplay']).toEqual([true, false, true, false, true, 'y', 'n', 420, '08', 1000, 1.5, null]);
+    expect(written['vncplay']).toEqual(written['ansible']);
   });
 });
 
