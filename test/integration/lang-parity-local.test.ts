@@ -192,7 +192,7 @@ describe.skipIf(!HAVE_ANSIBLE)('play keywords, as ansible-playbook applies them'
     expect(sequence(ours.stdout)).toEqual(sequence(theirs.stdout));
   });
 
-  it('remote_user, connection and become_method on a play, a block and a task: the same recap and results', async () => {
+  it('remote_user, connection and become_method on a play and a block: the same recap and results', async () => {
     const dir = await project({
       'kw.yml': `
 - hosts: localhost
