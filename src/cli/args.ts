@@ -6,7 +6,8 @@ export interface CliOptions {
   playbooks: string[];
   inventory: string[];
   limit?: string;
-  forks: number;
+  /** -f; undefined when not given (then ansible.cfg's forks, else 50). */
+  forks?: number;
   check: boolean;
   diff: boolean;
   tags: string[];
@@ -49,7 +50,7 @@ Runs Ansible-compatible playbooks over SSH, in parallel across an inventory.
 Options:
   -i, --inventory NAME|PATH  inventories/NAME.yml (.yaml, .ini), a path, or 'h1,h2,' (repeatable)
   -l, --limit PATTERN        only hosts matching PATTERN (a:b union, a:&b intersection, a:!b exclusion)
-  -f, --forks N              hosts worked on at once (default 50)
+  -f, --forks N              hosts worked on at once (default: ansible.cfg's forks, else 50)
   -C, --check                change nothing; report what would change
   -D, --diff                 show before/after of files and state
   -t, --tags TAGS            only tasks with these tags (comma-separated, repeatable)
@@ -61,7 +62,7 @@ Options:
       --vault-password-file F  vault password file, or a script printing it (repeatable)
       --vault-id LABEL@SRC   labelled vault password; SRC is a file, a script or 'prompt' (repeatable)
   -J, --ask-vault-pass       prompt for the vault password (never printed)
-  -u, --user USER            log in as USER (overrides the inventory's ansible_user)
+  -u, --user USER            log in as USER where the inventory (ansible_user) and remote_user say nothing
       --private-key FILE     SSH private key file
       --host-key-checking M  strict (default) | accept-new | off
       --list-hosts           print the hosts each play would run on, then exit
@@ -75,6 +76,8 @@ Options:
   -v, --verbose              more detail (-vv, -vvv)
       --version              print the version
   -h, --help                 this help
+
+Options not given here come from ANSIBLE_* variables and ansible.cfg, as for ansible-playbook (see the README).
 
 Vault files: vncplay vault encrypt|decrypt|view|create|edit|rekey|encrypt_string … (see vncplay vault --help)
 
@@ -92,8 +95,8 @@ export function parseCli(argv: string[]): CliOptions {
     });
   }
   const v = parsed.values;
-  const forks = v.forks === undefined ? 50 : Number(v.forks);
-  if (!Number.isInteger(forks) || forks < 1) {
+  const forks = v.forks === undefined ? undefined : Number(v.forks);
+  if (forks !== undefined && (!Number.isInteger(forks) || forks < 1)) {
     throw new UsageError('E_USAGE', `--forks must be a whole number of at least 1, got '${v.forks}'`);
   }
   const hkc = v['host-key-checking'];
@@ -103,7 +106,6 @@ export function parseCli(argv: string[]): CliOptions {
   const opts: CliOptions = {
     playbooks: parsed.positionals,
     inventory: v.inventory ?? [],
-    forks,
     check: v.check ?? false,
     diff: v.diff ?? false,
     tags: splitList(v.tags),
@@ -125,6 +127,7 @@ export function parseCli(argv: string[]): CliOptions {
     help: v.help ?? false,
     version: v.version ?? false,
   };
+  if (forks !== undefined) opts.forks = forks;
   if (v.limit !== undefined) opts.limit = v.limit;
   if (v['start-at-task'] !== undefined) opts.startAtTask = v['start-at-task'];
   if (v.user !== undefined) opts.user = v.user;

@@ -56,17 +56,22 @@ async function runCommand(opts: CliOptions): Promise<number> {
   const { loadPlaybook } = await import('../playbook/load.js');
   const { parseExtraVars } = await import('../playbook/vars.js');
   const cwd = process.cwd();
+  const { loadAnsibleConfig } = await import('../config/ansible-cfg.js');
+  const { effectiveSettings } = await import('./settings.js');
+  const config = await loadAnsibleConfig({ cwd, env: process.env });
+  for (const w of config.warnings) process.stderr.write(`[WARNING]: ${w}\n`);
+  const settings = effectiveSettings(opts, config);
   // Vault passwords first: -e @file, playbooks, vars files and inventories may all hold vault data.
   const vault = await import('../vault/index.js');
   vault.setVaultSecrets(
-    await vault.resolveVaultSecrets({ vaultIds: opts.vaultIds, passwordFiles: opts.vaultPasswordFiles, askVaultPass: opts.askVaultPass, prompt: promptHidden, cwd }),
+    await vault.resolveVaultSecrets({ vaultIds: opts.vaultIds, passwordFiles: settings.vaultPasswordFiles, askVaultPass: opts.askVaultPass, prompt: promptHidden, cwd }),
   );
   const extraVars = await parseExtraVars(opts.extraVars, cwd);
   const playbooks = [];
   const errors: VncplayError[] = [];
   for (const file of opts.playbooks) {
     try {
-      playbooks.push(await loadPlaybook(file, { extraVars }));
+      playbooks.push(await loadPlaybook(file, { extraVars, rolesPath: settings.rolesPath }));
     } catch (err) {
       if (err instanceof ErrorList) errors.push(...err.errors);
       else if (err instanceof VncplayError) errors.push(err);
@@ -80,13 +85,13 @@ async function runCommand(opts: CliOptions): Promise<number> {
   if (opts.syntaxCheck) {
     // With -i, variables are checked against that inventory; without, the real run's inventory is unknown, so
     // only what -e alone must define (a play's hosts, serial) is checked.
-    const inventory = opts.inventory.length > 0 ? await loadInventory(opts.inventory, cwd, { decrypt }) : undefined;
+    const inventory = settings.inventory.length > 0 ? await loadInventory(settings.inventory, cwd, { decrypt }) : undefined;
     await checkBeforeRun(playbooks, extraVars, inventory, decrypt, opts, opts.limit);
     for (const pb of playbooks) process.stdout.write(`\nplaybook: ${pb.file}\n`);
     return ExitCode.ok;
   }
 
-  const inventory = await loadInventory(opts.inventory, cwd, { decrypt });
+  const inventory = await loadInventory(settings.inventory, cwd, { decrypt });
 
   const { checkRetryFileExists, withRetryFilesEnvironment, writeRetryFile } = await import('./retry-files.js');
   const retryFiles = withRetryFilesEnvironment(opts.retryFiles, process.env);
@@ -107,11 +112,12 @@ async function runCommand(opts: CliOptions): Promise<number> {
 
   if (opts.listHosts || opts.listTasks) {
     const { render } = await import('../playbook/template.js');
+    const { orderHosts } = await import('../runner/batches.js');
     const limited = limit ? new Set(selectHosts(inventory, limit)) : undefined;
     for (const pb of playbooks) {
       process.stdout.write(`\nplaybook: ${pb.file}\n`);
       for (const play of pb.plays) {
-        const hosts = selectHosts(inventory, String(render(play.hosts, extraVars))).filter((h) => !limited || limited.has(h));
+        const hosts = orderHosts(selectHosts(inventory, String(render(play.hosts, extraVars))).filter((h) => !limited || limited.has(h)), play.order);
         process.stdout.write(`\n  play #${pb.plays.indexOf(play) + 1} (${play.hosts}): ${play.name}\tTAGS: [${play.tags.join(', ')}]\n`);
         if (opts.listHosts) {
           process.stdout.write(`    pattern: ['${play.hosts}']\n    hosts (${hosts.length}):\n`);
@@ -130,7 +136,7 @@ async function runCommand(opts: CliOptions): Promise<number> {
   // contacted (exit 4).
   await checkBeforeRun(playbooks, extraVars, inventory, decrypt, opts, limit);
 
-  const becomePassword = opts.askBecomePass ? await promptHidden('BECOME password: ') : undefined;
+  const becomePassword = settings.askBecomePass ? await promptHidden('BECOME password: ') : undefined;
   const { runPlaybook } = await import('../runner/run.js');
   const reporter = await makeReporter(opts);
   const abort = new AbortController();
@@ -154,23 +160,23 @@ async function runCommand(opts: CliOptions): Promise<number> {
         // Checked above, for every playbook at once.
         preflight: false,
         ...(limit !== undefined ? { limit } : {}),
-        forks: opts.forks,
+        forks: settings.forks,
+        gathering: settings.gathering,
+        ...(settings.becomeUser !== undefined ? { becomeUser: settings.becomeUser } : {}),
+        ...(settings.becomeMethod !== undefined ? { becomeMethod: settings.becomeMethod } : {}),
         check: opts.check,
         diff: opts.diff,
         tags: opts.tags,
         skipTags: opts.skipTags,
         ...(opts.startAtTask !== undefined ? { startAtTask: opts.startAtTask } : {}),
         extraVars,
-        ...(opts.become ? { become: true } : {}),
-        connectionDefaults: {
-          ...(opts.user !== undefined ? { user: opts.user } : {}),
-          ...(opts.privateKey !== undefined ? { privateKeyFile: opts.privateKey } : {}),
-        },
+        ...(settings.become ? { become: true } : {}),
+        connectionDefaults: settings.connectionDefaults,
         verbosity: opts.verbosity,
         ...(becomePassword !== undefined ? { becomePassword } : {}),
         // Read now, not before the loop: group_vars beside each playbook may have revealed more.
         secrets: [...vault.revealedSecrets(), ...environmentSecrets()],
-        ...(opts.hostKeyChecking ? { hostKeyChecking: opts.hostKeyChecking } : {}),
+        ...(settings.hostKeyChecking ? { hostKeyChecking: settings.hostKeyChecking } : {}),
         // Only on a terminal, as ssh (which reads /dev/tty, never stdin): a piped stdin may never send a line.
         ...(process.stdin.isTTY ? { askPassphrase: (file: string) => promptHidden(`Enter passphrase for key '${file}': `, reporter.questions) } : {}),
         onEvent: reporter.onEvent,
@@ -248,7 +254,8 @@ function reportError(err: unknown): number {
   if (err instanceof VncplayError) {
     // Errors are printed outside the runner's redacting emitter: a template error may quote a vault value.
     process.stderr.write(redactSecrets(err.format(), environmentSecrets()) + '\n');
-    if (err instanceof UsageError) return ExitCode.usage;
+    // ansible.cfg errors are command-line errors (ansible-playbook exits 5 for them too).
+    if (err instanceof UsageError || (err instanceof ErrorList && err.errors.every((e) => e instanceof UsageError))) return ExitCode.usage;
     return ExitCode.invalidInput;
   }
   process.stderr.write(redactSecrets(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, environmentSecrets()) + '\n');

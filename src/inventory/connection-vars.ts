@@ -36,6 +36,8 @@ export const SECRET_VARIABLE_NAMES: readonly string[] = [...CONNECTION_VARS.pass
 /** Values used when no variable sets them (the CLI may pass its flags here). */
 export interface ConnectionDefaults {
   user?: string;
+  /** The `connection` keyword: used where no ansible_connection variable says (the implicit localhost has one). */
+  connection?: ConnectionSpec['connection'];
   port?: number;
   privateKeyFile?: string;
   hostKeyChecking?: ConnectionSpec['hostKeyChecking'];
@@ -71,7 +73,7 @@ export function connectionSpec(
       'reach the host directly (or through a VPN/tunnel you set up beforehand); vncplay will not silently bypass a jump host',
     );
   }
-  const connection = conn ? connectionKind(host, conn.name, conn.value) : implicit ? 'local' : 'ssh';
+  const connection = conn ? connectionKind(host, conn.name, conn.value) : implicit ? 'local' : (defaults.connection ?? 'ssh');
 
   const addr = pick(CONNECTION_VARS.address);
   const address = addr === undefined ? host : String(addr.value).trim();

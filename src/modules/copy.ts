@@ -54,7 +54,7 @@ export interface CopyArgs {
 /** Parameters copy and template share (template adds its own). */
 export const writeOptionProperties = {
   dest: { type: 'string', minLength: 1, description: 'Absolute path on the host to write to; a folder (or a path ending in /) receives the file under its own name.' },
-  mode: { ...modeSchema, description: "Permissions as a quoted octal string ('0644'), symbolic ('u=rw,go=r') or 'preserve' (the source's). Integers are refused." },
+  mode: { ...modeSchema, description: "Permissions as a quoted octal string ('0644'), symbolic ('u=rw,go=r') or 'preserve' (the source's). An unquoted 0644 is octal, as in Ansible; a decimal integer (644) is refused." },
   owner: { type: 'string', minLength: 1, description: 'User name or uid that should own the file.' },
   group: { type: 'string', minLength: 1, description: 'Group name or gid that should own the file.' },
   backup: { ...boolSchema, description: 'Keep the old file as DEST.PID.YYYY-mm-dd@HH:MM:SS~ before replacing it; returned as backup_file.' },

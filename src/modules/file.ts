@@ -52,7 +52,7 @@ export const fileSchema = {
       description: 'What the path should be. Default: its current state if it exists, directory with recurse, else file.',
     },
     src: { type: 'string', minLength: 1, description: 'Target of the link (state=link or hard); relative to the link folder when not absolute.' },
-    mode: { ...modeSchema, description: "Permissions as a quoted octal string ('0644') or symbolic ('u=rw,go=r'). Integers are refused." },
+    mode: { ...modeSchema, description: "Permissions as a quoted octal string ('0644') or symbolic ('u=rw,go=r'). An unquoted 0644 is octal, as in Ansible; a decimal integer (644) is refused." },
     owner: { type: 'string', minLength: 1, description: 'User name or uid that should own the path.' },
     group: { type: 'string', minLength: 1, description: 'Group name or gid that should own the path.' },
     recurse: { ...boolSchema, description: 'With state=directory, set owner/group/mode on everything below too.' },

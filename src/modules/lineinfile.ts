@@ -72,7 +72,7 @@ export const lineinfileSchema = {
     backup: { ...boolSchema, description: 'Keep the old file as PATH.PID.YYYY-mm-dd@HH:MM:SS~ before changing it.' },
     firstmatch: { ...boolSchema, description: 'Use the first match of regexp/insertafter/insertbefore instead of the last.' },
     validate: { type: 'string', minLength: 1, description: 'Command run on the new file before it replaces the old one; %s is the temp file.' },
-    mode: { ...modeSchema, description: "Permissions as a quoted octal string ('0644') or symbolic ('u=rw,go=r'). Integers are refused." },
+    mode: { ...modeSchema, description: "Permissions as a quoted octal string ('0644') or symbolic ('u=rw,go=r'). An unquoted 0644 is octal, as in Ansible; a decimal integer (644) is refused." },
     owner: { type: 'string', minLength: 1 },
     group: { type: 'string', minLength: 1 },
   },

@@ -10,7 +10,7 @@ import type { AnyModule } from '../modules/types.js';
 import { coerceToSchemaType, parseKeyValue, splitArgs } from './free-form.js';
 import { Unsafe } from './filters.js';
 import { suggest } from './suggest.js';
-import type { PlayDef, Playbook, RawValue, TaskDef } from './model.js';
+import { inheritKeywords, type HostOrder, type InheritedKeywords, type PlayDef, type Playbook, type RawValue, type TaskDef } from './model.js';
 import {
   collectionPrefixes,
   createModuleLookup,
@@ -39,6 +39,8 @@ export interface LoadOptions {
   extraVars?: Record<string, unknown>;
   /** Modules to accept instead of the registry's (tests, embedding). */
   modules?: readonly AnyModule[];
+  /** ansible.cfg's roles_path: folders searched for roles after the playbook's roles/. */
+  rolesPath?: readonly string[];
 }
 
 export interface TaskFileContext {
@@ -52,7 +54,7 @@ export interface TaskFileContext {
 }
 
 export async function loadPlaybook(file: string, opts: LoadOptions = {}): Promise<Playbook> {
-  const loader = new Loader(opts.modules, opts.extraVars ?? {});
+  const loader = new Loader(opts.modules, opts.extraVars ?? {}, opts.rolesPath ?? []);
   const plays = await loader.playbookFile(path.normalize(file), undefined, new Set());
   loader.throwIfErrors();
   return { file, plays };
@@ -153,7 +155,7 @@ const conditionKeys = ['when', 'changed_when', 'failed_when', 'until'] as const;
 const yamlExts = ['.yml', '.yaml'];
 
 /** Keywords an import or a role hands down to each of its tasks when the task does not set them itself. */
-type Inherited = Pick<TaskDef, 'when' | 'tags' | 'vars' | 'become' | 'becomeUser' | 'checkMode' | 'delegateTo' | 'runOnce' | 'noLog' | 'ignoreErrors' | 'environment'>;
+type Inherited = Pick<TaskDef, 'when' | 'tags' | 'vars'> & InheritedKeywords;
 
 class Loader {
   readonly errors: VncplayError[] = [];
@@ -167,6 +169,7 @@ class Loader {
   constructor(
     modules: readonly AnyModule[] | undefined,
     private readonly extraVars: Record<string, unknown>,
+    private readonly rolesPath: readonly string[] = [],
   ) {
     this.lookup = createModuleLookup(modules ?? allModules());
   }
@@ -348,9 +351,10 @@ class Loader {
       varsFiles: [],
       roleDefaults: {},
       roleVars: {},
-      gatherFacts: typeof v.gather_facts === 'boolean' ? v.gather_facts : true,
       anyErrorsFatal: v.any_errors_fatal === true,
       strategy: v.strategy === 'free' ? 'free' : 'linear',
+      order: isHostOrder(v.order) ? v.order : 'inventory',
+      taskKeywords: {},
       preTasks: [],
       roleTasks: [],
       tasks: [],
@@ -358,6 +362,7 @@ class Loader {
       handlers: [],
       tags: toTags(v.tags),
     };
+    if (typeof v.gather_facts === 'boolean') play.gatherFacts = v.gather_facts;
     if (v.become !== undefined) play.become = v.become;
     if (v.become_user !== undefined) play.becomeUser = v.become_user;
     if (v.serial !== undefined) play.serial = v.serial;
@@ -375,8 +380,11 @@ class Loader {
     play.handlers.push(...(await this.taskList(src, pairVal('handlers'), { ...scope, handler: true }, new Set())));
     this.checkNotifies(playSink(play), play.handlers);
     // Play-level task keywords apply to every task that does not set its own, as in Ansible.
-    const playLevel: Partial<Inherited> = {
-      environment: v.environment,
+    const playLevel: InheritedKeywords = {
+      ...(v.environment !== undefined ? { environment: [v.environment] } : {}),
+      remoteUser: v.remote_user,
+      connection: v.connection,
+      becomeMethod: v.become_method,
       noLog: v.no_log,
       checkMode: v.check_mode,
       ignoreErrors: v.ignore_errors,
@@ -384,6 +392,7 @@ class Loader {
     for (const k of ['preTasks', 'roleTasks', 'tasks', 'postTasks', 'handlers'] as const) {
       play[k] = play[k].map((t) => inherit(t, playLevel));
     }
+    play.taskKeywords = playLevel;
     return play;
   }
 
@@ -611,12 +620,13 @@ class Loader {
   }
 
   private async findRole(src: YamlSource, node: unknown, name: string, playbookDir: string): Promise<string | undefined> {
-    const candidates = name.includes('/')
-      ? [path.join(playbookDir, name), name]
-      : [path.join(playbookDir, 'roles', name), path.join('roles', name)];
+    // Ansible's search (RoleDefinition._load_role_path): roles/ beside the playbook, roles_path, the playbook's own
+    // folder, then the name as a path; vncplay also keeps ./roles (the current folder) last.
+    const searchDirs = [path.join(playbookDir, 'roles'), ...this.rolesPath, playbookDir];
+    const candidates = [...searchDirs.map((d) => path.join(d, name)), name, path.join('roles', name)];
     for (const c of unique(candidates)) if (await isDir(c)) return c;
     const known: string[] = [];
-    for (const dir of unique([path.join(playbookDir, 'roles'), 'roles'])) {
+    for (const dir of unique([path.join(playbookDir, 'roles'), ...this.rolesPath, 'roles'])) {
       try {
         known.push(...(await readdir(dir)));
       } catch {
@@ -818,11 +828,14 @@ class Loader {
     set('delay', v.delay);
     set('become', v.become);
     set('becomeUser', v.become_user);
+    set('becomeMethod', v.become_method);
+    set('remoteUser', v.remote_user);
+    set('connection', v.connection);
     set('checkMode', v.check_mode);
     set('delegateTo', v.delegate_to);
     set('runOnce', v.run_once);
     set('noLog', v.no_log);
-    set('environment', v.environment);
+    if (v.environment !== undefined) t.environment = [v.environment];
     return t;
   }
 
@@ -1042,6 +1055,12 @@ class Loader {
     if (isRecord(extra)) args = { ...extra, ...args };
 
     const props = m.schema.properties;
+    // YAML 1.1 (PyYAML, so Ansible) reads `mode: 0644` as the octal number 420: exactly the bits its author wrote,
+    // so it becomes the string "0644" here. A decimal `mode: 644` is refused below (Ansible would set 01204).
+    for (const k of ['mode', 'directory_mode']) {
+      const n = args[k];
+      if (typeof n === 'number' && k in props && isBitPatternLiteral(src.literal(this.argNode(value, argsPair, [k])))) args[k] = `0${n.toString(8)}`;
+    }
     const skip = new Set<string>();
     if (typeof args.mode === 'number' && 'mode' in props) {
       skip.add('mode');
@@ -1134,14 +1153,12 @@ function controllerSearchPaths(rel: string, kind: 'files' | 'templates', searchD
   return unique(dirs.map((d) => path.join(d, rel)));
 }
 
-const connectionHint = 'connection settings come from the inventory: ansible_user, ansible_port, ansible_connection (host or group vars)';
+const connectionHint = 'the port comes from the inventory: ansible_port (host or group vars)';
 /** Ansible keywords that are real but not implemented: a precise message beats "unknown keyword". */
 const unsupportedTaskKeys: Record<string, string> = {
   async: 'tasks run in the foreground; use the module\'s own timeout, or start a unit and `wait_for` it',
   poll: 'tasks run in the foreground; use the module\'s own timeout, or start a unit and `wait_for` it',
   throttle: 'limit concurrency with --forks or the play\'s `serial`',
-  remote_user: connectionHint,
-  connection: connectionHint,
   port: connectionHint,
   timeout: 'use the module\'s own timeout parameter where it has one',
   diff: 'use --diff on the command line',
@@ -1151,13 +1168,10 @@ const unsupportedTaskKeys: Record<string, string> = {
   module_defaults: 'give the parameters on each task',
 };
 const unsupportedPlayKeys: Record<string, string> = {
-  remote_user: connectionHint,
-  connection: connectionHint,
   port: connectionHint,
   vars_prompt: 'pass the values with -e name=value (or -e @file.yml)',
   collections: 'remove it: modules are looked up by short name or ansible.builtin.NAME',
   module_defaults: 'give the parameters on each task',
-  order: 'hosts run in inventory order',
   force_handlers: 'remove it: handlers of hosts that failed do not run',
   ignore_unreachable: 'remove it: an unreachable host leaves the play (exit code 3)',
   throttle: 'limit concurrency with --forks or `serial`',
@@ -1175,23 +1189,22 @@ function templateHint(code: string): string {
   return 'fix the template: every {{ needs }} and every {% if %}/{% for %} its {% end… %}';
 }
 
+/** An integer written in octal (YAML 1.1's `0644`), hex or binary: the bits themselves, never a decimal number. */
+function isBitPatternLiteral(literal: string): boolean {
+  return /^0(?:[0-7_]+|x[0-9a-fA-F_]+|b[01_]+)$/.test(literal);
+}
+
 function modeHint(literal: string, value: unknown): string {
   const n = Number(value);
   const quoted = literal.startsWith('0') ? literal : `0${literal}`;
-  if (/^0[0-7]+$/.test(literal)) {
-    return `YAML 1.1 reads ${literal} as an octal number (decimal ${n}); it only works by luck, and 0o/decimal forms do not. Write mode: "${quoted}"`;
-  }
   return `YAML reads ${literal} as the decimal number ${n}, which is 0${n.toString(8)} in octal, not the permissions you meant. Write mode: "${quoted}" (or symbolic, e.g. "u=rw,go=r")`;
 }
 
 function inherit(t: TaskDef, from: Partial<Inherited>): TaskDef {
-  const out: TaskDef = { ...t };
+  const out = inheritKeywords(t, from);
   if (from.when && from.when.length > 0) out.when = [...from.when, ...(t.when ?? [])];
   if (from.tags && from.tags.length > 0) out.tags = unique([...from.tags, ...t.tags]);
   if (from.vars && Object.keys(from.vars).length > 0) out.vars = { ...from.vars, ...t.vars };
-  for (const k of ['become', 'becomeUser', 'checkMode', 'delegateTo', 'runOnce', 'noLog', 'ignoreErrors', 'environment'] as const) {
-    if (from[k] !== undefined && out[k] === undefined) out[k] = from[k];
-  }
   return out;
 }
 
@@ -1221,6 +1234,10 @@ async function isDir(p: string): Promise<boolean> {
 
 function unique<T>(xs: T[]): T[] {
   return [...new Set(xs)];
+}
+
+function isHostOrder(v: unknown): v is HostOrder {
+  return v === 'inventory' || v === 'reverse_inventory' || v === 'sorted' || v === 'reverse_sorted' || v === 'shuffle';
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -30,12 +30,20 @@ export interface TaskDef {
   tags: string[];
   become?: RawValue;
   becomeUser?: RawValue;
+  becomeMethod?: RawValue;
+  /** `remote_user`: the login user where the host's variables set none. */
+  remoteUser?: RawValue;
+  /** `connection`: ssh or local where the host's variables set none. */
+  connection?: RawValue;
   checkMode?: RawValue;
   delegateTo?: RawValue;
   runOnce?: RawValue;
   noLog?: RawValue;
-  /** `environment:` for the module's command, as written. */
-  environment?: RawValue;
+  /**
+   * `environment:` for the module's commands, as written, outermost first (play, blocks, imports, the task's own):
+   * Ansible merges the layers, the innermost winning for each variable.
+   */
+  environment?: RawValue[];
   vars: Record<string, RawValue>;
   block?: TaskDef[];
   rescue?: TaskDef[];
@@ -53,6 +61,11 @@ export interface TaskDef {
   role?: string;
 }
 
+export type HostOrder = 'inventory' | 'reverse_inventory' | 'sorted' | 'reverse_sorted' | 'shuffle';
+
+/** ansible.cfg's `gathering`: when a play gathers facts (Ansible's DEFAULT_GATHERING). */
+export type Gathering = 'implicit' | 'explicit' | 'smart';
+
 export interface PlayDef {
   pos: SourcePos;
   name: string;
@@ -66,7 +79,12 @@ export interface PlayDef {
   roleVars: Record<string, RawValue>;
   become?: RawValue;
   becomeUser?: RawValue;
-  gatherFacts: boolean;
+  /** `order`: how the play's hosts are ordered before batching. */
+  order: HostOrder;
+  /** Task keywords set on the play (remote_user, environment, no_log …): its tasks, and its fact gathering, inherit them. */
+  taskKeywords: InheritedKeywords;
+  /** `gather_facts` as written; unset, the `gathering` setting decides (RunSettings.gathering). */
+  gatherFacts?: boolean;
   serial?: RawValue;
   maxFailPercentage?: number;
   /** max_fail_percentage written as a template ("{{ x }}"): rendered by the runner, like serial. */
@@ -85,4 +103,40 @@ export interface PlayDef {
 export interface Playbook {
   file: string;
   plays: PlayDef[];
+}
+
+/**
+ * Keywords a task takes from its play, blocks, role or import when it does not set them itself. The one list the
+ * loader (plays, roles, imports) and the runner (blocks, include_tasks) both apply, through inheritKeywords.
+ */
+export const INHERITED_KEYWORDS = [
+  'become',
+  'becomeUser',
+  'becomeMethod',
+  'remoteUser',
+  'connection',
+  'checkMode',
+  'delegateTo',
+  'runOnce',
+  'noLog',
+  'ignoreErrors',
+] as const satisfies readonly (keyof TaskDef)[];
+
+/** What a parent (play, block, role entry, importing task) hands down besides when/tags/vars. */
+export type InheritedKeywords = Partial<Pick<TaskDef, (typeof INHERITED_KEYWORDS)[number] | 'environment'>>;
+
+/** `child` with the keywords it does not set taken from `parent`, and the parent's environment layers before its own. */
+export function inheritKeywords<T extends InheritedKeywords>(child: T, parent: InheritedKeywords): T {
+  const out: T = { ...child };
+  for (const k of INHERITED_KEYWORDS) if (out[k] === undefined && parent[k] !== undefined) out[k] = parent[k];
+  if (parent.environment?.length) out.environment = [...parent.environment, ...(child.environment ?? [])];
+  return out;
+}
+
+/** The keywords of `task` that its children inherit (a block's, or an include_tasks task's). */
+export function inheritableKeywords(task: TaskDef): InheritedKeywords {
+  const out: InheritedKeywords = {};
+  for (const k of INHERITED_KEYWORDS) if (task[k] !== undefined) out[k] = task[k];
+  if (task.environment !== undefined) out.environment = task.environment;
+  return out;
 }

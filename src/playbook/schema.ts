@@ -94,6 +94,18 @@ const conditionSchema: Schema = {
   items: { type: ['string', 'boolean'] },
 };
 const boolOrTemplate = (description: string): Schema => allowTemplates({ type: 'boolean', description });
+/** Keywords that say how to reach the host and escalate there, for plays, blocks and tasks alike. */
+function connectionKeywordProperties(): Record<string, Schema> {
+  return {
+    remote_user: { type: 'string', description: 'Log in as this user where the inventory sets no ansible_user (beats -u and ansible.cfg).' },
+    connection: allowTemplates({
+      enum: ['ssh', 'local', 'smart', 'ansible.builtin.ssh', 'ansible.builtin.local'],
+      description: 'How to reach the host where the inventory sets no ansible_connection: ssh (smart is ssh) or local.',
+    }),
+    become_method: allowTemplates({ enum: ['sudo', 'ansible.builtin.sudo'], description: 'How to become another user: vncplay uses sudo.' }),
+  };
+}
+
 const stringList = (description: string): Schema => ({
   type: ['string', 'array'],
   items: { type: 'string' },
@@ -153,7 +165,10 @@ export function taskKeywordProperties(): Record<string, Schema> {
     name: { type: 'string', description: 'Task name, shown in output and used by --start-at-task.' },
     when: { ...conditionSchema, description: 'Run only when this Jinja2 expression (or all in the list) is true.' },
     loop: allowTemplates({ type: 'array', description: 'Run the task once per item (`item`, or loop_control.loop_var).' }),
-    with_items: allowTemplates({ type: 'array', description: 'Legacy loop: like `loop`, flattening one level.' }),
+    with_items: {
+      type: ['array', 'string', 'number', 'boolean'],
+      description: 'Legacy loop: like `loop`, flattening one level; a single value is a one-item list (a bare `var` is its name, as in Ansible 2.14).',
+    },
     loop_control: {
       type: 'object',
       description: 'Loop options.',
@@ -177,6 +192,7 @@ export function taskKeywordProperties(): Record<string, Schema> {
     tags: tagsSchema,
     become: boolOrTemplate('Run with privilege escalation (sudo -n).'),
     become_user: { type: 'string', description: 'User to become (default root).' },
+    ...connectionKeywordProperties(),
     check_mode: boolOrTemplate('true: always run in check mode; false: run for real even under --check.'),
     delegate_to: { type: 'string', description: 'Run on this host instead (localhost: the controller).' },
     run_once: boolOrTemplate('Run on the first host of the batch only.'),
@@ -230,6 +246,11 @@ export function playKeywordProperties(): Record<string, Schema> {
     },
     become: boolOrTemplate('Privilege escalation for every task of the play.'),
     become_user: { type: 'string', description: 'User to become (default root).' },
+    ...connectionKeywordProperties(),
+    order: {
+      enum: ['inventory', 'reverse_inventory', 'sorted', 'reverse_sorted', 'shuffle'],
+      description: 'Order of the hosts (and so of serial batches): inventory order by default.',
+    },
     gather_facts: {
       type: 'boolean',
       description: 'Accepted for compatibility; vncplay gathers facts lazily, when a task uses them.',
@@ -246,7 +267,7 @@ export function playKeywordProperties(): Record<string, Schema> {
     environment: allowTemplates({
       type: 'object',
       additionalProperties: { type: ['string', 'number', 'boolean'] },
-      description: 'Environment variables for every task of the play (a task\'s own environment wins).',
+      description: 'Environment variables for every task of the play (merged with a block\'s or task\'s own: theirs win per variable).',
     }),
     no_log: boolOrTemplate('Hide arguments and results of every task of the play.'),
     check_mode: boolOrTemplate('Check mode for every task of the play (a task\'s own check_mode wins).'),

@@ -535,9 +535,11 @@ class Checker {
     if (t.module !== undefined) this.checkArgs(t, ctx);
     if (t.loopLabel !== undefined) this.checkValue(t.loopLabel, 'loop_control.label', ctx);
     if (t.until?.length) this.checkCondition(t.until[0], 'until', ctx);
-    if (t.environment !== undefined) this.checkValue(t.environment, 'environment', ctx);
+    for (const layer of t.environment ?? []) this.checkValue(layer, 'environment', ctx);
     if (t.delegateTo !== undefined) this.checkValue(t.delegateTo, 'delegate_to', ctx);
     if (t.becomeUser !== undefined) this.checkValue(t.becomeUser, 'become_user', ctx);
+    if (t.remoteUser !== undefined) this.checkValue(t.remoteUser, 'remote_user', ctx);
+    if (t.connection !== undefined) this.checkValue(t.connection, 'connection', ctx);
     return this.descend(t, { vars, conditional: false, guarded, tags });
   }
 

@@ -1,3 +1,5 @@
+import type { HostOrder } from '../playbook/model.js';
+
 /**
  * Ansible's `serial`: a number, a percentage, or a list of either; the last entry repeats until hosts run out.
  * Percentages round down but never below one host.
@@ -44,4 +46,31 @@ function batchSize(entry: unknown, total: number): number {
 export function exceedsMaxFail(failed: number, batchSize: number, maxFailPercentage: number | undefined): boolean {
   if (maxFailPercentage === undefined || batchSize === 0) return false;
   return (failed / batchSize) * 100 > maxFailPercentage;
+}
+
+/** A play's `order` (Ansible's Inventory.get_hosts): the matched hosts, which come in inventory order, reordered. */
+export function orderHosts(hosts: readonly string[], order: HostOrder, random: () => number = Math.random): string[] {
+  switch (order) {
+    case 'inventory':
+      return [...hosts];
+    case 'reverse_inventory':
+      return [...hosts].reverse();
+    case 'sorted':
+      return [...hosts].sort(byName);
+    case 'reverse_sorted':
+      return [...hosts].sort(byName).reverse();
+    case 'shuffle': {
+      const out = [...hosts];
+      for (let i = out.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [out[i], out[j]] = [out[j]!, out[i]!];
+      }
+      return out;
+    }
+  }
+}
+
+/** Python's sorted() on names: by code point, not locale. */
+function byName(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,7 +1,7 @@
 import type { LimitFunction } from 'p-limit';
 import type { Connection } from '../connection/types.js';
 import type { LazyMapping } from '../playbook/filters.js';
-import type { PlayDef } from '../playbook/model.js';
+import type { Gathering, PlayDef } from '../playbook/model.js';
 import type { RunEvent } from './events.js';
 import type { HostState } from './host-state.js';
 
@@ -17,6 +17,23 @@ export interface RunSettings {
   verbosity: number;
   /** -b: become where neither the play nor the inventory says otherwise. */
   become: boolean;
+  /** ansible.cfg's become_user: the user to become where neither the play nor the inventory says (default root). */
+  becomeUser?: string;
+  /** ansible.cfg's become_method (only sudo can be used). */
+  becomeMethod?: string;
+  /** ansible.cfg's gathering: implicit (facts unless gather_facts: false), explicit (only when true), smart (once per host per run). */
+  gathering: Gathering;
+}
+
+/** The play/block/task keywords that choose how to reach a host; the host's own variables (ansible_user …) still win. */
+export interface ConnectionKeywords {
+  user?: string;
+  connection?: 'ssh' | 'local';
+}
+
+/** One open connection per distinct set of connection keywords. */
+export function connectionKey(k: ConnectionKeywords): string {
+  return `${k.connection ?? ''}|${k.user ?? ''}`;
 }
 
 /** What every part of the runner shares during one run. */
@@ -30,11 +47,11 @@ export interface RunEnv {
   hostvars: LazyMapping;
   playbookDir: string;
   emit(event: RunEvent): void;
-  /** The host's single connection, opened on first use; rejects with a ConnectionError when unreachable. */
-  connectionFor(host: string): Promise<Connection>;
+  /** The host's connection for these keywords, opened on first use; rejects with a ConnectionError when unreachable. */
+  connectionFor(host: string, keywords?: ConnectionKeywords): Promise<Connection>;
   localConnection(): Connection;
   /** A second, fresh connection to the host (new TCP + SSH handshake, `true`, closed): does the host still let us in? */
-  probeNewConnection(host: string): Promise<boolean>;
+  probeNewConnection(host: string, keywords?: ConnectionKeywords): Promise<boolean>;
   /** Set once the run is interrupted: no new task starts. */
   interrupted(): boolean;
   signal: AbortSignal;

@@ -8,7 +8,7 @@ import type { TaskDef } from '../playbook/model.js';
 import { evaluateCondition, markUnsafe, render, renderText } from '../playbook/template.js';
 import { markUnsafeEach } from '../playbook/vars.js';
 import { secretVariableValuesInScope } from './secret-vars.js';
-import type { RunEnv, PlayRun } from './context.js';
+import type { ConnectionKeywords, RunEnv, PlayRun } from './context.js';
 import { now, type TaskRef, type TaskStatus } from './events.js';
 import type { HostState } from './host-state.js';
 import { invokeModule, type InvokeResult } from './invoke-module.js';
@@ -106,7 +106,17 @@ async function executeWithLoop(
     if (!conditionsHold(task.when, vars, task)) return skipped('Conditional result was False');
     return executeOnce(env, run, hs, task, vars);
   }
-  const rendered = render(task.loop, vars, task.pos);
+  if (task.loopFlatten && isBareVariableName(task.loop, vars)) {
+    env.emit({
+      type: 'warning',
+      time: now(),
+      host: hs.name,
+      message: `${task.pos.file}:${task.pos.line}:${task.pos.col}: with_items: ${task.loop} loops once over the text '${task.loop}', as Ansible 2.14 does; write with_items: "{{ ${task.loop} }}" to loop over the variable`,
+    });
+  }
+  const value = render(task.loop, vars, task.pos);
+  // with_items makes a list of a single value (Ansible's listify_lookup_plugin_terms); loop requires a list.
+  const rendered = task.loopFlatten && !Array.isArray(value) ? [value] : value;
   if (!Array.isArray(rendered)) {
     return failed(`Invalid data passed to 'loop', it requires a list, got this instead: ${JSON.stringify(rendered)}`);
   }
@@ -208,6 +218,12 @@ async function callModule(
 ): Promise<TaskOutcome> {
   const mod = findModule(task.module!)!;
   const delegate = task.delegateTo !== undefined ? String(render(task.delegateTo, vars, task.pos)) : undefined;
+  let keywords: ConnectionKeywords;
+  try {
+    keywords = connectionKeywords(task, vars);
+  } catch (err) {
+    return outcomeFromError(err);
+  }
   let conn: Connection | undefined;
   if (!onController) {
     if (delegate !== undefined && delegate !== hs.name) {
@@ -217,7 +233,7 @@ async function callModule(
       conn = env.localConnection();
     } else {
       try {
-        conn = await env.connectionFor(hs.name);
+        conn = await env.connectionFor(hs.name, keywords);
       } catch (err) {
         return unreachable(err);
       }
@@ -230,8 +246,13 @@ async function callModule(
   const noLog = truthy(task.noLog, vars, task);
   const become = truthy(task.become ?? vars['ansible_become'], vars, task);
   const becomeUser = task.becomeUser ?? vars['ansible_become_user'];
+  const becomeMethod = task.becomeMethod ?? vars['ansible_become_method'] ?? env.settings.becomeMethod;
+  if (become && becomeMethod !== undefined) {
+    const method = String(render(becomeMethod, vars, task.pos)).trim();
+    if (method !== 'sudo' && method !== 'ansible.builtin.sudo') return failed(`become_method '${method}' is not supported: vncplay becomes other users with sudo`);
+  }
   const check = task.checkMode !== undefined ? truthy(task.checkMode, vars, task) : env.settings.check;
-  const environment = task.environment === undefined ? undefined : renderEnvironment(task, vars);
+  const environment = task.environment === undefined ? undefined : renderEnvironment(task.environment, task, vars);
   try {
     const res = await invokeModule(mod, args, {
       hostName: hs.name,
@@ -252,7 +273,7 @@ async function callModule(
       findFile: (rel, kind) => findControllerFile(rel, kind, task, env.playbookDir),
       log: (level, line) => env.emit({ type: 'verbose', time: now(), level, host: hs.name, message: noLog ? '(output hidden: no_log)' : env.redact(line) }),
       drill: (phase, data) => env.emit({ type: 'drill', time: now(), host: hs.name, phase, data }),
-      ...(conn?.kind === 'ssh' ? { probeNewConnection: () => env.probeNewConnection(hs.name) } : {}),
+      ...(conn?.kind === 'ssh' ? { probeNewConnection: () => env.probeNewConnection(hs.name, keywords) } : {}),
     });
     // Stored raw: buildHostScope marks host facts unsafe, so they are never rendered again.
     if (res.facts) Object.assign(hs.facts, res.facts);
@@ -271,18 +292,23 @@ async function callModule(
   }
 }
 
-/** `environment:` as NAME=value pairs for the module's commands (names checked: they become argv of env(1)). */
-function renderEnvironment(task: TaskDef, vars: Record<string, unknown>): Record<string, string> {
-  const value = render(task.environment, vars, task.pos);
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new VncplayError('E_ENVIRONMENT', `environment must be a mapping of variable names to values`, { pos: task.pos });
-  }
+/**
+ * `environment:` as NAME=value pairs for the module's commands (names checked: they become argv of env(1)). The
+ * layers (play, blocks, task) merge as in Ansible: the innermost wins for each variable.
+ */
+function renderEnvironment(layers: readonly unknown[], task: TaskDef, vars: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
-      throw new VncplayError('E_ENVIRONMENT', `environment: '${k}' is not a valid variable name`, { pos: task.pos });
+  for (const layer of layers) {
+    const value = render(layer, vars, task.pos);
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw new VncplayError('E_ENVIRONMENT', `environment must be a mapping of variable names to values`, { pos: task.pos });
     }
-    out[k] = String(v);
+    for (const [k, v] of Object.entries(value)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
+        throw new VncplayError('E_ENVIRONMENT', `environment: '${k}' is not a valid variable name`, { pos: task.pos });
+      }
+      out[k] = String(v);
+    }
   }
   return out;
 }
@@ -329,6 +355,24 @@ function anyCondition(conds: unknown[], vars: Record<string, unknown>, task: Tas
 export function truthy(value: unknown, vars: Record<string, unknown>, task: TaskDef): boolean {
   if (value === undefined || value === null) return false;
   return evaluateCondition(value, vars, task.pos);
+}
+
+/** remote_user and connection of the task (inherited from its blocks and play), rendered for this host. */
+function connectionKeywords(task: TaskDef, vars: Record<string, unknown>): ConnectionKeywords {
+  const out: ConnectionKeywords = {};
+  if (task.remoteUser !== undefined) out.user = String(render(task.remoteUser, vars, task.pos));
+  if (task.connection !== undefined) {
+    const kind = String(render(task.connection, vars, task.pos)).trim().replace(/^ansible\.builtin\./, '');
+    if (kind === 'local') out.connection = 'local';
+    else if (kind === 'ssh' || kind === 'smart') out.connection = 'ssh';
+    else throw new VncplayError('E_CONNECTION_KEYWORD', `connection '${kind}' is not supported`, { pos: task.pos, hint: 'use ssh or local' });
+  }
+  return out;
+}
+
+/** `with_items: name` written bare, naming a variable: Ansible 1.x expanded it, Ansible 2.x loops over the text. */
+function isBareVariableName(loop: unknown, vars: Record<string, unknown>): loop is string {
+  return typeof loop === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(loop) && loop in vars;
 }
 
 function skipped(msg: string): TaskOutcome {

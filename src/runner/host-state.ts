@@ -12,7 +12,11 @@ export class HostState {
   unreachable = false;
   /** `meta: end_host` or `end_play` for this play only. */
   endedPlay = false;
-  connection?: Promise<Connection>;
+  /**
+   * Open connections, one per choice of connection keywords (remote_user, connection: see connectionKey), each
+   * opened on first use and kept for the whole run.
+   */
+  readonly connections = new Map<string, Promise<Connection>>();
 
   constructor(
     readonly name: string,

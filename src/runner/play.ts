@@ -1,4 +1,4 @@
-import type { PlayDef, TaskDef } from '../playbook/model.js';
+import { inheritableKeywords, inheritKeywords, type Gathering, type InheritedKeywords, type PlayDef, type TaskDef } from '../playbook/model.js';
 import { loadTaskFile } from '../playbook/load.js';
 import { markUnsafe, render } from '../playbook/template.js';
 import { buildHostScope, type MagicVars } from '../playbook/vars.js';
@@ -10,17 +10,10 @@ import { FreeGate, Rounds, type Gate } from './rounds.js';
 import { tagsSelected } from './tags.js';
 
 /** Keywords a block hands down to the tasks inside it. */
-interface Inherited {
+interface Inherited extends InheritedKeywords {
   when: unknown[];
   tags: string[];
   vars: Record<string, unknown>;
-  become?: unknown;
-  becomeUser?: unknown;
-  ignoreErrors?: unknown;
-  noLog?: unknown;
-  checkMode?: unknown;
-  delegateTo?: unknown;
-  runOnce?: unknown;
 }
 
 type Flow = 'ok' | 'failed' | 'stop';
@@ -53,7 +46,7 @@ async function walkHost(env: RunEnv, run: PlayRun, hs: HostState, gate: Gate, fa
   const root: Inherited = { when: [], tags: play.tags, vars: {} };
   const sections: TaskDef[][] = [
     // Ansible's implicit first task: facts, one cheap command, counted as ok like ansible-playbook counts it.
-    [...(play.gatherFacts ? [gatheringFactsTask(play)] : []), ...play.preTasks],
+    [...(gathersFacts(play, env.settings.gathering, hs) ? [gatheringFactsTask(play)] : []), ...play.preTasks],
     [...play.roleTasks, ...play.tasks],
     play.postTasks,
   ];
@@ -243,8 +236,22 @@ class HostWalker {
   }
 }
 
+/** Ansible's rule (PlayIterator): whether this host starts the play by gathering facts. */
+function gathersFacts(play: PlayDef, gathering: Gathering, hs: HostState): boolean {
+  switch (gathering) {
+    case 'explicit':
+      return play.gatherFacts === true;
+    case 'smart':
+      // Facts from an earlier play of the run (not cleared by meta: clear_facts) are enough.
+      return play.gatherFacts !== false && hs.facts['ansible_facts'] === undefined;
+    case 'implicit':
+      return play.gatherFacts !== false;
+  }
+}
+
+/** Ansible's implicit setup task: a task of the play, so it takes the play's keywords (remote_user, connection …). */
 function gatheringFactsTask(play: PlayDef): TaskDef {
-  return {
+  return inheritKeywords<TaskDef>({
     pos: play.pos,
     name: 'Gathering Facts',
     module: 'setup',
@@ -255,23 +262,17 @@ function gatheringFactsTask(play: PlayDef): TaskDef {
     vars: {},
     listen: [],
     searchDirs: [],
-  };
+  }, play.taskKeywords);
 }
 
-/** Block keywords a task inherits unless it sets them itself. */
-const INHERITED_KEYWORDS = ['become', 'becomeUser', 'ignoreErrors', 'noLog', 'checkMode', 'delegateTo', 'runOnce'] as const;
-
+/** What a block (or include_tasks) hands down: its own keywords, then what its parents handed it. */
 function inherit(parent: Inherited, block: TaskDef): Inherited {
-  const inh: Inherited = {
+  return {
+    ...inheritKeywords(inheritableKeywords(block), parent),
     when: [...parent.when, ...(block.when ?? [])],
     tags: [...new Set([...parent.tags, ...block.tags])],
     vars: { ...parent.vars, ...block.vars },
   };
-  for (const k of INHERITED_KEYWORDS) {
-    const v = block[k] ?? parent[k];
-    if (v !== undefined) inh[k] = v;
-  }
-  return inh;
 }
 
 /** The task with its enclosing blocks' keywords applied (a task's own setting wins). */
@@ -282,9 +283,8 @@ function effectiveTask(task: TaskDef, inh: Inherited): TaskDef {
     tags: [...new Set([...inh.tags, ...task.tags])],
     vars: { ...inh.vars, ...task.vars },
   };
-  for (const k of INHERITED_KEYWORDS) if (eff[k] === undefined && inh[k] !== undefined) eff[k] = inh[k];
   if (eff.when?.length === 0) delete eff.when;
-  return eff;
+  return inheritKeywords(eff, inh);
 }
 
 /**
@@ -298,6 +298,7 @@ export function taskVars(env: RunEnv, run: PlayRun, hs: HostState, task: TaskDef
   if (play.become !== undefined && hostVars['ansible_become'] === undefined) hostVars['ansible_become'] = play.become;
   if (play.becomeUser !== undefined && hostVars['ansible_become_user'] === undefined) hostVars['ansible_become_user'] = play.becomeUser;
   if (hostVars['ansible_become'] === undefined && env.settings.become) hostVars['ansible_become'] = true;
+  if (hostVars['ansible_become_user'] === undefined && env.settings.becomeUser !== undefined) hostVars['ansible_become_user'] = env.settings.becomeUser;
   const magic: MagicVars = {
     inventoryHostname: hs.name,
     groups: env.groups,

@@ -9,8 +9,8 @@ import { connectionSpec, groupsDict, inventoryVars, selectHosts, type Connection
 import type { Playbook } from '../playbook/model.js';
 import { render } from '../playbook/template.js';
 import { buildHostScope, makeHostvars } from '../playbook/vars.js';
-import { serialBatches, exceedsMaxFail } from './batches.js';
-import type { PlayRun, RunEnv, RunSettings } from './context.js';
+import { exceedsMaxFail, orderHosts, serialBatches } from './batches.js';
+import { connectionKey, type ConnectionKeywords, type PlayRun, type RunEnv, type RunSettings } from './context.js';
 import { now, type HostStats, type RunEvent, type RunEventListener } from './events.js';
 import { HostState } from './host-state.js';
 import { createForkLimit } from './limit.js';
@@ -63,6 +63,7 @@ const defaultSettings: RunSettings = {
   extraVars: {},
   verbosity: 0,
   become: false,
+  gathering: 'implicit',
 };
 
 export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
@@ -115,15 +116,20 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
     ),
     playbookDir: path.dirname(path.resolve(opts.playbook.file)),
     emit,
-    connectionFor: (name) => {
+    connectionFor: (name, keywords = {}) => {
       const hs = hosts.get(name)!;
-      hs.connection ??= openConnection(inv, hs, settings, opts, emit, addSecret);
-      return hs.connection;
+      const key = connectionKey(keywords);
+      let conn = hs.connections.get(key);
+      if (!conn) {
+        conn = openConnection(inv, hs, settings, opts, emit, addSecret, keywords);
+        hs.connections.set(key, conn);
+      }
+      return conn;
     },
     localConnection: () => (local ??= new LocalConnection(localSpec())),
-    probeNewConnection: async (name) => {
+    probeNewConnection: async (name, keywords = {}) => {
       const hs = hosts.get(name)!;
-      const spec = connectionSpecOf(inv, hs, settings, opts);
+      const spec = connectionSpecOf(inv, hs, settings, opts, keywords);
       if (spec.connection === 'local') return true;
       try {
         const probe = await connect({ ...spec, connectTimeoutMs: Math.min(spec.connectTimeoutMs, 10_000) });
@@ -149,7 +155,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
     for (const play of opts.playbook.plays) {
       if (abort.signal.aborted) break;
       const pattern = String(render(play.hosts, settings.extraVars, play.pos));
-      const matched = selectHosts(inv, pattern).filter((h) => !limited || limited.has(h));
+      const matched = orderHosts(selectHosts(inv, pattern).filter((h) => !limited || limited.has(h)), play.order);
       for (const h of matched) ensureHost(hosts, h, inv);
       const playHosts = matched.filter((h) => hosts.get(h)!.active);
       if (playHosts.length === 0) {
@@ -188,7 +194,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
     }
   } finally {
     stopListening();
-    await Promise.allSettled([...hosts.values()].map(async (hs) => (hs.connection ? (await hs.connection).close() : undefined)));
+    await Promise.allSettled([...hosts.values()].flatMap((hs) => [...hs.connections.values()].map(async (c) => (await c).close())));
     await local?.close();
   }
 
@@ -231,6 +237,8 @@ function definedOnly(opts: RunOptions): Partial<RunSettings> {
     if (opts[k] !== undefined) (out as Record<string, unknown>)[k] = opts[k];
   }
   if (opts.startAtTask !== undefined) out.startAtTask = opts.startAtTask;
+  if (opts.becomeUser !== undefined) out.becomeUser = opts.becomeUser;
+  if (opts.becomeMethod !== undefined) out.becomeMethod = opts.becomeMethod;
   return out;
 }
 
@@ -246,10 +254,14 @@ function localSpec(): ConstructorParameters<typeof LocalConnection>[0] {
   return { hostName: 'localhost' };
 }
 
-/** How to reach a host: its inventory variables (templates rendered, -e on top) and the CLI's overrides. */
-function connectionSpecOf(inv: Inventory, hs: HostState, settings: RunSettings, opts: RunOptions): ConnectionSpec {
+/**
+ * How to reach a host: its inventory variables (templates rendered, -e on top), then the task's connection keywords,
+ * then -u / ansible.cfg (Ansible's order: variables > keywords > command line > configuration), and the CLI's overrides.
+ */
+function connectionSpecOf(inv: Inventory, hs: HostState, settings: RunSettings, opts: RunOptions, keywords: ConnectionKeywords): ConnectionSpec {
   const vars = { ...hs.inventoryVars, ...settings.extraVars, inventory_hostname: hs.name };
-  const spec = connectionSpec(inv, hs.name, render(vars, vars) as Record<string, unknown>, opts.connectionDefaults);
+  const defaults: ConnectionDefaults = { ...opts.connectionDefaults, ...keywords };
+  const spec = connectionSpec(inv, hs.name, render(vars, vars) as Record<string, unknown>, defaults);
   if (opts.hostKeyChecking) spec.hostKeyChecking = opts.hostKeyChecking;
   if (opts.becomePassword !== undefined) spec.becomePassword = opts.becomePassword;
   return spec;
@@ -262,8 +274,9 @@ async function openConnection(
   opts: RunOptions,
   emit: (e: RunEvent) => void,
   addSecret: (value: string) => void,
+  keywords: ConnectionKeywords,
 ): Promise<Connection> {
-  const spec = connectionSpecOf(inv, hs, settings, opts);
+  const spec = connectionSpecOf(inv, hs, settings, opts, keywords);
   // Passwords from inventory variables (ansible_password, ansible_become_password) are secrets too.
   for (const p of [spec.becomePassword, spec.password]) if (typeof p === 'string') addSecret(p);
   if (spec.connection === 'local') return new LocalConnection({ hostName: hs.name });

@@ -497,6 +497,60 @@ describe('task keywords', () => {
     expect(r.results('bad')[0]!.msg).toMatch(/not a valid variable name/);
   });
 
+  it('play and block environment reach a task inside the block, merged per variable as Ansible merges them', async () => {
+    // ansible-playbook 2.14 prints "block task task" for this play: play < block < task, each variable on its own.
+    const r = await playYaml(`
+- hosts: all
+  gather_facts: false
+  environment: { A: play, B: play, D: play }
+  tasks:
+    - block:
+        - name: inner
+          shell: printf '%s ' "$A" "$B" "$C" "$D"
+          environment: { C: task, B: task }
+          changed_when: false
+        - block:
+            - name: nested
+              shell: printf '%s ' "$A" "$D"
+              changed_when: false
+          environment: "{{ nested_env }}"
+      environment: { A: block }
+      vars:
+        nested_env: { D: nested }
+    - name: outside
+      shell: printf '%s ' "$A" "$B"
+      changed_when: false
+`);
+    expect(r.exitCode).toBe(0);
+    expect(r.results('inner')[0]!.result!['stdout']).toBe('block task task play ');
+    expect(r.results('nested')[0]!.result!['stdout']).toBe('block nested ');
+    expect(r.results('outside')[0]!.result!['stdout']).toBe('play play ');
+  });
+
+  it('with_items: a bare name loops once over its text (as ansible-playbook 2.14 does), with a warning; a single value is a one-item list', async () => {
+    // ansible-playbook 2.14 prints (item=mylist) => msg "mylist" for the first task, and loops once for "{{ single }}".
+    const r = await playYaml(`
+- hosts: all
+  gather_facts: false
+  vars:
+    mylist: [a, b]
+    single: x
+  tasks:
+    - name: bare
+      debug: { msg: "{{ item }}" }
+      with_items: mylist
+    - name: templated single value
+      debug: { msg: "{{ item }}" }
+      with_items: "{{ single }}"
+`);
+    expect(r.exitCode).toBe(0);
+    const items = (name: string) => (r.results(name)[0]!.result!['results'] as Record<string, unknown>[]).map((i) => i['item']);
+    expect(items('bare')).toEqual(['mylist']);
+    expect(items('templated single value')).toEqual(['x']);
+    const warnings = r.events.filter((e) => e.type === 'warning').map((e) => (e.type === 'warning' ? e.message : ''));
+    expect(warnings).toEqual([expect.stringMatching(/with_items: mylist loops once over the text 'mylist'.*write with_items: "\{\{ mylist \}\}"/)]);
+  });
+
   it('a templated max_fail_percentage is rendered', async () => {
     const yaml = `
 - hosts: all

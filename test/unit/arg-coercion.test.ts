@@ -223,4 +223,20 @@ describe('load time: literal arguments are converted (and kept converted in the 
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/E_MODE_INTEGER/);
   });
+
+  it('a YAML 1.1 octal mode (0644, 00755, 01777) is the octal string PyYAML and Ansible read; 0o640 stays the string it is', async () => {
+    const file = playbook(`- hosts: all
+  tasks:
+    - file: { path: /tmp/a, state: touch, mode: 0644 }
+    - file: { path: /tmp/b, state: directory, mode: 00755 }
+    - file: { path: /tmp/c, state: directory, mode: 01777 }
+    - file: { path: /tmp/d, state: touch, mode: 0o640 }
+    - copy: { dest: /tmp/e/, content: x, mode: 0600, directory_mode: 0750 }
+    - file: { path: /tmp/f, state: touch }
+      args: { mode: 0640 }
+`);
+    const tasks = (await loadPlaybook(file)).plays[0]!.tasks;
+    expect(tasks.map((t) => t.args['mode'])).toEqual(['0644', '0755', '01777', '0o640', '0600', '0640']);
+    expect(tasks[4]!.args['directory_mode']).toBe('0750');
+  });
 });

@@ -142,7 +142,7 @@ describe('loadPlaybook: good/site.yml', async () => {
       delegateTo: 'localhost',
       runOnce: true,
       noLog: true,
-      environment: { LANG: 'C' },
+      environment: [{ LANG: 'C' }],
       vars: { local: 1 },
       listen: [],
       searchDirs: [good],
@@ -397,8 +397,9 @@ describe('play-level task keywords', () => {
       ].join('\n'),
     });
     const play = (await loadPlaybook(path.join(dir, 'p.yml'), opts)).plays[0]!;
-    expect(play.preTasks[0]).toMatchObject({ environment: { LANG: 'C' }, noLog: true, checkMode: '{{ dry }}' });
-    expect(play.tasks[0]).toMatchObject({ environment: { A: '1' }, noLog: false, checkMode: '{{ dry }}' });
+    expect(play.preTasks[0]).toMatchObject({ environment: [{ LANG: 'C' }], noLog: true, checkMode: '{{ dry }}' });
+    // Ansible merges environment layers (the task's own wins per variable) rather than replacing the play's.
+    expect(play.tasks[0]).toMatchObject({ environment: [{ LANG: 'C' }, { A: '1' }], noLog: false, checkMode: '{{ dry }}' });
     expect(play.handlers[0]).toMatchObject({ noLog: true });
     expect(play.tasks[0]!.ignoreErrors).toBeUndefined();
   });
@@ -408,5 +409,39 @@ describe('loadTaskFile from a role file without the including task', () => {
   it('infers the role and its searchDirs from roles/NAME/tasks/', async () => {
     const tasks = await loadTaskFile('service.yml', { playbookDir: good, fromFile: `${good}/roles/vnc/tasks/main.yml`, modules: testModules });
     expect(tasks[0]).toMatchObject({ role: 'vnc', searchDirs: [`${good}/roles/vnc`, good], module: 'systemd' });
+  });
+});
+
+describe('connection keywords and order', () => {
+  it('remote_user, connection and become_method on the play reach its tasks and fact gathering; a task or block sets its own', async () => {
+    const dir = tmpPlaybook({
+      'p.yml': [
+        '- hosts: all',
+        '  order: reverse_sorted',
+        '  remote_user: deploy',
+        '  connection: ssh',
+        '  become_method: sudo',
+        '  tasks:',
+        '    - ping:',
+        '    - block:',
+        '        - ping:',
+        '      remote_user: "{{ admin }}"',
+        '      connection: local',
+        '',
+      ].join('\n'),
+    });
+    const play = (await loadPlaybook(path.join(dir, 'p.yml'), opts)).plays[0]!;
+    expect(play.order).toBe('reverse_sorted');
+    expect(play.taskKeywords).toMatchObject({ remoteUser: 'deploy', connection: 'ssh', becomeMethod: 'sudo' });
+    expect(play.tasks[0]).toMatchObject({ remoteUser: 'deploy', connection: 'ssh', becomeMethod: 'sudo' });
+    // The block keeps its own; the runner hands them to the block's tasks (runner/play.ts inherit).
+    expect(play.tasks[1]).toMatchObject({ remoteUser: '{{ admin }}', connection: 'local', becomeMethod: 'sudo' });
+  });
+
+  it('become_method other than sudo, an unknown connection and an unknown order are refused at load, positioned', async () => {
+    const dir = tmpPlaybook({
+      'p.yml': ['- hosts: all', '  order: random', '  tasks:', '    - ping:', '      become_method: su', '    - ping:', '      connection: paramiko', ''].join('\n'),
+    });
+    expect(await errorsOf(loadPlaybook(path.join(dir, 'p.yml'), opts))).toEqual(['E_ENUM 2:10', 'E_ENUM 5:22', 'E_ENUM 7:19']);
   });
 });

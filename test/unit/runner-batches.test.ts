@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exceedsMaxFail, serialBatches } from '../../src/runner/batches.js';
+import { exceedsMaxFail, orderHosts, serialBatches } from '../../src/runner/batches.js';
 import { tagsSelected } from '../../src/runner/tags.js';
 import { Rounds } from '../../src/runner/rounds.js';
 
@@ -82,5 +82,24 @@ describe('Rounds (linear lockstep)', () => {
     const second = await Promise.all([rounds.arrive('a'), rounds.arrive('b')]);
     expect(second).toEqual([false, false]);
     expect(await rounds.arrive('a')).toBe(false);
+  });
+});
+
+describe('orderHosts (a play\'s `order`)', () => {
+  const hosts = ['web10', 'web2', 'Web3', 'db1'];
+  it.each([
+    ['inventory', ['web10', 'web2', 'Web3', 'db1']],
+    ['reverse_inventory', ['db1', 'Web3', 'web2', 'web10']],
+    // Python's sorted(): code points, so upper case first and web10 before web2.
+    ['sorted', ['Web3', 'db1', 'web10', 'web2']],
+    ['reverse_sorted', ['web2', 'web10', 'db1', 'Web3']],
+  ] as const)('%s', (order, expected) => {
+    expect(orderHosts(hosts, order)).toEqual(expected);
+    expect(hosts).toEqual(['web10', 'web2', 'Web3', 'db1']);
+  });
+
+  it('shuffle keeps every host once, in an order drawn from the random source', () => {
+    expect(orderHosts(hosts, 'shuffle', () => 0)).toEqual(['web2', 'Web3', 'db1', 'web10']);
+    expect(orderHosts(hosts, 'shuffle', () => 0.999).sort()).toEqual([...hosts].sort());
   });
 });

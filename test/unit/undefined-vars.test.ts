@@ -176,6 +176,12 @@ describe('findUndefinedVariables', () => {
     expect(await names({ start: 'second' })).toEqual(['second_missing']);
   });
 
+  it('a task with its own environment is still checked for the play\'s: the layers merge at run time', async () => {
+    const pb = path.join(tmp, 'env-layers.yml');
+    writeFileSync(pb, '- hosts: all\n  gather_facts: false\n  environment: { A: "{{ from_play }}" }\n  tasks:\n    - command: "true"\n      environment: { B: "{{ from_task }}" }\n');
+    expect(await undefinedNames(pb)).toEqual(['from_play', 'from_task']);
+  });
+
   it('errors carry the position of the template, an excerpt and a hint', async () => {
     const pb = await loadPlaybook(path.join(bad, 'undefined-register-typo.yml'));
     const [first] = await findUndefinedVariables(pb, { extraVars: {}, inventory: await loadInventory([], process.cwd()) });
