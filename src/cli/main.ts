@@ -95,6 +95,8 @@ async function runCommand(opts: CliOptions): Promise<number> {
 
   const { checkRetryFileExists, withRetryFilesEnvironment, writeRetryFile } = await import('./retry-files.js');
   const retryFiles = withRetryFilesEnvironment(opts.retryFiles, process.env);
+  // ansible.cfg's retry_files_enabled where neither the command line nor the environment said.
+  retryFiles.enabled ??= settings.retryFilesEnabled;
   let limit = opts.limit;
   if (opts.retryFailed) {
     const retryFile = await checkRetryFileExists(opts.playbooks[0]!, retryFiles);

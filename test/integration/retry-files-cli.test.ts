@@ -38,6 +38,16 @@ describe('retry files', () => {
     expect(readFileSync(path.join(saved, 'site.retry'), 'utf8')).toBe('localhost\n');
   });
 
+  it('ansible.cfg retry_files_enabled turns them on; the command line and the environment win over it', async () => {
+    const { dir } = project();
+    writeFileSync(path.join(dir, 'ansible.cfg'), '[defaults]\nretry_files_enabled = True\n');
+    expect((await vncplay(['site.yml', '-i', 'local.yml'], { cwd: dir, env: { ANSIBLE_RETRY_FILES_ENABLED: 'false' } })).code).toBe(2);
+    expect(existsSync(path.join(dir, 'site.retry'))).toBe(false);
+    const cfgOnly = await vncplay(['site.yml', '-i', 'local.yml'], { cwd: dir, env: { ANSIBLE_CONFIG: path.join(dir, 'ansible.cfg') } });
+    expect(cfgOnly.code, cfgOnly.stderr).toBe(2);
+    expect(readFileSync(path.join(dir, 'site.retry'), 'utf8')).toBe('localhost\n');
+  });
+
   it('ansible-playbook writes none by default either, and the same file when enabled', async () => {
     const theirs = project();
     const ours = project();
