@@ -387,6 +387,12 @@ class Checker {
   private readonly pending: Pending[] = [];
   private readonly sources = new Map<string, Promise<YamlSource | undefined>>();
   private readonly includes = new Map<string, TaskDef[] | undefined>();
+  /**
+   * include_tasks sites already walked, by the include task's position. Each is walked once per pass: a file that
+   * includes itself (a recursion Ansible allows under a `when`) would otherwise be expanded without end.
+   */
+  private readonly collectedIncludes = new Set<string>();
+  private readonly checkedIncludes = new Set<string>();
   private readonly base = new Set<string>(runnerNames());
   /** register and set_fact names of the whole playbook (facts outlive their play), and loop_var/index_var names. */
   private readonly facts = new Set<string>();
@@ -428,7 +434,7 @@ class Checker {
       const indexVar = t.loopControl?.['index_var'];
       if (typeof indexVar === 'string') this.facts.add(indexVar);
       for (const sub of [t.block, t.rescue, t.always]) if (sub) await this.collectFrom(sub);
-      if (t.includeTasks !== undefined) {
+      if (t.includeTasks !== undefined && firstVisit(this.collectedIncludes, t)) {
         const loaded = await this.includedTasks(t);
         if (loaded) await this.collectFrom(loaded);
         else this.opaque = true;
@@ -555,7 +561,7 @@ class Checker {
   /** Into a block's tasks (rescue/always too) or an include's file, with the block's vars and conditions. */
   private async descend(t: TaskDef, scope: TaskScope): Promise<void> {
     for (const sub of [t.block, t.rescue, t.always]) if (sub) await this.checkTasks(sub, scope);
-    if (t.includeTasks !== undefined) {
+    if (t.includeTasks !== undefined && firstVisit(this.checkedIncludes, t)) {
       const loaded = await this.includedTasks(t);
       if (loaded) await this.checkTasks(loaded, scope);
     }
@@ -687,6 +693,14 @@ function posText(p: SourcePos): string {
 
 function asList(v: unknown): unknown[] {
   return Array.isArray(v) ? v : v === undefined ? [] : [v];
+}
+
+/** True the first time `task` is seen by `visited` (keyed by its position), and records it. */
+function firstVisit(visited: Set<string>, task: TaskDef): boolean {
+  const key = posText(task.pos);
+  if (visited.has(key)) return false;
+  visited.add(key);
+  return true;
 }
 
 /** As the runner computes it (RunEnv.playbookDir): include_tasks paths are tried there. */

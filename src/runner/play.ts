@@ -1,9 +1,11 @@
+import { readFile } from 'node:fs/promises';
+import { formatExcerpt, PlaybookError } from '../errors.js';
 import type { PlayDef, TaskDef } from '../playbook/model.js';
 import { loadTaskFile } from '../playbook/load.js';
 import { markUnsafe, render } from '../playbook/template.js';
 import { buildHostScope, type MagicVars } from '../playbook/vars.js';
 import type { PlayRun, RunEnv } from './context.js';
-import { conditionsHold, executeTask, type TaskOutcome } from './execute-task.js';
+import { conditionsHold, executeTask, taskRef, type TaskOutcome } from './execute-task.js';
 import { now } from './events.js';
 import type { HostState } from './host-state.js';
 import { FreeGate, Rounds, type Gate } from './rounds.js';
@@ -24,6 +26,13 @@ interface Inherited {
 }
 
 type Flow = 'ok' | 'failed' | 'stop';
+
+/**
+ * How deep include_tasks may nest on one host. A file that includes itself needs a `when:` that ends the recursion;
+ * without one, this stops it with a positioned error. Ansible has no limit of its own: it stops at about 245
+ * levels, when Python's recursion limit is hit ("Exceeded maximum object depth"), after minutes.
+ */
+export const MAX_INCLUDE_DEPTH = 64;
 
 /**
  * Runs one batch of a play: pre_tasks, roles, tasks, post_tasks, with handler flushes after each section,
@@ -71,6 +80,8 @@ async function walkHost(env: RunEnv, run: PlayRun, hs: HostState, gate: Gate, fa
 class HostWalker {
   /** The task that failed last, for `ansible_failed_task` / `ansible_failed_result` in a rescue. */
   private lastFailure?: { task: TaskDef; result: Record<string, unknown> };
+  /** include_tasks files being run, innermost last. */
+  private includeDepth = 0;
 
   constructor(
     private readonly env: RunEnv,
@@ -116,8 +127,26 @@ class HostWalker {
     const vars = this.varsFor(eff);
     if (!conditionsHold(eff.when, vars, eff)) return 'ok';
     const file = String(render(task.includeTasks, vars, task.pos));
+    if (this.includeDepth >= MAX_INCLUDE_DEPTH) return this.failInclude(task, await includeDepthError(task, file));
     const loaded = await loadTaskFile(file, { includedFrom: task, playbookDir: this.env.playbookDir });
-    return this.runList(loaded, inherit(parent, { ...task, when: [] } as TaskDef));
+    this.includeDepth++;
+    try {
+      return await this.runList(loaded, inherit(parent, { ...task, when: [] } as TaskDef));
+    } finally {
+      this.includeDepth--;
+    }
+  }
+
+  /** An include that cannot run on this host fails there like a task: a rescue sees it, the recap counts it. */
+  private failInclude(task: TaskDef, error: PlaybookError): Flow {
+    const ref = taskRef(task);
+    const result = { changed: false, failed: true, msg: error.format() };
+    this.env.emit({ type: 'task_start', time: now(), host: this.hs.name, task: ref });
+    this.env.emit({ type: 'task_result', time: now(), host: this.hs.name, task: ref, status: 'failed', changed: false, failed: true, msg: result.msg, result, durationMs: 0 });
+    this.hs.stats.failed++;
+    this.failedInBatch.add(this.hs.name);
+    this.lastFailure = { task, result };
+    return 'failed';
   }
 
   /** A single task (or handler) on this host, through the gate and the fork limit. */
@@ -241,6 +270,16 @@ class HostWalker {
   private varsFor(task: TaskDef): Record<string, unknown> {
     return taskVars(this.env, this.run, this.hs, task);
   }
+}
+
+async function includeDepthError(task: TaskDef, file: string): Promise<PlaybookError> {
+  const { pos } = task;
+  const excerpt = await readFile(pos.file, 'utf8').then((text) => formatExcerpt(text, pos.line, pos.col), () => undefined);
+  return new PlaybookError('E_INCLUDE_DEPTH', `include_tasks nested more than ${MAX_INCLUDE_DEPTH} levels deep: \`${file}\` is included again and again`, {
+    pos,
+    ...(excerpt ? { excerpt } : {}),
+    hint: 'a task file that includes itself needs an end: put a `when:` on this include_tasks that becomes false',
+  });
 }
 
 function gatheringFactsTask(play: PlayDef): TaskDef {
