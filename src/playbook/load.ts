@@ -25,7 +25,7 @@ import {
   type ModuleLookup,
 } from './schema.js';
 import { checkKeywords, checkModuleArgs, describeValue, type KeywordFragment, type SchemaIssue } from './validate.js';
-import { isMap, isScalar, isSeq, keyOf, nodeAtPath, pairsOf, parseYamlSource, type readYamlSource, type YamlSource } from './yaml-source.js';
+import { isMap, isScalar, isSeq, keyOf, nodeAtPath, pairsOf, parseYamlSource, readSourceText, type readYamlSource, type YamlSource } from './yaml-source.js';
 
 /**
  * Playbook loading: YAML (with positions) → validated PlayDef/TaskDef trees. Every problem in every file the
@@ -194,7 +194,7 @@ class Loader {
     if (!this.fileOrder.has(file)) this.fileOrder.set(file, this.fileOrder.size);
     let parsed: Awaited<ReturnType<typeof readYamlSource>>;
     try {
-      const raw = await readFile(file, 'utf8');
+      const raw = await readSourceText(file);
       // A vault-encrypted file (playbook, tasks, vars) is decrypted with the command line's passwords.
       const { text, encrypted } = decryptFileText(raw, file);
       parsed = parseYamlSource(file, text);
@@ -204,7 +204,7 @@ class Loader {
         parsed.errors = parsed.errors.map((e) => new PlaybookError(e.code, e.message, { ...(e.pos ? { pos: e.pos } : {}), ...(e.hint ? { hint: e.hint } : {}) }));
       }
     } catch (err) {
-      if (err instanceof VaultError) {
+      if (err instanceof VaultError || err instanceof PlaybookError) {
         this.errors.push(err);
         return undefined;
       }
