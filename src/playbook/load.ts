@@ -9,6 +9,7 @@ import { allModules } from '../modules/registry.js';
 import type { AnyModule } from '../modules/types.js';
 import { coerceToSchemaType, parseKeyValue, splitArgs } from './free-form.js';
 import { Unsafe } from './filters.js';
+import { assignOwn } from './own-keys.js';
 import { suggest } from './suggest.js';
 import type { PlayDef, Playbook, RawValue, TaskDef } from './model.js';
 import {
@@ -586,7 +587,7 @@ class Loader {
       const data = asRecord(s.toJS(s.root));
       if (this.encryptedFiles.has(s.file)) recordSecret(data);
       await this.checkTemplates(s, s.root, data, new Set(), s.root);
-      Object.assign(target, data);
+      assignOwn(target, data);
     }
 
     const scope: Scope = {

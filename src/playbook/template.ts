@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import nunjucks from 'nunjucks';
 import { TemplateError, formatExcerpt, nearest, type SourcePos } from '../errors.js';
+import { setOwn } from './own-keys.js';
 import {
   FILTERS,
   JinjaRuntimeError,
@@ -355,7 +356,7 @@ function renderDeep(value: unknown, state: RenderState, dropOmit: boolean): unkn
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
       const r = renderDeep(v, state, dropOmit);
-      if (!(dropOmit && r === OMIT)) out[k] = r;
+      if (!(dropOmit && r === OMIT)) setOwn(out, k, r);
     }
     return out;
   }

@@ -5,6 +5,7 @@ import { decryptVarsText } from '../vault/vars-file.js';
 import { PlaybookError, UsageError, formatExcerpt } from '../errors.js';
 import { ANSIBLE_YAML_OPTIONS } from '../inventory/yaml-options.js';
 import { Unsafe, isMapping, markUnsafe, type LazyMapping } from './filters.js';
+import { assignOwn, setOwn } from './own-keys.js';
 import { OMIT, resolveVariable } from './template.js';
 
 /** Variables as written (values may hold `{{ }}`; they are rendered lazily when used). */
@@ -81,7 +82,7 @@ export function sortGroupLayers(layers: readonly GroupVarsLayer[]): GroupVarsLay
 /** Values that must not be rendered again are wrapped once, key by key. */
 export function markUnsafeEach(vars: VarsMap): VarsMap {
   const out: VarsMap = {};
-  for (const [k, v] of Object.entries(vars)) out[k] = markUnsafe(v);
+  for (const [k, v] of Object.entries(vars)) setOwn(out, k, markUnsafe(v));
   return out;
 }
 
@@ -94,7 +95,7 @@ export function buildHostScope(layers: VarLayers): Record<string, unknown> {
   const scope: Record<string, unknown> = {};
   const put = (vars: VarsMap | undefined, unsafe = false): void => {
     if (!vars) return;
-    for (const k of Object.keys(vars)) scope[k] = unsafe ? markUnsafe(vars[k]) : vars[k];
+    for (const k of Object.keys(vars)) setOwn(scope, k, unsafe ? markUnsafe(vars[k]) : vars[k]);
   };
   for (const v of layers.roleDefaults ?? []) put(v);
   for (const g of sortGroupLayers(layers.groupVars ?? [])) put(g.vars);
@@ -185,7 +186,7 @@ export function scopeView(scope: Record<string, unknown>): LazyMapping {
  */
 export async function parseExtraVars(args: readonly string[], cwd: string): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
-  for (const raw of args) Object.assign(out, await parseOneExtraVar(raw, cwd));
+  for (const raw of args) assignOwn(out, await parseOneExtraVar(raw, cwd));
   return out;
 }
 
@@ -263,7 +264,7 @@ function parseKeyValues(arg: string): Record<string, unknown> {
         hint: 'names are letters, digits and _ (not starting with a digit); use -e @file.yml for complex values',
       });
     }
-    out[key] = word.slice(eq + 1);
+    setOwn(out, key, word.slice(eq + 1));
   }
   return out;
 }
