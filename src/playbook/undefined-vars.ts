@@ -527,8 +527,11 @@ class Checker {
     const indexVar = t.loopControl?.['index_var'];
     if (typeof indexVar === 'string') local.add(indexVar);
     const ctx: CheckContext = { vars, guarded, local, task: t };
-    const tags = [...new Set([...scope.tags, ...t.tags])];
-    if (!t.block && t.includeTasks === undefined && !this.runs(t, tags)) return;
+    const own = [...new Set([...scope.tags, ...t.tags])];
+    // An include_tasks is selected by its own tags (as the runner does), but they do not pass to the tasks it loads.
+    if (t.includeTasks !== undefined && !this.tagsSelected(own)) return;
+    if (!t.block && t.includeTasks === undefined && !this.runs(t, own)) return;
+    const tags = t.includeTasks !== undefined ? scope.tags : own;
 
     if (scope.conditional) return this.descend(t, { vars, conditional: true, guarded, tags });
     // The loop is rendered before `when`; only the first `when` item is always evaluated (a list is an AND).
@@ -549,13 +552,18 @@ class Checker {
 
   /** Whether a task (not a block or include) runs at all: its tags are selected and --start-at-task is past. */
   private runs(t: TaskDef, tags: readonly string[]): boolean {
-    if (this.opts.taskSelected && !this.opts.taskSelected(tags)) return false;
-    if (!this.opts.taskSelected && tags.includes('never') && !tags.includes('always')) return false;
+    if (!this.tagsSelected(tags)) return false;
     if (this.skippingToStart) {
       if (t.name !== this.opts.startAtTask) return false;
       this.skippingToStart = false;
     }
     return true;
+  }
+
+  /** --tags/--skip-tags select a task with these (effective) tags; without them, all but `never`. */
+  private tagsSelected(tags: readonly string[]): boolean {
+    if (this.opts.taskSelected) return this.opts.taskSelected(tags);
+    return !tags.includes('never') || tags.includes('always');
   }
 
   /** Into a block's tasks (rescue/always too) or an include's file, with the block's vars and conditions. */

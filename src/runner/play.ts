@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { formatExcerpt, PlaybookError } from '../errors.js';
+import { formatExcerpt, PlaybookError, VncplayError } from '../errors.js';
 import type { PlayDef, TaskDef } from '../playbook/model.js';
 import { loadTaskFile } from '../playbook/load.js';
 import { markUnsafe, render } from '../playbook/template.js';
@@ -122,28 +122,63 @@ class HostWalker {
     return flow;
   }
 
+  /**
+   * include_tasks, as Ansible runs a dynamic include: a task of its own (its tags select it, it is ok or skipped in
+   * the recap), whose file is loaded when it is reached, on this host. Its tags are its own (Ansible's `apply:` is
+   * not supported); its vars and the enclosing blocks' keywords reach the included tasks.
+   */
   private async runInclude(task: TaskDef, parent: Inherited): Promise<Flow> {
     const eff = effectiveTask(task, parent);
+    if (!tagsSelected(eff.tags, this.env.settings.tags, this.env.settings.skipTags)) return 'ok';
+    if (!(await this.gate.arrive(this.hs.name))) return 'stop';
     const vars = this.varsFor(eff);
-    if (!conditionsHold(eff.when, vars, eff)) return 'ok';
+    if (!conditionsHold(eff.when, vars, eff)) {
+      this.includeResult(task, 'skipped', { changed: false, skipped: true, skip_reason: 'Conditional result was False' });
+      return 'ok';
+    }
     const file = String(render(task.includeTasks, vars, task.pos));
     if (this.includeDepth >= MAX_INCLUDE_DEPTH) return this.failInclude(task, await includeDepthError(task, file));
-    const loaded = await loadTaskFile(file, { includedFrom: task, playbookDir: this.env.playbookDir });
+    let loaded: TaskDef[];
+    try {
+      loaded = await loadTaskFile(file, { includedFrom: task, playbookDir: this.env.playbookDir });
+    } catch (err) {
+      // A missing or broken file fails this host, as in Ansible; the other hosts go on.
+      if (err instanceof VncplayError) return this.failInclude(task, err);
+      throw err;
+    }
+    this.includeResult(task, 'ok', { changed: false, include: file });
     this.includeDepth++;
     try {
-      return await this.runList(loaded, inherit(parent, { ...task, when: [] } as TaskDef));
+      return await this.runList(loaded, inherit(parent, { ...task, when: [], tags: [] }));
     } finally {
       this.includeDepth--;
     }
   }
 
-  /** An include that cannot run on this host fails there like a task: a rescue sees it, the recap counts it. */
-  private failInclude(task: TaskDef, error: PlaybookError): Flow {
+  /** The include task's own result: counted in the recap as ansible-playbook counts it. */
+  private includeResult(task: TaskDef, status: 'ok' | 'skipped' | 'failed', result: Record<string, unknown>): void {
     const ref = taskRef(task);
-    const result = { changed: false, failed: true, msg: error.format() };
+    const msg = result['msg'];
     this.env.emit({ type: 'task_start', time: now(), host: this.hs.name, task: ref });
-    this.env.emit({ type: 'task_result', time: now(), host: this.hs.name, task: ref, status: 'failed', changed: false, failed: true, msg: result.msg, result, durationMs: 0 });
-    this.hs.stats.failed++;
+    this.env.emit({
+      type: 'task_result',
+      time: now(),
+      host: this.hs.name,
+      task: ref,
+      status,
+      changed: false,
+      failed: status === 'failed',
+      ...(typeof msg === 'string' ? { msg } : {}),
+      result,
+      durationMs: 0,
+    });
+    this.count({ status, result });
+  }
+
+  /** An include that cannot run on this host fails there like a task: a rescue sees it, the recap counts it. */
+  private failInclude(task: TaskDef, error: VncplayError): Flow {
+    const result = { changed: false, failed: true, msg: error.format() };
+    this.includeResult(task, 'failed', result);
     this.failedInBatch.add(this.hs.name);
     this.lastFailure = { task, result };
     return 'failed';

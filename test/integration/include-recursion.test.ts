@@ -35,6 +35,7 @@ describe('a task file that includes itself', () => {
     const run = await vncplay(['-i', 'inv', 'pb.yml', '--json'], { cwd: dir, env: smallHeap, timeoutMs: 30_000 });
     expect(run.code, run.stderr).toBe(0);
     expect(run.events.filter((e) => e.type === 'task_result' && e.task.name === 'step')).toHaveLength(1);
+    expect(run.recap['localhost']).toMatchObject({ ok: 2, skipped: 1, failed: 0 });
   });
 
   it('an undefined variable inside it is reported once, at its position, before the run (exit 4)', async () => {
@@ -59,7 +60,63 @@ describe('a task file that includes itself', () => {
     expect(failed[0]!.task).toMatchObject({ name: 'include_tasks', path: 'rec.yml:3:3' });
     expect(failed[0]!.msg).toMatch(/^rec\.yml:3:3: error\[E_INCLUDE_DEPTH\]: include_tasks nested more than 64 levels deep/);
     expect(failed[0]!.msg).toMatch(/hint: .*when/);
-    expect(run.recap['localhost']).toMatchObject({ ok: 64, failed: 1 });
+    expect(run.recap['localhost']).toMatchObject({ ok: 128, failed: 1 });
+  });
+});
+
+describe('an include_tasks whose file cannot be loaded on a host', () => {
+  it('fails that host at the include, positioned; the other hosts go on (exit 2)', async () => {
+    const dir = tree({
+      'pb.yml': [
+        '- hosts: all',
+        '  gather_facts: false',
+        '  tasks:',
+        '    - include_tasks: "{{ inc }}"',
+        '    - name: after',
+        '      debug: msg=x',
+        '',
+      ].join('\n'),
+      'good.yml': '- name: inside\n  debug: msg=y\n',
+      'two-hosts': '[local]\nl1 ansible_connection=local inc=good.yml\nl2 ansible_connection=local inc=nothere.yml\n',
+    });
+    const run = await vncplay(['-i', 'two-hosts', 'pb.yml', '--json'], { cwd: dir, timeoutMs: 30_000 });
+    expect(run.code, run.stderr).toBe(2);
+    const failed = run.events.filter((e) => e.type === 'task_result' && e.status === 'failed');
+    expect(failed.map((e) => e.type === 'task_result' && [e.host, e.task.name])).toEqual([['l2', 'include_tasks']]);
+    expect(failed[0]!.type === 'task_result' && failed[0]!.msg).toMatch(/^pb\.yml:4:7: error\[E_MISSING_FILE\]: task file `nothere\.yml` not found/);
+    expect(run.recap['l1']).toMatchObject({ ok: 3, failed: 0 });
+    expect(run.recap['l2']).toMatchObject({ ok: 0, failed: 1 });
+  });
+});
+
+/** The task names a run shows (TASK [name] headers of ansible-playbook's text, task_result events of ours), in order. */
+function taskNames(stdout: string): string[] {
+  return [...stdout.matchAll(/^TASK \[(.*)\] \*+$/gm)].map((m) => m[1]!);
+}
+
+describe.skipIf(!HAVE_ANSIBLE)('include_tasks is a task of its own, as ansible-playbook runs it', () => {
+  it('its tags select it and are not inherited by its tasks; it is ok (skipped under a false when) in the recap', async () => {
+    const dir = tree({
+      ...guardedRecursion,
+      'tg.yml': '- hosts: localhost\n  gather_facts: false\n  tasks:\n    - include_tasks: inner.yml\n      tags: [inc]\n',
+      'inner.yml': '- name: untagged inner\n  debug: msg=u\n- name: tagged other\n  debug: msg=o\n  tags: [other]\n',
+    });
+    const cases: [string, string[]][] = [
+      ['tg.yml', []],
+      ['tg.yml', ['--tags', 'inc']],
+      ['tg.yml', ['--tags', 'other']],
+      ['tg.yml', ['--skip-tags', 'inc']],
+      ['tg.yml', ['--skip-tags', 'other']],
+      ['pb.yml', []],
+    ];
+    for (const [file, extra] of cases) {
+      const args = ['-i', 'inv', file, ...extra];
+      const [ours, theirs] = [await vncplay([...args, '--no-color'], { cwd: dir }), await ansiblePlaybook(args, { cwd: dir })];
+      expect(theirs.code, theirs.stderr).toBe(0);
+      expect(ours.code, ours.stderr).toBe(0);
+      expect(taskNames(ours.stdout), args.join(' ')).toEqual(taskNames(theirs.stdout));
+      expect(ours.recap, args.join(' ')).toEqual(theirs.recap);
+    }
   });
 });
 
