@@ -3,6 +3,7 @@ import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { decryptVarsText } from '../vault/vars-file.js';
 import { PlaybookError, UsageError, formatExcerpt } from '../errors.js';
+import { aliasProblem } from '../inventory/yaml-aliases.js';
 import { ANSIBLE_YAML_OPTIONS } from '../inventory/yaml-options.js';
 import { Unsafe, isMapping, markUnsafe, type LazyMapping } from './filters.js';
 import { assignOwn, setOwn } from './own-keys.js';
@@ -224,6 +225,11 @@ async function readExtraVarsFile(rel: string, cwd: string): Promise<Record<strin
       pos: { file: rel, line: at.line, col: at.col },
       excerpt: formatExcerpt(text, at.line, at.col),
     });
+  }
+  const alias = aliasProblem(doc);
+  if (alias) {
+    const at = lc.linePos(alias.offset);
+    throw new PlaybookError('E_YAML_ALIAS', alias.message, { pos: { file: rel, line: at.line, col: at.col }, excerpt: formatExcerpt(text, at.line, at.col), hint: alias.hint });
   }
   const value = doc.toJS() as unknown;
   if (value === null || value === undefined) return {};

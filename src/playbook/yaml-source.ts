@@ -12,13 +12,13 @@ import {
   parseDocument,
   Scalar,
   visit,
-  type Alias,
   type Document,
   type Node,
   type Pair,
   type YAMLMap,
 } from 'yaml';
 import { formatExcerpt, PlaybookError, type SourcePos } from '../errors.js';
+import { aliasProblem, MAX_ALIAS_COUNT } from '../inventory/yaml-aliases.js';
 import { ANSIBLE_YAML_OPTIONS, VAULT_ERROR_PREFIX } from '../inventory/yaml-options.js';
 import { Unsafe } from './unsafe.js';
 
@@ -255,50 +255,13 @@ export function parseYamlSource(file: string, text: string): { source: YamlSourc
   return { source, errors, usable: usable && !aliasError };
 }
 
-/** The alias limit of YamlSource.toJS (the `yaml` package's guard against alias bombs). */
-const MAX_ALIAS_COUNT = 100;
-
 /**
- * An alias to an anchor that is not defined before it, or aliases of aliases that would expand past the limit
- * (a "billion laughs" file), as a positioned error instead of the `yaml` package's ReferenceError.
+ * An alias to no anchor, or aliases of aliases past the limit, as a positioned error instead of the `yaml`
+ * package's ReferenceError (see aliasProblem).
  */
 function checkAliases(source: YamlSource): PlaybookError | undefined {
-  const aliases: Alias[] = [];
-  visit(source.doc, {
-    Alias(_key, alias) {
-      aliases.push(alias);
-    },
-  });
-  if (aliases.length === 0) return undefined;
-  for (const alias of aliases) {
-    if (alias.resolve(source.doc) === undefined) {
-      return source.error('E_YAML_ALIAS', `alias \`*${alias.source}\` names no anchor defined before it`, alias, `define \`&${alias.source}\` on a value above this line`);
-    }
-  }
-  try {
-    source.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-    return undefined;
-  } catch (err) {
-    if (!(err instanceof ReferenceError)) throw err;
-  }
-  // The first alias that repeats a node holding aliases itself: nesting is what multiplies the copies.
-  const holdsAlias = (node: unknown): boolean => {
-    let found = false;
-    visit(node as Node, {
-      Alias() {
-        found = true;
-        return visit.BREAK;
-      },
-    });
-    return found;
-  };
-  const culprit = aliases.find((a) => holdsAlias(a.resolve(source.doc))) ?? aliases[0]!;
-  return source.error(
-    'E_YAML_ALIAS',
-    `alias \`*${culprit.source}\` repeats a value that holds aliases itself: the file's aliases would expand to more than ${MAX_ALIAS_COUNT} copies`,
-    culprit,
-    'write the repeated values out, or alias only values that hold no aliases',
-  );
+  const problem = aliasProblem(source.doc);
+  return problem && source.error('E_YAML_ALIAS', problem.message, problem.offset, problem.hint);
 }
 
 /** 1-based numbers of lines whose indentation holds a tab. */

@@ -90,6 +90,16 @@ describe('buildHostScope precedence (lowest first, as Ansible)', () => {
   });
 });
 
+describe('-e @file with YAML aliases', () => {
+  it('aliases of aliases are refused at the alias, not an internal error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vncplay-evars-'));
+    writeFileSync(join(dir, 'bomb.yml'), 'a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n');
+    const err = await parseExtraVars(['@bomb.yml'], dir).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(PlaybookError);
+    expect((err as PlaybookError).format()).toMatch(/^bomb\.yml:3:8: error\[E_YAML_ALIAS\]: alias `\*b` repeats a value that holds aliases itself/);
+  });
+});
+
 describe('`__proto__` is an ordinary variable name (as in Ansible)', () => {
   /** `{__proto__: {sneaky: 1}}` as YAML and JSON give it: an own key, not a prototype. */
   const protoVars = (): Record<string, unknown> => JSON.parse('{"__proto__": {"sneaky": 1}, "plain": 2}') as Record<string, unknown>;
