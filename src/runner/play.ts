@@ -130,23 +130,26 @@ class HostWalker {
   private async runInclude(task: TaskDef, parent: Inherited): Promise<Flow> {
     const eff = effectiveTask(task, parent);
     if (!tagsSelected(eff.tags, this.env.settings.tags, this.env.settings.skipTags)) return 'ok';
-    if (!(await this.gate.arrive(this.hs.name))) return 'stop';
+    // Before --start-at-task's task the include is only walked through (that task may be in its file): no result.
+    const counted = !this.env.skippingToStart;
+    if (counted && !(await this.gate.arrive(this.hs.name))) return 'stop';
     const vars = this.varsFor(eff);
     if (!conditionsHold(eff.when, vars, eff)) {
-      this.includeResult(task, 'skipped', { changed: false, skipped: true, skip_reason: 'Conditional result was False' });
+      if (counted) this.includeResult(task, 'skipped', { changed: false, skipped: true, skip_reason: 'Conditional result was False' });
       return 'ok';
     }
-    const file = String(render(task.includeTasks, vars, task.pos));
-    if (this.includeDepth >= MAX_INCLUDE_DEPTH) return this.failInclude(task, await includeDepthError(task, file));
+    let file: string;
     let loaded: TaskDef[];
     try {
+      file = String(render(task.includeTasks, vars, task.pos));
+      if (this.includeDepth >= MAX_INCLUDE_DEPTH) return this.failInclude(task, await includeDepthError(task, file));
       loaded = await loadTaskFile(file, { includedFrom: task, playbookDir: this.env.playbookDir });
     } catch (err) {
-      // A missing or broken file fails this host, as in Ansible; the other hosts go on.
+      // An undefined variable in the path, a missing or broken file: this host fails, as in Ansible; the others go on.
       if (err instanceof VncplayError) return this.failInclude(task, err);
       throw err;
     }
-    this.includeResult(task, 'ok', { changed: false, include: file });
+    if (counted) this.includeResult(task, 'ok', { changed: false, include: file });
     this.includeDepth++;
     try {
       return await this.runList(loaded, inherit(parent, { ...task, when: [], tags: [] }));

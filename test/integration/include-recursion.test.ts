@@ -65,7 +65,7 @@ describe('a task file that includes itself', () => {
 });
 
 describe('an include_tasks whose file cannot be loaded on a host', () => {
-  it('fails that host at the include, positioned; the other hosts go on (exit 2)', async () => {
+  it('(missing file, undefined variable in its path) fails that host at the include, positioned; the others go on', async () => {
     const dir = tree({
       'pb.yml': [
         '- hosts: all',
@@ -77,13 +77,15 @@ describe('an include_tasks whose file cannot be loaded on a host', () => {
         '',
       ].join('\n'),
       'good.yml': '- name: inside\n  debug: msg=y\n',
-      'two-hosts': '[local]\nl1 ansible_connection=local inc=good.yml\nl2 ansible_connection=local inc=nothere.yml\n',
+      'two-hosts': '[local]\nl1 ansible_connection=local inc=good.yml\nl2 ansible_connection=local inc=nothere.yml\nl3 ansible_connection=local\n',
     });
     const run = await vncplay(['-i', 'two-hosts', 'pb.yml', '--json'], { cwd: dir, timeoutMs: 30_000 });
     expect(run.code, run.stderr).toBe(2);
     const failed = run.events.filter((e) => e.type === 'task_result' && e.status === 'failed');
-    expect(failed.map((e) => e.type === 'task_result' && [e.host, e.task.name])).toEqual([['l2', 'include_tasks']]);
-    expect(failed[0]!.type === 'task_result' && failed[0]!.msg).toMatch(/^pb\.yml:4:7: error\[E_MISSING_FILE\]: task file `nothere\.yml` not found/);
+    const byHost = Object.fromEntries(failed.map((e) => (e.type === 'task_result' ? [e.host, `${e.task.name}: ${e.msg}`] : [])));
+    expect(Object.keys(byHost).sort()).toEqual(['l2', 'l3']);
+    expect(byHost['l2']).toMatch(/^include_tasks: pb\.yml:4:7: error\[E_MISSING_FILE\]: task file `nothere\.yml` not found/);
+    expect(byHost['l3']).toMatch(/^include_tasks: pb\.yml:4:7: error\[E_TEMPLATE_UNDEFINED\]: undefined variable 'inc'/);
     expect(run.recap['l1']).toMatchObject({ ok: 3, failed: 0 });
     expect(run.recap['l2']).toMatchObject({ ok: 0, failed: 1 });
   });
