@@ -68,7 +68,7 @@ const SIMPLE_ESCAPES: Record<string, string> = { '\\': '\\', "'": "'", '"': '"',
  * `\n`, `\t`, `\"`, `\\`, `\x41`, `\u00e9` … in a key=value token. Octal escapes stay as written, as in Ansible;
  * so does `\N{name}`, which Ansible decodes and vncplay cannot (it has no table of Unicode names).
  */
-export function decodeEscapes(text: string): string {
+function decodeEscapes(text: string): string {
   return text.replace(ESCAPE, (whole, long?: string, short?: string, hex?: string, simple?: string) => {
     if (simple !== undefined) return SIMPLE_ESCAPES[simple]!;
     const code = parseInt(long ?? short ?? hex!, 16);

@@ -32,7 +32,7 @@ type Flow = 'ok' | 'failed' | 'stop';
  * without one, this stops it with a positioned error. Ansible has no limit of its own: it stops at about 245
  * levels, when Python's recursion limit is hit ("Exceeded maximum object depth"), after minutes.
  */
-export const MAX_INCLUDE_DEPTH = 64;
+const MAX_INCLUDE_DEPTH = 64;
 
 /**
  * Runs one batch of a play: pre_tasks, roles, tasks, post_tasks, with handler flushes after each section,
