@@ -13,8 +13,8 @@ export function listTasks(play: PlayDef, only: string[], skip: string[]): string
         continue;
       }
       if (!tagsSelected(tags, only, skip)) continue;
-      const name = t.includeTasks !== undefined ? `include_tasks: ${String(t.includeTasks)}` : displayName(t);
-      lines.push(`      ${name}\tTAGS: [${tags.join(', ')}]`);
+      // An include_tasks is listed as itself, not its file's tasks: they are known only when it runs (as Ansible lists it).
+      lines.push(`      ${displayName(t)}\tTAGS: [${tags.join(', ')}]`);
     }
   };
   walk([...play.preTasks, ...play.roleTasks, ...play.tasks, ...play.postTasks], play.tags);

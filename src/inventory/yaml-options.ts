@@ -1,5 +1,6 @@
 import { LineCounter, parseDocument, type Document, type DocumentOptions, type ParseOptions, type SchemaOptions, type Tags } from 'yaml';
 import { VaultError } from '../errors.js';
+import { aliasProblem } from './yaml-aliases.js';
 import { UNSAFE_TAGS } from '../playbook/unsafe.js';
 import { decryptInlineValue } from '../vault/session.js';
 
@@ -134,6 +135,12 @@ export function yamlProblems(parsed: ParsedYaml, text: string): { problems: Yaml
           ? `line ${tabLine} is indented with a tab: YAML indentation must be spaces`
           : 'fix the YAML syntax; check indentation and quotes',
     });
+  }
+  const alias = fatal ? undefined : aliasProblem(parsed.doc);
+  if (alias) {
+    fatal = true;
+    const at = parsed.lines.linePos(alias.offset);
+    problems.push({ code: 'E_INV_YAML_ALIAS', message: alias.message, line: at.line, col: at.col, hint: alias.hint });
   }
   return { problems, fatal };
 }

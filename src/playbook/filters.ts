@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Document, isScalar, parse as parseYaml, parseAllDocuments, visit } from 'yaml';
 import { PLAIN_YAML_OPTIONS } from '../inventory/yaml-options.js';
 import { shellQuote } from '../connection/quote.js';
+import { setOwn } from './own-keys.js';
 import { Unsafe } from './unsafe.js';
 
 export { Unsafe };
@@ -559,7 +560,7 @@ export function isKeywords(v: unknown): v is Mapping {
 
 function stripKeywords(v: Mapping): Mapping {
   const out: Mapping = {};
-  for (const [k, x] of Object.entries(v)) if (k !== '__keywords') out[k] = x;
+  for (const [k, x] of Object.entries(v)) if (k !== '__keywords') setOwn(out, k, x);
   return out;
 }
 
@@ -760,19 +761,22 @@ function combine(dicts: unknown[], recursive: boolean, listMerge: string): Mappi
   return out;
 }
 
+function mergedValue(old: unknown, v: unknown, recursive: boolean, listMerge: string): unknown {
+  if (recursive && isMapping(old) && isMapping(v)) return mergeDicts(old, v, true, listMerge);
+  if (!Array.isArray(old) || !Array.isArray(v) || listMerge === 'replace') return v;
+  if (listMerge === 'keep') return old;
+  if (listMerge === 'append') return [...old, ...v];
+  if (listMerge === 'prepend') return [...v, ...old];
+  if (listMerge === 'append_rp') return [...old.filter((x) => !v.some((y) => pyEq(x, y))), ...v];
+  if (listMerge === 'prepend_rp') return [...v, ...old.filter((x) => !v.some((y) => pyEq(x, y)))];
+  throw new JinjaRuntimeError(`combine: unknown list_merge '${listMerge}'`);
+}
+
 function mergeDicts(a: Mapping, b: Mapping, recursive: boolean, listMerge: string): Mapping {
   const out: Mapping = { ...a };
   for (const [k, v] of Object.entries(b)) {
     const old = out[k];
-    if (recursive && isMapping(old) && isMapping(v)) out[k] = mergeDicts(old, v, true, listMerge);
-    else if (Array.isArray(old) && Array.isArray(v) && listMerge !== 'replace') {
-      if (listMerge === 'keep') out[k] = old;
-      else if (listMerge === 'append') out[k] = [...old, ...v];
-      else if (listMerge === 'prepend') out[k] = [...v, ...old];
-      else if (listMerge === 'append_rp') out[k] = [...old.filter((x) => !v.some((y) => pyEq(x, y))), ...v];
-      else if (listMerge === 'prepend_rp') out[k] = [...v, ...old.filter((x) => !v.some((y) => pyEq(x, y)))];
-      else throw new JinjaRuntimeError(`combine: unknown list_merge '${listMerge}'`);
-    } else out[k] = v;
+    setOwn(out, k, mergedValue(old, v, recursive, listMerge));
   }
   return out;
 }

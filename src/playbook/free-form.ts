@@ -45,19 +45,36 @@ export function splitArgs(s: string): string[] {
   return tokens;
 }
 
-/** `key=value` → [key, value] with the value's outer quotes removed; undefined when not a key=value token. */
+/**
+ * `key=value` → [key, value], as Ansible's parse_kv reads it: backslash escapes decoded (`\n` is a newline), then
+ * the value's outer quotes removed. Undefined when not a key=value token.
+ */
 export function parseKeyValue(token: string): [string, string] | undefined {
   const m = /^([A-Za-z_][A-Za-z0-9_]*)=([\s\S]*)$/.exec(token);
   if (!m) return undefined;
-  return [m[1]!, unquote(m[2]!)];
+  return [m[1]!, unquote(decodeEscapes(m[2]!))];
 }
 
+/** Ansible's unquote(): outer quotes of one kind go, unless the last one is escaped. */
 function unquote(v: string): string {
-  if (v.length >= 2 && (v[0] === '"' || v[0] === "'") && v[v.length - 1] === v[0]) {
-    const inner = v.slice(1, -1);
-    return v[0] === '"' ? inner.replace(/\\(["\\])/g, '$1') : inner;
-  }
-  return v;
+  const quoted = v.length >= 2 && (v[0] === '"' || v[0] === "'") && v[v.length - 1] === v[0] && v[v.length - 2] !== '\\';
+  return quoted ? v.slice(1, -1) : v;
+}
+
+/** The escapes of Ansible's _ESCAPE_SEQUENCE_RE, decoded as Python's unicode-escape codec does. */
+const ESCAPE = /\\(?:U([0-9a-fA-F]{8})|u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})|([\\'"abfnrtv]))/g;
+const SIMPLE_ESCAPES: Record<string, string> = { '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+
+/**
+ * `\n`, `\t`, `\"`, `\\`, `\x41`, `\u00e9` … in a key=value token. Octal escapes stay as written, as in Ansible;
+ * so does `\N{name}`, which Ansible decodes and vncplay cannot (it has no table of Unicode names).
+ */
+function decodeEscapes(text: string): string {
+  return text.replace(ESCAPE, (whole, long?: string, short?: string, hex?: string, simple?: string) => {
+    if (simple !== undefined) return SIMPLE_ESCAPES[simple]!;
+    const code = parseInt(long ?? short ?? hex!, 16);
+    return code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+  });
 }
 
 // ───────────────────────────── Ansible's argument_spec type conversion ─────────────────────────────

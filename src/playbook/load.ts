@@ -9,6 +9,7 @@ import { allModules } from '../modules/registry.js';
 import type { AnyModule } from '../modules/types.js';
 import { coerceToSchemaType, parseKeyValue, splitArgs } from './free-form.js';
 import { Unsafe } from './filters.js';
+import { assignOwn } from './own-keys.js';
 import { suggest } from './suggest.js';
 import { inheritKeywords, type HostOrder, type InheritedKeywords, type PlayDef, type Playbook, type RawValue, type TaskDef } from './model.js';
 import {
@@ -25,7 +26,7 @@ import {
   type ModuleLookup,
 } from './schema.js';
 import { checkKeywords, checkModuleArgs, describeValue, type KeywordFragment, type SchemaIssue } from './validate.js';
-import { isMap, isScalar, isSeq, keyOf, nodeAtPath, pairsOf, parseYamlSource, type readYamlSource, type YamlSource } from './yaml-source.js';
+import { isMap, isScalar, isSeq, keyOf, nodeAtPath, pairsOf, parseYamlSource, readSourceText, type readYamlSource, type YamlSource } from './yaml-source.js';
 
 /**
  * Playbook loading: YAML (with positions) → validated PlayDef/TaskDef trees. Every problem in every file the
@@ -197,7 +198,7 @@ class Loader {
     if (!this.fileOrder.has(file)) this.fileOrder.set(file, this.fileOrder.size);
     let parsed: Awaited<ReturnType<typeof readYamlSource>>;
     try {
-      const raw = await readFile(file, 'utf8');
+      const raw = await readSourceText(file);
       // A vault-encrypted file (playbook, tasks, vars) is decrypted with the command line's passwords.
       const { text, encrypted } = decryptFileText(raw, file);
       parsed = parseYamlSource(file, text);
@@ -207,7 +208,7 @@ class Loader {
         parsed.errors = parsed.errors.map((e) => new PlaybookError(e.code, e.message, { ...(e.pos ? { pos: e.pos } : {}), ...(e.hint ? { hint: e.hint } : {}) }));
       }
     } catch (err) {
-      if (err instanceof VaultError) {
+      if (err instanceof VaultError || err instanceof PlaybookError) {
         this.errors.push(err);
         return undefined;
       }
@@ -595,7 +596,7 @@ class Loader {
       const data = asRecord(s.toJS(s.root));
       if (this.encryptedFiles.has(s.file)) recordSecret(data);
       await this.checkTemplates(s, s.root, data, new Set(), s.root);
-      Object.assign(target, data);
+      assignOwn(target, data);
     }
 
     const scope: Scope = {

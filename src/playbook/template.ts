@@ -3,6 +3,7 @@ import path from 'node:path';
 import nunjucks from 'nunjucks';
 import { TemplateError, VaultError, formatExcerpt, nearest, type SourcePos } from '../errors.js';
 import { decryptFileText, recordSecret } from '../vault/session.js';
+import { setOwn } from './own-keys.js';
 import {
   FILTERS,
   JinjaRuntimeError,
@@ -356,7 +357,7 @@ function renderDeep(value: unknown, state: RenderState, dropOmit: boolean): unkn
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
       const r = renderDeep(v, state, dropOmit);
-      if (!(dropOmit && r === OMIT)) out[k] = r;
+      if (!(dropOmit && r === OMIT)) setOwn(out, k, r);
     }
     return out;
   }
@@ -1271,6 +1272,11 @@ function lexOptions(opts: TemplateOptions): Record<string, unknown> {
  * keep every backslash, so `regex_replace('(\w+)', '\1')` works as written in YAML.
  */
 interface NjTokenizer {
+  str: string;
+  index: number;
+  lineno: number;
+  colno: number;
+  in_code: boolean;
   current(): string;
   forward(): void;
   isFinished(): boolean;
@@ -1293,9 +1299,35 @@ function makeTokenizer(source: string, opts: TemplateOptions, rawInVariables: bo
   const lexOpts = lexOptions(opts);
   const tok = njLexer.lex(source, lexOpts) as NjTokenizer;
   let inVariable = false;
-  const next = tok.nextToken.bind(tok);
+  // Brackets open in the current tag. As in Jinja's lexer, `}}` does not end the tag while a `{` is open, so a dict
+  // literal may end right before it (`{{ {'a': 1}}}`); a `}}` where ( or [ is open stays the end, and an error.
+  const open: string[] = [];
+  let previous: NjToken | null = null;
+  const queued: NjToken[] = [];
+  const lexed = tok.nextToken.bind(tok);
+  const next = (): NjToken | null => {
+    if (queued.length > 0) return queued.shift()!;
+    if (open.at(-1) === '{' && tok.in_code && tok.str.startsWith('}}', tok.index)) {
+      const closing: NjToken = { type: 'right-curly', value: '}', lineno: tok.lineno, colno: tok.colno };
+      tok.forward();
+      return closing;
+    }
+    const t = lexed();
+    // Jinja reads no float right after a dot: `item.1.x` is item[1].x and `item.1.2` item[1][2] (nunjucks lexed `1.`).
+    if (t?.type === 'float' && previous?.type === njLexer.TOKEN_OPERATOR && previous.value === '.') {
+      const [whole, fraction] = t.value.split('.') as [string, string];
+      queued.push({ type: njLexer.TOKEN_OPERATOR, value: '.', lineno: t.lineno, colno: t.colno + whole.length });
+      if (fraction !== '') queued.push({ type: njLexer.TOKEN_INT, value: fraction, lineno: t.lineno, colno: t.colno + whole.length + 1 });
+      return { ...t, type: njLexer.TOKEN_INT, value: whole };
+    }
+    return t;
+  };
   tok.nextToken = () => {
     const t = next();
+    previous = t;
+    if (t?.type === 'variable-start' || t?.type === 'block-start') open.length = 0;
+    else if (t?.type === 'left-paren' || t?.type === 'left-bracket' || t?.type === 'left-curly') open.push(t.value);
+    else if (t?.type === 'right-paren' || t?.type === 'right-bracket' || t?.type === 'right-curly') open.pop();
     if (t?.type === 'variable-start') inVariable = true;
     else if (t?.type === 'variable-end') inVariable = false;
     else if (t?.type === 'comment' && lexOpts.trimBlocks) {

@@ -387,6 +387,12 @@ class Checker {
   private readonly pending: Pending[] = [];
   private readonly sources = new Map<string, Promise<YamlSource | undefined>>();
   private readonly includes = new Map<string, TaskDef[] | undefined>();
+  /**
+   * include_tasks sites already walked, by the include task's position. Each is walked once per pass: a file that
+   * includes itself (a recursion Ansible allows under a `when`) would otherwise be expanded without end.
+   */
+  private readonly collectedIncludes = new Set<string>();
+  private readonly checkedIncludes = new Set<string>();
   private readonly base = new Set<string>(runnerNames());
   /** register and set_fact names of the whole playbook (facts outlive their play), and loop_var/index_var names. */
   private readonly facts = new Set<string>();
@@ -428,7 +434,7 @@ class Checker {
       const indexVar = t.loopControl?.['index_var'];
       if (typeof indexVar === 'string') this.facts.add(indexVar);
       for (const sub of [t.block, t.rescue, t.always]) if (sub) await this.collectFrom(sub);
-      if (t.includeTasks !== undefined) {
+      if (t.includeTasks !== undefined && firstVisit(this.collectedIncludes, t)) {
         const loaded = await this.includedTasks(t);
         if (loaded) await this.collectFrom(loaded);
         else this.opaque = true;
@@ -521,8 +527,11 @@ class Checker {
     const indexVar = t.loopControl?.['index_var'];
     if (typeof indexVar === 'string') local.add(indexVar);
     const ctx: CheckContext = { vars, guarded, local, task: t };
-    const tags = [...new Set([...scope.tags, ...t.tags])];
-    if (!t.block && t.includeTasks === undefined && !this.runs(t, tags)) return;
+    const own = [...new Set([...scope.tags, ...t.tags])];
+    // An include_tasks is selected by its own tags (as the runner does), but they do not pass to the tasks it loads.
+    if (t.includeTasks !== undefined && !this.tagsSelected(own)) return;
+    if (!t.block && t.includeTasks === undefined && !this.runs(t, own)) return;
+    const tags = t.includeTasks !== undefined ? scope.tags : own;
 
     if (scope.conditional) return this.descend(t, { vars, conditional: true, guarded, tags });
     // The loop is rendered before `when`; only the first `when` item is always evaluated (a list is an AND).
@@ -545,8 +554,7 @@ class Checker {
 
   /** Whether a task (not a block or include) runs at all: its tags are selected and --start-at-task is past. */
   private runs(t: TaskDef, tags: readonly string[]): boolean {
-    if (this.opts.taskSelected && !this.opts.taskSelected(tags)) return false;
-    if (!this.opts.taskSelected && tags.includes('never') && !tags.includes('always')) return false;
+    if (!this.tagsSelected(tags)) return false;
     if (this.skippingToStart) {
       if (t.name !== this.opts.startAtTask) return false;
       this.skippingToStart = false;
@@ -554,10 +562,16 @@ class Checker {
     return true;
   }
 
+  /** --tags/--skip-tags select a task with these (effective) tags; without them, all but `never`. */
+  private tagsSelected(tags: readonly string[]): boolean {
+    if (this.opts.taskSelected) return this.opts.taskSelected(tags);
+    return !tags.includes('never') || tags.includes('always');
+  }
+
   /** Into a block's tasks (rescue/always too) or an include's file, with the block's vars and conditions. */
   private async descend(t: TaskDef, scope: TaskScope): Promise<void> {
     for (const sub of [t.block, t.rescue, t.always]) if (sub) await this.checkTasks(sub, scope);
-    if (t.includeTasks !== undefined) {
+    if (t.includeTasks !== undefined && firstVisit(this.checkedIncludes, t)) {
       const loaded = await this.includedTasks(t);
       if (loaded) await this.checkTasks(loaded, scope);
     }
@@ -689,6 +703,14 @@ function posText(p: SourcePos): string {
 
 function asList(v: unknown): unknown[] {
   return Array.isArray(v) ? v : v === undefined ? [] : [v];
+}
+
+/** True the first time `task` is seen by `visited` (keyed by its position), and records it. */
+function firstVisit(visited: Set<string>, task: TaskDef): boolean {
+  const key = posText(task.pos);
+  if (visited.has(key)) return false;
+  visited.add(key);
+  return true;
 }
 
 /** As the runner computes it (RunEnv.playbookDir): include_tasks paths are tried there. */

@@ -3,8 +3,10 @@ import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { decryptVarsText } from '../vault/vars-file.js';
 import { PlaybookError, UsageError, formatExcerpt } from '../errors.js';
+import { aliasProblem } from '../inventory/yaml-aliases.js';
 import { ANSIBLE_YAML_OPTIONS } from '../inventory/yaml-options.js';
 import { Unsafe, isMapping, markUnsafe, type LazyMapping } from './filters.js';
+import { assignOwn, setOwn } from './own-keys.js';
 import { OMIT, resolveVariable } from './template.js';
 
 /** Variables as written (values may hold `{{ }}`; they are rendered lazily when used). */
@@ -81,7 +83,7 @@ export function sortGroupLayers(layers: readonly GroupVarsLayer[]): GroupVarsLay
 /** Values that must not be rendered again are wrapped once, key by key. */
 export function markUnsafeEach(vars: VarsMap): VarsMap {
   const out: VarsMap = {};
-  for (const [k, v] of Object.entries(vars)) out[k] = markUnsafe(v);
+  for (const [k, v] of Object.entries(vars)) setOwn(out, k, markUnsafe(v));
   return out;
 }
 
@@ -94,7 +96,7 @@ export function buildHostScope(layers: VarLayers): Record<string, unknown> {
   const scope: Record<string, unknown> = {};
   const put = (vars: VarsMap | undefined, unsafe = false): void => {
     if (!vars) return;
-    for (const k of Object.keys(vars)) scope[k] = unsafe ? markUnsafe(vars[k]) : vars[k];
+    for (const k of Object.keys(vars)) setOwn(scope, k, unsafe ? markUnsafe(vars[k]) : vars[k]);
   };
   for (const v of layers.roleDefaults ?? []) put(v);
   for (const g of sortGroupLayers(layers.groupVars ?? [])) put(g.vars);
@@ -185,7 +187,7 @@ export function scopeView(scope: Record<string, unknown>): LazyMapping {
  */
 export async function parseExtraVars(args: readonly string[], cwd: string): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
-  for (const [i, raw] of args.entries()) Object.assign(out, await parseOneExtraVar(raw, cwd, i + 1));
+  for (const [i, raw] of args.entries()) assignOwn(out, await parseOneExtraVar(raw, cwd, i + 1));
   return out;
 }
 
@@ -223,6 +225,11 @@ async function readExtraVarsFile(rel: string, cwd: string): Promise<Record<strin
       pos: { file: rel, line: at.line, col: at.col },
       excerpt: formatExcerpt(text, at.line, at.col),
     });
+  }
+  const alias = aliasProblem(doc);
+  if (alias) {
+    const at = lc.linePos(alias.offset);
+    throw new PlaybookError('E_YAML_ALIAS', alias.message, { pos: { file: rel, line: at.line, col: at.col }, excerpt: formatExcerpt(text, at.line, at.col), hint: alias.hint });
   }
   const value = doc.toJS() as unknown;
   if (value === null || value === undefined) return {};
@@ -272,7 +279,7 @@ function parseKeyValues(arg: string, ordinal: number): Record<string, unknown> {
         hint: 'names are letters, digits and _ (not starting with a digit); use -e @file.yml for complex values',
       });
     }
-    out[key] = word.slice(eq + 1);
+    setOwn(out, key, word.slice(eq + 1));
   }
   return out;
 }

@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   isAlias,
   isCollection,
@@ -16,6 +18,7 @@ import {
   type YAMLMap,
 } from 'yaml';
 import { formatExcerpt, PlaybookError, type SourcePos } from '../errors.js';
+import { aliasProblem, MAX_ALIAS_COUNT } from '../inventory/yaml-aliases.js';
 import { ANSIBLE_YAML_OPTIONS, VAULT_ERROR_PREFIX } from '../inventory/yaml-options.js';
 import { Unsafe } from './unsafe.js';
 
@@ -69,7 +72,7 @@ export class YamlSource {
     if (node === null || node === undefined) return null;
     if (isAlias(node)) return this.toJS(node.resolve(this.doc));
     if (isScalar(node)) return node.value;
-    return (node as Node).toJS(this.doc, { maxAliasCount: 100 });
+    return (node as Node).toJS(this.doc, { maxAliasCount: MAX_ALIAS_COUNT });
   }
 
   /**
@@ -90,8 +93,97 @@ export class YamlSource {
 export async function readYamlSource(
   file: string,
 ): Promise<{ source: YamlSource; errors: PlaybookError[]; usable: boolean }> {
-  const text = await readFile(file, 'utf8');
-  return parseYamlSource(file, text);
+  return parseYamlSource(file, await readSourceText(file));
+}
+
+/**
+ * The text of a playbook, task or vars file. Bytes that are not UTF-8 are an error at their line and column (a
+ * lossy decoding would change the values silently). A FIFO is read as the pipe `<(…)` gives: until its writer
+ * closes it; one that no process writes to is an error, not a wait without end. Other errors are the file
+ * system's (ENOENT, EISDIR …).
+ */
+export async function readSourceText(file: string): Promise<string> {
+  const bytes = await readSourceBytes(file);
+  const invalidAt = firstInvalidUtf8(bytes);
+  if (invalidAt === undefined) return bytes.toString('utf8');
+  const text = bytes.toString('utf8');
+  const lineStart = bytes.lastIndexOf(0x0a, invalidAt - 1) + 1;
+  const line = bytes.subarray(0, lineStart).toString('latin1').split('\n').length;
+  const col = bytes.subarray(lineStart, invalidAt).toString('utf8').length + 1;
+  const byte = bytes[invalidAt]!.toString(16).padStart(2, '0');
+  throw new PlaybookError('E_ENCODING', `the file is not valid UTF-8: byte 0x${byte} cannot start or continue a character here`, {
+    pos: { file, line, col },
+    excerpt: formatExcerpt(text, line, col),
+    hint: 'save the file as UTF-8 (from Latin-1: iconv -f latin1 -t utf-8 FILE)',
+  });
+}
+
+/** How long a FIFO read waits between polls while its writer has not written yet. */
+const FIFO_POLL_MS = 10;
+/**
+ * How long a FIFO without a writer is given to get one: a writer already blocked in open() joins only just after
+ * this reader opens, and until it has, a read says end of file.
+ */
+const FIFO_WRITER_WAIT_MS = 500;
+
+async function readSourceBytes(file: string): Promise<Buffer> {
+  // O_NONBLOCK: opening a FIFO that no process writes to would otherwise block a libuv thread for good.
+  const fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (!(await fh.stat()).isFIFO()) return await fh.readFile();
+    const chunks: Buffer[] = [];
+    const writerDeadline = Date.now() + FIFO_WRITER_WAIT_MS;
+    for (;;) {
+      const chunk = Buffer.alloc(65536);
+      const { bytesRead } = await fh.read(chunk, 0, chunk.length, null).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EAGAIN') throw err;
+        return { bytesRead: -1 };
+      });
+      if (bytesRead === 0 && (chunks.length > 0 || Date.now() >= writerDeadline)) break;
+      if (bytesRead > 0) chunks.push(chunk.subarray(0, bytesRead));
+      else await sleep(FIFO_POLL_MS);
+    }
+    if (chunks.length === 0) {
+      throw new PlaybookError('E_READ', `\`${file}\` is a FIFO that no process is writing to`, {
+        pos: { file, line: 1, col: 1 },
+        hint: 'start the writer first, or pass a regular file (a process substitution <(…) works)',
+      });
+    }
+    return Buffer.concat(chunks);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Offset of the first byte that is not part of a well-formed UTF-8 sequence; undefined when all are. */
+export function firstInvalidUtf8(bytes: Uint8Array): number | undefined {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    // Lead byte: the sequence length and the allowed range of the second byte (no overlongs, no surrogates, ≤ U+10FFFF).
+    const [length, low, high] =
+      b >= 0xc2 && b <= 0xdf ? [2, 0x80, 0xbf]
+      : b === 0xe0 ? [3, 0xa0, 0xbf]
+      : b === 0xed ? [3, 0x80, 0x9f]
+      : b >= 0xe1 && b <= 0xef ? [3, 0x80, 0xbf]
+      : b === 0xf0 ? [4, 0x90, 0xbf]
+      : b >= 0xf1 && b <= 0xf3 ? [4, 0x80, 0xbf]
+      : b === 0xf4 ? [4, 0x80, 0x8f]
+      : [0, 0, 0];
+    if (length === 0) return i;
+    const second = bytes[i + 1];
+    if (second === undefined || second < low || second > high) return i;
+    for (let k = 2; k < length; k++) {
+      const next = bytes[i + k];
+      if (next === undefined || next < 0x80 || next > 0xbf) return i;
+    }
+    i += length;
+  }
+  return undefined;
 }
 
 /**
@@ -143,6 +235,9 @@ export function parseYamlSource(file: string, text: string): { source: YamlSourc
       continue;
     }
     if (e.code === 'TAB_AS_INDENT' || source.posAt(offset).line >= firstTabLine) continue;
+    // After the first syntax error the parser has lost its place: what it reports further on (one error per token
+    // of every later line) follows from that one mistake, so only the first is shown, as PyYAML does.
+    if (errors.some((x) => x.code === 'E_YAML_SYNTAX')) continue;
     const message = e.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '');
     const lineText = text.split(/\r?\n/)[source.posAt(offset).line - 1] ?? '';
     errors.push(
@@ -155,7 +250,18 @@ export function parseYamlSource(file: string, text: string): { source: YamlSourc
     );
   }
   errors.push(...neutraliseCollectionKeys(source));
-  return { source, errors, usable };
+  const aliasError = usable ? checkAliases(source) : undefined;
+  if (aliasError) errors.push(aliasError);
+  return { source, errors, usable: usable && !aliasError };
+}
+
+/**
+ * An alias to no anchor, or aliases of aliases past the limit, as a positioned error instead of the `yaml`
+ * package's ReferenceError (see aliasProblem).
+ */
+function checkAliases(source: YamlSource): PlaybookError | undefined {
+  const problem = aliasProblem(source.doc);
+  return problem && source.error('E_YAML_ALIAS', problem.message, problem.offset, problem.hint);
 }
 
 /** 1-based numbers of lines whose indentation holds a tab. */
@@ -171,6 +277,7 @@ function syntaxHint(lineText: string, message = ''): string {
   if (/flow (sequence|map|collection)/i.test(message) && /end with/.test(message)) {
     return 'a [ … ] list or { … } mapping was opened and not closed: add the closing bracket (or quote the value)';
   }
+  if (/missing closing/i.test(message)) return 'close the quote on the same value (a quote inside the value is written twice: \'it\'\'s\')';
   if (/:\s+\{\{/.test(lineText) || /^\s*-\s+\{\{/.test(lineText)) {
     return 'a value that starts with {{ must be quoted: msg: "{{ var }} …"';
   }

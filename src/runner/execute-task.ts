@@ -36,7 +36,7 @@ export function taskRef(task: TaskDef, handler = false): TaskRef {
 }
 
 export function displayName(task: TaskDef): string {
-  const base = task.name ?? task.module ?? 'block';
+  const base = task.name ?? task.module ?? (task.includeTasks !== undefined ? 'include_tasks' : 'block');
   return task.role && !base.startsWith(`${task.role} :`) ? `${task.role} : ${base}` : base;
 }
 
@@ -123,6 +123,7 @@ async function executeWithLoop(
   // with_items flattens nested lists one level; loop does not.
   const items: unknown[] = task.loopFlatten ? rendered.flatMap((x: unknown) => (Array.isArray(x) ? x : [x])) : rendered;
   const results: Record<string, unknown>[] = [];
+  const indexVar = loopIndexVar(task, vars);
   let anyChanged = false;
   let anyFailed = false;
   let allSkipped = true;
@@ -134,16 +135,19 @@ async function executeWithLoop(
       [task.loopVar]: markUnsafe(item),
       ansible_loop_var: task.loopVar,
       ansible_loop: { index: index + 1, index0: index, first: index === 0, last: index === items.length - 1, length: items.length },
+      ...(indexVar !== undefined ? { [indexVar]: index } : {}),
     };
+    // As Ansible records them in each item's result: the loop variable, and the index variable when there is one.
+    const loopKeys = { item, ansible_loop_var: task.loopVar, ...(indexVar !== undefined ? { ansible_index_var: indexVar, [indexVar]: index } : {}) };
     const label = task.loopLabel !== undefined ? render(task.loopLabel, itemVars, task.pos) : item;
     if (!conditionsHold(task.when, itemVars, task)) {
-      results.push({ skipped: true, changed: false, item, ansible_loop_var: task.loopVar, _label: label });
+      results.push({ skipped: true, changed: false, ...loopKeys, _label: label });
       continue;
     }
     allSkipped = false;
     const one = await executeOnce(env, run, hs, task, itemVars);
     if (one.status === 'unreachable') return one;
-    results.push({ ...one.result, item, ansible_loop_var: task.loopVar, _label: label });
+    results.push({ ...one.result, ...loopKeys, _label: label });
     anyChanged ||= one.result['changed'] === true;
     // An item that failed under ignore_errors is still a failed item of the loop.
     anyFailed ||= one.status === 'failed' || one.status === 'ignored';
@@ -155,6 +159,12 @@ async function executeWithLoop(
     return { status: truthy(task.ignoreErrors, vars, task) ? 'ignored' : 'failed', result };
   }
   return { status: anyChanged ? 'changed' : 'ok', result };
+}
+
+/** `loop_control.index_var`: the name of the variable holding the item's 0-based index (it may be templated). */
+function loopIndexVar(task: TaskDef, vars: Record<string, unknown>): string | undefined {
+  const name = task.loopControl?.['index_var'];
+  return name === undefined || name === null ? undefined : String(render(name, vars, task.pos));
 }
 
 /** One module call (one loop item), with retries/until, changed_when and failed_when applied. */

@@ -1,9 +1,11 @@
+import { readFile } from 'node:fs/promises';
+import { formatExcerpt, PlaybookError, VncplayError } from '../errors.js';
 import { inheritableKeywords, inheritKeywords, type Gathering, type InheritedKeywords, type PlayDef, type TaskDef } from '../playbook/model.js';
 import { loadTaskFile } from '../playbook/load.js';
 import { markUnsafe, render } from '../playbook/template.js';
 import { buildHostScope, type MagicVars } from '../playbook/vars.js';
 import type { PlayRun, RunEnv } from './context.js';
-import { conditionsHold, executeTask, type TaskOutcome } from './execute-task.js';
+import { conditionsHold, executeTask, taskRef, type TaskOutcome } from './execute-task.js';
 import { now } from './events.js';
 import type { HostState } from './host-state.js';
 import { FreeGate, Rounds, type Gate } from './rounds.js';
@@ -17,6 +19,13 @@ interface Inherited extends InheritedKeywords {
 }
 
 type Flow = 'ok' | 'failed' | 'stop';
+
+/**
+ * How deep include_tasks may nest on one host. A file that includes itself needs a `when:` that ends the recursion;
+ * without one, this stops it with a positioned error. Ansible has no limit of its own: it stops at about 245
+ * levels, when Python's recursion limit is hit ("Exceeded maximum object depth"), after minutes.
+ */
+const MAX_INCLUDE_DEPTH = 64;
 
 /**
  * Runs one batch of a play: pre_tasks, roles, tasks, post_tasks, with handler flushes after each section,
@@ -64,6 +73,8 @@ async function walkHost(env: RunEnv, run: PlayRun, hs: HostState, gate: Gate, fa
 class HostWalker {
   /** The task that failed last, for `ansible_failed_task` / `ansible_failed_result` in a rescue. */
   private lastFailure?: { task: TaskDef; result: Record<string, unknown> };
+  /** include_tasks files being run, innermost last. */
+  private includeDepth = 0;
 
   constructor(
     private readonly env: RunEnv,
@@ -104,13 +115,69 @@ class HostWalker {
     return flow;
   }
 
+  /**
+   * include_tasks, as Ansible runs a dynamic include: a task of its own (its tags select it, it is ok or skipped in
+   * the recap), whose file is loaded when it is reached, on this host. Its tags are its own (Ansible's `apply:` is
+   * not supported); its vars and the enclosing blocks' keywords reach the included tasks.
+   */
   private async runInclude(task: TaskDef, parent: Inherited): Promise<Flow> {
     const eff = effectiveTask(task, parent);
+    if (!tagsSelected(eff.tags, this.env.settings.tags, this.env.settings.skipTags)) return 'ok';
+    // Before --start-at-task's task the include is only walked through (that task may be in its file): no result.
+    const counted = !this.env.skippingToStart;
+    if (counted && !(await this.gate.arrive(this.hs.name))) return 'stop';
     const vars = this.varsFor(eff);
-    if (!conditionsHold(eff.when, vars, eff)) return 'ok';
-    const file = String(render(task.includeTasks, vars, task.pos));
-    const loaded = await loadTaskFile(file, { includedFrom: task, playbookDir: this.env.playbookDir });
-    return this.runList(loaded, inherit(parent, { ...task, when: [] } as TaskDef));
+    if (!conditionsHold(eff.when, vars, eff)) {
+      if (counted) this.includeResult(task, 'skipped', { changed: false, skipped: true, skip_reason: 'Conditional result was False' });
+      return 'ok';
+    }
+    let file: string;
+    let loaded: TaskDef[];
+    try {
+      file = String(render(task.includeTasks, vars, task.pos));
+      if (this.includeDepth >= MAX_INCLUDE_DEPTH) return this.failInclude(task, await includeDepthError(task, file));
+      loaded = await loadTaskFile(file, { includedFrom: task, playbookDir: this.env.playbookDir });
+    } catch (err) {
+      // An undefined variable in the path, a missing or broken file: this host fails, as in Ansible; the others go on.
+      if (err instanceof VncplayError) return this.failInclude(task, err);
+      throw err;
+    }
+    if (counted) this.includeResult(task, 'ok', { changed: false, include: file });
+    this.includeDepth++;
+    try {
+      return await this.runList(loaded, inherit(parent, { ...task, when: [], tags: [] }));
+    } finally {
+      this.includeDepth--;
+    }
+  }
+
+  /** The include task's own result: counted in the recap as ansible-playbook counts it. */
+  private includeResult(task: TaskDef, status: 'ok' | 'skipped' | 'failed', result: Record<string, unknown>): void {
+    const ref = taskRef(task);
+    const msg = result['msg'];
+    this.env.emit({ type: 'task_start', time: now(), host: this.hs.name, task: ref });
+    this.env.emit({
+      type: 'task_result',
+      time: now(),
+      host: this.hs.name,
+      task: ref,
+      status,
+      changed: false,
+      failed: status === 'failed',
+      ...(typeof msg === 'string' ? { msg } : {}),
+      result,
+      durationMs: 0,
+    });
+    this.count({ status, result });
+  }
+
+  /** An include that cannot run on this host fails there like a task: a rescue sees it, the recap counts it. */
+  private failInclude(task: TaskDef, error: VncplayError): Flow {
+    const result = { changed: false, failed: true, msg: error.format() };
+    this.includeResult(task, 'failed', result);
+    this.failedInBatch.add(this.hs.name);
+    this.lastFailure = { task, result };
+    return 'failed';
   }
 
   /** A single task (or handler) on this host, through the gate and the fork limit. */
@@ -234,6 +301,16 @@ class HostWalker {
   private varsFor(task: TaskDef): Record<string, unknown> {
     return taskVars(this.env, this.run, this.hs, task);
   }
+}
+
+async function includeDepthError(task: TaskDef, file: string): Promise<PlaybookError> {
+  const { pos } = task;
+  const excerpt = await readFile(pos.file, 'utf8').then((text) => formatExcerpt(text, pos.line, pos.col), () => undefined);
+  return new PlaybookError('E_INCLUDE_DEPTH', `include_tasks nested more than ${MAX_INCLUDE_DEPTH} levels deep: \`${file}\` is included again and again`, {
+    pos,
+    ...(excerpt ? { excerpt } : {}),
+    hint: 'a task file that includes itself needs an end: put a `when:` on this include_tasks that becomes false',
+  });
 }
 
 /** Ansible's rule (PlayIterator): whether this host starts the play by gathering facts. */

@@ -37,6 +37,16 @@ describe('YAML inventory errors', () => {
     ['a plugin config', 'plugin: aws_ec2\nregions: [eu-west-1]\n', 'E_INV_PLUGIN', 'this is an inventory plugin configuration (`plugin:`), not a YAML inventory', 1, 1, /not supported/],
     ['a YAML syntax error', 'web:\n  hosts: [w1\n', 'E_INV_YAML_SYNTAX', 'YAML syntax: Flow sequence in block collection must be sufficiently indented and end with a ]', 3, 1, /fix the YAML syntax/],
     ['a tab in indentation', 'web:\n\thosts:\n', 'E_INV_YAML_SYNTAX', 'YAML syntax: Tabs are not allowed as indentation', 2, 1, /line 2 is indented with a tab/],
+    [
+      'aliases of aliases (a billion laughs)',
+      'all:\n  vars:\n    a: &a [x, x, x, x, x, x, x, x, x]\n    b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n    c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n    d: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n',
+      'E_INV_YAML_ALIAS',
+      "alias `*b` repeats a value that holds aliases itself: the file's aliases would expand to more than 100 copies",
+      5,
+      12,
+      /write the repeated values out/,
+    ],
+    ['an alias to no anchor', 'all:\n  vars:\n    a: *nowhere\n', 'E_INV_YAML_ALIAS', 'alias `*nowhere` names no anchor defined before it', 3, 8, /define `&nowhere`/],
   ])('%s', (_name, text, code, message, line, col, hint) => {
     const e = one(text, 'yaml');
     expect(e.code).toBe(code);

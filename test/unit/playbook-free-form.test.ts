@@ -24,6 +24,12 @@ describe('parseKeyValue', () => {
     expect(parseKeyValue('cmd=a=b')).toEqual(['cmd', 'a=b']);
     expect(parseKeyValue('msg="say \\"hi\\""')).toEqual(['msg', 'say "hi"']);
   });
+  it("decodes backslash escapes as Ansible's parse_kv does (octal escapes stay as written)", () => {
+    expect(parseKeyValue(String.raw`content=a\nb\tc`)).toEqual(['content', 'a\nb\tc']);
+    expect(parseKeyValue(String.raw`content="x\x41\u00e9\U0001F600 \"q\" \\n \101"`)).toEqual(['content', 'xAé😀 "q" \\n \\101']);
+    expect(parseKeyValue(String.raw`content='a\nb'`)).toEqual(['content', 'a\nb']);
+    expect(parseKeyValue(String.raw`path=C:\temp`)).toEqual(['path', 'C:\temp']);
+  });
   it('refuses non key=value tokens', () => {
     expect(parseKeyValue('/tmp/x')).toBeUndefined();
     expect(parseKeyValue('/tmp/x=1')).toBeUndefined();

@@ -163,6 +163,16 @@ const templates = [
   '{{ missing }}',
   '{{ d.zz }}',
   "{{ port | uppr }}",
+  // A number after a dot is an index, also inside a chain (nunjucks lexed `1.name` as the float `1.`).
+  '{{ users.1.name }}',
+  '{{ result.stdout_lines.1 }}',
+  '{{ users.0.shell.1 }}',
+  // `}}` right after a dict literal: the tag ends only once every { is closed, as in Jinja's lexer.
+  "{{ {'a': {'b': 1}}}}",
+  "{{ {'a': port}}}",
+  "{{ [1, {'c': 2}]}}",
+  "{{ d | combine({'a': 9})}}",
+  '{{ [1, 2 }}',
 ];
 
 const conditions = [

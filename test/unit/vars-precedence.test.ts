@@ -90,6 +90,36 @@ describe('buildHostScope precedence (lowest first, as Ansible)', () => {
   });
 });
 
+describe('-e @file with YAML aliases', () => {
+  it('aliases of aliases are refused at the alias, not an internal error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vncplay-evars-'));
+    writeFileSync(join(dir, 'bomb.yml'), 'a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n');
+    const err = await parseExtraVars(['@bomb.yml'], dir).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(PlaybookError);
+    expect((err as PlaybookError).format()).toMatch(/^bomb\.yml:3:8: error\[E_YAML_ALIAS\]: alias `\*b` repeats a value that holds aliases itself/);
+  });
+});
+
+describe('`__proto__` is an ordinary variable name (as in Ansible)', () => {
+  /** `{__proto__: {sneaky: 1}}` as YAML and JSON give it: an own key, not a prototype. */
+  const protoVars = (): Record<string, unknown> => JSON.parse('{"__proto__": {"sneaky": 1}, "plain": 2}') as Record<string, unknown>;
+
+  it.each(layerOrder)('in %s: its members do not become variables', (name) => {
+    const vars = protoVars();
+    const layer = name === 'groupVars' ? { groupVars: [{ group: 'all', depth: 0, vars }] } : ['roleDefaults', 'varsFiles', 'roleVars', 'blockVars'].includes(name) ? { [name]: [vars] } : { [name]: vars };
+    const scope = buildHostScope(layer as VarLayers);
+    expect(render("{{ sneaky | default('undefined') }}", scope)).toBe('undefined');
+    expect(render('{{ __proto__.sneaky }} {{ plain }}', scope)).toBe('1 2');
+    expect(Object.getPrototypeOf(scope)).toBe(Object.prototype);
+  });
+
+  it('in -e JSON and -e key=value', async () => {
+    const vars = await parseExtraVars(['{"__proto__": {"sneaky": 1}}', '__proto__=text'], process.cwd());
+    expect(Object.keys(vars)).toEqual(['__proto__']);
+    expect(render("{{ __proto__ }} {{ sneaky | default('undefined') }}", buildHostScope({ extraVars: vars }))).toBe('text undefined');
+  });
+});
+
 describe('magic variables', () => {
   const groups = { all: ['web1.example.com', 'web2'], ungrouped: [], vnc: ['web1.example.com'], eu: ['web1.example.com'] };
   const scope = buildHostScope({
