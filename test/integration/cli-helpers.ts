@@ -4,6 +4,7 @@ import path from 'node:path';
 const { dirname, join, resolve } = path;
 import { fileURLToPath } from 'node:url';
 import type { RunEvent } from '../../src/runner/events.js';
+import { requireProgram } from '../tools.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = join(repoRoot, 'bin/vncplay.js');
@@ -24,7 +25,7 @@ export function vncplay(args: string[], opts: { cwd?: string; env?: NodeJS.Proce
 
 /** ansible-playbook from Debian's ansible-core, for side-by-side comparisons of counts. */
 export function ansiblePlaybook(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
-  return runProcess('ansible-playbook', args, { ...opts, env: { ANSIBLE_NOCOLOR: '1', ANSIBLE_RETRY_FILES_ENABLED: '0', ...opts.env } });
+  return runProcess(requireProgram('ansible-playbook'), args, { ...opts, env: { ANSIBLE_NOCOLOR: '1', ANSIBLE_RETRY_FILES_ENABLED: '0', ...opts.env } });
 }
 
 function runProcess(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: string; timeoutMs?: number }): Promise<CliRun> {

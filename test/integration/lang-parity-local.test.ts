@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ansiblePlaybook, vncplay } from './cli-helpers.js';
+import { requireProgram } from '../tools.js';
 
 /**
  * Language features checked side by side with ansible-playbook (Debian's ansible-core 2.14) on the controller itself
  * (ansible_connection=local): both tools run the same files, and what they did is compared. Skipped without Ansible.
  */
-const HAVE_ANSIBLE = spawnSync('ansible-playbook', ['--version'], { stdio: 'ignore' }).status === 0;
 
 /** A fresh folder holding `files`, with a local-only inventory `inv.ini` unless the files give one. */
 async function project(files: Record<string, string>): Promise<string> {
@@ -31,7 +31,7 @@ async function modeOf(file: string): Promise<string> {
   return ((await stat(file)).mode & 0o7777).toString(8);
 }
 
-describe.skipIf(!HAVE_ANSIBLE)('YAML 1.1 modes, as ansible-playbook reads them', () => {
+describe('YAML 1.1 modes, as ansible-playbook reads them', () => {
   it('mode: 0644, 00755, 01777 and 0o640 give the same permissions under both tools', async () => {
     const dir = await project({
       'modes.yml': `
@@ -58,7 +58,7 @@ describe.skipIf(!HAVE_ANSIBLE)('YAML 1.1 modes, as ansible-playbook reads them',
   });
 });
 
-describe.skipIf(!HAVE_ANSIBLE)('YAML 1.1 scalars in playbooks, as ansible-playbook reads them', () => {
+describe('YAML 1.1 scalars in playbooks, as ansible-playbook reads them', () => {
   it('yes/no/on/off (any case) are booleans, y/n and 08 stay strings, 0644 is octal: the same JSON from both tools', async () => {
     const dir = await project({
       'scalars.yml': `
@@ -84,7 +84,7 @@ describe.skipIf(!HAVE_ANSIBLE)('YAML 1.1 scalars in playbooks, as ansible-playbo
   });
 });
 
-describe.skipIf(!HAVE_ANSIBLE)('ansible.cfg, read by both tools', () => {
+describe('ansible.cfg, read by both tools', () => {
   /**
    * The cfg lives in conf/ (named by ANSIBLE_CONFIG, relative to the current folder), the playbook in plays/: the
    * inventory and roles_path are found relative to the cfg's folder, as Ansible resolves them.
@@ -145,7 +145,7 @@ describe.skipIf(!HAVE_ANSIBLE)('ansible.cfg, read by both tools', () => {
     - assert: { that: "secret == 'battery staple'" }
 `,
     });
-    const enc = spawnSync('ansible-vault', ['encrypt', '--vault-password-file', 'conf/pw.txt', 'secret.yml'], { cwd: dir, encoding: 'utf8' });
+    const enc = spawnSync(requireProgram('ansible-vault'), ['encrypt', '--vault-password-file', 'conf/pw.txt', 'secret.yml'], { cwd: dir, encoding: 'utf8' });
     expect(enc.status, enc.stderr).toBe(0);
     const theirs = await ansiblePlaybook(['-i', 'inv.ini', 'vault.yml'], { cwd: dir, env });
     const ours = await vncplay(['-i', 'inv.ini', 'vault.yml'], { cwd: dir, env });
@@ -175,7 +175,7 @@ describe.skipIf(!HAVE_ANSIBLE)('ansible.cfg, read by both tools', () => {
   }
 });
 
-describe.skipIf(!HAVE_ANSIBLE)('play keywords, as ansible-playbook applies them', () => {
+describe('play keywords, as ansible-playbook applies them', () => {
   it('order: inventory, reverse_inventory, sorted, reverse_sorted: serial batches run the hosts in the same order', async () => {
     const orders = ['inventory', 'reverse_inventory', 'sorted', 'reverse_sorted'];
     const local = 'ansible_connection=local ansible_python_interpreter=/usr/bin/python3';

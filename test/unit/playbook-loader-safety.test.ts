@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ErrorList } from '../../src/errors.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { firstInvalidUtf8 } from '../../src/playbook/yaml-source.js';
+import { requireProgram } from '../tools.js';
 
 /** Issue 13, loader items: inputs that used to hang the loader or be read wrongly. */
 
@@ -15,7 +16,7 @@ const playbook = '- hosts: all\n  gather_facts: false\n  tasks:\n    - ping:\n';
 function fifo(): { dir: string; file: string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'vncplay-fifo-'));
   const file = path.join(dir, 'pb.yml');
-  expect(spawnSync('mkfifo', [file]).status).toBe(0);
+  expect(spawnSync(requireProgram('mkfifo'), [file]).status).toBe(0);
   writeFileSync(path.join(dir, 'source.yml'), playbook);
   return { dir, file };
 }
