@@ -1,5 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import nunjucks from 'nunjucks';
 import { TemplateError, VaultError, formatExcerpt, nearest, type SourcePos } from '../errors.js';
 import { decryptFileText, recordSecret } from '../vault/session.js';
@@ -32,6 +31,18 @@ import {
   type Mapping,
   type TestFn,
 } from './filters.js';
+import {
+  BASE_LOOKUPS,
+  LookupError,
+  canonicalLookupName,
+  controllerCandidates,
+  findControllerFile,
+  listifyTerms,
+  unknownLookupHint,
+  type ControllerSubdir,
+  type LookupEnv,
+  type LookupFn,
+} from './lookups.js';
 
 export { Unsafe, Undefined, markUnsafe, isUnsafe, unwrapUnsafe } from './filters.js';
 // The runner and modules import conditionals from here; the implementation lives in conditional.ts.
@@ -393,7 +404,9 @@ function assertNoUndefinedInside(v: object, depth: number): void {
 // ───────────────────────────── the context compiled code sees ─────────────────────────────
 
 /** `context` in compiled code: variable lookup, top-level `{% set %}`, and the state globals need. */
-class RenderContext {
+class RenderContext implements LookupEnv {
+  /** Set for a `with_first_found` loop on a template or include_vars task. */
+  subdir?: ControllerSubdir;
   private readonly locals = new Map<string, unknown>();
   /** nunjucks reads `context.ctx` for includes; we support none, but keep the field. */
   readonly ctx: Record<string, unknown>;
@@ -423,28 +436,20 @@ class RenderContext {
 
 type GlobalFn = (this: RenderContext, ...args: unknown[]) => unknown;
 
-const LOOKUPS: Record<string, (ctx: RenderContext, terms: unknown[], kw: Mapping) => unknown[]> = {
-  env: (_ctx, terms, kw) => terms.map((t) => process.env[pyStr(t)] ?? (kw.default === undefined ? '' : kw.default)),
-  file: (ctx, terms, kw) => terms.map((t) => readLookupFile(ctx, pyStr(t), kw)),
-  vars: (ctx, terms, kw) =>
+/** Lookups that read controller files through the template engine (decrypting, rendering); the rest are in lookups.ts. */
+const LOOKUPS: Record<string, LookupFn> = {
+  ...BASE_LOOKUPS,
+  file: (env, terms, kw) => terms.map((t) => readLookupFile(env, pyStr(t), kw)),
+  template: (env, terms) =>
     terms.map((t) => {
-      const v = ctx.resolve(pyStr(t));
-      if (v instanceof Undefined && kw.default !== undefined) return kw.default;
-      if (v instanceof Undefined) throw new UndefinedAccess(v);
-      return v;
-    }),
-  first_found: (ctx, terms, kw) => firstFound(ctx, terms, kw),
-  template: (ctx, terms) =>
-    terms.map((t) => {
-      const file = findControllerFile(ctx, pyStr(t), 'templates');
-      if (!file) throw new LookupError(`lookup('template'): could not find '${pyStr(t)}'`, `searched: ${searchDirs(ctx, 'templates').join(', ')}`);
+      const ctx = env as RenderContext;
+      const file = findControllerFile(env, 'templates', pyStr(t));
+      if (!file) throw new LookupError(`lookup('template'): could not find '${pyStr(t)}'`, `searched: ${controllerCandidates(env, 'templates', pyStr(t)).join(', ')}`);
       const { text, encrypted } = readControllerText(file, 'template');
       const rendered = renderText(text, ctx.state.vars, ctx.state.where);
       if (encrypted) recordSecret(rendered);
       return rendered;
     }),
-  items: (_ctx, terms) => terms.flatMap((t) => (Array.isArray(unwrapUnsafe(t)) ? toList(t) : [t])),
-  list: (_ctx, terms) => terms,
   password: () => {
     throw new LookupError(
       "lookup('password') is not supported: it writes secrets to controller files as a side effect of templating",
@@ -459,35 +464,20 @@ const LOOKUPS: Record<string, (ctx: RenderContext, terms: unknown[], kw: Mapping
   },
 };
 
-class LookupError extends Error {
-  constructor(
-    message: string,
-    readonly hint: string,
-  ) {
-    super(message);
-  }
+/** The lookups templates and `with_<name>:` loops can use (short names; ansible.builtin.X and known FQCNs map to them). */
+export function lookupNames(): string[] {
+  return Object.keys(LOOKUPS).sort();
 }
 
-/** Where controller-side lookups search a relative path: the role's SUBDIR/ and folder, the playbook's, then cwd. */
-function searchDirs(ctx: RenderContext, subdir: 'files' | 'templates' | 'vars'): string[] {
-  const dirs: string[] = [];
-  const rolePath = ctx.resolve('role_path');
-  const playbookDir = ctx.resolve('playbook_dir');
-  if (typeof rolePath === 'string') dirs.push(path.join(rolePath, subdir), rolePath);
-  if (typeof playbookDir === 'string') dirs.push(path.join(playbookDir, subdir), playbookDir);
-  dirs.push(process.cwd());
-  return dirs;
+/** True when `name` (as written after `with_`, or in lookup()) is a lookup vncplay has. */
+export function isKnownLookup(name: string): boolean {
+  return Object.hasOwn(LOOKUPS, canonicalLookupName(name));
 }
 
-function findControllerFile(ctx: RenderContext, rel: string, subdir: 'files' | 'templates' | 'vars', dirs = searchDirs(ctx, subdir)): string | undefined {
-  const candidates = path.isAbsolute(rel) ? [rel] : dirs.map((d) => path.join(d, rel));
-  return candidates.find((c) => existsSync(c));
-}
-
-/** lookup('file'): relative paths are searched in the role's files/, the playbook's files/ and folder, then cwd. */
-function readLookupFile(ctx: RenderContext, rel: string, kw: Mapping): string {
-  const file = findControllerFile(ctx, rel, 'files');
-  if (!file) throw new LookupError(`lookup('file'): could not find '${rel}'`, `searched: ${searchDirs(ctx, 'files').join(', ')}`);
+/** lookup('file'): relative paths are searched as Ansible does (role and task folders, files/, the playbook's). */
+function readLookupFile(env: LookupEnv, rel: string, kw: Mapping): string {
+  const file = findControllerFile(env, 'files', rel);
+  if (!file) throw new LookupError(`lookup('file'): could not find '${rel}'`, `searched: ${controllerCandidates(env, 'files', rel).join(', ')}`);
   const { text, encrypted } = readControllerText(file, 'file');
   // Ansible's file lookup strips trailing whitespace unless rstrip=False.
   const value = kw.rstrip === false ? text : text.replace(/\s+$/, '');
@@ -508,56 +498,62 @@ function readControllerText(file: string, lookup: 'file' | 'template'): { text: 
   }
 }
 
-/**
- * lookup('first_found', ['a.yml', 'b.yml']) or lookup('first_found', {files: [...], paths: [...]}): the first
- * file that exists, as an absolute path. With paths, each file is tried in each path; otherwise in the usual
- * search folders. None found: an error, or [] / '' with skip=True.
- */
-function firstFound(ctx: RenderContext, terms: unknown[], kw: Mapping): unknown[] {
-  const files: string[] = [];
-  const paths: string[] = [];
-  let skip = truthy(kw.skip ?? false);
-  const addAll = (into: string[], v: unknown): void => {
-    for (const x of Array.isArray(unwrapUnsafe(v)) ? toList(v) : [v]) {
-      // Ansible splits comma/semicolon-separated strings in files: and paths:.
-      into.push(...pyStr(x).split(/[,;]/).map((p) => p.trim()).filter((p) => p !== ''));
-    }
-  };
-  if (kw.files !== undefined) addAll(files, kw.files);
-  if (kw.paths !== undefined) addAll(paths, kw.paths);
-  for (const t of terms) {
-    const term = unwrapUnsafe(t);
-    if (isMapping(term)) {
-      if (term.files !== undefined) addAll(files, term.files);
-      if (term.paths !== undefined) addAll(paths, term.paths);
-      if (term.skip !== undefined) skip = truthy(term.skip);
-    } else addAll(files, term);
-  }
-  const dirs = paths.length > 0 ? paths.map((p) => (path.isAbsolute(p) ? p : path.resolve(p))) : searchDirs(ctx, 'files');
-  for (const f of files) {
-    const found = findControllerFile(ctx, f, 'files', dirs);
-    if (found) return [found];
-  }
-  if (skip) return [];
-  throw new LookupError(`lookup('first_found'): none of ${files.map((f) => `'${f}'`).join(', ')} was found`, `searched: ${dirs.join(', ')}`);
+function lookupImpl(written: string): LookupFn {
+  const name = canonicalLookupName(written);
+  const impl = Object.hasOwn(LOOKUPS, name) ? LOOKUPS[name] : undefined;
+  if (!impl) throw new LookupError(`unsupported lookup plugin '${written}'`, unknownLookupHint(name, lookupNames()));
+  return impl;
 }
 
 function runLookup(ctx: RenderContext, args: unknown[], wantList: boolean): unknown {
   const { pos, kw } = splitArgs(args);
-  const name = shortPluginName(pyStr(pos[0]));
-  const impl = Object.hasOwn(LOOKUPS, name) ? LOOKUPS[name] : undefined;
-  if (!impl) {
-    const near = nearest(name, Object.keys(LOOKUPS));
-    throw new LookupError(
-      `unsupported lookup plugin '${name}'`,
-      near ? `did you mean '${near}'?` : `supported lookups: ${Object.keys(LOOKUPS).join(', ')}`,
-    );
-  }
+  const impl = lookupImpl(pyStr(pos[0]));
   const values = impl(ctx, pos.slice(1), kw);
   if (wantList || truthy(kw.wantlist ?? false)) return values;
   // lookup() joins several results with commas, as Ansible does (and gives '' for none).
   return values.length === 1 ? values[0] : values.map(pyStr).join(',');
 }
+
+/**
+ * The items of a `with_<name>:` loop (Ansible's TaskExecutor._get_loop_items): the terms rendered and listified,
+ * then the lookup run on them for a list. first_found drops the names that use an undefined variable (Ansible
+ * renders its terms without failing on them); `subdir` is where it looks first (templates/ for a template task).
+ * Throws TemplateError (E_TEMPLATE_LOOKUP …) positioned at `where`.
+ */
+export function loopLookupItems(name: string, terms: unknown, vars: Record<string, unknown>, where: SourcePos | undefined, subdir: ControllerSubdir): unknown[] {
+  const state = newState(vars, where);
+  return withErrors(state, terms, () => {
+    const impl = lookupImpl(name);
+    const rendered = canonicalLookupName(name) === 'first_found' ? renderSkippingUndefined(terms, state) : renderDeep(terms, state, false);
+    const listed = listifyTerms(rendered);
+    // A dict stays whole for with_dict; every other lookup iterates it as Python does, by its keys.
+    const list = Array.isArray(listed) ? listed : canonicalLookupName(name) === 'dict' ? [listed] : Object.keys(listed);
+    const ctx = new RenderContext(state);
+    ctx.subdir = subdir;
+    return impl(ctx, list, {});
+  });
+}
+
+/** Render a value, leaving out every string that uses an undefined variable (with_first_found's terms). */
+function renderSkippingUndefined(value: unknown, state: RenderState): unknown {
+  if (Array.isArray(value)) return value.map((v) => renderSkippingUndefined(v, state)).filter((v) => v !== SKIPPED_TERM);
+  if (isPlainObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const r = renderSkippingUndefined(v, state);
+      if (r !== SKIPPED_TERM) setOwn(out, k, r);
+    }
+    return out;
+  }
+  try {
+    return renderDeep(value, state, false);
+  } catch (e) {
+    if (e instanceof UndefinedAccess) return SKIPPED_TERM;
+    throw e;
+  }
+}
+
+const SKIPPED_TERM: unique symbol = Symbol('term with an undefined variable');
 
 /** Objects made by namespace(): the only ones `{% set ns.x = … %}` may change (as in Jinja). */
 const namespaces = new WeakSet<object>();

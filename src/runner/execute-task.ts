@@ -5,7 +5,8 @@ import type { Connection } from '../connection/types.js';
 import { findModule } from '../modules/registry.js';
 import type { DiffEntry } from '../modules/types.js';
 import type { TaskDef } from '../playbook/model.js';
-import { evaluateCondition, markUnsafe, render, renderText } from '../playbook/template.js';
+import type { ControllerSubdir } from '../playbook/lookups.js';
+import { evaluateCondition, loopLookupItems, markUnsafe, render, renderText } from '../playbook/template.js';
 import { markUnsafeEach } from '../playbook/vars.js';
 import { secretVariableValuesInScope } from './secret-vars.js';
 import type { ConnectionKeywords, RunEnv, PlayRun } from './context.js';
@@ -106,7 +107,7 @@ async function executeWithLoop(
     if (!conditionsHold(task.when, vars, task)) return skipped('Conditional result was False');
     return executeOnce(env, run, hs, task, vars);
   }
-  if (task.loopFlatten && isBareVariableName(task.loop, vars)) {
+  if (task.loopWith === 'items' && isBareVariableName(task.loop, vars)) {
     env.emit({
       type: 'warning',
       time: now(),
@@ -114,14 +115,17 @@ async function executeWithLoop(
       message: `${task.pos.file}:${task.pos.line}:${task.pos.col}: with_items: ${task.loop} loops once over the text '${task.loop}', as Ansible 2.14 does; write with_items: "{{ ${task.loop} }}" to loop over the variable`,
     });
   }
-  const value = render(task.loop, vars, task.pos);
-  // with_items makes a list of a single value (Ansible's listify_lookup_plugin_terms); loop requires a list.
-  const rendered = task.loopFlatten && !Array.isArray(value) ? [value] : value;
-  if (!Array.isArray(rendered)) {
-    return failed(`Invalid data passed to 'loop', it requires a list, got this instead: ${JSON.stringify(rendered)}`);
+  let items: unknown[];
+  if (task.loopWith !== undefined) {
+    // with_<lookup>: the lookup's results (with_items: a single value is a one-item list, nested lists flatten one level).
+    items = loopLookupItems(task.loopWith, task.loop, vars, task.pos, lookupSubdir(task));
+  } else {
+    const rendered = render(task.loop, vars, task.pos);
+    if (!Array.isArray(rendered)) {
+      return failed(`Invalid data passed to 'loop', it requires a list, got this instead: ${JSON.stringify(rendered)}`);
+    }
+    items = rendered;
   }
-  // with_items flattens nested lists one level; loop does not.
-  const items: unknown[] = task.loopFlatten ? rendered.flatMap((x: unknown) => (Array.isArray(x) ? x : [x])) : rendered;
   const results: Record<string, unknown>[] = [];
   const indexVar = loopIndexVar(task, vars);
   let anyChanged = false;
@@ -159,6 +163,14 @@ async function executeWithLoop(
     return { status: truthy(task.ignoreErrors, vars, task) ? 'ignored' : 'failed', result };
   }
   return { status: anyChanged ? 'changed' : 'ok', result };
+}
+
+/** Where `with_first_found` looks first, by the task's action as Ansible decides it: templates/, vars/ or files/. */
+function lookupSubdir(task: TaskDef): ControllerSubdir {
+  const action = task.module ?? '';
+  if (action.includes('template')) return 'templates';
+  if (action.includes('var')) return 'vars';
+  return 'files';
 }
 
 /** `loop_control.index_var`: the name of the variable holding the item's 0-based index (it may be templated). */

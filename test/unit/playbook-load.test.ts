@@ -154,7 +154,7 @@ describe('loadPlaybook: good/site.yml', async () => {
       module: 'file',
       args: { path: '/tmp/{{ item }}', state: 'touch', mode: '0644' },
       loop: ['a', 'b'],
-      loopFlatten: true,
+      loopWith: 'items',
     });
     expect(vnc!.tasks[5]).toMatchObject({ module: 'command', args: { cmd: 'ls -l', chdir: '/tmp' } });
     expect(vnc!.postTasks[0]).toMatchObject({ module: 'wait_for', args: { port: 5901, timeout: 10 } });
@@ -268,6 +268,36 @@ describe('loadPlaybook: details', () => {
       'E_UNKNOWN_KEY 6:7',
       'E_LOOP_TWICE 9:7',
     ]);
+  });
+
+  it('takes with_<lookup> for every lookup vncplay has; an unknown one is named at its key, with the nearest', async () => {
+    const dir = tmpPlaybook({
+      'p.yml': [
+        '- hosts: all',
+        '  tasks:',
+        '    - ping:',
+        '      with_subelement: [[], k]',
+        '    - ping:',
+        '      with_nosuchlookup: [1]',
+        '    - ping:',
+        '      with_dict: {a: 1}',
+        '      with_items: [2]',
+        '    - ping:',
+        '      with_sequence: "start=1 end={{ n }"',
+        '    - ping:',
+        '      with_community.general.flattened: [[1]]',
+        '    - ping:',
+        '      with_ansible.builtin.together: [[1], [2]]',
+        '',
+      ].join('\n'),
+    });
+    const err = await loadPlaybook(path.join(dir, 'p.yml'), opts).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ErrorList);
+    const all = (err as ErrorList).errors;
+    expect(all.map((e) => `${e.code} ${e.pos?.line}:${e.pos?.col}`)).toEqual(['E_UNKNOWN_LOOKUP 4:7', 'E_UNKNOWN_LOOKUP 6:7', 'E_LOOP_TWICE 9:7', 'E_TEMPLATE_SYNTAX 11:22']);
+    expect(all[0]!.message).toBe('`with_subelement`: vncplay has no lookup named `subelement`');
+    expect(all[0]!.hint).toBe('did you mean `with_subelements`?');
+    expect(all[1]!.hint).toMatch(/known lookups: .*first_found.*subelements/);
   });
 
   it('keeps loading after a duplicate key so later errors show too', async () => {

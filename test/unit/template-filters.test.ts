@@ -273,9 +273,10 @@ describe('lookup()', () => {
     writeFileSync(join(role, 'vars', 'Debian.yml'), 'x: 1\n');
     const params = { files: ['Kali GNU/Linux.yml', 'Ubuntu.yml', 'Debian.yml'], paths: [join(role, 'vars')] };
     expect(render("{{ lookup('first_found', params) }}", { params, role_path: role })).toBe(join(role, 'vars', 'Debian.yml'));
-    expect(render("{{ lookup('first_found', ['nope.yml', 'Debian.yml'], paths=[role_path ~ '/vars']) }}", { role_path: role })).toBe(join(role, 'vars', 'Debian.yml'));
+    // ansible-core 2.14: keyword paths= without keyword files= give no names to try, so nothing is found.
+    expect(() => render("{{ lookup('first_found', ['nope.yml', 'Debian.yml'], paths=[role_path ~ '/vars']) }}", { role_path: role })).toThrow(/no file was found/);
     expect(render("{{ query('first_found', ['nope.yml'], skip=true) }}", { role_path: role })).toEqual([]);
-    expect(() => render("{{ lookup('first_found', ['nope.yml']) }}", { role_path: role })).toThrow(/none of 'nope.yml' was found/);
+    expect(() => render("{{ lookup('first_found', ['nope.yml']) }}", { role_path: role })).toThrow(/no file was found \(tried 'nope.yml'\)/);
   });
 
   it("lookup('template') renders a controller template with the current variables", () => {
