@@ -1,7 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
 import { Document, isScalar, parse as parseYaml, parseAllDocuments, visit } from 'yaml';
 import { PLAIN_YAML_OPTIONS } from '../inventory/yaml-options.js';
-import { shellQuote } from '../connection/quote.js';
 import { setOwn } from './own-keys.js';
 import { Unsafe } from './unsafe.js';
 
@@ -1103,6 +1105,81 @@ export function strftime(fmt: string, date: Date, utc: boolean): string {
   });
 }
 
+// ───────────────────────────── comment, controller paths, math ─────────────────────────────
+
+const COMMENT_STYLES: Record<string, Record<string, string>> = {
+  plain: { decoration: '# ' },
+  erlang: { decoration: '% ' },
+  c: { decoration: '// ' },
+  cblock: { beginning: '/*', decoration: ' * ', end: ' */' },
+  xml: { beginning: '<!--', decoration: ' - ', end: '-->' },
+};
+
+/** Ansible's `comment` filter: the text as a comment block of a style, every part overridable by keyword. */
+function commentFilter(value: unknown, pos: unknown[], kw: Mapping): string {
+  const styleName = str(arg(pos, kw, 0, 'style', 'plain'));
+  const style = Object.hasOwn(COMMENT_STYLES, styleName) ? COMMENT_STYLES[styleName]! : undefined;
+  if (!style) throw new JinjaRuntimeError(`comment: unknown style '${styleName}' (known: ${Object.keys(COMMENT_STYLES).join(', ')})`);
+  const own = Object.fromEntries(Object.entries(kw).filter(([k]) => k !== 'style').map(([k, v]) => [k, unwrapUnsafe(v)]));
+  const prepostfix = str(own['decoration'] ?? style['decoration']).trimEnd();
+  const p: Record<string, unknown> = { newline: '\n', beginning: '', prefix: prepostfix, prefix_count: 1, decoration: '', postfix: prepostfix, postfix_count: 1, end: '', ...style, ...own };
+  const nl = str(p['newline']);
+  const decoration = str(p['decoration']);
+  const prefix = str(p['prefix']);
+  const beginning = p['beginning'] ? `${str(p['beginning'])}${nl}` : '';
+  const prefixText = prefix ? (prefix !== nl ? `${prefix}${nl}` : nl).repeat(toInt(p['prefix_count'], 1)) : '';
+  const text = `${decoration}${str(value).split(nl).join(`${nl}${decoration}`)}`.split(`${decoration}${nl}`).join(`${decoration.trimEnd()}${nl}`);
+  const postfix = ['', ...Array.from({ length: toInt(p['postfix_count'], 1) }, () => str(p['postfix']))].join(nl);
+  const end = p['end'] ? `${nl}${str(p['end'])}` : '';
+  return `${beginning}${prefixText}${text}${postfix}${end}`;
+}
+
+/** Python's os.path tests on a controller path (Ansible's files tests): false for what cannot be a path. */
+function pathTest(check: (p: string) => boolean): TestFn {
+  return (v) => {
+    const x = unwrapUnsafe(v);
+    if (typeof x !== 'string') return false;
+    try {
+      return check(x);
+    } catch {
+      return false;
+    }
+  };
+}
+
+function sameFile(a: string, b: string): boolean {
+  const stat = (p: string): Stats => {
+    try {
+      return statSync(p);
+    } catch (e) {
+      throw new JinjaRuntimeError(`same_file: ${(e as Error).message}`);
+    }
+  };
+  const [x, y] = [stat(a), stat(b)];
+  return x.dev === y.dev && x.ino === y.ino;
+}
+
+function isMountPoint(p: string): boolean {
+  const st = lstatSync(p);
+  if (st.isSymbolicLink()) return false;
+  const parent = statSync(path.join(p, '..'));
+  return st.dev !== parent.dev || st.ino === parent.ino;
+}
+
+/** Python's math.log(x[, base]). */
+/** Python's shlex.quote, which Ansible's quote filter is: the same text, byte for byte. */
+function shlexQuote(s: string): string {
+  if (s === '') return "''";
+  if (!/[^\w@%+=:,./-]/.test(s)) return s;
+  return `'${s.replace(/'/g, `'"'"'`)}'`;
+}
+
+function pyLog(v: unknown, base: unknown): number {
+  const x = toFloat(v, NaN);
+  if (!(x > 0)) throw new JinjaRuntimeError('log: math domain error');
+  return base === undefined ? Math.log(x) : Math.log(x) / Math.log(toFloat(base, Math.E));
+}
+
 export const FILTERS: Record<string, FilterFn> = {
   default: (v, pos, kw) => {
     const dflt = arg(pos, kw, 0, 'default_value', '');
@@ -1317,7 +1394,7 @@ export const FILTERS: Record<string, FilterFn> = {
     const parts = Array.isArray(unwrapUnsafe(v)) ? toList(v).map(str) : [str(v)];
     return parts.reduce((acc, p) => (p.startsWith('/') || acc === '' ? p : acc.endsWith('/') ? acc + p : `${acc}/${p}`), '');
   },
-  quote: (v) => shellQuote(str(v)),
+  quote: (v) => shlexQuote(str(v)),
   ternary: (v, pos) => {
     const x = unwrapUnsafe(defined(v));
     if (x === null && pos.length > 2) return pos[2];
@@ -1349,6 +1426,33 @@ export const FILTERS: Record<string, FilterFn> = {
   escape: (v) => str(v).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&#34;').replace(/'/g, '&#39;'),
   random: () => {
     throw new JinjaRuntimeError('the random filter is not supported: vncplay runs must be reproducible');
+  },
+  comment: commentFilter,
+  // Controller paths, as Ansible's filters compute them on the controller.
+  expanduser: (v) => str(v).replace(/^~(?=\/|$)/, homedir()),
+  realpath: (v) => {
+    const p = path.resolve(str(v));
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  },
+  relpath: (v, pos, kw) => {
+    const start = arg(pos, kw, 0, 'start');
+    return path.relative(start === undefined || start === null ? process.cwd() : path.resolve(str(start)), path.resolve(str(v))) || '.';
+  },
+  log: (v, pos, kw) => pyLog(v, arg(pos, kw, 0, 'base')),
+  pow: (v, pos, kw) => toFloat(v, NaN) ** toFloat(arg(pos, kw, 0, 'y'), NaN),
+  root: (v, pos, kw) => {
+    const base = toFloat(arg(pos, kw, 0, 'base', 2), 2);
+    return base === 2 ? Math.sqrt(toFloat(v, NaN)) : toFloat(v, NaN) ** (1 / base);
+  },
+  zip_longest: (v, pos, kw) => {
+    const lists = [v, ...pos].map((x) => toList(x));
+    const fill = kw['fillvalue'] ?? null;
+    const length = Math.max(0, ...lists.map((l) => l.length));
+    return Array.from({ length }, (_, i) => lists.map((l) => (i < l.length ? l[i] : fill)));
   },
 };
 FILTERS.d = FILTERS.default!;
@@ -1453,4 +1557,24 @@ export const TESTS: Record<string, TestFn> = {
   superset: (v, pos) => toList(pos[0]).every((x) => toList(v).some((y) => pyEq(x, y))),
   any: (v) => toList(v).some(truthy),
   all: (v) => toList(v).every(truthy),
+  issubset: (v, pos) => toList(v).every((x) => toList(pos[0]).some((y) => pyEq(x, y))),
+  issuperset: (v, pos) => toList(pos[0]).every((x) => toList(v).some((y) => pyEq(x, y))),
+  nan: (v) => Number.isNaN(unwrapUnsafe(v)),
+  isnan: (v) => Number.isNaN(unwrapUnsafe(v)),
+  // Controller paths (Ansible's files tests: Python's os.path on the machine running the playbook).
+  file: pathTest((p) => statSync(p).isFile()),
+  is_file: pathTest((p) => statSync(p).isFile()),
+  directory: pathTest((p) => statSync(p).isDirectory()),
+  is_dir: pathTest((p) => statSync(p).isDirectory()),
+  link: pathTest((p) => lstatSync(p).isSymbolicLink()),
+  is_link: pathTest((p) => lstatSync(p).isSymbolicLink()),
+  exists: pathTest((p) => existsSync(p)),
+  link_exists: pathTest((p) => (lstatSync(p), true)),
+  abs: pathTest((p) => path.isAbsolute(p)),
+  is_abs: pathTest((p) => path.isAbsolute(p)),
+  // Python's samefile raises for a missing path (Ansible's test fails the task); so does this one.
+  same_file: (v, pos) => sameFile(str(v), str(pos[0])),
+  is_same_file: (v, pos) => sameFile(str(v), str(pos[0])),
+  mount: pathTest(isMountPoint),
+  is_mount: pathTest(isMountPoint),
 };

@@ -790,18 +790,39 @@ class JinjaParser extends (ParserBase as unknown as new (tokens: unknown) => NjP
   }
 
   /**
-   * `x is [not] NAME`, `NAME(args)`, Jinja's one-argument form `x is divisibleby 3` / `x is sameas false`, and
-   * dotted FQCN names (`ansible.builtin.match(...)`). nunjucks parsed the name as a general expression.
+   * Tests bind like filters in Jinja (parse_filter_expr): `x is mapping | ternary(a, b)` is `(x is mapping) | …` and
+   * `1 + x is number` is `1 + (x is number)`. nunjucks parsed `is` at the comparison level; here it is taken after
+   * each operand together with its filters, in the order written.
    */
+  parseFilter(node: NjNode): NjNode {
+    const self = this as unknown as { skip(t: string): boolean; parseFilterName(): NjNode; parseFilterArgs(n: NjNode): NjNode[] };
+    for (;;) {
+      const tok = this.peekToken();
+      if (tok?.type === 'pipe') {
+        this.nextToken();
+        const name = self.parseFilterName();
+        node = new njNodes.Filter!(name.lineno, name.colno, name, new njNodes.NodeList!(name.lineno, name.colno, [node, ...self.parseFilterArgs(node)]));
+      } else if (tok?.type === njLexer.TOKEN_SYMBOL && tok.value === 'is') node = this.parseTest(node);
+      else return node;
+    }
+  }
+
+  /** The comparison level no longer takes `is` (see parseFilter). */
   parseIs(): NjNode {
+    return (this as unknown as { parseCompare(): NjNode }).parseCompare();
+  }
+
+  /**
+   * `x is [not] NAME`, `NAME(args)`, Jinja's one-argument form `x is divisibleby 3` / `x is sameas false`, and
+   * dotted FQCN names (`ansible.builtin.match(...)`).
+   */
+  parseTest(node: NjNode): NjNode {
     const self = this as unknown as NjParserBase & {
-      parseCompare(): NjNode;
       parsePrimary(noPostfix?: boolean): NjNode;
       skipSymbol(v: string): boolean;
       skipValue(type: string, v: string): boolean;
     };
-    const node = self.parseCompare();
-    if (!self.skipSymbol('is')) return node;
+    self.skipSymbol('is');
     const negate = self.skipSymbol('not');
     const tok = this.nextToken();
     let name: NjNode;

@@ -90,7 +90,16 @@ const filterCases: [string, unknown][] = [
   ["{{ users | join(', ', attribute='name') }}", 'alice, bob, carol'],
   ['{{ list | join }}', '3123'],
   ["{{ 'it' | quote }}", 'it'],
-  ["{{ \"it's here\" | quote }}", "'it'\\''s here'"],
+  // Python's shlex.quote, byte for byte (checked against ansible-playbook in loops-jinja-parity-local).
+  ["{{ \"it's here\" | quote }}", `'it'"'"'s here'`],
+  ["{{ 'plain/path-1.0' | quote }}", 'plain/path-1.0'],
+  ["{{ '' | quote }}", "''"],
+  // Jinja binds a test like a filter: (x is mapping) | ternary(…), and 'a' ~ ('/x' is abs).
+  ["{{ {'a': 1} is mapping | ternary('dict', 'other') }}", 'dict'],
+  ["{{ [1] is not mapping | ternary('list', 'dict') }}", 'list'],
+  ["{{ 'a' ~ '/x' is abs }}", 'aTrue'],
+  ["{{ 'x' | comment('c') }}", '//\n// x\n//'],
+  ["{{ 'x' | comment('xml') }}", '<!--\n -\n - x\n -\n-->'],
   ["{{ 'x y' | b64encode }}", 'eCB5'],
   ["{{ 'eCB5' | b64decode }}", 'x y'],
   ['{{ file | basename }}', 'vncserver.users'],
