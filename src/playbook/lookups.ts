@@ -437,42 +437,65 @@ function cartesian(lists: unknown[][]): unknown[][] {
   return lists.reduce<unknown[][]>((acc, list) => acc.flatMap((prefix) => list.map((x) => [...prefix, x])), [[]]);
 }
 
-export const BASE_LOOKUPS: Record<string, LookupFn> = {
-  env: (_env, terms, kw) => terms.map((t) => process.env[pyStr(t)] ?? (kw['default'] === undefined ? '' : kw['default'])),
-  vars: (env, terms, kw) =>
-    terms.map((t) => {
-      const v = env.resolve(pyStr(t));
-      if (v instanceof Undefined && kw['default'] !== undefined) return kw['default'];
-      if (v instanceof Undefined) throw new UndefinedAccess(v);
-      return v;
-    }),
-  first_found: firstFound,
-  items: (_env, terms) => flattenOnce(terms),
-  list: (_env, terms) => terms,
-  indexed_items: (_env, terms) => flattenOnce(terms).map((item, i) => [i, item]),
-  flattened: (_env, terms) => flattenDeep(terms),
-  dict: (_env, terms) =>
-    terms.flatMap((t) => {
-      const v = unwrapUnsafe(t);
-      if (!isMapping(v)) throw new LookupError(`with_dict expects a dict, got ${typeName(v)}`, 'give a mapping, e.g. with_dict: "{{ users }}" where users is a dict');
-      return mappingEntries(v, 'with_dict').map(([key, value]) => ({ key, value }));
-    }),
-  subelements,
-  together: (_env, terms) => {
-    const lists = requireList(terms, 'together');
-    const length = Math.max(...lists.map((l) => l.length));
-    return Array.from({ length }, (_, i) => flattenOnce(lists.map((l) => (i < l.length ? l[i] : null))));
+/** A lookup and what it does, in one line for the README's reference (generated: `npm run gen:docs`). */
+export interface LookupPlugin {
+  run: LookupFn;
+  doc: string;
+}
+
+export const BASE_LOOKUPS: Record<string, LookupPlugin> = {
+  env: {
+    doc: "The controller's environment variables (`default=` for unset ones).",
+    run: (_env, terms, kw) => terms.map((t) => process.env[pyStr(t)] ?? (kw['default'] === undefined ? '' : kw['default'])),
   },
-  nested: (_env, terms) => {
-    const [first, ...rest] = requireList(terms, 'nested');
-    // Ansible's _combine flattens each pair one level as it goes, then each combination once more.
-    const combined = rest.reduce<unknown[]>((acc, list) => acc.flatMap((x) => list.map((y) => flattenOnce([x, y]))), first!);
-    return combined.map((x) => pyIterate(x, 'with_nested item'));
+  vars: {
+    doc: 'Variables by name (`default=` for undefined ones).',
+    run: (env, terms, kw) =>
+      terms.map((t) => {
+        const v = env.resolve(pyStr(t));
+        if (v instanceof Undefined && kw['default'] !== undefined) return kw['default'];
+        if (v instanceof Undefined) throw new UndefinedAccess(v);
+        return v;
+      }),
   },
-  cartesian: (_env, terms) => cartesian(requireList(terms, 'cartesian')).map(flattenOnce),
-  sequence,
-  fileglob,
-  random_choice: (_env, terms) => (terms.length === 0 ? [] : [terms[Math.floor(Math.random() * terms.length)]]),
+  first_found: {
+    doc: 'The first controller file that exists: names, or `{files, paths, skip}`; relative names searched as Ansible does.',
+    run: firstFound,
+  },
+  items: { doc: 'The terms, nested lists flattened one level (`with_items`).', run: (_env, terms) => flattenOnce(terms) },
+  list: { doc: 'The terms as they are.', run: (_env, terms) => terms },
+  indexed_items: { doc: '`[index, item]` pairs of the terms flattened one level.', run: (_env, terms) => flattenOnce(terms).map((item, i) => [i, item]) },
+  flattened: { doc: 'The terms with every nested list flattened (community.general.flattened).', run: (_env, terms) => flattenDeep(terms) },
+  dict: {
+    doc: '`{key, value}` items of each dict.',
+    run: (_env, terms) =>
+      terms.flatMap((t) => {
+        const v = unwrapUnsafe(t);
+        if (!isMapping(v)) throw new LookupError(`with_dict expects a dict, got ${typeName(v)}`, 'give a mapping, e.g. with_dict: "{{ users }}" where users is a dict');
+        return mappingEntries(v, 'with_dict').map(([key, value]) => ({ key, value }));
+      }),
+  },
+  subelements: { doc: '`[item, subitem]` for each item of a list of dicts and each element of its list under a key path (`skip_missing`).', run: subelements },
+  together: {
+    doc: 'The lists zipped, shorter ones padded with null.',
+    run: (_env, terms) => {
+      const lists = requireList(terms, 'together');
+      const length = Math.max(...lists.map((l) => l.length));
+      return Array.from({ length }, (_, i) => flattenOnce(lists.map((l) => (i < l.length ? l[i] : null))));
+    },
+  },
+  nested: {
+    doc: 'Every combination of the lists (the cartesian product).',
+    run: (_env, terms) => {
+      const [first, ...rest] = requireList(terms, 'nested');
+      // Ansible's _combine flattens each pair one level as it goes, then each combination once more.
+      const combined = rest.reduce<unknown[]>((acc, list) => acc.flatMap((x) => list.map((y) => flattenOnce([x, y]))), first!);
+      return combined.map((x) => pyIterate(x, 'with_nested item'));
+    },
+  },
+  cartesian: { doc: 'Every combination of the lists (community.general.cartesian).', run: (_env, terms) => cartesian(requireList(terms, 'cartesian')).map(flattenOnce) },
+  sequence: { doc: 'Numbers as text: `start=1 end=5 stride=1 format=%d` (or `count=`), or `[start-]end[/stride][:format]`.', run: sequence },
+  fileglob: { doc: 'Controller files matching a pattern (in files/ and the search path), sorted.', run: fileglob },
 };
 
 /** Collection lookups vncplay implements, by their full names (ansible-core redirects the short ones too). */

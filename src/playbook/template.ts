@@ -42,6 +42,7 @@ import {
   type ControllerSubdir,
   type LookupEnv,
   type LookupFn,
+  type LookupPlugin,
 } from './lookups.js';
 
 export { Unsafe, Undefined, markUnsafe, isUnsafe, unwrapUnsafe } from './filters.js';
@@ -437,32 +438,51 @@ class RenderContext implements LookupEnv {
 type GlobalFn = (this: RenderContext, ...args: unknown[]) => unknown;
 
 /** Lookups that read controller files through the template engine (decrypting, rendering); the rest are in lookups.ts. */
-const LOOKUPS: Record<string, LookupFn> = {
+const LOOKUPS: Record<string, LookupPlugin> = {
   ...BASE_LOOKUPS,
-  file: (env, terms, kw) => terms.map((t) => readLookupFile(env, pyStr(t), kw)),
-  template: (env, terms) =>
-    terms.map((t) => {
-      const ctx = env as RenderContext;
-      const file = findControllerFile(env, 'templates', pyStr(t));
-      if (!file) throw new LookupError(`lookup('template'): could not find '${pyStr(t)}'`, `searched: ${controllerCandidates(env, 'templates', pyStr(t)).join(', ')}`);
-      const { text, encrypted } = readControllerText(file, 'template');
-      const rendered = renderText(text, ctx.state.vars, ctx.state.where);
-      if (encrypted) recordSecret(rendered);
-      return rendered;
-    }),
-  password: () => {
-    throw new LookupError(
-      "lookup('password') is not supported: it writes secrets to controller files as a side effect of templating",
-      'generate the secret once and keep it in a vars file (ansible-vault) or pass it with -e @secrets.yml',
-    );
+  file: {
+    doc: 'A controller file\'s text (vault-encrypted files decrypted; trailing whitespace stripped unless `rstrip=False`).',
+    run: (env, terms, kw) => terms.map((t) => readLookupFile(env, pyStr(t), kw)),
   },
-  pipe: () => {
-    throw new LookupError(
-      "lookup('pipe') is refused: vncplay does not run controller commands from templates",
-      "run the command in a task with 'delegate_to: localhost' and 'register:' its output",
-    );
+  template: {
+    doc: 'A controller template (templates/) rendered with the current variables.',
+    run: (env, terms) =>
+      terms.map((t) => {
+        const ctx = env as RenderContext;
+        const file = findControllerFile(env, 'templates', pyStr(t));
+        if (!file) throw new LookupError(`lookup('template'): could not find '${pyStr(t)}'`, `searched: ${controllerCandidates(env, 'templates', pyStr(t)).join(', ')}`);
+        const { text, encrypted } = readControllerText(file, 'template');
+        const rendered = renderText(text, ctx.state.vars, ctx.state.where);
+        if (encrypted) recordSecret(rendered);
+        return rendered;
+      }),
+  },
+  password: {
+    doc: 'Refused: it writes secrets to controller files as a side effect of templating.',
+    run: () => {
+      throw new LookupError(
+        "lookup('password') is not supported: it writes secrets to controller files as a side effect of templating",
+        'generate the secret once and keep it in a vars file (ansible-vault) or pass it with -e @secrets.yml',
+      );
+    },
+  },
+  pipe: {
+    doc: 'Refused: vncplay does not run controller commands from templates.',
+    run: () => {
+      throw new LookupError(
+        "lookup('pipe') is refused: vncplay does not run controller commands from templates",
+        "run the command in a task with 'delegate_to: localhost' and 'register:' its output",
+      );
+    },
   },
 };
+
+/** Each lookup with its one-line description, for the README's generated reference. */
+export function lookupDocs(): [string, string][] {
+  return Object.entries(LOOKUPS)
+    .map(([name, p]): [string, string] => [name, p.doc])
+    .sort(([a], [b]) => a.localeCompare(b));
+}
 
 /** The lookups templates and `with_<name>:` loops can use (short names; ansible.builtin.X and known FQCNs map to them). */
 export function lookupNames(): string[] {
@@ -500,9 +520,9 @@ function readControllerText(file: string, lookup: 'file' | 'template'): { text: 
 
 function lookupImpl(written: string): LookupFn {
   const name = canonicalLookupName(written);
-  const impl = Object.hasOwn(LOOKUPS, name) ? LOOKUPS[name] : undefined;
-  if (!impl) throw new LookupError(`unsupported lookup plugin '${written}'`, unknownLookupHint(name, lookupNames()));
-  return impl;
+  const plugin = Object.hasOwn(LOOKUPS, name) ? LOOKUPS[name] : undefined;
+  if (!plugin) throw new LookupError(`unsupported lookup plugin '${written}'`, unknownLookupHint(name, lookupNames()));
+  return plugin.run;
 }
 
 function runLookup(ctx: RenderContext, args: unknown[], wantList: boolean): unknown {
