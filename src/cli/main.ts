@@ -20,10 +20,11 @@ export async function main(argv: string[]): Promise<number> {
     const { vaultMain } = await import('./vault.js');
     return vaultMain(argv.slice(1));
   }
-  // Subcommands (`vncplay drill report …`, `vncplay schedule drill …`) have their own options.
-  if (argv[0] === 'drill' || argv[0] === 'schedule') {
+  // Subcommands (`vncplay drill report …`, `vncplay schedule drill …`, `vncplay probe …`) have their own options.
+  if (argv[0] === 'drill' || argv[0] === 'schedule' || argv[0] === 'probe') {
     try {
       if (argv[0] === 'drill') return await (await import('./drill.js')).drillCommand(argv.slice(1));
+      if (argv[0] === 'probe') return await (await import('./probe.js')).probeCommand(argv.slice(1));
       return await (await import('./schedule.js')).scheduleCommand(argv.slice(1));
     } catch (err) {
       return reportError(err);
