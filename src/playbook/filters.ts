@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Document, isScalar, parse as parseYaml, parseAllDocuments, visit } from 'yaml';
 import { PLAIN_YAML_OPTIONS } from '../inventory/yaml-options.js';
 import { setOwn } from './own-keys.js';
+import { dumpPyYaml } from './pyyaml.js';
 import { Unsafe } from './unsafe.js';
 
 export { Unsafe };
@@ -835,6 +836,10 @@ function sortDeep(v: unknown): unknown {
  * hold only scalars in flow style (`{a: 1, b: [x, y]}`), `to_nice_yaml` writes block style throughout.
  */
 function dumpYaml(v: unknown, indent: number, flowLeaves: boolean, sortKeys: boolean): string {
+  const plain = toPlain(v) as Parameters<typeof dumpPyYaml>[0];
+  const asPyYaml = dumpPyYaml(plain, { indent, flowLeaves, sortKeys });
+  if (asPyYaml !== undefined) return asPyYaml;
+  // A single scalar.
   const doc = new Document(toPlain(v), { sortMapEntries: sortKeys });
   if (flowLeaves) {
     visit(doc, {

@@ -181,6 +181,9 @@ const EXPRESSIONS: Record<string, string> = {
   map_attr_default: `{{ disks | map(attribute='label', default='none') | list }}`,
   quote: `{{ ["it's a file" | quote, 'plain-word' | quote, '' | quote, 'a b' | quote] }}`,
   basename: `{{ ['/etc/nginx/nginx.conf' | basename, '/etc/nginx/' | dirname, 'a.tar.gz' | splitext] }}`,
+  to_nice_yaml: `{{ yamldata | to_nice_yaml }}`,
+  to_nice_yaml_indent: `{{ yamldata | to_nice_yaml(indent=2) }}`,
+  to_yaml: `{{ {'listen': [80, 443], 'opts': {'gzip': 'on', 'at': '2020-01-01'}} | to_yaml }}`,
   to_nice_json: `{{ {'b': [1, 2], 'a': 'x'} | to_nice_json }}`,
   ternary_none: `{{ none | ternary('t', 'f', 'n') }}`,
   mandatory: `{{ [settings.a | mandatory] }}`,
@@ -220,6 +223,10 @@ describe('Jinja as Ansible evaluates it', () => {
     settings: { a: 1, b: two }
     users: [{ name: alice }, { name: bob }]
     managed: "Ansible managed\\nline two"
+    yamldata:
+      b: [1, { z: 2, y: [3, [4, 5]] }]
+      c: { d: [{ e: 1 }], empty: {}, el: [] }
+      scalars: ["on", "yes", "2020-01-01", "1", "", "a: b", "- x", "#x", "it's", "x\\ny", " lead", "tab\\there", plain words, 1.5, null, true]
   tasks:
     - name: x.0.device in a condition
       debug: { msg: "{{ disks.0.device }}" }
@@ -240,6 +247,7 @@ ${Object.entries(EXPRESSIONS).map(([k, e]) => `          ${k}: ${JSON.stringify(
     expect(got['cond']).toBe('/dev/sda');
     expect(got['test_filter']).toBe('dict');
     expect(got['comment_plain']).toBe('#\n# Ansible managed\n# line two\n#');
+    expect(got['to_yaml']).toBe("listen: [80, 443]\nopts: {at: '2020-01-01', gzip: 'on'}\n");
     expect(got['path_tests']).toEqual([true, true, true, false, false, true, true]);
   });
 });

@@ -98,6 +98,10 @@ const filterCases: [string, unknown][] = [
   ["{{ {'a': 1} is mapping | ternary('dict', 'other') }}", 'dict'],
   ["{{ [1] is not mapping | ternary('list', 'dict') }}", 'list'],
   ["{{ 'a' ~ '/x' is abs }}", 'aTrue'],
+  // PyYAML's layout and quoting (checked against ansible-playbook in loops-jinja-parity-local): 'on' stays a string.
+  ["{{ {'b': [1, {'y': 2}], 'g': 'on'} | to_nice_yaml }}", "b:\n- 1\n-   y: 2\ng: 'on'\n"],
+  ["{{ {'b': [1, {'y': 2}], 'g': 'on'} | to_nice_yaml(indent=2) }}", "b:\n- 1\n- y: 2\ng: 'on'\n"],
+  ["{{ {'l': ['a b', '2020-01-01'], 'm': {'k': 'x: y'}} | to_yaml }}", "l: [a b, '2020-01-01']\nm: {k: 'x: y'}\n"],
   ["{{ 'x' | comment('c') }}", '//\n// x\n//'],
   ["{{ 'x' | comment('xml') }}", '<!--\n -\n - x\n -\n-->'],
   ["{{ 'x y' | b64encode }}", 'eCB5'],
