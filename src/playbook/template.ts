@@ -1015,6 +1015,18 @@ class JinjaCompiler extends CompilerBase {
     this._emit(`, ${JSON.stringify(nodeName(this, node.target as NjNode))})`);
   }
 
+  /** `lookup('name', …)`, `query`, `q` with a literal name: an unknown lookup fails when the template compiles (at load). */
+  compileFunCall(node: NjNode, frame: NjFrame): void {
+    const callee = node.name as NjNode;
+    const first = (node.args as NjNode | undefined)?.children[0];
+    const isLookupCall = callee.typename === 'Symbol' && ['lookup', 'query', 'q'].includes(String(callee.value));
+    if (isLookupCall && first?.typename === 'Literal' && typeof first.value === 'string' && !isKnownLookup(first.value)) {
+      const near = nearest(canonicalLookupName(first.value), lookupNames());
+      this.fail(`no lookup named '${first.value}'${near ? ` (did you mean '${near}'?)` : ''}`, first.lineno, first.colno);
+    }
+    (CompilerBase.prototype as unknown as { compileFunCall(n: NjNode, f: NjFrame): void }).compileFunCall.call(this, node, frame);
+  }
+
   compileFilter(node: NjNode, frame: NjFrame): void {
     const name = shortPluginName(String((node.name as NjNode).value));
     if (!Object.hasOwn(FILTERS, name)) {
@@ -1599,8 +1611,9 @@ function toTemplateError(e: unknown, state: RenderState, source: unknown): Templ
     const line = e.line ?? 1;
     const col = e.col ?? 1;
     const isFilter = /^no (filter|test) named/.test(e.message);
-    const code = isFilter ? 'E_TEMPLATE_FILTER' : 'E_TEMPLATE_SYNTAX';
-    const text = `${isFilter ? '' : 'template syntax error: '}${e.message}`;
+    const isLookup = /^no lookup named/.test(e.message);
+    const code = isFilter ? 'E_TEMPLATE_FILTER' : isLookup ? 'E_TEMPLATE_LOOKUP' : 'E_TEMPLATE_SYNTAX';
+    const text = `${isFilter || isLookup ? '' : 'template syntax error: '}${e.message}`;
     if (state.templateFile !== undefined && e.source === source) {
       const place = errorPlace(state, source, { line, col });
       return new TemplateError(code, `${text} in ${place.at}`, { ...place.base, cause: e });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TemplateError } from '../../src/errors.js';
 import { shaCrypt } from '../../src/playbook/filters.js';
-import { render } from '../../src/playbook/template.js';
+import { checkTemplateSyntax, render } from '../../src/playbook/template.js';
 
 const vars: Record<string, unknown> = {
   s: 'Hello World',
@@ -316,11 +316,14 @@ describe('lookup()', () => {
     expect((err as TemplateError).hint).toMatch(/delegate_to: localhost/);
   });
 
-  it('an unknown lookup names the nearest one', () => {
-    expect(() => render("{{ lookup('envv', 'HOME') }}", {})).toThrow(/unsupported lookup plugin 'envv'/);
+  it('an unknown lookup names the nearest one: when the template compiles for a literal name, when it runs otherwise', () => {
+    expect(() => checkTemplateSyntax("{{ lookup('envv', 'HOME') }}")).toThrow(/no lookup named 'envv' \(did you mean 'env'\?\)/);
     try {
-      render("{{ lookup('envv', 'HOME') }}", {});
+      render("{{ lookup(name, 'HOME') }}", { name: 'envv' });
+      expect.unreachable();
     } catch (e) {
+      expect((e as TemplateError).code).toBe('E_TEMPLATE_LOOKUP');
+      expect((e as TemplateError).message).toMatch(/unsupported lookup plugin 'envv'/);
       expect((e as TemplateError).hint).toBe("did you mean 'env'?");
     }
   });
