@@ -251,3 +251,40 @@ ${Object.entries(EXPRESSIONS).map(([k, e]) => `          ${k}: ${JSON.stringify(
     expect(got['path_tests']).toEqual([true, true, true, false, false, true, true]);
   });
 });
+
+describe('looped include_tasks, as ansible-playbook runs them', () => {
+  it('loop, with_first_found and when per item give the same included runs and the same recap', async () => {
+    const dir = await project({
+      'inc.yml': `
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - include_tasks: t.yml
+      loop: [a, b]
+    - include_tasks: "{{ item }}"
+      with_first_found: ["setup-{{ ansible_nosuch_family }}.yml", "setup-{{ 'Debian' }}.yml", t.yml]
+    - include_tasks: t.yml
+      loop: []
+    - include_tasks: t.yml
+      loop: [c, d]
+      loop_control: { index_var: i }
+      when: item == 'd'
+    - copy: { dest: "{{ out }}", content: "{{ seen | to_json }}" }
+`,
+      't.yml': `- set_fact: { seen: "{{ (seen | default([])) + [item ~ ':' ~ (i | default('-'))] }}" }\n`,
+      'setup-Debian.yml': `- set_fact: { seen: "{{ (seen | default([])) + ['debian:' ~ (item | basename)] }}" }\n`,
+    });
+    const recaps: Record<string, unknown> = {};
+    const written: Record<string, unknown> = {};
+    for (const [tool, run] of [['ansible', ansiblePlaybook], ['vncplay', vncplay]] as const) {
+      const out = path.join(dir, `${tool}.json`);
+      const r = await run(['-i', 'inv.ini', 'inc.yml', '-e', `out=${out}`], { cwd: dir });
+      expect(r.code, `${tool}: ${r.stdout}${r.stderr}`).toBe(0);
+      recaps[tool] = r.recap;
+      written[tool] = JSON.parse(await readFile(out, 'utf8'));
+    }
+    expect(written['vncplay']).toEqual(['a:-', 'b:-', 'debian:setup-Debian.yml', 'd:1']);
+    expect(written['vncplay']).toEqual(written['ansible']);
+    expect(recaps['vncplay']).toEqual(recaps['ansible']);
+  });
+});
