@@ -1185,6 +1185,73 @@ function pyLog(v: unknown, base: unknown): number {
   return base === undefined ? Math.log(x) : Math.log(x) / Math.log(toFloat(base, Math.E));
 }
 
+const SIZE_RANGES: [string, number][] = [['Y', 2 ** 80], ['Z', 2 ** 70], ['E', 2 ** 60], ['P', 2 ** 50], ['T', 2 ** 40], ['G', 2 ** 30], ['M', 2 ** 20], ['K', 2 ** 10], ['B', 1]];
+
+/** Ansible's human_readable (bytes_to_human): `'%.2f %s'` in the largest unit that fits, or the one asked for. */
+function humanReadable(value: unknown, isbits: boolean, unit: unknown): string {
+  const size = toFloat(value, NaN);
+  if (Number.isNaN(size)) throw new JinjaRuntimeError(`human_readable() can't interpret following string: ${str(value)}`);
+  const wanted = unit === undefined || unit === null ? undefined : str(unit).toUpperCase()[0];
+  const [suffix, limit] = SIZE_RANGES.find(([s, l]) => (wanted === undefined ? size >= l : wanted === s)) ?? SIZE_RANGES[SIZE_RANGES.length - 1]!;
+  const base = isbits ? 'bits' : 'Bytes';
+  return `${(size / limit).toFixed(2)} ${limit !== 1 ? suffix + base[0] : base}`;
+}
+
+/** Ansible's human_to_bytes: '10M' → 10485760; `isbits` expects Mb, Kb … */
+function humanToBytes(value: unknown, defaultUnit: unknown, isbits: boolean): number {
+  const text = str(value);
+  const fail = (why = ''): never => {
+    throw new JinjaRuntimeError(`human_to_bytes() can't interpret following string: ${text}${why}`);
+  };
+  const m = /^\s*(\d*\.?\d*)\s*([A-Za-z]+)?/.exec(text);
+  if (!m || m[1] === '' || m[1] === '.') return fail();
+  const num = Number(m[1]);
+  const unit = m[2] ?? (defaultUnit === undefined || defaultUnit === null ? undefined : str(defaultUnit));
+  if (unit === undefined) return Math.round(num);
+  const range = SIZE_RANGES.find(([s]) => s === unit[0]!.toUpperCase());
+  if (!range) return fail(` (the suffix must be one of ${SIZE_RANGES.map(([s]) => s).join(', ')})`);
+  const [unitClass, unitName] = isbits ? ['b', 'bit'] : ['B', 'byte'];
+  if (unit.length > 1 && !unit.toLowerCase().includes(unitName) && unit[1] !== unitClass) return fail(` (expect ${range[0]}${unitClass} or ${range[0]})`);
+  return Math.round(num * range[1]);
+}
+
+/** uuid.uuid5(namespace, name) as text, Ansible's to_uuid (its own namespace by default). */
+function uuid5(name: string, namespace: string): string {
+  const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
+  if (ns.length !== 16) throw new JinjaRuntimeError(`Invalid value '${namespace}' for 'namespace'`);
+  const h = createHash('sha1').update(ns).update(name, 'utf8').digest().subarray(0, 16);
+  h[6] = (h[6]! & 0x0f) | 0x50;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const x = h.toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+/** Python's urllib.parse.urlsplit as Ansible's urlsplit filter returns it (a dict, or one component). */
+function urlSplit(value: unknown, query: unknown): unknown {
+  const m = /^(?:([A-Za-z][A-Za-z0-9+.-]*):)?(?:\/\/([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?$/s.exec(str(value))!;
+  const netloc = m[2] ?? '';
+  const at = netloc.lastIndexOf('@');
+  const userinfo = at >= 0 ? netloc.slice(0, at) : undefined;
+  const hostport = at >= 0 ? netloc.slice(at + 1) : netloc;
+  const hp = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(hostport);
+  const host = hp?.[1]?.replace(/^\[|\]$/g, '') ?? '';
+  const parts: Mapping = {
+    fragment: m[5] ?? '',
+    hostname: host === '' ? null : host.toLowerCase(),
+    netloc,
+    password: userinfo !== undefined && userinfo.includes(':') ? userinfo.slice(userinfo.indexOf(':') + 1) : null,
+    path: m[3] ?? '',
+    port: hp?.[2] ? Number(hp[2]) : null,
+    query: m[4] ?? '',
+    scheme: (m[1] ?? '').toLowerCase(),
+    username: userinfo === undefined ? null : userinfo.split(':')[0]!,
+  };
+  if (query === undefined || query === null || query === '') return parts;
+  const key = str(query);
+  if (!Object.hasOwn(parts, key)) throw new JinjaRuntimeError(`urlsplit: unknown URL component: ${key}`);
+  return parts[key];
+}
+
 export const FILTERS: Record<string, FilterFn> = {
   default: (v, pos, kw) => {
     const dflt = arg(pos, kw, 0, 'default_value', '');
@@ -1433,6 +1500,11 @@ export const FILTERS: Record<string, FilterFn> = {
     throw new JinjaRuntimeError('the random filter is not supported: vncplay runs must be reproducible');
   },
   comment: commentFilter,
+  human_readable: (v, pos, kw) => humanReadable(v, truthy(arg(pos, kw, 0, 'isbits', false)), arg(pos, kw, 1, 'unit')),
+  human_to_bytes: (v, pos, kw) => humanToBytes(v, arg(pos, kw, 0, 'default_unit'), truthy(arg(pos, kw, 1, 'isbits', false))),
+  to_uuid: (v, pos, kw) => uuid5(str(v), str(arg(pos, kw, 0, 'namespace', '361E6D51-FAEC-444A-9079-341386DA8E2E'))),
+  urlsplit: (v, pos, kw) => urlSplit(v, arg(pos, kw, 0, 'query')),
+  expandvars: (v) => str(v).replace(/\$(\w+)|\$\{([^}]*)\}/g, (m, a?: string, b?: string) => process.env[a ?? b ?? ''] ?? m),
   // Controller paths, as Ansible's filters compute them on the controller.
   expanduser: (v) => str(v).replace(/^~(?=\/|$)/, homedir()),
   realpath: (v) => {
