@@ -13,6 +13,7 @@ import {
   toBool,
   typeName,
   unwrapUnsafe,
+  type LazyMapping,
   type Mapping,
 } from './filters.js';
 
@@ -99,18 +100,18 @@ function flattenOnce(terms: unknown[]): unknown[] {
  * ansible.utils.listify.listify_lookup_plugin_terms on a value already rendered: a string or a scalar becomes a
  * one-item list; a list stays; a dict stays a dict (callers iterate its keys, as Python does).
  */
-export function listifyTerms(value: unknown): unknown[] | Mapping {
+export function listifyTerms(value: unknown): unknown[] | Mapping | LazyMapping {
   const v = unwrapUnsafe(value);
   if (Array.isArray(v)) return v;
-  if (isMapping(v) && !isLazyMapping(v)) return v;
-  if (isLazyMapping(v)) return v.keys();
+  if (isLazyMapping(v) || isMapping(v)) return v;
   return [v];
 }
 
 /** A listified term as the list Python would iterate (a dict's keys). */
-function asIterable(value: unknown): unknown[] {
+export function asIterable(value: unknown): unknown[] {
   const l = listifyTerms(value);
-  return Array.isArray(l) ? l : Object.keys(l);
+  if (Array.isArray(l)) return l;
+  return isLazyMapping(l) ? l.keys() : Object.keys(l);
 }
 
 /** Python's int(text, 0): 0x/0o/0b prefixes, and no leading zeros on decimals. */

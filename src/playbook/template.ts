@@ -37,6 +37,7 @@ import {
   canonicalLookupName,
   controllerCandidates,
   findControllerFile,
+  asIterable,
   listifyTerms,
   unknownLookupHint,
   type ControllerSubdir,
@@ -545,9 +546,8 @@ export function loopLookupItems(name: string, terms: unknown, vars: Record<strin
   return withErrors(state, terms, () => {
     const impl = lookupImpl(name);
     const rendered = canonicalLookupName(name) === 'first_found' ? renderSkippingUndefined(terms, state) : renderDeep(terms, state, false);
-    const listed = listifyTerms(rendered);
-    // A dict stays whole for with_dict; every other lookup iterates it as Python does, by its keys.
-    const list = Array.isArray(listed) ? listed : canonicalLookupName(name) === 'dict' ? [listed] : Object.keys(listed);
+    // A dict (hostvars too) stays whole for with_dict; every other lookup iterates it as Python does, by its keys.
+    const list = canonicalLookupName(name) === 'dict' && !Array.isArray(listifyTerms(rendered)) ? [rendered] : asIterable(rendered);
     const ctx = new RenderContext(state);
     ctx.subdir = subdir;
     return impl(ctx, list, {});
