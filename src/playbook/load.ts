@@ -731,7 +731,8 @@ class Loader {
     if (loopWith) {
       t.loop = src.keywordJS(loopWith.pair.value);
       t.loopWith = loopWith.name;
-    }
+      t.loopPos = src.posOf(loopWith.pair.value);
+    } else if (pairs.has('loop')) t.loopPos = src.posOf(pairs.get('loop')!.value);
     const notifyPair = pairs.get('notify');
     if (scope.sink && notifyPair) {
       const items = isSeq(notifyPair.value) ? notifyPair.value.items : [notifyPair.value];

@@ -22,6 +22,8 @@ export interface TaskDef {
    * the loop's items are what the lookup returns for the terms in `loop`.
    */
   loopWith?: string;
+  /** file:line:col of the loop's value (`loop:` or `with_<lookup>:`), where its errors point. */
+  loopPos?: SourcePos;
   register?: string;
   notify: string[];
   changedWhen?: RawValue[];

@@ -155,8 +155,9 @@ async function executeWithLoop(
  * lists flatten one level), or the rendered `loop:`, which must be a list. Template errors throw (positioned).
  */
 export function loopItems(task: TaskDef, vars: Record<string, unknown>): unknown[] | { invalid: string } {
-  if (task.loopWith !== undefined) return loopLookupItems(task.loopWith, task.loop, vars, task.pos, lookupSubdir(task));
-  const rendered = render(task.loop, vars, task.pos);
+  const where = task.loopPos ?? task.pos;
+  if (task.loopWith !== undefined) return loopLookupItems(task.loopWith, task.loop, vars, where, lookupSubdir(task));
+  const rendered = render(task.loop, vars, where);
   if (!Array.isArray(rendered)) return { invalid: `Invalid data passed to 'loop', it requires a list, got this instead: ${JSON.stringify(rendered)}` };
   return rendered;
 }

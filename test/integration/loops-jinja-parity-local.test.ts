@@ -292,3 +292,24 @@ describe('looped include_tasks, as ansible-playbook runs them', () => {
     expect(recaps['vncplay']).toEqual(recaps['ansible']);
   });
 });
+
+describe('with_<lookup> errors', () => {
+  it('a lookup that refuses its terms fails the task at the loop value, with a hint (Ansible fails it too)', async () => {
+    const dir = await project({
+      'bad.yml': `
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - debug: { msg: "{{ item }}" }
+      with_sequence: start=5 end=1
+`,
+    });
+    const r = await vncplay(['-i', 'inv.ini', 'bad.yml'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain('bad.yml:6:22: error[E_TEMPLATE_LOOKUP]: to count backwards make stride negative');
+    expect(r.stdout).toContain('hint: start=5 end=1: give stride=-1');
+    const a = await ansiblePlaybook(['-i', 'inv.ini', 'bad.yml'], { cwd: dir });
+    expect(a.stdout).toContain('to count backwards make stride negative');
+    expect(a.recap).toEqual(r.recap);
+  });
+});
