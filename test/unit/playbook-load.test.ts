@@ -127,6 +127,7 @@ describe('loadPlaybook: good/site.yml', async () => {
       module: 'debug',
       args: { msg: '{{ d }}' },
       loop: '{{ displays }}',
+      loopPos: { file: `${good}/site.yml`, line: 54, col: 13 },
       loopVar: 'd',
       loopLabel: 'display {{ d }}',
       loopControl: { loop_var: 'd', label: 'display {{ d }}' },
