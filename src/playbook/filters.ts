@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Document, isScalar, parse as parseYaml, parseAllDocuments, visit } from 'yaml';
 import { PLAIN_YAML_OPTIONS } from '../inventory/yaml-options.js';
 import { setOwn } from './own-keys.js';
+import { globNames } from './glob.js';
 import { dumpPyYaml } from './pyyaml.js';
 import { Unsafe } from './unsafe.js';
 
@@ -1252,6 +1253,34 @@ function urlSplit(value: unknown, query: unknown): unknown {
   return parts[key];
 }
 
+/** Ansible's subelements filter: [element, value] for each value of the list at the key path (elements keep it). */
+function subelementsFilter(obj: unknown, keys: unknown, skipMissing: boolean): unknown[][] {
+  const o = unwrapUnsafe(obj);
+  const elements = Array.isArray(o) ? o : isMapping(o) ? Object.values(o) : undefined;
+  if (!elements) throw new JinjaRuntimeError('subelements: obj must be a list of dicts or a nested dict');
+  const k = unwrapUnsafe(keys);
+  const path = Array.isArray(k) ? k.map(str) : typeof k === 'string' ? k.split('.') : undefined;
+  if (!path) throw new JinjaRuntimeError('subelements must be a list or a string');
+  const out: unknown[][] = [];
+  for (const element of elements) {
+    let values: unknown = unwrapUnsafe(element);
+    for (const key of path) {
+      if (!isMapping(values)) throw new JinjaRuntimeError(`the key ${key} should point to a dictionary, got '${pyStr(values)}'`);
+      if (!Object.hasOwn(values, key)) {
+        if (skipMissing) {
+          values = [];
+          break;
+        }
+        throw new JinjaRuntimeError(`could not find ${pyRepr(key)} key in iterated item ${pyRepr(values)}`);
+      }
+      values = unwrapUnsafe(values[key]);
+    }
+    if (!Array.isArray(values)) throw new JinjaRuntimeError(`the key ${pyRepr(path[path.length - 1])} should point to a list, got ${pyRepr(values)}`);
+    for (const value of values) out.push([element, value]);
+  }
+  return out;
+}
+
 export const FILTERS: Record<string, FilterFn> = {
   default: (v, pos, kw) => {
     const dflt = arg(pos, kw, 0, 'default_value', '');
@@ -1500,6 +1529,14 @@ export const FILTERS: Record<string, FilterFn> = {
     throw new JinjaRuntimeError('the random filter is not supported: vncplay runs must be reproducible');
   },
   comment: commentFilter,
+  subelements: (v, pos, kw) => subelementsFilter(v, arg(pos, kw, 0, 'subelements'), truthy(arg(pos, kw, 1, 'skip_missing', false))),
+  // Python's glob.glob on the controller, relative to the working directory (the wildcard in the last part only).
+  fileglob: (v) => {
+    const pattern = str(v);
+    const slash = pattern.lastIndexOf('/');
+    const dir = slash < 0 ? '' : pattern.slice(0, slash + 1);
+    return globNames(dir === '' ? '.' : dir, pattern.slice(slash + 1)).map((n) => dir + n);
+  },
   human_readable: (v, pos, kw) => humanReadable(v, truthy(arg(pos, kw, 0, 'isbits', false)), arg(pos, kw, 1, 'unit')),
   human_to_bytes: (v, pos, kw) => humanToBytes(v, arg(pos, kw, 0, 'default_unit'), truthy(arg(pos, kw, 1, 'isbits', false))),
   to_uuid: (v, pos, kw) => uuid5(str(v), str(arg(pos, kw, 0, 'namespace', '361E6D51-FAEC-444A-9079-341386DA8E2E'))),

@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { nearest } from '../errors.js';
+import { globNames } from './glob.js';
 import {
   Undefined,
   UndefinedAccess,
@@ -340,48 +341,6 @@ function sequence(_env: LookupEnv, terms: unknown[], kw: Mapping): unknown[] {
 
 // ───────────────────────────── fileglob ─────────────────────────────
 
-/** Python's fnmatch on one path segment: `*`, `?`, `[…]`; like glob.glob, a leading dot must be matched explicitly. */
-function segmentMatcher(pattern: string): RegExp {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '[') {
-      const close = pattern.indexOf(']', i + 2);
-      if (close < 0) re += '\\[';
-      else {
-        let body = pattern.slice(i + 1, close).replace(/\\/g, '\\\\');
-        if (body.startsWith('!')) body = `^${body.slice(1)}`;
-        re += `[${body}]`;
-        i = close;
-      }
-    } else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`, 's');
-}
-
-function globFiles(dir: string, pattern: string): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  const re = segmentMatcher(pattern);
-  return names
-    .filter((n) => re.test(n) && (pattern.startsWith('.') || !n.startsWith('.')))
-    .map((n) => path.join(dir, n))
-    .filter((p) => {
-      try {
-        return statSync(p).isFile();
-      } catch {
-        return false;
-      }
-    })
-    .sort();
-}
-
 /**
  * fileglob: the controller files matching each pattern. A pattern with a folder finds that folder as a file lookup
  * would; a bare one is tried in each search-path folder's files/ and the folder itself, the first with matches wins.
@@ -395,7 +354,7 @@ function fileglob(env: LookupEnv, terms: unknown[]): unknown[] {
     const dirs = base !== term ? [findControllerFile(env, 'files', path.dirname(term))] : searchPath(env).flatMap((p) => [path.join(p, 'files'), p]);
     for (const dir of dirs) {
       if (!dir) continue;
-      const found = globFiles(dir, base);
+      const found = globNames(dir, base).map((n) => path.join(dir, n));
       if (found.length > 0) {
         out.push(...found);
         break;

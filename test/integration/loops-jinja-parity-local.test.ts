@@ -200,6 +200,8 @@ const EXPRESSIONS: Record<string, string> = {
   to_uuid: `{{ ['vnc1' | to_uuid, 'x' | to_uuid(namespace='6ba7b810-9dad-11d1-80b4-00c04fd430c8')] }}`,
   urlsplit: `{{ ['https://User:pw@Example.COM:8443/a/b?x=1#frag' | urlsplit, 'http://h/p' | urlsplit('hostname'), 'http://h/p' | urlsplit('port'), 'file:///etc/x' | urlsplit] }}`,
   expandvars: `{{ '$HOME/x \${HOME} $NOPE_NOT_SET' | expandvars == lookup('env', 'HOME') ~ '/x ' ~ lookup('env', 'HOME') ~ ' $NOPE_NOT_SET' }}`,
+  subelements_filter: `{{ [users2 | subelements('keys', skip_missing=True), users2 | subelements(['groups', 'primary'], True)] }}`,
+  fileglob_filter: `{{ ['*.ini' | fileglob, (playbook_dir ~ '/*.yml') | fileglob, 'nope/*' | fileglob] }}`,
   int_filter: `{{ ['42' | int, '0x1f' | int(base=16), '3.9' | float | int, 'x' | int(7)] }}`,
   join_map: `{{ users | map(attribute='name') | join(',') }}`,
   json_roundtrip: `{{ '{"a": [1, 2]}' | from_json }}`,
@@ -226,6 +228,7 @@ describe('Jinja as Ansible evaluates it', () => {
     pairs: [[1, 2], [3, 4]]
     settings: { a: 1, b: two }
     users: [{ name: alice }, { name: bob }]
+    users2: [{ name: alice, keys: [k1, k2], groups: { primary: [g1] } }, { name: bob }]
     managed: "Ansible managed\\nline two"
     yamldata:
       b: [1, { z: 2, y: [3, [4, 5]] }]
