@@ -59,6 +59,7 @@ const LOOPS: Record<string, string> = {
   flattened_fqcn: `with_community.general.flattened: [[a, [b]], c]`,
   items: `with_items: [[1, [2]], 3, "{{ ys }}"]`,
   list: `with_list: [[1, 2], [3]]`,
+  items_dict: `with_items: "{{ settings }}"`,
   glob: `with_fileglob: "*.txt"`,
   glob_dir: `with_fileglob: ["globdir/*.conf"]`,
   ff: `with_first_found: [missing.txt, "{{ undefined_var }}.txt", top.txt]`,
