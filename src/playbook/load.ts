@@ -751,6 +751,10 @@ class Loader {
       return [t];
     }
     if (action.key === 'block') {
+      const loopPair = loopWith?.pair ?? pairs.get('loop');
+      if (loopPair) {
+        this.errors.push(src.error('E_BLOCK_LOOP', `\`${keyOf(loopPair)}\` is not valid on a block: a block runs its tasks once (Ansible refuses it too)`, loopPair.key, 'put the loop on the tasks inside the block, or move them to a file and loop over `include_tasks`'));
+      }
       t.block = await this.taskList(src, action.pair.value, scope, stack, 'block');
       if (pairs.has('rescue')) t.rescue = await this.taskList(src, pairs.get('rescue')!.value, scope, stack, 'rescue list');
       if (pairs.has('always')) t.always = await this.taskList(src, pairs.get('always')!.value, scope, stack, 'always list');

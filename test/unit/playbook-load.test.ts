@@ -291,13 +291,15 @@ describe('loadPlaybook: details', () => {
         '      with_ansible.builtin.together: [[1], [2]]',
         '    - debug:',
         '        msg: "{{ query(\'nosuch\', 1) }}"',
+        '    - block: [{ ping: }]',
+        '      with_items: [1]',
         '',
       ].join('\n'),
     });
     const err = await loadPlaybook(path.join(dir, 'p.yml'), opts).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(ErrorList);
     const all = (err as ErrorList).errors;
-    expect(all.map((e) => `${e.code} ${e.pos?.line}:${e.pos?.col}`)).toEqual(['E_UNKNOWN_LOOKUP 4:7', 'E_UNKNOWN_LOOKUP 6:7', 'E_LOOP_TWICE 9:7', 'E_TEMPLATE_SYNTAX 11:22', 'E_TEMPLATE_LOOKUP 17:14']);
+    expect(all.map((e) => `${e.code} ${e.pos?.line}:${e.pos?.col}`)).toEqual(['E_UNKNOWN_LOOKUP 4:7', 'E_UNKNOWN_LOOKUP 6:7', 'E_LOOP_TWICE 9:7', 'E_TEMPLATE_SYNTAX 11:22', 'E_TEMPLATE_LOOKUP 17:14', 'E_BLOCK_LOOP 19:7']);
     expect(all[0]!.message).toBe('`with_subelement`: vncplay has no lookup named `subelement`');
     expect(all[0]!.hint).toBe('did you mean `with_subelements`?');
     expect(all[1]!.hint).toMatch(/known lookups: .*first_found.*subelements/);
