@@ -684,8 +684,13 @@ class Loader {
     const pairs = new Map<string, Pair<unknown, unknown>>();
     const actions: { key: string; pair: Pair<unknown, unknown>; module?: AnyModule }[] = [];
     const unknown: Pair<unknown, unknown>[] = [];
+    const loops: Pair<unknown, unknown>[] = [];
     for (const p of pairsOf(node)) {
       const k = keyOf(p);
+      if (k.startsWith('with_')) {
+        loops.push(p);
+        continue;
+      }
       if (taskKeywordNames.has(k)) {
         values[k] = src.keywordJS(p.value);
         pairs.set(k, p);
@@ -717,12 +722,17 @@ class Loader {
       if (pairs.has(k) && !pairs.has('block')) this.errors.push(src.error('E_UNKNOWN_KEY', `\`${k}\` belongs to a block, but this task has no \`block\``, pairs.get(k)!.key, 'put the tasks under `block:` and this list beside it'));
     }
     if (pairs.has('listen') && !scope.handler) this.errors.push(src.error('E_UNKNOWN_KEY', '`listen` only applies to handlers', pairs.get('listen')!.key, 'move this task under `handlers:`, or remove `listen`'));
-    if (pairs.has('loop') && pairs.has('with_items')) this.errors.push(src.error('E_LOOP_TWICE', 'use either `loop` or `with_items`, not both', pairs.get('with_items')!.key, '`loop` is the current form'));
+    const loopWith = await this.legacyLoop(src, node, loops, pairs.has('loop'));
     await this.checkKeywords(src, node, 'taskKeywords', values, 'task');
     await this.checkTemplates(src, node, values, notPlainTemplateKeywords);
     await this.checkConditions(src, node, values);
 
     const t = this.baseTask(src, node, values, scope);
+    if (loopWith) {
+      t.loop = src.keywordJS(loopWith.pair.value);
+      t.loopWith = loopWith.name;
+      t.loopPos = src.posOf(loopWith.pair.value);
+    } else if (pairs.has('loop')) t.loopPos = src.posOf(pairs.get('loop')!.value);
     const notifyPair = pairs.get('notify');
     if (scope.sink && notifyPair) {
       const items = isSeq(notifyPair.value) ? notifyPair.value.items : [notifyPair.value];
@@ -741,6 +751,10 @@ class Loader {
       return [t];
     }
     if (action.key === 'block') {
+      const loopPair = loopWith?.pair ?? pairs.get('loop');
+      if (loopPair) {
+        this.errors.push(src.error('E_BLOCK_LOOP', `\`${keyOf(loopPair)}\` is not valid on a block: a block runs its tasks once (Ansible refuses it too)`, loopPair.key, 'put the loop on the tasks inside the block, or move them to a file and loop over `include_tasks`'));
+      }
       t.block = await this.taskList(src, action.pair.value, scope, stack, 'block');
       if (pairs.has('rescue')) t.rescue = await this.taskList(src, pairs.get('rescue')!.value, scope, stack, 'rescue list');
       if (pairs.has('always')) t.always = await this.taskList(src, pairs.get('always')!.value, scope, stack, 'always list');
@@ -767,6 +781,35 @@ class Loader {
     return this.importTasks(src, action.pair, fileValue, t, scope, stack);
   }
 
+  /**
+   * `with_<lookup>:` — the legacy loop over a lookup's results. The lookup must be one vncplay has (its value is
+   * checked like any template); a task loops once, so two loop keywords are refused.
+   */
+  private async legacyLoop(src: YamlSource, taskNode: unknown, loops: Pair<unknown, unknown>[], hasLoop: boolean): Promise<{ name: string; pair: Pair<unknown, unknown> } | undefined> {
+    if (loops.length === 0) return undefined;
+    templateModule ??= import('./template.js');
+    const { isKnownLookup, lookupNames } = await templateModule;
+    let chosen: { name: string; pair: Pair<unknown, unknown> } | undefined;
+    for (const p of loops) {
+      const k = keyOf(p);
+      const name = k.slice('with_'.length);
+      if (!isKnownLookup(name)) {
+        const near = suggest(name, lookupNames());
+        this.errors.push(
+          src.error('E_UNKNOWN_LOOKUP', `\`${k}\`: vncplay has no lookup named \`${name}\``, p.key, near ? `did you mean \`with_${near}\`?` : `with_<lookup> loops over a lookup's results; known lookups: ${lookupNames().join(', ')}`),
+        );
+        continue;
+      }
+      if (hasLoop || chosen) {
+        this.errors.push(src.error('E_LOOP_TWICE', `a task loops once: use either \`${chosen ? `with_${chosen.name}` : 'loop'}\` or \`${k}\`, not both`, p.key, '`loop` is the current form'));
+        continue;
+      }
+      chosen = { name, pair: p };
+      await this.checkTemplates(src, taskNode, { [k]: src.keywordJS(p.value) }, new Set());
+    }
+    return chosen;
+  }
+
   private reportUnknownTaskKeys(src: YamlSource, node: unknown, unknown: Pair<unknown, unknown>[], noAction: boolean): void {
     const candidates = [...taskKeywordNames, ...this.lookup.names()];
     for (const p of unknown) {
@@ -784,14 +827,13 @@ class Loader {
       const prefix = collectionPrefixes.find((cp) => k.startsWith(cp)) ?? '';
       const shortNear = suggest(k.slice(prefix.length), prefix ? this.lookup.names() : candidates);
       const near = shortNear === undefined ? undefined : `${prefix}${shortNear}`;
-      const legacyLoop = /^with_/.test(k) ? 'only `loop` and `with_items` are supported: rewrite as `loop:` with a filter (e.g. dict2items)' : undefined;
       const asModule = noAction && unknown.length === 1;
       const message = asModule
         ? `unknown module \`${k}\`: no module or task keyword has this name`
         : `unknown task keyword \`${k}\`: not a task keyword or a module`;
       const hint = near
         ? `did you mean \`${near}\`?`
-        : (legacyLoop ?? (asModule ? `known modules: ${this.lookup.names().sort().join(', ') || '(none registered)'}` : 'see the task keywords in schemas/playbook.schema.json'));
+        : asModule ? `known modules: ${this.lookup.names().sort().join(', ') || '(none registered)'}` : 'see the task keywords in schemas/playbook.schema.json';
       this.errors.push(src.error(asModule ? 'E_UNKNOWN_MODULE' : 'E_UNKNOWN_KEY', message, p.key, hint));
     }
     void node;
@@ -814,12 +856,11 @@ class Loader {
       if (value !== undefined) t[k] = value;
     };
     set('when', toConditions(v.when));
-    set('loop', v.loop !== undefined ? v.loop : v.with_items);
+    set('loop', v.loop);
     const lc = asRecord(v.loop_control);
     if (typeof lc.loop_var === 'string') t.loopVar = lc.loop_var;
     if (typeof lc.label === 'string') t.loopLabel = lc.label;
     if (v.loop_control !== undefined) t.loopControl = lc;
-    if (v.with_items !== undefined) t.loopFlatten = true;
     if (typeof v.register === 'string') t.register = v.register;
     set('changedWhen', toConditions(v.changed_when));
     set('failedWhen', toConditions(v.failed_when));

@@ -17,8 +17,13 @@ export interface TaskDef {
   loopLabel?: string;
   /** The whole `loop_control` mapping as written (index_var, pause, extended … beside loop_var/label). */
   loopControl?: Record<string, RawValue>;
-  /** Set for legacy `with_items`, which flattens nested lists one level (loop does not). */
-  loopFlatten?: boolean;
+  /**
+   * The lookup of a legacy `with_<lookup>:` loop as written after `with_` (`items`, `dict`, `community.general.flattened`):
+   * the loop's items are what the lookup returns for the terms in `loop`.
+   */
+  loopWith?: string;
+  /** file:line:col of the loop's value (`loop:` or `with_<lookup>:`), where its errors point. */
+  loopPos?: SourcePos;
   register?: string;
   notify: string[];
   changedWhen?: RawValue[];

@@ -419,7 +419,10 @@ export function buildPlaybookSchema(modules: readonly AnyModule[] = allModules()
         description: 'One module key plus task keywords; or block/rescue/always; or include_tasks/import_tasks.',
         type: 'object',
         properties: { ...taskProps, ...moduleProps },
-        patternProperties: prefixPatterns,
+        patternProperties: {
+          ...prefixPatterns,
+          '^with_[A-Za-z0-9_.]+$': { description: 'Legacy loop over a lookup\'s results (with_dict, with_subelements, with_sequence …): any lookup of the README\'s list.' },
+        },
         additionalProperties: false,
       },
       // Fragments compiled by the loader (src/playbook/validate.ts): keywords only, nested lists not followed.

@@ -535,7 +535,8 @@ class Checker {
 
     if (scope.conditional) return this.descend(t, { vars, conditional: true, guarded, tags });
     // The loop is rendered before `when`; only the first `when` item is always evaluated (a list is an AND).
-    if (t.loop !== undefined) this.checkValue(t.loop, 'loop', ctx);
+    // with_first_found skips the names that use an undefined variable (`{{ ansible_distribution }}.yml`): by design.
+    if (t.loop !== undefined && t.loopWith !== 'first_found') this.checkValue(t.loop, t.loopWith !== undefined ? `with_${t.loopWith}` : 'loop', ctx);
     if (when.length > 0) {
       this.checkCondition(when[0], 'when', ctx);
       return this.descend(t, { vars, conditional: true, guarded, tags });

@@ -5,7 +5,8 @@ import type { Connection } from '../connection/types.js';
 import { findModule } from '../modules/registry.js';
 import type { DiffEntry } from '../modules/types.js';
 import type { TaskDef } from '../playbook/model.js';
-import { evaluateCondition, markUnsafe, render, renderText } from '../playbook/template.js';
+import type { ControllerSubdir } from '../playbook/lookups.js';
+import { evaluateCondition, loopLookupItems, markUnsafe, render, renderText } from '../playbook/template.js';
 import { markUnsafeEach } from '../playbook/vars.js';
 import { secretVariableValuesInScope } from './secret-vars.js';
 import type { ConnectionKeywords, RunEnv, PlayRun } from './context.js';
@@ -106,7 +107,7 @@ async function executeWithLoop(
     if (!conditionsHold(task.when, vars, task)) return skipped('Conditional result was False');
     return executeOnce(env, run, hs, task, vars);
   }
-  if (task.loopFlatten && isBareVariableName(task.loop, vars)) {
+  if (task.loopWith === 'items' && isBareVariableName(task.loop, vars)) {
     env.emit({
       type: 'warning',
       time: now(),
@@ -114,14 +115,8 @@ async function executeWithLoop(
       message: `${task.pos.file}:${task.pos.line}:${task.pos.col}: with_items: ${task.loop} loops once over the text '${task.loop}', as Ansible 2.14 does; write with_items: "{{ ${task.loop} }}" to loop over the variable`,
     });
   }
-  const value = render(task.loop, vars, task.pos);
-  // with_items makes a list of a single value (Ansible's listify_lookup_plugin_terms); loop requires a list.
-  const rendered = task.loopFlatten && !Array.isArray(value) ? [value] : value;
-  if (!Array.isArray(rendered)) {
-    return failed(`Invalid data passed to 'loop', it requires a list, got this instead: ${JSON.stringify(rendered)}`);
-  }
-  // with_items flattens nested lists one level; loop does not.
-  const items: unknown[] = task.loopFlatten ? rendered.flatMap((x: unknown) => (Array.isArray(x) ? x : [x])) : rendered;
+  const items = loopItems(task, vars);
+  if (!Array.isArray(items)) return failed(items.invalid);
   const results: Record<string, unknown>[] = [];
   const indexVar = loopIndexVar(task, vars);
   let anyChanged = false;
@@ -129,14 +124,8 @@ async function executeWithLoop(
   let allSkipped = true;
   for (const [index, item] of items.entries()) {
     if (env.interrupted()) break;
-    const itemVars = {
-      ...vars,
-      // Loop items are rendered already (or came from a host): never rendered again.
-      [task.loopVar]: markUnsafe(item),
-      ansible_loop_var: task.loopVar,
-      ansible_loop: { index: index + 1, index0: index, first: index === 0, last: index === items.length - 1, length: items.length },
-      ...(indexVar !== undefined ? { [indexVar]: index } : {}),
-    };
+    // Loop items are rendered already (or came from a host): never rendered again.
+    const itemVars = { ...vars, ...loopItemVars(task, vars, item, index, items.length) };
     // As Ansible records them in each item's result: the loop variable, and the index variable when there is one.
     const loopKeys = { item, ansible_loop_var: task.loopVar, ...(indexVar !== undefined ? { ansible_index_var: indexVar, [indexVar]: index } : {}) };
     const label = task.loopLabel !== undefined ? render(task.loopLabel, itemVars, task.pos) : item;
@@ -159,6 +148,37 @@ async function executeWithLoop(
     return { status: truthy(task.ignoreErrors, vars, task) ? 'ignored' : 'failed', result };
   }
   return { status: anyChanged ? 'changed' : 'ok', result };
+}
+
+/**
+ * The items a task loops over: a `with_<lookup>`'s results (with_items: a single value is a one-item list, nested
+ * lists flatten one level), or the rendered `loop:`, which must be a list. Template errors throw (positioned).
+ */
+export function loopItems(task: TaskDef, vars: Record<string, unknown>): unknown[] | { invalid: string } {
+  const where = task.loopPos ?? task.pos;
+  if (task.loopWith !== undefined) return loopLookupItems(task.loopWith, task.loop, vars, where, lookupSubdir(task));
+  const rendered = render(task.loop, vars, where);
+  if (!Array.isArray(rendered)) return { invalid: `Invalid data passed to 'loop', it requires a list, got this instead: ${JSON.stringify(rendered)}` };
+  return rendered;
+}
+
+/** The variables one loop item adds: the loop variable (never rendered again), ansible_loop and index_var. */
+export function loopItemVars(task: TaskDef, vars: Record<string, unknown>, item: unknown, index: number, length: number): Record<string, unknown> {
+  const indexVar = loopIndexVar(task, vars);
+  return {
+    [task.loopVar]: markUnsafe(item),
+    ansible_loop_var: task.loopVar,
+    ansible_loop: { index: index + 1, index0: index, first: index === 0, last: index === length - 1, length },
+    ...(indexVar !== undefined ? { [indexVar]: index } : {}),
+  };
+}
+
+/** Where `with_first_found` looks first, by the task's action as Ansible decides it: templates/, vars/ or files/. */
+function lookupSubdir(task: TaskDef): ControllerSubdir {
+  const action = task.module ?? '';
+  if (action.includes('template')) return 'templates';
+  if (action.includes('var')) return 'vars';
+  return 'files';
 }
 
 /** `loop_control.index_var`: the name of the variable holding the item's 0-based index (it may be templated). */

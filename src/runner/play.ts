@@ -1,11 +1,12 @@
+import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { formatExcerpt, PlaybookError, VncplayError } from '../errors.js';
 import { inheritableKeywords, inheritKeywords, type Gathering, type InheritedKeywords, type PlayDef, type TaskDef } from '../playbook/model.js';
 import { loadTaskFile } from '../playbook/load.js';
-import { markUnsafe, render } from '../playbook/template.js';
+import { markUnsafe, render, unwrapUnsafe } from '../playbook/template.js';
 import { buildHostScope, type MagicVars } from '../playbook/vars.js';
 import type { PlayRun, RunEnv } from './context.js';
-import { conditionsHold, executeTask, taskRef, type TaskOutcome } from './execute-task.js';
+import { conditionsHold, executeTask, loopItems, loopItemVars, taskRef, type TaskOutcome } from './execute-task.js';
 import { now } from './events.js';
 import type { HostState } from './host-state.js';
 import { FreeGate, Rounds, type Gate } from './rounds.js';
@@ -127,10 +128,45 @@ class HostWalker {
     const counted = !this.env.skippingToStart;
     if (counted && !(await this.gate.arrive(this.hs.name))) return 'stop';
     const vars = this.varsFor(eff);
+    if (task.loop !== undefined) return this.runIncludeLoop(task, eff, parent, vars, counted);
     if (!conditionsHold(eff.when, vars, eff)) {
       if (counted) this.includeResult(task, 'skipped', { changed: false, skipped: true, skip_reason: 'Conditional result was False' });
       return 'ok';
     }
+    return this.includeFile(task, parent, vars, counted, {});
+  }
+
+  /**
+   * A looped include_tasks (`loop:` or `with_<lookup>:`, e.g. with_first_found over setup-{{ ansible_os_family }}.yml),
+   * as Ansible runs it: `when` is checked per item, each item's file is loaded and run with the loop variable (and
+   * index_var) set, and counts as one ok include; no items at all is one skipped include.
+   */
+  private async runIncludeLoop(task: TaskDef, eff: TaskDef, parent: Inherited, vars: Record<string, unknown>, counted: boolean): Promise<Flow> {
+    let items: unknown[] | { invalid: string };
+    try {
+      items = loopItems(task, vars);
+    } catch (err) {
+      if (err instanceof VncplayError) return this.failInclude(task, err);
+      throw err;
+    }
+    if (!Array.isArray(items)) return this.failInclude(task, new PlaybookError('E_LOOP_TYPE', items.invalid, { pos: task.pos }));
+    if (items.length === 0) {
+      if (counted) this.includeResult(task, 'skipped', { changed: false, skipped: true, skipped_reason: 'No items in the list', results: [] });
+      return 'ok';
+    }
+    for (const [index, item] of items.entries()) {
+      const own = loopItemVars(task, vars, item, index, items.length);
+      if (!conditionsHold(eff.when, { ...vars, ...own }, eff)) continue;
+      // The included tasks see the loop variable and index_var (not ansible_loop, as in Ansible).
+      const { ansible_loop: _loop, ansible_loop_var: _name, ...passed } = own;
+      const flow = await this.includeFile(task, parent, { ...vars, ...own }, counted, passed);
+      if (flow !== 'ok') return flow;
+    }
+    return 'ok';
+  }
+
+  /** Load the include's file (its name rendered with `vars`) and run its tasks, with `extraVars` set for them. */
+  private async includeFile(task: TaskDef, parent: Inherited, vars: Record<string, unknown>, counted: boolean, extraVars: Record<string, unknown>): Promise<Flow> {
     let file: string;
     let loaded: TaskDef[];
     try {
@@ -142,10 +178,11 @@ class HostWalker {
       if (err instanceof VncplayError) return this.failInclude(task, err);
       throw err;
     }
-    if (counted) this.includeResult(task, 'ok', { changed: false, include: file });
+    const item = task.loop !== undefined ? { [task.loopVar]: unwrapUnsafe(extraVars[task.loopVar]) } : {};
+    if (counted) this.includeResult(task, 'ok', { changed: false, include: file, ...item });
     this.includeDepth++;
     try {
-      return await this.runList(loaded, inherit(parent, { ...task, when: [], tags: [] }));
+      return await this.runList(loaded, inherit(parent, { ...task, when: [], tags: [], vars: { ...task.vars, ...extraVars } }));
     } finally {
       this.includeDepth--;
     }
@@ -399,8 +436,27 @@ export function taskVars(env: RunEnv, run: PlayRun, hs: HostState, task: TaskDef
     magic,
   });
   scope['ansible_verbosity'] = env.settings.verbosity;
+  scope['ansible_search_path'] = taskSearchPath(task);
+  const roleDir = roleDirOf(task);
+  if (roleDir !== undefined) scope['role_path'] ??= roleDir;
   scope['ansible_play_hosts_all'] = run.playHosts;
   return scope;
+}
+
+/** The folder of the role a task came from (the first of its search folders, as the loader sets them). */
+function roleDirOf(task: TaskDef): string | undefined {
+  const dir = task.role !== undefined ? task.searchDirs[0] : undefined;
+  return dir === undefined ? undefined : path.resolve(dir);
+}
+
+/**
+ * Ansible's `ansible_search_path` (Task.get_search_path): the role's folder, then the folder of the task's own
+ * file. Lookups look for relative names there (each as DIR/files/NAME, then DIR/NAME), then in the playbook's folder.
+ */
+function taskSearchPath(task: TaskDef): string[] {
+  const taskDir = path.resolve(path.dirname(task.pos.file));
+  const roleDir = roleDirOf(task);
+  return roleDir !== undefined && roleDir !== taskDir ? [roleDir, taskDir] : [taskDir];
 }
 
 export function playStartEvent(run: PlayRun, batchIndex: number, batches: number): Parameters<RunEnv['emit']>[0] {

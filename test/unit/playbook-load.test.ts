@@ -127,6 +127,7 @@ describe('loadPlaybook: good/site.yml', async () => {
       module: 'debug',
       args: { msg: '{{ d }}' },
       loop: '{{ displays }}',
+      loopPos: { file: `${good}/site.yml`, line: 54, col: 13 },
       loopVar: 'd',
       loopLabel: 'display {{ d }}',
       loopControl: { loop_var: 'd', label: 'display {{ d }}' },
@@ -154,7 +155,7 @@ describe('loadPlaybook: good/site.yml', async () => {
       module: 'file',
       args: { path: '/tmp/{{ item }}', state: 'touch', mode: '0644' },
       loop: ['a', 'b'],
-      loopFlatten: true,
+      loopWith: 'items',
     });
     expect(vnc!.tasks[5]).toMatchObject({ module: 'command', args: { cmd: 'ls -l', chdir: '/tmp' } });
     expect(vnc!.postTasks[0]).toMatchObject({ module: 'wait_for', args: { port: 5901, timeout: 10 } });
@@ -268,6 +269,41 @@ describe('loadPlaybook: details', () => {
       'E_UNKNOWN_KEY 6:7',
       'E_LOOP_TWICE 9:7',
     ]);
+  });
+
+  it('takes with_<lookup> for every lookup vncplay has; an unknown one is named at its key, with the nearest', async () => {
+    const dir = tmpPlaybook({
+      'p.yml': [
+        '- hosts: all',
+        '  tasks:',
+        '    - ping:',
+        '      with_subelement: [[], k]',
+        '    - ping:',
+        '      with_nosuchlookup: [1]',
+        '    - ping:',
+        '      with_dict: {a: 1}',
+        '      with_items: [2]',
+        '    - ping:',
+        '      with_sequence: "start=1 end={{ n }"',
+        '    - ping:',
+        '      with_community.general.flattened: [[1]]',
+        '    - ping:',
+        '      with_ansible.builtin.together: [[1], [2]]',
+        '    - debug:',
+        '        msg: "{{ query(\'nosuch\', 1) }}"',
+        '    - block: [{ ping: }]',
+        '      with_items: [1]',
+        '',
+      ].join('\n'),
+    });
+    const err = await loadPlaybook(path.join(dir, 'p.yml'), opts).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ErrorList);
+    const all = (err as ErrorList).errors;
+    expect(all.map((e) => `${e.code} ${e.pos?.line}:${e.pos?.col}`)).toEqual(['E_UNKNOWN_LOOKUP 4:7', 'E_UNKNOWN_LOOKUP 6:7', 'E_LOOP_TWICE 9:7', 'E_TEMPLATE_SYNTAX 11:22', 'E_TEMPLATE_LOOKUP 17:14', 'E_BLOCK_LOOP 19:7']);
+    expect(all[0]!.message).toBe('`with_subelement`: vncplay has no lookup named `subelement`');
+    expect(all[0]!.hint).toBe('did you mean `with_subelements`?');
+    expect(all[1]!.hint).toMatch(/known lookups: .*first_found.*subelements/);
+    expect(all[4]!.message).toMatch(/no lookup named 'nosuch'/);
   });
 
   it('keeps loading after a duplicate key so later errors show too', async () => {
