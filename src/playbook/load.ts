@@ -11,7 +11,7 @@ import { coerceToSchemaType, parseKeyValue, splitArgs } from './free-form.js';
 import { Unsafe } from './filters.js';
 import { assignOwn } from './own-keys.js';
 import { suggest } from './suggest.js';
-import { inheritKeywords, type HostOrder, type InheritedKeywords, type PlayDef, type Playbook, type RawValue, type TaskDef } from './model.js';
+import { inheritKeywords, type HostOrder, type RoleSearch, type InheritedKeywords, type PlayDef, type Playbook, type RawValue, type TaskDef } from './model.js';
 import {
   collectionPrefixes,
   createModuleLookup,
@@ -42,6 +42,8 @@ export interface LoadOptions {
   modules?: readonly AnyModule[];
   /** ansible.cfg's roles_path: folders searched for roles after the playbook's roles/. */
   rolesPath?: readonly string[];
+  /** ansible.cfg's collections_path: folders searched for collection roles after the playbook's collections/. */
+  collectionsPath?: readonly string[];
 }
 
 export interface TaskFileContext {
@@ -55,10 +57,10 @@ export interface TaskFileContext {
 }
 
 export async function loadPlaybook(file: string, opts: LoadOptions = {}): Promise<Playbook> {
-  const loader = new Loader(opts.modules, opts.extraVars ?? {}, opts.rolesPath ?? []);
+  const loader = new Loader(opts.modules, opts.extraVars ?? {}, { rolesPath: opts.rolesPath ?? [], collectionsPath: opts.collectionsPath ?? [] });
   const plays = await loader.playbookFile(path.normalize(file), undefined, new Set());
   loader.throwIfErrors();
-  return { file, plays };
+  return { file, plays, warnings: loader.warningLines() };
 }
 
 /** Load a task file (for include_tasks at run time) with the same validation as at load. */
@@ -66,7 +68,9 @@ export async function loadTaskFile(file: string, ctx: TaskFileContext): Promise<
   const loader = new Loader(ctx.modules, {});
   const from = ctx.includedFrom;
   const including = from?.pos.file ?? ctx.fromFile;
-  const bases = [including ? path.dirname(including) : undefined, ctx.playbookDir];
+  const fileRole = roleOfFile(ctx.fromFile);
+  const roleDir = from ? from.roleDir : fileRole?.dir;
+  const bases = taskFileBases(including, roleDir, ctx.playbookDir);
   const found = await firstExisting(candidatePaths(file, bases));
   if (!found) {
     const where = from?.pos;
@@ -80,16 +84,27 @@ export async function loadTaskFile(file: string, ctx: TaskFileContext): Promise<
     ]);
   }
   // Without the including task, a file inside roles/NAME/tasks/ still belongs to that role (files/, templates/).
-  const role: { name: string; dir?: string } | undefined = from?.role ? { name: from.role } : roleOfFile(ctx.fromFile);
-  const scope = {
+  const roleName = from ? from.role : fileRole?.name;
+  const scope: Scope = {
     playbookDir: ctx.playbookDir,
-    searchDirs: from?.searchDirs ?? (role?.dir ? [role.dir, ctx.playbookDir] : [ctx.playbookDir]),
+    searchDirs: from?.searchDirs ?? (roleDir ? [roleDir, ctx.playbookDir] : [ctx.playbookDir]),
     handler: false,
-    ...(role ? { roleName: role.name } : {}),
+    ...(roleName ? { roleName } : {}),
+    ...(roleDir ? { roleDir } : {}),
+    ...(from?.collections ? { collections: from.collections } : {}),
   };
   const tasks = await loader.taskFile(found, scope, new Set());
   loader.throwIfErrors();
   return tasks;
+}
+
+/**
+ * Where a relative task file (include_tasks, import_tasks) is looked for, as Ansible does: in a role, its tasks/
+ * first (also from its handlers), then the including file's folder, the role's folder; then the playbook's folder.
+ */
+function taskFileBases(includingFile: string | undefined, roleDir: string | undefined, playbookDir: string): string[] {
+  const including = includingFile ? [path.dirname(includingFile)] : [];
+  return unique(roleDir ? [path.join(roleDir, 'tasks'), ...including, roleDir, playbookDir] : [...including, playbookDir]);
 }
 
 /** `…/roles/NAME/tasks/x.yml` → the role NAME and its folder. */
@@ -106,6 +121,12 @@ interface Scope {
   searchDirs: string[];
   handler: boolean;
   roleName?: string;
+  /** The role's folder, for tasks of a role: includes look in its tasks/ (Ansible's search path). */
+  roleDir?: string;
+  /** The play's `collections:`, for short names of collection roles. */
+  collections?: readonly string[];
+  /** Inside a file reached only by a conditional or templated include_tasks: its problems are warnings. */
+  soft?: boolean;
   /** Where import_role puts role defaults/vars/handlers (the play's, or a stand-in for include_tasks files). */
   sink?: RoleSink;
 }
@@ -154,6 +175,8 @@ let templateModule: Promise<TemplateModule> | undefined;
 let conditionalModule: Promise<typeof import('./conditional.js')> | undefined;
 const conditionKeys = ['when', 'changed_when', 'failed_when', 'until'] as const;
 const yamlExts = ['.yml', '.yaml'];
+/** Code of a warning about a deprecated form that still works (`include:`). */
+const DEPRECATED = 'W_DEPRECATED';
 
 /** Keywords an import or a role hands down to each of its tasks when the task does not set them itself. */
 type Inherited = Pick<TaskDef, 'when' | 'tags' | 'vars'> & InheritedKeywords;
@@ -162,15 +185,20 @@ class Loader {
   readonly errors: VncplayError[] = [];
   readonly lookup: ModuleLookup;
   private readonly fileOrder = new Map<string, number>();
-  /** include_tasks files already checked at load (a file included from several places is checked once). */
-  private readonly checkedIncludes = new Set<string>();
+  /**
+   * include_tasks files already checked at load (a file included from several places is checked once), and whether
+   * their errors counted as errors ('hard') or warnings ('soft'; checked again where an include needs it hard).
+   */
+  private readonly checkedIncludes = new Map<string, 'soft' | 'hard'>();
+  /** Problems in files only conditional or templated includes reach (see checkIncludedFile). */
+  readonly warnings: VncplayError[] = [];
   /** Files that were vault-encrypted: values read from their vars are run secrets. */
   private readonly encryptedFiles = new Set<string>();
 
   constructor(
     modules: readonly AnyModule[] | undefined,
     private readonly extraVars: Record<string, unknown>,
-    private readonly rolesPath: readonly string[] = [],
+    private readonly search: RoleSearch = { rolesPath: [], collectionsPath: [] },
   ) {
     this.lookup = createModuleLookup(modules ?? allModules());
   }
@@ -191,6 +219,16 @@ class Loader {
     // A file imported from two places would report its errors twice; once is enough.
     const seen = new Set<string>();
     throw new ErrorList(sorted.filter((e) => !seen.has(e.format()) && seen.add(e.format())));
+  }
+
+  /** Each warning once, in file order, as one line: where, what, and why it does not stop the run. */
+  warningLines(): string[] {
+    const lines = this.warnings.map((w) => {
+      const where = w.pos ? `${w.pos.file}:${w.pos.line}:${w.pos.col}: ` : '';
+      const note = w.code === DEPRECATED ? '' : ' (only a conditional or templated include_tasks reaches this file: a host that runs it fails there)';
+      return `${where}${w.message}${note}`;
+    });
+    return unique(lines);
   }
 
   /** Read a YAML file; its syntax errors are recorded. Undefined when it cannot be walked. */
@@ -370,11 +408,12 @@ class Loader {
     if (typeof v.max_fail_percentage === 'number') play.maxFailPercentage = v.max_fail_percentage;
     else if (typeof v.max_fail_percentage === 'string') play.maxFailPercentageTemplate = v.max_fail_percentage;
 
-    const scope: Scope = { playbookDir, searchDirs: [playbookDir], handler: false, sink: playSink(play) };
+    const collections = toStrings(v.collections);
+    const scope: Scope = { playbookDir, searchDirs: [playbookDir], handler: false, sink: playSink(play), ...(collections.length ? { collections } : {}) };
     const pairVal = (k: string): unknown => kw.pairs.get(k)?.value;
     await this.checkTemplates(src, pairVal('vars'), play.vars, new Set(), pairVal('vars'));
     if (v.vars_files !== undefined) play.varsFiles = await this.varsFiles(src, pairVal('vars_files'), play.vars);
-    if (v.roles !== undefined) await this.roles(src, pairVal('roles'), play, playbookDir, []);
+    if (v.roles !== undefined) await this.roles(src, pairVal('roles'), play, { playbookDir, collections });
     play.preTasks = await this.taskList(src, pairVal('pre_tasks'), scope, new Set());
     play.tasks = await this.taskList(src, pairVal('tasks'), scope, new Set());
     play.postTasks = await this.taskList(src, pairVal('post_tasks'), scope, new Set());
@@ -505,12 +544,12 @@ class Loader {
 
   // ----- roles -----
 
-  private async roles(src: YamlSource, node: unknown, play: PlayDef, playbookDir: string, chain: string[]): Promise<void> {
+  private async roles(src: YamlSource, node: unknown, play: PlayDef, where: RoleWhere): Promise<void> {
     if (!isSeq(node)) return; // the keyword check already reported a non-list
-    for (const entry of node.items) await this.role(src, entry, play, playbookDir, chain);
+    for (const entry of node.items) await this.role(src, entry, play, where);
   }
 
-  private async role(src: YamlSource, entry: unknown, play: PlayDef, playbookDir: string, chain: string[]): Promise<void> {
+  private async role(src: YamlSource, entry: unknown, play: PlayDef, where: RoleWhere): Promise<void> {
     let name: unknown;
     let nameNode: unknown = entry;
     const keywords: Record<string, unknown> = {};
@@ -539,7 +578,7 @@ class Loader {
       becomeUser: keywords.become_user,
     };
     const sink = playSink(play);
-    const tasks = await this.roleBody(src, nameNode, name, { playbookDir, chain, sink, inherited, dedupe: true });
+    const tasks = await this.roleBody(src, nameNode, name, { where, chain: [], sink, inherited, dedupe: true });
     play.roleTasks.push(...tasks);
   }
 
@@ -551,10 +590,11 @@ class Loader {
     src: YamlSource,
     nameNode: unknown,
     name: string,
-    o: { playbookDir: string; chain: string[]; sink: RoleSink; inherited: Inherited; dedupe: boolean; files?: RoleFiles },
+    o: { where: RoleWhere; chain: string[]; sink: RoleSink; inherited: Inherited; dedupe: boolean; files?: RoleFiles },
   ): Promise<TaskDef[]> {
-    const roleDir = await this.findRole(src, nameNode, name, o.playbookDir);
-    if (!roleDir) return [];
+    const found = await this.findRole(src, nameNode, name, o.where);
+    if (!found) return [];
+    const roleDir = found.dir;
     if (o.chain.includes(roleDir)) {
       this.errors.push(src.error('E_ROLE_CYCLE', `role \`${name}\` depends on itself (${[...o.chain, roleDir].join(' → ')})`, nameNode, 'remove the circular dependency in meta/main.yml'));
       return [];
@@ -562,7 +602,7 @@ class Loader {
     const identity = `${path.resolve(roleDir)}|${JSON.stringify(o.inherited.vars ?? {})}`;
     if (o.dedupe && o.sink.seen.has(identity)) return [];
     o.sink.seen.add(identity);
-    const roleName = path.basename(name);
+    const roleName = found.name;
     const files = o.files ?? {};
     const out: TaskDef[] = [];
 
@@ -578,6 +618,7 @@ class Loader {
         if (typeof depName !== 'string') continue;
         const depTasks = await this.roleBody(meta, isMap(d) ? nodeAtPath(d, ['role']).node : d, depName, {
           ...o,
+          where: { ...o.where, basedir: path.dirname(roleDir) },
           chain: [...o.chain, roleDir],
           inherited: { ...o.inherited, vars: depParams },
           dedupe: true,
@@ -600,12 +641,14 @@ class Loader {
     }
 
     const scope: Scope = {
-      playbookDir: o.playbookDir,
+      playbookDir: o.where.playbookDir,
       // Base folders, most specific first: the runner's findFile tries DIR/files|templates/REL, then DIR/REL.
-      searchDirs: [roleDir, o.playbookDir],
+      searchDirs: [roleDir, o.where.playbookDir],
       handler: false,
       roleName,
+      roleDir,
       sink: o.sink,
+      ...(o.where.collections ? { collections: o.where.collections } : {}),
     };
     const tasksSrc = await this.roleYaml(roleDir, 'tasks', files.tasks ?? 'main', nameNode, src);
     if (tasksSrc) {
@@ -620,30 +663,55 @@ class Loader {
     return out;
   }
 
-  private async findRole(src: YamlSource, node: unknown, name: string, playbookDir: string): Promise<string | undefined> {
-    // Ansible's search (RoleDefinition._load_role_path): roles/ beside the playbook, roles_path, the playbook's own
-    // folder, then the name as a path; vncplay also keeps ./roles (the current folder) last.
-    const searchDirs = [path.join(playbookDir, 'roles'), ...this.rolesPath, playbookDir];
-    const candidates = [...searchDirs.map((d) => path.join(d, name)), name, path.join('roles', name)];
-    for (const c of unique(candidates)) if (await isDir(c)) return c;
-    const known: string[] = [];
-    for (const dir of unique([path.join(playbookDir, 'roles'), ...this.rolesPath, 'roles'])) {
-      try {
-        known.push(...(await readdir(dir)));
-      } catch {
-        // no roles folder there
+  /**
+   * Ansible's search (RoleDefinition._load_role_path): a collection role first (NS.COLL.ROLE, or a short name in
+   * one of the play's `collections:`), in collections/ beside the playbook then collections_path; then roles/
+   * beside the playbook, roles_path, the depending role's folder (meta dependencies), the playbook's own folder, the
+   * name as a path; vncplay also keeps ./roles (the current folder) last. A name may be a sub-path (`dns/bind`).
+   */
+  private async findRole(src: YamlSource, node: unknown, name: string, where: RoleWhere): Promise<FoundRole | undefined> {
+    const tried: string[] = [];
+    for (const { collection, role } of collectionRoleRefs(name, where.collections)) {
+      const [ns, coll] = collection.split('.') as [string, string];
+      for (const base of this.collectionRoots(where.playbookDir)) {
+        const dir = path.join(base, 'ansible_collections', ns, coll, 'roles', role);
+        tried.push(dir);
+        if (await isDir(dir)) return { dir, name: `${collection}.${role}` };
       }
     }
+    const searchDirs = unique([path.join(where.playbookDir, 'roles'), ...this.search.rolesPath, ...(where.basedir ? [where.basedir] : []), where.playbookDir]);
+    for (const d of searchDirs) {
+      const dir = path.join(d, name);
+      tried.push(dir);
+      if (await isDir(dir)) return { dir, name };
+    }
+    // Found by its path alone: Ansible names the role after its last folder.
+    for (const dir of [name, path.join('roles', name)]) {
+      tried.push(dir);
+      if (await isDir(dir)) return { dir, name: path.basename(name) };
+    }
+    const known: string[] = [];
+    for (const dir of unique([path.join(where.playbookDir, 'roles'), ...this.search.rolesPath, 'roles'])) known.push(...(await roleNamesUnder(dir)));
     const near = suggest(name, known);
+    const looked = unique(tried).join(', ');
     this.errors.push(
       src.error(
         'E_ROLE_NOT_FOUND',
         `role \`${name}\` not found`,
         node,
-        near ? `did you mean \`${near}\`? (looked in ${unique(candidates).join(', ')})` : `looked in: ${unique(candidates).join(', ')}; a role is a folder roles/NAME with tasks/main.yml`,
+        near
+          ? `did you mean \`${near}\`? (looked in ${looked})`
+          : `looked in: ${looked}; a role is a folder roles/NAME (NAME may be a sub-path such as dns/bind), a collection role is NS.COLL.ROLE under collections/ansible_collections/NS/COLL/roles/`,
       ),
     );
     return undefined;
+  }
+
+  /** Folders that hold ansible_collections/: collections/ beside the playbook, then collections_path. */
+  private collectionRoots(playbookDir: string): string[] {
+    // A collections_path entry may name the ansible_collections folder itself, as Ansible accepts.
+    const roots = this.search.collectionsPath.map((p) => (path.basename(p) === 'ansible_collections' ? path.dirname(p) : p));
+    return unique([path.join(playbookDir, 'collections'), ...roots]);
   }
 
   /** roles/X/SUB/NAME.yml (or .yaml); a file named explicitly (tasks_from …) must exist. */
@@ -730,6 +798,7 @@ class Loader {
     }
     const action = actions[0];
     if (!action) return [t];
+    t.action = action.key;
     if (action.key === 'action' || action.key === 'local_action') {
       return this.oldStyleAction(src, action.pair, values[action.key], t, pairs.get('args'));
     }
@@ -752,19 +821,50 @@ class Loader {
     if ((includeKeys as readonly string[]).includes(action.key)) {
       t.includeTasks = fileValue;
       t.args = isRecord(spec) ? spec : { file: spec };
-      if (typeof fileValue === 'string' && !/\{\{|\{%/.test(fileValue)) {
-        // A literal include is loaded at run time, but checked now: nothing runs until every file is valid.
-        const valueNode = isMap(action.pair.value) ? nodeAtPath(action.pair.value, ['file']).node : action.pair.value;
-        const file = await this.resolveFile(src, valueNode, fileValue, [path.dirname(src.file), scope.playbookDir], 'task file');
-        const key = file && `${path.resolve(file)}|${scope.roleName ?? ''}`;
-        if (file && key && !stack.has(path.resolve(file)) && !this.checkedIncludes.has(key)) {
-          this.checkedIncludes.add(key);
-          await this.taskFile(file, { ...scope }, stack);
-        }
-      }
+      if (typeof fileValue === 'string') await this.checkIncludedFile(src, action.pair, fileValue, t, scope, stack);
       return [t];
     }
     return this.importTasks(src, action.pair, fileValue, t, scope, stack);
+  }
+
+  /**
+   * An include_tasks file is loaded at run time, but checked now: nothing runs until every file is valid. A file
+   * reached only under a `when:` or through a templated path (`setup-{{ ansible_os_family }}.yml`: every file the
+   * template could name is checked) may be meant for other hosts — a role's setup-Archlinux.yml on Debian hosts —
+   * so its problems are warnings now, and fail the include on a host that reaches it.
+   */
+  private async checkIncludedFile(src: YamlSource, pair: Pair<unknown, unknown>, fileValue: string, t: TaskDef, scope: Scope, stack: Set<string>): Promise<void> {
+    const templated = /\{\{|\{%/.test(fileValue);
+    const soft = scope.soft === true || templated || (t.when?.length ?? 0) > 0;
+    const bases = taskFileBases(src.file, scope.roleDir, scope.playbookDir);
+    const check = async (): Promise<void> => {
+      let files: string[];
+      if (templated) files = await filesMatchingTemplate(fileValue, bases);
+      else {
+        const valueNode = isMap(pair.value) ? nodeAtPath(pair.value, ['file']).node : pair.value;
+        const file = await this.resolveFile(src, valueNode, fileValue, bases, 'task file');
+        files = file ? [file] : [];
+      }
+      for (const file of files) {
+        const key = `${path.resolve(file)}|${scope.roleName ?? ''}`;
+        const checked = this.checkedIncludes.get(key);
+        if (stack.has(path.resolve(file)) || checked === 'hard' || (checked === 'soft' && soft)) continue;
+        this.checkedIncludes.set(key, soft ? 'soft' : 'hard');
+        await this.taskFile(file, { ...scope, soft }, stack);
+      }
+    };
+    if (soft) await this.asWarnings(check);
+    else await check();
+  }
+
+  /** Runs a check whose errors are only warnings (see checkIncludedFile). */
+  private async asWarnings(check: () => Promise<void>): Promise<void> {
+    const before = this.errors.length;
+    try {
+      await check();
+    } finally {
+      this.warnings.push(...this.errors.splice(before));
+    }
   }
 
   private reportUnknownTaskKeys(src: YamlSource, node: unknown, unknown: Pair<unknown, unknown>[], noAction: boolean): void {
@@ -810,6 +910,8 @@ class Loader {
     };
     if (typeof v.name === 'string') t.name = v.name;
     if (scope.roleName) t.role = scope.roleName;
+    if (scope.roleDir) t.roleDir = scope.roleDir;
+    if (scope.collections) t.collections = scope.collections;
     const set = <K extends keyof TaskDef>(k: K, value: TaskDef[K] | undefined): void => {
       if (value !== undefined) t[k] = value;
     };
@@ -846,7 +948,7 @@ class Loader {
       this.errors.push(src.error('E_IMPORT_LOOP', '`import_tasks` cannot loop: it is expanded once, at load time', pair.key, 'use `include_tasks` to loop over a task file'));
     }
     const valueNode = isMap(pair.value) ? nodeAtPath(pair.value, ['file']).node : pair.value;
-    const file = await this.resolveFile(src, valueNode, fileValue, [path.dirname(src.file), scope.playbookDir], 'task file');
+    const file = await this.resolveFile(src, valueNode, fileValue, taskFileBases(src.file, scope.roleDir, scope.playbookDir), 'task file');
     if (!file) return [];
     if (stack.has(path.resolve(file))) {
       this.errors.push(src.error('E_IMPORT_CYCLE', `\`${fileValue}\` imports itself (directly or through other task files)`, valueNode, 'remove the circular import_tasks'));
@@ -880,6 +982,7 @@ class Loader {
       return [];
     }
     t.module = m.name;
+    t.action = name;
     t.args = await this.moduleArgs(src, m, pair, argsPair, { raw });
     await this.checkTemplates(src, pair.value, t.args, new Set(), pair.value);
     if (keyOf(pair) === 'local_action' && t.delegateTo === undefined) t.delegateTo = 'localhost';
@@ -908,7 +1011,7 @@ class Loader {
       const f = str(spec[`${k}_from`]);
       if (f) files[k] = f;
     }
-    const tasks = await this.roleBody(src, nameNode, spec.name, { playbookDir: scope.playbookDir, chain: [], sink, inherited: importer, dedupe: false, files });
+    const tasks = await this.roleBody(src, nameNode, spec.name, { where: roleWhere(scope), chain: [], sink, inherited: importer, dedupe: false, files });
     if (scope.sink) return tasks;
     // Loaded through include_tasks at run time: no play to hold the role's variables, so each task gets them.
     if (own.handlers.length > 0) {
@@ -1144,6 +1247,68 @@ class Loader {
 
 // ---------- helpers ----------
 
+function roleWhere(scope: Scope): RoleWhere {
+  return { playbookDir: scope.playbookDir, ...(scope.collections ? { collections: scope.collections } : {}) };
+}
+
+/**
+ * Files a templated task file path could name: its folder part must be literal; each `{{ }}` in the file name
+ * stands for any text (`setup-{{ ansible_os_family }}.yml` → setup-*.yml), looked for in each base folder.
+ */
+async function filesMatchingTemplate(rel: string, bases: string[]): Promise<string[]> {
+  const dir = path.dirname(rel);
+  if (/\{\{|\{%/.test(dir)) return [];
+  const parts = path.basename(rel).split(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/);
+  const pattern = new RegExp(`^${parts.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const found: string[] = [];
+  for (const base of path.isAbsolute(dir) ? [dir] : bases.map((b) => path.join(b, dir))) {
+    const names = await readdir(base).catch(() => [] as string[]);
+    for (const name of names.sort()) {
+      const file = path.join(base, name);
+      if (pattern.test(name) && yamlExts.includes(path.extname(name)) && (await firstExisting([file]))) found.push(file);
+    }
+  }
+  return unique(found);
+}
+
+/** Where a role name is looked up from. */
+interface RoleWhere {
+  playbookDir: string;
+  /** The play's `collections:`: short role names are tried in each, in order. */
+  collections?: readonly string[];
+  /** The folder of the role whose meta/main.yml names this one (Ansible's role_basedir). */
+  basedir?: string;
+}
+
+interface FoundRole {
+  dir: string;
+  /** The name Ansible shows before each task: as written, NS.COLL.ROLE for a collection role. */
+  name: string;
+}
+
+/** `ns.coll.role` names its own collection; a short name is tried in each of the play's collections. */
+function collectionRoleRefs(name: string, collections: readonly string[] = []): { collection: string; role: string }[] {
+  const fq = /^(\w+\.\w+)\.(\w+)$/.exec(name);
+  if (fq) return [{ collection: fq[1]!, role: fq[2]! }];
+  if (!/^\w+$/.test(name)) return [];
+  return collections.filter((c) => /^\w+\.\w+$/.test(c)).map((collection) => ({ collection, role: name }));
+}
+
+/** Role names under a roles folder, one level of sub-folders deep (`dns/bind`), for "did you mean". */
+async function roleNamesUnder(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const e of entries) {
+    if (!e.isDirectory()) continue;
+    names.push(e.name);
+    const subs = await readdir(path.join(dir, e.name), { withFileTypes: true }).catch(() => []);
+    for (const sub of subs) if (sub.isDirectory() && !roleSubfolders.has(sub.name)) names.push(`${e.name}/${sub.name}`);
+  }
+  return names;
+}
+
+const roleSubfolders = new Set(['tasks', 'handlers', 'defaults', 'vars', 'meta', 'files', 'templates', 'library', 'module_utils', 'lookup_plugins', 'filter_plugins', 'tests']);
+
 /** Modules whose `src` is a controller file, and the role subfolder it lives in. */
 const controllerFileKind: Record<string, 'files' | 'templates'> = { copy: 'files', template: 'templates' };
 
@@ -1171,7 +1336,6 @@ const unsupportedTaskKeys: Record<string, string> = {
 const unsupportedPlayKeys: Record<string, string> = {
   port: connectionHint,
   vars_prompt: 'pass the values with -e name=value (or -e @file.yml)',
-  collections: 'remove it: modules are looked up by short name or ansible.builtin.NAME',
   module_defaults: 'give the parameters on each task',
   force_handlers: 'remove it: handlers of hosts that failed do not run',
   ignore_unreachable: 'remove it: an unreachable host leaves the play (exit code 3)',

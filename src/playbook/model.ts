@@ -9,6 +9,8 @@ export interface TaskDef {
   name?: string;
   /** Canonical module name (aliases and ansible.builtin.X resolved); absent for block and include tasks. */
   module?: string;
+  /** The action key as written (`ansible.builtin.debug`, `include_role`): what --list-tasks shows for an unnamed task. */
+  action?: string;
   /** Module arguments as written: a free-form string goes under the module's `freeForm` key (command: ls → {cmd: "ls"}), key=value strings are split. */
   args: Record<string, RawValue>;
   when?: RawValue[];
@@ -59,6 +61,17 @@ export interface TaskDef {
   searchDirs: string[];
   /** Set when the task came from a role; its defaults/vars are in the play's role scope. */
   role?: string;
+  /** The folder of that role: relative include_tasks paths look in its tasks/ first, as Ansible does. */
+  roleDir?: string;
+  /** The play's `collections:`, for short names of collection roles in include_role. */
+  collections?: readonly string[];
+}
+
+/** Where roles are looked for besides the playbook's roles/ and collections/ (ansible.cfg, ANSIBLE_*). */
+export interface RoleSearch {
+  rolesPath: readonly string[];
+  /** Folders holding ansible_collections/NS/COLL. */
+  collectionsPath: readonly string[];
 }
 
 export type HostOrder = 'inventory' | 'reverse_inventory' | 'sorted' | 'reverse_sorted' | 'shuffle';
@@ -103,6 +116,11 @@ export interface PlayDef {
 export interface Playbook {
   file: string;
   plays: PlayDef[];
+  /**
+   * What the user should know but that does not stop the run, one line each: problems in files only a conditional
+   * or templated include reaches, deprecated forms (`include:`).
+   */
+  warnings: string[];
 }
 
 /**

@@ -273,6 +273,11 @@ export function playKeywordProperties(): Record<string, Schema> {
     check_mode: boolOrTemplate('Check mode for every task of the play (a task\'s own check_mode wins).'),
     ignore_errors: boolOrTemplate('Continue with a host when a task fails, for every task of the play.'),
     roles: { type: 'array', description: 'Roles to run (before `tasks`).' },
+    collections: {
+      type: 'array',
+      items: { type: 'string', pattern: '^\\w+\\.\\w+$' },
+      description: 'Collections (NS.COLL) searched for short role names; modules are found by their short names anyway.',
+    },
     pre_tasks: { type: 'array', description: 'Tasks run before the roles.' },
     tasks: { type: 'array', description: 'Tasks of the play.' },
     post_tasks: { type: 'array', description: 'Tasks run after `tasks`.' },

@@ -75,6 +75,8 @@ class HostWalker {
   private lastFailure?: { task: TaskDef; result: Record<string, unknown> };
   /** include_tasks files being run, innermost last. */
   private includeDepth = 0;
+  /** Set while handlers run: tasks a handler includes are shown as handlers too. */
+  private inHandlers = false;
 
   constructor(
     private readonly env: RunEnv,
@@ -96,7 +98,7 @@ class HostWalker {
   private async runOne(task: TaskDef, inh: Inherited): Promise<Flow> {
     if (task.block) return this.runBlock(task, inh);
     if (task.includeTasks !== undefined) return this.runInclude(task, inh);
-    return this.runLeaf(effectiveTask(task, inh), false);
+    return this.runLeaf(effectiveTask(task, inh), this.inHandlers);
   }
 
   private async runBlock(block: TaskDef, parent: Inherited): Promise<Flow> {
@@ -153,7 +155,7 @@ class HostWalker {
 
   /** The include task's own result: counted in the recap as ansible-playbook counts it. */
   private includeResult(task: TaskDef, status: 'ok' | 'skipped' | 'failed', result: Record<string, unknown>): void {
-    const ref = taskRef(task);
+    const ref = taskRef(task, this.inHandlers);
     const msg = result['msg'];
     this.env.emit({ type: 'task_start', time: now(), host: this.hs.name, task: ref });
     this.env.emit({
@@ -278,7 +280,14 @@ class HostWalker {
       const names = [h.name ?? '', ...h.listen].filter(Boolean);
       if (!names.some((n) => this.hs.notified.has(n))) continue;
       for (const n of names) this.hs.notified.delete(n);
-      const flow = await this.runLeaf(h, true);
+      // A handler may be an include_tasks (a role's handler including a file of its tasks/).
+      this.inHandlers = true;
+      let flow: Flow;
+      try {
+        flow = h.includeTasks !== undefined ? await this.runInclude(h, { when: [], tags: [], vars: {} }) : await this.runLeaf(h, true);
+      } finally {
+        this.inHandlers = false;
+      }
       if (flow === 'failed') {
         this.hs.failed = true;
         return 'failed';

@@ -125,6 +125,7 @@ describe('loadPlaybook: good/site.yml', async () => {
       pos: { file: `${good}/site.yml`, line: 51, col: 7 },
       name: 'loop with control',
       module: 'debug',
+      action: 'debug',
       args: { msg: '{{ d }}' },
       loop: '{{ displays }}',
       loopVar: 'd',

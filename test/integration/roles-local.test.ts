@@ -1,0 +1,161 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempTree } from '../temp-tree.js';
+import type { RunEvent } from '../../src/runner/events.js';
+import { ansiblePlaybook, vncplay, type CliRun } from './cli-helpers.js';
+
+type TaskResult = Extract<RunEvent, { type: 'task_result' }>;
+
+/**
+ * Issue 16, roles and includes, side by side with ansible-playbook (Debian's 2.14) on a local play: where roles are
+ * found (sub-paths, roles_path, collections), which files a role's includes reach, and what --list-tasks and the
+ * recap show. The role trees are small copies of the geerlingguy.* layout: tasks/main.yml including
+ * setup-{{ ansible_os_family }}.yml, handlers, defaults, vars, meta.
+ */
+
+const inventory = 'localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n';
+
+/** A web role as public roles write it: OS-specific setup files, some for platforms vncplay has no modules for. */
+const webRole: Record<string, string> = {
+  'roles/web/tasks/main.yml': [
+    '- name: Include OS-specific setup',
+    '  include_tasks: "setup-{{ ansible_os_family }}.yml"',
+    '- include_tasks: setup-RedHat.yml',
+    "  when: ansible_os_family == 'RedHat'",
+    '- name: configure',
+    '  debug: msg="port {{ web_port }} user {{ web_user }}"',
+    '  changed_when: true',
+    '  notify: restart web',
+    '- debug: msg=unnamed',
+    '',
+  ].join('\n'),
+  'roles/web/tasks/setup-Debian.yml': '- name: debian setup\n  debug: msg=debian\n',
+  'roles/web/tasks/setup-Archlinux.yml': '- name: arch setup\n  pacman: name=nginx state=present\n',
+  'roles/web/tasks/setup-RedHat.yml': '- name: redhat setup\n  yum: name=nginx state=present\n',
+  'roles/web/tasks/restart.yml': '- name: restarting web\n  debug: msg=restarting\n',
+  // Ansible looks for a role handler's include in the role's tasks/.
+  'roles/web/handlers/main.yml': '- name: restart web\n  include_tasks: restart.yml\n',
+  'roles/web/defaults/main.yml': 'web_port: 80\n',
+  'roles/web/vars/main.yml': 'web_user: www\n',
+  'roles/web/meta/main.yml': 'galaxy_info: {author: test}\ndependencies: []\n',
+};
+
+function project(files: Record<string, string>): string {
+  return tempTree({ inv: inventory, ...files }, 'vncplay-roles-');
+}
+
+/** The task lines of --list-tasks (the header names the playbook file, which is the same for both). */
+function listed(run: CliRun): string[] {
+  return run.stdout.split('\n').filter((l) => /^ {6}\S/.test(l));
+}
+
+async function bothListTasks(dir: string, playbook: string, env: NodeJS.ProcessEnv = {}): Promise<{ ours: CliRun; theirs: CliRun }> {
+  const ours = await vncplay(['-i', 'inv', playbook, '--list-tasks'], { cwd: dir, env });
+  const theirs = await ansiblePlaybook(['-i', 'inv', playbook, '--list-tasks'], { cwd: dir, env });
+  expect(theirs.code, theirs.stderr).toBe(0);
+  expect(ours.code, ours.stderr).toBe(0);
+  return { ours, theirs };
+}
+
+describe('where roles are found, as ansible-playbook finds them', () => {
+  it('a sub-path (dns/bind), roles_path from ansible.cfg, a meta dependency beside its role, collection roles: the same --list-tasks', async () => {
+    const dir = project({
+      'roles/dns/config-dns-server-bind/tasks/main.yml': '- name: bind\n  debug: msg=bind\n',
+      'roles/dns/config-dns-server-bind/meta/main.yml': 'dependencies: [dns-common]\n',
+      // Found beside the depending role (Ansible's role_basedir), not under roles/.
+      'roles/dns/dns-common/tasks/main.yml': '- name: common\n  debug: msg=common\n',
+      'ansible.cfg': '[defaults]\nroles_path = ./shared-roles\n',
+      'shared-roles/team/base/tasks/main.yml': '- name: base\n  debug: msg=base\n',
+      'collections/ansible_collections/acme/tools/roles/hello/tasks/main.yml': '- name: hello from a collection\n  debug: msg=coll\n',
+      'elsewhere/ansible_collections/acme/extra/roles/short/tasks/main.yml': '- name: short name through collections\n  debug: msg=short\n',
+      'pb.yml': [
+        '- hosts: localhost',
+        '  collections: [acme.extra]',
+        '  roles:',
+        '    - role: dns/config-dns-server-bind',
+        '    - team/base',
+        '    - acme.tools.hello',
+        '    - short',
+        '  tasks:',
+        '    - import_role: {name: acme.tools.hello}',
+        '      vars: {again: true}',
+        '',
+      ].join('\n'),
+    });
+    const env = { ANSIBLE_COLLECTIONS_PATH: path.join(dir, 'elsewhere') };
+    const { ours, theirs } = await bothListTasks(dir, 'pb.yml', env);
+    expect(listed(ours)).toEqual(listed(theirs));
+    expect(listed(ours)).toEqual([
+      '      dns-common : common\tTAGS: []',
+      '      dns/config-dns-server-bind : bind\tTAGS: []',
+      '      team/base : base\tTAGS: []',
+      '      acme.tools.hello : hello from a collection\tTAGS: []',
+      '      acme.extra.short : short name through collections\tTAGS: []',
+      '      acme.tools.hello : hello from a collection\tTAGS: []',
+    ]);
+  });
+
+  it('a role that is nowhere: positioned, the places looked in, and the nearest sub-path role', async () => {
+    const dir = project({
+      'roles/dns/config-dns-server-bind/tasks/main.yml': '- name: bind\n  debug: msg=bind\n',
+      'pb.yml': '- hosts: localhost\n  roles:\n    - role: dns/config-dns-server-bnd\n',
+    });
+    const run = await vncplay(['-i', 'inv', 'pb.yml', '--syntax-check'], { cwd: dir });
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/^pb\.yml:3:13: error\[E_ROLE_NOT_FOUND\]: role `dns\/config-dns-server-bnd` not found/m);
+    expect(run.stderr).toMatch(/hint: did you mean `dns\/config-dns-server-bind`\? \(looked in roles\/dns\/config-dns-server-bnd, /);
+  });
+});
+
+describe('a role that includes files for other platforms (geerlingguy layout)', () => {
+  it('loads with warnings for setup-Archlinux.yml and setup-RedHat.yml, runs on this host with the same recap as Ansible', async () => {
+    const dir = project({ ...webRole, 'pb.yml': '- hosts: localhost\n  roles:\n    - web\n' });
+    const ours = await vncplay(['-i', 'inv', 'pb.yml'], { cwd: dir });
+    const theirs = await ansiblePlaybook(['-i', 'inv', 'pb.yml'], { cwd: dir });
+    expect(ours.code, ours.stderr + ours.stdout).toBe(0);
+    expect(ours.recap['localhost']).toEqual(theirs.recap['localhost']);
+    expect(ours.recap['localhost']).toMatchObject({ ok: 7, changed: 1, skipped: 1 });
+    const warnings = ours.stderr.split('\n').filter((l) => l.startsWith('[WARNING]'));
+    expect(warnings).toEqual([
+      expect.stringMatching(/^\[WARNING\]: roles\/web\/tasks\/setup-Archlinux\.yml:2:3: unknown module `pacman`.*a host that runs it fails there\)$/),
+      expect.stringMatching(/^\[WARNING\]: roles\/web\/tasks\/setup-RedHat\.yml:2:3: unknown module `yum`/),
+    ]);
+    // The handler's include_tasks found restart.yml in the role's tasks/ and ran it as a handler.
+    expect(ours.stdout).toMatch(/RUNNING HANDLER \[web : restarting web\]/);
+  });
+
+  it('--list-tasks lists the includes, not their files, as Ansible does', async () => {
+    const dir = project({ ...webRole, 'pb.yml': '- hosts: localhost\n  roles:\n    - web\n' });
+    const { ours, theirs } = await bothListTasks(dir, 'pb.yml');
+    expect(listed(ours)).toEqual(listed(theirs));
+    expect(listed(ours)).toEqual([
+      '      web : Include OS-specific setup\tTAGS: []',
+      '      include_tasks\tTAGS: []',
+      '      web : configure\tTAGS: []',
+      '      debug\tTAGS: []',
+    ]);
+  });
+
+  it('a host whose facts pick the broken file fails at the include, positioned in that file (exit 2)', async () => {
+    const dir = project({
+      ...webRole,
+      'pb.yml': '- hosts: localhost\n  gather_facts: false\n  vars: {ansible_os_family: Archlinux}\n  roles:\n    - web\n',
+    });
+    const run = await vncplay(['-i', 'inv', 'pb.yml', '--json'], { cwd: dir });
+    expect(run.code).toBe(2);
+    const failed = run.events.filter((e): e is TaskResult => e.type === 'task_result' && e.status === 'failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.task).toMatchObject({ name: 'web : Include OS-specific setup' });
+    expect(failed[0]!.msg).toMatch(/^roles\/web\/tasks\/setup-Archlinux\.yml:2:3: error\[E_UNKNOWN_MODULE\]: unknown module `pacman`/);
+  });
+
+  it('an unconditional literal include of a broken file is still an error before the run', async () => {
+    const dir = project({
+      ...webRole,
+      'pb.yml': '- hosts: localhost\n  tasks:\n    - include_tasks: roles/web/tasks/setup-Archlinux.yml\n',
+    });
+    const run = await vncplay(['-i', 'inv', 'pb.yml', '--syntax-check'], { cwd: dir });
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/^roles\/web\/tasks\/setup-Archlinux\.yml:2:3: error\[E_UNKNOWN_MODULE\]/m);
+  });
+});
