@@ -1,7 +1,7 @@
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Pair } from 'yaml';
-import { ErrorList, formatExcerpt, PlaybookError, VaultError, VncplayError as VncplayErrorClass, type VncplayError } from '../errors.js';
+import { ErrorList, formatExcerpt, PlaybookError, VaultError, VncplayError as VncplayErrorClass, type SourcePos, type VncplayError } from '../errors.js';
 import { decryptFileText, recordSecret } from '../vault/session.js';
 import { isVaultText, VAULT_HEADER } from '../vault/format.js';
 import { decryptSource, type CopyArgs } from '../modules/copy.js';
@@ -11,7 +11,7 @@ import { coerceToSchemaType, parseKeyValue, splitArgs } from './free-form.js';
 import { Unsafe } from './filters.js';
 import { assignOwn } from './own-keys.js';
 import { suggest } from './suggest.js';
-import { inheritKeywords, type HostOrder, type RoleSearch, type InheritedKeywords, type PlayDef, type Playbook, type RawValue, type TaskDef } from './model.js';
+import { inheritKeywords, type HostOrder, type IncludeRole, type RoleScope, type RoleSearch, type InheritedKeywords, type PlayDef, type Playbook, type RawValue, type TaskDef } from './model.js';
 import {
   collectionPrefixes,
   createModuleLookup,
@@ -19,6 +19,7 @@ import {
   importPlaybookKeys,
   importPlaybookProperties,
   includeKeys,
+  includeRoleKeys,
   playKeywordProperties,
   roleKeys,
   roleEntryProperties,
@@ -98,6 +99,30 @@ export async function loadTaskFile(file: string, ctx: TaskFileContext): Promise<
   return tasks;
 }
 
+/** An include_role's arguments, rendered for one host. */
+export interface IncludeRoleArgs {
+  name: string;
+  tasksFrom?: string;
+  varsFrom?: string;
+  defaultsFrom?: string;
+  handlersFrom?: string;
+}
+
+/** The role an include_role names (for one host, its arguments rendered), loaded and checked as at load time. */
+export async function loadIncludedRole(task: TaskDef, args: IncludeRoleArgs, ctx: { playbookDir: string; modules?: readonly AnyModule[] }): Promise<LoadedRole> {
+  const loader = new Loader(ctx.modules, {}, task.includeRole?.search);
+  const files: RoleFiles = {
+    ...(args.tasksFrom !== undefined ? { tasks: args.tasksFrom } : {}),
+    ...(args.handlersFrom !== undefined ? { handlers: args.handlersFrom } : {}),
+    ...(args.defaultsFrom !== undefined ? { defaults: args.defaultsFrom } : {}),
+    ...(args.varsFrom !== undefined ? { vars: args.varsFrom } : {}),
+  };
+  const role = await loader.roleAtTask(task, args.name, files, { playbookDir: ctx.playbookDir, ...(task.collections ? { collections: task.collections } : {}) });
+  loader.throwIfErrors();
+  if (!role) throw new PlaybookError('E_ROLE_NOT_FOUND', `role \`${args.name}\` could not be loaded`, { pos: task.pos });
+  return role;
+}
+
 /**
  * Where a relative task file (include_tasks, import_tasks) is looked for, as Ansible does: in a role, its tasks/
  * first (also from its handlers), then the including file's folder, the role's folder; then the playbook's folder.
@@ -140,6 +165,15 @@ interface RoleSink {
   seen: Set<string>;
   /** Every literal `notify:` name with its node, checked against the play's handlers once they are all known. */
   notifies: { src: YamlSource; node: unknown; name: string }[];
+  /** Set when an include_role names its role with a template: its handlers cannot be known before the run. */
+  unknownHandlers?: boolean;
+}
+
+/** What include_role loads at run time. */
+export interface LoadedRole {
+  tasks: TaskDef[];
+  handlers: TaskDef[];
+  scope: RoleScope;
 }
 
 /** Alternative role files of import_role (tasks_from …). */
@@ -447,7 +481,7 @@ class Loader {
       }
     }
     // A templated handler name (`restart {{ svc }}`) could answer to anything: then nothing can be ruled out here.
-    if ([...known].some((n) => /\{\{|\{%/.test(n))) return;
+    if (sink.unknownHandlers || [...known].some((n) => /\{\{|\{%/.test(n))) return;
     for (const ref of sink.notifies) {
       if (known.has(ref.name) || /\{\{|\{%/.test(ref.name)) continue;
       const near = suggest(ref.name, known);
@@ -989,35 +1023,81 @@ class Loader {
     return [t];
   }
 
-  /**
-   * import_role and include_role, both expanded at load (include_role's dynamic features — a templated name,
-   * loops — are refused with a hint). Keywords of the importing task apply to every role task.
-   */
+  /** import_role, expanded at load (a templated name or a loop is refused), or include_role, loaded when reached. */
   private async importRole(src: YamlSource, pair: Pair<unknown, unknown>, spec: unknown, importer: TaskDef, scope: Scope): Promise<TaskDef[]> {
     if (!isRecord(spec) || typeof spec.name !== 'string') return []; // the keyword check reported it
+    if ((includeRoleKeys as readonly string[]).includes(keyOf(pair))) return this.includeRole(src, pair, spec, importer, scope);
     const nameNode = nodeAtPath(pair.value, ['name']).node;
     if (/\{\{|\{%/.test(spec.name)) {
-      this.errors.push(src.error('E_STATIC_TEMPLATE', `the role name \`${spec.name}\` is a template, but roles are loaded before any variable exists`, nameNode, 'name the role literally'));
+      this.errors.push(src.error('E_STATIC_TEMPLATE', `the role name \`${spec.name}\` is a template, but import_role is expanded before any variable exists`, nameNode, 'use include_role, which is loaded when it is reached'));
       return [];
     }
     if (importer.loop !== undefined) {
-      this.errors.push(src.error('E_IMPORT_LOOP', `\`${keyOf(pair)}\` cannot loop here: roles are expanded once, at load time`, pair.key, 'put the loop on the tasks inside the role'));
+      this.errors.push(src.error('E_IMPORT_LOOP', `\`${keyOf(pair)}\` cannot loop: roles are expanded once, at load time`, pair.key, 'use include_role to loop over a role'));
     }
     const own: RoleSink = { defaults: {}, vars: {}, handlers: [], seen: new Set(), notifies: [] };
     const sink = scope.sink ?? own;
-    const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-    const files: RoleFiles = {};
-    for (const k of ['tasks', 'handlers', 'defaults', 'vars'] as const) {
-      const f = str(spec[`${k}_from`]);
-      if (f) files[k] = f;
-    }
-    const tasks = await this.roleBody(src, nameNode, spec.name, { where: roleWhere(scope), chain: [], sink, inherited: importer, dedupe: false, files });
+    const tasks = await this.roleBody(src, nameNode, spec.name, { where: roleWhere(scope), chain: [], sink, inherited: importer, dedupe: false, files: roleFiles(spec) });
     if (scope.sink) return tasks;
     // Loaded through include_tasks at run time: no play to hold the role's variables, so each task gets them.
     if (own.handlers.length > 0) {
-      this.errors.push(src.error('E_ROLE_HANDLERS', `role \`${spec.name}\` has handlers, which a task file loaded at run time cannot add`, pair.key, 'import the role from the play (roles:, or import_role in the play\'s own tasks)'));
+      this.errors.push(src.error('E_ROLE_HANDLERS', `role \`${spec.name}\` has handlers, which a task file loaded at run time cannot add`, pair.key, 'import the role from the play (roles:, or import_role in the play\'s own tasks), or use include_role'));
     }
     return tasks.map((t) => ({ ...t, vars: { ...own.defaults, ...own.vars, ...t.vars } }));
+  }
+
+  /**
+   * include_role is a task of its own, run when reached on each host, as in Ansible: its name and files may be
+   * templates, it may loop. A role named literally is checked now (problems are warnings under a `when:`, as for
+   * include_tasks) and its handlers join the play's, so `notify` can name them.
+   */
+  private async includeRole(src: YamlSource, pair: Pair<unknown, unknown>, spec: Record<string, unknown>, t: TaskDef, scope: Scope): Promise<TaskDef[]> {
+    const opt = <K extends keyof IncludeRole>(k: K, v: unknown): Partial<IncludeRole> => (v === undefined ? {} : { [k]: v });
+    t.includeRole = {
+      name: spec.name,
+      ...opt('tasksFrom', spec.tasks_from),
+      ...opt('varsFrom', spec.vars_from),
+      ...opt('defaultsFrom', spec.defaults_from),
+      ...opt('handlersFrom', spec.handlers_from),
+      ...opt('public', spec.public),
+      search: this.search,
+    };
+    t.args = spec;
+    const named = [spec.name, spec.tasks_from, spec.vars_from, spec.defaults_from, spec.handlers_from];
+    if (named.some((v) => v !== undefined && (typeof v !== 'string' || /\{\{|\{%/.test(v)))) {
+      // Its handlers are known only when it runs: any notify may name one of them.
+      if (scope.sink) scope.sink.unknownHandlers = true;
+      return [t];
+    }
+    const check = async (): Promise<void> => {
+      const role = await this.roleForInclude(src, nodeAtPath(pair.value, ['name']).node, spec.name as string, roleFiles(spec), roleWhere(scope));
+      if (!role || !scope.sink) return;
+      const known = new Set(scope.sink.handlers.map((h) => posKey(h.pos)));
+      scope.sink.handlers.push(...role.handlers.filter((h) => !known.has(posKey(h.pos))));
+    };
+    if (scope.soft === true || (t.when?.length ?? 0) > 0) await this.asWarnings(check);
+    else await check();
+    return [t];
+  }
+
+  /** roleForInclude for a task loaded earlier: problems point at the task. */
+  async roleAtTask(task: TaskDef, name: string, files: RoleFiles, where: RoleWhere): Promise<LoadedRole | undefined> {
+    const src = await this.read(task.pos.file);
+    if (!src) return undefined;
+    const at = (src.lines.lineStarts[task.pos.line - 1] ?? 0) + task.pos.col - 1;
+    return this.roleForInclude(src, at, name, files, where);
+  }
+
+  /** A role as include_role loads it: its tasks and handlers, with its defaults and vars beside them (not in the play). */
+  async roleForInclude(src: YamlSource, nameNode: unknown, name: string, files: RoleFiles, where: RoleWhere): Promise<LoadedRole | undefined> {
+    const sink: RoleSink = { defaults: {}, vars: {}, handlers: [], seen: new Set(), notifies: [] };
+    const before = this.errors.length;
+    const tasks = await this.roleBody(src, nameNode, name, { where, chain: [], sink, inherited: { tags: [], vars: {} }, dedupe: false, files });
+    if (this.errors.length > before) return undefined;
+    const scope: RoleScope = { defaults: sink.defaults, vars: sink.vars };
+    // A handler of the role sees the role's variables wherever it is notified from.
+    const handlers = sink.handlers.map((h) => ({ ...h, roleScopes: [...(h.roleScopes ?? []), scope] }));
+    return { tasks, handlers, scope };
   }
 
   /**
@@ -1246,6 +1326,20 @@ class Loader {
 }
 
 // ---------- helpers ----------
+
+/** tasks_from, handlers_from, defaults_from, vars_from of an import_role/include_role, when written as text. */
+function roleFiles(spec: Record<string, unknown>): RoleFiles {
+  const files: RoleFiles = {};
+  for (const k of ['tasks', 'handlers', 'defaults', 'vars'] as const) {
+    const f = spec[`${k}_from`];
+    if (typeof f === 'string') files[k] = f;
+  }
+  return files;
+}
+
+function posKey(pos: SourcePos): string {
+  return `${pos.file}:${pos.line}:${pos.col}`;
+}
 
 function roleWhere(scope: Scope): RoleWhere {
   return { playbookDir: scope.playbookDir, ...(scope.collections ? { collections: scope.collections } : {}) };

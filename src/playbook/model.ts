@@ -52,6 +52,10 @@ export interface TaskDef {
   always?: TaskDef[];
   /** `include_tasks` is resolved at run time (its file may be templated); `import_tasks` is expanded at load. */
   includeTasks?: RawValue;
+  /** `include_role`, loaded when reached on each host (its name and files may be templates); `import_role` is expanded at load. */
+  includeRole?: IncludeRole;
+  /** Defaults and vars of the dynamically included roles this task runs inside (set by the runner), innermost last. */
+  roleScopes?: RoleScope[];
   /** Handler topics this handler also listens to (`listen:`). */
   listen: string[];
   /**
@@ -65,6 +69,24 @@ export interface TaskDef {
   roleDir?: string;
   /** The play's `collections:`, for short names of collection roles in include_role. */
   collections?: readonly string[];
+}
+
+/** An include_role's arguments as written (any of them may be a template), and where its role is looked for. */
+export interface IncludeRole {
+  name: RawValue;
+  tasksFrom?: RawValue;
+  varsFrom?: RawValue;
+  defaultsFrom?: RawValue;
+  handlersFrom?: RawValue;
+  /** Whether the role's defaults and vars stay visible to the play's later tasks (Ansible's default: no). */
+  public?: RawValue;
+  search: RoleSearch;
+}
+
+/** A role's variables: defaults (below inventory) and vars (above play vars), as Ansible ranks them. */
+export interface RoleScope {
+  defaults: Record<string, RawValue>;
+  vars: Record<string, RawValue>;
 }
 
 /** Where roles are looked for besides the playbook's roles/ and collections/ (ansible.cfg, ANSIBLE_*). */

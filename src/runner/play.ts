@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { formatExcerpt, PlaybookError, VncplayError } from '../errors.js';
-import { inheritableKeywords, inheritKeywords, type Gathering, type InheritedKeywords, type PlayDef, type TaskDef } from '../playbook/model.js';
-import { loadTaskFile } from '../playbook/load.js';
+import { inheritableKeywords, inheritKeywords, type Gathering, type InheritedKeywords, type PlayDef, type RoleScope, type TaskDef } from '../playbook/model.js';
+import { loadIncludedRole, loadTaskFile, type IncludeRoleArgs, type LoadedRole } from '../playbook/load.js';
+import { toBoolean } from '../modules/spec/convert.js';
 import { markUnsafe, render } from '../playbook/template.js';
 import { buildHostScope, type MagicVars } from '../playbook/vars.js';
 import type { PlayRun, RunEnv } from './context.js';
@@ -16,6 +17,8 @@ interface Inherited extends InheritedKeywords {
   when: unknown[];
   tags: string[];
   vars: Record<string, unknown>;
+  /** Variables of the include_role roles around these tasks, outermost first. */
+  roleScopes?: RoleScope[];
 }
 
 type Flow = 'ok' | 'failed' | 'stop';
@@ -77,6 +80,8 @@ class HostWalker {
   private includeDepth = 0;
   /** Set while handlers run: tasks a handler includes are shown as handlers too. */
   private inHandlers = false;
+  /** Variables of roles included with `public: true`: visible to the rest of the play on this host. */
+  private readonly publicRoleScopes: RoleScope[] = [];
 
   constructor(
     private readonly env: RunEnv,
@@ -97,7 +102,9 @@ class HostWalker {
 
   private async runOne(task: TaskDef, inh: Inherited): Promise<Flow> {
     if (task.block) return this.runBlock(task, inh);
+    if ((task.includeTasks !== undefined || task.includeRole !== undefined) && task.loop !== undefined) return this.runIncludeLoop(task, inh);
     if (task.includeTasks !== undefined) return this.runInclude(task, inh);
+    if (task.includeRole !== undefined) return this.runIncludeRole(task, inh);
     return this.runLeaf(effectiveTask(task, inh), this.inHandlers);
   }
 
@@ -151,6 +158,91 @@ class HostWalker {
     } finally {
       this.includeDepth--;
     }
+  }
+
+  /**
+   * An include_tasks or include_role with a loop: included once per item, in order, with the item in the loop
+   * variable (and its `when` decided per item), as Ansible includes a file per item.
+   */
+  private async runIncludeLoop(task: TaskDef, parent: Inherited): Promise<Flow> {
+    const eff = effectiveTask(task, parent);
+    if (!tagsSelected(eff.tags, this.env.settings.tags, this.env.settings.skipTags)) return 'ok';
+    let items: unknown[];
+    try {
+      const value = render(task.loop, this.varsFor(eff), task.pos);
+      // with_items makes a list of a single value and flattens one level, as for any task.
+      const list = task.loopFlatten && !Array.isArray(value) ? [value] : value;
+      if (!Array.isArray(list)) {
+        throw new PlaybookError('E_LOOP_TYPE', `Invalid data passed to 'loop', it requires a list, got this instead: ${JSON.stringify(list)}`, { pos: task.pos });
+      }
+      items = task.loopFlatten ? list.flatMap((x: unknown) => (Array.isArray(x) ? x : [x])) : list;
+    } catch (err) {
+      if (err instanceof VncplayError) return this.failInclude(task, err);
+      throw err;
+    }
+    const indexVar = task.loopControl?.['index_var'];
+    for (const [index, item] of items.entries()) {
+      // Loop items are rendered already (or came from a host): never rendered again.
+      const vars = { ...task.vars, [task.loopVar]: markUnsafe(item), ansible_loop_var: task.loopVar, ...(typeof indexVar === 'string' ? { [indexVar]: index } : {}) };
+      const one: TaskDef = { ...task, vars };
+      delete one.loop;
+      // ansible-playbook shows an include_role's header once for the whole loop.
+      const flow = one.includeTasks !== undefined ? await this.runInclude(one, parent) : await this.runIncludeRole(one, parent, index === 0);
+      if (flow !== 'ok') return flow;
+    }
+    return 'ok';
+  }
+
+  /**
+   * include_role, as Ansible runs it: when reached on this host, its name and files rendered with the host's
+   * variables. Like include_tasks its own tags select it and its `when` decides (skipped counts); unlike it, it has
+   * no result of its own when it runs (ansible-playbook shows only its header). The role's defaults and vars are
+   * seen by its tasks (and, with `public`, by the rest of the play); its handlers join the play's.
+   */
+  private async runIncludeRole(task: TaskDef, parent: Inherited, announce = true): Promise<Flow> {
+    const eff = effectiveTask(task, parent);
+    if (!tagsSelected(eff.tags, this.env.settings.tags, this.env.settings.skipTags)) return 'ok';
+    const counted = !this.env.skippingToStart;
+    if (counted && !(await this.gate.arrive(this.hs.name))) return 'stop';
+    const vars = this.varsFor(eff);
+    if (!conditionsHold(eff.when, vars, eff)) {
+      if (counted) this.includeResult(task, 'skipped', { changed: false, skipped: true, skip_reason: 'Conditional result was False' });
+      return 'ok';
+    }
+    const spec = task.includeRole!;
+    let role: LoadedRole;
+    let isPublic: boolean;
+    try {
+      const text = (v: unknown): string | undefined => (v === undefined ? undefined : String(render(v, vars, task.pos)));
+      const args: IncludeRoleArgs = { name: text(spec.name)! };
+      for (const k of ['tasksFrom', 'varsFrom', 'defaultsFrom', 'handlersFrom'] as const) {
+        const v = text(spec[k]);
+        if (v !== undefined) args[k] = v;
+      }
+      isPublic = spec.public !== undefined && toBoolean(render(spec.public, vars, task.pos)) === true;
+      if (this.includeDepth >= MAX_INCLUDE_DEPTH) return this.failInclude(task, await includeDepthError(task, args.name));
+      role = await loadIncludedRole(task, args, { playbookDir: this.env.playbookDir });
+    } catch (err) {
+      if (err instanceof VncplayError) return this.failInclude(task, err);
+      throw err;
+    }
+    if (counted && announce) this.env.emit({ type: 'task_start', time: now(), host: this.hs.name, task: taskRef(task, this.inHandlers) });
+    this.addHandlers(role.handlers);
+    if (isPublic) this.publicRoleScopes.push(role.scope);
+    const inh = inherit(parent, { ...task, when: [], tags: [] });
+    this.includeDepth++;
+    try {
+      return await this.runList(role.tasks, { ...inh, roleScopes: [...(parent.roleScopes ?? []), role.scope] });
+    } finally {
+      this.includeDepth--;
+    }
+  }
+
+  /** Handlers of an included role join the play's (once: a role named literally brought them at load). */
+  private addHandlers(handlers: TaskDef[]): void {
+    const key = (t: TaskDef): string => `${t.pos.file}:${t.pos.line}:${t.pos.col}`;
+    const known = new Set([...this.run.play.handlers, ...this.run.includedHandlers].map(key));
+    this.run.includedHandlers.push(...handlers.filter((h) => !known.has(key(h))));
   }
 
   /** The include task's own result: counted in the recap as ansible-playbook counts it. */
@@ -276,7 +368,7 @@ class HostWalker {
 
   /** Runs, in the order they are written, the handlers notified on this host (by name or `listen` topic). */
   async flushHandlers(): Promise<Flow> {
-    for (const h of this.run.play.handlers) {
+    for (const h of [...this.run.play.handlers, ...this.run.includedHandlers]) {
       const names = [h.name ?? '', ...h.listen].filter(Boolean);
       if (!names.some((n) => this.hs.notified.has(n))) continue;
       for (const n of names) this.hs.notified.delete(n);
@@ -308,7 +400,7 @@ class HostWalker {
   }
 
   private varsFor(task: TaskDef): Record<string, unknown> {
-    return taskVars(this.env, this.run, this.hs, task);
+    return taskVars(this.env, this.run, this.hs, task, [...this.publicRoleScopes, ...(task.roleScopes ?? [])]);
   }
 }
 
@@ -355,6 +447,7 @@ function gatheringFactsTask(play: PlayDef): TaskDef {
 function inherit(parent: Inherited, block: TaskDef): Inherited {
   return {
     ...inheritKeywords(inheritableKeywords(block), parent),
+    ...(parent.roleScopes ? { roleScopes: parent.roleScopes } : {}),
     when: [...parent.when, ...(block.when ?? [])],
     tags: [...new Set([...parent.tags, ...block.tags])],
     vars: { ...parent.vars, ...block.vars },
@@ -369,6 +462,7 @@ function effectiveTask(task: TaskDef, inh: Inherited): TaskDef {
     tags: [...new Set([...inh.tags, ...task.tags])],
     vars: { ...inh.vars, ...task.vars },
   };
+  if (inh.roleScopes?.length) eff.roleScopes = [...inh.roleScopes, ...(task.roleScopes ?? [])];
   if (eff.when?.length === 0) delete eff.when;
   return inheritKeywords(eff, inh);
 }
@@ -377,7 +471,7 @@ function effectiveTask(task: TaskDef, inh: Inherited): TaskDef {
  * Variables visible to a task on a host, in Ansible's precedence (decided in one place: buildHostScope):
  * role defaults, inventory, play vars, vars_files, role vars, block and task vars, set_fact/registered, extra vars.
  */
-export function taskVars(env: RunEnv, run: PlayRun, hs: HostState, task: TaskDef): Record<string, unknown> {
+export function taskVars(env: RunEnv, run: PlayRun, hs: HostState, task: TaskDef, roleScopes: readonly RoleScope[] = []): Record<string, unknown> {
   const play: PlayDef = run.play;
   const hostVars = { ...hs.inventoryVars };
   // Connection variables beat play keywords in Ansible, so the play's become only fills a gap.
@@ -397,11 +491,11 @@ export function taskVars(env: RunEnv, run: PlayRun, hs: HostState, task: TaskDef
     playbookDir: env.playbookDir,
   };
   const scope = buildHostScope({
-    roleDefaults: [play.roleDefaults],
+    roleDefaults: [play.roleDefaults, ...roleScopes.map((r) => r.defaults)],
     hostVars,
     playVars: play.vars,
     varsFiles: play.varsFiles,
-    roleVars: [play.roleVars],
+    roleVars: [play.roleVars, ...roleScopes.map((r) => r.vars)],
     taskVars: task.vars,
     hostFacts: hs.facts,
     extraVars: env.settings.extraVars,

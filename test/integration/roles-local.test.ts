@@ -159,3 +159,88 @@ describe('a role that includes files for other platforms (geerlingguy layout)', 
     expect(run.stderr).toMatch(/^roles\/web\/tasks\/setup-Archlinux\.yml:2:3: error\[E_UNKNOWN_MODULE\]/m);
   });
 });
+
+/**
+ * The task headers a run shows (ansible-playbook's TASK/RUNNING HANDLER lines; ours look the same), in order. A
+ * header repeated right after itself is kept once: ansible-playbook repeats it for each item of a looped include_role,
+ * vncplay shows one task once.
+ */
+function headers(stdout: string): string[] {
+  const all = [...stdout.matchAll(/^(?:TASK|RUNNING HANDLER) \[(.*)\] \*+$/gm)].map((m) => m[0].replace(/ \*+$/, ''));
+  return all.filter((h, i) => h !== all[i - 1]);
+}
+
+/** The `"msg": …` lines of a text run, in order. */
+function msgs(stdout: string): string[] {
+  return [...stdout.matchAll(/^ {4}"msg": (.*)$/gm)].map((m) => m[1]!);
+}
+
+describe('include_role is dynamic, as in ansible-playbook', () => {
+  const files = {
+    ...webRole,
+    'roles/web/tasks/extra.yml': '- name: extra task\n  debug: msg="extra {{ web_port }}"\n  changed_when: true\n  notify: restart web\n',
+    'roles/dns/config-dns-server-bind/tasks/main.yml': '- name: bind\n  debug: msg="bind {{ bind_zone }}"\n',
+    'roles/dns/config-dns-server-bind/defaults/main.yml': 'bind_zone: example.org\n',
+    'pb.yml': [
+      '- hosts: localhost',
+      '  gather_facts: false',
+      '  vars:',
+      '    which: extra',
+      '    public_role: true',
+      '  tasks:',
+      '    - name: templated name, tasks_from and public',
+      '      include_role:',
+      '        name: "{{ \'web\' }}"',
+      '        tasks_from: "{{ which }}"',
+      '        public: "{{ public_role }}"',
+      '    - name: public role vars are visible after it',
+      '      debug: msg="{{ web_port }} {{ web_user }}"',
+      '    - include_role: {name: web, tasks_from: extra}',
+      '      when: false',
+      '    - name: private',
+      '      include_role: {name: dns/config-dns-server-bind}',
+      '      tags: [t1]',
+      '    - name: private role vars are not',
+      '      debug: msg="{{ bind_zone | default(\'unset\') }}"',
+      '    - name: looped',
+      '      include_role: {name: dns/config-dns-server-bind}',
+      '      vars: {bind_zone: "{{ item }}"}',
+      '      loop: [a.example, b.example]',
+      '',
+    ].join('\n'),
+  };
+
+  it('--list-tasks lists each include_role itself, not its tasks, as Ansible does', async () => {
+    const dir = project(files);
+    const { ours, theirs } = await bothListTasks(dir, 'pb.yml');
+    expect(listed(ours)).toEqual(listed(theirs));
+    expect(listed(ours)).toContain('      include_role\tTAGS: []');
+  });
+
+  it('runs with the same tasks, messages and recap: templated arguments, public and private variables, handlers, a loop', async () => {
+    const dir = project(files);
+    const ours = await vncplay(['-i', 'inv', 'pb.yml', '--no-color'], { cwd: dir });
+    const theirs = await ansiblePlaybook(['-i', 'inv', 'pb.yml'], { cwd: dir });
+    expect(theirs.code, theirs.stdout).toBe(0);
+    expect(ours.code, ours.stderr + ours.stdout).toBe(0);
+    expect(headers(ours.stdout)).toEqual(headers(theirs.stdout));
+    expect(msgs(ours.stdout)).toEqual(msgs(theirs.stdout));
+    expect(msgs(ours.stdout)).toEqual(['"extra 80"', '"80 www"', '"bind example.org"', '"unset"', '"bind a.example"', '"bind b.example"', '"restarting"']);
+    expect(ours.recap).toEqual(theirs.recap);
+  });
+
+  it('a role that a host names but that is nowhere fails that host at the include_role, positioned (exit 2)', async () => {
+    const dir = project({ ...files, 'pb.yml': '- hosts: localhost\n  gather_facts: false\n  tasks:\n    - include_role: {name: "{{ \'nothere\' }}"}\n' });
+    const run = await vncplay(['-i', 'inv', 'pb.yml', '--json'], { cwd: dir });
+    expect(run.code).toBe(2);
+    const failed = run.events.filter((e): e is TaskResult => e.type === 'task_result' && e.status === 'failed');
+    expect(failed.map((e) => e.msg)).toEqual([expect.stringMatching(/^pb\.yml:4:7: error\[E_ROLE_NOT_FOUND\]: role `nothere` not found/)]);
+  });
+
+  it('import_role stays static: a templated name is refused at load with a hint to include_role', async () => {
+    const dir = project({ ...files, 'pb.yml': '- hosts: localhost\n  tasks:\n    - import_role: {name: "{{ r }}"}\n' });
+    const run = await vncplay(['-i', 'inv', 'pb.yml', '--syntax-check'], { cwd: dir });
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/^pb\.yml:3:27: error\[E_STATIC_TEMPLATE\]: .*\nhint: use include_role/ms);
+  });
+});
