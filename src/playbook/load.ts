@@ -20,6 +20,7 @@ import {
   importPlaybookProperties,
   includeKeys,
   includeRoleKeys,
+  legacyIncludeKeys,
   playKeywordProperties,
   roleKeys,
   roleEntryProperties,
@@ -90,6 +91,7 @@ export async function loadTaskFile(file: string, ctx: TaskFileContext): Promise<
     playbookDir: ctx.playbookDir,
     searchDirs: from?.searchDirs ?? (roleDir ? [roleDir, ctx.playbookDir] : [ctx.playbookDir]),
     handler: false,
+    dynamic: true,
     ...(roleName ? { roleName } : {}),
     ...(roleDir ? { roleDir } : {}),
     ...(from?.collections ? { collections: from.collections } : {}),
@@ -152,6 +154,8 @@ interface Scope {
   collections?: readonly string[];
   /** Inside a file reached only by a conditional or templated include_tasks: its problems are warnings. */
   soft?: boolean;
+  /** Inside a file an include_tasks loads (when it runs): an old `include:` here is dynamic too, as in Ansible. */
+  dynamic?: boolean;
   /** Where import_role puts role defaults/vars/handlers (the play's, or a stand-in for include_tasks files). */
   sink?: RoleSink;
 }
@@ -198,7 +202,7 @@ const taskKeywordNames = new Set(Object.keys(taskKeywordProperties()));
 const playKeywordNames = new Set(Object.keys(playKeywordProperties()));
 const importPlaybookNames = new Set(Object.keys(importPlaybookProperties()));
 const roleEntryNames = new Set(Object.keys(roleEntryProperties()));
-const actionKeywords = new Set<string>([...includeKeys, ...importKeys, ...roleKeys, 'action', 'local_action']);
+const actionKeywords = new Set<string>([...includeKeys, ...legacyIncludeKeys, ...importKeys, ...roleKeys, 'action', 'local_action']);
 // Keywords whose values are not checked as `{{ }}` templates with the others: conditions are bare expressions
 // (checkConditions), block/rescue/always hold tasks checked one by one, and module arguments (args, action,
 // local_action) are checked with the module's other arguments.
@@ -340,6 +344,12 @@ class Loader {
     const inner = new Set(stack).add(abs);
     const plays: PlayDef[] = [];
     for (const item of root.items) {
+      const legacy = pairsOf(item).find((p) => (legacyIncludeKeys as readonly string[]).includes(keyOf(p)));
+      if (legacy && !pairsOf(item).some((p) => keyOf(p) === 'hosts')) {
+        // Ansible 2.14 has no playbook includes any more: it says "'include' is not a valid attribute for a Play".
+        this.errors.push(src.error('E_PLAY_INCLUDE', '`include` of a playbook is not supported (ansible-playbook 2.14 refuses it too)', legacy.key, `write \`- import_playbook: ${String(src.toJS(legacy.value))}\``));
+        continue;
+      }
       const importPair = pairsOf(item).find((p) => (importPlaybookKeys as readonly string[]).includes(keyOf(p)));
       if (importPair) plays.push(...(await this.importPlaybook(src, item, importPair, inner)));
       else {
@@ -852,6 +862,7 @@ class Loader {
     const spec = values[action.key];
     if ((roleKeys as readonly string[]).includes(action.key)) return this.importRole(src, action.pair, spec, t, scope);
     const fileValue = isRecord(spec) ? spec.file : spec;
+    if ((legacyIncludeKeys as readonly string[]).includes(action.key)) return this.legacyInclude(src, action.pair, spec, t, scope, stack);
     if ((includeKeys as readonly string[]).includes(action.key)) {
       t.includeTasks = fileValue;
       t.args = isRecord(spec) ? spec : { file: spec };
@@ -859,6 +870,39 @@ class Loader {
       return [t];
     }
     return this.importTasks(src, action.pair, fileValue, t, scope, stack);
+  }
+
+  /**
+   * The old `include: file.yml a=1`, as Ansible 2.14 does it (with its deprecation warning): the key=value pairs are
+   * variables of the included tasks; it is static (import_tasks) when the path is not a template, it does not loop
+   * and it is not itself inside a dynamically included file; otherwise it is an include_tasks.
+   */
+  private async legacyInclude(src: YamlSource, pair: Pair<unknown, unknown>, spec: unknown, t: TaskDef, scope: Scope, stack: Set<string>): Promise<TaskDef[]> {
+    if (typeof spec !== 'string') {
+      this.errors.push(src.error('E_ARGS_SHAPE', '`include` takes a file name (with optional key=value variables)', pair.value ?? pair.key, 'write `include: file.yml`, or better `import_tasks: file.yml`'));
+      return [];
+    }
+    const [file, ...rest] = splitArgs(spec.trim());
+    const vars: Record<string, RawValue> = {};
+    for (const tok of rest) {
+      const kv = parseKeyValue(tok);
+      if (kv) vars[kv[0]] = kv[1];
+      else this.errors.push(src.error('E_FREE_FORM', `\`include\` takes a file name and key=value variables, and \`${tok}\` is not a key=value pair`, pair.value, 'write the variables as `name=value`, or under `vars:`'));
+    }
+    if (file === undefined) {
+      this.errors.push(src.error('E_ARGS_SHAPE', '`include` needs a file name', pair.value ?? pair.key, 'write `include: file.yml`'));
+      return [];
+    }
+    t.vars = { ...vars, ...t.vars };
+    const dynamic = /\{\{|\{%/.test(file) || t.loop !== undefined || scope.dynamic === true;
+    this.warnings.push(
+      src.error(DEPRECATED, `"include" is deprecated, use include_tasks/import_tasks instead (this one works as ${dynamic ? 'include_tasks' : 'import_tasks'}, as in Ansible 2.14)`, pair.key),
+    );
+    if (!dynamic) return this.importTasks(src, pair, file, t, scope, stack);
+    t.includeTasks = file;
+    t.args = { file };
+    await this.checkIncludedFile(src, pair, file, t, scope, stack);
+    return [t];
   }
 
   /**
@@ -884,7 +928,7 @@ class Loader {
         const checked = this.checkedIncludes.get(key);
         if (stack.has(path.resolve(file)) || checked === 'hard' || (checked === 'soft' && soft)) continue;
         this.checkedIncludes.set(key, soft ? 'soft' : 'hard');
-        await this.taskFile(file, { ...scope, soft }, stack);
+        await this.taskFile(file, { ...scope, soft, dynamic: true }, stack);
       }
     };
     if (soft) await this.asWarnings(check);
@@ -1353,6 +1397,8 @@ async function filesMatchingTemplate(rel: string, bases: string[]): Promise<stri
   const dir = path.dirname(rel);
   if (/\{\{|\{%/.test(dir)) return [];
   const parts = path.basename(rel).split(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/);
+  // `{{ file }}` or `{{ name }}.yml` could be any file at all (playbooks, vars files): nothing to check.
+  if (parts.join('').replace(/\.ya?ml$/, '') === '') return [];
   const pattern = new RegExp(`^${parts.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
   const found: string[] = [];
   for (const base of path.isAbsolute(dir) ? [dir] : bases.map((b) => path.join(b, dir))) {

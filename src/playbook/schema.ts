@@ -124,6 +124,8 @@ const varsSchema: Schema = {
 /** Names the loader treats as `include_tasks`/`import_tasks` (with their FQCN forms). */
 export const includeKeys = ['include_tasks', 'ansible.builtin.include_tasks'] as const;
 export const importKeys = ['import_tasks', 'ansible.builtin.import_tasks'] as const;
+/** The old `include:` (deprecated in Ansible 2.14): import_tasks or include_tasks depending on its use. */
+export const legacyIncludeKeys = ['include', 'ansible.builtin.include'] as const;
 export const includeRoleKeys = ['include_role', 'ansible.builtin.include_role'] as const;
 export const roleKeys = ['import_role', 'ansible.builtin.import_role', ...includeRoleKeys] as const;
 export const importPlaybookKeys = ['import_playbook', 'ansible.builtin.import_playbook'] as const;
@@ -214,6 +216,12 @@ export function taskKeywordProperties(): Record<string, Schema> {
     always: { type: 'array', description: 'Tasks run after the block whatever happened.' },
     include_tasks: include,
     'ansible.builtin.include_tasks': include,
+    ...Object.fromEntries(
+      legacyIncludeKeys.map((k) => [
+        k,
+        { type: 'string', description: 'Deprecated (Ansible 2.14): `include: file.yml a=1` — import_tasks, or include_tasks when templated or looped.' },
+      ]),
+    ),
     import_tasks: imp,
     'ansible.builtin.import_tasks': imp,
     action: {

@@ -244,3 +244,55 @@ describe('include_role is dynamic, as in ansible-playbook', () => {
     expect(run.stderr).toMatch(/^pb\.yml:3:27: error\[E_STATIC_TEMPLATE\]: .*\nhint: use include_role/ms);
   });
 });
+
+describe('the old `include:`, as Ansible 2.14 does it', () => {
+  const files = {
+    'inc.yml': '- name: inc task\n  debug: msg="inc {{ x | default(0) }}"\n',
+    'pb.yml': [
+      '- hosts: localhost',
+      '  gather_facts: false',
+      '  tasks:',
+      '    - include: inc.yml',
+      '    - include: "{{ f }}"',
+      '      vars: {f: inc.yml}',
+      '    - include: inc.yml x=1',
+      '    - include: inc.yml',
+      '      loop: [1, 2]',
+      '',
+    ].join('\n'),
+  };
+
+  it('static when literal (expanded), dynamic when templated or looped: the same --list-tasks, messages and recap', async () => {
+    const dir = project(files);
+    const { ours, theirs } = await bothListTasks(dir, 'pb.yml');
+    expect(listed(ours)).toEqual(listed(theirs));
+    expect(listed(ours)).toEqual(['      inc task\tTAGS: []', '      include\tTAGS: []', '      inc task\tTAGS: []', '      include\tTAGS: []']);
+    const run = await vncplay(['-i', 'inv', 'pb.yml'], { cwd: dir });
+    const ansible = await ansiblePlaybook(['-i', 'inv', 'pb.yml'], { cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    expect(msgs(run.stdout)).toEqual(msgs(ansible.stdout));
+    expect(run.recap).toEqual(ansible.recap);
+  });
+
+  it('each one warns that it is deprecated, saying which it works as', async () => {
+    const dir = project(files);
+    const run = await vncplay(['-i', 'inv', 'pb.yml', '--syntax-check'], { cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr.split('\n').filter(Boolean)).toEqual([
+      '[WARNING]: pb.yml:4:7: "include" is deprecated, use include_tasks/import_tasks instead (this one works as import_tasks, as in Ansible 2.14)',
+      '[WARNING]: pb.yml:5:7: "include" is deprecated, use include_tasks/import_tasks instead (this one works as include_tasks, as in Ansible 2.14)',
+      '[WARNING]: pb.yml:7:7: "include" is deprecated, use include_tasks/import_tasks instead (this one works as import_tasks, as in Ansible 2.14)',
+      '[WARNING]: pb.yml:8:7: "include" is deprecated, use include_tasks/import_tasks instead (this one works as include_tasks, as in Ansible 2.14)',
+    ]);
+  });
+
+  it('a playbook-level `- include: other.yml` is refused, as ansible-playbook 2.14 refuses it, with a hint to import_playbook', async () => {
+    const dir = project({ ...files, 'site.yml': '- include: pb.yml\n' });
+    const ours = await vncplay(['-i', 'inv', 'site.yml', '--syntax-check'], { cwd: dir });
+    const theirs = await ansiblePlaybook(['-i', 'inv', 'site.yml', '--syntax-check'], { cwd: dir });
+    expect(theirs.code).not.toBe(0);
+    expect(theirs.stderr).toMatch(/'include' is not a valid attribute for a Play/);
+    expect(ours.code).toBe(4);
+    expect(ours.stderr).toMatch(/^site\.yml:1:3: error\[E_PLAY_INCLUDE\]: .*\n.*\n.*\nhint: write `- import_playbook: pb\.yml`$/m);
+  });
+});
