@@ -76,7 +76,7 @@ async function walkHost(env: RunEnv, run: PlayRun, hs: HostState, gate: Gate, fa
 class HostWalker {
   /** The task that failed last, for `ansible_failed_task` / `ansible_failed_result` in a rescue. */
   private lastFailure?: { task: TaskDef; result: Record<string, unknown> };
-  /** include_tasks files being run, innermost last. */
+  /** How many include_tasks files and include_role roles are being run, one inside the other. */
   private includeDepth = 0;
   /** Set while handlers run: tasks a handler includes are shown as handlers too. */
   private inHandlers = false;
@@ -372,11 +372,11 @@ class HostWalker {
       const names = [h.name ?? '', ...h.listen].filter(Boolean);
       if (!names.some((n) => this.hs.notified.has(n))) continue;
       for (const n of names) this.hs.notified.delete(n);
-      // A handler may be an include_tasks (a role's handler including a file of its tasks/).
+      // A handler may also be an include_tasks (a role's handler including a file of its tasks/) or include_role.
       this.inHandlers = true;
       let flow: Flow;
       try {
-        flow = h.includeTasks !== undefined ? await this.runInclude(h, { when: [], tags: [], vars: {} }) : await this.runLeaf(h, true);
+        flow = await this.runOne(h, { when: [], tags: [], vars: {} });
       } finally {
         this.inHandlers = false;
       }
