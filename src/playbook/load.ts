@@ -111,15 +111,17 @@ export interface IncludeRoleArgs {
 }
 
 /** The role an include_role names (for one host, its arguments rendered), loaded and checked as at load time. */
-export async function loadIncludedRole(task: TaskDef, args: IncludeRoleArgs, ctx: { playbookDir: string; modules?: readonly AnyModule[] }): Promise<LoadedRole> {
-  const loader = new Loader(ctx.modules, {}, task.includeRole?.search);
+export async function loadIncludedRole(task: TaskDef, args: IncludeRoleArgs, modules?: readonly AnyModule[]): Promise<LoadedRole> {
+  const spec = task.includeRole;
+  if (!spec) throw new Error(`loadIncludedRole: the task at ${task.pos.file}:${task.pos.line} is not an include_role`);
+  const loader = new Loader(modules, {}, spec.search);
   const files: RoleFiles = {
     ...(args.tasksFrom !== undefined ? { tasks: args.tasksFrom } : {}),
     ...(args.handlersFrom !== undefined ? { handlers: args.handlersFrom } : {}),
     ...(args.defaultsFrom !== undefined ? { defaults: args.defaultsFrom } : {}),
     ...(args.varsFrom !== undefined ? { vars: args.varsFrom } : {}),
   };
-  const role = await loader.roleAtTask(task, args.name, files, { playbookDir: ctx.playbookDir, ...(task.collections ? { collections: task.collections } : {}) });
+  const role = await loader.roleAtTask(task, args.name, files, { playbookDir: spec.playbookDir, ...(task.collections ? { collections: task.collections } : {}) });
   loader.throwIfErrors();
   if (!role) throw new PlaybookError('E_ROLE_NOT_FOUND', `role \`${args.name}\` could not be loaded`, { pos: task.pos });
   return role;
@@ -1105,6 +1107,7 @@ class Loader {
       ...opt('handlersFrom', spec.handlers_from),
       ...opt('public', spec.public),
       search: this.search,
+      playbookDir: scope.playbookDir,
     };
     t.args = spec;
     const named = [spec.name, spec.tasks_from, spec.vars_from, spec.defaults_from, spec.handlers_from];

@@ -81,6 +81,8 @@ export interface IncludeRole {
   /** Whether the role's defaults and vars stay visible to the play's later tasks (Ansible's default: no). */
   public?: RawValue;
   search: RoleSearch;
+  /** The playbook's folder as the loader saw it (relative stays relative, so messages name files as the user does). */
+  playbookDir: string;
 }
 
 /** A role's variables: defaults (below inventory) and vars (above play vars), as Ansible ranks them. */

@@ -474,7 +474,7 @@ class Checker {
     if (typeof defaultsFrom === 'string') args.defaultsFrom = defaultsFrom;
     if (typeof handlersFrom === 'string') args.handlersFrom = handlersFrom;
     try {
-      return await loadIncludedRole(t, args, { playbookDir: playbookDirOf(this.playbook) });
+      return await loadIncludedRole(t, args);
     } catch {
       // A broken role is the loader's (or the run's) error to report; what it defines is unknown here.
       return undefined;
@@ -598,12 +598,21 @@ class Checker {
     return !tags.includes('never') || tags.includes('always');
   }
 
-  /** Into a block's tasks (rescue/always too) or an include's file, with the block's vars and conditions. */
+  /** Into a block's tasks (rescue/always too) or an include's file or role, with the block's vars and conditions. */
   private async descend(t: TaskDef, scope: TaskScope): Promise<void> {
     for (const sub of [t.block, t.rescue, t.always]) if (sub) await this.checkTasks(sub, scope);
     if (t.includeTasks !== undefined && firstVisit(this.checkedIncludes, t)) {
       const loaded = await this.includedTasks(t);
       if (loaded) await this.checkTasks(loaded, scope);
+    }
+    if (t.includeRole !== undefined && firstVisit(this.checkedIncludes, t)) {
+      const role = await this.includedRole(t);
+      if (!role) return;
+      // The role's tasks see its defaults and vars; their values are not followed (as for the play's roles).
+      const vars = new Map(scope.vars);
+      for (const [k, v] of Object.entries(role.scope.defaults)) if (!vars.has(k)) vars.set(k, { value: v, label: `role defaults.${k}` });
+      for (const [k, v] of Object.entries(role.scope.vars)) vars.set(k, { value: v, label: `role vars.${k}` });
+      await this.checkTasks(role.tasks, { ...scope, vars });
     }
   }
 

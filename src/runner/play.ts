@@ -221,7 +221,7 @@ class HostWalker {
       }
       isPublic = spec.public !== undefined && toBoolean(render(spec.public, vars, task.pos)) === true;
       if (this.includeDepth >= MAX_INCLUDE_DEPTH) return this.failInclude(task, await includeDepthError(task, args.name));
-      role = await loadIncludedRole(task, args, { playbookDir: this.env.playbookDir });
+      role = await loadIncludedRole(task, args);
     } catch (err) {
       if (err instanceof VncplayError) return this.failInclude(task, err);
       throw err;

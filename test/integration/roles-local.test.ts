@@ -237,6 +237,18 @@ describe('include_role is dynamic, as in ansible-playbook', () => {
     expect(failed.map((e) => e.msg)).toEqual([expect.stringMatching(/^pb\.yml:4:7: error\[E_ROLE_NOT_FOUND\]: role `nothere` not found/)]);
   });
 
+  it('an undefined variable in the tasks of a role named literally is still found before the run (exit 4); its defaults count', async () => {
+    const dir = project({
+      ...files,
+      'roles/dns/config-dns-server-bind/tasks/main.yml': '- name: bind\n  debug: msg="bind {{ bind_zone }} {{ bind_typo }}"\n',
+      'pb.yml': '- hosts: localhost\n  gather_facts: false\n  tasks:\n    - include_role: {name: dns/config-dns-server-bind}\n',
+    });
+    const run = await vncplay(['-i', 'inv', 'pb.yml'], { cwd: dir });
+    expect(run.code).toBe(4);
+    expect([...run.stderr.matchAll(/error\[(\w+)\]: (.*)/g)].map((m) => `${m[1]} ${m[2]}`)).toEqual([expect.stringMatching(/^E_TEMPLATE_UNDEFINED .*'bind_typo'/)]);
+    expect(run.stderr).toMatch(/^roles\/dns\/config-dns-server-bind\/tasks\/main\.yml:2:\d+: error\[E_TEMPLATE_UNDEFINED\]/m);
+  });
+
   it('import_role stays static: a templated name is refused at load with a hint to include_role', async () => {
     const dir = project({ ...files, 'pb.yml': '- hosts: localhost\n  tasks:\n    - import_role: {name: "{{ r }}"}\n' });
     const run = await vncplay(['-i', 'inv', 'pb.yml', '--syntax-check'], { cwd: dir });
