@@ -747,7 +747,7 @@ class Loader {
         node,
         near
           ? `did you mean \`${near}\`? (looked in ${looked})`
-          : `looked in: ${looked}; a role is a folder roles/NAME (NAME may be a sub-path such as dns/bind), a collection role is NS.COLL.ROLE under collections/ansible_collections/NS/COLL/roles/`,
+          : `looked in: ${looked}; a role is a folder roles/NAME (NAME may be a sub-path such as dns/bind), or NS.COLL.ROLE from a collection`,
       ),
     );
     return undefined;
