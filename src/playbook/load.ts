@@ -1394,7 +1394,8 @@ function roleWhere(scope: Scope): RoleWhere {
 
 /**
  * Files a templated task file path could name: its folder part must be literal; each `{{ }}` in the file name
- * stands for any text (`setup-{{ ansible_os_family }}.yml` → setup-*.yml), looked for in each base folder.
+ * stands for any text (`setup-{{ ansible_os_family }}.yml` → setup-*.yml), in the first base folder that has any
+ * (a role's tasks/ before the playbook's folder, whose own files are not meant).
  */
 async function filesMatchingTemplate(rel: string, bases: string[]): Promise<string[]> {
   const dir = path.dirname(rel);
@@ -1403,15 +1404,16 @@ async function filesMatchingTemplate(rel: string, bases: string[]): Promise<stri
   // `{{ file }}` or `{{ name }}.yml` could be any file at all (playbooks, vars files): nothing to check.
   if (parts.join('').replace(/\.ya?ml$/, '') === '') return [];
   const pattern = new RegExp(`^${parts.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-  const found: string[] = [];
   for (const base of path.isAbsolute(dir) ? [dir] : bases.map((b) => path.join(b, dir))) {
+    const found: string[] = [];
     const names = await readdir(base).catch(() => [] as string[]);
     for (const name of names.sort()) {
       const file = path.join(base, name);
       if (pattern.test(name) && yamlExts.includes(path.extname(name)) && (await firstExisting([file]))) found.push(file);
     }
+    if (found.length > 0) return found;
   }
-  return unique(found);
+  return [];
 }
 
 /** Where a role name is looked up from. */
