@@ -102,7 +102,7 @@ class HostWalker {
 
   private async runOne(task: TaskDef, inh: Inherited): Promise<Flow> {
     if (task.block) return this.runBlock(task, inh);
-    if ((task.includeTasks !== undefined || task.includeRole !== undefined) && task.loop !== undefined) return this.runIncludeLoop(task, inh);
+    if ((task.includeTasks !== undefined || task.includeRole !== undefined) && task.loop !== undefined) return this.runLoopedInclude(task, inh);
     if (task.includeTasks !== undefined) return this.runInclude(task, inh);
     if (task.includeRole !== undefined) return this.runIncludeRole(task, inh);
     return this.runLeaf(effectiveTask(task, inh), this.inHandlers);
@@ -164,7 +164,7 @@ class HostWalker {
    * An include_tasks or include_role with a loop: included once per item, in order, with the item in the loop
    * variable (and its `when` decided per item), as Ansible includes a file per item.
    */
-  private async runIncludeLoop(task: TaskDef, parent: Inherited): Promise<Flow> {
+  private async runLoopedInclude(task: TaskDef, parent: Inherited): Promise<Flow> {
     const eff = effectiveTask(task, parent);
     if (!tagsSelected(eff.tags, this.env.settings.tags, this.env.settings.skipTags)) return 'ok';
     let items: unknown[];
