@@ -1072,7 +1072,13 @@ class Loader {
   /** import_role, expanded at load (a templated name or a loop is refused), or include_role, loaded when reached. */
   private async importRole(src: YamlSource, pair: Pair<unknown, unknown>, spec: unknown, importer: TaskDef, scope: Scope): Promise<TaskDef[]> {
     if (!isRecord(spec) || typeof spec.name !== 'string') return []; // the keyword check reported it
-    if ((includeRoleKeys as readonly string[]).includes(keyOf(pair))) return this.includeRole(src, pair, spec, importer, scope);
+    if ((includeRoleKeys as readonly string[]).includes(keyOf(pair))) {
+      if (scope.handler) {
+        this.errors.push(src.error('E_HANDLER_INCLUDE_ROLE', "using 'include_role' as a handler is not supported (ansible-playbook refuses it too)", pair.key, 'make the handler an include_tasks of a task file, or import_role the role in the handlers'));
+        return [];
+      }
+      return this.includeRole(src, pair, spec, importer, scope);
+    }
     const nameNode = nodeAtPath(pair.value, ['name']).node;
     if (/\{\{|\{%/.test(spec.name)) {
       this.errors.push(src.error('E_STATIC_TEMPLATE', `the role name \`${spec.name}\` is a template, but import_role is expanded before any variable exists`, nameNode, 'use include_role, which is loaded when it is reached'));

@@ -372,7 +372,7 @@ class HostWalker {
       const names = [h.name ?? '', ...h.listen].filter(Boolean);
       if (!names.some((n) => this.hs.notified.has(n))) continue;
       for (const n of names) this.hs.notified.delete(n);
-      // A handler may also be an include_tasks (a role's handler including a file of its tasks/) or include_role.
+      // A handler may also be an include_tasks (a role's handler including a file of its tasks/) or a block.
       this.inHandlers = true;
       let flow: Flow;
       try {

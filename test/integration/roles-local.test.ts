@@ -230,6 +230,30 @@ describe('include_role is dynamic, as in ansible-playbook', () => {
     expect(ours.recap).toEqual(theirs.recap);
   });
 
+  it('a handler may not be an include_role, as ansible-playbook refuses it', async () => {
+    const dir = project({
+      ...files,
+      'pb.yml': [
+        '- hosts: localhost',
+        '  gather_facts: false',
+        '  tasks:',
+        '    - name: change',
+        '      debug: msg=changing',
+        '      changed_when: true',
+        '      notify: reconfigure dns',
+        '  handlers:',
+        '    - name: reconfigure dns',
+        '      include_role: {name: dns/config-dns-server-bind}',
+        '',
+      ].join('\n'),
+    });
+    const ours = await vncplay(['-i', 'inv', 'pb.yml', '--syntax-check'], { cwd: dir });
+    const theirs = await ansiblePlaybook(['-i', 'inv', 'pb.yml', '--syntax-check'], { cwd: dir });
+    expect(theirs.stderr).toMatch(/Using 'include_role' as a handler is not supported/);
+    expect(ours.code).toBe(4);
+    expect(ours.stderr).toMatch(/^pb\.yml:10:7: error\[E_HANDLER_INCLUDE_ROLE\]: using 'include_role' as a handler is not supported/m);
+  });
+
   it('a role that a host names but that is nowhere fails that host at the include_role, positioned (exit 2)', async () => {
     const dir = project({ ...files, 'pb.yml': '- hosts: localhost\n  gather_facts: false\n  tasks:\n    - include_role: {name: "{{ \'nothere\' }}"}\n' });
     const run = await vncplay(['-i', 'inv', 'pb.yml', '--json'], { cwd: dir });
