@@ -67,7 +67,7 @@ export async function loadPlaybook(file: string, opts: LoadOptions = {}): Promis
 
 /** Load a task file (for include_tasks at run time) with the same validation as at load. */
 export async function loadTaskFile(file: string, ctx: TaskFileContext): Promise<TaskDef[]> {
-  const loader = new Loader(ctx.modules, {});
+  const loader = new Loader(ctx.modules, {}, ctx.includedFrom?.roleSearch);
   const from = ctx.includedFrom;
   const including = from?.pos.file ?? ctx.fromFile;
   const fileRole = roleOfFile(ctx.fromFile);
@@ -114,7 +114,7 @@ export interface IncludeRoleArgs {
 export async function loadIncludedRole(task: TaskDef, args: IncludeRoleArgs, modules?: readonly AnyModule[]): Promise<LoadedRole> {
   const spec = task.includeRole;
   if (!spec) throw new Error(`loadIncludedRole: the task at ${task.pos.file}:${task.pos.line} is not an include_role`);
-  const loader = new Loader(modules, {}, spec.search);
+  const loader = new Loader(modules, {}, task.roleSearch);
   const files: RoleFiles = {
     ...(args.tasksFrom !== undefined ? { tasks: args.tasksFrom } : {}),
     ...(args.handlersFrom !== undefined ? { handlers: args.handlersFrom } : {}),
@@ -867,6 +867,7 @@ class Loader {
     if ((legacyIncludeKeys as readonly string[]).includes(action.key)) return this.legacyInclude(src, action.pair, spec, t, scope, stack);
     if ((includeKeys as readonly string[]).includes(action.key)) {
       t.includeTasks = fileValue;
+      t.roleSearch = this.search;
       t.args = isRecord(spec) ? spec : { file: spec };
       if (typeof fileValue === 'string') await this.checkIncludedFile(src, action.pair, fileValue, t, scope, stack);
       return [t];
@@ -902,6 +903,7 @@ class Loader {
     );
     if (!dynamic) return this.importTasks(src, pair, file, t, scope, stack);
     t.includeTasks = file;
+    t.roleSearch = this.search;
     t.args = { file };
     await this.checkIncludedFile(src, pair, file, t, scope, stack);
     return [t];
@@ -1112,9 +1114,9 @@ class Loader {
       ...opt('defaultsFrom', spec.defaults_from),
       ...opt('handlersFrom', spec.handlers_from),
       ...opt('public', spec.public),
-      search: this.search,
       playbookDir: scope.playbookDir,
     };
+    t.roleSearch = this.search;
     t.args = spec;
     const named = [spec.name, spec.tasks_from, spec.vars_from, spec.defaults_from, spec.handlers_from];
     if (named.some((v) => v !== undefined && (typeof v !== 'string' || /\{\{|\{%/.test(v)))) {

@@ -69,6 +69,8 @@ export interface TaskDef {
   roleDir?: string;
   /** The play's `collections:`, for short names of collection roles in include_role. */
   collections?: readonly string[];
+  /** For include_tasks and include_role: where roles named in what they load at run time are looked for. */
+  roleSearch?: RoleSearch;
 }
 
 /** An include_role's arguments as written (any of them may be a template), and where its role is looked for. */
@@ -80,7 +82,6 @@ export interface IncludeRole {
   handlersFrom?: RawValue;
   /** Whether the role's defaults and vars stay visible to the play's later tasks (Ansible's default: no). */
   public?: RawValue;
-  search: RoleSearch;
   /** The playbook's folder as the loader saw it (relative stays relative, so messages name files as the user does). */
   playbookDir: string;
 }

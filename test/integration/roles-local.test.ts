@@ -95,6 +95,22 @@ describe('where roles are found, as ansible-playbook finds them', () => {
     ]);
   });
 
+  it('roles_path also reaches roles named in a file include_tasks loads when it runs', async () => {
+    const dir = project({
+      'ansible.cfg': '[defaults]\nroles_path = ./shared-roles\n',
+      'shared-roles/team/base/tasks/main.yml': '- name: base\n  debug: msg="base {{ level }}"\n',
+      'shared-roles/team/base/defaults/main.yml': 'level: default\n',
+      'more.yml': '- include_role: {name: team/base}\n- import_role: {name: team/base}\n',
+      'pb.yml': '- hosts: localhost\n  gather_facts: false\n  tasks:\n    - include_tasks: more.yml\n',
+    });
+    const ours = await vncplay(['-i', 'inv', 'pb.yml'], { cwd: dir });
+    const theirs = await ansiblePlaybook(['-i', 'inv', 'pb.yml'], { cwd: dir });
+    expect(ours.code, ours.stderr + ours.stdout).toBe(0);
+    expect(msgs(ours.stdout)).toEqual(msgs(theirs.stdout));
+    expect(msgs(ours.stdout)).toEqual(['"base default"', '"base default"']);
+    expect(ours.recap).toEqual(theirs.recap);
+  });
+
   it('a role that is nowhere: positioned, the places looked in, and the nearest sub-path role', async () => {
     const dir = project({
       'roles/dns/config-dns-server-bind/tasks/main.yml': '- name: bind\n  debug: msg=bind\n',
