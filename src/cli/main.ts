@@ -72,7 +72,9 @@ async function runCommand(opts: CliOptions, argv: readonly string[]): Promise<nu
   const errors: VncplayError[] = [];
   for (const file of opts.playbooks) {
     try {
-      playbooks.push(await loadPlaybook(file, { extraVars, rolesPath: settings.rolesPath }));
+      const playbook = await loadPlaybook(file, { extraVars, rolesPath: settings.rolesPath, collectionsPath: settings.collectionsPath });
+      for (const w of playbook.warnings) process.stderr.write(`[WARNING]: ${w}\n`);
+      playbooks.push(playbook);
     } catch (err) {
       if (err instanceof ErrorList) errors.push(...err.errors);
       else if (err instanceof VncplayError) errors.push(err);

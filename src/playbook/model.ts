@@ -9,6 +9,8 @@ export interface TaskDef {
   name?: string;
   /** Canonical module name (aliases and ansible.builtin.X resolved); absent for block and include tasks. */
   module?: string;
+  /** The action key as written (`ansible.builtin.debug`, `include_role`): what --list-tasks shows for an unnamed task. */
+  action?: string;
   /** Module arguments as written: a free-form string goes under the module's `freeForm` key (command: ls → {cmd: "ls"}), key=value strings are split. */
   args: Record<string, RawValue>;
   when?: RawValue[];
@@ -55,6 +57,10 @@ export interface TaskDef {
   always?: TaskDef[];
   /** `include_tasks` is resolved at run time (its file may be templated); `import_tasks` is expanded at load. */
   includeTasks?: RawValue;
+  /** `include_role`, loaded when reached on each host (its name and files may be templates); `import_role` is expanded at load. */
+  includeRole?: IncludeRole;
+  /** Defaults and vars of the dynamically included roles this task runs inside (set by the runner), innermost last. */
+  roleScopes?: RoleScope[];
   /** Handler topics this handler also listens to (`listen:`). */
   listen: string[];
   /**
@@ -64,6 +70,38 @@ export interface TaskDef {
   searchDirs: string[];
   /** Set when the task came from a role; its defaults/vars are in the play's role scope. */
   role?: string;
+  /** The folder of that role: relative include_tasks paths look in its tasks/ first, as Ansible does. */
+  roleDir?: string;
+  /** The play's `collections:`, for short names of collection roles in include_role. */
+  collections?: readonly string[];
+  /** For include_tasks and include_role: where roles named in what they load at run time are looked for. */
+  roleSearch?: RoleSearch;
+}
+
+/** An include_role's arguments as written (any of them may be a template), and where its role is looked for. */
+export interface IncludeRole {
+  name: RawValue;
+  tasksFrom?: RawValue;
+  varsFrom?: RawValue;
+  defaultsFrom?: RawValue;
+  handlersFrom?: RawValue;
+  /** Whether the role's defaults and vars stay visible to the play's later tasks (Ansible's default: no). */
+  public?: RawValue;
+  /** The playbook's folder as the loader saw it (relative stays relative, so messages name files as the user does). */
+  playbookDir: string;
+}
+
+/** A role's variables: defaults (below inventory) and vars (above play vars), as Ansible ranks them. */
+export interface RoleScope {
+  defaults: Record<string, RawValue>;
+  vars: Record<string, RawValue>;
+}
+
+/** Where roles are looked for besides the playbook's roles/ and collections/ (ansible.cfg, ANSIBLE_*). */
+export interface RoleSearch {
+  rolesPath: readonly string[];
+  /** Folders holding ansible_collections/NS/COLL. */
+  collectionsPath: readonly string[];
 }
 
 export type HostOrder = 'inventory' | 'reverse_inventory' | 'sorted' | 'reverse_sorted' | 'shuffle';
@@ -108,6 +146,11 @@ export interface PlayDef {
 export interface Playbook {
   file: string;
   plays: PlayDef[];
+  /**
+   * What the user should know but that does not stop the run, one line each: problems in files only a conditional
+   * or templated include reaches, deprecated forms (`include:`).
+   */
+  warnings: string[];
 }
 
 /**

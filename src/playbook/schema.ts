@@ -124,7 +124,10 @@ const varsSchema: Schema = {
 /** Names the loader treats as `include_tasks`/`import_tasks` (with their FQCN forms). */
 export const includeKeys = ['include_tasks', 'ansible.builtin.include_tasks'] as const;
 export const importKeys = ['import_tasks', 'ansible.builtin.import_tasks'] as const;
-export const roleKeys = ['import_role', 'ansible.builtin.import_role', 'include_role', 'ansible.builtin.include_role'] as const;
+/** The old `include:` (deprecated in Ansible 2.14): import_tasks or include_tasks depending on its use. */
+export const legacyIncludeKeys = ['include', 'ansible.builtin.include'] as const;
+export const includeRoleKeys = ['include_role', 'ansible.builtin.include_role'] as const;
+export const roleKeys = ['import_role', 'ansible.builtin.import_role', ...includeRoleKeys] as const;
 export const importPlaybookKeys = ['import_playbook', 'ansible.builtin.import_playbook'] as const;
 
 const taskFileSchema = (description: string): Schema => ({
@@ -137,18 +140,21 @@ const taskFileSchema = (description: string): Schema => ({
   additionalProperties: false,
 });
 
-const roleImportSchema = (description: string): Schema => ({
+/** import_role's arguments are read at load; include_role's may be templates, rendered when it is reached. */
+const roleImportSchema = (description: string, dynamic: boolean): Schema => ({
   description,
   type: 'object',
   properties: {
-    name: { type: 'string', description: 'Role name (roles/NAME beside the playbook) or path.' },
+    name: { type: 'string', description: 'Role name (roles/NAME beside the playbook, a sub-path, NS.COLL.ROLE) or path.' },
     tasks_from: { type: 'string', description: 'File of tasks/ to run instead of main.yml.' },
     vars_from: { type: 'string', description: 'File of vars/ to load instead of main.yml.' },
     defaults_from: { type: 'string', description: 'File of defaults/ to load instead of main.yml.' },
     handlers_from: { type: 'string', description: 'File of handlers/ to load instead of main.yml.' },
-    public: { type: 'boolean', description: 'Accepted; role variables are always play-wide in vncplay.' },
-    allow_duplicates: { type: 'boolean', description: 'Accepted; an imported role always runs.' },
-    apply: { type: 'object', description: 'Accepted for include_role; keywords of this task already apply to every role task.' },
+    public: dynamic
+      ? boolOrTemplate("Keep the role's defaults and vars visible to the play's later tasks (default: only the role's own tasks see them).")
+      : { type: 'boolean', description: 'Accepted; an imported role\'s variables are always play-wide.' },
+    allow_duplicates: { type: 'boolean', description: 'Accepted; an imported or included role always runs.' },
+    apply: { type: 'object', description: 'Accepted; keywords of this task (but its `when` and `tags`) apply to every role task.' },
   },
   required: ['name'],
   additionalProperties: false,
@@ -210,6 +216,12 @@ export function taskKeywordProperties(): Record<string, Schema> {
     always: { type: 'array', description: 'Tasks run after the block whatever happened.' },
     include_tasks: include,
     'ansible.builtin.include_tasks': include,
+    ...Object.fromEntries(
+      legacyIncludeKeys.map((k) => [
+        k,
+        { type: 'string', description: 'Deprecated (Ansible 2.14): `include: file.yml a=1` — import_tasks, or include_tasks when templated or looped.' },
+      ]),
+    ),
     import_tasks: imp,
     'ansible.builtin.import_tasks': imp,
     action: {
@@ -222,10 +234,10 @@ export function taskKeywordProperties(): Record<string, Schema> {
       properties: { module: { type: 'string' } },
       description: 'Older form of `action` with `delegate_to: localhost`.',
     },
-    import_role: roleImportSchema('Insert a role\'s tasks here (loaded at load time).'),
-    'ansible.builtin.import_role': roleImportSchema('Insert a role\'s tasks here (loaded at load time).'),
-    include_role: roleImportSchema('Like import_role: vncplay expands it at load time (no loops, literal name).'),
-    'ansible.builtin.include_role': roleImportSchema('Like import_role: vncplay expands it at load time (no loops, literal name).'),
+    import_role: roleImportSchema('Insert a role\'s tasks here (loaded at load time).', false),
+    'ansible.builtin.import_role': roleImportSchema('Insert a role\'s tasks here (loaded at load time).', false),
+    include_role: roleImportSchema('Run a role when this task is reached, on each host (its name and files may be templates; it may loop).', true),
+    'ansible.builtin.include_role': roleImportSchema('Run a role when this task is reached, on each host (its name and files may be templates; it may loop).', true),
   };
 }
 
@@ -273,6 +285,11 @@ export function playKeywordProperties(): Record<string, Schema> {
     check_mode: boolOrTemplate('Check mode for every task of the play (a task\'s own check_mode wins).'),
     ignore_errors: boolOrTemplate('Continue with a host when a task fails, for every task of the play.'),
     roles: { type: 'array', description: 'Roles to run (before `tasks`).' },
+    collections: {
+      type: 'array',
+      items: { type: 'string', pattern: '^\\w+\\.\\w+$' },
+      description: 'Collections (NS.COLL) searched for short role names; modules are found by their short names anyway.',
+    },
     pre_tasks: { type: 'array', description: 'Tasks run before the roles.' },
     tasks: { type: 'array', description: 'Tasks of the play.' },
     post_tasks: { type: 'array', description: 'Tasks run after `tasks`.' },

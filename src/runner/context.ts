@@ -1,7 +1,7 @@
 import type { LimitFunction } from 'p-limit';
 import type { Connection } from '../connection/types.js';
 import type { LazyMapping } from '../playbook/filters.js';
-import type { Gathering, PlayDef } from '../playbook/model.js';
+import type { Gathering, PlayDef, TaskDef } from '../playbook/model.js';
 import type { RunEvent } from './events.js';
 import type { HostState } from './host-state.js';
 
@@ -72,4 +72,6 @@ export interface PlayRun {
   playHosts: string[];
   /** run_once results, shared by every host of the batch. */
   runOnce: Map<string, Promise<unknown>>;
+  /** Handlers of roles that include_role loaded during the run (besides the play's own). */
+  includedHandlers: TaskDef[];
 }

@@ -173,7 +173,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
         const active = batch.filter((h) => hosts.get(h)!.active);
         if (active.length === 0 || abort.signal.aborted) continue;
         for (const h of active) hosts.get(h)!.endedPlay = false;
-        const run: PlayRun = { play, batch: active, playHosts, runOnce: new Map() };
+        const run: PlayRun = { play, batch: active, playHosts, runOnce: new Map(), includedHandlers: [] };
         emit(playStartEvent(run, i, batches.length));
         const breaksPlay = (failed: number): boolean =>
           (play.anyErrorsFatal && failed > 0) ||

@@ -15,6 +15,7 @@ function shape(t: TaskDef): Record<string, unknown> {
   const out: Record<string, unknown> = { at: `${path.relative(good, t.pos.file)}:${t.pos.line}` };
   if (t.module) out.module = t.module;
   if (t.includeTasks !== undefined) out.include = t.includeTasks;
+  if (t.includeRole !== undefined) out.includeRole = t.includeRole.name;
   for (const k of ['block', 'rescue', 'always'] as const) if (t[k]) out[k] = t[k]!.map(shape);
   return out;
 }
@@ -125,6 +126,7 @@ describe('loadPlaybook: good/site.yml', async () => {
       pos: { file: `${good}/site.yml`, line: 51, col: 7 },
       name: 'loop with control',
       module: 'debug',
+      action: 'debug',
       args: { msg: '{{ d }}' },
       loop: '{{ displays }}',
       loopPos: { file: `${good}/site.yml`, line: 54, col: 13 },
@@ -342,7 +344,7 @@ describe('loadTaskFile (include_tasks at run time)', () => {
 });
 
 describe('roles: import_role, include_role, dedupe', () => {
-  it('runs a role once per play, expands import_role/include_role with their keywords', async () => {
+  it('runs a role once per play, expands import_role with its keywords, keeps include_role a task of its own', async () => {
     const pb = await loadPlaybook(`${good}/role-imports.yml`, opts);
     const play = pb.plays[0]!;
     // common (listed), then vnc's dependency common again is deduplicated, vnc, and the second vnc skipped.
@@ -353,21 +355,21 @@ describe('roles: import_role, include_role, dedupe', () => {
     ]);
     expect(play.tasks.map(shape)).toEqual([
       { at: 'roles/vnc/tasks/restart.yml:1', module: 'systemd' },
-      { at: 'roles/common/tasks/main.yml:1', module: 'ping' },
+      { at: 'role-imports.yml:14', includeRole: 'common' },
     ]);
     expect(play.tasks[0]).toMatchObject({ role: 'vnc', tags: ['restart'], when: ['do_restart'], args: { state: 'restarted' } });
-    expect(play.tasks[1]).toMatchObject({ role: 'common', vars: { x: 1 } });
+    expect(play.tasks[1]).toMatchObject({ action: 'ansible.builtin.include_role', vars: { x: 1 } });
     expect(play.handlers.map((h) => h.name)).toEqual(['restart vnc', 'restart vnc']);
     expect(play.roleDefaults).toEqual({ geometry: '1024x768', vnc_port: 5901 });
   });
 
-  it('refuses a templated role name, a looped import_role and a missing tasks_from', async () => {
+  it('refuses a templated import_role name, a looped import_role, a missing role and tasks_from', async () => {
     const dir = tmpPlaybook({
       'p.yml': [
         '- hosts: all',
         '  tasks:',
         '    - import_role: {name: "{{ r }}"}',
-        '    - include_role: {name: x}',
+        '    - import_role: {name: x}',
         '      loop: [1]',
         '    - import_role: {name: nope, tasks_form: x}',
         '',
@@ -376,7 +378,7 @@ describe('roles: import_role, include_role, dedupe', () => {
     expect(await errorsOf(loadPlaybook(path.join(dir, 'p.yml'), opts))).toEqual([
       'E_STATIC_TEMPLATE 3:27',
       'E_IMPORT_LOOP 4:7',
-      'E_ROLE_NOT_FOUND 4:28',
+      'E_ROLE_NOT_FOUND 4:27',
       'E_ROLE_NOT_FOUND 6:27',
       'E_UNKNOWN_KEY 6:33',
     ]);
