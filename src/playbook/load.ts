@@ -834,6 +834,8 @@ class Loader {
     set('connection', v.connection);
     set('checkMode', v.check_mode);
     set('delegateTo', v.delegate_to);
+    if (v.delegate_to !== undefined) t.delegateToPos = src.posOf(nodeAtPath(node, ['delegate_to']).node);
+    set('delegateFacts', v.delegate_facts);
     set('runOnce', v.run_once);
     set('noLog', v.no_log);
     if (v.environment !== undefined) t.environment = [v.environment];

@@ -49,7 +49,11 @@ export interface RunEnv {
   emit(event: RunEvent): void;
   /** The host's connection for these keywords, opened on first use; rejects with a ConnectionError when unreachable. */
   connectionFor(host: string, keywords?: ConnectionKeywords): Promise<Connection>;
-  localConnection(): Connection;
+  /**
+   * The host a task delegates to: an inventory host's state, the implicit localhost, or (a name the inventory lacks)
+   * a host reached by that name with the `all` group's variables, made on first use with a warning.
+   */
+  delegateHost(name: string): HostState;
   /** A second, fresh connection to the host (new TCP + SSH handshake, `true`, closed): does the host still let us in? */
   probeNewConnection(host: string, keywords?: ConnectionKeywords): Promise<boolean>;
   /** Set once the run is interrupted: no new task starts. */

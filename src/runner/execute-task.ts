@@ -11,6 +11,7 @@ import { secretVariableValuesInScope } from './secret-vars.js';
 import type { ConnectionKeywords, RunEnv, PlayRun } from './context.js';
 import { now, type TaskRef, type TaskStatus } from './events.js';
 import type { HostState } from './host-state.js';
+import { taskVars } from './play.js';
 import { invokeModule, type InvokeResult } from './invoke-module.js';
 
 /** The outcome of one task on one host, as the strategy needs it. */
@@ -20,6 +21,8 @@ export interface TaskOutcome {
   meta?: InvokeResult['meta'];
   /** A run_once result taken from the host that ran it: not counted again in this host's recap. */
   shared?: boolean;
+  /** The host a delegated task ran on (shown as `h1 -> h2`). */
+  delegatedTo?: string;
 }
 
 const NO_LOG_RESULT = { censored: "the output has been hidden due to the fact that 'no_log: true' was specified for this result" };
@@ -85,6 +88,7 @@ export async function executeTask(
   const diff = shown['diff'];
   if (env.settings.diff && !noLog && Array.isArray(diff) && diff.length) event.diff = diff as DiffEntry[];
   if (typeof shown['attempts'] === 'number') event.attempts = shown['attempts'];
+  if (outcome.delegatedTo !== undefined) event.delegatedTo = outcome.delegatedTo;
   env.emit(event);
   return outcome;
 }
@@ -127,6 +131,7 @@ async function executeWithLoop(
   let anyChanged = false;
   let anyFailed = false;
   let allSkipped = true;
+  let delegatedTo: string | undefined;
   for (const [index, item] of items.entries()) {
     if (env.interrupted()) break;
     const itemVars = {
@@ -147,6 +152,7 @@ async function executeWithLoop(
     allSkipped = false;
     const one = await executeOnce(env, run, hs, task, itemVars);
     if (one.status === 'unreachable') return one;
+    delegatedTo ??= one.delegatedTo;
     results.push({ ...one.result, ...loopKeys, _label: label });
     anyChanged ||= one.result['changed'] === true;
     // An item that failed under ignore_errors is still a failed item of the loop.
@@ -154,11 +160,12 @@ async function executeWithLoop(
   }
   if (allSkipped) return { status: 'skipped', result: { changed: false, skipped: true, results, msg: 'All items skipped' } };
   const result: Record<string, unknown> = { changed: anyChanged, results, msg: anyFailed ? 'One or more items failed' : 'All items completed' };
+  const where = delegatedTo !== undefined ? { delegatedTo } : {};
   if (anyFailed) {
     result['failed'] = true;
-    return { status: truthy(task.ignoreErrors, vars, task) ? 'ignored' : 'failed', result };
+    return { status: truthy(task.ignoreErrors, vars, task) ? 'ignored' : 'failed', result, ...where };
   }
-  return { status: anyChanged ? 'changed' : 'ok', result };
+  return { status: anyChanged ? 'changed' : 'ok', result, ...where };
 }
 
 /** `loop_control.index_var`: the name of the variable holding the item's 0-based index (it may be templated). */
@@ -182,7 +189,7 @@ async function executeOnce(
   let attempts = 0;
   for (;;) {
     attempts++;
-    const outcome = await callModule(env, hs, task, mod.where === 'controller', vars);
+    const outcome = await callModule(env, run, hs, task, mod.where === 'controller', vars);
     if (outcome.status === 'unreachable') return outcome;
     const judged = judge(task, outcome, vars);
     if (!task.until) return judged;
@@ -221,32 +228,31 @@ function withResultVars(scope: Record<string, unknown>, result: Record<string, u
 
 async function callModule(
   env: RunEnv,
+  run: PlayRun,
   hs: HostState,
   task: TaskDef,
   onController: boolean,
   vars: Record<string, unknown>,
 ): Promise<TaskOutcome> {
   const mod = findModule(task.module!)!;
-  const delegate = task.delegateTo !== undefined ? String(render(task.delegateTo, vars, task.pos)) : undefined;
   let keywords: ConnectionKeywords;
+  let delegated: Delegation | undefined;
   try {
     keywords = connectionKeywords(task, vars);
+    // Controller modules (set_fact, debug) delegate too: where their facts go (delegate_facts) depends on it.
+    delegated = delegation(env, run, hs, task, vars);
   } catch (err) {
     return outcomeFromError(err);
   }
+  // Where the module runs: the task's host, or the delegated host with its own connection and become variables.
+  const target = delegated?.host ?? hs;
+  const targetVars = delegated?.vars ?? vars;
   let conn: Connection | undefined;
   if (!onController) {
-    if (delegate !== undefined && delegate !== hs.name) {
-      if (delegate !== 'localhost' && delegate !== '127.0.0.1') {
-        return failed(`delegate_to: only localhost is supported (got '${delegate}')`);
-      }
-      conn = env.localConnection();
-    } else {
-      try {
-        conn = await env.connectionFor(hs.name, keywords);
-      } catch (err) {
-        return unreachable(err);
-      }
+    try {
+      conn = await env.connectionFor(target.name, keywords);
+    } catch (err) {
+      return withDelegation(unreachable(err), delegated);
     }
   }
   const args = renderArgs(task, vars, mod.freeForm);
@@ -254,9 +260,9 @@ async function callModule(
   for (const name of mod.secretArgs ?? []) if (typeof args[name] === 'string') env.addSecret?.(args[name]);
   // no_log also silences what the module logs at -v…-vvvv: it may quote the values the task hides.
   const noLog = truthy(task.noLog, vars, task);
-  const become = truthy(task.become ?? vars['ansible_become'], vars, task);
-  const becomeUser = task.becomeUser ?? vars['ansible_become_user'];
-  const becomeMethod = task.becomeMethod ?? vars['ansible_become_method'] ?? env.settings.becomeMethod;
+  const become = truthy(task.become ?? targetVars['ansible_become'], targetVars, task);
+  const becomeUser = task.becomeUser ?? targetVars['ansible_become_user'];
+  const becomeMethod = task.becomeMethod ?? targetVars['ansible_become_method'] ?? env.settings.becomeMethod;
   if (become && becomeMethod !== undefined) {
     const method = String(render(becomeMethod, vars, task.pos)).trim();
     if (method !== 'sudo' && method !== 'ansible.builtin.sudo') return failed(`become_method '${method}' is not supported: vncplay becomes other users with sudo`);
@@ -265,7 +271,7 @@ async function callModule(
   const environment = task.environment === undefined ? undefined : renderEnvironment(task.environment, task, vars);
   try {
     const res = await invokeModule(mod, args, {
-      hostName: hs.name,
+      hostName: target.name,
       ...(conn ? { conn } : {}),
       check,
       diff: env.settings.diff,
@@ -283,10 +289,12 @@ async function callModule(
       findFile: (rel, kind) => findControllerFile(rel, kind, task, env.playbookDir),
       log: (level, line) => env.emit({ type: 'verbose', time: now(), level, host: hs.name, message: noLog ? '(output hidden: no_log)' : env.redact(line) }),
       drill: (phase, data) => env.emit({ type: 'drill', time: now(), host: hs.name, phase, data }),
-      ...(conn?.kind === 'ssh' ? { probeNewConnection: () => env.probeNewConnection(hs.name, keywords) } : {}),
+      ...(conn?.kind === 'ssh' ? { probeNewConnection: () => env.probeNewConnection(target.name, keywords) } : {}),
     });
-    // Stored raw: buildHostScope marks host facts unsafe, so they are never rendered again.
-    if (res.facts) Object.assign(hs.facts, res.facts);
+    // Stored raw: buildHostScope marks host facts unsafe, so they are never rendered again. As in Ansible, a
+    // delegated task's facts belong to the task's host unless delegate_facts gives them to the delegated host.
+    const factsHost = delegated && truthy(task.delegateFacts, vars, task) ? delegated.host : hs;
+    if (res.facts) Object.assign(factsHost.facts, res.facts);
     const result: Record<string, unknown> = { ...res.data, changed: res.changed };
     if (res.failed) result['failed'] = true;
     if (res.skipped) result['skipped'] = true;
@@ -296,10 +304,38 @@ async function callModule(
     const status: TaskStatus = res.failed ? 'failed' : res.skipped ? 'skipped' : res.changed ? 'changed' : 'ok';
     const outcome: TaskOutcome = { status, result };
     if (res.meta) outcome.meta = res.meta;
-    return outcome;
+    return withDelegation(outcome, delegated);
   } catch (err) {
-    return outcomeFromError(err);
+    return withDelegation(outcomeFromError(err), delegated);
   }
+}
+
+/** A delegated call: the host it runs on and that host's variables for this task (its connection and become settings). */
+interface Delegation {
+  host: HostState;
+  vars: Record<string, unknown>;
+}
+
+/**
+ * `delegate_to` rendered for this host (and loop item). The delegated host's variables are its own for this play
+ * and task, as Ansible computes them: its inventory variables stand where the task host's stood.
+ */
+function delegation(env: RunEnv, run: PlayRun, hs: HostState, task: TaskDef, vars: Record<string, unknown>): Delegation | undefined {
+  if (task.delegateTo === undefined || task.delegateTo === null) return undefined;
+  const name = String(render(task.delegateTo, vars, task.pos)).trim();
+  if (name === '') {
+    throw new VncplayError('E_DELEGATE_TO', `delegate_to ${JSON.stringify(task.delegateTo)} rendered to an empty host name`, {
+      pos: task.delegateToPos ?? task.pos,
+      hint: 'name an inventory host, localhost, or an address',
+    });
+  }
+  if (name === hs.name) return undefined;
+  const host = env.delegateHost(name);
+  return { host, vars: taskVars(env, run, host, task) };
+}
+
+function withDelegation(outcome: TaskOutcome, delegated: Delegation | undefined): TaskOutcome {
+  return delegated ? { ...outcome, delegatedTo: delegated.host.name } : outcome;
 }
 
 /**

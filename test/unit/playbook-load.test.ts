@@ -140,6 +140,7 @@ describe('loadPlaybook: good/site.yml', async () => {
       tags: ['a', 'b'],
       checkMode: false,
       delegateTo: 'localhost',
+      delegateToPos: { file: `${good}/site.yml`, line: 69, col: 20 },
       runOnce: true,
       noLog: true,
       environment: [{ LANG: 'C' }],
