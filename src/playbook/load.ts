@@ -737,6 +737,7 @@ class Loader {
       t.module = action.module.name;
       t.args = await this.moduleArgs(src, action.module, action.pair, pairs.get('args'));
       await this.checkTemplates(src, action.pair.value, t.args, new Set(), action.pair.value);
+      if (t.module === 'assert') await this.checkAssertions(src, t.args['that'], action.pair.value, pairs.get('args'));
       await this.checkControllerFile(src, action.module, t, action.pair, scope);
       return [t];
     }
@@ -965,6 +966,25 @@ class Loader {
         }
       });
     }
+  }
+
+  /** assert's `that:` holds conditions like `when:`: each item checked at load time, at its own line. */
+  private async checkAssertions(src: YamlSource, that: unknown, moduleValue: unknown, argsPair: Pair<unknown, unknown> | undefined): Promise<void> {
+    if (that === undefined || that === null) return;
+    conditionalModule ??= import('./conditional.js');
+    const { checkConditionSyntax } = await conditionalModule;
+    const items = Array.isArray(that) ? that : [that];
+    items.forEach((expr, i) => {
+      try {
+        checkConditionSyntax(expr);
+      } catch (err) {
+        if (!(err instanceof VncplayErrorClass)) throw err;
+        const at = this.argNode(moduleValue, argsPair, Array.isArray(that) ? ['that', i] : ['that'], false, src) ?? moduleValue;
+        const message = err.message.replace(/ in \S+:\d+:\d+$/, '');
+        const label = Array.isArray(that) ? `that[${i}]` : 'that';
+        this.errors.push(src.error(err.code, `assert \`${label}\`: ${message}`, at, err.hint ?? 'an assertion is a Jinja2 expression without {{ }}, as in `when:`, e.g. `that: result.rc == 0`'));
+      }
+    });
   }
 
   /**
