@@ -5,7 +5,7 @@ import { connect, type SshConnectOptions } from '../connection/ssh.js';
 import { LocalConnection } from '../connection/local.js';
 import { ErrorList, ExitCode } from '../errors.js';
 import { onSecretRevealed } from '../vault/session.js';
-import { connectionSpec, groupsDict, inventoryVars, selectHosts, type ConnectionDefaults, type Inventory } from '../inventory/index.js';
+import { connectionSpec, deprecatedConnectionVarWarnings, groupsDict, inventoryVars, selectHosts, type ConnectionDefaults, type Inventory } from '../inventory/index.js';
 import type { Playbook } from '../playbook/model.js';
 import { render } from '../playbook/template.js';
 import { buildHostScope, makeHostvars } from '../playbook/vars.js';
@@ -168,6 +168,8 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
   };
 
   emit({ type: 'run_start', time: now(), playbook: opts.playbook.file, check: settings.check, diff: settings.diff, forks: settings.forks });
+  const hostVars = [...hosts.values()].map((h): [string, Record<string, unknown>] => [h.name, h.inventoryVars]);
+  for (const message of deprecatedConnectionVarWarnings(hostVars, settings.extraVars)) emit({ type: 'warning', time: now(), message });
   const limited = opts.limit ? new Set(selectHosts(inv, opts.limit)) : undefined;
   try {
     for (const play of opts.playbook.plays) {
