@@ -864,13 +864,26 @@ class Loader {
     let name: unknown;
     let raw: unknown;
     if (typeof spec === 'string') {
-      const m = /^\s*(\S+)\s*([\s\S]*)$/.exec(spec);
+      // A templated name may hold spaces (`{{ pkg_mgr }} name=x`): it runs to its closing braces.
+      const m = /^\s*(\{\{[\s\S]*?\}\}\S*|\S+)\s*([\s\S]*)$/.exec(spec);
       name = m?.[1];
       raw = m?.[2] ? m[2] : null;
     } else if (isRecord(spec)) {
       const { module, ...rest } = spec;
       name = module;
       raw = rest;
+    }
+    if (typeof name === 'string' && /\{\{|\{%/.test(name)) {
+      const at = isMap(pair.value) ? nodeAtPath(pair.value, ['module']).node : pair.value;
+      this.errors.push(
+        src.error(
+          'E_STATIC_TEMPLATE',
+          `the module name \`${name}\` is a template, but vncplay chooses each task's module when it loads the playbook`,
+          at,
+          `name the module literally (\`${keyOf(pair)}: command …\`), or write one task per module and choose with \`when:\` (e.g. \`when: ansible_pkg_mgr == 'apt'\`)`,
+        ),
+      );
+      return [];
     }
     if (typeof name !== 'string') {
       this.errors.push(src.error('E_ARGS_SHAPE', `\`${keyOf(pair)}\` needs a module: \`${keyOf(pair)}: MODULE args\` or a mapping with \`module:\``, pair.value ?? pair.key, 'e.g. `local_action: command ls`'));
