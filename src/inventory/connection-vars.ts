@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { InventoryError } from '../errors.js';
+import { becomeMethodNamed, type BecomeMethod } from '../connection/become.js';
 import type { ConnectionSpec } from '../connection/types.js';
 import { shellSplit } from './ini.js';
 import type { Inventory } from './model.js';
@@ -72,6 +73,8 @@ export interface ConnectionDefaults {
   hostKeyChecking?: ConnectionSpec['hostKeyChecking'];
   knownHostsFiles?: string[];
   connectTimeoutMs?: number;
+  /** The `become_method` keyword or ansible.cfg's: used where no ansible_become_method variable says. */
+  becomeMethod?: BecomeMethod;
 }
 
 /**
@@ -123,8 +126,9 @@ export function connectionSpec(
   const becomeVar = pick(CONNECTION_VARS.become);
   const become = becomeVar ? boolean(host, becomeVar.name, becomeVar.value) : false;
   const method = pick(['ansible_become_method', 'become_method']);
-  if (method && !['sudo', 'ansible.builtin.sudo'].includes(String(method.value).trim())) {
-    throw bad(host, method.name, `'${String(method.value)}' is not supported`, 'vncplay becomes another user with sudo only; set it to sudo or remove it');
+  const becomeMethod = method ? becomeMethodNamed(String(method.value)) : defaults.becomeMethod;
+  if (method && becomeMethod === undefined) {
+    throw bad(host, method.name, `'${String(method.value)}' is not supported`, 'vncplay becomes another user with sudo or su; set it to one of them or remove it');
   }
 
   const becomeUserVar = pick(CONNECTION_VARS.becomeUser);
@@ -160,6 +164,7 @@ export function connectionSpec(
   if (key) spec.privateKeyFile = expandHome(String(key.value));
   else if (ssh.identityFile) spec.privateKeyFile = expandHome(ssh.identityFile);
   else if (defaults.privateKeyFile) spec.privateKeyFile = expandHome(defaults.privateKeyFile);
+  if (becomeMethod !== undefined && becomeMethod !== 'sudo') spec.becomeMethod = becomeMethod;
   const pw = pick(CONNECTION_VARS.password);
   if (pw) spec.password = String(pw.value);
   const bpw = pick(CONNECTION_VARS.becomePassword);

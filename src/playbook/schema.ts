@@ -102,7 +102,10 @@ function connectionKeywordProperties(): Record<string, Schema> {
       enum: ['ssh', 'local', 'smart', 'ansible.builtin.ssh', 'ansible.builtin.local'],
       description: 'How to reach the host where the inventory sets no ansible_connection: ssh (smart is ssh) or local.',
     }),
-    become_method: allowTemplates({ enum: ['sudo', 'ansible.builtin.sudo'], description: 'How to become another user: vncplay uses sudo.' }),
+    become_method: allowTemplates({
+      enum: ['sudo', 'su', 'ansible.builtin.sudo', 'ansible.builtin.su'],
+      description: "How to become another user: sudo, or su (with the target user's password: ansible_become_password or -K).",
+    }),
   };
 }
 

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { access } from 'node:fs/promises';
+import { becomeMethodNamed } from '../connection/become.js';
 import { ConnectionError, VncplayError } from '../errors.js';
 import type { Connection } from '../connection/types.js';
 import { findModule } from '../modules/registry.js';
@@ -23,6 +24,8 @@ export interface TaskOutcome {
   shared?: boolean;
   /** The host a delegated task ran on (shown as `h1 -> h2`). */
   delegatedTo?: string;
+  /** Failed before the module ran (become refused): changed_when/failed_when do not apply, as in Ansible. */
+  beforeModule?: boolean;
 }
 
 const NO_LOG_RESULT = { censored: "the output has been hidden due to the fact that 'no_log: true' was specified for this result" };
@@ -209,6 +212,7 @@ async function executeOnce(
 
 /** changed_when, failed_when and ignore_errors turn a module's answer into the task's status. */
 function judge(task: TaskDef, outcome: TaskOutcome, vars: Record<string, unknown>): TaskOutcome {
+  if (outcome.beforeModule) return { ...outcome, status: truthy(task.ignoreErrors, vars, task) ? 'ignored' : 'failed' };
   const result = outcome.result;
   const scope = task.register ? { ...vars, [task.register]: markUnsafe(result) } : { ...vars };
   if (outcome.status !== 'skipped') {
@@ -238,7 +242,7 @@ async function callModule(
   let keywords: ConnectionKeywords;
   let delegated: Delegation | undefined;
   try {
-    keywords = connectionKeywords(task, vars);
+    keywords = connectionKeywords(task, vars, env.settings.becomeMethod);
     // Controller modules (set_fact, debug) delegate too: where their facts go (delegate_facts) depends on it.
     delegated = delegation(env, run, hs, task, vars);
   } catch (err) {
@@ -265,7 +269,9 @@ async function callModule(
   const becomeMethod = task.becomeMethod ?? targetVars['ansible_become_method'] ?? env.settings.becomeMethod;
   if (become && becomeMethod !== undefined) {
     const method = String(render(becomeMethod, vars, task.pos)).trim();
-    if (method !== 'sudo' && method !== 'ansible.builtin.sudo') return failed(`become_method '${method}' is not supported: vncplay becomes other users with sudo`);
+    if (becomeMethodNamed(method) === undefined) return failed(`become_method '${method}' is not supported: vncplay becomes other users with sudo or su`);
+    // The local connection becomes through sudo only; su there would silently be sudo.
+    if (becomeMethodNamed(method) === 'su' && conn?.kind === 'local') return failed('become_method su is supported over ssh only: the local connection becomes with sudo');
   }
   const check = task.checkMode !== undefined ? truthy(task.checkMode, vars, task) : env.settings.check;
   const environment = task.environment === undefined ? undefined : renderEnvironment(task.environment, task, vars);
@@ -403,9 +409,16 @@ export function truthy(value: unknown, vars: Record<string, unknown>, task: Task
   return evaluateCondition(value, vars, task.pos);
 }
 
-/** remote_user and connection of the task (inherited from its blocks and play), rendered for this host. */
-function connectionKeywords(task: TaskDef, vars: Record<string, unknown>): ConnectionKeywords {
+/**
+ * remote_user, connection and become_method of the task (inherited from its blocks and play; become_method falls
+ * back to ansible.cfg's), rendered for this host. A become_method vncplay lacks is left out here: the task fails on
+ * it only if it becomes (see callModule), as in Ansible.
+ */
+function connectionKeywords(task: TaskDef, vars: Record<string, unknown>, configuredMethod: string | undefined): ConnectionKeywords {
   const out: ConnectionKeywords = {};
+  const methodValue = task.becomeMethod ?? configuredMethod;
+  const method = methodValue === undefined ? undefined : becomeMethodNamed(String(render(methodValue, vars, task.pos)));
+  if (method !== undefined && method !== 'sudo') out.becomeMethod = method;
   if (task.remoteUser !== undefined) out.user = String(render(task.remoteUser, vars, task.pos));
   if (task.connection !== undefined) {
     const kind = String(render(task.connection, vars, task.pos)).trim().replace(/^ansible\.builtin\./, '');
@@ -441,6 +454,7 @@ function outcomeFromError(err: unknown): TaskOutcome {
   // Ctrl-C arrived after the host's state was read but before any step ran: nothing changed, nothing failed.
   if (err instanceof VncplayError && err.code === 'E_INTERRUPTED') return skipped('interrupted before any change was made');
   if (err instanceof ConnectionError && !TASK_LEVEL_CONNECTION_ERRORS.has(err.code)) return unreachable(err);
+  if (err instanceof ConnectionError) return { ...failed(err.format()), beforeModule: true };
   if (err instanceof VncplayError) return failed(err.format());
   return failed(err instanceof Error ? err.message : String(err));
 }

@@ -293,6 +293,7 @@ describe('connectionSpec', () => {
     ['bare names', { host: 'b', port: '2202', user: 'v', connection: 'local' }, { address: 'b', port: 2202, user: 'v', connection: 'local' }],
     ['ansible_ wins over bare', { ansible_host: 'x', host: 'y', ansible_user: 'a', user: 'b' }, { address: 'x', user: 'a' }],
     ['become as a string', { ansible_become: 'yes', ansible_become_user: 'vnc', ansible_become_method: 'sudo' }, { become: true, becomeUser: 'vnc' }],
+    ['become through su', { ansible_become_method: 'ansible.builtin.su' }, { becomeMethod: 'su' }],
     ['become password alias', { ansible_become_pass: 'pw' }, { becomePassword: 'pw' }],
     ['ssh password', { ansible_password: 'pw', ansible_ssh_private_key_file: '/k' }, { password: 'pw', privateKeyFile: '/k' }],
     ['host key checking true', { ansible_host_key_checking: true }, { hostKeyChecking: 'strict' }],
@@ -350,7 +351,7 @@ describe('connectionSpec', () => {
     ['a bad become', { ansible_become: 'maybe' }, "host 'h': ansible_become 'maybe' is not a boolean"],
     ['a bad key policy', { ansible_host_key_checking: 'sometimes' }, "host 'h': ansible_host_key_checking 'sometimes' is not a host key policy"],
     ['a bad timeout', { ansible_timeout: 'soon' }, "host 'h': ansible_timeout 'soon' is not a number of seconds"],
-    ['a become method other than sudo', { ansible_become_method: 'su' }, "host 'h': ansible_become_method 'su' is not supported"],
+    ['a become method other than sudo or su', { ansible_become_method: 'doas' }, "host 'h': ansible_become_method 'doas' is not supported"],
   ])('refuses %s', (_n, vars, message) => {
     let err: unknown;
     try {
