@@ -862,6 +862,7 @@ class Loader {
       t.module = action.module.name;
       t.args = await this.moduleArgs(src, action.module, action.pair, pairs.get('args'));
       await this.checkTemplates(src, action.pair.value, t.args, new Set(), action.pair.value);
+      if (t.module === 'assert') await this.checkAssertions(src, t.args['that'], action.pair.value, pairs.get('args'));
       await this.checkControllerFile(src, action.module, t, action.pair, scope);
       return [t];
     }
@@ -1059,6 +1060,8 @@ class Loader {
     set('connection', v.connection);
     set('checkMode', v.check_mode);
     set('delegateTo', v.delegate_to);
+    if (v.delegate_to !== undefined) t.delegateToPos = src.posOf(nodeAtPath(node, ['delegate_to']).node);
+    set('delegateFacts', v.delegate_facts);
     set('runOnce', v.run_once);
     set('noLog', v.no_log);
     if (v.environment !== undefined) t.environment = [v.environment];
@@ -1086,13 +1089,26 @@ class Loader {
     let name: unknown;
     let raw: unknown;
     if (typeof spec === 'string') {
-      const m = /^\s*(\S+)\s*([\s\S]*)$/.exec(spec);
+      // A templated name may hold spaces (`{{ pkg_mgr }} name=x`): it runs to its closing braces.
+      const m = /^\s*(\{\{[\s\S]*?\}\}\S*|\S+)\s*([\s\S]*)$/.exec(spec);
       name = m?.[1];
       raw = m?.[2] ? m[2] : null;
     } else if (isRecord(spec)) {
       const { module, ...rest } = spec;
       name = module;
       raw = rest;
+    }
+    if (typeof name === 'string' && /\{\{|\{%/.test(name)) {
+      const at = isMap(pair.value) ? nodeAtPath(pair.value, ['module']).node : pair.value;
+      this.errors.push(
+        src.error(
+          'E_STATIC_TEMPLATE',
+          `the module name \`${name}\` is a template, but vncplay chooses each task's module when it loads the playbook`,
+          at,
+          `name the module literally (\`${keyOf(pair)}: command …\`), or write one task per module and choose with \`when:\` (e.g. \`when: ansible_pkg_mgr == 'apt'\`)`,
+        ),
+      );
+      return [];
     }
     if (typeof name !== 'string') {
       this.errors.push(src.error('E_ARGS_SHAPE', `\`${keyOf(pair)}\` needs a module: \`${keyOf(pair)}: MODULE args\` or a mapping with \`module:\``, pair.value ?? pair.key, 'e.g. `local_action: command ls`'));
@@ -1242,6 +1258,25 @@ class Loader {
         }
       });
     }
+  }
+
+  /** assert's `that:` holds conditions like `when:`: each item checked at load time, at its own line. */
+  private async checkAssertions(src: YamlSource, that: unknown, moduleValue: unknown, argsPair: Pair<unknown, unknown> | undefined): Promise<void> {
+    if (that === undefined || that === null) return;
+    conditionalModule ??= import('./conditional.js');
+    const { checkConditionSyntax } = await conditionalModule;
+    const items = Array.isArray(that) ? that : [that];
+    items.forEach((expr, i) => {
+      try {
+        checkConditionSyntax(expr);
+      } catch (err) {
+        if (!(err instanceof VncplayErrorClass)) throw err;
+        const at = this.argNode(moduleValue, argsPair, Array.isArray(that) ? ['that', i] : ['that'], false, src) ?? moduleValue;
+        const message = err.message.replace(/ in \S+:\d+:\d+$/, '');
+        const label = Array.isArray(that) ? `that[${i}]` : 'that';
+        this.errors.push(src.error(err.code, `assert \`${label}\`: ${message}`, at, err.hint ?? 'an assertion is a Jinja2 expression without {{ }}, as in `when:`, e.g. `that: result.rc == 0`'));
+      }
+    });
   }
 
   /**

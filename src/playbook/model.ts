@@ -43,7 +43,12 @@ export interface TaskDef {
   /** `connection`: ssh or local where the host's variables set none. */
   connection?: RawValue;
   checkMode?: RawValue;
+  /** `delegate_to`: run the module on this host (an inventory host, or an address reached by name). */
   delegateTo?: RawValue;
+  /** Where `delegate_to` is written (the block's value when inherited), for the pre-flight check of a literal name. */
+  delegateToPos?: SourcePos;
+  /** `delegate_facts`: facts the delegated task gathers go to the delegated host, not to the task's host. */
+  delegateFacts?: RawValue;
   runOnce?: RawValue;
   noLog?: RawValue;
   /**
@@ -165,17 +170,20 @@ export const INHERITED_KEYWORDS = [
   'connection',
   'checkMode',
   'delegateTo',
+  'delegateFacts',
   'runOnce',
   'noLog',
   'ignoreErrors',
 ] as const satisfies readonly (keyof TaskDef)[];
 
 /** What a parent (play, block, role entry, importing task) hands down besides when/tags/vars. */
-export type InheritedKeywords = Partial<Pick<TaskDef, (typeof INHERITED_KEYWORDS)[number] | 'environment'>>;
+export type InheritedKeywords = Partial<Pick<TaskDef, (typeof INHERITED_KEYWORDS)[number] | 'environment' | 'delegateToPos'>>;
 
 /** `child` with the keywords it does not set taken from `parent`, and the parent's environment layers before its own. */
 export function inheritKeywords<T extends InheritedKeywords>(child: T, parent: InheritedKeywords): T {
   const out: T = { ...child };
+  // An inherited delegate_to keeps the position it was written at.
+  if (out.delegateTo === undefined && parent.delegateToPos !== undefined) out.delegateToPos = parent.delegateToPos;
   for (const k of INHERITED_KEYWORDS) if (out[k] === undefined && parent[k] !== undefined) out[k] = parent[k];
   if (parent.environment?.length) out.environment = [...parent.environment, ...(child.environment ?? [])];
   return out;
@@ -185,6 +193,7 @@ export function inheritKeywords<T extends InheritedKeywords>(child: T, parent: I
 export function inheritableKeywords(task: TaskDef): InheritedKeywords {
   const out: InheritedKeywords = {};
   for (const k of INHERITED_KEYWORDS) if (task[k] !== undefined) out[k] = task[k];
+  if (task.delegateToPos !== undefined) out.delegateToPos = task.delegateToPos;
   if (task.environment !== undefined) out.environment = task.environment;
   return out;
 }

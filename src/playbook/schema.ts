@@ -102,7 +102,10 @@ function connectionKeywordProperties(): Record<string, Schema> {
       enum: ['ssh', 'local', 'smart', 'ansible.builtin.ssh', 'ansible.builtin.local'],
       description: 'How to reach the host where the inventory sets no ansible_connection: ssh (smart is ssh) or local.',
     }),
-    become_method: allowTemplates({ enum: ['sudo', 'ansible.builtin.sudo'], description: 'How to become another user: vncplay uses sudo.' }),
+    become_method: allowTemplates({
+      enum: ['sudo', 'su', 'ansible.builtin.sudo', 'ansible.builtin.su'],
+      description: "How to become another user: sudo, or su (with the target user's password: ansible_become_password or -K).",
+    }),
   };
 }
 
@@ -200,7 +203,8 @@ export function taskKeywordProperties(): Record<string, Schema> {
     become_user: { type: 'string', description: 'User to become (default root).' },
     ...connectionKeywordProperties(),
     check_mode: boolOrTemplate('true: always run in check mode; false: run for real even under --check.'),
-    delegate_to: { type: 'string', description: 'Run on this host instead (localhost: the controller).' },
+    delegate_to: { type: 'string', description: 'Run on this host instead: an inventory host (its own connection variables), localhost (the controller), or an address reached by name.' },
+    delegate_facts: boolOrTemplate('With delegate_to: facts the task gathers go to the delegated host instead of the task\'s host.'),
     run_once: boolOrTemplate('Run on the first host of the batch only.'),
     no_log: boolOrTemplate('Hide arguments and results of this task in every output.'),
     vars: varsSchema,

@@ -143,6 +143,7 @@ describe('loadPlaybook: good/site.yml', async () => {
       tags: ['a', 'b'],
       checkMode: false,
       delegateTo: 'localhost',
+      delegateToPos: { file: `${good}/site.yml`, line: 69, col: 20 },
       runOnce: true,
       noLog: true,
       environment: [{ LANG: 'C' }],
@@ -476,9 +477,9 @@ describe('connection keywords and order', () => {
     expect(play.tasks[1]).toMatchObject({ remoteUser: '{{ admin }}', connection: 'local', becomeMethod: 'sudo' });
   });
 
-  it('become_method other than sudo, an unknown connection and an unknown order are refused at load, positioned', async () => {
+  it('become_method other than sudo or su, an unknown connection and an unknown order are refused at load, positioned', async () => {
     const dir = tmpPlaybook({
-      'p.yml': ['- hosts: all', '  order: random', '  tasks:', '    - ping:', '      become_method: su', '    - ping:', '      connection: paramiko', ''].join('\n'),
+      'p.yml': ['- hosts: all', '  order: random', '  tasks:', '    - ping:', '      become_method: doas', '    - ping:', '      connection: paramiko', '    - ping:', '      become_method: su', ''].join('\n'),
     });
     expect(await errorsOf(loadPlaybook(path.join(dir, 'p.yml'), opts))).toEqual(['E_ENUM 2:10', 'E_ENUM 5:22', 'E_ENUM 7:19']);
   });
