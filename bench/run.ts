@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: vncplay against ansible-playbook and the ssh2 floor on a light fleet, side by side, alternating;
- * then vncplay's scaling curve and the --syntax-check time. Writes RESULTS.md and results.json (bench/ by default).
+ * `npm run bench`: vncplay against ansible-playbook (defaults, pipelining, Mitogen) and two ssh2 floors on a light
+ * fleet, side by side, alternating; then vncplay's scaling curve and the --syntax-check time. Writes RESULTS.md and
+ * results.json (bench/ by default). With --curve '' the curve of the last results.json is kept (and dated).
  *
  *   npm run bench -- [--runs 5] [--ansible-runs 5] [--hosts 20] [--forks 20] [--curve 10,50,200]
  *                    [--curve-runs 3] [--no-ansible] [--quick] [--keep-fleet] [--out DIR] [--render]
@@ -186,19 +187,50 @@ function build(): void {
   writeFileSync(path.join(WORK, 'bench.yml'), PLAYBOOK);
 }
 
-type Tool = 'vncplay' | 'ansible' | 'floor';
+const ANSIBLE_TOOLS = ['ansible', 'ansible-pipelining', 'ansible-mitogen'] as const;
+type AnsibleTool = (typeof ANSIBLE_TOOLS)[number];
+const TOOLS = ['vncplay', ...ANSIBLE_TOOLS, 'floor', 'floor-trivial'] as const;
+type Tool = (typeof TOOLS)[number];
+
+const TOOL_NAMES: Record<Tool, string> = {
+  vncplay: 'vncplay',
+  ansible: 'ansible-playbook (defaults)',
+  'ansible-pipelining': 'ansible-playbook + pipelining',
+  'ansible-mitogen': 'ansible-playbook + Mitogen (mitogen_linear)',
+  floor: 'floor (ssh2, 1 command per task)',
+  'floor-trivial': 'floor (ssh2, 1 trivial round trip per task)',
+};
+
+/** Debian's ansible-mitogen (scripts/setup.sh installs it): its strategy plugins. */
+const MITOGEN_STRATEGIES = '/usr/lib/python3/dist-packages/ansible_mitogen/plugins/strategy';
 
 function commandFor(tool: Tool, inventory: string, hostCount: number, forks: number): string[] {
   const pb = path.join(WORK, 'bench.yml');
+  const floor = [process.execPath, path.join(WORK, 'bin/floor.js'), '--hosts', path.join(WORK, `floor-hosts-${hostCount}.json`), '--forks', String(forks)];
   switch (tool) {
     case 'vncplay':
       return [process.execPath, VNCPLAY_BIN, pb, '-i', inventory, '-f', String(forks), '--no-color'];
     case 'ansible':
+    case 'ansible-pipelining':
+    case 'ansible-mitogen':
       return ['ansible-playbook', pb, '-i', inventory, '-f', String(forks)];
     case 'floor':
-      return [process.execPath, path.join(WORK, 'bin/floor.js'), '--hosts', path.join(WORK, `floor-hosts-${hostCount}.json`), '--forks', String(forks)];
+      return floor;
+    case 'floor-trivial':
+      return [...floor, '--trivial'];
   }
 }
+
+/** How each Ansible row is tuned, as a user would: environment variables only. */
+function ansibleEnv(tool: AnsibleTool): NodeJS.ProcessEnv {
+  // No ControlPersist master may outlive a run: each ansible run starts cold, as the others do.
+  const base = { ANSIBLE_SSH_CONTROL_PATH_DIR: path.join(WORK, `cp-${process.hrtime.bigint()}`) };
+  if (tool === 'ansible-pipelining') return { ...base, ANSIBLE_PIPELINING: '1' };
+  if (tool === 'ansible-mitogen') return { ...base, ANSIBLE_STRATEGY_PLUGINS: MITOGEN_STRATEGIES, ANSIBLE_STRATEGY: 'mitogen_linear' };
+  return base;
+}
+
+const isAnsible = (tool: Tool): tool is AnsibleTool => (ANSIBLE_TOOLS as readonly string[]).includes(tool);
 
 /** Light hosts share this machine's filesystem: a first run starts from no files at all. */
 function cleanTargets(): void {
@@ -213,15 +245,14 @@ interface Pair {
 async function runPair(tool: Tool, inventory: string, hostCount: number, forks: number): Promise<Pair> {
   cleanTargets();
   const argv = commandFor(tool, inventory, hostCount, forks);
-  // No ControlPersist master may outlive a run: each ansible run starts cold, as the others do.
-  const env = tool === 'ansible' ? { ANSIBLE_SSH_CONTROL_PATH_DIR: path.join(WORK, `cp-${process.hrtime.bigint()}`) } : {};
+  const env = isAnsible(tool) ? ansibleEnv(tool) : {};
   const first = await measure(argv, WORK, env);
   const rerun = await measure(argv, WORK, env);
   for (const [what, s] of [['first run', first], ['re-run', rerun]] as const) {
     if (s.rc !== 0) throw new Error(`${tool} ${what} exited ${s.rc}:\n${s.stdout.slice(-2000)}\n${s.stderr.slice(-2000)}`);
   }
-  if (tool !== 'floor' && rerun.changed !== 0) throw new Error(`${tool} re-run is not idempotent: changed=${rerun.changed}`);
-  log(`${tool.padEnd(7)} first ${first.wallS.toFixed(2)} s, re-run ${rerun.wallS.toFixed(2)} s (cpu ${(first.userS + first.sysS).toFixed(2)} s, rss ${first.maxRssMb.toFixed(0)} MB)`);
+  if (!tool.startsWith('floor') && rerun.changed !== 0) throw new Error(`${tool} re-run is not idempotent: changed=${rerun.changed}`);
+  log(`${tool.padEnd(18)} first ${first.wallS.toFixed(2)} s, re-run ${rerun.wallS.toFixed(2)} s (cpu ${(first.userS + first.sysS).toFixed(2)} s, rss ${first.maxRssMb.toFixed(0)} MB)`);
   const strip = ({ stdout: _o, stderr: _e, ...s }: Sample & { stdout?: string; stderr?: string }): Sample => s;
   return { first: strip(first), rerun: strip(rerun) };
 }
@@ -255,12 +286,12 @@ function summarize(pairs: Pair[]): Summary {
 }
 
 async function sideBySide(opts: Options, inventory: string): Promise<Partial<Record<Tool, Summary>>> {
-  const tools: Tool[] = opts.ansible ? ['vncplay', 'ansible', 'floor'] : ['vncplay', 'floor'];
-  const pairs: Record<Tool, Pair[]> = { vncplay: [], ansible: [], floor: [] };
+  const tools: Tool[] = TOOLS.filter((t) => opts.ansible || !isAnsible(t));
+  const pairs = Object.fromEntries(TOOLS.map((t) => [t, [] as Pair[]])) as Record<Tool, Pair[]>;
   for (let i = 0; i < opts.runs; i++) {
     log(`side by side, round ${i + 1}/${opts.runs}`);
     for (const tool of tools) {
-      if (tool === 'ansible' && i >= opts.ansibleRuns) continue;
+      if (isAnsible(tool) && i >= opts.ansibleRuns) continue;
       pairs[tool].push(await runPair(tool, inventory, opts.hosts, opts.forks));
     }
   }
@@ -348,26 +379,28 @@ function markdown(r: Results): string {
     '',
     `## Side by side: ${r.options.hosts} light hosts (netns + sshd), ${TASK_COUNT}-task playbook, forks ${r.options.forks}, facts off`,
     '',
-    'Medians of alternating runs (vncplay, ansible-playbook, floor in turn; every first run starts from no files).',
+    'Medians of alternating runs (each tool in turn, the order of the table; every first run starts from no files).',
     '',
-    '| tool | runs | first run (s) | re-run (s) | controller CPU first / re-run (s) | hosts\' CPU first / re-run (s) | peak RSS (MB) |',
-    '|---|---|---|---|---|---|---|',
-    ...(['vncplay', 'ansible', 'floor'] as const)
-      .filter((k) => t[k])
-      .map((k) => {
-        const x = t[k]!;
-        const hosts = x.firstHostCpuS !== undefined && x.rerunHostCpuS !== undefined ? `${f2(x.firstHostCpuS)} / ${f2(x.rerunHostCpuS)}` : '(not measured)';
-        const name = k === 'ansible' ? 'ansible-playbook' : k === 'floor' ? 'floor (ssh2, 1 command per task)' : 'vncplay';
-        return `| ${name} | ${x.runs} | ${f2(x.firstWallS)} | ${f2(x.rerunWallS)} | ${f2(x.firstCpuS)} / ${f2(x.rerunCpuS)} | ${hosts} | ${x.maxRssMb.toFixed(0)} |`;
-      }),
+    '| tool | runs | first run (s) | re-run (s) | ÷ vncplay first / re-run | controller CPU first / re-run (s) | hosts\' CPU first / re-run (s) | peak RSS (MB) |',
+    '|---|---|---|---|---|---|---|---|',
+    ...TOOLS.filter((k) => t[k]).map((k) => {
+      const x = t[k]!;
+      const v = t.vncplay!;
+      const hosts = x.firstHostCpuS !== undefined && x.rerunHostCpuS !== undefined ? `${f2(x.firstHostCpuS)} / ${f2(x.rerunHostCpuS)}` : '(not measured)';
+      const ratio = k === 'vncplay' ? '1' : `${ratioText(x.firstWallS / v.firstWallS)} / ${ratioText(x.rerunWallS / v.rerunWallS)}`;
+      return `| ${TOOL_NAMES[k]} | ${x.runs} | ${f2(x.firstWallS)} | ${f2(x.rerunWallS)} | ${ratio} | ${f2(x.firstCpuS)} / ${f2(x.rerunCpuS)} | ${hosts} | ${x.maxRssMb.toFixed(0)} |`;
+    }),
     '',
     "The hosts' CPU is every light host's sshd and all it starts (sessions, shells, commands), from a cpuacct cgroup:",
     'on this machine the hosts and the controller share the same 2 cores, so both halves make the wall time.',
     '',
     '| ratio | first run | re-run | target |',
     '|---|---|---|---|',
-    ...(r.ratios.ansibleOverVncplay ? [`| ansible-playbook / vncplay (speed-up) | ${r.ratios.ansibleOverVncplay.first.toFixed(1)}× | ${r.ratios.ansibleOverVncplay.rerun.toFixed(1)}× | ≥ 50× |`] : []),
+    ...(r.ratios.ansibleOverVncplay ? [`| ansible-playbook (defaults) / vncplay (speed-up) | ${r.ratios.ansibleOverVncplay.first.toFixed(1)}× | ${r.ratios.ansibleOverVncplay.rerun.toFixed(1)}× | |`] : []),
+    ...(r.ratios.pipeliningOverVncplay ? [`| ansible-playbook + pipelining / vncplay | ${r.ratios.pipeliningOverVncplay.first.toFixed(1)}× | ${r.ratios.pipeliningOverVncplay.rerun.toFixed(1)}× | |`] : []),
+    ...(r.ratios.mitogenOverVncplay ? [`| ansible-playbook + Mitogen / vncplay | ${r.ratios.mitogenOverVncplay.first.toFixed(1)}× | ${r.ratios.mitogenOverVncplay.rerun.toFixed(1)}× | ≥ 25× |`] : []),
     `| vncplay / floor | ${f2(r.ratios.vncplayOverFloor.first)} | ${f2(r.ratios.vncplayOverFloor.rerun)} | ≤ 1.5 |`,
+    ...(r.ratios.vncplayOverTrivial ? [`| vncplay / trivial-round-trip floor | ${f2(r.ratios.vncplayOverTrivial.first)} | ${f2(r.ratios.vncplayOverTrivial.rerun)} | first ≤ 1.3, re-run ≤ 1.0 |`] : []),
     ...(r.ratios.ansibleOverFloor
       ? [`| ansible-playbook / floor (the speed-up of a tool exactly as fast as the floor) | ${r.ratios.ansibleOverFloor.first.toFixed(1)}× | ${r.ratios.ansibleOverFloor.rerun.toFixed(1)}× | |`]
       : []),
@@ -375,6 +408,7 @@ function markdown(r: Results): string {
     '## Scaling (vncplay; floor for reference)',
     '',
     ...(r.curve.length ? [] : ['(not measured in this run: --curve)']),
+    ...(r.curveFrom ? [`Not measured in this run (--curve ''): the curve of the run of ${r.curveFrom}, with the 10-task playbook of then.`, ''] : []),
     '| hosts | forks | first run (s) | re-run (s) | CPU first (s) | peak RSS (MB) | floor first (s) | s per host |',
     '|---|---|---|---|---|---|---|---|',
     ...r.curve.map((p) => `| ${p.hosts} | ${p.forks} | ${f2(p.firstWallS)} | ${f2(p.rerunWallS)} | ${f2(p.firstCpuS)} | ${p.maxRssMb.toFixed(0)} | ${f2(p.floorFirstWallS)} | ${(p.firstWallS / p.hosts).toFixed(3)} |`),
@@ -435,12 +469,33 @@ interface Results {
   tools: Partial<Record<Tool, Summary>>;
   ratios: {
     ansibleOverVncplay?: { first: number; rerun: number };
+    pipeliningOverVncplay?: { first: number; rerun: number };
+    mitogenOverVncplay?: { first: number; rerun: number };
+    /** vncplay against one connection and one trivial round trip per task: the protocol's limit. */
+    vncplayOverTrivial?: { first: number; rerun: number };
     /** The speed-up vncplay would have if it were exactly as fast as the floor: the ceiling for one that is not faster. */
     ansibleOverFloor?: { first: number; rerun: number };
     vncplayOverFloor: { first: number; rerun: number };
   };
   curve: CurvePoint[];
+  /** When the curve was not measured in this run: the date of the run it comes from. */
+  curveFrom?: string;
   syntaxCheck: { wallS: number; cpuS: number };
+}
+
+const optional = <K extends string>(key: K, value: Ratio | undefined): Partial<Record<K, Ratio>> =>
+  (value ? { [key]: value } : {}) as Partial<Record<K, Ratio>>;
+const ratioText = (x: number): string => (x >= 10 ? `${x.toFixed(1)}×` : x.toFixed(2));
+type Ratio = { first: number; rerun: number };
+const ratioOf = (a: Summary | undefined, b: Summary | undefined): Ratio | undefined =>
+  a && b ? { first: a.firstWallS / b.firstWallS, rerun: a.rerunWallS / b.rerunWallS } : undefined;
+
+/** The curve of the last results.json, when this run measures none. */
+function earlierCurve(out: string): { curve: CurvePoint[]; curveFrom?: string } {
+  const file = path.join(out, 'results.json');
+  if (!existsSync(file)) return { curve: [] };
+  const old = JSON.parse(readFileSync(file, 'utf8')) as Results;
+  return old.curve.length ? { curve: old.curve, curveFrom: old.curveFrom ?? old.date } : { curve: [] };
 }
 
 /** The new report, with the section bench/diff-large.ts wrote into the old one (it measures something else). */
@@ -473,7 +528,7 @@ async function main(): Promise<void> {
     hostCpu = undefined;
     const v = tools.vncplay!;
     const fl = tools.floor!;
-    const points = await curve(opts);
+    const points = opts.curve.length ? { curve: await curve(opts) } : earlierCurve(opts.out);
     const results: Results = {
       date: new Date().toISOString(),
       machine: machine(),
@@ -483,15 +538,14 @@ async function main(): Promise<void> {
       loadEnd: os.loadavg(),
       tools,
       ratios: {
-        ...(tools.ansible
-          ? {
-              ansibleOverVncplay: { first: tools.ansible.firstWallS / v.firstWallS, rerun: tools.ansible.rerunWallS / v.rerunWallS },
-              ansibleOverFloor: { first: tools.ansible.firstWallS / fl.firstWallS, rerun: tools.ansible.rerunWallS / fl.rerunWallS },
-            }
-          : {}),
-        vncplayOverFloor: { first: v.firstWallS / fl.firstWallS, rerun: v.rerunWallS / fl.rerunWallS },
+        ...optional('ansibleOverVncplay', ratioOf(tools.ansible, v)),
+        ...optional('pipeliningOverVncplay', ratioOf(tools['ansible-pipelining'], v)),
+        ...optional('mitogenOverVncplay', ratioOf(tools['ansible-mitogen'], v)),
+        ...optional('ansibleOverFloor', ratioOf(tools.ansible, fl)),
+        ...optional('vncplayOverTrivial', ratioOf(v, tools['floor-trivial'])),
+        vncplayOverFloor: ratioOf(v, fl)!,
       },
-      curve: points,
+      ...points,
       syntaxCheck: await syntaxCheck(opts.runs),
     };
     writeFileSync(path.join(opts.out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
