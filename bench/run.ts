@@ -4,7 +4,8 @@
  * results.json (bench/ by default). With --curve '' the curve of the last results.json is kept (and dated).
  *
  *   npm run bench -- [--runs 5] [--ansible-runs 5] [--hosts 20] [--forks 20] [--curve 10,50,200]
- *                    [--curve-runs 3] [--no-ansible] [--quick] [--keep-fleet] [--out DIR] [--render]
+ *                    [--curve-runs 3] [--no-ansible] [--quick] [--keep-fleet] [--out DIR] [--render] [--baseline REF]
+ * --baseline REF = also run vncplay as built from git REF (e.g. main), side by side: before/after a change.
  * --quick = 1 run, 3 hosts, no curve, no ansible: a smoke run well under a minute.
  * --render = write RESULTS.md again from the results.json in --out (no measuring).
  */
@@ -38,6 +39,8 @@ interface Options {
   keepFleet: boolean;
   /** Only write RESULTS.md again from the results.json in `out` (after a change to the report's text). */
   render: boolean;
+  /** A git ref whose vncplay runs too, as the row "vncplay before". */
+  baseline?: string;
   out: string;
 }
 
@@ -56,6 +59,7 @@ function options(argv: string[]): Options {
       'keep-fleet': { type: 'boolean' },
       render: { type: 'boolean' },
       out: { type: 'string' },
+      baseline: { type: 'string' },
     },
   });
   const quick = values.quick ?? false;
@@ -76,6 +80,7 @@ function options(argv: string[]): Options {
     keepFleet: values['keep-fleet'] ?? false,
     render: values.render ?? false,
     out: path.resolve(values.out ?? BENCH_DIR),
+    ...(values.baseline ? { baseline: values.baseline } : {}),
   };
 }
 
@@ -189,11 +194,24 @@ function build(): void {
 
 const ANSIBLE_TOOLS = ['ansible', 'ansible-pipelining', 'ansible-mitogen'] as const;
 type AnsibleTool = (typeof ANSIBLE_TOOLS)[number];
-const TOOLS = ['vncplay', ...ANSIBLE_TOOLS, 'floor', 'floor-trivial'] as const;
+const TOOLS = ['vncplay', 'vncplay-before', ...ANSIBLE_TOOLS, 'floor', 'floor-trivial'] as const;
 type Tool = (typeof TOOLS)[number];
+
+/** Where --baseline REF is unpacked and built (its own dist/, the repo's node_modules). */
+const BASELINE = path.join(WORK, 'baseline');
+
+function buildBaseline(ref: string): void {
+  log(`building vncplay as of ${ref} for the "before" row`);
+  rmSync(BASELINE, { recursive: true, force: true });
+  mkdirSync(BASELINE, { recursive: true });
+  execFileSync('bash', ['-c', 'git -C "$1" archive "$2" | tar -x -C "$3"', 'archive', REPO, ref, BASELINE], { stdio: 'inherit' });
+  symlinkSync(path.join(REPO, 'node_modules'), path.join(BASELINE, 'node_modules'));
+  execFileSync('npm', ['run', 'build'], { cwd: BASELINE, stdio: ['ignore', 'ignore', 'inherit'] });
+}
 
 const TOOL_NAMES: Record<Tool, string> = {
   vncplay: 'vncplay',
+  'vncplay-before': 'vncplay before (--baseline)',
   ansible: 'ansible-playbook (defaults)',
   'ansible-pipelining': 'ansible-playbook + pipelining',
   'ansible-mitogen': 'ansible-playbook + Mitogen (mitogen_linear)',
@@ -210,6 +228,8 @@ function commandFor(tool: Tool, inventory: string, hostCount: number, forks: num
   switch (tool) {
     case 'vncplay':
       return [process.execPath, VNCPLAY_BIN, pb, '-i', inventory, '-f', String(forks), '--no-color'];
+    case 'vncplay-before':
+      return [process.execPath, path.join(BASELINE, 'bin/vncplay.js'), pb, '-i', inventory, '-f', String(forks), '--no-color'];
     case 'ansible':
     case 'ansible-pipelining':
     case 'ansible-mitogen':
@@ -224,7 +244,9 @@ function commandFor(tool: Tool, inventory: string, hostCount: number, forks: num
 /** How each Ansible row is tuned, as a user would: environment variables only. */
 function ansibleEnv(tool: AnsibleTool): NodeJS.ProcessEnv {
   // No ControlPersist master may outlive a run: each ansible run starts cold, as the others do.
-  const base = { ANSIBLE_SSH_CONTROL_PATH_DIR: path.join(WORK, `cp-${process.hrtime.bigint()}`) };
+  // A connect timeout of 60 s, not 10: on this shared machine under load a host's handshake can take longer, and
+  // one unreachable host would end the whole benchmark (it did, once, under Mitogen at a load of 20).
+  const base = { ANSIBLE_SSH_CONTROL_PATH_DIR: path.join(WORK, `cp-${process.hrtime.bigint()}`), ANSIBLE_TIMEOUT: '60' };
   if (tool === 'ansible-pipelining') return { ...base, ANSIBLE_PIPELINING: '1' };
   if (tool === 'ansible-mitogen') return { ...base, ANSIBLE_STRATEGY_PLUGINS: MITOGEN_STRATEGIES, ANSIBLE_STRATEGY: 'mitogen_linear' };
   return base;
@@ -286,7 +308,7 @@ function summarize(pairs: Pair[]): Summary {
 }
 
 async function sideBySide(opts: Options, inventory: string): Promise<Partial<Record<Tool, Summary>>> {
-  const tools: Tool[] = TOOLS.filter((t) => opts.ansible || !isAnsible(t));
+  const tools: Tool[] = TOOLS.filter((t) => (opts.ansible || !isAnsible(t)) && (t !== 'vncplay-before' || opts.baseline !== undefined));
   const pairs = Object.fromEntries(TOOLS.map((t) => [t, [] as Pair[]])) as Record<Tool, Pair[]>;
   for (let i = 0; i < opts.runs; i++) {
     log(`side by side, round ${i + 1}/${opts.runs}`);
@@ -419,17 +441,22 @@ function markdown(r: Results): string {
     '',
     '## What limits vncplay here (profiled in session 3; see the issue notes)',
     '',
-    ...(r.ratios.ansibleOverFloor
+    ...(r.tools['ansible-mitogen'] && r.tools['floor-trivial']
       ? [
-          `- ≥ 50× ansible-playbook would need vncplay ${f2(r.ratios.ansibleOverFloor.first / 50)}× the floor's time on the first run and`,
-          `  ${f2(r.ratios.ansibleOverFloor.rerun / 50)}× on the re-run, i.e. faster than one naive command per task while still probing state.`,
+          `- ≥ 25× ansible-playbook + Mitogen would need vncplay in ${f2(r.tools['ansible-mitogen'].firstWallS / 25)} s on the first run and`,
+          `  ${f2(r.tools['ansible-mitogen'].rerunWallS / 25)} s on the re-run: ${f2(r.tools['ansible-mitogen'].firstWallS / 25 / r.tools['floor-trivial'].firstWallS)}× and ${f2(r.tools['ansible-mitogen'].rerunWallS / 25 / r.tools['floor-trivial'].rerunWallS)}× the`,
+          '  trivial-round-trip floor, which opens a connection per host and does nothing else. Those connections (the SSH',
+          '  handshakes) are most of that floor: only connections kept between runs (ControlPersist-like, issue 17) can',
+          '  get a re-run below it.',
         ]
       : []),
     '- The run is CPU-bound: the hosts share the controller\'s 2 cores (see the two CPU columns). On the hosts vncplay now',
     '  spends about what the floor does: one long-lived bash per host reads each command with one',
     '  `read -N`; the file probe and the atomic write are functions that run in that bash without a fork; a plain',
-    '  command is one fork + exec. What is left is what the work needs: one `stat` for existing paths, `dd` (fsync) +',
-    '  `mv` per write, `file --mime` for the stat module (as Ansible does).',
+    '  command is one fork + exec. No python: wait_for checks a port, a banner or a file with a function of that bash',
+    '  (one fork for a connect, none for a path; ~4 ms of host CPU for a banner against ~40-45 ms for the python3 probe',
+    '  it replaced). What is left is what the work needs: one `stat` for existing paths, `dd` (fsync) + `mv` per',
+    '  write, `file --mime` for the stat module of a regular file (Ansible\'s get_mime default; other types need none).',
     '- Connections: each run opens one SSH connection per host, as the floor does: ~18 ms of sshd CPU per host for the',
     '  handshake, ~8 ms for the session channel and ~3-5 ms of controller CPU, about a third of all CPU in a run here.',
     '  ansible-playbook\'s re-run reuses the ControlPersist masters of its first run; vncplay keeps nothing between runs.',
@@ -449,9 +476,15 @@ function markdown(r: Results): string {
     '- Wall time is measured by bench/run.ts around the process; CPU (user+sys, children included) and peak RSS by',
     '  GNU time. vncplay runs as `node bin/vncplay.js` (the CLI bundle) built from this checkout in bench/.work/, plain output.',
     '- ansible-playbook runs with its defaults (ssh ControlPersist 60 s, no pipelining), a fresh control-path',
-    '  folder per first-run/re-run pair, so its re-run reuses the masters its first run opened, as a user would see.',
-    '- The floor (bench/floor.ts) opens one ssh2 connection per host (host key checked) and sends the 10 task',
-    '  commands one by one (bench/workload.ts), no state probing: it does not know whether anything changed.',
+    '  folder per first-run/re-run pair, so its re-run reuses the masters its first run opened, as a user would see;',
+    '  then tuned as users who care about speed run it: `ANSIBLE_PIPELINING=1`, and Debian\'s ansible-mitogen',
+    '  (`ANSIBLE_STRATEGY_PLUGINS=/usr/lib/python3/dist-packages/ansible_mitogen/plugins/strategy`,',
+    '  `ANSIBLE_STRATEGY=mitogen_linear`).',
+    `- The floor (bench/floor.ts) opens one ssh2 connection per host (host key checked) and sends the ${TASK_COUNT} task`,
+    '  commands one by one (bench/workload.ts), no state probing: it does not know whether anything changed. The',
+    '  trivial-round-trip floor (`floor.js --trivial`) opens the same connections and one channel running `cat` per',
+    `  host, and makes ${TASK_COUNT} round trips on it (a line out, the same line back): the protocol\'s limit.`,
+    '- `--baseline REF` adds vncplay built from that git ref (`vncplay before`), run in turn with the others.',
     '- First runs start from no files (the folder of every host is removed before); re-runs change nothing',
     '  (checked: changed=0, else the benchmark fails).',
     '',
@@ -516,6 +549,7 @@ async function main(): Promise<void> {
   mkdirSync(WORK, { recursive: true });
   mkdirSync(opts.out, { recursive: true });
   build();
+  if (opts.baseline) buildBaseline(opts.baseline);
   const loadStart = os.loadavg();
   try {
     // Only the hosts a run uses are up: with 500 idle light hosts (netns + sshd each) up, the 20-host runs took

@@ -34,7 +34,7 @@ export interface WaitSpec {
   active_connection_states: string[];
 }
 
-/** What one whole wait produced (the remote probe prints exactly this as JSON). */
+/** What one whole wait produced (the python fallback prints exactly this as JSON). */
 export interface WaitOutcome {
   ok: boolean;
   elapsed: number;
@@ -98,7 +98,7 @@ const argumentSpec = defineSpec({
 export type WaitForArgs = ArgsOf<typeof argumentSpec.options>;
 export type WaitState = WaitForArgs['state'];
 
-/** What the probes read: the parsed arguments, with null for what was not given (the remote probe is python). */
+/** What the checks read: the parsed arguments, with null for what was not given (the python fallback reads it as JSON). */
 export function waitSpec(args: WaitForArgs): WaitSpec {
   return {
     host: args.host,
@@ -116,7 +116,7 @@ export function waitSpec(args: WaitForArgs): WaitSpec {
 }
 
 /**
- * The remote probe: one python3 loop for the whole wait. It takes the spec as JSON in argv[1] (data, never code)
+ * The python fallback (a banner wait without a line session): one python3 loop for the whole wait. It takes the spec as JSON in argv[1] (data, never code)
  * and prints one JSON line. Python's `re` with MULTILINE, like Ansible, so search_regex means what it means there.
  */
 export const REMOTE_PROBE = String.raw`
