@@ -206,7 +206,9 @@ function buildBaseline(ref: string): void {
   mkdirSync(BASELINE, { recursive: true });
   execFileSync('bash', ['-c', 'git -C "$1" archive "$2" | tar -x -C "$3"', 'archive', REPO, ref, BASELINE], { stdio: 'inherit' });
   symlinkSync(path.join(REPO, 'node_modules'), path.join(BASELINE, 'node_modules'));
-  execFileSync('npm', ['run', 'build'], { cwd: BASELINE, stdio: ['ignore', 'ignore', 'inherit'] });
+  // What its `npm run build` does: compile, then bundle the CLI.
+  execFileSync(path.join(REPO, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], { cwd: BASELINE, stdio: 'inherit' });
+  execFileSync(process.execPath, ['scripts/bundle.mjs'], { cwd: BASELINE, stdio: 'inherit' });
 }
 
 const TOOL_NAMES: Record<Tool, string> = {
