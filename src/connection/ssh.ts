@@ -9,7 +9,7 @@ import { ConnectionError } from '../errors.js';
 import { assertArgv, becomeNeeded, becomePasswordMissing, sudoNeedsPassword, wrapBecome } from './become.js';
 import { abortError, drive, type ProcessIo } from './exec-driver.js';
 import { defaultKnownHostsStore, expandHome, keyTypesOfMatched, knownHostsFilesOrDefault, lookupNames, verifyHostKey, type KnownHostsStore } from './known-hosts.js';
-import { joinArgv } from './quote.js';
+import { execLine } from './quote.js';
 import { LINE_SESSION_DRIVER, LineSession } from './line-session.js';
 import { SESSION_DRIVER, ShellSession } from './shell-session.js';
 import type { Connection, ConnectionSpec, ExecOptions, ExecResult } from './types.js';
@@ -585,7 +585,7 @@ export class SshConnection implements Connection {
 
     // A channel of its own: the command line is built only here (the line session sends its own, shorter one).
     const wrapped = useSudo ? wrapBecome(argv, { user: becomeUser, ...(this.spec.becomePassword !== undefined ? { password: this.spec.becomePassword } : {}) }) : { argv: [...argv] };
-    const command = joinArgv(wrapped.argv);
+    const command = execLine(wrapped.argv);
 
     await this.acquire();
     try {
@@ -640,7 +640,7 @@ export class SshConnection implements Connection {
       }
     };
     try {
-      const { ch } = await this.openExec(joinArgv(wrapped.argv), undefined, false);
+      const { ch } = await this.openExec(execLine(wrapped.argv), undefined, false);
       const session = new ShellSession(ch, wrapped.handshake);
       ch.once('close', () => {
         releaseOnce();
@@ -690,7 +690,7 @@ export class SshConnection implements Connection {
     const driver = ['bash', '-c', LINE_SESSION_DRIVER];
     try {
       // Not retried when refused: the session is only a speed-up, and a refusal means channels are scarce.
-      const { ch } = await this.openExec(joinArgv(user ? wrapBecome(driver, { user }).argv : driver), undefined, false);
+      const { ch } = await this.openExec(execLine(user ? wrapBecome(driver, { user }).argv : driver), undefined, false);
       const session = new LineSession(ch);
       ch.once('close', () => {
         releaseOnce();
@@ -752,7 +752,7 @@ export class SshConnection implements Connection {
     signal?.addEventListener('abort', onAbort, { once: true });
     this.stats.sessionExecs++;
     try {
-      return await session.run(joinArgv(argv), stdin);
+      return await session.run(execLine(argv), stdin);
     } catch (e) {
       this.forgetSession(key, session);
       if (signal?.aborted) throw abortError(signal);
