@@ -243,10 +243,10 @@ function connectError(spec: ConnectionSpec, err: Error & { level?: string; code?
 export async function connect(spec: ConnectionSpec, opts: SshConnectOptions = {}): Promise<SshConnection> {
   const auth = await authMethods(spec, opts);
   const store = opts.knownHosts ?? defaultKnownHostsStore;
-  const names = lookupNames(spec.hostName, spec.address, spec.port);
+  const names = lookupNames(spec.address, spec.port);
   let known: string[] = [];
   if (spec.hostKeyChecking !== 'off') {
-    const parsed = await store.forHostFirst(knownHostsFilesOrDefault(spec.knownHostsFiles), names);
+    const parsed = await store.forHost(knownHostsFilesOrDefault(spec.knownHostsFiles), names);
     known = keyTypesOfMatched(parsed.entries);
     for (const note of parsed.notes) {
       if (shownNotes.has(note)) continue;
