@@ -126,7 +126,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
       }
       return conn;
     },
-    localConnection: () => (local ??= new LocalConnection(localSpec())),
+    localConnection: () => (local ??= new LocalConnection(localSpec(opts))),
     probeNewConnection: async (name, keywords = {}) => {
       const hs = hosts.get(name)!;
       const spec = connectionSpecOf(inv, hs, settings, opts, keywords);
@@ -250,8 +250,9 @@ function ensureHost(hosts: Map<string, HostState>, name: string, inv: Inventory)
   }
 }
 
-function localSpec(): ConstructorParameters<typeof LocalConnection>[0] {
-  return { hostName: 'localhost' };
+/** The controller for `delegate_to: localhost`: become there takes the run's -K password, as on any host. */
+function localSpec(opts: RunOptions): ConstructorParameters<typeof LocalConnection>[0] {
+  return { hostName: 'localhost', ...(opts.becomePassword !== undefined ? { becomePassword: opts.becomePassword } : {}) };
 }
 
 /**
@@ -279,7 +280,14 @@ async function openConnection(
   const spec = connectionSpecOf(inv, hs, settings, opts, keywords);
   // Passwords from inventory variables (ansible_password, ansible_become_password) are secrets too.
   for (const p of [spec.becomePassword, spec.password]) if (typeof p === 'string') addSecret(p);
-  if (spec.connection === 'local') return new LocalConnection({ hostName: hs.name });
+  if (spec.connection === 'local') {
+    // A local host becomes with sudo too: the -K (or ansible_become_password) password and become user apply.
+    return new LocalConnection({
+      hostName: hs.name,
+      becomeUser: spec.becomeUser,
+      ...(spec.becomePassword !== undefined ? { becomePassword: spec.becomePassword } : {}),
+    });
+  }
   const connectOpts: SshConnectOptions = {
     log: (line) => emit({ type: 'verbose', time: now(), level: 3, host: hs.name, message: line }),
     // Plain execs on one long-lived bash per host (connection/line-session.ts): measured on 20 light hosts,
