@@ -21,6 +21,8 @@ export const TEST_PROGRAMS = {
   chpasswd: 'passwd',
   runuser: 'util-linux',
   tmux: 'tmux',
+  // The shipped alert rules are unit-tested with Prometheus's own promtool.
+  promtool: 'prometheus',
   script: 'bsdutils',
   'ssh-keygen': 'openssh-client',
   'ssh-agent': 'openssh-client',
