@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +29,9 @@ beforeAll(() => {
   // A password is required: no NOPASSWD, so `sudo -n` fails and only -K gets through.
   writeFileSync(sudoers, `${user} ALL=(root) ALL\n`, { mode: 0o440 });
   chmodSync(dir, 0o755);
+  // Every run writes its audit record: a folder the throwaway user may write to.
+  mkdirSync(path.join(dir, 'audit'));
+  chmodSync(path.join(dir, 'audit'), 0o1777);
   writeFileSync(path.join(dir, 'inv.ini'), 'ctl ansible_connection=local\n');
   writeFileSync(
     path.join(dir, 'play.yml'),
@@ -57,7 +60,7 @@ describe('-K on the local connection', () => {
     const r = spawnSync(
       requireProgram('runuser'),
       ['-u', user, '--', requireProgram('node'), path.join(repoRoot, 'bin/vncplay.js'), 'play.yml', '-i', 'inv.ini', '-K', '--json'],
-      { cwd: dir, input: `${password}\n`, encoding: 'utf8', env: { PATH: process.env['PATH'], HOME: dir, NO_COLOR: '1' }, timeout: 100_000 },
+      { cwd: dir, input: `${password}\n`, encoding: 'utf8', env: { PATH: process.env['PATH'], HOME: dir, VNCPLAY_AUDIT_DIR: path.join(dir, 'audit'), NO_COLOR: '1' }, timeout: 100_000 },
     );
     expect(r.status, r.stdout + r.stderr).toBe(0);
     const results = r.stdout
