@@ -16,6 +16,10 @@ export const TEST_PROGRAMS = {
   'ansible-vault': 'ansible-core',
   'ansible-config': 'ansible-core',
   sudo: 'sudo',
+  useradd: 'passwd',
+  userdel: 'passwd',
+  chpasswd: 'passwd',
+  runuser: 'util-linux',
   tmux: 'tmux',
   // The shipped alert rules are unit-tested with Prometheus's own promtool.
   promtool: 'prometheus',

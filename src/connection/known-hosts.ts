@@ -246,19 +246,6 @@ export class KnownHostsStore {
     return all;
   }
 
-  /**
-   * Entries for the first of `names` that has any: the address ssh connects to (what OpenSSH, and so Ansible,
-   * looks up), then the inventory name. One name at a time halves the HMACs of hashed files in the common case.
-   */
-  async forHostFirst(files: readonly string[], names: readonly string[]): Promise<ParsedKnownHosts> {
-    let last: ParsedKnownHosts = { entries: [], notes: [] };
-    for (const name of names) {
-      last = await this.forHost(files, [name]);
-      if (last.entries.length > 0) return last;
-    }
-    return last;
-  }
-
   private async loadOne(file: string): Promise<ParsedKnownHosts> {
     return (await this.loadCached(file))?.parsed ?? { entries: [], notes: [] };
   }
@@ -320,11 +307,13 @@ export interface VerifyHostKeyResult {
   learnedIn?: string;
 }
 
-/** Names a host's key may be filed under, in lookup order: the address ssh connects to, then the inventory name. */
-export function lookupNames(hostName: string, address: string, port: number): string[] {
-  const names = [hostKeyName(address, port)];
-  if (hostName !== address) names.push(hostKeyName(hostName, port));
-  return names;
+/**
+ * The names a host's key is looked up under: only the address ssh connects to (ansible_host), as OpenSSH, and so
+ * Ansible, looks it up. Never also the inventory name: a line `*,!ADDR` says "any host but ADDR", and a second
+ * lookup under another name would let it vouch for ADDR after all.
+ */
+export function lookupNames(address: string, port: number): string[] {
+  return [hostKeyName(address, port)];
 }
 
 export function knownHostsFilesOrDefault(files: readonly string[]): string[] {
@@ -333,15 +322,16 @@ export function knownHostsFilesOrDefault(files: readonly string[]): string[] {
 
 /**
  * Apply the policy to a presented key. Resolves when the key may be used; rejects with a ConnectionError
- * (E_HOSTKEY_UNKNOWN, E_HOSTKEY_CHANGED) that shows the fingerprint and how to fix it.
+ * (E_HOSTKEY_UNKNOWN, E_HOSTKEY_CHANGED; a revoked key under every policy) that shows the fingerprint and how to fix it.
  */
 export async function verifyHostKey(p: VerifyHostKeyParams): Promise<VerifyHostKeyResult> {
-  if (p.policy === 'off') return { verdict: 'unchecked' };
   const store = p.store ?? defaultKnownHostsStore;
   const files = knownHostsFilesOrDefault(p.files);
-  const names = lookupNames(p.hostName, p.address, p.port);
-  const { entries } = await store.forHostFirst(files, names);
+  const names = lookupNames(p.address, p.port);
+  const { entries } = await store.forHost(files, names);
   const verdict = judgeMatched(entries, p.key);
+  // `off` trusts unknown and changed keys, never a revoked one (nor does OpenSSH's StrictHostKeyChecking=no).
+  if (p.policy === 'off' && verdict.status !== 'revoked') return { verdict: 'unchecked' };
   const type = keyTypeOf(p.key);
   const shown = `${keyLabel(type)} key ${fingerprintSha256(p.key)}`;
   const where = `${p.hostName} (${p.address}:${p.port})`;

@@ -17,39 +17,63 @@ const SIGNAL_NUMBERS = { HUP: 1, INT: 2, TERM: 15 } as const;
  *   controller → host: first line a random nonce; then one frame per command: a header line `<kind><n>`, then
  *                      n bytes of bash code, ASCII only (quote.ts joinArgvAscii), which bash reads with ONE
  *                      `read -N` (a line read from a pipe costs one syscall per byte). Kinds: `a` the code is
- *                      `set -- ARGV` and a subshell runs "$@" (bash execs a simple last command in place: one
- *                      fork per command); `s` a subshell evals the code (a pipe feeding stdin); `f` a session
- *                      function that runs in the session's own shell (see sessionScript).
+ *                      `set -- ARGV` and a subshell runs `exec -- "$@"` (one fork per command; exec runs a
+ *                      PROGRAM, never a builtin or function, so `eval …` or `vp_write …` as argv[0] are "not
+ *                      found", as on a channel, quote.ts execLine); `c` the same for a call of a session function,
+ *                      which the subshell runs as "$@"; `s` a subshell evals the code (a pipe feeding stdin);
+ *                      `f` a session function that runs in the session's own shell (see sessionScript).
  *   host → controller: the command's stdout, then "<nonce> <rc>\n"; its stderr, then "<nonce>\n" on stderr.
  * The nonce is 128 random bits sent over the encrypted channel and unset before the command runs, so no output
  * can forge the end of a result. Commands get /dev/null as stdin (a small stdin is piped in by the command line
  * itself, quote.ts pipeLiteral, or handed to a session function as its last argument; a large one or one with a
  * NUL byte takes its own channel) and run in a subshell: `exit`, `cd` and variables do not leak into the next one.
- * Differences from a channel, by design: a command killed by a signal reports bash's 128+N as rc; a background
- * process still writing after the command ended would write into the next result (execs with timeoutMs, as the
- * runner's long-running ones, never come here), and the session holds one channel open. Hence opt-in
- * (SshConnectOptions.lineSession); the runner turns it on.
+ * A subshell's stdout and stderr are files of their own in the session's private folder (a new pair per command),
+ * sent once the command has ended: a background process it left behind (`(sleep 1; echo x) &`) writes into that
+ * command's files, never into a later result or the framing; what it writes after its command ended is lost.
+ * Bash's own `read` and `printf` send a file (`cat` only for one holding a NUL byte, which a bash string cannot),
+ * and the folder is on tmpfs where there is one (/dev/shm; creating files on ext4 cost ~1 ms of system time each).
+ * Functions in the session's own shell are vncplay's code and write to the channel directly.
+ * Differences from a channel, by design: a command killed by a signal reports bash's 128+N as rc; output arrives
+ * when the command ends, and a background process's later output is dropped (a channel waits for it); the session
+ * holds one channel open. Hence opt-in (SshConnectOptions.lineSession); the runner turns it on.
  */
 // One line on purpose: bash numbers a failing command's line from the driver's first line, so "bash: line 1:
-// x: command not found" reads exactly as it does through a channel (`bash -c 'x'`).
+// exec: x: not found" reads exactly as it does through a channel (`bash -c 'exec x'`).
 // The first frame defines the session functions in the session's own shell, once; every command inherits them.
 // VP_UMASK is the session's umask, which the functions that run in the session's shell restore.
+// VP_OUT is the session's private folder (mktemp -d: 0700) for the commands' output files, VP_N numbers them;
+// every OUTPUT_FILES_BATCH commands one `rm` clears the finished ones, and the session's end removes the folder.
+const OUTPUT_FILES_BATCH = 64;
+/** A subshell kind's redirections: no stdin, stdout and stderr in this command's own files. */
+const OWN_FILES = '</dev/null >"$VP_OUT/$VP_N" 2>"$VP_OUT/$VP_N.e"';
+const SESSION_VARS = 'VP_NONCE VP_H VP_UMASK VP_OUT VP_N VP_RC VP_X';
+/** Shell code that sends output file `file` to `fd` (1 or 2): read into a variable up to a NUL, which read -d '' stops at. */
+function sendFile(file: string, fd: 1 | 2): string {
+  const to = fd === 2 ? ' >&2' : '';
+  return `if [ -s ${file} ]; then if IFS= read -r -d '' VP_X <${file}; then cat -- ${file}${to}; else printf '%s' "$VP_X"${to}; fi; fi`;
+}
 export const LINE_SESSION_DRIVER = [
   'IFS= read -r VP_NONCE || exit 1',
   'IFS= read -r VP_H && IFS= read -r -N "${VP_H#?}" VP_LINE || exit 1',
   'eval "$VP_LINE" || exit 1',
   'VP_UMASK=$(umask)',
+  'VP_OUT=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d) || exit 1',
+  `trap 'rm -rf -- "$VP_OUT"' EXIT`,
   // A write running in this shell names its temp file in VP_WRITE_TMP: a signal that ends the session mid-write
-  // removes it (a channel's write has its own trap). Subshells start without these traps.
+  // removes it (a channel's write has its own trap); `exit` runs the EXIT trap too. Subshells start without these traps.
   ...(['HUP', 'INT', 'TERM'] as const).map(
     (sig) => `trap '[ -z "\${VP_WRITE_TMP-}" ] || rm -f -- "$VP_WRITE_TMP"; exit ${128 + SIGNAL_NUMBERS[sig]}' ${sig}`,
   ),
+  'VP_N=0',
   "printf 'VP-LINE-READY\\n'",
-  'while IFS= read -r VP_H && IFS= read -r -N "${VP_H#?}" VP_LINE; do case $VP_H in ' +
+  'while IFS= read -r VP_H && IFS= read -r -N "${VP_H#?}" VP_LINE; do VP_N=$((VP_N + 1)); case $VP_H in ' +
     'f*) { eval "$VP_LINE"; } </dev/null ;; ' +
-    'a*) ( eval "$VP_LINE"; unset VP_NONCE VP_H VP_UMASK VP_LINE; "$@" ) </dev/null ;; ' +
-    '*) ( unset VP_NONCE VP_H VP_UMASK; eval "unset VP_LINE; $VP_LINE" ) </dev/null ;; esac',
+    `a*) ( eval "$VP_LINE"; unset ${SESSION_VARS} VP_LINE; exec -- "$@" ) ${OWN_FILES} ;; ` +
+    `c*) ( eval "$VP_LINE"; unset ${SESSION_VARS} VP_LINE; "$@" ) ${OWN_FILES} ;; ` +
+    `*) ( unset ${SESSION_VARS}; eval "unset VP_LINE; $VP_LINE" ) ${OWN_FILES} ;; esac`,
   'VP_RC=$?',
+  `case $VP_H in f*) ;; *) ${sendFile('"$VP_OUT/$VP_N"', 1)}; ${sendFile('"$VP_OUT/$VP_N.e"', 2)}; VP_X= ;; esac`,
+  `[ $((VP_N % ${OUTPUT_FILES_BATCH})) -ne 0 ] || rm -f -- "$VP_OUT"/*`,
   "printf '%s %d\\n' \"$VP_NONCE\" \"$VP_RC\"",
   "printf '%s\\n' \"$VP_NONCE\" >&2",
   'done',
@@ -120,8 +144,11 @@ export function sessionCall(argv: readonly string[], functions: ReadonlyMap<stri
   return fn === undefined ? undefined : [fn.name, ...argv.slice(4)];
 }
 
-/** How the session runs a command: in its own shell, as argv in a subshell, or as code evaluated in a subshell. */
-export type SessionCommandKind = 'in-shell' | 'argv' | 'eval';
+/**
+ * How the session runs a command: in its own shell (`in-shell`), as a program exec'd in a subshell (`argv`), as a
+ * session function called in a subshell (`call`), or as code evaluated in a subshell (`eval`, a piped stdin).
+ */
+export type SessionCommandKind = 'in-shell' | 'argv' | 'call' | 'eval';
 
 /** What the session runs for argv with stdin: ASCII bash code, and how. */
 export interface SessionCommand {
@@ -135,14 +162,19 @@ export function sessionCommand(
   functions: ReadonlyMap<string, SessionFunction> = sessionScripts,
 ): SessionCommand {
   const fn = lookup(argv, functions);
-  let code = joinArgvAscii(fn === undefined ? argv : [fn.name, ...argv.slice(4)]);
+  if (fn === undefined) {
+    const code = joinArgvAscii(argv);
+    // The last command of a pipeline is resolved like any other: `exec` keeps it a program.
+    return stdin.length > 0 ? { code: pipeLiteral(stdin, `exec -- ${code}`), kind: 'eval' } : { code: `set -- ${code}`, kind: 'argv' };
+  }
+  let code = joinArgvAscii([fn.name, ...argv.slice(4)]);
   // A function that takes stdin as its last argument always gets one (`$''` for none), so it knows which it got.
-  if (fn?.options.stdinAsArgument) code = `${code} ${ansiCWord(stdin)}`;
+  if (fn.options.stdinAsArgument) code = `${code} ${ansiCWord(stdin)}`;
   else if (stdin.length > 0) return { code: pipeLiteral(stdin, code), kind: 'eval' };
-  return fn?.options.inShell?.(argv.slice(4)) ? { code, kind: 'in-shell' } : { code: `set -- ${code}`, kind: 'argv' };
+  return fn.options.inShell?.(argv.slice(4)) ? { code, kind: 'in-shell' } : { code: `set -- ${code}`, kind: 'call' };
 }
 
-const FRAME_HEADER: Record<SessionCommandKind, string> = { 'in-shell': 'f', argv: 'a', eval: 's' };
+const FRAME_HEADER: Record<SessionCommandKind, string> = { 'in-shell': 'f', argv: 'a', call: 'c', eval: 's' };
 
 /** One frame of the wire format: header line, then the code (ASCII, so its length is its byte count). */
 export function frame(cmd: SessionCommand): string {

@@ -34,6 +34,16 @@ export function joinArgv(argv: readonly string[]): string {
 }
 
 /**
+ * The command line that makes a POSIX shell (an SSH login shell, the shell session's sh) run argv as a PROGRAM:
+ * `exec ARGV`. Without `exec` the shell would resolve argv[0] as a builtin or function (`eval 'code'` runs code)
+ * and take a `NAME=value` argv[0] as an assignment; after `exec` every word is an argument, and exec only runs
+ * programs ("exec: eval: not found"). No `--`: dash's exec does not take one.
+ */
+export function execLine(argv: readonly string[]): string {
+  return `exec ${joinArgv(argv)}`;
+}
+
+/**
  * `bytes` as ONE ANSI-C quoted bash word (`$'…'`) of printable ASCII only: every byte outside printable ASCII, and
  * `\` and `'`, is written as \xHH, so any bytes without a NUL (bash strings cannot hold one) arrive as they were.
  */

@@ -9,7 +9,7 @@ import { ConnectionError } from '../errors.js';
 import { assertArgv, becomeNeeded, becomePasswordMissing, sudoNeedsPassword, wrapBecome } from './become.js';
 import { abortError, drive, type ProcessIo } from './exec-driver.js';
 import { defaultKnownHostsStore, expandHome, keyTypesOfMatched, knownHostsFilesOrDefault, lookupNames, verifyHostKey, type KnownHostsStore } from './known-hosts.js';
-import { joinArgv } from './quote.js';
+import { execLine } from './quote.js';
 import { LINE_SESSION_DRIVER, LineSession } from './line-session.js';
 import { SESSION_DRIVER, ShellSession } from './shell-session.js';
 import type { Connection, ConnectionSpec, ExecOptions, ExecResult } from './types.js';
@@ -243,10 +243,10 @@ function connectError(spec: ConnectionSpec, err: Error & { level?: string; code?
 export async function connect(spec: ConnectionSpec, opts: SshConnectOptions = {}): Promise<SshConnection> {
   const auth = await authMethods(spec, opts);
   const store = opts.knownHosts ?? defaultKnownHostsStore;
-  const names = lookupNames(spec.hostName, spec.address, spec.port);
+  const names = lookupNames(spec.address, spec.port);
   let known: string[] = [];
   if (spec.hostKeyChecking !== 'off') {
-    const parsed = await store.forHostFirst(knownHostsFilesOrDefault(spec.knownHostsFiles), names);
+    const parsed = await store.forHost(knownHostsFilesOrDefault(spec.knownHostsFiles), names);
     known = keyTypesOfMatched(parsed.entries);
     for (const note of parsed.notes) {
       if (shownNotes.has(note)) continue;
@@ -590,7 +590,7 @@ export class SshConnection implements Connection {
     const wrapped = useSudo
       ? wrapBecome(argv, { user: becomeUser, method, ...(this.spec.becomePassword !== undefined ? { password: this.spec.becomePassword } : {}) })
       : { argv: [...argv] };
-    const command = joinArgv(wrapped.argv);
+    const command = execLine(wrapped.argv);
 
     await this.acquire();
     try {
@@ -645,7 +645,7 @@ export class SshConnection implements Connection {
       }
     };
     try {
-      const { ch } = await this.openExec(joinArgv(wrapped.argv), undefined, false);
+      const { ch } = await this.openExec(execLine(wrapped.argv), undefined, false);
       const session = new ShellSession(ch, wrapped.handshake);
       ch.once('close', () => {
         releaseOnce();
@@ -695,7 +695,7 @@ export class SshConnection implements Connection {
     const driver = ['bash', '-c', LINE_SESSION_DRIVER];
     try {
       // Not retried when refused: the session is only a speed-up, and a refusal means channels are scarce.
-      const { ch } = await this.openExec(joinArgv(user ? wrapBecome(driver, { user }).argv : driver), undefined, false);
+      const { ch } = await this.openExec(execLine(user ? wrapBecome(driver, { user }).argv : driver), undefined, false);
       const session = new LineSession(ch);
       ch.once('close', () => {
         releaseOnce();
@@ -757,7 +757,7 @@ export class SshConnection implements Connection {
     signal?.addEventListener('abort', onAbort, { once: true });
     this.stats.sessionExecs++;
     try {
-      return await session.run(joinArgv(argv), stdin);
+      return await session.run(execLine(argv), stdin);
     } catch (e) {
       this.forgetSession(key, session);
       if (signal?.aborted) throw abortError(signal);

@@ -8,26 +8,26 @@ import type { Inventory } from './model.js';
 
 /**
  * Connection parameters of one host from its (already rendered) variables. Each setting is looked up under
- * Ansible's names, first match wins: `ansible_X`, Ansible's old `ansible_ssh_X` alias, then the bare name the
- * issue allows (`host`, `port`, `user`, …). Bare names are the weakest, because plays often use them for other
- * things (a VNC `port`).
+ * Ansible's connection variable names only, first match wins: `ansible_X`, then Ansible's old `ansible_ssh_X`
+ * alias. Bare names (`host`, `port`, `user`, `connection`, …) are ordinary variables, as in Ansible: a play's VNC
+ * `port` or an `-e user=…` must never redirect SSH.
  */
 
 export const CONNECTION_VARS = {
-  connection: ['ansible_connection', 'connection'],
-  address: ['ansible_host', 'ansible_ssh_host', 'host'],
-  port: ['ansible_port', 'ansible_ssh_port', 'port'],
-  user: ['ansible_user', 'ansible_ssh_user', 'user', 'remote_user'],
-  privateKeyFile: ['ansible_ssh_private_key_file', 'ansible_private_key_file', 'private_key_file', 'ssh_private_key_file'],
-  // No bare `password`: playbooks use that name for VNC passwords, which must never reach SSH.
+  connection: ['ansible_connection'],
+  address: ['ansible_host', 'ansible_ssh_host'],
+  port: ['ansible_port', 'ansible_ssh_port'],
+  user: ['ansible_user', 'ansible_ssh_user'],
+  privateKeyFile: ['ansible_ssh_private_key_file', 'ansible_private_key_file'],
   password: ['ansible_password', 'ansible_ssh_pass', 'ansible_ssh_password'],
-  become: ['ansible_become', 'become'],
-  becomeUser: ['ansible_become_user', 'become_user'],
-  becomePassword: ['ansible_become_password', 'ansible_become_pass', 'ansible_sudo_pass', 'become_password', 'become_pass'],
-  hostKeyChecking: ['ansible_host_key_checking', 'ansible_ssh_host_key_checking', 'host_key_checking'],
+  become: ['ansible_become'],
+  becomeUser: ['ansible_become_user'],
+  becomeMethod: ['ansible_become_method'],
+  becomePassword: ['ansible_become_password', 'ansible_become_pass', 'ansible_sudo_pass'],
+  hostKeyChecking: ['ansible_host_key_checking', 'ansible_ssh_host_key_checking'],
   // vncplay's own (ansible-playbook reads UserKnownHostsFile from ansible_ssh_common_args instead); the ansible_*
   // spellings are its old names, still honoured with a warning (DEPRECATED_CONNECTION_VARS).
-  knownHostsFiles: ['vncplay_known_hosts_file', 'ansible_ssh_known_hosts_file', 'ansible_known_hosts_file', 'known_hosts_file'],
+  knownHostsFiles: ['vncplay_known_hosts_file', 'ansible_ssh_known_hosts_file', 'ansible_known_hosts_file'],
   connectTimeout: ['ansible_ssh_timeout', 'ansible_timeout'],
   /** OpenSSH options Ansible passes to ssh; their -o UserKnownHostsFile/StrictHostKeyChecking/Port/User/… count. */
   sshArgs: ['ansible_ssh_args', 'ansible_ssh_common_args', 'ansible_ssh_extra_args'],
@@ -60,8 +60,12 @@ export function deprecatedConnectionVarWarnings(hostVars: Iterable<[string, Reco
   });
 }
 
-/** Variables that hold a password by their name alone: SSH and become passwords under all of Ansible's names. */
-export const SECRET_VARIABLE_NAMES: readonly string[] = [...CONNECTION_VARS.password, ...CONNECTION_VARS.becomePassword];
+/**
+ * Variables that hold a password by their name alone: SSH and become passwords under all of Ansible's names, and
+ * the bare become password names, which vncplay once honoured and playbooks still use for that password (they are
+ * masked, never used to connect).
+ */
+export const SECRET_VARIABLE_NAMES: readonly string[] = [...CONNECTION_VARS.password, ...CONNECTION_VARS.becomePassword, 'become_password', 'become_pass'];
 
 /** Values used when no variable sets them (the CLI may pass its flags here). */
 export interface ConnectionDefaults {
@@ -125,7 +129,7 @@ export function connectionSpec(
 
   const becomeVar = pick(CONNECTION_VARS.become);
   const become = becomeVar ? boolean(host, becomeVar.name, becomeVar.value) : false;
-  const method = pick(['ansible_become_method', 'become_method']);
+  const method = pick(CONNECTION_VARS.becomeMethod);
   const becomeMethod = method ? becomeMethodNamed(String(method.value)) : defaults.becomeMethod;
   if (method && becomeMethod === undefined) {
     throw bad(host, method.name, `'${String(method.value)}' is not supported`, 'vncplay becomes another user with sudo or su; set it to one of them or remove it');
@@ -273,6 +277,9 @@ export function boolean(host: string, name: string, v: unknown): boolean {
 
 function hostKeyPolicy(host: string, name: string, v: unknown): ConnectionSpec['hostKeyChecking'] {
   const s = typeof v === 'string' ? v.trim().toLowerCase() : v;
+  // Ansible reads an empty value as false (off); vncplay refuses it: a variable that rendered empty is a mistake,
+  // and turning host key checking off must be said.
+  if (s === '') throw bad(host, name, 'is empty', 'use strict, accept-new or off (true means strict, false off)');
   if (s === 'strict' || s === 'accept-new' || s === 'off') return s;
   if (s === 'accept_new') return 'accept-new';
   try {

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import type { ExecResult } from '../connection/types.js';
 import type { ActionModule, ArgSchema, ModuleContext, ModuleReturn } from './types.js';
 
 export interface CommandArgs {
@@ -82,31 +84,61 @@ export function splitCommandLine(line: string): string[] {
 
 /**
  * One remote command that honours chdir/creates/removes and then runs the user's argv; the paths are positional
- * arguments, never pasted into the script.
+ * arguments, never pasted into the script. A skip is reported as `<skipMark> creates|removes` on stdout: the mark
+ * is random per exec, so no command's own output can pass for a skip.
  */
-function guardedArgv(args: CommandArgs, argv: string[]): string[] {
+function guardedArgv(args: CommandArgs, argv: string[], skipMark: string): string[] {
   if (!args.chdir && !args.creates && !args.removes) return argv;
   const script = [
-    'chdir=$1 creates=$2 removes=$3; shift 3',
-    'if [ -n "$creates" ] && [ -e "$creates" ]; then echo "__vncplay_skip__creates"; exit 0; fi',
-    'if [ -n "$removes" ] && [ ! -e "$removes" ]; then echo "__vncplay_skip__removes"; exit 0; fi',
+    'chdir=$1 creates=$2 removes=$3 skip=$4; shift 4',
+    'if [ -n "$creates" ] && [ -e "$creates" ]; then echo "$skip creates"; exit 0; fi',
+    'if [ -n "$removes" ] && [ ! -e "$removes" ]; then echo "$skip removes"; exit 0; fi',
     'if [ -n "$chdir" ]; then cd "$chdir" || exit 1; fi',
     'exec "$@"',
   ].join('\n');
-  return ['sh', '-c', script, 'sh', args.chdir ?? '', args.creates ?? '', args.removes ?? '', ...argv];
+  return ['sh', '-c', script, 'sh', args.chdir ?? '', args.creates ?? '', args.removes ?? '', skipMark, ...argv];
+}
+
+const SKIP_REASONS = ['creates', 'removes'] as const;
+
+/**
+ * Did the exec fail because argv[0] is no program? Every way vncplay execs says so in its own words: the shells'
+ * `exec: NAME: not found` and the local connection's spawn ENOENT `NAME: not found` (127), env's (the `environment`
+ * keyword) `env: 'NAME': No such file or directory` (127), sudo's `sudo: NAME: command not found` (become without a
+ * password, 1); always with nothing on stdout.
+ */
+function programNotFound(res: ExecResult, program: string): boolean {
+  if (res.stdout !== '' || (res.rc !== 127 && res.rc !== 1)) return false;
+  const last = res.stderr.replace(/\n$/, '').split('\n').at(-1) ?? '';
+  if (res.rc === 1) return last === `sudo: ${program}: command not found`;
+  return last.endsWith(`${program}: not found`) || last === `env: '${program}': No such file or directory`;
+}
+
+/** Ansible's result when the program does not exist: run_command's OSError, errno 2, as Python words it. */
+function notFoundResult(argv: string[]): ModuleReturn {
+  return {
+    changed: false,
+    failed: true,
+    msg: `[Errno 2] No such file or directory: b'${argv[0]!}'`,
+    data: { cmd: argv, rc: 2, stdout: '', stderr: '', stdout_lines: [], stderr_lines: [] },
+  };
 }
 
 async function runCommand(args: CommandArgs, argv: string[], ctx: ModuleContext): Promise<ModuleReturn> {
   const startedAt = new Date();
   const stdin = args.stdin === undefined ? undefined : args.stdin + (args.stdin_add_newline === false ? '' : '\n');
-  const res = await ctx.exec(guardedArgv(args, argv), stdin === undefined ? {} : { stdin });
+  const skipMark = `vncplay-skip-${randomBytes(16).toString('hex')}`;
+  const res = await ctx.exec(guardedArgv(args, argv, skipMark), stdin === undefined ? {} : { stdin });
   const endedAt = new Date();
-  const skipMarker = /^__vncplay_skip__(creates|removes)\n?$/.exec(res.stdout);
-  if (skipMarker && res.rc === 0) {
-    const which = skipMarker[1] === 'creates' ? args.creates : args.removes;
-    const reason = skipMarker[1] === 'creates' ? `${which} exists` : `${which} does not exist`;
-    return { changed: false, msg: `Did not run command since '${reason}'`, data: { rc: 0, stdout: '', stderr: '', cmd: argv } };
+  const skipped = res.rc === 0 ? SKIP_REASONS.find((why) => res.stdout === `${skipMark} ${why}\n`) : undefined;
+  if (skipped !== undefined) {
+    const which = skipped === 'creates' ? args.creates : args.removes;
+    // Ansible's words: the path is quoted, the verb is not.
+    const reason = skipped === 'creates' ? `'${which}' exists` : `'${which}' does not exist`;
+    return { changed: false, msg: `Did not run command since ${reason}`, data: { rc: 0, stdout: '', stderr: '', cmd: argv } };
   }
+  // `command` execs a program (the connection never resolves a builtin or function); `shell`'s argv[0] is the shell.
+  if (argv[0] !== undefined && programNotFound(res, argv[0])) return notFoundResult(argv);
   const strip = args.strip_empty_ends !== false;
   const stdout = strip ? res.stdout.replace(/\n+$/, '') : res.stdout;
   const stderr = strip ? res.stderr.replace(/\n+$/, '') : res.stderr;

@@ -228,7 +228,10 @@ function moduleContext(s: InvokeSettings): ModuleContext {
     const merged: ExecOptions = { become: s.become, ...opts };
     if (merged.become && merged.becomeUser === undefined && s.becomeUser !== undefined) merged.becomeUser = s.becomeUser;
     const env = s.environment ? Object.entries(s.environment).map(([k, v]) => `${k}=${v}`) : [];
-    return s.conn.exec(env.length ? ['env', ...env, ...argv] : argv, merged);
+    if (env.length === 0) return s.conn.exec(argv, merged);
+    // env takes every leading NAME=value word as an assignment: a program named so is exec'd by sh instead.
+    const program = argv[0]?.includes('=') ? ['sh', '-c', 'exec "$0" "$@"', ...argv] : argv;
+    return s.conn.exec(['env', ...env, ...program], merged);
   };
   const ctx: ModuleContext = {
     hostName: s.hostName,

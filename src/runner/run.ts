@@ -297,7 +297,14 @@ async function openConnection(
   const spec = connectionSpecOf(inv, hs, settings, opts, keywords);
   // Passwords from inventory variables (ansible_password, ansible_become_password) are secrets too.
   for (const p of [spec.becomePassword, spec.password]) if (typeof p === 'string') addSecret(p);
-  if (spec.connection === 'local') return new LocalConnection({ hostName: hs.name });
+  if (spec.connection === 'local') {
+    // A local host becomes with sudo too: the -K (or ansible_become_password) password and become user apply.
+    return new LocalConnection({
+      hostName: hs.name,
+      becomeUser: spec.becomeUser,
+      ...(spec.becomePassword !== undefined ? { becomePassword: spec.becomePassword } : {}),
+    });
+  }
   const connectOpts: SshConnectOptions = {
     log: (line) => emit({ type: 'verbose', time: now(), level: 3, host: hs.name, message: line }),
     // Plain execs on one long-lived bash per host (connection/line-session.ts): measured on 20 light hosts,

@@ -126,7 +126,7 @@ describe('host key verification happens before any credential is sent', () => {
     const file = knownHostsWith('right', [['ssh-ed25519', hostEd.public]]);
     const conn = await connect(spec({ knownHostsFiles: [file] }), { knownHosts: new KnownHostsStore() });
     const r = await conn.exec(['echo', 'a b', "c'd"]);
-    expect(r).toEqual({ rc: 0, stdout: `ran: echo 'a b' 'c'\\''d'\n`, stderr: '' });
+    expect(r).toEqual({ rc: 0, stdout: `ran: exec echo 'a b' 'c'\\''d'\n`, stderr: '' });
     await conn.close();
     expect(authAttempts).toContain('publickey');
   });

@@ -54,7 +54,7 @@ describe.skipIf(!fleetAvailable())('line session (plain execs on one bash)', () 
     const asNobody = await line.exec(['id', '-un'], { become: true, becomeUser: 'nobody' });
     expect(asNobody.stdout).toBe('nobody\n');
     const missing = await line.exec(['vp-no-such-command'], { become: true });
-    expect([missing.rc, missing.stderr]).toEqual([127, expect.stringContaining('vp-no-such-command: command not found')]);
+    expect([missing.rc, missing.stderr]).toEqual([127, expect.stringContaining('exec: vp-no-such-command: not found')]);
     const plain = await line.exec(['sh', '-c', 'id -un; pwd; echo "${X-unset}"']);
     expect(plain.stdout).toBe('vncplay\n/home/vncplay\nunset\n');
   });

@@ -275,9 +275,9 @@ describe.skipIf(!fleetAvailable())('shell sessions (opt-in): one long-lived sudo
     const b = { become: true } as const;
     const start = (await conn.exec(['pwd'], b)).stdout;
     await conn.exec(['sh', '-c', 'cd /; exit 0'], b);
-    // `exit` in the command line itself ends only the subshell, not the session
+    // A command that exits ends only its subshell, not the session (argv[0] is always a program: `exit` is not found)
     const before = conn.stats.sessionExecs;
-    expect((await conn.exec(['exit', '3'], b)).rc).toBe(3);
+    expect((await conn.exec(['sh', '-c', 'exit 3'], b)).rc).toBe(3);
     expect((await conn.exec(['pwd'], b)).stdout).toBe(start);
     expect(conn.stats.sessionExecs).toBe(before + 2);
   });

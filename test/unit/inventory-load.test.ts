@@ -290,14 +290,13 @@ describe('connectionSpec', () => {
   it.each<[string, Record<string, unknown>, Partial<ReturnType<typeof connectionSpec>>]>([
     ['ansible_ names', { ansible_host: '192.0.2.9', ansible_port: 2200, ansible_user: 'ops' }, { address: '192.0.2.9', port: 2200, user: 'ops' }],
     ['old ansible_ssh_ aliases', { ansible_ssh_host: 'a', ansible_ssh_port: '2201', ansible_ssh_user: 'u' }, { address: 'a', port: 2201, user: 'u' }],
-    ['bare names', { host: 'b', port: '2202', user: 'v', connection: 'local' }, { address: 'b', port: 2202, user: 'v', connection: 'local' }],
-    ['ansible_ wins over bare', { ansible_host: 'x', host: 'y', ansible_user: 'a', user: 'b' }, { address: 'x', user: 'a' }],
+    ['ansible_ names beside bare ones', { ansible_host: 'x', host: 'y', ansible_user: 'a', user: 'b' }, { address: 'x', user: 'a' }],
     ['become as a string', { ansible_become: 'yes', ansible_become_user: 'vnc', ansible_become_method: 'sudo' }, { become: true, becomeUser: 'vnc' }],
     ['become through su', { ansible_become_method: 'ansible.builtin.su' }, { becomeMethod: 'su' }],
     ['become password alias', { ansible_become_pass: 'pw' }, { becomePassword: 'pw' }],
     ['ssh password', { ansible_password: 'pw', ansible_ssh_private_key_file: '/k' }, { password: 'pw', privateKeyFile: '/k' }],
     ['host key checking true', { ansible_host_key_checking: true }, { hostKeyChecking: 'strict' }],
-    ['host key checking false', { host_key_checking: 'False' }, { hostKeyChecking: 'off' }],
+    ['host key checking false', { ansible_ssh_host_key_checking: 'False' }, { hostKeyChecking: 'off' }],
     ['host key checking accept-new', { ansible_host_key_checking: 'accept-new' }, { hostKeyChecking: 'accept-new' }],
     ['known hosts files', { vncplay_known_hosts_file: '/a/kh /b/kh' }, { knownHostsFiles: ['/a/kh', '/b/kh'] }],
     ['known hosts list', { vncplay_known_hosts_file: ['~/kh'] }, { knownHostsFiles: [path.join(os.homedir(), 'kh')] }],
@@ -338,6 +337,15 @@ describe('connectionSpec', () => {
     expect(spec({ password: 'vncpass' }).password).toBeUndefined();
   });
 
+  it('ignores every bare connection name, as Ansible does (a VNC `port` must never redirect SSH)', () => {
+    const bare = {
+      host: 'elsewhere', port: 5902, user: 'nobody', remote_user: 'nobody', connection: 'local', private_key_file: '/k',
+      ssh_private_key_file: '/k', become: true, become_user: 'vnc', become_method: 'su', become_password: 'pw', become_pass: 'pw',
+      host_key_checking: false, known_hosts_file: '/kh',
+    };
+    expect(spec(bare)).toEqual(spec({}));
+  });
+
   it('takes CLI defaults when no variable says otherwise', () => {
     expect(connectionSpec(inv, 'h', {}, { user: 'cli', port: 2222, hostKeyChecking: 'off' })).toMatchObject({ user: 'cli', port: 2222, hostKeyChecking: 'off' });
     expect(connectionSpec(inv, 'h', { ansible_user: 'inv' }, { user: 'cli' }).user).toBe('inv');
@@ -346,9 +354,10 @@ describe('connectionSpec', () => {
   it.each<[string, Record<string, unknown>, string]>([
     ['an empty address', { ansible_host: '' }, "host 'h': ansible_host is empty"],
     ['a bad port', { ansible_port: 'ssh' }, "host 'h': ansible_port 'ssh' is not a TCP port"],
-    ['a port out of range', { port: 70000 }, "host 'h': port '70000' is not a TCP port"],
+    ['a port out of range', { ansible_ssh_port: 70000 }, "host 'h': ansible_ssh_port '70000' is not a TCP port"],
     ['an unknown connection', { ansible_connection: 'winrm' }, "host 'h': ansible_connection 'winrm' is not a supported connection"],
     ['a bad become', { ansible_become: 'maybe' }, "host 'h': ansible_become 'maybe' is not a boolean"],
+    ['an empty key policy (a template that rendered empty must not turn checking off)', { ansible_host_key_checking: ' ' }, "host 'h': ansible_host_key_checking is empty"],
     ['a bad key policy', { ansible_host_key_checking: 'sometimes' }, "host 'h': ansible_host_key_checking 'sometimes' is not a host key policy"],
     ['a bad timeout', { ansible_timeout: 'soon' }, "host 'h': ansible_timeout 'soon' is not a number of seconds"],
     ['a become method other than sudo or su', { ansible_become_method: 'doas' }, "host 'h': ansible_become_method 'doas' is not supported"],

@@ -214,9 +214,14 @@ describe('verifyHostKey policies', () => {
     expect(entries).toHaveLength(4);
   });
 
-  it('off accepts anything without reading files', async () => {
-    const r = await verifyHostKey({ ...base, policy: 'off', files: ['/nonexistent/x'], key: ed.blob });
-    expect(r.verdict).toBe('unchecked');
+  it('off accepts unknown and changed keys, never a revoked one (as OpenSSH with StrictHostKeyChecking=no)', async () => {
+    expect((await verifyHostKey({ ...base, policy: 'off', files: ['/nonexistent/x'], key: ed.blob })).verdict).toBe('unchecked');
+    const file = join(dir, 'off-revoked');
+    writeFileSync(file, `[198.18.0.11]:2222 ${ed.type} ${ed.b64}\n@revoked * ${ed2.type} ${ed2.b64}\n`);
+    const store = new KnownHostsStore();
+    expect((await verifyHostKey({ ...base, policy: 'off', files: [file], key: ec.blob, store })).verdict).toBe('unchecked');
+    const err = await verifyHostKey({ ...base, policy: 'off', files: [file], key: ed2.blob, store }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'E_HOSTKEY_CHANGED', message: expect.stringContaining('REVOKED') });
   });
 
   it('the address ssh connects to decides when it is listed; the inventory name is only a fallback', async () => {
@@ -228,10 +233,27 @@ describe('verifyHostKey policies', () => {
     expect(err).toMatchObject({ code: 'E_HOSTKEY_CHANGED' });
   });
 
-  it('finds the key under the inventory name too', async () => {
-    const file = join(dir, 'by-name');
-    writeFileSync(file, `[web1]:2222 ${ed.type} ${ed.b64}\n`);
-    const r = await verifyHostKey({ ...base, policy: 'strict', files: [file], key: ed.blob, store: new KnownHostsStore() });
-    expect(r.verdict).toBe('known');
+  // OpenSSH (and so Ansible, which passes ansible_host to ssh) looks a key up under the address it connects to only.
+  it('looks the key up under the address only: a line for the inventory name, or one that negates the address, is no match', async () => {
+    const store = new KnownHostsStore();
+    const verdict = async (name: string, text: string): Promise<unknown> => {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      return verifyHostKey({ ...base, policy: 'strict', files: [file], key: ed.blob, store }).then((r) => r.verdict, (e: { code: string }) => e.code);
+    };
+    expect(await verdict('by-name', `[web1]:2222 ${ed.type} ${ed.b64}\n`)).toBe('E_HOSTKEY_UNKNOWN');
+    expect(await verdict('negated', `*,![198.18.0.11]:2222 ${ed.type} ${ed.b64}\n`)).toBe('E_HOSTKEY_UNKNOWN');
+    expect(await verdict('by-address', `*,![198.18.0.12]:2222 ${ed.type} ${ed.b64}\n`)).toBe('known');
+    for (const file of ['by-name', 'negated', 'by-address']) {
+      // ssh-keygen -F exits 1 when no line matches.
+      const listed = (() => {
+        try {
+          return execFileSync('ssh-keygen', ['-F', '[198.18.0.11]:2222', '-f', join(dir, file)], { encoding: 'utf8' }).includes(ed.b64);
+        } catch {
+          return false;
+        }
+      })();
+      expect(listed, file).toBe(file === 'by-address');
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sessionCall, sessionCommand, sessionDefinitions, sessionScript } from '../../src/connection/line-session.js';
 import { ansiCWord, asciiShellCode } from '../../src/connection/quote.js';
@@ -57,7 +57,8 @@ describe('line session functions', () => {
     ]);
     expect(inSession!.stdout).toBe('in-shell unset\n');
     expect(sessionCommand(['sh', '-c', setsInShell, 'n'], new Uint8Array(0)).kind).toBe('in-shell');
-    expect(sessionCommand(['sh', '-c', script, 'n'], new Uint8Array(0)).kind).toBe('argv');
+    expect(sessionCommand(['sh', '-c', script, 'n'], new Uint8Array(0)).kind).toBe('call');
+    expect(sessionCommand(['vp_test_echo', 'n'], new Uint8Array(0)).kind).toBe('argv');
   });
 
   it('stdinAsArgument: the session passes stdin as the last argument (empty too); a channel pipes it', () => {
@@ -129,5 +130,61 @@ describe('the file functions that run in the session shell leave it as they foun
     // No temp file is left behind, also by the failed writes.
     expect(readdirSync(dir).sort()).toEqual(['empty', 'new', 'old']);
     expect(results[6]!.stdout).toContain('Q ');
+  });
+});
+
+describe('the driver runs a program, and each command gets its own output (issue 13 M6, M7)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vncplay-driver-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('argv[0] is exec’d: a builtin, a session function or NAME=value is "not found", with or without stdin', () => {
+    const canary = join(dir, 'canary');
+    const notFound = (name: string): { rc: number; stdout: string; stderr: string } => ({ rc: 127, stdout: '', stderr: `bash: line 1: exec: ${name}: not found\n` });
+    const results = runThroughDriver([
+      { argv: ['eval', `touch ${canary}`] },
+      { argv: ['eval', `touch ${canary}`], stdin: 'x' },
+      { argv: ['vp_steps', `touch ${canary}`] },
+      { argv: ['X=1', 'touch', canary] },
+      { argv: ['cd', '/'] },
+      { argv: ['printf', '%s', 'a program still runs'] },
+    ]);
+    expect(results).toEqual([
+      notFound('eval'),
+      notFound('eval'),
+      notFound('vp_steps'),
+      notFound('X=1'),
+      notFound('cd'),
+      { rc: 0, stdout: 'a program still runs', stderr: '' },
+    ]);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('a background process’s output never lands in a later result, and the session folder goes away at the end', () => {
+    const results = runThroughDriver(
+      [
+        { argv: ['sh', '-c', 'echo own; (sleep 0.3; echo LATE; echo LATE-ERR >&2) & echo ERR >&2'] },
+        { argv: ['sh', '-c', 'sleep 0.6; echo next'] },
+        { argv: ['sh', '-c', 'echo piped; cat; (sleep 0.3; echo LATE2) &'], stdin: 'in\n' },
+        { argv: ['sh', '-c', 'sleep 0.6; echo last'] },
+        { argv: ['printf', 'NUL\\0bytes\\0\\n'] },
+        { argv: ['sh', '-c', 'printf "\\377\\0\\n" >&2; printf "no newline"'] },
+        ...Array.from({ length: 70 }, (_, i) => ({ argv: ['sh', '-c', `echo ${i}; echo e${i} >&2`] })),
+        // The command's stdout is a file in the session's folder: its name shows where that folder is.
+        { argv: ['sh', '-c', 'readlink /proc/$$/fd/1; stat -c %a "$(dirname "$(readlink /proc/$$/fd/1)")"'] },
+      ],
+    );
+    expect(results.slice(0, 6)).toEqual([
+      { rc: 0, stdout: 'own\n', stderr: 'ERR\n' },
+      { rc: 0, stdout: 'next\n', stderr: '' },
+      { rc: 0, stdout: 'piped\nin\n', stderr: '' },
+      { rc: 0, stdout: 'last\n', stderr: '' },
+      { rc: 0, stdout: 'NUL\0bytes\0\n', stderr: '' },
+      { rc: 0, stdout: 'no newline', stderr: '\ufffd\0\n' },
+    ]);
+    expect(results.slice(6, -1).map((r) => r.stdout + r.stderr)).toEqual(Array.from({ length: 70 }, (_, i) => `${i}\ne${i}\n`));
+    const [outFile, folderMode] = results.at(-1)!.stdout.split('\n');
+    expect(outFile).toMatch(/^\/dev\/shm\/tmp\.\w+\/77$/);
+    expect(folderMode).toBe('700');
+    expect(existsSync(dirname(outFile!))).toBe(false);
   });
 });
