@@ -1,3 +1,4 @@
+import { aptModule } from './apt.js';
 import { assertModule } from './assert.js';
 import { commandModule, shellModule } from './command.js';
 import { copyModule } from './copy.js';
@@ -6,6 +7,7 @@ import { drillEventModule, drillProbeModule } from '../drill/modules.js';
 import { failModule } from './fail.js';
 import { firewall } from './firewall/index.js';
 import { metaModule } from './meta.js';
+import { packageModule } from './package.js';
 import { pingModule } from './ping.js';
 import { securityGroup } from './security-group/index.js';
 import { setFactModule } from './set-fact.js';
@@ -25,6 +27,7 @@ import { waitFor } from './wait-for.js';
  * `ansible.posix.NAME` where Ansible keeps it there).
  */
 const modules: AnyModule[] = [
+  aptModule,
   assertModule,
   commandModule,
   copyModule,
@@ -36,6 +39,7 @@ const modules: AnyModule[] = [
   firewall,
   lineinfileModule,
   metaModule,
+  packageModule,
   pingModule,
   securityGroup,
   setFactModule,

@@ -20,6 +20,51 @@ const spec = defineSpec({
   },
 });
 
+/** Ansible's PKG_MGRS (facts/system/pkg_mgr.py): the binary whose presence names the host's package manager. */
+export const PKG_MGR_BINARIES: readonly { path: string; name: string }[] = [
+  { path: '/usr/bin/rpm-ostree', name: 'atomic_container' },
+  { path: '/usr/bin/yum', name: 'yum' },
+  { path: '/usr/bin/dnf', name: 'dnf' },
+  { path: '/usr/bin/dnf5', name: 'dnf5' },
+  { path: '/usr/bin/apt-get', name: 'apt' },
+  { path: '/usr/bin/zypper', name: 'zypper' },
+  { path: '/usr/sbin/urpmi', name: 'urpmi' },
+  { path: '/usr/bin/pacman', name: 'pacman' },
+  { path: '/bin/opkg', name: 'opkg' },
+  { path: '/usr/pkg/bin/pkgin', name: 'pkgin' },
+  { path: '/opt/local/bin/port', name: 'macports' },
+  { path: '/usr/local/bin/brew', name: 'homebrew' },
+  { path: '/sbin/apk', name: 'apk' },
+  { path: '/usr/sbin/pkg', name: 'pkgng' },
+  { path: '/usr/sbin/swlist', name: 'swdepot' },
+  { path: '/usr/bin/emerge', name: 'portage' },
+  { path: '/usr/sbin/pkgadd', name: 'svr4pkg' },
+  { path: '/usr/bin/pkg', name: 'pkg5' },
+  { path: '/usr/bin/xbps-install', name: 'xbps' },
+  { path: '/usr/local/sbin/pkg', name: 'pkgng' },
+  { path: '/usr/bin/swupd', name: 'swupd' },
+  { path: '/usr/sbin/sorcery', name: 'sorcery' },
+  { path: '/usr/bin/installp', name: 'installp' },
+  { path: '/QOpenSys/pkgs/bin/yum', name: 'yum' },
+];
+
+/**
+ * Ansible's ansible_pkg_mgr: the last listed manager whose binary exists, except that a Debian-family host is always
+ * apt and a RedHat-family one is dnf/dnf5/yum by what is installed.
+ */
+export function pkgMgrFrom(osFamily: string, presentBinaries: readonly string[]): string {
+  const present = new Set(presentBinaries);
+  if (osFamily === 'Debian') return 'apt';
+  if (osFamily === 'RedHat') {
+    if (present.has('/usr/bin/dnf5')) return 'dnf5';
+    if (present.has('/usr/bin/dnf')) return 'dnf';
+    if (present.has('/usr/bin/yum')) return 'yum';
+  }
+  let found = 'unknown';
+  for (const m of PKG_MGR_BINARIES) if (present.has(m.path)) found = m.name;
+  return found;
+}
+
 /** One read-only POSIX sh script; every value is printed as `key=value` on its own line. */
 export const FACTS_SCRIPT = String.raw`
 say() { printf '%s=%s\n' "$1" "$2"; }
@@ -39,6 +84,7 @@ say memtotal_kb "$(awk '/^MemTotal:/ {print $2}' /proc/meminfo 2>/dev/null)"
 say user_id "$(id -un)"
 say service_mgr "$( [ -d /run/systemd/system ] && echo systemd || echo "$(ps -p 1 -o comm= 2>/dev/null)")"
 say python "$(command -v python3 || command -v python || true)"
+say pkg_bins "$(for b in ${PKG_MGR_BINARIES.map((m) => m.path).join(' ')}; do [ -e "$b" ] && printf '%s ' "$b"; done)"
 route=$(ip -4 route show default 2>/dev/null | head -n 1)
 say default_gateway "$(printf '%s' "$route" | awk '{for (i = 1; i < NF; i++) if ($i == "via") print $(i+1)}')"
 say default_interface "$(printf '%s' "$route" | awk '{for (i = 1; i < NF; i++) if ($i == "dev") print $(i+1)}')"
@@ -89,6 +135,7 @@ export function parseFacts(stdout: string): Record<string, unknown> {
     memtotal_mb: Math.floor(memKb / 1024),
     user_id: get('user_id'),
     service_mgr: get('service_mgr'),
+    pkg_mgr: pkgMgrFrom(OS_FAMILIES[osId] ?? OS_FAMILIES[like] ?? '', get('pkg_bins').split(' ').filter(Boolean)),
     all_ipv4_addresses: ipv4.map((a) => a.address),
     default_ipv4: defaultAddr
       ? { address: defaultAddr.address, interface: defaultAddr.interface, prefix: defaultAddr.prefix, gateway: get('default_gateway') }
