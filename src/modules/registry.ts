@@ -8,8 +8,10 @@ import { failModule } from './fail.js';
 import { firewall } from './firewall/index.js';
 import { metaModule } from './meta.js';
 import { packageModule } from './package.js';
+import { packageFactsModule } from './package-facts.js';
 import { pingModule } from './ping.js';
 import { securityGroup } from './security-group/index.js';
+import { serviceFactsModule } from './service-facts.js';
 import { setFactModule } from './set-fact.js';
 import { setupModule } from './setup.js';
 import { fileModule } from './file.js';
@@ -40,8 +42,10 @@ const modules: AnyModule[] = [
   lineinfileModule,
   metaModule,
   packageModule,
+  packageFactsModule,
   pingModule,
   securityGroup,
+  serviceFactsModule,
   setFactModule,
   setupModule,
   shellModule,

@@ -286,7 +286,7 @@ async function callModule(
       ...(conn?.kind === 'ssh' ? { probeNewConnection: () => env.probeNewConnection(hs.name, keywords) } : {}),
     });
     // Stored raw: buildHostScope marks host facts unsafe, so they are never rendered again.
-    if (res.facts) Object.assign(hs.facts, res.facts);
+    if (res.facts) mergeFacts(hs.facts, res.facts);
     const result: Record<string, unknown> = { ...res.data, changed: res.changed };
     if (res.failed) result['failed'] = true;
     if (res.skipped) result['skipped'] = true;
@@ -423,4 +423,16 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * A module's facts onto the host's: `ansible_facts` merges key by key (package_facts adds `packages` next to what
+ * setup gathered, as Ansible does); every other variable is replaced.
+ */
+export function mergeFacts(hostFacts: Record<string, unknown>, facts: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(facts)) {
+    const old = hostFacts[k];
+    const isDict = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+    hostFacts[k] = k === 'ansible_facts' && isDict(old) && isDict(v) ? { ...old, ...v } : v;
+  }
 }

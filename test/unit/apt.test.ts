@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { aptGetArgv, aptModule, fnmatch, parseGather, planPackages, splitPackage, type AptFacts, type PackageFacts } from '../../src/modules/apt.js';
 import { compareDebianVersions } from '../../src/modules/debian-version.js';
 import { packageModule } from '../../src/modules/package.js';
+import { parseInstalled } from '../../src/modules/package-facts.js';
+import { addUnitFiles, servicesFromSysv, servicesFromUnits } from '../../src/modules/service-facts.js';
 import { PKG_MGR_BINARIES, pkgMgrFrom } from '../../src/modules/setup.js';
 import { parseArgs } from '../../src/modules/spec/parse.js';
 import { parsedArgs } from '../module-args.js';
@@ -150,5 +152,35 @@ describe('package', () => {
     expect(pkgMgrFrom('RedHat', bins('yum', 'dnf'))).toBe('dnf');
     expect(pkgMgrFrom('Archlinux', bins('pacman'))).toBe('pacman');
     expect(pkgMgrFrom('', [])).toBe('unknown');
+  });
+});
+
+describe('package_facts and service_facts parsing', () => {
+  it("package_facts: installed packages only, Ansible's entry shape, foreign arch as name:arch", () => {
+    const out = parseInstalled(
+      ['ii \tvp-hello\tvp-hello\t1.0\tall\tmisc', 'rc \tvp-conf\tvp-conf\t1.0\tall\tmisc', 'ii \tlibc6:i386\tlibc6\t2.36\ti386\tlibs', 'iU \tvp-x\tvp-x\t2\tamd64\tmisc'].join('\n'),
+      'amd64',
+    );
+    expect(out).toEqual({
+      'vp-hello': [{ name: 'vp-hello', version: '1.0', arch: 'all', category: 'misc', source: 'apt' }],
+      'libc6:i386': [{ name: 'libc6:i386', version: '2.36', arch: 'i386', category: 'libs', source: 'apt' }],
+      'vp-x': [{ name: 'vp-x', version: '2', arch: 'amd64', category: 'misc', source: 'apt' }],
+    });
+  });
+  it("service_facts: Ansible's reading of list-units (bad states, the leading dot) and list-unit-files", () => {
+    const units = [
+      '  UNIT                 LOAD      ACTIVE   SUB     DESCRIPTION',
+      '  ssh.service          loaded    active   running OpenBSD Secure Shell server',
+      '● vp-gone.service      not-found inactive dead    vp-gone.service',
+      '  cron.service         loaded    inactive dead    Regular background program processing daemon',
+    ].join('\n');
+    const services = servicesFromUnits(units);
+    expect(services['ssh.service']).toEqual({ name: 'ssh.service', state: 'running', status: 'active', source: 'systemd' });
+    expect(services['vp-gone.service']).toEqual({ name: 'vp-gone.service', state: 'stopped', status: 'not-found', source: 'systemd' });
+    const ask = addUnitFiles(services, 'UNIT FILE STATE VENDOR PRESET\nssh.service enabled enabled\nvp-gone.service disabled enabled\ngetty@.service enabled enabled\n');
+    expect(services['ssh.service']!.status).toBe('enabled');
+    expect(services['vp-gone.service']!.status).toBe('not-found');
+    expect(ask).toEqual(['getty@.service']);
+    expect(servicesFromSysv(' [ + ]  ssh\n [ - ]  procps\n')).toEqual({ ssh: { name: 'ssh', state: 'running', source: 'sysv' }, procps: { name: 'procps', state: 'stopped', source: 'sysv' } });
   });
 });
