@@ -4,6 +4,7 @@ import { commandModule, shellModule } from './command.js';
 import { copyModule } from './copy.js';
 import { debugModule } from './debug.js';
 import { drillEventModule, drillProbeModule } from '../drill/modules.js';
+import { dpkgSelectionsModule } from './dpkg-selections.js';
 import { failModule } from './fail.js';
 import { firewall } from './firewall/index.js';
 import { metaModule } from './meta.js';
@@ -36,6 +37,7 @@ const modules: AnyModule[] = [
   debugModule,
   drillEventModule,
   drillProbeModule,
+  dpkgSelectionsModule,
   failModule,
   fileModule,
   firewall,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { aptGetArgv, aptModule, fnmatch, parseGather, planPackages, splitPackage, type AptFacts, type PackageFacts } from '../../src/modules/apt.js';
 import { compareDebianVersions } from '../../src/modules/debian-version.js';
+import { dpkgSelectionsModule } from '../../src/modules/dpkg-selections.js';
 import { packageModule } from '../../src/modules/package.js';
 import { parseInstalled } from '../../src/modules/package-facts.js';
 import { addUnitFiles, servicesFromSysv, servicesFromUnits } from '../../src/modules/service-facts.js';
@@ -182,5 +183,32 @@ describe('package_facts and service_facts parsing', () => {
     expect(services['vp-gone.service']!.status).toBe('not-found');
     expect(ask).toEqual(['getty@.service']);
     expect(servicesFromSysv(' [ + ]  ssh\n [ - ]  procps\n')).toEqual({ ssh: { name: 'ssh', state: 'running', source: 'sysv' }, procps: { name: 'procps', state: 'stopped', source: 'sysv' } });
+  });
+});
+
+describe('package hands over to the manager, or names it', () => {
+  const ctx = (vars: Record<string, unknown>) =>
+    ({ hostName: 'h', check: false, diff: false, vars, exec: () => Promise.reject(new Error('no host here')), log: () => undefined }) as unknown as Parameters<typeof packageModule.run>[1];
+  it('another manager is an Ansible module vncplay does not implement', async () => {
+    const ret = await packageModule.run(parsedArgs(packageModule, { name: 'httpd' }), ctx({ ansible_facts: { pkg_mgr: 'dnf' } }));
+    expect(ret).toMatchObject({ failed: true });
+    expect(ret.msg).toContain('`dnf` is an Ansible module vncplay does not implement yet');
+    const used = await packageModule.run(parsedArgs(packageModule, { name: 'httpd', use: 'yum' }), ctx({ ansible_pkg_mgr: 'apt' }));
+    expect(used.msg).toContain('`yum`');
+  });
+  it("apt's own parameters are checked when apt gets them", async () => {
+    const ret = await packageModule.run(parsedArgs(packageModule, { name: 'x', update_cache: 'maybe' }), ctx({ ansible_pkg_mgr: 'apt' }));
+    expect(ret).toMatchObject({ failed: true });
+    expect(ret.msg).toMatch(/^package \(via apt\): .*update_cache/);
+  });
+});
+
+describe('dpkg_selections', () => {
+  it('changes only when the selection differs, and reports before/after as Ansible', () => {
+    const args = parsedArgs(dpkgSelectionsModule, { name: 'vp-hello', selection: 'hold' });
+    expect(dpkgSelectionsModule.plan(args, { current: 'hold' })).toEqual([]);
+    const [change] = dpkgSelectionsModule.plan(args, { current: 'install' });
+    expect(change!.steps).toEqual([{ kind: 'exec', argv: ['dpkg', '--set-selections'], stdin: 'vp-hello hold' }]);
+    expect(dpkgSelectionsModule.report!(args, { current: 'not present' })).toEqual({ before: 'not present', after: 'hold' });
   });
 });
