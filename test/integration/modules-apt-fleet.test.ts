@@ -80,10 +80,23 @@ const PLAYBOOK = `
     - name: package installs through apt
       package: { name: vp-conf }
       register: r_pkg
+    - name: hold
+      dpkg_selections: { name: vp-hello, selection: hold }
+      register: r_hold
+    - name: held, latest leaves it
+      apt: { name: vp-hello, state: latest }
+      register: r_held_latest
+      ignore_errors: true
+    - name: hold again
+      dpkg_selections: { name: vp-hello, selection: hold }
+      register: r_hold_again
+    - name: release
+      dpkg_selections: { name: vp-hello, selection: install }
+      register: r_release
     - name: collect
       copy:
         dest: ${RESULTS}
-        content: "{{ {'update': r_update, 'valid': r_valid, 'install': r_install, 'again': r_again, 'latest': r_latest, 'latest_again': r_latest_again, 'floor': r_floor, 'base': r_base, 'check': r_check, 'conf': r_conf, 'remove': r_remove, 'purge': r_purge, 'purge_again': r_purge_again, 'unknown': r_unknown, 'noversion': r_noversion, 'pkg_remove': r_pkg_remove, 'deb': r_deb, 'deb_again': r_deb_again, 'pkg': r_pkg} | to_json }}"
+        content: "{{ {'update': r_update, 'valid': r_valid, 'install': r_install, 'again': r_again, 'latest': r_latest, 'latest_again': r_latest_again, 'floor': r_floor, 'base': r_base, 'check': r_check, 'conf': r_conf, 'remove': r_remove, 'purge': r_purge, 'purge_again': r_purge_again, 'unknown': r_unknown, 'noversion': r_noversion, 'pkg_remove': r_pkg_remove, 'deb': r_deb, 'deb_again': r_deb_again, 'pkg': r_pkg, 'hold': r_hold, 'held_latest': r_held_latest, 'hold_again': r_hold_again, 'release': r_release} | to_json }}"
 `;
 
 type Registered = Record<string, Record<string, unknown>>;
@@ -93,7 +106,9 @@ function readable(r: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { changed: r['changed'], failed: r['failed'] ?? false };
   if ('cache_updated' in r) out['cache_updated'] = r['cache_updated'];
   if ('cache_update_time' in r) out['cache_update_time'] = typeof r['cache_update_time'];
-  if (r['failed']) out['msg'] = r['msg'];
+  // A failed apt-get is "'COMMAND' failed: STDERR": the command line is each tool's own spelling.
+  if (r['failed']) out['msg'] = String(r['msg']).replace(/^'.*?' failed: /s, "'…' failed: ").trim();
+  for (const k of ['before', 'after']) if (k in r) out[k] = r[k];
   for (const k of ['stdout', 'stderr', 'stdout_lines', 'stderr_lines']) if (k in r) out[k] = typeof r[k];
   return out;
 }
@@ -162,6 +177,8 @@ describe.skipIf(!fleetAvailable())('apt and package on the fleet, against ansibl
     const changed = Object.fromEntries(Object.entries(ours).map(([task, r]) => [task, r['changed']]));
     expect(changed).toMatchObject({ install: true, again: false, latest: true, latest_again: false, floor: false, check: true, conf: true });
     expect(changed).toMatchObject({ remove: true, purge: true, purge_again: false, pkg_remove: true, deb: true, deb_again: false, pkg: true });
+    expect(ours['hold']).toMatchObject({ changed: true, before: 'install', after: 'hold' });
+    expect(changed).toMatchObject({ hold_again: false, release: true });
     expect(ours['update']).toMatchObject({ changed: true, cache_updated: true });
     expect(ours['valid']).toMatchObject({ changed: false, cache_updated: false });
     expect(ours['unknown']).toMatchObject({ failed: true, msg: "No package matching 'vp-no-such-package' is available" });
