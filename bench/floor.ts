@@ -1,15 +1,17 @@
 /**
- * The floor: what a bare ssh2 script costs for the benchmark's workload. One connection per host, the 10 task
+ * The floor: what a bare ssh2 script costs for the benchmark's workload. One connection per host, the task
  * commands one after another on it (one exec channel each), `forks` hosts at once. No state probing, no
  * templating, no reporting: the least any runner doing the same round trips can spend.
+ * With --trivial, the protocol's own limit: one connection and one channel (`cat`) per host, and per task one
+ * trivial round trip on it (a line sent, the same line back): no command, no process on the host per task.
  *
- *   node bench/.work/bin/floor.js --hosts hosts.json --forks 20
+ *   node bench/.work/bin/floor.js --hosts hosts.json --forks 20 [--trivial]
  * hosts.json: { user, keyFile, knownHostsFile, hosts: [{ name, address }] }
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import ssh2 from 'ssh2';
-import { floorCommands, type FloorCommand } from './workload.js';
+import { floorCommands, TASK_COUNT, type FloorCommand } from './workload.js';
 
 const { Client, utils } = ssh2;
 type Client = InstanceType<typeof Client>;
@@ -66,10 +68,33 @@ function execOne(client: Client, cmd: FloorCommand): Promise<number> {
   });
 }
 
-async function runHost(h: { name: string; address: string }, cfg: FloorHosts, key: Buffer, known: Map<string, string>): Promise<void> {
+/** TASK_COUNT round trips on one `cat` channel: a line out, wait for it to come back. */
+function trivialRoundTrips(client: Client): Promise<void> {
+  return new Promise((resolve, reject) => {
+    client.exec('cat', (err, ch) => {
+      if (err) return reject(err);
+      let sent = 0;
+      let echoed = '';
+      const next = (): void => {
+        if (sent === TASK_COUNT) return void ch.end();
+        sent++;
+        ch.write(`task ${sent}\n`);
+      };
+      ch.on('data', (d: Buffer) => {
+        echoed += d.toString();
+        if (echoed.endsWith(`task ${sent}\n`)) next();
+      });
+      ch.once('close', () => (sent === TASK_COUNT ? resolve() : reject(new Error(`cat ended after ${sent} round trips`))));
+      next();
+    });
+  });
+}
+
+async function runHost(h: { name: string; address: string }, cfg: FloorHosts, key: Buffer, known: Map<string, string>, trivial: boolean): Promise<void> {
   const client = await connectHost(h.address, cfg.user, key, known.get(h.address));
   try {
-    for (const cmd of floorCommands(h.name)) {
+    if (trivial) return await trivialRoundTrips(client);
+    for (const cmd of floorCommands(h.name, h.address)) {
       const rc = await execOne(client, cmd);
       if (rc !== 0) throw new Error(`${h.name}: '${cmd.command}' exited ${rc}`);
     }
@@ -79,7 +104,7 @@ async function runHost(h: { name: string; address: string }, cfg: FloorHosts, ke
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { hosts: { type: 'string' }, forks: { type: 'string' } } });
+  const { values } = parseArgs({ options: { hosts: { type: 'string' }, forks: { type: 'string' }, trivial: { type: 'boolean' } } });
   if (!values.hosts) throw new Error('--hosts FILE is required');
   const cfg = JSON.parse(readFileSync(values.hosts, 'utf8')) as FloorHosts;
   const forks = Number(values.forks ?? 20);
@@ -91,7 +116,7 @@ async function main(): Promise<number> {
   let failed = 0;
   const worker = async (): Promise<void> => {
     for (let h = queue.shift(); h; h = queue.shift()) {
-      await runHost(h, cfg, key, known).catch((e: unknown) => {
+      await runHost(h, cfg, key, known, values.trivial ?? false).catch((e: unknown) => {
         failed++;
         process.stderr.write(`floor: ${h?.name}: ${e instanceof Error ? e.message : String(e)}\n`);
       });

@@ -1,9 +1,11 @@
 /**
- * `npm run bench`: vncplay against ansible-playbook and the ssh2 floor on a light fleet, side by side, alternating;
- * then vncplay's scaling curve and the --syntax-check time. Writes RESULTS.md and results.json (bench/ by default).
+ * `npm run bench`: vncplay against ansible-playbook (defaults, pipelining, Mitogen) and two ssh2 floors on a light
+ * fleet, side by side, alternating; then vncplay's scaling curve and the --syntax-check time. Writes RESULTS.md and
+ * results.json (bench/ by default). With --curve '' the curve of the last results.json is kept (and dated).
  *
  *   npm run bench -- [--runs 5] [--ansible-runs 5] [--hosts 20] [--forks 20] [--curve 10,50,200]
- *                    [--curve-runs 3] [--no-ansible] [--quick] [--keep-fleet] [--out DIR] [--render]
+ *                    [--curve-runs 3] [--no-ansible] [--quick] [--keep-fleet] [--out DIR] [--render] [--baseline REF]
+ * --baseline REF = also run vncplay as built from git REF (e.g. main), side by side: before/after a change.
  * --quick = 1 run, 3 hosts, no curve, no ansible: a smoke run well under a minute.
  * --render = write RESULTS.md again from the results.json in --out (no measuring).
  */
@@ -37,6 +39,8 @@ interface Options {
   keepFleet: boolean;
   /** Only write RESULTS.md again from the results.json in `out` (after a change to the report's text). */
   render: boolean;
+  /** A git ref whose vncplay runs too, as the row "vncplay before". */
+  baseline?: string;
   out: string;
 }
 
@@ -55,6 +59,7 @@ function options(argv: string[]): Options {
       'keep-fleet': { type: 'boolean' },
       render: { type: 'boolean' },
       out: { type: 'string' },
+      baseline: { type: 'string' },
     },
   });
   const quick = values.quick ?? false;
@@ -75,6 +80,7 @@ function options(argv: string[]): Options {
     keepFleet: values['keep-fleet'] ?? false,
     render: values.render ?? false,
     out: path.resolve(values.out ?? BENCH_DIR),
+    ...(values.baseline ? { baseline: values.baseline } : {}),
   };
 }
 
@@ -186,19 +192,67 @@ function build(): void {
   writeFileSync(path.join(WORK, 'bench.yml'), PLAYBOOK);
 }
 
-type Tool = 'vncplay' | 'ansible' | 'floor';
+const ANSIBLE_TOOLS = ['ansible', 'ansible-pipelining', 'ansible-mitogen'] as const;
+type AnsibleTool = (typeof ANSIBLE_TOOLS)[number];
+const TOOLS = ['vncplay', 'vncplay-before', ...ANSIBLE_TOOLS, 'floor', 'floor-trivial'] as const;
+type Tool = (typeof TOOLS)[number];
+
+/** Where --baseline REF is unpacked and built (its own dist/, the repo's node_modules). */
+const BASELINE = path.join(WORK, 'baseline');
+
+function buildBaseline(ref: string): void {
+  log(`building vncplay as of ${ref} for the "before" row`);
+  rmSync(BASELINE, { recursive: true, force: true });
+  mkdirSync(BASELINE, { recursive: true });
+  execFileSync('bash', ['-c', 'git -C "$1" archive "$2" | tar -x -C "$3"', 'archive', REPO, ref, BASELINE], { stdio: 'inherit' });
+  symlinkSync(path.join(REPO, 'node_modules'), path.join(BASELINE, 'node_modules'));
+  execFileSync('npm', ['run', 'build'], { cwd: BASELINE, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+const TOOL_NAMES: Record<Tool, string> = {
+  vncplay: 'vncplay',
+  'vncplay-before': 'vncplay before (--baseline)',
+  ansible: 'ansible-playbook (defaults)',
+  'ansible-pipelining': 'ansible-playbook + pipelining',
+  'ansible-mitogen': 'ansible-playbook + Mitogen (mitogen_linear)',
+  floor: 'floor (ssh2, 1 command per task)',
+  'floor-trivial': 'floor (ssh2, 1 trivial round trip per task)',
+};
+
+/** Debian's ansible-mitogen (scripts/setup.sh installs it): its strategy plugins. */
+const MITOGEN_STRATEGIES = '/usr/lib/python3/dist-packages/ansible_mitogen/plugins/strategy';
 
 function commandFor(tool: Tool, inventory: string, hostCount: number, forks: number): string[] {
   const pb = path.join(WORK, 'bench.yml');
+  const floor = [process.execPath, path.join(WORK, 'bin/floor.js'), '--hosts', path.join(WORK, `floor-hosts-${hostCount}.json`), '--forks', String(forks)];
   switch (tool) {
     case 'vncplay':
       return [process.execPath, VNCPLAY_BIN, pb, '-i', inventory, '-f', String(forks), '--no-color'];
+    case 'vncplay-before':
+      return [process.execPath, path.join(BASELINE, 'bin/vncplay.js'), pb, '-i', inventory, '-f', String(forks), '--no-color'];
     case 'ansible':
+    case 'ansible-pipelining':
+    case 'ansible-mitogen':
       return ['ansible-playbook', pb, '-i', inventory, '-f', String(forks)];
     case 'floor':
-      return [process.execPath, path.join(WORK, 'bin/floor.js'), '--hosts', path.join(WORK, `floor-hosts-${hostCount}.json`), '--forks', String(forks)];
+      return floor;
+    case 'floor-trivial':
+      return [...floor, '--trivial'];
   }
 }
+
+/** How each Ansible row is tuned, as a user would: environment variables only. */
+function ansibleEnv(tool: AnsibleTool): NodeJS.ProcessEnv {
+  // No ControlPersist master may outlive a run: each ansible run starts cold, as the others do.
+  // A connect timeout of 60 s, not 10: on this shared machine under load a host's handshake can take longer, and
+  // one unreachable host would end the whole benchmark (it did, once, under Mitogen at a load of 20).
+  const base = { ANSIBLE_SSH_CONTROL_PATH_DIR: path.join(WORK, `cp-${process.hrtime.bigint()}`), ANSIBLE_TIMEOUT: '60' };
+  if (tool === 'ansible-pipelining') return { ...base, ANSIBLE_PIPELINING: '1' };
+  if (tool === 'ansible-mitogen') return { ...base, ANSIBLE_STRATEGY_PLUGINS: MITOGEN_STRATEGIES, ANSIBLE_STRATEGY: 'mitogen_linear' };
+  return base;
+}
+
+const isAnsible = (tool: Tool): tool is AnsibleTool => (ANSIBLE_TOOLS as readonly string[]).includes(tool);
 
 /** Light hosts share this machine's filesystem: a first run starts from no files at all. */
 function cleanTargets(): void {
@@ -213,15 +267,14 @@ interface Pair {
 async function runPair(tool: Tool, inventory: string, hostCount: number, forks: number): Promise<Pair> {
   cleanTargets();
   const argv = commandFor(tool, inventory, hostCount, forks);
-  // No ControlPersist master may outlive a run: each ansible run starts cold, as the others do.
-  const env = tool === 'ansible' ? { ANSIBLE_SSH_CONTROL_PATH_DIR: path.join(WORK, `cp-${process.hrtime.bigint()}`) } : {};
+  const env = isAnsible(tool) ? ansibleEnv(tool) : {};
   const first = await measure(argv, WORK, env);
   const rerun = await measure(argv, WORK, env);
   for (const [what, s] of [['first run', first], ['re-run', rerun]] as const) {
     if (s.rc !== 0) throw new Error(`${tool} ${what} exited ${s.rc}:\n${s.stdout.slice(-2000)}\n${s.stderr.slice(-2000)}`);
   }
-  if (tool !== 'floor' && rerun.changed !== 0) throw new Error(`${tool} re-run is not idempotent: changed=${rerun.changed}`);
-  log(`${tool.padEnd(7)} first ${first.wallS.toFixed(2)} s, re-run ${rerun.wallS.toFixed(2)} s (cpu ${(first.userS + first.sysS).toFixed(2)} s, rss ${first.maxRssMb.toFixed(0)} MB)`);
+  if (!tool.startsWith('floor') && rerun.changed !== 0) throw new Error(`${tool} re-run is not idempotent: changed=${rerun.changed}`);
+  log(`${tool.padEnd(18)} first ${first.wallS.toFixed(2)} s, re-run ${rerun.wallS.toFixed(2)} s (cpu ${(first.userS + first.sysS).toFixed(2)} s, rss ${first.maxRssMb.toFixed(0)} MB)`);
   const strip = ({ stdout: _o, stderr: _e, ...s }: Sample & { stdout?: string; stderr?: string }): Sample => s;
   return { first: strip(first), rerun: strip(rerun) };
 }
@@ -255,12 +308,12 @@ function summarize(pairs: Pair[]): Summary {
 }
 
 async function sideBySide(opts: Options, inventory: string): Promise<Partial<Record<Tool, Summary>>> {
-  const tools: Tool[] = opts.ansible ? ['vncplay', 'ansible', 'floor'] : ['vncplay', 'floor'];
-  const pairs: Record<Tool, Pair[]> = { vncplay: [], ansible: [], floor: [] };
+  const tools: Tool[] = TOOLS.filter((t) => (opts.ansible || !isAnsible(t)) && (t !== 'vncplay-before' || opts.baseline !== undefined));
+  const pairs = Object.fromEntries(TOOLS.map((t) => [t, [] as Pair[]])) as Record<Tool, Pair[]>;
   for (let i = 0; i < opts.runs; i++) {
     log(`side by side, round ${i + 1}/${opts.runs}`);
     for (const tool of tools) {
-      if (tool === 'ansible' && i >= opts.ansibleRuns) continue;
+      if (isAnsible(tool) && i >= opts.ansibleRuns) continue;
       pairs[tool].push(await runPair(tool, inventory, opts.hosts, opts.forks));
     }
   }
@@ -348,26 +401,28 @@ function markdown(r: Results): string {
     '',
     `## Side by side: ${r.options.hosts} light hosts (netns + sshd), ${TASK_COUNT}-task playbook, forks ${r.options.forks}, facts off`,
     '',
-    'Medians of alternating runs (vncplay, ansible-playbook, floor in turn; every first run starts from no files).',
+    'Medians of alternating runs (each tool in turn, the order of the table; every first run starts from no files).',
     '',
-    '| tool | runs | first run (s) | re-run (s) | controller CPU first / re-run (s) | hosts\' CPU first / re-run (s) | peak RSS (MB) |',
-    '|---|---|---|---|---|---|---|',
-    ...(['vncplay', 'ansible', 'floor'] as const)
-      .filter((k) => t[k])
-      .map((k) => {
-        const x = t[k]!;
-        const hosts = x.firstHostCpuS !== undefined && x.rerunHostCpuS !== undefined ? `${f2(x.firstHostCpuS)} / ${f2(x.rerunHostCpuS)}` : '(not measured)';
-        const name = k === 'ansible' ? 'ansible-playbook' : k === 'floor' ? 'floor (ssh2, 1 command per task)' : 'vncplay';
-        return `| ${name} | ${x.runs} | ${f2(x.firstWallS)} | ${f2(x.rerunWallS)} | ${f2(x.firstCpuS)} / ${f2(x.rerunCpuS)} | ${hosts} | ${x.maxRssMb.toFixed(0)} |`;
-      }),
+    '| tool | runs | first run (s) | re-run (s) | ÷ vncplay first / re-run | controller CPU first / re-run (s) | hosts\' CPU first / re-run (s) | peak RSS (MB) |',
+    '|---|---|---|---|---|---|---|---|',
+    ...TOOLS.filter((k) => t[k]).map((k) => {
+      const x = t[k]!;
+      const v = t.vncplay!;
+      const hosts = x.firstHostCpuS !== undefined && x.rerunHostCpuS !== undefined ? `${f2(x.firstHostCpuS)} / ${f2(x.rerunHostCpuS)}` : '(not measured)';
+      const ratio = k === 'vncplay' ? '1' : `${ratioText(x.firstWallS / v.firstWallS)} / ${ratioText(x.rerunWallS / v.rerunWallS)}`;
+      return `| ${TOOL_NAMES[k]} | ${x.runs} | ${f2(x.firstWallS)} | ${f2(x.rerunWallS)} | ${ratio} | ${f2(x.firstCpuS)} / ${f2(x.rerunCpuS)} | ${hosts} | ${x.maxRssMb.toFixed(0)} |`;
+    }),
     '',
     "The hosts' CPU is every light host's sshd and all it starts (sessions, shells, commands), from a cpuacct cgroup:",
     'on this machine the hosts and the controller share the same 2 cores, so both halves make the wall time.',
     '',
     '| ratio | first run | re-run | target |',
     '|---|---|---|---|',
-    ...(r.ratios.ansibleOverVncplay ? [`| ansible-playbook / vncplay (speed-up) | ${r.ratios.ansibleOverVncplay.first.toFixed(1)}× | ${r.ratios.ansibleOverVncplay.rerun.toFixed(1)}× | ≥ 50× |`] : []),
+    ...(r.ratios.ansibleOverVncplay ? [`| ansible-playbook (defaults) / vncplay (speed-up) | ${r.ratios.ansibleOverVncplay.first.toFixed(1)}× | ${r.ratios.ansibleOverVncplay.rerun.toFixed(1)}× | |`] : []),
+    ...(r.ratios.pipeliningOverVncplay ? [`| ansible-playbook + pipelining / vncplay | ${r.ratios.pipeliningOverVncplay.first.toFixed(1)}× | ${r.ratios.pipeliningOverVncplay.rerun.toFixed(1)}× | |`] : []),
+    ...(r.ratios.mitogenOverVncplay ? [`| ansible-playbook + Mitogen / vncplay | ${r.ratios.mitogenOverVncplay.first.toFixed(1)}× | ${r.ratios.mitogenOverVncplay.rerun.toFixed(1)}× | ≥ 25× |`] : []),
     `| vncplay / floor | ${f2(r.ratios.vncplayOverFloor.first)} | ${f2(r.ratios.vncplayOverFloor.rerun)} | ≤ 1.5 |`,
+    ...(r.ratios.vncplayOverTrivial ? [`| vncplay / trivial-round-trip floor | ${f2(r.ratios.vncplayOverTrivial.first)} | ${f2(r.ratios.vncplayOverTrivial.rerun)} | first ≤ 1.3, re-run ≤ 1.0 |`] : []),
     ...(r.ratios.ansibleOverFloor
       ? [`| ansible-playbook / floor (the speed-up of a tool exactly as fast as the floor) | ${r.ratios.ansibleOverFloor.first.toFixed(1)}× | ${r.ratios.ansibleOverFloor.rerun.toFixed(1)}× | |`]
       : []),
@@ -375,6 +430,7 @@ function markdown(r: Results): string {
     '## Scaling (vncplay; floor for reference)',
     '',
     ...(r.curve.length ? [] : ['(not measured in this run: --curve)']),
+    ...(r.curveFrom ? [`Not measured in this run (--curve ''): the curve of the run of ${r.curveFrom}, with the 10-task playbook of then.`, ''] : []),
     '| hosts | forks | first run (s) | re-run (s) | CPU first (s) | peak RSS (MB) | floor first (s) | s per host |',
     '|---|---|---|---|---|---|---|---|',
     ...r.curve.map((p) => `| ${p.hosts} | ${p.forks} | ${f2(p.firstWallS)} | ${f2(p.rerunWallS)} | ${f2(p.firstCpuS)} | ${p.maxRssMb.toFixed(0)} | ${f2(p.floorFirstWallS)} | ${(p.firstWallS / p.hosts).toFixed(3)} |`),
@@ -385,17 +441,22 @@ function markdown(r: Results): string {
     '',
     '## What limits vncplay here (profiled in session 3; see the issue notes)',
     '',
-    ...(r.ratios.ansibleOverFloor
+    ...(r.tools['ansible-mitogen'] && r.tools['floor-trivial']
       ? [
-          `- ≥ 50× ansible-playbook would need vncplay ${f2(r.ratios.ansibleOverFloor.first / 50)}× the floor's time on the first run and`,
-          `  ${f2(r.ratios.ansibleOverFloor.rerun / 50)}× on the re-run, i.e. faster than one naive command per task while still probing state.`,
+          `- ≥ 25× ansible-playbook + Mitogen would need vncplay in ${f2(r.tools['ansible-mitogen'].firstWallS / 25)} s on the first run and`,
+          `  ${f2(r.tools['ansible-mitogen'].rerunWallS / 25)} s on the re-run: ${f2(r.tools['ansible-mitogen'].firstWallS / 25 / r.tools['floor-trivial'].firstWallS)}× and ${f2(r.tools['ansible-mitogen'].rerunWallS / 25 / r.tools['floor-trivial'].rerunWallS)}× the`,
+          '  trivial-round-trip floor, which opens a connection per host and does nothing else. Those connections (the SSH',
+          '  handshakes) are most of that floor: only connections kept between runs (ControlPersist-like, issue 17) can',
+          '  get a re-run below it.',
         ]
       : []),
     '- The run is CPU-bound: the hosts share the controller\'s 2 cores (see the two CPU columns). On the hosts vncplay now',
     '  spends about what the floor does: one long-lived bash per host reads each command with one',
     '  `read -N`; the file probe and the atomic write are functions that run in that bash without a fork; a plain',
-    '  command is one fork + exec. What is left is what the work needs: one `stat` for existing paths, `dd` (fsync) +',
-    '  `mv` per write, `file --mime` for the stat module (as Ansible does).',
+    '  command is one fork + exec. No python: wait_for checks a port, a banner or a file with a function of that bash',
+    '  (one fork for a connect, none for a path; ~4 ms of host CPU for a banner against ~40-45 ms for the python3 probe',
+    '  it replaced). What is left is what the work needs: one `stat` for existing paths, `dd` (fsync) + `mv` per',
+    '  write, `file --mime` for the stat module of a regular file (Ansible\'s get_mime default; other types need none).',
     '- Connections: each run opens one SSH connection per host, as the floor does: ~18 ms of sshd CPU per host for the',
     '  handshake, ~8 ms for the session channel and ~3-5 ms of controller CPU, about a third of all CPU in a run here.',
     '  ansible-playbook\'s re-run reuses the ControlPersist masters of its first run; vncplay keeps nothing between runs.',
@@ -415,9 +476,15 @@ function markdown(r: Results): string {
     '- Wall time is measured by bench/run.ts around the process; CPU (user+sys, children included) and peak RSS by',
     '  GNU time. vncplay runs as `node bin/vncplay.js` (the CLI bundle) built from this checkout in bench/.work/, plain output.',
     '- ansible-playbook runs with its defaults (ssh ControlPersist 60 s, no pipelining), a fresh control-path',
-    '  folder per first-run/re-run pair, so its re-run reuses the masters its first run opened, as a user would see.',
-    '- The floor (bench/floor.ts) opens one ssh2 connection per host (host key checked) and sends the 10 task',
-    '  commands one by one (bench/workload.ts), no state probing: it does not know whether anything changed.',
+    '  folder per first-run/re-run pair, so its re-run reuses the masters its first run opened, as a user would see;',
+    '  then tuned as users who care about speed run it: `ANSIBLE_PIPELINING=1`, and Debian\'s ansible-mitogen',
+    '  (`ANSIBLE_STRATEGY_PLUGINS=/usr/lib/python3/dist-packages/ansible_mitogen/plugins/strategy`,',
+    '  `ANSIBLE_STRATEGY=mitogen_linear`).',
+    `- The floor (bench/floor.ts) opens one ssh2 connection per host (host key checked) and sends the ${TASK_COUNT} task`,
+    '  commands one by one (bench/workload.ts), no state probing: it does not know whether anything changed. The',
+    '  trivial-round-trip floor (`floor.js --trivial`) opens the same connections and one channel running `cat` per',
+    `  host, and makes ${TASK_COUNT} round trips on it (a line out, the same line back): the protocol\'s limit.`,
+    '- `--baseline REF` adds vncplay built from that git ref (`vncplay before`), run in turn with the others.',
     '- First runs start from no files (the folder of every host is removed before); re-runs change nothing',
     '  (checked: changed=0, else the benchmark fails).',
     '',
@@ -435,12 +502,33 @@ interface Results {
   tools: Partial<Record<Tool, Summary>>;
   ratios: {
     ansibleOverVncplay?: { first: number; rerun: number };
+    pipeliningOverVncplay?: { first: number; rerun: number };
+    mitogenOverVncplay?: { first: number; rerun: number };
+    /** vncplay against one connection and one trivial round trip per task: the protocol's limit. */
+    vncplayOverTrivial?: { first: number; rerun: number };
     /** The speed-up vncplay would have if it were exactly as fast as the floor: the ceiling for one that is not faster. */
     ansibleOverFloor?: { first: number; rerun: number };
     vncplayOverFloor: { first: number; rerun: number };
   };
   curve: CurvePoint[];
+  /** When the curve was not measured in this run: the date of the run it comes from. */
+  curveFrom?: string;
   syntaxCheck: { wallS: number; cpuS: number };
+}
+
+const optional = <K extends string>(key: K, value: Ratio | undefined): Partial<Record<K, Ratio>> =>
+  (value ? { [key]: value } : {}) as Partial<Record<K, Ratio>>;
+const ratioText = (x: number): string => (x >= 10 ? `${x.toFixed(1)}×` : x.toFixed(2));
+type Ratio = { first: number; rerun: number };
+const ratioOf = (a: Summary | undefined, b: Summary | undefined): Ratio | undefined =>
+  a && b ? { first: a.firstWallS / b.firstWallS, rerun: a.rerunWallS / b.rerunWallS } : undefined;
+
+/** The curve of the last results.json, when this run measures none. */
+function earlierCurve(out: string): { curve: CurvePoint[]; curveFrom?: string } {
+  const file = path.join(out, 'results.json');
+  if (!existsSync(file)) return { curve: [] };
+  const old = JSON.parse(readFileSync(file, 'utf8')) as Results;
+  return old.curve.length ? { curve: old.curve, curveFrom: old.curveFrom ?? old.date } : { curve: [] };
 }
 
 /** The new report, with the section bench/diff-large.ts wrote into the old one (it measures something else). */
@@ -461,6 +549,7 @@ async function main(): Promise<void> {
   mkdirSync(WORK, { recursive: true });
   mkdirSync(opts.out, { recursive: true });
   build();
+  if (opts.baseline) buildBaseline(opts.baseline);
   const loadStart = os.loadavg();
   try {
     // Only the hosts a run uses are up: with 500 idle light hosts (netns + sshd each) up, the 20-host runs took
@@ -473,7 +562,7 @@ async function main(): Promise<void> {
     hostCpu = undefined;
     const v = tools.vncplay!;
     const fl = tools.floor!;
-    const points = await curve(opts);
+    const points = opts.curve.length ? { curve: await curve(opts) } : earlierCurve(opts.out);
     const results: Results = {
       date: new Date().toISOString(),
       machine: machine(),
@@ -483,15 +572,14 @@ async function main(): Promise<void> {
       loadEnd: os.loadavg(),
       tools,
       ratios: {
-        ...(tools.ansible
-          ? {
-              ansibleOverVncplay: { first: tools.ansible.firstWallS / v.firstWallS, rerun: tools.ansible.rerunWallS / v.rerunWallS },
-              ansibleOverFloor: { first: tools.ansible.firstWallS / fl.firstWallS, rerun: tools.ansible.rerunWallS / fl.rerunWallS },
-            }
-          : {}),
-        vncplayOverFloor: { first: v.firstWallS / fl.firstWallS, rerun: v.rerunWallS / fl.rerunWallS },
+        ...optional('ansibleOverVncplay', ratioOf(tools.ansible, v)),
+        ...optional('pipeliningOverVncplay', ratioOf(tools['ansible-pipelining'], v)),
+        ...optional('mitogenOverVncplay', ratioOf(tools['ansible-mitogen'], v)),
+        ...optional('ansibleOverFloor', ratioOf(tools.ansible, fl)),
+        ...optional('vncplayOverTrivial', ratioOf(v, tools['floor-trivial'])),
+        vncplayOverFloor: ratioOf(v, fl)!,
       },
-      curve: points,
+      ...points,
       syntaxCheck: await syntaxCheck(opts.runs),
     };
     writeFileSync(path.join(opts.out, 'results.json'), JSON.stringify(results, null, 2) + '\n');

@@ -17,6 +17,8 @@ export const TEST_PROGRAMS = {
   'ansible-config': 'ansible-core',
   sudo: 'sudo',
   tmux: 'tmux',
+  // The shipped alert rules are unit-tested with Prometheus's own promtool.
+  promtool: 'prometheus',
   script: 'bsdutils',
   'ssh-keygen': 'openssh-client',
   'ssh-agent': 'openssh-client',

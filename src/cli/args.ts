@@ -43,7 +43,9 @@ export interface CliOptions {
 
 export const usage = `Usage: vncplay PLAYBOOK.yml [PLAYBOOK.yml …] [options]
        vncplay vault encrypt|decrypt|view|edit|create|rekey|encrypt_string …
-       vncplay drill run|report …        vncplay schedule drill …
+       vncplay drill run|report …        vncplay schedule drill|playbook|probe …
+       vncplay probe -i INVENTORY …      (RFB banner of every VNC display; Prometheus metrics)
+       vncplay history [list|show|verify] …  (the audit trail of every run)
 
 Runs Ansible-compatible playbooks over SSH, in parallel across an inventory.
 

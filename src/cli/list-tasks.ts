@@ -13,8 +13,10 @@ export function listTasks(play: PlayDef, only: string[], skip: string[]): string
         continue;
       }
       if (!tagsSelected(tags, only, skip)) continue;
-      // An include_tasks is listed as itself, not its file's tasks: they are known only when it runs (as Ansible lists it).
-      lines.push(`      ${displayName(t)}\tTAGS: [${tags.join(', ')}]`);
+      // An include_tasks or include_role is listed as itself, not its tasks: they are known only when it runs. As
+      // ansible-playbook lists them: an unnamed task by its action as written (no role prefix), tags sorted.
+      const name = t.name === undefined ? (t.action ?? displayName(t)) : displayName(t);
+      lines.push(`      ${name}\tTAGS: [${[...tags].sort().join(', ')}]`);
     }
   };
   walk([...play.preTasks, ...play.roleTasks, ...play.tasks, ...play.postTasks], play.tags);

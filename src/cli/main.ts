@@ -20,10 +20,12 @@ export async function main(argv: string[]): Promise<number> {
     const { vaultMain } = await import('./vault.js');
     return vaultMain(argv.slice(1));
   }
-  // Subcommands (`vncplay drill report …`, `vncplay schedule drill …`) have their own options.
-  if (argv[0] === 'drill' || argv[0] === 'schedule') {
+  // Subcommands (`vncplay drill report …`, `vncplay schedule drill …`, `vncplay probe …`, `vncplay history …`) have their own options.
+  if (argv[0] === 'drill' || argv[0] === 'schedule' || argv[0] === 'probe' || argv[0] === 'history') {
     try {
+      if (argv[0] === 'history') return await (await import('./history.js')).historyCommand(argv.slice(1));
       if (argv[0] === 'drill') return await (await import('./drill.js')).drillCommand(argv.slice(1));
+      if (argv[0] === 'probe') return await (await import('./probe.js')).probeCommand(argv.slice(1));
       return await (await import('./schedule.js')).scheduleCommand(argv.slice(1));
     } catch (err) {
       return reportError(err);
@@ -40,18 +42,17 @@ export async function main(argv: string[]): Promise<number> {
     return ExitCode.ok;
   }
   if (opts.version) {
-    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    process.stdout.write(`vncplay ${pkg.version}\n`);
+    process.stdout.write(`vncplay ${await packageVersion()}\n`);
     return ExitCode.ok;
   }
   try {
-    return await runCommand(opts);
+    return await runCommand(opts, argv);
   } catch (err) {
     return reportError(err);
   }
 }
 
-async function runCommand(opts: CliOptions): Promise<number> {
+async function runCommand(opts: CliOptions, argv: readonly string[]): Promise<number> {
   // Loaded here, not at the top: --help and bad flags should not pay for the playbook machinery.
   const { loadPlaybook } = await import('../playbook/load.js');
   const { parseExtraVars } = await import('../playbook/vars.js');
@@ -71,7 +72,9 @@ async function runCommand(opts: CliOptions): Promise<number> {
   const errors: VncplayError[] = [];
   for (const file of opts.playbooks) {
     try {
-      playbooks.push(await loadPlaybook(file, { extraVars, rolesPath: settings.rolesPath }));
+      const playbook = await loadPlaybook(file, { extraVars, rolesPath: settings.rolesPath, collectionsPath: settings.collectionsPath });
+      for (const w of playbook.warnings) process.stderr.write(`[WARNING]: ${w}\n`);
+      playbooks.push(playbook);
     } catch (err) {
       if (err instanceof ErrorList) errors.push(...err.errors);
       else if (err instanceof VncplayError) errors.push(err);
@@ -140,7 +143,22 @@ async function runCommand(opts: CliOptions): Promise<number> {
 
   const becomePassword = settings.askBecomePass ? await promptHidden('BECOME password: ') : undefined;
   const { runPlaybook } = await import('../runner/run.js');
-  const reporter = await makeReporter(opts);
+  // Every run is recorded before any host is contacted: a run whose trail cannot be written does not start.
+  const { auditDir, pruneAudit, retentionDays, RunRecorder } = await import('../audit/trail.js');
+  const { runStartFacts } = await import('../audit/run-meta.js');
+  const audit = { dir: auditDir(), days: retentionDays() };
+  const recorder = await RunRecorder.start(
+    audit.dir,
+    await runStartFacts({ argv, playbooks: opts.playbooks, inventories: settings.inventory, check: opts.check, version: await packageVersion() }),
+  );
+  const shown = await makeReporter(opts);
+  const reporter = {
+    ...shown,
+    onEvent: (e: import('../runner/events.js').RunEvent): void => {
+      recorder.event(e);
+      shown.onEvent(e);
+    },
+  };
   const abort = new AbortController();
   let interrupts = 0;
   const onSigint = (): void => {
@@ -152,6 +170,8 @@ async function runCommand(opts: CliOptions): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   let exitCode: number = ExitCode.ok;
+  // An exception ends the command with an internal error (70): that is what the trail records then.
+  let finished = false;
   try {
     for (const playbook of playbooks) {
       // group_vars/ and host_vars/ beside the playbook, at Ansible's precedence.
@@ -193,11 +213,20 @@ async function runCommand(opts: CliOptions): Promise<number> {
       exitCode = Math.max(exitCode, result.exitCode);
       if (result.interrupted || result.exitCode !== ExitCode.ok) break;
     }
+    finished = true;
   } finally {
     process.off('SIGINT', onSigint);
     await reporter.done();
+    await recorder.finish(finished ? exitCode : 70);
   }
+  const pruned = await pruneAudit(audit.dir, audit.days);
+  if (pruned.length) process.stderr.write(`[vncplay] audit trail: removed the months ${pruned.join(', ')} (older than ${audit.days} days)\n`);
   return exitCode;
+}
+
+async function packageVersion(): Promise<string> {
+  const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
 /**

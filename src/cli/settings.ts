@@ -13,6 +13,11 @@ function defaultRolesPath(): string[] {
   return [path.join(os.homedir(), '.ansible', 'roles'), '/usr/share/ansible/roles', '/etc/ansible/roles'];
 }
 
+/** Ansible's COLLECTIONS_PATHS when nothing sets collections_path. */
+function defaultCollectionsPath(): string[] {
+  return [path.join(os.homedir(), '.ansible', 'collections'), '/usr/share/ansible/collections'];
+}
+
 /** The settings of one command: a command-line flag wins, then ANSIBLE_* / ansible.cfg (already merged), then vncplay's default. */
 export interface EffectiveSettings {
   inventory: string[];
@@ -24,6 +29,8 @@ export interface EffectiveSettings {
   vaultPasswordFiles: string[];
   gathering: Gathering;
   rolesPath: string[];
+  /** Folders holding ansible_collections/NS/COLL (collection roles), after the playbook's own collections/. */
+  collectionsPath: string[];
   /** Used where the inventory does not say (inventory variables win, as in Ansible). */
   connectionDefaults: ConnectionDefaults;
   /** --host-key-checking: overrides every host's own setting. */
@@ -53,6 +60,7 @@ export function effectiveSettings(opts: CliOptions, cfg: AnsibleConfig): Effecti
     vaultPasswordFiles: [...opts.vaultPasswordFiles, ...(cfg.vaultPasswordFile !== undefined ? [cfg.vaultPasswordFile] : [])],
     gathering: cfg.gathering ?? 'implicit',
     rolesPath: cfg.rolesPath ?? defaultRolesPath(),
+    collectionsPath: cfg.collectionsPath ?? defaultCollectionsPath(),
     connectionDefaults,
     ...(opts.hostKeyChecking !== undefined ? { hostKeyChecking: opts.hostKeyChecking } : {}),
     ...(cfg.retryFilesEnabled !== undefined ? { retryFilesEnabled: cfg.retryFilesEnabled } : {}),

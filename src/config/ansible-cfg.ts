@@ -19,7 +19,7 @@ export interface AnsibleConfig {
   warnings: string[];
   inventory?: string[];
   rolesPath?: string[];
-  /** Read for completeness: vncplay has no collection roles yet, so nothing uses it. */
+  /** Where collection roles (NS.COLL.ROLE) are looked for: each folder holds ansible_collections/NS/COLL. */
   collectionsPath?: string[];
   remoteUser?: string;
   privateKeyFile?: string;

@@ -58,7 +58,7 @@ export async function drive(io: ProcessIo, opts: DriveOptions): Promise<ExecResu
   // A closed remote stdin (command exited early) must not crash the run.
   io.stdin.on('error', () => undefined);
 
-  let finishHandshake: (() => void) | undefined;
+  let finishHandshake: (() => boolean) | undefined;
   if (opts.handshake) {
     finishHandshake = watchHandshake(io, opts.handshake, out, err, writeInput, () => {
       becomeFailure = becomePasswordWrong(opts.hostName, opts.becomeUser ?? 'root');
@@ -105,10 +105,12 @@ export async function drive(io: ProcessIo, opts: DriveOptions): Promise<ExecResu
   if (aborted && opts.signal) throw abortError(opts.signal);
   if (becomeFailure) throw becomeFailure;
 
-  finishHandshake?.();
+  const handedOver = finishHandshake?.() ?? true;
   const stdout = Buffer.concat(out).toString('utf8');
   let stderr = Buffer.concat(err).toString('utf8');
-  if (opts.handshake) stderr = stderr.replaceAll(opts.handshake.prompt, '');
+  // su refuses a wrong password without asking again: its message (after the prompt, on the same line) says so.
+  if (!handedOver && opts.handshake?.refused?.test(stderr)) throw becomePasswordWrong(opts.hostName, opts.becomeUser ?? 'root', 'su');
+  if (opts.handshake) stderr = stripPrompts(stderr, opts.handshake.prompt);
   if (ended.note) stderr += `${ended.note}\n`;
   if (timedOut) {
     stderr += `${stderr && !stderr.endsWith('\n') ? '\n' : ''}vncplay: command timed out after ${opts.timeoutMs} ms and was stopped\n`;
@@ -119,8 +121,16 @@ export async function drive(io: ProcessIo, opts: DriveOptions): Promise<ExecResu
   return result;
 }
 
+function stripPrompts(text: string, prompt: string | RegExp): string {
+  return typeof prompt === 'string' ? text.replaceAll(prompt, '') : text.replace(prompt, (m) => (m.startsWith('\n') ? '\n' : ''));
+}
+
+function countPrompts(text: string, prompt: string | RegExp): number {
+  return typeof prompt === 'string' ? text.split(prompt).length - 1 : (text.match(prompt) ?? []).length;
+}
+
 /**
- * sudo -S with a random prompt: answer the first prompt with the password; a second prompt means it was wrong.
+ * sudo -S with a random prompt (or su's): answer the first prompt with the password; a second prompt means it was wrong.
  * Everything on stdout before the success line belongs to sudo's handover, not to the command; the command's
  * stdin is only sent after that line, so it can never be swallowed as a password (or a password fed to the command).
  */
@@ -131,13 +141,16 @@ function watchHandshake(
   err: Buffer[],
   writeInput: () => void,
   onWrongPassword: () => void,
-): () => void {
+): () => boolean {
   let prompts = 0;
   let errText = '';
+  let handedOver = false;
   io.stderr.on('data', (b: Buffer) => {
     err.push(b);
-    errText += b.toString('latin1');
-    const seen = errText.split(hs.prompt).length - 1;
+    // After the handover stderr is the command's own: a "Password:" it prints is not a prompt to answer.
+    if (handedOver) return;
+    errText += b.toString('utf8');
+    const seen = countPrompts(errText, hs.prompt);
     while (prompts < seen) {
       prompts++;
       if (prompts === 1) io.stdin.write(`${hs.password}\n`);
@@ -147,7 +160,6 @@ function watchHandshake(
 
   const marker = Buffer.from(`${hs.success}\n`);
   let head = Buffer.alloc(0);
-  let handedOver = false;
   io.stdout.on('data', (b: Buffer) => {
     if (handedOver) {
       out.push(b);
@@ -165,5 +177,6 @@ function watchHandshake(
   return () => {
     // sudo failed before handing over: keep what it printed so the caller can see why.
     if (!handedOver && head.length > 0) out.push(head);
+    return handedOver;
   };
 }

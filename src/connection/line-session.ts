@@ -63,13 +63,19 @@ export const LINE_SESSION_DRIVER = [
  * per-call pid matters) — the file module tests run them both ways.
  * A function may also run in the session's own shell (`inShell`), which saves the subshell's fork: then its body
  * must leave that shell as it found it — only `local` variables, `return` (never exit, trap, cd or set -e), umask
- * restored to $VP_UMASK and `set +C` when it changed them.
+ * restored to $VP_UMASK and `set +C` when it changed them. The one exception is wait_for's (modules/wait-for-host.ts),
+ * which holds a banner connection's pipe in VP_WAIT_FD/VP_WAIT_PID between its `open` and `close` calls.
  */
 export interface SessionScriptOptions {
   /** Run in the session's own shell for these arguments (no subshell). */
   inShell?: (args: readonly string[]) => boolean;
   /** In a session, a stdin is passed as one more, last argument instead of through a pipe (which forks twice). */
   stdinAsArgument?: boolean;
+  /**
+   * The shell that runs the script on a channel, and the argv[0] a call must name to be rewritten: 'bash' for a
+   * body that needs bash (on Debian `sh` is dash). Default 'sh'.
+   */
+  shell?: 'sh' | 'bash';
 }
 
 interface SessionFunction {
@@ -101,7 +107,8 @@ export function sessionDefinitions(): string {
 }
 
 function lookup(argv: readonly string[], functions: ReadonlyMap<string, SessionFunction>): SessionFunction | undefined {
-  return argv.length >= 3 && argv[0] === 'sh' && argv[1] === '-c' ? functions.get(argv[2]!) : undefined;
+  const fn = argv.length >= 3 && argv[1] === '-c' ? functions.get(argv[2]!) : undefined;
+  return fn !== undefined && argv[0] === (fn.options.shell ?? 'sh') ? fn : undefined;
 }
 
 /**

@@ -567,9 +567,12 @@ export class SshConnection implements Connection {
     assertArgv(argv);
     const becomeUser = opts.becomeUser ?? this.spec.becomeUser ?? 'root';
     const useSudo = opts.become === true && becomeNeeded(this.spec.user, becomeUser);
+    const method = this.spec.becomeMethod ?? 'sudo';
+    // su always wants the target user's password; it becomes through a channel per command (no sessions).
+    if (useSudo && method === 'su' && this.spec.becomePassword === undefined) throw becomePasswordMissing(this.hostName, becomeUser, 'su');
     // Only become execs use the session: there it halves the cost (no sudo + PAM per command); without become a
     // session measured no faster than a fresh channel (its framing costs as many forks as sshd's session setup).
-    if (this.opts.shellSession && useSudo && opts.timeoutMs === undefined && !this.lost) {
+    if (this.opts.shellSession && useSudo && method === 'sudo' && opts.timeoutMs === undefined && !this.lost) {
       const key = becomeUser;
       const session = await this.shellSessionFor(key, useSudo);
       if (session?.usable) return this.execInSession(key, session, argv, opts);
@@ -577,14 +580,16 @@ export class SshConnection implements Connection {
     // Become without a password rides a line session started through `sudo -n` (one sudo per host and user, not
     // one per command); with a password, or if that sudo fails, each command takes a channel and its own sudo.
     const lineUser = useSudo ? becomeUser : '';
-    const lineOk = !useSudo || this.spec.becomePassword === undefined;
+    const lineOk = !useSudo || (method === 'sudo' && this.spec.becomePassword === undefined);
     if (lineOk && this.opts.lineSession === true && opts.timeoutMs === undefined && stdinFitsLine(opts.stdin) && !this.lost) {
       const session = await this.lineSessionFor(lineUser);
       if (session?.usable) return this.execInLine(lineUser, session, argv, opts);
     }
 
     // A channel of its own: the command line is built only here (the line session sends its own, shorter one).
-    const wrapped = useSudo ? wrapBecome(argv, { user: becomeUser, ...(this.spec.becomePassword !== undefined ? { password: this.spec.becomePassword } : {}) }) : { argv: [...argv] };
+    const wrapped = useSudo
+      ? wrapBecome(argv, { user: becomeUser, method, ...(this.spec.becomePassword !== undefined ? { password: this.spec.becomePassword } : {}) })
+      : { argv: [...argv] };
     const command = joinArgv(wrapped.argv);
 
     await this.acquire();

@@ -1,3 +1,5 @@
+import type { BecomeMethod } from './become.js';
+
 export interface ExecOptions {
   /** Run through `sudo -n` (as `becomeUser`, default root). */
   become?: boolean;
@@ -41,6 +43,8 @@ export interface ConnectionSpec {
   become: boolean;
   becomeUser: string;
   becomePassword?: string;
+  /** How to become another user: sudo when absent. */
+  becomeMethod?: BecomeMethod;
   hostKeyChecking: 'strict' | 'accept-new' | 'off';
   knownHostsFiles: string[];
   connectTimeoutMs: number;

@@ -4,7 +4,8 @@ import { UsageError } from '../errors.js';
 /** Bad schedule options (calendar expression, unit name). Exit 5 like other command-line mistakes. */
 export class ScheduleError extends UsageError {}
 
-export interface DrillSchedule {
+/** A command run on a systemd calendar: a drill, any playbook, or the RFB probe (`vncplay schedule …`). */
+export interface Schedule {
   /** Unit base name: NAME.service + NAME.timer. */
   name: string;
   /** systemd OnCalendar expression ('Sun 03:00', 'daily', 'Mon..Fri *-*-* 02:30'). */
@@ -15,6 +16,10 @@ export interface DrillSchedule {
   description: string;
   /** Run as this user (default root, as the unit directory is the system's). */
   user?: string;
+  /** Append the command's stdout to this file (absolute) instead of the journal; stderr stays in the journal. */
+  outputFile?: string;
+  /** The timer's AccuracySec= (systemd's default is 1min: too coarse for a probe every 30 s). */
+  accuracy?: string;
 }
 
 const UNIT_NAME = /^[A-Za-z0-9:_.\\-]+$/;
@@ -42,13 +47,19 @@ export function systemdWord(word: string): string {
   return `"${escaped.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
 }
 
+/** A path in a unit setting such as StandardOutput=append:PATH, where only specifiers need escaping. */
+function systemdPath(file: string): string {
+  if (/[\s\n]/.test(file)) throw new ScheduleError('E_SCHEDULE_ARG', `log file '${file}' contains white space`, { hint: 'systemd cannot append to such a path; choose another --log-dir' });
+  return file.replaceAll('%', '%%');
+}
+
 export function systemdExecLine(argv: readonly string[]): string {
   return argv.map(systemdWord).join(' ');
 }
 
-export function renderService(s: DrillSchedule): string {
+export function renderService(s: Schedule): string {
   return [
-    '# Written by `vncplay schedule drill`. The timer of the same name starts it.',
+    '# Written by `vncplay schedule`. The timer of the same name starts it.',
     '[Unit]',
     `Description=${s.description}`,
     'Wants=network-online.target',
@@ -58,16 +69,17 @@ export function renderService(s: DrillSchedule): string {
     'Type=oneshot',
     ...(s.user ? [`User=${s.user}`] : []),
     `WorkingDirectory=${systemdWord(s.workingDirectory)}`,
-    // The drill's own exit code is the unit's result: `systemctl status` and OnFailure= see a failed drill.
+    // The command's own exit code is the unit's result: `systemctl status` and OnFailure= see a failed run.
     `ExecStart=${systemdExecLine(s.command)}`,
+    ...(s.outputFile ? [`StandardOutput=append:${systemdPath(s.outputFile)}`] : []),
     'TimeoutStartSec=30min',
     '',
   ].join('\n');
 }
 
-export function renderTimer(s: DrillSchedule): string {
+export function renderTimer(s: Schedule): string {
   return [
-    '# Written by `vncplay schedule drill`.',
+    '# Written by `vncplay schedule`.',
     '[Unit]',
     `Description=${s.description} (schedule)`,
     '',
@@ -75,6 +87,7 @@ export function renderTimer(s: DrillSchedule): string {
     `OnCalendar=${s.onCalendar}`,
     // A drill missed while the controller was off runs at the next boot rather than being skipped silently.
     'Persistent=true',
+    ...(s.accuracy ? [`AccuracySec=${s.accuracy}`] : []),
     `Unit=${s.name}.service`,
     '',
     '[Install]',
@@ -123,9 +136,10 @@ export function calendarToCron(onCalendar: string): string | undefined {
 }
 
 /** A crontab line running the same command; `%` is escaped because cron turns it into a newline. */
-export function cronLine(s: DrillSchedule): string | undefined {
+export function cronLine(s: Schedule): string | undefined {
   const when = calendarToCron(s.onCalendar);
   if (when === undefined) return undefined;
-  const cmd = `cd ${joinArgv([s.workingDirectory])} && ${joinArgv(s.command)}`.replaceAll('%', '\\%');
+  const output = s.outputFile ? ` >> ${joinArgv([s.outputFile])}` : '';
+  const cmd = `cd ${joinArgv([s.workingDirectory])} && ${joinArgv(s.command)}${output}`.replaceAll('%', '\\%');
   return `${when} ${s.user ?? 'root'} ${cmd}`;
 }

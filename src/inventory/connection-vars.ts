@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { InventoryError } from '../errors.js';
+import { becomeMethodNamed, type BecomeMethod } from '../connection/become.js';
 import type { ConnectionSpec } from '../connection/types.js';
 import { shellSplit } from './ini.js';
 import type { Inventory } from './model.js';
@@ -24,11 +25,40 @@ export const CONNECTION_VARS = {
   becomeUser: ['ansible_become_user', 'become_user'],
   becomePassword: ['ansible_become_password', 'ansible_become_pass', 'ansible_sudo_pass', 'become_password', 'become_pass'],
   hostKeyChecking: ['ansible_host_key_checking', 'ansible_ssh_host_key_checking', 'host_key_checking'],
-  knownHostsFiles: ['ansible_ssh_known_hosts_file', 'ansible_known_hosts_file', 'known_hosts_file'],
+  // vncplay's own (ansible-playbook reads UserKnownHostsFile from ansible_ssh_common_args instead); the ansible_*
+  // spellings are its old names, still honoured with a warning (DEPRECATED_CONNECTION_VARS).
+  knownHostsFiles: ['vncplay_known_hosts_file', 'ansible_ssh_known_hosts_file', 'ansible_known_hosts_file', 'known_hosts_file'],
   connectTimeout: ['ansible_ssh_timeout', 'ansible_timeout'],
   /** OpenSSH options Ansible passes to ssh; their -o UserKnownHostsFile/StrictHostKeyChecking/Port/User/… count. */
   sshArgs: ['ansible_ssh_args', 'ansible_ssh_common_args', 'ansible_ssh_extra_args'],
 } as const;
+
+/**
+ * Old names of vncplay-only connection variables that read like Ansible's, so an inventory shared with
+ * ansible-playbook silently lost them there: still honoured, each with a warning naming its new name.
+ */
+export const DEPRECATED_CONNECTION_VARS: Readonly<Record<string, { newName: string; ansibleWay: string }>> = {
+  ansible_ssh_known_hosts_file: { newName: 'vncplay_known_hosts_file', ansibleWay: 'ansible_ssh_common_args: -o UserKnownHostsFile=FILE' },
+  ansible_known_hosts_file: { newName: 'vncplay_known_hosts_file', ansibleWay: 'ansible_ssh_common_args: -o UserKnownHostsFile=FILE' },
+};
+
+/**
+ * One warning per deprecated connection variable that an inventory host's variables or -e set (see
+ * DEPRECATED_CONNECTION_VARS), naming a few of the hosts that use it.
+ */
+export function deprecatedConnectionVarWarnings(hostVars: Iterable<[string, Record<string, unknown>]>, extraVars: Record<string, unknown>): string[] {
+  const users = new Map<string, string[]>();
+  const note = (name: string, who: string): void => {
+    if (Object.hasOwn(DEPRECATED_CONNECTION_VARS, name)) users.set(name, [...(users.get(name) ?? []), who]);
+  };
+  for (const name of Object.keys(extraVars)) note(name, '-e');
+  for (const [host, vars] of hostVars) for (const name of Object.keys(vars)) note(name, host);
+  return [...users].map(([name, who]) => {
+    const { newName, ansibleWay } = DEPRECATED_CONNECTION_VARS[name]!;
+    const shown = who.length > 3 ? `${who.slice(0, 3).join(', ')} and ${who.length - 3} more` : who.join(', ');
+    return `${name} (set for ${shown}) is a vncplay-only setting that ansible-playbook ignores; rename it ${newName}, or write ${ansibleWay}, which both tools read`;
+  });
+}
 
 /** Variables that hold a password by their name alone: SSH and become passwords under all of Ansible's names. */
 export const SECRET_VARIABLE_NAMES: readonly string[] = [...CONNECTION_VARS.password, ...CONNECTION_VARS.becomePassword];
@@ -43,6 +73,8 @@ export interface ConnectionDefaults {
   hostKeyChecking?: ConnectionSpec['hostKeyChecking'];
   knownHostsFiles?: string[];
   connectTimeoutMs?: number;
+  /** The `become_method` keyword or ansible.cfg's: used where no ansible_become_method variable says. */
+  becomeMethod?: BecomeMethod;
 }
 
 /**
@@ -94,8 +126,9 @@ export function connectionSpec(
   const becomeVar = pick(CONNECTION_VARS.become);
   const become = becomeVar ? boolean(host, becomeVar.name, becomeVar.value) : false;
   const method = pick(['ansible_become_method', 'become_method']);
-  if (method && !['sudo', 'ansible.builtin.sudo'].includes(String(method.value).trim())) {
-    throw bad(host, method.name, `'${String(method.value)}' is not supported`, 'vncplay becomes another user with sudo only; set it to sudo or remove it');
+  const becomeMethod = method ? becomeMethodNamed(String(method.value)) : defaults.becomeMethod;
+  if (method && becomeMethod === undefined) {
+    throw bad(host, method.name, `'${String(method.value)}' is not supported`, 'vncplay becomes another user with sudo or su; set it to one of them or remove it');
   }
 
   const becomeUserVar = pick(CONNECTION_VARS.becomeUser);
@@ -131,6 +164,7 @@ export function connectionSpec(
   if (key) spec.privateKeyFile = expandHome(String(key.value));
   else if (ssh.identityFile) spec.privateKeyFile = expandHome(ssh.identityFile);
   else if (defaults.privateKeyFile) spec.privateKeyFile = expandHome(defaults.privateKeyFile);
+  if (becomeMethod !== undefined && becomeMethod !== 'sudo') spec.becomeMethod = becomeMethod;
   const pw = pick(CONNECTION_VARS.password);
   if (pw) spec.password = String(pw.value);
   const bpw = pick(CONNECTION_VARS.becomePassword);

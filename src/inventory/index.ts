@@ -12,7 +12,7 @@ import { parseYamlInventory } from './yaml.js';
 
 export type { Inventory, InventoryGroup, InventoryHost, Vars } from './model.js';
 export { sortGroups } from './model.js';
-export { connectionSpec, CONNECTION_VARS, expandHome, SECRET_VARIABLE_NAMES, sshOptions, type ConnectionDefaults, type SshOptions } from './connection-vars.js';
+export { connectionSpec, CONNECTION_VARS, DEPRECATED_CONNECTION_VARS, deprecatedConnectionVarWarnings, expandHome, SECRET_VARIABLE_NAMES, sshOptions, type ConnectionDefaults, type SshOptions } from './connection-vars.js';
 export { groupHosts, implicitLocalhost, matchHosts, selectHosts, splitPattern, type HostSelection, type SelectOptions } from './patterns.js';
 export {
   findVarsFiles,

@@ -321,7 +321,14 @@ for p in "$@"; do
   if [ "$access" = 1 ]; then
     a=''; [ -r "$p" ] && a=r; [ -w "$p" ] && a="$a"w; [ -x "$p" ] && a="$a"x; printf 'A %s\n' "$a"
   fi
-  if [ "$mime" = 1 ] && command -v file >/dev/null 2>&1; then printf 'M '; file -b --mime -- "$p"; fi
+  # file(1) names what is not a non-empty regular file by its type alone (inode/...): no need to start it then.
+  # (A dangling link still gets file(1): what it says there is what the parser turns into 'unknown', as Ansible.)
+  if [ "$mime" = 1 ] && command -v file >/dev/null 2>&1; then
+    if [ -L "$p" ]; then if [ -e "$p" ]; then c=symlink; else c=; fi; elif [ -d "$p" ]; then c=directory; elif [ -p "$p" ]; then c=fifo
+    elif [ -S "$p" ]; then c=socket; elif [ -c "$p" ]; then c=chardevice; elif [ -b "$p" ]; then c=blockdevice
+    elif [ -f "$p" ] && [ ! -s "$p" ]; then c=x-empty; else c=; fi
+    if [ -n "$c" ]; then printf 'M inode/%s; charset=binary\n' "$c"; c=; else printf 'M '; file -b --mime -- "$p"; fi
+  fi
   if [ "$tree" = 1 ] && [ -d "$p" ] && [ ! -L "$p" ]; then
     printf 'W '; find "$p" -mindepth 1 -printf '%m %U %G %u %g %y %P\0' | base64 -w0; printf '\n'
   fi

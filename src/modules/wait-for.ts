@@ -1,6 +1,9 @@
+import { lookup } from 'node:dns/promises';
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import { ModuleError } from '../errors.js';
+import { PythonRegexError, pythonRegex } from './python-regex.js';
+import { NoLineSession, hostClose, hostConnect, hostPath, hostRead, hostResolve, hostTcpTable } from './wait-for-host.js';
 import { actionModule } from './spec/define.js';
 import { defineSpec, type ArgsOf } from './spec/types.js';
 import type { ModuleContext, ModuleReturn } from './types.js';
@@ -8,9 +11,12 @@ import type { ModuleContext, ModuleReturn } from './types.js';
 /**
  * wait_for: Ansible's ansible.builtin.wait_for. Never changes anything; returns elapsed and match_groups.
  *
- * On a remote host the WHOLE wait is one remote `python3 -c PROBE ARGS_JSON` (a single loop on the host, not one
- * round trip per attempt; a path wait that is already satisfied is answered by one `test -e` first): the probe sees the host's own loopback, costs one channel, and its timing is the host's.
- * Under `delegate_to: localhost` (ctx.conn.kind === 'local') the same loop runs here with node:net and node:fs.
+ * The loop (delay, sleep, timeout) runs on the controller, and so does search_regex (python-regex.ts: Python's
+ * `re` read as JavaScript). Each check runs where the target's view is: on a remote host one call of a bash
+ * function in the host's line session (wait-for-host.ts: bash's /dev/tcp, `test -e`, /proc/net/tcp; no python,
+ * at most one fork); under `delegate_to: localhost` (ctx.conn.kind === 'local') with node:net and node:fs here.
+ * A banner wait on a host reached without a line session (become with a password, a task `environment:`) keeps a
+ * connection open across calls that a fresh bash cannot: there the whole wait is one `python3 -c PROBE`, as before.
  */
 
 /** Arguments with Ansible's defaults filled in; what both probe implementations get. */
@@ -28,7 +34,7 @@ export interface WaitSpec {
   active_connection_states: string[];
 }
 
-/** What one whole wait produced (the remote probe prints exactly this as JSON). */
+/** What one whole wait produced (the python fallback prints exactly this as JSON). */
 export interface WaitOutcome {
   ok: boolean;
   elapsed: number;
@@ -74,6 +80,14 @@ const argumentSpec = defineSpec({
     if (args.path !== undefined && args.state === 'drained') return { param: 'state', message: 'state=drained should only be used for checking a port' };
     if (args.exclude_hosts !== undefined && args.state !== 'drained') return { param: 'exclude_hosts', message: 'exclude_hosts should only be with state=drained' };
     if (args.state === 'drained' && args.port === undefined) return { param: 'state', message: 'state=drained needs port' };
+    if (typeof args.search_regex === 'string') {
+      try {
+        pythonRegex(args.search_regex);
+      } catch (e) {
+        if (e instanceof PythonRegexError || e instanceof SyntaxError) return { param: 'search_regex', message: `search_regex does not compile: ${e.message}` };
+        throw e;
+      }
+    }
     if (args.search_regex !== undefined && (args.state === 'stopped' || args.state === 'absent' || args.state === 'drained')) {
       return { param: 'search_regex', message: `search_regex only applies to state started or present, not ${args.state}` };
     }
@@ -84,7 +98,7 @@ const argumentSpec = defineSpec({
 export type WaitForArgs = ArgsOf<typeof argumentSpec.options>;
 export type WaitState = WaitForArgs['state'];
 
-/** What the probes read: the parsed arguments, with null for what was not given (the remote probe is python). */
+/** What the checks read: the parsed arguments, with null for what was not given (the python fallback reads it as JSON). */
 export function waitSpec(args: WaitForArgs): WaitSpec {
   return {
     host: args.host,
@@ -102,7 +116,7 @@ export function waitSpec(args: WaitForArgs): WaitSpec {
 }
 
 /**
- * The remote probe: one python3 loop for the whole wait. It takes the spec as JSON in argv[1] (data, never code)
+ * The python fallback (a banner wait without a line session): one python3 loop for the whole wait. It takes the spec as JSON in argv[1] (data, never code)
  * and prints one JSON line. Python's `re` with MULTILINE, like Ansible, so search_regex means what it means there.
  */
 export const REMOTE_PROBE = String.raw`
@@ -258,20 +272,6 @@ export function timeoutMessage(spec: WaitSpec, last: string): string {
   return last ? `${head} (last seen: ${last})` : head;
 }
 
-/** Python regex → JavaScript RegExp for the controller-side probe (named groups and leading inline flags). */
-export function pythonRegex(src: string): RegExp {
-  let flags = 'm';
-  let body = src;
-  const inline = /^\(\?([aiLmsux]+)\)/.exec(body);
-  if (inline) {
-    body = body.slice(inline[0].length);
-    if (inline[1]!.includes('i')) flags += 'i';
-    if (inline[1]!.includes('s')) flags += 's';
-  }
-  body = body.replace(/\(\?P<([A-Za-z_][A-Za-z0-9_]*)>/g, '(?<$1>').replace(/\(\?P=([A-Za-z_][A-Za-z0-9_]*)\)/g, '\\k<$1>');
-  return new RegExp(body, flags);
-}
-
 function groupsOf(m: RegExpExecArray): Pick<WaitOutcome, 'match_groups' | 'match_groupdict'> {
   const groupdict: Record<string, string | null> = {};
   for (const [k, v] of Object.entries(m.groups ?? {})) groupdict[k] = v ?? null;
@@ -310,25 +310,19 @@ function tryPortLocal(spec: WaitSpec, rx: RegExp | null, leftMs: number): Promis
       sock.destroy();
       resolve(a);
     };
-    const connectMs = Math.max(100, Math.min(spec.connect_timeout * 1000, leftMs));
-    let timer = setTimeout(() => finish({ last: 'connect timed out', ok: false }), connectMs);
+    let timer = setTimeout(() => finish({ last: 'connect timed out', ok: false }), connectWindowMs(spec, leftMs));
     sock.on('connect', () => {
       connected = true;
       if (rx === null) return finish({ last: 'port open', ok: true });
       clearTimeout(timer);
-      const readMs = Math.max(50, Math.min(Math.max(spec.connect_timeout, 1) * 1000, leftMs));
-      timer = setTimeout(() => finish(noMatch()), readMs);
-    });
-    const noMatch = (): Attempt => ({
-      last: data ? `banner did not match: ${JSON.stringify(data.slice(0, 200))}` : 'connected, but nothing was sent before the read timed out',
-      ok: false,
+      timer = setTimeout(() => finish(noBannerMatch(data)), readWindowMs(spec, leftMs));
     });
     sock.on('data', (chunk: Buffer) => {
       data += chunk.toString('latin1');
       const m = rx?.exec(data);
       if (m) finish({ last: 'matched', ok: true, groups: groupsOf(m) });
     });
-    sock.on('end', () => finish(noMatch()));
+    sock.on('end', () => finish(noBannerMatch(data)));
     sock.on('error', (e: NodeJS.ErrnoException) => {
       if (connected) return finish({ last: `read failed: ${e.message}`, ok: false });
       if (e.code === 'ECONNREFUSED') return finish({ last: 'connection refused', ok: false });
@@ -395,42 +389,133 @@ export function countActive(procText: string, port: number, states: readonly str
   return n;
 }
 
-async function drainedLocal(spec: WaitSpec): Promise<Attempt> {
-  let text = '';
-  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    text += await fs.readFile(f, 'utf8').catch(() => '');
-    text += '\n';
-  }
-  const n = countActive(text, spec.port ?? 0, spec.active_connection_states, new Set(spec.exclude_hosts));
-  return { last: `${n} active connection(s) on port ${spec.port}`, ok: n === 0 };
+/** The four checks of one attempt, done where the target's view is (the controller, or the remote host). */
+interface Checks {
+  portOpen(rx: RegExp | null, leftMs: number): Promise<Attempt>;
+  portClosed(leftMs: number): Promise<Attempt>;
+  path(rx: RegExp | null, want: boolean): Promise<Attempt>;
+  drained(exclude: ReadonlySet<string>): Promise<Attempt>;
+  /** exclude_hosts as addresses (names resolved where the check runs; a name that does not resolve stays). */
+  resolve(names: readonly string[]): Promise<Set<string>>;
 }
 
-/** The controller-side loop (delegate_to: localhost), same semantics as REMOTE_PROBE. */
-export async function waitLocal(spec: WaitSpec, signal: AbortSignal): Promise<WaitOutcome> {
+/** How long one connection's banner is read: connect_timeout (at least 1 s), within what is left of the wait. */
+const readWindowMs = (spec: WaitSpec, leftMs: number): number => Math.max(50, Math.min(Math.max(spec.connect_timeout, 1) * 1000, leftMs));
+const connectWindowMs = (spec: WaitSpec, leftMs: number): number => Math.max(100, Math.min(spec.connect_timeout * 1000, leftMs));
+
+const noBannerMatch = (data: string): Attempt => ({
+  last: data ? `banner did not match: ${JSON.stringify(data.slice(0, 200))}` : 'connected, but nothing was sent before the read timed out',
+  ok: false,
+});
+
+const localChecks = (spec: WaitSpec): Checks => ({
+  portOpen: (rx, leftMs) => tryPortLocal(spec, rx, leftMs),
+  portClosed: (leftMs) => portClosedLocal(spec, leftMs),
+  path: (rx, want) => pathLocal(spec, rx, want),
+  async drained(exclude) {
+    let text = '';
+    for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) text += `${await fs.readFile(f, 'utf8').catch(() => '')}\n`;
+    const n = countActive(text, spec.port ?? 0, spec.active_connection_states, exclude);
+    return { last: `${n} active connection(s) on port ${spec.port}`, ok: n === 0 };
+  },
+  async resolve(names) {
+    const out = new Set<string>();
+    for (const name of names) {
+      const found = net.isIP(name) ? [] : await lookup(name, { all: true }).catch(() => []);
+      if (found.length === 0) out.add(name);
+      for (const a of found) out.add(a.address);
+    }
+    return out;
+  },
+});
+
+/** The checks on a remote host: calls of the host's bash function (wait-for-host.ts). */
+function hostChecks(spec: WaitSpec, ctx: ModuleContext): Checks {
+  const host = spec.host;
+  const port = spec.port ?? 0;
+  return {
+    async portOpen(rx, leftMs) {
+      if (rx === null) {
+        const c = await hostConnect(ctx, host, port, connectWindowMs(spec, leftMs));
+        return c.connected ? { last: 'port open', ok: true } : { last: c.last, ok: false };
+      }
+      const readUntil = Date.now() + readWindowMs(spec, leftMs);
+      const c = await hostConnect(ctx, host, port, connectWindowMs(spec, leftMs), readWindowMs(spec, leftMs));
+      if (!c.connected) return { last: c.last, ok: false };
+      let read = c.first!;
+      let data = '';
+      try {
+        for (;;) {
+          if (read.kind !== 'quiet') {
+            data += read.text;
+            const m = rx.exec(data);
+            if (m) return { last: 'matched', ok: true, groups: groupsOf(m) };
+          }
+          const waitMs = readUntil - Date.now();
+          if (read.kind !== 'data' || waitMs <= 0) return noBannerMatch(data);
+          read = await hostRead(ctx, waitMs);
+        }
+      } finally {
+        // Only a read that brought data leaves the connection open on the host.
+        if (read.kind === 'data') await hostClose(ctx);
+      }
+    },
+    async portClosed(leftMs) {
+      const c = await hostConnect(ctx, host, port, connectWindowMs(spec, leftMs));
+      return c.connected ? { last: 'port still open', ok: false } : { last: 'port closed', ok: true };
+    },
+    async path(rx, want) {
+      const p = await hostPath(ctx, spec.path ?? '', rx !== null && want);
+      if (!want) return p.kind === 'absent' ? { last: 'file absent', ok: true } : { last: 'file still exists', ok: false };
+      if (p.kind === 'absent') return { last: 'file does not exist', ok: false };
+      if (p.kind === 'unreadable') return { last: 'cannot read file', ok: false };
+      if (p.kind !== 'content' || rx === null) return { last: 'file exists', ok: true };
+      const m = rx.exec(p.text);
+      return m ? { last: 'matched', ok: true, groups: groupsOf(m) } : { last: 'file exists but search_regex did not match', ok: false };
+    },
+    async drained(exclude) {
+      const n = countActive(await hostTcpTable(ctx, port), port, spec.active_connection_states, exclude);
+      return { last: `${n} active connection(s) on port ${port}`, ok: n === 0 };
+    },
+    resolve: (names) => hostResolve(ctx, names),
+  };
+}
+
+const noOutcome = (): WaitOutcome => ({ ok: false, elapsed: 0, last: '', match_groups: [], match_groupdict: {} });
+
+/** search_regex as a JavaScript RegExp, or why it cannot be one. */
+function compileSearch(spec: WaitSpec): { rx: RegExp | null } | { error: string } {
+  if (spec.search_regex === null) return { rx: null };
+  try {
+    return { rx: pythonRegex(spec.search_regex) };
+  } catch (e) {
+    if (e instanceof PythonRegexError || e instanceof SyntaxError) return { error: `search_regex does not compile: ${e.message}` };
+    throw e;
+  }
+}
+
+/** Ansible's loop: delay, then a check every `sleep` seconds until one succeeds or `timeout` (delay included) ends. */
+async function waitLoop(spec: WaitSpec, checks: Checks, signal: AbortSignal): Promise<WaitOutcome> {
   const start = Date.now();
   const end = start + spec.timeout * 1000;
   const left = (): number => end - Date.now();
-  let rx: RegExp | null = null;
-  if (spec.search_regex !== null) {
-    try {
-      rx = pythonRegex(spec.search_regex);
-    } catch (e) {
-      return { ok: false, elapsed: 0, last: '', match_groups: [], match_groupdict: {}, error: `search_regex does not compile: ${(e as Error).message}` };
-    }
-  }
+  const compiled = compileSearch(spec);
+  if ('error' in compiled) return { ...noOutcome(), error: compiled.error };
+  const rx = compiled.rx;
   await sleepMs(spec.delay * 1000, signal);
-  const out: WaitOutcome = { ok: false, elapsed: 0, last: '', match_groups: [], match_groupdict: {} };
+  const out = noOutcome();
   if (spec.port === null && spec.path === null) {
     await sleepMs(left(), signal);
     out.ok = !signal.aborted;
     out.last = 'slept';
   } else {
+    const exclude = spec.state === 'drained' ? await checks.resolve(spec.exclude_hosts) : new Set<string>();
     for (;;) {
       let a: Attempt;
-      if (spec.path !== null) a = await pathLocal(spec, rx, spec.state === 'present' || spec.state === 'started');
-      else if (spec.state === 'stopped' || spec.state === 'absent') a = await portClosedLocal(spec, left());
-      else if (spec.state === 'drained') a = await drainedLocal(spec);
-      else a = await tryPortLocal(spec, rx, left());
+      if (spec.path !== null) a = await checks.path(rx, spec.state === 'present' || spec.state === 'started');
+      else if (spec.state === 'stopped' || spec.state === 'absent') a = await checks.portClosed(left());
+      else if (spec.state === 'drained') a = await checks.drained(exclude);
+      else a = await checks.portOpen(rx, left());
       out.last = a.last;
       if (a.ok) {
         out.ok = true;
@@ -446,29 +531,30 @@ export async function waitLocal(spec: WaitSpec, signal: AbortSignal): Promise<Wa
   return out;
 }
 
-/**
- * A path wait without delay or search_regex is usually over before it starts (the file is already there, or
- * already gone): one `test -e` (a shell builtin, no process on the host) answers that. Only when the answer is
- * "not yet" does the python3 loop start. Same test as the loop's os.path.exists (stat, following links).
- */
-async function pathAlreadyThere(spec: WaitSpec, ctx: ModuleContext): Promise<WaitOutcome | undefined> {
-  if (spec.path === null || spec.search_regex !== null || spec.delay > 0 || spec.path.startsWith('~')) return undefined;
-  const started = Date.now();
-  const res = await ctx.exec(['test', '-e', spec.path], { signal: ctx.signal });
-  if (res.rc !== 0 && res.rc !== 1) return undefined;
-  const want = spec.state === 'present' || spec.state === 'started';
-  const exists = res.rc === 0;
-  if (exists !== want) return undefined;
-  return { ok: true, elapsed: (Date.now() - started) / 1000, last: want ? 'file exists' : 'file absent', match_groups: [], match_groupdict: {} };
+/** The wait run from the controller (delegate_to: localhost). */
+export function waitLocal(spec: WaitSpec, signal: AbortSignal): Promise<WaitOutcome> {
+  return waitLoop(spec, localChecks(spec), signal);
 }
 
-async function waitRemote(spec: WaitSpec, ctx: ModuleContext): Promise<WaitOutcome> {
-  const done = await pathAlreadyThere(spec, ctx);
-  if (done) return done;
+/** The wait on a remote host: the controller's loop over the host's bash checks; python only for a banner without a line session. */
+export async function waitRemote(spec: WaitSpec, ctx: ModuleContext): Promise<WaitOutcome> {
+  const start = Date.now();
+  try {
+    return await waitLoop(spec, hostChecks(spec, ctx), ctx.signal);
+  } catch (e) {
+    if (!(e instanceof NoLineSession)) throw e;
+    const spent = Date.now() - start;
+    const rest = await waitPython({ ...spec, delay: 0, timeout: Math.max(0, spec.timeout - spent / 1000) }, ctx);
+    return { ...rest, elapsed: (rest.elapsed ?? 0) + spent / 1000 };
+  }
+}
+
+/** The whole wait as one python3 loop on the host (REMOTE_PROBE). */
+async function waitPython(spec: WaitSpec, ctx: ModuleContext): Promise<WaitOutcome> {
   const budget = Math.max(spec.timeout, spec.delay) + Math.max(spec.connect_timeout, 1) + 30;
   const res = await ctx.exec(remoteProbeArgv(spec), { timeoutMs: budget * 1000, signal: ctx.signal });
   if (res.rc === 127 || /python3: (command )?not found/.test(res.stderr)) {
-    throw new ModuleError('E_WAIT_FOR_NO_PYTHON', `wait_for needs python3 on ${ctx.hostName}`, {
+    throw new ModuleError('E_WAIT_FOR_NO_PYTHON', `wait_for needs python3 on ${ctx.hostName} to read a banner without a line session`, {
       hint: 'install python3 on the host, or run the wait from the controller with delegate_to: localhost',
     });
   }

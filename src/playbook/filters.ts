@@ -1,8 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
 import { Document, isScalar, parse as parseYaml, parseAllDocuments, visit } from 'yaml';
 import { PLAIN_YAML_OPTIONS } from '../inventory/yaml-options.js';
-import { shellQuote } from '../connection/quote.js';
 import { setOwn } from './own-keys.js';
+import { globNames } from './glob.js';
+import { dumpPyYaml } from './pyyaml.js';
 import { Unsafe } from './unsafe.js';
 
 export { Unsafe };
@@ -833,6 +837,10 @@ function sortDeep(v: unknown): unknown {
  * hold only scalars in flow style (`{a: 1, b: [x, y]}`), `to_nice_yaml` writes block style throughout.
  */
 function dumpYaml(v: unknown, indent: number, flowLeaves: boolean, sortKeys: boolean): string {
+  const plain = toPlain(v) as Parameters<typeof dumpPyYaml>[0];
+  const asPyYaml = dumpPyYaml(plain, { indent, flowLeaves, sortKeys });
+  if (asPyYaml !== undefined) return asPyYaml;
+  // A single scalar.
   const doc = new Document(toPlain(v), { sortMapEntries: sortKeys });
   if (flowLeaves) {
     visit(doc, {
@@ -1103,6 +1111,176 @@ export function strftime(fmt: string, date: Date, utc: boolean): string {
   });
 }
 
+// ───────────────────────────── comment, controller paths, math ─────────────────────────────
+
+const COMMENT_STYLES: Record<string, Record<string, string>> = {
+  plain: { decoration: '# ' },
+  erlang: { decoration: '% ' },
+  c: { decoration: '// ' },
+  cblock: { beginning: '/*', decoration: ' * ', end: ' */' },
+  xml: { beginning: '<!--', decoration: ' - ', end: '-->' },
+};
+
+/** Ansible's `comment` filter: the text as a comment block of a style, every part overridable by keyword. */
+function commentFilter(value: unknown, pos: unknown[], kw: Mapping): string {
+  const styleName = str(arg(pos, kw, 0, 'style', 'plain'));
+  const style = Object.hasOwn(COMMENT_STYLES, styleName) ? COMMENT_STYLES[styleName]! : undefined;
+  if (!style) throw new JinjaRuntimeError(`comment: unknown style '${styleName}' (known: ${Object.keys(COMMENT_STYLES).join(', ')})`);
+  const own = Object.fromEntries(Object.entries(kw).filter(([k]) => k !== 'style').map(([k, v]) => [k, unwrapUnsafe(v)]));
+  const prepostfix = str(own['decoration'] ?? style['decoration']).trimEnd();
+  const p: Record<string, unknown> = { newline: '\n', beginning: '', prefix: prepostfix, prefix_count: 1, decoration: '', postfix: prepostfix, postfix_count: 1, end: '', ...style, ...own };
+  const nl = str(p['newline']);
+  const decoration = str(p['decoration']);
+  const prefix = str(p['prefix']);
+  const beginning = p['beginning'] ? `${str(p['beginning'])}${nl}` : '';
+  const prefixText = prefix ? (prefix !== nl ? `${prefix}${nl}` : nl).repeat(toInt(p['prefix_count'], 1)) : '';
+  const text = `${decoration}${str(value).split(nl).join(`${nl}${decoration}`)}`.split(`${decoration}${nl}`).join(`${decoration.trimEnd()}${nl}`);
+  const postfix = ['', ...Array.from({ length: toInt(p['postfix_count'], 1) }, () => str(p['postfix']))].join(nl);
+  const end = p['end'] ? `${nl}${str(p['end'])}` : '';
+  return `${beginning}${prefixText}${text}${postfix}${end}`;
+}
+
+/** Python's os.path tests on a controller path (Ansible's files tests): false for what cannot be a path. */
+function pathTest(check: (p: string) => boolean): TestFn {
+  return (v) => {
+    const x = unwrapUnsafe(v);
+    if (typeof x !== 'string') return false;
+    try {
+      return check(x);
+    } catch {
+      return false;
+    }
+  };
+}
+
+function sameFile(a: string, b: string): boolean {
+  const stat = (p: string): Stats => {
+    try {
+      return statSync(p);
+    } catch (e) {
+      throw new JinjaRuntimeError(`same_file: ${(e as Error).message}`);
+    }
+  };
+  const [x, y] = [stat(a), stat(b)];
+  return x.dev === y.dev && x.ino === y.ino;
+}
+
+function isMountPoint(p: string): boolean {
+  const st = lstatSync(p);
+  if (st.isSymbolicLink()) return false;
+  const parent = statSync(path.join(p, '..'));
+  return st.dev !== parent.dev || st.ino === parent.ino;
+}
+
+/** Python's math.log(x[, base]). */
+/** Python's shlex.quote, which Ansible's quote filter is: the same text, byte for byte. */
+function shlexQuote(s: string): string {
+  if (s === '') return "''";
+  if (!/[^\w@%+=:,./-]/.test(s)) return s;
+  return `'${s.replace(/'/g, `'"'"'`)}'`;
+}
+
+function pyLog(v: unknown, base: unknown): number {
+  const x = toFloat(v, NaN);
+  if (!(x > 0)) throw new JinjaRuntimeError('log: math domain error');
+  return base === undefined ? Math.log(x) : Math.log(x) / Math.log(toFloat(base, Math.E));
+}
+
+const SIZE_RANGES: [string, number][] = [['Y', 2 ** 80], ['Z', 2 ** 70], ['E', 2 ** 60], ['P', 2 ** 50], ['T', 2 ** 40], ['G', 2 ** 30], ['M', 2 ** 20], ['K', 2 ** 10], ['B', 1]];
+
+/** Ansible's human_readable (bytes_to_human): `'%.2f %s'` in the largest unit that fits, or the one asked for. */
+function humanReadable(value: unknown, isbits: boolean, unit: unknown): string {
+  const size = toFloat(value, NaN);
+  if (Number.isNaN(size)) throw new JinjaRuntimeError(`human_readable() can't interpret following string: ${str(value)}`);
+  const wanted = unit === undefined || unit === null ? undefined : str(unit).toUpperCase()[0];
+  const [suffix, limit] = SIZE_RANGES.find(([s, l]) => (wanted === undefined ? size >= l : wanted === s)) ?? SIZE_RANGES[SIZE_RANGES.length - 1]!;
+  const base = isbits ? 'bits' : 'Bytes';
+  return `${(size / limit).toFixed(2)} ${limit !== 1 ? suffix + base[0] : base}`;
+}
+
+/** Ansible's human_to_bytes: '10M' → 10485760; `isbits` expects Mb, Kb … */
+function humanToBytes(value: unknown, defaultUnit: unknown, isbits: boolean): number {
+  const text = str(value);
+  const fail = (why = ''): never => {
+    throw new JinjaRuntimeError(`human_to_bytes() can't interpret following string: ${text}${why}`);
+  };
+  const m = /^\s*(\d*\.?\d*)\s*([A-Za-z]+)?/.exec(text);
+  if (!m || m[1] === '' || m[1] === '.') return fail();
+  const num = Number(m[1]);
+  const unit = m[2] ?? (defaultUnit === undefined || defaultUnit === null ? undefined : str(defaultUnit));
+  if (unit === undefined) return Math.round(num);
+  const range = SIZE_RANGES.find(([s]) => s === unit[0]!.toUpperCase());
+  if (!range) return fail(` (the suffix must be one of ${SIZE_RANGES.map(([s]) => s).join(', ')})`);
+  const [unitClass, unitName] = isbits ? ['b', 'bit'] : ['B', 'byte'];
+  if (unit.length > 1 && !unit.toLowerCase().includes(unitName) && unit[1] !== unitClass) return fail(` (expect ${range[0]}${unitClass} or ${range[0]})`);
+  return Math.round(num * range[1]);
+}
+
+/** uuid.uuid5(namespace, name) as text, Ansible's to_uuid (its own namespace by default). */
+function uuid5(name: string, namespace: string): string {
+  const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
+  if (ns.length !== 16) throw new JinjaRuntimeError(`Invalid value '${namespace}' for 'namespace'`);
+  const h = createHash('sha1').update(ns).update(name, 'utf8').digest().subarray(0, 16);
+  h[6] = (h[6]! & 0x0f) | 0x50;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const x = h.toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+/** Python's urllib.parse.urlsplit as Ansible's urlsplit filter returns it (a dict, or one component). */
+function urlSplit(value: unknown, query: unknown): unknown {
+  const m = /^(?:([A-Za-z][A-Za-z0-9+.-]*):)?(?:\/\/([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?$/s.exec(str(value))!;
+  const netloc = m[2] ?? '';
+  const at = netloc.lastIndexOf('@');
+  const userinfo = at >= 0 ? netloc.slice(0, at) : undefined;
+  const hostport = at >= 0 ? netloc.slice(at + 1) : netloc;
+  const hp = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(hostport);
+  const host = hp?.[1]?.replace(/^\[|\]$/g, '') ?? '';
+  const parts: Mapping = {
+    fragment: m[5] ?? '',
+    hostname: host === '' ? null : host.toLowerCase(),
+    netloc,
+    password: userinfo !== undefined && userinfo.includes(':') ? userinfo.slice(userinfo.indexOf(':') + 1) : null,
+    path: m[3] ?? '',
+    port: hp?.[2] ? Number(hp[2]) : null,
+    query: m[4] ?? '',
+    scheme: (m[1] ?? '').toLowerCase(),
+    username: userinfo === undefined ? null : userinfo.split(':')[0]!,
+  };
+  if (query === undefined || query === null || query === '') return parts;
+  const key = str(query);
+  if (!Object.hasOwn(parts, key)) throw new JinjaRuntimeError(`urlsplit: unknown URL component: ${key}`);
+  return parts[key];
+}
+
+/** Ansible's subelements filter: [element, value] for each value of the list at the key path (elements keep it). */
+function subelementsFilter(obj: unknown, keys: unknown, skipMissing: boolean): unknown[][] {
+  const o = unwrapUnsafe(obj);
+  const elements = Array.isArray(o) ? o : isMapping(o) ? Object.values(o) : undefined;
+  if (!elements) throw new JinjaRuntimeError('subelements: obj must be a list of dicts or a nested dict');
+  const k = unwrapUnsafe(keys);
+  const path = Array.isArray(k) ? k.map(str) : typeof k === 'string' ? k.split('.') : undefined;
+  if (!path) throw new JinjaRuntimeError('subelements must be a list or a string');
+  const out: unknown[][] = [];
+  for (const element of elements) {
+    let values: unknown = unwrapUnsafe(element);
+    for (const key of path) {
+      if (!isMapping(values)) throw new JinjaRuntimeError(`the key ${key} should point to a dictionary, got '${pyStr(values)}'`);
+      if (!Object.hasOwn(values, key)) {
+        if (skipMissing) {
+          values = [];
+          break;
+        }
+        throw new JinjaRuntimeError(`could not find ${pyRepr(key)} key in iterated item ${pyRepr(values)}`);
+      }
+      values = unwrapUnsafe(values[key]);
+    }
+    if (!Array.isArray(values)) throw new JinjaRuntimeError(`the key ${pyRepr(path[path.length - 1])} should point to a list, got ${pyRepr(values)}`);
+    for (const value of values) out.push([element, value]);
+  }
+  return out;
+}
+
 export const FILTERS: Record<string, FilterFn> = {
   default: (v, pos, kw) => {
     const dflt = arg(pos, kw, 0, 'default_value', '');
@@ -1317,7 +1495,7 @@ export const FILTERS: Record<string, FilterFn> = {
     const parts = Array.isArray(unwrapUnsafe(v)) ? toList(v).map(str) : [str(v)];
     return parts.reduce((acc, p) => (p.startsWith('/') || acc === '' ? p : acc.endsWith('/') ? acc + p : `${acc}/${p}`), '');
   },
-  quote: (v) => shellQuote(str(v)),
+  quote: (v) => shlexQuote(str(v)),
   ternary: (v, pos) => {
     const x = unwrapUnsafe(defined(v));
     if (x === null && pos.length > 2) return pos[2];
@@ -1349,6 +1527,46 @@ export const FILTERS: Record<string, FilterFn> = {
   escape: (v) => str(v).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&#34;').replace(/'/g, '&#39;'),
   random: () => {
     throw new JinjaRuntimeError('the random filter is not supported: vncplay runs must be reproducible');
+  },
+  comment: commentFilter,
+  subelements: (v, pos, kw) => subelementsFilter(v, arg(pos, kw, 0, 'subelements'), truthy(arg(pos, kw, 1, 'skip_missing', false))),
+  // Python's glob.glob on the controller, relative to the working directory (the wildcard in the last part only).
+  fileglob: (v) => {
+    const pattern = str(v);
+    const slash = pattern.lastIndexOf('/');
+    const dir = slash < 0 ? '' : pattern.slice(0, slash + 1);
+    return globNames(dir === '' ? '.' : dir, pattern.slice(slash + 1)).map((n) => dir + n);
+  },
+  human_readable: (v, pos, kw) => humanReadable(v, truthy(arg(pos, kw, 0, 'isbits', false)), arg(pos, kw, 1, 'unit')),
+  human_to_bytes: (v, pos, kw) => humanToBytes(v, arg(pos, kw, 0, 'default_unit'), truthy(arg(pos, kw, 1, 'isbits', false))),
+  to_uuid: (v, pos, kw) => uuid5(str(v), str(arg(pos, kw, 0, 'namespace', '361E6D51-FAEC-444A-9079-341386DA8E2E'))),
+  urlsplit: (v, pos, kw) => urlSplit(v, arg(pos, kw, 0, 'query')),
+  expandvars: (v) => str(v).replace(/\$(\w+)|\$\{([^}]*)\}/g, (m, a?: string, b?: string) => process.env[a ?? b ?? ''] ?? m),
+  // Controller paths, as Ansible's filters compute them on the controller.
+  expanduser: (v) => str(v).replace(/^~(?=\/|$)/, homedir()),
+  realpath: (v) => {
+    const p = path.resolve(str(v));
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  },
+  relpath: (v, pos, kw) => {
+    const start = arg(pos, kw, 0, 'start');
+    return path.relative(start === undefined || start === null ? process.cwd() : path.resolve(str(start)), path.resolve(str(v))) || '.';
+  },
+  log: (v, pos, kw) => pyLog(v, arg(pos, kw, 0, 'base')),
+  pow: (v, pos, kw) => toFloat(v, NaN) ** toFloat(arg(pos, kw, 0, 'y'), NaN),
+  root: (v, pos, kw) => {
+    const base = toFloat(arg(pos, kw, 0, 'base', 2), 2);
+    return base === 2 ? Math.sqrt(toFloat(v, NaN)) : toFloat(v, NaN) ** (1 / base);
+  },
+  zip_longest: (v, pos, kw) => {
+    const lists = [v, ...pos].map((x) => toList(x));
+    const fill = kw['fillvalue'] ?? null;
+    const length = Math.max(0, ...lists.map((l) => l.length));
+    return Array.from({ length }, (_, i) => lists.map((l) => (i < l.length ? l[i] : fill)));
   },
 };
 FILTERS.d = FILTERS.default!;
@@ -1453,4 +1671,24 @@ export const TESTS: Record<string, TestFn> = {
   superset: (v, pos) => toList(pos[0]).every((x) => toList(v).some((y) => pyEq(x, y))),
   any: (v) => toList(v).some(truthy),
   all: (v) => toList(v).every(truthy),
+  issubset: (v, pos) => toList(v).every((x) => toList(pos[0]).some((y) => pyEq(x, y))),
+  issuperset: (v, pos) => toList(pos[0]).every((x) => toList(v).some((y) => pyEq(x, y))),
+  nan: (v) => Number.isNaN(unwrapUnsafe(v)),
+  isnan: (v) => Number.isNaN(unwrapUnsafe(v)),
+  // Controller paths (Ansible's files tests: Python's os.path on the machine running the playbook).
+  file: pathTest((p) => statSync(p).isFile()),
+  is_file: pathTest((p) => statSync(p).isFile()),
+  directory: pathTest((p) => statSync(p).isDirectory()),
+  is_dir: pathTest((p) => statSync(p).isDirectory()),
+  link: pathTest((p) => lstatSync(p).isSymbolicLink()),
+  is_link: pathTest((p) => lstatSync(p).isSymbolicLink()),
+  exists: pathTest((p) => existsSync(p)),
+  link_exists: pathTest((p) => (lstatSync(p), true)),
+  abs: pathTest((p) => path.isAbsolute(p)),
+  is_abs: pathTest((p) => path.isAbsolute(p)),
+  // Python's samefile raises for a missing path (Ansible's test fails the task); so does this one.
+  same_file: (v, pos) => sameFile(str(v), str(pos[0])),
+  is_same_file: (v, pos) => sameFile(str(v), str(pos[0])),
+  mount: pathTest(isMountPoint),
+  is_mount: pathTest(isMountPoint),
 };

@@ -1,7 +1,7 @@
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Pair } from 'yaml';
-import { ErrorList, formatExcerpt, PlaybookError, VaultError, VncplayError as VncplayErrorClass, type VncplayError } from '../errors.js';
+import { ErrorList, formatExcerpt, PlaybookError, VaultError, VncplayError as VncplayErrorClass, type SourcePos, type VncplayError } from '../errors.js';
 import { decryptFileText, recordSecret } from '../vault/session.js';
 import { isVaultText, VAULT_HEADER } from '../vault/format.js';
 import { decryptSource, type CopyArgs } from '../modules/copy.js';
@@ -11,7 +11,7 @@ import { coerceToSchemaType, parseKeyValue, splitArgs } from './free-form.js';
 import { Unsafe } from './filters.js';
 import { assignOwn } from './own-keys.js';
 import { suggest } from './suggest.js';
-import { inheritKeywords, type HostOrder, type InheritedKeywords, type PlayDef, type Playbook, type RawValue, type TaskDef } from './model.js';
+import { inheritKeywords, type HostOrder, type IncludeRole, type RoleScope, type RoleSearch, type InheritedKeywords, type PlayDef, type Playbook, type RawValue, type TaskDef } from './model.js';
 import {
   collectionPrefixes,
   createModuleLookup,
@@ -19,6 +19,8 @@ import {
   importPlaybookKeys,
   importPlaybookProperties,
   includeKeys,
+  includeRoleKeys,
+  legacyIncludeKeys,
   playKeywordProperties,
   roleKeys,
   roleEntryProperties,
@@ -42,6 +44,8 @@ export interface LoadOptions {
   modules?: readonly AnyModule[];
   /** ansible.cfg's roles_path: folders searched for roles after the playbook's roles/. */
   rolesPath?: readonly string[];
+  /** ansible.cfg's collections_path: folders searched for collection roles after the playbook's collections/. */
+  collectionsPath?: readonly string[];
 }
 
 export interface TaskFileContext {
@@ -55,18 +59,20 @@ export interface TaskFileContext {
 }
 
 export async function loadPlaybook(file: string, opts: LoadOptions = {}): Promise<Playbook> {
-  const loader = new Loader(opts.modules, opts.extraVars ?? {}, opts.rolesPath ?? []);
+  const loader = new Loader(opts.modules, opts.extraVars ?? {}, { rolesPath: opts.rolesPath ?? [], collectionsPath: opts.collectionsPath ?? [] });
   const plays = await loader.playbookFile(path.normalize(file), undefined, new Set());
   loader.throwIfErrors();
-  return { file, plays };
+  return { file, plays, warnings: loader.warningLines() };
 }
 
 /** Load a task file (for include_tasks at run time) with the same validation as at load. */
 export async function loadTaskFile(file: string, ctx: TaskFileContext): Promise<TaskDef[]> {
-  const loader = new Loader(ctx.modules, {});
+  const loader = new Loader(ctx.modules, {}, ctx.includedFrom?.roleSearch);
   const from = ctx.includedFrom;
   const including = from?.pos.file ?? ctx.fromFile;
-  const bases = [including ? path.dirname(including) : undefined, ctx.playbookDir];
+  const fileRole = roleOfFile(ctx.fromFile);
+  const roleDir = from ? from.roleDir : fileRole?.dir;
+  const bases = taskFileBases(including, roleDir, ctx.playbookDir);
   const found = await firstExisting(candidatePaths(file, bases));
   if (!found) {
     const where = from?.pos;
@@ -80,16 +86,54 @@ export async function loadTaskFile(file: string, ctx: TaskFileContext): Promise<
     ]);
   }
   // Without the including task, a file inside roles/NAME/tasks/ still belongs to that role (files/, templates/).
-  const role: { name: string; dir?: string } | undefined = from?.role ? { name: from.role } : roleOfFile(ctx.fromFile);
-  const scope = {
+  const roleName = from ? from.role : fileRole?.name;
+  const scope: Scope = {
     playbookDir: ctx.playbookDir,
-    searchDirs: from?.searchDirs ?? (role?.dir ? [role.dir, ctx.playbookDir] : [ctx.playbookDir]),
+    searchDirs: from?.searchDirs ?? (roleDir ? [roleDir, ctx.playbookDir] : [ctx.playbookDir]),
     handler: false,
-    ...(role ? { roleName: role.name } : {}),
+    dynamic: true,
+    ...(roleName ? { roleName } : {}),
+    ...(roleDir ? { roleDir } : {}),
+    ...(from?.collections ? { collections: from.collections } : {}),
   };
   const tasks = await loader.taskFile(found, scope, new Set());
   loader.throwIfErrors();
   return tasks;
+}
+
+/** An include_role's arguments, rendered for one host. */
+export interface IncludeRoleArgs {
+  name: string;
+  tasksFrom?: string;
+  varsFrom?: string;
+  defaultsFrom?: string;
+  handlersFrom?: string;
+}
+
+/** The role an include_role names (for one host, its arguments rendered), loaded and checked as at load time. */
+export async function loadIncludedRole(task: TaskDef, args: IncludeRoleArgs, modules?: readonly AnyModule[]): Promise<LoadedRole> {
+  const spec = task.includeRole;
+  if (!spec) throw new Error(`loadIncludedRole: the task at ${task.pos.file}:${task.pos.line} is not an include_role`);
+  const loader = new Loader(modules, {}, task.roleSearch);
+  const files: RoleFiles = {
+    ...(args.tasksFrom !== undefined ? { tasks: args.tasksFrom } : {}),
+    ...(args.handlersFrom !== undefined ? { handlers: args.handlersFrom } : {}),
+    ...(args.defaultsFrom !== undefined ? { defaults: args.defaultsFrom } : {}),
+    ...(args.varsFrom !== undefined ? { vars: args.varsFrom } : {}),
+  };
+  const role = await loader.roleAtTask(task, args.name, files, { playbookDir: spec.playbookDir, ...(task.collections ? { collections: task.collections } : {}) });
+  loader.throwIfErrors();
+  if (!role) throw new PlaybookError('E_ROLE_NOT_FOUND', `role \`${args.name}\` could not be loaded`, { pos: task.pos });
+  return role;
+}
+
+/**
+ * Where a relative task file (include_tasks, import_tasks) is looked for, as Ansible does: in a role, its tasks/
+ * first (also from its handlers), then the including file's folder, the role's folder; then the playbook's folder.
+ */
+function taskFileBases(includingFile: string | undefined, roleDir: string | undefined, playbookDir: string): string[] {
+  const including = includingFile ? [path.dirname(includingFile)] : [];
+  return unique(roleDir ? [path.join(roleDir, 'tasks'), ...including, roleDir, playbookDir] : [...including, playbookDir]);
 }
 
 /** `…/roles/NAME/tasks/x.yml` → the role NAME and its folder. */
@@ -106,6 +150,14 @@ interface Scope {
   searchDirs: string[];
   handler: boolean;
   roleName?: string;
+  /** The role's folder, for tasks of a role: includes look in its tasks/ (Ansible's search path). */
+  roleDir?: string;
+  /** The play's `collections:`, for short names of collection roles. */
+  collections?: readonly string[];
+  /** Inside a file reached only by a conditional or templated include_tasks: its problems are warnings. */
+  soft?: boolean;
+  /** Inside a file an include_tasks loads (when it runs): an old `include:` here is dynamic too, as in Ansible. */
+  dynamic?: boolean;
   /** Where import_role puts role defaults/vars/handlers (the play's, or a stand-in for include_tasks files). */
   sink?: RoleSink;
 }
@@ -119,6 +171,15 @@ interface RoleSink {
   seen: Set<string>;
   /** Every literal `notify:` name with its node, checked against the play's handlers once they are all known. */
   notifies: { src: YamlSource; node: unknown; name: string }[];
+  /** Set when an include_role names its role with a template: its handlers cannot be known before the run. */
+  unknownHandlers?: boolean;
+}
+
+/** What include_role loads at run time. */
+export interface LoadedRole {
+  tasks: TaskDef[];
+  handlers: TaskDef[];
+  scope: RoleScope;
 }
 
 /** Alternative role files of import_role (tasks_from …). */
@@ -143,7 +204,7 @@ const taskKeywordNames = new Set(Object.keys(taskKeywordProperties()));
 const playKeywordNames = new Set(Object.keys(playKeywordProperties()));
 const importPlaybookNames = new Set(Object.keys(importPlaybookProperties()));
 const roleEntryNames = new Set(Object.keys(roleEntryProperties()));
-const actionKeywords = new Set<string>([...includeKeys, ...importKeys, ...roleKeys, 'action', 'local_action']);
+const actionKeywords = new Set<string>([...includeKeys, ...legacyIncludeKeys, ...importKeys, ...roleKeys, 'action', 'local_action']);
 // Keywords whose values are not checked as `{{ }}` templates with the others: conditions are bare expressions
 // (checkConditions), block/rescue/always hold tasks checked one by one, and module arguments (args, action,
 // local_action) are checked with the module's other arguments.
@@ -154,6 +215,8 @@ let templateModule: Promise<TemplateModule> | undefined;
 let conditionalModule: Promise<typeof import('./conditional.js')> | undefined;
 const conditionKeys = ['when', 'changed_when', 'failed_when', 'until'] as const;
 const yamlExts = ['.yml', '.yaml'];
+/** Code of a warning about a deprecated form that still works (`include:`). */
+const DEPRECATED = 'W_DEPRECATED';
 
 /** Keywords an import or a role hands down to each of its tasks when the task does not set them itself. */
 type Inherited = Pick<TaskDef, 'when' | 'tags' | 'vars'> & InheritedKeywords;
@@ -162,15 +225,20 @@ class Loader {
   readonly errors: VncplayError[] = [];
   readonly lookup: ModuleLookup;
   private readonly fileOrder = new Map<string, number>();
-  /** include_tasks files already checked at load (a file included from several places is checked once). */
-  private readonly checkedIncludes = new Set<string>();
+  /**
+   * include_tasks files already checked at load (a file included from several places is checked once), and whether
+   * their errors counted as errors ('hard') or warnings ('soft'; checked again where an include needs it hard).
+   */
+  private readonly checkedIncludes = new Map<string, 'soft' | 'hard'>();
+  /** Problems in files only conditional or templated includes reach (see checkIncludedFile). */
+  readonly warnings: VncplayError[] = [];
   /** Files that were vault-encrypted: values read from their vars are run secrets. */
   private readonly encryptedFiles = new Set<string>();
 
   constructor(
     modules: readonly AnyModule[] | undefined,
     private readonly extraVars: Record<string, unknown>,
-    private readonly rolesPath: readonly string[] = [],
+    private readonly search: RoleSearch = { rolesPath: [], collectionsPath: [] },
   ) {
     this.lookup = createModuleLookup(modules ?? allModules());
   }
@@ -191,6 +259,16 @@ class Loader {
     // A file imported from two places would report its errors twice; once is enough.
     const seen = new Set<string>();
     throw new ErrorList(sorted.filter((e) => !seen.has(e.format()) && seen.add(e.format())));
+  }
+
+  /** Each warning once, in file order, as one line: where, what, and why it does not stop the run. */
+  warningLines(): string[] {
+    const lines = this.warnings.map((w) => {
+      const where = w.pos ? `${w.pos.file}:${w.pos.line}:${w.pos.col}: ` : '';
+      const note = w.code === DEPRECATED ? '' : ' (only a conditional or templated include_tasks reaches this file: a host that runs it fails there)';
+      return `${where}${w.message}${note}`;
+    });
+    return unique(lines);
   }
 
   /** Read a YAML file; its syntax errors are recorded. Undefined when it cannot be walked. */
@@ -268,6 +346,12 @@ class Loader {
     const inner = new Set(stack).add(abs);
     const plays: PlayDef[] = [];
     for (const item of root.items) {
+      const legacy = pairsOf(item).find((p) => (legacyIncludeKeys as readonly string[]).includes(keyOf(p)));
+      if (legacy && !pairsOf(item).some((p) => keyOf(p) === 'hosts')) {
+        // Ansible 2.14 has no playbook includes any more: it says "'include' is not a valid attribute for a Play".
+        this.errors.push(src.error('E_PLAY_INCLUDE', '`include` of a playbook is not supported (ansible-playbook 2.14 refuses it too)', legacy.key, `write \`- import_playbook: ${String(src.toJS(legacy.value))}\``));
+        continue;
+      }
       const importPair = pairsOf(item).find((p) => (importPlaybookKeys as readonly string[]).includes(keyOf(p)));
       if (importPair) plays.push(...(await this.importPlaybook(src, item, importPair, inner)));
       else {
@@ -370,11 +454,12 @@ class Loader {
     if (typeof v.max_fail_percentage === 'number') play.maxFailPercentage = v.max_fail_percentage;
     else if (typeof v.max_fail_percentage === 'string') play.maxFailPercentageTemplate = v.max_fail_percentage;
 
-    const scope: Scope = { playbookDir, searchDirs: [playbookDir], handler: false, sink: playSink(play) };
+    const collections = toStrings(v.collections);
+    const scope: Scope = { playbookDir, searchDirs: [playbookDir], handler: false, sink: playSink(play), ...(collections.length ? { collections } : {}) };
     const pairVal = (k: string): unknown => kw.pairs.get(k)?.value;
     await this.checkTemplates(src, pairVal('vars'), play.vars, new Set(), pairVal('vars'));
     if (v.vars_files !== undefined) play.varsFiles = await this.varsFiles(src, pairVal('vars_files'), play.vars);
-    if (v.roles !== undefined) await this.roles(src, pairVal('roles'), play, playbookDir, []);
+    if (v.roles !== undefined) await this.roles(src, pairVal('roles'), play, { playbookDir, collections });
     play.preTasks = await this.taskList(src, pairVal('pre_tasks'), scope, new Set());
     play.tasks = await this.taskList(src, pairVal('tasks'), scope, new Set());
     play.postTasks = await this.taskList(src, pairVal('post_tasks'), scope, new Set());
@@ -408,7 +493,7 @@ class Loader {
       }
     }
     // A templated handler name (`restart {{ svc }}`) could answer to anything: then nothing can be ruled out here.
-    if ([...known].some((n) => /\{\{|\{%/.test(n))) return;
+    if (sink.unknownHandlers || [...known].some((n) => /\{\{|\{%/.test(n))) return;
     for (const ref of sink.notifies) {
       if (known.has(ref.name) || /\{\{|\{%/.test(ref.name)) continue;
       const near = suggest(ref.name, known);
@@ -505,12 +590,12 @@ class Loader {
 
   // ----- roles -----
 
-  private async roles(src: YamlSource, node: unknown, play: PlayDef, playbookDir: string, chain: string[]): Promise<void> {
+  private async roles(src: YamlSource, node: unknown, play: PlayDef, where: RoleWhere): Promise<void> {
     if (!isSeq(node)) return; // the keyword check already reported a non-list
-    for (const entry of node.items) await this.role(src, entry, play, playbookDir, chain);
+    for (const entry of node.items) await this.role(src, entry, play, where);
   }
 
-  private async role(src: YamlSource, entry: unknown, play: PlayDef, playbookDir: string, chain: string[]): Promise<void> {
+  private async role(src: YamlSource, entry: unknown, play: PlayDef, where: RoleWhere): Promise<void> {
     let name: unknown;
     let nameNode: unknown = entry;
     const keywords: Record<string, unknown> = {};
@@ -539,7 +624,7 @@ class Loader {
       becomeUser: keywords.become_user,
     };
     const sink = playSink(play);
-    const tasks = await this.roleBody(src, nameNode, name, { playbookDir, chain, sink, inherited, dedupe: true });
+    const tasks = await this.roleBody(src, nameNode, name, { where, chain: [], sink, inherited, dedupe: true });
     play.roleTasks.push(...tasks);
   }
 
@@ -551,10 +636,11 @@ class Loader {
     src: YamlSource,
     nameNode: unknown,
     name: string,
-    o: { playbookDir: string; chain: string[]; sink: RoleSink; inherited: Inherited; dedupe: boolean; files?: RoleFiles },
+    o: { where: RoleWhere; chain: string[]; sink: RoleSink; inherited: Inherited; dedupe: boolean; files?: RoleFiles },
   ): Promise<TaskDef[]> {
-    const roleDir = await this.findRole(src, nameNode, name, o.playbookDir);
-    if (!roleDir) return [];
+    const found = await this.findRole(src, nameNode, name, o.where);
+    if (!found) return [];
+    const roleDir = found.dir;
     if (o.chain.includes(roleDir)) {
       this.errors.push(src.error('E_ROLE_CYCLE', `role \`${name}\` depends on itself (${[...o.chain, roleDir].join(' → ')})`, nameNode, 'remove the circular dependency in meta/main.yml'));
       return [];
@@ -562,7 +648,7 @@ class Loader {
     const identity = `${path.resolve(roleDir)}|${JSON.stringify(o.inherited.vars ?? {})}`;
     if (o.dedupe && o.sink.seen.has(identity)) return [];
     o.sink.seen.add(identity);
-    const roleName = path.basename(name);
+    const roleName = found.name;
     const files = o.files ?? {};
     const out: TaskDef[] = [];
 
@@ -578,6 +664,7 @@ class Loader {
         if (typeof depName !== 'string') continue;
         const depTasks = await this.roleBody(meta, isMap(d) ? nodeAtPath(d, ['role']).node : d, depName, {
           ...o,
+          where: { ...o.where, basedir: path.dirname(roleDir) },
           chain: [...o.chain, roleDir],
           inherited: { ...o.inherited, vars: depParams },
           dedupe: true,
@@ -600,12 +687,14 @@ class Loader {
     }
 
     const scope: Scope = {
-      playbookDir: o.playbookDir,
+      playbookDir: o.where.playbookDir,
       // Base folders, most specific first: the runner's findFile tries DIR/files|templates/REL, then DIR/REL.
-      searchDirs: [roleDir, o.playbookDir],
+      searchDirs: [roleDir, o.where.playbookDir],
       handler: false,
       roleName,
+      roleDir,
       sink: o.sink,
+      ...(o.where.collections ? { collections: o.where.collections } : {}),
     };
     const tasksSrc = await this.roleYaml(roleDir, 'tasks', files.tasks ?? 'main', nameNode, src);
     if (tasksSrc) {
@@ -620,30 +709,55 @@ class Loader {
     return out;
   }
 
-  private async findRole(src: YamlSource, node: unknown, name: string, playbookDir: string): Promise<string | undefined> {
-    // Ansible's search (RoleDefinition._load_role_path): roles/ beside the playbook, roles_path, the playbook's own
-    // folder, then the name as a path; vncplay also keeps ./roles (the current folder) last.
-    const searchDirs = [path.join(playbookDir, 'roles'), ...this.rolesPath, playbookDir];
-    const candidates = [...searchDirs.map((d) => path.join(d, name)), name, path.join('roles', name)];
-    for (const c of unique(candidates)) if (await isDir(c)) return c;
-    const known: string[] = [];
-    for (const dir of unique([path.join(playbookDir, 'roles'), ...this.rolesPath, 'roles'])) {
-      try {
-        known.push(...(await readdir(dir)));
-      } catch {
-        // no roles folder there
+  /**
+   * Ansible's search (RoleDefinition._load_role_path): a collection role first (NS.COLL.ROLE, or a short name in
+   * one of the play's `collections:`), in collections/ beside the playbook then collections_path; then roles/
+   * beside the playbook, roles_path, the depending role's folder (meta dependencies), the playbook's own folder, the
+   * name as a path; vncplay also keeps ./roles (the current folder) last. A name may be a sub-path (`dns/bind`).
+   */
+  private async findRole(src: YamlSource, node: unknown, name: string, where: RoleWhere): Promise<FoundRole | undefined> {
+    const tried: string[] = [];
+    for (const { collection, role } of collectionRoleRefs(name, where.collections)) {
+      const [ns, coll] = collection.split('.') as [string, string];
+      for (const base of this.collectionRoots(where.playbookDir)) {
+        const dir = path.join(base, 'ansible_collections', ns, coll, 'roles', role);
+        tried.push(dir);
+        if (await isDir(dir)) return { dir, name: `${collection}.${role}` };
       }
     }
+    const searchDirs = unique([path.join(where.playbookDir, 'roles'), ...this.search.rolesPath, ...(where.basedir ? [where.basedir] : []), where.playbookDir]);
+    for (const d of searchDirs) {
+      const dir = path.join(d, name);
+      tried.push(dir);
+      if (await isDir(dir)) return { dir, name };
+    }
+    // Found by its path alone: Ansible names the role after its last folder.
+    for (const dir of [name, path.join('roles', name)]) {
+      tried.push(dir);
+      if (await isDir(dir)) return { dir, name: path.basename(name) };
+    }
+    const known: string[] = [];
+    for (const dir of unique([path.join(where.playbookDir, 'roles'), ...this.search.rolesPath, 'roles'])) known.push(...(await roleNamesUnder(dir)));
     const near = suggest(name, known);
+    const looked = unique(tried).join(', ');
     this.errors.push(
       src.error(
         'E_ROLE_NOT_FOUND',
         `role \`${name}\` not found`,
         node,
-        near ? `did you mean \`${near}\`? (looked in ${unique(candidates).join(', ')})` : `looked in: ${unique(candidates).join(', ')}; a role is a folder roles/NAME with tasks/main.yml`,
+        near
+          ? `did you mean \`${near}\`? (looked in ${looked})`
+          : `looked in: ${looked}; a role is a folder roles/NAME (NAME may be a sub-path such as dns/bind), or NS.COLL.ROLE from a collection`,
       ),
     );
     return undefined;
+  }
+
+  /** Folders that hold ansible_collections/: collections/ beside the playbook, then collections_path. */
+  private collectionRoots(playbookDir: string): string[] {
+    // A collections_path entry may name the ansible_collections folder itself, as Ansible accepts.
+    const roots = this.search.collectionsPath.map((p) => (path.basename(p) === 'ansible_collections' ? path.dirname(p) : p));
+    return unique([path.join(playbookDir, 'collections'), ...roots]);
   }
 
   /** roles/X/SUB/NAME.yml (or .yaml); a file named explicitly (tasks_from …) must exist. */
@@ -684,8 +798,13 @@ class Loader {
     const pairs = new Map<string, Pair<unknown, unknown>>();
     const actions: { key: string; pair: Pair<unknown, unknown>; module?: AnyModule }[] = [];
     const unknown: Pair<unknown, unknown>[] = [];
+    const loops: Pair<unknown, unknown>[] = [];
     for (const p of pairsOf(node)) {
       const k = keyOf(p);
+      if (k.startsWith('with_')) {
+        loops.push(p);
+        continue;
+      }
       if (taskKeywordNames.has(k)) {
         values[k] = src.keywordJS(p.value);
         pairs.set(k, p);
@@ -717,12 +836,17 @@ class Loader {
       if (pairs.has(k) && !pairs.has('block')) this.errors.push(src.error('E_UNKNOWN_KEY', `\`${k}\` belongs to a block, but this task has no \`block\``, pairs.get(k)!.key, 'put the tasks under `block:` and this list beside it'));
     }
     if (pairs.has('listen') && !scope.handler) this.errors.push(src.error('E_UNKNOWN_KEY', '`listen` only applies to handlers', pairs.get('listen')!.key, 'move this task under `handlers:`, or remove `listen`'));
-    if (pairs.has('loop') && pairs.has('with_items')) this.errors.push(src.error('E_LOOP_TWICE', 'use either `loop` or `with_items`, not both', pairs.get('with_items')!.key, '`loop` is the current form'));
+    const loopWith = await this.legacyLoop(src, node, loops, pairs.has('loop'));
     await this.checkKeywords(src, node, 'taskKeywords', values, 'task');
     await this.checkTemplates(src, node, values, notPlainTemplateKeywords);
     await this.checkConditions(src, node, values);
 
     const t = this.baseTask(src, node, values, scope);
+    if (loopWith) {
+      t.loop = src.keywordJS(loopWith.pair.value);
+      t.loopWith = loopWith.name;
+      t.loopPos = src.posOf(loopWith.pair.value);
+    } else if (pairs.has('loop')) t.loopPos = src.posOf(pairs.get('loop')!.value);
     const notifyPair = pairs.get('notify');
     if (scope.sink && notifyPair) {
       const items = isSeq(notifyPair.value) ? notifyPair.value.items : [notifyPair.value];
@@ -730,6 +854,7 @@ class Loader {
     }
     const action = actions[0];
     if (!action) return [t];
+    t.action = action.key;
     if (action.key === 'action' || action.key === 'local_action') {
       return this.oldStyleAction(src, action.pair, values[action.key], t, pairs.get('args'));
     }
@@ -737,10 +862,15 @@ class Loader {
       t.module = action.module.name;
       t.args = await this.moduleArgs(src, action.module, action.pair, pairs.get('args'));
       await this.checkTemplates(src, action.pair.value, t.args, new Set(), action.pair.value);
+      if (t.module === 'assert') await this.checkAssertions(src, t.args['that'], action.pair.value, pairs.get('args'));
       await this.checkControllerFile(src, action.module, t, action.pair, scope);
       return [t];
     }
     if (action.key === 'block') {
+      const loopPair = loopWith?.pair ?? pairs.get('loop');
+      if (loopPair) {
+        this.errors.push(src.error('E_BLOCK_LOOP', `\`${keyOf(loopPair)}\` is not valid on a block: a block runs its tasks once (Ansible refuses it too)`, loopPair.key, 'put the loop on the tasks inside the block, or move them to a file and loop over `include_tasks`'));
+      }
       t.block = await this.taskList(src, action.pair.value, scope, stack, 'block');
       if (pairs.has('rescue')) t.rescue = await this.taskList(src, pairs.get('rescue')!.value, scope, stack, 'rescue list');
       if (pairs.has('always')) t.always = await this.taskList(src, pairs.get('always')!.value, scope, stack, 'always list');
@@ -749,22 +879,118 @@ class Loader {
     const spec = values[action.key];
     if ((roleKeys as readonly string[]).includes(action.key)) return this.importRole(src, action.pair, spec, t, scope);
     const fileValue = isRecord(spec) ? spec.file : spec;
+    if ((legacyIncludeKeys as readonly string[]).includes(action.key)) return this.legacyInclude(src, action.pair, spec, t, scope, stack);
     if ((includeKeys as readonly string[]).includes(action.key)) {
       t.includeTasks = fileValue;
+      t.roleSearch = this.search;
       t.args = isRecord(spec) ? spec : { file: spec };
-      if (typeof fileValue === 'string' && !/\{\{|\{%/.test(fileValue)) {
-        // A literal include is loaded at run time, but checked now: nothing runs until every file is valid.
-        const valueNode = isMap(action.pair.value) ? nodeAtPath(action.pair.value, ['file']).node : action.pair.value;
-        const file = await this.resolveFile(src, valueNode, fileValue, [path.dirname(src.file), scope.playbookDir], 'task file');
-        const key = file && `${path.resolve(file)}|${scope.roleName ?? ''}`;
-        if (file && key && !stack.has(path.resolve(file)) && !this.checkedIncludes.has(key)) {
-          this.checkedIncludes.add(key);
-          await this.taskFile(file, { ...scope }, stack);
-        }
-      }
+      if (typeof fileValue === 'string') await this.checkIncludedFile(src, action.pair, fileValue, t, scope, stack);
       return [t];
     }
     return this.importTasks(src, action.pair, fileValue, t, scope, stack);
+  }
+
+  /**
+   * `with_<lookup>:` — the legacy loop over a lookup's results. The lookup must be one vncplay has (its value is
+   * checked like any template); a task loops once, so two loop keywords are refused.
+   */
+  private async legacyLoop(src: YamlSource, taskNode: unknown, loops: Pair<unknown, unknown>[], hasLoop: boolean): Promise<{ name: string; pair: Pair<unknown, unknown> } | undefined> {
+    if (loops.length === 0) return undefined;
+    templateModule ??= import('./template.js');
+    const { isKnownLookup, lookupNames } = await templateModule;
+    let chosen: { name: string; pair: Pair<unknown, unknown> } | undefined;
+    for (const p of loops) {
+      const k = keyOf(p);
+      const name = k.slice('with_'.length);
+      if (!isKnownLookup(name)) {
+        const near = suggest(name, lookupNames());
+        this.errors.push(
+          src.error('E_UNKNOWN_LOOKUP', `\`${k}\`: vncplay has no lookup named \`${name}\``, p.key, near ? `did you mean \`with_${near}\`?` : `with_<lookup> loops over a lookup's results; known lookups: ${lookupNames().join(', ')}`),
+        );
+        continue;
+      }
+      if (hasLoop || chosen) {
+        this.errors.push(src.error('E_LOOP_TWICE', `a task loops once: use either \`${chosen ? `with_${chosen.name}` : 'loop'}\` or \`${k}\`, not both`, p.key, '`loop` is the current form'));
+        continue;
+      }
+      chosen = { name, pair: p };
+      await this.checkTemplates(src, taskNode, { [k]: src.keywordJS(p.value) }, new Set());
+    }
+    return chosen;
+  }
+
+  /**
+   * The old `include: file.yml a=1`, as Ansible 2.14 does it (with its deprecation warning): the key=value pairs are
+   * variables of the included tasks; it is static (import_tasks) when the path is not a template, it does not loop
+   * and it is not itself inside a dynamically included file; otherwise it is an include_tasks.
+   */
+  private async legacyInclude(src: YamlSource, pair: Pair<unknown, unknown>, spec: unknown, t: TaskDef, scope: Scope, stack: Set<string>): Promise<TaskDef[]> {
+    if (typeof spec !== 'string') {
+      this.errors.push(src.error('E_ARGS_SHAPE', '`include` takes a file name (with optional key=value variables)', pair.value ?? pair.key, 'write `include: file.yml`, or better `import_tasks: file.yml`'));
+      return [];
+    }
+    const [file, ...rest] = splitArgs(spec.trim());
+    const vars: Record<string, RawValue> = {};
+    for (const tok of rest) {
+      const kv = parseKeyValue(tok);
+      if (kv) vars[kv[0]] = kv[1];
+      else this.errors.push(src.error('E_FREE_FORM', `\`include\` takes a file name and key=value variables, and \`${tok}\` is not a key=value pair`, pair.value, 'write the variables as `name=value`, or under `vars:`'));
+    }
+    if (file === undefined) {
+      this.errors.push(src.error('E_ARGS_SHAPE', '`include` needs a file name', pair.value ?? pair.key, 'write `include: file.yml`'));
+      return [];
+    }
+    t.vars = { ...vars, ...t.vars };
+    const dynamic = /\{\{|\{%/.test(file) || t.loop !== undefined || scope.dynamic === true;
+    this.warnings.push(
+      src.error(DEPRECATED, `"include" is deprecated, use include_tasks/import_tasks instead (this one works as ${dynamic ? 'include_tasks' : 'import_tasks'}, as in Ansible 2.14)`, pair.key),
+    );
+    if (!dynamic) return this.importTasks(src, pair, file, t, scope, stack);
+    t.includeTasks = file;
+    t.roleSearch = this.search;
+    t.args = { file };
+    await this.checkIncludedFile(src, pair, file, t, scope, stack);
+    return [t];
+  }
+
+  /**
+   * An include_tasks file is loaded at run time, but checked now: nothing runs until every file is valid. A file
+   * reached only under a `when:` or through a templated path (`setup-{{ ansible_os_family }}.yml`: every file the
+   * template could name is checked) may be meant for other hosts — a role's setup-Archlinux.yml on Debian hosts —
+   * so its problems are warnings now, and fail the include on a host that reaches it.
+   */
+  private async checkIncludedFile(src: YamlSource, pair: Pair<unknown, unknown>, fileValue: string, t: TaskDef, scope: Scope, stack: Set<string>): Promise<void> {
+    const templated = /\{\{|\{%/.test(fileValue);
+    const soft = scope.soft === true || templated || (t.when?.length ?? 0) > 0;
+    const bases = taskFileBases(src.file, scope.roleDir, scope.playbookDir);
+    const check = async (): Promise<void> => {
+      let files: string[];
+      if (templated) files = await filesMatchingTemplate(fileValue, bases);
+      else {
+        const valueNode = isMap(pair.value) ? nodeAtPath(pair.value, ['file']).node : pair.value;
+        const file = await this.resolveFile(src, valueNode, fileValue, bases, 'task file');
+        files = file ? [file] : [];
+      }
+      for (const file of files) {
+        const key = `${path.resolve(file)}|${scope.roleName ?? ''}`;
+        const checked = this.checkedIncludes.get(key);
+        if (stack.has(path.resolve(file)) || checked === 'hard' || (checked === 'soft' && soft)) continue;
+        this.checkedIncludes.set(key, soft ? 'soft' : 'hard');
+        await this.taskFile(file, { ...scope, soft, dynamic: true }, stack);
+      }
+    };
+    if (soft) await this.asWarnings(check);
+    else await check();
+  }
+
+  /** Runs a check whose errors are only warnings (see checkIncludedFile). */
+  private async asWarnings(check: () => Promise<void>): Promise<void> {
+    const before = this.errors.length;
+    try {
+      await check();
+    } finally {
+      this.warnings.push(...this.errors.splice(before));
+    }
   }
 
   private reportUnknownTaskKeys(src: YamlSource, node: unknown, unknown: Pair<unknown, unknown>[], noAction: boolean): void {
@@ -784,14 +1010,13 @@ class Loader {
       const prefix = collectionPrefixes.find((cp) => k.startsWith(cp)) ?? '';
       const shortNear = suggest(k.slice(prefix.length), prefix ? this.lookup.names() : candidates);
       const near = shortNear === undefined ? undefined : `${prefix}${shortNear}`;
-      const legacyLoop = /^with_/.test(k) ? 'only `loop` and `with_items` are supported: rewrite as `loop:` with a filter (e.g. dict2items)' : undefined;
       const asModule = noAction && unknown.length === 1;
       const message = asModule
         ? `unknown module \`${k}\`: no module or task keyword has this name`
         : `unknown task keyword \`${k}\`: not a task keyword or a module`;
       const hint = near
         ? `did you mean \`${near}\`?`
-        : (legacyLoop ?? (asModule ? `known modules: ${this.lookup.names().sort().join(', ') || '(none registered)'}` : 'see the task keywords in schemas/playbook.schema.json'));
+        : asModule ? `known modules: ${this.lookup.names().sort().join(', ') || '(none registered)'}` : 'see the task keywords in schemas/playbook.schema.json';
       this.errors.push(src.error(asModule ? 'E_UNKNOWN_MODULE' : 'E_UNKNOWN_KEY', message, p.key, hint));
     }
     void node;
@@ -810,16 +1035,17 @@ class Loader {
     };
     if (typeof v.name === 'string') t.name = v.name;
     if (scope.roleName) t.role = scope.roleName;
+    if (scope.roleDir) t.roleDir = scope.roleDir;
+    if (scope.collections) t.collections = scope.collections;
     const set = <K extends keyof TaskDef>(k: K, value: TaskDef[K] | undefined): void => {
       if (value !== undefined) t[k] = value;
     };
     set('when', toConditions(v.when));
-    set('loop', v.loop !== undefined ? v.loop : v.with_items);
+    set('loop', v.loop);
     const lc = asRecord(v.loop_control);
     if (typeof lc.loop_var === 'string') t.loopVar = lc.loop_var;
     if (typeof lc.label === 'string') t.loopLabel = lc.label;
     if (v.loop_control !== undefined) t.loopControl = lc;
-    if (v.with_items !== undefined) t.loopFlatten = true;
     if (typeof v.register === 'string') t.register = v.register;
     set('changedWhen', toConditions(v.changed_when));
     set('failedWhen', toConditions(v.failed_when));
@@ -834,6 +1060,8 @@ class Loader {
     set('connection', v.connection);
     set('checkMode', v.check_mode);
     set('delegateTo', v.delegate_to);
+    if (v.delegate_to !== undefined) t.delegateToPos = src.posOf(nodeAtPath(node, ['delegate_to']).node);
+    set('delegateFacts', v.delegate_facts);
     set('runOnce', v.run_once);
     set('noLog', v.no_log);
     if (v.environment !== undefined) t.environment = [v.environment];
@@ -846,7 +1074,7 @@ class Loader {
       this.errors.push(src.error('E_IMPORT_LOOP', '`import_tasks` cannot loop: it is expanded once, at load time', pair.key, 'use `include_tasks` to loop over a task file'));
     }
     const valueNode = isMap(pair.value) ? nodeAtPath(pair.value, ['file']).node : pair.value;
-    const file = await this.resolveFile(src, valueNode, fileValue, [path.dirname(src.file), scope.playbookDir], 'task file');
+    const file = await this.resolveFile(src, valueNode, fileValue, taskFileBases(src.file, scope.roleDir, scope.playbookDir), 'task file');
     if (!file) return [];
     if (stack.has(path.resolve(file))) {
       this.errors.push(src.error('E_IMPORT_CYCLE', `\`${fileValue}\` imports itself (directly or through other task files)`, valueNode, 'remove the circular import_tasks'));
@@ -861,13 +1089,26 @@ class Loader {
     let name: unknown;
     let raw: unknown;
     if (typeof spec === 'string') {
-      const m = /^\s*(\S+)\s*([\s\S]*)$/.exec(spec);
+      // A templated name may hold spaces (`{{ pkg_mgr }} name=x`): it runs to its closing braces.
+      const m = /^\s*(\{\{[\s\S]*?\}\}\S*|\S+)\s*([\s\S]*)$/.exec(spec);
       name = m?.[1];
       raw = m?.[2] ? m[2] : null;
     } else if (isRecord(spec)) {
       const { module, ...rest } = spec;
       name = module;
       raw = rest;
+    }
+    if (typeof name === 'string' && /\{\{|\{%/.test(name)) {
+      const at = isMap(pair.value) ? nodeAtPath(pair.value, ['module']).node : pair.value;
+      this.errors.push(
+        src.error(
+          'E_STATIC_TEMPLATE',
+          `the module name \`${name}\` is a template, but vncplay chooses each task's module when it loads the playbook`,
+          at,
+          `name the module literally (\`${keyOf(pair)}: command …\`), or write one task per module and choose with \`when:\` (e.g. \`when: ansible_pkg_mgr == 'apt'\`)`,
+        ),
+      );
+      return [];
     }
     if (typeof name !== 'string') {
       this.errors.push(src.error('E_ARGS_SHAPE', `\`${keyOf(pair)}\` needs a module: \`${keyOf(pair)}: MODULE args\` or a mapping with \`module:\``, pair.value ?? pair.key, 'e.g. `local_action: command ls`'));
@@ -880,41 +1121,95 @@ class Loader {
       return [];
     }
     t.module = m.name;
+    t.action = name;
     t.args = await this.moduleArgs(src, m, pair, argsPair, { raw });
     await this.checkTemplates(src, pair.value, t.args, new Set(), pair.value);
     if (keyOf(pair) === 'local_action' && t.delegateTo === undefined) t.delegateTo = 'localhost';
     return [t];
   }
 
-  /**
-   * import_role and include_role, both expanded at load (include_role's dynamic features — a templated name,
-   * loops — are refused with a hint). Keywords of the importing task apply to every role task.
-   */
+  /** import_role, expanded at load (a templated name or a loop is refused), or include_role, loaded when reached. */
   private async importRole(src: YamlSource, pair: Pair<unknown, unknown>, spec: unknown, importer: TaskDef, scope: Scope): Promise<TaskDef[]> {
     if (!isRecord(spec) || typeof spec.name !== 'string') return []; // the keyword check reported it
+    if ((includeRoleKeys as readonly string[]).includes(keyOf(pair))) {
+      if (scope.handler) {
+        this.errors.push(src.error('E_HANDLER_INCLUDE_ROLE', "using 'include_role' as a handler is not supported (ansible-playbook refuses it too)", pair.key, 'make the handler an include_tasks of a task file, or import_role the role in the handlers'));
+        return [];
+      }
+      return this.includeRole(src, pair, spec, importer, scope);
+    }
     const nameNode = nodeAtPath(pair.value, ['name']).node;
     if (/\{\{|\{%/.test(spec.name)) {
-      this.errors.push(src.error('E_STATIC_TEMPLATE', `the role name \`${spec.name}\` is a template, but roles are loaded before any variable exists`, nameNode, 'name the role literally'));
+      this.errors.push(src.error('E_STATIC_TEMPLATE', `the role name \`${spec.name}\` is a template, but import_role is expanded before any variable exists`, nameNode, 'use include_role, which is loaded when it is reached'));
       return [];
     }
     if (importer.loop !== undefined) {
-      this.errors.push(src.error('E_IMPORT_LOOP', `\`${keyOf(pair)}\` cannot loop here: roles are expanded once, at load time`, pair.key, 'put the loop on the tasks inside the role'));
+      this.errors.push(src.error('E_IMPORT_LOOP', `\`${keyOf(pair)}\` cannot loop: roles are expanded once, at load time`, pair.key, 'use include_role to loop over a role'));
     }
     const own: RoleSink = { defaults: {}, vars: {}, handlers: [], seen: new Set(), notifies: [] };
     const sink = scope.sink ?? own;
-    const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-    const files: RoleFiles = {};
-    for (const k of ['tasks', 'handlers', 'defaults', 'vars'] as const) {
-      const f = str(spec[`${k}_from`]);
-      if (f) files[k] = f;
-    }
-    const tasks = await this.roleBody(src, nameNode, spec.name, { playbookDir: scope.playbookDir, chain: [], sink, inherited: importer, dedupe: false, files });
+    const tasks = await this.roleBody(src, nameNode, spec.name, { where: roleWhere(scope), chain: [], sink, inherited: importer, dedupe: false, files: roleFiles(spec) });
     if (scope.sink) return tasks;
     // Loaded through include_tasks at run time: no play to hold the role's variables, so each task gets them.
     if (own.handlers.length > 0) {
-      this.errors.push(src.error('E_ROLE_HANDLERS', `role \`${spec.name}\` has handlers, which a task file loaded at run time cannot add`, pair.key, 'import the role from the play (roles:, or import_role in the play\'s own tasks)'));
+      this.errors.push(src.error('E_ROLE_HANDLERS', `role \`${spec.name}\` has handlers, which a task file loaded at run time cannot add`, pair.key, 'import the role from the play (roles:, or import_role in the play\'s own tasks), or use include_role'));
     }
     return tasks.map((t) => ({ ...t, vars: { ...own.defaults, ...own.vars, ...t.vars } }));
+  }
+
+  /**
+   * include_role is a task of its own, run when reached on each host, as in Ansible: its name and files may be
+   * templates, it may loop. A role named literally is checked now (problems are warnings under a `when:`, as for
+   * include_tasks) and its handlers join the play's, so `notify` can name them.
+   */
+  private async includeRole(src: YamlSource, pair: Pair<unknown, unknown>, spec: Record<string, unknown>, t: TaskDef, scope: Scope): Promise<TaskDef[]> {
+    const opt = <K extends keyof IncludeRole>(k: K, v: unknown): Partial<IncludeRole> => (v === undefined ? {} : { [k]: v });
+    t.includeRole = {
+      name: spec.name,
+      ...opt('tasksFrom', spec.tasks_from),
+      ...opt('varsFrom', spec.vars_from),
+      ...opt('defaultsFrom', spec.defaults_from),
+      ...opt('handlersFrom', spec.handlers_from),
+      ...opt('public', spec.public),
+      playbookDir: scope.playbookDir,
+    };
+    t.roleSearch = this.search;
+    t.args = spec;
+    const named = [spec.name, spec.tasks_from, spec.vars_from, spec.defaults_from, spec.handlers_from];
+    if (named.some((v) => v !== undefined && (typeof v !== 'string' || /\{\{|\{%/.test(v)))) {
+      // Its handlers are known only when it runs: any notify may name one of them.
+      if (scope.sink) scope.sink.unknownHandlers = true;
+      return [t];
+    }
+    const check = async (): Promise<void> => {
+      const role = await this.roleForInclude(src, nodeAtPath(pair.value, ['name']).node, spec.name as string, roleFiles(spec), roleWhere(scope));
+      if (!role || !scope.sink) return;
+      const known = new Set(scope.sink.handlers.map((h) => posKey(h.pos)));
+      scope.sink.handlers.push(...role.handlers.filter((h) => !known.has(posKey(h.pos))));
+    };
+    if (scope.soft === true || (t.when?.length ?? 0) > 0) await this.asWarnings(check);
+    else await check();
+    return [t];
+  }
+
+  /** roleForInclude for a task loaded earlier: problems point at the task. */
+  async roleAtTask(task: TaskDef, name: string, files: RoleFiles, where: RoleWhere): Promise<LoadedRole | undefined> {
+    const src = await this.read(task.pos.file);
+    if (!src) return undefined;
+    const at = (src.lines.lineStarts[task.pos.line - 1] ?? 0) + task.pos.col - 1;
+    return this.roleForInclude(src, at, name, files, where);
+  }
+
+  /** A role as include_role loads it: its tasks and handlers, with its defaults and vars beside them (not in the play). */
+  async roleForInclude(src: YamlSource, nameNode: unknown, name: string, files: RoleFiles, where: RoleWhere): Promise<LoadedRole | undefined> {
+    const sink: RoleSink = { defaults: {}, vars: {}, handlers: [], seen: new Set(), notifies: [] };
+    const before = this.errors.length;
+    const tasks = await this.roleBody(src, nameNode, name, { where, chain: [], sink, inherited: { tags: [], vars: {} }, dedupe: false, files });
+    if (this.errors.length > before) return undefined;
+    const scope: RoleScope = { defaults: sink.defaults, vars: sink.vars };
+    // A handler of the role sees the role's variables wherever it is notified from.
+    const handlers = sink.handlers.map((h) => ({ ...h, roleScopes: [...(h.roleScopes ?? []), scope] }));
+    return { tasks, handlers, scope };
   }
 
   /**
@@ -963,6 +1258,25 @@ class Loader {
         }
       });
     }
+  }
+
+  /** assert's `that:` holds conditions like `when:`: each item checked at load time, at its own line. */
+  private async checkAssertions(src: YamlSource, that: unknown, moduleValue: unknown, argsPair: Pair<unknown, unknown> | undefined): Promise<void> {
+    if (that === undefined || that === null) return;
+    conditionalModule ??= import('./conditional.js');
+    const { checkConditionSyntax } = await conditionalModule;
+    const items = Array.isArray(that) ? that : [that];
+    items.forEach((expr, i) => {
+      try {
+        checkConditionSyntax(expr);
+      } catch (err) {
+        if (!(err instanceof VncplayErrorClass)) throw err;
+        const at = this.argNode(moduleValue, argsPair, Array.isArray(that) ? ['that', i] : ['that'], false, src) ?? moduleValue;
+        const message = err.message.replace(/ in \S+:\d+:\d+$/, '');
+        const label = Array.isArray(that) ? `that[${i}]` : 'that';
+        this.errors.push(src.error(err.code, `assert \`${label}\`: ${message}`, at, err.hint ?? 'an assertion is a Jinja2 expression without {{ }}, as in `when:`, e.g. `that: result.rc == 0`'));
+      }
+    });
   }
 
   /**
@@ -1144,6 +1458,86 @@ class Loader {
 
 // ---------- helpers ----------
 
+/** tasks_from, handlers_from, defaults_from, vars_from of an import_role/include_role, when written as text. */
+function roleFiles(spec: Record<string, unknown>): RoleFiles {
+  const files: RoleFiles = {};
+  for (const k of ['tasks', 'handlers', 'defaults', 'vars'] as const) {
+    const f = spec[`${k}_from`];
+    if (typeof f === 'string') files[k] = f;
+  }
+  return files;
+}
+
+function posKey(pos: SourcePos): string {
+  return `${pos.file}:${pos.line}:${pos.col}`;
+}
+
+function roleWhere(scope: Scope): RoleWhere {
+  return { playbookDir: scope.playbookDir, ...(scope.collections ? { collections: scope.collections } : {}) };
+}
+
+/**
+ * Files a templated task file path could name: its folder part must be literal; each `{{ }}` in the file name
+ * stands for any text (`setup-{{ ansible_os_family }}.yml` → setup-*.yml), in the first base folder that has any
+ * (a role's tasks/ before the playbook's folder, whose own files are not meant).
+ */
+async function filesMatchingTemplate(rel: string, bases: string[]): Promise<string[]> {
+  const dir = path.dirname(rel);
+  if (/\{\{|\{%/.test(dir)) return [];
+  const parts = path.basename(rel).split(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/);
+  // `{{ file }}` or `{{ name }}.yml` could be any file at all (playbooks, vars files): nothing to check.
+  if (parts.join('').replace(/\.ya?ml$/, '') === '') return [];
+  const pattern = new RegExp(`^${parts.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  for (const base of path.isAbsolute(dir) ? [dir] : bases.map((b) => path.join(b, dir))) {
+    const found: string[] = [];
+    const names = await readdir(base).catch(() => [] as string[]);
+    for (const name of names.sort()) {
+      const file = path.join(base, name);
+      if (pattern.test(name) && yamlExts.includes(path.extname(name)) && (await firstExisting([file]))) found.push(file);
+    }
+    if (found.length > 0) return found;
+  }
+  return [];
+}
+
+/** Where a role name is looked up from. */
+interface RoleWhere {
+  playbookDir: string;
+  /** The play's `collections:`: short role names are tried in each, in order. */
+  collections?: readonly string[];
+  /** The folder of the role whose meta/main.yml names this one (Ansible's role_basedir). */
+  basedir?: string;
+}
+
+interface FoundRole {
+  dir: string;
+  /** The name Ansible shows before each task: as written, NS.COLL.ROLE for a collection role. */
+  name: string;
+}
+
+/** `ns.coll.role` names its own collection; a short name is tried in each of the play's collections. */
+function collectionRoleRefs(name: string, collections: readonly string[] = []): { collection: string; role: string }[] {
+  const fq = /^(\w+\.\w+)\.(\w+)$/.exec(name);
+  if (fq) return [{ collection: fq[1]!, role: fq[2]! }];
+  if (!/^\w+$/.test(name)) return [];
+  return collections.filter((c) => /^\w+\.\w+$/.test(c)).map((collection) => ({ collection, role: name }));
+}
+
+/** Role names under a roles folder, one level of sub-folders deep (`dns/bind`), for "did you mean". */
+async function roleNamesUnder(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const e of entries) {
+    if (!e.isDirectory()) continue;
+    names.push(e.name);
+    const subs = await readdir(path.join(dir, e.name), { withFileTypes: true }).catch(() => []);
+    for (const sub of subs) if (sub.isDirectory() && !roleSubfolders.has(sub.name)) names.push(`${e.name}/${sub.name}`);
+  }
+  return names;
+}
+
+const roleSubfolders = new Set(['tasks', 'handlers', 'defaults', 'vars', 'meta', 'files', 'templates', 'library', 'module_utils', 'lookup_plugins', 'filter_plugins', 'tests']);
+
 /** Modules whose `src` is a controller file, and the role subfolder it lives in. */
 const controllerFileKind: Record<string, 'files' | 'templates'> = { copy: 'files', template: 'templates' };
 
@@ -1171,7 +1565,6 @@ const unsupportedTaskKeys: Record<string, string> = {
 const unsupportedPlayKeys: Record<string, string> = {
   port: connectionHint,
   vars_prompt: 'pass the values with -e name=value (or -e @file.yml)',
-  collections: 'remove it: modules are looked up by short name or ansible.builtin.NAME',
   module_defaults: 'give the parameters on each task',
   force_handlers: 'remove it: handlers of hosts that failed do not run',
   ignore_unreachable: 'remove it: an unreachable host leaves the play (exit code 3)',

@@ -9,6 +9,8 @@ export interface TaskDef {
   name?: string;
   /** Canonical module name (aliases and ansible.builtin.X resolved); absent for block and include tasks. */
   module?: string;
+  /** The action key as written (`ansible.builtin.debug`, `include_role`): what --list-tasks shows for an unnamed task. */
+  action?: string;
   /** Module arguments as written: a free-form string goes under the module's `freeForm` key (command: ls → {cmd: "ls"}), key=value strings are split. */
   args: Record<string, RawValue>;
   when?: RawValue[];
@@ -17,8 +19,13 @@ export interface TaskDef {
   loopLabel?: string;
   /** The whole `loop_control` mapping as written (index_var, pause, extended … beside loop_var/label). */
   loopControl?: Record<string, RawValue>;
-  /** Set for legacy `with_items`, which flattens nested lists one level (loop does not). */
-  loopFlatten?: boolean;
+  /**
+   * The lookup of a legacy `with_<lookup>:` loop as written after `with_` (`items`, `dict`, `community.general.flattened`):
+   * the loop's items are what the lookup returns for the terms in `loop`.
+   */
+  loopWith?: string;
+  /** file:line:col of the loop's value (`loop:` or `with_<lookup>:`), where its errors point. */
+  loopPos?: SourcePos;
   register?: string;
   notify: string[];
   changedWhen?: RawValue[];
@@ -36,7 +43,12 @@ export interface TaskDef {
   /** `connection`: ssh or local where the host's variables set none. */
   connection?: RawValue;
   checkMode?: RawValue;
+  /** `delegate_to`: run the module on this host (an inventory host, or an address reached by name). */
   delegateTo?: RawValue;
+  /** Where `delegate_to` is written (the block's value when inherited), for the pre-flight check of a literal name. */
+  delegateToPos?: SourcePos;
+  /** `delegate_facts`: facts the delegated task gathers go to the delegated host, not to the task's host. */
+  delegateFacts?: RawValue;
   runOnce?: RawValue;
   noLog?: RawValue;
   /**
@@ -50,6 +62,10 @@ export interface TaskDef {
   always?: TaskDef[];
   /** `include_tasks` is resolved at run time (its file may be templated); `import_tasks` is expanded at load. */
   includeTasks?: RawValue;
+  /** `include_role`, loaded when reached on each host (its name and files may be templates); `import_role` is expanded at load. */
+  includeRole?: IncludeRole;
+  /** Defaults and vars of the dynamically included roles this task runs inside (set by the runner), innermost last. */
+  roleScopes?: RoleScope[];
   /** Handler topics this handler also listens to (`listen:`). */
   listen: string[];
   /**
@@ -59,6 +75,38 @@ export interface TaskDef {
   searchDirs: string[];
   /** Set when the task came from a role; its defaults/vars are in the play's role scope. */
   role?: string;
+  /** The folder of that role: relative include_tasks paths look in its tasks/ first, as Ansible does. */
+  roleDir?: string;
+  /** The play's `collections:`, for short names of collection roles in include_role. */
+  collections?: readonly string[];
+  /** For include_tasks and include_role: where roles named in what they load at run time are looked for. */
+  roleSearch?: RoleSearch;
+}
+
+/** An include_role's arguments as written (any of them may be a template), and where its role is looked for. */
+export interface IncludeRole {
+  name: RawValue;
+  tasksFrom?: RawValue;
+  varsFrom?: RawValue;
+  defaultsFrom?: RawValue;
+  handlersFrom?: RawValue;
+  /** Whether the role's defaults and vars stay visible to the play's later tasks (Ansible's default: no). */
+  public?: RawValue;
+  /** The playbook's folder as the loader saw it (relative stays relative, so messages name files as the user does). */
+  playbookDir: string;
+}
+
+/** A role's variables: defaults (below inventory) and vars (above play vars), as Ansible ranks them. */
+export interface RoleScope {
+  defaults: Record<string, RawValue>;
+  vars: Record<string, RawValue>;
+}
+
+/** Where roles are looked for besides the playbook's roles/ and collections/ (ansible.cfg, ANSIBLE_*). */
+export interface RoleSearch {
+  rolesPath: readonly string[];
+  /** Folders holding ansible_collections/NS/COLL. */
+  collectionsPath: readonly string[];
 }
 
 export type HostOrder = 'inventory' | 'reverse_inventory' | 'sorted' | 'reverse_sorted' | 'shuffle';
@@ -103,6 +151,11 @@ export interface PlayDef {
 export interface Playbook {
   file: string;
   plays: PlayDef[];
+  /**
+   * What the user should know but that does not stop the run, one line each: problems in files only a conditional
+   * or templated include reaches, deprecated forms (`include:`).
+   */
+  warnings: string[];
 }
 
 /**
@@ -117,17 +170,20 @@ export const INHERITED_KEYWORDS = [
   'connection',
   'checkMode',
   'delegateTo',
+  'delegateFacts',
   'runOnce',
   'noLog',
   'ignoreErrors',
 ] as const satisfies readonly (keyof TaskDef)[];
 
 /** What a parent (play, block, role entry, importing task) hands down besides when/tags/vars. */
-export type InheritedKeywords = Partial<Pick<TaskDef, (typeof INHERITED_KEYWORDS)[number] | 'environment'>>;
+export type InheritedKeywords = Partial<Pick<TaskDef, (typeof INHERITED_KEYWORDS)[number] | 'environment' | 'delegateToPos'>>;
 
 /** `child` with the keywords it does not set taken from `parent`, and the parent's environment layers before its own. */
 export function inheritKeywords<T extends InheritedKeywords>(child: T, parent: InheritedKeywords): T {
   const out: T = { ...child };
+  // An inherited delegate_to keeps the position it was written at.
+  if (out.delegateTo === undefined && parent.delegateToPos !== undefined) out.delegateToPos = parent.delegateToPos;
   for (const k of INHERITED_KEYWORDS) if (out[k] === undefined && parent[k] !== undefined) out[k] = parent[k];
   if (parent.environment?.length) out.environment = [...parent.environment, ...(child.environment ?? [])];
   return out;
@@ -137,6 +193,7 @@ export function inheritKeywords<T extends InheritedKeywords>(child: T, parent: I
 export function inheritableKeywords(task: TaskDef): InheritedKeywords {
   const out: InheritedKeywords = {};
   for (const k of INHERITED_KEYWORDS) if (task[k] !== undefined) out[k] = task[k];
+  if (task.delegateToPos !== undefined) out.delegateToPos = task.delegateToPos;
   if (task.environment !== undefined) out.environment = task.environment;
   return out;
 }

@@ -102,7 +102,10 @@ function connectionKeywordProperties(): Record<string, Schema> {
       enum: ['ssh', 'local', 'smart', 'ansible.builtin.ssh', 'ansible.builtin.local'],
       description: 'How to reach the host where the inventory sets no ansible_connection: ssh (smart is ssh) or local.',
     }),
-    become_method: allowTemplates({ enum: ['sudo', 'ansible.builtin.sudo'], description: 'How to become another user: vncplay uses sudo.' }),
+    become_method: allowTemplates({
+      enum: ['sudo', 'su', 'ansible.builtin.sudo', 'ansible.builtin.su'],
+      description: "How to become another user: sudo, or su (with the target user's password: ansible_become_password or -K).",
+    }),
   };
 }
 
@@ -124,7 +127,10 @@ const varsSchema: Schema = {
 /** Names the loader treats as `include_tasks`/`import_tasks` (with their FQCN forms). */
 export const includeKeys = ['include_tasks', 'ansible.builtin.include_tasks'] as const;
 export const importKeys = ['import_tasks', 'ansible.builtin.import_tasks'] as const;
-export const roleKeys = ['import_role', 'ansible.builtin.import_role', 'include_role', 'ansible.builtin.include_role'] as const;
+/** The old `include:` (deprecated in Ansible 2.14): import_tasks or include_tasks depending on its use. */
+export const legacyIncludeKeys = ['include', 'ansible.builtin.include'] as const;
+export const includeRoleKeys = ['include_role', 'ansible.builtin.include_role'] as const;
+export const roleKeys = ['import_role', 'ansible.builtin.import_role', ...includeRoleKeys] as const;
 export const importPlaybookKeys = ['import_playbook', 'ansible.builtin.import_playbook'] as const;
 
 const taskFileSchema = (description: string): Schema => ({
@@ -137,18 +143,21 @@ const taskFileSchema = (description: string): Schema => ({
   additionalProperties: false,
 });
 
-const roleImportSchema = (description: string): Schema => ({
+/** import_role's arguments are read at load; include_role's may be templates, rendered when it is reached. */
+const roleImportSchema = (description: string, dynamic: boolean): Schema => ({
   description,
   type: 'object',
   properties: {
-    name: { type: 'string', description: 'Role name (roles/NAME beside the playbook) or path.' },
+    name: { type: 'string', description: 'Role name (roles/NAME beside the playbook, a sub-path, NS.COLL.ROLE) or path.' },
     tasks_from: { type: 'string', description: 'File of tasks/ to run instead of main.yml.' },
     vars_from: { type: 'string', description: 'File of vars/ to load instead of main.yml.' },
     defaults_from: { type: 'string', description: 'File of defaults/ to load instead of main.yml.' },
     handlers_from: { type: 'string', description: 'File of handlers/ to load instead of main.yml.' },
-    public: { type: 'boolean', description: 'Accepted; role variables are always play-wide in vncplay.' },
-    allow_duplicates: { type: 'boolean', description: 'Accepted; an imported role always runs.' },
-    apply: { type: 'object', description: 'Accepted for include_role; keywords of this task already apply to every role task.' },
+    public: dynamic
+      ? boolOrTemplate("Keep the role's defaults and vars visible to the play's later tasks (default: only the role's own tasks see them).")
+      : { type: 'boolean', description: 'Accepted; an imported role\'s variables are always play-wide.' },
+    allow_duplicates: { type: 'boolean', description: 'Accepted; an imported or included role always runs.' },
+    apply: { type: 'object', description: 'Accepted; keywords of this task (but its `when` and `tags`) apply to every role task.' },
   },
   required: ['name'],
   additionalProperties: false,
@@ -194,7 +203,8 @@ export function taskKeywordProperties(): Record<string, Schema> {
     become_user: { type: 'string', description: 'User to become (default root).' },
     ...connectionKeywordProperties(),
     check_mode: boolOrTemplate('true: always run in check mode; false: run for real even under --check.'),
-    delegate_to: { type: 'string', description: 'Run on this host instead (localhost: the controller).' },
+    delegate_to: { type: 'string', description: 'Run on this host instead: an inventory host (its own connection variables), localhost (the controller), or an address reached by name.' },
+    delegate_facts: boolOrTemplate('With delegate_to: facts the task gathers go to the delegated host instead of the task\'s host.'),
     run_once: boolOrTemplate('Run on the first host of the batch only.'),
     no_log: boolOrTemplate('Hide arguments and results of this task in every output.'),
     vars: varsSchema,
@@ -210,6 +220,12 @@ export function taskKeywordProperties(): Record<string, Schema> {
     always: { type: 'array', description: 'Tasks run after the block whatever happened.' },
     include_tasks: include,
     'ansible.builtin.include_tasks': include,
+    ...Object.fromEntries(
+      legacyIncludeKeys.map((k) => [
+        k,
+        { type: 'string', description: 'Deprecated (Ansible 2.14): `include: file.yml a=1` — import_tasks, or include_tasks when templated or looped.' },
+      ]),
+    ),
     import_tasks: imp,
     'ansible.builtin.import_tasks': imp,
     action: {
@@ -222,10 +238,10 @@ export function taskKeywordProperties(): Record<string, Schema> {
       properties: { module: { type: 'string' } },
       description: 'Older form of `action` with `delegate_to: localhost`.',
     },
-    import_role: roleImportSchema('Insert a role\'s tasks here (loaded at load time).'),
-    'ansible.builtin.import_role': roleImportSchema('Insert a role\'s tasks here (loaded at load time).'),
-    include_role: roleImportSchema('Like import_role: vncplay expands it at load time (no loops, literal name).'),
-    'ansible.builtin.include_role': roleImportSchema('Like import_role: vncplay expands it at load time (no loops, literal name).'),
+    import_role: roleImportSchema('Insert a role\'s tasks here (loaded at load time).', false),
+    'ansible.builtin.import_role': roleImportSchema('Insert a role\'s tasks here (loaded at load time).', false),
+    include_role: roleImportSchema('Run a role when this task is reached, on each host (its name and files may be templates; it may loop).', true),
+    'ansible.builtin.include_role': roleImportSchema('Run a role when this task is reached, on each host (its name and files may be templates; it may loop).', true),
   };
 }
 
@@ -273,6 +289,11 @@ export function playKeywordProperties(): Record<string, Schema> {
     check_mode: boolOrTemplate('Check mode for every task of the play (a task\'s own check_mode wins).'),
     ignore_errors: boolOrTemplate('Continue with a host when a task fails, for every task of the play.'),
     roles: { type: 'array', description: 'Roles to run (before `tasks`).' },
+    collections: {
+      type: 'array',
+      items: { type: 'string', pattern: '^\\w+\\.\\w+$' },
+      description: 'Collections (NS.COLL) searched for short role names; modules are found by their short names anyway.',
+    },
     pre_tasks: { type: 'array', description: 'Tasks run before the roles.' },
     tasks: { type: 'array', description: 'Tasks of the play.' },
     post_tasks: { type: 'array', description: 'Tasks run after `tasks`.' },
@@ -419,7 +440,10 @@ export function buildPlaybookSchema(modules: readonly AnyModule[] = allModules()
         description: 'One module key plus task keywords; or block/rescue/always; or include_tasks/import_tasks.',
         type: 'object',
         properties: { ...taskProps, ...moduleProps },
-        patternProperties: prefixPatterns,
+        patternProperties: {
+          ...prefixPatterns,
+          '^with_[A-Za-z0-9_.]+$': { description: 'Legacy loop over a lookup\'s results (with_dict, with_subelements, with_sequence …): any lookup of the README\'s list.' },
+        },
         additionalProperties: false,
       },
       // Fragments compiled by the loader (src/playbook/validate.ts): keywords only, nested lists not followed.

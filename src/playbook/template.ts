@@ -1,5 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import nunjucks from 'nunjucks';
 import { TemplateError, VaultError, formatExcerpt, nearest, type SourcePos } from '../errors.js';
 import { decryptFileText, recordSecret } from '../vault/session.js';
@@ -32,6 +31,20 @@ import {
   type Mapping,
   type TestFn,
 } from './filters.js';
+import {
+  BASE_LOOKUPS,
+  LookupError,
+  canonicalLookupName,
+  controllerCandidates,
+  findControllerFile,
+  asIterable,
+  listifyTerms,
+  unknownLookupHint,
+  type ControllerSubdir,
+  type LookupEnv,
+  type LookupFn,
+  type LookupPlugin,
+} from './lookups.js';
 
 export { Unsafe, Undefined, markUnsafe, isUnsafe, unwrapUnsafe } from './filters.js';
 // The runner and modules import conditionals from here; the implementation lives in conditional.ts.
@@ -393,7 +406,9 @@ function assertNoUndefinedInside(v: object, depth: number): void {
 // ───────────────────────────── the context compiled code sees ─────────────────────────────
 
 /** `context` in compiled code: variable lookup, top-level `{% set %}`, and the state globals need. */
-class RenderContext {
+class RenderContext implements LookupEnv {
+  /** Set for a `with_first_found` loop on a template or include_vars task. */
+  subdir?: ControllerSubdir;
   private readonly locals = new Map<string, unknown>();
   /** nunjucks reads `context.ctx` for includes; we support none, but keep the field. */
   readonly ctx: Record<string, unknown>;
@@ -423,71 +438,67 @@ class RenderContext {
 
 type GlobalFn = (this: RenderContext, ...args: unknown[]) => unknown;
 
-const LOOKUPS: Record<string, (ctx: RenderContext, terms: unknown[], kw: Mapping) => unknown[]> = {
-  env: (_ctx, terms, kw) => terms.map((t) => process.env[pyStr(t)] ?? (kw.default === undefined ? '' : kw.default)),
-  file: (ctx, terms, kw) => terms.map((t) => readLookupFile(ctx, pyStr(t), kw)),
-  vars: (ctx, terms, kw) =>
-    terms.map((t) => {
-      const v = ctx.resolve(pyStr(t));
-      if (v instanceof Undefined && kw.default !== undefined) return kw.default;
-      if (v instanceof Undefined) throw new UndefinedAccess(v);
-      return v;
-    }),
-  first_found: (ctx, terms, kw) => firstFound(ctx, terms, kw),
-  template: (ctx, terms) =>
-    terms.map((t) => {
-      const file = findControllerFile(ctx, pyStr(t), 'templates');
-      if (!file) throw new LookupError(`lookup('template'): could not find '${pyStr(t)}'`, `searched: ${searchDirs(ctx, 'templates').join(', ')}`);
-      const { text, encrypted } = readControllerText(file, 'template');
-      const rendered = renderText(text, ctx.state.vars, ctx.state.where);
-      if (encrypted) recordSecret(rendered);
-      return rendered;
-    }),
-  items: (_ctx, terms) => terms.flatMap((t) => (Array.isArray(unwrapUnsafe(t)) ? toList(t) : [t])),
-  list: (_ctx, terms) => terms,
-  password: () => {
-    throw new LookupError(
-      "lookup('password') is not supported: it writes secrets to controller files as a side effect of templating",
-      'generate the secret once and keep it in a vars file (ansible-vault) or pass it with -e @secrets.yml',
-    );
+/** Lookups that read controller files through the template engine (decrypting, rendering); the rest are in lookups.ts. */
+const LOOKUPS: Record<string, LookupPlugin> = {
+  ...BASE_LOOKUPS,
+  file: {
+    doc: 'A controller file\'s text (vault-encrypted files decrypted; trailing whitespace stripped unless `rstrip=False`).',
+    run: (env, terms, kw) => terms.map((t) => readLookupFile(env, pyStr(t), kw)),
   },
-  pipe: () => {
-    throw new LookupError(
-      "lookup('pipe') is refused: vncplay does not run controller commands from templates",
-      "run the command in a task with 'delegate_to: localhost' and 'register:' its output",
-    );
+  template: {
+    doc: 'A controller template (templates/) rendered with the current variables.',
+    run: (env, terms) =>
+      terms.map((t) => {
+        const ctx = env as RenderContext;
+        const file = findControllerFile(env, 'templates', pyStr(t));
+        if (!file) throw new LookupError(`lookup('template'): could not find '${pyStr(t)}'`, `searched: ${controllerCandidates(env, 'templates', pyStr(t)).join(', ')}`);
+        const { text, encrypted } = readControllerText(file, 'template');
+        const rendered = renderText(text, ctx.state.vars, ctx.state.where);
+        if (encrypted) recordSecret(rendered);
+        return rendered;
+      }),
+  },
+  password: {
+    doc: 'Refused: it writes secrets to controller files as a side effect of templating.',
+    run: () => {
+      throw new LookupError(
+        "lookup('password') is not supported: it writes secrets to controller files as a side effect of templating",
+        'generate the secret once and keep it in a vars file (ansible-vault) or pass it with -e @secrets.yml',
+      );
+    },
+  },
+  pipe: {
+    doc: 'Refused: vncplay does not run controller commands from templates.',
+    run: () => {
+      throw new LookupError(
+        "lookup('pipe') is refused: vncplay does not run controller commands from templates",
+        "run the command in a task with 'delegate_to: localhost' and 'register:' its output",
+      );
+    },
   },
 };
 
-class LookupError extends Error {
-  constructor(
-    message: string,
-    readonly hint: string,
-  ) {
-    super(message);
-  }
+/** Each lookup with its one-line description, for the README's generated reference. */
+export function lookupDocs(): [string, string][] {
+  return Object.entries(LOOKUPS)
+    .map(([name, p]): [string, string] => [name, p.doc])
+    .sort(([a], [b]) => a.localeCompare(b));
 }
 
-/** Where controller-side lookups search a relative path: the role's SUBDIR/ and folder, the playbook's, then cwd. */
-function searchDirs(ctx: RenderContext, subdir: 'files' | 'templates' | 'vars'): string[] {
-  const dirs: string[] = [];
-  const rolePath = ctx.resolve('role_path');
-  const playbookDir = ctx.resolve('playbook_dir');
-  if (typeof rolePath === 'string') dirs.push(path.join(rolePath, subdir), rolePath);
-  if (typeof playbookDir === 'string') dirs.push(path.join(playbookDir, subdir), playbookDir);
-  dirs.push(process.cwd());
-  return dirs;
+/** The lookups templates and `with_<name>:` loops can use (short names; ansible.builtin.X and known FQCNs map to them). */
+export function lookupNames(): string[] {
+  return Object.keys(LOOKUPS).sort();
 }
 
-function findControllerFile(ctx: RenderContext, rel: string, subdir: 'files' | 'templates' | 'vars', dirs = searchDirs(ctx, subdir)): string | undefined {
-  const candidates = path.isAbsolute(rel) ? [rel] : dirs.map((d) => path.join(d, rel));
-  return candidates.find((c) => existsSync(c));
+/** True when `name` (as written after `with_`, or in lookup()) is a lookup vncplay has. */
+export function isKnownLookup(name: string): boolean {
+  return Object.hasOwn(LOOKUPS, canonicalLookupName(name));
 }
 
-/** lookup('file'): relative paths are searched in the role's files/, the playbook's files/ and folder, then cwd. */
-function readLookupFile(ctx: RenderContext, rel: string, kw: Mapping): string {
-  const file = findControllerFile(ctx, rel, 'files');
-  if (!file) throw new LookupError(`lookup('file'): could not find '${rel}'`, `searched: ${searchDirs(ctx, 'files').join(', ')}`);
+/** lookup('file'): relative paths are searched as Ansible does (role and task folders, files/, the playbook's). */
+function readLookupFile(env: LookupEnv, rel: string, kw: Mapping): string {
+  const file = findControllerFile(env, 'files', rel);
+  if (!file) throw new LookupError(`lookup('file'): could not find '${rel}'`, `searched: ${controllerCandidates(env, 'files', rel).join(', ')}`);
   const { text, encrypted } = readControllerText(file, 'file');
   // Ansible's file lookup strips trailing whitespace unless rstrip=False.
   const value = kw.rstrip === false ? text : text.replace(/\s+$/, '');
@@ -508,56 +519,61 @@ function readControllerText(file: string, lookup: 'file' | 'template'): { text: 
   }
 }
 
-/**
- * lookup('first_found', ['a.yml', 'b.yml']) or lookup('first_found', {files: [...], paths: [...]}): the first
- * file that exists, as an absolute path. With paths, each file is tried in each path; otherwise in the usual
- * search folders. None found: an error, or [] / '' with skip=True.
- */
-function firstFound(ctx: RenderContext, terms: unknown[], kw: Mapping): unknown[] {
-  const files: string[] = [];
-  const paths: string[] = [];
-  let skip = truthy(kw.skip ?? false);
-  const addAll = (into: string[], v: unknown): void => {
-    for (const x of Array.isArray(unwrapUnsafe(v)) ? toList(v) : [v]) {
-      // Ansible splits comma/semicolon-separated strings in files: and paths:.
-      into.push(...pyStr(x).split(/[,;]/).map((p) => p.trim()).filter((p) => p !== ''));
-    }
-  };
-  if (kw.files !== undefined) addAll(files, kw.files);
-  if (kw.paths !== undefined) addAll(paths, kw.paths);
-  for (const t of terms) {
-    const term = unwrapUnsafe(t);
-    if (isMapping(term)) {
-      if (term.files !== undefined) addAll(files, term.files);
-      if (term.paths !== undefined) addAll(paths, term.paths);
-      if (term.skip !== undefined) skip = truthy(term.skip);
-    } else addAll(files, term);
-  }
-  const dirs = paths.length > 0 ? paths.map((p) => (path.isAbsolute(p) ? p : path.resolve(p))) : searchDirs(ctx, 'files');
-  for (const f of files) {
-    const found = findControllerFile(ctx, f, 'files', dirs);
-    if (found) return [found];
-  }
-  if (skip) return [];
-  throw new LookupError(`lookup('first_found'): none of ${files.map((f) => `'${f}'`).join(', ')} was found`, `searched: ${dirs.join(', ')}`);
+function lookupImpl(written: string): LookupFn {
+  const name = canonicalLookupName(written);
+  const plugin = Object.hasOwn(LOOKUPS, name) ? LOOKUPS[name] : undefined;
+  if (!plugin) throw new LookupError(`unsupported lookup plugin '${written}'`, unknownLookupHint(name, lookupNames()));
+  return plugin.run;
 }
 
 function runLookup(ctx: RenderContext, args: unknown[], wantList: boolean): unknown {
   const { pos, kw } = splitArgs(args);
-  const name = shortPluginName(pyStr(pos[0]));
-  const impl = Object.hasOwn(LOOKUPS, name) ? LOOKUPS[name] : undefined;
-  if (!impl) {
-    const near = nearest(name, Object.keys(LOOKUPS));
-    throw new LookupError(
-      `unsupported lookup plugin '${name}'`,
-      near ? `did you mean '${near}'?` : `supported lookups: ${Object.keys(LOOKUPS).join(', ')}`,
-    );
-  }
+  const impl = lookupImpl(pyStr(pos[0]));
   const values = impl(ctx, pos.slice(1), kw);
   if (wantList || truthy(kw.wantlist ?? false)) return values;
   // lookup() joins several results with commas, as Ansible does (and gives '' for none).
   return values.length === 1 ? values[0] : values.map(pyStr).join(',');
 }
+
+/**
+ * The items of a `with_<name>:` loop (Ansible's TaskExecutor._get_loop_items): the terms rendered and listified,
+ * then the lookup run on them for a list. first_found drops the names that use an undefined variable (Ansible
+ * renders its terms without failing on them); `subdir` is where it looks first (templates/ for a template task).
+ * Throws TemplateError (E_TEMPLATE_LOOKUP …) positioned at `where`.
+ */
+export function loopLookupItems(name: string, terms: unknown, vars: Record<string, unknown>, where: SourcePos | undefined, subdir: ControllerSubdir): unknown[] {
+  const state = newState(vars, where);
+  return withErrors(state, terms, () => {
+    const impl = lookupImpl(name);
+    const rendered = canonicalLookupName(name) === 'first_found' ? renderSkippingUndefined(terms, state) : renderDeep(terms, state, false);
+    // A dict (hostvars too) stays whole for with_dict; every other lookup iterates it as Python does, by its keys.
+    const list = canonicalLookupName(name) === 'dict' && !Array.isArray(listifyTerms(rendered)) ? [rendered] : asIterable(rendered);
+    const ctx = new RenderContext(state);
+    ctx.subdir = subdir;
+    return impl(ctx, list, {});
+  });
+}
+
+/** Render a value, leaving out every string that uses an undefined variable (with_first_found's terms). */
+function renderSkippingUndefined(value: unknown, state: RenderState): unknown {
+  if (Array.isArray(value)) return value.map((v) => renderSkippingUndefined(v, state)).filter((v) => v !== SKIPPED_TERM);
+  if (isPlainObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const r = renderSkippingUndefined(v, state);
+      if (r !== SKIPPED_TERM) setOwn(out, k, r);
+    }
+    return out;
+  }
+  try {
+    return renderDeep(value, state, false);
+  } catch (e) {
+    if (e instanceof UndefinedAccess) return SKIPPED_TERM;
+    throw e;
+  }
+}
+
+const SKIPPED_TERM: unique symbol = Symbol('term with an undefined variable');
 
 /** Objects made by namespace(): the only ones `{% set ns.x = … %}` may change (as in Jinja). */
 const namespaces = new WeakSet<object>();
@@ -794,18 +810,39 @@ class JinjaParser extends (ParserBase as unknown as new (tokens: unknown) => NjP
   }
 
   /**
-   * `x is [not] NAME`, `NAME(args)`, Jinja's one-argument form `x is divisibleby 3` / `x is sameas false`, and
-   * dotted FQCN names (`ansible.builtin.match(...)`). nunjucks parsed the name as a general expression.
+   * Tests bind like filters in Jinja (parse_filter_expr): `x is mapping | ternary(a, b)` is `(x is mapping) | …` and
+   * `1 + x is number` is `1 + (x is number)`. nunjucks parsed `is` at the comparison level; here it is taken after
+   * each operand together with its filters, in the order written.
    */
+  parseFilter(node: NjNode): NjNode {
+    const self = this as unknown as { skip(t: string): boolean; parseFilterName(): NjNode; parseFilterArgs(n: NjNode): NjNode[] };
+    for (;;) {
+      const tok = this.peekToken();
+      if (tok?.type === 'pipe') {
+        this.nextToken();
+        const name = self.parseFilterName();
+        node = new njNodes.Filter!(name.lineno, name.colno, name, new njNodes.NodeList!(name.lineno, name.colno, [node, ...self.parseFilterArgs(node)]));
+      } else if (tok?.type === njLexer.TOKEN_SYMBOL && tok.value === 'is') node = this.parseTest(node);
+      else return node;
+    }
+  }
+
+  /** The comparison level no longer takes `is` (see parseFilter). */
   parseIs(): NjNode {
+    return (this as unknown as { parseCompare(): NjNode }).parseCompare();
+  }
+
+  /**
+   * `x is [not] NAME`, `NAME(args)`, Jinja's one-argument form `x is divisibleby 3` / `x is sameas false`, and
+   * dotted FQCN names (`ansible.builtin.match(...)`).
+   */
+  parseTest(node: NjNode): NjNode {
     const self = this as unknown as NjParserBase & {
-      parseCompare(): NjNode;
       parsePrimary(noPostfix?: boolean): NjNode;
       skipSymbol(v: string): boolean;
       skipValue(type: string, v: string): boolean;
     };
-    const node = self.parseCompare();
-    if (!self.skipSymbol('is')) return node;
+    self.skipSymbol('is');
     const negate = self.skipSymbol('not');
     const tok = this.nextToken();
     let name: NjNode;
@@ -976,6 +1013,18 @@ class JinjaCompiler extends CompilerBase {
     this._emit('),');
     this._compileExpression(node.val as NjNode, frame);
     this._emit(`, ${JSON.stringify(nodeName(this, node.target as NjNode))})`);
+  }
+
+  /** `lookup('name', …)`, `query`, `q` with a literal name: an unknown lookup fails when the template compiles (at load). */
+  compileFunCall(node: NjNode, frame: NjFrame): void {
+    const callee = node.name as NjNode;
+    const first = (node.args as NjNode | undefined)?.children[0];
+    const isLookupCall = callee.typename === 'Symbol' && ['lookup', 'query', 'q'].includes(String(callee.value));
+    if (isLookupCall && first?.typename === 'Literal' && typeof first.value === 'string' && !isKnownLookup(first.value)) {
+      const near = nearest(canonicalLookupName(first.value), lookupNames());
+      this.fail(`no lookup named '${first.value}'${near ? ` (did you mean '${near}'?)` : ''}`, first.lineno, first.colno);
+    }
+    (CompilerBase.prototype as unknown as { compileFunCall(n: NjNode, f: NjFrame): void }).compileFunCall.call(this, node, frame);
   }
 
   compileFilter(node: NjNode, frame: NjFrame): void {
@@ -1562,8 +1611,9 @@ function toTemplateError(e: unknown, state: RenderState, source: unknown): Templ
     const line = e.line ?? 1;
     const col = e.col ?? 1;
     const isFilter = /^no (filter|test) named/.test(e.message);
-    const code = isFilter ? 'E_TEMPLATE_FILTER' : 'E_TEMPLATE_SYNTAX';
-    const text = `${isFilter ? '' : 'template syntax error: '}${e.message}`;
+    const isLookup = /^no lookup named/.test(e.message);
+    const code = isFilter ? 'E_TEMPLATE_FILTER' : isLookup ? 'E_TEMPLATE_LOOKUP' : 'E_TEMPLATE_SYNTAX';
+    const text = `${isFilter || isLookup ? '' : 'template syntax error: '}${e.message}`;
     if (state.templateFile !== undefined && e.source === source) {
       const place = errorPlace(state, source, { line, col });
       return new TemplateError(code, `${text} in ${place.at}`, { ...place.base, cause: e });

@@ -5,7 +5,7 @@ import { formatExcerpt, nearest, PlaybookError, type SourcePos, type VncplayErro
 import type { Inventory } from '../inventory/model.js';
 import { UNDEFINED_FALSE_TESTS, UNDEFINED_SAFE_FILTERS, UNDEFINED_SAFE_TESTS } from './filters.js';
 import { findModule } from '../modules/registry.js';
-import { loadTaskFile } from './load.js';
+import { loadIncludedRole, loadTaskFile, type IncludeRoleArgs, type LoadedRole } from './load.js';
 import type { PlayDef, Playbook, RawValue, TaskDef } from './model.js';
 import { isTemplateString, parseTemplateTree, templateGlobalNames, type TemplateNode } from './template.js';
 import { magicVariables } from './vars.js';
@@ -441,6 +441,15 @@ class Checker {
         if (loaded) await this.collectFrom(loaded);
         else this.opaque = true;
       }
+      if (t.includeRole !== undefined && firstVisit(this.collectedIncludes, t)) {
+        const role = await this.includedRole(t);
+        if (!role) this.opaque = true;
+        else {
+          // The role's defaults and vars are defined for its tasks (and, public, for the play's later ones).
+          for (const k of [...Object.keys(role.scope.defaults), ...Object.keys(role.scope.vars)]) this.facts.add(k);
+          await this.collectFrom([...role.tasks, ...role.handlers]);
+        }
+      }
     }
   }
 
@@ -452,6 +461,26 @@ class Checker {
   private authorGuards(t: TaskDef): string[] {
     const conditions = t.module === 'assert' ? asList(t.args['that']) : t.module === 'fail' || t.module === 'meta' ? (t.when ?? []) : [];
     return conditions.flatMap((c) => conditionReads(c)?.guarded ?? []);
+  }
+
+  /** The role of an include_role whose name and files are literal (undefined when templated or broken). */
+  private async includedRole(t: TaskDef): Promise<LoadedRole | undefined> {
+    const spec = t.includeRole;
+    if (!spec) return undefined;
+    const literal = (v: unknown): v is string | undefined => v === undefined || (typeof v === 'string' && !isTemplateString(v));
+    const { name, tasksFrom, varsFrom, defaultsFrom, handlersFrom } = spec;
+    if (typeof name !== 'string' || ![name, tasksFrom, varsFrom, defaultsFrom, handlersFrom].every(literal)) return undefined;
+    const args: IncludeRoleArgs = { name };
+    if (typeof tasksFrom === 'string') args.tasksFrom = tasksFrom;
+    if (typeof varsFrom === 'string') args.varsFrom = varsFrom;
+    if (typeof defaultsFrom === 'string') args.defaultsFrom = defaultsFrom;
+    if (typeof handlersFrom === 'string') args.handlersFrom = handlersFrom;
+    try {
+      return await loadIncludedRole(t, args);
+    } catch {
+      // A broken role is the loader's (or the run's) error to report; what it defines is unknown here.
+      return undefined;
+    }
   }
 
   /** The tasks of an include_tasks with a literal path (undefined when templated: any file may be loaded). */
@@ -537,12 +566,14 @@ class Checker {
 
     if (scope.conditional) return this.descend(t, { vars, conditional: true, guarded, tags });
     // The loop is rendered before `when`; only the first `when` item is always evaluated (a list is an AND).
-    if (t.loop !== undefined) this.checkValue(t.loop, 'loop', ctx);
+    // with_first_found skips the names that use an undefined variable (`{{ ansible_distribution }}.yml`): by design.
+    if (t.loop !== undefined && t.loopWith !== 'first_found') this.checkValue(t.loop, t.loopWith !== undefined ? `with_${t.loopWith}` : 'loop', ctx);
     if (when.length > 0) {
       this.checkCondition(when[0], 'when', ctx);
       return this.descend(t, { vars, conditional: true, guarded, tags });
     }
     if (t.includeTasks !== undefined) this.checkValue(t.includeTasks, 'include_tasks', ctx);
+    if (t.includeRole !== undefined) this.checkValue(t.args, 'include_role', ctx);
     if (t.module !== undefined) this.checkArgs(t, ctx);
     if (t.loopLabel !== undefined) this.checkValue(t.loopLabel, 'loop_control.label', ctx);
     if (t.until?.length) this.checkCondition(t.until[0], 'until', ctx);
@@ -570,12 +601,21 @@ class Checker {
     return !tags.includes('never') || tags.includes('always');
   }
 
-  /** Into a block's tasks (rescue/always too) or an include's file, with the block's vars and conditions. */
+  /** Into a block's tasks (rescue/always too) or an include's file or role, with the block's vars and conditions. */
   private async descend(t: TaskDef, scope: TaskScope): Promise<void> {
     for (const sub of [t.block, t.rescue, t.always]) if (sub) await this.checkTasks(sub, scope);
     if (t.includeTasks !== undefined && firstVisit(this.checkedIncludes, t)) {
       const loaded = await this.includedTasks(t);
       if (loaded) await this.checkTasks(loaded, scope);
+    }
+    if (t.includeRole !== undefined && firstVisit(this.checkedIncludes, t)) {
+      const role = await this.includedRole(t);
+      if (!role) return;
+      // The role's tasks see its defaults and vars; their values are not followed (as for the play's roles).
+      const vars = new Map(scope.vars);
+      for (const [k, v] of Object.entries(role.scope.defaults)) if (!vars.has(k)) vars.set(k, { value: v, label: `role defaults.${k}` });
+      for (const [k, v] of Object.entries(role.scope.vars)) vars.set(k, { value: v, label: `role vars.${k}` });
+      await this.checkTasks(role.tasks, { ...scope, vars });
     }
   }
 

@@ -1,7 +1,8 @@
 import type { LimitFunction } from 'p-limit';
+import type { BecomeMethod } from '../connection/become.js';
 import type { Connection } from '../connection/types.js';
 import type { LazyMapping } from '../playbook/filters.js';
-import type { Gathering, PlayDef } from '../playbook/model.js';
+import type { Gathering, PlayDef, TaskDef } from '../playbook/model.js';
 import type { RunEvent } from './events.js';
 import type { HostState } from './host-state.js';
 
@@ -19,7 +20,7 @@ export interface RunSettings {
   become: boolean;
   /** ansible.cfg's become_user: the user to become where neither the play nor the inventory says (default root). */
   becomeUser?: string;
-  /** ansible.cfg's become_method (only sudo can be used). */
+  /** ansible.cfg's become_method (sudo or su). */
   becomeMethod?: string;
   /** ansible.cfg's gathering: implicit (facts unless gather_facts: false), explicit (only when true), smart (once per host per run). */
   gathering: Gathering;
@@ -29,11 +30,13 @@ export interface RunSettings {
 export interface ConnectionKeywords {
   user?: string;
   connection?: 'ssh' | 'local';
+  /** become_method (keyword, else ansible.cfg): the connection becomes other users this way. */
+  becomeMethod?: BecomeMethod;
 }
 
 /** One open connection per distinct set of connection keywords. */
 export function connectionKey(k: ConnectionKeywords): string {
-  return `${k.connection ?? ''}|${k.user ?? ''}`;
+  return `${k.connection ?? ''}|${k.user ?? ''}|${k.becomeMethod ?? ''}`;
 }
 
 /** What every part of the runner shares during one run. */
@@ -49,7 +52,11 @@ export interface RunEnv {
   emit(event: RunEvent): void;
   /** The host's connection for these keywords, opened on first use; rejects with a ConnectionError when unreachable. */
   connectionFor(host: string, keywords?: ConnectionKeywords): Promise<Connection>;
-  localConnection(): Connection;
+  /**
+   * The host a task delegates to: an inventory host's state, the implicit localhost, or (a name the inventory lacks)
+   * a host reached by that name with the `all` group's variables, made on first use with a warning.
+   */
+  delegateHost(name: string): HostState;
   /** A second, fresh connection to the host (new TCP + SSH handshake, `true`, closed): does the host still let us in? */
   probeNewConnection(host: string, keywords?: ConnectionKeywords): Promise<boolean>;
   /** Set once the run is interrupted: no new task starts. */
@@ -72,4 +79,6 @@ export interface PlayRun {
   playHosts: string[];
   /** run_once results, shared by every host of the batch. */
   runOnce: Map<string, Promise<unknown>>;
+  /** Handlers of roles that include_role loaded during the run (besides the play's own). */
+  includedHandlers: TaskDef[];
 }

@@ -1,16 +1,19 @@
 import path from 'node:path';
 import { access } from 'node:fs/promises';
+import { becomeMethodNamed } from '../connection/become.js';
 import { ConnectionError, VncplayError } from '../errors.js';
 import type { Connection } from '../connection/types.js';
 import { findModule } from '../modules/registry.js';
 import type { DiffEntry } from '../modules/types.js';
 import type { TaskDef } from '../playbook/model.js';
-import { evaluateCondition, markUnsafe, render, renderText } from '../playbook/template.js';
+import type { ControllerSubdir } from '../playbook/lookups.js';
+import { evaluateCondition, loopLookupItems, markUnsafe, render, renderText } from '../playbook/template.js';
 import { markUnsafeEach } from '../playbook/vars.js';
 import { secretVariableValuesInScope } from './secret-vars.js';
 import type { ConnectionKeywords, RunEnv, PlayRun } from './context.js';
 import { now, type TaskRef, type TaskStatus } from './events.js';
 import type { HostState } from './host-state.js';
+import { taskVars } from './play.js';
 import { invokeModule, type InvokeResult } from './invoke-module.js';
 
 /** The outcome of one task on one host, as the strategy needs it. */
@@ -20,6 +23,10 @@ export interface TaskOutcome {
   meta?: InvokeResult['meta'];
   /** A run_once result taken from the host that ran it: not counted again in this host's recap. */
   shared?: boolean;
+  /** The host a delegated task ran on (shown as `h1 -> h2`). */
+  delegatedTo?: string;
+  /** Failed before the module ran (become refused): changed_when/failed_when do not apply, as in Ansible. */
+  beforeModule?: boolean;
 }
 
 const NO_LOG_RESULT = { censored: "the output has been hidden due to the fact that 'no_log: true' was specified for this result" };
@@ -36,7 +43,7 @@ export function taskRef(task: TaskDef, handler = false): TaskRef {
 }
 
 export function displayName(task: TaskDef): string {
-  const base = task.name ?? task.module ?? (task.includeTasks !== undefined ? 'include_tasks' : 'block');
+  const base = task.name ?? task.module ?? (task.includeTasks !== undefined ? (task.action === 'include' ? 'include' : 'include_tasks') : task.includeRole !== undefined ? `include_role : ${String(task.includeRole.name)}` : 'block');
   return task.role && !base.startsWith(`${task.role} :`) ? `${task.role} : ${base}` : base;
 }
 
@@ -85,6 +92,7 @@ export async function executeTask(
   const diff = shown['diff'];
   if (env.settings.diff && !noLog && Array.isArray(diff) && diff.length) event.diff = diff as DiffEntry[];
   if (typeof shown['attempts'] === 'number') event.attempts = shown['attempts'];
+  if (outcome.delegatedTo !== undefined) event.delegatedTo = outcome.delegatedTo;
   env.emit(event);
   return outcome;
 }
@@ -106,7 +114,7 @@ async function executeWithLoop(
     if (!conditionsHold(task.when, vars, task)) return skipped('Conditional result was False');
     return executeOnce(env, run, hs, task, vars);
   }
-  if (task.loopFlatten && isBareVariableName(task.loop, vars)) {
+  if (task.loopWith === 'items' && isBareVariableName(task.loop, vars)) {
     env.emit({
       type: 'warning',
       time: now(),
@@ -114,29 +122,18 @@ async function executeWithLoop(
       message: `${task.pos.file}:${task.pos.line}:${task.pos.col}: with_items: ${task.loop} loops once over the text '${task.loop}', as Ansible 2.14 does; write with_items: "{{ ${task.loop} }}" to loop over the variable`,
     });
   }
-  const value = render(task.loop, vars, task.pos);
-  // with_items makes a list of a single value (Ansible's listify_lookup_plugin_terms); loop requires a list.
-  const rendered = task.loopFlatten && !Array.isArray(value) ? [value] : value;
-  if (!Array.isArray(rendered)) {
-    return failed(`Invalid data passed to 'loop', it requires a list, got this instead: ${JSON.stringify(rendered)}`);
-  }
-  // with_items flattens nested lists one level; loop does not.
-  const items: unknown[] = task.loopFlatten ? rendered.flatMap((x: unknown) => (Array.isArray(x) ? x : [x])) : rendered;
+  const items = loopItems(task, vars);
+  if (!Array.isArray(items)) return failed(items.invalid);
   const results: Record<string, unknown>[] = [];
   const indexVar = loopIndexVar(task, vars);
   let anyChanged = false;
   let anyFailed = false;
   let allSkipped = true;
+  let delegatedTo: string | undefined;
   for (const [index, item] of items.entries()) {
     if (env.interrupted()) break;
-    const itemVars = {
-      ...vars,
-      // Loop items are rendered already (or came from a host): never rendered again.
-      [task.loopVar]: markUnsafe(item),
-      ansible_loop_var: task.loopVar,
-      ansible_loop: { index: index + 1, index0: index, first: index === 0, last: index === items.length - 1, length: items.length },
-      ...(indexVar !== undefined ? { [indexVar]: index } : {}),
-    };
+    // Loop items are rendered already (or came from a host): never rendered again.
+    const itemVars = { ...vars, ...loopItemVars(task, vars, item, index, items.length) };
     // As Ansible records them in each item's result: the loop variable, and the index variable when there is one.
     const loopKeys = { item, ansible_loop_var: task.loopVar, ...(indexVar !== undefined ? { ansible_index_var: indexVar, [indexVar]: index } : {}) };
     const label = task.loopLabel !== undefined ? render(task.loopLabel, itemVars, task.pos) : item;
@@ -147,6 +144,7 @@ async function executeWithLoop(
     allSkipped = false;
     const one = await executeOnce(env, run, hs, task, itemVars);
     if (one.status === 'unreachable') return one;
+    delegatedTo ??= one.delegatedTo;
     results.push({ ...one.result, ...loopKeys, _label: label });
     anyChanged ||= one.result['changed'] === true;
     // An item that failed under ignore_errors is still a failed item of the loop.
@@ -154,11 +152,43 @@ async function executeWithLoop(
   }
   if (allSkipped) return { status: 'skipped', result: { changed: false, skipped: true, results, msg: 'All items skipped' } };
   const result: Record<string, unknown> = { changed: anyChanged, results, msg: anyFailed ? 'One or more items failed' : 'All items completed' };
+  const where = delegatedTo !== undefined ? { delegatedTo } : {};
   if (anyFailed) {
     result['failed'] = true;
-    return { status: truthy(task.ignoreErrors, vars, task) ? 'ignored' : 'failed', result };
+    return { status: truthy(task.ignoreErrors, vars, task) ? 'ignored' : 'failed', result, ...where };
   }
-  return { status: anyChanged ? 'changed' : 'ok', result };
+  return { status: anyChanged ? 'changed' : 'ok', result, ...where };
+}
+
+/**
+ * The items a task loops over: a `with_<lookup>`'s results (with_items: a single value is a one-item list, nested
+ * lists flatten one level), or the rendered `loop:`, which must be a list. Template errors throw (positioned).
+ */
+export function loopItems(task: TaskDef, vars: Record<string, unknown>): unknown[] | { invalid: string } {
+  const where = task.loopPos ?? task.pos;
+  if (task.loopWith !== undefined) return loopLookupItems(task.loopWith, task.loop, vars, where, lookupSubdir(task));
+  const rendered = render(task.loop, vars, where);
+  if (!Array.isArray(rendered)) return { invalid: `Invalid data passed to 'loop', it requires a list, got this instead: ${JSON.stringify(rendered)}` };
+  return rendered;
+}
+
+/** The variables one loop item adds: the loop variable (never rendered again), ansible_loop and index_var. */
+export function loopItemVars(task: TaskDef, vars: Record<string, unknown>, item: unknown, index: number, length: number): Record<string, unknown> {
+  const indexVar = loopIndexVar(task, vars);
+  return {
+    [task.loopVar]: markUnsafe(item),
+    ansible_loop_var: task.loopVar,
+    ansible_loop: { index: index + 1, index0: index, first: index === 0, last: index === length - 1, length },
+    ...(indexVar !== undefined ? { [indexVar]: index } : {}),
+  };
+}
+
+/** Where `with_first_found` looks first, by the task's action as Ansible decides it: templates/, vars/ or files/. */
+function lookupSubdir(task: TaskDef): ControllerSubdir {
+  const action = task.module ?? '';
+  if (action.includes('template')) return 'templates';
+  if (action.includes('var')) return 'vars';
+  return 'files';
 }
 
 /** `loop_control.index_var`: the name of the variable holding the item's 0-based index (it may be templated). */
@@ -182,7 +212,7 @@ async function executeOnce(
   let attempts = 0;
   for (;;) {
     attempts++;
-    const outcome = await callModule(env, hs, task, mod.where === 'controller', vars);
+    const outcome = await callModule(env, run, hs, task, mod.where === 'controller', vars);
     if (outcome.status === 'unreachable') return outcome;
     const judged = judge(task, outcome, vars);
     if (!task.until) return judged;
@@ -202,6 +232,7 @@ async function executeOnce(
 
 /** changed_when, failed_when and ignore_errors turn a module's answer into the task's status. */
 function judge(task: TaskDef, outcome: TaskOutcome, vars: Record<string, unknown>): TaskOutcome {
+  if (outcome.beforeModule) return { ...outcome, status: truthy(task.ignoreErrors, vars, task) ? 'ignored' : 'failed' };
   const result = outcome.result;
   const scope = task.register ? { ...vars, [task.register]: markUnsafe(result) } : { ...vars };
   if (outcome.status !== 'skipped') {
@@ -221,32 +252,31 @@ function withResultVars(scope: Record<string, unknown>, result: Record<string, u
 
 async function callModule(
   env: RunEnv,
+  run: PlayRun,
   hs: HostState,
   task: TaskDef,
   onController: boolean,
   vars: Record<string, unknown>,
 ): Promise<TaskOutcome> {
   const mod = findModule(task.module!)!;
-  const delegate = task.delegateTo !== undefined ? String(render(task.delegateTo, vars, task.pos)) : undefined;
   let keywords: ConnectionKeywords;
+  let delegated: Delegation | undefined;
   try {
-    keywords = connectionKeywords(task, vars);
+    keywords = connectionKeywords(task, vars, env.settings.becomeMethod);
+    // Controller modules (set_fact, debug) delegate too: where their facts go (delegate_facts) depends on it.
+    delegated = delegation(env, run, hs, task, vars);
   } catch (err) {
     return outcomeFromError(err);
   }
+  // Where the module runs: the task's host, or the delegated host with its own connection and become variables.
+  const target = delegated?.host ?? hs;
+  const targetVars = delegated?.vars ?? vars;
   let conn: Connection | undefined;
   if (!onController) {
-    if (delegate !== undefined && delegate !== hs.name) {
-      if (delegate !== 'localhost' && delegate !== '127.0.0.1') {
-        return failed(`delegate_to: only localhost is supported (got '${delegate}')`);
-      }
-      conn = env.localConnection();
-    } else {
-      try {
-        conn = await env.connectionFor(hs.name, keywords);
-      } catch (err) {
-        return unreachable(err);
-      }
+    try {
+      conn = await env.connectionFor(target.name, keywords);
+    } catch (err) {
+      return withDelegation(unreachable(err), delegated);
     }
   }
   const args = renderArgs(task, vars, mod.freeForm);
@@ -254,18 +284,20 @@ async function callModule(
   for (const name of mod.secretArgs ?? []) if (typeof args[name] === 'string') env.addSecret?.(args[name]);
   // no_log also silences what the module logs at -v…-vvvv: it may quote the values the task hides.
   const noLog = truthy(task.noLog, vars, task);
-  const become = truthy(task.become ?? vars['ansible_become'], vars, task);
-  const becomeUser = task.becomeUser ?? vars['ansible_become_user'];
-  const becomeMethod = task.becomeMethod ?? vars['ansible_become_method'] ?? env.settings.becomeMethod;
+  const become = truthy(task.become ?? targetVars['ansible_become'], targetVars, task);
+  const becomeUser = task.becomeUser ?? targetVars['ansible_become_user'];
+  const becomeMethod = task.becomeMethod ?? targetVars['ansible_become_method'] ?? env.settings.becomeMethod;
   if (become && becomeMethod !== undefined) {
     const method = String(render(becomeMethod, vars, task.pos)).trim();
-    if (method !== 'sudo' && method !== 'ansible.builtin.sudo') return failed(`become_method '${method}' is not supported: vncplay becomes other users with sudo`);
+    if (becomeMethodNamed(method) === undefined) return failed(`become_method '${method}' is not supported: vncplay becomes other users with sudo or su`);
+    // The local connection becomes through sudo only; su there would silently be sudo.
+    if (becomeMethodNamed(method) === 'su' && conn?.kind === 'local') return failed('become_method su is supported over ssh only: the local connection becomes with sudo');
   }
   const check = task.checkMode !== undefined ? truthy(task.checkMode, vars, task) : env.settings.check;
   const environment = task.environment === undefined ? undefined : renderEnvironment(task.environment, task, vars);
   try {
     const res = await invokeModule(mod, args, {
-      hostName: hs.name,
+      hostName: target.name,
       ...(conn ? { conn } : {}),
       check,
       diff: env.settings.diff,
@@ -283,10 +315,12 @@ async function callModule(
       findFile: (rel, kind) => findControllerFile(rel, kind, task, env.playbookDir),
       log: (level, line) => env.emit({ type: 'verbose', time: now(), level, host: hs.name, message: noLog ? '(output hidden: no_log)' : env.redact(line) }),
       drill: (phase, data) => env.emit({ type: 'drill', time: now(), host: hs.name, phase, data }),
-      ...(conn?.kind === 'ssh' ? { probeNewConnection: () => env.probeNewConnection(hs.name, keywords) } : {}),
+      ...(conn?.kind === 'ssh' ? { probeNewConnection: () => env.probeNewConnection(target.name, keywords) } : {}),
     });
-    // Stored raw: buildHostScope marks host facts unsafe, so they are never rendered again.
-    if (res.facts) mergeFacts(hs.facts, res.facts);
+    // Stored raw: buildHostScope marks host facts unsafe, so they are never rendered again. As in Ansible, a
+    // delegated task's facts belong to the task's host unless delegate_facts gives them to the delegated host.
+    const factsHost = delegated && truthy(task.delegateFacts, vars, task) ? delegated.host : hs;
+    if (res.facts) mergeFacts(factsHost.facts, res.facts);
     const result: Record<string, unknown> = { ...res.data, changed: res.changed };
     if (res.failed) result['failed'] = true;
     if (res.skipped) result['skipped'] = true;
@@ -296,10 +330,38 @@ async function callModule(
     const status: TaskStatus = res.failed ? 'failed' : res.skipped ? 'skipped' : res.changed ? 'changed' : 'ok';
     const outcome: TaskOutcome = { status, result };
     if (res.meta) outcome.meta = res.meta;
-    return outcome;
+    return withDelegation(outcome, delegated);
   } catch (err) {
-    return outcomeFromError(err);
+    return withDelegation(outcomeFromError(err), delegated);
   }
+}
+
+/** A delegated call: the host it runs on and that host's variables for this task (its connection and become settings). */
+interface Delegation {
+  host: HostState;
+  vars: Record<string, unknown>;
+}
+
+/**
+ * `delegate_to` rendered for this host (and loop item). The delegated host's variables are its own for this play
+ * and task, as Ansible computes them: its inventory variables stand where the task host's stood.
+ */
+function delegation(env: RunEnv, run: PlayRun, hs: HostState, task: TaskDef, vars: Record<string, unknown>): Delegation | undefined {
+  if (task.delegateTo === undefined || task.delegateTo === null) return undefined;
+  const name = String(render(task.delegateTo, vars, task.pos)).trim();
+  if (name === '') {
+    throw new VncplayError('E_DELEGATE_TO', `delegate_to ${JSON.stringify(task.delegateTo)} rendered to an empty host name`, {
+      pos: task.delegateToPos ?? task.pos,
+      hint: 'name an inventory host, localhost, or an address',
+    });
+  }
+  if (name === hs.name) return undefined;
+  const host = env.delegateHost(name);
+  return { host, vars: taskVars(env, run, host, task) };
+}
+
+function withDelegation(outcome: TaskOutcome, delegated: Delegation | undefined): TaskOutcome {
+  return delegated ? { ...outcome, delegatedTo: delegated.host.name } : outcome;
 }
 
 /**
@@ -367,9 +429,16 @@ export function truthy(value: unknown, vars: Record<string, unknown>, task: Task
   return evaluateCondition(value, vars, task.pos);
 }
 
-/** remote_user and connection of the task (inherited from its blocks and play), rendered for this host. */
-function connectionKeywords(task: TaskDef, vars: Record<string, unknown>): ConnectionKeywords {
+/**
+ * remote_user, connection and become_method of the task (inherited from its blocks and play; become_method falls
+ * back to ansible.cfg's), rendered for this host. A become_method vncplay lacks is left out here: the task fails on
+ * it only if it becomes (see callModule), as in Ansible.
+ */
+function connectionKeywords(task: TaskDef, vars: Record<string, unknown>, configuredMethod: string | undefined): ConnectionKeywords {
   const out: ConnectionKeywords = {};
+  const methodValue = task.becomeMethod ?? configuredMethod;
+  const method = methodValue === undefined ? undefined : becomeMethodNamed(String(render(methodValue, vars, task.pos)));
+  if (method !== undefined && method !== 'sudo') out.becomeMethod = method;
   if (task.remoteUser !== undefined) out.user = String(render(task.remoteUser, vars, task.pos));
   if (task.connection !== undefined) {
     const kind = String(render(task.connection, vars, task.pos)).trim().replace(/^ansible\.builtin\./, '');
@@ -405,6 +474,7 @@ function outcomeFromError(err: unknown): TaskOutcome {
   // Ctrl-C arrived after the host's state was read but before any step ran: nothing changed, nothing failed.
   if (err instanceof VncplayError && err.code === 'E_INTERRUPTED') return skipped('interrupted before any change was made');
   if (err instanceof ConnectionError && !TASK_LEVEL_CONNECTION_ERRORS.has(err.code)) return unreachable(err);
+  if (err instanceof ConnectionError) return { ...failed(err.format()), beforeModule: true };
   if (err instanceof VncplayError) return failed(err.format());
   return failed(err instanceof Error ? err.message : String(err));
 }

@@ -1,11 +1,13 @@
+import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { formatExcerpt, PlaybookError, VncplayError } from '../errors.js';
-import { inheritableKeywords, inheritKeywords, type Gathering, type InheritedKeywords, type PlayDef, type TaskDef } from '../playbook/model.js';
-import { loadTaskFile } from '../playbook/load.js';
-import { markUnsafe, render } from '../playbook/template.js';
+import { inheritableKeywords, inheritKeywords, type Gathering, type InheritedKeywords, type PlayDef, type RoleScope, type TaskDef } from '../playbook/model.js';
+import { loadIncludedRole, loadTaskFile, type IncludeRoleArgs, type LoadedRole } from '../playbook/load.js';
+import { toBoolean } from '../modules/spec/convert.js';
+import { markUnsafe, render, unwrapUnsafe } from '../playbook/template.js';
 import { buildHostScope, type MagicVars } from '../playbook/vars.js';
 import type { PlayRun, RunEnv } from './context.js';
-import { conditionsHold, executeTask, taskRef, type TaskOutcome } from './execute-task.js';
+import { conditionsHold, executeTask, loopItems, loopItemVars, taskRef, type TaskOutcome } from './execute-task.js';
 import { now } from './events.js';
 import type { HostState } from './host-state.js';
 import { FreeGate, Rounds, type Gate } from './rounds.js';
@@ -16,6 +18,8 @@ interface Inherited extends InheritedKeywords {
   when: unknown[];
   tags: string[];
   vars: Record<string, unknown>;
+  /** Variables of the include_role roles around these tasks, outermost first. */
+  roleScopes?: RoleScope[];
 }
 
 type Flow = 'ok' | 'failed' | 'stop';
@@ -73,8 +77,12 @@ async function walkHost(env: RunEnv, run: PlayRun, hs: HostState, gate: Gate, fa
 class HostWalker {
   /** The task that failed last, for `ansible_failed_task` / `ansible_failed_result` in a rescue. */
   private lastFailure?: { task: TaskDef; result: Record<string, unknown> };
-  /** include_tasks files being run, innermost last. */
+  /** How many include_tasks files and include_role roles are being run, one inside the other. */
   private includeDepth = 0;
+  /** Set while handlers run: tasks a handler includes are shown as handlers too. */
+  private inHandlers = false;
+  /** Variables of roles included with `public: true`: visible to the rest of the play on this host. */
+  private readonly publicRoleScopes: RoleScope[] = [];
 
   constructor(
     private readonly env: RunEnv,
@@ -95,8 +103,10 @@ class HostWalker {
 
   private async runOne(task: TaskDef, inh: Inherited): Promise<Flow> {
     if (task.block) return this.runBlock(task, inh);
+    if (task.includeRole !== undefined && task.loop !== undefined) return this.runLoopedIncludeRole(task, inh);
     if (task.includeTasks !== undefined) return this.runInclude(task, inh);
-    return this.runLeaf(effectiveTask(task, inh), false);
+    if (task.includeRole !== undefined) return this.runIncludeRole(task, inh);
+    return this.runLeaf(effectiveTask(task, inh), this.inHandlers);
   }
 
   private async runBlock(block: TaskDef, parent: Inherited): Promise<Flow> {
@@ -127,10 +137,45 @@ class HostWalker {
     const counted = !this.env.skippingToStart;
     if (counted && !(await this.gate.arrive(this.hs.name))) return 'stop';
     const vars = this.varsFor(eff);
+    if (task.loop !== undefined) return this.runIncludeLoop(task, eff, parent, vars, counted);
     if (!conditionsHold(eff.when, vars, eff)) {
       if (counted) this.includeResult(task, 'skipped', { changed: false, skipped: true, skip_reason: 'Conditional result was False' });
       return 'ok';
     }
+    return this.includeFile(task, parent, vars, counted, {});
+  }
+
+  /**
+   * A looped include_tasks (`loop:` or `with_<lookup>:`, e.g. with_first_found over setup-{{ ansible_os_family }}.yml),
+   * as Ansible runs it: `when` is checked per item, each item's file is loaded and run with the loop variable (and
+   * index_var) set, and counts as one ok include; no items at all is one skipped include.
+   */
+  private async runIncludeLoop(task: TaskDef, eff: TaskDef, parent: Inherited, vars: Record<string, unknown>, counted: boolean): Promise<Flow> {
+    let items: unknown[] | { invalid: string };
+    try {
+      items = loopItems(task, vars);
+    } catch (err) {
+      if (err instanceof VncplayError) return this.failInclude(task, err);
+      throw err;
+    }
+    if (!Array.isArray(items)) return this.failInclude(task, new PlaybookError('E_LOOP_TYPE', items.invalid, { pos: task.pos }));
+    if (items.length === 0) {
+      if (counted) this.includeResult(task, 'skipped', { changed: false, skipped: true, skipped_reason: 'No items in the list', results: [] });
+      return 'ok';
+    }
+    for (const [index, item] of items.entries()) {
+      const own = loopItemVars(task, vars, item, index, items.length);
+      if (!conditionsHold(eff.when, { ...vars, ...own }, eff)) continue;
+      // The included tasks see the loop variable and index_var (not ansible_loop, as in Ansible).
+      const { ansible_loop: _loop, ansible_loop_var: _name, ...passed } = own;
+      const flow = await this.includeFile(task, parent, { ...vars, ...own }, counted, passed);
+      if (flow !== 'ok') return flow;
+    }
+    return 'ok';
+  }
+
+  /** Load the include's file (its name rendered with `vars`) and run its tasks, with `extraVars` set for them. */
+  private async includeFile(task: TaskDef, parent: Inherited, vars: Record<string, unknown>, counted: boolean, extraVars: Record<string, unknown>): Promise<Flow> {
     let file: string;
     let loaded: TaskDef[];
     try {
@@ -142,18 +187,98 @@ class HostWalker {
       if (err instanceof VncplayError) return this.failInclude(task, err);
       throw err;
     }
-    if (counted) this.includeResult(task, 'ok', { changed: false, include: file });
+    const item = task.loop !== undefined ? { [task.loopVar]: unwrapUnsafe(extraVars[task.loopVar]) } : {};
+    if (counted) this.includeResult(task, 'ok', { changed: false, include: file, ...item });
     this.includeDepth++;
     try {
-      return await this.runList(loaded, inherit(parent, { ...task, when: [], tags: [] }));
+      return await this.runList(loaded, inherit(parent, { ...task, when: [], tags: [], vars: { ...task.vars, ...extraVars } }));
     } finally {
       this.includeDepth--;
     }
   }
 
+  /**
+   * An include_role with a loop: included once per item, in order, with the item in the loop variable (and its
+   * `when` decided per item), as Ansible includes a role per item. (A looped include_tasks: runIncludeLoop.)
+   */
+  private async runLoopedIncludeRole(task: TaskDef, parent: Inherited): Promise<Flow> {
+    const eff = effectiveTask(task, parent);
+    if (!tagsSelected(eff.tags, this.env.settings.tags, this.env.settings.skipTags)) return 'ok';
+    const vars = this.varsFor(eff);
+    let items: unknown[] | { invalid: string };
+    try {
+      items = loopItems(task, vars);
+    } catch (err) {
+      if (err instanceof VncplayError) return this.failInclude(task, err);
+      throw err;
+    }
+    if (!Array.isArray(items)) return this.failInclude(task, new PlaybookError('E_LOOP_TYPE', items.invalid, { pos: task.pos }));
+    for (const [index, item] of items.entries()) {
+      const { ansible_loop: _loop, ansible_loop_var: _name, ...own } = loopItemVars(task, vars, item, index, items.length);
+      const one: TaskDef = { ...task, vars: { ...task.vars, ...own } };
+      delete one.loop;
+      // ansible-playbook shows an include_role's header once for the whole loop.
+      const flow = await this.runIncludeRole(one, parent, index === 0);
+      if (flow !== 'ok') return flow;
+    }
+    return 'ok';
+  }
+
+  /**
+   * include_role, as Ansible runs it: when reached on this host, its name and files rendered with the host's
+   * variables. Like include_tasks its own tags select it and its `when` decides (skipped counts); unlike it, it has
+   * no result of its own when it runs (ansible-playbook shows only its header). The role's defaults and vars are
+   * seen by its tasks (and, with `public`, by the rest of the play); its handlers join the play's.
+   */
+  private async runIncludeRole(task: TaskDef, parent: Inherited, announce = true): Promise<Flow> {
+    const eff = effectiveTask(task, parent);
+    if (!tagsSelected(eff.tags, this.env.settings.tags, this.env.settings.skipTags)) return 'ok';
+    const counted = !this.env.skippingToStart;
+    if (counted && !(await this.gate.arrive(this.hs.name))) return 'stop';
+    const vars = this.varsFor(eff);
+    if (!conditionsHold(eff.when, vars, eff)) {
+      if (counted) this.includeResult(task, 'skipped', { changed: false, skipped: true, skip_reason: 'Conditional result was False' });
+      return 'ok';
+    }
+    const spec = task.includeRole!;
+    let role: LoadedRole;
+    let isPublic: boolean;
+    try {
+      const text = (v: unknown): string | undefined => (v === undefined ? undefined : String(render(v, vars, task.pos)));
+      const args: IncludeRoleArgs = { name: text(spec.name)! };
+      for (const k of ['tasksFrom', 'varsFrom', 'defaultsFrom', 'handlersFrom'] as const) {
+        const v = text(spec[k]);
+        if (v !== undefined) args[k] = v;
+      }
+      isPublic = spec.public !== undefined && toBoolean(render(spec.public, vars, task.pos)) === true;
+      if (this.includeDepth >= MAX_INCLUDE_DEPTH) return this.failInclude(task, await includeDepthError(task, args.name));
+      role = await loadIncludedRole(task, args);
+    } catch (err) {
+      if (err instanceof VncplayError) return this.failInclude(task, err);
+      throw err;
+    }
+    if (counted && announce) this.env.emit({ type: 'task_start', time: now(), host: this.hs.name, task: taskRef(task, this.inHandlers) });
+    this.addHandlers(role.handlers);
+    if (isPublic) this.publicRoleScopes.push(role.scope);
+    const inh = inherit(parent, { ...task, when: [], tags: [] });
+    this.includeDepth++;
+    try {
+      return await this.runList(role.tasks, { ...inh, roleScopes: [...(parent.roleScopes ?? []), role.scope] });
+    } finally {
+      this.includeDepth--;
+    }
+  }
+
+  /** Handlers of an included role join the play's (once: a role named literally brought them at load). */
+  private addHandlers(handlers: TaskDef[]): void {
+    const key = (t: TaskDef): string => `${t.pos.file}:${t.pos.line}:${t.pos.col}`;
+    const known = new Set([...this.run.play.handlers, ...this.run.includedHandlers].map(key));
+    this.run.includedHandlers.push(...handlers.filter((h) => !known.has(key(h))));
+  }
+
   /** The include task's own result: counted in the recap as ansible-playbook counts it. */
   private includeResult(task: TaskDef, status: 'ok' | 'skipped' | 'failed', result: Record<string, unknown>): void {
-    const ref = taskRef(task);
+    const ref = taskRef(task, this.inHandlers);
     const msg = result['msg'];
     this.env.emit({ type: 'task_start', time: now(), host: this.hs.name, task: ref });
     this.env.emit({
@@ -274,11 +399,18 @@ class HostWalker {
 
   /** Runs, in the order they are written, the handlers notified on this host (by name or `listen` topic). */
   async flushHandlers(): Promise<Flow> {
-    for (const h of this.run.play.handlers) {
+    for (const h of [...this.run.play.handlers, ...this.run.includedHandlers]) {
       const names = [h.name ?? '', ...h.listen].filter(Boolean);
       if (!names.some((n) => this.hs.notified.has(n))) continue;
       for (const n of names) this.hs.notified.delete(n);
-      const flow = await this.runLeaf(h, true);
+      // A handler may also be an include_tasks (a role's handler including a file of its tasks/) or a block.
+      this.inHandlers = true;
+      let flow: Flow;
+      try {
+        flow = await this.runOne(h, { when: [], tags: [], vars: {} });
+      } finally {
+        this.inHandlers = false;
+      }
       if (flow === 'failed') {
         this.hs.failed = true;
         return 'failed';
@@ -299,7 +431,7 @@ class HostWalker {
   }
 
   private varsFor(task: TaskDef): Record<string, unknown> {
-    return taskVars(this.env, this.run, this.hs, task);
+    return taskVars(this.env, this.run, this.hs, task, [...this.publicRoleScopes, ...(task.roleScopes ?? [])]);
   }
 }
 
@@ -346,6 +478,7 @@ function gatheringFactsTask(play: PlayDef): TaskDef {
 function inherit(parent: Inherited, block: TaskDef): Inherited {
   return {
     ...inheritKeywords(inheritableKeywords(block), parent),
+    ...(parent.roleScopes ? { roleScopes: parent.roleScopes } : {}),
     when: [...parent.when, ...(block.when ?? [])],
     tags: [...new Set([...parent.tags, ...block.tags])],
     vars: { ...parent.vars, ...block.vars },
@@ -360,6 +493,7 @@ function effectiveTask(task: TaskDef, inh: Inherited): TaskDef {
     tags: [...new Set([...inh.tags, ...task.tags])],
     vars: { ...inh.vars, ...task.vars },
   };
+  if (inh.roleScopes?.length) eff.roleScopes = [...inh.roleScopes, ...(task.roleScopes ?? [])];
   if (eff.when?.length === 0) delete eff.when;
   return inheritKeywords(eff, inh);
 }
@@ -368,7 +502,7 @@ function effectiveTask(task: TaskDef, inh: Inherited): TaskDef {
  * Variables visible to a task on a host, in Ansible's precedence (decided in one place: buildHostScope):
  * role defaults, inventory, play vars, vars_files, role vars, block and task vars, set_fact/registered, extra vars.
  */
-export function taskVars(env: RunEnv, run: PlayRun, hs: HostState, task: TaskDef): Record<string, unknown> {
+export function taskVars(env: RunEnv, run: PlayRun, hs: HostState, task: TaskDef, roleScopes: readonly RoleScope[] = []): Record<string, unknown> {
   const play: PlayDef = run.play;
   const hostVars = { ...hs.inventoryVars };
   // Connection variables beat play keywords in Ansible, so the play's become only fills a gap.
@@ -388,19 +522,38 @@ export function taskVars(env: RunEnv, run: PlayRun, hs: HostState, task: TaskDef
     playbookDir: env.playbookDir,
   };
   const scope = buildHostScope({
-    roleDefaults: [play.roleDefaults],
+    roleDefaults: [play.roleDefaults, ...roleScopes.map((r) => r.defaults)],
     hostVars,
     playVars: play.vars,
     varsFiles: play.varsFiles,
-    roleVars: [play.roleVars],
+    roleVars: [play.roleVars, ...roleScopes.map((r) => r.vars)],
     taskVars: task.vars,
     hostFacts: hs.facts,
     extraVars: env.settings.extraVars,
     magic,
   });
   scope['ansible_verbosity'] = env.settings.verbosity;
+  scope['ansible_search_path'] = taskSearchPath(task);
+  const roleDir = roleDirOf(task);
+  if (roleDir !== undefined) scope['role_path'] ??= roleDir;
   scope['ansible_play_hosts_all'] = run.playHosts;
   return scope;
+}
+
+/** The folder of the role a task came from (the first of its search folders, as the loader sets them). */
+function roleDirOf(task: TaskDef): string | undefined {
+  const dir = task.role !== undefined ? task.searchDirs[0] : undefined;
+  return dir === undefined ? undefined : path.resolve(dir);
+}
+
+/**
+ * Ansible's `ansible_search_path` (Task.get_search_path): the role's folder, then the folder of the task's own
+ * file. Lookups look for relative names there (each as DIR/files/NAME, then DIR/NAME), then in the playbook's folder.
+ */
+function taskSearchPath(task: TaskDef): string[] {
+  const taskDir = path.resolve(path.dirname(task.pos.file));
+  const roleDir = roleDirOf(task);
+  return roleDir !== undefined && roleDir !== taskDir ? [roleDir, taskDir] : [taskDir];
 }
 
 export function playStartEvent(run: PlayRun, batchIndex: number, batches: number): Parameters<RunEnv['emit']>[0] {

@@ -3,6 +3,7 @@ import type { Inventory } from '../inventory/model.js';
 import { selectHosts } from '../inventory/patterns.js';
 import type { PlayDef, Playbook } from '../playbook/model.js';
 import { render } from '../playbook/template.js';
+import { findUnknownDelegateHosts } from '../playbook/delegate-hosts.js';
 import { findUndefinedVariables } from '../playbook/undefined-vars.js';
 import { findUnknownHostPatterns } from '../playbook/unknown-patterns.js';
 import { tagsSelected } from './tags.js';
@@ -29,7 +30,8 @@ export interface PreflightOptions {
 
 /**
  * Every refusal for `playbook`: hosts patterns naming a group or host the inventory lacks (E_UNKNOWN_PATTERN),
- * then undefined variables (E_TEMPLATE_UNDEFINED). An empty list when the playbook may run.
+ * literal delegate_to names that are neither inventory hosts nor resolvable (E_UNKNOWN_DELEGATE), then undefined
+ * variables (E_TEMPLATE_UNDEFINED). An empty list when the playbook may run.
  */
 export async function preflightErrors(playbook: Playbook, opts: PreflightOptions): Promise<VncplayError[]> {
   const { inventory, extraVars, limit } = opts;
@@ -45,6 +47,7 @@ export async function preflightErrors(playbook: Playbook, opts: PreflightOptions
       return false;
     }
   };
+  if (inventory) errors.push(...(await findUnknownDelegateHosts({ ...playbook, plays: playbook.plays.filter(playSelected) }, inventory)));
   errors.push(
     ...(await findUndefinedVariables(playbook, {
       extraVars,

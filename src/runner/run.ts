@@ -5,7 +5,7 @@ import { connect, type SshConnectOptions } from '../connection/ssh.js';
 import { LocalConnection } from '../connection/local.js';
 import { ErrorList, ExitCode } from '../errors.js';
 import { onSecretRevealed } from '../vault/session.js';
-import { connectionSpec, groupsDict, inventoryVars, selectHosts, type ConnectionDefaults, type Inventory } from '../inventory/index.js';
+import { connectionSpec, deprecatedConnectionVarWarnings, groupsDict, inventoryVars, selectHosts, type ConnectionDefaults, type Inventory } from '../inventory/index.js';
 import type { Playbook } from '../playbook/model.js';
 import { render } from '../playbook/template.js';
 import { buildHostScope, makeHostvars } from '../playbook/vars.js';
@@ -95,7 +95,9 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
   for (const name of inv.hosts.keys()) hosts.set(name, new HostState(name, inventoryVars(inv, name)));
   const groups = groupsDict(inv);
 
-  let local: LocalConnection | undefined;
+  /** Hosts tasks delegate to that the inventory does not have: reached by name, kept out of hostvars and the recap. */
+  const outsiders = new Map<string, HostState>();
+  const stateOf = (name: string): HostState => hosts.get(name) ?? outsiders.get(name)!;
   const env: RunEnv = {
     settings,
     limit: createForkLimit(settings.forks),
@@ -117,7 +119,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
     playbookDir: path.dirname(path.resolve(opts.playbook.file)),
     emit,
     connectionFor: (name, keywords = {}) => {
-      const hs = hosts.get(name)!;
+      const hs = stateOf(name);
       const key = connectionKey(keywords);
       let conn = hs.connections.get(key);
       if (!conn) {
@@ -126,9 +128,25 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
       }
       return conn;
     },
-    localConnection: () => (local ??= new LocalConnection(localSpec())),
+    delegateHost: (name) => {
+      const known = hosts.get(name) ?? outsiders.get(name);
+      if (known) return known;
+      if (inv.hosts.has(name) || IMPLICIT_LOCALHOST_NAMES.has(name)) {
+        ensureHost(hosts, name, inv);
+        return hosts.get(name)!;
+      }
+      // Ansible connects to such a name too; vncplay says so, since it is often a typo of an inventory name.
+      emit({
+        type: 'warning',
+        time: now(),
+        message: `delegate_to: '${name}' is not an inventory host: connecting to it by that name, with the variables of group 'all'`,
+      });
+      const hs = new HostState(name, inventoryVars(inv, name));
+      outsiders.set(name, hs);
+      return hs;
+    },
     probeNewConnection: async (name, keywords = {}) => {
-      const hs = hosts.get(name)!;
+      const hs = stateOf(name);
       const spec = connectionSpecOf(inv, hs, settings, opts, keywords);
       if (spec.connection === 'local') return true;
       try {
@@ -150,6 +168,8 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
   };
 
   emit({ type: 'run_start', time: now(), playbook: opts.playbook.file, check: settings.check, diff: settings.diff, forks: settings.forks });
+  const hostVars = [...hosts.values()].map((h): [string, Record<string, unknown>] => [h.name, h.inventoryVars]);
+  for (const message of deprecatedConnectionVarWarnings(hostVars, settings.extraVars)) emit({ type: 'warning', time: now(), message });
   const limited = opts.limit ? new Set(selectHosts(inv, opts.limit)) : undefined;
   try {
     for (const play of opts.playbook.plays) {
@@ -173,7 +193,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
         const active = batch.filter((h) => hosts.get(h)!.active);
         if (active.length === 0 || abort.signal.aborted) continue;
         for (const h of active) hosts.get(h)!.endedPlay = false;
-        const run: PlayRun = { play, batch: active, playHosts, runOnce: new Map() };
+        const run: PlayRun = { play, batch: active, playHosts, runOnce: new Map(), includedHandlers: [] };
         emit(playStartEvent(run, i, batches.length));
         const breaksPlay = (failed: number): boolean =>
           (play.anyErrorsFatal && failed > 0) ||
@@ -194,8 +214,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
     }
   } finally {
     stopListening();
-    await Promise.allSettled([...hosts.values()].flatMap((hs) => [...hs.connections.values()].map(async (c) => (await c).close())));
-    await local?.close();
+    await Promise.allSettled([...hosts.values(), ...outsiders.values()].flatMap((hs) => [...hs.connections.values()].map(async (c) => (await c).close())));
   }
 
   const stats: Record<string, HostStats> = {};
@@ -242,16 +261,15 @@ function definedOnly(opts: RunOptions): Partial<RunSettings> {
   return out;
 }
 
+/** Names that mean the controller when the inventory does not declare them (Ansible's implicit localhost). */
+const IMPLICIT_LOCALHOST_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
+
 /** Implicit localhost (and any host a pattern produced that the map does not have yet). */
 function ensureHost(hosts: Map<string, HostState>, name: string, inv: Inventory): void {
   if (!hosts.has(name)) {
     const vars = inv.hosts.has(name) ? inventoryVars(inv, name) : { ansible_connection: 'local' };
     hosts.set(name, new HostState(name, vars));
   }
-}
-
-function localSpec(): ConstructorParameters<typeof LocalConnection>[0] {
-  return { hostName: 'localhost' };
 }
 
 /**

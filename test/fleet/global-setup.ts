@@ -2,6 +2,8 @@
 // test workers where its files are (VNCPLAY_FLEET_DIR). The fleet is left running afterwards so the next
 // run reuses it in about a second; .ci/run takes it down.
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fleetDir, fleetScript } from './fleet.js';
 
@@ -34,6 +36,9 @@ function runFleetUp(dir: string): Promise<void> {
 }
 
 export default async function setup(): Promise<void> {
+  // Every vncplay run writes the audit trail (src/audit/trail.ts): the tests' thousands of runs go to a folder of
+  // their own, not to /var/lib/vncplay/audit. Tests of the trail itself give each run its own folder.
+  process.env.VNCPLAY_AUDIT_DIR ??= mkdtempSync(join(tmpdir(), 'vncplay-test-audit-'));
   const dir = fleetDir();
   process.env.VNCPLAY_FLEET_DIR = dir;
   if (process.env.VNCPLAY_FLEET === 'off' || onlyUnitTestsSelected(process.argv)) {

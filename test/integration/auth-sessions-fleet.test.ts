@@ -102,7 +102,7 @@ describe.skipIf(!fleetAvailable())('authentication failures on the fleet: wrong 
   vars:
     ansible_user: vncplay
     ansible_ssh_private_key_file: ${yamlString(fleetKey())}
-    ansible_ssh_known_hosts_file: ${yamlString(fleetKnownHosts())}
+    vncplay_known_hosts_file: ${yamlString(fleetKnownHosts())}
     ansible_ssh_common_args: ${yamlString(`-o UserKnownHostsFile=${fleetKnownHosts()} -o StrictHostKeyChecking=yes`)}
     ansible_python_interpreter: /usr/bin/python3
   hosts:

@@ -82,7 +82,7 @@ function hostInventory(): string {
     'all:',
     '  vars:',
     '    ansible_user: vncplay',
-    '    ansible_ssh_known_hosts_file: /dev/null',
+    '    vncplay_known_hosts_file: /dev/null',
     '    ansible_ssh_timeout: 2',
     '  children:',
     '    vnc:',

@@ -75,7 +75,7 @@ export async function writeVncInventory(
     ansible_user: 'vncplay',
     ansible_become: true,
     ansible_ssh_private_key_file: fleet.key,
-    ansible_ssh_known_hosts_file: fleet.knownHosts,
+    vncplay_known_hosts_file: fleet.knownHosts,
     ...vars,
   };
   const varLines = Object.entries(allVars).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`);

@@ -56,7 +56,7 @@ run('engine on the real fleet', () => {
   let knownHostsArg: string[];
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'vncplay-engine-'));
-    knownHostsArg = ['-e', `ansible_ssh_known_hosts_file=${fleetKnownHosts()}`];
+    knownHostsArg = ['-e', `vncplay_known_hosts_file=${fleetKnownHosts()}`];
   });
 
   it('converges 3 hosts, then a second run reports changed=0 everywhere', async () => {
@@ -131,7 +131,7 @@ run('engine on the real fleet', () => {
     const since = (await hostExecOk(1, ['date', '+%s'])).trim();
     const pb = path.join(dir, 'ping2.yml');
     await writeFile(pb, '- hosts: fleet\n  gather_facts: false\n  tasks:\n    - ping:\n');
-    const r = await vncplay([pb, '-i', fleetInventory(), '-e', `ansible_ssh_known_hosts_file=${kh}`]);
+    const r = await vncplay([pb, '-i', fleetInventory(), '-e', `vncplay_known_hosts_file=${kh}`]);
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/E_HOSTKEY_CHANGED/);
     expect(r.stdout).toMatch(/SHA256:/);
@@ -156,7 +156,7 @@ run('facts on the real fleet', () => {
         msg: "{{ ansible_hostname }}|{{ ansible_distribution }}|{{ ansible_distribution_version }}|{{ ansible_distribution_major_version }}|{{ ansible_distribution_release }}|{{ ansible_os_family }}|{{ ansible_system }}|{{ ansible_kernel }}|{{ ansible_architecture }}|{{ ansible_default_ipv4.address }}|{{ ansible_service_mgr }}|{{ ansible_facts.processor_vcpus }}"
 `,
     );
-    const ours = await vncplay([pb, '-i', fleetInventory(), '-e', `ansible_ssh_known_hosts_file=${fleetKnownHosts()}`]);
+    const ours = await vncplay([pb, '-i', fleetInventory(), '-e', `vncplay_known_hosts_file=${fleetKnownHosts()}`]);
     const theirs = await ansiblePlaybook([pb, '-i', fleetInventory()]);
     expect(theirs.code, theirs.stdout).toBe(0);
     expect(ours.code, ours.stdout).toBe(0);

@@ -43,7 +43,7 @@ const run = fleetAvailable() ? describe : describe.skip;
 run('faults on the fleet (h3 is the victim)', () => {
   let dir: string;
   let inventory: string;
-  const common = (): string[] => ['-i', inventory, '-e', `ansible_ssh_known_hosts_file=${fleetKnownHosts()}`];
+  const common = (): string[] => ['-i', inventory, '-e', `vncplay_known_hosts_file=${fleetKnownHosts()}`];
   const measured: Record<string, number> = {};
 
   beforeAll(async () => {

@@ -12,7 +12,7 @@ describe.skipIf(!fleetAvailable())('firewall through the runner', () => {
     const inventory = path.join(dir, 'inventory.ini');
     await writeFile(
       inventory,
-      `h1 ansible_host=${h1.address} ansible_user=vncplay ansible_become=true ansible_ssh_private_key_file=${fleetKey()} ansible_ssh_known_hosts_file=${fleetKnownHosts()}\n`,
+      `h1 ansible_host=${h1.address} ansible_user=vncplay ansible_become=true ansible_ssh_private_key_file=${fleetKey()} vncplay_known_hosts_file=${fleetKnownHosts()}\n`,
     );
     const rule = (state: string) => `- hosts: h1
   gather_facts: false

@@ -21,7 +21,7 @@ const startedAfter = (events: RunEvent[], t: number): RunEvent[] =>
 run('interrupting a run on the fleet', () => {
   let dir: string;
   let inventory: string;
-  const common = (): string[] => ['-i', inventory, '-e', `ansible_ssh_known_hosts_file=${fleetKnownHosts()}`];
+  const common = (): string[] => ['-i', inventory, '-e', `vncplay_known_hosts_file=${fleetKnownHosts()}`];
   const measured: Record<string, unknown> = {};
 
   beforeAll(async () => {
@@ -272,7 +272,7 @@ run('interrupting a run on the fleet', () => {
       y.replace('        h3:', '        ghost:\n          ansible_host: 198.18.0.99\n          ansible_ssh_timeout: 2\n          ansible_user: vncplay\n        h3:'),
       'with-ghost.yml',
     );
-    const withGhost = await vncplay([pb, '-i', ghostInv, '-e', `ansible_ssh_known_hosts_file=${fleetKnownHosts()}`, '-e', 'fixed=true'], { env: { ANSIBLE_RETRY_FILES_ENABLED: 'yes' } });
+    const withGhost = await vncplay([pb, '-i', ghostInv, '-e', `vncplay_known_hosts_file=${fleetKnownHosts()}`, '-e', 'fixed=true'], { env: { ANSIBLE_RETRY_FILES_ENABLED: 'yes' } });
     expect(withGhost.code).toBe(3);
     expect(await readFile(retryFile, 'utf8')).toBe('ghost\n');
     expect(existsSync(retryFile)).toBe(true);

@@ -43,7 +43,7 @@ interface Recap {
 
 function vncplay(dir: string, ...extra: string[]): { code: number; recap: Recap; events: Array<Record<string, unknown>> } {
   const script = `import(${JSON.stringify(join(repo, 'src/cli/main.ts'))}).then(async (m) => { process.exitCode = await m.main(process.argv.slice(1)); })`;
-  const args = [join(dir, 'site.yml'), '-i', fleetInventory(), '--json', '-e', `ansible_ssh_known_hosts_file=${fleetKnownHosts()}`, ...extra];
+  const args = [join(dir, 'site.yml'), '-i', fleetInventory(), '--json', '-e', `vncplay_known_hosts_file=${fleetKnownHosts()}`, ...extra];
   const res = spawnSync(process.execPath, ['--import', 'tsx', '-e', script, ...args], { cwd: repo, encoding: 'utf8', timeout: 180_000 });
   const events = res.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
   const recap = events.find((e) => e['type'] === 'recap') as Recap | undefined;

@@ -74,11 +74,33 @@ describe.skipIf(!fleetAvailable())('playbooks/restart.yml on the fleet', () => {
     for (const h of fleetHosts()) expect(await rfbBanner(h.address, 5901)).toMatch(/^RFB 003\.00[38]\n/);
   });
 
-  it('a host whose server will not start fails with its journal tail and stops the rollout', async () => {
-    // Display :1 no longer mapped to a user: tigervncsession-start refuses to start the session.
+  it('refuses a host whose display could not start again, before stopping anything (user map, password file)', async () => {
+    const before = await Promise.all([1, 2].map(xvncPid));
+    expect(before.every((p) => p !== '')).toBe(true);
+    // h1: display :1 no longer mapped to a user (tigervncsession-start would say "No user configured for display :1");
+    // h2: the user's VNC password file is gone (vncserver would refuse to start without it).
     await hostExecOk(1, ['sed', '-i', '/^:1=/d', '/etc/tigervnc/vncserver.users']);
+    await hostExecOk(2, ['mv', '/home/vncplay/.vnc/passwd', '/home/vncplay/.vnc/passwd.away']);
     try {
-      const r = await vncplay(['playbooks/restart.yml', '-i', inventory, '-e', 'vnc_serial=1', '-e', 'vnc_wait_timeout=5']);
+      const r = await vncplay(['playbooks/restart.yml', '-i', inventory, '-l', 'h1,h2', '-e', 'vnc_serial=2']);
+      expect(r.code, r.stdout).toBe(2);
+      expect(r.recap['h1']).toMatchObject({ failed: 1, changed: 0 });
+      expect(r.recap['h2']).toMatchObject({ failed: 1, changed: 0 });
+      expect(r.stdout).toContain('not restarting (nothing was stopped): display :1 has no user in /etc/tigervnc/vncserver.users');
+      expect(r.stdout).toContain('not restarting (nothing was stopped): display :1: vncplay has no VNC password file (/home/vncplay/.vnc/passwd)');
+      expect(r.stdout).not.toMatch(/TASK \[Stop the VNC server\]/);
+      // The servers still run, the same processes: nothing was stopped.
+      expect(await Promise.all([1, 2].map(xvncPid))).toEqual(before);
+    } finally {
+      await hostExec(2, ['mv', '/home/vncplay/.vnc/passwd.away', '/home/vncplay/.vnc/passwd']);
+      await vncplay(['playbooks/vnc-setup.yml', '-i', inventory, '-l', 'h1']);
+    }
+  });
+
+  it('a host whose server will not start although the checks passed fails with its journal tail and stops the rollout', async () => {
+    // A desktop size vncserver refuses at start (an operator's typo in -e), which no pre-check reads.
+    try {
+      const r = await vncplay(['playbooks/restart.yml', '-i', inventory, '-e', 'vnc_serial=1', '-e', 'vnc_wait_timeout=5', '-e', 'vnc_geometry=wide']);
       expect(r.code, r.stdout).toBe(2);
       expect(r.recap['h1']).toMatchObject({ failed: 1, rescued: 1 });
       expect(r.recap['h2']).toBeUndefined();
@@ -87,6 +109,7 @@ describe.skipIf(!fleetAvailable())('playbooks/restart.yml on the fleet', () => {
       expect(r.stdout).toMatch(/tigervnc/);
       expect(r.stdout).toMatch(/VNC restart failed on h1/);
     } finally {
+      await hostExec(1, ['rm', '-f', '/home/vncplay/.vnc/tigervnc.conf']);
       await vncplay(['playbooks/vnc-setup.yml', '-i', inventory, '-l', 'h1']);
     }
   });

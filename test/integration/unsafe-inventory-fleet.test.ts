@@ -32,7 +32,7 @@ describe.skipIf(!fleetAvailable())('!unsafe inventory values on a fleet host', (
         `      ansible_host: !unsafe ${q(h1.address)}`,
         '      ansible_user: !unsafe vncplay',
         `      ansible_ssh_private_key_file: !unsafe ${q(fleetKey())}`,
-        `      ansible_ssh_known_hosts_file: !unsafe ${q(fleetKnownHosts())}`,
+        `      vncplay_known_hosts_file: !unsafe ${q(fleetKnownHosts())}`,
         "      ansible_become: !unsafe 'true'",
         '',
       ].join('\n'),

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { calendarToCron, cronLine, renderService, renderTimer, systemdWord, type DrillSchedule } from '../../src/drill/schedule.js';
+import { calendarToCron, cronLine, renderService, renderTimer, systemdWord, type Schedule } from '../../src/drill/schedule.js';
 import { scheduleCommand } from '../../src/cli/schedule.js';
 import { requireProgram } from '../tools.js';
 
@@ -41,7 +41,7 @@ describe('calendarToCron', () => {
   for (const [spec, want] of rows) it(spec, () => expect(calendarToCron(spec)).toBe(want));
 });
 
-const sched: DrillSchedule = {
+const sched: Schedule = {
   name: 'vncplay-drill',
   onCalendar: 'Sun 03:00',
   command: ['/usr/bin/node', '/opt/vncplay/bin/vncplay.js', 'drill', 'run', '--log-dir', '/var/log/vncplay', '--', '/opt/pb/failover-drill.yml', '-i', '/opt/inv.yml', '-e', 'drill_fault=stop_vnc rto_budget_s=5'],

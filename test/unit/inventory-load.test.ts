@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ErrorList, InventoryError, VncplayError } from '../../src/errors.js';
 import {
   connectionSpec,
+  deprecatedConnectionVarWarnings,
   hostVarLayers,
   inventoryVars,
   loadInventory,
@@ -292,13 +293,17 @@ describe('connectionSpec', () => {
     ['bare names', { host: 'b', port: '2202', user: 'v', connection: 'local' }, { address: 'b', port: 2202, user: 'v', connection: 'local' }],
     ['ansible_ wins over bare', { ansible_host: 'x', host: 'y', ansible_user: 'a', user: 'b' }, { address: 'x', user: 'a' }],
     ['become as a string', { ansible_become: 'yes', ansible_become_user: 'vnc', ansible_become_method: 'sudo' }, { become: true, becomeUser: 'vnc' }],
+    ['become through su', { ansible_become_method: 'ansible.builtin.su' }, { becomeMethod: 'su' }],
     ['become password alias', { ansible_become_pass: 'pw' }, { becomePassword: 'pw' }],
     ['ssh password', { ansible_password: 'pw', ansible_ssh_private_key_file: '/k' }, { password: 'pw', privateKeyFile: '/k' }],
     ['host key checking true', { ansible_host_key_checking: true }, { hostKeyChecking: 'strict' }],
     ['host key checking false', { host_key_checking: 'False' }, { hostKeyChecking: 'off' }],
     ['host key checking accept-new', { ansible_host_key_checking: 'accept-new' }, { hostKeyChecking: 'accept-new' }],
-    ['known hosts files', { ansible_ssh_known_hosts_file: '/a/kh /b/kh' }, { knownHostsFiles: ['/a/kh', '/b/kh'] }],
-    ['known hosts list', { ansible_ssh_known_hosts_file: ['~/kh'] }, { knownHostsFiles: [path.join(os.homedir(), 'kh')] }],
+    ['known hosts files', { vncplay_known_hosts_file: '/a/kh /b/kh' }, { knownHostsFiles: ['/a/kh', '/b/kh'] }],
+    ['known hosts list', { vncplay_known_hosts_file: ['~/kh'] }, { knownHostsFiles: [path.join(os.homedir(), 'kh')] }],
+    ['known hosts, old name', { ansible_ssh_known_hosts_file: '/a/kh' }, { knownHostsFiles: ['/a/kh'] }],
+    ['known hosts, the new name wins', { ansible_ssh_known_hosts_file: '/old', vncplay_known_hosts_file: '/new' }, { knownHostsFiles: ['/new'] }],
+    ['known hosts from ssh args', { ansible_ssh_common_args: '-o UserKnownHostsFile=/ssh/kh -o StrictHostKeyChecking=accept-new' }, { knownHostsFiles: ['/ssh/kh'], hostKeyChecking: 'accept-new' }],
     ['timeout', { ansible_ssh_timeout: 3 }, { connectTimeoutMs: 3000 }],
     ['smart is ssh', { ansible_connection: 'smart' }, { connection: 'ssh' }],
   ])('%s', (_n, vars, want) => {
@@ -346,7 +351,7 @@ describe('connectionSpec', () => {
     ['a bad become', { ansible_become: 'maybe' }, "host 'h': ansible_become 'maybe' is not a boolean"],
     ['a bad key policy', { ansible_host_key_checking: 'sometimes' }, "host 'h': ansible_host_key_checking 'sometimes' is not a host key policy"],
     ['a bad timeout', { ansible_timeout: 'soon' }, "host 'h': ansible_timeout 'soon' is not a number of seconds"],
-    ['a become method other than sudo', { ansible_become_method: 'su' }, "host 'h': ansible_become_method 'su' is not supported"],
+    ['a become method other than sudo or su', { ansible_become_method: 'doas' }, "host 'h': ansible_become_method 'doas' is not supported"],
   ])('refuses %s', (_n, vars, message) => {
     let err: unknown;
     try {
@@ -386,5 +391,25 @@ describe('the shipped example inventories/prod.example.yml', () => {
     expect(inventoryVars(inv, 'vnc-b.prod.example.com')['vrrp_priority']).toBe(100);
     const legacy = connectionSpec(inv, 'vnc-legacy.prod.example.com', inventoryVars(inv, 'vnc-legacy.prod.example.com'));
     expect(legacy).toMatchObject({ address: '192.0.2.50', port: 2222, user: 'vncplay', become: true, hostKeyChecking: 'strict' });
+  });
+});
+
+describe('inventories both tools read (issue 16)', () => {
+  const repo = path.resolve(FIXTURES, '../../..');
+
+  it('the shipped demo inventory names its known_hosts file the way ansible-playbook reads it', async () => {
+    const inv = await loadInventory('demo', repo);
+    const vars = inventoryVars(inv, 'h1');
+    expect(Object.keys(vars).filter((k) => k.startsWith('ansible_') && !/^ansible_(host|user|become|ssh_private_key_file|ssh_common_args|python_interpreter)$/.test(k))).toEqual([]);
+    expect(connectionSpec(inv, 'h1', vars)).toMatchObject({ knownHostsFiles: ['.fleet/known_hosts'], hostKeyChecking: 'strict', address: '198.18.0.11' });
+  });
+
+  it('warns once per deprecated vncplay-only name, naming who sets it', () => {
+    const hosts: [string, Record<string, unknown>][] = ['h1', 'h2', 'h3', 'h4', 'h5'].map((h) => [h, { ansible_ssh_known_hosts_file: '/kh' }]);
+    expect(deprecatedConnectionVarWarnings([...hosts, ['h6', { vncplay_known_hosts_file: '/kh' }]], { ansible_known_hosts_file: '/x' })).toEqual([
+      'ansible_known_hosts_file (set for -e) is a vncplay-only setting that ansible-playbook ignores; rename it vncplay_known_hosts_file, or write ansible_ssh_common_args: -o UserKnownHostsFile=FILE, which both tools read',
+      'ansible_ssh_known_hosts_file (set for h1, h2, h3 and 2 more) is a vncplay-only setting that ansible-playbook ignores; rename it vncplay_known_hosts_file, or write ansible_ssh_common_args: -o UserKnownHostsFile=FILE, which both tools read',
+    ]);
+    expect(deprecatedConnectionVarWarnings([['h6', { vncplay_known_hosts_file: '/kh' }]], {})).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@
 // value (times within a microsecond: both are floats of the same nanoseconds). Skipped without ansible-playbook.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,13 +14,16 @@ import { requireProgram } from '../tools.js';
 
 
 describe('stat parity with ansible-core', () => {
-  it('file, directory, link (followed or not), dangling link, device, missing path', async () => {
+  it('file, empty file, directory, link (followed or not), dangling link, device, fifo, socket, missing path', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vncplay-stat-parity-'));
     writeFileSync(join(dir, 'f'), 'hello\n');
     chmodSync(join(dir, 'f'), 0o4750);
     mkdirSync(join(dir, 'd'));
     symlinkSync('f', join(dir, 'l'));
     symlinkSync('nowhere', join(dir, 'dangling'));
+    writeFileSync(join(dir, 'empty'), '');
+    spawnSync(requireProgram('mkfifo'), [join(dir, 'fifo')]);
+    const socket = createServer().listen(join(dir, 'sock'));
     const cases: Record<string, unknown>[] = [
       { path: join(dir, 'f') },
       { path: join(dir, 'f'), checksum_algorithm: 'sha256' },
@@ -29,6 +33,10 @@ describe('stat parity with ansible-core', () => {
       { path: join(dir, 'dangling') },
       { path: '/dev/null' },
       { path: join(dir, 'missing') },
+      { path: join(dir, 'empty') },
+      { path: join(dir, 'fifo') },
+      { path: join(dir, 'sock') },
+      { path: join(dir, 'd'), follow: true, get_checksum: false },
     ];
     const tasks = cases.map((a, i) => ({ name: `case ${i}`, stat: a, register: `r${i}` }));
     writeFileSync(join(dir, 'pb.yml'), JSON.stringify([{ hosts: 'localhost', gather_facts: false, tasks }]));
@@ -61,5 +69,6 @@ describe('stat parity with ansible-core', () => {
         if (k in ansible) expect(Object.keys(ours), `case ${i} lacks ${k}`).toContain(k);
       }
     }
+    socket.close();
   });
 });

@@ -6,16 +6,18 @@ import { joinArgv } from '../../src/connection/quote.js';
 import {
   countActive,
   procHexAddr,
-  pythonRegex,
   remoteProbeArgv,
   timeoutMessage,
   waitFor,
   waitLocal,
+  waitRemote,
   waitSpec,
   type WaitOutcome,
 } from '../../src/modules/wait-for.js';
+import { pythonRegex } from '../../src/modules/python-regex.js';
 import type { ModuleContext } from '../../src/modules/types.js';
 import { checkArgs } from '../../src/runner/invoke-module.js';
+import { localLineSession } from '../local-line-session.js';
 import { parsedArgs } from '../module-args.js';
 
 /** Arguments as a task writes them. */
@@ -31,6 +33,17 @@ function runProbe(args: Written): Promise<WaitOutcome> {
     child.on('error', reject);
     child.on('close', () => resolve(JSON.parse(out.trim()) as WaitOutcome));
   });
+}
+
+/** The host's bash checks (wait-for-host.ts) in a line session on a local bash, driven by the controller's loop. */
+let line: Awaited<ReturnType<typeof localLineSession>>;
+function runHostChecks(args: Written): Promise<WaitOutcome> {
+  const ctx = {
+    hostName: 'local-line-session',
+    signal: new AbortController().signal,
+    exec: (argv: readonly string[]) => line.session.run(argv),
+  } as unknown as ModuleContext;
+  return waitRemote(spec(args), ctx);
 }
 
 let banner: net.Server;
@@ -52,8 +65,10 @@ beforeAll(async () => {
   await new Promise<void>((r) => tmp.listen(0, '127.0.0.1', r));
   closedPort = (tmp.address() as net.AddressInfo).port;
   await new Promise<void>((r) => tmp.close(() => r()));
+  line = await localLineSession();
 });
 afterAll(() => {
+  line.close();
   banner.close();
   silent.close();
 });
@@ -62,6 +77,7 @@ const RFB = '^RFB 003\\.00[38]';
 
 describe.each([
   ['remote python3 probe', runProbe],
+  ['host bash checks in a line session', runHostChecks],
   ['controller node probe', (a: Written) => waitLocal(spec(a), new AbortController().signal)],
 ])('%s on loopback', (_name, probe) => {
   it('reads the RFB banner and returns match groups', async () => {

@@ -15,6 +15,7 @@ function shape(t: TaskDef): Record<string, unknown> {
   const out: Record<string, unknown> = { at: `${path.relative(good, t.pos.file)}:${t.pos.line}` };
   if (t.module) out.module = t.module;
   if (t.includeTasks !== undefined) out.include = t.includeTasks;
+  if (t.includeRole !== undefined) out.includeRole = t.includeRole.name;
   for (const k of ['block', 'rescue', 'always'] as const) if (t[k]) out[k] = t[k]!.map(shape);
   return out;
 }
@@ -125,8 +126,10 @@ describe('loadPlaybook: good/site.yml', async () => {
       pos: { file: `${good}/site.yml`, line: 51, col: 7 },
       name: 'loop with control',
       module: 'debug',
+      action: 'debug',
       args: { msg: '{{ d }}' },
       loop: '{{ displays }}',
+      loopPos: { file: `${good}/site.yml`, line: 54, col: 13 },
       loopVar: 'd',
       loopLabel: 'display {{ d }}',
       loopControl: { loop_var: 'd', label: 'display {{ d }}' },
@@ -140,6 +143,7 @@ describe('loadPlaybook: good/site.yml', async () => {
       tags: ['a', 'b'],
       checkMode: false,
       delegateTo: 'localhost',
+      delegateToPos: { file: `${good}/site.yml`, line: 69, col: 20 },
       runOnce: true,
       noLog: true,
       environment: [{ LANG: 'C' }],
@@ -154,7 +158,7 @@ describe('loadPlaybook: good/site.yml', async () => {
       module: 'file',
       args: { path: '/tmp/{{ item }}', state: 'touch', mode: '0644' },
       loop: ['a', 'b'],
-      loopFlatten: true,
+      loopWith: 'items',
     });
     expect(vnc!.tasks[5]).toMatchObject({ module: 'command', args: { cmd: 'ls -l', chdir: '/tmp' } });
     expect(vnc!.postTasks[0]).toMatchObject({ module: 'wait_for', args: { port: 5901, timeout: 10 } });
@@ -270,6 +274,41 @@ describe('loadPlaybook: details', () => {
     ]);
   });
 
+  it('takes with_<lookup> for every lookup vncplay has; an unknown one is named at its key, with the nearest', async () => {
+    const dir = tmpPlaybook({
+      'p.yml': [
+        '- hosts: all',
+        '  tasks:',
+        '    - ping:',
+        '      with_subelement: [[], k]',
+        '    - ping:',
+        '      with_nosuchlookup: [1]',
+        '    - ping:',
+        '      with_dict: {a: 1}',
+        '      with_items: [2]',
+        '    - ping:',
+        '      with_sequence: "start=1 end={{ n }"',
+        '    - ping:',
+        '      with_community.general.flattened: [[1]]',
+        '    - ping:',
+        '      with_ansible.builtin.together: [[1], [2]]',
+        '    - debug:',
+        '        msg: "{{ query(\'nosuch\', 1) }}"',
+        '    - block: [{ ping: }]',
+        '      with_items: [1]',
+        '',
+      ].join('\n'),
+    });
+    const err = await loadPlaybook(path.join(dir, 'p.yml'), opts).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ErrorList);
+    const all = (err as ErrorList).errors;
+    expect(all.map((e) => `${e.code} ${e.pos?.line}:${e.pos?.col}`)).toEqual(['E_UNKNOWN_LOOKUP 4:7', 'E_UNKNOWN_LOOKUP 6:7', 'E_LOOP_TWICE 9:7', 'E_TEMPLATE_SYNTAX 11:22', 'E_TEMPLATE_LOOKUP 17:14', 'E_BLOCK_LOOP 19:7']);
+    expect(all[0]!.message).toBe('`with_subelement`: vncplay has no lookup named `subelement`');
+    expect(all[0]!.hint).toBe('did you mean `with_subelements`?');
+    expect(all[1]!.hint).toMatch(/known lookups: .*first_found.*subelements/);
+    expect(all[4]!.message).toMatch(/no lookup named 'nosuch'/);
+  });
+
   it('keeps loading after a duplicate key so later errors show too', async () => {
     const dir = tmpPlaybook({ 'p.yml': '- hosts: all\n  hosts: web\n  tasks:\n    - pnig:\n' });
     expect(await errorsOf(loadPlaybook(path.join(dir, 'p.yml'), opts))).toEqual(['E_DUPLICATE_KEY 2:3', 'E_UNKNOWN_MODULE 4:7']);
@@ -306,7 +345,7 @@ describe('loadTaskFile (include_tasks at run time)', () => {
 });
 
 describe('roles: import_role, include_role, dedupe', () => {
-  it('runs a role once per play, expands import_role/include_role with their keywords', async () => {
+  it('runs a role once per play, expands import_role with its keywords, keeps include_role a task of its own', async () => {
     const pb = await loadPlaybook(`${good}/role-imports.yml`, opts);
     const play = pb.plays[0]!;
     // common (listed), then vnc's dependency common again is deduplicated, vnc, and the second vnc skipped.
@@ -317,21 +356,21 @@ describe('roles: import_role, include_role, dedupe', () => {
     ]);
     expect(play.tasks.map(shape)).toEqual([
       { at: 'roles/vnc/tasks/restart.yml:1', module: 'systemd' },
-      { at: 'roles/common/tasks/main.yml:1', module: 'ping' },
+      { at: 'role-imports.yml:14', includeRole: 'common' },
     ]);
     expect(play.tasks[0]).toMatchObject({ role: 'vnc', tags: ['restart'], when: ['do_restart'], args: { state: 'restarted' } });
-    expect(play.tasks[1]).toMatchObject({ role: 'common', vars: { x: 1 } });
+    expect(play.tasks[1]).toMatchObject({ action: 'ansible.builtin.include_role', vars: { x: 1 } });
     expect(play.handlers.map((h) => h.name)).toEqual(['restart vnc', 'restart vnc']);
     expect(play.roleDefaults).toEqual({ geometry: '1024x768', vnc_port: 5901 });
   });
 
-  it('refuses a templated role name, a looped import_role and a missing tasks_from', async () => {
+  it('refuses a templated import_role name, a looped import_role, a missing role and tasks_from', async () => {
     const dir = tmpPlaybook({
       'p.yml': [
         '- hosts: all',
         '  tasks:',
         '    - import_role: {name: "{{ r }}"}',
-        '    - include_role: {name: x}',
+        '    - import_role: {name: x}',
         '      loop: [1]',
         '    - import_role: {name: nope, tasks_form: x}',
         '',
@@ -340,7 +379,7 @@ describe('roles: import_role, include_role, dedupe', () => {
     expect(await errorsOf(loadPlaybook(path.join(dir, 'p.yml'), opts))).toEqual([
       'E_STATIC_TEMPLATE 3:27',
       'E_IMPORT_LOOP 4:7',
-      'E_ROLE_NOT_FOUND 4:28',
+      'E_ROLE_NOT_FOUND 4:27',
       'E_ROLE_NOT_FOUND 6:27',
       'E_UNKNOWN_KEY 6:33',
     ]);
@@ -438,9 +477,9 @@ describe('connection keywords and order', () => {
     expect(play.tasks[1]).toMatchObject({ remoteUser: '{{ admin }}', connection: 'local', becomeMethod: 'sudo' });
   });
 
-  it('become_method other than sudo, an unknown connection and an unknown order are refused at load, positioned', async () => {
+  it('become_method other than sudo or su, an unknown connection and an unknown order are refused at load, positioned', async () => {
     const dir = tmpPlaybook({
-      'p.yml': ['- hosts: all', '  order: random', '  tasks:', '    - ping:', '      become_method: su', '    - ping:', '      connection: paramiko', ''].join('\n'),
+      'p.yml': ['- hosts: all', '  order: random', '  tasks:', '    - ping:', '      become_method: doas', '    - ping:', '      connection: paramiko', '    - ping:', '      become_method: su', ''].join('\n'),
     });
     expect(await errorsOf(loadPlaybook(path.join(dir, 'p.yml'), opts))).toEqual(['E_ENUM 2:10', 'E_ENUM 5:22', 'E_ENUM 7:19']);
   });
