@@ -145,6 +145,7 @@ export async function serveRepo(dir: string): Promise<ServedRepo> {
 const LIST_FILE = '/etc/apt/sources.list.d/vncplay-test.list';
 const MAIN_LIST = '/etc/apt/sources.list';
 const MAIN_LIST_ASIDE = '/etc/apt/sources.list.vncplay-aside';
+const LISTS_ASIDE = '/var/lib/apt/lists.vncplay-aside';
 
 /**
  * Points the host's apt at the repo only: the default list moved aside, the repo's list added, the cache updated.
@@ -153,6 +154,8 @@ const MAIN_LIST_ASIDE = '/etc/apt/sources.list.vncplay-aside';
 export async function attachHost(host: number, repo: ServedRepo, opts: { ansibleDeps?: boolean } = {}): Promise<void> {
   const script = [
     'set -e',
+    // apt-get update drops the lists of sources no longer configured: keep the host's own to put back.
+    `[ -e ${LISTS_ASIDE} ] || cp -a /var/lib/apt/lists ${LISTS_ASIDE}`,
     `[ ! -e ${MAIN_LIST} ] || mv ${MAIN_LIST} ${MAIN_LIST_ASIDE}`,
     `printf '%s\\n' "$1" > ${LIST_FILE}`,
     'apt-get update -q >/dev/null',
@@ -176,6 +179,7 @@ export async function detachHost(host: number, opts: { ansibleDeps?: boolean } =
   await purgePackages(host, [...TEST_DEB_NAMES, ...(opts.ansibleDeps ? ANSIBLE_APT_DEPS : [])]);
   const script = [
     `rm -f ${LIST_FILE} /var/lib/apt/lists/${BRIDGE_ADDRESS}:* /var/cache/apt/*.bin`,
+    `if [ -e ${LISTS_ASIDE} ]; then rm -rf /var/lib/apt/lists && mv ${LISTS_ASIDE} /var/lib/apt/lists; fi`,
     `[ ! -e ${MAIN_LIST_ASIDE} ] || mv ${MAIN_LIST_ASIDE} ${MAIN_LIST}`,
   ];
   await hostExecOk(host, ['sh', '-c', script.join('\n')], { timeoutMs: 120_000 });
