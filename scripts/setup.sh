@@ -15,12 +15,15 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 # firewall tools the modules drive, Ansible for the parity tests and the comparison benchmark (Debian's `ansible`:
 # ansible-core plus the collections the tests use, e.g. ansible.posix's json callback; ansible-mitogen for the
 # benchmark's Mitogen row), sudo for the local connection's become, tmux for the live view's terminal tests,
-# prometheus for promtool, which tests the shipped alert rules (its server is not started: policy-rc.d below).
+# prometheus for promtool, which tests the shipped alert rules (its server is not started: policy-rc.d below),
+# passwd (useradd for the local become tests' throwaway user), and for the apt tests' local Debian repository:
+# apt-utils (apt-ftparchive), dpkg-repack and python3-apt (repacked for the hosts, which Ansible's apt needs).
 # Every program a test or the benchmark starts comes from one of these or from the base image:
 # test/unit/tools-installed.test.ts checks it.
 APT_PACKAGES=(
   systemd-container debootstrap openssh-client openssh-server iproute2 nftables iptables
   util-linux procps ansible ansible-core ansible-mitogen sudo python3 ca-certificates tmux prometheus passwd
+  apt-utils dpkg-repack python3-apt
 )
 
 missing_apt_packages() {

@@ -45,6 +45,10 @@ export const TEST_PROGRAMS = {
   node: 'nodejs',
   env: 'coreutils',
   'dpkg-query': 'dpkg',
+  'dpkg-deb': 'dpkg',
+  // The package tests' repository: indexes (apt-ftparchive) and python3-apt repacked from the controller for Ansible.
+  'apt-ftparchive': 'apt-utils',
+  'dpkg-repack': 'dpkg-repack',
   od: 'coreutils',
   stat: 'coreutils',
   touch: 'coreutils',

@@ -1,13 +1,18 @@
+import { aptModule } from './apt.js';
 import { assertModule } from './assert.js';
 import { commandModule, shellModule } from './command.js';
 import { copyModule } from './copy.js';
 import { debugModule } from './debug.js';
 import { drillEventModule, drillProbeModule } from '../drill/modules.js';
+import { dpkgSelectionsModule } from './dpkg-selections.js';
 import { failModule } from './fail.js';
 import { firewall } from './firewall/index.js';
 import { metaModule } from './meta.js';
+import { packageModule } from './package.js';
+import { packageFactsModule } from './package-facts.js';
 import { pingModule } from './ping.js';
 import { securityGroup } from './security-group/index.js';
+import { serviceFactsModule } from './service-facts.js';
 import { setFactModule } from './set-fact.js';
 import { setupModule } from './setup.js';
 import { fileModule } from './file.js';
@@ -25,19 +30,24 @@ import { waitFor } from './wait-for.js';
  * `ansible.posix.NAME` where Ansible keeps it there).
  */
 const modules: AnyModule[] = [
+  aptModule,
   assertModule,
   commandModule,
   copyModule,
   debugModule,
   drillEventModule,
   drillProbeModule,
+  dpkgSelectionsModule,
   failModule,
   fileModule,
   firewall,
   lineinfileModule,
   metaModule,
+  packageModule,
+  packageFactsModule,
   pingModule,
   securityGroup,
+  serviceFactsModule,
   setFactModule,
   setupModule,
   shellModule,

@@ -109,6 +109,11 @@ interface ModuleBase<Args> {
   validate?(args: Args): string | undefined;
   /** Arguments that never appear in output (passwords, keys). */
   secretArgs?: string[];
+  /**
+   * Variables the module sets on the host besides `ansible_facts` (package_facts: `packages`), so the load-time
+   * check of undefined variables knows a later task may read them.
+   */
+  factNames?: readonly string[];
 }
 
 /**

@@ -4,6 +4,7 @@ import { isMap, isScalar, isSeq, visit, type Node, type Pair, type YAMLMap } fro
 import { formatExcerpt, nearest, PlaybookError, type SourcePos, type VncplayError } from '../errors.js';
 import type { Inventory } from '../inventory/model.js';
 import { UNDEFINED_FALSE_TESTS, UNDEFINED_SAFE_FILTERS, UNDEFINED_SAFE_TESTS } from './filters.js';
+import { findModule } from '../modules/registry.js';
 import { loadIncludedRole, loadTaskFile, type IncludeRoleArgs, type LoadedRole } from './load.js';
 import type { PlayDef, Playbook, RawValue, TaskDef } from './model.js';
 import { isTemplateString, parseTemplateTree, templateGlobalNames, type TemplateNode } from './template.js';
@@ -429,6 +430,7 @@ class Checker {
     for (const t of tasks) {
       if (t.register) this.facts.add(t.register);
       if (t.module === 'set_fact') for (const k of Object.keys(t.args)) this.facts.add(k);
+      for (const k of (t.module !== undefined ? findModule(t.module)?.factNames : undefined) ?? []) this.facts.add(k);
       for (const g of this.authorGuards(t)) this.facts.add(g);
       this.facts.add(t.loopVar);
       const indexVar = t.loopControl?.['index_var'];

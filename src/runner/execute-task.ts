@@ -320,7 +320,7 @@ async function callModule(
     // Stored raw: buildHostScope marks host facts unsafe, so they are never rendered again. As in Ansible, a
     // delegated task's facts belong to the task's host unless delegate_facts gives them to the delegated host.
     const factsHost = delegated && truthy(task.delegateFacts, vars, task) ? delegated.host : hs;
-    if (res.facts) Object.assign(factsHost.facts, res.facts);
+    if (res.facts) mergeFacts(factsHost.facts, res.facts);
     const result: Record<string, unknown> = { ...res.data, changed: res.changed };
     if (res.failed) result['failed'] = true;
     if (res.skipped) result['skipped'] = true;
@@ -493,4 +493,16 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * A module's facts onto the host's: `ansible_facts` merges key by key (package_facts adds `packages` next to what
+ * setup gathered, as Ansible does); every other variable is replaced.
+ */
+export function mergeFacts(hostFacts: Record<string, unknown>, facts: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(facts)) {
+    const old = hostFacts[k];
+    const isDict = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+    hostFacts[k] = k === 'ansible_facts' && isDict(old) && isDict(v) ? { ...old, ...v } : v;
+  }
 }

@@ -56,3 +56,39 @@ describe('setup facts', () => {
     expect(parseFacts('ipv4=eth0 192.0.2.5 24\n')['default_ipv4']).toEqual({});
   });
 });
+
+describe('setup facts from ip -j, routes and /sys/fs/selinux', () => {
+  const ipJson = JSON.stringify([
+    { ifname: 'lo', flags: ['LOOPBACK', 'UP', 'LOWER_UP'], mtu: 65536, link_type: 'loopback', address: '00:00:00:00:00:00', addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8, scope: 'host' }, { family: 'inet6', local: '::1', prefixlen: 128, scope: 'host' }] },
+    { ifname: 'eth0', flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], mtu: 1500, link_type: 'ether', address: '02:76:70:12:00:01', addr_info: [{ family: 'inet', local: '198.18.0.11', prefixlen: 24, scope: 'global' }, { family: 'inet6', local: 'fe80::1', prefixlen: 64, scope: 'link' }] },
+    { ifname: 'br-x', flags: ['BROADCAST'], mtu: 1500, link_type: 'ether', address: '02:00:00:00:00:09', addr_info: [] },
+  ]);
+  const facts = parseFacts(
+    ['os_id=debian', 'os_version=12', 'debian_version=12.15', 'default_gateway=198.18.0.1', 'default_interface=eth0', 'ipv4=eth0 198.18.0.11 24', `ip_json=${ipJson}`, 'local4=127.0.0.0/8 127.0.0.1 198.18.0.11 ', 'local6=::1 fe80::1 ', 'pkg_bins=/usr/bin/apt-get '].join('\n'),
+  );
+  it('names the interfaces and gives each its fact, as Ansible does', () => {
+    expect(facts['interfaces']).toEqual(['lo', 'eth0', 'br-x']);
+    expect(facts['eth0']).toEqual({
+      device: 'eth0', active: true, mtu: 1500, promisc: false, type: 'ether', macaddress: '02:76:70:12:00:01',
+      ipv4: { address: '198.18.0.11', broadcast: '', netmask: '255.255.255.0', network: '198.18.0.0', prefix: '24' },
+      ipv6: [{ address: 'fe80::1', prefix: '64', scope: 'link' }],
+    });
+    expect(facts['lo']).not.toHaveProperty('macaddress');
+    expect(facts['br_x']).toMatchObject({ device: 'br-x', active: false });
+    expect(facts['all_ipv6_addresses']).toEqual(['fe80::1']);
+  });
+  it('default_ipv4 with the interface details; locally_reachable_ips; selinux; pkg_mgr; Debian minor version', () => {
+    expect(facts['default_ipv4']).toEqual({
+      address: '198.18.0.11', alias: 'eth0', broadcast: '', gateway: '198.18.0.1', interface: 'eth0', macaddress: '02:76:70:12:00:01',
+      mtu: 1500, netmask: '255.255.255.0', network: '198.18.0.0', prefix: '24', type: 'ether',
+    });
+    expect(facts['default_ipv6']).toEqual({});
+    expect(facts['locally_reachable_ips']).toEqual({ ipv4: ['127.0.0.0/8', '127.0.0.1', '198.18.0.11'], ipv6: ['::1', 'fe80::1'] });
+    expect(facts['selinux']).toEqual({ status: 'disabled' });
+    expect(parseFacts('selinux_enforce=1\nselinux_config=enforcing\nselinux_type=targeted\nselinux_policyvers=33\n')['selinux']).toEqual({
+      status: 'enabled', mode: 'enforcing', config_mode: 'enforcing', type: 'targeted', policyvers: 33,
+    });
+    expect(facts['pkg_mgr']).toBe('apt');
+    expect(facts['distribution_minor_version']).toBe('15');
+  });
+});
