@@ -1,4 +1,5 @@
 import { allModules } from '../modules/registry.js';
+import { moduleFinder, moduleKeys } from '../modules/ansible-names.js';
 import type { AnyModule } from '../modules/types.js';
 
 /**
@@ -307,7 +308,7 @@ export function roleEntryProperties(): Record<string, Schema> {
 
 // ---------- modules ----------
 
-/** Collection prefixes a module name also answers to (kept in step with src/modules/registry.ts). */
+/** Collection prefixes of the modules vncplay has, for "did you mean" hints on a misspelled FQCN. */
 export const collectionPrefixes = ['ansible.builtin.', 'ansible.posix.', 'community.general.', 'vncplay.'] as const;
 
 export interface ModuleLookup {
@@ -319,16 +320,10 @@ export interface ModuleLookup {
 
 /** A lookup over an explicit module list (the registry's, or a test's own). */
 export function createModuleLookup(modules: readonly AnyModule[]): ModuleLookup {
-  const byName = new Map<string, AnyModule>();
-  for (const m of modules) for (const n of [m.name, ...(m.aliases ?? [])]) byName.set(n, m);
+  const find = moduleFinder(modules);
   return {
-    find(key) {
-      const direct = byName.get(key);
-      if (direct) return direct;
-      for (const p of collectionPrefixes) if (key.startsWith(p)) return byName.get(key.slice(p.length));
-      return undefined;
-    },
-    names: () => [...byName.keys()],
+    find,
+    names: () => modules.flatMap((m) => [m.name, ...(m.aliases ?? [])]),
     all: () => modules,
   };
 }
@@ -353,28 +348,17 @@ function moduleValueSchema(m: AnyModule): Schema {
   };
 }
 
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 // ---------- the whole schema ----------
 
 export function buildPlaybookSchema(modules: readonly AnyModule[] = allModules()): Schema {
   const sorted = [...modules].sort((a, b) => a.name.localeCompare(b.name));
   const defs: Record<string, Schema> = {};
   const moduleProps: Record<string, Schema> = {};
-  const prefixPatterns: Record<string, Schema> = {};
-  const otherPrefixes = collectionPrefixes.filter((p) => p !== 'ansible.builtin.').map(escapeRegex).join('|');
   for (const m of sorted) {
     defs[`args.${m.name}`] = moduleArgsSchema(m);
     defs[`module.${m.name}`] = moduleValueSchema(m);
     const ref = { $ref: `#/$defs/module.${m.name}` };
-    const names = [m.name, ...(m.aliases ?? [])];
-    for (const n of names) {
-      moduleProps[n] = ref;
-      moduleProps[`ansible.builtin.${n}`] = ref;
-    }
-    prefixPatterns[`^(${otherPrefixes})(${names.map(escapeRegex).join('|')})$`] = ref;
+    for (const k of moduleKeys(m)) moduleProps[k] = ref;
   }
 
   const taskRef = { $ref: '#/$defs/taskList' };
@@ -419,7 +403,6 @@ export function buildPlaybookSchema(modules: readonly AnyModule[] = allModules()
         description: 'One module key plus task keywords; or block/rescue/always; or include_tasks/import_tasks.',
         type: 'object',
         properties: { ...taskProps, ...moduleProps },
-        patternProperties: prefixPatterns,
         additionalProperties: false,
       },
       // Fragments compiled by the loader (src/playbook/validate.ts): keywords only, nested lists not followed.
