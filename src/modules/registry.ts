@@ -11,6 +11,7 @@ import { securityGroup } from './security-group/index.js';
 import { setFactModule } from './set-fact.js';
 import { setupModule } from './setup.js';
 import { fileModule } from './file.js';
+import { includeVarsModule } from './include-vars.js';
 import { lineinfileModule } from './lineinfile.js';
 import { statModule } from './stat.js';
 import { supervisorctl } from './supervisor.js';
@@ -35,6 +36,7 @@ const modules: AnyModule[] = [
   failModule,
   fileModule,
   firewall,
+  includeVarsModule,
   lineinfileModule,
   metaModule,
   pingModule,

@@ -34,6 +34,7 @@ import { keyOf, nodeAtPath, parseYamlSource, type YamlSource } from './yaml-sour
  *   --start-at-task, or in a play that matches no host (its pattern, --limit);
  * - an include_tasks with a templated path may load any file, which may set any fact: no task of the playbook is
  *   checked (a literal path is loaded and checked like the including task's block);
+ * - include_vars may define any name (unless it puts them under one `name:`): then no task is checked;
  * - a name the playbook asserts itself (`assert: that: x is defined`, `fail` when `x is not defined`) is left to
  *   the playbook's own message.
  * Without an inventory (`--syntax-check` with no -i) any name could come from the inventory the real run uses,
@@ -429,6 +430,11 @@ class Checker {
     for (const t of tasks) {
       if (t.register) this.facts.add(t.register);
       if (t.module === 'set_fact') for (const k of Object.keys(t.args)) this.facts.add(k);
+      // include_vars defines what its files hold: one known name with `name:`, else any name.
+      if (t.module === 'include_vars') {
+        if (typeof t.args['name'] === 'string' && !isTemplateString(t.args['name'])) this.facts.add(t.args['name']);
+        else this.opaque = true;
+      }
       for (const g of this.authorGuards(t)) this.facts.add(g);
       this.facts.add(t.loopVar);
       const indexVar = t.loopControl?.['index_var'];

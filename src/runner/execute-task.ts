@@ -20,6 +20,8 @@ export interface TaskOutcome {
   meta?: InvokeResult['meta'];
   /** A run_once result taken from the host that ran it: not counted again in this host's recap. */
   shared?: boolean;
+  /** The module hid its own result, as no_log does (include_vars of a vault-encrypted file). */
+  hidden?: boolean;
 }
 
 const NO_LOG_RESULT = { censored: "the output has been hidden due to the fact that 'no_log: true' was specified for this result" };
@@ -62,7 +64,7 @@ export async function executeTask(
   } catch (err) {
     outcome = outcomeFromError(err);
   }
-  const noLog = truthy(task.noLog, vars, task);
+  const noLog = truthy(task.noLog, vars, task) || outcome.hidden === true;
   if (task.register && outcome.status !== 'unreachable') {
     // As in Ansible, no_log hides the result from output only: later tasks still see what the task returned.
     hs.facts[task.register] = markUnsafe(outcome.result);
@@ -126,6 +128,7 @@ async function executeWithLoop(
   const indexVar = loopIndexVar(task, vars);
   let anyChanged = false;
   let anyFailed = false;
+  let anyHidden = false;
   let allSkipped = true;
   for (const [index, item] of items.entries()) {
     if (env.interrupted()) break;
@@ -148,17 +151,19 @@ async function executeWithLoop(
     const one = await executeOnce(env, run, hs, task, itemVars);
     if (one.status === 'unreachable') return one;
     results.push({ ...one.result, ...loopKeys, _label: label });
+    anyHidden ||= one.hidden === true;
     anyChanged ||= one.result['changed'] === true;
     // An item that failed under ignore_errors is still a failed item of the loop.
     anyFailed ||= one.status === 'failed' || one.status === 'ignored';
   }
   if (allSkipped) return { status: 'skipped', result: { changed: false, skipped: true, results, msg: 'All items skipped' } };
   const result: Record<string, unknown> = { changed: anyChanged, results, msg: anyFailed ? 'One or more items failed' : 'All items completed' };
+  const hidden = anyHidden ? { hidden: true } : {};
   if (anyFailed) {
     result['failed'] = true;
-    return { status: truthy(task.ignoreErrors, vars, task) ? 'ignored' : 'failed', result };
+    return { status: truthy(task.ignoreErrors, vars, task) ? 'ignored' : 'failed', result, ...hidden };
   }
-  return { status: anyChanged ? 'changed' : 'ok', result };
+  return { status: anyChanged ? 'changed' : 'ok', result, ...hidden };
 }
 
 /** `loop_control.index_var`: the name of the variable holding the item's 0-based index (it may be templated). */
@@ -287,6 +292,7 @@ async function callModule(
     });
     // Stored raw: buildHostScope marks host facts unsafe, so they are never rendered again.
     if (res.facts) Object.assign(hs.facts, res.facts);
+    if (res.includedVars) Object.assign(hs.includedVars, res.includedVars);
     const result: Record<string, unknown> = { ...res.data, changed: res.changed };
     if (res.failed) result['failed'] = true;
     if (res.skipped) result['skipped'] = true;
@@ -296,6 +302,7 @@ async function callModule(
     const status: TaskStatus = res.failed ? 'failed' : res.skipped ? 'skipped' : res.changed ? 'changed' : 'ok';
     const outcome: TaskOutcome = { status, result };
     if (res.meta) outcome.meta = res.meta;
+    if (res.noLog) outcome.hidden = true;
     return outcome;
   } catch (err) {
     return outcomeFromError(err);
@@ -335,7 +342,7 @@ function renderArgs(task: TaskDef, vars: Record<string, unknown>, freeForm: stri
   return out;
 }
 
-async function findControllerFile(rel: string, kind: 'files' | 'templates', task: TaskDef, playbookDir: string): Promise<string> {
+async function findControllerFile(rel: string, kind: 'files' | 'templates' | 'vars', task: TaskDef, playbookDir: string): Promise<string> {
   if (path.isAbsolute(rel)) return rel;
   const dirs = [...task.searchDirs.flatMap((d) => [path.join(d, kind), d]), path.join(playbookDir, kind), playbookDir];
   for (const d of dirs) {
