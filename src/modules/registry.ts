@@ -11,12 +11,14 @@ import { securityGroup } from './security-group/index.js';
 import { setFactModule } from './set-fact.js';
 import { setupModule } from './setup.js';
 import { fileModule } from './file.js';
+import { groupModule } from './group.js';
 import { includeVarsModule } from './include-vars.js';
 import { lineinfileModule } from './lineinfile.js';
 import { statModule } from './stat.js';
 import { supervisorctl } from './supervisor.js';
 import { systemd } from './systemd.js';
 import { templateModule } from './template.js';
+import { userModule } from './user.js';
 import { moduleFinder } from './ansible-names.js';
 import type { AnyModule } from './types.js';
 import { waitFor } from './wait-for.js';
@@ -36,6 +38,7 @@ const modules: AnyModule[] = [
   failModule,
   fileModule,
   firewall,
+  groupModule,
   includeVarsModule,
   lineinfileModule,
   metaModule,
@@ -48,6 +51,7 @@ const modules: AnyModule[] = [
   supervisorctl,
   systemd,
   templateModule,
+  userModule,
   waitFor,
 ];
 
