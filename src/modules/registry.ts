@@ -1,4 +1,5 @@
 import { assertModule } from './assert.js';
+import { blockinfileModule } from './blockinfile.js';
 import { commandModule, shellModule } from './command.js';
 import { copyModule } from './copy.js';
 import { debugModule } from './debug.js';
@@ -7,6 +8,7 @@ import { failModule } from './fail.js';
 import { firewall } from './firewall/index.js';
 import { metaModule } from './meta.js';
 import { pingModule } from './ping.js';
+import { replaceModule } from './replace.js';
 import { securityGroup } from './security-group/index.js';
 import { setFactModule } from './set-fact.js';
 import { setupModule } from './setup.js';
@@ -30,6 +32,7 @@ import { waitFor } from './wait-for.js';
  */
 const modules: AnyModule[] = [
   assertModule,
+  blockinfileModule,
   commandModule,
   copyModule,
   debugModule,
@@ -43,6 +46,7 @@ const modules: AnyModule[] = [
   lineinfileModule,
   metaModule,
   pingModule,
+  replaceModule,
   securityGroup,
   setFactModule,
   setupModule,
