@@ -15,6 +15,7 @@ import { setupModule } from './setup.js';
 import { fileModule } from './file.js';
 import { groupModule } from './group.js';
 import { includeVarsModule } from './include-vars.js';
+import { iniFileModule } from './ini-file.js';
 import { lineinfileModule } from './lineinfile.js';
 import { statModule } from './stat.js';
 import { supervisorctl } from './supervisor.js';
@@ -43,6 +44,7 @@ const modules: AnyModule[] = [
   firewall,
   groupModule,
   includeVarsModule,
+  iniFileModule,
   lineinfileModule,
   metaModule,
   pingModule,

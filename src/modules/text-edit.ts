@@ -92,9 +92,9 @@ export function editableFile(facts: HostFileFacts, moduleName: string): PathFact
 /**
  * The changes for an edit already computed: a write (after backup/validate) when the content differs, else only
  * the attribute changes. `edit` undefined means the content stays. The summary is Ansible's message, with
- * " and ownership, perms or SE linux context changed" when both change.
+ * " and ownership, perms or SE linux context changed" when both change (unless `sayAttributes` is false: ini_file).
  */
-export function planTextEdit(facts: HostFileFacts, args: TextEditArgs, edit: TextEdit | undefined): Change[] {
+export function planTextEdit(facts: HostFileFacts, args: TextEditArgs, edit: TextEdit | undefined, sayAttributes = true): Change[] {
   const p = facts.paths[0]!;
   const parent = facts.paths[1];
   const st = p.exists ? p.stat : undefined;
@@ -130,7 +130,7 @@ export function planTextEdit(facts: HostFileFacts, args: TextEditArgs, edit: Tex
   const attrsToo = st !== undefined && attributeChange(p.path, attrArgs, st, facts.umask, true).steps.length > 0;
   return [
     {
-      summary: attrsToo ? `${edit.msg} and ownership, perms or SE linux context changed` : edit.msg,
+      summary: attrsToo && sayAttributes ? `${edit.msg} and ownership, perms or SE linux context changed` : edit.msg,
       diff: { path: p.path, before: diffText(p.content), after: diffText(after), beforeHeader: p.path, afterHeader: p.path },
       steps,
     },
