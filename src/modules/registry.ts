@@ -12,7 +12,9 @@ import { replaceModule } from './replace.js';
 import { securityGroup } from './security-group/index.js';
 import { setFactModule } from './set-fact.js';
 import { setupModule } from './setup.js';
+import { slurpModule } from './slurp.js';
 import { fileModule } from './file.js';
+import { getentModule } from './getent.js';
 import { groupModule } from './group.js';
 import { includeVarsModule } from './include-vars.js';
 import { iniFileModule } from './ini-file.js';
@@ -42,6 +44,7 @@ const modules: AnyModule[] = [
   failModule,
   fileModule,
   firewall,
+  getentModule,
   groupModule,
   includeVarsModule,
   iniFileModule,
@@ -53,6 +56,7 @@ const modules: AnyModule[] = [
   setFactModule,
   setupModule,
   shellModule,
+  slurpModule,
   statModule,
   supervisorctl,
   systemd,

@@ -430,6 +430,12 @@ class Checker {
     for (const t of tasks) {
       if (t.register) this.facts.add(t.register);
       if (t.module === 'set_fact') for (const k of Object.keys(t.args)) this.facts.add(k);
+      // getent sets the fact getent_DATABASE.
+      if (t.module === 'getent') {
+        const db = t.args['database'];
+        if (typeof db === 'string' && !isTemplateString(db)) this.facts.add(`getent_${db}`);
+        else this.opaque = true;
+      }
       // include_vars defines what its files hold: one known name with `name:`, else any name.
       if (t.module === 'include_vars') {
         if (typeof t.args['name'] === 'string' && !isTemplateString(t.args['name'])) this.facts.add(t.args['name']);
