@@ -51,11 +51,12 @@ export function findGroup(groups: readonly GroupEntry[], ref: string): GroupEntr
   return groups.find((g) => g.name === ref);
 }
 
-/** Sections of a gather script's output, split on a line of its own. */
-export function sections(stdout: string, count: number, separator = '@@vncplay@@'): string[] {
-  const parts = stdout.split(`${separator}\n`);
+/** The line a gather script prints between its sections. */
+export const SECTION = '@@vncplay@@';
+
+/** Sections of a gather script's output, split on SECTION lines (missing ones empty). */
+export function sections(stdout: string, count: number): string[] {
+  const parts = stdout.split(`${SECTION}\n`);
   while (parts.length < count) parts.push('');
   return parts.map((p) => p.replace(/\n$/, ''));
 }
-
-export const SECTION = '@@vncplay@@';
