@@ -1,5 +1,6 @@
 import { aptModule } from './apt.js';
 import { assertModule } from './assert.js';
+import { blockinfileModule } from './blockinfile.js';
 import { commandModule, shellModule } from './command.js';
 import { copyModule } from './copy.js';
 import { debugModule } from './debug.js';
@@ -11,27 +12,36 @@ import { metaModule } from './meta.js';
 import { packageModule } from './package.js';
 import { packageFactsModule } from './package-facts.js';
 import { pingModule } from './ping.js';
+import { replaceModule } from './replace.js';
 import { securityGroup } from './security-group/index.js';
 import { serviceFactsModule } from './service-facts.js';
 import { setFactModule } from './set-fact.js';
 import { setupModule } from './setup.js';
+import { slurpModule } from './slurp.js';
 import { fileModule } from './file.js';
+import { getentModule } from './getent.js';
+import { groupModule } from './group.js';
+import { includeVarsModule } from './include-vars.js';
+import { iniFileModule } from './ini-file.js';
 import { lineinfileModule } from './lineinfile.js';
 import { statModule } from './stat.js';
 import { supervisorctl } from './supervisor.js';
 import { systemd } from './systemd.js';
 import { templateModule } from './template.js';
+import { userModule } from './user.js';
+import { moduleFinder } from './ansible-names.js';
 import type { AnyModule } from './types.js';
 import { waitFor } from './wait-for.js';
 
 /**
  * The explicit list of modules. Add one line per module (keep it sorted); aliases come from each module's
- * `aliases`, and every name also answers as `ansible.builtin.NAME` (and `community.general.NAME` /
- * `ansible.posix.NAME` where Ansible keeps it there).
+ * `aliases`, and every name also answers under the FQCN Ansible has for it (ansible-names.ts: `ansible.builtin.copy`,
+ * `ansible.posix.sysctl`), or as `vncplay.NAME` when Ansible has no such module.
  */
 const modules: AnyModule[] = [
   aptModule,
   assertModule,
+  blockinfileModule,
   commandModule,
   copyModule,
   debugModule,
@@ -41,45 +51,35 @@ const modules: AnyModule[] = [
   failModule,
   fileModule,
   firewall,
+  getentModule,
+  groupModule,
+  includeVarsModule,
+  iniFileModule,
   lineinfileModule,
   metaModule,
   packageModule,
   packageFactsModule,
   pingModule,
+  replaceModule,
   securityGroup,
   serviceFactsModule,
   setFactModule,
   setupModule,
   shellModule,
+  slurpModule,
   statModule,
   supervisorctl,
   systemd,
   templateModule,
+  userModule,
   waitFor,
 ];
 
-const byName = new Map<string, AnyModule>();
-for (const m of modules) {
-  for (const n of [m.name, ...(m.aliases ?? [])]) {
-    byName.set(n, m);
-  }
-}
+const find = moduleFinder(modules);
 
-const collectionPrefixes = ['ansible.builtin.', 'ansible.posix.', 'community.general.', 'vncplay.'];
-
-/** The module a task key selects, or undefined when the key is not a module. */
+/** The module a task key selects (short name, alias or an FQCN Ansible has for it), or undefined. */
 export function findModule(key: string): AnyModule | undefined {
-  const direct = byName.get(key);
-  if (direct) return direct;
-  for (const p of collectionPrefixes) {
-    if (key.startsWith(p)) return byName.get(key.slice(p.length));
-  }
-  return undefined;
-}
-
-/** Every name a task may use for a module, for "did you mean" hints and the schema. */
-export function moduleNames(): string[] {
-  return [...byName.keys()];
+  return find(key);
 }
 
 export function allModules(): readonly AnyModule[] {

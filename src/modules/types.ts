@@ -62,7 +62,7 @@ export interface ModuleContext {
    */
   render(template: string, opts?: RenderOptions): string;
   /** Find a controller-side file for `src:` (role files/, templates/, then the playbook's folder). */
-  findFile(rel: string, kind: 'files' | 'templates'): Promise<string>;
+  findFile(rel: string, kind: 'files' | 'templates' | 'vars'): Promise<string>;
   /** Emit a line at -v level (never shown unless asked; the runner redacts it under no_log). */
   log(level: number, line: string): void;
   /**
@@ -82,6 +82,13 @@ export interface ModuleReturn {
   msg?: string;
   /** Variables to set on the host (`set_fact`, `ansible_facts`). */
   facts?: Record<string, unknown>;
+  /**
+   * Variables read from vars files (`include_vars`): as written, templates kept, so they render when read (a value
+   * may refer to another of the same file), at include_vars' precedence (above task vars, below set_fact).
+   */
+  includedVars?: Record<string, unknown>;
+  /** Hide this result from output as `no_log: true` would (include_vars of a vault-encrypted file, as Ansible does). */
+  noLog?: boolean;
   /** Extra keys of the registered result: rc, stdout, stat, status, elapsed … */
   data?: Record<string, unknown>;
   diff?: DiffEntry[];

@@ -5,6 +5,7 @@ import { ErrorList, formatExcerpt, PlaybookError, VaultError, VncplayError as Vn
 import { decryptFileText, recordSecret } from '../vault/session.js';
 import { isVaultText, VAULT_HEADER } from '../vault/format.js';
 import { decryptSource, type CopyArgs } from '../modules/copy.js';
+import { moduleNameProblem } from '../modules/ansible-names.js';
 import { allModules } from '../modules/registry.js';
 import type { AnyModule } from '../modules/types.js';
 import { coerceToSchemaType, parseKeyValue, splitArgs } from './free-form.js';
@@ -1006,11 +1007,16 @@ class Loader {
         this.errors.push(src.error('E_UNSUPPORTED_KEY', `\`${k}\` is an Ansible task keyword that vncplay does not support`, p.key, unsupported));
         continue;
       }
+      const asModule = noAction && unknown.length === 1;
+      const ansibleName = moduleNameProblem(k);
+      if (ansibleName) {
+        this.errors.push(src.error(ansibleName.code, ansibleName.message, p.key, ansibleName.hint));
+        continue;
+      }
       // `ansible.builtin.servce`: compare the short name, suggest with the prefix the user wrote.
       const prefix = collectionPrefixes.find((cp) => k.startsWith(cp)) ?? '';
       const shortNear = suggest(k.slice(prefix.length), prefix ? this.lookup.names() : candidates);
       const near = shortNear === undefined ? undefined : `${prefix}${shortNear}`;
-      const asModule = noAction && unknown.length === 1;
       const message = asModule
         ? `unknown module \`${k}\`: no module or task keyword has this name`
         : `unknown task keyword \`${k}\`: not a task keyword or a module`;
@@ -1116,6 +1122,11 @@ class Loader {
     }
     const m = this.lookup.find(name);
     if (!m) {
+      const ansibleName = moduleNameProblem(name);
+      if (ansibleName) {
+        this.errors.push(src.error(ansibleName.code, ansibleName.message, pair.value, ansibleName.hint));
+        return [];
+      }
       const near = suggest(name, this.lookup.names());
       this.errors.push(src.error('E_UNKNOWN_MODULE', `unknown module \`${name}\``, pair.value, near ? `did you mean \`${near}\`?` : `known modules: ${this.lookup.names().sort().join(', ')}`));
       return [];

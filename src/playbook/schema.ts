@@ -1,4 +1,5 @@
 import { allModules } from '../modules/registry.js';
+import { moduleFinder, moduleKeys } from '../modules/ansible-names.js';
 import type { AnyModule } from '../modules/types.js';
 
 /**
@@ -328,7 +329,7 @@ export function roleEntryProperties(): Record<string, Schema> {
 
 // ---------- modules ----------
 
-/** Collection prefixes a module name also answers to (kept in step with src/modules/registry.ts). */
+/** Collection prefixes of the modules vncplay has, for "did you mean" hints on a misspelled FQCN. */
 export const collectionPrefixes = ['ansible.builtin.', 'ansible.posix.', 'community.general.', 'vncplay.'] as const;
 
 export interface ModuleLookup {
@@ -340,16 +341,10 @@ export interface ModuleLookup {
 
 /** A lookup over an explicit module list (the registry's, or a test's own). */
 export function createModuleLookup(modules: readonly AnyModule[]): ModuleLookup {
-  const byName = new Map<string, AnyModule>();
-  for (const m of modules) for (const n of [m.name, ...(m.aliases ?? [])]) byName.set(n, m);
+  const find = moduleFinder(modules);
   return {
-    find(key) {
-      const direct = byName.get(key);
-      if (direct) return direct;
-      for (const p of collectionPrefixes) if (key.startsWith(p)) return byName.get(key.slice(p.length));
-      return undefined;
-    },
-    names: () => [...byName.keys()],
+    find,
+    names: () => modules.flatMap((m) => [m.name, ...(m.aliases ?? [])]),
     all: () => modules,
   };
 }
@@ -374,28 +369,17 @@ function moduleValueSchema(m: AnyModule): Schema {
   };
 }
 
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 // ---------- the whole schema ----------
 
 export function buildPlaybookSchema(modules: readonly AnyModule[] = allModules()): Schema {
   const sorted = [...modules].sort((a, b) => a.name.localeCompare(b.name));
   const defs: Record<string, Schema> = {};
   const moduleProps: Record<string, Schema> = {};
-  const prefixPatterns: Record<string, Schema> = {};
-  const otherPrefixes = collectionPrefixes.filter((p) => p !== 'ansible.builtin.').map(escapeRegex).join('|');
   for (const m of sorted) {
     defs[`args.${m.name}`] = moduleArgsSchema(m);
     defs[`module.${m.name}`] = moduleValueSchema(m);
     const ref = { $ref: `#/$defs/module.${m.name}` };
-    const names = [m.name, ...(m.aliases ?? [])];
-    for (const n of names) {
-      moduleProps[n] = ref;
-      moduleProps[`ansible.builtin.${n}`] = ref;
-    }
-    prefixPatterns[`^(${otherPrefixes})(${names.map(escapeRegex).join('|')})$`] = ref;
+    for (const k of moduleKeys(m)) moduleProps[k] = ref;
   }
 
   const taskRef = { $ref: '#/$defs/taskList' };
@@ -441,7 +425,6 @@ export function buildPlaybookSchema(modules: readonly AnyModule[] = allModules()
         type: 'object',
         properties: { ...taskProps, ...moduleProps },
         patternProperties: {
-          ...prefixPatterns,
           '^with_[A-Za-z0-9_.]+$': { description: 'Legacy loop over a lookup\'s results (with_dict, with_subelements, with_sequence …): any lookup of the README\'s list.' },
         },
         additionalProperties: false,

@@ -35,6 +35,7 @@ import { keyOf, nodeAtPath, parseYamlSource, type YamlSource } from './yaml-sour
  *   --start-at-task, or in a play that matches no host (its pattern, --limit);
  * - an include_tasks with a templated path may load any file, which may set any fact: no task of the playbook is
  *   checked (a literal path is loaded and checked like the including task's block);
+ * - include_vars may define any name (unless it puts them under one `name:`): then no task is checked;
  * - a name the playbook asserts itself (`assert: that: x is defined`, `fail` when `x is not defined`) is left to
  *   the playbook's own message.
  * Without an inventory (`--syntax-check` with no -i) any name could come from the inventory the real run uses,
@@ -431,6 +432,17 @@ class Checker {
       if (t.register) this.facts.add(t.register);
       if (t.module === 'set_fact') for (const k of Object.keys(t.args)) this.facts.add(k);
       for (const k of (t.module !== undefined ? findModule(t.module)?.factNames : undefined) ?? []) this.facts.add(k);
+      // getent sets the fact getent_DATABASE.
+      if (t.module === 'getent') {
+        const db = t.args['database'];
+        if (typeof db === 'string' && !isTemplateString(db)) this.facts.add(`getent_${db}`);
+        else this.opaque = true;
+      }
+      // include_vars defines what its files hold: one known name with `name:`, else any name.
+      if (t.module === 'include_vars') {
+        if (typeof t.args['name'] === 'string' && !isTemplateString(t.args['name'])) this.facts.add(t.args['name']);
+        else this.opaque = true;
+      }
       for (const g of this.authorGuards(t)) this.facts.add(g);
       this.facts.add(t.loopVar);
       const indexVar = t.loopControl?.['index_var'];

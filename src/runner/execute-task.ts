@@ -27,6 +27,8 @@ export interface TaskOutcome {
   delegatedTo?: string;
   /** Failed before the module ran (become refused): changed_when/failed_when do not apply, as in Ansible. */
   beforeModule?: boolean;
+  /** The module hid its own result, as no_log does (include_vars of a vault-encrypted file). */
+  hidden?: boolean;
 }
 
 const NO_LOG_RESULT = { censored: "the output has been hidden due to the fact that 'no_log: true' was specified for this result" };
@@ -69,7 +71,7 @@ export async function executeTask(
   } catch (err) {
     outcome = outcomeFromError(err);
   }
-  const noLog = truthy(task.noLog, vars, task);
+  const noLog = truthy(task.noLog, vars, task) || outcome.hidden === true;
   if (task.register && outcome.status !== 'unreachable') {
     // As in Ansible, no_log hides the result from output only: later tasks still see what the task returned.
     hs.facts[task.register] = markUnsafe(outcome.result);
@@ -128,6 +130,7 @@ async function executeWithLoop(
   const indexVar = loopIndexVar(task, vars);
   let anyChanged = false;
   let anyFailed = false;
+  let anyHidden = false;
   let allSkipped = true;
   let delegatedTo: string | undefined;
   for (const [index, item] of items.entries()) {
@@ -146,13 +149,14 @@ async function executeWithLoop(
     if (one.status === 'unreachable') return one;
     delegatedTo ??= one.delegatedTo;
     results.push({ ...one.result, ...loopKeys, _label: label });
+    anyHidden ||= one.hidden === true;
     anyChanged ||= one.result['changed'] === true;
     // An item that failed under ignore_errors is still a failed item of the loop.
     anyFailed ||= one.status === 'failed' || one.status === 'ignored';
   }
   if (allSkipped) return { status: 'skipped', result: { changed: false, skipped: true, results, msg: 'All items skipped' } };
   const result: Record<string, unknown> = { changed: anyChanged, results, msg: anyFailed ? 'One or more items failed' : 'All items completed' };
-  const where = delegatedTo !== undefined ? { delegatedTo } : {};
+  const where = { ...(delegatedTo !== undefined ? { delegatedTo } : {}), ...(anyHidden ? { hidden: true } : {}) };
   if (anyFailed) {
     result['failed'] = true;
     return { status: truthy(task.ignoreErrors, vars, task) ? 'ignored' : 'failed', result, ...where };
@@ -321,6 +325,7 @@ async function callModule(
     // delegated task's facts belong to the task's host unless delegate_facts gives them to the delegated host.
     const factsHost = delegated && truthy(task.delegateFacts, vars, task) ? delegated.host : hs;
     if (res.facts) mergeFacts(factsHost.facts, res.facts);
+    if (res.includedVars) Object.assign(hs.includedVars, res.includedVars);
     const result: Record<string, unknown> = { ...res.data, changed: res.changed };
     if (res.failed) result['failed'] = true;
     if (res.skipped) result['skipped'] = true;
@@ -330,6 +335,7 @@ async function callModule(
     const status: TaskStatus = res.failed ? 'failed' : res.skipped ? 'skipped' : res.changed ? 'changed' : 'ok';
     const outcome: TaskOutcome = { status, result };
     if (res.meta) outcome.meta = res.meta;
+    if (res.noLog) outcome.hidden = true;
     return withDelegation(outcome, delegated);
   } catch (err) {
     return withDelegation(outcomeFromError(err), delegated);
@@ -397,7 +403,7 @@ function renderArgs(task: TaskDef, vars: Record<string, unknown>, freeForm: stri
   return out;
 }
 
-async function findControllerFile(rel: string, kind: 'files' | 'templates', task: TaskDef, playbookDir: string): Promise<string> {
+async function findControllerFile(rel: string, kind: 'files' | 'templates' | 'vars', task: TaskDef, playbookDir: string): Promise<string> {
   if (path.isAbsolute(rel)) return rel;
   const dirs = [...task.searchDirs.flatMap((d) => [path.join(d, kind), d]), path.join(playbookDir, kind), playbookDir];
   for (const d of dirs) {

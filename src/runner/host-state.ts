@@ -5,6 +5,8 @@ import { emptyStats, type HostStats } from './events.js';
 export class HostState {
   /** set_fact values and registered results; host-originated, so marked unsafe when stored. */
   readonly facts: Record<string, unknown> = {};
+  /** Variables include_vars read from vars files: rendered when read, like play vars, and below set_fact. */
+  readonly includedVars: Record<string, unknown> = {};
   readonly stats: HostStats = emptyStats();
   /** Handler names/topics notified and not yet run. */
   readonly notified = new Set<string>();

@@ -19,7 +19,7 @@ export interface InvokeSettings {
   signal: AbortSignal;
   vars: Record<string, unknown>;
   render(template: string, opts?: RenderOptions): string;
-  findFile(rel: string, kind: 'files' | 'templates'): Promise<string>;
+  findFile(rel: string, kind: 'files' | 'templates' | 'vars'): Promise<string>;
   log(level: number, line: string): void;
   drill?(phase: string, data: Record<string, unknown>): void;
   /** Opens a fresh connection to the host and says whether it worked (firewall lockout check). */
@@ -34,6 +34,8 @@ export interface InvokeResult {
   skipped: boolean;
   msg?: string;
   facts?: Record<string, unknown>;
+  includedVars?: Record<string, unknown>;
+  noLog?: boolean;
   data: Record<string, unknown>;
   diff: DiffEntry[];
   meta?: ModuleReturn['meta'];
@@ -260,6 +262,8 @@ function fromReturn(r: ModuleReturn): InvokeResult {
   };
   if (r.msg !== undefined) out.msg = r.msg;
   if (r.facts) out.facts = r.facts;
+  if (r.includedVars) out.includedVars = r.includedVars;
+  if (r.noLog) out.noLog = true;
   if (r.meta) out.meta = r.meta;
   return out;
 }

@@ -500,7 +500,8 @@ function effectiveTask(task: TaskDef, inh: Inherited): TaskDef {
 
 /**
  * Variables visible to a task on a host, in Ansible's precedence (decided in one place: buildHostScope):
- * role defaults, inventory, play vars, vars_files, role vars, block and task vars, set_fact/registered, extra vars.
+ * role defaults, inventory, play vars, vars_files, role vars, block and task vars, include_vars, set_fact/registered,
+ * extra vars.
  */
 export function taskVars(env: RunEnv, run: PlayRun, hs: HostState, task: TaskDef, roleScopes: readonly RoleScope[] = []): Record<string, unknown> {
   const play: PlayDef = run.play;
@@ -528,6 +529,7 @@ export function taskVars(env: RunEnv, run: PlayRun, hs: HostState, task: TaskDef
     varsFiles: play.varsFiles,
     roleVars: [play.roleVars, ...roleScopes.map((r) => r.vars)],
     taskVars: task.vars,
+    includeVars: hs.includedVars,
     hostFacts: hs.facts,
     extraVars: env.settings.extraVars,
     magic,

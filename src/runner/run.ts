@@ -110,6 +110,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
         if (!h) return undefined;
         return buildHostScope({
           hostVars: h.inventoryVars,
+          includeVars: h.includedVars,
           hostFacts: h.facts,
           extraVars: settings.extraVars,
           magic: { inventoryHostname: name, groups },

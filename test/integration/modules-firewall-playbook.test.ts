@@ -21,7 +21,7 @@ const PLAYBOOK = `
     - name: allow h2
       firewall: { port: 5901, source: 198.18.0.12, action: accept, comment: from h2, state: "{{ fw_state }}", backend: nftables }
     - name: reject everyone else
-      ansible.builtin.firewall: { port: "5901", action: reject, state: "{{ fw_state }}", backend: nftables }
+      vncplay.firewall: { port: "5901", action: reject, state: "{{ fw_state }}", backend: nftables }
     - name: sshd still answers
       wait_for: port=22 search_regex=^SSH-2 timeout=10
 `;
