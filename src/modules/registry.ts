@@ -1,5 +1,6 @@
 import { assertModule } from './assert.js';
 import { commandModule, shellModule } from './command.js';
+import { cloudInstance } from './cloud-instance/index.js';
 import { copyModule } from './copy.js';
 import { debugModule } from './debug.js';
 import { drillEventModule, drillProbeModule } from '../drill/modules.js';
@@ -26,6 +27,7 @@ import { waitFor } from './wait-for.js';
  */
 const modules: AnyModule[] = [
   assertModule,
+  cloudInstance,
   commandModule,
   copyModule,
   debugModule,
