@@ -26,6 +26,8 @@ const SETTLED: Partial<Record<LifeState, LifeState>> = { pending: 'running', reb
 export class InstanceFleet {
   readonly instances = new Map<string, FakeInstance>();
   transitionPolls = 2;
+  /** Called when an action starts a transition: fleet tests power the real host behind the instance back on. */
+  onBegin?: (i: FakeInstance, state: LifeState) => void;
 
   add(i: Partial<FakeInstance> & { state: LifeState }, prefix = 'i'): FakeInstance {
     const n = this.instances.size + 10;
@@ -54,5 +56,6 @@ export class InstanceFleet {
     i.state = state;
     i.pollsLeft = this.transitionPolls;
     if (forced !== undefined) i.lastForced = forced;
+    this.onBegin?.(i, state);
   }
 }
