@@ -2,6 +2,7 @@ import { aptModule } from './apt.js';
 import { assertModule } from './assert.js';
 import { blockinfileModule } from './blockinfile.js';
 import { commandModule, shellModule } from './command.js';
+import { cloudInstance } from './cloud-instance/index.js';
 import { copyModule } from './copy.js';
 import { debugModule } from './debug.js';
 import { drillEventModule, drillProbeModule } from '../drill/modules.js';
@@ -42,6 +43,7 @@ const modules: AnyModule[] = [
   aptModule,
   assertModule,
   blockinfileModule,
+  cloudInstance,
   commandModule,
   copyModule,
   debugModule,

@@ -12,11 +12,13 @@ import {
   type RecordedCall,
   sha256hex,
 } from './fake-server.js';
+import { type FakeInstance, InstanceFleet, type LifeState } from './fake-instances.js';
 
 /**
  * Fake AWS EC2 Query API (version 2016-11-15): form-encoded POST with Action=…, SigV4-verified, XML answers in the
  * real namespace. Calls: DescribeSecurityGroups, CreateSecurityGroup, DeleteSecurityGroup,
- * AuthorizeSecurityGroupIngress/Egress, RevokeSecurityGroupIngress/Egress.
+ * AuthorizeSecurityGroupIngress/Egress, RevokeSecurityGroupIngress/Egress; for instances DescribeInstances,
+ * StartInstances, StopInstances and RebootInstances (instances.ts's life cycle, EC2's state names and codes).
  */
 
 const NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
@@ -44,6 +46,7 @@ export interface Ec2Group {
 export interface FakeEc2 extends FakeCloud {
   readonly groups: Map<string, Ec2Group>;
   addGroup(g: Partial<Ec2Group> & { name: string }): Ec2Group;
+  readonly instances: InstanceFleet;
 }
 
 class Ec2Error extends Error {
@@ -69,6 +72,7 @@ export async function startFakeEc2(accounts: Record<string, string>): Promise<Fa
   const groups = new Map<string, Ec2Group>();
   const calls: RecordedCall[] = [];
   const faults = new FaultQueue();
+  const instances = new InstanceFleet();
 
   const addGroup = (g: Partial<Ec2Group> & { name: string }): Ec2Group => {
     const full: Ec2Group = {
@@ -109,7 +113,7 @@ export async function startFakeEc2(accounts: Record<string, string>): Promise<Fa
         const [code, msg, status] = FAULTS[fault];
         throw new Ec2Error(code, msg, status);
       }
-      const inner = dispatch(action, params, groups, addGroup);
+      const inner = instanceDispatch(action, params, instances) ?? dispatch(action, params, groups, addGroup);
       send(200, `<${action}Response xmlns="${NS}"><requestId>${requestId}</requestId>${inner}</${action}Response>`);
     } catch (e) {
       if (e instanceof Ec2Error) fail(e);
@@ -123,6 +127,7 @@ export async function startFakeEc2(accounts: Record<string, string>): Promise<Fa
     calls,
     groups,
     addGroup,
+    instances,
     inject: (kind, times = 1, action) => faults.add(kind, times, action),
     mutatingCalls: () => calls.filter((c) => c.mutating),
     close: srv.close,
@@ -290,4 +295,60 @@ function permissionsXml(rules: Ec2Rule[]): string {
       );
     })
     .join('');
+}
+
+/** EC2's state names and codes (the low byte of instanceState.code). */
+const EC2_STATE: Record<LifeState, [string, number]> = {
+  pending: ['pending', 0],
+  running: ['running', 16],
+  // EC2 reports a rebooting instance as running: the reboot happens inside it.
+  rebooting: ['running', 16],
+  stopping: ['stopping', 64],
+  stopped: ['stopped', 80],
+  terminated: ['terminated', 48],
+};
+
+const stateXml = (tag: string, s: LifeState): string => `<${tag}><code>${EC2_STATE[s][1]}</code><name>${EC2_STATE[s][0]}</name></${tag}>`;
+
+/** The instance actions, or undefined for any other action. */
+function instanceDispatch(action: string, params: URLSearchParams, fleet: InstanceFleet): string | undefined {
+  if (!['DescribeInstances', 'StartInstances', 'StopInstances', 'RebootInstances'].includes(action)) return undefined;
+  const ids = list(params, 'InstanceId');
+  const found: FakeInstance[] = ids.map((id) => {
+    const i = fleet.instances.get(id);
+    if (!i) throw new Ec2Error('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+    return i;
+  });
+  if (action === 'DescribeInstances') {
+    const shown = ids.length ? found : [...fleet.instances.values()];
+    for (const i of shown) fleet.observe(i);
+    const items = shown.map((i) => {
+      const pub = i.state === 'running' || i.state === 'rebooting' ? `<ipAddress>${i.publicIp}</ipAddress>` : '';
+      return (
+        `<item><instanceId>${i.id}</instanceId><imageId>ami-0vncplay</imageId>${stateXml('instanceState', i.state)}` +
+        `<privateIpAddress>${i.privateIp}</privateIpAddress>${pub}<instanceType>t3.micro</instanceType>` +
+        `<networkInterfaceSet><item><networkInterfaceId>eni-0${i.id.slice(2)}</networkInterfaceId><privateIpAddress>${i.privateIp}</privateIpAddress>` +
+        `<privateIpAddressesSet><item><privateIpAddress>${i.privateIp}</privateIpAddress><primary>true</primary></item></privateIpAddressesSet></item></networkInterfaceSet></item>`
+      );
+    });
+    return `<reservationSet><item><reservationId>r-0vncplay</reservationId><ownerId>${OWNER}</ownerId><groupSet/><instancesSet>${items.join('')}</instancesSet></item></reservationSet>`;
+  }
+  if (action === 'RebootInstances') {
+    const off = found.find((i) => i.state !== 'running' && i.state !== 'rebooting');
+    if (off) throw new Ec2Error('IncorrectState', `The instance '${off.id}' is not in a state from which it can be rebooted.`);
+    for (const i of found) fleet.begin(i, 'rebooting', false);
+    return '<return>true</return>';
+  }
+  const changes = found.map((i) => {
+    const before = i.state;
+    if (action === 'StartInstances') {
+      if (i.state === 'stopping') throw new Ec2Error('IncorrectInstanceState', `The instance '${i.id}' is not in a state from which it can be started.`);
+      if (i.state === 'stopped') fleet.begin(i, 'pending');
+    } else {
+      if (i.state === 'pending') throw new Ec2Error('IncorrectInstanceState', `The instance '${i.id}' is not in a state from which it can be stopped.`);
+      if (i.state === 'running' || i.state === 'rebooting') fleet.begin(i, 'stopping', params.get('Force') === 'true');
+    }
+    return `<item><instanceId>${i.id}</instanceId>${stateXml('currentState', i.state)}${stateXml('previousState', before)}</item>`;
+  });
+  return `<instancesSet>${changes.join('')}</instancesSet>`;
 }

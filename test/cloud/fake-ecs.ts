@@ -12,13 +12,15 @@ import {
   type RecordedCall,
   sha256hex,
 } from './fake-server.js';
+import { type FakeInstance, InstanceFleet, type LifeState } from './fake-instances.js';
 
 /**
  * Fake Aliyun ECS RPC API (2014-05-26). The current SDK sends RPC calls as POST /?<params> with x-acs-action and an
  * ACS3-HMAC-SHA256 Authorization header, which is verified; the older signature-v2 style (Action=…&Signature=… in
  * the query) is accepted with an AccessKeyId check only. JSON answers and JSON errors as ECS sends them.
  * Calls: DescribeSecurityGroups, DescribeSecurityGroupAttribute, CreateSecurityGroup, DeleteSecurityGroup,
- * AuthorizeSecurityGroup(Egress), RevokeSecurityGroup(Egress).
+ * AuthorizeSecurityGroup(Egress), RevokeSecurityGroup(Egress); for instances DescribeInstances, StartInstance,
+ * StopInstance and RebootInstance (fake-instances.ts's life cycle, ECS's state names and errors).
  */
 
 export interface EcsPermission {
@@ -52,6 +54,7 @@ export interface FakeEcs extends FakeCloud {
   addGroup(g: Partial<EcsGroup> & { name: string }): EcsGroup;
   /** Make a permission record for seeding state (fills the fields ECS always returns). */
   permission(p: Partial<EcsPermission> & { Direction: 'ingress' | 'egress'; IpProtocol: string; PortRange: string }): EcsPermission;
+  readonly instances: InstanceFleet;
 }
 
 class EcsError extends Error {
@@ -110,6 +113,7 @@ export async function startFakeEcs(accounts: Record<string, string>): Promise<Fa
   const groups = new Map<string, EcsGroup>();
   const calls: RecordedCall[] = [];
   const faults = new FaultQueue();
+  const instances = new InstanceFleet();
   const addGroup = (g: Partial<EcsGroup> & { name: string }): EcsGroup => {
     const full: EcsGroup = {
       id: g.id ?? newId('sg', 20),
@@ -142,7 +146,7 @@ export async function startFakeEcs(accounts: Record<string, string>): Promise<Fa
         const [code, msg, status] = FAULTS[fault];
         throw new EcsError(code, msg, status);
       }
-      send(200, dispatch(action, params, groups, addGroup));
+      send(200, instanceDispatch(action, params, instances) ?? dispatch(action, params, groups, addGroup));
     } catch (e) {
       if (!(e instanceof EcsError)) throw e;
       call.errorCode = e.code;
@@ -162,6 +166,7 @@ export async function startFakeEcs(accounts: Record<string, string>): Promise<Fa
     groups,
     addGroup,
     permission,
+    instances,
     inject: (kind, times = 1, action) => faults.add(kind, times, action),
     mutatingCalls: () => calls.filter((c) => c.mutating),
     close: srv.close,
@@ -305,4 +310,58 @@ function dispatch(
     default:
       throw new EcsError('InvalidAction.NotFound', `Specified api is not found, please check your url and method.`, 404);
   }
+}
+
+/** ECS shows a reboot as Stopping then Starting; the fake folds both into Starting. */
+const ECS_STATE: Record<LifeState, string> = {
+  pending: 'Starting',
+  running: 'Running',
+  rebooting: 'Starting',
+  stopping: 'Stopping',
+  stopped: 'Stopped',
+  terminated: 'Deleted',
+};
+
+/** The instance actions, or undefined for any other action. */
+function instanceDispatch(action: string, params: URLSearchParams, fleet: InstanceFleet): Record<string, unknown> | undefined {
+  if (!['DescribeInstances', 'StartInstance', 'StopInstance', 'RebootInstance'].includes(action)) return undefined;
+  if (action === 'DescribeInstances') {
+    // InstanceIds is a JSON list in a string; unknown ids are simply not in the answer.
+    const ids = JSON.parse(params.get('InstanceIds') ?? '[]') as string[];
+    const shown = [...fleet.instances.values()].filter((i) => ids.length === 0 || ids.includes(i.id));
+    for (const i of shown) fleet.observe(i);
+    return {
+      TotalCount: shown.length,
+      PageNumber: 1,
+      PageSize: 10,
+      Instances: {
+        Instance: shown.map((i) => ({
+          InstanceId: i.id,
+          RegionId: params.get('RegionId'),
+          Status: ECS_STATE[i.state],
+          InstanceNetworkType: 'vpc',
+          VpcAttributes: { VpcId: 'vpc-vncplay', PrivateIpAddress: { IpAddress: [i.privateIp] } },
+          PublicIpAddress: { IpAddress: i.state === 'running' ? [i.publicIp] : [] },
+          InnerIpAddress: { IpAddress: [] },
+          EipAddress: { IpAddress: '', AllocationId: '' },
+        })),
+      },
+    };
+  }
+  const id = params.get('InstanceId') ?? '';
+  const i: FakeInstance | undefined = fleet.instances.get(id);
+  if (!i) throw new EcsError('InvalidInstanceId.NotFound', 'The specified InstanceId does not exist.', 404);
+  const wrong = () => new EcsError('IncorrectInstanceStatus', 'The current status of the resource does not support this operation.', 403);
+  const forced = params.get('ForceStop') === 'true';
+  if (action === 'StartInstance') {
+    if (i.state !== 'stopped') throw wrong();
+    fleet.begin(i, 'pending');
+  } else if (action === 'StopInstance') {
+    if (i.state !== 'running') throw wrong();
+    fleet.begin(i, 'stopping', forced);
+  } else {
+    if (i.state !== 'running') throw wrong();
+    fleet.begin(i, 'rebooting', forced);
+  }
+  return {};
 }

@@ -46,7 +46,7 @@ export interface FakeTencentVpc extends FakeCloud {
   policy(p: Partial<TcPolicy> & { Protocol: string }): TcPolicy;
 }
 
-class TcError extends Error {
+export class TcError extends Error {
   constructor(
     readonly code: string,
     message: string,
@@ -148,7 +148,7 @@ export async function startFakeTencentVpc(accounts: Record<string, string>): Pro
 }
 
 /** TC3-HMAC-SHA256 over content-type and host, as the SDK signs a JSON POST. */
-function verifyTc3(req: IncomingMessage, body: Buffer, accounts: Record<string, string>): string {
+export function verifyTc3(req: IncomingMessage, body: Buffer, accounts: Record<string, string>): string {
   const auth = header(req, 'authorization') ?? '';
   const m = /^TC3-HMAC-SHA256 Credential=([^/]+)\/(\d{4}-\d{2}-\d{2})\/([^/]+)\/tc3_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(auth);
   if (!m) throw new TcError('AuthFailure.SignatureFailure', 'The provided credentials could not be validated. Please check your signature is correct.');

@@ -37,7 +37,7 @@ export function classifyTencentError(err: unknown): CloudFailure {
 }
 
 /** env, profile file, CVM role — the SDK's own order, without its console.error on each miss. */
-async function defaultCredential(): Promise<{ getCredential(): Promise<TcCredential> }> {
+export async function defaultTencentCredential(): Promise<{ getCredential(): Promise<TcCredential> }> {
   const [cred, cvm] = await Promise.all([
     import('tencentcloud-sdk-nodejs/tencentcloud/common/credential.js'),
     import('tencentcloud-sdk-nodejs/tencentcloud/common/cvm_role_credential.js'),
@@ -72,7 +72,7 @@ export async function createTencentAdapter(opts: AdapterOptions, secrets: readon
   }
   const credential = opts.credentials
     ? { secretId: opts.credentials.accessKey, secretKey: opts.credentials.secretKey, token: opts.credentials.sessionToken }
-    : await defaultCredential();
+    : await defaultTencentCredential();
   // The SDK has no retry loop of its own; withRetry is the only one.
   const client = new vpc.Client({ credential, region: opts.region, profile: { httpProfile } });
 

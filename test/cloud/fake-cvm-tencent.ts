@@ -1,0 +1,118 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type FakeCloud, FaultQueue, header, isMutating, listen, newRequestId, type RecordedCall } from './fake-server.js';
+import { InstanceFleet, type LifeState } from './fake-instances.js';
+import { TcError, verifyTc3 } from './fake-vpc-tencent.js';
+
+/**
+ * Fake Tencent Cloud CVM API 3.0 (version 2017-03-12), wire-compatible with the VPC fake: POST / with a JSON body,
+ * X-TC-Action, verified TC3-HMAC-SHA256, errors inside an HTTP 200 answer. Calls: DescribeInstances,
+ * StartInstances, StopInstances, RebootInstances, on fake-instances.ts's life cycle with CVM's state names.
+ */
+
+export interface FakeTencentCvm extends FakeCloud {
+  readonly instances: InstanceFleet;
+}
+
+const CVM_STATE: Record<LifeState, string> = {
+  pending: 'STARTING',
+  running: 'RUNNING',
+  rebooting: 'REBOOTING',
+  stopping: 'STOPPING',
+  stopped: 'STOPPED',
+  terminated: 'TERMINATING',
+};
+
+/** CVM refuses a start, stop or reboot from the wrong state with one code per state. */
+const REFUSED: Record<LifeState, string> = {
+  pending: 'UnsupportedOperation.InstanceStateStarting',
+  running: 'UnsupportedOperation.InstanceStateRunning',
+  rebooting: 'UnsupportedOperation.InstanceStateRebooting',
+  stopping: 'UnsupportedOperation.InstanceStateStopping',
+  stopped: 'UnsupportedOperation.InstanceStateStopped',
+  terminated: 'UnsupportedOperation.InstanceStateTerminating',
+};
+
+export async function startFakeTencentCvm(accounts: Record<string, string>): Promise<FakeTencentCvm> {
+  const calls: RecordedCall[] = [];
+  const faults = new FaultQueue();
+  const fleet = new InstanceFleet();
+
+  const dispatch = (action: string, params: Record<string, unknown>): Record<string, unknown> => {
+    const ids = (params['InstanceIds'] as string[] | undefined) ?? [];
+    if (action === 'DescribeInstances') {
+      const shown = [...fleet.instances.values()].filter((i) => ids.length === 0 || ids.includes(i.id));
+      for (const i of shown) fleet.observe(i);
+      return {
+        TotalCount: shown.length,
+        InstanceSet: shown.map((i) => ({
+          InstanceId: i.id,
+          InstanceName: i.id,
+          InstanceState: CVM_STATE[i.state],
+          PrivateIpAddresses: [i.privateIp],
+          PublicIpAddresses: i.state === 'running' ? [i.publicIp] : null,
+          Placement: { Zone: 'ap-guangzhou-3' },
+        })),
+      };
+    }
+    const found = ids.map((id) => {
+      const i = fleet.instances.get(id);
+      if (!i) throw new TcError('InvalidInstanceId.NotFound', `The instance \`${id}\` does not exist.`);
+      return i;
+    });
+    const from: LifeState = action === 'StartInstances' ? 'stopped' : 'running';
+    const bad = found.find((i) => i.state !== from);
+    if (bad) throw new TcError(REFUSED[bad.state], `The instance \`${bad.id}\` is ${CVM_STATE[bad.state]}.`);
+    const forced = params['StopType'] === 'HARD';
+    for (const i of found) {
+      if (action === 'StartInstances') fleet.begin(i, 'pending');
+      else if (action === 'StopInstances') fleet.begin(i, 'stopping', forced);
+      else if (action === 'RebootInstances') fleet.begin(i, 'rebooting', forced);
+      else throw new TcError('InvalidAction', `The requested action \`${action}\` does not exist.`);
+    }
+    return {};
+  };
+
+  const handle = async (req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> => {
+    const action = header(req, 'x-tc-action') ?? '';
+    const requestId = newRequestId().toLowerCase();
+    let params: Record<string, unknown> = {};
+    try {
+      params = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
+    } catch {
+      params = {};
+    }
+    const call: RecordedCall = { action, params, mutating: isMutating(action), status: 200, requestId };
+    calls.push(call);
+    const send = (obj: Record<string, unknown>) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'x-tc-traceid': requestId });
+      res.end(JSON.stringify({ Response: { ...obj, RequestId: requestId } }));
+    };
+    try {
+      call.accessKeyId = verifyTc3(req, body, accounts);
+      const fault = faults.take(action);
+      if (fault === 'server-error') {
+        call.status = 500;
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end('Internal Server Error');
+        return;
+      }
+      if (fault === 'throttle') throw new TcError('RequestLimitExceeded', 'Your current request times exceeds the frequency limit.');
+      if (fault === 'auth') throw new TcError('AuthFailure.SecretIdNotFound', 'The SecretId is not found.');
+      send(dispatch(action, params));
+    } catch (e) {
+      if (!(e instanceof TcError)) throw e;
+      call.errorCode = e.code;
+      send({ Error: { Code: e.code, Message: e.message } });
+    }
+  };
+
+  const srv = await listen(handle);
+  return {
+    endpoint: srv.endpoint,
+    calls,
+    instances: fleet,
+    inject: (kind, times = 1, action) => faults.add(kind, times, action),
+    mutatingCalls: () => calls.filter((c) => c.mutating),
+    close: srv.close,
+  };
+}
