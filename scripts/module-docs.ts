@@ -47,7 +47,8 @@ function specType(p: ParamSpec): string {
   const choices = p.choices ? p.choices.map(enumValue).join(' \\| ') : undefined;
   if (p.type === 'list') return `list of ${choices ?? (p.elements === undefined ? 'any' : p.elements === 'raw' ? 'any' : p.elements)}`;
   if (choices) return choices;
-  return p.type === 'raw' ? 'any' : p.type;
+  if (p.type === 'raw') return 'any';
+  return p.keywords ? [p.type, ...p.keywords.map(enumValue)].join(' \\| ') : p.type;
 }
 
 /** A schema's type in a word or two: enums list their values, unions join their members. */

@@ -89,6 +89,19 @@ export interface ModuleReturn {
   meta?: 'flush_handlers' | 'end_play' | 'end_host' | 'clear_facts' | 'noop' | 'refresh_inventory' | 'reset_connection';
 }
 
+/**
+ * A file on the controller a module reads (copy's and template's `src`). The loader looks for it where the runner
+ * will (the role's `kind` folder, then beside the playbook), so a missing file is an error before any host is
+ * contacted; a template's syntax and a vault file's password are checked there too.
+ */
+export interface ControllerFile {
+  /** The argument whose value is the file's path (a template still to render is checked at run time). */
+  param: string;
+  kind: 'files' | 'templates';
+  /** A vault-encrypted file is decrypted when copied: it must open with the run's vault passwords. */
+  decrypt?: boolean;
+}
+
 interface ModuleBase<Args> {
   /** Canonical short name: 'systemd'. */
   name: string;
@@ -109,6 +122,8 @@ interface ModuleBase<Args> {
   validate?(args: Args): string | undefined;
   /** Arguments that never appear in output (passwords, keys). */
   secretArgs?: string[];
+  /** The controller files these (load-time) arguments name; parameters still to render are absent from `args`. */
+  controllerFiles?(args: Args): ControllerFile[];
 }
 
 /**

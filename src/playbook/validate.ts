@@ -151,23 +151,33 @@ export async function checkKeywords(fragment: KeywordFragment, data: Record<stri
   return explain(withContext(v.validate.errors ?? [], v.fragment, plain), { noun: 'keyword', owner });
 }
 
+/** A module's arguments as written, checked: the problems, and for a module on a spec the arguments it parsed. */
+export interface ModuleArgsCheck {
+  issues: SchemaIssue[];
+  /**
+   * What the module's load-time hooks (controllerFiles) read: converted, aliases resolved, defaults filled in;
+   * a parameter whose value is still a template is absent.
+   */
+  parsed?: Record<string, unknown>;
+}
+
 /**
  * Checks a module's arguments as written. First they are converted in place the way AnsibleModule converts
- * them (`port: "22"` → 22, `force: "yes"` → true, "a,b" → a list; src/playbook/free-form.ts), so the task keeps
- * the converted values; template strings are left for the run-time check.
+ * them (`port: "22"` → 22, `force: "yes"` → true, "a,b" → a list), so the task keeps the converted values;
+ * template strings are left for the run-time check.
  */
-export async function checkModuleArgs(m: AnyModule, args: Record<string, unknown>, lookup: ModuleLookup): Promise<SchemaIssue[]> {
+export async function checkModuleArgs(m: AnyModule, args: Record<string, unknown>, lookup: ModuleLookup): Promise<ModuleArgsCheck> {
   if (m.spec) {
     // Contract v2: the module's own spec checks (src/modules/spec/parse.ts), with positions down to the value.
     const parsed = parseArgs(m.spec, args, { owner: m.name, rendered: false });
     Object.assign(args, parsed.converted);
-    return parsed.issues;
+    return { issues: parsed.issues, parsed: parsed.args };
   }
   Object.assign(args, coerceArgs(args, m.schema));
   const v = await validatorFor(lookup, `args.${m.name}`);
   const plain = withoutUnsafe(args);
-  if (v.validate(plain)) return [];
-  return explain(withContext(v.validate.errors ?? [], v.fragment, plain), { noun: 'parameter', owner: m.name });
+  if (v.validate(plain)) return { issues: [] };
+  return { issues: explain(withContext(v.validate.errors ?? [], v.fragment, plain), { noun: 'parameter', owner: m.name }) };
 }
 
 /** `!unsafe` values are checked by their text (a copy only where one is inside). */

@@ -158,7 +158,7 @@ describe('registered modules', () => {
     for (const m of allModules()) {
       // Every parameter as a template: only `required` or module-level rules may complain, never a type.
       const args = Object.fromEntries(Object.keys(m.schema.properties).map((k) => [k, '{{ v }}']));
-      const issues = await checkModuleArgs(m, args, lookup);
+      const { issues } = await checkModuleArgs(m, args, lookup);
       expect(issues.filter((i) => ['E_TYPE', 'E_ENUM', 'E_PATTERN'].includes(i.code)), m.name).toEqual([]);
     }
     // The registry's validators come precompiled (no ajv import, no compile at load).

@@ -160,6 +160,11 @@ describe('conversion and rules: the same verdicts and values as ansible-core', (
     expect(parseArgs(typed, { n: 'a', service: 'b' }, rendered).issues[0]).toMatchObject({ path: ['service'], onKey: true, code: 'E_EXCLUSIVE_PARAMS' });
     expect(parseArgs(typed, { dd: null }, rendered).args).toEqual({ dd: 'system' });
   });
+
+  it('a parameter whose value is refused is still given: one error, no "missing" beside it', () => {
+    expect(parseArgs(rules, { daemon_reload: 'maybe' }, rendered).issues.map((i) => i.message)).toEqual(['`daemon_reload` must be a boolean (true/false), got the string "maybe"']);
+    expect(parseArgs(rules, { name: 'x', user: 'u', password: ['p'] }, rendered).issues.map((i) => i.code)).toEqual(['E_TYPE']);
+  });
 });
 
 // ───────────────────────────── the Args type ─────────────────────────────

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ModuleError } from '../../errors.js';
-import { bool, boolSchema } from '../file-common.js';
 import type { ArgSchema, Change, ModuleContext, ModuleReturn, PlannedModule, Step, StepOutcome } from '../types.js';
+import { toBoolean } from '../spec/convert.js';
 import { firewallCmd, hasRule, parseRichRules } from './firewalld.js';
 import {
   IP6T_PERSIST_FILE,
@@ -26,6 +26,9 @@ import {
 } from './nftables.js';
 import { COMMENT_RE, parseCidr, parsePort, ruleKey, ruleTag, sortRules, verdict, type Cidr, type FwAction, type FwRule, type Proto } from './rule.js';
 import { parseUfwAdded, ufwAdd, ufwDelete } from './ufw.js';
+
+/** Until firewall is on the spec: the Ansible booleans its JSON schema lets through. */
+const boolSchema = { anyOf: [{ type: 'boolean' }, { type: 'string', enum: ['yes', 'no', 'true', 'false', 'True', 'False', 'on', 'off'] }] } as const;
 
 /**
  * firewall: vncplay's declarative rule over whatever firewall the host runs (nftables, iptables, firewalld, ufw).
@@ -598,6 +601,11 @@ async function undoCommands(args: FirewallArgs, facts: FirewallFacts, ctx: Modul
 }
 
 /** Ansible's loose values ("yes", "30" from templates or key=value) → real booleans and numbers. */
+/** Until firewall is on the spec: an Ansible boolean its JSON schema let through (true/false or yes/no text). */
+function bool(v: unknown, dflt: boolean): boolean {
+  return v === undefined || v === null ? dflt : toBoolean(v) === true;
+}
+
 export function normalizeFirewallArgs(args: FirewallArgs): FirewallArgs {
   const out: FirewallArgs = { ...args };
   if (out.persistent !== undefined) out.persistent = bool(out.persistent, false);
