@@ -259,6 +259,31 @@ describe('errors point at the offending value, and say the module once', () => {
     ]);
   });
 
+  it("security_group's rule checks: at the rule (or the rule's key), each once, the module not repeated", async () => {
+    const errors = await loadErrors(
+      playbook(`- hosts: all
+  tasks:
+    - security_group:
+        provider: aws
+        region: eu-west-1
+        name: vnc
+        rules:
+          - { proto: tcp, ports: 5901, cidr: 10.0.0.0/8 }
+          - proto: tcp
+            cidr: 10.0.0.0/8
+            group_id: sg-1
+          - { proto: tcp, ports: 5901, cidr: [10.0.0.0/8, 10.0.0.0/33] }
+        rules_egress:
+          - { proto: tcp, cidr: 0.0.0.0/0, policy: drop }
+`),
+    );
+    expect(errors.map((e) => e.split('\n')[0])).toEqual([
+      expect.stringMatching(/play\.yml:9:13: error\[E_MODULE_ARGS\]: rules\[1\]: give exactly one of cidr, cidr_ipv6, group_id$/),
+      expect.stringMatching(/play\.yml:12:46: error\[E_MODULE_ARGS\]: rules\[2\]: '10\.0\.0\.0\/33' is not a valid CIDR$/),
+      expect.stringMatching(/play\.yml:14:52: error\[E_MODULE_ARGS\]: rules_egress\[0\]: AWS security groups only allow \(policy: accept\)$/),
+    ]);
+  });
+
   it('a list item and a key inside a list item', async () => {
     const errors = await loadErrors(
       playbook(`- hosts: all

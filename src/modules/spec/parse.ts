@@ -48,11 +48,11 @@ export function parseArgs<O extends Options>(spec: ModuleSpec<O>, input: Record<
   const converted: Record<string, unknown> = { ...input };
   const args = p.options(spec.options, input, [], converted, spec);
   if (p.issues.length === 0 && !p.pending && spec.check) {
-    const problem = spec.check(args as ArgsOf<O>);
-    if (problem) {
+    const found = spec.check(args as ArgsOf<O>) ?? [];
+    for (const problem of Array.isArray(found) ? found : [found]) {
       const key = p.writtenName(problem.param);
       const hint = problem.hint ?? `see the parameters of \`${opts.owner}\` in the README's module reference`;
-      p.issues.push({ path: key === undefined ? [] : [key], onKey: false, code: 'E_MODULE_ARGS', message: problem.message, hint });
+      p.issues.push({ path: key === undefined ? [] : [key, ...(problem.at ?? [])], onKey: false, code: 'E_MODULE_ARGS', message: problem.message, hint });
     }
   }
   return { args: args as ArgsOf<O>, issues: p.issues, converted };

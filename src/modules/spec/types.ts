@@ -64,12 +64,14 @@ export interface ModuleSpec<O extends Options = Options> {
    * arguments (only called when every parameter is valid and no template is still to be rendered); returns the
    * problem and the parameter it is about, so the error points at that parameter's value.
    */
-  check?(args: ArgsOf<O>): SpecProblem | undefined;
+  check?(args: ArgsOf<O>): SpecProblem | readonly SpecProblem[] | undefined;
 }
 
 /** A module's own check failed: the message and the parameter whose value the error points at. */
 export interface SpecProblem {
   param: string;
+  /** Inside the parameter's value: a list item, a key of it (security_group's `rules[0].cidr` is [0, 'cidr']). */
+  at?: readonly (string | number)[];
   message: string;
   hint?: string;
 }
