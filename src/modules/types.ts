@@ -118,8 +118,6 @@ interface ModuleBase<Args> {
   /** Key a free-form string argument goes under (`command: ls` → { cmd: 'ls' }). */
   freeForm?: string;
   where: 'host' | 'controller';
-  /** Module-specific checks the schema cannot express (mutually exclusive args, …); return an error message. */
-  validate?(args: Args): string | undefined;
   /** Arguments that never appear in output (passwords, keys). */
   secretArgs?: string[];
   /** The controller files these (load-time) arguments name; parameters still to render are absent from `args`. */

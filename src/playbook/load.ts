@@ -1079,17 +1079,6 @@ class Loader {
       const at = this.argNode(value, argsPair, i.path, i.onKey, src);
       this.errors.push(src.error(i.code, i.message, at ?? pair.key, i.hint));
     }
-    if (issues.length === 0 && skip.size === 0 && m.validate && !containsTemplate(args)) {
-      // Module checks (mutually exclusive parameters …) only see literal values: templates are checked at run time.
-      let msg: string | undefined;
-      try {
-        msg = m.validate(args);
-      } catch (err) {
-        // A module's own check that throws (a ModuleError, or a bug) is still a message about these arguments.
-        msg = err instanceof Error ? err.message : String(err);
-      }
-      if (msg) this.errors.push(src.error('E_MODULE_ARGS', `${m.name}: ${msg}`, pair.key, `see the parameters of \`${m.name}\``));
-    }
     return parsed ? { args, parsed } : { args };
   }
 
