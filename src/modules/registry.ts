@@ -12,6 +12,7 @@ import { setFactModule } from './set-fact.js';
 import { setupModule } from './setup.js';
 import { fileModule } from './file.js';
 import { lineinfileModule } from './lineinfile.js';
+import { createModuleLookup } from './lookup.js';
 import { statModule } from './stat.js';
 import { supervisorctl } from './supervisor.js';
 import { systemd } from './systemd.js';
@@ -48,28 +49,16 @@ const modules: AnyModule[] = [
   waitFor,
 ];
 
-const byName = new Map<string, AnyModule>();
-for (const m of modules) {
-  for (const n of [m.name, ...(m.aliases ?? [])]) {
-    byName.set(n, m);
-  }
-}
-
-const collectionPrefixes = ['ansible.builtin.', 'ansible.posix.', 'community.general.', 'vncplay.'];
+const lookup = createModuleLookup(modules);
 
 /** The module a task key selects, or undefined when the key is not a module. */
 export function findModule(key: string): AnyModule | undefined {
-  const direct = byName.get(key);
-  if (direct) return direct;
-  for (const p of collectionPrefixes) {
-    if (key.startsWith(p)) return byName.get(key.slice(p.length));
-  }
-  return undefined;
+  return lookup.find(key);
 }
 
 /** Every name a task may use for a module, for "did you mean" hints and the schema. */
 export function moduleNames(): string[] {
-  return [...byName.keys()];
+  return lookup.names();
 }
 
 export function allModules(): readonly AnyModule[] {

@@ -1,3 +1,4 @@
+import { collectionPrefixes } from '../modules/lookup.js';
 import { allModules } from '../modules/registry.js';
 import type { AnyModule } from '../modules/types.js';
 
@@ -307,31 +308,7 @@ export function roleEntryProperties(): Record<string, Schema> {
 
 // ---------- modules ----------
 
-/** Collection prefixes a module name also answers to (kept in step with src/modules/registry.ts). */
-export const collectionPrefixes = ['ansible.builtin.', 'ansible.posix.', 'community.general.', 'vncplay.'] as const;
-
-export interface ModuleLookup {
-  find(key: string): AnyModule | undefined;
-  /** Short names and aliases. */
-  names(): string[];
-  all(): readonly AnyModule[];
-}
-
-/** A lookup over an explicit module list (the registry's, or a test's own). */
-export function createModuleLookup(modules: readonly AnyModule[]): ModuleLookup {
-  const byName = new Map<string, AnyModule>();
-  for (const m of modules) for (const n of [m.name, ...(m.aliases ?? [])]) byName.set(n, m);
-  return {
-    find(key) {
-      const direct = byName.get(key);
-      if (direct) return direct;
-      for (const p of collectionPrefixes) if (key.startsWith(p)) return byName.get(key.slice(p.length));
-      return undefined;
-    },
-    names: () => [...byName.keys()],
-    all: () => modules,
-  };
-}
+export { collectionPrefixes, createModuleLookup, type ModuleLookup } from '../modules/lookup.js';
 
 /** The module's argument schema as the loader checks it: templates allowed, unknown parameters refused. */
 export function moduleArgsSchema(m: AnyModule): Schema {
