@@ -5,6 +5,7 @@ import { joinArgv } from '../connection/quote.js';
 import { writeFileAtomic } from '../connection/write-file.js';
 import { ModuleError, VncplayError } from '../errors.js';
 import { issuesText, parseArgs } from '../modules/spec/parse.js';
+import type { TaskError } from './events.js';
 import type { AnyModule, Change, DiffEntry, ModuleContext, ModuleReturn, RenderOptions, Step, StepOutcome } from '../modules/types.js';
 
 /** How one module call should run on one host. */
@@ -36,6 +37,8 @@ export interface InvokeResult {
   data: Record<string, unknown>;
   diff: DiffEntry[];
   meta?: ModuleReturn['meta'];
+  /** Set when the arguments were refused (the code and hint of the first problem). */
+  error?: TaskError;
 }
 
 /** What is wrong with the rendered arguments (the playbook allowed templates), or undefined. */
@@ -44,11 +47,19 @@ export function checkArgs(mod: AnyModule, args: Record<string, unknown>): string
   return 'problem' in parsed ? parsed.problem : undefined;
 }
 
+/** Rendered arguments the spec refused: the message, and the first problem's code and hint for the event. */
+export interface ArgsProblem {
+  problem: string;
+  error: TaskError;
+}
+
 /** The arguments the module's hooks get: parsed by its spec (converted, aliases resolved, defaults filled in). */
-export function argsForHooks(mod: AnyModule, args: Record<string, unknown>): { args: Record<string, unknown> } | { problem: string } {
-  if (!mod.spec) return { problem: `${mod.name}: internal error: the module declares no argument spec` };
+export function argsForHooks(mod: AnyModule, args: Record<string, unknown>): { args: Record<string, unknown> } | ArgsProblem {
+  if (!mod.spec) return { problem: `${mod.name}: internal error: the module declares no argument spec`, error: { code: 'E_INTERNAL' } };
   const parsed = parseArgs(mod.spec, args, { owner: mod.name, rendered: true });
-  return parsed.issues.length > 0 ? { problem: issuesText(mod.name, parsed.issues) } : { args: parsed.args };
+  const first = parsed.issues[0];
+  if (!first) return { args: parsed.args };
+  return { problem: issuesText(mod.name, parsed.issues), error: { code: first.code, ...(first.hint ? { hint: first.hint } : {}) } };
 }
 
 export async function invokeModule(
@@ -57,7 +68,7 @@ export async function invokeModule(
   s: InvokeSettings,
 ): Promise<InvokeResult> {
   const parsed = argsForHooks(mod, rendered);
-  if ('problem' in parsed) return failure(parsed.problem);
+  if ('problem' in parsed) return { ...failure(parsed.problem), error: parsed.error };
   const args = parsed.args;
   const ctx = moduleContext(s);
   if (mod.kind === 'action') {
