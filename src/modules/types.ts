@@ -110,11 +110,11 @@ interface ModuleBase<Args> {
   /** For editors, the README and key=value conversion; generated from `spec` when the module has one. */
   schema: ArgSchema;
   /**
-   * Contract v2 (src/modules/spec/, docs/ARCHITECTURE.md): the declarative argument spec. The loader and the
-   * runner parse the arguments with it, and the hooks receive the parsed, typed arguments; such a module has no
-   * `validate`. Declared through actionModule()/plannedModule() (src/modules/spec/define.ts).
+   * The declarative argument spec (src/modules/spec/, docs/ARCHITECTURE.md). The loader and the runner parse the
+   * arguments with it, and the hooks receive the parsed, typed arguments. Declared through
+   * actionModule()/plannedModule() (src/modules/spec/define.ts), which also derive `schema` and `secretArgs`.
    */
-  spec?: ModuleSpec;
+  spec: ModuleSpec;
   /** Key a free-form string argument goes under (`command: ls` → { cmd: 'ls' }). */
   freeForm?: string;
   where: 'host' | 'controller';

@@ -738,8 +738,7 @@ class Loader {
       const { args, parsed } = await this.moduleArgs(src, action.module, action.pair, pairs.get('args'));
       t.args = args;
       await this.checkTemplates(src, action.pair.value, t.args, new Set(), action.pair.value);
-      // A module still on the older contract (no spec) shows its hook the arguments as written.
-      await this.checkControllerFiles(src, action.module, parsed ?? args, t, action.pair, scope);
+      await this.checkControllerFiles(src, action.module, parsed, t, action.pair, scope);
       return [t];
     }
     if (action.key === 'block') {
@@ -1036,7 +1035,7 @@ class Loader {
     pair: Pair<unknown, unknown>,
     argsPair: Pair<unknown, unknown> | undefined,
     rawOverride?: { raw: unknown },
-  ): Promise<{ args: Record<string, RawValue>; parsed?: Record<string, unknown> }> {
+  ): Promise<{ args: Record<string, RawValue>; parsed: Record<string, unknown> }> {
     const value = pair.value;
     let args: Record<string, unknown> = {};
     const raw = rawOverride ? rawOverride.raw : src.toJS(value);
@@ -1050,12 +1049,12 @@ class Loader {
       const before = this.errors.length;
       args = this.freeForm(src, m, raw, value);
       // Unparsable key=value text: checking what little was parsed would only repeat the same mistake.
-      if (this.errors.length > before) return { args };
+      if (this.errors.length > before) return { args, parsed: {} };
     }
     else if ((typeof raw === 'number' || typeof raw === 'boolean') && m.freeForm) args = { [m.freeForm]: src.literal(value) };
     else {
       this.errors.push(src.error('E_ARGS_SHAPE', `arguments of \`${m.name}\` must be a mapping${m.freeForm ? ' or a string' : ''}, got ${describeValue(raw)}`, value, `write them as \`${m.name}:\` followed by indented \`name: value\` lines`));
-      return { args: {} };
+      return { args: {}, parsed: {} };
     }
     const extra = argsPair ? src.toJS(argsPair.value) : undefined;
     if (isRecord(extra)) args = { ...extra, ...args };
@@ -1073,13 +1072,13 @@ class Loader {
       const at = this.argNode(value, argsPair, ['mode']) ?? value;
       this.errors.push(src.error('E_MODE_INTEGER', `\`mode\` must be a quoted string such as "0644", not the number ${src.literal(at) || String(args.mode)}`, at, modeHint(src.literal(at), args.mode)));
     }
-    const { issues: all, parsed } = await checkModuleArgs(m, args, this.lookup);
+    const { issues: all, parsed } = checkModuleArgs(m, args);
     const issues = all.filter((i) => !skip.has(String(i.path[0])));
     for (const i of issues) {
       const at = this.argNode(value, argsPair, i.path, i.onKey, src);
       this.errors.push(src.error(i.code, i.message, at ?? pair.key, i.hint));
     }
-    return parsed ? { args, parsed } : { args };
+    return { args, parsed };
   }
 
   /** The YAML node of an argument, in the module's mapping or in `args:`; undefined when it came from a string. */

@@ -53,7 +53,7 @@ describe('mode parsing', () => {
   });
 
   it('refuses an integer mode with an explanation, at the mode', () => {
-    const { issues } = parseArgs(fileModule.spec!, { path: '/x', mode: 644 }, { owner: 'file', rendered: true });
+    const { issues } = parseArgs(fileModule.spec, { path: '/x', mode: 644 }, { owner: 'file', rendered: true });
     expect(issues).toEqual([
       expect.objectContaining({ path: ['mode'], code: 'E_TYPE', message: "`mode` must be a file mode: a quoted octal ('0644') or symbolic ('u=rw,go=r') string, got the number 644" }),
     ]);

@@ -104,7 +104,7 @@ describe('security_group plan', () => {
     expect(checkArgs(securityGroup, { ...base, access_key: 'AKIA' })).toMatch(/go together/);
     expect(checkArgs(securityGroup, { ...base, rules: [vncFromOffice] })).toBeUndefined();
     // Every bad rule, each at its own position (the rule, or the rule's key).
-    const { issues } = parseArgs(securityGroup.spec!, { ...base, rules: [vncFromOffice, { proto: 'tcp', cidr: '10.0.0.0/33' }], rules_egress: [{ proto: 'gre', cidr: '0.0.0.0/0' }] }, { owner: 'security_group', rendered: true });
+    const { issues } = parseArgs(securityGroup.spec, { ...base, rules: [vncFromOffice, { proto: 'tcp', cidr: '10.0.0.0/33' }], rules_egress: [{ proto: 'gre', cidr: '0.0.0.0/0' }] }, { owner: 'security_group', rendered: true });
     expect(issues.map((i) => [i.path, i.message])).toEqual([
       [['rules', 1, 'cidr'], "rules[1]: '10.0.0.0/33' is not a valid CIDR"],
       [['rules_egress', 0, 'proto'], "rules_egress[0]: proto must be tcp, udp, icmp or all (got 'gre')"],
