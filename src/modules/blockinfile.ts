@@ -2,7 +2,7 @@ import { ModuleError } from '../errors.js';
 import type { HostFileFacts } from './file-common.js';
 import { plannedModule } from './spec/define.js';
 import { defineSpec, type ArgsOf } from './spec/types.js';
-import { backupFileOf, editableFile, fileAttributeOptions, gatherTextFile, isPythonRegex, modeProblem, planTextEdit, pythonRegex } from './text-edit.js';
+import { backupFileOf, editableFile, fileAttributeOptions, gatherTextFile, isPythonRegex, planTextEdit, pythonRegex } from './text-edit.js';
 
 /** ansible.builtin.blockinfile: a block of lines between two marker lines, inserted, updated or removed. */
 const spec = defineSpec({
@@ -27,7 +27,7 @@ const spec = defineSpec({
       const value = args[name];
       if (value !== undefined && value !== 'EOF' && value !== 'BOF' && !isPythonRegex(value)) return { param: name, message: `\`${value}\` is not a valid regular expression` };
     }
-    return modeProblem(args.mode);
+    return undefined;
   },
 });
 

@@ -1,51 +1,52 @@
 import { randomBytes } from 'node:crypto';
 import type { ExecResult } from '../connection/types.js';
-import type { ActionModule, ArgSchema, ModuleContext, ModuleReturn } from './types.js';
+import { actionModule } from './spec/define.js';
+import { defineSpec, type ArgsOf, type Options } from './spec/types.js';
+import type { ModuleContext, ModuleReturn } from './types.js';
 
-export interface CommandArgs {
-  cmd?: string;
-  argv?: string[];
-  chdir?: string;
-  creates?: string;
-  removes?: string;
-  stdin?: string;
-  stdin_add_newline?: boolean;
-  strip_empty_ends?: boolean;
-  executable?: string;
-  expand_argument_vars?: boolean;
-}
+const commonOptions = {
+  chdir: { type: 'path', description: 'Change into this directory before running the command.' },
+  creates: { type: 'path', description: 'A path; when it exists, the command is not run.' },
+  removes: { type: 'path', description: 'A path; when it does not exist, the command is not run.' },
+  stdin: { type: 'str', description: 'Data passed to the command on stdin.' },
+  stdin_add_newline: { type: 'bool', default: true, description: 'Add a newline to the stdin data.' },
+  strip_empty_ends: { type: 'bool', default: true, description: 'Strip empty lines at the end of stdout and stderr.' },
+} as const satisfies Options;
 
-const commonProps = {
-  chdir: { type: 'string', description: 'Change into this directory before running the command.' },
-  creates: { type: 'string', description: 'A path; when it exists, the command is not run.' },
-  removes: { type: 'string', description: 'A path; when it does not exist, the command is not run.' },
-  stdin: { type: 'string', description: 'Data passed to the command on stdin.' },
-  stdin_add_newline: { type: 'boolean', default: true },
-  strip_empty_ends: { type: 'boolean', default: true },
-} as const;
+const commandOptions = {
+  cmd: { type: 'str', description: 'The command line, split into words like a shell would (no expansion).' },
+  argv: { type: 'list', elements: 'str', description: 'The command as a list of arguments.' },
+  expand_argument_vars: { type: 'bool', default: true, ignored: true, description: 'Accepted for compatibility: no shell variables are ever expanded.' },
+  ...commonOptions,
+} as const satisfies Options;
 
-const commandSchema: ArgSchema = {
-  type: 'object',
+const commandSpec = defineSpec({
   description: 'Run a command on the host without a shell (argv; no pipes, redirects or variables).',
-  properties: {
-    cmd: { type: 'string', description: 'The command line, split into words like a shell would (no expansion).' },
-    argv: { type: 'array', items: { type: 'string' }, description: 'The command as a list of arguments.' },
-    expand_argument_vars: { type: 'boolean' },
-    ...commonProps,
+  options: commandOptions,
+  mutually_exclusive: [['cmd', 'argv']],
+  required_one_of: [['cmd', 'argv']],
+  check(args) {
+    if (args.argv !== undefined) return args.argv.length === 0 ? { param: 'argv', message: 'no command given', hint: 'argv: [program, arg…]' } : undefined;
+    try {
+      if (splitCommandLine(args.cmd ?? '').length === 0) return { param: 'cmd', message: 'no command given', hint: 'write the command after `command:`' };
+    } catch (e) {
+      return { param: 'cmd', message: (e as Error).message, hint: 'close the quote, or use argv: [program, arg…]' };
+    }
+    return undefined;
   },
-  additionalProperties: false,
-};
+});
 
-const shellSchema: ArgSchema = {
-  type: 'object',
+const shellSpec = defineSpec({
   description: 'Run a command line through /bin/sh on the host (pipes, redirects and variables work).',
-  properties: {
-    cmd: { type: 'string', description: 'The shell command line.' },
-    executable: { type: 'string', description: 'The shell to use instead of /bin/sh.' },
-    ...commonProps,
+  options: {
+    cmd: { type: 'str', required: true, description: 'The shell command line.' },
+    executable: { type: 'path', default: '/bin/sh', description: 'The shell to use.' },
+    ...commonOptions,
   },
-  additionalProperties: false,
-};
+});
+
+export type CommandArgs = ArgsOf<typeof commandOptions>;
+type RunArgs = ArgsOf<typeof commonOptions>;
 
 /**
  * Splits a command line into words as Python's shlex does for Ansible's `command` (quotes and backslashes),
@@ -87,7 +88,7 @@ export function splitCommandLine(line: string): string[] {
  * arguments, never pasted into the script. A skip is reported as `<skipMark> creates|removes` on stdout: the mark
  * is random per exec, so no command's own output can pass for a skip.
  */
-function guardedArgv(args: CommandArgs, argv: string[], skipMark: string): string[] {
+function guardedArgv(args: RunArgs, argv: string[], skipMark: string): string[] {
   if (!args.chdir && !args.creates && !args.removes) return argv;
   const script = [
     'chdir=$1 creates=$2 removes=$3 skip=$4; shift 4',
@@ -124,9 +125,9 @@ function notFoundResult(argv: string[]): ModuleReturn {
   };
 }
 
-async function runCommand(args: CommandArgs, argv: string[], ctx: ModuleContext): Promise<ModuleReturn> {
+async function runCommand(args: RunArgs, argv: string[], ctx: ModuleContext): Promise<ModuleReturn> {
   const startedAt = new Date();
-  const stdin = args.stdin === undefined ? undefined : args.stdin + (args.stdin_add_newline === false ? '' : '\n');
+  const stdin = args.stdin === undefined ? undefined : args.stdin + (args.stdin_add_newline ? '\n' : '');
   const skipMark = `vncplay-skip-${randomBytes(16).toString('hex')}`;
   const res = await ctx.exec(guardedArgv(args, argv, skipMark), stdin === undefined ? {} : { stdin });
   const endedAt = new Date();
@@ -139,7 +140,7 @@ async function runCommand(args: CommandArgs, argv: string[], ctx: ModuleContext)
   }
   // `command` execs a program (the connection never resolves a builtin or function); `shell`'s argv[0] is the shell.
   if (argv[0] !== undefined && programNotFound(res, argv[0])) return notFoundResult(argv);
-  const strip = args.strip_empty_ends !== false;
+  const strip = args.strip_empty_ends;
   const stdout = strip ? res.stdout.replace(/\n+$/, '') : res.stdout;
   const stderr = strip ? res.stderr.replace(/\n+$/, '') : res.stderr;
   const data = {
@@ -157,36 +158,20 @@ async function runCommand(args: CommandArgs, argv: string[], ctx: ModuleContext)
   return { changed: true, data };
 }
 
-export const commandModule: ActionModule<CommandArgs> = {
+export const commandModule = actionModule(commandSpec, {
   kind: 'action',
   name: 'command',
-  schema: commandSchema,
   freeForm: 'cmd',
   where: 'host',
   inCheckMode: 'skip',
-  validate(args) {
-    if (args.cmd === undefined && args.argv === undefined) return 'command: one of cmd (free form) or argv is required';
-    if (args.cmd !== undefined && args.argv !== undefined) return 'command: cmd and argv are mutually exclusive';
-    return undefined;
-  },
-  run(args, ctx) {
-    const argv = args.argv ?? splitCommandLine(args.cmd ?? '');
-    if (argv.length === 0) return Promise.resolve({ failed: true, msg: 'no command given' });
-    return runCommand(args, argv, ctx);
-  },
-};
+  run: (args, ctx) => runCommand(args, args.argv ?? splitCommandLine(args.cmd ?? ''), ctx),
+});
 
-export const shellModule: ActionModule<CommandArgs> = {
+export const shellModule = actionModule(shellSpec, {
   kind: 'action',
   name: 'shell',
-  schema: shellSchema,
   freeForm: 'cmd',
   where: 'host',
   inCheckMode: 'skip',
-  validate(args) {
-    return args.cmd === undefined ? 'shell: a command line (free form or cmd) is required' : undefined;
-  },
-  run(args, ctx) {
-    return runCommand(args, [args.executable ?? '/bin/sh', '-c', args.cmd ?? ''], ctx);
-  },
-};
+  run: (args, ctx) => runCommand(args, [args.executable, '-c', args.cmd], ctx),
+});

@@ -11,14 +11,10 @@ import {
   backupPathOf,
   backupStep,
   baseName,
-  bool,
-  boolSchema,
-  checkModeArg,
   checkPrincipals,
   diffText,
   formatMode,
   MAX_DIFF_SIZE,
-  modeSchema,
   parentDir,
   probePaths,
   resolveMode,
@@ -28,60 +24,76 @@ import {
   type HostFileFacts,
   type PathFacts,
 } from './file-common.js';
-import type { Change, DiffEntry, ModuleContext, PlannedModule, Step } from './types.js';
+import { plannedModule } from './spec/define.js';
+import { defineSpec, type ArgsOf, type Options, type SpecProblem } from './spec/types.js';
+import type { Change, DiffEntry, ModuleContext, Step } from './types.js';
 
 /** remote_src content travels host → controller → host; keep it to config-sized files. */
 const REMOTE_SRC_LIMIT = 16 * 1048576;
 
-/** ansible.builtin.copy: put content (inline or a controller file) at dest, atomically, compared by sha1. */
-export interface CopyArgs {
-  dest: string;
-  src?: string;
-  content?: string;
-  mode?: string | number;
-  owner?: string;
-  group?: string;
-  backup?: boolean | string;
-  validate?: string;
-  force?: boolean | string;
-  directory_mode?: string | number;
-  follow?: boolean | string;
-  checksum?: string;
-  decrypt?: boolean | string;
-  remote_src?: boolean | string;
-}
+const nonEmpty = { pattern: '\\S', patternText: 'a non-empty string' } as const;
 
 /** Parameters copy and template share (template adds its own). */
-export const writeOptionProperties = {
-  dest: { type: 'string', minLength: 1, description: 'Absolute path on the host to write to; a folder (or a path ending in /) receives the file under its own name.' },
-  mode: { ...modeSchema, description: "Permissions as a quoted octal string ('0644'), symbolic ('u=rw,go=r') or 'preserve' (the source's). An unquoted 0644 is octal, as in Ansible; a decimal integer (644) is refused." },
-  owner: { type: 'string', minLength: 1, description: 'User name or uid that should own the file.' },
-  group: { type: 'string', minLength: 1, description: 'Group name or gid that should own the file.' },
-  backup: { ...boolSchema, description: 'Keep the old file as DEST.PID.YYYY-mm-dd@HH:MM:SS~ before replacing it; returned as backup_file.' },
-  validate: { type: 'string', minLength: 1, description: "Command run on the new file before it replaces dest; %s is the temp file ('sshd -t -f %s')." },
-  force: { ...boolSchema, description: 'Replace dest when its content differs (default true); false writes only when dest is absent.' },
-  follow: { ...boolSchema, description: "When dest is a symlink: true writes the file it points to (the link stays); false (default) replaces the link itself with a regular file, as Ansible does." },
-} as const;
+export const writeOptions = {
+  dest: { type: 'path', required: true, ...nonEmpty, description: 'Absolute path on the host to write to; a folder (or a path ending in /) receives the file under its own name.' },
+  mode: {
+    type: 'mode',
+    keywords: ['preserve'],
+    description: "Permissions as a quoted octal string ('0644'), symbolic ('u=rw,go=r') or 'preserve' (the source's). An unquoted 0644 is octal, as in Ansible; a decimal integer (644) is refused.",
+  },
+  owner: { type: 'str', ...nonEmpty, description: 'User name or uid that should own the file.' },
+  group: { type: 'str', ...nonEmpty, description: 'Group name or gid that should own the file.' },
+  backup: { type: 'bool', default: false, description: 'Keep the old file as DEST.PID.YYYY-mm-dd@HH:MM:SS~ before replacing it; returned as backup_file.' },
+  validate: { type: 'str', ...nonEmpty, description: "Command run on the new file before it replaces dest; %s is the temp file ('sshd -t -f %s')." },
+  force: { type: 'bool', default: true, description: 'Replace dest when its content differs; false writes only when dest is absent.' },
+  follow: { type: 'bool', default: false, description: 'When dest is a symlink: true writes the file it points to (the link stays); false replaces the link itself with a regular file, as Ansible does.' },
+  directory_mode: { type: 'mode', description: 'Mode of folders created for a dest ending in /.' },
+} as const satisfies Options;
 
-export const copySchema = {
-  type: 'object',
+/** The arguments copy and template hand to the shared planner, parsed. */
+export type WriteArgs = ArgsOf<typeof writeOptions>;
+
+/** What copy and template check beyond the declarations: an absolute dest, a usable validate command. */
+export function checkWriteArgs(args: WriteArgs): SpecProblem | undefined {
+  if (!args.dest.startsWith('/') && !args.dest.startsWith('~')) return { param: 'dest', message: `dest '${args.dest}' must be an absolute path`, hint: 'start it with / (or ~ for a home folder)' };
+  return args.validate === undefined ? undefined : checkValidateArg(args.validate);
+}
+
+/** `validate` must name the temp file (%s) and split as Ansible splits it (shlex). */
+export function checkValidateArg(validate: string): SpecProblem | undefined {
+  try {
+    validateArgv(validate, '/tmp/x');
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof ModuleError)) throw e;
+    return { param: 'validate', message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+  }
+}
+
+const spec = defineSpec({
   description: 'Write a file on the host from inline content or a controller file, atomically, with mode/owner, backup and validate.',
-  properties: {
-    ...writeOptionProperties,
+  options: {
+    ...writeOptions,
     src: {
-      type: 'string',
-      minLength: 1,
+      type: 'path',
+      ...nonEmpty,
       description: "A file or folder on the controller (role's files/, then beside the playbook); 'dir/' copies the folder's content. With remote_src, a file on the host.",
     },
-    content: { type: 'string', description: 'Literal content to write instead of src.' },
-    directory_mode: { ...modeSchema, description: 'Mode of folders created for a dest ending in /.' },
-    checksum: { type: 'string', pattern: '^[0-9a-fA-F]{40}$', description: 'Expected SHA1 of the content; the task fails when it differs.' },
-    decrypt: { ...boolSchema, description: 'Decrypt a vault-encrypted src file (with the run\'s vault passwords) before copying it (default true); false copies the vault text as it is.' },
-    remote_src: { ...boolSchema, description: `src is a file on the host, not the controller (read in the same probe; up to ${REMOTE_SRC_LIMIT / 1048576} MiB).` },
+    content: { type: 'str', description: 'Literal content to write instead of src.' },
+    checksum: { type: 'str', pattern: '^[0-9a-fA-F]{40}$', patternText: 'a SHA1 (40 hex digits)', description: 'Expected SHA1 of the content; the task fails when it differs.' },
+    decrypt: { type: 'bool', default: true, description: "Decrypt a vault-encrypted src file (with the run's vault passwords) before copying it; false copies the vault text as it is." },
+    remote_src: { type: 'bool', default: false, description: `src is a file on the host, not the controller (read in the same probe; up to ${REMOTE_SRC_LIMIT / 1048576} MiB).` },
   },
-  required: ['dest'],
-  additionalProperties: false,
-} as const;
+  mutually_exclusive: [['src', 'content']],
+  required_one_of: [['src', 'content']],
+  check(args) {
+    if (args.mode === 'preserve' && args.src === undefined) return { param: 'mode', message: 'mode: preserve needs src (inline content has no mode)', hint: "give the mode itself, e.g. mode: '0644'" };
+    return checkWriteArgs(args);
+  },
+});
+
+/** ansible.builtin.copy: put content (inline or a controller file) at dest, atomically, compared by sha1. */
+export type CopyArgs = ArgsOf<typeof spec.options>;
 
 /** What copy and template hand to the shared planner. */
 export interface WriteFacts {
@@ -101,34 +113,6 @@ export interface WriteFacts {
   srcMode?: number;
 }
 
-export interface WriteArgs {
-  dest: string;
-  mode?: string | number | undefined;
-  owner?: string | undefined;
-  group?: string | undefined;
-  backup?: boolean | string | undefined;
-  validate?: string | undefined;
-  force?: boolean | string | undefined;
-  follow?: boolean | string | undefined;
-  directory_mode?: string | number | undefined;
-}
-
-/** Argument checks copy and template share. */
-export function validateWriteArgs(args: WriteArgs): string | undefined {
-  const m = (args.mode === 'preserve' ? undefined : checkModeArg(args.mode)) ?? checkModeArg(args.directory_mode, 'directory_mode');
-  if (m) return m;
-  if (args.validate !== undefined) {
-    if (!args.validate.includes('%s')) return `validate must contain %s: ${args.validate}`;
-    try {
-      validateArgv(args.validate, '/tmp/x');
-    } catch (e) {
-      return e instanceof Error ? e.message : String(e);
-    }
-  }
-  if (!args.dest.startsWith('/') && !args.dest.startsWith('~')) return `dest '${args.dest}' must be an absolute path`;
-  return undefined;
-}
-
 /** Read every fact the write needs in one probe: dest, and dest/NAME in case dest turns out to be a folder. */
 export async function gatherWrite(
   args: WriteArgs,
@@ -146,7 +130,7 @@ export async function gatherWrite(
   const paths = inside ? [trimmed, inside, parentDir(trimmed)] : [trimmed, parentDir(trimmed)];
   const host = await probePaths(ctx, paths, {
     existenceOnlyFrom: paths.length - 1,
-    contentLimit: ctx.diff ? MAX_DIFF_SIZE : 0, checksum: 'sha1', users: [args.owner], groups: [args.group], clock: bool(args.backup, false),
+    contentLimit: ctx.diff ? MAX_DIFF_SIZE : 0, checksum: 'sha1', users: [args.owner], groups: [args.group], clock: args.backup,
   });
   const first = host.paths[0]!;
   const isDir = first.exists && (first.lstat?.type === 'directory' || first.stat?.type === 'directory');
@@ -171,15 +155,13 @@ export function destFacts(f: WriteFacts): PathFacts {
  * the final mode/owner (set before the rename by the write step); equal content only fixes attributes.
  */
 export function planWrite(given: WriteArgs, f: WriteFacts): Change[] {
-  const problem = validateWriteArgs(given);
-  if (problem) throw new ModuleError('E_COPY_ARGS', problem);
   const args = withPreservedMode(given, f);
   const d = destFacts(f);
   const isLink = d.lstat?.type === 'link';
   // follow: true writes what an existing link points to; false (Ansible's default) replaces the link itself, and
   // nothing of its target (content, mode, owner) counts: the link is always a change, as Ansible's islink() test.
   // A dangling link is replaced either way, as in Ansible (its exists() is false, so it never resolves the link).
-  const linkTarget = bool(args.follow, false) && isLink && d.stat && d.realPath ? d.realPath : undefined;
+  const linkTarget = args.follow && isLink && d.stat && d.realPath ? d.realPath : undefined;
   const path = linkTarget ?? d.path;
   const replacesLink = isLink && linkTarget === undefined;
   const st = d.exists && !replacesLink ? d.stat : undefined; // what a write replaces: a file, or a followed link's target
@@ -194,7 +176,7 @@ export function planWrite(given: WriteArgs, f: WriteFacts): Change[] {
     const parent = f.host.paths.find((p) => p.path === dir);
     if (parent && !parent.exists) missingParent = dir;
   }
-  if (d.exists && !bool(args.force, true)) return [];
+  if (d.exists && !args.force) return [];
   const newSum = sha1(f.content);
   const sameContent = st?.type === 'file' && d.checksum === newSum;
   const umask = f.host.umask;
@@ -209,12 +191,12 @@ export function planWrite(given: WriteArgs, f: WriteFacts): Change[] {
   const steps: Step[] = missingParent === undefined ? [] : [parentCheckStep(missingParent)];
   if (f.mkdir !== undefined) {
     steps.push({ kind: 'exec', argv: ['mkdir', '-p', '--', f.mkdir] });
-    if (typeof args.directory_mode === 'string') {
+    if (args.directory_mode !== undefined) {
       const dm = resolveMode(args.directory_mode, 0o777 & ~umask, true, umask);
       steps.push({ kind: 'exec', argv: ['chmod', '--', formatMode(dm), f.mkdir] });
     }
   }
-  if (bool(args.backup, false) && st?.type === 'file') steps.push(backupStep(path, backupName(path, f.host.pid, f.host.now)));
+  if (args.backup && st?.type === 'file') steps.push(backupStep(path, backupName(path, f.host.pid, f.host.now)));
   if (args.validate !== undefined) steps.push(validateStep(path, f.content, args.validate, f.host.tempToken));
   steps.push(writeStep(path, f.content, args, st && st.type === 'file' ? st : undefined, umask));
   // No hash of the content in the summary: even a short one lets a short secret (a VNC password) be brute-forced.
@@ -248,7 +230,7 @@ function writeStep(
   umask: number,
 ): Step {
   const base = existing ? existing.mode : 0o666 & ~umask;
-  const mode = typeof args.mode === 'string' ? resolveMode(args.mode, base, false, umask) : base;
+  const mode = args.mode === undefined ? base : resolveMode(args.mode, base, false, umask);
   const step: Step = { kind: 'write', path, content, mode: formatMode(mode) };
   // Replacing a file keeps its owner unless asked otherwise, as Ansible's atomic_move does.
   const owner = args.owner ?? (existing ? String(existing.uid) : undefined);
@@ -317,16 +299,10 @@ function safePlan(args: WriteArgs, f: WriteFacts): Change[] {
   }
 }
 
-function validateCopyArgs(args: CopyArgs): string | undefined {
-  if (args.src !== undefined && args.content !== undefined) return 'src and content are mutually exclusive';
-  if (args.src === undefined && args.content === undefined) return 'one of src or content is required';
-  return validateWriteArgs(args);
-}
-
 /** Source bytes: inline content, the controller file src names, or (remote_src) a file on the host. */
 async function readSource(args: CopyArgs, ctx: ModuleContext): Promise<{ content: Buffer; source?: string; name?: string; mode?: number }> {
   if (args.content !== undefined) return { content: Buffer.from(args.content, 'utf8') };
-  if (bool(args.remote_src, false)) return readRemoteSource(args.src!, ctx);
+  if (args.remote_src) return readRemoteSource(args.src!, ctx);
   const found = await ctx.findFile(args.src!, 'files');
   const st = await stat(found);
   if (st.isDirectory()) throw new ModuleError('E_COPY_SRC', `src ${args.src!} is a directory`); // handled by gatherTree
@@ -339,7 +315,7 @@ async function readSource(args: CopyArgs, ctx: ModuleContext): Promise<{ content
  * output (diff, -v logs) shows it. `decrypt: false` copies the vault text as it is.
  */
 export function decryptSource(content: Buffer, file: string, args: Pick<CopyArgs, 'decrypt'>): Buffer {
-  if (!bool(args.decrypt, true) || !isVaultText(content.subarray(0, VAULT_HEADER.length + 1).toString('latin1'))) return content;
+  if (!args.decrypt || !isVaultText(content.subarray(0, VAULT_HEADER.length + 1).toString('latin1'))) return content;
   if (vaultSecrets().length === 0) {
     throw new ModuleError('E_VAULT_NO_PASSWORD', `src ${file} is vault-encrypted and no vault password was given: run with --ask-vault-pass / --vault-password-file (or --vault-id)`, {
       hint: 'decrypt: false copies the encrypted text as it is',
@@ -415,7 +391,7 @@ async function gatherTree(args: CopyArgs, ctx: ModuleContext, found: string): Pr
   // dest itself comes last in the probe; when src names the folder (no trailing /) it is a parent to create too.
   const paths = [base, ...dirs.map(at), ...files.map(at), dest];
   const host = await probePaths(ctx, paths, {
-    contentLimit: ctx.diff ? MAX_DIFF_SIZE : 0, checksum: 'sha1', users: [args.owner], groups: [args.group], clock: bool(args.backup, false),
+    contentLimit: ctx.diff ? MAX_DIFF_SIZE : 0, checksum: 'sha1', users: [args.owner], groups: [args.group], clock: args.backup,
   });
   const dirIndex = (rel: string): number => (rel === '' ? 0 : 1 + dirs.indexOf(rel));
   const out: TreeFacts = {
@@ -442,8 +418,6 @@ async function gatherTree(args: CopyArgs, ctx: ModuleContext, found: string): Pr
 
 /** Missing folders are made (directory_mode applied), then each file is planned as a single-file copy. */
 export function planTree(args: CopyArgs, f: TreeFacts): Change[] {
-  const problem = validateWriteArgs(args);
-  if (problem) throw new ModuleError('E_COPY_ARGS', problem);
   const changes: Change[] = [];
   const umask = f.host.umask;
   for (const d of f.dirs) {
@@ -451,7 +425,7 @@ export function planTree(args: CopyArgs, f: TreeFacts): Change[] {
     if (p.exists && p.stat?.type !== 'directory') throw new ModuleError('E_COPY_DEST', `${d.path} exists and is not a directory`);
     if (p.exists) continue;
     const steps: Step[] = [{ kind: 'exec', argv: ['mkdir', '-p', '--', d.path] }];
-    if (typeof args.directory_mode === 'string') {
+    if (args.directory_mode !== undefined) {
       steps.push({ kind: 'exec', argv: ['chmod', '--', formatMode(resolveMode(args.directory_mode, 0o777 & ~umask, true, umask)), d.path] });
     }
     changes.push({ summary: `create directory ${d.path}`, diff: { before: { path: d.path, state: 'absent' }, after: { path: d.path, state: 'directory' } }, steps });
@@ -469,16 +443,14 @@ export function planTree(args: CopyArgs, f: TreeFacts): Change[] {
   return changes;
 }
 
-export const copyModule: PlannedModule<CopyArgs, CopyFacts> = {
+export const copyModule = plannedModule(spec, {
   kind: 'planned',
   name: 'copy',
-  schema: copySchema,
   where: 'host',
-  validate: validateCopyArgs,
-  async gather(args, ctx) {
-    const problem = validateCopyArgs(args);
-    if (problem) throw new ModuleError('E_COPY_ARGS', problem);
-    if (args.src !== undefined && !bool(args.remote_src, false)) {
+  // At load time a parameter still to render is absent (no default either): a templated remote_src may be true.
+  controllerFiles: (args) => (args.src === undefined || args.remote_src !== false ? [] : [{ param: 'src', kind: 'files', decrypt: args.decrypt === true }]),
+  async gather(args, ctx): Promise<CopyFacts> {
+    if (args.src !== undefined && !args.remote_src) {
       const found = await ctx.findFile(args.src, 'files');
       if ((await stat(found)).isDirectory()) return gatherTree(args, ctx, found);
     }
@@ -490,4 +462,4 @@ export const copyModule: PlannedModule<CopyArgs, CopyFacts> = {
   },
   plan: (args, f) => (isTree(f) ? planTree(args, f) : planWrite(args, f)),
   report: (args, f) => (isTree(f) ? { dest: args.dest, state: 'directory', files: f.files.length } : writeReport(args, f)),
-};
+});

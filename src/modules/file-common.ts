@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { sessionScript } from '../connection/line-session.js';
 import { ModuleError } from '../errors.js';
+import { OCTAL_MODE } from './spec/convert.js';
 import type { DiffEntry, ModuleContext, Step } from './types.js';
 
 /**
@@ -16,42 +17,9 @@ const S_IRWXG = 0o070;
 const S_IRWXO = 0o007;
 const EXEC_BITS = 0o111;
 
-/**
- * The schema of a `mode` parameter. Integers pass the schema on purpose so that checkModeArg (module validate())
- * can refuse them with an explanation instead of ajv's bare "must be string"; the playbook loader refuses them
- * earlier still, with a position.
- */
-export const modeSchema = { type: ['string', 'integer'] } as const;
-
-/** Why an integer mode is refused: YAML reads 644 as decimal, which is not the octal permission people mean. */
-export function integerModeMessage(mode: number): string {
-  return (
-    `mode ${mode} is an integer: YAML reads it as the decimal number ${mode} (octal 0${mode.toString(8)}), ` +
-    `not the octal permission it looks like; quote it as a string, e.g. mode: '0${mode}'`
-  );
-}
-
-/** Refuse a mode that is not a quoted octal or symbolic string; undefined when fine. */
-export function checkModeArg(mode: unknown, param = 'mode'): string | undefined {
-  if (mode === undefined || mode === null) return undefined;
-  if (typeof mode === 'number') return param === 'mode' ? integerModeMessage(mode) : `${param}: ${integerModeMessage(mode)}`;
-  if (typeof mode !== 'string') return `${param} must be a string such as '0644' or 'u=rw,go=r'`;
-  if (isOctalMode(mode)) return undefined;
-  try {
-    applySymbolicMode(0o644, mode, false, 0o022);
-    return undefined;
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
-  }
-}
-
-function isOctalMode(mode: string): boolean {
-  return /^0?[0-7]{1,4}$/.test(mode) || /^0o[0-7]{1,4}$/.test(mode);
-}
-
 /** The permission bits a mode argument asks for, given the path's current bits (symbolic modes are relative). */
 export function resolveMode(mode: string, current: number, isDir: boolean, umask: number): number {
-  if (isOctalMode(mode)) return parseInt(mode.replace(/^0o/, ''), 8) & PERM_BITS;
+  if (OCTAL_MODE.test(mode)) return parseInt(mode.replace(/^0o/, ''), 8) & PERM_BITS;
   return applySymbolicMode(current, mode, isDir, umask);
 }
 
@@ -610,7 +578,7 @@ export function ownerMatches(want: string | undefined, name: string, id: number)
 }
 
 export interface AttrArgs {
-  mode?: string | number;
+  mode?: string;
   owner?: string;
   group?: string;
 }
@@ -657,7 +625,7 @@ export function attributeChange(
       steps.push({ kind: 'exec', argv: ['chown', ...(follow ? [] : ['-h']), '--', spec, path] });
     }
   }
-  if (typeof args.mode === 'string' && (follow || st.type !== 'link')) {
+  if (args.mode !== undefined && (follow || st.type !== 'link')) {
     const want = resolveMode(args.mode, st.mode, st.type === 'directory', umask);
     if (want !== st.mode) {
       before.mode = formatMode(st.mode);
@@ -841,31 +809,3 @@ export function baseName(p: string): string {
   const trimmed = p.length > 1 ? p.replace(/\/+$/, '') : p;
   return trimmed.slice(trimmed.lastIndexOf('/') + 1);
 }
-
-/** Ansible's boolean coercion for the odd `yes`/`no` strings that survive YAML 1.2 parsing. */
-export function bool(v: unknown, dflt: boolean): boolean {
-  if (v === undefined || v === null) return dflt;
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'string') return ['yes', 'true', 'on', '1', 'y'].includes(v.toLowerCase());
-  return Boolean(v);
-}
-
-/** Schema for Ansible-style booleans (true/false and yes/no strings). */
-export const boolSchema = { anyOf: [{ type: 'boolean' }, { type: 'string', enum: ['yes', 'no', 'true', 'false', 'True', 'False', 'on', 'off'] }] } as const;
-
-/** `path` with Ansible's aliases `dest` and `name` (the schema makes sure exactly one is given). */
-export function pathArg(args: { path?: string | undefined; dest?: string | undefined; name?: string | undefined }): string {
-  const p = args.path ?? args.dest ?? args.name;
-  if (p === undefined) throw new ModuleError('E_ARGS', 'path is required', { hint: 'give path: (or its aliases dest:, name:)' });
-  return p;
-}
-
-/** Path-alias properties for a schema: path, dest, name, exactly one required. */
-export const pathAliasSchema = {
-  properties: {
-    path: { type: 'string', minLength: 1, description: 'Path of the file on the host (aliases dest, name).' },
-    dest: { type: 'string', minLength: 1, description: 'Alias of path.' },
-    name: { type: 'string', minLength: 1, description: 'Alias of path.' },
-  },
-  oneOf: [{ required: ['path'] }, { required: ['dest'] }, { required: ['name'] }],
-} as const;

@@ -3,15 +3,9 @@ import { ModuleError } from '../errors.js';
 import {
   attrDiff,
   attributeChange,
-  bool,
   checkPrincipals,
-  boolSchema,
-  checkModeArg,
   formatMode,
-  modeSchema,
   parentDir,
-  pathAliasSchema,
-  pathArg,
   probePaths,
   refuseForeignLink,
   resolveMode,
@@ -20,50 +14,48 @@ import {
   type PathFacts,
   type StatFacts,
 } from './file-common.js';
-import type { Change, PlannedModule, Step } from './types.js';
+import { plannedModule } from './spec/define.js';
+import { defineSpec, type ArgsOf } from './spec/types.js';
+import type { Change, Step } from './types.js';
+
+const fileStates = ['file', 'directory', 'absent', 'link', 'hard', 'touch'] as const;
+
+const spec = defineSpec({
+  description: 'Make a path a file, directory, symlink, hard link or nothing, with mode/owner/group; touch it.',
+  options: {
+    path: { type: 'path', required: true, aliases: ['dest', 'name'], pattern: '\\S', patternText: 'a non-empty path', description: 'Path of the file on the host.' },
+    state: { type: 'str', choices: fileStates, description: 'What the path should be. Default: its current state if it exists, directory with recurse, else file.' },
+    src: { type: 'path', pattern: '\\S', patternText: 'a non-empty path', description: 'Target of the link (state=link or hard); relative to the link folder when not absolute.' },
+    mode: { type: 'mode', description: "Permissions as a quoted octal string ('0644') or symbolic ('u=rw,go=r'). An unquoted 0644 is octal, as in Ansible; a decimal integer (644) is refused." },
+    owner: { type: 'str', pattern: '\\S', patternText: 'a user name or uid', description: 'User name or uid that should own the path.' },
+    group: { type: 'str', pattern: '\\S', patternText: 'a group name or gid', description: 'Group name or gid that should own the path.' },
+    recurse: { type: 'bool', default: false, description: 'With state=directory, set owner/group/mode on everything below too.' },
+    force: { type: 'bool', default: false, description: 'Create links even when the source is missing or a file is in the way.' },
+    // No default: an explicit `follow: true` also follows a link someone else owns (refuseForeignLink), the default does not.
+    follow: { type: 'bool', description: 'Act on what a link points to (default true).' },
+    access_time: { type: 'str', choices: ['now', 'preserve'], description: "state=touch: 'preserve' keeps the access time (then touch is idempotent); default now." },
+    modification_time: { type: 'str', choices: ['now', 'preserve'], description: "state=touch: 'preserve' keeps the modification time; default now." },
+  },
+  required_if: [
+    ['state', 'link', ['src']],
+    ['state', 'hard', ['src']],
+  ],
+  check(args) {
+    const state = args.state;
+    if (args.src !== undefined && state !== undefined && state !== 'link' && state !== 'hard') {
+      return { param: 'src', message: `src is only used with state=link or state=hard, not state=${state}`, hint: 'remove src, or say state: link' };
+    }
+    if (args.recurse && state !== undefined && state !== 'directory') return { param: 'recurse', message: 'recurse option requires state to be directory' };
+    return undefined;
+  },
+});
 
 /** ansible.builtin.file: state of a path (file, directory, link, hard link, touch, absent) and its attributes. */
-export type FileState = 'file' | 'directory' | 'absent' | 'link' | 'hard' | 'touch';
+export type FileState = (typeof fileStates)[number];
+export type FileArgs = ArgsOf<typeof spec.options>;
 
-export interface FileArgs {
-  path?: string;
-  dest?: string;
-  name?: string;
-  state?: FileState;
-  src?: string;
-  mode?: string | number;
-  owner?: string;
-  group?: string;
-  recurse?: boolean | string;
-  force?: boolean | string;
-  follow?: boolean | string;
-  access_time?: string;
-  modification_time?: string;
-}
-
-export const fileSchema = {
-  type: 'object',
-  description: 'Make a path a file, directory, symlink, hard link or nothing, with mode/owner/group; touch it.',
-  properties: {
-    ...pathAliasSchema.properties,
-    state: {
-      type: 'string',
-      enum: ['file', 'directory', 'absent', 'link', 'hard', 'touch'],
-      description: 'What the path should be. Default: its current state if it exists, directory with recurse, else file.',
-    },
-    src: { type: 'string', minLength: 1, description: 'Target of the link (state=link or hard); relative to the link folder when not absolute.' },
-    mode: { ...modeSchema, description: "Permissions as a quoted octal string ('0644') or symbolic ('u=rw,go=r'). An unquoted 0644 is octal, as in Ansible; a decimal integer (644) is refused." },
-    owner: { type: 'string', minLength: 1, description: 'User name or uid that should own the path.' },
-    group: { type: 'string', minLength: 1, description: 'Group name or gid that should own the path.' },
-    recurse: { ...boolSchema, description: 'With state=directory, set owner/group/mode on everything below too.' },
-    force: { ...boolSchema, description: 'Create links even when the source is missing or a file is in the way.' },
-    follow: { ...boolSchema, description: 'Act on what a link points to (default true).' },
-    access_time: { type: 'string', enum: ['now', 'preserve'], description: "state=touch: 'preserve' keeps the access time (then touch is idempotent); default now." },
-    modification_time: { type: 'string', enum: ['now', 'preserve'], description: "state=touch: 'preserve' keeps the modification time; default now." },
-  },
-  oneOf: pathAliasSchema.oneOf,
-  additionalProperties: false,
-} as const;
+/** `follow` as the plans read it: true unless the task says false. */
+const follows = (args: FileArgs): boolean => args.follow ?? true;
 
 export interface FileFacts {
   host: HostFileFacts;
@@ -86,7 +78,7 @@ function wantedState(args: FileArgs, p: PathFacts): FileState {
   // Without src an existing link or multiply-linked file only gets its attributes set (as Ansible ends up doing).
   if ((cur === 'hard' || cur === 'link') && args.src === undefined) return 'file';
   if (cur !== 'absent') return cur;
-  return bool(args.recurse, false) ? 'directory' : 'file';
+  return args.recurse ? 'directory' : 'file';
 }
 
 /** Parent folders of a path, nearest first, without '/' ('/a/b/c' → ['/a/b', '/a']). */
@@ -106,35 +98,19 @@ export function resolveLinkSrc(path: string, src: string): string {
   return `${dir === '/' ? '' : dir}/${src}`;
 }
 
-function validateFileArgs(args: FileArgs): string | undefined {
-  const modeProblem = checkModeArg(args.mode);
-  if (modeProblem) return modeProblem;
-  const state = args.state;
-  if ((state === 'link' || state === 'hard') && args.src === undefined) return `src is required for state=${state}`;
-  if (args.src !== undefined && state !== undefined && state !== 'link' && state !== 'hard') {
-    return `src is only used with state=link or state=hard, not state=${state}`;
-  }
-  if (bool(args.recurse, false) && state !== undefined && state !== 'directory') {
-    return 'recurse option requires state to be directory';
-  }
-  return undefined;
-}
-
-export const fileModule: PlannedModule<FileArgs, FileFacts> = {
+export const fileModule = plannedModule(spec, {
   kind: 'planned',
   name: 'file',
-  schema: fileSchema,
   where: 'host',
-  validate: validateFileArgs,
-  async gather(args, ctx) {
-    const path = pathArg(args);
+  async gather(args, ctx): Promise<FileFacts> {
+    const path = args.path;
     const paths = [path];
     let src: string | undefined;
     if (args.src !== undefined && (args.state === 'link' || args.state === 'hard')) {
       src = resolveLinkSrc(path, args.src);
       paths.push(src);
     }
-    if (src === undefined && (args.state === 'directory' || (args.state === undefined && bool(args.recurse, false)))) {
+    if (src === undefined && (args.state === 'directory' || (args.state === undefined && args.recurse))) {
       // Folders mkdir -p would create get the mode/owner too, as in Ansible: read which ancestors exist.
       paths.push(...ancestors(path));
     }
@@ -149,13 +125,11 @@ export const fileModule: PlannedModule<FileArgs, FileFacts> = {
       checksum: false,
       users: [args.owner],
       groups: [args.group],
-      tree: bool(args.recurse, false) && (args.state === undefined || args.state === 'directory'),
+      tree: args.recurse && (args.state === undefined || args.state === 'directory'),
     });
     return src === undefined ? { host } : { host, src };
   },
   plan(args, facts) {
-    const problem = validateFileArgs(args);
-    if (problem) throw new ModuleError('E_FILE_ARGS', problem);
     const p = facts.host.paths[0]!;
     const state = wantedState(args, p);
     // As Ansible: an existing path's owner/group are looked up even under --check; a path still to be created is
@@ -195,7 +169,7 @@ export const fileModule: PlannedModule<FileArgs, FileFacts> = {
     }
     return out;
   },
-};
+});
 
 /** Ansible's file diff: bare headers, `{path, state}` dictionaries. */
 function stateDiff(path: string, before: string, after: string): Change['diff'] {
@@ -246,7 +220,7 @@ function freshAttrSteps(args: FileArgs, path: string, baseMode: number, isDir: b
     if (args.owner !== undefined) after.owner = args.owner;
     if (args.group !== undefined) after.group = args.group;
   }
-  if (typeof args.mode === 'string') {
+  if (args.mode !== undefined) {
     const want = resolveMode(args.mode, baseMode, isDir, umask);
     after.mode = formatMode(want);
     if (want !== baseMode) steps.push({ kind: 'exec', argv: ['chmod', '--', formatMode(want), path] });
@@ -256,13 +230,13 @@ function freshAttrSteps(args: FileArgs, path: string, baseMode: number, isDir: b
 
 function planDirectory(args: FileArgs, p: PathFacts, umask: number, parents: readonly PathFacts[] = []): Change[] {
   const cur = currentState(p);
-  const follow = bool(args.follow, true);
+  const follow = follows(args);
   if (cur === 'absent') {
     const base = 0o777 & ~umask;
     // Every folder mkdir -p creates gets the same mode/owner, top-down, as Ansible's ensure_directory does.
     const created = [...parents.filter((a) => !a.exists).map((a) => a.path).reverse(), p.path];
     let steps: Step[];
-    if (created.length === 1 && args.owner === undefined && args.group === undefined && typeof args.mode === 'string') {
+    if (created.length === 1 && args.owner === undefined && args.group === undefined && args.mode !== undefined) {
       // One new folder with only a mode to set: mkdir -m gives it that mode at birth (one process, not two).
       const want = resolveMode(args.mode, base, true, umask);
       steps = [{ kind: 'exec', argv: ['mkdir', '-p', ...(want === base ? [] : ['-m', formatMode(want)]), '--', p.path] }];
@@ -280,7 +254,7 @@ function planDirectory(args: FileArgs, p: PathFacts, umask: number, parents: rea
   }
   const st = cur === 'link' ? p.stat! : p.lstat!;
   const changes = attrChanges(args, p.path, st, umask, true);
-  if (bool(args.recurse, false)) changes.push(...recurseChanges(args, p, umask));
+  if (args.recurse) changes.push(...recurseChanges(args, p, umask));
   return changes;
 }
 
@@ -300,7 +274,7 @@ function recurseChanges(args: FileArgs, p: PathFacts, umask: number): Change[] {
       steps: [{ kind: 'exec', argv: ['chown', '-R', '--', spec, p.path] }],
     });
   }
-  if (typeof args.mode === 'string') {
+  if (args.mode !== undefined) {
     const mode = args.mode;
     const modeOff = tree.filter(
       (e) => e.facts.type !== 'link' && resolveMode(mode, e.facts.mode, e.facts.type === 'directory', umask) !== e.facts.mode,
@@ -322,7 +296,7 @@ function ownerOk(want: string, name: string, id: number): boolean {
 
 function planFile(args: FileArgs, p: PathFacts, umask: number): Change[] {
   const cur = currentState(p);
-  const follow = bool(args.follow, true);
+  const follow = follows(args);
   if (cur === 'absent') {
     throw new ModuleError('E_FILE_ABSENT', `file (${p.path}) is absent, cannot continue`, {
       hint: "state: file never creates a file; use state: touch, or copy with content: ''",
@@ -348,8 +322,8 @@ function planTouch(args: FileArgs, p: PathFacts, umask: number): Change[] {
   const keepM = args.modification_time === 'preserve';
   if (cur !== 'absent' && keepA && keepM) {
     // Both times preserved: nothing to touch, so only attributes can change (Ansible is then idempotent too).
-    const st = (cur === 'link' && bool(args.follow, true) ? p.stat : p.lstat) ?? p.lstat!;
-    return attrChanges(args, p.path, st, umask, bool(args.follow, true));
+    const st = (cur === 'link' && follows(args) ? p.stat : p.lstat) ?? p.lstat!;
+    return attrChanges(args, p.path, st, umask, follows(args));
   }
   // touch would create the missing file a dangling link points to (another user's link could name /etc/nologin);
   // Ansible fails there too (its utime() finds no file), and creates nothing.
@@ -366,8 +340,8 @@ function planTouch(args: FileArgs, p: PathFacts, umask: number): Change[] {
     steps.push(...fresh.steps);
     return [{ summary: `touch ${p.path} (created)`, diff: stateDiff(p.path, 'absent', 'touch'), steps }];
   }
-  const st = (cur === 'link' && bool(args.follow, true) ? p.stat : p.lstat) ?? p.lstat!;
-  const a = attributeChange(p.path, args, st, umask, bool(args.follow, true));
+  const st = (cur === 'link' && follows(args) ? p.stat : p.lstat) ?? p.lstat!;
+  const a = attributeChange(p.path, args, st, umask, follows(args));
   steps.push(...a.steps);
   return [{ summary: `touch ${p.path}`, diff: stateDiff(p.path, cur, 'touch'), steps }];
 }
@@ -375,7 +349,7 @@ function planTouch(args: FileArgs, p: PathFacts, umask: number): Change[] {
 function planLink(args: FileArgs, p: PathFacts, facts: FileFacts): Change[] {
   const src = args.src!;
   const cur = currentState(p);
-  const force = bool(args.force, false);
+  const force = args.force;
   const srcFacts = facts.host.paths[1];
   if (cur === 'link' && p.linkTarget === src) {
     return linkOwnerChanges(args, p, facts.host.umask);
@@ -430,7 +404,7 @@ function planHard(args: FileArgs, p: PathFacts, facts: FileFacts): Change[] {
     return attrChanges(args, p.path, p.lstat, facts.host.umask, true);
   }
   if (cur === 'directory') throw new ModuleError('E_FILE_LINK', `a directory is in the way of hard link ${p.path}`);
-  if (cur !== 'absent' && !bool(args.force, false)) {
+  if (cur !== 'absent' && !args.force) {
     throw new ModuleError('E_FILE_LINK', `Cannot link, ${cur} exists at destination ${p.path}`, { hint: 'force: true replaces it' });
   }
   const steps: Step[] = [{ kind: 'exec', argv: ['ln', '-f', '--', src, p.path] }];

@@ -2,7 +2,7 @@ import { ModuleError } from '../errors.js';
 import type { HostFileFacts } from './file-common.js';
 import { plannedModule } from './spec/define.js';
 import { defineSpec, type ArgsOf } from './spec/types.js';
-import { backupFileOf, editableFile, fileAttributeOptions, gatherTextFile, modeProblem, planTextEdit } from './text-edit.js';
+import { backupFileOf, editableFile, fileAttributeOptions, gatherTextFile, planTextEdit } from './text-edit.js';
 
 /** community.general.ini_file: one option (or a section) of an INI file, ported from the collection's do_ini(). */
 const spec = defineSpec({
@@ -26,7 +26,7 @@ const spec = defineSpec({
     if (args.state === 'present' && !args.allow_no_value && args.value === undefined && (args.values ?? []).length === 0) {
       return { param: 'value', message: "Parameter 'value(s)' must be defined if state=present and allow_no_value=False." };
     }
-    return modeProblem(args.mode);
+    return undefined;
   },
 });
 

@@ -5,140 +5,88 @@ import {
   backupName,
   backupPathOf,
   backupStep,
-  bool,
-  boolSchema,
-  checkModeArg,
   checkPrincipals,
   diffText,
   formatMode,
-  modeSchema,
   parentDir,
-  pathArg,
   probePaths,
   refuseForeignLink,
   resolveMode,
-  validateArgv,
   validateStep,
   type HostFileFacts,
 } from './file-common.js';
-import type { Change, PlannedModule, Step } from './types.js';
+import { checkValidateArg } from './copy.js';
+import { plannedModule } from './spec/define.js';
+import { defineSpec, type ArgsOf, type Options, type SpecProblem } from './spec/types.js';
+import type { Change, Step } from './types.js';
 
 /**
  * ansible.builtin.lineinfile, with Ansible's own semantics (modules/lineinfile.py present()/absent()) ported
  * line for line. Lines are handled as byte strings (latin1 strings of the file's raw bytes), as Python's
  * bytes regexes do, so non-UTF-8 files survive untouched.
  */
-export interface LineinfileArgs {
-  path?: string;
-  dest?: string;
-  destfile?: string;
-  name?: string;
-  state?: 'present' | 'absent';
-  regexp?: string;
-  regex?: string;
-  search_string?: string;
-  line?: string;
-  value?: string;
-  insertafter?: string;
-  insertbefore?: string;
-  backrefs?: boolean | string;
-  create?: boolean | string;
-  backup?: boolean | string;
-  firstmatch?: boolean | string;
-  validate?: string;
-  mode?: string | number;
-  owner?: string;
-  group?: string;
-}
+const options = {
+  path: { type: 'path', required: true, aliases: ['dest', 'destfile', 'name'], pattern: '\\S', patternText: 'a non-empty path', description: 'The file to modify.' },
+  state: { type: 'str', choices: ['present', 'absent'], default: 'present', description: 'Whether the line should be there.' },
+  regexp: { type: 'str', aliases: ['regex'], description: 'Python-style regular expression looked for in every line.' },
+  search_string: { type: 'str', description: 'Literal string looked for in every line.' },
+  line: { type: 'str', aliases: ['value'], description: 'The line to insert or replace.' },
+  insertafter: { type: 'str', description: "Regex, 'EOF' (default) or 'BOF': where a new line goes when nothing matched." },
+  insertbefore: { type: 'str', description: "Regex or 'BOF': where a new line goes when nothing matched." },
+  backrefs: { type: 'bool', default: false, description: 'Expand \\1 / \\g<name> from regexp in line; never add a line when regexp does not match.' },
+  create: { type: 'bool', default: false, description: 'Create the file when it is missing (false: the task fails).' },
+  backup: { type: 'bool', default: false, description: 'Keep the old file as PATH.PID.YYYY-mm-dd@HH:MM:SS~ before changing it.' },
+  firstmatch: { type: 'bool', default: false, description: 'Use the first match of regexp/insertafter/insertbefore instead of the last.' },
+  validate: { type: 'str', pattern: '\\S', patternText: 'a command', description: 'Command run on the new file before it replaces the old one; %s is the temp file.' },
+  mode: { type: 'mode', description: "Permissions as a quoted octal string ('0644') or symbolic ('u=rw,go=r'). An unquoted 0644 is octal, as in Ansible; a decimal integer (644) is refused." },
+  owner: { type: 'str', pattern: '\\S', patternText: 'a user name or uid', description: 'User name or uid that should own the file.' },
+  group: { type: 'str', pattern: '\\S', patternText: 'a group name or gid', description: 'Group name or gid that should own the file.' },
+} as const satisfies Options;
 
-export const lineinfileSchema = {
-  type: 'object',
+const spec = defineSpec({
   description: 'Make sure one line is in a file (or is not), replacing the line a regexp matches, as Ansible does.',
-  properties: {
-    path: { type: 'string', minLength: 1, description: 'The file to modify (aliases dest, destfile, name).' },
-    dest: { type: 'string', minLength: 1 },
-    destfile: { type: 'string', minLength: 1 },
-    name: { type: 'string', minLength: 1 },
-    state: { type: 'string', enum: ['present', 'absent'], description: 'Whether the line should be there (default present).' },
-    regexp: { type: 'string', description: 'Python-style regular expression looked for in every line (alias regex).' },
-    regex: { type: 'string' },
-    search_string: { type: 'string', description: 'Literal string looked for in every line.' },
-    line: { type: 'string', description: 'The line to insert or replace (alias value).' },
-    value: { type: 'string' },
-    insertafter: { type: 'string', description: "Regex, 'EOF' (default) or 'BOF': where a new line goes when nothing matched." },
-    insertbefore: { type: 'string', description: "Regex or 'BOF': where a new line goes when nothing matched." },
-    backrefs: { ...boolSchema, description: 'Expand \\1 / \\g<name> from regexp in line; never add a line when regexp does not match.' },
-    create: { ...boolSchema, description: 'Create the file when it is missing (default false: the task fails).' },
-    backup: { ...boolSchema, description: 'Keep the old file as PATH.PID.YYYY-mm-dd@HH:MM:SS~ before changing it.' },
-    firstmatch: { ...boolSchema, description: 'Use the first match of regexp/insertafter/insertbefore instead of the last.' },
-    validate: { type: 'string', minLength: 1, description: 'Command run on the new file before it replaces the old one; %s is the temp file.' },
-    mode: { ...modeSchema, description: "Permissions as a quoted octal string ('0644') or symbolic ('u=rw,go=r'). An unquoted 0644 is octal, as in Ansible; a decimal integer (644) is refused." },
-    owner: { type: 'string', minLength: 1 },
-    group: { type: 'string', minLength: 1 },
-  },
-  additionalProperties: false,
-} as const;
+  options,
+  // Ansible's own declarations (a `backrefs: false` beside search_string counts as given, as in Ansible).
+  mutually_exclusive: [
+    ['insertbefore', 'insertafter'],
+    ['regexp', 'search_string'],
+    ['backrefs', 'search_string'],
+  ],
+  check: checkLineinfileArgs,
+});
 
-interface NormArgs {
-  path: string;
-  state: 'present' | 'absent';
-  regexp: string | undefined;
-  searchString: string | undefined;
-  line: string | undefined;
-  insertafter: string | undefined;
-  insertbefore: string | undefined;
-  backrefs: boolean;
-  create: boolean;
-  backup: boolean;
-  firstmatch: boolean;
-  validate: string | undefined;
-}
+/**
+ * ansible.builtin.lineinfile, with Ansible's own semantics (modules/lineinfile.py present()/absent()) ported
+ * line for line. Lines are handled as byte strings (latin1 strings of the file's raw bytes), as Python's
+ * bytes regexes do, so non-UTF-8 files survive untouched.
+ */
+export type LineinfileArgs = ArgsOf<typeof options>;
 
-function normalize(args: LineinfileArgs): NormArgs {
-  return {
-    path: pathArg({ path: args.path ?? args.destfile, dest: args.dest, name: args.name }),
-    state: args.state ?? 'present',
-    regexp: args.regexp ?? args.regex,
-    searchString: args.search_string,
-    line: args.line ?? args.value,
-    insertafter: args.insertafter,
-    insertbefore: args.insertbefore,
-    backrefs: bool(args.backrefs, false),
-    create: bool(args.create, false),
-    backup: bool(args.backup, false),
-    firstmatch: bool(args.firstmatch, false),
-    validate: args.validate,
-  };
-}
+/** What the edit itself reads. */
+type EditArgs = Pick<LineinfileArgs, 'state' | 'regexp' | 'search_string' | 'line' | 'insertafter' | 'insertbefore' | 'backrefs' | 'firstmatch'>;
 
-function countDefined(...xs: unknown[]): number {
-  return xs.filter((x) => x !== undefined).length;
-}
-
-export function validateLineinfileArgs(args: LineinfileArgs): string | undefined {
-  if (countDefined(args.path, args.dest, args.destfile, args.name) !== 1) return 'exactly one of path (or its aliases dest, destfile, name) is required';
-  if (args.regexp !== undefined && args.regex !== undefined) return 'regexp and regex are the same parameter; give one';
-  if (args.line !== undefined && args.value !== undefined) return 'line and value are the same parameter; give one';
-  const n = normalize(args);
-  if (n.insertafter !== undefined && n.insertbefore !== undefined) return 'parameters are mutually exclusive: insertbefore|insertafter';
-  if (n.regexp !== undefined && n.searchString !== undefined) return 'parameters are mutually exclusive: regexp|search_string';
-  if (args.backrefs !== undefined && bool(args.backrefs, false) && n.searchString !== undefined) return 'parameters are mutually exclusive: backrefs|search_string';
-  if (n.state === 'present') {
-    if (n.backrefs && n.regexp === undefined) return 'regexp is required with backrefs=true';
-    if (n.line === undefined) return 'line is required with state=present';
-  } else if (n.regexp === undefined && n.searchString === undefined && n.line === undefined) {
-    return 'one of line, search_string, or regexp is required with state=absent';
+/** The checks lineinfile.py makes in main() after AnsibleModule's own, with its messages; and regexes that compile. */
+function checkLineinfileArgs(a: LineinfileArgs): SpecProblem | undefined {
+  if (a.state === 'present') {
+    if (a.backrefs && a.regexp === undefined) return { param: 'backrefs', message: 'regexp is required with backrefs=true' };
+    if (a.line === undefined) return { param: 'state', message: 'line is required with state=present', hint: 'add `line: …`, or say state: absent' };
+  } else if (a.regexp === undefined && a.search_string === undefined && a.line === undefined) {
+    return { param: 'state', message: 'one of line, search_string, or regexp is required with state=absent' };
   }
-  if (n.validate !== undefined && !n.validate.includes('%s')) return `validate must contain %s: ${n.validate}`;
-  for (const [name, re] of [['regexp', n.regexp], ['insertafter', n.insertafter], ['insertbefore', n.insertbefore]] as const) {
+  if (a.validate !== undefined) {
+    const problem = checkValidateArg(a.validate);
+    if (problem) return problem;
+  }
+  for (const name of ['regexp', 'insertafter', 'insertbefore'] as const) {
+    const re = a[name];
     if (re === undefined || re === 'EOF' || re === 'BOF') continue;
     try {
       pyRegex(re);
     } catch (e) {
-      return `${name} is not a valid regular expression: ${(e as Error).message}`;
+      return { param: name, message: `${name} is not a valid regular expression: ${(e as Error).message}` };
     }
   }
-  return checkModeArg(args.mode);
+  return undefined;
 }
 
 // ───────────────────────────── Python regex and bytes helpers ─────────────────────────────
@@ -233,7 +181,7 @@ export interface LineEdit {
 }
 
 /** lineinfile present(): returns the new lines (byte strings) and Ansible's msg. */
-export function presentEdit(input: readonly string[], a: NormArgs): LineEdit {
+export function presentEdit(input: readonly string[], a: EditArgs): LineEdit {
   const lines = [...input];
   const line = toBin(a.line ?? '');
   const sep = '\n';
@@ -258,8 +206,8 @@ export function presentEdit(input: readonly string[], a: NormArgs): LineEdit {
       }
     }
   }
-  if (a.searchString !== undefined) {
-    const needle = toBin(a.searchString);
+  if (a.search_string !== undefined) {
+    const needle = toBin(a.search_string);
     for (let i = 0; i < lines.length; i++) {
       if (lines[i]!.includes(needle)) {
         index[0] = i;
@@ -330,9 +278,9 @@ export function presentEdit(input: readonly string[], a: NormArgs): LineEdit {
 }
 
 /** lineinfile absent(): drop every matching line. */
-export function absentEdit(input: readonly string[], a: NormArgs): LineEdit {
+export function absentEdit(input: readonly string[], a: EditArgs): LineEdit {
   const re = a.regexp !== undefined ? pyRegex(a.regexp) : undefined;
-  const needle = a.searchString !== undefined ? toBin(a.searchString) : undefined;
+  const needle = a.search_string !== undefined ? toBin(a.search_string) : undefined;
   const line = toBin(a.line ?? '');
   let found = 0;
   const lines = input.filter((cur) => {
@@ -344,27 +292,22 @@ export function absentEdit(input: readonly string[], a: NormArgs): LineEdit {
 }
 
 /** The whole file in (latin1 byte string), the whole file out. Exported for table tests. */
-export function editContent(content: string, args: LineinfileArgs): LineEdit {
-  const a = normalize(args);
+export function editContent(content: string, a: EditArgs): LineEdit {
   return a.state === 'present' ? presentEdit(readLines(content), a) : absentEdit(readLines(content), a);
 }
 
 // ───────────────────────────── module ─────────────────────────────
 
-export const lineinfileModule: PlannedModule<LineinfileArgs, HostFileFacts> = {
+export const lineinfileModule = plannedModule(spec, {
   kind: 'planned',
   name: 'lineinfile',
-  schema: lineinfileSchema,
   where: 'host',
-  validate: validateLineinfileArgs,
-  async gather(args, ctx) {
-    const problem = validateLineinfileArgs(args);
-    if (problem) throw new ModuleError('E_LINEINFILE_ARGS', problem);
-    const path = normalize(args).path;
+  async gather(args, ctx): Promise<HostFileFacts> {
+    const path = args.path;
     // The parent is only checked for existence (create: true makes it with mkdir -p).
     return probePaths(ctx, [path, parentDir(path)], {
       existenceOnlyFrom: 1,
-      contentLimit: Infinity, checksum: 'sha1', users: [args.owner], groups: [args.group], clock: bool(args.backup, false),
+      contentLimit: Infinity, checksum: 'sha1', users: [args.owner], groups: [args.group], clock: args.backup,
     });
   },
   plan(args, facts) {
@@ -376,22 +319,19 @@ export const lineinfileModule: PlannedModule<LineinfileArgs, HostFileFacts> = {
       for (const c of planLineinfile(args, facts)) {
         for (const s of c.steps) out['backup'] = backupPathOf(s) ?? out['backup'];
       }
-      const a = normalize(args);
       const p = facts.paths[0]!;
-      if (a.state === 'absent' && p.content) out['found'] = absentEdit(readLines(p.content.toString('latin1')), a).found;
+      if (args.state === 'absent' && p.content) out['found'] = absentEdit(readLines(p.content.toString('latin1')), args).found;
     } catch {
       // plan() reports the failure itself
     }
     return out;
   },
-};
+});
 
 export function planLineinfile(args: LineinfileArgs, facts: HostFileFacts): Change[] {
-  const problem = validateLineinfileArgs(args);
-  if (problem) throw new ModuleError('E_LINEINFILE_ARGS', problem);
   const p = facts.paths[0]!;
   // The probe expands `~`, so the gathered path is the one to act on.
-  const a = { ...normalize(args), path: p.path };
+  const a = { ...args, path: p.path };
   const parent = facts.paths[1];
   refuseForeignLink(p, 'a link owned by root or by its target\'s owner is followed');
   if (p.exists && p.stat?.type === 'directory') throw new ModuleError('E_LINEINFILE_DIR', `Path ${a.path} is a directory !`);
@@ -425,11 +365,10 @@ export function planLineinfile(args: LineinfileArgs, facts: HostFileFacts): Chan
   if (!p.exists && parent && !parent.exists) steps.push({ kind: 'exec', argv: ['mkdir', '-p', '--', parentDir(a.path)] });
   if (a.backup && p.exists) steps.push(backupStep(a.path, backupName(a.path, facts.pid, facts.now)));
   if (a.validate !== undefined) {
-    validateArgv(a.validate, '/tmp/x');
     steps.push(validateStep(target, after, a.validate, facts.tempToken));
   }
   const base = st ? st.mode : 0o666 & ~umask;
-  const mode = typeof args.mode === 'string' ? resolveMode(args.mode, base, false, umask) : base;
+  const mode = args.mode === undefined ? base : resolveMode(args.mode, base, false, umask);
   const write: Step = { kind: 'write', path: target, content: after, mode: formatMode(mode) };
   const owner = args.owner ?? (st ? String(st.uid) : undefined);
   const group = args.group ?? (st ? String(st.gid) : undefined);

@@ -25,12 +25,12 @@ import { groupModule } from './group.js';
 import { includeVarsModule } from './include-vars.js';
 import { iniFileModule } from './ini-file.js';
 import { lineinfileModule } from './lineinfile.js';
+import { createModuleLookup } from './lookup.js';
 import { statModule } from './stat.js';
 import { supervisorctl } from './supervisor.js';
 import { systemd } from './systemd.js';
 import { templateModule } from './template.js';
 import { userModule } from './user.js';
-import { moduleFinder } from './ansible-names.js';
 import type { AnyModule } from './types.js';
 import { waitFor } from './wait-for.js';
 
@@ -77,11 +77,16 @@ const modules: AnyModule[] = [
   waitFor,
 ];
 
-const find = moduleFinder(modules);
+const lookup = createModuleLookup(modules);
 
-/** The module a task key selects (short name, alias or an FQCN Ansible has for it), or undefined. */
+/** The module a task key selects, or undefined when the key is not a module. */
 export function findModule(key: string): AnyModule | undefined {
-  return find(key);
+  return lookup.find(key);
+}
+
+/** Every name a task may use for a module, for "did you mean" hints and the schema. */
+export function moduleNames(): string[] {
+  return lookup.names();
 }
 
 export function allModules(): readonly AnyModule[] {

@@ -10,7 +10,6 @@ import {
   fileAttributeOptions,
   gatherTextFile,
   isPythonRegex,
-  modeProblem,
   planTextEdit,
   pythonRegex,
   supportedEncodings,
@@ -37,7 +36,7 @@ const spec = defineSpec({
       const value = args[name];
       if (value !== undefined && !isPythonRegex(value)) return { param: name, message: `\`${value}\` is not a valid regular expression` };
     }
-    return modeProblem(args.mode);
+    return undefined;
   },
 });
 

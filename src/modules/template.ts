@@ -1,38 +1,31 @@
 import { readFile, stat } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { ModuleError } from '../errors.js';
-import { baseName, bool, boolSchema } from './file-common.js';
-import { copySchema, gatherWrite, planWrite, validateWriteArgs, writeOptionProperties, writeReport, type WriteArgs, type WriteFacts } from './copy.js';
-import type { PlannedModule } from './types.js';
+import { checkWriteArgs, gatherWrite, planWrite, writeOptions, writeReport, type WriteFacts } from './copy.js';
+import { baseName } from './file-common.js';
+import { plannedModule } from './spec/define.js';
+import { defineSpec, type ArgsOf } from './spec/types.js';
+
+const spec = defineSpec({
+  description: 'Render a Jinja2 template file from the controller with the play variables and write it on the host like copy.',
+  options: {
+    ...writeOptions,
+    src: { type: 'path', required: true, pattern: '\\S', patternText: 'a non-empty path', description: "Template on the controller (role's templates/, then beside the playbook)." },
+    newline_sequence: {
+      type: 'str',
+      choices: ['\\n', '\\r', '\\r\\n', '\n', '\r', '\r\n'],
+      default: '\\n',
+      description: "Line ending of the written file: '\\n', '\\r' or '\\r\\n' (written with single quotes, as in Ansible).",
+    },
+    trim_blocks: { type: 'bool', default: true, description: 'Remove the first newline after a block tag, as Ansible.' },
+    lstrip_blocks: { type: 'bool', default: false, description: 'Strip spaces and tabs before a block tag.' },
+    output_encoding: { type: 'str', choices: ['utf-8', 'utf8', 'UTF-8'], description: 'Only utf-8 is supported.' },
+  },
+  check: checkWriteArgs,
+});
 
 /** ansible.builtin.template: render a controller-side Jinja2 file with the task's variables and copy the result. */
-export interface TemplateArgs extends WriteArgs {
-  src: string;
-  newline_sequence?: string;
-  trim_blocks?: boolean | string;
-  lstrip_blocks?: boolean | string;
-  output_encoding?: string;
-}
-
-export const templateSchema = {
-  type: 'object',
-  description: 'Render a Jinja2 template file from the controller with the play variables and write it on the host like copy.',
-  properties: {
-    ...writeOptionProperties,
-    src: { type: 'string', minLength: 1, description: "Template on the controller (role's templates/, then beside the playbook)." },
-    newline_sequence: {
-      type: 'string',
-      enum: ['\\n', '\\r', '\\r\\n', '\n', '\r', '\r\n'],
-      description: "Line ending of the written file: '\\n' (default), '\\r' or '\\r\\n' (written with single quotes, as in Ansible).",
-    },
-    trim_blocks: { ...boolSchema, description: 'Remove the first newline after a block tag (default true, as Ansible).' },
-    lstrip_blocks: { ...boolSchema, description: 'Strip spaces and tabs before a block tag (default false).' },
-    output_encoding: { type: 'string', enum: ['utf-8', 'utf8', 'UTF-8'], description: 'Only utf-8 is supported.' },
-    directory_mode: copySchema.properties.directory_mode,
-  },
-  required: ['src', 'dest'],
-  additionalProperties: false,
-} as const;
+export type TemplateArgs = ArgsOf<typeof spec.options>;
 
 /** Ansible normalises every line ending of the rendered text to newline_sequence ('\\r\\n' or a real CR LF). */
 export function applyNewlineSequence(text: string, sequence = '\n'): string {
@@ -69,15 +62,12 @@ export function withTemplateVars(source: string, extra: Record<string, unknown>,
   return sets + source;
 }
 
-export const templateModule: PlannedModule<TemplateArgs, WriteFacts> = {
+export const templateModule = plannedModule(spec, {
   kind: 'planned',
   name: 'template',
-  schema: templateSchema,
   where: 'host',
-  validate: validateWriteArgs,
-  async gather(args, ctx) {
-    const problem = validateWriteArgs(args);
-    if (problem) throw new ModuleError('E_TEMPLATE_ARGS', problem);
+  controllerFiles: () => [{ param: 'src', kind: 'templates' }],
+  async gather(args, ctx): Promise<WriteFacts> {
     const found = await ctx.findFile(args.src, 'templates');
     let source: string;
     try {
@@ -88,15 +78,15 @@ export const templateModule: PlannedModule<TemplateArgs, WriteFacts> = {
     // Rendering happens here, on the controller, so plan() stays pure and --check shows the real result.
     const extraVars = templateVars(found, args.dest, ctx.vars);
     const rendered = ctx.render(withTemplateVars(source, extraVars, ctx.vars), {
-      trimBlocks: bool(args.trim_blocks, true),
-      lstripBlocks: bool(args.lstrip_blocks, false),
+      trimBlocks: args.trim_blocks,
+      lstripBlocks: args.lstrip_blocks,
       extraVars,
       file: found,
     });
-    const text = applyNewlineSequence(rendered, args.newline_sequence ?? '\n');
+    const text = applyNewlineSequence(rendered, args.newline_sequence);
     const srcMode = args.mode === 'preserve' ? (await stat(found)).mode & 0o7777 : undefined;
     return gatherWrite(args, ctx, Buffer.from(text, 'utf8'), baseName(found), found, srcMode);
   },
   plan: planWrite,
   report: writeReport,
-};
+});

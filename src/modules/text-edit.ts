@@ -5,7 +5,6 @@ import {
   backupName,
   backupPathOf,
   backupStep,
-  checkModeArg,
   checkPrincipals,
   diffText,
   formatMode,
@@ -30,7 +29,7 @@ import type { Change, ModuleContext, Step } from './types.js';
 
 /** The file attribute parameters these modules take (Ansible's add_file_common_args, the ones vncplay applies). */
 export const fileAttributeOptions = {
-  mode: { type: 'raw', description: "Permissions as a quoted octal string ('0644') or symbolic ('u=rw,go=r')." },
+  mode: { type: 'mode', description: "Permissions as a quoted octal string ('0644') or symbolic ('u=rw,go=r')." },
   owner: { type: 'str', description: 'Owner (name or uid) of the file.' },
   group: { type: 'str', description: 'Group (name or gid) of the file.' },
   unsafe_writes: { type: 'bool', ignored: true, description: 'Accepted for compatibility; writes are always atomic.' },
@@ -42,7 +41,7 @@ export const fileAttributeOptions = {
 } as const satisfies Record<string, ParamSpec>;
 
 export interface TextEditArgs {
-  mode?: unknown;
+  mode?: string;
   owner?: string;
   group?: string;
   backup?: boolean;
@@ -53,17 +52,6 @@ export interface TextEditArgs {
 export interface TextEdit {
   after: string;
   msg: string;
-}
-
-/** The mode argument as file-common takes it (modeProblem, in the spec's check, refused anything but a string). */
-function modeOf(mode: unknown): string | undefined {
-  return typeof mode === 'string' ? mode : undefined;
-}
-
-/** The problem with a mode argument (a decimal 644 is refused, as everywhere in vncplay), for a spec's check(). */
-export function modeProblem(mode: unknown): { param: string; message: string } | undefined {
-  const problem = mode === undefined || mode === null ? undefined : checkModeArg(mode);
-  return problem ? { param: 'mode', message: problem } : undefined;
 }
 
 /** Reads the file (whole content, sha1) and whether its folder exists, plus owner/group names to check. */
@@ -100,7 +88,7 @@ export function planTextEdit(facts: HostFileFacts, args: TextEditArgs, edit: Tex
   const st = p.exists ? p.stat : undefined;
   if (p.exists) checkPrincipals(args, facts);
   const before = p.content ? p.content.toString('latin1') : '';
-  const mode = modeOf(args.mode);
+  const mode = args.mode;
   const attrArgs = { ...(mode !== undefined ? { mode } : {}), ...(args.owner !== undefined ? { owner: args.owner } : {}), ...(args.group !== undefined ? { group: args.group } : {}) };
   if (edit === undefined || (p.exists && edit.after === before)) {
     if (!st) return [];

@@ -96,6 +96,19 @@ export interface ModuleReturn {
   meta?: 'flush_handlers' | 'end_play' | 'end_host' | 'clear_facts' | 'noop' | 'refresh_inventory' | 'reset_connection';
 }
 
+/**
+ * A file on the controller a module reads (copy's and template's `src`). The loader looks for it where the runner
+ * will (the role's `kind` folder, then beside the playbook), so a missing file is an error before any host is
+ * contacted; a template's syntax and a vault file's password are checked there too.
+ */
+export interface ControllerFile {
+  /** The argument whose value is the file's path (a template still to render is checked at run time). */
+  param: string;
+  kind: 'files' | 'templates';
+  /** A vault-encrypted file is decrypted when copied: it must open with the run's vault passwords. */
+  decrypt?: boolean;
+}
+
 interface ModuleBase<Args> {
   /** Canonical short name: 'systemd'. */
   name: string;
@@ -104,16 +117,14 @@ interface ModuleBase<Args> {
   /** For editors, the README and key=value conversion; generated from `spec` when the module has one. */
   schema: ArgSchema;
   /**
-   * Contract v2 (src/modules/spec/, docs/ARCHITECTURE.md): the declarative argument spec. The loader and the
-   * runner parse the arguments with it, and the hooks receive the parsed, typed arguments; such a module has no
-   * `validate`. Declared through actionModule()/plannedModule() (src/modules/spec/define.ts).
+   * The declarative argument spec (src/modules/spec/, docs/ARCHITECTURE.md). The loader and the runner parse the
+   * arguments with it, and the hooks receive the parsed, typed arguments. Declared through
+   * actionModule()/plannedModule() (src/modules/spec/define.ts), which also derive `schema` and `secretArgs`.
    */
-  spec?: ModuleSpec;
+  spec: ModuleSpec;
   /** Key a free-form string argument goes under (`command: ls` → { cmd: 'ls' }). */
   freeForm?: string;
   where: 'host' | 'controller';
-  /** Module-specific checks the schema cannot express (mutually exclusive args, …); return an error message. */
-  validate?(args: Args): string | undefined;
   /** Arguments that never appear in output (passwords, keys). */
   secretArgs?: string[];
   /**
@@ -121,6 +132,8 @@ interface ModuleBase<Args> {
    * check of undefined variables knows a later task may read them.
    */
   factNames?: readonly string[];
+  /** The controller files these (load-time) arguments name; parameters still to render are absent from `args`. */
+  controllerFiles?(args: Args): ControllerFile[];
 }
 
 /**

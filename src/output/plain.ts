@@ -33,6 +33,8 @@ export function plainReporter(opts: PlainOptions): (e: RunEvent) => void {
         }
         if (e.diff?.length) out(renderDiffs(e.diff).replace(/\n$/, ''));
         out(resultLine(e, opts.verbosity, paint));
+        // A bug inside vncplay: its stack, for a bug report (a user's own mistake has none).
+        if (opts.verbosity >= 3 && e.error?.stack !== undefined) out(paint(31, e.error.stack));
         break;
       }
       case 'warning':

@@ -4,10 +4,10 @@ import type { Pair } from 'yaml';
 import { ErrorList, formatExcerpt, PlaybookError, VaultError, VncplayError as VncplayErrorClass, type SourcePos, type VncplayError } from '../errors.js';
 import { decryptFileText, recordSecret } from '../vault/session.js';
 import { isVaultText, VAULT_HEADER } from '../vault/format.js';
-import { decryptSource, type CopyArgs } from '../modules/copy.js';
+import { decryptSource } from '../modules/copy.js';
 import { moduleNameProblem } from '../modules/ansible-names.js';
 import { allModules } from '../modules/registry.js';
-import type { AnyModule } from '../modules/types.js';
+import type { AnyModule, ControllerFile } from '../modules/types.js';
 import { coerceToSchemaType, parseKeyValue, splitArgs } from './free-form.js';
 import { Unsafe } from './filters.js';
 import { assignOwn } from './own-keys.js';
@@ -861,10 +861,11 @@ class Loader {
     }
     if (action.module) {
       t.module = action.module.name;
-      t.args = await this.moduleArgs(src, action.module, action.pair, pairs.get('args'));
+      const { args, parsed } = await this.moduleArgs(src, action.module, action.pair, pairs.get('args'));
+      t.args = args;
       await this.checkTemplates(src, action.pair.value, t.args, new Set(), action.pair.value);
       if (t.module === 'assert') await this.checkAssertions(src, t.args['that'], action.pair.value, pairs.get('args'));
-      await this.checkControllerFile(src, action.module, t, action.pair, scope);
+      await this.checkControllerFiles(src, action.module, parsed, t, action.pair, scope);
       return [t];
     }
     if (action.key === 'block') {
@@ -1133,7 +1134,7 @@ class Loader {
     }
     t.module = m.name;
     t.action = name;
-    t.args = await this.moduleArgs(src, m, pair, argsPair, { raw });
+    t.args = (await this.moduleArgs(src, m, pair, argsPair, { raw })).args;
     await this.checkTemplates(src, pair.value, t.args, new Set(), pair.value);
     if (keyOf(pair) === 'local_action' && t.delegateTo === undefined) t.delegateTo = 'localhost';
     return [t];
@@ -1291,16 +1292,19 @@ class Loader {
   }
 
   /**
-   * copy/template `src` names a file on the controller: a literal path that exists nowhere the runner will look
-   * is an error now, and a template file's own syntax is checked (errors point into the .j2 file).
+   * The controller files a module reads (copy/template `src`, its controllerFiles hook): a literal path that exists
+   * nowhere the runner will look is an error now, a template file's own syntax is checked (errors point into the
+   * .j2 file), and a vault file must open with the run's passwords.
    */
-  private async checkControllerFile(src: YamlSource, m: AnyModule, t: TaskDef, pair: Pair<unknown, unknown>, scope: Scope): Promise<void> {
-    const kind = controllerFileKind[m.name];
-    const rel = t.args.src;
-    if (!kind || typeof rel !== 'string' || rel === '' || /\{\{|\{%/.test(rel)) return;
-    if (kind === 'files' && t.args.remote_src !== undefined && t.args.remote_src !== false && t.args.remote_src !== 'no' && t.args.remote_src !== 'false') return;
+  private async checkControllerFiles(src: YamlSource, m: AnyModule, parsed: Record<string, unknown>, t: TaskDef, pair: Pair<unknown, unknown>, scope: Scope): Promise<void> {
+    for (const file of m.controllerFiles?.(parsed) ?? []) await this.checkControllerFile(src, m, file, parsed[file.param], t, pair, scope);
+  }
+
+  private async checkControllerFile(src: YamlSource, m: AnyModule, file: ControllerFile, rel: unknown, t: TaskDef, pair: Pair<unknown, unknown>, scope: Scope): Promise<void> {
+    if (typeof rel !== 'string' || rel === '' || containsTemplate(rel)) return;
+    const { kind } = file;
     const dirs = controllerSearchPaths(rel, kind, t.searchDirs, scope.playbookDir);
-    const node = this.argNode(pair.value, undefined, ['src'], false, src) ?? pair.key;
+    const node = this.argNode(pair.value, undefined, [file.param], false, src) ?? pair.key;
     let found: string | undefined;
     for (const d of dirs) {
       if ((await isDir(d)) || (await firstExisting([d]))) {
@@ -1309,10 +1313,10 @@ class Loader {
       }
     }
     if (!found) {
-      this.errors.push(src.error('E_MISSING_FILE', `${m.name} src \`${rel}\` not found on the controller`, node, `looked for: ${dirs.join(', ')}`));
+      this.errors.push(src.error('E_MISSING_FILE', `${m.name} ${file.param} \`${rel}\` not found on the controller`, node, `looked for: ${dirs.join(', ')}`));
       return;
     }
-    if (kind === 'files' && !(await isDir(found))) await this.checkVaultSource(src, t, found, node);
+    if (file.decrypt && !(await isDir(found))) await this.checkVaultSource(src, found, node);
     if (kind !== 'templates' || (await isDir(found))) return;
     const text = await readFile(found, 'utf8').catch(() => undefined);
     if (text === undefined || !/\{\{|\{%|\{#/.test(text)) return;
@@ -1335,13 +1339,13 @@ class Loader {
   }
 
   /**
-   * A vault-encrypted copy src (decrypt defaults to true) must open with the command line's vault passwords: no
-   * password, or a wrong one, is an error now (exit 4) rather than a failed task on every host.
+   * A vault-encrypted file a module decrypts (copy: decrypt defaults to true) must open with the command line's
+   * vault passwords: no password, or a wrong one, is an error now (exit 4) rather than a failed task on every host.
    */
-  private async checkVaultSource(src: YamlSource, t: TaskDef, found: string, node: unknown): Promise<void> {
-    if (containsTemplate(t.args.decrypt) || !(await startsWithVaultHeader(found))) return;
+  private async checkVaultSource(src: YamlSource, found: string, node: unknown): Promise<void> {
+    if (!(await startsWithVaultHeader(found))) return;
     try {
-      decryptSource(await readFile(found), found, { decrypt: t.args.decrypt as CopyArgs['decrypt'] });
+      decryptSource(await readFile(found), found, { decrypt: true });
     } catch (err) {
       if (!(err instanceof VncplayErrorClass)) throw err;
       this.errors.push(src.error(err.code, `copy ${err.message}`, node, err.hint ?? 'check --vault-password-file / --vault-id / --ask-vault-pass'));
@@ -1356,7 +1360,7 @@ class Loader {
     pair: Pair<unknown, unknown>,
     argsPair: Pair<unknown, unknown> | undefined,
     rawOverride?: { raw: unknown },
-  ): Promise<Record<string, RawValue>> {
+  ): Promise<{ args: Record<string, RawValue>; parsed: Record<string, unknown> }> {
     const value = pair.value;
     let args: Record<string, unknown> = {};
     const raw = rawOverride ? rawOverride.raw : src.toJS(value);
@@ -1370,12 +1374,12 @@ class Loader {
       const before = this.errors.length;
       args = this.freeForm(src, m, raw, value);
       // Unparsable key=value text: checking what little was parsed would only repeat the same mistake.
-      if (this.errors.length > before) return args;
+      if (this.errors.length > before) return { args, parsed: {} };
     }
     else if ((typeof raw === 'number' || typeof raw === 'boolean') && m.freeForm) args = { [m.freeForm]: src.literal(value) };
     else {
       this.errors.push(src.error('E_ARGS_SHAPE', `arguments of \`${m.name}\` must be a mapping${m.freeForm ? ' or a string' : ''}, got ${describeValue(raw)}`, value, `write them as \`${m.name}:\` followed by indented \`name: value\` lines`));
-      return {};
+      return { args: {}, parsed: {} };
     }
     const extra = argsPair ? src.toJS(argsPair.value) : undefined;
     if (isRecord(extra)) args = { ...extra, ...args };
@@ -1393,23 +1397,13 @@ class Loader {
       const at = this.argNode(value, argsPair, ['mode']) ?? value;
       this.errors.push(src.error('E_MODE_INTEGER', `\`mode\` must be a quoted string such as "0644", not the number ${src.literal(at) || String(args.mode)}`, at, modeHint(src.literal(at), args.mode)));
     }
-    const issues = (await checkModuleArgs(m, args, this.lookup)).filter((i) => !skip.has(String(i.path[0])));
+    const { issues: all, parsed } = checkModuleArgs(m, args);
+    const issues = all.filter((i) => !skip.has(String(i.path[0])));
     for (const i of issues) {
       const at = this.argNode(value, argsPair, i.path, i.onKey, src);
       this.errors.push(src.error(i.code, i.message, at ?? pair.key, i.hint));
     }
-    if (issues.length === 0 && skip.size === 0 && m.validate && !containsTemplate(args)) {
-      // Module checks (mutually exclusive parameters …) only see literal values: templates are checked at run time.
-      let msg: string | undefined;
-      try {
-        msg = m.validate(args);
-      } catch (err) {
-        // A module's own check that throws (a ModuleError, or a bug) is still a message about these arguments.
-        msg = err instanceof Error ? err.message : String(err);
-      }
-      if (msg) this.errors.push(src.error('E_MODULE_ARGS', `${m.name}: ${msg}`, pair.key, `see the parameters of \`${m.name}\``));
-    }
-    return args;
+    return { args, parsed };
   }
 
   /** The YAML node of an argument, in the module's mapping or in `args:`; undefined when it came from a string. */
@@ -1548,9 +1542,6 @@ async function roleNamesUnder(dir: string): Promise<string[]> {
 }
 
 const roleSubfolders = new Set(['tasks', 'handlers', 'defaults', 'vars', 'meta', 'files', 'templates', 'library', 'module_utils', 'lookup_plugins', 'filter_plugins', 'tests']);
-
-/** Modules whose `src` is a controller file, and the role subfolder it lives in. */
-const controllerFileKind: Record<string, 'files' | 'templates'> = { copy: 'files', template: 'templates' };
 
 /** Where the runner looks for a controller file (src/runner: DIR/KIND/REL, DIR/REL per search dir, then the playbook's). */
 function controllerSearchPaths(rel: string, kind: 'files' | 'templates', searchDirs: string[], playbookDir: string): string[] {

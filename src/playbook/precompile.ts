@@ -1,5 +1,3 @@
-import { allModules } from '../modules/registry.js';
-import type { AnyModule } from '../modules/types.js';
 import { loaderFragments } from './schema.js';
 import { addLenientFormats, ajvOptions, fragmentHash } from './validate.js';
 
@@ -9,15 +7,13 @@ import { addLenientFormats, ajvOptions, fragmentHash } from './validate.js';
  * of the fragment it was made from; the loader uses it only when the hash still matches (see validate.ts).
  * Used by scripts/gen-schema.ts and the test that keeps the files current; never at run time.
  */
-export async function precompiledValidators(modules: readonly AnyModule[] = allModules()): Promise<Map<string, string>> {
+export async function precompiledValidators(): Promise<Map<string, string>> {
   const [{ default: ajvModule }, { default: standaloneModule }] = await Promise.all([
     import('ajv/dist/2020.js'),
     import('ajv/dist/standalone/index.js'),
   ]);
   const files = new Map<string, string>();
-  // A module with a spec is checked by the spec itself (src/modules/spec/parse.ts), not by ajv.
-  const schemaModules = modules.filter((m) => m.spec === undefined);
-  for (const [name, fragment] of Object.entries(loaderFragments(schemaModules)).sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [name, fragment] of Object.entries(loaderFragments()).sort(([a], [b]) => a.localeCompare(b))) {
     // One ajv per fragment: standalone output then holds that fragment's code only.
     const ajv = new ajvModule.default({ ...ajvOptions, code: { ...ajvOptions.code, source: true, esm: true } });
     addLenientFormats(ajv);

@@ -1,3 +1,4 @@
+import { collectionPrefixes } from '../modules/lookup.js';
 import { allModules } from '../modules/registry.js';
 import { moduleFinder, moduleKeys } from '../modules/ansible-names.js';
 import type { AnyModule } from '../modules/types.js';
@@ -329,25 +330,7 @@ export function roleEntryProperties(): Record<string, Schema> {
 
 // ---------- modules ----------
 
-/** Collection prefixes of the modules vncplay has, for "did you mean" hints on a misspelled FQCN. */
-export const collectionPrefixes = ['ansible.builtin.', 'ansible.posix.', 'community.general.', 'vncplay.'] as const;
-
-export interface ModuleLookup {
-  find(key: string): AnyModule | undefined;
-  /** Short names and aliases. */
-  names(): string[];
-  all(): readonly AnyModule[];
-}
-
-/** A lookup over an explicit module list (the registry's, or a test's own). */
-export function createModuleLookup(modules: readonly AnyModule[]): ModuleLookup {
-  const find = moduleFinder(modules);
-  return {
-    find,
-    names: () => modules.flatMap((m) => [m.name, ...(m.aliases ?? [])]),
-    all: () => modules,
-  };
-}
+export { collectionPrefixes, createModuleLookup, type ModuleLookup } from '../modules/lookup.js';
 
 /** The module's argument schema as the loader checks it: templates allowed, unknown parameters refused. */
 export function moduleArgsSchema(m: AnyModule): Schema {
@@ -483,20 +466,16 @@ const keywordFragments: Record<string, () => Record<string, Schema>> = {
 };
 
 /**
- * One fragment the loader validates with (src/playbook/validate.ts), without annotations: a keyword set, or
- * `args.NAME` for a module. Built from the same functions as buildPlaybookSchema's `$defs` (a test checks they
- * are equal), but alone: a --syntax-check should not build every module's schema to check three of them.
+ * One fragment the loader validates with (src/playbook/validate.ts), without annotations: a keyword set (module
+ * arguments are checked by each module's spec). Built from the same functions as buildPlaybookSchema's `$defs` (a
+ * test checks they are equal), but alone: a --syntax-check should not build the whole schema.
  */
-export function loaderFragment(modules: readonly AnyModule[], name: string): Schema | undefined {
+export function loaderFragment(name: string): Schema | undefined {
   const keywords = keywordFragments[name];
-  if (keywords) return stripAnnotations({ type: 'object', properties: keywords() }) as Schema;
-  if (!name.startsWith('args.')) return undefined;
-  const m = modules.find((x) => x.name === name.slice('args.'.length));
-  return m ? (stripAnnotations(moduleArgsSchema(m)) as Schema) : undefined;
+  return keywords ? (stripAnnotations({ type: 'object', properties: keywords() }) as Schema) : undefined;
 }
 
 /** Every loader fragment by name (precompilation and tests). */
-export function loaderFragments(modules: readonly AnyModule[] = allModules()): Record<string, Schema> {
-  const names = [...Object.keys(keywordFragments), ...modules.map((m) => `args.${m.name}`)];
-  return Object.fromEntries(names.map((n) => [n, loaderFragment(modules, n)!]));
+export function loaderFragments(): Record<string, Schema> {
+  return Object.fromEntries(Object.keys(keywordFragments).map((n) => [n, loaderFragment(n)!]));
 }

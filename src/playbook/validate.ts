@@ -4,7 +4,6 @@ import type Ajv2020 from 'ajv/dist/2020.js';
 import { describeValue, parseArgs } from '../modules/spec/parse.js';
 import type { AnyModule } from '../modules/types.js';
 import { Unsafe } from './filters.js';
-import { coerceArgs } from './free-form.js';
 import { suggest } from './suggest.js';
 import { isTemplateSchema, loaderFragment, type ModuleLookup, type Schema } from './schema.js';
 
@@ -126,7 +125,7 @@ async function compiled(c: Compiled, fragment: Schema): Promise<Validator> {
 
 async function validatorFor(lookup: ModuleLookup, def: string): Promise<{ validate: Validator; fragment: Schema }> {
   const c = compiledFor(lookup);
-  if (!c.fragments.has(def)) c.fragments.set(def, loaderFragment(c.modules, def));
+  if (!c.fragments.has(def)) c.fragments.set(def, loaderFragment(def));
   const fragment = c.fragments.get(def);
   if (!fragment) throw new Error(`internal: no schema fragment ${def}`);
   let v = c.validators.get(def);
@@ -151,23 +150,26 @@ export async function checkKeywords(fragment: KeywordFragment, data: Record<stri
   return explain(withContext(v.validate.errors ?? [], v.fragment, plain), { noun: 'keyword', owner });
 }
 
+/** A module's arguments as written, checked: the problems, and the arguments its spec parsed. */
+export interface ModuleArgsCheck {
+  issues: SchemaIssue[];
+  /**
+   * What the module's load-time hooks (controllerFiles) read: converted, aliases resolved, defaults filled in;
+   * a parameter whose value is still a template is absent.
+   */
+  parsed: Record<string, unknown>;
+}
+
 /**
  * Checks a module's arguments as written. First they are converted in place the way AnsibleModule converts
- * them (`port: "22"` → 22, `force: "yes"` → true, "a,b" → a list; src/playbook/free-form.ts), so the task keeps
- * the converted values; template strings are left for the run-time check.
+ * them (`port: "22"` → 22, `force: "yes"` → true, "a,b" → a list), so the task keeps the converted values;
+ * template strings are left for the run-time check.
  */
-export async function checkModuleArgs(m: AnyModule, args: Record<string, unknown>, lookup: ModuleLookup): Promise<SchemaIssue[]> {
-  if (m.spec) {
-    // Contract v2: the module's own spec checks (src/modules/spec/parse.ts), with positions down to the value.
-    const parsed = parseArgs(m.spec, args, { owner: m.name, rendered: false });
-    Object.assign(args, parsed.converted);
-    return parsed.issues;
-  }
-  Object.assign(args, coerceArgs(args, m.schema));
-  const v = await validatorFor(lookup, `args.${m.name}`);
-  const plain = withoutUnsafe(args);
-  if (v.validate(plain)) return [];
-  return explain(withContext(v.validate.errors ?? [], v.fragment, plain), { noun: 'parameter', owner: m.name });
+export function checkModuleArgs(m: AnyModule, args: Record<string, unknown>): ModuleArgsCheck {
+  // The module's own spec checks (src/modules/spec/parse.ts), with positions down to the value.
+  const parsed = parseArgs(m.spec, args, { owner: m.name, rendered: false });
+  Object.assign(args, parsed.converted);
+  return { issues: parsed.issues, parsed: parsed.args };
 }
 
 /** `!unsafe` values are checked by their text (a copy only where one is inside). */

@@ -1,3 +1,4 @@
+import type { SourcePos } from '../errors.js';
 import type { DiffEntry } from '../modules/types.js';
 
 export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable' | 'ignored' | 'rescued';
@@ -20,6 +21,18 @@ export interface TaskRef {
   path: string;
   module?: string;
   handler: boolean;
+}
+
+/**
+ * Why a task failed, for programs that follow the events: a stable code (`E_TYPE`, `E_FILE_OWNER`, …), the hint,
+ * the playbook position it is about when there is one. A bug inside vncplay (an exception that is no VncplayError)
+ * is `E_INTERNAL` and keeps its stack (the plain output shows it at -vvv).
+ */
+export interface TaskError {
+  code: string;
+  hint?: string;
+  pos?: SourcePos;
+  stack?: string;
 }
 
 /** Everything the runner tells its reporters. Reporters never reach back into the runner. */
@@ -46,6 +59,8 @@ export type RunEvent =
       delegatedTo?: string;
       /** Retried attempts before this result (retries/until). */
       attempts?: number;
+      /** A failure's code, hint and position (absent when a module reported an ordinary failure: rc, msg). */
+      error?: TaskError;
     }
   | { type: 'warning'; time: string; message: string; host?: string }
   | { type: 'verbose'; time: string; level: number; host?: string; message: string }

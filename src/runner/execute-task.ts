@@ -11,7 +11,7 @@ import { evaluateCondition, loopLookupItems, markUnsafe, render, renderText } fr
 import { markUnsafeEach } from '../playbook/vars.js';
 import { secretVariableValuesInScope } from './secret-vars.js';
 import type { ConnectionKeywords, RunEnv, PlayRun } from './context.js';
-import { now, type TaskRef, type TaskStatus } from './events.js';
+import { now, type TaskError, type TaskRef, type TaskStatus } from './events.js';
 import type { HostState } from './host-state.js';
 import { taskVars } from './play.js';
 import { invokeModule, type InvokeResult } from './invoke-module.js';
@@ -29,6 +29,8 @@ export interface TaskOutcome {
   beforeModule?: boolean;
   /** The module hid its own result, as no_log does (include_vars of a vault-encrypted file). */
   hidden?: boolean;
+  /** Why it failed, structured (code, hint, position; the stack of a bug), for the task_result event. */
+  error?: TaskError;
 }
 
 const NO_LOG_RESULT = { censored: "the output has been hidden due to the fact that 'no_log: true' was specified for this result" };
@@ -95,6 +97,7 @@ export async function executeTask(
   if (env.settings.diff && !noLog && Array.isArray(diff) && diff.length) event.diff = diff as DiffEntry[];
   if (typeof shown['attempts'] === 'number') event.attempts = shown['attempts'];
   if (outcome.delegatedTo !== undefined) event.delegatedTo = outcome.delegatedTo;
+  if (outcome.error) event.error = outcome.error;
   env.emit(event);
   return outcome;
 }
@@ -336,6 +339,7 @@ async function callModule(
     const outcome: TaskOutcome = { status, result };
     if (res.meta) outcome.meta = res.meta;
     if (res.noLog) outcome.hidden = true;
+    if (res.error) outcome.error = res.error;
     return withDelegation(outcome, delegated);
   } catch (err) {
     return withDelegation(outcomeFromError(err), delegated);
@@ -476,13 +480,23 @@ function unreachable(err: unknown): TaskOutcome {
 /** sudo refusing for want of a password is the task's failure (exit 2), as in Ansible, not an unreachable host. */
 const TASK_LEVEL_CONNECTION_ERRORS = new Set(['E_BECOME_PASSWORD']);
 
-function outcomeFromError(err: unknown): TaskOutcome {
+export function outcomeFromError(err: unknown): TaskOutcome {
   // Ctrl-C arrived after the host's state was read but before any step ran: nothing changed, nothing failed.
   if (err instanceof VncplayError && err.code === 'E_INTERRUPTED') return skipped('interrupted before any change was made');
-  if (err instanceof ConnectionError && !TASK_LEVEL_CONNECTION_ERRORS.has(err.code)) return unreachable(err);
-  if (err instanceof ConnectionError) return { ...failed(err.format()), beforeModule: true };
-  if (err instanceof VncplayError) return failed(err.format());
-  return failed(err instanceof Error ? err.message : String(err));
+  if (err instanceof ConnectionError && !TASK_LEVEL_CONNECTION_ERRORS.has(err.code)) return { ...unreachable(err), error: taskError(err) };
+  if (err instanceof ConnectionError) return { ...failed(err.format()), beforeModule: true, error: taskError(err) };
+  if (err instanceof VncplayError) return { ...failed(err.format()), error: taskError(err) };
+  // Not a VncplayError: a bug inside vncplay (a TypeError in a module). It keeps its stack, for -vvv and the NDJSON.
+  const bug: TaskError = { code: 'E_INTERNAL' };
+  if (err instanceof Error && err.stack !== undefined) bug.stack = err.stack;
+  return { ...failed(err instanceof Error ? err.message : String(err)), error: bug };
+}
+
+function taskError(err: VncplayError): TaskError {
+  const out: TaskError = { code: err.code };
+  if (err.hint !== undefined) out.hint = err.hint;
+  if (err.pos !== undefined) out.pos = err.pos;
+  return out;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -4,8 +4,8 @@ import { sessionScript } from '../connection/line-session.js';
 import { joinArgv } from '../connection/quote.js';
 import { writeFileAtomic } from '../connection/write-file.js';
 import { ModuleError, VncplayError } from '../errors.js';
-import { argValidator, loadArgValidator } from './arg-validators.js';
 import { issuesText, parseArgs } from '../modules/spec/parse.js';
+import type { TaskError } from './events.js';
 import type { AnyModule, Change, DiffEntry, ModuleContext, ModuleReturn, RenderOptions, Step, StepOutcome } from '../modules/types.js';
 
 /** How one module call should run on one host. */
@@ -39,44 +39,28 @@ export interface InvokeResult {
   data: Record<string, unknown>;
   diff: DiffEntry[];
   meta?: ModuleReturn['meta'];
+  /** Set when the arguments were refused (the code and hint of the first problem). */
+  error?: TaskError;
 }
 
-/**
- * What is wrong with the rendered arguments (the playbook allowed templates), or undefined. Synchronous for callers
- * that cannot wait; for a module without a spec, invokeModule loads the precompiled validator first (arg-validators.ts).
- */
+/** What is wrong with the rendered arguments (the playbook allowed templates), or undefined. */
 export function checkArgs(mod: AnyModule, args: Record<string, unknown>): string | undefined {
   const parsed = argsForHooks(mod, args);
   return 'problem' in parsed ? parsed.problem : undefined;
 }
 
-/**
- * The arguments the module's hooks get: for a module with a spec, parsed by it (converted, aliases resolved,
- * defaults filled in); otherwise the rendered arguments after the schema check (converted in place).
- */
-export function argsForHooks(mod: AnyModule, args: Record<string, unknown>): { args: Record<string, unknown> } | { problem: string } {
-  if (mod.spec) {
-    const parsed = parseArgs(mod.spec, args, { owner: mod.name, rendered: true });
-    return parsed.issues.length > 0 ? { problem: issuesText(mod.name, parsed.issues) } : { args: parsed.args };
-  }
-  const problem = schemaProblem(mod, args);
-  return problem === undefined ? { args } : { problem };
+/** Rendered arguments the spec refused: the message, and the first problem's code and hint for the event. */
+export interface ArgsProblem {
+  problem: string;
+  error: TaskError;
 }
 
-/** The older contract: the module's JSON Schema (strict, converting in place), then its own `validate`. */
-function schemaProblem(mod: AnyModule, args: Record<string, unknown>): string | undefined {
-  const validate = argValidator(mod);
-  if (!validate(args)) {
-    const errs = (validate.errors ?? []).map((e) => {
-      const where = e.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : 'arguments';
-      if (e.keyword === 'additionalProperties') {
-        return `unsupported parameter '${String(e.params['additionalProperty'])}'`;
-      }
-      return `${where} ${e.message ?? 'is invalid'}`;
-    });
-    return `${mod.name}: ${errs.join('; ')}`;
-  }
-  return mod.validate?.(args);
+/** The arguments the module's hooks get: parsed by its spec (converted, aliases resolved, defaults filled in). */
+export function argsForHooks(mod: AnyModule, args: Record<string, unknown>): { args: Record<string, unknown> } | ArgsProblem {
+  const parsed = parseArgs(mod.spec, args, { owner: mod.name, rendered: true });
+  const first = parsed.issues[0];
+  if (!first) return { args: parsed.args };
+  return { problem: issuesText(mod.name, parsed.issues), error: { code: first.code, ...(first.hint ? { hint: first.hint } : {}) } };
 }
 
 export async function invokeModule(
@@ -84,9 +68,8 @@ export async function invokeModule(
   rendered: Record<string, unknown>,
   s: InvokeSettings,
 ): Promise<InvokeResult> {
-  if (!mod.spec) await loadArgValidator(mod);
   const parsed = argsForHooks(mod, rendered);
-  if ('problem' in parsed) return failure(parsed.problem);
+  if ('problem' in parsed) return { ...failure(parsed.problem), error: parsed.error };
   const args = parsed.args;
   const ctx = moduleContext(s);
   if (mod.kind === 'action') {

@@ -239,13 +239,13 @@ describe.skipIf(!fleetAvailable())('file modules on a fleet host', () => {
 
   it('bad input is refused before anything runs', async () => {
     const cases: Array<[AnyModule, Record<string, unknown>, RegExp]> = [
-      [fileModule, { path: `${dir}/m`, state: 'directory', mode: 644 }, /integer.*'0644'/],
-      [fileModule, { path: `${dir}/m`, state: 'dir' }, /state must be equal to one of the allowed values/],
-      [fileModule, { path: `${dir}/m`, colour: 'blue' }, /unsupported parameter 'colour'/],
-      [copyModule, { dest: `${dir}/m`, content: 'a', src: 'b' }, /mutually exclusive/],
+      [fileModule, { path: `${dir}/m`, state: 'directory', mode: 644 }, /^file: `mode` must be a file mode.*got the number 644$/],
+      [fileModule, { path: `${dir}/m`, state: 'dir' }, /^file: `state` must be one of `file`, .*got the string "dir"$/],
+      [fileModule, { path: `${dir}/m`, colour: 'blue' }, /^file: unknown parameter `colour` for module `file`$/],
+      [copyModule, { dest: `${dir}/m`, content: 'a', src: 'b' }, /^copy: `content` cannot be given with `src`: .*mutually exclusive$/],
       // A number converts to text as in Ansible (content: 42 writes "42"); a mapping does not.
-      [copyModule, { dest: `${dir}/m`, content: { a: 1 } }, /content must be string/],
-      [lineinfileModule, { path: `${dir}/m`, line: 'a', insertafter: 'x', insertbefore: 'y' }, /mutually exclusive/],
+      [copyModule, { dest: `${dir}/m`, content: { a: 1 } }, /^copy: `content` must be a string, got a mapping$/],
+      [lineinfileModule, { path: `${dir}/m`, line: 'a', insertafter: 'x', insertbefore: 'y' }, /^lineinfile: `insertafter` cannot be given with `insertbefore`/],
     ];
     for (const [mod, args, re] of cases) {
       const r = await run(mod, args);

@@ -306,8 +306,9 @@ describe.skipIf(!fleetAvailable())('firewall lockout safety on h1 (private sshd 
   };
   /** gather → plan → exec steps → finish, as invokeModule does, with a ctx that has probeNewConnection. */
   const drive = async (args: FirewallArgs, ctx: ModuleContext): Promise<{ changes: Change[]; ret: ModuleReturn }> => {
-    const facts = await firewall.gather(args, ctx);
-    const changes = firewall.plan(args, facts);
+    const parsed = parsedArgs(firewall, { ...args });
+    const facts = await firewall.gather(parsed, ctx);
+    const changes = firewall.plan(parsed, facts);
     const outcomes: StepOutcome[] = [];
     for (const step of changes.flatMap((c) => c.steps)) {
       if (step.kind !== 'exec') throw new Error(`unexpected step ${step.kind}`);
@@ -315,7 +316,7 @@ describe.skipIf(!fleetAvailable())('firewall lockout safety on h1 (private sshd 
       outcomes.push({ step, exec: res });
       if (res.rc !== 0) throw new Error(`step ${step.argv.join(' ')} failed: ${res.stderr}`);
     }
-    return { changes, ret: changes.length ? await firewall.finish!(args, facts, outcomes, ctx) : {} };
+    return { changes, ret: changes.length ? await firewall.finish!(parsed, facts, outcomes, ctx) : {} };
   };
   const ourRules = async (): Promise<string> => (await hostExec(1, ['nft', 'list', 'table', 'inet', 'vncplay'])).stdout;
 

@@ -11,6 +11,7 @@ import { CloudApiError, setRetryPolicy, type RetryPolicy } from '../../src/modul
 import type { Provider, RuleArg, SecurityGroupArgs, SecurityGroupFacts } from '../../src/modules/security-group/types.js';
 import type { Change, StepOutcome } from '../../src/modules/types.js';
 import { startFakeEc2, type FakeEc2 } from '../cloud/fake-ec2.js';
+import { parsedArgs } from '../module-args.js';
 import { startFakeEcs, type FakeEcs } from '../cloud/fake-ecs.js';
 import type { FakeCloud } from '../cloud/fake-server.js';
 import { startFakeTencentVpc, type FakeTencentVpc } from '../cloud/fake-vpc-tencent.js';
@@ -82,17 +83,17 @@ interface TaskResult {
 /** One task on one host, the way the runner runs a PlannedModule. `check` = plan, never run the steps. */
 async function runTask(args: SecurityGroupArgs, check = false, beforeSteps?: () => void): Promise<TaskResult> {
   try {
-    const problem = securityGroup.validate?.(args);
-    if (problem) throw new Error(problem);
-    const facts = await securityGroup.gather(args, ctx as never);
-    const changes = securityGroup.plan(args, facts);
+    // Parsed as the runner parses them: a refused argument throws here.
+    const parsed = parsedArgs(securityGroup, { ...args });
+    const facts = await securityGroup.gather(parsed, ctx as never);
+    const changes = securityGroup.plan(parsed, facts);
     seen.push(facts, changes, changes.map((c) => c.diff));
-    let data = securityGroup.report?.(args, facts) ?? {};
+    let data = securityGroup.report?.(parsed, facts) ?? {};
     beforeSteps?.();
     if (!check && changes.length) {
       const outcomes: StepOutcome[] = [];
       for (const c of changes) for (const s of c.steps) if (s.kind === 'call') outcomes.push({ step: s, value: await s.run(ac.signal) });
-      const ret = await securityGroup.finish!(args, facts, outcomes, ctx as never);
+      const ret = await securityGroup.finish!(parsed, facts, outcomes, ctx as never);
       seen.push(ret);
       data = ret.data ?? {};
     }
@@ -113,7 +114,7 @@ async function newRun(args: SecurityGroupArgs, check = false, beforeSteps?: () =
 async function ingressNow(args: SecurityGroupArgs): Promise<string[]> {
   resetSecurityGroupMemo();
   const f = await gatherSecurityGroup(args, ctx);
-  return (securityGroup.report?.(args, f)['ingress'] as string[]) ?? [];
+  return (securityGroup.report?.(parsedArgs(securityGroup, { ...args }), f)['ingress'] as string[]) ?? [];
 }
 
 const VNC_OFFICE: RuleArg = { proto: 'tcp', ports: '5900-5999', cidr: '198.51.100.0/24', description: 'office' };

@@ -7,7 +7,6 @@ import { findModule } from '../../src/modules/registry.js';
 import { Unsafe } from '../../src/playbook/filters.js';
 import { coerceArgs, coerceToSchemaType } from '../../src/playbook/free-form.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
-import { loadArgValidator } from '../../src/runner/arg-validators.js';
 import { argsForHooks, checkArgs } from '../../src/runner/invoke-module.js';
 
 /**
@@ -126,7 +125,9 @@ describe('coerceToSchemaType: Ansible argument_spec type conversion', () => {
   });
 
   it('coerceArgs converts by property, into nested objects, and copies instead of changing the input', () => {
-    const schema = findModule('security_group')!.schema;
+    // A JSON Schema shaped like security_group's was before its spec (a module on the older contract).
+    const rule = { type: 'object', properties: { proto: { type: 'string' }, ports: { anyOf: [{ type: ['string', 'integer'] }, { type: 'array' }] }, priority: { type: 'integer' } } };
+    const schema = { type: 'object', properties: { name: { type: 'string' }, rules: { type: 'array', items: rule }, purge_rules: { type: 'boolean' } } };
     const rules = [{ proto: 'tcp', ports: 5901, priority: '100' }];
     const args = { name: 'vnc', rules, purge_rules: 'no' };
     const out = coerceArgs(args, schema, { rendered: true });
@@ -139,16 +140,14 @@ describe('coerceToSchemaType: Ansible argument_spec type conversion', () => {
 });
 
 describe('rendered arguments are converted before the module sees them', () => {
-  it('"2" for an integer, "no" for a boolean, "a,b" for a list reach the module converted', async () => {
+  it('"2" for an integer, "no" for a boolean, "a,b" for a list reach the module converted', () => {
     // A module with a spec (debug): the parsed arguments are what its hooks get.
     const debug = findModule('debug')!;
     expect(argsForHooks(debug, { msg: 'hi', verbosity: '2' })).toEqual({ args: { msg: 'hi', verbosity: 2 } });
-    // A module still on its JSON Schema (command): converted in place before the schema check (arg-validators.ts).
     const command = findModule('command')!;
-    await loadArgValidator(command);
-    const cargs: Record<string, unknown> = { argv: 'echo,{{ x }}', strip_empty_ends: 'no' };
-    expect(checkArgs(command, cargs)).toBeUndefined();
-    expect(cargs).toEqual({ argv: ['echo', '{{ x }}'], strip_empty_ends: false });
+    expect(argsForHooks(command, { argv: 'echo,{{ x }}', strip_empty_ends: 'no' })).toEqual({
+      args: { argv: ['echo', '{{ x }}'], strip_empty_ends: false, stdin_add_newline: true, expand_argument_vars: true },
+    });
   });
 
   it('values that do not convert are still refused', () => {

@@ -14,6 +14,7 @@ import { templateModule } from '../../src/modules/template.js';
 import type { AnyModule, DiffEntry, ModuleContext, PlannedModule } from '../../src/modules/types.js';
 import { renderDiffs } from '../../src/output/diff.js';
 import { renderText } from '../../src/playbook/template.js';
+import { parsedArgs } from '../module-args.js';
 import { requireProgram } from '../tools.js';
 
 
@@ -73,7 +74,8 @@ describe('--diff parity with ansible-core', () => {
     };
     for (const [i, [mod, args]] of cases.entries()) {
       const planned = mod as PlannedModule<Record<string, unknown>, unknown>;
-      const changes = planned.plan(args, await planned.gather(args, ctx));
+      const parsed = parsedArgs(mod, args);
+      const changes = planned.plan(parsed, await planned.gather(parsed, ctx));
       const ours = renderDiffs(changes.flatMap((c): DiffEntry[] => (c.diff ? [c.diff] : [])));
       const theirs = normalise(ansible[i]!);
       // Where Ansible names its temp copy of inline/rendered content, we name the destination or template.

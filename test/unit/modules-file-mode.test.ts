@@ -3,7 +3,10 @@ import { chmodSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applySymbolicMode, checkModeArg, formatMode, resolveMode, shlexSplit, validateArgv } from '../../src/modules/file-common.js';
+import { applySymbolicMode, formatMode, resolveMode, shlexSplit, validateArgv } from '../../src/modules/file-common.js';
+import { fileModule } from '../../src/modules/file.js';
+import { NO, toMode } from '../../src/modules/spec/convert.js';
+import { parseArgs } from '../../src/modules/spec/parse.js';
 import { requireProgram } from '../tools.js';
 
 // [current, spec, isDir, umask, expected] — expectations follow Ansible's _symbolic_mode_to_octal.
@@ -49,17 +52,19 @@ describe('mode parsing', () => {
     }
   });
 
-  it('refuses an integer mode with an explanation', () => {
-    expect(checkModeArg(644)).toBe(
-      "mode 644 is an integer: YAML reads it as the decimal number 644 (octal 01204), not the octal permission it looks like; quote it as a string, e.g. mode: '0644'",
-    );
+  it('refuses an integer mode with an explanation, at the mode', () => {
+    const { issues } = parseArgs(fileModule.spec, { path: '/x', mode: 644 }, { owner: 'file', rendered: true });
+    expect(issues).toEqual([
+      expect.objectContaining({ path: ['mode'], code: 'E_TYPE', message: "`mode` must be a file mode: a quoted octal ('0644') or symbolic ('u=rw,go=r') string, got the number 644" }),
+    ]);
+    expect(issues[0]!.hint).toMatch(/YAML reads an unquoted 644 as the decimal number 644/);
   });
-  it('refuses garbage symbolic modes', () => {
-    expect(checkModeArg('u=rwq')).toMatch(/bad symbolic permission for mode: u=rwq/);
-    expect(checkModeArg('rw-r--r--')).toMatch(/bad symbolic permission/);
-    expect(checkModeArg('0999')).toMatch(/bad symbolic permission/);
-    expect(checkModeArg('0644')).toBeUndefined();
-    expect(checkModeArg('u=rw,go=')).toBeUndefined();
+  it('refuses garbage symbolic modes; the mode type and applySymbolicMode read the same syntax', () => {
+    for (const bad of ['u=rwq', 'rw-r--r--', '0999', 'preserve', '', 'u=rw,']) {
+      expect(toMode(bad), bad).toBe(NO);
+      if (bad !== '0999') expect(() => applySymbolicMode(0o644, bad, false, 0o022), bad).toThrow(/bad symbolic permission/);
+    }
+    for (const good of ['0644', '644', '0o644', '1777', 'u=rw,go=', 'a+x', 'u+s,g-w', '=r']) expect(toMode(good), good).toBe(good);
   });
 });
 

@@ -8,9 +8,10 @@ import { copyModule, planWrite, writeReport, type WriteFacts } from '../../src/m
 import { sessionCall } from '../../src/connection/line-session.js';
 import { decodeShellWord, parseProbeOutput, probeArgv, sha1, type HostFileFacts, type PathFacts, type StatFacts } from '../../src/modules/file-common.js';
 import { ancestors, fileModule, type FileArgs, type FileFacts } from '../../src/modules/file.js';
+import { checkArgs } from '../../src/runner/invoke-module.js';
 import { statModule } from '../../src/modules/stat.js';
 import { parsedArgs } from '../module-args.js';
-import { applyNewlineSequence, templateVars, withTemplateVars } from '../../src/modules/template.js';
+import { applyNewlineSequence, templateModule, templateVars, withTemplateVars, type TemplateArgs } from '../../src/modules/template.js';
 import type { Step } from '../../src/modules/types.js';
 import { runThroughDriver } from '../line-driver.js';
 
@@ -25,10 +26,14 @@ const present = (path: string, over: Partial<StatFacts> = {}, extra: Partial<Pat
   path, exists: true, lstat: st(over), stat: st(over), ...extra,
 });
 const host = (...paths: PathFacts[]): HostFileFacts => ({ umask: 0o022, pid: 99, now: 1764100000, tempToken: 'a1b2c3d4e5f6a7b8c9d0e1f2', paths });
+/** file's arguments as a task writes them, parsed as the runner parses them. */
+const fileArgs = (raw: Record<string, unknown>): FileArgs => parsedArgs(fileModule, raw);
+/** copy's and template's shared arguments (planWrite's), parsed by template's spec. */
+const writeArgs = (raw: Record<string, unknown>): TemplateArgs => parsedArgs(templateModule, { src: 't.j2', ...raw });
 const argvs = (steps: Step[]): string[][] => steps.map((s) => (s.kind === 'exec' ? s.argv : [s.kind]));
 
 describe('file plan() (facts in, steps out)', () => {
-  const rows: Array<{ name: string; args: FileArgs; facts: FileFacts; steps: string[][] }> = [
+  const rows: Array<{ name: string; args: Record<string, unknown>; facts: FileFacts; steps: string[][] }> = [
     { name: 'directory: create with mode', args: { path: '/srv/d', state: 'directory', mode: '0750' }, facts: { host: host(absent('/srv/d')) },
       steps: [['mkdir', '-p', '-m', '0750', '--', '/srv/d']] },
     { name: 'directory: create, default mode needs no chmod', args: { path: '/srv/d', state: 'directory', mode: '0755' }, facts: { host: host(absent('/srv/d')) },
@@ -89,10 +94,10 @@ describe('file plan() (facts in, steps out)', () => {
       facts: { host: host(present('/srv/d', { type: 'directory', mode: 0o755 }, { tree: [{ rel: 'a', facts: st() }] })) }, steps: [] },
   ];
   for (const r of rows) {
-    it(r.name, () => expect(argvs(fileModule.plan(r.args, r.facts).flatMap((c) => c.steps))).toEqual(r.steps));
+    it(r.name, () => expect(argvs(fileModule.plan(fileArgs(r.args), r.facts).flatMap((c) => c.steps))).toEqual(r.steps));
   }
 
-  const failures: Array<[string, FileArgs, FileFacts, RegExp]> = [
+  const failures: Array<[string, Record<string, unknown>, FileFacts, RegExp]> = [
     ['state=file on a missing path', { path: '/etc/f', state: 'file' }, { host: host(absent('/etc/f')) }, /is absent, cannot continue/],
     ['directory over a file', { path: '/etc/f', state: 'directory' }, { host: host(present('/etc/f')) }, /already exists as a file/],
     ['link over a file without force', { path: '/etc/f', state: 'link', src: '/x' }, { host: host(present('/etc/f'), present('/x')), src: '/x' }, /refusing to convert from file to symlink/],
@@ -100,7 +105,7 @@ describe('file plan() (facts in, steps out)', () => {
     ['absent on /tmp/.. (the root by another name)', { path: '/tmp/..', state: 'absent' }, { host: host(present('/tmp/..', { type: 'directory' })) }, /root folder/],
     ['link to a missing src without force', { path: '/etc/l', state: 'link', src: '/nope' }, { host: host(absent('/etc/l'), absent('/nope')), src: '/nope' }, /src file does not exist/],
   ];
-  for (const [name, args, facts, re] of failures) it(`fails: ${name}`, () => expect(() => fileModule.plan(args, facts)).toThrow(re));
+  for (const [name, args, facts, re] of failures) it(`fails: ${name}`, () => expect(() => fileModule.plan(fileArgs(args), facts)).toThrow(re));
 
   it('ancestors', () => {
     expect(ancestors('/a/b/c')).toEqual(['/a/b', '/a']);
@@ -109,24 +114,27 @@ describe('file plan() (facts in, steps out)', () => {
   });
 
   it('a directory diff shows the state change', () => {
-    const [c] = fileModule.plan({ path: '/srv/d', state: 'directory' }, { host: host(absent('/srv/d')) });
+    const [c] = fileModule.plan(fileArgs({ path: '/srv/d', state: 'directory' }), { host: host(absent('/srv/d')) });
     expect(c!.diff).toEqual({ before: { path: '/srv/d', state: 'absent' }, after: { path: '/srv/d', state: 'directory' } });
   });
 
   it('attributes through another user\'s link, by follow\'s default: refused (E_FILE_FOREIGN_LINK); root\'s link is followed', () => {
     const foreign = { ...present('/srv/l', { type: 'link', uid: 1001, owner: 'mallory' }, { linkTarget: '/root/f', realPath: '/root/f' }), stat: st() };
-    for (const args of [{ path: '/srv/l', owner: 'mallory' }, { path: '/srv/l', state: 'file' as const, mode: '0666' }, { path: '/srv/l', state: 'touch' as const, group: 'staff' }]) {
-      expect(() => fileModule.plan(args, { host: host(foreign) })).toThrow(expect.objectContaining({ code: 'E_FILE_FOREIGN_LINK' }));
+    for (const args of [{ path: '/srv/l', owner: 'mallory' }, { path: '/srv/l', state: 'file', mode: '0666' }, { path: '/srv/l', state: 'touch', group: 'staff' }]) {
+      expect(() => fileModule.plan(fileArgs(args), { host: host(foreign) })).toThrow(expect.objectContaining({ code: 'E_FILE_FOREIGN_LINK' }));
     }
     const roots = { ...present('/srv/l', { type: 'link' }, { linkTarget: '/root/f', realPath: '/root/f' }), stat: st() };
-    expect(argvs(fileModule.plan({ path: '/srv/l', owner: 'mallory' }, { host: host(roots) }).flatMap((c) => c.steps))).toEqual([['chown', '--', 'mallory', '/srv/l']]);
+    expect(argvs(fileModule.plan(fileArgs({ path: '/srv/l', owner: 'mallory' }), { host: host(roots) }).flatMap((c) => c.steps))).toEqual([['chown', '--', 'mallory', '/srv/l']]);
   });
 
-  it('validate() refuses integer modes, src without link, recurse without directory', () => {
-    expect(fileModule.validate!({ path: '/x', mode: 644 })).toMatch(/integer/);
-    expect(fileModule.validate!({ path: '/x', state: 'file', src: '/y' })).toMatch(/src is only used/);
-    expect(fileModule.validate!({ path: '/x', state: 'link' })).toMatch(/src is required/);
-    expect(fileModule.validate!({ path: '/x', state: 'file', recurse: true })).toMatch(/recurse option requires state to be directory/);
+  it('the spec refuses integer modes, src without link, recurse without directory', () => {
+    expect(checkArgs(fileModule, { path: '/x', mode: 644 })).toMatch(/`mode` must be a file mode.*got the number 644/);
+    expect(checkArgs(fileModule, { path: '/x', mode: 'u=rwq' })).toMatch(/`mode` must be a file mode/);
+    expect(checkArgs(fileModule, { path: '/x', mode: 'preserve' })).toMatch(/`mode` must be a file mode/);
+    expect(checkArgs(fileModule, { path: '/x', state: 'file', src: '/y' })).toMatch(/src is only used/);
+    expect(checkArgs(fileModule, { path: '/x', state: 'link' })).toMatch(/`state` is "link", so `src` is required/);
+    expect(checkArgs(fileModule, { path: '/x', state: 'file', recurse: 'yes' })).toMatch(/recurse option requires state to be directory/);
+    expect(checkArgs(fileModule, { path: '/x', dest: '/y' })).toMatch(/names of the same parameter/);
   });
 });
 
@@ -137,42 +145,42 @@ describe('copy/template plan()', () => {
   });
 
   it('new file: one atomic write with umask mode', () => {
-    const changes = planWrite({ dest: '/etc/f' }, wf(absent('/etc/f')));
+    const changes = planWrite(writeArgs({ dest: '/etc/f' }), wf(absent('/etc/f')));
     expect(changes.flatMap((c) => c.steps)).toEqual([{ kind: 'write', path: '/etc/f', content, mode: '0644' }]);
     expect(changes[0]!.diff).toEqual({ before: '', after: 'new\n', afterHeader: '/etc/f' });
   });
 
   it('same checksum: nothing to do', () => {
-    expect(planWrite({ dest: '/etc/f' }, wf(present('/etc/f', {}, { checksum: sha1(content) })))).toEqual([]);
+    expect(planWrite(writeArgs({ dest: '/etc/f' }), wf(present('/etc/f', {}, { checksum: sha1(content) })))).toEqual([]);
   });
 
   it('same checksum, other mode: chmod only', () => {
-    const steps = planWrite({ dest: '/etc/f', mode: '0600' }, wf(present('/etc/f', {}, { checksum: sha1(content) }))).flatMap((c) => c.steps);
+    const steps = planWrite(writeArgs({ dest: '/etc/f', mode: '0600' }), wf(present('/etc/f', {}, { checksum: sha1(content) }))).flatMap((c) => c.steps);
     expect(argvs(steps)).toEqual([['chmod', '--', '0600', '/etc/f']]);
   });
 
   it('changed content keeps owner and mode, backup first, then validate, then write', () => {
     const dest = present('/etc/f', { mode: 0o640, uid: 5, gid: 6 }, { checksum: 'old', content: Buffer.from('old\n') });
-    const steps = planWrite({ dest: '/etc/f', backup: true, validate: 'sshd -t -f %s' }, wf(dest)).flatMap((c) => c.steps);
+    const steps = planWrite(writeArgs({ dest: '/etc/f', backup: true, validate: 'sshd -t -f %s' }), wf(dest)).flatMap((c) => c.steps);
     expect(steps[0]).toEqual({ kind: 'exec', argv: ['cp', '-p', '--remove-destination', '--', '/etc/f', '/etc/f.99.2025-11-25@19:46:40~'] });
     expect(steps[1]!.kind === 'exec' && steps[1]!.argv.slice(-4, -1)).toEqual(['sshd', '-t', '-f']);
     expect(steps[2]).toEqual({ kind: 'write', path: '/etc/f', content, mode: '0640', owner: '5', group: '6' });
-    expect(writeReport({ dest: '/etc/f', backup: true }, wf(dest))).toMatchObject({ backup_file: '/etc/f.99.2025-11-25@19:46:40~', checksum: sha1(content) });
+    expect(writeReport(writeArgs({ dest: '/etc/f', backup: true }), wf(dest))).toMatchObject({ backup_file: '/etc/f.99.2025-11-25@19:46:40~', checksum: sha1(content) });
   });
 
   it('mode: preserve takes the source mode; refused for inline content', () => {
-    const steps = planWrite({ dest: '/etc/f', mode: 'preserve' }, wf(absent('/etc/f'), { srcMode: 0o750 })).flatMap((c) => c.steps);
+    const steps = planWrite(writeArgs({ dest: '/etc/f', mode: 'preserve' }), wf(absent('/etc/f'), { srcMode: 0o750 })).flatMap((c) => c.steps);
     expect(steps).toEqual([{ kind: 'write', path: '/etc/f', content, mode: '0750' }]);
-    expect(() => planWrite({ dest: '/etc/f', mode: 'preserve' }, wf(absent('/etc/f')))).toThrow(/preserve needs src/);
+    expect(() => planWrite(writeArgs({ dest: '/etc/f', mode: 'preserve' }), wf(absent('/etc/f')))).toThrow(/preserve needs src/);
   });
 
   it('force: false leaves an existing file alone', () => {
-    expect(planWrite({ dest: '/etc/f', force: false }, wf(present('/etc/f', {}, { checksum: 'old' })))).toEqual([]);
+    expect(planWrite(writeArgs({ dest: '/etc/f', force: false }), wf(present('/etc/f', {}, { checksum: 'old' })))).toEqual([]);
   });
 
   it('missing parent folder: a first step fails with Ansible\'s message (under --check it is just a change)', () => {
     const f: WriteFacts = { host: host(absent('/nope/f'), absent('/nope')), content, destArg: '/nope/f', destIndex: 0, wantDiff: false };
-    const [first, second] = planWrite({ dest: '/nope/f' }, f).flatMap((c) => c.steps);
+    const [first, second] = planWrite(writeArgs({ dest: '/nope/f' }), f).flatMap((c) => c.steps);
     expect(first?.kind === 'exec' && first.argv.join(' ')).toMatch(/Destination directory \$1 does not exist.* \/nope$/);
     expect(second?.kind).toBe('write');
     if (first?.kind === 'exec') expect(spawnSync(first.argv[0]!, first.argv.slice(1), { encoding: 'utf8' }).stderr).toBe('Destination directory /nope does not exist\n');
@@ -180,7 +188,7 @@ describe('copy/template plan()', () => {
 
   it('dest ending in / is created and receives the file under its name', () => {
     const f: WriteFacts = { host: host(absent('/srv/new'), absent('/srv/new/a.conf'), present('/srv', { type: 'directory' })), content, destArg: '/srv/new/', destIndex: 1, mkdir: '/srv/new', wantDiff: false };
-    expect(argvs(planWrite({ dest: '/srv/new/', directory_mode: '0700' }, f).flatMap((c) => c.steps))).toEqual([
+    expect(argvs(planWrite(writeArgs({ dest: '/srv/new/', directory_mode: '0700' }), f).flatMap((c) => c.steps))).toEqual([
       ['mkdir', '-p', '--', '/srv/new'], ['chmod', '--', '0700', '/srv/new'], ['write'],
     ]);
   });
@@ -188,7 +196,7 @@ describe('copy/template plan()', () => {
   it('a symlink dest: follow (default false) replaces the link with a new file; follow: true writes its target', () => {
     const link = present('/etc/f', { type: 'link' }, { checksum: sha1(content), realPath: '/etc/real', linkTarget: 'real' });
     link.stat = st({ mode: 0o600, uid: 5, gid: 6 });
-    const writes = (args: Parameters<typeof planWrite>[0], f: PathFacts): Step[] => planWrite(args, wf(f)).flatMap((c) => c.steps);
+    const writes = (args: Record<string, unknown>, f: PathFacts): Step[] => planWrite(writeArgs(args), wf(f)).flatMap((c) => c.steps);
     // As Ansible's copy: a link is a change even when its target holds the same content; nothing of the target
     // (mode, owner) is taken: the new file is born as any new file, and there is nothing to back up.
     expect(writes({ dest: '/etc/f', backup: true }, link)).toEqual([{ kind: 'write', path: '/etc/f', content, mode: '0644' }]);
@@ -196,18 +204,21 @@ describe('copy/template plan()', () => {
     link.checksum = 'other';
     expect(writes({ dest: '/etc/f', follow: true }, link)).toEqual([{ kind: 'write', path: '/etc/real', content, mode: '0600', owner: '5', group: '6' }]);
     // --diff shows a new file: not the content of the file the link points to, which does not change.
-    const withDiff = planWrite({ dest: '/etc/f' }, { ...wf({ ...link, content: Buffer.from('root secret\n') }), wantDiff: true });
+    const withDiff = planWrite(writeArgs({ dest: '/etc/f' }), { ...wf({ ...link, content: Buffer.from('root secret\n') }), wantDiff: true });
     expect(withDiff[0]!.diff).toEqual({ before: '', after: content.toString(), afterHeader: '/etc/f' });
     // A dangling link has nothing to follow: it is replaced, as Ansible does.
     const dangling: PathFacts = { path: '/etc/f', exists: true, lstat: st({ type: 'link' }), linkTarget: 'gone', realPath: '/etc/gone' };
     expect(writes({ dest: '/etc/f', follow: true }, dangling)).toEqual([{ kind: 'write', path: '/etc/f', content, mode: '0644' }]);
   });
 
-  it('copy validate(): content and src are mutually exclusive; one is required', () => {
-    expect(copyModule.validate!({ dest: '/x', src: 'a', content: 'b' })).toMatch(/mutually exclusive/);
-    expect(copyModule.validate!({ dest: '/x' })).toMatch(/one of src or content/);
-    expect(copyModule.validate!({ dest: '/x', content: 'a', mode: 600 })).toMatch(/integer/);
-    expect(copyModule.validate!({ dest: 'rel/x', content: 'a' })).toMatch(/absolute/);
+  it('copy\'s spec: content and src are mutually exclusive; one is required', () => {
+    expect(checkArgs(copyModule, { dest: '/x', src: 'a', content: 'b' })).toMatch(/mutually exclusive/);
+    expect(checkArgs(copyModule, { dest: '/x' })).toMatch(/one of `src`, `content` is required/);
+    expect(checkArgs(copyModule, { dest: '/x', content: 'a', mode: 600 })).toMatch(/`mode` must be a file mode.*got the number 600/);
+    expect(checkArgs(copyModule, { dest: 'rel/x', content: 'a' })).toMatch(/absolute/);
+    expect(checkArgs(copyModule, { dest: '/x', content: 'a', mode: 'preserve' })).toMatch(/preserve needs src/);
+    expect(checkArgs(copyModule, { dest: '/x', src: 'a', mode: 'preserve', validate: 'visudo -c' })).toMatch(/validate must contain %s/);
+    expect(checkArgs(copyModule, { dest: '/x', src: 'a', mode: 'preserve', force: 'no', backup: 'on' })).toBeUndefined();
   });
 
   it('template variables: defined in the template unless the play sets them', () => {
@@ -222,7 +233,7 @@ describe('copy/template plan()', () => {
     const visible = (changes: ReturnType<typeof planWrite>): string =>
       JSON.stringify(changes.map((c) => ({ summary: c.summary, argv: c.steps.map((st2) => (st2.kind === 'exec' ? st2.argv : st2.kind)) })));
     const f: WriteFacts = { ...wf(present('/etc/f', {}, { checksum: 'old' })), content: secret };
-    const out = visible(planWrite({ dest: '/etc/f', backup: true, validate: 'check %s' }, f));
+    const out = visible(planWrite(writeArgs({ dest: '/etc/f', backup: true, validate: 'check %s' }), f));
     expect(out).not.toContain('canary');
     expect(out).not.toContain(sha1(secret).slice(0, 8));
   });
@@ -339,9 +350,9 @@ describe('the probe (run with a local bash: paths are literal names)', () => {
     const facts = probe([dir], { users: ['root', 'no-such-user-vp', '1234', undefined], groups: ['root', 'no-such-group-vp'] });
     expect(facts.users).toEqual({ root: true, 'no-such-user-vp': false });
     expect(facts.groups).toEqual({ root: true, 'no-such-group-vp': false });
-    expect(() => fileModule.plan({ path: dir, owner: 'no-such-user-vp' }, { host: facts })).toThrow('chown failed: failed to look up user no-such-user-vp');
-    expect(() => fileModule.plan({ path: dir, group: 'no-such-group-vp' }, { host: facts })).toThrow('chgrp failed: failed to look up group no-such-group-vp');
-    expect(fileModule.plan({ path: dir, owner: 'root', group: 'root' }, { host: facts }).length).toBeGreaterThanOrEqual(0);
+    expect(() => fileModule.plan(fileArgs({ path: dir, owner: 'no-such-user-vp' }), { host: facts })).toThrow('chown failed: failed to look up user no-such-user-vp');
+    expect(() => fileModule.plan(fileArgs({ path: dir, group: 'no-such-group-vp' }), { host: facts })).toThrow('chgrp failed: failed to look up group no-such-group-vp');
+    expect(fileModule.plan(fileArgs({ path: dir, owner: 'root', group: 'root' }), { host: facts }).length).toBeGreaterThanOrEqual(0);
   });
 
   it('paths asked for existence only (parents) get no stat: exists is all that is set', () => {

@@ -7,7 +7,6 @@ import {
   planFirewall,
   rollbackScript,
   rulesFromArgs,
-  validateFirewall,
   type FirewallArgs,
   type FirewallFacts,
 } from '../../src/modules/firewall/index.js';
@@ -17,6 +16,9 @@ import { parseRichRule, richRule } from '../../src/modules/firewall/firewalld.js
 import { cidrContains, parseCidr, parsePort, parseTag, ruleTag, verdict, type FwRule } from '../../src/modules/firewall/rule.js';
 import { parseUfwAdded, ufwAdd } from '../../src/modules/firewall/ufw.js';
 import { renderDiffs } from '../../src/output/diff.js';
+import { firewall } from '../../src/modules/firewall/index.js';
+import { checkArgs } from '../../src/runner/invoke-module.js';
+import { parsedArgs } from '../module-args.js';
 
 const rule = (over: Partial<FwRule> = {}): FwRule => ({ proto: 'tcp', portFrom: 5901, portTo: 5901, source: null, action: 'drop', ...over });
 const nftFacts = (rules: FwRule[], extra: Partial<FirewallFacts> = {}): FirewallFacts => ({
@@ -78,8 +80,8 @@ describe('rule model', () => {
   });
 });
 
-describe('validate', () => {
-  it.each<[FirewallArgs, RegExp | undefined]>([
+describe('the spec and its check', () => {
+  it.each<[Record<string, unknown>, RegExp | undefined]>([
     [{ port: '5901' }, undefined],
     [{ port: '5901', source: ['198.18.0.12', '2001:db8::/32'] }, undefined],
     [{ port: 'ssh' }, /port must be/],
@@ -89,8 +91,12 @@ describe('validate', () => {
     [{ port: '5901', comment: 'x" ; add rule inet vncplay input accept; "' }, /comment/],
     [{ port: '5901', comment: 'a\nflush ruleset' }, /comment/],
     [{ port: '5901', comment: "it's" }, /comment/],
+    [{ port: '5901', source: [] }, /source is an empty list/],
+    [{ port: '5901', proto: 'icmp' }, /`proto` must be one of `tcp`, `udp`/],
   ])('%j', (args, want) => {
-    const got = validateFirewall(args);
+    const got = checkArgs(firewall, args);
+    // Said once: `firewall: port must be …`, not `firewall: firewall: port must be …`.
+    if (got !== undefined) expect(got).not.toMatch(/firewall: firewall:/);
     if (want) expect(got).toMatch(want);
     else expect(got).toBeUndefined();
   });
@@ -289,8 +295,8 @@ describe('nothing from the arguments is executed', () => {
       { port: `5901;touch ${canary}` },
       { port: 5901, source: `$(touch ${canary})` },
       { port: 5901, comment: `"; touch ${canary}; "` },
-    ] as FirewallArgs[]) {
-      expect(validateFirewall(args)).toBeDefined();
+    ]) {
+      expect(checkArgs(firewall, args)).toBeDefined();
     }
     // the rollback script is shell: run it through sh -n (parse only) to prove it is well-formed
     const before = rulesFromArgs({ port: 5901, comment: 'a (b) c' });
@@ -318,11 +324,9 @@ describe('--diff (golden)', () => {
 
 describe('loose Ansible types', () => {
   it('persistent: "yes" and rollback_timeout: "60" are accepted', async () => {
-    const { checkArgs } = await import('../../src/runner/invoke-module.js');
-    const { firewall } = await import('../../src/modules/firewall/index.js');
     expect(checkArgs(firewall, { port: 5901, persistent: 'yes', rollback_timeout: '60' })).toBeUndefined();
     expect(checkArgs(firewall, { port: 5901, rollback_timeout: '2' })).toMatch(/rollback_timeout/);
-    const changes = firewall.plan({ port: 5901, persistent: 'yes' as unknown as boolean }, nftFacts([]));
+    const changes = firewall.plan(parsedArgs(firewall, { port: 5901, persistent: 'yes' }), nftFacts([]));
     expect(changes.map((c) => c.summary)).toEqual([expect.stringMatching(/^add/), expect.stringMatching(/^persist/)]);
   });
 });

@@ -4,11 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { HostFileFacts, StatFacts } from '../../src/modules/file-common.js';
-import { editContent, lineinfileModule, planLineinfile, validateLineinfileArgs, type LineinfileArgs } from '../../src/modules/lineinfile.js';
+import { editContent, lineinfileModule, planLineinfile, type LineinfileArgs } from '../../src/modules/lineinfile.js';
+import { checkArgs } from '../../src/runner/invoke-module.js';
+import { parsedArgs } from '../module-args.js';
 import { requireProgram } from '../tools.js';
 
 /** Content in → content out, with Ansible's msg; each row checked against ansible-core's lineinfile semantics. */
-const table: Array<{ name: string; before: string; args: LineinfileArgs; after: string; msg: string }> = [
+const table: Array<{ name: string; before: string; args: Record<string, unknown>; after: string; msg: string }> = [
   { name: 'append to empty file', before: '', args: { path: '/f', line: 'a' }, after: 'a\n', msg: 'line added' },
   { name: 'line already present', before: 'a\nb\n', args: { path: '/f', line: 'b' }, after: 'a\nb\n', msg: '' },
   { name: 'append adds missing final newline first', before: 'a\nb', args: { path: '/f', line: 'c' }, after: 'a\nb\nc\n', msg: 'line added' },
@@ -54,13 +56,15 @@ const table: Array<{ name: string; before: string; args: LineinfileArgs; after: 
   { name: 'absent nothing to remove', before: 'a\n', args: { path: '/f', line: 'b', state: 'absent' }, after: 'a\n', msg: '' },
 ];
 
+/** Arguments as a task writes them, parsed as the runner parses them. */
+const li = (raw: Record<string, unknown>): LineinfileArgs => parsedArgs(lineinfileModule, raw);
 const bin = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
 const unbin = (s: string): string => Buffer.from(s, 'latin1').toString('utf8');
 
 describe('lineinfile content semantics (table)', () => {
   for (const row of table) {
     it(row.name, () => {
-      const edit = editContent(bin(row.before), row.args);
+      const edit = editContent(bin(row.before), li(row.args));
       expect(unbin(edit.lines.join(''))).toBe(row.after);
       expect(edit.msg).toBe(row.msg);
       expect(edit.changed).toBe(row.after !== row.before);
@@ -69,25 +73,29 @@ describe('lineinfile content semantics (table)', () => {
 
   it('keeps bytes that are not UTF-8', () => {
     const raw = Buffer.from([0x61, 0xff, 0xfe, 0x0a]).toString('latin1');
-    const edit = editContent(raw, { path: '/f', line: 'b' });
+    const edit = editContent(raw, li({ path: '/f', line: 'b' }));
     expect(Buffer.from(edit.lines.join(''), 'latin1')).toEqual(Buffer.from([0x61, 0xff, 0xfe, 0x0a, 0x62, 0x0a]));
   });
 });
 
 describe('lineinfile argument checks', () => {
-  const bad: Array<[LineinfileArgs, RegExp]> = [
+  const bad: Array<[Record<string, unknown>, RegExp]> = [
     [{ path: '/f' }, /line is required/],
-    [{ path: '/f', line: 'a', insertafter: 'x', insertbefore: 'y' }, /mutually exclusive: insertbefore\|insertafter/],
-    [{ path: '/f', line: 'a', regexp: 'x', search_string: 'y' }, /mutually exclusive: regexp\|search_string/],
+    [{ path: '/f', line: 'a', insertafter: 'x', insertbefore: 'y' }, /`insertafter` cannot be given with `insertbefore`: .* mutually exclusive/],
+    [{ path: '/f', line: 'a', regexp: 'x', search_string: 'y' }, /`search_string` cannot be given with `regexp`/],
+    [{ path: '/f', line: 'a', regex: 'x', search_string: 'y' }, /`search_string` cannot be given with `regexp`/],
+    // Ansible's declaration: a backrefs given at all (even false) excludes search_string.
+    [{ path: '/f', line: 'a', backrefs: false, search_string: 'y' }, /`search_string` cannot be given with `backrefs`/],
     [{ path: '/f', line: 'a', backrefs: true }, /regexp is required with backrefs/],
     [{ path: '/f', state: 'absent' }, /one of line, search_string, or regexp/],
     [{ path: '/f', line: 'a', regexp: '(' }, /not a valid regular expression/],
     [{ path: '/f', line: 'a', validate: 'visudo -c' }, /validate must contain %s/],
-    [{ path: '/f', line: 'a', mode: 644 }, /integer.*'0644'/],
-    [{ line: 'a' }, /path/],
+    [{ path: '/f', line: 'a', mode: 644 }, /`mode` must be a file mode.*got the number 644/],
+    [{ path: '/f', line: 'a', regexp: 'x', regex: 'y' }, /`regex` and `regexp` are names of the same parameter/],
+    [{ line: 'a' }, /missing required parameter `path`/],
   ];
   for (const [args, re] of bad) {
-    it(`refuses ${JSON.stringify(args)}`, () => expect(validateLineinfileArgs(args)).toMatch(re));
+    it(`refuses ${JSON.stringify(args)}`, () => expect(checkArgs(lineinfileModule, args)).toMatch(re));
   }
 });
 
@@ -114,28 +122,28 @@ function facts(content: string | undefined, over: Partial<StatFacts> = {}): Host
 
 describe('lineinfile plan()', () => {
   it('no change: no steps', () => {
-    expect(planLineinfile({ path: '/etc/x.conf', line: 'a' }, facts('a\n'))).toEqual([]);
+    expect(planLineinfile(li({ path: '/etc/x.conf', line: 'a' }), facts('a\n'))).toEqual([]);
   });
 
   it('a symlinked path: the edit goes to the link\'s target (Ansible writes realpath(path); lineinfile has no follow)', () => {
     const f = facts('a\n', { mode: 0o600, uid: 7, gid: 8 });
     f.paths[0] = { ...f.paths[0]!, lstat: { ...f.paths[0]!.lstat!, type: 'link' }, linkTarget: 'real.conf', realPath: '/etc/real.conf' };
-    const steps = planLineinfile({ path: '/etc/x.conf', line: 'b', validate: 'check -f %s' }, f)[0]!.steps;
+    const steps = planLineinfile(li({ path: '/etc/x.conf', line: 'b', validate: 'check -f %s' }), f)[0]!.steps;
     expect(steps.map((s) => (s.kind === 'write' ? s.path : s.kind === 'exec' ? s.argv[4] : s.kind))).toEqual(['/etc/.real.conf.0123456789abcdef01234567.vncplay-validate', '/etc/real.conf']);
   });
 
   it('a link owned by another user than root and its target\'s owner is not followed (E_FILE_FOREIGN_LINK)', () => {
     const f = facts('a\n', { uid: 0, owner: 'root' });
     f.paths[0] = { ...f.paths[0]!, lstat: { ...f.paths[0]!.lstat!, type: 'link', uid: 1001, owner: 'mallory' }, realPath: '/root/secret' };
-    expect(() => planLineinfile({ path: '/etc/x.conf', line: 'b' }, f)).toThrow(/symlink owned by mallory, pointing to \/root\/secret \(owned by root\)/);
+    expect(() => planLineinfile(li({ path: '/etc/x.conf', line: 'b' }), f)).toThrow(/symlink owned by mallory, pointing to \/root\/secret \(owned by root\)/);
     // Owned by its target's owner: followed, as Ansible does.
     f.paths[0]!.stat = { ...f.paths[0]!.stat!, uid: 1001, owner: 'mallory' };
-    expect(planLineinfile({ path: '/etc/x.conf', line: 'b' }, f)[0]!.steps.at(-1)).toMatchObject({ kind: 'write', path: '/root/secret' });
+    expect(planLineinfile(li({ path: '/etc/x.conf', line: 'b' }), f)[0]!.steps.at(-1)).toMatchObject({ kind: 'write', path: '/root/secret' });
   });
 
   it('a change is backup → validate → atomic write keeping mode and owner', () => {
     const changes = planLineinfile(
-      { path: '/etc/x.conf', line: 'b', backup: true, validate: 'check -f %s' },
+      li({ path: '/etc/x.conf', line: 'b', backup: true, validate: 'check -f %s' }),
       facts('a\n', { mode: 0o600, uid: 7, gid: 8 }),
     );
     expect(changes).toHaveLength(1);
@@ -150,30 +158,30 @@ describe('lineinfile plan()', () => {
     expect(write).toEqual({ kind: 'write', path: '/etc/x.conf', content: Buffer.from('a\nb\n'), mode: '0600', owner: '7', group: '8' });
     expect(changes[0]!.summary).toBe('line added');
     expect(changes[0]!.diff).toMatchObject({ before: 'a\n', after: 'a\nb\n', beforeHeader: '/etc/x.conf (content)' });
-    expect(lineinfileModule.report!({ path: '/etc/x.conf', line: 'b', backup: true }, facts('a\n'))).toEqual({
+    expect(lineinfileModule.report!(li({ path: '/etc/x.conf', line: 'b', backup: true }), facts('a\n'))).toEqual({
       backup: '/etc/x.conf.4242.2025-11-25@19:46:40~',
     });
   });
 
   it('missing file fails unless create; create writes with the umask mode', () => {
-    expect(() => planLineinfile({ path: '/etc/x.conf', line: 'a' }, facts(undefined))).toThrow(/does not exist/);
-    const [c] = planLineinfile({ path: '/etc/x.conf', line: 'a', create: true, mode: 'u=rw,go=' }, facts(undefined));
+    expect(() => planLineinfile(li({ path: '/etc/x.conf', line: 'a' }), facts(undefined))).toThrow(/does not exist/);
+    const [c] = planLineinfile(li({ path: '/etc/x.conf', line: 'a', create: true, mode: 'u=rw,go=' }), facts(undefined));
     expect(c!.steps).toEqual([{ kind: 'write', path: '/etc/x.conf', content: Buffer.from('a\n'), mode: '0600' }]);
   });
 
   it('absent on a missing file is ok', () => {
-    expect(planLineinfile({ path: '/etc/x.conf', line: 'a', state: 'absent' }, facts(undefined))).toEqual([]);
+    expect(planLineinfile(li({ path: '/etc/x.conf', line: 'a', state: 'absent' }), facts(undefined))).toEqual([]);
   });
 
   it('only attributes differ: chmod, no write', () => {
-    const changes = planLineinfile({ path: '/etc/x.conf', line: 'a', mode: '0600' }, facts('a\n'));
+    const changes = planLineinfile(li({ path: '/etc/x.conf', line: 'a', mode: '0600' }), facts('a\n'));
     expect(changes.map((c) => c.steps)).toEqual([[{ kind: 'exec', argv: ['chmod', '--', '0600', '/etc/x.conf'] }]]);
   });
 
   it('a directory is refused', () => {
     const f = facts('x');
     f.paths[0] = { path: '/etc/x.conf', exists: true, lstat: st({ type: 'directory' }), stat: st({ type: 'directory' }) };
-    expect(() => planLineinfile({ path: '/etc/x.conf', line: 'a' }, f)).toThrow(/is a directory/);
+    expect(() => planLineinfile(li({ path: '/etc/x.conf', line: 'a' }), f)).toThrow(/is a directory/);
   });
 });
 
@@ -203,7 +211,7 @@ describe('lineinfile parity with ansible-core', () => {
     expect(results).toHaveLength(table.length);
     table.forEach((row, i) => {
       const ansibleContent = readFileSync(join(dir, `f${i}`), 'utf8');
-      const ours = editContent(bin(row.before), row.args);
+      const ours = editContent(bin(row.before), li(row.args));
       expect({ row: row.name, content: unbin(ours.lines.join('')), msg: ours.msg, changed: ours.changed }).toEqual({
         row: row.name,
         content: ansibleContent,

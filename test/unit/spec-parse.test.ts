@@ -160,6 +160,11 @@ describe('conversion and rules: the same verdicts and values as ansible-core', (
     expect(parseArgs(typed, { n: 'a', service: 'b' }, rendered).issues[0]).toMatchObject({ path: ['service'], onKey: true, code: 'E_EXCLUSIVE_PARAMS' });
     expect(parseArgs(typed, { dd: null }, rendered).args).toEqual({ dd: 'system' });
   });
+
+  it('a parameter whose value is refused is still given: one error, no "missing" beside it', () => {
+    expect(parseArgs(rules, { daemon_reload: 'maybe' }, rendered).issues.map((i) => i.message)).toEqual(['`daemon_reload` must be a boolean (true/false), got the string "maybe"']);
+    expect(parseArgs(rules, { name: 'x', user: 'u', password: ['p'] }, rendered).issues.map((i) => i.code)).toEqual(['E_TYPE']);
+  });
 });
 
 // ───────────────────────────── the Args type ─────────────────────────────
@@ -254,6 +259,31 @@ describe('errors point at the offending value, and say the module once', () => {
     ]);
   });
 
+  it("security_group's rule checks: at the rule (or the rule's key), each once, the module not repeated", async () => {
+    const errors = await loadErrors(
+      playbook(`- hosts: all
+  tasks:
+    - security_group:
+        provider: aws
+        region: eu-west-1
+        name: vnc
+        rules:
+          - { proto: tcp, ports: 5901, cidr: 10.0.0.0/8 }
+          - proto: tcp
+            cidr: 10.0.0.0/8
+            group_id: sg-1
+          - { proto: tcp, ports: 5901, cidr: [10.0.0.0/8, 10.0.0.0/33] }
+        rules_egress:
+          - { proto: tcp, cidr: 0.0.0.0/0, policy: drop }
+`),
+    );
+    expect(errors.map((e) => e.split('\n')[0])).toEqual([
+      expect.stringMatching(/play\.yml:9:13: error\[E_MODULE_ARGS\]: rules\[1\]: give exactly one of cidr, cidr_ipv6, group_id$/),
+      expect.stringMatching(/play\.yml:12:46: error\[E_MODULE_ARGS\]: rules\[2\]: '10\.0\.0\.0\/33' is not a valid CIDR$/),
+      expect.stringMatching(/play\.yml:14:52: error\[E_MODULE_ARGS\]: rules_egress\[0\]: AWS security groups only allow \(policy: accept\)$/),
+    ]);
+  });
+
   it('a list item and a key inside a list item', async () => {
     const errors = await loadErrors(
       playbook(`- hosts: all
@@ -298,19 +328,19 @@ describe('errors point at the offending value, and say the module once', () => {
 describe('the JSON Schema from a spec says what the parser says (literal values)', () => {
   const ajv = new Ajv2020({ strict: false, allowUnionTypes: true });
   const table: [ModuleSpec, Record<string, unknown>][] = [
-    [systemd.spec!, { name: 'vnc', enabled: 'yes' }],
-    [systemd.spec!, { name: 'vnc', enabled: 'maybe' }],
-    [systemd.spec!, { unit: 'vnc', 'daemon-reload': 'On', state: 'started' }],
-    [systemd.spec!, { state: 'started' }],
-    [systemd.spec!, {}],
-    [systemd.spec!, { name: 'vnc', state: 'strated' }],
-    [systemd.spec!, { name: 'vnc', bogus: 1 }],
-    [waitFor.spec!, { port: '5901', timeout: '2.5' }],
-    [waitFor.spec!, { port: 'vnc' }],
-    [waitFor.spec!, { port: 70000 }],
-    [waitFor.spec!, { port: 1, path: '/x' }],
-    [waitFor.spec!, { port: 1, active_connection_states: 'ESTABLISHED,TIME_WAIT' }],
-    [waitFor.spec!, { port: 1, active_connection_states: ['NOPE'] }],
+    [systemd.spec, { name: 'vnc', enabled: 'yes' }],
+    [systemd.spec, { name: 'vnc', enabled: 'maybe' }],
+    [systemd.spec, { unit: 'vnc', 'daemon-reload': 'On', state: 'started' }],
+    [systemd.spec, { state: 'started' }],
+    [systemd.spec, {}],
+    [systemd.spec, { name: 'vnc', state: 'strated' }],
+    [systemd.spec, { name: 'vnc', bogus: 1 }],
+    [waitFor.spec, { port: '5901', timeout: '2.5' }],
+    [waitFor.spec, { port: 'vnc' }],
+    [waitFor.spec, { port: 70000 }],
+    [waitFor.spec, { port: 1, path: '/x' }],
+    [waitFor.spec, { port: 1, active_connection_states: 'ESTABLISHED,TIME_WAIT' }],
+    [waitFor.spec, { port: 1, active_connection_states: ['NOPE'] }],
     [typed, { c: 'started', li: [1, '2'], d: { a: 1 } }],
     [typed, { b: 'Off', i: ' 22 ', f: '1e3' }],
     [typed, { b: 2 }],

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { ModuleError } from '../../errors.js';
-import { bool, boolSchema } from '../file-common.js';
-import type { ArgSchema, Change, ModuleContext, ModuleReturn, PlannedModule, Step, StepOutcome } from '../types.js';
+import type { Change, ModuleContext, ModuleReturn, Step, StepOutcome } from '../types.js';
+import { plannedModule } from '../spec/define.js';
+import { defineSpec, type SpecProblem } from '../spec/types.js';
 import { firewallCmd, hasRule, parseRichRules } from './firewalld.js';
 import {
   IP6T_PERSIST_FILE,
@@ -75,43 +76,38 @@ export interface FirewallFacts {
 const BACKENDS: readonly Backend[] = ['nftables', 'iptables', 'firewalld', 'ufw'];
 const DEFAULT_ROLLBACK_S = 30;
 
-const schema: ArgSchema = {
-  type: 'object',
+const spec = defineSpec({
   description:
     "One declarative host firewall rule (nftables, iptables, firewalld or ufw) in vncplay's own table; refuses to cut the SSH connection in use and rolls back a change after which the host cannot be reached.",
-  additionalProperties: false,
-  required: ['port'],
-  properties: {
-    port: { type: ['string', 'integer'], description: 'A port ("5901") or an inclusive range ("5900-5999").' },
-    proto: { enum: ['tcp', 'udp'], default: 'tcp' },
-    source: {
-      oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, minItems: 1 }],
-      description: 'Source address or CIDR, or a list of them; omitted = any source.',
-    },
-    action: { enum: ['accept', 'drop', 'reject'], default: 'accept' },
-    state: { enum: ['present', 'absent'], default: 'present' },
-    comment: { type: 'string', maxLength: 64 },
-    persistent: boolSchema,
-    backend: { enum: ['auto', ...BACKENDS], default: 'auto' },
-    allow_lockout: boolSchema,
-    rollback_timeout: { anyOf: [{ type: 'integer', minimum: 5, maximum: 3600 }, { type: 'string', pattern: '^[0-9]+$' }], default: DEFAULT_ROLLBACK_S },
+  options: {
+    port: { type: 'str', required: true, description: 'A port ("5901") or an inclusive range ("5900-5999").' },
+    proto: { type: 'str', choices: ['tcp', 'udp'], default: 'tcp', description: 'The protocol.' },
+    source: { type: 'list', elements: 'str', description: 'Source address or CIDR, or a list of them; omitted = any source.' },
+    action: { type: 'str', choices: ['accept', 'drop', 'reject'], default: 'accept', description: 'What happens to matching packets.' },
+    state: { type: 'str', choices: ['present', 'absent'], default: 'present', description: 'Whether the rule should be there.' },
+    comment: { type: 'str', description: 'Up to 64 letters, digits, spaces and _ . , : / @ + = ( ) -, kept with the rule.' },
+    persistent: { type: 'bool', default: false, description: 'Also write the rule where the backend keeps it across reboots.' },
+    backend: { type: 'str', choices: ['auto', ...BACKENDS], default: 'auto', description: 'The firewall to use; auto finds the one the host runs.' },
+    allow_lockout: { type: 'bool', default: false, description: "Allow a rule set that drops vncplay's own SSH connection." },
+    rollback_timeout: { type: 'int', min: 5, max: 3600, default: DEFAULT_ROLLBACK_S, description: 'Seconds after which the host undoes a change vncplay could not confirm (nftables, iptables).' },
   },
-};
+  check: firewallProblem,
+});
 
 function sources(args: FirewallArgs): string[] | null {
   if (args.source === undefined) return null;
   return Array.isArray(args.source) ? args.source : [args.source];
 }
 
-export function validateFirewall(args: FirewallArgs): string | undefined {
-  const rt = args.rollback_timeout;
-  if (rt !== undefined && (!Number.isInteger(rt) || rt < 5 || rt > 3600)) return 'firewall: rollback_timeout must be 5-3600 seconds';
-  if (!parsePort(args.port)) return `firewall: port must be a port 1-65535 or a range like "5900-5999", got ${JSON.stringify(args.port)}`;
-  for (const s of sources(args) ?? []) {
-    if (!parseCidr(s)) return `firewall: source must be an IP address or CIDR, got ${JSON.stringify(s)}`;
-  }
+/** What the declarations cannot say: the port and each source parse, the comment is safe to pass to a backend. */
+function firewallProblem(args: FirewallArgs): SpecProblem | undefined {
+  if (!parsePort(args.port)) return { param: 'port', message: `port must be a port 1-65535 or a range like "5900-5999", got ${JSON.stringify(args.port)}` };
+  const list = sources(args);
+  if (list?.length === 0) return { param: 'source', message: 'source is an empty list', hint: 'omit source for any source' };
+  const bad = (list ?? []).findIndex((s) => !parseCidr(s));
+  if (bad >= 0) return { param: 'source', at: Array.isArray(args.source) ? [bad] : [], message: `source must be an IP address or CIDR, got ${JSON.stringify(list![bad])}` };
   if (args.comment !== undefined && !COMMENT_RE.test(args.comment)) {
-    return 'firewall: comment may hold up to 64 letters, digits, spaces and _ . , : / @ + = ( ) - (no quotes or newlines)';
+    return { param: 'comment', message: 'comment may hold up to 64 letters, digits, spaces and _ . , : / @ + = ( ) - (no quotes or newlines)' };
   }
   return undefined;
 }
@@ -119,7 +115,7 @@ export function validateFirewall(args: FirewallArgs): string | undefined {
 /** The rules this task describes: one per source (or one for any source). */
 export function rulesFromArgs(args: FirewallArgs): FwRule[] {
   const ports = parsePort(args.port);
-  if (!ports) throw new ModuleError('E_FIREWALL_ARGS', validateFirewall(args) ?? 'bad port');
+  if (!ports) throw new ModuleError('E_FIREWALL_ARGS', firewallProblem(args)?.message ?? 'bad port');
   const srcs: (Cidr | null)[] = (sources(args) ?? [null]).map((s) => {
     if (s === null) return null;
     const c = parseCidr(s);
@@ -597,23 +593,12 @@ async function undoCommands(args: FirewallArgs, facts: FirewallFacts, ctx: Modul
   }
 }
 
-/** Ansible's loose values ("yes", "30" from templates or key=value) → real booleans and numbers. */
-export function normalizeFirewallArgs(args: FirewallArgs): FirewallArgs {
-  const out: FirewallArgs = { ...args };
-  if (out.persistent !== undefined) out.persistent = bool(out.persistent, false);
-  if (out.allow_lockout !== undefined) out.allow_lockout = bool(out.allow_lockout, false);
-  if (typeof out.rollback_timeout === 'string') out.rollback_timeout = Number(out.rollback_timeout);
-  return out;
-}
-
-export const firewall: PlannedModule<FirewallArgs, FirewallFacts> = {
+export const firewall = plannedModule(spec, {
   kind: 'planned',
   name: 'firewall',
   where: 'host',
-  schema,
-  validate: (a) => validateFirewall(normalizeFirewallArgs(a)),
-  gather: (a, ctx) => gather(normalizeFirewallArgs(a), ctx),
-  plan: (a, f) => planFirewall(normalizeFirewallArgs(a), f),
-  finish: (a, f, o, ctx) => finish(normalizeFirewallArgs(a), f, o, ctx),
-  report: (a, f) => report(normalizeFirewallArgs(a), f),
-};
+  gather,
+  plan: planFirewall,
+  finish,
+  report,
+});

@@ -1,9 +1,11 @@
 import { ModuleError } from '../../errors.js';
-import type { Change, ModuleContext, ModuleReturn, PlannedModule, StepOutcome } from '../types.js';
+import { plannedModule } from '../spec/define.js';
+import { defineSpec, type SpecProblem } from '../spec/types.js';
+import type { Change, ModuleContext, ModuleReturn, StepOutcome } from '../types.js';
 import { expandRuleArg, normaliseRuleArg } from './normalize.js';
 import { groupLabel, planChanges, rulesText, type StepRuntime } from './plan.js';
 import { environmentSecrets } from './retry.js';
-import { securityGroupSchema } from './schema.js';
+import { securityGroupOptions } from './schema.js';
 import type { AdapterOptions, Provider, SecurityGroupAdapter, SecurityGroupArgs, SecurityGroupFacts } from './types.js';
 
 /**
@@ -156,25 +158,27 @@ export function planSecurityGroup(args: SecurityGroupArgs, facts: SecurityGroupF
   return planChanges(args, facts, stepRuntime(args, facts));
 }
 
-function validateArgs(args: SecurityGroupArgs): string | undefined {
-  if (!args.group_id && !args.name) return 'security_group: give group_id or name';
-  if ((args.access_key === undefined) !== (args.secret_key === undefined)) {
-    return 'security_group: access_key and secret_key go together';
-  }
-  const problems: string[] = [];
-  for (const [field, list] of [
-    ['rules', args.rules],
-    ['rules_egress', args.rules_egress],
-  ] as const) {
-    (list ?? []).forEach((r, i) => {
+/** Each rule checked as the plan reads it (lists expanded): every problem, at the rule (or the rule's key) it is about. */
+function ruleProblems(args: SecurityGroupArgs): SpecProblem[] {
+  const problems = new Map<string, SpecProblem>();
+  for (const field of ['rules', 'rules_egress'] as const) {
+    (args[field] ?? []).forEach((r, i) => {
       for (const one of expandRuleArg(r)) {
         const n = normaliseRuleArg(one, args.provider, `${field}[${i}]`);
-        if ('error' in n) problems.push(n.error);
+        if ('error' in n) problems.set(n.error, { param: field, at: n.key === undefined ? [i] : [i, n.key], message: n.error });
       }
     });
   }
-  return problems.length ? `security_group: ${[...new Set(problems)].join('; ')}` : undefined;
+  return [...problems.values()];
 }
+
+const spec = defineSpec({
+  description: 'Converge an AWS, Aliyun or Tencent Cloud security group and its rules (runs on the controller, once per group).',
+  options: securityGroupOptions,
+  required_one_of: [['group_id', 'name']],
+  required_together: [['access_key', 'secret_key']],
+  check: ruleProblems,
+});
 
 function reportOf(args: SecurityGroupArgs, facts: SecurityGroupFacts): Record<string, unknown> {
   const g = facts.group;
@@ -202,19 +206,16 @@ async function finishSecurityGroup(
   return { changed: outcomes.length > 0, data, msg: `${groupLabel(args, facts)} converged` };
 }
 
-export const securityGroup: PlannedModule<SecurityGroupArgs, SecurityGroupFacts> = {
+export const securityGroup = plannedModule(spec, {
   kind: 'planned',
   name: 'security_group',
   // No ec2_group/ec2_security_group aliases: their Ansible parameters (cidr_ip, from_port …) differ from ours, and a
   // playbook written for Ansible's module would be misread rather than refused.
   where: 'controller',
-  schema: securityGroupSchema,
-  secretArgs: ['secret_key', 'session_token'],
-  validate: validateArgs,
   gather: (args, ctx) => gatherSecurityGroup(args, ctx),
   plan: planSecurityGroup,
   finish: (args, facts, outcomes) => finishSecurityGroup(args, facts, outcomes),
   report: reportOf,
-};
+});
 
 export default securityGroup;

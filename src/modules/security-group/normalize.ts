@@ -162,14 +162,20 @@ export function expandRuleArg(arg: RuleArg): ScalarRuleArg[] {
   return out;
 }
 
+/** What is wrong with a rule, and the key of the rule it is about (none: the rule as a whole). */
+export interface RuleProblem {
+  error: string;
+  key?: keyof ScalarRuleArg;
+}
+
 /** Turn one (expanded) user rule into a NormRule, or explain what is wrong with it. */
 export function normaliseRuleArg(
   arg: ScalarRuleArg,
   provider: Provider,
   where: string,
-): { rule: NormRule } | { error: string } {
+): { rule: NormRule } | RuleProblem {
   const proto = parseProto(arg.proto);
-  if (!proto || proto === 'icmpv6') return { error: `${where}: proto must be tcp, udp, icmp or all (got '${arg.proto}')` };
+  if (!proto || proto === 'icmpv6') return { error: `${where}: proto must be tcp, udp, icmp or all (got '${arg.proto}')`, key: 'proto' };
   const sources = [arg.cidr, arg.cidr_ipv6, arg.group_id].filter((s) => s !== undefined);
   if (sources.length !== 1) return { error: `${where}: give exactly one of cidr, cidr_ipv6, group_id` };
   let peer: Peer | undefined;
@@ -178,19 +184,19 @@ export function normaliseRuleArg(
     // A v6 range written under `cidr` is accepted: people paste whatever their office range is.
     const raw = (arg.cidr ?? arg.cidr_ipv6)!;
     peer = raw.includes(':') ? peerFrom(undefined, raw) : peerFrom(raw);
-    if (!peer) return { error: `${where}: '${raw}' is not a valid CIDR` };
+    if (!peer) return { error: `${where}: '${raw}' is not a valid CIDR`, key: arg.cidr === undefined ? 'cidr_ipv6' : 'cidr' };
   }
   let ports: { from: number; to: number } | null = null;
   if (protoHasPorts(proto)) {
     const p = parsePorts(arg.ports);
-    if (p === undefined) return { error: `${where}: ports '${String(arg.ports)}' is not a port or range (5901, 5900-5999)` };
+    if (p === undefined) return { error: `${where}: ports '${String(arg.ports)}' is not a port or range (5901, 5900-5999)`, key: 'ports' };
     ports = p;
   } else if (arg.ports !== undefined && parsePorts(arg.ports) !== null) {
-    return { error: `${where}: ports only apply to tcp and udp` };
+    return { error: `${where}: ports only apply to tcp and udp`, key: 'ports' };
   }
   const policy: Policy = arg.policy ?? 'accept';
-  if (provider === 'aws' && policy !== 'accept') return { error: `${where}: AWS security groups only allow (policy: accept)` };
-  if (arg.priority !== undefined && provider !== 'aliyun') return { error: `${where}: priority is an Aliyun setting` };
+  if (provider === 'aws' && policy !== 'accept') return { error: `${where}: AWS security groups only allow (policy: accept)`, key: 'policy' };
+  if (arg.priority !== undefined && provider !== 'aliyun') return { error: `${where}: priority is an Aliyun setting`, key: 'priority' };
   const rule: NormRule = {
     // ICMP to an IPv6 peer is ICMPv6 on every provider; keep the user's spelling out of the identity.
     proto: proto === 'icmp' && peer.kind === 'cidr6' ? 'icmpv6' : proto,

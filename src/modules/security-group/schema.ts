@@ -1,47 +1,34 @@
-import type { ArgSchema } from '../types.js';
+import type { Options } from '../spec/types.js';
 
-const stringList = { type: 'array', items: { type: 'string' } } as const;
+const peers = { type: 'list', elements: 'str' } as const;
 
-/** One ingress/egress rule; exactly-one-source and per-provider limits are checked in validate(). */
-const ruleSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['proto'],
-  properties: {
-    proto: { type: 'string', description: 'tcp, udp, icmp or all (also -1, 6, 17, 1, TCP, ALL)' },
-    ports: {
-      anyOf: [{ type: ['string', 'integer'] }, { type: 'array', items: { type: ['string', 'integer'] } }],
-      description: '"5901", "5900-5999", "5900/5999", "ALL" or a list of them; omitted = all ports',
-    },
-    cidr: { anyOf: [{ type: 'string' }, stringList], description: 'IPv4 (or IPv6) range, or a list: one rule each' },
-    cidr_ipv6: { anyOf: [{ type: 'string' }, stringList] },
-    group_id: { anyOf: [{ type: 'string' }, stringList], description: 'another security group as the peer' },
-    description: { type: 'string' },
-    policy: { enum: ['accept', 'drop'], description: 'Aliyun and Tencent only; AWS rules always accept' },
-    priority: { type: 'integer', minimum: 1, maximum: 100, description: 'Aliyun only, default 1' },
-  },
-} as const;
+/** One ingress/egress rule; exactly-one-source and per-provider limits are the module's check (index.ts). */
+const ruleOptions = {
+  proto: { type: 'str', required: true, description: 'tcp, udp, icmp or all (also -1, 6, 17, 1, TCP, ALL).' },
+  ports: { type: 'list', elements: 'str', description: '"5901", "5900-5999", "5900/5999", "ALL" or a list of them; omitted = all ports.' },
+  cidr: { ...peers, description: 'IPv4 (or IPv6) range, or a list: one rule each.' },
+  cidr_ipv6: { ...peers, description: 'IPv6 range, or a list: one rule each.' },
+  group_id: { ...peers, description: 'Another security group as the peer, or a list.' },
+  description: { type: 'str', description: 'Shown in the provider console.' },
+  policy: { type: 'str', choices: ['accept', 'drop'], description: 'Aliyun and Tencent only; AWS rules always accept.' },
+  priority: { type: 'int', min: 1, max: 100, description: 'Aliyun only, default 1.' },
+} as const satisfies Options;
 
-export const securityGroupSchema: ArgSchema = {
-  $schema: 'https://json-schema.org/draft/2020-12/schema',
-  type: 'object',
-  description: 'Converge an AWS, Aliyun or Tencent Cloud security group and its rules (runs on the controller, once per group).',
-  additionalProperties: false,
-  required: ['provider', 'region'],
-  properties: {
-    provider: { enum: ['aws', 'aliyun', 'tencent'] },
-    region: { type: 'string', minLength: 1 },
-    group_id: { type: 'string', minLength: 1 },
-    name: { type: 'string', minLength: 1 },
-    vpc_id: { type: 'string' },
-    description: { type: 'string' },
-    state: { enum: ['present', 'absent'], default: 'present' },
-    rules: { type: 'array', items: ruleSchema, description: 'ingress rules; omitted = ingress left as it is' },
-    rules_egress: { type: 'array', items: ruleSchema, description: 'egress rules; omitted = egress left as it is' },
-    purge_rules: { type: 'boolean', default: true },
-    purge_rules_egress: { type: 'boolean', default: true },
-    access_key: { type: 'string', description: 'normally from the provider\'s standard credential places' },
-    secret_key: { type: 'string' },
-    session_token: { type: 'string' },
-  },
-};
+const nonEmpty = { pattern: '\\S', patternText: 'a non-empty string' } as const;
+
+export const securityGroupOptions = {
+  provider: { type: 'str', required: true, choices: ['aws', 'aliyun', 'tencent'], description: 'The cloud.' },
+  region: { type: 'str', required: true, ...nonEmpty, description: "The provider's region (eu-west-1, cn-hangzhou, ap-guangzhou)." },
+  group_id: { type: 'str', ...nonEmpty, description: 'An existing group, by id.' },
+  name: { type: 'str', ...nonEmpty, description: 'The group, by name: created when missing.' },
+  vpc_id: { type: 'str', description: 'The VPC a group found or created by name belongs to.' },
+  description: { type: 'str', description: 'Description of a group created by name.' },
+  state: { type: 'str', choices: ['present', 'absent'], default: 'present', description: 'absent deletes the group.' },
+  rules: { type: 'list', elements: 'dict', options: ruleOptions, description: 'Ingress rules; omitted = ingress left as it is.' },
+  rules_egress: { type: 'list', elements: 'dict', options: ruleOptions, description: 'Egress rules; omitted = egress left as it is.' },
+  purge_rules: { type: 'bool', default: true, description: 'Remove ingress rules not in `rules`.' },
+  purge_rules_egress: { type: 'bool', default: true, description: 'Remove egress rules not in `rules_egress`.' },
+  access_key: { type: 'str', description: "Normally from the provider's standard credential places." },
+  secret_key: { type: 'str', no_log: true, description: 'Goes with access_key.' },
+  session_token: { type: 'str', no_log: true, description: 'Temporary credentials.' },
+} as const satisfies Options;

@@ -90,6 +90,20 @@ export function toDict(v: unknown): Converted {
   return out;
 }
 
+/** An octal mode ('644', '0644', '0o644'): the permission bits themselves. */
+export const OCTAL_MODE = /^0?[0-7]{1,4}$|^0o[0-7]{1,4}$/;
+/** One clause of a symbolic mode, as Ansible's _symbolic_mode_to_octal reads it: `[ugoa]*([-+=][rwxXstugo]*)+`. */
+export const SYMBOLIC_CLAUSE = /^[ugoa]*(?:[-+=][rwxXstugo]*)+$/;
+
+/**
+ * A file mode (vncplay's `mode` type): an octal or symbolic string passes as it is. Numbers are refused: YAML reads
+ * `644` as the decimal 644 (the loader already turned YAML 1.1's octal literal `0644` into the string "0644").
+ */
+export function toMode(v: unknown): Converted {
+  if (typeof v !== 'string') return NO;
+  return OCTAL_MODE.test(v) || v.split(',').every((clause) => SYMBOLIC_CLAUSE.test(clause)) ? v : NO;
+}
+
 /** A string the runner will still render (load time): its type is only known after templating. */
 const TEMPLATE = /\{\{|\{%/;
 export function isTemplateText(v: unknown): v is string {

@@ -3,7 +3,7 @@ import { specSchema } from './json-schema.js';
 import type { ArgsOf, ModuleSpec, Options } from './types.js';
 
 /** What a module written against a spec declares: everything but what the spec produces. */
-type Declared<M> = Omit<M, 'schema' | 'validate' | 'secretArgs' | 'spec'>;
+type Declared<M> = Omit<M, 'schema' | 'secretArgs' | 'spec'>;
 
 /** The parameter names (aliases too) whose values never appear in output. */
 function noLogNames(spec: ModuleSpec): string[] {

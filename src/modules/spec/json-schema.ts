@@ -39,6 +39,8 @@ export function specSchema(spec: ModuleSpec): ArgSchema {
 
 /** Ansible's boolean spellings, any case, as one pattern (the truth table itself is convert.ts's toBoolean). */
 const BOOL_TEXT = '^\\s*([yY]([eE][sS])?|[nN][oO]?|[tT]([rR][uU][eE])?|[fF]([aA][lL][sS][eE])?|[oO][nN]|[oO][fF][fF]|1|0)\\s*$';
+/** An octal mode, or comma-separated symbolic clauses (convert.ts's OCTAL_MODE and SYMBOLIC_CLAUSE). */
+const MODE_TEXT = '^(0?[0-7]{1,4}|0o[0-7]{1,4}|[ugoa]*([-+=][rwxXstugo]*)+(,[ugoa]*([-+=][rwxXstugo]*)+)*)$';
 const INT_TEXT = '^\\s*[-+]?\\d+(_\\d+)*\\s*$';
 const FLOAT_TEXT = '^\\s*[-+]?(\\d+(_\\d+)*(\\.(\\d+(_\\d+)*)?)?|\\.\\d+(_\\d+)*)([eE][-+]?\\d+)?\\s*$';
 
@@ -78,6 +80,10 @@ function valueSchema(p: ParamSpec, type: ParamType): Record<string, unknown> {
       delete nested.description;
       return nested;
     }
+    case 'mode':
+      // An integer too: an editor reading YAML 1.2 sees `mode: 0644` as the number 644, which the runner takes
+      // (as YAML 1.1 octal); only the runner can tell it from a decimal `mode: 644`.
+      return { anyOf: [{ type: 'string', pattern: MODE_TEXT }, { type: 'integer' }, ...(p.keywords ? [{ enum: [...p.keywords] }] : [])] };
     case 'raw':
       return {};
   }

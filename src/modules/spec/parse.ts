@@ -1,6 +1,6 @@
 import { Unsafe, unwrapUnsafe } from '../../playbook/filters.js';
 import { suggest } from '../../playbook/suggest.js';
-import { isTemplateText, NO, toBoolean, toDict, toInteger, toList, toNumber, toStringValue } from './convert.js';
+import { isTemplateText, NO, toBoolean, toDict, toInteger, toList, toMode, toNumber, toStringValue } from './convert.js';
 import type { ArgsOf, ModuleSpec, Options, ParamSpec, ParamType } from './types.js';
 
 /**
@@ -48,11 +48,11 @@ export function parseArgs<O extends Options>(spec: ModuleSpec<O>, input: Record<
   const converted: Record<string, unknown> = { ...input };
   const args = p.options(spec.options, input, [], converted, spec);
   if (p.issues.length === 0 && !p.pending && spec.check) {
-    const problem = spec.check(args as ArgsOf<O>);
-    if (problem) {
+    const found = spec.check(args as ArgsOf<O>) ?? [];
+    for (const problem of Array.isArray(found) ? found : [found]) {
       const key = p.writtenName(problem.param);
       const hint = problem.hint ?? `see the parameters of \`${opts.owner}\` in the README's module reference`;
-      p.issues.push({ path: key === undefined ? [] : [key], onKey: false, code: 'E_MODULE_ARGS', message: problem.message, hint });
+      p.issues.push({ path: key === undefined ? [] : [key, ...(problem.at ?? [])], onKey: false, code: 'E_MODULE_ARGS', message: problem.message, hint });
     }
   }
   return { args: args as ArgsOf<O>, issues: p.issues, converted };
@@ -67,6 +67,7 @@ const TYPE_WORDS: Record<ParamType, string> = {
   list: 'a list',
   dict: 'a mapping',
   raw: 'any value',
+  mode: "a file mode: a quoted octal ('0644') or symbolic ('u=rw,go=r') string",
 };
 
 const TYPE_HINTS: Record<ParamType, string> = {
@@ -78,6 +79,7 @@ const TYPE_HINTS: Record<ParamType, string> = {
   list: 'write a YAML list (one `- item` per line, or [a, b]) or a comma-separated string',
   dict: 'write a mapping (indented `key: value` lines)',
   raw: '',
+  mode: "quote an octal mode (mode: '0644'; YAML reads an unquoted 644 as the decimal number 644) or write it symbolically ('u=rw,g=r,o=', 'a+x')",
 };
 
 function convertScalar(type: ParamType, v: unknown): unknown {
@@ -95,6 +97,8 @@ function convertScalar(type: ParamType, v: unknown): unknown {
       return toList(v);
     case 'dict':
       return toDict(v);
+    case 'mode':
+      return toMode(v);
     case 'raw':
       return v;
   }
@@ -201,7 +205,7 @@ class Parser {
       if (!(raw instanceof Unsafe) && value !== raw && !nested) converted[key] = value;
     }
     for (const name of shape.required) if (!given.has(name)) this.missing(name, options[name]!, path);
-    if (spec) this.rules(spec, out, given, templated, path);
+    if (spec) this.rules(spec, out, given, path);
     for (const [name, value] of shape.defaults) if (out[name] === undefined && !templated.has(name)) out[name] = copyOf(value);
     return out;
   }
@@ -232,6 +236,7 @@ class Parser {
       return PENDING;
     }
     const plain = unwrapUnsafe(raw);
+    if (typeof plain === 'string' && p.keywords?.includes(plain)) return plain;
     const v = convertScalar(p.type, plain);
     if (v === NO) {
       this.typeIssue(p.type, plain, path);
@@ -318,11 +323,12 @@ class Parser {
 
   /**
    * The cross-field rules. A parameter whose value is a template counts as given for the rules that ask for a
-   * parameter (it may render to a value) and as absent for those that forbid one (it may render to `omit`).
+   * parameter (it may render to a value) and as absent for those that forbid one (it may render to `omit`); so does
+   * a parameter whose value was refused (its own error says what is wrong: "missing" would be a second, false one).
    */
-  private rules(spec: ModuleSpec, out: Record<string, unknown>, given: Map<string, string>, templated: Set<string>, path: (string | number)[]): void {
+  private rules(spec: ModuleSpec, out: Record<string, unknown>, given: Map<string, string>, path: (string | number)[]): void {
     const has = (n: string): boolean => out[n] !== undefined;
-    const mayHave = (n: string): boolean => has(n) || templated.has(n);
+    const mayHave = (n: string): boolean => has(n) || given.has(n);
     const at = (n: string): (string | number)[] => [...path, given.get(n) ?? n];
     for (const group of spec.mutually_exclusive ?? []) {
       const present = group.filter(has);

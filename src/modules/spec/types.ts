@@ -5,8 +5,12 @@
  * editors (json-schema.ts), its README entry and the runner's checks at load and run time (parse.ts).
  */
 
-/** Ansible's argument_spec types vncplay's modules use. `path` converts like `str` (no `~` expansion: see parse.ts). */
-export type ParamType = 'str' | 'int' | 'float' | 'bool' | 'list' | 'dict' | 'path' | 'raw';
+/**
+ * Ansible's argument_spec types vncplay's modules use. `path` converts like `str` (no `~` expansion: see parse.ts).
+ * `mode` is vncplay's own (Ansible declares file modes `raw` and parses them in the module): an octal string
+ * ('0644', '0o644') or a symbolic mode ('u=rw,go=r'); a number is refused, since YAML reads 644 as decimal.
+ */
+export type ParamType = 'str' | 'int' | 'float' | 'bool' | 'list' | 'dict' | 'path' | 'raw' | 'mode';
 /** What a list's items are (`elements`). */
 export type ElementType = Exclude<ParamType, 'list'>;
 
@@ -32,6 +36,8 @@ export interface ParamSpec {
   patternText?: string;
   /** Accepted for compatibility and ignored (Ansible's `service` parameters systemd does not use). */
   ignored?: boolean;
+  /** Words taken as they are besides the values of `type` (copy's `mode: preserve`). */
+  keywords?: readonly string[];
 }
 
 export type Options = Readonly<Record<string, ParamSpec>>;
@@ -58,19 +64,21 @@ export interface ModuleSpec<O extends Options = Options> {
    * arguments (only called when every parameter is valid and no template is still to be rendered); returns the
    * problem and the parameter it is about, so the error points at that parameter's value.
    */
-  check?(args: ArgsOf<O>): SpecProblem | undefined;
+  check?(args: ArgsOf<O>): SpecProblem | readonly SpecProblem[] | undefined;
 }
 
 /** A module's own check failed: the message and the parameter whose value the error points at. */
 export interface SpecProblem {
   param: string;
+  /** Inside the parameter's value: a list item, a key of it (security_group's `rules[0].cidr` is [0, 'cidr']). */
+  at?: readonly (string | number)[];
   message: string;
   hint?: string;
 }
 
 // ───────────────────────────── the Args type, inferred from the spec ─────────────────────────────
 
-type ScalarOf<T extends ParamType> = T extends 'str' | 'path'
+type ScalarOf<T extends ParamType> = T extends 'str' | 'path' | 'mode'
   ? string
   : T extends 'int' | 'float'
     ? number
