@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { auditDir, readRunEvents, readRuns, verifyAudit, type RunSummary } from '../audit/trail.js';
+import { AuditError, auditDir, readRunEvents, readRuns, verifyAudit, type RunSummary } from '../audit/trail.js';
 import { lastValue, parseSubArgs } from '../drill/args.js';
 import { ExitCode, UsageError } from '../errors.js';
 
@@ -90,7 +90,6 @@ async function showRun(dir: string, argv: readonly string[]): Promise<number> {
   const id = a.positional[0]!;
   const run = (await readRuns(dir)).find((r) => r.start.id === id);
   if (!run) {
-    const { AuditError } = await import('../audit/trail.js');
     throw new AuditError('E_AUDIT_NO_RUN', `no run '${id}' in the audit trail (${dir})`, { hint: 'list the runs with `vncplay history`' });
   }
   if (a.values.has('--events')) {

@@ -74,7 +74,7 @@ export async function probeCommand(argv: readonly string[]): Promise<number> {
 function displaysOption(v: string | undefined): number[] | undefined {
   if (v === undefined) return undefined;
   const list = v.split(',').map((s) => s.trim());
-  if (list.some((s) => !/^\d{1,3}$/.test(s)) || list.length === 0) {
+  if (list.some((s) => !/^\d{1,2}$/.test(s))) {
     throw new UsageError('E_USAGE', `--displays must be display numbers like 1,2 — not '${v}'`, { hint: probeUsage });
   }
   return list.map(Number);
