@@ -5,6 +5,7 @@ import { decryptVault } from '../vault/crypto.js';
 import { isVaultText, VAULT_HEADER } from '../vault/format.js';
 import { recordSecret, vaultSecrets } from '../vault/session.js';
 import {
+  ignoredFileOptions,
   attrDiff,
   attributeChange,
   backupName,
@@ -48,6 +49,7 @@ export const writeOptions = {
   force: { type: 'bool', default: true, description: 'Replace dest when its content differs; false writes only when dest is absent.' },
   follow: { type: 'bool', default: false, description: 'When dest is a symlink: true writes the file it points to (the link stays); false replaces the link itself with a regular file, as Ansible does.' },
   directory_mode: { type: 'mode', description: 'Mode of folders created for a dest ending in /.' },
+  ...ignoredFileOptions,
 } as const satisfies Options;
 
 /** The arguments copy and template hand to the shared planner, parsed. */

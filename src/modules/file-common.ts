@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { sessionScript } from '../connection/line-session.js';
 import { ModuleError } from '../errors.js';
 import { OCTAL_MODE } from './spec/convert.js';
+import type { ParamSpec } from './spec/types.js';
 import type { DiffEntry, ModuleContext, Step } from './types.js';
 
 /**
@@ -570,6 +571,20 @@ function fileTypeOf(raw: number): FileType {
 }
 
 // ───────────────────────────── ownership, attributes ─────────────────────────────
+
+/**
+ * Ansible's add_file_common_args that vncplay accepts and does not act on: writes are always atomic, and the
+ * SELinux context and chattr attributes of a file are left as they are (roles written for SELinux hosts set
+ * `setype`; on the Debian hosts vncplay targets SELinux is off, where Ansible ignores these too).
+ */
+export const ignoredFileOptions = {
+  unsafe_writes: { type: 'bool', ignored: true, description: 'Accepted for compatibility; writes are always atomic.' },
+  attributes: { type: 'str', aliases: ['attr'], ignored: true, description: 'Accepted for compatibility; chattr attributes are not set.' },
+  seuser: { type: 'str', ignored: true, description: 'Accepted for compatibility; SELinux contexts are not set.' },
+  serole: { type: 'str', ignored: true, description: 'Accepted for compatibility; SELinux contexts are not set.' },
+  setype: { type: 'str', ignored: true, description: 'Accepted for compatibility; SELinux contexts are not set.' },
+  selevel: { type: 'str', ignored: true, description: 'Accepted for compatibility; SELinux contexts are not set.' },
+} as const satisfies Record<string, ParamSpec>;
 
 /** Does the owner argument (name or numeric id) already hold? */
 export function ownerMatches(want: string | undefined, name: string, id: number): boolean {

@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import { ModuleError } from '../errors.js';
 import {
+  ignoredFileOptions,
   attrDiff,
   attributeChange,
   checkPrincipals,
@@ -35,6 +36,7 @@ const spec = defineSpec({
     follow: { type: 'bool', description: 'Act on what a link points to (default true).' },
     access_time: { type: 'str', choices: ['now', 'preserve'], description: "state=touch: 'preserve' keeps the access time (then touch is idempotent); default now." },
     modification_time: { type: 'str', choices: ['now', 'preserve'], description: "state=touch: 'preserve' keeps the modification time; default now." },
+    ...ignoredFileOptions,
   },
   required_if: [
     ['state', 'link', ['src']],

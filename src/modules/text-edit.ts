@@ -1,5 +1,6 @@
 import { ModuleError } from '../errors.js';
 import {
+  ignoredFileOptions,
   attrDiff,
   attributeChange,
   backupName,
@@ -32,12 +33,7 @@ export const fileAttributeOptions = {
   mode: { type: 'mode', description: "Permissions as a quoted octal string ('0644') or symbolic ('u=rw,go=r')." },
   owner: { type: 'str', description: 'Owner (name or uid) of the file.' },
   group: { type: 'str', description: 'Group (name or gid) of the file.' },
-  unsafe_writes: { type: 'bool', ignored: true, description: 'Accepted for compatibility; writes are always atomic.' },
-  attributes: { type: 'str', aliases: ['attr'], ignored: true, description: 'Accepted for compatibility; chattr attributes are not set.' },
-  seuser: { type: 'str', ignored: true, description: 'Accepted for compatibility; SELinux contexts are not set.' },
-  serole: { type: 'str', ignored: true, description: 'Accepted for compatibility.' },
-  setype: { type: 'str', ignored: true, description: 'Accepted for compatibility.' },
-  selevel: { type: 'str', ignored: true, description: 'Accepted for compatibility.' },
+  ...ignoredFileOptions,
 } as const satisfies Record<string, ParamSpec>;
 
 export interface TextEditArgs {

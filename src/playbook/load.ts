@@ -1,6 +1,6 @@
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Pair } from 'yaml';
+import { YAMLMap, type Pair } from 'yaml';
 import { ErrorList, formatExcerpt, PlaybookError, VaultError, VncplayError as VncplayErrorClass, type SourcePos, type VncplayError } from '../errors.js';
 import { decryptFileText, recordSecret } from '../vault/session.js';
 import { isVaultText, VAULT_HEADER } from '../vault/format.js';
@@ -398,6 +398,7 @@ class Loader {
     for (const p of pairsOf(node)) {
       const k = keyOf(p);
       if (known.has(k)) {
+        if (k === 'vars') p.value = mergedVarsList(p.value);
         values[k] = src.keywordJS(p.value);
         pairs.set(k, p);
         continue;
@@ -1679,4 +1680,18 @@ function containsTemplate(v: unknown): boolean {
   if (Array.isArray(v)) return v.some(containsTemplate);
   if (isRecord(v)) return Object.values(v).some(containsTemplate);
   return false;
+}
+
+/**
+ * `vars:` written as a list of mappings (older playbooks do) is one mapping, later entries winning, as Ansible's
+ * _load_vars merges it. The merged node keeps each pair's own position for later errors.
+ */
+function mergedVarsList(value: unknown): unknown {
+  if (!isSeq(value) || value.items.length === 0 || !value.items.every(isMap)) return value;
+  const merged = new YAMLMap<unknown, unknown>();
+  merged.range = value.range;
+  const latest = new Map<string, Pair<unknown, unknown>>();
+  for (const item of value.items as YAMLMap<unknown, unknown>[]) for (const p of item.items) latest.set(keyOf(p), p);
+  merged.items = [...latest.values()];
+  return merged;
 }

@@ -869,6 +869,23 @@ class JinjaParser extends (ParserBase as unknown as new (tokens: unknown) => NjP
   }
 
   /**
+   * Jinja's conditional expression: the `else` part is itself a conditional expression, so
+   * `a if x else b if y else c` chains; nunjucks parses only an `or` expression there.
+   */
+  parseInlineIf(): NjNode {
+    const self = this as unknown as { skipSymbol(name: string): boolean; parseOr(): NjNode };
+    let node = self.parseOr();
+    while (self.skipSymbol('if')) {
+      const inline = new njNodes.InlineIf!(node.lineno, node.colno) as NjNode & { body: NjNode; cond: NjNode; else_: NjNode | null };
+      inline.body = node;
+      inline.cond = self.parseOr();
+      inline.else_ = self.skipSymbol('else') ? this.parseInlineIf() : null;
+      node = inline;
+    }
+    return node;
+  }
+
+  /**
    * Python precedence for arithmetic: nunjucks nests `+` over `-` and `*` over `/`, `//`, `%`, which makes
    * `3 * 5 // 2` come out as 3 * (5 // 2). Here each level is one left-associative loop, as in Jinja.
    */

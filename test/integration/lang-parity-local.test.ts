@@ -82,6 +82,34 @@ describe('YAML 1.1 scalars in playbooks, as ansible-playbook reads them', () => 
     expect(written['vncplay']).toEqual([true, false, true, false, true, 'y', 'n', 420, '08', 1000, 1.5, null]);
     expect(written['vncplay']).toEqual(written['ansible']);
   });
+
+  it('vars: as a list of mappings (older playbooks) is merged, later entries winning; chained inline ifs render the same', async () => {
+    const dir = await project({
+      'varslist.yml': `
+- hosts: localhost
+  gather_facts: false
+  vars:
+  - a: 1
+    b: "{{ a }}"
+    os: Debian
+  - a: 2
+  tasks:
+    - copy:
+        dest: "{{ root }}/v.json"
+        content: "{{ [a, b, ('rhel' if os == 'RedHat' else 'fedora' if os == 'Fedora' else 'debian')] | to_json }}"
+`,
+    });
+    const written: Record<string, unknown> = {};
+    for (const [tool, run] of [['ansible', ansiblePlaybook], ['vncplay', vncplay]] as const) {
+      const root = path.join(dir, tool);
+      await mkdir(root);
+      const r = await run(['-i', 'inv.ini', 'varslist.yml', '-e', `root=${root}`], { cwd: dir });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      written[tool] = JSON.parse(await readFile(path.join(root, 'v.json'), 'utf8'));
+    }
+    expect(written['vncplay']).toEqual([2, 2, 'debian']);
+    expect(written['vncplay']).toEqual(written['ansible']);
+  });
 });
 
 describe('ansible.cfg, read by both tools', () => {

@@ -136,6 +136,16 @@ describe('file plan() (facts in, steps out)', () => {
     expect(checkArgs(fileModule, { path: '/x', state: 'file', recurse: 'yes' })).toMatch(/recurse option requires state to be directory/);
     expect(checkArgs(fileModule, { path: '/x', dest: '/y' })).toMatch(/names of the same parameter/);
   });
+
+  it("Ansible's SELinux and chattr arguments are accepted by file, copy and template and change no step", () => {
+    const selinux = { setype: 'mysqld_db_t', seuser: 'system_u', serole: 'object_r', selevel: 's0', attributes: '+i', unsafe_writes: true };
+    expect(checkArgs(fileModule, { path: '/x', ...selinux })).toBeUndefined();
+    expect(checkArgs(copyModule, { dest: '/x', content: 'a', ...selinux })).toBeUndefined();
+    expect(checkArgs(templateModule, { dest: '/x', src: 'a.j2', ...selinux })).toBeUndefined();
+    const facts = { host: host(present('/srv/f', { type: 'file', mode: 0o600 })) };
+    const withSelinux = fileModule.plan(fileArgs({ path: '/srv/f', mode: '0644', ...selinux }), facts);
+    expect(withSelinux).toEqual(fileModule.plan(fileArgs({ path: '/srv/f', mode: '0644' }), facts));
+  });
 });
 
 describe('copy/template plan()', () => {

@@ -133,6 +133,8 @@ const templates = [
   '{{ list + [4] }}',
   "{{ 'ab' * 3 }}",
   "{{ 'yes' if empty else 'no' }}",
+  "{{ 'a' if empty else 'b' if flag else 'c' }}",
+  "{{ 'a' if empty else 'b' if not flag else 'c' if port else 'd' }}",
   "{{ empty or 'fallback' }}",
   '{{ [1, 2] == [1, 2] }}',
   "{{ '1' == 1 }}",
