@@ -142,6 +142,8 @@ async function runCommand(opts: CliOptions, argv: readonly string[]): Promise<nu
   await checkBeforeRun(playbooks, extraVars, inventory, decrypt, opts, limit);
 
   const becomePassword = settings.askBecomePass ? await promptHidden('BECOME password: ') : undefined;
+  const { answerVarsPrompts } = await import('./vars-prompt.js');
+  await answerVarsPrompts(playbooks, extraVars);
   const { runPlaybook } = await import('../runner/run.js');
   // Every run is recorded before any host is contacted: a run whose trail cannot be written does not start.
   const { auditDir, pruneAudit, retentionDays, RunRecorder } = await import('../audit/trail.js');

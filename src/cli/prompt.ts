@@ -14,7 +14,21 @@ const onStderr: QuestionDisplay = {
 };
 
 /** Reads a line from the terminal without echoing it (become and vault passwords, key passphrases). */
-export async function promptHidden(question: string, display: QuestionDisplay = onStderr): Promise<string> {
+export function promptHidden(question: string, display: QuestionDisplay = onStderr): Promise<string> {
+  return promptLine(question, { hidden: true, display });
+}
+
+/** True once a piped (not terminal) stdin has ended: an empty answer then means "nobody answered". */
+export function stdinEnded(): boolean {
+  return !process.stdin.isTTY && pipedEnded && pipedRest === '';
+}
+
+/**
+ * Reads a line: from the terminal (echoed unless `hidden`), or the next line of a piped stdin (the question is not
+ * shown then: scripts pipe answers in).
+ */
+export async function promptLine(question: string, opts: { hidden: boolean; display?: QuestionDisplay }): Promise<string> {
+  const display = opts.display ?? onStderr;
   const stdin = process.stdin;
   if (!stdin.isTTY) {
     // Not a terminal: read one line from stdin (scripts pipe the password in).
@@ -68,8 +82,13 @@ export async function promptHidden(question: string, display: QuestionDisplay = 
           reject(new Error('interrupted'));
           return;
         }
-        if (ch === '\u007f') value = value.slice(0, -1);
-        else value += ch;
+        if (ch === '\u007f') {
+          if (!opts.hidden && value.length > 0) process.stderr.write('\b \b');
+          value = value.slice(0, -1);
+        } else {
+          if (!opts.hidden) process.stderr.write(ch);
+          value += ch;
+        }
       }
     };
     const done = (): void => {

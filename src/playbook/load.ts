@@ -12,7 +12,7 @@ import { coerceToSchemaType, parseKeyValue, splitArgs } from './free-form.js';
 import { Unsafe } from './filters.js';
 import { assignOwn } from './own-keys.js';
 import { suggest } from './suggest.js';
-import { inheritKeywords, type HostOrder, type IncludeRole, type RoleScope, type RoleSearch, type InheritedKeywords, type PlayDef, type Playbook, type RawValue, type TaskDef } from './model.js';
+import { inheritKeywords, type HostOrder, type IncludeRole, type RoleScope, type RoleSearch, type InheritedKeywords, type PlayDef, type Playbook, type RawValue, type TaskDef, type VarsPrompt } from './model.js';
 import {
   collectionPrefixes,
   createModuleLookup,
@@ -436,6 +436,7 @@ class Loader {
       hosts,
       vars: asRecord(v.vars),
       varsFiles: [],
+      varsPrompt: toVarsPrompts(v.vars_prompt),
       roleDefaults: {},
       roleVars: {},
       anyErrorsFatal: v.any_errors_fatal === true,
@@ -1567,7 +1568,6 @@ const unsupportedTaskKeys: Record<string, string> = {
 };
 const unsupportedPlayKeys: Record<string, string> = {
   port: connectionHint,
-  vars_prompt: 'pass the values with -e name=value (or -e @file.yml)',
   module_defaults: 'give the parameters on each task',
   force_handlers: 'remove it: handlers of hosts that failed do not run',
   ignore_unreachable: 'remove it: an unreachable host leaves the play (exit code 3)',
@@ -1694,4 +1694,23 @@ function mergedVarsList(value: unknown): unknown {
   for (const item of value.items as YAMLMap<unknown, unknown>[]) for (const p of item.items) latest.set(keyOf(p), p);
   merged.items = [...latest.values()];
   return merged;
+}
+
+/** Ansible's booleans in a vars_prompt entry (checked by the schema: a boolean or a YAML 1.1 word). */
+const promptFlag = (v: unknown, fallback: boolean): boolean => (v === undefined ? fallback : typeof v === 'boolean' ? v : /^(y|yes|true|on|1)$/i.test(String(v)));
+
+/** `vars_prompt` entries, already checked against the play schema. */
+function toVarsPrompts(value: unknown): VarsPrompt[] {
+  if (!Array.isArray(value)) return [];
+  return value.map((raw: Record<string, unknown>) => ({
+    name: String(raw.name),
+    prompt: typeof raw.prompt === 'string' ? raw.prompt : String(raw.name),
+    ...(raw.default !== undefined && raw.default !== null ? { default: String(raw.default) } : {}),
+    private: promptFlag(raw.private, true),
+    confirm: promptFlag(raw.confirm, false),
+    ...(typeof raw.encrypt === 'string' ? { encrypt: raw.encrypt as VarsPrompt['encrypt'] } : {}),
+    saltSize: typeof raw.salt_size === 'number' ? raw.salt_size : 8,
+    ...(typeof raw.salt === 'string' ? { salt: raw.salt } : {}),
+    unsafe: promptFlag(raw.unsafe, false),
+  }));
 }

@@ -109,6 +109,19 @@ export interface RoleSearch {
   collectionsPath: readonly string[];
 }
 
+/** One `vars_prompt` entry, as Ansible takes it. */
+export interface VarsPrompt {
+  name: string;
+  prompt: string;
+  default?: string;
+  private: boolean;
+  confirm: boolean;
+  encrypt?: 'sha512_crypt' | 'sha256_crypt' | 'md5_crypt';
+  saltSize: number;
+  salt?: string;
+  unsafe: boolean;
+}
+
 export type HostOrder = 'inventory' | 'reverse_inventory' | 'sorted' | 'reverse_sorted' | 'shuffle';
 
 /** ansible.cfg's `gathering`: when a play gathers facts (Ansible's DEFAULT_GATHERING). */
@@ -121,6 +134,8 @@ export interface PlayDef {
   vars: Record<string, RawValue>;
   /** vars_files already read and parsed (a missing file is a load error). */
   varsFiles: Record<string, RawValue>[];
+  /** `vars_prompt`: asked for when the run starts (src/cli/vars-prompt.ts), the answers become play vars. */
+  varsPrompt: VarsPrompt[];
   /** Role defaults, lowest precedence of all play-level variables. */
   roleDefaults: Record<string, RawValue>;
   /** Role vars/main.yml, above play vars as in Ansible. */

@@ -547,6 +547,8 @@ class Checker {
     // their values: the others' files are not known here (and role defaults lose to any inventory value).
     layer(play.roleDefaults, 'role defaults');
     layer(play.vars, 'vars', play.pos);
+    // Answered when the run starts (after this check): defined, with a value nobody knows yet.
+    layer(Object.fromEntries(play.varsPrompt.map((p) => [p.name, p.default ?? ''])), 'vars_prompt');
     for (const vf of play.varsFiles) layer(vf, 'vars_files');
     layer(play.roleVars, 'role vars');
     const root: TaskScope = { vars: playVars, conditional: false, guarded: new Set(), tags: play.tags };
