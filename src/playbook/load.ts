@@ -12,7 +12,8 @@ import { coerceToSchemaType, parseKeyValue, splitArgs } from './free-form.js';
 import { Unsafe } from './filters.js';
 import { assignOwn } from './own-keys.js';
 import { suggest } from './suggest.js';
-import { inheritKeywords, type HostOrder, type IncludeRole, type RoleScope, type RoleSearch, type InheritedKeywords, type PlayDef, type Playbook, type RawValue, type TaskDef } from './model.js';
+import type { HostOrder, IncludeRole, RoleScope, RoleSearch, PlayDef, Playbook, RawValue, TaskDef } from './model.js';
+import { effectiveTask, type Inherited as PlanInherited, type InheritedKeywords } from './plan.js';
 import {
   collectionPrefixes,
   createModuleLookup,
@@ -220,7 +221,8 @@ const yamlExts = ['.yml', '.yaml'];
 const DEPRECATED = 'W_DEPRECATED';
 
 /** Keywords an import or a role hands down to each of its tasks when the task does not set them itself. */
-type Inherited = Pick<TaskDef, 'when' | 'tags' | 'vars'> & InheritedKeywords;
+/** What a role entry or import hands down to the tasks it expands to. */
+type Inherited = Partial<PlanInherited>;
 
 class Loader {
   readonly errors: VncplayError[] = [];
@@ -379,7 +381,7 @@ class Loader {
       p.tags = unique([...tags, ...p.tags]);
       p.vars = { ...vars, ...p.vars };
       // As in Ansible, the condition goes onto every task of the imported plays (handlers run only when notified).
-      if (when) for (const k of ['preTasks', 'roleTasks', 'tasks', 'postTasks'] as const) p[k] = p[k].map((t) => inherit(t, { when }));
+      if (when) for (const k of ['preTasks', 'roleTasks', 'tasks', 'postTasks'] as const) p[k] = p[k].map((t) => effectiveTask(t, { when }));
     }
     return plays;
   }
@@ -477,7 +479,7 @@ class Loader {
       ignoreErrors: v.ignore_errors,
     };
     for (const k of ['preTasks', 'roleTasks', 'tasks', 'postTasks', 'handlers'] as const) {
-      play[k] = play[k].map((t) => inherit(t, playLevel));
+      play[k] = play[k].map((t) => effectiveTask(t, playLevel));
     }
     play.taskKeywords = playLevel;
     return play;
@@ -671,7 +673,7 @@ class Loader {
           dedupe: true,
           files: {},
         });
-        out.push(...depTasks.map((t) => inherit(t, { when: o.inherited.when, tags: o.inherited.tags })));
+        out.push(...depTasks.map((t) => effectiveTask(t, { when: o.inherited.when, tags: o.inherited.tags })));
       }
     }
     for (const [sub, target] of [['defaults', o.sink.defaults], ['vars', o.sink.vars]] as const) {
@@ -700,12 +702,12 @@ class Loader {
     const tasksSrc = await this.roleYaml(roleDir, 'tasks', files.tasks ?? 'main', nameNode, src);
     if (tasksSrc) {
       const tasks = await this.taskList(tasksSrc, tasksSrc.root, scope, new Set([path.resolve(tasksSrc.file)]), 'task file');
-      out.push(...tasks.map((t) => inherit(t, o.inherited)));
+      out.push(...tasks.map((t) => effectiveTask(t, o.inherited)));
     }
     const handlersSrc = await this.roleYaml(roleDir, 'handlers', files.handlers ?? 'main');
     if (handlersSrc) {
       const hs = await this.taskList(handlersSrc, handlersSrc.root, { ...scope, handler: true }, new Set([path.resolve(handlersSrc.file)]), 'handler file');
-      o.sink.handlers.push(...hs.map((t) => inherit(t, { vars: o.inherited.vars })));
+      o.sink.handlers.push(...hs.map((t) => effectiveTask(t, { vars: o.inherited.vars })));
     }
     return out;
   }
@@ -1088,7 +1090,7 @@ class Loader {
       return [];
     }
     const tasks = await this.taskFile(file, scope, stack);
-    return tasks.map((t) => inherit(t, importer));
+    return tasks.map((t) => effectiveTask(t, importer));
   }
 
   /** Ansible's older `action: module args` / `local_action:` forms (string, or a mapping with `module:`). */
@@ -1594,14 +1596,6 @@ function modeHint(literal: string, value: unknown): string {
   const n = Number(value);
   const quoted = literal.startsWith('0') ? literal : `0${literal}`;
   return `YAML reads ${literal} as the decimal number ${n}, which is 0${n.toString(8)} in octal, not the permissions you meant. Write mode: "${quoted}" (or symbolic, e.g. "u=rw,go=r")`;
-}
-
-function inherit(t: TaskDef, from: Partial<Inherited>): TaskDef {
-  const out = inheritKeywords(t, from);
-  if (from.when && from.when.length > 0) out.when = [...from.when, ...(t.when ?? [])];
-  if (from.tags && from.tags.length > 0) out.tags = unique([...from.tags, ...t.tags]);
-  if (from.vars && Object.keys(from.vars).length > 0) out.vars = { ...from.vars, ...t.vars };
-  return out;
 }
 
 function candidatePaths(rel: string, bases: (string | undefined)[]): string[] {
