@@ -856,6 +856,7 @@ class Loader {
       t.notify.forEach((name, i) => scope.sink!.notifies.push({ src, node: items[i] ?? notifyPair.value, name }));
     }
     const action = actions[0];
+    if (pairs.has('async')) this.checkAsync(src, pairs.get('async')!, action?.module);
     if (!action) return [t];
     t.action = action.key;
     if (action.key === 'action' || action.key === 'local_action') {
@@ -868,6 +869,8 @@ class Loader {
       await this.checkTemplates(src, action.pair.value, t.args, new Set(), action.pair.value);
       if (t.module === 'assert') await this.checkAssertions(src, t.args['that'], action.pair.value, pairs.get('args'));
       await this.checkControllerFiles(src, action.module, parsed, t, action.pair, scope);
+      const refused = pairs.has('async') ? action.module.asyncCommand?.(parsed) : undefined;
+      if (typeof refused === 'string') this.errors.push(src.error('E_ASYNC_MODULE', `${action.module.name}: ${refused}`, pairs.get('async')!.key, 'drop async: for this task, or move the check into a task of its own'));
       return [t];
     }
     if (action.key === 'block') {
@@ -997,6 +1000,15 @@ class Loader {
     }
   }
 
+  /** `async:` runs a module in the background: only one that says how (command, shell), with arguments it can run so. */
+  private checkAsync(src: YamlSource, pair: Pair<unknown, unknown>, mod: AnyModule | undefined): void {
+    const supported = this.lookup.all().filter((m) => m.asyncCommand).map((m) => m.name).join(', ');
+    if (!mod?.asyncCommand) {
+      const what = mod ? `the ${mod.name} module` : 'a task without a module (block, include, import)';
+      this.errors.push(src.error('E_ASYNC_MODULE', `\`async\` cannot run ${what} in the background`, pair.key, `async works with ${supported}; remove async: and poll: here`));
+    }
+  }
+
   private reportUnknownTaskKeys(src: YamlSource, node: unknown, unknown: Pair<unknown, unknown>[], noAction: boolean): void {
     const candidates = [...taskKeywordNames, ...this.lookup.names()];
     for (const p of unknown) {
@@ -1071,6 +1083,8 @@ class Loader {
     set('delegateTo', v.delegate_to);
     if (v.delegate_to !== undefined) t.delegateToPos = src.posOf(nodeAtPath(node, ['delegate_to']).node);
     set('delegateFacts', v.delegate_facts);
+    set('async', v.async);
+    set('poll', v.poll);
     set('runOnce', v.run_once);
     set('noLog', v.no_log);
     if (v.environment !== undefined) t.environment = [v.environment];
@@ -1555,8 +1569,6 @@ function controllerSearchPaths(rel: string, kind: 'files' | 'templates', searchD
 const connectionHint = 'the port comes from the inventory: ansible_port (host or group vars)';
 /** Ansible keywords that are real but not implemented: a precise message beats "unknown keyword". */
 const unsupportedTaskKeys: Record<string, string> = {
-  async: 'tasks run in the foreground; use the module\'s own timeout, or start a unit and `wait_for` it',
-  poll: 'tasks run in the foreground; use the module\'s own timeout, or start a unit and `wait_for` it',
   throttle: 'limit concurrency with --forks or the play\'s `serial`',
   port: connectionHint,
   timeout: 'use the module\'s own timeout parameter where it has one',

@@ -51,6 +51,10 @@ export interface TaskDef {
   /** `delegate_facts`: facts the delegated task gathers go to the delegated host, not to the task's host. */
   delegateFacts?: RawValue;
   runOnce?: RawValue;
+  /** `async`: run in the background on the host, killed after this many seconds (0: in the foreground). */
+  async?: RawValue;
+  /** `poll`: with async, check the job every this many seconds (Ansible's default 15); 0: do not wait for it. */
+  poll?: RawValue;
   noLog?: RawValue;
   /**
    * `environment:` for the module's commands, as written, outermost first (play, blocks, imports, the task's own):

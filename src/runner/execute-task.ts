@@ -15,6 +15,7 @@ import { now, type TaskError, type TaskRef, type TaskStatus } from './events.js'
 import type { HostState } from './host-state.js';
 import { taskVars } from './play.js';
 import { invokeModule, type InvokeResult, type InvokeSettings } from './invoke-module.js';
+import type { Background } from '../modules/async-job.js';
 
 /** The outcome of one task on one host, as the strategy needs it. */
 export interface TaskOutcome {
@@ -292,8 +293,10 @@ async function callModule(
   const become = becomeFor(env, task, vars, delegated?.vars ?? vars, conn);
   if (typeof become === 'string') return failed(become);
   const check = task.checkMode !== undefined ? truthy(task.checkMode, vars, task) : env.settings.check;
+  const background = backgroundOf(task, vars);
+  if (typeof background === 'string') return failed(background);
   try {
-    const res = await invokeModule(mod, args, { ...settings, ...become, check });
+    const res = await invokeModule(mod, args, { ...settings, ...become, check, ...(background ? { background } : {}) });
     // Stored raw: buildHostScope marks host facts unsafe, so they are never rendered again. As in Ansible, a
     // delegated task's facts belong to the task's host unless delegate_facts gives them to the delegated host.
     const factsHost = delegated && truthy(task.delegateFacts, vars, task) ? delegated.host : hs;
@@ -327,6 +330,20 @@ function becomeFor(
   }
   return { become, ...(becomeUser !== undefined ? { becomeUser: String(render(becomeUser, vars, task.pos)) } : {}) };
 }
+
+/** `async:` and `poll:` rendered (Ansible's default poll is 15 seconds); undefined for `async: 0` or none; a string when invalid. */
+function backgroundOf(task: TaskDef, vars: Record<string, unknown>): Background | undefined | string {
+  if (task.async === undefined) return undefined;
+  const seconds = Number(render(task.async, vars, task.pos));
+  const poll = task.poll === undefined ? DEFAULT_POLL_SECONDS : Number(render(task.poll, vars, task.pos));
+  for (const [key, n] of [['async', seconds], ['poll', poll]] as const) {
+    if (!Number.isInteger(n) || n < 0) return `${key} must be a whole number of seconds, not ${String(n)}`;
+  }
+  return seconds === 0 ? undefined : { seconds, poll };
+}
+
+/** Ansible's DEFAULT_POLL_INTERVAL. */
+const DEFAULT_POLL_SECONDS = 15;
 
 /** What the module sees of the run besides its arguments, become and check mode: where it runs, and the run's hooks. */
 function moduleSettings(
