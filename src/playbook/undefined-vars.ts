@@ -597,6 +597,8 @@ class Checker {
     if (t.becomeUser !== undefined) this.checkValue(t.becomeUser, 'become_user', ctx);
     if (t.remoteUser !== undefined) this.checkValue(t.remoteUser, 'remote_user', ctx);
     if (t.connection !== undefined) this.checkValue(t.connection, 'connection', ctx);
+    if (t.async !== undefined) this.checkValue(t.async, 'async', ctx);
+    if (t.poll !== undefined) this.checkValue(t.poll, 'poll', ctx);
     return this.descend(node, { vars, conditional: false, guarded });
   }
 
