@@ -13,7 +13,7 @@ import { Unsafe } from './filters.js';
 import { assignOwn } from './own-keys.js';
 import { suggest } from './suggest.js';
 import type { HostOrder, IncludeRole, RoleScope, RoleSearch, PlayDef, Playbook, RawValue, TaskDef } from './model.js';
-import { effectiveTask, type Inherited as PlanInherited, type InheritedKeywords } from './plan.js';
+import { controllerFilePaths, effectiveTask, type Inherited as PlanInherited, type InheritedKeywords } from './plan.js';
 import {
   collectionPrefixes,
   createModuleLookup,
@@ -1319,7 +1319,7 @@ class Loader {
   private async checkControllerFile(src: YamlSource, m: AnyModule, file: ControllerFile, rel: unknown, t: TaskDef, pair: Pair<unknown, unknown>, scope: Scope): Promise<void> {
     if (typeof rel !== 'string' || rel === '' || containsTemplate(rel)) return;
     const { kind } = file;
-    const dirs = controllerSearchPaths(rel, kind, t.searchDirs, scope.playbookDir);
+    const dirs = controllerFilePaths(rel, kind, t.searchDirs, scope.playbookDir);
     const node = this.argNode(pair.value, undefined, [file.param], false, src) ?? pair.key;
     let found: string | undefined;
     for (const d of dirs) {
@@ -1558,13 +1558,6 @@ async function roleNamesUnder(dir: string): Promise<string[]> {
 }
 
 const roleSubfolders = new Set(['tasks', 'handlers', 'defaults', 'vars', 'meta', 'files', 'templates', 'library', 'module_utils', 'lookup_plugins', 'filter_plugins', 'tests']);
-
-/** Where the runner looks for a controller file (src/runner: DIR/KIND/REL, DIR/REL per search dir, then the playbook's). */
-function controllerSearchPaths(rel: string, kind: 'files' | 'templates', searchDirs: string[], playbookDir: string): string[] {
-  if (path.isAbsolute(rel)) return [rel];
-  const dirs = [...searchDirs.flatMap((d) => [path.join(d, kind), d]), path.join(playbookDir, kind), playbookDir];
-  return unique(dirs.map((d) => path.join(d, rel)));
-}
 
 const connectionHint = 'the port comes from the inventory: ansible_port (host or group vars)';
 /** Ansible keywords that are real but not implemented: a precise message beats "unknown keyword". */

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { RawValue, RoleScope, TaskDef } from './model.js';
 
 /**
@@ -176,3 +177,35 @@ export function* listedNodes(nodes: readonly PlanNode[]): Generator<PlannedTask 
     else yield n;
   }
 }
+
+/** The folder of the role a task came from (the first of its search folders, as the loader sets them). */
+export function roleDirOf(task: TaskDef): string | undefined {
+  const dir = task.role !== undefined ? task.searchDirs[0] : undefined;
+  return dir === undefined ? undefined : path.resolve(dir);
+}
+
+/**
+ * Ansible's `ansible_search_path` (Task.get_search_path): the role's folder, then the folder of the task's own
+ * file. Lookups look for relative names there (each as DIR/files/NAME, then DIR/NAME), then in the playbook's folder.
+ */
+export function taskSearchPath(task: TaskDef): string[] {
+  const taskDir = path.resolve(path.dirname(task.pos.file));
+  const roleDir = roleDirOf(task);
+  return roleDir !== undefined && roleDir !== taskDir ? [roleDir, taskDir] : [taskDir];
+}
+
+/**
+ * Where a task's controller file (copy's or template's `src`, include_vars' file) is looked for, in order: each
+ * of its search folders as DIR/KIND/REL then DIR/REL (the role's, then the playbook's), then the playbook's folder.
+ */
+export function controllerFilePaths(rel: string, kind: ControllerFileKind, searchDirs: readonly string[], playbookDir: string): string[] {
+  if (path.isAbsolute(rel)) return [rel];
+  return [...new Set(controllerFileDirs(kind, searchDirs, playbookDir).map((d) => path.join(d, rel)))];
+}
+
+/** The folders controllerFilePaths looks in, once each, in order. */
+export function controllerFileDirs(kind: ControllerFileKind, searchDirs: readonly string[], playbookDir: string): string[] {
+  return [...new Set([...searchDirs.flatMap((d) => [path.join(d, kind), d]), path.join(playbookDir, kind), playbookDir])];
+}
+
+type ControllerFileKind = 'files' | 'templates' | 'vars';

@@ -6,6 +6,7 @@ import type { Connection } from '../connection/types.js';
 import { findModule } from '../modules/registry.js';
 import type { DiffEntry } from '../modules/types.js';
 import type { TaskDef } from '../playbook/model.js';
+import { controllerFileDirs, controllerFilePaths } from '../playbook/plan.js';
 import type { ControllerSubdir } from '../playbook/lookups.js';
 import { evaluateCondition, loopLookupItems, markUnsafe, render, renderText } from '../playbook/template.js';
 import { markUnsafeEach } from '../playbook/vars.js';
@@ -457,9 +458,8 @@ function renderArgs(task: TaskDef, vars: Record<string, unknown>, freeForm: stri
 
 async function findControllerFile(rel: string, kind: 'files' | 'templates' | 'vars', task: TaskDef, playbookDir: string): Promise<string> {
   if (path.isAbsolute(rel)) return rel;
-  const dirs = [...task.searchDirs.flatMap((d) => [path.join(d, kind), d]), path.join(playbookDir, kind), playbookDir];
-  for (const d of dirs) {
-    const candidate = path.join(d, rel);
+  const candidates = controllerFilePaths(rel, kind, task.searchDirs, playbookDir);
+  for (const candidate of candidates) {
     try {
       await access(candidate);
       return candidate;
@@ -467,7 +467,7 @@ async function findControllerFile(rel: string, kind: 'files' | 'templates' | 'va
       // try the next folder
     }
   }
-  throw new VncplayError('E_FILE_NOT_FOUND', `could not find '${rel}' in: ${[...new Set(dirs)].join(', ')}`, {
+  throw new VncplayError('E_FILE_NOT_FOUND', `could not find '${rel}' in: ${controllerFileDirs(kind, task.searchDirs, playbookDir).join(', ')}`, {
     pos: task.pos,
     hint: `put it under ${kind}/ beside the playbook or the role`,
   });

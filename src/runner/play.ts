@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { formatExcerpt, PlaybookError, VncplayError } from '../errors.js';
 import type { Gathering, PlayDef, RoleScope, TaskDef } from '../playbook/model.js';
@@ -9,6 +8,8 @@ import {
   NOTHING_INHERITED,
   planTasks,
   rescueWith,
+  roleDirOf,
+  taskSearchPath,
   type PlannedBlock,
   type PlannedInclude,
   type PlanNode,
@@ -522,22 +523,6 @@ export function taskVars(env: RunEnv, run: PlayRun, hs: HostState, task: TaskDef
   if (roleDir !== undefined) scope['role_path'] ??= roleDir;
   scope['ansible_play_hosts_all'] = run.playHosts;
   return scope;
-}
-
-/** The folder of the role a task came from (the first of its search folders, as the loader sets them). */
-function roleDirOf(task: TaskDef): string | undefined {
-  const dir = task.role !== undefined ? task.searchDirs[0] : undefined;
-  return dir === undefined ? undefined : path.resolve(dir);
-}
-
-/**
- * Ansible's `ansible_search_path` (Task.get_search_path): the role's folder, then the folder of the task's own
- * file. Lookups look for relative names there (each as DIR/files/NAME, then DIR/NAME), then in the playbook's folder.
- */
-function taskSearchPath(task: TaskDef): string[] {
-  const taskDir = path.resolve(path.dirname(task.pos.file));
-  const roleDir = roleDirOf(task);
-  return roleDir !== undefined && roleDir !== taskDir ? [roleDir, taskDir] : [taskDir];
 }
 
 export function playStartEvent(run: PlayRun, batchIndex: number, batches: number): Parameters<RunEnv['emit']>[0] {
