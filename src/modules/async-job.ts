@@ -36,13 +36,14 @@ f=$1 limit=$2 cmd=$3; shift 3
 start=$(date '+%Y-%m-%d %H:%M:%S.%6N') t0=$(date +%s%N)
 setsid "$@" </dev/null >"$f.out" 2>"$f.err" &
 pid=$!
+# (dash reads "kill -N" as a signal number: a process group is always given after the signal.)
 # When Ansible's async_wrapper kills it: checked every 5 seconds, the first time after 5 (so a controller waiting
 # with poll gives up first, with its own message, as under Ansible).
 kill_after=$(( 5 + (limit + 4) / 5 * 5 ))
-setsid sh -c 'sleep "$1"; : >"$2.timeout"; kill -9 "-$3"' watchdog "$kill_after" "$f" "$pid" </dev/null >/dev/null 2>&1 &
+setsid sh -c 'sleep "$1"; : >"$2.timeout"; kill -KILL "-$3"' watchdog "$kill_after" "$f" "$pid" </dev/null >/dev/null 2>&1 &
 dog=$!
 wait "$pid"; rc=$?
-kill "-$dog" 2>/dev/null
+kill -TERM "-$dog" 2>/dev/null
 end=$(date '+%Y-%m-%d %H:%M:%S.%6N') t1=$(date +%s%N)
 us=$(( (t1 - t0) / 1000 ))
 delta=$(printf '%d:%02d:%02d.%06d' $((us / 3600000000)) $((us / 60000000 % 60)) $((us / 1000000 % 60)) $((us % 1000000)))

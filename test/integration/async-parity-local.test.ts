@@ -53,6 +53,20 @@ const playbooks: Record<string, string> = {
       ignore_errors: true
     - debug:
         msg: "slow {{ slow.failed }} {{ slow.msg }} {{ slow.async_result.finished }}"
+    # The job goes on after the controller gave up, until the host kills it (as async_wrapper does, at 10 s for a
+    # limit of 2): wait for that, then remove its file (nothing left behind).
+    - async_status:
+        jid: "{{ slow.async_result.ansible_job_id }}"
+      register: slow_end
+      until: slow_end.finished
+      retries: 20
+      delay: 1
+      ignore_errors: true
+    - debug:
+        msg: "slow killed {{ slow_end.failed }} {{ slow_end.msg }}"
+    - async_status:
+        jid: "{{ slow.async_result.ansible_job_id }}"
+        mode: cleanup
 `,
   'fire.yml': `
 - hosts: all
@@ -97,7 +111,8 @@ describe('async, poll and async_status, as ansible-playbook runs them', () => {
     expect(ours.code, ours.stdout + ours.stderr).toBe(0);
     expect(messages(ours)).toEqual(messages(theirs));
     expect(messages(ours)[0]).toContain('waited 1 3 out err \\"q\\" True True');
-    expect(messages(ours).at(-1)).toContain('slow True async task did not complete within the requested time - 2s 0');
+    expect(messages(ours).at(-2)).toContain('slow True async task did not complete within the requested time - 2s 0');
+    expect(messages(ours).at(-1)).toContain('slow killed True Timeout exceeded');
     expect(ours.recap).toEqual(theirs.recap);
   });
 
