@@ -17,6 +17,7 @@ export interface CliOptions {
   verbosity: number;
   listHosts: boolean;
   listTasks: boolean;
+  listTags: boolean;
   syntaxCheck: boolean;
   json: boolean;
   askBecomePass: boolean;
@@ -69,6 +70,7 @@ Options:
       --host-key-checking M  strict (default) | accept-new | off
       --list-hosts           print the hosts each play would run on, then exit
       --list-tasks           print the tasks each play would run, then exit
+      --list-tags            print the tags of the tasks each play would run, then exit
       --syntax-check         validate the playbooks and exit
       --json                 write an NDJSON event stream to stdout instead of the human view
       --metrics-file PATH    write Prometheus textfile metrics after the run
@@ -116,6 +118,7 @@ export function parseCli(argv: string[]): CliOptions {
     verbosity: (v.verbose ?? []).length,
     listHosts: v['list-hosts'] ?? false,
     listTasks: v['list-tasks'] ?? false,
+    listTags: v['list-tags'] ?? false,
     syntaxCheck: v['syntax-check'] ?? false,
     json: v.json ?? false,
     askBecomePass: v['ask-become-pass'] ?? false,
@@ -167,6 +170,7 @@ function parseWith(argv: string[]) {
       'host-key-checking': { type: 'string' },
       'list-hosts': { type: 'boolean' },
       'list-tasks': { type: 'boolean' },
+      'list-tags': { type: 'boolean' },
       'syntax-check': { type: 'boolean' },
       json: { type: 'boolean' },
       'metrics-file': { type: 'string' },

@@ -115,7 +115,7 @@ async function runCommand(opts: CliOptions, argv: readonly string[]): Promise<nu
     });
   }
 
-  if (opts.listHosts || opts.listTasks) {
+  if (opts.listHosts || opts.listTasks || opts.listTags) {
     const { render } = await import('../playbook/template.js');
     const { orderHosts } = await import('../runner/batches.js');
     const limited = limit ? new Set(selectHosts(inventory, limit)) : undefined;
@@ -128,9 +128,10 @@ async function runCommand(opts: CliOptions, argv: readonly string[]): Promise<nu
           process.stdout.write(`    pattern: ['${play.hosts}']\n    hosts (${hosts.length}):\n`);
           for (const h of hosts) process.stdout.write(`      ${h}\n`);
         }
-        if (opts.listTasks) {
-          const { listTasks } = await import('./list-tasks.js');
-          process.stdout.write(listTasks(play, opts.tags, opts.skipTags));
+        if (opts.listTasks || opts.listTags) {
+          const { listTags, listTasks } = await import('./list-tasks.js');
+          if (opts.listTasks) process.stdout.write(listTasks(play, opts.tags, opts.skipTags));
+          if (opts.listTags) process.stdout.write(listTags(play, opts.tags, opts.skipTags));
         }
       }
     }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ExecResult } from '../connection/types.js';
 import { actionModule } from './spec/define.js';
 import { defineSpec, type ArgsOf, type Options } from './spec/types.js';
-import type { ModuleContext, ModuleReturn } from './types.js';
+import type { AsyncCommand, ModuleContext, ModuleReturn } from './types.js';
 
 const commonOptions = {
   chdir: { type: 'path', description: 'Change into this directory before running the command.' },
@@ -125,6 +125,13 @@ function notFoundResult(argv: string[]): ModuleReturn {
   };
 }
 
+/** command/shell under `async:`: the same argv; chdir is kept, the arguments that need a reply before the run are not. */
+function asyncCommand(args: RunArgs, argv: string[]): AsyncCommand | string {
+  const refused = (['creates', 'removes', 'stdin'] as const).filter((k) => args[k] !== undefined);
+  if (refused.length > 0) return `${refused.join(', ')} cannot be used with async in vncplay: run the check in a task before`;
+  return { argv: args.chdir ? ['sh', '-c', 'cd "$1" && shift && exec "$@"', 'sh', args.chdir, ...argv] : argv, cmd: argv };
+}
+
 async function runCommand(args: RunArgs, argv: string[], ctx: ModuleContext): Promise<ModuleReturn> {
   const startedAt = new Date();
   const stdin = args.stdin === undefined ? undefined : args.stdin + (args.stdin_add_newline ? '\n' : '');
@@ -165,6 +172,7 @@ export const commandModule = actionModule(commandSpec, {
   where: 'host',
   inCheckMode: 'skip',
   run: (args, ctx) => runCommand(args, args.argv ?? splitCommandLine(args.cmd ?? ''), ctx),
+  asyncCommand: (args) => asyncCommand(args, args.argv ?? splitCommandLine(args.cmd ?? '')),
 });
 
 export const shellModule = actionModule(shellSpec, {
@@ -174,4 +182,5 @@ export const shellModule = actionModule(shellSpec, {
   where: 'host',
   inCheckMode: 'skip',
   run: (args, ctx) => runCommand(args, [args.executable, '-c', args.cmd], ctx),
+  asyncCommand: (args) => asyncCommand(args, [args.executable, '-c', args.cmd]),
 });

@@ -1,5 +1,6 @@
 import { aptModule } from './apt.js';
 import { assertModule } from './assert.js';
+import { asyncStatusModule } from './async-status.js';
 import { blockinfileModule } from './blockinfile.js';
 import { commandModule, shellModule } from './command.js';
 import { cloudInstance } from './cloud-instance/index.js';
@@ -42,6 +43,7 @@ import { waitFor } from './wait-for.js';
 const modules: AnyModule[] = [
   aptModule,
   assertModule,
+  asyncStatusModule,
   blockinfileModule,
   cloudInstance,
   commandModule,

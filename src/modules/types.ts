@@ -109,6 +109,14 @@ export interface ControllerFile {
   decrypt?: boolean;
 }
 
+/** What a module runs in the background under `async:` (src/modules/async-job.ts). */
+export interface AsyncCommand {
+  /** The program and its arguments. */
+  argv: string[];
+  /** The result's `cmd`, as the module reports it in the foreground. */
+  cmd: unknown;
+}
+
 interface ModuleBase<Args> {
   /** Canonical short name: 'systemd'. */
   name: string;
@@ -134,6 +142,11 @@ interface ModuleBase<Args> {
   factNames?: readonly string[];
   /** The controller files these (load-time) arguments name; parameters still to render are absent from `args`. */
   controllerFiles?(args: Args): ControllerFile[];
+  /**
+   * Modules that run under `async:` have this: the command to run in the background for these arguments, or why
+   * these arguments cannot (a string). A task with `async:` on a module without it is refused at load.
+   */
+  asyncCommand?(args: Args): AsyncCommand | string;
 }
 
 /**

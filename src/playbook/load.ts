@@ -12,7 +12,8 @@ import { coerceToSchemaType, parseKeyValue, splitArgs } from './free-form.js';
 import { Unsafe } from './filters.js';
 import { assignOwn } from './own-keys.js';
 import { suggest } from './suggest.js';
-import { inheritKeywords, type HostOrder, type IncludeRole, type RoleScope, type RoleSearch, type InheritedKeywords, type PlayDef, type Playbook, type RawValue, type TaskDef, type VarsPrompt } from './model.js';
+import type { HostOrder, IncludeRole, RoleScope, RoleSearch, PlayDef, Playbook, RawValue, TaskDef, VarsPrompt } from './model.js';
+import { controllerFilePaths, effectiveTask, type Inherited as PlanInherited, type InheritedKeywords } from './plan.js';
 import {
   collectionPrefixes,
   createModuleLookup,
@@ -220,7 +221,8 @@ const yamlExts = ['.yml', '.yaml'];
 const DEPRECATED = 'W_DEPRECATED';
 
 /** Keywords an import or a role hands down to each of its tasks when the task does not set them itself. */
-type Inherited = Pick<TaskDef, 'when' | 'tags' | 'vars'> & InheritedKeywords;
+/** What a role entry or import hands down to the tasks it expands to. */
+type Inherited = Partial<PlanInherited>;
 
 class Loader {
   readonly errors: VncplayError[] = [];
@@ -379,7 +381,7 @@ class Loader {
       p.tags = unique([...tags, ...p.tags]);
       p.vars = { ...vars, ...p.vars };
       // As in Ansible, the condition goes onto every task of the imported plays (handlers run only when notified).
-      if (when) for (const k of ['preTasks', 'roleTasks', 'tasks', 'postTasks'] as const) p[k] = p[k].map((t) => inherit(t, { when }));
+      if (when) for (const k of ['preTasks', 'roleTasks', 'tasks', 'postTasks'] as const) p[k] = p[k].map((t) => effectiveTask(t, { when }));
     }
     return plays;
   }
@@ -479,7 +481,7 @@ class Loader {
       ignoreErrors: v.ignore_errors,
     };
     for (const k of ['preTasks', 'roleTasks', 'tasks', 'postTasks', 'handlers'] as const) {
-      play[k] = play[k].map((t) => inherit(t, playLevel));
+      play[k] = play[k].map((t) => effectiveTask(t, playLevel));
     }
     play.taskKeywords = playLevel;
     return play;
@@ -673,7 +675,7 @@ class Loader {
           dedupe: true,
           files: {},
         });
-        out.push(...depTasks.map((t) => inherit(t, { when: o.inherited.when, tags: o.inherited.tags })));
+        out.push(...depTasks.map((t) => effectiveTask(t, { when: o.inherited.when, tags: o.inherited.tags })));
       }
     }
     for (const [sub, target] of [['defaults', o.sink.defaults], ['vars', o.sink.vars]] as const) {
@@ -702,12 +704,12 @@ class Loader {
     const tasksSrc = await this.roleYaml(roleDir, 'tasks', files.tasks ?? 'main', nameNode, src);
     if (tasksSrc) {
       const tasks = await this.taskList(tasksSrc, tasksSrc.root, scope, new Set([path.resolve(tasksSrc.file)]), 'task file');
-      out.push(...tasks.map((t) => inherit(t, o.inherited)));
+      out.push(...tasks.map((t) => effectiveTask(t, o.inherited)));
     }
     const handlersSrc = await this.roleYaml(roleDir, 'handlers', files.handlers ?? 'main');
     if (handlersSrc) {
       const hs = await this.taskList(handlersSrc, handlersSrc.root, { ...scope, handler: true }, new Set([path.resolve(handlersSrc.file)]), 'handler file');
-      o.sink.handlers.push(...hs.map((t) => inherit(t, { vars: o.inherited.vars })));
+      o.sink.handlers.push(...hs.map((t) => effectiveTask(t, { vars: o.inherited.vars })));
     }
     return out;
   }
@@ -856,6 +858,7 @@ class Loader {
       t.notify.forEach((name, i) => scope.sink!.notifies.push({ src, node: items[i] ?? notifyPair.value, name }));
     }
     const action = actions[0];
+    if (pairs.has('async')) this.checkAsync(src, pairs.get('async')!, action?.module);
     if (!action) return [t];
     t.action = action.key;
     if (action.key === 'action' || action.key === 'local_action') {
@@ -868,6 +871,8 @@ class Loader {
       await this.checkTemplates(src, action.pair.value, t.args, new Set(), action.pair.value);
       if (t.module === 'assert') await this.checkAssertions(src, t.args['that'], action.pair.value, pairs.get('args'));
       await this.checkControllerFiles(src, action.module, parsed, t, action.pair, scope);
+      const refused = pairs.has('async') ? action.module.asyncCommand?.(parsed) : undefined;
+      if (typeof refused === 'string') this.errors.push(src.error('E_ASYNC_MODULE', `${action.module.name}: ${refused}`, pairs.get('async')!.key, 'drop async: for this task, or move the check into a task of its own'));
       return [t];
     }
     if (action.key === 'block') {
@@ -997,6 +1002,15 @@ class Loader {
     }
   }
 
+  /** `async:` runs a module in the background: only one that says how (command, shell), with arguments it can run so. */
+  private checkAsync(src: YamlSource, pair: Pair<unknown, unknown>, mod: AnyModule | undefined): void {
+    const supported = this.lookup.all().filter((m) => m.asyncCommand).map((m) => m.name).join(', ');
+    if (!mod?.asyncCommand) {
+      const what = mod ? `the ${mod.name} module` : 'a task without a module (block, include, import)';
+      this.errors.push(src.error('E_ASYNC_MODULE', `\`async\` cannot run ${what} in the background`, pair.key, `async works with ${supported}; remove async: and poll: here`));
+    }
+  }
+
   private reportUnknownTaskKeys(src: YamlSource, node: unknown, unknown: Pair<unknown, unknown>[], noAction: boolean): void {
     const candidates = [...taskKeywordNames, ...this.lookup.names()];
     for (const p of unknown) {
@@ -1071,6 +1085,8 @@ class Loader {
     set('delegateTo', v.delegate_to);
     if (v.delegate_to !== undefined) t.delegateToPos = src.posOf(nodeAtPath(node, ['delegate_to']).node);
     set('delegateFacts', v.delegate_facts);
+    set('async', v.async);
+    set('poll', v.poll);
     set('runOnce', v.run_once);
     set('noLog', v.no_log);
     if (v.environment !== undefined) t.environment = [v.environment];
@@ -1090,7 +1106,7 @@ class Loader {
       return [];
     }
     const tasks = await this.taskFile(file, scope, stack);
-    return tasks.map((t) => inherit(t, importer));
+    return tasks.map((t) => effectiveTask(t, importer));
   }
 
   /** Ansible's older `action: module args` / `local_action:` forms (string, or a mapping with `module:`). */
@@ -1305,7 +1321,7 @@ class Loader {
   private async checkControllerFile(src: YamlSource, m: AnyModule, file: ControllerFile, rel: unknown, t: TaskDef, pair: Pair<unknown, unknown>, scope: Scope): Promise<void> {
     if (typeof rel !== 'string' || rel === '' || containsTemplate(rel)) return;
     const { kind } = file;
-    const dirs = controllerSearchPaths(rel, kind, t.searchDirs, scope.playbookDir);
+    const dirs = controllerFilePaths(rel, kind, t.searchDirs, scope.playbookDir);
     const node = this.argNode(pair.value, undefined, [file.param], false, src) ?? pair.key;
     let found: string | undefined;
     for (const d of dirs) {
@@ -1545,18 +1561,9 @@ async function roleNamesUnder(dir: string): Promise<string[]> {
 
 const roleSubfolders = new Set(['tasks', 'handlers', 'defaults', 'vars', 'meta', 'files', 'templates', 'library', 'module_utils', 'lookup_plugins', 'filter_plugins', 'tests']);
 
-/** Where the runner looks for a controller file (src/runner: DIR/KIND/REL, DIR/REL per search dir, then the playbook's). */
-function controllerSearchPaths(rel: string, kind: 'files' | 'templates', searchDirs: string[], playbookDir: string): string[] {
-  if (path.isAbsolute(rel)) return [rel];
-  const dirs = [...searchDirs.flatMap((d) => [path.join(d, kind), d]), path.join(playbookDir, kind), playbookDir];
-  return unique(dirs.map((d) => path.join(d, rel)));
-}
-
 const connectionHint = 'the port comes from the inventory: ansible_port (host or group vars)';
 /** Ansible keywords that are real but not implemented: a precise message beats "unknown keyword". */
 const unsupportedTaskKeys: Record<string, string> = {
-  async: 'tasks run in the foreground; use the module\'s own timeout, or start a unit and `wait_for` it',
-  poll: 'tasks run in the foreground; use the module\'s own timeout, or start a unit and `wait_for` it',
   throttle: 'limit concurrency with --forks or the play\'s `serial`',
   port: connectionHint,
   timeout: 'use the module\'s own timeout parameter where it has one',
@@ -1595,14 +1602,6 @@ function modeHint(literal: string, value: unknown): string {
   const n = Number(value);
   const quoted = literal.startsWith('0') ? literal : `0${literal}`;
   return `YAML reads ${literal} as the decimal number ${n}, which is 0${n.toString(8)} in octal, not the permissions you meant. Write mode: "${quoted}" (or symbolic, e.g. "u=rw,go=r")`;
-}
-
-function inherit(t: TaskDef, from: Partial<Inherited>): TaskDef {
-  const out = inheritKeywords(t, from);
-  if (from.when && from.when.length > 0) out.when = [...from.when, ...(t.when ?? [])];
-  if (from.tags && from.tags.length > 0) out.tags = unique([...from.tags, ...t.tags]);
-  if (from.vars && Object.keys(from.vars).length > 0) out.vars = { ...from.vars, ...t.vars };
-  return out;
 }
 
 function candidatePaths(rel: string, bases: (string | undefined)[]): string[] {

@@ -1,4 +1,5 @@
 import type { SourcePos } from '../errors.js';
+import type { InheritedKeywords } from './plan.js';
 
 /** A `{{ }}`-bearing value stays as written here; the runner renders it per host at run time. */
 export type RawValue = unknown;
@@ -50,6 +51,10 @@ export interface TaskDef {
   /** `delegate_facts`: facts the delegated task gathers go to the delegated host, not to the task's host. */
   delegateFacts?: RawValue;
   runOnce?: RawValue;
+  /** `async`: run in the background on the host, killed after this many seconds (0: in the foreground). */
+  async?: RawValue;
+  /** `poll`: with async, check the job every this many seconds (Ansible's default 15); 0: do not wait for it. */
+  poll?: RawValue;
   noLog?: RawValue;
   /**
    * `environment:` for the module's commands, as written, outermost first (play, blocks, imports, the task's own):
@@ -171,44 +176,4 @@ export interface Playbook {
    * or templated include reaches, deprecated forms (`include:`).
    */
   warnings: string[];
-}
-
-/**
- * Keywords a task takes from its play, blocks, role or import when it does not set them itself. The one list the
- * loader (plays, roles, imports) and the runner (blocks, include_tasks) both apply, through inheritKeywords.
- */
-export const INHERITED_KEYWORDS = [
-  'become',
-  'becomeUser',
-  'becomeMethod',
-  'remoteUser',
-  'connection',
-  'checkMode',
-  'delegateTo',
-  'delegateFacts',
-  'runOnce',
-  'noLog',
-  'ignoreErrors',
-] as const satisfies readonly (keyof TaskDef)[];
-
-/** What a parent (play, block, role entry, importing task) hands down besides when/tags/vars. */
-export type InheritedKeywords = Partial<Pick<TaskDef, (typeof INHERITED_KEYWORDS)[number] | 'environment' | 'delegateToPos'>>;
-
-/** `child` with the keywords it does not set taken from `parent`, and the parent's environment layers before its own. */
-export function inheritKeywords<T extends InheritedKeywords>(child: T, parent: InheritedKeywords): T {
-  const out: T = { ...child };
-  // An inherited delegate_to keeps the position it was written at.
-  if (out.delegateTo === undefined && parent.delegateToPos !== undefined) out.delegateToPos = parent.delegateToPos;
-  for (const k of INHERITED_KEYWORDS) if (out[k] === undefined && parent[k] !== undefined) out[k] = parent[k];
-  if (parent.environment?.length) out.environment = [...parent.environment, ...(child.environment ?? [])];
-  return out;
-}
-
-/** The keywords of `task` that its children inherit (a block's, or an include_tasks task's). */
-export function inheritableKeywords(task: TaskDef): InheritedKeywords {
-  const out: InheritedKeywords = {};
-  for (const k of INHERITED_KEYWORDS) if (task[k] !== undefined) out[k] = task[k];
-  if (task.delegateToPos !== undefined) out.delegateToPos = task.delegateToPos;
-  if (task.environment !== undefined) out.environment = task.environment;
-  return out;
 }

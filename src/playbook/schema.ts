@@ -208,6 +208,8 @@ export function taskKeywordProperties(): Record<string, Schema> {
     delegate_to: { type: 'string', description: 'Run on this host instead: an inventory host (its own connection variables), localhost (the controller), or an address reached by name.' },
     delegate_facts: boolOrTemplate('With delegate_to: facts the task gathers go to the delegated host instead of the task\'s host.'),
     run_once: boolOrTemplate('Run on the first host of the batch only.'),
+    async: allowTemplates({ type: 'integer', minimum: 0, description: 'Run the module (command, shell) in the background, killed after this many seconds; 0 runs it in the foreground.' }),
+    poll: allowTemplates({ type: 'integer', minimum: 0, description: 'With async: check the job every this many seconds until it ends (default 15); 0 starts it and goes on (read it later with async_status).' }),
     no_log: boolOrTemplate('Hide arguments and results of this task in every output.'),
     vars: varsSchema,
     args: { type: 'object', description: 'Module arguments, merged with the ones given on the module key.' },

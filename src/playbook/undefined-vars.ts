@@ -7,6 +7,7 @@ import { UNDEFINED_FALSE_TESTS, UNDEFINED_SAFE_FILTERS, UNDEFINED_SAFE_TESTS } f
 import { findModule } from '../modules/registry.js';
 import { loadIncludedRole, loadTaskFile, type IncludeRoleArgs, type LoadedRole } from './load.js';
 import type { PlayDef, Playbook, RawValue, TaskDef } from './model.js';
+import { includedRoleTasks, includedTasks, NOTHING_INHERITED, planTasks, type PlanNode } from './plan.js';
 import { isTemplateString, parseTemplateTree, templateGlobalNames, type TemplateNode } from './template.js';
 import { magicVariables } from './vars.js';
 import { keyOf, nodeAtPath, parseYamlSource, type YamlSource } from './yaml-source.js';
@@ -332,8 +333,6 @@ interface TaskScope {
   conditional: boolean;
   /** Names guarded by an enclosing block's `when`. */
   guarded: Set<string>;
-  /** Tags handed down by the play and enclosing blocks/includes. */
-  tags: readonly string[];
 }
 
 /** A play/block/task var as written, followed into its value when an unconditional read reaches it. */
@@ -551,17 +550,23 @@ class Checker {
     layer(Object.fromEntries(play.varsPrompt.map((p) => [p.name, p.default ?? ''])), 'vars_prompt');
     for (const vf of play.varsFiles) layer(vf, 'vars_files');
     layer(play.roleVars, 'role vars');
-    const root: TaskScope = { vars: playVars, conditional: false, guarded: new Set(), tags: play.tags };
-    for (const list of [play.preTasks, play.roleTasks, play.tasks, play.postTasks]) await this.checkTasks(list, root);
+    const root: TaskScope = { vars: playVars, conditional: false, guarded: new Set() };
+    const playTasks = [...play.preTasks, ...play.roleTasks, ...play.tasks, ...play.postTasks];
+    await this.checkTasks(planTasks(playTasks, { ...NOTHING_INHERITED, tags: play.tags }), root);
     // The runner selects handlers by their own tags only.
-    await this.checkTasks(play.handlers, { ...root, tags: [] });
+    await this.checkTasks(planTasks(play.handlers, NOTHING_INHERITED), root);
   }
 
-  private async checkTasks(tasks: readonly TaskDef[], scope: TaskScope): Promise<void> {
-    for (const t of tasks) await this.checkTask(t, scope);
+  private async checkTasks(nodes: readonly PlanNode[], scope: TaskScope): Promise<void> {
+    for (const n of nodes) await this.checkTask(n, scope);
   }
 
-  private async checkTask(t: TaskDef, scope: TaskScope): Promise<void> {
+  /**
+   * One task of the plan: its effective tags select it, its own values (as written, where errors point) are
+   * checked; what it inherited was checked where it is written (the block, the import).
+   */
+  private async checkTask(node: PlanNode, scope: TaskScope): Promise<void> {
+    const t = node.source;
     const vars = new Map(scope.vars);
     for (const [k, v] of Object.entries(t.vars)) vars.set(k, { value: v, label: `vars.${k}`, anchor: t.pos });
     const guarded = new Set(scope.guarded);
@@ -572,19 +577,17 @@ class Checker {
     const indexVar = t.loopControl?.['index_var'];
     if (typeof indexVar === 'string') local.add(indexVar);
     const ctx: CheckContext = { vars, guarded, local, task: t };
-    const own = [...new Set([...scope.tags, ...t.tags])];
-    // An include_tasks is selected by its own tags (as the runner does), but they do not pass to the tasks it loads.
-    if (t.includeTasks !== undefined && !this.tagsSelected(own)) return;
-    if (!t.block && t.includeTasks === undefined && !this.runs(t, own)) return;
-    const tags = t.includeTasks !== undefined ? scope.tags : own;
+    // An include is selected by its own tags (as the runner does); they do not pass to the tasks it loads.
+    if (node.kind === 'include' && !this.tagsSelected(node.task.tags)) return;
+    if (node.kind === 'task' && !this.runs(t, node.task.tags)) return;
 
-    if (scope.conditional) return this.descend(t, { vars, conditional: true, guarded, tags });
+    if (scope.conditional) return this.descend(node, { vars, conditional: true, guarded });
     // The loop is rendered before `when`; only the first `when` item is always evaluated (a list is an AND).
     // with_first_found skips the names that use an undefined variable (`{{ ansible_distribution }}.yml`): by design.
     if (t.loop !== undefined && t.loopWith !== 'first_found') this.checkValue(t.loop, t.loopWith !== undefined ? `with_${t.loopWith}` : 'loop', ctx);
     if (when.length > 0) {
       this.checkCondition(when[0], 'when', ctx);
-      return this.descend(t, { vars, conditional: true, guarded, tags });
+      return this.descend(node, { vars, conditional: true, guarded });
     }
     if (t.includeTasks !== undefined) this.checkValue(t.includeTasks, 'include_tasks', ctx);
     if (t.includeRole !== undefined) this.checkValue(t.args, 'include_role', ctx);
@@ -596,7 +599,9 @@ class Checker {
     if (t.becomeUser !== undefined) this.checkValue(t.becomeUser, 'become_user', ctx);
     if (t.remoteUser !== undefined) this.checkValue(t.remoteUser, 'remote_user', ctx);
     if (t.connection !== undefined) this.checkValue(t.connection, 'connection', ctx);
-    return this.descend(t, { vars, conditional: false, guarded, tags });
+    if (t.async !== undefined) this.checkValue(t.async, 'async', ctx);
+    if (t.poll !== undefined) this.checkValue(t.poll, 'poll', ctx);
+    return this.descend(node, { vars, conditional: false, guarded });
   }
 
   /** Whether a task (not a block or include) runs at all: its tags are selected and --start-at-task is past. */
@@ -616,20 +621,23 @@ class Checker {
   }
 
   /** Into a block's tasks (rescue/always too) or an include's file or role, with the block's vars and conditions. */
-  private async descend(t: TaskDef, scope: TaskScope): Promise<void> {
-    for (const sub of [t.block, t.rescue, t.always]) if (sub) await this.checkTasks(sub, scope);
-    if (t.includeTasks !== undefined && firstVisit(this.checkedIncludes, t)) {
-      const loaded = await this.includedTasks(t);
-      if (loaded) await this.checkTasks(loaded, scope);
+  private async descend(node: PlanNode, scope: TaskScope): Promise<void> {
+    if (node.kind === 'block') {
+      for (const sub of [node.block, node.rescue, node.always]) if (sub) await this.checkTasks(sub, scope);
+      return;
     }
-    if (t.includeRole !== undefined && firstVisit(this.checkedIncludes, t)) {
-      const role = await this.includedRole(t);
+    if (node.kind !== 'include' || !firstVisit(this.checkedIncludes, node.source)) return;
+    if (node.what === 'tasks') {
+      const loaded = await this.includedTasks(node.source);
+      if (loaded) await this.checkTasks(includedTasks(node, loaded), scope);
+    } else {
+      const role = await this.includedRole(node.source);
       if (!role) return;
       // The role's tasks see its defaults and vars; their values are not followed (as for the play's roles).
       const vars = new Map(scope.vars);
       for (const [k, v] of Object.entries(role.scope.defaults)) if (!vars.has(k)) vars.set(k, { value: v, label: `role defaults.${k}` });
       for (const [k, v] of Object.entries(role.scope.vars)) vars.set(k, { value: v, label: `role vars.${k}` });
-      await this.checkTasks(role.tasks, { ...scope, vars });
+      await this.checkTasks(includedRoleTasks(node, role.tasks, role.scope), { ...scope, vars });
     }
   }
 

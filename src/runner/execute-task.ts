@@ -6,6 +6,7 @@ import type { Connection } from '../connection/types.js';
 import { findModule } from '../modules/registry.js';
 import type { DiffEntry } from '../modules/types.js';
 import type { TaskDef } from '../playbook/model.js';
+import { controllerFileDirs, controllerFilePaths } from '../playbook/plan.js';
 import type { ControllerSubdir } from '../playbook/lookups.js';
 import { evaluateCondition, loopLookupItems, markUnsafe, render, renderText } from '../playbook/template.js';
 import { markUnsafeEach } from '../playbook/vars.js';
@@ -14,7 +15,8 @@ import type { ConnectionKeywords, RunEnv, PlayRun } from './context.js';
 import { now, type TaskError, type TaskRef, type TaskStatus } from './events.js';
 import type { HostState } from './host-state.js';
 import { taskVars } from './play.js';
-import { invokeModule, type InvokeResult } from './invoke-module.js';
+import { invokeModule, type InvokeResult, type InvokeSettings } from './invoke-module.js';
+import type { Background } from '../modules/async-job.js';
 
 /** The outcome of one task on one host, as the strategy needs it. */
 export interface TaskOutcome {
@@ -277,7 +279,6 @@ async function callModule(
   }
   // Where the module runs: the task's host, or the delegated host with its own connection and become variables.
   const target = delegated?.host ?? hs;
-  const targetVars = delegated?.vars ?? vars;
   let conn: Connection | undefined;
   if (!onController) {
     try {
@@ -289,61 +290,109 @@ async function callModule(
   const args = renderArgs(task, vars, mod.freeForm);
   // A module's secret arguments (supervisor's password, a cloud secret_key) are redacted like vault values.
   for (const name of mod.secretArgs ?? []) if (typeof args[name] === 'string') env.addSecret?.(args[name]);
-  // no_log also silences what the module logs at -v…-vvvv: it may quote the values the task hides.
-  const noLog = truthy(task.noLog, vars, task);
-  const become = truthy(task.become ?? targetVars['ansible_become'], targetVars, task);
-  const becomeUser = task.becomeUser ?? targetVars['ansible_become_user'];
-  const becomeMethod = task.becomeMethod ?? targetVars['ansible_become_method'] ?? env.settings.becomeMethod;
-  if (become && becomeMethod !== undefined) {
-    const method = String(render(becomeMethod, vars, task.pos)).trim();
-    if (becomeMethodNamed(method) === undefined) return failed(`become_method '${method}' is not supported: vncplay becomes other users with sudo or su`);
-    // The local connection becomes through sudo only; su there would silently be sudo.
-    if (becomeMethodNamed(method) === 'su' && conn?.kind === 'local') return failed('become_method su is supported over ssh only: the local connection becomes with sudo');
-  }
+  const settings = moduleSettings(env, hs, task, vars, target, conn, keywords);
+  const become = becomeFor(env, task, vars, delegated?.vars ?? vars, conn);
+  if (typeof become === 'string') return failed(become);
   const check = task.checkMode !== undefined ? truthy(task.checkMode, vars, task) : env.settings.check;
-  const environment = task.environment === undefined ? undefined : renderEnvironment(task.environment, task, vars);
+  const background = backgroundOf(task, vars);
+  if (typeof background === 'string') return failed(background);
   try {
-    const res = await invokeModule(mod, args, {
-      hostName: target.name,
-      ...(conn ? { conn } : {}),
-      check,
-      diff: env.settings.diff,
-      become,
-      ...(becomeUser !== undefined ? { becomeUser: String(render(becomeUser, vars, task.pos)) } : {}),
-      signal: env.signal,
-      ...(environment ? { environment } : {}),
-      vars,
-      render: (t, o = {}) =>
-        renderText(t, o.extraVars ? { ...vars, ...o.extraVars } : vars, task.pos, {
-          ...(o.trimBlocks !== undefined ? { trimBlocks: o.trimBlocks } : {}),
-          ...(o.lstripBlocks !== undefined ? { lstripBlocks: o.lstripBlocks } : {}),
-          ...(o.file !== undefined ? { file: o.file } : {}),
-        }),
-      findFile: (rel, kind) => findControllerFile(rel, kind, task, env.playbookDir),
-      log: (level, line) => env.emit({ type: 'verbose', time: now(), level, host: hs.name, message: noLog ? '(output hidden: no_log)' : env.redact(line) }),
-      drill: (phase, data) => env.emit({ type: 'drill', time: now(), host: hs.name, phase, data }),
-      ...(conn?.kind === 'ssh' ? { probeNewConnection: () => env.probeNewConnection(target.name, keywords) } : {}),
-    });
+    const res = await invokeModule(mod, args, { ...settings, ...become, check, ...(background ? { background } : {}) });
     // Stored raw: buildHostScope marks host facts unsafe, so they are never rendered again. As in Ansible, a
     // delegated task's facts belong to the task's host unless delegate_facts gives them to the delegated host.
     const factsHost = delegated && truthy(task.delegateFacts, vars, task) ? delegated.host : hs;
     if (res.facts) mergeFacts(factsHost.facts, res.facts);
     if (res.includedVars) Object.assign(hs.includedVars, res.includedVars);
-    const result: Record<string, unknown> = { ...res.data, changed: res.changed };
-    if (res.failed) result['failed'] = true;
-    if (res.skipped) result['skipped'] = true;
-    if (res.msg !== undefined) result['msg'] = res.msg;
-    if (res.diff.length) result['diff'] = res.diff;
-    if (check) result['check_mode'] = true;
-    const status: TaskStatus = res.failed ? 'failed' : res.skipped ? 'skipped' : res.changed ? 'changed' : 'ok';
-    const outcome: TaskOutcome = { status, result };
-    if (res.meta) outcome.meta = res.meta;
-    if (res.noLog) outcome.hidden = true;
-    if (res.error) outcome.error = res.error;
-    return withDelegation(outcome, delegated);
+    return withDelegation(outcomeOfModule(res, check), delegated);
   } catch (err) {
     return withDelegation(outcomeFromError(err), delegated);
   }
+}
+
+/**
+ * Whether and how the task becomes another user: its keywords, else the (delegated) target's variables. A string
+ * is why it cannot: a become_method vncplay lacks, or su on the local connection.
+ */
+function becomeFor(
+  env: RunEnv,
+  task: TaskDef,
+  vars: Record<string, unknown>,
+  targetVars: Record<string, unknown>,
+  conn: Connection | undefined,
+): Pick<InvokeSettings, 'become' | 'becomeUser'> | string {
+  const become = truthy(task.become ?? targetVars['ansible_become'], targetVars, task);
+  const becomeUser = task.becomeUser ?? targetVars['ansible_become_user'];
+  const becomeMethod = task.becomeMethod ?? targetVars['ansible_become_method'] ?? env.settings.becomeMethod;
+  if (become && becomeMethod !== undefined) {
+    const method = String(render(becomeMethod, vars, task.pos)).trim();
+    if (becomeMethodNamed(method) === undefined) return `become_method '${method}' is not supported: vncplay becomes other users with sudo or su`;
+    // The local connection becomes through sudo only; su there would silently be sudo.
+    if (becomeMethodNamed(method) === 'su' && conn?.kind === 'local') return 'become_method su is supported over ssh only: the local connection becomes with sudo';
+  }
+  return { become, ...(becomeUser !== undefined ? { becomeUser: String(render(becomeUser, vars, task.pos)) } : {}) };
+}
+
+/** `async:` and `poll:` rendered (Ansible's default poll is 15 seconds); undefined for `async: 0` or none; a string when invalid. */
+function backgroundOf(task: TaskDef, vars: Record<string, unknown>): Background | undefined | string {
+  if (task.async === undefined) return undefined;
+  const seconds = Number(render(task.async, vars, task.pos));
+  const poll = task.poll === undefined ? DEFAULT_POLL_SECONDS : Number(render(task.poll, vars, task.pos));
+  for (const [key, n] of [['async', seconds], ['poll', poll]] as const) {
+    if (!Number.isInteger(n) || n < 0) return `${key} must be a whole number of seconds, not ${String(n)}`;
+  }
+  return seconds === 0 ? undefined : { seconds, poll };
+}
+
+/** Ansible's DEFAULT_POLL_INTERVAL. */
+const DEFAULT_POLL_SECONDS = 15;
+
+/** What the module sees of the run besides its arguments, become and check mode: where it runs, and the run's hooks. */
+function moduleSettings(
+  env: RunEnv,
+  hs: HostState,
+  task: TaskDef,
+  vars: Record<string, unknown>,
+  target: HostState,
+  conn: Connection | undefined,
+  keywords: ConnectionKeywords,
+): Omit<InvokeSettings, 'become' | 'becomeUser' | 'check'> {
+  // no_log also silences what the module logs at -v…-vvvv: it may quote the values the task hides.
+  const noLog = truthy(task.noLog, vars, task);
+  const environment = task.environment === undefined ? undefined : renderEnvironment(task.environment, task, vars);
+  return {
+    hostName: target.name,
+    ...(conn ? { conn } : {}),
+    diff: env.settings.diff,
+    signal: env.signal,
+    ...(environment ? { environment } : {}),
+    vars,
+    render: (t, o = {}) =>
+      renderText(t, o.extraVars ? { ...vars, ...o.extraVars } : vars, task.pos, {
+        ...(o.trimBlocks !== undefined ? { trimBlocks: o.trimBlocks } : {}),
+        ...(o.lstripBlocks !== undefined ? { lstripBlocks: o.lstripBlocks } : {}),
+        ...(o.file !== undefined ? { file: o.file } : {}),
+      }),
+    findFile: (rel, kind) => findControllerFile(rel, kind, task, env.playbookDir),
+    log: (level, line) => env.emit({ type: 'verbose', time: now(), level, host: hs.name, message: noLog ? '(output hidden: no_log)' : env.redact(line) }),
+    drill: (phase, data) => env.emit({ type: 'drill', time: now(), host: hs.name, phase, data }),
+    ...(conn?.kind === 'ssh' ? { probeNewConnection: () => env.probeNewConnection(target.name, keywords) } : {}),
+  };
+}
+
+/** The task's result and status from what the module returned. */
+function outcomeOfModule(res: InvokeResult, check: boolean): TaskOutcome {
+  const result: Record<string, unknown> = { ...res.data, changed: res.changed };
+  if (res.failed) result['failed'] = true;
+  if (res.skipped) result['skipped'] = true;
+  if (res.msg !== undefined) result['msg'] = res.msg;
+  if (res.diff.length) result['diff'] = res.diff;
+  if (check) result['check_mode'] = true;
+  const status: TaskStatus = res.failed ? 'failed' : res.skipped ? 'skipped' : res.changed ? 'changed' : 'ok';
+  const outcome: TaskOutcome = { status, result };
+  if (res.meta) outcome.meta = res.meta;
+  if (res.noLog) outcome.hidden = true;
+  if (res.error) outcome.error = res.error;
+  return outcome;
 }
 
 /** A delegated call: the host it runs on and that host's variables for this task (its connection and become settings). */
@@ -409,9 +458,8 @@ function renderArgs(task: TaskDef, vars: Record<string, unknown>, freeForm: stri
 
 async function findControllerFile(rel: string, kind: 'files' | 'templates' | 'vars', task: TaskDef, playbookDir: string): Promise<string> {
   if (path.isAbsolute(rel)) return rel;
-  const dirs = [...task.searchDirs.flatMap((d) => [path.join(d, kind), d]), path.join(playbookDir, kind), playbookDir];
-  for (const d of dirs) {
-    const candidate = path.join(d, rel);
+  const candidates = controllerFilePaths(rel, kind, task.searchDirs, playbookDir);
+  for (const candidate of candidates) {
     try {
       await access(candidate);
       return candidate;
@@ -419,7 +467,7 @@ async function findControllerFile(rel: string, kind: 'files' | 'templates' | 'va
       // try the next folder
     }
   }
-  throw new VncplayError('E_FILE_NOT_FOUND', `could not find '${rel}' in: ${[...new Set(dirs)].join(', ')}`, {
+  throw new VncplayError('E_FILE_NOT_FOUND', `could not find '${rel}' in: ${controllerFileDirs(kind, task.searchDirs, playbookDir).join(', ')}`, {
     pos: task.pos,
     hint: `put it under ${kind}/ beside the playbook or the role`,
   });

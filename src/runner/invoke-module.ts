@@ -5,6 +5,7 @@ import { joinArgv } from '../connection/quote.js';
 import { writeFileAtomic } from '../connection/write-file.js';
 import { ModuleError, VncplayError } from '../errors.js';
 import { issuesText, parseArgs } from '../modules/spec/parse.js';
+import { runInBackground, type Background } from '../modules/async-job.js';
 import type { TaskError } from './events.js';
 import type { AnyModule, Change, DiffEntry, ModuleContext, ModuleReturn, RenderOptions, Step, StepOutcome } from '../modules/types.js';
 
@@ -26,6 +27,8 @@ export interface InvokeSettings {
   probeNewConnection?(): Promise<boolean>;
   /** Task `environment:`: every host command of the module runs under env(1) with these variables. */
   environment?: Record<string, string>;
+  /** `async:`/`poll:`: the module's command runs as a background job on the host. */
+  background?: Background;
 }
 
 export interface InvokeResult {
@@ -76,8 +79,13 @@ export async function invokeModule(
     if (s.check && mod.inCheckMode === 'skip') {
       return { changed: false, failed: false, skipped: true, msg: 'skipped in check mode', data: {}, diff: [] };
     }
+    if (s.background) {
+      const command = mod.asyncCommand?.(args) ?? `${mod.name} cannot run in the background`;
+      return fromReturn(await runInBackground(command, ctx, s.background));
+    }
     return fromReturn(await mod.run(args, ctx));
   }
+  if (s.background) return failure(`${mod.name} cannot run in the background`);
   const facts: unknown = await mod.gather(args, ctx);
   const changes = mod.plan(args, facts);
   const diff = changes.flatMap((c) => (c.diff ? [c.diff] : []));

@@ -1,7 +1,19 @@
-import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { formatExcerpt, PlaybookError, VncplayError } from '../errors.js';
-import { inheritableKeywords, inheritKeywords, type Gathering, type InheritedKeywords, type PlayDef, type RoleScope, type TaskDef } from '../playbook/model.js';
+import type { Gathering, PlayDef, RoleScope, TaskDef } from '../playbook/model.js';
+import {
+  includedRoleTasks,
+  includedTasks,
+  inheritKeywords,
+  NOTHING_INHERITED,
+  planTasks,
+  rescueWith,
+  roleDirOf,
+  taskSearchPath,
+  type PlannedBlock,
+  type PlannedInclude,
+  type PlanNode,
+} from '../playbook/plan.js';
 import { loadIncludedRole, loadTaskFile, type IncludeRoleArgs, type LoadedRole } from '../playbook/load.js';
 import { toBoolean } from '../modules/spec/convert.js';
 import { markUnsafe, render, unwrapUnsafe } from '../playbook/template.js';
@@ -12,15 +24,6 @@ import { now } from './events.js';
 import type { HostState } from './host-state.js';
 import { FreeGate, Rounds, type Gate } from './rounds.js';
 import { tagsSelected } from './tags.js';
-
-/** Keywords a block hands down to the tasks inside it. */
-interface Inherited extends InheritedKeywords {
-  when: unknown[];
-  tags: string[];
-  vars: Record<string, unknown>;
-  /** Variables of the include_role roles around these tasks, outermost first. */
-  roleScopes?: RoleScope[];
-}
 
 type Flow = 'ok' | 'failed' | 'stop';
 
@@ -56,7 +59,7 @@ export async function runBatch(env: RunEnv, run: PlayRun, shouldAbort: (failedIn
 async function walkHost(env: RunEnv, run: PlayRun, hs: HostState, gate: Gate, failedInBatch: Set<string>): Promise<void> {
   const play = run.play;
   const walker = new HostWalker(env, run, hs, gate, failedInBatch);
-  const root: Inherited = { when: [], tags: play.tags, vars: {} };
+  const root = { ...NOTHING_INHERITED, tags: play.tags };
   const sections: TaskDef[][] = [
     // Ansible's implicit first task: facts, one cheap command, counted as ok like ansible-playbook counts it.
     [...(gathersFacts(play, env.settings.gathering, hs) ? [gatheringFactsTask(play)] : []), ...play.preTasks],
@@ -64,7 +67,7 @@ async function walkHost(env: RunEnv, run: PlayRun, hs: HostState, gate: Gate, fa
     play.postTasks,
   ];
   for (const section of sections) {
-    const flow = await walker.runList(section, root);
+    const flow = await walker.runList(planTasks(section, root));
     if (flow === 'failed') {
       hs.failed = true;
       return;
@@ -92,34 +95,37 @@ class HostWalker {
     private readonly failedInBatch: Set<string>,
   ) {}
 
-  async runList(tasks: readonly TaskDef[], inh: Inherited): Promise<Flow> {
-    for (const task of tasks) {
-      const flow = await this.runOne(task, inh);
+  async runList(nodes: readonly PlanNode[]): Promise<Flow> {
+    for (const node of nodes) {
+      const flow = await this.runOne(node);
       if (flow !== 'ok') return flow;
       if (this.hs.endedPlay) return 'stop';
     }
     return 'ok';
   }
 
-  private async runOne(task: TaskDef, inh: Inherited): Promise<Flow> {
-    if (task.block) return this.runBlock(task, inh);
-    if (task.includeRole !== undefined && task.loop !== undefined) return this.runLoopedIncludeRole(task, inh);
-    if (task.includeTasks !== undefined) return this.runInclude(task, inh);
-    if (task.includeRole !== undefined) return this.runIncludeRole(task, inh);
-    return this.runLeaf(effectiveTask(task, inh), this.inHandlers);
+  private async runOne(node: PlanNode): Promise<Flow> {
+    switch (node.kind) {
+      case 'block':
+        return this.runBlock(node);
+      case 'include':
+        if (node.what === 'tasks') return this.runInclude(node);
+        return node.task.loop !== undefined ? this.runLoopedIncludeRole(node) : this.runIncludeRole(node);
+      case 'task':
+        return this.runLeaf(node.task, this.inHandlers);
+    }
   }
 
-  private async runBlock(block: TaskDef, parent: Inherited): Promise<Flow> {
-    const inh = inherit(parent, block);
-    let flow = await this.runList(block.block ?? [], inh);
+  private async runBlock(block: PlannedBlock): Promise<Flow> {
+    let flow = await this.runList(block.block);
     if (flow === 'failed' && block.rescue) {
       this.hs.stats.failed = Math.max(0, this.hs.stats.failed - 1);
       this.hs.stats.rescued++;
       this.failedInBatch.delete(this.hs.name);
-      flow = await this.runList(block.rescue, { ...inh, vars: { ...inh.vars, ...this.failureVars() } });
+      flow = await this.runList(rescueWith(block, this.failureVars()));
     }
     if (block.always && flow !== 'stop') {
-      const always = await this.runList(block.always, inh);
+      const always = await this.runList(block.always);
       if (always !== 'ok') return always;
     }
     return flow;
@@ -130,19 +136,19 @@ class HostWalker {
    * the recap), whose file is loaded when it is reached, on this host. Its tags are its own (Ansible's `apply:` is
    * not supported); its vars and the enclosing blocks' keywords reach the included tasks.
    */
-  private async runInclude(task: TaskDef, parent: Inherited): Promise<Flow> {
-    const eff = effectiveTask(task, parent);
+  private async runInclude(include: PlannedInclude): Promise<Flow> {
+    const { task: eff, source: task } = include;
     if (!tagsSelected(eff.tags, this.env.settings.tags, this.env.settings.skipTags)) return 'ok';
     // Before --start-at-task's task the include is only walked through (that task may be in its file): no result.
     const counted = !this.env.skippingToStart;
     if (counted && !(await this.gate.arrive(this.hs.name))) return 'stop';
     const vars = this.varsFor(eff);
-    if (task.loop !== undefined) return this.runIncludeLoop(task, eff, parent, vars, counted);
+    if (task.loop !== undefined) return this.runIncludeLoop(include, vars, counted);
     if (!conditionsHold(eff.when, vars, eff)) {
       if (counted) this.includeResult(task, 'skipped', { changed: false, skipped: true, skip_reason: 'Conditional result was False' });
       return 'ok';
     }
-    return this.includeFile(task, parent, vars, counted, {});
+    return this.includeFile(include, vars, counted, {});
   }
 
   /**
@@ -150,7 +156,8 @@ class HostWalker {
    * as Ansible runs it: `when` is checked per item, each item's file is loaded and run with the loop variable (and
    * index_var) set, and counts as one ok include; no items at all is one skipped include.
    */
-  private async runIncludeLoop(task: TaskDef, eff: TaskDef, parent: Inherited, vars: Record<string, unknown>, counted: boolean): Promise<Flow> {
+  private async runIncludeLoop(include: PlannedInclude, vars: Record<string, unknown>, counted: boolean): Promise<Flow> {
+    const { task: eff, source: task } = include;
     let items: unknown[] | { invalid: string };
     try {
       items = loopItems(task, vars);
@@ -168,14 +175,15 @@ class HostWalker {
       if (!conditionsHold(eff.when, { ...vars, ...own }, eff)) continue;
       // The included tasks see the loop variable and index_var (not ansible_loop, as in Ansible).
       const { ansible_loop: _loop, ansible_loop_var: _name, ...passed } = own;
-      const flow = await this.includeFile(task, parent, { ...vars, ...own }, counted, passed);
+      const flow = await this.includeFile(include, { ...vars, ...own }, counted, passed);
       if (flow !== 'ok') return flow;
     }
     return 'ok';
   }
 
   /** Load the include's file (its name rendered with `vars`) and run its tasks, with `extraVars` set for them. */
-  private async includeFile(task: TaskDef, parent: Inherited, vars: Record<string, unknown>, counted: boolean, extraVars: Record<string, unknown>): Promise<Flow> {
+  private async includeFile(include: PlannedInclude, vars: Record<string, unknown>, counted: boolean, extraVars: Record<string, unknown>): Promise<Flow> {
+    const task = include.source;
     let file: string;
     let loaded: TaskDef[];
     try {
@@ -191,7 +199,7 @@ class HostWalker {
     if (counted) this.includeResult(task, 'ok', { changed: false, include: file, ...item });
     this.includeDepth++;
     try {
-      return await this.runList(loaded, inherit(parent, { ...task, when: [], tags: [], vars: { ...task.vars, ...extraVars } }));
+      return await this.runList(includedTasks(include, loaded, extraVars));
     } finally {
       this.includeDepth--;
     }
@@ -201,8 +209,8 @@ class HostWalker {
    * An include_role with a loop: included once per item, in order, with the item in the loop variable (and its
    * `when` decided per item), as Ansible includes a role per item. (A looped include_tasks: runIncludeLoop.)
    */
-  private async runLoopedIncludeRole(task: TaskDef, parent: Inherited): Promise<Flow> {
-    const eff = effectiveTask(task, parent);
+  private async runLoopedIncludeRole(include: PlannedInclude): Promise<Flow> {
+    const { task: eff, source: task } = include;
     if (!tagsSelected(eff.tags, this.env.settings.tags, this.env.settings.skipTags)) return 'ok';
     const vars = this.varsFor(eff);
     let items: unknown[] | { invalid: string };
@@ -215,10 +223,8 @@ class HostWalker {
     if (!Array.isArray(items)) return this.failInclude(task, new PlaybookError('E_LOOP_TYPE', items.invalid, { pos: task.pos }));
     for (const [index, item] of items.entries()) {
       const { ansible_loop: _loop, ansible_loop_var: _name, ...own } = loopItemVars(task, vars, item, index, items.length);
-      const one: TaskDef = { ...task, vars: { ...task.vars, ...own } };
-      delete one.loop;
       // ansible-playbook shows an include_role's header once for the whole loop.
-      const flow = await this.runIncludeRole(one, parent, index === 0);
+      const flow = await this.runIncludeRole(include, own, index === 0);
       if (flow !== 'ok') return flow;
     }
     return 'ok';
@@ -230,8 +236,9 @@ class HostWalker {
    * no result of its own when it runs (ansible-playbook shows only its header). The role's defaults and vars are
    * seen by its tasks (and, with `public`, by the rest of the play); its handlers join the play's.
    */
-  private async runIncludeRole(task: TaskDef, parent: Inherited, announce = true): Promise<Flow> {
-    const eff = effectiveTask(task, parent);
+  private async runIncludeRole(include: PlannedInclude, loopVars: Record<string, unknown> = {}, announce = true): Promise<Flow> {
+    const task = include.source;
+    const eff: TaskDef = { ...include.task, vars: { ...include.task.vars, ...loopVars } };
     if (!tagsSelected(eff.tags, this.env.settings.tags, this.env.settings.skipTags)) return 'ok';
     const counted = !this.env.skippingToStart;
     if (counted && !(await this.gate.arrive(this.hs.name))) return 'stop';
@@ -260,10 +267,9 @@ class HostWalker {
     if (counted && announce) this.env.emit({ type: 'task_start', time: now(), host: this.hs.name, task: taskRef(task, this.inHandlers) });
     this.addHandlers(role.handlers);
     if (isPublic) this.publicRoleScopes.push(role.scope);
-    const inh = inherit(parent, { ...task, when: [], tags: [] });
     this.includeDepth++;
     try {
-      return await this.runList(role.tasks, { ...inh, roleScopes: [...(parent.roleScopes ?? []), role.scope] });
+      return await this.runList(includedRoleTasks(include, role.tasks, role.scope, loopVars));
     } finally {
       this.includeDepth--;
     }
@@ -407,7 +413,7 @@ class HostWalker {
       this.inHandlers = true;
       let flow: Flow;
       try {
-        flow = await this.runOne(h, { when: [], tags: [], vars: {} });
+        flow = await this.runList(planTasks([h], NOTHING_INHERITED));
       } finally {
         this.inHandlers = false;
       }
@@ -425,7 +431,8 @@ class HostWalker {
     if (!this.lastFailure) return {};
     const { task, result } = this.lastFailure;
     return {
-      ansible_failed_task: markUnsafe({ name: task.name ?? task.module ?? '', action: task.module ?? '' }),
+      // An unnamed task's name is '' here, as Ansible serialises it (not the action --list-tasks shows).
+      ansible_failed_task: markUnsafe({ name: task.name ?? '', action: task.module ?? '' }),
       ansible_failed_result: markUnsafe(result),
     };
   }
@@ -474,30 +481,6 @@ function gatheringFactsTask(play: PlayDef): TaskDef {
   }, play.taskKeywords);
 }
 
-/** What a block (or include_tasks) hands down: its own keywords, then what its parents handed it. */
-function inherit(parent: Inherited, block: TaskDef): Inherited {
-  return {
-    ...inheritKeywords(inheritableKeywords(block), parent),
-    ...(parent.roleScopes ? { roleScopes: parent.roleScopes } : {}),
-    when: [...parent.when, ...(block.when ?? [])],
-    tags: [...new Set([...parent.tags, ...block.tags])],
-    vars: { ...parent.vars, ...block.vars },
-  };
-}
-
-/** The task with its enclosing blocks' keywords applied (a task's own setting wins). */
-function effectiveTask(task: TaskDef, inh: Inherited): TaskDef {
-  const eff: TaskDef = {
-    ...task,
-    when: [...inh.when, ...(task.when ?? [])],
-    tags: [...new Set([...inh.tags, ...task.tags])],
-    vars: { ...inh.vars, ...task.vars },
-  };
-  if (inh.roleScopes?.length) eff.roleScopes = [...inh.roleScopes, ...(task.roleScopes ?? [])];
-  if (eff.when?.length === 0) delete eff.when;
-  return inheritKeywords(eff, inh);
-}
-
 /**
  * Variables visible to a task on a host, in Ansible's precedence (decided in one place: buildHostScope):
  * role defaults, inventory, play vars, vars_files, role vars, block and task vars, include_vars, set_fact/registered,
@@ -540,22 +523,6 @@ export function taskVars(env: RunEnv, run: PlayRun, hs: HostState, task: TaskDef
   if (roleDir !== undefined) scope['role_path'] ??= roleDir;
   scope['ansible_play_hosts_all'] = run.playHosts;
   return scope;
-}
-
-/** The folder of the role a task came from (the first of its search folders, as the loader sets them). */
-function roleDirOf(task: TaskDef): string | undefined {
-  const dir = task.role !== undefined ? task.searchDirs[0] : undefined;
-  return dir === undefined ? undefined : path.resolve(dir);
-}
-
-/**
- * Ansible's `ansible_search_path` (Task.get_search_path): the role's folder, then the folder of the task's own
- * file. Lookups look for relative names there (each as DIR/files/NAME, then DIR/NAME), then in the playbook's folder.
- */
-function taskSearchPath(task: TaskDef): string[] {
-  const taskDir = path.resolve(path.dirname(task.pos.file));
-  const roleDir = roleDirOf(task);
-  return roleDir !== undefined && roleDir !== taskDir ? [roleDir, taskDir] : [taskDir];
 }
 
 export function playStartEvent(run: PlayRun, batchIndex: number, batches: number): Parameters<RunEnv['emit']>[0] {

@@ -6,7 +6,7 @@ import { LocalConnection } from '../connection/local.js';
 import { ErrorList, ExitCode } from '../errors.js';
 import { onSecretRevealed } from '../vault/session.js';
 import { connectionSpec, deprecatedConnectionVarWarnings, groupsDict, inventoryVars, selectHosts, type ConnectionDefaults, type Inventory } from '../inventory/index.js';
-import type { Playbook } from '../playbook/model.js';
+import type { PlayDef, Playbook } from '../playbook/model.js';
 import { render } from '../playbook/template.js';
 import { buildHostScope, makeHostvars } from '../playbook/vars.js';
 import { exceedsMaxFail, orderHosts, serialBatches } from './batches.js';
@@ -69,54 +69,76 @@ const defaultSettings: RunSettings = {
 export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
   const started = Date.now();
   const settings: RunSettings = { ...defaultSettings, ...definedOnly(opts) };
-  const inv = opts.inventory;
   if (opts.preflight !== false) await refuseBadInput(opts, settings);
-  const listeners = opts.onEvent ? [opts.onEvent] : [];
-  const redactor = new SecretRedactor([...(opts.secrets ?? []), ...(opts.becomePassword ? [opts.becomePassword] : [])]);
-  /** Secrets met during the run (module secretArgs, connection passwords): hidden from then on. */
-  const addSecret = (value: string): void => redactor.add(value);
-  for (const value of secretVariableValues(inv, opts.playbook, settings.extraVars)) addSecret(value);
-  // Vault values decrypted during the run (an include_tasks file with !vault values) are secrets at once.
-  const stopListening = onSecretRevealed(addSecret);
-  const redact = (text: string): string => redactor.text(text);
-  let drillRtoSeconds: number | undefined;
-  const emit = (event: RunEvent): void => {
-    if (event.type === 'drill' && typeof event.data['rto_s'] === 'number') drillRtoSeconds = event.data['rto_s'];
-    const safe = redactor.event(event);
-    for (const l of listeners) l(safe);
-  };
+  const events = new RunEvents(opts, settings);
   const abort = new AbortController();
   // Every running exec (forks × channels) listens on this one signal: more than Node's default 10 is normal,
   // and the MaxListenersExceededWarning it printed on stderr at forks ≥ 11 was noise, not a leak.
   setMaxListeners(0, abort.signal);
   opts.signal?.addEventListener('abort', () => abort.abort(), { once: true });
+  const { env, outsiders } = runEnv(opts, settings, events, abort.signal);
 
+  events.emit({ type: 'run_start', time: now(), playbook: opts.playbook.file, check: settings.check, diff: settings.diff, forks: settings.forks });
+  const hostVars = [...env.hosts.values()].map((h): [string, Record<string, unknown>] => [h.name, h.inventoryVars]);
+  for (const message of deprecatedConnectionVarWarnings(hostVars, settings.extraVars)) events.emit({ type: 'warning', time: now(), message });
+  try {
+    await runPlays(env, opts);
+  } finally {
+    events.stop();
+    await closeConnections([...env.hosts.values(), ...outsiders.values()]);
+  }
+  return finishRun(env, events, started);
+}
+
+/**
+ * The run's one way out to listeners: every event is redacted first. Secrets are the caller's, the become
+ * password, every secret-bearing variable's value, and those met during the run (module secretArgs, connection
+ * passwords, vault values decrypted by an include).
+ */
+class RunEvents {
+  private readonly redactor: SecretRedactor;
+  private readonly listeners: RunEventListener[];
+  private readonly stopListening: () => void;
+  /** RTO of a failover drill in the run (the last `drill` event carrying `rto_s`). */
+  drillRtoSeconds?: number;
+
+  constructor(opts: RunOptions, settings: RunSettings) {
+    this.listeners = opts.onEvent ? [opts.onEvent] : [];
+    this.redactor = new SecretRedactor([...(opts.secrets ?? []), ...(opts.becomePassword ? [opts.becomePassword] : [])]);
+    for (const value of secretVariableValues(opts.inventory, opts.playbook, settings.extraVars)) this.addSecret(value);
+    this.stopListening = onSecretRevealed(this.addSecret);
+  }
+
+  readonly addSecret = (value: string): void => this.redactor.add(value);
+  readonly redact = (text: string): string => this.redactor.text(text);
+
+  readonly emit = (event: RunEvent): void => {
+    if (event.type === 'drill' && typeof event.data['rto_s'] === 'number') this.drillRtoSeconds = event.data['rto_s'];
+    const safe = this.redactor.event(event);
+    for (const l of this.listeners) l(safe);
+  };
+
+  stop(): void {
+    this.stopListening();
+  }
+}
+
+/** What every part of the runner shares, and the hosts reached by a name the inventory lacks (closed at the end). */
+function runEnv(opts: RunOptions, settings: RunSettings, events: RunEvents, signal: AbortSignal): { env: RunEnv; outsiders: Map<string, HostState> } {
+  const inv = opts.inventory;
   const hosts = new Map<string, HostState>();
   for (const name of inv.hosts.keys()) hosts.set(name, new HostState(name, inventoryVars(inv, name)));
   const groups = groupsDict(inv);
-
   /** Hosts tasks delegate to that the inventory does not have: reached by name, kept out of hostvars and the recap. */
   const outsiders = new Map<string, HostState>();
   const stateOf = (name: string): HostState => hosts.get(name) ?? outsiders.get(name)!;
+  const { emit, addSecret } = events;
   const env: RunEnv = {
     settings,
     limit: createForkLimit(settings.forks),
     hosts,
     groups,
-    hostvars: makeHostvars(
-      () => [...hosts.keys()],
-      (name) => {
-        const h = hosts.get(name);
-        if (!h) return undefined;
-        return buildHostScope({
-          hostVars: h.inventoryVars,
-          includeVars: h.includedVars,
-          hostFacts: h.facts,
-          extraVars: settings.extraVars,
-          magic: { inventoryHostname: name, groups },
-        });
-      },
-    ),
+    hostvars: lazyHostvars(hosts, groups, settings),
     playbookDir: path.dirname(path.resolve(opts.playbook.file)),
     emit,
     connectionFor: (name, keywords = {}) => {
@@ -129,113 +151,148 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
       }
       return conn;
     },
-    delegateHost: (name) => {
-      const known = hosts.get(name) ?? outsiders.get(name);
-      if (known) return known;
-      if (inv.hosts.has(name) || IMPLICIT_LOCALHOST_NAMES.has(name)) {
-        ensureHost(hosts, name, inv);
-        return hosts.get(name)!;
-      }
-      // Ansible connects to such a name too; vncplay says so, since it is often a typo of an inventory name.
-      emit({
-        type: 'warning',
-        time: now(),
-        message: `delegate_to: '${name}' is not an inventory host: connecting to it by that name, with the variables of group 'all'`,
-      });
-      const hs = new HostState(name, inventoryVars(inv, name));
-      outsiders.set(name, hs);
-      return hs;
-    },
-    probeNewConnection: async (name, keywords = {}) => {
-      const hs = stateOf(name);
-      const spec = connectionSpecOf(inv, hs, settings, opts, keywords);
-      if (spec.connection === 'local') return true;
-      try {
-        const probe = await connect({ ...spec, connectTimeoutMs: Math.min(spec.connectTimeoutMs, 10_000) });
-        try {
-          return (await probe.exec(['true'], { timeoutMs: 10_000 })).rc === 0;
-        } finally {
-          await probe.close();
-        }
-      } catch {
-        return false;
-      }
-    },
-    interrupted: () => abort.signal.aborted,
-    signal: abort.signal,
+    delegateHost: (name) => delegateHostState(name, inv, hosts, outsiders, emit),
+    probeNewConnection: async (name, keywords = {}) => probeNewConnection(connectionSpecOf(inv, stateOf(name), settings, opts, keywords)),
+    interrupted: () => signal.aborted,
+    signal,
     skippingToStart: settings.startAtTask !== undefined,
-    redact,
+    redact: events.redact,
     addSecret,
   };
+  return { env, outsiders };
+}
 
-  emit({ type: 'run_start', time: now(), playbook: opts.playbook.file, check: settings.check, diff: settings.diff, forks: settings.forks });
-  const hostVars = [...hosts.values()].map((h): [string, Record<string, unknown>] => [h.name, h.inventoryVars]);
-  for (const message of deprecatedConnectionVarWarnings(hostVars, settings.extraVars)) emit({ type: 'warning', time: now(), message });
-  const limited = opts.limit ? new Set(selectHosts(inv, opts.limit)) : undefined;
+/** `hostvars`: every host's variables, built when a template reads them, in that host's own scope. */
+function lazyHostvars(hosts: Map<string, HostState>, groups: Record<string, string[]>, settings: RunSettings): RunEnv['hostvars'] {
+  return makeHostvars(
+    () => [...hosts.keys()],
+    (name) => {
+      const h = hosts.get(name);
+      if (!h) return undefined;
+      return buildHostScope({
+        hostVars: h.inventoryVars,
+        includeVars: h.includedVars,
+        hostFacts: h.facts,
+        extraVars: settings.extraVars,
+        magic: { inventoryHostname: name, groups },
+      });
+    },
+  );
+}
+
+/** The host a task delegates to (RunEnv.delegateHost). */
+function delegateHostState(name: string, inv: Inventory, hosts: Map<string, HostState>, outsiders: Map<string, HostState>, emit: (e: RunEvent) => void): HostState {
+  const known = hosts.get(name) ?? outsiders.get(name);
+  if (known) return known;
+  if (inv.hosts.has(name) || IMPLICIT_LOCALHOST_NAMES.has(name)) {
+    ensureHost(hosts, name, inv);
+    return hosts.get(name)!;
+  }
+  // Ansible connects to such a name too; vncplay says so, since it is often a typo of an inventory name.
+  emit({
+    type: 'warning',
+    time: now(),
+    message: `delegate_to: '${name}' is not an inventory host: connecting to it by that name, with the variables of group 'all'`,
+  });
+  const hs = new HostState(name, inventoryVars(inv, name));
+  outsiders.set(name, hs);
+  return hs;
+}
+
+/** A second, fresh connection (new TCP + SSH handshake, `true`, closed): does the host still let us in? */
+async function probeNewConnection(spec: ConnectionSpec): Promise<boolean> {
+  if (spec.connection === 'local') return true;
   try {
-    for (const play of opts.playbook.plays) {
-      if (abort.signal.aborted) break;
-      const pattern = String(render(play.hosts, settings.extraVars, play.pos));
-      const matched = orderHosts(selectHosts(inv, pattern).filter((h) => !limited || limited.has(h)), play.order);
-      for (const h of matched) ensureHost(hosts, h, inv);
-      const playHosts = matched.filter((h) => hosts.get(h)!.active);
-      if (playHosts.length === 0) {
-        emit({ type: 'warning', time: now(), message: `play '${play.name}': no hosts matched '${pattern}', skipping` });
-        continue;
-      }
-      const serial = play.serial === undefined ? undefined : render(play.serial, settings.extraVars, play.pos);
-      const batches = serialBatches(playHosts, serial);
-      const maxFail =
-        play.maxFailPercentageTemplate !== undefined
-          ? Number(render(play.maxFailPercentageTemplate, settings.extraVars, play.pos))
-          : play.maxFailPercentage;
-      let abortPlaybook = false;
-      for (const [i, batch] of batches.entries()) {
-        const active = batch.filter((h) => hosts.get(h)!.active);
-        if (active.length === 0 || abort.signal.aborted) continue;
-        for (const h of active) hosts.get(h)!.endedPlay = false;
-        const run: PlayRun = { play, batch: active, playHosts, runOnce: new Map(), includedHandlers: [] };
-        emit(playStartEvent(run, i, batches.length));
-        const breaksPlay = (failed: number): boolean =>
-          (play.anyErrorsFatal && failed > 0) ||
-          exceedsMaxFail(failed, active.length, maxFail) ||
-          // Ansible also ends the playbook when every host of a batch has failed.
-          failed === active.length;
-        await runBatch(env, run, (failed) => breaksPlay(failed.size));
-        // Checked again once the batch is over: a failure in its last task ends the rollout too.
-        const failedNow = active.filter((h) => !hosts.get(h)!.active).length;
-        if (breaksPlay(failedNow)) {
-          if (play.anyErrorsFatal) for (const h of active) hosts.get(h)!.failed = true;
-          abortPlaybook = true;
-          break;
-        }
-      }
-      emit({ type: 'play_end', time: now(), name: play.name });
-      if (abortPlaybook) break;
+    const probe = await connect({ ...spec, connectTimeoutMs: Math.min(spec.connectTimeoutMs, 10_000) });
+    try {
+      return (await probe.exec(['true'], { timeoutMs: 10_000 })).rc === 0;
+    } finally {
+      await probe.close();
     }
-  } finally {
-    stopListening();
-    await Promise.allSettled([...hosts.values(), ...outsiders.values()].flatMap((hs) => [...hs.connections.values()].map(async (c) => (await c).close())));
+  } catch {
+    return false;
   }
+}
 
-  const stats: Record<string, HostStats> = {};
-  for (const [name, hs] of hosts) {
-    const s = hs.stats;
-    if (s.ok + s.changed + s.failed + s.skipped + s.unreachable + s.rescued + s.ignored > 0) stats[name] = { ...s };
+/** Every play in order, until the run is interrupted or a play's failures end the playbook. */
+async function runPlays(env: RunEnv, opts: RunOptions): Promise<void> {
+  const limited = opts.limit ? new Set(selectHosts(opts.inventory, opts.limit)) : undefined;
+  for (const play of opts.playbook.plays) {
+    if (env.signal.aborted) break;
+    const playHosts = matchPlayHosts(env, opts.inventory, play, limited);
+    if (playHosts === undefined) continue;
+    const endsPlaybook = await runPlay(env, play, playHosts);
+    env.emit({ type: 'play_end', time: now(), name: play.name });
+    if (endsPlaybook) break;
   }
-  emit({ type: 'recap', time: now(), hosts: stats });
-  const interrupted = abort.signal.aborted;
-  const failedHosts = [...hosts.values()].filter((h) => h.failed || h.unreachable).map((h) => h.name);
+}
+
+/** The play's hosts still active, in its `order`, --limit applied; undefined (with a warning) when there is none. */
+function matchPlayHosts(env: RunEnv, inv: Inventory, play: PlayDef, limited: Set<string> | undefined): string[] | undefined {
+  const pattern = String(render(play.hosts, env.settings.extraVars, play.pos));
+  const matched = orderHosts(selectHosts(inv, pattern).filter((h) => !limited || limited.has(h)), play.order);
+  for (const h of matched) ensureHost(env.hosts, h, inv);
+  const playHosts = matched.filter((h) => env.hosts.get(h)!.active);
+  if (playHosts.length > 0) return playHosts;
+  env.emit({ type: 'warning', time: now(), message: `play '${play.name}': no hosts matched '${pattern}', skipping` });
+  return undefined;
+}
+
+/** One play, batch by batch (`serial`); true when its failures end the playbook (any_errors_fatal, max_fail_percentage). */
+async function runPlay(env: RunEnv, play: PlayDef, playHosts: string[]): Promise<boolean> {
+  const extraVars = env.settings.extraVars;
+  const serial = play.serial === undefined ? undefined : render(play.serial, extraVars, play.pos);
+  const batches = serialBatches(playHosts, serial);
+  const maxFail =
+    play.maxFailPercentageTemplate !== undefined ? Number(render(play.maxFailPercentageTemplate, extraVars, play.pos)) : play.maxFailPercentage;
+  for (const [i, batch] of batches.entries()) {
+    const active = batch.filter((h) => env.hosts.get(h)!.active);
+    if (active.length === 0 || env.signal.aborted) continue;
+    for (const h of active) env.hosts.get(h)!.endedPlay = false;
+    const run: PlayRun = { play, batch: active, playHosts, runOnce: new Map(), includedHandlers: [] };
+    env.emit(playStartEvent(run, i, batches.length));
+    const breaksPlay = (failed: number): boolean =>
+      (play.anyErrorsFatal && failed > 0) ||
+      exceedsMaxFail(failed, active.length, maxFail) ||
+      // Ansible also ends the playbook when every host of a batch has failed.
+      failed === active.length;
+    await runBatch(env, run, (failed) => breaksPlay(failed.size));
+    // Checked again once the batch is over: a failure in its last task ends the rollout too.
+    const failedNow = active.filter((h) => !env.hosts.get(h)!.active).length;
+    if (breaksPlay(failedNow)) {
+      if (play.anyErrorsFatal) for (const h of active) env.hosts.get(h)!.failed = true;
+      return true;
+    }
+  }
+  return false;
+}
+
+async function closeConnections(states: readonly HostState[]): Promise<void> {
+  await Promise.allSettled(states.flatMap((hs) => [...hs.connections.values()].map(async (c) => (await c).close())));
+}
+
+/** The recap and run_end events, and the run's result (its exit code: interrupted > unreachable > failed > ok). */
+function finishRun(env: RunEnv, events: RunEvents, started: number): RunResult {
+  const hosts = [...env.hosts.values()];
+  const stats: Record<string, HostStats> = {};
+  for (const hs of hosts) {
+    const s = hs.stats;
+    if (s.ok + s.changed + s.failed + s.skipped + s.unreachable + s.rescued + s.ignored > 0) stats[hs.name] = { ...s };
+  }
+  events.emit({ type: 'recap', time: now(), hosts: stats });
+  const interrupted = env.signal.aborted;
+  const failedHosts = hosts.filter((h) => h.failed || h.unreachable).map((h) => h.name);
   const exitCode = interrupted
     ? ExitCode.interrupted
-    : [...hosts.values()].some((h) => h.unreachable)
+    : hosts.some((h) => h.unreachable)
       ? ExitCode.unreachable
       : failedHosts.length > 0
         ? ExitCode.taskFailed
         : ExitCode.ok;
   const durationMs = Date.now() - started;
-  emit({ type: 'run_end', time: now(), exitCode, durationMs, interrupted });
-  return { exitCode, stats, interrupted, durationMs, failedHosts, ...(drillRtoSeconds !== undefined ? { drillRtoSeconds } : {}) };
+  events.emit({ type: 'run_end', time: now(), exitCode, durationMs, interrupted });
+  const rto = events.drillRtoSeconds;
+  return { exitCode, stats, interrupted, durationMs, failedHosts, ...(rto !== undefined ? { drillRtoSeconds: rto } : {}) };
 }
 
 /** The CLI's exit-4 checks, for library callers: throws an ErrorList before anything runs. */

@@ -106,6 +106,12 @@ describe('findUndefinedVariables', () => {
     expect(await undefinedNames(path.join(bad, 'undefined-play-hosts.yml'), { inventory: 'none', extraVars: { target_hosts: 'all' } })).toEqual([]);
   });
 
+  it('async and poll are checked like the other task keywords', async () => {
+    const pb = path.join(tmp, 'async.yml');
+    writeFileSync(pb, '- hosts: all\n  tasks:\n    - command: sleep 1\n      async: "{{ job_limit }}"\n      poll: "{{ job_poll | default(2) }}"\n');
+    expect(await undefinedNames(pb)).toEqual(['job_limit']);
+  });
+
   it('an include_tasks with a templated path may set any fact: the playbook is not checked', async () => {
     writeFileSync(path.join(tmp, 'inc.yml'), '- debug: msg=included\n');
     const pb = path.join(tmp, 'opaque.yml');
