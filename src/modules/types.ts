@@ -70,9 +70,15 @@ export interface ModuleContext {
    * The firewall module calls it after a change to prove it did not lock vncplay out; absent for local hosts.
    */
   probeNewConnection?(): Promise<boolean>;
-  /** Emit a `drill` RunEvent (failover drills: phase name, timings); absent outside a run. */
-  drill?(phase: string, data: Record<string, unknown>): void;
+  /**
+   * Tell the run's reporters something besides the result (a failover drill's phase and timings): the runner adds
+   * the time and the host and hands it to every reporter (the --json NDJSON, the plain output); absent outside a run.
+   */
+  emit?(event: ModuleEvent): void;
 }
+
+/** What a module may tell the reporters during a task; a new kind of event is one more member here. */
+export type ModuleEvent = { type: 'drill'; phase: string; data: Record<string, unknown> };
 
 /** What a module hands back; becomes the task's registered result (`register:`). */
 export interface ModuleReturn {

@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../connection/write-file.js';
 import { ModuleError, VncplayError } from '../errors.js';
 import { issuesText, parseArgs } from '../modules/spec/parse.js';
 import type { TaskError } from './events.js';
-import type { AnyModule, Change, DiffEntry, ModuleContext, ModuleReturn, RenderOptions, Step, StepOutcome } from '../modules/types.js';
+import type { AnyModule, Change, DiffEntry, ModuleContext, ModuleEvent, ModuleReturn, RenderOptions, Step, StepOutcome } from '../modules/types.js';
 
 /** How one module call should run on one host. */
 export interface InvokeSettings {
@@ -21,7 +21,8 @@ export interface InvokeSettings {
   render(template: string, opts?: RenderOptions): string;
   findFile(rel: string, kind: 'files' | 'templates' | 'vars'): Promise<string>;
   log(level: number, line: string): void;
-  drill?(phase: string, data: Record<string, unknown>): void;
+  /** A module's own events (ModuleEvent), to the reporters. */
+  emit?(event: ModuleEvent): void;
   /** Opens a fresh connection to the host and says whether it worked (firewall lockout check). */
   probeNewConnection?(): Promise<boolean>;
   /** Task `environment:`: every host command of the module runs under env(1) with these variables. */
@@ -230,7 +231,7 @@ function moduleContext(s: InvokeSettings): ModuleContext {
     log: s.log,
   };
   if (s.conn) ctx.conn = s.conn;
-  if (s.drill) ctx.drill = s.drill;
+  if (s.emit) ctx.emit = s.emit;
   if (s.probeNewConnection) ctx.probeNewConnection = s.probeNewConnection;
   return ctx;
 }
