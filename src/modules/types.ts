@@ -71,10 +71,24 @@ export interface ModuleContext {
    */
   probeNewConnection?(): Promise<boolean>;
   /**
+   * Shared by every host running this task at the same time, and gone when the last of them is done (the strategy's
+   * per-task place, `runner/task-scope.ts`): a controller-side module reads and changes a cloud resource once for
+   * all of them. Never a cache across tasks: the next task gets a new scope.
+   */
+  task: TaskScope;
+  /**
    * Tell the run's reporters something besides the result (a failover drill's phase and timings): the runner adds
    * the time and the host and hands it to every reporter (the --json NDJSON, the plain output); absent outside a run.
    */
   emit?(event: ModuleEvent): void;
+}
+
+/** Values computed once for the hosts running one task together (see ModuleContext.task). */
+export interface TaskScope {
+  /** The value of `compute`, computed by the first host that asks for `key`; a failure is not shared. */
+  once<T>(key: string, compute: () => Promise<T>): Promise<T>;
+  /** What `key` described has changed (a step ran): the next host that asks computes it again. */
+  forget(key: string): void;
 }
 
 /** What a module may tell the reporters during a task; a new kind of event is one more member here. */

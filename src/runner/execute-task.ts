@@ -4,7 +4,7 @@ import { becomeMethodNamed } from '../connection/become.js';
 import { ConnectionError, VncplayError } from '../errors.js';
 import type { Connection } from '../connection/types.js';
 import { findModule } from '../modules/registry.js';
-import type { DiffEntry } from '../modules/types.js';
+import type { DiffEntry, TaskScope } from '../modules/types.js';
 import type { TaskDef } from '../playbook/model.js';
 import type { ControllerSubdir } from '../playbook/lookups.js';
 import { evaluateCondition, loopLookupItems, markUnsafe, render, renderText } from '../playbook/template.js';
@@ -15,6 +15,7 @@ import { now, type TaskError, type TaskRef, type TaskStatus } from './events.js'
 import type { HostState } from './host-state.js';
 import { taskVars } from './play.js';
 import { invokeModule, type InvokeResult } from './invoke-module.js';
+import { inTaskScope } from './task-scope.js';
 
 /** The outcome of one task on one host, as the strategy needs it. */
 export interface TaskOutcome {
@@ -69,7 +70,7 @@ export async function executeTask(
   env.emit({ type: 'task_start', time: now(), host: hs.name, task: ref });
   let outcome: TaskOutcome;
   try {
-    outcome = await executeWithLoop(env, run, hs, task, vars);
+    outcome = await inTaskScope(run, ref.id, (scope) => executeWithLoop(env, run, hs, task, vars, scope));
   } catch (err) {
     outcome = outcomeFromError(err);
   }
@@ -114,10 +115,11 @@ async function executeWithLoop(
   hs: HostState,
   task: TaskDef,
   vars: Record<string, unknown>,
+  scope: TaskScope,
 ): Promise<TaskOutcome> {
   if (task.loop === undefined) {
     if (!conditionsHold(task.when, vars, task)) return skipped('Conditional result was False');
-    return executeOnce(env, run, hs, task, vars);
+    return executeOnce(env, run, hs, task, vars, scope);
   }
   if (task.loopWith === 'items' && isBareVariableName(task.loop, vars)) {
     env.emit({
@@ -148,7 +150,7 @@ async function executeWithLoop(
       continue;
     }
     allSkipped = false;
-    const one = await executeOnce(env, run, hs, task, itemVars);
+    const one = await executeOnce(env, run, hs, task, itemVars, scope);
     if (one.status === 'unreachable') return one;
     delegatedTo ??= one.delegatedTo;
     results.push({ ...one.result, ...loopKeys, _label: label });
@@ -211,6 +213,7 @@ async function executeOnce(
   hs: HostState,
   task: TaskDef,
   vars: Record<string, unknown>,
+  scope: TaskScope,
 ): Promise<TaskOutcome> {
   const mod = task.module ? findModule(task.module) : undefined;
   if (!mod) return failed(`unknown module '${task.module ?? ''}'`);
@@ -219,7 +222,7 @@ async function executeOnce(
   let attempts = 0;
   for (;;) {
     attempts++;
-    const outcome = await callModule(env, run, hs, task, mod.where === 'controller', vars);
+    const outcome = await callModule(env, run, hs, task, mod.where === 'controller', vars, scope);
     if (outcome.status === 'unreachable') return outcome;
     const judged = judge(task, outcome, vars);
     if (!task.until) return judged;
@@ -264,6 +267,7 @@ async function callModule(
   task: TaskDef,
   onController: boolean,
   vars: Record<string, unknown>,
+  scope: TaskScope,
 ): Promise<TaskOutcome> {
   const mod = findModule(task.module!)!;
   let keywords: ConnectionKeywords;
@@ -321,6 +325,7 @@ async function callModule(
         }),
       findFile: (rel, kind) => findControllerFile(rel, kind, task, env.playbookDir),
       log: (level, line) => env.emit({ type: 'verbose', time: now(), level, host: hs.name, message: noLog ? '(output hidden: no_log)' : env.redact(line) }),
+      task: scope,
       emit: (event) => env.emit({ ...event, time: now(), host: hs.name }),
       ...(conn?.kind === 'ssh' ? { probeNewConnection: () => env.probeNewConnection(target.name, keywords) } : {}),
     });

@@ -6,7 +6,8 @@ import { writeFileAtomic } from '../connection/write-file.js';
 import { ModuleError, VncplayError } from '../errors.js';
 import { issuesText, parseArgs } from '../modules/spec/parse.js';
 import type { TaskError } from './events.js';
-import type { AnyModule, Change, DiffEntry, ModuleContext, ModuleEvent, ModuleReturn, RenderOptions, Step, StepOutcome } from '../modules/types.js';
+import type { AnyModule, Change, DiffEntry, ModuleContext, ModuleEvent, ModuleReturn, RenderOptions, Step, StepOutcome, TaskScope } from '../modules/types.js';
+import { SharedTaskScope } from './task-scope.js';
 
 /** How one module call should run on one host. */
 export interface InvokeSettings {
@@ -21,6 +22,8 @@ export interface InvokeSettings {
   render(template: string, opts?: RenderOptions): string;
   findFile(rel: string, kind: 'files' | 'templates' | 'vars'): Promise<string>;
   log(level: number, line: string): void;
+  /** The scope the hosts running this task share (runner/task-scope.ts); a call on its own gets a scope of its own. */
+  task?: TaskScope;
   /** A module's own events (ModuleEvent), to the reporters. */
   emit?(event: ModuleEvent): void;
   /** Opens a fresh connection to the host and says whether it worked (firewall lockout check). */
@@ -229,6 +232,7 @@ function moduleContext(s: InvokeSettings): ModuleContext {
     render: s.render,
     findFile: s.findFile,
     log: s.log,
+    task: s.task ?? new SharedTaskScope(),
   };
   if (s.conn) ctx.conn = s.conn;
   if (s.emit) ctx.emit = s.emit;

@@ -11,6 +11,7 @@ import type { Connection, ExecOptions, ExecResult } from '../../src/connection/t
 import { ARM_SCRIPT, firewall, rollbackScript, rulesFromArgs, type FirewallArgs, type FirewallFacts } from '../../src/modules/firewall/index.js';
 import { nftApplyScript } from '../../src/modules/firewall/nftables.js';
 import type { AnyModule, Change, ModuleContext, ModuleReturn, StepOutcome } from '../../src/modules/types.js';
+import { SharedTaskScope } from '../../src/runner/task-scope.js';
 import { remoteProbeArgv, waitFor, waitSpec } from '../../src/modules/wait-for.js';
 import { parsedArgs } from '../module-args.js';
 import { invokeModule, type InvokeResult } from '../../src/runner/invoke-module.js';
@@ -299,7 +300,7 @@ describe.skipIf(!fleetAvailable())('firewall lockout safety on h1 (private sshd 
     const ctx: ModuleContext = {
       hostName: 'h1', conn: c, check: false, diff: false, signal: new AbortController().signal, vars: {},
       exec: (argv, opts = {}) => c.exec(argv, { become: true, ...opts }),
-      render: (t) => t, findFile: (rel) => Promise.resolve(rel), log: () => undefined,
+      render: (t) => t, findFile: (rel) => Promise.resolve(rel), log: () => undefined, task: new SharedTaskScope(),
     };
     if (probe) ctx.probeNewConnection = freshConnectionWorks;
     return ctx;

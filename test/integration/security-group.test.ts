@@ -4,12 +4,12 @@ import {
   ENDPOINT_ENV,
   gatherSecurityGroup,
   planSecurityGroup,
-  resetSecurityGroupMemo,
   securityGroup,
 } from '../../src/modules/security-group/index.js';
 import { CloudApiError, setRetryPolicy, type RetryPolicy } from '../../src/modules/security-group/retry.js';
 import type { Provider, RuleArg, SecurityGroupArgs, SecurityGroupFacts } from '../../src/modules/security-group/types.js';
-import type { Change, StepOutcome } from '../../src/modules/types.js';
+import type { Change, StepOutcome, TaskScope } from '../../src/modules/types.js';
+import { SharedTaskScope } from '../../src/runner/task-scope.js';
 import { startFakeEc2, type FakeEc2 } from '../cloud/fake-ec2.js';
 import { parsedArgs } from '../module-args.js';
 import { startFakeEcs, type FakeEcs } from '../cloud/fake-ecs.js';
@@ -69,10 +69,15 @@ afterAll(async () => {
   await Promise.all(Object.values(fakes).map((f) => f.close()));
 });
 
-beforeEach(() => resetSecurityGroupMemo());
+beforeEach(() => newTask());
 
 const ac = new AbortController();
-const ctx = { signal: ac.signal };
+/** What the runner hands the module: the signal, and the scope the hosts running one task share. */
+const ctx: { signal: AbortSignal; task: TaskScope } = { signal: ac.signal, task: new SharedTaskScope() };
+/** The next task (or a new run): nothing shared with the last one. */
+function newTask(): void {
+  ctx.task = new SharedTaskScope();
+}
 
 interface TaskResult {
   facts: SecurityGroupFacts;
@@ -107,12 +112,12 @@ async function runTask(args: SecurityGroupArgs, check = false, beforeSteps?: () 
 
 /** A fresh run: nothing remembered from the last one. */
 async function newRun(args: SecurityGroupArgs, check = false, beforeSteps?: () => void): Promise<TaskResult> {
-  resetSecurityGroupMemo();
+  newTask();
   return runTask(args, check, beforeSteps);
 }
 
 async function ingressNow(args: SecurityGroupArgs): Promise<string[]> {
-  resetSecurityGroupMemo();
+  newTask();
   const f = await gatherSecurityGroup(args, ctx);
   return (securityGroup.report?.(parsedArgs(securityGroup, { ...args }), f)['ingress'] as string[]) ?? [];
 }
@@ -305,7 +310,7 @@ describe.each(['aws', 'aliyun', 'tencent'] as const)('security_group on %s (wire
   });
 
   it('runs once per group when many hosts run the task in one run', async () => {
-    resetSecurityGroupMemo();
+    newTask();
     const before = fake().calls.length;
     // Five hosts gather and run their steps concurrently, as the runner's p-limit lets them.
     const results = await Promise.all([1, 2, 3, 4, 5].map(() => runTask(args())));
@@ -342,7 +347,7 @@ describe('secrets', () => {
     const shapes = (['aws', 'aliyun', 'tencent'] as const).map((provider) =>
       planSecurityGroup(
         { provider, region: 'r', name: 'vnc', rules: [VNC_OFFICE] },
-        { provider, region: 'r', initialRules: { ingress: [], egress: [] }, generation: 0, memoKey: 'x' },
+        { provider, region: 'r', initialRules: { ingress: [], egress: [] }, read: { task: new SharedTaskScope(), groupKey: 'x', serial: 0 } },
       ).map((c) => c.summary.replace(provider, 'P')),
     );
     expect(shapes[0]).toEqual(shapes[1]);

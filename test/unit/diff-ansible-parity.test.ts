@@ -16,6 +16,7 @@ import { renderDiffs } from '../../src/output/diff.js';
 import { renderText } from '../../src/playbook/template.js';
 import { parsedArgs } from '../module-args.js';
 import { requireProgram } from '../tools.js';
+import { SharedTaskScope } from '../../src/runner/task-scope.js';
 
 
 describe('--diff parity with ansible-core', () => {
@@ -71,6 +72,7 @@ describe('--diff parity with ansible-core', () => {
       render: (t, o) => renderText(t, {}, undefined, o),
       findFile: async (rel) => rel,
       log: () => {},
+      task: new SharedTaskScope(),
     };
     for (const [i, [mod, args]] of cases.entries()) {
       const planned = mod as PlannedModule<Record<string, unknown>, unknown>;

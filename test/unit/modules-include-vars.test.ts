@@ -5,6 +5,7 @@ import type { ModuleContext } from '../../src/modules/types.js';
 import { checkArgs } from '../../src/runner/invoke-module.js';
 import { parsedArgs } from '../module-args.js';
 import { tempTree } from '../temp-tree.js';
+import { SharedTaskScope } from '../../src/runner/task-scope.js';
 
 /** A controller-only context: include_vars reads files and the task's role_path/playbook_dir, nothing else. */
 function context(vars: Record<string, unknown>, dir: string): ModuleContext {
@@ -14,6 +15,7 @@ function context(vars: Record<string, unknown>, dir: string): ModuleContext {
     render: (t) => t,
     findFile: async (rel, kind) => path.join(dir, kind, rel),
     log: () => {},
+    task: new SharedTaskScope(),
   };
 }
 

@@ -11,6 +11,7 @@ import { statModule } from '../../src/modules/stat.js';
 import { parsedArgs } from '../module-args.js';
 import type { ModuleContext } from '../../src/modules/types.js';
 import { requireProgram } from '../tools.js';
+import { SharedTaskScope } from '../../src/runner/task-scope.js';
 
 
 describe('stat parity with ansible-core', () => {
@@ -54,7 +55,7 @@ describe('stat parity with ansible-core', () => {
     const conn = new LocalConnection({ hostName: 'localhost' });
     const ctx = {
       hostName: 'localhost', conn, exec: (argv, opts) => conn.exec(argv, opts), check: false, diff: false,
-      signal: new AbortController().signal, vars: {}, render: (t) => t, findFile: async (r) => r, log: () => {},
+      signal: new AbortController().signal, vars: {}, render: (t) => t, findFile: async (r) => r, log: () => {}, task: new SharedTaskScope(),
     } satisfies ModuleContext;
     for (const [i, args] of cases.entries()) {
       const parsed = parsedArgs(statModule, args);
