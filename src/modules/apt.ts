@@ -2,6 +2,7 @@ import { compareDebianVersions } from './debian-version.js';
 import { actionModule } from './spec/define.js';
 import { defineSpec, type ArgsOf } from './spec/types.js';
 import type { ModuleContext, ModuleReturn } from './types.js';
+import { fnmatch } from '../playbook/fnmatch.js';
 
 /**
  * apt: Ansible's ansible.builtin.apt, driven by apt-get/apt-cache/dpkg-query (no python-apt on the host).
@@ -233,26 +234,6 @@ export function parseGather(stdout: string, names: readonly string[]): AptFacts 
     };
   }
   return facts;
-}
-
-/** fnmatch as Python's (`*`, `?`, `[...]`), for `name=1.0*`. */
-export function fnmatch(text: string, pattern: string): boolean {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '[') {
-      const end = pattern.indexOf(']', i + 1);
-      if (end < 0) re += '\\[';
-      else {
-        const body = pattern.slice(i + 1, end);
-        re += `[${body.startsWith('!') ? `^${body.slice(1)}` : body}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`, 's').test(text);
 }
 
 /** Ansible's package_best_match without pins: the highest version matching `=` pattern or `>=`, else the candidate. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { aptGetArgv, aptModule, fnmatch, parseGather, planPackages, splitPackage, type AptFacts, type PackageFacts } from '../../src/modules/apt.js';
+import { aptGetArgv, aptModule, parseGather, planPackages, splitPackage, type AptFacts, type PackageFacts } from '../../src/modules/apt.js';
+import { fnmatch } from '../../src/playbook/fnmatch.js';
 import { compareDebianVersions } from '../../src/modules/debian-version.js';
 import { dpkgSelectionsModule } from '../../src/modules/dpkg-selections.js';
 import { packageModule } from '../../src/modules/package.js';
