@@ -4,9 +4,9 @@ import { defineSpec, type SpecProblem } from '../spec/types.js';
 import type { Change, ModuleContext, ModuleReturn, StepOutcome, TaskScope } from '../types.js';
 import { expandRuleArg, normaliseRuleArg } from './normalize.js';
 import { groupLabel, planChanges, rulesText, type StepRuntime } from './plan.js';
-import { environmentSecrets } from './retry.js';
+import { cloudClient } from './retry.js';
 import { securityGroupOptions } from './schema.js';
-import type { AdapterOptions, Provider, SecurityGroupAdapter, SecurityGroupArgs, SecurityGroupFacts, SharedRead } from './types.js';
+import type { Provider, SecurityGroupAdapter, SecurityGroupArgs, SecurityGroupFacts, SharedRead } from './types.js';
 
 /**
  * security_group: one idempotent module for AWS, Aliyun and Tencent Cloud security groups, run on the controller.
@@ -31,29 +31,13 @@ function endpointFor(provider: Provider, env: NodeJS.ProcessEnv = process.env): 
   return env[ENDPOINT_ENV[provider]] || undefined;
 }
 
-function secretsOf(args: SecurityGroupArgs): string[] {
-  return [...environmentSecrets(), ...[args.secret_key, args.session_token].filter((s): s is string => !!s)];
-}
-
-/** Adapter cache key: never contains a secret (the access key id is not one). */
-function adapterKey(args: SecurityGroupArgs): string {
-  return [args.provider, args.region, endpointFor(args.provider) ?? '', args.access_key ?? ''].join('|');
-}
-
 function groupKey(args: SecurityGroupArgs): string {
   const ref = args.group_id ? `id:${args.group_id}` : `name:${args.name ?? ''}|vpc:${args.vpc_id ?? ''}`;
-  return `${adapterKey(args)}|${ref}`;
+  return `${cloudClient(args, endpointFor(args.provider)).key}|${ref}`;
 }
 
 async function loadAdapter(args: SecurityGroupArgs): Promise<SecurityGroupAdapter> {
-  const opts: AdapterOptions = { region: args.region };
-  const endpoint = endpointFor(args.provider);
-  if (endpoint) opts.endpoint = endpoint;
-  if (args.access_key && args.secret_key) {
-    opts.credentials = { accessKey: args.access_key, secretKey: args.secret_key };
-    if (args.session_token) opts.credentials.sessionToken = args.session_token;
-  }
-  const secrets = secretsOf(args);
+  const { opts, secrets } = cloudClient(args, endpointFor(args.provider));
   // Each SDK is imported only when its provider is used.
   switch (args.provider) {
     case 'aws':
@@ -67,7 +51,7 @@ async function loadAdapter(args: SecurityGroupArgs): Promise<SecurityGroupAdapte
 
 /** One SDK client per (provider, region, endpoint, key id) for the task's hosts. */
 function adapterFor(args: SecurityGroupArgs, task: TaskScope): Promise<SecurityGroupAdapter> {
-  return task.once(`adapter|${adapterKey(args)}`, () => loadAdapter(args));
+  return task.once(`adapter|${cloudClient(args, endpointFor(args.provider)).key}`, () => loadAdapter(args));
 }
 
 async function readFacts(args: SecurityGroupArgs, task: TaskScope, signal: AbortSignal): Promise<SecurityGroupFacts> {
