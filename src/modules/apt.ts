@@ -243,6 +243,20 @@ function bestMatch(spec: PackageSpec, p: PackageFacts): string | undefined {
   return p.candidate;
 }
 
+/** Why planPackages found nothing to do, said from the facts: `vp-a is installed (1.0-1); vp-b is absent`. */
+export function aptNoopReason(state: AptArgs['state'], specs: readonly string[], facts: AptFacts): string {
+  if (specs.length === 0) return 'no package named';
+  return specs
+    .map((spec) => {
+      const name = splitPackage(spec).name;
+      const p = facts.packages[name];
+      if (!p || p.state !== 'i' || p.installed === undefined) return `${name} is not installed`;
+      const newest = state === 'latest' && p.installed === p.candidate ? ', the candidate' : '';
+      return `${name} is installed (${p.installed}${newest})`;
+    })
+    .join('; ');
+}
+
 export type AptPlan =
   | { kind: 'none' }
   | { kind: 'fail'; msg: string; withCache: boolean }
@@ -440,6 +454,7 @@ export async function runApt(args: AptArgs, ctx: ModuleContext): Promise<ModuleR
       // Ansible fails an unknown name before it adds the cache fields, an uninstallable version after.
       return { failed: true, msg: plan.msg, data: plan.withCache ? { ...cache } : {} };
     case 'none':
+      ctx.log(1, aptNoopReason(args.state, specs, facts));
       return { changed: false, data: withCache ? { ...cache } : {} };
     case 'remove': {
       const res = await execApt(ctx, args, aptGetArgv(args, 'remove', plan.specs, ctx.check));

@@ -168,6 +168,11 @@ export interface PlannedModule<Args = Record<string, unknown>, Facts = unknown> 
   finish?(args: Args, facts: Facts, outcomes: StepOutcome[], ctx: ModuleContext): Promise<ModuleReturn>;
   /** Return data of the registered result when nothing needed to change (or in check mode). */
   report?(args: Args, facts: Facts): Record<string, unknown>;
+  /**
+   * Why the plan is empty, said from the facts (`service vnc@1 is running`, pyinfra's noop): shown at -v. Called
+   * only when plan() returned no change.
+   */
+  noop?(args: Args, facts: Facts): string | undefined;
 }
 
 /** Imperative module (command, debug, set_fact, wait_for …): state cannot be read ahead, so it just runs. */

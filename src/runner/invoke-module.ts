@@ -45,6 +45,10 @@ export interface InvokeResult {
   meta?: ModuleReturn['meta'];
   /** Set when the arguments were refused (the code and hint of the first problem). */
   error?: TaskError;
+  /** What a planned module meant to do: its changes' summaries, in order (empty: nothing to change). */
+  planned?: string[];
+  /** Why a planned module changed nothing (`service vnc@1 is running`), also logged at -v. */
+  noop?: string;
 }
 
 /** What is wrong with the rendered arguments (the playbook allowed templates), or undefined. */
@@ -86,18 +90,22 @@ export async function invokeModule(
   const changes = mod.plan(args, facts);
   const diff = changes.flatMap((c) => (c.diff ? [c.diff] : []));
   const report = mod.report?.(args, facts) ?? {};
-  if (changes.length === 0 || s.check) {
-    return { changed: changes.length > 0, failed: false, skipped: false, data: report, diff, ...summaryMsg(changes) };
+  const planned = changes.map((c) => c.summary);
+  if (changes.length === 0) {
+    const noop = mod.noop?.(args, facts);
+    if (noop !== undefined) ctx.log(1, noop);
+    return { changed: false, failed: false, skipped: false, data: report, diff, planned, ...(noop !== undefined ? { noop } : {}) };
   }
+  if (s.check) return { changed: true, failed: false, skipped: false, data: report, diff, planned, ...summaryMsg(changes) };
   const outcomes: StepOutcome[] = [];
   // Without finish() nothing reads a step's own output, so a change's consecutive commands may share one exec.
   const stepFailure = await runSteps(changes, ctx, s, outcomes, mod.finish === undefined);
   if (stepFailure) return { ...failure(stepFailure.msg), changed: outcomes.length > 0, data: stepFailure.data, diff };
   if (mod.finish) {
     const ret = fromReturn(await mod.finish(args, facts, outcomes, ctx));
-    return { ...ret, changed: ret.changed || changes.length > 0, diff: ret.diff.length ? ret.diff : diff };
+    return { ...ret, changed: ret.changed || changes.length > 0, diff: ret.diff.length ? ret.diff : diff, planned };
   }
-  return { changed: true, failed: false, skipped: false, data: report, diff, ...summaryMsg(changes) };
+  return { changed: true, failed: false, skipped: false, data: report, diff, planned, ...summaryMsg(changes) };
 }
 
 function summaryMsg(changes: Change[]): { msg?: string } {
