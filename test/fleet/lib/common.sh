@@ -39,6 +39,16 @@ now_ms() { date +%s%3N; }
 
 require_root() { [[ $(id -u) -eq 0 ]] || die "must run as root (network namespaces, mounts, nspawn)"; }
 
+# Replaces this (sub)shell with "$@", every file descriptor above 2 closed first.
+exec_without_inherited_fds() {
+  local fd
+  for fd in /proc/"$BASHPID"/fd/*; do
+    fd=${fd##*/}
+    if ((fd > 2)); then eval "exec ${fd}>&-"; fi
+  done
+  exec "$@"
+}
+
 # Is pid alive and is it the systemd-nspawn we started (not a recycled pid)?
 pid_is_nspawn() {
   local pid=$1

@@ -135,7 +135,9 @@ boot_host() {
   mapfile -t args < <(nspawn_args "$i")
   [[ -s $dir/console.log ]] && mv -f "$dir/console.log" "$dir/console.prev.log"
   : >"$dir/console.log"
-  setsid systemd-nspawn "${args[@]}" </dev/null >>"$dir/console.log" 2>&1 8>&- 9>&- &
+  # Only stdin/stdout/stderr go with it: a host outlives its caller, and a lock or pipe the caller holds (as
+  # `flock FILE fleet.sh …` passes its lock as fd 3) would otherwise stay held for as long as the host runs.
+  (exec_without_inherited_fds setsid systemd-nspawn "${args[@]}") </dev/null >>"$dir/console.log" 2>&1 &
   pid=$!
   echo "$pid" >"$dir/nspawn.pid"
   printf '%s\n' "${args[@]}" >"$dir/nspawn.args"
