@@ -1,4 +1,4 @@
-import { type FakeCloud, type FaultKind, FaultQueue, listen, type RecordedCall } from './fake-server.js';
+import { fakeCloud, type FakeCloud, type FaultKind, FaultQueue, listen, type RecordedCall } from './fake-server.js';
 import { InstanceFleet, type LifeState } from './fake-instances.js';
 import { TcError, tencentApiHandler } from './fake-vpc-tencent.js';
 
@@ -81,11 +81,7 @@ export async function startFakeTencentCvm(accounts: Record<string, string>): Pro
 
   const srv = await listen(handle);
   return {
-    endpoint: srv.endpoint,
-    calls,
+    ...fakeCloud(srv, calls, faults),
     instances: fleet,
-    inject: (kind, times = 1, action) => faults.add(kind, times, action),
-    mutatingCalls: () => calls.filter((c) => c.mutating),
-    close: srv.close,
   };
 }

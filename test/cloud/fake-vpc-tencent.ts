@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import {
+  fakeCloud,
   type FakeCloud,
   type FaultKind,
   FaultQueue,
@@ -104,14 +105,10 @@ export async function startFakeTencentVpc(accounts: Record<string, string>): Pro
   const handle = tencentApiHandler(accounts, calls, faults, FAULTS, (action, params) => dispatch(action, params, groups, addGroup));
   const srv = await listen(handle);
   return {
-    endpoint: srv.endpoint,
-    calls,
+    ...fakeCloud(srv, calls, faults),
     groups,
     addGroup,
     policy,
-    inject: (kind, times = 1, action) => faults.add(kind, times, action),
-    mutatingCalls: () => calls.filter((c) => c.mutating),
-    close: srv.close,
   };
 }
 
