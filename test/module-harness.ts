@@ -1,6 +1,6 @@
 import type { Connection } from '../src/connection/types.js';
-import type { AnyModule, PlannedModule } from '../src/modules/types.js';
-import { invokeModule, type InvokeResult } from '../src/runner/invoke-module.js';
+import type { AnyModule, ModuleContext, PlannedModule } from '../src/modules/types.js';
+import { invokeModule, moduleContext, type InvokeResult, type InvokeSettings } from '../src/runner/invoke-module.js';
 import { SharedTaskScope } from '../src/runner/task-scope.js';
 import { parsedArgs } from './module-args.js';
 
@@ -31,22 +31,43 @@ export interface RunModuleOptions {
   vars?: Record<string, unknown>;
 }
 
+/** Settings as the runner would give them for `connection` (none: a controller-only context), with `over` on top. */
+function settingsFor(connection: Connection | undefined, over: Partial<InvokeSettings>): InvokeSettings {
+  return {
+    hostName: connection?.hostName ?? 'localhost',
+    ...(connection ? { conn: connection } : {}),
+    check: false,
+    diff: true,
+    become: false,
+    signal: new AbortController().signal,
+    vars: {},
+    render: (t) => t,
+    findFile: (rel) => Promise.resolve(rel),
+    log: () => undefined,
+    task: new SharedTaskScope(),
+    ...over,
+  };
+}
+
+/** The runner's own ModuleContext for `connection`, for tests that call a module's hooks one by one. */
+export function testContext(connection: Connection | undefined, over: Partial<InvokeSettings> = {}): ModuleContext {
+  return moduleContext(settingsFor(connection, over));
+}
+
 /** Runs `mod` with `args` (as a task writes them) on `connection`, through the runner's invokeModule. */
 export async function runModule(mod: AnyModule, args: Record<string, unknown>, connection: Connection, opts: RunModuleOptions = {}): Promise<ModuleRun> {
   const logs: ModuleRun['logs'] = [];
-  const result = await invokeModule(mod, args, {
-    hostName: connection.hostName,
-    conn: connection,
-    check: opts.check ?? false,
-    diff: opts.diff ?? true,
-    become: opts.become ?? false,
-    signal: new AbortController().signal,
-    vars: opts.vars ?? {},
-    render: (t) => t,
-    findFile: (rel) => Promise.resolve(rel),
-    log: (level, line) => logs.push([level, line]),
-    task: new SharedTaskScope(),
-  });
+  const result = await invokeModule(
+    mod,
+    args,
+    settingsFor(connection, {
+      check: opts.check ?? false,
+      diff: opts.diff ?? true,
+      become: opts.become ?? false,
+      vars: opts.vars ?? {},
+      log: (level, line) => logs.push([level, line]),
+    }),
+  );
   const intent: Intent = { changes: result.planned ?? [] };
   if (result.noop !== undefined) intent.noop = result.noop;
   return { result, intent, logs };

@@ -218,7 +218,8 @@ export async function execBatch(ctx: ModuleContext, steps: ExecStep[], opts: Exe
 const UNTIL_DONE: AbortSignal = new AbortController().signal;
 setMaxListeners(0, UNTIL_DONE);
 
-function moduleContext(s: InvokeSettings): ModuleContext {
+/** The context a module's hooks get for these settings (exported for the test harness, test/module-harness.ts). */
+export function moduleContext(s: InvokeSettings): ModuleContext {
   const exec = (argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> => {
     if (!s.conn) throw new ModuleError('E_NO_CONNECTION', `module needs a host connection on ${s.hostName}`);
     // No default signal: see UNTIL_DONE. A module that waits (wait_for) passes ctx.signal itself to stop early.
