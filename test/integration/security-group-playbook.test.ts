@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENDPOINT_ENV } from '../../src/modules/security-group/index.js';
-import { setRetryPolicy, type RetryPolicy } from '../../src/modules/security-group/retry.js';
 import { startFakeEc2, type FakeEc2 } from '../cloud/fake-ec2.js';
 import { startFakeEcs, type FakeEcs } from '../cloud/fake-ecs.js';
 import { startFakeTencentVpc, type FakeTencentVpc } from '../cloud/fake-vpc-tencent.js';
+import { pointSdksAtFakes } from '../cloud/sdk-environment.js';
 import { playYaml } from './runner-helpers.js';
 
 /**
@@ -17,8 +17,7 @@ const CREDS = {
   tencent: { id: 'AKIDe2eTest0000001', secret: 'e2e-tencent-SECRET-d0e1f2', idVar: 'TENCENTCLOUD_SECRET_ID', secretVar: 'TENCENTCLOUD_SECRET_KEY' },
 } as const;
 
-const savedEnv = { ...process.env };
-let savedPolicy: RetryPolicy;
+let restoreEnvironment: () => void;
 let fakes: { aws: FakeEc2; aliyun: FakeEcs; tencent: FakeTencentVpc };
 
 beforeAll(async () => {
@@ -27,20 +26,11 @@ beforeAll(async () => {
     aliyun: await startFakeEcs({ [CREDS.aliyun.id]: CREDS.aliyun.secret }),
     tencent: await startFakeTencentVpc({ [CREDS.tencent.id]: CREDS.tencent.secret }),
   };
-  for (const p of ['aws', 'aliyun', 'tencent'] as const) {
-    process.env[CREDS[p].idVar] = CREDS[p].id;
-    process.env[CREDS[p].secretVar] = CREDS[p].secret;
-    process.env[ENDPOINT_ENV[p]] = fakes[p].endpoint;
-  }
-  process.env['AWS_EC2_METADATA_DISABLED'] = 'true';
-  process.env['AWS_CONFIG_FILE'] = '/nonexistent/vncplay-test';
-  process.env['AWS_SHARED_CREDENTIALS_FILE'] = '/nonexistent/vncplay-test';
-  savedPolicy = setRetryPolicy({ baseDelayMs: 10, maxDelayMs: 100 });
+  restoreEnvironment = pointSdksAtFakes(CREDS, ENDPOINT_ENV, { aws: fakes.aws.endpoint, aliyun: fakes.aliyun.endpoint, tencent: fakes.tencent.endpoint });
 });
 
 afterAll(async () => {
-  setRetryPolicy(savedPolicy);
-  process.env = savedEnv;
+  restoreEnvironment();
   await Promise.all(Object.values(fakes).map((f) => f.close()));
 });
 

@@ -6,7 +6,7 @@ import {
   planSecurityGroup,
   securityGroup,
 } from '../../src/modules/security-group/index.js';
-import { CloudApiError, setRetryPolicy, type RetryPolicy } from '../../src/modules/security-group/retry.js';
+import { CloudApiError } from '../../src/modules/security-group/retry.js';
 import type { Provider, RuleArg, SecurityGroupArgs, SecurityGroupFacts } from '../../src/modules/security-group/types.js';
 import type { Change, StepOutcome, TaskScope } from '../../src/modules/types.js';
 import { SharedTaskScope } from '../../src/runner/task-scope.js';
@@ -15,13 +15,14 @@ import { parsedArgs } from '../module-args.js';
 import { startFakeEcs, type FakeEcs } from '../cloud/fake-ecs.js';
 import type { FakeCloud } from '../cloud/fake-server.js';
 import { startFakeTencentVpc, type FakeTencentVpc } from '../cloud/fake-vpc-tencent.js';
+import { pointSdksAtFakes, type PlantedCredentials } from '../cloud/sdk-environment.js';
 
 /**
  * security_group against wire-level fakes of EC2, ECS and Tencent VPC: the real SDK clients build, sign and send
  * the requests and parse the answers. The module is driven through gather → plan → steps, as the runner does it.
  */
 
-const SECRETS: Record<Provider, { id: string; secret: string; idVar: string; secretVar: string }> = {
+const SECRETS: Record<Provider, PlantedCredentials> = {
   aws: { id: 'AKIAVNCPLAYTEST0001', secret: 'planted-aws-SECRET-7fd2a9c1e4', idVar: 'AWS_ACCESS_KEY_ID', secretVar: 'AWS_SECRET_ACCESS_KEY' },
   aliyun: {
     id: 'LTAI5tVncplayTest01',
@@ -40,8 +41,7 @@ const PLANTED = Object.values(SECRETS).map((s) => s.secret);
 
 /** Everything the module handed back or threw, for the secret search at the end. */
 const seen: unknown[] = [];
-const savedEnv = { ...process.env };
-let savedPolicy: RetryPolicy;
+let restoreEnvironment: () => void;
 let fakes: { aws: FakeEc2; aliyun: FakeEcs; tencent: FakeTencentVpc };
 
 beforeAll(async () => {
@@ -50,22 +50,11 @@ beforeAll(async () => {
     aliyun: await startFakeEcs({ [SECRETS.aliyun.id]: SECRETS.aliyun.secret }),
     tencent: await startFakeTencentVpc({ [SECRETS.tencent.id]: SECRETS.tencent.secret }),
   };
-  for (const p of ['aws', 'aliyun', 'tencent'] as const) {
-    process.env[SECRETS[p].idVar] = SECRETS[p].id;
-    process.env[SECRETS[p].secretVar] = SECRETS[p].secret;
-    process.env[ENDPOINT_ENV[p]] = fakes[p].endpoint;
-  }
-  // Keep every SDK away from real hosts and files: no instance metadata, no shared config of this machine.
-  process.env['AWS_EC2_METADATA_DISABLED'] = 'true';
-  process.env['AWS_CONFIG_FILE'] = '/nonexistent/vncplay-test';
-  process.env['AWS_SHARED_CREDENTIALS_FILE'] = '/nonexistent/vncplay-test';
-  // Real backoff shape, shorter waits: the count of attempts is what the tests check.
-  savedPolicy = setRetryPolicy({ baseDelayMs: 10, maxDelayMs: 100 });
+  restoreEnvironment = pointSdksAtFakes(SECRETS, ENDPOINT_ENV, { aws: fakes.aws.endpoint, aliyun: fakes.aliyun.endpoint, tencent: fakes.tencent.endpoint });
 });
 
 afterAll(async () => {
-  setRetryPolicy(savedPolicy);
-  process.env = savedEnv;
+  restoreEnvironment();
   await Promise.all(Object.values(fakes).map((f) => f.close()));
 });
 
