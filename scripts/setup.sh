@@ -22,7 +22,7 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 # test/unit/tools-installed.test.ts checks it.
 APT_PACKAGES=(
   systemd-container debootstrap openssh-client openssh-server iproute2 nftables iptables
-  util-linux procps ansible ansible-core ansible-mitogen sudo python3 ca-certificates tmux prometheus passwd
+  util-linux procps git ansible ansible-core ansible-mitogen sudo python3 ca-certificates tmux prometheus passwd
   apt-utils dpkg-repack python3-apt
 )
 

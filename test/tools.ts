@@ -56,6 +56,9 @@ export const TEST_PROGRAMS = {
   chmod: 'coreutils',
   mkdir: 'coreutils',
   true: 'coreutils',
+  // The compatibility corpus (bench/corpus*.ts): sources unpacked from git snapshots, role packages fetched for a host.
+  git: 'git',
+  'apt-get': 'apt',
 } as const satisfies Record<string, string>;
 
 export type TestProgram = keyof typeof TEST_PROGRAMS;

@@ -26,7 +26,7 @@ export const drillEventModule = actionModule(
     inCheckMode: 'run',
     async run(args, ctx) {
       const tMs = Date.now();
-      ctx.drill?.(args.phase, { ...args.data, t_ms: tMs });
+      ctx.emit?.({ type: 'drill', phase: args.phase, data: { ...args.data, t_ms: tMs } });
       return { changed: false, data: { phase: args.phase, t: new Date(tMs).toISOString(), t_ms: tMs, ...args.data } };
     },
   },
@@ -91,7 +91,7 @@ export const drillProbeModule = actionModule(probeSpec, {
     }
     if (since !== undefined && out.answer) data['rto_s'] = round3((out.answer.endedMs - since) / 1000);
     if (budget !== undefined) data['rto_budget_s'] = budget;
-    ctx.drill?.(out.ok ? phase : `${phase}_timeout`, { ...data, ok: out.ok, ...(out.answer ? { t_ms: out.answer.endedMs } : {}) });
+    ctx.emit?.({ type: 'drill', phase: out.ok ? phase : `${phase}_timeout`, data: { ...data, ok: out.ok, ...(out.answer ? { t_ms: out.answer.endedMs } : {}) } });
     if (!out.ok) {
       return { failed: true, msg: `no RFB banner from ${args.host}:${port} within ${args.timeout} s (last: ${out.last})`, data };
     }

@@ -2,6 +2,7 @@ import { compareDebianVersions } from './debian-version.js';
 import { actionModule } from './spec/define.js';
 import { defineSpec, type ArgsOf } from './spec/types.js';
 import type { ModuleContext, ModuleReturn } from './types.js';
+import { fnmatch } from '../playbook/fnmatch.js';
 
 /**
  * apt: Ansible's ansible.builtin.apt, driven by apt-get/apt-cache/dpkg-query (no python-apt on the host).
@@ -235,31 +236,25 @@ export function parseGather(stdout: string, names: readonly string[]): AptFacts 
   return facts;
 }
 
-/** fnmatch as Python's (`*`, `?`, `[...]`), for `name=1.0*`. */
-export function fnmatch(text: string, pattern: string): boolean {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '[') {
-      const end = pattern.indexOf(']', i + 1);
-      if (end < 0) re += '\\[';
-      else {
-        const body = pattern.slice(i + 1, end);
-        re += `[${body.startsWith('!') ? `^${body.slice(1)}` : body}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`, 's').test(text);
-}
-
 /** Ansible's package_best_match without pins: the highest version matching `=` pattern or `>=`, else the candidate. */
 function bestMatch(spec: PackageSpec, p: PackageFacts): string | undefined {
   if (spec.op === '=') return p.versions.find((v) => fnmatch(v, spec.version!));
   if (spec.op === '>=') return p.candidate !== undefined && compareDebianVersions(p.candidate, spec.version!) >= 0 ? p.candidate : undefined;
   return p.candidate;
+}
+
+/** Why planPackages found nothing to do, said from the facts: `vp-a is installed (1.0-1); vp-b is absent`. */
+export function aptNoopReason(state: AptArgs['state'], specs: readonly string[], facts: AptFacts): string {
+  if (specs.length === 0) return 'no package named';
+  return specs
+    .map((spec) => {
+      const name = splitPackage(spec).name;
+      const p = facts.packages[name];
+      if (!p || p.state !== 'i' || p.installed === undefined) return `${name} is not installed`;
+      const newest = state === 'latest' && p.installed === p.candidate ? ', the candidate' : '';
+      return `${name} is installed (${p.installed}${newest})`;
+    })
+    .join('; ');
 }
 
 export type AptPlan =
@@ -459,6 +454,7 @@ export async function runApt(args: AptArgs, ctx: ModuleContext): Promise<ModuleR
       // Ansible fails an unknown name before it adds the cache fields, an uninstallable version after.
       return { failed: true, msg: plan.msg, data: plan.withCache ? { ...cache } : {} };
     case 'none':
+      ctx.log(1, aptNoopReason(args.state, specs, facts));
       return { changed: false, data: withCache ? { ...cache } : {} };
     case 'remove': {
       const res = await execApt(ctx, args, aptGetArgv(args, 'remove', plan.specs, ctx.check));

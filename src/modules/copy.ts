@@ -20,6 +20,7 @@ import {
   probePaths,
   resolveMode,
   sha1,
+  unchangedPathText,
   validateArgv,
   validateStep,
   type HostFileFacts,
@@ -463,5 +464,9 @@ export const copyModule = plannedModule(spec, {
     return gatherWrite(args, ctx, src.content, src.name, src.source, src.mode);
   },
   plan: (args, f) => (isTree(f) ? planTree(args, f) : planWrite(args, f)),
+  noop: (_args, f) =>
+    isTree(f)
+      ? `${f.files.length} file(s) and ${f.dirs.length} folder(s) under ${f.dirs[0]?.path ?? 'dest'} have the content and attributes asked`
+      : `${unchangedPathText(f.host.paths[f.destIndex]!)} has the content and attributes asked`,
   report: (args, f) => (isTree(f) ? { dest: args.dest, state: 'directory', files: f.files.length } : writeReport(args, f)),
 });

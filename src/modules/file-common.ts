@@ -152,6 +152,14 @@ export interface PathFacts {
   tree?: Array<{ rel: string; facts: StatFacts }>;
 }
 
+/** An unchanged path in a noop reason: `directory /srv/vnc (mode 0755, owner vnc, group vnc)`. */
+export function unchangedPathText(p: PathFacts): string {
+  const st = p.lstat;
+  if (!p.exists || !st) return `${p.path} is absent`;
+  if (st.type === 'link') return `link ${p.path} points to ${p.linkTarget ?? '?'}`;
+  return `${st.type} ${p.path} (mode ${formatMode(st.mode)}, owner ${st.owner}, group ${st.group})`;
+}
+
 export interface HostFileFacts {
   umask: number;
   /** Remote shell pid and epoch seconds, for Ansible-style backup names (`dest.PID.YYYY-mm-dd@HH:MM:SS~`). */

@@ -9,6 +9,7 @@ import {
   parentDir,
   probePaths,
   refuseForeignLink,
+  unchangedPathText,
   resolveMode,
   type AttrState,
   type HostFileFacts,
@@ -156,6 +157,9 @@ export const fileModule = plannedModule(spec, {
       case 'hard':
         return planHard(args, p, facts);
     }
+  },
+  noop(_args, facts) {
+    return `${unchangedPathText(facts.host.paths[0]!)} is as asked`;
   },
   report(args, facts) {
     const p = facts.host.paths[0]!;

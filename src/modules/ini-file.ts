@@ -186,11 +186,11 @@ export const iniFileModule = plannedModule(spec, {
     const p = editableFile(facts, 'ini_file');
     if (!p.exists && !args.create) throw new ModuleError('E_INI_MISSING', `Destination ${p.path} does not exist!`, { hint: 'leave create at true to make it' });
     const edit = editOf(args, facts);
-    return planTextEdit(facts, args, edit.changed ? { after: Buffer.from(edit.after, 'utf8').toString('latin1'), msg: edit.msg } : undefined, false);
+    return planTextEdit(facts, args, edit.changed ? { after: Buffer.from(edit.after, 'utf8').toString('latin1'), msg: edit.msg } : undefined, { sayAttributes: false });
   },
   report(args, facts) {
     const edit = editOf(args, facts);
-    const changes = edit.changed ? planTextEdit(facts, args, { after: Buffer.from(edit.after, 'utf8').toString('latin1'), msg: edit.msg }, false) : [];
+    const changes = edit.changed ? planTextEdit(facts, args, { after: Buffer.from(edit.after, 'utf8').toString('latin1'), msg: edit.msg }, { sayAttributes: false }) : [];
     const backup = backupFileOf(changes);
     return { msg: edit.msg, path: args.path, ...(backup !== undefined ? { backup_file: backup } : {}) };
   },

@@ -1,24 +1,10 @@
 import { ModuleError } from '../errors.js';
-import {
-  attrDiff,
-  attributeChange,
-  backupName,
-  backupPathOf,
-  backupStep,
-  checkPrincipals,
-  diffText,
-  formatMode,
-  parentDir,
-  probePaths,
-  refuseForeignLink,
-  resolveMode,
-  validateStep,
-  type HostFileFacts,
-} from './file-common.js';
+import { backupPathOf, type HostFileFacts } from './file-common.js';
 import { checkValidateArg } from './copy.js';
+import { editableFile, gatherTextFile, planTextEdit } from './text-edit.js';
 import { plannedModule } from './spec/define.js';
 import { defineSpec, type ArgsOf, type Options, type SpecProblem } from './spec/types.js';
-import type { Change, Step } from './types.js';
+import type { Change } from './types.js';
 
 /**
  * ansible.builtin.lineinfile, with Ansible's own semantics (modules/lineinfile.py present()/absent()) ported
@@ -302,13 +288,9 @@ export const lineinfileModule = plannedModule(spec, {
   kind: 'planned',
   name: 'lineinfile',
   where: 'host',
-  async gather(args, ctx): Promise<HostFileFacts> {
-    const path = args.path;
+  gather(args, ctx): Promise<HostFileFacts> {
     // The parent is only checked for existence (create: true makes it with mkdir -p).
-    return probePaths(ctx, [path, parentDir(path)], {
-      existenceOnlyFrom: 1,
-      contentLimit: Infinity, checksum: 'sha1', users: [args.owner], groups: [args.group], clock: args.backup,
-    });
+    return gatherTextFile(ctx, args.path, args);
   },
   plan(args, facts) {
     return planLineinfile(args, facts);
@@ -329,63 +311,19 @@ export const lineinfileModule = plannedModule(spec, {
 });
 
 export function planLineinfile(args: LineinfileArgs, facts: HostFileFacts): Change[] {
-  const p = facts.paths[0]!;
+  const p = editableFile(facts, 'lineinfile');
   // The probe expands `~`, so the gathered path is the one to act on.
   const a = { ...args, path: p.path };
-  const parent = facts.paths[1];
-  refuseForeignLink(p, 'a link owned by root or by its target\'s owner is followed');
-  if (p.exists && p.stat?.type === 'directory') throw new ModuleError('E_LINEINFILE_DIR', `Path ${a.path} is a directory !`);
-  if (p.exists && p.stat && p.content === undefined) {
-    throw new ModuleError('E_LINEINFILE_READ', `cannot read ${a.path}`, { hint: 'the task user cannot read it; use become: true' });
-  }
   if (!p.exists) {
     if (a.state === 'absent') return [];
     if (!a.create) {
       throw new ModuleError('E_LINEINFILE_MISSING', `Destination ${a.path} does not exist !`, { hint: 'set create: true to make it' });
     }
   }
-  // An existing file's attributes are checked as Ansible does (also under --check); a file still to be created
-  // fails at the write step instead, before anything is written (Ansible writes it, then fails on chown).
-  if (p.exists) checkPrincipals(args, facts);
   const before = p.content ? p.content.toString('latin1') : '';
   const edit = a.state === 'present' ? presentEdit(readLines(before), a) : absentEdit(readLines(before), a);
-  const umask = facts.umask;
-  const st = p.exists ? p.stat : undefined;
-  if (!edit.changed) {
-    if (!st) return [];
-    const at = attributeChange(a.path, args, st, umask, true);
-    if (at.steps.length === 0) return [];
-    return [{ summary: 'ownership, perms or SE linux context changed', diff: attrDiff(a.path, at.before, at.after, true), steps: at.steps }];
-  }
-  const after = Buffer.from(edit.lines.join(''), 'latin1');
-  // Ansible's lineinfile has no `follow`: it always writes os.path.realpath(path), so a link keeps being a link and
-  // its target gets the edit. The write step itself never follows a link, so the target is named here.
-  const target = p.lstat?.type === 'link' && p.realPath ? p.realPath : a.path;
-  const steps: Step[] = [];
-  if (!p.exists && parent && !parent.exists) steps.push({ kind: 'exec', argv: ['mkdir', '-p', '--', parentDir(a.path)] });
-  if (a.backup && p.exists) steps.push(backupStep(a.path, backupName(a.path, facts.pid, facts.now)));
-  if (a.validate !== undefined) {
-    steps.push(validateStep(target, after, a.validate, facts.tempToken));
-  }
-  const base = st ? st.mode : 0o666 & ~umask;
-  const mode = args.mode === undefined ? base : resolveMode(args.mode, base, false, umask);
-  const write: Step = { kind: 'write', path: target, content: after, mode: formatMode(mode) };
-  const owner = args.owner ?? (st ? String(st.uid) : undefined);
-  const group = args.group ?? (st ? String(st.gid) : undefined);
-  if (owner !== undefined) write.owner = owner;
-  if (group !== undefined) write.group = group;
-  steps.push(write);
-  return [
-    {
-      summary: edit.msg,
-      diff: {
-        path: a.path,
-        before: diffText(p.content),
-        after: diffText(after),
-        beforeHeader: `${a.path} (content)`,
-        afterHeader: `${a.path} (content)`,
-      },
-      steps,
-    },
-  ];
+  // Ansible's lineinfile has no `follow`: like the other edits it writes os.path.realpath(path).
+  return planTextEdit(facts, args, edit.changed ? { after: edit.lines.join(''), msg: edit.msg } : undefined, {
+    diffHeader: (path) => `${path} (content)`,
+  });
 }

@@ -327,6 +327,18 @@ export function unitFailureMessage(unit: string, st: Record<string, string>, jou
   );
 }
 
+/** What the unit is, in the words of what was asked: `service vnc@1 is running, enabled`. */
+export function systemdNoop(args: SystemdArgs, facts: SystemdFacts): string | undefined {
+  if (facts.unit === undefined) return undefined;
+  const st = facts.status;
+  const said: string[] = [];
+  if (args.state !== undefined) said.push(isRunning(st) ? 'running' : 'stopped');
+  if (args.enabled !== undefined) said.push(FIXED_STATES.has(st['UnitFileState'] ?? '') ? (st['UnitFileState'] ?? '') : isEnabled(st) ? 'enabled' : 'disabled');
+  if (args.masked !== undefined) said.push(isMasked(st) ? 'masked' : 'not masked');
+  const name = facts.unit.replace(/\.service$/, '');
+  return said.length ? `service ${name} is ${said.join(', ')}` : `service ${name}: nothing asked of it`;
+}
+
 export const systemd = plannedModule(spec, {
   kind: 'planned',
   name: 'systemd',
@@ -334,6 +346,7 @@ export const systemd = plannedModule(spec, {
   where: 'host',
   gather,
   plan: planSystemd,
+  noop: systemdNoop,
   finish,
   report: resultData,
 });

@@ -73,12 +73,21 @@ export function editableFile(facts: HostFileFacts, moduleName: string): PathFact
   return p;
 }
 
+/** How a module's messages differ from the others' (Ansible's modules each word them their own way). */
+export interface TextEditWording {
+  /** Append " and ownership, perms or SE linux context changed" when both change (ini_file does not). */
+  sayAttributes?: boolean;
+  /** The diff's header for the file: lineinfile's is `PATH (content)`, the others' the path. */
+  diffHeader?: (path: string) => string;
+}
+
 /**
- * The changes for an edit already computed: a write (after backup/validate) when the content differs, else only
- * the attribute changes. `edit` undefined means the content stays. The summary is Ansible's message, with
- * " and ownership, perms or SE linux context changed" when both change (unless `sayAttributes` is false: ini_file).
+ * The changes for an edit already computed, for lineinfile, replace, blockinfile and ini_file: a write (after
+ * backup/validate) when the content differs, else only the attribute changes. `edit` undefined means the content
+ * stays. The summary is Ansible's message, with " and ownership, perms or SE linux context changed" when both change.
  */
-export function planTextEdit(facts: HostFileFacts, args: TextEditArgs, edit: TextEdit | undefined, sayAttributes = true): Change[] {
+export function planTextEdit(facts: HostFileFacts, args: TextEditArgs, edit: TextEdit | undefined, wording: TextEditWording = {}): Change[] {
+  const { sayAttributes = true, diffHeader = (path: string) => path } = wording;
   const p = facts.paths[0]!;
   const parent = facts.paths[1];
   const st = p.exists ? p.stat : undefined;
@@ -115,7 +124,7 @@ export function planTextEdit(facts: HostFileFacts, args: TextEditArgs, edit: Tex
   return [
     {
       summary: attrsToo && sayAttributes ? `${edit.msg} and ownership, perms or SE linux context changed` : edit.msg,
-      diff: { path: p.path, before: diffText(p.content), after: diffText(after), beforeHeader: p.path, afterHeader: p.path },
+      diff: { path: p.path, before: diffText(p.content), after: diffText(after), beforeHeader: diffHeader(p.path), afterHeader: diffHeader(p.path) },
       steps,
     },
   ];

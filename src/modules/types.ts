@@ -70,9 +70,29 @@ export interface ModuleContext {
    * The firewall module calls it after a change to prove it did not lock vncplay out; absent for local hosts.
    */
   probeNewConnection?(): Promise<boolean>;
-  /** Emit a `drill` RunEvent (failover drills: phase name, timings); absent outside a run. */
-  drill?(phase: string, data: Record<string, unknown>): void;
+  /**
+   * Shared by every host running this task at the same time, and gone when the last of them is done (the strategy's
+   * per-task place, `runner/task-scope.ts`): a controller-side module reads and changes a cloud resource once for
+   * all of them. Never a cache across tasks: the next task gets a new scope.
+   */
+  task: TaskScope;
+  /**
+   * Tell the run's reporters something besides the result (a failover drill's phase and timings): the runner adds
+   * the time and the host and hands it to every reporter (the --json NDJSON, the plain output); absent outside a run.
+   */
+  emit?(event: ModuleEvent): void;
 }
+
+/** Values computed once for the hosts running one task together (see ModuleContext.task). */
+export interface TaskScope {
+  /** The value of `compute`, computed by the first host that asks for `key`; a failure is not shared. */
+  once<T>(key: string, compute: () => Promise<T>): Promise<T>;
+  /** What `key` described has changed (a step ran): the next host that asks computes it again. */
+  forget(key: string): void;
+}
+
+/** What a module may tell the reporters during a task; a new kind of event is one more member here. */
+export type ModuleEvent = { type: 'drill'; phase: string; data: Record<string, unknown> };
 
 /** What a module hands back; becomes the task's registered result (`register:`). */
 export interface ModuleReturn {
@@ -161,6 +181,11 @@ export interface PlannedModule<Args = Record<string, unknown>, Facts = unknown> 
   finish?(args: Args, facts: Facts, outcomes: StepOutcome[], ctx: ModuleContext): Promise<ModuleReturn>;
   /** Return data of the registered result when nothing needed to change (or in check mode). */
   report?(args: Args, facts: Facts): Record<string, unknown>;
+  /**
+   * Why the plan is empty, said from the facts (`service vnc@1 is running`, pyinfra's noop): shown at -v. Called
+   * only when plan() returned no change.
+   */
+  noop?(args: Args, facts: Facts): string | undefined;
 }
 
 /** Imperative module (command, debug, set_fact, wait_for …): state cannot be read ahead, so it just runs. */

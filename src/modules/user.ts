@@ -236,6 +236,8 @@ export const userModule = plannedModule(spec, {
   where: 'host',
   gather: gatherUser,
   plan: userChanges,
+  noop: (args, facts) =>
+    facts.user ? `user ${args.name} exists (uid ${facts.user.uid}, home ${facts.user.home}, shell ${facts.user.shell}) as asked` : `user ${args.name} is absent`,
   report: (args, facts) => userResult(args, facts, false),
   async finish(args, facts, _outcomes, ctx) {
     const after = await gatherUser(args, ctx);

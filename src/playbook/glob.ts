@@ -1,28 +1,9 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { fnmatchRegExp } from './fnmatch.js';
 
-/* Python's glob for one folder, as Ansible's fileglob lookup and filter use it on the controller. */
-
-/** Python's fnmatch on one path segment: `*`, `?`, `[…]`; like glob.glob, a leading dot must be matched explicitly. */
-function segmentMatcher(pattern: string): RegExp {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '[') {
-      const close = pattern.indexOf(']', i + 2);
-      if (close < 0) re += '\\[';
-      else {
-        let body = pattern.slice(i + 1, close).replace(/\\/g, '\\\\');
-        if (body.startsWith('!')) body = `^${body.slice(1)}`;
-        re += `[${body}]`;
-        i = close;
-      }
-    } else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`, 's');
-}
+/* Python's glob for one folder, as Ansible's fileglob lookup and filter use it on the controller: fnmatch on each name;
+   like glob.glob, a leading dot must be matched explicitly. */
 
 /** Names of the regular files of `dir` matching `pattern` (one path segment), sorted. */
 export function globNames(dir: string, pattern: string): string[] {
@@ -32,7 +13,7 @@ export function globNames(dir: string, pattern: string): string[] {
   } catch {
     return [];
   }
-  const re = segmentMatcher(pattern);
+  const re = fnmatchRegExp(pattern);
   return names
     .filter((n) => re.test(n) && (pattern.startsWith('.') || !n.startsWith('.')))
     .filter((n) => {

@@ -31,6 +31,7 @@ import {
 } from './schema.js';
 import { checkKeywords, checkModuleArgs, describeValue, type KeywordFragment, type SchemaIssue } from './validate.js';
 import { isMap, isScalar, isSeq, keyOf, nodeAtPath, pairsOf, parseYamlSource, readSourceText, type readYamlSource, type YamlSource } from './yaml-source.js';
+import { unsupportedPlayKeys, unsupportedTaskKeys } from './unsupported-keywords.js';
 
 /**
  * Playbook loading: YAML (with positions) → validated PlayDef/TaskDef trees. Every problem in every file the
@@ -1560,32 +1561,6 @@ async function roleNamesUnder(dir: string): Promise<string[]> {
 }
 
 const roleSubfolders = new Set(['tasks', 'handlers', 'defaults', 'vars', 'meta', 'files', 'templates', 'library', 'module_utils', 'lookup_plugins', 'filter_plugins', 'tests']);
-
-const connectionHint = 'the port comes from the inventory: ansible_port (host or group vars)';
-/** Ansible keywords that are real but not implemented: a precise message beats "unknown keyword". */
-const unsupportedTaskKeys: Record<string, string> = {
-  throttle: 'limit concurrency with --forks or the play\'s `serial`',
-  port: connectionHint,
-  timeout: 'use the module\'s own timeout parameter where it has one',
-  diff: 'use --diff on the command line',
-  any_errors_fatal: 'set `any_errors_fatal` on the play',
-  debugger: 'remove it',
-  collections: 'remove it: modules are looked up by short name or ansible.builtin.NAME',
-  module_defaults: 'give the parameters on each task',
-};
-const unsupportedPlayKeys: Record<string, string> = {
-  port: connectionHint,
-  module_defaults: 'give the parameters on each task',
-  force_handlers: 'remove it: handlers of hosts that failed do not run',
-  ignore_unreachable: 'remove it: an unreachable host leaves the play (exit code 3)',
-  throttle: 'limit concurrency with --forks or `serial`',
-  timeout: 'use the module\'s own timeout parameter where it has one',
-  gather_subset: 'remove it: facts are gathered lazily, when a task uses them',
-  gather_timeout: 'remove it: facts are gathered lazily, when a task uses them',
-  fact_path: 'remove it: facts are gathered lazily, when a task uses them',
-  debugger: 'remove it',
-  diff: 'use --diff on the command line',
-};
 
 function templateHint(code: string): string {
   if (/FILTER/.test(code)) return 'check the filter name for a typo; only filters vncplay implements can be used';

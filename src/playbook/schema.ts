@@ -1,6 +1,8 @@
 import { collectionPrefixes } from '../modules/lookup.js';
 import { allModules } from '../modules/registry.js';
-import { moduleFinder, moduleKeys } from '../modules/ansible-names.js';
+import { moduleKeys, moduleNameProblem } from '../modules/ansible-names.js';
+import { ansibleCollections } from '../modules/ansible-names.generated.js';
+import { unsupportedPlayKeys, unsupportedTaskKeys } from './unsupported-keywords.js';
 import type { AnyModule } from '../modules/types.js';
 
 /**
@@ -29,7 +31,7 @@ export function isTemplateSchema(s: unknown): boolean {
 }
 
 /** Annotations kept on the outer schema when wrapped, so editors still show them on hover. */
-const annotationKeys = ['title', 'description', 'default', 'examples', 'deprecated', 'markdownDescription'];
+const annotationKeys = ['title', 'description', 'default', 'examples', 'deprecated', 'markdownDescription', 'doNotSuggest', 'errorMessage'];
 
 /** True when a plain string like "{{ x }}" would fail this schema, so a template alternative is needed. */
 function needsTemplateAlternative(s: Schema): boolean {
@@ -374,6 +376,47 @@ function moduleValueSchema(m: AnyModule): Schema {
   };
 }
 
+// ---------- what only the editor schema says ----------
+
+/**
+ * YAML 1.1's booleans (`yes`, `no`, `on` …), which the loader reads as true/false; an editor reading YAML 1.2 (the
+ * default of yaml-language-server) sees the same words as strings, so the editor schema accepts them there too.
+ */
+const YAML11_BOOLEAN = '^(y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$';
+
+function acceptYaml11Booleans(s: Schema): Schema {
+  const words = { type: 'string', pattern: YAML11_BOOLEAN, description: 'A YAML 1.1 boolean (yes/no, on/off), as the runner reads it.' };
+  if (s.type === 'boolean') {
+    const { type: _boolean, ...annotations } = s;
+    return { ...annotations, anyOf: [{ type: 'boolean' }, words] };
+  }
+  const branches = s.anyOf;
+  if (Array.isArray(branches) && branches.some((b) => isObject(b) && b.type === 'boolean')) return { ...s, anyOf: [...branches, words] };
+  return s;
+}
+
+/** A name the runner refuses with a reason: an error in the editor with that reason, never offered for completion. */
+function refusedName(message: string): Schema {
+  return { not: {}, errorMessage: message, description: message, doNotSuggest: true };
+}
+
+/** Ansible's own modules (ansible.builtin) vncplay lacks, short and FQCN: named as such, not as typos. */
+function unimplementedModuleProperties(taken: Record<string, unknown>): Record<string, Schema> {
+  const out: Record<string, Schema> = {};
+  for (const name of (ansibleCollections['ansible.builtin'] ?? '').split(' ')) {
+    for (const key of [name, `ansible.builtin.${name}`]) {
+      const problem = key in taken ? undefined : moduleNameProblem(key);
+      if (problem) out[key] = refusedName(`${problem.message}: ${problem.hint}`);
+    }
+  }
+  return out;
+}
+
+/** Keys that make a task do something: a module, a block, an include or import, action/local_action. */
+function taskActionKeys(moduleProps: Record<string, Schema>): string[] {
+  return [...Object.keys(moduleProps), 'block', ...includeKeys, ...importKeys, ...legacyIncludeKeys, ...roleKeys, 'action', 'local_action'];
+}
+
 // ---------- the whole schema ----------
 
 export function buildPlaybookSchema(modules: readonly AnyModule[] = allModules()): Schema {
@@ -388,16 +431,24 @@ export function buildPlaybookSchema(modules: readonly AnyModule[] = allModules()
   }
 
   const taskRef = { $ref: '#/$defs/taskList' };
-  const taskProps: Record<string, Schema> = { ...taskKeywordProperties() };
+  const editorKeywords = (props: Record<string, Schema>): Record<string, Schema> =>
+    Object.fromEntries(Object.entries(props).map(([k, v]) => [k, acceptYaml11Booleans(v)]));
+  const taskProps: Record<string, Schema> = editorKeywords(taskKeywordProperties());
   for (const k of ['block', 'rescue', 'always'] as const) taskProps[k] = { ...taskProps[k], ...taskRef };
-  const playProps: Record<string, Schema> = { ...playKeywordProperties() };
+  for (const [k, hint] of Object.entries(unsupportedTaskKeys)) {
+    taskProps[k] ??= refusedName(`\`${k}\` is an Ansible task keyword that vncplay does not support: ${hint}`);
+  }
+  const playProps: Record<string, Schema> = editorKeywords(playKeywordProperties());
   for (const k of ['pre_tasks', 'tasks', 'post_tasks', 'handlers'] as const) playProps[k] = { ...playProps[k], ...taskRef };
+  for (const [k, hint] of Object.entries(unsupportedPlayKeys)) {
+    playProps[k] ??= refusedName(`\`${k}\` is an Ansible play keyword that vncplay does not support: ${hint}`);
+  }
   playProps.roles = {
     ...playProps.roles,
     items: {
       anyOf: [
         { type: 'string', description: 'Role name.' },
-        { type: 'object', properties: roleEntryProperties(), description: 'Role with keywords; other keys are role parameters.' },
+        { type: 'object', properties: editorKeywords(roleEntryProperties()), description: 'Role with keywords; other keys are role parameters.' },
       ],
     },
   };
@@ -428,7 +479,9 @@ export function buildPlaybookSchema(modules: readonly AnyModule[] = allModules()
         title: 'Task',
         description: 'One module key plus task keywords; or block/rescue/always; or include_tasks/import_tasks.',
         type: 'object',
-        properties: { ...taskProps, ...moduleProps },
+        properties: { ...unimplementedModuleProperties({ ...taskProps, ...moduleProps }), ...taskProps, ...moduleProps },
+        // Exactly one thing to do, as the loader demands: not two modules, not none.
+        oneOf: taskActionKeys(moduleProps).map((k) => ({ required: [k] })),
         patternProperties: {
           '^with_[A-Za-z0-9_.]+$': { description: 'Legacy loop over a lookup\'s results (with_dict, with_subelements, with_sequence …): any lookup of the README\'s list.' },
         },

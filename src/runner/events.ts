@@ -1,5 +1,5 @@
 import type { SourcePos } from '../errors.js';
-import type { DiffEntry } from '../modules/types.js';
+import type { DiffEntry, ModuleEvent } from '../modules/types.js';
 
 export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable' | 'ignored' | 'rescued';
 
@@ -64,7 +64,7 @@ export type RunEvent =
     }
   | { type: 'warning'; time: string; message: string; host?: string }
   | { type: 'verbose'; time: string; level: number; host?: string; message: string }
-  | { type: 'drill'; time: string; host?: string; phase: string; data: Record<string, unknown> }
+  | (ModuleEvent & { time: string; host?: string })
   | { type: 'play_end'; time: string; name: string }
   | { type: 'recap'; time: string; hosts: Record<string, HostStats> }
   | { type: 'run_end'; time: string; exitCode: number; durationMs: number; interrupted: boolean };

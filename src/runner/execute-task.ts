@@ -4,7 +4,7 @@ import { becomeMethodNamed } from '../connection/become.js';
 import { ConnectionError, VncplayError } from '../errors.js';
 import type { Connection } from '../connection/types.js';
 import { findModule } from '../modules/registry.js';
-import type { DiffEntry } from '../modules/types.js';
+import type { DiffEntry, TaskScope } from '../modules/types.js';
 import type { TaskDef } from '../playbook/model.js';
 import { controllerFileDirs, controllerFilePaths } from '../playbook/plan.js';
 import type { ControllerSubdir } from '../playbook/lookups.js';
@@ -17,6 +17,7 @@ import type { HostState } from './host-state.js';
 import { taskVars } from './play.js';
 import { invokeModule, type InvokeResult, type InvokeSettings } from './invoke-module.js';
 import type { Background } from '../modules/async-job.js';
+import { inTaskScope } from './task-scope.js';
 
 /** The outcome of one task on one host, as the strategy needs it. */
 export interface TaskOutcome {
@@ -71,7 +72,7 @@ export async function executeTask(
   env.emit({ type: 'task_start', time: now(), host: hs.name, task: ref });
   let outcome: TaskOutcome;
   try {
-    outcome = await executeWithLoop(env, run, hs, task, vars);
+    outcome = await inTaskScope(run, ref.id, (scope) => executeWithLoop(env, run, hs, task, vars, scope));
   } catch (err) {
     outcome = outcomeFromError(err);
   }
@@ -116,10 +117,11 @@ async function executeWithLoop(
   hs: HostState,
   task: TaskDef,
   vars: Record<string, unknown>,
+  scope: TaskScope,
 ): Promise<TaskOutcome> {
   if (task.loop === undefined) {
     if (!conditionsHold(task.when, vars, task)) return skipped('Conditional result was False');
-    return executeOnce(env, run, hs, task, vars);
+    return executeOnce(env, run, hs, task, vars, scope);
   }
   if (task.loopWith === 'items' && isBareVariableName(task.loop, vars)) {
     env.emit({
@@ -150,7 +152,7 @@ async function executeWithLoop(
       continue;
     }
     allSkipped = false;
-    const one = await executeOnce(env, run, hs, task, itemVars);
+    const one = await executeOnce(env, run, hs, task, itemVars, scope);
     if (one.status === 'unreachable') return one;
     delegatedTo ??= one.delegatedTo;
     results.push({ ...one.result, ...loopKeys, _label: label });
@@ -213,6 +215,7 @@ async function executeOnce(
   hs: HostState,
   task: TaskDef,
   vars: Record<string, unknown>,
+  scope: TaskScope,
 ): Promise<TaskOutcome> {
   const mod = task.module ? findModule(task.module) : undefined;
   if (!mod) return failed(`unknown module '${task.module ?? ''}'`);
@@ -221,7 +224,7 @@ async function executeOnce(
   let attempts = 0;
   for (;;) {
     attempts++;
-    const outcome = await callModule(env, run, hs, task, mod.where === 'controller', vars);
+    const outcome = await callModule(env, run, hs, task, mod.where === 'controller', vars, scope);
     if (outcome.status === 'unreachable') return outcome;
     const judged = judge(task, outcome, vars);
     if (!task.until) return judged;
@@ -266,6 +269,7 @@ async function callModule(
   task: TaskDef,
   onController: boolean,
   vars: Record<string, unknown>,
+  scope: TaskScope,
 ): Promise<TaskOutcome> {
   const mod = findModule(task.module!)!;
   let keywords: ConnectionKeywords;
@@ -297,7 +301,7 @@ async function callModule(
   const background = backgroundOf(task, vars);
   if (typeof background === 'string') return failed(background);
   try {
-    const res = await invokeModule(mod, args, { ...settings, ...become, check, ...(background ? { background } : {}) });
+    const res = await invokeModule(mod, args, { ...settings, ...become, check, task: scope, ...(background ? { background } : {}) });
     // Stored raw: buildHostScope marks host facts unsafe, so they are never rendered again. As in Ansible, a
     // delegated task's facts belong to the task's host unless delegate_facts gives them to the delegated host.
     const factsHost = delegated && truthy(task.delegateFacts, vars, task) ? delegated.host : hs;
@@ -374,7 +378,7 @@ function moduleSettings(
       }),
     findFile: (rel, kind) => findControllerFile(rel, kind, task, env.playbookDir),
     log: (level, line) => env.emit({ type: 'verbose', time: now(), level, host: hs.name, message: noLog ? '(output hidden: no_log)' : env.redact(line) }),
-    drill: (phase, data) => env.emit({ type: 'drill', time: now(), host: hs.name, phase, data }),
+    emit: (event) => env.emit({ ...event, time: now(), host: hs.name }),
     ...(conn?.kind === 'ssh' ? { probeNewConnection: () => env.probeNewConnection(target.name, keywords) } : {}),
   };
 }

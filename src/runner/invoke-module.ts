@@ -7,7 +7,8 @@ import { ModuleError, VncplayError } from '../errors.js';
 import { issuesText, parseArgs } from '../modules/spec/parse.js';
 import { runInBackground, type Background } from '../modules/async-job.js';
 import type { TaskError } from './events.js';
-import type { AnyModule, Change, DiffEntry, ModuleContext, ModuleReturn, RenderOptions, Step, StepOutcome } from '../modules/types.js';
+import type { AnyModule, Change, DiffEntry, ModuleContext, ModuleEvent, ModuleReturn, RenderOptions, Step, StepOutcome, TaskScope } from '../modules/types.js';
+import { SharedTaskScope } from './task-scope.js';
 
 /** How one module call should run on one host. */
 export interface InvokeSettings {
@@ -22,7 +23,10 @@ export interface InvokeSettings {
   render(template: string, opts?: RenderOptions): string;
   findFile(rel: string, kind: 'files' | 'templates' | 'vars'): Promise<string>;
   log(level: number, line: string): void;
-  drill?(phase: string, data: Record<string, unknown>): void;
+  /** The scope the hosts running this task share (runner/task-scope.ts); a call on its own gets a scope of its own. */
+  task?: TaskScope;
+  /** A module's own events (ModuleEvent), to the reporters. */
+  emit?(event: ModuleEvent): void;
   /** Opens a fresh connection to the host and says whether it worked (firewall lockout check). */
   probeNewConnection?(): Promise<boolean>;
   /** Task `environment:`: every host command of the module runs under env(1) with these variables. */
@@ -44,6 +48,10 @@ export interface InvokeResult {
   meta?: ModuleReturn['meta'];
   /** Set when the arguments were refused (the code and hint of the first problem). */
   error?: TaskError;
+  /** What a planned module meant to do: its changes' summaries, in order (empty: nothing to change). */
+  planned?: string[];
+  /** Why a planned module changed nothing (`service vnc@1 is running`), also logged at -v. */
+  noop?: string;
 }
 
 /** What is wrong with the rendered arguments (the playbook allowed templates), or undefined. */
@@ -90,18 +98,22 @@ export async function invokeModule(
   const changes = mod.plan(args, facts);
   const diff = changes.flatMap((c) => (c.diff ? [c.diff] : []));
   const report = mod.report?.(args, facts) ?? {};
-  if (changes.length === 0 || s.check) {
-    return { changed: changes.length > 0, failed: false, skipped: false, data: report, diff, ...summaryMsg(changes) };
+  const planned = changes.map((c) => c.summary);
+  if (changes.length === 0) {
+    const noop = mod.noop?.(args, facts);
+    if (noop !== undefined) ctx.log(1, noop);
+    return { changed: false, failed: false, skipped: false, data: report, diff, planned, ...(noop !== undefined ? { noop } : {}) };
   }
+  if (s.check) return { changed: true, failed: false, skipped: false, data: report, diff, planned, ...summaryMsg(changes) };
   const outcomes: StepOutcome[] = [];
   // Without finish() nothing reads a step's own output, so a change's consecutive commands may share one exec.
   const stepFailure = await runSteps(changes, ctx, s, outcomes, mod.finish === undefined);
   if (stepFailure) return { ...failure(stepFailure.msg), changed: outcomes.length > 0, data: stepFailure.data, diff };
   if (mod.finish) {
     const ret = fromReturn(await mod.finish(args, facts, outcomes, ctx));
-    return { ...ret, changed: ret.changed || changes.length > 0, diff: ret.diff.length ? ret.diff : diff };
+    return { ...ret, changed: ret.changed || changes.length > 0, diff: ret.diff.length ? ret.diff : diff, planned };
   }
-  return { changed: true, failed: false, skipped: false, data: report, diff, ...summaryMsg(changes) };
+  return { changed: true, failed: false, skipped: false, data: report, diff, planned, ...summaryMsg(changes) };
 }
 
 function summaryMsg(changes: Change[]): { msg?: string } {
@@ -214,7 +226,8 @@ export async function execBatch(ctx: ModuleContext, steps: ExecStep[], opts: Exe
 const UNTIL_DONE: AbortSignal = new AbortController().signal;
 setMaxListeners(0, UNTIL_DONE);
 
-function moduleContext(s: InvokeSettings): ModuleContext {
+/** The context a module's hooks get for these settings (exported for the test harness, test/module-harness.ts). */
+export function moduleContext(s: InvokeSettings): ModuleContext {
   const exec = (argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> => {
     if (!s.conn) throw new ModuleError('E_NO_CONNECTION', `module needs a host connection on ${s.hostName}`);
     // No default signal: see UNTIL_DONE. A module that waits (wait_for) passes ctx.signal itself to stop early.
@@ -236,9 +249,10 @@ function moduleContext(s: InvokeSettings): ModuleContext {
     render: s.render,
     findFile: s.findFile,
     log: s.log,
+    task: s.task ?? new SharedTaskScope(),
   };
   if (s.conn) ctx.conn = s.conn;
-  if (s.drill) ctx.drill = s.drill;
+  if (s.emit) ctx.emit = s.emit;
   if (s.probeNewConnection) ctx.probeNewConnection = s.probeNewConnection;
   return ctx;
 }

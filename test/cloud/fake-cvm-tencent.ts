@@ -1,7 +1,6 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type FakeCloud, FaultQueue, header, isMutating, listen, newRequestId, type RecordedCall } from './fake-server.js';
+import { fakeCloud, type FakeCloud, type FaultKind, FaultQueue, listen, type RecordedCall } from './fake-server.js';
 import { InstanceFleet, type LifeState } from './fake-instances.js';
-import { TcError, verifyTc3 } from './fake-vpc-tencent.js';
+import { TcError, tencentApiHandler } from './fake-vpc-tencent.js';
 
 /**
  * Fake Tencent Cloud CVM API 3.0 (version 2017-03-12), wire-compatible with the VPC fake: POST / with a JSON body,
@@ -30,6 +29,12 @@ const REFUSED: Record<LifeState, string> = {
   stopping: 'UnsupportedOperation.InstanceStateStopping',
   stopped: 'UnsupportedOperation.InstanceStateStopped',
   terminated: 'UnsupportedOperation.InstanceStateTerminating',
+};
+
+/** The errors an injected fault answers with (a duplicate means nothing to CVM: the call goes through). */
+const FAULTS: Partial<Record<FaultKind, [string, string]>> = {
+  throttle: ['RequestLimitExceeded', 'Your current request times exceeds the frequency limit.'],
+  auth: ['AuthFailure.SecretIdNotFound', 'The SecretId is not found.'],
 };
 
 export async function startFakeTencentCvm(accounts: Record<string, string>): Promise<FakeTencentCvm> {
@@ -72,47 +77,11 @@ export async function startFakeTencentCvm(accounts: Record<string, string>): Pro
     return {};
   };
 
-  const handle = async (req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> => {
-    const action = header(req, 'x-tc-action') ?? '';
-    const requestId = newRequestId().toLowerCase();
-    let params: Record<string, unknown> = {};
-    try {
-      params = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
-    } catch {
-      params = {};
-    }
-    const call: RecordedCall = { action, params, mutating: isMutating(action), status: 200, requestId };
-    calls.push(call);
-    const send = (obj: Record<string, unknown>) => {
-      res.writeHead(200, { 'content-type': 'application/json', 'x-tc-traceid': requestId });
-      res.end(JSON.stringify({ Response: { ...obj, RequestId: requestId } }));
-    };
-    try {
-      call.accessKeyId = verifyTc3(req, body, accounts);
-      const fault = faults.take(action);
-      if (fault === 'server-error') {
-        call.status = 500;
-        res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end('Internal Server Error');
-        return;
-      }
-      if (fault === 'throttle') throw new TcError('RequestLimitExceeded', 'Your current request times exceeds the frequency limit.');
-      if (fault === 'auth') throw new TcError('AuthFailure.SecretIdNotFound', 'The SecretId is not found.');
-      send(dispatch(action, params));
-    } catch (e) {
-      if (!(e instanceof TcError)) throw e;
-      call.errorCode = e.code;
-      send({ Error: { Code: e.code, Message: e.message } });
-    }
-  };
+  const handle = tencentApiHandler(accounts, calls, faults, FAULTS, dispatch);
 
   const srv = await listen(handle);
   return {
-    endpoint: srv.endpoint,
-    calls,
+    ...fakeCloud(srv, calls, faults),
     instances: fleet,
-    inject: (kind, times = 1, action) => faults.add(kind, times, action),
-    mutatingCalls: () => calls.filter((c) => c.mutating),
-    close: srv.close,
   };
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  fakeCloud,
   type FakeCloud,
   type FaultKind,
   FaultQueue,
@@ -123,14 +124,10 @@ export async function startFakeEc2(accounts: Record<string, string>): Promise<Fa
 
   const srv = await listen(handle);
   return {
-    endpoint: srv.endpoint,
-    calls,
+    ...fakeCloud(srv, calls, faults),
     groups,
     addGroup,
     instances,
-    inject: (kind, times = 1, action) => faults.add(kind, times, action),
-    mutatingCalls: () => calls.filter((c) => c.mutating),
-    close: srv.close,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  fakeCloud,
   type FakeCloud,
   type FaultKind,
   FaultQueue,
@@ -161,15 +162,11 @@ export async function startFakeEcs(accounts: Record<string, string>): Promise<Fa
 
   const srv = await listen(handle);
   return {
-    endpoint: srv.endpoint,
-    calls,
+    ...fakeCloud(srv, calls, faults),
     groups,
     addGroup,
     permission,
     instances,
-    inject: (kind, times = 1, action) => faults.add(kind, times, action),
-    mutatingCalls: () => calls.filter((c) => c.mutating),
-    close: srv.close,
   };
 }
 

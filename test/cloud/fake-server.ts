@@ -36,6 +36,17 @@ export interface FakeCloud {
   close(): Promise<void>;
 }
 
+/** The FakeCloud part every fake shares: its address, the calls it recorded, fault injection, close. */
+export function fakeCloud(srv: { endpoint: string; close(): Promise<void> }, calls: RecordedCall[], faults: FaultQueue): FakeCloud {
+  return {
+    endpoint: srv.endpoint,
+    calls,
+    inject: (kind, times = 1, action) => faults.add(kind, times, action),
+    mutatingCalls: () => calls.filter((c) => c.mutating),
+    close: srv.close,
+  };
+}
+
 export function isMutating(action: string): boolean {
   return !action.startsWith('Describe');
 }

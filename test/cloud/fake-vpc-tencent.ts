@@ -1,8 +1,10 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import {
+  fakeCloud,
   type FakeCloud,
   type FaultKind,
   FaultQueue,
+  type Handler,
   header,
   hmac,
   isMutating,
@@ -100,7 +102,29 @@ export async function startFakeTencentVpc(accounts: Record<string, string>): Pro
     return full;
   };
 
-  const handle = async (req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> => {
+  const handle = tencentApiHandler(accounts, calls, faults, FAULTS, (action, params) => dispatch(action, params, groups, addGroup));
+  const srv = await listen(handle);
+  return {
+    ...fakeCloud(srv, calls, faults),
+    groups,
+    addGroup,
+    policy,
+  };
+}
+
+/**
+ * The wire of every Tencent Cloud API 3.0 fake (VPC here, CVM in fake-cvm-tencent.ts): records the call, verifies
+ * the TC3 signature, plays an injected fault (a bare HTTP 500, or the error `faultErrors` gives the fault), and
+ * answers `dispatch`'s result or its TcError inside an HTTP 200, with the request id in X-TC-TraceId and the body.
+ */
+export function tencentApiHandler(
+  accounts: Record<string, string>,
+  calls: RecordedCall[],
+  faults: FaultQueue,
+  faultErrors: Partial<Record<FaultKind, [code: string, message: string]>>,
+  dispatch: (action: string, params: Record<string, unknown>) => Record<string, unknown>,
+): Handler {
+  return async (req, body, res) => {
     const action = header(req, 'x-tc-action') ?? '';
     const requestId = newRequestId().toLowerCase();
     let params: Record<string, unknown> = {};
@@ -111,7 +135,7 @@ export async function startFakeTencentVpc(accounts: Record<string, string>): Pro
     }
     const call: RecordedCall = { action, params, mutating: isMutating(action), status: 200, requestId };
     calls.push(call);
-    const send = (obj: Record<string, unknown>) => {
+    const send = (obj: Record<string, unknown>): void => {
       res.writeHead(200, { 'content-type': 'application/json', 'x-tc-traceid': requestId });
       res.end(JSON.stringify({ Response: { ...obj, RequestId: requestId } }));
     };
@@ -125,25 +149,14 @@ export async function startFakeTencentVpc(accounts: Record<string, string>): Pro
         res.end('Internal Server Error');
         return;
       }
-      if (fault) throw new TcError(...FAULTS[fault]);
-      send(dispatch(action, params, groups, addGroup));
+      const error = fault ? faultErrors[fault] : undefined;
+      if (error) throw new TcError(...error);
+      send(dispatch(action, params));
     } catch (e) {
       if (!(e instanceof TcError)) throw e;
       call.errorCode = e.code;
       send({ Error: { Code: e.code, Message: e.message } });
     }
-  };
-
-  const srv = await listen(handle);
-  return {
-    endpoint: srv.endpoint,
-    calls,
-    groups,
-    addGroup,
-    policy,
-    inject: (kind, times = 1, action) => faults.add(kind, times, action),
-    mutatingCalls: () => calls.filter((c) => c.mutating),
-    close: srv.close,
   };
 }
 

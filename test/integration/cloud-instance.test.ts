@@ -3,7 +3,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cloudInstance, INSTANCE_ENDPOINT_ENV, resetInstanceAdapters, setInstancePollPolicy, type PollPolicy } from '../../src/modules/cloud-instance/index.js';
 import type { Provider } from '../../src/modules/cloud-instance/types.js';
-import { setRetryPolicy, type RetryPolicy } from '../../src/modules/security-group/retry.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import type { StepOutcome } from '../../src/modules/types.js';
 import { startFakeTencentCvm, type FakeTencentCvm } from '../cloud/fake-cvm-tencent.js';
@@ -12,13 +11,14 @@ import { startFakeEcs, type FakeEcs } from '../cloud/fake-ecs.js';
 import type { FakeInstance, LifeState } from '../cloud/fake-instances.js';
 import { parsedArgs } from '../module-args.js';
 import { playYaml } from './runner-helpers.js';
+import { pointSdksAtFakes, type PlantedCredentials } from '../cloud/sdk-environment.js';
 
 /**
  * cloud_instance against wire-level fakes of EC2, ECS and CVM: the official SDKs sign and send real requests and
  * parse real answers; the fakes move instances through their providers' transitional states, one state per poll.
  */
 
-const CREDS: Record<Provider, { id: string; secret: string; idVar: string; secretVar: string }> = {
+const CREDS: Record<Provider, PlantedCredentials> = {
   aws: { id: 'AKIAINSTTEST0000001', secret: 'inst-aws-SECRET-1a2b3c4d', idVar: 'AWS_ACCESS_KEY_ID', secretVar: 'AWS_SECRET_ACCESS_KEY' },
   aliyun: { id: 'LTAIinstTest000001', secret: 'inst-aliyun-SECRET-5e6f7a', idVar: 'ALIBABA_CLOUD_ACCESS_KEY_ID', secretVar: 'ALIBABA_CLOUD_ACCESS_KEY_SECRET' },
   tencent: { id: 'AKIDinstTest000001', secret: 'inst-tencent-SECRET-8b9c0d', idVar: 'TENCENTCLOUD_SECRET_ID', secretVar: 'TENCENTCLOUD_SECRET_KEY' },
@@ -34,8 +34,7 @@ const START: Record<Provider, string> = { aws: 'StartInstances', aliyun: 'StartI
 const STOP: Record<Provider, string> = { aws: 'StopInstances', aliyun: 'StopInstance', tencent: 'StopInstances' };
 const REBOOT: Record<Provider, string> = { aws: 'RebootInstances', aliyun: 'RebootInstance', tencent: 'RebootInstances' };
 
-const savedEnv = { ...process.env };
-let savedRetry: RetryPolicy;
+let restoreEnvironment: () => void;
 let savedPoll: PollPolicy;
 let fakes: { aws: FakeEc2; aliyun: FakeEcs; tencent: FakeTencentCvm };
 
@@ -45,23 +44,14 @@ beforeAll(async () => {
     aliyun: await startFakeEcs({ [CREDS.aliyun.id]: CREDS.aliyun.secret }),
     tencent: await startFakeTencentCvm({ [CREDS.tencent.id]: CREDS.tencent.secret }),
   };
-  for (const p of ['aws', 'aliyun', 'tencent'] as const) {
-    process.env[CREDS[p].idVar] = CREDS[p].id;
-    process.env[CREDS[p].secretVar] = CREDS[p].secret;
-    process.env[INSTANCE_ENDPOINT_ENV[p]] = fakes[p].endpoint;
-  }
-  process.env['AWS_EC2_METADATA_DISABLED'] = 'true';
-  process.env['AWS_CONFIG_FILE'] = '/nonexistent/vncplay-test';
-  process.env['AWS_SHARED_CREDENTIALS_FILE'] = '/nonexistent/vncplay-test';
-  savedRetry = setRetryPolicy({ baseDelayMs: 10, maxDelayMs: 100 });
+  restoreEnvironment = pointSdksAtFakes(CREDS, INSTANCE_ENDPOINT_ENV, { aws: fakes.aws.endpoint, aliyun: fakes.aliyun.endpoint, tencent: fakes.tencent.endpoint });
   // The real backoff shape, shorter pauses: what the tests check is the number of polls and the states seen.
   savedPoll = setInstancePollPolicy({ firstDelayMs: 20, maxDelayMs: 200 });
 });
 
 afterAll(async () => {
-  setRetryPolicy(savedRetry);
   setInstancePollPolicy(savedPoll);
-  process.env = savedEnv;
+  restoreEnvironment();
   await Promise.all(Object.values(fakes).map((f) => f.close()));
 });
 

@@ -13,6 +13,7 @@ import { nftApplyScript } from '../../src/modules/firewall/nftables.js';
 import type { AnyModule, Change, ModuleContext, ModuleReturn, StepOutcome } from '../../src/modules/types.js';
 import { remoteProbeArgv, waitFor, waitSpec } from '../../src/modules/wait-for.js';
 import { parsedArgs } from '../module-args.js';
+import { testContext } from '../module-harness.js';
 import { invokeModule, type InvokeResult } from '../../src/runner/invoke-module.js';
 import { fleetAvailable, fleetConnectionSpec, fleetDir, fleetHosts, fleetKey, fleetKnownHosts, hostExec, hostExecOk } from '../fleet/fleet.js';
 
@@ -296,13 +297,7 @@ describe.skipIf(!fleetAvailable())('firewall lockout safety on h1 (private sshd 
     }
   };
   const ctxFor = (c: Connection, probe: boolean): ModuleContext => {
-    const ctx: ModuleContext = {
-      hostName: 'h1', conn: c, check: false, diff: false, signal: new AbortController().signal, vars: {},
-      exec: (argv, opts = {}) => c.exec(argv, { become: true, ...opts }),
-      render: (t) => t, findFile: (rel) => Promise.resolve(rel), log: () => undefined,
-    };
-    if (probe) ctx.probeNewConnection = freshConnectionWorks;
-    return ctx;
+    return testContext(c, { hostName: 'h1', become: true, diff: false, ...(probe ? { probeNewConnection: freshConnectionWorks } : {}) });
   };
   /** gather → plan → exec steps → finish, as invokeModule does, with a ctx that has probeNewConnection. */
   const drive = async (args: FirewallArgs, ctx: ModuleContext): Promise<{ changes: Change[]; ret: ModuleReturn }> => {

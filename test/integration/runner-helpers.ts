@@ -34,7 +34,15 @@ export async function playYaml(
   const inventory = parseInventory(opts.inventory ?? localInventory(['l1']), 'ini');
   const events: RunEvent[] = [];
   const { files: _files, inventory: _inv, ...rest } = opts;
-  const result = await runPlaybook({ ...rest, playbook, inventory, onEvent: (e) => events.push(e) });
+  const result = await runPlaybook({
+    ...rest,
+    playbook,
+    inventory,
+    onEvent: (e) => {
+      events.push(e);
+      rest.onEvent?.(e);
+    },
+  });
   return {
     ...result,
     events,

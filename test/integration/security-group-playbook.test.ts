@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENDPOINT_ENV, resetSecurityGroupMemo } from '../../src/modules/security-group/index.js';
-import { setRetryPolicy, type RetryPolicy } from '../../src/modules/security-group/retry.js';
+import { ENDPOINT_ENV } from '../../src/modules/security-group/index.js';
 import { startFakeEc2, type FakeEc2 } from '../cloud/fake-ec2.js';
 import { startFakeEcs, type FakeEcs } from '../cloud/fake-ecs.js';
 import { startFakeTencentVpc, type FakeTencentVpc } from '../cloud/fake-vpc-tencent.js';
+import { pointSdksAtFakes } from '../cloud/sdk-environment.js';
 import { playYaml } from './runner-helpers.js';
 
 /**
@@ -17,8 +17,7 @@ const CREDS = {
   tencent: { id: 'AKIDe2eTest0000001', secret: 'e2e-tencent-SECRET-d0e1f2', idVar: 'TENCENTCLOUD_SECRET_ID', secretVar: 'TENCENTCLOUD_SECRET_KEY' },
 } as const;
 
-const savedEnv = { ...process.env };
-let savedPolicy: RetryPolicy;
+let restoreEnvironment: () => void;
 let fakes: { aws: FakeEc2; aliyun: FakeEcs; tencent: FakeTencentVpc };
 
 beforeAll(async () => {
@@ -27,20 +26,11 @@ beforeAll(async () => {
     aliyun: await startFakeEcs({ [CREDS.aliyun.id]: CREDS.aliyun.secret }),
     tencent: await startFakeTencentVpc({ [CREDS.tencent.id]: CREDS.tencent.secret }),
   };
-  for (const p of ['aws', 'aliyun', 'tencent'] as const) {
-    process.env[CREDS[p].idVar] = CREDS[p].id;
-    process.env[CREDS[p].secretVar] = CREDS[p].secret;
-    process.env[ENDPOINT_ENV[p]] = fakes[p].endpoint;
-  }
-  process.env['AWS_EC2_METADATA_DISABLED'] = 'true';
-  process.env['AWS_CONFIG_FILE'] = '/nonexistent/vncplay-test';
-  process.env['AWS_SHARED_CREDENTIALS_FILE'] = '/nonexistent/vncplay-test';
-  savedPolicy = setRetryPolicy({ baseDelayMs: 10, maxDelayMs: 100 });
+  restoreEnvironment = pointSdksAtFakes(CREDS, ENDPOINT_ENV, { aws: fakes.aws.endpoint, aliyun: fakes.aliyun.endpoint, tencent: fakes.tencent.endpoint });
 });
 
 afterAll(async () => {
-  setRetryPolicy(savedPolicy);
-  process.env = savedEnv;
+  restoreEnvironment();
   await Promise.all(Object.values(fakes).map((f) => f.close()));
 });
 
@@ -72,7 +62,6 @@ const mutating = () => Object.values(fakes).reduce((n, f) => n + f.mutatingCalls
 
 describe('security_group through runPlaybook', () => {
   it('converges all three providers with one task shape, then reports changed=0', async () => {
-    resetSecurityGroupMemo();
     const first = await playYaml(playbook('localhost'), { inventory: 'localhost ansible_connection=local\n', diff: true });
     expect(first.exitCode, JSON.stringify(first.results('restrict VNC to the office'))).toBe(0);
     expect(first.stats['localhost']).toMatchObject({ changed: 1, failed: 0 });
@@ -84,7 +73,6 @@ describe('security_group through runPlaybook', () => {
     expect([...fakes.aliyun.groups.values()][0]!.permissions.filter((p) => p.Direction === 'ingress')).toHaveLength(2);
     expect([...fakes.tencent.groups.values()][0]!.ingress.map((p) => p.CidrBlock)).toEqual(['198.51.100.0/24', '203.0.113.7/32']);
 
-    resetSecurityGroupMemo();
     const before = mutating();
     const second = await playYaml(playbook('localhost'), { inventory: 'localhost ansible_connection=local\n' });
     expect(second.exitCode).toBe(0);
@@ -98,7 +86,6 @@ describe('security_group through runPlaybook', () => {
   it('--check --diff shows the rule to remove and calls nothing that mutates', async () => {
     const g = [...fakes.aws.groups.values()][0]!;
     g.ingress.push({ proto: 'tcp', from: 22, to: 22, cidr: '0.0.0.0/0' });
-    resetSecurityGroupMemo();
     const before = mutating();
     const r = await playYaml(playbook('localhost'), { inventory: 'localhost ansible_connection=local\n', check: true, diff: true });
     expect(r.exitCode).toBe(0);
@@ -109,7 +96,6 @@ describe('security_group through runPlaybook', () => {
   });
 
   it('makes each mutating call once when three hosts run the task', async () => {
-    resetSecurityGroupMemo();
     const before = fakes.aws.mutatingCalls().length;
     const r = await playYaml(playbook('all'), { inventory: 'h1 ansible_connection=local\nh2 ansible_connection=local\nh3 ansible_connection=local\n' });
     expect(r.exitCode).toBe(0);
@@ -117,12 +103,49 @@ describe('security_group through runPlaybook', () => {
     expect(fakes.aws.mutatingCalls().slice(before).map((c) => c.action)).toEqual(['RevokeSecurityGroupIngress']);
   });
 
+  it('reads the group once for all hosts of a task, and afresh for the next task', async () => {
+    const task = (name: string) => `
+    - name: ${name}
+      security_group:
+        provider: aws
+        region: eu-central-1
+        name: vnc-per-task
+        rules: [{ proto: tcp, ports: 5901, cidr: 198.51.100.0/24 }]`;
+    const yaml = `
+- hosts: all
+  gather_facts: false
+  tasks:${task('converge')}${task('look')}${task('look again')}
+`;
+    // Calls the fake saw by the time each task starts (every call of the task before it has returned by then).
+    const callsAtStart = new Map<string, number>();
+    const r = await playYaml(yaml, {
+      inventory: 'h1 ansible_connection=local\nh2 ansible_connection=local\nh3 ansible_connection=local\n',
+      onEvent: (e) => {
+        if (e.type === 'task_start' && !callsAtStart.has(e.task.name)) {
+          // Between 'look' and 'look again' someone opens SSH to the world behind the playbook's back.
+          if (e.task.name === 'look again') {
+            const g = [...fakes.aws.groups.values()].find((x) => x.name === 'vnc-per-task')!;
+            g.ingress.push({ proto: 'tcp', from: 22, to: 22, cidr: '0.0.0.0/0' });
+          }
+          callsAtStart.set(e.task.name, fakes.aws.calls.length);
+        }
+      },
+    });
+    expect(r.exitCode).toBe(0);
+    const during = (name: string, next?: string) => fakes.aws.calls.slice(callsAtStart.get(name), next ? callsAtStart.get(next) : undefined).map((c) => c.action);
+    // Three hosts, one task: one read of the group, each change made once.
+    expect(during('look', 'look again')).toEqual(['DescribeSecurityGroups']);
+    // The next task does not plan from the last task's read: it sees the new rule and removes it, once.
+    expect(during('look again')).toEqual(['DescribeSecurityGroups', 'RevokeSecurityGroupIngress']);
+    expect(r.results('look').map((e) => e.status)).toEqual(['ok', 'ok', 'ok']);
+    expect(r.results('look again').map((e) => e.status)).toEqual(['changed', 'changed', 'changed']);
+  });
+
   it('an auth failure fails the task with the request id, and the secret is nowhere in the event stream', async () => {
     const right = process.env['ALIBABA_CLOUD_ACCESS_KEY_SECRET']!;
     process.env['ALIBABA_CLOUD_ACCESS_KEY_SECRET'] = 'e2e-wrong-SECRET-value-4242';
     try {
-      resetSecurityGroupMemo();
-      const r = await playYaml(playbook('localhost'), { inventory: 'localhost ansible_connection=local\n' });
+        const r = await playYaml(playbook('localhost'), { inventory: 'localhost ansible_connection=local\n' });
       expect(r.exitCode).toBe(2);
       const res = r.results('restrict VNC to the office')[0]!;
       expect(res.failed).toBe(true);

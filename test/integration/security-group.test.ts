@@ -4,24 +4,25 @@ import {
   ENDPOINT_ENV,
   gatherSecurityGroup,
   planSecurityGroup,
-  resetSecurityGroupMemo,
   securityGroup,
 } from '../../src/modules/security-group/index.js';
-import { CloudApiError, setRetryPolicy, type RetryPolicy } from '../../src/modules/security-group/retry.js';
+import { CloudApiError } from '../../src/modules/security-group/retry.js';
 import type { Provider, RuleArg, SecurityGroupArgs, SecurityGroupFacts } from '../../src/modules/security-group/types.js';
-import type { Change, StepOutcome } from '../../src/modules/types.js';
+import type { Change, StepOutcome, TaskScope } from '../../src/modules/types.js';
+import { SharedTaskScope } from '../../src/runner/task-scope.js';
 import { startFakeEc2, type FakeEc2 } from '../cloud/fake-ec2.js';
 import { parsedArgs } from '../module-args.js';
 import { startFakeEcs, type FakeEcs } from '../cloud/fake-ecs.js';
 import type { FakeCloud } from '../cloud/fake-server.js';
 import { startFakeTencentVpc, type FakeTencentVpc } from '../cloud/fake-vpc-tencent.js';
+import { pointSdksAtFakes, type PlantedCredentials } from '../cloud/sdk-environment.js';
 
 /**
  * security_group against wire-level fakes of EC2, ECS and Tencent VPC: the real SDK clients build, sign and send
  * the requests and parse the answers. The module is driven through gather → plan → steps, as the runner does it.
  */
 
-const SECRETS: Record<Provider, { id: string; secret: string; idVar: string; secretVar: string }> = {
+const SECRETS: Record<Provider, PlantedCredentials> = {
   aws: { id: 'AKIAVNCPLAYTEST0001', secret: 'planted-aws-SECRET-7fd2a9c1e4', idVar: 'AWS_ACCESS_KEY_ID', secretVar: 'AWS_SECRET_ACCESS_KEY' },
   aliyun: {
     id: 'LTAI5tVncplayTest01',
@@ -40,8 +41,7 @@ const PLANTED = Object.values(SECRETS).map((s) => s.secret);
 
 /** Everything the module handed back or threw, for the secret search at the end. */
 const seen: unknown[] = [];
-const savedEnv = { ...process.env };
-let savedPolicy: RetryPolicy;
+let restoreEnvironment: () => void;
 let fakes: { aws: FakeEc2; aliyun: FakeEcs; tencent: FakeTencentVpc };
 
 beforeAll(async () => {
@@ -50,29 +50,23 @@ beforeAll(async () => {
     aliyun: await startFakeEcs({ [SECRETS.aliyun.id]: SECRETS.aliyun.secret }),
     tencent: await startFakeTencentVpc({ [SECRETS.tencent.id]: SECRETS.tencent.secret }),
   };
-  for (const p of ['aws', 'aliyun', 'tencent'] as const) {
-    process.env[SECRETS[p].idVar] = SECRETS[p].id;
-    process.env[SECRETS[p].secretVar] = SECRETS[p].secret;
-    process.env[ENDPOINT_ENV[p]] = fakes[p].endpoint;
-  }
-  // Keep every SDK away from real hosts and files: no instance metadata, no shared config of this machine.
-  process.env['AWS_EC2_METADATA_DISABLED'] = 'true';
-  process.env['AWS_CONFIG_FILE'] = '/nonexistent/vncplay-test';
-  process.env['AWS_SHARED_CREDENTIALS_FILE'] = '/nonexistent/vncplay-test';
-  // Real backoff shape, shorter waits: the count of attempts is what the tests check.
-  savedPolicy = setRetryPolicy({ baseDelayMs: 10, maxDelayMs: 100 });
+  restoreEnvironment = pointSdksAtFakes(SECRETS, ENDPOINT_ENV, { aws: fakes.aws.endpoint, aliyun: fakes.aliyun.endpoint, tencent: fakes.tencent.endpoint });
 });
 
 afterAll(async () => {
-  setRetryPolicy(savedPolicy);
-  process.env = savedEnv;
+  restoreEnvironment();
   await Promise.all(Object.values(fakes).map((f) => f.close()));
 });
 
-beforeEach(() => resetSecurityGroupMemo());
+beforeEach(() => newTask());
 
 const ac = new AbortController();
-const ctx = { signal: ac.signal };
+/** What the runner hands the module: the signal, and the scope the hosts running one task share. */
+const ctx: { signal: AbortSignal; task: TaskScope } = { signal: ac.signal, task: new SharedTaskScope() };
+/** The next task (or a new run): nothing shared with the last one. */
+function newTask(): void {
+  ctx.task = new SharedTaskScope();
+}
 
 interface TaskResult {
   facts: SecurityGroupFacts;
@@ -107,12 +101,12 @@ async function runTask(args: SecurityGroupArgs, check = false, beforeSteps?: () 
 
 /** A fresh run: nothing remembered from the last one. */
 async function newRun(args: SecurityGroupArgs, check = false, beforeSteps?: () => void): Promise<TaskResult> {
-  resetSecurityGroupMemo();
+  newTask();
   return runTask(args, check, beforeSteps);
 }
 
 async function ingressNow(args: SecurityGroupArgs): Promise<string[]> {
-  resetSecurityGroupMemo();
+  newTask();
   const f = await gatherSecurityGroup(args, ctx);
   return (securityGroup.report?.(parsedArgs(securityGroup, { ...args }), f)['ingress'] as string[]) ?? [];
 }
@@ -305,7 +299,7 @@ describe.each(['aws', 'aliyun', 'tencent'] as const)('security_group on %s (wire
   });
 
   it('runs once per group when many hosts run the task in one run', async () => {
-    resetSecurityGroupMemo();
+    newTask();
     const before = fake().calls.length;
     // Five hosts gather and run their steps concurrently, as the runner's p-limit lets them.
     const results = await Promise.all([1, 2, 3, 4, 5].map(() => runTask(args())));
@@ -342,7 +336,7 @@ describe('secrets', () => {
     const shapes = (['aws', 'aliyun', 'tencent'] as const).map((provider) =>
       planSecurityGroup(
         { provider, region: 'r', name: 'vnc', rules: [VNC_OFFICE] },
-        { provider, region: 'r', initialRules: { ingress: [], egress: [] }, generation: 0, memoKey: 'x' },
+        { provider, region: 'r', initialRules: { ingress: [], egress: [] }, read: { task: new SharedTaskScope(), groupKey: 'x', serial: 0 } },
       ).map((c) => c.summary.replace(provider, 'P')),
     );
     expect(shapes[0]).toEqual(shapes[1]);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { aptGetArgv, aptModule, fnmatch, parseGather, planPackages, splitPackage, type AptFacts, type PackageFacts } from '../../src/modules/apt.js';
+import { aptGetArgv, aptModule, aptNoopReason, parseGather, planPackages, splitPackage, type AptFacts, type PackageFacts } from '../../src/modules/apt.js';
+import { fnmatch } from '../../src/playbook/fnmatch.js';
 import { compareDebianVersions } from '../../src/modules/debian-version.js';
 import { dpkgSelectionsModule } from '../../src/modules/dpkg-selections.js';
 import { packageModule } from '../../src/modules/package.js';
@@ -119,6 +120,11 @@ describe('planPackages: facts in, one apt-get call out', () => {
   it('removes installed packages; purge also takes leftover config files', () => {
     expect(planPackages(args({ state: 'absent' }), ['vp-hello', 'vp-conf', 'vp-missing'], facts)).toEqual({ kind: 'remove', specs: ['vp-hello'] });
     expect(planPackages(args({ state: 'absent', purge: true }), ['vp-conf'], facts)).toEqual({ kind: 'remove', specs: ['vp-conf'] });
+  });
+  it('says why nothing is to do, from the facts (shown at -v)', () => {
+    expect(planPackages(args(), ['vp-hello>=1.0'], facts)).toEqual({ kind: 'none' });
+    expect(aptNoopReason('present', ['vp-hello>=1.0'], facts)).toMatch(/^vp-hello is installed \(1\.0[^)]*\)$/);
+    expect(aptNoopReason('absent', ['vp-missing'], facts)).toBe('vp-missing is not installed');
   });
 });
 

@@ -11,11 +11,12 @@ import { copyModule } from '../../src/modules/copy.js';
 import { fileModule } from '../../src/modules/file.js';
 import { lineinfileModule } from '../../src/modules/lineinfile.js';
 import { templateModule } from '../../src/modules/template.js';
-import type { AnyModule, DiffEntry, ModuleContext, PlannedModule } from '../../src/modules/types.js';
+import type { AnyModule, DiffEntry, PlannedModule } from '../../src/modules/types.js';
 import { renderDiffs } from '../../src/output/diff.js';
 import { renderText } from '../../src/playbook/template.js';
 import { parsedArgs } from '../module-args.js';
 import { requireProgram } from '../tools.js';
+import { testContext } from '../module-harness.js';
 
 
 describe('--diff parity with ansible-core', () => {
@@ -60,18 +61,7 @@ describe('--diff parity with ansible-core', () => {
     expect(ansible).toHaveLength(cases.length);
 
     const conn = new LocalConnection({ hostName: 'localhost' });
-    const ctx: ModuleContext = {
-      hostName: 'localhost',
-      conn,
-      exec: (argv, opts) => conn.exec(argv, opts),
-      check: true,
-      diff: true,
-      signal: new AbortController().signal,
-      vars: {},
-      render: (t, o) => renderText(t, {}, undefined, o),
-      findFile: async (rel) => rel,
-      log: () => {},
-    };
+    const ctx = testContext(conn, { check: true, render: (t, o) => renderText(t, {}, undefined, o) });
     for (const [i, [mod, args]] of cases.entries()) {
       const planned = mod as PlannedModule<Record<string, unknown>, unknown>;
       const parsed = parsedArgs(mod, args);

@@ -5,16 +5,12 @@ import type { ModuleContext } from '../../src/modules/types.js';
 import { checkArgs } from '../../src/runner/invoke-module.js';
 import { parsedArgs } from '../module-args.js';
 import { tempTree } from '../temp-tree.js';
+import { testContext } from '../module-harness.js';
 
 /** A controller-only context: include_vars reads files and the task's role_path/playbook_dir, nothing else. */
 function context(vars: Record<string, unknown>, dir: string): ModuleContext {
-  return {
-    hostName: 'h', check: false, diff: false, signal: new AbortController().signal, vars,
-    exec: () => Promise.reject(new Error('include_vars runs nothing on the host')),
-    render: (t) => t,
-    findFile: async (rel, kind) => path.join(dir, kind, rel),
-    log: () => {},
-  };
+  // No connection: a host command would fail the test (E_NO_CONNECTION).
+  return testContext(undefined, { hostName: 'h', diff: false, vars, findFile: async (rel, kind) => path.join(dir, kind, rel) });
 }
 
 describe('include_vars arguments', () => {

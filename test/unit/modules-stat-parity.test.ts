@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { LocalConnection } from '../../src/connection/local.js';
 import { statModule } from '../../src/modules/stat.js';
 import { parsedArgs } from '../module-args.js';
-import type { ModuleContext } from '../../src/modules/types.js';
 import { requireProgram } from '../tools.js';
+import { testContext } from '../module-harness.js';
 
 
 describe('stat parity with ansible-core', () => {
@@ -52,10 +52,7 @@ describe('stat parity with ansible-core', () => {
     const theirs = out.plays[0]!.tasks.map((t) => t.hosts['localhost']!.stat);
 
     const conn = new LocalConnection({ hostName: 'localhost' });
-    const ctx = {
-      hostName: 'localhost', conn, exec: (argv, opts) => conn.exec(argv, opts), check: false, diff: false,
-      signal: new AbortController().signal, vars: {}, render: (t) => t, findFile: async (r) => r, log: () => {},
-    } satisfies ModuleContext;
+    const ctx = testContext(conn, { diff: false });
     for (const [i, args] of cases.entries()) {
       const parsed = parsedArgs(statModule, args);
       const ours = statModule.report!(parsed, await statModule.gather(parsed, ctx))['stat'] as Record<string, unknown>;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { actionArgv, gatherArgv, startedFine, isEnabled, parseSystemctlShow, planSystemd, systemd, unitName, type SystemdFacts } from '../../src/modules/systemd.js';
 import { checkArgs } from '../../src/runner/invoke-module.js';
 import { parsedArgs } from '../module-args.js';
+import { planIntent } from '../module-harness.js';
 import type { Change } from '../../src/modules/types.js';
 import { renderDiffs } from '../../src/output/diff.js';
 
@@ -13,9 +14,14 @@ const stopped = { LoadState: 'loaded', ActiveState: 'inactive', SubState: 'dead'
 const failed = { LoadState: 'loaded', ActiveState: 'failed', SubState: 'failed', UnitFileState: 'disabled', Result: 'exit-code' };
 const masked = { LoadState: 'masked', ActiveState: 'inactive', SubState: 'dead', UnitFileState: 'masked' };
 
-/** The systemctl verbs the plan's steps run, in order (sh -c SCRIPT sh UNIT ACTION systemctl … | systemctl ACTION -- UNIT). */
-const actionOf = (argv: readonly string[]): string => (argv[0] === 'sh' ? argv[5]! : argv[argv.indexOf('--') - 1]!);
-const actions = (changes: Change[]): string[] => changes.flatMap((c) => c.steps.map((s) => (s.kind === 'exec' ? actionOf(s.argv) : s.kind)));
+const UNIT = 'tigervncserver@:1.service';
+/** The plan's intent: the systemctl verbs it means to run on the unit, in order (from the summaries, not the argv). */
+const actions = (args: Record<string, unknown>, status: Record<string, string>): string[] =>
+  planIntent(systemd, args, facts(status)).changes.map((summary) => {
+    const [verb, unit] = summary.split(' ');
+    expect(unit).toBe(UNIT);
+    return verb!;
+  });
 
 describe('systemd plan (facts in, actions out)', () => {
   const table: Array<[string, Record<string, unknown>, Record<string, string>, string[]]> = [
@@ -41,7 +47,15 @@ describe('systemd plan (facts in, actions out)', () => {
     ['Ansible order: disable then stop', { name: 'x', enabled: false, state: 'stopped' }, running, ['disable', 'stop']],
   ];
   it.each(table)('%s', (_t, args, status, want) => {
-    expect(actions(planSystemd(a(args), facts(status)))).toEqual(want);
+    expect(actions(args, status)).toEqual(want);
+    // Nothing to do says why, from the facts.
+    if (want.length === 0) expect(planIntent(systemd, args, facts(status)).noop).toMatch(/^service tigervncserver@:1 is \S/);
+  });
+
+  it('a plan that changes nothing says why, in the words of what was asked', () => {
+    expect(planIntent(systemd, { name: 'x', state: 'started', enabled: true }, facts(running))).toEqual({ changes: [], noop: 'service tigervncserver@:1 is running, enabled' });
+    expect(planIntent(systemd, { name: 'x', state: 'stopped', masked: true }, facts(masked)).noop).toBe('service tigervncserver@:1 is stopped, masked');
+    expect(planIntent(systemd, { name: 'x', enabled: false }, facts({ ...stopped, UnitFileState: 'static' })).noop).toBe('service tigervncserver@:1 is static');
   });
 
   it('a unit that does not exist fails with Ansible\'s message', () => {
@@ -65,7 +79,7 @@ describe('systemd plan (facts in, actions out)', () => {
 
   it("accepts the service module's extra parameters and plans the same", () => {
     expect(systemd.schema.properties).toHaveProperty('sleep');
-    expect(actions(planSystemd(a({ name: 'x', state: 'started', pattern: 'Xvnc', sleep: 2, use: 'auto' }), facts(stopped)))).toEqual(['start']);
+    expect(actions({ name: 'x', state: 'started', pattern: 'Xvnc', sleep: 2, use: 'auto' }, stopped)).toEqual(['start']);
   });
 
   it('diffs say before/after state', () => {
@@ -165,7 +179,7 @@ describe('loose Ansible booleans', () => {
     expect(checkArgs(systemd, { name: 'x', enabled: 'yes', daemon_reload: 'no' })).toBeUndefined();
     expect(checkArgs(systemd, { name: 'x', enabled: 'maybe' })).toMatch(/`enabled` must be a boolean/);
     expect(a({ name: 'x', enabled: 'yes', 'daemon-reload': 'on' })).toMatchObject({ enabled: true, daemon_reload: true });
-    expect(actions(systemd.plan(a({ name: 'x', enabled: 'yes' }), facts(stopped)))).toEqual(['enable']);
-    expect(actions(systemd.plan(a({ name: 'x', enabled: 'no' }), facts(running)))).toEqual(['disable']);
+    expect(actions({ name: 'x', enabled: 'yes' }, stopped)).toEqual(['enable']);
+    expect(actions({ name: 'x', enabled: 'no' }, running)).toEqual(['disable']);
   });
 });

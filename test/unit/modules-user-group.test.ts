@@ -3,6 +3,7 @@ import { groupModule } from '../../src/modules/group.js';
 import { userChanges, userModule, type UserFacts } from '../../src/modules/user.js';
 import { checkArgs } from '../../src/runner/invoke-module.js';
 import { parsedArgs } from '../module-args.js';
+import { planIntent } from '../module-harness.js';
 
 const groups = [
   { name: 'users', gid: 100, members: ['ann'] },
@@ -15,6 +16,14 @@ const argvs = (raw: Record<string, unknown>, f: UserFacts): string[][] =>
   userChanges(parsedArgs(userModule, raw), f).flatMap((c) => c.steps.map((s) => (s.kind === 'exec' ? s.argv : [])));
 
 describe('user: the commands planned from the account databases', () => {
+  it('a plan with nothing to do says why (shown at -v)', () => {
+    expect(planIntent(userModule, { name: 'ann', shell: '/bin/bash' }, facts())).toEqual({
+      changes: [],
+      noop: 'user ann exists (uid 1000, home /home/ann, shell /bin/bash) as asked',
+    });
+    expect(planIntent(userModule, { name: 'bob', state: 'absent' }, facts({ user: undefined })).noop).toBe('user bob is absent');
+  });
+
   it.each([
     ['nothing differs', { name: 'ann', shell: '/bin/bash', groups: ['vnc', 'users'] }, []],
     ['append: a group already there', { name: 'ann', groups: ['vnc'], append: true }, []],

@@ -1,4 +1,6 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Ajv2020Module from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -186,5 +188,101 @@ describe('shipped playbooks (playbooks/*.yml)', () => {
       });
       expect(pb.plays.length, f).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('the editor schema says what the runner says (YAML 1.2, as yaml-language-server reads by default)', () => {
+  // yaml-language-server is not installed here (no new npm dependencies): ajv on the shipped schema stands in for it.
+  const shipped = JSON.parse(readFileSync('schemas/playbook.schema.json', 'utf8')) as {
+    $defs: Record<string, { properties?: Record<string, Record<string, unknown>> }>;
+  };
+  const ajv = new Ajv2020Module.default({ allErrors: true, strict: false });
+  const editor = ajv.compile(shipped);
+  const play = (body: string): string => `- hosts: all\n${body}`;
+  const task = (lines: string): string => play(`  tasks:\n    - ${lines.split('\n').join('\n      ')}\n`);
+  const table: [string, string, boolean][] = [
+    ['become: yes, gather_facts: no on a play', play('  become: yes\n  gather_facts: no\n  tasks: []\n'), true],
+    ['become: yes on a task', task('ping:\nbecome: yes'), true],
+    ['ignore_errors: on', task('ping:\nignore_errors: on'), true],
+    ['become: maybe', task('ping:\nbecome: maybe'), false],
+    ['mode: 644 (decimal)', task('file: { path: /x, mode: 644 }'), false],
+    ["mode: '0644'", task("file: { path: /x, mode: '0644' }"), true],
+    ['mode: u=rw,go=r', task('file: { path: /x, mode: "u=rw,go=r" }'), true],
+    ['copy mode: preserve', task('copy: { src: a, dest: /x, mode: preserve }'), true],
+    ['two modules in one task', task('ping:\ndebug: { msg: x }'), false],
+    ['a task with no module', task('name: nothing\nbecome: true'), false],
+    ['a block', task('block:\n  - ping:'), true],
+    ['include_role', task('include_role: { name: r }'), true],
+    ['throttle (an Ansible keyword vncplay lacks)', task('ping:\nthrottle: 2'), false],
+    ['force_handlers on a play (an Ansible keyword vncplay lacks)', play('  force_handlers: true\n  tasks: []\n'), false],
+    ['async and poll on a command', task('command: sleep 1\nasync: 10\npoll: 0'), true],
+    ['vars_prompt on a play', play('  vars_prompt: [{ name: who, default: me }]\n  tasks: []\n'), true],
+    ['cron (an Ansible module vncplay lacks)', task('cron: { name: x }'), false],
+    ['community.general.copy (no such module)', task('community.general.copy: { dest: /x, content: y }'), false],
+    ['ansible.builtin.firewall (no such module)', task('ansible.builtin.firewall: {}'), false],
+    ['vncplay.drill_event', task('vncplay.drill_event: { phase: t0 }'), true],
+  ];
+  it.each(table)('%s', (_what, text, ok) => {
+    expect(editor(parse(text, { version: '1.2' })), JSON.stringify(editor.errors?.slice(0, 3))).toBe(ok);
+  });
+
+  it('the loader accepts and refuses the same table (it reads YAML 1.1)', async () => {
+    const { loadPlaybook } = await import('../../src/playbook/load.js');
+    const dir = mkdtempSync(join(tmpdir(), 'vncplay-schema-'));
+    // What the good rows point to: copy's src `a`, the role `r`.
+    writeFileSync(join(dir, 'a'), 'x');
+    mkdirSync(join(dir, 'roles/r/tasks'), { recursive: true });
+    writeFileSync(join(dir, 'roles/r/tasks/main.yml'), '- ping:\n');
+    try {
+      const loaderSays = await Promise.all(
+        table.map(async ([, text], i) => {
+          const file = join(dir, `p${i}.yml`);
+          writeFileSync(file, text);
+          return loadPlaybook(file).then(() => true, () => false);
+        }),
+      );
+      expect(Object.fromEntries(table.map(([what], i) => [what, loaderSays[i]]))).toEqual(Object.fromEntries(table.map(([what, , ok]) => [what, ok])));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names Ansible keywords and modules vncplay lacks as such, not as typos', () => {
+    const taskProps = shipped.$defs['task']!.properties!;
+    expect(taskProps['throttle']).toMatchObject({ errorMessage: expect.stringMatching(/^`throttle` is an Ansible task keyword that vncplay does not support: /), doNotSuggest: true });
+    expect(taskProps['cron']).toMatchObject({ errorMessage: expect.stringMatching(/^`cron` is an Ansible module vncplay does not implement yet/), doNotSuggest: true });
+    expect(taskProps['ansible.builtin.cron']?.['errorMessage']).toMatch(/does not implement/);
+    expect(shipped.$defs['play']!.properties!['force_handlers']?.['errorMessage']).toMatch(/^`force_handlers` is an Ansible play keyword that vncplay does not support: remove it/);
+    expect(taskProps['ansible.builtin.copy']).toEqual({ $ref: '#/$defs/module.copy' });
+  });
+
+  it('every module parameter, nested ones included, has a description', () => {
+    const missing: string[] = [];
+    const walk = (node: unknown, at: string): void => {
+      if (Array.isArray(node)) return node.forEach((n, i) => walk(n, `${at}[${i}]`));
+      if (!node || typeof node !== 'object') return;
+      for (const [k, v] of Object.entries(node)) {
+        if (k === 'properties' && v && typeof v === 'object') {
+          for (const [name, p] of Object.entries(v as Record<string, Record<string, unknown>>)) {
+            if (typeof p['description'] !== 'string' || p['description'].trim() === '') missing.push(`${at}.${name}`);
+            walk(p, `${at}.${name}`);
+          }
+        } else if (!['allOf', 'if', 'then', 'not'].includes(k)) walk(v, at); // cross-field rules name parameters, they define none
+      }
+    };
+    const args = Object.entries(shipped.$defs).filter(([k]) => k.startsWith('args.'));
+    for (const [name, def] of args) walk(def, name);
+    expect(args.length).toBeGreaterThan(30);
+    expect(missing).toEqual([]);
+  });
+
+  it('completion offers parameters only: aliases and ignored ones are not suggested', () => {
+    for (const m of allModules()) {
+      const props = shipped.$defs[`args.${m.name}`]!.properties!;
+      const offered = Object.keys(props).filter((k) => props[k]!['doNotSuggest'] !== true).sort();
+      const real = Object.entries(m.spec.options).filter(([, p]) => p.ignored !== true).map(([k]) => k).sort();
+      expect(offered, m.name).toEqual(real);
+    }
+    expect(Object.keys(shipped.$defs['args.systemd']!.properties!)).toContain('service');
   });
 });

@@ -6,6 +6,7 @@ import { checkArgs } from '../../src/runner/invoke-module.js';
 import { parsedArgs } from '../module-args.js';
 import type { NormRule, ScalarRuleArg as RuleArg, SecurityGroupArgs, SecurityGroupFacts } from '../../src/modules/security-group/types.js';
 import type { Change } from '../../src/modules/types.js';
+import { SharedTaskScope } from '../../src/runner/task-scope.js';
 
 /** Facts in, Changes out: the plan is data, so no cloud and no fake server here. */
 
@@ -22,8 +23,7 @@ function facts(over: Partial<SecurityGroupFacts> = {}): SecurityGroupFacts {
     provider: 'aws',
     region: 'eu-west-1',
     initialRules: { ingress: [], egress: [allEgress] },
-    generation: 1,
-    memoKey: 'k',
+    read: { task: new SharedTaskScope(), groupKey: 'k', serial: 1 },
     ...over,
   };
 }

@@ -15,7 +15,7 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
  * Packages of the node machine image that the tests rely on without setup.sh installing them (each checked
  * against the image's package list). Anything not here must be in setup.sh's APT_PACKAGES.
  */
-const BASE_IMAGE_PACKAGES = ['bash', 'dash', 'coreutils', 'bsdutils', 'util-linux', 'systemd', 'time', 'openssl', 'python3', 'nodejs', 'dpkg'];
+const BASE_IMAGE_PACKAGES = ['bash', 'dash', 'coreutils', 'bsdutils', 'util-linux', 'systemd', 'time', 'openssl', 'python3', 'nodejs', 'dpkg', 'apt'];
 
 /** Programs the machine image may also provide outside dpkg (Node.js is the README's prerequisite; a pyenv python3). */
 const PREREQUISITES_OUTSIDE_DPKG = new Set<string>(['node', 'python3']);

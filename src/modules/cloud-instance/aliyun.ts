@@ -1,4 +1,4 @@
-import { classifyAliyunError } from '../security-group/aliyun.js';
+import { classifyAliyunError, ecsClient } from '../security-group/aliyun.js';
 import { cjsDefault } from '../security-group/cjs.js';
 import { CloudApiError, withRetry } from '../security-group/retry.js';
 import type { AdapterOptions } from '../security-group/types.js';
@@ -22,21 +22,8 @@ const STATES: Record<string, InstanceState> = {
 };
 
 export async function createAliyunInstanceAdapter(opts: AdapterOptions, secrets: readonly string[]): Promise<InstanceAdapter> {
-  const [ecs, core, cred] = await Promise.all([import('@alicloud/ecs20140526'), import('@alicloud/openapi-core'), import('@alicloud/credentials')]);
-  const config = new core.$OpenApiUtil.Config({ regionId: opts.region, readTimeout: 30_000, connectTimeout: 10_000 });
-  if (opts.endpoint) {
-    const m = /^(https?):\/\/(.+?)\/?$/.exec(opts.endpoint);
-    config.endpoint = m ? m[2]! : opts.endpoint;
-    config.protocol = m ? m[1]! : 'https';
-  }
-  if (opts.credentials) {
-    config.accessKeyId = opts.credentials.accessKey;
-    config.accessKeySecret = opts.credentials.secretKey;
-    if (opts.credentials.sessionToken) config.securityToken = opts.credentials.sessionToken;
-  } else {
-    config.credential = new (cjsDefault<CredentialClass>(cred))();
-  }
-  const client = new (cjsDefault<EcsClientClass>(ecs))(config);
+  const client = await ecsClient(opts);
+  const ecs = await import('@alicloud/ecs20140526');
   const region = opts.region;
 
   async function must<T>(label: string, fn: () => Promise<T>, signal: AbortSignal): Promise<T> {

@@ -1,5 +1,5 @@
 import type { Instance } from '@aws-sdk/client-ec2';
-import { classifyAwsError } from '../security-group/aws.js';
+import { classifyAwsError, ec2Client } from '../security-group/aws.js';
 import { CloudApiError, withRetry } from '../security-group/retry.js';
 import type { AdapterOptions } from '../security-group/types.js';
 import type { InstanceAdapter, InstanceState, InstanceView } from './types.js';
@@ -19,23 +19,9 @@ const STATES: Record<string, InstanceState> = {
 };
 
 export async function createAwsInstanceAdapter(opts: AdapterOptions, secrets: readonly string[]): Promise<InstanceAdapter> {
-  process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+  // ec2Client first: it silences the SDK's Node-version notice before the SDK loads.
+  const client = await ec2Client(opts);
   const sdk = await import('@aws-sdk/client-ec2');
-  const config: ConstructorParameters<typeof sdk.EC2Client>[0] = {
-    region: opts.region,
-    maxAttempts: 1,
-    requestHandler: { requestTimeout: 30_000, connectionTimeout: 10_000 },
-  };
-  if (opts.endpoint) config.endpoint = opts.endpoint.includes('://') ? opts.endpoint : `https://${opts.endpoint}`;
-  if (opts.credentials) {
-    const c: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } = {
-      accessKeyId: opts.credentials.accessKey,
-      secretAccessKey: opts.credentials.secretKey,
-    };
-    if (opts.credentials.sessionToken) c.sessionToken = opts.credentials.sessionToken;
-    config.credentials = c;
-  }
-  const client = new sdk.EC2Client(config);
   const NOT_FOUND = 'InvalidInstanceID.NotFound';
 
   async function must<T>(label: string, fn: () => Promise<T>, signal: AbortSignal): Promise<T> {

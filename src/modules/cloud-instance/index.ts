@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ModuleError } from '../../errors.js';
 import { ENDPOINT_ENV } from '../security-group/index.js';
-import { environmentSecrets } from '../security-group/retry.js';
-import type { AdapterOptions } from '../security-group/types.js';
+import { cloudClient } from '../security-group/retry.js';
 import { plannedModule } from '../spec/define.js';
 import { defineSpec, type ArgsOf } from '../spec/types.js';
 import type { Change, ModuleReturn, StepOutcome } from '../types.js';
@@ -64,19 +63,8 @@ export function resetInstanceAdapters(): void {
   adapters.clear();
 }
 
-function secretsOf(args: CloudInstanceArgs): string[] {
-  return [...environmentSecrets(), ...[args.secret_key, args.session_token].filter((s): s is string => !!s)];
-}
-
 async function loadAdapter(args: CloudInstanceArgs): Promise<InstanceAdapter> {
-  const opts: AdapterOptions = { region: args.region };
-  const endpoint = process.env[INSTANCE_ENDPOINT_ENV[args.provider]];
-  if (endpoint) opts.endpoint = endpoint;
-  if (args.access_key && args.secret_key) {
-    opts.credentials = { accessKey: args.access_key, secretKey: args.secret_key };
-    if (args.session_token) opts.credentials.sessionToken = args.session_token;
-  }
-  const secrets = secretsOf(args);
+  const { opts, secrets } = cloudClient(args, process.env[INSTANCE_ENDPOINT_ENV[args.provider]]);
   // Each SDK is imported only when its provider is used.
   switch (args.provider) {
     case 'aws':
@@ -89,8 +77,7 @@ async function loadAdapter(args: CloudInstanceArgs): Promise<InstanceAdapter> {
 }
 
 function adapterFor(args: CloudInstanceArgs): Promise<InstanceAdapter> {
-  // Never keyed by a secret; the access key id is not one.
-  const key = [args.provider, args.region, process.env[INSTANCE_ENDPOINT_ENV[args.provider]] ?? '', args.access_key ?? ''].join('|');
+  const key = cloudClient(args, process.env[INSTANCE_ENDPOINT_ENV[args.provider]]).key;
   let a = adapters.get(key);
   if (!a) {
     a = loadAdapter(args);

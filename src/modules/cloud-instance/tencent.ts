@@ -1,5 +1,5 @@
 import { CloudApiError, withRetry } from '../security-group/retry.js';
-import { classifyTencentError, defaultTencentCredential } from '../security-group/tencent.js';
+import { classifyTencentError, tencentClientOptions } from '../security-group/tencent.js';
 import type { AdapterOptions } from '../security-group/types.js';
 import type { InstanceAdapter, InstanceState } from './types.js';
 
@@ -24,16 +24,7 @@ const STATES: Record<string, InstanceState> = {
 export async function createTencentInstanceAdapter(opts: AdapterOptions, secrets: readonly string[]): Promise<InstanceAdapter> {
   // Only the CVM service: the package's index would load every Tencent Cloud product.
   const cvm = await import('tencentcloud-sdk-nodejs/tencentcloud/services/cvm/v20170312/cvm_client.js');
-  const httpProfile: { endpoint?: string; protocol?: string; reqTimeout: number } = { reqTimeout: 30 };
-  if (opts.endpoint) {
-    const m = /^(https?:\/\/)(.+?)\/?$/.exec(opts.endpoint);
-    httpProfile.endpoint = m ? m[2]! : opts.endpoint;
-    httpProfile.protocol = m ? m[1]! : 'https://';
-  }
-  const credential = opts.credentials
-    ? { secretId: opts.credentials.accessKey, secretKey: opts.credentials.secretKey, token: opts.credentials.sessionToken }
-    : await defaultTencentCredential();
-  const client = new cvm.Client({ credential, region: opts.region, profile: { httpProfile } });
+  const client = new cvm.Client(await tencentClientOptions(opts));
 
   async function must<T>(label: string, fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
     const r = await withRetry(fn, { provider: 'tencent', label: `cvm ${label}`, classify: classifyTencentError, signal, secrets });

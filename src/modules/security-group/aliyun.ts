@@ -51,7 +51,8 @@ export function classifyAliyunError(err: unknown): CloudFailure {
   return f;
 }
 
-export async function createAliyunAdapter(opts: AdapterOptions, secrets: readonly string[]): Promise<SecurityGroupAdapter> {
+/** The ECS client every Aliyun adapter uses (security groups, instances): one attempt per call, withRetry does the rest. */
+export async function ecsClient(opts: AdapterOptions): Promise<EcsClient> {
   const [ecs, core, cred] = await Promise.all([
     import('@alicloud/ecs20140526'),
     import('@alicloud/openapi-core'),
@@ -72,7 +73,12 @@ export async function createAliyunAdapter(opts: AdapterOptions, secrets: readonl
     config.credential = new (cjsDefault<CredentialClass>(cred))();
   }
   // No retryOptions: the SDK makes exactly one attempt and our withRetry does the rest.
-  const client: EcsClient = new (cjsDefault<EcsClientClass>(ecs))(config);
+  return new (cjsDefault<EcsClientClass>(ecs))(config);
+}
+
+export async function createAliyunAdapter(opts: AdapterOptions, secrets: readonly string[]): Promise<SecurityGroupAdapter> {
+  const client = await ecsClient(opts);
+  const ecs = await import('@alicloud/ecs20140526');
   const region = opts.region;
 
   const call = <T>(label: string, fn: () => Promise<T>, signal: AbortSignal) =>

@@ -32,7 +32,8 @@ export function classifyAwsError(err: unknown): CloudFailure {
   return f;
 }
 
-export async function createAwsAdapter(opts: AdapterOptions, secrets: readonly string[]): Promise<SecurityGroupAdapter> {
+/** The EC2 client every AWS adapter uses (security groups, instances): one attempt per call, withRetry does the rest. */
+export async function ec2Client(opts: AdapterOptions): Promise<EC2Client> {
   // The SDK prints a multi-line Node-version notice to stderr on first use; it would land in every run's output.
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
   const sdk: Ec2Module = await import('@aws-sdk/client-ec2');
@@ -51,7 +52,13 @@ export async function createAwsAdapter(opts: AdapterOptions, secrets: readonly s
     if (opts.credentials.sessionToken) c.sessionToken = opts.credentials.sessionToken;
     config.credentials = c;
   }
-  const client: EC2Client = new sdk.EC2Client(config);
+  return new sdk.EC2Client(config);
+}
+
+export async function createAwsAdapter(opts: AdapterOptions, secrets: readonly string[]): Promise<SecurityGroupAdapter> {
+  // ec2Client first: it silences the SDK's Node-version notice before the SDK loads.
+  const client = await ec2Client(opts);
+  const sdk: Ec2Module = await import('@aws-sdk/client-ec2');
 
   const call = async <T>(label: string, fn: () => Promise<T>, signal: AbortSignal) =>
     withRetry(fn, { provider: 'aws', label: `ec2 ${label}`, classify: classifyAwsError, signal, secrets });

@@ -1,20 +1,20 @@
 import { ModuleError } from '../../errors.js';
 import { plannedModule } from '../spec/define.js';
 import { defineSpec, type SpecProblem } from '../spec/types.js';
-import type { Change, ModuleContext, ModuleReturn, StepOutcome } from '../types.js';
+import type { Change, ModuleContext, ModuleReturn, StepOutcome, TaskScope } from '../types.js';
 import { expandRuleArg, normaliseRuleArg } from './normalize.js';
 import { groupLabel, planChanges, rulesText, type StepRuntime } from './plan.js';
-import { environmentSecrets } from './retry.js';
+import { cloudClient } from './retry.js';
 import { securityGroupOptions } from './schema.js';
-import type { AdapterOptions, Provider, SecurityGroupAdapter, SecurityGroupArgs, SecurityGroupFacts } from './types.js';
+import type { Provider, SecurityGroupAdapter, SecurityGroupArgs, SecurityGroupFacts, SharedRead } from './types.js';
 
 /**
  * security_group: one idempotent module for AWS, Aliyun and Tencent Cloud security groups, run on the controller.
  *
- * Once per group per run: reads are cached per (provider, region, endpoint, group) and shared by every host that
- * gathers while the cache is fresh; identical steps planned from the same read run once (later callers get the
- * first call's promise). The cache is dropped when the last step of a plan has run or any step failed, and after
- * FACTS_TTL_MS, so a later task (or a later run in the same process) reads the group again.
+ * Once per group per task: the hosts running the task together share its scope (ModuleContext.task), so the group
+ * is read once for all of them, and identical steps planned from that read run once (later hosts get the first
+ * call's result). The read is forgotten when the last step of a plan has run or any step failed, so a host that
+ * gathers after that reads again; the next task has a scope of its own and reads afresh.
  */
 
 /** Endpoint overrides, for private endpoints and for the wire-level fakes in test/cloud/. */
@@ -24,53 +24,20 @@ export const ENDPOINT_ENV: Record<Provider, string> = {
   tencent: 'VNCPLAY_TENCENT_ENDPOINT',
 };
 
-const FACTS_TTL_MS = 30_000;
-
-interface FactsEntry {
-  at: number;
-  generation: number;
-  facts: Promise<SecurityGroupFacts>;
-}
-
-const factsCache = new Map<string, FactsEntry>();
-const callCache = new Map<string, Promise<unknown>>();
-const adapters = new Map<string, Promise<SecurityGroupAdapter>>();
-let generations = 0;
-
-/** Forget every cached read, step result and SDK client (tests; a long-lived process between runs). */
-export function resetSecurityGroupMemo(): void {
-  factsCache.clear();
-  callCache.clear();
-  adapters.clear();
-}
+/** Tells reads apart (see SharedRead.serial); a counter, not a cache. */
+let reads = 0;
 
 function endpointFor(provider: Provider, env: NodeJS.ProcessEnv = process.env): string | undefined {
   return env[ENDPOINT_ENV[provider]] || undefined;
 }
 
-function secretsOf(args: SecurityGroupArgs): string[] {
-  return [...environmentSecrets(), ...[args.secret_key, args.session_token].filter((s): s is string => !!s)];
-}
-
-/** Adapter cache key: never contains a secret (the access key id is not one). */
-function adapterKey(args: SecurityGroupArgs): string {
-  return [args.provider, args.region, endpointFor(args.provider) ?? '', args.access_key ?? ''].join('|');
-}
-
 function groupKey(args: SecurityGroupArgs): string {
   const ref = args.group_id ? `id:${args.group_id}` : `name:${args.name ?? ''}|vpc:${args.vpc_id ?? ''}`;
-  return `${adapterKey(args)}|${ref}`;
+  return `${cloudClient(args, endpointFor(args.provider)).key}|${ref}`;
 }
 
 async function loadAdapter(args: SecurityGroupArgs): Promise<SecurityGroupAdapter> {
-  const opts: AdapterOptions = { region: args.region };
-  const endpoint = endpointFor(args.provider);
-  if (endpoint) opts.endpoint = endpoint;
-  if (args.access_key && args.secret_key) {
-    opts.credentials = { accessKey: args.access_key, secretKey: args.secret_key };
-    if (args.session_token) opts.credentials.sessionToken = args.session_token;
-  }
-  const secrets = secretsOf(args);
+  const { opts, secrets } = cloudClient(args, endpointFor(args.provider));
   // Each SDK is imported only when its provider is used.
   switch (args.provider) {
     case 'aws':
@@ -82,19 +49,14 @@ async function loadAdapter(args: SecurityGroupArgs): Promise<SecurityGroupAdapte
   }
 }
 
-function adapterFor(args: SecurityGroupArgs): Promise<SecurityGroupAdapter> {
-  const key = adapterKey(args);
-  let a = adapters.get(key);
-  if (!a) {
-    a = loadAdapter(args);
-    a.catch(() => adapters.delete(key));
-    adapters.set(key, a);
-  }
-  return a;
+/** One SDK client per (provider, region, endpoint, key id) for the task's hosts. */
+function adapterFor(args: SecurityGroupArgs, task: TaskScope): Promise<SecurityGroupAdapter> {
+  return task.once(`adapter|${cloudClient(args, endpointFor(args.provider)).key}`, () => loadAdapter(args));
 }
 
-async function readFacts(args: SecurityGroupArgs, key: string, generation: number, signal: AbortSignal): Promise<SecurityGroupFacts> {
-  const adapter = await adapterFor(args);
+async function readFacts(args: SecurityGroupArgs, task: TaskScope, signal: AbortSignal): Promise<SecurityGroupFacts> {
+  const read: SharedRead = { task, groupKey: groupKey(args), serial: ++reads };
+  const adapter = await adapterFor(args, task);
   const ref: { groupId?: string; name?: string; vpcId?: string } = {};
   if (args.group_id) ref.groupId = args.group_id;
   if (args.name) ref.name = args.name;
@@ -111,46 +73,25 @@ async function readFacts(args: SecurityGroupArgs, key: string, generation: numbe
     provider: args.provider,
     region: args.region,
     initialRules: adapter.initialRules(spec),
-    generation,
-    memoKey: key,
+    read,
   };
   if (group) facts.group = group;
   if (adapter.revokeFirst) facts.revokeFirst = true;
   return facts;
 }
 
-export function gatherSecurityGroup(args: SecurityGroupArgs, ctx: Pick<ModuleContext, 'signal'>): Promise<SecurityGroupFacts> {
-  const key = groupKey(args);
-  const hit = factsCache.get(key);
-  if (hit && Date.now() - hit.at < FACTS_TTL_MS) return hit.facts;
-  const generation = ++generations;
-  const facts = readFacts(args, key, generation, ctx.signal);
-  const entry: FactsEntry = { at: Date.now(), generation, facts };
-  factsCache.set(key, entry);
-  facts.catch(() => {
-    if (factsCache.get(key) === entry) factsCache.delete(key);
-  });
-  return facts;
+const readKey = (groupKeyOfArgs: string): string => `read|${groupKeyOfArgs}`;
+
+export function gatherSecurityGroup(args: SecurityGroupArgs, ctx: Pick<ModuleContext, 'signal' | 'task'>): Promise<SecurityGroupFacts> {
+  return ctx.task.once(readKey(groupKey(args)), () => readFacts(args, ctx.task, ctx.signal));
 }
 
 function stepRuntime(args: SecurityGroupArgs, facts: SecurityGroupFacts): StepRuntime {
+  const { task, groupKey: key, serial } = facts.read;
   return {
-    adapter: () => adapterFor(args),
-    once<T>(signature: string, fn: () => Promise<T>): Promise<T> {
-      const k = `${facts.memoKey}#${facts.generation}#${signature}`;
-      let p = callCache.get(k) as Promise<T> | undefined;
-      if (!p) {
-        p = fn();
-        callCache.set(k, p);
-        // A failed call may be retried by a later task or run; only successes are shared.
-        p.catch(() => callCache.delete(k));
-      }
-      return p;
-    },
-    invalidate() {
-      const e = factsCache.get(facts.memoKey);
-      if (e && e.generation === facts.generation) factsCache.delete(facts.memoKey);
-    },
+    adapter: () => adapterFor(args, task),
+    once: (signature, fn) => task.once(`call|${key}#${serial}#${signature}`, fn),
+    invalidate: () => task.forget(readKey(key)),
   };
 }
 

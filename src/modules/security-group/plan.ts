@@ -47,9 +47,9 @@ export function rulesText(rules: NormRule[], direction: Direction): string {
 /** What the steps need at run time besides the plan itself; kept out of the facts so facts stay plain data. */
 export interface StepRuntime {
   adapter(): Promise<SecurityGroupAdapter>;
-  /** Run `fn` once per (read generation, step signature) in this process, however many hosts planned it. */
+  /** Run `fn` once per (read, step signature) for the task's hosts, however many of them planned it. */
   once<T>(signature: string, fn: () => Promise<T>): Promise<T>;
-  /** Called after the last step succeeded or any step failed: the cached read is stale. */
+  /** Called after the last step succeeded or any step failed: the shared read is stale. */
   invalidate(): void;
 }
 

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ModuleError } from '../../errors.js';
-import type { Provider } from './types.js';
+import type { AdapterOptions, Provider } from './types.js';
 
 /**
  * The one retry loop for every cloud call. The SDKs' own retries are switched off in the adapters so the number of
@@ -114,6 +114,31 @@ export function scrub(text: string, secrets: readonly string[]): string {
     if (s.length >= 4) out = out.split(s).join('***');
   }
   return out.replace(/(Signature=)[0-9a-fA-F]+/g, '$1***');
+}
+
+/** The arguments every cloud module takes to reach its provider (security_group, cloud_instance). */
+export interface CloudClientArgs {
+  provider: string;
+  region: string;
+  access_key?: string | undefined;
+  secret_key?: string | undefined;
+  session_token?: string | undefined;
+}
+
+/**
+ * What a provider's SDK client is made from (the region, an endpoint override, explicit keys, else the SDK's own
+ * credential chain), the secrets to scrub from its messages, and a key for the client that never holds a secret
+ * (the access key id is not one).
+ */
+export function cloudClient(args: CloudClientArgs, endpoint: string | undefined): { opts: AdapterOptions; secrets: string[]; key: string } {
+  const opts: AdapterOptions = { region: args.region };
+  if (endpoint) opts.endpoint = endpoint;
+  if (args.access_key && args.secret_key) {
+    opts.credentials = { accessKey: args.access_key, secretKey: args.secret_key };
+    if (args.session_token) opts.credentials.sessionToken = args.session_token;
+  }
+  const secrets = [...environmentSecrets(), ...[args.secret_key, args.session_token].filter((s): s is string => !!s)];
+  return { opts, secrets, key: [args.provider, args.region, endpoint ?? '', args.access_key ?? ''].join('|') };
 }
 
 /** Secret values in the environment that must never show up in output, whatever an SDK puts in its messages. */

@@ -61,9 +61,12 @@ export async function defaultTencentCredential(): Promise<{ getCredential(): Pro
   };
 }
 
-export async function createTencentAdapter(opts: AdapterOptions, secrets: readonly string[]): Promise<SecurityGroupAdapter> {
-  // Only the VPC service: the package's index would load every Tencent Cloud product.
-  const vpc = await import('tencentcloud-sdk-nodejs/tencentcloud/services/vpc/v20170312/vpc_client.js');
+/** What every Tencent Cloud service client is made with (VPC here, CVM for instances): endpoint, keys or the chain. */
+export async function tencentClientOptions(opts: AdapterOptions): Promise<{
+  credential: { secretId?: string; secretKey?: string; token?: string | undefined } | { getCredential(): Promise<TcCredential> };
+  region: string;
+  profile: { httpProfile: { endpoint?: string; protocol?: string; reqTimeout: number } };
+}> {
   const httpProfile: { endpoint?: string; protocol?: string; reqTimeout: number } = { reqTimeout: 30 };
   if (opts.endpoint) {
     const m = /^(https?:\/\/)(.+?)\/?$/.exec(opts.endpoint);
@@ -73,8 +76,14 @@ export async function createTencentAdapter(opts: AdapterOptions, secrets: readon
   const credential = opts.credentials
     ? { secretId: opts.credentials.accessKey, secretKey: opts.credentials.secretKey, token: opts.credentials.sessionToken }
     : await defaultTencentCredential();
+  return { credential, region: opts.region, profile: { httpProfile } };
+}
+
+export async function createTencentAdapter(opts: AdapterOptions, secrets: readonly string[]): Promise<SecurityGroupAdapter> {
+  // Only the VPC service: the package's index would load every Tencent Cloud product.
+  const vpc = await import('tencentcloud-sdk-nodejs/tencentcloud/services/vpc/v20170312/vpc_client.js');
   // The SDK has no retry loop of its own; withRetry is the only one.
-  const client = new vpc.Client({ credential, region: opts.region, profile: { httpProfile } });
+  const client = new vpc.Client(await tencentClientOptions(opts));
 
   const call = <T>(label: string, fn: () => Promise<T>, signal: AbortSignal) =>
     withRetry(fn, { provider: 'tencent', label: `vpc ${label}`, classify: classifyTencentError, signal, secrets });

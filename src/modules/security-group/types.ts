@@ -1,3 +1,4 @@
+import type { TaskScope } from '../types.js';
 /** The providers security_group speaks to; each has one adapter file. */
 export type Provider = 'aws' | 'aliyun' | 'tencent';
 export type Direction = 'ingress' | 'egress';
@@ -75,15 +76,22 @@ export interface GroupState {
   egress: NormRule[];
 }
 
+/** Where a read is shared: the task's scope (ModuleContext.task), the group's key in it, and which read this was. */
+export interface SharedRead {
+  task: TaskScope;
+  groupKey: string;
+  /** Distinguishes this read from a later one of the same group, so steps planned from each stay apart. */
+  serial: number;
+}
+
 export interface SecurityGroupFacts {
   provider: Provider;
   region: string;
   group?: GroupState;
   /** Rules a freshly created group starts with (AWS VPC groups get allow-all egress), so plan stays pure. */
   initialRules: { ingress: NormRule[]; egress: NormRule[] };
-  /** Identifies the read the plan was made from; identical steps planned from one read run once per process. */
-  generation: number;
-  memoKey: string;
+  /** The read the plan was made from: identical steps planned from one read run once for the task's hosts. */
+  read: SharedRead;
   /** Copied from the adapter so plan stays pure: remove before add on this provider. */
   revokeFirst?: boolean;
 }

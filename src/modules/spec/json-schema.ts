@@ -41,6 +41,7 @@ export function specSchema(spec: ModuleSpec): ArgSchema {
 const BOOL_TEXT = '^\\s*([yY]([eE][sS])?|[nN][oO]?|[tT]([rR][uU][eE])?|[fF]([aA][lL][sS][eE])?|[oO][nN]|[oO][fF][fF]|1|0)\\s*$';
 /** An octal mode, or comma-separated symbolic clauses (convert.ts's OCTAL_MODE and SYMBOLIC_CLAUSE). */
 const MODE_TEXT = '^(0?[0-7]{1,4}|0o[0-7]{1,4}|[ugoa]*([-+=][rwxXstugo]*)+(,[ugoa]*([-+=][rwxXstugo]*)+)*)$';
+const MODE_MESSAGE = "a file mode is a quoted string: '0644' (octal) or 'u=rw,go=r' (symbolic); YAML reads an unquoted 644 as a decimal number";
 const INT_TEXT = '^\\s*[-+]?\\d+(_\\d+)*\\s*$';
 const FLOAT_TEXT = '^\\s*[-+]?(\\d+(_\\d+)*(\\.(\\d+(_\\d+)*)?)?|\\.\\d+(_\\d+)*)([eE][-+]?\\d+)?\\s*$';
 
@@ -80,10 +81,12 @@ function valueSchema(p: ParamSpec, type: ParamType): Record<string, unknown> {
       delete nested.description;
       return nested;
     }
-    case 'mode':
-      // An integer too: an editor reading YAML 1.2 sees `mode: 0644` as the number 644, which the runner takes
-      // (as YAML 1.1 octal); only the runner can tell it from a decimal `mode: 644`.
-      return { anyOf: [{ type: 'string', pattern: MODE_TEXT }, { type: 'integer' }, ...(p.keywords ? [{ enum: [...p.keywords] }] : [])] };
+    case 'mode': {
+      // No number: the runner refuses `mode: 644` (decimal), and an editor cannot tell it from an unquoted 0644
+      // (YAML 1.2 reads both as 644), so the editor asks for the quotes the runner's own hint asks for.
+      const text = { type: 'string', pattern: MODE_TEXT, errorMessage: MODE_MESSAGE };
+      return p.keywords ? { anyOf: [text, { enum: [...p.keywords] }] } : text;
+    }
     case 'raw':
       return {};
   }
