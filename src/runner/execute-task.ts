@@ -329,6 +329,8 @@ async function callModule(
     const factsHost = delegated && truthy(task.delegateFacts, vars, task) ? delegated.host : hs;
     if (res.facts) mergeFacts(factsHost.facts, res.facts);
     if (res.includedVars) Object.assign(hs.includedVars, res.includedVars);
+    // add_host/group_by: as in Ansible's strategy, the inventory change (for the task's own host) decides `changed`.
+    if (res.inventory && !res.failed) res.changed = env.updateInventory(hs.name, res.inventory);
     const result: Record<string, unknown> = { ...res.data, changed: res.changed };
     if (res.failed) result['failed'] = true;
     if (res.skipped) result['skipped'] = true;

@@ -39,6 +39,7 @@ export interface InvokeResult {
   data: Record<string, unknown>;
   diff: DiffEntry[];
   meta?: ModuleReturn['meta'];
+  inventory?: ModuleReturn['inventory'];
   /** Set when the arguments were refused (the code and hint of the first problem). */
   error?: TaskError;
 }
@@ -248,6 +249,7 @@ function fromReturn(r: ModuleReturn): InvokeResult {
   if (r.includedVars) out.includedVars = r.includedVars;
   if (r.noLog) out.noLog = true;
   if (r.meta) out.meta = r.meta;
+  if (r.inventory) out.inventory = r.inventory;
   return out;
 }
 
