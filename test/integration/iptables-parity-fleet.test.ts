@@ -83,6 +83,6 @@ describe.skipIf(!fleetAvailable())('iptables: parity with ansible-playbook on a 
     const ours = pick(run.ours, fields);
     expect(ours, run.oursOutput.slice(-6000)).toEqual(theirs);
     expect(counts(run.oursRecap)).toEqual(counts(run.theirsRecap));
-    expect(await hostExecOk(HOST, ['sh', '-c', 'iptables -n -L VPTEST >/dev/null 2>&1 && echo VPTEST; ip6tables -n -L VPTEST6 >/dev/null 2>&1 && echo VPTEST6; iptables -S FORWARD | head -n 1'])).toBe('-P FORWARD ACCEPT');
+    expect(await hostExecOk(HOST, ['sh', '-c', 'iptables -n -L VPTEST >/dev/null 2>&1 && echo VPTEST; ip6tables -n -L VPTEST6 >/dev/null 2>&1 && echo VPTEST6; iptables -S FORWARD | head -n 1'])).toBe('-P FORWARD ACCEPT\n');
   });
 });

@@ -55,6 +55,8 @@ describe('firewalld plan', () => {
     const off = facts({ running: false, permanent: false });
     expect(argvs(planFirewalld(a, off))).toEqual([['firewall-offline-cmd', '--zone=public', '--add-service=http']]);
     expect(firewalldMessage(a, off, true)).toBe('Permanent operation, Changed service http to enabled, (offline operation: only on-disk configs were altered)');
+    const removal = args({ service: 'http', permanent: true, state: 'disabled' });
+    expect(argvs(planFirewalld(removal, facts({ running: false, permanent: true })))).toEqual([['firewall-offline-cmd', '--zone=public', '--remove-service-from-zone=http']]);
     expect(() => planFirewalld(args({ service: 'http', state: 'enabled' }), off)).toThrow(/firewall is not currently running/);
   });
 

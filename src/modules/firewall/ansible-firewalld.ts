@@ -146,8 +146,11 @@ const ZONE_NOT_PERMANENT = "Zone operations must be permanent. Make sure you did
 
 /** The argv that changes one configuration (permanent: firewall-cmd --permanent, or firewall-offline-cmd offline). */
 function elementArgv(facts: FirewalldFacts, element: Element, enable: boolean, permanent: boolean, timeout: number): string[] {
-  const op = enable ? (element.kind === 'interface' ? '--change-interface' : `--add-${stem(element.kind)}`) : `--remove-${stem(element.kind)}`;
-  const argv = permanent && !facts.running ? ['firewall-offline-cmd'] : ['firewall-cmd', ...(permanent ? ['--permanent'] : [])];
+  const offline = permanent && !facts.running;
+  // firewall-offline-cmd reads --remove-service as lokkit's option (no --zone); the zone's own is -from-zone.
+  const remove = offline && element.kind === 'service' ? '--remove-service-from-zone' : `--remove-${stem(element.kind)}`;
+  const op = enable ? (element.kind === 'interface' ? '--change-interface' : `--add-${stem(element.kind)}`) : remove;
+  const argv = offline ? ['firewall-offline-cmd'] : ['firewall-cmd', ...(permanent ? ['--permanent'] : [])];
   argv.push(`--zone=${facts.zone}`, `${op}=${element.value}`);
   const timed = element.kind === 'service' || element.kind === 'port' || element.kind === 'rich_rule';
   if (!permanent && enable && timed && timeout > 0) argv.push(`--timeout=${timeout}`);
