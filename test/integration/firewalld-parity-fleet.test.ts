@@ -81,23 +81,26 @@ const playbook = `
       systemd: {name: firewalld, state: started}
 `;
 
+/** Whatever a run (or an interrupted one) may have left, removed with firewalld stopped. */
+const OFFLINE_CLEANUP = [
+  'firewall-offline-cmd --zone=trusted --remove-service-from-zone=http >/dev/null 2>&1',
+  'firewall-offline-cmd --zone=trusted --remove-port=8443/tcp >/dev/null 2>&1',
+  `firewall-offline-cmd --zone=trusted --remove-rich-rule='${rich}' >/dev/null 2>&1`,
+  'firewall-offline-cmd --zone=internal --remove-source=198.51.100.0/24 >/dev/null 2>&1',
+  'firewall-offline-cmd --zone=internal --remove-interface=vpfw0 >/dev/null 2>&1',
+  'firewall-offline-cmd --delete-zone=vpzone >/dev/null 2>&1',
+  'true',
+].join('\n');
 const SNAPSHOT = 'firewall-cmd --zone=trusted --list-all; firewall-cmd --permanent --zone=trusted --list-all; firewall-cmd --permanent --zone=internal --list-all; firewall-cmd --permanent --get-zones';
 
 describe.skipIf(!fleetAvailable())('firewalld: parity with ansible-playbook on a fleet host', () => {
   let before = '';
   beforeAll(async () => {
-    await hostExecOk(HOST, ['sh', '-c', 'systemctl stop firewalld 2>/dev/null; firewall-offline-cmd --set-default-zone=trusted >/dev/null && systemctl start firewalld']);
+    await hostExecOk(HOST, ['sh', '-c', `systemctl stop firewalld 2>/dev/null\n${OFFLINE_CLEANUP}\nfirewall-offline-cmd --set-default-zone=trusted >/dev/null && systemctl start firewalld`]);
     before = await hostExecOk(HOST, ['sh', '-c', SNAPSHOT]);
   });
   afterAll(async () => {
-    await hostExec(HOST, ['sh', '-c', [
-      'systemctl stop firewalld',
-      'firewall-offline-cmd --zone=trusted --remove-service=http --remove-port=8443/tcp >/dev/null 2>&1',
-      `firewall-offline-cmd --zone=trusted --remove-rich-rule='${rich}' >/dev/null 2>&1`,
-      'firewall-offline-cmd --zone=internal --remove-source=198.51.100.0/24 --remove-interface=vpfw0 >/dev/null 2>&1',
-      'firewall-offline-cmd --delete-zone=vpzone >/dev/null 2>&1',
-      'firewall-offline-cmd --set-default-zone=public >/dev/null',
-    ].join('\n')]);
+    await hostExec(HOST, ['sh', '-c', `systemctl stop firewalld\n${OFFLINE_CLEANUP}\nfirewall-offline-cmd --set-default-zone=public >/dev/null`]);
   });
 
   it('changes the same, says the same, and leaves the same configuration', async () => {
