@@ -23,11 +23,13 @@ export {
   magicVars,
   readVarsDir,
   readVarsFile,
+  refreshGroupsDict,
   type GroupVarLayer,
   type HostVarLayers,
   type VarsLoadOptions,
 } from './vars.js';
 export { parsePythonLiteral, iniValue } from './python-literal.js';
+export { applyInventoryUpdate, type InventoryUpdate } from './dynamic.js';
 export { expandHostRange, splitHostPort } from './host-range.js';
 
 export interface LoadInventoryOptions {

@@ -81,12 +81,18 @@ export class FileDiagnostics {
  * `ungrouped`. Parsers for every format feed one builder, so several sources merge into one inventory.
  */
 export class InventoryBuilder {
-  readonly hosts = new Map<string, InventoryHost>();
-  readonly groups = new Map<string, InventoryGroup>();
-  readonly sources: string[] = [];
-  readonly warnings: string[] = [];
+  readonly hosts: Map<string, InventoryHost>;
+  readonly groups: Map<string, InventoryGroup>;
+  readonly sources: string[];
+  readonly warnings: string[];
 
-  constructor() {
+  /** A new inventory, or (`reopen`) a finished one changed in place during a run: add_host, group_by. */
+  constructor(reopen?: Inventory) {
+    this.hosts = reopen?.hosts ?? new Map();
+    this.groups = reopen?.groups ?? new Map();
+    this.sources = reopen?.sources ?? [];
+    this.warnings = reopen?.warnings ?? [];
+    if (reopen) return;
     this.addGroup('all');
     this.addGroup('ungrouped');
     this.addChild('all', 'ungrouped');

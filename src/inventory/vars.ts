@@ -79,10 +79,26 @@ export function groupsDict(inv: Inventory): Record<string, string[]> {
   const key = `${inv.hosts.size}/${inv.groups.size}`;
   const hit = groupsDictCache.get(inv);
   if (hit && hit.key === key) return hit.groups;
-  const groups: Record<string, string[]> = {};
-  for (const g of inv.groups.keys()) groups[g] = groupHosts(inv, g);
+  const groups: Record<string, string[]> = hit?.groups ?? {};
+  fillGroupsDict(inv, groups);
   groupsDictCache.set(inv, { key, groups });
   return groups;
+}
+
+/**
+ * After add_host or group_by changed the inventory: the `groups` dict is recomputed in place, so every holder of it
+ * (the run's magic variables, hostvars) sees the change.
+ */
+export function refreshGroupsDict(inv: Inventory): void {
+  const hit = groupsDictCache.get(inv);
+  if (!hit) return;
+  fillGroupsDict(inv, hit.groups);
+  hit.key = `${inv.hosts.size}/${inv.groups.size}`;
+}
+
+function fillGroupsDict(inv: Inventory, groups: Record<string, string[]>): void {
+  for (const g of Object.keys(groups)) delete groups[g];
+  for (const g of inv.groups.keys()) groups[g] = groupHosts(inv, g);
 }
 
 /** Ansible's inventory magic variables for a host (`groups` is shared between hosts: do not mutate it). */

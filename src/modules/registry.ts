@@ -1,3 +1,4 @@
+import { addHostModule } from './add-host.js';
 import { aptModule } from './apt.js';
 import { assertModule } from './assert.js';
 import { asyncStatusModule } from './async-status.js';
@@ -9,7 +10,9 @@ import { debugModule } from './debug.js';
 import { drillEventModule, drillProbeModule } from '../drill/modules.js';
 import { dpkgSelectionsModule } from './dpkg-selections.js';
 import { failModule } from './fail.js';
+import { firewalldModule } from './firewall/ansible-firewalld.js';
 import { firewall } from './firewall/index.js';
+import { iptablesModule } from './firewall/ansible-iptables.js';
 import { metaModule } from './meta.js';
 import { packageModule } from './package.js';
 import { packageFactsModule } from './package-facts.js';
@@ -23,6 +26,7 @@ import { slurpModule } from './slurp.js';
 import { fileModule } from './file.js';
 import { getentModule } from './getent.js';
 import { groupModule } from './group.js';
+import { groupByModule } from './group-by.js';
 import { includeVarsModule } from './include-vars.js';
 import { iniFileModule } from './ini-file.js';
 import { lineinfileModule } from './lineinfile.js';
@@ -41,6 +45,7 @@ import { waitFor } from './wait-for.js';
  * `ansible.posix.sysctl`), or as `vncplay.NAME` when Ansible has no such module.
  */
 const modules: AnyModule[] = [
+  addHostModule,
   aptModule,
   assertModule,
   asyncStatusModule,
@@ -55,10 +60,13 @@ const modules: AnyModule[] = [
   failModule,
   fileModule,
   firewall,
+  firewalldModule,
   getentModule,
   groupModule,
+  groupByModule,
   includeVarsModule,
   iniFileModule,
+  iptablesModule,
   lineinfileModule,
   metaModule,
   packageModule,

@@ -1,4 +1,5 @@
 import type { Connection, ExecOptions, ExecResult } from '../connection/types.js';
+import type { InventoryUpdate } from '../inventory/dynamic.js';
 import type { ModuleSpec } from './spec/types.js';
 
 /** JSON Schema (draft 2020-12) for a module's arguments. Also feeds schemas/playbook.schema.json. */
@@ -112,6 +113,8 @@ export interface ModuleReturn {
   /** Extra keys of the registered result: rc, stdout, stat, status, elapsed … */
   data?: Record<string, unknown>;
   diff?: DiffEntry[];
+  /** A change to the run's inventory (add_host, group_by): the runner applies it and decides `changed`. */
+  inventory?: InventoryUpdate;
   /** Meta actions for the runner (`meta: flush_handlers`, `end_host`, …). */
   meta?: 'flush_handlers' | 'end_play' | 'end_host' | 'clear_facts' | 'noop' | 'refresh_inventory' | 'reset_connection';
 }
@@ -140,6 +143,8 @@ export interface AsyncCommand {
 interface ModuleBase<Args> {
   /** Canonical short name: 'systemd'. */
   name: string;
+  /** Runs once per batch, for its first host, as Ansible's BYPASS_HOST_LOOP action plugins (add_host) do. */
+  bypassHostLoop?: boolean;
   /** Other names that select it ('systemd_service', 'ansible.builtin.systemd' is automatic). */
   aliases?: string[];
   /** For editors, the README and key=value conversion; generated from `spec` when the module has one. */

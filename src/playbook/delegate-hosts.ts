@@ -54,7 +54,7 @@ export async function findUnknownDelegateHosts(playbook: Playbook, inventory: In
 }
 
 /** Every task of a list, blocks' tasks (rescue/always too) included, the blocks themselves too. */
-function* eachTask(tasks: readonly TaskDef[]): Generator<TaskDef> {
+export function* eachTask(tasks: readonly TaskDef[]): Generator<TaskDef> {
   for (const t of tasks) {
     yield t;
     for (const sub of [t.block, t.rescue, t.always]) if (sub) yield* eachTask(sub);

@@ -3,7 +3,9 @@ import { isMap, isScalar, isSeq, type Node, type Pair } from 'yaml';
 import { formatExcerpt, nearest, PlaybookError, type SourcePos } from '../errors.js';
 import type { Inventory } from '../inventory/model.js';
 import { splitPattern } from '../inventory/patterns.js';
-import type { PlayDef, Playbook } from './model.js';
+import { findModule } from '../modules/registry.js';
+import { eachTask } from './delegate-hosts.js';
+import type { PlayDef, Playbook, TaskDef } from './model.js';
 import { isTemplateString, render } from './template.js';
 import { templateReads } from './undefined-vars.js';
 import { keyOf, parseYamlSource, type YamlSource } from './yaml-source.js';
@@ -53,7 +55,11 @@ export async function findUnknownHostPatterns(
 ): Promise<PlaybookError[]> {
   const errors: PlaybookError[] = [];
   const sources = new Map<string, Promise<YamlSource | undefined>>();
+  let inventoryMayGrow = false;
   for (const play of playbook.plays) {
+    // After a play that runs add_host or group_by, a name may be a host or group the run itself creates.
+    if (inventoryMayGrow) break;
+    inventoryMayGrow = [...play.handlers, ...play.tasks].some((t) => [...eachTask([t])].some(changesInventory));
     const pattern = renderedPattern(play, extraVars);
     if (pattern === undefined) continue;
     for (const name of unknownPatternNames(inventory, pattern)) {
@@ -63,6 +69,12 @@ export async function findUnknownHostPatterns(
     }
   }
   return errors;
+}
+
+/** add_host and group_by (under any of their names) add hosts and groups while the playbook runs. */
+function changesInventory(task: TaskDef): boolean {
+  const name = task.module === undefined ? undefined : findModule(task.module)?.name;
+  return name === 'add_host' || name === 'group_by';
 }
 
 /** The play's pattern as the runner sees it, or undefined when it does not render with -e alone. */

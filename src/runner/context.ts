@@ -1,6 +1,7 @@
 import type { LimitFunction } from 'p-limit';
 import type { BecomeMethod } from '../connection/become.js';
 import type { Connection } from '../connection/types.js';
+import type { InventoryUpdate } from '../inventory/dynamic.js';
 import type { LazyMapping } from '../playbook/filters.js';
 import type { Gathering, PlayDef, TaskDef } from '../playbook/model.js';
 import type { RunEvent } from './events.js';
@@ -59,6 +60,8 @@ export interface RunEnv {
   delegateHost(name: string): HostState;
   /** A second, fresh connection to the host (new TCP + SSH handshake, `true`, closed): does the host still let us in? */
   probeNewConnection(host: string, keywords?: ConnectionKeywords): Promise<boolean>;
+  /** add_host/group_by: change the run's inventory (group_by for `host`); true when it changed. */
+  updateInventory(host: string, update: InventoryUpdate): boolean;
   /** Set once the run is interrupted: no new task starts. */
   interrupted(): boolean;
   signal: AbortSignal;

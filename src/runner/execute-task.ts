@@ -307,6 +307,8 @@ async function callModule(
     const factsHost = delegated && truthy(task.delegateFacts, vars, task) ? delegated.host : hs;
     if (res.facts) mergeFacts(factsHost.facts, res.facts);
     if (res.includedVars) Object.assign(hs.includedVars, res.includedVars);
+    // add_host/group_by: as in Ansible's strategy, the inventory change (for the task's own host) decides `changed`.
+    if (res.inventory && !res.failed) res.changed = env.updateInventory(hs.name, res.inventory);
     return withDelegation(outcomeOfModule(res, check), delegated);
   } catch (err) {
     return withDelegation(outcomeFromError(err), delegated);

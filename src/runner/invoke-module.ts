@@ -46,6 +46,7 @@ export interface InvokeResult {
   data: Record<string, unknown>;
   diff: DiffEntry[];
   meta?: ModuleReturn['meta'];
+  inventory?: ModuleReturn['inventory'];
   /** Set when the arguments were refused (the code and hint of the first problem). */
   error?: TaskError;
   /** What a planned module meant to do: its changes' summaries, in order (empty: nothing to change). */
@@ -270,6 +271,7 @@ function fromReturn(r: ModuleReturn): InvokeResult {
   if (r.includedVars) out.includedVars = r.includedVars;
   if (r.noLog) out.noLog = true;
   if (r.meta) out.meta = r.meta;
+  if (r.inventory) out.inventory = r.inventory;
   return out;
 }
 

@@ -21,7 +21,8 @@ export class Rounds {
     if (this.stopped) return Promise.resolve(false);
     return new Promise((resolve) => {
       this.waiting.set(host, resolve);
-      this.release();
+      // Released after the caller's `await` is in place, so every host resumes in the release order below.
+      queueMicrotask(() => this.release());
     });
   }
 
@@ -36,7 +37,9 @@ export class Rounds {
     if (this.waiting.size === 0 || this.waiting.size < this.active.size) return;
     const go = this.beforeRound();
     if (!go) this.stopped = true;
-    const waiters = [...this.waiting.values()];
+    // In the hosts' own order (not arrival order), as Ansible's linear strategy queues them: so the first host of
+    // the batch is the one that runs a run_once or add_host task.
+    const waiters = [...this.active].flatMap((h) => this.waiting.get(h) ?? []);
     this.waiting.clear();
     for (const w of waiters) w(go);
   }

@@ -5,7 +5,7 @@ import { connect, type SshConnectOptions } from '../connection/ssh.js';
 import { LocalConnection } from '../connection/local.js';
 import { ErrorList, ExitCode } from '../errors.js';
 import { onSecretRevealed } from '../vault/session.js';
-import { connectionSpec, deprecatedConnectionVarWarnings, groupsDict, inventoryVars, selectHosts, type ConnectionDefaults, type Inventory } from '../inventory/index.js';
+import { applyInventoryUpdate, connectionSpec, deprecatedConnectionVarWarnings, groupsDict, inventoryVars, refreshGroupsDict, selectHosts, type ConnectionDefaults, type Inventory } from '../inventory/index.js';
 import type { PlayDef, Playbook } from '../playbook/model.js';
 import { render } from '../playbook/template.js';
 import { buildHostScope, makeHostvars } from '../playbook/vars.js';
@@ -153,6 +153,19 @@ function runEnv(opts: RunOptions, settings: RunSettings, events: RunEvents, sign
     },
     delegateHost: (name) => delegateHostState(name, inv, hosts, outsiders, emit),
     probeNewConnection: async (name, keywords = {}) => probeNewConnection(connectionSpecOf(inv, stateOf(name), settings, opts, keywords)),
+    updateInventory: (host, update) => {
+      if (!applyInventoryUpdate(inv, host, update)) return false;
+      refreshGroupsDict(inv);
+      const changedHost = update.kind === 'add_host' ? update.name : host;
+      const state = hosts.get(changedHost);
+      if (!state) hosts.set(changedHost, new HostState(changedHost, inventoryVars(inv, changedHost)));
+      else {
+        // Its groups or variables changed: the host's merged inventory variables follow (in place: others hold it).
+        for (const key of Object.keys(state.inventoryVars)) delete state.inventoryVars[key];
+        Object.assign(state.inventoryVars, inventoryVars(inv, changedHost));
+      }
+      return true;
+    },
     interrupted: () => signal.aborted,
     signal,
     skippingToStart: settings.startAtTask !== undefined,

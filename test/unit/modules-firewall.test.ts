@@ -11,6 +11,7 @@ import {
   type FirewallFacts,
 } from '../../src/modules/firewall/index.js';
 import { iptablesRestoreInput, iptablesRuleLine, parseIptablesSave } from '../../src/modules/firewall/iptables.js';
+import type { NftFacts } from '../../src/modules/firewall/backend.js';
 import { nftApplyScript, nftRuleText, parseNftJson } from '../../src/modules/firewall/nftables.js';
 import { parseRichRule, richRule } from '../../src/modules/firewall/firewalld.js';
 import { cidrContains, parseCidr, parsePort, parseTag, ruleTag, verdict, type FwRule } from '../../src/modules/firewall/rule.js';
@@ -21,7 +22,7 @@ import { checkArgs } from '../../src/runner/invoke-module.js';
 import { parsedArgs } from '../module-args.js';
 
 const rule = (over: Partial<FwRule> = {}): FwRule => ({ proto: 'tcp', portFrom: 5901, portTo: 5901, source: null, action: 'drop', ...over });
-const nftFacts = (rules: FwRule[], extra: Partial<FirewallFacts> = {}): FirewallFacts => ({
+const nftFacts = (rules: FwRule[], extra: Partial<NftFacts> = {}): NftFacts => ({
   backend: 'nftables',
   nft: { table: rules.length > 0, chain: rules.length > 0, entries: rules.map((r) => ({ tag: ruleTag(r), rule: r })) },
   persisted: null,

@@ -1,4 +1,6 @@
-import { cidrText, parseCidr, parsePort, ruleKey, type FwRule } from './rule.js';
+import type { Step } from '../types.js';
+import type { FirewallBackend } from './backend.js';
+import { cidrText, parseCidr, parsePort, ruleKey, ruleTag, type FwRule } from './rule.js';
 
 /**
  * firewalld backend: one rich rule per vncplay rule in the default zone, runtime and (persistent: true) permanent.
@@ -48,3 +50,41 @@ export function firewallCmd(op: 'add' | 'remove', r: FwRule, permanent: boolean)
   argv.push(`--${op}-rich-rule=${richRule(r)}`);
   return argv;
 }
+
+function firewalldSteps(wanted: readonly FwRule[], have: readonly FwRule[], state: 'present' | 'absent', permanent: boolean): Step[] {
+  const steps: Step[] = [];
+  for (const w of wanted) {
+    const present = hasRule(have, w);
+    if (state === 'present' && !present) steps.push({ kind: 'exec', argv: firewallCmd('add', w, permanent) });
+    if (state === 'absent' && present) steps.push({ kind: 'exec', argv: firewallCmd('remove', w, permanent) });
+  }
+  return steps;
+}
+
+const keysOf = (rules: readonly FwRule[]): string => rules.map(ruleKey).join('\n');
+
+export const firewalldBackend: FirewallBackend<'firewalld'> = {
+  name: 'firewalld',
+  detect: 'have firewall-cmd && systemctl is-active --quiet firewalld 2>/dev/null',
+  readScript: String.raw`
+  have firewall-cmd || { echo "@@error firewall-cmd is not installed"; exit 0; }
+  echo "@@fwd-runtime"; firewall-cmd --list-rich-rules 2>&1
+  echo "@@fwd-permanent"; firewall-cmd --permanent --list-rich-rules 2>&1`,
+  readState: (s) => ({
+    backend: 'firewalld',
+    firewalld: { runtime: parseRichRules(s.get('fwd-runtime') ?? ''), permanent: parseRichRules(s.get('fwd-permanent') ?? '') },
+  }),
+  currentRules: (facts) => facts.firewalld.runtime,
+  // Rich rules carry no comment: only the match and the action count.
+  runtimeDiffers: (_facts, before, after) => keysOf(before) !== keysOf(after),
+  runtimeSteps: ({ facts, wanted, state }) => firewalldSteps(wanted, facts.firewalld.runtime, state, false),
+  persistence: {
+    differs: (facts, wanted, state) => wanted.some((w) => hasRule(facts.firewalld.permanent, w) !== (state === 'present')),
+    change: ({ facts, wanted, state }) => ({
+      summary: `persist ${wanted.map(ruleTag).join(', ')} (firewalld permanent)`,
+      steps: firewalldSteps(wanted, facts.firewalld.permanent, state, true),
+    }),
+  },
+  diffHeader: 'firewalld rich rules',
+  recovery: { kind: 'inverse', assumeApplied: (facts, after) => ({ ...facts, firewalld: { runtime: [...after], permanent: facts.firewalld.permanent } }) },
+};

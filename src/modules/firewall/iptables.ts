@@ -1,5 +1,8 @@
-import { cidrText, parseTag, ruleTag, type FwRule } from './rule.js';
+import { ModuleError } from '../../errors.js';
+import type { Change, Step } from '../types.js';
+import { restoreFileLine, type FirewallBackend, type IptFacts } from './backend.js';
 import type { TaggedEntry } from './nftables.js';
+import { cidrText, parseTag, ruleTag, sameTags, sortRules, type FwRule } from './rule.js';
 
 /**
  * iptables backend: vncplay owns chain VNCPLAY in the filter table of iptables (IPv4) and ip6tables (IPv6), jumped
@@ -75,3 +78,91 @@ export function iptablesRestoreInput(rules: readonly FwRule[], haveJump: boolean
   lines.push('COMMIT', '');
   return lines.join('\n');
 }
+
+const rulesOf = (state: IptState | undefined): FwRule[] => (state?.entries ?? []).flatMap((e) => (e.rule ? [e.rule] : []));
+
+/** rules.v4 (and rules.v6) re-saved from the running rules. */
+function iptPersistChange(facts: IptFacts, after: readonly FwRule[]): Change {
+  if (facts.persisted == null) {
+    throw new ModuleError('E_FIREWALL_NO_PERSIST', `firewall: persistent: true with iptables needs ${IPT_PERSIST_FILE}`, {
+      hint: 'install iptables-persistent (netfilter-persistent) on the host, or use the nftables backend',
+    });
+  }
+  const save = (cmd: string, file: string): string => `${cmd} > ${file}.vncplay-tmp && mv -f ${file}.vncplay-tmp ${file}`;
+  const steps: Step[] = [{ kind: 'exec', argv: ['sh', '-c', save('iptables-save', IPT_PERSIST_FILE)] }];
+  if (facts.persisted6 != null) steps.push({ kind: 'exec', argv: ['sh', '-c', save('ip6tables-save', IP6T_PERSIST_FILE)] });
+  return {
+    summary: `persist the running iptables rules in ${IPT_PERSIST_FILE}${facts.persisted6 != null ? ` and ${IP6T_PERSIST_FILE}` : ''}`,
+    diff: {
+      path: IPT_PERSIST_FILE,
+      before: vncplayLines(facts.persisted).join('\n') + '\n',
+      after: forFamily(after, 4).map((r) => iptablesRuleLine(r, 4)).join('\n') + '\n',
+    },
+    steps,
+  };
+}
+
+export const iptablesBackend: FirewallBackend<'iptables'> = {
+  name: 'iptables',
+  detect: 'have iptables-save',
+  readScript: String.raw`
+  have iptables-save || { echo "@@error iptables is not installed"; exit 0; }
+  out=$(iptables-save -t filter 2>&1) || { echo "@@error iptables-save: $out"; exit 0; }
+  echo "@@ipt"; printf '%s\n' "$out"
+  if have ip6tables-save; then
+    out=$(ip6tables-save -t filter 2>&1) || { echo "@@error ip6tables-save: $out"; exit 0; }
+    echo "@@ip6t"; printf '%s\n' "$out"
+  fi
+  if [ -f ${IPT_PERSIST_FILE} ]; then echo "@@persist"; cat ${IPT_PERSIST_FILE}; fi
+  if [ -f ${IP6T_PERSIST_FILE} ]; then echo "@@persist6"; cat ${IP6T_PERSIST_FILE}; fi`,
+  readState(s) {
+    const facts: IptFacts = { backend: 'iptables', ipt: parseIptablesSave(s.get('ipt') ?? ''), persisted: s.get('persist') ?? null, persisted6: s.get('persist6') ?? null };
+    if (s.has('ip6t')) facts.ip6t = parseIptablesSave(s.get('ip6t') ?? '');
+    return facts;
+  },
+  currentRules(facts) {
+    // One list over both families: a rule for any source sits in both tables under the same tag.
+    const seen = new Set<string>();
+    const all: FwRule[] = [];
+    for (const e of [...facts.ipt.entries, ...(facts.ip6t?.entries ?? [])]) {
+      if (e.rule && !seen.has(e.tag)) {
+        seen.add(e.tag);
+        all.push(e.rule);
+      }
+    }
+    return sortRules(all);
+  },
+  runtimeDiffers: (facts, _before, after) =>
+    !sameTags(rulesOf(facts.ipt), forFamily(after, 4)) || (facts.ip6t !== undefined && !sameTags(rulesOf(facts.ip6t), forFamily(after, 6))),
+  refuse(facts, wanted) {
+    if (!facts.ip6t && wanted.some((r) => r.source?.family === 6)) {
+      throw new ModuleError('E_FIREWALL_IPV6', 'firewall: an IPv6 source needs ip6tables, which this host does not have', {
+        hint: 'install ip6tables (package iptables) or use backend: nftables',
+      });
+    }
+  },
+  runtimeSteps({ facts, transition }) {
+    const steps: Step[] = [{ kind: 'exec', argv: ['iptables-restore', '--noflush'], stdin: iptablesRestoreInput(transition.after, facts.ipt.jump, 4) }];
+    if (facts.ip6t) steps.push({ kind: 'exec', argv: ['ip6tables-restore', '--noflush'], stdin: iptablesRestoreInput(transition.after, facts.ip6t.jump, 6) });
+    return steps;
+  },
+  persistence: {
+    differs(facts, _wanted, _state, after) {
+      const saved = (text: string | null | undefined, fam: 4 | 6): boolean =>
+        text != null && vncplayLines(text).join('\n') === forFamily(after, fam).map((r) => iptablesRuleLine(r, fam)).join('\n');
+      return !saved(facts.persisted, 4) || (facts.persisted6 != null && !saved(facts.persisted6, 6));
+    },
+    change: ({ facts, transition }) => iptPersistChange(facts, transition.after),
+  },
+  diffHeader: 'iptables chain VNCPLAY',
+  recovery: {
+    kind: 'armed',
+    rollbackLines(facts, before, persistChanges) {
+      const lines = ["iptables-restore --noflush <<'VNCPLAY_EOF'", iptablesRestoreInput(before, true, 4).trimEnd(), 'VNCPLAY_EOF'];
+      if (facts.ip6t) lines.push("ip6tables-restore --noflush <<'VNCPLAY_EOF'", iptablesRestoreInput(before, true, 6).trimEnd(), 'VNCPLAY_EOF');
+      if (persistChanges && facts.persisted != null) lines.push(restoreFileLine(IPT_PERSIST_FILE, facts.persisted, ''));
+      if (persistChanges && facts.persisted6 != null) lines.push(restoreFileLine(IP6T_PERSIST_FILE, facts.persisted6, ''));
+      return lines;
+    },
+  },
+};

@@ -1,5 +1,7 @@
 import { ModuleError } from '../../errors.js';
-import { cidrText, parseTag, portText, ruleTag, type FwRule } from './rule.js';
+import type { Change } from '../types.js';
+import { restoreFileLine, type FirewallBackend } from './backend.js';
+import { cidrText, parseTag, portText, ruleTag, sameTags, type FwRule } from './rule.js';
 
 /**
  * nftables backend: vncplay owns `table inet vncplay` with one base chain `input` hooked at priority filter - 1.
@@ -106,3 +108,54 @@ export function nftPersistFile(rules: readonly FwRule[]): string {
     '',
   ].join('\n');
 }
+
+/** Our include file + the include line in /etc/nftables.conf. */
+function nftPersistChange(after: readonly FwRule[], persisted: string | null | undefined): Change {
+  const script = [
+    'mkdir -p /etc/nftables.d || exit 1',
+    `cat > ${NFT_PERSIST_FILE}.vncplay-tmp && chmod 0644 ${NFT_PERSIST_FILE}.vncplay-tmp && mv -f ${NFT_PERSIST_FILE}.vncplay-tmp ${NFT_PERSIST_FILE} || exit 1`,
+    `grep -qxF "$1" ${NFT_MAIN_CONF} 2>/dev/null || printf '%s\\n' "$1" >> ${NFT_MAIN_CONF}`,
+  ].join('\n');
+  return {
+    summary: `persist table inet vncplay in ${NFT_PERSIST_FILE}`,
+    diff: { path: NFT_PERSIST_FILE, before: persisted ?? '', after: nftPersistFile(after) },
+    steps: [{ kind: 'exec', argv: ['sh', '-c', script, 'sh', NFT_INCLUDE_LINE], stdin: nftPersistFile(after) }],
+  };
+}
+
+const rulesOf = (state: NftState): FwRule[] => state.entries.flatMap((e) => (e.rule ? [e.rule] : []));
+
+export const nftablesBackend: FirewallBackend<'nftables'> = {
+  name: 'nftables',
+  detect: 'have nft',
+  readScript: String.raw`
+  have nft || { echo "@@error nft is not installed"; exit 0; }
+  out=$(nft -j list table inet vncplay 2>&1); rc=$?
+  echo "@@nft"
+  if [ $rc -eq 0 ]; then printf '%s\n' "$out"; else case $out in *"No such file"*) ;; *) echo "@@error nft: $out"; exit 0;; esac; fi
+  grep -qxF '${NFT_INCLUDE_LINE}' ${NFT_MAIN_CONF} 2>/dev/null && echo "@@include"
+  if [ -f ${NFT_PERSIST_FILE} ]; then echo "@@persist"; cat ${NFT_PERSIST_FILE}; fi`,
+  readState: (s) => ({
+    backend: 'nftables',
+    nft: parseNftJson(s.get('nft') ?? ''),
+    nftInclude: s.has('include'),
+    persisted: s.get('persist') ?? null,
+  }),
+  currentRules: (facts) => rulesOf(facts.nft),
+  runtimeDiffers: (_facts, before, after) => !sameTags(before, after),
+  runtimeSteps: ({ transition }) => [{ kind: 'exec', argv: ['nft', '-f', '-'], stdin: nftApplyScript(transition.after) }],
+  persistence: {
+    differs: (facts, _wanted, _state, after) => facts.persisted !== nftPersistFile(after) || !facts.nftInclude,
+    change: ({ facts, transition }) => nftPersistChange(transition.after, facts.persisted),
+  },
+  diffHeader: 'nftables table inet vncplay',
+  recovery: {
+    kind: 'armed',
+    rollbackLines(facts, before, persistChanges) {
+      const nft = facts.nft.table ? nftApplyScript(before) : nftDropTableScript();
+      const lines = ["nft -f - <<'VNCPLAY_EOF'", nft.trimEnd(), 'VNCPLAY_EOF'];
+      if (persistChanges) lines.push(restoreFileLine(NFT_PERSIST_FILE, facts.persisted, '# vncplay: no persistent rules\n'));
+      return lines;
+    },
+  },
+};

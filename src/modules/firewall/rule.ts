@@ -133,6 +133,9 @@ export function ruleTag(r: FwRule): string {
   return r.comment ? `${ruleKey(r)} # ${r.comment}` : ruleKey(r);
 }
 
+export const tagsOf = (rules: readonly FwRule[]): string[] => rules.map(ruleTag);
+export const sameTags = (a: readonly FwRule[], b: readonly FwRule[]): boolean => tagsOf(a).join('\n') === tagsOf(b).join('\n');
+
 /** A comment read back from the host → the rule it describes; undefined for comments that are not ours. */
 export function parseTag(tag: string): FwRule | undefined {
   const [key = '', ...rest] = tag.split(' # ');

@@ -1,5 +1,7 @@
-import { cidrText, parseTag, ruleTag, type FwRule } from './rule.js';
+import type { Step } from '../types.js';
+import type { FirewallBackend } from './backend.js';
 import type { TaggedEntry } from './nftables.js';
+import { cidrText, parseTag, ruleKey, ruleTag, sameTags, type FwRule } from './rule.js';
 
 /**
  * ufw backend: one ufw rule per vncplay rule, tagged with ufw's own `comment`, so `ufw show added` finds it again.
@@ -35,3 +37,29 @@ export function ufwAdd(r: FwRule): string[] {
 export function ufwDelete(r: FwRule): string[] {
   return ['ufw', 'delete', ...spec(r)];
 }
+
+export const ufwBackend: FirewallBackend<'ufw'> = {
+  name: 'ufw',
+  detect: "have ufw && grep -qs '^ENABLED=yes' /etc/ufw/ufw.conf",
+  readScript: String.raw`
+  have ufw || { echo "@@error ufw is not installed"; exit 0; }
+  echo "@@ufw"; ufw show added 2>&1`,
+  readState: (s) => ({ backend: 'ufw', ufw: parseUfwAdded(s.get('ufw') ?? '') }),
+  currentRules: (facts) => facts.ufw.flatMap((e) => (e.rule ? [e.rule] : [])),
+  runtimeDiffers: (_facts, before, after) => !sameTags(before, after),
+  runtimeSteps({ facts, wanted, state }) {
+    const steps: Step[] = [];
+    for (const w of wanted) {
+      const existing = facts.ufw.find((e) => e.rule && ruleKey(e.rule) === ruleKey(w));
+      if (state === 'absent') {
+        if (existing?.rule) steps.push({ kind: 'exec', argv: ufwDelete(existing.rule) });
+      } else if (!existing) steps.push({ kind: 'exec', argv: ufwAdd(w) });
+      else if (existing.tag !== ruleTag(w) && existing.rule) {
+        steps.push({ kind: 'exec', argv: ufwDelete(existing.rule) }, { kind: 'exec', argv: ufwAdd(w) });
+      }
+    }
+    return steps;
+  },
+  diffHeader: 'ufw rules',
+  recovery: { kind: 'inverse', assumeApplied: (facts, after) => ({ ...facts, ufw: after.map((r) => ({ tag: ruleTag(r), rule: r })) }) },
+};
