@@ -201,6 +201,7 @@ async function runCommand(opts: CliOptions, argv: readonly string[]): Promise<nu
         ...(settings.hostKeyChecking ? { hostKeyChecking: settings.hostKeyChecking } : {}),
         // Only on a terminal, as ssh (which reads /dev/tty, never stdin): a piped stdin may never send a line.
         ...(process.stdin.isTTY ? { askPassphrase: (file: string) => promptHidden(`Enter passphrase for key '${file}': `, reporter.questions) } : {}),
+        ...(process.stdin.isTTY ? { ask: (question: string, echo: boolean) => promptHidden(`${question} `, reporter.questions, echo) } : {}),
         onEvent: reporter.onEvent,
         signal: abort.signal,
       });

@@ -10,11 +10,15 @@ let pipedEnded = false;
 // The question goes to stderr, or to the live view's question line while the view is drawn.
 const onStderr: QuestionDisplay = {
   show: (question) => process.stderr.write(question),
+  typed: (line) => process.stderr.write(`\r\x1b[K${line}`),
   answered: () => process.stderr.write('\n'),
 };
 
-/** Reads a line from the terminal without echoing it (become and vault passwords, key passphrases). */
-export async function promptHidden(question: string, display: QuestionDisplay = onStderr): Promise<string> {
+/**
+ * Reads a line from the terminal without echoing it (become and vault passwords, key passphrases); `echo` shows
+ * what is typed (pause's prompt).
+ */
+export async function promptHidden(question: string, display: QuestionDisplay = onStderr, echo = false): Promise<string> {
   const stdin = process.stdin;
   if (!stdin.isTTY) {
     // Not a terminal: read one line from stdin (scripts pipe the password in).
@@ -70,6 +74,7 @@ export async function promptHidden(question: string, display: QuestionDisplay = 
         }
         if (ch === '\u007f') value = value.slice(0, -1);
         else value += ch;
+        if (echo) display.typed(question + value);
       }
     };
     const done = (): void => {

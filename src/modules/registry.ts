@@ -11,8 +11,10 @@ import { failModule } from './fail.js';
 import { firewall } from './firewall/index.js';
 import { metaModule } from './meta.js';
 import { packageModule } from './package.js';
+import { pauseModule } from './pause.js';
 import { packageFactsModule } from './package-facts.js';
 import { pingModule } from './ping.js';
+import { rawModule } from './raw.js';
 import { replaceModule } from './replace.js';
 import { securityGroup } from './security-group/index.js';
 import { serviceFactsModule } from './service-facts.js';
@@ -20,6 +22,7 @@ import { setFactModule } from './set-fact.js';
 import { setupModule } from './setup.js';
 import { slurpModule } from './slurp.js';
 import { fileModule } from './file.js';
+import { findFilesModule } from './find.js';
 import { getentModule } from './getent.js';
 import { groupModule } from './group.js';
 import { includeVarsModule } from './include-vars.js';
@@ -28,7 +31,9 @@ import { lineinfileModule } from './lineinfile.js';
 import { createModuleLookup } from './lookup.js';
 import { statModule } from './stat.js';
 import { supervisorctl } from './supervisor.js';
+import { sysctlModule } from './sysctl.js';
 import { systemd } from './systemd.js';
+import { tempfileModule } from './tempfile.js';
 import { templateModule } from './template.js';
 import { userModule } from './user.js';
 import type { AnyModule } from './types.js';
@@ -52,6 +57,7 @@ const modules: AnyModule[] = [
   dpkgSelectionsModule,
   failModule,
   fileModule,
+  findFilesModule,
   firewall,
   getentModule,
   groupModule,
@@ -61,7 +67,9 @@ const modules: AnyModule[] = [
   metaModule,
   packageModule,
   packageFactsModule,
+  pauseModule,
   pingModule,
+  rawModule,
   replaceModule,
   securityGroup,
   serviceFactsModule,
@@ -71,7 +79,9 @@ const modules: AnyModule[] = [
   slurpModule,
   statModule,
   supervisorctl,
+  sysctlModule,
   systemd,
+  tempfileModule,
   templateModule,
   userModule,
   waitFor,

@@ -70,6 +70,11 @@ export interface ModuleContext {
    * The firewall module calls it after a change to prove it did not lock vncplay out; absent for local hosts.
    */
   probeNewConnection?(): Promise<boolean>;
+  /**
+   * Ask the person at the controller's terminal for a line (pause's prompt); absent when there is no terminal.
+   * `echo: false` hides what is typed.
+   */
+  ask?(question: string, echo: boolean): Promise<string>;
   /** Emit a `drill` RunEvent (failover drills: phase name, timings); absent outside a run. */
   drill?(phase: string, data: Record<string, unknown>): void;
 }

@@ -59,6 +59,8 @@ export interface RunEnv {
   delegateHost(name: string): HostState;
   /** A second, fresh connection to the host (new TCP + SSH handshake, `true`, closed): does the host still let us in? */
   probeNewConnection(host: string, keywords?: ConnectionKeywords): Promise<boolean>;
+  /** Asks the person at the controller's terminal for a line (pause's prompt); absent without a terminal. */
+  ask?(question: string, echo: boolean): Promise<string>;
   /** Set once the run is interrupted: no new task starts. */
   interrupted(): boolean;
   signal: AbortSignal;

@@ -24,6 +24,8 @@ export interface InvokeSettings {
   drill?(phase: string, data: Record<string, unknown>): void;
   /** Opens a fresh connection to the host and says whether it worked (firewall lockout check). */
   probeNewConnection?(): Promise<boolean>;
+  /** Asks the terminal for a line (pause); absent without a terminal. */
+  ask?(question: string, echo: boolean): Promise<string>;
   /** Task `environment:`: every host command of the module runs under env(1) with these variables. */
   environment?: Record<string, string>;
 }
@@ -231,6 +233,7 @@ function moduleContext(s: InvokeSettings): ModuleContext {
   };
   if (s.conn) ctx.conn = s.conn;
   if (s.drill) ctx.drill = s.drill;
+  if (s.ask) ctx.ask = s.ask;
   if (s.probeNewConnection) ctx.probeNewConnection = s.probeNewConnection;
   return ctx;
 }

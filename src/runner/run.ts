@@ -31,6 +31,8 @@ export interface RunOptions extends Partial<RunSettings> {
   hostKeyChecking?: 'strict' | 'accept-new' | 'off';
   /** Asked for a key's passphrase when a private key file is encrypted. */
   askPassphrase?: SshConnectOptions['askPassphrase'];
+  /** Asks the terminal for a line (pause's prompt); only given when stdin is a terminal. */
+  ask?(question: string, echo: boolean): Promise<string>;
   /** Strings to scrub from every event (vault values, passwords). */
   secrets?: string[];
   /** -u / --private-key: used where the inventory does not say (inventory variables win, as in Ansible). */
@@ -161,6 +163,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
         return false;
       }
     },
+    ...(opts.ask ? { ask: opts.ask } : {}),
     interrupted: () => abort.signal.aborted,
     signal: abort.signal,
     skippingToStart: settings.startAtTask !== undefined,
