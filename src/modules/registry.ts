@@ -10,11 +10,14 @@ import { dpkgSelectionsModule } from './dpkg-selections.js';
 import { failModule } from './fail.js';
 import { firewall } from './firewall/index.js';
 import { metaModule } from './meta.js';
+import { mountModule } from './mount.js';
 import { packageModule } from './package.js';
+import { pamLimitsModule } from './pam-limits.js';
 import { pauseModule } from './pause.js';
 import { packageFactsModule } from './package-facts.js';
 import { pingModule } from './ping.js';
 import { rawModule } from './raw.js';
+import { rebootModule } from './reboot.js';
 import { replaceModule } from './replace.js';
 import { securityGroup } from './security-group/index.js';
 import { serviceFactsModule } from './service-facts.js';
@@ -35,9 +38,11 @@ import { sysctlModule } from './sysctl.js';
 import { systemd } from './systemd.js';
 import { tempfileModule } from './tempfile.js';
 import { templateModule } from './template.js';
+import { timezoneModule } from './timezone.js';
 import { userModule } from './user.js';
 import type { AnyModule } from './types.js';
 import { waitFor } from './wait-for.js';
+import { waitForConnectionModule } from './wait-for-connection.js';
 
 /**
  * The explicit list of modules. Add one line per module (keep it sorted); aliases come from each module's
@@ -65,11 +70,14 @@ const modules: AnyModule[] = [
   iniFileModule,
   lineinfileModule,
   metaModule,
+  mountModule,
   packageModule,
   packageFactsModule,
+  pamLimitsModule,
   pauseModule,
   pingModule,
   rawModule,
+  rebootModule,
   replaceModule,
   securityGroup,
   serviceFactsModule,
@@ -83,8 +91,10 @@ const modules: AnyModule[] = [
   systemd,
   tempfileModule,
   templateModule,
+  timezoneModule,
   userModule,
   waitFor,
+  waitForConnectionModule,
 ];
 
 const lookup = createModuleLookup(modules);

@@ -71,6 +71,12 @@ export interface ModuleContext {
    */
   probeNewConnection?(): Promise<boolean>;
   /**
+   * Close the host's connection, drop it from the run's pool and open a new one, which this module's later execs
+   * and the following tasks use (reboot, wait_for_connection). Rejects when the host does not answer within
+   * `connectTimeoutMs` (default: the connection's own timeout). Absent for the local connection.
+   */
+  reconnect?(connectTimeoutMs?: number): Promise<void>;
+  /**
    * Ask the person at the controller's terminal for a line (pause's prompt); absent when there is no terminal.
    * `echo: false` hides what is typed.
    */

@@ -59,6 +59,11 @@ export interface RunEnv {
   delegateHost(name: string): HostState;
   /** A second, fresh connection to the host (new TCP + SSH handshake, `true`, closed): does the host still let us in? */
   probeNewConnection(host: string, keywords?: ConnectionKeywords): Promise<boolean>;
+  /**
+   * Closes the host's pooled connection for these keywords and opens a new one in its place (with another connect
+   * timeout when given); a failed attempt leaves no connection in the pool, so the next one tries again.
+   */
+  reconnect(host: string, keywords?: ConnectionKeywords, connectTimeoutMs?: number): Promise<Connection>;
   /** Asks the person at the controller's terminal for a line (pause's prompt); absent without a terminal. */
   ask?(question: string, echo: boolean): Promise<string>;
   /** Set once the run is interrupted: no new task starts. */

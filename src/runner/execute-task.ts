@@ -323,6 +323,7 @@ async function callModule(
       log: (level, line) => env.emit({ type: 'verbose', time: now(), level, host: hs.name, message: noLog ? '(output hidden: no_log)' : env.redact(line) }),
       drill: (phase, data) => env.emit({ type: 'drill', time: now(), host: hs.name, phase, data }),
       ...(env.ask ? { ask: env.ask } : {}),
+      reconnect: (connectTimeoutMs) => env.reconnect(target.name, keywords, connectTimeoutMs),
       ...(conn?.kind === 'ssh' ? { probeNewConnection: () => env.probeNewConnection(target.name, keywords) } : {}),
     });
     // Stored raw: buildHostScope marks host facts unsafe, so they are never rendered again. As in Ansible, a

@@ -131,6 +131,19 @@ export async function runPlaybook(opts: RunOptions): Promise<RunResult> {
       }
       return conn;
     },
+    reconnect: (name, keywords = {}, connectTimeoutMs) => {
+      const hs = stateOf(name);
+      const key = connectionKey(keywords);
+      // The old connection is closed in the background: over a host that went away, closing may wait for a timeout.
+      hs.connections.get(key)?.then((c) => c.close()).catch(() => undefined);
+      const overrides = connectTimeoutMs === undefined ? {} : { connectTimeoutMs };
+      const conn = openConnection(inv, hs, settings, opts, emit, addSecret, keywords, overrides);
+      hs.connections.set(key, conn);
+      conn.catch(() => {
+        if (hs.connections.get(key) === conn) hs.connections.delete(key);
+      });
+      return conn;
+    },
     delegateHost: (name) => {
       const known = hosts.get(name) ?? outsiders.get(name);
       if (known) return known;
@@ -297,8 +310,9 @@ async function openConnection(
   emit: (e: RunEvent) => void,
   addSecret: (value: string) => void,
   keywords: ConnectionKeywords,
+  overrides: Pick<Partial<ConnectionSpec>, 'connectTimeoutMs'> = {},
 ): Promise<Connection> {
-  const spec = connectionSpecOf(inv, hs, settings, opts, keywords);
+  const spec = { ...connectionSpecOf(inv, hs, settings, opts, keywords), ...overrides };
   // Passwords from inventory variables (ansible_password, ansible_become_password) are secrets too.
   for (const p of [spec.becomePassword, spec.password]) if (typeof p === 'string') addSecret(p);
   if (spec.connection === 'local') {

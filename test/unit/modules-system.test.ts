@@ -3,6 +3,8 @@ import { globRegex, walk, type Entry, type Listing } from '../../src/modules/fin
 import { planSysctl, sysctlValue, type SysctlFacts } from '../../src/modules/sysctl.js';
 import { findFilesModule } from '../../src/modules/find.js';
 import { sysctlModule } from '../../src/modules/sysctl.js';
+import { linuxMounts, mountEntry, mountModule, planMount, setMount, unsetMount, type MountFacts } from '../../src/modules/mount.js';
+import { parseTimezoneRead, planTimezone, timezoneModule } from '../../src/modules/timezone.js';
 import { checkArgs } from '../../src/runner/invoke-module.js';
 import { parsedArgs } from '../module-args.js';
 
@@ -81,5 +83,59 @@ describe('find: globs and the walk', () => {
     expect(paths({ recurse: true, use_regex: true, patterns: ['[xy]\\.'] }).found).toEqual(['/t/d/x.txt', '/t/d/e/y.txt']);
     expect(checkArgs(findFilesModule, { paths: '/t', use_regex: true, excludes: ['(a'] })).toMatch(/^find: excludes: /);
     expect(checkArgs(findFilesModule, { paths: '/t', age: '2 days' })).toMatch(/age/);
+  });
+});
+
+describe('mount: the fstab edit and the decision are Ansible mount.py', () => {
+  const args = (raw: Record<string, unknown>) => parsedArgs(mountModule, { path: '/mnt/x', src: 'tmpfs', fstype: 'tmpfs', state: 'mounted', ...raw });
+  const facts = (over: Partial<MountFacts> = {}): MountFacts => ({ fstab: '', exists: true, isMount: false, mounts: new Map(), pid: 1, now: 0, ...over });
+  const summaries = (raw: Record<string, unknown>, f: MountFacts) => planMount(args(raw), f).map((c) => c.summary);
+
+  it('adds, keeps, rewrites and escapes entries as _set_mount_save_old does', () => {
+    expect(setMount(args({ opts: 'size=1m' }), '')).toEqual({ text: 'tmpfs /mnt/x tmpfs size=1m 0 0\n', changed: true });
+    expect(setMount(args({ opts: 'size=1m' }), '# c\ntmpfs\t/mnt/x  tmpfs size=1m 0 0\n')).toEqual({ text: '# c\ntmpfs\t/mnt/x  tmpfs size=1m 0 0\n', changed: false });
+    expect(setMount(args({ opts: 'size=2m' }), 'tmpfs /mnt/x tmpfs size=1m\n/dev/a / ext4 defaults 0 1\n')).toEqual({ text: 'tmpfs /mnt/x tmpfs size=2m 0 0\n/dev/a / ext4 defaults 0 1\n', changed: true });
+    expect(setMount(args({ path: '/mnt/a b', boot: false }), '').text).toBe('tmpfs /mnt/a\\040b tmpfs defaults 0 0\n');
+    expect(mountEntry(args({ opts: 'size=1m', boot: false }))).toMatchObject({ opts: 'size=1m,noauto', boot: 'no' });
+    expect(unsetMount(args({}), 'tmpfs /mnt/x tmpfs defaults 0 0\ntmpfs /mnt/x tmpfs defaults\nx /y z w 0 0\n')).toEqual({ text: 'tmpfs /mnt/x tmpfs defaults\nx /y z w 0 0\n', changed: true });
+  });
+
+  it('reads bind mounts from mountinfo as get_linux_mounts does', () => {
+    const info = ['20 1 0:30 / / rw - overlay overlay rw', '30 20 0:30 /srv/src /mnt/b rw - overlay overlay rw', '31 20 0:40 / /mnt/t rw - tmpfs tmpfs rw'].join('\n');
+    expect([...linuxMounts(info)]).toEqual([['/', 'overlay'], ['/mnt/b', '/srv/src'], ['/mnt/t', '/']]);
+  });
+
+  it('mounted: mounts what is not mounted (making the folder), remounts only when the entry changed', () => {
+    expect(summaries({}, facts({ exists: false }))).toEqual(['update /etc/fstab', 'mount /mnt/x']);
+    expect(planMount(args({}), facts({ exists: false })).at(-1)!.steps.map((s) => (s.kind === 'exec' ? s.argv.join(' ') : s.kind))).toEqual(['mkdir -p -- /mnt/x', 'mount -- /mnt/x']);
+    expect(summaries({}, facts({ isMount: true, fstab: 'tmpfs /mnt/x tmpfs defaults 0 0\n' }))).toEqual([]);
+    expect(summaries({ opts: 'size=1m' }, facts({ isMount: true, fstab: 'tmpfs /mnt/x tmpfs defaults 0 0\n' }))).toEqual(['update /etc/fstab', 'remount /mnt/x']);
+    expect(summaries({ fstype: 'none', src: '/srv/src', opts: 'bind' }, facts({ mounts: new Map([['/mnt/x', '/srv/other']]) }))).toEqual(['update /etc/fstab', 'mount /mnt/x']);
+  });
+
+  it('absent removes the entry, unmounts and removes the folder only when there was an entry; unmounted only unmounts', () => {
+    expect(summaries({ state: 'absent' }, facts({ isMount: true, fstab: 'tmpfs /mnt/x tmpfs defaults 0 0\n' }))).toEqual(['update /etc/fstab', 'unmount and remove /mnt/x']);
+    expect(summaries({ state: 'absent' }, facts({ isMount: true }))).toEqual([]);
+    expect(summaries({ state: 'unmounted' }, facts({ isMount: true }))).toEqual(['unmount /mnt/x']);
+    expect(summaries({ state: 'unmounted' }, facts())).toEqual([]);
+  });
+});
+
+describe('timezone: timedatectl where it works, else the files', () => {
+  const tz = (raw: Record<string, unknown>) => parsedArgs(timezoneModule, raw);
+  const status = (name: string) => Buffer.from(`               Local time: Mon\n                Time zone: ${name} (UTC, +0000)\nRTC in local TZ: no\n`).toString('base64');
+
+  it('reads timedatectl status, or /etc/timezone when it fails', () => {
+    expect(parseTimezoneRead(`0 /usr/bin/timedatectl\n${status('Etc/UTC')}\nEurope/Paris\nknown\nUTC\n`)).toEqual({ systemd: true, timedatectl: '/usr/bin/timedatectl', name: 'Etc/UTC', hwclock: 'UTC', known: true });
+    expect(parseTimezoneRead(`1 /usr/bin/timedatectl\n\nEurope/Paris\nunknown\nlocal\n`)).toEqual({ systemd: false, timedatectl: '/usr/bin/timedatectl', name: 'Europe/Paris', hwclock: 'local', known: false });
+  });
+
+  it('plans timedatectl set-timezone, or the files; an unknown zone is refused', () => {
+    const systemd = { systemd: true, timedatectl: '/usr/bin/timedatectl', name: 'Etc/UTC', hwclock: 'UTC', known: true } as const;
+    expect(planTimezone(tz({ name: 'Asia/Tokyo' }), systemd).map((c) => c.summary)).toEqual(['executed `/usr/bin/timedatectl set-timezone Asia/Tokyo`']);
+    expect(planTimezone(tz({ name: 'Etc/UTC' }), systemd)).toEqual([]);
+    expect(planTimezone(tz({ name: 'Asia/Tokyo' }), { ...systemd, systemd: false })[0]!.steps.map((s) => s.kind)).toEqual(['write', 'exec']);
+    expect(() => planTimezone(tz({ name: 'Mars/Base' }), { ...systemd, known: false })).toThrow('given timezone "Mars/Base" is not available');
+    expect(checkArgs(timezoneModule, {})).toMatch(/one of `hwclock`, `name` is required/);
   });
 });
