@@ -13,6 +13,7 @@ import { metaModule } from './meta.js';
 import { mountModule } from './mount.js';
 import { packageModule } from './package.js';
 import { pamLimitsModule } from './pam-limits.js';
+import { pamdModule } from './pamd.js';
 import { pauseModule } from './pause.js';
 import { packageFactsModule } from './package-facts.js';
 import { pingModule } from './ping.js';
@@ -74,6 +75,7 @@ const modules: AnyModule[] = [
   packageModule,
   packageFactsModule,
   pamLimitsModule,
+  pamdModule,
   pauseModule,
   pingModule,
   rawModule,
