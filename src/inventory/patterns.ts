@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InventoryError } from '../errors.js';
 import type { Inventory, InventoryHost } from './model.js';
+import { fnmatchRegex } from '../playbook/fnmatch.js';
 
 /**
  * Host patterns, as Ansible evaluates them for play `hosts:` and `--limit`:
@@ -179,31 +180,7 @@ function compileTerm(expr: string): RegExp {
       });
     }
   }
-  return new RegExp(`^${globToRegex(expr)}$`);
-}
-
-function globToRegex(glob: string): string {
-  let out = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*') out += '[^]*';
-    else if (c === '?') out += '[^]';
-    else if (c === '[') {
-      let j = i + 1;
-      if (glob[j] === '!') j++;
-      if (glob[j] === ']') j++;
-      while (j < glob.length && glob[j] !== ']') j++;
-      if (j >= glob.length) out += '\\[';
-      else {
-        let body = glob.slice(i + 1, j).replace(/\\/g, '\\\\');
-        if (body.startsWith('!')) body = '^' + body.slice(1);
-        else if (body.startsWith('^')) body = '\\' + body;
-        out += `[${body}]`;
-        i = j;
-      }
-    } else out += c.replace(/[\\^$.|+(){}[\]]/g, '\\$&');
-  }
-  return out;
+  return fnmatchRegex(expr);
 }
 
 /**

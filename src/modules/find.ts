@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { ModuleError } from '../errors.js';
+import { fnmatchRegex } from '../playbook/fnmatch.js';
 import { formatMode } from './file-common.js';
 import { PythonRegexError, pythonRegex } from './python-regex.js';
 import { actionModule } from './spec/define.js';
@@ -146,35 +147,6 @@ export function parseListings(stdout: string, stderr: string): { now: number; li
   return { now, listings };
 }
 
-/** Python's fnmatch.translate: a glob as an anchored RegExp (case-sensitive, as on POSIX). */
-export function globRegex(glob: string): RegExp {
-  let out = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*') out += '.*';
-    else if (c === '?') out += '.';
-    else if (c === '[') {
-      let j = i + 1;
-      if (glob[j] === '!') j++;
-      if (glob[j] === ']') j++;
-      while (j < glob.length && glob[j] !== ']') j++;
-      if (j >= glob.length) out += '\\[';
-      else {
-        let set = glob.slice(i + 1, j).replace(/\\/g, '\\\\');
-        i = j;
-        if (set === '!') out += '.';
-        else {
-          if (set.startsWith('!')) set = `^${set.slice(1)}`;
-          else if (set.startsWith('^') || set.startsWith('[')) set = `\\${set}`;
-          // JavaScript ends a class at any unescaped `]`; Python takes one first in the set literally.
-          out += `[${set.replace(/\]/g, '\\]')}]`;
-        }
-      }
-    } else out += c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
-  }
-  return new RegExp(`^(?:${out})$`, 's');
-}
-
 /** Python's re.match: the regex anchored at the start only. */
 function matchAtStart(src: string): RegExp {
   const re = pythonRegex(src);
@@ -182,7 +154,7 @@ function matchAtStart(src: string): RegExp {
 }
 
 function nameFilter(args: FindArgs): (name: string) => boolean {
-  const compile = args.use_regex ? matchAtStart : globRegex;
+  const compile = args.use_regex ? matchAtStart : fnmatchRegex;
   const fallback = args.use_regex ? ['.*'] : ['*'];
   const patterns = (args.patterns.length > 0 ? args.patterns : fallback).map(compile);
   const excludes = (args.excludes ?? []).map(compile);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { globRegex, walk, type Entry, type Listing } from '../../src/modules/find.js';
+import { walk, type Entry, type Listing } from '../../src/modules/find.js';
+import { fnmatchRegex } from '../../src/playbook/fnmatch.js';
 import { planSysctl, sysctlValue, type SysctlFacts } from '../../src/modules/sysctl.js';
 import { findFilesModule } from '../../src/modules/find.js';
 import { sysctlModule } from '../../src/modules/sysctl.js';
@@ -51,7 +52,7 @@ describe('find: globs and the walk', () => {
     ['[!]', 'x', false], ['*', '.hidden', true], ['a\\b', 'a\\b', true], ['[^a]', '^', true], ['[^a]', 'b', false],
     ['f?o.(log)', 'fxo.(log)', true], ['*.TXT', 'a.txt', false],
   ] as const)('fnmatch(%j, %j) is %s', (glob, name, hit) => {
-    expect(globRegex(glob).test(name)).toBe(hit);
+    expect(fnmatchRegex(glob).test(name)).toBe(hit);
   });
 
   const entry = (rel: string, type: string, followedType = type): Entry => ({
