@@ -19,7 +19,7 @@ const options = {
   patterns: { type: 'list', elements: 'str', default: [], aliases: ['pattern'], description: 'Shell globs (or Python regexes with use_regex) the base name must match; any one.' },
   excludes: { type: 'list', elements: 'str', aliases: ['exclude'], description: 'Globs (or regexes) of base names to leave out.' },
   contains: { type: 'str', description: 'A Python regex a line of the file must match (from its start).' },
-  read_whole_file: { type: 'bool', default: false, description: 'Search `contains` in the whole file instead of line by line.' },
+  read_whole_file: { type: 'bool', default: false, description: 'Search `contains` in the whole file instead of line by line (`^` and `$` then also match at line ends: vncplay reads Python patterns as MULTILINE).' },
   file_type: { type: 'str', choices: ['any', 'directory', 'file', 'link'], default: 'file', description: 'Type of entry to select.' },
   age: { type: 'str', pattern: '^-?\\d+[smhdwSMHDW]?$', patternText: 'a number of seconds, or with a unit s m h d w (`-2d`: younger than)', description: 'Select entries at least this old (negative: at most this old).' },
   age_stamp: { type: 'str', choices: ['atime', 'ctime', 'mtime'], default: 'mtime', description: 'Which time `age` compares.' },

@@ -3,7 +3,7 @@ import { defineSpec } from './spec/types.js';
 
 /** ansible.builtin.raw: a command line run as it is, by a shell; needs nothing on the host but a shell. */
 const spec = defineSpec({
-  description: 'Run a command line through a shell on the host with nothing else needed there (no python, no helper scripts).',
+  description: 'Run a command line through a shell on the host with nothing else needed there (no python, no helper scripts). Unlike Ansible, not in a terminal: stderr stays apart from stdout.',
   options: {
     free_form: { type: 'str', required: true, pattern: '\\S', patternText: 'a command line', description: 'The command line.' },
     executable: { type: 'path', description: 'The shell that runs it (`EXECUTABLE -c LINE`); default /bin/sh.' },
