@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorList, ExitCode, UsageError, VncplayError } from '../errors.js';
 import { parseCli, usage, type CliOptions } from './args.js';
-import { promptHidden } from './prompt.js';
+import { promptHidden, promptLine } from './prompt.js';
 import type { QuestionDisplay } from '../output/live.js';
 import { environmentSecrets } from '../modules/security-group/retry.js';
 import { redactSecrets } from '../vault/session.js';
@@ -204,6 +204,7 @@ async function runCommand(opts: CliOptions, argv: readonly string[]): Promise<nu
         ...(settings.hostKeyChecking ? { hostKeyChecking: settings.hostKeyChecking } : {}),
         // Only on a terminal, as ssh (which reads /dev/tty, never stdin): a piped stdin may never send a line.
         ...(process.stdin.isTTY ? { askPassphrase: (file: string) => promptHidden(`Enter passphrase for key '${file}': `, reporter.questions) } : {}),
+        ...(process.stdin.isTTY ? { ask: (question: string, echo: boolean) => promptLine(`${question} `, { hidden: !echo, display: reporter.questions }) } : {}),
         onEvent: reporter.onEvent,
         signal: abort.signal,
       });

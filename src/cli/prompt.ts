@@ -10,6 +10,7 @@ let pipedEnded = false;
 // The question goes to stderr, or to the live view's question line while the view is drawn.
 const onStderr: QuestionDisplay = {
   show: (question) => process.stderr.write(question),
+  typed: (line) => process.stderr.write(`\r\x1b[K${line}`),
   answered: () => process.stderr.write('\n'),
 };
 
@@ -82,13 +83,10 @@ export async function promptLine(question: string, opts: { hidden: boolean; disp
           reject(new Error('interrupted'));
           return;
         }
-        if (ch === '\u007f') {
-          if (!opts.hidden && value.length > 0) process.stderr.write('\b \b');
-          value = value.slice(0, -1);
-        } else {
-          if (!opts.hidden) process.stderr.write(ch);
-          value += ch;
-        }
+        if (ch === '\u007f') value = value.slice(0, -1);
+        else value += ch;
+        // Through the display, so the live view redraws the question line with the echo.
+        if (!opts.hidden) display.typed(question + value);
       }
     };
     const done = (): void => {

@@ -14,9 +14,15 @@ import { firewalldModule } from './firewall/ansible-firewalld.js';
 import { firewall } from './firewall/index.js';
 import { iptablesModule } from './firewall/ansible-iptables.js';
 import { metaModule } from './meta.js';
+import { mountModule } from './mount.js';
 import { packageModule } from './package.js';
+import { pamLimitsModule } from './pam-limits.js';
+import { pamdModule } from './pamd.js';
+import { pauseModule } from './pause.js';
 import { packageFactsModule } from './package-facts.js';
 import { pingModule } from './ping.js';
+import { rawModule } from './raw.js';
+import { rebootModule } from './reboot.js';
 import { replaceModule } from './replace.js';
 import { securityGroup } from './security-group/index.js';
 import { serviceFactsModule } from './service-facts.js';
@@ -24,6 +30,7 @@ import { setFactModule } from './set-fact.js';
 import { setupModule } from './setup.js';
 import { slurpModule } from './slurp.js';
 import { fileModule } from './file.js';
+import { findFilesModule } from './find.js';
 import { getentModule } from './getent.js';
 import { groupModule } from './group.js';
 import { groupByModule } from './group-by.js';
@@ -33,11 +40,15 @@ import { lineinfileModule } from './lineinfile.js';
 import { createModuleLookup } from './lookup.js';
 import { statModule } from './stat.js';
 import { supervisorctl } from './supervisor.js';
+import { sysctlModule } from './sysctl.js';
 import { systemd } from './systemd.js';
+import { tempfileModule } from './tempfile.js';
 import { templateModule } from './template.js';
+import { timezoneModule } from './timezone.js';
 import { userModule } from './user.js';
 import type { AnyModule } from './types.js';
 import { waitFor } from './wait-for.js';
+import { waitForConnectionModule } from './wait-for-connection.js';
 
 /**
  * The explicit list of modules. Add one line per module (keep it sorted); aliases come from each module's
@@ -59,6 +70,7 @@ const modules: AnyModule[] = [
   dpkgSelectionsModule,
   failModule,
   fileModule,
+  findFilesModule,
   firewall,
   firewalldModule,
   getentModule,
@@ -69,9 +81,15 @@ const modules: AnyModule[] = [
   iptablesModule,
   lineinfileModule,
   metaModule,
+  mountModule,
   packageModule,
   packageFactsModule,
+  pamLimitsModule,
+  pamdModule,
+  pauseModule,
   pingModule,
+  rawModule,
+  rebootModule,
   replaceModule,
   securityGroup,
   serviceFactsModule,
@@ -81,10 +99,14 @@ const modules: AnyModule[] = [
   slurpModule,
   statModule,
   supervisorctl,
+  sysctlModule,
   systemd,
+  tempfileModule,
   templateModule,
+  timezoneModule,
   userModule,
   waitFor,
+  waitForConnectionModule,
 ];
 
 const lookup = createModuleLookup(modules);

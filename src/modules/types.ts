@@ -82,6 +82,17 @@ export interface ModuleContext {
    * the time and the host and hands it to every reporter (the --json NDJSON, the plain output); absent outside a run.
    */
   emit?(event: ModuleEvent): void;
+  /**
+   * Close the host's connection, drop it from the run's pool and open a new one, which this module's later execs
+   * and the following tasks use (reboot, wait_for_connection). Rejects when the host does not answer within
+   * `connectTimeoutMs` (default: the connection's own timeout). Absent for the local connection.
+   */
+  reconnect?(connectTimeoutMs?: number): Promise<void>;
+  /**
+   * Ask the person at the controller's terminal for a line (pause's prompt); absent when there is no terminal.
+   * `echo: false` hides what is typed.
+   */
+  ask?(question: string, echo: boolean): Promise<string>;
 }
 
 /** Values computed once for the hosts running one task together (see ModuleContext.task). */

@@ -94,6 +94,8 @@ class QuestionLine {
 /** Where the CLI shows a question it reads from the terminal without echo (src/cli/prompt.ts). */
 export interface QuestionDisplay {
   show(question: string): void;
+  /** The question with what has been typed so far, for a prompt that echoes (pause). */
+  typed(line: string): void;
   answered(): void;
 }
 
@@ -162,6 +164,7 @@ export function liveReporter(write: (text: string) => void): LiveReporter {
   return {
     questions: {
       show: (question) => questionLine.show(question),
+      typed: (line) => questionLine.show(line),
       answered: () => questionLine.show(''),
     },
     interrupting() {

@@ -62,6 +62,13 @@ export interface RunEnv {
   probeNewConnection(host: string, keywords?: ConnectionKeywords): Promise<boolean>;
   /** add_host/group_by: change the run's inventory (group_by for `host`); true when it changed. */
   updateInventory(host: string, update: InventoryUpdate): boolean;
+  /**
+   * Closes the host's pooled connection for these keywords and opens a new one in its place (with another connect
+   * timeout when given); a failed attempt leaves no connection in the pool, so the next one tries again.
+   */
+  reconnect(host: string, keywords?: ConnectionKeywords, connectTimeoutMs?: number): Promise<Connection>;
+  /** Asks the person at the controller's terminal for a line (pause's prompt); absent without a terminal. */
+  ask?(question: string, echo: boolean): Promise<string>;
   /** Set once the run is interrupted: no new task starts. */
   interrupted(): boolean;
   signal: AbortSignal;

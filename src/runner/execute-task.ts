@@ -381,6 +381,8 @@ function moduleSettings(
     findFile: (rel, kind) => findControllerFile(rel, kind, task, env.playbookDir),
     log: (level, line) => env.emit({ type: 'verbose', time: now(), level, host: hs.name, message: noLog ? '(output hidden: no_log)' : env.redact(line) }),
     emit: (event) => env.emit({ ...event, time: now(), host: hs.name }),
+    ...(env.ask ? { ask: env.ask } : {}),
+    reconnect: (connectTimeoutMs) => env.reconnect(target.name, keywords, connectTimeoutMs),
     ...(conn?.kind === 'ssh' ? { probeNewConnection: () => env.probeNewConnection(target.name, keywords) } : {}),
   };
 }

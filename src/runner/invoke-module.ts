@@ -29,6 +29,13 @@ export interface InvokeSettings {
   emit?(event: ModuleEvent): void;
   /** Opens a fresh connection to the host and says whether it worked (firewall lockout check). */
   probeNewConnection?(): Promise<boolean>;
+  /**
+   * Drops the host's pooled connection and opens a new one (reboot, wait_for_connection); rejects when the host
+   * cannot be reached within `connectTimeoutMs`.
+   */
+  reconnect?(connectTimeoutMs?: number): Promise<Connection>;
+  /** Asks the terminal for a line (pause); absent without a terminal. */
+  ask?(question: string, echo: boolean): Promise<string>;
   /** Task `environment:`: every host command of the module runs under env(1) with these variables. */
   environment?: Record<string, string>;
   /** `async:`/`poll:`: the module's command runs as a background job on the host. */
@@ -229,16 +236,18 @@ setMaxListeners(0, UNTIL_DONE);
 
 /** The context a module's hooks get for these settings (exported for the test harness, test/module-harness.ts). */
 export function moduleContext(s: InvokeSettings): ModuleContext {
+  // A reconnect replaces the connection every later exec of this module uses.
+  let conn = s.conn;
   const exec = (argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> => {
-    if (!s.conn) throw new ModuleError('E_NO_CONNECTION', `module needs a host connection on ${s.hostName}`);
+    if (!conn) throw new ModuleError('E_NO_CONNECTION', `module needs a host connection on ${s.hostName}`);
     // No default signal: see UNTIL_DONE. A module that waits (wait_for) passes ctx.signal itself to stop early.
     const merged: ExecOptions = { become: s.become, ...opts };
     if (merged.become && merged.becomeUser === undefined && s.becomeUser !== undefined) merged.becomeUser = s.becomeUser;
     const env = s.environment ? Object.entries(s.environment).map(([k, v]) => `${k}=${v}`) : [];
-    if (env.length === 0) return s.conn.exec(argv, merged);
+    if (env.length === 0) return conn.exec(argv, merged);
     // env takes every leading NAME=value word as an assignment: a program named so is exec'd by sh instead.
     const program = argv[0]?.includes('=') ? ['sh', '-c', 'exec "$0" "$@"', ...argv] : argv;
-    return s.conn.exec(['env', ...env, ...program], merged);
+    return conn.exec(['env', ...env, ...program], merged);
   };
   const ctx: ModuleContext = {
     hostName: s.hostName,
@@ -254,6 +263,14 @@ export function moduleContext(s: InvokeSettings): ModuleContext {
   };
   if (s.conn) ctx.conn = s.conn;
   if (s.emit) ctx.emit = s.emit;
+  if (s.ask) ctx.ask = s.ask;
+  const reconnect = s.reconnect;
+  if (reconnect) {
+    ctx.reconnect = async (connectTimeoutMs) => {
+      conn = await reconnect(connectTimeoutMs);
+      ctx.conn = conn;
+    };
+  }
   if (s.probeNewConnection) ctx.probeNewConnection = s.probeNewConnection;
   return ctx;
 }

@@ -31,6 +31,8 @@ export interface RunOptions extends Partial<RunSettings> {
   hostKeyChecking?: 'strict' | 'accept-new' | 'off';
   /** Asked for a key's passphrase when a private key file is encrypted. */
   askPassphrase?: SshConnectOptions['askPassphrase'];
+  /** Asks the terminal for a line (pause's prompt); only given when stdin is a terminal. */
+  ask?(question: string, echo: boolean): Promise<string>;
   /** Strings to scrub from every event (vault values, passwords). */
   secrets?: string[];
   /** -u / --private-key: used where the inventory does not say (inventory variables win, as in Ansible). */
@@ -151,6 +153,19 @@ function runEnv(opts: RunOptions, settings: RunSettings, events: RunEvents, sign
       }
       return conn;
     },
+    reconnect: (name, keywords = {}, connectTimeoutMs) => {
+      const hs = stateOf(name);
+      const key = connectionKey(keywords);
+      // The old connection is closed in the background: over a host that went away, closing may wait for a timeout.
+      hs.connections.get(key)?.then((c) => c.close()).catch(() => undefined);
+      const overrides = connectTimeoutMs === undefined ? {} : { connectTimeoutMs };
+      const conn = openConnection(inv, hs, settings, opts, emit, addSecret, keywords, overrides);
+      hs.connections.set(key, conn);
+      conn.catch(() => {
+        if (hs.connections.get(key) === conn) hs.connections.delete(key);
+      });
+      return conn;
+    },
     delegateHost: (name) => delegateHostState(name, inv, hosts, outsiders, emit),
     probeNewConnection: async (name, keywords = {}) => probeNewConnection(connectionSpecOf(inv, stateOf(name), settings, opts, keywords)),
     updateInventory: (host, update) => {
@@ -166,6 +181,7 @@ function runEnv(opts: RunOptions, settings: RunSettings, events: RunEvents, sign
       }
       return true;
     },
+    ...(opts.ask ? { ask: opts.ask } : {}),
     interrupted: () => signal.aborted,
     signal,
     skippingToStart: settings.startAtTask !== undefined,
@@ -364,8 +380,9 @@ async function openConnection(
   emit: (e: RunEvent) => void,
   addSecret: (value: string) => void,
   keywords: ConnectionKeywords,
+  overrides: Pick<Partial<ConnectionSpec>, 'connectTimeoutMs'> = {},
 ): Promise<Connection> {
-  const spec = connectionSpecOf(inv, hs, settings, opts, keywords);
+  const spec = { ...connectionSpecOf(inv, hs, settings, opts, keywords), ...overrides };
   // Passwords from inventory variables (ansible_password, ansible_become_password) are secrets too.
   for (const p of [spec.becomePassword, spec.password]) if (typeof p === 'string') addSecret(p);
   if (spec.connection === 'local') {

@@ -163,6 +163,12 @@ export async function fleetReset(host: number | string): Promise<void> {
   });
 }
 
+/** Whether the host's nspawn still runs (a `shutdown -r` inside a host ends it: see fleet/README.md). */
+export function fleetHostRunning(host: number | string): boolean {
+  const { pidFile } = findHost(host);
+  return existsSync(pidFile) && existsSync(`/proc/${readFileSync(pidFile, 'utf8').trim()}/task`);
+}
+
 /** Powers one host off so it is unreachable (for "host down" tests); fleetReset or the next `up` revives it. */
 export async function fleetStop(host: number | string): Promise<void> {
   await execFileAsync('bash', [fleetScript, 'stop', String(findHost(host).index)], {

@@ -60,7 +60,9 @@ export async function runBoth(playbook: string, opts: ParityOptions): Promise<Pa
   const theirs: ParityRun['theirs'] = {};
   let theirsRecap: Record<string, unknown> = {};
   try {
-    const doc = JSON.parse(theirsRun.stdout) as AnsibleJson;
+    // A task may print before the document (pause's "Pausing for 1 seconds"): the document starts at a line's `{`.
+    const start = theirsRun.stdout.startsWith('{') ? 0 : theirsRun.stdout.indexOf('\n{') + 1;
+    const doc = JSON.parse(theirsRun.stdout.slice(start)) as AnsibleJson;
     for (const play of doc.plays) for (const t of play.tasks) if (t.hosts[opts.host]) theirs[t.task.name] = t.hosts[opts.host]!;
     theirsRecap = doc.stats[opts.host] ?? {};
   } catch {

@@ -1,0 +1,66 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { actionModule } from './spec/define.js';
+import { defineSpec } from './spec/types.js';
+
+/**
+ * ansible.builtin.pause: wait some time, or for the person at the terminal. A prompt is only asked when the
+ * controller has a terminal (ctx.ask); without one a prompt with no time limit does not wait, as Ansible's.
+ */
+const spec = defineSpec({
+  description: 'Pause the play for a time, or until the person at the terminal presses enter (their input is `user_input`).',
+  options: {
+    minutes: { type: 'int', min: 0, description: 'Minutes to pause for.' },
+    seconds: { type: 'int', min: 0, description: 'Seconds to pause for.' },
+    prompt: { type: 'str', description: 'Text shown when asking (with a time given, shown while waiting).' },
+    echo: { type: 'bool', default: true, description: 'Show what is typed at the prompt.' },
+  },
+  mutually_exclusive: [['minutes', 'seconds']],
+});
+
+/** Ansible rounds the measured pause to 2 decimals in the unit the task used, and prints it as Python does. */
+function pausedFor(ms: number, unit: 'minutes' | 'seconds'): string {
+  const n = Math.round((unit === 'minutes' ? ms / 60_000 : ms / 1000) * 100) / 100;
+  return `Paused for ${Number.isInteger(n) ? n.toFixed(1) : String(n)} ${unit}`;
+}
+
+/** Python's str(datetime.now()): local time, microseconds. */
+function pyNow(d: Date): string {
+  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}000`;
+}
+
+export const pauseModule = actionModule(spec, {
+  kind: 'action',
+  name: 'pause',
+  where: 'controller',
+  inCheckMode: 'run',
+  async run(args, ctx) {
+    const unit = args.seconds !== undefined ? 'seconds' : 'minutes';
+    const wait = args.seconds ?? (args.minutes !== undefined ? args.minutes * 60 : undefined);
+    const start = new Date();
+    let userInput = '';
+    if (wait !== undefined) {
+      if (args.prompt !== undefined) ctx.log(0, args.prompt);
+      await sleep(Math.max(wait, 1) * 1000, undefined, { signal: ctx.signal }).catch(() => undefined);
+    } else if (ctx.ask) {
+      const hidden = args.echo ? '' : ' (output is hidden)';
+      userInput = await ctx.ask(`${args.prompt ?? 'Press enter to continue, Ctrl+C to interrupt'}${hidden}:`, args.echo);
+    } else {
+      ctx.log(0, 'Not waiting for response to prompt as stdin is not interactive');
+    }
+    const stop = new Date();
+    return {
+      changed: false,
+      data: {
+        rc: 0,
+        stderr: '',
+        stdout: pausedFor(stop.getTime() - start.getTime(), unit),
+        start: pyNow(start),
+        stop: pyNow(stop),
+        delta: Math.trunc((stop.getTime() - start.getTime()) / 1000),
+        echo: args.echo,
+        user_input: userInput,
+      },
+    };
+  },
+});
