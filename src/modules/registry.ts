@@ -5,6 +5,7 @@ import { commandModule, shellModule } from './command.js';
 import { cloudInstance } from './cloud-instance/index.js';
 import { copyModule } from './copy.js';
 import { debugModule } from './debug.js';
+import { dnfModule } from './dnf.js';
 import { drillEventModule, drillProbeModule } from '../drill/modules.js';
 import { dpkgSelectionsModule } from './dpkg-selections.js';
 import { failModule } from './fail.js';
@@ -14,6 +15,7 @@ import { packageModule } from './package.js';
 import { packageFactsModule } from './package-facts.js';
 import { pingModule } from './ping.js';
 import { replaceModule } from './replace.js';
+import { rpmKeyModule } from './rpm-key.js';
 import { securityGroup } from './security-group/index.js';
 import { serviceFactsModule } from './service-facts.js';
 import { setFactModule } from './set-fact.js';
@@ -33,6 +35,7 @@ import { templateModule } from './template.js';
 import { userModule } from './user.js';
 import type { AnyModule } from './types.js';
 import { waitFor } from './wait-for.js';
+import { yumModule } from './yum.js';
 
 /**
  * The explicit list of modules. Add one line per module (keep it sorted); aliases come from each module's
@@ -47,6 +50,7 @@ const modules: AnyModule[] = [
   commandModule,
   copyModule,
   debugModule,
+  dnfModule,
   drillEventModule,
   drillProbeModule,
   dpkgSelectionsModule,
@@ -63,6 +67,7 @@ const modules: AnyModule[] = [
   packageFactsModule,
   pingModule,
   replaceModule,
+  rpmKeyModule,
   securityGroup,
   serviceFactsModule,
   setFactModule,
@@ -75,6 +80,7 @@ const modules: AnyModule[] = [
   templateModule,
   userModule,
   waitFor,
+  yumModule,
 ];
 
 const lookup = createModuleLookup(modules);

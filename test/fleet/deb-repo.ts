@@ -110,9 +110,10 @@ export interface ServedRepo {
 
 /** Serves `dir` read-only over HTTP on the bridge address, on a free port. */
 export async function serveRepo(dir: string): Promise<ServedRepo> {
-  const names = new Set(await readdir(dir));
+  // Every file below dir, by its relative path (an RPM repository keeps its index in repodata/).
+  const names = new Set((await readdir(dir, { recursive: true })).map((n) => n.split(path.sep).join('/')));
   const server: Server = createServer((req, res) => {
-    // apt asks for `./Packages` under a flat repository's URL
+    // apt asks for `./Packages` under a flat repository's URL, dnf for repodata/repomd.xml
     const name = path.posix.normalize(decodeURIComponent((req.url ?? '/').split('?')[0]!)).replace(/^\/+/, '');
     if (!names.has(name)) {
       res.writeHead(404).end();
@@ -121,6 +122,7 @@ export async function serveRepo(dir: string): Promise<ServedRepo> {
     const file = path.join(dir, name);
     void stat(file).then(
       (st) => {
+        if (!st.isFile()) return void res.writeHead(404).end();
         res.writeHead(200, { 'content-length': st.size, 'last-modified': st.mtime.toUTCString() });
         if (req.method === 'HEAD') res.end();
         else createReadStream(file).pipe(res);
