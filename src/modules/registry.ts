@@ -17,6 +17,9 @@ import { pingModule } from './ping.js';
 import { replaceModule } from './replace.js';
 import { rpmKeyModule } from './rpm-key.js';
 import { securityGroup } from './security-group/index.js';
+import { sebooleanModule } from './seboolean.js';
+import { selinuxModule } from './selinux.js';
+import { seportModule } from './seport.js';
 import { serviceFactsModule } from './service-facts.js';
 import { setFactModule } from './set-fact.js';
 import { setupModule } from './setup.js';
@@ -69,6 +72,9 @@ const modules: AnyModule[] = [
   replaceModule,
   rpmKeyModule,
   securityGroup,
+  sebooleanModule,
+  selinuxModule,
+  seportModule,
   serviceFactsModule,
   setFactModule,
   setupModule,
