@@ -384,11 +384,29 @@ export function unmatchedSpecs(output: string): string[] {
   return [...output.matchAll(/^No match for argument: (.*)$/gm)].map((m) => m[1]!.trim());
 }
 
-/** The first line of dnf's error, for the failure message. */
-function dnfError(stderr: string, stdout: string): string {
-  const text = stderr.trim() || stdout.trim();
-  const error = /^Error: ?([\s\S]*)$/m.exec(text);
-  return (error ? error[1]! : text).trim();
+/** Notes dnf prints that are not the error (an installroot without a release package). */
+const DNF_NOTES = /^(Unable to detect release version.*|Last metadata expiration check.*|Operation aborted\.|)$/;
+
+/** dnf's error for the failure message: the `Error:` line with the indented lines after it, else its first other line. */
+export function dnfError(output: string): string {
+  const lines = output.split('\n');
+  const at = lines.findIndex((l) => l.startsWith('Error:'));
+  if (at >= 0) {
+    const rest = lines.slice(at + 1);
+    const end = rest.findIndex((l) => !l.startsWith(' '));
+    return [lines[at]!.replace(/^Error: ?/, ''), ...rest.slice(0, end < 0 ? rest.length : end)].join('\n').trim();
+  }
+  return lines.find((l) => !DNF_NOTES.test(l.trim()))?.trim() ?? '';
+}
+
+/** Ansible's message when a package's signature does not check out (dnf names the package and why). */
+export function gpgFailure(output: string): string | undefined {
+  const m = /^(?:Package (\S+)\.rpm is not signed|Public key for (\S+)\.rpm is not installed|Package (\S+)\.rpm has a bad signature.*)$/m.exec(output);
+  if (m) return `Failed to validate GPG signature for ${m[1] ?? m[2] ?? m[3]}: ${m[0]}`;
+  if (/GPG check FAILED|You have enabled checking of packages via GPG keys/.test(output)) {
+    return 'Failed to validate GPG signature: no public key rpm has imported signs the packages (rpm_key imports one; disable_gpg_check skips the check)';
+  }
+  return undefined;
 }
 
 function rpmQueryArgv(args: DnfArgs): string[] {
@@ -403,7 +421,7 @@ function failure(msg: string, extra: Record<string, unknown> = {}): ModuleReturn
 export async function runDnf(args: DnfArgs, ctx: ModuleContext): Promise<ModuleReturn> {
   if (args.update_cache && args.name.length === 0) {
     const res = await ctx.exec([...C_LOCALE, 'dnf', '-y', ...dnfOptions(args), '--refresh', 'makecache'], { timeoutMs: 600_000 });
-    if (res.rc !== 0) return failure(`Failed to synchronize repodata: ${dnfError(res.stderr, res.stdout)}`, { changed: false });
+    if (res.rc !== 0) return failure(`Failed to synchronize repodata: ${dnfError(`${res.stderr}\n${res.stdout}`)}`, { changed: false });
     return { changed: false, msg: 'Cache updated', data: { results: [], rc: 0 } };
   }
   const query = await ctx.exec(rpmQueryArgv(args));
@@ -425,12 +443,11 @@ export async function runDnf(args: DnfArgs, ctx: ModuleContext): Promise<ModuleR
     const aborted = ctx.check && /^Operation aborted\.$/m.test(output);
     const nothing = /^(Nothing to do\.|No packages marked for removal\.)$/m.test(output);
     if (res.rc !== 0 && !aborted && !(nothing && rows.length === 0)) {
-      const error = dnfError(res.stderr, res.stdout);
-      if (/GPG check FAILED|is not signed|NOKEY|Public key for .* is not installed/.test(output)) {
-        return failure(`Failed to validate GPG signature: ${error}`, { results });
-      }
-      const depsolve = /^ Problem/m.test(output) || /conflict|nothing provides|requires/.test(error);
-      return failure(depsolve ? `Depsolve Error occurred: ${error}` : `Unknown Error occurred: ${error}`, { failures: [] });
+      const gpg = gpgFailure(output);
+      if (gpg) return { failed: true, msg: gpg };
+      const error = dnfError(`${res.stderr}\n${res.stdout}`);
+      const depsolve = /^ Problem/m.test(output);
+      return failure(depsolve ? `Depsolve Error occurred: ${error}` : `Unknown Error occurred: ${error}`);
     }
     results.push(...transactionResults(rows, installed, args.download_only));
   }

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   compareEvr,
   dnfArgv,
+  dnfError,
+  gpgFailure,
   dnfModule,
   installedMatching,
   newerVersionInstalled,
@@ -140,6 +142,15 @@ describe("dnf's transaction table", () => {
       'Removed: vp-old-0.1-1.noarch',
     ]);
     expect(transactionResults(rows.slice(0, 1), [rpm('vp-hello', '1.0')], true)).toEqual(['Downloaded: vp-hello-1.1-1.noarch']);
+  });
+  it("words dnf's failures as Ansible's dnf does", () => {
+    expect(gpgFailure('Downloading Packages:\nPackage vp-unsigned-1.0-1.noarch.rpm is not signed\n')).toBe(
+      'Failed to validate GPG signature for vp-unsigned-1.0-1.noarch: Package vp-unsigned-1.0-1.noarch.rpm is not signed',
+    );
+    expect(gpgFailure('Complete!')).toBeUndefined();
+    const depsolve = 'Unable to detect release version (use --releasever)\nError: \n Problem: conflicting requests\n  - nothing provides vp-x needed by vp-y-1.0-1.noarch\n(try to add --skip-broken)\n';
+    expect(dnfError(depsolve)).toBe('Problem: conflicting requests\n  - nothing provides vp-x needed by vp-y-1.0-1.noarch');
+    expect(dnfError('Unable to detect release version (use --releasever)\nCurl error (7): Failed to connect\n')).toBe('Curl error (7): Failed to connect');
   });
   it('finds the names dnf does not know', () => {
     expect(unmatchedSpecs('Last metadata expiration check: 0:00:25 ago.\nNo match for argument: nosuch\nError: Unable to find a match: nosuch\n')).toEqual(['nosuch']);
