@@ -43,6 +43,8 @@ export const TEST_PROGRAMS = {
   bash: 'bash',
   sh: 'dash',
   node: 'nodejs',
+  // npm's parity test packs and installs tiny local packages (the machine's nodejs brings npm).
+  npm: 'nodejs',
   env: 'coreutils',
   'dpkg-query': 'dpkg',
   'dpkg-deb': 'dpkg',

@@ -11,6 +11,7 @@ import { dpkgSelectionsModule } from './dpkg-selections.js';
 import { failModule } from './fail.js';
 import { firewall } from './firewall/index.js';
 import { metaModule } from './meta.js';
+import { npmModule } from './npm.js';
 import { packageModule } from './package.js';
 import { packageFactsModule } from './package-facts.js';
 import { pingModule } from './ping.js';
@@ -66,6 +67,7 @@ const modules: AnyModule[] = [
   iniFileModule,
   lineinfileModule,
   metaModule,
+  npmModule,
   packageModule,
   packageFactsModule,
   pingModule,
