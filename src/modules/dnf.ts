@@ -425,6 +425,8 @@ export async function runDnf(args: DnfArgs, ctx: ModuleContext): Promise<ModuleR
     return { changed: false, msg: 'Cache updated', data: { results: [], rc: 0 } };
   }
   const query = await ctx.exec(rpmQueryArgv(args));
+  // dnf needs only librpm: without the rpm program vncplay cannot read what is installed.
+  if (query.rc === 127) return failure('dnf: the rpm program is not installed on the host (vncplay reads the rpm database with `rpm -qa`)');
   // An rpm database that does not exist yet (a Debian host, a new installroot) holds no packages.
   const installed = query.rc === 0 ? parseInstalled(query.stdout) : [];
   const plan = planDnf(args, installed);
