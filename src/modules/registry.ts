@@ -15,6 +15,7 @@ import { npmModule } from './npm.js';
 import { packageModule } from './package.js';
 import { packageFactsModule } from './package-facts.js';
 import { pingModule } from './ping.js';
+import { pipModule } from './pip.js';
 import { replaceModule } from './replace.js';
 import { rpmKeyModule } from './rpm-key.js';
 import { securityGroup } from './security-group/index.js';
@@ -71,6 +72,7 @@ const modules: AnyModule[] = [
   packageModule,
   packageFactsModule,
   pingModule,
+  pipModule,
   replaceModule,
   rpmKeyModule,
   securityGroup,
