@@ -2,13 +2,12 @@
 // signed with rpmsign and an OpenPGP key gpg makes for the run, indexed with createrepo_c and served over HTTP on the
 // fleet bridge (serveRepo). The hosts run Debian's dnf against it on their own root: their rpm database holds only
 // these packages, so what dnf installs, upgrades and removes there is exactly what the tests ask for.
-import { spawn } from 'node:child_process';
 import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { requireProgram } from '../tools.js';
 import { hostExecOk } from './fleet.js';
-import type { ServedRepo } from './deb-repo.js';
+import { runTool, type ServedRepo } from './deb-repo.js';
 
 export interface RpmSpec {
   name: string;
@@ -29,18 +28,6 @@ export const TEST_RPMS: RpmSpec[] = [
   { name: 'vp-unsigned', version: '1.0', unsigned: true },
   { name: 'vp-extra', version: '1.0', extra: true },
 ];
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolvePromise(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`))));
-  });
-}
 
 function specFile(p: RpmSpec): string {
   return [
@@ -81,26 +68,26 @@ export async function buildRpmRepo(rpms: RpmSpec[] = TEST_RPMS): Promise<RpmRepo
   const env = { GNUPGHOME: gnupg };
   try {
     const gpg = requireProgram('gpg');
-    await run(gpg, ['--batch', '--passphrase', '', '--quick-gen-key', KEY_USER, 'rsa2048', 'sign', 'never'], env);
-    const colons = await run(gpg, ['--batch', '--with-colons', '--fingerprint', KEY_USER], env);
+    await runTool(gpg, ['--batch', '--passphrase', '', '--quick-gen-key', KEY_USER, 'rsa2048', 'sign', 'never'], undefined, env);
+    const colons = await runTool(gpg, ['--batch', '--with-colons', '--fingerprint', KEY_USER], undefined, env);
     const fingerprint = /^fpr:{9}([0-9A-F]{40}):/m.exec(colons)?.[1];
     if (!fingerprint) throw new Error(`no fingerprint in gpg's output: ${colons}`);
-    await writeFile(path.join(dir, 'key.asc'), await run(gpg, ['--batch', '--armor', '--export', KEY_USER], env));
+    await writeFile(path.join(dir, 'key.asc'), await runTool(gpg, ['--batch', '--armor', '--export', KEY_USER], undefined, env));
     const top = path.join(work, 'top');
     for (const p of rpms) {
       const spec = path.join(work, `${p.name}-${p.version}.spec`);
       await writeFile(spec, specFile(p));
-      await run(requireProgram('rpmbuild'), ['--quiet', '--define', `_topdir ${top}`, '--define', '_build_id_links none', '-bb', spec]);
+      await runTool(requireProgram('rpmbuild'), ['--quiet', '--define', `_topdir ${top}`, '--define', '_build_id_links none', '-bb', spec]);
       const file = `${p.name}-${p.version}-1.noarch.rpm`;
       const target = path.join(dir, p.extra ? 'extra' : '', file);
       await copyFile(path.join(top, 'RPMS/noarch', file), target);
       if (!p.unsigned) {
-        await run(requireProgram('rpmsign'), ['--define', `_gpg_name ${KEY_USER}`, '--define', `__gpg ${gpg}`, '--addsign', target], env);
+        await runTool(requireProgram('rpmsign'), ['--define', `_gpg_name ${KEY_USER}`, '--define', `__gpg ${gpg}`, '--addsign', target], undefined, env);
       }
     }
     const createrepo = requireProgram('createrepo_c');
-    await run(createrepo, ['-q', path.join(dir, 'extra')]);
-    await run(createrepo, ['-q', '--excludes', 'vp-extra-*', dir]);
+    await runTool(createrepo, ['-q', path.join(dir, 'extra')]);
+    await runTool(createrepo, ['-q', '--excludes', 'vp-extra-*', dir]);
     return { dir, fingerprint };
   } finally {
     await rm(work, { recursive: true, force: true });
