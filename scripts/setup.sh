@@ -25,6 +25,7 @@ APT_PACKAGES=(
   util-linux procps ansible ansible-core ansible-mitogen sudo python3 ca-certificates tmux prometheus passwd
   apt-utils dpkg-repack python3-apt
   rpm createrepo-c gpg
+  python3-selinux python3-semanage
 )
 
 missing_apt_packages() {
