@@ -154,7 +154,7 @@ export const rpmKeyModule = actionModule(spec, {
     if (gathered.notAFile) return { failed: true, msg: `Not a valid key ${args.key}` };
     const fromKey = mode === 'id' ? undefined : readPublicKeys(gathered.keyText)[0];
     if (mode === 'url' && !fromKey) return { failed: true, msg: `Not a public key: ${args.key}` };
-    if (mode === 'file' && !fromKey) return { failed: true, msg: 'Unexpected gpg output' };
+    if (mode === 'file' && !fromKey) return { failed: true, msg: `no valid OpenPGP public key in ${args.key}` };
     const keyId = normalizeKeyId(fromKey?.keyId ?? args.key);
     // Ansible's is_key_imported: the id is a substring of an imported key's long id.
     const imported = gathered.imported.some((k) => k.keyId.includes(keyId));
