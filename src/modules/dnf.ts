@@ -351,6 +351,10 @@ export function dnfOptions(args: DnfArgs): string[] {
   for (const repo of args.enablerepo) opts.push(`--enablerepo=${repo}`);
   for (const pkg of args.exclude) opts.push(`--exclude=${pkg}`);
   if (args.disable_gpg_check) opts.push('--nogpgcheck');
+  // Ansible's _configure_base: local .rpm files are checked too, and removal takes unneeded dependencies only with
+  // autoremove (whatever dnf.conf's clean_requirements_on_remove says).
+  else opts.push('--setopt=localpkg_gpgcheck=True');
+  opts.push(`--setopt=clean_requirements_on_remove=${args.autoremove ? 'True' : 'False'}`);
   if (!args.install_weak_deps) opts.push('--setopt=install_weak_deps=False');
   if (!args.sslverify) opts.push('--setopt=sslverify=False');
   if (args.disable_excludes !== undefined) opts.push(`--disableexcludes=${args.disable_excludes}`);

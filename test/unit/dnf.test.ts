@@ -168,7 +168,7 @@ describe('dnf command lines and arguments', () => {
     });
     expect(dnfArgv(args, { command: 'install', specs: ['vp-hello'] }, { check: true, refresh: true })).toEqual([
       'env', 'LANG=C', 'LC_ALL=C', 'LC_MESSAGES=C', 'dnf', '--assumeno', '--config=/etc/vp.conf', '--installroot=/srv/root', '--releasever=9',
-      '--disablerepo=*', '--enablerepo=vp', '--exclude=vp-dep', '--nogpgcheck', '--setopt=install_weak_deps=False', '--refresh',
+      '--disablerepo=*', '--enablerepo=vp', '--exclude=vp-dep', '--nogpgcheck', '--setopt=clean_requirements_on_remove=False', '--setopt=install_weak_deps=False', '--refresh',
       'install', '--', 'vp-hello',
     ]);
   });
