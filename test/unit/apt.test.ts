@@ -196,6 +196,13 @@ describe('package hands over to the manager, or names it', () => {
     const used = await packageModule.run(parsedArgs(packageModule, { name: 'httpd', use: 'yum' }), ctx({ ansible_pkg_mgr: 'apt' }));
     expect(used.msg).toContain('`yum`');
   });
+  it("dnf's own parameters are checked when dnf gets them (ansible_pkg_mgr dnf, or use: dnf)", async () => {
+    const ret = await packageModule.run(parsedArgs(packageModule, { name: 'httpd', install_weak_deps: 'maybe' }), ctx({ ansible_pkg_mgr: 'dnf' }));
+    expect(ret).toMatchObject({ failed: true });
+    expect(ret.msg).toMatch(/^package \(via dnf\).*install_weak_deps/);
+    const used = await packageModule.run(parsedArgs(packageModule, { name: 'httpd', use: 'dnf', cache_valid_time: 60 }), ctx({ ansible_pkg_mgr: 'apt' }));
+    expect(used.msg).toMatch(/cache_valid_time/);
+  });
   it("apt's own parameters are checked when apt gets them", async () => {
     const ret = await packageModule.run(parsedArgs(packageModule, { name: 'x', update_cache: 'maybe' }), ctx({ ansible_pkg_mgr: 'apt' }));
     expect(ret).toMatchObject({ failed: true });
