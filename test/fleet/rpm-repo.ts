@@ -2,12 +2,13 @@
 // signed with rpmsign and an OpenPGP key gpg makes for the run, indexed with createrepo_c and served over HTTP on the
 // fleet bridge (serveRepo). The hosts run Debian's dnf against it on their own root: their rpm database holds only
 // these packages, so what dnf installs, upgrades and removes there is exactly what the tests ask for.
+import { spawn } from 'node:child_process';
 import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { requireProgram } from '../tools.js';
 import { hostExecOk } from './fleet.js';
-import { runTool, type ServedRepo } from './deb-repo.js';
+import { BRIDGE_ADDRESS, runTool, type ServedRepo } from './deb-repo.js';
 
 export interface RpmSpec {
   name: string;
@@ -132,4 +133,33 @@ export async function detachRpmRepo(host: number): Promise<void> {
 export async function hostRpms(host: number, root = '/'): Promise<string[]> {
   const out = await hostExecOk(host, ['sh', '-c', 'rpm --root "$1" -qa --qf "%{NAME}-%{VERSION}-%{RELEASE}\\n" "vp-*" 2>/dev/null | sort', 'sh', root]);
   return out.split('\n').filter(Boolean);
+}
+
+/**
+ * Serves `dir` over HTTP on the bridge from a child process (Python's http.server): the parity helper runs
+ * ansible-playbook synchronously, which would stall a server in the test's own event loop while Ansible's dnf and
+ * rpm_key fetch from it.
+ */
+export function serveRepoInChild(dir: string): Promise<ServedRepo> {
+  const child = spawn(requireProgram('python3'), ['-u', '-m', 'http.server', '0', '--bind', BRIDGE_ADDRESS, '--directory', dir], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  return new Promise((resolvePromise, reject) => {
+    let out = '';
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`python3 -m http.server exited ${code}: ${out}`)));
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const port = /port (\d+)/.exec(out)?.[1];
+      if (!port) return;
+      child.removeAllListeners('exit');
+      const url = `http://${BRIDGE_ADDRESS}:${port}/`;
+      resolvePromise({
+        dir,
+        url,
+        sourceLine: `baseurl=${url}`,
+        close: () => new Promise<void>((done) => (child.exitCode !== null ? done() : (child.once('exit', () => done()), child.kill()))),
+      });
+    });
+  });
 }
