@@ -24,6 +24,8 @@ APT_PACKAGES=(
   systemd-container debootstrap openssh-client openssh-server iproute2 nftables iptables
   util-linux procps git ansible ansible-core ansible-mitogen sudo python3 ca-certificates tmux prometheus passwd
   apt-utils dpkg-repack python3-apt
+  rpm createrepo-c gpg
+  python3-selinux python3-semanage
 )
 
 missing_apt_packages() {

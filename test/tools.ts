@@ -43,12 +43,19 @@ export const TEST_PROGRAMS = {
   bash: 'bash',
   sh: 'dash',
   node: 'nodejs',
+  // npm's parity test packs and installs tiny local packages (the machine's nodejs brings npm).
+  npm: 'nodejs',
   env: 'coreutils',
   'dpkg-query': 'dpkg',
   'dpkg-deb': 'dpkg',
   // The package tests' repository: indexes (apt-ftparchive) and python3-apt repacked from the controller for Ansible.
   'apt-ftparchive': 'apt-utils',
   'dpkg-repack': 'dpkg-repack',
+  // The dnf/yum/rpm_key tests' RPM repository: packages built with rpmbuild, signed with rpmsign and a key gpg made.
+  rpmbuild: 'rpm',
+  rpmsign: 'rpm',
+  createrepo_c: 'createrepo-c',
+  gpg: 'gpg',
   od: 'coreutils',
   stat: 'coreutils',
   touch: 'coreutils',

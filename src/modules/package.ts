@@ -1,8 +1,9 @@
 import { aptSpec, runApt } from './apt.js';
+import { dnfSpec, runDnf } from './dnf.js';
 import { parseFacts, FACTS_SCRIPT } from './setup.js';
 import { parseArgs, issuesText } from './spec/parse.js';
 import { actionModule } from './spec/define.js';
-import { defineSpec } from './spec/types.js';
+import { defineSpec, type ArgsOf, type ModuleSpec, type Options } from './spec/types.js';
 import type { ModuleContext, ModuleReturn } from './types.js';
 
 /**
@@ -11,7 +12,7 @@ import type { ModuleContext, ModuleReturn } from './types.js';
  * arguments to that manager's module. vncplay has apt; any other manager is named in the error.
  */
 const spec = defineSpec({
-  description: "Install or remove packages with the host's own package manager (ansible_pkg_mgr): apt on Debian and Ubuntu.",
+  description: "Install or remove packages with the host's own package manager (ansible_pkg_mgr): apt on Debian and Ubuntu, dnf on Fedora and EL 8+.",
   options: {
     name: { type: 'list', elements: 'str', required: true, description: 'Package names (with a version where the manager supports it: name=1.0).' },
     state: { type: 'str', default: 'present', description: 'present, absent or latest (the manager may accept more).' },
@@ -20,14 +21,26 @@ const spec = defineSpec({
   extra: {
     pattern: '^[A-Za-z_][A-Za-z0-9_-]*$',
     patternText: 'a parameter name',
-    description: "Other parameters go to the manager's module as they are (update_cache for apt).",
+    description: "Other parameters go to the manager's module as they are (update_cache for apt and dnf).",
   },
 });
 
-/** The managers package can hand a task to, by ansible_pkg_mgr value. */
-const MANAGERS = { apt: { spec: aptSpec, run: runApt } } as const;
+/** A manager's module as package calls it: the task's other arguments, parsed by that module's own spec. */
+type Backend = (rest: Record<string, unknown>, ctx: ModuleContext, manager: string) => Promise<ModuleReturn>;
 
-function knownManager(vars: Record<string, unknown>): string | undefined {
+function backend<O extends Options>(managerSpec: ModuleSpec<O>, run: (args: ArgsOf<O>, ctx: ModuleContext) => Promise<ModuleReturn>): Backend {
+  return async (rest, ctx, manager) => {
+    const parsed = parseArgs(managerSpec, rest, { owner: manager, rendered: true });
+    if (parsed.issues.length) return { failed: true, msg: issuesText(`package (via ${manager})`, parsed.issues) };
+    return run(parsed.args, ctx);
+  };
+}
+
+/** The managers package can hand a task to, by ansible_pkg_mgr value. */
+const MANAGERS: Record<string, Backend> = { apt: backend(aptSpec, runApt), dnf: backend(dnfSpec, runDnf) };
+
+/** The host's ansible_pkg_mgr from its facts, when they were gathered. */
+export function knownManager(vars: Record<string, unknown>): string | undefined {
   const direct = vars['ansible_pkg_mgr'];
   if (typeof direct === 'string' && direct) return direct;
   const facts = vars['ansible_facts'];
@@ -38,7 +51,8 @@ function knownManager(vars: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-async function detectManager(ctx: ModuleContext): Promise<string> {
+/** ansible_pkg_mgr found out with the setup script (Ansible runs a minimal setup for it). */
+export async function detectManager(ctx: ModuleContext): Promise<string> {
   const res = await ctx.exec(['sh', '-c', FACTS_SCRIPT]);
   if (res.rc !== 0) return 'auto';
   return String(parseFacts(res.stdout)['pkg_mgr'] ?? 'auto');
@@ -55,15 +69,12 @@ export const packageModule = actionModule(spec, {
     if (manager === 'auto' || manager === 'unknown') {
       return { failed: true, msg: 'Could not detect which package manager to use. Try gathering facts or setting the "use" option.' };
     }
-    if (!(manager in MANAGERS)) {
+    if (!Object.hasOwn(MANAGERS, manager)) {
       return {
         failed: true,
         msg: `package: the host's package manager is \`${manager}\`, and \`${manager}\` is an Ansible module vncplay does not implement yet (vncplay's package supports: ${Object.keys(MANAGERS).join(', ')})`,
       };
     }
-    const backend = MANAGERS[manager as keyof typeof MANAGERS];
-    const parsed = parseArgs(backend.spec, rest, { owner: manager, rendered: true });
-    if (parsed.issues.length) return { failed: true, msg: issuesText(`package (via ${manager})`, parsed.issues) };
-    return backend.run(parsed.args, ctx);
+    return MANAGERS[manager]!(rest, ctx, manager);
   },
 });

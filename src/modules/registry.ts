@@ -7,6 +7,7 @@ import { commandModule, shellModule } from './command.js';
 import { cloudInstance } from './cloud-instance/index.js';
 import { copyModule } from './copy.js';
 import { debugModule } from './debug.js';
+import { dnfModule } from './dnf.js';
 import { drillEventModule, drillProbeModule } from '../drill/modules.js';
 import { dpkgSelectionsModule } from './dpkg-selections.js';
 import { failModule } from './fail.js';
@@ -15,6 +16,7 @@ import { firewall } from './firewall/index.js';
 import { iptablesModule } from './firewall/ansible-iptables.js';
 import { metaModule } from './meta.js';
 import { mountModule } from './mount.js';
+import { npmModule } from './npm.js';
 import { packageModule } from './package.js';
 import { pamLimitsModule } from './pam-limits.js';
 import { pamdModule } from './pamd.js';
@@ -23,8 +25,13 @@ import { packageFactsModule } from './package-facts.js';
 import { pingModule } from './ping.js';
 import { rawModule } from './raw.js';
 import { rebootModule } from './reboot.js';
+import { pipModule } from './pip.js';
 import { replaceModule } from './replace.js';
+import { rpmKeyModule } from './rpm-key.js';
 import { securityGroup } from './security-group/index.js';
+import { sebooleanModule } from './seboolean.js';
+import { selinuxModule } from './selinux.js';
+import { seportModule } from './seport.js';
 import { serviceFactsModule } from './service-facts.js';
 import { setFactModule } from './set-fact.js';
 import { setupModule } from './setup.js';
@@ -49,6 +56,7 @@ import { userModule } from './user.js';
 import type { AnyModule } from './types.js';
 import { waitFor } from './wait-for.js';
 import { waitForConnectionModule } from './wait-for-connection.js';
+import { yumModule } from './yum.js';
 
 /**
  * The explicit list of modules. Add one line per module (keep it sorted); aliases come from each module's
@@ -65,6 +73,7 @@ const modules: AnyModule[] = [
   commandModule,
   copyModule,
   debugModule,
+  dnfModule,
   drillEventModule,
   drillProbeModule,
   dpkgSelectionsModule,
@@ -82,6 +91,7 @@ const modules: AnyModule[] = [
   lineinfileModule,
   metaModule,
   mountModule,
+  npmModule,
   packageModule,
   packageFactsModule,
   pamLimitsModule,
@@ -90,8 +100,13 @@ const modules: AnyModule[] = [
   pingModule,
   rawModule,
   rebootModule,
+  pipModule,
   replaceModule,
+  rpmKeyModule,
   securityGroup,
+  sebooleanModule,
+  selinuxModule,
+  seportModule,
   serviceFactsModule,
   setFactModule,
   setupModule,
@@ -107,6 +122,7 @@ const modules: AnyModule[] = [
   userModule,
   waitFor,
   waitForConnectionModule,
+  yumModule,
 ];
 
 const lookup = createModuleLookup(modules);

@@ -44,9 +44,10 @@ export const TEST_DEB_NAMES = [...new Set(TEST_DEBS.map((d) => d.name))];
  */
 export const ANSIBLE_APT_DEPS = ['python3-apt', 'python-apt-common', 'distro-info-data'];
 
-function run(cmd: string, args: string[], cwd: string): Promise<string> {
+/** Runs a build tool on the controller; resolves with its stdout, rejects with its stderr. */
+export function runTool(cmd: string, args: string[], cwd?: string, env: NodeJS.ProcessEnv = {}): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -81,7 +82,7 @@ export async function buildDeb(outDir: string, spec: DebSpec): Promise<string> {
       await chmod(target, 0o644);
     }
     const debName = `${spec.name}_${spec.version}_all.deb`;
-    await run(requireProgram('dpkg-deb'), ['--root-owner-group', '--build', root, path.join(outDir, debName)], outDir);
+    await runTool(requireProgram('dpkg-deb'), ['--root-owner-group', '--build', root, path.join(outDir, debName)], outDir);
     return debName;
   } finally {
     await rm(root, { recursive: true, force: true });
@@ -93,10 +94,10 @@ export async function buildRepo(debs: DebSpec[] = TEST_DEBS, repack: string[] = 
   const dir = await mkdtemp(path.join(os.tmpdir(), 'vncplay-deb-repo-'));
   await chmod(dir, 0o755);
   for (const d of debs) await buildDeb(dir, d);
-  if (repack.length) await run(requireProgram('dpkg-repack'), repack, dir);
+  if (repack.length) await runTool(requireProgram('dpkg-repack'), repack, dir);
   const ftp = requireProgram('apt-ftparchive');
-  await writeFile(path.join(dir, 'Packages'), await run(ftp, ['packages', '.'], dir));
-  await writeFile(path.join(dir, 'Release'), await run(ftp, ['release', '.'], dir));
+  await writeFile(path.join(dir, 'Packages'), await runTool(ftp, ['packages', '.'], dir));
+  await writeFile(path.join(dir, 'Release'), await runTool(ftp, ['release', '.'], dir));
   return dir;
 }
 
@@ -110,9 +111,10 @@ export interface ServedRepo {
 
 /** Serves `dir` read-only over HTTP on the bridge address, on a free port. */
 export async function serveRepo(dir: string): Promise<ServedRepo> {
-  const names = new Set(await readdir(dir));
+  // Every file below dir, by its relative path (an RPM repository keeps its index in repodata/).
+  const names = new Set((await readdir(dir, { recursive: true })).map((n) => n.split(path.sep).join('/')));
   const server: Server = createServer((req, res) => {
-    // apt asks for `./Packages` under a flat repository's URL
+    // apt asks for `./Packages` under a flat repository's URL, dnf for repodata/repomd.xml
     const name = path.posix.normalize(decodeURIComponent((req.url ?? '/').split('?')[0]!)).replace(/^\/+/, '');
     if (!names.has(name)) {
       res.writeHead(404).end();
@@ -121,6 +123,7 @@ export async function serveRepo(dir: string): Promise<ServedRepo> {
     const file = path.join(dir, name);
     void stat(file).then(
       (st) => {
+        if (!st.isFile()) return void res.writeHead(404).end();
         res.writeHead(200, { 'content-length': st.size, 'last-modified': st.mtime.toUTCString() });
         if (req.method === 'HEAD') res.end();
         else createReadStream(file).pipe(res);

@@ -6,7 +6,7 @@ import { ansiblePlaybook, vncplay } from './cli-helpers.js';
 /**
  * Issue 16, roles and includes on the real fleet, side by side with ansible-playbook: a role in the geerlingguy.*
  * layout picks its setup file by the facts each host reports (setup-{{ ansible_os_family }}.yml: Debian here, while
- * its Archlinux and RedHat files use modules vncplay does not have), is run through a templated include_role, writes
+ * its Archlinux file uses a module vncplay does not have, its RedHat file yum), is run through a templated include_role, writes
  * a file, and its handler includes a file of the role's tasks/. Both tools must give the same recap, and the hosts
  * are left as they were (the file is removed at the end of the play).
  */

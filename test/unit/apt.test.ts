@@ -196,11 +196,18 @@ describe('package hands over to the manager, or names it', () => {
   const ctx = (vars: Record<string, unknown>) =>
     ({ hostName: 'h', check: false, diff: false, vars, exec: () => Promise.reject(new Error('no host here')), log: () => undefined }) as unknown as Parameters<typeof packageModule.run>[1];
   it('another manager is an Ansible module vncplay does not implement', async () => {
-    const ret = await packageModule.run(parsedArgs(packageModule, { name: 'httpd' }), ctx({ ansible_facts: { pkg_mgr: 'dnf' } }));
+    const ret = await packageModule.run(parsedArgs(packageModule, { name: 'httpd' }), ctx({ ansible_facts: { pkg_mgr: 'zypper' } }));
     expect(ret).toMatchObject({ failed: true });
-    expect(ret.msg).toContain('`dnf` is an Ansible module vncplay does not implement yet');
+    expect(ret.msg).toContain('`zypper` is an Ansible module vncplay does not implement yet');
     const used = await packageModule.run(parsedArgs(packageModule, { name: 'httpd', use: 'yum' }), ctx({ ansible_pkg_mgr: 'apt' }));
     expect(used.msg).toContain('`yum`');
+  });
+  it("dnf's own parameters are checked when dnf gets them (ansible_pkg_mgr dnf, or use: dnf)", async () => {
+    const ret = await packageModule.run(parsedArgs(packageModule, { name: 'httpd', install_weak_deps: 'maybe' }), ctx({ ansible_pkg_mgr: 'dnf' }));
+    expect(ret).toMatchObject({ failed: true });
+    expect(ret.msg).toMatch(/^package \(via dnf\).*install_weak_deps/);
+    const used = await packageModule.run(parsedArgs(packageModule, { name: 'httpd', use: 'dnf', cache_valid_time: 60 }), ctx({ ansible_pkg_mgr: 'apt' }));
+    expect(used.msg).toMatch(/cache_valid_time/);
   });
   it("apt's own parameters are checked when apt gets them", async () => {
     const ret = await packageModule.run(parsedArgs(packageModule, { name: 'x', update_cache: 'maybe' }), ctx({ ansible_pkg_mgr: 'apt' }));
