@@ -16,6 +16,8 @@ export async function main(argv: string[]): Promise<number> {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw err;
   });
+  // The persistent-connection daemon, started detached by the first run that needs it (connection/persist-client.ts).
+  if (argv[0] === '__persist-daemon') return (await import('../connection/persist-daemon.js')).runDaemon();
   if (argv[0] === 'vault') {
     const { vaultMain } = await import('./vault.js');
     return vaultMain(argv.slice(1));
@@ -199,6 +201,7 @@ async function runCommand(opts: CliOptions, argv: readonly string[]): Promise<nu
         // Read now, not before the loop: group_vars beside each playbook may have revealed more.
         secrets: [...vault.revealedSecrets(), ...environmentSecrets()],
         ...(settings.hostKeyChecking ? { hostKeyChecking: settings.hostKeyChecking } : {}),
+        persist: settings.persist,
         // Only on a terminal, as ssh (which reads /dev/tty, never stdin): a piped stdin may never send a line.
         ...(process.stdin.isTTY ? { askPassphrase: (file: string) => promptHidden(`Enter passphrase for key '${file}': `, reporter.questions) } : {}),
         onEvent: reporter.onEvent,
