@@ -34,12 +34,25 @@ interface Client {
 /** How long a kept connection may take to answer its keepalive before it counts as stale. */
 const PING_TIMEOUT_MS = 3000;
 
+/**
+ * The files that register session functions (line-session.ts sessionScript). A line session defines the functions
+ * registered when it starts, and the daemon's sessions outlive any one run: so the daemon loads them all before
+ * it serves, or calls of a function would run as `sh -c SCRIPT` (slower; wait_for's banner read needs the session).
+ * test/unit/persist-session-functions.test.ts checks this list against the sources.
+ */
+export const SESSION_FUNCTION_MODULES = ['connection/write-file', 'modules/file-common', 'modules/wait-for-host', 'runner/invoke-module'] as const;
+
+export async function registerSessionFunctions(): Promise<void> {
+  await Promise.all([import('./write-file.js'), import('../modules/file-common.js'), import('../modules/wait-for-host.js'), import('../runner/invoke-module.js')]);
+}
+
 export async function runDaemon(): Promise<number> {
   const dir = persistDir();
   const files = daemonFiles(dir, buildId());
   const idle = idleMs();
   // One starter at a time; a lock left by a crashed starter is taken over after 10 s.
   if (!(await takeStartLock(files.starting))) return 0;
+  await registerSessionFunctions();
   const token = randomBytes(32).toString('hex');
   const kept = new Map<string, Kept>();
   const clients = new Set<Client>();
