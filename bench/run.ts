@@ -36,7 +36,7 @@ interface Options {
   curve: number[];
   curveRuns: number;
   ansible: boolean;
-  /** --ansible-tools: which of the Ansible rows to measure (default all); the others keep the last results.json's. */
+  /** --ansible-tools: which of the Ansible rows to measure (default all); the others (and all with --no-ansible) keep the last results.json's. */
   ansibleTools: AnsibleTool[];
   keepFleet: boolean;
   /** Only write RESULTS.md again from the results.json in `out` (after a change to the report's text). */
@@ -724,7 +724,7 @@ async function main(): Promise<void> {
     hostCpu = HostCpu.open(lightSshdPids());
     log(hostCpu ? 'host CPU: measured through a cpuacct cgroup of the light sshds' : 'host CPU: not measurable here (no cgroup access)');
     const measuredTools = await sideBySide(opts, writeInventory(few));
-    const earlier = opts.ansible ? earlierAnsibleRows(opts.out, measuredTools) : { tools: {}, toolsFrom: {} };
+    const earlier = earlierAnsibleRows(opts.out, measuredTools);
     const tools = { ...measuredTools, ...earlier.tools };
     hostCpu?.close();
     hostCpu = undefined;

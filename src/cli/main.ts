@@ -64,6 +64,9 @@ async function runCommand(opts: CliOptions, argv: readonly string[]): Promise<nu
   const config = await loadAnsibleConfig({ cwd, env: process.env });
   for (const w of config.warnings) process.stderr.write(`[WARNING]: ${w}\n`);
   const settings = effectiveSettings(opts, config);
+  // Reach (or start) the persistent-connection daemon while the playbooks and inventory load: the first run's
+  // connections then need not wait for a daemon to start.
+  if (settings.persist && !opts.syntaxCheck && !opts.listHosts && !opts.listTasks) (await import('../connection/persist-client.js')).warmUp();
   // Vault passwords first: -e @file, playbooks, vars files and inventories may all hold vault data.
   const vault = await import('../vault/index.js');
   vault.setVaultSecrets(

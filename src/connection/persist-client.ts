@@ -82,6 +82,11 @@ function daemonLink(): Promise<DaemonLink> {
   return link;
 }
 
+/** Start reaching the daemon now (a failure is reported by the first connect that needs it). */
+export function warmUp(): void {
+  daemonLink().catch(() => undefined);
+}
+
 async function attach(): Promise<DaemonLink> {
   const files = daemonFiles(persistDir(), buildId());
   const first = await tryAttach(files.socket, files.token);
