@@ -22,6 +22,13 @@ const DAEMON_START_MS = 3000;
 /** The bin script beside this package: two levels up from this file, from dist/connection/ and dist/bundle/ alike. */
 const VNCPLAY_BIN = fileURLToPath(new URL('../../bin/vncplay.js', import.meta.url));
 
+/**
+ * Runs "$@" with only stdin, stdout and stderr open. Node hands a child every descriptor it inherited itself (only
+ * those it opened are close-on-exec): a daemon that outlives the run would otherwise hold what the run's caller
+ * passed down — the lock of `flock FILE vncplay …`, or a pipe whose reader then waits for the daemon's exit.
+ */
+const CLOSE_INHERITED_FDS = 'for fd in /proc/$$/fd/*; do fd=${fd##*/}; if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi; done; exec "$@"';
+
 type Reply = Exclude<DaemonMessage, { t: 'welcome' } | { t: 'log' }>;
 
 /** Lost the daemon (killed, crashed): what pending requests fail with. */
@@ -91,7 +98,11 @@ async function attach(): Promise<DaemonLink> {
   const files = daemonFiles(persistDir(), buildId());
   const first = await tryAttach(files.socket, files.token);
   if (first) return first;
-  const child = spawn(process.execPath, [VNCPLAY_BIN, '__persist-daemon'], { detached: true, stdio: 'ignore', cwd: '/' });
+  const child = spawn('bash', ['-c', CLOSE_INHERITED_FDS, 'vncplay-persist', process.execPath, VNCPLAY_BIN, '__persist-daemon'], {
+    detached: true,
+    stdio: 'ignore',
+    cwd: '/',
+  });
   child.unref();
   const until = Date.now() + DAEMON_START_MS;
   while (Date.now() < until) {
