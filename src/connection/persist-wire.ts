@@ -54,14 +54,20 @@ export function fromWireError(w: WireError): Error {
   return w.code === undefined ? new Error(w.message) : new ConnectionError(w.code, w.message, w.hint !== undefined ? { hint: w.hint } : {});
 }
 
-/** Splits a byte stream into lines and parses each as JSON; a line that is not JSON ends the stream (`onBad`). */
+/**
+ * Splits a byte stream into lines and parses each as JSON; a line that is not JSON ends the stream (`onBad`).
+ * A line is decoded whole (a chunk may end inside a UTF-8 character) and only new bytes are searched for its end:
+ * a large stdin (a copy's file, base64 in one line) arrives in thousands of chunks.
+ */
 export function jsonLines<T>(onMessage: (m: T) => void, onBad: () => void): (chunk: Buffer) => void {
-  let rest = '';
+  let parts: Buffer[] = [];
   return (chunk) => {
-    rest += chunk.toString('utf8');
-    for (let nl = rest.indexOf('\n'); nl >= 0; nl = rest.indexOf('\n')) {
-      const line = rest.slice(0, nl);
-      rest = rest.slice(nl + 1);
+    let start = 0;
+    for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, start)) {
+      parts.push(chunk.subarray(start, nl));
+      const line = Buffer.concat(parts).toString('utf8');
+      parts = [];
+      start = nl + 1;
       let m: T;
       try {
         m = JSON.parse(line) as T;
@@ -70,6 +76,7 @@ export function jsonLines<T>(onMessage: (m: T) => void, onBad: () => void): (chu
       }
       onMessage(m);
     }
+    if (start < chunk.length) parts.push(chunk.subarray(start));
   };
 }
 
