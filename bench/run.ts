@@ -10,7 +10,7 @@
  * --render = write RESULTS.md again from the results.json in --out (no measuring).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,8 @@ interface Options {
   curve: number[];
   curveRuns: number;
   ansible: boolean;
+  /** --ansible-tools: which of the Ansible rows to measure (default all); the others (and all with --no-ansible) keep the last results.json's. */
+  ansibleTools: AnsibleTool[];
   keepFleet: boolean;
   /** Only write RESULTS.md again from the results.json in `out` (after a change to the report's text). */
   render: boolean;
@@ -55,6 +57,7 @@ function options(argv: string[]): Options {
       curve: { type: 'string' },
       'curve-runs': { type: 'string' },
       'no-ansible': { type: 'boolean' },
+      'ansible-tools': { type: 'string' },
       quick: { type: 'boolean' },
       'keep-fleet': { type: 'boolean' },
       render: { type: 'boolean' },
@@ -77,6 +80,10 @@ function options(argv: string[]): Options {
     curve: (values.curve ?? (quick ? '' : '10,50,200')).split(',').filter(Boolean).map((s) => int(s, 0)),
     curveRuns: int(values['curve-runs'], quick ? 1 : 3),
     ansible: !(values['no-ansible'] ?? quick),
+    ansibleTools: (values['ansible-tools'] ?? ANSIBLE_TOOLS.join(',')).split(',').map((t) => {
+      if (!isAnsible(t as Tool)) throw new Error(`--ansible-tools: expected some of ${ANSIBLE_TOOLS.join(', ')}, got '${t}'`);
+      return t as AnsibleTool;
+    }),
     keepFleet: values['keep-fleet'] ?? false,
     render: values.render ?? false,
     out: path.resolve(values.out ?? BENCH_DIR),
@@ -94,6 +101,70 @@ interface Sample {
   changed: number | undefined;
   /** CPU the light hosts used during the run (their sshd cgroup), when it can be measured. */
   hostCpuS?: number;
+  /** Most file descriptors open at once in the vncplay process and its persistent-connection daemon (sampled). */
+  maxOpenFiles?: number;
+}
+
+/**
+ * vncplay's persistent-connection daemon (src/connection/persist-daemon.ts) for the benchmark: in a folder of its
+ * own, stopped before every first run (a first run starts it) and after every pair (the next tool starts cold).
+ * Its CPU and peak RSS during a run are added to the run's: it works for the run, outside the process GNU time watches.
+ */
+const PERSIST_DIR = path.join(WORK, 'persist');
+const PERSIST_ENV = { VNCPLAY_PERSIST_DIR: PERSIST_DIR };
+
+function daemonPid(): number | undefined {
+  const file = existsSync(PERSIST_DIR) ? readdirSync(PERSIST_DIR).find((n) => n.endsWith('.pid')) : undefined;
+  if (!file) return undefined;
+  const pid = Number(readFileSync(path.join(PERSIST_DIR, file), 'utf8'));
+  return existsSync(`/proc/${pid}`) ? pid : undefined;
+}
+
+/** user+system CPU seconds of a process so far (0 when it is gone). */
+function processCpuS(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime, fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** Peak RSS (VmHWM) of a process in MB, 0 when it is gone. */
+function processPeakRssMb(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function openFiles(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return 0;
+  }
+}
+
+function firstChild(pid: number | undefined): number | undefined {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ')[0]) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function stopDaemon(): void {
+  const pid = daemonPid();
+  if (pid === undefined) return;
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 100 && existsSync(`/proc/${pid}`); i++) execFileSync('sleep', ['0.05']);
 }
 
 /** The light hosts' CPU counter (bench/host-cpu.ts), opened once the fleet is up. */
@@ -105,21 +176,42 @@ function measure(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Prom
   const timeFile = path.join(WORK, 'time.txt');
   return new Promise((resolve, reject) => {
     const hostCpuAtStart = hostCpu?.usageMs();
+    const daemonAtStart = daemonPid();
+    const daemonCpuAtStart = processCpuS(daemonAtStart);
     const started = process.hrtime.bigint();
     const child = spawn('/usr/bin/time', ['-f', '%U %S %M', '-o', timeFile, ...argv], {
       cwd,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // GNU time's child is the measured process: its open files and the daemon's, sampled every 200 ms.
+    let maxOpenFiles = 0;
+    const sampler = setInterval(() => {
+      maxOpenFiles = Math.max(maxOpenFiles, openFiles(firstChild(child.pid)) + openFiles(daemonPid()));
+    }, 200);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
+      clearInterval(sampler);
       const wallS = Number(process.hrtime.bigint() - started) / 1e9;
       const [u, s, m] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-      const sample = { wallS, userS: u ?? NaN, sysS: s ?? NaN, maxRssMb: (m ?? NaN) / 1024, rc: code ?? -1, changed: totalChanged(stdout), stdout, stderr };
+      // A daemon that served this run: it started during a first run, or was there already for a re-run.
+      const daemon = daemonPid();
+      const daemonCpuS = daemon === undefined ? 0 : processCpuS(daemon) - (daemon === daemonAtStart ? daemonCpuAtStart : 0);
+      const sample = {
+        wallS,
+        userS: (u ?? NaN) + daemonCpuS,
+        sysS: s ?? NaN,
+        maxRssMb: (m ?? NaN) / 1024 + processPeakRssMb(daemon),
+        rc: code ?? -1,
+        changed: totalChanged(stdout),
+        ...(maxOpenFiles > 0 ? { maxOpenFiles } : {}),
+        stdout,
+        stderr,
+      };
       if (hostCpuAtStart === undefined) return resolve(sample);
       // The hosts' sessions end a moment after the client: count their teardown with the run that caused it.
       setTimeout(() => resolve({ ...sample, hostCpuS: (hostCpu!.usageMs() - hostCpuAtStart) / 1000 }), 150);
@@ -194,7 +286,7 @@ function build(): void {
 
 const ANSIBLE_TOOLS = ['ansible', 'ansible-pipelining', 'ansible-mitogen'] as const;
 type AnsibleTool = (typeof ANSIBLE_TOOLS)[number];
-const TOOLS = ['vncplay', 'vncplay-before', ...ANSIBLE_TOOLS, 'floor', 'floor-trivial'] as const;
+const TOOLS = ['vncplay', 'vncplay-no-persist', 'vncplay-before', ...ANSIBLE_TOOLS, 'floor', 'floor-trivial'] as const;
 type Tool = (typeof TOOLS)[number];
 
 /** Where --baseline REF is unpacked and built (its own dist/, the repo's node_modules). */
@@ -212,7 +304,8 @@ function buildBaseline(ref: string): void {
 }
 
 const TOOL_NAMES: Record<Tool, string> = {
-  vncplay: 'vncplay',
+  vncplay: 'vncplay (persistent connections, the default)',
+  'vncplay-no-persist': 'vncplay --no-persist',
   'vncplay-before': 'vncplay before (--baseline)',
   ansible: 'ansible-playbook (defaults)',
   'ansible-pipelining': 'ansible-playbook + pipelining',
@@ -230,6 +323,8 @@ function commandFor(tool: Tool, inventory: string, hostCount: number, forks: num
   switch (tool) {
     case 'vncplay':
       return [process.execPath, VNCPLAY_BIN, pb, '-i', inventory, '-f', String(forks), '--no-color'];
+    case 'vncplay-no-persist':
+      return [process.execPath, VNCPLAY_BIN, pb, '-i', inventory, '-f', String(forks), '--no-color', '--no-persist'];
     case 'vncplay-before':
       return [process.execPath, path.join(BASELINE, 'bin/vncplay.js'), pb, '-i', inventory, '-f', String(forks), '--no-color'];
     case 'ansible':
@@ -269,9 +364,11 @@ interface Pair {
 async function runPair(tool: Tool, inventory: string, hostCount: number, forks: number): Promise<Pair> {
   cleanTargets();
   const argv = commandFor(tool, inventory, hostCount, forks);
-  const env = isAnsible(tool) ? ansibleEnv(tool) : {};
+  const env = isAnsible(tool) ? ansibleEnv(tool) : PERSIST_ENV;
+  stopDaemon();
   const first = await measure(argv, WORK, env);
   const rerun = await measure(argv, WORK, env);
+  stopDaemon();
   for (const [what, s] of [['first run', first], ['re-run', rerun]] as const) {
     if (s.rc !== 0) throw new Error(`${tool} ${what} exited ${s.rc}:\n${s.stdout.slice(-2000)}\n${s.stderr.slice(-2000)}`);
   }
@@ -310,7 +407,9 @@ function summarize(pairs: Pair[]): Summary {
 }
 
 async function sideBySide(opts: Options, inventory: string): Promise<Partial<Record<Tool, Summary>>> {
-  const tools: Tool[] = TOOLS.filter((t) => (opts.ansible || !isAnsible(t)) && (t !== 'vncplay-before' || opts.baseline !== undefined));
+  const tools: Tool[] = TOOLS.filter(
+    (t) => (isAnsible(t) ? opts.ansible && opts.ansibleTools.includes(t) : true) && (t !== 'vncplay-before' || opts.baseline !== undefined),
+  );
   const pairs = Object.fromEntries(TOOLS.map((t) => [t, [] as Pair[]])) as Record<Tool, Pair[]>;
   for (let i = 0; i < opts.runs; i++) {
     log(`side by side, round ${i + 1}/${opts.runs}`);
@@ -330,14 +429,19 @@ interface CurvePoint {
   firstWallS: number;
   rerunWallS: number;
   firstCpuS: number;
+  /** Re-run CPU (vncplay + its daemon): the steady state, no handshakes. Absent in curves measured before it was kept. */
+  rerunCpuS?: number;
   maxRssMb: number;
+  maxOpenFiles?: number;
   floorFirstWallS: number;
+  floorRerunWallS?: number;
 }
 
 async function curve(opts: Options): Promise<CurvePoint[]> {
   const points: CurvePoint[] = [];
   for (const n of opts.curve) {
     const inventory = writeInventory(fleetUp(n, { fresh: true }));
+    log(`curve: ${n} hosts`);
     const forks = Math.min(n, 50);
     const v: Pair[] = [];
     const f: Pair[] = [];
@@ -346,7 +450,20 @@ async function curve(opts: Options): Promise<CurvePoint[]> {
       f.push(await runPair('floor', inventory, n, forks));
     }
     const s = summarize(v);
-    points.push({ hosts: n, forks, firstWallS: s.firstWallS, rerunWallS: s.rerunWallS, firstCpuS: s.firstCpuS, maxRssMb: s.maxRssMb, floorFirstWallS: summarize(f).firstWallS });
+    const fl = summarize(f);
+    const openFilesMax = Math.max(0, ...v.flatMap((p) => [p.first.maxOpenFiles ?? 0, p.rerun.maxOpenFiles ?? 0]));
+    points.push({
+      hosts: n,
+      forks,
+      firstWallS: s.firstWallS,
+      rerunWallS: s.rerunWallS,
+      firstCpuS: s.firstCpuS,
+      rerunCpuS: s.rerunCpuS,
+      maxRssMb: s.maxRssMb,
+      ...(openFilesMax > 0 ? { maxOpenFiles: openFilesMax } : {}),
+      floorFirstWallS: fl.firstWallS,
+      floorRerunWallS: fl.rerunWallS,
+    });
   }
   return points;
 }
@@ -392,6 +509,24 @@ function machine(): Record<string, string | number> {
 
 const f2 = (x: number): string => x.toFixed(2);
 
+/**
+ * How many hosts one controller core can drive: from the largest curve point's re-run CPU (CLI + daemon) per host
+ * and task, a host running one task every `interval` seconds costs cpuPerHostTask / interval of a core.
+ */
+function coreCapacity(curve: CurvePoint[]): string[] {
+  const p = [...curve].reverse().find((c) => c.rerunCpuS !== undefined);
+  if (!p) return [];
+  const perHostTask = p.rerunCpuS! / (p.hosts * TASK_COUNT);
+  const hostsAt = (tasksPerMinute: number): string => Math.floor(60 / (perHostTask * tasksPerMinute)).toLocaleString('en-US');
+  return [
+    '',
+    `Controller CPU per host and task at ${p.hosts} hosts (re-run, CLI + daemon, start-up included): ${(perHostTask * 1000).toFixed(2)} ms.`,
+    `One controller core is saturated (the point where a user needs more than one controller, or a second core) at about`,
+    `${hostsAt(1)} hosts running 1 task a minute each, ${hostsAt(10)} hosts at 10 tasks a minute, ${hostsAt(60)} hosts at one task a second —`,
+    'if the network and the hosts keep up; on this machine the hosts share the same 2 cores, so wall time grows first.',
+  ];
+}
+
 function markdown(r: Results): string {
   const t = r.tools;
   const lines = [
@@ -412,7 +547,8 @@ function markdown(r: Results): string {
       const v = t.vncplay!;
       const hosts = x.firstHostCpuS !== undefined && x.rerunHostCpuS !== undefined ? `${f2(x.firstHostCpuS)} / ${f2(x.rerunHostCpuS)}` : '(not measured)';
       const ratio = k === 'vncplay' ? '1' : `${ratioText(x.firstWallS / v.firstWallS)} / ${ratioText(x.rerunWallS / v.rerunWallS)}`;
-      return `| ${TOOL_NAMES[k]} | ${x.runs} | ${f2(x.firstWallS)} | ${f2(x.rerunWallS)} | ${ratio} | ${f2(x.firstCpuS)} / ${f2(x.rerunCpuS)} | ${hosts} | ${x.maxRssMb.toFixed(0)} |`;
+      const from = r.toolsFrom?.[k] ? ` (not in this run: from ${r.toolsFrom[k]})` : '';
+      return `| ${TOOL_NAMES[k]}${from} | ${x.runs} | ${f2(x.firstWallS)} | ${f2(x.rerunWallS)} | ${ratio} | ${f2(x.firstCpuS)} / ${f2(x.rerunCpuS)} | ${hosts} | ${x.maxRssMb.toFixed(0)} |`;
     }),
     '',
     "The hosts' CPU is every light host's sshd and all it starts (sessions, shells, commands), from a cpuacct cgroup:",
@@ -425,6 +561,7 @@ function markdown(r: Results): string {
     ...(r.ratios.mitogenOverVncplay ? [`| ansible-playbook + Mitogen / vncplay | ${r.ratios.mitogenOverVncplay.first.toFixed(1)}× | ${r.ratios.mitogenOverVncplay.rerun.toFixed(1)}× | ≥ 25× |`] : []),
     `| vncplay / floor | ${f2(r.ratios.vncplayOverFloor.first)} | ${f2(r.ratios.vncplayOverFloor.rerun)} | ≤ 1.5 |`,
     ...(r.ratios.vncplayOverTrivial ? [`| vncplay / trivial-round-trip floor | ${f2(r.ratios.vncplayOverTrivial.first)} | ${f2(r.ratios.vncplayOverTrivial.rerun)} | first ≤ 1.3, re-run ≤ 1.0 |`] : []),
+    ...(r.ratios.noPersistOverTrivial ? [`| vncplay --no-persist / trivial-round-trip floor | ${f2(r.ratios.noPersistOverTrivial.first)} | ${f2(r.ratios.noPersistOverTrivial.rerun)} | |`] : []),
     ...(r.ratios.ansibleOverFloor
       ? [`| ansible-playbook / floor (the speed-up of a tool exactly as fast as the floor) | ${r.ratios.ansibleOverFloor.first.toFixed(1)}× | ${r.ratios.ansibleOverFloor.rerun.toFixed(1)}× | |`]
       : []),
@@ -433,9 +570,16 @@ function markdown(r: Results): string {
     '',
     ...(r.curve.length ? [] : ['(not measured in this run: --curve)']),
     ...(r.curveFrom ? [`Not measured in this run (--curve ''): the curve of the run of ${r.curveFrom}, with the 10-task playbook of then.`, ''] : []),
-    '| hosts | forks | first run (s) | re-run (s) | CPU first (s) | peak RSS (MB) | floor first (s) | s per host |',
-    '|---|---|---|---|---|---|---|---|',
-    ...r.curve.map((p) => `| ${p.hosts} | ${p.forks} | ${f2(p.firstWallS)} | ${f2(p.rerunWallS)} | ${f2(p.firstCpuS)} | ${p.maxRssMb.toFixed(0)} | ${f2(p.floorFirstWallS)} | ${(p.firstWallS / p.hosts).toFixed(3)} |`),
+    'vncplay with its defaults (persistent connections: the re-run reuses the first run\'s); CPU, RSS and open files',
+    'are the CLI\'s and its daemon\'s together (peak RSS: the sum of both peaks).',
+    '',
+    '| hosts | forks | first run (s) | re-run (s) | CPU first / re-run (s) | peak RSS (MB) | open files (max) | floor first / re-run (s) | s per host first / re-run |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...r.curve.map(
+      (p) =>
+        `| ${p.hosts} | ${p.forks} | ${f2(p.firstWallS)} | ${f2(p.rerunWallS)} | ${f2(p.firstCpuS)} / ${p.rerunCpuS !== undefined ? f2(p.rerunCpuS) : '–'} | ${p.maxRssMb.toFixed(0)} | ${p.maxOpenFiles ?? '–'} | ${f2(p.floorFirstWallS)} / ${p.floorRerunWallS !== undefined ? f2(p.floorRerunWallS) : '–'} | ${(p.firstWallS / p.hosts).toFixed(3)} / ${(p.rerunWallS / p.hosts).toFixed(3)} |`,
+    ),
+    ...coreCapacity(r.curve),
     '',
     `## --syntax-check playbooks/*.yml`,
     '',
@@ -448,8 +592,8 @@ function markdown(r: Results): string {
           `- ≥ 25× ansible-playbook + Mitogen would need vncplay in ${f2(r.tools['ansible-mitogen'].firstWallS / 25)} s on the first run and`,
           `  ${f2(r.tools['ansible-mitogen'].rerunWallS / 25)} s on the re-run: ${f2(r.tools['ansible-mitogen'].firstWallS / 25 / r.tools['floor-trivial'].firstWallS)}× and ${f2(r.tools['ansible-mitogen'].rerunWallS / 25 / r.tools['floor-trivial'].rerunWallS)}× the`,
           '  trivial-round-trip floor, which opens a connection per host and does nothing else. Those connections (the SSH',
-          '  handshakes) are most of that floor: only connections kept between runs (ControlPersist-like, issue 17) can',
-          '  get a re-run below it.',
+          '  handshakes) are most of that floor: only connections kept between runs (vncplay\'s persistent-connection',
+          '  daemon, the default row) can get a re-run below it.',
         ]
       : []),
     '- The run is CPU-bound: the hosts share the controller\'s 2 cores (see the two CPU columns). On the hosts vncplay now',
@@ -459,9 +603,11 @@ function markdown(r: Results): string {
     '  (one fork for a connect, none for a path; ~4 ms of host CPU for a banner against ~40-45 ms for the python3 probe',
     '  it replaced). What is left is what the work needs: one `stat` for existing paths, `dd` (fsync) + `mv` per',
     '  write, `file --mime` for the stat module of a regular file (Ansible\'s get_mime default; other types need none).',
-    '- Connections: each run opens one SSH connection per host, as the floor does: ~18 ms of sshd CPU per host for the',
-    '  handshake, ~8 ms for the session channel and ~3-5 ms of controller CPU, about a third of all CPU in a run here.',
-    '  ansible-playbook\'s re-run reuses the ControlPersist masters of its first run; vncplay keeps nothing between runs.',
+    '- Connections: a run without kept connections (`--no-persist`, and every first run) opens one SSH connection per',
+    '  host, as the floor does: ~18 ms of sshd CPU per host for the handshake, ~8 ms for the session channel and ~3-5 ms',
+    '  of controller CPU, about a third of all CPU in a run here. By default the re-run reuses the connections and',
+    '  line sessions the first run left in the daemon (as ansible-playbook\'s re-run reuses its ControlPersist masters);',
+    '  the first run also pays for starting the daemon (a second Node process).',
     '- The controller uses ~0.2 s more CPU than the floor: start-up (Node with yaml, nunjucks, the playbook loader and',
     '  the module schemas, from one bundle: ~0.17 s for --syntax-check, against ~0.06 s for Node alone) and ~0.7 ms per',
     '  host and task for templating, argument checks, planning and reporting. Start-up is serial: one core waits.',
@@ -477,6 +623,11 @@ function markdown(r: Results): string {
     '  host-side work counts fully in the wall time, unlike on a real fleet.',
     '- Wall time is measured by bench/run.ts around the process; CPU (user+sys, children included) and peak RSS by',
     '  GNU time. vncplay runs as `node bin/vncplay.js` (the CLI bundle) built from this checkout in bench/.work/, plain output.',
+    '  Its persistent-connection daemon runs outside GNU time\'s view: its CPU during each run (from /proc) is added to',
+    '  the controller CPU and its peak RSS to the peak RSS; it is stopped before each first run and after each re-run.',
+    '- Scale: the light fleet writes permanent neighbour entries (fleet.sh, light.sh): the kernel\'s ARP table is one',
+    '  table for every network namespace, with a machine-wide limit (gc_thresh3, 1024) the fleet must not change; N',
+    '  hosts would hold 2N learned entries, which overflowed past ~500 hosts. Permanent entries do not count.',
     '- ansible-playbook runs with its defaults (ssh ControlPersist 60 s, no pipelining), a fresh control-path',
     '  folder per first-run/re-run pair, so its re-run reuses the masters its first run opened, as a user would see;',
     '  then tuned as users who care about speed run it: `ANSIBLE_PIPELINING=1`, and Debian\'s ansible-mitogen',
@@ -502,12 +653,16 @@ interface Results {
   loadStart: number[];
   loadEnd: number[];
   tools: Partial<Record<Tool, Summary>>;
+  /** Rows not measured in this run, kept from an earlier results.json: the date of the run each comes from. */
+  toolsFrom?: Partial<Record<Tool, string>>;
   ratios: {
     ansibleOverVncplay?: { first: number; rerun: number };
     pipeliningOverVncplay?: { first: number; rerun: number };
     mitogenOverVncplay?: { first: number; rerun: number };
     /** vncplay against one connection and one trivial round trip per task: the protocol's limit. */
     vncplayOverTrivial?: { first: number; rerun: number };
+    /** The same without persistent connections (every run opens its connections, as the trivial floor does). */
+    noPersistOverTrivial?: { first: number; rerun: number };
     /** The speed-up vncplay would have if it were exactly as fast as the floor: the ceiling for one that is not faster. */
     ansibleOverFloor?: { first: number; rerun: number };
     vncplayOverFloor: { first: number; rerun: number };
@@ -524,6 +679,22 @@ const ratioText = (x: number): string => (x >= 10 ? `${x.toFixed(1)}×` : x.toFi
 type Ratio = { first: number; rerun: number };
 const ratioOf = (a: Summary | undefined, b: Summary | undefined): Ratio | undefined =>
   a && b ? { first: a.firstWallS / b.firstWallS, rerun: a.rerunWallS / b.rerunWallS } : undefined;
+
+/** The Ansible rows this run did not measure (--ansible-tools), from the last results.json, with their date. */
+function earlierAnsibleRows(out: string, measured: Partial<Record<Tool, Summary>>): Pick<Results, 'tools'> & { toolsFrom: Partial<Record<Tool, string>> } {
+  const file = path.join(out, 'results.json');
+  const tools: Partial<Record<Tool, Summary>> = {};
+  const toolsFrom: Partial<Record<Tool, string>> = {};
+  if (!existsSync(file)) return { tools, toolsFrom };
+  const old = JSON.parse(readFileSync(file, 'utf8')) as Results;
+  for (const t of ANSIBLE_TOOLS) {
+    const row = old.tools[t];
+    if (measured[t] || !row) continue;
+    tools[t] = row;
+    toolsFrom[t] = old.toolsFrom?.[t] ?? old.date;
+  }
+  return { tools, toolsFrom };
+}
 
 /** The curve of the last results.json, when this run measures none. */
 function earlierCurve(out: string): { curve: CurvePoint[]; curveFrom?: string } {
@@ -559,7 +730,9 @@ async function main(): Promise<void> {
     const few = fleetUp(opts.hosts, { fresh: true });
     hostCpu = HostCpu.open(lightSshdPids());
     log(hostCpu ? 'host CPU: measured through a cpuacct cgroup of the light sshds' : 'host CPU: not measurable here (no cgroup access)');
-    const tools = await sideBySide(opts, writeInventory(few));
+    const measuredTools = await sideBySide(opts, writeInventory(few));
+    const earlier = earlierAnsibleRows(opts.out, measuredTools);
+    const tools = { ...measuredTools, ...earlier.tools };
     hostCpu?.close();
     hostCpu = undefined;
     const v = tools.vncplay!;
@@ -573,12 +746,14 @@ async function main(): Promise<void> {
       loadStart,
       loadEnd: os.loadavg(),
       tools,
+      ...(Object.keys(earlier.toolsFrom).length ? { toolsFrom: earlier.toolsFrom } : {}),
       ratios: {
         ...optional('ansibleOverVncplay', ratioOf(tools.ansible, v)),
         ...optional('pipeliningOverVncplay', ratioOf(tools['ansible-pipelining'], v)),
         ...optional('mitogenOverVncplay', ratioOf(tools['ansible-mitogen'], v)),
         ...optional('ansibleOverFloor', ratioOf(tools.ansible, fl)),
         ...optional('vncplayOverTrivial', ratioOf(v, tools['floor-trivial'])),
+        ...optional('noPersistOverTrivial', ratioOf(tools['vncplay-no-persist'], tools['floor-trivial'])),
         vncplayOverFloor: ratioOf(v, fl)!,
       },
       ...points,

@@ -38,6 +38,8 @@ export interface CliOptions {
    */
   retryFiles: RetryFilesOptions;
   noColor: boolean;
+  /** --no-persist: connect afresh and keep nothing after the run (no persistent-connection daemon). */
+  noPersist: boolean;
   help: boolean;
   version: boolean;
 }
@@ -77,6 +79,8 @@ Options:
       --retry-files          write the hosts that failed to PLAYBOOK.retry (also ANSIBLE_RETRY_FILES_ENABLED=true)
       --retry-failed         run only the hosts that failed last time (PLAYBOOK.retry)
       --no-color             plain text even on a terminal
+      --no-persist           do not keep connections for the next run (no background daemon; also
+                             [vncplay] persist = false in ansible.cfg, or VNCPLAY_PERSIST=false)
   -v, --verbose              more detail (-vv, -vvv)
       --version              print the version
   -h, --help                 this help
@@ -129,6 +133,7 @@ export function parseCli(argv: string[]): CliOptions {
     retryFailed: v['retry-failed'] ?? false,
     retryFiles: v['retry-files'] ? { enabled: true } : {},
     noColor: v['no-color'] ?? false,
+    noPersist: v['no-persist'] ?? false,
     help: v.help ?? false,
     version: v.version ?? false,
   };
@@ -177,6 +182,7 @@ function parseWith(argv: string[]) {
       'retry-failed': { type: 'boolean' },
       'retry-files': { type: 'boolean' },
       'no-color': { type: 'boolean' },
+      'no-persist': { type: 'boolean' },
       verbose: { type: 'boolean', short: 'v', multiple: true },
       version: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },

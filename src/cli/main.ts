@@ -16,6 +16,8 @@ export async function main(argv: string[]): Promise<number> {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw err;
   });
+  // The persistent-connection daemon, started detached by the first run that needs it (connection/persist-client.ts).
+  if (argv[0] === '__persist-daemon') return (await import('../connection/persist-daemon.js')).runDaemon();
   if (argv[0] === 'vault') {
     const { vaultMain } = await import('./vault.js');
     return vaultMain(argv.slice(1));
@@ -62,6 +64,9 @@ async function runCommand(opts: CliOptions, argv: readonly string[]): Promise<nu
   const config = await loadAnsibleConfig({ cwd, env: process.env });
   for (const w of config.warnings) process.stderr.write(`[WARNING]: ${w}\n`);
   const settings = effectiveSettings(opts, config);
+  // Reach (or start) the persistent-connection daemon while the playbooks and inventory load: the first run's
+  // connections then need not wait for a daemon to start.
+  if (settings.persist && !opts.syntaxCheck && !opts.listHosts && !opts.listTasks) (await import('../connection/persist-client.js')).warmUp();
   // Vault passwords first: -e @file, playbooks, vars files and inventories may all hold vault data.
   const vault = await import('../vault/index.js');
   vault.setVaultSecrets(
@@ -202,6 +207,7 @@ async function runCommand(opts: CliOptions, argv: readonly string[]): Promise<nu
         // Read now, not before the loop: group_vars beside each playbook may have revealed more.
         secrets: [...vault.revealedSecrets(), ...environmentSecrets()],
         ...(settings.hostKeyChecking ? { hostKeyChecking: settings.hostKeyChecking } : {}),
+        persist: settings.persist,
         // Only on a terminal, as ssh (which reads /dev/tty, never stdin): a piped stdin may never send a line.
         ...(process.stdin.isTTY ? { askPassphrase: (file: string) => promptHidden(`Enter passphrase for key '${file}': `, reporter.questions) } : {}),
         ...(process.stdin.isTTY ? { ask: (question: string, echo: boolean) => promptLine(`${question} `, { hidden: !echo, display: reporter.questions }) } : {}),

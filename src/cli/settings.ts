@@ -37,6 +37,8 @@ export interface EffectiveSettings {
   hostKeyChecking?: CliOptions['hostKeyChecking'];
   /** ansible.cfg's retry_files_enabled (Ansible's default: false); undefined when the config does not say. */
   retryFilesEnabled?: boolean;
+  /** Keep connections between runs (persistent-connection daemon): --no-persist, then [vncplay] persist / VNCPLAY_PERSIST. */
+  persist: boolean;
 }
 
 export function effectiveSettings(opts: CliOptions, cfg: AnsibleConfig): EffectiveSettings {
@@ -64,5 +66,6 @@ export function effectiveSettings(opts: CliOptions, cfg: AnsibleConfig): Effecti
     connectionDefaults,
     ...(opts.hostKeyChecking !== undefined ? { hostKeyChecking: opts.hostKeyChecking } : {}),
     ...(cfg.retryFilesEnabled !== undefined ? { retryFilesEnabled: cfg.retryFilesEnabled } : {}),
+    persist: !opts.noPersist && cfg.persist !== false,
   };
 }

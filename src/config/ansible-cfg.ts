@@ -35,6 +35,8 @@ export interface AnsibleConfig {
   /** Whether to write PLAYBOOK.retry after a failed run (Ansible's default: false). */
   retryFilesEnabled?: boolean;
   gathering?: Gathering;
+  /** vncplay's own: keep connections between runs (the persistent-connection daemon). Default true. */
+  persist?: boolean;
 }
 
 
@@ -84,6 +86,8 @@ export const ANSIBLE_CFG_SETTINGS: readonly Setting[] = [
   { field: 'vaultPasswordFile', ini: [['defaults', 'vault_password_file']], env: ['ANSIBLE_VAULT_PASSWORD_FILE'], type: 'path' },
   { field: 'retryFilesEnabled', ini: [['defaults', 'retry_files_enabled']], env: ['ANSIBLE_RETRY_FILES_ENABLED'], type: 'boolean' },
   { field: 'gathering', ini: [['defaults', 'gathering']], env: ['ANSIBLE_GATHERING'], type: 'gathering' },
+  // Not Ansible's: its ControlPersist lives in ssh_args, which vncplay (no ssh binary) does not read.
+  { field: 'persist', ini: [['vncplay', 'persist']], env: ['VNCPLAY_PERSIST'], type: 'boolean' },
 ];
 
 export interface ConfigSources {

@@ -53,6 +53,8 @@ export interface SshConnectOptions {
    * command killed by a signal reports bash's rc 128+N instead of `signal`, and each session keeps a channel open.
    */
   lineSession?: boolean;
+  /** The ssh-agent socket to use instead of $SSH_AUTH_SOCK ('' for none): the persistence daemon serves several shells. */
+  agentSocket?: string;
 }
 
 /** ssh2's host key algorithm names for a key type found in known_hosts. */
@@ -84,6 +86,11 @@ const shownNotes = new Set<string>();
 
 const parsedKeys = new Map<string, Promise<ParsedKey>>();
 
+/** Parse `file` again on its next use: the persistence daemon outlives a key file's change. */
+export function forgetPrivateKey(file: string): void {
+  parsedKeys.delete(expandHome(file));
+}
+
 /** Read and decrypt a key file once per process, asking for its passphrase at most once. */
 function loadPrivateKey(file: string, opts: SshConnectOptions): Promise<ParsedKey> {
   const path = expandHome(file);
@@ -97,7 +104,7 @@ function loadPrivateKey(file: string, opts: SshConnectOptions): Promise<ParsedKe
 }
 
 /** An encrypted key file whose passphrase nobody gave: fatal, unless ssh-agent may hold the key (see authMethods). */
-class EncryptedKeyError extends ConnectionError {}
+export class EncryptedKeyError extends ConnectionError {}
 
 async function parsePrivateKey(path: string, opts: SshConnectOptions): Promise<ParsedKey> {
   let data: Buffer;
@@ -156,8 +163,7 @@ interface AuthPlan {
  * SSH_AUTH_SOCK when it names a socket that exists. A stale one (left behind in a tmux or screen session after
  * its agent went away) is ignored, as ssh ignores it: ssh2 would otherwise end the whole connection on it.
  */
-function agentSocket(): string | undefined {
-  const sock = process.env['SSH_AUTH_SOCK'];
+function agentSocket(sock: string | undefined = process.env['SSH_AUTH_SOCK']): string | undefined {
   if (!sock) return undefined;
   try {
     return statSync(sock).isSocket() ? sock : undefined;
@@ -170,7 +176,7 @@ async function authMethods(spec: ConnectionSpec, opts: SshConnectOptions): Promi
   const methods: AnyAuthMethod[] = [];
   const tried: string[] = [];
   const username = spec.user;
-  const agent = agentSocket();
+  const agent = agentSocket(opts.agentSocket ?? process.env['SSH_AUTH_SOCK']);
   if (spec.privateKeyFile) {
     // As ssh does: the agent may hold the key already unlocked, so without a passphrase the file is skipped
     // (and named in the E_AUTH message if the agent cannot log in either), not fatal.
@@ -425,6 +431,33 @@ export class SshConnection implements Connection {
   /** Channels currently open (0 when idle: nothing leaks). */
   get openChannels(): number {
     return this.channels.size;
+  }
+
+  /**
+   * One round trip on the SSH transport (OpenSSH's keepalive request): false when the peer does not answer within
+   * `timeoutMs` or the connection is gone. The persistence daemon asks before it hands a kept connection to a new run.
+   */
+  ping(timeoutMs: number): Promise<boolean> {
+    if (this.lost || this.closing) return Promise.resolve(false);
+    // ssh2 answers global requests through a callback queue in the order they were sent (its own keepalive does the same).
+    const internal = this.client as unknown as { _callbacks?: ((failed: boolean) => void)[]; _protocol?: { ping?: () => void } };
+    const queue = internal._callbacks;
+    const ping = internal._protocol?.ping?.bind(internal._protocol);
+    if (!queue || !ping) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      // Any answer counts, success or failure: the peer is alive.
+      queue.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      try {
+        ping();
+      } catch {
+        clearTimeout(timer);
+        resolve(false);
+      }
+    });
   }
 
   /** Set once the connection died (keepalive timeout, reset, sshd killed); every later exec fails with it. */

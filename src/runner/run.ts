@@ -29,6 +29,11 @@ export interface RunOptions extends Partial<RunSettings> {
   signal?: AbortSignal;
   becomePassword?: string;
   hostKeyChecking?: 'strict' | 'accept-new' | 'off';
+  /**
+   * Keep SSH connections for the next run in the per-user daemon (connection/persist-client.ts), as Ansible's
+   * ControlPersist. Default false (library callers); the CLI turns it on unless --no-persist or ansible.cfg says no.
+   */
+  persist?: boolean;
   /** Asked for a key's passphrase when a private key file is encrypted. */
   askPassphrase?: SshConnectOptions['askPassphrase'];
   /** Asks the terminal for a line (pause's prompt); only given when stdin is a terminal. */
@@ -400,5 +405,6 @@ async function openConnection(
     lineSession: true,
   };
   if (opts.askPassphrase) connectOpts.askPassphrase = opts.askPassphrase;
+  if (opts.persist) return (await import('../connection/persist-client.js')).connectPersistent(spec, connectOpts);
   return connect(spec, connectOpts);
 }

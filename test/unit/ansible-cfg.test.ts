@@ -166,6 +166,18 @@ describe('precedence: command line > ANSIBLE_* > ansible.cfg > default', () => {
     expect(s.connectionDefaults).toMatchObject({ user: 'me', privateKeyFile: 'k' });
   });
 
+  it('persistent connections: on by default; off by --no-persist, [vncplay] persist = false or VNCPLAY_PERSIST=off', async () => {
+    expect(effectiveSettings(parseCli(['pb.yml']), { warnings: [] }).persist).toBe(true);
+    expect(effectiveSettings(parseCli(['pb.yml', '--no-persist']), { warnings: [] }).persist).toBe(false);
+    const dir = project({ 'ansible.cfg': '[vncplay]\npersist = false\n' });
+    const fromFile = await loadAnsibleConfig({ cwd: dir, env: {}, home: dir });
+    expect(effectiveSettings(parseCli(['pb.yml']), fromFile).persist).toBe(false);
+    const fromEnv = await loadAnsibleConfig({ cwd: dir, env: { VNCPLAY_PERSIST: 'on' }, home: dir });
+    expect(effectiveSettings(parseCli(['pb.yml']), fromEnv).persist).toBe(true);
+    const offByEnv = await loadAnsibleConfig({ cwd: project({}), env: { VNCPLAY_PERSIST: 'off' }, home: dir });
+    expect(effectiveSettings(parseCli(['pb.yml']), offByEnv).persist).toBe(false);
+  });
+
   it('without a configuration: vncplay\'s defaults (forks 50, implicit gathering, Ansible\'s default roles path)', () => {
     const s = effectiveSettings(parseCli(['pb.yml']), { warnings: [] });
     expect(s).toMatchObject({ inventory: [], forks: 50, become: false, gathering: 'implicit', connectionDefaults: {} });

@@ -4,13 +4,23 @@
 
 LIGHT_BRIDGE=vpbr1
 LIGHT_BRIDGE_ADDR=198.19.0.1
+# Fixed, so that every light host can know it in advance (below); never a light host's 02:76:70:13:…
+LIGHT_BRIDGE_MAC=02:76:70:14:00:01
 LIGHT_DIR=$FLEET_STATE_DIR/light
-LIGHT_MAX=500
+LIGHT_MAX=1000
 
 light_name() { printf 'l%d' "$1"; }
-# l1 = 198.19.0.11 ... l89 = 198.19.0.99, l100 = 198.19.1.10 ... l500 = 198.19.5.10
+# l1 = 198.19.0.11 ... l89 = 198.19.0.99, l100 = 198.19.1.10 ... l1000 = 198.19.10.10
 light_addr() { printf '198.19.%d.%d' $(($1 / 100)) $(($1 % 100 + 10)); }
 light_netns() { printf 'vl-%d' "$1"; }
+light_mac() { printf '02:76:70:13:%02x:%02x' $(($1 / 256)) $(($1 % 256)); }
+
+# Why permanent neighbour entries: the kernel's ARP table is ONE table for all network namespaces, and its limit
+# (net.ipv4.neigh.default.gc_thresh3, 1024 by default) is a sysctl of the machine's own namespace only — this
+# script must not change it. N light hosts learn 2N entries (the controller's N on vpbr1, one for the gateway in
+# each host), so past ~500 hosts the table overflowed and hosts timed out. Entries added as `nud permanent` are
+# not counted against gc_thresh (kernel >= 4.19, neigh gc_entries), and need no ARP at all: every address and
+# MAC here is fixed, so the controller's side (on the fleet's own bridge) and each host's gateway are written in.
 
 light_count() {
   find "$LIGHT_DIR" -maxdepth 1 -regex '.*/l[0-9]+' 2>/dev/null | wc -l
@@ -65,14 +75,14 @@ light_prepare_one() {
 
 light_network_batch() {
   local n=$1 j
-  echo "link add $LIGHT_BRIDGE type bridge"
+  echo "link add $LIGHT_BRIDGE address $LIGHT_BRIDGE_MAC type bridge"
   echo "addr add $LIGHT_BRIDGE_ADDR/16 dev $LIGHT_BRIDGE"
   echo "link set $LIGHT_BRIDGE up"
   for ((j = 1; j <= n; j++)); do
     echo "netns add $(light_netns "$j")"
-    printf 'link add vpl%db type veth peer name eth0 address 02:76:70:13:%02x:%02x netns %s\n' \
-      "$j" $((j / 256)) $((j % 256)) "$(light_netns "$j")"
+    echo "link add vpl${j}b type veth peer name eth0 address $(light_mac "$j") netns $(light_netns "$j")"
     echo "link set vpl${j}b master $LIGHT_BRIDGE up"
+    echo "neigh replace $(light_addr "$j") lladdr $(light_mac "$j") dev $LIGHT_BRIDGE nud permanent"
   done
 }
 
@@ -82,6 +92,7 @@ light_netns_batch() {
   echo "addr add $(light_addr "$j")/16 dev eth0"
   echo "link set eth0 up"
   echo "route add default via $LIGHT_BRIDGE_ADDR"
+  echo "neigh replace $LIGHT_BRIDGE_ADDR lladdr $LIGHT_BRIDGE_MAC dev eth0 nud permanent"
 }
 
 light_start_one() {
