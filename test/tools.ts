@@ -56,6 +56,8 @@ export const TEST_PROGRAMS = {
   chmod: 'coreutils',
   mkdir: 'coreutils',
   true: 'coreutils',
+  // get_url and uri run curl on the host: the local play runs it here, the fleet tests repack it (and its libraries).
+  curl: 'curl',
 } as const satisfies Record<string, string>;
 
 export type TestProgram = keyof typeof TEST_PROGRAMS;

@@ -21,6 +21,7 @@ import { setupModule } from './setup.js';
 import { slurpModule } from './slurp.js';
 import { fileModule } from './file.js';
 import { getentModule } from './getent.js';
+import { getUrlModule } from './get-url.js';
 import { groupModule } from './group.js';
 import { includeVarsModule } from './include-vars.js';
 import { iniFileModule } from './ini-file.js';
@@ -30,6 +31,7 @@ import { statModule } from './stat.js';
 import { supervisorctl } from './supervisor.js';
 import { systemd } from './systemd.js';
 import { templateModule } from './template.js';
+import { uriModule } from './uri.js';
 import { userModule } from './user.js';
 import type { AnyModule } from './types.js';
 import { waitFor } from './wait-for.js';
@@ -54,6 +56,7 @@ const modules: AnyModule[] = [
   fileModule,
   firewall,
   getentModule,
+  getUrlModule,
   groupModule,
   includeVarsModule,
   iniFileModule,
@@ -73,6 +76,7 @@ const modules: AnyModule[] = [
   supervisorctl,
   systemd,
   templateModule,
+  uriModule,
   userModule,
   waitFor,
 ];
