@@ -22,6 +22,7 @@ import { slurpModule } from './slurp.js';
 import { fileModule } from './file.js';
 import { getentModule } from './getent.js';
 import { getUrlModule } from './get-url.js';
+import { gitModule } from './git.js';
 import { groupModule } from './group.js';
 import { includeVarsModule } from './include-vars.js';
 import { iniFileModule } from './ini-file.js';
@@ -57,6 +58,7 @@ const modules: AnyModule[] = [
   firewall,
   getentModule,
   getUrlModule,
+  gitModule,
   groupModule,
   includeVarsModule,
   iniFileModule,
