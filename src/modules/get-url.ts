@@ -124,14 +124,18 @@ export function dispositionFilename(headers: Record<string, string>): string | u
   return base === '' ? undefined : base;
 }
 
-/** Ansible's add_path_info: every result naming an existing path (or dest) also says what that file is now (lstat). */
+/** Ansible's add_path_info fields for a path's lstat: what a result naming a file says about it. */
+export function pathInfo(st: StatFacts): Record<string, unknown> {
+  const state = st.type === 'link' ? 'link' : st.type === 'directory' ? 'directory' : st.nlink > 1 ? 'hard' : 'file';
+  return { uid: st.uid, gid: st.gid, owner: st.owner, group: st.group, mode: formatMode(st.mode), state, size: st.size };
+}
+
+/** Ansible's add_path_info: every result naming an existing path (or dest) also says what that file is now. */
 export async function withPathInfo(ctx: ModuleContext, ret: ModuleReturn): Promise<ModuleReturn> {
   const dest = ret.data?.['path'] ?? ret.data?.['dest'];
   if (typeof dest !== 'string') return ret;
   const st = (await probePaths(ctx, [dest], { checksum: false })).paths[0]!.lstat;
-  if (!st) return ret;
-  const state = st.type === 'link' ? 'link' : st.type === 'directory' ? 'directory' : st.nlink > 1 ? 'hard' : 'file';
-  return { ...ret, data: { ...ret.data, uid: st.uid, gid: st.gid, owner: st.owner, group: st.group, mode: formatMode(st.mode), state, size: st.size } };
+  return st ? { ...ret, data: { ...ret.data, ...pathInfo(st) } } : ret;
 }
 
 /**

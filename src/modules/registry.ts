@@ -1,5 +1,6 @@
 import { aptModule } from './apt.js';
 import { assertModule } from './assert.js';
+import { authorizedKeyModule } from './authorized-key.js';
 import { blockinfileModule } from './blockinfile.js';
 import { commandModule, shellModule } from './command.js';
 import { cloudInstance } from './cloud-instance/index.js';
@@ -45,6 +46,7 @@ import { waitFor } from './wait-for.js';
 const modules: AnyModule[] = [
   aptModule,
   assertModule,
+  authorizedKeyModule,
   blockinfileModule,
   cloudInstance,
   commandModule,
