@@ -1,4 +1,5 @@
 import { aptModule } from './apt.js';
+import { assembleModule } from './assemble.js';
 import { assertModule } from './assert.js';
 import { authorizedKeyModule } from './authorized-key.js';
 import { blockinfileModule } from './blockinfile.js';
@@ -45,6 +46,7 @@ import { waitFor } from './wait-for.js';
  */
 const modules: AnyModule[] = [
   aptModule,
+  assembleModule,
   assertModule,
   authorizedKeyModule,
   blockinfileModule,
