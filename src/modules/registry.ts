@@ -34,6 +34,7 @@ import { statModule } from './stat.js';
 import { supervisorctl } from './supervisor.js';
 import { systemd } from './systemd.js';
 import { templateModule } from './template.js';
+import { unarchiveModule } from './unarchive.js';
 import { uriModule } from './uri.js';
 import { userModule } from './user.js';
 import type { AnyModule } from './types.js';
@@ -82,6 +83,7 @@ const modules: AnyModule[] = [
   supervisorctl,
   systemd,
   templateModule,
+  unarchiveModule,
   uriModule,
   userModule,
   waitFor,
