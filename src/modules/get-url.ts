@@ -209,8 +209,8 @@ async function wantedChecksum(args: Args, ctx: ModuleContext, base: ReturnType<t
   return { algorithm, hex: normalizeChecksum(found) };
 }
 
-/** Brings dest's mode/owner/group to what the task asks; says whether anything changed, and dest's checksum. */
-async function settleAttributes(args: Args, ctx: ModuleContext, dest: string, algorithm: ChecksumAlgorithm | false): Promise<{ changed: boolean; checksum?: string }> {
+/** Brings dest's mode/owner/group to what the task asks (get_url, uri); says whether anything changed, and dest's checksum. */
+export async function settleAttributes(args: Pick<Args, 'mode' | 'owner' | 'group'>, ctx: ModuleContext, dest: string, algorithm: ChecksumAlgorithm | false): Promise<{ changed: boolean; checksum?: string }> {
   const facts = await probePaths(ctx, [dest], { checksum: algorithm, users: [args.owner], groups: [args.group] });
   const p = facts.paths[0]!;
   if (!p.stat) return { changed: false };

@@ -1,7 +1,6 @@
 import { ModuleError } from '../errors.js';
 import { pyJson } from '../playbook/filters.js';
-import { attributeChange, checkPrincipals, probePaths } from './file-common.js';
-import { dispositionFilename, installDownload, urlFilename, urlOptions, urlRequest, withPathInfo } from './get-url.js';
+import { dispositionFilename, installDownload, settleAttributes, urlFilename, urlOptions, urlRequest, withPathInfo } from './get-url.js';
 import { fetchOnHost, type FollowRedirects } from './http-fetch.js';
 import { actionModule } from './spec/define.js';
 import { defineSpec, type ArgsOf } from './spec/types.js';
@@ -145,12 +144,7 @@ async function request(args: Args, ctx: ModuleContext): Promise<ModuleReturn> {
       const installed = await installDownload(ctx, res.file, dest, false);
       if ('error' in installed) return { failed: true, msg: installed.error, data: out };
       changed = true;
-      const facts = await probePaths(ctx, [dest], { checksum: false, users: [args.owner], groups: [args.group] });
-      checkPrincipals(args, facts);
-      const st = facts.paths[0]!.stat;
-      for (const step of st ? attributeChange(dest, args, st, facts.umask).steps : []) {
-        if (step.kind === 'exec') await ctx.exec(step.argv);
-      }
+      await settleAttributes(args, ctx, dest, false);
     } else await ctx.exec(['rm', '-f', '--', res.file]);
     out['path'] = dest;
   }
