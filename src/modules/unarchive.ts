@@ -89,7 +89,7 @@ const TAR_DIFF = {
 };
 
 /** Whether a tar --diff line means the archive is not unpacked yet (run as root: owners count unless given). */
-function tarDiffMeansChange(line: string, args: Args, root: boolean): boolean {
+export function tarDiffMeansChange(line: string, args: Args, root: boolean): boolean {
   if (TAR_DIFF.emptyName.test(line)) return false; // --strip-components leaves entries with no name
   if (TAR_DIFF.owner.test(line)) return root && args.owner === undefined;
   if (TAR_DIFF.group.test(line)) return root && args.group === undefined;
