@@ -30,7 +30,7 @@ export interface FetchRequest {
   body?: string | undefined;
   /** Where the body is written on the host: a new temporary file in `tmpDir` (TMPDIR when absent). */
   tmpDir?: string | undefined;
-  /** Also send the body back (base64), up to this many bytes; the file is then removed unless keepFile. */
+  /** Also send the body back (base64); the file is removed unless keepFile. */
   returnBody?: boolean;
   keepFile?: boolean;
 }
@@ -42,17 +42,13 @@ export interface FetchResponse {
   msg: string;
   /** The URL of the final response (after redirects). */
   url: string;
-  redirected: boolean;
   /** The final response's headers, names lowercased; repeated headers joined with ', ' as Python does. */
   headers: Record<string, string>;
   /** Each Set-Cookie header of the final response. */
   setCookie: string[];
-  /** The reason phrase of the final status line. */
-  reason: string;
   /** The temporary file holding the body on the host (removed already unless keepFile). */
   file: string;
   body?: Buffer;
-  size: number;
 }
 
 /** Values in a curl config file are double-quoted; these escapes are the ones curl reads back. */
@@ -113,10 +109,8 @@ exit 0
 interface CurlStats {
   http_code: number;
   url_effective: string;
-  num_redirects: number;
   errormsg: string | null;
   exitcode: number;
-  size_download: number;
 }
 
 /** Splits `{...} {...}` (curl's %{json} then %{header_json}, newlines flattened) into the two documents. */
@@ -155,25 +149,21 @@ export async function fetchOnHost(ctx: ModuleContext, req: FetchRequest): Promis
   const rawHeaders = JSON.parse(headersJson || '{}') as Record<string, string[]>;
   const headers = headerMap(rawHeaders);
   const reason = /^HTTP\/\S+\s+\d+\s*(.*)$/.exec(statusLine)?.[1]?.trim() ?? '';
-  const status = stats.http_code === 0 ? -1 : stats.http_code;
-  const curlRc = Number(rcText);
-  const size = stats.size_download;
+  // No answer, or one curl could not finish (timeout, reset): no status, as urllib gives none (-1).
+  const failed = stats.http_code === 0 || Number(rcText) !== 0;
+  const status = failed ? -1 : stats.http_code;
   let msg: string;
-  if (status === -1) msg = `Request failed: ${stats.errormsg ?? stderr.trim()}`;
-  else if (curlRc !== 0 && curlRc !== 23) msg = `Request failed: ${stats.errormsg ?? stderr.trim()}`;
+  if (failed) msg = `Request failed: ${stats.errormsg ?? stderr.trim()}`;
   // urllib raises HTTPError for every status outside 2xx (a redirect not followed, 304 too).
   else if (status < 200 || status >= 300) msg = `HTTP Error ${status}: ${reason}`;
   else msg = `OK (${headers['content-length'] ?? 'unknown'} bytes)`;
   return {
-    status: curlRc !== 0 && status !== -1 && curlRc !== 22 ? -1 : status,
+    status,
     msg,
     url: stats.url_effective,
-    redirected: stats.num_redirects > 0,
     headers,
     setCookie: Object.entries(rawHeaders).flatMap(([name, values]) => (name.toLowerCase() === 'set-cookie' ? values : [])),
-    reason,
     file,
-    size,
     ...(req.returnBody ? { body: Buffer.from(bodyB64, 'base64') } : {}),
   };
 }
