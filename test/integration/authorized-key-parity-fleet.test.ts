@@ -77,7 +77,8 @@ describe.skipIf(!fleetAvailable())('authorized_key: parity with ansible-playbook
     expect(String(run.ours['invalid key']!['msg'])).toContain('invalid key specified: ssh-foo AAAA');
     expect(String(run.ours['missing user']!['msg'])).toContain(String(run.theirs['missing user']!['msg']));
     expect(theirs['the file after check mode']!['stdout']).toBe(
-      `no-pty ${A}\nno-port-forwarding,from="10.0.0.1,10.0.0.2" ${B.replace('bob@vp', 'the bob key')}\n${C} `,
+      // A key whose options changed is removed and appended again: it moves to the end.
+      `no-port-forwarding,from="10.0.0.1,10.0.0.2" ${B.replace('bob@vp', 'the bob key')}\n${C} \nno-pty ${A}`,
     );
     expect(theirs['the files']!['stdout']).toBe(`${HOME}/.ssh 700 ${U}\n${HOME}/.ssh/authorized_keys 600 ${U}\n/tmp/vp-ak/keys 600 ${U}\n${C} `);
     expect(counts(run.oursRecap)).toEqual(counts(run.theirsRecap));
