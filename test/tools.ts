@@ -66,6 +66,8 @@ export const TEST_PROGRAMS = {
   // The compatibility corpus (bench/corpus*.ts): sources unpacked from git snapshots, role packages fetched for a host.
   git: 'git',
   'apt-get': 'apt',
+  // get_url and uri run curl on the host: the local play runs it here, the fleet tests repack it (and its libraries).
+  curl: 'curl',
 } as const satisfies Record<string, string>;
 
 export type TestProgram = keyof typeof TEST_PROGRAMS;

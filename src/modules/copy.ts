@@ -287,6 +287,8 @@ export function writeReport(args: WriteArgs, f: WriteFacts): Record<string, unkn
   for (const c of changes) {
     for (const s of c.steps) {
       if (s.kind === 'write' && s.mode) out['mode'] = s.mode;
+      // A mode-only change (same content): the result shows the mode the chmod sets, as Ansible's does.
+      if (s.kind === 'exec' && s.argv[0] === 'chmod') out['mode'] = s.argv[2];
       const backup = backupPathOf(s);
       if (backup !== undefined) out['backup_file'] = backup;
     }

@@ -1,7 +1,9 @@
 import { addHostModule } from './add-host.js';
 import { aptModule } from './apt.js';
+import { assembleModule } from './assemble.js';
 import { assertModule } from './assert.js';
 import { asyncStatusModule } from './async-status.js';
+import { authorizedKeyModule } from './authorized-key.js';
 import { blockinfileModule } from './blockinfile.js';
 import { commandModule, shellModule } from './command.js';
 import { cloudInstance } from './cloud-instance/index.js';
@@ -39,6 +41,8 @@ import { slurpModule } from './slurp.js';
 import { fileModule } from './file.js';
 import { findFilesModule } from './find.js';
 import { getentModule } from './getent.js';
+import { getUrlModule } from './get-url.js';
+import { gitModule } from './git.js';
 import { groupModule } from './group.js';
 import { groupByModule } from './group-by.js';
 import { includeVarsModule } from './include-vars.js';
@@ -52,6 +56,8 @@ import { systemd } from './systemd.js';
 import { tempfileModule } from './tempfile.js';
 import { templateModule } from './template.js';
 import { timezoneModule } from './timezone.js';
+import { unarchiveModule } from './unarchive.js';
+import { uriModule } from './uri.js';
 import { userModule } from './user.js';
 import type { AnyModule } from './types.js';
 import { waitFor } from './wait-for.js';
@@ -66,8 +72,10 @@ import { yumModule } from './yum.js';
 const modules: AnyModule[] = [
   addHostModule,
   aptModule,
+  assembleModule,
   assertModule,
   asyncStatusModule,
+  authorizedKeyModule,
   blockinfileModule,
   cloudInstance,
   commandModule,
@@ -83,6 +91,8 @@ const modules: AnyModule[] = [
   firewall,
   firewalldModule,
   getentModule,
+  getUrlModule,
+  gitModule,
   groupModule,
   groupByModule,
   includeVarsModule,
@@ -119,6 +129,8 @@ const modules: AnyModule[] = [
   tempfileModule,
   templateModule,
   timezoneModule,
+  unarchiveModule,
+  uriModule,
   userModule,
   waitFor,
   waitForConnectionModule,

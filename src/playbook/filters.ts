@@ -795,7 +795,6 @@ export function toPlain(v: unknown): unknown {
   return v;
 }
 
-/** Python json.dumps: `", "` and `": "` separators unless indented; non-ASCII kept as is (ensure_ascii=False as Ansible). */
 /**
  * JSON.parse's message without the piece of the text it quotes (`Unexpected token 's', "{"pw": secr"... is not
  * valid JSON`): the text may be a secret, and a 10-character piece of one is not recognised by redaction. Messages
@@ -807,7 +806,8 @@ function jsonErrorWithoutText(message: string): string {
   return message;
 }
 
-function pyJson(v: unknown, indent: number | undefined, sortKeys: boolean): string {
+/** Python json.dumps: `", "` and `": "` separators unless indented; non-ASCII kept as is (ensure_ascii=False as Ansible). */
+export function pyJson(v: unknown, indent: number | undefined, sortKeys: boolean): string {
   const plain = toPlain(v);
   const sorted = sortKeys ? sortDeep(plain) : plain;
   if (indent !== undefined && indent > 0) return JSON.stringify(sorted, null, indent);

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -44,6 +44,23 @@ interface AnsibleJson {
   stats: Record<string, Record<string, unknown>>;
 }
 
+/** A program's whole stdout and stderr, without blocking the event loop; killed after timeoutMs. */
+function runToEnd(program: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
+    child.on('error', reject);
+    child.on('close', () => {
+      clearTimeout(timer);
+      resolve({ stdout, stderr });
+    });
+  });
+}
+
 /** Runs `playbook` with both tools; names every task (a name is the key both outputs are matched on). */
 export async function runBoth(playbook: string, opts: ParityOptions): Promise<ParityRun> {
   const dir = writeProject({ 'pb.yml': playbook, ...(opts.files ?? {}) });
@@ -51,11 +68,11 @@ export async function runBoth(playbook: string, opts: ParityOptions): Promise<Pa
   if ('text' in opts.inventory) writeFileSync(inventory, opts.inventory.text);
   const args = ['-i', inventory, 'pb.yml', ...(opts.args ?? [])];
   // Not cli-helpers' ansiblePlaybook: the json callback prints one JSON document, not NDJSON events.
-  const theirsRun = spawnSync(requireProgram('ansible-playbook'), args, {
+  // Not spawnSync: a test may serve what the play fetches (get_url, uri) from this very process.
+  const theirsRun = await runToEnd(requireProgram('ansible-playbook'), args, {
     cwd: dir,
-    encoding: 'utf8',
     env: { ...process.env, ANSIBLE_STDOUT_CALLBACK: 'json', ANSIBLE_NOCOLOR: '1', ANSIBLE_RETRY_FILES_ENABLED: '0', ...opts.env },
-    timeout: 170_000,
+    timeoutMs: 170_000,
   });
   const theirs: ParityRun['theirs'] = {};
   let theirsRecap: Record<string, unknown> = {};

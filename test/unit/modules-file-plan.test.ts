@@ -167,6 +167,8 @@ describe('copy/template plan()', () => {
   it('same checksum, other mode: chmod only', () => {
     const steps = planWrite(writeArgs({ dest: '/etc/f', mode: '0600' }), wf(present('/etc/f', {}, { checksum: sha1(content) }))).flatMap((c) => c.steps);
     expect(argvs(steps)).toEqual([['chmod', '--', '0600', '/etc/f']]);
+    // The registered mode is the one the task sets, as Ansible's result says after set_fs_attributes.
+    expect(writeReport(writeArgs({ dest: '/etc/f', mode: '0600' }), wf(present('/etc/f', {}, { checksum: sha1(content) })))).toMatchObject({ mode: '0600' });
   });
 
   it('changed content keeps owner and mode, backup first, then validate, then write', () => {
