@@ -5,6 +5,7 @@ import { commandModule, shellModule } from './command.js';
 import { cloudInstance } from './cloud-instance/index.js';
 import { copyModule } from './copy.js';
 import { debugModule } from './debug.js';
+import { dockerContainer } from './docker-container.js';
 import { drillEventModule, drillProbeModule } from '../drill/modules.js';
 import { dpkgSelectionsModule } from './dpkg-selections.js';
 import { failModule } from './fail.js';
@@ -47,6 +48,7 @@ const modules: AnyModule[] = [
   commandModule,
   copyModule,
   debugModule,
+  dockerContainer,
   drillEventModule,
   drillProbeModule,
   dpkgSelectionsModule,
