@@ -287,9 +287,11 @@ export function planContainer(args: DockerContainerArgs, facts: DockerFacts): Ch
     return [change(`remove container ${args.name}`, [...(running ? stopSteps(args) : []), removeStep(args)], { exists: true, running }, { exists: false, running: false })];
   }
   const changes: Change[] = [];
-  const needsImage = !c || Object.keys(differences(args, facts)).length > 0 || args.recreate;
-  if (args.image && (args.pull || (!facts.image && needsImage))) {
-    changes.push(change(`pull image ${args.image}${facts.image ? '' : ` (${hostLacks(args.image)})`}`, [exec([...docker, 'pull', '--', args.image])]));
+  const diffs = c ? differences(args, facts) : {};
+  const recreating = c !== undefined && (Object.keys(diffs).length > 0 || args.recreate);
+  if (args.image && (args.pull || (!facts.image && (!c || recreating)))) {
+    const why = facts.image ? '' : ` (the host has no image ${args.image})`;
+    changes.push(change(`pull image ${args.image}${why}`, [exec([...docker, 'pull', '--', args.image])]));
   }
   let isRunning = running;
   if (!c) {
@@ -298,23 +300,20 @@ export function planContainer(args: DockerContainerArgs, facts: DockerFacts): Ch
     }
     changes.push(change(`create container ${args.name} from ${args.image}`, [exec(createArgv(args))], { exists: false }, { exists: true }));
     isRunning = false;
-  } else {
-    const diffs = differences(args, facts);
-    if (Object.keys(diffs).length > 0 || args.recreate) {
-      if (!args.image) {
-        throw new ModuleError('E_DOCKER_NO_IMAGE', `cannot recreate container ${args.name} when image is not specified`, { hint: 'give image: NAME[:TAG]' });
-      }
-      const why = args.recreate && Object.keys(diffs).length === 0 ? 'recreate: true' : `${Object.keys(diffs).join(', ')} differ`;
-      const before = Object.fromEntries(Object.entries(diffs).map(([k, d]) => [k, d.before]));
-      const after = Object.fromEntries(Object.entries(diffs).map(([k, d]) => [k, d.after]));
-      changes.push(change(`recreate container ${args.name} (${why})`, [...(running ? stopSteps(args) : []), removeStep(args), exec(createArgv(args))], before, after));
-      isRunning = false;
-    } else if (args.restart_policy && restartPolicyOf(c) !== args.restart_policy) {
-      changes.push(
-        change(`restart policy of ${args.name}: ${args.restart_policy}`, [exec([...docker, 'update', '--restart', args.restart_policy, '--', args.name])],
-          { restart_policy: restartPolicyOf(c) }, { restart_policy: args.restart_policy }),
-      );
+  } else if (recreating) {
+    if (!args.image) {
+      throw new ModuleError('E_DOCKER_NO_IMAGE', `cannot recreate container ${args.name} when image is not specified`, { hint: 'give image: NAME[:TAG]' });
     }
+    const why = args.recreate && Object.keys(diffs).length === 0 ? 'recreate: true' : `${Object.keys(diffs).join(', ')} differ`;
+    const before = Object.fromEntries(Object.entries(diffs).map(([k, d]) => [k, d.before]));
+    const after = Object.fromEntries(Object.entries(diffs).map(([k, d]) => [k, d.after]));
+    changes.push(change(`recreate container ${args.name} (${why})`, [...(running ? stopSteps(args) : []), removeStep(args), exec(createArgv(args))], before, after));
+    isRunning = false;
+  } else if (args.restart_policy && restartPolicyOf(c) !== args.restart_policy) {
+    changes.push(
+      change(`restart policy of ${args.name}: ${args.restart_policy}`, [exec([...docker, 'update', '--restart', args.restart_policy, '--', args.name])],
+        { restart_policy: restartPolicyOf(c) }, { restart_policy: args.restart_policy }),
+    );
   }
   if (args.state === 'started' && !isRunning) {
     changes.push(change(`start container ${args.name}`, [exec([...docker, 'start', '--', args.name])], { running: false }, { running: true }));
@@ -325,10 +324,6 @@ export function planContainer(args: DockerContainerArgs, facts: DockerFacts): Ch
     changes.push(change(`stop container ${args.name}`, stopSteps(args), { running: true }, { running: false }));
   }
   return changes;
-}
-
-function hostLacks(image: string): string {
-  return `the host has no image ${image}`;
 }
 
 /** The container's inspect JSON after the steps ran (Ansible's `container`); {} once it is removed. */
