@@ -212,7 +212,16 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-/** What differs between the container and the task, by parameter name (empty: the container is as asked). */
+/** Ansible's `allow_more_present`, its default comparison for env, published_ports and volumes. */
+function allPresent(want: readonly string[], have: readonly string[]): boolean {
+  return want.every((x) => have.includes(x));
+}
+
+/**
+ * What differs between the container and the task, by parameter name (empty: the container is as asked). As in
+ * Ansible: `command` must be equal; env, published_ports and volumes must be present, more is allowed (the engine
+ * adds PATH to the env of an image without one).
+ */
 export function differences(args: DockerContainerArgs, facts: DockerFacts): Record<string, { before: unknown; after: unknown }> {
   const c = facts.container;
   const out: Record<string, { before: unknown; after: unknown }> = {};
@@ -225,17 +234,17 @@ export function differences(args: DockerContainerArgs, facts: DockerFacts): Reco
   if (args.env) {
     const want = expectedEnv(facts.image?.Config?.Env ?? [], args.env);
     const have = [...(c.Config.Env ?? [])].sort();
-    if (!sameList(want, have)) out['env'] = { before: have, after: want };
+    if (!allPresent(want, have)) out['env'] = { before: have, after: want };
   }
   if (args.published_ports) {
     const want = desiredBindings(args.published_ports);
     const have = containerBindings(c);
-    if (!sameList(want, have)) out['published_ports'] = { before: have, after: want };
+    if (!allPresent(want, have)) out['published_ports'] = { before: have, after: want };
   }
   if (args.volumes) {
     const want = args.volumes.map(volumeText).sort();
     const have = containerVolumes(c);
-    if (!sameList(want, have)) out['volumes'] = { before: have, after: want };
+    if (!allPresent(want, have)) out['volumes'] = { before: have, after: want };
   }
   return out;
 }

@@ -55,6 +55,7 @@ describe('docker_container plan (Ansible present/absent order)', () => {
     ['other command: recreate and start', { ...TASK, command: ['Xvnc', ':2'] }, { container: container(), image }, ['stop', 'rm', 'create', 'start']],
     ['other env: recreate', { ...TASK, env: { A: '2' } }, { container: container(), image }, ['stop', 'rm', 'create', 'start']],
     ['env the image sets is not a difference', { ...TASK, env: { A: '1' } }, { container: container({ env: ['A=1', 'PATH=/usr/bin'] }), image }, []],
+    ['more env than asked (PATH the engine adds): ok, as Ansible\'s allow_more_present', { ...TASK, env: { A: '1' } }, { container: container({ env: ['A=1', 'PATH=/usr/bin', 'B=2'] }), image: { Id: IMAGE_ID } }, []],
     ['other port: recreate', { ...TASK, ports: ['5902:5901'] }, { container: container(), image }, ['stop', 'rm', 'create', 'start']],
     ['0.0.0.0 is the empty address', { ...TASK, ports: ['0.0.0.0:5901:5901'] }, { container: container(), image }, []],
     ['rw is the default mode', { ...TASK, volumes: ['/srv/home:/home:ro'] }, { container: container(), image }, []],
