@@ -335,7 +335,7 @@ export function planContainer(args: DockerContainerArgs, facts: DockerFacts): Ch
   return changes;
 }
 
-/** The container's inspect JSON after the steps ran (Ansible's `container`); {} once it is removed. */
+/** The container's inspect JSON after the steps ran (Ansible's `container`). */
 async function inspectNow(args: DockerContainerArgs, ctx: ModuleContext): Promise<Record<string, unknown>> {
   const res = await ctx.exec([...dockerArgv(args), 'container', 'inspect', '--', args.name]);
   if (res.rc !== 0) {
@@ -355,9 +355,10 @@ export const dockerContainer = plannedModule(spec, {
     return parseGather(res.stdout, ctx.hostName);
   },
   plan: planContainer,
+  // As Ansible: no `container` for state absent.
   async finish(args, _facts, _outcomes, ctx): Promise<ModuleReturn> {
-    return { changed: true, data: { container: await inspectNow(args, ctx) } };
+    return { changed: true, data: args.state === 'absent' ? {} : { container: await inspectNow(args, ctx) } };
   },
   // Nothing to change, or --check: the container as it is (Ansible returns {} for one it would create).
-  report: (_args, facts) => ({ container: facts.container ?? {} }),
+  report: (args, facts) => (args.state === 'absent' ? {} : { container: facts.container ?? {} }),
 });
