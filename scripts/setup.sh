@@ -68,6 +68,27 @@ install_apt_packages() {
   return 0
 }
 
+# Debian packages the fleet tests install INTO a host from a local repository (test/fleet/deb-repo.ts), because the
+# hosts cannot reach a mirror: the docker_container tests' engine (docker.io and what it needs beyond the host image),
+# and python3-requests with its dependencies, which community.docker's modules need on the host for the parity run.
+# Downloaded once into HOST_DEBS_DIR; the tests fail naming this function when a .deb is missing.
+HOST_DEBS=(docker.io containerd runc tini python3-requests python3-certifi python3-chardet python3-charset-normalizer
+  python3-idna python3-six python3-urllib3)
+HOST_DEBS_DIR=/var/cache/vncplay-fleet/host-debs
+
+fetch_host_debs() {
+  local pkg missing=()
+  for pkg in "${HOST_DEBS[@]}"; do
+    compgen -G "$HOST_DEBS_DIR/${pkg}_*.deb" >/dev/null || missing+=("$pkg")
+  done
+  ((${#missing[@]})) || return 0
+  [[ $(id -u) -eq 0 ]] || die "missing host packages (${missing[*]}) in $HOST_DEBS_DIR; run as root: sudo bash scripts/setup.sh"
+  say "downloading ${missing[*]} for the fleet hosts"
+  mkdir -p "$HOST_DEBS_DIR"
+  (cd "$HOST_DEBS_DIR" && apt-get download -qq "${missing[@]}" >/tmp/vncplay-setup-apt.log 2>&1) ||
+    die "apt-get download failed (log: /tmp/vncplay-setup-apt.log)"
+}
+
 check_kernel_features() {
   grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null || say "warning: no overlayfs; the test fleet will not start"
 }
@@ -118,6 +139,7 @@ build_if_stale() {
 
 main() {
   install_apt_packages
+  fetch_host_debs
   check_kernel_features
   check_node
   install_node_modules

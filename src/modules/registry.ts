@@ -10,6 +10,7 @@ import { cloudInstance } from './cloud-instance/index.js';
 import { copyModule } from './copy.js';
 import { debugModule } from './debug.js';
 import { dnfModule } from './dnf.js';
+import { dockerContainer } from './docker-container.js';
 import { drillEventModule, drillProbeModule } from '../drill/modules.js';
 import { dpkgSelectionsModule } from './dpkg-selections.js';
 import { failModule } from './fail.js';
@@ -82,6 +83,7 @@ const modules: AnyModule[] = [
   copyModule,
   debugModule,
   dnfModule,
+  dockerContainer,
   drillEventModule,
   drillProbeModule,
   dpkgSelectionsModule,

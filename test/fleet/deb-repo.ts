@@ -4,7 +4,7 @@
 // its default sources.list is moved aside; `detachHost` puts it back.
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -89,12 +89,29 @@ export async function buildDeb(outDir: string, spec: DebSpec): Promise<string> {
   }
 }
 
-/** A flat repository (`deb [trusted=yes] URL ./`) in a new folder: the test debs, repacked extras, Packages, Release. */
-export async function buildRepo(debs: DebSpec[] = TEST_DEBS, repack: string[] = ANSIBLE_APT_DEPS): Promise<string> {
+/** Where scripts/setup.sh (`fetch_host_debs`) keeps Debian's own .debs that tests install into a host. */
+export const HOST_DEBS_DIR = '/var/cache/vncplay-fleet/host-debs';
+
+/** The .deb files of `names` in HOST_DEBS_DIR; throws naming setup.sh when one is missing. */
+export async function hostDebs(names: readonly string[]): Promise<string[]> {
+  const files = await readdir(HOST_DEBS_DIR).catch(() => [] as string[]);
+  return names.map((name) => {
+    const file = files.find((f) => f.startsWith(`${name}_`) && f.endsWith('.deb'));
+    if (!file) throw new Error(`${name}'s .deb is not in ${HOST_DEBS_DIR}: run scripts/setup.sh (fetch_host_debs)`);
+    return path.join(HOST_DEBS_DIR, file);
+  });
+}
+
+/**
+ * A flat repository (`deb [trusted=yes] URL ./`) in a new folder: the test debs, repacked extras, copies of
+ * `copied` (.deb files, e.g. from hostDebs), Packages, Release.
+ */
+export async function buildRepo(debs: DebSpec[] = TEST_DEBS, repack: string[] = ANSIBLE_APT_DEPS, copied: readonly string[] = []): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'vncplay-deb-repo-'));
   await chmod(dir, 0o755);
   for (const d of debs) await buildDeb(dir, d);
   if (repack.length) await runTool(requireProgram('dpkg-repack'), repack, dir);
+  for (const file of copied) await copyFile(file, path.join(dir, path.basename(file)));
   const ftp = requireProgram('apt-ftparchive');
   await writeFile(path.join(dir, 'Packages'), await runTool(ftp, ['packages', '.'], dir));
   await writeFile(path.join(dir, 'Release'), await runTool(ftp, ['release', '.'], dir));

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import { connect as tcpConnect } from 'node:net';
 import path from 'node:path';
 const { dirname, join, resolve } = path;
 import { fileURLToPath } from 'node:url';
@@ -82,4 +83,19 @@ export async function writeVncInventory(
   const hostLines = hosts.map((h) => `        ${h.name}:\n          ansible_host: ${h.address}`);
   await writeFile(file, ['all:', '  vars:', ...varLines, '  children:', '    vnc:', '      hosts:', ...hostLines, ''].join('\n'));
   return file;
+}
+
+/** The first bytes a VNC server sends (its RFB version banner), read from the controller; '' when none came. */
+export function rfbBanner(address: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const sock = tcpConnect({ host: address, port, timeout: 3000 });
+    let got = '';
+    sock.on('data', (d) => {
+      got += d.toString('latin1');
+      if (got.length >= 12) sock.destroy();
+    });
+    sock.on('close', () => resolve(got));
+    sock.on('timeout', () => sock.destroy());
+    sock.on('error', () => resolve(''));
+  });
 }

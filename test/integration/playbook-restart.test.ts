@@ -1,25 +1,9 @@
-import { connect as tcpConnect } from 'node:net';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fleetAvailable, fleetHosts, fleetKey, fleetKnownHosts, hostExec, hostExecOk } from '../fleet/fleet.js';
-import { vncplay, writeVncInventory } from './cli-helpers.js';
-
-/** Reads the first bytes a VNC server sends: the RFB version banner, from the controller. */
-function rfbBanner(address: string, port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const sock = tcpConnect({ host: address, port, timeout: 3000 });
-    let got = '';
-    sock.on('data', (d) => {
-      got += d.toString('latin1');
-      if (got.length >= 12) sock.destroy();
-    });
-    sock.on('close', () => resolve(got));
-    sock.on('timeout', () => sock.destroy());
-    sock.on('error', () => resolve(''));
-  });
-}
+import { rfbBanner, vncplay, writeVncInventory } from './cli-helpers.js';
 
 const xvncPid = async (host: number): Promise<string> =>
   (await hostExec(host, ['pgrep', '-f', '^(/usr/bin/)?X(tiger)?vnc :1( |$)'])).stdout.trim();

@@ -1,12 +1,11 @@
 import { mkdtemp } from 'node:fs/promises';
-import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeEcs, type FakeEcs } from '../cloud/fake-ecs.js';
 import type { FakeInstance } from '../cloud/fake-instances.js';
 import { fleetAvailable, fleetHosts, fleetKey, fleetKnownHosts, fleetReset, fleetStop } from '../fleet/fleet.js';
-import { vncplay, writeVncInventory } from './cli-helpers.js';
+import { rfbBanner, vncplay, writeVncInventory } from './cli-helpers.js';
 
 /**
  * restart.yml's last resort on a real host: h3 is powered off (its SSH does not answer), its "cloud" is the
@@ -15,20 +14,6 @@ import { vncplay, writeVncInventory } from './cli-helpers.js';
  * must reboot it through the provider, wait for SSH, restart VNC and see the RFB banner; a host whose SSH answers
  * is never rebooted.
  */
-
-function rfbBanner(address: string, port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const sock = tcpConnect({ host: address, port, timeout: 3000 });
-    let got = '';
-    sock.on('data', (d) => {
-      got += d.toString('latin1');
-      if (got.length >= 12) sock.destroy();
-    });
-    sock.on('close', () => resolve(got));
-    sock.on('timeout', () => sock.destroy());
-    sock.on('error', () => resolve(''));
-  });
-}
 
 const ALIYUN = { id: 'LTAIfleetReboot001', secret: 'fleet-aliyun-SECRET-77aa00bb' };
 
