@@ -63,6 +63,8 @@ export const TEST_PROGRAMS = {
   chmod: 'coreutils',
   mkdir: 'coreutils',
   true: 'coreutils',
+  sleep: 'coreutils',
+  timedatectl: 'systemd',
   // The compatibility corpus (bench/corpus*.ts): sources unpacked from git snapshots, role packages fetched for a host.
   git: 'git',
   'apt-get': 'apt',
