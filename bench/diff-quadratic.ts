@@ -1,7 +1,7 @@
 /**
  * The line diff of src/output/diff.ts as it was before issue 13 (commit ae24324): Myers' greedy forward search
  * keeping a full copy of V per edit, O((N+M)·D) memory. Kept as the baseline of bench/diff-large.ts and as the
- * reference test/unit/diff.test.ts checks the bounded-memory diff against (same edit script, op for op).
+ * reference test/pure/diff.test.ts checks the bounded-memory diff against (same edit script, op for op).
  */
 export type QuadraticOp = { kind: ' ' | '-' | '+'; line: string };
 

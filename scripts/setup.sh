@@ -19,7 +19,7 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 # passwd (useradd for the local become tests' throwaway user), and for the apt tests' local Debian repository:
 # apt-utils (apt-ftparchive), dpkg-repack and python3-apt (repacked for the hosts, which Ansible's apt needs).
 # Every program a test or the benchmark starts comes from one of these or from the base image:
-# test/unit/tools-installed.test.ts checks it.
+# test/parity/tools-installed.test.ts checks it.
 APT_PACKAGES=(
   systemd-container debootstrap openssh-client openssh-server iproute2 nftables iptables
   util-linux procps git ansible ansible-core ansible-mitogen sudo python3 ca-certificates tmux prometheus passwd

@@ -38,7 +38,7 @@ const PING_TIMEOUT_MS = 3000;
  * The files that register session functions (line-session.ts sessionScript). A line session defines the functions
  * registered when it starts, and the daemon's sessions outlive any one run: so the daemon loads them all before
  * it serves, or calls of a function would run as `sh -c SCRIPT` (slower; wait_for's banner read needs the session).
- * test/unit/persist-session-functions.test.ts checks this list against the sources.
+ * test/pure/persist-session-functions.test.ts checks this list against the sources.
  */
 export const SESSION_FUNCTION_MODULES = ['connection/write-file', 'modules/file-common', 'modules/wait-for-host', 'runner/invoke-module'] as const;
 

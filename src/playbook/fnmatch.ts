@@ -2,7 +2,7 @@
  * Python's fnmatch (fnmatch.translate of Python 3.11, case-sensitive as on Linux): `*`, `?`, `[…]`, `[!…]`, the
  * whole text must match. One implementation for every place Ansible uses it: host patterns (`web*`), apt's
  * `name=1.0*` versions and the fileglob lookup's file names. Tested against python3's fnmatch in
- * test/unit/fnmatch.test.ts.
+ * test/parity/fnmatch.test.ts.
  */
 
 /** The RegExp that matches exactly the texts `pattern` matches under Python's fnmatch.fnmatchcase. */

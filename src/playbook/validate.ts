@@ -48,7 +48,7 @@ export const ajvOptions = {
   // Not `verbose`: it makes compiling slower; withContext() finds the same schema and data afterwards.
   verbose: false,
   allowUnionTypes: true,
-  // The schema is ours and tested (test/unit/playbook-schema.test.ts); checking it against the meta-schema
+  // The schema is ours and tested (test/pure/playbook-schema.test.ts); checking it against the meta-schema
   // on every run costs ~60 ms.
   validateSchema: false,
   // ajv's code optimiser costs about a third of compile time (measured: ~140 → ~95 ms CPU for ten fragments);

@@ -234,7 +234,7 @@ export async function execBatch(ctx: ModuleContext, steps: ExecStep[], opts: Exe
 const UNTIL_DONE: AbortSignal = new AbortController().signal;
 setMaxListeners(0, UNTIL_DONE);
 
-/** The context a module's hooks get for these settings (exported for the test harness, test/module-harness.ts). */
+/** The context a module's hooks get for these settings (exported for the test harness, test/support/module-harness.ts). */
 export function moduleContext(s: InvokeSettings): ModuleContext {
   // A reconnect replaces the connection every later exec of this module uses.
   let conn = s.conn;

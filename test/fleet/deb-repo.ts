@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { requireProgram } from '../tools.js';
+import { requireProgram } from '../support/tools.js';
 import { hostExec, hostExecOk } from './fleet.js';
 
 /** The controller's address on the fleet bridge: the hosts reach it, nothing else does. */

@@ -9,13 +9,16 @@ import { fleetDir, fleetScript } from './fleet.js';
 
 const FLEET_SIZE = 3;
 
-// `vitest run test/unit` (or any run whose filters all point into test/unit) needs no hosts.
-export function onlyUnitTestsSelected(argv: readonly string[]): boolean {
+// `vitest run test/pure test/local` (any run whose filters all point outside test/hosts), or `--project local`,
+// needs no hosts.
+export function noHostsSelected(argv: readonly string[]): boolean {
   const runIndex = argv.findIndex((a) => a === 'run' || a === 'watch' || a === 'related');
   const words = argv.slice(runIndex >= 0 ? runIndex + 1 : 2);
   // `-t NAME` and other options given as two words: their value is not a file filter.
   const filters = words.filter((a, i) => !a.startsWith('-') && !OPTIONS_WITH_A_VALUE.has(words[i - 1] ?? ''));
-  return filters.length > 0 && filters.every((f) => f.replace(/^\.\//, '').startsWith('test/unit'));
+  const projects = words.filter((_, i) => words[i - 1] === '--project');
+  if (projects.length > 0 && !projects.includes('hosts')) return true;
+  return filters.length > 0 && filters.every((f) => /^test\/(pure|local|parity)(\/|$)/.test(f.replace(/^\.\//, '')));
 }
 
 const OPTIONS_WITH_A_VALUE = new Set(['-t', '--testNamePattern', '--reporter', '--config', '-c', '--root', '-r', '--dir', '--project', '--exclude', '--outputFile', '--pool', '--shard', '--mode']);
@@ -41,7 +44,7 @@ export default async function setup(): Promise<void> {
   process.env.VNCPLAY_AUDIT_DIR ??= mkdtempSync(join(tmpdir(), 'vncplay-test-audit-'));
   const dir = fleetDir();
   process.env.VNCPLAY_FLEET_DIR = dir;
-  if (process.env.VNCPLAY_FLEET === 'off' || onlyUnitTestsSelected(process.argv)) {
+  if (process.env.VNCPLAY_FLEET === 'off' || noHostsSelected(process.argv)) {
     process.env.VNCPLAY_FLEET = 'off';
     return;
   }

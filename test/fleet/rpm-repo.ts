@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { requireProgram } from '../tools.js';
+import { requireProgram } from '../support/tools.js';
 import { hostExecOk } from './fleet.js';
 import { BRIDGE_ADDRESS, runTool, type ServedRepo } from './deb-repo.js';
 

@@ -9,7 +9,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { requireProgram } from '../tools.js';
+import { requireProgram } from '../support/tools.js';
 import { attachHost, BRIDGE_ADDRESS, buildRepo, detachHost, purgePackages, serveRepo, type ServedRepo } from './deb-repo.js';
 import { hostExecOk } from './fleet.js';
 

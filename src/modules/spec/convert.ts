@@ -2,7 +2,7 @@
  * Ansible's argument_spec type conversions (ansible/module_utils/common/validation.py check_type_*,
  * parsing/convert_bool.py): the ONE place vncplay turns `"yes"` into true, `"22"` into 22 and `"a,b"` into a list.
  * The spec parser (parse.ts) and the JSON-Schema-driven conversion of modules not yet on the spec
- * (src/playbook/free-form.ts) both use these. test/unit/arg-coercion.test.ts and spec-parse.test.ts hold the
+ * (src/playbook/free-form.ts) both use these. test/pure/arg-coercion.test.ts and spec-parse.test.ts hold the
  * tables checked against ansible-core 2.14.
  */
 

@@ -1,0 +1,126 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { fleetAvailable, fleetInventoryIni, hostExec, hostExecOk } from '../fleet/fleet.js';
+import { counts, pick, runBoth } from '../support/module-parity.js';
+
+/**
+ * mount, timezone and pam_limits side by side with ansible-playbook on fleet host h2. mount: a tmpfs and a bind
+ * mount in the host's real /etc/fstab, mounted, changed (remount), an entry only, remounted, unmounted, removed.
+ * timezone: through timedatectl (systemd-timedated runs in the nspawn host), and back. pam_limits: a file in
+ * /etc/security/limits.d. Each run ends with everything unmounted and removed and the zone back; /etc/fstab and
+ * the zone are restored byte for byte afterwards.
+ */
+const HOST = 2;
+const playbook = `
+- hosts: h2
+  gather_facts: false
+  tasks:
+    - name: tmpfs mounted
+      mount: {path: /mnt/vp-tmp, src: tmpfs, fstype: tmpfs, opts: size=1m, state: mounted}
+    - name: tmpfs again
+      mount: {path: /mnt/vp-tmp, src: tmpfs, fstype: tmpfs, opts: size=1m, state: mounted}
+    - name: tmpfs bigger in check mode
+      mount: {path: /mnt/vp-tmp, src: tmpfs, fstype: tmpfs, opts: size=2m, state: mounted}
+      check_mode: true
+    - name: tmpfs bigger
+      mount: {path: /mnt/vp-tmp, src: tmpfs, fstype: tmpfs, opts: size=2m, state: mounted}
+    - name: bind source
+      file: {path: /srv/vp-bind-src, state: directory}
+    - name: bind mounted
+      mount: {path: /mnt/vp-bind, src: /srv/vp-bind-src, fstype: none, opts: bind, state: mounted}
+    - name: bind again
+      mount: {path: /mnt/vp-bind, src: /srv/vp-bind-src, fstype: none, opts: bind, state: mounted}
+    - name: entry only, not at boot
+      mount: {path: /mnt/vp-present, src: tmpfs, fstype: tmpfs, opts: mode=0700, state: present, boot: false}
+    - name: mounts on the host
+      shell: grep vp- /etc/fstab; findmnt -n -o FSTYPE,OPTIONS /mnt/vp-tmp | grep -o 'tmpfs.*size=[0-9]*k'; findmnt -n -o TARGET /mnt/vp-bind
+      register: mounted
+      changed_when: false
+    - name: tmpfs remounted
+      mount: {path: /mnt/vp-tmp, state: remounted}
+    - name: bind unmounted
+      mount: {path: /mnt/vp-bind, state: unmounted}
+    - name: bind unmounted again
+      mount: {path: /mnt/vp-bind, state: unmounted}
+    - name: all absent
+      mount: {path: "{{ item }}", state: absent}
+      loop: [/mnt/vp-tmp, /mnt/vp-bind, /mnt/vp-present]
+    - name: absent again
+      mount: {path: /mnt/vp-tmp, state: absent}
+    - name: bind source removed
+      file: {path: /srv/vp-bind-src, state: absent}
+    - name: nothing left
+      shell: grep vp- /etc/fstab; findmnt /mnt/vp-tmp; findmnt /mnt/vp-bind; ls -d /mnt/vp-*
+      register: left
+      changed_when: false
+      failed_when: false
+    - name: timezone set
+      timezone: {name: Asia/Tokyo}
+    - name: timezone again
+      community.general.timezone: {name: Asia/Tokyo}
+    - name: timezone in check mode
+      timezone: {name: Europe/Paris}
+      check_mode: true
+    - name: timezone on the host
+      shell: readlink -f /etc/localtime; date +%Z
+      register: zone
+      changed_when: false
+    - name: timezone unknown
+      timezone: {name: Mars/Base}
+      ignore_errors: true
+    - name: timezone back
+      timezone: {name: "{{ zone_before }}"}
+    - name: limits entry
+      pam_limits: {domain: vncplay, limit_type: soft, limit_item: nofile, value: '8192', dest: /etc/security/limits.d/vp-test.conf}
+    - name: limits entry again
+      pam_limits: {domain: vncplay, limit_type: soft, limit_item: nofile, value: '8192', dest: /etc/security/limits.d/vp-test.conf}
+    - name: limits file removed
+      file: {path: /etc/security/limits.d/vp-test.conf, state: absent}
+`;
+
+describe.skipIf(!fleetAvailable())('mount, timezone and pam_limits: parity with ansible-playbook on a fleet host', () => {
+  let fstab = '';
+  let zone = '';
+  let localtime = '';
+  const restore = async (): Promise<void> => {
+    if (zone !== '') await hostExec(HOST, ['timedatectl', 'set-timezone', zone]);
+    // timedatectl links relatively (../usr/share/zoneinfo/…): the link goes back to what it was.
+    if (localtime !== '') await hostExec(HOST, ['ln', '-sfn', localtime, '/etc/localtime']);
+    await hostExec(HOST, ['rm', '-f', '/etc/security/limits.d/vp-test.conf']);
+    await hostExec(HOST, ['sh', '-c', 'for m in /mnt/vp-tmp /mnt/vp-bind /mnt/vp-present; do while mountpoint -q $m; do umount $m; done; done; rm -rf /mnt/vp-* /srv/vp-bind-src']);
+    await hostExecOk(HOST, ['sh', '-c', 'cat > /etc/fstab'], { stdin: fstab });
+  };
+  afterAll(async () => {
+    if (fleetAvailable()) await restore();
+  });
+
+  it('mounts, remounts, unmounts and edits fstab the same way, with the same registered fields', async () => {
+    fstab = await hostExecOk(HOST, ['cat', '/etc/fstab']);
+    zone = (await hostExecOk(HOST, ['sh', '-c', "LC_ALL=C timedatectl status | sed -n 's/^ *Time zone: \\([^ ]*\\).*/\\1/p'"])).trim();
+    expect(zone).toMatch(/^\S+\/\S+$/);
+    localtime = (await hostExecOk(HOST, ['readlink', '/etc/localtime'])).trim();
+    const run = await runBoth(playbook, { inventory: { file: fleetInventoryIni() }, host: 'h2', args: ['-e', `zone_before=${zone}`] });
+    const fields = ['changed', 'failed', 'name', 'src', 'fstype', 'opts', 'dump', 'passno', 'fstab', 'boot', 'backup_file', 'stdout', 'msg'];
+    const theirs = pick(run.theirs, fields);
+    const names = [...playbook.matchAll(/- name: (.*)/g)].map((m) => m[1]);
+    expect(Object.keys(theirs), run.theirsOutput.slice(-4000)).toEqual(names);
+    expect(theirs['timezone set']!['msg']).toBe('executed `/usr/bin/timedatectl set-timezone Asia/Tokyo`');
+    expect(theirs['timezone on the host']!['stdout']).toBe('/usr/share/zoneinfo/Asia/Tokyo\nJST');
+    expect(String(run.ours['timezone unknown']!['msg'])).toContain('given timezone "Mars/Base" is not available');
+    expect(theirs['timezone unknown']!['msg']).toContain('given timezone "Mars/Base" is not available');
+    // msg only where the module words it (timezone when it ran, pam_limits): vncplay's runner says what a change did
+    // where Ansible's modules say nothing.
+    const ownMsg = (n: string): boolean => ['timezone set', 'timezone again', 'limits entry', 'limits entry again'].includes(n);
+    for (const [name, t] of Object.entries(theirs)) if (!ownMsg(name)) delete t['msg'];
+    // What Ansible did, spelled out.
+    expect(theirs['mounts on the host']!['stdout']).toContain(
+      'tmpfs /mnt/vp-tmp tmpfs size=2m 0 0\n/srv/vp-bind-src /mnt/vp-bind none bind 0 0\ntmpfs /mnt/vp-present tmpfs mode=0700,noauto 0 0\n',
+    );
+    expect(theirs['nothing left']!['stdout']).toBe('');
+    const ours = pick(run.ours, fields);
+    for (const [name, t] of Object.entries(ours)) if (!ownMsg(name)) delete t['msg'];
+    expect(ours, run.oursOutput.slice(-6000)).toEqual(theirs);
+    expect(await hostExecOk(HOST, ['readlink', '-f', '/etc/localtime'])).toBe(`/usr/share/zoneinfo/${zone}\n`);
+    expect(counts(run.oursRecap)).toEqual(counts(run.theirsRecap));
+    expect(await hostExecOk(HOST, ['cat', '/etc/fstab'])).toBe(fstab);
+  });
+});

@@ -1,0 +1,57 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LocalConnection } from '../../src/connection/local.js';
+import { copyModule } from '../../src/modules/copy.js';
+import { fileModule } from '../../src/modules/file.js';
+import { lineinfileModule } from '../../src/modules/lineinfile.js';
+import { runModule } from '../support/module-harness.js';
+import { vncplay } from '../support/cli-helpers.js';
+
+/**
+ * Plans as intent, through the shared harness on the local connection (real files, real commands): what each module
+ * means to do under --check, that a real run does it, and that the run after says why it has nothing to do.
+ */
+const dir = mkdtempSync(join(tmpdir(), 'vncplay-intent-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const local = new LocalConnection({ hostName: 'localhost' });
+const me = userInfo().username;
+describe('module intent (runModule)', () => {
+  it('file, copy and lineinfile: --check plans it, the run does it, the next run says why nothing changes', async () => {
+    const srv = join(dir, 'srv');
+    const conf = join(srv, 'vnc.conf');
+    const steps = [
+      [fileModule, { path: srv, state: 'directory', mode: '0750' }, `create directory ${srv}`, `directory ${srv} (mode 0750, owner ${me}, `],
+      [copyModule, { dest: conf, content: 'geometry=1280x800\n', mode: '0640' }, `create ${conf}`, `file ${conf} (mode 0640, owner ${me}, `],
+      [lineinfileModule, { path: conf, line: 'depth=24' }, 'line added', undefined],
+    ] as const;
+    for (const [mod, args, change, noop] of steps) {
+      const checked = await runModule(mod, args, local, { check: true });
+      expect(checked.intent).toEqual({ changes: [change] });
+      expect((await runModule(mod, args, local)).intent.changes).toEqual([change]);
+      const again = await runModule(mod, args, local);
+      expect(again.result.changed).toBe(false);
+      expect(again.intent.changes).toEqual([]);
+      if (noop !== undefined) {
+        expect(again.intent.noop).toContain(noop);
+        expect(again.logs).toEqual([[1, again.intent.noop]]);
+      }
+    }
+  });
+
+  it('the noop reason shows at -v, not without it', async () => {
+    const target = join(dir, 'cli-dir');
+    writeFileSync(join(dir, 'hosts'), 'localhost ansible_connection=local\n');
+    writeFileSync(
+      join(dir, 'play.yml'),
+      `- hosts: localhost\n  gather_facts: false\n  tasks:\n    - file: { path: ${target}, state: directory }\n    - file: { path: ${target}, state: directory }\n`,
+    );
+    const quiet = await vncplay(['-i', join(dir, 'hosts'), join(dir, 'play.yml')]);
+    const verbose = await vncplay(['-v', '-i', join(dir, 'hosts'), join(dir, 'play.yml')]);
+    expect(quiet.code, quiet.stderr).toBe(0);
+    expect(quiet.stdout).not.toContain('is as asked');
+    expect(verbose.stdout).toContain(`[localhost] directory ${target} (mode 0`);
+    expect(verbose.stdout).toMatch(/owner \S+, group \S+\) is as asked/);
+  });
+});
