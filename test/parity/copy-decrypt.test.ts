@@ -116,7 +116,7 @@ describe('copy decrypts a vault-encrypted src', () => {
     await writeFile(`${dir}/play.yml`, copyPlay(`${dir}/out.conf`));
     await writeFile(`${dir}/hosts.ini`, localInventory(['l1']));
     const cli = (args: string[]): ReturnType<typeof spawnSync> =>
-      spawnSync('node', ['--import', 'tsx', '-e', `import('../integration/src/cli/main.ts').then((m) => m.main(${JSON.stringify(args)})).then((c) => process.exit(c))`], {
+      spawnSync('node', ['--import', 'tsx', '-e', `import('./src/cli/main.ts').then((m) => m.main(${JSON.stringify(args)})).then((c) => process.exit(c))`], {
         cwd: repoRoot,
         encoding: 'utf8',
         timeout: 60_000,
