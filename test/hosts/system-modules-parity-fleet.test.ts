@@ -122,7 +122,7 @@ describe.skipIf(!fleetAvailable())('system modules: parity with ansible-playbook
     const ours = pick(run.ours, fields);
     // msg and delta only where the module gives them (find, raw, pause): vncplay's runner says what a change did
     // where Ansible's modules say nothing, and the shell module's delta is vncplay's own format.
-    const ownMsg = (n: string): boolean => n.startsWith('find ') || n.startsWith('raw ');
+    const ownMsg = (n: string): boolean => (n.startsWith('find ') && n !== 'find cleanup') || n.startsWith('raw ');
     for (const r of [theirs, ours]) {
       for (const [n, t] of Object.entries(r)) {
         if (!ownMsg(n)) delete t['msg'];
