@@ -19,7 +19,8 @@ const PLAYBOOK = `
   gather_facts: true
   tasks:
     - name: package facts
-      package_facts: { manager: auto }
+      # The hosts have rpm and python3-rpm too (the dnf tests): Ansible's `auto` would read the rpm database first.
+      package_facts: { manager: apt }
     - name: service facts
       service_facts:
     - name: collect
