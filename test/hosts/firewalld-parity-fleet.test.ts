@@ -96,7 +96,9 @@ const SNAPSHOT = 'firewall-cmd --zone=trusted --list-all; firewall-cmd --permane
 describe.skipIf(!fleetAvailable())('firewalld: parity with ansible-playbook on a fleet host', () => {
   let before = '';
   beforeAll(async () => {
-    await hostExecOk(HOST, ['sh', '-c', `systemctl stop firewalld 2>/dev/null\n${OFFLINE_CLEANUP}\nfirewall-offline-cmd --set-default-zone=trusted >/dev/null && systemctl start firewalld`]);
+    // The trusted zone starts from firewalld's shipped default: an earlier test's saved changes to it (a zone file
+    // with `forward` set) would otherwise be the "before" that both tools' rewrites of the zone cannot match.
+    await hostExecOk(HOST, ['sh', '-c', `systemctl stop firewalld 2>/dev/null\nrm -f /etc/firewalld/zones/trusted.xml /etc/firewalld/zones/trusted.xml.old\n${OFFLINE_CLEANUP}\nfirewall-offline-cmd --set-default-zone=trusted >/dev/null && systemctl start firewalld`]);
     before = await hostExecOk(HOST, ['sh', '-c', SNAPSHOT]);
   });
   afterAll(async () => {
@@ -133,7 +135,9 @@ describe.skipIf(!fleetAvailable())('firewalld: parity with ansible-playbook on a
     expect(ours, run.oursOutput.slice(-6000)).toEqual(theirs);
     expect(run.ours['the configuration on the host']!['stdout']).toBe(run.theirs['the configuration on the host']!['stdout']);
     expect(counts(run.oursRecap)).toEqual(counts(run.theirsRecap));
-    // Both runs left the host as they found it.
-    expect(await hostExecOk(HOST, ['sh', '-c', SNAPSHOT])).toBe(before);
+    // Both runs left the host as they found it, but for `forward`: firewalld's shipped trusted zone says `<forward/>`,
+    // and a zone file firewalld rewrites (under either tool: the configurations above are the same) drops it.
+    const withoutForward = (listing: string): string => listing.replace(/^ {2}forward: (yes|no)\n/gm, '');
+    expect(withoutForward(await hostExecOk(HOST, ['sh', '-c', SNAPSHOT]))).toBe(withoutForward(before));
   });
 });
