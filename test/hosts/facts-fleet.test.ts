@@ -19,7 +19,7 @@ const PLAYBOOK = `
   gather_facts: true
   tasks:
     - name: package facts
-      # The hosts have rpm and python3-rpm too (the dnf tests): Ansible's `auto` would read the rpm database first.
+      # The hosts have rpm and python3-rpm too (the dnf tests): Ansible's auto would read the rpm database first.
       package_facts: { manager: apt }
     - name: service facts
       service_facts:
