@@ -1,5 +1,5 @@
 // A real Debian package repository for the package tests: small .debs built on the controller with dpkg-deb,
-// indexed with apt-ftparchive, served over HTTP on the fleet bridge (198.18.0.1) and wired into a fleet host's apt.
+// indexed with apt-ftparchive, served over HTTP on the fleet's bridge (fleetBridgeAddress()) and wired into a fleet host's apt.
 // The fleet hosts have no route to Debian's mirrors (apt-get update hangs on DNS), so while a host uses this repo
 // its default sources.list is moved aside; `detachHost` puts it back.
 import { spawn } from 'node:child_process';
@@ -10,10 +10,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { requireProgram } from '../support/tools.js';
-import { hostExec, hostExecOk } from './fleet.js';
-
-/** The controller's address on the fleet bridge: the hosts reach it, nothing else does. */
-export const BRIDGE_ADDRESS = '198.18.0.1';
+import { fleetBridgeAddress, hostExec, hostExecOk } from './fleet.js';
 
 export interface DebSpec {
   name: string;
@@ -150,10 +147,10 @@ export async function serveRepo(dir: string): Promise<ServedRepo> {
   });
   await new Promise<void>((resolvePromise, reject) => {
     server.once('error', reject);
-    server.listen(0, BRIDGE_ADDRESS, () => resolvePromise());
+    server.listen(0, fleetBridgeAddress(), () => resolvePromise());
   });
   const { port } = server.address() as AddressInfo;
-  const url = `http://${BRIDGE_ADDRESS}:${port}/`;
+  const url = `http://${fleetBridgeAddress()}:${port}/`;
   return {
     dir,
     url,
@@ -198,7 +195,7 @@ export async function purgePackages(host: number, names: readonly string[] = TES
 export async function detachHost(host: number, opts: { ansibleDeps?: boolean } = {}): Promise<void> {
   await purgePackages(host, [...TEST_DEB_NAMES, ...(opts.ansibleDeps ? ANSIBLE_APT_DEPS : [])]);
   const script = [
-    `rm -f ${LIST_FILE} /var/lib/apt/lists/${BRIDGE_ADDRESS}:* /var/cache/apt/*.bin`,
+    `rm -f ${LIST_FILE} /var/lib/apt/lists/${fleetBridgeAddress()}:* /var/cache/apt/*.bin`,
     `if [ -e ${LISTS_ASIDE} ]; then rm -rf /var/lib/apt/lists && mv ${LISTS_ASIDE} /var/lib/apt/lists; fi`,
     `[ ! -e ${MAIN_LIST_ASIDE} ] || mv ${MAIN_LIST_ASIDE} ${MAIN_LIST}`,
   ];

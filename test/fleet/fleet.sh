@@ -11,8 +11,9 @@
 #   fleet.sh up-light N   N light hosts (netns + sshd only) at 198.19.x.y for scale benchmarks
 #   fleet.sh down-light   remove the light hosts
 #
-# Environment: FLEET_DIR (default <repo>/.fleet), FLEET_STATE_DIR, FLEET_CACHE_DIR, FLEET_MIRROR,
-# FLEET_BOOT_TIMEOUT (seconds, default 120).
+# Environment: FLEET_SLOT (1..9, default 1: a second fleet beside the first, same host names at 198.18.<S-1>.x,
+# its files in <FLEET_DIR>/slot-<S>; `down` removes every slot), FLEET_DIR (default <repo>/.fleet),
+# FLEET_STATE_DIR, FLEET_CACHE_DIR, FLEET_MIRROR, FLEET_BOOT_TIMEOUT (seconds, default 120).
 set -euo pipefail
 
 FLEET_SH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,21 +28,32 @@ source "$FLEET_SH_DIR/lib/outputs.sh"
 # shellcheck source=lib/light.sh
 source "$FLEET_SH_DIR/lib/light.sh"
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
-# Serializes fleet changes: two test runs calling `up` at once must not build the same host twice.
+# Serializes changes to one slot's fleet: two test runs calling `up` at once must not build the same host twice.
+# Slots have their own locks, so one fleet's reset never waits on the other's (the rootfs build has its own).
 take_fleet_lock() {
-  mkdir -p "$FLEET_STATE_DIR"
-  exec 9>"$FLEET_STATE_DIR/.lock"
+  mkdir -p "$SLOT_STATE_DIR"
+  exec 9>"$SLOT_STATE_DIR/.lock"
   flock 9
 }
 
-# Indices of every host that left a trace: state dir, namespace or bridge-side veth.
+# Indices of every host of this slot that left a trace: state dir, namespace or bridge-side veth.
 existing_host_indices() {
   {
-    find "$FLEET_STATE_DIR" -maxdepth 1 -regex '.*/h[0-9]+' -printf '%f\n' 2>/dev/null | sed 's/^h//'
-    find /run/netns -maxdepth 1 -regex '.*/vp-h[0-9]+' -printf '%f\n' 2>/dev/null | sed 's/^vp-h//'
-    ip -o link show 2>/dev/null | sed -n 's/^[0-9]*: vph\([0-9]*\)b[@:].*/\1/p'
+    find "$SLOT_STATE_DIR" -maxdepth 1 -regex '.*/h[0-9]+' -printf '%f\n' 2>/dev/null | sed 's/^h//'
+    find /run/netns -maxdepth 1 -regex ".*/vp$SLOT_TAG-h[0-9]+" -printf '%f\n' 2>/dev/null | sed "s/^vp$SLOT_TAG-h//"
+    ip -o link show 2>/dev/null | sed -n "s/^[0-9]*: vp${SLOT_TAG}h\([0-9]*\)b[@:].*/\1/p"
+  } | sort -nu
+}
+
+# Slots with a trace of a fleet: slot 1 always, others by their state folder, bridge or output folder.
+existing_slots() {
+  {
+    echo 1
+    find "$FLEET_STATE_DIR" -maxdepth 1 -regex '.*/s[2-9]' -printf '%f\n' 2>/dev/null | sed 's/^s//'
+    ip -o link show 2>/dev/null | sed -n 's/^[0-9]*: vpbr\([2-9]\)[@:].*/\1/p'
+    find "$FLEET_BASE_DIR" -maxdepth 1 -regex '.*/slot-[2-9]' -printf '%f\n' 2>/dev/null | sed 's/^slot-//'
   } | sort -nu
 }
 
@@ -101,30 +113,41 @@ cmd_up() {
   log "fleet of $n hosts up in $(( $(now_ms) - start )) ms; inventory: $FLEET_DIR/inventory.yml"
 }
 
+# Every slot goes down: a run that brought up two fleets leaves nothing behind with one `down`.
 cmd_down() {
   require_root
-  take_fleet_lock
   local -a all
-  mapfile -t all < <(existing_host_indices)
-  if ((${#all[@]})); then
-    for_each_parallel stop_host "${all[@]}" || true
-    for_each_parallel remove_host "${all[@]}" || true
-  fi
-  remove_bridge
+  local slot
+  for slot in $(existing_slots); do
+    use_slot "$slot"
+    take_fleet_lock
+    mapfile -t all < <(existing_host_indices)
+    if ((${#all[@]})); then
+      for_each_parallel stop_host "${all[@]}" || true
+      for_each_parallel remove_host "${all[@]}" || true
+    fi
+    remove_bridge
+    remove_fleet_outputs
+    if ((slot > 1)); then rm -rf --one-file-system "$FLEET_DIR"; fi
+  done
+  use_slot 1
+  take_fleet_lock
   light_down
-  remove_fleet_outputs
   log "fleet down"
 }
 
 cmd_status() {
-  local i dir pid state
-  for i in $(existing_host_indices); do
-    dir=$(host_dir "$i")
-    pid=$(cat "$dir/nspawn.pid" 2>/dev/null || echo -)
-    if ! pid_is_nspawn "$pid"; then state=stopped
-    elif ssh_banner_ok "$(host_addr "$i")"; then state=up
-    else state=booting; fi
-    printf '%s\t%s\tnspawn=%s\t%s\n' "$(host_name "$i")" "$(host_addr "$i")" "$pid" "$state"
+  local i dir pid state slot
+  for slot in $(existing_slots); do
+    use_slot "$slot"
+    for i in $(existing_host_indices); do
+      dir=$(host_dir "$i")
+      pid=$(cat "$dir/nspawn.pid" 2>/dev/null || echo -)
+      if ! pid_is_nspawn "$pid"; then state=stopped
+      elif ssh_banner_ok "$(host_addr "$i")"; then state=up
+      else state=booting; fi
+      printf 'slot %s\t%s\t%s\tnspawn=%s\t%s\n' "$slot" "$(host_name "$i")" "$(host_addr "$i")" "$pid" "$state"
+    done
   done
   light_status
 }
@@ -177,8 +200,8 @@ main() {
     reset) cmd_reset "$@" ;;
     stop) cmd_stop "$@" ;;
     exec) cmd_exec "$@" ;;
-    up-light) require_root; take_fleet_lock; ensure_controller_key; light_up "$@" ;;
-    down-light) require_root; take_fleet_lock; light_down ;;
+    up-light) require_root; use_slot 1; take_fleet_lock; ensure_controller_key; light_up "$@" ;;
+    down-light) require_root; use_slot 1; take_fleet_lock; light_down ;;
     *) usage ;;
   esac
 }

@@ -32,13 +32,43 @@ export interface HostExecOptions {
 }
 
 interface FleetFile {
+  /** Which of the side-by-side fleets this is (fleet.sh FLEET_SLOT): 1 is h1..hN at 198.18.0.11.. */
+  slot: number;
+  /** The controller's address on this fleet's bridge: servers the hosts must reach listen here. */
+  bridgeAddress: string;
   stateDir: string;
   hosts: Array<FleetHost & { pidFile: string }>;
 }
 
-/** Directory holding inventory.yml, known_hosts and the key; set by the vitest globalSetup. */
+/** Directory holding inventory.yml, known_hosts and the key; set per test worker by test/fleet/worker-slot.ts. */
 export function fleetDir(): string {
   return process.env.VNCPLAY_FLEET_DIR ?? process.env.FLEET_DIR ?? join(repoRoot, '.fleet');
+}
+
+/** Which of the side-by-side fleets this worker uses (1 unless test files run two at a time). */
+export function fleetSlot(): number {
+  return readFleetFile().slot ?? 1;
+}
+
+/** The controller's address on this fleet's bridge (198.18.0.1 for slot 1): where test servers listen for the hosts. */
+export function fleetBridgeAddress(): string {
+  // Without a fleet (describe.skipIf files still evaluate their constants) slot 1's address stands in.
+  if (!existsSync(join(fleetDir(), 'fleet.json'))) return '198.18.0.1';
+  return readFleetFile().bridgeAddress ?? '198.18.0.1';
+}
+
+/** An address in this worker's fleet subnet, by its last byte: 1 is the controller, 11.. are h1.., the rest unused. */
+export function fleetAddress(lastByte: number): string {
+  return fleetBridgeAddress().replace(/\.\d+$/, `.${lastByte}`);
+}
+
+/**
+ * The environment fleet.sh needs to act on this worker's fleet: its slot, and FLEET_DIR naming slot 1's folder
+ * (fleet.sh puts slot S's files in <FLEET_DIR>/slot-S itself).
+ */
+export function fleetScriptEnv(): NodeJS.ProcessEnv {
+  const slot = fleetSlot();
+  return { ...process.env, FLEET_SLOT: String(slot), FLEET_DIR: slot > 1 ? dirname(fleetDir()) : fleetDir() };
 }
 
 /** False when VNCPLAY_FLEET=off or no fleet has been brought up: use with describe.skipIf. */
@@ -158,9 +188,14 @@ const execFileAsync = promisify(execFile);
 /** Reboots one host from a clean upper layer (same address and ssh host keys); about 5-10 s. */
 export async function fleetReset(host: number | string): Promise<void> {
   await execFileAsync('bash', [fleetScript, 'reset', String(findHost(host).index)], {
-    env: { ...process.env, FLEET_DIR: fleetDir() },
+    env: fleetScriptEnv(),
     timeout: 180_000,
   });
+}
+
+/** The file holding the host's systemd-nspawn pid (it changes when the host is rebuilt). */
+export function fleetHostPidFile(host: number | string): string {
+  return findHost(host).pidFile;
 }
 
 /** Whether the host's nspawn still runs (a `shutdown -r` inside a host ends it: see fleet/README.md). */
@@ -172,7 +207,7 @@ export function fleetHostRunning(host: number | string): boolean {
 /** Powers one host off so it is unreachable (for "host down" tests); fleetReset or the next `up` revives it. */
 export async function fleetStop(host: number | string): Promise<void> {
   await execFileAsync('bash', [fleetScript, 'stop', String(findHost(host).index)], {
-    env: { ...process.env, FLEET_DIR: fleetDir() },
+    env: fleetScriptEnv(),
     timeout: 60_000,
   });
 }

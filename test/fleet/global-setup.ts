@@ -1,6 +1,6 @@
-// vitest globalSetup: makes sure the 3-host test fleet is up before any test file runs, and tells the
-// test workers where its files are (VNCPLAY_FLEET_DIR). The fleet is left running afterwards so the next
-// run reuses it in about a second; .ci/run takes it down.
+// vitest globalSetup: makes sure the 3-host test fleets are up before any test file runs, and tells the test
+// workers where their files are (VNCPLAY_FLEET_BASE_DIR; worker-slot.ts picks each worker's fleet). The fleets are
+// left running afterwards so the next run reuses them in about a second; .ci/run takes them down.
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,23 +17,23 @@ export function noHostsSelected(argv: readonly string[]): boolean {
   // `-t NAME` and other options given as two words: their value is not a file filter.
   const filters = words.filter((a, i) => !a.startsWith('-') && !OPTIONS_WITH_A_VALUE.has(words[i - 1] ?? ''));
   const projects = words.filter((_, i) => words[i - 1] === '--project');
-  if (projects.length > 0 && !projects.includes('hosts')) return true;
+  if (projects.length > 0 && !projects.some((p) => p.startsWith('hosts'))) return true;
   return filters.length > 0 && filters.every((f) => /^test\/(pure|local|parity)(\/|$)/.test(f.replace(/^\.\//, '')));
 }
 
 const OPTIONS_WITH_A_VALUE = new Set(['-t', '--testNamePattern', '--reporter', '--config', '-c', '--root', '-r', '--dir', '--project', '--exclude', '--outputFile', '--pool', '--shard', '--mode']);
 
-function runFleetUp(dir: string): Promise<void> {
+function runFleetUp(dir: string, slot: number): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     // stdout/stderr go straight to the terminal: a first-time rootfs build takes minutes and says so.
     const child = spawn('bash', [fleetScript, 'up', String(FLEET_SIZE)], {
       stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, FLEET_DIR: dir },
+      env: { ...process.env, FLEET_DIR: dir, FLEET_SLOT: String(slot) },
     });
     child.on('error', reject);
     child.on('close', (code) => {
       if (code === 0) resolvePromise();
-      else reject(new Error(`\`fleet.sh up ${FLEET_SIZE}\` exited ${code}; set VNCPLAY_FLEET=off to run without the fleet`));
+      else reject(new Error(`\`FLEET_SLOT=${slot} fleet.sh up ${FLEET_SIZE}\` exited ${code}; set VNCPLAY_FLEET=off to run without the fleet`));
     });
   });
 }
@@ -51,6 +51,10 @@ export default async function setup(): Promise<void> {
   if (process.getuid?.() !== 0) {
     throw new Error('the test fleet needs root (network namespaces, mounts, systemd-nspawn); run as root or set VNCPLAY_FLEET=off');
   }
-  await runFleetUp(dir);
+  // One fleet per test file that may run at once (vitest.config.ts: VNCPLAY_FLEET_SLOTS); test/fleet/worker-slot.ts
+  // points each worker at its own. One after the other: the first may have to build the rootfs.
+  const slots = Number(process.env.VNCPLAY_FLEET_SLOTS ?? '1');
+  for (let slot = 1; slot <= slots; slot++) await runFleetUp(dir, slot);
+  process.env.VNCPLAY_FLEET_BASE_DIR = dir;
   process.env.VNCPLAY_FLEET_INVENTORY = join(dir, 'inventory.yml');
 }

@@ -7,8 +7,8 @@ import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises
 import os from 'node:os';
 import path from 'node:path';
 import { requireProgram } from '../support/tools.js';
-import { hostExecOk } from './fleet.js';
-import { BRIDGE_ADDRESS, runTool, type ServedRepo } from './deb-repo.js';
+import { runTool, type ServedRepo } from './deb-repo.js';
+import { fleetBridgeAddress, hostExecOk } from './fleet.js';
 
 export interface RpmSpec {
   name: string;
@@ -141,7 +141,7 @@ export async function hostRpms(host: number, root = '/'): Promise<string[]> {
  * rpm_key fetch from it.
  */
 export function serveRepoInChild(dir: string): Promise<ServedRepo> {
-  const child = spawn(requireProgram('python3'), ['-u', '-m', 'http.server', '0', '--bind', BRIDGE_ADDRESS, '--directory', dir], {
+  const child = spawn(requireProgram('python3'), ['-u', '-m', 'http.server', '0', '--bind', fleetBridgeAddress(), '--directory', dir], {
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   return new Promise((resolvePromise, reject) => {
@@ -153,7 +153,7 @@ export function serveRepoInChild(dir: string): Promise<ServedRepo> {
       const port = /port (\d+)/.exec(out)?.[1];
       if (!port) return;
       child.removeAllListeners('exit');
-      const url = `http://${BRIDGE_ADDRESS}:${port}/`;
+      const url = `http://${fleetBridgeAddress()}:${port}/`;
       resolvePromise({
         dir,
         url,

@@ -1,4 +1,4 @@
-// An HTTP and an HTTPS server on the fleet bridge (198.18.0.1) for the get_url and uri tests, the HTTPS one with a
+// An HTTP and an HTTPS server on the fleet's bridge (fleetBridgeAddress()) for the get_url and uri tests, the HTTPS one with a
 // certificate from a throwaway CA made with openssl (the hosts trust it only when a task names it in ca_path), and
 // curl put on a fleet host from the controller's own packages (the hosts have no curl and no route to a mirror).
 import { spawnSync } from 'node:child_process';
@@ -10,8 +10,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { requireProgram } from '../support/tools.js';
-import { attachHost, BRIDGE_ADDRESS, buildRepo, detachHost, purgePackages, serveRepo, type ServedRepo } from './deb-repo.js';
-import { hostExecOk } from './fleet.js';
+import { attachHost, buildRepo, detachHost, purgePackages, serveRepo, type ServedRepo } from './deb-repo.js';
+import { fleetBridgeAddress, hostExecOk } from './fleet.js';
 
 /** Files the servers offer under /files/NAME, with a fixed Last-Modified (If-Modified-Since gets a 304). */
 export const WEB_FILES: Record<string, string> = {
@@ -29,7 +29,7 @@ export function sha256(text: string): string {
 }
 
 export interface WebServers {
-  /** http://198.18.0.1:PORT (no trailing slash). */
+  /** http://<bridge address>:PORT (no trailing slash). */
   http: string;
   https: string;
   /** The CA's PEM certificate (write it on a host for ca_path). */
@@ -121,7 +121,7 @@ async function listen(server: Server, address: string): Promise<number> {
 }
 
 /** Both servers on `address`: the bridge for fleet hosts, 127.0.0.1 for a local play. */
-export async function startWebServers(address = BRIDGE_ADDRESS): Promise<WebServers> {
+export async function startWebServers(address = fleetBridgeAddress()): Promise<WebServers> {
   const requests: WebServers['requests'] = [];
   const { ca, key, cert } = await makeCertificates(address);
   const plain = createHttpServer(listener(requests));

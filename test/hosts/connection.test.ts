@@ -232,7 +232,7 @@ describe.skipIf(!fleetAvailable())('SshConnection on fleet hosts', () => {
         expect(await hostExecOk(h.name, ['cat', `${mnt}/f`])).toBe('small old\n');
         expect(await hostExecOk(h.name, ['ls', '-A', mnt])).toBe('f\n');
       } finally {
-        await hostExec(h.name, ['umount', mnt]);
+        await hostExec(h.name, ['sh', '-c', `umount ${mnt}; rmdir ${mnt}`]);
       }
     });
 

@@ -2,7 +2,7 @@ import { mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fleetAvailable, fleetDir, fleetKnownHosts, hostExec } from '../fleet/fleet.js';
+import { fleetAvailable, fleetDir, fleetHosts, fleetKnownHosts, hostExec } from '../fleet/fleet.js';
 import { ansiblePlaybook, repoRoot, vncplay } from '../support/cli-helpers.js';
 
 /**
@@ -48,7 +48,7 @@ describe.skipIf(!fleetAvailable())('the shipped demo inventory under vncplay and
   it('the old vncplay-only name still works, with a warning naming the new one', async () => {
     await writeFile(
       path.join(dir, 'old-name.yml'),
-      `all:\n  hosts:\n    h1:\n      ansible_host: ${'198.18.0.11'}\n      ansible_user: vncplay\n      ansible_ssh_private_key_file: .fleet/id_ed25519\n      ansible_ssh_known_hosts_file: ${fleetKnownHosts()}\n`,
+      `all:\n  hosts:\n    h1:\n      ansible_host: ${fleetHosts()[0]!.address}\n      ansible_user: vncplay\n      ansible_ssh_private_key_file: .fleet/id_ed25519\n      ansible_ssh_known_hosts_file: ${fleetKnownHosts()}\n`,
     );
     await writeFile(path.join(dir, 'ping.yml'), '- hosts: h1\n  gather_facts: false\n  tasks:\n    - ping:\n');
     const ours = await vncplay(['ping.yml', '-i', 'old-name.yml'], { cwd: dir });

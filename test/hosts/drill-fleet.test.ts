@@ -1,16 +1,16 @@
 // playbooks/failover-drill.yml on fleet hosts h2 + h3 (h1 is other tests'): a real keepalived VRRP pair with the
-// VIP 198.18.0.100, real faults, the VIP's RFB banner probed from this controller, then `vncplay drill report`.
+// VIP .100 in the fleet's subnet, real faults, the VIP's RFB banner probed from this controller, then `vncplay drill report`.
 // Leaves keepalived stopped + disabled and the VIP gone, so other tests see h2/h3 as before.
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/runner/events.js';
-import { fleetAvailable, fleetHosts, fleetInventory, hostExec } from '../fleet/fleet.js';
+import { fleetAddress, fleetAvailable, fleetHosts, fleetInventory, hostExec } from '../fleet/fleet.js';
 import { vncplay, type CliRun } from '../support/cli-helpers.js';
 import { writeFile } from 'node:fs/promises';
 
-const VIP = '198.18.0.100';
+const VIP = fleetAddress(100);
 const BUDGET_S = 10;
 type DrillEvent = Extract<RunEvent, { type: 'drill' }>;
 

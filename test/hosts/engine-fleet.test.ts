@@ -2,7 +2,7 @@ import { mkdtemp, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fleetAvailable, fleetHosts, fleetInventory, fleetKnownHosts, hostExec, hostExecOk } from '../fleet/fleet.js';
+import { fleetAddress, fleetAvailable, fleetHosts, fleetInventory, fleetKnownHosts, hostExec, hostExecOk } from '../fleet/fleet.js';
 import { ansiblePlaybook, vncplay } from '../support/cli-helpers.js';
 
 /** A playbook of the engine's first modules plus file/copy/lineinfile, rooted under a per-test folder on the hosts. */
@@ -108,8 +108,8 @@ run('engine on the real fleet', () => {
   it('a host that cannot be reached is reported unreachable (exit 3) while the others finish', async () => {
     const inv = path.join(dir, 'with-dead.yml');
     const real = await readFile(fleetInventory(), 'utf8');
-    // 198.18.0.99 is inside the fleet's subnet and nothing answers there.
-    await writeFile(inv, real.replace('        h3:', '        ghost:\n          ansible_host: 198.18.0.99\n          ansible_ssh_timeout: 2\n          ansible_user: vncplay\n        h3:'));
+    // .99 is inside the fleet's subnet and nothing answers there.
+    await writeFile(inv, real.replace('        h3:', `        ghost:\n          ansible_host: ${fleetAddress(99)}\n          ansible_ssh_timeout: 2\n          ansible_user: vncplay\n        h3:`));
     const pb = path.join(dir, 'ping.yml');
     await writeFile(pb, '- hosts: fleet\n  gather_facts: false\n  tasks:\n    - name: ping\n      ping:\n    - name: after\n      command: "true"\n');
     const r = await vncplay([pb, '-i', inv, ...knownHostsArg]);

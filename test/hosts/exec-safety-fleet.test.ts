@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connect } from '../../src/connection/ssh.js';
 import type { RunEvent } from '../../src/runner/events.js';
-import { fleetAvailable, fleetConnectionSpec, fleetHosts, fleetKey, fleetKnownHosts, hostExec } from '../fleet/fleet.js';
+import { fleetAddress, fleetAvailable, fleetConnectionSpec, fleetHosts, fleetKey, fleetKnownHosts, hostExec } from '../fleet/fleet.js';
 import { vncplay } from '../support/cli-helpers.js';
 
 /**
@@ -56,10 +56,10 @@ describe.skipIf(!fleetAvailable())('execution safety on a fleet host', () => {
         msg: "{{ where.stdout }} {{ port }} {{ host }} {{ user }}"
 `,
     );
-    const r = await vncplay([play, '-i', inv, '-e', 'port=5902', '-e', 'host=198.18.0.250', '-e', 'connection=local', '--json']);
+    const r = await vncplay([play, '-i', inv, '-e', 'port=5902', '-e', `host=${fleetAddress(250)}`, '-e', 'connection=local', '--json']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const msg = r.events.flatMap((e) => (e.type === 'task_result' && e.result?.['msg'] !== undefined ? [e.result['msg']] : []));
-    expect(msg).toEqual(['h1 5902 198.18.0.250 nobody']);
+    expect(msg).toEqual([`h1 5902 ${fleetAddress(250)} nobody`]);
   }, 60_000);
 
   // One play, run as the login user and under become (a `sudo -n` line session): the runner's line session runs

@@ -5,7 +5,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fleetAvailable, fleetKnownHosts, fleetReset, fleetStop, hostExec, hostExecOk } from '../fleet/fleet.js';
+import { fleetAvailable, fleetBridgeAddress, fleetKnownHosts, fleetReset, fleetStop, hostExec, hostExecOk } from '../fleet/fleet.js';
 import { vncplay } from '../support/cli-helpers.js';
 import { sleep, taskResult, taskStart, vncplayLive, writeInventory, type LiveRun } from '../support/fault-helpers.js';
 
@@ -141,7 +141,7 @@ run('faults on the fleet (h3 is the victim)', () => {
     await expectFaultOutcome(live, root);
     await hostExecOk(FAULTY, ['ip', 'link', 'set', 'eth0', 'up']);
     // The default route went with the link; put it back as the fleet made it.
-    await hostExec(FAULTY, ['ip', 'route', 'replace', 'default', 'via', '198.18.0.1', 'dev', 'eth0']);
+    await hostExec(FAULTY, ['ip', 'route', 'replace', 'default', 'via', fleetBridgeAddress(), 'dev', 'eth0']);
     await expectConverges(pb, root);
   }, 300_000);
 

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fleetAvailable, fleetHosts, fleetKey, fleetKnownHosts, hostExec, hostExecOk } from '../fleet/fleet.js';
+import { fleetAddress, fleetAvailable, fleetHosts, fleetKey, fleetKnownHosts, hostExec, hostExecOk } from '../fleet/fleet.js';
 import { vncplay } from '../support/cli-helpers.js';
 
 describe.skipIf(!fleetAvailable())('firewall through the runner', () => {
@@ -19,7 +19,7 @@ describe.skipIf(!fleetAvailable())('firewall through the runner', () => {
   tasks:
     - firewall:
         port: "5999"
-        source: 198.18.0.250
+        source: ${fleetAddress(250)}
         action: drop
         backend: nftables
         rollback_timeout: 5

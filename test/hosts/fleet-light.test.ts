@@ -5,13 +5,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { fleetAvailable, fleetDir, fleetKey, fleetScript } from '../fleet/fleet.js';
+import { fleetAvailable, fleetDir, fleetKey, fleetScript, fleetScriptEnv } from '../fleet/fleet.js';
 
 const execFileAsync = promisify(execFile);
 const lightInUse = existsSync('/var/lib/vncplay-fleet/light/l1');
 
 async function fleetSh(...args: string[]): Promise<void> {
-  await execFileAsync('bash', [fleetScript, ...args], { env: { ...process.env, FLEET_DIR: fleetDir() }, timeout: 120_000 });
+  await execFileAsync('bash', [fleetScript, ...args], { env: fleetScriptEnv(), timeout: 120_000 });
 }
 
 describe.skipIf(!fleetAvailable() || lightInUse)('light fleet', () => {

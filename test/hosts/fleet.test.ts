@@ -5,12 +5,11 @@ import { createServer, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
-  fleetAvailable, fleetDir, fleetHosts, fleetInventory, fleetKey, fleetKnownHosts, fleetReset, fleetScript, fleetStop,
-  hostExec, hostExecOk,
+  fleetAddress, fleetAvailable, fleetBridgeAddress, fleetHostPidFile, fleetHosts, fleetInventory, fleetKey, fleetKnownHosts,
+  fleetReset, fleetScript, fleetScriptEnv, fleetStop, hostExec, hostExecOk,
 } from '../fleet/fleet.js';
 
 const execFileAsync = promisify(execFile);
-const CONTROLLER_ADDRESS = '198.18.0.1';
 
 // OpenSSH sends the remote command as one string to the login shell; pass it as such.
 function sshArgs(address: string, command: string): string[] {
@@ -45,10 +44,11 @@ async function failedVendorUnits(host: number): Promise<string[]> {
 describe.skipIf(!fleetAvailable())('test fleet', () => {
   const hosts = fleetAvailable() ? fleetHosts() : [];
 
-  it('has three hosts h1..h3 on 198.18.0.11-13 in inventory.yml and known_hosts', () => {
+  it('has three hosts h1..h3 at .11-.13 of its subnet (198.18.0.x for slot 1) in inventory.yml and known_hosts', () => {
     expect(hosts.map((h) => [h.name, h.address])).toEqual([
-      ['h1', '198.18.0.11'], ['h2', '198.18.0.12'], ['h3', '198.18.0.13'],
+      ['h1', fleetAddress(11)], ['h2', fleetAddress(12)], ['h3', fleetAddress(13)],
     ]);
+    expect(fleetBridgeAddress()).toMatch(/^198\.18\.\d\.1$/);
     const inventory = readFileSync(fleetInventory(), 'utf8');
     const knownHosts = readFileSync(fleetKnownHosts(), 'utf8');
     for (const h of hosts) {
@@ -88,7 +88,7 @@ describe.skipIf(!fleetAvailable())('test fleet', () => {
   });
 
   it('root in a host (through ssh + sudo, as vncplay runs) may change netfilter and links: CAP_NET_ADMIN', async () => {
-    const out = await ssh('198.18.0.12', [
+    const out = await ssh(fleetAddress(12), [
       'sudo -n nft add table inet vncplay_fleet_cap', 'sudo -n nft delete table inet vncplay_fleet_cap',
       'sudo -n iptables -S INPUT', 'sudo -n ip link add vpcapa type veth peer name vpcapb', 'sudo -n ip link del vpcapa',
       'echo cap-ok'].join(' && '));
@@ -96,11 +96,12 @@ describe.skipIf(!fleetAvailable())('test fleet', () => {
   });
 
   it('hosts reach each other over TCP (h1 -> h2:22, h3 -> h1:22)', async () => {
-    await hostExecOk(1, ['nc', '-z', '-w', '5', '198.18.0.12', '22']);
-    await hostExecOk(3, ['nc', '-z', '-w', '5', '198.18.0.11', '22']);
+    await hostExecOk(1, ['nc', '-z', '-w', '5', fleetAddress(12), '22']);
+    await hostExecOk(3, ['nc', '-z', '-w', '5', fleetAddress(11), '22']);
   });
 
-  it('hosts reach the controller at 198.18.0.1', async () => {
+  it('hosts reach the controller at the bridge address', async () => {
+    const controllerAddress = fleetBridgeAddress();
     let resolveReceived: (data: string) => void = () => {};
     const received = new Promise<string>((r) => { resolveReceived = r; });
     const server = createServer((socket) => {
@@ -108,10 +109,10 @@ describe.skipIf(!fleetAvailable())('test fleet', () => {
       socket.setEncoding('utf8').on('data', (d: string) => { data += d; });
       socket.on('end', () => resolveReceived(data.trim()));
     });
-    await new Promise<void>((r) => server.listen(0, CONTROLLER_ADDRESS, r));
+    await new Promise<void>((r) => server.listen(0, controllerAddress, r));
     try {
       const { port } = server.address() as AddressInfo;
-      await hostExecOk(2, ['sh', '-c', `echo hello-from-h2 | nc -N -w 5 ${CONTROLLER_ADDRESS} ${port}`]);
+      await hostExecOk(2, ['sh', '-c', `echo hello-from-h2 | nc -N -w 5 ${controllerAddress} ${port}`]);
       expect(await received).toBe('hello-from-h2');
     } finally {
       server.close();
@@ -119,15 +120,15 @@ describe.skipIf(!fleetAvailable())('test fleet', () => {
   });
 
   it('`up 3` again reuses the running hosts quickly', async () => {
-    const pidsBefore = hosts.map((h) => readFileSync(`/var/lib/vncplay-fleet/${h.name}/nspawn.pid`, 'utf8'));
+    const pidsBefore = hosts.map((h) => readFileSync(fleetHostPidFile(h.name), 'utf8'));
     const started = Date.now();
-    await execFileAsync('bash', [fleetScript, 'up', '3'], { env: { ...process.env, FLEET_DIR: fleetDir() } });
+    await execFileAsync('bash', [fleetScript, 'up', '3'], { env: fleetScriptEnv() });
     expect(Date.now() - started).toBeLessThan(5_000);
-    expect(hosts.map((h) => readFileSync(`/var/lib/vncplay-fleet/${h.name}/nspawn.pid`, 'utf8'))).toEqual(pidsBefore);
+    expect(hosts.map((h) => readFileSync(fleetHostPidFile(h.name), 'utf8'))).toEqual(pidsBefore);
   });
 
   it('reset gives a host a clean root but keeps its address and host key', async () => {
-    const keyBefore = await ed25519KeyOf('198.18.0.13');
+    const keyBefore = await ed25519KeyOf(fleetAddress(13));
     await hostExecOk(3, ['sh', '-c', 'echo dirty > /etc/vncplay-fleet-marker']);
     // A command still running inside the host (entered with nsenter) must not hold the poweroff up.
     const lingering = hostExec(3, ['sleep', '600']);
@@ -137,16 +138,16 @@ describe.skipIf(!fleetAvailable())('test fleet', () => {
     expect((await lingering).code).not.toBe(0);
     const marker = await hostExec(3, ['test', '-e', '/etc/vncplay-fleet-marker']);
     expect(marker.code).toBe(1);
-    expect(await ed25519KeyOf('198.18.0.13')).toBe(keyBefore);
-    expect((await ssh('198.18.0.13', 'hostname')).trim()).toBe('h3');
+    expect(await ed25519KeyOf(fleetAddress(13))).toBe(keyBefore);
+    expect((await ssh(fleetAddress(13), 'hostname')).trim()).toBe('h3');
   });
 
   it('stop makes a host unreachable and reset brings it back', async () => {
     await fleetStop(3);
-    await expect(ed25519KeyOf('198.18.0.13')).rejects.toThrow();
+    await expect(ed25519KeyOf(fleetAddress(13))).rejects.toThrow();
     await expect(hostExec(3, ['true'])).rejects.toThrow(/not running/);
     await fleetReset(3);
-    expect((await ssh('198.18.0.13', 'hostname')).trim()).toBe('h3');
+    expect((await ssh(fleetAddress(13), 'hostname')).trim()).toBe('h3');
   });
 
   it('a fresh host is fully running, with optional services installed but disabled', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fleetAvailable, fleetInventoryIni, hostExec, hostExecOk } from '../fleet/fleet.js';
+import { fleetAvailable, fleetBridgeAddress, fleetInventoryIni, hostExec, hostExecOk } from '../fleet/fleet.js';
 import { HOST_CURL_PACKAGES, installControllerPackages, sha256, startWebServers, WEB_FILES, WEB_PASSWORD, WEB_USER, type WebServers } from '../fleet/web-server.js';
 import { counts, pick, runBoth, type ParityRun } from '../support/module-parity.js';
 
@@ -113,7 +113,7 @@ const playbook = `
     - name: uri head
       uri: {url: "{{ base }}/files/b.txt", method: HEAD}
     - name: uri connection refused
-      uri: {url: "http://198.18.0.1:9/", timeout: 5}
+      uri: {url: "http://${fleetBridgeAddress()}:9/", timeout: 5}
       ignore_errors: true
     - name: a clean end
       file: {path: "{{ item }}", state: absent}

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/runner/events.js';
-import { fleetAvailable, fleetKnownHosts, fleetReset, hostExec, hostExecOk } from '../fleet/fleet.js';
+import { fleetAddress, fleetAvailable, fleetHosts, fleetKnownHosts, fleetReset, hostExec, hostExecOk } from '../fleet/fleet.js';
 import { vncplay } from '../support/cli-helpers.js';
 import { sleep, taskResult, taskStart, vncplayLive, writeInventory } from '../support/fault-helpers.js';
 
@@ -131,7 +131,7 @@ run('interrupting a run on the fleet', () => {
     - name: fw
       firewall:
         port: ${port}
-        source: 198.18.0.12
+        source: ${fleetHosts()[1]!.address}
         action: accept
         backend: nftables
         rollback_timeout: 5
@@ -269,7 +269,7 @@ run('interrupting a run on the fleet', () => {
 
     // An unreachable host is a failed host too: it lands in the retry file.
     const ghostInv = await writeInventory(dir, (y) =>
-      y.replace('        h3:', '        ghost:\n          ansible_host: 198.18.0.99\n          ansible_ssh_timeout: 2\n          ansible_user: vncplay\n        h3:'),
+      y.replace('        h3:', `        ghost:\n          ansible_host: ${fleetAddress(99)}\n          ansible_ssh_timeout: 2\n          ansible_user: vncplay\n        h3:`),
       'with-ghost.yml',
     );
     const withGhost = await vncplay([pb, '-i', ghostInv, '-e', `vncplay_known_hosts_file=${fleetKnownHosts()}`, '-e', 'fixed=true'], { env: { ANSIBLE_RETRY_FILES_ENABLED: 'yes' } });

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { loadInventory } from '../../src/inventory/index.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { runPlaybook } from '../../src/runner/run.js';
-import { fleetAvailable, fleetDir, fleetScript } from '../fleet/fleet.js';
+import { fleetAvailable, fleetDir, fleetScript, fleetScriptEnv } from '../fleet/fleet.js';
 
 const execFileAsync = promisify(execFile);
 const LIGHT = '/var/lib/vncplay-fleet/light';
@@ -23,7 +23,7 @@ const ALIASES = 20;
 const lightAddress = (j: number): string => `198.19.${Math.floor(j / 100)}.${(j % 100) + 10}`;
 
 async function fleetSh(...args: string[]): Promise<void> {
-  await execFileAsync('bash', [fleetScript, ...args], { env: { ...process.env, FLEET_DIR: fleetDir() }, timeout: 300_000 });
+  await execFileAsync('bash', [fleetScript, ...args], { env: fleetScriptEnv(), timeout: 300_000 });
 }
 
 /** MaxStartups 1:100:2 drops most concurrent handshakes; MaxSessions 2 refuses most parallel channels. */

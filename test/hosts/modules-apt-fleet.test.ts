@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attachHost, BRIDGE_ADDRESS, buildRepo, detachHost, hostPackageState, purgePackages, serveRepo, type ServedRepo } from '../fleet/deb-repo.js';
-import { fleetAvailable, fleetHosts, fleetKey, fleetKnownHosts, hostExec, hostExecOk } from '../fleet/fleet.js';
+import { attachHost, buildRepo, detachHost, hostPackageState, purgePackages, serveRepo, type ServedRepo } from '../fleet/deb-repo.js';
+import { fleetAvailable, fleetBridgeAddress, fleetHosts, fleetKey, fleetKnownHosts, hostExec, hostExecOk } from '../fleet/fleet.js';
 import { ansiblePlaybook, vncplay, writeVncInventory, type CliRun } from '../support/cli-helpers.js';
 
 /**
@@ -138,7 +138,7 @@ describe.skipIf(!fleetAvailable())('apt and package on the fleet, against ansibl
     for (const [tool, run] of [['ansible', ansiblePlaybook], ['vncplay', vncplay]] as const) {
       await purgePackages(HOST);
       // The repo's lists gone and the folder an hour old: the first update_cache changes the cache, as on a new host.
-      await hostExecOk(HOST, ['sh', '-c', `rm -f /var/lib/apt/lists/${BRIDGE_ADDRESS}:* && touch -d '-1 hour' /var/lib/apt/lists`]);
+      await hostExecOk(HOST, ['sh', '-c', `rm -f /var/lib/apt/lists/${fleetBridgeAddress()}:* && touch -d '-1 hour' /var/lib/apt/lists`]);
       const first = await run(['-i', inventory, playbook], { cwd: dir });
       const written = await hostExec(HOST, ['cat', RESULTS]);
       if (written.code !== 0) throw new Error(`${tool} did not get to the end:\n${first.stdout}\n${first.stderr}`);

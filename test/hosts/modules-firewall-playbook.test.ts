@@ -5,9 +5,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fleetAvailable, fleetInventory, hostExec, hostExecOk } from '../fleet/fleet.js';
+import { fleetAddress, fleetAvailable, fleetInventory, hostExec, hostExecOk } from '../fleet/fleet.js';
 
 const repo = resolve(import.meta.dirname, '../..');
+// h2's address on this worker's fleet: the rule lets h2 in.
+const H2 = fleetAddress(12);
 const PLAYBOOK = `
 - name: VNC on h1 only from h2
   hosts: h1
@@ -19,7 +21,7 @@ const PLAYBOOK = `
     - name: sshd runs
       service: name=ssh state=started
     - name: allow h2
-      firewall: { port: 5901, source: 198.18.0.12, action: accept, comment: from h2, state: "{{ fw_state }}", backend: nftables }
+      firewall: { port: 5901, source: ${H2}, action: accept, comment: from h2, state: "{{ fw_state }}", backend: nftables }
     - name: reject everyone else
       vncplay.firewall: { port: "5901", action: reject, state: "{{ fw_state }}", backend: nftables }
     - name: sshd still answers
@@ -66,7 +68,7 @@ describe.skipIf(!fleetAvailable())('firewall/systemd/wait_for playbook via the C
     const r = await vncplay([book, '-i', fleetInventory()]);
     expect([r.code, r.recap], r.out).toEqual([0, { ok: 4, changed: 2, failed: 0 }]);
     const t = await rules();
-    expect(t).toContain('ip saddr 198.18.0.12 tcp dport 5901 accept comment "vncplay/1 tcp 5901 198.18.0.12/32 accept # from h2"');
+    expect(t).toContain(`ip saddr ${H2} tcp dport 5901 accept comment "vncplay/1 tcp 5901 ${H2}/32 accept # from h2"`);
     expect(t).toContain('tcp dport 5901 reject with tcp reset comment "vncplay/1 tcp 5901 any reject"');
     expect(t.indexOf('accept comment')).toBeLessThan(t.indexOf('reject with'));
   });

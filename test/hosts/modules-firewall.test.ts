@@ -15,7 +15,7 @@ import { remoteProbeArgv, waitFor, waitSpec } from '../../src/modules/wait-for.j
 import { parsedArgs } from '../support/module-args.js';
 import { testContext } from '../support/module-harness.js';
 import { invokeModule, type InvokeResult } from '../../src/runner/invoke-module.js';
-import { fleetAvailable, fleetConnectionSpec, fleetDir, fleetHosts, fleetKey, fleetKnownHosts, hostExec, hostExecOk } from '../fleet/fleet.js';
+import { fleetAddress, fleetAvailable, fleetBridgeAddress, fleetConnectionSpec, fleetDir, fleetHosts, fleetKey, fleetKnownHosts, hostExec, hostExecOk } from '../fleet/fleet.js';
 
 const sshTo = (i: number): Promise<Connection> => {
   const h = fleetHosts()[i - 1]!;
@@ -187,7 +187,7 @@ describe.skipIf(!fleetAvailable())('firewall on h1, proven from h2 and h3', () =
 
     it('a rule that would cut vncplay\'s own SSH connection is refused (real $SSH_CONNECTION)', async () => {
       await expect(run(firewall, { port: '22', action: 'drop', backend }, h1)).rejects.toMatchObject({ code: 'E_FIREWALL_LOCKOUT' });
-      await expect(run(firewall, { port: '1-1000', action: 'reject', source: '198.18.0.0/24', backend }, h1)).rejects.toMatchObject({ code: 'E_FIREWALL_LOCKOUT' });
+      await expect(run(firewall, { port: '1-1000', action: 'reject', source: fleetAddress(0) + '/24', backend }, h1)).rejects.toMatchObject({ code: 'E_FIREWALL_LOCKOUT' });
       // h3's address is not the controller's: allowed
       const ok = await run(firewall, { port: '22', action: 'drop', source: addr(3), backend }, h1);
       expect([ok.changed, ok.failed]).toEqual([true, false]);
@@ -351,7 +351,7 @@ describe.skipIf(!fleetAvailable())('firewall lockout safety on h1 (private sshd 
   });
 
   it('with allow_lockout the change goes in, the fresh connection fails, and it is rolled back', async () => {
-    const args: FirewallArgs = { port: PORT, action: 'drop', source: '198.18.0.1', allow_lockout: true, backend: 'nftables', rollback_timeout: 5 };
+    const args: FirewallArgs = { port: PORT, action: 'drop', source: fleetBridgeAddress(), allow_lockout: true, backend: 'nftables', rollback_timeout: 5 };
     // Over real SSH the rule also cuts the connection vncplay is using: either the apply step never answers (the
     // runner would mark the host unreachable) or finish() cannot roll back over it. Both leave the armed timer.
     let how: string;

@@ -4,7 +4,7 @@ import { connect } from '../../src/connection/ssh.js';
 import type { Connection } from '../../src/connection/types.js';
 import { waitFor } from '../../src/modules/wait-for.js';
 import { invokeModule, type InvokeResult } from '../../src/runner/invoke-module.js';
-import { fleetAvailable, fleetHosts, fleetKey, fleetKnownHosts, hostExec, hostExecOk } from '../fleet/fleet.js';
+import { fleetAvailable, fleetBridgeAddress, fleetHosts, fleetKey, fleetKnownHosts, hostExec, hostExecOk } from '../fleet/fleet.js';
 
 const HOST = 2;
 const FILE = '/tmp/vncplay-waitfor-ready';
@@ -51,7 +51,7 @@ describe.skipIf(!fleetAvailable())('wait_for on h2', () => {
     const busy = await run({ port: 22, state: 'drained', timeout: 1, sleep: 0.3 });
     expect(busy.failed).toBe(true);
     expect(busy.msg).toMatch(/Timeout when waiting for 127\.0\.0\.1:22 to drain \(last seen: \d+ active connection\(s\) on port 22\)/);
-    const excluded = await run({ port: 22, state: 'drained', exclude_hosts: ['198.18.0.1'], timeout: 5 });
+    const excluded = await run({ port: 22, state: 'drained', exclude_hosts: [fleetBridgeAddress()], timeout: 5 });
     expect(excluded.failed).toBe(false);
   });
 

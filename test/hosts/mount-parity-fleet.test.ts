@@ -49,7 +49,7 @@ const playbook = `
     - name: bind source removed
       file: {path: /srv/vp-bind-src, state: absent}
     - name: nothing left
-      shell: grep vp- /etc/fstab; findmnt /mnt/vp-tmp; findmnt /mnt/vp-bind; ls -d /mnt/vp-*
+      shell: grep vp- /etc/fstab; findmnt /mnt/vp-tmp; findmnt /mnt/vp-bind; ls -d /mnt/vp-tmp /mnt/vp-bind /mnt/vp-present 2>/dev/null
       register: left
       changed_when: false
       failed_when: false

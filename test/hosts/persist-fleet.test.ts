@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/runner/events.js';
-import { fleetAvailable, fleetKnownHosts } from '../fleet/fleet.js';
+import { fleetAddress, fleetAvailable, fleetKnownHosts } from '../fleet/fleet.js';
 import { vncplay } from '../support/cli-helpers.js';
 import { sleep, taskStart, vncplayLive, writeInventory, type LiveRun } from '../support/fault-helpers.js';
 
@@ -90,9 +90,10 @@ run('persistent connections on the fleet', () => {
     const before = (await timedRun()).ports;
     // h1's address now carries h2's keys: what a re-keyed (or impostor) h1 would look like to a fresh connection.
     const lines = (await readFile(fleetKnownHosts(), 'utf8')).split('\n');
-    const h2Keys = lines.filter((l) => l.startsWith('198.18.0.12 ')).map((l) => l.replace('198.18.0.12 ', '198.18.0.11 '));
+    const [h1, h2] = [fleetAddress(11), fleetAddress(12)];
+    const h2Keys = lines.filter((l) => l.startsWith(`${h2} `)).map((l) => l.replace(`${h2} `, `${h1} `));
     const changed = path.join(dir, 'known_hosts_changed');
-    await writeFile(changed, [...lines.filter((l) => l.trim() !== '' && !l.startsWith('198.18.0.11 ')), ...h2Keys, ''].join('\n'));
+    await writeFile(changed, [...lines.filter((l) => l.trim() !== '' && !l.startsWith(`${h1} `)), ...h2Keys, ''].join('\n'));
     const r = await timedRun([], changed);
     expect(r.ports['h1']).toBeUndefined();
     expect(r.stdout).toMatch(/E_HOSTKEY_CHANGED/);

@@ -5,14 +5,14 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fleetAvailable, fleetHosts, hostExec, hostExecOk } from '../fleet/fleet.js';
+import { fleetAddress, fleetAvailable, fleetHosts, hostExec, hostExecOk } from '../fleet/fleet.js';
 import { repoRoot, vncplay } from '../support/cli-helpers.js';
 
 const HOST = 1;
 const UP_DISPLAY = 7;
 const DOWN_DISPLAY = 8;
 // In the fleet's own range, where no host is: connects time out (nothing sends a refusal).
-const SILENT_ADDRESS = '198.18.0.99';
+const SILENT_ADDRESS = fleetAddress(99);
 
 describe.skipIf(!fleetAvailable())('vncplay probe on the fleet (real Xtigervnc)', () => {
   const host = fleetAvailable() ? fleetHosts()[HOST - 1]! : { name: 'h1', address: '' };
@@ -39,7 +39,7 @@ describe.skipIf(!fleetAvailable())('vncplay probe on the fleet (real Xtigervnc)'
       '    other:',
       '      hosts:',
       '        not-probed:',
-      '          ansible_host: 198.18.0.98',
+      `          ansible_host: ${fleetAddress(98)}`,
       '',
     ].join('\n'));
   });

@@ -6,7 +6,7 @@ import { sessionScript } from '../../src/connection/line-session.js';
 import { connect, type SshConnection } from '../../src/connection/ssh.js';
 import { remoteProbeArgv, waitFor, waitSpec } from '../../src/modules/wait-for.js';
 import { invokeModule, type InvokeResult } from '../../src/runner/invoke-module.js';
-import { fleetAvailable, fleetConnectionSpec, fleetHosts, hostExec, hostExecOk } from '../fleet/fleet.js';
+import { fleetAvailable, fleetBridgeAddress, fleetConnectionSpec, fleetHosts, hostExec, hostExecOk } from '../fleet/fleet.js';
 import { parsedArgs } from '../support/module-args.js';
 
 const HOST = 3;
@@ -122,8 +122,8 @@ describe.skipIf(!fleetAvailable())('wait_for on h3 without python (line session)
   it('drained: our own SSH connection keeps port 22 busy unless the controller is excluded (by address or name)', async () => {
     const busy = await run({ port: 22, state: 'drained', timeout: 1, sleep: 0.3 });
     expect(busy.msg).toMatch(/^Timeout when waiting for 127\.0\.0\.1:22 to drain \(last seen: [1-9]\d* active connection\(s\) on port 22\)$/);
-    expect((await run({ port: 22, state: 'drained', exclude_hosts: ['198.18.0.1'], timeout: 5 })).failed).toBe(false);
-    await hostExecOk(HOST, ['sh', '-c', 'grep -q vp-controller /etc/hosts || echo "198.18.0.1 vp-controller" >> /etc/hosts']);
+    expect((await run({ port: 22, state: 'drained', exclude_hosts: [fleetBridgeAddress()], timeout: 5 })).failed).toBe(false);
+    await hostExecOk(HOST, ['sh', '-c', `grep -q vp-controller /etc/hosts || echo "${fleetBridgeAddress()} vp-controller" >> /etc/hosts`]);
     try {
       expect((await run({ port: 22, state: 'drained', exclude_hosts: ['vp-controller'], timeout: 5 })).failed).toBe(false);
     } finally {

@@ -15,16 +15,16 @@ remove_bridge() {
   ip link del "$BRIDGE" 2>/dev/null || true
 }
 
-# netns vp-h<i> with eth0 = 198.18.0.(10+i)/24 and a default route to the bridge, inside the namespace only.
+# netns vp<S>-h<i> with eth0 = 198.18.<S-1>.(10+i)/24 and a default route to the bridge, inside the namespace only.
 setup_host_network() {
   local i=$1 ns veth_br veth_in
-  ns=$(host_netns "$i"); veth_br=$(host_veth_br "$i"); veth_in=vph${i}i
+  ns=$(host_netns "$i"); veth_br=$(host_veth_br "$i"); veth_in=$(host_veth_in "$i")
   ip netns add "$ns"
   ip link add "$veth_br" type veth peer name "$veth_in"
   ip link set "$veth_in" netns "$ns"
   # A fixed MAC per address: after a reset, neighbours' ARP caches (REACHABLE for up to 45 s) stay right,
   # otherwise connections to the rebuilt host hang until those entries expire.
-  ip -n "$ns" link set "$veth_in" name eth0 address "$(printf '02:76:70:12:00:%02x' "$i")"
+  ip -n "$ns" link set "$veth_in" name eth0 address "$(host_mac "$i")"
   ip -n "$ns" addr add "$(host_addr "$i")/24" dev eth0
   ip -n "$ns" link set lo up
   ip -n "$ns" link set eth0 up
@@ -54,7 +54,7 @@ mount_host_root() {
   local i=$1 rootfs=$2 dir
   dir=$(host_dir "$i")
   mkdir -p "$dir/upper" "$dir/work" "$dir/root"
-  mount -t overlay "vncplay-$(host_name "$i")" \
+  mount -t overlay "vncplay-$(host_machine "$i")" \
     -o "lowerdir=$rootfs,upperdir=$dir/upper,workdir=$dir/work" "$dir/root"
 }
 
@@ -123,7 +123,7 @@ nspawn_args() {
   local i=$1 dir
   dir=$(host_dir "$i")
   printf '%s\n' --boot --register=no --keep-unit --private-users=no \
-    "--network-namespace-path=/run/netns/$(host_netns "$i")" -D "$dir/root" -M "$(host_name "$i")" \
+    "--network-namespace-path=/run/netns/$(host_netns "$i")" -D "$dir/root" -M "$(host_machine "$i")" \
     --capability=CAP_NET_ADMIN --console=read-only --link-journal=no --resolv-conf=off --timezone=off
 }
 
@@ -219,7 +219,7 @@ clean_host() {
 
 remove_host() {
   local propagate
-  propagate=/run/systemd/nspawn/propagate/$(host_name "$1")
+  propagate=/run/systemd/nspawn/propagate/$(host_machine "$1")
   clean_host "$1"
   rm -rf --one-file-system "$(host_dir "$1")"
   # nspawn leaves its mount-propagation directory behind ("we can't allow that" in the console log).

@@ -70,7 +70,7 @@ write_fleet_outputs() {
     done
   done | write_atomically "$kh"
   {
-    printf '{\n  "stateDir": "%s",\n  "hosts": [\n' "$FLEET_STATE_DIR"
+    printf '{\n  "slot": %d,\n  "bridgeAddress": "%s",\n  "stateDir": "%s",\n  "hosts": [\n' "$FLEET_SLOT" "$BRIDGE_ADDR" "$SLOT_STATE_DIR"
     for ((i = 1; i <= n; i++)); do
       printf '    {"index": %d, "name": "%s", "address": "%s", "netns": "%s", "pidFile": "%s/nspawn.pid"}%s\n' \
         "$i" "$(host_name "$i")" "$(host_addr "$i")" "$(host_netns "$i")" "$(host_dir "$i")" "$([[ $i -lt $n ]] && echo ,)"

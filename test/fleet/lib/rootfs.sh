@@ -73,7 +73,7 @@ customize_rootfs() {
 # Old rootfs builds (from an earlier packages.txt) that no host's overlay still uses: 500+ MB each.
 prune_unused_rootfs() {
   local keep=$1 d used
-  used=$(cat "$FLEET_STATE_DIR"/h*/rootfs 2>/dev/null || true)
+  used=$(cat "$FLEET_STATE_DIR"/h*/rootfs "$FLEET_STATE_DIR"/s[2-9]/h*/rootfs 2>/dev/null || true)
   for d in "$FLEET_CACHE_DIR"/rootfs-*; do
     [[ -d $d && $d != *.tmp.* && $d != "$keep" ]] || continue
     grep -qxF "$d" <<<"$used" && continue
