@@ -18,7 +18,9 @@ const USES_THE_LIGHT_FLEET = ['test/hosts/fleet-light.test.ts', 'test/hosts/load
 
 export default defineConfig({
   test: {
-    testTimeout: 120_000,
+    // Parity tests run ansible-playbook and vncplay one after the other; some take 100 s on an idle machine, and the
+    // suite runs four test files at once on two cores.
+    testTimeout: 240_000,
     hookTimeout: 300_000,
     // Brings the real test fleets up (test/fleet/fleet.sh up 3, per slot) unless VNCPLAY_FLEET=off or no test/hosts
     // file runs.

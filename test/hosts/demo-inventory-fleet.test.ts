@@ -1,8 +1,8 @@
-import { mkdtemp, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fleetAvailable, fleetDir, fleetHosts, fleetKnownHosts, hostExec } from '../fleet/fleet.js';
+import { fleetAddress, fleetAvailable, fleetDir, fleetHosts, fleetKnownHosts, hostExec } from '../fleet/fleet.js';
 import { ansiblePlaybook, repoRoot, vncplay } from '../support/cli-helpers.js';
 
 /**
@@ -18,7 +18,14 @@ describe.skipIf(!fleetAvailable())('the shipped demo inventory under vncplay and
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'vncplay-demo-inv-'));
-    for (const d of ['inventories', 'playbooks']) await symlink(path.join(repoRoot, d), path.join(dir, d));
+    await symlink(path.join(repoRoot, 'playbooks'), path.join(dir, 'playbooks'));
+    // The shipped inventory as it is, but for the fleet this test file runs on (demo.yml names slot 1's addresses).
+    await mkdir(path.join(dir, 'inventories'));
+    for (const entry of await readdir(path.join(repoRoot, 'inventories'))) {
+      if (entry !== 'demo.yml') await symlink(path.join(repoRoot, 'inventories', entry), path.join(dir, 'inventories', entry));
+    }
+    const demo = await readFile(path.join(repoRoot, 'inventories/demo.yml'), 'utf8');
+    await writeFile(path.join(dir, 'inventories/demo.yml'), demo.replace(/ansible_host: 198\.18\.0\.(\d+)/g, (_, n: string) => `ansible_host: ${fleetAddress(Number(n))}`));
     await symlink(fleetDir(), path.join(dir, '.fleet'));
     for (const h of [1, 2, 3]) {
       if ((await hostExec(h, ['systemctl', 'is-active', '--quiet', 'tigervncserver@:1'])).code !== 0) stopAfter.push(h);

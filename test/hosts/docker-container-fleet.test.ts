@@ -103,6 +103,9 @@ describe.skipIf(!fleetAvailable())('docker_container on a real Docker daemon', (
   const host = () => fleetHosts()[HOST - 1]!;
 
   beforeAll(async () => {
+    // A clean root first: the published port 5901 must be free, and a test file that ran before on this fleet may
+    // have left a VNC session on :1.
+    await fleetReset(HOST);
     repo = await serveRepo(await buildRepo([], [], await hostDebs([...ENGINE_DEBS, ...ANSIBLE_DOCKER_DEBS])));
     await attachHost(HOST, repo);
     await installDocker();
