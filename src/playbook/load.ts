@@ -220,6 +220,17 @@ const conditionKeys = ['when', 'changed_when', 'failed_when', 'until'] as const;
 const yamlExts = ['.yml', '.yaml'];
 /** Code of a warning about a deprecated form that still works (`include:`). */
 const DEPRECATED = 'W_DEPRECATED';
+/**
+ * Code of a warning about what Ansible refuses only when the task runs (a removed module parameter or value, a
+ * controller file missing at load time): --syntax-check passes it, so the run starts, and the task fails there.
+ */
+const RUN_TIME = 'W_RUN_TIME';
+/** What each kind of warning adds to its message: why it does not stop the run. */
+const warningNotes: Readonly<Record<string, string>> = {
+  [DEPRECATED]: '',
+  [RUN_TIME]: ' (Ansible checks this only when the task runs: the playbook loads, and the task fails on a host that runs it)',
+};
+const SOFT_INCLUDE_NOTE = ' (only a conditional or templated include_tasks reaches this file: a host that runs it fails there)';
 
 /** Keywords an import or a role hands down to each of its tasks when the task does not set them itself. */
 /** What a role entry or import hands down to the tasks it expands to. */
@@ -269,7 +280,7 @@ class Loader {
   warningLines(): string[] {
     const lines = this.warnings.map((w) => {
       const where = w.pos ? `${w.pos.file}:${w.pos.line}:${w.pos.col}: ` : '';
-      const note = w.code === DEPRECATED ? '' : ' (only a conditional or templated include_tasks reaches this file: a host that runs it fails there)';
+      const note = warningNotes[w.code] ?? SOFT_INCLUDE_NOTE;
       return `${where}${w.message}${note}`;
     });
     return unique(lines);
@@ -1312,7 +1323,7 @@ class Loader {
 
   /**
    * The controller files a module reads (copy/template `src`, its controllerFiles hook): a literal path that exists
-   * nowhere the runner will look is an error now, a template file's own syntax is checked (errors point into the
+   * nowhere the runner will look is a warning now (a failure of the task if still missing when it runs), a template file's own syntax is checked (errors point into the
    * .j2 file), and a vault file must open with the run's passwords.
    */
   private async checkControllerFiles(src: YamlSource, m: AnyModule, parsed: Record<string, unknown>, t: TaskDef, pair: Pair<unknown, unknown>, scope: Scope): Promise<void> {
@@ -1332,7 +1343,8 @@ class Loader {
       }
     }
     if (!found) {
-      this.errors.push(src.error('E_MISSING_FILE', `${m.name} ${file.param} \`${rel}\` not found on the controller`, node, `looked for: ${dirs.join(', ')}`));
+      // An earlier task (or whatever runs before the play) may still make it: Ansible looks only when the task runs.
+      this.warnings.push(src.error(RUN_TIME, `${m.name} ${file.param} \`${rel}\` is not on the controller yet (looked for: ${dirs.join(', ')})`, node));
       return;
     }
     if (file.decrypt && !(await isDir(found))) await this.checkVaultSource(src, found, node);
@@ -1420,7 +1432,8 @@ class Loader {
     const issues = all.filter((i) => !skip.has(String(i.path[0])));
     for (const i of issues) {
       const at = this.argNode(value, argsPair, i.path, i.onKey, src);
-      this.errors.push(src.error(i.code, i.message, at ?? pair.key, i.hint));
+      if (i.runTimeOnly) this.warnings.push(src.error(RUN_TIME, `${i.message}: ${i.hint ?? ''}`, at ?? pair.key));
+      else this.errors.push(src.error(i.code, i.message, at ?? pair.key, i.hint));
     }
     return { args, parsed };
   }

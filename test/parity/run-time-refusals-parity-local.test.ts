@@ -1,0 +1,90 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ansiblePlaybook, vncplay } from '../support/cli-helpers.js';
+
+/**
+ * Issue 16: what Ansible refuses only when the task runs — parameters and values older playbooks use (get_url's
+ * sha256sum, service state=running, apt state=installed, pip use_mirrors, file context) and a copy src that does
+ * not exist when the playbook loads — passes ansible-playbook --syntax-check. vncplay loads such a playbook too,
+ * warns at each offending value, and fails the task when it runs, as Ansible does: the same recap from both tools
+ * (each refused task ignored), run on the controller (ansible_connection=local).
+ */
+
+let dir: string;
+
+const playbook = `
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: old get_url checksum
+      get_url: url=http://127.0.0.1:9/x dest={{ root }}/x sha256sum=abc
+      ignore_errors: true
+    - name: old service state
+      service: name=vncplay-no-such-unit state=running
+      ignore_errors: true
+    - name: old apt state
+      apt:
+        name: vncplay-no-such-package
+        state: installed
+      ignore_errors: true
+    - name: old pip option
+      pip: name=vncplay-no-such-package use_mirrors=no
+      ignore_errors: true
+    - name: old file option
+      file: path={{ root }} context=default
+      ignore_errors: true
+    - name: a file that is never made
+      copy: src=never-made.txt dest={{ root }}/never.txt
+      ignore_errors: true
+    - name: make a controller file
+      copy: content="made\\n" dest={{ root }}/made.txt
+    - name: a controller file an earlier task made
+      copy: src={{ root }}/made.txt dest={{ root }}/copied.txt
+`;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'vncplay-runtime-refusals-'));
+  await writeFile(path.join(dir, 'inv.ini'), 'localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n');
+  // A literal src the loader can check: the root is a fixed folder inside the project, made empty for each tool.
+  await writeFile(path.join(dir, 'pb.yml'), playbook.replace('src={{ root }}/made.txt', `src=${path.join(dir, 'out/made.txt')}`));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('refused only when the task runs, as in Ansible', () => {
+  it('--syntax-check accepts the playbook under both tools; vncplay warns at each offending value', async () => {
+    const theirs = await ansiblePlaybook(['-i', 'inv.ini', '--syntax-check', 'pb.yml'], { cwd: dir });
+    expect(theirs.code, theirs.stdout + theirs.stderr).toBe(0);
+    const ours = await vncplay(['-i', 'inv.ini', '--syntax-check', 'pb.yml', '-e', 'root=/tmp'], { cwd: dir });
+    expect(ours.code, ours.stdout + ours.stderr).toBe(0);
+    const warned = [...ours.stderr.matchAll(/^\[WARNING\]: pb\.yml:(\d+:\d+): (.*)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+    expect(warned).toEqual([
+      expect.stringMatching(/^6:59 `sha256sum` is no longer a parameter of `get_url`: write `checksum: "sha256:…"`/),
+      expect.stringMatching(/^9:48 `state`: running is no longer accepted by `systemd`: write `state: started`/),
+      expect.stringMatching(/^14:16 `state`: installed is no longer accepted by `apt`: write `state: present`/),
+      expect.stringMatching(/^17:41 `use_mirrors` is no longer a parameter of `pip`/),
+      expect.stringMatching(/^20:29 `context` is no longer a parameter of `file`/),
+      expect.stringMatching(/^23:17 copy src `never-made.txt` is not on the controller yet/),
+      expect.stringMatching(/^28:17 copy src `\/tmp\/\S+\/out\/made.txt` is not on the controller yet/),
+    ]);
+    for (const w of warned) expect(w).toContain('(Ansible checks this only when the task runs');
+  });
+
+  it('each refused task fails when it runs (ignored), the rest run: the same recap under both tools', async () => {
+    const recaps = [];
+    for (const run of [ansiblePlaybook, vncplay]) {
+      const root = path.join(dir, 'out');
+      await rm(root, { recursive: true, force: true });
+      await mkdir(root);
+      const r = await run(['-i', 'inv.ini', 'pb.yml', '-e', `root=${root}`], { cwd: dir });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      recaps.push(r.recap);
+    }
+    expect(recaps[1]).toEqual({ localhost: { ok: 8, changed: 2, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 6 } });
+    expect(recaps[1]).toEqual(recaps[0]);
+  });
+});
