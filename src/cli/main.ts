@@ -257,6 +257,11 @@ async function checkBeforeRun(
   const errors: VncplayError[] = [];
   for (const pb of playbooks) {
     if (inventory) await loadPlaybookVars(inventory, path.dirname(path.resolve(pb.file)), { decrypt });
+    // A run says these when it reaches the play; a syntax check says them now, as ansible-playbook does.
+    if (inventory && opts.syntaxCheck) {
+      const { findUnmatchedHostPatterns } = await import('../playbook/unknown-patterns.js');
+      for (const w of findUnmatchedHostPatterns(pb, inventory, extraVars)) process.stderr.write(`[WARNING]: ${w}\n`);
+    }
     errors.push(
       ...(await preflightErrors(pb, {
         extraVars,
