@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import nunjucks from 'nunjucks';
 import { TemplateError, VaultError, formatExcerpt, nearest, type SourcePos } from '../errors.js';
 import { decryptFileText, recordSecret } from '../vault/session.js';
@@ -73,6 +74,8 @@ interface NjNode {
 interface NjFrame {
   lookup(name: string): unknown;
   set(name: string, value: unknown, resolveUp?: boolean): void;
+  /** A child frame: reads fall through to this one, writes stay in the child. */
+  push(isolateWrites?: boolean): NjFrame;
 }
 interface NjCompilerBase {
   codebuf: string[];
@@ -198,6 +201,7 @@ export function renderText(
   if (!isTemplateString(source)) return source;
   const state = newState(vars, where);
   if (opts.file !== undefined) state.templateFile = opts.file;
+  state.lexing = opts;
   return withErrors(state, source, () => {
     const compiled = compile(source, 'text', opts);
     return compiled.kind === 'text' ? runText(compiled, state) : pyStr(checkDefined(runExpr(compiled, state)));
@@ -274,6 +278,8 @@ export function templateCacheSize(): number {
 interface RenderState {
   /** Path of the template file being rendered (renderText with opts.file), for error positions. */
   templateFile?: string;
+  /** How the template being rendered was lexed: its `{% include %}`s are lexed the same way. */
+  lexing?: TemplateOptions;
   /** Set once any host data (an Unsafe value) was read: conditionals refuse to evaluate such text again. */
   unsafeRead: boolean;
   vars: Record<string, unknown>;
@@ -431,6 +437,41 @@ class RenderContext implements LookupEnv {
   }
   getVariables(): Record<string, unknown> {
     return this.state.vars;
+  }
+
+  /**
+   * Jinja's `{% include name %}`: the named template, found as Ansible's template action searches (each folder of
+   * ansible_search_path, the playbook's folder and the including template's own, each with templates/ first),
+   * rendered with the includer's variables, its `{% set %}`s and the loop variables around the tag (`frame`).
+   * As Jinja (keep_trailing_newline off) it drops one newline at the end of the included text.
+   */
+  include(name: unknown, frame: NjFrame, ignoreMissing: boolean): string {
+    const rel = pyStr(unwrapUnsafe(name));
+    const own = this.state.templateFile === undefined ? [] : [path.join(path.dirname(this.state.templateFile), 'templates', rel), path.join(path.dirname(this.state.templateFile), rel)];
+    const candidates = [...new Set([...controllerCandidates(this, 'templates', rel), ...(path.isAbsolute(rel) ? [] : own)])];
+    const file = candidates.find((c) => existsSync(c));
+    if (file === undefined) {
+      if (ignoreMissing) return '';
+      throw new LookupError(`{% include '${rel}' %}: template not found`, `searched: ${candidates.join(', ')}`);
+    }
+    const { text, encrypted } = readControllerText(file, 'template');
+    const compiled = compile(text, 'text', this.state.lexing ?? {});
+    if (compiled.kind !== 'text') throw new Error('internal: expected a text template');
+    const context = new RenderContext(this.state);
+    for (const [k, v] of this.locals) context.setVariable(k, v);
+    let out = '';
+    let failure: unknown;
+    compiled.root(jinjaEnv, context, frame.push(), jinjaRuntime, (err, res) => {
+      if (err) failure = err;
+      else out = res ?? '';
+    });
+    if (failure !== undefined) {
+      const pos = (failure as { templatePos?: TemplatePos }).templatePos;
+      if (pos && pos.source === undefined) pos.source = compiled.source;
+      throw failure;
+    }
+    if (encrypted) recordSecret(out);
+    return out;
   }
 }
 
@@ -782,7 +823,7 @@ const jinjaEnv = {
 // ───────────────────────────── the parser and compiler overrides ─────────────────────────────
 
 const LITERAL_SYMBOLS: Record<string, string> = { True: 'true', False: 'false', None: 'null' };
-const UNSUPPORTED_TAGS = ['Include', 'Extends', 'Import', 'FromImport', 'Block', 'Super', 'CallExtension', 'CallExtensionAsync'];
+const UNSUPPORTED_TAGS = ['Extends', 'Import', 'FromImport', 'Block', 'Super', 'CallExtension', 'CallExtensionAsync'];
 
 class JinjaParser extends (ParserBase as unknown as new (tokens: unknown) => NjParserBase) {
   /** Jinja allows `item.0` (index by number after a dot); nunjucks does not. Slices `x[1:]` are added too. */
@@ -1131,6 +1172,15 @@ class JinjaCompiler extends CompilerBase {
   /** Keep `lineno`/`colno` current so a runtime error can say where in a template file it happened. */
   private emitPosition(node: NjNode): void {
     this._emitLine(`lineno = ${node.lineno}; colno = ${node.colno};`);
+  }
+
+  /** `{% include name [ignore missing] %}`: RenderContext.include renders it with the variables around the tag. */
+  compileInclude(node: NjNode, frame: NjFrame): void {
+    const self = this as unknown as NjCompilerBase & { buffer: string };
+    this.emitPosition(node);
+    this._emit(`${self.buffer} += context.include(`);
+    this._compileExpression(node.template as NjNode, frame);
+    this._emitLine(`, frame, ${node.ignoreMissing === true ? 'true' : 'false'});`);
   }
 
   compileIf(node: NjNode, frame: NjFrame): void {

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,5 +107,32 @@ describe('a hosts pattern the inventory does not serve, as in Ansible', () => {
     }
     const run = await vncplay(args, { cwd: dir, env });
     expect(run.recap).toEqual({ localhost: { ok: 1, changed: 0, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 } });
+  });
+});
+
+describe('{% include %} in a template, as ansible-playbook renders it', () => {
+  it('a role template includes by name and by ./templates/ path, in a loop and after a set: the same file from both tools', async () => {
+    const files: Record<string, string> = {
+      'roles/inc/templates/main.j2': "head {{ x }}\n{% for v in items %}\nserver {{ v }} {\n  {% include 'part.j2' %}\n}\n{% endfor %}\n{% set top = 'T' %}\n{% include './templates/sub/last.j2' %}\ntail\n",
+      'roles/inc/templates/part.j2': 'port {{ v }}{{ x }}\n',
+      'roles/inc/templates/sub/last.j2': 'last {{ top }}\n',
+      'roles/inc/tasks/main.yml': '- template: {src: main.j2, dest: "{{ root }}/out.txt"}\n',
+      'include.yml': '- hosts: localhost\n  gather_facts: false\n  vars: {x: X, items: [a, b]}\n  roles: [inc]\n',
+    };
+    for (const [rel, text] of Object.entries(files)) {
+      await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
+      await writeFile(path.join(dir, rel), text);
+    }
+    const written: string[] = [];
+    for (const run of [ansiblePlaybook, vncplay]) {
+      const root = path.join(dir, 'out');
+      await rm(root, { recursive: true, force: true });
+      await mkdir(root);
+      const r = await run(['-i', 'inv.ini', 'include.yml', '-e', `root=${root}`], { cwd: dir });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      written.push(await readFile(path.join(root, 'out.txt'), 'utf8'));
+    }
+    expect(written[1]).toBe('head X\nserver a {\n  port aX}\nserver b {\n  port bX}\nlast Ttail\n');
+    expect(written[1]).toBe(written[0]);
   });
 });
