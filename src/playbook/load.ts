@@ -29,6 +29,7 @@ import {
   taskKeywordProperties,
   type ModuleLookup,
 } from './schema.js';
+import { registerCollectionRoots, registerPluginFolders } from './python-plugins.js';
 import { checkKeywords, checkModuleArgs, describeValue, type KeywordFragment, type SchemaIssue } from './validate.js';
 import { isMap, isScalar, isSeq, keyOf, nodeAtPath, pairsOf, parseYamlSource, readSourceText, type readYamlSource, type YamlSource } from './yaml-source.js';
 import { unsupportedPlayKeys, unsupportedTaskKeys } from './unsupported-keywords.js';
@@ -342,6 +343,8 @@ class Loader {
     }
     const src = await this.read(file);
     if (!src) return [];
+    registerPluginFolders(path.dirname(abs));
+    registerCollectionRoots(this.collectionRoots(path.dirname(abs)));
     const root = src.root;
     if (root === null || (isScalar(root) && root.value === null)) {
       this.errors.push(src.error('E_PLAYBOOK_SHAPE', 'the playbook is empty: expected a list of plays', 0, 'start with `- hosts: all` and a `tasks:` list'));
@@ -658,6 +661,8 @@ class Loader {
     const found = await this.findRole(src, nameNode, name, o.where);
     if (!found) return [];
     const roleDir = found.dir;
+    // A role's filter_plugins/ and test_plugins/ serve the whole run, as Ansible adds them when it loads the role.
+    registerPluginFolders(roleDir);
     if (o.chain.includes(roleDir)) {
       this.errors.push(src.error('E_ROLE_CYCLE', `role \`${name}\` depends on itself (${[...o.chain, roleDir].join(' → ')})`, nameNode, 'remove the circular dependency in meta/main.yml'));
       return [];

@@ -3,6 +3,7 @@ import path from 'node:path';
 import nunjucks from 'nunjucks';
 import { TemplateError, VaultError, formatExcerpt, nearest, type SourcePos } from '../errors.js';
 import { decryptFileText, recordSecret } from '../vault/session.js';
+import { callPlugin, hasPlugin, pluginNamesKnown } from './python-plugins.js';
 import { setOwn } from './own-keys.js';
 import {
   FILTERS,
@@ -671,7 +672,7 @@ const filterEnv: FilterEnv = {
 };
 
 function unknownName(kind: 'filter' | 'test', name: string, table: Record<string, unknown>): JinjaRuntimeError {
-  const near = nearest(name, Object.keys(table));
+  const near = nearest(name, [...Object.keys(table), ...pluginNamesKnown(kind)]);
   const err = new JinjaRuntimeError(`no ${kind} named '${name}'${near ? ` (did you mean '${near}'?)` : ''}`);
   (err as JinjaRuntimeError & { code?: string }).code = 'E_TEMPLATE_FILTER';
   return err;
@@ -679,14 +680,29 @@ function unknownName(kind: 'filter' | 'test', name: string, table: Record<string
 
 function wrapFilter(fullName: string): FilterFn {
   const name = shortPluginName(fullName);
-  const f = Object.hasOwn(FILTERS, name) ? FILTERS[name] : undefined;
+  const f = Object.hasOwn(FILTERS, name) ? FILTERS[name] : hasPlugin('filter', name) ? pythonFilter(name) : undefined;
   if (!f) throw unknownName('filter', name, FILTERS);
   return f;
 }
 
+/** A filter or test from a Python plugin file (python-plugins.ts): its failure is a positioned rendering error. */
+function pythonFilter(name: string): FilterFn {
+  return (value, pos, kw) => runPlugin(() => callPlugin('filter', name, value, pos, kw));
+}
+function pythonTest(name: string): TestFn {
+  return (value, pos) => truthy(runPlugin(() => callPlugin('test', name, value, pos, {})));
+}
+function runPlugin(call: () => unknown): unknown {
+  try {
+    return call();
+  } catch (e) {
+    throw new JinjaRuntimeError((e as Error).message);
+  }
+}
+
 function wrapTest(fullName: string): TestFn {
   const name = shortPluginName(fullName);
-  const t = Object.hasOwn(TESTS, name) ? TESTS[name] : undefined;
+  const t = Object.hasOwn(TESTS, name) ? TESTS[name] : hasPlugin('test', name) ? pythonTest(name) : undefined;
   if (!t) throw unknownName('test', name, TESTS);
   if (UNDEFINED_SAFE_TESTS.has(name)) return t;
   const falseOnUndefined = UNDEFINED_FALSE_TESTS.has(name);
@@ -1087,8 +1103,8 @@ class JinjaCompiler extends CompilerBase {
 
   compileFilter(node: NjNode, frame: NjFrame): void {
     const name = shortPluginName(String((node.name as NjNode).value));
-    if (!Object.hasOwn(FILTERS, name)) {
-      const near = nearest(name, Object.keys(FILTERS));
+    if (!Object.hasOwn(FILTERS, name) && !hasPlugin('filter', name)) {
+      const near = nearest(name, [...Object.keys(FILTERS), ...pluginNamesKnown('filter')]);
       this.fail(`no filter named '${name}'${near ? ` (did you mean '${near}'?)` : ''}`, node.lineno, node.colno);
     }
     this._emit(`runtime.filter(${JSON.stringify(name)}, `);
@@ -1101,8 +1117,8 @@ class JinjaCompiler extends CompilerBase {
     const callee = right.typename === 'FunCall' ? (right.name as NjNode) : right;
     const name = testName(callee);
     if (name === undefined) this.fail('expected a test name after "is"', node.lineno, node.colno);
-    if (!Object.hasOwn(TESTS, name)) {
-      const near = nearest(name, Object.keys(TESTS));
+    if (!Object.hasOwn(TESTS, name) && !hasPlugin('test', name)) {
+      const near = nearest(name, [...Object.keys(TESTS), ...pluginNamesKnown('test')]);
       this.fail(`no test named '${name}'${near ? ` (did you mean '${near}'?)` : ''}`, node.lineno, node.colno);
     }
     this._emit(`runtime.test(${JSON.stringify(name)}, `);

@@ -136,3 +136,56 @@ describe('{% include %} in a template, as ansible-playbook renders it', () => {
     expect(written[1]).toBe(written[0]);
   });
 });
+
+describe('filter and test plugins written in Python, as Ansible loads them', () => {
+  it("filter_plugins/, test_plugins/ and a collection's plugins/filter: the same output from both tools", async () => {
+    const files: Record<string, string> = {
+      'filter_plugins/words.py': [
+        'class FilterModule(object):',
+        '    def filters(self):',
+        "        return {'shout': self.shout, 'pairs': pairs}",
+        '    def shout(self, value, times=1, end="!"):',
+        '        return (value.upper() + end) * times',
+        'def pairs(d):',
+        '    return sorted((k, v) for k, v in d.items())',
+        '',
+      ].join('\n'),
+      'test_plugins/colors.py': "def is_blue(s):\n    return s in ('blue', '#00f')\nclass TestModule(object):\n    def tests(self):\n        return {'blue': is_blue}\n",
+      'collections/ansible_collections/local/tools/plugins/filter/math.py':
+        "class FilterModule(object):\n    def filters(self):\n        return {'double': lambda x: x * 2}\n",
+      'plugins.yml': [
+        '- hosts: localhost',
+        '  gather_facts: false',
+        '  vars: {d: {b: 2, a: 1}}',
+        '  tasks:',
+        '    - assert: {that: ["\'#00f\' is blue", "\'red\' is not blue"]}',
+        '    - copy:',
+        '        dest: "{{ root }}/plugins.txt"',
+        '        content: "{{ \'hi\' | shout }} {{ \'a\' | shout(2, end=\'?\') }} {{ d | pairs | to_json }} {{ 21 | local.tools.double }}\\n"',
+        '',
+      ].join('\n'),
+    };
+    for (const [rel, text] of Object.entries(files)) {
+      await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
+      await writeFile(path.join(dir, rel), text);
+    }
+    const written: string[] = [];
+    for (const run of [ansiblePlaybook, vncplay]) {
+      const root = path.join(dir, 'out');
+      await rm(root, { recursive: true, force: true });
+      await mkdir(root);
+      const r = await run(['-i', 'inv.ini', 'plugins.yml', '-e', `root=${root}`], { cwd: dir });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      written.push(await readFile(path.join(root, 'plugins.txt'), 'utf8'));
+    }
+    expect(written[1]).toBe('HI! A?A? [["a", 1], ["b", 2]] 42\n');
+    expect(written[1]).toBe(written[0]);
+  });
+
+  it('a misspelled plugin name is still refused at load, with the plugin names in the did-you-mean', async () => {
+    await writeFile(path.join(dir, 'typo.yml'), '- hosts: localhost\n  gather_facts: false\n  tasks:\n    - debug: {msg: "{{ \'x\' | shot }}"}\n');
+    const r = await vncplay(['-i', 'inv.ini', '--syntax-check', 'typo.yml'], { cwd: dir });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/typo\.yml:4:\d+: error\[E_TEMPLATE_FILTER\]: .*no filter named 'shot' \(did you mean 'shout'\?\)/);
+  });
+});
