@@ -12,7 +12,7 @@ import { coerceToSchemaType, parseKeyValue, splitArgs } from './free-form.js';
 import { Unsafe } from './filters.js';
 import { assignOwn } from './own-keys.js';
 import { suggest } from './suggest.js';
-import type { HostOrder, IncludeRole, RoleScope, RoleSearch, PlayDef, Playbook, RawValue, TaskDef, VarsPrompt } from './model.js';
+import { PerHostVarsFile, type HostOrder, type IncludeRole, type RoleScope, type RoleSearch, type PlayDef, type Playbook, type RawValue, type TaskDef, type VarsPrompt } from './model.js';
 import { controllerFilePaths, effectiveTask, type Inherited as PlanInherited, type InheritedKeywords } from './plan.js';
 import {
   collectionPrefixes,
@@ -528,32 +528,22 @@ class Loader {
 
   // ----- vars_files -----
 
-  private async varsFiles(src: YamlSource, node: unknown, playVars: Record<string, unknown>): Promise<Record<string, RawValue>[]> {
+  private async varsFiles(src: YamlSource, node: unknown, playVars: Record<string, unknown>): Promise<PlayDef['varsFiles']> {
     const entries = isSeq(node) ? node.items : [node];
-    const out: Record<string, RawValue>[] = [];
+    const out: PlayDef['varsFiles'] = [];
     const dir = path.dirname(src.file);
     for (const entry of entries) {
       // A nested list means "the first of these that exists", as in Ansible.
       const options = (isSeq(entry) ? entry.items : [entry]).filter((n) => isScalar(n) && typeof n.value === 'string');
-      const names: string[] = [];
-      for (const opt of options) {
-        const raw = String((opt as { value: unknown }).value);
-        const name = this.substitute(raw, playVars);
-        if (name === undefined) {
-          this.errors.push(
-            src.error(
-              'E_VARS_FILE_TEMPLATE',
-              `cannot resolve the vars_files path \`${raw}\` at load time`,
-              opt,
-              'vars_files paths may use plain variables from -e or the play\'s vars (e.g. -e env=prod), not host variables or filters',
-            ),
-          );
-          continue;
-        }
-        names.push(name);
+      const raws = options.map((opt) => String((opt as { value: unknown }).value));
+      const names = raws.map((raw) => this.substitute(raw, playVars));
+      if (names.some((n) => n === undefined)) {
+        // It needs a host's variables or facts (`vars/{{ ansible_os_family }}.yml`): read for each host at run time.
+        out.push(new PerHostVarsFile(raws, dir, src.posOf(entry), await this.varsOfCandidates(raws, dir)));
+        continue;
       }
-      if (names.length === 0 || names.length < options.length) continue;
-      const found = await firstExisting(names.flatMap((n) => candidatePaths(n, [dir])));
+      if (names.length === 0) continue;
+      const found = await firstExisting((names as string[]).flatMap((n) => candidatePaths(n, [dir])));
       if (!found) {
         await this.missing(src, entry, names[0]!, [dir], 'vars file');
         continue;
@@ -571,6 +561,27 @@ class Loader {
       }
     }
     return out;
+  }
+
+  /**
+   * The variables of every file a per-host vars_files entry could name (each YAML file of the path's folder whose
+   * name fits the literal parts), for the load-time checks: a variable one of them defines may be defined.
+   */
+  private async varsOfCandidates(raws: readonly string[], dir: string): Promise<Record<string, RawValue>> {
+    const known: Record<string, RawValue> = {};
+    for (const raw of raws) {
+      const folder = path.dirname(raw);
+      if (/\{\{|\{%/.test(folder)) continue;
+      const pattern = templatedNamePattern(path.basename(raw));
+      const base = path.isAbsolute(folder) ? folder : path.join(dir, folder);
+      for (const name of (await readdir(base).catch(() => [] as string[])).sort()) {
+        if (!pattern.test(name) || !yamlExts.includes(path.extname(name))) continue;
+        const vsrc = await this.read(path.join(base, name));
+        const data = vsrc?.root && isMap(vsrc.root) ? asRecord(vsrc.toJS(vsrc.root)) : {};
+        for (const [k, v] of Object.entries(data)) if (!(k in known)) known[k] = v;
+      }
+    }
+    return known;
   }
 
   /** `{{ name }}` with a plain variable from -e or play vars; undefined when anything else is templated. */
@@ -1523,13 +1534,19 @@ function roleWhere(scope: Scope): RoleWhere {
  * stands for any text (`setup-{{ ansible_os_family }}.yml` → setup-*.yml), in the first base folder that has any
  * (a role's tasks/ before the playbook's folder, whose own files are not meant).
  */
+const TEMPLATE_PART = /\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g;
+
+/** The file names a templated name could render to: its literal parts in order, anything between them. */
+function templatedNamePattern(name: string): RegExp {
+  return new RegExp(`^${name.split(TEMPLATE_PART).map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+}
+
 async function filesMatchingTemplate(rel: string, bases: string[]): Promise<string[]> {
   const dir = path.dirname(rel);
   if (/\{\{|\{%/.test(dir)) return [];
-  const parts = path.basename(rel).split(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/);
   // `{{ file }}` or `{{ name }}.yml` could be any file at all (playbooks, vars files): nothing to check.
-  if (parts.join('').replace(/\.ya?ml$/, '') === '') return [];
-  const pattern = new RegExp(`^${parts.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  if (path.basename(rel).replace(TEMPLATE_PART, '').replace(/\.ya?ml$/, '') === '') return [];
+  const pattern = templatedNamePattern(path.basename(rel));
   for (const base of path.isAbsolute(dir) ? [dir] : bases.map((b) => path.join(b, dir))) {
     const found: string[] = [];
     const names = await readdir(base).catch(() => [] as string[]);

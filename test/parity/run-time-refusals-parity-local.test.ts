@@ -189,3 +189,49 @@ describe('filter and test plugins written in Python, as Ansible loads them', () 
     expect(r.stderr).toMatch(/typo\.yml:4:\d+: error\[E_TEMPLATE_FILTER\]: .*no filter named 'shot' \(did you mean 'shout'\?\)/);
   });
 });
+
+describe('vars_files paths that need a host variable or a fact, as Ansible reads them per host', () => {
+  it('the first existing file per host (inventory_hostname, then a default), and one named by a fact: the same values from both tools', async () => {
+    const files: Record<string, string> = {
+      'hosts.ini': 'l1 ansible_connection=local ansible_python_interpreter=/usr/bin/python3\nl2 ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n',
+      'vars/l1.yml': 'color: red\n',
+      'vars/defaults.yml': 'color: plain\n',
+      'vars/Linux.yml': 'kernel_word: linux\n',
+      'perhost.yml': [
+        '- hosts: all',
+        '  vars_files:',
+        '    - ["vars/{{ inventory_hostname }}.yml", "vars/defaults.yml"]',
+        '    - "vars/{{ ansible_system }}.yml"',
+        '  tasks:',
+        '    - copy: {dest: "{{ root }}/{{ inventory_hostname }}.txt", content: "{{ color }} {{ kernel_word }}\\n"}',
+        '',
+      ].join('\n'),
+    };
+    for (const [rel, text] of Object.entries(files)) {
+      await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
+      await writeFile(path.join(dir, rel), text);
+    }
+    const written: string[][] = [];
+    for (const run of [ansiblePlaybook, vncplay]) {
+      const root = path.join(dir, 'out');
+      await rm(root, { recursive: true, force: true });
+      await mkdir(root);
+      const r = await run(['-i', 'hosts.ini', 'perhost.yml', '-e', `root=${root}`], { cwd: dir });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      written.push(await Promise.all(['l1', 'l2'].map((h) => readFile(path.join(root, `${h}.txt`), 'utf8'))));
+    }
+    expect(written[1]).toEqual(['red linux\n', 'plain linux\n']);
+    expect(written[1]).toEqual(written[0]);
+  });
+
+  it('a path whose variable is still undefined once facts are gathered stops the run at the entry, under both tools', async () => {
+    await writeFile(path.join(dir, 'nosuch.yml'), '- hosts: all\n  vars_files:\n    - "vars/{{ nosuch }}.yml"\n  tasks:\n    - debug: {msg: one}\n');
+    const theirs = await ansiblePlaybook(['-i', 'hosts.ini', 'nosuch.yml'], { cwd: dir });
+    expect(theirs.code).not.toBe(0);
+    expect(theirs.stdout + theirs.stderr).toMatch(/an undefined variable was found when attempting to template the vars_files item 'vars\/\{\{ nosuch \}\}\.yml'/);
+    const ours = await vncplay(['-i', 'hosts.ini', 'nosuch.yml'], { cwd: dir });
+    expect(ours.code).toBe(4);
+    expect(ours.stderr).toMatch(/nosuch\.yml:3:7: error\[E_VARS_FILE_TEMPLATE\]: an undefined variable was found when attempting to template the vars_files item `vars\/\{\{ nosuch \}\}\.yml`/);
+    expect(ours.stdout).not.toMatch(/msg.*one/);
+  });
+});
