@@ -536,14 +536,14 @@ class Loader {
       // A nested list means "the first of these that exists", as in Ansible.
       const options = (isSeq(entry) ? entry.items : [entry]).filter((n) => isScalar(n) && typeof n.value === 'string');
       const raws = options.map((opt) => String((opt as { value: unknown }).value));
-      const names = raws.map((raw) => this.substitute(raw, playVars));
-      if (names.some((n) => n === undefined)) {
+      const names = raws.map((raw) => this.substitute(raw, playVars)).filter((n): n is string => n !== undefined);
+      if (names.length < raws.length) {
         // It needs a host's variables or facts (`vars/{{ ansible_os_family }}.yml`): read for each host at run time.
         out.push(new PerHostVarsFile(raws, dir, src.posOf(entry), await this.varsOfCandidates(raws, dir)));
         continue;
       }
       if (names.length === 0) continue;
-      const found = await firstExisting((names as string[]).flatMap((n) => candidatePaths(n, [dir])));
+      const found = await firstExisting(names.flatMap((n) => candidatePaths(n, [dir])));
       if (!found) {
         await this.missing(src, entry, names[0]!, [dir], 'vars file');
         continue;
@@ -1339,8 +1339,8 @@ class Loader {
 
   /**
    * The controller files a module reads (copy/template `src`, its controllerFiles hook): a literal path that exists
-   * nowhere the runner will look is a warning now (a failure of the task if still missing when it runs), a template file's own syntax is checked (errors point into the
-   * .j2 file), and a vault file must open with the run's passwords.
+   * nowhere the runner will look is a warning now (a failure of the task if still missing when it runs), a template
+   * file's own syntax is checked (errors point into the .j2 file), and a vault file must open with the run's passwords.
    */
   private async checkControllerFiles(src: YamlSource, m: AnyModule, parsed: Record<string, unknown>, t: TaskDef, pair: Pair<unknown, unknown>, scope: Scope): Promise<void> {
     for (const file of m.controllerFiles?.(parsed) ?? []) await this.checkControllerFile(src, m, file, parsed[file.param], t, pair, scope);

@@ -456,21 +456,9 @@ class RenderContext implements LookupEnv {
       throw new LookupError(`{% include '${rel}' %}: template not found`, `searched: ${candidates.join(', ')}`);
     }
     const { text, encrypted } = readControllerText(file, 'template');
-    const compiled = compile(text, 'text', this.state.lexing ?? {});
-    if (compiled.kind !== 'text') throw new Error('internal: expected a text template');
     const context = new RenderContext(this.state);
     for (const [k, v] of this.locals) context.setVariable(k, v);
-    let out = '';
-    let failure: unknown;
-    compiled.root(jinjaEnv, context, frame.push(), jinjaRuntime, (err, res) => {
-      if (err) failure = err;
-      else out = res ?? '';
-    });
-    if (failure !== undefined) {
-      const pos = (failure as { templatePos?: TemplatePos }).templatePos;
-      if (pos && pos.source === undefined) pos.source = compiled.source;
-      throw failure;
-    }
+    const out = runRoot(compile(text, 'text', this.state.lexing ?? {}), context, frame.push());
     if (encrypted) recordSecret(out);
     return out;
   }
@@ -1577,16 +1565,12 @@ function compileRoot(root: NjNode, source: string, newlines: number): Compiled {
   }
 }
 
-function runExpr(compiled: Compiled, state: RenderState): unknown {
-  if (compiled.kind !== 'expr') throw new Error('internal: expected an expression');
-  return compiled.fn(jinjaEnv, new RenderContext(state), new nj.runtime.Frame(), jinjaRuntime);
-}
-
-function runText(compiled: Compiled, state: RenderState): string {
+/** A text template's output (as Jinja renders it: no trailing newline added back), in `context` and `frame`. */
+function runRoot(compiled: Compiled, context: RenderContext, frame: NjFrame): string {
   if (compiled.kind !== 'text') throw new Error('internal: expected a text template');
   let result = '';
   let failure: unknown;
-  compiled.root(jinjaEnv, new RenderContext(state), new nj.runtime.Frame(), jinjaRuntime, (err, out) => {
+  compiled.root(jinjaEnv, context, frame, jinjaRuntime, (err, out) => {
     if (err) failure = err;
     else result = out ?? '';
   });
@@ -1596,7 +1580,17 @@ function runText(compiled: Compiled, state: RenderState): string {
     if (pos && pos.source === undefined) pos.source = compiled.source;
     throw failure;
   }
-  const missing = compiled.newlines - trailingNewlines(result);
+  return result;
+}
+
+function runExpr(compiled: Compiled, state: RenderState): unknown {
+  if (compiled.kind !== 'expr') throw new Error('internal: expected an expression');
+  return compiled.fn(jinjaEnv, new RenderContext(state), new nj.runtime.Frame(), jinjaRuntime);
+}
+
+function runText(compiled: Compiled, state: RenderState): string {
+  const result = runRoot(compiled, new RenderContext(state), new nj.runtime.Frame());
+  const missing = (compiled.kind === 'text' ? compiled.newlines : 0) - trailingNewlines(result);
   return missing > 0 ? result + '\n'.repeat(missing) : result;
 }
 

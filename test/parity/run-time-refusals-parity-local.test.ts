@@ -51,6 +51,28 @@ beforeAll(async () => {
   await writeFile(path.join(dir, 'pb.yml'), playbook.replace('src={{ root }}/made.txt', `src=${path.join(dir, 'out/made.txt')}`));
 });
 
+/** Writes each file of the project (paths relative to its folder). */
+async function writeProject(files: Record<string, string>): Promise<void> {
+  for (const [rel, text] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
+    await writeFile(path.join(dir, rel), text);
+  }
+}
+
+/** Runs ansible-playbook, then vncplay, each into an empty out/ (`-e root=…`): the texts of `outputs` each wrote. */
+async function outputsOfBoth(args: string[], outputs: string[]): Promise<string[][]> {
+  const written: string[][] = [];
+  for (const run of [ansiblePlaybook, vncplay]) {
+    const root = path.join(dir, 'out');
+    await rm(root, { recursive: true, force: true });
+    await mkdir(root);
+    const r = await run([...args, '-e', `root=${root}`], { cwd: dir });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    written.push(await Promise.all(outputs.map((f) => readFile(path.join(root, f), 'utf8'))));
+  }
+  return written;
+}
+
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
@@ -119,21 +141,10 @@ describe('{% include %} in a template, as ansible-playbook renders it', () => {
       'roles/inc/tasks/main.yml': '- template: {src: main.j2, dest: "{{ root }}/out.txt"}\n',
       'include.yml': '- hosts: localhost\n  gather_facts: false\n  vars: {x: X, items: [a, b]}\n  roles: [inc]\n',
     };
-    for (const [rel, text] of Object.entries(files)) {
-      await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
-      await writeFile(path.join(dir, rel), text);
-    }
-    const written: string[] = [];
-    for (const run of [ansiblePlaybook, vncplay]) {
-      const root = path.join(dir, 'out');
-      await rm(root, { recursive: true, force: true });
-      await mkdir(root);
-      const r = await run(['-i', 'inv.ini', 'include.yml', '-e', `root=${root}`], { cwd: dir });
-      expect(r.code, r.stdout + r.stderr).toBe(0);
-      written.push(await readFile(path.join(root, 'out.txt'), 'utf8'));
-    }
-    expect(written[1]).toBe('head X\nserver a {\n  port aX}\nserver b {\n  port bX}\nlast Ttail\n');
-    expect(written[1]).toBe(written[0]);
+    await writeProject(files);
+    const written = await outputsOfBoth(['-i', 'inv.ini', 'include.yml'], ['out.txt']);
+    expect(written[1]).toEqual(['head X\nserver a {\n  port aX}\nserver b {\n  port bX}\nlast Ttail\n']);
+    expect(written[1]).toEqual(written[0]);
   });
 });
 
@@ -165,21 +176,10 @@ describe('filter and test plugins written in Python, as Ansible loads them', () 
         '',
       ].join('\n'),
     };
-    for (const [rel, text] of Object.entries(files)) {
-      await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
-      await writeFile(path.join(dir, rel), text);
-    }
-    const written: string[] = [];
-    for (const run of [ansiblePlaybook, vncplay]) {
-      const root = path.join(dir, 'out');
-      await rm(root, { recursive: true, force: true });
-      await mkdir(root);
-      const r = await run(['-i', 'inv.ini', 'plugins.yml', '-e', `root=${root}`], { cwd: dir });
-      expect(r.code, r.stdout + r.stderr).toBe(0);
-      written.push(await readFile(path.join(root, 'plugins.txt'), 'utf8'));
-    }
-    expect(written[1]).toBe('HI! A?A? [["a", 1], ["b", 2]] 42\n');
-    expect(written[1]).toBe(written[0]);
+    await writeProject(files);
+    const written = await outputsOfBoth(['-i', 'inv.ini', 'plugins.yml'], ['plugins.txt']);
+    expect(written[1]).toEqual(['HI! A?A? [["a", 1], ["b", 2]] 42\n']);
+    expect(written[1]).toEqual(written[0]);
   });
 
   it('a misspelled plugin name is still refused at load, with the plugin names in the did-you-mean', async () => {
@@ -207,19 +207,8 @@ describe('vars_files paths that need a host variable or a fact, as Ansible reads
         '',
       ].join('\n'),
     };
-    for (const [rel, text] of Object.entries(files)) {
-      await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
-      await writeFile(path.join(dir, rel), text);
-    }
-    const written: string[][] = [];
-    for (const run of [ansiblePlaybook, vncplay]) {
-      const root = path.join(dir, 'out');
-      await rm(root, { recursive: true, force: true });
-      await mkdir(root);
-      const r = await run(['-i', 'hosts.ini', 'perhost.yml', '-e', `root=${root}`], { cwd: dir });
-      expect(r.code, r.stdout + r.stderr).toBe(0);
-      written.push(await Promise.all(['l1', 'l2'].map((h) => readFile(path.join(root, `${h}.txt`), 'utf8'))));
-    }
+    await writeProject(files);
+    const written = await outputsOfBoth(['-i', 'hosts.ini', 'perhost.yml'], ['l1.txt', 'l2.txt']);
     expect(written[1]).toEqual(['red linux\n', 'plain linux\n']);
     expect(written[1]).toEqual(written[0]);
   });
