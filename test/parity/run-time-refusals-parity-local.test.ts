@@ -112,14 +112,14 @@ describe('refused only when the task runs, as in Ansible', () => {
 });
 
 describe('a hosts pattern the inventory does not serve, as in Ansible', () => {
-  it('-i localhost, with plays for webservers: a warning from both tools, the play is skipped, the others run', async () => {
+  it('-i localhost, with plays for webservers: a warning from both tools (check, list, run), the play is skipped, the others run', async () => {
     await writeFile(
       path.join(dir, 'groups.yml'),
       ['- hosts: webservers', '  tasks: [{name: web, debug: {msg: web}}]', '- hosts: all', '  gather_facts: false', '  tasks: [{name: any, debug: {msg: any}}]', ''].join('\n'),
     );
     const env = { ANSIBLE_LOCALHOST_WARNING: '0', ANSIBLE_INVENTORY_UNPARSED_WARNING: '0' };
     const args = ['-i', 'localhost,', '-e', 'ansible_connection=local', '-e', 'ansible_python_interpreter=/usr/bin/python3', 'groups.yml'];
-    for (const extra of [['--syntax-check'], []]) {
+    for (const extra of [['--syntax-check'], ['--list-hosts'], []]) {
       const [theirs, ours] = [await ansiblePlaybook([...extra, ...args], { cwd: dir, env }), await vncplay([...extra, ...args], { cwd: dir, env })];
       for (const r of [theirs, ours]) {
         expect(r.code, r.stdout + r.stderr).toBe(0);
