@@ -21,4 +21,4 @@ export type { RunEvent, HostStats, TaskStatus } from './runner/events.js';
 // Bad input refused before any host is contacted (the CLI's exit 4); runPlaybook runs them unless preflight: false.
 export { preflightErrors, type PreflightOptions } from './runner/preflight.js';
 export { findUndefinedVariables, type UndefinedCheckOptions } from './playbook/undefined-vars.js';
-export { findUnknownHostPatterns, plainPatternNames, unknownPatternNames } from './playbook/unknown-patterns.js';
+export { findUnknownHostPatterns, findUnmatchedHostPatterns, plainPatternNames, unknownPatternNames } from './playbook/unknown-patterns.js';

@@ -88,7 +88,7 @@ async function runCommand(opts: CliOptions, argv: readonly string[]): Promise<nu
   }
   if (errors.length) throw new ErrorList(errors);
 
-  const { loadInventory, loadPlaybookVars, selectHosts } = await import('../inventory/index.js');
+  const { loadInventory, loadPlaybookVars, matchHosts, selectHosts } = await import('../inventory/index.js');
   const decrypt = async (text: string, file: string): Promise<string> => vault.decryptVarsText(text, path.relative(cwd, file) || file);
   if (opts.syntaxCheck) {
     // With -i, variables are checked against that inventory; without, the real run's inventory is unknown, so
@@ -127,7 +127,10 @@ async function runCommand(opts: CliOptions, argv: readonly string[]): Promise<nu
     for (const pb of playbooks) {
       process.stdout.write(`\nplaybook: ${pb.file}\n`);
       for (const play of pb.plays) {
-        const hosts = orderHosts(selectHosts(inventory, String(render(play.hosts, extraVars))).filter((h) => !limited || limited.has(h)), play.order);
+        const selection = matchHosts(inventory, String(render(play.hosts, extraVars)));
+        // As ansible-playbook's list modes: "Could not match supplied host pattern, ignoring: webservers".
+        for (const w of selection.warnings) process.stderr.write(`[WARNING]: ${w}\n`);
+        const hosts = orderHosts(selection.hosts.filter((h) => !limited || limited.has(h)), play.order);
         process.stdout.write(`\n  play #${pb.plays.indexOf(play) + 1} (${play.hosts}): ${play.name}\tTAGS: [${play.tags.join(', ')}]\n`);
         if (opts.listHosts) {
           process.stdout.write(`    pattern: ['${play.hosts}']\n    hosts (${hosts.length}):\n`);
@@ -257,6 +260,11 @@ async function checkBeforeRun(
   const errors: VncplayError[] = [];
   for (const pb of playbooks) {
     if (inventory) await loadPlaybookVars(inventory, path.dirname(path.resolve(pb.file)), { decrypt });
+    // A run says these when it reaches the play; a syntax check says them now, as ansible-playbook does.
+    if (inventory && opts.syntaxCheck) {
+      const { findUnmatchedHostPatterns } = await import('../playbook/unknown-patterns.js');
+      for (const w of findUnmatchedHostPatterns(pb, inventory, extraVars)) process.stderr.write(`[WARNING]: ${w}\n`);
+    }
     errors.push(
       ...(await preflightErrors(pb, {
         extraVars,

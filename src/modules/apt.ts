@@ -33,6 +33,7 @@ export const aptSpec = defineSpec({
     state: {
       type: 'str',
       choices: ['absent', 'build-dep', 'fixed', 'latest', 'present'],
+      removedValues: { installed: 'write `state: present`', removed: 'write `state: absent`' },
       default: 'present',
       description: 'present installs missing packages, latest also upgrades them, absent removes them, fixed also fixes broken dependencies, build-dep installs their build dependencies.',
     },

@@ -43,6 +43,7 @@ const spec = defineSpec({
     ['state', 'link', ['src']],
     ['state', 'hard', ['src']],
   ],
+  removedParams: { context: 'write `seuser`/`serole`/`setype`/`selevel: _default` for the policy default (the Ansible file module has no `context`)' },
   check(args) {
     const state = args.state;
     if (args.src !== undefined && state !== undefined && state !== 'link' && state !== 'hard') {

@@ -50,6 +50,7 @@ const spec = defineSpec({
     owner: { type: 'str', ...nonEmpty, description: 'User name or uid that should own dest.' },
     group: { type: 'str', ...nonEmpty, description: 'Group name or gid that should own dest.' },
   },
+  removedParams: { sha256sum: 'write `checksum: "sha256:…"` (the sum after the prefix)' },
   check: (args) => (args.dest.startsWith('/') || args.dest.startsWith('~') ? undefined : { param: 'dest', message: `dest '${args.dest}' must be an absolute path`, hint: 'start it with /' }),
 });
 

@@ -10,7 +10,7 @@ import type { Change, Step } from './types.js';
  * The fstab is rewritten atomically (a temp file renamed over it, mode and owner kept).
  */
 const options = {
-  path: { type: 'path', required: true, aliases: ['name'], pattern: '^/', patternText: 'an absolute path', description: 'The mount point.' },
+  path: { type: 'path', required: true, aliases: ['name'], pattern: '^(/|none$)', patternText: 'an absolute path (or none, the mount point of a swap entry)', description: 'The mount point (`none` for swap).' },
   src: { type: 'path', description: 'The device, or the folder of a bind mount (`tmpfs` for a tmpfs).' },
   fstype: { type: 'str', description: 'Filesystem type (tmpfs, ext4, none for a bind mount, …).' },
   opts: { type: 'str', description: 'Mount options (default `defaults`).' },

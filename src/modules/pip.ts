@@ -28,6 +28,7 @@ const spec = defineSpec({
   },
   required_one_of: [['name', 'requirements']],
   mutually_exclusive: [['name', 'requirements'], ['executable', 'virtualenv']],
+  removedParams: { use_mirrors: "remove it: pip dropped its --use-mirrors option, and Ansible's pip has no such parameter" },
   check(args) {
     if (args.state === 'latest' && args.version !== undefined) return { param: 'version', message: 'version is incompatible with state=latest' };
     if (args.version !== undefined && (args.name?.length ?? 0) > 1) {

@@ -18,7 +18,7 @@ const spec = defineSpec({
     'Start, stop, restart or reload a systemd unit, enable/disable or mask it, daemon-reload; a unit that fails to start fails the task with its journal tail.',
   options: {
     name: { type: 'str', aliases: ['service', 'unit'], pattern: '^[^\\0]+$', patternText: 'a non-empty unit name', description: 'Unit name; `.service` is implied.' },
-    state: { type: 'str', choices: ['started', 'stopped', 'restarted', 'reloaded'], description: 'started/stopped act only when needed; restarted and reloaded always act (a stopped unit is started).' },
+    state: { type: 'str', choices: ['started', 'stopped', 'restarted', 'reloaded'], removedValues: { running: 'write `state: started`' }, description: 'started/stopped act only when needed; restarted and reloaded always act (a stopped unit is started).' },
     enabled: { type: 'bool', description: 'Whether the unit starts on boot.' },
     masked: { type: 'bool', description: 'Whether the unit is masked (cannot be started at all).' },
     daemon_reload: { type: 'bool', default: false, aliases: ['daemon-reload'], description: 'Run daemon-reload before anything else (not a change, as in Ansible).' },

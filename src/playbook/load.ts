@@ -12,7 +12,7 @@ import { coerceToSchemaType, parseKeyValue, splitArgs } from './free-form.js';
 import { Unsafe } from './filters.js';
 import { assignOwn } from './own-keys.js';
 import { suggest } from './suggest.js';
-import type { HostOrder, IncludeRole, RoleScope, RoleSearch, PlayDef, Playbook, RawValue, TaskDef, VarsPrompt } from './model.js';
+import { PerHostVarsFile, type HostOrder, type IncludeRole, type RoleScope, type RoleSearch, type PlayDef, type Playbook, type RawValue, type TaskDef, type VarsPrompt } from './model.js';
 import { controllerFilePaths, effectiveTask, type Inherited as PlanInherited, type InheritedKeywords } from './plan.js';
 import {
   collectionPrefixes,
@@ -29,6 +29,7 @@ import {
   taskKeywordProperties,
   type ModuleLookup,
 } from './schema.js';
+import { registerCollectionRoots, registerPluginFolders } from './python-plugins.js';
 import { checkKeywords, checkModuleArgs, describeValue, type KeywordFragment, type SchemaIssue } from './validate.js';
 import { isMap, isScalar, isSeq, keyOf, nodeAtPath, pairsOf, parseYamlSource, readSourceText, type readYamlSource, type YamlSource } from './yaml-source.js';
 import { unsupportedPlayKeys, unsupportedTaskKeys } from './unsupported-keywords.js';
@@ -220,6 +221,17 @@ const conditionKeys = ['when', 'changed_when', 'failed_when', 'until'] as const;
 const yamlExts = ['.yml', '.yaml'];
 /** Code of a warning about a deprecated form that still works (`include:`). */
 const DEPRECATED = 'W_DEPRECATED';
+/**
+ * Code of a warning about what Ansible refuses only when the task runs (a removed module parameter or value, a
+ * controller file missing at load time): --syntax-check passes it, so the run starts, and the task fails there.
+ */
+const RUN_TIME = 'W_RUN_TIME';
+/** What each kind of warning adds to its message: why it does not stop the run. */
+const warningNotes: Readonly<Record<string, string>> = {
+  [DEPRECATED]: '',
+  [RUN_TIME]: ' (Ansible checks this only when the task runs: the playbook loads, and the task fails on a host that runs it)',
+};
+const SOFT_INCLUDE_NOTE = ' (only a conditional or templated include_tasks reaches this file: a host that runs it fails there)';
 
 /** Keywords an import or a role hands down to each of its tasks when the task does not set them itself. */
 /** What a role entry or import hands down to the tasks it expands to. */
@@ -269,7 +281,7 @@ class Loader {
   warningLines(): string[] {
     const lines = this.warnings.map((w) => {
       const where = w.pos ? `${w.pos.file}:${w.pos.line}:${w.pos.col}: ` : '';
-      const note = w.code === DEPRECATED ? '' : ' (only a conditional or templated include_tasks reaches this file: a host that runs it fails there)';
+      const note = warningNotes[w.code] ?? SOFT_INCLUDE_NOTE;
       return `${where}${w.message}${note}`;
     });
     return unique(lines);
@@ -331,6 +343,8 @@ class Loader {
     }
     const src = await this.read(file);
     if (!src) return [];
+    registerPluginFolders(path.dirname(abs));
+    registerCollectionRoots(this.collectionRoots(path.dirname(abs)));
     const root = src.root;
     if (root === null || (isScalar(root) && root.value === null)) {
       this.errors.push(src.error('E_PLAYBOOK_SHAPE', 'the playbook is empty: expected a list of plays', 0, 'start with `- hosts: all` and a `tasks:` list'));
@@ -514,31 +528,21 @@ class Loader {
 
   // ----- vars_files -----
 
-  private async varsFiles(src: YamlSource, node: unknown, playVars: Record<string, unknown>): Promise<Record<string, RawValue>[]> {
+  private async varsFiles(src: YamlSource, node: unknown, playVars: Record<string, unknown>): Promise<PlayDef['varsFiles']> {
     const entries = isSeq(node) ? node.items : [node];
-    const out: Record<string, RawValue>[] = [];
+    const out: PlayDef['varsFiles'] = [];
     const dir = path.dirname(src.file);
     for (const entry of entries) {
       // A nested list means "the first of these that exists", as in Ansible.
       const options = (isSeq(entry) ? entry.items : [entry]).filter((n) => isScalar(n) && typeof n.value === 'string');
-      const names: string[] = [];
-      for (const opt of options) {
-        const raw = String((opt as { value: unknown }).value);
-        const name = this.substitute(raw, playVars);
-        if (name === undefined) {
-          this.errors.push(
-            src.error(
-              'E_VARS_FILE_TEMPLATE',
-              `cannot resolve the vars_files path \`${raw}\` at load time`,
-              opt,
-              'vars_files paths may use plain variables from -e or the play\'s vars (e.g. -e env=prod), not host variables or filters',
-            ),
-          );
-          continue;
-        }
-        names.push(name);
+      const raws = options.map((opt) => String((opt as { value: unknown }).value));
+      const names = raws.map((raw) => this.substitute(raw, playVars)).filter((n): n is string => n !== undefined);
+      if (names.length < raws.length) {
+        // It needs a host's variables or facts (`vars/{{ ansible_os_family }}.yml`): read for each host at run time.
+        out.push(new PerHostVarsFile(raws, dir, src.posOf(entry), await this.varsOfCandidates(raws, dir)));
+        continue;
       }
-      if (names.length === 0 || names.length < options.length) continue;
+      if (names.length === 0) continue;
       const found = await firstExisting(names.flatMap((n) => candidatePaths(n, [dir])));
       if (!found) {
         await this.missing(src, entry, names[0]!, [dir], 'vars file');
@@ -557,6 +561,27 @@ class Loader {
       }
     }
     return out;
+  }
+
+  /**
+   * The variables of every file a per-host vars_files entry could name (each YAML file of the path's folder whose
+   * name fits the literal parts), for the load-time checks: a variable one of them defines may be defined.
+   */
+  private async varsOfCandidates(raws: readonly string[], dir: string): Promise<Record<string, RawValue>> {
+    const known: Record<string, RawValue> = {};
+    for (const raw of raws) {
+      const folder = path.dirname(raw);
+      if (/\{\{|\{%/.test(folder)) continue;
+      const pattern = templatedNamePattern(path.basename(raw));
+      const base = path.isAbsolute(folder) ? folder : path.join(dir, folder);
+      for (const name of (await readdir(base).catch(() => [] as string[])).sort()) {
+        if (!pattern.test(name) || !yamlExts.includes(path.extname(name))) continue;
+        const vsrc = await this.read(path.join(base, name));
+        const data = vsrc?.root && isMap(vsrc.root) ? asRecord(vsrc.toJS(vsrc.root)) : {};
+        for (const [k, v] of Object.entries(data)) if (!(k in known)) known[k] = v;
+      }
+    }
+    return known;
   }
 
   /** `{{ name }}` with a plain variable from -e or play vars; undefined when anything else is templated. */
@@ -647,6 +672,8 @@ class Loader {
     const found = await this.findRole(src, nameNode, name, o.where);
     if (!found) return [];
     const roleDir = found.dir;
+    // A role's filter_plugins/ and test_plugins/ serve the whole run, as Ansible adds them when it loads the role.
+    registerPluginFolders(roleDir);
     if (o.chain.includes(roleDir)) {
       this.errors.push(src.error('E_ROLE_CYCLE', `role \`${name}\` depends on itself (${[...o.chain, roleDir].join(' → ')})`, nameNode, 'remove the circular dependency in meta/main.yml'));
       return [];
@@ -1312,8 +1339,8 @@ class Loader {
 
   /**
    * The controller files a module reads (copy/template `src`, its controllerFiles hook): a literal path that exists
-   * nowhere the runner will look is an error now, a template file's own syntax is checked (errors point into the
-   * .j2 file), and a vault file must open with the run's passwords.
+   * nowhere the runner will look is a warning now (a failure of the task if still missing when it runs), a template
+   * file's own syntax is checked (errors point into the .j2 file), and a vault file must open with the run's passwords.
    */
   private async checkControllerFiles(src: YamlSource, m: AnyModule, parsed: Record<string, unknown>, t: TaskDef, pair: Pair<unknown, unknown>, scope: Scope): Promise<void> {
     for (const file of m.controllerFiles?.(parsed) ?? []) await this.checkControllerFile(src, m, file, parsed[file.param], t, pair, scope);
@@ -1332,7 +1359,8 @@ class Loader {
       }
     }
     if (!found) {
-      this.errors.push(src.error('E_MISSING_FILE', `${m.name} ${file.param} \`${rel}\` not found on the controller`, node, `looked for: ${dirs.join(', ')}`));
+      // An earlier task (or whatever runs before the play) may still make it: Ansible looks only when the task runs.
+      this.warnings.push(src.error(RUN_TIME, `${m.name} ${file.param} \`${rel}\` is not on the controller yet (looked for: ${dirs.join(', ')})`, node));
       return;
     }
     if (file.decrypt && !(await isDir(found))) await this.checkVaultSource(src, found, node);
@@ -1420,7 +1448,8 @@ class Loader {
     const issues = all.filter((i) => !skip.has(String(i.path[0])));
     for (const i of issues) {
       const at = this.argNode(value, argsPair, i.path, i.onKey, src);
-      this.errors.push(src.error(i.code, i.message, at ?? pair.key, i.hint));
+      if (i.runTimeOnly) this.warnings.push(src.error(RUN_TIME, `${i.message}: ${i.hint ?? ''}`, at ?? pair.key));
+      else this.errors.push(src.error(i.code, i.message, at ?? pair.key, i.hint));
     }
     return { args, parsed };
   }
@@ -1505,13 +1534,19 @@ function roleWhere(scope: Scope): RoleWhere {
  * stands for any text (`setup-{{ ansible_os_family }}.yml` → setup-*.yml), in the first base folder that has any
  * (a role's tasks/ before the playbook's folder, whose own files are not meant).
  */
+const TEMPLATE_PART = /\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g;
+
+/** The file names a templated name could render to: its literal parts in order, anything between them. */
+function templatedNamePattern(name: string): RegExp {
+  return new RegExp(`^${name.split(TEMPLATE_PART).map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+}
+
 async function filesMatchingTemplate(rel: string, bases: string[]): Promise<string[]> {
   const dir = path.dirname(rel);
   if (/\{\{|\{%/.test(dir)) return [];
-  const parts = path.basename(rel).split(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/);
   // `{{ file }}` or `{{ name }}.yml` could be any file at all (playbooks, vars files): nothing to check.
-  if (parts.join('').replace(/\.ya?ml$/, '') === '') return [];
-  const pattern = new RegExp(`^${parts.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  if (path.basename(rel).replace(TEMPLATE_PART, '').replace(/\.ya?ml$/, '') === '') return [];
+  const pattern = templatedNamePattern(path.basename(rel));
   for (const base of path.isAbsolute(dir) ? [dir] : bases.map((b) => path.join(b, dir))) {
     const found: string[] = [];
     const names = await readdir(base).catch(() => [] as string[]);

@@ -137,8 +137,11 @@ export interface PlayDef {
   name: string;
   hosts: string;
   vars: Record<string, RawValue>;
-  /** vars_files already read and parsed (a missing file is a load error). */
-  varsFiles: Record<string, RawValue>[];
+  /**
+   * vars_files already read and parsed (a missing file is a load error), or, for a path that needs a host's
+   * variables, what the run reads for each host.
+   */
+  varsFiles: (Record<string, RawValue> | PerHostVarsFile)[];
   /** `vars_prompt`: asked for when the run starts (src/cli/vars-prompt.ts), the answers become play vars. */
   varsPrompt: VarsPrompt[];
   /** Role defaults, lowest precedence of all play-level variables. */
@@ -176,4 +179,27 @@ export interface Playbook {
    * or templated include reaches, deprecated forms (`include:`).
    */
   warnings: string[];
+}
+
+/**
+ * A vars_files entry whose path needs a host's variables or facts (`vars/{{ ansible_os_family }}.yml`, or a list of
+ * such paths: the first that exists). Ansible templates it for each host when it builds the host's variables;
+ * vncplay too (buildHostScope in vars.ts).
+ */
+export class PerHostVarsFile {
+  constructor(
+    /** The paths as written, tried in order. */
+    readonly options: readonly string[],
+    /** The folder relative paths are read from (the playbook's). */
+    readonly dir: string,
+    /** The entry, for errors at run time. */
+    readonly pos: SourcePos,
+    /** Every variable of every file the paths could name, for the load-time checks (undefined variables, secrets). */
+    readonly knownVars: Record<string, RawValue>,
+  ) {}
+}
+
+/** What a vars_files entry defines, as far as load-time checks can know: a per-host entry's variables from every file it could name. */
+export function varsFileVars(entry: Record<string, RawValue> | PerHostVarsFile): Record<string, RawValue> {
+  return entry instanceof PerHostVarsFile ? entry.knownVars : entry;
 }

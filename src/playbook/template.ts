@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import nunjucks from 'nunjucks';
 import { TemplateError, VaultError, formatExcerpt, nearest, type SourcePos } from '../errors.js';
 import { decryptFileText, recordSecret } from '../vault/session.js';
+import { callPlugin, hasPlugin, pluginNamesKnown } from './python-plugins.js';
 import { setOwn } from './own-keys.js';
 import {
   FILTERS,
@@ -73,6 +75,8 @@ interface NjNode {
 interface NjFrame {
   lookup(name: string): unknown;
   set(name: string, value: unknown, resolveUp?: boolean): void;
+  /** A child frame: reads fall through to this one, writes stay in the child. */
+  push(isolateWrites?: boolean): NjFrame;
 }
 interface NjCompilerBase {
   codebuf: string[];
@@ -198,6 +202,7 @@ export function renderText(
   if (!isTemplateString(source)) return source;
   const state = newState(vars, where);
   if (opts.file !== undefined) state.templateFile = opts.file;
+  state.lexing = opts;
   return withErrors(state, source, () => {
     const compiled = compile(source, 'text', opts);
     return compiled.kind === 'text' ? runText(compiled, state) : pyStr(checkDefined(runExpr(compiled, state)));
@@ -274,6 +279,8 @@ export function templateCacheSize(): number {
 interface RenderState {
   /** Path of the template file being rendered (renderText with opts.file), for error positions. */
   templateFile?: string;
+  /** How the template being rendered was lexed: its `{% include %}`s are lexed the same way. */
+  lexing?: TemplateOptions;
   /** Set once any host data (an Unsafe value) was read: conditionals refuse to evaluate such text again. */
   unsafeRead: boolean;
   vars: Record<string, unknown>;
@@ -431,6 +438,29 @@ class RenderContext implements LookupEnv {
   }
   getVariables(): Record<string, unknown> {
     return this.state.vars;
+  }
+
+  /**
+   * Jinja's `{% include name %}`: the named template, found as Ansible's template action searches (each folder of
+   * ansible_search_path, the playbook's folder and the including template's own, each with templates/ first),
+   * rendered with the includer's variables, its `{% set %}`s and the loop variables around the tag (`frame`).
+   * As Jinja (keep_trailing_newline off) it drops one newline at the end of the included text.
+   */
+  include(name: unknown, frame: NjFrame, ignoreMissing: boolean): string {
+    const rel = pyStr(unwrapUnsafe(name));
+    const own = this.state.templateFile === undefined ? [] : [path.join(path.dirname(this.state.templateFile), 'templates', rel), path.join(path.dirname(this.state.templateFile), rel)];
+    const candidates = [...new Set([...controllerCandidates(this, 'templates', rel), ...(path.isAbsolute(rel) ? [] : own)])];
+    const file = candidates.find((c) => existsSync(c));
+    if (file === undefined) {
+      if (ignoreMissing) return '';
+      throw new LookupError(`{% include '${rel}' %}: template not found`, `searched: ${candidates.join(', ')}`);
+    }
+    const { text, encrypted } = readControllerText(file, 'template');
+    const context = new RenderContext(this.state);
+    for (const [k, v] of this.locals) context.setVariable(k, v);
+    const out = runRoot(compile(text, 'text', this.state.lexing ?? {}), context, frame.push());
+    if (encrypted) recordSecret(out);
+    return out;
   }
 }
 
@@ -630,7 +660,7 @@ const filterEnv: FilterEnv = {
 };
 
 function unknownName(kind: 'filter' | 'test', name: string, table: Record<string, unknown>): JinjaRuntimeError {
-  const near = nearest(name, Object.keys(table));
+  const near = nearest(name, [...Object.keys(table), ...pluginNamesKnown(kind)]);
   const err = new JinjaRuntimeError(`no ${kind} named '${name}'${near ? ` (did you mean '${near}'?)` : ''}`);
   (err as JinjaRuntimeError & { code?: string }).code = 'E_TEMPLATE_FILTER';
   return err;
@@ -638,14 +668,29 @@ function unknownName(kind: 'filter' | 'test', name: string, table: Record<string
 
 function wrapFilter(fullName: string): FilterFn {
   const name = shortPluginName(fullName);
-  const f = Object.hasOwn(FILTERS, name) ? FILTERS[name] : undefined;
+  const f = Object.hasOwn(FILTERS, name) ? FILTERS[name] : hasPlugin('filter', name) ? pythonFilter(name) : undefined;
   if (!f) throw unknownName('filter', name, FILTERS);
   return f;
 }
 
+/** A filter or test from a Python plugin file (python-plugins.ts): its failure is a positioned rendering error. */
+function pythonFilter(name: string): FilterFn {
+  return (value, pos, kw) => runPlugin(() => callPlugin('filter', name, value, pos, kw));
+}
+function pythonTest(name: string): TestFn {
+  return (value, pos) => truthy(runPlugin(() => callPlugin('test', name, value, pos, {})));
+}
+function runPlugin(call: () => unknown): unknown {
+  try {
+    return call();
+  } catch (e) {
+    throw new JinjaRuntimeError((e as Error).message);
+  }
+}
+
 function wrapTest(fullName: string): TestFn {
   const name = shortPluginName(fullName);
-  const t = Object.hasOwn(TESTS, name) ? TESTS[name] : undefined;
+  const t = Object.hasOwn(TESTS, name) ? TESTS[name] : hasPlugin('test', name) ? pythonTest(name) : undefined;
   if (!t) throw unknownName('test', name, TESTS);
   if (UNDEFINED_SAFE_TESTS.has(name)) return t;
   const falseOnUndefined = UNDEFINED_FALSE_TESTS.has(name);
@@ -782,7 +827,7 @@ const jinjaEnv = {
 // ───────────────────────────── the parser and compiler overrides ─────────────────────────────
 
 const LITERAL_SYMBOLS: Record<string, string> = { True: 'true', False: 'false', None: 'null' };
-const UNSUPPORTED_TAGS = ['Include', 'Extends', 'Import', 'FromImport', 'Block', 'Super', 'CallExtension', 'CallExtensionAsync'];
+const UNSUPPORTED_TAGS = ['Extends', 'Import', 'FromImport', 'Block', 'Super', 'CallExtension', 'CallExtensionAsync'];
 
 class JinjaParser extends (ParserBase as unknown as new (tokens: unknown) => NjParserBase) {
   /** Jinja allows `item.0` (index by number after a dot); nunjucks does not. Slices `x[1:]` are added too. */
@@ -1046,8 +1091,8 @@ class JinjaCompiler extends CompilerBase {
 
   compileFilter(node: NjNode, frame: NjFrame): void {
     const name = shortPluginName(String((node.name as NjNode).value));
-    if (!Object.hasOwn(FILTERS, name)) {
-      const near = nearest(name, Object.keys(FILTERS));
+    if (!Object.hasOwn(FILTERS, name) && !hasPlugin('filter', name)) {
+      const near = nearest(name, [...Object.keys(FILTERS), ...pluginNamesKnown('filter')]);
       this.fail(`no filter named '${name}'${near ? ` (did you mean '${near}'?)` : ''}`, node.lineno, node.colno);
     }
     this._emit(`runtime.filter(${JSON.stringify(name)}, `);
@@ -1060,8 +1105,8 @@ class JinjaCompiler extends CompilerBase {
     const callee = right.typename === 'FunCall' ? (right.name as NjNode) : right;
     const name = testName(callee);
     if (name === undefined) this.fail('expected a test name after "is"', node.lineno, node.colno);
-    if (!Object.hasOwn(TESTS, name)) {
-      const near = nearest(name, Object.keys(TESTS));
+    if (!Object.hasOwn(TESTS, name) && !hasPlugin('test', name)) {
+      const near = nearest(name, [...Object.keys(TESTS), ...pluginNamesKnown('test')]);
       this.fail(`no test named '${name}'${near ? ` (did you mean '${near}'?)` : ''}`, node.lineno, node.colno);
     }
     this._emit(`runtime.test(${JSON.stringify(name)}, `);
@@ -1131,6 +1176,15 @@ class JinjaCompiler extends CompilerBase {
   /** Keep `lineno`/`colno` current so a runtime error can say where in a template file it happened. */
   private emitPosition(node: NjNode): void {
     this._emitLine(`lineno = ${node.lineno}; colno = ${node.colno};`);
+  }
+
+  /** `{% include name [ignore missing] %}`: RenderContext.include renders it with the variables around the tag. */
+  compileInclude(node: NjNode, frame: NjFrame): void {
+    const self = this as unknown as NjCompilerBase & { buffer: string };
+    this.emitPosition(node);
+    this._emit(`${self.buffer} += context.include(`);
+    this._compileExpression(node.template as NjNode, frame);
+    this._emitLine(`, frame, ${node.ignoreMissing === true ? 'true' : 'false'});`);
   }
 
   compileIf(node: NjNode, frame: NjFrame): void {
@@ -1511,16 +1565,12 @@ function compileRoot(root: NjNode, source: string, newlines: number): Compiled {
   }
 }
 
-function runExpr(compiled: Compiled, state: RenderState): unknown {
-  if (compiled.kind !== 'expr') throw new Error('internal: expected an expression');
-  return compiled.fn(jinjaEnv, new RenderContext(state), new nj.runtime.Frame(), jinjaRuntime);
-}
-
-function runText(compiled: Compiled, state: RenderState): string {
+/** A text template's output (as Jinja renders it: no trailing newline added back), in `context` and `frame`. */
+function runRoot(compiled: Compiled, context: RenderContext, frame: NjFrame): string {
   if (compiled.kind !== 'text') throw new Error('internal: expected a text template');
   let result = '';
   let failure: unknown;
-  compiled.root(jinjaEnv, new RenderContext(state), new nj.runtime.Frame(), jinjaRuntime, (err, out) => {
+  compiled.root(jinjaEnv, context, frame, jinjaRuntime, (err, out) => {
     if (err) failure = err;
     else result = out ?? '';
   });
@@ -1530,7 +1580,17 @@ function runText(compiled: Compiled, state: RenderState): string {
     if (pos && pos.source === undefined) pos.source = compiled.source;
     throw failure;
   }
-  const missing = compiled.newlines - trailingNewlines(result);
+  return result;
+}
+
+function runExpr(compiled: Compiled, state: RenderState): unknown {
+  if (compiled.kind !== 'expr') throw new Error('internal: expected an expression');
+  return compiled.fn(jinjaEnv, new RenderContext(state), new nj.runtime.Frame(), jinjaRuntime);
+}
+
+function runText(compiled: Compiled, state: RenderState): string {
+  const result = runRoot(compiled, new RenderContext(state), new nj.runtime.Frame());
+  const missing = (compiled.kind === 'text' ? compiled.newlines : 0) - trailingNewlines(result);
   return missing > 0 ? result + '\n'.repeat(missing) : result;
 }
 

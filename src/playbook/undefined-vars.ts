@@ -6,7 +6,7 @@ import type { Inventory } from '../inventory/model.js';
 import { UNDEFINED_FALSE_TESTS, UNDEFINED_SAFE_FILTERS, UNDEFINED_SAFE_TESTS } from './filters.js';
 import { findModule } from '../modules/registry.js';
 import { loadIncludedRole, loadTaskFile, type IncludeRoleArgs, type LoadedRole } from './load.js';
-import type { PlayDef, Playbook, RawValue, TaskDef } from './model.js';
+import { varsFileVars, type PlayDef, type Playbook, type RawValue, type TaskDef } from './model.js';
 import { includedRoleTasks, includedTasks, NOTHING_INHERITED, planTasks, type PlanNode } from './plan.js';
 import { isTemplateString, parseTemplateTree, templateGlobalNames, type TemplateNode } from './template.js';
 import { magicVariables } from './vars.js';
@@ -548,7 +548,7 @@ class Checker {
     layer(play.vars, 'vars', play.pos);
     // Answered when the run starts (after this check): defined, with a value nobody knows yet.
     layer(Object.fromEntries(play.varsPrompt.map((p) => [p.name, p.default ?? ''])), 'vars_prompt');
-    for (const vf of play.varsFiles) layer(vf, 'vars_files');
+    for (const vf of play.varsFiles) layer(varsFileVars(vf), 'vars_files');
     layer(play.roleVars, 'role vars');
     const root: TaskScope = { vars: playVars, conditional: false, guarded: new Set() };
     const playTasks = [...play.preTasks, ...play.roleTasks, ...play.tasks, ...play.postTasks];

@@ -14,8 +14,10 @@ import { keyOf, parseYamlSource, type YamlSource } from './yaml-source.js';
  * A play whose `hosts:` names a group or host the inventory does not have (issue 7, "unknown inventory group").
  *
  * Ansible only warns ("Could not match supplied host pattern, ignoring: vnc_servres") and skips the play, so a
- * typo makes `restart.yml` succeed having done nothing. vncplay refuses it before any host is contacted (exit 4),
- * at the `hosts:` value, with a did-you-mean hint.
+ * typo makes `restart.yml` succeed having done nothing. vncplay refuses a name that is a near miss of a group or
+ * host the inventory has (a typo) before any host is contacted (exit 4), at the `hosts:` value, with a did-you-mean
+ * hint. Any other unknown name is what Ansible says it is: a pattern this inventory does not serve (a playbook for
+ * `webservers` checked with `-i localhost,`), so the play is skipped with Ansible's warning.
  *
  * Only plain names are checked: each `,`/`:`-separated term of the pattern (also after `&` and `!`), once the
  * pattern is rendered with -e (as the runner renders it). Terms that select by shape rather than by name are left
@@ -45,8 +47,9 @@ export function unknownPatternNames(inv: Inventory, pattern: string): string[] {
 }
 
 /**
- * One E_UNKNOWN_PATTERN PlaybookError per unknown name in each play's `hosts`, positioned at the name in the
- * `hosts:` value (or at the value, when the name comes from a template). `extraVars` are the -e variables.
+ * One E_UNKNOWN_PATTERN PlaybookError per unknown name in each play's `hosts` that is a near miss of a name the
+ * inventory has, positioned at the name in the `hosts:` value (or at the value, when the name comes from a
+ * template). `extraVars` are the -e variables.
  */
 export async function findUnknownHostPatterns(
   playbook: Playbook,
@@ -55,20 +58,35 @@ export async function findUnknownHostPatterns(
 ): Promise<PlaybookError[]> {
   const errors: PlaybookError[] = [];
   const sources = new Map<string, Promise<YamlSource | undefined>>();
+  for (const { play, pattern, name } of unknownNames(playbook, inventory, extraVars)) {
+    if (nearestKnownName(name, inventory) === undefined) continue;
+    let src = sources.get(play.pos.file);
+    if (!src) sources.set(play.pos.file, (src = readSource(play.pos.file)));
+    errors.push(unknownNameError(await src, play, pattern, name, inventory));
+  }
+  return errors;
+}
+
+/**
+ * Ansible's warning for each unknown name that is not a near miss (those are refused: findUnknownHostPatterns):
+ * "Could not match supplied host pattern, ignoring: webservers"; the run skips what it selects.
+ */
+export function findUnmatchedHostPatterns(playbook: Playbook, inventory: Inventory, extraVars: Record<string, unknown>): string[] {
+  const names = [...unknownNames(playbook, inventory, extraVars)].map((u) => u.name).filter((n) => nearestKnownName(n, inventory) === undefined);
+  return [...new Set(names)].map((n) => `Could not match supplied host pattern, ignoring: ${n}`);
+}
+
+/** Each name of a play's rendered `hosts` the inventory lacks, up to the first play that may add hosts or groups. */
+function* unknownNames(playbook: Playbook, inventory: Inventory, extraVars: Record<string, unknown>): Generator<{ play: PlayDef; pattern: string; name: string }> {
   let inventoryMayGrow = false;
   for (const play of playbook.plays) {
     // After a play that runs add_host or group_by, a name may be a host or group the run itself creates.
-    if (inventoryMayGrow) break;
+    if (inventoryMayGrow) return;
     inventoryMayGrow = [...play.handlers, ...play.tasks].some((t) => [...eachTask([t])].some(changesInventory));
     const pattern = renderedPattern(play, extraVars);
     if (pattern === undefined) continue;
-    for (const name of unknownPatternNames(inventory, pattern)) {
-      let src = sources.get(play.pos.file);
-      if (!src) sources.set(play.pos.file, (src = readSource(play.pos.file)));
-      errors.push(unknownNameError(await src, play, pattern, name, inventory));
-    }
+    for (const name of unknownPatternNames(inventory, pattern)) yield { play, pattern, name };
   }
-  return errors;
 }
 
 /** add_host and group_by (under any of their names) add hosts and groups while the playbook runs. */
@@ -106,11 +124,18 @@ function templateHint(hosts: string): string {
   return names.length > 0 ? `; or choose the hosts with -e ${names[0]}=…` : '';
 }
 
+/** The inventory's group or declared host `name` is a near miss of (a typo), if any. */
+function nearestKnownName(name: string, inv: Inventory): string | undefined {
+  return nearest(name, [...knownGroups(inv), ...[...inv.hosts.values()].filter((h) => !h.implicit).map((h) => h.name)]);
+}
+
+const knownGroups = (inv: Inventory): string[] => [...inv.groups.keys()].filter((g) => g !== 'all' && g !== 'ungrouped');
+
 /** "did you mean 'vnc_servers'?", else the inventory's groups (Ansible would skip the play, doing nothing). */
 export function unknownNameHint(name: string, inv: Inventory): string {
-  const groups = [...inv.groups.keys()].filter((g) => g !== 'all' && g !== 'ungrouped');
+  const groups = knownGroups(inv);
   const hosts = [...inv.hosts.values()].filter((h) => !h.implicit).map((h) => h.name);
-  const guess = nearest(name, [...groups, ...hosts]);
+  const guess = nearestKnownName(name, inv);
   if (guess) return `did you mean '${guess}'?`;
   if (groups.length === 0) return `the inventory has no groups (${hosts.length} host(s)): use hosts: all, or check -i`;
   const shown = groups.slice(0, 12).join(', ');

@@ -25,6 +25,8 @@ export interface SchemaIssue {
   code: string;
   message: string;
   hint?: string;
+  /** Ansible refuses this only when the task runs (a removed parameter or value): a load-time warning. */
+  runTimeOnly?: true;
 }
 
 /** What is being checked, for messages: "unknown parameter `x` for module `file`". */

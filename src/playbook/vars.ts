@@ -1,13 +1,17 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { decryptVarsText } from '../vault/vars-file.js';
-import { PlaybookError, UsageError, formatExcerpt } from '../errors.js';
+import { PlaybookError, TemplateError, UsageError, formatExcerpt } from '../errors.js';
+import { decryptFileText, recordSecret } from '../vault/session.js';
+import { PerHostVarsFile } from './model.js';
+import { parseYamlSource } from './yaml-source.js';
 import { aliasProblem } from '../inventory/yaml-aliases.js';
 import { ANSIBLE_YAML_OPTIONS } from '../inventory/yaml-options.js';
 import { Unsafe, isMapping, markUnsafe, type LazyMapping } from './filters.js';
 import { assignOwn, setOwn } from './own-keys.js';
-import { OMIT, resolveVariable } from './template.js';
+import { OMIT, render, resolveVariable } from './template.js';
 
 /** Variables as written (values may hold `{{ }}`; they are rendered lazily when used). */
 export type VarsMap = Record<string, unknown>;
@@ -37,8 +41,8 @@ export interface VarLayers {
   gatheredFacts?: VarsMap;
   /** The play's `vars:`. */
   playVars?: VarsMap;
-  /** The play's `vars_files:`, in order. */
-  varsFiles?: VarsMap[];
+  /** The play's `vars_files:`, in order; an entry whose path needs the host's variables is read for this host. */
+  varsFiles?: (VarsMap | PerHostVarsFile)[];
   /** roles/X/vars/main.yml. */
   roleVars?: VarsMap[];
   /** `vars:` of enclosing blocks, outermost first. */
@@ -93,6 +97,63 @@ export function markUnsafeEach(vars: VarsMap): VarsMap {
  * Values stay raw: render() resolves `{{ }}` in them lazily, in this same scope, with a cycle check.
  */
 export function buildHostScope(layers: VarLayers): Record<string, unknown> {
+  const varsFiles = layers.varsFiles ?? [];
+  if (!varsFiles.some((v) => v instanceof PerHostVarsFile)) return scopeOf(layers);
+  // Ansible templates such a path with everything the host has at that point (facts, -e, magic variables):
+  // here, the scope without the per-host files; then each becomes its file's variables, in its place.
+  const known = scopeOf({ ...layers, varsFiles: varsFiles.filter((v) => !(v instanceof PerHostVarsFile)) });
+  const gathered = isMapping(layers.hostFacts?.['ansible_facts']) && Object.keys(layers.hostFacts['ansible_facts']).length > 0;
+  return scopeOf({ ...layers, varsFiles: varsFiles.map((v) => (v instanceof PerHostVarsFile ? varsFileForHost(v, known, gathered) : v)) });
+}
+
+/**
+ * The variables of a per-host vars_files entry, as Ansible's VariableManager reads them: the first of its paths that
+ * renders to an existing file. A path that reads an undefined variable skips the entry while the host has no facts
+ * yet (facts may be what it needs), and is an error once they were gathered; no existing file is an error.
+ */
+function varsFileForHost(entry: PerHostVarsFile, scope: Record<string, unknown>, gathered: boolean): VarsMap {
+  const tried: string[] = [];
+  for (const option of entry.options) {
+    let rel: string;
+    try {
+      rel = String(render(option, scope, entry.pos));
+    } catch (e) {
+      if (!(e instanceof TemplateError) || e.code !== 'E_TEMPLATE_UNDEFINED') throw e;
+      if (!gathered) return {};
+      throw new PlaybookError('E_VARS_FILE_TEMPLATE', `an undefined variable was found when attempting to template the vars_files item \`${option}\`: ${e.message}`, {
+        pos: entry.pos,
+        hint: 'define the variable for every host of the play (inventory, facts, -e), or list a fallback file that exists',
+      });
+    }
+    const file = path.isAbsolute(rel) ? rel : path.join(entry.dir, rel);
+    tried.push(file);
+    if (existsSync(file) && statSync(file).isFile()) return readVarsFileOnce(file);
+  }
+  throw new PlaybookError('E_MISSING_FILE', `vars file ${JSON.stringify(entry.options.length === 1 ? entry.options[0] : entry.options)} was not found for this host`, {
+    pos: entry.pos,
+    hint: `looked for: ${tried.join(', ')}`,
+  });
+}
+
+/** Per-host vars files read so far, by path and modification time: every host and task reads a file once. */
+const perHostFiles = new Map<string, VarsMap>();
+
+function readVarsFileOnce(file: string): VarsMap {
+  const key = `${file}|${statSync(file).mtimeMs}`;
+  const cached = perHostFiles.get(key);
+  if (cached) return cached;
+  const { text, encrypted } = decryptFileText(readFileSync(file, 'utf8'), file);
+  const { source, errors } = parseYamlSource(file, text);
+  if (errors[0]) throw errors[0];
+  const data = source.root === null ? {} : source.toJS(source.root);
+  if (data !== null && data !== undefined && !isMapping(data)) throw new PlaybookError('E_VARS_SHAPE', `vars file ${file} must be a mapping of variable names to values`, { pos: { file, line: 1, col: 1 } });
+  const vars = (data ?? {}) as VarsMap;
+  if (encrypted) recordSecret(vars);
+  perHostFiles.set(key, vars);
+  return vars;
+}
+
+function scopeOf(layers: VarLayers): Record<string, unknown> {
   const scope: Record<string, unknown> = {};
   const put = (vars: VarsMap | undefined, unsafe = false): void => {
     if (!vars) return;
@@ -103,7 +164,7 @@ export function buildHostScope(layers: VarLayers): Record<string, unknown> {
   put(layers.hostVars);
   put(layers.gatheredFacts, true);
   put(layers.playVars);
-  for (const v of layers.varsFiles ?? []) put(v);
+  for (const v of layers.varsFiles ?? []) if (!(v instanceof PerHostVarsFile)) put(v);
   for (const v of layers.roleVars ?? []) put(v);
   for (const v of layers.blockVars ?? []) put(v);
   put(layers.taskVars);

@@ -5,7 +5,7 @@ import { connect, type SshConnectOptions } from '../connection/ssh.js';
 import { LocalConnection } from '../connection/local.js';
 import { ErrorList, ExitCode } from '../errors.js';
 import { onSecretRevealed } from '../vault/session.js';
-import { applyInventoryUpdate, connectionSpec, deprecatedConnectionVarWarnings, groupsDict, inventoryVars, refreshGroupsDict, selectHosts, type ConnectionDefaults, type Inventory } from '../inventory/index.js';
+import { applyInventoryUpdate, connectionSpec, deprecatedConnectionVarWarnings, groupsDict, inventoryVars, matchHosts, refreshGroupsDict, selectHosts, type ConnectionDefaults, type Inventory } from '../inventory/index.js';
 import type { PlayDef, Playbook } from '../playbook/model.js';
 import { render } from '../playbook/template.js';
 import { buildHostScope, makeHostvars } from '../playbook/vars.js';
@@ -264,7 +264,10 @@ async function runPlays(env: RunEnv, opts: RunOptions): Promise<void> {
 /** The play's hosts still active, in its `order`, --limit applied; undefined (with a warning) when there is none. */
 function matchPlayHosts(env: RunEnv, inv: Inventory, play: PlayDef, limited: Set<string> | undefined): string[] | undefined {
   const pattern = String(render(play.hosts, env.settings.extraVars, play.pos));
-  const matched = orderHosts(selectHosts(inv, pattern).filter((h) => !limited || limited.has(h)), play.order);
+  const selection = matchHosts(inv, pattern);
+  // Ansible's "Could not match supplied host pattern, ignoring: webservers" for each term that selects nothing.
+  for (const message of selection.warnings) env.emit({ type: 'warning', time: now(), message });
+  const matched = orderHosts(selection.hosts.filter((h) => !limited || limited.has(h)), play.order);
   for (const h of matched) ensureHost(env.hosts, h, inv);
   const playHosts = matched.filter((h) => env.hosts.get(h)!.active);
   if (playHosts.length > 0) return playHosts;

@@ -1,5 +1,5 @@
 import { inventoryVars, SECRET_VARIABLE_NAMES, type Inventory } from '../inventory/index.js';
-import type { Playbook } from '../playbook/model.js';
+import { varsFileVars, type Playbook } from '../playbook/model.js';
 import { render, resolveVariable } from '../playbook/template.js';
 import { Unsafe } from '../playbook/unsafe.js';
 
@@ -10,7 +10,7 @@ import { Unsafe } from '../playbook/unsafe.js';
  * before that host's connection is opened, or for a host the run never contacts.
  */
 export function secretVariableValues(inv: Inventory, playbook: Playbook, extraVars: Record<string, unknown>): string[] {
-  const playLayers = playbook.plays.flatMap((p) => [p.roleDefaults, ...p.varsFiles, p.vars, p.roleVars]);
+  const playLayers = playbook.plays.flatMap((p) => [p.roleDefaults, ...p.varsFiles.map(varsFileVars), p.vars, p.roleVars]);
   const found = new Set<string>();
   const collect = (value: unknown): void => {
     for (const s of secretStrings(value)) found.add(s);

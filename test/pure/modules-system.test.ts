@@ -120,6 +120,13 @@ describe('mount: the fstab edit and the decision are Ansible mount.py', () => {
     expect(summaries({ state: 'unmounted' }, facts({ isMount: true }))).toEqual(['unmount /mnt/x']);
     expect(summaries({ state: 'unmounted' }, facts())).toEqual([]);
   });
+
+  it('a swap entry has the mount point none, as Ansible writes it (geerlingguy.swap); other paths stay absolute', () => {
+    expect(checkArgs(mountModule, { name: 'none', src: '/swapfile', fstype: 'swap', opts: 'sw', state: 'present' })).toBeUndefined();
+    expect(setMount(args({ path: 'none', src: '/swapfile', fstype: 'swap', opts: 'sw', state: 'present' }), '').text).toBe('/swapfile none swap sw 0 0\n');
+    expect(checkArgs(mountModule, { path: 'mnt/x', state: 'present' })).toMatch(/`path` must be an absolute path \(or none/);
+    expect(checkArgs(mountModule, { path: 'nonesuch', state: 'present' })).toMatch(/must be an absolute path/);
+  });
 });
 
 describe('timezone: timedatectl where it works, else the files', () => {

@@ -4,9 +4,12 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadInventory, loadPlaybookVars, parseInventory, type Inventory } from '../../src/inventory/index.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
-import { findUnknownHostPatterns, plainPatternNames, unknownPatternNames } from '../../src/playbook/unknown-patterns.js';
+import { findUnknownHostPatterns, findUnmatchedHostPatterns, plainPatternNames, unknownPatternNames } from '../../src/playbook/unknown-patterns.js';
 
-/** A play's `hosts:` naming a group or host the inventory lacks is refused (E_UNKNOWN_PATTERN), not skipped. */
+/**
+ * A play's `hosts:` naming a group or host the inventory lacks: a near miss of a name it has (a typo) is refused
+ * (E_UNKNOWN_PATTERN), not skipped; any other name gets Ansible's warning, and the play is skipped as in Ansible.
+ */
 
 const INV = parseInventory(
   ['vnc_servers:', '  hosts:', '    h1:', '    h2:', 'drill:', '  hosts:', '    h2:', "'198.18.0.13':", '  hosts:', '    h3:', ''].join('\n'),
@@ -23,6 +26,10 @@ function playbookFile(text: string): string {
 async function refusals(text: string, extraVars: Record<string, unknown> = {}, inv: Inventory = INV): Promise<string[]> {
   const pb = await loadPlaybook(playbookFile(text));
   return (await findUnknownHostPatterns(pb, inv, extraVars)).map((e) => `${e.pos!.line}:${e.pos!.col} ${e.message} | ${e.hint}`);
+}
+
+async function warnings(text: string, extraVars: Record<string, unknown> = {}, inv: Inventory = INV): Promise<string[]> {
+  return findUnmatchedHostPatterns(await loadPlaybook(playbookFile(text)), inv, extraVars);
 }
 
 describe('plainPatternNames: the terms that must name a group or host', () => {
@@ -55,7 +62,7 @@ describe('plainPatternNames: the terms that must name a group or host', () => {
 });
 
 describe('findUnknownHostPatterns: positioned errors with a hint', () => {
-  it('points at the name in a plain, quoted or list value; hints a near name, else the known groups', async () => {
+  it('points at a near-miss name in a plain, quoted or list value, with its did-you-mean; other names are warnings', async () => {
     const text = [
       '- hosts: vnc_servres', //                      1
       '  tasks: [{debug: {msg: a}}]',
@@ -69,15 +76,17 @@ describe('findUnknownHostPatterns: positioned errors with a hint', () => {
     ].join('\n');
     expect(await refusals(text)).toEqual([
       "1:10 hosts: 'vnc_servres' is neither a group nor a host of the inventory | did you mean 'vnc_servers'?",
-      "3:31 hosts: 'nosuchthing' is neither a group nor a host of the inventory | known groups: vnc_servers, drill, 198.18.0.13; check the spelling or -i",
       "5:19 hosts: 'drll' is neither a group nor a host of the inventory | did you mean 'drill'?",
     ]);
+    expect(await warnings(text)).toEqual(['Could not match supplied host pattern, ignoring: nosuchthing']);
   });
 
   it('a templated pattern is rendered with -e first; one that does not render is left to the undefined check', async () => {
     const text = '- hosts: "{{ vnc_hosts | default(\'vnc\') }}"\n  tasks: [{debug: {msg: a}}]\n- hosts: "{{ nope }}"\n  tasks: [{debug: {msg: a}}]\n';
-    expect(await refusals(text)).toEqual([
-      `1:10 hosts: 'vnc' (from "{{ vnc_hosts | default('vnc') }}") is neither a group nor a host of the inventory | known groups: vnc_servers, drill, 198.18.0.13; check the spelling or -i; or choose the hosts with -e vnc_hosts=…`,
+    expect(await refusals(text)).toEqual([]);
+    expect(await warnings(text)).toEqual(['Could not match supplied host pattern, ignoring: vnc']);
+    expect(await refusals(text, { vnc_hosts: 'vnc_servrs' })).toEqual([
+      `1:10 hosts: 'vnc_servrs' (from "{{ vnc_hosts | default('vnc') }}") is neither a group nor a host of the inventory | did you mean 'vnc_servers'?; or choose the hosts with -e vnc_hosts=…`,
     ]);
     expect(await refusals(text, { vnc_hosts: 'vnc_servers', nope: 'drill' })).toEqual([]);
     expect(await refusals(text, { vnc_hosts: 'vnc_servers', nope: 'dril' })).toEqual([
@@ -85,11 +94,17 @@ describe('findUnknownHostPatterns: positioned errors with a hint', () => {
     ]);
   });
 
-  it('an inventory with no groups says so', async () => {
-    const bare = parseInventory('h1:\n  hosts:\n', 'yaml');
+  it('a group a host list (-i localhost,) lacks is not a typo: Ansible warns and skips the play, so does vncplay', async () => {
+    const hostList = parseInventory('localhost,', 'ini');
+    const text = '- hosts: webservers\n  tasks: [{debug: {msg: a}}]\n- hosts: "tomcat-servers:&dbservers"\n  tasks: [{debug: {msg: a}}]\n';
+    expect(await refusals(text, {}, hostList)).toEqual([]);
+    expect(await warnings(text, {}, hostList)).toEqual([
+      'Could not match supplied host pattern, ignoring: webservers',
+      'Could not match supplied host pattern, ignoring: tomcat-servers',
+      'Could not match supplied host pattern, ignoring: dbservers',
+    ]);
     const flat = parseInventory('[ungrouped]\nbox1\n', 'ini');
-    expect(await refusals('- hosts: vnc\n  tasks: [{debug: {msg: a}}]\n', {}, bare)).toHaveLength(1);
-    expect((await refusals('- hosts: zzzzz\n  tasks: [{debug: {msg: a}}]\n', {}, flat))[0]).toMatch(/the inventory has no groups \(1 host\(s\)\)/);
+    expect((await refusals('- hosts: box2\n  tasks: [{debug: {msg: a}}]\n', {}, flat))[0]).toMatch(/did you mean 'box1'/);
   });
 
   it('accepts the shipped playbooks with the demo and the example inventory, and refuses a drill group that is missing', async () => {

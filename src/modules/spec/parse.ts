@@ -23,6 +23,8 @@ export interface SpecIssue {
   code: string;
   message: string;
   hint?: string;
+  /** A removed parameter or value (`removedParams`, `removedValues`): Ansible refuses it only when the task runs. */
+  runTimeOnly?: true;
 }
 
 export interface ParseOptions {
@@ -217,6 +219,11 @@ class Parser {
       else this.issues.push({ path: [...path, key], onKey: true, code: 'E_MODULE_ARGS', message: `\`${key}\` is not ${extra.patternText}`, hint: extra.description });
       return;
     }
+    const removed = path.length === 0 ? spec?.removedParams?.[key] : undefined;
+    if (removed !== undefined) {
+      this.issues.push({ path: [key], onKey: true, code: 'E_UNKNOWN_PARAM', message: `\`${key}\` is no longer a parameter of \`${this.opts.owner}\``, hint: removed, runTimeOnly: true });
+      return;
+    }
     const names = Object.keys(options).filter((n) => !options[n]!.ignored).sort();
     const near = suggest(key, [...names, ...Object.values(options).flatMap((p) => p.aliases ?? [])]);
     const where = path.length === 0 ? `module \`${this.opts.owner}\`` : `\`${pathText(path)}\``;
@@ -268,6 +275,11 @@ class Parser {
   private constraints(p: ParamSpec, v: unknown, path: (string | number)[]): boolean {
     const name = (): string => valueName(path);
     if (p.choices && !p.choices.includes(v as string | number)) {
+      const removed = typeof v === 'string' ? p.removedValues?.[v] : undefined;
+      if (removed !== undefined) {
+        this.issues.push({ path, onKey: false, code: 'E_ENUM', message: `${name()}: ${String(v)} is no longer accepted by \`${this.opts.owner}\``, hint: removed, runTimeOnly: true });
+        return false;
+      }
       const allowed = p.choices.map(String);
       const near = typeof v === 'string' ? suggest(v, allowed) : undefined;
       this.issues.push({

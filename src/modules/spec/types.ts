@@ -38,6 +38,11 @@ export interface ParamSpec {
   ignored?: boolean;
   /** Words taken as they are besides the values of `type` (copy's `mode: preserve`). */
   keywords?: readonly string[];
+  /**
+   * Values older playbooks use that Ansible 2.14 refuses only when the task runs (service's `state: running`):
+   * value → what to write instead. Still refused, but at load time as a warning (see `removedParams`).
+   */
+  removedValues?: Readonly<Record<string, string>>;
 }
 
 export type Options = Readonly<Record<string, ParamSpec>>;
@@ -59,6 +64,12 @@ export interface ModuleSpec<O extends Options = Options> {
    * `pattern`. Without it an unknown parameter is an error.
    */
   extra?: { pattern: string; patternText: string; description: string };
+  /**
+   * Parameters older Ansible had and 2.14 refuses only when the task runs (get_url's `sha256sum`): name → what to
+   * write instead. ansible-playbook --syntax-check accepts them, so the loader only warns (the task may never run
+   * on these hosts); the run-time check refuses them as any unknown parameter, and the task fails there.
+   */
+  removedParams?: Readonly<Record<string, string>>;
   /**
    * Rules the declarations above cannot say (wait_for: state=drained needs a port, not a path). Gets the parsed
    * arguments (only called when every parameter is valid and no template is still to be rendered); returns the
