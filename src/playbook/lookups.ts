@@ -22,7 +22,7 @@ import {
  * Ansible's lookup plugins, as `lookup()`/`query()` call them in templates and as `with_<name>:` loops call them.
  * Each follows the plugin of ansible-core 2.14 (community.general for flattened and cartesian): the same terms,
  * the same results, the same files found. The lookups that read and render controller files (file, template) and
- * the refused ones (password, pipe) join these in template.ts's table, which renders and decrypts.
+ * password (password-lookup.ts) and the refused pipe join these in template.ts's table, which renders and decrypts.
  */
 
 /** What a lookup may ask of the template engine. */

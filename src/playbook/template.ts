@@ -5,6 +5,7 @@ import { TemplateError, VaultError, formatExcerpt, nearest, type SourcePos } fro
 import { decryptFileText, recordSecret } from '../vault/session.js';
 import { callPlugin, hasPlugin, pluginNamesKnown } from './python-plugins.js';
 import { setOwn } from './own-keys.js';
+import { passwordLookup } from './password-lookup.js';
 import {
   FILTERS,
   JinjaRuntimeError,
@@ -488,15 +489,7 @@ const LOOKUPS: Record<string, LookupPlugin> = {
         return rendered;
       }),
   },
-  password: {
-    doc: 'Refused: it writes secrets to controller files as a side effect of templating.',
-    run: () => {
-      throw new LookupError(
-        "lookup('password') is not supported: it writes secrets to controller files as a side effect of templating",
-        'generate the secret once and keep it in a vars file (ansible-vault) or pass it with -e @secrets.yml',
-      );
-    },
-  },
+  password: passwordLookup,
   pipe: {
     doc: 'Refused: vncplay does not run controller commands from templates.',
     run: () => {

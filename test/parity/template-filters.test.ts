@@ -299,10 +299,6 @@ describe('lookup()', () => {
     expect(render("{{ lookup('template', 'motd.j2') }}", { playbook_dir: dir, users: ['a', 'b'] })).toBe('a\nb\n');
   });
 
-  it("lookup('password') is refused: it would write secrets on the controller", () => {
-    expect(() => render("{{ lookup('password', '/dev/null length=16') }}", {})).toThrow(/lookup\('password'\) is not supported/);
-  });
-
   it("lookup('pipe') is refused with a clear error and runs nothing", () => {
     let err: unknown;
     try {
