@@ -1,5 +1,6 @@
 import { addHostModule } from './add-host.js';
 import { aptModule } from './apt.js';
+import { aptRepositoryModule } from './apt-repository.js';
 import { assembleModule } from './assemble.js';
 import { assertModule } from './assert.js';
 import { asyncStatusModule } from './async-status.js';
@@ -8,6 +9,7 @@ import { blockinfileModule } from './blockinfile.js';
 import { commandModule, shellModule } from './command.js';
 import { cloudInstance } from './cloud-instance/index.js';
 import { copyModule } from './copy.js';
+import { cronModule } from './cron.js';
 import { debugModule } from './debug.js';
 import { dnfModule } from './dnf.js';
 import { dockerContainer } from './docker-container.js';
@@ -73,6 +75,7 @@ import { yumModule } from './yum.js';
 const modules: AnyModule[] = [
   addHostModule,
   aptModule,
+  aptRepositoryModule,
   assembleModule,
   assertModule,
   asyncStatusModule,
@@ -81,6 +84,7 @@ const modules: AnyModule[] = [
   cloudInstance,
   commandModule,
   copyModule,
+  cronModule,
   debugModule,
   dnfModule,
   dockerContainer,
