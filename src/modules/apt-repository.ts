@@ -206,7 +206,7 @@ export function planAptRepository(args: AptRepositoryArgs, facts: AptSourcesFact
     diffs.push({ path, before: before.get(path) ?? '', after: text ?? '', beforeHeader: before.has(path) ? path : '/dev/null', afterHeader: after.has(path) ? path : '/dev/null' });
   }
   if (args.update_cache) {
-    steps.push({ kind: 'exec', argv: ['sh', '-c', UPDATE_CACHE, 'apt-repository', String(args.update_cache_retries), String(args.update_cache_retry_max_delay), ...restore] });
+    steps.push({ kind: 'exec', argv: ['sh', '-c', UPDATE_CACHE, 'apt-repository', String(args.update_cache_retries), String(args.update_cache_retry_max_delay), ...restore], undoesOnFailure: true });
   }
   const summary = `${args.state === 'present' ? 'add' : 'remove'} ${source} (${touched.join(', ')})`;
   // One change per file for --diff; the steps (writes, then the cache update) ride on the last one.
