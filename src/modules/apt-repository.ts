@@ -1,4 +1,5 @@
 import { ModuleError } from '../errors.js';
+import { splitlines } from './py-text.js';
 import { plannedModule } from './spec/define.js';
 import { defineSpec, type ArgsOf } from './spec/types.js';
 import type { Change, DiffEntry, Step } from './types.js';
@@ -89,13 +90,6 @@ export function parseSourceLine(raw: string, n = 0): SourceLine {
   return { n, valid, enabled, source, comment };
 }
 
-/** Python's text-mode line iteration: universal newlines, the last line with or without its end. */
-function textLines(text: string): string[] {
-  const lines = text.split(/\r\n|\r|\n/);
-  if (lines.at(-1) === '') lines.pop();
-  return lines;
-}
-
 /** A file's lines as Ansible writes them back (SourcesList.dump). */
 function dumpLines(lines: readonly SourceLine[]): string {
   return lines.map((l) => `${l.enabled ? '' : '# '}${l.source}${l.comment ? ` # ${l.comment}` : ''}\n`).join('');
@@ -133,7 +127,7 @@ export interface SourcesPlan {
  * deleted, so it is absent from `after`).
  */
 export function planSources(args: AptRepositoryArgs, facts: AptSourcesFacts, source: string): SourcesPlan {
-  const files = new Map<string, SourceLine[]>(facts.files.map(([path, text]) => [path, textLines(text).map((l, n) => parseSourceLine(l, n))]));
+  const files = new Map<string, SourceLine[]>(facts.files.map(([path, text]) => [path, splitlines(text).map((l, n) => parseSourceLine(l, n))]));
   const dump = (): Map<string, string> => new Map([...files].filter(([, lines]) => lines.length > 0).map(([path, lines]) => [path, dumpLines(lines)]));
   const before = dump();
   const created: string[] = [];

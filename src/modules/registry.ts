@@ -16,6 +16,7 @@ import { dockerContainer } from './docker-container.js';
 import { drillEventModule, drillProbeModule } from '../drill/modules.js';
 import { dpkgSelectionsModule } from './dpkg-selections.js';
 import { failModule } from './fail.js';
+import { fetchModule } from './fetch.js';
 import { firewalldModule } from './firewall/ansible-firewalld.js';
 import { firewall } from './firewall/index.js';
 import { iptablesModule } from './firewall/ansible-iptables.js';
@@ -33,6 +34,7 @@ import { rebootModule } from './reboot.js';
 import { pipModule } from './pip.js';
 import { replaceModule } from './replace.js';
 import { rpmKeyModule } from './rpm-key.js';
+import { scriptModule } from './script.js';
 import { securityGroup } from './security-group/index.js';
 import { sebooleanModule } from './seboolean.js';
 import { selinuxModule } from './selinux.js';
@@ -92,6 +94,7 @@ const modules: AnyModule[] = [
   drillProbeModule,
   dpkgSelectionsModule,
   failModule,
+  fetchModule,
   fileModule,
   findFilesModule,
   firewall,
@@ -119,6 +122,7 @@ const modules: AnyModule[] = [
   pipModule,
   replaceModule,
   rpmKeyModule,
+  scriptModule,
   securityGroup,
   sebooleanModule,
   selinuxModule,
