@@ -17,9 +17,9 @@ const options = {
   update_cache_retries: { type: 'int', default: 5, min: 1, description: 'How many times the cache update is tried.' },
   update_cache_retry_max_delay: { type: 'int', default: 12, min: 0, description: 'The longest wait, in seconds, between two tries (exponential backoff: 1, 2, 4 … s).' },
   filename: { type: 'str', description: 'Name of the sources file in sources.list.d without `.list` (a value with a `/` is a path); derived from the line otherwise.' },
-  codename: { type: 'str', description: 'Release codename of the host, used by Ansible only for `ppa:` repositories.' },
+  codename: { type: 'str', description: "Release codename for a `ppa:` repository; the host's (/etc/os-release) without it." },
   install_python_apt: { type: 'bool', default: true, ignored: true, description: 'Accepted for compatibility: vncplay needs no python-apt on the host.' },
-  validate_certs: { type: 'bool', default: true, ignored: true, description: 'Accepted for compatibility: only `ppa:` lookups fetch anything in Ansible.' },
+  validate_certs: { type: 'bool', default: true, description: "Verify Launchpad's certificate when a `ppa:` repository's signing key is looked up." },
 } as const;
 
 export type AptRepositoryArgs = ArgsOf<typeof options>;
@@ -27,12 +27,6 @@ export type AptRepositoryArgs = ArgsOf<typeof options>;
 const spec = defineSpec({
   description: "Add or remove an APT repository line in the host's sources lists, then update the package cache.",
   options,
-  check(args) {
-    if (args.repo.trim().startsWith('ppa:')) {
-      return { param: 'repo', message: '`ppa:` repositories are not supported by vncplay (they need a Launchpad key lookup)', hint: 'write the PPA as a `deb http://ppa.launchpad.net/OWNER/NAME/ubuntu CODENAME main` line and install its key with get_url' };
-    }
-    return undefined;
-  },
 });
 
 const VALID_SOURCE_TYPES = ['deb', 'deb-src'];
@@ -56,6 +50,8 @@ function invalidPart(raw: string): string {
 }
 
 export interface AptSourcesFacts {
+  /** The host's release codename (VERSION_CODENAME of /etc/os-release), for `ppa:` lines. */
+  codename?: string;
   /** Dir::Etc::sourcelist (the main file, loaded first when it is a regular file). */
   mainFile: string;
   /** Dir::Etc::sourceparts (the folder of `*.list` files). */
@@ -101,6 +97,32 @@ export function repoSource(repo: string): string | undefined {
   return parsed.valid && parsed.enabled ? parsed.source : undefined;
 }
 
+export interface Ppa {
+  owner: string;
+  name: string;
+}
+
+/** Ansible's _expand_ppa: `ppa:OWNER[/NAME]` (NAME defaults to ppa) as a Launchpad deb line for the codename. */
+export function expandPpa(repo: string, codename: string): Ppa & { source: string } {
+  const ppa = repo.split(':')[1] ?? '';
+  const [owner = '', name = 'ppa'] = ppa.split('/');
+  return { owner, name, source: `deb http://ppa.launchpad.net/${owner}/${name}/ubuntu ${codename} main` };
+}
+
+const isPpa = (repo: string): boolean => repo.startsWith('ppa:');
+
+/** The source line and the file it goes to for these arguments (a ppa: line needs the codename). */
+function sourceAndFile(args: AptRepositoryArgs, facts: AptSourcesFacts): { source: string; file: string; ppa?: Ppa } | undefined {
+  if (isPpa(args.repo)) {
+    const codename = args.codename ?? facts.codename;
+    if (codename === undefined) throw new ModuleError('E_APT_REPOSITORY_CODENAME', `the host's release codename is unknown, so ${args.repo} cannot be expanded`, { hint: 'set codename: (e.g. jammy)' });
+    const { source, owner, name } = expandPpa(args.repo, codename);
+    return { source, file: suggestedFilename(`${args.repo}_${codename}`, args.filename), ppa: { owner, name } };
+  }
+  const source = repoSource(args.repo);
+  return source === undefined ? undefined : { source, file: suggestedFilename(source, args.filename) };
+}
+
 /** Ansible's _suggest_filename: the first word after the type, without options, scheme and credentials, as `a_b_c.list`. */
 export function suggestedFilename(source: string, filename: string | undefined): string {
   if (filename !== undefined) return `${filename}.list`;
@@ -126,12 +148,14 @@ export interface SourcesPlan {
  * Ansible's add_source/remove_source over the parsed files, and both dumps (a file whose lines are all gone is
  * deleted, so it is absent from `after`).
  */
-export function planSources(args: AptRepositoryArgs, facts: AptSourcesFacts, source: string): SourcesPlan {
+export function planSources(args: AptRepositoryArgs, facts: AptSourcesFacts, source: string, suggested: string): SourcesPlan {
   const files = new Map<string, SourceLine[]>(facts.files.map(([path, text]) => [path, splitlines(text).map((l, n) => parseSourceLine(l, n))]));
   const dump = (): Map<string, string> => new Map([...files].filter(([, lines]) => lines.length > 0).map(([path, lines]) => [path, dumpLines(lines)]));
   const before = dump();
   const created: string[] = [];
-  if (args.state === 'present') {
+  // A ppa: already enabled somewhere is left as it is (Ansible's repos_urls test).
+  const ppaPresent = isPpa(args.repo) && [...files.values()].some((lines) => lines.some((l) => l.valid && l.enabled && l.source === source));
+  if (args.state === 'present' && !ppaPresent) {
     let found = false;
     for (const lines of files.values()) {
       for (const line of lines) {
@@ -143,13 +167,13 @@ export function planSources(args: AptRepositoryArgs, facts: AptSourcesFacts, sou
       }
     }
     if (!found) {
-      const file = expandPath(suggestedFilename(source, args.filename), facts.partsDir);
+      const file = expandPath(suggested, facts.partsDir);
       const lines = files.get(file) ?? [];
       files.set(file, lines);
       lines.push({ n: lines.length, valid: true, enabled: true, source, comment: '' });
       created.push(file);
     }
-  } else {
+  } else if (args.state === 'absent') {
     for (const lines of files.values()) {
       // Python pops while iterating the same list: the entry after a popped one is skipped, and pop(n) uses the
       // line's original number, as Ansible's _remove_valid_source does.
@@ -181,14 +205,41 @@ done
 printf 'Failed to update apt cache: %s\\n' "\${err:-unknown reason}" >&2
 exit 1`;
 
+/**
+ * A ppa:'s signing key, as Ansible's UbuntuSourcesList.add_source gets it: the fingerprint from Launchpad's API, kept
+ * when apt-key (or, without it, a keyring file gpg lists) already has it, else received from keyserver.ubuntu.com.
+ * $1 owner, $2 name, $3 the source line (for gpg's key file name), $4 "1" to verify Launchpad's certificate.
+ */
+const PPA_KEY = `owner=$1 name=$2 line=$3 verify=$4
+url="https://launchpad.net/api/1.0/~$owner/+archive/$name"
+if command -v curl >/dev/null; then json=$(curl -fsSL $([ "$verify" = 1 ] || echo -k) -H 'Accept: application/json' "$url")
+elif command -v wget >/dev/null; then json=$(wget -qO- $([ "$verify" = 1 ] || echo --no-check-certificate) --header 'Accept: application/json' "$url")
+else echo "failed to fetch PPA information, error was: neither curl nor wget is installed" >&2; exit 1; fi || { echo "failed to fetch PPA information, error was: $url could not be read" >&2; exit 1; }
+fp=$(printf '%s' "$json" | sed -n 's/.*"signing_key_fingerprint": *"\\([0-9A-Fa-f]*\\)".*/\\1/p')
+[ -n "$fp" ] || { echo "failed to fetch PPA information, error was: no signing_key_fingerprint" >&2; exit 1; }
+if command -v apt-key >/dev/null; then
+  [ -z "$(apt-key export "$fp" 2>&1 >/dev/null)" ] && exit 0
+  exec apt-key adv --recv-keys --no-tty --keyserver hkp://keyserver.ubuntu.com:80 "$fp"
+fi
+command -v gpg >/dev/null || { echo 'Either apt-key or gpg binary is required, but neither could be found' >&2; exit 1; }
+for f in /etc/apt/trusted.gpg /etc/apt/keyrings/* /etc/apt/trusted.gpg.d/* /usr/share/keyrings/*; do
+  [ -f "$f" ] && gpg --list-packets "$f" 2>/dev/null | grep -q "$fp" && exit 0
+done
+for dir in /etc/apt/keyrings /etc/apt/trusted.gpg.d /usr/share/keyrings; do [ -d "$dir" ] && break; done
+key=$(gpg --no-tty --keyserver hkp://keyserver.ubuntu.com:80 --export "$fp" | base64 -w0)
+[ -n "$key" ] || { echo 'Unable to get required signing key' >&2; exit 1; }
+printf '%s' "$key" | base64 -d > "$dir/$(basename "$line" | tr ' ' -)-$owner-$name.gpg"`;
+
 export function planAptRepository(args: AptRepositoryArgs, facts: AptSourcesFacts): Change[] {
-  const source = repoSource(args.repo);
-  if (source === undefined) return [];
-  const { before, after, created } = planSources(args, facts, source);
+  const target = sourceAndFile(args, facts);
+  if (target === undefined) return [];
+  const { source, file, ppa } = target;
+  const { before, after, created } = planSources(args, facts, source, file);
   const paths = [...new Set([...before.keys(), ...after.keys()])];
   const touched = paths.filter((p) => before.get(p) !== after.get(p));
   if (touched.length === 0) return [];
   const steps: Step[] = [];
+  if (ppa && args.state === 'present') steps.push({ kind: 'exec', argv: ['sh', '-c', PPA_KEY, 'apt-repository-key', ppa.owner, ppa.name, source, args.validate_certs ? '1' : '0'] });
   const restore: string[] = [];
   const diffs: DiffEntry[] = [];
   for (const path of touched) {
@@ -211,20 +262,21 @@ export function planAptRepository(args: AptRepositoryArgs, facts: AptSourcesFact
 const READ = `eval "$(apt-config shell MAIN Dir::Etc::sourcelist/f PARTS Dir::Etc::sourceparts/d)" || exit 3
 [ -n "$MAIN" ] && [ -n "$PARTS" ] || exit 3
 printf '%s\\n%s\\n' "$MAIN" "$PARTS"
+(. /etc/os-release 2>/dev/null; echo "\${VERSION_CODENAME:-}")
 for f in "$MAIN" "$PARTS"*.list; do
   [ -f "$f" ] || continue
   printf '%s %s\\n' "$(base64 -w0 < "$f")" "$f"
 done`;
 
 export function parseSourcesRead(stdout: string): AptSourcesFacts {
-  const [mainFile = '', partsDir = '', ...rest] = stdout.split('\n');
+  const [mainFile = '', partsDir = '', codename = '', ...rest] = stdout.split('\n');
   const files: Array<[string, string]> = [];
   for (const line of rest) {
     if (line === '') continue;
     const space = line.indexOf(' ');
     files.push([line.slice(space + 1), Buffer.from(line.slice(0, space), 'base64').toString('utf8')]);
   }
-  return { mainFile, partsDir, files };
+  return { mainFile, partsDir, files, ...(codename ? { codename } : {}) };
 }
 
 export const aptRepositoryModule = plannedModule(spec, {
@@ -232,7 +284,7 @@ export const aptRepositoryModule = plannedModule(spec, {
   name: 'apt_repository',
   where: 'host',
   async gather(args, ctx): Promise<AptSourcesFacts> {
-    if (repoSource(args.repo) === undefined) {
+    if (!isPpa(args.repo) && repoSource(args.repo) === undefined) {
       throw new ModuleError('E_APT_REPOSITORY_INVALID', `Invalid repository string: ${invalidPart(args.repo)}`, { hint: 'repo is one enabled sources.list line: `deb [options] URI SUITE [COMPONENT…]`' });
     }
     const res = await ctx.exec(['sh', '-c', READ]);
@@ -242,8 +294,8 @@ export const aptRepositoryModule = plannedModule(spec, {
   },
   plan: planAptRepository,
   report(args, facts) {
-    const source = repoSource(args.repo) ?? '';
-    const { before, after } = planSources(args, facts, source);
+    const target = sourceAndFile(args, facts);
+    const { before, after } = target ? planSources(args, facts, target.source, target.file) : { before: new Map<string, string>(), after: new Map<string, string>() };
     const changed = [...new Set([...before.keys(), ...after.keys()])].some((p) => before.get(p) !== after.get(p));
     return {
       repo: args.repo,

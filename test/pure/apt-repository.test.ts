@@ -48,7 +48,14 @@ describe('apt_repository: Ansible SourcesList decisions', () => {
     expect(report).toEqual({ repo: 'deb http://r.example/ ./', state: 'absent', sources_added: [], sources_removed: ['/etc/apt/sources.list.d/r.list'] });
   });
 
-  it('refuses ppa: lines with a hint', () => {
-    expect(() => args({ repo: 'ppa:deadsnakes/ppa' })).toThrow(/ppa:` repositories are not supported/);
+  it("expands ppa: lines as Ansible does, gets the key first, and leaves an enabled one alone", () => {
+    const f = { ...facts([]), codename: 'jammy' };
+    const changes = planAptRepository(args({ repo: 'ppa:ondrej/php', update_cache: false }), f);
+    // The file name Ansible 2.14's _suggest_filename gives for 'ppa:ondrej/php_jammy'.
+    expect(writes(changes)).toEqual([['/etc/apt/sources.list.d/ppa_ondrej_php_jammy.list', 'deb http://ppa.launchpad.net/ondrej/php/ubuntu jammy main\n', '0644']]);
+    expect(changes[0]!.steps[0]).toMatchObject({ kind: 'exec', argv: ['sh', '-c', expect.stringContaining('launchpad.net/api/1.0'), 'apt-repository-key', 'ondrej', 'php', 'deb http://ppa.launchpad.net/ondrej/php/ubuntu jammy main', '1'] });
+    const present = { ...f, files: [['/etc/apt/sources.list.d/x.list', 'deb http://ppa.launchpad.net/ondrej/php/ubuntu focal main\n']] as Array<[string, string]> };
+    expect(planAptRepository(args({ repo: 'ppa:ondrej/php', codename: 'focal' }), present)).toEqual([]);
+    expect(writes(planAptRepository(args({ repo: 'ppa:ondrej/php', codename: 'focal', state: 'absent' }), present))).toEqual([['/etc/apt/sources.list.d/x.list', 'removed']]);
   });
 });
