@@ -1,5 +1,6 @@
 import { addHostModule } from './add-host.js';
 import { aptModule } from './apt.js';
+import { aptRepositoryModule } from './apt-repository.js';
 import { assembleModule } from './assemble.js';
 import { assertModule } from './assert.js';
 import { asyncStatusModule } from './async-status.js';
@@ -8,12 +9,14 @@ import { blockinfileModule } from './blockinfile.js';
 import { commandModule, shellModule } from './command.js';
 import { cloudInstance } from './cloud-instance/index.js';
 import { copyModule } from './copy.js';
+import { cronModule } from './cron.js';
 import { debugModule } from './debug.js';
 import { dnfModule } from './dnf.js';
 import { dockerContainer } from './docker-container.js';
 import { drillEventModule, drillProbeModule } from '../drill/modules.js';
 import { dpkgSelectionsModule } from './dpkg-selections.js';
 import { failModule } from './fail.js';
+import { fetchModule } from './fetch.js';
 import { firewalldModule } from './firewall/ansible-firewalld.js';
 import { firewall } from './firewall/index.js';
 import { iptablesModule } from './firewall/ansible-iptables.js';
@@ -31,6 +34,7 @@ import { rebootModule } from './reboot.js';
 import { pipModule } from './pip.js';
 import { replaceModule } from './replace.js';
 import { rpmKeyModule } from './rpm-key.js';
+import { scriptModule } from './script.js';
 import { securityGroup } from './security-group/index.js';
 import { sebooleanModule } from './seboolean.js';
 import { selinuxModule } from './selinux.js';
@@ -73,6 +77,7 @@ import { yumModule } from './yum.js';
 const modules: AnyModule[] = [
   addHostModule,
   aptModule,
+  aptRepositoryModule,
   assembleModule,
   assertModule,
   asyncStatusModule,
@@ -81,6 +86,7 @@ const modules: AnyModule[] = [
   cloudInstance,
   commandModule,
   copyModule,
+  cronModule,
   debugModule,
   dnfModule,
   dockerContainer,
@@ -88,6 +94,7 @@ const modules: AnyModule[] = [
   drillProbeModule,
   dpkgSelectionsModule,
   failModule,
+  fetchModule,
   fileModule,
   findFilesModule,
   firewall,
@@ -115,6 +122,7 @@ const modules: AnyModule[] = [
   pipModule,
   replaceModule,
   rpmKeyModule,
+  scriptModule,
   securityGroup,
   sebooleanModule,
   selinuxModule,

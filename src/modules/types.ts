@@ -6,7 +6,18 @@ import type { ModuleSpec } from './spec/types.js';
 export type ArgSchema = Record<string, unknown> & { type: 'object'; properties: Record<string, unknown> };
 
 export type Step =
-  | { kind: 'exec'; argv: string[]; become?: boolean; stdin?: string | Uint8Array; secret?: boolean }
+  | {
+      kind: 'exec';
+      argv: string[];
+      become?: boolean;
+      stdin?: string | Uint8Array;
+      secret?: boolean;
+      /**
+       * When this command fails it has put back what the change's earlier steps did (apt_repository's cache update
+       * restores the sources files): the task is failed but not changed, and the command's stderr is the message.
+       */
+      undoesOnFailure?: boolean;
+    }
   | { kind: 'write'; path: string; content: string | Uint8Array; mode?: string; owner?: string; group?: string }
   | { kind: 'call'; label: string; run(signal: AbortSignal): Promise<unknown> };
 

@@ -8,7 +8,7 @@ import path from 'node:path';
  * A link at `file` itself is replaced by the new file, not written through. For files vncplay writes on its own
  * account (retry files, metrics) into folders others may write to.
  */
-export async function replaceFile(file: string, content: string): Promise<void> {
+export async function replaceFile(file: string, content: string | Uint8Array): Promise<void> {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(12).toString('hex')}.tmp`);
   const handle = await open(tmp, 'wx', 0o666);
   try {

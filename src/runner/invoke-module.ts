@@ -116,7 +116,7 @@ export async function invokeModule(
   const outcomes: StepOutcome[] = [];
   // Without finish() nothing reads a step's own output, so a change's consecutive commands may share one exec.
   const stepFailure = await runSteps(changes, ctx, s, outcomes, mod.finish === undefined);
-  if (stepFailure) return { ...failure(stepFailure.msg), changed: outcomes.length > 0, data: stepFailure.data, diff };
+  if (stepFailure) return { ...failure(stepFailure.msg), changed: !stepFailure.undone && outcomes.length > 0, data: stepFailure.data, diff };
   if (mod.finish) {
     const ret = fromReturn(await mod.finish(args, facts, outcomes, ctx));
     return { ...ret, changed: ret.changed || changes.length > 0, diff: ret.diff.length ? ret.diff : diff, planned };
@@ -134,7 +134,7 @@ async function runSteps(
   s: InvokeSettings,
   outcomes: StepOutcome[],
   batch: boolean,
-): Promise<{ msg: string; data: Record<string, unknown> } | undefined> {
+): Promise<{ msg: string; data: Record<string, unknown>; undone?: boolean } | undefined> {
   for (const change of changes) {
     const groups = batch ? batchedSteps(change.steps) : change.steps.map((step) => [step]);
     for (const group of groups) {
@@ -151,6 +151,7 @@ async function runSteps(
             outcomes.push({ step: e, exec: res });
             if (e === failed) break;
           }
+          if (failed?.undoesOnFailure) return { msg: res.stderr.trim(), data: {}, undone: true };
           if (failed) {
             // The message names the change, not the argv: a module's helper script is noise to the reader.
             return {

@@ -19,7 +19,8 @@ const PLAYBOOK = `
   gather_facts: true
   tasks:
     - name: package facts
-      # The hosts have rpm and python3-rpm too (the dnf tests): Ansible's auto would read the rpm database first.
+      # The hosts have rpm and python3-rpm too (the dnf tests): with python3-apt as well, Ansible 2.14's auto reads apt or
+      # rpm at random (its managers are a set of classes); cron-parity-fleet compares auto where only python3-rpm is there.
       package_facts: { manager: apt }
     - name: service facts
       service_facts:

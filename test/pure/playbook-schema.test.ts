@@ -217,7 +217,7 @@ describe('the editor schema says what the runner says (YAML 1.2, as yaml-languag
     ['force_handlers on a play (an Ansible keyword vncplay lacks)', play('  force_handlers: true\n  tasks: []\n'), false],
     ['async and poll on a command', task('command: sleep 1\nasync: 10\npoll: 0'), true],
     ['vars_prompt on a play', play('  vars_prompt: [{ name: who, default: me }]\n  tasks: []\n'), true],
-    ['cron (an Ansible module vncplay lacks)', task('cron: { name: x }'), false],
+    ['debconf (an Ansible module vncplay lacks)', task('debconf: { name: x }'), false],
     ['community.general.copy (no such module)', task('community.general.copy: { dest: /x, content: y }'), false],
     ['ansible.builtin.firewall (no such module)', task('ansible.builtin.firewall: {}'), false],
     ['vncplay.drill_event', task('vncplay.drill_event: { phase: t0 }'), true],
@@ -250,8 +250,8 @@ describe('the editor schema says what the runner says (YAML 1.2, as yaml-languag
   it('names Ansible keywords and modules vncplay lacks as such, not as typos', () => {
     const taskProps = shipped.$defs['task']!.properties!;
     expect(taskProps['throttle']).toMatchObject({ errorMessage: expect.stringMatching(/^`throttle` is an Ansible task keyword that vncplay does not support: /), doNotSuggest: true });
-    expect(taskProps['cron']).toMatchObject({ errorMessage: expect.stringMatching(/^`cron` is an Ansible module vncplay does not implement yet/), doNotSuggest: true });
-    expect(taskProps['ansible.builtin.cron']?.['errorMessage']).toMatch(/does not implement/);
+    expect(taskProps['debconf']).toMatchObject({ errorMessage: expect.stringMatching(/^`debconf` is an Ansible module vncplay does not implement yet/), doNotSuggest: true });
+    expect(taskProps['ansible.builtin.debconf']?.['errorMessage']).toMatch(/does not implement/);
     expect(shipped.$defs['play']!.properties!['force_handlers']?.['errorMessage']).toMatch(/^`force_handlers` is an Ansible play keyword that vncplay does not support: remove it/);
     expect(taskProps['ansible.builtin.copy']).toEqual({ $ref: '#/$defs/module.copy' });
   });
