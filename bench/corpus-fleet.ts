@@ -24,10 +24,16 @@ const REPO = path.dirname(BENCH_DIR);
 const CORPUS_DIR = path.join(BENCH_DIR, 'corpus');
 
 /** Roles run by default, with the Debian packages each installs that the fleet's host image lacks. */
-const ROLES: Record<string, { repo: string; debs: string[] }> = {
+/** Roles run by default: the Debian packages each installs that the fleet's host image lacks, and the variables its
+ * README says a user must set (passed with -e, as a user would). */
+const ROLES: Record<string, { repo: string; debs: string[]; vars?: Record<string, string> }> = {
   boutetnico_tigervnc: { repo: 'boutetnico/ansible-role-tigervnc', debs: ['dbus-x11'] },
   cisagov_vnc_server: { repo: 'cisagov/ansible-role-vnc-server', debs: [] },
   redhatqe_tigervnc: { repo: 'RedHatQE/ansible-role-tigervnc', debs: [] },
+  grycap_vnc: { repo: 'grycap/ansible-role-vnc', debs: [] },
+  shellbro_vnc_server: { repo: 'shellbro/ansible-role-vnc-server', debs: [], vars: { user: 'vncuser' } },
+  evrardjp_keepalived: { repo: 'evrardjp/ansible-keepalived', debs: [] },
+  'hifis-net_keepalived': { repo: 'hifis-net/ansible-role-keepalived', debs: [] },
 };
 
 interface Recap {
@@ -40,8 +46,9 @@ interface Recap {
 
 interface RoleRun {
   role: string;
-  ansible: Recap[];
-  vncplay: Recap[];
+  /** Each run's recap, or what the tool said when it stopped before any host (no recap). */
+  ansible: (Recap | string)[];
+  vncplay: (Recap | string)[];
   /** Task names vncplay reported as failed, for the report. */
   notes: string[];
 }
@@ -55,15 +62,15 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): 
 }
 
 /** The PLAY RECAP line of `host`, which both tools print in Ansible's format. */
-function recapOf(out: string, host: string): Recap {
+function recapOf(out: string, host: string, code: number): Recap | string {
   const m = new RegExp(`^${host}\\s+:\\s+ok=(\\d+)\\s+changed=(\\d+)\\s+unreachable=(\\d+)\\s+failed=(\\d+)\\s+skipped=(\\d+)`, 'm').exec(out);
-  if (!m) throw new Error(`no recap line for ${host} in:\n${out.slice(-3000)}`);
+  if (!m) return `stopped before any host, exit ${code}: ${(/(error\[\w+\]|ERROR!).*/.exec(out)?.[0] ?? out.trim().split('\n')[0] ?? '').slice(0, 160).replaceAll('|', '\\|')}`;
   const [ok, changed, unreachable, failed, skipped] = m.slice(1).map(Number) as [number, number, number, number, number];
   return { ok, changed, unreachable, failed, skipped };
 }
 
-const recapText = (r: Recap): string => `ok=${r.ok} changed=${r.changed} failed=${r.failed} skipped=${r.skipped}${r.unreachable ? ` unreachable=${r.unreachable}` : ''}`;
-const same = (a: Recap, b: Recap): boolean => JSON.stringify(a) === JSON.stringify(b);
+const recapText = (r: Recap | string): string => typeof r === 'string' ? r : `ok=${r.ok} changed=${r.changed} failed=${r.failed} skipped=${r.skipped}${r.unreachable ? ` unreachable=${r.unreachable}` : ''}`;
+const same = (a: Recap | string, b: Recap | string): boolean => JSON.stringify(a) === JSON.stringify(b);
 
 
 /** A local repository holding python3-apt (Ansible's apt needs it) and the role's packages, downloaded here. */
@@ -86,7 +93,8 @@ async function runRole(role: string, debs: string[], src: string, host: number):
     writeFileSync(playbook, readFileSync(path.join(CORPUS_DIR, 'wrappers', `role-${role}.yml`)));
     const env: NodeJS.ProcessEnv = { ...process.env, ANSIBLE_ROLES_PATH: path.join(work, 'roles'), ANSIBLE_NOCOLOR: '1', NO_COLOR: '1', ANSIBLE_RETRY_FILES_ENABLED: '0' };
     const name = `h${host}`;
-    const args = ['-i', fleetInventory(), '-l', name, playbook];
+    const extraVars = Object.entries(ROLES[role]!.vars ?? {}).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+    const args = ['-i', fleetInventory(), '-l', name, ...extraVars, playbook];
     const tools = {
       ansible: (): Promise<{ code: number; out: string }> => run('ansible-playbook', args, env, work),
       vncplay: (): Promise<{ code: number; out: string }> => run('node', [path.join(REPO, 'bin/vncplay.js'), ...args], env, work),
@@ -97,7 +105,7 @@ async function runRole(role: string, debs: string[], src: string, host: number):
       await attachHost(host, served, { ansibleDeps: true });
       for (let i = 0; i < 2; i++) {
         const r = await tools[tool]();
-        result[tool].push(recapOf(r.out, name));
+        result[tool].push(recapOf(r.out, name, r.code));
         process.stdout.write(`${role} ${tool} run ${i + 1}: ${recapText(result[tool][i]!)}\n`);
         const fatalAt = r.out.search(/^fatal: \[/m);
         const failedTask = fatalAt < 0 ? undefined : [...r.out.slice(0, fatalAt).matchAll(/^TASK \[(.*?)\]/gm)].at(-1)?.[1];

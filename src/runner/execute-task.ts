@@ -79,7 +79,7 @@ export async function executeTask(
   const noLog = truthy(task.noLog, vars, task) || outcome.hidden === true;
   if (task.register && outcome.status !== 'unreachable') {
     // As in Ansible, no_log hides the result from output only: later tasks still see what the task returned.
-    hs.facts[task.register] = markUnsafe(outcome.result);
+    hs.facts[task.register] = markUnsafe(asRegistered(outcome.result));
   }
   if (outcome.status === 'changed') for (const n of task.notify) hs.notified.add(String(render(n, vars, task.pos)));
   const shown = noLog ? { ...pickStatus(outcome.result), ...NO_LOG_RESULT } : outcome.result;
@@ -148,7 +148,7 @@ async function executeWithLoop(
     const loopKeys = { item, ansible_loop_var: task.loopVar, ...(indexVar !== undefined ? { ansible_index_var: indexVar, [indexVar]: index } : {}) };
     const label = task.loopLabel !== undefined ? render(task.loopLabel, itemVars, task.pos) : item;
     if (!conditionsHold(task.when, itemVars, task)) {
-      results.push({ skipped: true, changed: false, ...loopKeys, _label: label });
+      results.push({ skipped: true, changed: false, skip_reason: 'Conditional result was False', ...loopKeys, _label: label });
       continue;
     }
     allSkipped = false;
@@ -229,7 +229,7 @@ async function executeOnce(
     const judged = judge(task, outcome, vars);
     if (!task.until) return judged;
     judged.result['attempts'] = attempts;
-    const withResult = task.register ? { ...vars, [task.register]: markUnsafe(judged.result) } : vars;
+    const withResult = task.register ? { ...vars, [task.register]: markUnsafe(asRegistered(judged.result)) } : vars;
     if (judged.status !== 'failed' && conditionsHold(task.until, withResult, task)) return judged;
     if (attempts > retries || env.interrupted()) {
       judged.result['failed'] = true;
@@ -242,11 +242,25 @@ async function executeOnce(
   }
 }
 
+/**
+ * A result as `register:` (and until/changed_when/failed_when) see it: with `failed: false` wherever a module ran and
+ * did not fail, as Ansible's TaskExecutor adds it to every module result, each loop item's included; not to a task
+ * its `when` skipped, nor to a loop's summary. Output leaves it out, as Ansible's callbacks do.
+ */
+export function asRegistered(result: Record<string, unknown>): Record<string, unknown> {
+  const items = result['results'];
+  if (Array.isArray(items)) {
+    return { ...result, results: items.map((r: unknown) => (typeof r === 'object' && r !== null && !Array.isArray(r) ? asRegistered(r as Record<string, unknown>) : r)) };
+  }
+  if ('failed' in result || (result['skipped'] === true && 'skip_reason' in result)) return result;
+  return { ...result, failed: false };
+}
+
 /** changed_when, failed_when and ignore_errors turn a module's answer into the task's status. */
 function judge(task: TaskDef, outcome: TaskOutcome, vars: Record<string, unknown>): TaskOutcome {
   if (outcome.beforeModule) return { ...outcome, status: truthy(task.ignoreErrors, vars, task) ? 'ignored' : 'failed' };
   const result = outcome.result;
-  const scope = task.register ? { ...vars, [task.register]: markUnsafe(result) } : { ...vars };
+  const scope = task.register ? { ...vars, [task.register]: markUnsafe(asRegistered(result)) } : { ...vars };
   if (outcome.status !== 'skipped') {
     if (task.changedWhen) result['changed'] = conditionsHold(task.changedWhen, withResultVars(scope, result), task);
     if (task.failedWhen) result['failed'] = anyCondition(task.failedWhen, withResultVars(scope, result), task);

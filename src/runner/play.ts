@@ -20,7 +20,7 @@ import { findModule } from '../modules/registry.js';
 import { markUnsafe, render, unwrapUnsafe } from '../playbook/template.js';
 import { buildHostScope, type MagicVars } from '../playbook/vars.js';
 import type { PlayRun, RunEnv } from './context.js';
-import { conditionsHold, executeTask, loopItems, loopItemVars, taskRef, type TaskOutcome } from './execute-task.js';
+import { asRegistered, conditionsHold, executeTask, loopItems, loopItemVars, taskRef, type TaskOutcome } from './execute-task.js';
 import { now } from './events.js';
 import type { HostState } from './host-state.js';
 import { FreeGate, Rounds, type Gate } from './rounds.js';
@@ -352,7 +352,7 @@ class HostWalker {
       return shared;
     }
     const outcome = await shared;
-    if (task.register) this.hs.facts[task.register] = outcome.result;
+    if (task.register) this.hs.facts[task.register] = asRegistered(outcome.result);
     return { ...outcome, status: outcome.status === 'unreachable' ? 'ok' : outcome.status, shared: true };
   }
 
