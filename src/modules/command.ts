@@ -162,7 +162,8 @@ async function runCommand(args: RunArgs, argv: string[], ctx: ModuleContext): Pr
     delta: `${((endedAt.getTime() - startedAt.getTime()) / 1000).toFixed(6)}`,
   };
   if (res.rc !== 0) return { changed: true, failed: true, msg: 'non-zero return code', data };
-  return { changed: true, data };
+  // Ansible's command starts its result with msg '' and only words it on failure.
+  return { changed: true, msg: '', data };
 }
 
 export const commandModule = actionModule(commandSpec, {

@@ -61,6 +61,7 @@ import { systemd } from './systemd.js';
 import { tempfileModule } from './tempfile.js';
 import { templateModule } from './template.js';
 import { timezoneModule } from './timezone.js';
+import { ufwModule } from './ufw.js';
 import { unarchiveModule } from './unarchive.js';
 import { uriModule } from './uri.js';
 import { userModule } from './user.js';
@@ -139,6 +140,7 @@ const modules: AnyModule[] = [
   tempfileModule,
   templateModule,
   timezoneModule,
+  ufwModule,
   unarchiveModule,
   uriModule,
   userModule,

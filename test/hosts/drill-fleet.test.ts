@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/runner/events.js';
-import { fleetAddress, fleetAvailable, fleetHosts, fleetInventory, hostExec } from '../fleet/fleet.js';
+import { fleetAddress, fleetAvailable, fleetBridgeAddress, fleetHosts, fleetInventory, hostExec } from '../fleet/fleet.js';
 import { vncplay, type CliRun } from '../support/cli-helpers.js';
 import { writeFile } from 'node:fs/promises';
 
@@ -33,7 +33,7 @@ describe.skipIf(!fleetAvailable() || fleetHosts().length < 3)('failover drill on
 
   async function drill(fault: string, extra: string[] = [], label = fault): Promise<CliRun> {
     const r = await vncplay(['playbooks/failover-drill.yml', '-i', fleetInventory(), '--json',
-      '-e', 'drill_hosts=h2,h3', '-e', `drill_fault=${fault}`, '-e', `rto_budget_s=${BUDGET_S}`, '-e', 'vnc_password=drill123', ...extra], { timeoutMs: 115_000 });
+      '-e', 'drill_hosts=h2,h3', '-e', `drill_fault=${fault}`, '-e', `rto_budget_s=${BUDGET_S}`, '-e', 'vnc_password=drill123', '-e', `drill_vip=${VIP}/24`, ...extra], { timeoutMs: 115_000 });
     await writeFile(path.join(dir, `${label}.ndjson`), r.stdout);
     return r;
   }
@@ -123,7 +123,7 @@ describe.skipIf(!fleetAvailable() || fleetHosts().length < 3)('failover drill on
     expect(rto).toBeLessThan(BUDGET_S);
     expect((await hostExec('h2', ['ip', '-br', 'link', 'show', 'eth0'])).stdout).toMatch(/\bUP\b/);
     // The link's routes went with it; the default route is back too (the host can reach its gateway's side).
-    expect((await hostExec('h2', ['ip', '-4', 'route', 'show', 'default'])).stdout).toMatch(/^default via 198\.18\.0\.1 dev eth0/);
+    expect((await hostExec('h2', ['ip', '-4', 'route', 'show', 'default'])).stdout).toMatch(new RegExp(`^default via ${fleetBridgeAddress().replace(/\./g, '\\.')} dev eth0`));
     expect((await hostExec('h2', ['systemctl', 'is-active', 'vncplay-drill-link-up.timer'])).stdout.trim()).not.toBe('active');
     expect([await holdsVip('h2'), await holdsVip('h3')]).toEqual([true, false]);
   });
@@ -152,7 +152,7 @@ describe.skipIf(!fleetAvailable() || fleetHosts().length < 3)('failover drill on
     const logDir = path.join(dir, 'runs');
     const out = path.join(dir, 'reports');
     const args = (fault: string, ...extra: string[]): string[] => ['drill', 'run', '--log-dir', logDir, '--out', out, '--rto-budget', String(BUDGET_S), '--',
-      'playbooks/failover-drill.yml', '-i', fleetInventory(), '-e', 'drill_hosts=h2,h3', '-e', `drill_fault=${fault}`, '-e', 'vnc_password=drill123', ...extra];
+      'playbooks/failover-drill.yml', '-i', fleetInventory(), '-e', 'drill_hosts=h2,h3', '-e', `drill_fault=${fault}`, '-e', 'vnc_password=drill123', '-e', `drill_vip=${VIP}/24`, ...extra];
     const ok = await vncplay(args('stop_vnc'), { timeoutMs: 115_000 });
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
     const m = /drill log: (\S+drill-(\d{8}T\d{6}Z)\.ndjson) \(playbook exit 0\)/.exec(ok.stdout);
