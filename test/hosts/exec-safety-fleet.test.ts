@@ -58,7 +58,7 @@ describe.skipIf(!fleetAvailable())('execution safety on a fleet host', () => {
     );
     const r = await vncplay([play, '-i', inv, '-e', 'port=5902', '-e', `host=${fleetAddress(250)}`, '-e', 'connection=local', '--json']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    const msg = r.events.flatMap((e) => (e.type === 'task_result' && e.result?.['msg'] !== undefined ? [e.result['msg']] : []));
+    const msg = r.events.flatMap((e) => (e.type === 'task_result' && e.task.module === 'debug' ? [e.result?.['msg']] : []));
     expect(msg).toEqual([`h1 5902 ${fleetAddress(250)} nobody`]);
   }, 60_000);
 
