@@ -228,11 +228,13 @@ async function runCommand(opts: CliOptions, argv: readonly string[]): Promise<nu
     }
     finished = true;
   } finally {
-    process.off('SIGINT', onSigint);
+    // The handler stays until the audit trail is written: a Ctrl-C just after the last task must not kill the
+    // process halfway through the recap or the trail's record (it did: exit by signal, seen in interrupt-fleet).
     await reporter.done();
     await recorder.finish(finished ? exitCode : 70);
   }
   const pruned = await pruneAudit(audit.dir, audit.days);
+  process.off('SIGINT', onSigint);
   if (pruned.length) process.stderr.write(`[vncplay] audit trail: removed the months ${pruned.join(', ')} (older than ${audit.days} days)\n`);
   return exitCode;
 }
