@@ -10,8 +10,12 @@ import { defineConfig } from 'vitest/config';
  * global-setup brings up VNCPLAY_FLEET_SLOTS fleets side by side (same host names, 198.18.<slot-1>.x) and the
  * hosts project runs that many files at once, worker N on fleet N (test/fleet/worker-slot.ts). The light fleet
  * (198.19.x, hundreds of sshds) exists once per machine: the files that use it run alone, after the others.
+ * VNCPLAY_FLEET_SLOT=S instead runs every fleet file on fleet S, one at a time.
  */
-const FLEET_SLOTS = Number(process.env.VNCPLAY_FLEET_SLOTS ?? '2');
+// VNCPLAY_FLEET_SLOT=S pins every fleet test to slot S alone (one file at a time): how an engineer runs fleet tests
+// on a fleet of their own while someone else uses slots 1 and 2.
+const PINNED_SLOT = process.env.VNCPLAY_FLEET_SLOT;
+const FLEET_SLOTS = PINNED_SLOT ? 1 : Number(process.env.VNCPLAY_FLEET_SLOTS ?? '2');
 process.env.VNCPLAY_FLEET_SLOTS = String(FLEET_SLOTS);
 
 const USES_THE_LIGHT_FLEET = ['test/hosts/fleet-light.test.ts', 'test/hosts/load-light.test.ts', 'test/hosts/bench-smoke.test.ts'];

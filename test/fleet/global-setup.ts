@@ -53,8 +53,10 @@ export default async function setup(): Promise<void> {
   }
   // One fleet per test file that may run at once (vitest.config.ts: VNCPLAY_FLEET_SLOTS); test/fleet/worker-slot.ts
   // points each worker at its own. One after the other: the first may have to build the rootfs.
-  const slots = Number(process.env.VNCPLAY_FLEET_SLOTS ?? '1');
-  for (let slot = 1; slot <= slots; slot++) await runFleetUp(dir, slot);
+  const pinned = process.env.VNCPLAY_FLEET_SLOT;
+  if (pinned !== undefined && !/^[1-9]$/.test(pinned)) throw new Error(`VNCPLAY_FLEET_SLOT must be 1..9, got '${pinned}'`);
+  const slots = pinned ? [Number(pinned)] : Array.from({ length: Number(process.env.VNCPLAY_FLEET_SLOTS ?? '1') }, (_, i) => i + 1);
+  for (const slot of slots) await runFleetUp(dir, slot);
   process.env.VNCPLAY_FLEET_BASE_DIR = dir;
   process.env.VNCPLAY_FLEET_INVENTORY = join(dir, 'inventory.yml');
 }
