@@ -22,6 +22,11 @@ import type { ModuleContext } from './types.js';
  * regex matches. Run anywhere but in a line session (a channel, a task `environment:`) each call is a fresh bash:
  * everything but a banner read works the same; `open` with READ_S answers `nosession` and the caller falls back.
  * bash drops NUL bytes from what it reads (a file's or a banner's).
+ *
+ * Only the first read of a call waits (`read -t`): what follows is taken while `read -t 0` says it is there. A timed
+ * read that times out can lose the byte it was reading (measured: a banner read as "SS" + "-2.0-…", the H gone, so
+ * ^SSH-2\.0- never matched and the wait took connect_timeout + sleep more). The child forwards each burst the
+ * server sends in one write, so one call usually brings a whole banner.
  */
 const WAIT_SCRIPT = sessionScript(
   'wait',
@@ -30,7 +35,7 @@ case $1 in
 open)
   if [ -n "$5" ] && [ -z "${'${VP_UMASK-}'}" ]; then printf 'nosession\n'; return 0; fi
   if [ -n "${'${VP_WAIT_FD-}'}" ]; then kill "$VP_WAIT_PID" 2>/dev/null; exec {VP_WAIT_FD}<&-; VP_WAIT_FD=; fi
-  exec {VP_WAIT_FD}< <(exec 2>&1 3<>"/dev/tcp/$2/$3" || exit 0; printf 'connected\n'; [ -n "$5" ] || exit 0; while IFS= read -r -N 1 -u 3 c; do printf '%s' "$c"; done)
+  exec {VP_WAIT_FD}< <(exec 2>&1 3<>"/dev/tcp/$2/$3" || exit 0; printf 'connected\n'; [ -n "$5" ] || exit 0; while IFS= read -r -N 1 -u 3 c; do data=$c; while [ ${'${#data}'} -lt 4096 ] && read -t 0 -u 3 && IFS= read -r -N 1 -u 3 c; do data+=$c; done; printf '%s' "$data"; done)
   VP_WAIT_PID=$!
   if IFS= read -r -t "$4" -u "$VP_WAIT_FD" line; then
     if [ "$line" = connected ]; then
@@ -52,9 +57,9 @@ read)
   IFS= read -r -N 1 -t "$w" -u "$VP_WAIT_FD" c; st=$?
   if [ "$st" -eq 0 ]; then
     data=$c
-    while [ "$n" -lt 4096 ]; do
-      IFS= read -r -N 1 -t 0.005 -u "$VP_WAIT_FD" c; st=$?
-      if [ "$st" -ne 0 ]; then [ "$st" -gt 128 ] && st=0; break; fi
+    while [ "$n" -lt 4096 ] && read -t 0 -u "$VP_WAIT_FD"; do
+      IFS= read -r -N 1 -u "$VP_WAIT_FD" c; st=$?
+      [ "$st" -eq 0 ] || break
       data+=$c; n=$((n + 1))
     done
   fi

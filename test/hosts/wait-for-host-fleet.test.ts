@@ -131,6 +131,34 @@ describe.skipIf(!fleetAvailable())('wait_for on h3 without python (line session)
     }
   });
 
+  it('a banner sent a byte at a time, 5 ms apart, is read whole: every wait matches at its first connection', async () => {
+    // A read that timed out between two bytes used to drop the byte it was reading ("SS" + "-2.0-…"), so the
+    // regex never matched and the wait took connect_timeout + sleep more: 6 s of a 0.2 s wait in the benchmark.
+    const unit = 'vncplay-test-slow-banner';
+    const server = String.raw`import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 2299)); s.listen(16)
+while True:
+    c, _ = s.accept()
+    try:
+        for b in b"SSH-2.0-slow\r\n":
+            c.send(bytes([b])); time.sleep(0.005)
+    except OSError:
+        pass
+    c.close()`;
+    await hostExec(HOST, ['sh', '-c', `systemctl stop ${unit}; systemctl reset-failed ${unit}`]);
+    await hostExecOk(HOST, ['systemd-run', '--collect', `--unit=${unit}`, 'python3', '-c', server]);
+    try {
+      await run({ port: 2299, timeout: 5 });
+      for (let i = 0; i < 15; i++) {
+        const r = await run({ port: 2299, search_regex: '^SSH-2\\.0-slow', timeout: 10, connect_timeout: 2 });
+        expect([i, r.failed, r.data['last_seen']]).toEqual([i, false, 'matched']);
+        expect(r.data['elapsed_seconds']).toBeLessThan(1.5);
+      }
+    } finally {
+      await hostExec(HOST, ['systemctl', 'stop', unit]);
+    }
+  });
+
   it('metacharacters in host, path and search_regex stay data: the canary never appears', async () => {
     await hostExec(HOST, ['rm', '-f', '/tmp/pwned-wait']);
     const evil = ['$(touch /tmp/pwned-wait)', '`touch /tmp/pwned-wait`', "'; touch /tmp/pwned-wait; '", 'x\ntouch /tmp/pwned-wait'];
