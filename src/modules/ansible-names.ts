@@ -14,16 +14,26 @@ function collectionModules(collection: string): Set<string> | undefined {
   return modulesByCollection.get(collection);
 }
 
-/** Where `collection` redirects `name` (its meta/runtime.yml), or undefined. */
+let redirectsByCollection: Map<string, Map<string, string>> | undefined;
+
+/**
+ * Where `collection` redirects `name` (its meta/runtime.yml), or undefined. The generated table keeps each target's
+ * names as one string; they are indexed once per process (every CLI start resolves ~200 names through here).
+ */
 function redirectOf(collection: string, name: string): string | undefined {
-  const routes = ansibleRedirects[collection];
-  if (!routes) return undefined;
-  const renamed = routes['renamed'];
-  if (typeof renamed === 'object' && renamed[name] !== undefined) return renamed[name];
-  for (const [target, names] of Object.entries(routes)) {
-    if (typeof names === 'string' && ` ${names} `.includes(` ${name} `)) return `${target}.${name}`;
-  }
-  return undefined;
+  redirectsByCollection ??= new Map(
+    Object.entries(ansibleRedirects).map(([c, routes]) => {
+      const targets = new Map<string, string>();
+      for (const [target, names] of Object.entries(routes)) {
+        if (typeof names === 'string') for (const n of names.split(' ')) if (!targets.has(n)) targets.set(n, `${target}.${n}`);
+      }
+      // A rename wins over a move, as the lookup did before the index.
+      const renamed = routes['renamed'];
+      if (typeof renamed === 'object') for (const [from, to] of Object.entries(renamed)) targets.set(from, to);
+      return [c, targets];
+    }),
+  );
+  return redirectsByCollection.get(collection)?.get(name);
 }
 
 /** Splits `ns.coll.name` into collection and name; undefined for anything else. */
