@@ -146,12 +146,38 @@ async function readLines<T>(file: string): Promise<Line<T>[]> {
   return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Line<T>);
 }
 
+/**
+ * The last non-empty line of a file, read from its end: a month's ledger grows with every run (a run_end holds every
+ * host's recap), and each run reads its tail twice, so reading the whole file made every run slower than the last.
+ */
+async function lastLine(file: string): Promise<string | undefined> {
+  const fh = await open(file, 'r');
+  try {
+    let end = (await fh.stat()).size;
+    let tail = Buffer.alloc(0);
+    while (end > 0) {
+      const start = Math.max(0, end - 64 * 1024);
+      const chunk = Buffer.alloc(end - start);
+      await fh.read(chunk, 0, chunk.length, start);
+      tail = Buffer.concat([chunk, tail]);
+      end = start;
+      let last = tail.length;
+      while (last > 0 && tail[last - 1] === 0x0a) last--;
+      const nl = tail.lastIndexOf(0x0a, last - 1);
+      if (last > 0 && (nl >= 0 || end === 0)) return tail.subarray(nl + 1, last).toString('utf8');
+    }
+    return undefined;
+  } finally {
+    await fh.close();
+  }
+}
+
 /** The last hash of the ledger (the newest month's last line), or GENESIS for an empty ledger. */
 async function ledgerTail(dir: string): Promise<string> {
   const months = await ledgerMonths(dir);
   for (const m of months.reverse()) {
-    const lines = await readLines<LedgerRecord>(ledgerFile(dir, m));
-    if (lines.length) return lines[lines.length - 1]!.hash;
+    const text = await lastLine(ledgerFile(dir, m));
+    if (text !== undefined) return (JSON.parse(text) as Line<LedgerRecord>).hash;
   }
   return GENESIS;
 }
@@ -170,6 +196,9 @@ export class RunRecorder {
   private readonly changes: Record<string, string[]> = {};
   private recap: Record<string, HostStats> = {};
   private writing: Promise<void> = Promise.resolve();
+  /** Event lines not yet handed to a write, and whether a write that will take them is already queued. */
+  private unwritten = '';
+  private flushQueued = false;
   private failure: unknown;
 
   private constructor(
@@ -203,9 +232,21 @@ export class RunRecorder {
     const { text, hash } = line(e, this.prev);
     this.prev = hash;
     this.count++;
-    this.writing = this.writing.then(() => this.file.appendFile(text)).catch((err: unknown) => {
-      this.failure ??= err;
-    });
+    // Events come in bursts (a task's result on every host at once): the lines that arrive while a write is under
+    // way go out together in the next one. One append per event cost ~14% of a 3-host, 110-task run's CPU.
+    this.unwritten += text;
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    this.writing = this.writing
+      .then(() => {
+        this.flushQueued = false;
+        const chunk = this.unwritten;
+        this.unwritten = '';
+        return this.file.appendFile(chunk);
+      })
+      .catch((err: unknown) => {
+        this.failure ??= err;
+      });
   }
 
   async finish(exitCode: number, now = new Date()): Promise<void> {

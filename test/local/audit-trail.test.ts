@@ -169,6 +169,21 @@ describe('audit retention', () => {
     await r.finish(0, new Date(when));
   };
 
+  it('chains runs whose ledger records are larger than the tail a run reads (records of 100 kB and 200 kB)', async () => {
+    // Each run reads only the end of the month's ledger for the last hash, 64 kB at a time.
+    const dir = await mkdtemp(path.join(tmpdir(), 'vncplay-audit-large-'));
+    for (const [i, size] of [100_000, 200_000, 10].entries()) {
+      const r = await RunRecorder.start(dir, { ...facts, argv: ['pb.yml', '-e', `x=${'y'.repeat(size)}`] }, new Date(`2026-12-0${i + 1}T10:00:00Z`));
+      for (let e = 0; e < 50; e++) r.event({ type: 'run_start', time: '2026-12-01T10:00:00Z', playbook: `pb${e}.yml`, check: false, diff: false, forks: 5 });
+      await r.finish(0, new Date(`2026-12-0${i + 1}T10:00:01Z`));
+    }
+    const report = await verifyAudit(dir);
+    expect([report.problems, report.runs]).toEqual([[], 3]);
+    const second = (await readdir(path.join(dir, 'runs', '2026-12'))).sort()[1]!;
+    const events = (await readFile(path.join(dir, 'runs', '2026-12', second), 'utf8')).trim().split('\n');
+    expect(events.map((l) => (JSON.parse(l) as { r: { playbook: string } }).r.playbook)).toEqual(Array.from({ length: 50 }, (_, e) => `pb${e}.yml`));
+  });
+
   it('removes whole months older than the retention, says so in the chain, and verify still holds', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'vncplay-audit-retention-'));
     await record(dir, '2026-01-15T10:00:00Z');
