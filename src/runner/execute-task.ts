@@ -3,7 +3,7 @@ import { access } from 'node:fs/promises';
 import { becomeMethodNamed } from '../connection/become.js';
 import { ConnectionError, VncplayError } from '../errors.js';
 import type { Connection } from '../connection/types.js';
-import { findModule } from '../modules/registry.js';
+import { moduleOfTask } from '../modules/registry.js';
 import type { DiffEntry, TaskScope } from '../modules/types.js';
 import type { TaskDef } from '../playbook/model.js';
 import { controllerFileDirs, controllerFilePaths } from '../playbook/plan.js';
@@ -217,7 +217,7 @@ async function executeOnce(
   vars: Record<string, unknown>,
   scope: TaskScope,
 ): Promise<TaskOutcome> {
-  const mod = task.module ? findModule(task.module) : undefined;
+  const mod = moduleOfTask(task);
   if (!mod) return failed(`unknown module '${task.module ?? ''}'`);
   const retries = task.until ? Number(render(task.retries ?? 3, vars, task.pos)) : 0;
   const delayS = Number(render(task.delay ?? 5, vars, task.pos));
@@ -285,7 +285,7 @@ async function callModule(
   vars: Record<string, unknown>,
   scope: TaskScope,
 ): Promise<TaskOutcome> {
-  const mod = findModule(task.module!)!;
+  const mod = moduleOfTask(task)!;
   let keywords: ConnectionKeywords;
   let delegated: Delegation | undefined;
   try {

@@ -1,0 +1,108 @@
+import { readdirSync, realpathSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * Where Ansible finds a module that is a file rather than part of a collection (its PluginLoader for modules and
+ * module_utils): first the `library/` and `module_utils/` folders of the playbook's folder and of each legacy role, in
+ * the order the run loads them (add_all_plugin_dirs, which adds them for the WHOLE run, not only for the role's
+ * tasks), then the configured folders (ansible.cfg `library`/`module_utils`, ANSIBLE_LIBRARY/ANSIBLE_MODULE_UTILS),
+ * each with its sub-folders one and two levels deep. Ansible's own modules come after all of them, so a short name
+ * found here shadows a builtin of the same name (`ansible.builtin.NAME` still selects the builtin).
+ */
+export class ModuleSearchPath {
+  private readonly added: { library: string[]; moduleUtils: string[] } = { library: [], moduleUtils: [] };
+
+  constructor(private readonly configured: { library: readonly string[]; moduleUtils: readonly string[] } = { library: defaultLibrary(), moduleUtils: defaultModuleUtils() }) {}
+
+  /** A playbook's or a legacy role's folder: its library/ and module_utils/ join the search path for the rest of the run. */
+  addPluginFolders(baseDir: string): void {
+    for (const [kind, sub] of [['library', 'library'], ['moduleUtils', 'module_utils']] as const) {
+      const dir = existingDir(path.join(baseDir, sub));
+      if (dir !== undefined && !this.added[kind].includes(dir)) this.added[kind].push(dir);
+    }
+  }
+
+  /** The module file a task key names (`NAME` or `ansible.legacy.NAME`), the first one in search order. */
+  find(key: string): string | undefined {
+    const name = key.startsWith('ansible.legacy.') ? key.slice('ansible.legacy.'.length) : key;
+    if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) return undefined;
+    for (const dir of this.folders('library')) {
+      const file = moduleFileIn(dir, name);
+      if (file !== undefined) return file;
+    }
+    return undefined;
+  }
+
+  /** Folders whose contents are `ansible.module_utils.*`, searched before the controller's own ansible-core. */
+  moduleUtilsFolders(): string[] {
+    return this.folders('moduleUtils');
+  }
+
+  private folders(kind: 'library' | 'moduleUtils'): string[] {
+    return [...this.added[kind], ...this.configured[kind].flatMap(withSubfolders)];
+  }
+}
+
+/** Ansible's DEFAULT_MODULE_PATH: ~/.ansible/plugins/modules, /usr/share/ansible/plugins/modules. */
+export function defaultLibrary(): string[] {
+  return [path.join(os.homedir(), '.ansible', 'plugins', 'modules'), '/usr/share/ansible/plugins/modules'];
+}
+
+/** Ansible's DEFAULT_MODULE_UTILS_PATH. */
+export function defaultModuleUtils(): string[] {
+  return [path.join(os.homedir(), '.ansible', 'plugins', 'module_utils'), '/usr/share/ansible/plugins/module_utils'];
+}
+
+/** Extensions Ansible never takes for a module file (MODULE_IGNORE_EXTS: REJECT_EXTS + documentation YAML and INI). */
+const IGNORED_EXTENSIONS = ['.pyc', '.pyo', '.swp', '.bak', '~', '.rpm', '.md', '.txt', '.rst', '.yaml', '.yml', '.ini'];
+
+/** `NAME` or `NAME.ext` in `dir` (any extension but the ignored ones; sorted, where Ansible takes the folder's order). */
+function moduleFileIn(dir: string, name: string): string | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir).sort();
+  } catch {
+    return undefined;
+  }
+  for (const entry of entries) {
+    if (entry === '__init__.py' || IGNORED_EXTENSIONS.some((ext) => entry.endsWith(ext))) continue;
+    if (entry !== name && path.parse(entry).name !== name) continue;
+    const file = path.join(dir, entry);
+    if (isFile(file)) return file;
+  }
+  return undefined;
+}
+
+/** A configured folder's sub-folders (one and two levels deep, as Ansible globs them) before the folder itself. */
+function withSubfolders(configured: string): string[] {
+  const dir = existingDir(configured);
+  if (dir === undefined) return [];
+  const level1 = subfolders(dir);
+  return [...level1, ...level1.flatMap(subfolders), dir];
+}
+
+function subfolders(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(dir, e.name)).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** The real path of a folder that exists (Ansible's add_directory resolves links), else undefined. */
+function existingDir(dir: string): string | undefined {
+  try {
+    return statSync(dir).isDirectory() ? realpathSync(dir) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
