@@ -271,13 +271,14 @@ class Loader {
   }
 
   /**
-   * The module a task key selects, as Ansible's module loader finds it: a short name (or `ansible.legacy.NAME`) in a
-   * library/ folder known so far comes first, shadowing a builtin of the same name; then vncplay's modules.
+   * The module a task key selects, as Ansible's module loader finds it: a short name (or `ansible.legacy.NAME`,
+   * `ansible.builtin.NAME`) in a library/ folder known so far comes first, shadowing a builtin of the same name; then
+   * vncplay's modules.
    */
   private findModule(key: string): { module: AnyModule; libraryFile?: string } | undefined {
-    const libraryFile = key.includes('.') && !key.startsWith('ansible.legacy.') ? undefined : this.search.moduleSearch.find(key);
+    const libraryFile = key.includes('.') && !/^ansible\.(legacy|builtin)\./.test(key) ? undefined : this.search.moduleSearch.find(key);
     if (libraryFile !== undefined) {
-      const name = key.replace(/^ansible\.legacy\./, '');
+      const name = key.replace(/^ansible\.(legacy|builtin)\./, '');
       return { module: libraryModule(libraryFile, name, () => this.search.moduleSearch.moduleUtilsFolders()), libraryFile };
     }
     const module = this.lookup.find(key);

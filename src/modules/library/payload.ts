@@ -35,7 +35,7 @@ export function moduleStyle(content: Buffer): ModuleStyle | 'powershell' {
  */
 const BUILD_ZIP = String.raw`
 import ast, base64, io, json, os, sys, zipfile
-module_file, roots = sys.argv[1], sys.argv[2:]
+module_file, module_name, roots = sys.argv[1], sys.argv[2], sys.argv[3:]
 def fail(kind, msg, line=0, col=0):
     print(json.dumps({"error": kind, "msg": msg, "line": line, "col": col})); sys.exit(0)
 def find(parts):
@@ -45,50 +45,48 @@ def find(parts):
             if os.path.isfile(f): return f
         if os.path.isdir(base): return ""
     return None
-def imports(tree, package):
+def imports(tree, package, importer):
+    # (candidate names, longest first; inside a try:; line; who imports)
     out = []
     def visit(node, optional):
         for child in ast.iter_child_nodes(node):
             opt = optional or isinstance(child, ast.Try)
             if isinstance(child, ast.Import):
-                out.extend((a.name.split("."), opt, child.lineno) for a in child.names)
+                out.extend(([a.name.split(".")], opt, child.lineno, importer) for a in child.names)
             elif isinstance(child, ast.ImportFrom):
                 if child.level:
                     base = package[: len(package) - child.level + 1] if child.level <= len(package) else []
                     mod = base + (child.module.split(".") if child.module else [])
                 else:
                     mod = child.module.split(".") if child.module else []
-                out.extend((mod + [a.name], opt, child.lineno) for a in child.names)
+                out.extend(([mod + [a.name], mod], opt, child.lineno, importer) for a in child.names)
             visit(child, opt)
     visit(tree, False)
     return out
-files = {}
-wanted = [(["ansible", "module_utils", "basic"], False, 0)]
 try:
-    src = open(module_file, "rb").read()
-    tree = ast.parse(src, module_file)
+    module_src = open(module_file, "rb").read()
+    tree = ast.parse(module_src, module_file)
 except SyntaxError as e:
     fail("syntax", "%s" % e.msg, e.lineno or 0, e.offset or 0)
-wanted += imports(tree, [])
-module_src = src
+files = {}
+wanted = [([["ansible", "module_utils", "basic"]], False, 0, "")] + imports(tree, [], "ansible.modules." + module_name)
 while wanted:
-    parts, optional, line = wanted.pop()
-    if parts[0] == "ansible_collections":
-        fail("collection", "imports %s: module_utils of collections are not supported" % ".".join(parts), line)
-    if parts[:2] != ["ansible", "module_utils"] or len(parts) < 3: continue
-    rel = parts[2:]
-    found = None
-    while rel:
-        found = find(rel)
-        if found is not None: break
-        rel = rel[:-1]
-    if not rel:
+    candidates, optional, line, importer = wanted.pop()
+    candidates = [c for c in candidates if c[:2] == ["ansible", "module_utils"] and len(c) > 2]
+    if not candidates:
+        continue
+    rel = next((c[2:] for c in candidates if find(c[2:]) is not None), None)
+    if rel is None and candidates[-1][2] == "six":
+        rel = ["six"]  # six.moves.* are not files (Ansible special-cases six too)
+    if rel is None:
         if optional: continue
-        fail("missing", "Could not find imported module support code for %s" % ".".join(parts), line)
+        looked = ", ".join("'%s'" % ".".join(c) for c in candidates)
+        fail("missing", "Could not find imported module support code for %s.  Looked for ([%s])" % (importer, looked), line if importer.startswith("ansible.modules.") else 0)
     for i in range(1, len(rel) + 1):
         pkg = rel[:i]
         f = find(pkg)
-        key = "/".join(["ansible", "module_utils"] + pkg) + ("/__init__.py" if (f == "" or (f and f.endswith("__init__.py"))) else ".py")
+        is_pkg = f == "" or f.endswith("__init__.py")
+        key = "/".join(["ansible", "module_utils"] + pkg) + ("/__init__.py" if is_pkg else ".py")
         if key in files: continue
         data = open(f, "rb").read() if f else b""
         files[key] = data
@@ -96,8 +94,8 @@ while wanted:
             t = ast.parse(data, f or key)
         except SyntaxError as e:
             fail("syntax", "%s in %s" % (e.msg, f), e.lineno or 0, e.offset or 0)
-        package = ["ansible", "module_utils"] + (pkg if key.endswith("__init__.py") else pkg[:-1])
-        wanted += imports(t, package)
+        package = ["ansible", "module_utils"] + (pkg if is_pkg else pkg[:-1])
+        wanted += imports(t, package, ".".join(["ansible", "module_utils"] + pkg))
 buf = io.BytesIO()
 with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
     init = b"from pkgutil import extend_path\n__path__ = extend_path(__path__, __name__)\n"
@@ -161,7 +159,7 @@ export function controllerModuleUtils(): Promise<string | undefined> {
 export async function buildModuleZip(file: string, name: string, moduleUtilsFolders: readonly string[]): Promise<string> {
   const controller = await controllerModuleUtils();
   const roots = [...moduleUtilsFolders, ...(controller !== undefined ? [controller] : [])];
-  const res = await run('python3', ['-c', BUILD_ZIP, file, ...roots]);
+  const res = await run('python3', ['-c', BUILD_ZIP, file, name, ...roots]);
   if (res.missing) throw new ModuleError('E_LIBRARY_PYTHON', `running the Python module ${file} needs python3 on the controller (to collect the module_utils it imports)`, { hint: 'install python3 (apt-get install python3)' });
   let answer: ZipAnswer;
   try {
@@ -179,7 +177,10 @@ export async function buildModuleZip(file: string, name: string, moduleUtilsFold
       hint: 'install ansible-core on the controller (apt-get install ansible-core, or pip install ansible-core) so python3 can import ansible.module_utils',
     });
   }
-  throw new ModuleError('E_LIBRARY_IMPORT', `${file}: ${answer.msg ?? 'cannot build the module payload'}`, { pos, hint: 'the module_utils it imports must be in a role\'s or the playbook\'s module_utils/, or in ansible-core' });
+  throw new ModuleError('E_LIBRARY_IMPORT', answer.msg ?? `cannot build the payload of ${file}`, {
+    ...(answer.line ? { pos } : {}),
+    hint: "a module_utils file is looked for in the roles' and the playbook's module_utils/, ansible.cfg's module_utils, then the controller's ansible-core",
+  });
 }
 
 /** The Python program the host runs (on stdin): AnsiballZ's invoke_module, with the arguments set in basic. */

@@ -23,10 +23,14 @@ export class ModuleSearchPath {
     }
   }
 
-  /** The module file a task key names (`NAME` or `ansible.legacy.NAME`), the first one in search order. */
+  /**
+   * The module file a task key names (`NAME`, `ansible.legacy.NAME`, `ansible.builtin.NAME`), the first one in search
+   * order. Ansible's builtins resolve through the same search (measured: a role's library/ping.py answers
+   * `ansible.builtin.ping`), except the actions that run no module of their own name (debug, set_fact, template …).
+   */
   find(key: string): string | undefined {
-    const name = key.startsWith('ansible.legacy.') ? key.slice('ansible.legacy.'.length) : key;
-    if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) return undefined;
+    const name = key.replace(/^ansible\.(legacy|builtin)\./, '');
+    if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name) || ACTION_ONLY.has(name)) return undefined;
     for (const dir of this.folders('library')) {
       const file = moduleFileIn(dir, name);
       if (file !== undefined) return file;
@@ -43,6 +47,9 @@ export class ModuleSearchPath {
     return [...this.added[kind], ...this.configured[kind].flatMap(withSubfolders)];
   }
 }
+
+/** Ansible 2.14's action plugins that never run a module named like them: a library/ file cannot take their place. */
+const ACTION_ONLY = new Set(['add_host', 'assert', 'debug', 'fail', 'group_by', 'include_vars', 'meta', 'pause', 'raw', 'script', 'set_fact', 'set_stats', 'shell', 'template', 'validate_argument_spec']);
 
 /** Ansible's DEFAULT_MODULE_PATH: ~/.ansible/plugins/modules, /usr/share/ansible/plugins/modules. */
 export function defaultLibrary(): string[] {
