@@ -245,12 +245,18 @@ async function executeOnce(
 /**
  * A result as `register:` (and until/changed_when/failed_when) see it: with `failed: false` wherever a module ran and
  * did not fail, as Ansible's TaskExecutor adds it to every module result, each loop item's included; not to a task
- * its `when` skipped, nor to a loop's summary. Output leaves it out, as Ansible's callbacks do.
+ * its `when` skipped, nor to a loop's summary. Output leaves it out, as Ansible's callbacks do. The module's
+ * `invocation` (AnsibleModule's echo of its arguments) is shown but not registered: Ansible's strategy drops it.
  */
 export function asRegistered(result: Record<string, unknown>): Record<string, unknown> {
+  const { invocation: _shownOnly, ...registered } = result;
+  return withFailedFlags(registered);
+}
+
+function withFailedFlags(result: Record<string, unknown>): Record<string, unknown> {
   const items = result['results'];
   if (Array.isArray(items)) {
-    return { ...result, results: items.map((r: unknown) => (typeof r === 'object' && r !== null && !Array.isArray(r) ? asRegistered(r as Record<string, unknown>) : r)) };
+    return { ...result, results: items.map((r: unknown) => (typeof r === 'object' && r !== null && !Array.isArray(r) ? withFailedFlags(r as Record<string, unknown>) : r)) };
   }
   if ('failed' in result || (result['skipped'] === true && 'skip_reason' in result)) return result;
   return { ...result, failed: false };

@@ -43,6 +43,8 @@ describe.skipIf(!fleetAvailable())('library/ modules: parity with ansible-playbo
     expect(theirs['vp_lib : a module that fails']).toMatchObject({ failed: true, msg: 'refused: testing', code: 42 });
     expect(theirs['vp_lib : a WANT_JSON module']).toMatchObject({ greeting: 'hello world', check: 'False' });
     expect(theirs['vp_lib : an old-style module']).toMatchObject({ color: 'blue', shape: 'round square' });
+    // AnsibleModule's `invocation` is shown, not registered.
+    expect(theirs["what a module's result registers"]!['msg']).toEqual(['ansible_facts', 'changed', 'diff', 'failed', 'gid', 'group', 'mode', 'owner', 'path', 'size', 'state', 'uid']);
     // A syntax error: Ansible's message, and vncplay's also says where in the module.
     const bad = 'a module with a syntax error';
     expect(theirs[bad]).toMatchObject({ failed: true, msg: 'Unable to import vp_bad due to invalid syntax' });
