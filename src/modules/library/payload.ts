@@ -156,8 +156,8 @@ export function controllerModuleUtils(): Promise<string | undefined> {
  * path. Fails with the module's own position for a syntax error, and names ansible-core when the module needs
  * ansible.module_utils and the controller has none.
  */
-export async function buildModuleZip(file: string, name: string, moduleUtilsFolders: readonly string[]): Promise<string> {
-  const controller = await controllerModuleUtils();
+export async function buildModuleZip(file: string, name: string, moduleUtilsFolders: readonly string[], ansibleCore = controllerModuleUtils()): Promise<string> {
+  const controller = await ansibleCore;
   const roots = [...moduleUtilsFolders, ...(controller !== undefined ? [controller] : [])];
   const res = await run('python3', ['-c', BUILD_ZIP, file, name, ...roots]);
   if (res.missing) throw new ModuleError('E_LIBRARY_PYTHON', `running the Python module ${file} needs python3 on the controller (to collect the module_utils it imports)`, { hint: 'install python3 (apt-get install python3)' });
