@@ -24,6 +24,9 @@ module.exit_json(ping="shadowed " + module.params["data"])
   'roles/shadow/tasks/main.yml': '- name: the role pings\n  ping:\n  register: in_role\n',
   'roles/late/library/late_mod.py': '#!/usr/bin/python\nfrom ansible.module_utils.basic import AnsibleModule\nAnsibleModule(argument_spec={}).exit_json(changed=False)\n',
   'roles/late/tasks/main.yml': '- name: late\n  late_mod:\n',
+  // A role included at run time brings its library/ then, for its own tasks.
+  'roles/inc_lib/library/inc_mod.sh': '#!/bin/sh\n# WANT_JSON\necho \'{"changed": true, "included": "yes"}\'\n',
+  'roles/inc_lib/tasks/main.yml': '- name: the included role runs its module\n  inc_mod:\n  register: inc\n',
   'configured/cfg_mod.sh': '#!/bin/sh\n# WANT_JSON\necho \'{"changed": false, "from": "ANSIBLE_LIBRARY"}\'\n',
   'library/vp_missing_utils.py': '#!/usr/bin/python\nfrom ansible.module_utils.basic import AnsibleModule\nfrom ansible.module_utils.vp_nowhere import thing\n',
   'shadow.yml': `
@@ -44,8 +47,9 @@ module.exit_json(ping="shadowed " + module.params["data"])
       vp_missing_utils:
       ignore_errors: true
       register: missing
+    - include_role: {name: inc_lib}
     - debug:
-        msg: "{{ [in_role.ping, in_play.ping, builtin.ping, configured.from, missing.failed, missing.msg] }}"
+        msg: "{{ [in_role.ping, in_play.ping, builtin.ping, configured.from, inc.included, missing.failed, missing.msg] }}"
 `,
   // A module of a role that a LATER play applies: Ansible resolves task modules as it loads, play by play.
   'too-early.yml': `
@@ -71,17 +75,17 @@ describe('library/ modules at load time and on the controller, as ansible-playbo
     expect(ours.stdout).toBe(theirs.stdout);
   });
 
-  it('a role module shadows a builtin (short name and ansible.builtin) for the whole run; ANSIBLE_LIBRARY; missing module_utils', async () => {
+  it('a role module shadows a builtin (short name and ansible.builtin) for the whole run; ANSIBLE_LIBRARY; include_role; missing module_utils', async () => {
     const dir = tempTree(files, 'vncplay-library-');
     const env = { ANSIBLE_LIBRARY: path.join(dir, 'configured') };
     const args = ['-i', 'inv', 'shadow.yml'];
     const [ours, theirs] = [await vncplay(args, { cwd: dir, env }), await ansiblePlaybook(args, { cwd: dir, env })];
     const message = (out: string): string | undefined => /"msg": \[\n([\s\S]*?)\n\s*\]\n/.exec(out)?.[1]?.replace(/\s+/g, ' ').trim();
     expect(message(theirs.stdout), theirs.stdout).toBe(
-      '"shadowed pong", "shadowed play", "shadowed pong", "ANSIBLE_LIBRARY", true, "Could not find imported module support code for ansible.modules.vp_missing_utils. Looked for ([\'ansible.module_utils.vp_nowhere.thing\', \'ansible.module_utils.vp_nowhere\'])"',
+      '"shadowed pong", "shadowed play", "shadowed pong", "ANSIBLE_LIBRARY", "yes", true, "Could not find imported module support code for ansible.modules.vp_missing_utils. Looked for ([\'ansible.module_utils.vp_nowhere.thing\', \'ansible.module_utils.vp_nowhere\'])"',
     );
     // vncplay says the same, with the module's file:line:col before it.
-    expect(message(ours.stdout), ours.stdout).toMatch(/^"shadowed pong", "shadowed play", "shadowed pong", "ANSIBLE_LIBRARY", true, ".*vp_missing_utils\.py:3:0: error\[E_LIBRARY_IMPORT\]: Could not find imported module support code for ansible\.modules\.vp_missing_utils\. Looked for/);
+    expect(message(ours.stdout), ours.stdout).toMatch(/^"shadowed pong", "shadowed play", "shadowed pong", "ANSIBLE_LIBRARY", "yes", true, ".*vp_missing_utils\.py:3:0: error\[E_LIBRARY_IMPORT\]: Could not find imported module support code for ansible\.modules\.vp_missing_utils\. Looked for/);
     expect(ours.recap['localhost']).toEqual(theirs.recap['localhost']);
   });
 
