@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ModuleError } from '../../errors.js';
@@ -147,7 +148,7 @@ export function moduleReturnOf(answer: Record<string, unknown>): ModuleReturn {
 
 async function runModuleFile(file: string, name: string, style: ModuleStyle, content: Buffer, params: Record<string, unknown>, moduleUtils: readonly string[], ctx: ModuleContext) {
   if (style === 'new') {
-    const zip = await zipOf(file, name, moduleUtils);
+    const zip = await zipOf(file, name, content, moduleUtils);
     return ctx.exec([pythonOf(ctx), '-'], { stdin: ansiballzWrapper(name, zip, params) });
   }
   const argsText = style === 'old' ? oldStyleArgs(params) : JSON.stringify(params);
@@ -156,9 +157,12 @@ async function runModuleFile(file: string, name: string, style: ModuleStyle, con
 
 const zips = new Map<string, Promise<string>>();
 
-/** The payload zip of a module file, built once per run (per file and module_utils folders). */
-function zipOf(file: string, name: string, moduleUtils: readonly string[]): Promise<string> {
-  const key = JSON.stringify([file, moduleUtils]);
+/**
+ * The payload zip of a module file, built once per process for its content and module_utils folders (a process that
+ * runs several playbooks sees an edited module).
+ */
+function zipOf(file: string, name: string, content: Buffer, moduleUtils: readonly string[]): Promise<string> {
+  const key = JSON.stringify([file, createHash('sha256').update(content).digest('hex'), moduleUtils]);
   let zip = zips.get(key);
   if (!zip) {
     zip = buildModuleZip(file, name, moduleUtils);
