@@ -12,6 +12,9 @@ import path from 'node:path';
  */
 export class ModuleSearchPath {
   private readonly added: { library: string[]; moduleUtils: string[] } = { library: [], moduleUtils: [] };
+  /** The configured folders with their sub-folders, and each library folder's file names: read once per run. */
+  private expanded?: { library: string[]; moduleUtils: string[] };
+  private readonly listings = new Map<string, string[]>();
 
   constructor(private readonly configured: { library: readonly string[]; moduleUtils: readonly string[] } = { library: defaultLibrary(), moduleUtils: defaultModuleUtils() }) {}
 
@@ -32,10 +35,21 @@ export class ModuleSearchPath {
     const name = key.replace(/^ansible\.(legacy|builtin)\./, '');
     if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name) || ACTION_ONLY.has(name)) return undefined;
     for (const dir of this.folders('library')) {
-      const file = moduleFileIn(dir, name);
+      const file = this.moduleFileIn(dir, name);
       if (file !== undefined) return file;
     }
     return undefined;
+  }
+
+  /** `NAME` or `NAME.ext` in `dir` (any extension but the ignored ones; sorted, where Ansible takes the folder's order). */
+  private moduleFileIn(dir: string, name: string): string | undefined {
+    let entries = this.listings.get(dir);
+    if (entries === undefined) {
+      entries = moduleFiles(dir);
+      this.listings.set(dir, entries);
+    }
+    const entry = entries.find((e) => e === name || path.parse(e).name === name);
+    return entry === undefined ? undefined : path.join(dir, entry);
   }
 
   /** Folders whose contents are `ansible.module_utils.*`, searched before the controller's own ansible-core. */
@@ -44,7 +58,8 @@ export class ModuleSearchPath {
   }
 
   private folders(kind: 'library' | 'moduleUtils'): string[] {
-    return [...this.added[kind], ...this.configured[kind].flatMap(withSubfolders)];
+    this.expanded ??= { library: this.configured.library.flatMap(withSubfolders), moduleUtils: this.configured.moduleUtils.flatMap(withSubfolders) };
+    return [...this.added[kind], ...this.expanded[kind]];
   }
 }
 
@@ -64,21 +79,15 @@ export function defaultModuleUtils(): string[] {
 /** Extensions Ansible never takes for a module file (MODULE_IGNORE_EXTS: REJECT_EXTS + documentation YAML and INI). */
 const IGNORED_EXTENSIONS = ['.pyc', '.pyo', '.swp', '.bak', '~', '.rpm', '.md', '.txt', '.rst', '.yaml', '.yml', '.ini'];
 
-/** `NAME` or `NAME.ext` in `dir` (any extension but the ignored ones; sorted, where Ansible takes the folder's order). */
-function moduleFileIn(dir: string, name: string): string | undefined {
+/** The files of a library folder that can be modules, sorted (Ansible takes the folder's order). */
+function moduleFiles(dir: string): string[] {
   let entries: string[];
   try {
     entries = readdirSync(dir).sort();
   } catch {
-    return undefined;
+    return [];
   }
-  for (const entry of entries) {
-    if (entry === '__init__.py' || IGNORED_EXTENSIONS.some((ext) => entry.endsWith(ext))) continue;
-    if (entry !== name && path.parse(entry).name !== name) continue;
-    const file = path.join(dir, entry);
-    if (isFile(file)) return file;
-  }
-  return undefined;
+  return entries.filter((e) => e !== '__init__.py' && !IGNORED_EXTENSIONS.some((ext) => e.endsWith(ext)) && isFile(path.join(dir, e)));
 }
 
 /** A configured folder's sub-folders (one and two levels deep, as Ansible globs them) before the folder itself. */
