@@ -28,6 +28,7 @@ module.exit_json(ping="shadowed " + module.params["data"])
   'roles/inc_lib/library/inc_mod.sh': '#!/bin/sh\n# WANT_JSON\necho \'{"changed": true, "included": "yes"}\'\n',
   'roles/inc_lib/tasks/main.yml': '- name: the included role runs its module\n  inc_mod:\n  register: inc\n',
   'configured/cfg_mod.sh': '#!/bin/sh\n# WANT_JSON\necho \'{"changed": false, "from": "ANSIBLE_LIBRARY"}\'\n',
+  'library/vp_warn.py': '#!/usr/bin/python\nfrom ansible.module_utils.basic import AnsibleModule\nm = AnsibleModule(argument_spec={})\nm.warn("careful now")\nm.exit_json(changed=False)\n',
   'library/vp_missing_utils.py': '#!/usr/bin/python\nfrom ansible.module_utils.basic import AnsibleModule\nfrom ansible.module_utils.vp_nowhere import thing\n',
   'shadow.yml': `
 - hosts: localhost
@@ -48,6 +49,8 @@ module.exit_json(ping="shadowed " + module.params["data"])
       ignore_errors: true
       register: missing
     - include_role: {name: inc_lib}
+    - name: a module that warns
+      vp_warn:
     - debug:
         msg: "{{ [in_role.ping, in_play.ping, builtin.ping, configured.from, inc.included, missing.failed, missing.msg] }}"
 `,
@@ -75,7 +78,7 @@ describe('library/ modules at load time and on the controller, as ansible-playbo
     expect(ours.stdout).toBe(theirs.stdout);
   });
 
-  it('a role module shadows a builtin (short name and ansible.builtin) for the whole run; ANSIBLE_LIBRARY; include_role; missing module_utils', async () => {
+  it('a role module shadows a builtin (short name and ansible.builtin) for the whole run; ANSIBLE_LIBRARY; include_role; warnings; missing module_utils', async () => {
     const dir = tempTree(files, 'vncplay-library-');
     const env = { ANSIBLE_LIBRARY: path.join(dir, 'configured') };
     const args = ['-i', 'inv', 'shadow.yml'];
@@ -87,6 +90,8 @@ describe('library/ modules at load time and on the controller, as ansible-playbo
     // vncplay says the same, with the module's file:line:col before it.
     expect(message(ours.stdout), ours.stdout).toMatch(/^"shadowed pong", "shadowed play", "shadowed pong", "ANSIBLE_LIBRARY", "yes", true, ".*vp_missing_utils\.py:3:0: error\[E_LIBRARY_IMPORT\]: Could not find imported module support code for ansible\.modules\.vp_missing_utils\. Looked for/);
     expect(ours.recap['localhost']).toEqual(theirs.recap['localhost']);
+    // AnsibleModule.warn() is shown as Ansible's callback shows it.
+    for (const out of [theirs.stdout + theirs.stderr, ours.stdout]) expect(out).toContain('[WARNING]: careful now');
   });
 
   it('a role module is unknown to the tasks loaded before the role, as in Ansible', async () => {

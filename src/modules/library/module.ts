@@ -155,6 +155,16 @@ async function runModuleFile(file: string, name: string, style: ModuleStyle, con
   return ctx.exec(['sh', '-c', RUN_FILE, 'module', argsText, ...(style === 'binary' ? [] : interpreterOf(content, ctx))], { stdin: content });
 }
 
+/** The module's `warnings` and `deprecations` (AnsibleModule.warn/deprecate), shown as Ansible's callback shows them. */
+function showWarnings(answer: Record<string, unknown>, ctx: ModuleContext): void {
+  const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+  for (const w of list(answer['warnings'])) ctx.log(0, `[WARNING]: ${String(w)}`);
+  for (const d of list(answer['deprecations'])) {
+    const msg = typeof d === 'object' && d !== null ? (d as Record<string, unknown>)['msg'] : d;
+    ctx.log(0, `[DEPRECATION WARNING]: ${String(msg)}`);
+  }
+}
+
 const zips = new Map<string, Promise<string>>();
 
 /**
@@ -197,7 +207,9 @@ export function libraryModule(file: string, name: string, moduleUtils: () => rea
       ctx.log(1, `${name}: ${style === 'new' ? 'AnsiballZ (Python)' : style} module ${file}; its arguments are checked by the module itself`);
       const params = { ...args, ...internalArgs(name, ctx) };
       const res = await runModuleFile(file, name, style, content, params, moduleUtils(), ctx);
-      return moduleReturnOf(parseModuleOutput(res.stdout, res.stderr, res.rc));
+      const answer = parseModuleOutput(res.stdout, res.stderr, res.rc);
+      showWarnings(answer, ctx);
+      return moduleReturnOf(answer);
     },
   });
   modules.set(file, mod);
