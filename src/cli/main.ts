@@ -77,7 +77,13 @@ async function runCommand(opts: CliOptions, argv: readonly string[]): Promise<nu
   const errors: VncplayError[] = [];
   for (const file of opts.playbooks) {
     try {
-      const playbook = await loadPlaybook(file, { extraVars, rolesPath: settings.rolesPath, collectionsPath: settings.collectionsPath });
+      const playbook = await loadPlaybook(file, {
+        extraVars,
+        rolesPath: settings.rolesPath,
+        collectionsPath: settings.collectionsPath,
+        ...(settings.library !== undefined ? { library: settings.library } : {}),
+        ...(settings.moduleUtils !== undefined ? { moduleUtils: settings.moduleUtils } : {}),
+      });
       for (const w of playbook.warnings) process.stderr.write(`[WARNING]: ${w}\n`);
       playbooks.push(playbook);
     } catch (err) {

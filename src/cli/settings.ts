@@ -31,6 +31,9 @@ export interface EffectiveSettings {
   rolesPath: string[];
   /** Folders holding ansible_collections/NS/COLL (collection roles), after the playbook's own collections/. */
   collectionsPath: string[];
+  /** Folders of module files and of module_utils, after the playbook's and roles' own (undefined: Ansible's defaults). */
+  library?: string[];
+  moduleUtils?: string[];
   /** Used where the inventory does not say (inventory variables win, as in Ansible). */
   connectionDefaults: ConnectionDefaults;
   /** --host-key-checking: overrides every host's own setting. */
@@ -63,6 +66,8 @@ export function effectiveSettings(opts: CliOptions, cfg: AnsibleConfig): Effecti
     gathering: cfg.gathering ?? 'implicit',
     rolesPath: cfg.rolesPath ?? defaultRolesPath(),
     collectionsPath: cfg.collectionsPath ?? defaultCollectionsPath(),
+    ...(cfg.library !== undefined ? { library: cfg.library } : {}),
+    ...(cfg.moduleUtils !== undefined ? { moduleUtils: cfg.moduleUtils } : {}),
     connectionDefaults,
     ...(opts.hostKeyChecking !== undefined ? { hostKeyChecking: opts.hostKeyChecking } : {}),
     ...(cfg.retryFilesEnabled !== undefined ? { retryFilesEnabled: cfg.retryFilesEnabled } : {}),

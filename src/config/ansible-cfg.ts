@@ -21,6 +21,10 @@ export interface AnsibleConfig {
   rolesPath?: string[];
   /** Where collection roles (NS.COLL.ROLE) are looked for: each folder holds ansible_collections/NS/COLL. */
   collectionsPath?: string[];
+  /** Folders of module files (`library`), after the playbook's and roles' library/. */
+  library?: string[];
+  /** Folders of module_utils files, after the playbook's and roles' module_utils/. */
+  moduleUtils?: string[];
   remoteUser?: string;
   privateKeyFile?: string;
   forks?: number;
@@ -64,6 +68,8 @@ export const ANSIBLE_CFG_SETTINGS: readonly Setting[] = [
     env: ['ANSIBLE_COLLECTIONS_PATHS', 'ANSIBLE_COLLECTIONS_PATH'],
     type: 'pathspec',
   },
+  { field: 'library', ini: [['defaults', 'library']], env: ['ANSIBLE_LIBRARY'], type: 'pathspec' },
+  { field: 'moduleUtils', ini: [['defaults', 'module_utils']], env: ['ANSIBLE_MODULE_UTILS'], type: 'pathspec' },
   { field: 'remoteUser', ini: [['defaults', 'remote_user']], env: ['ANSIBLE_REMOTE_USER'], type: 'string' },
   { field: 'privateKeyFile', ini: [['defaults', 'private_key_file']], env: ['ANSIBLE_PRIVATE_KEY_FILE'], type: 'path' },
   { field: 'forks', ini: [['defaults', 'forks']], env: ['ANSIBLE_FORKS'], type: 'integer', minimum: 1 },

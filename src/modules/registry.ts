@@ -1,3 +1,5 @@
+import type { TaskDef } from '../playbook/model.js';
+import { libraryModule } from './library/module.js';
 import { addHostModule } from './add-host.js';
 import { aptModule } from './apt.js';
 import { aptRepositoryModule } from './apt-repository.js';
@@ -154,6 +156,16 @@ const lookup = createModuleLookup(modules);
 /** The module a task key selects, or undefined when the key is not a module. */
 export function findModule(key: string): AnyModule | undefined {
   return lookup.find(key);
+}
+
+/**
+ * The module a loaded task runs: the library/ file the loader found for it (a role's or the playbook's module,
+ * which shadows a builtin of the same name, as in Ansible), else vncplay's module of that name.
+ */
+export function moduleOfTask(task: Pick<TaskDef, 'module' | 'libraryFile' | 'roleSearch'>): AnyModule | undefined {
+  if (task.module === undefined) return undefined;
+  if (task.libraryFile !== undefined) return libraryModule(task.libraryFile, task.module, () => task.roleSearch?.moduleSearch?.moduleUtilsFolders() ?? []);
+  return lookup.find(task.module);
 }
 
 /** Every name a task may use for a module, for "did you mean" hints and the schema. */

@@ -6,6 +6,8 @@ import { decryptFileText, recordSecret } from '../vault/session.js';
 import { isVaultText, VAULT_HEADER } from '../vault/format.js';
 import { decryptSource } from '../modules/copy.js';
 import { moduleNameProblem } from '../modules/ansible-names.js';
+import { libraryModule } from '../modules/library/module.js';
+import { defaultLibrary, defaultModuleUtils, ModuleSearchPath } from '../modules/library/search-path.js';
 import { allModules } from '../modules/registry.js';
 import type { AnyModule, ControllerFile } from '../modules/types.js';
 import { coerceToSchemaType, parseKeyValue, splitArgs } from './free-form.js';
@@ -50,6 +52,10 @@ export interface LoadOptions {
   rolesPath?: readonly string[];
   /** ansible.cfg's collections_path: folders searched for collection roles after the playbook's collections/. */
   collectionsPath?: readonly string[];
+  /** ansible.cfg's `library` (ANSIBLE_LIBRARY): module files looked for after the playbook's and roles' library/. */
+  library?: readonly string[];
+  /** ansible.cfg's `module_utils` (ANSIBLE_MODULE_UTILS): after the playbook's and roles' module_utils/. */
+  moduleUtils?: readonly string[];
 }
 
 export interface TaskFileContext {
@@ -63,7 +69,8 @@ export interface TaskFileContext {
 }
 
 export async function loadPlaybook(file: string, opts: LoadOptions = {}): Promise<Playbook> {
-  const loader = new Loader(opts.modules, opts.extraVars ?? {}, { rolesPath: opts.rolesPath ?? [], collectionsPath: opts.collectionsPath ?? [] });
+  const moduleSearch = new ModuleSearchPath({ library: opts.library ?? defaultLibrary(), moduleUtils: opts.moduleUtils ?? defaultModuleUtils() });
+  const loader = new Loader(opts.modules, opts.extraVars ?? {}, { rolesPath: opts.rolesPath ?? [], collectionsPath: opts.collectionsPath ?? [], moduleSearch });
   const plays = await loader.playbookFile(path.normalize(file), undefined, new Set());
   loader.throwIfErrors();
   return { file, plays, warnings: loader.warningLines() };
@@ -251,12 +258,31 @@ class Loader {
   /** Files that were vault-encrypted: values read from their vars are run secrets. */
   private readonly encryptedFiles = new Set<string>();
 
+  /** Where roles are found, and module files: one search path shared by every load of the run (include_role too). */
+  private readonly search: RoleSearch & { moduleSearch: ModuleSearchPath };
+
   constructor(
     modules: readonly AnyModule[] | undefined,
     private readonly extraVars: Record<string, unknown>,
-    private readonly search: RoleSearch = { rolesPath: [], collectionsPath: [] },
+    search: RoleSearch = { rolesPath: [], collectionsPath: [] },
   ) {
     this.lookup = createModuleLookup(modules ?? allModules());
+    this.search = { ...search, moduleSearch: search.moduleSearch ?? new ModuleSearchPath() };
+  }
+
+  /**
+   * The module a task key selects, as Ansible's module loader finds it: a short name (or `ansible.legacy.NAME`,
+   * `ansible.builtin.NAME`) in a library/ folder known so far comes first, shadowing a builtin of the same name; then
+   * vncplay's modules.
+   */
+  private findModule(key: string): { module: AnyModule; libraryFile?: string } | undefined {
+    const libraryFile = key.includes('.') && !/^ansible\.(legacy|builtin)\./.test(key) ? undefined : this.search.moduleSearch.find(key);
+    if (libraryFile !== undefined) {
+      const name = key.replace(/^ansible\.(legacy|builtin)\./, '');
+      return { module: libraryModule(libraryFile, name, () => this.search.moduleSearch.moduleUtilsFolders()), libraryFile };
+    }
+    const module = this.lookup.find(key);
+    return module ? { module } : undefined;
   }
 
   throwIfErrors(): void {
@@ -344,6 +370,7 @@ class Loader {
     const src = await this.read(file);
     if (!src) return [];
     registerPluginFolders(path.dirname(abs));
+    this.search.moduleSearch.addPluginFolders(path.dirname(abs));
     registerCollectionRoots(this.collectionRoots(path.dirname(abs)));
     const root = src.root;
     if (root === null || (isScalar(root) && root.value === null)) {
@@ -706,6 +733,9 @@ class Loader {
         out.push(...depTasks.map((t) => effectiveTask(t, { when: o.inherited.when, tags: o.inherited.tags })));
       }
     }
+    // A legacy role's library/ and module_utils/ serve the whole run from here on (after its dependencies'), as in
+    // Ansible; a collection role's modules are its collection's.
+    if (!/^\w+\.\w+\.\w+$/.test(roleName)) this.search.moduleSearch.addPluginFolders(roleDir);
     for (const [sub, target] of [['defaults', o.sink.defaults], ['vars', o.sink.vars]] as const) {
       const s = await this.roleYaml(roleDir, sub, files[sub] ?? 'main');
       if (!s || s.root === null || (isScalar(s.root) && s.root.value === null)) continue;
@@ -829,7 +859,7 @@ class Loader {
     }
     const values: Record<string, unknown> = {};
     const pairs = new Map<string, Pair<unknown, unknown>>();
-    const actions: { key: string; pair: Pair<unknown, unknown>; module?: AnyModule }[] = [];
+    const actions: { key: string; pair: Pair<unknown, unknown>; module?: AnyModule; libraryFile?: string }[] = [];
     const unknown: Pair<unknown, unknown>[] = [];
     const loops: Pair<unknown, unknown>[] = [];
     for (const p of pairsOf(node)) {
@@ -844,8 +874,8 @@ class Loader {
         if (k === 'block' || actionKeywords.has(k)) actions.push({ key: k, pair: p });
         continue;
       }
-      const m = this.lookup.find(k);
-      if (m) actions.push({ key: k, pair: p, module: m });
+      const found = this.findModule(k);
+      if (found) actions.push({ key: k, pair: p, module: found.module, ...(found.libraryFile !== undefined ? { libraryFile: found.libraryFile } : {}) });
       else unknown.push(p);
     }
     this.reportUnknownTaskKeys(src, node, unknown, actions.length === 0);
@@ -894,6 +924,10 @@ class Loader {
     }
     if (action.module) {
       t.module = action.module.name;
+      if (action.libraryFile !== undefined) {
+        t.libraryFile = action.libraryFile;
+        t.roleSearch = this.search;
+      }
       const { args, parsed } = await this.moduleArgs(src, action.module, action.pair, pairs.get('args'));
       t.args = args;
       await this.checkTemplates(src, action.pair.value, t.args, new Set(), action.pair.value);
@@ -1167,8 +1201,8 @@ class Loader {
       this.errors.push(src.error('E_ARGS_SHAPE', `\`${keyOf(pair)}\` needs a module: \`${keyOf(pair)}: MODULE args\` or a mapping with \`module:\``, pair.value ?? pair.key, 'e.g. `local_action: command ls`'));
       return [];
     }
-    const m = this.lookup.find(name);
-    if (!m) {
+    const found = this.findModule(name);
+    if (!found) {
       const ansibleName = moduleNameProblem(name);
       if (ansibleName) {
         this.errors.push(src.error(ansibleName.code, ansibleName.message, pair.value, ansibleName.hint));
@@ -1178,8 +1212,13 @@ class Loader {
       this.errors.push(src.error('E_UNKNOWN_MODULE', `unknown module \`${name}\``, pair.value, near ? `did you mean \`${near}\`?` : `known modules: ${this.lookup.names().sort().join(', ')}`));
       return [];
     }
+    const m = found.module;
     t.module = m.name;
     t.action = name;
+    if (found.libraryFile !== undefined) {
+      t.libraryFile = found.libraryFile;
+      t.roleSearch = this.search;
+    }
     t.args = (await this.moduleArgs(src, m, pair, argsPair, { raw })).args;
     await this.checkTemplates(src, pair.value, t.args, new Set(), pair.value);
     if (keyOf(pair) === 'local_action' && t.delegateTo === undefined) t.delegateTo = 'localhost';

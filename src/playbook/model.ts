@@ -1,4 +1,5 @@
 import type { SourcePos } from '../errors.js';
+import type { ModuleSearchPath } from '../modules/library/search-path.js';
 import type { InheritedKeywords } from './plan.js';
 
 /** A `{{ }}`-bearing value stays as written here; the runner renders it per host at run time. */
@@ -10,6 +11,8 @@ export interface TaskDef {
   name?: string;
   /** Canonical module name (aliases and ansible.builtin.X resolved); absent for block and include tasks. */
   module?: string;
+  /** The module file a library/ folder has for `module` (found as Ansible does, before its builtins): run on the host as a file. */
+  libraryFile?: string;
   /** The action key as written (`ansible.builtin.debug`, `include_role`): what --list-tasks shows for an unnamed task. */
   action?: string;
   /** Module arguments as written: a free-form string goes under the module's `freeForm` key (command: ls → {cmd: "ls"}), key=value strings are split. */
@@ -112,6 +115,11 @@ export interface RoleSearch {
   rolesPath: readonly string[];
   /** Folders holding ansible_collections/NS/COLL. */
   collectionsPath: readonly string[];
+  /**
+   * Where module files (library/) and their module_utils/ are found: the playbook's and every loaded role's folders
+   * join it for the whole run, as in Ansible; shared by the loads a run makes at run time (include_role).
+   */
+  moduleSearch?: ModuleSearchPath;
 }
 
 /** One `vars_prompt` entry, as Ansible takes it. */

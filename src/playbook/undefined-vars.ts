@@ -4,7 +4,7 @@ import { isMap, isScalar, isSeq, visit, type Node, type Pair, type YAMLMap } fro
 import { formatExcerpt, nearest, PlaybookError, type SourcePos, type VncplayError } from '../errors.js';
 import type { Inventory } from '../inventory/model.js';
 import { UNDEFINED_FALSE_TESTS, UNDEFINED_SAFE_FILTERS, UNDEFINED_SAFE_TESTS } from './filters.js';
-import { findModule } from '../modules/registry.js';
+import { moduleOfTask } from '../modules/registry.js';
 import { loadIncludedRole, loadTaskFile, type IncludeRoleArgs, type LoadedRole } from './load.js';
 import { varsFileVars, type PlayDef, type Playbook, type RawValue, type TaskDef } from './model.js';
 import { includedRoleTasks, includedTasks, NOTHING_INHERITED, planTasks, type PlanNode } from './plan.js';
@@ -430,7 +430,9 @@ class Checker {
     for (const t of tasks) {
       if (t.register) this.facts.add(t.register);
       if (t.module === 'set_fact') for (const k of Object.keys(t.args)) this.facts.add(k);
-      for (const k of (t.module !== undefined ? findModule(t.module)?.factNames : undefined) ?? []) this.facts.add(k);
+      for (const k of moduleOfTask(t)?.factNames ?? []) this.facts.add(k);
+      // A library/ module may set any fact (its ansible_facts), and nothing says which before it runs.
+      if (t.libraryFile !== undefined) this.opaque = true;
       // getent sets the fact getent_DATABASE.
       if (t.module === 'getent') {
         const db = t.args['database'];

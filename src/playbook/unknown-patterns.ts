@@ -3,7 +3,7 @@ import { isMap, isScalar, isSeq, type Node, type Pair } from 'yaml';
 import { formatExcerpt, nearest, PlaybookError, type SourcePos } from '../errors.js';
 import type { Inventory } from '../inventory/model.js';
 import { splitPattern } from '../inventory/patterns.js';
-import { findModule } from '../modules/registry.js';
+import { moduleOfTask } from '../modules/registry.js';
 import { eachTask } from './delegate-hosts.js';
 import type { PlayDef, Playbook, TaskDef } from './model.js';
 import { isTemplateString, render } from './template.js';
@@ -91,7 +91,7 @@ function* unknownNames(playbook: Playbook, inventory: Inventory, extraVars: Reco
 
 /** add_host and group_by (under any of their names) add hosts and groups while the playbook runs. */
 function changesInventory(task: TaskDef): boolean {
-  const name = task.module === undefined ? undefined : findModule(task.module)?.name;
+  const name = moduleOfTask(task)?.name;
   return name === 'add_host' || name === 'group_by';
 }
 

@@ -3,7 +3,7 @@ import { access } from 'node:fs/promises';
 import { becomeMethodNamed } from '../connection/become.js';
 import { ConnectionError, VncplayError } from '../errors.js';
 import type { Connection } from '../connection/types.js';
-import { findModule } from '../modules/registry.js';
+import { moduleOfTask } from '../modules/registry.js';
 import type { DiffEntry, TaskScope } from '../modules/types.js';
 import type { TaskDef } from '../playbook/model.js';
 import { controllerFileDirs, controllerFilePaths } from '../playbook/plan.js';
@@ -217,7 +217,7 @@ async function executeOnce(
   vars: Record<string, unknown>,
   scope: TaskScope,
 ): Promise<TaskOutcome> {
-  const mod = task.module ? findModule(task.module) : undefined;
+  const mod = moduleOfTask(task);
   if (!mod) return failed(`unknown module '${task.module ?? ''}'`);
   const retries = task.until ? Number(render(task.retries ?? 3, vars, task.pos)) : 0;
   const delayS = Number(render(task.delay ?? 5, vars, task.pos));
@@ -245,12 +245,18 @@ async function executeOnce(
 /**
  * A result as `register:` (and until/changed_when/failed_when) see it: with `failed: false` wherever a module ran and
  * did not fail, as Ansible's TaskExecutor adds it to every module result, each loop item's included; not to a task
- * its `when` skipped, nor to a loop's summary. Output leaves it out, as Ansible's callbacks do.
+ * its `when` skipped, nor to a loop's summary. Output leaves it out, as Ansible's callbacks do. The module's
+ * `invocation` (AnsibleModule's echo of its arguments) is shown but not registered: Ansible's strategy drops it.
  */
 export function asRegistered(result: Record<string, unknown>): Record<string, unknown> {
+  const { invocation: _shownOnly, ...registered } = result;
+  return withFailedFlags(registered);
+}
+
+function withFailedFlags(result: Record<string, unknown>): Record<string, unknown> {
   const items = result['results'];
   if (Array.isArray(items)) {
-    return { ...result, results: items.map((r: unknown) => (typeof r === 'object' && r !== null && !Array.isArray(r) ? asRegistered(r as Record<string, unknown>) : r)) };
+    return { ...result, results: items.map((r: unknown) => (typeof r === 'object' && r !== null && !Array.isArray(r) ? withFailedFlags(r as Record<string, unknown>) : r)) };
   }
   if ('failed' in result || (result['skipped'] === true && 'skip_reason' in result)) return result;
   return { ...result, failed: false };
@@ -285,7 +291,7 @@ async function callModule(
   vars: Record<string, unknown>,
   scope: TaskScope,
 ): Promise<TaskOutcome> {
-  const mod = findModule(task.module!)!;
+  const mod = moduleOfTask(task)!;
   let keywords: ConnectionKeywords;
   let delegated: Delegation | undefined;
   try {

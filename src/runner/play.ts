@@ -16,7 +16,7 @@ import {
 } from '../playbook/plan.js';
 import { loadIncludedRole, loadTaskFile, type IncludeRoleArgs, type LoadedRole } from '../playbook/load.js';
 import { toBoolean } from '../modules/spec/convert.js';
-import { findModule } from '../modules/registry.js';
+import { moduleOfTask } from '../modules/registry.js';
 import { markUnsafe, render, unwrapUnsafe } from '../playbook/template.js';
 import { buildHostScope, type MagicVars } from '../playbook/vars.js';
 import type { PlayRun, RunEnv } from './context.js';
@@ -339,7 +339,7 @@ class HostWalker {
 
   /** run_once (and add_host, which bypasses the host loop): the first host of the batch runs it; the others take its result. */
   private async runShared(task: TaskDef, vars: Record<string, unknown>, handler: boolean): Promise<TaskOutcome> {
-    const bypassesHostLoop = task.module !== undefined && findModule(task.module)?.bypassHostLoop === true;
+    const bypassesHostLoop = moduleOfTask(task)?.bypassHostLoop === true;
     const runOnce = bypassesHostLoop || (task.runOnce !== undefined && Boolean(render(task.runOnce, vars, task.pos)));
     const exec = (): Promise<TaskOutcome> =>
       this.env.limit(() => executeTask(this.env, this.run, this.hs, task, vars, handler));
