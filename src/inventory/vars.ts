@@ -268,6 +268,41 @@ export async function loadPlaybookVars(inv: Inventory, playbookDir: string, opts
       if (files.length > 0) h.playbookVars = vars;
     }
   }
+  inv.varsSources = { inventoryDirs: [], ...inv.varsSources, playbookDir };
+  if (!inv.varsSources.decrypt && opts.decrypt) inv.varsSources.decrypt = opts.decrypt;
+  throwIfAny(errors);
+}
+
+/**
+ * group_vars/<name> and host_vars/<name> beside the inventory and the playbook for the groups and hosts a task
+ * created (group_by, add_host): Ansible's vars plugins read them whenever a host's variables are built, so they
+ * apply from the next task on. A host_vars file beats the variables add_host gave, as it beats inline host vars.
+ */
+export async function loadVarsOfCreated(inv: Inventory, created: { groups: readonly string[]; hosts: readonly string[] }): Promise<void> {
+  const sources = inv.varsSources;
+  if (!sources) return;
+  const errors: VncplayError[] = [];
+  const opts: VarsLoadOptions = sources.decrypt ? { decrypt: sources.decrypt } : {};
+  const read = async (dir: string, sub: 'group_vars' | 'host_vars', name: string) => readVarsDir(path.join(dir, sub), name, errors, opts);
+  for (const name of created.groups) {
+    const g = inv.groups.get(name);
+    if (!g) continue;
+    for (const dir of sources.inventoryDirs) Object.assign(g.fileVars, (await read(dir, 'group_vars', name)).vars);
+    const beside = sources.playbookDir === undefined ? undefined : await read(sources.playbookDir, 'group_vars', name);
+    if (beside && beside.files.length > 0) g.playbookVars = beside.vars;
+  }
+  for (const name of created.hosts) {
+    const h = inv.hosts.get(name);
+    if (!h) continue;
+    for (const dir of sources.inventoryDirs) Object.assign(h.vars, (await read(dir, 'host_vars', name)).vars);
+    const beside = sources.playbookDir === undefined ? undefined : await read(sources.playbookDir, 'host_vars', name);
+    if (beside && beside.files.length > 0) h.playbookVars = beside.vars;
+  }
+  throwIfAny(errors);
+}
+
+/** The one error as it is, several as an ErrorList. */
+export function throwIfAny(errors: VncplayError[]): void {
   if (errors.length === 1) throw errors[0]!;
   if (errors.length > 1) throw new ErrorList(errors);
 }
