@@ -283,20 +283,27 @@ export async function loadVarsOfCreated(inv: Inventory, created: { groups: reado
   if (!sources) return;
   const errors: VncplayError[] = [];
   const opts: VarsLoadOptions = sources.decrypt ? { decrypt: sources.decrypt } : {};
-  const read = async (dir: string, sub: 'group_vars' | 'host_vars', name: string) => readVarsDir(path.join(dir, sub), name, errors, opts);
+  /** The files beside each inventory source (merged, a later source wins) and those beside the playbook. */
+  const readFor = async (sub: 'group_vars' | 'host_vars', name: string): Promise<{ inventorySide: Vars; playbookSide?: Vars }> => {
+    const inventorySide: Vars = {};
+    for (const dir of sources.inventoryDirs) Object.assign(inventorySide, (await readVarsDir(path.join(dir, sub), name, errors, opts)).vars);
+    if (sources.playbookDir === undefined) return { inventorySide };
+    const beside = await readVarsDir(path.join(sources.playbookDir, sub), name, errors, opts);
+    return beside.files.length > 0 ? { inventorySide, playbookSide: beside.vars } : { inventorySide };
+  };
   for (const name of created.groups) {
     const g = inv.groups.get(name);
     if (!g) continue;
-    for (const dir of sources.inventoryDirs) Object.assign(g.fileVars, (await read(dir, 'group_vars', name)).vars);
-    const beside = sources.playbookDir === undefined ? undefined : await read(sources.playbookDir, 'group_vars', name);
-    if (beside && beside.files.length > 0) g.playbookVars = beside.vars;
+    const { inventorySide, playbookSide } = await readFor('group_vars', name);
+    Object.assign(g.fileVars, inventorySide);
+    if (playbookSide) g.playbookVars = playbookSide;
   }
   for (const name of created.hosts) {
     const h = inv.hosts.get(name);
     if (!h) continue;
-    for (const dir of sources.inventoryDirs) Object.assign(h.vars, (await read(dir, 'host_vars', name)).vars);
-    const beside = sources.playbookDir === undefined ? undefined : await read(sources.playbookDir, 'host_vars', name);
-    if (beside && beside.files.length > 0) h.playbookVars = beside.vars;
+    const { inventorySide, playbookSide } = await readFor('host_vars', name);
+    Object.assign(h.vars, inventorySide);
+    if (playbookSide) h.playbookVars = playbookSide;
   }
   throwIfAny(errors);
 }
