@@ -71,10 +71,12 @@ install_apt_packages() {
 # Debian packages the fleet tests install INTO a host from a local repository (test/fleet/deb-repo.ts), because the
 # hosts cannot reach a mirror: the docker_container tests' engine (docker.io and what it needs beyond the host image),
 # python3-requests with its dependencies, which community.docker's modules need on the host for the parity run, and
-# cron (Ansible's cron module needs the crontab program, which the host image lacks).
+# cron (Ansible's cron module needs the crontab program, which the host image lacks), and pip with what it needs
+# (the pip fleet parity test).
 # Downloaded once into HOST_DEBS_DIR; the tests fail naming this function when a .deb is missing.
 HOST_DEBS=(docker.io containerd runc tini python3-requests python3-certifi python3-chardet python3-charset-normalizer
-  python3-idna python3-six python3-urllib3 cron cron-daemon-common sensible-utils)
+  python3-idna python3-six python3-urllib3 cron cron-daemon-common sensible-utils
+  python3-pip python3-setuptools python3-wheel python3-distutils python3-lib2to3)
 HOST_DEBS_DIR=/var/cache/vncplay-fleet/host-debs
 
 fetch_host_debs() {

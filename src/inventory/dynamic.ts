@@ -1,4 +1,5 @@
 import { InventoryBuilder, type Inventory, type Vars } from './model.js';
+import { loadVarsOfCreated } from './vars.js';
 
 /**
  * Inventory changes a task makes during a run, as Ansible's InventoryManager.add_dynamic_host (add_host) and
@@ -9,12 +10,22 @@ export type InventoryUpdate =
   | { kind: 'add_host'; name: string; groups: string[]; vars: Vars }
   | { kind: 'group_by'; group: string; parents: string[] };
 
-/** Applies `update` (group_by: for `host`); true when the inventory changed, which is the task's `changed`. */
-export function applyInventoryUpdate(inv: Inventory, host: string, update: InventoryUpdate): boolean {
+/**
+ * Applies `update` (group_by: for `host`); true when the inventory changed, which is the task's `changed`. A group
+ * or host it creates gets its group_vars/host_vars files, as Ansible's vars plugins give them.
+ */
+export async function applyInventoryUpdate(inv: Inventory, host: string, update: InventoryUpdate): Promise<boolean> {
+  const groupsBefore = new Set(inv.groups.keys());
+  const hostsBefore = new Set([...inv.hosts.values()].filter((h) => !h.implicit).map((h) => h.name));
   const b = new InventoryBuilder(inv);
   const changed = update.kind === 'add_host' ? addHost(b, update) : groupBy(b, host, update.group, update.parents);
-  if (changed) b.finish();
-  return changed;
+  if (!changed) return false;
+  b.finish();
+  await loadVarsOfCreated(inv, {
+    groups: [...inv.groups.keys()].filter((g) => !groupsBefore.has(g)),
+    hosts: [...inv.hosts.values()].filter((h) => !h.implicit && !hostsBefore.has(h.name)).map((h) => h.name),
+  });
+  return true;
 }
 
 function addHost(b: InventoryBuilder, update: Extract<InventoryUpdate, { kind: 'add_host' }>): boolean {

@@ -7,7 +7,7 @@ import { isVaultText } from '../vault/format.js';
 import { parseIniInventory } from './ini.js';
 import { FileDiagnostics, InventoryBuilder, type Inventory } from './model.js';
 import { splitHostPort } from './host-range.js';
-import { hostVarLayers, loadVarsBeside, type VarsLoadOptions } from './vars.js';
+import { hostVarLayers, loadVarsBeside, throwIfAny, type VarsLoadOptions } from './vars.js';
 import { parseYamlInventory } from './yaml.js';
 
 export type { Inventory, InventoryGroup, InventoryHost, Vars } from './model.js';
@@ -88,6 +88,7 @@ export async function loadInventory(spec: string | readonly string[], cwd: strin
   }
   const inv = b.finish();
   for (const dir of varsDirs) await loadVarsBeside(inv, dir, errors, { display, ...(opts.decrypt ? { decrypt: opts.decrypt } : {}) });
+  inv.varsSources = { inventoryDirs: varsDirs, ...(opts.decrypt ? { decrypt: opts.decrypt } : {}) };
   errors.push(...emptyAddressErrors(inv));
   throwIfAny(errors);
   return inv;
@@ -133,11 +134,6 @@ export function parseInventory(text: string, format: InventoryFormat, file = `<i
   const inv = b.finish();
   throwIfAny([...diag.errors, ...(diag.errors.length === 0 ? emptyAddressErrors(inv) : [])]);
   return inv;
-}
-
-function throwIfAny(errors: VncplayError[]): void {
-  if (errors.length === 1) throw errors[0]!;
-  if (errors.length > 1) throw new ErrorList(errors);
 }
 
 /** Decide what an `-i` value names; InventoryError E_INV_NOT_FOUND when nothing matches. */

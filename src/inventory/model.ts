@@ -50,6 +50,21 @@ export interface Inventory {
   sources: string[];
   /** Things Ansible would warn about (ignored files, duplicate keys); the CLI prints them. */
   warnings: string[];
+  /**
+   * Where group_vars/ and host_vars/ were read from (loadInventory, loadPlaybookVars), so that a group or host a
+   * task creates (group_by, add_host) gets its files too.
+   */
+  varsSources?: VarsSources;
+}
+
+/** The folders holding group_vars/ and host_vars/, and how their files are read. */
+export interface VarsSources {
+  /** Beside each inventory source, in `-i` order (a later one wins). */
+  inventoryDirs: string[];
+  /** Beside the current playbook. */
+  playbookDir?: string;
+  /** Decrypts vault-encrypted files (the run's vault secrets). */
+  decrypt?: (text: string, file: string) => Promise<string>;
 }
 
 /** Collects positioned errors of one file so a file's errors are all reported at once. */

@@ -268,6 +268,48 @@ export async function loadPlaybookVars(inv: Inventory, playbookDir: string, opts
       if (files.length > 0) h.playbookVars = vars;
     }
   }
+  inv.varsSources = { inventoryDirs: [], ...inv.varsSources, playbookDir };
+  if (!inv.varsSources.decrypt && opts.decrypt) inv.varsSources.decrypt = opts.decrypt;
+  throwIfAny(errors);
+}
+
+/**
+ * group_vars/<name> and host_vars/<name> beside the inventory and the playbook for the groups and hosts a task
+ * created (group_by, add_host): Ansible's vars plugins read them whenever a host's variables are built, so they
+ * apply from the next task on. A host_vars file beats the variables add_host gave, as it beats inline host vars.
+ */
+export async function loadVarsOfCreated(inv: Inventory, created: { groups: readonly string[]; hosts: readonly string[] }): Promise<void> {
+  const sources = inv.varsSources;
+  if (!sources) return;
+  const errors: VncplayError[] = [];
+  const opts: VarsLoadOptions = sources.decrypt ? { decrypt: sources.decrypt } : {};
+  /** The files beside each inventory source (merged, a later source wins) and those beside the playbook. */
+  const readFor = async (sub: 'group_vars' | 'host_vars', name: string): Promise<{ inventorySide: Vars; playbookSide?: Vars }> => {
+    const inventorySide: Vars = {};
+    for (const dir of sources.inventoryDirs) Object.assign(inventorySide, (await readVarsDir(path.join(dir, sub), name, errors, opts)).vars);
+    if (sources.playbookDir === undefined) return { inventorySide };
+    const beside = await readVarsDir(path.join(sources.playbookDir, sub), name, errors, opts);
+    return beside.files.length > 0 ? { inventorySide, playbookSide: beside.vars } : { inventorySide };
+  };
+  for (const name of created.groups) {
+    const g = inv.groups.get(name);
+    if (!g) continue;
+    const { inventorySide, playbookSide } = await readFor('group_vars', name);
+    Object.assign(g.fileVars, inventorySide);
+    if (playbookSide) g.playbookVars = playbookSide;
+  }
+  for (const name of created.hosts) {
+    const h = inv.hosts.get(name);
+    if (!h) continue;
+    const { inventorySide, playbookSide } = await readFor('host_vars', name);
+    Object.assign(h.vars, inventorySide);
+    if (playbookSide) h.playbookVars = playbookSide;
+  }
+  throwIfAny(errors);
+}
+
+/** The one error as it is, several as an ErrorList. */
+export function throwIfAny(errors: VncplayError[]): void {
   if (errors.length === 1) throw errors[0]!;
   if (errors.length > 1) throw new ErrorList(errors);
 }

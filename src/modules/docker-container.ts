@@ -355,6 +355,8 @@ export const dockerContainer = plannedModule(spec, {
     return parseGather(res.stdout, ctx.hostName);
   },
   plan: planContainer,
+  // community.docker fails through fail_json, without `changed`, whatever it did before (create, then start fails).
+  unchangedWhenFailed: true,
   // As Ansible: no `container` for state absent.
   async finish(args, _facts, _outcomes, ctx): Promise<ModuleReturn> {
     return { changed: true, data: args.state === 'absent' ? {} : { container: await inspectNow(args, ctx) } };

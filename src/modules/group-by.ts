@@ -4,7 +4,8 @@ import { defineSpec } from './spec/types.js';
 /**
  * ansible.builtin.group_by: the task's host put into a group named by `key` (spaces become dashes, as in Ansible),
  * created under `parents` when missing; per host, so `key: "os_{{ ansible_distribution }}"` groups the hosts by
- * their facts. The runner applies the returned `inventory` update and decides `changed`.
+ * their facts. The runner applies the returned `inventory` update and decides `changed`; a new group's group_vars
+ * files (beside the inventory and the playbook) apply to its hosts from the next task on, as in Ansible.
  */
 const spec = defineSpec({
   description: "Put the host into a group named by key (created when missing), for later plays' host patterns.",

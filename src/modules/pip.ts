@@ -166,7 +166,13 @@ function failMessage(out: string, err: string): string {
 
 /** The pip to run: an executable, the virtualenv's pip3/pip, or the Python's pip module. */
 async function pipCommand(ctx: ModuleContext, args: PipArgs, env: string | undefined): Promise<string[] | string> {
-  if (args.executable !== undefined) return [args.executable];
+  if (args.executable !== undefined) {
+    if (args.executable.startsWith('/')) return [args.executable];
+    // As Ansible's get_bin_path: the name on PATH or in the sbin folders, run by its absolute path (`cmd` shows it).
+    const found = await ctx.exec(['sh', '-c', 'PATH="$PATH:/sbin:/usr/sbin:/usr/local/sbin" command -v -- "$1"', 'sh', args.executable]);
+    if (found.rc !== 0 || !found.stdout.trim().startsWith('/')) return `Unable to find any of ${args.executable} to use.  pip needs to be installed.`;
+    return [found.stdout.trim()];
+  }
   if (env === undefined) return [python(ctx), '-m', 'pip.__main__'];
   const res = await ctx.exec(['sh', '-c', 'for n in pip3 pip; do [ -x "$1/bin/$n" ] && { echo "$1/bin/$n"; exit 0; }; done; exit 1', 'sh', env]);
   if (res.rc !== 0) return `Unable to find pip in the virtualenv, ${env}, under any of these names: pip3, pip. Make sure pip is present in the virtualenv.`;

@@ -213,6 +213,11 @@ export interface PlannedModule<Args = Record<string, unknown>, Facts = unknown> 
    * only when plan() returned no change.
    */
   noop?(args: Args, facts: Facts): string | undefined;
+  /**
+   * A failed step leaves the task unchanged even when earlier steps ran, as the Ansible module reports it: its
+   * fail_json carries no `changed` (docker_container: a container created but failing to start, a failed pull).
+   */
+  unchangedWhenFailed?: true;
 }
 
 /** Imperative module (command, debug, set_fact, wait_for …): state cannot be read ahead, so it just runs. */

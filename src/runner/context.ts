@@ -60,8 +60,11 @@ export interface RunEnv {
   delegateHost(name: string): HostState;
   /** A second, fresh connection to the host (new TCP + SSH handshake, `true`, closed): does the host still let us in? */
   probeNewConnection(host: string, keywords?: ConnectionKeywords): Promise<boolean>;
-  /** add_host/group_by: change the run's inventory (group_by for `host`); true when it changed. */
-  updateInventory(host: string, update: InventoryUpdate): boolean;
+  /**
+   * add_host/group_by: change the run's inventory (group_by for `host`), reading the vars files of new groups and
+   * hosts; true when it changed.
+   */
+  updateInventory(host: string, update: InventoryUpdate): Promise<boolean>;
   /**
    * Closes the host's pooled connection for these keywords and opens a new one in its place (with another connect
    * timeout when given); a failed attempt leaves no connection in the pool, so the next one tries again.

@@ -328,7 +328,7 @@ async function callModule(
     if (res.facts) mergeFacts(factsHost.facts, res.facts);
     if (res.includedVars) Object.assign(hs.includedVars, res.includedVars);
     // add_host/group_by: as in Ansible's strategy, the inventory change (for the task's own host) decides `changed`.
-    if (res.inventory && !res.failed) res.changed = env.updateInventory(hs.name, res.inventory);
+    if (res.inventory && !res.failed) res.changed = await env.updateInventory(hs.name, res.inventory);
     return withDelegation(outcomeOfModule(res, check), delegated);
   } catch (err) {
     return withDelegation(outcomeFromError(err), delegated);

@@ -116,7 +116,7 @@ export async function invokeModule(
   const outcomes: StepOutcome[] = [];
   // Without finish() nothing reads a step's own output, so a change's consecutive commands may share one exec.
   const stepFailure = await runSteps(changes, ctx, s, outcomes, mod.finish === undefined);
-  if (stepFailure) return { ...failure(stepFailure.msg), changed: !stepFailure.undone && outcomes.length > 0, data: stepFailure.data, diff };
+  if (stepFailure) return { ...failure(stepFailure.msg), changed: !stepFailure.undone && !mod.unchangedWhenFailed && outcomes.length > 0, data: stepFailure.data, diff };
   if (mod.finish) {
     const ret = fromReturn(await mod.finish(args, facts, outcomes, ctx));
     return { ...ret, changed: ret.changed || changes.length > 0, diff: ret.diff.length ? ret.diff : diff, planned };

@@ -5,7 +5,7 @@ import { connect, type SshConnectOptions } from '../connection/ssh.js';
 import { LocalConnection } from '../connection/local.js';
 import { ErrorList, ExitCode } from '../errors.js';
 import { onSecretRevealed } from '../vault/session.js';
-import { applyInventoryUpdate, connectionSpec, deprecatedConnectionVarWarnings, groupsDict, inventoryVars, matchHosts, refreshGroupsDict, selectHosts, type ConnectionDefaults, type Inventory } from '../inventory/index.js';
+import { applyInventoryUpdate, connectionSpec, type InventoryUpdate, deprecatedConnectionVarWarnings, groupsDict, inventoryVars, matchHosts, refreshGroupsDict, selectHosts, type ConnectionDefaults, type Inventory } from '../inventory/index.js';
 import type { PlayDef, Playbook } from '../playbook/model.js';
 import { render } from '../playbook/template.js';
 import { buildHostScope, makeHostvars } from '../playbook/vars.js';
@@ -138,7 +138,22 @@ function runEnv(opts: RunOptions, settings: RunSettings, events: RunEvents, sign
   const groups = groupsDict(inv);
   /** Hosts tasks delegate to that the inventory does not have: reached by name, kept out of hostvars and the recap. */
   const outsiders = new Map<string, HostState>();
+  // One inventory change at a time: another host's group_by must see a group only once its vars files are read.
+  let inventoryChanges: Promise<unknown> = Promise.resolve();
   const stateOf = (name: string): HostState => hosts.get(name) ?? outsiders.get(name)!;
+  const updateInventory = async (host: string, update: InventoryUpdate): Promise<boolean> => {
+    if (!(await applyInventoryUpdate(inv, host, update))) return false;
+    refreshGroupsDict(inv);
+    const changedHost = update.kind === 'add_host' ? update.name : host;
+    const state = hosts.get(changedHost);
+    if (!state) hosts.set(changedHost, new HostState(changedHost, inventoryVars(inv, changedHost)));
+    else {
+      // Its groups or variables changed: the host's merged inventory variables follow (in place: others hold it).
+      for (const key of Object.keys(state.inventoryVars)) delete state.inventoryVars[key];
+      Object.assign(state.inventoryVars, inventoryVars(inv, changedHost));
+    }
+    return true;
+  };
   const { emit, addSecret } = events;
   const env: RunEnv = {
     settings,
@@ -174,17 +189,9 @@ function runEnv(opts: RunOptions, settings: RunSettings, events: RunEvents, sign
     delegateHost: (name) => delegateHostState(name, inv, hosts, outsiders, emit),
     probeNewConnection: async (name, keywords = {}) => probeNewConnection(connectionSpecOf(inv, stateOf(name), settings, opts, keywords)),
     updateInventory: (host, update) => {
-      if (!applyInventoryUpdate(inv, host, update)) return false;
-      refreshGroupsDict(inv);
-      const changedHost = update.kind === 'add_host' ? update.name : host;
-      const state = hosts.get(changedHost);
-      if (!state) hosts.set(changedHost, new HostState(changedHost, inventoryVars(inv, changedHost)));
-      else {
-        // Its groups or variables changed: the host's merged inventory variables follow (in place: others hold it).
-        for (const key of Object.keys(state.inventoryVars)) delete state.inventoryVars[key];
-        Object.assign(state.inventoryVars, inventoryVars(inv, changedHost));
-      }
-      return true;
+      const change = inventoryChanges.then(() => updateInventory(host, update));
+      inventoryChanges = change.catch(() => undefined);
+      return change;
     },
     ...(opts.ask ? { ask: opts.ask } : {}),
     interrupted: () => signal.aborted,

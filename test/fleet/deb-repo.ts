@@ -138,7 +138,9 @@ export async function serveRepo(dir: string): Promise<ServedRepo> {
     void stat(file).then(
       (st) => {
         if (!st.isFile()) return void res.writeHead(404).end();
-        res.writeHead(200, { 'content-length': st.size, 'last-modified': st.mtime.toUTCString() });
+        // pip reads a find-links page only when it says it is HTML.
+        const type = name.endsWith('.html') ? { 'content-type': 'text/html' } : {};
+        res.writeHead(200, { 'content-length': st.size, 'last-modified': st.mtime.toUTCString(), ...type });
         if (req.method === 'HEAD') res.end();
         else createReadStream(file).pipe(res);
       },

@@ -79,6 +79,43 @@ describe('add_host and group_by: parity with ansible-playbook', () => {
     expect(hostSetsSorted(oursList.stdout)).toBe(hostSetsSorted(theirsList.stdout));
   });
 
+  it('a group or host they create gets its group_vars/host_vars beside the inventory and the playbook, from the next task on', async () => {
+    const dir = writeProject({
+      'inv/hosts.ini': inventory,
+      'inv/group_vars/kind-w1.yml': 'color: inventory-side\nsize: inventory-side\n',
+      'group_vars/kind-w1.yml': 'size: playbook-side\n',
+      'group_vars/kinds.yml': 'shape: round\nsize: parent\n',
+      'group_vars/added/main.yml': 'tier: added-group\n',
+      'host_vars/vp-w1.yml': 'who: host-vars-file\ncolor: from-file\n',
+      'pb.yml': `
+- hosts: web
+  gather_facts: false
+  tasks:
+    - group_by: {key: "kind-{{ inventory_hostname }}", parents: kinds}
+    - debug: {msg: "{{ color | default('none') }} {{ size | default('none') }} {{ shape | default('none') }}"}
+    - add_host: {name: vp-w1, groups: added, ansible_connection: local, color: from-add-host}
+- hosts: kind-w1
+  gather_facts: false
+  tasks:
+    - debug: {msg: "{{ color }} {{ size }} {{ shape }}"}
+- hosts: added
+  gather_facts: false
+  tasks:
+    - debug: {msg: "{{ tier }} {{ who }} {{ color }}"}
+`,
+    });
+    const args = ['-i', 'inv/hosts.ini', 'pb.yml'];
+    const [theirs, ours] = [await ansiblePlaybook(args, { cwd: dir }), await vncplay(args, { cwd: dir })];
+    expect(theirs.code, theirs.stdout + theirs.stderr).toBe(0);
+    // group_vars beside the playbook beat those beside the inventory; a deeper group beats its parent; w2's own group
+    // has no file, so it sees only the parent's; a host_vars file beats add_host's variables.
+    expect(debugMessages(theirs.stdout).sort()).toEqual(
+      ['inventory-side playbook-side round', 'none parent round', 'inventory-side playbook-side round', 'added-group host-vars-file from-file'].sort(),
+    );
+    expect(debugMessages(ours.stdout).sort(), ours.stdout + ours.stderr).toEqual(debugMessages(theirs.stdout).sort());
+    expect(ours.recap).toEqual(theirs.recap);
+  });
+
   it('a later play may name a group only add_host or group_by creates; other unknown names are still refused', async () => {
     const dir = writeProject({
       'inv.ini': inventory,

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireProgram } from '../support/tools.js';
 import { counts, pick, runBoth } from '../support/module-parity.js';
+import { buildWheel } from '../support/python-wheel.js';
 
 /**
  * pip side by side with ansible-playbook's pip on this machine (local connection), offline: two versions of a tiny
@@ -14,26 +15,6 @@ import { counts, pick, runBoth } from '../support/module-parity.js';
  * each tool also creates a virtualenv of its own (without pip, so both then fail the same way).
  */
 let work: string;
-
-/** Writes vp_left-VERSION-py3-none-any.whl into `dir` with Python's zipfile. */
-function buildWheel(dir: string, version: string): void {
-  const script = `
-import sys, zipfile
-d, v = sys.argv[1], sys.argv[2]
-info = f"vp_left-{v}.dist-info"
-files = {
-    "vp_left/__init__.py": f"VERSION = '{v}'\\n",
-    f"{info}/METADATA": f"Metadata-Version: 2.1\\nName: vp-left\\nVersion: {v}\\n",
-    f"{info}/WHEEL": "Wheel-Version: 1.0\\nGenerator: vncplay-tests\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
-}
-with zipfile.ZipFile(f"{d}/vp_left-{v}-py3-none-any.whl", "w") as z:
-    for name, text in files.items():
-        z.writestr(name, text)
-    z.writestr(f"{info}/RECORD", "".join(f"{n},,\\n" for n in files) + f"{info}/RECORD,,\\n")
-`;
-  const r = spawnSync(requireProgram('python3'), ['-c', script, dir, version], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`building the wheel: ${r.stderr}`);
-}
 
 const playbook = (dir: string): string => `
 - hosts: localhost
@@ -74,8 +55,8 @@ describe('pip: parity with ansible-playbook (local, offline)', () => {
     work = mkdtempSync(path.join(tmpdir(), 'vncplay-pip-'));
     const wheels = path.join(work, 'wheels');
     spawnSync(requireProgram('sh'), ['-c', 'mkdir "$1"', 'sh', wheels]);
-    buildWheel(wheels, '1.0.0');
-    buildWheel(wheels, '1.1.0');
+    buildWheel(wheels, 'vp_left', '1.0.0');
+    buildWheel(wheels, 'vp_left', '1.1.0');
     const setup = [
       'cd "$1" && echo vp-left==1.0.0 > reqs.txt && python3 -m venv --without-pip --system-site-packages venv',
       'printf \'#!/bin/sh\\nexec "$(dirname "$0")/python" -m pip "$@"\\n\' > venv/bin/pip3 && chmod +x venv/bin/pip3',
