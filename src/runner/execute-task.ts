@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { access } from 'node:fs/promises';
 import { becomeMethodNamed } from '../connection/become.js';
-import { ConnectionError, VncplayError } from '../errors.js';
+import { ConnectionError, VncplayError, type SourcePos } from '../errors.js';
 import type { Connection } from '../connection/types.js';
 import { findModule } from '../modules/registry.js';
 import type { DiffEntry, TaskScope } from '../modules/types.js';
@@ -366,6 +366,16 @@ function backgroundOf(task: TaskDef, vars: Record<string, unknown>): Background 
 /** Ansible's DEFAULT_POLL_INTERVAL. */
 const DEFAULT_POLL_SECONDS = 15;
 
+/** ctx.render: a text rendered with the task's variables, and the extra ones a module adds (template's template_*). */
+export function moduleRender(vars: Record<string, unknown>, where?: SourcePos): InvokeSettings['render'] {
+  return (text, o = {}) =>
+    renderText(text, o.extraVars ? { ...vars, ...o.extraVars } : vars, where, {
+      ...(o.trimBlocks !== undefined ? { trimBlocks: o.trimBlocks } : {}),
+      ...(o.lstripBlocks !== undefined ? { lstripBlocks: o.lstripBlocks } : {}),
+      ...(o.file !== undefined ? { file: o.file } : {}),
+    });
+}
+
 /** What the module sees of the run besides its arguments, become and check mode: where it runs, and the run's hooks. */
 function moduleSettings(
   env: RunEnv,
@@ -386,12 +396,7 @@ function moduleSettings(
     signal: env.signal,
     ...(environment ? { environment } : {}),
     vars,
-    render: (t, o = {}) =>
-      renderText(t, o.extraVars ? { ...vars, ...o.extraVars } : vars, task.pos, {
-        ...(o.trimBlocks !== undefined ? { trimBlocks: o.trimBlocks } : {}),
-        ...(o.lstripBlocks !== undefined ? { lstripBlocks: o.lstripBlocks } : {}),
-        ...(o.file !== undefined ? { file: o.file } : {}),
-      }),
+    render: moduleRender(vars, task.pos),
     findFile: (rel, kind) => findControllerFile(rel, kind, task, env.playbookDir),
     log: (level, line) => env.emit({ type: 'verbose', time: now(), level, host: hs.name, message: noLog ? '(output hidden: no_log)' : env.redact(line) }),
     emit: (event) => env.emit({ ...event, time: now(), host: hs.name }),
