@@ -1,21 +1,21 @@
 import path from 'node:path';
 import { access } from 'node:fs/promises';
 import { becomeMethodNamed } from '../connection/become.js';
-import { ConnectionError, VncplayError, type SourcePos } from '../errors.js';
+import { ConnectionError, VncplayError } from '../errors.js';
 import type { Connection } from '../connection/types.js';
 import { findModule } from '../modules/registry.js';
 import type { DiffEntry, TaskScope } from '../modules/types.js';
 import type { TaskDef } from '../playbook/model.js';
 import { controllerFileDirs, controllerFilePaths } from '../playbook/plan.js';
 import type { ControllerSubdir } from '../playbook/lookups.js';
-import { evaluateCondition, loopLookupItems, markUnsafe, render, renderText } from '../playbook/template.js';
+import { evaluateCondition, loopLookupItems, markUnsafe, render } from '../playbook/template.js';
 import { markUnsafeEach } from '../playbook/vars.js';
 import { secretVariableValuesInScope } from './secret-vars.js';
 import type { ConnectionKeywords, RunEnv, PlayRun } from './context.js';
 import { now, type TaskError, type TaskRef, type TaskStatus } from './events.js';
 import type { HostState } from './host-state.js';
 import { taskVars } from './play.js';
-import { invokeModule, type InvokeResult, type InvokeSettings } from './invoke-module.js';
+import { invokeModule, moduleRender, type InvokeResult, type InvokeSettings } from './invoke-module.js';
 import type { Background } from '../modules/async-job.js';
 import { inTaskScope } from './task-scope.js';
 
@@ -365,16 +365,6 @@ function backgroundOf(task: TaskDef, vars: Record<string, unknown>): Background 
 
 /** Ansible's DEFAULT_POLL_INTERVAL. */
 const DEFAULT_POLL_SECONDS = 15;
-
-/** ctx.render: a text rendered with the task's variables, and the extra ones a module adds (template's template_*). */
-export function moduleRender(vars: Record<string, unknown>, where?: SourcePos): InvokeSettings['render'] {
-  return (text, o = {}) =>
-    renderText(text, o.extraVars ? { ...vars, ...o.extraVars } : vars, where, {
-      ...(o.trimBlocks !== undefined ? { trimBlocks: o.trimBlocks } : {}),
-      ...(o.lstripBlocks !== undefined ? { lstripBlocks: o.lstripBlocks } : {}),
-      ...(o.file !== undefined ? { file: o.file } : {}),
-    });
-}
 
 /** What the module sees of the run besides its arguments, become and check mode: where it runs, and the run's hooks. */
 function moduleSettings(

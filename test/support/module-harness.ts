@@ -1,7 +1,6 @@
 import type { Connection } from '../../src/connection/types.js';
 import type { AnyModule, ModuleContext, PlannedModule } from '../../src/modules/types.js';
-import { moduleRender } from '../../src/runner/execute-task.js';
-import { invokeModule, moduleContext, type InvokeResult, type InvokeSettings } from '../../src/runner/invoke-module.js';
+import { invokeModule, moduleContext, moduleRender, type InvokeResult, type InvokeSettings } from '../../src/runner/invoke-module.js';
 import { SharedTaskScope } from '../../src/runner/task-scope.js';
 import { parsedArgs } from './module-args.js';
 
