@@ -505,6 +505,18 @@ export class SshConnection implements Connection {
     await slot;
   }
 
+  /** A channel slot held for a session's whole life; the function it returns gives it back (only the first call does). */
+  private async acquireForSession(): Promise<() => void> {
+    await this.acquire();
+    let released = false;
+    return () => {
+      if (!released) {
+        released = true;
+        this.release();
+      }
+    };
+  }
+
   private release(): void {
     this.active--;
     // Not a straight hand-over: after a refusal lowered the limit, more slots may be out than the server allows.
@@ -662,14 +674,7 @@ export class SshConnection implements Connection {
     const wrapped = useSudo
       ? wrapBecome(driver, { user: key, ...(this.spec.becomePassword !== undefined ? { password: this.spec.becomePassword } : {}) })
       : { argv: driver };
-    await this.acquire(); // the session holds one channel slot for its whole life
-    let released = false;
-    const releaseOnce = (): void => {
-      if (!released) {
-        released = true;
-        this.release();
-      }
-    };
+    const releaseOnce = await this.acquireForSession();
     try {
       const { ch } = await this.openExec(execLine(wrapped.argv), undefined, false);
       const session = new ShellSession(ch, wrapped.handshake);
@@ -710,14 +715,7 @@ export class SshConnection implements Connection {
 
   private async startLineSession(user: string, slot: LineSlot): Promise<LineSession | undefined> {
     const generation = ++slot.generation;
-    await this.acquire(); // the session holds one channel slot for its whole life
-    let released = false;
-    const releaseOnce = (): void => {
-      if (!released) {
-        released = true;
-        this.release();
-      }
-    };
+    const releaseOnce = await this.acquireForSession();
     const driver = ['bash', '-c', LINE_SESSION_DRIVER];
     try {
       // Not retried when refused: the session is only a speed-up, and a refusal means channels are scarce.
