@@ -3,8 +3,10 @@ import { authorizedKeyModule } from '../../src/modules/authorized-key.js';
 import type { NftFacts } from '../../src/modules/firewall/backend.js';
 import { firewall, rulesFromArgs } from '../../src/modules/firewall/index.js';
 import { ruleTag, type FwRule } from '../../src/modules/firewall/rule.js';
+import { cloudInstance, type InstanceFacts } from '../../src/modules/cloud-instance/index.js';
 import { groupModule } from '../../src/modules/group.js';
 import { mountModule, type MountFacts } from '../../src/modules/mount.js';
+import { factsFromStatus, supervisorctl } from '../../src/modules/supervisor.js';
 import { sysctlModule } from '../../src/modules/sysctl.js';
 import { timezoneModule, type TimezoneFacts } from '../../src/modules/timezone.js';
 import type { PlannedModule } from '../../src/modules/types.js';
@@ -25,6 +27,12 @@ const nft = (rules: FwRule[]): NftFacts => ({
   nft: { table: rules.length > 0, chain: rules.length > 0, entries: rules.map((r) => ({ tag: ruleTag(r), rule: r })) },
   persisted: null,
   nftInclude: false,
+});
+
+const supervised = factsFromStatus(3, ['vnc1                             RUNNING   pid 101, uptime 0:01:00', 'web:web_00                       RUNNING   pid 102, uptime 0:01:00'].join('\n'), '');
+const instance = (state: 'running' | 'stopped'): InstanceFacts => ({
+  instance: { id: 'i-1', state, providerState: state, privateIps: [], publicIps: [] },
+  adapter: {} as InstanceFacts['adapter'], // never called: plan() only names the step
 });
 
 // One row: the module, its arguments as a task writes them, the facts, what the plan intends.
@@ -50,6 +58,12 @@ describe('a plan with nothing to do says why', () => {
     row('authorized_key present', authorizedKeyModule, { user: 'alice', key }, keyFacts(`${key}\n`), { changes: [], noop: '/home/alice/.ssh/authorized_keys has the key(s) asked' }),
     row('authorized_key absent', authorizedKeyModule, { user: 'alice', key, state: 'absent' }, keyFacts(''), { changes: [], noop: '/home/alice/.ssh/authorized_keys has none of the key(s)' }),
     row('firewall rule present', firewall, allowVnc, nft(rulesFromArgs(allowVnc)), { changes: [], noop: 'nftables has vncplay/1 tcp 5901 198.18.0.1/32 accept' }),
+    row('supervisorctl started', supervisorctl, { name: 'web:', state: 'started' }, supervised, { changes: [], noop: 'web:web_00 is RUNNING' }),
+    row('supervisorctl absent', supervisorctl, { name: 'old', state: 'absent' }, supervised, { changes: [], noop: 'no process old in supervisord' }),
+    row('cloud_instance running', cloudInstance, { provider: 'aws', region: 'eu-west-1', instance_id: 'i-1', state: 'running' }, instance('running'), {
+      changes: [],
+      noop: 'aws instance i-1 in eu-west-1 is running',
+    }),
     row('firewall rule absent', firewall, { ...allowVnc, state: 'absent' }, nft([]), { changes: [], noop: 'nftables has no vncplay/1 tcp 5901 198.18.0.1/32 accept' }),
   ])('%s', (_what, mod, args, facts, intent) => {
     expect(planIntent(mod, args, facts as never)).toEqual(intent);

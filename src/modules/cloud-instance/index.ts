@@ -195,6 +195,7 @@ export const cloudInstance = plannedModule(spec, {
     return { instance: await describeOrFail(adapter, args, ctx.signal), adapter };
   },
   plan: planInstance,
+  noop: (args, facts) => `${label(args)} is ${facts.instance.providerState}`,
   finish: async (args, facts, outcomes) => finishInstance(args, facts, outcomes),
   report: (_args, facts) => ({ instance: instanceData(facts.instance) }),
 });
