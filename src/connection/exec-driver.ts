@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { becomePasswordWrong, type BecomeHandshake } from './become.js';
-import type { ExecResult } from './types.js';
+import type { ExecOptions, ExecResult } from './types.js';
 
 /**
  * The part of running a command that is the same for an ssh2 channel and a local child process: feeding stdin,
@@ -31,6 +31,18 @@ export interface DriveOptions {
   signal?: AbortSignal;
   handshake?: BecomeHandshake;
   becomeUser?: string;
+}
+
+/** The driver's options for one exec: the caller's stdin, timeout and signal, and the become prompt to answer. */
+export function driveOptions(hostName: string, becomeUser: string, opts: ExecOptions, handshake: BecomeHandshake | undefined): DriveOptions {
+  return {
+    hostName,
+    becomeUser,
+    ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}),
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(handshake ? { handshake } : {}),
+  };
 }
 
 /** Raised by `drive` when the caller's AbortSignal fires; the process has been told to stop. */

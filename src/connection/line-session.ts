@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ClientChannel } from 'ssh2';
+import { ChannelSession } from './channel-session.js';
 import { ansiCWord, asciiShellCode, joinArgvAscii, pipeLiteral } from './quote.js';
 import type { ExecResult } from './types.js';
 
@@ -197,45 +198,26 @@ interface Pending {
   errDone: boolean;
 }
 
-export class LineSession {
+export class LineSession extends ChannelSession<Pending> {
   private readonly nonce = randomBytes(16).toString('hex');
   private readonly outMark: Buffer;
   private readonly errMark: Buffer;
   private pre = Buffer.alloc(0);
-  private ready = false;
-  private dead = false;
-  private pending: Pending | undefined;
-  private readyWaiter: { resolve(): void; reject(e: Error): void } | undefined;
   /** The session functions defined in this session's shell (those registered when it started). */
   private readonly functions: ReadonlyMap<string, SessionFunction> = new Map(sessionScripts);
 
-  constructor(private readonly ch: ClientChannel) {
+  constructor(ch: ClientChannel) {
+    super(ch, 'line session');
     this.outMark = Buffer.from(`${this.nonce} `);
     this.errMark = Buffer.from(`${this.nonce}\n`);
     ch.on('data', (d: Buffer) => this.onStdout(d));
     ch.stderr.on('data', (d: Buffer) => this.onStderr(d));
-    ch.on('error', () => undefined);
-    ch.once('close', () => this.fail(new Error('the line session closed')));
     ch.write(sessionOpening(this.nonce, this.functions));
-  }
-
-  waitReady(): Promise<void> {
-    if (this.ready) return Promise.resolve();
-    if (this.dead) return Promise.reject(new Error('the line session closed'));
-    return new Promise((resolve, reject) => (this.readyWaiter = { resolve, reject }));
-  }
-
-  get wasReady(): boolean {
-    return this.ready;
-  }
-
-  get usable(): boolean {
-    return this.ready && !this.dead && this.pending === undefined;
   }
 
   /** Run argv (a call of a function this session defined, else argv itself). Rejects only if the session broke. */
   run(argv: readonly string[], stdin: Uint8Array = new Uint8Array(0)): Promise<ExecResult> {
-    if (!this.usable) return Promise.reject(new Error('the line session is busy or closed'));
+    if (!this.usable) return this.refused();
     const data = frame(sessionCommand(argv, stdin, this.functions));
     return new Promise<ExecResult>((resolve, reject) => {
       this.pending = { resolve, reject, out: Buffer.alloc(0), err: Buffer.alloc(0), errDone: false };
@@ -248,21 +230,13 @@ export class LineSession {
     this.ch.end();
   }
 
-  /** Stop the session now (abort): the running command is cut off like a closed exec channel. */
-  kill(): void {
-    this.fail(new Error('the line session was stopped'));
-    this.ch.close();
-  }
-
   private onStdout(d: Buffer): void {
     if (!this.ready) {
       this.pre = Buffer.concat([this.pre, d]);
       const at = this.pre.indexOf(READY);
       if (at < 0) return;
-      this.ready = true;
       this.pre = Buffer.alloc(0);
-      this.readyWaiter?.resolve();
-      this.readyWaiter = undefined;
+      this.markReady();
       return;
     }
     const p = this.pending;
@@ -296,20 +270,5 @@ export class LineSession {
     if (!p || p.rc === undefined || !p.errDone) return;
     this.pending = undefined;
     p.resolve({ rc: p.rc, stdout: p.out.toString('utf8'), stderr: p.err.toString('utf8') });
-  }
-
-  private protocolError(what: string): void {
-    this.fail(new Error(`line session protocol error: ${what}`));
-    this.ch.close();
-  }
-
-  private fail(e: Error): void {
-    if (this.dead) return;
-    this.dead = true;
-    this.readyWaiter?.reject(e);
-    this.readyWaiter = undefined;
-    const p = this.pending;
-    this.pending = undefined;
-    p?.reject(e);
   }
 }

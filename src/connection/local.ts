@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { assertArgv, becomeNeeded, becomePasswordMissing, sudoNeedsPassword, wrapBecome } from './become.js';
-import { drive, type ProcessIo } from './exec-driver.js';
+import { drive, driveOptions, type ProcessIo } from './exec-driver.js';
 import type { Connection, ExecOptions, ExecResult } from './types.js';
 
 /**
@@ -37,14 +37,7 @@ export class LocalConnection implements Connection {
     const io = spawnIo(wrapped.argv);
     this.running.add(io.kill);
     try {
-      const result = await drive(io, {
-        hostName: this.hostName,
-        becomeUser,
-        ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}),
-        ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-        ...(opts.signal ? { signal: opts.signal } : {}),
-        ...(wrapped.handshake ? { handshake: wrapped.handshake } : {}),
-      });
+      const result = await drive(io, driveOptions(this.hostName, becomeUser, opts, wrapped.handshake));
       if (useSudo && !wrapped.handshake && sudoNeedsPassword(result.rc, result.stderr)) {
         throw becomePasswordMissing(this.hostName, becomeUser);
       }

@@ -1,5 +1,6 @@
 import type { ClientChannel } from 'ssh2';
 import type { BecomeHandshake } from './become.js';
+import { ChannelSession } from './channel-session.js';
 import type { ExecResult } from './types.js';
 
 /**
@@ -34,44 +35,23 @@ interface Pending {
   reject(e: Error): void;
 }
 
-export class ShellSession {
+export class ShellSession extends ChannelSession<Pending> {
   private buf: Buffer = Buffer.alloc(0);
-  private ready = false;
-  private dead = false;
-  private pending: Pending | undefined;
-  private readyWaiter: { resolve(): void; reject(e: Error): void } | undefined;
   private prompts = 0;
   private errText = '';
 
   constructor(
-    private readonly ch: ClientChannel,
+    ch: ClientChannel,
     private readonly handshake?: BecomeHandshake,
   ) {
+    super(ch, 'shell session');
     ch.on('data', (d: Buffer) => this.onData(d));
     ch.stderr.on('data', (d: Buffer) => this.onStderr(d));
-    ch.on('error', () => undefined);
-    ch.once('close', () => this.fail(new Error('the shell session closed')));
-  }
-
-  /** Resolves once the driver runs (sudo passed); rejects if the channel ends first or sudo asks twice. */
-  waitReady(): Promise<void> {
-    if (this.ready) return Promise.resolve();
-    if (this.dead) return Promise.reject(new Error('the shell session closed'));
-    return new Promise((resolve, reject) => (this.readyWaiter = { resolve, reject }));
-  }
-
-  /** True once the driver ran: a session that closes after this is replaced; one that never started is not retried. */
-  get wasReady(): boolean {
-    return this.ready;
-  }
-
-  get usable(): boolean {
-    return this.ready && !this.dead && this.pending === undefined;
   }
 
   /** Run one shell command line (already quoted by joinArgv). Rejects only if the session itself broke. */
   run(script: string, stdin: Uint8Array): Promise<ExecResult> {
-    if (!this.usable) return Promise.reject(new Error('the shell session is busy or closed'));
+    if (!this.usable) return this.refused();
     const cmd = Buffer.from(script, 'utf8');
     return new Promise<ExecResult>((resolve, reject) => {
       this.pending = { resolve, reject };
@@ -79,12 +59,6 @@ export class ShellSession {
       this.ch.write(cmd);
       if (stdin.length > 0) this.ch.write(stdin);
     });
-  }
-
-  /** Stop the session now (abort): the running command is cut off like a closed exec channel. */
-  kill(): void {
-    this.fail(new Error('the shell session was stopped'));
-    this.ch.close();
   }
 
   private onStderr(d: Buffer): void {
@@ -104,9 +78,7 @@ export class ShellSession {
       const at = this.buf.indexOf(READY);
       if (at < 0) return;
       this.buf = this.buf.subarray(at + READY.length);
-      this.ready = true;
-      this.readyWaiter?.resolve();
-      this.readyWaiter = undefined;
+      this.markReady();
     }
     this.parseResult();
   }
@@ -116,11 +88,7 @@ export class ShellSession {
     const nl = this.buf.indexOf(0x0a);
     if (nl < 0) return;
     const m = /^VP-RESULT (\d+) +(\d+) +(\d+)$/.exec(this.buf.subarray(0, nl).toString('latin1'));
-    if (!m) {
-      this.fail(new Error(`shell session protocol error: ${JSON.stringify(this.buf.subarray(0, Math.min(nl, 80)).toString())}`));
-      this.ch.close();
-      return;
-    }
+    if (!m) return this.protocolError(JSON.stringify(this.buf.subarray(0, Math.min(nl, 80)).toString()));
     const outLen = Number(m[2]);
     const errLen = Number(m[3]);
     const start = nl + 1;
@@ -131,15 +99,5 @@ export class ShellSession {
     const p = this.pending;
     this.pending = undefined;
     p.resolve({ rc: Number(m[1]), stdout, stderr });
-  }
-
-  private fail(e: Error): void {
-    if (this.dead) return;
-    this.dead = true;
-    this.readyWaiter?.reject(e);
-    this.readyWaiter = undefined;
-    const p = this.pending;
-    this.pending = undefined;
-    p?.reject(e);
   }
 }

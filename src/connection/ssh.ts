@@ -7,7 +7,7 @@ import { finished } from 'node:stream';
 import ssh2, { type AnyAuthMethod, type ClientChannel, type ConnectConfig, type ParsedKey } from 'ssh2';
 import { ConnectionError } from '../errors.js';
 import { assertArgv, becomeNeeded, becomePasswordMissing, sudoNeedsPassword, wrapBecome } from './become.js';
-import { abortError, drive, type ProcessIo } from './exec-driver.js';
+import { abortError, drive, driveOptions, type ProcessIo } from './exec-driver.js';
 import { defaultKnownHostsStore, expandHome, keyTypesOfMatched, knownHostsFilesOrDefault, lookupNames, verifyHostKey, type KnownHostsStore } from './known-hosts.js';
 import { execLine } from './quote.js';
 import { LINE_SESSION_DRIVER, LineSession } from './line-session.js';
@@ -505,6 +505,18 @@ export class SshConnection implements Connection {
     await slot;
   }
 
+  /** A channel slot held for a session's whole life; the function it returns gives it back (only the first call does). */
+  private async acquireForSession(): Promise<() => void> {
+    await this.acquire();
+    let released = false;
+    return () => {
+      if (!released) {
+        released = true;
+        this.release();
+      }
+    };
+  }
+
   private release(): void {
     this.active--;
     // Not a straight hand-over: after a refusal lowered the limit, more slots may be out than the server allows.
@@ -629,14 +641,7 @@ export class SshConnection implements Connection {
     try {
       const { io } = await this.openExec(command, opts.signal);
       this.stats.channels++;
-      const result = await drive(io, {
-        hostName: this.hostName,
-        becomeUser,
-        ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}),
-        ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-        ...(opts.signal ? { signal: opts.signal } : {}),
-        ...(wrapped.handshake ? { handshake: wrapped.handshake } : {}),
-      });
+      const result = await drive(io, driveOptions(this.hostName, becomeUser, opts, wrapped.handshake));
       // A channel that ended because the whole connection died is not a command result. sshd closes the
       // channels a moment before the TCP connection, so give the connection's end a moment to arrive.
       if (result.rc === -1 && !result.signal && !opts.timeoutMs) await this.settleLost(200);
@@ -669,14 +674,7 @@ export class SshConnection implements Connection {
     const wrapped = useSudo
       ? wrapBecome(driver, { user: key, ...(this.spec.becomePassword !== undefined ? { password: this.spec.becomePassword } : {}) })
       : { argv: driver };
-    await this.acquire(); // the session holds one channel slot for its whole life
-    let released = false;
-    const releaseOnce = (): void => {
-      if (!released) {
-        released = true;
-        this.release();
-      }
-    };
+    const releaseOnce = await this.acquireForSession();
     try {
       const { ch } = await this.openExec(execLine(wrapped.argv), undefined, false);
       const session = new ShellSession(ch, wrapped.handshake);
@@ -717,14 +715,7 @@ export class SshConnection implements Connection {
 
   private async startLineSession(user: string, slot: LineSlot): Promise<LineSession | undefined> {
     const generation = ++slot.generation;
-    await this.acquire(); // the session holds one channel slot for its whole life
-    let released = false;
-    const releaseOnce = (): void => {
-      if (!released) {
-        released = true;
-        this.release();
-      }
-    };
+    const releaseOnce = await this.acquireForSession();
     const driver = ['bash', '-c', LINE_SESSION_DRIVER];
     try {
       // Not retried when refused: the session is only a speed-up, and a refusal means channels are scarce.
@@ -754,26 +745,15 @@ export class SshConnection implements Connection {
     }
   }
 
-  private async execInLine(user: string, session: LineSession, argv: readonly string[], opts: ExecOptions): Promise<ExecResult> {
-    const signal = opts.signal;
-    if (signal?.aborted) throw abortError(signal);
-    const onAbort = (): void => session.kill();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    this.stats.lineExecs++;
-    try {
-      return await session.run(argv, stdinBytes(opts.stdin));
-    } catch (e) {
+  private execInLine(user: string, session: LineSession, argv: readonly string[], opts: ExecOptions): Promise<ExecResult> {
+    return this.runInSession(session, opts.signal, () => {
+      this.stats.lineExecs++;
+      return session.run(argv, stdinBytes(opts.stdin));
+    }, () => {
       // The session broke: start a new one on next use (unless a successor already runs).
       const slot = this.lines.get(user);
       if (slot && (slot.live === undefined || slot.live === session)) slot.start = undefined;
-      if (signal?.aborted) throw abortError(signal);
-      await this.settleLost(200);
-      if (this.lost) throw this.lost;
-      return { rc: -1, stdout: '', stderr: `vncplay: ${(e as Error).message} while the command ran\n` };
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-      this.afterSessionCommand();
-    }
+    });
   }
 
   private forgetSession(key: string, session: ShellSession): void {
@@ -782,17 +762,26 @@ export class SshConnection implements Connection {
     this.sessions.delete(key);
   }
 
-  private async execInSession(key: string, session: ShellSession, argv: readonly string[], opts: ExecOptions): Promise<ExecResult> {
-    const stdin = opts.stdin === undefined ? new Uint8Array(0) : typeof opts.stdin === 'string' ? Buffer.from(opts.stdin, 'utf8') : opts.stdin;
-    const signal = opts.signal;
+  private execInSession(key: string, session: ShellSession, argv: readonly string[], opts: ExecOptions): Promise<ExecResult> {
+    return this.runInSession(session, opts.signal, () => {
+      this.stats.sessionExecs++;
+      return session.run(execLine(argv), stdinBytes(opts.stdin));
+    }, () => this.forgetSession(key, session));
+  }
+
+  /**
+   * One command in a long-lived session (the line session or a become shell session): an abort kills the session;
+   * when the session breaks, `dropSession` lets it go and the command reads as rc -1, unless the whole connection
+   * was lost (then that error).
+   */
+  private async runInSession(session: { kill(): void }, signal: AbortSignal | undefined, run: () => Promise<ExecResult>, dropSession: () => void): Promise<ExecResult> {
     if (signal?.aborted) throw abortError(signal);
     const onAbort = (): void => session.kill();
     signal?.addEventListener('abort', onAbort, { once: true });
-    this.stats.sessionExecs++;
     try {
-      return await session.run(execLine(argv), stdin);
+      return await run();
     } catch (e) {
-      this.forgetSession(key, session);
+      dropSession();
       if (signal?.aborted) throw abortError(signal);
       await this.settleLost(200);
       if (this.lost) throw this.lost;

@@ -189,6 +189,7 @@ export const authorizedKeyModule = plannedModule(spec, {
     steps.push({ kind: 'write', path: facts.keyfile, content: after, mode: '0600', owner: String(facts.uid), group: String(facts.gid) });
     return [{ summary: `${args.state === 'present' ? 'add keys to' : 'remove keys from'} ${facts.keyfile}`, diff: { path: facts.keyfile, before: facts.content, after, beforeHeader: facts.keyfile, afterHeader: facts.keyfile }, steps }];
   },
+  noop: (args, facts) => `${facts.keyfile} ${args.state === 'present' ? 'has the key(s) asked' : 'has none of the key(s)'}`,
   report(args, facts) {
     // Ansible returns its parameters and the file it edited; a given path's file facts overlay them (add_path_info).
     return { ...parameters(args, facts.keyfile), ...(facts.pathStat ? pathInfo(facts.pathStat) : {}) };

@@ -2,7 +2,7 @@ import { ModuleError } from '../errors.js';
 import type { HostFileFacts } from './file-common.js';
 import { plannedModule } from './spec/define.js';
 import { defineSpec, type ArgsOf } from './spec/types.js';
-import { backupFileOf, editableFile, fileAttributeOptions, gatherTextFile, isPythonRegex, planTextEdit, pythonRegex } from './text-edit.js';
+import { backupFileOf, editableFile, fileAttributeOptions, gatherTextFile, isPythonRegex, planTextEdit, pythonRegex, textEditNoop } from './text-edit.js';
 
 /** ansible.builtin.blockinfile: a block of lines between two marker lines, inserted, updated or removed. */
 const spec = defineSpec({
@@ -108,6 +108,7 @@ export const blockinfileModule = plannedModule(spec, {
     const result = blockinfileText(args, p.exists ? (p.content?.toString('latin1') ?? '') : undefined);
     return planTextEdit(facts, args, result.msg === '' ? undefined : result);
   },
+  noop: (args, facts) => textEditNoop(facts, args.state === 'present' && args.block !== '' ? 'has the block between its markers' : 'has no block between its markers'),
   report(args, facts) {
     const p = facts.paths[0]!;
     if (!p.exists && args.state === 'absent') return { msg: `File ${p.path} not present` };

@@ -153,6 +153,11 @@ export function destFacts(f: WriteFacts): PathFacts {
   return f.host.paths[f.destIndex]!;
 }
 
+/** Why a write (copy, template) plans nothing: `file /etc/vnc.conf (mode 0644, …) has the content and attributes asked`. */
+export function writeNoop(_args: unknown, f: WriteFacts): string {
+  return `${unchangedPathText(destFacts(f))} has the content and attributes asked`;
+}
+
 /**
  * Pure: content in, changes out. A content change is [backup] → [validate on a temp copy] → atomic write with
  * the final mode/owner (set before the rename by the write step); equal content only fixes attributes.
@@ -466,9 +471,9 @@ export const copyModule = plannedModule(spec, {
     return gatherWrite(args, ctx, src.content, src.name, src.source, src.mode);
   },
   plan: (args, f) => (isTree(f) ? planTree(args, f) : planWrite(args, f)),
-  noop: (_args, f) =>
+  noop: (args, f) =>
     isTree(f)
       ? `${f.files.length} file(s) and ${f.dirs.length} folder(s) under ${f.dirs[0]?.path ?? 'dest'} have the content and attributes asked`
-      : `${unchangedPathText(f.host.paths[f.destIndex]!)} has the content and attributes asked`,
+      : writeNoop(args, f),
   report: (args, f) => (isTree(f) ? { dest: args.dest, state: 'directory', files: f.files.length } : writeReport(args, f)),
 });

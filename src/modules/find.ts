@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ModuleError } from '../errors.js';
 import { fnmatchRegExp } from '../playbook/fnmatch.js';
-import { formatMode } from './file-common.js';
+import { formatMode, type StatFacts } from './file-common.js';
 import { PythonRegexError, pythonRegex } from './python-regex.js';
 import { actionModule } from './spec/define.js';
 import { defineSpec, type ArgsOf } from './spec/types.js';
@@ -60,23 +60,11 @@ const spec = defineSpec({
   },
 });
 
-/** One entry as `find -printf` reports it: lstat fields, plus the type once links are followed. */
-export interface Entry {
+/** One entry as `find -printf` reports it: lstat's fields (find's own type letters), plus the type once links are followed. */
+export interface Entry extends Pick<StatFacts, 'mode' | 'uid' | 'gid' | 'owner' | 'group' | 'size' | 'atime' | 'mtime' | 'ctime' | 'nlink' | 'inode' | 'dev'> {
   rel: string;
   type: string;
   followedType: string;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  atime: number;
-  mtime: number;
-  ctime: number;
-  nlink: number;
-  inode: number;
-  dev: number;
-  owner: string;
-  group: string;
 }
 
 /** A listed folder: its entries in readdir order, or why it could not be listed. */

@@ -62,6 +62,7 @@ export const groupModule = plannedModule(spec, {
     return group ? { group } : {};
   },
   plan: groupChanges,
+  noop: (args, facts) => (facts.group ? `group ${args.name} exists (gid ${facts.group.gid})` : `group ${args.name} is absent`),
   report: (args, facts) => groupResult(args, facts.group),
   async finish(args, _facts, _outcomes, ctx) {
     return { changed: true, data: groupResult(args, await readGroup(args.name, ctx)) };

@@ -2,7 +2,7 @@ import { ModuleError } from '../errors.js';
 import type { HostFileFacts } from './file-common.js';
 import { plannedModule } from './spec/define.js';
 import { defineSpec, type ArgsOf } from './spec/types.js';
-import { backupFileOf, editableFile, fileAttributeOptions, gatherTextFile, planTextEdit } from './text-edit.js';
+import { backupFileOf, editableFile, fileAttributeOptions, gatherTextFile, planTextEdit, textEditNoop } from './text-edit.js';
 
 /** community.general.ini_file: one option (or a section) of an INI file, ported from the collection's do_ini(). */
 const spec = defineSpec({
@@ -177,6 +177,13 @@ function editOf(args: IniArgs, facts: HostFileFacts): { after: string; msg: stri
   return iniText(args, p.exists ? bytesToText(p.content) : undefined);
 }
 
+/** What an unchanged INI file already has, in ini_file's terms. */
+function iniNoop(args: IniArgs): string {
+  const section = args.section === undefined ? 'before the first section' : `in [${args.section}]`;
+  if (args.option === undefined) return args.state === 'present' ? `has the section [${args.section ?? ''}]` : `has no section [${args.section ?? ''}]`;
+  return args.state === 'present' ? `has ${args.option} ${section} as asked` : `has no ${args.option} ${section}`;
+}
+
 export const iniFileModule = plannedModule(spec, {
   kind: 'planned',
   name: 'ini_file',
@@ -188,6 +195,7 @@ export const iniFileModule = plannedModule(spec, {
     const edit = editOf(args, facts);
     return planTextEdit(facts, args, edit.changed ? { after: Buffer.from(edit.after, 'utf8').toString('latin1'), msg: edit.msg } : undefined, { sayAttributes: false });
   },
+  noop: (args, facts) => textEditNoop(facts, iniNoop(args)),
   report(args, facts) {
     const edit = editOf(args, facts);
     const changes = edit.changed ? planTextEdit(facts, args, { after: Buffer.from(edit.after, 'utf8').toString('latin1'), msg: edit.msg }, { sayAttributes: false }) : [];

@@ -1,7 +1,7 @@
 import { ModuleError } from '../errors.js';
 import { backupPathOf, type HostFileFacts } from './file-common.js';
 import { checkValidateArg } from './copy.js';
-import { editableFile, gatherTextFile, planTextEdit } from './text-edit.js';
+import { editableFile, gatherTextFile, planTextEdit, textEditNoop } from './text-edit.js';
 import { plannedModule } from './spec/define.js';
 import { defineSpec, type ArgsOf, type Options, type SpecProblem } from './spec/types.js';
 import type { Change } from './types.js';
@@ -73,6 +73,13 @@ function checkLineinfileArgs(a: LineinfileArgs): SpecProblem | undefined {
     }
   }
   return undefined;
+}
+
+/** What an unchanged file already is, in lineinfile's terms. */
+function lineinfileNoop(args: LineinfileArgs): string {
+  if (args.state === 'absent') return `has no line matching ${JSON.stringify(args.regexp ?? args.search_string ?? args.line)}`;
+  if (args.backrefs) return `needs no change for regexp ${JSON.stringify(args.regexp)}`;
+  return `has the line ${JSON.stringify(args.line)}`;
 }
 
 // ───────────────────────────── Python regex and bytes helpers ─────────────────────────────
@@ -295,6 +302,7 @@ export const lineinfileModule = plannedModule(spec, {
   plan(args, facts) {
     return planLineinfile(args, facts);
   },
+  noop: (args, facts) => textEditNoop(facts, lineinfileNoop(args)),
   report(args, facts) {
     const out: Record<string, unknown> = { backup: '' };
     try {

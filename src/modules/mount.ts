@@ -256,6 +256,21 @@ export function planMount(args: MountArgs, facts: MountFacts): Change[] {
   return changes;
 }
 
+/** Why nothing changes, per state: `/mnt/data is mounted and in /etc/fstab`. */
+function mountNoop(args: MountArgs): string {
+  const e = mountEntry(args);
+  switch (args.state) {
+    case 'mounted':
+      return `${e.name} is mounted and in ${e.fstab}`;
+    case 'present':
+      return `${e.name} is in ${e.fstab} as asked`;
+    case 'unmounted':
+      return `${e.name} is not mounted`;
+    default:
+      return `${e.name} is not in ${e.fstab}`;
+  }
+}
+
 export const mountModule = plannedModule(spec, {
   kind: 'planned',
   name: 'mount',
@@ -266,6 +281,7 @@ export const mountModule = plannedModule(spec, {
     return parseMountRead(res.stdout);
   },
   plan: planMount,
+  noop: mountNoop,
   report(args) {
     const { name, src, fstype, opts, dump, passno, fstab, boot } = mountEntry(args);
     return { name, ...(src !== undefined ? { src } : {}), ...(fstype !== undefined ? { fstype } : {}), opts, dump, passno, fstab, boot, backup_file: '' };

@@ -13,6 +13,7 @@ import {
   planTextEdit,
   pythonRegex,
   supportedEncodings,
+  textEditNoop,
   type TextEdit,
 } from './text-edit.js';
 import type { HostFileFacts } from './file-common.js';
@@ -86,6 +87,7 @@ export const replaceModule = plannedModule(spec, {
     const edit: TextEdit | undefined = result.after !== undefined ? { after: encodeContent(result.after, args.encoding), msg: result.msg } : undefined;
     return planTextEdit(facts, args, edit);
   },
+  noop: (args, facts) => textEditNoop(facts, `needs no replacement of ${JSON.stringify(args.regexp)}`),
   report(args, facts) {
     const p = facts.paths[0]!;
     const out: Record<string, unknown> = { rc: 0, msg: '' };

@@ -179,6 +179,10 @@ export const supervisorctl = plannedModule(spec, {
   where: 'host',
   gather,
   plan: planSupervisor,
+  noop: (args, facts) => {
+    const procs = matchProcesses(args.name, facts.processes);
+    return procs.length === 0 ? `no process ${args.name} in supervisord` : procs.map((p) => `${p.name} is ${p.status}`).join(', ');
+  },
   finish,
   report: (args) => ({ name: args.name, state: args.state }),
 });

@@ -139,6 +139,13 @@ export function planSysctl(args: SysctlArgs, facts: SysctlFacts): Change[] {
   return [change];
 }
 
+/** Why nothing changes: `net.ipv4.ip_forward=1 in /etc/sysctl.conf and running`. */
+function sysctlNoop(args: SysctlArgs): string {
+  const name = args.name.trim();
+  if (args.state === 'absent') return `${name} is not in ${args.sysctl_file}`;
+  return `${name}=${sysctlValue(args.value)} in ${args.sysctl_file}${args.sysctl_set ? ' and running' : ''}`;
+}
+
 export const sysctlModule = plannedModule(spec, {
   kind: 'planned',
   name: 'sysctl',
@@ -149,4 +156,5 @@ export const sysctlModule = plannedModule(spec, {
     return parseSysctlRead(res.stdout);
   },
   plan: planSysctl,
+  noop: sysctlNoop,
 });

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { ModuleError } from '../errors.js';
-import { checkWriteArgs, gatherWrite, planWrite, writeOptions, writeReport, type WriteFacts } from './copy.js';
+import { checkWriteArgs, gatherWrite, planWrite, writeNoop, writeOptions, writeReport, type WriteFacts } from './copy.js';
 import { baseName } from './file-common.js';
 import { plannedModule } from './spec/define.js';
 import { defineSpec, type ArgsOf } from './spec/types.js';
@@ -88,5 +88,6 @@ export const templateModule = plannedModule(spec, {
     return gatherWrite(args, ctx, Buffer.from(text, 'utf8'), baseName(found), found, srcMode);
   },
   plan: planWrite,
+  noop: writeNoop,
   report: writeReport,
 });

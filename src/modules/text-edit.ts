@@ -13,6 +13,7 @@ import {
   probePaths,
   refuseForeignLink,
   resolveMode,
+  unchangedPathText,
   validateArgv,
   validateStep,
   type HostFileFacts,
@@ -128,6 +129,15 @@ export function planTextEdit(facts: HostFileFacts, args: TextEditArgs, edit: Tex
       steps,
     },
   ];
+}
+
+/**
+ * Why an edit plans nothing (the modules' noop, shown at -v): `file /etc/vnc.conf (mode 0644, owner root, group
+ * root) has the line "depth=24"`, or that the file is absent when nothing was to be removed from it.
+ */
+export function textEditNoop(facts: HostFileFacts, what: string): string {
+  const p = facts.paths[0]!;
+  return p.exists ? `${unchangedPathText(p)} ${what}` : `${p.path} is absent`;
 }
 
 /** The backup file a plan's steps make (Ansible's `backup_file`), if any. */

@@ -90,4 +90,6 @@ export const timezoneModule = plannedModule(spec, {
     return parseTimezoneRead(res.stdout);
   },
   plan: planTimezone,
+  noop: (args, facts) =>
+    [args.name !== undefined ? `time zone is ${facts.name}` : '', args.hwclock !== undefined ? `hardware clock is in ${facts.hwclock}` : ''].filter(Boolean).join(', '),
 });

@@ -31,7 +31,7 @@ export function isTemplateSchema(s: unknown): boolean {
 }
 
 /** Annotations kept on the outer schema when wrapped, so editors still show them on hover. */
-const annotationKeys = ['title', 'description', 'default', 'examples', 'deprecated', 'markdownDescription', 'doNotSuggest', 'errorMessage'];
+const annotationKeys = ['title', 'description', 'default', 'examples', 'deprecated', 'deprecationMessage', 'markdownDescription', 'doNotSuggest', 'errorMessage'];
 
 /** True when a plain string like "{{ x }}" would fail this schema, so a template alternative is needed. */
 function needsTemplateAlternative(s: Schema): boolean {
@@ -83,6 +83,9 @@ export function allowTemplates(schema: Schema, opts: { root?: boolean } = {}): S
     if (annotationKeys.includes(k)) outer[k] = v;
     else inner[k] = v;
   }
+  // A template is a string too: a string schema stays one outside, so a number fails there, with the schema's own
+  // errorMessage (yaml-language-server reports the wrapper's type check, not its branches': `mode: 644`).
+  if (s.type === 'string') outer.type = 'string';
   outer.anyOf = [inner, templateSchema()];
   return outer;
 }
@@ -395,10 +398,17 @@ function acceptYaml11Booleans(s: Schema): Schema {
   return s;
 }
 
-/** A name the runner refuses with a reason: an error in the editor with that reason, never offered for completion. */
+/**
+ * A name the runner refuses with a reason: an error in the editor with that reason, never offered for completion.
+ * yaml-language-server says only "Matches a schema that is not allowed" for `not`, but shows a deprecationMessage
+ * as it is: the reason reaches the editor through it.
+ */
 function refusedName(message: string): Schema {
-  return { not: {}, errorMessage: message, description: message, doNotSuggest: true };
+  return { not: {}, errorMessage: message, deprecationMessage: message, description: message, doNotSuggest: true };
 }
+
+/** The loader's E_NO_MODULE words, for the editor (yaml-language-server shows an errorMessage for a missing `required`). */
+const NO_ACTION_MESSAGE = 'task has no module: expected one module key such as `command:` or `debug:`';
 
 /** Ansible's own modules (ansible.builtin) vncplay lacks, short and FQCN: named as such, not as typos. */
 function unimplementedModuleProperties(taken: Record<string, unknown>): Record<string, Schema> {
@@ -481,7 +491,7 @@ export function buildPlaybookSchema(modules: readonly AnyModule[] = allModules()
         type: 'object',
         properties: { ...unimplementedModuleProperties({ ...taskProps, ...moduleProps }), ...taskProps, ...moduleProps },
         // Exactly one thing to do, as the loader demands: not two modules, not none.
-        oneOf: taskActionKeys(moduleProps).map((k) => ({ required: [k] })),
+        oneOf: taskActionKeys(moduleProps).map((k) => ({ required: [k], errorMessage: NO_ACTION_MESSAGE })),
         patternProperties: {
           '^with_[A-Za-z0-9_.]+$': { description: 'Legacy loop over a lookup\'s results (with_dict, with_subelements, with_sequence …): any lookup of the README\'s list.' },
         },

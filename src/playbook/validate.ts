@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ErrorObject } from 'ajv/dist/2020.js';
 import type Ajv2020 from 'ajv/dist/2020.js';
-import { describeValue, parseArgs } from '../modules/spec/parse.js';
+import { describeValue, parseArgs, type SpecIssue } from '../modules/spec/parse.js';
 import type { AnyModule } from '../modules/types.js';
 import { Unsafe } from './filters.js';
 import { suggest } from './suggest.js';
@@ -17,17 +17,8 @@ export { describeValue };
  * the checked object, which the loader maps to a YAML node.
  */
 
-export interface SchemaIssue {
-  /** Path into the checked value (map keys and list indexes). */
-  path: (string | number)[];
-  /** Point at the key of the last path segment (unknown keys) rather than at its value. */
-  onKey: boolean;
-  code: string;
-  message: string;
-  hint?: string;
-  /** Ansible refuses this only when the task runs (a removed parameter or value): a load-time warning. */
-  runTimeOnly?: true;
-}
+/** One problem with a path into the checked value: the spec's issue shape, shared by keyword and argument checks. */
+export type SchemaIssue = SpecIssue;
 
 /** What is being checked, for messages: "unknown parameter `x` for module `file`". */
 export interface CheckSubject {

@@ -8,14 +8,14 @@ import type { DiffEntry, TaskScope } from '../modules/types.js';
 import type { TaskDef } from '../playbook/model.js';
 import { controllerFileDirs, controllerFilePaths } from '../playbook/plan.js';
 import type { ControllerSubdir } from '../playbook/lookups.js';
-import { evaluateCondition, loopLookupItems, markUnsafe, render, renderText } from '../playbook/template.js';
+import { evaluateCondition, loopLookupItems, markUnsafe, render } from '../playbook/template.js';
 import { markUnsafeEach } from '../playbook/vars.js';
 import { secretVariableValuesInScope } from './secret-vars.js';
 import type { ConnectionKeywords, RunEnv, PlayRun } from './context.js';
 import { now, type TaskError, type TaskRef, type TaskStatus } from './events.js';
 import type { HostState } from './host-state.js';
 import { taskVars } from './play.js';
-import { invokeModule, type InvokeResult, type InvokeSettings } from './invoke-module.js';
+import { invokeModule, moduleRender, type InvokeResult, type InvokeSettings } from './invoke-module.js';
 import type { Background } from '../modules/async-job.js';
 import { inTaskScope } from './task-scope.js';
 
@@ -392,12 +392,7 @@ function moduleSettings(
     signal: env.signal,
     ...(environment ? { environment } : {}),
     vars,
-    render: (t, o = {}) =>
-      renderText(t, o.extraVars ? { ...vars, ...o.extraVars } : vars, task.pos, {
-        ...(o.trimBlocks !== undefined ? { trimBlocks: o.trimBlocks } : {}),
-        ...(o.lstripBlocks !== undefined ? { lstripBlocks: o.lstripBlocks } : {}),
-        ...(o.file !== undefined ? { file: o.file } : {}),
-      }),
+    render: moduleRender(vars, task.pos),
     findFile: (rel, kind) => findControllerFile(rel, kind, task, env.playbookDir),
     log: (level, line) => env.emit({ type: 'verbose', time: now(), level, host: hs.name, message: noLog ? '(output hidden: no_log)' : env.redact(line) }),
     emit: (event) => env.emit({ ...event, time: now(), host: hs.name }),

@@ -3,7 +3,8 @@ import type { Connection, ExecOptions, ExecResult } from '../connection/types.js
 import { sessionScript } from '../connection/line-session.js';
 import { joinArgv } from '../connection/quote.js';
 import { writeFileAtomic } from '../connection/write-file.js';
-import { ModuleError, VncplayError } from '../errors.js';
+import { ModuleError, VncplayError, type SourcePos } from '../errors.js';
+import { renderText } from '../playbook/template.js';
 import { issuesText, parseArgs } from '../modules/spec/parse.js';
 import { runInBackground, type Background } from '../modules/async-job.js';
 import type { TaskError } from './events.js';
@@ -234,6 +235,16 @@ export async function execBatch(ctx: ModuleContext, steps: ExecStep[], opts: Exe
  */
 const UNTIL_DONE: AbortSignal = new AbortController().signal;
 setMaxListeners(0, UNTIL_DONE);
+
+/** ctx.render: a text rendered with the task's variables, and the extra ones a module adds (template's template_*). */
+export function moduleRender(vars: Record<string, unknown>, where?: SourcePos): InvokeSettings['render'] {
+  return (text, o = {}) =>
+    renderText(text, o.extraVars ? { ...vars, ...o.extraVars } : vars, where, {
+      ...(o.trimBlocks !== undefined ? { trimBlocks: o.trimBlocks } : {}),
+      ...(o.lstripBlocks !== undefined ? { lstripBlocks: o.lstripBlocks } : {}),
+      ...(o.file !== undefined ? { file: o.file } : {}),
+    });
+}
 
 /** The context a module's hooks get for these settings (exported for the test harness, test/support/module-harness.ts). */
 export function moduleContext(s: InvokeSettings): ModuleContext {

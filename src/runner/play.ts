@@ -159,14 +159,8 @@ class HostWalker {
    */
   private async runIncludeLoop(include: PlannedInclude, vars: Record<string, unknown>, counted: boolean): Promise<Flow> {
     const { task: eff, source: task } = include;
-    let items: unknown[] | { invalid: string };
-    try {
-      items = loopItems(task, vars);
-    } catch (err) {
-      if (err instanceof VncplayError) return this.failInclude(task, err);
-      throw err;
-    }
-    if (!Array.isArray(items)) return this.failInclude(task, new PlaybookError('E_LOOP_TYPE', items.invalid, { pos: task.pos }));
+    const items = includeLoopItems(task, vars);
+    if (items instanceof VncplayError) return this.failInclude(task, items);
     if (items.length === 0) {
       if (counted) this.includeResult(task, 'skipped', { changed: false, skipped: true, skipped_reason: 'No items in the list', results: [] });
       return 'ok';
@@ -214,14 +208,8 @@ class HostWalker {
     const { task: eff, source: task } = include;
     if (!tagsSelected(eff.tags, this.env.settings.tags, this.env.settings.skipTags)) return 'ok';
     const vars = this.varsFor(eff);
-    let items: unknown[] | { invalid: string };
-    try {
-      items = loopItems(task, vars);
-    } catch (err) {
-      if (err instanceof VncplayError) return this.failInclude(task, err);
-      throw err;
-    }
-    if (!Array.isArray(items)) return this.failInclude(task, new PlaybookError('E_LOOP_TYPE', items.invalid, { pos: task.pos }));
+    const items = includeLoopItems(task, vars);
+    if (items instanceof VncplayError) return this.failInclude(task, items);
     for (const [index, item] of items.entries()) {
       const { ansible_loop: _loop, ansible_loop_var: _name, ...own } = loopItemVars(task, vars, item, index, items.length);
       // ansible-playbook shows an include_role's header once for the whole loop.
@@ -455,6 +443,17 @@ async function includeDepthError(task: TaskDef, file: string): Promise<PlaybookE
 }
 
 /** Ansible's rule (PlayIterator): whether this host starts the play by gathering facts. */
+/** A looped include's items on this host, or why it has none to run: a loop that is not a list, a broken template. */
+function includeLoopItems(task: TaskDef, vars: Record<string, unknown>): unknown[] | VncplayError {
+  try {
+    const items = loopItems(task, vars);
+    return Array.isArray(items) ? items : new PlaybookError('E_LOOP_TYPE', items.invalid, { pos: task.pos });
+  } catch (err) {
+    if (err instanceof VncplayError) return err;
+    throw err;
+  }
+}
+
 function gathersFacts(play: PlayDef, gathering: Gathering, hs: HostState): boolean {
   switch (gathering) {
     case 'explicit':

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cloudInstance, INSTANCE_ENDPOINT_ENV, resetInstanceAdapters, setInstancePollPolicy, type PollPolicy } from '../../src/modules/cloud-instance/index.js';
+import { cloudInstance, INSTANCE_ENDPOINT_ENV, setInstancePollPolicy, type PollPolicy } from '../../src/modules/cloud-instance/index.js';
 import type { Provider } from '../../src/modules/cloud-instance/types.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import type { StepOutcome } from '../../src/modules/types.js';
@@ -9,6 +9,7 @@ import { startFakeTencentCvm, type FakeTencentCvm } from '../cloud/fake-cvm-tenc
 import { startFakeEc2, type FakeEc2 } from '../cloud/fake-ec2.js';
 import { startFakeEcs, type FakeEcs } from '../cloud/fake-ecs.js';
 import type { FakeInstance, LifeState } from '../cloud/fake-instances.js';
+import { testContext } from '../support/module-harness.js';
 import { parsedArgs } from '../support/module-args.js';
 import { playYaml } from '../support/runner-helpers.js';
 import { pointSdksAtFakes, type PlantedCredentials } from '../cloud/sdk-environment.js';
@@ -56,12 +57,10 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  resetInstanceAdapters();
   for (const f of Object.values(fakes)) f.calls.length = 0;
 });
 
 const ac = new AbortController();
-const ctx = { signal: ac.signal } as never;
 
 interface TaskRun {
   changed: boolean;
@@ -73,6 +72,8 @@ interface TaskRun {
 /** One task the way the runner runs a planned module; `check` plans and never runs the steps. */
 async function runTask(raw: Record<string, unknown>, check = false): Promise<TaskRun> {
   const args = parsedArgs(cloudInstance, raw);
+  // A task of its own: its own scope, so its SDK client is made for it (the tests change credentials between cases).
+  const ctx = testContext(undefined, { signal: ac.signal });
   const facts = await cloudInstance.gather(args, ctx);
   const changes = cloudInstance.plan(args, facts);
   const planned = changes.map((c) => c.summary);
@@ -197,6 +198,16 @@ describe.each(providers)('cloud_instance on %s', (p) => {
     expect(took).toBeGreaterThanOrEqual(1000);
     expect(took).toBeLessThan(3000);
     expect(mutating(p)).toEqual([START[p]]);
+  });
+
+  it('the hosts of one task share one SDK client; the next task makes its own (no cache outlives the task)', async () => {
+    const inst = addInstance(p, 'running');
+    const args = parsedArgs(cloudInstance, { ...base(), instance_id: inst.id, state: 'running' });
+    const task = testContext(undefined, { signal: ac.signal });
+    const [h1, h2] = await Promise.all([cloudInstance.gather(args, task), cloudInstance.gather(args, task)]);
+    expect(h2.adapter).toBe(h1.adapter);
+    const next = await cloudInstance.gather(args, testContext(undefined, { signal: ac.signal }));
+    expect(next.adapter).not.toBe(h1.adapter);
   });
 
   it('wait: false returns after the call, with the transitional state', async () => {

@@ -5,7 +5,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LocalConnection } from '../../src/connection/local.js';
 import { copyModule } from '../../src/modules/copy.js';
 import { fileModule } from '../../src/modules/file.js';
+import { blockinfileModule } from '../../src/modules/blockinfile.js';
+import { iniFileModule } from '../../src/modules/ini-file.js';
 import { lineinfileModule } from '../../src/modules/lineinfile.js';
+import { replaceModule } from '../../src/modules/replace.js';
+import { templateModule } from '../../src/modules/template.js';
 import { runModule } from '../support/module-harness.js';
 import { vncplay } from '../support/cli-helpers.js';
 
@@ -18,25 +22,32 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const local = new LocalConnection({ hostName: 'localhost' });
 const me = userInfo().username;
 describe('module intent (runModule)', () => {
-  it('file, copy and lineinfile: --check plans it, the run does it, the next run says why nothing changes', async () => {
+  it('file, copy, template and the text edits: --check plans it, the run does it, the next run says why nothing changes', async () => {
     const srv = join(dir, 'srv');
     const conf = join(srv, 'vnc.conf');
+    const ini = join(srv, 'vnc.ini');
+    const tpl = join(dir, 'xstartup.j2');
+    writeFileSync(tpl, '#!/bin/sh\nexec startxfce4\n');
+    const confFile = `file ${conf} (mode 0640, owner ${me}, `;
     const steps = [
-      [fileModule, { path: srv, state: 'directory', mode: '0750' }, `create directory ${srv}`, `directory ${srv} (mode 0750, owner ${me}, `],
-      [copyModule, { dest: conf, content: 'geometry=1280x800\n', mode: '0640' }, `create ${conf}`, `file ${conf} (mode 0640, owner ${me}, `],
-      [lineinfileModule, { path: conf, line: 'depth=24' }, 'line added', undefined],
+      [fileModule, { path: srv, state: 'directory', mode: '0750' }, `create directory ${srv}`, [`directory ${srv} (mode 0750, owner ${me}, `]],
+      [copyModule, { dest: conf, content: 'geometry=1280x800\n', mode: '0640' }, `create ${conf}`, [confFile]],
+      [templateModule, { src: tpl, dest: join(srv, 'xstartup'), mode: '0700' }, `create ${join(srv, 'xstartup')}`, [`file ${join(srv, 'xstartup')} (mode 0700, owner ${me}, `]],
+      // The unchanged file (its group: the test user's primary group, whatever its name), then what it already has.
+      [lineinfileModule, { path: conf, line: 'depth=24' }, 'line added', [confFile, ') has the line "depth=24"']],
+      [replaceModule, { path: conf, regexp: '^depth=24$', replace: 'depth=32' }, '1 replacements made', [confFile, ') needs no replacement of "^depth=24$"']],
+      [blockinfileModule, { path: conf, block: 'localhost=no' }, 'Block inserted', [confFile, ') has the block between its markers']],
+      [iniFileModule, { path: ini, section: 'vnc', option: 'geometry', value: '1280x800' }, 'section and option added', [`file ${ini} (mode 0`, ') has geometry in [vnc] as asked']],
     ] as const;
     for (const [mod, args, change, noop] of steps) {
       const checked = await runModule(mod, args, local, { check: true });
       expect(checked.intent).toEqual({ changes: [change] });
       expect((await runModule(mod, args, local)).intent.changes).toEqual([change]);
       const again = await runModule(mod, args, local);
-      expect(again.result.changed).toBe(false);
+      expect(again.result.changed, `${mod.name}: ${JSON.stringify(again.intent)}`).toBe(false);
       expect(again.intent.changes).toEqual([]);
-      if (noop !== undefined) {
-        expect(again.intent.noop).toContain(noop);
-        expect(again.logs).toEqual([[1, again.intent.noop]]);
-      }
+      for (const part of noop) expect(again.intent.noop).toContain(part);
+      expect(again.logs).toEqual([[1, again.intent.noop]]);
     }
   });
 

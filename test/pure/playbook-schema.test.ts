@@ -209,6 +209,7 @@ describe('the editor schema says what the runner says (YAML 1.2, as yaml-languag
     ["mode: '0644'", task("file: { path: /x, mode: '0644' }"), true],
     ['mode: u=rw,go=r', task('file: { path: /x, mode: "u=rw,go=r" }'), true],
     ['copy mode: preserve', task('copy: { src: a, dest: /x, mode: preserve }'), true],
+    ['copy mode: 644 (decimal)', task('copy: { src: a, dest: /x, mode: 644 }'), false],
     ['two modules in one task', task('ping:\ndebug: { msg: x }'), false],
     ['a task with no module', task('name: nothing\nbecome: true'), false],
     ['a block', task('block:\n  - ping:'), true],
@@ -254,6 +255,21 @@ describe('the editor schema says what the runner says (YAML 1.2, as yaml-languag
     expect(taskProps['ansible.builtin.debconf']?.['errorMessage']).toMatch(/does not implement/);
     expect(shipped.$defs['play']!.properties!['force_handlers']?.['errorMessage']).toMatch(/^`force_handlers` is an Ansible play keyword that vncplay does not support: remove it/);
     expect(taskProps['ansible.builtin.copy']).toEqual({ $ref: '#/$defs/module.copy' });
+  });
+
+  it('gives yaml-language-server the runner\'s reasons, where it reads them (checked in yaml-language-server 1.25)', () => {
+    // It shows a deprecationMessage as it is, but says only "Matches a schema that is not allowed" for `not`.
+    const taskProps = shipped.$defs['task']!.properties!;
+    for (const name of ['throttle', 'debconf']) expect(taskProps[name]!['deprecationMessage'], name).toBe(taskProps[name]!['errorMessage']);
+    // A task with no module: each "one action" alternative carries the loader's E_NO_MODULE words (a missing
+    // `required` shows its schema's errorMessage, not "Missing property add_host").
+    const task = shipped.$defs['task'] as unknown as { oneOf: Array<{ required: string[]; errorMessage?: string }> };
+    expect(new Set(task.oneOf.map((b) => b.errorMessage))).toEqual(new Set(['task has no module: expected one module key such as `command:` or `debug:`']));
+    // `mode: 644`: the number fails the outer type check, which is where the editor reads the errorMessage.
+    for (const m of ['file', 'copy']) {
+      const mode = shipped.$defs[`args.${m}`]!.properties!['mode']!;
+      expect(mode, m).toMatchObject({ type: 'string', errorMessage: expect.stringMatching(/^a file mode is a quoted string/) });
+    }
   });
 
   it('every module parameter, nested ones included, has a description', () => {

@@ -1,6 +1,6 @@
 import type { Connection } from '../../src/connection/types.js';
 import type { AnyModule, ModuleContext, PlannedModule } from '../../src/modules/types.js';
-import { invokeModule, moduleContext, type InvokeResult, type InvokeSettings } from '../../src/runner/invoke-module.js';
+import { invokeModule, moduleContext, moduleRender, type InvokeResult, type InvokeSettings } from '../../src/runner/invoke-module.js';
 import { SharedTaskScope } from '../../src/runner/task-scope.js';
 import { parsedArgs } from './module-args.js';
 
@@ -65,6 +65,7 @@ export async function runModule(mod: AnyModule, args: Record<string, unknown>, c
       diff: opts.diff ?? true,
       become: opts.become ?? false,
       vars: opts.vars ?? {},
+      render: moduleRender(opts.vars ?? {}),
       log: (level, line) => logs.push([level, line]),
     }),
   );

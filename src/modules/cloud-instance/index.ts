@@ -4,7 +4,7 @@ import { ENDPOINT_ENV } from '../security-group/index.js';
 import { cloudClient } from '../security-group/retry.js';
 import { plannedModule } from '../spec/define.js';
 import { defineSpec, type ArgsOf } from '../spec/types.js';
-import type { Change, ModuleReturn, StepOutcome } from '../types.js';
+import type { Change, ModuleReturn, StepOutcome, TaskScope } from '../types.js';
 import type { InstanceAdapter, InstanceState, InstanceView, Provider } from './types.js';
 
 /**
@@ -40,6 +40,8 @@ export const INSTANCE_ENDPOINT_ENV: Record<Provider, string> = {
 
 export interface InstanceFacts {
   instance: InstanceView;
+  /** The SDK client the task's hosts share (one per task: ctx.task), for the step that changes the instance. */
+  adapter: InstanceAdapter;
 }
 
 /** How the wait polls: the first pause, growing by half each time up to the cap (tests shorten it). */
@@ -56,13 +58,6 @@ export function setInstancePollPolicy(p: Partial<PollPolicy>): PollPolicy {
   return prev;
 }
 
-const adapters = new Map<string, Promise<InstanceAdapter>>();
-
-/** Forget the SDK clients (tests change endpoints and credentials between cases). */
-export function resetInstanceAdapters(): void {
-  adapters.clear();
-}
-
 async function loadAdapter(args: CloudInstanceArgs): Promise<InstanceAdapter> {
   const { opts, secrets } = cloudClient(args, process.env[INSTANCE_ENDPOINT_ENV[args.provider]]);
   // Each SDK is imported only when its provider is used.
@@ -76,15 +71,9 @@ async function loadAdapter(args: CloudInstanceArgs): Promise<InstanceAdapter> {
   }
 }
 
-function adapterFor(args: CloudInstanceArgs): Promise<InstanceAdapter> {
-  const key = cloudClient(args, process.env[INSTANCE_ENDPOINT_ENV[args.provider]]).key;
-  let a = adapters.get(key);
-  if (!a) {
-    a = loadAdapter(args);
-    a.catch(() => adapters.delete(key));
-    adapters.set(key, a);
-  }
-  return a;
+/** One SDK client per (provider, region, endpoint, key id) for the task's hosts; the next task makes its own. */
+function adapterFor(args: CloudInstanceArgs, task: TaskScope): Promise<InstanceAdapter> {
+  return task.once(`adapter|${cloudClient(args, process.env[INSTANCE_ENDPOINT_ENV[args.provider]]).key}`, () => loadAdapter(args));
 }
 
 const label = (args: CloudInstanceArgs): string => `${args.provider} instance ${args.instance_id} in ${args.region}`;
@@ -139,8 +128,7 @@ export interface StepValue {
  * A transition already under way toward the target is waited for, not repeated; one going the other way is let
  * finish first, since the providers refuse to start a stopping instance or stop a starting one.
  */
-async function converge(args: CloudInstanceArgs, signal: AbortSignal): Promise<StepValue> {
-  const adapter = await adapterFor(args);
+async function converge(adapter: InstanceAdapter, args: CloudInstanceArgs, signal: AbortSignal): Promise<StepValue> {
   const timeoutS = args.wait_timeout;
   let now = await describeOrFail(adapter, args, signal);
   let acted = false;
@@ -178,7 +166,7 @@ export function planInstance(args: CloudInstanceArgs, facts: InstanceFacts): Cha
     {
       summary: `${verb} ${label(args)}${how}: ${cur.providerState} → ${args.state === 'stopped' ? 'stopped' : 'running'}`,
       diff: { before: `state: ${cur.state}\n`, after: `state: ${args.state === 'stopped' ? 'stopped' : 'running'}\n` },
-      steps: [{ kind: 'call', label: `${verb} ${args.instance_id}`, run: (signal) => converge(args, signal) }],
+      steps: [{ kind: 'call', label: `${verb} ${args.instance_id}`, run: (signal) => converge(facts.adapter, args, signal) }],
     },
   ];
 }
@@ -203,9 +191,11 @@ export const cloudInstance = plannedModule(spec, {
   name: 'cloud_instance',
   where: 'controller',
   async gather(args, ctx): Promise<InstanceFacts> {
-    return { instance: await describeOrFail(await adapterFor(args), args, ctx.signal) };
+    const adapter = await adapterFor(args, ctx.task);
+    return { instance: await describeOrFail(adapter, args, ctx.signal), adapter };
   },
   plan: planInstance,
+  noop: (args, facts) => `${label(args)} is ${facts.instance.providerState}`,
   finish: async (args, facts, outcomes) => finishInstance(args, facts, outcomes),
   report: (_args, facts) => ({ instance: instanceData(facts.instance) }),
 });

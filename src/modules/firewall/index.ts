@@ -344,6 +344,11 @@ export const firewall = plannedModule(spec, {
   where: 'host',
   gather,
   plan: planFirewall,
+  noop: (args, facts) => {
+    const rules = rulesFromArgs(args).map(ruleTag).join(', ');
+    const saved = args.persistent === true ? ' (running and saved rules)' : '';
+    return `${facts.backend}${saved} has ${(args.state ?? 'present') === 'present' ? '' : 'no '}${rules}`;
+  },
   finish,
   report,
 });

@@ -85,7 +85,7 @@ function valueSchema(p: ParamSpec, type: ParamType): Record<string, unknown> {
       // No number: the runner refuses `mode: 644` (decimal), and an editor cannot tell it from an unquoted 0644
       // (YAML 1.2 reads both as 644), so the editor asks for the quotes the runner's own hint asks for.
       const text = { type: 'string', pattern: MODE_TEXT, errorMessage: MODE_MESSAGE };
-      return p.keywords ? { anyOf: [text, { enum: [...p.keywords] }] } : text;
+      return p.keywords ? { type: 'string', errorMessage: MODE_MESSAGE, anyOf: [text, { enum: [...p.keywords] }] } : text;
     }
     case 'raw':
       return {};
