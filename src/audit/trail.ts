@@ -78,12 +78,21 @@ interface Line<T> {
 }
 
 export function recordHash(prev: string, record: unknown): string {
-  return createHash('sha256').update(prev).update('\n').update(JSON.stringify(record)).digest('hex');
+  return hashOfJson(prev, JSON.stringify(record));
 }
 
+function hashOfJson(prev: string, json: string): string {
+  return createHash('sha256').update(prev).update('\n').update(json).digest('hex');
+}
+
+/**
+ * A record's line: the record serialized once, for its hash and its text (`{"r":…,"prev":…,"hash":…}`, the same
+ * text JSON.stringify gives for that object: a run writes one per event, so serializing twice doubled its garbage).
+ */
 function line<T>(record: T, prev: string): { text: string; hash: string } {
-  const hash = recordHash(prev, record);
-  return { text: `${JSON.stringify({ r: record, prev, hash } satisfies Line<T>)}\n`, hash };
+  const json = JSON.stringify(record);
+  const hash = hashOfJson(prev, json);
+  return { text: `{"r":${json},"prev":${JSON.stringify(prev)},"hash":"${hash}"}\n`, hash };
 }
 
 /** Where the audit trail lives: VNCPLAY_AUDIT_DIR, else /var/lib/vncplay/audit for root, else ~/.local/state. */
