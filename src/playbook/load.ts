@@ -66,7 +66,7 @@ export async function loadPlaybook(file: string, opts: LoadOptions = {}): Promis
   const loader = new Loader(opts.modules, opts.extraVars ?? {}, { rolesPath: opts.rolesPath ?? [], collectionsPath: opts.collectionsPath ?? [] });
   const plays = await loader.playbookFile(path.normalize(file), undefined, new Set());
   loader.throwIfErrors();
-  return { file, plays, warnings: loader.warningLines() };
+  return { file, plays, warnings: loader.warningLines(), notes: unique(loader.notes.map(positionedLine)) };
 }
 
 /** Load a task file (for include_tasks at run time) with the same validation as at load. */
@@ -248,6 +248,8 @@ class Loader {
   private readonly checkedIncludes = new Map<string, 'soft' | 'hard'>();
   /** Problems in files only conditional or templated includes reach (see checkIncludedFile). */
   readonly warnings: VncplayError[] = [];
+  /** What is left to the run (a module chosen by a template), shown at -v. */
+  readonly notes: VncplayError[] = [];
   /** Files that were vault-encrypted: values read from their vars are run secrets. */
   private readonly encryptedFiles = new Set<string>();
 
@@ -279,12 +281,7 @@ class Loader {
 
   /** Each warning once, in file order, as one line: where, what, and why it does not stop the run. */
   warningLines(): string[] {
-    const lines = this.warnings.map((w) => {
-      const where = w.pos ? `${w.pos.file}:${w.pos.line}:${w.pos.col}: ` : '';
-      const note = warningNotes[w.code] ?? SOFT_INCLUDE_NOTE;
-      return `${where}${w.message}${note}`;
-    });
-    return unique(lines);
+    return unique(this.warnings.map((w) => `${positionedLine(w)}${warningNotes[w.code] ?? SOFT_INCLUDE_NOTE}`));
   }
 
   /** Read a YAML file; its syntax errors are recorded. Undefined when it cannot be walked. */
@@ -1151,18 +1148,7 @@ class Loader {
       name = module;
       raw = rest;
     }
-    if (typeof name === 'string' && /\{\{|\{%/.test(name)) {
-      const at = isMap(pair.value) ? nodeAtPath(pair.value, ['module']).node : pair.value;
-      this.errors.push(
-        src.error(
-          'E_STATIC_TEMPLATE',
-          `the module name \`${name}\` is a template, but vncplay chooses each task's module when it loads the playbook`,
-          at,
-          `name the module literally (\`${keyOf(pair)}: command …\`), or write one task per module and choose with \`when:\` (e.g. \`when: ansible_pkg_mgr == 'apt'\`)`,
-        ),
-      );
-      return [];
-    }
+    if (typeof name === 'string' && /\{\{|\{%/.test(name)) return this.dynamicAction(src, pair, name, raw, t, argsPair);
     if (typeof name !== 'string') {
       this.errors.push(src.error('E_ARGS_SHAPE', `\`${keyOf(pair)}\` needs a module: \`${keyOf(pair)}: MODULE args\` or a mapping with \`module:\``, pair.value ?? pair.key, 'e.g. `local_action: command ls`'));
       return [];
@@ -1182,6 +1168,36 @@ class Loader {
     t.action = name;
     t.args = (await this.moduleArgs(src, m, pair, argsPair, { raw })).args;
     await this.checkTemplates(src, pair.value, t.args, new Set(), pair.value);
+    if (keyOf(pair) === 'local_action' && t.delegateTo === undefined) t.delegateTo = 'localhost';
+    return [t];
+  }
+
+  /**
+   * `action: "{{ packager }} pkg=git"`: the module is chosen for each host when the task runs, as Ansible templates
+   * `action` then. Without the module only key=value arguments can be read (Ansible refuses free-form text here as
+   * "extra params"); their templates and the name's are checked now, the arguments by the module's spec at run time.
+   */
+  private async dynamicAction(src: YamlSource, pair: Pair<unknown, unknown>, name: string, raw: unknown, t: TaskDef, argsPair: Pair<unknown, unknown> | undefined): Promise<TaskDef[]> {
+    const nameNode = isMap(pair.value) ? nodeAtPath(pair.value, ['module']).node : pair.value;
+    let args: Record<string, unknown> = {};
+    if (typeof raw === 'string') {
+      for (const tok of splitArgs(raw)) {
+        const kv = parseKeyValue(tok);
+        if (kv) args[kv[0]] = kv[1];
+        else {
+          this.errors.push(
+            src.error('E_FREE_FORM', `the module \`${name}\` is chosen when the task runs, so its arguments must be key=value pairs, and \`${tok}\` is not one`, pair.value, 'ansible-playbook refuses this too ("has extra params"): name a free-form module (command, shell) literally'),
+          );
+        }
+      }
+    } else if (isRecord(raw)) args = raw;
+    const extra = argsPair ? src.toJS(argsPair.value) : undefined;
+    if (isRecord(extra)) args = { ...extra, ...args };
+    t.action = name;
+    t.args = args;
+    t.dynamicModule = { name, pos: src.posOf(nameNode) };
+    await this.checkTemplates(src, pair.value, { module: name, ...args }, new Set(), pair.value);
+    this.notes.push(src.error('N_RUN_TIME_MODULE', `the module \`${name}\` is chosen for each host when the task runs: its name and arguments are checked then`, nameNode));
     if (keyOf(pair) === 'local_action' && t.delegateTo === undefined) t.delegateTo = 'localhost';
     return [t];
   }
@@ -1510,6 +1526,11 @@ class Loader {
 }
 
 // ---------- helpers ----------
+
+/** `file:line:col: message`, one line. */
+function positionedLine(e: VncplayError): string {
+  return `${e.pos ? `${e.pos.file}:${e.pos.line}:${e.pos.col}: ` : ''}${e.message}`;
+}
 
 /** tasks_from, handlers_from, defaults_from, vars_from of an import_role/include_role, when written as text. */
 function roleFiles(spec: Record<string, unknown>): RoleFiles {

@@ -8,8 +8,13 @@ export interface TaskDef {
   /** file:line:col of the task's first key, for errors and --list-tasks. */
   pos: SourcePos;
   name?: string;
-  /** Canonical module name (aliases and ansible.builtin.X resolved); absent for block and include tasks. */
+  /** Canonical module name (aliases and ansible.builtin.X resolved); absent for block and include tasks, and while `dynamicModule` is unresolved. */
   module?: string;
+  /**
+   * `action: "{{ packager }} name=git"`: the module's name is a template, rendered for each host when the task runs
+   * (as Ansible templates `action`), then looked up and its arguments checked by that module's spec.
+   */
+  dynamicModule?: DynamicModule;
   /** The action key as written (`ansible.builtin.debug`, `include_role`): what --list-tasks shows for an unnamed task. */
   action?: string;
   /** Module arguments as written: a free-form string goes under the module's `freeForm` key (command: ls → {cmd: "ls"}), key=value strings are split. */
@@ -86,6 +91,14 @@ export interface TaskDef {
   collections?: readonly string[];
   /** For include_tasks and include_role: where roles named in what they load at run time are looked for. */
   roleSearch?: RoleSearch;
+}
+
+/** A module named by a template, chosen for each host when the task runs. */
+export interface DynamicModule {
+  /** The name as written (`{{ packager }}`). */
+  name: string;
+  /** Where it is written (the `action:` value or its `module:`): the run's errors about the module or its arguments point here. */
+  pos: SourcePos;
 }
 
 /** An include_role's arguments as written (any of them may be a template), and where its role is looked for. */
@@ -179,6 +192,8 @@ export interface Playbook {
    * or templated include reaches, deprecated forms (`include:`).
    */
   warnings: string[];
+  /** What the user may want to know at -v: what the loader could not check and leaves to the run (a module chosen by a template). */
+  notes: string[];
 }
 
 /**

@@ -1,10 +1,11 @@
 import path from 'node:path';
 import { access } from 'node:fs/promises';
 import { becomeMethodNamed } from '../connection/become.js';
-import { ConnectionError, VncplayError } from '../errors.js';
+import { ConnectionError, PlaybookError, VncplayError } from '../errors.js';
 import type { Connection } from '../connection/types.js';
+import { moduleNameProblem } from '../modules/ansible-names.js';
 import { findModule } from '../modules/registry.js';
-import type { DiffEntry, TaskScope } from '../modules/types.js';
+import type { AnyModule, DiffEntry, TaskScope } from '../modules/types.js';
 import type { TaskDef } from '../playbook/model.js';
 import { controllerFileDirs, controllerFilePaths } from '../playbook/plan.js';
 import type { ControllerSubdir } from '../playbook/lookups.js';
@@ -15,7 +16,7 @@ import type { ConnectionKeywords, RunEnv, PlayRun } from './context.js';
 import { now, type TaskError, type TaskRef, type TaskStatus } from './events.js';
 import type { HostState } from './host-state.js';
 import { taskVars } from './play.js';
-import { invokeModule, type InvokeResult, type InvokeSettings } from './invoke-module.js';
+import { argsForHooks, invokeModule, type InvokeResult, type InvokeSettings } from './invoke-module.js';
 import type { Background } from '../modules/async-job.js';
 import { inTaskScope } from './task-scope.js';
 
@@ -50,7 +51,7 @@ export function taskRef(task: TaskDef, handler = false): TaskRef {
 }
 
 export function displayName(task: TaskDef): string {
-  const base = task.name ?? task.module ?? (task.includeTasks !== undefined ? (task.action === 'include' ? 'include' : 'include_tasks') : task.includeRole !== undefined ? `include_role : ${String(task.includeRole.name)}` : 'block');
+  const base = task.name ?? task.module ?? task.dynamicModule?.name ?? (task.includeTasks !== undefined ? (task.action === 'include' ? 'include' : 'include_tasks') : task.includeRole !== undefined ? `include_role : ${String(task.includeRole.name)}` : 'block');
   return task.role && !base.startsWith(`${task.role} :`) ? `${task.role} : ${base}` : base;
 }
 
@@ -115,10 +116,15 @@ async function executeWithLoop(
   env: RunEnv,
   run: PlayRun,
   hs: HostState,
-  task: TaskDef,
+  asWritten: TaskDef,
   vars: Record<string, unknown>,
   scope: TaskScope,
 ): Promise<TaskOutcome> {
+  // Ansible's strategy templates `action` first, with the host's variables: before `when`, never with a loop item.
+  const chosen = withDynamicModule(asWritten, vars);
+  // No module ran: ignore_errors applies, changed_when/failed_when do not (as in Ansible).
+  if ('outcome' in chosen) return judge(asWritten, { ...chosen.outcome, beforeModule: true }, vars);
+  const task = chosen.task;
   if (task.loop === undefined) {
     if (!conditionsHold(task.when, vars, task)) return skipped('Conditional result was False');
     return executeOnce(env, run, hs, task, vars, scope);
@@ -243,6 +249,40 @@ async function executeOnce(
 }
 
 /**
+ * The task with its module chosen for this host: `action: "{{ packager }} …"` renders the name with the host's
+ * variables and looks it up as the loader looks up a literal name, as Ansible templates `action`
+ * when the task runs; a name that is no module fails the task with Ansible's words, at the name.
+ */
+function withDynamicModule(task: TaskDef, vars: Record<string, unknown>): { task: TaskDef } | { outcome: TaskOutcome } {
+  const dynamic = task.dynamicModule;
+  if (!dynamic) return { task };
+  try {
+    const name = String(render(dynamic.name, vars, dynamic.pos)).trim();
+    const mod = findModule(name);
+    if (mod) return { task: { ...task, module: mod.name } };
+    const known = moduleNameProblem(name);
+    throw new PlaybookError(known?.code ?? 'E_UNKNOWN_MODULE', known?.message ?? `The module ${name} was not found in configured module paths`, {
+      pos: dynamic.pos,
+      hint: known?.hint ?? `\`${dynamic.name}\` rendered to \`${name}\` on this host, which is not a module`,
+    });
+  } catch (err) {
+    return { outcome: outcomeFromError(err) };
+  }
+}
+
+/**
+ * Arguments of a module chosen when the task ran, refused by its spec: the failure points at the module's name,
+ * where a load-time check of a literal module would have pointed.
+ */
+function refusedDynamicArgs(task: TaskDef, mod: AnyModule, args: Record<string, unknown>): TaskOutcome | undefined {
+  if (!task.dynamicModule) return undefined;
+  const parsed = argsForHooks(mod, args);
+  if (!('problem' in parsed)) return undefined;
+  const { code, hint } = parsed.error;
+  return outcomeFromError(new PlaybookError(code, parsed.problem, { pos: task.dynamicModule.pos, ...(hint !== undefined ? { hint } : {}) }));
+}
+
+/**
  * A result as `register:` (and until/changed_when/failed_when) see it: with `failed: false` wherever a module ran and
  * did not fail, as Ansible's TaskExecutor adds it to every module result, each loop item's included; not to a task
  * its `when` skipped, nor to a loop's summary. Output leaves it out, as Ansible's callbacks do.
@@ -306,6 +346,8 @@ async function callModule(
     }
   }
   const args = renderArgs(task, vars, mod.freeForm);
+  const refused = refusedDynamicArgs(task, mod, args);
+  if (refused) return withDelegation(refused, delegated);
   // A module's secret arguments (supervisor's password, a cloud secret_key) are redacted like vault values.
   for (const name of mod.secretArgs ?? []) if (typeof args[name] === 'string') env.addSecret?.(args[name]);
   const settings = moduleSettings(env, hs, task, vars, target, conn, keywords);
