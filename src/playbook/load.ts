@@ -30,6 +30,7 @@ import {
   type ModuleLookup,
 } from './schema.js';
 import { registerCollectionRoots, registerPluginFolders } from './python-plugins.js';
+import { roleArgumentsTaskName } from './role-argument-spec.js';
 import { checkKeywords, checkModuleArgs, describeValue, type KeywordFragment, type SchemaIssue } from './validate.js';
 import { isMap, isScalar, isSeq, keyOf, nodeAtPath, pairsOf, parseYamlSource, readSourceText, type readYamlSource, type YamlSource } from './yaml-source.js';
 import { unsupportedPlayKeys, unsupportedTaskKeys } from './unsupported-keywords.js';
@@ -652,7 +653,7 @@ class Loader {
       becomeUser: keywords.become_user,
     };
     const sink = playSink(play);
-    const tasks = await this.roleBody(src, nameNode, name, { where, chain: [], sink, inherited, dedupe: true });
+    const tasks = await this.roleBody(src, nameNode, name, { where, chain: [], sink, inherited, dedupe: true, params });
     play.roleTasks.push(...tasks);
   }
 
@@ -664,7 +665,7 @@ class Loader {
     src: YamlSource,
     nameNode: unknown,
     name: string,
-    o: { where: RoleWhere; chain: string[]; sink: RoleSink; inherited: Inherited; dedupe: boolean; files?: RoleFiles },
+    o: { where: RoleWhere; chain: string[]; sink: RoleSink; inherited: Inherited; dedupe: boolean; files?: RoleFiles; params?: Record<string, unknown> },
   ): Promise<TaskDef[]> {
     const found = await this.findRole(src, nameNode, name, o.where);
     if (!found) return [];
@@ -699,6 +700,7 @@ class Loader {
           inherited: { ...o.inherited, vars: depParams },
           dedupe: true,
           files: {},
+          params: depParams,
         });
         out.push(...depTasks.map((t) => effectiveTask(t, { when: o.inherited.when, tags: o.inherited.tags })));
       }
@@ -726,6 +728,8 @@ class Loader {
       sink: o.sink,
       ...(o.where.collections ? { collections: o.where.collections } : {}),
     };
+    const argumentsTask = await this.roleArgumentsTask(meta, { ...scope, roleName, roleDir }, path.basename(files.tasks ?? 'main'), o.params ?? {});
+    if (argumentsTask) out.push(effectiveTask(argumentsTask, o.inherited));
     const tasksSrc = await this.roleYaml(roleDir, 'tasks', files.tasks ?? 'main', nameNode, src);
     if (tasksSrc) {
       const tasks = await this.taskList(tasksSrc, tasksSrc.root, scope, new Set([path.resolve(tasksSrc.file)]), 'task file');
@@ -737,6 +741,37 @@ class Loader {
       o.sink.handlers.push(...hs.map((t) => effectiveTask(t, { vars: o.inherited.vars })));
     }
     return out;
+  }
+
+  /**
+   * The task Ansible puts before a role's own tasks when the role's argument spec has its entry point
+   * (Role._get_role_argspecs, _prepend_validation_task): meta/argument_specs.yml, else meta/main.yml's
+   * `argument_specs`; tagged `always`. A spec that is not a mapping is no spec, as Ansible reads it.
+   */
+  private async roleArgumentsTask(meta: YamlSource | undefined, scope: Scope & { roleName: string; roleDir: string }, entryPoint: string, params: Record<string, unknown>): Promise<TaskDef | undefined> {
+    const { roleName, roleDir } = scope;
+    const own = await this.roleYaml(roleDir, 'meta', 'argument_specs');
+    const specs = own ?? meta;
+    if (!specs || !isMap(specs.root)) return undefined;
+    const entry = nodeAtPath(specs.root, ['argument_specs', entryPoint]);
+    const written = entry.found ? specs.toJS(entry.node) : undefined;
+    if (!isRecord(written)) return undefined;
+    return {
+      pos: specs.posOf(entry.keyNode ?? entry.node),
+      name: roleArgumentsTaskName(entryPoint, written.short_description),
+      action: 'validate_argument_spec',
+      args: {},
+      loopVar: 'item',
+      notify: [],
+      tags: ['always'],
+      vars: {},
+      listen: [],
+      searchDirs: scope.searchDirs,
+      role: roleName,
+      roleDir,
+      ...(scope.collections ? { collections: scope.collections } : {}),
+      roleArguments: { role: roleName, roleDir, entryPoint, options: isRecord(written.options) ? written.options : {}, params },
+    };
   }
 
   /**

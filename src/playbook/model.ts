@@ -74,6 +74,8 @@ export interface TaskDef {
   includeTasks?: RawValue;
   /** `include_role`, loaded when reached on each host (its name and files may be templates); `import_role` is expanded at load. */
   includeRole?: IncludeRole;
+  /** The implicit first task of a role whose entry point has an argument spec: it checks the role's arguments (role-argument-spec.ts). */
+  roleArguments?: RoleArgumentCheck;
   /** Defaults and vars of the dynamically included roles this task runs inside (set by the runner), innermost last. */
   roleScopes?: RoleScope[];
   /** Handler topics this handler also listens to (`listen:`). */
@@ -99,6 +101,18 @@ export interface DynamicModule {
   name: string;
   /** Where it is written (the `action:` value or its `module:`): the run's errors about the module or its arguments point here. */
   pos: SourcePos;
+}
+
+/** What a role's argument-spec task checks: the entry point's options, and the role's parameters as written. */
+export interface RoleArgumentCheck {
+  role: string;
+  roleDir: string;
+  /** `main`, or the name of the `tasks_from` file. */
+  entryPoint: string;
+  /** The entry point's `options:` as written in the spec. */
+  options: Record<string, unknown>;
+  /** The role's parameters (`- role: x` with `user: bob`): a name the spec lacks fails the check, as in Ansible. */
+  params: Record<string, RawValue>;
 }
 
 /** An include_role's arguments as written (any of them may be a template), and where its role is looked for. */

@@ -6,7 +6,8 @@ import type { Connection } from '../connection/types.js';
 import { moduleNameProblem } from '../modules/ansible-names.js';
 import { findModule } from '../modules/registry.js';
 import type { AnyModule, DiffEntry, TaskScope } from '../modules/types.js';
-import type { TaskDef } from '../playbook/model.js';
+import type { RoleArgumentCheck, TaskDef } from '../playbook/model.js';
+import { validateRoleArguments } from '../playbook/role-argument-spec.js';
 import { controllerFileDirs, controllerFilePaths } from '../playbook/plan.js';
 import type { ControllerSubdir } from '../playbook/lookups.js';
 import { evaluateCondition, loopLookupItems, markUnsafe, render, renderText } from '../playbook/template.js';
@@ -223,6 +224,7 @@ async function executeOnce(
   vars: Record<string, unknown>,
   scope: TaskScope,
 ): Promise<TaskOutcome> {
+  if (task.roleArguments) return judge(task, roleArgumentsOutcome(task.roleArguments, vars, task.pos), vars);
   const mod = task.module ? findModule(task.module) : undefined;
   if (!mod) return failed(`unknown module '${task.module ?? ''}'`);
   const retries = task.until ? Number(render(task.retries ?? 3, vars, task.pos)) : 0;
@@ -268,6 +270,18 @@ function withDynamicModule(task: TaskDef, vars: Record<string, unknown>): { task
   } catch (err) {
     return { outcome: outcomeFromError(err) };
   }
+}
+
+/**
+ * A role's argument-spec task on this host: the role's variables the spec names, rendered, with its parameters
+ * over them, as Ansible's validate_argument_spec action gathers them from the task's variables.
+ */
+function roleArgumentsOutcome(check: RoleArgumentCheck, vars: Record<string, unknown>, pos: TaskDef['pos']): TaskOutcome {
+  const values: Record<string, unknown> = {};
+  for (const name of Object.keys(check.options)) if (vars[name] !== undefined) values[name] = render(vars[name], vars, pos);
+  for (const [name, value] of Object.entries(check.params)) values[name] = render(value, vars, pos);
+  const result = validateRoleArguments(check, values);
+  return { status: result['failed'] === true ? 'failed' : 'ok', result };
 }
 
 /**
