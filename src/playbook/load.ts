@@ -454,7 +454,6 @@ class Loader {
       varsPrompt: toVarsPrompts(v.vars_prompt),
       roleDefaults: {},
       roleVars: {},
-      anyErrorsFatal: v.any_errors_fatal === true,
       strategy: v.strategy === 'free' ? 'free' : 'linear',
       order: isHostOrder(v.order) ? v.order : 'inventory',
       taskKeywords: {},
@@ -492,6 +491,7 @@ class Loader {
       noLog: v.no_log,
       checkMode: v.check_mode,
       ignoreErrors: v.ignore_errors,
+      anyErrorsFatal: v.any_errors_fatal,
     };
     for (const k of ['preTasks', 'roleTasks', 'tasks', 'postTasks', 'handlers'] as const) {
       play[k] = play[k].map((t) => effectiveTask(t, playLevel));
@@ -1134,6 +1134,7 @@ class Loader {
     set('failedWhen', toConditions(v.failed_when));
     set('until', toConditions(v.until));
     set('ignoreErrors', v.ignore_errors);
+    set('anyErrorsFatal', v.any_errors_fatal);
     set('retries', v.retries);
     set('delay', v.delay);
     set('become', v.become);

@@ -58,6 +58,8 @@ export interface TaskDef {
   runOnce?: RawValue;
   /** `async`: run in the background on the host, killed after this many seconds (0: in the foreground). */
   async?: RawValue;
+  /** `any_errors_fatal`: this task failing on a host (not rescued, not ignored) ends the play for every host of the batch. */
+  anyErrorsFatal?: RawValue;
   /** `poll`: with async, check the job every this many seconds (Ansible's default 15); 0: do not wait for it. */
   poll?: RawValue;
   noLog?: RawValue;
@@ -187,7 +189,6 @@ export interface PlayDef {
   maxFailPercentage?: number;
   /** max_fail_percentage written as a template ("{{ x }}"): rendered by the runner, like serial. */
   maxFailPercentageTemplate?: string;
-  anyErrorsFatal: boolean;
   strategy: 'linear' | 'free';
   /** pre_tasks, role tasks, tasks, post_tasks in Ansible's order, each tagged with its section. */
   preTasks: TaskDef[];

@@ -24,6 +24,7 @@ export const INHERITED_KEYWORDS = [
   'runOnce',
   'noLog',
   'ignoreErrors',
+  'anyErrorsFatal',
 ] as const satisfies readonly (keyof TaskDef)[];
 
 /** What a parent (play, block, role entry, importing task) hands down besides when/tags/vars. */

@@ -199,6 +199,7 @@ export function taskKeywordProperties(): Record<string, Schema> {
     changed_when: { ...conditionSchema, description: 'Override when the task reports changed.' },
     failed_when: { ...conditionSchema, description: 'Override when the task reports failed.' },
     ignore_errors: boolOrTemplate('Continue with the host when this task fails.'),
+    any_errors_fatal: boolOrTemplate('This task (or any task of this block) failing on a host, not rescued, ends the play for every host.'),
     retries: allowTemplates({ type: 'integer', minimum: 0, description: 'Attempts for `until` (default 3).' }),
     delay: allowTemplates({ type: 'number', minimum: 0, description: 'Seconds between `until` attempts (default 5).' }),
     until: { ...conditionSchema, description: 'Retry the task until this expression is true.' },

@@ -11,7 +11,6 @@ export const unsupportedTaskKeys: Record<string, string> = {
   port: connectionHint,
   timeout: 'use the module\'s own timeout parameter where it has one',
   diff: 'use --diff on the command line',
-  any_errors_fatal: 'set `any_errors_fatal` on the play',
   debugger: 'remove it',
   collections: 'remove it: modules are looked up by short name or ansible.builtin.NAME',
   module_defaults: 'give the parameters on each task',
