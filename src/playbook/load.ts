@@ -13,7 +13,7 @@ import { Unsafe } from './filters.js';
 import { assignOwn } from './own-keys.js';
 import { suggest } from './suggest.js';
 import { PerHostVarsFile, type HostOrder, type IncludeRole, type RoleScope, type RoleSearch, type PlayDef, type Playbook, type RawValue, type TaskDef, type VarsPrompt } from './model.js';
-import { controllerFilePaths, effectiveTask, type Inherited as PlanInherited, type InheritedKeywords } from './plan.js';
+import { controllerFilePaths, effectiveTask, implicitTask, type Inherited as PlanInherited, type InheritedKeywords } from './plan.js';
 import {
   collectionPrefixes,
   createModuleLookup,
@@ -756,22 +756,13 @@ class Loader {
     const entry = nodeAtPath(specs.root, ['argument_specs', entryPoint]);
     const written = entry.found ? specs.toJS(entry.node) : undefined;
     if (!isRecord(written)) return undefined;
-    return {
-      pos: specs.posOf(entry.keyNode ?? entry.node),
-      name: roleArgumentsTaskName(entryPoint, written.short_description),
+    return implicitTask(specs.posOf(entry.keyNode ?? entry.node), roleArgumentsTaskName(entryPoint, written.short_description), scope.searchDirs, {
       action: 'validate_argument_spec',
-      args: {},
-      loopVar: 'item',
-      notify: [],
-      tags: ['always'],
-      vars: {},
-      listen: [],
-      searchDirs: scope.searchDirs,
       role: roleName,
       roleDir,
       ...(scope.collections ? { collections: scope.collections } : {}),
       roleArguments: { role: roleName, roleDir, entryPoint, options: isRecord(written.options) ? written.options : {}, params },
-    };
+    });
   }
 
   /**

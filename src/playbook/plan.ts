@@ -40,6 +40,11 @@ export interface Inherited extends InheritedKeywords {
   roleScopes?: RoleScope[];
 }
 
+/** A task Ansible adds by itself (Gathering Facts, a role's argument check): tagged `always`, with nothing else of its own. */
+export function implicitTask(pos: TaskDef['pos'], name: string, searchDirs: string[], rest: Partial<TaskDef> = {}): TaskDef {
+  return { pos, name, args: {}, loopVar: 'item', notify: [], tags: ['always'], vars: {}, listen: [], searchDirs, ...rest };
+}
+
 /** Nothing inherited: the top of a play's task lists, and handlers (selected by their own tags only). */
 export const NOTHING_INHERITED: Inherited = { when: [], tags: [], vars: {} };
 

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { formatExcerpt, PlaybookError, VncplayError } from '../errors.js';
 import type { Gathering, PlayDef, RoleScope, TaskDef } from '../playbook/model.js';
 import {
+  implicitTask,
   includedRoleTasks,
   includedTasks,
   inheritKeywords,
@@ -489,18 +490,7 @@ function gathersFacts(play: PlayDef, gathering: Gathering, hs: HostState): boole
 
 /** Ansible's implicit setup task: a task of the play, so it takes the play's keywords (remote_user, connection …). */
 function gatheringFactsTask(play: PlayDef): TaskDef {
-  return inheritKeywords<TaskDef>({
-    pos: play.pos,
-    name: 'Gathering Facts',
-    module: 'setup',
-    args: {},
-    loopVar: 'item',
-    notify: [],
-    tags: ['always'],
-    vars: {},
-    listen: [],
-    searchDirs: [],
-  }, play.taskKeywords);
+  return inheritKeywords<TaskDef>(implicitTask(play.pos, 'Gathering Facts', [], { module: 'setup' }), play.taskKeywords);
 }
 
 /**
