@@ -12,7 +12,7 @@ import { coerceToSchemaType, parseKeyValue, splitArgs } from './free-form.js';
 import { Unsafe } from './filters.js';
 import { assignOwn } from './own-keys.js';
 import { suggest } from './suggest.js';
-import { PerHostVarsFile, type HostOrder, type IncludeRole, type RoleScope, type RoleSearch, type PlayDef, type Playbook, type RawValue, type TaskDef, type VarsPrompt } from './model.js';
+import { PerHostVarsFile, type HostOrder, type ModuleDefaults, type IncludeRole, type RoleScope, type RoleSearch, type PlayDef, type Playbook, type RawValue, type TaskDef, type VarsPrompt } from './model.js';
 import { controllerFilePaths, effectiveTask, implicitTask, type Inherited as PlanInherited, type InheritedKeywords } from './plan.js';
 import {
   collectionPrefixes,
@@ -31,6 +31,7 @@ import {
 } from './schema.js';
 import { registerCollectionRoots, registerPluginFolders } from './python-plugins.js';
 import { roleArgumentsTaskName } from './role-argument-spec.js';
+import { moduleDefaultsFor, moduleDefaultsKey } from './module-defaults.js';
 import { checkKeywords, checkModuleArgs, describeValue, type KeywordFragment, type SchemaIssue } from './validate.js';
 import { isMap, isScalar, isSeq, keyOf, nodeAtPath, pairsOf, parseYamlSource, readSourceText, type readYamlSource, type YamlSource } from './yaml-source.js';
 import { unsupportedPlayKeys, unsupportedTaskKeys } from './unsupported-keywords.js';
@@ -165,6 +166,8 @@ interface Scope {
   dynamic?: boolean;
   /** Where import_role puts role defaults/vars/handlers (the play's, or a stand-in for include_tasks files). */
   sink?: RoleSink;
+  /** The `module_defaults:` layers around these tasks (play, blocks, imports), for the load-time argument check. */
+  moduleDefaults?: ModuleDefaults[];
 }
 
 /** The play-level places a role fills besides its tasks. */
@@ -472,11 +475,12 @@ class Loader {
     else if (typeof v.max_fail_percentage === 'string') play.maxFailPercentageTemplate = v.max_fail_percentage;
 
     const collections = toStrings(v.collections);
-    const scope: Scope = { playbookDir, searchDirs: [playbookDir], handler: false, sink: playSink(play), ...(collections.length ? { collections } : {}) };
     const pairVal = (k: string): unknown => kw.pairs.get(k)?.value;
+    const moduleDefaults = v.module_defaults !== undefined ? this.moduleDefaultsLayers(src, pairVal('module_defaults')) : undefined;
+    const scope: Scope = { playbookDir, searchDirs: [playbookDir], handler: false, sink: playSink(play), ...(collections.length ? { collections } : {}), ...(moduleDefaults ? { moduleDefaults } : {}) };
     await this.checkTemplates(src, pairVal('vars'), play.vars, new Set(), pairVal('vars'));
     if (v.vars_files !== undefined) play.varsFiles = await this.varsFiles(src, pairVal('vars_files'), play.vars);
-    if (v.roles !== undefined) await this.roles(src, pairVal('roles'), play, { playbookDir, collections });
+    if (v.roles !== undefined) await this.roles(src, pairVal('roles'), play, { playbookDir, collections, ...(moduleDefaults ? { moduleDefaults } : {}) });
     play.preTasks = await this.taskList(src, pairVal('pre_tasks'), scope, new Set());
     play.tasks = await this.taskList(src, pairVal('tasks'), scope, new Set());
     play.postTasks = await this.taskList(src, pairVal('post_tasks'), scope, new Set());
@@ -492,6 +496,7 @@ class Loader {
       checkMode: v.check_mode,
       ignoreErrors: v.ignore_errors,
       anyErrorsFatal: v.any_errors_fatal,
+      ...(moduleDefaults ? { moduleDefaults } : {}),
     };
     for (const k of ['preTasks', 'roleTasks', 'tasks', 'postTasks', 'handlers'] as const) {
       play[k] = play[k].map((t) => effectiveTask(t, playLevel));
@@ -727,6 +732,7 @@ class Loader {
       roleDir,
       sink: o.sink,
       ...(o.where.collections ? { collections: o.where.collections } : {}),
+      ...(o.where.moduleDefaults ? { moduleDefaults: o.where.moduleDefaults } : {}),
     };
     const argumentsTask = await this.roleArgumentsTask(meta, { ...scope, roleName, roleDir }, path.basename(files.tasks ?? 'main'), o.params ?? {});
     if (argumentsTask) out.push(effectiveTask(argumentsTask, o.inherited));
@@ -913,11 +919,11 @@ class Loader {
     if (!action) return [t];
     t.action = action.key;
     if (action.key === 'action' || action.key === 'local_action') {
-      return this.oldStyleAction(src, action.pair, values[action.key], t, pairs.get('args'));
+      return this.oldStyleAction(src, action.pair, values[action.key], t, pairs.get('args'), scope);
     }
     if (action.module) {
       t.module = action.module.name;
-      const { args, parsed } = await this.moduleArgs(src, action.module, action.pair, pairs.get('args'));
+      const { args, parsed } = await this.moduleArgs(src, action.module, action.pair, pairs.get('args'), { defaults: this.defaultsAt(scope, t, action.key) });
       t.args = args;
       await this.checkTemplates(src, action.pair.value, t.args, new Set(), action.pair.value);
       if (t.module === 'assert') await this.checkAssertions(src, t.args['that'], action.pair.value, pairs.get('args'));
@@ -931,9 +937,10 @@ class Loader {
       if (loopPair) {
         this.errors.push(src.error('E_BLOCK_LOOP', `\`${keyOf(loopPair)}\` is not valid on a block: a block runs its tasks once (Ansible refuses it too)`, loopPair.key, 'put the loop on the tasks inside the block, or move them to a file and loop over `include_tasks`'));
       }
-      t.block = await this.taskList(src, action.pair.value, scope, stack, 'block');
-      if (pairs.has('rescue')) t.rescue = await this.taskList(src, pairs.get('rescue')!.value, scope, stack, 'rescue list');
-      if (pairs.has('always')) t.always = await this.taskList(src, pairs.get('always')!.value, scope, stack, 'always list');
+      const inner = withModuleDefaults(scope, t);
+      t.block = await this.taskList(src, action.pair.value, inner, stack, 'block');
+      if (pairs.has('rescue')) t.rescue = await this.taskList(src, pairs.get('rescue')!.value, inner, stack, 'rescue list');
+      if (pairs.has('always')) t.always = await this.taskList(src, pairs.get('always')!.value, inner, stack, 'always list');
       return [t];
     }
     const spec = values[action.key];
@@ -1142,6 +1149,7 @@ class Loader {
     set('runOnce', v.run_once);
     set('noLog', v.no_log);
     if (v.environment !== undefined) t.environment = [v.environment];
+    if (v.module_defaults !== undefined) t.moduleDefaults = this.moduleDefaultsLayers(src, nodeAtPath(node, ['module_defaults']).node);
     return t;
   }
 
@@ -1157,12 +1165,12 @@ class Loader {
       this.errors.push(src.error('E_IMPORT_CYCLE', `\`${fileValue}\` imports itself (directly or through other task files)`, valueNode, 'remove the circular import_tasks'));
       return [];
     }
-    const tasks = await this.taskFile(file, scope, stack);
+    const tasks = await this.taskFile(file, withModuleDefaults(scope, importer), stack);
     return tasks.map((t) => effectiveTask(t, importer));
   }
 
   /** Ansible's older `action: module args` / `local_action:` forms (string, or a mapping with `module:`). */
-  private async oldStyleAction(src: YamlSource, pair: Pair<unknown, unknown>, spec: unknown, t: TaskDef, argsPair: Pair<unknown, unknown> | undefined): Promise<TaskDef[]> {
+  private async oldStyleAction(src: YamlSource, pair: Pair<unknown, unknown>, spec: unknown, t: TaskDef, argsPair: Pair<unknown, unknown> | undefined, scope: Scope): Promise<TaskDef[]> {
     let name: unknown;
     let raw: unknown;
     if (typeof spec === 'string') {
@@ -1193,7 +1201,7 @@ class Loader {
     }
     t.module = m.name;
     t.action = name;
-    t.args = (await this.moduleArgs(src, m, pair, argsPair, { raw })).args;
+    t.args = (await this.moduleArgs(src, m, pair, argsPair, { raw, defaults: this.defaultsAt(scope, t, name) })).args;
     await this.checkTemplates(src, pair.value, t.args, new Set(), pair.value);
     if (keyOf(pair) === 'local_action' && t.delegateTo === undefined) t.delegateTo = 'localhost';
     return [t];
@@ -1249,7 +1257,7 @@ class Loader {
     }
     const own: RoleSink = { defaults: {}, vars: {}, handlers: [], seen: new Set(), notifies: [] };
     const sink = scope.sink ?? own;
-    const tasks = await this.roleBody(src, nameNode, spec.name, { where: roleWhere(scope), chain: [], sink, inherited: importer, dedupe: false, files: roleFiles(spec) });
+    const tasks = await this.roleBody(src, nameNode, spec.name, { where: roleWhere(withModuleDefaults(scope, importer)), chain: [], sink, inherited: importer, dedupe: false, files: roleFiles(spec) });
     if (scope.sink) return tasks;
     // Loaded through include_tasks at run time: no play to hold the role's variables, so each task gets them.
     if (own.handlers.length > 0) {
@@ -1444,16 +1452,54 @@ class Loader {
 
   // ----- module arguments -----
 
+  /** The module_defaults entry a task with this action gets, from the layers around it and its own. */
+  private defaultsAt(scope: Scope, t: TaskDef, action: string): RawValue | undefined {
+    return moduleDefaultsFor([...(scope.moduleDefaults ?? []), ...(t.moduleDefaults ?? [])], moduleDefaultsKey(action, (n) => this.lookup.find(n)));
+  }
+
+  /**
+   * A `module_defaults:` value as layers keyed by moduleDefaultsKey (a list is several layers, in order). A name
+   * that is no module is refused at its key, as Ansible refuses it; so is an action group (`group/…`).
+   */
+  private moduleDefaultsLayers(src: YamlSource, node: unknown): ModuleDefaults[] {
+    const layers: ModuleDefaults[] = [];
+    for (const item of isSeq(node) ? node.items : [node]) {
+      if (!isMap(item)) {
+        this.errors.push(src.error('E_TYPE', `module_defaults must map module names to their default arguments, got ${describeValue(src.toJS(item))}`, item ?? node, 'e.g. `module_defaults: {ansible.builtin.file: {owner: vnc}}`'));
+        continue;
+      }
+      const layer: ModuleDefaults = {};
+      for (const p of pairsOf(item)) {
+        const name = keyOf(p);
+        if (name.startsWith('group/')) {
+          this.errors.push(src.error('E_UNSUPPORTED_KEY', `module_defaults for an action group (\`${name}\`) are not supported`, p.key, 'name each module of the group: `ansible.builtin.file: {…}`'));
+          continue;
+        }
+        const key = moduleDefaultsKey(name, (n) => this.lookup.find(n));
+        if (key === undefined) {
+          const near = suggest(name, this.lookup.names());
+          // Ansible's words: a short name is looked for as ansible.legacy.NAME.
+          const asAnsible = name.split('.').length < 3 ? `ansible.legacy.${name}` : name;
+          this.errors.push(src.error('E_UNKNOWN_MODULE', `Could not resolve action ${asAnsible} in module_defaults`, p.key, near ? `did you mean \`${near}\`?` : 'name a module, as a task would'));
+          continue;
+        }
+        layer[key] = src.toJS(p.value);
+      }
+      layers.push(layer);
+    }
+    return layers;
+  }
+
   private async moduleArgs(
     src: YamlSource,
     m: AnyModule,
     pair: Pair<unknown, unknown>,
     argsPair: Pair<unknown, unknown> | undefined,
-    rawOverride?: { raw: unknown },
+    o: { raw?: unknown; defaults?: RawValue } = {},
   ): Promise<{ args: Record<string, RawValue>; parsed: Record<string, unknown> }> {
     const value = pair.value;
     let args: Record<string, unknown> = {};
-    const raw = rawOverride ? rawOverride.raw : src.toJS(value);
+    const raw = 'raw' in o ? o.raw : src.toJS(value);
     if (raw === null || raw === undefined) args = {};
     else if (raw instanceof Unsafe && typeof raw.value === 'string') {
       // `command: !unsafe 'echo {{ x }}'`: key=value options are still lifted out; every string stays unsafe.
@@ -1487,7 +1533,8 @@ class Loader {
       const at = this.argNode(value, argsPair, ['mode']) ?? value;
       this.errors.push(src.error('E_MODE_INTEGER', `\`mode\` must be a quoted string such as "0644", not the number ${src.literal(at) || String(args.mode)}`, at, modeHint(src.literal(at), args.mode)));
     }
-    const { issues: all, parsed } = checkModuleArgs(m, args);
+    // module_defaults fill in what the task leaves out (a required parameter too); a templated entry waits for the run.
+    const { issues: all, parsed } = checkModuleArgs(m, isRecord(o.defaults) ? { ...o.defaults, ...args } : args);
     const issues = all.filter((i) => !skip.has(String(i.path[0])));
     for (const i of issues) {
       const at = this.argNode(value, argsPair, i.path, i.onKey, src);
@@ -1574,7 +1621,12 @@ function posKey(pos: SourcePos): string {
 }
 
 function roleWhere(scope: Scope): RoleWhere {
-  return { playbookDir: scope.playbookDir, ...(scope.collections ? { collections: scope.collections } : {}) };
+  return { playbookDir: scope.playbookDir, ...(scope.collections ? { collections: scope.collections } : {}), ...(scope.moduleDefaults ? { moduleDefaults: scope.moduleDefaults } : {}) };
+}
+
+/** The scope of tasks inside `t` (a block's, an import's): its module_defaults layers after the outer ones. */
+function withModuleDefaults(scope: Scope, t: TaskDef): Scope {
+  return t.moduleDefaults ? { ...scope, moduleDefaults: [...(scope.moduleDefaults ?? []), ...t.moduleDefaults] } : scope;
 }
 
 /**
@@ -1614,6 +1666,8 @@ interface RoleWhere {
   collections?: readonly string[];
   /** The folder of the role whose meta/main.yml names this one (Ansible's role_basedir). */
   basedir?: string;
+  /** The `module_defaults:` layers around the role entry or import, for the load-time argument check. */
+  moduleDefaults?: ModuleDefaults[];
 }
 
 interface FoundRole {

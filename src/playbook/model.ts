@@ -68,6 +68,12 @@ export interface TaskDef {
    * Ansible merges the layers, the innermost winning for each variable.
    */
   environment?: RawValue[];
+  /**
+   * `module_defaults:` layers, outermost first (play, blocks, imports, the task's own), each keyed by the module's
+   * FQCN as Ansible resolves it (`moduleDefaultsKey`): a later layer's entry for a module replaces an earlier one's,
+   * and the task's own arguments win over the entry (Ansible's get_action_args_with_defaults).
+   */
+  moduleDefaults?: ModuleDefaults[];
   vars: Record<string, RawValue>;
   block?: TaskDef[];
   rescue?: TaskDef[];
@@ -96,6 +102,9 @@ export interface TaskDef {
   /** For include_tasks and include_role: where roles named in what they load at run time are looked for. */
   roleSearch?: RoleSearch;
 }
+
+/** One `module_defaults:` mapping: the module's key (moduleDefaultsKey) → its default arguments as written (a mapping, or a template of one). */
+export type ModuleDefaults = Record<string, RawValue>;
 
 /** A module named by a template, chosen for each host when the task runs. */
 export interface DynamicModule {

@@ -8,6 +8,7 @@ import { findModule } from '../modules/registry.js';
 import type { AnyModule, DiffEntry, TaskScope } from '../modules/types.js';
 import type { RoleArgumentCheck, TaskDef } from '../playbook/model.js';
 import { validateRoleArguments } from '../playbook/role-argument-spec.js';
+import { moduleDefaultsFor, moduleDefaultsKey } from '../playbook/module-defaults.js';
 import { controllerFileDirs, controllerFilePaths } from '../playbook/plan.js';
 import type { ControllerSubdir } from '../playbook/lookups.js';
 import { evaluateCondition, loopLookupItems, markUnsafe, render, renderText } from '../playbook/template.js';
@@ -261,7 +262,7 @@ function withDynamicModule(task: TaskDef, vars: Record<string, unknown>): { task
   try {
     const name = String(render(dynamic.name, vars, dynamic.pos)).trim();
     const mod = findModule(name);
-    if (mod) return { task: { ...task, module: mod.name } };
+    if (mod) return { task: { ...task, module: mod.name, action: name } };
     const known = moduleNameProblem(name);
     throw new PlaybookError(known?.code ?? 'E_UNKNOWN_MODULE', known?.message ?? `The module ${name} was not found in configured module paths`, {
       pos: dynamic.pos,
@@ -359,7 +360,7 @@ async function callModule(
       return withDelegation(unreachable(err), delegated);
     }
   }
-  const args = renderArgs(task, vars, mod.freeForm);
+  const args = { ...moduleDefaultArgs(task, vars), ...renderArgs(task, vars, mod.freeForm) };
   const refused = refusedDynamicArgs(task, mod, args);
   if (refused) return withDelegation(refused, delegated);
   // A module's secret arguments (supervisor's password, a cloud secret_key) are redacted like vault values.
@@ -532,6 +533,19 @@ function renderArgs(task: TaskDef, vars: Record<string, unknown>, freeForm: stri
     out[key] = value;
   }
   return out;
+}
+
+/** The task's module_defaults entry for its module, rendered (a template may stand for the whole mapping). */
+function moduleDefaultArgs(task: TaskDef, vars: Record<string, unknown>): Record<string, unknown> {
+  const action = task.action ?? task.module ?? '';
+  const entry = moduleDefaultsFor(task.moduleDefaults, moduleDefaultsKey(action, findModule));
+  if (entry === undefined || entry === null) return {};
+  const rendered = render(entry, vars, task.pos);
+  if (typeof rendered !== 'object' || rendered === null || Array.isArray(rendered)) {
+    throw new PlaybookError('E_TYPE', `module_defaults for ${action} must be a mapping of arguments, got ${JSON.stringify(rendered)}`, { pos: task.pos, hint: 'write `MODULE: {name: value}` under module_defaults' });
+  }
+  const omit = vars['omit'];
+  return Object.fromEntries(Object.entries(rendered).filter(([, v]) => omit === undefined || v !== omit));
 }
 
 async function findControllerFile(rel: string, kind: 'files' | 'templates' | 'vars', task: TaskDef, playbookDir: string): Promise<string> {
