@@ -101,6 +101,7 @@ export async function loadTaskFile(file: string, ctx: TaskFileContext): Promise<
     ...(roleName ? { roleName } : {}),
     ...(roleDir ? { roleDir } : {}),
     ...(from?.collections ? { collections: from.collections } : {}),
+    ...(from?.moduleDefaults ? { moduleDefaults: from.moduleDefaults } : {}),
   };
   const tasks = await loader.taskFile(found, scope, new Set());
   loader.throwIfErrors();
@@ -127,7 +128,11 @@ export async function loadIncludedRole(task: TaskDef, args: IncludeRoleArgs, mod
     ...(args.defaultsFrom !== undefined ? { defaults: args.defaultsFrom } : {}),
     ...(args.varsFrom !== undefined ? { vars: args.varsFrom } : {}),
   };
-  const role = await loader.roleAtTask(task, args.name, files, { playbookDir: spec.playbookDir, ...(task.collections ? { collections: task.collections } : {}) });
+  const role = await loader.roleAtTask(task, args.name, files, {
+    playbookDir: spec.playbookDir,
+    ...(task.collections ? { collections: task.collections } : {}),
+    ...(task.moduleDefaults ? { moduleDefaults: task.moduleDefaults } : {}),
+  });
   loader.throwIfErrors();
   if (!role) throw new PlaybookError('E_ROLE_NOT_FOUND', `role \`${args.name}\` could not be loaded`, { pos: task.pos });
   return role;
@@ -951,7 +956,7 @@ class Loader {
       t.includeTasks = fileValue;
       t.roleSearch = this.search;
       t.args = isRecord(spec) ? spec : { file: spec };
-      if (typeof fileValue === 'string') await this.checkIncludedFile(src, action.pair, fileValue, t, scope, stack);
+      if (typeof fileValue === 'string') await this.checkIncludedFile(src, action.pair, fileValue, t, withModuleDefaults(scope, t), stack);
       return [t];
     }
     return this.importTasks(src, action.pair, fileValue, t, scope, stack);
@@ -1291,7 +1296,7 @@ class Loader {
       return [t];
     }
     const check = async (): Promise<void> => {
-      const role = await this.roleForInclude(src, nodeAtPath(pair.value, ['name']).node, spec.name as string, roleFiles(spec), roleWhere(scope));
+      const role = await this.roleForInclude(src, nodeAtPath(pair.value, ['name']).node, spec.name as string, roleFiles(spec), roleWhere(withModuleDefaults(scope, t)));
       if (!role || !scope.sink) return;
       const known = new Set(scope.sink.handlers.map((h) => posKey(h.pos)));
       scope.sink.handlers.push(...role.handlers.filter((h) => !known.has(posKey(h.pos))));

@@ -7,13 +7,16 @@ import { counts, runBoth, writeProject, type ParityRun } from '../support/module
  * Issue 16: `module_defaults` on a play, a block and a task, as Ansible applies them: names resolved (`debug`,
  * `ansible.builtin.debug` and `ansible.legacy.debug` are one entry), the innermost entry for a module taken whole,
  * the task's own arguments over it, values templated when the task runs; role tasks and included tasks inherit
- * them; a default may give a required parameter (stat's path), so the load-time check counts it. Both tools run
+ * them; a default may give a required parameter (stat's path), so the load-time check counts it (also for files
+ * and roles an include loads when the run reaches it). Both tools run
  * the same playbook on the controller: the same recap and the same values the tasks received.
  */
 
 const files = {
   'roles/r/tasks/main.yml': '- name: role task sees the play defaults\n  stat:\n  register: from_role\n',
   'inc.yml': '- name: included task sees the block defaults\n  debug:\n  register: from_include\n',
+  // Loaded when the run reaches it: its check too counts the defaults around the include.
+  'inc-stat.yml': '- name: included stat takes its path from the play\n  stat:\n  register: inc_stat\n',
 };
 
 const playbook = `
@@ -47,8 +50,10 @@ const playbook = `
         - include_tasks: inc.yml
       module_defaults:
         debug: {msg: from block}
+    - include_tasks: "{{ 'inc-stat.yml' }}"
+    - include_role: {name: r}
     - name: show
-      debug: msg="{{ [from_role.stat.path, s1.stat.path, d1.msg, d2.msg, d3.msg, d4.msg, from_include.msg] }}"
+      debug: msg="{{ [from_role.stat.path, s1.stat.path, d1.msg, d2.msg, d3.msg, d4.msg, from_include.msg, inc_stat.stat.path] }}"
 `;
 
 const inventory = { text: 'localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n' };
@@ -64,7 +69,7 @@ describe('module_defaults, as ansible-playbook applies them', () => {
     expect(run.theirsOutput).not.toMatch(/ERROR!/);
     expect(counts(run.oursRecap), run.oursOutput).toEqual(counts(run.theirsRecap));
     expect(run.ours['show']?.['msg']).toEqual(run.theirs['show']?.['msg']);
-    expect(run.ours['show']?.['msg']).toEqual(['/etc/hostname', '/etc/hostname', 'from play', 'from block', 'own', 'templated', 'from block']);
+    expect(run.ours['show']?.['msg']).toEqual(['/etc/hostname', '/etc/hostname', 'from play', 'from block', 'own', 'templated', 'from block', '/etc/hostname']);
   });
 
   it('a name that is no module is refused at load, as Ansible refuses it', async () => {
