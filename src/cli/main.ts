@@ -85,6 +85,7 @@ async function runCommand(opts: CliOptions, argv: readonly string[]): Promise<nu
         ...(settings.moduleUtils !== undefined ? { moduleUtils: settings.moduleUtils } : {}),
       });
       for (const w of playbook.warnings) process.stderr.write(`[WARNING]: ${w}\n`);
+      if (opts.verbosity >= 1) for (const n of playbook.notes) process.stderr.write(`[NOTE]: ${n}\n`);
       playbooks.push(playbook);
     } catch (err) {
       if (err instanceof ErrorList) errors.push(...err.errors);

@@ -14,8 +14,8 @@ import { coerceToSchemaType, parseKeyValue, splitArgs } from './free-form.js';
 import { Unsafe } from './filters.js';
 import { assignOwn } from './own-keys.js';
 import { suggest } from './suggest.js';
-import { PerHostVarsFile, type HostOrder, type IncludeRole, type RoleScope, type RoleSearch, type PlayDef, type Playbook, type RawValue, type TaskDef, type VarsPrompt } from './model.js';
-import { controllerFilePaths, effectiveTask, type Inherited as PlanInherited, type InheritedKeywords } from './plan.js';
+import { PerHostVarsFile, type HostOrder, type ModuleDefaults, type IncludeRole, type RoleScope, type RoleSearch, type PlayDef, type Playbook, type RawValue, type TaskDef, type VarsPrompt } from './model.js';
+import { controllerFilePaths, effectiveTask, implicitTask, type Inherited as PlanInherited, type InheritedKeywords } from './plan.js';
 import {
   collectionPrefixes,
   createModuleLookup,
@@ -32,6 +32,8 @@ import {
   type ModuleLookup,
 } from './schema.js';
 import { registerCollectionRoots, registerPluginFolders } from './python-plugins.js';
+import { roleArgumentsTaskName } from './role-argument-spec.js';
+import { moduleDefaultsFor, moduleDefaultsKey } from './module-defaults.js';
 import { checkKeywords, checkModuleArgs, describeValue, type KeywordFragment, type SchemaIssue } from './validate.js';
 import { isMap, isScalar, isSeq, keyOf, nodeAtPath, pairsOf, parseYamlSource, readSourceText, type readYamlSource, type YamlSource } from './yaml-source.js';
 import { unsupportedPlayKeys, unsupportedTaskKeys } from './unsupported-keywords.js';
@@ -73,7 +75,7 @@ export async function loadPlaybook(file: string, opts: LoadOptions = {}): Promis
   const loader = new Loader(opts.modules, opts.extraVars ?? {}, { rolesPath: opts.rolesPath ?? [], collectionsPath: opts.collectionsPath ?? [], moduleSearch });
   const plays = await loader.playbookFile(path.normalize(file), undefined, new Set());
   loader.throwIfErrors();
-  return { file, plays, warnings: loader.warningLines() };
+  return { file, plays, warnings: loader.warningLines(), notes: unique(loader.notes.map(positionedLine)) };
 }
 
 /** Load a task file (for include_tasks at run time) with the same validation as at load. */
@@ -106,6 +108,7 @@ export async function loadTaskFile(file: string, ctx: TaskFileContext): Promise<
     ...(roleName ? { roleName } : {}),
     ...(roleDir ? { roleDir } : {}),
     ...(from?.collections ? { collections: from.collections } : {}),
+    ...(from?.moduleDefaults ? { moduleDefaults: from.moduleDefaults } : {}),
   };
   const tasks = await loader.taskFile(found, scope, new Set());
   loader.throwIfErrors();
@@ -132,7 +135,11 @@ export async function loadIncludedRole(task: TaskDef, args: IncludeRoleArgs, mod
     ...(args.defaultsFrom !== undefined ? { defaults: args.defaultsFrom } : {}),
     ...(args.varsFrom !== undefined ? { vars: args.varsFrom } : {}),
   };
-  const role = await loader.roleAtTask(task, args.name, files, { playbookDir: spec.playbookDir, ...(task.collections ? { collections: task.collections } : {}) });
+  const role = await loader.roleAtTask(task, args.name, files, {
+    playbookDir: spec.playbookDir,
+    ...(task.collections ? { collections: task.collections } : {}),
+    ...(task.moduleDefaults ? { moduleDefaults: task.moduleDefaults } : {}),
+  });
   loader.throwIfErrors();
   if (!role) throw new PlaybookError('E_ROLE_NOT_FOUND', `role \`${args.name}\` could not be loaded`, { pos: task.pos });
   return role;
@@ -171,6 +178,8 @@ interface Scope {
   dynamic?: boolean;
   /** Where import_role puts role defaults/vars/handlers (the play's, or a stand-in for include_tasks files). */
   sink?: RoleSink;
+  /** The `module_defaults:` layers around these tasks (play, blocks, imports), for the load-time argument check. */
+  moduleDefaults?: ModuleDefaults[];
 }
 
 /** The play-level places a role fills besides its tasks. */
@@ -255,6 +264,8 @@ class Loader {
   private readonly checkedIncludes = new Map<string, 'soft' | 'hard'>();
   /** Problems in files only conditional or templated includes reach (see checkIncludedFile). */
   readonly warnings: VncplayError[] = [];
+  /** What is left to the run (a module chosen by a template), shown at -v. */
+  readonly notes: VncplayError[] = [];
   /** Files that were vault-encrypted: values read from their vars are run secrets. */
   private readonly encryptedFiles = new Set<string>();
 
@@ -305,12 +316,7 @@ class Loader {
 
   /** Each warning once, in file order, as one line: where, what, and why it does not stop the run. */
   warningLines(): string[] {
-    const lines = this.warnings.map((w) => {
-      const where = w.pos ? `${w.pos.file}:${w.pos.line}:${w.pos.col}: ` : '';
-      const note = warningNotes[w.code] ?? SOFT_INCLUDE_NOTE;
-      return `${where}${w.message}${note}`;
-    });
-    return unique(lines);
+    return unique(this.warnings.map((w) => `${positionedLine(w)}${warningNotes[w.code] ?? SOFT_INCLUDE_NOTE}`));
   }
 
   /** Read a YAML file; its syntax errors are recorded. Undefined when it cannot be walked. */
@@ -483,7 +489,6 @@ class Loader {
       varsPrompt: toVarsPrompts(v.vars_prompt),
       roleDefaults: {},
       roleVars: {},
-      anyErrorsFatal: v.any_errors_fatal === true,
       strategy: v.strategy === 'free' ? 'free' : 'linear',
       order: isHostOrder(v.order) ? v.order : 'inventory',
       taskKeywords: {},
@@ -502,11 +507,12 @@ class Loader {
     else if (typeof v.max_fail_percentage === 'string') play.maxFailPercentageTemplate = v.max_fail_percentage;
 
     const collections = toStrings(v.collections);
-    const scope: Scope = { playbookDir, searchDirs: [playbookDir], handler: false, sink: playSink(play), ...(collections.length ? { collections } : {}) };
     const pairVal = (k: string): unknown => kw.pairs.get(k)?.value;
+    const moduleDefaults = v.module_defaults !== undefined ? this.moduleDefaultsLayers(src, pairVal('module_defaults')) : undefined;
+    const scope: Scope = { playbookDir, searchDirs: [playbookDir], handler: false, sink: playSink(play), ...(collections.length ? { collections } : {}), ...(moduleDefaults ? { moduleDefaults } : {}) };
     await this.checkTemplates(src, pairVal('vars'), play.vars, new Set(), pairVal('vars'));
     if (v.vars_files !== undefined) play.varsFiles = await this.varsFiles(src, pairVal('vars_files'), play.vars);
-    if (v.roles !== undefined) await this.roles(src, pairVal('roles'), play, { playbookDir, collections });
+    if (v.roles !== undefined) await this.roles(src, pairVal('roles'), play, { playbookDir, collections, ...(moduleDefaults ? { moduleDefaults } : {}) });
     play.preTasks = await this.taskList(src, pairVal('pre_tasks'), scope, new Set());
     play.tasks = await this.taskList(src, pairVal('tasks'), scope, new Set());
     play.postTasks = await this.taskList(src, pairVal('post_tasks'), scope, new Set());
@@ -521,6 +527,8 @@ class Loader {
       noLog: v.no_log,
       checkMode: v.check_mode,
       ignoreErrors: v.ignore_errors,
+      anyErrorsFatal: v.any_errors_fatal,
+      ...(moduleDefaults ? { moduleDefaults } : {}),
     };
     for (const k of ['preTasks', 'roleTasks', 'tasks', 'postTasks', 'handlers'] as const) {
       play[k] = play[k].map((t) => effectiveTask(t, playLevel));
@@ -682,7 +690,7 @@ class Loader {
       becomeUser: keywords.become_user,
     };
     const sink = playSink(play);
-    const tasks = await this.roleBody(src, nameNode, name, { where, chain: [], sink, inherited, dedupe: true });
+    const tasks = await this.roleBody(src, nameNode, name, { where, chain: [], sink, inherited, dedupe: true, params });
     play.roleTasks.push(...tasks);
   }
 
@@ -694,7 +702,7 @@ class Loader {
     src: YamlSource,
     nameNode: unknown,
     name: string,
-    o: { where: RoleWhere; chain: string[]; sink: RoleSink; inherited: Inherited; dedupe: boolean; files?: RoleFiles },
+    o: { where: RoleWhere; chain: string[]; sink: RoleSink; inherited: Inherited; dedupe: boolean; files?: RoleFiles; params?: Record<string, unknown> },
   ): Promise<TaskDef[]> {
     const found = await this.findRole(src, nameNode, name, o.where);
     if (!found) return [];
@@ -729,6 +737,7 @@ class Loader {
           inherited: { ...o.inherited, vars: depParams },
           dedupe: true,
           files: {},
+          params: depParams,
         });
         out.push(...depTasks.map((t) => effectiveTask(t, { when: o.inherited.when, tags: o.inherited.tags })));
       }
@@ -758,7 +767,10 @@ class Loader {
       roleDir,
       sink: o.sink,
       ...(o.where.collections ? { collections: o.where.collections } : {}),
+      ...(o.where.moduleDefaults ? { moduleDefaults: o.where.moduleDefaults } : {}),
     };
+    const argumentsTask = await this.roleArgumentsTask(meta, { ...scope, roleName, roleDir }, path.basename(files.tasks ?? 'main'), o.params ?? {});
+    if (argumentsTask) out.push(effectiveTask(argumentsTask, o.inherited));
     const tasksSrc = await this.roleYaml(roleDir, 'tasks', files.tasks ?? 'main', nameNode, src);
     if (tasksSrc) {
       const tasks = await this.taskList(tasksSrc, tasksSrc.root, scope, new Set([path.resolve(tasksSrc.file)]), 'task file');
@@ -770,6 +782,28 @@ class Loader {
       o.sink.handlers.push(...hs.map((t) => effectiveTask(t, { vars: o.inherited.vars })));
     }
     return out;
+  }
+
+  /**
+   * The task Ansible puts before a role's own tasks when the role's argument spec has its entry point
+   * (Role._get_role_argspecs, _prepend_validation_task): meta/argument_specs.yml, else meta/main.yml's
+   * `argument_specs`; tagged `always`. A spec that is not a mapping is no spec, as Ansible reads it.
+   */
+  private async roleArgumentsTask(meta: YamlSource | undefined, scope: Scope & { roleName: string; roleDir: string }, entryPoint: string, params: Record<string, unknown>): Promise<TaskDef | undefined> {
+    const { roleName, roleDir } = scope;
+    const own = await this.roleYaml(roleDir, 'meta', 'argument_specs');
+    const specs = own ?? meta;
+    if (!specs || !isMap(specs.root)) return undefined;
+    const entry = nodeAtPath(specs.root, ['argument_specs', entryPoint]);
+    const written = entry.found ? specs.toJS(entry.node) : undefined;
+    if (!isRecord(written)) return undefined;
+    return implicitTask(specs.posOf(entry.keyNode ?? entry.node), roleArgumentsTaskName(entryPoint, written.short_description), scope.searchDirs, {
+      action: 'validate_argument_spec',
+      role: roleName,
+      roleDir,
+      ...(scope.collections ? { collections: scope.collections } : {}),
+      roleArguments: { role: roleName, roleDir, entryPoint, options: isRecord(written.options) ? written.options : {}, params },
+    });
   }
 
   /**
@@ -920,7 +954,7 @@ class Loader {
     if (!action) return [t];
     t.action = action.key;
     if (action.key === 'action' || action.key === 'local_action') {
-      return this.oldStyleAction(src, action.pair, values[action.key], t, pairs.get('args'));
+      return this.oldStyleAction(src, action.pair, values[action.key], t, pairs.get('args'), scope);
     }
     if (action.module) {
       t.module = action.module.name;
@@ -928,7 +962,7 @@ class Loader {
         t.libraryFile = action.libraryFile;
         t.roleSearch = this.search;
       }
-      const { args, parsed } = await this.moduleArgs(src, action.module, action.pair, pairs.get('args'));
+      const { args, parsed } = await this.moduleArgs(src, action.module, action.pair, pairs.get('args'), { defaults: this.defaultsAt(scope, t, action.key) });
       t.args = args;
       await this.checkTemplates(src, action.pair.value, t.args, new Set(), action.pair.value);
       if (t.module === 'assert') await this.checkAssertions(src, t.args['that'], action.pair.value, pairs.get('args'));
@@ -942,9 +976,10 @@ class Loader {
       if (loopPair) {
         this.errors.push(src.error('E_BLOCK_LOOP', `\`${keyOf(loopPair)}\` is not valid on a block: a block runs its tasks once (Ansible refuses it too)`, loopPair.key, 'put the loop on the tasks inside the block, or move them to a file and loop over `include_tasks`'));
       }
-      t.block = await this.taskList(src, action.pair.value, scope, stack, 'block');
-      if (pairs.has('rescue')) t.rescue = await this.taskList(src, pairs.get('rescue')!.value, scope, stack, 'rescue list');
-      if (pairs.has('always')) t.always = await this.taskList(src, pairs.get('always')!.value, scope, stack, 'always list');
+      const inner = withModuleDefaults(scope, t);
+      t.block = await this.taskList(src, action.pair.value, inner, stack, 'block');
+      if (pairs.has('rescue')) t.rescue = await this.taskList(src, pairs.get('rescue')!.value, inner, stack, 'rescue list');
+      if (pairs.has('always')) t.always = await this.taskList(src, pairs.get('always')!.value, inner, stack, 'always list');
       return [t];
     }
     const spec = values[action.key];
@@ -955,7 +990,7 @@ class Loader {
       t.includeTasks = fileValue;
       t.roleSearch = this.search;
       t.args = isRecord(spec) ? spec : { file: spec };
-      if (typeof fileValue === 'string') await this.checkIncludedFile(src, action.pair, fileValue, t, scope, stack);
+      if (typeof fileValue === 'string') await this.checkIncludedFile(src, action.pair, fileValue, t, withModuleDefaults(scope, t), stack);
       return [t];
     }
     return this.importTasks(src, action.pair, fileValue, t, scope, stack);
@@ -1136,6 +1171,7 @@ class Loader {
     set('failedWhen', toConditions(v.failed_when));
     set('until', toConditions(v.until));
     set('ignoreErrors', v.ignore_errors);
+    set('anyErrorsFatal', v.any_errors_fatal);
     set('retries', v.retries);
     set('delay', v.delay);
     set('become', v.become);
@@ -1152,6 +1188,7 @@ class Loader {
     set('runOnce', v.run_once);
     set('noLog', v.no_log);
     if (v.environment !== undefined) t.environment = [v.environment];
+    if (v.module_defaults !== undefined) t.moduleDefaults = this.moduleDefaultsLayers(src, nodeAtPath(node, ['module_defaults']).node);
     return t;
   }
 
@@ -1167,12 +1204,12 @@ class Loader {
       this.errors.push(src.error('E_IMPORT_CYCLE', `\`${fileValue}\` imports itself (directly or through other task files)`, valueNode, 'remove the circular import_tasks'));
       return [];
     }
-    const tasks = await this.taskFile(file, scope, stack);
+    const tasks = await this.taskFile(file, withModuleDefaults(scope, importer), stack);
     return tasks.map((t) => effectiveTask(t, importer));
   }
 
   /** Ansible's older `action: module args` / `local_action:` forms (string, or a mapping with `module:`). */
-  private async oldStyleAction(src: YamlSource, pair: Pair<unknown, unknown>, spec: unknown, t: TaskDef, argsPair: Pair<unknown, unknown> | undefined): Promise<TaskDef[]> {
+  private async oldStyleAction(src: YamlSource, pair: Pair<unknown, unknown>, spec: unknown, t: TaskDef, argsPair: Pair<unknown, unknown> | undefined, scope: Scope): Promise<TaskDef[]> {
     let name: unknown;
     let raw: unknown;
     if (typeof spec === 'string') {
@@ -1185,18 +1222,7 @@ class Loader {
       name = module;
       raw = rest;
     }
-    if (typeof name === 'string' && /\{\{|\{%/.test(name)) {
-      const at = isMap(pair.value) ? nodeAtPath(pair.value, ['module']).node : pair.value;
-      this.errors.push(
-        src.error(
-          'E_STATIC_TEMPLATE',
-          `the module name \`${name}\` is a template, but vncplay chooses each task's module when it loads the playbook`,
-          at,
-          `name the module literally (\`${keyOf(pair)}: command …\`), or write one task per module and choose with \`when:\` (e.g. \`when: ansible_pkg_mgr == 'apt'\`)`,
-        ),
-      );
-      return [];
-    }
+    if (typeof name === 'string' && /\{\{|\{%/.test(name)) return this.dynamicAction(src, pair, name, raw, t, argsPair);
     if (typeof name !== 'string') {
       this.errors.push(src.error('E_ARGS_SHAPE', `\`${keyOf(pair)}\` needs a module: \`${keyOf(pair)}: MODULE args\` or a mapping with \`module:\``, pair.value ?? pair.key, 'e.g. `local_action: command ls`'));
       return [];
@@ -1219,8 +1245,38 @@ class Loader {
       t.libraryFile = found.libraryFile;
       t.roleSearch = this.search;
     }
-    t.args = (await this.moduleArgs(src, m, pair, argsPair, { raw })).args;
+    t.args = (await this.moduleArgs(src, m, pair, argsPair, { raw, defaults: this.defaultsAt(scope, t, name) })).args;
     await this.checkTemplates(src, pair.value, t.args, new Set(), pair.value);
+    if (keyOf(pair) === 'local_action' && t.delegateTo === undefined) t.delegateTo = 'localhost';
+    return [t];
+  }
+
+  /**
+   * `action: "{{ packager }} pkg=git"`: the module is chosen for each host when the task runs, as Ansible templates
+   * `action` then. Without the module only key=value arguments can be read (Ansible refuses free-form text here as
+   * "extra params"); their templates and the name's are checked now, the arguments by the module's spec at run time.
+   */
+  private async dynamicAction(src: YamlSource, pair: Pair<unknown, unknown>, name: string, raw: unknown, t: TaskDef, argsPair: Pair<unknown, unknown> | undefined): Promise<TaskDef[]> {
+    const nameNode = isMap(pair.value) ? nodeAtPath(pair.value, ['module']).node : pair.value;
+    let args: Record<string, unknown> = {};
+    if (typeof raw === 'string') {
+      for (const tok of splitArgs(raw)) {
+        const kv = parseKeyValue(tok);
+        if (kv) args[kv[0]] = kv[1];
+        else {
+          this.errors.push(
+            src.error('E_FREE_FORM', `the module \`${name}\` is chosen when the task runs, so its arguments must be key=value pairs, and \`${tok}\` is not one`, pair.value, 'ansible-playbook refuses this too ("has extra params"): name a free-form module (command, shell) literally'),
+          );
+        }
+      }
+    } else if (isRecord(raw)) args = raw;
+    const extra = argsPair ? src.toJS(argsPair.value) : undefined;
+    if (isRecord(extra)) args = { ...extra, ...args };
+    t.action = name;
+    t.args = args;
+    t.dynamicModule = { name, pos: src.posOf(nameNode) };
+    await this.checkTemplates(src, pair.value, { module: name, ...args }, new Set(), pair.value);
+    this.notes.push(src.error('N_RUN_TIME_MODULE', `the module \`${name}\` is chosen for each host when the task runs: its name and arguments are checked then`, nameNode));
     if (keyOf(pair) === 'local_action' && t.delegateTo === undefined) t.delegateTo = 'localhost';
     return [t];
   }
@@ -1245,7 +1301,7 @@ class Loader {
     }
     const own: RoleSink = { defaults: {}, vars: {}, handlers: [], seen: new Set(), notifies: [] };
     const sink = scope.sink ?? own;
-    const tasks = await this.roleBody(src, nameNode, spec.name, { where: roleWhere(scope), chain: [], sink, inherited: importer, dedupe: false, files: roleFiles(spec) });
+    const tasks = await this.roleBody(src, nameNode, spec.name, { where: roleWhere(withModuleDefaults(scope, importer)), chain: [], sink, inherited: importer, dedupe: false, files: roleFiles(spec) });
     if (scope.sink) return tasks;
     // Loaded through include_tasks at run time: no play to hold the role's variables, so each task gets them.
     if (own.handlers.length > 0) {
@@ -1279,7 +1335,7 @@ class Loader {
       return [t];
     }
     const check = async (): Promise<void> => {
-      const role = await this.roleForInclude(src, nodeAtPath(pair.value, ['name']).node, spec.name as string, roleFiles(spec), roleWhere(scope));
+      const role = await this.roleForInclude(src, nodeAtPath(pair.value, ['name']).node, spec.name as string, roleFiles(spec), roleWhere(withModuleDefaults(scope, t)));
       if (!role || !scope.sink) return;
       const known = new Set(scope.sink.handlers.map((h) => posKey(h.pos)));
       scope.sink.handlers.push(...role.handlers.filter((h) => !known.has(posKey(h.pos))));
@@ -1440,16 +1496,54 @@ class Loader {
 
   // ----- module arguments -----
 
+  /** The module_defaults entry a task with this action gets, from the layers around it and its own. */
+  private defaultsAt(scope: Scope, t: TaskDef, action: string): RawValue | undefined {
+    return moduleDefaultsFor([...(scope.moduleDefaults ?? []), ...(t.moduleDefaults ?? [])], moduleDefaultsKey(action, (n) => this.lookup.find(n)));
+  }
+
+  /**
+   * A `module_defaults:` value as layers keyed by moduleDefaultsKey (a list is several layers, in order). A name
+   * that is no module is refused at its key, as Ansible refuses it; so is an action group (`group/…`).
+   */
+  private moduleDefaultsLayers(src: YamlSource, node: unknown): ModuleDefaults[] {
+    const layers: ModuleDefaults[] = [];
+    for (const item of isSeq(node) ? node.items : [node]) {
+      if (!isMap(item)) {
+        this.errors.push(src.error('E_TYPE', `module_defaults must map module names to their default arguments, got ${describeValue(src.toJS(item))}`, item ?? node, 'e.g. `module_defaults: {ansible.builtin.file: {owner: vnc}}`'));
+        continue;
+      }
+      const layer: ModuleDefaults = {};
+      for (const p of pairsOf(item)) {
+        const name = keyOf(p);
+        if (name.startsWith('group/')) {
+          this.errors.push(src.error('E_UNSUPPORTED_KEY', `module_defaults for an action group (\`${name}\`) are not supported`, p.key, 'name each module of the group: `ansible.builtin.file: {…}`'));
+          continue;
+        }
+        const key = moduleDefaultsKey(name, (n) => this.lookup.find(n));
+        if (key === undefined) {
+          const near = suggest(name, this.lookup.names());
+          // Ansible's words: a short name is looked for as ansible.legacy.NAME.
+          const asAnsible = name.split('.').length < 3 ? `ansible.legacy.${name}` : name;
+          this.errors.push(src.error('E_UNKNOWN_MODULE', `Could not resolve action ${asAnsible} in module_defaults`, p.key, near ? `did you mean \`${near}\`?` : 'name a module, as a task would'));
+          continue;
+        }
+        layer[key] = src.toJS(p.value);
+      }
+      layers.push(layer);
+    }
+    return layers;
+  }
+
   private async moduleArgs(
     src: YamlSource,
     m: AnyModule,
     pair: Pair<unknown, unknown>,
     argsPair: Pair<unknown, unknown> | undefined,
-    rawOverride?: { raw: unknown },
+    o: { raw?: unknown; defaults?: RawValue } = {},
   ): Promise<{ args: Record<string, RawValue>; parsed: Record<string, unknown> }> {
     const value = pair.value;
     let args: Record<string, unknown> = {};
-    const raw = rawOverride ? rawOverride.raw : src.toJS(value);
+    const raw = 'raw' in o ? o.raw : src.toJS(value);
     if (raw === null || raw === undefined) args = {};
     else if (raw instanceof Unsafe && typeof raw.value === 'string') {
       // `command: !unsafe 'echo {{ x }}'`: key=value options are still lifted out; every string stays unsafe.
@@ -1483,7 +1577,8 @@ class Loader {
       const at = this.argNode(value, argsPair, ['mode']) ?? value;
       this.errors.push(src.error('E_MODE_INTEGER', `\`mode\` must be a quoted string such as "0644", not the number ${src.literal(at) || String(args.mode)}`, at, modeHint(src.literal(at), args.mode)));
     }
-    const { issues: all, parsed } = checkModuleArgs(m, args);
+    // module_defaults fill in what the task leaves out (a required parameter too); a templated entry waits for the run.
+    const { issues: all, parsed } = checkModuleArgs(m, isRecord(o.defaults) ? { ...o.defaults, ...args } : args);
     const issues = all.filter((i) => !skip.has(String(i.path[0])));
     for (const i of issues) {
       const at = this.argNode(value, argsPair, i.path, i.onKey, src);
@@ -1550,6 +1645,11 @@ class Loader {
 
 // ---------- helpers ----------
 
+/** `file:line:col: message`, one line. */
+function positionedLine(e: VncplayError): string {
+  return `${e.pos ? `${e.pos.file}:${e.pos.line}:${e.pos.col}: ` : ''}${e.message}`;
+}
+
 /** tasks_from, handlers_from, defaults_from, vars_from of an import_role/include_role, when written as text. */
 function roleFiles(spec: Record<string, unknown>): RoleFiles {
   const files: RoleFiles = {};
@@ -1565,7 +1665,12 @@ function posKey(pos: SourcePos): string {
 }
 
 function roleWhere(scope: Scope): RoleWhere {
-  return { playbookDir: scope.playbookDir, ...(scope.collections ? { collections: scope.collections } : {}) };
+  return { playbookDir: scope.playbookDir, ...(scope.collections ? { collections: scope.collections } : {}), ...(scope.moduleDefaults ? { moduleDefaults: scope.moduleDefaults } : {}) };
+}
+
+/** The scope of tasks inside `t` (a block's, an import's): its module_defaults layers after the outer ones. */
+function withModuleDefaults(scope: Scope, t: TaskDef): Scope {
+  return t.moduleDefaults ? { ...scope, moduleDefaults: [...(scope.moduleDefaults ?? []), ...t.moduleDefaults] } : scope;
 }
 
 /**
@@ -1605,6 +1710,8 @@ interface RoleWhere {
   collections?: readonly string[];
   /** The folder of the role whose meta/main.yml names this one (Ansible's role_basedir). */
   basedir?: string;
+  /** The `module_defaults:` layers around the role entry or import, for the load-time argument check. */
+  moduleDefaults?: ModuleDefaults[];
 }
 
 interface FoundRole {

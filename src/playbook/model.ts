@@ -9,10 +9,15 @@ export interface TaskDef {
   /** file:line:col of the task's first key, for errors and --list-tasks. */
   pos: SourcePos;
   name?: string;
-  /** Canonical module name (aliases and ansible.builtin.X resolved); absent for block and include tasks. */
+  /** Canonical module name (aliases and ansible.builtin.X resolved); absent for block and include tasks, and while `dynamicModule` is unresolved. */
   module?: string;
   /** The module file a library/ folder has for `module` (found as Ansible does, before its builtins): run on the host as a file. */
   libraryFile?: string;
+  /**
+   * `action: "{{ packager }} name=git"`: the module's name is a template, rendered for each host when the task runs
+   * (as Ansible templates `action`), then looked up and its arguments checked by that module's spec.
+   */
+  dynamicModule?: DynamicModule;
   /** The action key as written (`ansible.builtin.debug`, `include_role`): what --list-tasks shows for an unnamed task. */
   action?: string;
   /** Module arguments as written: a free-form string goes under the module's `freeForm` key (command: ls → {cmd: "ls"}), key=value strings are split. */
@@ -56,6 +61,8 @@ export interface TaskDef {
   runOnce?: RawValue;
   /** `async`: run in the background on the host, killed after this many seconds (0: in the foreground). */
   async?: RawValue;
+  /** `any_errors_fatal`: this task failing on a host (not rescued, not ignored) ends the play for every host of the batch. */
+  anyErrorsFatal?: RawValue;
   /** `poll`: with async, check the job every this many seconds (Ansible's default 15); 0: do not wait for it. */
   poll?: RawValue;
   noLog?: RawValue;
@@ -64,6 +71,12 @@ export interface TaskDef {
    * Ansible merges the layers, the innermost winning for each variable.
    */
   environment?: RawValue[];
+  /**
+   * `module_defaults:` layers, outermost first (play, blocks, imports, the task's own), each keyed by the module's
+   * FQCN as Ansible resolves it (`moduleDefaultsKey`): a later layer's entry for a module replaces an earlier one's,
+   * and the task's own arguments win over the entry (Ansible's get_action_args_with_defaults).
+   */
+  moduleDefaults?: ModuleDefaults[];
   vars: Record<string, RawValue>;
   block?: TaskDef[];
   rescue?: TaskDef[];
@@ -72,6 +85,8 @@ export interface TaskDef {
   includeTasks?: RawValue;
   /** `include_role`, loaded when reached on each host (its name and files may be templates); `import_role` is expanded at load. */
   includeRole?: IncludeRole;
+  /** The implicit first task of a role whose entry point has an argument spec: it checks the role's arguments (role-argument-spec.ts). */
+  roleArguments?: RoleArgumentCheck;
   /** Defaults and vars of the dynamically included roles this task runs inside (set by the runner), innermost last. */
   roleScopes?: RoleScope[];
   /** Handler topics this handler also listens to (`listen:`). */
@@ -89,6 +104,29 @@ export interface TaskDef {
   collections?: readonly string[];
   /** For include_tasks and include_role: where roles named in what they load at run time are looked for. */
   roleSearch?: RoleSearch;
+}
+
+/** One `module_defaults:` mapping: the module's key (moduleDefaultsKey) → its default arguments as written (a mapping, or a template of one). */
+export type ModuleDefaults = Record<string, RawValue>;
+
+/** A module named by a template, chosen for each host when the task runs. */
+export interface DynamicModule {
+  /** The name as written (`{{ packager }}`). */
+  name: string;
+  /** Where it is written (the `action:` value or its `module:`): the run's errors about the module or its arguments point here. */
+  pos: SourcePos;
+}
+
+/** What a role's argument-spec task checks: the entry point's options, and the role's parameters as written. */
+export interface RoleArgumentCheck {
+  role: string;
+  roleDir: string;
+  /** `main`, or the name of the `tasks_from` file. */
+  entryPoint: string;
+  /** The entry point's `options:` as written in the spec. */
+  options: Record<string, unknown>;
+  /** The role's parameters (`- role: x` with `user: bob`): a name the spec lacks fails the check, as in Ansible. */
+  params: Record<string, RawValue>;
 }
 
 /** An include_role's arguments as written (any of them may be a template), and where its role is looked for. */
@@ -168,7 +206,6 @@ export interface PlayDef {
   maxFailPercentage?: number;
   /** max_fail_percentage written as a template ("{{ x }}"): rendered by the runner, like serial. */
   maxFailPercentageTemplate?: string;
-  anyErrorsFatal: boolean;
   strategy: 'linear' | 'free';
   /** pre_tasks, role tasks, tasks, post_tasks in Ansible's order, each tagged with its section. */
   preTasks: TaskDef[];
@@ -187,6 +224,8 @@ export interface Playbook {
    * or templated include reaches, deprecated forms (`include:`).
    */
   warnings: string[];
+  /** What the user may want to know at -v: what the loader could not check and leaves to the run (a module chosen by a template). */
+  notes: string[];
 }
 
 /**

@@ -24,10 +24,11 @@ export const INHERITED_KEYWORDS = [
   'runOnce',
   'noLog',
   'ignoreErrors',
+  'anyErrorsFatal',
 ] as const satisfies readonly (keyof TaskDef)[];
 
 /** What a parent (play, block, role entry, importing task) hands down besides when/tags/vars. */
-export type InheritedKeywords = Partial<Pick<TaskDef, (typeof INHERITED_KEYWORDS)[number] | 'environment' | 'delegateToPos'>>;
+export type InheritedKeywords = Partial<Pick<TaskDef, (typeof INHERITED_KEYWORDS)[number] | 'environment' | 'moduleDefaults' | 'delegateToPos'>>;
 
 /** Everything a parent hands down to the tasks inside it. */
 export interface Inherited extends InheritedKeywords {
@@ -37,6 +38,11 @@ export interface Inherited extends InheritedKeywords {
   vars: Record<string, RawValue>;
   /** Variables of the include_role roles around these tasks, outermost first. */
   roleScopes?: RoleScope[];
+}
+
+/** A task Ansible adds by itself (Gathering Facts, a role's argument check): tagged `always`, with nothing else of its own. */
+export function implicitTask(pos: TaskDef['pos'], name: string, searchDirs: string[], rest: Partial<TaskDef> = {}): TaskDef {
+  return { pos, name, args: {}, loopVar: 'item', notify: [], tags: ['always'], vars: {}, listen: [], searchDirs, ...rest };
 }
 
 /** Nothing inherited: the top of a play's task lists, and handlers (selected by their own tags only). */
@@ -155,6 +161,7 @@ export function inheritKeywords<T extends InheritedKeywords>(child: T, parent: I
   if (out.delegateTo === undefined && parent.delegateToPos !== undefined) out.delegateToPos = parent.delegateToPos;
   for (const k of INHERITED_KEYWORDS) if (out[k] === undefined && parent[k] !== undefined) out[k] = parent[k];
   if (parent.environment?.length) out.environment = [...parent.environment, ...(child.environment ?? [])];
+  if (parent.moduleDefaults?.length) out.moduleDefaults = [...parent.moduleDefaults, ...(child.moduleDefaults ?? [])];
   return out;
 }
 
@@ -164,6 +171,7 @@ function ownKeywords(task: TaskDef): InheritedKeywords {
   for (const k of INHERITED_KEYWORDS) if (task[k] !== undefined) out[k] = task[k];
   if (task.delegateToPos !== undefined) out.delegateToPos = task.delegateToPos;
   if (task.environment !== undefined) out.environment = task.environment;
+  if (task.moduleDefaults !== undefined) out.moduleDefaults = task.moduleDefaults;
   return out;
 }
 

@@ -130,6 +130,11 @@ const varsSchema: Schema = {
   type: 'object',
   description: 'Variables for this scope (values may be templates).',
 };
+const moduleDefaultsSchema: Schema = {
+  type: ['object', 'array'],
+  items: { type: 'object' },
+  description: 'Default arguments per module (`ansible.builtin.file: {owner: vnc}`) for the tasks in this scope; a task\'s own arguments win.',
+};
 
 /** Names the loader treats as `include_tasks`/`import_tasks` (with their FQCN forms). */
 export const includeKeys = ['include_tasks', 'ansible.builtin.include_tasks'] as const;
@@ -202,6 +207,8 @@ export function taskKeywordProperties(): Record<string, Schema> {
     changed_when: { ...conditionSchema, description: 'Override when the task reports changed.' },
     failed_when: { ...conditionSchema, description: 'Override when the task reports failed.' },
     ignore_errors: boolOrTemplate('Continue with the host when this task fails.'),
+    any_errors_fatal: boolOrTemplate('This task (or any task of this block) failing on a host, not rescued, ends the play for every host.'),
+    module_defaults: moduleDefaultsSchema,
     retries: allowTemplates({ type: 'integer', minimum: 0, description: 'Attempts for `until` (default 3).' }),
     delay: allowTemplates({ type: 'number', minimum: 0, description: 'Seconds between `until` attempts (default 5).' }),
     until: { ...conditionSchema, description: 'Retry the task until this expression is true.' },
@@ -307,6 +314,7 @@ export function playKeywordProperties(): Record<string, Schema> {
     },
     max_fail_percentage: allowTemplates({ type: 'number', minimum: 0, maximum: 100, description: 'Abort the play above this share of failed hosts in a batch.' }),
     any_errors_fatal: { type: 'boolean', description: 'Any failed host stops the whole play.' },
+    module_defaults: moduleDefaultsSchema,
     strategy: { enum: ['linear', 'free'], description: 'linear: hosts move task by task together; free: each host runs ahead.' },
     tags: tagsSchema,
     environment: allowTemplates({

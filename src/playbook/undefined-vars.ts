@@ -593,7 +593,8 @@ class Checker {
     }
     if (t.includeTasks !== undefined) this.checkValue(t.includeTasks, 'include_tasks', ctx);
     if (t.includeRole !== undefined) this.checkValue(t.args, 'include_role', ctx);
-    if (t.module !== undefined) this.checkArgs(t, ctx);
+    if (t.dynamicModule !== undefined) this.checkValue(t.dynamicModule.name, 'action', ctx);
+    if (t.module !== undefined || t.dynamicModule !== undefined) this.checkArgs(t, ctx);
     if (t.loopLabel !== undefined) this.checkValue(t.loopLabel, 'loop_control.label', ctx);
     if (t.until?.length) this.checkCondition(t.until[0], 'until', ctx);
     for (const layer of t.environment ?? []) this.checkValue(layer, 'environment', ctx);

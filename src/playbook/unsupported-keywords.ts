@@ -11,14 +11,11 @@ export const unsupportedTaskKeys: Record<string, string> = {
   port: connectionHint,
   timeout: 'use the module\'s own timeout parameter where it has one',
   diff: 'use --diff on the command line',
-  any_errors_fatal: 'set `any_errors_fatal` on the play',
   debugger: 'remove it',
   collections: 'remove it: modules are looked up by short name or ansible.builtin.NAME',
-  module_defaults: 'give the parameters on each task',
 };
 export const unsupportedPlayKeys: Record<string, string> = {
   port: connectionHint,
-  module_defaults: 'give the parameters on each task',
   force_handlers: 'remove it: handlers of hosts that failed do not run',
   ignore_unreachable: 'remove it: an unreachable host leaves the play (exit code 3)',
   throttle: 'limit concurrency with --forks or `serial`',

@@ -1,11 +1,14 @@
 import path from 'node:path';
 import { access } from 'node:fs/promises';
 import { becomeMethodNamed } from '../connection/become.js';
-import { ConnectionError, VncplayError } from '../errors.js';
+import { ConnectionError, PlaybookError, VncplayError } from '../errors.js';
 import type { Connection } from '../connection/types.js';
-import { moduleOfTask } from '../modules/registry.js';
-import type { DiffEntry, TaskScope } from '../modules/types.js';
-import type { TaskDef } from '../playbook/model.js';
+import { moduleNameProblem } from '../modules/ansible-names.js';
+import { findModule, moduleOfTask } from '../modules/registry.js';
+import type { AnyModule, DiffEntry, TaskScope } from '../modules/types.js';
+import type { RoleArgumentCheck, TaskDef } from '../playbook/model.js';
+import { validateRoleArguments } from '../playbook/role-argument-spec.js';
+import { moduleDefaultsFor, moduleDefaultsKey } from '../playbook/module-defaults.js';
 import { controllerFileDirs, controllerFilePaths } from '../playbook/plan.js';
 import type { ControllerSubdir } from '../playbook/lookups.js';
 import { evaluateCondition, loopLookupItems, markUnsafe, render } from '../playbook/template.js';
@@ -15,7 +18,7 @@ import type { ConnectionKeywords, RunEnv, PlayRun } from './context.js';
 import { now, type TaskError, type TaskRef, type TaskStatus } from './events.js';
 import type { HostState } from './host-state.js';
 import { taskVars } from './play.js';
-import { invokeModule, moduleRender, type InvokeResult, type InvokeSettings } from './invoke-module.js';
+import { argsForHooks, invokeModule, moduleRender, type InvokeResult, type InvokeSettings } from './invoke-module.js';
 import type { Background } from '../modules/async-job.js';
 import { inTaskScope } from './task-scope.js';
 
@@ -50,7 +53,7 @@ export function taskRef(task: TaskDef, handler = false): TaskRef {
 }
 
 export function displayName(task: TaskDef): string {
-  const base = task.name ?? task.module ?? (task.includeTasks !== undefined ? (task.action === 'include' ? 'include' : 'include_tasks') : task.includeRole !== undefined ? `include_role : ${String(task.includeRole.name)}` : 'block');
+  const base = task.name ?? task.module ?? task.dynamicModule?.name ?? (task.includeTasks !== undefined ? (task.action === 'include' ? 'include' : 'include_tasks') : task.includeRole !== undefined ? `include_role : ${String(task.includeRole.name)}` : 'block');
   return task.role && !base.startsWith(`${task.role} :`) ? `${task.role} : ${base}` : base;
 }
 
@@ -115,10 +118,15 @@ async function executeWithLoop(
   env: RunEnv,
   run: PlayRun,
   hs: HostState,
-  task: TaskDef,
+  asWritten: TaskDef,
   vars: Record<string, unknown>,
   scope: TaskScope,
 ): Promise<TaskOutcome> {
+  // Ansible's strategy templates `action` first, with the host's variables: before `when`, never with a loop item.
+  const chosen = withDynamicModule(asWritten, vars);
+  // No module ran: ignore_errors applies, changed_when/failed_when do not (as in Ansible).
+  if ('outcome' in chosen) return judge(asWritten, { ...chosen.outcome, beforeModule: true }, vars);
+  const task = chosen.task;
   if (task.loop === undefined) {
     if (!conditionsHold(task.when, vars, task)) return skipped('Conditional result was False');
     return executeOnce(env, run, hs, task, vars, scope);
@@ -217,6 +225,7 @@ async function executeOnce(
   vars: Record<string, unknown>,
   scope: TaskScope,
 ): Promise<TaskOutcome> {
+  if (task.roleArguments) return judge(task, roleArgumentsOutcome(task.roleArguments, vars, task.pos), vars);
   const mod = moduleOfTask(task);
   if (!mod) return failed(`unknown module '${task.module ?? ''}'`);
   const retries = task.until ? Number(render(task.retries ?? 3, vars, task.pos)) : 0;
@@ -240,6 +249,52 @@ async function executeOnce(
     env.emit({ type: 'verbose', time: now(), level: 0, host: hs.name, message: `FAILED - RETRYING: ${displayName(task)} (${retries - attempts + 1} retries left).` });
     await sleep(delayS * 1000, env.signal);
   }
+}
+
+/**
+ * The task with its module chosen for this host: `action: "{{ packager }} …"` renders the name with the host's
+ * variables and looks it up as the loader looks up a literal name, as Ansible templates `action`
+ * when the task runs; a name that is no module fails the task with Ansible's words, at the name.
+ */
+function withDynamicModule(task: TaskDef, vars: Record<string, unknown>): { task: TaskDef } | { outcome: TaskOutcome } {
+  const dynamic = task.dynamicModule;
+  if (!dynamic) return { task };
+  try {
+    const name = String(render(dynamic.name, vars, dynamic.pos)).trim();
+    const mod = findModule(name);
+    if (mod) return { task: { ...task, module: mod.name, action: name } };
+    const known = moduleNameProblem(name);
+    throw new PlaybookError(known?.code ?? 'E_UNKNOWN_MODULE', known?.message ?? `The module ${name} was not found in configured module paths`, {
+      pos: dynamic.pos,
+      hint: known?.hint ?? `\`${dynamic.name}\` rendered to \`${name}\` on this host, which is not a module`,
+    });
+  } catch (err) {
+    return { outcome: outcomeFromError(err) };
+  }
+}
+
+/**
+ * A role's argument-spec task on this host: the role's variables the spec names, rendered, with its parameters
+ * over them, as Ansible's validate_argument_spec action gathers them from the task's variables.
+ */
+function roleArgumentsOutcome(check: RoleArgumentCheck, vars: Record<string, unknown>, pos: TaskDef['pos']): TaskOutcome {
+  const values: Record<string, unknown> = {};
+  for (const name of Object.keys(check.options)) if (vars[name] !== undefined) values[name] = render(vars[name], vars, pos);
+  for (const [name, value] of Object.entries(check.params)) values[name] = render(value, vars, pos);
+  const result = validateRoleArguments(check, values);
+  return { status: result['failed'] === true ? 'failed' : 'ok', result };
+}
+
+/**
+ * Arguments of a module chosen when the task ran, refused by its spec: the failure points at the module's name,
+ * where a load-time check of a literal module would have pointed.
+ */
+function refusedDynamicArgs(task: TaskDef, mod: AnyModule, args: Record<string, unknown>): TaskOutcome | undefined {
+  if (!task.dynamicModule) return undefined;
+  const parsed = argsForHooks(mod, args);
+  if (!('problem' in parsed)) return undefined;
+  const { code, hint } = parsed.error;
+  return outcomeFromError(new PlaybookError(code, parsed.problem, { pos: task.dynamicModule.pos, ...(hint !== undefined ? { hint } : {}) }));
 }
 
 /**
@@ -311,7 +366,9 @@ async function callModule(
       return withDelegation(unreachable(err), delegated);
     }
   }
-  const args = renderArgs(task, vars, mod.freeForm);
+  const args = { ...moduleDefaultArgs(task, vars), ...renderArgs(task, vars, mod.freeForm) };
+  const refused = refusedDynamicArgs(task, mod, args);
+  if (refused) return withDelegation(refused, delegated);
   // A module's secret arguments (supervisor's password, a cloud secret_key) are redacted like vault values.
   for (const name of mod.secretArgs ?? []) if (typeof args[name] === 'string') env.addSecret?.(args[name]);
   const settings = moduleSettings(env, hs, task, vars, target, conn, keywords);
@@ -477,6 +534,19 @@ function renderArgs(task: TaskDef, vars: Record<string, unknown>, freeForm: stri
     out[key] = value;
   }
   return out;
+}
+
+/** The task's module_defaults entry for its module, rendered (a template may stand for the whole mapping). */
+function moduleDefaultArgs(task: TaskDef, vars: Record<string, unknown>): Record<string, unknown> {
+  const action = task.action ?? task.module ?? '';
+  const entry = moduleDefaultsFor(task.moduleDefaults, moduleDefaultsKey(action, findModule));
+  if (entry === undefined || entry === null) return {};
+  const rendered = render(entry, vars, task.pos);
+  if (typeof rendered !== 'object' || rendered === null || Array.isArray(rendered)) {
+    throw new PlaybookError('E_TYPE', `module_defaults for ${action} must be a mapping of arguments, got ${JSON.stringify(rendered)}`, { pos: task.pos, hint: 'write `MODULE: {name: value}` under module_defaults' });
+  }
+  const omit = vars['omit'];
+  return Object.fromEntries(Object.entries(rendered).filter(([, v]) => omit === undefined || v !== omit));
 }
 
 async function findControllerFile(rel: string, kind: 'files' | 'templates' | 'vars', task: TaskDef, playbookDir: string): Promise<string> {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { formatExcerpt, PlaybookError, VncplayError } from '../errors.js';
 import type { Gathering, PlayDef, RoleScope, TaskDef } from '../playbook/model.js';
 import {
+  implicitTask,
   includedRoleTasks,
   includedTasks,
   inheritKeywords,
@@ -20,7 +21,7 @@ import { moduleOfTask } from '../modules/registry.js';
 import { markUnsafe, render, unwrapUnsafe } from '../playbook/template.js';
 import { buildHostScope, type MagicVars } from '../playbook/vars.js';
 import type { PlayRun, RunEnv } from './context.js';
-import { asRegistered, conditionsHold, executeTask, loopItems, loopItemVars, taskRef, type TaskOutcome } from './execute-task.js';
+import { asRegistered, conditionsHold, executeTask, loopItems, loopItemVars, taskRef, truthy, type TaskOutcome } from './execute-task.js';
 import { now } from './events.js';
 import type { HostState } from './host-state.js';
 import { FreeGate, Rounds, type Gate } from './rounds.js';
@@ -39,9 +40,28 @@ const MAX_INCLUDE_DEPTH = 64;
  * Runs one batch of a play: pre_tasks, roles, tasks, post_tasks, with handler flushes after each section,
  * one walk per host, kept in lockstep by the linear strategy or free-running under the free strategy.
  */
-export async function runBatch(env: RunEnv, run: PlayRun, shouldAbort: (failedInBatch: Set<string>) => boolean): Promise<void> {
+/**
+ * The hosts of a batch whose failure stands (not rescued), and among them those that failed a task with
+ * `any_errors_fatal` (the task's, its blocks' or the play's): Ansible's linear strategy then ends the play for all.
+ */
+export class BatchFailures {
+  readonly failed = new Set<string>();
+  readonly fatal = new Set<string>();
+
+  add(host: string, fatal: boolean): void {
+    this.failed.add(host);
+    if (fatal) this.fatal.add(host);
+  }
+
+  rescued(host: string): void {
+    this.failed.delete(host);
+    this.fatal.delete(host);
+  }
+}
+
+export async function runBatch(env: RunEnv, run: PlayRun, shouldAbort: (failures: BatchFailures) => boolean): Promise<BatchFailures> {
   const play = run.play;
-  const failedInBatch = new Set<string>();
+  const failedInBatch = new BatchFailures();
   // Before each round (linear) or task (free): stop everyone once the play must end.
   const check = (): boolean => !env.interrupted() && !shouldAbort(failedInBatch);
   const gate: Gate = play.strategy === 'free' ? new FreeGate(check) : new Rounds(run.batch, check);
@@ -55,9 +75,10 @@ export async function runBatch(env: RunEnv, run: PlayRun, shouldAbort: (failedIn
       }
     }),
   );
+  return failedInBatch;
 }
 
-async function walkHost(env: RunEnv, run: PlayRun, hs: HostState, gate: Gate, failedInBatch: Set<string>): Promise<void> {
+async function walkHost(env: RunEnv, run: PlayRun, hs: HostState, gate: Gate, failedInBatch: BatchFailures): Promise<void> {
   const play = run.play;
   const walker = new HostWalker(env, run, hs, gate, failedInBatch);
   const root = { ...NOTHING_INHERITED, tags: play.tags };
@@ -93,7 +114,7 @@ class HostWalker {
     private readonly run: PlayRun,
     private readonly hs: HostState,
     private readonly gate: Gate,
-    private readonly failedInBatch: Set<string>,
+    private readonly failedInBatch: BatchFailures,
   ) {}
 
   async runList(nodes: readonly PlanNode[]): Promise<Flow> {
@@ -122,7 +143,7 @@ class HostWalker {
     if (flow === 'failed' && block.rescue) {
       this.hs.stats.failed = Math.max(0, this.hs.stats.failed - 1);
       this.hs.stats.rescued++;
-      this.failedInBatch.delete(this.hs.name);
+      this.failedInBatch.rescued(this.hs.name);
       flow = await this.runList(rescueWith(block, this.failureVars()));
     }
     if (block.always && flow !== 'stop') {
@@ -295,7 +316,7 @@ class HostWalker {
   private failInclude(task: TaskDef, error: VncplayError): Flow {
     const result = { changed: false, failed: true, msg: error.format() };
     this.includeResult(task, 'failed', result);
-    this.failedInBatch.add(this.hs.name);
+    this.failedInBatch.add(this.hs.name, truthy(task.anyErrorsFatal, this.varsFor(task), task));
     this.lastFailure = { task, result };
     return 'failed';
   }
@@ -314,11 +335,11 @@ class HostWalker {
     this.count(outcome);
     if (outcome.status === 'unreachable') {
       this.hs.unreachable = true;
-      this.failedInBatch.add(this.hs.name);
+      this.failedInBatch.add(this.hs.name, truthy(task.anyErrorsFatal, vars, task));
       return 'stop';
     }
     if (outcome.status === 'failed') {
-      this.failedInBatch.add(this.hs.name);
+      this.failedInBatch.add(this.hs.name, truthy(task.anyErrorsFatal, vars, task));
       this.lastFailure = { task, result: outcome.result };
       return 'failed';
     }
@@ -468,18 +489,7 @@ function gathersFacts(play: PlayDef, gathering: Gathering, hs: HostState): boole
 
 /** Ansible's implicit setup task: a task of the play, so it takes the play's keywords (remote_user, connection …). */
 function gatheringFactsTask(play: PlayDef): TaskDef {
-  return inheritKeywords<TaskDef>({
-    pos: play.pos,
-    name: 'Gathering Facts',
-    module: 'setup',
-    args: {},
-    loopVar: 'item',
-    notify: [],
-    tags: ['always'],
-    vars: {},
-    listen: [],
-    searchDirs: [],
-  }, play.taskKeywords);
+  return inheritKeywords<TaskDef>(implicitTask(play.pos, 'Gathering Facts', [], { module: 'setup' }), play.taskKeywords);
 }
 
 /**

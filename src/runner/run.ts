@@ -295,16 +295,18 @@ async function runPlay(env: RunEnv, play: PlayDef, playHosts: string[]): Promise
     for (const h of active) env.hosts.get(h)!.endedPlay = false;
     const run: PlayRun = { play, batch: active, playHosts, runOnce: new Map(), includedHandlers: [] };
     env.emit(playStartEvent(run, i, batches.length));
-    const breaksPlay = (failed: number): boolean =>
-      (play.anyErrorsFatal && failed > 0) ||
+    const breaksPlay = (failed: number, fatal: boolean): boolean =>
+      fatal ||
       exceedsMaxFail(failed, active.length, maxFail) ||
       // Ansible also ends the playbook when every host of a batch has failed.
       failed === active.length;
-    await runBatch(env, run, (failed) => breaksPlay(failed.size));
+    const failures = await runBatch(env, run, (f) => breaksPlay(f.failed.size, f.fatal.size > 0));
     // Checked again once the batch is over: a failure in its last task ends the rollout too.
     const failedNow = active.filter((h) => !env.hosts.get(h)!.active).length;
-    if (breaksPlay(failedNow)) {
-      if (play.anyErrorsFatal) for (const h of active) env.hosts.get(h)!.failed = true;
+    const fatal = failures.fatal.size > 0;
+    if (breaksPlay(failedNow, fatal)) {
+      // any_errors_fatal: every host of the batch counts as failed (the exit code), as Ansible marks them.
+      if (fatal) for (const h of active) env.hosts.get(h)!.failed = true;
       return true;
     }
   }

@@ -54,7 +54,6 @@ describe('loadPlaybook: good/site.yml', async () => {
       gatherFacts: false,
       serial: [1, '50%'],
       maxFailPercentage: 25,
-      anyErrorsFatal: false,
       strategy: 'free',
       vars: { display: 1, env: 'prod' },
       tags: [],
