@@ -569,7 +569,7 @@ function markdown(r: Results): string {
     '## Scaling (vncplay; floor for reference)',
     '',
     ...(r.curve.length ? [] : ['(not measured in this run: --curve)']),
-    ...(r.curveFrom ? [`Not measured in this run (--curve ''): the curve of the run of ${r.curveFrom}, with the 10-task playbook of then.`, ''] : []),
+    ...(r.curveFrom ? [`Not measured in this run (--curve ''): the curve of the run of ${r.curveFrom}.`, ''] : []),
     'vncplay with its defaults (persistent connections: the re-run reuses the first run\'s); CPU, RSS and open files',
     'are the CLI\'s and its daemon\'s together (peak RSS: the sum of both peaks).',
     '',
