@@ -181,12 +181,18 @@ async function lastLine(file: string): Promise<string | undefined> {
   }
 }
 
+/** The hash of a month's last ledger record, or undefined for an empty month. */
+async function monthTailHash(dir: string, m: string): Promise<string | undefined> {
+  const text = await lastLine(ledgerFile(dir, m));
+  return text === undefined ? undefined : (JSON.parse(text) as Line<LedgerRecord>).hash;
+}
+
 /** The last hash of the ledger (the newest month's last line), or GENESIS for an empty ledger. */
 async function ledgerTail(dir: string): Promise<string> {
   const months = await ledgerMonths(dir);
   for (const m of months.reverse()) {
-    const text = await lastLine(ledgerFile(dir, m));
-    if (text !== undefined) return (JSON.parse(text) as Line<LedgerRecord>).hash;
+    const hash = await monthTailHash(dir, m);
+    if (hash !== undefined) return hash;
   }
   return GENESIS;
 }
@@ -297,8 +303,7 @@ export async function pruneAudit(dir: string, days: number, now = new Date()): P
     // A month goes only when its last day is past the cutoff, and never the newest month (the chain's tail).
     const old = months.slice(0, -1).filter((m) => monthEnd(m) < cutoff);
     if (old.length === 0) return [];
-    const lines = await readLines<LedgerRecord>(ledgerFile(dir, old[old.length - 1]!));
-    const lastHash = lines.length ? lines[lines.length - 1]!.hash : GENESIS;
+    const lastHash = (await monthTailHash(dir, old[old.length - 1]!)) ?? GENESIS;
     const record: Pruned = { type: 'pruned', time: now.toISOString(), months: old, lastHash, retentionDays: days };
     const { text } = line(record, await ledgerTail(dir));
     await appendFile(ledgerFile(dir, month(record.time)), text, { mode: 0o600 });
