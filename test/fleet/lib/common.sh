@@ -81,6 +81,15 @@ pid_is_nspawn() {
   tr '\0' ' ' </proc/"$pid"/cmdline | grep -q '^systemd-nspawn \|/systemd-nspawn '
 }
 
+# Is pid a live process (not gone, not a zombie waiting to be reaped)?
+pid_is_running() {
+  local stat
+  stat=$(cat /proc/"$1"/stat 2>/dev/null) || return 1
+  # The state follows the command name, which is in parentheses and may hold spaces.
+  stat=${stat##*) }
+  [[ ${stat%% *} != Z ]]
+}
+
 # The first child of the nspawn process is the container's PID 1 (systemd).
 container_init_pid() {
   local nspawn_pid=$1 child

@@ -139,6 +139,10 @@ boot_host() {
   # `flock FILE fleet.sh …` passes its lock as fd 3) would otherwise stay held for as long as the host runs.
   (exec_without_inherited_fds setsid systemd-nspawn "${args[@]}") </dev/null >>"$dir/console.log" 2>&1 &
   pid=$!
+  # Until it execs systemd-nspawn, $pid is a subshell closing the fds it inherited (and then setsid): under load
+  # that takes a while, and wait_for_sshd would take a host still on its way for one whose nspawn exited (a CI run
+  # on a fresh machine failed a reset with "exited during boot" and an empty console).
+  while ! pid_is_nspawn "$pid" && pid_is_running "$pid"; do sleep 0.05; done
   echo "$pid" >"$dir/nspawn.pid"
   printf '%s\n' "${args[@]}" >"$dir/nspawn.args"
 }
