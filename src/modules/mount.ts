@@ -7,23 +7,25 @@ import type { Change, Step } from './types.js';
 /**
  * ansible.posix.mount: an fstab entry and the mount itself, decided as Ansible's module decides (same fstab
  * rewrite, same "is it mounted" test: st_dev/inode against the parent, or a bind mount in /proc/self/mountinfo).
- * The fstab is rewritten atomically (a temp file renamed over it, mode and owner kept).
+ * The fstab is rewritten atomically (a temp file renamed over it, mode and owner kept). `ephemeral` (ansible.posix
+ * 1.5) mounts from the arguments alone and never reads or writes the fstab.
  */
 const options = {
   path: { type: 'path', required: true, aliases: ['name'], pattern: '^(/|none$)', patternText: 'an absolute path (or none, the mount point of a swap entry)', description: 'The mount point (`none` for swap).' },
-  src: { type: 'path', description: 'The device, or the folder of a bind mount (`tmpfs` for a tmpfs).' },
-  fstype: { type: 'str', description: 'Filesystem type (tmpfs, ext4, none for a bind mount, …).' },
+  src: { type: 'path', description: 'The device, or the folder of a bind mount (`tmpfs` for a tmpfs). Required by mounted, present and ephemeral.' },
+  fstype: { type: 'str', description: 'Filesystem type (tmpfs, ext4, none for a bind mount, …). Required by mounted, present and ephemeral.' },
   opts: { type: 'str', description: 'Mount options (default `defaults`).' },
   dump: { type: 'str', default: '0', description: 'The fstab dump field.' },
   passno: { type: 'str', default: '0', description: 'The fstab pass field.' },
-  fstab: { type: 'str', description: 'The fstab file (default /etc/fstab).' },
-  boot: { type: 'bool', default: true, description: 'Mount at boot; false adds `noauto` to the options.' },
+  fstab: { type: 'str', description: 'The fstab file (default /etc/fstab; not read by ephemeral).' },
+  boot: { type: 'bool', default: true, description: 'Mount at boot; false adds `noauto` to the options (ephemeral too, as in Ansible).' },
   backup: { type: 'bool', default: false, description: 'Keep a copy of the fstab before changing it.' },
   state: {
     type: 'str',
     required: true,
-    choices: ['mounted', 'unmounted', 'present', 'absent', 'absent_from_fstab', 'remounted'],
-    description: 'mounted: in fstab and mounted; present: in fstab only; unmounted: not mounted (fstab kept); absent: neither, and the folder removed; remounted: mounted again.',
+    choices: ['mounted', 'unmounted', 'present', 'absent', 'absent_from_fstab', 'remounted', 'ephemeral'],
+    description:
+      'mounted: in fstab and mounted; present: in fstab only; unmounted: not mounted (fstab kept); absent: neither, and the folder removed; remounted: mounted again; ephemeral: mounted with these options, fstab untouched (remounted, so changed, when already mounted from src; a failure when another source is mounted there).',
   },
 } as const;
 
@@ -35,6 +37,7 @@ const spec = defineSpec({
   required_if: [
     ['state', 'mounted', ['src', 'fstype']],
     ['state', 'present', ['src', 'fstype']],
+    ['state', 'ephemeral', ['src', 'fstype']],
   ],
 });
 
@@ -45,16 +48,22 @@ export interface MountFacts {
   isMount: boolean;
   /** mount point → source, as Ansible's get_linux_mounts reads /proc/self/mountinfo. */
   mounts: Map<string, string>;
+  /** `mount -v`'s lines as (source, mount point), read for ephemeral only: Ansible's _is_same_mount_src reads them. */
+  listed: Array<{ src: string; dst: string }>;
   pid: number;
   now: number;
 }
 
-/** fstab (or -), whether the path exists and stat of it and its parent, mountinfo, pid and time: one command. */
+/**
+ * fstab (or -), whether the path exists and stat of it and its parent, mountinfo, pid and time, and with $3 = 1
+ * `mount -v`'s list: one command.
+ */
 const READ = [
   'printf "%s %s\\n" "$$" "$(date +%s)"',
   'if [ -f "$2" ]; then base64 -w0 < "$2" || exit 3; echo; else echo -; fi',
   'if [ -e "$1" ]; then stat -L -c "%d %i" -- "$1" "$1/.."; else echo -; echo -; fi',
   'base64 -w0 < /proc/self/mountinfo; echo',
+  'if [ "$3" = 1 ]; then mount -v | base64 -w0 || exit 3; fi; echo',
 ].join('\n');
 
 const b64 = (s: string): string => Buffer.from(s, 'base64').toString('utf8');
@@ -83,8 +92,16 @@ export function linuxMounts(mountinfo: string): Map<string, string> {
   return out;
 }
 
+/** `mount -v` lines: `SRC on DST type FSTYPE (OPTS)`, split on blanks as Ansible splits them. */
+export function listedMounts(text: string): Array<{ src: string; dst: string }> {
+  return text.split('\n').flatMap((line) => {
+    const f = line.trim().split(/\s+/);
+    return f.length >= 3 ? [{ src: f[0]!, dst: f[2]! }] : [];
+  });
+}
+
 export function parseMountRead(stdout: string): MountFacts {
-  const [head = '', fstab = '-', self = '-', parent = '-', info = ''] = stdout.split('\n');
+  const [head = '', fstab = '-', self = '-', parent = '-', info = '', listed = ''] = stdout.split('\n');
   const [pid, now] = head.split(' ').map(Number);
   const exists = self !== '-';
   const [dev, ino] = self.split(' ');
@@ -96,6 +113,7 @@ export function parseMountRead(stdout: string): MountFacts {
     exists,
     isMount: exists && (dev !== pdev || ino === pino),
     mounts: linuxMounts(b64(info)),
+    listed: listedMounts(b64(listed)),
   };
 }
 
@@ -205,6 +223,47 @@ function remountStep(args: MountArgs, e: ReturnType<typeof mountEntry>): Step {
   return { kind: 'exec', argv: ['sh', '-c', REMOUNT, 'sh', e.name, withOpts ? `remount,${e.opts}` : 'remount', fstab, withOpts ? '0' : '1'] };
 }
 
+/**
+ * Ansible's mount and remount for ephemeral: `mount -t FSTYPE [-o OPTS] SRC PATH`, the folders made first (and
+ * removed again when the mount fails); a remount is `mount -o remount` with the same arguments, and when that fails,
+ * umount then mount. A failure says `Error mounting PATH: …` and leaves nothing changed, as Ansible's fail_json does.
+ */
+const EPHEMERAL = [
+  'p=$1 mode=$2 src=$3; shift 3',
+  'failed() { printf "Error mounting %s: %s\\n" "$p" "$1" >&2; exit 1; }',
+  'if [ "$mode" = remount ]; then',
+  '  mount -o remount "$@" -- "$src" "$p" >/dev/null 2>&1 && exit 0',
+  '  out=$(umount -- "$p" 2>&1) || failed "$out"',
+  'fi',
+  'first= d=$p',
+  'while [ ! -e "$d" ]; do first=$d d=$(dirname -- "$d"); done',
+  'if [ -n "$first" ]; then out=$(mkdir -p -- "$p" 2>&1) || { printf "Error making dir %s: %s\\n" "$p" "$out" >&2; exit 1; }; fi',
+  'out=$(mount "$@" -- "$src" "$p" 2>&1) && exit 0',
+  'if [ -n "$first" ]; then d=$p; while rmdir -- "$d" && [ "$d" != "$first" ]; do d=$(dirname -- "$d"); done; fi',
+  'failed "$out"',
+].join('\n');
+
+function ephemeralStep(e: ReturnType<typeof mountEntry>, mode: 'mount' | 'remount'): Step {
+  const typeAndOpts = ['-t', e.fstype ?? '', ...(e.opts !== 'defaults' ? ['-o', e.opts] : [])];
+  return { kind: 'exec', argv: ['sh', '-c', EPHEMERAL, 'sh', e.name, mode, e.src ?? '', ...typeAndOpts], undoesOnFailure: true };
+}
+
+/** Ansible's _is_same_mount_src, for a path already mounted: a bind mount of src, or `mount -v` lists src there. */
+function mountedFromSource(args: MountArgs, facts: MountFacts): boolean {
+  if (facts.mounts.get(args.path) === args.src) return true;
+  return facts.listed.some((m) => m.src === args.src && m.dst === args.path);
+}
+
+function planEphemeral(args: MountArgs, facts: MountFacts): Change[] {
+  const e = mountEntry(args);
+  if (!isMounted(args, facts, true)) return [{ summary: `mount ${e.name}`, steps: [ephemeralStep(e, 'mount')] }];
+  if (mountedFromSource(args, facts)) return [{ summary: `remount ${e.name}`, steps: [ephemeralStep(e, 'remount')] }];
+  throw new ModuleError(
+    'E_MOUNT_OTHER_SOURCE',
+    'Ephemeral mount point is already mounted with a different source than the specified one. Failing in order to prevent an unwanted unmount or override operation. Try replacing this command with a "state: unmounted" followed by a "state: ephemeral", or use a different destination path.',
+  );
+}
+
 function fstabChange(args: MountArgs, facts: MountFacts, after: string): Change {
   const e = mountEntry(args);
   const steps: Step[] = [];
@@ -252,6 +311,9 @@ export function planMount(args: MountArgs, facts: MountFacts): Change[] {
     case 'remounted':
       changes.push({ summary: `remount ${e.name}`, steps: [remountStep(args, e)] });
       break;
+    case 'ephemeral':
+      changes.push(...planEphemeral(args, facts));
+      break;
   }
   return changes;
 }
@@ -276,7 +338,7 @@ export const mountModule = plannedModule(spec, {
   name: 'mount',
   where: 'host',
   async gather(args, ctx): Promise<MountFacts> {
-    const res = await ctx.exec(['sh', '-c', READ, 'sh', args.path, args.fstab ?? '/etc/fstab']);
+    const res = await ctx.exec(['sh', '-c', READ, 'sh', args.path, args.fstab ?? '/etc/fstab', args.state === 'ephemeral' ? '1' : '0']);
     if (res.rc !== 0) throw new ModuleError('E_MOUNT_READ', `could not read ${args.fstab ?? '/etc/fstab'} or the mounts: ${res.stderr.trim()}`);
     return parseMountRead(res.stdout);
   },

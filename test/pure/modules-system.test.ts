@@ -4,7 +4,7 @@ import { fnmatchRegExp } from '../../src/playbook/fnmatch.js';
 import { planSysctl, sysctlValue, type SysctlFacts } from '../../src/modules/sysctl.js';
 import { findFilesModule } from '../../src/modules/find.js';
 import { sysctlModule } from '../../src/modules/sysctl.js';
-import { linuxMounts, mountEntry, mountModule, planMount, setMount, unsetMount, type MountFacts } from '../../src/modules/mount.js';
+import { linuxMounts, listedMounts, mountEntry, mountModule, planMount, setMount, unsetMount, type MountFacts } from '../../src/modules/mount.js';
 import { parseTimezoneRead, planTimezone, timezoneModule } from '../../src/modules/timezone.js';
 import { checkArgs } from '../../src/runner/invoke-module.js';
 import { parsedArgs } from '../support/module-args.js';
@@ -89,7 +89,7 @@ describe('find: globs and the walk', () => {
 
 describe('mount: the fstab edit and the decision are Ansible mount.py', () => {
   const args = (raw: Record<string, unknown>) => parsedArgs(mountModule, { path: '/mnt/x', src: 'tmpfs', fstype: 'tmpfs', state: 'mounted', ...raw });
-  const facts = (over: Partial<MountFacts> = {}): MountFacts => ({ fstab: '', exists: true, isMount: false, mounts: new Map(), pid: 1, now: 0, ...over });
+  const facts = (over: Partial<MountFacts> = {}): MountFacts => ({ fstab: '', exists: true, isMount: false, mounts: new Map(), listed: [], pid: 1, now: 0, ...over });
   const summaries = (raw: Record<string, unknown>, f: MountFacts) => planMount(args(raw), f).map((c) => c.summary);
 
   it('adds, keeps, rewrites and escapes entries as _set_mount_save_old does', () => {
@@ -119,6 +119,29 @@ describe('mount: the fstab edit and the decision are Ansible mount.py', () => {
     expect(summaries({ state: 'absent' }, facts({ isMount: true }))).toEqual([]);
     expect(summaries({ state: 'unmounted' }, facts({ isMount: true }))).toEqual(['unmount /mnt/x']);
     expect(summaries({ state: 'unmounted' }, facts())).toEqual([]);
+  });
+
+  it('ephemeral: mounts from the arguments alone, remounts what src has mounted there, refuses another source', () => {
+    const eph = (raw: Record<string, unknown> = {}) => args({ state: 'ephemeral', opts: 'size=1m', ...raw });
+    const argv = (raw: Record<string, unknown>, f: MountFacts) => planMount(eph(raw), f).map((c) => c.steps.map((s) => (s.kind === 'exec' ? s.argv.slice(4) : [])));
+    // The fstab is neither read nor written: an entry for the path changes nothing.
+    expect(summaries({ state: 'ephemeral' }, facts({ exists: false, fstab: 'tmpfs /mnt/x tmpfs size=9m 0 0\n' }))).toEqual(['mount /mnt/x']);
+    expect(argv({}, facts())).toEqual([[['/mnt/x', 'mount', 'tmpfs', '-t', 'tmpfs', '-o', 'size=1m']]]);
+    expect(argv({ opts: null }, facts())).toEqual([[['/mnt/x', 'mount', 'tmpfs', '-t', 'tmpfs']]]);
+    // boot: false still adds noauto (Ansible computes the options before it looks at the state).
+    expect(argv({ boot: false }, facts())).toEqual([[['/mnt/x', 'mount', 'tmpfs', '-t', 'tmpfs', '-o', 'size=1m,noauto']]]);
+    // Mounted from src (`mount -v` lists it, or mountinfo's bind source): remounted, always a change.
+    expect(argv({}, facts({ isMount: true, listed: [{ src: 'tmpfs', dst: '/mnt/x' }] }))).toEqual([[['/mnt/x', 'remount', 'tmpfs', '-t', 'tmpfs', '-o', 'size=1m']]]);
+    const bind = { src: '/srv/src', fstype: 'none', opts: 'bind' };
+    expect(summaries({ state: 'ephemeral', ...bind }, facts({ mounts: new Map([['/mnt/x', '/srv/src']]) }))).toEqual(['remount /mnt/x']);
+    // Another bind source is not a mount of src: mounted over it, as Ansible's is_bind_mounted(src) decides.
+    expect(summaries({ state: 'ephemeral', ...bind }, facts({ mounts: new Map([['/mnt/x', '/srv/other']]) }))).toEqual(['mount /mnt/x']);
+    expect(() => planMount(eph(), facts({ isMount: true, listed: [{ src: '/dev/sdb1', dst: '/mnt/x' }] }))).toThrow(/already mounted with a different source than the specified one/);
+    expect(checkArgs(mountModule, { path: '/mnt/x', fstype: 'tmpfs', state: 'ephemeral' })).toMatch(/src/);
+  });
+
+  it('reads `mount -v` lines as Ansible splits them', () => {
+    expect(listedMounts('tmpfs on /mnt/x type tmpfs (rw,size=1024k)\n/dev/sda1 on / type ext4 (rw)\n')).toEqual([{ src: 'tmpfs', dst: '/mnt/x' }, { src: '/dev/sda1', dst: '/' }]);
   });
 
   it('a swap entry has the mount point none, as Ansible writes it (geerlingguy.swap); other paths stay absolute', () => {
