@@ -161,6 +161,8 @@ async function main(): Promise<void> {
       out: { type: 'string', default: CORPUS_DIR },
     },
   });
+  // bin/vncplay.js runs dist/bundle: built here, so the recaps are those of this checkout's source, not of an older build.
+  execFileSync('npm', ['run', 'build'], { cwd: REPO, stdio: 'inherit' });
   if (values.slot !== undefined) useFleetSlot(values.slot);
   const runs: RoleRun[] = [];
   for (const role of values.roles!.split(',')) {
