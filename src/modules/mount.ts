@@ -202,12 +202,9 @@ function isMounted(args: MountArgs, facts: MountFacts, withSource: boolean): boo
   return !withSource || args.src === undefined || src === args.src;
 }
 
-/** `-T FILE` when the fstab is not /etc/fstab (util-linux mount). */
-const fstabArgs = (e: ReturnType<typeof mountEntry>): string[] => (e.fstab !== '/etc/fstab' ? ['-T', e.fstab] : []);
-
 /**
- * Ansible's remount: `mount -o remount`; when that fails, umount then mount — except when `remounted` was given
- * options, which Ansible refuses to apply by a fresh mount.
+ * Ansible's remount for `remounted`: `mount -o remount`; when that fails, umount then mount — except when options
+ * were given, which Ansible refuses to apply by a fresh mount.
  */
 const REMOUNT = [
   'p=$1 o=$2 t=$3 fallback=$4',
@@ -217,35 +214,44 @@ const REMOUNT = [
   'if [ -n "$t" ]; then exec mount -T "$t" -- "$p"; else exec mount -- "$p"; fi',
 ].join('\n');
 
-function remountStep(args: MountArgs, e: ReturnType<typeof mountEntry>): Step {
-  const withOpts = args.state === 'remounted' && e.opts !== 'defaults';
+function remountStep(e: ReturnType<typeof mountEntry>): Step {
+  const withOpts = e.opts !== 'defaults';
   const fstab = e.fstab !== '/etc/fstab' ? e.fstab : '';
   return { kind: 'exec', argv: ['sh', '-c', REMOUNT, 'sh', e.name, withOpts ? `remount,${e.opts}` : 'remount', fstab, withOpts ? '0' : '1'] };
 }
 
 /**
- * Ansible's mount and remount for ephemeral: `mount -t FSTYPE [-o OPTS] SRC PATH`, the folders made first (and
- * removed again when the mount fails); a remount is `mount -o remount` with the same arguments, and when that fails,
- * umount then mount. A failure says `Error mounting PATH: …` and leaves nothing changed, as Ansible's fail_json does.
+ * Ansible's mount and remount for `mounted` and `ephemeral`: `mount ARGS PATH` with the folders made first; a
+ * remount is `mount -o remount ARGS PATH`, and when that fails, umount then mount. When it fails, what the task did
+ * is put back as Ansible puts it back — the folders it made removed, and with $3 the fstab written again from stdin
+ * (the text before the task's edit: a failed mount leaves no entry that would break the next boot) — and the message
+ * is Ansible's `Error mounting PATH: …`; the task is failed and not changed, as Ansible's fail_json reports it.
  */
-const EPHEMERAL = [
-  'p=$1 mode=$2 src=$3; shift 3',
-  'failed() { printf "Error mounting %s: %s\\n" "$p" "$1" >&2; exit 1; }',
+const MOUNT = [
+  'p=$1 mode=$2 fstab=$3; shift 3',
+  'failed() { if [ -n "$fstab" ]; then cat > "$fstab"; fi; printf "%s\\n" "$1" >&2; exit 1; }',
   'if [ "$mode" = remount ]; then',
-  '  mount -o remount "$@" -- "$src" "$p" >/dev/null 2>&1 && exit 0',
-  '  out=$(umount -- "$p" 2>&1) || failed "$out"',
+  '  mount -o remount "$@" "$p" >/dev/null 2>&1 && exit 0',
+  '  out=$(umount -- "$p" 2>&1) || failed "Error mounting $p: $out"',
   'fi',
   'first= d=$p',
   'while [ ! -e "$d" ]; do first=$d d=$(dirname -- "$d"); done',
-  'if [ -n "$first" ]; then out=$(mkdir -p -- "$p" 2>&1) || { printf "Error making dir %s: %s\\n" "$p" "$out" >&2; exit 1; }; fi',
-  'out=$(mount "$@" -- "$src" "$p" 2>&1) && exit 0',
+  'if [ -n "$first" ]; then out=$(mkdir -p -- "$p" 2>&1) || failed "Error making dir $p: $out"; fi',
+  'out=$(mount "$@" "$p" 2>&1) && exit 0',
   'if [ -n "$first" ]; then d=$p; while rmdir -- "$d" && [ "$d" != "$first" ]; do d=$(dirname -- "$d"); done; fi',
-  'failed "$out"',
+  'failed "Error mounting $p: $out"',
 ].join('\n');
 
-function ephemeralStep(e: ReturnType<typeof mountEntry>, mode: 'mount' | 'remount'): Step {
-  const typeAndOpts = ['-t', e.fstype ?? '', ...(e.opts !== 'defaults' ? ['-o', e.opts] : [])];
-  return { kind: 'exec', argv: ['sh', '-c', EPHEMERAL, 'sh', e.name, mode, e.src ?? '', ...typeAndOpts], undoesOnFailure: true };
+/**
+ * The mount (or remount) of `mounted` and `ephemeral`: mounted finds the rest in the fstab (`-T FILE` when it is not
+ * /etc/fstab) and gets back `before` when it fails; ephemeral names type, options and source itself.
+ */
+function mountStep(e: ReturnType<typeof mountEntry>, state: 'mounted' | 'ephemeral', mode: 'mount' | 'remount', before?: string): Step {
+  const mountArgs = state === 'ephemeral'
+    ? ['-t', e.fstype ?? '', ...(e.opts !== 'defaults' ? ['-o', e.opts] : []), '--', e.src ?? '']
+    : [...(e.fstab !== '/etc/fstab' ? ['-T', e.fstab] : []), '--'];
+  const restore = before !== undefined ? { stdin: before } : {};
+  return { kind: 'exec', argv: ['sh', '-c', MOUNT, 'sh', e.name, mode, before !== undefined ? e.fstab : '', ...mountArgs], undoesOnFailure: true, ...restore };
 }
 
 /** Ansible's _is_same_mount_src, for a path already mounted: a bind mount of src, or `mount -v` lists src there. */
@@ -256,8 +262,8 @@ function mountedFromSource(args: MountArgs, facts: MountFacts): boolean {
 
 function planEphemeral(args: MountArgs, facts: MountFacts): Change[] {
   const e = mountEntry(args);
-  if (!isMounted(args, facts, true)) return [{ summary: `mount ${e.name}`, steps: [ephemeralStep(e, 'mount')] }];
-  if (mountedFromSource(args, facts)) return [{ summary: `remount ${e.name}`, steps: [ephemeralStep(e, 'remount')] }];
+  if (!isMounted(args, facts, true)) return [{ summary: `mount ${e.name}`, steps: [mountStep(e, 'ephemeral', 'mount')] }];
+  if (mountedFromSource(args, facts)) return [{ summary: `remount ${e.name}`, steps: [mountStep(e, 'ephemeral', 'remount')] }];
   throw new ModuleError(
     'E_MOUNT_OTHER_SOURCE',
     'Ephemeral mount point is already mounted with a different source than the specified one. Failing in order to prevent an unwanted unmount or override operation. Try replacing this command with a "state: unmounted" followed by a "state: ephemeral", or use a different destination path.',
@@ -298,18 +304,19 @@ export function planMount(args: MountArgs, facts: MountFacts): Change[] {
       break;
     case 'mounted': {
       const edit = setMount(args, facts.fstab);
-      // The folder is made when missing, but that alone is no change (as in Ansible).
-      const mkdir: Step[] = facts.exists ? [] : [{ kind: 'exec', argv: ['mkdir', '-p', '--', e.name] }];
+      // What a failed mount writes back: the lines Ansible read (_set_mount_save_old's old_lines, each ending a line).
+      const before = edit.changed ? readLines(facts.fstab).map((l) => (l.endsWith('\n') ? l : `${l}\n`)).join('') : undefined;
       if (edit.changed) changes.push(fstabChange(args, facts, edit.text));
       if (isMounted(args, facts, true)) {
-        if (edit.changed) changes.push({ summary: `remount ${e.name}`, steps: [remountStep(args, e)] });
+        if (edit.changed) changes.push({ summary: `remount ${e.name}`, steps: [mountStep(e, 'mounted', 'remount', before)] });
       } else {
-        changes.push({ summary: `mount ${e.name}`, steps: [...mkdir, { kind: 'exec', argv: ['mount', ...fstabArgs(e), '--', e.name] }] });
+        // The folder is made when missing, but that alone is no change (as in Ansible).
+        changes.push({ summary: `mount ${e.name}`, steps: [mountStep(e, 'mounted', 'mount', before)] });
       }
       break;
     }
     case 'remounted':
-      changes.push({ summary: `remount ${e.name}`, steps: [remountStep(args, e)] });
+      changes.push({ summary: `remount ${e.name}`, steps: [remountStep(e)] });
       break;
     case 'ephemeral':
       changes.push(...planEphemeral(args, facts));

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleetAvailable, fleetInventoryIni, hostExec, hostExecOk } from '../fleet/fleet.js';
 import { counts, pick, runBoth } from '../support/module-parity.js';
 
@@ -32,10 +32,14 @@ const playbook = `
       mount: {path: /mnt/vp-bind, src: /srv/vp-bind-src, fstype: none, opts: bind, state: mounted}
     - name: entry only, not at boot
       mount: {path: /mnt/vp-present, src: tmpfs, fstype: tmpfs, opts: mode=0700, state: present, boot: false}
+    - name: a failed mount puts the fstab back
+      mount: {path: /mnt/vp-bad/x, src: /dev/vp-nonesuch, fstype: ext4, state: mounted}
+      ignore_errors: true
     - name: mounts on the host
-      shell: grep vp- /etc/fstab; findmnt -n -o FSTYPE,OPTIONS /mnt/vp-tmp | grep -o 'tmpfs.*size=[0-9]*k'; findmnt -n -o TARGET /mnt/vp-bind
+      shell: grep vp- /etc/fstab; findmnt -n -o FSTYPE,OPTIONS /mnt/vp-tmp | grep -o 'tmpfs.*size=[0-9]*k'; findmnt -n -o TARGET /mnt/vp-bind; ls -d /mnt/vp-bad 2>&1
       register: mounted
       changed_when: false
+      failed_when: false
     - name: tmpfs remounted
       mount: {path: /mnt/vp-tmp, state: remounted}
     - name: bind unmounted
@@ -134,14 +138,17 @@ describe.skipIf(!fleetAvailable())('mount, timezone and pam_limits: parity with 
     if (localtime !== '') await hostExec(HOST, ['ln', '-sfn', localtime, '/etc/localtime']);
     await hostExec(HOST, ['rm', '-f', '/etc/security/limits.d/vp-test.conf']);
     await hostExec(HOST, ['sh', '-c', 'for m in /mnt/vp-tmp /mnt/vp-bind /mnt/vp-present /mnt/vp-eph/deep /mnt/vp-ebind; do while mountpoint -q $m; do umount $m; done; done; rm -rf /mnt/vp-* /srv/vp-bind-src /srv/vp-eph-src']);
-    await hostExecOk(HOST, ['sh', '-c', 'cat > /etc/fstab'], { stdin: fstab });
+    if (fstab !== '') await hostExecOk(HOST, ['sh', '-c', 'cat > /etc/fstab'], { stdin: fstab });
   };
+  // Read once, before any play: a play stopped half way leaves entries that the next test must not take for the host's own.
+  beforeAll(async () => {
+    fstab = await hostExecOk(HOST, ['cat', '/etc/fstab']);
+  });
   afterAll(async () => {
     if (fleetAvailable()) await restore();
   });
 
   it('mounts, remounts, unmounts and edits fstab the same way, with the same registered fields', async () => {
-    fstab = await hostExecOk(HOST, ['cat', '/etc/fstab']);
     zone = (await hostExecOk(HOST, ['sh', '-c', "LC_ALL=C timedatectl status | sed -n 's/^ *Time zone: \\([^ ]*\\).*/\\1/p'"])).trim();
     expect(zone).toMatch(/^\S+\/\S+$/);
     localtime = (await hostExecOk(HOST, ['readlink', '/etc/localtime'])).trim();
@@ -163,6 +170,12 @@ describe.skipIf(!fleetAvailable())('mount, timezone and pam_limits: parity with 
       'tmpfs /mnt/vp-tmp tmpfs size=2m 0 0\n/srv/vp-bind-src /mnt/vp-bind none bind 0 0\ntmpfs /mnt/vp-present tmpfs mode=0700,noauto 0 0\n',
     );
     expect(theirs['nothing left']!['stdout']).toBe('');
+    // A failed mount leaves neither its fstab entry (it would break the next boot) nor the folders it made.
+    expect(theirs['mounts on the host']!['stdout']).toMatch(/noauto 0 0\n.*\n\/mnt\/vp-bind\nls: cannot access '\/mnt\/vp-bad': No such file or directory$/);
+    expect(theirs['a failed mount puts the fstab back']!['changed']).toBe(false);
+    const failMsg = (r: Record<string, Record<string, unknown>>): string => String(r['a failed mount puts the fstab back']!['msg']).trim();
+    expect(failMsg(run.theirs)).toMatch(/^Error mounting \/mnt\/vp-bad\/x: mount: /);
+    expect(failMsg(run.ours)).toBe(failMsg(run.theirs));
     const ours = pick(run.ours, fields);
     for (const [name, t] of Object.entries(ours)) if (!ownMsg(name)) delete t['msg'];
     expect(ours, run.oursOutput.slice(-6000)).toEqual(theirs);
@@ -172,7 +185,6 @@ describe.skipIf(!fleetAvailable())('mount, timezone and pam_limits: parity with 
   });
 
   it('ephemeral mounts and remounts without the fstab, refuses another source, and says so as Ansible does', async () => {
-    fstab = await hostExecOk(HOST, ['cat', '/etc/fstab']);
     const fstabStat = await hostExecOk(HOST, ['stat', '-c', '%i %Y %s', '/etc/fstab']);
     const run = await runBoth(ephemeralPlaybook, { inventory: { file: fleetInventoryIni() }, host: 'h2' });
     const fields = ['changed', 'failed', 'name', 'src', 'fstype', 'opts', 'dump', 'passno', 'fstab', 'boot', 'backup_file', 'stdout', 'rc'];

@@ -108,7 +108,10 @@ describe('mount: the fstab edit and the decision are Ansible mount.py', () => {
 
   it('mounted: mounts what is not mounted (making the folder), remounts only when the entry changed', () => {
     expect(summaries({}, facts({ exists: false }))).toEqual(['update /etc/fstab', 'mount /mnt/x']);
-    expect(planMount(args({}), facts({ exists: false })).at(-1)!.steps.map((s) => (s.kind === 'exec' ? s.argv.join(' ') : s.kind))).toEqual(['mkdir -p -- /mnt/x', 'mount -- /mnt/x']);
+    // One script makes the folder and mounts; when the mount fails it writes the fstab back from stdin.
+    const [mount] = planMount(args({}), facts({ exists: false, fstab: '# c' })).at(-1)!.steps;
+    expect(mount).toMatchObject({ argv: ['sh', '-c', expect.stringContaining('mkdir -p'), 'sh', '/mnt/x', 'mount', '/etc/fstab', '--'], stdin: '# c\n', undoesOnFailure: true });
+    expect(planMount(args({ fstab: '/tmp/t' }), facts({ isMount: true })).at(-1)!.steps[0]).toMatchObject({ argv: ['sh', '-c', expect.any(String), 'sh', '/mnt/x', 'remount', '/tmp/t', '-T', '/tmp/t', '--'], stdin: '' });
     expect(summaries({}, facts({ isMount: true, fstab: 'tmpfs /mnt/x tmpfs defaults 0 0\n' }))).toEqual([]);
     expect(summaries({ opts: 'size=1m' }, facts({ isMount: true, fstab: 'tmpfs /mnt/x tmpfs defaults 0 0\n' }))).toEqual(['update /etc/fstab', 'remount /mnt/x']);
     expect(summaries({ fstype: 'none', src: '/srv/src', opts: 'bind' }, facts({ mounts: new Map([['/mnt/x', '/srv/other']]) }))).toEqual(['update /etc/fstab', 'mount /mnt/x']);
@@ -126,12 +129,12 @@ describe('mount: the fstab edit and the decision are Ansible mount.py', () => {
     const argv = (raw: Record<string, unknown>, f: MountFacts) => planMount(eph(raw), f).map((c) => c.steps.map((s) => (s.kind === 'exec' ? s.argv.slice(4) : [])));
     // The fstab is neither read nor written: an entry for the path changes nothing.
     expect(summaries({ state: 'ephemeral' }, facts({ exists: false, fstab: 'tmpfs /mnt/x tmpfs size=9m 0 0\n' }))).toEqual(['mount /mnt/x']);
-    expect(argv({}, facts())).toEqual([[['/mnt/x', 'mount', 'tmpfs', '-t', 'tmpfs', '-o', 'size=1m']]]);
-    expect(argv({ opts: null }, facts())).toEqual([[['/mnt/x', 'mount', 'tmpfs', '-t', 'tmpfs']]]);
+    expect(argv({}, facts())).toEqual([[['/mnt/x', 'mount', '', '-t', 'tmpfs', '-o', 'size=1m', '--', 'tmpfs']]]);
+    expect(argv({ opts: null }, facts())).toEqual([[['/mnt/x', 'mount', '', '-t', 'tmpfs', '--', 'tmpfs']]]);
     // boot: false still adds noauto (Ansible computes the options before it looks at the state).
-    expect(argv({ boot: false }, facts())).toEqual([[['/mnt/x', 'mount', 'tmpfs', '-t', 'tmpfs', '-o', 'size=1m,noauto']]]);
+    expect(argv({ boot: false }, facts())).toEqual([[['/mnt/x', 'mount', '', '-t', 'tmpfs', '-o', 'size=1m,noauto', '--', 'tmpfs']]]);
     // Mounted from src (`mount -v` lists it, or mountinfo's bind source): remounted, always a change.
-    expect(argv({}, facts({ isMount: true, listed: [{ src: 'tmpfs', dst: '/mnt/x' }] }))).toEqual([[['/mnt/x', 'remount', 'tmpfs', '-t', 'tmpfs', '-o', 'size=1m']]]);
+    expect(argv({}, facts({ isMount: true, listed: [{ src: 'tmpfs', dst: '/mnt/x' }] }))).toEqual([[['/mnt/x', 'remount', '', '-t', 'tmpfs', '-o', 'size=1m', '--', 'tmpfs']]]);
     const bind = { src: '/srv/src', fstype: 'none', opts: 'bind' };
     expect(summaries({ state: 'ephemeral', ...bind }, facts({ mounts: new Map([['/mnt/x', '/srv/src']]) }))).toEqual(['remount /mnt/x']);
     // Another bind source is not a mount of src: mounted over it, as Ansible's is_bind_mounted(src) decides.
