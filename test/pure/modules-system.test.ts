@@ -4,6 +4,7 @@ import { fnmatchRegExp } from '../../src/playbook/fnmatch.js';
 import { planSysctl, sysctlValue, type SysctlFacts } from '../../src/modules/sysctl.js';
 import { findFilesModule } from '../../src/modules/find.js';
 import { sysctlModule } from '../../src/modules/sysctl.js';
+import { cleanCommand } from '../../src/modules/make.js';
 import { linuxMounts, listedMounts, mountEntry, mountModule, planMount, setMount, unsetMount, type MountFacts } from '../../src/modules/mount.js';
 import { parseTimezoneRead, planTimezone, timezoneModule } from '../../src/modules/timezone.js';
 import { checkArgs } from '../../src/runner/invoke-module.js';
@@ -152,6 +153,14 @@ describe('mount: the fstab edit and the decision are Ansible mount.py', () => {
     expect(setMount(args({ path: 'none', src: '/swapfile', fstype: 'swap', opts: 'sw', state: 'present' }), '').text).toBe('/swapfile none swap sw 0 0\n');
     expect(checkArgs(mountModule, { path: 'mnt/x', state: 'present' })).toMatch(/`path` must be an absolute path \(or none/);
     expect(checkArgs(mountModule, { path: 'nonesuch', state: 'present' })).toMatch(/must be an absolute path/);
+  });
+});
+
+describe('make: the failed command as Ansible\'s _clean_args prints it', () => {
+  it('masks password-like values and the word after a bare --password, quoting as shlex.quote does', () => {
+    expect(cleanCommand(['/usr/bin/make', 'install', 'password=s3', '--passwd', 'x', 'NAME=a b', "it's"])).toBe(
+      `/usr/bin/make install 'password=********' --passwd '********' 'NAME=a b' 'it'"'"'s'`,
+    );
   });
 });
 
