@@ -209,7 +209,7 @@ function isMounted(args: MountArgs, facts: MountFacts, withSource: boolean): boo
 const REMOUNT = [
   'p=$1 o=$2 t=$3 fallback=$4',
   'if [ -n "$t" ]; then mount -o "$o" -T "$t" -- "$p"; else mount -o "$o" -- "$p"; fi && exit 0',
-  '[ "$fallback" = 1 ] || { echo "Options were specified with remounted, but the remount command failed." >&2; exit 1; }',
+  '[ "$fallback" = 1 ] || { echo "Options were specified with remounted, but the remount command failed. Failing in order to prevent an unexpected mount result. Try replacing this command with a \\"state: unmounted\\" followed by a \\"state: mounted\\" using the full desired mount options instead." >&2; exit 1; }',
   'umount -- "$p" || exit',
   'if [ -n "$t" ]; then exec mount -T "$t" -- "$p"; else exec mount -- "$p"; fi',
 ].join('\n');
@@ -351,6 +351,8 @@ export const mountModule = plannedModule(spec, {
   },
   plan: planMount,
   noop: mountNoop,
+  // Every failure of Ansible's mount is a fail_json without `changed`, even after it rewrote the fstab (absent).
+  unchangedWhenFailed: true,
   report(args) {
     const { name, src, fstype, opts, dump, passno, fstab, boot } = mountEntry(args);
     return { name, ...(src !== undefined ? { src } : {}), ...(fstype !== undefined ? { fstype } : {}), opts, dump, passno, fstab, boot, backup_file: '' };

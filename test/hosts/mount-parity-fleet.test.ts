@@ -42,6 +42,12 @@ const playbook = `
       failed_when: false
     - name: tmpfs remounted
       mount: {path: /mnt/vp-tmp, state: remounted}
+    - name: remounting what is not mounted fails
+      mount: {path: /mnt/vp-nonesuch, state: remounted}
+      ignore_errors: true
+    - name: remounting with options fails without a fresh mount
+      mount: {path: /mnt/vp-nonesuch, opts: ro, state: remounted}
+      ignore_errors: true
     - name: bind unmounted
       mount: {path: /mnt/vp-bind, state: unmounted}
     - name: bind unmounted again
@@ -176,8 +182,16 @@ describe.skipIf(!fleetAvailable())('mount, timezone and pam_limits: parity with 
     const failMsg = (r: Record<string, Record<string, unknown>>): string => String(r['a failed mount puts the fstab back']!['msg']).trim();
     expect(failMsg(run.theirs)).toMatch(/^Error mounting \/mnt\/vp-bad\/x: mount: /);
     expect(failMsg(run.ours)).toBe(failMsg(run.theirs));
+    // A failed remount is no change for Ansible either; vncplay's message names the step before the command's words.
+    const remountMsg = (r: Record<string, Record<string, unknown>>, n: string): string => String(r[n]!['msg']).trim();
+    expect(remountMsg(run.theirs, 'remounting what is not mounted fails')).toMatch(/^Error remounting \/mnt\/vp-nonesuch: umount: /);
+    expect(remountMsg(run.ours, 'remounting what is not mounted fails')).toContain(remountMsg(run.theirs, 'remounting what is not mounted fails').replace('Error remounting /mnt/vp-nonesuch: ', ''));
+    expect(remountMsg(run.theirs, 'remounting with options fails without a fresh mount')).toMatch(/^Options were specified with remounted, but the remount command failed\./);
+    expect(remountMsg(run.ours, 'remounting with options fails without a fresh mount')).toContain(remountMsg(run.theirs, 'remounting with options fails without a fresh mount'));
     const ours = pick(run.ours, fields);
     for (const [name, t] of Object.entries(ours)) if (!ownMsg(name)) delete t['msg'];
+    // A failed command's output is part of vncplay's failed result, not of Ansible's fail_json.
+    for (const name of ['remounting what is not mounted fails', 'remounting with options fails without a fresh mount']) delete ours[name]!['stdout'];
     expect(ours, run.oursOutput.slice(-6000)).toEqual(theirs);
     expect(await hostExecOk(HOST, ['readlink', '-f', '/etc/localtime'])).toBe(`/usr/share/zoneinfo/${zone}\n`);
     expect(counts(run.oursRecap)).toEqual(counts(run.theirsRecap));
