@@ -2,9 +2,11 @@
  * `npm run corpus:fleet`: real roles of the compatibility corpus applied for real to a fleet host, by ansible-playbook
  * and by vncplay, from the same clean host each time (fleet.sh reset): the recap of a first run and of a re-run
  * (idempotence) under each tool, side by side. Needs the test fleet up (npm run fleet -- up 3) and the corpus sources
- * unpacked (npm run corpus -- --mirror DIR). VNCPLAY_FLEET_DIR=.fleet/slot-2 uses the second fleet (test/fleet/README.md).
+ * unpacked (npm run corpus -- --mirror DIR). VNCPLAY_FLEET_DIR=.fleet/slot-2 uses the second fleet (test/fleet/README.md);
+ * --slot S uses fleet S (files under $FLEET_DIR, default .fleet, as `VNCPLAY_FLEET_SLOT=S vitest` does) and brings it
+ * up first, so a run on an engineer's own slot leaves the suite's fleets alone.
  *
- *   npm run corpus:fleet -- [--src DIR] [--host 3] [--roles boutetnico_tigervnc,…] [--out bench/corpus]
+ *   npm run corpus:fleet -- [--src DIR] [--slot S] [--host 3] [--roles boutetnico_tigervnc,…] [--out bench/corpus]
  *
  * The hosts have no route to Debian's mirrors: the Debian packages a role installs are downloaded on the
  * controller (apt-get download) into a local repository served on the fleet bridge (test/fleet/deb-repo.ts), the
@@ -17,7 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ANSIBLE_APT_DEPS, attachHost, buildRepo, serveRepo } from '../test/fleet/deb-repo.js';
-import { fleetInventory, fleetReset } from '../test/fleet/fleet.js';
+import { fleetInventory, fleetReset, fleetScript } from '../test/fleet/fleet.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(BENCH_DIR);
@@ -140,16 +142,28 @@ function report(runs: RoleRun[]): string {
   ].join('\n');
 }
 
+/** Points the fleet helpers at fleet `slot` (slot 1's folder is the base itself) after `fleet.sh up 3` there. */
+function useFleetSlot(slot: string): void {
+  if (!/^[1-9]$/.test(slot)) throw new Error(`--slot must be 1..9, got '${slot}'`);
+  const base = process.env.FLEET_DIR ?? path.join(REPO, '.fleet');
+  execFileSync('bash', [fleetScript, 'up', '3'], { stdio: 'inherit', env: { ...process.env, FLEET_DIR: base, FLEET_SLOT: slot } });
+  process.env.VNCPLAY_FLEET_DIR = slot === '1' ? base : path.join(base, `slot-${slot}`);
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: process.argv.slice(2),
     options: {
       src: { type: 'string', default: path.join(BENCH_DIR, '.corpus') },
+      slot: { type: 'string' },
       host: { type: 'string', default: '3' },
       roles: { type: 'string', default: Object.keys(ROLES).join(',') },
       out: { type: 'string', default: CORPUS_DIR },
     },
   });
+  // bin/vncplay.js runs dist/bundle: built here, so the recaps are those of this checkout's source, not of an older build.
+  execFileSync('npm', ['run', 'build'], { cwd: REPO, stdio: 'inherit' });
+  if (values.slot !== undefined) useFleetSlot(values.slot);
   const runs: RoleRun[] = [];
   for (const role of values.roles!.split(',')) {
     if (!ROLES[role]) throw new Error(`unknown role ${role}: one of ${Object.keys(ROLES).join(', ')}`);

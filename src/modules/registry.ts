@@ -22,6 +22,7 @@ import { fetchModule } from './fetch.js';
 import { firewalldModule } from './firewall/ansible-firewalld.js';
 import { firewall } from './firewall/index.js';
 import { iptablesModule } from './firewall/ansible-iptables.js';
+import { makeModule } from './make.js';
 import { metaModule } from './meta.js';
 import { mountModule } from './mount.js';
 import { npmModule } from './npm.js';
@@ -111,6 +112,7 @@ const modules: AnyModule[] = [
   iniFileModule,
   iptablesModule,
   lineinfileModule,
+  makeModule,
   metaModule,
   mountModule,
   npmModule,

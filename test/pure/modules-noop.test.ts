@@ -19,7 +19,7 @@ import { planIntent, type Intent } from '../support/module-harness.js';
  */
 const key = 'ssh-ed25519 AAAAkeyA alice@vp';
 const keyFacts = (content: string) => ({ uid: 1000, gid: 1000, keyfile: '/home/alice/.ssh/authorized_keys', dirExists: true, parentExists: true, content });
-const mounted = (over: Partial<MountFacts> = {}): MountFacts => ({ fstab: 'tmpfs /mnt/x tmpfs defaults 0 0\n', exists: true, isMount: true, mounts: new Map(), pid: 1, now: 0, ...over });
+const mounted = (over: Partial<MountFacts> = {}): MountFacts => ({ fstab: 'tmpfs /mnt/x tmpfs defaults 0 0\n', exists: true, isMount: true, mounts: new Map(), listed: [], pid: 1, now: 0, ...over });
 const zone = (over: Partial<TimezoneFacts> = {}): TimezoneFacts => ({ systemd: true, timedatectl: '/usr/bin/timedatectl', name: 'Europe/Berlin', hwclock: 'UTC', known: true, ...over });
 const allowVnc = { port: 5901, source: '198.18.0.1', action: 'accept' } as const;
 const nft = (rules: FwRule[]): NftFacts => ({

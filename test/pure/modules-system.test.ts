@@ -4,7 +4,8 @@ import { fnmatchRegExp } from '../../src/playbook/fnmatch.js';
 import { planSysctl, sysctlValue, type SysctlFacts } from '../../src/modules/sysctl.js';
 import { findFilesModule } from '../../src/modules/find.js';
 import { sysctlModule } from '../../src/modules/sysctl.js';
-import { linuxMounts, mountEntry, mountModule, planMount, setMount, unsetMount, type MountFacts } from '../../src/modules/mount.js';
+import { cleanCommand } from '../../src/modules/make.js';
+import { linuxMounts, listedMounts, mountEntry, mountModule, planMount, setMount, unsetMount, type MountFacts } from '../../src/modules/mount.js';
 import { parseTimezoneRead, planTimezone, timezoneModule } from '../../src/modules/timezone.js';
 import { checkArgs } from '../../src/runner/invoke-module.js';
 import { parsedArgs } from '../support/module-args.js';
@@ -89,7 +90,7 @@ describe('find: globs and the walk', () => {
 
 describe('mount: the fstab edit and the decision are Ansible mount.py', () => {
   const args = (raw: Record<string, unknown>) => parsedArgs(mountModule, { path: '/mnt/x', src: 'tmpfs', fstype: 'tmpfs', state: 'mounted', ...raw });
-  const facts = (over: Partial<MountFacts> = {}): MountFacts => ({ fstab: '', exists: true, isMount: false, mounts: new Map(), pid: 1, now: 0, ...over });
+  const facts = (over: Partial<MountFacts> = {}): MountFacts => ({ fstab: '', exists: true, isMount: false, mounts: new Map(), listed: [], pid: 1, now: 0, ...over });
   const summaries = (raw: Record<string, unknown>, f: MountFacts) => planMount(args(raw), f).map((c) => c.summary);
 
   it('adds, keeps, rewrites and escapes entries as _set_mount_save_old does', () => {
@@ -108,7 +109,10 @@ describe('mount: the fstab edit and the decision are Ansible mount.py', () => {
 
   it('mounted: mounts what is not mounted (making the folder), remounts only when the entry changed', () => {
     expect(summaries({}, facts({ exists: false }))).toEqual(['update /etc/fstab', 'mount /mnt/x']);
-    expect(planMount(args({}), facts({ exists: false })).at(-1)!.steps.map((s) => (s.kind === 'exec' ? s.argv.join(' ') : s.kind))).toEqual(['mkdir -p -- /mnt/x', 'mount -- /mnt/x']);
+    // One script makes the folder and mounts; when the mount fails it writes the fstab back from stdin.
+    const [mount] = planMount(args({}), facts({ exists: false, fstab: '# c' })).at(-1)!.steps;
+    expect(mount).toMatchObject({ argv: ['sh', '-c', expect.stringContaining('mkdir -p'), 'sh', '/mnt/x', 'mount', '/etc/fstab', '--'], stdin: '# c\n', undoesOnFailure: true });
+    expect(planMount(args({ fstab: '/tmp/t' }), facts({ isMount: true })).at(-1)!.steps[0]).toMatchObject({ argv: ['sh', '-c', expect.any(String), 'sh', '/mnt/x', 'remount', '/tmp/t', '-T', '/tmp/t', '--'], stdin: '' });
     expect(summaries({}, facts({ isMount: true, fstab: 'tmpfs /mnt/x tmpfs defaults 0 0\n' }))).toEqual([]);
     expect(summaries({ opts: 'size=1m' }, facts({ isMount: true, fstab: 'tmpfs /mnt/x tmpfs defaults 0 0\n' }))).toEqual(['update /etc/fstab', 'remount /mnt/x']);
     expect(summaries({ fstype: 'none', src: '/srv/src', opts: 'bind' }, facts({ mounts: new Map([['/mnt/x', '/srv/other']]) }))).toEqual(['update /etc/fstab', 'mount /mnt/x']);
@@ -121,11 +125,42 @@ describe('mount: the fstab edit and the decision are Ansible mount.py', () => {
     expect(summaries({ state: 'unmounted' }, facts())).toEqual([]);
   });
 
+  it('ephemeral: mounts from the arguments alone, remounts what src has mounted there, refuses another source', () => {
+    const eph = (raw: Record<string, unknown> = {}) => args({ state: 'ephemeral', opts: 'size=1m', ...raw });
+    const argv = (raw: Record<string, unknown>, f: MountFacts) => planMount(eph(raw), f).map((c) => c.steps.map((s) => (s.kind === 'exec' ? s.argv.slice(4) : [])));
+    // The fstab is neither read nor written: an entry for the path changes nothing.
+    expect(summaries({ state: 'ephemeral' }, facts({ exists: false, fstab: 'tmpfs /mnt/x tmpfs size=9m 0 0\n' }))).toEqual(['mount /mnt/x']);
+    expect(argv({}, facts())).toEqual([[['/mnt/x', 'mount', '', '-t', 'tmpfs', '-o', 'size=1m', '--', 'tmpfs']]]);
+    expect(argv({ opts: null }, facts())).toEqual([[['/mnt/x', 'mount', '', '-t', 'tmpfs', '--', 'tmpfs']]]);
+    // boot: false still adds noauto (Ansible computes the options before it looks at the state).
+    expect(argv({ boot: false }, facts())).toEqual([[['/mnt/x', 'mount', '', '-t', 'tmpfs', '-o', 'size=1m,noauto', '--', 'tmpfs']]]);
+    // Mounted from src (`mount -v` lists it, or mountinfo's bind source): remounted, always a change.
+    expect(argv({}, facts({ isMount: true, listed: [{ src: 'tmpfs', dst: '/mnt/x' }] }))).toEqual([[['/mnt/x', 'remount', '', '-t', 'tmpfs', '-o', 'size=1m', '--', 'tmpfs']]]);
+    const bind = { src: '/srv/src', fstype: 'none', opts: 'bind' };
+    expect(summaries({ state: 'ephemeral', ...bind }, facts({ mounts: new Map([['/mnt/x', '/srv/src']]) }))).toEqual(['remount /mnt/x']);
+    // Another bind source is not a mount of src: mounted over it, as Ansible's is_bind_mounted(src) decides.
+    expect(summaries({ state: 'ephemeral', ...bind }, facts({ mounts: new Map([['/mnt/x', '/srv/other']]) }))).toEqual(['mount /mnt/x']);
+    expect(() => planMount(eph(), facts({ isMount: true, listed: [{ src: '/dev/sdb1', dst: '/mnt/x' }] }))).toThrow(/already mounted with a different source than the specified one/);
+    expect(checkArgs(mountModule, { path: '/mnt/x', fstype: 'tmpfs', state: 'ephemeral' })).toMatch(/src/);
+  });
+
+  it('reads `mount -v` lines as Ansible splits them', () => {
+    expect(listedMounts('tmpfs on /mnt/x type tmpfs (rw,size=1024k)\n/dev/sda1 on / type ext4 (rw)\n')).toEqual([{ src: 'tmpfs', dst: '/mnt/x' }, { src: '/dev/sda1', dst: '/' }]);
+  });
+
   it('a swap entry has the mount point none, as Ansible writes it (geerlingguy.swap); other paths stay absolute', () => {
     expect(checkArgs(mountModule, { name: 'none', src: '/swapfile', fstype: 'swap', opts: 'sw', state: 'present' })).toBeUndefined();
     expect(setMount(args({ path: 'none', src: '/swapfile', fstype: 'swap', opts: 'sw', state: 'present' }), '').text).toBe('/swapfile none swap sw 0 0\n');
     expect(checkArgs(mountModule, { path: 'mnt/x', state: 'present' })).toMatch(/`path` must be an absolute path \(or none/);
     expect(checkArgs(mountModule, { path: 'nonesuch', state: 'present' })).toMatch(/must be an absolute path/);
+  });
+});
+
+describe('make: the failed command as Ansible\'s _clean_args prints it', () => {
+  it('masks password-like values and the word after a bare --password, quoting as shlex.quote does', () => {
+    expect(cleanCommand(['/usr/bin/make', 'install', 'password=s3', '--passwd', 'x', 'NAME=a b', "it's"])).toBe(
+      `/usr/bin/make install 'password=********' --passwd '********' 'NAME=a b' 'it'"'"'s'`,
+    );
   });
 });
 

@@ -38,6 +38,8 @@ export const TEST_PROGRAMS = {
   ip: 'iproute2',
   nft: 'nftables',
   iptables: 'iptables',
+  // community.general.make's parity test runs a Makefile on the controller with GNU make.
+  make: 'make',
   time: 'time',
   python3: 'python3',
   bash: 'bash',

@@ -230,7 +230,8 @@ function pythonText(v: unknown): string {
   return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
-function shlexQuote(s: string): string {
+/** Python's shlex.quote. */
+export function shlexQuote(s: string): string {
   if (s === '') return "''";
   if (/^[\w@%+=:,./-]+$/.test(s)) return s;
   return `'${s.replace(/'/g, `'"'"'`)}'`;
