@@ -63,8 +63,11 @@ export class ModuleSearchPath {
   }
 }
 
-/** Ansible 2.14's action plugins that never run a module named like them: a library/ file cannot take their place. */
-const ACTION_ONLY = new Set(['add_host', 'assert', 'debug', 'fail', 'group_by', 'include_vars', 'meta', 'pause', 'raw', 'script', 'set_fact', 'set_stats', 'shell', 'template', 'validate_argument_spec']);
+/**
+ * Ansible 2.14's action plugins that never run a module named like them: a library/ file cannot take their place, and
+ * ansible-core's module file of that name (documentation only) is not what Ansible runs.
+ */
+export const ACTION_ONLY: ReadonlySet<string> = new Set(['add_host', 'assert', 'debug', 'fail', 'group_by', 'include_vars', 'meta', 'pause', 'raw', 'script', 'set_fact', 'set_stats', 'shell', 'template', 'validate_argument_spec']);
 
 /** Ansible's DEFAULT_MODULE_PATH: ~/.ansible/plugins/modules, /usr/share/ansible/plugins/modules. */
 export function defaultLibrary(): string[] {
