@@ -61,6 +61,7 @@ def find_collection(parts):
         base = os.path.join(coll, *parts[3:])
         if os.path.isfile(os.path.join(base, "__init__.py")): return os.path.join(base, "__init__.py"), True
         if os.path.isfile(base + ".py"): return base + ".py", False
+        if os.path.isdir(base): return "", True  # a folder without __init__.py: Ansible's collection loader makes it a package
         return None
     return None
 def locate(parts):
