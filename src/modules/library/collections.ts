@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { statSync } from 'node:fs';
 import path from 'node:path';
 import { NOT_IMPLEMENTED_HINT, notImplementedMessage, resolveAnsibleModule, type ModuleNameProblem } from '../ansible-names.js';
 import { controllerPythons } from './payload.js';
+import { existingDir, isFile } from './search-path.js';
 
 /**
  * Ansible modules vncplay has not written natively, run from the collections installed on the controller, found as
@@ -154,17 +154,5 @@ function notInstalled(runs: string, collection: string, looked: string[]): Modul
 }
 
 function isDir(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-function isFile(p: string): boolean {
-  try {
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
+  return existingDir(p) !== undefined;
 }

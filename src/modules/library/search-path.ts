@@ -110,7 +110,7 @@ function subfolders(dir: string): string[] {
 }
 
 /** The real path of a folder that exists (Ansible's add_directory resolves links), else undefined. */
-function existingDir(dir: string): string | undefined {
+export function existingDir(dir: string): string | undefined {
   try {
     return statSync(dir).isDirectory() ? realpathSync(dir) : undefined;
   } catch {
@@ -118,7 +118,7 @@ function existingDir(dir: string): string | undefined {
   }
 }
 
-function isFile(file: string): boolean {
+export function isFile(file: string): boolean {
   try {
     return statSync(file).isFile();
   } catch {
