@@ -53,6 +53,8 @@ export function taskRef(task: TaskDef, handler = false): TaskRef {
 }
 
 export function displayName(task: TaskDef): string {
+  // Ansible's IncludeRole.get_name: its own name as it is, without the role prefix a task of a role gets.
+  if (task.includeRole !== undefined && task.name !== undefined) return task.name;
   const base = task.name ?? task.module ?? task.dynamicModule?.name ?? (task.includeTasks !== undefined ? (task.action === 'include' ? 'include' : 'include_tasks') : task.includeRole !== undefined ? `include_role : ${String(task.includeRole.name)}` : 'block');
   return task.role && !base.startsWith(`${task.role} :`) ? `${task.role} : ${base}` : base;
 }

@@ -239,6 +239,22 @@ describe('include_role is dynamic, as in ansible-playbook', () => {
     expect(listed(ours)).toContain('      include_role\tTAGS: []');
   });
 
+  it('a named include_role inside a role is listed and shown by its name alone, as Ansible does (IncludeRole.get_name)', async () => {
+    const dir = project({
+      'roles/outer/tasks/main.yml': '- name: outer work\n  debug: msg=outer\n- name: bring in the inner role\n  include_role: {name: inner}\n',
+      'roles/inner/tasks/main.yml': '- name: inner work\n  debug: msg=inner\n',
+      'pb.yml': '- hosts: localhost\n  gather_facts: false\n  roles: [outer]\n',
+      inv: inventory,
+    });
+    const { ours, theirs } = await bothListTasks(dir, 'pb.yml');
+    expect(listed(ours)).toEqual(listed(theirs));
+    expect(listed(ours)).toContain('      bring in the inner role\tTAGS: []');
+    const ran = await vncplay(['-i', 'inv', 'pb.yml', '--no-color'], { cwd: dir });
+    const theirsRan = await ansiblePlaybook(['-i', 'inv', 'pb.yml'], { cwd: dir });
+    expect(headers(ran.stdout)).toEqual(headers(theirsRan.stdout));
+    expect(headers(ran.stdout)).toContain('TASK [bring in the inner role]');
+  });
+
   it('runs with the same tasks, messages and recap: templated arguments, public and private variables, handlers, a loop', async () => {
     const dir = project(files);
     const ours = await vncplay(['-i', 'inv', 'pb.yml', '--no-color'], { cwd: dir });
