@@ -36,6 +36,11 @@ function redirectOf(collection: string, name: string): string | undefined {
   return redirectsByCollection.get(collection)?.get(name);
 }
 
+/** Whether the installed Ansible (the generated table) has the collection `ns.coll`. */
+export function knownCollection(collection: string): boolean {
+  return collection === 'ansible.builtin' || collectionModules(collection) !== undefined || collection in ansibleRedirects;
+}
+
 /** Splits `ns.coll.name` into collection and name; undefined for anything else. */
 function splitFqcn(key: string): { collection: string; name: string } | undefined {
   const m = /^([a-z0-9_]+\.[a-z0-9_]+)\.([A-Za-z0-9_]+)$/.exec(key);

@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { NOT_IMPLEMENTED_HINT, notImplementedMessage, resolveAnsibleModule, type ModuleNameProblem } from '../ansible-names.js';
+import { knownCollection, NOT_IMPLEMENTED_HINT, notImplementedMessage, resolveAnsibleModule, type ModuleNameProblem } from '../ansible-names.js';
 import { controllerPythons } from './payload.js';
 import { existingDir, isFile } from './search-path.js';
 
 /**
  * Ansible modules vncplay has not written natively, run from the collections installed on the controller, found as
- * Ansible's collection loader finds them: the task key resolves (with redirects) to an FQCN; `ansible.builtin.NAME`
+ * Ansible's collection loader finds them: the task key resolves (with redirects) to an FQCN (or is the FQCN of a
+ * collection Debian's `ansible` lacks that has the module on disk); `ansible.builtin.NAME`
  * is the installed ansible-core's `ansible/modules/NAME.py`, any other `NS.COLL.NAME` is
  * `ansible_collections/NS/COLL/plugins/modules/NAME.py` under the first collection root that has NS/COLL: the
  * playbooks' `collections/` folders, collections_path, then (unless collections_scan_sys_path is false) the
@@ -86,10 +87,21 @@ export class CollectionModuleSearch {
    */
   find(key: string): CollectionModuleAnswer | undefined {
     if (this.answers.has(key)) return this.answers.get(key);
-    const fqcn = resolveAnsibleModule(key);
+    const fqcn = resolveAnsibleModule(key) ?? (this.installedOnly(key) ? key : undefined);
     const answer = fqcn === undefined ? undefined : this.locate(key, fqcn);
     this.answers.set(key, answer);
     return answer;
+  }
+
+  /**
+   * An FQCN of a collection Debian's `ansible` does not have (a user's own, beside the playbook or in
+   * collections_path) that has a module or action plugin of that name: Ansible finds it on disk, and so does this.
+   */
+  private installedOnly(key: string): boolean {
+    const m = /^([a-z0-9_]+)\.([a-z0-9_]+)\.([A-Za-z0-9_]+)$/.exec(key);
+    if (!m || knownCollection(`${m[1]}.${m[2]}`)) return false;
+    const dir = this.roots().map((r) => path.join(r, 'ansible_collections', m[1]!, m[2]!)).find(isDir);
+    return dir !== undefined && ['modules/NAME.py', 'modules/NAME.ps1', 'action/NAME.py'].some((f) => isFile(path.join(dir, 'plugins', f.replace('NAME', m[3]!))));
   }
 
   private locate(key: string, fqcn: string): CollectionModuleAnswer {
