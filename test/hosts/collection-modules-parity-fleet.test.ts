@@ -13,7 +13,7 @@ import { requireProgram } from '../support/tools.js';
  * modules folder) by both tools on a fleet host: community.general.make (the short name `make` too, redirected),
  * community.crypto.openssl_dhparam, ansible.builtin.apt_key with a key gpg makes for the run (from a file and as
  * data), community.general.nagios against a FIFO the play reads and against a plain file (its failure), a module
- * chosen by a templated `action:`, and community.mysql.mysql_db on a host without PyMySQL (its failure): check mode,
+ * (openssl_dhparam again, chosen by a templated `action:`), and community.mysql.mysql_db on a host without PyMySQL (its failure): check mode,
  * a re-run (idempotence) and the registered fields compared. The play starts by removing what an earlier run made,
  * so both tools start from the same state.
  */
@@ -49,7 +49,7 @@ function playbook(key: { armored: string; fingerprint: string }): string {
   vars:
     key_text: |
 ${indented}
-    picked: community.general.make
+    picked: community.crypto.openssl_dhparam
   tasks:
     - name: start clean
       file: {path: ${DIR}, state: absent}
@@ -69,13 +69,11 @@ ${indented}
       register: made
     - name: make again
       community.general.make: {chdir: ${DIR}}
-    - name: make clean by its short name
-      make: {chdir: ${DIR}, target: clean}
-    - name: a templated module name
-      action: "{{ picked }} chdir=${DIR} target=all"
     - name: what make left
       command: cat ${DIR}/out.txt
       changed_when: false
+    - name: make clean by its short name
+      make: {chdir: ${DIR}, target: clean}
     - name: dhparam in check mode
       community.crypto.openssl_dhparam: {path: ${DIR}/dh.pem, size: 512}
       check_mode: true
@@ -83,6 +81,8 @@ ${indented}
       community.crypto.openssl_dhparam: {path: ${DIR}/dh.pem, size: 512, select_crypto_backend: openssl}
     - name: dhparam again
       community.crypto.openssl_dhparam: {path: ${DIR}/dh.pem, size: 512}
+    - name: a templated module name
+      action: "{{ picked }} path=${DIR}/dh.pem size=512"
     - name: apt_key from a file in check mode
       ansible.builtin.apt_key: {file: ${DIR}/key.asc, keyring: ${DIR}/test.gpg}
       check_mode: true
@@ -145,6 +145,7 @@ describe.skipIf(!fleetAvailable())('collection modules: parity with ansible-play
     expect(theirs['what make left']).toMatchObject({ stdout: 'built' });
     expect(theirs['dhparam in check mode']).toMatchObject({ changed: true, size: 512 });
     expect(theirs['dhparam again']).toMatchObject({ changed: false, size: 512 });
+    expect(theirs['a templated module name']).toMatchObject({ changed: false, size: 512 });
     // apt_key reads a key's long id (the fingerprint's last 16 digits) from the file.
     expect(theirs['apt_key from a file in check mode']).toMatchObject({ changed: true, fp: key.fingerprint.slice(-16) });
     expect(theirs['apt_key from a file']).toMatchObject({ changed: true, fp: key.fingerprint.slice(-16) });
