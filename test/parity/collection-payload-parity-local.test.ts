@@ -25,7 +25,7 @@ function zipEntries(zip: Buffer): Record<string, string> {
 function ansiblePayload(fqcn: string): { files: Record<string, string>; runs: string } {
   const tmp = mkdtempSync(path.join(tmpdir(), 'vncplay-kept-'));
   try {
-    const res = spawnSync('ansible', ['localhost', '-m', fqcn, '-a', '_vncplay_no_such_argument=1'], {
+    const res = spawnSync(requireProgram('ansible'), ['localhost', '-m', fqcn, '-a', '_vncplay_no_such_argument=1'], {
       env: { ...process.env, ANSIBLE_KEEP_REMOTE_FILES: '1', ANSIBLE_REMOTE_TMP: tmp, ANSIBLE_NOCOLOR: '1' },
       encoding: 'utf8',
     });
