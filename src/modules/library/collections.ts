@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { knownCollection, NOT_IMPLEMENTED_HINT, notImplementedMessage, resolveAnsibleModule, type ModuleNameProblem } from '../ansible-names.js';
-import { controllerPythons } from './payload.js';
+import { ansiblePlaybookPython, controllerPythons } from './payload.js';
 import { existingDir, isFile } from './search-path.js';
 
 /**
@@ -33,10 +33,14 @@ print(json.dumps({"ansibleDir": a, "sysPathRoots": [p for p in sys.path if p and
 
 let asked: ControllerPythonPaths | undefined;
 
-/** Asked once per process, and only when a task names a module that only a collection has. */
+/**
+ * Asked once per process, and only when a task names a module that only a collection has: the Python
+ * ansible-playbook runs with first (its sys.path is the one Ansible scans), then the others that may have ansible-core.
+ */
 export function controllerPythonPaths(): ControllerPythonPaths {
   if (asked) return asked;
-  for (const python of controllerPythons()) {
+  const playbookPython = ansiblePlaybookPython();
+  for (const python of new Set([...(playbookPython !== undefined ? [playbookPython] : []), ...controllerPythons()])) {
     try {
       const answer = JSON.parse(execFileSync(python, ['-c', ASK_PYTHON], { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'ignore'] })) as { ansibleDir: string | null; sysPathRoots: string[] };
       asked = { ...(answer.ansibleDir !== null ? { ansibleDir: answer.ansibleDir } : {}), sysPathRoots: answer.sysPathRoots };

@@ -150,15 +150,17 @@ interface ZipAnswer {
 
 /** Python interpreters on the controller that may have ansible-core: python3, then the one ansible-playbook runs with. */
 export function controllerPythons(): string[] {
-  const candidates = ['python3'];
+  const playbookPython = ansiblePlaybookPython();
+  return [...new Set(['python3', ...(playbookPython !== undefined ? [playbookPython] : []), '/usr/bin/python3'])];
+}
+
+/** The Python Debian's ansible-playbook runs with (its `#!` line), or undefined without one. */
+export function ansiblePlaybookPython(): string | undefined {
   try {
-    const shebang = /^#!\s*(\S+)/.exec(readFileSync('/usr/bin/ansible-playbook', 'utf8'))?.[1];
-    if (shebang !== undefined) candidates.push(shebang);
+    return /^#!\s*(\S+)/.exec(readFileSync('/usr/bin/ansible-playbook', 'utf8'))?.[1];
   } catch {
-    // no Debian ansible-playbook: python3 only
+    return undefined;
   }
-  candidates.push('/usr/bin/python3');
-  return [...new Set(candidates)];
 }
 
 function run(program: string, args: readonly string[]): Promise<{ ok: boolean; stdout: string; stderr: string; missing: boolean }> {
