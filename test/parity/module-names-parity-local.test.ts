@@ -44,7 +44,7 @@ describe('module names: parity with ansible-playbook --syntax-check', () => {
 
   it('accepts a module vncplay does not implement when the controller has its collection, as Ansible does: short, redirected and FQCN', async () => {
     const { dir, file } = playbook(
-      '    - pacman: {name: vim}\n    - apache2_module: {name: rewrite}\n    - community.mysql.mysql_db: {name: x}\n    - ansible.builtin.apt_key: {id: ABCD, state: absent}\n    - action: community.general.make chdir=/tmp\n',
+      '    - pacman: {name: vim}\n    - apache2_module: {name: rewrite}\n    - community.mysql.mysql_db: {name: x}\n    - ansible.builtin.apt_key: {id: ABCD, state: absent}\n    - ansible.legacy.debconf: {name: tzdata}\n    - action: community.general.make chdir=/tmp\n',
     );
     const theirs = await ansiblePlaybook(['--syntax-check', '-i', 'localhost,', file], { cwd: dir });
     const ours = await vncplay(['--syntax-check', '-i', 'localhost,', file], { cwd: dir });

@@ -91,7 +91,8 @@ export class CollectionModuleSearch {
    */
   find(key: string): CollectionModuleAnswer | undefined {
     if (this.answers.has(key)) return this.answers.get(key);
-    const fqcn = resolveAnsibleModule(key) ?? (this.installedOnly(key) ? key : undefined);
+    // ansible.legacy.NAME is ansible.builtin.NAME once no library/ file has that name (the loader looked first).
+    const fqcn = resolveAnsibleModule(key.replace(/^ansible\.legacy\./, 'ansible.builtin.')) ?? (this.installedOnly(key) ? key : undefined);
     const answer = fqcn === undefined ? undefined : this.locate(key, fqcn);
     this.answers.set(key, answer);
     return answer;
