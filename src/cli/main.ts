@@ -81,6 +81,7 @@ async function runCommand(opts: CliOptions, argv: readonly string[]): Promise<nu
         extraVars,
         rolesPath: settings.rolesPath,
         collectionsPath: settings.collectionsPath,
+        collectionsScanSysPath: settings.collectionsScanSysPath,
         ...(settings.library !== undefined ? { library: settings.library } : {}),
         ...(settings.moduleUtils !== undefined ? { moduleUtils: settings.moduleUtils } : {}),
       });

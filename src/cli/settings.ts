@@ -31,6 +31,8 @@ export interface EffectiveSettings {
   rolesPath: string[];
   /** Folders holding ansible_collections/NS/COLL (collection roles), after the playbook's own collections/. */
   collectionsPath: string[];
+  /** Whether Python's sys.path is searched for collection modules after collectionsPath (Ansible's default: true). */
+  collectionsScanSysPath: boolean;
   /** Folders of module files and of module_utils, after the playbook's and roles' own (undefined: Ansible's defaults). */
   library?: string[];
   moduleUtils?: string[];
@@ -66,6 +68,7 @@ export function effectiveSettings(opts: CliOptions, cfg: AnsibleConfig): Effecti
     gathering: cfg.gathering ?? 'implicit',
     rolesPath: cfg.rolesPath ?? defaultRolesPath(),
     collectionsPath: cfg.collectionsPath ?? defaultCollectionsPath(),
+    collectionsScanSysPath: cfg.collectionsScanSysPath ?? true,
     ...(cfg.library !== undefined ? { library: cfg.library } : {}),
     ...(cfg.moduleUtils !== undefined ? { moduleUtils: cfg.moduleUtils } : {}),
     connectionDefaults,

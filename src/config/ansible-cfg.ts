@@ -21,6 +21,8 @@ export interface AnsibleConfig {
   rolesPath?: string[];
   /** Where collection roles (NS.COLL.ROLE) are looked for: each folder holds ansible_collections/NS/COLL. */
   collectionsPath?: string[];
+  /** Whether the controller Python's sys.path is searched for collections too (collections_scan_sys_path). */
+  collectionsScanSysPath?: boolean;
   /** Folders of module files (`library`), after the playbook's and roles' library/. */
   library?: string[];
   /** Folders of module_utils files, after the playbook's and roles' module_utils/. */
@@ -68,6 +70,7 @@ export const ANSIBLE_CFG_SETTINGS: readonly Setting[] = [
     env: ['ANSIBLE_COLLECTIONS_PATHS', 'ANSIBLE_COLLECTIONS_PATH'],
     type: 'pathspec',
   },
+  { field: 'collectionsScanSysPath', ini: [['defaults', 'collections_scan_sys_path']], env: ['ANSIBLE_COLLECTIONS_SCAN_SYS_PATH'], type: 'boolean' },
   { field: 'library', ini: [['defaults', 'library']], env: ['ANSIBLE_LIBRARY'], type: 'pathspec' },
   { field: 'moduleUtils', ini: [['defaults', 'module_utils']], env: ['ANSIBLE_MODULE_UTILS'], type: 'pathspec' },
   { field: 'remoteUser', ini: [['defaults', 'remote_user']], env: ['ANSIBLE_REMOTE_USER'], type: 'string' },

@@ -36,6 +36,11 @@ function redirectOf(collection: string, name: string): string | undefined {
   return redirectsByCollection.get(collection)?.get(name);
 }
 
+/** Whether the installed Ansible (the generated table) has the collection `ns.coll`. */
+export function knownCollection(collection: string): boolean {
+  return collection === 'ansible.builtin' || collectionModules(collection) !== undefined || collection in ansibleRedirects;
+}
+
 /** Splits `ns.coll.name` into collection and name; undefined for anything else. */
 function splitFqcn(key: string): { collection: string; name: string } | undefined {
   const m = /^([a-z0-9_]+\.[a-z0-9_]+)\.([A-Za-z0-9_]+)$/.exec(key);
@@ -119,6 +124,13 @@ function collectionsWith(name: string): string[] {
   return [...(builtin !== undefined ? [builtin] : []), ...others.map((c) => `${c}.${name}`)];
 }
 
+/** The start of every E_MODULE_NOT_IMPLEMENTED message: the name as written, and the FQCN Ansible runs for it. */
+export function notImplementedMessage(key: string, fqcn: string): string {
+  return `\`${key}\` is an Ansible module vncplay does not implement yet${fqcn === key ? '' : ` (Ansible runs ${fqcn})`}`;
+}
+
+export const NOT_IMPLEMENTED_HINT = 'README.md lists the modules vncplay has; meanwhile `command:` or `shell:` can run the same program, or ansible-playbook can run this play';
+
 export interface ModuleNameProblem {
   code: 'E_MODULE_NOT_IMPLEMENTED' | 'E_UNKNOWN_MODULE';
   message: string;
@@ -132,13 +144,7 @@ export interface ModuleNameProblem {
  */
 export function moduleNameProblem(key: string): ModuleNameProblem | undefined {
   const fqcn = resolveAnsibleModule(key);
-  if (fqcn !== undefined) {
-    return {
-      code: 'E_MODULE_NOT_IMPLEMENTED',
-      message: `\`${key}\` is an Ansible module vncplay does not implement yet${fqcn === key ? '' : ` (Ansible runs ${fqcn})`}`,
-      hint: 'README.md lists the modules vncplay has; meanwhile `command:` or `shell:` can run the same program, or ansible-playbook can run this play',
-    };
-  }
+  if (fqcn !== undefined) return { code: 'E_MODULE_NOT_IMPLEMENTED', message: notImplementedMessage(key, fqcn), hint: NOT_IMPLEMENTED_HINT };
   const parts = splitFqcn(key);
   const elsewhere = parts ? collectionsWith(parts.name) : [];
   if (!parts || elsewhere.length === 0) return undefined;

@@ -1,5 +1,6 @@
-import type { TaskDef } from '../playbook/model.js';
+import type { RoleSearch, TaskDef } from '../playbook/model.js';
 import { libraryModule } from './library/module.js';
+import type { PayloadRoots } from './library/payload.js';
 import { addHostModule } from './add-host.js';
 import { aptModule } from './apt.js';
 import { aptRepositoryModule } from './apt-repository.js';
@@ -166,8 +167,13 @@ export function findModule(key: string): AnyModule | undefined {
  */
 export function moduleOfTask(task: Pick<TaskDef, 'module' | 'libraryFile' | 'roleSearch'>): AnyModule | undefined {
   if (task.module === undefined) return undefined;
-  if (task.libraryFile !== undefined) return libraryModule(task.libraryFile, task.module, () => task.roleSearch?.moduleSearch?.moduleUtilsFolders() ?? []);
+  if (task.libraryFile !== undefined) return libraryModule(task.libraryFile, task.module, () => payloadRootsOf(task.roleSearch));
   return lookup.find(task.module);
+}
+
+/** Where a module file's payload finds its module_utils: the run's module_utils folders and collection roots. */
+export function payloadRootsOf(search: RoleSearch | undefined): PayloadRoots {
+  return { moduleUtils: search?.moduleSearch?.moduleUtilsFolders() ?? [], collections: search?.collectionModules?.roots() ?? [] };
 }
 
 /** Every name a task may use for a module, for "did you mean" hints and the schema. */

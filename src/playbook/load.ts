@@ -5,10 +5,11 @@ import { ErrorList, formatExcerpt, PlaybookError, VaultError, VncplayError as Vn
 import { decryptFileText, recordSecret } from '../vault/session.js';
 import { isVaultText, VAULT_HEADER } from '../vault/format.js';
 import { decryptSource } from '../modules/copy.js';
-import { moduleNameProblem } from '../modules/ansible-names.js';
+import { moduleNameProblem, type ModuleNameProblem } from '../modules/ansible-names.js';
+import { CollectionModuleSearch } from '../modules/library/collections.js';
 import { libraryModule } from '../modules/library/module.js';
 import { defaultLibrary, defaultModuleUtils, ModuleSearchPath } from '../modules/library/search-path.js';
-import { allModules } from '../modules/registry.js';
+import { allModules, payloadRootsOf } from '../modules/registry.js';
 import type { AnyModule, ControllerFile } from '../modules/types.js';
 import { coerceToSchemaType, parseKeyValue, splitArgs } from './free-form.js';
 import { Unsafe } from './filters.js';
@@ -52,8 +53,14 @@ export interface LoadOptions {
   modules?: readonly AnyModule[];
   /** ansible.cfg's roles_path: folders searched for roles after the playbook's roles/. */
   rolesPath?: readonly string[];
-  /** ansible.cfg's collections_path: folders searched for collection roles after the playbook's collections/. */
+  /** ansible.cfg's collections_path: folders searched for collection roles and modules after the playbook's collections/. */
   collectionsPath?: readonly string[];
+  /**
+   * ansible.cfg's collections_scan_sys_path (ANSIBLE_COLLECTIONS_SCAN_SYS_PATH): whether the controller Python's
+   * sys.path (Debian's dist-packages/ansible_collections) is searched for collection modules after collections_path.
+   * Default true, as Ansible's.
+   */
+  collectionsScanSysPath?: boolean;
   /** ansible.cfg's `library` (ANSIBLE_LIBRARY): module files looked for after the playbook's and roles' library/. */
   library?: readonly string[];
   /** ansible.cfg's `module_utils` (ANSIBLE_MODULE_UTILS): after the playbook's and roles' module_utils/. */
@@ -72,7 +79,9 @@ export interface TaskFileContext {
 
 export async function loadPlaybook(file: string, opts: LoadOptions = {}): Promise<Playbook> {
   const moduleSearch = new ModuleSearchPath({ library: opts.library ?? defaultLibrary(), moduleUtils: opts.moduleUtils ?? defaultModuleUtils() });
-  const loader = new Loader(opts.modules, opts.extraVars ?? {}, { rolesPath: opts.rolesPath ?? [], collectionsPath: opts.collectionsPath ?? [], moduleSearch });
+  const collectionsPath = opts.collectionsPath ?? [];
+  const collectionModules = new CollectionModuleSearch({ collectionsPath, scanSysPath: opts.collectionsScanSysPath ?? true });
+  const loader = new Loader(opts.modules, opts.extraVars ?? {}, { rolesPath: opts.rolesPath ?? [], collectionsPath, moduleSearch, collectionModules });
   const plays = await loader.playbookFile(path.normalize(file), undefined, new Set());
   loader.throwIfErrors();
   return { file, plays, warnings: loader.warningLines(), notes: unique(loader.notes.map(positionedLine)) };
@@ -284,16 +293,25 @@ class Loader {
   /**
    * The module a task key selects, as Ansible's module loader finds it: a short name (or `ansible.legacy.NAME`,
    * `ansible.builtin.NAME`) in a library/ folder known so far comes first, shadowing a builtin of the same name; then
-   * vncplay's modules.
+   * vncplay's modules; then the module file of the controller's installed collections, for a module vncplay lacks.
    */
   private findModule(key: string): { module: AnyModule; libraryFile?: string } | undefined {
     const libraryFile = key.includes('.') && !/^ansible\.(legacy|builtin)\./.test(key) ? undefined : this.search.moduleSearch.find(key);
     if (libraryFile !== undefined) {
       const name = key.replace(/^ansible\.(legacy|builtin)\./, '');
-      return { module: libraryModule(libraryFile, name, () => this.search.moduleSearch.moduleUtilsFolders()), libraryFile };
+      return { module: libraryModule(libraryFile, name, () => payloadRootsOf(this.search)), libraryFile };
     }
     const module = this.lookup.find(key);
-    return module ? { module } : undefined;
+    if (module) return { module };
+    const installed = this.search.collectionModules?.find(key);
+    if (installed === undefined || 'problem' in installed) return undefined;
+    return { module: libraryModule(installed.file, key, () => payloadRootsOf(this.search)), libraryFile: installed.file };
+  }
+
+  /** Why a key that selects no module is not one: the installed collections' reason first, then Ansible's names. */
+  private moduleProblem(key: string): ModuleNameProblem | undefined {
+    const installed = this.search.collectionModules?.find(key);
+    return installed !== undefined && 'problem' in installed ? installed.problem : moduleNameProblem(key);
   }
 
   throwIfErrors(): void {
@@ -377,6 +395,7 @@ class Loader {
     if (!src) return [];
     registerPluginFolders(path.dirname(abs));
     this.search.moduleSearch.addPluginFolders(path.dirname(abs));
+    this.search.collectionModules?.addPlaybookDir(path.dirname(abs));
     registerCollectionRoots(this.collectionRoots(path.dirname(abs)));
     const root = src.root;
     if (root === null || (isScalar(root) && root.value === null)) {
@@ -1122,7 +1141,7 @@ class Loader {
         continue;
       }
       const asModule = noAction && unknown.length === 1;
-      const ansibleName = moduleNameProblem(k);
+      const ansibleName = this.moduleProblem(k);
       if (ansibleName) {
         this.errors.push(src.error(ansibleName.code, ansibleName.message, p.key, ansibleName.hint));
         continue;
@@ -1229,7 +1248,7 @@ class Loader {
     }
     const found = this.findModule(name);
     if (!found) {
-      const ansibleName = moduleNameProblem(name);
+      const ansibleName = this.moduleProblem(name);
       if (ansibleName) {
         this.errors.push(src.error(ansibleName.code, ansibleName.message, pair.value, ansibleName.hint));
         return [];
@@ -1275,6 +1294,8 @@ class Loader {
     t.action = name;
     t.args = args;
     t.dynamicModule = { name, pos: src.posOf(nameNode) };
+    // The name may render to a module of the installed collections, found through this run's search.
+    t.roleSearch = this.search;
     await this.checkTemplates(src, pair.value, { module: name, ...args }, new Set(), pair.value);
     this.notes.push(src.error('N_RUN_TIME_MODULE', `the module \`${name}\` is chosen for each host when the task runs: its name and arguments are checked then`, nameNode));
     if (keyOf(pair) === 'local_action' && t.delegateTo === undefined) t.delegateTo = 'localhost';

@@ -1,4 +1,5 @@
 import type { SourcePos } from '../errors.js';
+import type { CollectionModuleSearch } from '../modules/library/collections.js';
 import type { ModuleSearchPath } from '../modules/library/search-path.js';
 import type { InheritedKeywords } from './plan.js';
 
@@ -11,7 +12,10 @@ export interface TaskDef {
   name?: string;
   /** Canonical module name (aliases and ansible.builtin.X resolved); absent for block and include tasks, and while `dynamicModule` is unresolved. */
   module?: string;
-  /** The module file a library/ folder has for `module` (found as Ansible does, before its builtins): run on the host as a file. */
+  /**
+   * The module file a library/ folder has for `module` (found as Ansible does, before its builtins), or the installed
+   * collection's module file for a module vncplay lacks: run on the host as a file, as Ansible runs it.
+   */
   libraryFile?: string;
   /**
    * `action: "{{ packager }} name=git"`: the module's name is a template, rendered for each host when the task runs
@@ -158,6 +162,8 @@ export interface RoleSearch {
    * join it for the whole run, as in Ansible; shared by the loads a run makes at run time (include_role).
    */
   moduleSearch?: ModuleSearchPath;
+  /** Where modules vncplay lacks are found in the controller's installed collections (shared like moduleSearch). */
+  collectionModules?: CollectionModuleSearch;
 }
 
 /** One `vars_prompt` entry, as Ansible takes it. */

@@ -1,6 +1,7 @@
 import { collectionPrefixes } from '../modules/lookup.js';
 import { allModules } from '../modules/registry.js';
-import { moduleKeys, moduleNameProblem } from '../modules/ansible-names.js';
+import { moduleKeys, moduleNameProblem, notImplementedMessage } from '../modules/ansible-names.js';
+import { ACTION_ONLY } from '../modules/library/search-path.js';
 import { ansibleCollections } from '../modules/ansible-names.generated.js';
 import { unsupportedPlayKeys, unsupportedTaskKeys } from './unsupported-keywords.js';
 import type { AnyModule } from '../modules/types.js';
@@ -418,13 +419,20 @@ function refusedName(message: string): Schema {
 /** The loader's E_NO_MODULE words, for the editor (yaml-language-server shows an errorMessage for a missing `required`). */
 const NO_ACTION_MESSAGE = 'task has no module: expected one module key such as `command:` or `debug:`';
 
-/** Ansible's own modules (ansible.builtin) vncplay lacks, short and FQCN: named as such, not as typos. */
+/**
+ * Ansible's own modules (ansible.builtin) vncplay lacks, short and FQCN: the runner runs them from the controller's
+ * ansible-core as Ansible does (any arguments: the module checks them when it runs), except the action-only ones
+ * (set_stats, validate_argument_spec: Python on the controller), named as such, not as typos.
+ */
 function unimplementedModuleProperties(taken: Record<string, unknown>): Record<string, Schema> {
   const out: Record<string, Schema> = {};
   for (const name of (ansibleCollections['ansible.builtin'] ?? '').split(' ')) {
     for (const key of [name, `ansible.builtin.${name}`]) {
       const problem = key in taken ? undefined : moduleNameProblem(key);
-      if (problem) out[key] = refusedName(`${problem.message}: ${problem.hint}`);
+      if (!problem) continue;
+      out[key] = ACTION_ONLY.has(name)
+        ? refusedName(`${problem.message}, and it is an action plugin (Python Ansible runs on the controller, which vncplay does not): ${problem.hint}`)
+        : { description: `${notImplementedMessage(key, `ansible.builtin.${name}`)}: it runs from the controller's ansible-core, as Ansible runs it, and checks its arguments itself when it runs` };
     }
   }
   return out;
@@ -471,6 +479,8 @@ export function buildPlaybookSchema(modules: readonly AnyModule[] = allModules()
     },
   };
 
+  const unimplemented = unimplementedModuleProperties({ ...taskProps, ...moduleProps });
+  const runFromAnsibleCore = Object.fromEntries(Object.entries(unimplemented).filter(([, s]) => !('not' in s)));
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: SCHEMA_ID,
@@ -497,9 +507,9 @@ export function buildPlaybookSchema(modules: readonly AnyModule[] = allModules()
         title: 'Task',
         description: 'One module key plus task keywords; or block/rescue/always; or include_tasks/import_tasks.',
         type: 'object',
-        properties: { ...unimplementedModuleProperties({ ...taskProps, ...moduleProps }), ...taskProps, ...moduleProps },
+        properties: { ...unimplemented, ...taskProps, ...moduleProps },
         // Exactly one thing to do, as the loader demands: not two modules, not none.
-        oneOf: taskActionKeys(moduleProps).map((k) => ({ required: [k], errorMessage: NO_ACTION_MESSAGE })),
+        oneOf: taskActionKeys({ ...runFromAnsibleCore, ...moduleProps }).map((k) => ({ required: [k], errorMessage: NO_ACTION_MESSAGE })),
         patternProperties: {
           '^with_[A-Za-z0-9_.]+$': { description: 'Legacy loop over a lookup\'s results (with_dict, with_subelements, with_sequence …): any lookup of the README\'s list.' },
         },

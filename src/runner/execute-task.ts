@@ -53,6 +53,8 @@ export function taskRef(task: TaskDef, handler = false): TaskRef {
 }
 
 export function displayName(task: TaskDef): string {
+  // Ansible's IncludeRole.get_name: its own name as it is, without the role prefix a task of a role gets.
+  if (task.includeRole !== undefined && task.name !== undefined) return task.name;
   const base = task.name ?? task.module ?? task.dynamicModule?.name ?? (task.includeTasks !== undefined ? (task.action === 'include' ? 'include' : 'include_tasks') : task.includeRole !== undefined ? `include_role : ${String(task.includeRole.name)}` : 'block');
   return task.role && !base.startsWith(`${task.role} :`) ? `${task.role} : ${base}` : base;
 }
@@ -253,8 +255,9 @@ async function executeOnce(
 
 /**
  * The task with its module chosen for this host: `action: "{{ packager }} …"` renders the name with the host's
- * variables and looks it up as the loader looks up a literal name, as Ansible templates `action`
- * when the task runs; a name that is no module fails the task with Ansible's words, at the name.
+ * variables and looks it up as the loader looks up a literal name (vncplay's modules, then the installed
+ * collections' module files), as Ansible templates `action` when the task runs; a name that is no module fails the
+ * task with Ansible's words (or why its collection module cannot run), at the name.
  */
 function withDynamicModule(task: TaskDef, vars: Record<string, unknown>): { task: TaskDef } | { outcome: TaskOutcome } {
   const dynamic = task.dynamicModule;
@@ -263,7 +266,9 @@ function withDynamicModule(task: TaskDef, vars: Record<string, unknown>): { task
     const name = String(render(dynamic.name, vars, dynamic.pos)).trim();
     const mod = findModule(name);
     if (mod) return { task: { ...task, module: mod.name, action: name } };
-    const known = moduleNameProblem(name);
+    const installed = task.roleSearch?.collectionModules?.find(name);
+    if (installed !== undefined && 'file' in installed) return { task: { ...task, module: name, action: name, libraryFile: installed.file } };
+    const known = installed?.problem ?? moduleNameProblem(name);
     throw new PlaybookError(known?.code ?? 'E_UNKNOWN_MODULE', known?.message ?? `The module ${name} was not found in configured module paths`, {
       pos: dynamic.pos,
       hint: known?.hint ?? `\`${dynamic.name}\` rendered to \`${name}\` on this host, which is not a module`,

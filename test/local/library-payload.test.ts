@@ -14,7 +14,7 @@ describe('library/ modules: the payload', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'vncplay-payload-'));
     const file = path.join(dir, 'needs_core.py');
     writeFileSync(file, '#!/usr/bin/python\n\nfrom ansible.module_utils.basic import AnsibleModule\n');
-    const refused = await buildModuleZip(file, 'needs_core', [], Promise.resolve(undefined)).catch((e: unknown) => e);
+    const refused = await buildModuleZip(file, 'ansible.modules.needs_core', { moduleUtils: [], collections: [] }, Promise.resolve(undefined)).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ModuleError);
     const err = refused as ModuleError;
     expect(err.code).toBe('E_LIBRARY_ANSIBLE_CORE');

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -42,12 +42,41 @@ describe('module names: parity with ansible-playbook --syntax-check', () => {
     expect(ours.stderr).toContain('hint: `copy` is `ansible.builtin.copy`');
   });
 
-  it('names a real module vncplay does not implement: Ansible loads it, vncplay says what it is', async () => {
-    const { dir, file } = playbook('    - pacman: {name: vim}\n');
+  it('accepts a module vncplay does not implement when the controller has its collection, as Ansible does: short, redirected and FQCN', async () => {
+    const { dir, file } = playbook(
+      '    - pacman: {name: vim}\n    - apache2_module: {name: rewrite}\n    - community.mysql.mysql_db: {name: x}\n    - ansible.builtin.apt_key: {id: ABCD, state: absent}\n    - ansible.legacy.debconf: {name: tzdata}\n    - action: community.general.make chdir=/tmp\n',
+    );
+    const theirs = await ansiblePlaybook(['--syntax-check', '-i', 'localhost,', file], { cwd: dir });
+    const ours = await vncplay(['--syntax-check', '-i', 'localhost,', file], { cwd: dir });
+    expect(theirs.code, theirs.stderr).toBe(0);
+    expect(ours.code, ours.stderr).toBe(0);
+  });
+
+  it('refuses, positioned and saying why, what vncplay cannot run from a collection: an action plugin, a PowerShell module', async () => {
+    const { dir, file } = playbook('    - name: deploy\n      kubernetes.core.k8s: {state: present, src: x.yml}\n    - ansible.windows.win_ping:\n');
     const theirs = await ansiblePlaybook(['--syntax-check', '-i', 'localhost,', file], { cwd: dir });
     const ours = await vncplay(['--syntax-check', '-i', 'localhost,', file], { cwd: dir });
     expect(theirs.code, theirs.stderr).toBe(0);
     expect(ours.code).toBe(4);
-    expect(ours.stderr).toContain('pb.yml:4:7: error[E_MODULE_NOT_IMPLEMENTED]: `pacman` is an Ansible module vncplay does not implement yet (Ansible runs community.general.pacman)');
+    expect(ours.stderr).toMatch(
+      /pb\.yml:5:7: error\[E_MODULE_NOT_IMPLEMENTED\]: `kubernetes\.core\.k8s` is an Ansible module vncplay does not implement yet, and it cannot run from its collection: kubernetes\.core has an action plugin of that name \(\S+\/ansible_collections\/kubernetes\/core\/plugins\/action\/k8s\.py\), Python that Ansible runs on the controller, which vncplay does not/,
+    );
+    expect(ours.stderr).toMatch(/pb\.yml:6:7: error\[E_MODULE_NOT_IMPLEMENTED\]: `ansible\.windows\.win_ping` is an Ansible module vncplay does not implement yet, and it is a PowerShell module \(\S+\/win_ping\.ps1\) for Windows hosts: vncplay runs modules on Linux hosts only/);
+  });
+
+  it('without the collection (an empty collections path, sys.path not scanned), refuses it as not installed, naming what to install', async () => {
+    const { dir, file } = playbook('    - community.mysql.mysql_db: {name: x}\n');
+    const env = { ANSIBLE_COLLECTIONS_PATH: path.join(dir, 'empty'), ANSIBLE_COLLECTIONS_SCAN_SYS_PATH: 'false' };
+    mkdirSync(path.join(dir, 'empty', 'ansible_collections'), { recursive: true });
+    const theirs = await ansiblePlaybook(['--syntax-check', '-i', 'localhost,', file], { cwd: dir, env });
+    const ours = await vncplay(['--syntax-check', '-i', 'localhost,', file], { cwd: dir, env });
+    // Ansible refuses it too: its loader cannot resolve the name without the collection.
+    expect(theirs.code).toBe(4);
+    expect(theirs.stderr + theirs.stdout).toContain("couldn't resolve module/action 'community.mysql.mysql_db'");
+    expect(ours.code).toBe(4);
+    expect(ours.stderr).toContain(
+      `pb.yml:4:7: error[E_MODULE_NOT_IMPLEMENTED]: \`community.mysql.mysql_db\` is an Ansible module vncplay does not implement yet, and its collection community.mysql is not installed on the controller to run it from (looked in: ${path.join(dir, 'empty')} (collections_scan_sys_path is false`,
+    );
+    expect(ours.stderr).toContain("hint: install Debian's `ansible` package (apt-get install ansible) or `ansible-galaxy collection install community.mysql`");
   });
 });

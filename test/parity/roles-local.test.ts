@@ -15,6 +15,12 @@ type TaskResult = Extract<RunEvent, { type: 'task_result' }>;
 
 const inventory = 'localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n';
 
+/**
+ * The controller's collections hidden from vncplay (an empty collections path, Python's sys.path not scanned): pacman,
+ * which vncplay does not implement, then cannot run from community.general either.
+ */
+const withoutCollections = { ANSIBLE_COLLECTIONS_PATH: '/nonexistent/vncplay-collections', ANSIBLE_COLLECTIONS_SCAN_SYS_PATH: 'false' };
+
 /** A web role as public roles write it: OS-specific setup files, some for platforms vncplay has no modules for. */
 const webRole: Record<string, string> = {
   'roles/web/tasks/main.yml': [
@@ -127,7 +133,7 @@ describe('a role that includes files for other platforms (geerlingguy layout)', 
   it("loads with a warning for setup-Archlinux.yml (setup-RedHat.yml's yum is a module vncplay has), runs on this host with the same recap as Ansible", async () => {
     // A playbook beside it that the templated name also matches is not one of the role's files: not checked.
     const dir = project({ ...webRole, 'pb.yml': '- hosts: localhost\n  roles:\n    - web\n', 'setup-site.yml': '- hosts: all\n  tasks: []\n' });
-    const ours = await vncplay(['-i', 'inv', 'pb.yml'], { cwd: dir });
+    const ours = await vncplay(['-i', 'inv', 'pb.yml'], { cwd: dir, env: withoutCollections });
     const theirs = await ansiblePlaybook(['-i', 'inv', 'pb.yml'], { cwd: dir });
     expect(ours.code, ours.stderr + ours.stdout).toBe(0);
     expect(ours.recap['localhost']).toEqual(theirs.recap['localhost']);
@@ -157,7 +163,7 @@ describe('a role that includes files for other platforms (geerlingguy layout)', 
       ...webRole,
       'pb.yml': '- hosts: localhost\n  gather_facts: false\n  vars: {ansible_os_family: Archlinux}\n  roles:\n    - web\n',
     });
-    const run = await vncplay(['-i', 'inv', 'pb.yml', '--json'], { cwd: dir });
+    const run = await vncplay(['-i', 'inv', 'pb.yml', '--json'], { cwd: dir, env: withoutCollections });
     expect(run.code).toBe(2);
     const failed = run.events.filter((e): e is TaskResult => e.type === 'task_result' && e.status === 'failed');
     expect(failed).toHaveLength(1);
@@ -170,7 +176,7 @@ describe('a role that includes files for other platforms (geerlingguy layout)', 
       ...webRole,
       'pb.yml': '- hosts: localhost\n  tasks:\n    - include_tasks: roles/web/tasks/setup-Archlinux.yml\n',
     });
-    const run = await vncplay(['-i', 'inv', 'pb.yml', '--syntax-check'], { cwd: dir });
+    const run = await vncplay(['-i', 'inv', 'pb.yml', '--syntax-check'], { cwd: dir, env: withoutCollections });
     expect(run.code).toBe(4);
     expect(run.stderr).toMatch(/^roles\/web\/tasks\/setup-Archlinux\.yml:2:3: error\[E_MODULE_NOT_IMPLEMENTED\]/m);
   });
@@ -231,6 +237,22 @@ describe('include_role is dynamic, as in ansible-playbook', () => {
     const { ours, theirs } = await bothListTasks(dir, 'pb.yml');
     expect(listed(ours)).toEqual(listed(theirs));
     expect(listed(ours)).toContain('      include_role\tTAGS: []');
+  });
+
+  it('a named include_role inside a role is listed and shown by its name alone, as Ansible does (IncludeRole.get_name)', async () => {
+    const dir = project({
+      'roles/outer/tasks/main.yml': '- name: outer work\n  debug: msg=outer\n- name: bring in the inner role\n  include_role: {name: inner}\n',
+      'roles/inner/tasks/main.yml': '- name: inner work\n  debug: msg=inner\n',
+      'pb.yml': '- hosts: localhost\n  gather_facts: false\n  roles: [outer]\n',
+      inv: inventory,
+    });
+    const { ours, theirs } = await bothListTasks(dir, 'pb.yml');
+    expect(listed(ours)).toEqual(listed(theirs));
+    expect(listed(ours)).toContain('      bring in the inner role\tTAGS: []');
+    const ran = await vncplay(['-i', 'inv', 'pb.yml', '--no-color'], { cwd: dir });
+    const theirsRan = await ansiblePlaybook(['-i', 'inv', 'pb.yml'], { cwd: dir });
+    expect(headers(ran.stdout)).toEqual(headers(theirsRan.stdout));
+    expect(headers(ran.stdout)).toContain('TASK [bring in the inner role]');
   });
 
   it('runs with the same tasks, messages and recap: templated arguments, public and private variables, handlers, a loop', async () => {

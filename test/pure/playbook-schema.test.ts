@@ -218,7 +218,8 @@ describe('the editor schema says what the runner says (YAML 1.2, as yaml-languag
     ['force_handlers on a play (an Ansible keyword vncplay lacks)', play('  force_handlers: true\n  tasks: []\n'), false],
     ['async and poll on a command', task('command: sleep 1\nasync: 10\npoll: 0'), true],
     ['vars_prompt on a play', play('  vars_prompt: [{ name: who, default: me }]\n  tasks: []\n'), true],
-    ['debconf (an Ansible module vncplay lacks)', task('debconf: { name: x }'), false],
+    ['debconf (an Ansible module vncplay lacks: run from ansible-core)', task('debconf: { name: x }'), true],
+    ['set_stats (an Ansible action plugin vncplay lacks)', task('set_stats: { data: { x: 1 } }'), false],
     ['community.general.copy (no such module)', task('community.general.copy: { dest: /x, content: y }'), false],
     ['ansible.builtin.firewall (no such module)', task('ansible.builtin.firewall: {}'), false],
     ['vncplay.drill_event', task('vncplay.drill_event: { phase: t0 }'), true],
@@ -251,8 +252,9 @@ describe('the editor schema says what the runner says (YAML 1.2, as yaml-languag
   it('names Ansible keywords and modules vncplay lacks as such, not as typos', () => {
     const taskProps = shipped.$defs['task']!.properties!;
     expect(taskProps['throttle']).toMatchObject({ errorMessage: expect.stringMatching(/^`throttle` is an Ansible task keyword that vncplay does not support: /), doNotSuggest: true });
-    expect(taskProps['debconf']).toMatchObject({ errorMessage: expect.stringMatching(/^`debconf` is an Ansible module vncplay does not implement yet/), doNotSuggest: true });
-    expect(taskProps['ansible.builtin.debconf']?.['errorMessage']).toMatch(/does not implement/);
+    expect(taskProps['set_stats']).toMatchObject({ errorMessage: expect.stringMatching(/^`set_stats` is an Ansible module vncplay does not implement yet \(Ansible runs ansible.builtin.set_stats\), and it is an action plugin/), doNotSuggest: true });
+    expect(taskProps['ansible.builtin.set_stats']?.['errorMessage']).toMatch(/does not implement/);
+    expect(taskProps['debconf']).toEqual({ description: expect.stringMatching(/^`debconf` is an Ansible module vncplay does not implement yet \(Ansible runs ansible.builtin.debconf\): it runs from the controller's ansible-core/) });
     expect(shipped.$defs['play']!.properties!['force_handlers']?.['errorMessage']).toMatch(/^`force_handlers` is an Ansible play keyword that vncplay does not support: remove it/);
     expect(taskProps['ansible.builtin.copy']).toEqual({ $ref: '#/$defs/module.copy' });
   });

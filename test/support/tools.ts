@@ -15,6 +15,8 @@ export const TEST_PROGRAMS = {
   'ansible-inventory': 'ansible-core',
   'ansible-vault': 'ansible-core',
   'ansible-config': 'ansible-core',
+  // ad-hoc `ansible -m` keeps a module's AnsiballZ payload (ANSIBLE_KEEP_REMOTE_FILES) for the payload parity test.
+  ansible: 'ansible-core',
   sudo: 'sudo',
   useradd: 'passwd',
   userdel: 'passwd',

@@ -7,7 +7,7 @@ import { splitlines } from '../py-text.js';
 import { actionModule } from '../spec/define.js';
 import { defineSpec } from '../spec/types.js';
 import type { ActionModule, DiffEntry, ModuleContext, ModuleReturn } from '../types.js';
-import { ansiballzWrapper, buildModuleZip, moduleStyle, oldStyleArgs, type ModuleStyle } from './payload.js';
+import { ansiballzWrapper, buildModuleZip, modulePythonName, moduleStyle, oldStyleArgs, type ModuleStyle, type PayloadRoots } from './payload.js';
 
 /**
  * A module that is a file in a library/ folder (a role's, the playbook's, ansible.cfg's `library`): run on the host
@@ -146,10 +146,11 @@ export function moduleReturnOf(answer: Record<string, unknown>): ModuleReturn {
   return ret;
 }
 
-async function runModuleFile(file: string, name: string, style: ModuleStyle, content: Buffer, params: Record<string, unknown>, moduleUtils: readonly string[], ctx: ModuleContext) {
+async function runModuleFile(file: string, name: string, style: ModuleStyle, content: Buffer, params: Record<string, unknown>, roots: PayloadRoots, ctx: ModuleContext) {
   if (style === 'new') {
-    const zip = await zipOf(file, name, content, moduleUtils);
-    return ctx.exec([pythonOf(ctx), '-'], { stdin: ansiballzWrapper(name, zip, params) });
+    const pythonName = modulePythonName(file, name);
+    const zip = await zipOf(file, pythonName, content, roots);
+    return ctx.exec([pythonOf(ctx), '-'], { stdin: ansiballzWrapper(name, pythonName, zip, params) });
   }
   const argsText = style === 'old' ? oldStyleArgs(params) : JSON.stringify(params);
   return ctx.exec(['sh', '-c', RUN_FILE, 'module', argsText, ...(style === 'binary' ? [] : interpreterOf(content, ctx))], { stdin: content });
@@ -168,14 +169,14 @@ function showWarnings(answer: Record<string, unknown>, ctx: ModuleContext): void
 const zips = new Map<string, Promise<string>>();
 
 /**
- * The payload zip of a module file, built once per process for its content and module_utils folders (a process that
+ * The payload zip of a module file, built once per process for its content and search folders (a process that
  * runs several playbooks sees an edited module).
  */
-function zipOf(file: string, name: string, content: Buffer, moduleUtils: readonly string[]): Promise<string> {
-  const key = JSON.stringify([file, createHash('sha256').update(content).digest('hex'), moduleUtils]);
+function zipOf(file: string, pythonName: string, content: Buffer, roots: PayloadRoots): Promise<string> {
+  const key = JSON.stringify([file, pythonName, createHash('sha256').update(content).digest('hex'), roots]);
   let zip = zips.get(key);
   if (!zip) {
-    zip = buildModuleZip(file, name, moduleUtils);
+    zip = buildModuleZip(file, pythonName, roots);
     // A failure (a syntax error being fixed) is not remembered.
     zip.catch(() => zips.delete(key));
     zips.set(key, zip);
@@ -186,11 +187,14 @@ function zipOf(file: string, name: string, content: Buffer, moduleUtils: readonl
 const modules = new Map<string, ActionModule>();
 
 /**
- * The module for a library file `file` that tasks call `name`; `moduleUtils` are the folders whose files are
- * ansible.module_utils.* for it (roles' and the playbook's module_utils/, then ansible.cfg's).
+ * The module for a module file `file` (a library/ file, or a collection's module) that tasks call `name` (what
+ * Ansible passes as _ansible_module_name: the task's key as written); `roots` are where its payload's files are found:
+ * the folders whose files are ansible.module_utils.* for it (roles' and the playbook's module_utils/, then
+ * ansible.cfg's) and the collection roots.
  */
-export function libraryModule(file: string, name: string, moduleUtils: () => readonly string[]): ActionModule {
-  const known = modules.get(file);
+export function libraryModule(file: string, name: string, roots: () => PayloadRoots): ActionModule {
+  const cacheKey = `${file}\0${name}`;
+  const known = modules.get(cacheKey);
   if (known) return known;
   const mod: ActionModule = actionModule(spec, {
     kind: 'action',
@@ -206,12 +210,12 @@ export function libraryModule(file: string, name: string, moduleUtils: () => rea
       if (style === 'powershell') throw new ModuleError('E_LIBRARY_STYLE', `${file} is a PowerShell module: vncplay runs modules on Linux hosts only`, { pos: { file, line: 1, col: 1 } });
       ctx.log(1, `${name}: ${style === 'new' ? 'AnsiballZ (Python)' : style} module ${file}; its arguments are checked by the module itself`);
       const params = { ...args, ...internalArgs(name, ctx) };
-      const res = await runModuleFile(file, name, style, content, params, moduleUtils(), ctx);
+      const res = await runModuleFile(file, name, style, content, params, roots(), ctx);
       const answer = parseModuleOutput(res.stdout, res.stderr, res.rc);
       showWarnings(answer, ctx);
       return moduleReturnOf(answer);
     },
   });
-  modules.set(file, mod);
+  modules.set(cacheKey, mod);
   return mod;
 }

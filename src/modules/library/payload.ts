@@ -28,83 +28,115 @@ export function moduleStyle(content: Buffer): ModuleStyle | 'powershell' {
 }
 
 /**
- * Runs with the controller's python3: reads the module and every `ansible.module_utils.X` it imports (absolute or
- * relative, recursively, as Ansible's recursive_finder does), each found in the given folders in order (the roles'
- * module_utils/ first, the controller's ansible-core last), and prints the zip (base64) AnsiballZ would carry.
- * A missing import inside a `try:` is left out (Ansible's optional imports); any other is an error.
+ * Runs with the controller's python3, as Ansible's recursive_finder and _add_module_to_zip: reads the module and every
+ * `ansible.module_utils.X` and `ansible_collections.NS.COLL.plugins.module_utils.X` it imports (absolute or relative,
+ * recursively; ModuleDepFinder's candidates: `from a.b import c` is the module a.b.c, else the name c in a.b), and
+ * prints the zip (base64) AnsiballZ would carry: the module stored as its Python name (argv 2: ansible.modules.NAME
+ * or ansible_collections.NS.COLL.plugins.modules.NAME), the packages above each file with their `__init__.py`.
+ * ansible.module_utils files are looked for in the folders of argv 3 (a JSON list: the roles' module_utils/ first,
+ * the controller's ansible-core last); a collection's files in the first folder of argv 4 (JSON: the collection
+ * roots, each holding ansible_collections/) that has the collection. An import below the module's top level
+ * (inside try:, if:, a function) that is missing is left out (Ansible's optional imports); any other is an error.
  */
 const BUILD_ZIP = String.raw`
 import ast, base64, io, json, os, sys, zipfile
-module_file, module_name, roots = sys.argv[1], sys.argv[2], sys.argv[3:]
+module_file, module_fqn = sys.argv[1], sys.argv[2]
+mu_roots, collection_roots = json.loads(sys.argv[3]), json.loads(sys.argv[4])
 def fail(kind, msg, line=0, col=0):
     print(json.dumps({"error": kind, "msg": msg, "line": line, "col": col})); sys.exit(0)
-def find(parts):
-    for root in roots:
+def find_legacy(parts):
+    # parts below ansible.module_utils: (file or "" for a folder without __init__.py, is a package)
+    for root in mu_roots:
         base = os.path.join(root, *parts)
-        for f in (base + ".py", os.path.join(base, "__init__.py")):
-            if os.path.isfile(f): return f
-        if os.path.isdir(base): return ""
+        if os.path.isfile(os.path.join(base, "__init__.py")): return os.path.join(base, "__init__.py"), True
+        if os.path.isfile(base + ".py"): return base + ".py", False
+        if os.path.isdir(base): return "", True
     return None
-def imports(tree, package, importer):
-    # (candidate names, longest first; inside a try:; line; who imports)
+def find_collection(parts):
+    # parts from ansible_collections; the levels above module_utils are empty packages, as Ansible makes them
+    if len(parts) < 6: return "", True
+    for root in collection_roots:
+        coll = os.path.join(root, "ansible_collections", parts[1], parts[2])
+        if not os.path.isdir(coll): continue
+        base = os.path.join(coll, *parts[3:])
+        if os.path.isfile(os.path.join(base, "__init__.py")): return os.path.join(base, "__init__.py"), True
+        if os.path.isfile(base + ".py"): return base + ".py", False
+        if os.path.isdir(base): return "", True  # a folder without __init__.py: Ansible's collection loader makes it a package
+        return None
+    return None
+def locate(parts):
+    if parts[:2] == ("ansible", "module_utils") and len(parts) > 2:
+        if parts[2] == "six": parts = ("ansible", "module_utils", "six")  # six.moves.* are not files
+        found = find_legacy(parts[2:])
+    elif parts[0] == "ansible_collections" and (len(parts) < 6 or parts[3:5] == ("plugins", "module_utils")):
+        found = find_collection(parts)
+    else:
+        return None
+    return None if found is None else (parts,) + found
+def imports(tree, fqn, is_pkg):
+    # (candidate names, longest first; optional; line) for each module_utils import
     out = []
-    def visit(node, optional):
+    def wanted(name):
+        return name.startswith("ansible.module_utils.") or (name.startswith("ansible_collections.") and (name.endswith(".plugins.module_utils") or ".plugins.module_utils." in name))
+    def visit(node, top):
         for child in ast.iter_child_nodes(node):
-            opt = optional or isinstance(child, ast.Try)
             if isinstance(child, ast.Import):
-                out.extend(([a.name.split(".")], opt, child.lineno, importer) for a in child.names)
+                out.extend(([tuple(a.name.split(".")), tuple(a.name.split(".")[:-1])], not top, child.lineno) for a in child.names if wanted(a.name))
             elif isinstance(child, ast.ImportFrom):
                 if child.level:
-                    base = package[: len(package) - child.level + 1] if child.level <= len(package) else []
-                    mod = base + (child.module.split(".") if child.module else [])
+                    parts = fqn.split(".")
+                    base = parts[: (-child.level + 1 or None) if is_pkg else -child.level]
+                    mod = ".".join(base + ([child.module] if child.module else []))
                 else:
-                    mod = child.module.split(".") if child.module else []
-                out.extend(([mod + [a.name], mod], opt, child.lineno, importer) for a in child.names)
-            visit(child, opt)
-    visit(tree, False)
+                    mod = child.module or ""
+                if wanted(mod + ".") or mod == "ansible.module_utils":
+                    out.extend(([tuple(mod.split(".") + [a.name]), tuple(mod.split("."))], not top, child.lineno) for a in child.names)
+            visit(child, False)
+    visit(tree, True)
     return out
 try:
     module_src = open(module_file, "rb").read()
     tree = ast.parse(module_src, module_file)
 except SyntaxError as e:
     fail("syntax", "%s" % e.msg, e.lineno or 0, e.offset or 0)
-files = {}
-wanted = [([["ansible", "module_utils", "basic"]], False, 0, "")] + imports(tree, [], "ansible.modules." + module_name)
+release = {"__version__": "", "__author__": ""}
+for root in reversed(mu_roots):  # the controller's ansible-core is the last folder: its release.py
+    if os.path.basename(os.path.dirname(root)) == "ansible" and os.path.isfile(os.path.join(os.path.dirname(root), "release.py")):
+        exec(open(os.path.join(os.path.dirname(root), "release.py")).read(), release)
+        break
+files = {
+    ("ansible",): (("from pkgutil import extend_path\n__path__=extend_path(__path__,__name__)\n__version__=\"%s\"\n__author__=\"%s\"\n" % (release["__version__"], release["__author__"])).encode(), "ansible/__init__.py"),
+    ("ansible", "module_utils"): (b"from pkgutil import extend_path\n__path__=extend_path(__path__,__name__)\n", "ansible/module_utils/__init__.py"),
+}
+wanted = imports(tree, module_fqn, False) + [([("ansible", "module_utils", "basic")], False, 0)]
 while wanted:
-    candidates, optional, line, importer = wanted.pop()
-    candidates = [c for c in candidates if c[:2] == ["ansible", "module_utils"] and len(c) > 2]
-    if not candidates:
-        continue
-    rel = next((c[2:] for c in candidates if find(c[2:]) is not None), None)
-    if rel is None and candidates[-1][2] == "six":
-        rel = ["six"]  # six.moves.* are not files (Ansible special-cases six too)
-    if rel is None:
+    candidates, optional, line = wanted.pop(0)
+    if candidates[0] in files: continue
+    if len(candidates) > 1 and len(candidates[1]) <= (2 if candidates[1][0] == "ansible" else 5): candidates = candidates[:1]
+    found = next((f for f in map(locate, candidates) if f is not None), None)
+    if found is None:
         if optional: continue
         looked = ", ".join("'%s'" % ".".join(c) for c in candidates)
-        fail("missing", "Could not find imported module support code for %s.  Looked for ([%s])" % (importer, looked), line if importer.startswith("ansible.modules.") else 0)
-    for i in range(1, len(rel) + 1):
-        pkg = rel[:i]
-        f = find(pkg)
-        is_pkg = f == "" or f.endswith("__init__.py")
-        key = "/".join(["ansible", "module_utils"] + pkg) + ("/__init__.py" if is_pkg else ".py")
-        if key in files: continue
-        data = open(f, "rb").read() if f else b""
-        files[key] = data
-        try:
-            t = ast.parse(data, f or key)
-        except SyntaxError as e:
-            fail("syntax", "%s in %s" % (e.msg, f), e.lineno or 0, e.offset or 0)
-        package = ["ansible", "module_utils"] + (pkg if is_pkg else pkg[:-1])
-        wanted += imports(t, package, ".".join(["ansible", "module_utils"] + pkg))
+        fail("missing", "Could not find imported module support code for %s.  Looked for ([%s])" % (module_fqn, looked), line)
+    parts, f, is_pkg = found
+    if parts in files: continue
+    data = open(f, "rb").read() if f else b""
+    files[parts] = (data, "/".join(parts) + ("/__init__.py" if is_pkg else ".py"))
+    try:
+        t = ast.parse(data, f or "/".join(parts))
+    except SyntaxError as e:
+        fail("syntax", "%s in %s" % (e.msg, f), e.lineno or 0, e.offset or 0)
+    wanted += [(c, o, 0) for c, o, _ in imports(t, ".".join(parts), is_pkg)]
+    wanted += [([parts[:i]], optional, 0) for i in range(1, len(parts)) if parts[:i] not in files]
 buf = io.BytesIO()
 with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
-    init = b"from pkgutil import extend_path\n__path__ = extend_path(__path__, __name__)\n"
-    z.writestr("ansible/__init__.py", init)
-    z.writestr("ansible/module_utils/__init__.py", init)
-    z.writestr("ansible/modules/__init__.py", b"")
-    z.writestr("ansible/modules/MODULE.py", module_src)
-    for name in sorted(files):
-        if name != "ansible/module_utils/__init__.py": z.writestr(name, files[name])
+    for data, name in sorted(files.values(), key=lambda f: f[1]): z.writestr(name, data)
+    module_parts = module_fqn.split(".")
+    z.writestr("/".join(module_parts) + ".py", module_src)
+    written = set(z.namelist())
+    for i in range(1 if module_parts[0] != "ansible" else 2, len(module_parts)):
+        init = "/".join(module_parts[:i]) + "/__init__.py"
+        if init not in written: z.writestr(init, b"")
 print(json.dumps({"zip": base64.b64encode(buf.getvalue()).decode()}))
 `;
 
@@ -117,16 +149,18 @@ interface ZipAnswer {
 }
 
 /** Python interpreters on the controller that may have ansible-core: python3, then the one ansible-playbook runs with. */
-function controllerPythons(): string[] {
-  const candidates = ['python3'];
+export function controllerPythons(): string[] {
+  const playbookPython = ansiblePlaybookPython();
+  return [...new Set(['python3', ...(playbookPython !== undefined ? [playbookPython] : []), '/usr/bin/python3'])];
+}
+
+/** The Python Debian's ansible-playbook runs with (its `#!` line), or undefined without one. */
+export function ansiblePlaybookPython(): string | undefined {
   try {
-    const shebang = /^#!\s*(\S+)/.exec(readFileSync('/usr/bin/ansible-playbook', 'utf8'))?.[1];
-    if (shebang !== undefined) candidates.push(shebang);
+    return /^#!\s*(\S+)/.exec(readFileSync('/usr/bin/ansible-playbook', 'utf8'))?.[1];
   } catch {
-    // no Debian ansible-playbook: python3 only
+    return undefined;
   }
-  candidates.push('/usr/bin/python3');
-  return [...new Set(candidates)];
 }
 
 function run(program: string, args: readonly string[]): Promise<{ ok: boolean; stdout: string; stderr: string; missing: boolean }> {
@@ -151,15 +185,30 @@ export function controllerModuleUtils(): Promise<string | undefined> {
   return ansibleModuleUtils;
 }
 
+/** Where the files a payload carries are found: ansible.module_utils folders, and the roots holding ansible_collections/. */
+export interface PayloadRoots {
+  moduleUtils: readonly string[];
+  collections: readonly string[];
+}
+
+/**
+ * The Python name Ansible gives a module file (module_common's _get_ansible_module_fqn): a collection's module is
+ * `ansible_collections.NS.COLL.plugins.modules.NAME`, any other (ansible-core's own, a library/ file) `ansible.modules.NAME`.
+ */
+export function modulePythonName(file: string, name: string): string {
+  const inCollection = /\/(ansible_collections\/[^/]+\/[^/]+\/plugins\/modules\/.*)\.(py|ps1)$/.exec(file);
+  return inCollection ? inCollection[1]!.split('/').join('.') : `ansible.modules.${name}`;
+}
+
 /**
  * The zip of a new-style module and the module_utils it imports (base64), built once per module file and search
  * path. Fails with the module's own position for a syntax error, and names ansible-core when the module needs
  * ansible.module_utils and the controller has none.
  */
-export async function buildModuleZip(file: string, name: string, moduleUtilsFolders: readonly string[], ansibleCore = controllerModuleUtils()): Promise<string> {
+export async function buildModuleZip(file: string, pythonName: string, roots: PayloadRoots, ansibleCore = controllerModuleUtils()): Promise<string> {
   const controller = await ansibleCore;
-  const roots = [...moduleUtilsFolders, ...(controller !== undefined ? [controller] : [])];
-  const res = await run('python3', ['-c', BUILD_ZIP, file, name, ...roots]);
+  const moduleUtils = [...roots.moduleUtils, ...(controller !== undefined ? [controller] : [])];
+  const res = await run('python3', ['-c', BUILD_ZIP, file, pythonName, JSON.stringify(moduleUtils), JSON.stringify(roots.collections)]);
   if (res.missing) throw new ModuleError('E_LIBRARY_PYTHON', `running the Python module ${file} needs python3 on the controller (to collect the module_utils it imports)`, { hint: 'install python3 (apt-get install python3)' });
   let answer: ZipAnswer;
   try {
@@ -169,6 +218,7 @@ export async function buildModuleZip(file: string, name: string, moduleUtilsFold
   }
   if (answer.zip !== undefined) return answer.zip;
   const pos = { file, line: answer.line ?? 0, col: answer.col ?? 0 };
+  const name = pythonName.split('.').pop() ?? pythonName;
   // Ansible's own words (module_common's recursive_finder), at the module's line and column.
   if (answer.error === 'syntax') throw new ModuleError('E_LIBRARY_SYNTAX', `Unable to import ${name} due to ${answer.msg ?? 'invalid syntax'}`, { pos, hint: `${file} is not valid Python: fix it there` });
   if (answer.error === 'missing' && controller === undefined) {
@@ -179,14 +229,20 @@ export async function buildModuleZip(file: string, name: string, moduleUtilsFold
   }
   throw new ModuleError('E_LIBRARY_IMPORT', answer.msg ?? `cannot build the payload of ${file}`, {
     ...(answer.line ? { pos } : {}),
-    hint: "a module_utils file is looked for in the roles' and the playbook's module_utils/, ansible.cfg's module_utils, then the controller's ansible-core",
+    hint: pythonName.startsWith('ansible_collections.')
+      ? `a collection's module_utils are looked for in the collection that has them, in the collections path (${roots.collections.join(', ') || 'none'})`
+      : "a module_utils file is looked for in the roles' and the playbook's module_utils/, ansible.cfg's module_utils, then the controller's ansible-core",
   });
 }
 
-/** The Python program the host runs (on stdin): AnsiballZ's invoke_module, with the arguments set in basic. */
-export function ansiballzWrapper(name: string, zip: string, params: Record<string, unknown>): string {
+/**
+ * The Python program the host runs (on stdin): AnsiballZ's invoke_module, with the arguments set in basic; the
+ * module runs as `pythonName` (its `_module_fqn`), as Ansible's wrapper runs it.
+ */
+export function ansiballzWrapper(name: string, pythonName: string, zip: string, params: Record<string, unknown>): string {
   // A JSON string literal is a valid Python string literal.
   const json = JSON.stringify(JSON.stringify({ ANSIBLE_MODULE_ARGS: params }));
+  const fqn = JSON.stringify(pythonName);
   return `import base64, os, runpy, shutil, sys, tempfile
 def _vncplay_main():
     try:
@@ -203,7 +259,7 @@ def _vncplay_main():
         sys.path.insert(0, zipped)
         from ansible.module_utils import basic
         basic._ANSIBLE_ARGS = PARAMS.encode('utf-8')
-        runpy.run_module(mod_name='ansible.modules.MODULE', init_globals=dict(_module_fqn='ansible.modules.${name}', _modlib_path=zipped), run_name='__main__', alter_sys=True)
+        runpy.run_module(mod_name=${fqn}, init_globals=dict(_module_fqn=${fqn}, _modlib_path=zipped), run_name='__main__', alter_sys=True)
         print('{"msg": "New-style module did not handle its own exit", "failed": true}')
         sys.exit(1)
     finally:

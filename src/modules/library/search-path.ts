@@ -63,8 +63,11 @@ export class ModuleSearchPath {
   }
 }
 
-/** Ansible 2.14's action plugins that never run a module named like them: a library/ file cannot take their place. */
-const ACTION_ONLY = new Set(['add_host', 'assert', 'debug', 'fail', 'group_by', 'include_vars', 'meta', 'pause', 'raw', 'script', 'set_fact', 'set_stats', 'shell', 'template', 'validate_argument_spec']);
+/**
+ * Ansible 2.14's action plugins that never run a module named like them: a library/ file cannot take their place, and
+ * ansible-core's module file of that name (documentation only) is not what Ansible runs.
+ */
+export const ACTION_ONLY: ReadonlySet<string> = new Set(['add_host', 'assert', 'debug', 'fail', 'group_by', 'include_vars', 'meta', 'pause', 'raw', 'script', 'set_fact', 'set_stats', 'shell', 'template', 'validate_argument_spec']);
 
 /** Ansible's DEFAULT_MODULE_PATH: ~/.ansible/plugins/modules, /usr/share/ansible/plugins/modules. */
 export function defaultLibrary(): string[] {
@@ -107,7 +110,7 @@ function subfolders(dir: string): string[] {
 }
 
 /** The real path of a folder that exists (Ansible's add_directory resolves links), else undefined. */
-function existingDir(dir: string): string | undefined {
+export function existingDir(dir: string): string | undefined {
   try {
     return statSync(dir).isDirectory() ? realpathSync(dir) : undefined;
   } catch {
@@ -115,7 +118,7 @@ function existingDir(dir: string): string | undefined {
   }
 }
 
-function isFile(file: string): boolean {
+export function isFile(file: string): boolean {
   try {
     return statSync(file).isFile();
   } catch {
