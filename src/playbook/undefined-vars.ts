@@ -27,7 +27,9 @@ import { keyOf, nodeAtPath, parseYamlSource, type YamlSource } from './yaml-sour
  *   not when the same template guards the name (`is defined`, `is undefined`, `| default`, `| d`, `| mandatory`);
  * - in a task: only its first `when` is always evaluated. A task that has any `when` (its own or a block's) may be
  *   skipped, and then its arguments are never rendered (`command: ip netns exec {{ drill_netns }}` under
- *   `when: fault == 'link_down'` is valid), so only its `loop` (rendered before `when`) and first `when` are checked;
+ *   `when: fault == 'link_down'` is valid), so only its first `when` is checked; its `loop` is rendered before
+ *   `when`, but Ansible raises the loop's undefined variable only when `when` holds: it is checked only on a task
+ *   without `when`;
  * - play/block/task `vars:` are rendered lazily: a var's own template is checked only when an unconditional read
  *   reaches it (an unused var with an undefined reference is valid in Ansible too);
  * - `name:` is never rendered as a template by the runner, `notify:` only after a change, changed_when and
@@ -584,9 +586,11 @@ class Checker {
     if (node.kind === 'task' && !this.runs(t, node.task.tags)) return;
 
     if (scope.conditional) return this.descend(node, { vars, conditional: true, guarded });
-    // The loop is rendered before `when`; only the first `when` item is always evaluated (a list is an AND).
+    // The loop is rendered before `when`, but its undefined variable fails the task only when `when` holds
+    // (Ansible's TaskExecutor keeps the error aside until the task would run): checked here only without a `when`.
+    // Only the first `when` item is always evaluated (a list is an AND).
     // with_first_found skips the names that use an undefined variable (`{{ ansible_distribution }}.yml`): by design.
-    if (t.loop !== undefined && t.loopWith !== 'first_found') this.checkValue(t.loop, t.loopWith !== undefined ? `with_${t.loopWith}` : 'loop', ctx);
+    if (t.loop !== undefined && t.loopWith !== 'first_found' && when.length === 0) this.checkValue(t.loop, t.loopWith !== undefined ? `with_${t.loopWith}` : 'loop', ctx);
     if (when.length > 0) {
       this.checkCondition(when[0], 'when', ctx);
       return this.descend(node, { vars, conditional: true, guarded });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { access } from 'node:fs/promises';
 import { becomeMethodNamed } from '../connection/become.js';
-import { ConnectionError, PlaybookError, VncplayError } from '../errors.js';
+import { ConnectionError, PlaybookError, TemplateError, VncplayError } from '../errors.js';
 import type { Connection } from '../connection/types.js';
 import { moduleNameProblem } from '../modules/ansible-names.js';
 import { findModule, moduleOfTask } from '../modules/registry.js';
@@ -139,7 +139,16 @@ async function executeWithLoop(
       message: `${task.pos.file}:${task.pos.line}:${task.pos.col}: with_items: ${task.loop} loops once over the text '${task.loop}', as Ansible 2.14 does; write with_items: "{{ ${task.loop} }}" to loop over the variable`,
     });
   }
-  const items = loopItems(task, vars);
+  let items: ReturnType<typeof loopItemsUnlessSkipped>;
+  try {
+    items = loopItemsUnlessSkipped(task, vars);
+  } catch (err) {
+    // Ansible's TaskExecutor.run turns the loop's error (an undefined variable, a lookup's) into the task's failed
+    // result, which ignore_errors then ignores.
+    if (!(err instanceof VncplayError)) throw err;
+    return judge(task, { ...outcomeFromError(err), beforeModule: true }, vars);
+  }
+  if (items === 'skipped') return skipped('Conditional result was False');
   if (!Array.isArray(items)) return failed(items.invalid);
   const results: Record<string, unknown>[] = [];
   const indexVar = loopIndexVar(task, vars);
@@ -183,12 +192,34 @@ async function executeWithLoop(
  * The items a task loops over: a `with_<lookup>`'s results (with_items: a single value is a one-item list, nested
  * lists flatten one level), or the rendered `loop:`, which must be a list. Template errors throw (positioned).
  */
-export function loopItems(task: TaskDef, vars: Record<string, unknown>): unknown[] | { invalid: string } {
+function loopItems(task: TaskDef, vars: Record<string, unknown>): unknown[] | { invalid: string } {
   const where = task.loopPos ?? task.pos;
   if (task.loopWith !== undefined) return loopLookupItems(task.loopWith, task.loop, vars, where, lookupSubdir(task));
   const rendered = render(task.loop, vars, where);
   if (!Array.isArray(rendered)) return { invalid: `Invalid data passed to 'loop', it requires a list, got this instead: ${JSON.stringify(rendered)}` };
   return rendered;
+}
+
+/**
+ * The loop's items, or 'skipped' when they use an undefined variable and the task's `when` (evaluated without an
+ * item) is false: Ansible's TaskExecutor.run keeps that error aside (`_loop_eval_error`) and raises it only when the
+ * task would run — `when` true, or failing itself (the loop's error wins then). `conditionsOf` is the task whose
+ * `when` decides (an include's effective task).
+ */
+export function loopItemsUnlessSkipped(task: TaskDef, vars: Record<string, unknown>, conditionsOf: TaskDef = task): ReturnType<typeof loopItems> | 'skipped' {
+  try {
+    return loopItems(task, vars);
+  } catch (loopError) {
+    if (!(loopError instanceof TemplateError) || loopError.code !== 'E_TEMPLATE_UNDEFINED') throw loopError;
+    let holds: boolean;
+    try {
+      holds = conditionsHold(conditionsOf.when, vars, conditionsOf);
+    } catch {
+      throw loopError;
+    }
+    if (holds) throw loopError;
+    return 'skipped';
+  }
 }
 
 /** The variables one loop item adds: the loop variable (never rendered again), ansible_loop and index_var. */

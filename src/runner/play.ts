@@ -21,7 +21,7 @@ import { moduleOfTask } from '../modules/registry.js';
 import { markUnsafe, render, unwrapUnsafe } from '../playbook/template.js';
 import { buildHostScope, type MagicVars } from '../playbook/vars.js';
 import type { PlayRun, RunEnv } from './context.js';
-import { asRegistered, conditionsHold, executeTask, loopItems, loopItemVars, taskRef, truthy, type TaskOutcome } from './execute-task.js';
+import { asRegistered, conditionsHold, executeTask, loopItemsUnlessSkipped, loopItemVars, taskRef, truthy, type TaskOutcome } from './execute-task.js';
 import { now } from './events.js';
 import type { HostState } from './host-state.js';
 import { FreeGate, Rounds, type Gate } from './rounds.js';
@@ -180,7 +180,11 @@ class HostWalker {
    */
   private async runIncludeLoop(include: PlannedInclude, vars: Record<string, unknown>, counted: boolean): Promise<Flow> {
     const { task: eff, source: task } = include;
-    const items = includeLoopItems(task, vars);
+    const items = includeLoopItems(task, vars, eff);
+    if (items === 'skipped') {
+      if (counted) this.includeResult(task, 'skipped', { changed: false, skipped: true, skip_reason: 'Conditional result was False' });
+      return 'ok';
+    }
     if (items instanceof VncplayError) return this.failInclude(task, items);
     if (items.length === 0) {
       if (counted) this.includeResult(task, 'skipped', { changed: false, skipped: true, skipped_reason: 'No items in the list', results: [] });
@@ -229,7 +233,8 @@ class HostWalker {
     const { task: eff, source: task } = include;
     if (!tagsSelected(eff.tags, this.env.settings.tags, this.env.settings.skipTags)) return 'ok';
     const vars = this.varsFor(eff);
-    const items = includeLoopItems(task, vars);
+    const items = includeLoopItems(task, vars, eff);
+    if (items === 'skipped') return 'ok';
     if (items instanceof VncplayError) return this.failInclude(task, items);
     for (const [index, item] of items.entries()) {
       const { ansible_loop: _loop, ansible_loop_var: _name, ...own } = loopItemVars(task, vars, item, index, items.length);
@@ -463,11 +468,14 @@ async function includeDepthError(task: TaskDef, file: string): Promise<PlaybookE
   });
 }
 
-/** Ansible's rule (PlayIterator): whether this host starts the play by gathering facts. */
-/** A looped include's items on this host, or why it has none to run: a loop that is not a list, a broken template. */
-function includeLoopItems(task: TaskDef, vars: Record<string, unknown>): unknown[] | VncplayError {
+/**
+ * A looped include's items on this host, 'skipped' when they read an undefined variable and its `when` is false
+ * (as for any task), or why it has none to run: a loop that is not a list, a broken template.
+ */
+function includeLoopItems(task: TaskDef, vars: Record<string, unknown>, eff: TaskDef): unknown[] | 'skipped' | VncplayError {
   try {
-    const items = loopItems(task, vars);
+    const items = loopItemsUnlessSkipped(task, vars, eff);
+    if (items === 'skipped') return items;
     return Array.isArray(items) ? items : new PlaybookError('E_LOOP_TYPE', items.invalid, { pos: task.pos });
   } catch (err) {
     if (err instanceof VncplayError) return err;
@@ -475,6 +483,7 @@ function includeLoopItems(task: TaskDef, vars: Record<string, unknown>): unknown
   }
 }
 
+/** Ansible's rule (PlayIterator): whether this host starts the play by gathering facts. */
 function gathersFacts(play: PlayDef, gathering: Gathering, hs: HostState): boolean {
   switch (gathering) {
     case 'explicit':
