@@ -6,7 +6,8 @@ import type { Inventory } from '../inventory/model.js';
 import { UNDEFINED_FALSE_TESTS, UNDEFINED_SAFE_FILTERS, UNDEFINED_SAFE_TESTS } from './filters.js';
 import { moduleOfTask } from '../modules/registry.js';
 import { loadIncludedRole, loadTaskFile, type IncludeRoleArgs, type LoadedRole } from './load.js';
-import { varsFileVars, type PlayDef, type Playbook, type RawValue, type TaskDef } from './model.js';
+import { varsFileVars, type ModuleDefaults, type PlayDef, type Playbook, type RawValue, type TaskDef } from './model.js';
+import { moduleDefaultsPosition } from './module-defaults.js';
 import { includedRoleTasks, includedTasks, NOTHING_INHERITED, planTasks, type PlanNode } from './plan.js';
 import { isTemplateString, parseTemplateTree, templateGlobalNames, type TemplateNode } from './template.js';
 import { magicVariables } from './vars.js';
@@ -598,7 +599,10 @@ class Checker {
     if (t.includeTasks !== undefined) this.checkValue(t.includeTasks, 'include_tasks', ctx);
     if (t.includeRole !== undefined) this.checkValue(t.args, 'include_role', ctx);
     if (t.dynamicModule !== undefined) this.checkValue(t.dynamicModule.name, 'action', ctx);
-    if (t.module !== undefined || t.dynamicModule !== undefined) this.checkArgs(t, ctx);
+    if (t.module !== undefined || t.dynamicModule !== undefined) {
+      this.checkArgs(t, ctx);
+      if (t.module !== 'meta') this.checkModuleDefaults(node.task.moduleDefaults ?? [], ctx);
+    }
     if (t.loopLabel !== undefined) this.checkValue(t.loopLabel, 'loop_control.label', ctx);
     if (t.until?.length) this.checkCondition(t.until[0], 'until', ctx);
     for (const layer of t.environment ?? []) this.checkValue(layer, 'environment', ctx);
@@ -658,8 +662,19 @@ class Checker {
     }
   }
 
-  private checkValue(value: unknown, label: string, ctx: CheckContext): void {
-    forEachTemplate(value, label, (text, where) => this.checkSite(text, 'value', where, ctx));
+  private checkValue(value: unknown, label: string, ctx: CheckContext, anchor = ctx.task.pos): void {
+    forEachTemplate(value, label, (text, where) => this.checkSite(text, 'value', where, ctx, anchor));
+  }
+
+  /**
+   * Every module_defaults entry around a task that runs a module, whichever module it is for: Ansible renders them
+   * all for each such task (get_action_args_with_defaults). Reported where the entry is written.
+   */
+  private checkModuleDefaults(layers: readonly ModuleDefaults[], ctx: CheckContext): void {
+    for (const layer of layers) {
+      const anchor = moduleDefaultsPosition(layer) ?? ctx.task.pos;
+      for (const [name, entry] of Object.entries(layer)) this.checkValue(entry, `module_defaults.${name}`, ctx, anchor);
+    }
   }
 
   private checkCondition(expr: unknown, label: string, ctx: CheckContext): void {
@@ -669,10 +684,10 @@ class Checker {
     this.checkSite(expr, isTemplateString(text) ? 'value' : 'expression', label, ctx);
   }
 
-  private checkSite(text: string, kind: 'value' | 'expression', label: string, ctx: CheckContext): void {
+  private checkSite(text: string, kind: 'value' | 'expression', label: string, ctx: CheckContext, anchor = ctx.task.pos): void {
     const reads = kind === 'value' ? templateReads(text, 'value') : templateReads(text.trim(), 'expression');
     if (!reads) return;
-    this.checkReads(reads.unconditional, { text, label, anchor: ctx.task.pos }, ctx, new Set());
+    this.checkReads(reads.unconditional, { text, label, anchor }, ctx, new Set());
   }
 
   /** Each read name must be defined; a play/block/task var that is a template is followed into its value. */

@@ -8,7 +8,7 @@ import { findModule, moduleOfTask } from '../modules/registry.js';
 import type { AnyModule, DiffEntry, TaskScope } from '../modules/types.js';
 import type { RoleArgumentCheck, TaskDef } from '../playbook/model.js';
 import { validateRoleArguments } from '../playbook/role-argument-spec.js';
-import { moduleDefaultsFor, moduleDefaultsKey } from '../playbook/module-defaults.js';
+import { entriesFor, mergedModuleDefaults, moduleDefaultsKey } from '../playbook/module-defaults.js';
 import { controllerFileDirs, controllerFilePaths } from '../playbook/plan.js';
 import type { ControllerSubdir } from '../playbook/lookups.js';
 import { evaluateCondition, loopLookupItems, markUnsafe, render } from '../playbook/template.js';
@@ -567,17 +567,25 @@ function renderArgs(task: TaskDef, vars: Record<string, unknown>, freeForm: stri
   return out;
 }
 
-/** The task's module_defaults entry for its module, rendered (a template may stand for the whole mapping). */
+/**
+ * The task's module_defaults for its module, rendered: its groups' entries, then its own over them (a template may
+ * stand for a whole entry). Ansible renders every entry in scope for every task (get_action_args_with_defaults:
+ * `templar.template(module_defaults)`), so an undefined variable in any of them fails the task.
+ */
 function moduleDefaultArgs(task: TaskDef, vars: Record<string, unknown>): Record<string, unknown> {
+  if (!task.moduleDefaults?.length) return {};
+  const rendered = new Map([...mergedModuleDefaults(task.moduleDefaults)].map(([name, entry]) => [name, render(entry, vars, task.pos)]));
   const action = task.action ?? task.module ?? '';
-  const entry = moduleDefaultsFor(task.moduleDefaults, moduleDefaultsKey(action, findModule));
-  if (entry === undefined || entry === null) return {};
-  const rendered = render(entry, vars, task.pos);
-  if (typeof rendered !== 'object' || rendered === null || Array.isArray(rendered)) {
-    throw new PlaybookError('E_TYPE', `module_defaults for ${action} must be a mapping of arguments, got ${JSON.stringify(rendered)}`, { pos: task.pos, hint: 'write `MODULE: {name: value}` under module_defaults' });
+  const out: Record<string, unknown> = {};
+  for (const entry of entriesFor(rendered, moduleDefaultsKey(action, findModule))) {
+    if (entry === null) continue;
+    if (typeof entry !== 'object' || Array.isArray(entry)) {
+      throw new PlaybookError('E_TYPE', `module_defaults for ${action} must be a mapping of arguments, got ${JSON.stringify(entry)}`, { pos: task.pos, hint: 'write `MODULE: {name: value}` under module_defaults' });
+    }
+    Object.assign(out, entry);
   }
   const omit = vars['omit'];
-  return Object.fromEntries(Object.entries(rendered).filter(([, v]) => omit === undefined || v !== omit));
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => omit === undefined || v !== omit));
 }
 
 async function findControllerFile(rel: string, kind: 'files' | 'templates' | 'vars', task: TaskDef, playbookDir: string): Promise<string> {
