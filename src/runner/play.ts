@@ -100,8 +100,11 @@ async function walkHost(env: RunEnv, run: PlayRun, hs: HostState, gate: Gate, fa
 }
 
 class HostWalker {
-  /** The task that failed last, for `ansible_failed_task` / `ansible_failed_result` in a rescue. */
-  private lastFailure?: { task: TaskDef; result: Record<string, unknown> };
+  /**
+   * The task that failed last, for `ansible_failed_task` / `ansible_failed_result` in a rescue; `shared` when it was
+   * another host's run_once result (Ansible counts the failure, and its rescue, for the host that ran it only).
+   */
+  private lastFailure?: { task: TaskDef; result: Record<string, unknown>; shared?: boolean };
   /** How many include_tasks files and include_role roles are being run, one inside the other. */
   private includeDepth = 0;
   /** Set while handlers run: tasks a handler includes are shown as handlers too. */
@@ -141,8 +144,10 @@ class HostWalker {
   private async runBlock(block: PlannedBlock): Promise<Flow> {
     let flow = await this.runList(block.block);
     if (flow === 'failed' && block.rescue) {
-      this.hs.stats.failed = Math.max(0, this.hs.stats.failed - 1);
-      this.hs.stats.rescued++;
+      if (this.lastFailure?.shared !== true) {
+        this.hs.stats.failed = Math.max(0, this.hs.stats.failed - 1);
+        this.hs.stats.rescued++;
+      }
       this.failedInBatch.rescued(this.hs.name);
       flow = await this.runList(rescueWith(block, this.failureVars()));
     }
@@ -345,7 +350,7 @@ class HostWalker {
     }
     if (outcome.status === 'failed') {
       this.failedInBatch.add(this.hs.name, truthy(task.anyErrorsFatal, vars, task));
-      this.lastFailure = { task, result: outcome.result };
+      this.lastFailure = { task, result: outcome.result, ...(outcome.shared ? { shared: true } : {}) };
       return 'failed';
     }
     return this.applyMeta(outcome);
