@@ -47,6 +47,9 @@ export function plainReporter(opts: PlainOptions): (e: RunEvent) => void {
       case 'drill':
         out(paint(36, `drill ${e.phase}: ${JSON.stringify(e.data)}`));
         break;
+      case 'no_hosts_remaining':
+        out(`\n${banner('NO MORE HOSTS LEFT')}`);
+        break;
       case 'recap':
         out(`\n${formatRecap(e.hosts, opts.color)}`);
         break;

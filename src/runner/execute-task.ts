@@ -29,6 +29,8 @@ export interface TaskOutcome {
   meta?: InvokeResult['meta'];
   /** A run_once result taken from the host that ran it: not counted again in this host's recap. */
   shared?: boolean;
+  /** A run_once task's result (the first host's or shared): a failure then ends the play, as any_errors_fatal does. */
+  runOnce?: boolean;
   /** The host a delegated task ran on (shown as `h1 -> h2`). */
   delegatedTo?: string;
   /** Failed before the module ran (become refused): changed_when/failed_when do not apply, as in Ansible. */

@@ -349,7 +349,8 @@ class HostWalker {
       return 'stop';
     }
     if (outcome.status === 'failed') {
-      this.failedInBatch.add(this.hs.name, truthy(task.anyErrorsFatal, vars, task));
+      // Ansible's linear strategy: `if (task.any_errors_fatal or run_once) and not task.ignore_errors`.
+      this.failedInBatch.add(this.hs.name, outcome.runOnce === true || truthy(task.anyErrorsFatal, vars, task));
       this.lastFailure = { task, result: outcome.result, ...(outcome.shared ? { shared: true } : {}) };
       return 'failed';
     }
@@ -368,11 +369,11 @@ class HostWalker {
     if (!shared) {
       shared = exec();
       this.run.runOnce.set(key, shared);
-      return shared;
+      return { ...(await shared), runOnce: true };
     }
     const outcome = await shared;
     if (task.register) this.hs.facts[task.register] = asRegistered(outcome.result);
-    return { ...outcome, status: outcome.status === 'unreachable' ? 'ok' : outcome.status, shared: true };
+    return { ...outcome, status: outcome.status === 'unreachable' ? 'ok' : outcome.status, shared: true, runOnce: true };
   }
 
   private count(outcome: TaskOutcome): void {

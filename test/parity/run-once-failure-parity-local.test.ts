@@ -8,7 +8,8 @@ import { writeProject } from '../support/module-parity.js';
  * (StrategyBase._process_pending_results: `if original_task.run_once:` marks each host of the play failed; linear's
  * run() treats run_once as any_errors_fatal): the play ends for all, the playbook stops, and the recap counts the
  * failure for the host that ran the task only. A rescue catches it on every host, and is counted (`rescued`) for
- * that host only; ignore_errors lets every host go on. Three hosts on the controller (ansible_connection=local).
+ * that host only; ignore_errors lets every host go on; "NO MORE HOSTS LEFT" is printed when the play breaks. Three
+ * hosts on the controller (ansible_connection=local).
  */
 
 const playbook = `
@@ -60,5 +61,7 @@ describe('a failing run_once task, as ansible-playbook handles it', () => {
     expect(ours.recap['h1']).toMatchObject({ ok: 4, failed: 1, rescued: 1, ignored: 1 });
     expect(ours.recap['h2']).toMatchObject({ ok: 3, failed: 0, rescued: 0 });
     expect(ours.stdout).not.toMatch(/TASK \[(never|the playbook has stopped)\]/);
+    // The linear strategy's word when it breaks the play, printed before the recap by both.
+    for (const out of [theirs.stdout, ours.stdout]) expect(out).toMatch(/"msg": "boom"\}\n\nNO MORE HOSTS LEFT \*+\n\nPLAY RECAP/);
   });
 });
