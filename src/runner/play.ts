@@ -239,7 +239,10 @@ class HostWalker {
     if (!tagsSelected(eff.tags, this.env.settings.tags, this.env.settings.skipTags)) return 'ok';
     const vars = this.varsFor(eff);
     const items = includeLoopItems(task, vars, eff);
-    if (items === 'skipped') return 'ok';
+    if (items === 'skipped') {
+      this.includeResult(task, 'skipped', { changed: false, skipped: true, skip_reason: 'Conditional result was False' });
+      return 'ok';
+    }
     if (items instanceof VncplayError) return this.failInclude(task, items);
     for (const [index, item] of items.entries()) {
       const { ansible_loop: _loop, ansible_loop_var: _name, ...own } = loopItemVars(task, vars, item, index, items.length);

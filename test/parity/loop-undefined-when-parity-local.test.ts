@@ -28,6 +28,10 @@ const playbook = `
       include_tasks: inc.yml
       loop: "{{ not_defined_anywhere }}"
       when: false
+    - name: looped include_role, when false
+      include_role: {name: r}
+      loop: "{{ not_defined_anywhere }}"
+      when: false
     - name: first_found mapping term with an undefined name
       debug: msg="{{ item }}"
       with_first_found:
@@ -66,11 +70,11 @@ describe('a loop over an undefined variable under a false when, as ansible-playb
     run = await runBoth(playbook, {
       inventory: { text: 'target ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n' },
       host: 'target',
-      files: { 'default.yml': '', 'inc.yml': '- debug: msg=included\n' },
+      files: { 'default.yml': '', 'inc.yml': '- debug: msg=included\n', 'roles/r/tasks/main.yml': '- debug: msg=in the role\n' },
     });
     const output = `--- ansible\n${run.theirsOutput}\n--- vncplay\n${run.oursOutput}`;
     expect(counts(run.oursRecap), output).toEqual(counts(run.theirsRecap));
-    expect(counts(run.oursRecap)).toEqual({ ok: 4, changed: 0, failed: 0, skipped: 4, ignored: 3 });
+    expect(counts(run.oursRecap)).toEqual({ ok: 4, changed: 0, failed: 0, skipped: 5, ignored: 3 });
     const fields = ['skipped', 'skip_reason', 'failed'];
     expect(pick(run.ours, fields), output).toEqual(pick(run.theirs, fields));
     expect(run.ours['undefined loop, when false']).toEqual({ changed: false, skipped: true, skip_reason: 'Conditional result was False' });
