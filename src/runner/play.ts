@@ -244,6 +244,10 @@ class HostWalker {
       return 'ok';
     }
     if (items instanceof VncplayError) return this.failInclude(task, items);
+    if (items.length === 0) {
+      this.includeResult(task, 'skipped', { changed: false, skipped: true, skipped_reason: 'No items in the list', results: [] });
+      return 'ok';
+    }
     for (const [index, item] of items.entries()) {
       const { ansible_loop: _loop, ansible_loop_var: _name, ...own } = loopItemVars(task, vars, item, index, items.length);
       // ansible-playbook shows an include_role's header once for the whole loop.
