@@ -1,6 +1,7 @@
 // Writes src/modules/ansible-names.generated.ts: every module name Ansible knows, read from the installed Debian
-// `ansible` package (ansible-core's ansible/modules and ansible_collections/*/*/plugins/modules) and the redirects
-// of their meta/runtime.yml files (ansible-core's own routing sends `pacman` to community.general.pacman).
+// `ansible` package (ansible-core's ansible/modules and ansible_collections/*/*/plugins/modules), the redirects
+// of their meta/runtime.yml files (ansible-core's own routing sends `pacman` to community.general.pacman) and
+// their action groups (module_defaults' `group/aws`).
 // Why: vncplay names a real Ansible module it does not implement as such, and refuses an FQCN no collection has
 // (`community.general.copy`) as Ansible does, without Ansible installed at run time.
 //
@@ -38,8 +39,34 @@ async function redirects(file: string): Promise<Record<string, string>> {
   return result;
 }
 
+type ActionGroupEntry = string | { metadata?: { extend_group?: string | string[] } };
+
+/**
+ * `action_groups` of a runtime.yml (module_defaults' `group/NAME`), as group → its members space-separated: each
+ * action as written, each extended group (the `metadata: {extend_group: …}` entry) as `+NAME`.
+ */
+async function actionGroups(file: string, collection: string): Promise<Record<string, string>> {
+  // A name in the group's own collection is written without it (Ansible prefixes a short name with it): a smaller file.
+  const own = (name: string): string => (name.startsWith(`${collection}.`) ? name.slice(collection.length + 1) : name);
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) return {};
+  const doc = YAML.parse(text) as { action_groups?: Record<string, ActionGroupEntry[] | null> } | null;
+  const result: Record<string, string> = {};
+  for (const [group, entries] of Object.entries(doc?.action_groups ?? {})) {
+    const members: string[] = [];
+    for (const entry of entries ?? []) {
+      if (typeof entry === 'string') members.push(own(entry));
+      else for (const extended of [entry.metadata?.extend_group ?? []].flat()) members.push(`+${own(extended)}`);
+    }
+    result[group] = members.join(' ');
+  }
+  return result;
+}
+
+const builtinRuntime = path.join(root, 'ansible/config/ansible_builtin_runtime.yml');
 const collections: Record<string, string[]> = { 'ansible.builtin': await moduleFiles(path.join(root, 'ansible/modules')) };
-const routes: Record<string, Record<string, string>> = { 'ansible.builtin': await redirects(path.join(root, 'ansible/config/ansible_builtin_runtime.yml')) };
+const routes: Record<string, Record<string, string>> = { 'ansible.builtin': await redirects(builtinRuntime) };
+const groups: Record<string, Record<string, string>> = { 'ansible.builtin': await actionGroups(builtinRuntime, 'ansible.builtin') };
 const collectionsRoot = path.join(root, 'ansible_collections');
 for (const ns of (await readdir(collectionsRoot, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith('_')).map((e) => e.name).sort()) {
   for (const coll of (await readdir(path.join(collectionsRoot, ns), { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort()) {
@@ -48,6 +75,8 @@ for (const ns of (await readdir(collectionsRoot, { withFileTypes: true })).filte
     if (names.length > 0) collections[fqcn] = names;
     const r = await redirects(path.join(collectionsRoot, ns, coll, 'meta/runtime.yml'));
     if (Object.keys(r).length > 0) routes[fqcn] = r;
+    const g = await actionGroups(path.join(collectionsRoot, ns, coll, 'meta/runtime.yml'), fqcn);
+    if (Object.keys(g).length > 0) groups[fqcn] = g;
   }
 }
 if (collections['ansible.builtin']!.length === 0) throw new Error(`no ansible-core modules under ${root}/ansible/modules: is Debian's ansible-core installed?`);
@@ -83,6 +112,14 @@ const lines = [
   ' */',
   'export const ansibleRedirects: Readonly<Record<string, Readonly<Record<string, string | Readonly<Record<string, string>>>>>> = {',
   ...Object.entries(routes).map(([c, r]) => `  ${JSON.stringify(c)}: ${JSON.stringify(groupRedirects(r))},`),
+  '};',
+  '',
+  '/**',
+  ' * `action_groups` per collection (module_defaults\' `group/NAME`): group → its members, space-separated, as',
+  ' * written (a name without a collection is the group\'s collection\'s); `+NAME` extends the group with another.',
+  ' */',
+  'export const ansibleActionGroups: Readonly<Record<string, Readonly<Record<string, string>>>> = {',
+  ...Object.entries(groups).map(([c, g]) => `  ${JSON.stringify(c)}: ${JSON.stringify(g)},`),
   '};',
   '',
 ];

@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ModuleError, VaultError } from '../errors.js';
+import { pyJson, pyStr } from '../playbook/filters.js';
 import { decryptVault } from '../vault/crypto.js';
 import { isVaultText, VAULT_HEADER } from '../vault/format.js';
 import { recordSecret, vaultSecrets } from '../vault/session.js';
@@ -82,7 +83,7 @@ const spec = defineSpec({
       ...nonEmpty,
       description: "A file or folder on the controller (role's files/, then beside the playbook); 'dir/' copies the folder's content. With remote_src, a file on the host.",
     },
-    content: { type: 'str', description: 'Literal content to write instead of src.' },
+    content: { type: 'raw', description: 'Literal content to write instead of src; a list or mapping is written as JSON, as Ansible does.' },
     checksum: { type: 'str', pattern: '^[0-9a-fA-F]{40}$', patternText: 'a SHA1 (40 hex digits)', description: 'Expected SHA1 of the content; the task fails when it differs.' },
     decrypt: { type: 'bool', default: true, description: "Decrypt a vault-encrypted src file (with the run's vault passwords) before copying it; false copies the vault text as it is." },
     remote_src: { type: 'bool', default: false, description: `src is a file on the host, not the controller (read in the same probe; up to ${REMOTE_SRC_LIMIT / 1048576} MiB).` },
@@ -90,6 +91,8 @@ const spec = defineSpec({
   mutually_exclusive: [['src', 'content']],
   required_one_of: [['src', 'content']],
   check(args) {
+    // content is `raw` (a mapping is written as JSON), so a null reaches here: Ansible's "src (or content) is required".
+    if (args.content === null && args.src === undefined) return { param: 'content', message: 'src (or content) is required', hint: 'give content a value, or src' };
     if (args.mode === 'preserve' && args.src === undefined) return { param: 'mode', message: 'mode: preserve needs src (inline content has no mode)', hint: "give the mode itself, e.g. mode: '0644'" };
     return checkWriteArgs(args);
   },
@@ -309,9 +312,17 @@ function safePlan(args: WriteArgs, f: WriteFacts): Change[] {
   }
 }
 
+/**
+ * Inline content as Ansible's copy action plugin writes it: a list or mapping as json.dumps() of it, anything else
+ * as the module's `type: str` converts it.
+ */
+function contentText(content: unknown): string {
+  return typeof content === 'object' && content !== null ? pyJson(content, undefined, false) : pyStr(content);
+}
+
 /** Source bytes: inline content, the controller file src names, or (remote_src) a file on the host. */
 async function readSource(args: CopyArgs, ctx: ModuleContext): Promise<{ content: Buffer; source?: string; name?: string; mode?: number }> {
-  if (args.content !== undefined) return { content: Buffer.from(args.content, 'utf8') };
+  if (args.content !== undefined && args.content !== null) return { content: Buffer.from(contentText(args.content), 'utf8') };
   if (args.remote_src) return readRemoteSource(args.src!, ctx);
   const found = await ctx.findFile(args.src!, 'files');
   const st = await stat(found);

@@ -1,3 +1,4 @@
+import { pyJson } from '../playbook/filters.js';
 import type { RunEvent } from '../runner/events.js';
 import { renderDiffs } from './diff.js';
 import { banner, formatRecap } from './recap.js';
@@ -46,6 +47,9 @@ export function plainReporter(opts: PlainOptions): (e: RunEvent) => void {
       case 'drill':
         out(paint(36, `drill ${e.phase}: ${JSON.stringify(e.data)}`));
         break;
+      case 'no_hosts_remaining':
+        out(`\n${banner('NO MORE HOSTS LEFT')}`);
+        break;
       case 'recap':
         out(`\n${formatRecap(e.hosts, opts.color)}`);
         break;
@@ -65,20 +69,20 @@ function resultLine(
 ): string {
   const host = e.delegatedTo ? `${e.host} -> ${e.delegatedTo}` : e.host;
   const item = e.label !== undefined ? ` => (item=${e.label})` : '';
-  const details = verbosity >= 1 && e.result && e.task.module !== 'debug' ? ` => ${JSON.stringify(e.result)}` : '';
+  const details = verbosity >= 1 && e.result && e.task.module !== 'debug' ? ` => ${dumpResult(e.result)}` : '';
   switch (e.status) {
     case 'ok':
       return paint(32, `ok: [${host}]${item}${msgOf(e)}${details}`);
     case 'changed':
       return paint(33, `changed: [${host}]${item}${msgOf(e)}${details}`);
     case 'skipped':
-      return paint(36, `skipping: [${host}]${item}${verbosity >= 1 ? details : ''}`);
+      return paint(36, `skipping: [${host}]${item}${verbosity >= 1 && e.result ? ` => ${dumpResult(e.task.module === 'debug' ? withoutDebugStatus(e.result) : e.result)}` : ''}`);
     case 'ignored':
-      return paint(31, `fatal: [${host}]: FAILED! => ${JSON.stringify(e.result ?? { msg: e.msg })}`) + '\n' + paint(36, '...ignoring');
+      return paint(31, `fatal: [${host}]: FAILED! => ${dumpResult(e.result ?? { msg: e.msg })}`) + '\n' + paint(36, '...ignoring');
     case 'unreachable':
-      return paint(31, `fatal: [${host}]: UNREACHABLE! => ${JSON.stringify({ msg: e.msg ?? '', unreachable: true })}`);
+      return paint(31, `fatal: [${host}]: UNREACHABLE! => ${dumpResult({ msg: e.msg ?? '', unreachable: true })}`);
     case 'failed':
-      return paint(31, `fatal: [${host}]: FAILED! => ${JSON.stringify(e.result ?? { msg: e.msg })}`);
+      return paint(31, `fatal: [${host}]: FAILED! => ${dumpResult(e.result ?? { msg: e.msg })}`);
     case 'rescued':
       return paint(35, `rescued: [${host}]`);
   }
@@ -89,5 +93,21 @@ function msgOf(e: Extract<RunEvent, { type: 'task_result' }>): string {
   if (e.task.module !== 'debug' || !e.result) return '';
   const shown = { ...e.result };
   delete shown['changed'];
-  return ` => ${JSON.stringify(shown, null, 4)}`;
+  return ` => ${dumpResult(shown, 4)}`;
+}
+
+/** A debug result that has no msg, as CallbackBase._clean_results shows it: without its status keys. */
+function withoutDebugStatus(result: Record<string, unknown>): Record<string, unknown> {
+  const { changed: _changed, skip_reason: _reason, invocation: _invocation, ...shown } = result;
+  return shown;
+}
+
+/**
+ * A result as Ansible's callbacks print it: without the status keys the line already says (TaskResult.clean_copy
+ * drops `failed` and `skipped`), through `json.dumps(sort_keys=True, ensure_ascii=False)` (CallbackBase._dump_results):
+ * keys sorted at every depth, `", "` and `": "` between items on one line, or `indent` spaces per level.
+ */
+function dumpResult(result: Record<string, unknown>, indent?: number): string {
+  const { failed: _failed, skipped: _skipped, ...shown } = result;
+  return pyJson(shown, indent, true);
 }

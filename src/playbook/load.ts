@@ -34,7 +34,8 @@ import {
 } from './schema.js';
 import { registerCollectionRoots, registerPluginFolders } from './python-plugins.js';
 import { roleArgumentsTaskName } from './role-argument-spec.js';
-import { moduleDefaultsFor, moduleDefaultsKey } from './module-defaults.js';
+import { GROUP_PREFIX, moduleDefaultsFor, moduleDefaultsKey, noteModuleDefaultsPosition } from './module-defaults.js';
+import { resolveActionGroup } from '../modules/action-groups.js';
 import { checkKeywords, checkModuleArgs, describeValue, type KeywordFragment, type SchemaIssue } from './validate.js';
 import { isMap, isScalar, isSeq, keyOf, nodeAtPath, pairsOf, parseYamlSource, readSourceText, type readYamlSource, type YamlSource } from './yaml-source.js';
 import { unsupportedPlayKeys, unsupportedTaskKeys } from './unsupported-keywords.js';
@@ -1517,14 +1518,15 @@ class Loader {
 
   // ----- module arguments -----
 
-  /** The module_defaults entry a task with this action gets, from the layers around it and its own. */
-  private defaultsAt(scope: Scope, t: TaskDef, action: string): RawValue | undefined {
+  /** The module_defaults entries a task with this action gets (its groups', then its own), from the layers around it and its own. */
+  private defaultsAt(scope: Scope, t: TaskDef, action: string): RawValue[] {
     return moduleDefaultsFor([...(scope.moduleDefaults ?? []), ...(t.moduleDefaults ?? [])], moduleDefaultsKey(action, (n) => this.lookup.find(n)));
   }
 
   /**
-   * A `module_defaults:` value as layers keyed by moduleDefaultsKey (a list is several layers, in order). A name
-   * that is no module is refused at its key, as Ansible refuses it; so is an action group (`group/…`).
+   * A `module_defaults:` value as layers keyed by moduleDefaultsKey (a list is several layers, in order), an action
+   * group by `group/` and its FQCN. A name that is no module, or no group, is refused at its key, as Ansible
+   * refuses it.
    */
   private moduleDefaultsLayers(src: YamlSource, node: unknown): ModuleDefaults[] {
     const layers: ModuleDefaults[] = [];
@@ -1536,8 +1538,13 @@ class Loader {
       const layer: ModuleDefaults = {};
       for (const p of pairsOf(item)) {
         const name = keyOf(p);
-        if (name.startsWith('group/')) {
-          this.errors.push(src.error('E_UNSUPPORTED_KEY', `module_defaults for an action group (\`${name}\`) are not supported`, p.key, 'name each module of the group: `ansible.builtin.file: {…}`'));
+        if (name.startsWith(GROUP_PREFIX)) {
+          const group = resolveActionGroup(name.slice(GROUP_PREFIX.length));
+          if (group.actions === undefined) {
+            this.errors.push(src.error('E_UNKNOWN_GROUP', `Error loading module_defaults: could not resolve the module_defaults group ${group.fqcn}`, p.key, "name an action group of an installed collection (its meta/runtime.yml's action_groups), e.g. `group/amazon.aws.aws`"));
+            continue;
+          }
+          layer[`${GROUP_PREFIX}${group.fqcn}`] = src.toJS(p.value);
           continue;
         }
         const key = moduleDefaultsKey(name, (n) => this.lookup.find(n));
@@ -1550,6 +1557,7 @@ class Loader {
         }
         layer[key] = src.toJS(p.value);
       }
+      noteModuleDefaultsPosition(layer, src.posOf(item));
       layers.push(layer);
     }
     return layers;
@@ -1560,7 +1568,7 @@ class Loader {
     m: AnyModule,
     pair: Pair<unknown, unknown>,
     argsPair: Pair<unknown, unknown> | undefined,
-    o: { raw?: unknown; defaults?: RawValue } = {},
+    o: { raw?: unknown; defaults?: RawValue[] } = {},
   ): Promise<{ args: Record<string, RawValue>; parsed: Record<string, unknown> }> {
     const value = pair.value;
     let args: Record<string, unknown> = {};
@@ -1599,7 +1607,10 @@ class Loader {
       this.errors.push(src.error('E_MODE_INTEGER', `\`mode\` must be a quoted string such as "0644", not the number ${src.literal(at) || String(args.mode)}`, at, modeHint(src.literal(at), args.mode)));
     }
     // module_defaults fill in what the task leaves out (a required parameter too); a templated entry waits for the run.
-    const { issues: all, parsed } = checkModuleArgs(m, isRecord(o.defaults) ? { ...o.defaults, ...args } : args);
+    // (Without defaults the check converts `args` itself, in place: the task keeps `port: 22`, not "22".)
+    const defaults = o.defaults ?? [];
+    const withDefaults = defaults.length > 0 && defaults.every(isRecord) ? { ...Object.assign({}, ...defaults), ...args } : args;
+    const { issues: all, parsed } = checkModuleArgs(m, withDefaults);
     const issues = all.filter((i) => !skip.has(String(i.path[0])));
     for (const i of issues) {
       const at = this.argNode(value, argsPair, i.path, i.onKey, src);

@@ -577,23 +577,25 @@ export function loopLookupItems(name: string, terms: unknown, vars: Record<strin
   });
 }
 
-/** Render a value, leaving out every string that uses an undefined variable (with_first_found's terms). */
-function renderSkippingUndefined(value: unknown, state: RenderState): unknown {
-  if (Array.isArray(value)) return value.map((v) => renderSkippingUndefined(v, state)).filter((v) => v !== SKIPPED_TERM);
-  if (isPlainObject(value)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      const r = renderSkippingUndefined(v, state);
-      if (r !== SKIPPED_TERM) setOwn(out, k, r);
+/**
+ * with_first_found's terms as Ansible 2.14 renders them (listify_lookup_plugin_terms with fail_on_undefined=False,
+ * then `not templar.is_template(t)`): a term that uses an undefined variable anywhere — a file name, or a mapping
+ * of files and paths — is left out whole.
+ */
+function renderSkippingUndefined(terms: unknown, state: RenderState): unknown {
+  const renderTerm = (term: unknown): unknown => {
+    try {
+      return renderDeep(term, state, false);
+    } catch (e) {
+      if (e instanceof UndefinedAccess) return SKIPPED_TERM;
+      throw e;
     }
-    return out;
+  };
+  if (!Array.isArray(terms)) {
+    const rendered = renderTerm(terms);
+    return rendered === SKIPPED_TERM ? [] : rendered;
   }
-  try {
-    return renderDeep(value, state, false);
-  } catch (e) {
-    if (e instanceof UndefinedAccess) return SKIPPED_TERM;
-    throw e;
-  }
+  return terms.map(renderTerm).filter((t) => t !== SKIPPED_TERM);
 }
 
 const SKIPPED_TERM: unique symbol = Symbol('term with an undefined variable');

@@ -6,7 +6,8 @@ import type { Inventory } from '../inventory/model.js';
 import { UNDEFINED_FALSE_TESTS, UNDEFINED_SAFE_FILTERS, UNDEFINED_SAFE_TESTS } from './filters.js';
 import { moduleOfTask } from '../modules/registry.js';
 import { loadIncludedRole, loadTaskFile, type IncludeRoleArgs, type LoadedRole } from './load.js';
-import { varsFileVars, type PlayDef, type Playbook, type RawValue, type TaskDef } from './model.js';
+import { varsFileVars, type ModuleDefaults, type PlayDef, type Playbook, type RawValue, type TaskDef } from './model.js';
+import { moduleDefaultsPosition } from './module-defaults.js';
 import { includedRoleTasks, includedTasks, NOTHING_INHERITED, planTasks, type PlanNode } from './plan.js';
 import { isTemplateString, parseTemplateTree, templateGlobalNames, type TemplateNode } from './template.js';
 import { magicVariables } from './vars.js';
@@ -27,7 +28,9 @@ import { keyOf, nodeAtPath, parseYamlSource, type YamlSource } from './yaml-sour
  *   not when the same template guards the name (`is defined`, `is undefined`, `| default`, `| d`, `| mandatory`);
  * - in a task: only its first `when` is always evaluated. A task that has any `when` (its own or a block's) may be
  *   skipped, and then its arguments are never rendered (`command: ip netns exec {{ drill_netns }}` under
- *   `when: fault == 'link_down'` is valid), so only its `loop` (rendered before `when`) and first `when` are checked;
+ *   `when: fault == 'link_down'` is valid), so only its first `when` is checked; its `loop` is rendered before
+ *   `when`, but Ansible raises the loop's undefined variable only when `when` holds: it is checked only on a task
+ *   without `when`;
  * - play/block/task `vars:` are rendered lazily: a var's own template is checked only when an unconditional read
  *   reaches it (an unused var with an undefined reference is valid in Ansible too);
  * - `name:` is never rendered as a template by the runner, `notify:` only after a change, changed_when and
@@ -584,9 +587,11 @@ class Checker {
     if (node.kind === 'task' && !this.runs(t, node.task.tags)) return;
 
     if (scope.conditional) return this.descend(node, { vars, conditional: true, guarded });
-    // The loop is rendered before `when`; only the first `when` item is always evaluated (a list is an AND).
+    // The loop is rendered before `when`, but its undefined variable fails the task only when `when` holds
+    // (Ansible's TaskExecutor keeps the error aside until the task would run): checked here only without a `when`.
+    // Only the first `when` item is always evaluated (a list is an AND).
     // with_first_found skips the names that use an undefined variable (`{{ ansible_distribution }}.yml`): by design.
-    if (t.loop !== undefined && t.loopWith !== 'first_found') this.checkValue(t.loop, t.loopWith !== undefined ? `with_${t.loopWith}` : 'loop', ctx);
+    if (t.loop !== undefined && t.loopWith !== 'first_found' && when.length === 0) this.checkValue(t.loop, t.loopWith !== undefined ? `with_${t.loopWith}` : 'loop', ctx);
     if (when.length > 0) {
       this.checkCondition(when[0], 'when', ctx);
       return this.descend(node, { vars, conditional: true, guarded });
@@ -594,7 +599,10 @@ class Checker {
     if (t.includeTasks !== undefined) this.checkValue(t.includeTasks, 'include_tasks', ctx);
     if (t.includeRole !== undefined) this.checkValue(t.args, 'include_role', ctx);
     if (t.dynamicModule !== undefined) this.checkValue(t.dynamicModule.name, 'action', ctx);
-    if (t.module !== undefined || t.dynamicModule !== undefined) this.checkArgs(t, ctx);
+    if (t.module !== undefined || t.dynamicModule !== undefined) {
+      this.checkArgs(t, ctx);
+      if (t.module !== 'meta') this.checkModuleDefaults(node.task.moduleDefaults ?? [], ctx);
+    }
     if (t.loopLabel !== undefined) this.checkValue(t.loopLabel, 'loop_control.label', ctx);
     if (t.until?.length) this.checkCondition(t.until[0], 'until', ctx);
     for (const layer of t.environment ?? []) this.checkValue(layer, 'environment', ctx);
@@ -654,8 +662,19 @@ class Checker {
     }
   }
 
-  private checkValue(value: unknown, label: string, ctx: CheckContext): void {
-    forEachTemplate(value, label, (text, where) => this.checkSite(text, 'value', where, ctx));
+  private checkValue(value: unknown, label: string, ctx: CheckContext, anchor = ctx.task.pos): void {
+    forEachTemplate(value, label, (text, where) => this.checkSite(text, 'value', where, ctx, anchor));
+  }
+
+  /**
+   * Every module_defaults entry around a task that runs a module, whichever module it is for: Ansible renders them
+   * all for each such task (get_action_args_with_defaults). Reported where the entry is written.
+   */
+  private checkModuleDefaults(layers: readonly ModuleDefaults[], ctx: CheckContext): void {
+    for (const layer of layers) {
+      const anchor = moduleDefaultsPosition(layer) ?? ctx.task.pos;
+      for (const [name, entry] of Object.entries(layer)) this.checkValue(entry, `module_defaults.${name}`, ctx, anchor);
+    }
   }
 
   private checkCondition(expr: unknown, label: string, ctx: CheckContext): void {
@@ -665,10 +684,10 @@ class Checker {
     this.checkSite(expr, isTemplateString(text) ? 'value' : 'expression', label, ctx);
   }
 
-  private checkSite(text: string, kind: 'value' | 'expression', label: string, ctx: CheckContext): void {
+  private checkSite(text: string, kind: 'value' | 'expression', label: string, ctx: CheckContext, anchor = ctx.task.pos): void {
     const reads = kind === 'value' ? templateReads(text, 'value') : templateReads(text.trim(), 'expression');
     if (!reads) return;
-    this.checkReads(reads.unconditional, { text, label, anchor: ctx.task.pos }, ctx, new Set());
+    this.checkReads(reads.unconditional, { text, label, anchor }, ctx, new Set());
   }
 
   /** Each read name must be defined; a play/block/task var that is a template is followed into its value. */

@@ -65,6 +65,8 @@ export type RunEvent =
   | { type: 'warning'; time: string; message: string; host?: string }
   | { type: 'verbose'; time: string; level: number; host?: string; message: string }
   | (ModuleEvent & { time: string; host?: string })
+  /** A failure ended the play for every host of the batch (any_errors_fatal, run_once, max_fail_percentage). */
+  | { type: 'no_hosts_remaining'; time: string }
   | { type: 'play_end'; time: string; name: string }
   | { type: 'recap'; time: string; hosts: Record<string, HostStats> }
   | { type: 'run_end'; time: string; exitCode: number; durationMs: number; interrupted: boolean };

@@ -1,14 +1,14 @@
 import path from 'node:path';
 import { access } from 'node:fs/promises';
 import { becomeMethodNamed } from '../connection/become.js';
-import { ConnectionError, PlaybookError, VncplayError } from '../errors.js';
+import { ConnectionError, PlaybookError, TemplateError, VncplayError } from '../errors.js';
 import type { Connection } from '../connection/types.js';
 import { moduleNameProblem } from '../modules/ansible-names.js';
 import { findModule, moduleOfTask } from '../modules/registry.js';
 import type { AnyModule, DiffEntry, TaskScope } from '../modules/types.js';
 import type { RoleArgumentCheck, TaskDef } from '../playbook/model.js';
 import { validateRoleArguments } from '../playbook/role-argument-spec.js';
-import { moduleDefaultsFor, moduleDefaultsKey } from '../playbook/module-defaults.js';
+import { entriesFor, mergedModuleDefaults, moduleDefaultsKey } from '../playbook/module-defaults.js';
 import { controllerFileDirs, controllerFilePaths } from '../playbook/plan.js';
 import type { ControllerSubdir } from '../playbook/lookups.js';
 import { evaluateCondition, loopLookupItems, markUnsafe, render } from '../playbook/template.js';
@@ -29,6 +29,8 @@ export interface TaskOutcome {
   meta?: InvokeResult['meta'];
   /** A run_once result taken from the host that ran it: not counted again in this host's recap. */
   shared?: boolean;
+  /** A run_once task's result (the first host's or shared): a failure then ends the play, as any_errors_fatal does. */
+  runOnce?: boolean;
   /** The host a delegated task ran on (shown as `h1 -> h2`). */
   delegatedTo?: string;
   /** Failed before the module ran (become refused): changed_when/failed_when do not apply, as in Ansible. */
@@ -141,7 +143,16 @@ async function executeWithLoop(
       message: `${task.pos.file}:${task.pos.line}:${task.pos.col}: with_items: ${task.loop} loops once over the text '${task.loop}', as Ansible 2.14 does; write with_items: "{{ ${task.loop} }}" to loop over the variable`,
     });
   }
-  const items = loopItems(task, vars);
+  let items: ReturnType<typeof loopItemsUnlessSkipped>;
+  try {
+    items = loopItemsUnlessSkipped(task, vars);
+  } catch (err) {
+    // Ansible's TaskExecutor.run turns the loop's error (an undefined variable, a lookup's) into the task's failed
+    // result, which ignore_errors then ignores.
+    if (!(err instanceof VncplayError)) throw err;
+    return judge(task, { ...outcomeFromError(err), beforeModule: true }, vars);
+  }
+  if (items === 'skipped') return skipped('Conditional result was False');
   if (!Array.isArray(items)) return failed(items.invalid);
   const results: Record<string, unknown>[] = [];
   const indexVar = loopIndexVar(task, vars);
@@ -185,12 +196,34 @@ async function executeWithLoop(
  * The items a task loops over: a `with_<lookup>`'s results (with_items: a single value is a one-item list, nested
  * lists flatten one level), or the rendered `loop:`, which must be a list. Template errors throw (positioned).
  */
-export function loopItems(task: TaskDef, vars: Record<string, unknown>): unknown[] | { invalid: string } {
+function loopItems(task: TaskDef, vars: Record<string, unknown>): unknown[] | { invalid: string } {
   const where = task.loopPos ?? task.pos;
   if (task.loopWith !== undefined) return loopLookupItems(task.loopWith, task.loop, vars, where, lookupSubdir(task));
   const rendered = render(task.loop, vars, where);
   if (!Array.isArray(rendered)) return { invalid: `Invalid data passed to 'loop', it requires a list, got this instead: ${JSON.stringify(rendered)}` };
   return rendered;
+}
+
+/**
+ * The loop's items, or 'skipped' when they use an undefined variable and the task's `when` (evaluated without an
+ * item) is false: Ansible's TaskExecutor.run keeps that error aside (`_loop_eval_error`) and raises it only when the
+ * task would run — `when` true, or failing itself (the loop's error wins then). `conditionsOf` is the task whose
+ * `when` decides (an include's effective task).
+ */
+export function loopItemsUnlessSkipped(task: TaskDef, vars: Record<string, unknown>, conditionsOf: TaskDef = task): ReturnType<typeof loopItems> | 'skipped' {
+  try {
+    return loopItems(task, vars);
+  } catch (loopError) {
+    if (!(loopError instanceof TemplateError) || loopError.code !== 'E_TEMPLATE_UNDEFINED') throw loopError;
+    let holds: boolean;
+    try {
+      holds = conditionsHold(conditionsOf.when, vars, conditionsOf);
+    } catch {
+      throw loopError;
+    }
+    if (holds) throw loopError;
+    return 'skipped';
+  }
 }
 
 /** The variables one loop item adds: the loop variable (never rendered again), ansible_loop and index_var. */
@@ -541,17 +574,25 @@ function renderArgs(task: TaskDef, vars: Record<string, unknown>, freeForm: stri
   return out;
 }
 
-/** The task's module_defaults entry for its module, rendered (a template may stand for the whole mapping). */
+/**
+ * The task's module_defaults for its module, rendered: its groups' entries, then its own over them (a template may
+ * stand for a whole entry). Ansible renders every entry in scope for every task (get_action_args_with_defaults:
+ * `templar.template(module_defaults)`), so an undefined variable in any of them fails the task.
+ */
 function moduleDefaultArgs(task: TaskDef, vars: Record<string, unknown>): Record<string, unknown> {
+  if (!task.moduleDefaults?.length) return {};
+  const rendered = new Map([...mergedModuleDefaults(task.moduleDefaults)].map(([name, entry]) => [name, render(entry, vars, task.pos)]));
   const action = task.action ?? task.module ?? '';
-  const entry = moduleDefaultsFor(task.moduleDefaults, moduleDefaultsKey(action, findModule));
-  if (entry === undefined || entry === null) return {};
-  const rendered = render(entry, vars, task.pos);
-  if (typeof rendered !== 'object' || rendered === null || Array.isArray(rendered)) {
-    throw new PlaybookError('E_TYPE', `module_defaults for ${action} must be a mapping of arguments, got ${JSON.stringify(rendered)}`, { pos: task.pos, hint: 'write `MODULE: {name: value}` under module_defaults' });
+  const out: Record<string, unknown> = {};
+  for (const entry of entriesFor(rendered, moduleDefaultsKey(action, findModule))) {
+    if (entry === null) continue;
+    if (typeof entry !== 'object' || Array.isArray(entry)) {
+      throw new PlaybookError('E_TYPE', `module_defaults for ${action} must be a mapping of arguments, got ${JSON.stringify(entry)}`, { pos: task.pos, hint: 'write `MODULE: {name: value}` under module_defaults' });
+    }
+    Object.assign(out, entry);
   }
   const omit = vars['omit'];
-  return Object.fromEntries(Object.entries(rendered).filter(([, v]) => omit === undefined || v !== omit));
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => omit === undefined || v !== omit));
 }
 
 async function findControllerFile(rel: string, kind: 'files' | 'templates' | 'vars', task: TaskDef, playbookDir: string): Promise<string> {

@@ -21,7 +21,7 @@ import { moduleOfTask } from '../modules/registry.js';
 import { markUnsafe, render, unwrapUnsafe } from '../playbook/template.js';
 import { buildHostScope, type MagicVars } from '../playbook/vars.js';
 import type { PlayRun, RunEnv } from './context.js';
-import { asRegistered, conditionsHold, executeTask, loopItems, loopItemVars, taskRef, truthy, type TaskOutcome } from './execute-task.js';
+import { asRegistered, conditionsHold, executeTask, loopItemsUnlessSkipped, loopItemVars, taskRef, truthy, type TaskOutcome } from './execute-task.js';
 import { now } from './events.js';
 import type { HostState } from './host-state.js';
 import { FreeGate, Rounds, type Gate } from './rounds.js';
@@ -100,8 +100,11 @@ async function walkHost(env: RunEnv, run: PlayRun, hs: HostState, gate: Gate, fa
 }
 
 class HostWalker {
-  /** The task that failed last, for `ansible_failed_task` / `ansible_failed_result` in a rescue. */
-  private lastFailure?: { task: TaskDef; result: Record<string, unknown> };
+  /**
+   * The task that failed last, for `ansible_failed_task` / `ansible_failed_result` in a rescue; `shared` when it was
+   * another host's run_once result (Ansible counts the failure, and its rescue, for the host that ran it only).
+   */
+  private lastFailure?: { task: TaskDef; result: Record<string, unknown>; shared?: boolean };
   /** How many include_tasks files and include_role roles are being run, one inside the other. */
   private includeDepth = 0;
   /** Set while handlers run: tasks a handler includes are shown as handlers too. */
@@ -141,8 +144,10 @@ class HostWalker {
   private async runBlock(block: PlannedBlock): Promise<Flow> {
     let flow = await this.runList(block.block);
     if (flow === 'failed' && block.rescue) {
-      this.hs.stats.failed = Math.max(0, this.hs.stats.failed - 1);
-      this.hs.stats.rescued++;
+      if (this.lastFailure?.shared !== true) {
+        this.hs.stats.failed = Math.max(0, this.hs.stats.failed - 1);
+        this.hs.stats.rescued++;
+      }
       this.failedInBatch.rescued(this.hs.name);
       flow = await this.runList(rescueWith(block, this.failureVars()));
     }
@@ -180,7 +185,11 @@ class HostWalker {
    */
   private async runIncludeLoop(include: PlannedInclude, vars: Record<string, unknown>, counted: boolean): Promise<Flow> {
     const { task: eff, source: task } = include;
-    const items = includeLoopItems(task, vars);
+    const items = includeLoopItems(task, vars, eff);
+    if (items === 'skipped') {
+      if (counted) this.includeResult(task, 'skipped', { changed: false, skipped: true, skip_reason: 'Conditional result was False' });
+      return 'ok';
+    }
     if (items instanceof VncplayError) return this.failInclude(task, items);
     if (items.length === 0) {
       if (counted) this.includeResult(task, 'skipped', { changed: false, skipped: true, skipped_reason: 'No items in the list', results: [] });
@@ -229,8 +238,16 @@ class HostWalker {
     const { task: eff, source: task } = include;
     if (!tagsSelected(eff.tags, this.env.settings.tags, this.env.settings.skipTags)) return 'ok';
     const vars = this.varsFor(eff);
-    const items = includeLoopItems(task, vars);
+    const items = includeLoopItems(task, vars, eff);
+    if (items === 'skipped') {
+      this.includeResult(task, 'skipped', { changed: false, skipped: true, skip_reason: 'Conditional result was False' });
+      return 'ok';
+    }
     if (items instanceof VncplayError) return this.failInclude(task, items);
+    if (items.length === 0) {
+      this.includeResult(task, 'skipped', { changed: false, skipped: true, skipped_reason: 'No items in the list', results: [] });
+      return 'ok';
+    }
     for (const [index, item] of items.entries()) {
       const { ansible_loop: _loop, ansible_loop_var: _name, ...own } = loopItemVars(task, vars, item, index, items.length);
       // ansible-playbook shows an include_role's header once for the whole loop.
@@ -339,8 +356,9 @@ class HostWalker {
       return 'stop';
     }
     if (outcome.status === 'failed') {
-      this.failedInBatch.add(this.hs.name, truthy(task.anyErrorsFatal, vars, task));
-      this.lastFailure = { task, result: outcome.result };
+      // Ansible's linear strategy: `if (task.any_errors_fatal or run_once) and not task.ignore_errors`.
+      this.failedInBatch.add(this.hs.name, outcome.runOnce === true || truthy(task.anyErrorsFatal, vars, task));
+      this.lastFailure = { task, result: outcome.result, ...(outcome.shared ? { shared: true } : {}) };
       return 'failed';
     }
     return this.applyMeta(outcome);
@@ -358,11 +376,11 @@ class HostWalker {
     if (!shared) {
       shared = exec();
       this.run.runOnce.set(key, shared);
-      return shared;
+      return { ...(await shared), runOnce: true };
     }
     const outcome = await shared;
     if (task.register) this.hs.facts[task.register] = asRegistered(outcome.result);
-    return { ...outcome, status: outcome.status === 'unreachable' ? 'ok' : outcome.status, shared: true };
+    return { ...outcome, status: outcome.status === 'unreachable' ? 'ok' : outcome.status, shared: true, runOnce: true };
   }
 
   private count(outcome: TaskOutcome): void {
@@ -463,11 +481,14 @@ async function includeDepthError(task: TaskDef, file: string): Promise<PlaybookE
   });
 }
 
-/** Ansible's rule (PlayIterator): whether this host starts the play by gathering facts. */
-/** A looped include's items on this host, or why it has none to run: a loop that is not a list, a broken template. */
-function includeLoopItems(task: TaskDef, vars: Record<string, unknown>): unknown[] | VncplayError {
+/**
+ * A looped include's items on this host, 'skipped' when they read an undefined variable and its `when` is false
+ * (as for any task), or why it has none to run: a loop that is not a list, a broken template.
+ */
+function includeLoopItems(task: TaskDef, vars: Record<string, unknown>, eff: TaskDef): unknown[] | 'skipped' | VncplayError {
   try {
-    const items = loopItems(task, vars);
+    const items = loopItemsUnlessSkipped(task, vars, eff);
+    if (items === 'skipped') return items;
     return Array.isArray(items) ? items : new PlaybookError('E_LOOP_TYPE', items.invalid, { pos: task.pos });
   } catch (err) {
     if (err instanceof VncplayError) return err;
@@ -475,6 +496,7 @@ function includeLoopItems(task: TaskDef, vars: Record<string, unknown>): unknown
   }
 }
 
+/** Ansible's rule (PlayIterator): whether this host starts the play by gathering facts. */
 function gathersFacts(play: PlayDef, gathering: Gathering, hs: HostState): boolean {
   switch (gathering) {
     case 'explicit':

@@ -307,6 +307,8 @@ async function runPlay(env: RunEnv, play: PlayDef, playHosts: string[]): Promise
     if (breaksPlay(failedNow, fatal)) {
       // any_errors_fatal: every host of the batch counts as failed (the exit code), as Ansible marks them.
       if (fatal) for (const h of active) env.hosts.get(h)!.failed = true;
+      // Ansible's linear strategy says so when it breaks the play (not when every host merely failed).
+      if (fatal || exceedsMaxFail(failedNow, active.length, maxFail)) env.emit({ type: 'no_hosts_remaining', time: now() });
       return true;
     }
   }

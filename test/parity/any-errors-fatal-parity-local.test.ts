@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ansiblePlaybook, vncplay } from '../support/cli-helpers.js';
-import { writeProject } from '../support/module-parity.js';
+import { localInventory, writeProject } from '../support/module-parity.js';
 
 /**
  * Issue 16: `any_errors_fatal` on a task and on a block, besides the play, as Ansible inherits it (task, then its
@@ -50,8 +50,7 @@ const playbook = `
       debug: msg=three
 `;
 
-const host = (name: string): string => `${name} ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n`;
-const dir = writeProject({ 'pb.yml': playbook, 'inv.ini': ['h1', 'h2', 'h3'].map(host).join('') });
+const dir = writeProject({ 'pb.yml': playbook, 'inv.ini': localInventory(['h1', 'h2', 'h3']) });
 
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

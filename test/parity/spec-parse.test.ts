@@ -84,11 +84,12 @@ const conversions: [string, unknown][] = [
   ...['yes', 'Y', 't', 'TRUE', ' on ', '1', 1, 'off', 'n', 'F', '0', 0, 'no', 'false', '2', 2, '', 'maybe', 1.0].map((v): [string, unknown] => ['b', v]),
   ...['22', ' 22 ', '+22', '-7', '2_2', 22, '1.5', '1.0', 1.5, '0x10', '1e3', 'abc', ''].map((v): [string, unknown] => ['i', v]),
   ...['1.5', ' 1.5 ', '1e3', '.5', '5.', '22', 3, 'abc'].map((v): [string, unknown] => ['f', v]),
-  ...[22, 1.5, true, false, '0644'].map((v): [string, unknown] => ['s', v]),
+  ...[22, 1.5, true, false, '0644', ['a', 1, true, null], { a: 1, b: [true, null], c: "it's", d: 'say "hi"\n' }, [{ k: 'x' }]].map((v): [string, unknown] => ['s', v]),
   ...['a,b', 'a, b', 'x', '', 1, ['a'], { a: 1 }].map((v): [string, unknown] => ['l', v]),
   ...['1,2', ['1', 'x'], [3]].map((v): [string, unknown] => ['li', v]),
   ...['a=1 b=2', 'a=1, b=2', '{"a": 1}', { a: 1 }, 'nonsense', ['a']].map((v): [string, unknown] => ['d', v]),
   ...['/tmp/x', 7].map((v): [string, unknown] => ['p', v]),
+  ...[['a', { b: 1 }]].map((v): [string, unknown] => ['li', v]),
   ...['started', 'bogus', true].map((v): [string, unknown] => ['c', v]),
   ...['x'].map((v): [string, unknown] => ['service', v]),
 ];
@@ -154,16 +155,16 @@ describe('conversion and rules: the same verdicts and values as ansible-core', (
     expect(ours.args).toEqual(accepted);
   });
 
-  it('stricter than Ansible on purpose: a boolean is no number, a list is no string, one parameter is given once, null means not given', () => {
+  it('stricter than Ansible on purpose: a boolean is no number, a list is no path, one parameter is given once, null means not given', () => {
     expect(parseArgs(typed, { i: true }, rendered).issues[0]?.message).toBe('`i` must be an integer, got the boolean true');
-    expect(parseArgs(typed, { s: ['a'] }, rendered).issues[0]?.message).toBe('`s` must be a string, got a list');
+    expect(parseArgs(typed, { p: ['a'] }, rendered).issues[0]?.message).toBe('`p` must be a path (string), got a list');
     expect(parseArgs(typed, { n: 'a', service: 'b' }, rendered).issues[0]).toMatchObject({ path: ['service'], onKey: true, code: 'E_EXCLUSIVE_PARAMS' });
     expect(parseArgs(typed, { dd: null }, rendered).args).toEqual({ dd: 'system' });
   });
 
   it('a parameter whose value is refused is still given: one error, no "missing" beside it', () => {
     expect(parseArgs(rules, { daemon_reload: 'maybe' }, rendered).issues.map((i) => i.message)).toEqual(['`daemon_reload` must be a boolean (true/false), got the string "maybe"']);
-    expect(parseArgs(rules, { name: 'x', user: 'u', password: ['p'] }, rendered).issues.map((i) => i.code)).toEqual(['E_TYPE']);
+    expect(parseArgs(rules, { name: 'x', port: 'abc', path: '/x' }, rendered).issues.map((i) => i.code)).toEqual(['E_TYPE']);
   });
 });
 

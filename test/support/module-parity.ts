@@ -31,6 +31,11 @@ export interface ParityOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** An INI inventory of hosts that both tools reach on the controller itself (ansible_connection=local). */
+export function localInventory(names: readonly string[]): string {
+  return names.map((name) => `${name} ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n`).join('');
+}
+
 export function writeProject(files: Record<string, string>, dir = mkdtempSync(path.join(tmpdir(), 'vncplay-parity-'))): string {
   for (const [rel, text] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });

@@ -55,7 +55,7 @@ export function toBoolean(v: unknown): Converted {
   return BOOL_TRUE.has(t) ? true : BOOL_FALSE.has(t) ? false : NO;
 }
 
-/** check_type_str with conversion allowed, for scalars (a list or mapping in a string parameter is a mistake). */
+/** check_type_str with conversion allowed, for scalars (the spec parser converts a list or mapping in a `str` itself). */
 export function toStringValue(v: unknown): Converted {
   if (typeof v === 'string') return v;
   return typeof v === 'number' || typeof v === 'boolean' ? pyStr(v) : NO;

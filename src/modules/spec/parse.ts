@@ -1,4 +1,4 @@
-import { Unsafe, unwrapUnsafe } from '../../playbook/filters.js';
+import { pyStr, Unsafe, unwrapUnsafe } from '../../playbook/filters.js';
 import { suggest } from '../../playbook/suggest.js';
 import { isTemplateText, NO, toBoolean, toDict, toInteger, toList, toMode, toNumber, toStringValue } from './convert.js';
 import type { ArgsOf, ModuleSpec, Options, ParamSpec, ParamType } from './types.js';
@@ -11,8 +11,9 @@ import type { ArgsOf, ModuleSpec, Options, ParamSpec, ParamType } from './types.
  *
  * Order and meaning follow Ansible's ArgumentSpecValidator.validate, except where vncplay is stricter:
  * a parameter given under two of its names is an error (Ansible warns and takes the alias), a boolean is not a
- * number, a list or mapping is not a string, and `null` means "not given" (so the default applies). A `path` is
- * not `~`-expanded here: the controller does not know the remote user's home (the module or the host does it).
+ * number, a list or mapping is not a path (a `str` takes it as Ansible does, as Python's str() of it), and `null`
+ * means "not given" (so the default applies). A `path` is not `~`-expanded here: the controller does not know the
+ * remote user's home (the module or the host does it).
  */
 
 /** One problem, with the path of the offending value inside the arguments (the loader maps it to a YAML node). */
@@ -87,6 +88,8 @@ const TYPE_HINTS: Record<ParamType, string> = {
 function convertScalar(type: ParamType, v: unknown): unknown {
   switch (type) {
     case 'str':
+      // check_type_str converts a list or mapping too: Python's str() of it, `{'a': 1, 'b': [True, None]}`.
+      return typeof v === 'object' && v !== null ? pyStr(v) : toStringValue(v);
     case 'path':
       return toStringValue(v);
     case 'int':
