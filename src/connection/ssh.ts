@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream';
@@ -292,6 +293,11 @@ class DroppedBeforeHandshake extends Error {
 
 const DROP_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
+/** An SSH server's identification line, after any lines it may send before it (RFC 4253 4.2). */
+const SSH_IDENTIFICATION = /(^|\n)SSH-/;
+/** How much of what a server sends first is looked at for its identification. */
+const PEEK_BYTES = 8192;
+
 function attemptConnect(
   spec: ConnectionSpec,
   opts: SshConnectOptions,
@@ -329,9 +335,19 @@ function attemptConnect(
     );
   };
 
+  // Our own socket, so that a close can tell sshd shedding load (nothing said) from a server that is not sshd at all:
+  // the first bytes are read beside ssh2. Paused first, so that this listener does not start the flow before ssh2
+  // has attached its own (ssh2 resumes the socket once it has); then both see every chunk.
+  const sock = new Socket();
+  sock.pause();
+  let firstBytes = '';
+  const peek = (chunk: Buffer): void => {
+    firstBytes += chunk.toString('latin1');
+    if (firstBytes.length >= PEEK_BYTES || SSH_IDENTIFICATION.test(firstBytes)) sock.off('data', peek);
+  };
+  sock.on('data', peek);
   const config: ConnectConfig = {
-    host: spec.address,
-    port: spec.port,
+    sock,
     username: spec.user,
     readyTimeout: spec.connectTimeoutMs,
     keepaliveInterval: opts.keepaliveIntervalMs ?? 5000,
@@ -364,18 +380,31 @@ function attemptConnect(
       opts.signal?.removeEventListener('abort', onAbort);
       resolve(client);
     });
+    // A server that said something, and no SSH identification, before it closed (an HTTP proxy on the route answers
+    // "400 Bad Request") is no busy sshd: retrying it would only stretch the failure to the retry budget.
+    const notSsh = (): ConnectionError | undefined => {
+      if (handshakeDone || firstBytes === '' || SSH_IDENTIFICATION.test(firstBytes)) return undefined;
+      const said = JSON.stringify(firstBytes.split(/\r?\n/, 1)[0]!.slice(0, 60));
+      return new ConnectionError('E_UNREACHABLE', `cannot connect to ${spec.hostName} (${spec.user}@${spec.address}:${spec.port}): not an SSH server there, it answered ${said}`, {
+        hint: 'check the address and port in the inventory (ansible_host, ansible_port): something other than sshd answers there',
+      });
+    };
     client.on('error', (err: Error & { level?: string; code?: unknown }) => {
+      const other = notSsh();
       const dropped =
+        other === undefined &&
         !handshakeDone &&
         ((typeof err.code === 'string' && DROP_CODES.has(err.code)) || /Connection lost before handshake/i.test(err.message));
-      fail(hostKeyError ?? connectError(spec, err, auth), dropped);
+      fail(hostKeyError ?? other ?? connectError(spec, err, auth), dropped);
     });
     // A bare close before 'ready' (no error, no disconnect message) is sshd shedding load, before or just after
     // key exchange (seen with MaxStartups 1): retryable like a drop. Auth failures arrive as errors first.
-    client.once('close', () =>
-      fail(hostKeyError ?? new ConnectionError('E_UNREACHABLE', `${spec.hostName} closed the connection during the handshake`), true),
-    );
+    client.once('close', () => {
+      const other = notSsh();
+      fail(hostKeyError ?? other ?? new ConnectionError('E_UNREACHABLE', `${spec.hostName} closed the connection during the handshake`), other === undefined);
+    });
     try {
+      sock.connect({ host: spec.address, port: spec.port });
       client.connect(config);
     } catch (e) {
       fail(connectError(spec, e as Error, auth));

@@ -254,4 +254,41 @@ describe('authentication and reachability errors', () => {
     expect(took).toBeGreaterThanOrEqual(700);
     expect(took).toBeLessThan(3000);
   });
+
+  /** A loopback server that answers each connection with `answer` (nothing: closes at once) and counts them. */
+  async function closingServer(answer: string): Promise<{ port: number; connections: () => number; close: () => void }> {
+    let connections = 0;
+    const server: NetServer = createServer((socket) => {
+      connections++;
+      socket.end(answer);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    return { port: (server.address() as AddressInfo).port, connections: () => connections, close: () => server.close() };
+  }
+
+  it('a server that answers something other than SSH and closes is unreachable at once, not retried as a busy sshd', async () => {
+    // What a transparent HTTP proxy on the route answers to port 22 (seen on a CI machine with no fleet bridge up).
+    const proxy = await closingServer('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    try {
+      const err = await connect(spec({ port: proxy.port, hostKeyChecking: 'off' })).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'E_UNREACHABLE' });
+      expect((err as Error).message).toContain('not an SSH server there, it answered "HTTP/1.1 400 Bad Request"');
+      expect(proxy.connections()).toBe(1);
+    } finally {
+      proxy.close();
+    }
+  });
+
+  it('a server that closes without a word (sshd past MaxStartups) is tried again', async () => {
+    const busy = await closingServer('');
+    const abort = new AbortController();
+    try {
+      const attempt = connect(spec({ port: busy.port, hostKeyChecking: 'off' }), { signal: abort.signal }).catch((e: unknown) => e);
+      await expect.poll(() => busy.connections(), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+      abort.abort();
+      expect(await attempt).toMatchObject({ code: 'E_UNREACHABLE' });
+    } finally {
+      busy.close();
+    }
+  });
 });

@@ -1,4 +1,5 @@
 import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -117,9 +118,12 @@ describe('live view on a terminal', () => {
   });
 
   it('shows a host refused at connect and exits 3', async () => {
-    // 198.18.0.250 is in the fleet's range with nothing behind it: the connection times out.
+    // A loopback listener that accepts and never says a word: the connection times out. (An address in the fleet's
+    // range is routed out of the machine when no fleet bridge is up, where a proxy may answer it.)
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
     const inventory = path.join(dir, 'ghost.ini');
-    await writeFile(inventory, 'ghost ansible_host=198.18.0.250 ansible_ssh_timeout=2\n');
+    await writeFile(inventory, `ghost ansible_host=127.0.0.1 ansible_port=${(silent.address() as AddressInfo).port} ansible_ssh_timeout=2\n`);
     const pb = await playbook(
       'unreachable.yml',
       `- hosts: all
@@ -129,7 +133,7 @@ describe('live view on a terminal', () => {
       command: "true"
 `,
     );
-    const { exitCode, screen } = await terminal.runToEnd([pb, '-i', inventory], RUN_LIMIT_MS);
+    const { exitCode, screen } = await terminal.runToEnd([pb, '-i', inventory], RUN_LIMIT_MS).finally(() => silent.close());
     expect(exitCode, screen).toBe(3);
     expect(screen).toMatch(/✖ ghost: reach it: error\[E_TIMEOUT\]/);
     expect(screen).toMatch(/^ghost\s+: ok=0\s+changed=0\s+unreachable=1\s+failed=0/m);
