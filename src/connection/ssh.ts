@@ -295,6 +295,8 @@ const DROP_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
 /** An SSH server's identification line, after any lines it may send before it (RFC 4253 4.2). */
 const SSH_IDENTIFICATION = /(^|\n)SSH-/;
+/** What OpenSSH's sshd (8.x on) writes before it drops a connection past MaxStartups. */
+const SSHD_BUSY = /^Exceeded MaxStartups/;
 /** How much of what a server sends first is looked at for its identification. */
 const PEEK_BYTES = 8192;
 
@@ -343,7 +345,7 @@ function attemptConnect(
   let firstBytes = '';
   const peek = (chunk: Buffer): void => {
     firstBytes += chunk.toString('latin1');
-    if (firstBytes.length >= PEEK_BYTES || SSH_IDENTIFICATION.test(firstBytes)) sock.off('data', peek);
+    if (firstBytes.length >= PEEK_BYTES || SSH_IDENTIFICATION.test(firstBytes) || SSHD_BUSY.test(firstBytes)) sock.off('data', peek);
   };
   sock.on('data', peek);
   const config: ConnectConfig = {
@@ -383,7 +385,7 @@ function attemptConnect(
     // A server that said something, and no SSH identification, before it closed (an HTTP proxy on the route answers
     // "400 Bad Request") is no busy sshd: retrying it would only stretch the failure to the retry budget.
     const notSsh = (): ConnectionError | undefined => {
-      if (handshakeDone || firstBytes === '' || SSH_IDENTIFICATION.test(firstBytes)) return undefined;
+      if (handshakeDone || firstBytes === '' || SSH_IDENTIFICATION.test(firstBytes) || SSHD_BUSY.test(firstBytes)) return undefined;
       const said = JSON.stringify(firstBytes.split(/\r?\n/, 1)[0]!.slice(0, 60));
       return new ConnectionError('E_UNREACHABLE', `cannot connect to ${spec.hostName} (${spec.user}@${spec.address}:${spec.port}): not an SSH server there, it answered ${said}`, {
         hint: 'check the address and port in the inventory (ansible_host, ansible_port): something other than sshd answers there',

@@ -279,8 +279,11 @@ describe('authentication and reachability errors', () => {
     }
   });
 
-  it('a server that closes without a word (sshd past MaxStartups) is tried again', async () => {
-    const busy = await closingServer('');
+  it.each([
+    ['without a word', ''],
+    ['saying it is past MaxStartups, as OpenSSH does', 'Exceeded MaxStartups\r\n'],
+  ])('an sshd that closes %s is tried again', async (_how, answer) => {
+    const busy = await closingServer(answer);
     const abort = new AbortController();
     try {
       const attempt = connect(spec({ port: busy.port, hostKeyChecking: 'off' }), { signal: abort.signal }).catch((e: unknown) => e);
