@@ -164,13 +164,16 @@ async function main(): Promise<void> {
   // bin/vncplay.js runs dist/bundle: built here, so the recaps are those of this checkout's source, not of an older build.
   execFileSync('npm', ['run', 'build'], { cwd: REPO, stdio: 'inherit' });
   if (values.slot !== undefined) useFleetSlot(values.slot);
+  // Made before the roles run (they take minutes), not found missing after them.
+  const out = path.resolve(values.out!);
+  mkdirSync(out, { recursive: true });
   const runs: RoleRun[] = [];
   for (const role of values.roles!.split(',')) {
     if (!ROLES[role]) throw new Error(`unknown role ${role}: one of ${Object.keys(ROLES).join(', ')}`);
     runs.push(await runRole(role, ROLES[role].debs, path.resolve(values.src!), Number(values.host)));
   }
   const text = report(runs);
-  writeFileSync(path.join(path.resolve(values.out!), 'FLEET.md'), text);
+  writeFileSync(path.join(out, 'FLEET.md'), text);
   process.stdout.write(`\n${text}`);
 }
 
