@@ -92,9 +92,10 @@ describe('a collection beside the playbook: parity with ansible-playbook on loca
   });
 
   it("a collection beside the playbook shadows the system's copy of it (Ansible's playbook paths come first)", async () => {
-    const mine = 'collections/ansible_collections/community/general/plugins/modules/make.py';
-    const dir = writeProject({ [mine]: files[`${COLLECTION}/plugins/modules/greet.py`]!, 'pb.yml': '- hosts: all\n  tasks:\n    - make: {chdir: /tmp}\n' });
+    // nagios: a module vncplay has not written (a native module, such as make, is vncplay's own wherever it is).
+    const mine = 'collections/ansible_collections/community/general/plugins/modules/nagios.py';
+    const dir = writeProject({ [mine]: files[`${COLLECTION}/plugins/modules/greet.py`]!, 'pb.yml': '- hosts: all\n  tasks:\n    - nagios: {action: command, command: x}\n' });
     const pb = await loadPlaybook(path.join(dir, 'pb.yml'), { collectionsPath: [], collectionsScanSysPath: true });
-    expect(pb.plays[0]!.tasks[0]).toMatchObject({ module: 'make', libraryFile: path.join(dir, mine) });
+    expect(pb.plays[0]!.tasks[0]).toMatchObject({ module: 'nagios', libraryFile: path.join(dir, mine) });
   });
 });
