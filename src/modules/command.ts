@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ExecResult } from '../connection/types.js';
 import { actionModule } from './spec/define.js';
 import { defineSpec, type ArgsOf, type Options } from './spec/types.js';
+import { pythonDatetime, pythonTimedelta } from './py-text.js';
 import type { AsyncCommand, ModuleContext, ModuleReturn } from './types.js';
 
 const commonOptions = {
@@ -126,13 +127,14 @@ function notFoundResult(argv: string[]): ModuleReturn {
 }
 
 /** command/shell under `async:`: the same argv; chdir is kept, the arguments that need a reply before the run are not. */
-function asyncCommand(args: RunArgs, argv: string[]): AsyncCommand | string {
+function asyncCommand(args: RunArgs, argv: string[], cmd: string | string[] = argv): AsyncCommand | string {
   const refused = (['creates', 'removes', 'stdin'] as const).filter((k) => args[k] !== undefined);
   if (refused.length > 0) return `${refused.join(', ')} cannot be used with async in vncplay: run the check in a task before`;
-  return { argv: args.chdir ? ['sh', '-c', 'cd "$1" && shift && exec "$@"', 'sh', args.chdir, ...argv] : argv, cmd: argv };
+  return { argv: args.chdir ? ['sh', '-c', 'cd "$1" && shift && exec "$@"', 'sh', args.chdir, ...argv] : argv, cmd };
 }
 
-async function runCommand(args: RunArgs, argv: string[], ctx: ModuleContext): Promise<ModuleReturn> {
+/** `cmd` in the result is what Ansible registers: the words run (command), or the command line as written (shell). */
+async function runCommand(args: RunArgs, argv: string[], ctx: ModuleContext, cmd: string | string[] = argv): Promise<ModuleReturn> {
   const startedAt = new Date();
   const stdin = args.stdin === undefined ? undefined : args.stdin + (args.stdin_add_newline ? '\n' : '');
   const skipMark = `vncplay-skip-${randomBytes(16).toString('hex')}`;
@@ -143,7 +145,7 @@ async function runCommand(args: RunArgs, argv: string[], ctx: ModuleContext): Pr
     const which = skipped === 'creates' ? args.creates : args.removes;
     // Ansible's words: the path is quoted, the verb is not.
     const reason = skipped === 'creates' ? `'${which}' exists` : `'${which}' does not exist`;
-    return { changed: false, msg: `Did not run command since ${reason}`, data: { rc: 0, stdout: '', stderr: '', cmd: argv } };
+    return { changed: false, msg: `Did not run command since ${reason}`, data: { rc: 0, stdout: '', stderr: '', cmd } };
   }
   // `command` execs a program (the connection never resolves a builtin or function); `shell`'s argv[0] is the shell.
   if (argv[0] !== undefined && programNotFound(res, argv[0])) return notFoundResult(argv);
@@ -151,15 +153,17 @@ async function runCommand(args: RunArgs, argv: string[], ctx: ModuleContext): Pr
   const stdout = strip ? res.stdout.replace(/\n+$/, '') : res.stdout;
   const stderr = strip ? res.stderr.replace(/\n+$/, '') : res.stderr;
   const data = {
-    cmd: argv,
+    cmd,
     rc: res.rc,
     stdout,
     stderr,
     stdout_lines: stdout === '' ? [] : stdout.split('\n'),
     stderr_lines: stderr === '' ? [] : stderr.split('\n'),
-    start: startedAt.toISOString(),
-    end: endedAt.toISOString(),
-    delta: `${((endedAt.getTime() - startedAt.getTime()) / 1000).toFixed(6)}`,
+    // In Ansible's words: str() of datetime.now() before and after, and of their difference. Ansible's clock is the
+    // host's, in its time zone; these are the controller's (no exec of its own to read the host's clock).
+    start: pythonDatetime(startedAt),
+    end: pythonDatetime(endedAt),
+    delta: pythonTimedelta(endedAt.getTime() - startedAt.getTime()),
   };
   if (res.rc !== 0) return { changed: true, failed: true, msg: 'non-zero return code', data };
   // Ansible's command starts its result with msg '' and only words it on failure.
@@ -182,6 +186,6 @@ export const shellModule = actionModule(shellSpec, {
   freeForm: 'cmd',
   where: 'host',
   inCheckMode: 'skip',
-  run: (args, ctx) => runCommand(args, [args.executable, '-c', args.cmd], ctx),
-  asyncCommand: (args) => asyncCommand(args, [args.executable, '-c', args.cmd]),
+  run: (args, ctx) => runCommand(args, [args.executable, '-c', args.cmd], ctx, args.cmd),
+  asyncCommand: (args) => asyncCommand(args, [args.executable, '-c', args.cmd], args.cmd),
 });

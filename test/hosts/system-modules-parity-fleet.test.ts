@@ -121,7 +121,7 @@ describe.skipIf(!fleetAvailable())('system modules: parity with ansible-playbook
     });
     const ours = pick(run.ours, fields);
     // msg and delta only where the module gives them (find, raw, pause): vncplay's runner says what a change did
-    // where Ansible's modules say nothing, and the shell module's delta is vncplay's own format.
+    // where Ansible's modules say nothing, and a command's delta is a measured time (its format: command-times-parity-local).
     const ownMsg = (n: string): boolean => (n.startsWith('find ') && n !== 'find cleanup') || n.startsWith('raw ');
     for (const r of [theirs, ours]) {
       for (const [n, t] of Object.entries(r)) {
