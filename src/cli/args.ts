@@ -27,6 +27,8 @@ export interface CliOptions {
   askVaultPass: boolean;
   become: boolean;
   user?: string;
+  /** -c: the connection where neither the inventory (ansible_connection) nor a `connection:` keyword says. */
+  connection?: 'ssh' | 'local';
   privateKey?: string;
   hostKeyChecking?: 'strict' | 'accept-new' | 'off';
   metricsFile?: string;
@@ -68,6 +70,7 @@ Options:
       --vault-id LABEL@SRC   labelled vault password; SRC is a file, a script or 'prompt' (repeatable)
   -J, --ask-vault-pass       prompt for the vault password (never printed)
   -u, --user USER            log in as USER where the inventory (ansible_user) and remote_user say nothing
+  -c, --connection ssh|local  for hosts where ansible_connection and a connection: keyword say nothing
       --private-key FILE     SSH private key file
       --host-key-checking M  strict (default) | accept-new | off
       --list-hosts           print the hosts each play would run on, then exit
@@ -92,6 +95,16 @@ Vault files: vncplay vault encrypt|decrypt|view|create|edit|rekey|encrypt_string
 Exit codes: 0 ok, 2 a task failed, 3 a host unreachable, 4 invalid playbook/inventory/variables,
 5 bad command line, 130 interrupted.
 `;
+
+/** -c's value: Ansible's names for the two connections vncplay has (smart and paramiko are ssh here). */
+function connectionOption(value: string): 'ssh' | 'local' {
+  const name = value.trim().replace(/^ansible\.builtin\./, '');
+  if (name === 'local') return 'local';
+  if (['ssh', 'smart', 'paramiko', 'paramiko_ssh'].includes(name)) return 'ssh';
+  throw new UsageError('E_USAGE', `--connection must be ssh or local (smart, paramiko and ansible.builtin.* names too), got '${value}'`, {
+    hint: 'vncplay connects over SSH or runs on the controller (local); other connection plugins (winrm, docker, …) are not supported',
+  });
+}
 
 export function parseCli(argv: string[]): CliOptions {
   let parsed: ReturnType<typeof parseWith>;
@@ -141,6 +154,7 @@ export function parseCli(argv: string[]): CliOptions {
   if (v.limit !== undefined) opts.limit = v.limit;
   if (v['start-at-task'] !== undefined) opts.startAtTask = v['start-at-task'];
   if (v.user !== undefined) opts.user = v.user;
+  if (v.connection !== undefined) opts.connection = connectionOption(v.connection);
   if (v['private-key'] !== undefined) opts.privateKey = v['private-key'];
   if (hkc !== undefined) opts.hostKeyChecking = hkc as CliOptions['hostKeyChecking'] & string;
   if (v['metrics-file'] !== undefined) opts.metricsFile = v['metrics-file'];
@@ -171,6 +185,7 @@ function parseWith(argv: string[]) {
       'vault-id': { type: 'string', multiple: true },
       'ask-vault-pass': { type: 'boolean', short: 'J' },
       user: { type: 'string', short: 'u' },
+      connection: { type: 'string', short: 'c' },
       'private-key': { type: 'string' },
       'host-key-checking': { type: 'string' },
       'list-hosts': { type: 'boolean' },

@@ -51,6 +51,7 @@ export function effectiveSettings(opts: CliOptions, cfg: AnsibleConfig): Effecti
   const privateKeyFile = opts.privateKey ?? cfg.privateKeyFile;
   const connectionDefaults: ConnectionDefaults = {
     ...(user !== undefined ? { user } : {}),
+    ...(opts.connection !== undefined ? { connection: opts.connection } : {}),
     ...(privateKeyFile !== undefined ? { privateKeyFile } : {}),
     // host_key_checking = False is Ansible's "accept any key"; True is its default, strict checking.
     ...(cfg.hostKeyChecking === false ? { hostKeyChecking: 'off' as const } : {}),
