@@ -6,6 +6,7 @@ import { Document, isScalar, parse as parseYaml, parseAllDocuments, visit } from
 import { PLAIN_YAML_OPTIONS } from '../inventory/yaml-options.js';
 import { setOwn } from './own-keys.js';
 import { globNames } from './glob.js';
+import { datetimeArith, datetimeOrder, PyDatetime, PyObject, StrptimeMismatch, strptime, strftime } from './py-datetime.js';
 import { dumpPyYaml } from './pyyaml.js';
 import { Unsafe } from './unsafe.js';
 
@@ -110,7 +111,7 @@ export type Mapping = Record<string, unknown>;
 /** A dict in Jinja's sense: a plain object (not an array, not null, not a wrapper of ours). */
 export function isMapping(v: unknown): v is Mapping {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  if (v instanceof Undefined || v instanceof Unsafe || v instanceof String) return false;
+  if (v instanceof Undefined || v instanceof Unsafe || v instanceof String || v instanceof PyObject) return false;
   return true;
 }
 
@@ -124,6 +125,7 @@ export function truthy(v: unknown): boolean {
   if (typeof v === 'string') return v.length > 0;
   if (Array.isArray(v)) return v.length > 0;
   if (isLazyMapping(v)) return v.keys().length > 0;
+  if (v instanceof PyObject) return v.truthy();
   if (typeof v === 'object') return Object.keys(v).length > 0;
   return true;
 }
@@ -137,6 +139,7 @@ export function typeName(v: unknown): string {
   if (typeof v === 'string') return 'str';
   if (Array.isArray(v)) return 'list';
   if (v instanceof Undefined) return 'Undefined';
+  if (v instanceof PyObject) return v.typeName;
   if (typeof v === 'function') return 'function';
   return 'dict';
 }
@@ -146,6 +149,7 @@ export function pyRepr(v: unknown): string {
   if (v instanceof Undefined) throw new UndefinedAccess(v);
   if (v instanceof Unsafe || v instanceof String) return pyRepr(unwrapUnsafe(v));
   if (typeof v === 'string') return reprString(v);
+  if (v instanceof PyObject) return v.repr();
   if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
   if (isLazyMapping(v)) return `{${v.keys().map((k) => `${reprString(k)}: ${pyRepr(v.get(k))}`).join(', ')}}`;
   if (isMapping(v)) {
@@ -180,6 +184,7 @@ export function pyStr(v: unknown): string {
   if (v === false) return 'False';
   if (typeof v === 'number') return formatNumber(v);
   if (typeof v === 'bigint') return v.toString();
+  if (v instanceof PyObject) return v.str();
   if (typeof v === 'object') return pyRepr(v);
   return String(v);
 }
@@ -201,6 +206,8 @@ export function pyEq(a: unknown, b: unknown): boolean {
   if (a === undefined) a = null;
   if (b === undefined) b = null;
   if (a === null || b === null) return a === b;
+  const order = datetimeOrder(a, b);
+  if (order !== undefined) return order === 0;
   if ((typeof a === 'number' || typeof a === 'boolean') && (typeof b === 'number' || typeof b === 'boolean')) {
     return Number(a) === Number(b);
   }
@@ -223,6 +230,8 @@ export function pyCompare(a: unknown, b: unknown, op: string): number {
     return Number(a) - Number(b);
   }
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  const order = datetimeOrder(a, b);
+  if (order !== undefined) return order;
   if (Array.isArray(a) && Array.isArray(b)) {
     for (let i = 0; i < Math.min(a.length, b.length); i++) {
       if (!pyEq(a[i], b[i])) return pyCompare(a[i], b[i], op);
@@ -279,6 +288,8 @@ export function pyArith(op: string, a: unknown, b: unknown): unknown {
         return x ** y;
     }
   }
+  const moment = datetimeArith(op, a, b);
+  if (moment !== undefined) return moment;
   if (op === '+' && typeof a === 'string' && typeof b === 'string') return a + b;
   if (op === '+' && Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
   if (op === '*' && (typeof a === 'string' || Array.isArray(a)) && typeof b === 'number') return repeat(a, b);
@@ -467,6 +478,10 @@ export function getAttr(obj: unknown, key: unknown, exprName: string): unknown {
     const m = ownMethod(DICT_METHODS, k);
     if (m) return (...a: unknown[]) => m(obj as Mapping, ...a);
     return new Undefined(exprName, { attr: k, candidates: Object.keys(obj) });
+  }
+  if (obj instanceof PyObject) {
+    const found = typeof key === 'string' ? obj.attr(key) : undefined;
+    return found !== undefined ? found : new Undefined(exprName, { attr: pyStr(key), candidates: [] }, `'${obj.typeName}' object has no attribute '${pyStr(key)}' (in '${exprName}')`);
   }
   if (obj === null || obj === undefined) {
     return new Undefined(exprName, { attr: pyStr(key), candidates: [] }, `'None' has no attribute '${pyStr(key)}' (in '${exprName}')`);
@@ -788,6 +803,7 @@ function mergeDicts(a: Mapping, b: Mapping, recursive: boolean, listMerge: strin
 /** Plain JSON-able copy (Unsafe unwrapped, lazy mappings resolved, undefined → null). */
 export function toPlain(v: unknown): unknown {
   v = unwrapUnsafe(defined(v));
+  if (v instanceof PyObject) return v.toJSON();
   if (Array.isArray(v)) return v.map(toPlain);
   if (isLazyMapping(v)) return Object.fromEntries(v.keys().map((k) => [k, toPlain(v.get(k))]));
   if (isMapping(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toPlain(x)]));
@@ -837,6 +853,9 @@ function sortDeep(v: unknown): unknown {
  * hold only scalars in flow style (`{a: 1, b: [x, y]}`), `to_nice_yaml` writes block style throughout.
  */
 function dumpYaml(v: unknown, indent: number, flowLeaves: boolean, sortKeys: boolean): string {
+  const scalar = unwrapUnsafe(v);
+  // PyYAML writes a datetime as an implicit timestamp, its str(), unquoted.
+  if (scalar instanceof PyDatetime) return `${scalar.str()}\n`;
   const plain = toPlain(v) as Parameters<typeof dumpPyYaml>[0];
   const asPyYaml = dumpPyYaml(plain, { indent, flowLeaves, sortKeys });
   if (asPyYaml !== undefined) return asPyYaml;
@@ -1067,48 +1086,6 @@ function resultDict(value: unknown, test: string): Mapping {
   if (isLazyMapping(v)) return Object.fromEntries(v.keys().map((k) => [k, v.get(k)]));
   if (!isMapping(v)) throw new JinjaRuntimeError(`the '${test}' test expects a registered task result (a dictionary), got '${typeName(v)}'`);
   return v;
-}
-
-/** C strftime for the common directives (%Y %m %d %H %M %S %y %j %a %A %b %B %p %I %f %s %z %Z %%). */
-export function strftime(fmt: string, date: Date, utc: boolean): string {
-  const get = {
-    Y: utc ? date.getUTCFullYear() : date.getFullYear(),
-    m: (utc ? date.getUTCMonth() : date.getMonth()) + 1,
-    d: utc ? date.getUTCDate() : date.getDate(),
-    H: utc ? date.getUTCHours() : date.getHours(),
-    M: utc ? date.getUTCMinutes() : date.getMinutes(),
-    S: utc ? date.getUTCSeconds() : date.getSeconds(),
-    w: utc ? date.getUTCDay() : date.getDay(),
-  };
-  const days = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
-  const months = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
-  const p2 = (n: number): string => String(n).padStart(2, '0');
-  const offsetMin = utc ? 0 : -date.getTimezoneOffset();
-  const startOfYear = utc ? Date.UTC(get.Y, 0, 1) : new Date(get.Y, 0, 1).getTime();
-  return fmt.replace(/%([a-zA-Z%])/g, (m, c: string) => {
-    switch (c) {
-      case 'Y': return String(get.Y);
-      case 'y': return p2(get.Y % 100);
-      case 'm': return p2(get.m);
-      case 'd': return p2(get.d);
-      case 'H': return p2(get.H);
-      case 'I': return p2(get.H % 12 === 0 ? 12 : get.H % 12);
-      case 'p': return get.H < 12 ? 'AM' : 'PM';
-      case 'M': return p2(get.M);
-      case 'S': return p2(get.S);
-      case 'f': return String(date.getMilliseconds() * 1000).padStart(6, '0');
-      case 'j': return String(Math.floor((date.getTime() - startOfYear) / 86_400_000) + 1).padStart(3, '0');
-      case 'a': return days[get.w]!.slice(0, 3);
-      case 'A': return days[get.w]!;
-      case 'b': return months[get.m - 1]!.slice(0, 3);
-      case 'B': return months[get.m - 1]!;
-      case 's': return String(Math.floor(date.getTime() / 1000));
-      case 'z': return `${offsetMin >= 0 ? '+' : '-'}${p2(Math.floor(Math.abs(offsetMin) / 60))}${p2(Math.abs(offsetMin) % 60)}`;
-      case 'Z': return utc ? 'UTC' : '';
-      case '%': return '%';
-      default: return m;
-    }
-  });
 }
 
 // ───────────────────────────── comment, controller paths, math ─────────────────────────────
@@ -1517,6 +1494,16 @@ export const FILTERS: Record<string, FilterFn> = {
       .join('\n');
   },
   type_debug: (v) => typeName(unwrapUnsafe(v)),
+  // Ansible's to_datetime(string, format='%Y-%m-%d %H:%M:%S'): datetime.strptime.
+  to_datetime: (v, pos, kw) => {
+    const fmt = str(arg(pos, kw, 0, 'format', '%Y-%m-%d %H:%M:%S'));
+    try {
+      return strptime(str(v), fmt);
+    } catch (e) {
+      if (e instanceof StrptimeMismatch) throw new JinjaRuntimeError(`to_datetime: ${e.message}`);
+      throw e;
+    }
+  },
   // `'%Y-%m-%d' | strftime(epoch?, utc=false)`, as Ansible's filter (the format is the input).
   strftime: (v, pos, kw) => {
     const second = arg(pos, kw, 0, 'second');

@@ -6,6 +6,7 @@ import { decryptFileText, recordSecret } from '../vault/session.js';
 import { callPlugin, hasPlugin, pluginNamesKnown } from './python-plugins.js';
 import { setOwn } from './own-keys.js';
 import { passwordLookup } from './password-lookup.js';
+import { PyDatetime, PyObject } from './py-datetime.js';
 import {
   FILTERS,
   JinjaRuntimeError,
@@ -25,7 +26,6 @@ import {
   pyEq,
   pyStr,
   splitArgs,
-  strftime,
   toList,
   truthy,
   unwrapUnsafe,
@@ -388,7 +388,17 @@ function renderDeep(value: unknown, state: RenderState, dropOmit: boolean): unkn
 function renderOne(source: string, state: RenderState): unknown {
   const compiled = compile(source, 'value', {});
   if (compiled.kind === 'text') return runText(compiled, state);
-  return checkDefined(runExpr(compiled, state));
+  const value = checkDefined(runExpr(compiled, state));
+  // Ansible's templar keeps a result only when its str() reads back as a Python literal: a datetime, or a list
+  // holding one, becomes its text.
+  return holdsPyObject(value) ? pyStr(value) : value;
+}
+
+function holdsPyObject(v: unknown): boolean {
+  if (v instanceof PyObject) return true;
+  if (Array.isArray(v)) return v.some(holdsPyObject);
+  if (isPlainObject(v)) return Object.values(v).some(holdsPyObject);
+  return false;
 }
 
 function checkDefined(v: unknown): unknown {
@@ -604,12 +614,12 @@ const SKIPPED_TERM: unique symbol = Symbol('term with an undefined variable');
 const namespaces = new WeakSet<object>();
 
 const GLOBALS: Record<string, GlobalFn> = {
-  /** Ansible's now(utc=False, fmt=None): Python's str(datetime) without fmt. */
+  /** Ansible's now(utc=False, fmt=None): a datetime, or its strftime(fmt) when fmt is given. */
   now(...args) {
     const { pos, kw } = splitArgs(args);
-    const utc = truthy(kw.utc ?? pos[0] ?? false);
+    const moment = PyDatetime.now(truthy(kw.utc ?? pos[0] ?? false));
     const fmt = kw.fmt ?? pos[1];
-    return strftime(fmt === undefined || fmt === null ? '%Y-%m-%d %H:%M:%S.%f' : pyStr(fmt), new Date(), utc);
+    return fmt === undefined || fmt === null ? moment : moment.strftime(pyStr(fmt));
   },
   namespace(...args) {
     const { pos, kw } = splitArgs(args);
