@@ -23,7 +23,7 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 APT_PACKAGES=(
   systemd-container debootstrap openssh-client openssh-server iproute2 nftables iptables
   util-linux procps git ansible ansible-core ansible-mitogen sudo python3 ca-certificates tmux prometheus passwd
-  apt-utils dpkg-repack python3-apt curl unzip xz-utils make
+  apt-utils dpkg-repack python3-apt curl unzip xz-utils make e2fsprogs
   rpm createrepo-c gpg
   python3-selinux python3-semanage
 )

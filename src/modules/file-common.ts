@@ -148,6 +148,8 @@ export interface PathFacts {
   executable?: boolean;
   mime?: string;
   charset?: string;
+  /** `lsattr -vd`'s first two words (generation number, flags) when asked and lsattr succeeded. */
+  fileAttributes?: { version: string; flags: string };
   /** `recurse`: every entry below a directory (lstat of each, paths relative). */
   tree?: Array<{ rel: string; facts: StatFacts }>;
 }
@@ -200,6 +202,8 @@ export interface ProbeOptions {
   /** access flags (readable/writeable/executable) and mime type, for stat. */
   access?: boolean;
   mime?: boolean;
+  /** lsattr's generation number and flags (stat's get_attributes), as Ansible's get_file_attributes reads them. */
+  attributes?: boolean;
   /**
    * For links, read only the target (readlink): no stat of what it points to, no real path, no content. For plans
    * that act on the link itself (file state=link): two processes fewer per existing link.
@@ -220,10 +224,10 @@ const D = '$';
 const PROBE_SCRIPT = sessionScript(
   'probe',
   String.raw`
-local limit="$1" algo="$2" tree="$3" access="$4" mime="$5" clock="$6" nu="$7" ng="$8" light="$9" links="${D}{10}" now=0 flags= stats= f= p= q= u= h= st= size= want= got= c= a= n=0 i=0 LC_ALL=C nl='
+local limit="$1" algo="$2" tree="$3" access="$4" mime="$5" clock="$6" nu="$7" ng="$8" light="$9" links="${D}{10}" attrs="${D}{11}" now=0 flags= stats= f= p= q= u= h= st= size= want= got= c= a= n=0 i=0 LC_ALL=C nl='
 '
 local fmt='%f %u %g %s %.9X %.9Y %.9Z %h %i %d %b %o %t %T %U %G'
-shift 10
+shift 11
 [ "$clock" = 1 ] && now=$(date +%s)
 printf 'G %s %s ' "${D}{BASHPID:-$$}" "$now"; umask
 while [ "$nu" -gt 0 ]; do getent passwd -- "$1" >/dev/null && printf 'U 1 ' || printf 'U 0 '; printf '%s' "$1" | base64 -w0; printf '\n'; shift; nu=$((nu - 1)); done
@@ -306,6 +310,11 @@ for p in "$@"; do
     elif [ -f "$p" ] && [ ! -s "$p" ]; then c=x-empty; else c=; fi
     if [ -n "$c" ]; then printf 'M inode/%s; charset=binary\n' "$c"; c=; else printf 'M '; file -b --mime -- "$p"; fi
   fi
+  # Only lsattr's first line can be ours: the name after its two words may hold a newline.
+  if [ "$attrs" = 1 ] && command -v lsattr >/dev/null 2>&1 && c=$(lsattr -vd -- "$p" 2>/dev/null); then
+    printf 'F %s\n' "${D}{c%%"$nl"*}"
+  fi
+  c=
   if [ "$tree" = 1 ] && [ -d "$p" ] && [ ! -L "$p" ]; then
     printf 'W '; find "$p" -mindepth 1 -printf '%m %U %G %u %g %y %P\0' | base64 -w0; printf '\n'
   fi
@@ -330,6 +339,7 @@ export function probeArgv(paths: readonly string[], opts: ProbeOptions = {}): st
     String(users.length), String(groups.length),
     String(opts.existenceOnlyFrom === undefined ? 0 : Math.max(0, paths.length - opts.existenceOnlyFrom)),
     opts.linkTargetOnly ? 'target' : 'full',
+    opts.attributes ? '1' : '0',
     ...users, ...groups,
     ...paths,
   ];
@@ -453,6 +463,11 @@ function readPathLine(cur: PathFacts, tag: string, rest: string, hashOnly: Map<P
       const m = /^([^;]+)(?:;\s*charset=(\S+))?/.exec(rest.trim());
       if (m?.[1]) cur.mime = m[1];
       if (m?.[2]) cur.charset = m[2];
+      break;
+    }
+    case 'F': {
+      const [version, flags] = rest.trim().split(/\s+/);
+      if (version !== undefined && flags !== undefined) cur.fileAttributes = { version, flags: flags.replaceAll('-', '') };
       break;
     }
     case 'W':

@@ -12,19 +12,31 @@ import { defineSpec } from './spec/types.js';
 
 /** ansible.builtin.stat: reads a path's facts; never changes anything. */
 const spec = defineSpec({
-  description: "Read a path's facts (exists, type, mode, owner, size, checksum) into the registered result; never changes anything.",
+  description: "Read a path's facts (exists, type, mode, owner, size, checksum, attributes) into the registered result; never changes anything.",
   options: {
     path: { type: 'path', required: true, aliases: ['dest', 'name'], pattern: '\\S', patternText: 'a non-empty path', description: 'The full path of the file/object to get the facts of.' },
     follow: { type: 'bool', default: false, description: 'Whether to follow symlinks.' },
     get_checksum: { type: 'bool', default: true, description: 'Whether to return a checksum of the file.' },
     checksum_algorithm: { type: 'str', choices: checksumAlgorithms, default: 'sha1', aliases: ['checksum', 'checksum_algo'], description: 'Algorithm for the checksum.' },
     get_mime: { type: 'bool', default: true, description: 'Return mimetype and charset via file(1) when installed.' },
-    get_attributes: { type: 'bool', default: true, ignored: true, description: 'Accepted for compatibility; attributes are not read.' },
+    get_attributes: { type: 'bool', default: true, aliases: ['attr', 'attributes'], description: "Return the file's attributes, attribute flags and version (generation number) as lsattr reads them." },
   },
 });
 
+/** lsattr's flag letters by the names Ansible gives them (module_utils/common/file.py FILE_ATTRIBUTES). */
+const FILE_ATTRIBUTES: Record<string, string> = {
+  A: 'noatime', a: 'append', c: 'compressed', C: 'nocow', d: 'nodump', D: 'dirsync', e: 'extents', E: 'encrypted',
+  h: 'blocksize', i: 'immutable', I: 'indexed', j: 'journalled', N: 'inline', s: 'zero', S: 'synchronous',
+  t: 'notail', T: 'blockroot', u: 'undelete', X: 'compressedraw', Z: 'compresseddirty',
+};
+
+/** Ansible's format_attributes: the names of the flags it knows, in the flags' order. */
+function attributeNames(flags: string): string[] {
+  return [...flags].filter((f) => Object.hasOwn(FILE_ATTRIBUTES, f)).map((f) => FILE_ATTRIBUTES[f]!);
+}
+
 /** The `stat` dict of Ansible's stat module, from the probe's facts. */
-export function statResult(p: PathFacts, follow: boolean, algo: ChecksumAlgorithm, getChecksum: boolean, getMime = true): Record<string, unknown> {
+export function statResult(p: PathFacts, follow: boolean, algo: ChecksumAlgorithm, getChecksum: boolean, getMime = true, getAttributes = true): Record<string, unknown> {
   if (!p.exists) return { exists: false };
   const st: StatFacts | undefined = follow ? p.stat : p.lstat;
   if (!st) return { exists: false }; // a dangling link followed
@@ -80,6 +92,13 @@ export function statResult(p: PathFacts, follow: boolean, algo: ChecksumAlgorith
     out['mimetype'] = known ? p.mime : 'unknown';
     out['charset'] = known ? p.charset : 'unknown';
   }
+  if (getAttributes) {
+    // Where lsattr is missing or fails (a device, an overlayfs root), Ansible keeps None, [] and ''.
+    const attrs = p.fileAttributes;
+    out['version'] = attrs?.version ?? null;
+    out['attributes'] = attrs ? attributeNames(attrs.flags) : [];
+    out['attr_flags'] = attrs?.flags ?? '';
+  }
   return out;
 }
 
@@ -88,12 +107,17 @@ export const statModule = plannedModule(spec, {
   name: 'stat',
   where: 'host',
   async gather(args, ctx): Promise<HostFileFacts> {
-    return probePaths(ctx, [args.path], { checksum: args.get_checksum ? args.checksum_algorithm : false, access: true, mime: args.get_mime });
+    return probePaths(ctx, [args.path], {
+      checksum: args.get_checksum ? args.checksum_algorithm : false,
+      access: true,
+      mime: args.get_mime,
+      attributes: args.get_attributes,
+    });
   },
   plan() {
     return [];
   },
   report(args, facts) {
-    return { stat: statResult(facts.paths[0]!, args.follow, args.checksum_algorithm, args.get_checksum, args.get_mime) };
+    return { stat: statResult(facts.paths[0]!, args.follow, args.checksum_algorithm, args.get_checksum, args.get_mime, args.get_attributes) };
   },
 });

@@ -1,5 +1,6 @@
 // stat parity with real ansible-core (Debian's 2.14) on controller paths: every key vncplay returns has Ansible's
-// value (times within a microsecond: both are floats of the same nanoseconds). Skipped without ansible-playbook.
+// value (times within a microsecond: both are floats of the same nanoseconds), lsattr's version, attributes and
+// attr_flags included (a file with nodump and noatime set; /dev/null, where lsattr fails). Skipped without ansible-playbook.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -22,6 +23,8 @@ describe('stat parity with ansible-core', () => {
     symlinkSync('f', join(dir, 'l'));
     symlinkSync('nowhere', join(dir, 'dangling'));
     writeFileSync(join(dir, 'empty'), '');
+    writeFileSync(join(dir, 'flagged'), 'x');
+    spawnSync(requireProgram('chattr'), ['+dA', join(dir, 'flagged')]);
     spawnSync(requireProgram('mkfifo'), [join(dir, 'fifo')]);
     const socket = createServer().listen(join(dir, 'sock'));
     const cases: Record<string, unknown>[] = [
@@ -37,6 +40,8 @@ describe('stat parity with ansible-core', () => {
       { path: join(dir, 'fifo') },
       { path: join(dir, 'sock') },
       { path: join(dir, 'd'), follow: true, get_checksum: false },
+      { path: join(dir, 'flagged') },
+      { path: join(dir, 'flagged'), get_attributes: false },
     ];
     const tasks = cases.map((a, i) => ({ name: `case ${i}`, stat: a, register: `r${i}` }));
     writeFileSync(join(dir, 'pb.yml'), JSON.stringify([{ hosts: 'localhost', gather_facts: false, tasks }]));
@@ -62,10 +67,15 @@ describe('stat parity with ansible-core', () => {
       );
       expect({ case: i, ...ours }).toEqual({ case: i, ...comparable });
       // And nothing Ansible returns that scripts rely on is missing.
-      for (const k of ['exists', 'mode', 'isreg', 'isdir', 'islnk', 'uid', 'gid', 'pw_name', 'gr_name', 'size', 'checksum', 'lnk_target', 'mimetype']) {
+      for (const k of ['exists', 'mode', 'isreg', 'isdir', 'islnk', 'uid', 'gid', 'pw_name', 'gr_name', 'size', 'checksum', 'lnk_target', 'mimetype', 'version', 'attributes', 'attr_flags']) {
         if (k in ansible) expect(Object.keys(ours), `case ${i} lacks ${k}`).toContain(k);
       }
     }
+    // What the cases cover: lsattr reading flags, lsattr failing on a device, attributes not asked for.
+    expect(theirs[12]).toMatchObject({ attributes: expect.arrayContaining(['nodump', 'noatime']), attr_flags: expect.stringMatching(/dA/) });
+    expect(theirs[12]!['version']).toMatch(/^\d+$/);
+    expect(theirs[6]).toMatchObject({ version: null, attributes: [], attr_flags: '' });
+    expect(theirs[13]).not.toHaveProperty('attr_flags');
     socket.close();
   });
 });

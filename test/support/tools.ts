@@ -69,6 +69,8 @@ export const TEST_PROGRAMS = {
   true: 'coreutils',
   sleep: 'coreutils',
   timedatectl: 'systemd',
+  // stat's parity test sets file flags for lsattr to read.
+  chattr: 'e2fsprogs',
   // The compatibility corpus (bench/corpus*.ts): sources unpacked from git snapshots, role packages fetched for a host.
   git: 'git',
   'apt-get': 'apt',
