@@ -18,6 +18,7 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 # prometheus for promtool, which tests the shipped alert rules (its server is not started: policy-rc.d below),
 # passwd (useradd for the local become tests' throwaway user), and for the apt tests' local Debian repository:
 # apt-utils (apt-ftparchive), dpkg-repack and python3-apt (repacked for the hosts, which Ansible's apt needs).
+# e2fsprogs: chattr, which stat's parity test uses to set the flags lsattr reads.
 # Every program a test or the benchmark starts comes from one of these or from the base image:
 # test/parity/tools-installed.test.ts checks it.
 APT_PACKAGES=(
