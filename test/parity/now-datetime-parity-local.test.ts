@@ -64,10 +64,21 @@ const files: Record<string, string> = {
           {{ (e - d) > (f - d) }} {{ (e - d) == (e - d) }} {{ e.date() - d.date() }} {{ (d - d) | bool }}
           {{ ('Mar 01, 2021' | to_datetime('%b %d, %Y') - '2021-01-01' | to_datetime('%Y-%m-%d')).days == 59 }}
           {{ '07/04/21 09:30 PM' | to_datetime('%m/%d/%y %I:%M %p') }} {{ '2021-032' | to_datetime('%Y-%j') }}
+    - name: in conditions, string formatting and debug's var
+      debug:
+        msg: >-
+          {% set d = '2020-02-29 13:45:30' | to_datetime %}{{ '%s' % d }} {{ '{}'.format(d) }} {{ [d, d] | join(',') }}
+          {{ d ~ '' }} {{ d | type_debug }} {{ d is defined }} {{ (now() - now()) | type_debug }}
+      when: now() > ('2020-02-29 13:45:30' | to_datetime)
+    - debug:
+        var: ('2020-02-29 13:45:30' | to_datetime)
+    - debug:
+        var: "[('2020-02-29 13:45:30' | to_datetime).date()]"
 `,
 };
 
-const messages = (run: CliRun): string[] => run.stdout.split('\n').filter((l) => l.trimStart().startsWith('"msg"')).map((l) => l.trim());
+/** debug's lines: `"msg": …` and, for `var:`, `"(expression)": …`. */
+const messages = (run: CliRun): string[] => run.stdout.split('\n').filter((l) => /^\s*"(msg|\(|\[)/.test(l)).map((l) => l.trim());
 
 describe('now() and to_datetime as Python datetimes, as ansible-playbook gives them', () => {
   const dir = tempTree(files, 'vncplay-now-datetime-');
@@ -78,6 +89,7 @@ describe('now() and to_datetime as Python datetimes, as ansible-playbook gives t
     expect(theirs.code, theirs.stdout).toBe(0);
     expect(ours.code, ours.stdout + ours.stderr).toBe(0);
     const theirMessages = messages(theirs);
+    expect(theirMessages, theirs.stdout).toHaveLength(8);
     expect(theirMessages[0]).toBe('"msg": "True True True 26 True True True True False True True 26 28 True True"');
     expect(theirMessages[1]).toMatch(/^"msg": "\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}"$/);
     expect(messages(ours).slice(2)).toEqual(theirMessages.slice(2));
