@@ -144,6 +144,11 @@ export function typeName(v: unknown): string {
   return 'dict';
 }
 
+/** The type's name as Python's TypeError messages give it: a class of a module with its module (`datetime.datetime`). */
+function qualifiedTypeName(v: unknown): string {
+  return v instanceof PyObject ? v.qualifiedName : typeName(v);
+}
+
 /** Python repr() of a value, as Jinja prints values nested in lists and dicts. */
 export function pyRepr(v: unknown): string {
   if (v instanceof Undefined) throw new UndefinedAccess(v);
@@ -238,7 +243,7 @@ export function pyCompare(a: unknown, b: unknown, op: string): number {
     }
     return a.length - b.length;
   }
-  throw new JinjaRuntimeError(`'${op}' not supported between instances of '${typeName(a)}' and '${typeName(b)}'`);
+  throw new JinjaRuntimeError(`'${op}' not supported between instances of '${qualifiedTypeName(a)}' and '${qualifiedTypeName(b)}'`);
 }
 
 /** Python `item in container`. */
@@ -296,7 +301,7 @@ export function pyArith(op: string, a: unknown, b: unknown): unknown {
   if (op === '*' && (typeof b === 'string' || Array.isArray(b)) && typeof a === 'number') return repeat(b, a);
   if (op === '%' && typeof a === 'string') return percentFormat(a, Array.isArray(b) ? b : [b]);
   throw new JinjaRuntimeError(
-    `unsupported operand type(s) for ${op}: '${typeName(a)}' and '${typeName(b)}'`,
+    `unsupported operand type(s) for ${op}: '${qualifiedTypeName(a)}' and '${qualifiedTypeName(b)}'`,
   );
 }
 
@@ -481,7 +486,7 @@ export function getAttr(obj: unknown, key: unknown, exprName: string): unknown {
   }
   if (obj instanceof PyObject) {
     const found = typeof key === 'string' ? obj.attr(key) : undefined;
-    return found !== undefined ? found : new Undefined(exprName, { attr: pyStr(key), candidates: [] }, `'${obj.typeName}' object has no attribute '${pyStr(key)}' (in '${exprName}')`);
+    return found !== undefined ? found : new Undefined(exprName, { attr: pyStr(key), candidates: [] }, `'${obj.qualifiedName} object' has no attribute '${pyStr(key)}' (in '${exprName}')`);
   }
   if (obj === null || obj === undefined) {
     return new Undefined(exprName, { attr: pyStr(key), candidates: [] }, `'None' has no attribute '${pyStr(key)}' (in '${exprName}')`);

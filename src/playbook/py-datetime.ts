@@ -77,9 +77,13 @@ export function strftime(fmt: string, date: Date, utc: boolean): string {
   });
 }
 
-/** A value of a Python class that templates can hold: printed with str(), inspected through attributes. */
+/** A value of a class of Python's datetime module that templates can hold: printed with str(), inspected through attributes. */
 export abstract class PyObject {
   abstract readonly typeName: string;
+  /** The name with its module, as TypeError and AttributeError messages give it. */
+  get qualifiedName(): string {
+    return `datetime.${this.typeName}`;
+  }
   abstract str(): string;
   abstract repr(): string;
   /** An attribute or a bound method; undefined when the class has none of that name. */

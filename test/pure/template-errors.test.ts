@@ -58,8 +58,9 @@ const cases: [string, string, string, string | undefined][] = [
   ["{% include 'vncplay-no-such.j2' %}", 'E_TEMPLATE_LOOKUP', "{% include 'vncplay-no-such.j2' %}: template not found", undefined],
   ["{{ vnc_user + 1 }}", 'E_TEMPLATE_RUNTIME', "error while rendering: unsupported operand type(s) for +: 'str' and 'int' in playbooks/restart.yml:12:7", undefined],
   ["{{ vnc_user < 1 }}", 'E_TEMPLATE_RUNTIME', "error while rendering: '<' not supported between instances of 'str' and 'int' in playbooks/restart.yml:12:7", undefined],
-  ["{{ now() < 1 }}", 'E_TEMPLATE_RUNTIME', "error while rendering: '<' not supported between instances of 'datetime' and 'int' in playbooks/restart.yml:12:7", undefined],
-  ["{{ now() + 1 }}", 'E_TEMPLATE_RUNTIME', "error while rendering: unsupported operand type(s) for +: 'datetime' and 'int' in playbooks/restart.yml:12:7", undefined],
+  ["{{ now() < 1 }}", 'E_TEMPLATE_RUNTIME', "error while rendering: '<' not supported between instances of 'datetime.datetime' and 'int' in playbooks/restart.yml:12:7", undefined],
+  ["{{ now() + 1 }}", 'E_TEMPLATE_RUNTIME', "error while rendering: unsupported operand type(s) for +: 'datetime.datetime' and 'int' in playbooks/restart.yml:12:7", undefined],
+  ['{{ now().fortnight }}', 'E_TEMPLATE_UNDEFINED', "'datetime.datetime object' has no attribute 'fortnight' (in 'the return value of (now)') in playbooks/restart.yml:12:7", undefined],
   [
     "{{ '2020-13-01' | to_datetime('%Y-%m-%d') }}",
     'E_TEMPLATE_RUNTIME',
