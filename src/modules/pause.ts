@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pythonDatetime } from './py-text.js';
 import { actionModule } from './spec/define.js';
 import { defineSpec } from './spec/types.js';
 
@@ -21,12 +22,6 @@ const spec = defineSpec({
 function pausedFor(ms: number, unit: 'minutes' | 'seconds'): string {
   const n = Math.round((unit === 'minutes' ? ms / 60_000 : ms / 1000) * 100) / 100;
   return `Paused for ${Number.isInteger(n) ? n.toFixed(1) : String(n)} ${unit}`;
-}
-
-/** Python's str(datetime.now()): local time, microseconds. */
-function pyNow(d: Date): string {
-  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}000`;
 }
 
 export const pauseModule = actionModule(spec, {
@@ -55,8 +50,8 @@ export const pauseModule = actionModule(spec, {
         rc: 0,
         stderr: '',
         stdout: pausedFor(stop.getTime() - start.getTime(), unit),
-        start: pyNow(start),
-        stop: pyNow(stop),
+        start: pythonDatetime(start),
+        stop: pythonDatetime(stop),
         delta: Math.trunc((stop.getTime() - start.getTime()) / 1000),
         echo: args.echo,
         user_input: userInput,
