@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { ExecResult } from '../connection/types.js';
+import { PyDatetime, PyTimedelta } from '../playbook/py-datetime.js';
 import { actionModule } from './spec/define.js';
 import { defineSpec, type ArgsOf, type Options } from './spec/types.js';
-import { pythonDatetime, pythonTimedelta } from './py-text.js';
 import type { AsyncCommand, ModuleContext, ModuleReturn } from './types.js';
 
 const commonOptions = {
@@ -135,11 +135,11 @@ function asyncCommand(args: RunArgs, argv: string[], cmd: string | string[] = ar
 
 /** `cmd` in the result is what Ansible registers: the words run (command), or the command line as written (shell). */
 async function runCommand(args: RunArgs, argv: string[], ctx: ModuleContext, cmd: string | string[] = argv): Promise<ModuleReturn> {
-  const startedAt = new Date();
+  const startedAt = PyDatetime.now(false);
   const stdin = args.stdin === undefined ? undefined : args.stdin + (args.stdin_add_newline ? '\n' : '');
   const skipMark = `vncplay-skip-${randomBytes(16).toString('hex')}`;
   const res = await ctx.exec(guardedArgv(args, argv, skipMark), stdin === undefined ? {} : { stdin });
-  const endedAt = new Date();
+  const endedAt = PyDatetime.now(false);
   const skipped = res.rc === 0 ? SKIP_REASONS.find((why) => res.stdout === `${skipMark} ${why}\n`) : undefined;
   if (skipped !== undefined) {
     const which = skipped === 'creates' ? args.creates : args.removes;
@@ -161,9 +161,9 @@ async function runCommand(args: RunArgs, argv: string[], ctx: ModuleContext, cmd
     stderr_lines: stderr === '' ? [] : stderr.split('\n'),
     // In Ansible's words: str() of datetime.now() before and after, and of their difference. Ansible's clock is the
     // host's, in its time zone; these are the controller's (no exec of its own to read the host's clock).
-    start: pythonDatetime(startedAt),
-    end: pythonDatetime(endedAt),
-    delta: pythonTimedelta(endedAt.getTime() - startedAt.getTime()),
+    start: startedAt.str(),
+    end: endedAt.str(),
+    delta: new PyTimedelta(endedAt.wallMicros - startedAt.wallMicros).str(),
   };
   if (res.rc !== 0) return { changed: true, failed: true, msg: 'non-zero return code', data };
   // Ansible's command starts its result with msg '' and only words it on failure.

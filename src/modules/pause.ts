@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pythonDatetime } from './py-text.js';
+import { PyDatetime } from '../playbook/py-datetime.js';
 import { actionModule } from './spec/define.js';
 import { defineSpec } from './spec/types.js';
 
@@ -32,7 +32,7 @@ export const pauseModule = actionModule(spec, {
   async run(args, ctx) {
     const unit = args.seconds !== undefined ? 'seconds' : 'minutes';
     const wait = args.seconds ?? (args.minutes !== undefined ? args.minutes * 60 : undefined);
-    const start = new Date();
+    const start = PyDatetime.now(false);
     let userInput = '';
     if (wait !== undefined) {
       if (args.prompt !== undefined) ctx.log(0, args.prompt);
@@ -43,16 +43,17 @@ export const pauseModule = actionModule(spec, {
     } else {
       ctx.log(0, 'Not waiting for response to prompt as stdin is not interactive');
     }
-    const stop = new Date();
+    const stop = PyDatetime.now(false);
+    const elapsedMs = (stop.wallMicros - start.wallMicros) / 1000;
     return {
       changed: false,
       data: {
         rc: 0,
         stderr: '',
-        stdout: pausedFor(stop.getTime() - start.getTime(), unit),
-        start: pythonDatetime(start),
-        stop: pythonDatetime(stop),
-        delta: Math.trunc((stop.getTime() - start.getTime()) / 1000),
+        stdout: pausedFor(elapsedMs, unit),
+        start: start.str(),
+        stop: stop.str(),
+        delta: Math.trunc(elapsedMs / 1000),
         echo: args.echo,
         user_input: userInput,
       },

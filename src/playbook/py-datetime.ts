@@ -107,11 +107,6 @@ export class PyDatetime extends PyObject {
     return new PyDatetime(kind === 'date' ? Math.floor(wallMicros / MICROS_PER_DAY) * MICROS_PER_DAY : wallMicros, kind);
   }
 
-  /** The wall clock of a JavaScript Date in the local time zone (its milliseconds as microseconds). */
-  static fromLocalDate(moment: Date): PyDatetime {
-    return new PyDatetime((moment.getTime() - moment.getTimezoneOffset() * 60_000) * 1000, 'datetime');
-  }
-
   /** datetime.now() (local wall clock) or datetime.utcnow(), to the microsecond. */
   static now(utc: boolean): PyDatetime {
     const epochMicros = Math.round((performance.timeOrigin + performance.now()) * 1000);
