@@ -7,7 +7,7 @@ import { PLAIN_YAML_OPTIONS } from '../inventory/yaml-options.js';
 import { setOwn } from './own-keys.js';
 import { globNames } from './glob.js';
 import { datetimeArith, datetimeOrder, PyDatetime, PyObject, StrptimeMismatch, strptime, strftime } from './py-datetime.js';
-import { dumpPyYaml } from './pyyaml.js';
+import { dumpPyYaml, YamlTimestamp } from './pyyaml.js';
 import { Unsafe } from './unsafe.js';
 
 export { Unsafe };
@@ -805,13 +805,17 @@ function mergeDicts(a: Mapping, b: Mapping, recursive: boolean, listMerge: strin
   return out;
 }
 
-/** Plain JSON-able copy (Unsafe unwrapped, lazy mappings resolved, undefined → null). */
-export function toPlain(v: unknown): unknown {
+/**
+ * Plain JSON-able copy (Unsafe unwrapped, lazy mappings resolved, undefined → null); a datetime becomes what
+ * `pyValue` makes of it (by default what Ansible's JSON encoder writes).
+ */
+export function toPlain(v: unknown, pyValue: (o: PyObject) => unknown = (o) => o.toJSON()): unknown {
   v = unwrapUnsafe(defined(v));
-  if (v instanceof PyObject) return v.toJSON();
-  if (Array.isArray(v)) return v.map(toPlain);
-  if (isLazyMapping(v)) return Object.fromEntries(v.keys().map((k) => [k, toPlain(v.get(k))]));
-  if (isMapping(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toPlain(x)]));
+  if (v instanceof PyObject) return pyValue(v);
+  const inner = (x: unknown): unknown => toPlain(x, pyValue);
+  if (Array.isArray(v)) return v.map(inner);
+  if (isLazyMapping(v)) return Object.fromEntries(v.keys().map((k) => [k, inner(v.get(k))]));
+  if (isMapping(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, inner(x)]));
   if (v === undefined) return null;
   return v;
 }
@@ -829,7 +833,11 @@ function jsonErrorWithoutText(message: string): string {
 
 /** Python json.dumps: `", "` and `": "` separators unless indented; non-ASCII kept as is (ensure_ascii=False as Ansible). */
 export function pyJson(v: unknown, indent: number | undefined, sortKeys: boolean): string {
-  const plain = toPlain(v);
+  const plain = toPlain(v, (o) => {
+    // AnsibleJSONEncoder writes dates and datetimes as ISO 8601 and knows no timedelta.
+    if (!(o instanceof PyDatetime)) throw new JinjaRuntimeError(`Object of type ${o.typeName} is not JSON serializable`);
+    return o.toJSON();
+  });
   const sorted = sortKeys ? sortDeep(plain) : plain;
   if (indent !== undefined && indent > 0) return JSON.stringify(sorted, null, indent);
   return compactJson(sorted);
@@ -858,10 +866,12 @@ function sortDeep(v: unknown): unknown {
  * hold only scalars in flow style (`{a: 1, b: [x, y]}`), `to_nice_yaml` writes block style throughout.
  */
 function dumpYaml(v: unknown, indent: number, flowLeaves: boolean, sortKeys: boolean): string {
-  const scalar = unwrapUnsafe(v);
-  // PyYAML writes a datetime as an implicit timestamp, its str(), unquoted.
-  if (scalar instanceof PyDatetime) return `${scalar.str()}\n`;
-  const plain = toPlain(v) as Parameters<typeof dumpPyYaml>[0];
+  const plain = toPlain(v, (o) => {
+    if (!(o instanceof PyDatetime)) throw new JinjaRuntimeError(`cannot represent an object: ${o.repr()}`);
+    return new YamlTimestamp(o.str());
+  }) as Parameters<typeof dumpPyYaml>[0];
+  // PyYAML writes a datetime alone as its str(), unquoted.
+  if (plain instanceof YamlTimestamp) return `${plain.text}\n`;
   const asPyYaml = dumpPyYaml(plain, { indent, flowLeaves, sortKeys });
   if (asPyYaml !== undefined) return asPyYaml;
   // A single scalar.

@@ -13,7 +13,12 @@ export interface DumpOptions {
   sortKeys: boolean;
 }
 
-type Plain = null | boolean | number | string | Plain[] | { [k: string]: Plain };
+/** A datetime or date, written as PyYAML's timestamp representer does (its str(), tagged !!timestamp). */
+export class YamlTimestamp {
+  constructor(readonly text: string) {}
+}
+
+type Plain = null | boolean | number | string | YamlTimestamp | Plain[] | { [k: string]: Plain };
 
 /** The text of a value that is a list or a dict (other values: undefined, the caller's fallback writes them). */
 export function dumpPyYaml(value: Plain, opts: DumpOptions): string | undefined {
@@ -26,7 +31,7 @@ export function dumpPyYaml(value: Plain, opts: DumpOptions): string | undefined 
 }
 
 function isCollection(v: Plain): v is Plain[] | { [k: string]: Plain } {
-  return typeof v === 'object' && v !== null;
+  return typeof v === 'object' && v !== null && !(v instanceof YamlTimestamp);
 }
 
 function isEmpty(v: Plain[] | { [k: string]: Plain }): boolean {
@@ -105,6 +110,9 @@ function scalar(v: Plain, contIndent: number, context: 'block' | 'flow'): string
   if (v === null) return 'null';
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (typeof v === 'number') return pyFloatOrInt(v);
+  // PyYAML's emitter refuses a plain scalar with a space inside a flow collection: it quotes the timestamp and marks
+  // it non-specific (`! '2020-02-29 13:45:30'`), as Ansible's to_yaml shows.
+  if (v instanceof YamlTimestamp) return context === 'flow' && v.text.includes(' ') ? `! '${v.text}'` : v.text;
   if (typeof v !== 'string') return "''";
   return quoted(v, contIndent, context);
 }

@@ -64,6 +64,11 @@ const files: Record<string, string> = {
           {{ (e - d) > (f - d) }} {{ (e - d) == (e - d) }} {{ e.date() - d.date() }} {{ (d - d) | bool }}
           {{ ('Mar 01, 2021' | to_datetime('%b %d, %Y') - '2021-01-01' | to_datetime('%Y-%m-%d')).days == 59 }}
           {{ '07/04/21 09:30 PM' | to_datetime('%m/%d/%y %I:%M %p') }} {{ '2021-032' | to_datetime('%Y-%j') }}
+    - name: in YAML, block and flow
+      debug:
+        msg: >-
+          {% set d = '2020-02-29 13:45:30' | to_datetime %}{{ [d, d.date()] | to_yaml }}|{{ {'at': d} | to_nice_yaml }}
+          |{{ {'a': [d], 'b': {'c': d.date()}} | to_yaml }}|{{ {'a': d} | to_yaml }}|{{ [d, '2021-01-01' | to_datetime('%Y-%m-%d')] | to_nice_yaml }}
     - name: in conditions, string formatting and debug's var
       debug:
         msg: >-
@@ -89,7 +94,7 @@ describe('now() and to_datetime as Python datetimes, as ansible-playbook gives t
     expect(theirs.code, theirs.stdout).toBe(0);
     expect(ours.code, ours.stdout + ours.stderr).toBe(0);
     const theirMessages = messages(theirs);
-    expect(theirMessages, theirs.stdout).toHaveLength(8);
+    expect(theirMessages, theirs.stdout).toHaveLength(9);
     expect(theirMessages[0]).toBe('"msg": "True True True 26 True True True True False True True 26 28 True True"');
     expect(theirMessages[1]).toMatch(/^"msg": "\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}"$/);
     expect(messages(ours).slice(2)).toEqual(theirMessages.slice(2));

@@ -61,6 +61,8 @@ const cases: [string, string, string, string | undefined][] = [
   ["{{ now() < 1 }}", 'E_TEMPLATE_RUNTIME', "error while rendering: '<' not supported between instances of 'datetime.datetime' and 'int' in playbooks/restart.yml:12:7", undefined],
   ["{{ now() + 1 }}", 'E_TEMPLATE_RUNTIME', "error while rendering: unsupported operand type(s) for +: 'datetime.datetime' and 'int' in playbooks/restart.yml:12:7", undefined],
   ['{{ now().fortnight }}', 'E_TEMPLATE_UNDEFINED', "'datetime.datetime object' has no attribute 'fortnight' (in 'the return value of (now)') in playbooks/restart.yml:12:7", undefined],
+  ['{{ (now() - now()) | to_json }}', 'E_TEMPLATE_RUNTIME', 'error while rendering: Object of type timedelta is not JSON serializable in playbooks/restart.yml:12:7', undefined],
+  ["{% set d = now() %}{{ [d - d] | to_yaml }}", 'E_TEMPLATE_RUNTIME', 'error while rendering: cannot represent an object: datetime.timedelta(0) in playbooks/restart.yml:12:7', undefined],
   [
     "{{ '2020-13-01' | to_datetime('%Y-%m-%d') }}",
     'E_TEMPLATE_RUNTIME',
