@@ -77,6 +77,24 @@ export function strftime(fmt: string, date: Date, utc: boolean): string {
   });
 }
 
+/** performance.now() plus this gives the wall clock in milliseconds, with the monotonic clock's fraction. */
+let wallClockOffset = Date.now() - performance.now();
+
+/**
+ * The wall clock in milliseconds with microseconds (Date.now() has none). It follows the monotonic clock, so two
+ * readings a moment apart never go backwards, and takes the wall clock again when the two part by more than the
+ * millisecond Date.now() rounds to (the system clock was set or slewed).
+ */
+function epochMillis(): number {
+  const wall = Date.now();
+  let ms = performance.now() + wallClockOffset;
+  if (Math.abs(ms - wall) > 2) {
+    wallClockOffset = wall - performance.now();
+    ms = wall;
+  }
+  return ms;
+}
+
 /** A value of a class of Python's datetime module that templates can hold: printed with str(), inspected through attributes. */
 export abstract class PyObject {
   abstract readonly typeName: string;
@@ -109,7 +127,7 @@ export class PyDatetime extends PyObject {
 
   /** datetime.now() (local wall clock) or datetime.utcnow(), to the microsecond. */
   static now(utc: boolean): PyDatetime {
-    const epochMicros = Math.round((performance.timeOrigin + performance.now()) * 1000);
+    const epochMicros = Math.round(epochMillis() * 1000);
     const offsetMinutes = utc ? 0 : -new Date(epochMicros / 1000).getTimezoneOffset();
     return new PyDatetime(epochMicros + offsetMinutes * 60 * MICROS_PER_SECOND, 'datetime');
   }
