@@ -69,6 +69,13 @@ const files: Record<string, string> = {
         msg: >-
           {% set d = '2020-02-29 13:45:30' | to_datetime %}{{ [d, d.date()] | to_yaml }}|{{ {'at': d} | to_nice_yaml }}
           |{{ {'a': [d], 'b': {'c': d.date()}} | to_yaml }}|{{ {'a': d} | to_yaml }}|{{ [d, '2021-01-01' | to_datetime('%Y-%m-%d')] | to_nice_yaml }}
+    - name: filters and tests on a datetime
+      debug:
+        msg: >-
+          {% set d = '2020-02-29 13:45:30' | to_datetime %}{{ d | int }} {{ d | bool }} {{ d is string }} {{ d is mapping }}
+          {{ d is sequence }} {{ d is iterable }} {{ d is number }} {{ d | default('x') }} {{ d | to_json | from_json }}
+          {{ d | ternary(1, 2) }} {{ [d] | first | string | length }} {{ d in [d] }} {{ [d, d] | unique | length }}
+          {{ d.date() < d.date() }} {{ d | string | to_datetime }} {{ leap | to_datetime }} {{ leap.year is defined }}
     - name: in conditions, string formatting and debug's var
       debug:
         msg: >-
@@ -94,7 +101,7 @@ describe('now() and to_datetime as Python datetimes, as ansible-playbook gives t
     expect(theirs.code, theirs.stdout).toBe(0);
     expect(ours.code, ours.stdout + ours.stderr).toBe(0);
     const theirMessages = messages(theirs);
-    expect(theirMessages, theirs.stdout).toHaveLength(9);
+    expect(theirMessages, theirs.stdout).toHaveLength(10);
     expect(theirMessages[0]).toBe('"msg": "True True True 26 True True True True False True True 26 28 True True"');
     expect(theirMessages[1]).toMatch(/^"msg": "\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}"$/);
     expect(messages(ours).slice(2)).toEqual(theirMessages.slice(2));
