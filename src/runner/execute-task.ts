@@ -11,6 +11,7 @@ import { validateRoleArguments } from '../playbook/role-argument-spec.js';
 import { entriesFor, mergedModuleDefaults, moduleDefaultsKey } from '../playbook/module-defaults.js';
 import { controllerFileDirs, controllerFilePaths } from '../playbook/plan.js';
 import type { ControllerSubdir } from '../playbook/lookups.js';
+import { pyStr } from '../playbook/filters.js';
 import { evaluateCondition, loopLookupItems, markUnsafe, render } from '../playbook/template.js';
 import { markUnsafeEach } from '../playbook/vars.js';
 import { secretVariableValuesInScope } from './secret-vars.js';
@@ -81,7 +82,7 @@ export async function executeTask(
   try {
     outcome = await inTaskScope(run, ref.id, (scope) => executeWithLoop(env, run, hs, task, vars, scope));
   } catch (err) {
-    outcome = outcomeFromError(err);
+    outcome = failedTaskOutcome(task, outcomeFromError(err), vars);
   }
   const noLog = truthy(task.noLog, vars, task) || outcome.hidden === true;
   if (task.register && outcome.status !== 'unreachable') {
@@ -153,7 +154,7 @@ async function executeWithLoop(
     return judge(task, { ...outcomeFromError(err), beforeModule: true }, vars);
   }
   if (items === 'skipped') return skipped('Conditional result was False');
-  if (!Array.isArray(items)) return failed(items.invalid);
+  if (!Array.isArray(items)) return judge(task, { ...failed(items.invalid), beforeModule: true }, vars);
   const results: Record<string, unknown>[] = [];
   const indexVar = loopIndexVar(task, vars);
   let anyChanged = false;
@@ -200,7 +201,11 @@ function loopItems(task: TaskDef, vars: Record<string, unknown>): unknown[] | { 
   const where = task.loopPos ?? task.pos;
   if (task.loopWith !== undefined) return loopLookupItems(task.loopWith, task.loop, vars, where, lookupSubdir(task));
   const rendered = render(task.loop, vars, where);
-  if (!Array.isArray(rendered)) return { invalid: `Invalid data passed to 'loop', it requires a list, got this instead: ${JSON.stringify(rendered)}` };
+  if (!Array.isArray(rendered)) {
+    return {
+      invalid: `Invalid data passed to 'loop', it requires a list, got this instead: ${pyStr(rendered)}. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup.`,
+    };
+  }
   return rendered;
 }
 
@@ -368,6 +373,21 @@ function judge(task: TaskDef, outcome: TaskOutcome, vars: Record<string, unknown
   if (failedNow) return { ...outcome, status: truthy(task.ignoreErrors, vars, task) ? 'ignored' : 'failed' };
   if (outcome.status === 'skipped') return outcome;
   return { ...outcome, status: result['changed'] === true ? 'changed' : 'ok' };
+}
+
+/**
+ * A task that failed outside its module's answer (a template error in its arguments or its `when`, a value its
+ * module refused): ignore_errors still applies, as Ansible's TaskExecutor turns such errors into the task's failed
+ * result. An unreachable host or an interrupted run stays what it is.
+ */
+function failedTaskOutcome(task: TaskDef, outcome: TaskOutcome, vars: Record<string, unknown>): TaskOutcome {
+  if (outcome.status !== 'failed') return outcome;
+  try {
+    return judge(task, { ...outcome, beforeModule: true }, vars);
+  } catch {
+    // ignore_errors itself does not render: the task's own failure is the one to show.
+    return outcome;
+  }
 }
 
 /** In changed_when/failed_when Ansible also lets the result's own keys (rc, stdout) be used bare. */
