@@ -587,6 +587,9 @@ class Checker {
     if (node.kind === 'task' && !this.runs(t, node.task.tags)) return;
 
     if (scope.conditional) return this.descend(node, { vars, conditional: true, guarded });
+    // A task that ignores its errors (its own ignore_errors or a block's) goes on past an undefined variable: Ansible
+    // fails it and runs the next task, and so does the runner. Nothing of it is refused before the run.
+    if (node.kind === 'task' && node.task.ignoreErrors === true) return;
     // The loop is rendered before `when`, but its undefined variable fails the task only when `when` holds
     // (Ansible's TaskExecutor keeps the error aside until the task would run): checked here only without a `when`.
     // Only the first `when` item is always evaluated (a list is an AND).

@@ -31,6 +31,21 @@ const files: Record<string, string> = {
     - name: never
       debug: msg=never
 `,
+  'undefined.yml': `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - debug: msg="{{ undefined_thing }}"
+      ignore_errors: true
+      register: r
+    - block:
+        - command: "echo {{ nope }}"
+      ignore_errors: yes
+    - command: "echo {{ item }}"
+      loop: "{{ missing_list }}"
+      ignore_errors: true
+    - debug: msg="{{ r.failed }}"
+`,
 };
 
 const messages = (run: CliRun): string[] => run.stdout.split('\n').filter((l) => l.trimStart().startsWith('"msg"')).map((l) => l.trim());
@@ -48,5 +63,13 @@ describe('ignore_errors on a task whose arguments or loop fail to render', () =>
       `"msg": "True True Invalid data passed to 'loop', it requires a list, got this instead: abc. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup."`,
     ]);
     expect(ours.code).toBe(2);
+  });
+
+  it('runs a task that ignores its errors past an undefined variable, where the load-time check would refuse it', async () => {
+    const ours = await vncplay(['-i', 'inv', 'undefined.yml'], { cwd: dir });
+    const theirs = await ansiblePlaybook(['-i', 'inv', 'undefined.yml'], { cwd: dir });
+    expect(theirs.recap['localhost']).toMatchObject({ ok: 4, failed: 0, ignored: 3 });
+    expect(ours.recap, ours.stdout + ours.stderr).toEqual(theirs.recap);
+    expect(messages(ours)).toEqual(['"msg": true']);
   });
 });
