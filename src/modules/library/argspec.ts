@@ -8,7 +8,7 @@ import { pyStr } from '../../playbook/filters.js';
 import { foundIn, parseArgs, type SpecIssue } from '../spec/parse.js';
 import type { ModuleSpec, Options, RequiredIf } from '../spec/types.js';
 import { controllerPythonPaths } from './collections.js';
-import type { PayloadRoots } from './payload.js';
+import { modulePythonName, moduleStyle, type PayloadRoots } from './payload.js';
 
 /**
  * The argument spec of a Python module file (a collection's, a library/ file), read on the controller as
@@ -33,6 +33,8 @@ export type SpecCapture = { spec: CapturedSpec } | { reason: string };
 
 const CAPTURE = `import json, os, runpy, sys
 module_file, module_utils, roots = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+# A collection's module runs as its package's module (its relative imports resolve); any other file as a script.
+package_name = sys.argv[4] if sys.argv[4].startswith('ansible_collections.') else None
 sys.path[:0] = [r for r in roots if r not in sys.path]
 try:
     from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
@@ -82,7 +84,10 @@ sys.stdin = open(os.devnull)
 out = sys.stdout
 sys.stdout = sys.stderr
 try:
-    runpy.run_path(module_file, run_name='__main__')
+    if package_name:
+        runpy.run_module(package_name, run_name='__main__', alter_sys=True)
+    else:
+        runpy.run_path(module_file, run_name='__main__')
 except Captured:
     pass
 except BaseException as e:
@@ -159,10 +164,17 @@ function toDisk(key: string, answer: SpecCapture): void {
 }
 
 function runCapture(file: string, roots: PayloadRoots): Promise<{ answer: SpecCapture; keep: boolean }> {
+  let style;
+  try {
+    style = moduleStyle(readFileSync(file));
+  } catch (err) {
+    return Promise.resolve({ answer: { reason: `cannot read it: ${(err as Error).message}` }, keep: false });
+  }
+  if (style !== 'new') return Promise.resolve({ answer: { reason: `it is ${style === 'binary' ? 'a binary' : 'not an AnsibleModule (Python)'} module` }, keep: true });
   const python = controllerPythonPaths().python;
   if (python === undefined) return Promise.resolve({ answer: { reason: "the controller's Python cannot import ansible" }, keep: false });
   return new Promise((resolve) => {
-    execFile(python, ['-c', CAPTURE, file, JSON.stringify(roots.moduleUtils), JSON.stringify(roots.collections)], { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => {
+    execFile(python, ['-c', CAPTURE, file, JSON.stringify(roots.moduleUtils), JSON.stringify(roots.collections), modulePythonName(file, '')], { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => {
       if (err) {
         resolve({ answer: { reason: `reading it with ${python} failed: ${err.message.split('\n')[0] ?? ''}` }, keep: !err.killed });
         return;
@@ -270,6 +282,8 @@ export function checkCapturedArgs(name: string, captured: CapturedSpec, args: Re
   const unsupported = new Map<string, SpecIssue[]>();
   const missing = new Map<string, { issue: SpecIssue; names: string[] }>();
   for (const issue of issues) {
+    // A parameter given under two of its names: Ansible warns and takes one (vncplay's own modules refuse it).
+    if (issue.code === 'E_EXCLUSIVE_PARAMS' && issue.ansible === undefined) continue;
     const parent = issue.path.slice(0, -1);
     const where = JSON.stringify(parent);
     if (issue.code === 'E_UNKNOWN_PARAM' && !issue.runTimeOnly) {
