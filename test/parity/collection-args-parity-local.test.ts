@@ -68,7 +68,7 @@ describe('arguments of collection modules, checked before the run: parity with a
     }
   }, 300_000);
 
-  it('loads a correct task of each module, and a templated value waits for the run', async () => {
+  it('loads a correct task of each module; a templated value waits for the run; module_defaults give a required argument', async () => {
     const dir = writeProject({
       'pb.yml': [
         '- hosts: localhost',
@@ -80,6 +80,11 @@ describe('arguments of collection modules, checked before the run: parity with a
         '    - community.general.nagios: {action: silence, host: web1}',
         '    - community.crypto.openssl_dhparam: {path: /tmp/x.pem, size: "512", force: yes}',
         '    - ansible.builtin.apt_key: {id: "0xABCD", state: absent}',
+        '- hosts: localhost',
+        '  gather_facts: false',
+        '  module_defaults: {community.crypto.openssl_dhparam: {path: /tmp/y.pem}}',
+        '  tasks:',
+        '    - community.crypto.openssl_dhparam: {size: 1024}',
         '',
       ].join('\n'),
     });
