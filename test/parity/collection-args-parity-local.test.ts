@@ -29,6 +29,7 @@ const BAD: BadTask[] = [
   { name: 'nagios bad action', module: 'community.general.nagios', args: ['action: dance', 'host: web1'], at: { line: 0, key: false } },
   { name: 'dhparam wrong name', module: 'community.crypto.openssl_dhparam', args: ['path: /tmp/vncplay-dh.pem', 'sise: 512'], at: { line: 1, key: true } },
   { name: 'dhparam missing path', module: 'community.crypto.openssl_dhparam', args: ['size: 512'] },
+  { name: 'dhparam size not a number', module: 'community.crypto.openssl_dhparam', args: ['path: /tmp/vncplay-dh.pem', 'size: big'], at: { line: 1, key: false } },
   { name: 'dhparam bad state', module: 'community.crypto.openssl_dhparam', args: ['path: /tmp/vncplay-dh.pem', 'state: maybe'], at: { line: 1, key: false } },
   { name: 'apt_key wrong name', module: 'ansible.builtin.apt_key', args: ['id: 0xABCD', 'stat: absent'], at: { line: 1, key: true } },
   { name: 'apt_key two sources', module: 'ansible.builtin.apt_key', args: ['url: https://example.invalid/k.asc', 'data: xyz'], at: { line: 0, key: false } },
@@ -62,7 +63,7 @@ describe('arguments of collection modules, checked before the run: parity with a
     expect(run.ours).toEqual({});
     for (const t of BAD) {
       const msg = String(run.theirs[t.name]!['msg']);
-      expect(msg).toMatch(/^(Unsupported parameters for|missing required arguments|value of state must be one of|value of action must be one of|parameters are mutually exclusive|action is silence but all of the following are missing: host$)/);
+      expect(msg).toMatch(/^(Unsupported parameters for|missing required arguments|value of state must be one of|value of action must be one of|parameters are mutually exclusive|action is silence but all of the following are missing: host$|argument 'size' is of type <class 'str'> and we were unable to convert to int)/);
       expect(run.oursOutput, t.name).toContain(`${positions.get(t.name)}: error[`);
       expect(run.oursOutput, t.name).toContain(`]: ${msg}\n`);
     }

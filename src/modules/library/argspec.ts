@@ -307,6 +307,8 @@ export function checkCapturedArgs(name: string, captured: CapturedSpec, args: Re
       const written = writtenAt(captured.argument_spec, parent)?.[param];
       const choices = isRecord(written) && Array.isArray(written['choices']) ? written['choices'] : [];
       out.push({ ...issue, message: `value of ${param} must be one of: ${choices.map((c) => pyStr(c)).join(', ')}, got: ${pyStr(valueAt(args, issue.path))}${foundIn(parent)}` });
+    } else if (issue.code === 'E_TYPE' && typeof issue.path[issue.path.length - 1] === 'string') {
+      out.push({ ...issue, message: typeMessage(issue, writtenAt(captured.argument_spec, parent), valueAt(args, issue.path)) });
     } else if (issue.ansible !== undefined) {
       out.push({ ...issue, message: issue.ansible });
     } else out.push(issue);
@@ -329,4 +331,30 @@ function valueAt(args: Record<string, unknown>, path: readonly (string | number)
   let at: unknown = args;
   for (const p of path) at = typeof at === 'object' && at !== null ? (at as Record<string | number, unknown>)[p] : undefined;
   return at;
+}
+
+/** Python's type() of a YAML value, as Ansible's messages show it. */
+function pythonType(v: unknown): string {
+  const name = typeof v === 'string' ? 'str' : typeof v === 'boolean' ? 'bool' : typeof v === 'number' ? (Number.isInteger(v) ? 'int' : 'float') : Array.isArray(v) ? 'list' : v === null || v === undefined ? 'NoneType' : 'dict';
+  return `<class '${name}'>`;
+}
+
+/** What Ansible's check_type_int, check_type_float and check_type_list say when they cannot convert. */
+const CONVERSIONS: Readonly<Record<string, string>> = { int: 'an int', float: 'a float', list: 'a list' };
+
+/**
+ * Ansible's _validate_argument_types message for a value its int, float or list check cannot convert ("argument
+ * 'login_port' is of type <class 'str'> and we were unable to convert to int: <class 'str'> cannot be converted to
+ * an int"); vncplay's own words for the other types (their checkers' messages depend on more than the type).
+ */
+function typeMessage(issue: SpecIssue, options: Record<string, unknown> | undefined, value: unknown): string {
+  const key = String(issue.path[issue.path.length - 1]);
+  // Ansible names the parameter by its canonical name, whichever alias the task used.
+  const [param, written] = Object.entries(options ?? {}).find(([name, o]) => name === key || (isRecord(o) && Array.isArray(o['aliases']) && o['aliases'].includes(key))) ?? [key, undefined];
+  const type = isRecord(written) ? written['type'] : undefined;
+  const conversion = typeof type === 'string' ? CONVERSIONS[type] : undefined;
+  if (conversion === undefined) return issue.message;
+  const parents = issue.path.slice(0, -1).filter((p): p is string => typeof p === 'string');
+  const context = parents.length > 0 ? ` found in '${parents.join(' -> ')}'.` : '';
+  return `argument '${param}' is of type ${pythonType(value)}${context} and we were unable to convert to ${type}: ${pythonType(value)} cannot be converted to ${conversion}`;
 }
