@@ -295,6 +295,8 @@ export function checkCapturedArgs(name: string, captured: CapturedSpec, args: Re
       same.push(issue);
     } else if (issue.code === 'E_MISSING_PARAM' && /^missing required parameter `([^`]+)`/.test(issue.message)) {
       const param = /^missing required parameter `([^`]+)`/.exec(issue.message)![1]!;
+      // Given as null: vncplay's parser takes it as not given, Ansible's required check as given.
+      if (givenAsNull(valueAt(args, issue.path), writtenAt(captured.argument_spec, issue.path)?.[param], param)) continue;
       const key = JSON.stringify(issue.path);
       const group = missing.get(key);
       if (group) group.names.push(param);
@@ -357,4 +359,10 @@ function typeMessage(issue: SpecIssue, options: Record<string, unknown> | undefi
   const parents = issue.path.slice(0, -1).filter((p): p is string => typeof p === 'string');
   const context = parents.length > 0 ? ` found in '${parents.join(' -> ')}'.` : '';
   return `argument '${param}' is of type ${pythonType(value)}${context} and we were unable to convert to ${type}: ${pythonType(value)} cannot be converted to ${conversion}`;
+}
+
+function givenAsNull(mapping: unknown, written: unknown, param: string): boolean {
+  if (!isRecord(mapping)) return false;
+  const names = [param, ...(isRecord(written) && Array.isArray(written['aliases']) ? written['aliases'].map(String) : [])];
+  return names.some((n) => n in mapping && mapping[n] === null);
 }
