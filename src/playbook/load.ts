@@ -9,6 +9,7 @@ import { moduleNameProblem, type ModuleNameProblem } from '../modules/ansible-na
 import { CollectionModuleSearch } from '../modules/library/collections.js';
 import { libraryModule } from '../modules/library/module.js';
 import { defaultLibrary, defaultModuleUtils, ModuleSearchPath } from '../modules/library/search-path.js';
+import { captureSpec, checkCapturedArgs } from '../modules/library/argspec.js';
 import { allModules, payloadRootsOf } from '../modules/registry.js';
 import type { AnyModule, ControllerFile } from '../modules/types.js';
 import { coerceToSchemaType, parseKeyValue, splitArgs } from './free-form.js';
@@ -982,7 +983,10 @@ class Loader {
         t.libraryFile = action.libraryFile;
         t.roleSearch = this.search;
       }
-      const { args, parsed } = await this.moduleArgs(src, action.module, action.pair, pairs.get('args'), { defaults: this.defaultsAt(scope, t, action.key) });
+      const { args, parsed } = await this.moduleArgs(src, action.module, action.pair, pairs.get('args'), {
+        defaults: this.defaultsAt(scope, t, action.key),
+        ...(action.libraryFile !== undefined ? { library: { file: action.libraryFile, mayNotRun: mayNotRun(t) } } : {}),
+      });
       t.args = args;
       await this.checkTemplates(src, action.pair.value, t.args, new Set(), action.pair.value);
       if (t.module === 'assert') await this.checkAssertions(src, t.args['that'], action.pair.value, pairs.get('args'));
@@ -1265,7 +1269,7 @@ class Loader {
       t.libraryFile = found.libraryFile;
       t.roleSearch = this.search;
     }
-    t.args = (await this.moduleArgs(src, m, pair, argsPair, { raw, defaults: this.defaultsAt(scope, t, name) })).args;
+    t.args = (await this.moduleArgs(src, m, pair, argsPair, { raw, defaults: this.defaultsAt(scope, t, name), ...(found.libraryFile !== undefined ? { library: { file: found.libraryFile, mayNotRun: mayNotRun(t) } } : {}) })).args;
     await this.checkTemplates(src, pair.value, t.args, new Set(), pair.value);
     if (keyOf(pair) === 'local_action' && t.delegateTo === undefined) t.delegateTo = 'localhost';
     return [t];
@@ -1568,7 +1572,7 @@ class Loader {
     m: AnyModule,
     pair: Pair<unknown, unknown>,
     argsPair: Pair<unknown, unknown> | undefined,
-    o: { raw?: unknown; defaults?: RawValue[] } = {},
+    o: { raw?: unknown; defaults?: RawValue[]; library?: { file: string; mayNotRun: boolean } } = {},
   ): Promise<{ args: Record<string, RawValue>; parsed: Record<string, unknown> }> {
     const value = pair.value;
     let args: Record<string, unknown> = {};
@@ -1610,7 +1614,7 @@ class Loader {
     // (Without defaults the check converts `args` itself, in place: the task keeps `port: 22`, not "22".)
     const defaults = o.defaults ?? [];
     const withDefaults = defaults.length > 0 && defaults.every(isRecord) ? { ...Object.assign({}, ...defaults), ...args } : args;
-    const { issues: all, parsed } = checkModuleArgs(m, withDefaults);
+    const { issues: all, parsed } = o.library !== undefined ? await this.checkLibraryArgs(src, m, o.library, withDefaults, pair.key) : checkModuleArgs(m, withDefaults);
     const issues = all.filter((i) => !skip.has(String(i.path[0])));
     for (const i of issues) {
       const at = this.argNode(value, argsPair, i.path, i.onKey, src);
@@ -1618,6 +1622,23 @@ class Loader {
       else this.errors.push(src.error(i.code, i.message, at ?? pair.key, i.hint));
     }
     return { args, parsed };
+  }
+
+  /**
+   * A module file's arguments (a collection's module, a library/ file) checked by the argument spec its AnsibleModule
+   * declares, read on the controller (modules/library/argspec.ts); the arguments are passed on as written. A module
+   * whose spec cannot be read checks its arguments itself when it runs, as under Ansible: said at -v. A task that may
+   * never run (its own `when:` or loop) only gets warnings: the spec is the installed collection's, and a role written
+   * for a newer one (a parameter added since) runs under Ansible as long as the task is skipped or loops over nothing.
+   */
+  private async checkLibraryArgs(src: YamlSource, m: AnyModule, library: { file: string; mayNotRun: boolean }, args: Record<string, unknown>, at: unknown): Promise<{ issues: SchemaIssue[]; parsed: Record<string, unknown> }> {
+    const captured = await captureSpec(library.file, payloadRootsOf(this.search));
+    if ('reason' in captured) {
+      this.notes.push(src.error('N_MODULE_ARGS_AT_RUN', `the arguments of \`${m.name}\` are checked when it runs: its argument spec could not be read from ${library.file} (${captured.reason})`, at));
+      return { issues: [], parsed: args };
+    }
+    const issues = checkCapturedArgs(m.name, captured.spec, args);
+    return { issues: library.mayNotRun ? issues.map((i) => ({ ...i, runTimeOnly: true as const })) : issues, parsed: args };
   }
 
   /** The YAML node of an argument, in the module's mapping or in `args:`; undefined when it came from a string. */
@@ -1694,6 +1715,11 @@ function roleFiles(spec: Record<string, unknown>): RoleFiles {
 
 function posKey(pos: SourcePos): string {
   return `${pos.file}:${pos.line}:${pos.col}`;
+}
+
+/** A task that may never run on any host: its own `when:` or a loop (which may be over nothing). */
+function mayNotRun(t: TaskDef): boolean {
+  return (t.when?.length ?? 0) > 0 || t.loop !== undefined;
 }
 
 function roleWhere(scope: Scope): RoleWhere {

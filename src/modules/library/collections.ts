@@ -19,6 +19,8 @@ export type CollectionModuleAnswer = { file: string; fqcn: string } | { problem:
 
 /** What the controller's Python knows: its ansible-core folder and the sys.path entries holding ansible_collections/. */
 export interface ControllerPythonPaths {
+  /** The Python that has ansible-core (module argument specs are read with it). */
+  python?: string;
   ansibleDir?: string;
   sysPathRoots: string[];
 }
@@ -43,7 +45,7 @@ export function controllerPythonPaths(): ControllerPythonPaths {
   for (const python of new Set([...(playbookPython !== undefined ? [playbookPython] : []), ...controllerPythons()])) {
     try {
       const answer = JSON.parse(execFileSync(python, ['-c', ASK_PYTHON], { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'ignore'] })) as { ansibleDir: string | null; sysPathRoots: string[] };
-      asked = { ...(answer.ansibleDir !== null ? { ansibleDir: answer.ansibleDir } : {}), sysPathRoots: answer.sysPathRoots };
+      asked = { ...(answer.ansibleDir !== null ? { python, ansibleDir: answer.ansibleDir } : {}), sysPathRoots: answer.sysPathRoots };
       if (asked.ansibleDir !== undefined) return asked;
     } catch {
       // this Python is missing or broken: the next one

@@ -11,9 +11,9 @@ import { ansiballzWrapper, buildModuleZip, modulePythonName, moduleStyle, oldSty
 
 /**
  * A module that is a file in a library/ folder (a role's, the playbook's, ansible.cfg's `library`): run on the host
- * as Ansible runs it (payload.ts), its JSON answer becoming the task's result. Its arguments cannot be checked
- * before the run (it has no spec vncplay can read without running Python): any argument is accepted and the module
- * itself refuses what it does not take, as it does under Ansible.
+ * as Ansible runs it (payload.ts), its JSON answer becoming the task's result. This spec takes any argument: the
+ * loader checks the literal ones by the module's own AnsibleModule spec when it can read it (argspec.ts), and the
+ * module checks the rendered ones itself when it runs, as under Ansible.
  */
 const spec = defineSpec({
   description: 'A module file shipped in a library/ folder, run on the host as Ansible runs it.',

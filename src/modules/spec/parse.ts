@@ -26,6 +26,8 @@ export interface SpecIssue {
   hint?: string;
   /** A removed parameter or value (`removedParams`, `removedValues`): Ansible refuses it only when the task runs. */
   runTimeOnly?: true;
+  /** A cross-field rule's problem in Ansible's own words (its common/validation.py). */
+  ansible?: string;
 }
 
 export interface ParseOptions {
@@ -354,6 +356,7 @@ class Parser {
           code: 'E_EXCLUSIVE_PARAMS',
           message: `\`${present[1]}\` cannot be given with \`${present[0]}\`: ${quote(group)} are mutually exclusive`,
           hint: 'keep one of them',
+          ansible: `parameters are mutually exclusive: ${group.join('|')}${foundIn(path)}`,
         });
       }
     }
@@ -365,6 +368,7 @@ class Parser {
         code: 'E_MISSING_PARAM',
         message: `one of ${quote(group)} is required for module \`${this.opts.owner}\``,
         hint: `add \`${group[0]}: …\``,
+        ansible: `one of the following is required: ${group.join(', ')}${foundIn(path)}`,
       });
     }
     for (const group of spec.required_together ?? []) {
@@ -377,6 +381,7 @@ class Parser {
         code: 'E_MISSING_PARAM',
         message: `\`${present[0]}\` needs ${quote(missing)} too: ${quote(group)} go together`,
         hint: `add ${missing.map((m) => `\`${m}: …\``).join(', ')} or remove \`${present[0]}\``,
+        ansible: `parameters are required together: ${group.join(', ')}${foundIn(path)}`,
       });
     }
     for (const [param, value, then, anyOf] of spec.required_if ?? []) {
@@ -390,6 +395,7 @@ class Parser {
         code: 'E_MISSING_PARAM',
         message: `\`${param}\` is ${JSON.stringify(value)}, so ${what}`,
         hint: `add \`${(anyOf ? then : missing)[0]}: …\``,
+        ansible: `${param} is ${pyStr(value)} but ${anyOf ? 'any' : 'all'} of the following are missing: ${missing.join(', ')}${foundIn(path)}`,
       });
     }
     for (const [param, needs] of Object.entries(spec.required_by ?? {})) {
@@ -402,9 +408,16 @@ class Parser {
         code: 'E_MISSING_PARAM',
         message: `\`${param}\` needs ${quote(missing)}`,
         hint: `add \`${missing[0]}: …\` or remove \`${param}\``,
+        ansible: `missing parameter(s) required by '${param}': ${missing.join(', ')}${foundIn(path)}`,
       });
     }
   }
+}
+
+/** Ansible's " found in a -> b" for a problem inside a dict parameter (list items are not named); empty at the top. */
+export function foundIn(path: readonly (string | number)[]): string {
+  const names = path.filter((p): p is string => typeof p === 'string');
+  return names.length > 0 ? ` found in ${names.join(' -> ')}` : '';
 }
 
 const PENDING: unique symbol = Symbol('template still to render');
