@@ -69,20 +69,20 @@ function resultLine(
 ): string {
   const host = e.delegatedTo ? `${e.host} -> ${e.delegatedTo}` : e.host;
   const item = e.label !== undefined ? ` => (item=${e.label})` : '';
-  const details = verbosity >= 1 && e.result && e.task.module !== 'debug' ? ` => ${dumpResult(e.result)}` : '';
+  const details = verbosity >= 1 && e.result && e.task.module !== 'debug' ? ` => ${dumpResult(e.result, verbosity)}` : '';
   switch (e.status) {
     case 'ok':
       return paint(32, `ok: [${host}]${item}${msgOf(e)}${details}`);
     case 'changed':
       return paint(33, `changed: [${host}]${item}${msgOf(e)}${details}`);
     case 'skipped':
-      return paint(36, `skipping: [${host}]${item}${verbosity >= 1 && e.result ? ` => ${dumpResult(e.task.module === 'debug' ? withoutDebugStatus(e.result) : e.result)}` : ''}`);
+      return paint(36, `skipping: [${host}]${item}${verbosity >= 1 && e.result ? ` => ${dumpResult(e.task.module === 'debug' ? withoutDebugStatus(e.result) : e.result, verbosity)}` : ''}`);
     case 'ignored':
-      return paint(31, `fatal: [${host}]: FAILED! => ${dumpResult(e.result ?? { msg: e.msg })}`) + '\n' + paint(36, '...ignoring');
+      return paint(31, `fatal: [${host}]: FAILED! => ${dumpResult(e.result ?? { msg: e.msg }, verbosity)}`) + '\n' + paint(36, '...ignoring');
     case 'unreachable':
-      return paint(31, `fatal: [${host}]: UNREACHABLE! => ${dumpResult({ msg: e.msg ?? '', unreachable: true })}`);
+      return paint(31, `fatal: [${host}]: UNREACHABLE! => ${dumpResult({ msg: e.msg ?? '', unreachable: true }, verbosity)}`);
     case 'failed':
-      return paint(31, `fatal: [${host}]: FAILED! => ${dumpResult(e.result ?? { msg: e.msg })}`);
+      return paint(31, `fatal: [${host}]: FAILED! => ${dumpResult(e.result ?? { msg: e.msg }, verbosity)}`);
     case 'rescued':
       return paint(35, `rescued: [${host}]`);
   }
@@ -93,7 +93,7 @@ function msgOf(e: Extract<RunEvent, { type: 'task_result' }>): string {
   if (e.task.module !== 'debug' || !e.result) return '';
   const shown = { ...e.result };
   delete shown['changed'];
-  return ` => ${dumpResult(shown, 4)}`;
+  return ` => ${dumpResult(shown, 0, 4)}`;
 }
 
 /** A debug result that has no msg, as CallbackBase._clean_results shows it: without its status keys. */
@@ -105,9 +105,15 @@ function withoutDebugStatus(result: Record<string, unknown>): Record<string, unk
 /**
  * A result as Ansible's callbacks print it: without the status keys the line already says (TaskResult.clean_copy
  * drops `failed` and `skipped`), through `json.dumps(sort_keys=True, ensure_ascii=False)` (CallbackBase._dump_results):
- * keys sorted at every depth, `", "` and `": "` between items on one line, or `indent` spaces per level.
+ * keys sorted at every depth, `", "` and `": "` between items on one line, or `indent` spaces per level; without
+ * `invocation` and `diff` below -vvv, as _dump_results drops them.
  */
-function dumpResult(result: Record<string, unknown>, indent?: number): string {
+function dumpResult(result: Record<string, unknown>, verbosity: number, indent?: number): string {
   const { failed: _failed, skipped: _skipped, ...shown } = result;
+  // Below -vvv the module's echo of its arguments and the diff are not printed (--diff prints the diff itself).
+  if (verbosity < 3) {
+    delete shown['invocation'];
+    delete shown['diff'];
+  }
   return pyJson(shown, indent, true);
 }

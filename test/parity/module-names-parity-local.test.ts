@@ -53,13 +53,14 @@ describe('module names: parity with ansible-playbook --syntax-check', () => {
   });
 
   it('refuses, positioned and saying why, what vncplay cannot run from a collection: an action plugin, a PowerShell module', async () => {
-    const { dir, file } = playbook('    - name: deploy\n      kubernetes.core.k8s: {state: present, src: x.yml}\n    - ansible.windows.win_ping:\n');
+    // kubernetes.core's action plugin is ported (kubernetes-action-parity-local); community.general's shutdown is not.
+    const { dir, file } = playbook('    - name: power off\n      community.general.shutdown: {delay: 0}\n    - ansible.windows.win_ping:\n');
     const theirs = await ansiblePlaybook(['--syntax-check', '-i', 'localhost,', file], { cwd: dir });
     const ours = await vncplay(['--syntax-check', '-i', 'localhost,', file], { cwd: dir });
     expect(theirs.code, theirs.stderr).toBe(0);
     expect(ours.code).toBe(4);
     expect(ours.stderr).toMatch(
-      /pb\.yml:5:7: error\[E_MODULE_NOT_IMPLEMENTED\]: `kubernetes\.core\.k8s` is an Ansible module vncplay does not implement yet, and it cannot run from its collection: kubernetes\.core has an action plugin of that name \(\S+\/ansible_collections\/kubernetes\/core\/plugins\/action\/k8s\.py\), Python that Ansible runs on the controller, which vncplay does not/,
+      /pb\.yml:5:7: error\[E_MODULE_NOT_IMPLEMENTED\]: `community\.general\.shutdown` is an Ansible module vncplay does not implement yet, and it cannot run from its collection: community\.general has an action plugin of that name \(\S+\/ansible_collections\/community\/general\/plugins\/action\/shutdown\.py\), Python that Ansible runs on the controller, which vncplay does not/,
     );
     expect(ours.stderr).toMatch(/pb\.yml:6:7: error\[E_MODULE_NOT_IMPLEMENTED\]: `ansible\.windows\.win_ping` is an Ansible module vncplay does not implement yet, and it is a PowerShell module \(\S+\/win_ping\.ps1\) for Windows hosts: vncplay runs modules on Linux hosts only/);
   });

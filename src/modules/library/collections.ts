@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { knownCollection, NOT_IMPLEMENTED_HINT, notImplementedMessage, resolveAnsibleModule, type ModuleNameProblem } from '../ansible-names.js';
+import { hasKubernetesCoreAction } from './kubernetes-action.js';
 import { ansiblePlaybookPython, controllerPythons } from './payload.js';
 import { existingDir, isFile } from './search-path.js';
 
@@ -129,7 +130,8 @@ export class CollectionModuleSearch {
     }
     if (dir === undefined) return { problem: notInstalled(runs, collection, this.lookedIn(collection)) };
     const action = path.join(actionsDir, `${name}.py`);
-    if (isFile(action)) {
+    // kubernetes.core's action plugin is ported (kubernetes-action.ts): its module runs.
+    if (isFile(action) && !hasKubernetesCoreAction(path.join(modulesDir, `${name}.py`))) {
       return {
         problem: {
           code: 'E_MODULE_NOT_IMPLEMENTED',

@@ -7,6 +7,7 @@ import { splitlines } from '../py-text.js';
 import { actionModule } from '../spec/define.js';
 import { defineSpec } from '../spec/types.js';
 import type { ActionModule, DiffEntry, ModuleContext, ModuleReturn } from '../types.js';
+import { hasKubernetesCoreAction, kubernetesCoreArgs } from './kubernetes-action.js';
 import { ansiballzWrapper, buildModuleZip, modulePythonName, moduleStyle, oldStyleArgs, type ModuleStyle, type PayloadRoots } from './payload.js';
 
 /**
@@ -196,6 +197,9 @@ export function libraryModule(file: string, name: string, roots: () => PayloadRo
   const cacheKey = `${file}\0${name}`;
   const known = modules.get(cacheKey);
   if (known) return known;
+  // What kubernetes.core's action plugin does on the controller before its modules run. Ansible 2.14 finds the
+  // plugin by the name as written: a short name (`k8s`, redirected to the module) runs with the normal action.
+  const kubernetesAction = name.startsWith('kubernetes.core.') && hasKubernetesCoreAction(file);
   const mod: ActionModule = actionModule(spec, {
     kind: 'action',
     name,
@@ -209,7 +213,7 @@ export function libraryModule(file: string, name: string, roots: () => PayloadRo
       const style = moduleStyle(content);
       if (style === 'powershell') throw new ModuleError('E_LIBRARY_STYLE', `${file} is a PowerShell module: vncplay runs modules on Linux hosts only`, { pos: { file, line: 1, col: 1 } });
       ctx.log(1, `${name}: ${style === 'new' ? 'AnsiballZ (Python)' : style} module ${file}; its arguments are checked by the module itself`);
-      const params = { ...args, ...internalArgs(name, ctx) };
+      const params = { ...(kubernetesAction ? await kubernetesCoreArgs(name, args, ctx) : args), ...internalArgs(name, ctx) };
       const res = await runModuleFile(file, name, style, content, params, roots(), ctx);
       const answer = parseModuleOutput(res.stdout, res.stderr, res.rc);
       showWarnings(answer, ctx);
