@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ansiblePlaybook, vncplay, type CliRun } from '../support/cli-helpers.js';
+import { ansiblePlaybook, debugMessages, vncplay } from '../support/cli-helpers.js';
 import { tempTree } from '../support/temp-tree.js';
 
 /**
@@ -29,8 +29,6 @@ const files: Record<string, string> = {
 `,
 };
 
-const messages = (run: CliRun): string[] => run.stdout.split('\n').filter((l) => l.trimStart().startsWith('"msg"')).map((l) => l.trim());
-
 describe('command and shell times and cmd as Ansible registers them', () => {
   const dir = tempTree(files, 'vncplay-command-times-');
 
@@ -39,7 +37,7 @@ describe('command and shell times and cmd as Ansible registers them', () => {
     const theirs = await ansiblePlaybook(['-i', 'inv', 'play.yml'], { cwd: dir });
     expect(theirs.code, theirs.stdout).toBe(0);
     expect(ours.code, ours.stdout + ours.stderr).toBe(0);
-    expect(messages(theirs)).toEqual(['"msg": "[26, 26] [26, 26] [14, 14] True True True"', `"msg": "['sleep', '0.2'] exit 3"`]);
-    expect(messages(ours)).toEqual(messages(theirs));
+    expect(debugMessages(theirs)).toEqual(['"msg": "[26, 26] [26, 26] [14, 14] True True True"', `"msg": "['sleep', '0.2'] exit 3"`]);
+    expect(debugMessages(ours)).toEqual(debugMessages(theirs));
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ansiblePlaybook, vncplay, type CliRun } from '../support/cli-helpers.js';
+import { ansiblePlaybook, debugMessages, vncplay } from '../support/cli-helpers.js';
 import { tempTree } from '../support/temp-tree.js';
 
 /**
@@ -48,8 +48,6 @@ const files: Record<string, string> = {
 `,
 };
 
-const messages = (run: CliRun): string[] => run.stdout.split('\n').filter((l) => l.trimStart().startsWith('"msg"')).map((l) => l.trim());
-
 describe('ignore_errors on a task whose arguments or loop fail to render', () => {
   const dir = tempTree(files, 'vncplay-ignore-errors-');
 
@@ -58,8 +56,8 @@ describe('ignore_errors on a task whose arguments or loop fail to render', () =>
     const theirs = await ansiblePlaybook(['-i', 'inv', 'play.yml'], { cwd: dir });
     expect(theirs.recap['localhost']).toMatchObject({ ok: 5, failed: 1, ignored: 4 });
     expect(ours.recap, ours.stdout + ours.stderr).toEqual(theirs.recap);
-    expect(messages(ours)).toEqual(messages(theirs));
-    expect(messages(ours)).toEqual([
+    expect(debugMessages(ours)).toEqual(debugMessages(theirs));
+    expect(debugMessages(ours)).toEqual([
       `"msg": "True True Invalid data passed to 'loop', it requires a list, got this instead: abc. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup."`,
     ]);
     expect(ours.code).toBe(2);
@@ -70,6 +68,6 @@ describe('ignore_errors on a task whose arguments or loop fail to render', () =>
     const theirs = await ansiblePlaybook(['-i', 'inv', 'undefined.yml'], { cwd: dir });
     expect(theirs.recap['localhost']).toMatchObject({ ok: 4, failed: 0, ignored: 3 });
     expect(ours.recap, ours.stdout + ours.stderr).toEqual(theirs.recap);
-    expect(messages(ours)).toEqual(['"msg": true']);
+    expect(debugMessages(ours)).toEqual(['"msg": true']);
   });
 });

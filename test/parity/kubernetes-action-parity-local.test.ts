@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ansiblePlaybook, vncplay, type CliRun } from '../support/cli-helpers.js';
+import { ansiblePlaybook, type CliRun, debugMessages, vncplay } from '../support/cli-helpers.js';
 import { tempTree } from '../support/temp-tree.js';
 import { requireProgram } from '../support/tools.js';
 
@@ -54,7 +54,6 @@ const files: Record<string, string> = {
 `,
 };
 
-const messages = (run: CliRun): string[] => run.stdout.split('\n').filter((l) => l.trimStart().startsWith('"msg"')).map((l) => l.trim());
 /** The controller paths the module was given, as -vvv prints its invocation. */
 const handedPaths = (run: CliRun): string[] => [...run.stdout.matchAll(/"(kubeconfig|src)": "([^"]*)"/g)].map((m) => `${m[1]}=${m[2]}`);
 
@@ -65,8 +64,8 @@ describe("kubernetes.core's action plugin, ported", () => {
     requireProgram('ansible-playbook');
     const ours = await vncplay(['-i', 'inv', 'play.yml'], { cwd: dir });
     const theirs = await ansiblePlaybook(['-i', 'inv', 'play.yml'], { cwd: dir });
-    expect(messages(theirs)).toEqual([`"msg": "['Failed to import the required Python library (kubernetes)', 'Failed to import the required Python library (kubernetes)'] True True False"`]);
-    expect(messages(ours), ours.stdout + ours.stderr).toEqual(messages(theirs));
+    expect(debugMessages(theirs)).toEqual([`"msg": "['Failed to import the required Python library (kubernetes)', 'Failed to import the required Python library (kubernetes)'] True True False"`]);
+    expect(debugMessages(ours), ours.stdout + ours.stderr).toEqual(debugMessages(theirs));
     expect(ours.recap).toEqual(theirs.recap);
     // -vvv prints the arguments each module was given (its invocation).
     const [oursVerbose, theirsVerbose] = [await vncplay(['-i', 'inv', 'play.yml', '-vvv'], { cwd: dir }), await ansiblePlaybook(['-i', 'inv', 'play.yml', '-vvv'], { cwd: dir })];

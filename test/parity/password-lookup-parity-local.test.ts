@@ -1,7 +1,7 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ansiblePlaybook, vncplay, type CliRun } from '../support/cli-helpers.js';
+import { ansiblePlaybook, debugMessages, vncplay } from '../support/cli-helpers.js';
 import { tempTree } from '../support/temp-tree.js';
 
 /**
@@ -39,8 +39,6 @@ const files: Record<string, string> = {
 `,
 };
 
-const messages = (run: CliRun): string[] => run.stdout.split('\n').filter((l) => l.trimStart().startsWith('"msg"')).map((l) => l.trim());
-
 describe("lookup('password'), as ansible-playbook runs it", () => {
   const dirs = { ours: tempTree(files, 'vncplay-pw-ours-'), theirs: tempTree(files, 'vncplay-pw-theirs-') };
 
@@ -49,8 +47,8 @@ describe("lookup('password'), as ansible-playbook runs it", () => {
     const theirs = await ansiblePlaybook(['-i', 'inv', 'play.yml'], { cwd: dirs.theirs });
     expect(theirs.code, theirs.stdout).toBe(0);
     expect(ours.code, ours.stdout + ours.stderr).toBe(0);
-    expect(messages(ours)).toEqual(messages(theirs));
-    expect(messages(ours)).toEqual([
+    expect(debugMessages(ours)).toEqual(debugMessages(theirs));
+    expect(debugMessages(ours)).toEqual([
       '"msg": "a 12 True True True"', '"msg": "b True"', '"msg": "c True"', '"msg": "d True"', '"msg": "null True True"',
     ]);
     for (const dir of Object.values(dirs)) {
@@ -63,7 +61,7 @@ describe("lookup('password'), as ansible-playbook runs it", () => {
     const before = readFileSync(path.join(dirs.ours, 'creds/a'), 'utf8');
     writeFileSync(path.join(dirs.ours, 'check.yml'), `- hosts: all\n  gather_facts: false\n  tasks:\n    - debug:\n        msg: "{{ lookup('password', 'creds/a') == '${before.trim()}' }}"\n`);
     const again = await vncplay(['-i', 'inv', 'check.yml'], { cwd: dirs.ours });
-    expect(messages(again)).toEqual(['"msg": true']);
+    expect(debugMessages(again)).toEqual(['"msg": true']);
     expect(readFileSync(path.join(dirs.ours, 'creds/a'), 'utf8')).toBe(before);
   });
 

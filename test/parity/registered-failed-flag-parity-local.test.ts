@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ansiblePlaybook, vncplay, type CliRun } from '../support/cli-helpers.js';
+import { ansiblePlaybook, debugMessages, vncplay } from '../support/cli-helpers.js';
 import { tempTree } from '../support/temp-tree.js';
 
 /**
@@ -37,8 +37,6 @@ const files: Record<string, string> = {
 `,
 };
 
-const messages = (run: CliRun): string[] => run.stdout.split('\n').filter((l) => l.trimStart().startsWith('"msg"')).map((l) => l.trim());
-
 describe('registered results carry failed: false as Ansible registers them', () => {
   const dir = tempTree(files, 'vncplay-registered-');
 
@@ -47,8 +45,8 @@ describe('registered results carry failed: false as Ansible registers them', () 
     const theirs = await ansiblePlaybook(['-i', 'inv', 'play.yml'], { cwd: dir });
     expect(theirs.code, theirs.stdout).toBe(0);
     expect(ours.code, ours.stdout + ours.stderr).toBe(0);
-    expect(messages(ours)).toEqual(messages(theirs));
-    expect(messages(ours)).toEqual([`"msg": "[False, False, False, True, 'absent', 'absent', 'absent'] [False, False] ['absent'] True"`]);
+    expect(debugMessages(ours)).toEqual(debugMessages(theirs));
+    expect(debugMessages(ours)).toEqual([`"msg": "[False, False, False, True, 'absent', 'absent', 'absent'] [False, False] ['absent'] True"`]);
     expect(ours.recap).toEqual(theirs.recap);
   });
 });

@@ -99,3 +99,11 @@ export function rfbBanner(address: string, port: number): Promise<string> {
     sock.on('error', () => resolve(''));
   });
 }
+
+/** The `"msg": …` lines a run printed (debug's messages, one per line, trimmed): what parity tests compare. */
+export function debugMessages(run: CliRun): string[] {
+  return run.stdout
+    .split('\n')
+    .filter((l) => l.trimStart().startsWith('"msg"'))
+    .map((l) => l.trim());
+}
