@@ -191,6 +191,8 @@ interface Scope {
   sink?: RoleSink;
   /** The `module_defaults:` layers around these tasks (play, blocks, imports), for the load-time argument check. */
   moduleDefaults?: ModuleDefaults[];
+  /** Inside a block, import or role with a `when:` or a loop: these tasks may never run (see mayNotRun). */
+  mayNotRun?: boolean;
 }
 
 /** The play-level places a role fills besides its tasks. */
@@ -789,6 +791,7 @@ class Loader {
       sink: o.sink,
       ...(o.where.collections ? { collections: o.where.collections } : {}),
       ...(o.where.moduleDefaults ? { moduleDefaults: o.where.moduleDefaults } : {}),
+      ...(o.where.mayNotRun === true || (o.inherited.when?.length ?? 0) > 0 ? { mayNotRun: true } : {}),
     };
     const argumentsTask = await this.roleArgumentsTask(meta, { ...scope, roleName, roleDir }, path.basename(files.tasks ?? 'main'), o.params ?? {});
     if (argumentsTask) out.push(effectiveTask(argumentsTask, o.inherited));
@@ -985,7 +988,7 @@ class Loader {
       }
       const { args, parsed } = await this.moduleArgs(src, action.module, action.pair, pairs.get('args'), {
         defaults: this.defaultsAt(scope, t, action.key),
-        ...(action.libraryFile !== undefined ? { library: { file: action.libraryFile, mayNotRun: mayNotRun(t) } } : {}),
+        ...(action.libraryFile !== undefined ? { library: { file: action.libraryFile, mayNotRun: scope.mayNotRun === true || mayNotRun(t) } } : {}),
       });
       t.args = args;
       await this.checkTemplates(src, action.pair.value, t.args, new Set(), action.pair.value);
@@ -1269,7 +1272,7 @@ class Loader {
       t.libraryFile = found.libraryFile;
       t.roleSearch = this.search;
     }
-    t.args = (await this.moduleArgs(src, m, pair, argsPair, { raw, defaults: this.defaultsAt(scope, t, name), ...(found.libraryFile !== undefined ? { library: { file: found.libraryFile, mayNotRun: mayNotRun(t) } } : {}) })).args;
+    t.args = (await this.moduleArgs(src, m, pair, argsPair, { raw, defaults: this.defaultsAt(scope, t, name), ...(found.libraryFile !== undefined ? { library: { file: found.libraryFile, mayNotRun: scope.mayNotRun === true || mayNotRun(t) } } : {}) })).args;
     await this.checkTemplates(src, pair.value, t.args, new Set(), pair.value);
     if (keyOf(pair) === 'local_action' && t.delegateTo === undefined) t.delegateTo = 'localhost';
     return [t];
@@ -1717,18 +1720,24 @@ function posKey(pos: SourcePos): string {
   return `${pos.file}:${pos.line}:${pos.col}`;
 }
 
-/** A task that may never run on any host: its own `when:` or a loop (which may be over nothing). */
+/** A task that may never run on any host: a `when:` or a loop (which may be over nothing) of its own; see Scope.mayNotRun for those around it. */
 function mayNotRun(t: TaskDef): boolean {
   return (t.when?.length ?? 0) > 0 || t.loop !== undefined;
 }
 
 function roleWhere(scope: Scope): RoleWhere {
-  return { playbookDir: scope.playbookDir, ...(scope.collections ? { collections: scope.collections } : {}), ...(scope.moduleDefaults ? { moduleDefaults: scope.moduleDefaults } : {}) };
+  return {
+    playbookDir: scope.playbookDir,
+    ...(scope.collections ? { collections: scope.collections } : {}),
+    ...(scope.moduleDefaults ? { moduleDefaults: scope.moduleDefaults } : {}),
+    ...(scope.mayNotRun ? { mayNotRun: true } : {}),
+  };
 }
 
-/** The scope of tasks inside `t` (a block's, an import's): its module_defaults layers after the outer ones. */
+/** The scope of tasks inside `t` (a block's, an import's): its module_defaults layers after the outer ones, and whether they may not run. */
 function withModuleDefaults(scope: Scope, t: TaskDef): Scope {
-  return t.moduleDefaults ? { ...scope, moduleDefaults: [...(scope.moduleDefaults ?? []), ...t.moduleDefaults] } : scope;
+  const inner = t.moduleDefaults ? { ...scope, moduleDefaults: [...(scope.moduleDefaults ?? []), ...t.moduleDefaults] } : scope;
+  return mayNotRun(t) && inner.mayNotRun !== true ? { ...inner, mayNotRun: true } : inner;
 }
 
 /**
@@ -1770,6 +1779,8 @@ interface RoleWhere {
   basedir?: string;
   /** The `module_defaults:` layers around the role entry or import, for the load-time argument check. */
   moduleDefaults?: ModuleDefaults[];
+  /** The role entry or import sits inside a block, import or role that may not run. */
+  mayNotRun?: boolean;
 }
 
 interface FoundRole {

@@ -90,6 +90,10 @@ describe('arguments of collection modules, checked before the run: parity with a
         '    - name: a parameter of a newer community.mysql, on a task that loops over nothing',
         '      community.mysql.mysql_user: {name: "{{ item }}", column_case_sensitive: true}',
         '      loop: []',
+        '    - name: the same inside a block that may not run (its when)',
+        '      block:',
+        '        - community.mysql.mysql_user: {name: x, column_case_sensitive: true}',
+        '      when: false',
         '',
       ].join('\n'),
     });
@@ -98,6 +102,7 @@ describe('arguments of collection modules, checked before the run: parity with a
     expect(run.code, run.stderr).toBe(0);
     // A task that may not run (a loop, a when:) is only warned about: Ansible runs this playbook without failing.
     expect(run.stderr).toMatch(/pb\.yml:17:56: Unsupported parameters for \(community\.mysql\.mysql_user\) module: column_case_sensitive\. Supported parameters include: [^\n]*Ansible checks this only when the task runs/);
+    expect(run.stderr).toMatch(/pb\.yml:21:49: Unsupported parameters for \(community\.mysql\.mysql_user\) module: column_case_sensitive\. Supported parameters include: [^\n]*Ansible checks this only when the task runs/);
   }, 120_000);
 
   it('reads a spec once, then from $XDG_CACHE_HOME/vncplay/argspecs (the cached spec is what the check uses)', async () => {
