@@ -6,6 +6,11 @@ import type { QuestionDisplay } from '../output/live.js';
  */
 let pipedRest = '';
 let pipedEnded = false;
+/**
+ * What was typed on the terminal after the line a prompt took, in the same read (keys typed ahead, a paste of
+ * several lines): the next prompt starts with it, as a terminal's own line buffer would give it.
+ */
+let typedAhead = '';
 
 // The question goes to stderr, or to the live view's question line while the view is drawn.
 const onStderr: QuestionDisplay = {
@@ -71,14 +76,18 @@ export async function promptLine(question: string, opts: { hidden: boolean; disp
   stdin.resume();
   return new Promise((resolve, reject) => {
     let value = '';
-    const onData = (chunk: Buffer): void => {
-      for (const ch of chunk.toString('utf8')) {
+    const take = (text: string): void => {
+      const chars = [...text];
+      for (const [i, ch] of chars.entries()) {
         if (ch === '\r' || ch === '\n') {
+          // The rest is the next prompt's (a CR LF pair ends one line).
+          typedAhead = chars.slice(ch === '\r' && chars[i + 1] === '\n' ? i + 2 : i + 1).join('');
           done();
           resolve(value);
           return;
         }
         if (ch === '\u0003') {
+          typedAhead = '';
           done();
           reject(new Error('interrupted'));
           return;
@@ -89,6 +98,7 @@ export async function promptLine(question: string, opts: { hidden: boolean; disp
         if (!opts.hidden) display.typed(question + value);
       }
     };
+    const onData = (chunk: Buffer): void => take(chunk.toString('utf8'));
     const done = (): void => {
       stdin.off('data', onData);
       stdin.setRawMode(false);
@@ -96,5 +106,8 @@ export async function promptLine(question: string, opts: { hidden: boolean; disp
       display.answered();
     };
     stdin.on('data', onData);
+    const ahead = typedAhead;
+    typedAhead = '';
+    if (ahead !== '') take(ahead);
   });
 }

@@ -79,6 +79,18 @@ describe('vars_prompt', () => {
     expect(run.screen).toContain('Raw: {{ not_a_template }}');
   });
 
+  it('on a terminal: answers typed ahead in one go (a paste, fast typing) go to the questions in turn', async () => {
+    const session = await terminal.start(['-i', 'localhost,', playbook]);
+    await terminal.waitFor(session, /Which user \[alice\]: $/m, 20_000);
+    // Every answer in one write: the program reads them in one chunk, as from a paste.
+    await terminal.sendKeys(session, 'carol\rs3cret\rs3cret\rpw\rraw\r');
+    const run = await terminal.waitForExit(session, 30_000);
+    expect(run.exitCode, run.screen).toBe(0);
+    expect(run.screen).not.toContain('VALUES ENTERED DO NOT MATCH');
+    expect(run.screen).toContain('carol');
+    expect(run.screen).toContain('Raw: raw');
+  });
+
   it('answers from a pipe; -e skips a question; encrypt gives the crypt(3) hash; unsafe answers stay text', async () => {
     const r = await vncplay(['-i', 'localhost,', playbook, '-e', 'user_name=bob'], { cwd: dir, stdin: 's3cret\ns3cret\npw\n{{ x }}\n' });
     expect(r.code, r.stdout + r.stderr).toBe(0);
