@@ -8,3 +8,9 @@ export function splitlines(text: string): string[] {
   return lines;
 }
 
+
+/** Python's type() of a YAML value, as Ansible's messages show it (`<class 'int'>`). */
+export function pythonType(v: unknown): string {
+  const name = typeof v === 'string' ? 'str' : typeof v === 'boolean' ? 'bool' : typeof v === 'number' ? (Number.isInteger(v) ? 'int' : 'float') : Array.isArray(v) ? 'list' : v === null || v === undefined ? 'NoneType' : 'dict';
+  return `<class '${name}'>`;
+}

@@ -8,6 +8,7 @@ import { pyStr } from '../../playbook/filters.js';
 import { foundIn, parseArgs, type SpecIssue } from '../spec/parse.js';
 import type { ModuleSpec, Options, RequiredIf } from '../spec/types.js';
 import { controllerPythonPaths } from './collections.js';
+import { pythonType } from '../py-text.js';
 import { modulePythonName, moduleStyle, type PayloadRoots } from './payload.js';
 
 /**
@@ -333,12 +334,6 @@ function valueAt(args: Record<string, unknown>, path: readonly (string | number)
   let at: unknown = args;
   for (const p of path) at = typeof at === 'object' && at !== null ? (at as Record<string | number, unknown>)[p] : undefined;
   return at;
-}
-
-/** Python's type() of a YAML value, as Ansible's messages show it. */
-function pythonType(v: unknown): string {
-  const name = typeof v === 'string' ? 'str' : typeof v === 'boolean' ? 'bool' : typeof v === 'number' ? (Number.isInteger(v) ? 'int' : 'float') : Array.isArray(v) ? 'list' : v === null || v === undefined ? 'NoneType' : 'dict';
-  return `<class '${name}'>`;
 }
 
 /** What Ansible's check_type_int, check_type_float and check_type_list say when they cannot convert. */

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ModuleError } from '../../errors.js';
 import { isVaultText } from '../../vault/format.js';
+import { pythonType } from '../py-text.js';
 import type { ModuleContext } from '../types.js';
 
 /**
@@ -31,7 +32,7 @@ export async function kubernetesCoreArgs(name: string, args: Record<string, unkn
     if (typeof kubeconfig === 'string') {
       if (local) out['kubeconfig'] = (await Promise.all(kubeconfig.split(':').map((f) => controllerFile(f, ctx)))).join(':');
     } else if (typeof kubeconfig !== 'object' || Array.isArray(kubeconfig)) {
-      throw new ModuleError('E_KUBERNETES_ARGS', `Error while reading kubeconfig parameter - a string or dict expected, but got ${pyTypeName(kubeconfig)} instead`);
+      throw new ModuleError('E_KUBERNETES_ARGS', `Error while reading kubeconfig parameter - a string or dict expected, but got ${pythonType(kubeconfig)} instead`);
     }
   }
   const src = args['src'];
@@ -65,11 +66,4 @@ async function controllerFile(rel: string, ctx: ModuleContext): Promise<string> 
     });
   }
   return file;
-}
-
-function pyTypeName(v: unknown): string {
-  if (Array.isArray(v)) return "<class 'list'>";
-  if (typeof v === 'number') return Number.isInteger(v) ? "<class 'int'>" : "<class 'float'>";
-  if (typeof v === 'boolean') return "<class 'bool'>";
-  return `<class '${typeof v}'>`;
 }
