@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ansiblePlaybook, debugMessages, vncplay } from '../support/cli-helpers.js';
+import { localInventory } from '../support/module-parity.js';
 import { tempTree } from '../support/temp-tree.js';
 
 /**
@@ -8,7 +9,7 @@ import { tempTree } from '../support/temp-tree.js';
  * and `cmd`: the words run for command, the command line as written for shell.
  */
 const files: Record<string, string> = {
-  inv: 'localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n',
+  inv: localInventory(['localhost']),
   'play.yml': `
 - hosts: all
   gather_facts: false

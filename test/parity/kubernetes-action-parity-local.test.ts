@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ansiblePlaybook, type CliRun, debugMessages, vncplay } from '../support/cli-helpers.js';
+import { localInventory } from '../support/module-parity.js';
 import { tempTree } from '../support/temp-tree.js';
 import { requireProgram } from '../support/tools.js';
 
@@ -10,7 +11,7 @@ import { requireProgram } from '../support/tools.js';
  * kubernetes Python library (no cluster is reachable here). A kubeconfig that is nowhere fails before the module.
  */
 const files: Record<string, string> = {
-  inv: 'localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n',
+  inv: localInventory(['localhost']),
   'files/kc.yml': 'apiVersion: v1\nkind: Config\nclusters: []\n',
   'files/ns.yml': 'apiVersion: v1\nkind: Namespace\nmetadata: {name: vp}\n',
   'play.yml': `
