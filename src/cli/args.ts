@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
+import { connectionNamed } from '../inventory/connection-vars.js';
 import type { RetryFilesOptions } from './retry-files.js';
 
 export interface CliOptions {
@@ -98,9 +99,8 @@ Exit codes: 0 ok, 2 a task failed, 3 a host unreachable, 4 invalid playbook/inve
 
 /** -c's value: Ansible's names for the two connections vncplay has (smart and paramiko are ssh here). */
 function connectionOption(value: string): 'ssh' | 'local' {
-  const name = value.trim().replace(/^ansible\.builtin\./, '');
-  if (name === 'local') return 'local';
-  if (['ssh', 'smart', 'paramiko', 'paramiko_ssh'].includes(name)) return 'ssh';
+  const kind = connectionNamed(value);
+  if (kind !== undefined) return kind;
   throw new UsageError('E_USAGE', `--connection must be ssh or local (smart, paramiko and ansible.builtin.* names too), got '${value}'`, {
     hint: 'vncplay connects over SSH or runs on the controller (local); other connection plugins (winrm, docker, …) are not supported',
   });

@@ -246,12 +246,18 @@ function bad(host: string, name: string, what: string, hint: string): InventoryE
   return new InventoryError('E_INV_CONNECTION_VAR', `host '${host}': ${name} ${what}`, { hint });
 }
 
-function connectionKind(host: string, name: string, v: unknown): 'ssh' | 'local' {
+/** The connection vncplay has for an Ansible connection name (smart and paramiko are ssh here), else undefined. */
+export function connectionNamed(v: unknown): 'ssh' | 'local' | undefined {
   const s = String(v).trim().toLowerCase();
-  if (s === 'local') return 'local';
+  if (s === 'local' || s === 'ansible.builtin.local') return 'local';
   if (s === 'ssh' || s === 'smart' || s === 'paramiko' || s === 'paramiko_ssh' || s === 'ansible.builtin.ssh') return 'ssh';
-  if (s === 'ansible.builtin.local') return 'local';
-  throw bad(host, name, `'${String(v)}' is not a supported connection`, 'use ssh or local');
+  return undefined;
+}
+
+function connectionKind(host: string, name: string, v: unknown): 'ssh' | 'local' {
+  const kind = connectionNamed(v);
+  if (kind === undefined) throw bad(host, name, `'${String(v)}' is not a supported connection`, 'use ssh or local');
+  return kind;
 }
 
 function portNumber(host: string, name: string, v: unknown): number {
